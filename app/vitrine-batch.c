@@ -1,0 +1,134 @@
+/* vitrine-batch.c: the headless run.
+ *
+ * It shares everything with the GUI but the event sink: instead of charts,
+ * one JSON object per line on stderr, so scripts can follow a run. */
+#include "vitrine-batch.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "figures/vt-figure-render.h"
+#include "run/vt-run.h"
+
+typedef struct
+{
+  gint64 last_progress;   /* monotonic µs of the last progress line */
+} BatchState;
+
+/* Progress lines at most every 100 ms; every other event always. */
+#define PROGRESS_INTERVAL_US (100 * 1000)
+
+static void
+print_event (const char *event,
+             const char *step,
+             double      fraction,
+             const char *message)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *line = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "event");
+  json_builder_add_string_value (b, event);
+  if (step)
+    {
+      json_builder_set_member_name (b, "step");
+      json_builder_add_string_value (b, step);
+    }
+  if (fraction >= 0)
+    {
+      json_builder_set_member_name (b, "fraction");
+      json_builder_add_double_value (b, fraction);
+    }
+  if (message)
+    {
+      json_builder_set_member_name (b, "message");
+      json_builder_add_string_value (b, message);
+    }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (generator, root);
+  line = json_generator_to_data (generator, NULL);
+  g_printerr ("%s\n", line);
+}
+
+static void
+on_event (const VtRunEvent *event,
+          gpointer          user_data)
+{
+  BatchState *state = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  switch (event->kind)
+    {
+    case VT_RUN_EVENT_STEP:
+      print_event ("step", event->step, -1, event->message);
+      break;
+    case VT_RUN_EVENT_PROGRESS:
+      if (event->fraction < 1.0 && now - state->last_progress < PROGRESS_INTERVAL_US)
+        return;
+      state->last_progress = now;
+      print_event ("progress", event->step, event->fraction, event->message);
+      break;
+    case VT_RUN_EVENT_FILE:
+      print_event ("file", event->step, -1, event->message);
+      break;
+    case VT_RUN_EVENT_DONE:
+      print_event ("done", NULL, -1, NULL);
+      break;
+    default:
+      break;
+    }
+}
+
+char *
+vitrine_batch_default_output (const char *spec_path)
+{
+  g_autofree char *dir = g_path_get_dirname (spec_path);
+  g_autofree char *base = g_path_get_basename (spec_path);
+  char *dot = strrchr (base, '.');
+
+  if (dot && dot != base)
+    *dot = '\0';
+  else
+    {
+      /* "spec" without an extension: the folder cannot take its name. */
+      char *named = g_strconcat (base, ".results", NULL);
+      g_free (base);
+      base = named;
+    }
+  return g_build_filename (dir, base, NULL);
+}
+
+int
+vitrine_batch_run (const char *spec_path,
+                   const char *output_dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtSpec) spec = vt_spec_load (spec_path, &error);
+  g_autofree char *output = NULL;
+  BatchState state = { 0 };
+  VtRunOptions options = {
+    .on_event = on_event,
+    .event_data = &state,
+    .write_figure = vt_figure_export_writer,
+  };
+
+  if (spec == NULL)
+    {
+      g_printerr ("vitrine: %s\n", error->message);
+      return VITRINE_BATCH_BAD_SPEC;
+    }
+
+  output = output_dir ? g_strdup (output_dir) : vitrine_batch_default_output (spec_path);
+  if (!vt_run_execute (spec, output, &options, NULL, &error))
+    {
+      print_event ("error", NULL, -1, error->message);
+      g_printerr ("vitrine: %s\n", error->message);
+      return VITRINE_BATCH_RUN_FAILED;
+    }
+  g_printerr ("vitrine: results in %s\n", output);
+  return VITRINE_BATCH_OK;
+}

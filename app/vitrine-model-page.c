@@ -1,0 +1,536 @@
+/* vitrine-model-page.c: the Model area.
+ *
+ * The tree: GListStore of VitrineTensorNode roots → GtkTreeListModel (each
+ * level wrapped in one shared search filter) → GtkSortListModel under the
+ * column view's sorter, kept per level by GtkTreeListRowSorter. */
+#include "vitrine-model-page.h"
+#include "vitrine-tensor-node.h"
+#include "vitrine-histogram.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+#include <string.h>
+
+struct _VitrineModelPage
+{
+  GtkWidget          parent_instance;
+
+  GtkWidget         *summary_grid;
+  GtkWidget         *architecture_grid;
+  GtkSearchEntry    *search_entry;
+  GtkColumnView     *column_view;
+  GtkLabel          *tensor_title;
+  GtkWidget         *stats_grid;
+  VitrineHistogram  *histogram;
+
+  VtInspection      *inspection;
+  GtkCustomFilter   *filter;
+  char              *needle;         /* case-folded search text, or NULL */
+  GtkTreeListModel  *tree;
+  GtkSortListModel  *sorted;
+  GtkSingleSelection *selection;
+  GHashTable        *facts;          /* label -> GtkLabel showing its value */
+};
+
+G_DEFINE_FINAL_TYPE (VitrineModelPage, vitrine_model_page, GTK_TYPE_WIDGET)
+
+/* Facts grids --------------------------------------------------------------*/
+
+static gboolean
+fact_in_grid (gpointer key,
+              gpointer value,
+              gpointer grid)
+{
+  return gtk_widget_get_parent (value) == grid;
+}
+
+static void
+clear_grid (VitrineModelPage *self,
+            GtkWidget        *grid)
+{
+  GtkWidget *child;
+
+  g_hash_table_foreach_remove (self->facts, fact_in_grid, grid);
+  while ((child = gtk_widget_get_first_child (grid)) != NULL)
+    gtk_grid_remove (GTK_GRID (grid), child);
+}
+
+static void
+add_fact (VitrineModelPage *self,
+          GtkWidget        *grid,
+          int               row,
+          const char       *label,
+          const char       *value)
+{
+  GtkWidget *key = gtk_label_new (label);
+  GtkWidget *val = gtk_label_new (value);
+
+  gtk_label_set_xalign (GTK_LABEL (key), 1.0);
+  gtk_widget_add_css_class (key, "dim-label");
+  gtk_label_set_xalign (GTK_LABEL (val), 0.0);
+  gtk_label_set_selectable (GTK_LABEL (val), TRUE);
+  gtk_label_set_ellipsize (GTK_LABEL (val), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_widget_set_hexpand (val, TRUE);
+  gtk_accessible_update_relation (GTK_ACCESSIBLE (val), GTK_ACCESSIBLE_RELATION_LABELLED_BY, key, NULL, -1);
+  gtk_grid_attach (GTK_GRID (grid), key, 0, row, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), val, 1, row, 1, 1);
+  g_hash_table_replace (self->facts, g_strdup (label), val);
+}
+
+static char *
+format_count (guint64 n)
+{
+  /* "269,722 (0.27 M)": exact, then at a glance. */
+  g_autofree char *exact = g_strdup_printf ("%'" G_GUINT64_FORMAT, n);
+
+  if (n >= 1000000000)
+    return g_strdup_printf ("%s (%.2f G)", exact, n / 1e9);
+  if (n >= 10000)
+    return g_strdup_printf ("%s (%.2f M)", exact, n / 1e6);
+  return g_steal_pointer (&exact);
+}
+
+static char *
+format_double (double value)
+{
+  return isfinite (value) ? g_strdup_printf ("%.6g", value) : g_strdup ("—");
+}
+
+static void
+fill_summary (VitrineModelPage *self)
+{
+  VtInspection *in = self->inspection;
+  VtCheckpoint *ckpt = in->checkpoint;
+  g_autoptr(GString) dtypes = g_string_new (NULL);
+  g_autoptr(GPtrArray) rows = vt_architecture_describe (in->architecture);
+  g_autofree char *size = g_format_size_full (vt_checkpoint_get_file_size (ckpt), G_FORMAT_SIZE_LONG_FORMAT);
+  g_autofree char *tensors = g_strdup_printf ("%u", in->n_tensors);
+  g_autofree char *params = format_count (in->n_parameters);
+  guint per_dtype[VT_N_DTYPES] = { 0 };
+  int row = 0;
+
+  for (guint i = 0; i < in->n_tensors; i++)
+    per_dtype[vt_checkpoint_get_tensor (ckpt, i)->dtype]++;
+  for (guint d = 0; d < VT_N_DTYPES; d++)
+    if (per_dtype[d])
+      g_string_append_printf (dtypes, "%s%s × %u", dtypes->len ? ", " : "", vt_dtype_name (d), per_dtype[d]);
+
+  clear_grid (self, self->summary_grid);
+  add_fact (self, self->summary_grid, row++, _("File"), vt_checkpoint_get_path (ckpt));
+  add_fact (self, self->summary_grid, row++, _("Size"), size);
+  if (vt_checkpoint_get_n_shards (ckpt) > 1)
+    {
+      g_autofree char *shards = g_strdup_printf ("%u", vt_checkpoint_get_n_shards (ckpt));
+      add_fact (self, self->summary_grid, row++, _("Shards"), shards);
+    }
+  add_fact (self, self->summary_grid, row++, _("Tensors"), tensors);
+  add_fact (self, self->summary_grid, row++, _("Parameters"), params);
+  add_fact (self, self->summary_grid, row++, _("Data types"), dtypes->str);
+  if (vt_checkpoint_get_config_path (ckpt))
+    add_fact (self, self->summary_grid, row++, _("Config"), vt_checkpoint_get_config_path (ckpt));
+
+  row = 0;
+  clear_grid (self, self->architecture_grid);
+  add_fact (self, self->architecture_grid, row++, _("Architecture"), _(in->architecture->family_name));
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const VtArchParam *p = g_ptr_array_index (rows, i);
+      add_fact (self, self->architecture_grid, row++, _(p->label),
+                g_str_equal (p->key, "heads_source") ? _(p->value) : p->value);
+    }
+}
+
+static void
+show_tensor (VitrineModelPage  *self,
+             VitrineTensorNode *node)
+{
+  int index = node ? vitrine_tensor_node_get_index (node) : -1;
+  int row = 0;
+
+  clear_grid (self, self->stats_grid);
+  if (node == NULL)
+    {
+      gtk_label_set_text (self->tensor_title, "");
+      vitrine_histogram_set_data (self->histogram, NULL, NULL);
+      return;
+    }
+
+  gtk_label_set_text (self->tensor_title, vitrine_tensor_node_get_path (node));
+  if (index < 0)
+    {
+      g_autofree char *elements = format_count (vitrine_tensor_node_get_elements (node));
+      g_autofree char *bytes = g_format_size (vitrine_tensor_node_get_bytes (node));
+
+      add_fact (self, self->stats_grid, row++, _("Elements"), elements);
+      add_fact (self, self->stats_grid, row++, _("Bytes"), bytes);
+      vitrine_histogram_set_data (self->histogram, NULL, NULL);
+      return;
+    }
+
+  {
+    const VtTensorStats *s = &self->inspection->stats[index];
+    g_autofree char *elements = format_count (s->count);
+    g_autofree char *min = format_double (s->min);
+    g_autofree char *max = format_double (s->max);
+    g_autofree char *mean = format_double (s->mean);
+    g_autofree char *std = format_double (s->std);
+    g_autofree char *nan = g_strdup_printf ("%" G_GSIZE_FORMAT, s->n_nan);
+    g_autofree char *inf = g_strdup_printf ("%" G_GSIZE_FORMAT, s->n_inf);
+
+    add_fact (self, self->stats_grid, row++, _("Shape"), vitrine_tensor_node_get_shape (node));
+    add_fact (self, self->stats_grid, row++, _("Data type"), vitrine_tensor_node_get_dtype (node));
+    add_fact (self, self->stats_grid, row++, _("Elements"), elements);
+    add_fact (self, self->stats_grid, row++, _("Minimum"), min);
+    add_fact (self, self->stats_grid, row++, _("Maximum"), max);
+    add_fact (self, self->stats_grid, row++, _("Mean"), mean);
+    add_fact (self, self->stats_grid, row++, _("Standard deviation"), std);
+    add_fact (self, self->stats_grid, row++, _("NaN"), nan);
+    add_fact (self, self->stats_grid, row++, _("Inf"), inf);
+    vitrine_histogram_set_data (self->histogram, vitrine_tensor_node_get_path (node), &s->histogram);
+  }
+}
+
+static void
+on_selection_changed (GtkSingleSelection *selection,
+                      GParamSpec         *pspec,
+                      VitrineModelPage   *self)
+{
+  GtkTreeListRow *row = gtk_single_selection_get_selected_item (selection);
+
+  show_tensor (self, row ? VITRINE_TENSOR_NODE (gtk_tree_list_row_get_item (row)) : NULL);
+  if (row)
+    g_object_unref (gtk_tree_list_row_get_item (row));
+}
+
+/* The tree model ------------------------------------------------------------*/
+
+static gboolean
+filter_node (gpointer item,
+             gpointer user_data)
+{
+  VitrineModelPage *self = user_data;
+
+  return self->needle == NULL || vitrine_tensor_node_matches (item, self->needle);
+}
+
+static GListModel *
+create_children (gpointer item,
+                 gpointer user_data)
+{
+  VitrineModelPage *self = user_data;
+  GListModel *children = vitrine_tensor_node_get_children (item);
+
+  if (children == NULL)
+    return NULL;
+  return G_LIST_MODEL (gtk_filter_list_model_new (g_object_ref (children),
+                                                  GTK_FILTER (g_object_ref (self->filter))));
+}
+
+static void
+on_search_changed (GtkSearchEntry   *entry,
+                   VitrineModelPage *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
+
+  g_clear_pointer (&self->needle, g_free);
+  if (text && *text)
+    self->needle = g_utf8_casefold (text, -1);
+  /* While searching, matches deep in the tree must be visible. */
+  if (self->tree)
+    gtk_tree_list_model_set_autoexpand (self->tree, self->needle != NULL);
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+}
+
+/* Columns --------------------------------------------------------------------*/
+
+typedef char *(*CellText) (VitrineTensorNode *node);
+
+static char *cell_dtype (VitrineTensorNode *n) { return g_strdup (vitrine_tensor_node_get_dtype (n)); }
+static char *cell_shape (VitrineTensorNode *n) { return g_strdup (vitrine_tensor_node_get_shape (n)); }
+static char *cell_elements (VitrineTensorNode *n) { return g_strdup_printf ("%'" G_GUINT64_FORMAT, vitrine_tensor_node_get_elements (n)); }
+static char *cell_bytes (VitrineTensorNode *n) { return g_format_size (vitrine_tensor_node_get_bytes (n)); }
+
+static void
+setup_label (GtkSignalListItemFactory *factory,
+             GtkListItem              *item,
+             gpointer                  numeric)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), numeric ? 1.0 : 0.0);
+  if (numeric)
+    gtk_widget_add_css_class (label, "numeric");
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_label (GtkSignalListItemFactory *factory,
+            GtkListItem              *item,
+            gpointer                  user_data)
+{
+  CellText text = (CellText) g_object_get_data (G_OBJECT (factory), "cell-text");
+  GtkTreeListRow *row = gtk_list_item_get_item (item);
+  g_autoptr(VitrineTensorNode) node = gtk_tree_list_row_get_item (row);
+  g_autofree char *value = text (node);
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), value ? value : "");
+}
+
+static void
+setup_name (GtkSignalListItemFactory *factory,
+            GtkListItem              *item,
+            gpointer                  user_data)
+{
+  GtkWidget *expander = gtk_tree_expander_new ();
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_tree_expander_set_child (GTK_TREE_EXPANDER (expander), label);
+  gtk_list_item_set_child (item, expander);
+}
+
+static void
+bind_name (GtkSignalListItemFactory *factory,
+           GtkListItem              *item,
+           gpointer                  user_data)
+{
+  GtkTreeExpander *expander = GTK_TREE_EXPANDER (gtk_list_item_get_child (item));
+  GtkTreeListRow *row = gtk_list_item_get_item (item);
+  g_autoptr(VitrineTensorNode) node = gtk_tree_list_row_get_item (row);
+
+  gtk_tree_expander_set_list_row (expander, row);
+  gtk_label_set_text (GTK_LABEL (gtk_tree_expander_get_child (expander)), vitrine_tensor_node_get_name (node));
+}
+
+/* Module names hold layer numbers: "layer10" sorts after "layer9". */
+static int
+compare_names (gconstpointer a,
+               gconstpointer b,
+               gpointer      user_data)
+{
+  g_autofree char *ka = g_utf8_collate_key_for_filename (vitrine_tensor_node_get_name ((gpointer) a), -1);
+  g_autofree char *kb = g_utf8_collate_key_for_filename (vitrine_tensor_node_get_name ((gpointer) b), -1);
+
+  return strcmp (ka, kb);
+}
+
+static void
+add_column (VitrineModelPage *self,
+            const char       *title,
+            GtkListItemFactory *factory,
+            GtkSorter        *sorter,
+            gboolean          expand)
+{
+  GtkColumnViewColumn *column = gtk_column_view_column_new (title, factory);
+
+  gtk_column_view_column_set_sorter (column, sorter);
+  gtk_column_view_column_set_expand (column, expand);
+  gtk_column_view_column_set_resizable (column, TRUE);
+  gtk_column_view_append_column (self->column_view, column);
+  g_object_unref (column);
+  g_clear_object (&sorter);
+}
+
+static GtkListItemFactory *
+label_factory (CellText text,
+               gboolean numeric)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+
+  g_object_set_data (G_OBJECT (factory), "cell-text", (gpointer) text);
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_label), GINT_TO_POINTER (numeric));
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_label), NULL);
+  return factory;
+}
+
+static GtkSorter *
+numeric_sorter (const char *property)
+{
+  return GTK_SORTER (gtk_numeric_sorter_new (gtk_property_expression_new (VITRINE_TYPE_TENSOR_NODE, NULL, property)));
+}
+
+static void
+setup_columns (VitrineModelPage *self)
+{
+  GtkListItemFactory *name = gtk_signal_list_item_factory_new ();
+
+  g_signal_connect (name, "setup", G_CALLBACK (setup_name), NULL);
+  g_signal_connect (name, "bind", G_CALLBACK (bind_name), NULL);
+  add_column (self, _("Name"), name, GTK_SORTER (gtk_custom_sorter_new (compare_names, NULL, NULL)), TRUE);
+  add_column (self, _("Type"), label_factory (cell_dtype, FALSE),
+              GTK_SORTER (gtk_string_sorter_new (gtk_property_expression_new (VITRINE_TYPE_TENSOR_NODE, NULL, "dtype"))), FALSE);
+  add_column (self, _("Shape"), label_factory (cell_shape, FALSE), numeric_sorter ("elements"), FALSE);
+  add_column (self, _("Parameters"), label_factory (cell_elements, TRUE), numeric_sorter ("elements"), FALSE);
+  add_column (self, _("Bytes"), label_factory (cell_bytes, TRUE), numeric_sorter ("bytes"), FALSE);
+}
+
+/* Public API ---------------------------------------------------------------*/
+
+void
+vitrine_model_page_take_inspection (VitrineModelPage *self,
+                                    VtInspection     *inspection)
+{
+  g_autoptr(GListStore) roots = NULL;
+  GtkTreeListRowSorter *row_sorter;
+
+  g_return_if_fail (VITRINE_IS_MODEL_PAGE (self));
+
+  gtk_column_view_set_model (self->column_view, NULL);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->sorted);
+  g_clear_object (&self->tree);
+  g_clear_pointer (&self->inspection, vt_inspection_free);
+  self->inspection = inspection;
+  if (inspection == NULL)
+    return;
+
+  roots = vitrine_tensor_node_build_tree (inspection);
+  self->tree = gtk_tree_list_model_new (G_LIST_MODEL (gtk_filter_list_model_new (g_object_ref (G_LIST_MODEL (roots)),
+                                                                                  GTK_FILTER (g_object_ref (self->filter)))),
+                                        FALSE, self->needle != NULL, create_children, self, NULL);
+  row_sorter = gtk_tree_list_row_sorter_new (g_object_ref (gtk_column_view_get_sorter (self->column_view)));
+  self->sorted = gtk_sort_list_model_new (g_object_ref (G_LIST_MODEL (self->tree)), GTK_SORTER (row_sorter));
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->sorted)));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+  g_signal_connect (self->selection, "notify::selected-item", G_CALLBACK (on_selection_changed), self);
+  gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
+
+  fill_summary (self);
+  show_tensor (self, NULL);
+}
+
+VtInspection *
+vitrine_model_page_get_inspection (VitrineModelPage *self)
+{
+  return self->inspection;
+}
+
+gboolean
+vitrine_model_page_select_tensor (VitrineModelPage *self,
+                                  const char       *name)
+{
+  GListModel *rows;
+
+  g_return_val_if_fail (VITRINE_IS_MODEL_PAGE (self), FALSE);
+  if (self->sorted == NULL)
+    return FALSE;
+
+  /* Expand each ancestor on the way down; rows appear as we expand. */
+  rows = G_LIST_MODEL (self->sorted);
+  for (guint i = 0; i < g_list_model_get_n_items (rows); i++)
+    {
+      g_autoptr(GtkTreeListRow) row = g_list_model_get_item (rows, i);
+      g_autoptr(VitrineTensorNode) node = gtk_tree_list_row_get_item (row);
+      const char *path = vitrine_tensor_node_get_path (node);
+      gsize len = strlen (path);
+
+      if (vitrine_tensor_node_get_index (node) >= 0 && g_str_equal (path, name))
+        {
+          gtk_single_selection_set_selected (self->selection, i);
+          gtk_widget_activate_action (GTK_WIDGET (self->column_view), "list.scroll-to-item", "u", i);
+          return TRUE;
+        }
+      /* A group whose path is a dotted prefix of the name (ignoring the
+       * architecture's "module." prefix) leads there. */
+      if (vitrine_tensor_node_get_index (node) < 0)
+        {
+          const char *bare = g_str_has_prefix (name, self->inspection->architecture->prefix)
+                             ? name + strlen (self->inspection->architecture->prefix) : name;
+          if (strncmp (bare, path, len) == 0 && bare[len] == '.')
+            gtk_tree_list_row_set_expanded (row, TRUE);
+        }
+    }
+  return FALSE;
+}
+
+GListModel *
+vitrine_model_page_get_rows (VitrineModelPage *self)
+{
+  return self->sorted ? G_LIST_MODEL (self->sorted) : NULL;
+}
+
+void
+vitrine_model_page_set_search (VitrineModelPage *self,
+                               const char       *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), text);
+  /* GtkSearchEntry delays "search-changed"; apply now so callers see it. */
+  on_search_changed (self->search_entry, self);
+}
+
+GtkWidget *
+vitrine_model_page_get_histogram (VitrineModelPage *self)
+{
+  return GTK_WIDGET (self->histogram);
+}
+
+const char *
+vitrine_model_page_get_fact (VitrineModelPage *self,
+                             const char       *label)
+{
+  GtkLabel *value = g_hash_table_lookup (self->facts, label);
+
+  return value ? gtk_label_get_text (value) : NULL;
+}
+
+/* GObject --------------------------------------------------------------------*/
+
+static void
+vitrine_model_page_dispose (GObject *object)
+{
+  VitrineModelPage *self = VITRINE_MODEL_PAGE (object);
+
+  if (self->column_view)
+    gtk_column_view_set_model (self->column_view, NULL);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->sorted);
+  g_clear_object (&self->tree);
+  gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_MODEL_PAGE);
+  G_OBJECT_CLASS (vitrine_model_page_parent_class)->dispose (object);
+}
+
+static void
+vitrine_model_page_finalize (GObject *object)
+{
+  VitrineModelPage *self = VITRINE_MODEL_PAGE (object);
+
+  g_clear_pointer (&self->inspection, vt_inspection_free);
+  g_clear_object (&self->filter);
+  g_clear_pointer (&self->facts, g_hash_table_unref);
+  g_free (self->needle);
+  G_OBJECT_CLASS (vitrine_model_page_parent_class)->finalize (object);
+}
+
+static void
+vitrine_model_page_class_init (VitrineModelPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = vitrine_model_page_dispose;
+  object_class->finalize = vitrine_model_page_finalize;
+
+  g_type_ensure (VITRINE_TYPE_HISTOGRAM);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-model-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, summary_grid);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, architecture_grid);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, column_view);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, tensor_title);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, stats_grid);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, histogram);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "modelpage");
+}
+
+static void
+vitrine_model_page_init (VitrineModelPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->facts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->filter = gtk_custom_filter_new (filter_node, self, NULL);
+  setup_columns (self);
+}

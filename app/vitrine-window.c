@@ -1,0 +1,454 @@
+/* vitrine-window.c: the main window.
+ *
+ * Every way to open a checkpoint (the Open button, Ctrl+O, the recent menu,
+ * a drop, the command line) ends in the "win.open-file" action, so there is
+ * one path to test. Loading and statistics run in a GTask thread; the worker
+ * only stores its progress, and a low-priority idle shows it. */
+#include "vitrine-window.h"
+
+#include <glib/gi18n.h>
+
+#include "config.h"
+
+/* Progress shared between the worker and the main thread. */
+typedef struct
+{
+  GMutex         lock;
+  double         fraction;
+  char          *message;
+  gboolean       idle_pending;
+  GWeakRef       window;
+} LoadProgress;
+
+struct _VitrineWindow
+{
+  GtkApplicationWindow  parent_instance;
+
+  GtkStack             *main_stack;
+  GtkStack             *areas_stack;
+  VitrineModelPage     *model_page;
+  GtkRevealer          *progress_revealer;
+  GtkProgressBar       *progress_bar;
+  GtkLabel             *progress_label;
+  GMenu                *recent_section;
+
+  GCancellable         *load_cancellable;
+  LoadProgress         *load_progress;
+  GtkRecentManager     *recent_manager;
+};
+
+G_DEFINE_FINAL_TYPE (VitrineWindow, vitrine_window, GTK_TYPE_APPLICATION_WINDOW)
+
+#define MAX_RECENT 8
+
+static void
+load_progress_free (LoadProgress *progress)
+{
+  g_mutex_clear (&progress->lock);
+  g_weak_ref_clear (&progress->window);
+  g_free (progress->message);
+}
+
+static LoadProgress *
+load_progress_new (VitrineWindow *window)
+{
+  LoadProgress *progress = g_atomic_rc_box_new0 (LoadProgress);
+
+  g_mutex_init (&progress->lock);
+  g_weak_ref_init (&progress->window, window);
+  return progress;
+}
+
+static void
+load_progress_unref (LoadProgress *progress)
+{
+  g_atomic_rc_box_release_full (progress, (GDestroyNotify) load_progress_free);
+}
+
+static gboolean
+show_progress_idle (gpointer data)
+{
+  LoadProgress *progress = data;
+  g_autoptr(VitrineWindow) self = g_weak_ref_get (&progress->window);
+  g_autofree char *message = NULL;
+  double fraction;
+
+  g_mutex_lock (&progress->lock);
+  fraction = progress->fraction;
+  message = g_strdup (progress->message);
+  progress->idle_pending = FALSE;
+  g_mutex_unlock (&progress->lock);
+
+  if (self != NULL && self->load_progress == progress)
+    {
+      gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+      gtk_progress_bar_set_text (self->progress_bar, message);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs in the worker thread. */
+static void
+on_worker_progress (double      fraction,
+                    const char *message,
+                    gpointer    data)
+{
+  LoadProgress *progress = data;
+  gboolean schedule;
+
+  g_mutex_lock (&progress->lock);
+  progress->fraction = fraction;
+  g_free (progress->message);
+  progress->message = g_strdup (message);
+  schedule = !progress->idle_pending;
+  progress->idle_pending = TRUE;
+  g_mutex_unlock (&progress->lock);
+
+  if (schedule)
+    g_idle_add_full (G_PRIORITY_LOW, show_progress_idle,
+                     g_atomic_rc_box_acquire (progress), (GDestroyNotify) load_progress_unref);
+}
+
+typedef struct
+{
+  char         *path;
+  LoadProgress *progress;
+} LoadJob;
+
+static void
+load_job_free (LoadJob *job)
+{
+  g_free (job->path);
+  load_progress_unref (job->progress);
+  g_free (job);
+}
+
+static void
+load_thread (GTask        *task,
+             gpointer      source,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  LoadJob *job = task_data;
+  GError *error = NULL;
+  VtInspection *inspection = vt_inspection_run (job->path, VT_STATS_DEFAULT_BINS,
+                                                on_worker_progress, job->progress,
+                                                cancellable, &error);
+
+  if (inspection == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, inspection, (GDestroyNotify) vt_inspection_free);
+}
+
+static void
+show_error (VitrineWindow *self,
+            const char    *path,
+            const GError  *error)
+{
+  g_autofree char *name = g_path_get_basename (path);
+  GtkWidget *dialog = gtk_message_dialog_new (GTK_WINDOW (self),
+                                              GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                              GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE,
+                                              _("Cannot open “%s”"), name);
+
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", error->message);
+  g_signal_connect (dialog, "response", G_CALLBACK (gtk_window_destroy), NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+set_loading (VitrineWindow *self,
+             const char    *path)
+{
+  gboolean loading = path != NULL;
+
+  gtk_revealer_set_reveal_child (self->progress_revealer, loading);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", loading);
+  if (loading)
+    {
+      g_autofree char *name = g_path_get_basename (path);
+      g_autofree char *text = g_strdup_printf (_("Reading %s"), name);
+
+      gtk_label_set_text (self->progress_label, text);
+      gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
+    }
+}
+
+static void
+on_load_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  VitrineWindow *self = VITRINE_WINDOW (source);
+  LoadJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  VtInspection *inspection = g_task_propagate_pointer (G_TASK (result), &error);
+
+  /* A newer load replaced this one: its result is stale. */
+  if (job->progress != self->load_progress)
+    {
+      g_clear_pointer (&inspection, vt_inspection_free);
+      return;
+    }
+  g_clear_object (&self->load_cancellable);
+  g_clear_pointer (&self->load_progress, load_progress_unref);
+  set_loading (self, NULL);
+
+  if (inspection == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, job->path, error);
+      return;
+    }
+
+  {
+    g_autofree char *name = g_path_get_basename (job->path);
+    g_autofree char *title = g_strdup_printf ("%s — Vitrine", name);
+    g_autoptr(GFile) file = g_file_new_for_path (job->path);
+    g_autofree char *uri = g_file_get_uri (file);
+
+    gtk_window_set_title (GTK_WINDOW (self), title);
+    gtk_recent_manager_add_item (self->recent_manager, uri);
+  }
+  vitrine_model_page_take_inspection (self->model_page, inspection);
+  gtk_stack_set_visible_child_name (self->main_stack, "workbench");
+  gtk_stack_set_visible_child_name (self->areas_stack, "model");
+}
+
+void
+vitrine_window_open (VitrineWindow *self,
+                     GFile         *file)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *path = g_file_get_path (file);
+  LoadJob *job;
+
+  g_return_if_fail (VITRINE_IS_WINDOW (self));
+
+  if (path == NULL)
+    {
+      g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                                             _("Only local files can be opened"));
+      g_autofree char *uri = g_file_get_uri (file);
+      show_error (self, uri, error);
+      return;
+    }
+
+  if (self->load_cancellable)
+    g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  g_clear_pointer (&self->load_progress, load_progress_unref);
+
+  self->load_cancellable = g_cancellable_new ();
+  self->load_progress = load_progress_new (self);
+  job = g_new0 (LoadJob, 1);
+  job->path = g_strdup (path);
+  job->progress = g_atomic_rc_box_acquire (self->load_progress);
+
+  set_loading (self, path);
+  task = g_task_new (self, self->load_cancellable, on_load_done, NULL);
+  g_task_set_source_tag (task, vitrine_window_open);
+  g_task_set_task_data (task, job, (GDestroyNotify) load_job_free);
+  g_task_run_in_thread (task, load_thread);
+}
+
+gboolean
+vitrine_window_is_loading (VitrineWindow *self)
+{
+  return self->load_cancellable != NULL;
+}
+
+VitrineModelPage *
+vitrine_window_get_model_page (VitrineWindow *self)
+{
+  return self->model_page;
+}
+
+/* Actions ------------------------------------------------------------------*/
+
+static void
+open_file_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  const char *location = g_variant_get_string (parameter, NULL);
+  g_autoptr(GFile) file = g_uri_is_valid (location, G_URI_FLAGS_NONE, NULL)
+                          ? g_file_new_for_uri (location)
+                          : g_file_new_for_path (location);
+
+  vitrine_window_open (VITRINE_WINDOW (widget), file);
+}
+
+static void
+on_chooser_response (GtkNativeDialog *chooser,
+                     int              response,
+                     VitrineWindow   *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *uri = g_file_get_uri (file);
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.open-file", "s", uri);
+    }
+  gtk_native_dialog_destroy (chooser);
+  g_object_unref (chooser);
+}
+
+static void
+open_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) checkpoints = gtk_file_filter_new ();
+  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+
+  chooser = gtk_file_chooser_native_new (_("Open Checkpoint"), GTK_WINDOW (widget),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  gtk_file_filter_set_name (checkpoints, _("Checkpoints (safetensors)"));
+  gtk_file_filter_add_pattern (checkpoints, "*.safetensors");
+  gtk_file_filter_add_pattern (checkpoints, "*.safetensors.index.json");
+  gtk_file_filter_set_name (all, _("All files"));
+  gtk_file_filter_add_pattern (all, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), checkpoints);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_chooser_response), widget);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+cancel_load_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  VitrineWindow *self = VITRINE_WINDOW (widget);
+
+  if (self->load_cancellable)
+    g_cancellable_cancel (self->load_cancellable);
+}
+
+/* Recent files ---------------------------------------------------------------*/
+
+static int
+compare_recent (gconstpointer a,
+                gconstpointer b)
+{
+  GDateTime *ta = gtk_recent_info_get_modified ((GtkRecentInfo *) a);
+  GDateTime *tb = gtk_recent_info_get_modified ((GtkRecentInfo *) b);
+
+  return g_date_time_compare (tb, ta);
+}
+
+static void
+update_recent_menu (VitrineWindow *self)
+{
+  GList *items = gtk_recent_manager_get_items (self->recent_manager);
+  const char *app_name = g_get_application_name ();
+  guint shown = 0;
+
+  g_menu_remove_all (self->recent_section);
+  items = g_list_sort (items, compare_recent);
+  for (GList *l = items; l && shown < MAX_RECENT; l = l->next)
+    {
+      GtkRecentInfo *info = l->data;
+      const char *uri = gtk_recent_info_get_uri (info);
+      g_autoptr(GMenuItem) item = NULL;
+
+      if (!gtk_recent_info_has_application (info, app_name) || !gtk_recent_info_exists (info))
+        continue;
+      item = g_menu_item_new (gtk_recent_info_get_display_name (info), NULL);
+      g_menu_item_set_action_and_target (item, "win.open-file", "s", uri);
+      g_menu_append_item (self->recent_section, item);
+      shown++;
+    }
+  g_list_free_full (items, (GDestroyNotify) gtk_recent_info_unref);
+}
+
+/* Drag and drop --------------------------------------------------------------*/
+
+static gboolean
+on_drop (GtkDropTarget *target,
+         const GValue  *value,
+         double         x,
+         double         y,
+         VitrineWindow *self)
+{
+  GSList *files = gdk_file_list_get_files (g_value_get_boxed (value));
+  g_autofree char *uri = NULL;
+
+  if (files == NULL)
+    return FALSE;
+  uri = g_file_get_uri (files->data);
+  g_slist_free (files);
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.open-file", "s", uri);
+  return TRUE;
+}
+
+/* GObject --------------------------------------------------------------------*/
+
+static void
+vitrine_window_dispose (GObject *object)
+{
+  VitrineWindow *self = VITRINE_WINDOW (object);
+
+  if (self->load_cancellable)
+    g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  g_clear_pointer (&self->load_progress, load_progress_unref);
+  if (self->recent_manager)
+    g_signal_handlers_disconnect_by_data (self->recent_manager, self);
+  self->recent_manager = NULL;
+  gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_WINDOW);
+  G_OBJECT_CLASS (vitrine_window_parent_class)->dispose (object);
+}
+
+static void
+vitrine_window_class_init (VitrineWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = vitrine_window_dispose;
+
+  g_type_ensure (VITRINE_TYPE_MODEL_PAGE);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, areas_stack);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, model_page);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_revealer);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_label);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, recent_section);
+
+  gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
+  gtk_widget_class_install_action (widget_class, "win.open-file", "s", open_file_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel-load", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
+}
+
+static void
+vitrine_window_init (VitrineWindow *self)
+{
+  GtkDropTarget *drop;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", FALSE);
+
+  drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+
+  self->recent_manager = gtk_recent_manager_get_default ();
+  g_signal_connect_swapped (self->recent_manager, "changed", G_CALLBACK (update_recent_menu), self);
+  update_recent_menu (self);
+}
+
+VitrineWindow *
+vitrine_window_new (VitrineApplication *application)
+{
+  return g_object_new (VITRINE_TYPE_WINDOW, "application", application, NULL);
+}

@@ -1,0 +1,21 @@
+/* vitrine-window.h: the main window, one workspace. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "vitrine-application.h"
+#include "vitrine-model-page.h"
+
+G_BEGIN_DECLS
+
+#define VITRINE_TYPE_WINDOW (vitrine_window_get_type ())
+G_DECLARE_FINAL_TYPE (VitrineWindow, vitrine_window, VITRINE, WINDOW, GtkApplicationWindow)
+
+VitrineWindow    *vitrine_window_new             (VitrineApplication *application);
+/* Opens a checkpoint in the background; the window stays responsive. */
+void              vitrine_window_open            (VitrineWindow      *self,
+                                                  GFile              *file);
+gboolean          vitrine_window_is_loading      (VitrineWindow      *self);
+VitrineModelPage *vitrine_window_get_model_page  (VitrineWindow      *self);
+
+G_END_DECLS

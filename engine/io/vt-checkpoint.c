@@ -1,0 +1,383 @@
+/* vt-checkpoint.c: single-file, sharded and folder checkpoints. */
+#include "vt-checkpoint.h"
+#include "vt-safetensors.h"
+
+G_DEFINE_QUARK (vt-checkpoint-error-quark, vt_checkpoint_error)
+
+struct _VtCheckpoint
+{
+  char        *path;
+  GPtrArray   *mappings;     /* GBytes per shard, keeping the views alive */
+  GPtrArray   *tensors;      /* VtTensor* in header order, shard by shard */
+  GHashTable  *by_name;      /* name -> VtTensor* */
+  GHashTable  *metadata;
+  guint64      file_size;
+  JsonNode    *config;
+  char        *config_path;
+};
+
+static void
+vt_checkpoint_finalize (VtCheckpoint *self)
+{
+  g_free (self->path);
+  g_clear_pointer (&self->by_name, g_hash_table_unref);
+  g_clear_pointer (&self->tensors, g_ptr_array_unref);
+  g_clear_pointer (&self->mappings, g_ptr_array_unref);
+  g_clear_pointer (&self->metadata, g_hash_table_unref);
+  g_clear_pointer (&self->config, json_node_unref);
+  g_free (self->config_path);
+}
+
+static VtCheckpoint *
+vt_checkpoint_alloc (const char *path)
+{
+  VtCheckpoint *self = g_atomic_rc_box_new0 (VtCheckpoint);
+
+  self->path = g_strdup (path);
+  self->mappings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  self->tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_tensor_free);
+  self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  return self;
+}
+
+VtCheckpoint *
+vt_checkpoint_ref (VtCheckpoint *self)
+{
+  return g_atomic_rc_box_acquire (self);
+}
+
+void
+vt_checkpoint_unref (VtCheckpoint *self)
+{
+  g_atomic_rc_box_release_full (self, (GDestroyNotify) vt_checkpoint_finalize);
+}
+
+/* Parses one shard's bytes and adds its tensors. */
+static gboolean
+add_shard (VtCheckpoint  *self,
+           GBytes        *bytes,
+           const char    *name,
+           GError       **error)
+{
+  g_autoptr(GPtrArray) tensors = NULL;
+  g_autoptr(GHashTable) metadata = NULL;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (bytes, &size);
+
+  if (!vt_safetensors_parse (data, size, name, &tensors, &metadata, error))
+    return FALSE;
+
+  g_ptr_array_add (self->mappings, g_bytes_ref (bytes));
+  while (tensors->len > 0)
+    {
+      VtTensor *tensor = g_ptr_array_steal_index (tensors, 0);
+
+      if (g_hash_table_contains (self->by_name, tensor->name))
+        {
+          g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_DUPLICATE,
+                       "%s: tensor “%s” is also in another shard", name, tensor->name);
+          vt_tensor_free (tensor);
+          return FALSE;
+        }
+      g_hash_table_insert (self->by_name, tensor->name, tensor);
+      g_ptr_array_add (self->tensors, tensor);
+    }
+  self->file_size += size;
+  if (self->metadata == NULL)
+    self->metadata = g_steal_pointer (&metadata);
+  return TRUE;
+}
+
+static GBytes *
+map_file (const char  *path,
+          const char  *shown_as,
+          GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GMappedFile *mapped = g_mapped_file_new (path, FALSE, &local_error);
+
+  if (mapped == NULL)
+    {
+      g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_OPEN,
+                   "%s: cannot be read: %s", shown_as, local_error->message);
+      return NULL;
+    }
+  /* An empty file maps to NULL contents; GBytes wants a real pointer then too. */
+  if (g_mapped_file_get_length (mapped) == 0)
+    {
+      g_mapped_file_unref (mapped);
+      return g_bytes_new (NULL, 0);
+    }
+  GBytes *bytes = g_mapped_file_get_bytes (mapped);
+  g_mapped_file_unref (mapped);
+  return bytes;
+}
+
+static JsonNode *
+read_json_file (const char  *path,
+                GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
+
+  if (!json_parser_load_from_mapped_file (parser, path, &local_error))
+    {
+      g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CONFIG,
+                   "%s: not valid JSON: %s", path, local_error->message);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CONFIG,
+                   "%s: not a JSON object", path);
+      return NULL;
+    }
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+static gboolean
+open_sharded (VtCheckpoint  *self,
+              const char    *index_path,
+              GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *dir = g_path_get_dirname (index_path);
+  g_autoptr(GHashTable) opened = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GList) names = NULL;
+  JsonObject *weight_map;
+
+  root = read_json_file (index_path, &local_error);
+  if (root == NULL)
+    {
+      g_set_error_literal (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX, local_error->message);
+      return FALSE;
+    }
+  weight_map = json_object_get_object_member (json_node_get_object (root), "weight_map");
+  if (!json_object_has_member (json_node_get_object (root), "weight_map") || weight_map == NULL)
+    {
+      g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX,
+                   "%s: a shard index needs a “weight_map” object", index_path);
+      return FALSE;
+    }
+
+  names = json_object_get_members (weight_map);
+  for (GList *l = names; l; l = l->next)
+    {
+      JsonNode *node = json_object_get_member (weight_map, l->data);
+      const char *shard;
+      g_autofree char *shard_path = NULL;
+      g_autoptr(GBytes) bytes = NULL;
+
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+        {
+          g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX,
+                       "%s: weight_map entry “%s” is not a file name", index_path,
+                       (const char *) l->data);
+          return FALSE;
+        }
+      shard = json_node_get_string (node);
+      if (g_hash_table_contains (opened, shard))
+        continue;
+      g_hash_table_add (opened, (gpointer) shard);
+
+      shard_path = g_build_filename (dir, shard, NULL);
+      bytes = map_file (shard_path, shard_path, &local_error);
+      if (bytes == NULL)
+        {
+          g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_SHARD,
+                       "%s: shard “%s” is missing or unreadable (%s)", index_path, shard,
+                       local_error->message);
+          return FALSE;
+        }
+      if (!add_shard (self, bytes, shard_path, error))
+        return FALSE;
+    }
+
+  /* Every tensor the index promises must be in the shard it names. */
+  for (GList *l = names; l; l = l->next)
+    if (!g_hash_table_contains (self->by_name, l->data))
+      {
+        g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_SHARD,
+                     "%s: tensor “%s” is not in its shard “%s”", index_path,
+                     (const char *) l->data, json_object_get_string_member (weight_map, l->data));
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* A folder stands for the checkpoint inside it, as Hugging Face and OpenCLIP
+ * lay them out. */
+static char *
+resolve_folder (const char  *path,
+                GError     **error)
+{
+  static const char *candidates[] = {
+    "model.safetensors.index.json",
+    "model.safetensors",
+    "open_clip_model.safetensors",
+    "open_clip_pytorch_model.safetensors",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (candidates); i++)
+    {
+      g_autofree char *candidate = g_build_filename (path, candidates[i], NULL);
+      if (g_file_test (candidate, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&candidate);
+    }
+  g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_OPEN,
+               "%s: the folder holds no model.safetensors or model.safetensors.index.json", path);
+  return NULL;
+}
+
+static gboolean
+load_config (VtCheckpoint  *self,
+             const char    *file,
+             GError       **error)
+{
+  static const char *names[] = { "config.json", "open_clip_config.json" };
+  g_autofree char *dir = g_path_get_dirname (file);
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *config_path = g_build_filename (dir, names[i], NULL);
+
+      if (!g_file_test (config_path, G_FILE_TEST_IS_REGULAR))
+        continue;
+      self->config = read_json_file (config_path, error);
+      if (self->config == NULL)
+        return FALSE;
+      self->config_path = g_steal_pointer (&config_path);
+      return TRUE;
+    }
+  return TRUE;
+}
+
+VtCheckpoint *
+vt_checkpoint_open (const char  *path,
+                    GError     **error)
+{
+  g_autoptr(VtCheckpoint) self = NULL;
+  g_autofree char *file = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      file = resolve_folder (path, error);
+      if (file == NULL)
+        return NULL;
+    }
+  else
+    file = g_strdup (path);
+
+  self = vt_checkpoint_alloc (path);
+  if (g_str_has_suffix (file, ".index.json"))
+    {
+      if (!open_sharded (self, file, error))
+        return NULL;
+    }
+  else
+    {
+      g_autoptr(GBytes) bytes = map_file (file, file, error);
+      if (bytes == NULL || !add_shard (self, bytes, file, error))
+        return NULL;
+    }
+
+  if (self->metadata == NULL)
+    self->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (!load_config (self, file, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+VtCheckpoint *
+vt_checkpoint_new_from_bytes (GBytes      *bytes,
+                              const char  *name,
+                              GError     **error)
+{
+  g_autoptr(VtCheckpoint) self = vt_checkpoint_alloc (name);
+
+  if (!add_shard (self, bytes, name, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+const char *
+vt_checkpoint_get_path (VtCheckpoint *self)
+{
+  return self->path;
+}
+
+guint64
+vt_checkpoint_get_file_size (VtCheckpoint *self)
+{
+  return self->file_size;
+}
+
+guint
+vt_checkpoint_get_n_shards (VtCheckpoint *self)
+{
+  return self->mappings->len;
+}
+
+guint
+vt_checkpoint_get_n_tensors (VtCheckpoint *self)
+{
+  return self->tensors->len;
+}
+
+const VtTensor *
+vt_checkpoint_get_tensor (VtCheckpoint *self,
+                          guint         index)
+{
+  g_return_val_if_fail (index < self->tensors->len, NULL);
+  return g_ptr_array_index (self->tensors, index);
+}
+
+const VtTensor *
+vt_checkpoint_lookup (VtCheckpoint *self,
+                      const char   *name)
+{
+  return g_hash_table_lookup (self->by_name, name);
+}
+
+GHashTable *
+vt_checkpoint_get_metadata (VtCheckpoint *self)
+{
+  return self->metadata;
+}
+
+JsonObject *
+vt_checkpoint_get_config (VtCheckpoint *self)
+{
+  return self->config ? json_node_get_object (self->config) : NULL;
+}
+
+const char *
+vt_checkpoint_get_config_path (VtCheckpoint *self)
+{
+  return self->config_path;
+}
+
+gboolean
+vt_tensor_is_parameter (const VtTensor *tensor)
+{
+  return vt_dtype_is_float (tensor->dtype) &&
+         !g_str_has_suffix (tensor->name, "running_mean") &&
+         !g_str_has_suffix (tensor->name, "running_var");
+}
+
+guint64
+vt_checkpoint_count_parameters (VtCheckpoint *self)
+{
+  guint64 n = 0;
+
+  for (guint i = 0; i < self->tensors->len; i++)
+    {
+      const VtTensor *tensor = g_ptr_array_index (self->tensors, i);
+      if (vt_tensor_is_parameter (tensor))
+        n += tensor->numel;
+    }
+  return n;
+}

@@ -1,0 +1,60 @@
+/* vt-checkpoint.h: an opened checkpoint, i.e. a table of named tensors that
+ * view into memory-mapped safetensors files (one, or the shards of an index). */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "core/vt-tensor.h"
+
+G_BEGIN_DECLS
+
+#define VT_CHECKPOINT_ERROR (vt_checkpoint_error_quark ())
+GQuark vt_checkpoint_error_quark (void);
+
+typedef enum
+{
+  VT_CHECKPOINT_ERROR_OPEN,       /* cannot read the file */
+  VT_CHECKPOINT_ERROR_INDEX,      /* a malformed shard index */
+  VT_CHECKPOINT_ERROR_SHARD,      /* a shard missing, or lacking a tensor it should hold */
+  VT_CHECKPOINT_ERROR_DUPLICATE,  /* one tensor name in two shards */
+  VT_CHECKPOINT_ERROR_CONFIG,     /* config.json beside it does not parse */
+} VtCheckpointError;
+
+typedef struct _VtCheckpoint VtCheckpoint;
+
+/* @path: a .safetensors file, a *.safetensors.index.json of a sharded
+ * checkpoint, or a folder holding either. */
+VtCheckpoint   *vt_checkpoint_open            (const char    *path,
+                                               GError       **error);
+/* A checkpoint over bytes already in memory (tests, fuzzing); no config. */
+VtCheckpoint   *vt_checkpoint_new_from_bytes  (GBytes        *bytes,
+                                               const char    *name,
+                                               GError       **error);
+
+VtCheckpoint   *vt_checkpoint_ref             (VtCheckpoint  *self);
+void            vt_checkpoint_unref           (VtCheckpoint  *self);
+
+const char     *vt_checkpoint_get_path        (VtCheckpoint  *self);
+guint64         vt_checkpoint_get_file_size   (VtCheckpoint  *self);
+guint           vt_checkpoint_get_n_shards    (VtCheckpoint  *self);
+guint           vt_checkpoint_get_n_tensors   (VtCheckpoint  *self);
+const VtTensor *vt_checkpoint_get_tensor      (VtCheckpoint  *self,
+                                               guint          index);
+const VtTensor *vt_checkpoint_lookup          (VtCheckpoint  *self,
+                                               const char    *name);
+/* string -> string, from the first shard's __metadata__ */
+GHashTable     *vt_checkpoint_get_metadata    (VtCheckpoint  *self);
+/* config.json (Hugging Face, timm) or open_clip_config.json beside the
+ * checkpoint, or NULL; and the file it came from. */
+JsonObject     *vt_checkpoint_get_config      (VtCheckpoint  *self);
+const char     *vt_checkpoint_get_config_path (VtCheckpoint  *self);
+
+/* Learnable parameters: elements of floating-point tensors, not counting
+ * BatchNorm running statistics (buffers, not parameters, in PyTorch). */
+guint64         vt_checkpoint_count_parameters (VtCheckpoint *self);
+gboolean        vt_tensor_is_parameter        (const VtTensor *tensor);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtCheckpoint, vt_checkpoint_unref)
+
+G_END_DECLS

@@ -1,0 +1,343 @@
+/* vt-safetensors.c: a strict safetensors parser.
+ *
+ * Every check names the file, and the tensor where there is one, because the
+ * person reading the message has a multi-gigabyte file and no hex editor. */
+#include "vt-safetensors.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+G_DEFINE_QUARK (vt-safetensors-error-quark, vt_safetensors_error)
+
+/* JSON numbers reach us as doubles or int64; offsets and dims must be exact
+ * non-negative integers. */
+#define MAX_EXACT_INTEGER (G_GINT64_CONSTANT (1) << 53)
+
+static gboolean
+read_uint (JsonNode *node,
+           gint64   *out)
+{
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_int (node);
+  return *out >= 0 && *out <= MAX_EXACT_INTEGER;
+}
+
+static gboolean
+parse_metadata (JsonNode    *node,
+                const char  *filename,
+                GHashTable  *metadata,
+                GError     **error)
+{
+  JsonObject *object;
+  g_autoptr(GList) members = NULL;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_METADATA,
+                   "%s: __metadata__ is not an object", filename);
+      return FALSE;
+    }
+  object = json_node_get_object (node);
+  members = json_object_get_members (object);
+  for (GList *l = members; l; l = l->next)
+    {
+      JsonNode *value = json_object_get_member (object, l->data);
+
+      if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
+        {
+          g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_METADATA,
+                       "%s: __metadata__ value “%s” is not a string", filename,
+                       (const char *) l->data);
+          return FALSE;
+        }
+      g_hash_table_insert (metadata, g_strdup (l->data), g_strdup (json_node_get_string (value)));
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  VtTensor *tensor;
+  gsize begin;
+  gsize end;
+} Span;
+
+static gboolean
+parse_tensor (const char  *filename,
+              const char  *name,
+              JsonNode    *node,
+              gsize        buffer_size,
+              VtTensor   **out,
+              Span        *span,
+              GError     **error)
+{
+  JsonObject *object;
+  JsonNode *dtype_node, *shape_node, *offsets_node;
+  JsonArray *shape, *offsets;
+  g_autoptr(VtTensor) tensor = NULL;
+  gint64 begin, end;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_HEADER,
+                   "%s: tensor “%s”: entry is not an object", filename, name);
+      return FALSE;
+    }
+  object = json_node_get_object (node);
+  dtype_node = json_object_get_member (object, "dtype");
+  shape_node = json_object_get_member (object, "shape");
+  offsets_node = json_object_get_member (object, "data_offsets");
+  if (dtype_node == NULL || shape_node == NULL || offsets_node == NULL)
+    {
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_HEADER,
+                   "%s: tensor “%s”: entry needs “dtype”, “shape” and “data_offsets”",
+                   filename, name);
+      return FALSE;
+    }
+
+  tensor = g_new0 (VtTensor, 1);
+  tensor->name = g_strdup (name);
+
+  if (!JSON_NODE_HOLDS_VALUE (dtype_node) || json_node_get_value_type (dtype_node) != G_TYPE_STRING ||
+      !vt_dtype_from_name (json_node_get_string (dtype_node), &tensor->dtype))
+    {
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_DTYPE,
+                   "%s: tensor “%s”: unknown dtype %s (known: F32, F16, BF16, F64, I64, I32, U8, BOOL)",
+                   filename, name,
+                   JSON_NODE_HOLDS_VALUE (dtype_node) && json_node_get_value_type (dtype_node) == G_TYPE_STRING
+                     ? json_node_get_string (dtype_node) : "(not a string)");
+      return FALSE;
+    }
+
+  if (!JSON_NODE_HOLDS_ARRAY (shape_node) ||
+      json_array_get_length (shape = json_node_get_array (shape_node)) > VT_TENSOR_MAX_DIMS)
+    {
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_SHAPE,
+                   "%s: tensor “%s”: shape is not a list of at most %d sizes",
+                   filename, name, VT_TENSOR_MAX_DIMS);
+      return FALSE;
+    }
+  tensor->ndim = json_array_get_length (shape);
+  tensor->numel = 1;
+  for (guint i = 0; i < tensor->ndim; i++)
+    {
+      gsize product;
+
+      if (!read_uint (json_array_get_element (shape, i), &tensor->shape[i]))
+        {
+          g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_SHAPE,
+                       "%s: tensor “%s”: dimension %u is not a non-negative integer",
+                       filename, name, i);
+          return FALSE;
+        }
+      if (g_size_checked_mul (&product, tensor->numel, (gsize) tensor->shape[i]) == FALSE ||
+          product > MAX_EXACT_INTEGER)
+        {
+          g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_SHAPE,
+                       "%s: tensor “%s”: shape is too large", filename, name);
+          return FALSE;
+        }
+      tensor->numel = product;
+    }
+  tensor->nbytes = tensor->numel * vt_dtype_size (tensor->dtype);
+
+  if (!JSON_NODE_HOLDS_ARRAY (offsets_node) ||
+      json_array_get_length (offsets = json_node_get_array (offsets_node)) != 2 ||
+      !read_uint (json_array_get_element (offsets, 0), &begin) ||
+      !read_uint (json_array_get_element (offsets, 1), &end))
+    {
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_OFFSETS,
+                   "%s: tensor “%s”: data_offsets is not a pair of non-negative integers",
+                   filename, name);
+      return FALSE;
+    }
+  if (begin > end)
+    {
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_OFFSETS,
+                   "%s: tensor “%s”: data_offsets [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "] are out of order (begin after end)",
+                   filename, name, begin, end);
+      return FALSE;
+    }
+  if ((guint64) end > buffer_size)
+    {
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_OFFSETS,
+                   "%s: tensor “%s”: data_offsets [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "] are out of range: the data buffer holds %" G_GSIZE_FORMAT " bytes",
+                   filename, name, begin, end, buffer_size);
+      return FALSE;
+    }
+  if ((guint64) (end - begin) != tensor->nbytes)
+    {
+      g_autofree char *shape_text = vt_tensor_format_shape (tensor);
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_SHAPE,
+                   "%s: tensor “%s”: shape %s of %s needs %" G_GSIZE_FORMAT " bytes but data_offsets span %" G_GINT64_FORMAT,
+                   filename, name, shape_text, vt_dtype_name (tensor->dtype), tensor->nbytes, end - begin);
+      return FALSE;
+    }
+
+  span->begin = begin;
+  span->end = end;
+  *out = g_steal_pointer (&tensor);
+  span->tensor = *out;
+  return TRUE;
+}
+
+static int
+compare_spans (gconstpointer a,
+               gconstpointer b)
+{
+  const Span *x = a, *y = b;
+
+  if (x->begin != y->begin)
+    return x->begin < y->begin ? -1 : 1;
+  return (x->end > y->end) - (x->end < y->end);
+}
+
+/* The tensors must tile the data buffer exactly, as the reference
+ * implementation demands; anything else is a damaged or forged file. */
+static gboolean
+check_tiling (GArray      *spans,
+              gsize        buffer_size,
+              const char  *filename,
+              GError     **error)
+{
+  gsize expected = 0;
+  const char *previous = NULL;
+
+  g_array_sort (spans, compare_spans);
+  for (guint i = 0; i < spans->len; i++)
+    {
+      const Span *s = &g_array_index (spans, Span, i);
+
+      if (s->begin < expected)
+        {
+          g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_OFFSETS,
+                       "%s: tensor “%s” overlaps tensor “%s” (bytes %" G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT ")",
+                       filename, s->tensor->name, previous, s->begin, expected);
+          return FALSE;
+        }
+      if (s->begin > expected)
+        {
+          g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_OFFSETS,
+                       "%s: %" G_GSIZE_FORMAT " unused bytes before tensor “%s” (offset %" G_GSIZE_FORMAT ")",
+                       filename, s->begin - expected, s->tensor->name, s->begin);
+          return FALSE;
+        }
+      expected = s->end;
+      previous = s->tensor->name;
+    }
+  if (expected != buffer_size)
+    {
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_OFFSETS,
+                   "%s: %" G_GSIZE_FORMAT " bytes after the last tensor are not described by the header",
+                   filename, buffer_size - expected);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+vt_safetensors_parse (const guint8  *data,
+                      gsize          size,
+                      const char    *filename,
+                      GPtrArray    **tensors,
+                      GHashTable   **metadata,
+                      GError       **error)
+{
+  guint64 header_len;
+  gsize buffer_size;
+  const guint8 *buffer;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) json_error = NULL;
+  g_autoptr(GPtrArray) out_tensors = NULL;
+  g_autoptr(GHashTable) out_metadata = NULL;
+  g_autoptr(GArray) spans = NULL;
+  g_autoptr(GList) members = NULL;
+  JsonNode *root;
+  JsonObject *header;
+
+  g_return_val_if_fail (data != NULL || size == 0, FALSE);
+  g_return_val_if_fail (filename != NULL, FALSE);
+
+  if (size < 8)
+    {
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_TRUNCATED,
+                   "%s: %" G_GSIZE_FORMAT " bytes is too short for a safetensors file (the header length alone takes 8)",
+                   filename, size);
+      return FALSE;
+    }
+  memcpy (&header_len, data, 8);
+  header_len = GUINT64_FROM_LE (header_len);
+  if (header_len > VT_SAFETENSORS_MAX_HEADER)
+    {
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_HEADER,
+                   "%s: header length %" G_GUINT64_FORMAT " is absurdly large (the limit is %d bytes); is this a safetensors file?",
+                   filename, header_len, VT_SAFETENSORS_MAX_HEADER);
+      return FALSE;
+    }
+  if (header_len > size - 8)
+    {
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_TRUNCATED,
+                   "%s: header length %" G_GUINT64_FORMAT " runs past the end of the file (%" G_GSIZE_FORMAT " bytes); the file is truncated or not safetensors",
+                   filename, header_len, size);
+      return FALSE;
+    }
+  if (header_len < 2 || data[8] != '{')
+    {
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_HEADER,
+                   "%s: the header does not start with “{”; this is not a safetensors file",
+                   filename);
+      return FALSE;
+    }
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, (const char *) data + 8, (gssize) header_len, &json_error))
+    {
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_JSON,
+                   "%s: the header is not valid JSON: %s", filename, json_error->message);
+      return FALSE;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_HEADER,
+                   "%s: the header is not a JSON object", filename);
+      return FALSE;
+    }
+  header = json_node_get_object (root);
+
+  buffer = data + 8 + header_len;
+  buffer_size = size - 8 - header_len;
+  out_tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_tensor_free);
+  out_metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  spans = g_array_new (FALSE, FALSE, sizeof (Span));
+
+  members = json_object_get_members (header);
+  for (GList *l = members; l; l = l->next)
+    {
+      const char *name = l->data;
+      JsonNode *node = json_object_get_member (header, name);
+      VtTensor *tensor = NULL;
+      Span span;
+
+      if (g_str_equal (name, "__metadata__"))
+        {
+          if (!parse_metadata (node, filename, out_metadata, error))
+            return FALSE;
+          continue;
+        }
+      if (!parse_tensor (filename, name, node, buffer_size, &tensor, &span, error))
+        return FALSE;
+      tensor->data = buffer + span.begin;
+      g_ptr_array_add (out_tensors, tensor);
+      g_array_append_val (spans, span);
+    }
+
+  if (!check_tiling (spans, buffer_size, filename, error))
+    return FALSE;
+
+  *tensors = g_steal_pointer (&out_tensors);
+  if (metadata)
+    *metadata = g_steal_pointer (&out_metadata);
+  return TRUE;
+}

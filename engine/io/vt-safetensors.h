@@ -1,0 +1,40 @@
+/* vt-safetensors.h: the safetensors format, parsed from bytes in memory.
+ *
+ * Layout: u64 little-endian header length N, N bytes of JSON, then the data
+ * buffer. Every tensor's data_offsets are relative to the buffer, and the
+ * tensors tile it exactly: no gap, no overlap, nothing after the last. */
+#pragma once
+
+#include "core/vt-tensor.h"
+
+G_BEGIN_DECLS
+
+#define VT_SAFETENSORS_ERROR (vt_safetensors_error_quark ())
+GQuark vt_safetensors_error_quark (void);
+
+typedef enum
+{
+  VT_SAFETENSORS_ERROR_TRUNCATED,   /* shorter than its header says */
+  VT_SAFETENSORS_ERROR_HEADER,      /* header length absurd or header not an object */
+  VT_SAFETENSORS_ERROR_JSON,        /* header is not JSON */
+  VT_SAFETENSORS_ERROR_DTYPE,       /* unknown dtype */
+  VT_SAFETENSORS_ERROR_SHAPE,       /* bad shape, or shape does not match the byte span */
+  VT_SAFETENSORS_ERROR_OFFSETS,     /* offsets out of range, reversed, overlapping, gapped */
+  VT_SAFETENSORS_ERROR_METADATA,    /* __metadata__ not a map of strings */
+} VtSafetensorsError;
+
+/* The safetensors reference implementation refuses larger headers too. */
+#define VT_SAFETENSORS_MAX_HEADER (100 * 1000 * 1000)
+
+/* Parses @data (a whole file) named @filename in messages. On success
+ * @tensors holds VtTensor* (free with vt_safetensors_tensor_free) in header
+ * order, viewing into @data (free with vt_tensor_free), and @metadata maps
+ * string to string. */
+gboolean vt_safetensors_parse        (const guint8  *data,
+                                      gsize          size,
+                                      const char    *filename,
+                                      GPtrArray    **tensors,
+                                      GHashTable   **metadata,
+                                      GError       **error);
+
+G_END_DECLS

@@ -1,0 +1,40 @@
+/* vt-figure.h: what a figure shows, as data. The engine describes figures;
+ * widgets/figures/ draws them with Cairo, on screen and into files. */
+#pragma once
+
+#include "core/vt-stats.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  VT_FIGURE_HISTOGRAM,
+} VtFigureKind;
+
+typedef enum
+{
+  VT_FIGURE_FORMAT_PNG = 1 << 0,
+  VT_FIGURE_FORMAT_SVG = 1 << 1,
+  VT_FIGURE_FORMAT_PDF = 1 << 2,
+} VtFigureFormats;
+
+#define VT_FIGURE_FORMATS_ALL (VT_FIGURE_FORMAT_PNG | VT_FIGURE_FORMAT_SVG | VT_FIGURE_FORMAT_PDF)
+
+typedef struct
+{
+  VtFigureKind  kind;
+  char         *title;
+  char         *x_label;
+  char         *y_label;
+  VtHistogram  *histogram;     /* VT_FIGURE_HISTOGRAM */
+} VtFigure;
+
+VtFigure   *vt_figure_new_histogram   (const char        *title,
+                                       const VtHistogram *histogram);
+void        vt_figure_free            (VtFigure          *figure);
+
+const char *vt_figure_format_extension (VtFigureFormats   format);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtFigure, vt_figure_free)
+
+G_END_DECLS

@@ -1,0 +1,46 @@
+/* vt-inspection.h: a checkpoint opened, recognized and measured: what the
+ * Model area shows and what an "inspect" step writes. */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "core/vt-progress.h"
+#include "core/vt-stats.h"
+#include "io/vt-checkpoint.h"
+#include "models/vt-architecture.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  VtCheckpoint    *checkpoint;
+  VtArchitecture  *architecture;
+  VtTensorStats   *stats;          /* one per tensor, in checkpoint order */
+  guint            n_tensors;
+  guint64          n_parameters;
+} VtInspection;
+
+/* Opens @path and computes every tensor's statistics with @n_bins histogram
+ * bins. Cancellable between tensors; G_IO_ERROR_CANCELLED when cancelled. */
+VtInspection *vt_inspection_run       (const char      *path,
+                                       guint            n_bins,
+                                       VtProgressFunc   progress,
+                                       gpointer         progress_data,
+                                       GCancellable    *cancellable,
+                                       GError         **error);
+void          vt_inspection_free      (VtInspection    *inspection);
+
+/* The tensor named @name, also when the checkpoint stores it under a
+ * "module." prefix; its index, or -1. */
+int           vt_inspection_find      (VtInspection    *inspection,
+                                       const char      *name);
+
+/* {"summary": …, "architecture": …, "tensors": [ … ]} */
+JsonNode     *vt_inspection_to_json   (VtInspection    *inspection);
+/* One row per tensor: name, dtype, shape, statistics. */
+char         *vt_inspection_to_csv    (VtInspection    *inspection);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtInspection, vt_inspection_free)
+
+G_END_DECLS

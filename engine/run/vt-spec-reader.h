@@ -1,0 +1,46 @@
+/* vt-spec-reader.h: typed, path-aware reading of spec JSON.
+ *
+ * Every getter names the JSON path of what it rejects, so a spec author sees
+ * "$.steps[1].formats[2]: expected one of png, svg, pdf" and not a crash or
+ * a silently ignored key. All return FALSE with @error set on bad input. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* Rejects any member of @object not in the NULL-terminated @allowed. */
+gboolean vt_spec_check_keys    (JsonObject          *object,
+                                const char          *path,
+                                const char * const  *allowed,
+                                GError             **error);
+
+/* Getters leave *out untouched when the key is absent and !required. */
+gboolean vt_spec_get_string    (JsonObject   *object,
+                                const char   *path,
+                                const char   *key,
+                                gboolean      required,
+                                char        **out,
+                                GError      **error);
+gboolean vt_spec_get_uint      (JsonObject   *object,
+                                const char   *path,
+                                const char   *key,
+                                guint         min,
+                                guint         max,
+                                guint        *out,
+                                GError      **error);
+gboolean vt_spec_get_strv      (JsonObject   *object,
+                                const char   *path,
+                                const char   *key,
+                                char       ***out,
+                                GError      **error);
+/* A list of words, each one of @choices (NULL-terminated); *out is the OR
+ * of 1 << index over the words given. */
+gboolean vt_spec_get_flags     (JsonObject          *object,
+                                const char          *path,
+                                const char          *key,
+                                const char * const  *choices,
+                                guint               *out,
+                                GError             **error);
+
+G_END_DECLS

@@ -1,0 +1,237 @@
+/* vt-spec.c: loading and validating experiment specs.
+ *
+ * A kind is one row of step_kinds: its name and its parser. Later kinds
+ * (evaluate, extract, incremental, …) add a row and a parser. */
+#include "vt-spec.h"
+#include "vt-spec-reader.h"
+
+G_DEFINE_QUARK (vt-spec-error-quark, vt_spec_error)
+
+static void
+inspect_step_free (VtStep *step)
+{
+  VtInspectStep *inspect = (VtInspectStep *) step;
+
+  g_free (inspect->checkpoint);
+  g_strfreev (inspect->histograms);
+}
+
+static VtStep *
+inspect_step_parse (JsonObject  *object,
+                    const char  *path,
+                    GError     **error)
+{
+  static const char * const keys[] = { "kind", "id", "checkpoint", "histograms", "bins", "formats", NULL };
+  /* Order matches the VtFigureFormats bits. */
+  static const char * const formats[] = { "png", "svg", "pdf", NULL };
+  VtInspectStep *step = g_new0 (VtInspectStep, 1);
+  guint format_flags = VT_FIGURE_FORMATS_ALL;
+
+  step->bins = VT_STATS_DEFAULT_BINS;
+  if (!vt_spec_check_keys (object, path, keys, error) ||
+      !vt_spec_get_string (object, path, "checkpoint", TRUE, &step->checkpoint, error) ||
+      !vt_spec_get_strv (object, path, "histograms", &step->histograms, error) ||
+      !vt_spec_get_uint (object, path, "bins", 2, 4096, &step->bins, error) ||
+      !vt_spec_get_flags (object, path, "formats", formats, &format_flags, error))
+    {
+      inspect_step_free (&step->base);
+      g_free (step);
+      return NULL;
+    }
+  if (step->histograms == NULL)
+    step->histograms = g_new0 (char *, 1);
+  step->formats = format_flags;
+  return &step->base;
+}
+
+static const struct
+{
+  const char  *name;
+  VtStepKind   kind;
+  VtStep    *(*parse) (JsonObject *object, const char *path, GError **error);
+  void       (*free)  (VtStep *step);
+} step_kinds[] = {
+  { "inspect", VT_STEP_INSPECT, inspect_step_parse, inspect_step_free },
+};
+
+static void
+step_free (VtStep *step)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (step_kinds); i++)
+    if (step_kinds[i].kind == step->kind)
+      step_kinds[i].free (step);
+  g_free (step->id);
+  g_free (step);
+}
+
+void
+vt_spec_free (VtSpec *spec)
+{
+  if (spec == NULL)
+    return;
+  g_free (spec->path);
+  g_free (spec->base_dir);
+  g_free (spec->name);
+  g_clear_pointer (&spec->steps, g_ptr_array_unref);
+  g_clear_pointer (&spec->source, json_node_unref);
+  g_free (spec);
+}
+
+static gboolean
+is_valid_id (const char *id)
+{
+  for (const char *p = id; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
+      return FALSE;
+  return *id != '\0';
+}
+
+static VtStep *
+parse_step (JsonNode    *node,
+            guint        index,
+            GHashTable  *ids,
+            GError     **error)
+{
+  g_autofree char *path = g_strdup_printf ("$.steps[%u]", index);
+  g_autofree char *kind = NULL;
+  g_autofree char *id = NULL;
+  JsonObject *object;
+  VtStep *step = NULL;
+  guint k;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s: expected an object", path);
+      return NULL;
+    }
+  object = json_node_get_object (node);
+  if (!vt_spec_get_string (object, path, "kind", TRUE, &kind, error) ||
+      !vt_spec_get_string (object, path, "id", FALSE, &id, error))
+    return NULL;
+
+  for (k = 0; k < G_N_ELEMENTS (step_kinds) && !g_str_equal (step_kinds[k].name, kind); k++)
+    ;
+  if (k == G_N_ELEMENTS (step_kinds))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s.kind: unknown kind “%s” (known: inspect)", path, kind);
+      return NULL;
+    }
+
+  /* Default ids: "inspect", then "inspect-2", … */
+  if (id == NULL)
+    {
+      id = g_strdup (kind);
+      for (guint n = 2; g_hash_table_contains (ids, id); n++)
+        {
+          g_free (id);
+          id = g_strdup_printf ("%s-%u", kind, n);
+        }
+    }
+  else if (!is_valid_id (id) || g_hash_table_contains (ids, id))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s.id: “%s” must be unique and use only letters, digits, “-” and “_”", path, id);
+      return NULL;
+    }
+
+  step = step_kinds[k].parse (object, path, error);
+  if (step == NULL)
+    return NULL;
+  step->kind = step_kinds[k].kind;
+  step->id = g_steal_pointer (&id);
+  g_hash_table_add (ids, step->id);
+  return step;
+}
+
+static VtSpec *
+parse_spec (JsonNode    *root,
+            const char  *base_dir,
+            GError     **error)
+{
+  static const char * const keys[] = { "name", "steps", NULL };
+  g_autoptr(VtSpec) spec = g_new0 (VtSpec, 1);
+  g_autoptr(GHashTable) ids = g_hash_table_new (g_str_hash, g_str_equal);
+  JsonObject *object;
+  JsonNode *steps;
+
+  spec->base_dir = g_strdup (base_dir);
+  spec->steps = g_ptr_array_new_with_free_func ((GDestroyNotify) step_free);
+  spec->source = json_node_copy (root);
+
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "$: expected an object");
+      return NULL;
+    }
+  object = json_node_get_object (root);
+  if (!vt_spec_check_keys (object, "$", keys, error) ||
+      !vt_spec_get_string (object, "$", "name", FALSE, &spec->name, error))
+    return NULL;
+
+  steps = json_object_get_member (object, "steps");
+  if (steps == NULL || !JSON_NODE_HOLDS_ARRAY (steps) ||
+      json_array_get_length (json_node_get_array (steps)) == 0)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "$.steps: expected a non-empty list of steps");
+      return NULL;
+    }
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (steps)); i++)
+    {
+      VtStep *step = parse_step (json_array_get_element (json_node_get_array (steps), i), i, ids, error);
+      if (step == NULL)
+        return NULL;
+      g_ptr_array_add (spec->steps, step);
+    }
+  return g_steal_pointer (&spec);
+}
+
+VtSpec *
+vt_spec_new_from_data (const char  *json,
+                       const char  *base_dir,
+                       GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
+
+  if (!json_parser_load_from_data (parser, json, -1, &local_error))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_PARSE, "not valid JSON: %s", local_error->message);
+      return NULL;
+    }
+  return parse_spec (json_parser_get_root (parser), base_dir, error);
+}
+
+VtSpec *
+vt_spec_load (const char  *path,
+              GError     **error)
+{
+  g_autofree char *contents = NULL;
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GError) local_error = NULL;
+  VtSpec *spec;
+
+  if (!g_file_get_contents (path, &contents, NULL, &local_error))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_READ, "%s", local_error->message);
+      return NULL;
+    }
+  spec = vt_spec_new_from_data (contents, dir, &local_error);
+  if (spec == NULL)
+    {
+      g_set_error (error, VT_SPEC_ERROR, local_error->code, "%s: %s", path, local_error->message);
+      return NULL;
+    }
+  spec->path = g_strdup (path);
+  return spec;
+}
+
+char *
+vt_spec_resolve_path (VtSpec     *spec,
+                      const char *path)
+{
+  if (g_path_is_absolute (path) || spec->base_dir == NULL)
+    return g_strdup (path);
+  return g_build_filename (spec->base_dir, path, NULL);
+}

@@ -1,0 +1,302 @@
+/* vt-figure-render.c: Cairo drawing of every figure kind. */
+#include "vt-figure-render.h"
+
+#include <cairo-pdf.h>
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <cairo-svg.h>
+#include <math.h>
+#include <pango/pangocairo.h>
+
+/* Figure size in files: points for SVG/PDF, and pixels at 1x for PNG. */
+#define EXPORT_WIDTH  640.0
+#define EXPORT_HEIGHT 400.0
+#define PNG_SCALE     2.0
+
+void
+vt_figure_style_init_print (VtFigureStyle *style)
+{
+  *style = (VtFigureStyle) {
+    .foreground = { 0.13, 0.13, 0.13, 1.0 },
+    .background = { 1.0, 1.0, 1.0, 1.0 },
+    .accent = { 0.21, 0.52, 0.89, 1.0 },     /* GNOME blue 3 */
+    .grid = { 0.0, 0.0, 0.0, 0.10 },
+    .font = "Sans 9",
+  };
+}
+
+static void
+set_color (cairo_t      *cr,
+           const VtRgba *c)
+{
+  cairo_set_source_rgba (cr, c->r, c->g, c->b, c->a);
+}
+
+guint
+vt_figure_nice_ticks (double  lo,
+                      double  hi,
+                      guint   target,
+                      double *ticks,
+                      guint   max_ticks)
+{
+  double range = hi - lo, raw, magnitude, step, first;
+  guint n = 0;
+
+  if (!(range > 0) || !isfinite (range) || target == 0)
+    return 0;
+  raw = range / target;
+  magnitude = pow (10.0, floor (log10 (raw)));
+  step = raw / magnitude < 1.5 ? magnitude
+       : raw / magnitude < 3.5 ? 2 * magnitude
+       : raw / magnitude < 7.5 ? 5 * magnitude
+       : 10 * magnitude;
+  first = ceil (lo / step - 1e-9) * step;
+  for (double v = first; v <= hi + step * 1e-9 && n < max_ticks; v = first + n * step)
+    ticks[n++] = fabs (v) < step * 1e-9 ? 0.0 : v;
+  return n;
+}
+
+typedef enum { ALIGN_START, ALIGN_CENTER, ALIGN_END } Align;
+
+/* Text at (x, y): horizontally aligned by @halign, vertically by @valign. */
+static void
+draw_text (cairo_t             *cr,
+           const VtFigureStyle *style,
+           const char          *text,
+           double               x,
+           double               y,
+           Align                halign,
+           Align                valign,
+           gboolean             bold)
+{
+  g_autoptr(PangoFontDescription) font = pango_font_description_from_string (style->font);
+  PangoLayout *layout = pango_cairo_create_layout (cr);
+  int w, h;
+
+  if (bold)
+    pango_font_description_set_weight (font, PANGO_WEIGHT_BOLD);
+  pango_layout_set_font_description (layout, font);
+  pango_layout_set_text (layout, text, -1);
+  pango_layout_get_pixel_size (layout, &w, &h);
+  set_color (cr, &style->foreground);
+  cairo_move_to (cr, x - (halign == ALIGN_CENTER ? w / 2.0 : halign == ALIGN_END ? w : 0),
+                 y - (valign == ALIGN_CENTER ? h / 2.0 : valign == ALIGN_END ? h : 0));
+  pango_cairo_show_layout (cr, layout);
+  g_object_unref (layout);
+}
+
+static char *
+format_tick (double value,
+             double step)
+{
+  /* Enough decimals to tell neighbouring ticks apart, and no more. */
+  int decimals = step > 0 && step < 1 ? (int) ceil (-log10 (step) - 1e-9) : 0;
+
+  if (fabs (value) >= 1e5 || (value != 0 && fabs (value) < 1e-4))
+    return g_strdup_printf ("%.2g", value);
+  return g_strdup_printf ("%.*f", CLAMP (decimals, 0, 6), value);
+}
+
+static void
+draw_histogram (cairo_t             *cr,
+                const VtFigure      *figure,
+                double               width,
+                double               height,
+                const VtFigureStyle *style)
+{
+  const VtHistogram *h = figure->histogram;
+  double left = 56, right = 16, top = figure->title ? 30 : 12, bottom = 40;
+  double plot_w = width - left - right, plot_h = height - top - bottom;
+  guint64 max_count = vt_histogram_max_count (h);
+  double y_max = max_count > 0 ? max_count * 1.05 : 1.0;
+  double xt[16], yt[16];
+  guint nx, ny;
+
+  if (plot_w < 20 || plot_h < 20)
+    return;
+
+  /* Grid and y ticks. */
+  ny = vt_figure_nice_ticks (0, y_max, 5, yt, G_N_ELEMENTS (yt));
+  cairo_set_line_width (cr, 1.0);
+  for (guint i = 0; i < ny; i++)
+    {
+      double y = top + plot_h - yt[i] / y_max * plot_h;
+      g_autofree char *label = format_tick (yt[i], ny > 1 ? yt[1] - yt[0] : 1);
+
+      set_color (cr, &style->grid);
+      cairo_move_to (cr, left, round (y) + 0.5);
+      cairo_line_to (cr, left + plot_w, round (y) + 0.5);
+      cairo_stroke (cr);
+      draw_text (cr, style, label, left - 6, y, ALIGN_END, ALIGN_CENTER, FALSE);
+    }
+
+  /* Bars. */
+  set_color (cr, &style->accent);
+  for (guint i = 0; i < h->n_bins; i++)
+    {
+      double x0 = left + plot_w * i / h->n_bins;
+      double x1 = left + plot_w * (i + 1) / h->n_bins;
+      double bar = h->counts[i] / y_max * plot_h;
+
+      if (h->counts[i] == 0)
+        continue;
+      cairo_rectangle (cr, x0, top + plot_h - bar, MAX (x1 - x0 - (h->n_bins <= 128 ? 1.0 : 0.0), 0.5), bar);
+    }
+  cairo_fill (cr);
+
+  /* Axes and x ticks. */
+  set_color (cr, &style->foreground);
+  cairo_move_to (cr, left, top + plot_h + 0.5);
+  cairo_line_to (cr, left + plot_w, top + plot_h + 0.5);
+  cairo_stroke (cr);
+  nx = vt_figure_nice_ticks (h->lo, h->hi, 6, xt, G_N_ELEMENTS (xt));
+  for (guint i = 0; i < nx; i++)
+    {
+      double x = left + (xt[i] - h->lo) / (h->hi - h->lo) * plot_w;
+      g_autofree char *label = format_tick (xt[i], nx > 1 ? xt[1] - xt[0] : 1);
+
+      cairo_move_to (cr, round (x) + 0.5, top + plot_h);
+      cairo_line_to (cr, round (x) + 0.5, top + plot_h + 4);
+      cairo_stroke (cr);
+      draw_text (cr, style, label, x, top + plot_h + 6, ALIGN_CENTER, ALIGN_START, FALSE);
+    }
+
+  if (figure->x_label)
+    draw_text (cr, style, figure->x_label, left + plot_w / 2, height - 2, ALIGN_CENTER, ALIGN_END, FALSE);
+  if (figure->title)
+    draw_text (cr, style, figure->title, left + plot_w / 2, 6, ALIGN_CENTER, ALIGN_START, TRUE);
+  if (figure->y_label)
+    {
+      cairo_save (cr);
+      cairo_translate (cr, 4, top + plot_h / 2);
+      cairo_rotate (cr, -G_PI / 2);
+      draw_text (cr, style, figure->y_label, 0, 0, ALIGN_CENTER, ALIGN_START, FALSE);
+      cairo_restore (cr);
+    }
+}
+
+void
+vt_figure_draw (cairo_t             *cr,
+                const VtFigure      *figure,
+                double               width,
+                double               height,
+                const VtFigureStyle *style)
+{
+  cairo_save (cr);
+  if (style->background.a > 0)
+    {
+      set_color (cr, &style->background);
+      cairo_paint (cr);
+    }
+  switch (figure->kind)
+    {
+    case VT_FIGURE_HISTOGRAM:
+      draw_histogram (cr, figure, width, height, style);
+      break;
+    default:
+      g_warn_if_reached ();
+    }
+  cairo_restore (cr);
+}
+
+static gboolean
+check_surface (cairo_surface_t  *surface,
+               const char       *path,
+               GError          **error)
+{
+  cairo_status_t status = cairo_surface_status (surface);
+
+  if (status != CAIRO_STATUS_SUCCESS)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot write the figure: %s",
+                   path, cairo_status_to_string (status));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Cairo writes in place; a half-written figure must never replace a good
+ * one, so each file is written beside and renamed. */
+static gboolean
+export_one (const VtFigure   *figure,
+            const char       *base_path,
+            VtFigureFormats   format,
+            GError          **error)
+{
+  g_autofree char *path = g_strdup_printf ("%s.%s", base_path, vt_figure_format_extension (format));
+  g_autofree char *partial = g_strdup_printf ("%s.partial", path);
+  VtFigureStyle style;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  gboolean ok;
+
+  vt_figure_style_init_print (&style);
+  switch (format)
+    {
+    case VT_FIGURE_FORMAT_PNG:
+      surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, EXPORT_WIDTH * PNG_SCALE, EXPORT_HEIGHT * PNG_SCALE);
+      break;
+    case VT_FIGURE_FORMAT_SVG:
+      surface = cairo_svg_surface_create (partial, EXPORT_WIDTH, EXPORT_HEIGHT);
+      break;
+    case VT_FIGURE_FORMAT_PDF:
+      surface = cairo_pdf_surface_create (partial, EXPORT_WIDTH, EXPORT_HEIGHT);
+      break;
+    default:
+      g_return_val_if_reached (FALSE);
+    }
+
+  cr = cairo_create (surface);
+  if (format == VT_FIGURE_FORMAT_PNG)
+    cairo_scale (cr, PNG_SCALE, PNG_SCALE);
+  vt_figure_draw (cr, figure, EXPORT_WIDTH, EXPORT_HEIGHT, &style);
+  cairo_destroy (cr);
+  /* PNG is written from the live image surface; SVG and PDF are written by
+   * finishing theirs. */
+  if (format == VT_FIGURE_FORMAT_PNG)
+    {
+      cairo_status_t status = cairo_surface_write_to_png (surface, partial);
+      ok = status == CAIRO_STATUS_SUCCESS;
+      if (!ok)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot write the figure: %s",
+                     path, cairo_status_to_string (status));
+    }
+  else
+    {
+      cairo_surface_finish (surface);
+      ok = check_surface (surface, path, error);
+    }
+  cairo_surface_destroy (surface);
+
+  if (ok && g_rename (partial, path) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot write the figure: %s",
+                   path, g_strerror (errno));
+      ok = FALSE;
+    }
+  if (!ok)
+    g_remove (partial);
+  return ok;
+}
+
+gboolean
+vt_figure_export (const VtFigure   *figure,
+                  const char       *base_path,
+                  VtFigureFormats   formats,
+                  GError          **error)
+{
+  for (guint f = VT_FIGURE_FORMAT_PNG; f <= VT_FIGURE_FORMAT_PDF; f <<= 1)
+    if ((formats & f) && !export_one (figure, base_path, f, error))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+vt_figure_export_writer (const VtFigure   *figure,
+                         const char       *base_path,
+                         VtFigureFormats   formats,
+                         gpointer          user_data,
+                         GError          **error)
+{
+  return vt_figure_export (figure, base_path, formats, error);
+}

@@ -1,0 +1,58 @@
+/* vt-figure-render.h: drawing figures with Cairo (and Pango for text).
+ *
+ * No GTK here: the widgets draw through this, and --batch exports through
+ * it without a display, so a figure on screen and in a PDF are the same. */
+#pragma once
+
+#include <cairo.h>
+#include <gio/gio.h>
+
+#include "run/vt-figure.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  double r, g, b, a;
+} VtRgba;
+
+typedef struct
+{
+  VtRgba       foreground;   /* text and axes */
+  VtRgba       background;   /* alpha 0: leave the surface as it is */
+  VtRgba       accent;       /* bars, lines */
+  VtRgba       grid;
+  const char  *font;         /* a Pango font description, "Sans 9" */
+} VtFigureStyle;
+
+/* Black on white, for files. */
+void      vt_figure_style_init_print  (VtFigureStyle    *style);
+
+void      vt_figure_draw              (cairo_t          *cr,
+                                       const VtFigure   *figure,
+                                       double            width,
+                                       double            height,
+                                       const VtFigureStyle *style);
+
+/* Writes @base_path.png (at 2x, for sharp text), .svg and/or .pdf. */
+gboolean  vt_figure_export            (const VtFigure   *figure,
+                                       const char       *base_path,
+                                       VtFigureFormats   formats,
+                                       GError          **error);
+
+/* Matches VtFigureWriter, for VtRunOptions.write_figure. */
+gboolean  vt_figure_export_writer     (const VtFigure   *figure,
+                                       const char       *base_path,
+                                       VtFigureFormats   formats,
+                                       gpointer          user_data,
+                                       GError          **error);
+
+/* Equally spaced "nice" tick values (multiples of 1, 2 or 5 × 10^k) covering
+ * [lo, hi]; returns how many were written to @ticks (at most @max_ticks). */
+guint     vt_figure_nice_ticks        (double            lo,
+                                       double            hi,
+                                       guint             target,
+                                       double           *ticks,
+                                       guint             max_ticks);
+
+G_END_DECLS
