@@ -194,6 +194,14 @@ vitrine_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.open", open_accels);
   gtk_window_set_default_icon_name (APPLICATION_ID);
 
+  /* GtkApplication, unlike libadwaita's, does not load style.css itself. */
+  {
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+    gtk_css_provider_load_from_resource (css, "/io/github/vitrine/Vitrine/style.css");
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  }
+
   self->settings = vitrine_settings_new ();
   self->style = vitrine_style_new ();
   scheme = self->settings ? g_settings_get_string (self->settings, "color-scheme") : g_strdup ("system");

@@ -360,7 +360,7 @@ setup_columns (VitrineModelPage *self)
   add_column (self, _("Type"), label_factory (cell_dtype, FALSE),
               GTK_SORTER (gtk_string_sorter_new (gtk_property_expression_new (VITRINE_TYPE_TENSOR_NODE, NULL, "dtype"))), FALSE);
   add_column (self, _("Shape"), label_factory (cell_shape, FALSE), numeric_sorter ("elements"), FALSE);
-  add_column (self, _("Parameters"), label_factory (cell_elements, TRUE), numeric_sorter ("elements"), FALSE);
+  add_column (self, _("Elements"), label_factory (cell_elements, TRUE), numeric_sorter ("elements"), FALSE);
   add_column (self, _("Bytes"), label_factory (cell_bytes, TRUE), numeric_sorter ("bytes"), FALSE);
 }
 
@@ -399,6 +399,20 @@ vitrine_model_page_take_inspection (VitrineModelPage *self,
 
   fill_summary (self);
   show_tensor (self, NULL);
+
+  /* Open on the first tensor, so the statistics and histogram show at once. */
+  {
+    g_autoptr(VitrineTensorNode) node = g_list_model_get_item (G_LIST_MODEL (roots), 0);
+
+    while (node && vitrine_tensor_node_get_children (node))
+      {
+        VitrineTensorNode *child = g_list_model_get_item (vitrine_tensor_node_get_children (node), 0);
+        g_object_unref (node);
+        node = child;
+      }
+    if (node)
+      vitrine_model_page_select_tensor (self, vitrine_tensor_node_get_path (node));
+  }
 }
 
 VtInspection *

@@ -30,7 +30,8 @@ struct _VitrineWindow
   GtkRevealer          *progress_revealer;
   GtkProgressBar       *progress_bar;
   GtkLabel             *progress_label;
-  GMenu                *recent_section;
+  GMenuModel           *primary_menu;
+  GMenu                *recent_menu;
 
   GCancellable         *load_cancellable;
   LoadProgress         *load_progress;
@@ -348,7 +349,7 @@ update_recent_menu (VitrineWindow *self)
   const char *app_name = g_get_application_name ();
   guint shown = 0;
 
-  g_menu_remove_all (self->recent_section);
+  g_menu_remove_all (self->recent_menu);
   items = g_list_sort (items, compare_recent);
   for (GList *l = items; l && shown < MAX_RECENT; l = l->next)
     {
@@ -360,7 +361,7 @@ update_recent_menu (VitrineWindow *self)
         continue;
       item = g_menu_item_new (gtk_recent_info_get_display_name (info), NULL);
       g_menu_item_set_action_and_target (item, "win.open-file", "s", uri);
-      g_menu_append_item (self->recent_section, item);
+      g_menu_append_item (self->recent_menu, item);
       shown++;
     }
   g_list_free_full (items, (GDestroyNotify) gtk_recent_info_unref);
@@ -400,6 +401,7 @@ vitrine_window_dispose (GObject *object)
   if (self->recent_manager)
     g_signal_handlers_disconnect_by_data (self->recent_manager, self);
   self->recent_manager = NULL;
+  g_clear_object (&self->recent_menu);
   gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_WINDOW);
   G_OBJECT_CLASS (vitrine_window_parent_class)->dispose (object);
 }
@@ -420,7 +422,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_revealer);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_label);
-  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, recent_section);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, primary_menu);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-file", "s", open_file_action);
@@ -442,6 +444,12 @@ vitrine_window_init (VitrineWindow *self)
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
+  /* The first section of the main menu gets "Open Recent" under "Open…". */
+  {
+    g_autoptr(GMenuModel) first = g_menu_model_get_item_link (self->primary_menu, 0, G_MENU_LINK_SECTION);
+    self->recent_menu = g_menu_new ();
+    g_menu_append_submenu (G_MENU (first), _("Open _Recent"), G_MENU_MODEL (self->recent_menu));
+  }
   self->recent_manager = gtk_recent_manager_get_default ();
   g_signal_connect_swapped (self->recent_manager, "changed", G_CALLBACK (update_recent_menu), self);
   update_recent_menu (self);
