@@ -146,6 +146,7 @@ open_sharded (VtCheckpoint  *self,
   g_autoptr(GHashTable) opened = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GList) names = NULL;
   JsonObject *weight_map;
+  JsonNode *node;
 
   root = read_json_file (index_path, &local_error);
   if (root == NULL)
@@ -153,30 +154,31 @@ open_sharded (VtCheckpoint  *self,
       g_set_error_literal (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX, local_error->message);
       return FALSE;
     }
-  weight_map = json_object_get_object_member (json_node_get_object (root), "weight_map");
-  if (!json_object_has_member (json_node_get_object (root), "weight_map") || weight_map == NULL)
+  node = json_object_get_member (json_node_get_object (root), "weight_map");
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
       g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX,
                    "%s: a shard index needs a “weight_map” object", index_path);
       return FALSE;
     }
+  weight_map = json_node_get_object (node);
 
   names = json_object_get_members (weight_map);
   for (GList *l = names; l; l = l->next)
     {
-      JsonNode *node = json_object_get_member (weight_map, l->data);
+      JsonNode *entry = json_object_get_member (weight_map, l->data);
       const char *shard;
       g_autofree char *shard_path = NULL;
       g_autoptr(GBytes) bytes = NULL;
 
-      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+      if (!JSON_NODE_HOLDS_VALUE (entry) || json_node_get_value_type (entry) != G_TYPE_STRING)
         {
           g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX,
                        "%s: weight_map entry “%s” is not a file name", index_path,
                        (const char *) l->data);
           return FALSE;
         }
-      shard = json_node_get_string (node);
+      shard = json_node_get_string (entry);
       if (g_hash_table_contains (opened, shard))
         continue;
       g_hash_table_add (opened, (gpointer) shard);

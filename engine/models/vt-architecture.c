@@ -93,6 +93,19 @@ int_member (JsonObject *object,
   return (int) json_node_get_int (node);
 }
 
+/* A string member, or NULL: config files are input, so a member of the
+ * wrong type is ignored rather than trusted. */
+static const char *
+string_member (JsonObject *object,
+               const char *name)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
 /* The writer's own settings, kept as JSON text in __metadata__ (timm's
  * create_model kwargs, OpenCLIP's model config). */
 static JsonObject *
@@ -289,12 +302,14 @@ recognize_openclip (const Names    *n,
   JsonObject *model_cfg = object_at (config, "model_cfg");
   JsonObject *meta_cfg = metadata_object (checkpoint, "open_clip_model_config", &keep);
   int grid;
+  gboolean vit = get (n, "visual.class_embedding") != NULL && pos != NULL;
+  gboolean modified_resnet = get (n, "visual.attnpool.positional_embedding") != NULL;
 
-  if (pos == NULL || (get (n, "visual.class_embedding") == NULL && get (n, "visual.attnpool.positional_embedding") == NULL))
+  if (!vit && !modified_resnet)
     return FALSE;
 
   arch->family = VT_ARCH_OPENCLIP;
-  if (get (n, "visual.class_embedding") != NULL)
+  if (vit)
     {
       const VtTensor *conv1 = get (n, "visual.conv1.weight");
       const VtTensor *proj = get (n, "visual.proj");
@@ -385,7 +400,7 @@ recognize_hf_clip (const Names    *n,
 
   /* A CLIPVisionModel config holds the vision settings at top level. */
   if (vision_cfg == NULL && config != NULL &&
-      g_strcmp0 (json_object_get_string_member_with_default (config, "model_type", ""), "clip_vision_model") == 0)
+      g_strcmp0 (string_member (config, "model_type"), "clip_vision_model") == 0)
     vision_cfg = config;
 
   arch->family = VT_ARCH_HF_CLIP;
@@ -442,18 +457,22 @@ recognize_timm_vit (const Names    *n,
   const VtTensor *reg = get (n, "reg_token");
   gboolean cls = get (n, "cls_token") != NULL;
   gboolean dist = get (n, "dist_token") != NULL;
+  /* OpenAI CLIP weights in timm layout carry a LayerNorm before the blocks. */
+  gboolean clip_style = get (n, "norm_pre.weight") != NULL;
   int prefix_tokens = cls + dist + dim (reg, 1);
   g_autoptr(JsonNode) keep = NULL;
   JsonObject *config = vt_checkpoint_get_config (checkpoint);
   JsonObject *kwargs = metadata_object (checkpoint, "create_model_kwargs", &keep);
-  const char *config_name = config ? json_object_get_string_member_with_default (config, "architecture", NULL) : NULL;
+  const char *config_name = string_member (config, "architecture");
   int grid;
 
   if (patch == NULL || pos == NULL || get (n, "blocks.0.attn.qkv.weight") == NULL)
     return FALSE;
 
   arch->family = VT_ARCH_TIMM_VIT;
-  arch->family_name = g_strdup (dist ? N_("timm DeiT (distilled)") : N_("timm ViT"));
+  arch->family_name = g_strdup (dist ? N_("timm DeiT (distilled)")
+                                : clip_style ? N_("timm ViT (CLIP image tower)")
+                                : N_("timm ViT"));
   arch->width = dim (patch, 0);
   arch->patch_size = dim (patch, 2);
   arch->depth = count_indexed (n, "blocks.%d.attn.qkv.weight");
@@ -474,11 +493,14 @@ recognize_timm_vit (const Names    *n,
                : heads_from_timm_name (config_name),
              int_member (kwargs, "num_heads"));
 
+  /* timm's own names: deit_base_distilled_patch16_224, vit_base_patch16_clip_224 */
   if (timm_vit_size_name (arch->width, arch->depth) != NULL)
-    arch->model_name = g_strdup_printf ("%s_%s_patch%d_%d%s", dist ? "deit" : "vit",
+    arch->model_name = g_strdup_printf ("%s_%s%s_patch%d%s_%d", dist ? "deit" : "vit",
                                         timm_vit_size_name (arch->width, arch->depth),
-                                        arch->patch_size, arch->image_size,
-                                        dist ? "_distilled" : "");
+                                        dist ? "_distilled" : "",
+                                        arch->patch_size,
+                                        clip_style ? "_clip" : "",
+                                        arch->image_size);
   return TRUE;
 }
 

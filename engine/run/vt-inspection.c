@@ -157,8 +157,14 @@ add_architecture (JsonBuilder          *b,
   for (guint i = 0; i < rows->len; i++)
     {
       const VtArchParam *row = g_ptr_array_index (rows, i);
+      guint64 number;
+
       json_builder_set_member_name (b, row->key);
-      json_builder_add_string_value (b, row->value);
+      /* Counts are numbers in JSON; names and lists stay strings. */
+      if (g_ascii_string_to_unsigned (row->value, 10, 0, G_MAXINT64, &number, NULL))
+        json_builder_add_int_value (b, (gint64) number);
+      else
+        json_builder_add_string_value (b, row->value);
     }
   if (arch->class_names)
     {

@@ -1,0 +1,293 @@
+/* test-safetensors.c: the reader on real, crafted and malformed files. */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "io/vt-checkpoint.h"
+#include "io/vt-safetensors.h"
+#include "vt-test-util.h"
+
+static void
+test_real_file (void)
+{
+  g_autofree char *path = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (path, &error);
+  const VtTensor *conv1;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (vt_checkpoint_get_n_tensors (ckpt), ==, 97);
+  g_assert_cmpuint (vt_checkpoint_get_n_shards (ckpt), ==, 1);
+  conv1 = vt_checkpoint_lookup (ckpt, "module.conv1.weight");
+  g_assert_nonnull (conv1);
+  g_assert_cmpint (conv1->dtype, ==, VT_DTYPE_F32);
+  g_assert_cmpuint (conv1->ndim, ==, 4);
+  g_assert_cmpint (conv1->shape[0], ==, 16);
+  g_assert_cmpint (conv1->shape[3], ==, 3);
+  g_assert_cmpuint (conv1->nbytes, ==, 1728);
+  g_assert_cmpstr (g_hash_table_lookup (vt_checkpoint_get_metadata (ckpt), "format"), ==, "pt");
+  /* BatchNorm running statistics are buffers, not parameters. */
+  g_assert_cmpuint (vt_checkpoint_count_parameters (ckpt), ==, 269722);
+  g_assert_null (vt_checkpoint_get_config (ckpt));
+}
+
+/* F16 and BF16 convert to float on request. */
+static void
+test_half_precision (void)
+{
+  g_autofree char *path = vt_test_fixture ("stats/edge.safetensors");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (path, &error);
+  const VtTensor *f16, *bf16;
+  g_autofree float *values = NULL;
+
+  g_assert_no_error (error);
+  f16 = vt_checkpoint_lookup (ckpt, "f16_special");
+  g_assert_cmpint (f16->dtype, ==, VT_DTYPE_F16);
+  values = vt_tensor_dup_float (f16);
+  /* [1, nan, -2.5, inf, 0, -inf, 7, nan] */
+  g_assert_cmpfloat (values[0], ==, 1.0f);
+  g_assert_true (isnan (values[1]));
+  g_assert_cmpfloat (values[2], ==, -2.5f);
+  g_assert_true (isinf (values[3]) && values[3] > 0);
+  g_assert_true (isinf (values[5]) && values[5] < 0);
+  g_assert_cmpfloat (values[6], ==, 7.0f);
+
+  bf16 = vt_checkpoint_lookup (ckpt, "bf16_normal");
+  g_assert_cmpint (bf16->dtype, ==, VT_DTYPE_BF16);
+  g_assert_cmpuint (bf16->numel, ==, 1000);
+
+  g_assert_cmpfloat (vt_half_to_float (0x3c00), ==, 1.0f);
+  g_assert_cmpfloat (vt_half_to_float (0xc000), ==, -2.0f);
+  g_assert_cmpfloat (vt_half_to_float (0x7bff), ==, 65504.0f);
+  g_assert_cmpfloat (vt_half_to_float (0x0001), ==, 0x1p-24f);   /* smallest subnormal */
+  g_assert_cmpfloat (vt_half_to_float (0x03ff), ==, 1023 * 0x1p-24f);
+  g_assert_cmpfloat (vt_half_to_float (0x8000), ==, -0.0f);
+  g_assert_cmpfloat (vt_bfloat16_to_float (0x3f80), ==, 1.0f);
+  g_assert_cmpfloat (vt_bfloat16_to_float (0xc2f7), ==, -123.5f);
+}
+
+typedef struct
+{
+  const char *name;
+  const char *header;
+  gsize       data_size;
+  int         code;
+  const char *message;      /* a phrase the message must contain */
+} BadCase;
+
+static const BadCase bad_cases[] = {
+  { "not-json", "{\"a\": {\"dtype\": \"F32\",", 0, VT_SAFETENSORS_ERROR_JSON, "not valid JSON" },
+  { "not-an-object-start", "[1, 2, 3]", 0, VT_SAFETENSORS_ERROR_HEADER, "does not start with" },
+  { "unknown-dtype", "{\"w\":{\"dtype\":\"F128\",\"shape\":[1],\"data_offsets\":[0,16]}}", 16,
+    VT_SAFETENSORS_ERROR_DTYPE, "unknown dtype F128" },
+  { "shape-mismatch", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,20]}}", 20,
+    VT_SAFETENSORS_ERROR_SHAPE, "needs 24 bytes but data_offsets span 20" },
+  { "negative-dimension", "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4,
+    VT_SAFETENSORS_ERROR_SHAPE, "not a non-negative integer" },
+  { "too-many-dimensions", "{\"w\":{\"dtype\":\"U8\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,1]}}", 1,
+    VT_SAFETENSORS_ERROR_SHAPE, "at most 8" },
+  { "offsets-out-of-range", "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8,
+    VT_SAFETENSORS_ERROR_OFFSETS, "out of range" },
+  { "offsets-unordered", "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[16,0]}}", 16,
+    VT_SAFETENSORS_ERROR_OFFSETS, "out of order" },
+  { "offsets-overlap",
+    "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
+    "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[8,24]}}", 24,
+    VT_SAFETENSORS_ERROR_OFFSETS, "overlaps" },
+  { "offsets-gap",
+    "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+    "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]}}", 24,
+    VT_SAFETENSORS_ERROR_OFFSETS, "unused bytes before tensor “b”" },
+  { "trailing-bytes", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 12,
+    VT_SAFETENSORS_ERROR_OFFSETS, "4 bytes after the last tensor" },
+  { "offsets-not-integers", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0.5,8]}}", 8,
+    VT_SAFETENSORS_ERROR_OFFSETS, "pair of non-negative integers" },
+  { "entry-missing-key", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8,
+    VT_SAFETENSORS_ERROR_HEADER, "needs “dtype”, “shape” and “data_offsets”" },
+  { "metadata-not-strings", "{\"__metadata__\":{\"epoch\":3}}", 0,
+    VT_SAFETENSORS_ERROR_METADATA, "“epoch” is not a string" },
+};
+
+static void
+test_bad_case (gconstpointer data)
+{
+  const BadCase *c = data;
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *name = g_strdup_printf ("%s.safetensors", c->name);
+  g_autofree char *path = vt_test_write_safetensors (dir, name, c->header, c->data_size);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (path, &error);
+
+  g_assert_null (ckpt);
+  g_assert_error (error, VT_SAFETENSORS_ERROR, c->code);
+  g_test_message ("%s", error->message);
+  /* The message names the file and says what is wrong. */
+  g_assert_true (g_str_has_prefix (error->message, path));
+  g_assert_nonnull (strstr (error->message, c->message));
+  vt_test_rm_rf (dir);
+}
+
+static void
+write_raw (const char   *path,
+           const guint8 *bytes,
+           gsize         n)
+{
+  g_autoptr(GError) error = NULL;
+  g_file_set_contents (path, (const char *) bytes, n, &error);
+  g_assert_no_error (error);
+}
+
+static void
+expect_open_error (const char *path,
+                   GQuark      domain,
+                   int         code,
+                   const char *phrase)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (path, &error);
+
+  g_assert_null (ckpt);
+  g_assert_error (error, domain, code);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, phrase));
+}
+
+static void
+test_header_length (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *short_path = g_build_filename (dir, "short.safetensors", NULL);
+  g_autofree char *huge_path = g_build_filename (dir, "huge.safetensors", NULL);
+  g_autofree char *past_path = g_build_filename (dir, "past.safetensors", NULL);
+  g_autofree char *empty_path = g_build_filename (dir, "empty.safetensors", NULL);
+  const guint8 short_file[] = { 1, 2, 3, 4 };
+  const guint8 huge[] = { 0, 0, 0, 0, 0, 1, 0, 0, '{', '}' };        /* 2^40 */
+  const guint8 past[] = { 0xe8, 0x03, 0, 0, 0, 0, 0, 0, '{', '}' };  /* 1000 */
+
+  write_raw (short_path, short_file, sizeof short_file);
+  write_raw (huge_path, huge, sizeof huge);
+  write_raw (past_path, past, sizeof past);
+  write_raw (empty_path, NULL, 0);
+
+  expect_open_error (short_path, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_TRUNCATED, "too short");
+  expect_open_error (empty_path, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_TRUNCATED, "0 bytes is too short");
+  expect_open_error (huge_path, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_HEADER, "absurdly large");
+  expect_open_error (past_path, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_TRUNCATED, "runs past the end of the file");
+  vt_test_rm_rf (dir);
+}
+
+/* A real checkpoint cut in half: the last tensors point past the end. */
+static void
+test_truncated_real_file (void)
+{
+  g_autofree char *asset = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "resnet20-truncated.safetensors", NULL);
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  g_assert_true (g_file_get_contents (asset, &contents, &length, NULL));
+  write_raw (path, (const guint8 *) contents, length / 2);
+  expect_open_error (path, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_OFFSETS, "out of range");
+  vt_test_rm_rf (dir);
+}
+
+static void
+test_missing_file (void)
+{
+  expect_open_error ("/nonexistent/model.safetensors", VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_OPEN,
+                     "/nonexistent/model.safetensors: cannot be read");
+}
+
+static void
+test_sharded (void)
+{
+  g_autofree char *index = vt_test_fixture ("arch/hf-clip/model.safetensors.index.json");
+  g_autofree char *folder = vt_test_fixture ("arch/hf-clip");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (index, &error);
+  g_autoptr(VtCheckpoint) from_folder = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (vt_checkpoint_get_n_shards (ckpt), ==, 2);
+  g_assert_nonnull (vt_checkpoint_lookup (ckpt, "vision_model.embeddings.class_embedding"));
+  g_assert_nonnull (vt_checkpoint_lookup (ckpt, "text_model.final_layer_norm.weight"));
+  g_assert_nonnull (vt_checkpoint_get_config (ckpt));
+
+  /* A folder opens the checkpoint inside it. */
+  from_folder = vt_checkpoint_open (folder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (vt_checkpoint_get_n_tensors (from_folder), ==, vt_checkpoint_get_n_tensors (ckpt));
+}
+
+static char *
+write_text (const char *dir,
+            const char *name,
+            const char *text)
+{
+  char *path = g_build_filename (dir, name, NULL);
+  write_raw (path, (const guint8 *) text, strlen (text));
+  return path;
+}
+
+static void
+test_sharded_errors (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  const char *shard_a = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+  const char *shard_b = "{\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                        "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}";
+  g_autofree char *a = vt_test_write_safetensors (dir, "a.safetensors", shard_a, 8);
+  g_autofree char *b = vt_test_write_safetensors (dir, "b.safetensors", shard_b, 12);
+  g_autofree char *missing = write_text (dir, "missing.index.json",
+                                         "{\"weight_map\":{\"a\":\"a.safetensors\",\"c\":\"c.safetensors\"}}");
+  g_autofree char *absent = write_text (dir, "absent.index.json",
+                                        "{\"weight_map\":{\"a\":\"a.safetensors\",\"z\":\"a.safetensors\"}}");
+  g_autofree char *duplicate = write_text (dir, "duplicate.index.json",
+                                           "{\"weight_map\":{\"a\":\"a.safetensors\",\"b\":\"b.safetensors\"}}");
+  g_autofree char *no_map = write_text (dir, "nomap.index.json", "{\"metadata\":{}}");
+  g_autofree char *broken = write_text (dir, "broken.index.json", "{\"weight_map\":");
+
+  expect_open_error (missing, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_SHARD, "shard “c.safetensors” is missing");
+  expect_open_error (absent, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_SHARD, "tensor “z” is not in its shard");
+  expect_open_error (duplicate, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_DUPLICATE, "tensor “a” is also in another shard");
+  expect_open_error (no_map, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX, "needs a “weight_map”");
+  expect_open_error (broken, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX, "not valid JSON");
+  expect_open_error (dir, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_OPEN, "holds no model.safetensors");
+  vt_test_rm_rf (dir);
+}
+
+static void
+test_bad_config (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *model = vt_test_write_safetensors (dir, "model.safetensors",
+                                                      "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+  g_autofree char *config = write_text (dir, "config.json", "{\"num_classes\": 10,");
+
+  expect_open_error (model, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CONFIG, "config.json: not valid JSON");
+  vt_test_rm_rf (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/engine/safetensors/real-file", test_real_file);
+  g_test_add_func ("/engine/safetensors/half-precision", test_half_precision);
+  g_test_add_func ("/engine/safetensors/header-length", test_header_length);
+  g_test_add_func ("/engine/safetensors/truncated-real-file", test_truncated_real_file);
+  g_test_add_func ("/engine/safetensors/missing-file", test_missing_file);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/engine/safetensors/%s", bad_cases[i].name);
+      g_test_add_data_func (name, &bad_cases[i], test_bad_case);
+    }
+  g_test_add_func ("/engine/checkpoint/sharded", test_sharded);
+  g_test_add_func ("/engine/checkpoint/sharded-errors", test_sharded_errors);
+  g_test_add_func ("/engine/checkpoint/bad-config", test_bad_config);
+  return g_test_run ();
+}

@@ -1,0 +1,137 @@
+/* test-spec.c: experiment specs, valid and invalid; every rejection names
+ * the JSON path of what is wrong. */
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run/vt-spec.h"
+
+static void
+test_valid (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtSpec) spec = vt_spec_new_from_data (
+    "{\"name\": \"demo\", \"steps\": ["
+    "  {\"kind\": \"inspect\", \"checkpoint\": \"a.safetensors\", \"histograms\": [\"w\", \"b\"],"
+    "   \"bins\": 32, \"formats\": [\"svg\", \"pdf\"]},"
+    "  {\"kind\": \"inspect\", \"checkpoint\": \"/abs/b.safetensors\"}]}",
+    "/specs", &error);
+  VtInspectStep *first, *second;
+  g_autofree char *resolved = NULL;
+  g_autofree char *absolute = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (spec->name, ==, "demo");
+  g_assert_cmpuint (spec->steps->len, ==, 2);
+  first = g_ptr_array_index (spec->steps, 0);
+  second = g_ptr_array_index (spec->steps, 1);
+  g_assert_cmpint (first->base.kind, ==, VT_STEP_INSPECT);
+  g_assert_cmpstr (first->base.id, ==, "inspect");
+  g_assert_cmpstr (second->base.id, ==, "inspect-2");
+  g_assert_cmpuint (first->bins, ==, 32);
+  g_assert_cmpuint (first->formats, ==, VT_FIGURE_FORMAT_SVG | VT_FIGURE_FORMAT_PDF);
+  g_assert_cmpuint (g_strv_length (first->histograms), ==, 2);
+  /* Defaults */
+  g_assert_cmpuint (second->bins, ==, 64);
+  g_assert_cmpuint (second->formats, ==, VT_FIGURE_FORMATS_ALL);
+  g_assert_cmpuint (g_strv_length (second->histograms), ==, 0);
+
+  resolved = vt_spec_resolve_path (spec, first->checkpoint);
+  absolute = vt_spec_resolve_path (spec, second->checkpoint);
+  g_assert_cmpstr (resolved, ==, "/specs/a.safetensors");
+  g_assert_cmpstr (absolute, ==, "/abs/b.safetensors");
+}
+
+typedef struct
+{
+  const char *name;
+  const char *json;
+  int         code;
+  const char *message;
+} BadSpec;
+
+#define STEP(fields) "{\"steps\": [{\"kind\": \"inspect\", \"checkpoint\": \"m.safetensors\"" fields "}]}"
+
+static const BadSpec bad_specs[] = {
+  { "not-json", "{\"steps\": [", VT_SPEC_ERROR_PARSE, "not valid JSON" },
+  { "not-an-object", "[1]", VT_SPEC_ERROR_INVALID, "$: expected an object" },
+  { "unknown-top-key", "{\"steps\": [], \"stpes\": 1}", VT_SPEC_ERROR_INVALID, "$.stpes: unknown key" },
+  { "no-steps", "{\"name\": \"x\"}", VT_SPEC_ERROR_INVALID, "$.steps: expected a non-empty list" },
+  { "empty-steps", "{\"steps\": []}", VT_SPEC_ERROR_INVALID, "$.steps: expected a non-empty list" },
+  { "step-not-object", "{\"steps\": [3]}", VT_SPEC_ERROR_INVALID, "$.steps[0]: expected an object" },
+  { "missing-kind", "{\"steps\": [{\"checkpoint\": \"m\"}]}", VT_SPEC_ERROR_INVALID, "$.steps[0].kind: missing" },
+  { "unknown-kind", "{\"steps\": [{\"kind\": \"train\"}]}", VT_SPEC_ERROR_INVALID, "$.steps[0].kind: unknown kind “train”" },
+  { "missing-checkpoint", "{\"steps\": [{\"kind\": \"inspect\"}]}", VT_SPEC_ERROR_INVALID, "$.steps[0].checkpoint: missing" },
+  { "checkpoint-not-string", "{\"steps\": [{\"kind\": \"inspect\", \"checkpoint\": 5}]}", VT_SPEC_ERROR_INVALID,
+    "$.steps[0].checkpoint: expected a non-empty string" },
+  { "unknown-step-key", STEP (", \"bin\": 3"), VT_SPEC_ERROR_INVALID, "$.steps[0].bin: unknown key" },
+  { "bins-not-integer", STEP (", \"bins\": \"many\""), VT_SPEC_ERROR_INVALID, "$.steps[0].bins: expected an integer from 2 to 4096" },
+  { "bins-too-large", STEP (", \"bins\": 100000"), VT_SPEC_ERROR_INVALID, "$.steps[0].bins: expected an integer from 2 to 4096" },
+  { "bins-fractional", STEP (", \"bins\": 2.5"), VT_SPEC_ERROR_INVALID, "$.steps[0].bins: expected an integer" },
+  { "histograms-not-list", STEP (", \"histograms\": \"w\""), VT_SPEC_ERROR_INVALID, "$.steps[0].histograms: expected a list of strings" },
+  { "histogram-not-string", STEP (", \"histograms\": [\"w\", 2]"), VT_SPEC_ERROR_INVALID, "$.steps[0].histograms[1]: expected a string" },
+  { "unknown-format", STEP (", \"formats\": [\"png\", \"jpg\"]"), VT_SPEC_ERROR_INVALID,
+    "$.steps[0].formats[1]: “jpg” is not one of png, svg, pdf" },
+  { "no-formats", STEP (", \"formats\": []"), VT_SPEC_ERROR_INVALID, "$.steps[0].formats: expected at least one entry" },
+  { "bad-id", STEP (", \"id\": \"a/b\""), VT_SPEC_ERROR_INVALID, "$.steps[0].id: “a/b” must be unique" },
+  { "duplicate-id",
+    "{\"steps\": [{\"kind\": \"inspect\", \"checkpoint\": \"m\", \"id\": \"x\"},"
+    " {\"kind\": \"inspect\", \"checkpoint\": \"m\", \"id\": \"x\"}]}", VT_SPEC_ERROR_INVALID, "$.steps[1].id: “x” must be unique" },
+  { "second-step-bad",
+    "{\"steps\": [{\"kind\": \"inspect\", \"checkpoint\": \"m\"}, {\"kind\": \"inspect\", \"checkpoint\": \"\"}]}",
+    VT_SPEC_ERROR_INVALID, "$.steps[1].checkpoint: expected a non-empty string" },
+};
+
+static void
+test_bad_spec (gconstpointer data)
+{
+  const BadSpec *c = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtSpec) spec = vt_spec_new_from_data (c->json, "/specs", &error);
+
+  g_assert_null (spec);
+  g_assert_error (error, VT_SPEC_ERROR, c->code);
+  g_test_message ("%s", error->message);
+  if (strstr (error->message, c->message) == NULL)
+    g_error ("message “%s” lacks “%s”", error->message, c->message);
+}
+
+static void
+test_load_names_file (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtSpec) spec = NULL;
+  g_autofree char *path = NULL;
+  int fd = g_file_open_tmp ("spec-XXXXXX.json", &path, &error);
+
+  g_assert_no_error (error);
+  close (fd);
+  g_file_set_contents (path, "{\"steps\": 1}", -1, &error);
+  g_assert_no_error (error);
+  spec = vt_spec_load (path, &error);
+  g_assert_null (spec);
+  g_assert_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID);
+  g_assert_true (g_str_has_prefix (error->message, path));
+  g_clear_error (&error);
+  g_remove (path);
+
+  spec = vt_spec_load ("/nonexistent/spec.json", &error);
+  g_assert_null (spec);
+  g_assert_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_READ);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/spec.json"));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/spec/valid", test_valid);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_specs); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/engine/spec/%s", bad_specs[i].name);
+      g_test_add_data_func (name, &bad_specs[i], test_bad_spec);
+    }
+  g_test_add_func ("/engine/spec/load-names-file", test_load_names_file);
+  return g_test_run ();
+}

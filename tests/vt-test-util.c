@@ -1,0 +1,86 @@
+/* vt-test-util.c: test inputs. */
+#include "vt-test-util.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+static char *
+under_env (const char *variable,
+           const char *relative)
+{
+  const char *root = g_getenv (variable);
+  char *path;
+
+  if (root == NULL)
+    g_error ("%s is not set; run the tests through meson", variable);
+  path = g_build_filename (root, relative, NULL);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    g_error ("Test input %s is missing (%s=%s)", path, variable, root);
+  return path;
+}
+
+char *
+vt_test_asset (const char *relative)
+{
+  return under_env ("VITRINE_SHARED_ASSETS", relative);
+}
+
+char *
+vt_test_fixture (const char *relative)
+{
+  return under_env ("VITRINE_FIXTURES", relative);
+}
+
+char *
+vt_test_tmpdir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("vitrine-test-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+void
+vt_test_rm_rf (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+
+  if (dir != NULL)
+    {
+      const char *name;
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          vt_test_rm_rf (child);
+        }
+      g_dir_close (dir);
+      g_rmdir (path);
+    }
+  else
+    g_remove (path);
+}
+
+char *
+vt_test_write_safetensors (const char *dir,
+                           const char *name,
+                           const char *header,
+                           gsize       data_size)
+{
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (dir, name, NULL);
+  guint64 len = GUINT64_TO_LE (strlen (header));
+
+  g_byte_array_append (bytes, (const guint8 *) &len, 8);
+  g_byte_array_append (bytes, (const guint8 *) header, strlen (header));
+  for (gsize i = 0; i < data_size; i++)
+    {
+      guint8 b = (guint8) (i * 37 + 11);
+      g_byte_array_append (bytes, &b, 1);
+    }
+  g_file_set_contents (path, (const char *) bytes->data, bytes->len, &error);
+  g_assert_no_error (error);
+  return path;
+}

@@ -1,0 +1,24 @@
+/* vt-test-util.h: where tests find their inputs, and crafted files. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* A file under ../shared/assets. The assets are part of the test setup: a
+ * missing one fails the test (it is never skipped). */
+char     *vt_test_asset        (const char *relative);
+/* A file under tests/fixtures (committed, written by tests/reference/). */
+char     *vt_test_fixture      (const char *relative);
+/* A fresh temporary folder, removed by the caller with vt_test_rm_rf. */
+char     *vt_test_tmpdir       (void);
+void      vt_test_rm_rf        (const char *path);
+
+/* Writes a safetensors file: the 8-byte length, @header as given, then
+ * @data_size bytes of a repeating pattern. */
+char     *vt_test_write_safetensors (const char *dir,
+                                     const char *name,
+                                     const char *header,
+                                     gsize       data_size);
+
+G_END_DECLS
