@@ -480,6 +480,12 @@ vitrine_model_page_get_histogram (VitrineModelPage *self)
   return GTK_WIDGET (self->histogram);
 }
 
+GtkColumnView *
+vitrine_model_page_get_column_view (VitrineModelPage *self)
+{
+  return self->column_view;
+}
+
 const char *
 vitrine_model_page_get_fact (VitrineModelPage *self,
                              const char       *label)
@@ -502,6 +508,12 @@ vitrine_model_page_dispose (GObject *object)
   g_clear_object (&self->sorted);
   g_clear_object (&self->tree);
   gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_MODEL_PAGE);
+  /* The template's outer box has no id, so dispose_template leaves it. */
+  {
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+      gtk_widget_unparent (child);
+  }
   G_OBJECT_CLASS (vitrine_model_page_parent_class)->dispose (object);
 }
 

@@ -24,6 +24,7 @@ GListModel    *vitrine_model_page_get_rows        (VitrineModelPage *self);
 void           vitrine_model_page_set_search      (VitrineModelPage *self,
                                                    const char       *text);
 GtkWidget     *vitrine_model_page_get_histogram   (VitrineModelPage *self);
+GtkColumnView *vitrine_model_page_get_column_view (VitrineModelPage *self);
 /* The value shown for a summary or statistics row, e.g. "Parameters". */
 const char    *vitrine_model_page_get_fact        (VitrineModelPage *self,
                                                    const char       *label);

@@ -215,6 +215,8 @@ on_load_done (GObject      *source,
   vitrine_model_page_take_inspection (self->model_page, inspection);
   gtk_stack_set_visible_child_name (self->main_stack, "workbench");
   gtk_stack_set_visible_child_name (self->areas_stack, "model");
+  /* Keyboard users land in the tensor table, not in the first label. */
+  gtk_widget_grab_focus (GTK_WIDGET (vitrine_model_page_get_column_view (self->model_page)));
 }
 
 void

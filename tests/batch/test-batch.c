@@ -1,0 +1,378 @@
+/* test-batch.c: `vitrine --batch` as a user runs it: the real binary, no
+ * display, exit statuses 0 (ok), 1 (run failed), 2 (bad command line or spec). */
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "vt-test-util.h"
+
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+
+/* Runs vitrine with @args (NULL-terminated) and no display at all. */
+static void
+run_vitrine (Result      *result,
+             const char  *first,
+             ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("VITRINE_BINARY"));
+  va_start (args, first);
+  for (const char *a = first; a; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
+  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
+  g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &result->out, &result->err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  result->status = g_subprocess_get_exit_status (process);
+  g_test_message ("exit %d\nstdout: %s\nstderr: %s", result->status, result->out, result->err);
+}
+
+static JsonNode *
+load_json (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+static void
+assert_file_starts_with (const char *dir,
+                         const char *name,
+                         const char *magic,
+                         gsize       magic_len)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  if (!g_file_get_contents (path, &contents, &length, NULL))
+    g_error ("%s was not written", path);
+  g_assert_cmpuint (length, >, magic_len);
+  g_assert_cmpmem (contents, magic_len, magic, magic_len);
+}
+
+/* The PNG's size from its IHDR chunk. */
+static void
+assert_png_size (const char *path,
+                 guint32     width,
+                 guint32     height)
+{
+  g_autofree char *contents = NULL;
+  gsize length;
+  guint32 w, h;
+
+  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
+  g_assert_cmpuint (length, >, 24);
+  memcpy (&w, contents + 16, 4);
+  memcpy (&h, contents + 20, 4);
+  g_assert_cmpuint (GUINT32_FROM_BE (w), ==, width);
+  g_assert_cmpuint (GUINT32_FROM_BE (h), ==, height);
+}
+
+static void
+test_inspect_demo (void)
+{
+  g_autofree char *source = g_strdup (g_getenv ("VITRINE_SOURCE_DIR"));
+  g_autofree char *spec = g_build_filename (source, "data", "demo", "inspect-demo.json", NULL);
+  g_autofree char *out = vt_test_tmpdir ();
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *expected_path = vt_test_fixture ("stats/resnet20-stats.json");
+  g_autofree char *csv_path = g_build_filename (out, "inspect-tensors.csv", NULL);
+  g_autofree char *csv = NULL;
+  g_autofree char *png = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_auto(Result) r = { 0 };
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(JsonNode) expected = NULL;
+  JsonObject *step, *summary, *arch;
+  JsonArray *tensors, *figures;
+  gboolean saw_done = FALSE;
+  double worst = 0;
+
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  /* stderr: one JSON object per line, ending in "done". */
+  lines = g_strsplit (r.err, "\n", -1);
+  for (guint i = 0; lines[i] && lines[i][0] == '{'; i++)
+    {
+      g_autoptr(JsonNode) event = json_from_string (lines[i], NULL);
+      g_assert_nonnull (event);
+      if (g_strcmp0 (json_object_get_string_member (json_node_get_object (event), "event"), "done") == 0)
+        saw_done = TRUE;
+    }
+  g_assert_true (saw_done);
+
+  results = load_json (results_path);
+  step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0);
+  summary = json_object_get_object_member (step, "summary");
+  arch = json_object_get_object_member (step, "architecture");
+  g_assert_cmpint (json_object_get_int_member (summary, "tensors"), ==, 97);
+  g_assert_cmpint (json_object_get_int_member (summary, "parameters"), ==, 269722);
+  g_assert_cmpstr (json_object_get_string_member (arch, "family"), ==, "CIFAR ResNet (option A)");
+  g_assert_cmpstr (json_object_get_string_member (arch, "model"), ==, "resnet20");
+  g_assert_cmpint (json_object_get_int_member (arch, "num_classes"), ==, 10);
+  /* The spec is echoed. */
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (json_node_get_object (results), "spec"), "name"),
+                   ==, "Inspect the demo ResNet-20");
+
+  /* Every tensor's statistics agree with numpy's. */
+  expected = load_json (expected_path);
+  tensors = json_object_get_array_member (step, "tensors");
+  g_assert_cmpuint (json_array_get_length (tensors), ==, 97);
+  for (guint i = 0; i < json_array_get_length (tensors); i++)
+    {
+      JsonObject *t = json_array_get_object_element (tensors, i);
+      JsonObject *e = json_object_get_object_member (json_node_get_object (expected), json_object_get_string_member (t, "name"));
+      const char *keys[] = { "min", "max", "mean", "std" };
+
+      g_assert_nonnull (e);
+      g_assert_cmpint (json_object_get_int_member (t, "elements"), ==, json_object_get_int_member (e, "count"));
+      g_assert_cmpint (json_object_get_int_member (t, "nan"), ==, json_object_get_int_member (e, "nan"));
+      for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+        {
+          double ours = json_object_get_double_member (t, keys[k]);
+          double numpy = json_object_get_double_member (e, keys[k]);
+          worst = MAX (worst, fabs (ours - numpy) / MAX (1.0, fabs (numpy)));
+        }
+    }
+  g_test_message ("results.json against numpy: largest relative difference %.3g", worst);
+  g_assert_cmpfloat (worst, <=, 1e-12);
+
+  /* Three formats of each requested histogram. */
+  figures = json_object_get_array_member (step, "figures");
+  g_assert_cmpuint (json_array_get_length (figures), ==, 9);
+  assert_file_starts_with (out, "figures/inspect-histogram-module.conv1.weight.png", "\x89PNG\r\n\x1a\n", 8);
+  assert_file_starts_with (out, "figures/inspect-histogram-module.conv1.weight.svg", "<?xml", 5);
+  assert_file_starts_with (out, "figures/inspect-histogram-module.conv1.weight.pdf", "%PDF", 4);
+  assert_file_starts_with (out, "figures/inspect-histogram-module.linear.weight.pdf", "%PDF", 4);
+  png = g_build_filename (out, "figures/inspect-histogram-module.layer3.2.conv2.weight.png", NULL);
+  assert_png_size (png, 1280, 800);
+  assert_file_starts_with (out, "run.log", "", 0);
+
+  /* One CSV row per tensor. */
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_assert_true (g_str_has_prefix (csv, "name,dtype,shape,elements,bytes,min,max,mean,std,nan,inf\n"));
+  {
+    g_auto(GStrv) rows = g_strsplit (csv, "\n", -1);
+    g_assert_cmpuint (g_strv_length (rows), ==, 1 + 97 + 1);
+  }
+
+  /* Keep the figures where a person can look at them. */
+  {
+    g_autofree char *artifacts = g_build_filename (g_getenv ("VITRINE_ARTIFACTS"), "batch-figures", NULL);
+    g_autofree char *target = g_build_filename (artifacts, "histogram-layer3.2.conv2.weight.png", NULL);
+    g_autofree char *contents = NULL;
+    gsize length;
+
+    g_mkdir_with_parents (artifacts, 0755);
+    g_assert_true (g_file_get_contents (png, &contents, &length, NULL));
+    g_assert_true (g_file_set_contents (target, contents, length, NULL));
+  }
+  vt_test_rm_rf (out);
+}
+
+static char *
+write_spec (const char *dir,
+            const char *name,
+            const char *checkpoint,
+            const char *extra)
+{
+  g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"inspect\", \"checkpoint\": \"%s\"%s}]}",
+                                           checkpoint, extra ? extra : "");
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+/* Without --output, results go beside the spec, in a folder named after it. */
+static void
+test_default_output (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet56-4bfd9763.safetensors");
+  g_autofree char *spec = write_spec (dir, "resnet56.json", ckpt, ", \"formats\": [\"svg\"], \"histograms\": [\"linear.weight\"]");
+  g_autofree char *results = g_build_filename (dir, "resnet56", "results.json", NULL);
+  g_autofree char *svg = g_build_filename (dir, "resnet56", "figures", "inspect-histogram-module.linear.weight.svg", NULL);
+  g_autofree char *png = g_build_filename (dir, "resnet56", "figures", "inspect-histogram-module.linear.weight.png", NULL);
+  g_auto(Result) r = { 0 };
+
+  run_vitrine (&r, "--batch", spec, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_file_test (results, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (svg, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (png, G_FILE_TEST_EXISTS));
+  vt_test_rm_rf (dir);
+}
+
+static void
+test_bad_specs (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *bad_bins = write_spec (dir, "bins.json", "m.safetensors", ", \"bins\": -3");
+  g_autofree char *not_json = g_build_filename (dir, "broken.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+
+  g_assert_true (g_file_set_contents (not_json, "{\"steps\": [", -1, NULL));
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--batch", bad_bins, "--output", out, NULL);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "$.steps[0].bins: expected an integer"));
+    g_assert_nonnull (strstr (r.err, bad_bins));
+    /* A rejected spec writes nothing. */
+    g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  }
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--batch", not_json, NULL);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "not valid JSON"));
+  }
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--batch", "/nonexistent/spec.json", NULL);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "/nonexistent/spec.json"));
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* Each malformed file: exit 1, and a message naming the file and the fault. */
+static void
+test_malformed_checkpoints (void)
+{
+  static const struct { const char *name; const char *header; gsize data; const char *phrase; } cases[] = {
+    { "past-eof", NULL, 0, "runs past the end of the file" },
+    { "not-json", "{\"w\": [", 0, "not valid JSON" },
+    { "unknown-dtype", "{\"w\":{\"dtype\":\"Q4\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, "unknown dtype Q4" },
+    { "shape-mismatch", "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, "needs 12 bytes" },
+    { "out-of-range", "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 4, "out of range" },
+    { "overlap", "{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[2,6]}}", 6, "overlaps" },
+    { "unordered", "{\"w\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[4,0]}}", 4, "out of order" },
+  };
+  g_autofree char *dir = vt_test_tmpdir ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *file = g_strdup_printf ("%s.safetensors", cases[i].name);
+      g_autofree char *ckpt = NULL;
+      g_autofree char *spec_name = g_strdup_printf ("%s.json", cases[i].name);
+      g_autofree char *spec = NULL;
+      g_autofree char *out = g_build_filename (dir, cases[i].name, NULL);
+      g_autofree char *results = g_build_filename (out, "results.json", NULL);
+      g_autofree char *log = g_build_filename (out, "run.log", NULL);
+      g_auto(Result) r = { 0 };
+
+      if (cases[i].header)
+        ckpt = vt_test_write_safetensors (dir, file, cases[i].header, cases[i].data);
+      else
+        {
+          const char past[] = { 0x10, 0x27, 0, 0, 0, 0, 0, 0, '{', '}' };
+          ckpt = g_build_filename (dir, file, NULL);
+          g_assert_true (g_file_set_contents (ckpt, past, sizeof past, NULL));
+        }
+      spec = write_spec (dir, spec_name, ckpt, NULL);
+      run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+      g_assert_cmpint (r.status, ==, 1);
+      g_assert_nonnull (strstr (r.err, ckpt));
+      if (strstr (r.err, cases[i].phrase) == NULL)
+        g_error ("%s: stderr lacks “%s”: %s", cases[i].name, cases[i].phrase, r.err);
+      /* No results from a failed run, but a log saying why. */
+      g_assert_false (g_file_test (results, G_FILE_TEST_EXISTS));
+      g_assert_true (g_file_test (log, G_FILE_TEST_IS_REGULAR));
+    }
+  vt_test_rm_rf (dir);
+}
+
+static void
+test_missing_tensor (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *spec = write_spec (dir, "spec.json", ckpt, ", \"histograms\": [\"fc.weight\"]");
+  g_auto(Result) r = { 0 };
+
+  run_vitrine (&r, "--batch", spec, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "no tensor named “fc.weight”"));
+  vt_test_rm_rf (dir);
+}
+
+static void
+test_command_line (void)
+{
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--version", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_true (g_str_has_prefix (r.out, "vitrine "));
+  }
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--help", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "--batch"));
+  }
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--output", "/tmp/x", NULL);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "--output needs --batch"));
+  }
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--batch", "a.json", "b.json", NULL);
+    g_assert_cmpint (r.status, ==, 2);
+  }
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--no-such-option", NULL);
+    g_assert_cmpint (r.status, !=, 0);
+  }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/batch/inspect-demo", test_inspect_demo);
+  g_test_add_func ("/batch/default-output", test_default_output);
+  g_test_add_func ("/batch/bad-specs", test_bad_specs);
+  g_test_add_func ("/batch/malformed-checkpoints", test_malformed_checkpoints);
+  g_test_add_func ("/batch/missing-tensor", test_missing_tensor);
+  g_test_add_func ("/batch/command-line", test_command_line);
+  return g_test_run ();
+}

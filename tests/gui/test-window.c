@@ -1,0 +1,345 @@
+/* test-window.c: the real window, in process, under Xvfb.
+ *
+ * Opens checkpoints through the "win.open-file" action (the one the Open
+ * button, drops, recent files and the command line all use) and checks what
+ * the window then shows. Saves a screenshot to test-artifacts/. */
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vitrine-application.h"
+#include "vitrine-histogram.h"
+#include "vitrine-tensor-node.h"
+#include "vitrine-window.h"
+#include "vt-test-util.h"
+
+static VitrineApplication *app;
+
+static gboolean
+on_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Spins the main loop until @done(@data) holds; fails after @seconds. */
+static void
+wait_until (gboolean  (*done) (gpointer),
+            gpointer  data,
+            guint     seconds,
+            const char *what)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (seconds, on_timeout, &timed_out);
+
+  while (!done (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("Timed out waiting for %s", what);
+  g_source_remove (id);
+}
+
+static void
+spin (guint ms)
+{
+  gboolean over = FALSE;
+
+  g_timeout_add (ms, on_timeout, &over);
+  while (!over)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static gboolean
+loaded (gpointer window)
+{
+  return !vitrine_window_is_loading (window);
+}
+
+static VitrineWindow *
+open_window (const char *path)
+{
+  VitrineWindow *window = vitrine_window_new (app);
+
+  gtk_window_present (GTK_WINDOW (window));
+  if (path)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", path);
+      g_assert_true (vitrine_window_is_loading (window));
+      wait_until (loaded, window, 60, "the checkpoint to load");
+    }
+  return window;
+}
+
+static void
+close_window (VitrineWindow *window)
+{
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  while (window != NULL)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+static VitrineTensorNode *
+row_node (GListModel *rows,
+          guint       i)
+{
+  g_autoptr(GtkTreeListRow) row = g_list_model_get_item (rows, i);
+  return gtk_tree_list_row_get_item (row);
+}
+
+static guint64
+histogram_total (VitrineModelPage *page)
+{
+  const VtFigure *figure = vitrine_histogram_get_figure (VITRINE_HISTOGRAM (vitrine_model_page_get_histogram (page)));
+  guint64 total = 0;
+
+  g_assert_nonnull (figure);
+  for (guint i = 0; i < figure->histogram->n_bins; i++)
+    total += figure->histogram->counts[i];
+  return total;
+}
+
+static void
+save_screenshot (GtkWidget  *widget,
+                 const char *name)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *dir = g_strdup (g_getenv ("VITRINE_ARTIFACTS"));
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+
+  g_assert_cmpint (width, >, 0);
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node, NULL);
+  g_mkdir_with_parents (dir, 0755);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
+
+static void
+test_open_demo (void)
+{
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  VitrineWindow *window = open_window (demo);
+  VitrineModelPage *page = vitrine_window_get_model_page (window);
+  GListModel *rows = vitrine_model_page_get_rows (page);
+  g_autoptr(VitrineTensorNode) first = NULL;
+  g_autoptr(VitrineTensorNode) second = NULL;
+
+  /* The summary. */
+  g_assert_cmpstr (vitrine_model_page_get_fact (page, "Architecture"), ==, "CIFAR ResNet (option A)");
+  g_assert_cmpstr (vitrine_model_page_get_fact (page, "Model"), ==, "resnet20");
+  g_assert_cmpstr (vitrine_model_page_get_fact (page, "Classes"), ==, "10");
+  g_assert_cmpstr (vitrine_model_page_get_fact (page, "Tensors"), ==, "97");
+  g_assert_true (g_str_has_suffix (vitrine_model_page_get_fact (page, "Parameters"), "(0.27 M)"));
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "resnet20-12fca82f.safetensors — Vitrine");
+
+  /* The tree: six top-level modules, the first opened on its first tensor. */
+  g_assert_nonnull (rows);
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 7);
+  first = row_node (rows, 0);
+  second = row_node (rows, 1);
+  g_assert_cmpstr (vitrine_tensor_node_get_name (first), ==, "conv1");
+  g_assert_cmpuint (vitrine_tensor_node_get_elements (first), ==, 432);
+  g_assert_cmpstr (vitrine_tensor_node_get_path (second), ==, "module.conv1.weight");
+  g_assert_cmpstr (vitrine_model_page_get_fact (page, "Shape"), ==, "[16, 3, 3, 3]");
+  g_assert_cmpuint (histogram_total (page), ==, 432);
+
+  /* Selecting a tensor deep in the tree shows its statistics. */
+  g_assert_true (vitrine_model_page_select_tensor (page, "module.linear.weight"));
+  g_assert_cmpstr (vitrine_model_page_get_fact (page, "Shape"), ==, "[10, 64]");
+  g_assert_cmpstr (vitrine_model_page_get_fact (page, "NaN"), ==, "0");
+  g_assert_cmpuint (histogram_total (page), ==, 640);
+
+  spin (300);
+  save_screenshot (GTK_WIDGET (window), "window-resnet20.png");
+
+  /* Search keeps the modules leading to matches, expanded. */
+  vitrine_model_page_set_search (page, "running_var");
+  {
+    guint leaves = 0;
+    for (guint i = 0; i < g_list_model_get_n_items (rows); i++)
+      {
+        g_autoptr(VitrineTensorNode) node = row_node (rows, i);
+        if (vitrine_tensor_node_get_index (node) >= 0)
+          {
+            g_assert_true (g_str_has_suffix (vitrine_tensor_node_get_path (node), "running_var"));
+            leaves++;
+          }
+      }
+    /* ResNet-20 has 19 BatchNorm layers. */
+    g_assert_cmpuint (leaves, ==, 19);
+  }
+  spin (100);
+  save_screenshot (GTK_WIDGET (window), "window-search.png");
+  vitrine_model_page_set_search (page, "");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), >=, 6);
+
+  /* Sorting by bytes, largest first, puts layer3 on top. */
+  {
+    GtkColumnView *view = vitrine_model_page_get_column_view (page);
+    g_autoptr(GtkColumnViewColumn) bytes = g_list_model_get_item (gtk_column_view_get_columns (view), 4);
+    g_autoptr(VitrineTensorNode) top = NULL;
+
+    g_assert_cmpstr (gtk_column_view_column_get_title (bytes), ==, "Bytes");
+    gtk_column_view_sort_by_column (view, bytes, GTK_SORT_DESCENDING);
+    top = row_node (rows, 0);
+    g_assert_cmpstr (vitrine_tensor_node_get_name (top), ==, "layer3");
+    gtk_column_view_sort_by_column (view, NULL, GTK_SORT_ASCENDING);
+  }
+
+  close_window (window);
+}
+
+static GtkMessageDialog *
+find_error_dialog (GtkWindow *parent)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+      if (GTK_IS_MESSAGE_DIALOG (w) && gtk_window_get_transient_for (w) == parent)
+        return GTK_MESSAGE_DIALOG (w);
+    }
+  return NULL;
+}
+
+/* A damaged file: a dialog says what is wrong; nothing crashes; the window
+ * stays usable. */
+static void
+test_malformed_shows_dialog (void)
+{
+  g_autofree char *asset = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "truncated.safetensors", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *secondary = NULL;
+  gsize length;
+  VitrineWindow *window;
+  GtkMessageDialog *dialog;
+
+  g_assert_true (g_file_get_contents (asset, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (path, contents, length / 3, NULL));
+
+  window = open_window (path);
+  dialog = find_error_dialog (GTK_WINDOW (window));
+  g_assert_nonnull (dialog);
+  g_object_get (dialog, "secondary-text", &secondary, NULL);
+  g_test_message ("dialog: %s", secondary);
+  g_assert_true (g_str_has_prefix (secondary, path));
+  g_assert_nonnull (strstr (secondary, "out of range"));
+  spin (200);
+  save_screenshot (GTK_WIDGET (dialog), "error-dialog.png");
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CLOSE);
+  spin (50);
+  g_assert_null (find_error_dialog (GTK_WINDOW (window)));
+  g_assert_null (vitrine_model_page_get_inspection (vitrine_window_get_model_page (window)));
+
+  /* The same window then opens a good file. */
+  {
+    g_autofree char *good = vt_test_asset ("models/cifar-resnet/resnet56-4bfd9763.safetensors");
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", good);
+    wait_until (loaded, window, 60, "resnet56 to load");
+    g_assert_cmpstr (vitrine_model_page_get_fact (vitrine_window_get_model_page (window), "Model"), ==, "resnet56");
+  }
+  close_window (window);
+  vt_test_rm_rf (dir);
+}
+
+/* A large checkpoint (sparse, 1.2 GB of zeros in 300 tensors): Cancel stops
+ * reading within a fraction of a second and leaves no half-loaded state. */
+static void
+test_cancel (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "large.safetensors", NULL);
+  g_autoptr(GString) header = g_string_new ("{");
+  const guint n = 300, elements = 1000000;
+  VitrineWindow *window = open_window (NULL);
+  guint64 len;
+  gint64 start;
+  int fd;
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (header, "%s\"t%u\":{\"dtype\":\"F32\",\"shape\":[%u],\"data_offsets\":[%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT "]}",
+                            i ? "," : "", i, elements, (guint64) i * elements * 4, (guint64) (i + 1) * elements * 4);
+  g_string_append_c (header, '}');
+  len = GUINT64_TO_LE (header->len);
+  fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  g_assert_cmpint (write (fd, &len, 8), ==, 8);
+  g_assert_cmpint (write (fd, header->str, header->len), ==, (gssize) header->len);
+  g_assert_cmpint (ftruncate (fd, 8 + header->len + (guint64) n * elements * 4), ==, 0);
+  close (fd);
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", path);
+  g_assert_true (vitrine_window_is_loading (window));
+  spin (50);
+  start = g_get_monotonic_time ();
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-load", NULL);
+  wait_until (loaded, window, 10, "the cancelled load to stop");
+  g_test_message ("stopped %.0f ms after Cancel", (g_get_monotonic_time () - start) / 1000.0);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
+  spin (100);
+  g_assert_null (find_error_dialog (GTK_WINDOW (window)));
+  g_assert_null (vitrine_model_page_get_inspection (vitrine_window_get_model_page (window)));
+  close_window (window);
+  vt_test_rm_rf (dir);
+}
+
+/* The widget alone: notifies, draws, and is finalized. */
+static void
+test_histogram_widget (void)
+{
+  VitrineHistogram *histogram = g_object_ref_sink (VITRINE_HISTOGRAM (vitrine_histogram_new ()));
+  guint64 counts[4] = { 1, 3, 2, 0 };
+  VtHistogram h = { 4, 0.0, 1.0, counts };
+  guint notified = 0;
+
+  g_signal_connect_swapped (histogram, "notify::title", G_CALLBACK (g_atomic_int_inc), &notified);
+  g_assert_null (vitrine_histogram_get_figure (histogram));
+  vitrine_histogram_set_data (histogram, "w", &h);
+  g_assert_cmpuint (notified, ==, 1);
+  counts[1] = 99;  /* the widget keeps its own copy */
+  g_assert_cmpuint (vitrine_histogram_get_figure (histogram)->histogram->counts[1], ==, 3);
+  vitrine_histogram_set_data (histogram, NULL, NULL);
+  g_assert_null (vitrine_histogram_get_figure (histogram));
+  g_assert_finalize_object (histogram);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      /* Not a skip: these tests must run. The README's test command starts Xvfb. */
+      g_printerr ("No display: run the GUI tests under xvfb-run (see README.md)\n");
+      return 1;
+    }
+  g_setenv ("XDG_DATA_HOME", g_get_tmp_dir (), FALSE);
+  gtk_test_init (&argc, &argv, NULL);
+
+  app = vitrine_application_new (G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/gui/window/open-demo", test_open_demo);
+  g_test_add_func ("/gui/window/malformed-shows-dialog", test_malformed_shows_dialog);
+  g_test_add_func ("/gui/window/cancel", test_cancel);
+  g_test_add_func ("/gui/histogram/widget", test_histogram_widget);
+  status = g_test_run ();
+  g_clear_object (&app);
+  return status;
+}
