@@ -135,8 +135,7 @@ fill_summary (VitrineModelPage *self)
   for (guint i = 0; i < rows->len; i++)
     {
       const VtArchParam *p = g_ptr_array_index (rows, i);
-      add_fact (self, self->architecture_grid, row++, _(p->label),
-                g_str_equal (p->key, "heads_source") ? _(p->value) : p->value);
+      add_fact (self, self->architecture_grid, row++, _(p->label), p->translatable ? _(p->value) : p->value);
     }
 }
 
@@ -226,19 +225,41 @@ create_children (gpointer item,
                                                   GTK_FILTER (g_object_ref (self->filter))));
 }
 
+/* Expands every row (rows appear below as they open, and are visited in
+ * turn), or collapses the top level, which closes everything under it. */
+static void
+set_all_expanded (VitrineModelPage *self,
+                  gboolean          expanded)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->tree)); i++)
+    {
+      g_autoptr(GtkTreeListRow) row = gtk_tree_list_model_get_row (self->tree, i);
+
+      if (gtk_tree_list_row_is_expandable (row) && (expanded || gtk_tree_list_row_get_depth (row) == 0))
+        gtk_tree_list_row_set_expanded (row, expanded);
+    }
+}
+
 static void
 on_search_changed (GtkSearchEntry   *entry,
                    VitrineModelPage *self)
 {
   const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
+  gboolean was_searching = self->needle != NULL;
 
   g_clear_pointer (&self->needle, g_free);
   if (text && *text)
     self->needle = g_utf8_casefold (text, -1);
-  /* While searching, matches deep in the tree must be visible. */
-  if (self->tree)
-    gtk_tree_list_model_set_autoexpand (self->tree, self->needle != NULL);
   gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  if (self->tree == NULL)
+    return;
+  /* While searching, every match must be in view, also under a module that
+   * was already on screen (the filter keeps those rows as they were). */
+  gtk_tree_list_model_set_autoexpand (self->tree, self->needle != NULL);
+  if (self->needle != NULL)
+    set_all_expanded (self, TRUE);
+  else if (was_searching)
+    set_all_expanded (self, FALSE);
 }
 
 /* Columns --------------------------------------------------------------------*/

@@ -562,18 +562,19 @@ vt_arch_param_free (VtArchParam *param)
   g_free (param);
 }
 
-static void
+static VtArchParam *
 add_param (GPtrArray  *rows,
            const char *key,
            const char *label,
            char       *value)
 {
-  VtArchParam *param = g_new (VtArchParam, 1);
+  VtArchParam *param = g_new0 (VtArchParam, 1);
 
   param->key = key;
   param->label = label;
   param->value = value;
   g_ptr_array_add (rows, param);
+  return param;
 }
 
 static void
@@ -607,14 +608,14 @@ vt_architecture_describe (const VtArchitecture *arch)
   if (arch->heads > 0)
     add_param (rows, "heads", N_("Heads"), g_strdup_printf ("%d", arch->heads));
   if (arch->heads_source)
-    add_param (rows, "heads_source", N_("Heads from"), g_strdup (arch->heads_source));
+    add_param (rows, "heads_source", N_("Heads from"), g_strdup (arch->heads_source))->translatable = TRUE;
   add_int (rows, "mlp_width", N_("MLP width"), arch->mlp_width);
   add_int (rows, "patch_size", N_("Patch size"), arch->patch_size);
   add_int (rows, "image_size", N_("Image size"), arch->image_size);
   add_int (rows, "num_classes", N_("Classes"), arch->num_classes);
   add_int (rows, "num_features", N_("Feature width"), arch->num_features);
   if (arch->pooling)
-    add_param (rows, "pooling", N_("Pooling"), g_strdup (arch->pooling));
+    add_param (rows, "pooling", N_("Pooling"), g_strdup (arch->pooling))->translatable = TRUE;
   add_int (rows, "embed_dim", N_("Joint embedding width"), arch->embed_dim);
   add_int (rows, "text_depth", N_("Text depth"), arch->text_depth);
   add_int (rows, "text_width", N_("Text width"), arch->text_width);

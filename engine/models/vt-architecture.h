@@ -65,6 +65,7 @@ typedef struct
   const char *key;              /* "depth" */
   const char *label;            /* untranslated, mark with N_: "Depth" */
   char       *value;            /* "12" */
+  gboolean    translatable;     /* value is an N_() word ("average"), not a number or name */
 } VtArchParam;
 
 GPtrArray      *vt_architecture_describe   (const VtArchitecture  *arch);

@@ -1,0 +1,195 @@
+#!/usr/bin/python3
+"""Clicks through the running program as a person would, over AT-SPI.
+
+Starts the real `vitrine` binary on the start page, presses "Open Checkpoint…",
+types the demo checkpoint's path into the file chooser (Ctrl+L, the path)
+and presses Open, waits for the summary to show the recognized architecture, filters
+the tensor table through the search field, opens the About dialog from the
+main menu, and quits from the menu. Prints TAP.
+
+Needs an X server (Xvfb) and a D-Bus session with the accessibility bus:
+  xvfb-run -a dbus-run-session -- meson test -C build --suite gui
+"""
+import os
+import subprocess
+import sys
+import time
+
+import pyatspi
+
+BINARY = os.environ["VITRINE_BINARY"]
+DEMO = os.path.join(os.environ["VITRINE_SOURCE_DIR"], "data", "demo", "resnet20-12fca82f.safetensors")
+ARTIFACTS = os.environ["VITRINE_ARTIFACTS"]
+results = []
+
+
+def tap(ok, what):
+    results.append(ok)
+    print(("ok" if ok else "not ok"), len(results), "-", what, flush=True)
+    if not ok:
+        raise SystemExit(finish())
+
+
+def finish():
+    print(f"1..{len(results)}")
+    return 0 if all(results) else 1
+
+
+def wait_for(predicate, seconds=20, what="condition"):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except Exception:  # the tree changes under us while widgets come and go
+            value = None
+        if value:
+            return value
+        time.sleep(0.2)
+    print(f"# timed out waiting for {what}", flush=True)
+    return None
+
+
+def find(node, predicate, depth=0):
+    if node is None or depth > 40:
+        return None
+    try:
+        if predicate(node):
+            return node
+        children = list(node)
+    except Exception:
+        return None
+    for child in children:
+        found = find(child, predicate, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def find_all(node, predicate, depth=0, out=None):
+    out = [] if out is None else out
+    if node is None or depth > 40:
+        return out
+    try:
+        if predicate(node):
+            out.append(node)
+        children = list(node)
+    except Exception:
+        return out
+    for child in children:
+        find_all(child, predicate, depth + 1, out)
+    return out
+
+
+def role(node):
+    return node.getRoleName()
+
+
+def showing(node):
+    # GTK 4.8 does not keep STATE_SHOWING up to date; VISIBLE it does.
+    return node.getState().contains(pyatspi.STATE_VISIBLE)
+
+
+def click(node):
+    action = node.queryAction()
+    names = [action.getName(i) for i in range(action.nActions)]
+    action.doAction(names.index("click") if "click" in names else 0)
+
+
+def xdotool(*args):
+    subprocess.run(["xdotool", *args], check=True, timeout=30)
+
+
+def screenshot(name):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    subprocess.run(["import", "-window", "root", os.path.join(ARTIFACTS, name)], check=False, timeout=30)
+
+
+def main():
+    env = dict(os.environ, GSETTINGS_BACKEND="memory")
+    env.pop("NO_AT_BRIDGE", None)
+    env.setdefault("XDG_DATA_HOME", os.path.join(ARTIFACTS, "xdg-data"))
+    process = subprocess.Popen([BINARY], env=env)
+    try:
+        desktop = pyatspi.Registry.getDesktop(0)
+        app = wait_for(lambda: next((a for a in desktop if a is not None and a.name == "vitrine"), None),
+                       what="the vitrine application on the accessibility bus")
+        tap(app is not None, "vitrine appears on the accessibility bus")
+
+        open_button = wait_for(lambda: find(app, lambda n: role(n) == "push button"
+                                            and "Open Checkpoint" in n.name and showing(n)),
+                               what="the Open Checkpoint button")
+        tap(open_button is not None, "the start page offers “Open Checkpoint…”")
+        click(open_button)
+
+        chooser = wait_for(lambda: next((w for w in app if w is not None and w.name == "Open Checkpoint"), None),
+                           what="the file chooser")
+        tap(chooser is not None, "the button opens a file chooser titled “Open Checkpoint”")
+
+        # Type the path as a person would: Ctrl+L, then the path.
+        window_id = subprocess.run(["xdotool", "search", "--sync", "--name", "^Open Checkpoint$"],
+                                   capture_output=True, text=True, check=True, timeout=30).stdout.split()[0]
+        xdotool("windowfocus", "--sync", window_id)
+        time.sleep(0.5)
+        xdotool("key", "--window", window_id, "ctrl+l")
+        time.sleep(0.5)
+        xdotool("type", "--window", window_id, "--delay", "15", DEMO)
+        time.sleep(0.5)
+        screenshot("atspi-chooser.png")
+        accept = find(chooser, lambda n: role(n) == "push button" and n.name.endswith(" Open"))
+        tap(accept is not None, "the file chooser has an Open button")
+        click(accept)
+
+        summary = wait_for(lambda: find(app, lambda n: role(n) == "label"
+                                        and n.name == "CIFAR ResNet (option A) Architecture"
+                                        and showing(n)),
+                           seconds=30, what="the architecture in the summary")
+        if summary is None:
+            screenshot("atspi-failed.png")
+            labels = find_all(app, lambda n: role(n) == "label")
+            print("# labels:", [(n.name, showing(n)) for n in labels][:60])
+        tap(summary is not None, "the summary shows “CIFAR ResNet (option A)”")
+        # A value label's accessible name is its text, then the key labelling it.
+        model = find(app, lambda n: role(n) == "label" and n.name == "resnet20 Model" and showing(n))
+        tap(model is not None, "the summary names the model resnet20")
+        screenshot("atspi-opened.png")
+
+        entry = find(app, lambda n: role(n) in ("entry", "text") and showing(n)
+                     and "Search" in (n.name + n.description + "GtkSearchEntry"))
+        tap(entry is not None, "the tensor search field is there")
+        entry.queryEditableText().setTextContents("linear")
+        def row_names():
+            return sorted(n.name for n in find_all(app, lambda n: role(n) == "label" and showing(n)
+                                                   and n.name in ("conv1", "linear", "weight", "bias")))
+
+        names = wait_for(lambda: row_names() if row_names() == ["bias", "linear", "weight"] else None,
+                         what="the table to show only the linear module, opened")
+        tap(names is not None, f"searching “linear” leaves the linear module and its tensors ({row_names()})")
+        screenshot("atspi-search.png")
+
+        # GtkMenuButton shows up twice (the widget and its inner toggle); the
+        # inner one is the one that clicks.
+        menu_button = find(app, lambda n: role(n) in ("push button", "toggle button") and n.name == "Main Menu"
+                           and n.queryAction().nActions > 0)
+        tap(menu_button is not None, "the main menu button is named for screen readers")
+        click(menu_button)
+        about = wait_for(lambda: find(app, lambda n: "About Vitrine" in n.name and showing(n)
+                                      and role(n) in ("push button", "menu item", "label")),
+                         what="the About item")
+        tap(about is not None, "the main menu lists “About Vitrine”")
+        target = about if role(about) != "label" else about.parent
+        click(target)
+        dialog = wait_for(lambda: next((w for w in app if w is not None and "About" in w.name), None),
+                          what="the About dialog")
+        tap(dialog is not None, "the About dialog opens")
+        screenshot("atspi-about.png")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
