@@ -15,14 +15,20 @@ histogram_bin (const VtHistogram *h,
                const double      *edges,
                double             x)
 {
-  double norm = h->n_bins / (h->hi - h->lo);
-  gint64 i = (gint64) ((x - h->lo) * norm);
+  double span = h->hi - h->lo;
   gint64 last = (gint64) h->n_bins - 1;
+  double t;
+  gint64 i;
 
-  if (i > last)
-    i = last;
-  if (i < 0)
-    i = 0;
+  /* Values spanning more than the double range (±1.7e308) overflow
+   * hi - lo; halving both sides keeps the ratio finite. */
+  if (isfinite (span))
+    t = (x - h->lo) * (h->n_bins / span);
+  else
+    t = (x * 0.5 - h->lo * 0.5) * (h->n_bins / (h->hi * 0.5 - h->lo * 0.5));
+  /* Clamp before converting: a cast of an out-of-range double is undefined. */
+  i = !(t > 0) ? 0 : t >= last ? last : (gint64) t;
+
   if (x < edges[i] && i > 0)
     i--;
   else if (i < last && x >= edges[i + 1])
@@ -35,10 +41,16 @@ histogram_edges (const VtHistogram *h)
 {
   /* numpy.linspace: start + k * step, with the last edge set exactly. */
   double *edges = g_new (double, h->n_bins + 1);
-  double step = (h->hi - h->lo) / h->n_bins;
+  double span = h->hi - h->lo;
+  double step = span / h->n_bins;
 
   for (guint k = 0; k < h->n_bins; k++)
-    edges[k] = h->lo + k * step;
+    {
+      if (isfinite (span))
+        edges[k] = h->lo + k * step;
+      else   /* as in histogram_bin: avoid the overflowing span */
+        edges[k] = h->lo / h->n_bins * (h->n_bins - k) + h->hi / h->n_bins * k;
+    }
   edges[h->n_bins] = h->hi;
   return edges;
 }

@@ -95,6 +95,30 @@ test_edge_cases_against_numpy (void)
   compare_checkpoint (ckpt, expected, 14);
 }
 
+/* Found by the fuzzer: finite values whose span overflows a double. Every
+ * value must still land in a bin, the extremes in the end bins. */
+static void
+test_overflowing_range (void)
+{
+  double values[4] = { -1.7e308, 0.0, 1.0, 1.7e308 };
+  VtTensor tensor = { .name = (char *) "wide", .dtype = VT_DTYPE_F64, .ndim = 1,
+                      .shape = { 4 }, .numel = 4, .nbytes = sizeof values,
+                      .data = (const guint8 *) values };
+  VtTensorStats s;
+  guint64 total = 0;
+
+  vt_tensor_stats_compute (&tensor, 8, &s);
+  g_assert_cmpfloat (s.min, ==, -1.7e308);
+  g_assert_cmpfloat (s.max, ==, 1.7e308);
+  for (guint b = 0; b < 8; b++)
+    total += s.histogram.counts[b];
+  g_assert_cmpuint (total, ==, 4);
+  g_assert_cmpuint (s.histogram.counts[0], ==, 1);
+  g_assert_cmpuint (s.histogram.counts[4], ==, 2);
+  g_assert_cmpuint (s.histogram.counts[7], ==, 1);
+  vt_tensor_stats_clear (&s);
+}
+
 static void
 test_histogram_copy (void)
 {
@@ -114,6 +138,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/engine/stats/resnet20-against-numpy", test_resnet20_against_numpy);
   g_test_add_func ("/engine/stats/edge-cases-against-numpy", test_edge_cases_against_numpy);
+  g_test_add_func ("/engine/stats/overflowing-range", test_overflowing_range);
   g_test_add_func ("/engine/stats/histogram-copy", test_histogram_copy);
   return g_test_run ();
 }
