@@ -304,6 +304,61 @@ test_cancel (void)
   vt_test_rm_rf (dir);
 }
 
+/* A file dropped on the window opens, through the same action. */
+static void
+test_drop (void)
+{
+  g_autofree char *path = vt_test_asset ("models/cifar-resnet/resnet56-4bfd9763.safetensors");
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  GSList *files = g_slist_prepend (NULL, file);
+  GdkFileList *list = gdk_file_list_new_from_list (files);
+  VitrineWindow *window = open_window (NULL);
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+  GtkDropTarget *target = NULL;
+  GValue value = G_VALUE_INIT;
+  gboolean accepted = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers) && target == NULL; i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+      if (GTK_IS_DROP_TARGET (controller))
+        target = GTK_DROP_TARGET (controller);
+    }
+  g_assert_nonnull (target);
+  g_value_init (&value, GDK_TYPE_FILE_LIST);
+  g_value_take_boxed (&value, list);
+  g_signal_emit_by_name (target, "drop", &value, 10.0, 10.0, &accepted);
+  g_value_unset (&value);
+  g_slist_free (files);
+  g_assert_true (accepted);
+  wait_until (loaded, window, 60, "the dropped file to load");
+  g_assert_cmpstr (vitrine_model_page_get_fact (vitrine_window_get_model_page (window), "Model"), ==, "resnet56");
+  close_window (window);
+}
+
+/* Ctrl+? opens the shortcuts window; the Style menu switches to dark and back. */
+static void
+test_shortcuts_and_style (void)
+{
+  VitrineWindow *window = open_window (NULL);
+  g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "win.show-help-overlay");
+  GtkSettings *settings = gtk_settings_get_default ();
+  gboolean dark;
+
+  g_assert_true (g_strv_contains ((const char * const *) accels, "<Control>question"));
+  g_assert_nonnull (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)));
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "color-scheme", g_variant_new_string ("dark"));
+  g_object_get (settings, "gtk-application-prefer-dark-theme", &dark, NULL);
+  g_assert_true (dark);
+  spin (200);
+  save_screenshot (GTK_WIDGET (window), "window-dark.png");
+  g_action_group_activate_action (G_ACTION_GROUP (app), "color-scheme", g_variant_new_string ("light"));
+  g_object_get (settings, "gtk-application-prefer-dark-theme", &dark, NULL);
+  g_assert_false (dark);
+  close_window (window);
+}
+
 /* The widget alone: notifies, draws, and is finalized. */
 static void
 test_histogram_widget (void)
@@ -347,6 +402,8 @@ main (int   argc,
   g_test_add_func ("/gui/window/open-demo", test_open_demo);
   g_test_add_func ("/gui/window/malformed-shows-dialog", test_malformed_shows_dialog);
   g_test_add_func ("/gui/window/cancel", test_cancel);
+  g_test_add_func ("/gui/window/drop", test_drop);
+  g_test_add_func ("/gui/window/shortcuts-and-style", test_shortcuts_and_style);
   g_test_add_func ("/gui/histogram/widget", test_histogram_widget);
   status = g_test_run ();
   g_clear_object (&app);
