@@ -220,6 +220,28 @@ timm_vit_size_name (int width,
   return NULL;
 }
 
+/* Counts the blocks of each ResNet stage ("<prefix>layer1.N.conv1.weight", …)
+ * into arch->stage_blocks; returns the total. */
+static int
+count_stages (const Names    *n,
+              const char     *prefix,
+              int             max_stages,
+              VtArchitecture *arch)
+{
+  int total = 0;
+
+  for (int s = 0; s < max_stages; s++)
+    {
+      g_autofree char *format = g_strdup_printf ("%slayer%d.%%d.conv1.weight", prefix, s + 1);
+      arch->stage_blocks[s] = count_indexed (n, format);
+      if (arch->stage_blocks[s] == 0)
+        break;
+      arch->n_stages++;
+      total += arch->stage_blocks[s];
+    }
+  return total;
+}
+
 static gboolean
 recognize_cifar_resnet (const Names *n,
                         VtArchitecture *arch)
@@ -235,15 +257,7 @@ recognize_cifar_resnet (const Names *n,
   arch->family = VT_ARCH_CIFAR_RESNET;
   arch->family_name = g_strdup (N_("CIFAR ResNet (option A)"));
   arch->block = g_strdup ("BasicBlock");
-  for (int s = 0; s < 3; s++)
-    {
-      g_autofree char *format = g_strdup_printf ("layer%d.%%d.conv1.weight", s + 1);
-      arch->stage_blocks[s] = count_indexed (n, format);
-      if (arch->stage_blocks[s] == 0)
-        break;
-      arch->n_stages++;
-      total += arch->stage_blocks[s];
-    }
+  total = count_stages (n, "", 3, arch);
   arch->depth = 2 * total + 2;
   arch->width = dim (conv1, 0);
   arch->num_classes = dim (linear, 0);
@@ -270,15 +284,7 @@ recognize_resnet (const Names *n,
   arch->family = VT_ARCH_RESNET;
   arch->family_name = g_strdup (N_("torchvision / timm ResNet"));
   arch->block = g_strdup (bottleneck ? "Bottleneck" : "BasicBlock");
-  for (int s = 0; s < 4; s++)
-    {
-      g_autofree char *format = g_strdup_printf ("layer%d.%%d.conv1.weight", s + 1);
-      arch->stage_blocks[s] = count_indexed (n, format);
-      if (arch->stage_blocks[s] == 0)
-        break;
-      arch->n_stages++;
-      total += arch->stage_blocks[s];
-    }
+  total = count_stages (n, "", 4, arch);
   arch->depth = (bottleneck ? 3 : 2) * total + 2;
   arch->width = dim (conv1, 0);
   arch->num_classes = dim (fc, 0);
@@ -340,15 +346,7 @@ recognize_openclip (const Names    *n,
 
       arch->family_name = g_strdup (N_("OpenAI / OpenCLIP CLIP (ModifiedResNet)"));
       arch->block = g_strdup ("Bottleneck");
-      for (int s = 0; s < 4; s++)
-        {
-          g_autofree char *format = g_strdup_printf ("visual.layer%d.%%d.conv1.weight", s + 1);
-          arch->stage_blocks[s] = count_indexed (n, format);
-          if (arch->stage_blocks[s] == 0)
-            break;
-          arch->n_stages++;
-          total += arch->stage_blocks[s];
-        }
+      total = count_stages (n, "visual.", 4, arch);
       arch->depth = 3 * total + 2;
       arch->width = dim (get (n, "visual.layer1.0.conv1.weight"), 0);
       pos = get (n, "visual.attnpool.positional_embedding");
