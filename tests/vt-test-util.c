@@ -84,3 +84,22 @@ vt_test_write_safetensors (const char *dir,
   g_assert_no_error (error);
   return path;
 }
+
+char *
+vt_test_write_truncated (const char *source,
+                         const char *dir,
+                         const char *name,
+                         guint       numerator,
+                         guint       denominator)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (dir, name, NULL);
+  gsize length;
+
+  g_file_get_contents (source, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (path, contents, (gssize) (length / denominator * numerator), &error);
+  g_assert_no_error (error);
+  return path;
+}

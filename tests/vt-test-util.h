@@ -21,4 +21,12 @@ char     *vt_test_write_safetensors (const char *dir,
                                      const char *header,
                                      gsize       data_size);
 
+/* Writes the first @numerator/@denominator of @source to @dir/@name, as a
+ * download or copy cut short would leave it. */
+char     *vt_test_write_truncated   (const char *source,
+                                     const char *dir,
+                                     const char *name,
+                                     guint       numerator,
+                                     guint       denominator);
+
 G_END_DECLS

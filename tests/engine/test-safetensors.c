@@ -183,12 +183,8 @@ test_truncated_real_file (void)
 {
   g_autofree char *asset = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
   g_autofree char *dir = vt_test_tmpdir ();
-  g_autofree char *path = g_build_filename (dir, "resnet20-truncated.safetensors", NULL);
-  g_autofree char *contents = NULL;
-  gsize length;
+  g_autofree char *path = vt_test_write_truncated (asset, dir, "resnet20-truncated.safetensors", 1, 2);
 
-  g_assert_true (g_file_get_contents (asset, &contents, &length, NULL));
-  write_raw (path, (const guint8 *) contents, length / 2);
   expect_open_error (path, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_OFFSETS, "out of range");
   vt_test_rm_rf (dir);
 }

@@ -229,15 +229,10 @@ test_malformed_shows_dialog (void)
 {
   g_autofree char *asset = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
   g_autofree char *dir = vt_test_tmpdir ();
-  g_autofree char *path = g_build_filename (dir, "truncated.safetensors", NULL);
-  g_autofree char *contents = NULL;
+  g_autofree char *path = vt_test_write_truncated (asset, dir, "truncated.safetensors", 1, 3);
   g_autofree char *secondary = NULL;
-  gsize length;
   VitrineWindow *window;
   GtkMessageDialog *dialog;
-
-  g_assert_true (g_file_get_contents (asset, &contents, &length, NULL));
-  g_assert_true (g_file_set_contents (path, contents, length / 3, NULL));
 
   window = open_window (path);
   dialog = find_error_dialog (GTK_WINDOW (window));
