@@ -106,6 +106,18 @@ string_member (JsonObject *object,
   return json_node_get_string (node);
 }
 
+/* A boolean member: 1 true, 0 false, -1 absent or not a boolean. */
+static int
+bool_member (JsonObject *object,
+             const char *name)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    return -1;
+  return json_node_get_boolean (node);
+}
+
 /* The writer's own settings, kept as JSON text in __metadata__ (timm's
  * create_model kwargs, OpenCLIP's model config). */
 static JsonObject *
@@ -315,6 +327,11 @@ recognize_openclip (const Names    *n,
     return FALSE;
 
   arch->family = VT_ARCH_OPENCLIP;
+  /* OpenCLIP records the activation; a bare OpenAI state dict has no
+   * config, and OpenAI trained with QuickGELU. */
+  arch->quick_gelu = bool_member (model_cfg, "quick_gelu") >= 0 ? bool_member (model_cfg, "quick_gelu")
+                   : bool_member (meta_cfg, "quick_gelu") >= 0 ? bool_member (meta_cfg, "quick_gelu")
+                   : TRUE;
   if (vit)
     {
       const VtTensor *conv1 = get (n, "visual.conv1.weight");
@@ -414,6 +431,8 @@ recognize_hf_clip (const Names    *n,
   arch->num_features = arch->embed_dim ? arch->embed_dim : arch->width;
   arch->pooling = g_strdup (N_("class token"));
   set_heads (arch, int_member (vision_cfg, "num_attention_heads"), 0);
+  /* Converted OpenAI weights say "quick_gelu"; transformers' default is too. */
+  arch->quick_gelu = g_strcmp0 (string_member (vision_cfg, "hidden_act"), "gelu") != 0;
   if (vit_size_letter (arch->width) != NULL)
     arch->model_name = g_strdup_printf ("ViT-%s/%d", vit_size_letter (arch->width), arch->patch_size);
 
@@ -614,6 +633,8 @@ vt_architecture_describe (const VtArchitecture *arch)
   add_int (rows, "num_features", N_("Feature width"), arch->num_features);
   if (arch->pooling)
     add_param (rows, "pooling", N_("Pooling"), g_strdup (arch->pooling))->translatable = TRUE;
+  if (arch->family == VT_ARCH_TIMM_VIT || arch->family == VT_ARCH_OPENCLIP || arch->family == VT_ARCH_HF_CLIP)
+    add_param (rows, "activation", N_("Activation"), g_strdup (arch->quick_gelu ? "QuickGELU" : "GELU"));
   add_int (rows, "embed_dim", N_("Joint embedding width"), arch->embed_dim);
   add_int (rows, "text_depth", N_("Text depth"), arch->text_depth);
   add_int (rows, "text_width", N_("Text width"), arch->text_width);

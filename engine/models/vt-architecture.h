@@ -42,6 +42,7 @@ typedef struct
   char         *block;          /* "BasicBlock", "Bottleneck" */
   char         *pooling;        /* "class token", "average", "class + distillation tokens", "attention pool" */
   const char   *heads_source;   /* "config.json", "checkpoint metadata", "assumed: width / 64" */
+  gboolean      quick_gelu;     /* MLP activation x·σ(1.702x) (OpenAI CLIP) instead of exact GELU */
 
   /* CLIP only */
   int           embed_dim;      /* joint image-text space */

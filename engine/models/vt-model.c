@@ -1,0 +1,120 @@
+/* vt-model.c: dispatch to a family's forward pass. */
+#include "vt-model.h"
+#include "vt-resnet.h"
+#include "vt-vit.h"
+
+#include <math.h>
+
+struct _VtModel
+{
+  VtCheckpoint   *checkpoint;
+  VtArchitecture *arch;
+  VtResNet       *resnet;
+  VtViT          *vit;
+};
+
+VtModel *
+vt_model_new (VtCheckpoint  *checkpoint,
+              GError       **error)
+{
+  g_autoptr(VtModel) self = g_new0 (VtModel, 1);
+
+  self->checkpoint = vt_checkpoint_ref (checkpoint);
+  self->arch = vt_architecture_recognize (checkpoint);
+  switch (self->arch->family)
+    {
+    case VT_ARCH_RESNET:
+    case VT_ARCH_CIFAR_RESNET:
+      self->resnet = vt_resnet_new (checkpoint, self->arch, error);
+      return self->resnet ? g_steal_pointer (&self) : NULL;
+    case VT_ARCH_TIMM_VIT:
+      self->vit = vt_vit_new (checkpoint, self->arch, error);
+      return self->vit ? g_steal_pointer (&self) : NULL;
+    case VT_ARCH_OPENCLIP:
+      if (self->arch->patch_size > 0)
+        {
+          self->vit = vt_vit_new (checkpoint, self->arch, error);
+          return self->vit ? g_steal_pointer (&self) : NULL;
+        }
+      break;
+    case VT_ARCH_HF_CLIP:
+    case VT_ARCH_UNKNOWN:
+    default:
+      break;
+    }
+  g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED,
+               "%s: Vitrine has no forward pass for %s yet", vt_checkpoint_get_path (checkpoint),
+               self->arch->family_name);
+  return NULL;
+}
+
+void
+vt_model_free (VtModel *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_pointer (&self->resnet, vt_resnet_free);
+  g_clear_pointer (&self->vit, vt_vit_free);
+  g_clear_pointer (&self->arch, vt_architecture_free);
+  g_clear_pointer (&self->checkpoint, vt_checkpoint_unref);
+  g_free (self);
+}
+
+const VtArchitecture *
+vt_model_get_architecture (VtModel *self)
+{
+  return self->arch;
+}
+
+/* NaN in an output is reported, not passed on as a number. */
+static VtTaps *
+check_finite (VtTaps  *taps,
+              GError **error)
+{
+  const char *outputs[] = { "logits", "pre_logits", "image_embeds", "text_embeds" };
+
+  for (guint i = 0; taps && i < G_N_ELEMENTS (outputs); i++)
+    {
+      const VtTap *tap = vt_taps_lookup (taps, outputs[i]);
+      for (gsize j = 0; tap && j < tap->numel; j++)
+        if (!isfinite (tap->data[j]))
+          {
+            g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
+                         "the output “%s” holds NaN or infinity (element %" G_GSIZE_FORMAT ")", outputs[i], j);
+            vt_taps_free (taps);
+            return NULL;
+          }
+    }
+  return taps;
+}
+
+VtTaps *
+vt_model_forward (VtModel      *self,
+                  const float  *pixels,
+                  int           batch,
+                  int           height,
+                  int           width,
+                  VtTapFlags    flags,
+                  GError      **error)
+{
+  if (self->resnet)
+    return check_finite (vt_resnet_forward (self->resnet, pixels, batch, height, width, flags, error), error);
+  return check_finite (vt_vit_forward_image (self->vit, pixels, batch, height, width, flags, error), error);
+}
+
+VtTaps *
+vt_model_forward_text (VtModel       *self,
+                       const gint64  *ids,
+                       int            batch,
+                       int            length,
+                       VtTapFlags     flags,
+                       GError       **error)
+{
+  if (self->vit == NULL)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED, "%s has no text tower",
+                   self->arch->family_name);
+      return NULL;
+    }
+  return check_finite (vt_vit_forward_text (self->vit, ids, batch, length, flags, error), error);
+}

@@ -1,0 +1,39 @@
+/* vt-model.h: a checkpoint bound to its architecture, ready to run.
+ *
+ * Families with a forward pass so far: CIFAR and torchvision/timm ResNets,
+ * timm ViT/DeiT, and OpenAI/OpenCLIP CLIP with a ViT image tower. Others are
+ * recognized (vt-architecture) but refused here with VT_MODEL_ERROR_UNSUPPORTED. */
+#pragma once
+
+#include "models/vt-architecture.h"
+#include "models/vt-taps.h"
+#include "models/vt-weights.h"
+
+G_BEGIN_DECLS
+
+typedef struct _VtModel VtModel;
+
+VtModel               *vt_model_new                (VtCheckpoint    *checkpoint,
+                                                    GError         **error);
+void                   vt_model_free               (VtModel         *self);
+const VtArchitecture  *vt_model_get_architecture   (VtModel         *self);
+
+/* pixels (B, 3, H, W), already preprocessed. */
+VtTaps                *vt_model_forward            (VtModel         *self,
+                                                    const float     *pixels,
+                                                    int              batch,
+                                                    int              height,
+                                                    int              width,
+                                                    VtTapFlags       flags,
+                                                    GError         **error);
+/* Token ids (B, L) for a CLIP text tower. */
+VtTaps                *vt_model_forward_text       (VtModel         *self,
+                                                    const gint64    *ids,
+                                                    int              batch,
+                                                    int              length,
+                                                    VtTapFlags       flags,
+                                                    GError         **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtModel, vt_model_free)
+
+G_END_DECLS

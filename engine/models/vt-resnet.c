@@ -1,0 +1,399 @@
+/* vt-resnet.c: ResNet forward. */
+#include "vt-resnet.h"
+#include "vt-weights.h"
+#include "nn/vt-ops.h"
+
+#include <string.h>
+
+#define BN_EPS 1e-5f
+
+/* A convolution without bias followed by BatchNorm, folded. */
+typedef struct
+{
+  const float *weight;     /* (out, in, k, k) */
+  float       *scale;
+  float       *shift;
+  int          in;
+  int          out;
+  int          kernel;
+  int          stride;
+  int          pad;
+} ConvBn;
+
+typedef struct
+{
+  ConvBn    conv[3];
+  int       n_convs;        /* 2: BasicBlock, 3: Bottleneck */
+  gboolean  has_downsample;
+  ConvBn    downsample;
+  int       option_a_pad;   /* CIFAR: zero channels added on each side, or 0 */
+  int       stride;
+  int       in;
+  int       out;
+  int       stage;          /* 1-based */
+  gboolean  last_of_stage;
+} Block;
+
+struct _VtResNet
+{
+  VtWeights   *weights;
+  gboolean     cifar;
+  ConvBn       stem;
+  Block       *blocks;
+  int          n_blocks;
+  const float *fc_weight;
+  const float *fc_bias;
+  int          n_classes;
+  int          n_features;
+};
+
+void
+vt_resnet_free (VtResNet *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->blocks);
+  vt_weights_free (self->weights);
+  g_free (self);
+}
+
+static gboolean
+bind_conv_bn (VtWeights   *w,
+              ConvBn      *cb,
+              const char  *conv,
+              const char  *bn,
+              int          in,
+              int          out,
+              int          kernel,
+              int          stride,
+              GError     **error)
+{
+  g_autofree char *weight = g_strdup_printf ("%s.weight", conv);
+  g_autofree char *bn_w = g_strdup_printf ("%s.weight", bn);
+  g_autofree char *bn_b = g_strdup_printf ("%s.bias", bn);
+  g_autofree char *bn_m = g_strdup_printf ("%s.running_mean", bn);
+  g_autofree char *bn_v = g_strdup_printf ("%s.running_var", bn);
+  const float *gamma, *beta, *mean, *var;
+
+  cb->in = in;
+  cb->out = out;
+  cb->kernel = kernel;
+  cb->stride = stride;
+  cb->pad = kernel / 2;
+  if (!(cb->weight = vt_weights_get (w, weight, VT_SHAPE (out, in, kernel, kernel), error)) ||
+      !(gamma = vt_weights_get (w, bn_w, VT_SHAPE (out), error)) ||
+      !(beta = vt_weights_get (w, bn_b, VT_SHAPE (out), error)) ||
+      !(mean = vt_weights_get (w, bn_m, VT_SHAPE (out), error)) ||
+      !(var = vt_weights_get (w, bn_v, VT_SHAPE (out), error)))
+    return FALSE;
+  cb->scale = vt_weights_alloc (w, out);
+  cb->shift = vt_weights_alloc (w, out);
+  vt_batchnorm_fold (cb->scale, cb->shift, gamma, beta, mean, var, BN_EPS, out);
+  return TRUE;
+}
+
+static gboolean
+bind_blocks (VtResNet              *self,
+             const VtArchitecture  *arch,
+             VtCheckpoint          *checkpoint,
+             int                    in,
+             GError               **error)
+{
+  gboolean bottleneck = g_strcmp0 (arch->block, "Bottleneck") == 0;
+  int index = 0;
+
+  self->n_blocks = 0;
+  for (int s = 0; s < arch->n_stages; s++)
+    self->n_blocks += arch->stage_blocks[s];
+  self->blocks = g_new0 (Block, self->n_blocks);
+
+  for (int s = 0; s < arch->n_stages; s++)
+    for (int i = 0; i < arch->stage_blocks[s]; i++, index++)
+      {
+        Block *b = &self->blocks[index];
+        g_autofree char *base = g_strdup_printf ("layer%d.%d", s + 1, i);
+        int stage_stride = s == 0 ? 1 : 2;
+        g_autofree char *name = NULL;
+        const VtTensor *t;
+        int width;
+
+        b->stage = s + 1;
+        b->last_of_stage = i == arch->stage_blocks[s] - 1;
+        b->stride = i == 0 ? stage_stride : 1;
+        b->in = in;
+        b->n_convs = bottleneck ? 3 : 2;
+
+        /* Widths come from the stored weights (timm allows any channel plan). */
+        name = g_strdup_printf ("%s%s.conv1.weight", arch->prefix, base);
+        t = vt_checkpoint_lookup (checkpoint, name);
+        if (t == NULL || t->ndim != 4)
+          {
+            g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_MISSING_TENSOR,
+                         "%s: tensor “%s” is missing", vt_checkpoint_get_path (checkpoint), name);
+            return FALSE;
+          }
+        width = (int) t->shape[0];
+
+        for (int c = 0; c < b->n_convs; c++)
+          {
+            g_autofree char *conv = g_strdup_printf ("%s.conv%d", base, c + 1);
+            g_autofree char *bn = g_strdup_printf ("%s.bn%d", base, c + 1);
+            int kernel = bottleneck && c != 1 ? 1 : 3;
+            int c_in = c == 0 ? in : width;
+            int c_out = width;
+            /* BasicBlock strides in conv1, Bottleneck in conv2 (ResNet v1.5). */
+            int stride = (bottleneck ? c == 1 : c == 0) ? b->stride : 1;
+
+            if (c == b->n_convs - 1)
+              {
+                g_autofree char *last = g_strdup_printf ("%s%s.conv%d.weight", arch->prefix, base, c + 1);
+                const VtTensor *lt = vt_checkpoint_lookup (checkpoint, last);
+                c_out = lt && lt->ndim == 4 ? (int) lt->shape[0] : width * (bottleneck ? 4 : 1);
+              }
+            if (!bind_conv_bn (self->weights, &b->conv[c], conv, bn, c_in, c_out, kernel, stride, error))
+              return FALSE;
+          }
+        b->out = b->conv[b->n_convs - 1].out;
+
+        {
+          g_autofree char *down = g_strdup_printf ("%s.downsample.0.weight", base);
+          if (vt_weights_has (self->weights, down))
+            {
+              g_autofree char *conv = g_strdup_printf ("%s.downsample.0", base);
+              g_autofree char *bn = g_strdup_printf ("%s.downsample.1", base);
+              b->has_downsample = TRUE;
+              if (!bind_conv_bn (self->weights, &b->downsample, conv, bn, in, b->out, 1, b->stride, error))
+                return FALSE;
+              b->downsample.pad = 0;
+            }
+          else if (self->cifar && (b->stride != 1 || in != b->out))
+            b->option_a_pad = (b->out - in) / 2;
+          else if (b->stride != 1 || in != b->out)
+            {
+              g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_MISSING_TENSOR,
+                           "%s: tensor “%s%s” is missing (block changes shape)",
+                           vt_checkpoint_get_path (checkpoint), arch->prefix, down);
+              return FALSE;
+            }
+        }
+        in = b->out;
+      }
+  self->n_features = in;
+  return TRUE;
+}
+
+VtResNet *
+vt_resnet_new (VtCheckpoint          *checkpoint,
+               const VtArchitecture  *arch,
+               GError               **error)
+{
+  g_autoptr(VtResNet) self = g_new0 (VtResNet, 1);
+  int stem_out;
+
+  g_return_val_if_fail (arch->family == VT_ARCH_RESNET || arch->family == VT_ARCH_CIFAR_RESNET, NULL);
+
+  self->weights = vt_weights_new (checkpoint, arch->prefix);
+  self->cifar = arch->family == VT_ARCH_CIFAR_RESNET;
+  stem_out = arch->width;
+  if (!bind_conv_bn (self->weights, &self->stem, "conv1", "bn1", 3, stem_out, self->cifar ? 3 : 7,
+                     self->cifar ? 1 : 2, error))
+    return NULL;
+  if (!bind_blocks (self, arch, checkpoint, stem_out, error))
+    return NULL;
+
+  {
+    const char *fc = self->cifar ? "linear" : "fc";
+    g_autofree char *fc_w = g_strdup_printf ("%s.weight", fc);
+    g_autofree char *fc_b = g_strdup_printf ("%s.bias", fc);
+
+    if (vt_weights_has (self->weights, fc_w))
+      {
+        self->n_classes = arch->num_classes;
+        if (!(self->fc_weight = vt_weights_get (self->weights, fc_w, VT_SHAPE (self->n_classes, self->n_features), error)) ||
+            !(self->fc_bias = vt_weights_get (self->weights, fc_b, VT_SHAPE (self->n_classes), error)))
+          return NULL;
+      }
+  }
+  return g_steal_pointer (&self);
+}
+
+/* The option-A shortcut: every second pixel, channels zero-padded. */
+static void
+shortcut_option_a (float       *out,
+                   const float *in,
+                   int          c,
+                   int          h,
+                   int          w,
+                   int          pad)
+{
+  int oh = (h + 1) / 2, ow = (w + 1) / 2;
+
+  memset (out, 0, sizeof (float) * (gsize) (c + 2 * pad) * oh * ow);
+  for (int ch = 0; ch < c; ch++)
+    for (int y = 0; y < oh; y++)
+      for (int x = 0; x < ow; x++)
+        out[((gsize) (ch + pad) * oh + y) * ow + x] = in[((gsize) ch * h + 2 * y) * w + 2 * x];
+}
+
+/* conv + folded BN (+ ReLU); returns the output size in *oh, *ow. */
+static void
+run_conv_bn (const ConvBn *cb,
+             float        *out,
+             const float  *in,
+             int           h,
+             int           w,
+             gboolean      relu,
+             float        *workspace,
+             int          *oh,
+             int          *ow)
+{
+  *oh = vt_conv2d_out_size (h, cb->kernel, cb->stride, cb->pad);
+  *ow = vt_conv2d_out_size (w, cb->kernel, cb->stride, cb->pad);
+  vt_conv2d_forward (out, in, cb->weight, NULL, cb->in, h, w, cb->out, cb->kernel, cb->kernel,
+                     cb->stride, cb->pad, workspace);
+  vt_channel_affine (out, cb->scale, cb->shift, cb->out, *oh * *ow);
+  if (relu)
+    vt_relu (out, (gsize) cb->out * *oh * *ow);
+}
+
+/* Copies one image's activation into the batched tap @name (B, C, H, W),
+ * creating the tap with the first image. */
+static void
+store_tap (VtTaps      *taps,
+           const char  *name,
+           int          b,
+           int          batch,
+           const float *x,
+           int          c,
+           int          h,
+           int          w)
+{
+  const VtTap *tap = vt_taps_lookup (taps, name);
+  gsize n = (gsize) c * h * w;
+  float *data;
+
+  if (tap == NULL)
+    data = vt_taps_add (taps, name, 4, (gint64[]) { batch, c, h, w });
+  else
+    data = tap->data;
+  memcpy (data + (gsize) b * n, x, sizeof (float) * n);
+}
+
+VtTaps *
+vt_resnet_forward (VtResNet     *self,
+                   const float  *pixels,
+                   int           batch,
+                   int           height,
+                   int           width,
+                   VtTapFlags    flags,
+                   GError      **error)
+{
+  g_autoptr(VtTaps) taps = vt_taps_new ();
+  gboolean blocks = (flags & VT_TAP_BLOCKS) != 0;
+  gsize biggest = 0, work = 0;
+  float *logits = NULL, *features;
+  g_autofree float *x = NULL, *t1 = NULL, *t2 = NULL, *t3 = NULL, *s = NULL, *workspace = NULL;
+
+  if (batch <= 0 || height < 8 || width < 8)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
+                   "input of %d images of %d×%d is too small for a ResNet", batch, width, height);
+      return NULL;
+    }
+
+  /* Buffers sized for the largest activation: the stem's output, or a
+   * bottleneck's expanded width at full resolution. */
+  {
+    int h = vt_conv2d_out_size (height, self->stem.kernel, self->stem.stride, self->stem.pad);
+    int w = vt_conv2d_out_size (width, self->stem.kernel, self->stem.stride, self->stem.pad);
+    biggest = (gsize) self->stem.out * h * w;
+    work = vt_conv2d_workspace (3, height, width, self->stem.kernel, self->stem.kernel, self->stem.stride, self->stem.pad);
+    for (int i = 0; i < self->n_blocks; i++)
+      for (int c = 0; c < self->blocks[i].n_convs; c++)
+        {
+          biggest = MAX (biggest, (gsize) self->blocks[i].conv[c].out * h * w);
+          biggest = MAX (biggest, (gsize) self->blocks[i].conv[c].in * h * w);
+          work = MAX (work, vt_conv2d_workspace (self->blocks[i].conv[c].in, h, w,
+                                                 self->blocks[i].conv[c].kernel, self->blocks[i].conv[c].kernel, 1, 1));
+        }
+  }
+  x = g_new (float, biggest);
+  t1 = g_new (float, biggest);
+  t2 = g_new (float, biggest);
+  t3 = g_new (float, biggest);
+  s = g_new (float, biggest);
+  workspace = g_new (float, MAX (work, 1));
+
+  features = vt_taps_add (taps, "pre_logits", 2, (gint64[]) { batch, self->n_features });
+  if (self->fc_weight)
+    logits = vt_taps_add (taps, "logits", 2, (gint64[]) { batch, self->n_classes });
+
+  for (int b = 0; b < batch; b++)
+    {
+      const float *image = pixels + (gsize) b * 3 * height * width;
+      int h, w, c;
+
+      run_conv_bn (&self->stem, t1, image, height, width, TRUE, workspace, &h, &w);
+      c = self->stem.out;
+      if (self->cifar)
+        {
+          memcpy (x, t1, sizeof (float) * c * h * w);
+          if (blocks)
+            store_tap (taps, "stem.out", b, batch, x, c, h, w);
+        }
+      else
+        {
+          if (blocks)
+            store_tap (taps, "stem.act", b, batch, t1, c, h, w);
+          vt_maxpool2d (x, t1, c, h, w, 3, 2, 1);
+          h = vt_conv2d_out_size (h, 3, 2, 1);
+          w = vt_conv2d_out_size (w, 3, 2, 1);
+          if (blocks)
+            store_tap (taps, "stem.out", b, batch, x, c, h, w);
+        }
+
+      for (int i = 0; i < self->n_blocks; i++)
+        {
+          const Block *blk = &self->blocks[i];
+          int h1, w1, h2, w2;
+          float *out;
+
+          /* Shortcut first, from the block's input. */
+          if (blk->has_downsample)
+            run_conv_bn (&blk->downsample, s, x, h, w, FALSE, workspace, &h2, &w2);
+          else if (blk->option_a_pad > 0 || blk->stride != 1)
+            shortcut_option_a (s, x, c, h, w, blk->option_a_pad);
+          else
+            memcpy (s, x, sizeof (float) * c * h * w);
+
+          run_conv_bn (&blk->conv[0], t1, x, h, w, TRUE, workspace, &h1, &w1);
+          run_conv_bn (&blk->conv[1], t2, t1, h1, w1, blk->n_convs == 3, workspace, &h2, &w2);
+          out = t2;
+          if (blk->n_convs == 3)
+            {
+              run_conv_bn (&blk->conv[2], t3, t2, h2, w2, FALSE, workspace, &h2, &w2);
+              out = t3;
+            }
+          c = blk->out;
+          h = h2;
+          w = w2;
+          vt_add (out, s, (gsize) c * h * w);
+          vt_relu (out, (gsize) c * h * w);
+          memcpy (x, out, sizeof (float) * c * h * w);
+
+          if (blocks && blk->last_of_stage)
+            {
+              g_autofree char *name = g_strdup_printf ("layer%d.out", blk->stage);
+              store_tap (taps, name, b, batch, x, c, h, w);
+            }
+        }
+      if (blocks && !self->cifar)
+        store_tap (taps, "features", b, batch, x, c, h, w);
+
+      vt_global_avgpool (features + (gsize) b * self->n_features, x, c, h * w);
+    }
+
+  if (logits)
+    vt_linear_forward (logits, features, self->fc_weight, self->fc_bias, batch, self->n_features, self->n_classes);
+  return g_steal_pointer (&taps);
+}

@@ -1,0 +1,174 @@
+/* vt-transformer.c: transformer blocks. */
+#include "vt-transformer.h"
+#include "nn/vt-ops.h"
+
+#include <string.h>
+
+const VtTransformerNames vt_transformer_names_timm = {
+  "blocks.%d", "norm1", "attn.qkv.weight", "attn.qkv.bias", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2",
+};
+
+const VtTransformerNames vt_transformer_names_openclip = {
+  "resblocks.%d", "ln_1", "attn.in_proj_weight", "attn.in_proj_bias", "attn.out_proj", "ln_2", "mlp.c_fc", "mlp.c_proj",
+};
+
+static const float *
+get (VtWeights    *w,
+     const char   *block,
+     const char   *name,
+     const char   *suffix,
+     guint         ndim,
+     const gint64 *shape,
+     GError      **error)
+{
+  g_autofree char *full = g_strdup_printf ("%s.%s%s", block, name, suffix);
+  return vt_weights_get (w, full, ndim, shape, error);
+}
+
+gboolean
+vt_transformer_bind (VtTransformer             *tr,
+                     VtWeights                 *weights,
+                     const VtTransformerNames  *names,
+                     const char                *prefix,
+                     int                        depth,
+                     int                        width,
+                     int                        heads,
+                     int                        mlp,
+                     GError                   **error)
+{
+  int c = width;
+
+  tr->depth = depth;
+  tr->width = width;
+  tr->heads = heads;
+  tr->mlp = mlp;
+  tr->blocks = g_new0 (VtTransformerBlock, MAX (depth, 1));
+  if (heads <= 0 || width % heads != 0)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED,
+                   "a width of %d does not split into %d attention heads", width, heads);
+      return FALSE;
+    }
+
+  for (int i = 0; i < depth; i++)
+    {
+      VtTransformerBlock *b = &tr->blocks[i];
+      g_autofree char *relative = NULL;
+      g_autofree char *block = NULL;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+      relative = g_strdup_printf (names->block, i);
+#pragma GCC diagnostic pop
+      block = g_strconcat (prefix, relative, NULL);
+
+      if (!(b->norm1_w = get (weights, block, names->norm1, ".weight", VT_SHAPE (c), error)) ||
+          !(b->norm1_b = get (weights, block, names->norm1, ".bias", VT_SHAPE (c), error)) ||
+          !(b->qkv_w = get (weights, block, names->qkv_weight, "", VT_SHAPE (3 * c, c), error)) ||
+          !(b->qkv_b = get (weights, block, names->qkv_bias, "", VT_SHAPE (3 * c), error)) ||
+          !(b->proj_w = get (weights, block, names->proj, ".weight", VT_SHAPE (c, c), error)) ||
+          !(b->proj_b = get (weights, block, names->proj, ".bias", VT_SHAPE (c), error)) ||
+          !(b->norm2_w = get (weights, block, names->norm2, ".weight", VT_SHAPE (c), error)) ||
+          !(b->norm2_b = get (weights, block, names->norm2, ".bias", VT_SHAPE (c), error)) ||
+          !(b->fc1_w = get (weights, block, names->fc1, ".weight", VT_SHAPE (mlp, c), error)) ||
+          !(b->fc1_b = get (weights, block, names->fc1, ".bias", VT_SHAPE (mlp), error)) ||
+          !(b->fc2_w = get (weights, block, names->fc2, ".weight", VT_SHAPE (c, mlp), error)) ||
+          !(b->fc2_b = get (weights, block, names->fc2, ".bias", VT_SHAPE (c), error)))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+void
+vt_transformer_clear (VtTransformer *tr)
+{
+  g_clear_pointer (&tr->blocks, g_free);
+}
+
+void
+vt_store_tokens (VtTaps      *taps,
+                 const char  *name,
+                 int          b,
+                 int          batch,
+                 const float *x,
+                 int          t,
+                 int          c)
+{
+  const VtTap *tap = vt_taps_lookup (taps, name);
+  float *data = tap ? tap->data : vt_taps_add (taps, name, 3, (gint64[]) { batch, t, c });
+
+  memcpy (data + (gsize) b * t * c, x, sizeof (float) * t * c);
+}
+
+static float *
+attention_probs_tap (VtTaps     *taps,
+                     const char *name,
+                     int         b,
+                     int         batch,
+                     int         heads,
+                     int         t)
+{
+  const VtTap *tap = vt_taps_lookup (taps, name);
+  float *data = tap ? tap->data : vt_taps_add (taps, name, 4, (gint64[]) { batch, heads, t, t });
+
+  return data + (gsize) b * heads * t * t;
+}
+
+void
+vt_transformer_run (const VtTransformer *tr,
+                    float               *x,
+                    int                  t,
+                    VtTaps              *taps,
+                    const char          *tap_prefix,
+                    int                  b,
+                    int                  batch,
+                    VtTapFlags           flags)
+{
+  int c = tr->width;
+  g_autofree float *h = g_new (float, (gsize) t * c);
+  g_autofree float *qkv = g_new (float, (gsize) t * 3 * c);
+  g_autofree float *att = g_new (float, (gsize) t * c);
+  g_autofree float *branch = g_new (float, (gsize) t * c);
+  g_autofree float *hidden = g_new (float, (gsize) t * tr->mlp);
+  g_autofree float *scores = g_new (float, (gsize) t * t);
+
+  for (int i = 0; i < tr->depth; i++)
+    {
+      const VtTransformerBlock *blk = &tr->blocks[i];
+      float *probs = NULL;
+
+      if (flags & VT_TAP_ATTENTION)
+        {
+          g_autofree char *name = g_strdup_printf ("%sblocks.%d.attn_probs", tap_prefix, i);
+          probs = attention_probs_tap (taps, name, b, batch, tr->heads, t);
+        }
+
+      /* x = x + proj(attention(norm1(x))) */
+      vt_layernorm (h, x, blk->norm1_w, blk->norm1_b, t, c, tr->eps);
+      vt_linear_forward (qkv, h, blk->qkv_w, blk->qkv_b, t, c, 3 * c);
+      vt_attention_forward (att, probs, scores, qkv, t, c, tr->heads, tr->causal);
+      vt_linear_forward (branch, att, blk->proj_w, blk->proj_b, t, c, c);
+      if (flags & VT_TAP_ATTENTION)
+        {
+          g_autofree char *name = g_strdup_printf ("%sblocks.%d.attn_out", tap_prefix, i);
+          vt_store_tokens (taps, name, b, batch, branch, t, c);
+        }
+      vt_add (x, branch, (gsize) t * c);
+
+      /* x = x + fc2(act(fc1(norm2(x)))) */
+      vt_layernorm (h, x, blk->norm2_w, blk->norm2_b, t, c, tr->eps);
+      vt_linear_forward (hidden, h, blk->fc1_w, blk->fc1_b, t, c, tr->mlp);
+      if (tr->quick_gelu)
+        vt_quick_gelu (hidden, (gsize) t * tr->mlp);
+      else
+        vt_gelu (hidden, (gsize) t * tr->mlp);
+      vt_linear_forward (branch, hidden, blk->fc2_w, blk->fc2_b, t, tr->mlp, c);
+      vt_add (x, branch, (gsize) t * c);
+
+      if (flags & VT_TAP_BLOCKS)
+        {
+          g_autofree char *name = g_strdup_printf ("%sblocks.%d.out", tap_prefix, i);
+          vt_store_tokens (taps, name, b, batch, x, t, c);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/* vt-transformer.h: a stack of pre-norm transformer blocks,
+ *   x = x + proj(attention(norm1(x)));  x = x + fc2(act(fc1(norm2(x))))
+ * as timm's ViT, OpenCLIP's two towers and Hugging Face's CLIP build it.
+ * Only the tensor names differ, given by a VtTransformerNames table. */
+#pragma once
+
+#include "models/vt-taps.h"
+#include "models/vt-weights.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  const char *block;        /* printf format of a block's path, with %d: "blocks.%d" */
+  const char *norm1;        /* relative to the block: "norm1" */
+  const char *qkv_weight;   /* packed (3C, C): "attn.qkv.weight" */
+  const char *qkv_bias;
+  const char *proj;         /* "attn.proj" (.weight, .bias) */
+  const char *norm2;
+  const char *fc1;
+  const char *fc2;
+} VtTransformerNames;
+
+extern const VtTransformerNames vt_transformer_names_timm;
+extern const VtTransformerNames vt_transformer_names_openclip;
+
+typedef struct
+{
+  const float *norm1_w, *norm1_b, *qkv_w, *qkv_b, *proj_w, *proj_b;
+  const float *norm2_w, *norm2_b, *fc1_w, *fc1_b, *fc2_w, *fc2_b;
+} VtTransformerBlock;
+
+typedef struct
+{
+  int                  depth;
+  int                  width;
+  int                  heads;
+  int                  mlp;
+  float                eps;
+  gboolean             quick_gelu;
+  gboolean             causal;
+  VtTransformerBlock  *blocks;
+} VtTransformer;
+
+/* Binds @depth blocks named by @names under @prefix ("", "visual.transformer."). */
+gboolean vt_transformer_bind   (VtTransformer             *tr,
+                                VtWeights                 *weights,
+                                const VtTransformerNames  *names,
+                                const char                *prefix,
+                                int                        depth,
+                                int                        width,
+                                int                        heads,
+                                int                        mlp,
+                                GError                   **error);
+void     vt_transformer_clear  (VtTransformer             *tr);
+
+/* Runs the blocks on x (T, C) of image @b of @batch, in place. With
+ * VT_TAP_ATTENTION it stores "<tap_prefix>blocks.i.attn_probs" (B, H, T, T)
+ * and ".attn_out" (B, T, C); with VT_TAP_BLOCKS ".out" (B, T, C). */
+void     vt_transformer_run    (const VtTransformer       *tr,
+                                float                     *x,
+                                int                        t,
+                                VtTaps                    *taps,
+                                const char                *tap_prefix,
+                                int                        b,
+                                int                        batch,
+                                VtTapFlags                 flags);
+
+/* Copies x (T, C) of image @b into the batched tap @name (B, T, C). */
+void     vt_store_tokens       (VtTaps                    *taps,
+                                const char                *name,
+                                int                        b,
+                                int                        batch,
+                                const float               *x,
+                                int                        t,
+                                int                        c);
+
+G_END_DECLS

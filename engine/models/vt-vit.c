@@ -1,0 +1,401 @@
+/* vt-vit.c: ViT and CLIP forward passes. */
+#include "vt-vit.h"
+#include "vt-transformer.h"
+#include "vt-weights.h"
+#include "nn/vt-ops.h"
+
+#include <math.h>
+#include <string.h>
+
+struct _VtViT
+{
+  VtWeights     *weights;
+  gboolean       clip;
+  int            width;
+  int            patch;
+  int            image;
+  int            grid;
+  int            n_prefix;
+  const float   *patch_w, *patch_b;          /* (C, 3, P, P), bias or NULL */
+  const float   *cls, *dist;                 /* (C) or NULL */
+  const float   *pos;                        /* (T, C) */
+  const float   *pre_w, *pre_b;              /* CLIP ln_pre, timm norm_pre, or NULL */
+  VtTransformer  tr;
+  const float   *norm_w, *norm_b;            /* timm norm / CLIP ln_post, or NULL */
+  const float   *fc_norm_w, *fc_norm_b;      /* timm average pooling */
+  gboolean       average;
+  int            n_classes;
+  const float   *head_w, *head_b, *head_dist_w, *head_dist_b;
+  int            embed;                      /* CLIP joint width */
+  const float   *proj;                       /* (C, E) */
+
+  gboolean       has_text;
+  VtTransformer  text;
+  int            vocab, context, text_width;
+  const float   *token_embedding, *text_pos, *ln_final_w, *ln_final_b, *text_proj;
+};
+
+void
+vt_vit_free (VtViT *self)
+{
+  if (self == NULL)
+    return;
+  vt_transformer_clear (&self->tr);
+  vt_transformer_clear (&self->text);
+  vt_weights_free (self->weights);
+  g_free (self);
+}
+
+gboolean
+vt_vit_has_text (VtViT *self)
+{
+  return self->has_text;
+}
+
+/* An optional tensor: NULL and no error when absent. */
+static gboolean
+optional (VtWeights    *w,
+          const char   *name,
+          guint         ndim,
+          const gint64 *shape,
+          const float **out,
+          GError      **error)
+{
+  *out = NULL;
+  if (!vt_weights_has (w, name))
+    return TRUE;
+  *out = vt_weights_get (w, name, ndim, shape, error);
+  return *out != NULL;
+}
+
+static gboolean
+bind_timm (VtViT                 *self,
+           const VtArchitecture  *arch,
+           GError               **error)
+{
+  VtWeights *w = self->weights;
+  int c = self->width;
+  int t = self->n_prefix + self->grid * self->grid;
+
+  self->tr.eps = 1e-6f;
+  if (!(self->patch_w = vt_weights_get (w, "patch_embed.proj.weight", VT_SHAPE (c, 3, self->patch, self->patch), error)) ||
+      !optional (w, "patch_embed.proj.bias", VT_SHAPE (c), &self->patch_b, error) ||
+      !optional (w, "cls_token", VT_SHAPE (1, 1, c), &self->cls, error) ||
+      !optional (w, "dist_token", VT_SHAPE (1, 1, c), &self->dist, error) ||
+      !(self->pos = vt_weights_get (w, "pos_embed", VT_SHAPE (1, t, c), error)) ||
+      !optional (w, "norm_pre.weight", VT_SHAPE (c), &self->pre_w, error) ||
+      !optional (w, "norm_pre.bias", VT_SHAPE (c), &self->pre_b, error) ||
+      !optional (w, "norm.weight", VT_SHAPE (c), &self->norm_w, error) ||
+      !optional (w, "norm.bias", VT_SHAPE (c), &self->norm_b, error) ||
+      !optional (w, "fc_norm.weight", VT_SHAPE (c), &self->fc_norm_w, error) ||
+      !optional (w, "fc_norm.bias", VT_SHAPE (c), &self->fc_norm_b, error))
+    return FALSE;
+  self->average = self->fc_norm_w != NULL || self->cls == NULL;
+  self->n_classes = arch->num_classes;
+  if (self->n_classes > 0 &&
+      (!(self->head_w = vt_weights_get (w, "head.weight", VT_SHAPE (self->n_classes, c), error)) ||
+       !(self->head_b = vt_weights_get (w, "head.bias", VT_SHAPE (self->n_classes), error))))
+    return FALSE;
+  if (self->dist != NULL &&
+      (!(self->head_dist_w = vt_weights_get (w, "head_dist.weight", VT_SHAPE (self->n_classes, c), error)) ||
+       !(self->head_dist_b = vt_weights_get (w, "head_dist.bias", VT_SHAPE (self->n_classes), error))))
+    return FALSE;
+  return vt_transformer_bind (&self->tr, w, &vt_transformer_names_timm, "", arch->depth, c,
+                              arch->heads, arch->mlp_width, error);
+}
+
+static gboolean
+bind_openclip (VtViT                 *self,
+               VtCheckpoint          *checkpoint,
+               const VtArchitecture  *arch,
+               GError               **error)
+{
+  VtWeights *w = self->weights;
+  int c = self->width;
+  int t = 1 + self->grid * self->grid;
+
+  self->tr.eps = 1e-5f;
+  self->tr.quick_gelu = arch->quick_gelu;
+  self->embed = arch->embed_dim;
+  if (!(self->patch_w = vt_weights_get (w, "visual.conv1.weight", VT_SHAPE (c, 3, self->patch, self->patch), error)) ||
+      !(self->cls = vt_weights_get (w, "visual.class_embedding", VT_SHAPE (c), error)) ||
+      !(self->pos = vt_weights_get (w, "visual.positional_embedding", VT_SHAPE (t, c), error)) ||
+      !(self->pre_w = vt_weights_get (w, "visual.ln_pre.weight", VT_SHAPE (c), error)) ||
+      !(self->pre_b = vt_weights_get (w, "visual.ln_pre.bias", VT_SHAPE (c), error)) ||
+      !(self->norm_w = vt_weights_get (w, "visual.ln_post.weight", VT_SHAPE (c), error)) ||
+      !(self->norm_b = vt_weights_get (w, "visual.ln_post.bias", VT_SHAPE (c), error)) ||
+      !(self->proj = vt_weights_get (w, "visual.proj", VT_SHAPE (c, self->embed), error)) ||
+      !vt_transformer_bind (&self->tr, w, &vt_transformer_names_openclip, "visual.transformer.",
+                            arch->depth, c, arch->heads, arch->mlp_width, error))
+    return FALSE;
+
+  if (arch->text_width <= 0)
+    return TRUE;
+  self->has_text = TRUE;
+  self->vocab = arch->vocab_size;
+  self->context = arch->context_length;
+  self->text_width = arch->text_width;
+  self->text.eps = 1e-5f;
+  self->text.quick_gelu = arch->quick_gelu;
+  self->text.causal = TRUE;
+  {
+    int tw = self->text_width;
+    const VtTensor *fc = vt_checkpoint_lookup (checkpoint, "transformer.resblocks.0.mlp.c_fc.weight");
+    int mlp = fc && fc->ndim == 2 ? (int) fc->shape[0] : 4 * tw;
+
+    return (self->token_embedding = vt_weights_get (w, "token_embedding.weight", VT_SHAPE (self->vocab, tw), error)) &&
+           (self->text_pos = vt_weights_get (w, "positional_embedding", VT_SHAPE (self->context, tw), error)) &&
+           (self->ln_final_w = vt_weights_get (w, "ln_final.weight", VT_SHAPE (tw), error)) &&
+           (self->ln_final_b = vt_weights_get (w, "ln_final.bias", VT_SHAPE (tw), error)) &&
+           (self->text_proj = vt_weights_get (w, "text_projection", VT_SHAPE (tw, self->embed), error)) &&
+           vt_transformer_bind (&self->text, w, &vt_transformer_names_openclip, "transformer.",
+                                arch->text_depth, tw, arch->text_heads, mlp, error);
+  }
+}
+
+VtViT *
+vt_vit_new (VtCheckpoint          *checkpoint,
+            const VtArchitecture  *arch,
+            GError               **error)
+{
+  g_autoptr(VtViT) self = g_new0 (VtViT, 1);
+  gboolean ok;
+
+  self->weights = vt_weights_new (checkpoint, arch->prefix);
+  self->clip = arch->family == VT_ARCH_OPENCLIP;
+  self->width = arch->width;
+  self->patch = arch->patch_size;
+  self->image = arch->image_size;
+  self->grid = arch->patch_size > 0 ? arch->image_size / arch->patch_size : 0;
+  if (self->clip)
+    ok = bind_openclip (self, checkpoint, arch, error);
+  else
+    {
+      self->n_prefix = vt_weights_has (self->weights, "cls_token") + vt_weights_has (self->weights, "dist_token");
+      ok = bind_timm (self, arch, error);
+    }
+  if (!ok)
+    return NULL;
+  self->n_prefix = self->clip ? 1 : (self->cls != NULL) + (self->dist != NULL);
+  return g_steal_pointer (&self);
+}
+
+/* The tap @name of shape (batch, n), created with the first image. */
+static float *
+row_tap (VtTaps     *taps,
+         const char *name,
+         int         b,
+         int         batch,
+         int         n)
+{
+  const VtTap *tap = vt_taps_lookup (taps, name);
+  float *data = tap ? tap->data : vt_taps_add (taps, name, 2, (gint64[]) { batch, n });
+
+  return data + (gsize) b * n;
+}
+
+static void
+l2_normalize (float       *out,
+              const float *in,
+              int          n)
+{
+  double sq = 0.0;
+
+  for (int i = 0; i < n; i++)
+    sq += (double) in[i] * in[i];
+  for (int i = 0; i < n; i++)
+    out[i] = (float) (in[i] / sqrt (sq));
+}
+
+/* Patch embedding, prefix tokens and position embedding: x (T, C). */
+static void
+embed_image (VtViT       *self,
+             float       *x,
+             const float *image,
+             float       *conv,
+             float       *workspace)
+{
+  int c = self->width, np = self->grid * self->grid, t = self->n_prefix + np;
+
+  vt_conv2d_forward (conv, image, self->patch_w, self->patch_b, 3, self->image, self->image, c,
+                     self->patch, self->patch, self->patch, 0, workspace);
+  /* (C, gh·gw) -> (gh·gw, C), after the prefix tokens */
+  for (int p = 0; p < np; p++)
+    for (int ch = 0; ch < c; ch++)
+      x[(gsize) (self->n_prefix + p) * c + ch] = conv[(gsize) ch * np + p];
+  if (self->cls)
+    memcpy (x, self->cls, sizeof (float) * c);
+  if (self->dist)
+    memcpy (x + c, self->dist, sizeof (float) * c);
+  (void) t;
+}
+
+VtTaps *
+vt_vit_forward_image (VtViT        *self,
+                      const float  *pixels,
+                      int           batch,
+                      int           height,
+                      int           width,
+                      VtTapFlags    flags,
+                      GError      **error)
+{
+  g_autoptr(VtTaps) taps = vt_taps_new ();
+  int c = self->width, np = self->grid * self->grid, t = self->n_prefix + np;
+  const char *prefix = self->clip ? "visual." : "";
+  g_autofree float *x = g_new (float, (gsize) t * c);
+  g_autofree float *y = g_new (float, (gsize) t * c);
+  g_autofree float *conv = g_new (float, (gsize) np * c);
+  g_autofree float *workspace = g_new (float, vt_conv2d_workspace (3, self->image, self->image, self->patch, self->patch, self->patch, 0));
+  g_autofree float *pooled = g_new (float, c);
+
+  if (batch <= 0 || height != self->image || width != self->image)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
+                   "the input is %d×%d but the model takes %d×%d (resampling position embeddings is not implemented yet)",
+                   width, height, self->image, self->image);
+      return NULL;
+    }
+
+  for (int b = 0; b < batch; b++)
+    {
+      const float *image = pixels + (gsize) b * 3 * height * width;
+
+      embed_image (self, x, image, conv, workspace);
+      if ((flags & VT_TAP_BLOCKS) && !self->clip)
+        vt_store_tokens (taps, "embed.patch", b, batch, x + (gsize) self->n_prefix * c, np, c);
+      vt_add (x, self->pos, (gsize) t * c);
+      if (flags & VT_TAP_BLOCKS)
+        vt_store_tokens (taps, self->clip ? "visual.embed.pre_ln" : "embed.tokens", b, batch, x, t, c);
+      if (self->pre_w)
+        {
+          vt_layernorm (y, x, self->pre_w, self->pre_b, t, c, self->tr.eps);
+          memcpy (x, y, sizeof (float) * t * c);
+          if (flags & VT_TAP_BLOCKS)
+            vt_store_tokens (taps, self->clip ? "visual.embed.tokens" : "embed.normed", b, batch, x, t, c);
+        }
+
+      vt_transformer_run (&self->tr, x, t, taps, prefix, b, batch, flags);
+
+      /* Final norm over every token (Identity in timm's average pooling). */
+      if (self->norm_w)
+        vt_layernorm (y, x, self->norm_w, self->norm_b, t, c, self->tr.eps);
+      else
+        memcpy (y, x, sizeof (float) * t * c);
+      if (flags & VT_TAP_BLOCKS)
+        vt_store_tokens (taps, self->clip ? "visual.ln_post" : "features", b, batch, y, t, c);
+
+      if (self->clip)
+        {
+          float *embeds = row_tap (taps, "image_embeds", b, batch, self->embed);
+          if (flags & VT_TAP_BLOCKS)
+            memcpy (row_tap (taps, "visual.pooled", b, batch, c), y, sizeof (float) * c);
+          vt_matmul_forward (embeds, y, self->proj, 1, c, self->embed);
+          memcpy (row_tap (taps, "pre_logits", b, batch, self->embed), embeds, sizeof (float) * self->embed);
+          l2_normalize (row_tap (taps, "image_embeds_norm", b, batch, self->embed), embeds, self->embed);
+          continue;
+        }
+
+      /* timm's forward_head(pre_logits=True) */
+      if (self->dist)
+        for (int ch = 0; ch < c; ch++)
+          pooled[ch] = (y[ch] + y[c + ch]) / 2;
+      else if (self->average)
+        {
+          for (int ch = 0; ch < c; ch++)
+            {
+              double acc = 0.0;
+              for (int i = self->n_prefix; i < t; i++)
+                acc += y[(gsize) i * c + ch];
+              pooled[ch] = (float) (acc / np);
+            }
+          if (self->fc_norm_w)
+            {
+              vt_layernorm (y, pooled, self->fc_norm_w, self->fc_norm_b, 1, c, self->tr.eps);
+              memcpy (pooled, y, sizeof (float) * c);
+            }
+        }
+      else
+        memcpy (pooled, y, sizeof (float) * c);
+      memcpy (row_tap (taps, "pre_logits", b, batch, c), pooled, sizeof (float) * c);
+
+      if (self->head_w && self->dist)
+        {
+          float *cls_logits = row_tap (taps, "logits_cls", b, batch, self->n_classes);
+          float *dist_logits = row_tap (taps, "logits_dist", b, batch, self->n_classes);
+          float *logits = row_tap (taps, "logits", b, batch, self->n_classes);
+
+          vt_linear_forward (cls_logits, y, self->head_w, self->head_b, 1, c, self->n_classes);
+          vt_linear_forward (dist_logits, y + c, self->head_dist_w, self->head_dist_b, 1, c, self->n_classes);
+          for (int k = 0; k < self->n_classes; k++)
+            logits[k] = (cls_logits[k] + dist_logits[k]) / 2;
+        }
+      else if (self->head_w)
+        vt_linear_forward (row_tap (taps, "logits", b, batch, self->n_classes), pooled,
+                           self->head_w, self->head_b, 1, c, self->n_classes);
+    }
+  return g_steal_pointer (&taps);
+}
+
+VtTaps *
+vt_vit_forward_text (VtViT         *self,
+                     const gint64  *ids,
+                     int            batch,
+                     int            length,
+                     VtTapFlags     flags,
+                     GError       **error)
+{
+  g_autoptr(VtTaps) taps = vt_taps_new ();
+  int c = self->text_width;
+  g_autofree float *x = NULL;
+  g_autofree float *y = NULL;
+
+  if (!self->has_text)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED, "this checkpoint has no text tower");
+      return NULL;
+    }
+  if (batch <= 0 || length <= 0 || length > self->context)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
+                   "token sequences of length %d do not fit the context length %d", length, self->context);
+      return NULL;
+    }
+  for (gsize i = 0; i < (gsize) batch * length; i++)
+    if (ids[i] < 0 || ids[i] >= self->vocab)
+      {
+        g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
+                     "token id %" G_GINT64_FORMAT " is outside the vocabulary of %d", ids[i], self->vocab);
+        return NULL;
+      }
+
+  x = g_new (float, (gsize) length * c);
+  y = g_new (float, (gsize) length * c);
+  for (int b = 0; b < batch; b++)
+    {
+      const gint64 *row = ids + (gsize) b * length;
+      int eot = 0;
+      float *embeds;
+
+      for (int i = 0; i < length; i++)
+        for (int ch = 0; ch < c; ch++)
+          x[(gsize) i * c + ch] = self->token_embedding[(gsize) row[i] * c + ch] + self->text_pos[(gsize) i * c + ch];
+      if (flags & VT_TAP_BLOCKS)
+        vt_store_tokens (taps, "text.embed.tokens", b, batch, x, length, c);
+
+      vt_transformer_run (&self->text, x, length, taps, "text.", b, batch, flags);
+      vt_layernorm (y, x, self->ln_final_w, self->ln_final_b, length, c, self->text.eps);
+      if (flags & VT_TAP_BLOCKS)
+        vt_store_tokens (taps, "text.ln_final", b, batch, y, length, c);
+
+      /* The end-of-text token has the largest id: pool there. */
+      for (int i = 1; i < length; i++)
+        if (row[i] > row[eot])
+          eot = i;
+      if (flags & VT_TAP_BLOCKS)
+        memcpy (row_tap (taps, "text.pooled", b, batch, c), y + (gsize) eot * c, sizeof (float) * c);
+      embeds = row_tap (taps, "text_embeds", b, batch, self->embed);
+      vt_matmul_forward (embeds, y + (gsize) eot * c, self->text_proj, 1, c, self->embed);
+      l2_normalize (row_tap (taps, "text_embeds_norm", b, batch, self->embed), embeds, self->embed);
+    }
+  return g_steal_pointer (&taps);
+}

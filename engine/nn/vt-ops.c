@@ -1,0 +1,417 @@
+/* vt-ops.c: forward kernels. */
+#include "vt-ops.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+void
+vt_linear_forward (float       *y,
+                   const float *x,
+                   const float *w,
+                   const float *b,
+                   int          n,
+                   int          in,
+                   int          out)
+{
+  if (b != NULL)
+    for (int i = 0; i < n; i++)
+      memcpy (y + (gsize) i * out, b, sizeof (float) * out);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in,
+               1.0f, x, in, w, in, b != NULL ? 1.0f : 0.0f, y, out);
+}
+
+void
+vt_linear_forward_naive (float       *y,
+                         const float *x,
+                         const float *w,
+                         const float *b,
+                         int          n,
+                         int          in,
+                         int          out)
+{
+  for (int i = 0; i < n; i++)
+    for (int o = 0; o < out; o++)
+      {
+        double acc = b ? b[o] : 0.0;
+        for (int k = 0; k < in; k++)
+          acc += (double) x[(gsize) i * in + k] * w[(gsize) o * in + k];
+        y[(gsize) i * out + o] = (float) acc;
+      }
+}
+
+void
+vt_matmul_forward (float       *y,
+                   const float *x,
+                   const float *p,
+                   int          n,
+                   int          in,
+                   int          out)
+{
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, out, in, 1.0f, x, in, p, out, 0.0f, y, out);
+}
+
+int
+vt_conv2d_out_size (int size,
+                    int kernel,
+                    int stride,
+                    int pad)
+{
+  return (size + 2 * pad - kernel) / stride + 1;
+}
+
+gsize
+vt_conv2d_workspace (int c,
+                     int h,
+                     int w,
+                     int kh,
+                     int kw,
+                     int stride,
+                     int pad)
+{
+  return (gsize) c * kh * kw * vt_conv2d_out_size (h, kh, stride, pad) * vt_conv2d_out_size (w, kw, stride, pad);
+}
+
+/* col (C·kh·kw, OH·OW): row (c, i, j) holds in[c, oy·s + i - p, ox·s + j - p]. */
+static void
+im2col (float       *col,
+        const float *in,
+        int          c,
+        int          h,
+        int          w,
+        int          kh,
+        int          kw,
+        int          stride,
+        int          pad,
+        int          oh,
+        int          ow)
+{
+  for (int ch = 0; ch < c; ch++)
+    for (int i = 0; i < kh; i++)
+      for (int j = 0; j < kw; j++)
+        {
+          float *row = col + ((gsize) (ch * kh + i) * kw + j) * oh * ow;
+          const float *plane = in + (gsize) ch * h * w;
+
+          for (int oy = 0; oy < oh; oy++)
+            {
+              int y = oy * stride + i - pad;
+              float *dst = row + (gsize) oy * ow;
+
+              if (y < 0 || y >= h)
+                {
+                  memset (dst, 0, sizeof (float) * ow);
+                  continue;
+                }
+              for (int ox = 0; ox < ow; ox++)
+                {
+                  int x = ox * stride + j - pad;
+                  dst[ox] = x >= 0 && x < w ? plane[(gsize) y * w + x] : 0.0f;
+                }
+            }
+        }
+}
+
+void
+vt_conv2d_forward (float       *out,
+                   const float *in,
+                   const float *weight,
+                   const float *bias,
+                   int          c,
+                   int          h,
+                   int          w,
+                   int          k,
+                   int          kh,
+                   int          kw,
+                   int          stride,
+                   int          pad,
+                   float       *workspace)
+{
+  int oh = vt_conv2d_out_size (h, kh, stride, pad);
+  int ow = vt_conv2d_out_size (w, kw, stride, pad);
+  int n = oh * ow, depth = c * kh * kw;
+  const float *col = in;
+
+  /* A 1×1 convolution with stride 1 and no padding is already a matrix. */
+  if (!(kh == 1 && kw == 1 && stride == 1 && pad == 0))
+    {
+      im2col (workspace, in, c, h, w, kh, kw, stride, pad, oh, ow);
+      col = workspace;
+    }
+  if (bias != NULL)
+    for (int o = 0; o < k; o++)
+      for (int i = 0; i < n; i++)
+        out[(gsize) o * n + i] = bias[o];
+  /* out (K, OH·OW) = W (K, C·kh·kw) · col (C·kh·kw, OH·OW) */
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, k, n, depth,
+               1.0f, weight, depth, col, n, bias != NULL ? 1.0f : 0.0f, out, n);
+}
+
+void
+vt_conv2d_forward_naive (float       *out,
+                         const float *in,
+                         const float *weight,
+                         const float *bias,
+                         int          c,
+                         int          h,
+                         int          w,
+                         int          k,
+                         int          kh,
+                         int          kw,
+                         int          stride,
+                         int          pad)
+{
+  int oh = vt_conv2d_out_size (h, kh, stride, pad);
+  int ow = vt_conv2d_out_size (w, kw, stride, pad);
+
+  for (int o = 0; o < k; o++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++)
+        {
+          double acc = bias ? bias[o] : 0.0;
+          for (int ch = 0; ch < c; ch++)
+            for (int i = 0; i < kh; i++)
+              for (int j = 0; j < kw; j++)
+                {
+                  int y = oy * stride + i - pad, x = ox * stride + j - pad;
+                  if (y >= 0 && y < h && x >= 0 && x < w)
+                    acc += (double) in[((gsize) ch * h + y) * w + x] *
+                           weight[(((gsize) o * c + ch) * kh + i) * kw + j];
+                }
+          out[((gsize) o * oh + oy) * ow + ox] = (float) acc;
+        }
+}
+
+void
+vt_channel_affine (float       *x,
+                   const float *scale,
+                   const float *shift,
+                   int          c,
+                   int          hw)
+{
+  for (int ch = 0; ch < c; ch++)
+    {
+      float *p = x + (gsize) ch * hw;
+      for (int i = 0; i < hw; i++)
+        p[i] = p[i] * scale[ch] + shift[ch];
+    }
+}
+
+void
+vt_batchnorm_fold (float       *scale,
+                   float       *shift,
+                   const float *weight,
+                   const float *bias,
+                   const float *mean,
+                   const float *var,
+                   float        eps,
+                   int          c)
+{
+  for (int ch = 0; ch < c; ch++)
+    {
+      double s = weight[ch] / sqrt ((double) var[ch] + eps);
+      scale[ch] = (float) s;
+      shift[ch] = (float) (bias[ch] - mean[ch] * s);
+    }
+}
+
+void
+vt_relu (float *x,
+         gsize  n)
+{
+  for (gsize i = 0; i < n; i++)
+    x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void
+vt_add (float       *x,
+        const float *y,
+        gsize        n)
+{
+  for (gsize i = 0; i < n; i++)
+    x[i] += y[i];
+}
+
+void
+vt_maxpool2d (float       *out,
+              const float *in,
+              int          c,
+              int          h,
+              int          w,
+              int          kernel,
+              int          stride,
+              int          pad)
+{
+  int oh = vt_conv2d_out_size (h, kernel, stride, pad);
+  int ow = vt_conv2d_out_size (w, kernel, stride, pad);
+
+  for (int ch = 0; ch < c; ch++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++)
+        {
+          float m = -INFINITY;
+          for (int i = 0; i < kernel; i++)
+            for (int j = 0; j < kernel; j++)
+              {
+                int y = oy * stride + i - pad, x = ox * stride + j - pad;
+                if (y >= 0 && y < h && x >= 0 && x < w)
+                  m = MAX (m, in[((gsize) ch * h + y) * w + x]);
+              }
+          out[((gsize) ch * oh + oy) * ow + ox] = m;
+        }
+}
+
+void
+vt_global_avgpool (float       *out,
+                   const float *in,
+                   int          c,
+                   int          hw)
+{
+  for (int ch = 0; ch < c; ch++)
+    {
+      double acc = 0.0;
+      for (int i = 0; i < hw; i++)
+        acc += in[(gsize) ch * hw + i];
+      out[ch] = (float) (acc / hw);
+    }
+}
+
+void
+vt_layernorm (float       *y,
+              const float *x,
+              const float *gamma,
+              const float *beta,
+              int          n,
+              int          c,
+              float        eps)
+{
+  for (int i = 0; i < n; i++)
+    {
+      const float *row = x + (gsize) i * c;
+      float *dst = y + (gsize) i * c;
+      double mean = 0.0, var = 0.0, rstd;
+
+      for (int j = 0; j < c; j++)
+        mean += row[j];
+      mean /= c;
+      for (int j = 0; j < c; j++)
+        var += (row[j] - mean) * (row[j] - mean);
+      rstd = 1.0 / sqrt (var / c + eps);
+      for (int j = 0; j < c; j++)
+        dst[j] = (float) ((row[j] - mean) * rstd) * gamma[j] + beta[j];
+    }
+}
+
+void
+vt_gelu (float *x,
+         gsize  n)
+{
+  for (gsize i = 0; i < n; i++)
+    x[i] = 0.5f * x[i] * (1.0f + erff (x[i] * (float) M_SQRT1_2));
+}
+
+void
+vt_quick_gelu (float *x,
+               gsize  n)
+{
+  for (gsize i = 0; i < n; i++)
+    x[i] = x[i] / (1.0f + expf (-1.702f * x[i]));
+}
+
+void
+vt_softmax_rows (float *x,
+                 int    rows,
+                 int    cols)
+{
+  for (int r = 0; r < rows; r++)
+    {
+      float *row = x + (gsize) r * cols;
+      float m = -INFINITY, sum = 0.0f;
+
+      for (int j = 0; j < cols; j++)
+        m = MAX (m, row[j]);
+      for (int j = 0; j < cols; j++)
+        {
+          row[j] = expf (row[j] - m);
+          sum += row[j];
+        }
+      for (int j = 0; j < cols; j++)
+        row[j] /= sum;
+    }
+}
+
+static void
+mask_causal (float *scores,
+             int    t)
+{
+  for (int i = 0; i < t; i++)
+    for (int j = i + 1; j < t; j++)
+      scores[(gsize) i * t + j] = -INFINITY;
+}
+
+void
+vt_attention_forward (float       *out,
+                      float       *probs,
+                      float       *scores,
+                      const float *qkv,
+                      int          t,
+                      int          c,
+                      int          heads,
+                      gboolean     causal)
+{
+  int d = c / heads;
+  float scale = 1.0f / sqrtf ((float) d);
+
+  for (int h = 0; h < heads; h++)
+    {
+      const float *q = qkv + h * d;
+      const float *k = qkv + c + h * d;
+      const float *v = qkv + 2 * c + h * d;
+      float *p = probs ? probs + (gsize) h * t * t : scores;
+
+      /* p (T, T) = scale · q (T, D) · kᵀ; rows of q and k are 3C apart */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, t, t, d,
+                   scale, q, 3 * c, k, 3 * c, 0.0f, p, t);
+      if (causal)
+        mask_causal (p, t);
+      vt_softmax_rows (p, t, t);
+      /* out[:, h·D …] (T, D) = p (T, T) · v (T, D) */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, t, d, t,
+                   1.0f, p, t, v, 3 * c, 0.0f, out + h * d, c);
+    }
+}
+
+void
+vt_attention_forward_naive (float       *out,
+                            float       *probs,
+                            const float *qkv,
+                            int          t,
+                            int          c,
+                            int          heads,
+                            gboolean     causal)
+{
+  int d = c / heads;
+
+  for (int h = 0; h < heads; h++)
+    {
+      float *p = probs + (gsize) h * t * t;
+
+      for (int i = 0; i < t; i++)
+        for (int j = 0; j < t; j++)
+          {
+            double acc = 0.0;
+            for (int e = 0; e < d; e++)
+              acc += (double) qkv[(gsize) i * 3 * c + h * d + e] * qkv[(gsize) j * 3 * c + c + h * d + e];
+            p[(gsize) i * t + j] = causal && j > i ? -INFINITY : (float) (acc / sqrt ((double) d));
+          }
+      vt_softmax_rows (p, t, t);
+      for (int i = 0; i < t; i++)
+        for (int e = 0; e < d; e++)
+          {
+            double acc = 0.0;
+            for (int j = 0; j < t; j++)
+              acc += (double) p[(gsize) i * t + j] * qkv[(gsize) j * 3 * c + 2 * c + h * d + e];
+            out[(gsize) i * c + h * d + e] = (float) acc;
+          }
+    }
+}

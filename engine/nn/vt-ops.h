@@ -1,0 +1,71 @@
+/* vt-ops.h: forward kernels on float arrays, laid out as PyTorch lays them
+ * out (NCHW images, row-major matrices, (B, T, C) token sequences).
+ *
+ * Matrix work goes through OpenBLAS cblas_sgemm. Where a kernel has a fast
+ * path, a naive reference sits beside it (…_naive) and the tests compare the
+ * two. Shapes are in the comments; nothing here allocates unless it says so. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* y (N, out) = x (N, in) · Wᵀ + b; W is (out, in) as nn.Linear stores it; b may be NULL. */
+void   vt_linear_forward        (float *y, const float *x, const float *w, const float *b,
+                                 int n, int in, int out);
+void   vt_linear_forward_naive  (float *y, const float *x, const float *w, const float *b,
+                                 int n, int in, int out);
+
+/* y (N, out) = x (N, in) · P, P (in, out) used as stored, not transposed
+ * (CLIP's visual.proj and text_projection). */
+void   vt_matmul_forward        (float *y, const float *x, const float *p, int n, int in, int out);
+
+/* 2-D convolution. in (C, H, W) for one image, w (K, C, kh, kw), bias (K) or
+ * NULL, out (K, OH, OW) with OH = (H + 2 pad - kh) / stride + 1.
+ * @workspace holds vt_conv2d_workspace() floats (the im2col matrix). */
+gsize  vt_conv2d_workspace      (int c, int h, int w, int kh, int kw, int stride, int pad);
+void   vt_conv2d_forward        (float *out, const float *in, const float *w, const float *bias,
+                                 int c, int h, int wd, int k, int kh, int kw, int stride, int pad,
+                                 float *workspace);
+void   vt_conv2d_forward_naive  (float *out, const float *in, const float *w, const float *bias,
+                                 int c, int h, int wd, int k, int kh, int kw, int stride, int pad);
+int    vt_conv2d_out_size       (int size, int kernel, int stride, int pad);
+
+/* Per-channel x = x * scale[c] + shift[c] over (C, HW): an eval-mode
+ * BatchNorm folded into scale and shift. */
+void   vt_channel_affine        (float *x, const float *scale, const float *shift, int c, int hw);
+/* Folds BatchNorm (weight, bias, running mean, running var, eps) into
+ * scale and shift, in double so the fold adds no rounding of its own. */
+void   vt_batchnorm_fold        (float *scale, float *shift, const float *weight, const float *bias,
+                                 const float *mean, const float *var, float eps, int c);
+
+void   vt_relu                  (float *x, gsize n);
+/* x += y */
+void   vt_add                   (float *x, const float *y, gsize n);
+
+/* Max pooling, -inf padding: in (C, H, W) -> out (C, OH, OW). */
+void   vt_maxpool2d             (float *out, const float *in, int c, int h, int w,
+                                 int kernel, int stride, int pad);
+/* Mean over HW: in (C, HW) -> out (C). */
+void   vt_global_avgpool        (float *out, const float *in, int c, int hw);
+
+/* LayerNorm over the last dimension: x (N, C) -> y (N, C). */
+void   vt_layernorm             (float *y, const float *x, const float *gamma, const float *beta,
+                                 int n, int c, float eps);
+/* GELU, exact (erf), as nn.GELU(); and QuickGELU x·σ(1.702x), as OpenAI CLIP. */
+void   vt_gelu                  (float *x, gsize n);
+void   vt_quick_gelu            (float *x, gsize n);
+/* Softmax over each row of x (rows, cols), in place. */
+void   vt_softmax_rows          (float *x, int rows, int cols);
+
+/* Multi-head self-attention on packed projections.
+ * qkv (T, 3C): q, k, v side by side, head h in columns h·D … h·D+D-1 of each.
+ * out (T, C): softmax(q kᵀ / √D [+ causal mask]) v, heads side by side.
+ * probs (heads, T, T) receives the probabilities when not NULL; otherwise
+ * @scores (T, T) is scratch. */
+void   vt_attention_forward     (float *out, float *probs, float *scores, const float *qkv,
+                                 int t, int c, int heads, gboolean causal);
+void   vt_attention_forward_naive (float *out, float *probs, const float *qkv,
+                                   int t, int c, int heads, gboolean causal);
+
+G_END_DECLS

@@ -1,0 +1,183 @@
+/* test-forward.c: forward passes against the upstream code's own outputs.
+ *
+ * For each fixture in shared/assets/reference (written by timm 1.0 and
+ * OpenCLIP 2.32 on Debian's PyTorch) and in tests/fixtures/forward (written by
+ * tests/reference/make_cifar_fixture.py), run the stored input through our
+ * forward pass and compare every stored tensor that has a tap of the same
+ * name: max abs difference ≤ 1e-4, printed per fixture. A stored tensor we do
+ * not produce fails the test unless it is listed as input or derived. */
+#include <math.h>
+#include <string.h>
+
+#include "models/vt-model.h"
+#include "vt-test-util.h"
+
+#define TOLERANCE 1e-4
+
+/* Stored tensors that are inputs, or that the test derives itself. */
+static gboolean
+is_input_or_derived (const char *name)
+{
+  return g_str_has_prefix (name, "input.") || g_str_equal (name, "embed.pos_embed") ||
+         g_str_equal (name, "text.eot_index") || g_str_has_prefix (name, "logit_scale") ||
+         g_str_has_prefix (name, "logits_per_");
+}
+
+static double
+compare (const VtTensor *expected,
+         const VtTap    *tap,
+         const char     *fixture)
+{
+  g_autofree float *values = vt_tensor_dup_float (expected);
+  double worst = 0.0;
+
+  if (tap->numel != expected->numel || tap->ndim != expected->ndim)
+    g_error ("%s: %s has %" G_GSIZE_FORMAT " elements in %u dims, expected %" G_GSIZE_FORMAT " in %u",
+             fixture, expected->name, tap->numel, tap->ndim, expected->numel, expected->ndim);
+  for (guint d = 0; d < tap->ndim; d++)
+    g_assert_cmpint (tap->shape[d], ==, expected->shape[d]);
+  for (gsize i = 0; i < tap->numel; i++)
+    worst = MAX (worst, fabs ((double) tap->data[i] - values[i]));
+  return worst;
+}
+
+/* Compares every stored tensor with the taps of @taps that share its name;
+ * returns the largest difference and counts what was compared. */
+static double
+compare_all (VtCheckpoint *io,
+             VtTaps       *image,
+             VtTaps       *text,
+             const char   *fixture,
+             guint        *n_compared)
+{
+  double worst = 0.0;
+
+  for (guint i = 0; i < vt_checkpoint_get_n_tensors (io); i++)
+    {
+      const VtTensor *t = vt_checkpoint_get_tensor (io, i);
+      const VtTap *tap = vt_taps_lookup (image, t->name);
+      double diff;
+
+      if (tap == NULL && text != NULL)
+        tap = vt_taps_lookup (text, t->name);
+      if (tap == NULL)
+        {
+          if (!is_input_or_derived (t->name))
+            g_error ("%s: we produce no “%s”", fixture, t->name);
+          continue;
+        }
+      diff = compare (t, tap, fixture);
+      if (diff > TOLERANCE)
+        g_error ("%s: %s differs by %.3g (tolerance %.0e)", fixture, t->name, diff, TOLERANCE);
+      worst = MAX (worst, diff);
+      (*n_compared)++;
+    }
+  return worst;
+}
+
+/* exp(logit_scale) · image_norm · text_normᵀ, as CLIP's forward returns it. */
+static double
+compare_clip_logits (VtCheckpoint *io,
+                     VtTaps       *image,
+                     VtTaps       *text)
+{
+  const VtTensor *expected = vt_checkpoint_lookup (io, "logits_per_image");
+  const VtTensor *scale = vt_checkpoint_lookup (io, "logit_scale_exp");
+  const VtTap *img = vt_taps_lookup (image, "image_embeds_norm");
+  const VtTap *txt = vt_taps_lookup (text, "text_embeds_norm");
+  g_autofree float *want = vt_tensor_dup_float (expected);
+  g_autofree float *s = vt_tensor_dup_float (scale);
+  int n_img = img->shape[0], n_txt = txt->shape[0], e = img->shape[1];
+  double worst = 0.0;
+
+  for (int i = 0; i < n_img; i++)
+    for (int j = 0; j < n_txt; j++)
+      {
+        double dot = 0.0;
+        for (int k = 0; k < e; k++)
+          dot += (double) img->data[i * e + k] * txt->data[j * e + k];
+        worst = MAX (worst, fabs (s[0] * dot - want[i * n_txt + j]));
+      }
+  return worst;
+}
+
+static void
+run_fixture (const char *weights_path,
+             const char *io_path,
+             const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) weights = vt_checkpoint_open (weights_path, &error);
+  g_autoptr(VtCheckpoint) io = NULL;
+  g_autoptr(VtModel) model = NULL;
+  g_autoptr(VtTaps) image = NULL;
+  g_autoptr(VtTaps) text = NULL;
+  const VtTensor *pixels, *ids;
+  g_autofree float *input = NULL;
+  guint n_compared = 0;
+  double worst;
+
+  g_assert_no_error (error);
+  io = vt_checkpoint_open (io_path, &error);
+  g_assert_no_error (error);
+  model = vt_model_new (weights, &error);
+  g_assert_no_error (error);
+
+  pixels = vt_checkpoint_lookup (io, "input.pixel_values");
+  g_assert_nonnull (pixels);
+  input = vt_tensor_dup_float (pixels);
+  image = vt_model_forward (model, input, pixels->shape[0], pixels->shape[2], pixels->shape[3],
+                            VT_TAP_BLOCKS | VT_TAP_ATTENTION, &error);
+  g_assert_no_error (error);
+
+  ids = vt_checkpoint_lookup (io, "input.text_ids");
+  if (ids != NULL)
+    {
+      g_assert_cmpint (ids->dtype, ==, VT_DTYPE_I64);
+      text = vt_model_forward_text (model, (const gint64 *) ids->data, ids->shape[0], ids->shape[1],
+                                    VT_TAP_BLOCKS | VT_TAP_ATTENTION, &error);
+      g_assert_no_error (error);
+    }
+
+  worst = compare_all (io, image, text, name, &n_compared);
+  if (text != NULL)
+    {
+      double logits = compare_clip_logits (io, image, text);
+      g_assert_cmpfloat (logits, <=, TOLERANCE);
+      worst = MAX (worst, logits);
+      n_compared++;
+    }
+  g_test_message ("%s: %u tensors compared, largest absolute difference %.3g", name, n_compared, worst);
+  g_assert_cmpuint (n_compared, >=, 4);
+}
+
+static void
+test_upstream_fixture (gconstpointer data)
+{
+  const char *name = data;   /* "timm/vit_cls" */
+  g_autofree char *w = g_strdup_printf ("reference/%s.safetensors", name);
+  g_autofree char *io = g_strdup_printf ("reference/%s.io.safetensors", name);
+  g_autofree char *weights_path = vt_test_asset (w);
+  g_autofree char *io_path = vt_test_asset (io);
+
+  run_fixture (weights_path, io_path, name);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  static const char *fixtures[] = {
+    "timm/vit_cls", "timm/vit_avg", "timm/deit_distilled",
+    "timm/resnet_basic", "timm/resnet_bottleneck",
+    "openclip/clip_vit", "openclip/clip_vit_quickgelu",
+  };
+
+  g_test_init (&argc, &argv, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (fixtures); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/engine/forward/%s", fixtures[i]);
+      g_test_add_data_func (path, fixtures[i], test_upstream_fixture);
+    }
+  return g_test_run ();
+}
