@@ -1,0 +1,143 @@
+/* test-ops.c: each BLAS path against its naive reference, on random data
+ * with awkward sizes (odd, prime, not multiples of the SIMD width). */
+#include <math.h>
+#include <string.h>
+
+#include "nn/vt-ops.h"
+
+static void
+fill (float   *x,
+      gsize    n,
+      GRand   *rng)
+{
+  for (gsize i = 0; i < n; i++)
+    x[i] = (float) g_rand_double_range (rng, -1.0, 1.0);
+}
+
+static double
+max_diff (const float *a,
+          const float *b,
+          gsize        n)
+{
+  double worst = 0.0;
+
+  for (gsize i = 0; i < n; i++)
+    worst = MAX (worst, fabs ((double) a[i] - b[i]));
+  return worst;
+}
+
+static void
+test_linear (void)
+{
+  g_autoptr(GRand) rng = g_rand_new_with_seed (1);
+  const int n = 7, in = 53, out = 29;
+  g_autofree float *x = g_new (float, n * in), *w = g_new (float, out * in), *b = g_new (float, out);
+  g_autofree float *fast = g_new (float, n * out), *naive = g_new (float, n * out);
+
+  fill (x, n * in, rng);
+  fill (w, out * in, rng);
+  fill (b, out, rng);
+  vt_linear_forward (fast, x, w, b, n, in, out);
+  vt_linear_forward_naive (naive, x, w, b, n, in, out);
+  g_test_message ("linear: %.3g", max_diff (fast, naive, n * out));
+  g_assert_cmpfloat (max_diff (fast, naive, n * out), <, 1e-5);
+  vt_linear_forward (fast, x, w, NULL, n, in, out);
+  vt_linear_forward_naive (naive, x, w, NULL, n, in, out);
+  g_assert_cmpfloat (max_diff (fast, naive, n * out), <, 1e-5);
+}
+
+static void
+test_conv2d (void)
+{
+  static const struct { int c, h, w, k, kernel, stride, pad; } cases[] = {
+    { 3, 17, 13, 5, 3, 1, 1 },   /* same padding */
+    { 4, 16, 16, 6, 3, 2, 1 },   /* strided */
+    { 3, 23, 23, 8, 7, 2, 3 },   /* a ResNet stem */
+    { 5, 9, 11, 7, 1, 1, 0 },    /* 1×1, no im2col */
+    { 5, 9, 11, 7, 1, 2, 0 },    /* 1×1 strided downsample */
+    { 3, 32, 32, 4, 8, 8, 0 },   /* a ViT patch embedding */
+  };
+  g_autoptr(GRand) rng = g_rand_new_with_seed (2);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      int c = cases[i].c, h = cases[i].h, w = cases[i].w, k = cases[i].k, kn = cases[i].kernel;
+      int oh = vt_conv2d_out_size (h, kn, cases[i].stride, cases[i].pad);
+      int ow = vt_conv2d_out_size (w, kn, cases[i].stride, cases[i].pad);
+      gsize n_out = (gsize) k * oh * ow;
+      g_autofree float *in = g_new (float, c * h * w), *wt = g_new (float, k * c * kn * kn), *b = g_new (float, k);
+      g_autofree float *fast = g_new (float, n_out), *naive = g_new (float, n_out);
+      g_autofree float *work = g_new (float, vt_conv2d_workspace (c, h, w, kn, kn, cases[i].stride, cases[i].pad));
+
+      fill (in, c * h * w, rng);
+      fill (wt, k * c * kn * kn, rng);
+      fill (b, k, rng);
+      vt_conv2d_forward (fast, in, wt, b, c, h, w, k, kn, kn, cases[i].stride, cases[i].pad, work);
+      vt_conv2d_forward_naive (naive, in, wt, b, c, h, w, k, kn, kn, cases[i].stride, cases[i].pad);
+      g_test_message ("conv %d×%d stride %d: %.3g", kn, kn, cases[i].stride, max_diff (fast, naive, n_out));
+      g_assert_cmpfloat (max_diff (fast, naive, n_out), <, 1e-5);
+    }
+}
+
+static void
+test_attention (void)
+{
+  g_autoptr(GRand) rng = g_rand_new_with_seed (3);
+  const int t = 19, c = 24, heads = 3;
+  g_autofree float *qkv = g_new (float, t * 3 * c);
+  g_autofree float *fast = g_new (float, t * c), *naive = g_new (float, t * c);
+  g_autofree float *pf = g_new (float, heads * t * t), *pn = g_new (float, heads * t * t);
+  g_autofree float *scores = g_new (float, t * t);
+
+  fill (qkv, t * 3 * c, rng);
+  for (int causal = 0; causal <= 1; causal++)
+    {
+      vt_attention_forward (fast, pf, NULL, qkv, t, c, heads, causal);
+      vt_attention_forward_naive (naive, pn, qkv, t, c, heads, causal);
+      g_assert_cmpfloat (max_diff (fast, naive, t * c), <, 1e-5);
+      g_assert_cmpfloat (max_diff (pf, pn, heads * t * t), <, 1e-6);
+      /* Without probabilities asked for, the output is the same. */
+      vt_attention_forward (fast, NULL, scores, qkv, t, c, heads, causal);
+      g_assert_cmpfloat (max_diff (fast, naive, t * c), <, 1e-5);
+      if (causal)
+        g_assert_cmpfloat (pf[1], ==, 0.0f);   /* row 0 sees only itself */
+    }
+}
+
+static void
+test_pointwise (void)
+{
+  float x[5] = { -2.0f, -0.5f, 0.0f, 0.5f, 2.0f };
+  float g[5], q[5];
+  float row[3] = { 1.0f, 2.0f, 3.0f };
+  float pooled[2], planes[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+  memcpy (g, x, sizeof x);
+  memcpy (q, x, sizeof x);
+  vt_gelu (g, 5);
+  vt_quick_gelu (q, 5);
+  /* torch.nn.functional.gelu(torch.tensor(2.0)) = 1.9544997 */
+  g_assert_cmpfloat (fabs (g[4] - 1.9544997f), <, 1e-6);
+  g_assert_cmpfloat (fabs (g[0] + 0.0455003f), <, 1e-6);
+  g_assert_cmpfloat (g[2], ==, 0.0f);
+  /* 2·σ(3.404) = 1.9364… */
+  g_assert_cmpfloat (fabs (q[4] - 2.0f / (1.0f + expf (-3.404f))), <, 1e-6);
+  vt_softmax_rows (row, 1, 3);
+  g_assert_cmpfloat (fabs (row[0] + row[1] + row[2] - 1.0f), <, 1e-6);
+  g_assert_cmpfloat (fabs (row[2] - 0.66524096f), <, 1e-6);
+  vt_global_avgpool (pooled, planes, 2, 4);
+  g_assert_cmpfloat (pooled[0], ==, 2.5f);
+  g_assert_cmpfloat (pooled[1], ==, 6.5f);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/ops/linear", test_linear);
+  g_test_add_func ("/engine/ops/conv2d", test_conv2d);
+  g_test_add_func ("/engine/ops/attention", test_attention);
+  g_test_add_func ("/engine/ops/pointwise", test_pointwise);
+  return g_test_run ();
+}
