@@ -5,7 +5,7 @@ set -eu
 
 packages="
   build-essential meson ninja-build pkg-config gettext
-  libgtk-4-dev libjson-glib-dev
+  libgtk-4-dev libjson-glib-dev libopenblas-dev libjpeg62-turbo-dev
   libgtk-4-bin libgl1-mesa-dri fonts-dejavu-core
   xvfb xauth xdotool dbus at-spi2-core python3-pyatspi imagemagick
   desktop-file-utils appstream

@@ -163,6 +163,16 @@ test_upstream_fixture (gconstpointer data)
   run_fixture (weights_path, io_path, name);
 }
 
+/* He et al.'s CIFAR ResNet-20, real weights, block by block. */
+static void
+test_cifar_resnet20 (void)
+{
+  g_autofree char *weights_path = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *io_path = vt_test_fixture ("forward/cifar_resnet20.io.safetensors");
+
+  run_fixture (weights_path, io_path, "cifar_resnet20");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -179,5 +189,6 @@ main (int   argc,
       g_autofree char *path = g_strdup_printf ("/engine/forward/%s", fixtures[i]);
       g_test_add_data_func (path, fixtures[i], test_upstream_fixture);
     }
+  g_test_add_func ("/engine/forward/cifar-resnet20", test_cifar_resnet20);
   return g_test_run ();
 }

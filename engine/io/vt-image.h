@@ -1,0 +1,43 @@
+/* vt-image.h: decoding images into 8-bit RGB, and turning them into model
+ * input. JPEG through libjpeg(-turbo), the decoder Pillow uses on Debian,
+ * so pixels agree exactly with a PyTorch pipeline on the same files. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define VT_IMAGE_ERROR (vt_image_error_quark ())
+GQuark vt_image_error_quark (void);
+
+typedef enum
+{
+  VT_IMAGE_ERROR_READ,
+  VT_IMAGE_ERROR_FORMAT,     /* not a format Vitrine decodes */
+  VT_IMAGE_ERROR_CORRUPT,    /* truncated or damaged data */
+} VtImageError;
+
+typedef struct
+{
+  int     width;
+  int     height;
+  guint8 *rgb;       /* (H, W, 3) */
+} VtImage;
+
+VtImage *vt_image_load          (const char  *path,
+                                 GError     **error);
+VtImage *vt_image_decode        (const guint8 *data,
+                                 gsize         size,
+                                 const char   *name,
+                                 GError      **error);
+void     vt_image_free          (VtImage     *image);
+
+/* out (3, H, W) = (rgb / 255 - mean[c]) / std[c], as ToTensor + Normalize. */
+void     vt_image_to_tensor     (const VtImage *image,
+                                 const float    mean[3],
+                                 const float    std[3],
+                                 float         *out);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtImage, vt_image_free)
+
+G_END_DECLS
