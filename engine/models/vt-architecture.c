@@ -521,6 +521,38 @@ recognize_timm_vit (const Names    *n,
   return TRUE;
 }
 
+static gboolean
+recognize_torchvision_vit (const Names    *n,
+                           VtArchitecture *arch)
+{
+  const VtTensor *patch = get (n, "conv_proj.weight");
+  const VtTensor *pos = get (n, "encoder.pos_embedding");
+  const VtTensor *head = get (n, "heads.head.weight");
+
+  if (patch == NULL || pos == NULL || get (n, "class_token") == NULL)
+    return FALSE;
+
+  arch->family = VT_ARCH_TORCHVISION_VIT;
+  arch->family_name = g_strdup (N_("torchvision ViT"));
+  arch->width = dim (patch, 0);
+  arch->patch_size = dim (patch, 2);
+  arch->depth = count_indexed (n, "encoder.layers.encoder_layer_%d.self_attention.in_proj_weight");
+  arch->mlp_width = dim (get (n, "encoder.layers.encoder_layer_0.mlp.0.weight"), 0);
+  arch->image_size = int_sqrt (dim (pos, 1) - 1) * arch->patch_size;
+  arch->num_classes = dim (head, 0);
+  arch->num_features = arch->width;
+  arch->pooling = g_strdup (N_("class token"));
+  /* torchvision keeps no config; its ViTs all use 64-wide heads. */
+  set_heads (arch, 0, 0);
+  {
+    /* torchvision's names: vit_b_16, vit_l_32, vit_h_14 */
+    const char *size = arch->width == 768 ? "b" : arch->width == 1024 ? "l" : arch->width == 1280 ? "h" : NULL;
+    if (size != NULL)
+      arch->model_name = g_strdup_printf ("vit_%s_%d", size, arch->patch_size);
+  }
+  return TRUE;
+}
+
 /* DataParallel saves every name under "module."; a prefix is only taken
  * when every tensor carries it. */
 static const char *
@@ -548,7 +580,8 @@ vt_architecture_recognize (VtCheckpoint *checkpoint)
       !recognize_resnet (&n, arch) &&
       !recognize_openclip (&n, checkpoint, arch) &&
       !recognize_hf_clip (&n, checkpoint, arch) &&
-      !recognize_timm_vit (&n, checkpoint, arch))
+      !recognize_timm_vit (&n, checkpoint, arch) &&
+      !recognize_torchvision_vit (&n, arch))
     {
       arch->family = VT_ARCH_UNKNOWN;
       arch->family_name = g_strdup (N_("Unrecognized"));
@@ -633,7 +666,8 @@ vt_architecture_describe (const VtArchitecture *arch)
   add_int (rows, "num_features", N_("Feature width"), arch->num_features);
   if (arch->pooling)
     add_param (rows, "pooling", N_("Pooling"), g_strdup (arch->pooling))->translatable = TRUE;
-  if (arch->family == VT_ARCH_TIMM_VIT || arch->family == VT_ARCH_OPENCLIP || arch->family == VT_ARCH_HF_CLIP)
+  if (arch->family == VT_ARCH_TIMM_VIT || arch->family == VT_ARCH_TORCHVISION_VIT ||
+      arch->family == VT_ARCH_OPENCLIP || arch->family == VT_ARCH_HF_CLIP)
     add_param (rows, "activation", N_("Activation"), g_strdup (arch->quick_gelu ? "QuickGELU" : "GELU"));
   add_int (rows, "embed_dim", N_("Joint embedding width"), arch->embed_dim);
   add_int (rows, "text_depth", N_("Text depth"), arch->text_depth);

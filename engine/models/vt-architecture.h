@@ -15,6 +15,7 @@ typedef enum
 {
   VT_ARCH_UNKNOWN,
   VT_ARCH_TIMM_VIT,        /* timm VisionTransformer, DeiT (distilled too) */
+  VT_ARCH_TORCHVISION_VIT, /* torchvision.models.VisionTransformer */
   VT_ARCH_OPENCLIP,        /* OpenAI / OpenCLIP CLIP: ViT or ModifiedResNet image tower */
   VT_ARCH_HF_CLIP,         /* Hugging Face CLIPModel / CLIPVisionModel */
   VT_ARCH_RESNET,          /* torchvision / timm ResNet */

@@ -28,6 +28,8 @@ vt_model_new (VtCheckpoint  *checkpoint,
       self->resnet = vt_resnet_new (checkpoint, self->arch, error);
       return self->resnet ? g_steal_pointer (&self) : NULL;
     case VT_ARCH_TIMM_VIT:
+    case VT_ARCH_TORCHVISION_VIT:
+    case VT_ARCH_HF_CLIP:
       self->vit = vt_vit_new (checkpoint, self->arch, error);
       return self->vit ? g_steal_pointer (&self) : NULL;
     case VT_ARCH_OPENCLIP:
@@ -37,7 +39,6 @@ vt_model_new (VtCheckpoint  *checkpoint,
           return self->vit ? g_steal_pointer (&self) : NULL;
         }
       break;
-    case VT_ARCH_HF_CLIP:
     case VT_ARCH_UNKNOWN:
     default:
       break;

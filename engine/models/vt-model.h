@@ -1,8 +1,10 @@
 /* vt-model.h: a checkpoint bound to its architecture, ready to run.
  *
  * Families with a forward pass so far: CIFAR and torchvision/timm ResNets,
- * timm ViT/DeiT, and OpenAI/OpenCLIP CLIP with a ViT image tower. Others are
- * recognized (vt-architecture) but refused here with VT_MODEL_ERROR_UNSUPPORTED. */
+ * timm ViT/DeiT, torchvision ViT, OpenAI/OpenCLIP CLIP with a ViT image
+ * tower (and its text tower), and Hugging Face's CLIP vision tower. Others
+ * are recognized (vt-architecture) but refused here with
+ * VT_MODEL_ERROR_UNSUPPORTED: OpenCLIP's ModifiedResNet, the HF text tower. */
 #pragma once
 
 #include "models/vt-architecture.h"

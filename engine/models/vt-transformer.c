@@ -5,12 +5,56 @@
 #include <string.h>
 
 const VtTransformerNames vt_transformer_names_timm = {
-  "blocks.%d", "norm1", "attn.qkv.weight", "attn.qkv.bias", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2",
+  .block = "blocks.%d", .norm1 = "norm1", .qkv_weight = "attn.qkv.weight", .qkv_bias = "attn.qkv.bias",
+  .proj = "attn.proj", .norm2 = "norm2", .fc1 = "mlp.fc1", .fc2 = "mlp.fc2",
 };
 
 const VtTransformerNames vt_transformer_names_openclip = {
-  "resblocks.%d", "ln_1", "attn.in_proj_weight", "attn.in_proj_bias", "attn.out_proj", "ln_2", "mlp.c_fc", "mlp.c_proj",
+  .block = "resblocks.%d", .norm1 = "ln_1", .qkv_weight = "attn.in_proj_weight", .qkv_bias = "attn.in_proj_bias",
+  .proj = "attn.out_proj", .norm2 = "ln_2", .fc1 = "mlp.c_fc", .fc2 = "mlp.c_proj",
 };
+
+const VtTransformerNames vt_transformer_names_torchvision = {
+  .block = "encoder_layer_%d", .norm1 = "ln_1", .qkv_weight = "self_attention.in_proj_weight",
+  .qkv_bias = "self_attention.in_proj_bias", .proj = "self_attention.out_proj", .norm2 = "ln_2",
+  .fc1 = "mlp.0", .fc2 = "mlp.3",
+};
+
+const VtTransformerNames vt_transformer_names_hf = {
+  .block = "layers.%d", .norm1 = "layer_norm1", .q = "self_attn.q_proj", .k = "self_attn.k_proj",
+  .v = "self_attn.v_proj", .proj = "self_attn.out_proj", .norm2 = "layer_norm2", .fc1 = "mlp.fc1", .fc2 = "mlp.fc2",
+};
+
+/* Separate q, k, v projections packed into one (3C, C) weight and (3C) bias,
+ * in the q, k, v order the attention kernel reads. */
+static gboolean
+pack_qkv (VtWeights                 *weights,
+          const char                *block,
+          const VtTransformerNames  *names,
+          int                        c,
+          VtTransformerBlock        *b,
+          GError                   **error)
+{
+  const char *parts[3] = { names->q, names->k, names->v };
+  float *w = vt_weights_alloc (weights, (gsize) 3 * c * c);
+  float *bias = vt_weights_alloc (weights, (gsize) 3 * c);
+
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *wn = g_strdup_printf ("%s.%s.weight", block, parts[i]);
+      g_autofree char *bn = g_strdup_printf ("%s.%s.bias", block, parts[i]);
+      const float *pw = vt_weights_get (weights, wn, VT_SHAPE (c, c), error);
+      const float *pb = pw ? vt_weights_get (weights, bn, VT_SHAPE (c), error) : NULL;
+
+      if (pb == NULL)
+        return FALSE;
+      memcpy (w + (gsize) i * c * c, pw, sizeof (float) * c * c);
+      memcpy (bias + (gsize) i * c, pb, sizeof (float) * c);
+    }
+  b->qkv_w = w;
+  b->qkv_b = bias;
+  return TRUE;
+}
 
 static const float *
 get (VtWeights    *w,
@@ -62,10 +106,16 @@ vt_transformer_bind (VtTransformer             *tr,
 #pragma GCC diagnostic pop
       block = g_strconcat (prefix, relative, NULL);
 
+      if (names->qkv_weight == NULL)
+        {
+          if (!pack_qkv (weights, block, names, c, b, error))
+            return FALSE;
+        }
+      else if (!(b->qkv_w = get (weights, block, names->qkv_weight, "", VT_SHAPE (3 * c, c), error)) ||
+               !(b->qkv_b = get (weights, block, names->qkv_bias, "", VT_SHAPE (3 * c), error)))
+        return FALSE;
       if (!(b->norm1_w = get (weights, block, names->norm1, ".weight", VT_SHAPE (c), error)) ||
           !(b->norm1_b = get (weights, block, names->norm1, ".bias", VT_SHAPE (c), error)) ||
-          !(b->qkv_w = get (weights, block, names->qkv_weight, "", VT_SHAPE (3 * c, c), error)) ||
-          !(b->qkv_b = get (weights, block, names->qkv_bias, "", VT_SHAPE (3 * c), error)) ||
           !(b->proj_w = get (weights, block, names->proj, ".weight", VT_SHAPE (c, c), error)) ||
           !(b->proj_b = get (weights, block, names->proj, ".bias", VT_SHAPE (c), error)) ||
           !(b->norm2_w = get (weights, block, names->norm2, ".weight", VT_SHAPE (c), error)) ||

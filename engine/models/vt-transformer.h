@@ -13,8 +13,9 @@ typedef struct
 {
   const char *block;        /* printf format of a block's path, with %d: "blocks.%d" */
   const char *norm1;        /* relative to the block: "norm1" */
-  const char *qkv_weight;   /* packed (3C, C): "attn.qkv.weight" */
+  const char *qkv_weight;   /* packed (3C, C): "attn.qkv.weight"; NULL when separate */
   const char *qkv_bias;
+  const char *q, *k, *v;    /* separate projections (Hugging Face): "self_attn.q_proj" */
   const char *proj;         /* "attn.proj" (.weight, .bias) */
   const char *norm2;
   const char *fc1;
@@ -23,6 +24,8 @@ typedef struct
 
 extern const VtTransformerNames vt_transformer_names_timm;
 extern const VtTransformerNames vt_transformer_names_openclip;
+extern const VtTransformerNames vt_transformer_names_torchvision;
+extern const VtTransformerNames vt_transformer_names_hf;
 
 typedef struct
 {

@@ -7,10 +7,20 @@
 #include <math.h>
 #include <string.h>
 
+/* Whose names and conventions the checkpoint follows. */
+typedef enum
+{
+  LAYOUT_TIMM,
+  LAYOUT_TORCHVISION,
+  LAYOUT_OPENCLIP,
+  LAYOUT_HF,
+} Layout;
+
 struct _VtViT
 {
   VtWeights     *weights;
-  gboolean       clip;
+  Layout         layout;
+  gboolean       clip;          /* OpenCLIP: taps under "visual." */
   int            width;
   int            patch;
   int            image;
@@ -27,7 +37,8 @@ struct _VtViT
   int            n_classes;
   const float   *head_w, *head_b, *head_dist_w, *head_dist_b;
   int            embed;                      /* CLIP joint width */
-  const float   *proj;                       /* (C, E) */
+  const float   *proj;                       /* (C, E), used as x · P (OpenCLIP) */
+  const float   *proj_linear;                /* (E, C), used as x · Pᵀ (Hugging Face) */
 
   gboolean       has_text;
   VtTransformer  text;
@@ -153,6 +164,59 @@ bind_openclip (VtViT                 *self,
   }
 }
 
+static gboolean
+bind_torchvision (VtViT                 *self,
+                  const VtArchitecture  *arch,
+                  GError               **error)
+{
+  VtWeights *w = self->weights;
+  int c = self->width;
+
+  self->tr.eps = 1e-6f;
+  self->n_classes = arch->num_classes;
+  if (!(self->patch_w = vt_weights_get (w, "conv_proj.weight", VT_SHAPE (c, 3, self->patch, self->patch), error)) ||
+      !(self->patch_b = vt_weights_get (w, "conv_proj.bias", VT_SHAPE (c), error)) ||
+      !(self->cls = vt_weights_get (w, "class_token", VT_SHAPE (1, 1, c), error)) ||
+      !(self->pos = vt_weights_get (w, "encoder.pos_embedding", VT_SHAPE (1, 1 + self->grid * self->grid, c), error)) ||
+      !(self->norm_w = vt_weights_get (w, "encoder.ln.weight", VT_SHAPE (c), error)) ||
+      !(self->norm_b = vt_weights_get (w, "encoder.ln.bias", VT_SHAPE (c), error)))
+    return FALSE;
+  if (self->n_classes > 0 &&
+      (!(self->head_w = vt_weights_get (w, "heads.head.weight", VT_SHAPE (self->n_classes, c), error)) ||
+       !(self->head_b = vt_weights_get (w, "heads.head.bias", VT_SHAPE (self->n_classes), error))))
+    return FALSE;
+  return vt_transformer_bind (&self->tr, w, &vt_transformer_names_torchvision, "encoder.layers.",
+                              arch->depth, c, arch->heads, arch->mlp_width, error);
+}
+
+/* Hugging Face CLIPVisionModel(WithProjection); the post-norm applies to
+ * the class token only. */
+static gboolean
+bind_hf (VtViT                 *self,
+         const VtArchitecture  *arch,
+         GError               **error)
+{
+  VtWeights *w = self->weights;
+  int c = self->width;
+
+  self->tr.eps = 1e-5f;
+  self->tr.quick_gelu = arch->quick_gelu;
+  self->embed = arch->embed_dim;
+  if (!(self->patch_w = vt_weights_get (w, "vision_model.embeddings.patch_embedding.weight", VT_SHAPE (c, 3, self->patch, self->patch), error)) ||
+      !(self->cls = vt_weights_get (w, "vision_model.embeddings.class_embedding", VT_SHAPE (c), error)) ||
+      !(self->pos = vt_weights_get (w, "vision_model.embeddings.position_embedding.weight", VT_SHAPE (1 + self->grid * self->grid, c), error)) ||
+      !(self->pre_w = vt_weights_get (w, "vision_model.pre_layrnorm.weight", VT_SHAPE (c), error)) ||
+      !(self->pre_b = vt_weights_get (w, "vision_model.pre_layrnorm.bias", VT_SHAPE (c), error)) ||
+      !(self->norm_w = vt_weights_get (w, "vision_model.post_layernorm.weight", VT_SHAPE (c), error)) ||
+      !(self->norm_b = vt_weights_get (w, "vision_model.post_layernorm.bias", VT_SHAPE (c), error)))
+    return FALSE;
+  if (self->embed > 0 &&
+      !(self->proj_linear = vt_weights_get (w, "visual_projection.weight", VT_SHAPE (self->embed, c), error)))
+    return FALSE;
+  return vt_transformer_bind (&self->tr, w, &vt_transformer_names_hf, "vision_model.encoder.",
+                              arch->depth, c, arch->heads, arch->mlp_width, error);
+}
+
 VtViT *
 vt_vit_new (VtCheckpoint          *checkpoint,
             const VtArchitecture  *arch,
@@ -162,21 +226,35 @@ vt_vit_new (VtCheckpoint          *checkpoint,
   gboolean ok;
 
   self->weights = vt_weights_new (checkpoint, arch->prefix);
-  self->clip = arch->family == VT_ARCH_OPENCLIP;
+  self->layout = arch->family == VT_ARCH_OPENCLIP ? LAYOUT_OPENCLIP
+               : arch->family == VT_ARCH_HF_CLIP ? LAYOUT_HF
+               : arch->family == VT_ARCH_TORCHVISION_VIT ? LAYOUT_TORCHVISION
+               : LAYOUT_TIMM;
+  self->clip = self->layout == LAYOUT_OPENCLIP;
   self->width = arch->width;
   self->patch = arch->patch_size;
   self->image = arch->image_size;
   self->grid = arch->patch_size > 0 ? arch->image_size / arch->patch_size : 0;
-  if (self->clip)
-    ok = bind_openclip (self, checkpoint, arch, error);
-  else
+  switch (self->layout)
     {
+    case LAYOUT_OPENCLIP:
+      ok = bind_openclip (self, checkpoint, arch, error);
+      break;
+    case LAYOUT_HF:
+      ok = bind_hf (self, arch, error);
+      break;
+    case LAYOUT_TORCHVISION:
+      ok = bind_torchvision (self, arch, error);
+      break;
+    case LAYOUT_TIMM:
+    default:
       self->n_prefix = vt_weights_has (self->weights, "cls_token") + vt_weights_has (self->weights, "dist_token");
       ok = bind_timm (self, arch, error);
+      break;
     }
   if (!ok)
     return NULL;
-  self->n_prefix = self->clip ? 1 : (self->cls != NULL) + (self->dist != NULL);
+  self->n_prefix = (self->cls != NULL) + (self->dist != NULL);
   return g_steal_pointer (&self);
 }
 
@@ -264,17 +342,36 @@ vt_vit_forward_image (VtViT        *self,
       if ((flags & VT_TAP_BLOCKS) && !self->clip)
         vt_store_tokens (taps, "embed.patch", b, batch, x + (gsize) self->n_prefix * c, np, c);
       vt_add (x, self->pos, (gsize) t * c);
-      if (flags & VT_TAP_BLOCKS)
-        vt_store_tokens (taps, self->clip ? "visual.embed.pre_ln" : "embed.tokens", b, batch, x, t, c);
+      /* "embed.tokens" is always the input of block 0; with a norm before the
+       * blocks (CLIP's ln_pre), what goes into that norm is "embed.pre_ln". */
       if (self->pre_w)
         {
+          if (flags & VT_TAP_BLOCKS)
+            vt_store_tokens (taps, self->clip ? "visual.embed.pre_ln" : "embed.pre_ln", b, batch, x, t, c);
           vt_layernorm (y, x, self->pre_w, self->pre_b, t, c, self->tr.eps);
           memcpy (x, y, sizeof (float) * t * c);
-          if (flags & VT_TAP_BLOCKS)
-            vt_store_tokens (taps, self->clip ? "visual.embed.tokens" : "embed.normed", b, batch, x, t, c);
         }
+      if (flags & VT_TAP_BLOCKS)
+        vt_store_tokens (taps, self->clip ? "visual.embed.tokens" : "embed.tokens", b, batch, x, t, c);
 
       vt_transformer_run (&self->tr, x, t, taps, prefix, b, batch, flags);
+
+      if (self->layout == LAYOUT_HF)
+        {
+          /* post_layernorm on the class token, then the projection. */
+          float *pooled_tap = row_tap (taps, "pooled", b, batch, c);
+          vt_layernorm (pooled_tap, x, self->norm_w, self->norm_b, 1, c, self->tr.eps);
+          if (self->proj_linear)
+            {
+              float *embeds = row_tap (taps, "image_embeds", b, batch, self->embed);
+              vt_linear_forward (embeds, pooled_tap, self->proj_linear, NULL, 1, c, self->embed);
+              memcpy (row_tap (taps, "pre_logits", b, batch, self->embed), embeds, sizeof (float) * self->embed);
+              l2_normalize (row_tap (taps, "image_embeds_norm", b, batch, self->embed), embeds, self->embed);
+            }
+          else
+            memcpy (row_tap (taps, "pre_logits", b, batch, c), pooled_tap, sizeof (float) * c);
+          continue;
+        }
 
       /* Final norm over every token (Identity in timm's average pooling). */
       if (self->norm_w)
@@ -351,7 +448,9 @@ vt_vit_forward_text (VtViT         *self,
 
   if (!self->has_text)
     {
-      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED, "this checkpoint has no text tower");
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED,
+                   self->layout == LAYOUT_HF ? "Vitrine has no forward pass for the Hugging Face text tower yet"
+                                             : "this checkpoint has no text tower");
       return NULL;
     }
   if (batch <= 0 || length <= 0 || length > self->context)

@@ -173,6 +173,20 @@ test_cifar_resnet20 (void)
   run_fixture (weights_path, io_path, "cifar_resnet20");
 }
 
+/* Our own fixtures (tests/reference/make_forward_fixtures.py): torchvision's
+ * ResNet and ViT, Hugging Face's CLIP vision tower. */
+static void
+test_own_fixture (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *w = g_strdup_printf ("forward/%s/model.safetensors", name);
+  g_autofree char *io = g_strdup_printf ("forward/%s.io.safetensors", name);
+  g_autofree char *weights_path = vt_test_fixture (w);
+  g_autofree char *io_path = vt_test_fixture (io);
+
+  run_fixture (weights_path, io_path, name);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -190,5 +204,8 @@ main (int   argc,
       g_test_add_data_func (path, fixtures[i], test_upstream_fixture);
     }
   g_test_add_func ("/engine/forward/cifar-resnet20", test_cifar_resnet20);
+  g_test_add_data_func ("/engine/forward/torchvision-resnet", "tv_resnet", test_own_fixture);
+  g_test_add_data_func ("/engine/forward/torchvision-vit", "tv_vit", test_own_fixture);
+  g_test_add_data_func ("/engine/forward/hf-clip-vision", "hf_clip_vision", test_own_fixture);
   return g_test_run ();
 }

@@ -1,0 +1,215 @@
+#!/usr/bin/python3
+"""Forward-pass fixtures for layouts the shared upstream fixtures do not cover.
+
+  tv_resnet      torchvision.models.resnet.ResNet over torchvision's own
+                 Bottleneck with expansion 1 (so the fixture stays small),
+                 [1, 1, 1, 1] blocks, width_per_group=8, num_classes=7:
+                 torchvision's names, stage widths 8..64, outputs 64..512
+  tv_vit         torchvision.models.vision_transformer.VisionTransformer(
+                 image_size=32, patch_size=8, num_layers=2, num_heads=2,
+                 hidden_dim=128, mlp_dim=192, num_classes=10)
+  hf_clip_vision Hugging Face CLIPVisionModelWithProjection, re-implemented
+                 here from its published layout (transformers' modeling_clip:
+                 separate q/k/v projections, pre_layrnorm, post_layernorm on
+                 the class token only, bias-free visual_projection, QuickGELU),
+                 because transformers is not packaged for Debian 12; with the
+                 config.json a hub checkpoint carries (4 heads of width 16)
+
+Weights are random (seed 11) with BatchNorm statistics and LayerNorm
+affines away from their defaults, so a skipped norm shows in the outputs.
+Inputs: two CIFAR-10 test JPEGs, Pillow-decoded, normalized.
+
+Writes tests/fixtures/forward/<name>/model.safetensors (+ config.json) and
+tests/fixtures/forward/<name>.io.safetensors. Run:
+  /usr/bin/python3 tests/reference/make_forward_fixtures.py
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(__file__))
+import safetensors_io  # noqa: E402
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+ASSETS = os.path.join(ROOT, "..", "shared", "assets")
+OUT = os.path.join(ROOT, "tests", "fixtures", "forward")
+G = torch.Generator().manual_seed(11)
+
+
+def randomize(model):
+    """Every float tensor away from its default, as the shared fixtures do."""
+    with torch.no_grad():
+        for name, t in model.state_dict().items():
+            if not t.is_floating_point():
+                continue
+            if name.endswith("running_var"):
+                t.copy_(0.5 + torch.rand(t.shape, generator=G))
+            elif name.endswith("running_mean") or name.endswith("bias"):
+                t.copy_(0.1 * torch.randn(t.shape, generator=G))
+            elif t.dim() == 1 and ("norm" in name or "ln" in name or "bn" in name):
+                t.copy_(1 + 0.1 * torch.randn(t.shape, generator=G))
+            elif t.dim() >= 2 and ("embed" in name or "token" in name):
+                t.copy_(0.5 * torch.randn(t.shape, generator=G))
+            else:
+                fan_in = t[0].numel() if t.dim() > 1 else t.numel()
+                t.copy_(torch.randn(t.shape, generator=G) / fan_in ** 0.5)
+    return model.eval()
+
+
+def inputs(mean, std):
+    paths = ["test/cat/0000.jpg", "test/ship/0003.jpg"]
+    out = []
+    for p in paths:
+        rgb = np.asarray(Image.open(os.path.join(ASSETS, "datasets", "cifar10-jpg", p)).convert("RGB"), dtype=np.uint8)
+        x = torch.from_numpy(rgb.copy()).permute(2, 0, 1).float() / 255.0
+        out.append((x - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1))
+    return torch.stack(out)
+
+
+def save(name, model, io, config=None):
+    folder = os.path.join(OUT, name)
+    os.makedirs(folder, exist_ok=True)
+    safetensors_io.write(os.path.join(folder, "model.safetensors"),
+                         {k: v for k, v in model.state_dict().items()}, {"format": "pt", "fixture": name})
+    if config is not None:
+        with open(os.path.join(folder, "config.json"), "w") as f:
+            json.dump(config, f, indent=1)
+    safetensors_io.write(os.path.join(OUT, name + ".io.safetensors"), io, {"fixture": name})
+
+
+def tv_resnet():
+    from torchvision.models.resnet import Bottleneck, ResNet
+
+    class NarrowBottleneck(Bottleneck):
+        expansion = 1
+
+    model = randomize(ResNet(NarrowBottleneck, [1, 1, 1, 1], width_per_group=8, num_classes=7))
+    x = inputs([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+    with torch.inference_mode():
+        act = model.relu(model.bn1(model.conv1(x)))
+        y = model.maxpool(act)
+        io = {"input.pixel_values": x, "stem.act": act, "stem.out": y}
+        for i in range(1, 5):
+            y = getattr(model, f"layer{i}")(y)
+            io[f"layer{i}.out"] = y
+        io["pre_logits"] = torch.flatten(model.avgpool(y), 1)
+        io["logits"] = model(x)
+    save("tv_resnet", model, io)
+
+
+def tv_vit():
+    from torchvision.models.vision_transformer import VisionTransformer
+    model = randomize(VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2,
+                                        hidden_dim=128, mlp_dim=192, num_classes=10))
+    x = inputs([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+    with torch.inference_mode():
+        tokens = model._process_input(x)
+        tokens = torch.cat([model.class_token.expand(x.shape[0], -1, -1), tokens], dim=1)
+        tokens = tokens + model.encoder.pos_embedding
+        io = {"input.pixel_values": x, "embed.tokens": tokens}
+        h = tokens
+        for i, layer in enumerate(model.encoder.layers):
+            h = layer(h)
+            io[f"blocks.{i}.out"] = h
+        features = model.encoder.ln(h)
+        io["features"] = features
+        io["pre_logits"] = features[:, 0]
+        io["logits"] = model(x)
+    save("tv_vit", model, io)
+
+
+class HFAttention(nn.Module):
+    def __init__(self, width, heads):
+        super().__init__()
+        self.heads, self.scale = heads, (width // heads) ** -0.5
+        self.q_proj, self.k_proj = nn.Linear(width, width), nn.Linear(width, width)
+        self.v_proj, self.out_proj = nn.Linear(width, width), nn.Linear(width, width)
+
+    def forward(self, x):
+        b, t, c = x.shape
+        d = c // self.heads
+        q = (self.q_proj(x) * self.scale).view(b, t, self.heads, d).transpose(1, 2)
+        k = self.k_proj(x).view(b, t, self.heads, d).transpose(1, 2)
+        v = self.v_proj(x).view(b, t, self.heads, d).transpose(1, 2)
+        p = (q @ k.transpose(-1, -2)).softmax(-1)
+        return self.out_proj((p @ v).transpose(1, 2).reshape(b, t, c)), p
+
+
+class HFLayer(nn.Module):
+    def __init__(self, width, heads, mlp):
+        super().__init__()
+        self.self_attn = HFAttention(width, heads)
+        self.layer_norm1 = nn.LayerNorm(width, eps=1e-5)
+        self.mlp = nn.Module()
+        self.mlp.fc1, self.mlp.fc2 = nn.Linear(width, mlp), nn.Linear(mlp, width)
+        self.layer_norm2 = nn.LayerNorm(width, eps=1e-5)
+
+    def forward(self, x):
+        a, p = self.self_attn(self.layer_norm1(x))
+        x = x + a
+        h = self.mlp.fc1(self.layer_norm2(x))
+        h = h * torch.sigmoid(1.702 * h)  # quick_gelu
+        return x + self.mlp.fc2(h), p
+
+
+class HFCLIPVision(nn.Module):
+    def __init__(self, width=64, layers=2, heads=4, patch=8, image=32, proj=24):
+        super().__init__()
+        self.vision_model = nn.Module()
+        vm = self.vision_model
+        vm.embeddings = nn.Module()
+        vm.embeddings.class_embedding = nn.Parameter(torch.zeros(width))
+        vm.embeddings.patch_embedding = nn.Conv2d(3, width, patch, patch, bias=False)
+        vm.embeddings.position_embedding = nn.Embedding((image // patch) ** 2 + 1, width)
+        vm.pre_layrnorm = nn.LayerNorm(width, eps=1e-5)
+        vm.encoder = nn.Module()
+        vm.encoder.layers = nn.ModuleList([HFLayer(width, heads, 4 * width) for _ in range(layers)])
+        vm.post_layernorm = nn.LayerNorm(width, eps=1e-5)
+        self.visual_projection = nn.Linear(width, proj, bias=False)
+
+    def forward(self, x, io):
+        vm = self.vision_model
+        patches = vm.embeddings.patch_embedding(x).flatten(2).transpose(1, 2)
+        cls = vm.embeddings.class_embedding.expand(x.shape[0], 1, -1)
+        h = torch.cat([cls, patches], 1) + vm.embeddings.position_embedding.weight
+        h = vm.pre_layrnorm(h)
+        io["embed.tokens"] = h
+        for i, layer in enumerate(vm.encoder.layers):
+            h, p = layer(h)
+            io[f"blocks.{i}.out"] = h
+            io[f"blocks.{i}.attn_probs"] = p
+        io["pooled"] = vm.post_layernorm(h[:, 0])
+        io["image_embeds"] = self.visual_projection(io["pooled"])
+        io["pre_logits"] = io["image_embeds"]
+
+
+def hf_clip_vision():
+    model = randomize(HFCLIPVision())
+    x = inputs([0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711])
+    io = {"input.pixel_values": x}
+    with torch.inference_mode():
+        model(x, io)
+    config = {"architectures": ["CLIPVisionModelWithProjection"], "model_type": "clip_vision_model",
+              "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "intermediate_size": 256,
+              "patch_size": 8, "image_size": 32, "projection_dim": 24, "hidden_act": "quick_gelu",
+              "layer_norm_eps": 1e-5}
+    save("hf_clip_vision", model, io, config)
+
+
+def main():
+    torch.set_num_threads(1)
+    tv_resnet()
+    tv_vit()
+    hf_clip_vision()
+    print("wrote", OUT, "torchvision", torchvision.__version__)
+
+
+if __name__ == "__main__":
+    main()
