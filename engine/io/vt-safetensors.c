@@ -341,3 +341,91 @@ vt_safetensors_parse (const guint8  *data,
     *metadata = g_steal_pointer (&out_metadata);
   return TRUE;
 }
+
+gboolean
+vt_safetensors_write_f32 (const char           *path,
+                          guint                 n,
+                          const char * const   *names,
+                          const guint          *ndims,
+                          const gint64 * const *shapes,
+                          const float * const  *data,
+                          GHashTable           *metadata,
+                          GError              **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *header = NULL;
+  g_autoptr(GByteArray) file = g_byte_array_new ();
+  g_autoptr(GError) local_error = NULL;
+  gsize offset = 0, header_len;
+  guint64 len_le;
+
+  json_builder_begin_object (b);
+  if (metadata != NULL && g_hash_table_size (metadata) > 0)
+    {
+      GHashTableIter iter;
+      gpointer key, value;
+
+      json_builder_set_member_name (b, "__metadata__");
+      json_builder_begin_object (b);
+      g_hash_table_iter_init (&iter, metadata);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        {
+          json_builder_set_member_name (b, key);
+          json_builder_add_string_value (b, value);
+        }
+      json_builder_end_object (b);
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      gsize bytes = sizeof (float);
+
+      json_builder_set_member_name (b, names[i]);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "dtype");
+      json_builder_add_string_value (b, "F32");
+      json_builder_set_member_name (b, "shape");
+      json_builder_begin_array (b);
+      for (guint d = 0; d < ndims[i]; d++)
+        {
+          json_builder_add_int_value (b, shapes[i][d]);
+          bytes *= (gsize) shapes[i][d];
+        }
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "data_offsets");
+      json_builder_begin_array (b);
+      json_builder_add_int_value (b, (gint64) offset);
+      json_builder_add_int_value (b, (gint64) (offset + bytes));
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      offset += bytes;
+    }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  header = json_to_string (root, FALSE);
+
+  /* Pad with spaces so the data starts 8-byte aligned, as the format's
+   * reference writer does. */
+  header_len = strlen (header);
+  len_le = GUINT64_TO_LE ((guint64) ((header_len + 7) / 8 * 8));
+  g_byte_array_append (file, (const guint8 *) &len_le, 8);
+  g_byte_array_append (file, (const guint8 *) header, header_len);
+  for (gsize pad = header_len; pad % 8 != 0; pad++)
+    g_byte_array_append (file, (const guint8 *) " ", 1);
+  for (guint i = 0; i < n; i++)
+    {
+      gsize count = 1;
+      for (guint d = 0; d < ndims[i]; d++)
+        count *= (gsize) shapes[i][d];
+      /* Little-endian on disk; every machine Vitrine builds on is too. */
+      g_byte_array_append (file, (const guint8 *) data[i], count * sizeof (float));
+    }
+
+  if (!g_file_set_contents_full (path, (const char *) file->data, file->len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, &local_error))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -37,4 +37,17 @@ gboolean vt_safetensors_parse        (const guint8  *data,
                                       GHashTable   **metadata,
                                       GError       **error);
 
+/* Writes float32 tensors to @path: header padded to 8 bytes, tensors back
+ * to back in the given order. @names, @shapes (ndims[i] sizes each) and
+ * @data describe n tensors; @metadata (string -> string) may be NULL.
+ * Atomic: a temporary file renamed into place. */
+gboolean vt_safetensors_write_f32    (const char          *path,
+                                      guint                n,
+                                      const char * const  *names,
+                                      const guint         *ndims,
+                                      const gint64 * const *shapes,
+                                      const float * const *data,
+                                      GHashTable          *metadata,
+                                      GError             **error);
+
 G_END_DECLS

@@ -20,6 +20,7 @@ typedef enum
 {
   VT_RUN_ERROR_MISSING_TENSOR,   /* a spec names a tensor the checkpoint lacks */
   VT_RUN_ERROR_OUTPUT,           /* the results folder cannot be written */
+  VT_RUN_ERROR_INPUT,            /* an input tensor missing or of the wrong shape */
 } VtRunError;
 
 typedef enum

@@ -44,6 +44,51 @@ inspect_step_parse (JsonObject  *object,
   return &step->base;
 }
 
+static void
+forward_step_free (VtStep *step)
+{
+  VtForwardStep *forward = (VtForwardStep *) step;
+
+  g_free (forward->checkpoint);
+  g_free (forward->input);
+  g_free (forward->images);
+  g_free (forward->tokens);
+}
+
+static VtStep *
+forward_step_parse (JsonObject  *object,
+                    const char  *path,
+                    GError     **error)
+{
+  static const char * const keys[] = { "kind", "id", "checkpoint", "input", "images", "tokens", "taps", NULL };
+  /* Bit i of the flags is choice i: "outputs" is bit 0 and always on. */
+  static const char * const taps[] = { "outputs", "blocks", "attention", NULL };
+  VtForwardStep *step = g_new0 (VtForwardStep, 1);
+  guint tap_flags = 1;
+
+  if (!vt_spec_check_keys (object, path, keys, error) ||
+      !vt_spec_get_string (object, path, "checkpoint", TRUE, &step->checkpoint, error) ||
+      !vt_spec_get_string (object, path, "input", TRUE, &step->input, error) ||
+      !vt_spec_get_string (object, path, "images", FALSE, &step->images, error) ||
+      !vt_spec_get_string (object, path, "tokens", FALSE, &step->tokens, error) ||
+      !vt_spec_get_flags (object, path, "taps", taps, &tap_flags, error))
+    goto fail;
+  if (step->images == NULL && step->tokens == NULL)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s: name the input tensor with “images” or “tokens” (or both)", path);
+      goto fail;
+    }
+  /* Drop the "outputs" bit: the rest line up with VtTapFlags. */
+  step->taps = tap_flags >> 1;
+  return &step->base;
+
+fail:
+  forward_step_free (&step->base);
+  g_free (step);
+  return NULL;
+}
+
 static const struct
 {
   const char  *name;
@@ -52,6 +97,7 @@ static const struct
   void       (*free)  (VtStep *step);
 } step_kinds[] = {
   { "inspect", VT_STEP_INSPECT, inspect_step_parse, inspect_step_free },
+  { "forward", VT_STEP_FORWARD, forward_step_parse, forward_step_free },
 };
 
 static void
@@ -114,7 +160,7 @@ parse_step (JsonNode    *node,
   if (k == G_N_ELEMENTS (step_kinds))
     {
       g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
-                   "%s.kind: unknown kind “%s” (known: inspect)", path, kind);
+                   "%s.kind: unknown kind “%s” (known: inspect, forward)", path, kind);
       return NULL;
     }
 

@@ -28,6 +28,7 @@ typedef enum
 typedef enum
 {
   VT_STEP_INSPECT,
+  VT_STEP_FORWARD,
 } VtStepKind;
 
 /* Every step starts with this header. */
@@ -45,6 +46,18 @@ typedef struct
   guint             bins;
   VtFigureFormats   formats;
 } VtInspectStep;
+
+/* Runs a checkpoint on a batch stored in a safetensors file and writes the
+ * requested taps to <id>-taps.safetensors. */
+typedef struct
+{
+  VtStep            base;
+  char             *checkpoint;
+  char             *input;        /* a safetensors file */
+  char             *images;       /* tensor name: (N, 3, H, W) float, preprocessed */
+  char             *tokens;       /* tensor name: (N, L) integer token ids */
+  guint             taps;         /* VtTapFlags */
+} VtForwardStep;
 
 typedef struct
 {

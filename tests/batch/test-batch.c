@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "io/vt-checkpoint.h"
 #include "vt-test-util.h"
 
 typedef struct
@@ -330,6 +331,98 @@ test_missing_tensor (void)
   vt_test_rm_rf (dir);
 }
 
+/* The "forward" step: taps written to safetensors agree with the upstream
+ * OpenCLIP fixture, image and text towers both. */
+static void
+test_forward (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *weights = vt_test_asset ("reference/openclip/clip_vit.safetensors");
+  g_autofree char *io = vt_test_asset ("reference/openclip/clip_vit.io.safetensors");
+  g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"forward\", \"checkpoint\": \"%s\", \"input\": \"%s\","
+                                           " \"images\": \"input.pixel_values\", \"tokens\": \"input.text_ids\","
+                                           " \"taps\": [\"blocks\", \"attention\"]}]}", weights, io);
+  g_autofree char *spec = g_build_filename (dir, "forward.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *taps_path = g_build_filename (out, "forward-taps.safetensors", NULL);
+  g_autoptr(VtCheckpoint) taps = NULL;
+  g_autoptr(VtCheckpoint) expected = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(Result) r = { 0 };
+  guint compared = 0;
+  double worst = 0.0;
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  taps = vt_checkpoint_open (taps_path, &error);
+  g_assert_no_error (error);
+  expected = vt_checkpoint_open (io, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < vt_checkpoint_get_n_tensors (taps); i++)
+    {
+      const VtTensor *t = vt_checkpoint_get_tensor (taps, i);
+      const VtTensor *e = vt_checkpoint_lookup (expected, t->name);
+      g_autofree float *a = NULL;
+      g_autofree float *b = NULL;
+
+      if (e == NULL)
+        continue;
+      g_assert_cmpuint (t->numel, ==, e->numel);
+      a = vt_tensor_dup_float (t);
+      b = vt_tensor_dup_float (e);
+      for (gsize j = 0; j < t->numel; j++)
+        worst = MAX (worst, fabs ((double) a[j] - b[j]));
+      compared++;
+    }
+  g_test_message ("forward: %u taps compared with OpenCLIP's, largest difference %.3g", compared, worst);
+  g_assert_cmpuint (compared, >=, 20);
+  g_assert_cmpfloat (worst, <=, 1e-4);
+  g_assert_nonnull (vt_checkpoint_lookup (taps, "visual.blocks.1.attn_probs"));
+  g_assert_nonnull (vt_checkpoint_lookup (taps, "text_embeds_norm"));
+  vt_test_rm_rf (dir);
+}
+
+static void
+test_forward_bad_input (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *weights = vt_test_asset ("reference/timm/vit_cls.safetensors");
+  g_autofree char *io = vt_test_asset ("reference/timm/vit_cls.io.safetensors");
+  g_autofree char *missing = g_strdup_printf ("{\"steps\": [{\"kind\": \"forward\", \"checkpoint\": \"%s\", \"input\": \"%s\","
+                                              " \"images\": \"pixels\"}]}", weights, io);
+  g_autofree char *wrong = g_strdup_printf ("{\"steps\": [{\"kind\": \"forward\", \"checkpoint\": \"%s\", \"input\": \"%s\","
+                                            " \"images\": \"logits\"}]}", weights, io);
+  g_autofree char *no_input = g_strdup_printf ("{\"steps\": [{\"kind\": \"forward\", \"checkpoint\": \"%s\", \"input\": \"%s\"}]}",
+                                               weights, io);
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+
+  g_assert_true (g_file_set_contents (spec, missing, -1, NULL));
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--batch", spec, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "no tensor “pixels”"));
+    g_assert_nonnull (strstr (r.err, "input.pixel_values"));
+  }
+  g_assert_true (g_file_set_contents (spec, wrong, -1, NULL));
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--batch", spec, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "expected (N, 3, H, W) images"));
+  }
+  g_assert_true (g_file_set_contents (spec, no_input, -1, NULL));
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--batch", spec, NULL);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "$.steps[0]: name the input tensor"));
+  }
+  vt_test_rm_rf (dir);
+}
+
 static void
 test_command_line (void)
 {
@@ -373,6 +466,8 @@ main (int   argc,
   g_test_add_func ("/batch/bad-specs", test_bad_specs);
   g_test_add_func ("/batch/malformed-checkpoints", test_malformed_checkpoints);
   g_test_add_func ("/batch/missing-tensor", test_missing_tensor);
+  g_test_add_func ("/batch/forward", test_forward);
+  g_test_add_func ("/batch/forward-bad-input", test_forward_bad_input);
   g_test_add_func ("/batch/command-line", test_command_line);
   return g_test_run ();
 }

@@ -61,6 +61,11 @@ static const BadSpec bad_specs[] = {
   { "step-not-object", "{\"steps\": [3]}", VT_SPEC_ERROR_INVALID, "$.steps[0]: expected an object" },
   { "missing-kind", "{\"steps\": [{\"checkpoint\": \"m\"}]}", VT_SPEC_ERROR_INVALID, "$.steps[0].kind: missing" },
   { "unknown-kind", "{\"steps\": [{\"kind\": \"train\"}]}", VT_SPEC_ERROR_INVALID, "$.steps[0].kind: unknown kind “train”" },
+  { "forward-unknown-tap", "{\"steps\": [{\"kind\": \"forward\", \"checkpoint\": \"m\", \"input\": \"i\","
+    " \"images\": \"x\", \"taps\": [\"blocks\", \"grads\"]}]}", VT_SPEC_ERROR_INVALID,
+    "$.steps[0].taps[1]: “grads” is not one of outputs, blocks, attention" },
+  { "forward-missing-input", "{\"steps\": [{\"kind\": \"forward\", \"checkpoint\": \"m\", \"images\": \"x\"}]}",
+    VT_SPEC_ERROR_INVALID, "$.steps[0].input: missing" },
   { "missing-checkpoint", "{\"steps\": [{\"kind\": \"inspect\"}]}", VT_SPEC_ERROR_INVALID, "$.steps[0].checkpoint: missing" },
   { "checkpoint-not-string", "{\"steps\": [{\"kind\": \"inspect\", \"checkpoint\": 5}]}", VT_SPEC_ERROR_INVALID,
     "$.steps[0].checkpoint: expected a non-empty string" },
