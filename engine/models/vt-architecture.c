@@ -568,6 +568,68 @@ common_prefix (VtCheckpoint *checkpoint)
   return "module.";
 }
 
+static gboolean
+read_triple (JsonObject *object,
+             const char *name,
+             float       out[3])
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+  JsonArray *array;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (array = json_node_get_array (node)) != 3)
+    return FALSE;
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonNode *item = json_array_get_element (array, i);
+      if (!JSON_NODE_HOLDS_VALUE (item) || (json_node_get_value_type (item) != G_TYPE_DOUBLE &&
+                                            json_node_get_value_type (item) != G_TYPE_INT64))
+        return FALSE;
+      out[i] = (float) json_node_get_double (item);
+    }
+  return TRUE;
+}
+
+static void
+set_preset (VtArchitecture *arch,
+            const char     *name,
+            const float     mean[3],
+            const float     std[3])
+{
+  memcpy (arch->mean, mean, sizeof arch->mean);
+  memcpy (arch->std, std, sizeof arch->std);
+  arch->normalization = name;
+}
+
+static void
+set_normalization (VtArchitecture *arch,
+                   VtCheckpoint   *checkpoint,
+                   JsonObject     *config)
+{
+  static const float imagenet_mean[3] = { 0.485f, 0.456f, 0.406f };
+  static const float imagenet_std[3] = { 0.229f, 0.224f, 0.225f };
+  static const float clip_mean[3] = { 0.48145466f, 0.4578275f, 0.40821073f };
+  static const float clip_std[3] = { 0.26862954f, 0.26130258f, 0.27577711f };
+  static const float half[3] = { 0.5f, 0.5f, 0.5f };
+  JsonObject *pretrained = object_at (config, "pretrained_cfg");
+  float mean[3], std[3];
+
+  /* timm's config.json keeps them in pretrained_cfg; some writers at top level. */
+  if ((read_triple (pretrained, "mean", mean) && read_triple (pretrained, "std", std)) ||
+      (read_triple (config, "mean", mean) && read_triple (config, "std", std)))
+    {
+      set_preset (arch, "config.json", mean, std);
+      return;
+    }
+  if (arch->family == VT_ARCH_OPENCLIP || arch->family == VT_ARCH_HF_CLIP ||
+      (arch->family == VT_ARCH_TIMM_VIT && vt_checkpoint_lookup (checkpoint, "norm_pre.weight") != NULL))
+    set_preset (arch, N_("OpenAI CLIP"), clip_mean, clip_std);
+  else if (arch->family == VT_ARCH_TIMM_VIT && vt_checkpoint_lookup (checkpoint, "dist_token") == NULL)
+    /* timm's ViT weights (augreg) were trained on inputs scaled to [-1, 1]. */
+    set_preset (arch, N_("0.5 (Inception)"), half, half);
+  else
+    set_preset (arch, N_("ImageNet"), imagenet_mean, imagenet_std);
+}
+
 VtArchitecture *
 vt_architecture_recognize (VtCheckpoint *checkpoint)
 {
@@ -588,6 +650,7 @@ vt_architecture_recognize (VtCheckpoint *checkpoint)
     }
 
   arch->class_names = read_class_names (config);
+  set_normalization (arch, checkpoint, config);
   return g_steal_pointer (&arch);
 }
 
@@ -675,6 +738,8 @@ vt_architecture_describe (const VtArchitecture *arch)
   add_int (rows, "text_heads", N_("Text heads"), arch->text_heads);
   add_int (rows, "context_length", N_("Context length"), arch->context_length);
   add_int (rows, "vocab_size", N_("Vocabulary"), arch->vocab_size);
+  if (arch->family != VT_ARCH_UNKNOWN)
+    add_param (rows, "normalization", N_("Input normalization"), g_strdup (arch->normalization))->translatable = TRUE;
   if (arch->prefix && arch->prefix[0])
     add_param (rows, "prefix", N_("Name prefix"), g_strdup (arch->prefix));
   return rows;

@@ -54,6 +54,12 @@ typedef struct
   int           vocab_size;
 
   char        **class_names;    /* from config.json, or NULL */
+
+  /* Input normalization, (x / 255 - mean) / std per RGB channel: from a
+   * config.json that states it, else the family's usual preset. */
+  float         mean[3];
+  float         std[3];
+  const char   *normalization;  /* N_("ImageNet"), N_("OpenAI CLIP"), N_("0.5 (Inception)"), "config.json" */
 } VtArchitecture;
 
 /* Never fails: an unrecognized checkpoint gives family VT_ARCH_UNKNOWN. */

@@ -15,11 +15,38 @@ vt_figure_new_histogram (const char        *title,
   return figure;
 }
 
+VtFigure *
+vt_figure_new_heatmap (const char         *title,
+                       const char         *x_label,
+                       const char         *y_label,
+                       guint               rows,
+                       guint               cols,
+                       const double       *values,
+                       const char * const *row_labels,
+                       const char * const *col_labels)
+{
+  VtFigure *figure = g_new0 (VtFigure, 1);
+
+  figure->kind = VT_FIGURE_HEATMAP;
+  figure->title = g_strdup (title);
+  figure->x_label = g_strdup (x_label);
+  figure->y_label = g_strdup (y_label);
+  figure->rows = rows;
+  figure->cols = cols;
+  figure->values = g_memdup2 (values, sizeof (double) * rows * cols);
+  figure->row_labels = g_strdupv ((char **) row_labels);
+  figure->col_labels = g_strdupv ((char **) col_labels);
+  return figure;
+}
+
 void
 vt_figure_free (VtFigure *figure)
 {
   if (figure == NULL)
     return;
+  g_free (figure->values);
+  g_strfreev (figure->row_labels);
+  g_strfreev (figure->col_labels);
   g_free (figure->title);
   g_free (figure->x_label);
   g_free (figure->y_label);

@@ -9,6 +9,7 @@ G_BEGIN_DECLS
 typedef enum
 {
   VT_FIGURE_HISTOGRAM,
+  VT_FIGURE_HEATMAP,
 } VtFigureKind;
 
 typedef enum
@@ -27,10 +28,26 @@ typedef struct
   char         *x_label;
   char         *y_label;
   VtHistogram  *histogram;     /* VT_FIGURE_HISTOGRAM */
+
+  /* VT_FIGURE_HEATMAP: values (rows, cols), row-major, with labels. */
+  guint         rows;
+  guint         cols;
+  double       *values;
+  char        **row_labels;
+  char        **col_labels;
 } VtFigure;
 
 VtFigure   *vt_figure_new_histogram   (const char        *title,
                                        const VtHistogram *histogram);
+/* Copies everything; @x_label names the columns, @y_label the rows. */
+VtFigure   *vt_figure_new_heatmap     (const char        *title,
+                                       const char        *x_label,
+                                       const char        *y_label,
+                                       guint              rows,
+                                       guint              cols,
+                                       const double      *values,
+                                       const char * const *row_labels,
+                                       const char * const *col_labels);
 void        vt_figure_free            (VtFigure          *figure);
 
 const char *vt_figure_format_extension (VtFigureFormats   format);

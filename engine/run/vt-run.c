@@ -1,6 +1,8 @@
 /* vt-run.c: steps to files. */
 #include "vt-run.h"
 #include "vt-inspection.h"
+#include "io/vt-image.h"
+#include "io/vt-image-folder.h"
 #include "io/vt-safetensors.h"
 #include "models/vt-model.h"
 
@@ -81,6 +83,33 @@ vt_run_safe_file_name (const char *name)
   return safe;
 }
 
+/* Writes @figure as figures/<base>.<ext> in @formats through the caller's
+ * writer, and lists the files in @listing. Without a writer (a caller that
+ * draws nothing), nothing is written or listed. */
+static gboolean
+write_figure (Run             *run,
+              const VtFigure  *figure,
+              const char      *base,
+              VtFigureFormats  formats,
+              JsonArray       *listing,
+              GError         **error)
+{
+  g_autofree char *base_path = g_build_filename (run->output_dir, base, NULL);
+
+  if (run->options == NULL || run->options->write_figure == NULL)
+    return TRUE;
+  if (!run->options->write_figure (figure, base_path, formats, run->options->figure_data, error))
+    return FALSE;
+  for (guint f = VT_FIGURE_FORMAT_PNG; f <= VT_FIGURE_FORMAT_PDF; f <<= 1)
+    if (formats & f)
+      {
+        g_autofree char *file = g_strdup_printf ("%s.%s", base, vt_figure_format_extension (f));
+        json_array_add_string_element (listing, file);
+        emit (run, VT_RUN_EVENT_FILE, 1.0, file);
+      }
+  return TRUE;
+}
+
 static void
 inspection_progress (double      fraction,
                      const char *message,
@@ -125,26 +154,12 @@ run_inspect (Run            *run,
                        "%s: no tensor named “%s” for a histogram", checkpoint, step->histograms[i]);
           return NULL;
         }
-      if (run->options == NULL || run->options->write_figure == NULL)
-        continue;
-
       safe = vt_run_safe_file_name (vt_checkpoint_get_tensor (inspection->checkpoint, index)->name);
       base = g_strdup_printf ("figures/%s-histogram-%s", step->base.id, safe);
       figure = vt_figure_new_histogram (vt_checkpoint_get_tensor (inspection->checkpoint, index)->name,
                                         &inspection->stats[index].histogram);
-      {
-        g_autofree char *base_path = g_build_filename (run->output_dir, base, NULL);
-        if (!run->options->write_figure (figure, base_path, step->formats,
-                                         run->options->figure_data, error))
-          return NULL;
-      }
-      for (guint f = VT_FIGURE_FORMAT_PNG; f <= VT_FIGURE_FORMAT_PDF; f <<= 1)
-        if (step->formats & f)
-          {
-            g_autofree char *file = g_strdup_printf ("%s.%s", base, vt_figure_format_extension (f));
-            json_array_add_string_element (figures, file);
-            emit (run, VT_RUN_EVENT_FILE, 1.0, file);
-          }
+      if (!write_figure (run, figure, base, step->formats, figures, error))
+        return NULL;
     }
 
   csv = vt_inspection_to_csv (inspection);
@@ -307,6 +322,197 @@ fail:
   return NULL;
 }
 
+static JsonArray *
+int_array (const guint64 *values,
+           guint          n)
+{
+  JsonArray *array = json_array_new ();
+
+  for (guint i = 0; i < n; i++)
+    json_array_add_int_element (array, (gint64) values[i]);
+  return array;
+}
+
+static JsonNode *
+run_evaluate (Run             *run,
+              VtEvaluateStep  *step,
+              GError         **error)
+{
+  g_autofree char *checkpoint_path = vt_spec_resolve_path (run->spec, step->checkpoint);
+  g_autofree char *dataset_path = vt_spec_resolve_path (run->spec, step->dataset);
+  g_autoptr(VtCheckpoint) checkpoint = NULL;
+  g_autoptr(VtModel) model = NULL;
+  g_autoptr(VtImageFolder) folder = NULL;
+  g_autofree float *pixels = NULL;
+  g_autofree guint64 *confusion = NULL;
+  g_autofree guint64 *per_class = NULL;
+  g_autofree int *batch_labels = NULL;
+  const VtArchitecture *arch;
+  const float *mean, *std;
+  guint n, k, top1 = 0, top5 = 0;
+  int width = 0, height = 0;
+  JsonObject *result;
+  JsonNode *node;
+
+  if (!(checkpoint = vt_checkpoint_open (checkpoint_path, error)) ||
+      !(model = vt_model_new (checkpoint, error)) ||
+      !(folder = vt_image_folder_open (dataset_path, error)))
+    return NULL;
+  arch = vt_model_get_architecture (model);
+  k = folder->n_classes;
+  if ((guint) arch->num_classes != k)
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
+                   "%s: the dataset has %u classes but the model has %d outputs; evaluate needs the "
+                   "model's classes as the dataset's class folders, in sorted order",
+                   dataset_path, k, arch->num_classes);
+      return NULL;
+    }
+  mean = step->has_mean ? step->mean : arch->mean;
+  std = step->has_std ? step->std : arch->std;
+  n = folder->paths->len;
+  confusion = g_new0 (guint64, (gsize) k * k);
+  per_class = g_new0 (guint64, k);
+  batch_labels = g_new (int, step->batch);
+
+  for (guint start = 0; start < n; start += step->batch)
+    {
+      guint count = MIN (step->batch, n - start);
+      g_autoptr(VtTaps) taps = NULL;
+      const VtTap *logits;
+
+      if (g_cancellable_set_error_if_cancelled (run->cancellable, error))
+        return NULL;
+      for (guint i = 0; i < count; i++)
+        {
+          const char *path = g_ptr_array_index (folder->paths, start + i);
+          g_autoptr(VtImage) image = vt_image_load (path, error);
+
+          if (image == NULL)
+            return NULL;
+          /* One size for the whole folder (resizing comes with the
+           * preprocessing presets); the first image sets it. */
+          if (pixels == NULL)
+            {
+              width = image->width;
+              height = image->height;
+              pixels = g_new (float, (gsize) step->batch * 3 * width * height);
+            }
+          else if (image->width != width || image->height != height)
+            {
+              g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
+                           "%s: the image is %d×%d but the folder's first is %d×%d; evaluate does not resize yet",
+                           path, image->width, image->height, width, height);
+              return NULL;
+            }
+          vt_image_to_tensor (image, mean, std, pixels + (gsize) i * 3 * width * height);
+          batch_labels[i] = (int) g_array_index (folder->labels, guint, start + i);
+        }
+
+      taps = vt_model_forward (model, pixels, count, height, width, VT_TAP_OUTPUTS, error);
+      if (taps == NULL)
+        return NULL;
+      logits = vt_taps_lookup (taps, "logits");
+      for (guint i = 0; i < count; i++)
+        {
+          const float *row = logits->data + (gsize) i * k;
+          guint better = 0, best = 0;
+
+          /* Rank of the true class: how many outputs beat it. */
+          for (guint c = 0; c < k; c++)
+            {
+              if (row[c] > row[batch_labels[i]])
+                better++;
+              if (row[c] > row[best])
+                best = c;
+            }
+          top1 += better == 0;
+          top5 += better < 5;
+          confusion[(gsize) batch_labels[i] * k + best]++;
+          per_class[batch_labels[i]]++;
+        }
+      emit (run, VT_RUN_EVENT_PROGRESS, (double) (start + count) / n, NULL);
+    }
+
+  node = json_node_new (JSON_NODE_OBJECT);
+  result = json_object_new ();
+  json_node_take_object (node, result);
+  json_object_set_string_member (result, "checkpoint", checkpoint_path);
+  json_object_set_string_member (result, "dataset", dataset_path);
+  json_object_set_string_member (result, "architecture", arch->family_name);
+  json_object_set_int_member (result, "images", n);
+  json_object_set_double_member (result, "top1", (double) top1 / n);
+  if (k >= 5)
+    json_object_set_double_member (result, "top5", (double) top5 / n);
+  {
+    JsonArray *norm_mean = json_array_new (), *norm_std = json_array_new ();
+    for (int c = 0; c < 3; c++)
+      {
+        json_array_add_double_element (norm_mean, mean[c]);
+        json_array_add_double_element (norm_std, std[c]);
+      }
+    json_object_set_array_member (result, "mean", norm_mean);
+    json_object_set_array_member (result, "std", norm_std);
+  }
+
+  {
+    JsonArray *classes = json_array_new (), *matrix = json_array_new (), *figures = json_array_new ();
+    GString *per_class_csv = g_string_new ("class,images,correct,accuracy\n");
+    GString *confusion_csv = g_string_new ("true\\predicted");
+    g_autofree double *values = g_new (double, (gsize) k * k);
+    g_autofree char *per_class_name = g_strdup_printf ("%s-per-class.csv", step->base.id);
+    g_autofree char *confusion_name = g_strdup_printf ("%s-confusion.csv", step->base.id);
+    g_autofree char *figure_base = g_strdup_printf ("figures/%s-confusion", step->base.id);
+    g_autoptr(VtFigure) figure = NULL;
+    gboolean ok;
+
+    for (guint c = 0; c < k; c++)
+      g_string_append_printf (confusion_csv, ",%s", folder->classes[c]);
+    g_string_append_c (confusion_csv, '\n');
+    for (guint c = 0; c < k; c++)
+      {
+        JsonObject *entry = json_object_new ();
+        guint64 correct = confusion[(gsize) c * k + c];
+        char accuracy[G_ASCII_DTOSTR_BUF_SIZE];
+
+        json_object_set_string_member (entry, "class", folder->classes[c]);
+        json_object_set_int_member (entry, "images", (gint64) per_class[c]);
+        json_object_set_double_member (entry, "accuracy", (double) correct / per_class[c]);
+        json_array_add_object_element (classes, entry);
+        json_array_add_array_element (matrix, int_array (confusion + (gsize) c * k, k));
+        g_ascii_dtostr (accuracy, sizeof accuracy, (double) correct / per_class[c]);
+        g_string_append_printf (per_class_csv, "%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%s\n",
+                                folder->classes[c], per_class[c], correct, accuracy);
+        g_string_append (confusion_csv, folder->classes[c]);
+        for (guint p = 0; p < k; p++)
+          {
+            g_string_append_printf (confusion_csv, ",%" G_GUINT64_FORMAT, confusion[(gsize) c * k + p]);
+            values[(gsize) c * k + p] = (double) confusion[(gsize) c * k + p];
+          }
+        g_string_append_c (confusion_csv, '\n');
+      }
+    json_object_set_array_member (result, "per_class", classes);
+    json_object_set_array_member (result, "confusion", matrix);
+    json_object_set_array_member (result, "figures", figures);
+
+    figure = vt_figure_new_heatmap ("Confusion matrix", "predicted", "true", k, k, values,
+                                    (const char * const *) folder->classes, (const char * const *) folder->classes);
+    ok = write_output (run, per_class_name, per_class_csv->str, error) &&
+         write_output (run, confusion_name, confusion_csv->str, error) &&
+         write_figure (run, figure, figure_base, step->formats, figures, error);
+    g_string_free (per_class_csv, TRUE);
+    g_string_free (confusion_csv, TRUE);
+    if (!ok)
+      {
+        json_node_unref (node);
+        return NULL;
+      }
+    json_object_set_string_member (result, "per_class_table", per_class_name);
+    json_object_set_string_member (result, "confusion_table", confusion_name);
+  }
+  return node;
+}
+
 static JsonNode *
 run_step (Run      *run,
           VtStep   *step,
@@ -318,6 +524,8 @@ run_step (Run      *run,
       return run_inspect (run, (VtInspectStep *) step, error);
     case VT_STEP_FORWARD:
       return run_forward (run, (VtForwardStep *) step, error);
+    case VT_STEP_EVALUATE:
+      return run_evaluate (run, (VtEvaluateStep *) step, error);
     default:
       g_return_val_if_reached (NULL);
     }

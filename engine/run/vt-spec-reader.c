@@ -150,3 +150,38 @@ vt_spec_get_flags (JsonObject          *object,
   *out = flags;
   return TRUE;
 }
+
+gboolean
+vt_spec_get_triple (JsonObject   *object,
+                    const char   *path,
+                    const char   *key,
+                    gboolean      positive,
+                    float         out[3],
+                    gboolean     *given,
+                    GError      **error)
+{
+  JsonNode *node = json_object_get_member (object, key);
+  JsonArray *array;
+
+  *given = FALSE;
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (array = json_node_get_array (node)) != 3)
+    return invalid (error, path, key, "expected three numbers, one per RGB channel");
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonNode *item = json_array_get_element (array, i);
+      double v;
+
+      if (!JSON_NODE_HOLDS_VALUE (item) || (json_node_get_value_type (item) != G_TYPE_DOUBLE &&
+                                            json_node_get_value_type (item) != G_TYPE_INT64) ||
+          ((v = json_node_get_double (item)), positive && !(v > 0)))
+        {
+          g_autofree char *item_key = g_strdup_printf ("%s[%u]", key, i);
+          return invalid (error, path, item_key, positive ? "expected a number above 0" : "expected a number");
+        }
+      out[i] = (float) v;
+    }
+  *given = TRUE;
+  return TRUE;
+}

@@ -43,4 +43,14 @@ gboolean vt_spec_get_flags     (JsonObject          *object,
                                 guint               *out,
                                 GError             **error);
 
+/* Three numbers ([r, g, b]); with @positive each must be > 0. *given tells
+ * whether the key was there. */
+gboolean vt_spec_get_triple    (JsonObject   *object,
+                                const char   *path,
+                                const char   *key,
+                                gboolean      positive,
+                                float         out[3],
+                                gboolean     *given,
+                                GError      **error);
+
 G_END_DECLS

@@ -89,6 +89,42 @@ fail:
   return NULL;
 }
 
+static void
+evaluate_step_free (VtStep *step)
+{
+  VtEvaluateStep *evaluate = (VtEvaluateStep *) step;
+
+  g_free (evaluate->checkpoint);
+  g_free (evaluate->dataset);
+}
+
+static VtStep *
+evaluate_step_parse (JsonObject  *object,
+                     const char  *path,
+                     GError     **error)
+{
+  static const char * const keys[] = { "kind", "id", "checkpoint", "dataset", "mean", "std", "batch", "formats", NULL };
+  static const char * const formats[] = { "png", "svg", "pdf", NULL };
+  VtEvaluateStep *step = g_new0 (VtEvaluateStep, 1);
+  guint format_flags = VT_FIGURE_FORMATS_ALL;
+
+  step->batch = 64;
+  if (!vt_spec_check_keys (object, path, keys, error) ||
+      !vt_spec_get_string (object, path, "checkpoint", TRUE, &step->checkpoint, error) ||
+      !vt_spec_get_string (object, path, "dataset", TRUE, &step->dataset, error) ||
+      !vt_spec_get_triple (object, path, "mean", FALSE, step->mean, &step->has_mean, error) ||
+      !vt_spec_get_triple (object, path, "std", TRUE, step->std, &step->has_std, error) ||
+      !vt_spec_get_uint (object, path, "batch", 1, 1024, &step->batch, error) ||
+      !vt_spec_get_flags (object, path, "formats", formats, &format_flags, error))
+    {
+      evaluate_step_free (&step->base);
+      g_free (step);
+      return NULL;
+    }
+  step->formats = format_flags;
+  return &step->base;
+}
+
 static const struct
 {
   const char  *name;
@@ -98,6 +134,7 @@ static const struct
 } step_kinds[] = {
   { "inspect", VT_STEP_INSPECT, inspect_step_parse, inspect_step_free },
   { "forward", VT_STEP_FORWARD, forward_step_parse, forward_step_free },
+  { "evaluate", VT_STEP_EVALUATE, evaluate_step_parse, evaluate_step_free },
 };
 
 static void
@@ -160,7 +197,7 @@ parse_step (JsonNode    *node,
   if (k == G_N_ELEMENTS (step_kinds))
     {
       g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
-                   "%s.kind: unknown kind “%s” (known: inspect, forward)", path, kind);
+                   "%s.kind: unknown kind “%s” (known: inspect, forward, evaluate)", path, kind);
       return NULL;
     }
 

@@ -29,6 +29,7 @@ typedef enum
 {
   VT_STEP_INSPECT,
   VT_STEP_FORWARD,
+  VT_STEP_EVALUATE,
 } VtStepKind;
 
 /* Every step starts with this header. */
@@ -58,6 +59,21 @@ typedef struct
   char             *tokens;       /* tensor name: (N, L) integer token ids */
   guint             taps;         /* VtTapFlags */
 } VtForwardStep;
+
+/* Classifies every image of a folder (root/<class>/<image>): top-1, top-5,
+ * per-class accuracy and the confusion matrix. */
+typedef struct
+{
+  VtStep            base;
+  char             *checkpoint;
+  char             *dataset;
+  gboolean          has_mean;
+  gboolean          has_std;
+  float             mean[3];      /* override the model's preset */
+  float             std[3];
+  guint             batch;
+  VtFigureFormats   formats;
+} VtEvaluateStep;
 
 typedef struct
 {

@@ -1,6 +1,7 @@
 /* test-batch.c: `vitrine --batch` as a user runs it: the real binary, no
  * display, exit statuses 0 (ok), 1 (run failed), 2 (bad command line or spec). */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -423,6 +424,137 @@ test_forward_bad_input (void)
   vt_test_rm_rf (dir);
 }
 
+/* The "evaluate" step on the demo sample: its confusion matrix is the one
+ * PyTorch's predictions on the same files give. */
+static void
+test_evaluate_demo (void)
+{
+  g_autofree char *spec = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "evaluate-demo.json", NULL);
+  g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "cifar10-test-sample", NULL);
+  g_autofree char *expected_path = vt_test_fixture ("forward/cifar10-test-predictions.json");
+  g_autofree char *out = vt_test_tmpdir ();
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autoptr(JsonNode) expected = NULL;
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
+  guint64 want[10][10] = { { 0 } };
+  JsonObject *e, *step;
+  JsonArray *files, *predictions, *confusion, *classes;
+  guint correct = 0, total = 0;
+  g_auto(Result) r = { 0 };
+
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  expected = load_json (expected_path);
+  e = json_node_get_object (expected);
+  files = json_object_get_array_member (e, "files");
+  predictions = json_object_get_array_member (json_object_get_object_member (e, "predictions"), "resnet20");
+  classes = json_object_get_array_member (e, "classes");
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    g_hash_table_insert (index, (gpointer) json_array_get_string_element (files, i), GUINT_TO_POINTER (i + 1));
+
+  for (guint c = 0; c < 10; c++)
+    {
+      const char *name = json_array_get_string_element (classes, c);
+      g_autofree char *dir = g_build_filename (sample, name, NULL);
+      GDir *d = g_dir_open (dir, 0, NULL);
+      const char *file;
+
+      g_assert_nonnull (d);
+      while ((file = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *key = NULL;
+          guint i;
+
+          if (!g_str_has_suffix (file, ".jpg"))
+            continue;
+          key = g_strdup_printf ("%s/%s", name, file);
+          i = GPOINTER_TO_UINT (g_hash_table_lookup (index, key));
+          g_assert_cmpuint (i, >, 0);
+          want[c][json_array_get_int_element (predictions, i - 1)]++;
+          total++;
+        }
+      g_dir_close (d);
+      correct += want[c][c];
+    }
+  g_assert_cmpuint (total, ==, 200);
+
+  results = load_json (results_path);
+  step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0);
+  confusion = json_object_get_array_member (step, "confusion");
+  for (guint c = 0; c < 10; c++)
+    for (guint p = 0; p < 10; p++)
+      g_assert_cmpint (json_array_get_int_element (json_array_get_array_element (confusion, c), p), ==, want[c][p]);
+  g_assert_cmpfloat (json_object_get_double_member (step, "top1"), ==, (double) correct / total);
+  g_test_message ("evaluate: top-1 %.1f%% on the demo sample, confusion matrix as PyTorch's",
+                  100.0 * correct / total);
+  assert_file_starts_with (out, "figures/evaluate-confusion.png", "\x89PNG\r\n\x1a\n", 8);
+  assert_file_starts_with (out, "figures/evaluate-confusion.pdf", "%PDF", 4);
+  assert_file_starts_with (out, "evaluate-confusion.csv", "true\\predicted,airplane", 23);
+  assert_file_starts_with (out, "evaluate-per-class.csv", "class,images,correct,accuracy", 29);
+  vt_test_rm_rf (out);
+}
+
+static void
+test_evaluate_bad_datasets (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *good = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autofree char *three = g_build_filename (dir, "three", NULL);
+  g_autofree char *empty = g_build_filename (dir, "empty", NULL);
+  g_autofree char *damaged = g_build_filename (dir, "damaged", NULL);
+  static const struct { const char *dataset; const char *phrase; } cases[] = {
+    { "three", "the dataset has 3 classes but the model has 10 outputs" },
+    { "empty", "the class folder holds no images" },
+    { "damaged", "damaged JPEG" },
+    { "missing", "missing" },
+  };
+
+  /* three classes; a class folder with no image; a truncated JPEG. */
+  for (guint c = 0; c < 10; c++)
+    {
+      g_autofree char *name = g_strdup_printf ("c%u", c);
+      g_autofree char *class_dir = g_build_filename (damaged, name, NULL);
+      g_autofree char *copy = NULL;
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      g_mkdir_with_parents (class_dir, 0755);
+      g_assert_true (g_file_get_contents (good, &contents, &length, NULL));
+      copy = g_build_filename (class_dir, "a.jpg", NULL);
+      g_assert_true (g_file_set_contents (copy, contents, c == 7 ? length / 2 : length, NULL));
+      if (c < 3)
+        {
+          g_autofree char *three_dir = g_build_filename (three, name, NULL);
+          g_autofree char *three_copy = g_build_filename (three_dir, "a.jpg", NULL);
+          g_mkdir_with_parents (three_dir, 0755);
+          g_assert_true (g_file_set_contents (three_copy, contents, length, NULL));
+        }
+      {
+        g_autofree char *empty_dir = g_build_filename (empty, name, NULL);
+        g_mkdir_with_parents (empty_dir, 0755);
+      }
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *dataset = g_build_filename (dir, cases[i].dataset, NULL);
+      g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"evaluate\", \"checkpoint\": \"%s\", \"dataset\": \"%s\"}]}",
+                                               ckpt, dataset);
+      g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+      g_auto(Result) r = { 0 };
+
+      g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+      run_vitrine (&r, "--batch", spec, NULL);
+      g_assert_cmpint (r.status, ==, 1);
+      if (strstr (r.err, cases[i].phrase) == NULL)
+        g_error ("%s: stderr lacks “%s”: %s", cases[i].dataset, cases[i].phrase, r.err);
+    }
+  vt_test_rm_rf (dir);
+}
+
 static void
 test_command_line (void)
 {
@@ -468,6 +600,8 @@ main (int   argc,
   g_test_add_func ("/batch/missing-tensor", test_missing_tensor);
   g_test_add_func ("/batch/forward", test_forward);
   g_test_add_func ("/batch/forward-bad-input", test_forward_bad_input);
+  g_test_add_func ("/batch/evaluate-demo", test_evaluate_demo);
+  g_test_add_func ("/batch/evaluate-bad-datasets", test_evaluate_bad_datasets);
   g_test_add_func ("/batch/command-line", test_command_line);
   return g_test_run ();
 }

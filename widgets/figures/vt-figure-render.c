@@ -175,6 +175,90 @@ draw_histogram (cairo_t             *cr,
     }
 }
 
+/* A perceptually even dark-to-light ramp (viridis, five stops). */
+static void
+ramp_color (double  t,
+            VtRgba *out)
+{
+  static const double stops[5][3] = {
+    { 0.267, 0.005, 0.329 }, { 0.231, 0.322, 0.545 }, { 0.129, 0.569, 0.549 },
+    { 0.365, 0.788, 0.384 }, { 0.993, 0.906, 0.144 },
+  };
+  double x = CLAMP (t, 0.0, 1.0) * 4.0;
+  int i = MIN ((int) x, 3);
+  double f = x - i;
+
+  out->r = stops[i][0] + (stops[i + 1][0] - stops[i][0]) * f;
+  out->g = stops[i][1] + (stops[i + 1][1] - stops[i][1]) * f;
+  out->b = stops[i][2] + (stops[i + 1][2] - stops[i][2]) * f;
+  out->a = 1.0;
+}
+
+static void
+draw_heatmap (cairo_t             *cr,
+              const VtFigure      *figure,
+              double               width,
+              double               height,
+              const VtFigureStyle *style)
+{
+  double left = 96, right = 16, top = figure->title ? 30 : 12, bottom = 88;
+  double plot_w = width - left - right, plot_h = height - top - bottom;
+  double cell_w, cell_h, max_value = 0.0;
+
+  if (figure->rows == 0 || figure->cols == 0 || plot_w < 20 || plot_h < 20)
+    return;
+  cell_w = plot_w / figure->cols;
+  cell_h = plot_h / figure->rows;
+  for (guint i = 0; i < figure->rows * figure->cols; i++)
+    max_value = MAX (max_value, figure->values[i]);
+
+  for (guint r = 0; r < figure->rows; r++)
+    for (guint c = 0; c < figure->cols; c++)
+      {
+        double v = figure->values[r * figure->cols + c];
+        VtRgba color;
+
+        ramp_color (max_value > 0 ? v / max_value : 0.0, &color);
+        set_color (cr, &color);
+        cairo_rectangle (cr, left + c * cell_w, top + r * cell_h, cell_w, cell_h);
+        cairo_fill (cr);
+        /* Counts inside cells that can hold them, dark on light cells. */
+        if (cell_w >= 22 && cell_h >= 14)
+          {
+            g_autofree char *text = g_strdup_printf ("%g", v);
+            VtFigureStyle on_cell = *style;
+            double t = max_value > 0 ? v / max_value : 0.0;
+
+            on_cell.foreground = t > 0.6 ? (VtRgba) { 0.1, 0.1, 0.1, 1 } : (VtRgba) { 1, 1, 1, 1 };
+            draw_text (cr, &on_cell, text, left + (c + 0.5) * cell_w, top + (r + 0.5) * cell_h,
+                       ALIGN_CENTER, ALIGN_CENTER, FALSE);
+          }
+      }
+
+  for (guint r = 0; figure->row_labels && r < figure->rows && figure->row_labels[r]; r++)
+    draw_text (cr, style, figure->row_labels[r], left - 6, top + (r + 0.5) * cell_h, ALIGN_END, ALIGN_CENTER, FALSE);
+  for (guint c = 0; figure->col_labels && c < figure->cols && figure->col_labels[c]; c++)
+    {
+      cairo_save (cr);
+      cairo_translate (cr, left + (c + 0.5) * cell_w, top + plot_h + 6);
+      cairo_rotate (cr, -G_PI / 4);
+      draw_text (cr, style, figure->col_labels[c], 0, 0, ALIGN_END, ALIGN_CENTER, FALSE);
+      cairo_restore (cr);
+    }
+  if (figure->title)
+    draw_text (cr, style, figure->title, left + plot_w / 2, 6, ALIGN_CENTER, ALIGN_START, TRUE);
+  if (figure->x_label)
+    draw_text (cr, style, figure->x_label, left + plot_w / 2, height - 2, ALIGN_CENTER, ALIGN_END, FALSE);
+  if (figure->y_label)
+    {
+      cairo_save (cr);
+      cairo_translate (cr, 4, top + plot_h / 2);
+      cairo_rotate (cr, -G_PI / 2);
+      draw_text (cr, style, figure->y_label, 0, 0, ALIGN_CENTER, ALIGN_START, FALSE);
+      cairo_restore (cr);
+    }
+}
+
 void
 vt_figure_draw (cairo_t             *cr,
                 const VtFigure      *figure,
@@ -192,6 +276,9 @@ vt_figure_draw (cairo_t             *cr,
     {
     case VT_FIGURE_HISTOGRAM:
       draw_histogram (cr, figure, width, height, style);
+      break;
+    case VT_FIGURE_HEATMAP:
+      draw_heatmap (cr, figure, width, height, style);
       break;
     default:
       g_warn_if_reached ();

@@ -1,0 +1,112 @@
+/* vt-image-folder.c: listing an image folder. */
+#include "vt-image-folder.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK (vt-dataset-error-quark, vt_dataset_error)
+
+/* torchvision's IMG_EXTENSIONS, lower-cased. */
+static gboolean
+is_image_name (const char *name)
+{
+  static const char *extensions[] = { ".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp" };
+  g_autofree char *lower = g_ascii_strdown (name, -1);
+
+  for (guint i = 0; i < G_N_ELEMENTS (extensions); i++)
+    if (g_str_has_suffix (lower, extensions[i]))
+      return TRUE;
+  return FALSE;
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+static GPtrArray *
+sorted_entries (const char  *dir,
+                gboolean     directories,
+                GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GDir *d = g_dir_open (dir, 0, &local_error);
+  GPtrArray *names;
+  const char *name;
+
+  if (d == NULL)
+    {
+      g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_OPEN, "%s", local_error->message);
+      return NULL;
+    }
+  names = g_ptr_array_new_with_free_func (g_free);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      if (name[0] == '.')
+        continue;
+      if (directories ? g_file_test (path, G_FILE_TEST_IS_DIR)
+                      : g_file_test (path, G_FILE_TEST_IS_REGULAR) && is_image_name (name))
+        g_ptr_array_add (names, g_strdup (name));
+    }
+  g_dir_close (d);
+  g_ptr_array_sort (names, compare_strings);
+  return names;
+}
+
+VtImageFolder *
+vt_image_folder_open (const char  *root,
+                      GError     **error)
+{
+  g_autoptr(VtImageFolder) self = g_new0 (VtImageFolder, 1);
+  g_autoptr(GPtrArray) classes = sorted_entries (root, TRUE, error);
+
+  if (classes == NULL)
+    return NULL;
+  if (classes->len == 0)
+    {
+      g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_EMPTY,
+                   "%s: no class folders (expected root/<class>/<image>)", root);
+      return NULL;
+    }
+  self->root = g_strdup (root);
+  self->n_classes = classes->len;
+  self->paths = g_ptr_array_new_with_free_func (g_free);
+  self->labels = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_ptr_array_add (classes, NULL);
+  self->classes = (char **) g_ptr_array_steal (classes, NULL);
+
+  for (guint c = 0; c < self->n_classes; c++)
+    {
+      g_autofree char *dir = g_build_filename (root, self->classes[c], NULL);
+      g_autoptr(GPtrArray) files = sorted_entries (dir, FALSE, error);
+
+      if (files == NULL)
+        return NULL;
+      if (files->len == 0)
+        {
+          g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_EMPTY,
+                       "%s: the class folder holds no images", dir);
+          return NULL;
+        }
+      for (guint i = 0; i < files->len; i++)
+        {
+          g_ptr_array_add (self->paths, g_build_filename (dir, g_ptr_array_index (files, i), NULL));
+          g_array_append_val (self->labels, c);
+        }
+    }
+  return g_steal_pointer (&self);
+}
+
+void
+vt_image_folder_free (VtImageFolder *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->root);
+  g_strfreev (self->classes);
+  g_clear_pointer (&self->paths, g_ptr_array_unref);
+  g_clear_pointer (&self->labels, g_array_unref);
+  g_free (self);
+}
