@@ -1,0 +1,136 @@
+/* test-tokenizer.c: CLIP's BPE tokenizer against OpenCLIP's ids (the shared
+ * fixtures) and OpenAI's SimpleTokenizer (tests/reference/
+ * make_tokenizer_fixture.py: apostrophes, numbers, accents, emoji, HTML
+ * entities, special tokens, truncation, empty text). */
+#include <json-glib/json-glib.h>
+
+#include "io/vt-checkpoint.h"
+#include "models/vt-tokenizer.h"
+#include "vt-test-util.h"
+
+static VtTokenizer *
+load (void)
+{
+  g_autofree char *path = vt_test_asset ("tokenizers/clip/bpe_simple_vocab_16e6.txt.gz");
+  g_autoptr(GError) error = NULL;
+  VtTokenizer *tokenizer = vt_tokenizer_new_from_bpe_file (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (vt_tokenizer_get_vocab_size (tokenizer), ==, 49408);
+  return tokenizer;
+}
+
+static void
+check_ids (VtTokenizer *tokenizer,
+           const char  *text,
+           JsonArray   *want,
+           int          context)
+{
+  g_autofree gint64 *ids = g_new (gint64, context);
+
+  g_assert_cmpint (json_array_get_length (want), ==, context);
+  vt_tokenizer_tokenize (tokenizer, text, context, ids);
+  for (int i = 0; i < context; i++)
+    if (ids[i] != json_array_get_int_element (want, i))
+      g_error ("“%s”: id %d is %" G_GINT64_FORMAT ", expected %" G_GINT64_FORMAT,
+               text, i, ids[i], json_array_get_int_element (want, i));
+}
+
+/* The texts and ids stored by OpenCLIP 2.32 itself. */
+static void
+test_openclip_fixture (void)
+{
+  g_autoptr(VtTokenizer) tokenizer = load ();
+  g_autofree char *config_path = vt_test_asset ("reference/openclip/clip_vit.json");
+  g_autofree char *io_path = vt_test_asset ("reference/openclip/clip_vit.io.safetensors");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) io = NULL;
+  JsonObject *tok;
+  JsonArray *texts;
+  const VtTensor *ids;
+  int context;
+
+  json_parser_load_from_file (parser, config_path, &error);
+  g_assert_no_error (error);
+  tok = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "tokenizer");
+  texts = json_object_get_array_member (tok, "texts");
+  context = json_object_get_int_member (tok, "context_length");
+  io = vt_checkpoint_open (io_path, &error);
+  g_assert_no_error (error);
+  ids = vt_checkpoint_lookup (io, "input.text_ids");
+  g_assert_cmpuint (ids->shape[0], ==, json_array_get_length (texts));
+
+  for (guint t = 0; t < json_array_get_length (texts); t++)
+    {
+      g_autofree gint64 *ours = g_new (gint64, context);
+      vt_tokenizer_tokenize (tokenizer, json_array_get_string_element (texts, t), context, ours);
+      for (int i = 0; i < context; i++)
+        g_assert_cmpint (ours[i], ==, (gint64) vt_dtype_read_double (ids->dtype, ids->data, (gsize) t * context + i));
+    }
+}
+
+static void
+test_reference_texts (void)
+{
+  g_autoptr(VtTokenizer) tokenizer = load ();
+  g_autofree char *path = vt_test_fixture ("tokenizer/clip-ids.json");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *root;
+  JsonArray *texts, *ids;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  texts = json_object_get_array_member (root, "texts");
+  ids = json_object_get_array_member (root, "ids");
+  for (guint t = 0; t < json_array_get_length (texts); t++)
+    check_ids (tokenizer, json_array_get_string_element (texts, t), json_array_get_array_element (ids, t),
+               json_object_get_int_member (root, "context_length"));
+  g_test_message ("%u texts tokenized as OpenAI's SimpleTokenizer does", json_array_get_length (texts));
+}
+
+/* A Hugging Face vocab.json + merges.txt pair, small enough to follow by hand. */
+static void
+test_hf_pair (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *vocab = g_build_filename (dir, "vocab.json", NULL);
+  g_autofree char *merges = g_build_filename (dir, "merges.txt", NULL);
+  g_autoptr(VtTokenizer) tokenizer = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 ids[6];
+
+  g_assert_true (g_file_set_contents (vocab,
+    "{\"c\": 0, \"a\": 1, \"t\": 2, \"t</w>\": 3, \"at</w>\": 4, \"cat</w>\": 5, \"a</w>\": 6,"
+    " \"<|startoftext|>\": 7, \"<|endoftext|>\": 8}", -1, NULL));
+  g_assert_true (g_file_set_contents (merges, "#version: 0.2\na t</w>\nc at</w>\n", -1, NULL));
+  tokenizer = vt_tokenizer_new_from_hf (vocab, merges, &error);
+  g_assert_no_error (error);
+  vt_tokenizer_tokenize (tokenizer, "Cat a", 6, ids);
+  g_assert_cmpint (ids[0], ==, 7);
+  g_assert_cmpint (ids[1], ==, 5);   /* c + at</w> -> cat</w> */
+  g_assert_cmpint (ids[2], ==, 6);
+  g_assert_cmpint (ids[3], ==, 8);
+  g_assert_cmpint (ids[4], ==, 0);
+
+  /* A vocabulary without the special tokens is refused. */
+  g_assert_true (g_file_set_contents (vocab, "{\"a\": 0}", -1, NULL));
+  g_clear_pointer (&tokenizer, vt_tokenizer_free);
+  tokenizer = vt_tokenizer_new_from_hf (vocab, merges, &error);
+  g_assert_null (tokenizer);
+  g_assert_error (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_FORMAT);
+  vt_test_rm_rf (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/tokenizer/openclip-fixture", test_openclip_fixture);
+  g_test_add_func ("/engine/tokenizer/reference-texts", test_reference_texts);
+  g_test_add_func ("/engine/tokenizer/hf-pair", test_hf_pair);
+  return g_test_run ();
+}
