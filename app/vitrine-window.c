@@ -5,6 +5,7 @@
  * one path to test. Loading and statistics run in a GTask thread; the worker
  * only stores its progress, and a low-priority idle shows it. */
 #include "vitrine-window.h"
+#include "vitrine-predict-page.h"
 
 #include <glib/gi18n.h>
 
@@ -27,6 +28,8 @@ struct _VitrineWindow
   GtkStack             *main_stack;
   GtkStack             *areas_stack;
   VitrineModelPage     *model_page;
+  VitrinePredictPage   *predict_page;
+  GtkStackPage         *predict_stack_page;
   GtkRevealer          *progress_revealer;
   GtkProgressBar       *progress_bar;
   GtkLabel             *progress_label;
@@ -212,6 +215,14 @@ on_load_done (GObject      *source,
     gtk_window_set_title (GTK_WINDOW (self), title);
     gtk_recent_manager_add_item (self->recent_manager, uri);
   }
+  /* The Predict area shows only for models Vitrine can run as classifiers. */
+  {
+    g_autoptr(VtModel) model = vt_model_new (inspection->checkpoint, NULL);
+    gboolean predicts = vitrine_predict_page_supports (model);
+
+    vitrine_predict_page_set_model (self->predict_page, predicts ? model : NULL);
+    gtk_stack_page_set_visible (self->predict_stack_page, predicts);
+  }
   vitrine_model_page_take_inspection (self->model_page, inspection);
   gtk_stack_set_visible_child_name (self->main_stack, "workbench");
   gtk_stack_set_visible_child_name (self->areas_stack, "model");
@@ -266,6 +277,28 @@ VitrineModelPage *
 vitrine_window_get_model_page (VitrineWindow *self)
 {
   return self->model_page;
+}
+
+VitrinePredictPage *
+vitrine_window_get_predict_page (VitrineWindow *self)
+{
+  return self->predict_page;
+}
+
+void
+vitrine_window_show_area (VitrineWindow *self,
+                          const char    *name)
+{
+  if (vitrine_window_shows_area (self, name))
+    gtk_stack_set_visible_child_name (self->areas_stack, name);
+}
+
+gboolean
+vitrine_window_shows_area (VitrineWindow *self,
+                           const char    *name)
+{
+  GtkWidget *child = gtk_stack_get_child_by_name (self->areas_stack, name);
+  return child != NULL && gtk_stack_page_get_visible (gtk_stack_get_page (self->areas_stack, child));
 }
 
 /* Actions ------------------------------------------------------------------*/
@@ -417,10 +450,13 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   object_class->dispose = vitrine_window_dispose;
 
   g_type_ensure (VITRINE_TYPE_MODEL_PAGE);
+  g_type_ensure (VITRINE_TYPE_PREDICT_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-window.ui");
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, areas_stack);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, model_page);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, predict_page);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, predict_stack_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_revealer);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_label);

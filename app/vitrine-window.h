@@ -5,6 +5,7 @@
 
 #include "vitrine-application.h"
 #include "vitrine-model-page.h"
+#include "vitrine-predict-page.h"
 
 G_BEGIN_DECLS
 
@@ -17,5 +18,11 @@ void              vitrine_window_open            (VitrineWindow      *self,
                                                   GFile              *file);
 gboolean          vitrine_window_is_loading      (VitrineWindow      *self);
 VitrineModelPage *vitrine_window_get_model_page  (VitrineWindow      *self);
+VitrinePredictPage *vitrine_window_get_predict_page (VitrineWindow    *self);
+/* Whether the sidebar offers the area @name ("model", "predict"). */
+gboolean          vitrine_window_shows_area      (VitrineWindow      *self,
+                                                  const char         *name);
+void              vitrine_window_show_area       (VitrineWindow      *self,
+                                                  const char         *name);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include <glib/gi18n-lib.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct
@@ -630,6 +631,75 @@ set_normalization (VtArchitecture *arch,
     set_preset (arch, N_("ImageNet"), imagenet_mean, imagenet_std);
 }
 
+static double
+double_member (JsonObject *object,
+               const char *name)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      (json_node_get_value_type (node) != G_TYPE_DOUBLE && json_node_get_value_type (node) != G_TYPE_INT64))
+    return 0.0;
+  return json_node_get_double (node);
+}
+
+/* The eval transform each family's own code uses: timm 0.9 crop bicubic,
+ * torchvision 256 → 224 bilinear, CLIP a bicubic resize to the input size,
+ * CIFAR none at 32×32. A timm config.json's crop_pct and interpolation win. */
+static void
+set_transform (VtArchitecture *arch,
+               JsonObject     *config)
+{
+  JsonObject *pretrained = object_at (config, "pretrained_cfg");
+  const char *interpolation = string_member (pretrained, "interpolation");
+  double crop_pct = double_member (pretrained, "crop_pct");
+  gboolean clip = arch->family == VT_ARCH_OPENCLIP || arch->family == VT_ARCH_HF_CLIP ||
+                  g_strcmp0 (arch->normalization, "OpenAI CLIP") == 0;
+
+  if (arch->image_size <= 0)
+    arch->image_size = 224;
+  if (crop_pct <= 0)
+    crop_pct = clip || arch->family == VT_ARCH_CIFAR_RESNET ? 1.0
+             : arch->family == VT_ARCH_TIMM_VIT ? 0.9
+             : 0.875;   /* torchvision: 224 / 256 */
+  arch->resize_size = (int) floor (arch->image_size / crop_pct);
+  arch->interpolation = interpolation ? (g_str_equal (interpolation, "bicubic") ? VT_RESAMPLE_BICUBIC : VT_RESAMPLE_BILINEAR)
+                      : clip || arch->family == VT_ARCH_TIMM_VIT ? VT_RESAMPLE_BICUBIC
+                      : VT_RESAMPLE_BILINEAR;
+}
+
+/* One class name per line, as TensorFlow and Coral models ship them. */
+static char **
+read_labels_file (VtCheckpoint *checkpoint,
+                  int           n_classes)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n;
+
+  if (g_file_test (vt_checkpoint_get_path (checkpoint), G_FILE_TEST_IS_DIR))
+    dir = g_strdup (vt_checkpoint_get_path (checkpoint));
+  else
+    dir = g_path_get_dirname (vt_checkpoint_get_path (checkpoint));
+  path = g_build_filename (dir, "labels.txt", NULL);
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return NULL;
+  g_strchomp (contents);
+  lines = g_strsplit (contents, "\n", -1);
+  n = g_strv_length (lines);
+  /* Only when it names exactly the model's classes. */
+  return n == (guint) n_classes ? g_steal_pointer (&lines) : NULL;
+}
+
+static char **
+cifar10_names (void)
+{
+  static const char *names[] = { "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck", NULL };
+  return g_strdupv ((char **) names);
+}
+
 VtArchitecture *
 vt_architecture_recognize (VtCheckpoint *checkpoint)
 {
@@ -650,7 +720,13 @@ vt_architecture_recognize (VtCheckpoint *checkpoint)
     }
 
   arch->class_names = read_class_names (config);
+  if (arch->class_names == NULL && arch->num_classes > 0)
+    arch->class_names = read_labels_file (checkpoint, arch->num_classes);
+  /* He et al.'s CIFAR ResNets with ten outputs are CIFAR-10 classifiers. */
+  if (arch->class_names == NULL && arch->family == VT_ARCH_CIFAR_RESNET && arch->num_classes == 10)
+    arch->class_names = cifar10_names ();
   set_normalization (arch, checkpoint, config);
+  set_transform (arch, config);
   return g_steal_pointer (&arch);
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "io/vt-checkpoint.h"
+#include "io/vt-resize.h"
 
 G_BEGIN_DECLS
 
@@ -53,13 +54,17 @@ typedef struct
   int           context_length;
   int           vocab_size;
 
-  char        **class_names;    /* from config.json, or NULL */
+  char        **class_names;    /* config.json, labels.txt beside it, CIFAR-10's; or NULL */
 
   /* Input normalization, (x / 255 - mean) / std per RGB channel: from a
    * config.json that states it, else the family's usual preset. */
   float         mean[3];
   float         std[3];
   const char   *normalization;  /* N_("ImageNet"), N_("OpenAI CLIP"), N_("0.5 (Inception)"), "config.json" */
+  /* The eval transform: shorter side to resize_size, center crop to
+   * image_size (resize_size = image_size / crop_pct, floored). */
+  int           resize_size;
+  VtResample    interpolation;
 } VtArchitecture;
 
 /* Never fails: an unrecognized checkpoint gives family VT_ARCH_UNKNOWN. */

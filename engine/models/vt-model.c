@@ -17,7 +17,7 @@ VtModel *
 vt_model_new (VtCheckpoint  *checkpoint,
               GError       **error)
 {
-  g_autoptr(VtModel) self = g_new0 (VtModel, 1);
+  g_autoptr(VtModel) self = g_atomic_rc_box_new0 (VtModel);
 
   self->checkpoint = vt_checkpoint_ref (checkpoint);
   self->arch = vt_architecture_recognize (checkpoint);
@@ -49,16 +49,27 @@ vt_model_new (VtCheckpoint  *checkpoint,
   return NULL;
 }
 
+static void
+vt_model_finalize (VtModel *self)
+{
+  g_clear_pointer (&self->resnet, vt_resnet_free);
+  g_clear_pointer (&self->vit, vt_vit_free);
+  g_clear_pointer (&self->arch, vt_architecture_free);
+  g_clear_pointer (&self->checkpoint, vt_checkpoint_unref);
+}
+
+VtModel *
+vt_model_ref (VtModel *self)
+{
+  return g_atomic_rc_box_acquire (self);
+}
+
 void
 vt_model_free (VtModel *self)
 {
   if (self == NULL)
     return;
-  g_clear_pointer (&self->resnet, vt_resnet_free);
-  g_clear_pointer (&self->vit, vt_vit_free);
-  g_clear_pointer (&self->arch, vt_architecture_free);
-  g_clear_pointer (&self->checkpoint, vt_checkpoint_unref);
-  g_free (self);
+  g_atomic_rc_box_release_full (self, (GDestroyNotify) vt_model_finalize);
 }
 
 const VtArchitecture *

@@ -17,7 +17,9 @@ typedef struct _VtModel VtModel;
 
 VtModel               *vt_model_new                (VtCheckpoint    *checkpoint,
                                                     GError         **error);
-void                   vt_model_free               (VtModel         *self);
+/* Reference-counted, so a worker thread can hold the model it runs. */
+VtModel               *vt_model_ref                (VtModel         *self);
+void                   vt_model_free               (VtModel         *self);   /* unref */
 const VtArchitecture  *vt_model_get_architecture   (VtModel         *self);
 
 /* pixels (B, 3, H, W), already preprocessed. */

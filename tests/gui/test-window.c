@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -208,6 +209,89 @@ test_open_demo (void)
   close_window (window);
 }
 
+static gboolean
+predicted (gpointer page)
+{
+  return !vitrine_predict_page_is_busy (page);
+}
+
+/* PyTorch's top-1 class for a CIFAR-10 test file (the reference fixture). */
+static char *
+pytorch_prediction (const char *file)
+{
+  g_autofree char *path = vt_test_fixture ("forward/cifar10-test-predictions.json");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *root;
+  JsonArray *files;
+
+  g_assert_true (json_parser_load_from_file (parser, path, NULL));
+  root = json_node_get_object (json_parser_get_root (parser));
+  files = json_object_get_array_member (root, "files");
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    if (g_str_equal (json_array_get_string_element (files, i), file))
+      {
+        gint64 label = json_array_get_int_element (json_object_get_array_member (json_object_get_object_member (root, "predictions"), "resnet20"), i);
+        return g_strdup (json_array_get_string_element (json_object_get_array_member (root, "classes"), label));
+      }
+  g_assert_not_reached ();
+}
+
+/* The Predict area: a CIFAR JPEG gets PyTorch's class; a large photo goes
+ * through resize and crop; a file that is not an image reports its error. */
+static void
+test_predict (void)
+{
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  g_autofree char *cat_path = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autofree char *parrot_path = vt_test_asset ("models/coral-mobilenet/parrot.jpg");
+  g_autofree char *expected = pytorch_prediction ("cat/0000.jpg");
+  g_autoptr(GFile) cat = g_file_new_for_path (cat_path);
+  g_autoptr(GFile) parrot = g_file_new_for_path (parrot_path);
+  g_autoptr(GFile) not_image = g_file_new_for_path (demo);
+  VitrineWindow *window = open_window (demo);
+  VitrinePredictPage *page = vitrine_window_get_predict_page (window);
+  const char *name;
+  double p, total = 0.0;
+
+  g_assert_true (vitrine_window_shows_area (window, "predict"));
+  vitrine_window_show_area (window, "predict");
+  vitrine_predict_page_open (page, cat);
+  wait_until (predicted, page, 30, "the prediction");
+  g_assert_null (vitrine_predict_page_get_error (page));
+  g_assert_true (vitrine_predict_page_get_top (page, 0, &name, &p));
+  g_test_message ("cat/0000.jpg: %s %.3f (PyTorch's top-1: %s)", name, p, expected);
+  g_assert_cmpstr (name, ==, expected);
+  for (guint i = 0; vitrine_predict_page_get_top (page, i, &name, &p); i++)
+    total += p;
+  g_assert_cmpfloat (total, >, 0.5);
+  g_assert_cmpfloat (total, <=, 1.0 + 1e-9);
+  g_assert_false (vitrine_predict_page_get_top (page, 5, &name, &p));
+
+  vitrine_predict_page_open (page, parrot);
+  wait_until (predicted, page, 30, "the prediction");
+  g_assert_null (vitrine_predict_page_get_error (page));
+  g_assert_true (vitrine_predict_page_get_top (page, 0, &name, &p));
+  g_test_message ("parrot.jpg (512×929, resized and cropped to 32×32): %s %.3f", name, p);
+  spin (300);
+  save_screenshot (GTK_WIDGET (window), "window-predict.png");
+
+  vitrine_predict_page_open (page, not_image);
+  wait_until (predicted, page, 30, "the failed prediction");
+  g_assert_nonnull (vitrine_predict_page_get_error (page));
+  g_assert_nonnull (strstr (vitrine_predict_page_get_error (page), "not a JPEG"));
+  g_assert_false (vitrine_predict_page_get_top (page, 0, &name, &p));
+  close_window (window);
+
+  /* A CLIP checkpoint has no classifier head: no Predict area. */
+  {
+    g_autofree char *clip = vt_test_asset ("reference/openclip/clip_vit.safetensors");
+    window = open_window (clip);
+    g_assert_false (vitrine_window_shows_area (window, "predict"));
+    close_window (window);
+  }
+}
+
 static GtkMessageDialog *
 find_error_dialog (GtkWindow *parent)
 {
@@ -397,6 +481,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/open-demo", test_open_demo);
   g_test_add_func ("/gui/window/malformed-shows-dialog", test_malformed_shows_dialog);
   g_test_add_func ("/gui/window/cancel", test_cancel);
+  g_test_add_func ("/gui/window/predict", test_predict);
   g_test_add_func ("/gui/window/drop", test_drop);
   g_test_add_func ("/gui/window/shortcuts-and-style", test_shortcuts_and_style);
   g_test_add_func ("/gui/histogram/widget", test_histogram_widget);

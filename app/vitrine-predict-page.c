@@ -1,0 +1,391 @@
+/* vitrine-predict-page.c: classify one image.
+ *
+ * Decoding, the eval transform and the forward pass all run in a GTask
+ * thread (engine code); the page only shows what comes back. */
+#include "vitrine-predict-page.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+
+#include "io/vt-image.h"
+#include "models/vt-preprocess.h"
+
+#define TOP_K 5
+
+typedef struct
+{
+  char    *name;
+  double   probability;
+} Ranked;
+
+struct _VitrinePredictPage
+{
+  GtkWidget      parent_instance;
+
+  GtkPicture    *picture;
+  GtkLabel      *status;
+  GtkWidget     *results_grid;
+  GtkLabel      *timing;
+
+  VtModel       *model;
+  GCancellable  *cancellable;
+  Ranked         top[TOP_K];
+  guint          n_top;
+  char          *error;
+};
+
+G_DEFINE_FINAL_TYPE (VitrinePredictPage, vitrine_predict_page, GTK_TYPE_WIDGET)
+
+typedef struct
+{
+  VtModel    *model;
+  char       *path;
+  VtImage    *image;            /* as decoded, for display */
+  Ranked      top[TOP_K];
+  guint       n_top;
+  double      milliseconds;
+  int         input_size;
+} Job;
+
+static void
+job_free (Job *job)
+{
+  vt_model_free (job->model);
+  g_free (job->path);
+  vt_image_free (job->image);
+  for (guint i = 0; i < job->n_top; i++)
+    g_free (job->top[i].name);
+  g_free (job);
+}
+
+gboolean
+vitrine_predict_page_supports (VtModel *model)
+{
+  return model != NULL && vt_model_get_architecture (model)->num_classes > 0;
+}
+
+/* Runs in the worker. */
+static void
+predict_thread (GTask        *task,
+                gpointer      source,
+                gpointer      data,
+                GCancellable *cancellable)
+{
+  Job *job = data;
+  const VtArchitecture *arch = vt_model_get_architecture (job->model);
+  int s = arch->image_size, k = arch->num_classes;
+  g_autofree float *pixels = g_new (float, (gsize) 3 * s * s);
+  g_autofree double *probs = g_new (double, k);
+  g_autoptr(VtTaps) taps = NULL;
+  g_autoptr(GError) error = NULL;
+  const VtTap *logits;
+  double max = -INFINITY, sum = 0.0;
+  gint64 start;
+
+  job->image = vt_image_load (job->path, &error);
+  if (job->image == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  vt_preprocess_image (arch, job->image, pixels);
+  start = g_get_monotonic_time ();
+  taps = vt_model_forward (job->model, pixels, 1, s, s, VT_TAP_OUTPUTS, &error);
+  job->milliseconds = (g_get_monotonic_time () - start) / 1000.0;
+  job->input_size = s;
+  if (taps == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* Softmax in double, then the five largest. */
+  logits = vt_taps_lookup (taps, "logits");
+  for (int c = 0; c < k; c++)
+    max = MAX (max, logits->data[c]);
+  for (int c = 0; c < k; c++)
+    sum += probs[c] = exp (logits->data[c] - max);
+  for (guint r = 0; r < TOP_K && r < (guint) k; r++)
+    {
+      int best = -1;
+      for (int c = 0; c < k; c++)
+        if (probs[c] >= 0 && (best < 0 || probs[c] > probs[best]))
+          best = c;
+      job->top[r].probability = probs[best] / sum;
+      job->top[r].name = arch->class_names ? g_strdup (arch->class_names[best])
+                                           : g_strdup_printf (_("class %d"), best);
+      probs[best] = -1;
+      job->n_top++;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+clear_results (VitrinePredictPage *self)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (self->results_grid)) != NULL)
+    gtk_grid_remove (GTK_GRID (self->results_grid), child);
+  for (guint i = 0; i < self->n_top; i++)
+    g_clear_pointer (&self->top[i].name, g_free);
+  self->n_top = 0;
+  g_clear_pointer (&self->error, g_free);
+  gtk_label_set_text (self->timing, "");
+}
+
+static void
+show_image (VitrinePredictPage *self,
+            const VtImage      *image)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (image->rgb, (gsize) image->width * image->height * 3);
+  g_autoptr(GdkTexture) texture = gdk_memory_texture_new (image->width, image->height, GDK_MEMORY_R8G8B8,
+                                                          bytes, (gsize) image->width * 3);
+
+  gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (texture));
+}
+
+static void
+on_predicted (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  VitrinePredictPage *self = VITRINE_PREDICT_PAGE (source);
+  Job *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      g_clear_object (&self->cancellable);
+      self->error = g_strdup (error->message);
+      gtk_label_set_text (self->status, error->message);
+      gtk_widget_add_css_class (GTK_WIDGET (self->status), "error");
+      return;
+    }
+  g_clear_object (&self->cancellable);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
+  {
+    g_autofree char *name = g_path_get_basename (job->path);
+    g_autofree char *text = g_strdup_printf (_("%s, %d×%d"), name, job->image->width, job->image->height);
+    gtk_label_set_text (self->status, text);
+  }
+  show_image (self, job->image);
+
+  for (guint i = 0; i < job->n_top; i++)
+    {
+      GtkWidget *name = gtk_label_new (job->top[i].name);
+      GtkWidget *bar = gtk_level_bar_new_for_interval (0.0, 1.0);
+      g_autofree char *percent_text = g_strdup_printf ("%.1f %%", 100.0 * job->top[i].probability);
+      GtkWidget *percent = gtk_label_new (percent_text);
+
+      gtk_label_set_xalign (GTK_LABEL (name), 0.0);
+      gtk_label_set_xalign (GTK_LABEL (percent), 1.0);
+      gtk_widget_add_css_class (percent, "numeric");
+      gtk_level_bar_set_value (GTK_LEVEL_BAR (bar), job->top[i].probability);
+      gtk_widget_set_hexpand (bar, TRUE);
+      gtk_widget_set_valign (bar, GTK_ALIGN_CENTER);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (bar), GTK_ACCESSIBLE_PROPERTY_LABEL, job->top[i].name, -1);
+      if (i == 0)
+        gtk_widget_add_css_class (name, "heading");
+      gtk_grid_attach (GTK_GRID (self->results_grid), name, 0, i, 1, 1);
+      gtk_grid_attach (GTK_GRID (self->results_grid), bar, 1, i, 1, 1);
+      gtk_grid_attach (GTK_GRID (self->results_grid), percent, 2, i, 1, 1);
+      self->top[i].name = g_strdup (job->top[i].name);
+      self->top[i].probability = job->top[i].probability;
+    }
+  self->n_top = job->n_top;
+  {
+    g_autofree char *timing = g_strdup_printf (_("Forward pass: %.1f ms at %d×%d"), job->milliseconds,
+                                               job->input_size, job->input_size);
+    gtk_label_set_text (self->timing, timing);
+  }
+}
+
+void
+vitrine_predict_page_open (VitrinePredictPage *self,
+                           GFile              *file)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (VITRINE_IS_PREDICT_PAGE (self));
+  g_return_if_fail (self->model != NULL);
+
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  clear_results (self);
+
+  job = g_new0 (Job, 1);
+  job->model = vt_model_ref (self->model);
+  job->path = g_file_get_path (file);
+  if (job->path == NULL)
+    {
+      self->error = g_strdup (_("Only local files can be opened"));
+      gtk_label_set_text (self->status, self->error);
+      job_free (job);
+      return;
+    }
+  gtk_label_set_text (self->status, _("Classifying…"));
+  self->cancellable = g_cancellable_new ();
+  task = g_task_new (self, self->cancellable, on_predicted, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
+  g_task_run_in_thread (task, predict_thread);
+}
+
+gboolean
+vitrine_predict_page_is_busy (VitrinePredictPage *self)
+{
+  return self->cancellable != NULL;
+}
+
+gboolean
+vitrine_predict_page_get_top (VitrinePredictPage *self,
+                              guint               i,
+                              const char        **name,
+                              double             *probability)
+{
+  if (i >= self->n_top)
+    return FALSE;
+  *name = self->top[i].name;
+  *probability = self->top[i].probability;
+  return TRUE;
+}
+
+const char *
+vitrine_predict_page_get_error (VitrinePredictPage *self)
+{
+  return self->error;
+}
+
+void
+vitrine_predict_page_set_model (VitrinePredictPage *self,
+                                VtModel            *model)
+{
+  g_return_if_fail (VITRINE_IS_PREDICT_PAGE (self));
+
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  clear_results (self);
+  gtk_picture_set_paintable (self->picture, NULL);
+  gtk_label_set_text (self->status, _("Open or drop an image to classify it."));
+  g_clear_pointer (&self->model, vt_model_free);
+  if (model)
+    self->model = vt_model_ref (model);
+}
+
+/* Actions and drops ---------------------------------------------------------*/
+
+static void
+on_chooser_response (GtkNativeDialog    *chooser,
+                     int                 response,
+                     VitrinePredictPage *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      vitrine_predict_page_open (self, file);
+    }
+  gtk_native_dialog_destroy (chooser);
+  g_object_unref (chooser);
+}
+
+static void
+open_image_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Open Image"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  g_autoptr(GtkFileFilter) jpeg = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (jpeg, _("JPEG images"));
+  gtk_file_filter_add_mime_type (jpeg, "image/jpeg");
+  gtk_file_filter_add_pattern (jpeg, "*.jpg");
+  gtk_file_filter_add_pattern (jpeg, "*.jpeg");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), jpeg);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_chooser_response), widget);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static gboolean
+on_drop (GtkDropTarget      *target,
+         const GValue       *value,
+         double              x,
+         double              y,
+         VitrinePredictPage *self)
+{
+  GSList *files = gdk_file_list_get_files (g_value_get_boxed (value));
+
+  if (files == NULL || self->model == NULL)
+    {
+      g_slist_free (files);
+      return FALSE;
+    }
+  vitrine_predict_page_open (self, files->data);
+  g_slist_free (files);
+  return TRUE;
+}
+
+/* GObject ---------------------------------------------------------------------*/
+
+static void
+vitrine_predict_page_dispose (GObject *object)
+{
+  VitrinePredictPage *self = VITRINE_PREDICT_PAGE (object);
+  GtkWidget *child;
+
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_PREDICT_PAGE);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
+  G_OBJECT_CLASS (vitrine_predict_page_parent_class)->dispose (object);
+}
+
+static void
+vitrine_predict_page_finalize (GObject *object)
+{
+  VitrinePredictPage *self = VITRINE_PREDICT_PAGE (object);
+
+  for (guint i = 0; i < self->n_top; i++)
+    g_free (self->top[i].name);
+  g_free (self->error);
+  g_clear_pointer (&self->model, vt_model_free);
+  G_OBJECT_CLASS (vitrine_predict_page_parent_class)->finalize (object);
+}
+
+static void
+vitrine_predict_page_class_init (VitrinePredictPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = vitrine_predict_page_dispose;
+  object_class->finalize = vitrine_predict_page_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-predict-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, picture);
+  gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, status);
+  gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, results_grid);
+  gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, timing);
+  gtk_widget_class_install_action (widget_class, "predict.open-image", NULL, open_image_action);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "predictpage");
+}
+
+static void
+vitrine_predict_page_init (VitrinePredictPage *self)
+{
+  GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+}

@@ -1,0 +1,32 @@
+/* vitrine-predict-page.h: the Predict area: an image in, the top five
+ * classes out, with probabilities and the forward pass's time. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "models/vt-model.h"
+
+G_BEGIN_DECLS
+
+#define VITRINE_TYPE_PREDICT_PAGE (vitrine_predict_page_get_type ())
+G_DECLARE_FINAL_TYPE (VitrinePredictPage, vitrine_predict_page, VITRINE, PREDICT_PAGE, GtkWidget)
+
+/* Whether @model can predict classes (it has a classifier head). */
+gboolean  vitrine_predict_page_supports   (VtModel            *model);
+/* The model to run (referenced), or NULL. */
+void      vitrine_predict_page_set_model  (VitrinePredictPage *self,
+                                           VtModel            *model);
+/* Decodes @file and classifies it in a worker thread. */
+void      vitrine_predict_page_open       (VitrinePredictPage *self,
+                                           GFile              *file);
+gboolean  vitrine_predict_page_is_busy    (VitrinePredictPage *self);
+/* Rank @i (0-based) of the last prediction: its class and probability;
+ * FALSE past the end or before any prediction. */
+gboolean  vitrine_predict_page_get_top    (VitrinePredictPage *self,
+                                           guint               i,
+                                           const char        **name,
+                                           double             *probability);
+/* The error of the last attempt, or NULL. */
+const char *vitrine_predict_page_get_error (VitrinePredictPage *self);
+
+G_END_DECLS
