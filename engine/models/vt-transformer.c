@@ -150,36 +150,22 @@ vt_store_tokens (VtTaps      *taps,
   memcpy (data + (gsize) b * t * c, x, sizeof (float) * t * c);
 }
 
-static float *
-attention_probs_tap (VtTaps     *taps,
-                     const char *name,
-                     int         b,
-                     int         batch,
-                     int         heads,
-                     int         t)
-{
-  const VtTap *tap = vt_taps_lookup (taps, name);
-  float *data = tap ? tap->data : vt_taps_add (taps, name, 4, (gint64[]) { batch, heads, t, t });
-
-  return data + (gsize) b * heads * t * t;
-}
-
 void
 vt_transformer_run (const VtTransformer *tr,
                     float               *x,
+                    int                  batch,
                     int                  t,
                     VtTaps              *taps,
                     const char          *tap_prefix,
-                    int                  b,
-                    int                  batch,
                     VtTapFlags           flags)
 {
   int c = tr->width;
-  g_autofree float *h = g_new (float, (gsize) t * c);
-  g_autofree float *qkv = g_new (float, (gsize) t * 3 * c);
-  g_autofree float *att = g_new (float, (gsize) t * c);
-  g_autofree float *branch = g_new (float, (gsize) t * c);
-  g_autofree float *hidden = g_new (float, (gsize) t * tr->mlp);
+  gsize rows = (gsize) batch * t;
+  g_autofree float *h = g_new (float, rows * c);
+  g_autofree float *qkv = g_new (float, rows * 3 * c);
+  g_autofree float *att = g_new (float, rows * c);
+  g_autofree float *branch = g_new (float, rows * c);
+  g_autofree float *hidden = g_new (float, rows * tr->mlp);
   g_autofree float *scores = g_new (float, (gsize) t * t);
 
   for (int i = 0; i < tr->depth; i++)
@@ -190,35 +176,37 @@ vt_transformer_run (const VtTransformer *tr,
       if (flags & VT_TAP_ATTENTION)
         {
           g_autofree char *name = g_strdup_printf ("%sblocks.%d.attn_probs", tap_prefix, i);
-          probs = attention_probs_tap (taps, name, b, batch, tr->heads, t);
+          probs = vt_taps_add (taps, name, 4, (gint64[]) { batch, tr->heads, t, t });
         }
 
       /* x = x + proj(attention(norm1(x))) */
-      vt_layernorm (h, x, blk->norm1_w, blk->norm1_b, t, c, tr->eps);
-      vt_linear_forward (qkv, h, blk->qkv_w, blk->qkv_b, t, c, 3 * c);
-      vt_attention_forward (att, probs, scores, qkv, t, c, tr->heads, tr->causal);
-      vt_linear_forward (branch, att, blk->proj_w, blk->proj_b, t, c, c);
+      vt_layernorm (h, x, blk->norm1_w, blk->norm1_b, rows, c, tr->eps);
+      vt_linear_forward (qkv, h, blk->qkv_w, blk->qkv_b, rows, c, 3 * c);
+      for (int b = 0; b < batch; b++)
+        vt_attention_forward (att + (gsize) b * t * c, probs ? probs + (gsize) b * tr->heads * t * t : NULL,
+                              scores, qkv + (gsize) b * t * 3 * c, t, c, tr->heads, tr->causal);
+      vt_linear_forward (branch, att, blk->proj_w, blk->proj_b, rows, c, c);
       if (flags & VT_TAP_ATTENTION)
         {
           g_autofree char *name = g_strdup_printf ("%sblocks.%d.attn_out", tap_prefix, i);
-          vt_store_tokens (taps, name, b, batch, branch, t, c);
+          memcpy (vt_taps_add (taps, name, 3, (gint64[]) { batch, t, c }), branch, sizeof (float) * rows * c);
         }
-      vt_add (x, branch, (gsize) t * c);
+      vt_add (x, branch, rows * c);
 
       /* x = x + fc2(act(fc1(norm2(x)))) */
-      vt_layernorm (h, x, blk->norm2_w, blk->norm2_b, t, c, tr->eps);
-      vt_linear_forward (hidden, h, blk->fc1_w, blk->fc1_b, t, c, tr->mlp);
+      vt_layernorm (h, x, blk->norm2_w, blk->norm2_b, rows, c, tr->eps);
+      vt_linear_forward (hidden, h, blk->fc1_w, blk->fc1_b, rows, c, tr->mlp);
       if (tr->quick_gelu)
-        vt_quick_gelu (hidden, (gsize) t * tr->mlp);
+        vt_quick_gelu (hidden, rows * tr->mlp);
       else
-        vt_gelu (hidden, (gsize) t * tr->mlp);
-      vt_linear_forward (branch, hidden, blk->fc2_w, blk->fc2_b, t, tr->mlp, c);
-      vt_add (x, branch, (gsize) t * c);
+        vt_gelu (hidden, rows * tr->mlp);
+      vt_linear_forward (branch, hidden, blk->fc2_w, blk->fc2_b, rows, tr->mlp, c);
+      vt_add (x, branch, rows * c);
 
       if (flags & VT_TAP_BLOCKS)
         {
           g_autofree char *name = g_strdup_printf ("%sblocks.%d.out", tap_prefix, i);
-          vt_store_tokens (taps, name, b, batch, x, t, c);
+          memcpy (vt_taps_add (taps, name, 3, (gint64[]) { batch, t, c }), x, sizeof (float) * rows * c);
         }
     }
 }

@@ -57,16 +57,16 @@ gboolean vt_transformer_bind   (VtTransformer             *tr,
                                 GError                   **error);
 void     vt_transformer_clear  (VtTransformer             *tr);
 
-/* Runs the blocks on x (T, C) of image @b of @batch, in place. With
- * VT_TAP_ATTENTION it stores "<tap_prefix>blocks.i.attn_probs" (B, H, T, T)
- * and ".attn_out" (B, T, C); with VT_TAP_BLOCKS ".out" (B, T, C). */
+/* Runs the blocks on x (B, T, C), in place. Every linear layer is one
+ * matrix product over all B·T tokens; attention runs per image and head.
+ * With VT_TAP_ATTENTION it stores "<tap_prefix>blocks.i.attn_probs"
+ * (B, H, T, T) and ".attn_out" (B, T, C); with VT_TAP_BLOCKS ".out". */
 void     vt_transformer_run    (const VtTransformer       *tr,
                                 float                     *x,
+                                int                        batch,
                                 int                        t,
                                 VtTaps                    *taps,
                                 const char                *tap_prefix,
-                                int                        b,
-                                int                        batch,
                                 VtTapFlags                 flags);
 
 /* Copies x (T, C) of image @b into the batched tap @name (B, T, C). */

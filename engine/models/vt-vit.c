@@ -285,17 +285,43 @@ l2_normalize (float       *out,
     out[i] = (float) (in[i] / sqrt (sq));
 }
 
-/* Patch embedding, prefix tokens and position embedding: x (T, C). */
+/* The position embedding for a gh × gw patch grid: the stored one, or its
+ * grid part resampled (timm's resample_abs_pos_embed: antialiased bicubic;
+ * prefix tokens kept as they are). (T, C), owned by the caller. */
+static float *
+position_embedding (VtViT *self,
+                    int    gh,
+                    int    gw)
+{
+  int c = self->width, n_prefix = self->n_prefix;
+  int t = n_prefix + gh * gw;
+  float *pos = g_new (float, (gsize) t * c);
+
+  if (gh == self->grid && gw == self->grid)
+    {
+      memcpy (pos, self->pos, sizeof (float) * t * c);
+      return pos;
+    }
+  memcpy (pos, self->pos, sizeof (float) * n_prefix * c);
+  vt_resample_bicubic_aa (pos + (gsize) n_prefix * c, self->pos + (gsize) n_prefix * c,
+                          self->grid, self->grid, c, gh, gw);
+  return pos;
+}
+
+/* Patch embedding and prefix tokens (position embedding not yet added):
+ * x (T, C) for an image of @height × @width. */
 static void
 embed_image (VtViT       *self,
              float       *x,
              const float *image,
+             int          height,
+             int          width,
              float       *conv,
              float       *workspace)
 {
-  int c = self->width, np = self->grid * self->grid, t = self->n_prefix + np;
+  int c = self->width, np = (height / self->patch) * (width / self->patch);
 
-  vt_conv2d_forward (conv, image, self->patch_w, self->patch_b, 3, self->image, self->image, c,
+  vt_conv2d_forward (conv, image, self->patch_w, self->patch_b, 3, height, width, c,
                      self->patch, self->patch, self->patch, 0, workspace);
   /* (C, gh·gw) -> (gh·gw, C), after the prefix tokens */
   for (int p = 0; p < np; p++)
@@ -305,7 +331,6 @@ embed_image (VtViT       *self,
     memcpy (x, self->cls, sizeof (float) * c);
   if (self->dist)
     memcpy (x + c, self->dist, sizeof (float) * c);
-  (void) t;
 }
 
 VtTaps *
@@ -318,30 +343,44 @@ vt_vit_forward_image (VtViT        *self,
                       GError      **error)
 {
   g_autoptr(VtTaps) taps = vt_taps_new ();
-  int c = self->width, np = self->grid * self->grid, t = self->n_prefix + np;
+  int gh = height / MAX (self->patch, 1), gw = width / MAX (self->patch, 1);
+  int c = self->width, np = gh * gw, t = self->n_prefix + np;
   const char *prefix = self->clip ? "visual." : "";
-  g_autofree float *x = g_new (float, (gsize) t * c);
-  g_autofree float *y = g_new (float, (gsize) t * c);
-  g_autofree float *conv = g_new (float, (gsize) np * c);
-  g_autofree float *workspace = g_new (float, vt_conv2d_workspace (3, self->image, self->image, self->patch, self->patch, self->patch, 0));
+  g_autofree float *xs = NULL;
+  g_autofree float *y = NULL;
+  g_autofree float *conv = NULL;
+  g_autofree float *workspace = NULL;
+  g_autofree float *pos = NULL;
   g_autofree float *pooled = g_new (float, c);
 
-  if (batch <= 0 || height != self->image || width != self->image)
+  /* Any size that is whole patches: the position embedding is resampled to
+   * the new grid, as timm does for dynamic image sizes. */
+  if (batch <= 0 || gh <= 0 || gw <= 0 || height % self->patch != 0 || width % self->patch != 0)
     {
       g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
-                   "the input is %d×%d but the model takes %d×%d (resampling position embeddings is not implemented yet)",
-                   width, height, self->image, self->image);
+                   "the input is %d×%d; this model needs a size that is a multiple of its %d-pixel patches "
+                   "(it was trained at %d×%d)", width, height, self->patch, self->image, self->image);
       return NULL;
     }
+  y = g_new (float, (gsize) t * c);
+  conv = g_new (float, (gsize) np * c);
+  workspace = g_new (float, vt_conv2d_workspace (3, height, width, self->patch, self->patch, self->patch, 0));
+  pos = position_embedding (self, gh, gw);
+  if (flags & VT_TAP_BLOCKS)
+    memcpy (vt_taps_add (taps, self->clip ? "visual.embed.pos_embed" : "embed.pos_embed", 3, (gint64[]) { 1, t, c }),
+            pos, sizeof (float) * t * c);
 
+  /* Embed every image, run the blocks on the whole batch, then the heads. */
+  xs = g_new (float, (gsize) batch * t * c);
   for (int b = 0; b < batch; b++)
     {
       const float *image = pixels + (gsize) b * 3 * height * width;
+      float *x = xs + (gsize) b * t * c;
 
-      embed_image (self, x, image, conv, workspace);
+      embed_image (self, x, image, height, width, conv, workspace);
       if ((flags & VT_TAP_BLOCKS) && !self->clip)
         vt_store_tokens (taps, "embed.patch", b, batch, x + (gsize) self->n_prefix * c, np, c);
-      vt_add (x, self->pos, (gsize) t * c);
+      vt_add (x, pos, (gsize) t * c);
       /* "embed.tokens" is always the input of block 0; with a norm before the
        * blocks (CLIP's ln_pre), what goes into that norm is "embed.pre_ln". */
       if (self->pre_w)
@@ -353,8 +392,13 @@ vt_vit_forward_image (VtViT        *self,
         }
       if (flags & VT_TAP_BLOCKS)
         vt_store_tokens (taps, self->clip ? "visual.embed.tokens" : "embed.tokens", b, batch, x, t, c);
+    }
 
-      vt_transformer_run (&self->tr, x, t, taps, prefix, b, batch, flags);
+  vt_transformer_run (&self->tr, xs, batch, t, taps, prefix, flags);
+
+  for (int b = 0; b < batch; b++)
+    {
+      const float *x = xs + (gsize) b * t * c;
 
       if (self->layout == LAYOUT_HF)
         {
@@ -467,22 +511,29 @@ vt_vit_forward_text (VtViT         *self,
         return NULL;
       }
 
-  x = g_new (float, (gsize) length * c);
+  x = g_new (float, (gsize) batch * length * c);
   y = g_new (float, (gsize) length * c);
+  for (int b = 0; b < batch; b++)
+    {
+      const gint64 *row = ids + (gsize) b * length;
+      float *xb = x + (gsize) b * length * c;
+
+      for (int i = 0; i < length; i++)
+        for (int ch = 0; ch < c; ch++)
+          xb[(gsize) i * c + ch] = self->token_embedding[(gsize) row[i] * c + ch] + self->text_pos[(gsize) i * c + ch];
+      if (flags & VT_TAP_BLOCKS)
+        vt_store_tokens (taps, "text.embed.tokens", b, batch, xb, length, c);
+    }
+
+  vt_transformer_run (&self->text, x, batch, length, taps, "text.", flags);
+
   for (int b = 0; b < batch; b++)
     {
       const gint64 *row = ids + (gsize) b * length;
       int eot = 0;
       float *embeds;
 
-      for (int i = 0; i < length; i++)
-        for (int ch = 0; ch < c; ch++)
-          x[(gsize) i * c + ch] = self->token_embedding[(gsize) row[i] * c + ch] + self->text_pos[(gsize) i * c + ch];
-      if (flags & VT_TAP_BLOCKS)
-        vt_store_tokens (taps, "text.embed.tokens", b, batch, x, length, c);
-
-      vt_transformer_run (&self->text, x, length, taps, "text.", b, batch, flags);
-      vt_layernorm (y, x, self->ln_final_w, self->ln_final_b, length, c, self->text.eps);
+      vt_layernorm (y, x + (gsize) b * length * c, self->ln_final_w, self->ln_final_b, length, c, self->text.eps);
       if (flags & VT_TAP_BLOCKS)
         vt_store_tokens (taps, "text.ln_final", b, batch, y, length, c);
 

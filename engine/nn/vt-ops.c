@@ -415,3 +415,85 @@ vt_attention_forward_naive (float       *out,
           }
     }
 }
+
+static float
+keys_cubic (float x)
+{
+  const float a = -0.5f;
+
+  x = fabsf (x);
+  if (x < 1.0f)
+    return ((a + 2.0f) * x - (a + 3.0f)) * x * x + 1.0f;
+  if (x < 2.0f)
+    return ((a * x - 5.0f * a) * x + 8.0f * a) * x - 4.0f * a;
+  return 0.0f;
+}
+
+/* One dimension of PyTorch's antialiased interpolation: for each output
+ * index, the first input index, the count, and the normalized weights. */
+static int
+aa_weights (int     in_size,
+            int     out_size,
+            int    *first,
+            int    *count,
+            float **weights)
+{
+  float scale = (float) in_size / (float) out_size;
+  float support = scale >= 1.0f ? 2.0f * scale : 2.0f;
+  float invscale = scale >= 1.0f ? 1.0f / scale : 1.0f;
+  int max_size = (int) ceilf (support) * 2 + 1;
+
+  *weights = g_new0 (float, (gsize) out_size * max_size);
+  for (int i = 0; i < out_size; i++)
+    {
+      float center = scale * (i + 0.5f), total = 0.0f;
+      int xmin = MAX ((int) (center - support + 0.5f), 0);
+      int xsize = MIN ((int) (center + support + 0.5f), in_size) - xmin;
+      float *w = *weights + (gsize) i * max_size;
+
+      for (int j = 0; j < xsize; j++)
+        total += w[j] = keys_cubic ((j + xmin - center + 0.5f) * invscale);
+      for (int j = 0; j < xsize && total != 0.0f; j++)
+        w[j] /= total;
+      first[i] = xmin;
+      count[i] = xsize;
+    }
+  return max_size;
+}
+
+void
+vt_resample_bicubic_aa (float       *out,
+                        const float *in,
+                        int          h,
+                        int          w,
+                        int          c,
+                        int          oh,
+                        int          ow)
+{
+  g_autofree int *rf = g_new (int, oh), *rc = g_new (int, oh);
+  g_autofree int *cf = g_new (int, ow), *cc = g_new (int, ow);
+  g_autofree float *rw = NULL, *cw = NULL;
+  g_autofree float *rows = g_new0 (float, (gsize) oh * w * c);
+  int rmax = aa_weights (h, oh, rf, rc, &rw);
+  int cmax = aa_weights (w, ow, cf, cc, &cw);
+
+  /* Along H (dimension 2 of NCHW) first, as PyTorch does. */
+  for (int i = 0; i < oh; i++)
+    for (int x = 0; x < w; x++)
+      for (int ch = 0; ch < c; ch++)
+        {
+          float acc = 0.0f;
+          for (int j = 0; j < rc[i]; j++)
+            acc += rw[(gsize) i * rmax + j] * in[((gsize) (rf[i] + j) * w + x) * c + ch];
+          rows[((gsize) i * w + x) * c + ch] = acc;
+        }
+  for (int i = 0; i < oh; i++)
+    for (int x = 0; x < ow; x++)
+      for (int ch = 0; ch < c; ch++)
+        {
+          float acc = 0.0f;
+          for (int j = 0; j < cc[x]; j++)
+            acc += cw[(gsize) x * cmax + j] * rows[((gsize) i * w + cf[x] + j) * c + ch];
+          out[((gsize) i * ow + x) * c + ch] = acc;
+        }
+}

@@ -68,4 +68,11 @@ void   vt_attention_forward     (float *out, float *probs, float *scores, const 
 void   vt_attention_forward_naive (float *out, float *probs, const float *qkv,
                                    int t, int c, int heads, gboolean causal);
 
+/* Resamples a grid of vectors, in (H, W, C), to (OH, OW, C) as PyTorch's
+ * F.interpolate (mode="bicubic", antialias=True, align_corners=False) does:
+ * Keys' cubic with a = -0.5, widened by the scale when shrinking, weights
+ * normalized per output, rows first, then columns. timm and OpenCLIP resize
+ * position embeddings with exactly this. */
+void   vt_resample_bicubic_aa   (float *out, const float *in, int h, int w, int c, int oh, int ow);
+
 G_END_DECLS

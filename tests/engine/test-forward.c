@@ -18,7 +18,7 @@
 static gboolean
 is_input_or_derived (const char *name)
 {
-  return g_str_has_prefix (name, "input.") || g_str_equal (name, "embed.pos_embed") ||
+  return g_str_has_prefix (name, "input.") ||
          g_str_equal (name, "text.eot_index") || g_str_has_prefix (name, "logit_scale") ||
          g_str_has_prefix (name, "logits_per_");
 }
@@ -187,6 +187,18 @@ test_own_fixture (gconstpointer data)
   run_fixture (weights_path, io_path, name);
 }
 
+/* timm's vit_cls at 48×48 and 24×24: position embeddings resampled. */
+static void
+test_resized_vit (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *weights_path = vt_test_asset ("reference/timm/vit_cls.safetensors");
+  g_autofree char *io = g_strdup_printf ("forward/%s.io.safetensors", name);
+  g_autofree char *io_path = vt_test_fixture (io);
+
+  run_fixture (weights_path, io_path, name);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -207,5 +219,7 @@ main (int   argc,
   g_test_add_data_func ("/engine/forward/torchvision-resnet", "tv_resnet", test_own_fixture);
   g_test_add_data_func ("/engine/forward/torchvision-vit", "tv_vit", test_own_fixture);
   g_test_add_data_func ("/engine/forward/hf-clip-vision", "hf_clip_vision", test_own_fixture);
+  g_test_add_data_func ("/engine/forward/vit-resampled-up", "vit_cls_48", test_resized_vit);
+  g_test_add_data_func ("/engine/forward/vit-resampled-down", "vit_cls_24", test_resized_vit);
   return g_test_run ();
 }

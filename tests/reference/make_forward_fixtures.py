@@ -15,6 +15,14 @@
                  because transformers is not packaged for Debian 12; with the
                  config.json a hub checkpoint carries (4 heads of width 16)
 
+  vit_cls_48, vit_cls_24
+                 the shared timm vit_cls fixture's weights (32×32, patch 8) run at
+                 48×48 and 24×24: the position embedding resampled as timm's
+                 resample_abs_pos_embed does (F.interpolate, bicubic,
+                 antialias=True), then timm's VisionTransformer forward,
+                 re-implemented here from shared/assets/reference/README.md
+                 (checked against that fixture's own logits at 32×32)
+
 Weights are random (seed 11) with BatchNorm statistics and LayerNorm
 affines away from their defaults, so a skipped norm shows in the outputs.
 Inputs: two CIFAR-10 test JPEGs, Pillow-decoded, normalized.
@@ -203,8 +211,68 @@ def hf_clip_vision():
     save("hf_clip_vision", model, io, config)
 
 
+def timm_vit_forward(w, x, heads=4, eps=1e-6):
+    """timm's VisionTransformer (class token, global_pool='token') in plain
+    torch ops; returns (io dict, logits)."""
+    io = {}
+    patches = F.conv2d(x, w["patch_embed.proj.weight"], w["patch_embed.proj.bias"], stride=8)
+    gh, gw = patches.shape[-2:]
+    patches = patches.flatten(2).transpose(1, 2)
+    pos = w["pos_embed"]
+    if pos.shape[1] != 1 + gh * gw:
+        old = int((pos.shape[1] - 1) ** 0.5)
+        grid = pos[:, 1:].reshape(1, old, old, -1).permute(0, 3, 1, 2)
+        grid = F.interpolate(grid, size=(gh, gw), mode="bicubic", antialias=True, align_corners=False)
+        pos = torch.cat([pos[:, :1], grid.permute(0, 2, 3, 1).reshape(1, gh * gw, -1)], dim=1)
+    io["embed.pos_embed"] = pos
+    h = torch.cat([w["cls_token"].expand(x.shape[0], -1, -1), patches], dim=1) + pos
+    io["embed.tokens"] = h
+    c = h.shape[-1]
+    for i in range(2):
+        b = f"blocks.{i}."
+        y = F.layer_norm(h, (c,), w[b + "norm1.weight"], w[b + "norm1.bias"], eps)
+        qkv = F.linear(y, w[b + "attn.qkv.weight"], w[b + "attn.qkv.bias"])
+        q, k, v = qkv.reshape(x.shape[0], -1, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
+        p = ((q * (c // heads) ** -0.5) @ k.transpose(-2, -1)).softmax(-1)
+        a = (p @ v).transpose(1, 2).reshape(x.shape[0], -1, c)
+        h = h + F.linear(a, w[b + "attn.proj.weight"], w[b + "attn.proj.bias"])
+        y = F.layer_norm(h, (c,), w[b + "norm2.weight"], w[b + "norm2.bias"], eps)
+        y = F.linear(F.gelu(F.linear(y, w[b + "mlp.fc1.weight"], w[b + "mlp.fc1.bias"])),
+                     w[b + "mlp.fc2.weight"], w[b + "mlp.fc2.bias"])
+        h = h + y
+        io[f"blocks.{i}.out"] = h
+    features = F.layer_norm(h, (c,), w["norm.weight"], w["norm.bias"], eps)
+    io["features"] = features
+    io["pre_logits"] = features[:, 0]
+    io["logits"] = F.linear(features[:, 0], w["head.weight"], w["head.bias"])
+    return io
+
+
+def vit_cls_resized():
+    reference = os.path.join(ASSETS, "reference", "timm")
+    weights, _ = safetensors_io.read(os.path.join(reference, "vit_cls.safetensors"))
+    w = {k: torch.from_numpy(v.copy()) for k, v in weights.items()}
+    io32, _ = safetensors_io.read(os.path.join(reference, "vit_cls.io.safetensors"))
+    with torch.inference_mode():
+        check = timm_vit_forward(w, torch.from_numpy(io32["input.pixel_values"].copy()))
+    assert torch.allclose(check["logits"], torch.from_numpy(io32["logits"].copy()), atol=1e-5), "re-implementation drifted"
+    for size in (48, 24):
+        paths = ["test/cat/0000.jpg", "test/ship/0003.jpg"]
+        images = []
+        for p in paths:
+            image = Image.open(os.path.join(ASSETS, "datasets", "cifar10-jpg", p)).convert("RGB").resize((size, size), Image.BICUBIC)
+            t = torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()).permute(2, 0, 1).float() / 255.0
+            images.append((t - 0.5) / 0.5)
+        x = torch.stack(images)
+        with torch.inference_mode():
+            io = timm_vit_forward(w, x)
+        io = {"input.pixel_values": x, **io}
+        safetensors_io.write(os.path.join(OUT, f"vit_cls_{size}.io.safetensors"), io, {"fixture": f"vit_cls_{size}"})
+
+
 def main():
     torch.set_num_threads(1)
+    vit_cls_resized()
     tv_resnet()
     tv_vit()
     hf_clip_vision()
