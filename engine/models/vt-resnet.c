@@ -1,8 +1,10 @@
 /* vt-resnet.c: ResNet forward. */
 #include "vt-resnet.h"
 #include "vt-weights.h"
+#include "core/vt-parallel.h"
 #include "nn/vt-ops.h"
 
+#include <cblas.h>
 #include <string.h>
 
 #define BN_EPS 1e-5f
@@ -279,6 +281,147 @@ store_tap (VtTaps      *taps,
   memcpy (data + (gsize) b * n, x, sizeof (float) * n);
 }
 
+/* Buffers for one image at a time, sized for the largest activation. */
+typedef struct
+{
+  float *x, *t1, *t2, *t3, *s, *workspace;
+} Buffers;
+
+static void
+buffers_init (VtResNet *self,
+              Buffers  *bufs,
+              int       height,
+              int       width)
+{
+  int h = vt_conv2d_out_size (height, self->stem.kernel, self->stem.stride, self->stem.pad);
+  int w = vt_conv2d_out_size (width, self->stem.kernel, self->stem.stride, self->stem.pad);
+  gsize biggest = (gsize) self->stem.out * h * w;
+  gsize work = vt_conv2d_workspace (3, height, width, self->stem.kernel, self->stem.kernel, self->stem.stride, self->stem.pad);
+
+  /* The stem's output has the largest spatial size; widths grow later. */
+  for (int i = 0; i < self->n_blocks; i++)
+    for (int c = 0; c < self->blocks[i].n_convs; c++)
+      {
+        biggest = MAX (biggest, (gsize) self->blocks[i].conv[c].out * h * w);
+        biggest = MAX (biggest, (gsize) self->blocks[i].conv[c].in * h * w);
+        work = MAX (work, vt_conv2d_workspace (self->blocks[i].conv[c].in, h, w,
+                                               self->blocks[i].conv[c].kernel, self->blocks[i].conv[c].kernel, 1, 1));
+      }
+  bufs->x = g_new (float, biggest);
+  bufs->t1 = g_new (float, biggest);
+  bufs->t2 = g_new (float, biggest);
+  bufs->t3 = g_new (float, biggest);
+  bufs->s = g_new (float, biggest);
+  bufs->workspace = g_new (float, MAX (work, 1));
+}
+
+static void
+buffers_clear (Buffers *bufs)
+{
+  g_free (bufs->x);
+  g_free (bufs->t1);
+  g_free (bufs->t2);
+  g_free (bufs->t3);
+  g_free (bufs->s);
+  g_free (bufs->workspace);
+}
+
+typedef struct
+{
+  VtResNet    *self;
+  const float *pixels;
+  int          batch;
+  int          height;
+  int          width;
+  VtTapFlags   flags;
+  VtTaps      *taps;
+  float       *features;
+} Pass;
+
+/* One image through the network; its pooled feature into pass->features. */
+static void
+forward_image (const Pass *pass,
+               Buffers    *bufs,
+               int         b)
+{
+  VtResNet *self = pass->self;
+  gboolean blocks = (pass->flags & VT_TAP_BLOCKS) != 0;
+  const float *image = pass->pixels + (gsize) b * 3 * pass->height * pass->width;
+  int h, w, c;
+
+  run_conv_bn (&self->stem, bufs->t1, image, pass->height, pass->width, TRUE, bufs->workspace, &h, &w);
+  c = self->stem.out;
+  if (self->cifar)
+    {
+      memcpy (bufs->x, bufs->t1, sizeof (float) * c * h * w);
+      if (blocks)
+        store_tap (pass->taps, "stem.out", b, pass->batch, bufs->x, c, h, w);
+    }
+  else
+    {
+      if (blocks)
+        store_tap (pass->taps, "stem.act", b, pass->batch, bufs->t1, c, h, w);
+      vt_maxpool2d (bufs->x, bufs->t1, c, h, w, 3, 2, 1);
+      h = vt_conv2d_out_size (h, 3, 2, 1);
+      w = vt_conv2d_out_size (w, 3, 2, 1);
+      if (blocks)
+        store_tap (pass->taps, "stem.out", b, pass->batch, bufs->x, c, h, w);
+    }
+
+  for (int i = 0; i < self->n_blocks; i++)
+    {
+      const Block *blk = &self->blocks[i];
+      int h1, w1, h2, w2;
+      float *out;
+
+      /* Shortcut first, from the block's input. */
+      if (blk->has_downsample)
+        run_conv_bn (&blk->downsample, bufs->s, bufs->x, h, w, FALSE, bufs->workspace, &h2, &w2);
+      else if (blk->option_a_pad > 0 || blk->stride != 1)
+        shortcut_option_a (bufs->s, bufs->x, c, h, w, blk->option_a_pad);
+      else
+        memcpy (bufs->s, bufs->x, sizeof (float) * c * h * w);
+
+      run_conv_bn (&blk->conv[0], bufs->t1, bufs->x, h, w, TRUE, bufs->workspace, &h1, &w1);
+      run_conv_bn (&blk->conv[1], bufs->t2, bufs->t1, h1, w1, blk->n_convs == 3, bufs->workspace, &h2, &w2);
+      out = bufs->t2;
+      if (blk->n_convs == 3)
+        {
+          run_conv_bn (&blk->conv[2], bufs->t3, bufs->t2, h2, w2, FALSE, bufs->workspace, &h2, &w2);
+          out = bufs->t3;
+        }
+      c = blk->out;
+      h = h2;
+      w = w2;
+      vt_add (out, bufs->s, (gsize) c * h * w);
+      vt_relu (out, (gsize) c * h * w);
+      memcpy (bufs->x, out, sizeof (float) * c * h * w);
+
+      if (blocks && blk->last_of_stage)
+        {
+          g_autofree char *name = g_strdup_printf ("layer%d.out", blk->stage);
+          store_tap (pass->taps, name, b, pass->batch, bufs->x, c, h, w);
+        }
+    }
+  if (blocks && !self->cifar)
+    store_tap (pass->taps, "features", b, pass->batch, bufs->x, c, h, w);
+  vt_global_avgpool (pass->features + (gsize) b * self->n_features, bufs->x, c, h * w);
+}
+
+static void
+images_range (gsize    begin,
+              gsize    end,
+              gpointer data)
+{
+  const Pass *pass = data;
+  Buffers bufs;
+
+  buffers_init (pass->self, &bufs, pass->height, pass->width);
+  for (gsize b = begin; b < end; b++)
+    forward_image (pass, &bufs, (int) b + 1);
+  buffers_clear (&bufs);
+}
+
 VtTaps *
 vt_resnet_forward (VtResNet     *self,
                    const float  *pixels,
@@ -289,10 +432,9 @@ vt_resnet_forward (VtResNet     *self,
                    GError      **error)
 {
   g_autoptr(VtTaps) taps = vt_taps_new ();
-  gboolean blocks = (flags & VT_TAP_BLOCKS) != 0;
-  gsize biggest = 0, work = 0;
-  float *logits = NULL, *features;
-  g_autofree float *x = NULL, *t1 = NULL, *t2 = NULL, *t3 = NULL, *s = NULL, *workspace = NULL;
+  Pass pass = { self, pixels, batch, height, width, flags, taps, NULL };
+  float *logits = NULL;
+  Buffers bufs;
 
   if (batch <= 0 || height < 8 || width < 8)
     {
@@ -301,99 +443,26 @@ vt_resnet_forward (VtResNet     *self,
       return NULL;
     }
 
-  /* Buffers sized for the largest activation: the stem's output, or a
-   * bottleneck's expanded width at full resolution. */
-  {
-    int h = vt_conv2d_out_size (height, self->stem.kernel, self->stem.stride, self->stem.pad);
-    int w = vt_conv2d_out_size (width, self->stem.kernel, self->stem.stride, self->stem.pad);
-    biggest = (gsize) self->stem.out * h * w;
-    work = vt_conv2d_workspace (3, height, width, self->stem.kernel, self->stem.kernel, self->stem.stride, self->stem.pad);
-    for (int i = 0; i < self->n_blocks; i++)
-      for (int c = 0; c < self->blocks[i].n_convs; c++)
-        {
-          biggest = MAX (biggest, (gsize) self->blocks[i].conv[c].out * h * w);
-          biggest = MAX (biggest, (gsize) self->blocks[i].conv[c].in * h * w);
-          work = MAX (work, vt_conv2d_workspace (self->blocks[i].conv[c].in, h, w,
-                                                 self->blocks[i].conv[c].kernel, self->blocks[i].conv[c].kernel, 1, 1));
-        }
-  }
-  x = g_new (float, biggest);
-  t1 = g_new (float, biggest);
-  t2 = g_new (float, biggest);
-  t3 = g_new (float, biggest);
-  s = g_new (float, biggest);
-  workspace = g_new (float, MAX (work, 1));
-
-  features = vt_taps_add (taps, "pre_logits", 2, (gint64[]) { batch, self->n_features });
+  pass.features = vt_taps_add (taps, "pre_logits", 2, (gint64[]) { batch, self->n_features });
   if (self->fc_weight)
     logits = vt_taps_add (taps, "logits", 2, (gint64[]) { batch, self->n_classes });
 
-  for (int b = 0; b < batch; b++)
+  /* The first image alone (it creates the taps), then the others spread over
+   * the cores, each with single-threaded BLAS: small convolutions scale
+   * better across images than inside one product. One image uses every
+   * core through BLAS. */
+  buffers_init (self, &bufs, height, width);
+  forward_image (&pass, &bufs, 0);
+  buffers_clear (&bufs);
+  if (batch > 1)
     {
-      const float *image = pixels + (gsize) b * 3 * height * width;
-      int h, w, c;
-
-      run_conv_bn (&self->stem, t1, image, height, width, TRUE, workspace, &h, &w);
-      c = self->stem.out;
-      if (self->cifar)
-        {
-          memcpy (x, t1, sizeof (float) * c * h * w);
-          if (blocks)
-            store_tap (taps, "stem.out", b, batch, x, c, h, w);
-        }
-      else
-        {
-          if (blocks)
-            store_tap (taps, "stem.act", b, batch, t1, c, h, w);
-          vt_maxpool2d (x, t1, c, h, w, 3, 2, 1);
-          h = vt_conv2d_out_size (h, 3, 2, 1);
-          w = vt_conv2d_out_size (w, 3, 2, 1);
-          if (blocks)
-            store_tap (taps, "stem.out", b, batch, x, c, h, w);
-        }
-
-      for (int i = 0; i < self->n_blocks; i++)
-        {
-          const Block *blk = &self->blocks[i];
-          int h1, w1, h2, w2;
-          float *out;
-
-          /* Shortcut first, from the block's input. */
-          if (blk->has_downsample)
-            run_conv_bn (&blk->downsample, s, x, h, w, FALSE, workspace, &h2, &w2);
-          else if (blk->option_a_pad > 0 || blk->stride != 1)
-            shortcut_option_a (s, x, c, h, w, blk->option_a_pad);
-          else
-            memcpy (s, x, sizeof (float) * c * h * w);
-
-          run_conv_bn (&blk->conv[0], t1, x, h, w, TRUE, workspace, &h1, &w1);
-          run_conv_bn (&blk->conv[1], t2, t1, h1, w1, blk->n_convs == 3, workspace, &h2, &w2);
-          out = t2;
-          if (blk->n_convs == 3)
-            {
-              run_conv_bn (&blk->conv[2], t3, t2, h2, w2, FALSE, workspace, &h2, &w2);
-              out = t3;
-            }
-          c = blk->out;
-          h = h2;
-          w = w2;
-          vt_add (out, s, (gsize) c * h * w);
-          vt_relu (out, (gsize) c * h * w);
-          memcpy (x, out, sizeof (float) * c * h * w);
-
-          if (blocks && blk->last_of_stage)
-            {
-              g_autofree char *name = g_strdup_printf ("layer%d.out", blk->stage);
-              store_tap (taps, name, b, batch, x, c, h, w);
-            }
-        }
-      if (blocks && !self->cifar)
-        store_tap (taps, "features", b, batch, x, c, h, w);
-
-      vt_global_avgpool (features + (gsize) b * self->n_features, x, c, h * w);
+      int threads = openblas_get_num_threads ();
+      openblas_set_num_threads (1);
+      vt_parallel_for_n (threads, (gsize) batch - 1, images_range, &pass);
+      openblas_set_num_threads (threads);
     }
 
   if (logits)
-    vt_linear_forward (logits, features, self->fc_weight, self->fc_bias, batch, self->n_features, self->n_classes);
+    vt_linear_forward (logits, pass.features, self->fc_weight, self->fc_bias, batch, self->n_features, self->n_classes);
   return g_steal_pointer (&taps);
 }

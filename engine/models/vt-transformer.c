@@ -1,7 +1,9 @@
 /* vt-transformer.c: transformer blocks. */
 #include "vt-transformer.h"
+#include "core/vt-parallel.h"
 #include "nn/vt-ops.h"
 
+#include <cblas.h>
 #include <string.h>
 
 const VtTransformerNames vt_transformer_names_timm = {
@@ -150,6 +152,68 @@ vt_store_tokens (VtTaps      *taps,
   memcpy (data + (gsize) b * t * c, x, sizeof (float) * t * c);
 }
 
+/* The per-image, per-head and per-row work, split over the cores. */
+typedef struct
+{
+  const VtTransformer *tr;
+  const VtTransformerBlock *blk;
+  int          t;
+  float       *att;
+  float       *probs;
+  const float *qkv;
+  float       *h;
+  const float *x;
+  float       *hidden;
+  gboolean     second_norm;
+} Work;
+
+static void
+attention_range (gsize    begin,
+                 gsize    end,
+                 gpointer data)
+{
+  const Work *w = data;
+  int t = w->t, c = w->tr->width, heads = w->tr->heads;
+  g_autofree float *scores = g_new (float, (gsize) t * t);
+
+  for (gsize task = begin; task < end; task++)
+    {
+      gsize b = task / heads;
+      int head = (int) (task % heads);
+
+      vt_attention_head (w->att + b * t * c,
+                         w->probs ? w->probs + (b * heads + head) * t * t : NULL,
+                         scores, w->qkv + b * t * 3 * c, t, c, heads, head, w->tr->causal);
+    }
+}
+
+static void
+layernorm_range (gsize    begin,
+                 gsize    end,
+                 gpointer data)
+{
+  const Work *w = data;
+  int c = w->tr->width;
+  const float *gamma = w->second_norm ? w->blk->norm2_w : w->blk->norm1_w;
+  const float *beta = w->second_norm ? w->blk->norm2_b : w->blk->norm1_b;
+
+  vt_layernorm (w->h + begin * c, w->x + begin * c, gamma, beta, end - begin, c, w->tr->eps);
+}
+
+static void
+activation_range (gsize    begin,
+                  gsize    end,
+                  gpointer data)
+{
+  const Work *w = data;
+  gsize mlp = w->tr->mlp;
+
+  if (w->tr->quick_gelu)
+    vt_quick_gelu (w->hidden + begin * mlp, (end - begin) * mlp);
+  else
+    vt_gelu (w->hidden + begin * mlp, (end - begin) * mlp);
+}
+
 void
 vt_transformer_run (const VtTransformer *tr,
                     float               *x,
@@ -166,7 +230,6 @@ vt_transformer_run (const VtTransformer *tr,
   g_autofree float *att = g_new (float, rows * c);
   g_autofree float *branch = g_new (float, rows * c);
   g_autofree float *hidden = g_new (float, rows * tr->mlp);
-  g_autofree float *scores = g_new (float, (gsize) t * t);
 
   for (int i = 0; i < tr->depth; i++)
     {
@@ -179,12 +242,21 @@ vt_transformer_run (const VtTransformer *tr,
           probs = vt_taps_add (taps, name, 4, (gint64[]) { batch, tr->heads, t, t });
         }
 
+      Work work = { tr, blk, t, att, probs, qkv, h, x, hidden, FALSE };
+
       /* x = x + proj(attention(norm1(x))) */
-      vt_layernorm (h, x, blk->norm1_w, blk->norm1_b, rows, c, tr->eps);
+      vt_parallel_for (rows, layernorm_range, &work);
       vt_linear_forward (qkv, h, blk->qkv_w, blk->qkv_b, rows, c, 3 * c);
-      for (int b = 0; b < batch; b++)
-        vt_attention_forward (att + (gsize) b * t * c, probs ? probs + (gsize) b * tr->heads * t * t : NULL,
-                              scores, qkv + (gsize) b * t * 3 * c, t, c, tr->heads, tr->causal);
+      /* The per-head products (T×D by D×T) are small: OpenBLAS runs each
+       * slower on two threads than on one. So each gets one thread, and the
+       * heads of all images are spread over the cores instead. The setting
+       * is process-wide; the engine is its only user. */
+      {
+        int threads = openblas_get_num_threads ();
+        openblas_set_num_threads (1);
+        vt_parallel_for_n (threads, (gsize) batch * tr->heads, attention_range, &work);
+        openblas_set_num_threads (threads);
+      }
       vt_linear_forward (branch, att, blk->proj_w, blk->proj_b, rows, c, c);
       if (flags & VT_TAP_ATTENTION)
         {
@@ -194,12 +266,10 @@ vt_transformer_run (const VtTransformer *tr,
       vt_add (x, branch, rows * c);
 
       /* x = x + fc2(act(fc1(norm2(x)))) */
-      vt_layernorm (h, x, blk->norm2_w, blk->norm2_b, rows, c, tr->eps);
+      work.second_norm = TRUE;
+      vt_parallel_for (rows, layernorm_range, &work);
       vt_linear_forward (hidden, h, blk->fc1_w, blk->fc1_b, rows, c, tr->mlp);
-      if (tr->quick_gelu)
-        vt_quick_gelu (hidden, rows * tr->mlp);
-      else
-        vt_gelu (hidden, rows * tr->mlp);
+      vt_parallel_for (rows, activation_range, &work);
       vt_linear_forward (branch, hidden, blk->fc2_w, blk->fc2_b, rows, tr->mlp, c);
       vt_add (x, branch, rows * c);
 

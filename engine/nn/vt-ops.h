@@ -55,6 +55,10 @@ void   vt_layernorm             (float *y, const float *x, const float *gamma, c
 /* GELU, exact (erf), as nn.GELU(); and QuickGELU x·σ(1.702x), as OpenAI CLIP. */
 void   vt_gelu                  (float *x, gsize n);
 void   vt_quick_gelu            (float *x, gsize n);
+/* The approximations the kernels use, exposed for their tests. */
+float  vt_exp_approx            (float x);
+float  vt_erf_approx            (float x);
+
 /* Softmax over each row of x (rows, cols), in place. */
 void   vt_softmax_rows          (float *x, int rows, int cols);
 
@@ -65,6 +69,10 @@ void   vt_softmax_rows          (float *x, int rows, int cols);
  * @scores (T, T) is scratch. */
 void   vt_attention_forward     (float *out, float *probs, float *scores, const float *qkv,
                                  int t, int c, int heads, gboolean causal);
+/* One head h of the above: writes out[:, h·D … h·D+D-1] and, when @probs
+ * is not NULL, probs (T, T) of that head. */
+void   vt_attention_head        (float *out, float *probs, float *scores, const float *qkv,
+                                 int t, int c, int heads, int h, gboolean causal);
 void   vt_attention_forward_naive (float *out, float *probs, const float *qkv,
                                    int t, int c, int heads, gboolean causal);
 

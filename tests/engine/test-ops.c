@@ -130,6 +130,25 @@ test_pointwise (void)
   g_assert_cmpfloat (pooled[1], ==, 6.5f);
 }
 
+/* The fast exp and erf against libm over the range the kernels see. */
+static void
+test_approximations (void)
+{
+  double worst_exp = 0.0, worst_erf = 0.0;
+
+  g_assert_cmpfloat (vt_exp_approx (-INFINITY), ==, 0.0f);
+  for (double x = -80.0; x <= 80.0; x += 0.01)
+    {
+      double e = exp ((float) x);   /* the input as the kernel sees it */
+      worst_exp = MAX (worst_exp, fabs (vt_exp_approx ((float) x) - e) / e);
+    }
+  for (double x = -6.0; x <= 6.0; x += 0.001)
+    worst_erf = MAX (worst_erf, fabs (vt_erf_approx ((float) x) - erf ((float) x)));
+  g_test_message ("exp: largest relative error %.3g; erf: largest absolute error %.3g", worst_exp, worst_erf);
+  g_assert_cmpfloat (worst_exp, <, 3e-7);
+  g_assert_cmpfloat (worst_erf, <, 5e-7);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -139,5 +158,6 @@ main (int   argc,
   g_test_add_func ("/engine/ops/conv2d", test_conv2d);
   g_test_add_func ("/engine/ops/attention", test_attention);
   g_test_add_func ("/engine/ops/pointwise", test_pointwise);
+  g_test_add_func ("/engine/ops/approximations", test_approximations);
   return g_test_run ();
 }
