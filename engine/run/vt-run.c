@@ -5,11 +5,13 @@
 #include "io/vt-image-folder.h"
 #include "io/vt-safetensors.h"
 #include "models/vt-model.h"
+#include "models/vt-preprocess.h"
 
 #include "config.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 G_DEFINE_QUARK (vt-run-error-quark, vt_run_error)
 
@@ -348,9 +350,10 @@ run_evaluate (Run             *run,
   g_autofree guint64 *per_class = NULL;
   g_autofree int *batch_labels = NULL;
   const VtArchitecture *arch;
+  VtArchitecture preset;
   const float *mean, *std;
   guint n, k, top1 = 0, top5 = 0;
-  int width = 0, height = 0;
+  int size;
   JsonObject *result;
   JsonNode *node;
 
@@ -368,8 +371,16 @@ run_evaluate (Run             *run,
                    dataset_path, k, arch->num_classes);
       return NULL;
     }
-  mean = step->has_mean ? step->mean : arch->mean;
-  std = step->has_std ? step->std : arch->std;
+  /* The model's eval transform, with the spec's mean and std if given. */
+  preset = *arch;
+  if (step->has_mean)
+    memcpy (preset.mean, step->mean, sizeof preset.mean);
+  if (step->has_std)
+    memcpy (preset.std, step->std, sizeof preset.std);
+  mean = preset.mean;
+  std = preset.std;
+  size = preset.image_size;
+  pixels = g_new (float, (gsize) step->batch * 3 * size * size);
   n = folder->paths->len;
   confusion = g_new0 (guint64, (gsize) k * k);
   per_class = g_new0 (guint64, k);
@@ -390,26 +401,11 @@ run_evaluate (Run             *run,
 
           if (image == NULL)
             return NULL;
-          /* One size for the whole folder (resizing comes with the
-           * preprocessing presets); the first image sets it. */
-          if (pixels == NULL)
-            {
-              width = image->width;
-              height = image->height;
-              pixels = g_new (float, (gsize) step->batch * 3 * width * height);
-            }
-          else if (image->width != width || image->height != height)
-            {
-              g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
-                           "%s: the image is %d×%d but the folder's first is %d×%d; evaluate does not resize yet",
-                           path, image->width, image->height, width, height);
-              return NULL;
-            }
-          vt_image_to_tensor (image, mean, std, pixels + (gsize) i * 3 * width * height);
+          vt_preprocess_image (&preset, image, pixels + (gsize) i * 3 * size * size);
           batch_labels[i] = (int) g_array_index (folder->labels, guint, start + i);
         }
 
-      taps = vt_model_forward (model, pixels, count, height, width, VT_TAP_OUTPUTS, error);
+      taps = vt_model_forward (model, pixels, count, size, size, VT_TAP_OUTPUTS, error);
       if (taps == NULL)
         return NULL;
       logits = vt_taps_lookup (taps, "logits");

@@ -60,8 +60,9 @@ typedef struct
   guint             taps;         /* VtTapFlags */
 } VtForwardStep;
 
-/* Classifies every image of a folder (root/<class>/<image>): top-1, top-5,
- * per-class accuracy and the confusion matrix. */
+/* Classifies every image of a folder (root/<class>/<image>), each through
+ * the model's eval transform: top-1, top-5, per-class accuracy and the
+ * confusion matrix. */
 typedef struct
 {
   VtStep            base;

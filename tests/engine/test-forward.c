@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "io/vt-safetensors.h"
 #include "models/vt-model.h"
 #include "vt-test-util.h"
 
@@ -199,6 +200,106 @@ test_resized_vit (gconstpointer data)
   run_fixture (weights_path, io_path, name);
 }
 
+/* Writes the tensors of @source to @path, with @drop left out, @reshape
+ * given a different shape of the same size, and @poison's first value NaN. */
+static void
+write_variant (const char *source,
+               const char *path,
+               const char *drop,
+               const char *reshape,
+               const char *poison)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (source, &error);
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autoptr(GArray) ndims = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GPtrArray) shapes = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) data = g_ptr_array_new_with_free_func (g_free);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < vt_checkpoint_get_n_tensors (ckpt); i++)
+    {
+      const VtTensor *t = vt_checkpoint_get_tensor (ckpt, i);
+      gint64 *shape = g_memdup2 (t->shape, sizeof t->shape);
+      guint ndim = t->ndim;
+      float *values = vt_tensor_dup_float (t);
+
+      if (g_strcmp0 (t->name, drop) == 0)
+        {
+          g_free (shape);
+          g_free (values);
+          continue;
+        }
+      if (g_strcmp0 (t->name, reshape) == 0)
+        {
+          shape[0] /= 2;
+          shape[1] *= 2;
+        }
+      if (g_strcmp0 (t->name, poison) == 0)
+        values[0] = NAN;
+      g_ptr_array_add (names, t->name);
+      g_array_append_val (ndims, ndim);
+      g_ptr_array_add (shapes, shape);
+      g_ptr_array_add (data, values);
+    }
+  vt_safetensors_write_f32 (path, names->len, (const char * const *) names->pdata, (const guint *) ndims->data,
+                            (const gint64 * const *) shapes->pdata, (const float * const *) data->pdata, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* A checkpoint that does not fit its architecture names the tensor and both
+ * shapes; NaN in an output is reported, not returned as numbers. */
+static void
+test_bad_checkpoints (void)
+{
+  g_autofree char *source = vt_test_asset ("reference/timm/vit_cls.safetensors");
+  g_autofree char *io_path = vt_test_asset ("reference/timm/vit_cls.io.safetensors");
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *missing = g_build_filename (dir, "missing.safetensors", NULL);
+  g_autofree char *reshaped = g_build_filename (dir, "reshaped.safetensors", NULL);
+  g_autofree char *poisoned = g_build_filename (dir, "poisoned.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+
+  write_variant (source, missing, "blocks.1.mlp.fc2.bias", NULL, NULL);
+  write_variant (source, reshaped, NULL, "blocks.0.attn.proj.weight", NULL);
+  write_variant (source, poisoned, NULL, NULL, "head.bias");
+
+  {
+    g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (missing, &error);
+    g_autoptr(VtModel) model = vt_model_new (ckpt, &error);
+    g_assert_null (model);
+    g_assert_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_MISSING_TENSOR);
+    g_test_message ("%s", error->message);
+    g_assert_nonnull (strstr (error->message, "“blocks.1.mlp.fc2.bias” is missing"));
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (reshaped, &error);
+    g_autoptr(VtModel) model = vt_model_new (ckpt, &error);
+    g_assert_null (model);
+    g_assert_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_SHAPE);
+    g_test_message ("%s", error->message);
+    g_assert_nonnull (strstr (error->message, "“blocks.0.attn.proj.weight” has shape [32, 128] of F32, expected [64, 64]"));
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (poisoned, &error);
+    g_autoptr(VtModel) model = vt_model_new (ckpt, &error);
+    g_autoptr(VtCheckpoint) io = vt_checkpoint_open (io_path, &error);
+    const VtTensor *pixels = vt_checkpoint_lookup (io, "input.pixel_values");
+    g_autofree float *input = vt_tensor_dup_float (pixels);
+    g_autoptr(VtTaps) taps = NULL;
+
+    g_assert_nonnull (model);
+    taps = vt_model_forward (model, input, 2, 32, 32, VT_TAP_OUTPUTS, &error);
+    g_assert_null (taps);
+    g_assert_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT);
+    g_test_message ("%s", error->message);
+    g_assert_nonnull (strstr (error->message, "NaN"));
+  }
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -221,5 +322,6 @@ main (int   argc,
   g_test_add_data_func ("/engine/forward/hf-clip-vision", "hf_clip_vision", test_own_fixture);
   g_test_add_data_func ("/engine/forward/vit-resampled-up", "vit_cls_48", test_resized_vit);
   g_test_add_data_func ("/engine/forward/vit-resampled-down", "vit_cls_24", test_resized_vit);
+  g_test_add_func ("/engine/forward/bad-checkpoints", test_bad_checkpoints);
   return g_test_run ();
 }

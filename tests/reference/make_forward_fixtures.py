@@ -6,7 +6,7 @@
                  [1, 1, 1, 1] blocks, width_per_group=8, num_classes=7:
                  torchvision's names, stage widths 8..64, outputs 64..512
   tv_vit         torchvision.models.vision_transformer.VisionTransformer(
-                 image_size=32, patch_size=8, num_layers=2, num_heads=2,
+                 image_size=32, patch_size=8, num_layers=6, num_heads=2,
                  hidden_dim=128, mlp_dim=192, num_classes=10)
   hf_clip_vision Hugging Face CLIPVisionModelWithProjection, re-implemented
                  here from its published layout (transformers' modeling_clip:
@@ -114,7 +114,7 @@ def tv_resnet():
 
 def tv_vit():
     from torchvision.models.vision_transformer import VisionTransformer
-    model = randomize(VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2,
+    model = randomize(VisionTransformer(image_size=32, patch_size=8, num_layers=6, num_heads=2,
                                         hidden_dim=128, mlp_dim=192, num_classes=10))
     x = inputs([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
     with torch.inference_mode():
