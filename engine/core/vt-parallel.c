@@ -35,19 +35,11 @@ vt_parallel_threads (void)
   return MAX (openblas_get_num_threads (), 1);
 }
 
-void
-vt_parallel_for (gsize        n,
-                 VtRangeFunc  func,
-                 gpointer     data)
-{
-  vt_parallel_for_n (vt_parallel_threads (), n, func, data);
-}
-
-void
-vt_parallel_for_n (int          requested,
-                   gsize        n,
-                   VtRangeFunc  func,
-                   gpointer     data)
+static void
+parallel_for_n (int          requested,
+                gsize        n,
+                VtRangeFunc  func,
+                gpointer     data)
 {
   int threads = (int) MIN ((gsize) MAX (requested, 1), MAX (n, 1));
   g_autofree Chunk *chunks = NULL;
@@ -80,4 +72,24 @@ vt_parallel_for_n (int          requested,
   g_mutex_unlock (&lock);
   g_mutex_clear (&lock);
   g_cond_clear (&done);
+}
+
+void
+vt_parallel_for (gsize        n,
+                 VtRangeFunc  func,
+                 gpointer     data)
+{
+  parallel_for_n (vt_parallel_threads (), n, func, data);
+}
+
+void
+vt_parallel_for_single_blas (gsize        n,
+                             VtRangeFunc  func,
+                             gpointer     data)
+{
+  int threads = vt_parallel_threads ();
+
+  openblas_set_num_threads (1);
+  parallel_for_n (threads, n, func, data);
+  openblas_set_num_threads (threads);
 }

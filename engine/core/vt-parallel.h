@@ -18,12 +18,13 @@ typedef void (*VtRangeFunc) (gsize begin, gsize end, gpointer data);
 void  vt_parallel_for      (gsize        n,
                             VtRangeFunc  func,
                             gpointer     data);
-/* The same on an explicit number of threads (for callers that have set
- * OpenBLAS to one thread for the duration). */
-void  vt_parallel_for_n    (int          threads,
-                            gsize        n,
-                            VtRangeFunc  func,
-                            gpointer     data);
+/* The same, with OpenBLAS held to one thread while the chunks run, so each
+ * chunk's matrix products run on its own core. For many small products
+ * (attention heads, the images of a batch), which OpenBLAS splits badly.
+ * The setting is process-wide; the engine is its only user. */
+void  vt_parallel_for_single_blas (gsize        n,
+                                   VtRangeFunc  func,
+                                   gpointer     data);
 int   vt_parallel_threads  (void);
 
 G_END_DECLS

@@ -4,7 +4,6 @@
 #include "core/vt-parallel.h"
 #include "nn/vt-ops.h"
 
-#include <cblas.h>
 #include <string.h>
 
 #define BN_EPS 1e-5f
@@ -455,12 +454,7 @@ vt_resnet_forward (VtResNet     *self,
   forward_image (&pass, &bufs, 0);
   buffers_clear (&bufs);
   if (batch > 1)
-    {
-      int threads = openblas_get_num_threads ();
-      openblas_set_num_threads (1);
-      vt_parallel_for_n (threads, (gsize) batch - 1, images_range, &pass);
-      openblas_set_num_threads (threads);
-    }
+    vt_parallel_for_single_blas ((gsize) batch - 1, images_range, &pass);
 
   if (logits)
     vt_linear_forward (logits, pass.features, self->fc_weight, self->fc_bias, batch, self->n_features, self->n_classes);

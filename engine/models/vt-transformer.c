@@ -3,7 +3,6 @@
 #include "core/vt-parallel.h"
 #include "nn/vt-ops.h"
 
-#include <cblas.h>
 #include <string.h>
 
 const VtTransformerNames vt_transformer_names_timm = {
@@ -248,15 +247,9 @@ vt_transformer_run (const VtTransformer *tr,
       vt_parallel_for (rows, layernorm_range, &work);
       vt_linear_forward (qkv, h, blk->qkv_w, blk->qkv_b, rows, c, 3 * c);
       /* The per-head products (T×D by D×T) are small: OpenBLAS runs each
-       * slower on two threads than on one. So each gets one thread, and the
-       * heads of all images are spread over the cores instead. The setting
-       * is process-wide; the engine is its only user. */
-      {
-        int threads = openblas_get_num_threads ();
-        openblas_set_num_threads (1);
-        vt_parallel_for_n (threads, (gsize) batch * tr->heads, attention_range, &work);
-        openblas_set_num_threads (threads);
-      }
+       * slower on two threads than on one, so the heads of all images are
+       * spread over the cores instead. */
+      vt_parallel_for_single_blas ((gsize) batch * tr->heads, attention_range, &work);
       vt_linear_forward (branch, att, blk->proj_w, blk->proj_b, rows, c, c);
       if (flags & VT_TAP_ATTENTION)
         {
