@@ -3,6 +3,7 @@
  * Decoding, the eval transform and the forward pass all run in a GTask
  * thread (engine code); the page only shows what comes back. */
 #include "vitrine-predict-page.h"
+#include "vitrine-file-chooser.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -280,17 +281,10 @@ vitrine_predict_page_set_model (VitrinePredictPage *self,
 /* Actions and drops ---------------------------------------------------------*/
 
 static void
-on_chooser_response (GtkNativeDialog    *chooser,
-                     int                 response,
-                     VitrinePredictPage *self)
+image_chosen (GFile    *file,
+              gpointer  page)
 {
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-      vitrine_predict_page_open (self, file);
-    }
-  gtk_native_dialog_destroy (chooser);
-  g_object_unref (chooser);
+  vitrine_predict_page_open (page, file);
 }
 
 static void
@@ -298,19 +292,14 @@ open_image_action (GtkWidget  *widget,
                    const char *action_name,
                    GVariant   *parameter)
 {
-  GtkRoot *root = gtk_widget_get_root (widget);
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Open Image"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
   g_autoptr(GtkFileFilter) jpeg = gtk_file_filter_new ();
+  GtkFileFilter *filters[] = { jpeg, NULL };
 
   gtk_file_filter_set_name (jpeg, _("JPEG images"));
   gtk_file_filter_add_mime_type (jpeg, "image/jpeg");
   gtk_file_filter_add_pattern (jpeg, "*.jpg");
   gtk_file_filter_add_pattern (jpeg, "*.jpeg");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), jpeg);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect (chooser, "response", G_CALLBACK (on_chooser_response), widget);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  vitrine_choose_file (widget, _("Open Image"), filters, image_chosen, widget);
 }
 
 static gboolean

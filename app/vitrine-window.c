@@ -5,6 +5,7 @@
  * one path to test. Loading and statistics run in a GTask thread; the worker
  * only stores its progress, and a low-priority idle shows it. */
 #include "vitrine-window.h"
+#include "vitrine-file-chooser.h"
 #include "vitrine-predict-page.h"
 
 #include <glib/gi18n.h>
@@ -317,18 +318,11 @@ open_file_action (GtkWidget  *widget,
 }
 
 static void
-on_chooser_response (GtkNativeDialog *chooser,
-                     int              response,
-                     VitrineWindow   *self)
+open_chosen (GFile    *file,
+             gpointer  window)
 {
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-      g_autofree char *uri = g_file_get_uri (file);
-      gtk_widget_activate_action (GTK_WIDGET (self), "win.open-file", "s", uri);
-    }
-  gtk_native_dialog_destroy (chooser);
-  g_object_unref (chooser);
+  g_autofree char *uri = g_file_get_uri (file);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", uri);
 }
 
 static void
@@ -336,22 +330,16 @@ open_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *parameter)
 {
-  GtkFileChooserNative *chooser;
   g_autoptr(GtkFileFilter) checkpoints = gtk_file_filter_new ();
   g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+  GtkFileFilter *filters[] = { checkpoints, all, NULL };
 
-  chooser = gtk_file_chooser_native_new (_("Open Checkpoint"), GTK_WINDOW (widget),
-                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
   gtk_file_filter_set_name (checkpoints, _("Checkpoints (safetensors)"));
   gtk_file_filter_add_pattern (checkpoints, "*.safetensors");
   gtk_file_filter_add_pattern (checkpoints, "*.safetensors.index.json");
   gtk_file_filter_set_name (all, _("All files"));
   gtk_file_filter_add_pattern (all, "*");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), checkpoints);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect (chooser, "response", G_CALLBACK (on_chooser_response), widget);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  vitrine_choose_file (widget, _("Open Checkpoint"), filters, open_chosen, widget);
 }
 
 static void

@@ -1,0 +1,47 @@
+/* vitrine-file-chooser.c: GtkFileChooserNative with a callback. */
+#include "vitrine-file-chooser.h"
+
+#include <glib/gi18n.h>
+
+typedef struct
+{
+  VitrineFileChosen  chosen;
+  gpointer           user_data;
+} Request;
+
+static void
+on_response (GtkNativeDialog *chooser,
+             int              response,
+             Request         *request)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      request->chosen (file, request->user_data);
+    }
+  gtk_native_dialog_destroy (chooser);
+  g_object_unref (chooser);
+  g_free (request);
+}
+
+void
+vitrine_choose_file (GtkWidget          *widget,
+                     const char         *title,
+                     GtkFileFilter     **filters,
+                     VitrineFileChosen   chosen,
+                     gpointer            user_data)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkFileChooserNative *chooser;
+  Request *request = g_new (Request, 1);
+
+  chooser = gtk_file_chooser_native_new (title, GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  for (guint i = 0; filters && filters[i]; i++)
+    gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filters[i]);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  request->chosen = chosen;
+  request->user_data = user_data;
+  g_signal_connect (chooser, "response", G_CALLBACK (on_response), request);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}

@@ -1,0 +1,19 @@
+/* vitrine-file-chooser.h: asking for one file to open. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+typedef void (*VitrineFileChosen) (GFile    *file,
+                                   gpointer  user_data);
+
+/* Shows a modal "open" chooser over @widget's window with @filters
+ * (NULL-terminated, borrowed); calls @chosen only if the user picks a file. */
+void  vitrine_choose_file  (GtkWidget          *widget,
+                            const char         *title,
+                            GtkFileFilter     **filters,
+                            VitrineFileChosen   chosen,
+                            gpointer            user_data);
+
+G_END_DECLS
