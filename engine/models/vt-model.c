@@ -78,6 +78,12 @@ vt_model_get_architecture (VtModel *self)
   return self->arch;
 }
 
+float
+vt_model_get_logit_scale (VtModel *self)
+{
+  return self->vit && vt_vit_has_text (self->vit) ? vt_vit_get_logit_scale (self->vit) : 0.0f;
+}
+
 /* NaN in an output is reported, not passed on as a number. */
 static VtTaps *
 check_finite (VtTaps  *taps,

@@ -21,6 +21,8 @@ VtModel               *vt_model_new                (VtCheckpoint    *checkpoint,
 VtModel               *vt_model_ref                (VtModel         *self);
 void                   vt_model_free               (VtModel         *self);   /* unref */
 const VtArchitecture  *vt_model_get_architecture   (VtModel         *self);
+/* exp(logit_scale) when the model has both CLIP towers, else 0. */
+float                  vt_model_get_logit_scale    (VtModel         *self);
 
 /* pixels (B, 3, H, W), already preprocessed. */
 VtTaps                *vt_model_forward            (VtModel         *self,

@@ -44,6 +44,7 @@ struct _VtViT
   VtTransformer  text;
   int            vocab, context, text_width;
   const float   *token_embedding, *text_pos, *ln_final_w, *ln_final_b, *text_proj;
+  float          logit_scale;                /* exp of the stored logit_scale, or 0 */
 };
 
 void
@@ -61,6 +62,12 @@ gboolean
 vt_vit_has_text (VtViT *self)
 {
   return self->has_text;
+}
+
+float
+vt_vit_get_logit_scale (VtViT *self)
+{
+  return self->logit_scale;
 }
 
 /* An optional tensor: NULL and no error when absent. */
@@ -143,6 +150,15 @@ bind_openclip (VtViT                 *self,
   if (arch->text_width <= 0)
     return TRUE;
   self->has_text = TRUE;
+  {
+    /* CLIP stores the log of its temperature, one number (0-dimensional in
+     * OpenCLIP, 1-dimensional elsewhere). */
+    g_autofree char *name = g_strconcat (arch->prefix, "logit_scale", NULL);
+    const VtTensor *scale = vt_checkpoint_lookup (checkpoint, name);
+
+    if (scale != NULL && scale->numel == 1 && vt_dtype_is_float (scale->dtype))
+      self->logit_scale = expf ((float) vt_dtype_read_double (scale->dtype, scale->data, 0));
+  }
   self->vocab = arch->vocab_size;
   self->context = arch->context_length;
   self->text_width = arch->text_width;

@@ -40,6 +40,8 @@ VtTaps   *vt_vit_forward_text   (VtViT                 *self,
                                  VtTapFlags             flags,
                                  GError               **error);
 gboolean  vt_vit_has_text       (VtViT                 *self);
+/* exp(logit_scale) of a CLIP checkpoint, or 0 when it stores none. */
+float     vt_vit_get_logit_scale (VtViT                *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtViT, vt_vit_free)
 

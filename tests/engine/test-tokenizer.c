@@ -5,7 +5,10 @@
 #include <json-glib/json-glib.h>
 
 #include "io/vt-checkpoint.h"
+#include "models/vt-model.h"
 #include "models/vt-tokenizer.h"
+#include "models/vt-zero-shot.h"
+#include <math.h>
 #include "vt-test-util.h"
 
 static VtTokenizer *
@@ -124,6 +127,56 @@ test_hf_pair (void)
   vt_test_rm_rf (dir);
 }
 
+/* Zero-shot over the fixture's three texts, prompt "{}": the probabilities
+ * are the softmax of the logits_per_image OpenCLIP stored. */
+static void
+test_zero_shot (void)
+{
+  g_autoptr(VtTokenizer) tokenizer = load ();
+  g_autofree char *weights_path = vt_test_asset ("reference/openclip/clip_vit.safetensors");
+  g_autofree char *io_path = vt_test_asset ("reference/openclip/clip_vit.io.safetensors");
+  g_autofree char *config_path = vt_test_asset ("reference/openclip/clip_vit.json");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) weights = vt_checkpoint_open (weights_path, &error);
+  g_autoptr(VtCheckpoint) io = vt_checkpoint_open (io_path, &error);
+  g_autoptr(VtModel) model = vt_model_new (weights, &error);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) classes = NULL;
+  g_autofree float *pixels = NULL;
+  g_autofree float *logits = NULL;
+  JsonArray *texts;
+  double probs[3], expected[3], sum = 0.0, worst = 0.0;
+
+  g_assert_no_error (error);
+  g_assert_true (vt_zero_shot_supported (model));
+  json_parser_load_from_file (parser, config_path, &error);
+  g_assert_no_error (error);
+  texts = json_object_get_array_member (json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "tokenizer"), "texts");
+  for (guint i = 0; i < json_array_get_length (texts); i++)
+    g_strv_builder_add (builder, json_array_get_string_element (texts, i));
+  classes = g_strv_builder_end (builder);
+
+  pixels = vt_tensor_dup_float (vt_checkpoint_lookup (io, "input.pixel_values"));
+  logits = vt_tensor_dup_float (vt_checkpoint_lookup (io, "logits_per_image"));
+  g_assert_true (vt_zero_shot_classify (model, tokenizer, pixels, (const char * const *) classes, "{}", probs, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 3; i++)
+    sum += expected[i] = exp (logits[i]);
+  for (int i = 0; i < 3; i++)
+    worst = MAX (worst, fabs (probs[i] - expected[i] / sum));
+  g_test_message ("zero-shot: largest difference from OpenCLIP's softmax %.3g", worst);
+  g_assert_cmpfloat (worst, <, 1e-5);
+
+  /* A model without a text tower cannot. */
+  {
+    g_autofree char *vit_path = vt_test_asset ("reference/timm/vit_cls.safetensors");
+    g_autoptr(VtCheckpoint) vit = vt_checkpoint_open (vit_path, &error);
+    g_autoptr(VtModel) vit_model = vt_model_new (vit, &error);
+    g_assert_false (vt_zero_shot_supported (vit_model));
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -132,5 +185,6 @@ main (int   argc,
   g_test_add_func ("/engine/tokenizer/openclip-fixture", test_openclip_fixture);
   g_test_add_func ("/engine/tokenizer/reference-texts", test_reference_texts);
   g_test_add_func ("/engine/tokenizer/hf-pair", test_hf_pair);
+  g_test_add_func ("/engine/tokenizer/zero-shot", test_zero_shot);
   return g_test_run ();
 }
