@@ -10,6 +10,8 @@
 
 #include "io/vt-image.h"
 #include "models/vt-preprocess.h"
+#include "models/vt-zero-shot.h"
+#include "vitrine-data.h"
 
 #define TOP_K 5
 
@@ -27,8 +29,12 @@ struct _VitrinePredictPage
   GtkLabel      *status;
   GtkWidget     *results_grid;
   GtkLabel      *timing;
+  GtkWidget     *zero_shot_box;
+  GtkEditable   *classes_entry;
+  GtkEditable   *prompt_entry;
 
   VtModel       *model;
+  VtTokenizer   *tokenizer;     /* for CLIP models: zero-shot over typed classes */
   GCancellable  *cancellable;
   Ranked         top[TOP_K];
   guint          n_top;
@@ -40,6 +46,9 @@ G_DEFINE_FINAL_TYPE (VitrinePredictPage, vitrine_predict_page, GTK_TYPE_WIDGET)
 typedef struct
 {
   VtModel    *model;
+  VtTokenizer *tokenizer;       /* borrowed from the page, which outlives the task */
+  char      **classes;          /* zero-shot class names, or NULL */
+  char       *prompt;
   char       *path;
   VtImage    *image;            /* as decoded, for display */
   Ranked      top[TOP_K];
@@ -52,6 +61,8 @@ static void
 job_free (Job *job)
 {
   vt_model_free (job->model);
+  g_strfreev (job->classes);
+  g_free (job->prompt);
   g_free (job->path);
   vt_image_free (job->image);
   for (guint i = 0; i < job->n_top; i++)
@@ -59,10 +70,28 @@ job_free (Job *job)
   g_free (job);
 }
 
+static VtTokenizer *
+load_clip_tokenizer (void)
+{
+  g_autofree char *vocab = vitrine_find_data_file ("clip/bpe_simple_vocab_16e6.txt.gz");
+  g_autoptr(GError) error = NULL;
+  VtTokenizer *tokenizer;
+
+  if (vocab == NULL)
+    return NULL;
+  tokenizer = vt_tokenizer_new_from_bpe_file (vocab, &error);
+  if (tokenizer == NULL)
+    g_warning ("%s", error->message);
+  return tokenizer;
+}
+
 gboolean
 vitrine_predict_page_supports (VtModel *model)
 {
-  return model != NULL && vt_model_get_architecture (model)->num_classes > 0;
+  g_autofree char *vocab = vitrine_find_data_file ("clip/bpe_simple_vocab_16e6.txt.gz");
+
+  return model != NULL && (vt_model_get_architecture (model)->num_classes > 0 ||
+                           (vt_zero_shot_supported (model) && vocab != NULL));
 }
 
 /* Runs in the worker. */
@@ -75,8 +104,9 @@ predict_thread (GTask        *task,
   Job *job = data;
   const VtArchitecture *arch = vt_model_get_architecture (job->model);
   int s = arch->image_size, k = arch->num_classes;
+  int n = job->classes ? (int) g_strv_length (job->classes) : k;
   g_autofree float *pixels = g_new (float, (gsize) 3 * s * s);
-  g_autofree double *probs = g_new (double, k);
+  g_autofree double *probs = g_new (double, MAX (n, 1));
   g_autoptr(VtTaps) taps = NULL;
   g_autoptr(GError) error = NULL;
   const VtTap *logits;
@@ -90,31 +120,47 @@ predict_thread (GTask        *task,
       return;
     }
   vt_preprocess_image (arch, job->image, pixels);
-  start = g_get_monotonic_time ();
-  taps = vt_model_forward (job->model, pixels, 1, s, s, VT_TAP_OUTPUTS, &error);
-  job->milliseconds = (g_get_monotonic_time () - start) / 1000.0;
   job->input_size = s;
-  if (taps == NULL)
+  start = g_get_monotonic_time ();
+  if (job->classes)
     {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
+      /* CLIP: the image against a prompt per typed class name. */
+      if (!vt_zero_shot_classify (job->model, job->tokenizer, pixels, (const char * const *) job->classes,
+                                  job->prompt, probs, &error))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      sum = 1.0;
     }
+  else
+    {
+      taps = vt_model_forward (job->model, pixels, 1, s, s, VT_TAP_OUTPUTS, &error);
+      if (taps == NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      /* Softmax in double. */
+      logits = vt_taps_lookup (taps, "logits");
+      for (int c = 0; c < k; c++)
+        max = MAX (max, logits->data[c]);
+      for (int c = 0; c < k; c++)
+        sum += probs[c] = exp (logits->data[c] - max);
+    }
+  job->milliseconds = (g_get_monotonic_time () - start) / 1000.0;
 
-  /* Softmax in double, then the five largest. */
-  logits = vt_taps_lookup (taps, "logits");
-  for (int c = 0; c < k; c++)
-    max = MAX (max, logits->data[c]);
-  for (int c = 0; c < k; c++)
-    sum += probs[c] = exp (logits->data[c] - max);
-  for (guint r = 0; r < TOP_K && r < (guint) k; r++)
+  /* The five most likely. */
+  for (guint r = 0; r < TOP_K && r < (guint) n; r++)
     {
       int best = -1;
-      for (int c = 0; c < k; c++)
+      for (int c = 0; c < n; c++)
         if (probs[c] >= 0 && (best < 0 || probs[c] > probs[best]))
           best = c;
       job->top[r].probability = probs[best] / sum;
-      job->top[r].name = arch->class_names ? g_strdup (arch->class_names[best])
-                                           : g_strdup_printf (_("class %d"), best);
+      job->top[r].name = job->classes ? g_strdup (job->classes[best])
+                       : arch->class_names ? g_strdup (arch->class_names[best])
+                       : g_strdup_printf (_("class %d"), best);
       probs[best] = -1;
       job->n_top++;
     }
@@ -182,6 +228,10 @@ on_predicted (GObject      *source,
       GtkWidget *percent = gtk_label_new (percent_text);
 
       gtk_label_set_xalign (GTK_LABEL (name), 0.0);
+      /* Typed class names can be whole sentences; the bars keep their room. */
+      gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
+      gtk_label_set_max_width_chars (GTK_LABEL (name), 28);
+      gtk_widget_set_tooltip_text (name, job->top[i].name);
       gtk_label_set_xalign (GTK_LABEL (percent), 1.0);
       gtk_widget_add_css_class (percent, "numeric");
       gtk_level_bar_set_value (GTK_LEVEL_BAR (bar), job->top[i].probability);
@@ -222,6 +272,25 @@ vitrine_predict_page_open (VitrinePredictPage *self,
   job = g_new0 (Job, 1);
   job->model = vt_model_ref (self->model);
   job->path = g_file_get_path (file);
+  if (self->tokenizer != NULL)
+    {
+      g_auto(GStrv) parts = g_strsplit (gtk_editable_get_text (self->classes_entry), ",", -1);
+      g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+
+      for (guint i = 0; parts[i]; i++)
+        if (*g_strstrip (parts[i]) != '\0')
+          g_strv_builder_add (names, parts[i]);
+      job->classes = g_strv_builder_end (names);
+      job->prompt = g_strdup (gtk_editable_get_text (self->prompt_entry));
+      job->tokenizer = self->tokenizer;
+      if (job->classes[0] == NULL)
+        {
+          self->error = g_strdup (_("Type the class names to choose from, separated by commas."));
+          gtk_label_set_text (self->status, self->error);
+          job_free (job);
+          return;
+        }
+    }
   if (job->path == NULL)
     {
       self->error = g_strdup (_("Only local files can be opened"));
@@ -274,8 +343,22 @@ vitrine_predict_page_set_model (VitrinePredictPage *self,
   gtk_picture_set_paintable (self->picture, NULL);
   gtk_label_set_text (self->status, _("Open or drop an image to classify it."));
   g_clear_pointer (&self->model, vt_model_free);
+  g_clear_pointer (&self->tokenizer, vt_tokenizer_free);
   if (model)
     self->model = vt_model_ref (model);
+  /* A CLIP model predicts over the class names the user types. */
+  if (model && vt_model_get_architecture (model)->num_classes <= 0 && vt_zero_shot_supported (model))
+    self->tokenizer = load_clip_tokenizer ();
+  gtk_widget_set_visible (self->zero_shot_box, self->tokenizer != NULL);
+}
+
+void
+vitrine_predict_page_set_zero_shot (VitrinePredictPage *self,
+                                    const char         *classes,
+                                    const char         *prompt)
+{
+  gtk_editable_set_text (self->classes_entry, classes);
+  gtk_editable_set_text (self->prompt_entry, prompt);
 }
 
 /* Actions and drops ---------------------------------------------------------*/
@@ -347,6 +430,7 @@ vitrine_predict_page_finalize (GObject *object)
     g_free (self->top[i].name);
   g_free (self->error);
   g_clear_pointer (&self->model, vt_model_free);
+  g_clear_pointer (&self->tokenizer, vt_tokenizer_free);
   G_OBJECT_CLASS (vitrine_predict_page_parent_class)->finalize (object);
 }
 
@@ -364,6 +448,9 @@ vitrine_predict_page_class_init (VitrinePredictPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, status);
   gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, results_grid);
   gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, timing);
+  gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, zero_shot_box);
+  gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, classes_entry);
+  gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, prompt_entry);
   gtk_widget_class_install_action (widget_class, "predict.open-image", NULL, open_image_action);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "predictpage");

@@ -11,11 +11,17 @@ G_BEGIN_DECLS
 #define VITRINE_TYPE_PREDICT_PAGE (vitrine_predict_page_get_type ())
 G_DECLARE_FINAL_TYPE (VitrinePredictPage, vitrine_predict_page, VITRINE, PREDICT_PAGE, GtkWidget)
 
-/* Whether @model can predict classes (it has a classifier head). */
+/* Whether @model can predict classes: it has a classifier head, or it is a
+ * CLIP model (zero-shot over typed class names). */
 gboolean  vitrine_predict_page_supports   (VtModel            *model);
 /* The model to run (referenced), or NULL. */
 void      vitrine_predict_page_set_model  (VitrinePredictPage *self,
                                            VtModel            *model);
+/* For a CLIP model: the class names (comma-separated) and the prompt
+ * ("a photo of a {}.") of zero-shot prediction, as typed in the page. */
+void      vitrine_predict_page_set_zero_shot (VitrinePredictPage *self,
+                                              const char         *classes,
+                                              const char         *prompt);
 /* Decodes @file and classifies it in a worker thread. */
 void      vitrine_predict_page_open       (VitrinePredictPage *self,
                                            GFile              *file);

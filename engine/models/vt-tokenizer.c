@@ -17,6 +17,7 @@ struct _VtTokenizer
   GHashTable  *encoder;          /* token string -> id */
   GHashTable  *ranks;            /* "first second" -> merge rank */
   GHashTable  *cache;            /* word -> GArray of ids */
+  GMutex       cache_lock;       /* workers may tokenize at once */
   gint64       sot;
   gint64       eot;
 };
@@ -31,6 +32,7 @@ vt_tokenizer_free (VtTokenizer *self)
   g_clear_pointer (&self->encoder, g_hash_table_unref);
   g_clear_pointer (&self->ranks, g_hash_table_unref);
   g_clear_pointer (&self->cache, g_hash_table_unref);
+  g_mutex_clear (&self->cache_lock);
   g_free (self);
 }
 
@@ -71,6 +73,7 @@ tokenizer_alloc (void)
   self->encoder = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->ranks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
+  g_mutex_init (&self->cache_lock);
   return self;
 }
 
@@ -372,10 +375,15 @@ bpe (VtTokenizer *self,
 {
   g_autoptr(GPtrArray) word = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *key = g_strndup (piece, length);
-  GArray *ids = g_hash_table_lookup (self->cache, key);
+  GArray *ids;
 
+  g_mutex_lock (&self->cache_lock);
+  ids = g_hash_table_lookup (self->cache, key);
   if (ids != NULL)
-    return g_array_ref (ids);
+    g_array_ref (ids);
+  g_mutex_unlock (&self->cache_lock);
+  if (ids != NULL)
+    return ids;
 
   for (gsize i = 0; i < length; i++)
     g_ptr_array_add (word, g_strdup (self->byte_char[(guint8) piece[i]]));
@@ -436,7 +444,9 @@ bpe (VtTokenizer *self,
           g_array_append_val (ids, v);
         }
     }
-  g_hash_table_insert (self->cache, g_steal_pointer (&key), g_array_ref (ids));
+  g_mutex_lock (&self->cache_lock);
+  g_hash_table_replace (self->cache, g_steal_pointer (&key), g_array_ref (ids));
+  g_mutex_unlock (&self->cache_lock);
   return ids;
 }
 

@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -283,13 +284,66 @@ test_predict (void)
   g_assert_false (vitrine_predict_page_get_top (page, 0, &name, &p));
   close_window (window);
 
-  /* A CLIP checkpoint has no classifier head: no Predict area. */
-  {
-    g_autofree char *clip = vt_test_asset ("reference/openclip/clip_vit.safetensors");
-    window = open_window (clip);
-    g_assert_false (vitrine_window_shows_area (window, "predict"));
-    close_window (window);
-  }
+}
+
+/* Zero-shot with CLIP: the OpenCLIP fixture's three texts as the classes and
+ * "{}" as the prompt give, for cat/0000.jpg (the fixture's first image),
+ * the softmax of the logits_per_image OpenCLIP stored. */
+static void
+test_predict_zero_shot (void)
+{
+  g_autofree char *clip = vt_test_asset ("reference/openclip/clip_vit.safetensors");
+  g_autofree char *io_path = vt_test_asset ("reference/openclip/clip_vit.io.safetensors");
+  g_autofree char *config_path = vt_test_asset ("reference/openclip/clip_vit.json");
+  g_autofree char *cat_path = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autoptr(GFile) cat = g_file_new_for_path (cat_path);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) io = NULL;
+  g_autofree float *logits = NULL;
+  g_autoptr(GString) classes = g_string_new (NULL);
+  VitrineWindow *window;
+  VitrinePredictPage *page;
+  JsonArray *texts;
+  double sum = 0.0, worst = 0.0;
+  const char *name;
+  double p;
+
+  json_parser_load_from_file (parser, config_path, &error);
+  g_assert_no_error (error);
+  texts = json_object_get_array_member (json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "tokenizer"), "texts");
+  for (guint i = 0; i < json_array_get_length (texts); i++)
+    g_string_append_printf (classes, "%s%s", i ? ", " : "", json_array_get_string_element (texts, i));
+  io = vt_checkpoint_open (io_path, &error);
+  g_assert_no_error (error);
+  logits = vt_tensor_dup_float (vt_checkpoint_lookup (io, "logits_per_image"));
+  for (guint i = 0; i < 3; i++)
+    sum += exp (logits[i]);
+
+  window = open_window (clip);
+  g_assert_true (vitrine_window_shows_area (window, "predict"));
+  vitrine_window_show_area (window, "predict");
+  page = vitrine_window_get_predict_page (window);
+
+  /* No class names typed: a message, no prediction. */
+  vitrine_predict_page_set_zero_shot (page, " , ", "{}");
+  vitrine_predict_page_open (page, cat);
+  g_assert_nonnull (vitrine_predict_page_get_error (page));
+
+  vitrine_predict_page_set_zero_shot (page, classes->str, "{}");
+  vitrine_predict_page_open (page, cat);
+  wait_until (predicted, page, 30, "the zero-shot prediction");
+  g_assert_null (vitrine_predict_page_get_error (page));
+  for (guint r = 0; vitrine_predict_page_get_top (page, r, &name, &p); r++)
+    for (guint i = 0; i < 3; i++)
+      if (g_str_equal (name, json_array_get_string_element (texts, i)))
+        worst = MAX (worst, fabs (p - exp (logits[i]) / sum));
+  g_assert_true (vitrine_predict_page_get_top (page, 2, &name, &p));
+  g_test_message ("zero-shot in the Predict area: largest difference from OpenCLIP %.3g", worst);
+  g_assert_cmpfloat (worst, <, 1e-5);
+  spin (200);
+  save_screenshot (GTK_WIDGET (window), "window-zero-shot.png");
+  close_window (window);
 }
 
 static GtkMessageDialog *
@@ -482,6 +536,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/malformed-shows-dialog", test_malformed_shows_dialog);
   g_test_add_func ("/gui/window/cancel", test_cancel);
   g_test_add_func ("/gui/window/predict", test_predict);
+  g_test_add_func ("/gui/window/predict-zero-shot", test_predict_zero_shot);
   g_test_add_func ("/gui/window/drop", test_drop);
   g_test_add_func ("/gui/window/shortcuts-and-style", test_shortcuts_and_style);
   g_test_add_func ("/gui/histogram/widget", test_histogram_widget);
