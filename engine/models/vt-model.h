@@ -2,9 +2,9 @@
  *
  * Families with a forward pass so far: CIFAR and torchvision/timm ResNets,
  * timm ViT/DeiT, torchvision ViT, OpenAI/OpenCLIP CLIP with a ViT image
- * tower (and its text tower), and Hugging Face's CLIP vision tower. Others
- * are recognized (vt-architecture) but refused here with
- * VT_MODEL_ERROR_UNSUPPORTED: OpenCLIP's ModifiedResNet, the HF text tower. */
+ * tower, and Hugging Face's CLIP (vision tower, and the text tower of a
+ * CLIPModel). OpenCLIP's ModifiedResNet is recognized (vt-architecture) but
+ * refused here with VT_MODEL_ERROR_UNSUPPORTED. */
 #pragma once
 
 #include "models/vt-architecture.h"

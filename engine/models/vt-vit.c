@@ -43,7 +43,9 @@ struct _VtViT
   gboolean       has_text;
   VtTransformer  text;
   int            vocab, context, text_width;
-  const float   *token_embedding, *text_pos, *ln_final_w, *ln_final_b, *text_proj;
+  const float   *token_embedding, *text_pos, *ln_final_w, *ln_final_b;
+  const float   *text_proj;                  /* (W, E), x · P (OpenCLIP) */
+  const float   *text_proj_linear;           /* (E, W), x · Pᵀ (Hugging Face) */
   float          logit_scale;                /* exp of the stored logit_scale, or 0 */
 };
 
@@ -122,6 +124,32 @@ bind_timm (VtViT                 *self,
                               arch->heads, arch->mlp_width, error);
 }
 
+/* CLIP stores the log of its temperature, one number (0-dimensional in
+ * OpenCLIP, 1-dimensional in Hugging Face). */
+static void
+read_logit_scale (VtViT                *self,
+                  VtCheckpoint         *checkpoint,
+                  const VtArchitecture *arch)
+{
+  g_autofree char *name = g_strconcat (arch->prefix, "logit_scale", NULL);
+  const VtTensor *scale = vt_checkpoint_lookup (checkpoint, name);
+
+  if (scale != NULL && scale->numel == 1 && vt_dtype_is_float (scale->dtype))
+    self->logit_scale = expf ((float) vt_dtype_read_double (scale->dtype, scale->data, 0));
+}
+
+/* The MLP width of a text tower: the rows of its first block's fc1. */
+static int
+text_mlp_width (VtCheckpoint         *checkpoint,
+                const VtArchitecture *arch,
+                const char           *fc1)
+{
+  g_autofree char *name = g_strconcat (arch->prefix, fc1, NULL);
+  const VtTensor *t = vt_checkpoint_lookup (checkpoint, name);
+
+  return t && t->ndim == 2 ? (int) t->shape[0] : 4 * arch->text_width;
+}
+
 static gboolean
 bind_openclip (VtViT                 *self,
                VtCheckpoint          *checkpoint,
@@ -150,15 +178,7 @@ bind_openclip (VtViT                 *self,
   if (arch->text_width <= 0)
     return TRUE;
   self->has_text = TRUE;
-  {
-    /* CLIP stores the log of its temperature, one number (0-dimensional in
-     * OpenCLIP, 1-dimensional elsewhere). */
-    g_autofree char *name = g_strconcat (arch->prefix, "logit_scale", NULL);
-    const VtTensor *scale = vt_checkpoint_lookup (checkpoint, name);
-
-    if (scale != NULL && scale->numel == 1 && vt_dtype_is_float (scale->dtype))
-      self->logit_scale = expf ((float) vt_dtype_read_double (scale->dtype, scale->data, 0));
-  }
+  read_logit_scale (self, checkpoint, arch);
   self->vocab = arch->vocab_size;
   self->context = arch->context_length;
   self->text_width = arch->text_width;
@@ -167,8 +187,7 @@ bind_openclip (VtViT                 *self,
   self->text.causal = TRUE;
   {
     int tw = self->text_width;
-    const VtTensor *fc = vt_checkpoint_lookup (checkpoint, "transformer.resblocks.0.mlp.c_fc.weight");
-    int mlp = fc && fc->ndim == 2 ? (int) fc->shape[0] : 4 * tw;
+    int mlp = text_mlp_width (checkpoint, arch, "transformer.resblocks.0.mlp.c_fc.weight");
 
     return (self->token_embedding = vt_weights_get (w, "token_embedding.weight", VT_SHAPE (self->vocab, tw), error)) &&
            (self->text_pos = vt_weights_get (w, "positional_embedding", VT_SHAPE (self->context, tw), error)) &&
@@ -209,6 +228,7 @@ bind_torchvision (VtViT                 *self,
  * the class token only. */
 static gboolean
 bind_hf (VtViT                 *self,
+         VtCheckpoint          *checkpoint,
          const VtArchitecture  *arch,
          GError               **error)
 {
@@ -229,8 +249,33 @@ bind_hf (VtViT                 *self,
   if (self->embed > 0 &&
       !(self->proj_linear = vt_weights_get (w, "visual_projection.weight", VT_SHAPE (self->embed, c), error)))
     return FALSE;
-  return vt_transformer_bind (&self->tr, w, &vt_transformer_names_hf, "vision_model.encoder.",
-                              arch->depth, c, arch->heads, arch->mlp_width, error);
+  if (!vt_transformer_bind (&self->tr, w, &vt_transformer_names_hf, "vision_model.encoder.",
+                            arch->depth, c, arch->heads, arch->mlp_width, error))
+    return FALSE;
+  if (arch->text_width <= 0)
+    return TRUE;
+
+  /* CLIPModel's text tower: causal, final_layer_norm, bias-free projection. */
+  self->has_text = TRUE;
+  self->vocab = arch->vocab_size;
+  self->context = arch->context_length;
+  self->text_width = arch->text_width;
+  self->text.eps = 1e-5f;
+  self->text.quick_gelu = arch->quick_gelu;
+  self->text.causal = TRUE;
+  read_logit_scale (self, checkpoint, arch);
+  {
+    int tw = self->text_width;
+    int mlp = text_mlp_width (checkpoint, arch, "text_model.encoder.layers.0.mlp.fc1.weight");
+
+    return (self->token_embedding = vt_weights_get (w, "text_model.embeddings.token_embedding.weight", VT_SHAPE (self->vocab, tw), error)) &&
+           (self->text_pos = vt_weights_get (w, "text_model.embeddings.position_embedding.weight", VT_SHAPE (self->context, tw), error)) &&
+           (self->ln_final_w = vt_weights_get (w, "text_model.final_layer_norm.weight", VT_SHAPE (tw), error)) &&
+           (self->ln_final_b = vt_weights_get (w, "text_model.final_layer_norm.bias", VT_SHAPE (tw), error)) &&
+           (self->text_proj_linear = vt_weights_get (w, "text_projection.weight", VT_SHAPE (self->embed, tw), error)) &&
+           vt_transformer_bind (&self->text, w, &vt_transformer_names_hf, "text_model.encoder.",
+                                arch->text_depth, tw, arch->text_heads, mlp, error);
+  }
 }
 
 VtViT *
@@ -257,7 +302,7 @@ vt_vit_new (VtCheckpoint          *checkpoint,
       ok = bind_openclip (self, checkpoint, arch, error);
       break;
     case LAYOUT_HF:
-      ok = bind_hf (self, arch, error);
+      ok = bind_hf (self, checkpoint, arch, error);
       break;
     case LAYOUT_TORCHVISION:
       ok = bind_torchvision (self, arch, error);
@@ -508,9 +553,7 @@ vt_vit_forward_text (VtViT         *self,
 
   if (!self->has_text)
     {
-      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED,
-                   self->layout == LAYOUT_HF ? "Vitrine has no forward pass for the Hugging Face text tower yet"
-                                             : "this checkpoint has no text tower");
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED, "this checkpoint has no text tower");
       return NULL;
     }
   if (batch <= 0 || length <= 0 || length > self->context)
@@ -560,7 +603,10 @@ vt_vit_forward_text (VtViT         *self,
       if (flags & VT_TAP_BLOCKS)
         memcpy (row_tap (taps, "text.pooled", b, batch, c), y + (gsize) eot * c, sizeof (float) * c);
       embeds = row_tap (taps, "text_embeds", b, batch, self->embed);
-      vt_matmul_forward (embeds, y + (gsize) eot * c, self->text_proj, 1, c, self->embed);
+      if (self->text_proj_linear)
+        vt_linear_forward (embeds, y + (gsize) eot * c, self->text_proj_linear, NULL, 1, c, self->embed);
+      else
+        vt_matmul_forward (embeds, y + (gsize) eot * c, self->text_proj, 1, c, self->embed);
       l2_normalize (row_tap (taps, "text_embeds_norm", b, batch, self->embed), embeds, self->embed);
     }
   return g_steal_pointer (&taps);

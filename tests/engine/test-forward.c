@@ -320,6 +320,7 @@ main (int   argc,
   g_test_add_data_func ("/engine/forward/torchvision-resnet", "tv_resnet", test_own_fixture);
   g_test_add_data_func ("/engine/forward/torchvision-vit", "tv_vit", test_own_fixture);
   g_test_add_data_func ("/engine/forward/hf-clip-vision", "hf_clip_vision", test_own_fixture);
+  g_test_add_data_func ("/engine/forward/hf-clip-model", "hf_clip_full", test_own_fixture);
   g_test_add_data_func ("/engine/forward/vit-resampled-up", "vit_cls_48", test_resized_vit);
   g_test_add_data_func ("/engine/forward/vit-resampled-down", "vit_cls_24", test_resized_vit);
   g_test_add_func ("/engine/forward/bad-checkpoints", test_bad_checkpoints);

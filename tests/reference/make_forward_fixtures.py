@@ -8,6 +8,8 @@
   tv_vit         torchvision.models.vision_transformer.VisionTransformer(
                  image_size=32, patch_size=8, num_layers=6, num_heads=2,
                  hidden_dim=128, mlp_dim=192, num_classes=10)
+  hf_clip_full   the same plus the text tower, as CLIPModel: causal attention,
+                 final_layer_norm, pooling at the largest id, text_projection
   hf_clip_vision Hugging Face CLIPVisionModelWithProjection, re-implemented
                  here from its published layout (transformers' modeling_clip:
                  separate q/k/v projections, pre_layrnorm, post_layernorm on
@@ -134,9 +136,9 @@ def tv_vit():
 
 
 class HFAttention(nn.Module):
-    def __init__(self, width, heads):
+    def __init__(self, width, heads, causal=False):
         super().__init__()
-        self.heads, self.scale = heads, (width // heads) ** -0.5
+        self.heads, self.scale, self.causal = heads, (width // heads) ** -0.5, causal
         self.q_proj, self.k_proj = nn.Linear(width, width), nn.Linear(width, width)
         self.v_proj, self.out_proj = nn.Linear(width, width), nn.Linear(width, width)
 
@@ -146,14 +148,19 @@ class HFAttention(nn.Module):
         q = (self.q_proj(x) * self.scale).view(b, t, self.heads, d).transpose(1, 2)
         k = self.k_proj(x).view(b, t, self.heads, d).transpose(1, 2)
         v = self.v_proj(x).view(b, t, self.heads, d).transpose(1, 2)
-        p = (q @ k.transpose(-1, -2)).softmax(-1)
+        scores = q @ k.transpose(-1, -2)
+        if self.causal:
+            # HF adds the most negative float above the diagonal.
+            mask = torch.full((t, t), torch.finfo(scores.dtype).min).triu(1)
+            scores = scores + mask
+        p = scores.softmax(-1)
         return self.out_proj((p @ v).transpose(1, 2).reshape(b, t, c)), p
 
 
 class HFLayer(nn.Module):
-    def __init__(self, width, heads, mlp):
+    def __init__(self, width, heads, mlp, causal=False):
         super().__init__()
-        self.self_attn = HFAttention(width, heads)
+        self.self_attn = HFAttention(width, heads, causal)
         self.layer_norm1 = nn.LayerNorm(width, eps=1e-5)
         self.mlp = nn.Module()
         self.mlp.fc1, self.mlp.fc2 = nn.Linear(width, mlp), nn.Linear(mlp, width)
@@ -196,6 +203,68 @@ class HFCLIPVision(nn.Module):
         io["pooled"] = vm.post_layernorm(h[:, 0])
         io["image_embeds"] = self.visual_projection(io["pooled"])
         io["pre_logits"] = io["image_embeds"]
+
+
+class HFCLIPModel(HFCLIPVision):
+    """CLIPModel: the vision tower above plus text_model and text_projection;
+    the text is pooled at the largest id (the end token), as legacy HF
+    configs (eos_token_id 2) and OpenAI do."""
+
+    def __init__(self, text_width=32, text_layers=2, text_heads=2, vocab=600, context=12, proj=24):
+        super().__init__(proj=proj)
+        self.text_model = nn.Module()
+        tm = self.text_model
+        tm.embeddings = nn.Module()
+        tm.embeddings.token_embedding = nn.Embedding(vocab, text_width)
+        tm.embeddings.position_embedding = nn.Embedding(context, text_width)
+        tm.encoder = nn.Module()
+        tm.encoder.layers = nn.ModuleList([HFLayer(text_width, text_heads, 4 * text_width, causal=True)
+                                           for _ in range(text_layers)])
+        tm.final_layer_norm = nn.LayerNorm(text_width, eps=1e-5)
+        self.text_projection = nn.Linear(text_width, proj, bias=False)
+        self.logit_scale = nn.Parameter(torch.tensor(2.6592))
+
+    def encode_text(self, ids, io):
+        tm = self.text_model
+        h = tm.embeddings.token_embedding(ids) + tm.embeddings.position_embedding.weight[: ids.shape[1]]
+        io["text.embed.tokens"] = h
+        for i, layer in enumerate(tm.encoder.layers):
+            h, p = layer(h)
+            io[f"text.blocks.{i}.out"] = h
+            io[f"text.blocks.{i}.attn_probs"] = p
+        h = tm.final_layer_norm(h)
+        io["text.ln_final"] = h
+        pooled = h[torch.arange(ids.shape[0]), ids.argmax(-1)]
+        io["text.pooled"] = pooled
+        io["text_embeds"] = self.text_projection(pooled)
+        io["text_embeds_norm"] = F.normalize(io["text_embeds"], dim=-1)
+
+
+def hf_clip_full():
+    model = randomize(HFCLIPModel())
+    with torch.no_grad():
+        model.logit_scale.fill_(2.6592)   # ln(1/0.07), as CLIP initializes it
+    x = inputs([0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711])
+    g = torch.Generator().manual_seed(12)
+    ids = torch.zeros(3, 12, dtype=torch.int64)
+    for row, length in enumerate((5, 9, 12)):
+        ids[row, 0] = 598                                    # start of text
+        ids[row, 1:length - 1] = torch.randint(1, 590, (length - 2,), generator=g)
+        ids[row, length - 1] = 599                           # end of text: the largest id
+    io = {"input.pixel_values": x, "input.text_ids": ids}
+    with torch.inference_mode():
+        model(x, io)
+        model.encode_text(ids, io)
+        io["image_embeds_norm"] = F.normalize(io["image_embeds"], dim=-1)
+        io["logit_scale_exp"] = model.logit_scale.exp()
+        io["logits_per_image"] = io["logit_scale_exp"] * io["image_embeds_norm"] @ io["text_embeds_norm"].T
+    config = {"architectures": ["CLIPModel"], "model_type": "clip", "projection_dim": 24,
+              "vision_config": {"hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
+                                "patch_size": 8, "image_size": 32, "hidden_act": "quick_gelu"},
+              "text_config": {"hidden_size": 32, "num_attention_heads": 2, "num_hidden_layers": 2,
+                              "vocab_size": 600, "max_position_embeddings": 12, "hidden_act": "quick_gelu",
+                              "eos_token_id": 2}}
+    save("hf_clip_full", model, io, config)
 
 
 def hf_clip_vision():
@@ -276,6 +345,7 @@ def main():
     tv_resnet()
     tv_vit()
     hf_clip_vision()
+    hf_clip_full()
     print("wrote", OUT, "torchvision", torchvision.__version__)
 
 
