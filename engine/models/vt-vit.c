@@ -138,16 +138,72 @@ read_logit_scale (VtViT                *self,
     self->logit_scale = expf ((float) vt_dtype_read_double (scale->dtype, scale->data, 0));
 }
 
-/* The MLP width of a text tower: the rows of its first block's fc1. */
-static int
-text_mlp_width (VtCheckpoint         *checkpoint,
-                const VtArchitecture *arch,
-                const char           *fc1)
+/* Where a CLIP text tower's tensors are, in one layout. */
+typedef struct
 {
-  g_autofree char *name = g_strconcat (arch->prefix, fc1, NULL);
-  const VtTensor *t = vt_checkpoint_lookup (checkpoint, name);
+  const char               *token_embedding;
+  const char               *position_embedding;
+  const char               *final_norm;         /* .weight, .bias */
+  const char               *projection;
+  gboolean                  projection_linear;  /* (E, W) used as x·Pᵀ, else (W, E) as x·P */
+  const VtTransformerNames *blocks;
+  const char               *blocks_prefix;
+  const char               *first_fc1;          /* its rows give the MLP width */
+} TextNames;
 
-  return t && t->ndim == 2 ? (int) t->shape[0] : 4 * arch->text_width;
+static const TextNames openclip_text = {
+  "token_embedding.weight", "positional_embedding", "ln_final", "text_projection", FALSE,
+  &vt_transformer_names_openclip, "transformer.", "transformer.resblocks.0.mlp.c_fc.weight",
+};
+
+static const TextNames hf_text = {
+  "text_model.embeddings.token_embedding.weight", "text_model.embeddings.position_embedding.weight",
+  "text_model.final_layer_norm", "text_projection.weight", TRUE,
+  &vt_transformer_names_hf, "text_model.encoder.", "text_model.encoder.layers.0.mlp.fc1.weight",
+};
+
+/* A CLIP text tower: causal blocks, a final norm, pooling at the end token
+ * and a projection into the joint space; nothing when the checkpoint has
+ * no text tower. */
+static gboolean
+bind_text_tower (VtViT                 *self,
+                 VtCheckpoint          *checkpoint,
+                 const VtArchitecture  *arch,
+                 const TextNames       *names,
+                 GError               **error)
+{
+  VtWeights *w = self->weights;
+  g_autofree char *fc1 = g_strconcat (arch->prefix, names->first_fc1, NULL);
+  g_autofree char *norm_w = g_strdup_printf ("%s.weight", names->final_norm);
+  g_autofree char *norm_b = g_strdup_printf ("%s.bias", names->final_norm);
+  const VtTensor *fc1_tensor = vt_checkpoint_lookup (checkpoint, fc1);
+  int tw = arch->text_width;
+  int mlp = fc1_tensor && fc1_tensor->ndim == 2 ? (int) fc1_tensor->shape[0] : 4 * tw;
+
+  if (tw <= 0)
+    return TRUE;
+  self->has_text = TRUE;
+  self->vocab = arch->vocab_size;
+  self->context = arch->context_length;
+  self->text_width = tw;
+  self->text.eps = 1e-5f;
+  self->text.quick_gelu = arch->quick_gelu;
+  self->text.causal = TRUE;
+  read_logit_scale (self, checkpoint, arch);
+
+  if (!(self->token_embedding = vt_weights_get (w, names->token_embedding, VT_SHAPE (self->vocab, tw), error)) ||
+      !(self->text_pos = vt_weights_get (w, names->position_embedding, VT_SHAPE (self->context, tw), error)) ||
+      !(self->ln_final_w = vt_weights_get (w, norm_w, VT_SHAPE (tw), error)) ||
+      !(self->ln_final_b = vt_weights_get (w, norm_b, VT_SHAPE (tw), error)))
+    return FALSE;
+  if (names->projection_linear)
+    self->text_proj_linear = vt_weights_get (w, names->projection, VT_SHAPE (self->embed, tw), error);
+  else
+    self->text_proj = vt_weights_get (w, names->projection, VT_SHAPE (tw, self->embed), error);
+  if (self->text_proj_linear == NULL && self->text_proj == NULL)
+    return FALSE;
+  return vt_transformer_bind (&self->text, w, names->blocks, names->blocks_prefix,
+                              arch->text_depth, tw, arch->text_heads, mlp, error);
 }
 
 static gboolean
@@ -175,28 +231,7 @@ bind_openclip (VtViT                 *self,
                             arch->depth, c, arch->heads, arch->mlp_width, error))
     return FALSE;
 
-  if (arch->text_width <= 0)
-    return TRUE;
-  self->has_text = TRUE;
-  read_logit_scale (self, checkpoint, arch);
-  self->vocab = arch->vocab_size;
-  self->context = arch->context_length;
-  self->text_width = arch->text_width;
-  self->text.eps = 1e-5f;
-  self->text.quick_gelu = arch->quick_gelu;
-  self->text.causal = TRUE;
-  {
-    int tw = self->text_width;
-    int mlp = text_mlp_width (checkpoint, arch, "transformer.resblocks.0.mlp.c_fc.weight");
-
-    return (self->token_embedding = vt_weights_get (w, "token_embedding.weight", VT_SHAPE (self->vocab, tw), error)) &&
-           (self->text_pos = vt_weights_get (w, "positional_embedding", VT_SHAPE (self->context, tw), error)) &&
-           (self->ln_final_w = vt_weights_get (w, "ln_final.weight", VT_SHAPE (tw), error)) &&
-           (self->ln_final_b = vt_weights_get (w, "ln_final.bias", VT_SHAPE (tw), error)) &&
-           (self->text_proj = vt_weights_get (w, "text_projection", VT_SHAPE (tw, self->embed), error)) &&
-           vt_transformer_bind (&self->text, w, &vt_transformer_names_openclip, "transformer.",
-                                arch->text_depth, tw, arch->text_heads, mlp, error);
-  }
+  return bind_text_tower (self, checkpoint, arch, &openclip_text, error);
 }
 
 static gboolean
@@ -252,30 +287,8 @@ bind_hf (VtViT                 *self,
   if (!vt_transformer_bind (&self->tr, w, &vt_transformer_names_hf, "vision_model.encoder.",
                             arch->depth, c, arch->heads, arch->mlp_width, error))
     return FALSE;
-  if (arch->text_width <= 0)
-    return TRUE;
-
-  /* CLIPModel's text tower: causal, final_layer_norm, bias-free projection. */
-  self->has_text = TRUE;
-  self->vocab = arch->vocab_size;
-  self->context = arch->context_length;
-  self->text_width = arch->text_width;
-  self->text.eps = 1e-5f;
-  self->text.quick_gelu = arch->quick_gelu;
-  self->text.causal = TRUE;
-  read_logit_scale (self, checkpoint, arch);
-  {
-    int tw = self->text_width;
-    int mlp = text_mlp_width (checkpoint, arch, "text_model.encoder.layers.0.mlp.fc1.weight");
-
-    return (self->token_embedding = vt_weights_get (w, "text_model.embeddings.token_embedding.weight", VT_SHAPE (self->vocab, tw), error)) &&
-           (self->text_pos = vt_weights_get (w, "text_model.embeddings.position_embedding.weight", VT_SHAPE (self->context, tw), error)) &&
-           (self->ln_final_w = vt_weights_get (w, "text_model.final_layer_norm.weight", VT_SHAPE (tw), error)) &&
-           (self->ln_final_b = vt_weights_get (w, "text_model.final_layer_norm.bias", VT_SHAPE (tw), error)) &&
-           (self->text_proj_linear = vt_weights_get (w, "text_projection.weight", VT_SHAPE (self->embed, tw), error)) &&
-           vt_transformer_bind (&self->text, w, &vt_transformer_names_hf, "text_model.encoder.",
-                                arch->text_depth, tw, arch->text_heads, mlp, error);
-  }
+  /* CLIPModel's text tower: final_layer_norm and a bias-free projection. */
+  return bind_text_tower (self, checkpoint, arch, &hf_text, error);
 }
 
 VtViT *
