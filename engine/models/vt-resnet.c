@@ -257,29 +257,6 @@ run_conv_bn (const ConvBn *cb,
     vt_relu (out, (gsize) cb->out * *oh * *ow);
 }
 
-/* Copies one image's activation into the batched tap @name (B, C, H, W),
- * creating the tap with the first image. */
-static void
-store_tap (VtTaps      *taps,
-           const char  *name,
-           int          b,
-           int          batch,
-           const float *x,
-           int          c,
-           int          h,
-           int          w)
-{
-  const VtTap *tap = vt_taps_lookup (taps, name);
-  gsize n = (gsize) c * h * w;
-  float *data;
-
-  if (tap == NULL)
-    data = vt_taps_add (taps, name, 4, (gint64[]) { batch, c, h, w });
-  else
-    data = tap->data;
-  memcpy (data + (gsize) b * n, x, sizeof (float) * n);
-}
-
 /* Buffers for one image at a time, sized for the largest activation. */
 typedef struct
 {
@@ -354,17 +331,17 @@ forward_image (const Pass *pass,
     {
       memcpy (bufs->x, bufs->t1, sizeof (float) * c * h * w);
       if (blocks)
-        store_tap (pass->taps, "stem.out", b, pass->batch, bufs->x, c, h, w);
+        vt_taps_store (pass->taps, "stem.out", b, 4, (gint64[]) { pass->batch, c, h, w }, bufs->x);
     }
   else
     {
       if (blocks)
-        store_tap (pass->taps, "stem.act", b, pass->batch, bufs->t1, c, h, w);
+        vt_taps_store (pass->taps, "stem.act", b, 4, (gint64[]) { pass->batch, c, h, w }, bufs->t1);
       vt_maxpool2d (bufs->x, bufs->t1, c, h, w, 3, 2, 1);
       h = vt_conv2d_out_size (h, 3, 2, 1);
       w = vt_conv2d_out_size (w, 3, 2, 1);
       if (blocks)
-        store_tap (pass->taps, "stem.out", b, pass->batch, bufs->x, c, h, w);
+        vt_taps_store (pass->taps, "stem.out", b, 4, (gint64[]) { pass->batch, c, h, w }, bufs->x);
     }
 
   for (int i = 0; i < self->n_blocks; i++)
@@ -399,11 +376,11 @@ forward_image (const Pass *pass,
       if (blocks && blk->last_of_stage)
         {
           g_autofree char *name = g_strdup_printf ("layer%d.out", blk->stage);
-          store_tap (pass->taps, name, b, pass->batch, bufs->x, c, h, w);
+          vt_taps_store (pass->taps, name, b, 4, (gint64[]) { pass->batch, c, h, w }, bufs->x);
         }
     }
   if (blocks && !self->cifar)
-    store_tap (pass->taps, "features", b, pass->batch, bufs->x, c, h, w);
+    vt_taps_store (pass->taps, "features", b, 4, (gint64[]) { pass->batch, c, h, w }, bufs->x);
   vt_global_avgpool (pass->features + (gsize) b * self->n_features, bufs->x, c, h * w);
 }
 

@@ -1,6 +1,8 @@
 /* vt-taps.c: the tap set. */
 #include "vt-taps.h"
 
+#include <string.h>
+
 struct _VtTaps
 {
   GPtrArray  *list;      /* VtTap*, in the order added */
@@ -57,6 +59,37 @@ vt_taps_add (VtTaps       *self,
   g_ptr_array_add (self->list, tap);
   g_hash_table_insert (self->by_name, tap->name, tap);
   return tap->data;
+}
+
+float *
+vt_taps_slot (VtTaps       *self,
+              const char   *name,
+              int           b,
+              guint         ndim,
+              const gint64 *shape)
+{
+  const VtTap *tap = g_hash_table_lookup (self->by_name, name);
+  float *data = tap ? tap->data : vt_taps_add (self, name, ndim, shape);
+  gsize per_image = 1;
+
+  for (guint i = 1; i < ndim; i++)
+    per_image *= shape[i];
+  return data + (gsize) b * per_image;
+}
+
+void
+vt_taps_store (VtTaps       *self,
+               const char   *name,
+               int           b,
+               guint         ndim,
+               const gint64 *shape,
+               const float  *values)
+{
+  gsize per_image = 1;
+
+  for (guint i = 1; i < ndim; i++)
+    per_image *= shape[i];
+  memcpy (vt_taps_slot (self, name, b, ndim, shape), values, sizeof (float) * per_image);
 }
 
 const VtTap *

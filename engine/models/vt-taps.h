@@ -32,6 +32,21 @@ float        *vt_taps_add        (VtTaps      *taps,
                                   const char  *name,
                                   guint        ndim,
                                   const gint64 *shape);
+/* Image @b's slice of the batched tap @name, whose full shape is @shape
+ * (batch first): created, zero-filled, on first use. Forward passes fill
+ * their taps image by image through this. */
+float        *vt_taps_slot       (VtTaps       *taps,
+                                  const char   *name,
+                                  int           b,
+                                  guint         ndim,
+                                  const gint64 *shape);
+/* Copies image @b's values into its slice of @name. */
+void          vt_taps_store      (VtTaps       *taps,
+                                  const char   *name,
+                                  int           b,
+                                  guint         ndim,
+                                  const gint64 *shape,
+                                  const float  *values);
 const VtTap  *vt_taps_lookup     (VtTaps      *taps,
                                   const char  *name);
 guint         vt_taps_get_n      (VtTaps      *taps);

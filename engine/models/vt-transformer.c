@@ -136,21 +136,6 @@ vt_transformer_clear (VtTransformer *tr)
   g_clear_pointer (&tr->blocks, g_free);
 }
 
-void
-vt_store_tokens (VtTaps      *taps,
-                 const char  *name,
-                 int          b,
-                 int          batch,
-                 const float *x,
-                 int          t,
-                 int          c)
-{
-  const VtTap *tap = vt_taps_lookup (taps, name);
-  float *data = tap ? tap->data : vt_taps_add (taps, name, 3, (gint64[]) { batch, t, c });
-
-  memcpy (data + (gsize) b * t * c, x, sizeof (float) * t * c);
-}
-
 /* The per-image, per-head and per-row work, split over the cores. */
 typedef struct
 {

@@ -69,13 +69,4 @@ void     vt_transformer_run    (const VtTransformer       *tr,
                                 const char                *tap_prefix,
                                 VtTapFlags                 flags);
 
-/* Copies x (T, C) of image @b into the batched tap @name (B, T, C). */
-void     vt_store_tokens       (VtTaps                    *taps,
-                                const char                *name,
-                                int                        b,
-                                int                        batch,
-                                const float               *x,
-                                int                        t,
-                                int                        c);
-
 G_END_DECLS

@@ -332,20 +332,6 @@ vt_vit_new (VtCheckpoint          *checkpoint,
   return g_steal_pointer (&self);
 }
 
-/* The tap @name of shape (batch, n), created with the first image. */
-static float *
-row_tap (VtTaps     *taps,
-         const char *name,
-         int         b,
-         int         batch,
-         int         n)
-{
-  const VtTap *tap = vt_taps_lookup (taps, name);
-  float *data = tap ? tap->data : vt_taps_add (taps, name, 2, (gint64[]) { batch, n });
-
-  return data + (gsize) b * n;
-}
-
 static void
 l2_normalize (float       *out,
               const float *in,
@@ -453,19 +439,19 @@ vt_vit_forward_image (VtViT        *self,
 
       embed_image (self, x, image, height, width, conv, workspace);
       if ((flags & VT_TAP_BLOCKS) && !self->clip)
-        vt_store_tokens (taps, "embed.patch", b, batch, x + (gsize) self->n_prefix * c, np, c);
+        vt_taps_store (taps, "embed.patch", b, 3, (gint64[]) { batch, np, c }, x + (gsize) self->n_prefix * c);
       vt_add (x, pos, (gsize) t * c);
       /* "embed.tokens" is always the input of block 0; with a norm before the
        * blocks (CLIP's ln_pre), what goes into that norm is "embed.pre_ln". */
       if (self->pre_w)
         {
           if (flags & VT_TAP_BLOCKS)
-            vt_store_tokens (taps, self->clip ? "visual.embed.pre_ln" : "embed.pre_ln", b, batch, x, t, c);
+            vt_taps_store (taps, self->clip ? "visual.embed.pre_ln" : "embed.pre_ln", b, 3, (gint64[]) { batch, t, c }, x);
           vt_layernorm (y, x, self->pre_w, self->pre_b, t, c, self->tr.eps);
           memcpy (x, y, sizeof (float) * t * c);
         }
       if (flags & VT_TAP_BLOCKS)
-        vt_store_tokens (taps, self->clip ? "visual.embed.tokens" : "embed.tokens", b, batch, x, t, c);
+        vt_taps_store (taps, self->clip ? "visual.embed.tokens" : "embed.tokens", b, 3, (gint64[]) { batch, t, c }, x);
     }
 
   vt_transformer_run (&self->tr, xs, batch, t, taps, prefix, flags);
@@ -477,17 +463,17 @@ vt_vit_forward_image (VtViT        *self,
       if (self->layout == LAYOUT_HF)
         {
           /* post_layernorm on the class token, then the projection. */
-          float *pooled_tap = row_tap (taps, "pooled", b, batch, c);
+          float *pooled_tap = vt_taps_slot (taps, "pooled", b, 2, (gint64[]) { batch, c });
           vt_layernorm (pooled_tap, x, self->norm_w, self->norm_b, 1, c, self->tr.eps);
           if (self->proj_linear)
             {
-              float *embeds = row_tap (taps, "image_embeds", b, batch, self->embed);
+              float *embeds = vt_taps_slot (taps, "image_embeds", b, 2, (gint64[]) { batch, self->embed });
               vt_linear_forward (embeds, pooled_tap, self->proj_linear, NULL, 1, c, self->embed);
-              memcpy (row_tap (taps, "pre_logits", b, batch, self->embed), embeds, sizeof (float) * self->embed);
-              l2_normalize (row_tap (taps, "image_embeds_norm", b, batch, self->embed), embeds, self->embed);
+              memcpy (vt_taps_slot (taps, "pre_logits", b, 2, (gint64[]) { batch, self->embed }), embeds, sizeof (float) * self->embed);
+              l2_normalize (vt_taps_slot (taps, "image_embeds_norm", b, 2, (gint64[]) { batch, self->embed }), embeds, self->embed);
             }
           else
-            memcpy (row_tap (taps, "pre_logits", b, batch, c), pooled_tap, sizeof (float) * c);
+            memcpy (vt_taps_slot (taps, "pre_logits", b, 2, (gint64[]) { batch, c }), pooled_tap, sizeof (float) * c);
           continue;
         }
 
@@ -497,16 +483,16 @@ vt_vit_forward_image (VtViT        *self,
       else
         memcpy (y, x, sizeof (float) * t * c);
       if (flags & VT_TAP_BLOCKS)
-        vt_store_tokens (taps, self->clip ? "visual.ln_post" : "features", b, batch, y, t, c);
+        vt_taps_store (taps, self->clip ? "visual.ln_post" : "features", b, 3, (gint64[]) { batch, t, c }, y);
 
       if (self->clip)
         {
-          float *embeds = row_tap (taps, "image_embeds", b, batch, self->embed);
+          float *embeds = vt_taps_slot (taps, "image_embeds", b, 2, (gint64[]) { batch, self->embed });
           if (flags & VT_TAP_BLOCKS)
-            memcpy (row_tap (taps, "visual.pooled", b, batch, c), y, sizeof (float) * c);
+            memcpy (vt_taps_slot (taps, "visual.pooled", b, 2, (gint64[]) { batch, c }), y, sizeof (float) * c);
           vt_matmul_forward (embeds, y, self->proj, 1, c, self->embed);
-          memcpy (row_tap (taps, "pre_logits", b, batch, self->embed), embeds, sizeof (float) * self->embed);
-          l2_normalize (row_tap (taps, "image_embeds_norm", b, batch, self->embed), embeds, self->embed);
+          memcpy (vt_taps_slot (taps, "pre_logits", b, 2, (gint64[]) { batch, self->embed }), embeds, sizeof (float) * self->embed);
+          l2_normalize (vt_taps_slot (taps, "image_embeds_norm", b, 2, (gint64[]) { batch, self->embed }), embeds, self->embed);
           continue;
         }
 
@@ -531,13 +517,13 @@ vt_vit_forward_image (VtViT        *self,
         }
       else
         memcpy (pooled, y, sizeof (float) * c);
-      memcpy (row_tap (taps, "pre_logits", b, batch, c), pooled, sizeof (float) * c);
+      memcpy (vt_taps_slot (taps, "pre_logits", b, 2, (gint64[]) { batch, c }), pooled, sizeof (float) * c);
 
       if (self->head_w && self->dist)
         {
-          float *cls_logits = row_tap (taps, "logits_cls", b, batch, self->n_classes);
-          float *dist_logits = row_tap (taps, "logits_dist", b, batch, self->n_classes);
-          float *logits = row_tap (taps, "logits", b, batch, self->n_classes);
+          float *cls_logits = vt_taps_slot (taps, "logits_cls", b, 2, (gint64[]) { batch, self->n_classes });
+          float *dist_logits = vt_taps_slot (taps, "logits_dist", b, 2, (gint64[]) { batch, self->n_classes });
+          float *logits = vt_taps_slot (taps, "logits", b, 2, (gint64[]) { batch, self->n_classes });
 
           vt_linear_forward (cls_logits, y, self->head_w, self->head_b, 1, c, self->n_classes);
           vt_linear_forward (dist_logits, y + c, self->head_dist_w, self->head_dist_b, 1, c, self->n_classes);
@@ -545,7 +531,7 @@ vt_vit_forward_image (VtViT        *self,
             logits[k] = (cls_logits[k] + dist_logits[k]) / 2;
         }
       else if (self->head_w)
-        vt_linear_forward (row_tap (taps, "logits", b, batch, self->n_classes), pooled,
+        vt_linear_forward (vt_taps_slot (taps, "logits", b, 2, (gint64[]) { batch, self->n_classes }), pooled,
                            self->head_w, self->head_b, 1, c, self->n_classes);
     }
   return g_steal_pointer (&taps);
@@ -594,7 +580,7 @@ vt_vit_forward_text (VtViT         *self,
         for (int ch = 0; ch < c; ch++)
           xb[(gsize) i * c + ch] = self->token_embedding[(gsize) row[i] * c + ch] + self->text_pos[(gsize) i * c + ch];
       if (flags & VT_TAP_BLOCKS)
-        vt_store_tokens (taps, "text.embed.tokens", b, batch, xb, length, c);
+        vt_taps_store (taps, "text.embed.tokens", b, 3, (gint64[]) { batch, length, c }, xb);
     }
 
   vt_transformer_run (&self->text, x, batch, length, taps, "text.", flags);
@@ -607,20 +593,20 @@ vt_vit_forward_text (VtViT         *self,
 
       vt_layernorm (y, x + (gsize) b * length * c, self->ln_final_w, self->ln_final_b, length, c, self->text.eps);
       if (flags & VT_TAP_BLOCKS)
-        vt_store_tokens (taps, "text.ln_final", b, batch, y, length, c);
+        vt_taps_store (taps, "text.ln_final", b, 3, (gint64[]) { batch, length, c }, y);
 
       /* The end-of-text token has the largest id: pool there. */
       for (int i = 1; i < length; i++)
         if (row[i] > row[eot])
           eot = i;
       if (flags & VT_TAP_BLOCKS)
-        memcpy (row_tap (taps, "text.pooled", b, batch, c), y + (gsize) eot * c, sizeof (float) * c);
-      embeds = row_tap (taps, "text_embeds", b, batch, self->embed);
+        memcpy (vt_taps_slot (taps, "text.pooled", b, 2, (gint64[]) { batch, c }), y + (gsize) eot * c, sizeof (float) * c);
+      embeds = vt_taps_slot (taps, "text_embeds", b, 2, (gint64[]) { batch, self->embed });
       if (self->text_proj_linear)
         vt_linear_forward (embeds, y + (gsize) eot * c, self->text_proj_linear, NULL, 1, c, self->embed);
       else
         vt_matmul_forward (embeds, y + (gsize) eot * c, self->text_proj, 1, c, self->embed);
-      l2_normalize (row_tap (taps, "text_embeds_norm", b, batch, self->embed), embeds, self->embed);
+      l2_normalize (vt_taps_slot (taps, "text_embeds_norm", b, 2, (gint64[]) { batch, self->embed }), embeds, self->embed);
     }
   return g_steal_pointer (&taps);
 }
