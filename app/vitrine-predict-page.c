@@ -9,7 +9,7 @@
 #include <math.h>
 
 #include "io/vt-image.h"
-#include "models/vt-preprocess.h"
+#include "models/vt-transform.h"
 #include "models/vt-zero-shot.h"
 #include "vitrine-data.h"
 
@@ -110,6 +110,7 @@ predict_thread (GTask        *task,
   g_autoptr(VtTaps) taps = NULL;
   g_autoptr(GError) error = NULL;
   const VtTap *logits;
+  VtTransform transform;
   double max = -INFINITY, sum = 0.0;
   gint64 start;
 
@@ -119,7 +120,8 @@ predict_thread (GTask        *task,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  vt_preprocess_image (arch, job->image, pixels);
+  vt_transform_init_from_architecture (&transform, arch);
+  vt_transform_apply (&transform, job->image, pixels);
   job->input_size = s;
   start = g_get_monotonic_time ();
   if (job->classes)

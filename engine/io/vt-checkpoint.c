@@ -383,3 +383,17 @@ vt_checkpoint_count_parameters (VtCheckpoint *self)
     }
   return n;
 }
+
+char *
+vt_checkpoint_sha256 (VtCheckpoint *self)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+
+  for (guint i = 0; i < self->mappings->len; i++)
+    {
+      gsize size;
+      const guint8 *data = g_bytes_get_data (g_ptr_array_index (self->mappings, i), &size);
+      g_checksum_update (checksum, data, (gssize) size);
+    }
+  return g_strdup (g_checksum_get_string (checksum));
+}

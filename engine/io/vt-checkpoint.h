@@ -55,6 +55,10 @@ const char     *vt_checkpoint_get_config_path (VtCheckpoint  *self);
 guint64         vt_checkpoint_count_parameters (VtCheckpoint *self);
 gboolean        vt_tensor_is_parameter        (const VtTensor *tensor);
 
+/* Hex SHA-256 over the bytes of every shard, in order: what identifies the
+ * weights in a feature store's cache key. Reads the whole file. */
+char           *vt_checkpoint_sha256          (VtCheckpoint  *self);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtCheckpoint, vt_checkpoint_unref)
 
 G_END_DECLS

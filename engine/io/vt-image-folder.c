@@ -1,9 +1,8 @@
-/* vt-image-folder.c: listing an image folder. */
-#include "vt-image-folder.h"
+/* vt-image-folder.c: the ImageFolder layout, root/<class>/<image>, with
+ * classes and files in sorted order as torchvision's ImageFolder sorts them. */
+#include "vt-dataset-readers.h"
 
 #include <string.h>
-
-G_DEFINE_QUARK (vt-dataset-error-quark, vt_dataset_error)
 
 /* torchvision's IMG_EXTENSIONS, lower-cased. */
 static gboolean
@@ -55,58 +54,47 @@ sorted_entries (const char  *dir,
   return names;
 }
 
-VtImageFolder *
-vt_image_folder_open (const char  *root,
-                      GError     **error)
+gboolean
+vt_dataset_read_image_folder (VtDataset   *self,
+                              const char  *root,
+                              GError     **error)
 {
-  g_autoptr(VtImageFolder) self = g_new0 (VtImageFolder, 1);
   g_autoptr(GPtrArray) classes = sorted_entries (root, TRUE, error);
+  g_autoptr(GArray) labels = g_array_new (FALSE, FALSE, sizeof (guint));
 
   if (classes == NULL)
-    return NULL;
+    return FALSE;
   if (classes->len == 0)
     {
       g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_EMPTY,
                    "%s: no class folders (expected root/<class>/<image>)", root);
-      return NULL;
+      return FALSE;
     }
-  self->root = g_strdup (root);
   self->n_classes = classes->len;
   self->paths = g_ptr_array_new_with_free_func (g_free);
-  self->labels = g_array_new (FALSE, FALSE, sizeof (guint));
   g_ptr_array_add (classes, NULL);
-  self->classes = (char **) g_ptr_array_steal (classes, NULL);
+  self->class_names = (char **) g_ptr_array_steal (classes, NULL);
 
   for (guint c = 0; c < self->n_classes; c++)
     {
-      g_autofree char *dir = g_build_filename (root, self->classes[c], NULL);
+      g_autofree char *dir = g_build_filename (root, self->class_names[c], NULL);
       g_autoptr(GPtrArray) files = sorted_entries (dir, FALSE, error);
 
       if (files == NULL)
-        return NULL;
+        return FALSE;
       if (files->len == 0)
         {
           g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_EMPTY,
                        "%s: the class folder holds no images", dir);
-          return NULL;
+          return FALSE;
         }
       for (guint i = 0; i < files->len; i++)
         {
           g_ptr_array_add (self->paths, g_build_filename (dir, g_ptr_array_index (files, i), NULL));
-          g_array_append_val (self->labels, c);
+          g_array_append_val (labels, c);
         }
     }
-  return g_steal_pointer (&self);
-}
-
-void
-vt_image_folder_free (VtImageFolder *self)
-{
-  if (self == NULL)
-    return;
-  g_free (self->root);
-  g_strfreev (self->classes);
-  g_clear_pointer (&self->paths, g_ptr_array_unref);
-  g_clear_pointer (&self->labels, g_array_unref);
-  g_free (self);
+  self->n_samples = labels->len;
+  self->labels = (guint *) g_array_free (g_steal_pointer (&labels), FALSE);
+  return TRUE;
 }

@@ -1,91 +1,32 @@
-/* vt-image.c: JPEG decoding with libjpeg.
- *
- * libjpeg's default error handler calls exit(); ours jumps back with the
- * message instead. Its "corrupt data" warnings (a truncated file decodes to
- * grey) are errors here too: a damaged image must not quietly become input. */
-#include "vt-image.h"
+/* vt-image.c: images in memory, and choosing the decoder by the file's
+ * signature (never its name). */
+#include "vt-image-formats.h"
 
-#include <setjmp.h>
-#include <stdio.h>   /* jpeglib.h needs FILE */
-#include <jpeglib.h>
+#include <string.h>
 
 G_DEFINE_QUARK (vt-image-error-quark, vt_image_error)
 
-typedef struct
+VtImage *
+vt_image_new (int width,
+              int height)
 {
-  struct jpeg_error_mgr  manager;
-  jmp_buf                escape;
-  char                   message[JMSG_LENGTH_MAX];
-} JpegError;
+  VtImage *image = g_new0 (VtImage, 1);
 
-static void
-jpeg_error_exit (j_common_ptr cinfo)
-{
-  JpegError *err = (JpegError *) cinfo->err;
-
-  (*cinfo->err->format_message) (cinfo, err->message);
-  longjmp (err->escape, 1);
+  image->width = width;
+  image->height = height;
+  image->rgb = g_malloc ((gsize) width * height * 3);
+  return image;
 }
 
-static void
-jpeg_emit_message (j_common_ptr cinfo,
-                   int          level)
+VtImage *
+vt_image_new_from_grey (const guint8 *grey,
+                        int           width,
+                        int           height)
 {
-  JpegError *err = (JpegError *) cinfo->err;
+  VtImage *image = vt_image_new (width, height);
 
-  /* level -1 is a warning about corrupt data; others are trace output. */
-  if (level < 0)
-    {
-      (*cinfo->err->format_message) (cinfo, err->message);
-      longjmp (err->escape, 1);
-    }
-}
-
-static VtImage *
-decode_jpeg (const guint8  *data,
-             gsize          size,
-             const char    *name,
-             GError       **error)
-{
-  struct jpeg_decompress_struct cinfo;
-  JpegError err;
-  VtImage *volatile image = NULL;
-
-  cinfo.err = jpeg_std_error (&err.manager);
-  err.manager.error_exit = jpeg_error_exit;
-  err.manager.emit_message = jpeg_emit_message;
-  if (setjmp (err.escape))
-    {
-      g_set_error (error, VT_IMAGE_ERROR, VT_IMAGE_ERROR_CORRUPT, "%s: damaged JPEG: %s", name, err.message);
-      jpeg_destroy_decompress (&cinfo);
-      vt_image_free (image);
-      return NULL;
-    }
-
-  jpeg_create_decompress (&cinfo);
-  jpeg_mem_src (&cinfo, data, size);
-  jpeg_read_header (&cinfo, TRUE);
-  if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK)
-    {
-      g_set_error (error, VT_IMAGE_ERROR, VT_IMAGE_ERROR_FORMAT, "%s: CMYK JPEGs are not supported", name);
-      jpeg_destroy_decompress (&cinfo);
-      return NULL;
-    }
-  /* Grey becomes RGB, as Image.convert("RGB") does. */
-  cinfo.out_color_space = JCS_RGB;
-  jpeg_start_decompress (&cinfo);
-
-  image = g_new0 (VtImage, 1);
-  image->width = (int) cinfo.output_width;
-  image->height = (int) cinfo.output_height;
-  image->rgb = g_malloc ((gsize) image->width * image->height * 3);
-  while (cinfo.output_scanline < cinfo.output_height)
-    {
-      JSAMPROW row = image->rgb + (gsize) cinfo.output_scanline * image->width * 3;
-      jpeg_read_scanlines (&cinfo, &row, 1);
-    }
-  jpeg_finish_decompress (&cinfo);
-  jpeg_destroy_decompress (&cinfo);
+  for (gsize i = 0; i < (gsize) width * height; i++)
+    image->rgb[i * 3] = image->rgb[i * 3 + 1] = image->rgb[i * 3 + 2] = grey[i];
   return image;
 }
 
@@ -95,10 +36,16 @@ vt_image_decode (const guint8  *data,
                  const char    *name,
                  GError       **error)
 {
+  static const guint8 png_signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+
   if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
-    return decode_jpeg (data, size, name, error);
+    return vt_image_decode_jpeg (data, size, name, error);
+  if (size >= 8 && memcmp (data, png_signature, 8) == 0)
+    return vt_image_decode_png (data, size, name, error);
+  if (size >= 2 && data[0] == 'B' && data[1] == 'M')
+    return vt_image_decode_bmp (data, size, name, error);
   g_set_error (error, VT_IMAGE_ERROR, VT_IMAGE_ERROR_FORMAT,
-               "%s: not a JPEG image (other formats come with the dataset readers)", name);
+               "%s: not a JPEG, PNG or BMP image", name);
   return NULL;
 }
 

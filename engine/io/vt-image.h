@@ -1,6 +1,8 @@
 /* vt-image.h: decoding images into 8-bit RGB, and turning them into model
- * input. JPEG through libjpeg(-turbo), the decoder Pillow uses on Debian,
- * so pixels agree exactly with a PyTorch pipeline on the same files. */
+ * input. JPEG through libjpeg(-turbo) and PNG through libpng, the decoders
+ * Pillow uses on Debian, so pixels agree exactly with a PyTorch pipeline on
+ * the same files; BMP by our own reader. The format is told by the
+ * signature. Grey and palette images become RGB as convert("RGB") does. */
 #pragma once
 
 #include <gio/gio.h>
@@ -24,6 +26,13 @@ typedef struct
   guint8 *rgb;       /* (H, W, 3) */
 } VtImage;
 
+/* Uninitialized pixels. */
+VtImage *vt_image_new           (int          width,
+                                 int          height);
+/* Each grey value copied to R, G and B. */
+VtImage *vt_image_new_from_grey (const guint8 *grey,
+                                 int           width,
+                                 int           height);
 VtImage *vt_image_load          (const char  *path,
                                  GError     **error);
 VtImage *vt_image_decode        (const guint8 *data,

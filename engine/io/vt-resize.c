@@ -111,11 +111,7 @@ vt_image_resize (const VtImage *image,
   g_autofree guint8 *temp = NULL;
   const guint8 *src = image->rgb;
   int src_first = 0;
-  VtImage *out = g_new0 (VtImage, 1);
-
-  out->width = width;
-  out->height = height;
-  out->rgb = g_malloc ((gsize) width * height * 3);
+  VtImage *out = vt_image_new (width, height);
 
   /* Horizontal pass over the rows the vertical pass will read, into 8 bits. */
   if (width != image->width)
@@ -174,14 +170,12 @@ vt_image_center_crop (const VtImage *image,
                       int            width,
                       int            height)
 {
-  VtImage *out = g_new0 (VtImage, 1);
+  VtImage *out = vt_image_new (width, height);
   /* Python's round() rounds halves to even; so does rint() by default. */
   int top = (int) rint ((image->height - height) / 2.0);
   int left = (int) rint ((image->width - width) / 2.0);
 
-  out->width = width;
-  out->height = height;
-  out->rgb = g_malloc0 ((gsize) width * height * 3);
+  memset (out->rgb, 0, (gsize) width * height * 3);
   for (int y = 0; y < height; y++)
     for (int x = 0; x < width; x++)
       {

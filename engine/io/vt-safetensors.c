@@ -343,14 +343,11 @@ vt_safetensors_parse (const guint8  *data,
 }
 
 gboolean
-vt_safetensors_write_f32 (const char           *path,
-                          guint                 n,
-                          const char * const   *names,
-                          const guint          *ndims,
-                          const gint64 * const *shapes,
-                          const float * const  *data,
-                          GHashTable           *metadata,
-                          GError              **error)
+vt_safetensors_write (const char             *path,
+                      guint                   n,
+                      const VtTensor * const *tensors,
+                      GHashTable             *metadata,
+                      GError                **error)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
@@ -378,27 +375,22 @@ vt_safetensors_write_f32 (const char           *path,
     }
   for (guint i = 0; i < n; i++)
     {
-      gsize bytes = sizeof (float);
-
-      json_builder_set_member_name (b, names[i]);
+      json_builder_set_member_name (b, tensors[i]->name);
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "dtype");
-      json_builder_add_string_value (b, "F32");
+      json_builder_add_string_value (b, vt_dtype_name (tensors[i]->dtype));
       json_builder_set_member_name (b, "shape");
       json_builder_begin_array (b);
-      for (guint d = 0; d < ndims[i]; d++)
-        {
-          json_builder_add_int_value (b, shapes[i][d]);
-          bytes *= (gsize) shapes[i][d];
-        }
+      for (guint d = 0; d < tensors[i]->ndim; d++)
+        json_builder_add_int_value (b, tensors[i]->shape[d]);
       json_builder_end_array (b);
       json_builder_set_member_name (b, "data_offsets");
       json_builder_begin_array (b);
       json_builder_add_int_value (b, (gint64) offset);
-      json_builder_add_int_value (b, (gint64) (offset + bytes));
+      json_builder_add_int_value (b, (gint64) (offset + tensors[i]->nbytes));
       json_builder_end_array (b);
       json_builder_end_object (b);
-      offset += bytes;
+      offset += tensors[i]->nbytes;
     }
   json_builder_end_object (b);
   root = json_builder_get_root (b);
@@ -412,14 +404,9 @@ vt_safetensors_write_f32 (const char           *path,
   g_byte_array_append (file, (const guint8 *) header, header_len);
   for (gsize pad = header_len; pad % 8 != 0; pad++)
     g_byte_array_append (file, (const guint8 *) " ", 1);
+  /* Little-endian on disk; every machine Vitrine builds on is too. */
   for (guint i = 0; i < n; i++)
-    {
-      gsize count = 1;
-      for (guint d = 0; d < ndims[i]; d++)
-        count *= (gsize) shapes[i][d];
-      /* Little-endian on disk; every machine Vitrine builds on is too. */
-      g_byte_array_append (file, (const guint8 *) data[i], count * sizeof (float));
-    }
+    g_byte_array_append (file, tensors[i]->data, tensors[i]->nbytes);
 
   if (!g_file_set_contents_full (path, (const char *) file->data, file->len,
                                  G_FILE_SET_CONTENTS_CONSISTENT, 0644, &local_error))
@@ -428,4 +415,37 @@ vt_safetensors_write_f32 (const char           *path,
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+vt_safetensors_write_f32 (const char           *path,
+                          guint                 n,
+                          const char * const   *names,
+                          const guint          *ndims,
+                          const gint64 * const *shapes,
+                          const float * const  *data,
+                          GHashTable           *metadata,
+                          GError              **error)
+{
+  g_autofree VtTensor *tensors = g_new0 (VtTensor, n);
+  g_autofree const VtTensor **pointers = g_new (const VtTensor *, n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      VtTensor *t = &tensors[i];
+
+      t->name = (char *) names[i];
+      t->dtype = VT_DTYPE_F32;
+      t->ndim = ndims[i];
+      t->numel = 1;
+      for (guint d = 0; d < ndims[i]; d++)
+        {
+          t->shape[d] = shapes[i][d];
+          t->numel *= (gsize) shapes[i][d];
+        }
+      t->nbytes = t->numel * sizeof (float);
+      t->data = (const guint8 *) data[i];
+      pointers[i] = t;
+    }
+  return vt_safetensors_write (path, n, pointers, metadata, error);
 }

@@ -37,7 +37,17 @@ gboolean vt_safetensors_parse        (const guint8  *data,
                                       GHashTable   **metadata,
                                       GError       **error);
 
-/* Writes float32 tensors to @path: header padded to 8 bytes, tensors back
+/* Writes @tensors (name, dtype, shape, data; ndim ≤ 8) to @path: header
+ * padded to 8 bytes, tensors back to back in the given order; @metadata
+ * (string -> string) may be NULL. Atomic: a temporary file renamed into
+ * place. */
+gboolean vt_safetensors_write        (const char              *path,
+                                      guint                    n,
+                                      const VtTensor * const  *tensors,
+                                      GHashTable              *metadata,
+                                      GError                 **error);
+
+/* The same for float32 tensors given as parts: header padded to 8 bytes, tensors back
  * to back in the given order. @names, @shapes (ndims[i] sizes each) and
  * @data describe n tensors; @metadata (string -> string) may be NULL.
  * Atomic: a temporary file renamed into place. */

@@ -4,6 +4,7 @@
  * the hyper-parameters off their shapes, the way the families' own loaders
  * do (OpenAI's build_model infers CLIP sizes the same way). */
 #include "vt-architecture.h"
+#include "io/vt-class-names.h"
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
@@ -668,36 +669,18 @@ set_transform (VtArchitecture *arch,
                       : VT_RESAMPLE_BILINEAR;
 }
 
-/* One class name per line, as TensorFlow and Coral models ship them. */
+/* A labels.txt beside the checkpoint (one name per line, as TensorFlow and
+ * Coral models ship them), when it names exactly the model's classes. */
 static char **
 read_labels_file (VtCheckpoint *checkpoint,
                   int           n_classes)
 {
-  g_autofree char *dir = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *contents = NULL;
-  g_auto(GStrv) lines = NULL;
-  guint n;
+  const char *checkpoint_path = vt_checkpoint_get_path (checkpoint);
+  g_autofree char *dir = g_file_test (checkpoint_path, G_FILE_TEST_IS_DIR) ? g_strdup (checkpoint_path)
+                                                                            : g_path_get_dirname (checkpoint_path);
+  g_autofree char *path = g_build_filename (dir, "labels.txt", NULL);
 
-  if (g_file_test (vt_checkpoint_get_path (checkpoint), G_FILE_TEST_IS_DIR))
-    dir = g_strdup (vt_checkpoint_get_path (checkpoint));
-  else
-    dir = g_path_get_dirname (vt_checkpoint_get_path (checkpoint));
-  path = g_build_filename (dir, "labels.txt", NULL);
-  if (!g_file_get_contents (path, &contents, NULL, NULL))
-    return NULL;
-  g_strchomp (contents);
-  lines = g_strsplit (contents, "\n", -1);
-  n = g_strv_length (lines);
-  /* Only when it names exactly the model's classes. */
-  return n == (guint) n_classes ? g_steal_pointer (&lines) : NULL;
-}
-
-static char **
-cifar10_names (void)
-{
-  static const char *names[] = { "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck", NULL };
-  return g_strdupv ((char **) names);
+  return vt_class_names_read_file (path, (guint) n_classes);
 }
 
 VtArchitecture *
@@ -724,7 +707,7 @@ vt_architecture_recognize (VtCheckpoint *checkpoint)
     arch->class_names = read_labels_file (checkpoint, arch->num_classes);
   /* He et al.'s CIFAR ResNets with ten outputs are CIFAR-10 classifiers. */
   if (arch->class_names == NULL && arch->family == VT_ARCH_CIFAR_RESNET && arch->num_classes == 10)
-    arch->class_names = cifar10_names ();
+    arch->class_names = vt_class_names_published (VT_CLASS_NAMES_CIFAR10);
   set_normalization (arch, checkpoint, config);
   set_transform (arch, config);
   return g_steal_pointer (&arch);

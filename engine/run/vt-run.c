@@ -1,15 +1,14 @@
 /* vt-run.c: steps to files. */
 #include "vt-run.h"
 #include "vt-inspection.h"
-#include "io/vt-image.h"
-#include "io/vt-image-folder.h"
+#include "features/vt-extractor.h"
 #include "io/vt-safetensors.h"
 #include "models/vt-model.h"
-#include "models/vt-preprocess.h"
 
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -335,121 +334,183 @@ int_array (const guint64 *values,
   return array;
 }
 
+/* The transform a step asks for: the model's preset with the spec's changes. */
+static void
+resolve_transform (VtTransform            *transform,
+                   const VtArchitecture   *arch,
+                   const VtTransformSpec  *spec)
+{
+  vt_transform_init_from_architecture (transform, arch);
+  if (spec->crop > 0)
+    transform->crop_size = spec->crop;
+  if (spec->resize >= 0)
+    transform->resize_size = spec->resize;
+  else if (spec->crop_pct > 0)
+    transform->resize_size = (int) floor (transform->crop_size / spec->crop_pct);
+  else if (spec->crop > 0)
+    /* A new crop keeps the preset's ratio of resize to crop. */
+    transform->resize_size = (int) floor ((double) spec->crop * arch->resize_size / arch->image_size);
+  if (spec->interpolation >= 0)
+    transform->interpolation = (VtResample) spec->interpolation;
+  if (spec->has_mean)
+    memcpy (transform->mean, spec->mean, sizeof transform->mean);
+  if (spec->has_std)
+    memcpy (transform->std, spec->std, sizeof transform->std);
+  if (!spec->normalize)
+    for (int c = 0; c < 3; c++)
+      {
+        transform->mean[c] = 0.0f;
+        transform->std[c] = 1.0f;
+      }
+}
+
+/* What an evaluate or extract step opens. */
+typedef struct
+{
+  char            *checkpoint_path;
+  char            *dataset_path;
+  VtCheckpoint    *checkpoint;
+  VtModel         *model;
+  VtDataset       *dataset;
+  VtTransform      transform;
+} Opened;
+
+static void
+opened_clear (Opened *o)
+{
+  g_free (o->checkpoint_path);
+  g_free (o->dataset_path);
+  g_clear_pointer (&o->checkpoint, vt_checkpoint_unref);
+  g_clear_pointer (&o->model, vt_model_free);
+  g_clear_pointer (&o->dataset, vt_dataset_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Opened, opened_clear)
+
+static gboolean
+open_model_input (Run                 *run,
+                  const VtModelInput  *input,
+                  Opened              *o,
+                  GError             **error)
+{
+  VtDatasetOptions options = { input->split, input->coarse_labels };
+
+  o->checkpoint_path = vt_spec_resolve_path (run->spec, input->checkpoint);
+  o->dataset_path = vt_spec_resolve_path (run->spec, input->dataset);
+  if (!(o->checkpoint = vt_checkpoint_open (o->checkpoint_path, error)) ||
+      !(o->model = vt_model_new (o->checkpoint, error)) ||
+      !(o->dataset = vt_dataset_open (o->dataset_path, &options, error)))
+    return FALSE;
+  resolve_transform (&o->transform, vt_model_get_architecture (o->model), &input->transform);
+  return TRUE;
+}
+
+static void
+extraction_progress (const VtExtractProgress *progress,
+                     gpointer                 user_data)
+{
+  g_autofree char *message = g_strdup_printf ("%u/%u images, %.0f images/s, %.0f s left",
+                                              progress->done, progress->total, progress->rate,
+                                              progress->eta_seconds);
+
+  emit (user_data, VT_RUN_EVENT_PROGRESS, (double) progress->done / progress->total, message);
+}
+
+static VtFeatureStore *
+extract (Run                 *run,
+         Opened              *o,
+         const VtModelInput  *input,
+         gboolean             keep_logits,
+         GError             **error)
+{
+  VtExtractOptions options = { input->batch, keep_logits, input->skip_unreadable, extraction_progress, run };
+
+  return vt_extract_features (o->model, o->dataset, &o->transform, &options, run->cancellable, error);
+}
+
+/* The transform and the samples left out, as results.json reports them. */
+static void
+describe_input (JsonObject      *result,
+                Opened          *o,
+                VtFeatureStore  *store)
+{
+  g_autofree char *transform = vt_transform_describe (&o->transform);
+  JsonArray *skipped = json_array_new ();
+
+  json_object_set_string_member (result, "checkpoint", o->checkpoint_path);
+  json_object_set_string_member (result, "dataset", o->dataset_path);
+  json_object_set_string_member (result, "dataset_format", o->dataset->format);
+  if (o->dataset->split)
+    json_object_set_string_member (result, "split", o->dataset->split);
+  json_object_set_string_member (result, "architecture", vt_model_get_architecture (o->model)->family_name);
+  json_object_set_string_member (result, "transform", transform);
+  json_object_set_int_member (result, "skipped_samples", store->n_skipped);
+  for (guint i = 0; store->skipped && store->skipped[i]; i++)
+    json_array_add_string_element (skipped, store->skipped[i]);
+  json_object_set_array_member (result, "skipped_first", skipped);
+}
+
 static JsonNode *
 run_evaluate (Run             *run,
               VtEvaluateStep  *step,
               GError         **error)
 {
-  g_autofree char *checkpoint_path = vt_spec_resolve_path (run->spec, step->checkpoint);
-  g_autofree char *dataset_path = vt_spec_resolve_path (run->spec, step->dataset);
-  g_autoptr(VtCheckpoint) checkpoint = NULL;
-  g_autoptr(VtModel) model = NULL;
-  g_autoptr(VtImageFolder) folder = NULL;
-  g_autofree float *pixels = NULL;
+  g_auto(Opened) o = { 0 };
+  g_autoptr(VtFeatureStore) store = NULL;
   g_autofree guint64 *confusion = NULL;
   g_autofree guint64 *per_class = NULL;
-  g_autofree int *batch_labels = NULL;
   const VtArchitecture *arch;
-  VtArchitecture preset;
-  const float *mean, *std;
+  char **class_names;
   guint n, k, top1 = 0, top5 = 0;
-  int size;
   JsonObject *result;
   JsonNode *node;
 
-  if (!(checkpoint = vt_checkpoint_open (checkpoint_path, error)) ||
-      !(model = vt_model_new (checkpoint, error)) ||
-      !(folder = vt_image_folder_open (dataset_path, error)))
+  if (!open_model_input (run, &step->input, &o, error))
     return NULL;
-  arch = vt_model_get_architecture (model);
-  k = folder->n_classes;
+  arch = vt_model_get_architecture (o.model);
+  k = o.dataset->n_classes;
+  class_names = o.dataset->class_names;
   if ((guint) arch->num_classes != k)
     {
       g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
                    "%s: the dataset has %u classes but the model has %d outputs; evaluate needs the "
-                   "model's classes as the dataset's class folders, in sorted order",
-                   dataset_path, k, arch->num_classes);
+                   "model's classes as the dataset's, in the same order",
+                   o.dataset_path, k, arch->num_classes);
       return NULL;
     }
-  /* The model's eval transform, with the spec's mean and std if given. */
-  preset = *arch;
-  if (step->has_mean)
-    memcpy (preset.mean, step->mean, sizeof preset.mean);
-  if (step->has_std)
-    memcpy (preset.std, step->std, sizeof preset.std);
-  mean = preset.mean;
-  std = preset.std;
-  size = preset.image_size;
-  pixels = g_new (float, (gsize) step->batch * 3 * size * size);
-  n = folder->paths->len;
+  if (!(store = extract (run, &o, &step->input, TRUE, error)))
+    return NULL;
+
+  n = store->n_samples;
   confusion = g_new0 (guint64, (gsize) k * k);
   per_class = g_new0 (guint64, k);
-  batch_labels = g_new (int, step->batch);
-
-  for (guint start = 0; start < n; start += step->batch)
+  for (guint i = 0; i < n; i++)
     {
-      guint count = MIN (step->batch, n - start);
-      g_autoptr(VtTaps) taps = NULL;
-      const VtTap *logits;
+      const float *row = store->logits + (gsize) i * k;
+      guint label = (guint) store->labels[i], better = 0, best = 0;
 
-      if (g_cancellable_set_error_if_cancelled (run->cancellable, error))
-        return NULL;
-      for (guint i = 0; i < count; i++)
+      /* Rank of the true class: how many outputs beat it. */
+      for (guint c = 0; c < k; c++)
         {
-          const char *path = g_ptr_array_index (folder->paths, start + i);
-          g_autoptr(VtImage) image = vt_image_load (path, error);
-
-          if (image == NULL)
-            return NULL;
-          vt_preprocess_image (&preset, image, pixels + (gsize) i * 3 * size * size);
-          batch_labels[i] = (int) g_array_index (folder->labels, guint, start + i);
+          if (row[c] > row[label])
+            better++;
+          if (row[c] > row[best])
+            best = c;
         }
-
-      taps = vt_model_forward (model, pixels, count, size, size, VT_TAP_OUTPUTS, error);
-      if (taps == NULL)
-        return NULL;
-      logits = vt_taps_lookup (taps, "logits");
-      for (guint i = 0; i < count; i++)
-        {
-          const float *row = logits->data + (gsize) i * k;
-          guint better = 0, best = 0;
-
-          /* Rank of the true class: how many outputs beat it. */
-          for (guint c = 0; c < k; c++)
-            {
-              if (row[c] > row[batch_labels[i]])
-                better++;
-              if (row[c] > row[best])
-                best = c;
-            }
-          top1 += better == 0;
-          top5 += better < 5;
-          confusion[(gsize) batch_labels[i] * k + best]++;
-          per_class[batch_labels[i]]++;
-        }
-      emit (run, VT_RUN_EVENT_PROGRESS, (double) (start + count) / n, NULL);
+      top1 += better == 0;
+      top5 += better < 5;
+      confusion[(gsize) label * k + best]++;
+      per_class[label]++;
     }
 
   node = json_node_new (JSON_NODE_OBJECT);
   result = json_object_new ();
   json_node_take_object (node, result);
-  json_object_set_string_member (result, "checkpoint", checkpoint_path);
-  json_object_set_string_member (result, "dataset", dataset_path);
-  json_object_set_string_member (result, "architecture", arch->family_name);
+  describe_input (result, &o, store);
   json_object_set_int_member (result, "images", n);
   json_object_set_double_member (result, "top1", (double) top1 / n);
   if (k >= 5)
     json_object_set_double_member (result, "top5", (double) top5 / n);
-  {
-    JsonArray *norm_mean = json_array_new (), *norm_std = json_array_new ();
-    for (int c = 0; c < 3; c++)
-      {
-        json_array_add_double_element (norm_mean, mean[c]);
-        json_array_add_double_element (norm_std, std[c]);
-      }
-    json_object_set_array_member (result, "mean", norm_mean);
-    json_object_set_array_member (result, "std", norm_std);
-  }
 
   {
     JsonArray *classes = json_array_new (), *matrix = json_array_new (), *figures = json_array_new ();
@@ -463,7 +524,7 @@ run_evaluate (Run             *run,
     gboolean ok;
 
     for (guint c = 0; c < k; c++)
-      g_string_append_printf (confusion_csv, ",%s", folder->classes[c]);
+      g_string_append_printf (confusion_csv, ",%s", class_names[c]);
     g_string_append_c (confusion_csv, '\n');
     for (guint c = 0; c < k; c++)
       {
@@ -471,15 +532,15 @@ run_evaluate (Run             *run,
         guint64 correct = confusion[(gsize) c * k + c];
         char accuracy[G_ASCII_DTOSTR_BUF_SIZE];
 
-        json_object_set_string_member (entry, "class", folder->classes[c]);
+        json_object_set_string_member (entry, "class", class_names[c]);
         json_object_set_int_member (entry, "images", (gint64) per_class[c]);
         json_object_set_double_member (entry, "accuracy", (double) correct / per_class[c]);
         json_array_add_object_element (classes, entry);
         json_array_add_array_element (matrix, int_array (confusion + (gsize) c * k, k));
         g_ascii_dtostr (accuracy, sizeof accuracy, (double) correct / per_class[c]);
         g_string_append_printf (per_class_csv, "%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%s\n",
-                                folder->classes[c], per_class[c], correct, accuracy);
-        g_string_append (confusion_csv, folder->classes[c]);
+                                class_names[c], per_class[c], correct, accuracy);
+        g_string_append (confusion_csv, class_names[c]);
         for (guint p = 0; p < k; p++)
           {
             g_string_append_printf (confusion_csv, ",%" G_GUINT64_FORMAT, confusion[(gsize) c * k + p]);
@@ -492,7 +553,7 @@ run_evaluate (Run             *run,
     json_object_set_array_member (result, "figures", figures);
 
     figure = vt_figure_new_heatmap ("Confusion matrix", "predicted", "true", k, k, values,
-                                    (const char * const *) folder->classes, (const char * const *) folder->classes);
+                                    (const char * const *) class_names, (const char * const *) class_names);
     ok = write_output (run, per_class_name, per_class_csv->str, error) &&
          write_output (run, confusion_name, confusion_csv->str, error) &&
          write_figure (run, figure, figure_base, step->formats, figures, error);
@@ -510,6 +571,60 @@ run_evaluate (Run             *run,
 }
 
 static JsonNode *
+run_extract (Run            *run,
+             VtExtractStep  *step,
+             GError        **error)
+{
+  g_auto(Opened) o = { 0 };
+  g_autoptr(VtFeatureSource) source = NULL;
+  g_autoptr(VtFeatureStore) store = NULL;
+  g_autofree char *default_name = g_strdup_printf ("%s.safetensors", step->base.id);
+  g_autofree char *store_path = step->store ? vt_spec_resolve_path (run->spec, step->store)
+                                            : g_build_filename (run->output_dir, default_name, NULL);
+  gboolean reused = FALSE;
+  JsonObject *result;
+  JsonNode *node;
+
+  if (!open_model_input (run, &step->input, &o, error))
+    return NULL;
+  emit (run, VT_RUN_EVENT_PROGRESS, 0.0, "hashing the checkpoint and the dataset's files");
+  source = vt_feature_source_new (o.checkpoint, o.dataset, &o.transform);
+
+  /* An up-to-date store at the path is the answer already; a stale or
+   * damaged one is replaced. */
+  if (g_file_test (store_path, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr(GError) load_error = NULL;
+      store = vt_feature_store_load (store_path, &load_error);
+      if (store != NULL && vt_feature_store_is_from (store, source) &&
+          (!step->logits || store->logits != NULL))
+        reused = TRUE;
+      else
+        g_clear_pointer (&store, vt_feature_store_unref);
+    }
+  if (!reused)
+    {
+      if (!(store = extract (run, &o, &step->input, step->logits, error)))
+        return NULL;
+      store->source = g_steal_pointer (&source);
+      if (!vt_feature_store_save (store, store_path, error))
+        return NULL;
+      emit (run, VT_RUN_EVENT_FILE, 1.0, store_path);
+    }
+
+  node = json_node_new (JSON_NODE_OBJECT);
+  result = json_object_new ();
+  json_node_take_object (node, result);
+  describe_input (result, &o, store);
+  json_object_set_string_member (result, "store", store_path);
+  json_object_set_boolean_member (result, "reused", reused);
+  json_object_set_int_member (result, "samples", store->n_samples);
+  json_object_set_int_member (result, "dim", store->dim);
+  json_object_set_int_member (result, "classes", store->n_classes);
+  return node;
+}
+
+static JsonNode *
 run_step (Run      *run,
           VtStep   *step,
           GError  **error)
@@ -522,6 +637,8 @@ run_step (Run      *run,
       return run_forward (run, (VtForwardStep *) step, error);
     case VT_STEP_EVALUATE:
       return run_evaluate (run, (VtEvaluateStep *) step, error);
+    case VT_STEP_EXTRACT:
+      return run_extract (run, (VtExtractStep *) step, error);
     default:
       g_return_val_if_reached (NULL);
     }

@@ -185,3 +185,68 @@ vt_spec_get_triple (JsonObject   *object,
   *given = TRUE;
   return TRUE;
 }
+
+gboolean
+vt_spec_get_bool (JsonObject   *object,
+                  const char   *path,
+                  const char   *key,
+                  gboolean     *out,
+                  GError      **error)
+{
+  JsonNode *node = json_object_get_member (object, key);
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    return invalid (error, path, key, "expected true or false");
+  *out = json_node_get_boolean (node);
+  return TRUE;
+}
+
+gboolean
+vt_spec_get_number (JsonObject   *object,
+                    const char   *path,
+                    const char   *key,
+                    double        above,
+                    double        max,
+                    double       *out,
+                    GError      **error)
+{
+  JsonNode *node = json_object_get_member (object, key);
+  double value;
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || (json_node_get_value_type (node) != G_TYPE_DOUBLE &&
+                                        json_node_get_value_type (node) != G_TYPE_INT64) ||
+      !((value = json_node_get_double (node)) > above && value <= max))
+    return invalid (error, path, key, "expected a number above %g and at most %g", above, max);
+  *out = value;
+  return TRUE;
+}
+
+gboolean
+vt_spec_get_choice (JsonObject          *object,
+                    const char          *path,
+                    const char          *key,
+                    const char * const  *choices,
+                    int                 *out,
+                    GError             **error)
+{
+  g_autofree char *word = NULL;
+
+  if (!json_object_has_member (object, key))
+    return TRUE;
+  if (!vt_spec_get_string (object, path, key, TRUE, &word, error))
+    return FALSE;
+  for (int i = 0; choices[i]; i++)
+    if (g_str_equal (choices[i], word))
+      {
+        *out = i;
+        return TRUE;
+      }
+  {
+    g_autofree char *known = g_strjoinv (", ", (char **) choices);
+    return invalid (error, path, key, "“%s” is not one of %s", word, known);
+  }
+}

@@ -53,4 +53,25 @@ gboolean vt_spec_get_triple    (JsonObject   *object,
                                 gboolean     *given,
                                 GError      **error);
 
+gboolean vt_spec_get_bool      (JsonObject   *object,
+                                const char   *path,
+                                const char   *key,
+                                gboolean     *out,
+                                GError      **error);
+/* A number in (@above, @max]. */
+gboolean vt_spec_get_number    (JsonObject   *object,
+                                const char   *path,
+                                const char   *key,
+                                double        above,
+                                double        max,
+                                double       *out,
+                                GError      **error);
+/* One word of @choices (NULL-terminated); *out is its index. */
+gboolean vt_spec_get_choice    (JsonObject          *object,
+                                const char          *path,
+                                const char          *key,
+                                const char * const  *choices,
+                                int                 *out,
+                                GError             **error);
+
 G_END_DECLS

@@ -89,13 +89,95 @@ fail:
   return NULL;
 }
 
+/* The keys every model-input step accepts, then its own. */
+#define MODEL_INPUT_KEYS "checkpoint", "dataset", "split", "coarse_labels", "transform", "batch", "skip_unreadable"
+
+static void
+model_input_clear (VtModelInput *input)
+{
+  g_free (input->checkpoint);
+  g_free (input->dataset);
+  g_free (input->split);
+}
+
+static gboolean
+transform_spec_parse (JsonObject       *parent,
+                      const char       *parent_path,
+                      VtTransformSpec  *t,
+                      GError          **error)
+{
+  static const char * const keys[] = { "resize", "crop", "crop_pct", "interpolation", "mean", "std", "normalize", NULL };
+  /* Order matches VtResample. */
+  static const char * const filters[] = { "bilinear", "bicubic", NULL };
+  g_autofree char *path = g_strdup_printf ("%s.transform", parent_path);
+  JsonNode *node = json_object_get_member (parent, "transform");
+  JsonObject *object;
+  guint resize = 0, crop = 0;
+
+  *t = (VtTransformSpec) { -1, -1, 0.0, -1, FALSE, FALSE, { 0 }, { 0 }, TRUE };
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s: expected an object", path);
+      return FALSE;
+    }
+  object = json_node_get_object (node);
+  if (!vt_spec_check_keys (object, path, keys, error) ||
+      !vt_spec_get_uint (object, path, "resize", 0, 4096, &resize, error) ||
+      !vt_spec_get_uint (object, path, "crop", 1, 4096, &crop, error) ||
+      !vt_spec_get_number (object, path, "crop_pct", 0.0, 1.0, &t->crop_pct, error) ||
+      !vt_spec_get_choice (object, path, "interpolation", filters, &t->interpolation, error) ||
+      !vt_spec_get_triple (object, path, "mean", FALSE, t->mean, &t->has_mean, error) ||
+      !vt_spec_get_triple (object, path, "std", TRUE, t->std, &t->has_std, error) ||
+      !vt_spec_get_bool (object, path, "normalize", &t->normalize, error))
+    return FALSE;
+  if (json_object_has_member (object, "resize"))
+    t->resize = (int) resize;
+  if (json_object_has_member (object, "crop"))
+    t->crop = (int) crop;
+  if (t->crop_pct > 0 && t->resize >= 0)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s: give “resize” or “crop_pct”, not both", path);
+      return FALSE;
+    }
+  if (!t->normalize && (t->has_mean || t->has_std))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s: “mean” and “std” contradict “normalize”: false", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+model_input_parse (JsonObject    *object,
+                   const char    *path,
+                   VtModelInput  *input,
+                   GError       **error)
+{
+  static const char * const splits[] = { "train", "test", NULL };
+  int split = -1;
+
+  input->batch = 64;
+  if (!vt_spec_get_string (object, path, "checkpoint", TRUE, &input->checkpoint, error) ||
+      !vt_spec_get_string (object, path, "dataset", TRUE, &input->dataset, error) ||
+      !vt_spec_get_choice (object, path, "split", splits, &split, error) ||
+      !vt_spec_get_bool (object, path, "coarse_labels", &input->coarse_labels, error) ||
+      !transform_spec_parse (object, path, &input->transform, error) ||
+      !vt_spec_get_uint (object, path, "batch", 1, 1024, &input->batch, error) ||
+      !vt_spec_get_bool (object, path, "skip_unreadable", &input->skip_unreadable, error))
+    return FALSE;
+  if (split >= 0)
+    input->split = g_strdup (splits[split]);
+  return TRUE;
+}
+
 static void
 evaluate_step_free (VtStep *step)
 {
-  VtEvaluateStep *evaluate = (VtEvaluateStep *) step;
-
-  g_free (evaluate->checkpoint);
-  g_free (evaluate->dataset);
+  model_input_clear (&((VtEvaluateStep *) step)->input);
 }
 
 static VtStep *
@@ -103,18 +185,13 @@ evaluate_step_parse (JsonObject  *object,
                      const char  *path,
                      GError     **error)
 {
-  static const char * const keys[] = { "kind", "id", "checkpoint", "dataset", "mean", "std", "batch", "formats", NULL };
+  static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "formats", NULL };
   static const char * const formats[] = { "png", "svg", "pdf", NULL };
   VtEvaluateStep *step = g_new0 (VtEvaluateStep, 1);
   guint format_flags = VT_FIGURE_FORMATS_ALL;
 
-  step->batch = 64;
   if (!vt_spec_check_keys (object, path, keys, error) ||
-      !vt_spec_get_string (object, path, "checkpoint", TRUE, &step->checkpoint, error) ||
-      !vt_spec_get_string (object, path, "dataset", TRUE, &step->dataset, error) ||
-      !vt_spec_get_triple (object, path, "mean", FALSE, step->mean, &step->has_mean, error) ||
-      !vt_spec_get_triple (object, path, "std", TRUE, step->std, &step->has_std, error) ||
-      !vt_spec_get_uint (object, path, "batch", 1, 1024, &step->batch, error) ||
+      !model_input_parse (object, path, &step->input, error) ||
       !vt_spec_get_flags (object, path, "formats", formats, &format_flags, error))
     {
       evaluate_step_free (&step->base);
@@ -122,6 +199,35 @@ evaluate_step_parse (JsonObject  *object,
       return NULL;
     }
   step->formats = format_flags;
+  return &step->base;
+}
+
+static void
+extract_step_free (VtStep *step)
+{
+  VtExtractStep *extract = (VtExtractStep *) step;
+
+  model_input_clear (&extract->input);
+  g_free (extract->store);
+}
+
+static VtStep *
+extract_step_parse (JsonObject  *object,
+                    const char  *path,
+                    GError     **error)
+{
+  static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "store", "logits", NULL };
+  VtExtractStep *step = g_new0 (VtExtractStep, 1);
+
+  if (!vt_spec_check_keys (object, path, keys, error) ||
+      !model_input_parse (object, path, &step->input, error) ||
+      !vt_spec_get_string (object, path, "store", FALSE, &step->store, error) ||
+      !vt_spec_get_bool (object, path, "logits", &step->logits, error))
+    {
+      extract_step_free (&step->base);
+      g_free (step);
+      return NULL;
+    }
   return &step->base;
 }
 
@@ -135,6 +241,7 @@ static const struct
   { "inspect", VT_STEP_INSPECT, inspect_step_parse, inspect_step_free },
   { "forward", VT_STEP_FORWARD, forward_step_parse, forward_step_free },
   { "evaluate", VT_STEP_EVALUATE, evaluate_step_parse, evaluate_step_free },
+  { "extract", VT_STEP_EXTRACT, extract_step_parse, extract_step_free },
 };
 
 static void
@@ -197,7 +304,7 @@ parse_step (JsonNode    *node,
   if (k == G_N_ELEMENTS (step_kinds))
     {
       g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
-                   "%s.kind: unknown kind “%s” (known: inspect, forward, evaluate)", path, kind);
+                   "%s.kind: unknown kind “%s” (known: inspect, forward, evaluate, extract)", path, kind);
       return NULL;
     }
 

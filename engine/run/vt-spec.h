@@ -30,6 +30,7 @@ typedef enum
   VT_STEP_INSPECT,
   VT_STEP_FORWARD,
   VT_STEP_EVALUATE,
+  VT_STEP_EXTRACT,
 } VtStepKind;
 
 /* Every step starts with this header. */
@@ -60,21 +61,54 @@ typedef struct
   guint             taps;         /* VtTapFlags */
 } VtForwardStep;
 
-/* Classifies every image of a folder (root/<class>/<image>), each through
- * the model's eval transform: top-1, top-5, per-class accuracy and the
- * confusion matrix. */
+/* Changes to a model's eval transform (see vt-transform.h); what is not
+ * given keeps the model's preset.
+ *   "transform": { "resize": 256, "crop": 224, "crop_pct": 0.875,
+ *                  "interpolation": "bicubic", "mean": [...], "std": [...],
+ *                  "normalize": false } */
+typedef struct
+{
+  int        resize;          /* -1: preset; 0: no resize */
+  int        crop;            /* -1: preset */
+  double     crop_pct;        /* 0: not given; else resize = floor(crop / crop_pct) */
+  int        interpolation;   /* -1: preset; else a VtResample */
+  gboolean   has_mean;
+  gboolean   has_std;
+  float      mean[3];
+  float      std[3];
+  gboolean   normalize;       /* FALSE: mean 0, std 1 (scale to [0, 1] only) */
+} VtTransformSpec;
+
+/* A model and a dataset run through it: what evaluate and extract share. */
+typedef struct
+{
+  char             *checkpoint;
+  char             *dataset;        /* any format vt_dataset_open reads */
+  char             *split;          /* "train" / "test", where the dataset has both */
+  gboolean          coarse_labels;  /* CIFAR-100 */
+  VtTransformSpec   transform;
+  guint             batch;
+  gboolean          skip_unreadable;
+} VtModelInput;
+
+/* Classifies every sample of a dataset whose classes are the model's
+ * outputs: top-1, top-5, per-class accuracy and the confusion matrix. */
 typedef struct
 {
   VtStep            base;
-  char             *checkpoint;
-  char             *dataset;
-  gboolean          has_mean;
-  gboolean          has_std;
-  float             mean[3];      /* override the model's preset */
-  float             std[3];
-  guint             batch;
+  VtModelInput      input;
   VtFigureFormats   formats;
 } VtEvaluateStep;
+
+/* Writes a feature store (vt-feature-store.h) of the dataset's pre-logits
+ * features; an up-to-date store already at the path is reused. */
+typedef struct
+{
+  VtStep            base;
+  VtModelInput      input;
+  char             *store;          /* where; default <output>/<id>.safetensors */
+  gboolean          logits;         /* keep the logits too */
+} VtExtractStep;
 
 typedef struct
 {

@@ -12,13 +12,12 @@
 static VtImage *
 image_from_tensor (const VtTensor *t)
 {
-  VtImage *image = g_new0 (VtImage, 1);
+  VtImage *image;
 
   g_assert_cmpint (t->dtype, ==, VT_DTYPE_U8);
   g_assert_cmpuint (t->ndim, ==, 3);
-  image->height = t->shape[0];
-  image->width = t->shape[1];
-  image->rgb = g_memdup2 (t->data, t->nbytes);
+  image = vt_image_new ((int) t->shape[1], (int) t->shape[0]);
+  memcpy (image->rgb, t->data, t->nbytes);
   return image;
 }
 

@@ -1,0 +1,50 @@
+/* vt-extractor.h: running a model over a whole dataset into a feature store.
+ *
+ * Decoding and preprocessing run in a thread pool while the model runs on
+ * the calling thread. Memory is bounded whatever the dataset's size: a
+ * fixed number of batches are in flight (being decoded, waiting, or in the
+ * model); the store itself (N x D) is the only thing that grows. Cancelling
+ * stops the decoders after their current image and the run after the
+ * current forward pass. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "features/vt-feature-store.h"
+#include "models/vt-model.h"
+
+G_BEGIN_DECLS
+
+#define VT_EXTRACT_MAX_SKIPPED_NAMES 5
+
+typedef struct
+{
+  guint    done;          /* samples through the model (or skipped) */
+  guint    total;
+  double   rate;          /* samples per second so far */
+  double   eta_seconds;
+} VtExtractProgress;
+
+typedef void (*VtExtractProgressFunc) (const VtExtractProgress *progress,
+                                       gpointer                 user_data);
+
+typedef struct
+{
+  guint                  batch_size;        /* 0: 64 */
+  gboolean               keep_logits;
+  /* Leave out samples that cannot be decoded (counted, the first few named
+   * in the store) instead of stopping with the first one's error. */
+  gboolean               skip_unreadable;
+  VtExtractProgressFunc  progress;          /* called on the calling thread */
+  gpointer               progress_data;
+} VtExtractOptions;
+
+/* The store's source is left NULL; the caller sets it. */
+VtFeatureStore *vt_extract_features  (VtModel                 *model,
+                                      VtDataset               *dataset,
+                                      const VtTransform       *transform,
+                                      const VtExtractOptions  *options,
+                                      GCancellable            *cancellable,
+                                      GError                 **error);
+
+G_END_DECLS

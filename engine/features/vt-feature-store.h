@@ -1,0 +1,86 @@
+/* vt-feature-store.h: what a backbone makes of a dataset: N x D float32
+ * features (the pre-logits tap), the labels, the samples' indices in the
+ * dataset, and the logits when asked for.
+ *
+ * Saved as safetensors ("features" F32 (N, D), "labels" I64 (N), "indices"
+ * I64 (N), "logits" F32 (N, K) when kept) so PyTorch reads it with
+ * safetensors.torch.load_file; the metadata says where it came from: the
+ * checkpoint (path, SHA-256), the dataset (path, split, size, fingerprint),
+ * the transform, and the class names. A store is reused when the same
+ * checkpoint, dataset and transform are asked for again; a changed
+ * checkpoint or dataset file makes it stale. */
+#pragma once
+
+#include "io/vt-checkpoint.h"
+#include "io/vt-dataset.h"
+#include "models/vt-transform.h"
+
+G_BEGIN_DECLS
+
+#define VT_FEATURE_STORE_ERROR (vt_feature_store_error_quark ())
+GQuark vt_feature_store_error_quark (void);
+
+typedef enum
+{
+  VT_FEATURE_STORE_ERROR_INVALID,   /* a safetensors file that is not a feature store */
+} VtFeatureStoreError;
+
+/* Where features came from: the cache key, and the store's metadata. */
+typedef struct
+{
+  char   *checkpoint;            /* path */
+  char   *checkpoint_sha256;
+  char   *dataset;               /* path */
+  char   *split;                 /* or NULL */
+  char   *dataset_fingerprint;   /* vt_dataset_fingerprint */
+  guint   dataset_samples;
+  char   *transform;             /* vt_transform_describe */
+} VtFeatureSource;
+
+/* Hashes the checkpoint and stats the dataset's files: seconds for large
+ * checkpoints, so call it off the main thread. */
+VtFeatureSource *vt_feature_source_new   (VtCheckpoint           *checkpoint,
+                                          VtDataset              *dataset,
+                                          const VtTransform      *transform);
+void             vt_feature_source_free  (VtFeatureSource        *source);
+/* A file name for the store of @source in a cache folder: "<hex>.safetensors". */
+char            *vt_feature_source_cache_name (const VtFeatureSource *source);
+
+typedef struct
+{
+  gatomicrefcount   ref_count;
+  guint             n_samples;
+  guint             dim;
+  guint             n_logits;      /* 0 when logits were not kept */
+  float            *features;      /* (n_samples, dim) */
+  float            *logits;        /* (n_samples, n_logits) or NULL */
+  gint64           *labels;        /* n_samples */
+  gint64           *indices;       /* n_samples: the sample's index in the dataset */
+  guint             n_classes;
+  char            **class_names;   /* n_classes */
+  VtFeatureSource  *source;
+  guint             n_skipped;     /* unreadable samples left out */
+  char            **skipped;       /* the first few of them, by name */
+} VtFeatureStore;
+
+/* An empty store with room for @capacity samples of @dim features. */
+VtFeatureStore *vt_feature_store_new       (guint                   capacity,
+                                            guint                   dim,
+                                            guint                   n_logits);
+VtFeatureStore *vt_feature_store_ref       (VtFeatureStore         *self);
+void            vt_feature_store_unref     (VtFeatureStore         *self);
+
+gboolean        vt_feature_store_save      (VtFeatureStore         *self,
+                                            const char             *path,
+                                            GError                **error);
+VtFeatureStore *vt_feature_store_load      (const char             *path,
+                                            GError                **error);
+/* Whether @self was made from the same checkpoint bytes, dataset files and
+ * transform as @source describes. */
+gboolean        vt_feature_store_is_from   (VtFeatureStore         *self,
+                                            const VtFeatureSource  *source);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtFeatureStore, vt_feature_store_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtFeatureSource, vt_feature_source_free)
+
+G_END_DECLS

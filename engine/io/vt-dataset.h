@@ -1,0 +1,87 @@
+/* vt-dataset.h: a labeled image dataset on disk, whatever its format.
+ *
+ * vt_dataset_open reads the listing and labels (and, for IDX and CIFAR
+ * binary, the pixels, which are small); images in files are decoded only
+ * when asked for, on any thread. Formats, told apart by what the path holds:
+ *
+ *   root/<class>/<image>        ImageFolder; classes and files sorted as
+ *                               torchvision sorts them (JPEG, PNG, BMP)
+ *   root/{train,test}/<class>/  the same, one folder per split
+ *   *-images-idx3-ubyte[.gz]    IDX (MNIST, Fashion-MNIST, EMNIST), with the
+ *                               matching *-labels-idx1-ubyte[.gz] beside it;
+ *                               a folder of them picks train-/t10k- by split
+ *   data_batch_*.bin, test_batch.bin    CIFAR-10 binary
+ *   train.bin, test.bin                 CIFAR-100 binary (fine or coarse labels)
+ *   *.csv, *.json               a list of (path, label)
+ *
+ * Class names: the format's own (folder names, batches.meta.txt,
+ * *_label_names.txt, the list's labels), else a labels.txt beside the data
+ * (one name per line), else the dataset's published names where the files
+ * say which (CIFAR-10/100, Fashion-MNIST), else the label numbers. */
+#pragma once
+
+#include "io/vt-image.h"
+
+G_BEGIN_DECLS
+
+#define VT_DATASET_ERROR (vt_dataset_error_quark ())
+GQuark vt_dataset_error_quark (void);
+
+typedef enum
+{
+  VT_DATASET_ERROR_OPEN,      /* cannot be read */
+  VT_DATASET_ERROR_EMPTY,     /* no class folders, or a class folder without images */
+  VT_DATASET_ERROR_FORMAT,    /* a file that is not what its name says (bad magic, counts, sizes) */
+  VT_DATASET_ERROR_SPLIT,     /* the split is missing, or needed and not given */
+} VtDatasetError;
+
+typedef struct
+{
+  const char  *split;          /* "train" or "test" where the data has both; NULL otherwise */
+  gboolean     coarse_labels;  /* CIFAR-100: the 20 superclasses instead of the 100 classes */
+} VtDatasetOptions;
+
+typedef struct _VtDataset VtDataset;
+
+struct _VtDataset
+{
+  /*< public, read-only >*/
+  char        *path;           /* as opened */
+  const char  *format;         /* "image folder", "IDX", "CIFAR-10 binary", "CIFAR-100 binary", "list" */
+  char        *split;          /* or NULL */
+  guint        n_samples;
+  guint        n_classes;
+  char       **class_names;    /* n_classes, NULL-terminated */
+  guint       *labels;         /* n_samples */
+  guint       *class_counts;   /* n_classes */
+
+  /*< private >*/
+  gatomicrefcount  ref_count;
+  GPtrArray       *paths;      /* image files, one per sample; or NULL */
+  guint8          *pixels;     /* samples in memory: (N, channels, H, W), or NULL */
+  int              channels;   /* 1 (grey) or 3 (planar RGB) */
+  int              width;
+  int              height;
+  GPtrArray       *sources;    /* the files read at open, for the fingerprint */
+};
+
+VtDataset  *vt_dataset_open          (const char              *path,
+                                      const VtDatasetOptions  *options,
+                                      GError                 **error);
+VtDataset  *vt_dataset_ref           (VtDataset               *self);
+void        vt_dataset_unref         (VtDataset               *self);
+
+/* Decodes sample @index to RGB. Thread-safe. */
+VtImage    *vt_dataset_load_image    (VtDataset               *self,
+                                      guint                    index,
+                                      GError                 **error);
+/* The image's file, or "<file>[index]" for samples stored together. */
+char       *vt_dataset_sample_name   (VtDataset               *self,
+                                      guint                    index);
+/* A hex SHA-256 over every file the samples come from, with its size and
+ * modification time: it changes when any of them changes. Stats each file. */
+char       *vt_dataset_fingerprint   (VtDataset               *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtDataset, vt_dataset_unref)
+
+G_END_DECLS

@@ -1,0 +1,135 @@
+/* vt-sample-list.c: a dataset given as a list of (path, label), for data in
+ * no standard layout.
+ *
+ *   CSV:   a header line "path,label", then one sample per line; no quoting,
+ *          so neither field may hold a comma.
+ *   JSON:  [ { "path": "a/b.jpg", "label": "cat" }, … ]; a label may be a
+ *          string or a non-negative integer.
+ *
+ * Relative paths are relative to the list's folder. Classes are the distinct
+ * labels, sorted (numerically when every label is a number). */
+#include "vt-dataset-readers.h"
+
+#include <json-glib/json-glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+static gboolean
+list_error (GError     **error,
+            const char  *path,
+            const char  *where,
+            const char  *what)
+{
+  g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_FORMAT, "%s: %s: %s", path, where, what);
+  return FALSE;
+}
+
+static gboolean
+parse_csv (const char  *path,
+           const char  *contents,
+           GPtrArray   *files,
+           GPtrArray   *names,
+           GError     **error)
+{
+  g_auto(GStrv) lines = g_strsplit (contents, "\n", -1);
+  g_autofree char *header = g_strstrip (g_strdup (lines[0] ? lines[0] : ""));
+
+  if (g_strcmp0 (header, "path,label") != 0)
+    return list_error (error, path, "line 1", "the header must be “path,label”");
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      g_autofree char *line = g_strstrip (g_strdup (lines[i]));
+      g_auto(GStrv) fields = NULL;
+      g_autofree char *where = g_strdup_printf ("line %u", i + 1);
+
+      if (line[0] == '\0')
+        continue;
+      fields = g_strsplit (line, ",", -1);
+      if (g_strv_length (fields) != 2 || fields[0][0] == '\0' || fields[1][0] == '\0')
+        return list_error (error, path, where, "expected “path,label”");
+      g_ptr_array_add (files, g_strdup (fields[0]));
+      g_ptr_array_add (names, g_strdup (fields[1]));
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_json (const char  *path,
+            const char  *contents,
+            GPtrArray   *files,
+            GPtrArray   *names,
+            GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
+  JsonNode *root;
+  JsonArray *array;
+
+  if (!json_parser_load_from_data (parser, contents, -1, &local_error))
+    return list_error (error, path, "JSON", local_error->message);
+  root = json_parser_get_root (parser);
+  if (!JSON_NODE_HOLDS_ARRAY (root))
+    return list_error (error, path, "$", "expected an array of {\"path\", \"label\"} objects");
+  array = json_node_get_array (root);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      g_autofree char *where = g_strdup_printf ("$[%u]", i);
+      JsonObject *object;
+      JsonNode *file, *label;
+
+      if (!JSON_NODE_HOLDS_OBJECT (element))
+        return list_error (error, path, where, "expected an object");
+      object = json_node_get_object (element);
+      file = json_object_get_member (object, "path");
+      label = json_object_get_member (object, "label");
+      if (file == NULL || json_node_get_value_type (file) != G_TYPE_STRING)
+        return list_error (error, path, where, "“path” must be a string");
+      if (label != NULL && json_node_get_value_type (label) == G_TYPE_STRING)
+        g_ptr_array_add (names, g_strdup (json_node_get_string (label)));
+      else if (label != NULL && json_node_get_value_type (label) == G_TYPE_INT64 && json_node_get_int (label) >= 0)
+        g_ptr_array_add (names, g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (label)));
+      else
+        return list_error (error, path, where, "“label” must be a string or a non-negative integer");
+      g_ptr_array_add (files, g_strdup (json_node_get_string (file)));
+    }
+  return TRUE;
+}
+
+gboolean
+vt_dataset_read_list (VtDataset   *self,
+                      const char  *list_path,
+                      GError     **error)
+{
+  g_autofree char *contents = NULL;
+  g_autofree char *folder = g_path_get_dirname (list_path);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  gboolean ok;
+
+  if (!g_file_get_contents (list_path, &contents, NULL, &local_error))
+    {
+      g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_OPEN, "%s", local_error->message);
+      return FALSE;
+    }
+  ok = g_str_has_suffix (list_path, ".json") ? parse_json (list_path, contents, files, names, error)
+                                             : parse_csv (list_path, contents, files, names, error);
+  if (!ok)
+    return FALSE;
+  if (files->len == 0)
+    {
+      g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_EMPTY, "%s: the list names no samples", list_path);
+      return FALSE;
+    }
+  self->paths = g_ptr_array_new_full (files->len, g_free);
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *file = g_ptr_array_index (files, i);
+      g_ptr_array_add (self->paths, g_path_is_absolute (file) ? g_strdup (file)
+                                                               : g_build_filename (folder, file, NULL));
+    }
+  vt_dataset_set_string_labels (self, names);
+  g_ptr_array_add (self->sources, g_strdup (list_path));
+  return TRUE;
+}
