@@ -9,6 +9,7 @@
 #include "vt-dataset-readers.h"
 
 #include <errno.h>
+#include <string.h>
 #include <zlib.h>
 
 typedef struct
@@ -45,6 +46,9 @@ read_exactly (gzFile        file,
         {
           int code;
           const char *message = gzerror (file, &code);
+          /* zlib puts the path in front of its message; ours is there already. */
+          if (g_str_has_prefix (message, path) && g_str_has_prefix (message + strlen (path), ": "))
+            message += strlen (path) + 2;
           g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_FORMAT, "%s: truncated %s%s%s", path, what,
                        code != Z_OK ? ": " : "", code != Z_OK ? message : "");
           return FALSE;

@@ -534,10 +534,17 @@ run_evaluate (Run             *run,
 
         json_object_set_string_member (entry, "class", class_names[c]);
         json_object_set_int_member (entry, "images", (gint64) per_class[c]);
-        json_object_set_double_member (entry, "accuracy", (double) correct / per_class[c]);
+        /* A class without samples (IDX or CIFAR labels need not cover
+         * every output) has no accuracy: null, and an empty CSV field. */
+        if (per_class[c] > 0)
+          json_object_set_double_member (entry, "accuracy", (double) correct / per_class[c]);
+        else
+          json_object_set_null_member (entry, "accuracy");
         json_array_add_object_element (classes, entry);
         json_array_add_array_element (matrix, int_array (confusion + (gsize) c * k, k));
-        g_ascii_dtostr (accuracy, sizeof accuracy, (double) correct / per_class[c]);
+        accuracy[0] = '\0';
+        if (per_class[c] > 0)
+          g_ascii_dtostr (accuracy, sizeof accuracy, (double) correct / per_class[c]);
         g_string_append_printf (per_class_csv, "%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%s\n",
                                 class_names[c], per_class[c], correct, accuracy);
         g_string_append (confusion_csv, class_names[c]);

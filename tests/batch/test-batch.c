@@ -555,6 +555,79 @@ test_evaluate_bad_datasets (void)
   vt_test_rm_rf (dir);
 }
 
+/* extract: a feature store from the CIFAR-10 binary fixture, JSON-line
+ * progress, reuse on the second run, and spec errors named by path. */
+static void
+test_extract (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *store = g_build_filename (dir, "test.safetensors", NULL);
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"extract\", \"id\": \"x\", \"checkpoint\": \"%s\", "
+                                           "\"dataset\": \"%s\", \"split\": \"test\", \"store\": \"%s\", "
+                                           "\"logits\": true, \"batch\": 8, \"transform\": {\"resize\": 36}}]}",
+                                           ckpt, data, store);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  static const struct { const char *step; const char *phrase; } bad[] = {
+    { "\"split\": \"val\"", "$.steps[0].split: “val” is not one of train, test" },
+    { "\"transform\": {\"resize\": 32, \"crop_pct\": 0.9}", "$.steps[0].transform: give “resize” or “crop_pct”" },
+    { "\"transform\": {\"interpolation\": \"nearest\"}", "$.steps[0].transform.interpolation" },
+    { "\"transform\": {\"normalize\": false, \"mean\": [0, 0, 0]}", "contradict" },
+    { "\"logits\": 1", "$.steps[0].logits: expected true or false" },
+  };
+
+  for (int run = 0; run < 2; run++)
+    {
+      g_auto(Result) r = { 0 };
+      g_autoptr(JsonNode) results = NULL;
+      JsonObject *step;
+
+      g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+      run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+      g_assert_cmpint (r.status, ==, 0);
+      results = load_json (results_path);
+      step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0);
+      g_assert_cmpint (json_object_get_int_member (step, "samples"), ==, 30);
+      g_assert_cmpint (json_object_get_int_member (step, "dim"), ==, 64);
+      g_assert_cmpstr (json_object_get_string_member (step, "dataset_format"), ==, "CIFAR-10 binary");
+      g_assert_nonnull (strstr (json_object_get_string_member (step, "transform"), "resize 36 bilinear, center crop 32"));
+      /* The first run extracts (with progress lines), the second reuses. */
+      g_assert_cmpint (json_object_get_boolean_member (step, "reused"), ==, run == 1);
+      g_assert_cmpint (strstr (r.err, "\"message\":\"30/30 images") != NULL, ==, run == 0);
+    }
+  {
+    g_autoptr(VtCheckpoint) file = NULL;
+    g_autoptr(GError) error = NULL;
+    GHashTable *metadata;
+
+    file = vt_checkpoint_open (store, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (vt_checkpoint_lookup (file, "features")->shape[0], ==, 30);
+    g_assert_cmpint (vt_checkpoint_lookup (file, "logits")->shape[1], ==, 10);
+    g_assert_cmpint (vt_checkpoint_lookup (file, "labels")->dtype, ==, VT_DTYPE_I64);
+    metadata = vt_checkpoint_get_metadata (file);
+    g_assert_cmpstr (g_hash_table_lookup (metadata, "split"), ==, "test");
+    g_assert_cmpuint (strlen (g_hash_table_lookup (metadata, "checkpoint_sha256")), ==, 64);
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *bad_text = g_strdup_printf ("{\"steps\": [{\"kind\": \"extract\", \"checkpoint\": \"%s\", "
+                                                   "\"dataset\": \"%s\", %s}]}", ckpt, data, bad[i].step);
+      g_auto(Result) r = { 0 };
+
+      g_assert_true (g_file_set_contents (spec, bad_text, -1, NULL));
+      run_vitrine (&r, "--batch", spec, NULL);
+      g_assert_cmpint (r.status, ==, 2);
+      if (strstr (r.err, bad[i].phrase) == NULL)
+        g_error ("stderr lacks “%s”: %s", bad[i].phrase, r.err);
+    }
+  vt_test_rm_rf (dir);
+}
+
 static void
 test_command_line (void)
 {
@@ -602,6 +675,7 @@ main (int   argc,
   g_test_add_func ("/batch/forward-bad-input", test_forward_bad_input);
   g_test_add_func ("/batch/evaluate-demo", test_evaluate_demo);
   g_test_add_func ("/batch/evaluate-bad-datasets", test_evaluate_bad_datasets);
+  g_test_add_func ("/batch/extract", test_extract);
   g_test_add_func ("/batch/command-line", test_command_line);
   return g_test_run ();
 }

@@ -1,0 +1,286 @@
+/* test-extract.c: the extraction pipeline on real data with the demo
+ * ResNet-20: Fashion-MNIST (IDX) and the CIFAR-10 test JPEGs, every sample,
+ * against PyTorch's features on every 50th; the feature store's round trip
+ * and staleness; unreadable samples; cancellation.
+ * Reference: tests/reference/make_dataset_fixtures.py. */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "features/vt-extractor.h"
+#include "vt-test-util.h"
+
+static VtModel *
+demo_model (VtCheckpoint **checkpoint_out)
+{
+  g_autofree char *path = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) checkpoint = vt_checkpoint_open (path, &error);
+  VtModel *model;
+
+  g_assert_no_error (error);
+  model = vt_model_new (checkpoint, &error);
+  g_assert_no_error (error);
+  if (checkpoint_out)
+    *checkpoint_out = g_steal_pointer (&checkpoint);
+  return model;
+}
+
+static VtDataset *
+open_dataset (const char *path,
+              const char *split)
+{
+  VtDatasetOptions options = { split, FALSE };
+  g_autoptr(GError) error = NULL;
+  VtDataset *dataset = vt_dataset_open (path, &options, &error);
+
+  g_assert_no_error (error);
+  return dataset;
+}
+
+static void
+compare_with_pytorch (gconstpointer data)
+{
+  const char *key = data;   /* "fashion" or "cifar" */
+  g_autofree char *fixture_path = vt_test_fixture ("datasets/features.safetensors");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) fixture = vt_checkpoint_open (fixture_path, &error);
+  g_autoptr(VtModel) model = demo_model (NULL);
+  g_autoptr(VtDataset) dataset = NULL;
+  g_autoptr(VtFeatureStore) store = NULL;
+  g_autofree char *name_indices = g_strdup_printf ("%s.indices", key);
+  g_autofree char *name_labels = g_strdup_printf ("%s.labels", key);
+  g_autofree char *name_features = g_strdup_printf ("%s.features", key);
+  g_autofree char *name_logits = g_strdup_printf ("%s.logits", key);
+  const VtTensor *indices, *labels, *features, *logits;
+  VtExtractOptions options = { 100, TRUE, FALSE, NULL, NULL };
+  VtTransform transform;
+  gint64 start = g_get_monotonic_time ();
+  double worst = 0;
+
+  g_assert_no_error (error);
+  dataset = open_dataset (g_str_equal (key, "fashion") ? "/usr/share/datasets/fashion-mnist" : cifar, "test");
+  vt_transform_init_from_architecture (&transform, vt_model_get_architecture (model));
+  store = vt_extract_features (model, dataset, &transform, &options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (store->n_samples, ==, 10000);
+  g_assert_cmpuint (store->dim, ==, 64);
+  g_assert_cmpuint (store->n_logits, ==, 10);
+  g_assert_cmpuint (store->n_skipped, ==, 0);
+
+  indices = vt_checkpoint_lookup (fixture, name_indices);
+  labels = vt_checkpoint_lookup (fixture, name_labels);
+  features = vt_checkpoint_lookup (fixture, name_features);
+  logits = vt_checkpoint_lookup (fixture, name_logits);
+  for (gsize r = 0; r < indices->numel; r++)
+    {
+      gint64 i = ((const gint64 *) indices->data)[r];
+
+      g_assert_cmpint (store->indices[i], ==, i);
+      g_assert_cmpint (store->labels[i], ==, ((const gint64 *) labels->data)[r]);
+      for (guint d = 0; d < 64; d++)
+        worst = MAX (worst, fabs (store->features[i * 64 + d] - ((const float *) features->data)[r * 64 + d]));
+      for (guint d = 0; d < 10; d++)
+        worst = MAX (worst, fabs (store->logits[i * 10 + d] - ((const float *) logits->data)[r * 10 + d]));
+    }
+  g_test_message ("%s: 10,000 samples in %.1f s; features and logits of %" G_GSIZE_FORMAT
+                  " against PyTorch: max |diff| %.3g", key, (g_get_monotonic_time () - start) / 1e6,
+                  indices->numel, worst);
+  g_assert_cmpfloat (worst, <=, 1e-4);
+}
+
+/* A folder of four CIFAR JPEGs in two classes, one of them cut short. */
+static char *
+folder_with_damaged_image (char **damaged_out)
+{
+  char *dir = vt_test_tmpdir ();
+  const char *files[] = { "cat/0000.jpg", "cat/0001.jpg", "dog/0000.jpg", "dog/0001.jpg" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *rel = g_strconcat ("datasets/cifar10-jpg/test/", files[i], NULL);
+      g_autofree char *source = vt_test_asset (rel);
+      g_autofree char *class_dir = g_build_filename (dir, i < 2 ? "cat" : "dog", NULL);
+      g_autofree char *name = g_path_get_basename (files[i]);
+      g_autofree char *copy = NULL;
+
+      g_mkdir_with_parents (class_dir, 0755);
+      copy = vt_test_write_truncated (source, class_dir, name, 1, i == 2 ? 2 : 1);
+      if (i == 2)
+        *damaged_out = g_steal_pointer (&copy);
+    }
+  return dir;
+}
+
+static void
+test_unreadable (void)
+{
+  g_autofree char *damaged = NULL;
+  g_autofree char *dir = folder_with_damaged_image (&damaged);
+  g_autoptr(VtModel) model = demo_model (NULL);
+  g_autoptr(VtDataset) dataset = open_dataset (dir, NULL);
+  g_autoptr(VtFeatureStore) stopped = NULL;
+  g_autoptr(VtFeatureStore) skipped = NULL;
+  g_autoptr(GError) error = NULL;
+  VtExtractOptions options = { 2, FALSE, FALSE, NULL, NULL };
+  VtTransform transform;
+
+  vt_transform_init_from_architecture (&transform, vt_model_get_architecture (model));
+  stopped = vt_extract_features (model, dataset, &transform, &options, NULL, &error);
+  g_assert_null (stopped);
+  g_assert_error (error, VT_IMAGE_ERROR, VT_IMAGE_ERROR_CORRUPT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, damaged));
+  g_clear_error (&error);
+
+  options.skip_unreadable = TRUE;
+  skipped = vt_extract_features (model, dataset, &transform, &options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (skipped->n_samples, ==, 3);
+  g_assert_cmpuint (skipped->n_skipped, ==, 1);
+  g_assert_nonnull (strstr (skipped->skipped[0], damaged));
+  /* The sample after the gap keeps its own index and label. */
+  g_assert_cmpint (skipped->indices[2], ==, 3);
+  g_assert_cmpint (skipped->labels[2], ==, 1);
+  vt_test_rm_rf (dir);
+}
+
+static void
+test_store_round_trip (void)
+{
+  g_autoptr(VtCheckpoint) checkpoint = NULL;
+  g_autoptr(VtModel) model = demo_model (&checkpoint);
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
+  g_autofree char *cat_dir = g_build_filename (data_dir, "cat", NULL);
+  g_autofree char *dog_dir = g_build_filename (data_dir, "dog", NULL);
+  g_autofree char *store_path = g_build_filename (dir, "store.safetensors", NULL);
+  g_autofree char *damaged_path = g_build_filename (dir, "damaged.safetensors", NULL);
+  g_autoptr(VtDataset) dataset = NULL;
+  g_autoptr(VtFeatureStore) store = NULL;
+  g_autoptr(VtFeatureStore) loaded = NULL;
+  g_autoptr(VtFeatureSource) source = NULL;
+  g_autoptr(GError) error = NULL;
+  VtExtractOptions options = { 0 };
+  VtTransform transform;
+
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *rel = g_strdup_printf ("datasets/cifar10-jpg/test/%s/000%u.jpg", i < 2 ? "cat" : "dog", i);
+      g_autofree char *source_path = vt_test_asset (rel);
+      g_autofree char *name = g_strdup_printf ("%u.jpg", i);
+      g_autofree char *copy = NULL;
+      g_mkdir_with_parents (i < 2 ? cat_dir : dog_dir, 0755);
+      copy = vt_test_write_truncated (source_path, i < 2 ? cat_dir : dog_dir, name, 1, 1);
+    }
+  dataset = open_dataset (data_dir, NULL);
+  vt_transform_init_from_architecture (&transform, vt_model_get_architecture (model));
+  store = vt_extract_features (model, dataset, &transform, &options, NULL, &error);
+  g_assert_no_error (error);
+  store->source = vt_feature_source_new (checkpoint, dataset, &transform);
+  vt_feature_store_save (store, store_path, &error);
+  g_assert_no_error (error);
+
+  loaded = vt_feature_store_load (store_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (loaded->n_samples, ==, 4);
+  g_assert_cmpuint (loaded->dim, ==, 64);
+  g_assert_null (loaded->logits);
+  g_assert_cmpmem (loaded->features, 4 * 64 * sizeof (float), store->features, 4 * 64 * sizeof (float));
+  g_assert_cmpmem (loaded->labels, 4 * sizeof (gint64), store->labels, 4 * sizeof (gint64));
+  g_assert_cmpstr (loaded->class_names[1], ==, "dog");
+  g_assert_cmpstr (loaded->source->checkpoint_sha256, ==, store->source->checkpoint_sha256);
+
+  /* The same triple is current; another transform or a changed file is not. */
+  source = vt_feature_source_new (checkpoint, dataset, &transform);
+  g_assert_true (vt_feature_store_is_from (loaded, source));
+  transform.resize_size = 40;
+  g_clear_pointer (&source, vt_feature_source_free);
+  source = vt_feature_source_new (checkpoint, dataset, &transform);
+  g_assert_false (vt_feature_store_is_from (loaded, source));
+  transform.resize_size = 32;
+  {
+    g_autofree char *other = vt_test_asset ("datasets/cifar10-jpg/test/dog/0009.jpg");
+    g_autofree char *copy = vt_test_write_truncated (other, dog_dir, "3.jpg", 1, 1);
+    g_clear_pointer (&source, vt_feature_source_free);
+    source = vt_feature_source_new (checkpoint, dataset, &transform);
+    g_assert_false (vt_feature_store_is_from (loaded, source));
+  }
+
+  /* A safetensors file that is not a store, and a damaged one. */
+  {
+    g_autoptr(VtFeatureStore) not_store = NULL;
+    g_autoptr(VtFeatureStore) damaged = NULL;
+    g_autofree char *demo = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+    g_autofree char *cut = vt_test_write_truncated (store_path, dir, "damaged.safetensors", 1, 2);
+
+    not_store = vt_feature_store_load (demo, &error);
+    g_assert_null (not_store);
+    g_assert_error (error, VT_FEATURE_STORE_ERROR, VT_FEATURE_STORE_ERROR_INVALID);
+    g_test_message ("%s", error->message);
+    g_clear_error (&error);
+    damaged = vt_feature_store_load (cut, &error);
+    g_assert_null (damaged);
+    g_assert_nonnull (error);
+    g_test_message ("%s", error->message);
+    g_assert_nonnull (strstr (error->message, damaged_path));
+  }
+  vt_test_rm_rf (dir);
+}
+
+typedef struct
+{
+  GCancellable *cancellable;
+  gint64        cancelled_at;
+  guint         calls;
+} CancelState;
+
+static void
+cancel_after_first_batch (const VtExtractProgress *progress,
+                          gpointer                 data)
+{
+  CancelState *state = data;
+
+  if (state->calls++ == 0)
+    {
+      state->cancelled_at = g_get_monotonic_time ();
+      g_cancellable_cancel (state->cancellable);
+    }
+}
+
+static void
+test_cancel (void)
+{
+  g_autofree char *root = vt_test_asset ("datasets/cifar10-jpg");
+  g_autoptr(VtModel) model = demo_model (NULL);
+  g_autoptr(VtDataset) dataset = open_dataset (root, "train");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(VtFeatureStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  CancelState state = { cancellable, 0, 0 };
+  VtExtractOptions options = { 256, FALSE, FALSE, cancel_after_first_batch, &state };
+  VtTransform transform;
+  double stop_ms;
+
+  vt_transform_init_from_architecture (&transform, vt_model_get_architecture (model));
+  store = vt_extract_features (model, dataset, &transform, &options, cancellable, &error);
+  stop_ms = (g_get_monotonic_time () - state.cancelled_at) / 1e3;
+  g_assert_null (store);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_test_message ("stopped %.0f ms after Cancel, %u progress reports", stop_ms, state.calls);
+  g_assert_cmpuint (state.calls, ==, 1);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/extract/unreadable", test_unreadable);
+  g_test_add_func ("/extract/store-round-trip", test_store_round_trip);
+  g_test_add_func ("/extract/cancel", test_cancel);
+  g_test_add_data_func ("/extract/pytorch/fashion-mnist", "fashion", compare_with_pytorch);
+  g_test_add_data_func ("/extract/pytorch/cifar10-jpg", "cifar", compare_with_pytorch);
+  return g_test_run ();
+}
