@@ -72,7 +72,11 @@ vt_conv2d_workspace (int c,
   return (gsize) c * kh * kw * vt_conv2d_out_size (h, kh, stride, pad) * vt_conv2d_out_size (w, kw, stride, pad);
 }
 
-/* col (C·kh·kw, OH·OW): row (c, i, j) holds in[c, oy·s + i - p, ox·s + j - p]. */
+/* col (C·kh·kw, OH·OW): row (c, i, j) holds in[c, oy·s + i - p, ox·s + j - p].
+ * For each (i, j) the columns that fall inside the image are one range
+ * [lo, hi), the same for every output row, so the copy has no per-element
+ * test: zeros, a run (a memcpy at stride 1), zeros. On small images im2col
+ * costs as much as the matrix product, so this matters. */
 static void
 im2col (float       *col,
         const float *in,
@@ -86,30 +90,45 @@ im2col (float       *col,
         int          oh,
         int          ow)
 {
-  for (int ch = 0; ch < c; ch++)
-    for (int i = 0; i < kh; i++)
-      for (int j = 0; j < kw; j++)
-        {
-          float *row = col + ((gsize) (ch * kh + i) * kw + j) * oh * ow;
-          const float *plane = in + (gsize) ch * h * w;
+  for (int j = 0; j < kw; j++)
+    {
+      int offset = j - pad;                 /* x = ox·stride + offset */
+      int lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+      int hi = w - 1 - offset < 0 ? 0 : (w - 1 - offset) / stride + 1;
 
-          for (int oy = 0; oy < oh; oy++)
-            {
-              int y = oy * stride + i - pad;
-              float *dst = row + (gsize) oy * ow;
+      lo = MIN (lo, ow);
+      hi = CLAMP (hi, lo, ow);
+      for (int ch = 0; ch < c; ch++)
+        for (int i = 0; i < kh; i++)
+          {
+            float *row = col + ((gsize) (ch * kh + i) * kw + j) * oh * ow;
+            const float *plane = in + (gsize) ch * h * w;
 
-              if (y < 0 || y >= h)
-                {
-                  memset (dst, 0, sizeof (float) * ow);
-                  continue;
-                }
-              for (int ox = 0; ox < ow; ox++)
-                {
-                  int x = ox * stride + j - pad;
-                  dst[ox] = x >= 0 && x < w ? plane[(gsize) y * w + x] : 0.0f;
-                }
-            }
-        }
+            for (int oy = 0; oy < oh; oy++)
+              {
+                int y = oy * stride + i - pad;
+                float *dst = row + (gsize) oy * ow;
+                const float *src;
+
+                if (y < 0 || y >= h)
+                  {
+                    memset (dst, 0, sizeof (float) * ow);
+                    continue;
+                  }
+                src = plane + (gsize) y * w + offset;
+                /* The edges are a pixel or two: a loop, not a memset call. */
+                for (int ox = 0; ox < lo; ox++)
+                  dst[ox] = 0.0f;
+                if (stride == 1)
+                  memcpy (dst + lo, src + lo, sizeof (float) * (hi - lo));
+                else
+                  for (int ox = lo; ox < hi; ox++)
+                    dst[ox] = src[ox * stride];
+                for (int ox = hi; ox < ow; ox++)
+                  dst[ox] = 0.0f;
+              }
+          }
+    }
 }
 
 void
