@@ -55,6 +55,8 @@ vt_image_decode_bmp (const guint8  *data,
   if (height == G_MININT32 || width <= 0 || height == 0 || width > 65535 || ABS (height) > 65535)
     return fail (error, name, "the image size is invalid");
   height = ABS (height);
+  if (!vt_image_check_size ((guint64) width, (guint64) height, name, error))
+    return NULL;
 
   if (compression == 3 && (bpp == 32 || bpp == 24))
     {

@@ -70,6 +70,11 @@ vt_image_decode_jpeg (const guint8  *data,
       jpeg_destroy_decompress (&cinfo);
       return NULL;
     }
+  if (!vt_image_check_size (cinfo.image_width, cinfo.image_height, name, error))
+    {
+      jpeg_destroy_decompress (&cinfo);
+      return NULL;
+    }
   /* Grey becomes RGB, as Image.convert("RGB") does. */
   cinfo.out_color_space = JCS_RGB;
   jpeg_start_decompress (&cinfo);

@@ -80,8 +80,11 @@ vt_image_decode_png (const guint8  *data,
   png_set_read_fn (png, &source, png_read_memory);
   png_read_info (png, info);
   png_get_IHDR (png, info, &width, &height, &bit_depth, &color_type, NULL, NULL, NULL);
-  if ((guint64) width * height > G_MAXINT / 4)
-    png_error (png, "the image is too large");
+  if (!vt_image_check_size (width, height, name, error))
+    {
+      png_destroy_read_struct (&png, &info, NULL);
+      return NULL;
+    }
 
   png_set_strip_16 (png);
   png_set_strip_alpha (png);

@@ -6,6 +6,22 @@
 
 G_DEFINE_QUARK (vt-image-error-quark, vt_image_error)
 
+gboolean
+vt_image_check_size (guint64      width,
+                     guint64      height,
+                     const char  *name,
+                     GError     **error)
+{
+  if (width == 0 || height == 0 || width * height > VT_IMAGE_MAX_PIXELS)
+    {
+      g_set_error (error, VT_IMAGE_ERROR, VT_IMAGE_ERROR_CORRUPT,
+                   "%s: %" G_GUINT64_FORMAT "×%" G_GUINT64_FORMAT " pixels is empty or beyond the %d-pixel limit",
+                   name, width, height, VT_IMAGE_MAX_PIXELS);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 VtImage *
 vt_image_new (int width,
               int height)

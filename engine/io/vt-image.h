@@ -19,6 +19,10 @@ typedef enum
   VT_IMAGE_ERROR_CORRUPT,    /* truncated or damaged data */
 } VtImageError;
 
+/* Pillow refuses images above this many pixels as decompression bombs
+ * (twice its MAX_IMAGE_PIXELS); so do we, before allocating. */
+#define VT_IMAGE_MAX_PIXELS 178956970
+
 typedef struct
 {
   int     width;
@@ -26,6 +30,12 @@ typedef struct
   guint8 *rgb;       /* (H, W, 3) */
 } VtImage;
 
+/* FALSE, with an error naming @name, when the size is empty or above
+ * VT_IMAGE_MAX_PIXELS. Decoders ask before they allocate. */
+gboolean vt_image_check_size    (guint64      width,
+                                 guint64      height,
+                                 const char  *name,
+                                 GError     **error);
 /* Uninitialized pixels. */
 VtImage *vt_image_new           (int          width,
                                  int          height);
