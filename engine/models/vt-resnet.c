@@ -291,6 +291,17 @@ buffers_init (VtResNet *self,
   bufs->workspace = g_new (float, MAX (work, 1));
 }
 
+/* Buffers are all of the biggest size, so any may take another's role. */
+static void
+swap_buffers (float **a,
+              float **b)
+{
+  float *t = *a;
+
+  *a = *b;
+  *b = t;
+}
+
 static void
 buffers_clear (Buffers *bufs)
 {
@@ -329,7 +340,7 @@ forward_image (const Pass *pass,
   c = self->stem.out;
   if (self->cifar)
     {
-      memcpy (bufs->x, bufs->t1, sizeof (float) * c * h * w);
+      swap_buffers (&bufs->x, &bufs->t1);
       if (blocks)
         vt_taps_store (pass->taps, "stem.out", b, 4, (gint64[]) { pass->batch, c, h, w }, bufs->x);
     }
@@ -347,31 +358,34 @@ forward_image (const Pass *pass,
   for (int i = 0; i < self->n_blocks; i++)
     {
       const Block *blk = &self->blocks[i];
+      const float *shortcut = bufs->s;
       int h1, w1, h2, w2;
-      float *out;
+      float **out;
 
-      /* Shortcut first, from the block's input. */
+      /* Shortcut first, from the block's input; an identity shortcut is the
+       * input itself, which the convolutions below leave untouched. */
       if (blk->has_downsample)
         run_conv_bn (&blk->downsample, bufs->s, bufs->x, h, w, FALSE, bufs->workspace, &h2, &w2);
       else if (blk->option_a_pad > 0 || blk->stride != 1)
         shortcut_option_a (bufs->s, bufs->x, c, h, w, blk->option_a_pad);
       else
-        memcpy (bufs->s, bufs->x, sizeof (float) * c * h * w);
+        shortcut = bufs->x;
 
       run_conv_bn (&blk->conv[0], bufs->t1, bufs->x, h, w, TRUE, bufs->workspace, &h1, &w1);
       run_conv_bn (&blk->conv[1], bufs->t2, bufs->t1, h1, w1, blk->n_convs == 3, bufs->workspace, &h2, &w2);
-      out = bufs->t2;
+      out = &bufs->t2;
       if (blk->n_convs == 3)
         {
           run_conv_bn (&blk->conv[2], bufs->t3, bufs->t2, h2, w2, FALSE, bufs->workspace, &h2, &w2);
-          out = bufs->t3;
+          out = &bufs->t3;
         }
       c = blk->out;
       h = h2;
       w = w2;
-      vt_add (out, bufs->s, (gsize) c * h * w);
-      vt_relu (out, (gsize) c * h * w);
-      memcpy (bufs->x, out, sizeof (float) * c * h * w);
+      vt_add (*out, shortcut, (gsize) c * h * w);
+      vt_relu (*out, (gsize) c * h * w);
+      /* The output becomes the next block's input. */
+      swap_buffers (&bufs->x, out);
 
       if (blocks && blk->last_of_stage)
         {
