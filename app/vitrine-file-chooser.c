@@ -24,19 +24,20 @@ on_response (GtkNativeDialog *chooser,
   g_free (request);
 }
 
-void
-vitrine_choose_file (GtkWidget          *widget,
-                     const char         *title,
-                     GtkFileFilter     **filters,
-                     VitrineFileChosen   chosen,
-                     gpointer            user_data)
+static void
+choose (GtkWidget             *widget,
+        const char            *title,
+        GtkFileChooserAction   action,
+        GtkFileFilter        **filters,
+        VitrineFileChosen      chosen,
+        gpointer               user_data)
 {
   GtkRoot *root = gtk_widget_get_root (widget);
   GtkFileChooserNative *chooser;
   Request *request = g_new (Request, 1);
 
   chooser = gtk_file_chooser_native_new (title, GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+                                         action, _("_Open"), _("_Cancel"));
   for (guint i = 0; filters && filters[i]; i++)
     gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filters[i]);
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
@@ -44,4 +45,23 @@ vitrine_choose_file (GtkWidget          *widget,
   request->user_data = user_data;
   g_signal_connect (chooser, "response", G_CALLBACK (on_response), request);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+void
+vitrine_choose_file (GtkWidget          *widget,
+                     const char         *title,
+                     GtkFileFilter     **filters,
+                     VitrineFileChosen   chosen,
+                     gpointer            user_data)
+{
+  choose (widget, title, GTK_FILE_CHOOSER_ACTION_OPEN, filters, chosen, user_data);
+}
+
+void
+vitrine_choose_folder (GtkWidget          *widget,
+                       const char         *title,
+                       VitrineFileChosen   chosen,
+                       gpointer            user_data)
+{
+  choose (widget, title, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, NULL, chosen, user_data);
 }

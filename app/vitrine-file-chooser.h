@@ -1,4 +1,4 @@
-/* vitrine-file-chooser.h: asking for one file to open. */
+/* vitrine-file-chooser.h: asking for one file or folder to open. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -15,5 +15,11 @@ void  vitrine_choose_file  (GtkWidget          *widget,
                             GtkFileFilter     **filters,
                             VitrineFileChosen   chosen,
                             gpointer            user_data);
+
+/* The same for a folder. */
+void  vitrine_choose_folder (GtkWidget          *widget,
+                             const char         *title,
+                             VitrineFileChosen   chosen,
+                             gpointer            user_data);
 
 G_END_DECLS

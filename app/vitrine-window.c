@@ -5,6 +5,7 @@
  * one path to test. Loading and statistics run in a GTask thread; the worker
  * only stores its progress, and a low-priority idle shows it. */
 #include "vitrine-window.h"
+#include "vitrine-dataset-page.h"
 #include "vitrine-file-chooser.h"
 #include "vitrine-predict-page.h"
 
@@ -29,8 +30,10 @@ struct _VitrineWindow
   GtkStack             *main_stack;
   GtkStack             *areas_stack;
   VitrineModelPage     *model_page;
+  GtkStackPage         *model_stack_page;
   VitrinePredictPage   *predict_page;
   GtkStackPage         *predict_stack_page;
+  VitrineDatasetPage   *dataset_page;
   GtkRevealer          *progress_revealer;
   GtkProgressBar       *progress_bar;
   GtkLabel             *progress_label;
@@ -223,8 +226,11 @@ on_load_done (GObject      *source,
 
     vitrine_predict_page_set_model (self->predict_page, predicts ? model : NULL);
     gtk_stack_page_set_visible (self->predict_stack_page, predicts);
+    /* Any model with a forward pass extracts features. */
+    vitrine_dataset_page_set_model (self->dataset_page, model);
   }
   vitrine_model_page_take_inspection (self->model_page, inspection);
+  gtk_stack_page_set_visible (self->model_stack_page, TRUE);
   gtk_stack_set_visible_child_name (self->main_stack, "workbench");
   gtk_stack_set_visible_child_name (self->areas_stack, "model");
   /* Keyboard users land in the tensor table, not in the first label. */
@@ -286,6 +292,22 @@ vitrine_window_get_predict_page (VitrineWindow *self)
   return self->predict_page;
 }
 
+VitrineDatasetPage *
+vitrine_window_get_dataset_page (VitrineWindow *self)
+{
+  return self->dataset_page;
+}
+
+void
+vitrine_window_open_dataset (VitrineWindow *self,
+                             GFile         *file)
+{
+  g_return_if_fail (VITRINE_IS_WINDOW (self));
+  gtk_stack_set_visible_child_name (self->main_stack, "workbench");
+  gtk_stack_set_visible_child_name (self->areas_stack, "dataset");
+  vitrine_dataset_page_open (self->dataset_page, file);
+}
+
 void
 vitrine_window_show_area (VitrineWindow *self,
                           const char    *name)
@@ -340,6 +362,23 @@ open_action (GtkWidget  *widget,
   gtk_file_filter_set_name (all, _("All files"));
   gtk_file_filter_add_pattern (all, "*");
   vitrine_choose_file (widget, _("Open Checkpoint"), filters, open_chosen, widget);
+}
+
+static void
+dataset_chosen (GFile    *file,
+                gpointer  window)
+{
+  vitrine_window_open_dataset (window, file);
+}
+
+/* A folder: the dataset formats that are files (IDX, lists) open from the
+ * Dataset area's own "Open File…". */
+static void
+open_dataset_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  vitrine_choose_folder (widget, _("Open Dataset Folder"), dataset_chosen, widget);
 }
 
 static void
@@ -439,12 +478,15 @@ vitrine_window_class_init (VitrineWindowClass *klass)
 
   g_type_ensure (VITRINE_TYPE_MODEL_PAGE);
   g_type_ensure (VITRINE_TYPE_PREDICT_PAGE);
+  g_type_ensure (VITRINE_TYPE_DATASET_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-window.ui");
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, areas_stack);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, model_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, predict_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, predict_stack_page);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, model_stack_page);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, dataset_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_revealer);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_label);
@@ -453,6 +495,9 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-file", "s", open_file_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
+  gtk_widget_class_install_action (widget_class, "win.open-dataset", NULL, open_dataset_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.open-dataset", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel-load", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);

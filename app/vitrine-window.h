@@ -5,6 +5,7 @@
 
 #include "vitrine-application.h"
 #include "vitrine-model-page.h"
+#include "vitrine-dataset-page.h"
 #include "vitrine-predict-page.h"
 
 G_BEGIN_DECLS
@@ -19,6 +20,10 @@ void              vitrine_window_open            (VitrineWindow      *self,
 gboolean          vitrine_window_is_loading      (VitrineWindow      *self);
 VitrineModelPage *vitrine_window_get_model_page  (VitrineWindow      *self);
 VitrinePredictPage *vitrine_window_get_predict_page (VitrineWindow    *self);
+VitrineDatasetPage *vitrine_window_get_dataset_page (VitrineWindow    *self);
+/* Shows the Dataset area and opens @file (a folder or file) in it. */
+void              vitrine_window_open_dataset    (VitrineWindow      *self,
+                                                  GFile              *file);
 /* Whether the sidebar offers the area @name ("model", "predict"). */
 gboolean          vitrine_window_shows_area      (VitrineWindow      *self,
                                                   const char         *name);

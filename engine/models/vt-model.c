@@ -72,6 +72,12 @@ vt_model_free (VtModel *self)
   g_atomic_rc_box_release_full (self, (GDestroyNotify) vt_model_finalize);
 }
 
+VtCheckpoint *
+vt_model_get_checkpoint (VtModel *self)
+{
+  return self->checkpoint;
+}
+
 const VtArchitecture *
 vt_model_get_architecture (VtModel *self)
 {

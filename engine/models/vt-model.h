@@ -20,6 +20,8 @@ VtModel               *vt_model_new                (VtCheckpoint    *checkpoint,
 /* Reference-counted, so a worker thread can hold the model it runs. */
 VtModel               *vt_model_ref                (VtModel         *self);
 void                   vt_model_free               (VtModel         *self);   /* unref */
+/* The checkpoint the weights live in (not a new reference). */
+VtCheckpoint          *vt_model_get_checkpoint     (VtModel         *self);
 const VtArchitecture  *vt_model_get_architecture   (VtModel         *self);
 /* exp(logit_scale) when the model has both CLIP towers, else 0. */
 float                  vt_model_get_logit_scale    (VtModel         *self);

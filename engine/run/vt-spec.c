@@ -303,8 +303,11 @@ parse_step (JsonNode    *node,
     ;
   if (k == G_N_ELEMENTS (step_kinds))
     {
+      g_autoptr(GString) known = g_string_new (NULL);
+      for (guint i = 0; i < G_N_ELEMENTS (step_kinds); i++)
+        g_string_append_printf (known, "%s%s", i ? ", " : "", step_kinds[i].name);
       g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
-                   "%s.kind: unknown kind “%s” (known: inspect, forward, evaluate, extract)", path, kind);
+                   "%s.kind: unknown kind “%s” (known: %s)", path, kind, known->str);
       return NULL;
     }
 

@@ -13,6 +13,7 @@
 
 #include "vitrine-application.h"
 #include "vitrine-histogram.h"
+#include "vitrine-sample-list.h"
 #include "vitrine-tensor-node.h"
 #include "vitrine-window.h"
 #include "vt-test-util.h"
@@ -512,11 +513,141 @@ test_histogram_widget (void)
   g_assert_finalize_object (histogram);
 }
 
+static gboolean
+dataset_idle (gpointer page)
+{
+  return !vitrine_dataset_page_is_busy (page);
+}
+
+static void
+open_dataset (VitrineWindow *window,
+              const char    *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  VitrineDatasetPage *page = vitrine_window_get_dataset_page (window);
+
+  vitrine_window_open_dataset (window, file);
+  g_assert_true (vitrine_dataset_page_is_busy (page));
+  wait_until (dataset_idle, page, 60, "the dataset to open");
+}
+
+static void
+select_split (VitrineDatasetPage *page,
+              guint               index)
+{
+  GtkWidget *dropdown = NULL;
+
+  /* The split choice is the page's only drop-down. */
+  for (GtkWidget *w = gtk_widget_get_first_child (GTK_WIDGET (page)); w; )
+    {
+      if (GTK_IS_DROP_DOWN (w))
+        {
+          dropdown = w;
+          break;
+        }
+      w = gtk_widget_get_first_child (w) ? gtk_widget_get_first_child (w)
+        : gtk_widget_get_next_sibling (w) ? gtk_widget_get_next_sibling (w)
+        : gtk_widget_get_next_sibling (gtk_widget_get_parent (w));
+    }
+  g_assert_nonnull (dropdown);
+  g_assert_true (gtk_widget_get_visible (dropdown));
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), index);
+  g_assert_true (vitrine_dataset_page_is_busy (page));
+  wait_until (dataset_idle, page, 60, "the split to open");
+}
+
+/* The Dataset area: a CIFAR binary folder opens on its test split with
+ * classes and counts, filters by class, switches split; features extract
+ * with the demo model into a cached store, reused the second time; a large
+ * extraction cancels; a bad folder shows its error. */
+static void
+test_dataset (void)
+{
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  g_autofree char *cifar_bin = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *cifar_jpg = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *empty = vt_test_tmpdir ();
+  VitrineWindow *window = open_window (demo);
+  VitrineDatasetPage *page = vitrine_window_get_dataset_page (window);
+  VtFeatureStore *store;
+  const char *store_path;
+  gboolean reused;
+  gint64 start;
+
+  g_assert_true (vitrine_window_shows_area (window, "dataset"));
+  open_dataset (window, cifar_bin);
+  g_assert_null (vitrine_dataset_page_get_error (page));
+  g_assert_cmpstr (vitrine_dataset_page_get_dataset (page)->split, ==, "test");
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 30);
+  vitrine_dataset_page_filter (page, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 3);
+  {
+    g_autoptr(GObject) item = g_list_model_get_item (vitrine_dataset_page_get_samples (page), 0);
+    g_assert_cmpstr (vitrine_sample_get_class_name (VITRINE_SAMPLE (item)), ==, "cat");
+  }
+  vitrine_dataset_page_filter (page, -1);
+  select_split (page, 0);
+  g_assert_cmpstr (vitrine_dataset_page_get_dataset (page)->split, ==, "train");
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 20);
+  select_split (page, 1);
+
+  /* Extract, then again: the second time the cached store answers. */
+  for (int round = 0; round < 2; round++)
+    {
+      vitrine_dataset_page_extract (page);
+      wait_until (dataset_idle, page, 60, "the extraction");
+      g_assert_null (vitrine_dataset_page_get_error (page));
+      store = vitrine_dataset_page_get_store (page);
+      g_assert_nonnull (store);
+      g_assert_cmpuint (store->n_samples, ==, 30);
+      g_assert_cmpuint (store->dim, ==, 64);
+      store_path = vitrine_dataset_page_get_store_path (page, &reused);
+      g_assert_true (g_str_has_prefix (store_path, g_get_user_cache_dir ()));
+      g_assert_true (g_file_test (store_path, G_FILE_TEST_EXISTS));
+      g_assert_cmpint (reused, ==, round == 1);
+    }
+
+  /* 50,000 JPEGs: listing and the first screen of thumbnails. */
+  start = g_get_monotonic_time ();
+  open_dataset (window, cifar_jpg);
+  select_split (page, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 50000);
+  g_test_message ("CIFAR-10 JPEG train: 50,000 samples listed and shown in %.2f s",
+                  (g_get_monotonic_time () - start) / 1e6);
+  vitrine_dataset_page_filter (page, 5);
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 5000);
+  vitrine_dataset_page_filter (page, -1);
+  spin (1500);
+  save_screenshot (GTK_WIDGET (window), "window-dataset.png");
+
+  /* Cancel 50,000 images after the first reports. */
+  vitrine_dataset_page_extract (page);
+  spin (1500);
+  g_assert_true (vitrine_dataset_page_is_busy (page));
+  save_screenshot (GTK_WIDGET (window), "window-dataset-extracting.png");
+  start = g_get_monotonic_time ();
+  gtk_widget_activate_action (GTK_WIDGET (page), "dataset.cancel", NULL);
+  wait_until (dataset_idle, page, 10, "the cancelled extraction to stop");
+  g_test_message ("extraction stopped %.0f ms after Cancel", (g_get_monotonic_time () - start) / 1e3);
+  g_assert_null (vitrine_dataset_page_get_error (page));
+  g_assert_cmpuint (vitrine_dataset_page_get_store (page)->n_samples, ==, 30);
+
+  /* A folder with nothing in it: an error that names it, and the page goes on. */
+  open_dataset (window, empty);
+  g_assert_nonnull (vitrine_dataset_page_get_error (page));
+  g_assert_nonnull (strstr (vitrine_dataset_page_get_error (page), empty));
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 50000);
+  close_window (window);
+  vt_test_rm_rf (empty);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *cache_dir = NULL;
   int status;
 
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
@@ -526,6 +657,10 @@ main (int   argc,
       return 1;
     }
   g_setenv ("XDG_DATA_HOME", g_get_tmp_dir (), FALSE);
+  /* Feature stores are cached here; a fresh folder, so the first
+   * extraction is never a reuse. */
+  cache_dir = vt_test_tmpdir ();
+  g_setenv ("XDG_CACHE_HOME", cache_dir, TRUE);
   gtk_test_init (&argc, &argv, NULL);
 
   app = vitrine_application_new (G_APPLICATION_NON_UNIQUE);
@@ -538,9 +673,11 @@ main (int   argc,
   g_test_add_func ("/gui/window/predict", test_predict);
   g_test_add_func ("/gui/window/predict-zero-shot", test_predict_zero_shot);
   g_test_add_func ("/gui/window/drop", test_drop);
+  g_test_add_func ("/gui/window/dataset", test_dataset);
   g_test_add_func ("/gui/window/shortcuts-and-style", test_shortcuts_and_style);
   g_test_add_func ("/gui/histogram/widget", test_histogram_widget);
   status = g_test_run ();
   g_clear_object (&app);
+  vt_test_rm_rf (cache_dir);
   return status;
 }

@@ -1,0 +1,719 @@
+/* vitrine-dataset-page.c: browse a dataset, extract its features.
+ *
+ * Opening (listing, and for IDX and CIFAR the pixels) and extraction run in
+ * GTask threads; extraction's progress reaches the page through the main
+ * context, one report per batch. A newer open or a Cancel makes an older
+ * task's result stale, and stale results are dropped. */
+#include "vitrine-dataset-page.h"
+#include "vitrine-file-chooser.h"
+#include "vitrine-sample-list.h"
+#include "vitrine-thumbnails.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+
+#include "features/vt-extractor.h"
+
+#define THUMBNAIL_SIZE 64
+
+struct _VitrineDatasetPage
+{
+  GtkWidget           parent_instance;
+
+  GtkDropDown        *split_dropdown;
+  GtkLabel           *summary;
+  GtkListBox         *class_list;
+  GtkGridView        *grid;
+  GtkProgressBar     *progress_bar;
+  GtkWidget          *cancel_button;
+  GtkLabel           *store_status;
+
+  char               *path;
+  VtDataset          *dataset;
+  VitrineSampleList  *samples;
+  VitrineThumbnails  *thumbnails;
+  VtModel            *model;
+  VtFeatureStore     *store;
+  char               *store_path;
+  gboolean            store_reused;
+  char               *error;
+  GCancellable       *open_cancellable;
+  GCancellable       *extract_cancellable;
+  gboolean            setting_split;    /* the page itself moves the dropdown */
+};
+
+G_DEFINE_FINAL_TYPE (VitrineDatasetPage, vitrine_dataset_page, GTK_TYPE_WIDGET)
+
+static const char *splits[] = { "train", "test" };
+
+static void
+set_error (VitrineDatasetPage *self,
+           GtkLabel           *label,
+           const GError       *error)
+{
+  g_free (self->error);
+  self->error = g_strdup (error->message);
+  gtk_label_set_text (label, error->message);
+  gtk_widget_add_css_class (GTK_WIDGET (label), "error");
+}
+
+static void
+clear_error (VitrineDatasetPage *self)
+{
+  g_clear_pointer (&self->error, g_free);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->summary), "error");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->store_status), "error");
+}
+
+static void
+update_actions (VitrineDatasetPage *self)
+{
+  gboolean extracting = self->extract_cancellable != NULL;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.extract",
+                                 self->dataset != NULL && self->model != NULL && !extracting);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.cancel", extracting);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), extracting);
+  gtk_widget_set_visible (self->cancel_button, extracting);
+}
+
+/* The grid -------------------------------------------------------------------*/
+
+static void
+setup_cell (GtkSignalListItemFactory *factory,
+            GtkListItem              *item,
+            gpointer                  user_data)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *picture = gtk_picture_new ();
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_widget_set_size_request (picture, THUMBNAIL_SIZE, THUMBNAIL_SIZE);
+  gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 10);
+  gtk_widget_add_css_class (label, "caption");
+  gtk_box_append (GTK_BOX (box), picture);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_list_item_set_child (item, box);
+}
+
+static void
+bind_cell (GtkSignalListItemFactory *factory,
+           GtkListItem              *item,
+           VitrineDatasetPage       *self)
+{
+  VitrineSample *sample = gtk_list_item_get_item (item);
+  GtkWidget *box = gtk_list_item_get_child (item);
+  GtkWidget *picture = gtk_widget_get_first_child (box);
+  g_autofree char *name = vt_dataset_sample_name (self->dataset, vitrine_sample_get_index (sample));
+
+  gtk_label_set_text (GTK_LABEL (gtk_widget_get_last_child (box)), vitrine_sample_get_class_name (sample));
+  gtk_widget_set_tooltip_text (box, name);
+  vitrine_thumbnails_bind (self->thumbnails, GTK_PICTURE (picture), vitrine_sample_get_index (sample));
+}
+
+static void
+unbind_cell (GtkSignalListItemFactory *factory,
+             GtkListItem              *item,
+             VitrineDatasetPage       *self)
+{
+  GtkWidget *box = gtk_list_item_get_child (item);
+
+  if (self->thumbnails)
+    vitrine_thumbnails_unbind (self->thumbnails, GTK_PICTURE (gtk_widget_get_first_child (box)));
+}
+
+/* The class list: "All" first, then each class with its count. */
+static GtkWidget *
+class_row (const char *name,
+           guint       count)
+{
+  g_autofree char *count_text = g_strdup_printf ("%'u", count);
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *label = gtk_label_new (name);
+  GtkWidget *number = gtk_label_new (count_text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_widget_add_css_class (number, "dim-label");
+  gtk_widget_add_css_class (number, "numeric");
+  gtk_box_append (GTK_BOX (row), label);
+  gtk_box_append (GTK_BOX (row), number);
+  return row;
+}
+
+static void
+fill_class_list (VitrineDatasetPage *self)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->class_list))) != NULL)
+    gtk_list_box_remove (self->class_list, child);
+  if (self->dataset == NULL)
+    return;
+  /* Translators: the class-list entry that shows every sample */
+  gtk_list_box_append (self->class_list, class_row (_("All classes"), self->dataset->n_samples));
+  for (guint c = 0; c < self->dataset->n_classes; c++)
+    gtk_list_box_append (self->class_list, class_row (self->dataset->class_names[c], self->dataset->class_counts[c]));
+  gtk_list_box_select_row (self->class_list, gtk_list_box_get_row_at_index (self->class_list, 0));
+}
+
+static void
+on_class_selected (GtkListBox         *list,
+                   GtkListBoxRow      *row,
+                   VitrineDatasetPage *self)
+{
+  if (row != NULL && self->samples != NULL)
+    vitrine_sample_list_set_class (self->samples, gtk_list_box_row_get_index (row) - 1);
+}
+
+void
+vitrine_dataset_page_filter (VitrineDatasetPage *self,
+                             int                 label)
+{
+  g_return_if_fail (self->dataset != NULL && label < (int) self->dataset->n_classes);
+  gtk_list_box_select_row (self->class_list, gtk_list_box_get_row_at_index (self->class_list, label + 1));
+}
+
+static void
+show_dataset (VitrineDatasetPage *self,
+              VtDataset          *dataset)
+{
+  g_autoptr(GtkSelectionModel) selection = NULL;
+  g_autofree char *name = g_path_get_basename (dataset->path);
+  g_autofree char *text = NULL;
+
+  gtk_grid_view_set_model (self->grid, NULL);
+  g_clear_object (&self->samples);
+  g_clear_pointer (&self->thumbnails, vitrine_thumbnails_free);
+  g_clear_pointer (&self->dataset, vt_dataset_unref);
+  self->dataset = vt_dataset_ref (dataset);
+  self->samples = vitrine_sample_list_new (dataset);
+  self->thumbnails = vitrine_thumbnails_new (dataset, THUMBNAIL_SIZE);
+  selection = GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->samples))));
+  gtk_grid_view_set_model (self->grid, selection);
+  fill_class_list (self);
+
+  /* Translators: dataset summary: name, split (or nothing), format, samples, classes */
+  text = g_strdup_printf (_("%s%s%s — %s, %'u samples, %u classes"), name,
+                          dataset->split ? " · " : "",
+                          /* Translators: the two splits of a dataset, in its summary */
+                          !dataset->split ? "" : g_str_equal (dataset->split, "train") ? _("train") : _("test"),
+                          dataset->format, dataset->n_samples, dataset->n_classes);
+  gtk_label_set_text (self->summary, text);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->summary), "dim-label");
+  gtk_label_set_text (self->store_status, "");
+  update_actions (self);
+}
+
+/* Opening ----------------------------------------------------------------------*/
+
+typedef struct
+{
+  char      *path;
+  char      *split;        /* asked for, or NULL to find out */
+  gboolean   has_splits;   /* out */
+} OpenJob;
+
+static void
+open_job_free (OpenJob *job)
+{
+  g_free (job->path);
+  g_free (job->split);
+  g_free (job);
+}
+
+static void
+open_thread (GTask        *task,
+             gpointer      source,
+             gpointer      data,
+             GCancellable *cancellable)
+{
+  OpenJob *job = data;
+  VtDatasetOptions options = { job->split, FALSE };
+  g_autoptr(GError) error = NULL;
+  VtDataset *dataset = vt_dataset_open (job->path, &options, &error);
+
+  /* A dataset with two splits shows its test split first. */
+  if (dataset == NULL && job->split == NULL && g_error_matches (error, VT_DATASET_ERROR, VT_DATASET_ERROR_SPLIT))
+    {
+      g_clear_error (&error);
+      options.split = "test";
+      dataset = vt_dataset_open (job->path, &options, &error);
+    }
+  job->has_splits = options.split != NULL;
+  if (dataset == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, dataset, (GDestroyNotify) vt_dataset_unref);
+}
+
+static void
+on_opened (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  VitrineDatasetPage *self = VITRINE_DATASET_PAGE (source);
+  OpenJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtDataset) dataset = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      g_task_get_cancellable (G_TASK (result)) != self->open_cancellable)
+    return;
+  g_clear_object (&self->open_cancellable);
+  if (dataset == NULL)
+    {
+      set_error (self, self->summary, error);
+      return;
+    }
+  clear_error (self);
+  g_free (self->path);
+  self->path = g_strdup (job->path);
+  self->setting_split = TRUE;
+  gtk_widget_set_visible (GTK_WIDGET (self->split_dropdown), job->has_splits);
+  if (dataset->split)
+    gtk_drop_down_set_selected (self->split_dropdown, g_str_equal (dataset->split, "train") ? 0 : 1);
+  self->setting_split = FALSE;
+  show_dataset (self, dataset);
+}
+
+static void
+open_path (VitrineDatasetPage *self,
+           const char         *path,
+           const char         *split)
+{
+  g_autoptr(GTask) task = NULL;
+  OpenJob *job = g_new0 (OpenJob, 1);
+
+  if (self->open_cancellable)
+    g_cancellable_cancel (self->open_cancellable);
+  g_clear_object (&self->open_cancellable);
+  self->open_cancellable = g_cancellable_new ();
+  job->path = g_strdup (path);
+  job->split = g_strdup (split);
+  {
+    g_autofree char *name = g_path_get_basename (path);
+    /* Translators: %s is a dataset's file or folder name */
+    g_autofree char *text = g_strdup_printf (_("Reading %s…"), name);
+    gtk_label_set_text (self->summary, text);
+  }
+  task = g_task_new (self, self->open_cancellable, on_opened, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) open_job_free);
+  g_task_run_in_thread (task, open_thread);
+}
+
+void
+vitrine_dataset_page_open (VitrineDatasetPage *self,
+                           GFile              *file)
+{
+  g_autofree char *path = g_file_get_path (file);
+
+  g_return_if_fail (VITRINE_IS_DATASET_PAGE (self));
+  if (path == NULL)
+    {
+      g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("Only local files can be opened"));
+      set_error (self, self->summary, error);
+      return;
+    }
+  open_path (self, path, NULL);
+}
+
+static void
+on_split_changed (GtkDropDown        *dropdown,
+                  GParamSpec         *pspec,
+                  VitrineDatasetPage *self)
+{
+  guint selected = gtk_drop_down_get_selected (dropdown);
+
+  if (!self->setting_split && self->path != NULL && selected < G_N_ELEMENTS (splits))
+    open_path (self, self->path, splits[selected]);
+}
+
+/* Extraction -------------------------------------------------------------------*/
+
+typedef struct
+{
+  VtModel     *model;
+  VtDataset   *dataset;
+  char        *store_path;    /* out */
+  gboolean     reused;        /* out */
+  double       seconds;       /* out */
+} ExtractJob;
+
+static void
+extract_job_free (ExtractJob *job)
+{
+  vt_model_free (job->model);
+  vt_dataset_unref (job->dataset);
+  g_free (job->store_path);
+  g_free (job);
+}
+
+/* The task holds the page (its source object) until the report is shown,
+ * so the page is never finalized off the main thread. */
+typedef struct
+{
+  GTask              *task;
+  VtExtractProgress   progress;
+} ProgressReport;
+
+static gboolean
+show_progress (gpointer data)
+{
+  ProgressReport *report = data;
+  VitrineDatasetPage *self = g_task_get_source_object (report->task);
+  g_autofree char *text = NULL;
+
+  if (self->extract_cancellable != g_task_get_cancellable (report->task))
+    return G_SOURCE_REMOVE;
+  /* Translators: extraction progress: done, total, images per second, seconds left */
+  text = g_strdup_printf (_("%'u of %'u images, %.0f/s, %.0f s left"), report->progress.done,
+                          report->progress.total, report->progress.rate, report->progress.eta_seconds);
+  gtk_progress_bar_set_fraction (self->progress_bar, (double) report->progress.done / report->progress.total);
+  gtk_progress_bar_set_text (self->progress_bar, text);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+report_free (ProgressReport *report)
+{
+  g_object_unref (report->task);
+  g_free (report);
+}
+
+/* Worker thread: hand a copy to the main context. */
+static void
+on_extract_progress (const VtExtractProgress *progress,
+                     gpointer                 data)
+{
+  ProgressReport *report = g_new0 (ProgressReport, 1);
+
+  report->task = g_object_ref (data);
+  report->progress = *progress;
+  g_idle_add_full (G_PRIORITY_DEFAULT, show_progress, report, (GDestroyNotify) report_free);
+}
+
+static void
+extract_thread (GTask        *task,
+                gpointer      source,
+                gpointer      data,
+                GCancellable *cancellable)
+{
+  ExtractJob *job = data;
+  VtExtractOptions options = { 64, FALSE, FALSE, on_extract_progress, task };
+  g_autoptr(VtFeatureSource) source_key = NULL;
+  g_autoptr(VtFeatureStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "vitrine", "features", NULL);
+  VtTransform transform;
+  gint64 start = g_get_monotonic_time ();
+
+  vt_transform_init_from_architecture (&transform, vt_model_get_architecture (job->model));
+  source_key = vt_feature_source_new (vt_model_get_checkpoint (job->model), job->dataset, &transform);
+  name = vt_feature_source_cache_name (source_key);
+  job->store_path = g_build_filename (dir, name, NULL);
+
+  /* The same checkpoint, files and transform: the cached store answers. */
+  if (g_file_test (job->store_path, G_FILE_TEST_EXISTS))
+    {
+      store = vt_feature_store_load (job->store_path, NULL);
+      if (store != NULL && !vt_feature_store_is_from (store, source_key))
+        g_clear_pointer (&store, vt_feature_store_unref);
+      job->reused = store != NULL;
+    }
+  if (store == NULL)
+    {
+      store = vt_extract_features (job->model, job->dataset, &transform, &options, cancellable, &error);
+      if (store != NULL)
+        {
+          store->source = g_steal_pointer (&source_key);
+          if (g_mkdir_with_parents (dir, 0755) != 0 ||
+              !vt_feature_store_save (store, job->store_path, &error))
+            {
+              /* The features are good even where the cache cannot be written. */
+              g_warning ("%s: %s", job->store_path, error ? error->message : g_strerror (errno));
+              g_clear_error (&error);
+              g_clear_pointer (&job->store_path, g_free);
+            }
+        }
+    }
+  job->seconds = (g_get_monotonic_time () - start) / 1e6;
+  if (store == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, g_steal_pointer (&store), (GDestroyNotify) vt_feature_store_unref);
+}
+
+static void
+on_extracted (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  VitrineDatasetPage *self = VITRINE_DATASET_PAGE (source);
+  ExtractJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtFeatureStore) store = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *text = NULL;
+
+  if (g_task_get_cancellable (G_TASK (result)) != self->extract_cancellable)
+    return;
+  g_clear_object (&self->extract_cancellable);
+  update_actions (self);
+  if (store == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        gtk_label_set_text (self->store_status, _("Extraction cancelled."));
+      else
+        set_error (self, self->store_status, error);
+      return;
+    }
+  g_clear_pointer (&self->store, vt_feature_store_unref);
+  self->store = g_steal_pointer (&store);
+  g_free (self->store_path);
+  self->store_path = g_strdup (job->store_path);
+  self->store_reused = job->reused;
+  if (job->reused)
+    /* Translators: samples, feature width, the cache file */
+    text = g_strdup_printf (_("%'u × %u features, reused from %s"), self->store->n_samples, self->store->dim,
+                            job->store_path);
+  else
+    /* Translators: samples, feature width, seconds, images per second, the cache file */
+    text = g_strdup_printf (_("%'u × %u features in %.1f s (%.0f images/s), saved to %s"), self->store->n_samples,
+                            self->store->dim, job->seconds, self->store->n_samples / MAX (job->seconds, 1e-9),
+                            job->store_path ? job->store_path : _("(not saved)"));
+  gtk_label_set_text (self->store_status, text);
+}
+
+void
+vitrine_dataset_page_extract (VitrineDatasetPage *self)
+{
+  g_autoptr(GTask) task = NULL;
+  ExtractJob *job;
+
+  g_return_if_fail (self->dataset != NULL && self->model != NULL && self->extract_cancellable == NULL);
+  clear_error (self);
+  self->extract_cancellable = g_cancellable_new ();
+  job = g_new0 (ExtractJob, 1);
+  job->model = vt_model_ref (self->model);
+  job->dataset = vt_dataset_ref (self->dataset);
+  gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
+  /* Translators: before the first batch of an extraction is through */
+  gtk_progress_bar_set_text (self->progress_bar, _("Hashing the checkpoint and the dataset's files…"));
+  gtk_label_set_text (self->store_status, "");
+  update_actions (self);
+  task = g_task_new (self, self->extract_cancellable, on_extracted, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) extract_job_free);
+  g_task_run_in_thread (task, extract_thread);
+}
+
+void
+vitrine_dataset_page_cancel (VitrineDatasetPage *self)
+{
+  if (self->extract_cancellable)
+    g_cancellable_cancel (self->extract_cancellable);
+}
+
+/* Public -----------------------------------------------------------------------*/
+
+void
+vitrine_dataset_page_set_model (VitrineDatasetPage *self,
+                                VtModel            *model)
+{
+  g_return_if_fail (VITRINE_IS_DATASET_PAGE (self));
+  vitrine_dataset_page_cancel (self);
+  g_clear_pointer (&self->model, vt_model_free);
+  if (model)
+    self->model = vt_model_ref (model);
+  update_actions (self);
+}
+
+gboolean
+vitrine_dataset_page_is_busy (VitrineDatasetPage *self)
+{
+  return self->open_cancellable != NULL || self->extract_cancellable != NULL;
+}
+
+VtDataset *
+vitrine_dataset_page_get_dataset (VitrineDatasetPage *self)
+{
+  return self->dataset;
+}
+
+GListModel *
+vitrine_dataset_page_get_samples (VitrineDatasetPage *self)
+{
+  return self->samples ? G_LIST_MODEL (self->samples) : NULL;
+}
+
+VtFeatureStore *
+vitrine_dataset_page_get_store (VitrineDatasetPage *self)
+{
+  return self->store;
+}
+
+const char *
+vitrine_dataset_page_get_store_path (VitrineDatasetPage *self,
+                                     gboolean           *reused)
+{
+  if (reused)
+    *reused = self->store_reused;
+  return self->store_path;
+}
+
+const char *
+vitrine_dataset_page_get_error (VitrineDatasetPage *self)
+{
+  return self->error;
+}
+
+/* Actions and drops ------------------------------------------------------------*/
+
+static void
+chosen (GFile    *file,
+        gpointer  page)
+{
+  vitrine_dataset_page_open (page, file);
+}
+
+static void
+open_folder_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  vitrine_choose_folder (widget, _("Open Dataset Folder"), chosen, widget);
+}
+
+static void
+open_file_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  g_autoptr(GtkFileFilter) datasets = gtk_file_filter_new ();
+  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+  GtkFileFilter *filters[] = { datasets, all, NULL };
+
+  gtk_file_filter_set_name (datasets, _("IDX files and sample lists"));
+  gtk_file_filter_add_pattern (datasets, "*-idx3-ubyte*");
+  gtk_file_filter_add_pattern (datasets, "*.csv");
+  gtk_file_filter_add_pattern (datasets, "*.json");
+  gtk_file_filter_set_name (all, _("All files"));
+  gtk_file_filter_add_pattern (all, "*");
+  vitrine_choose_file (widget, _("Open Dataset File"), filters, chosen, widget);
+}
+
+static void
+extract_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  vitrine_dataset_page_extract (VITRINE_DATASET_PAGE (widget));
+}
+
+static void
+cancel_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  vitrine_dataset_page_cancel (VITRINE_DATASET_PAGE (widget));
+}
+
+static gboolean
+on_drop (GtkDropTarget      *target,
+         const GValue       *value,
+         double              x,
+         double              y,
+         VitrineDatasetPage *self)
+{
+  GSList *files = gdk_file_list_get_files (g_value_get_boxed (value));
+
+  if (files == NULL)
+    return FALSE;
+  vitrine_dataset_page_open (self, files->data);
+  g_slist_free (files);
+  return TRUE;
+}
+
+/* GObject ------------------------------------------------------------------------*/
+
+static void
+vitrine_dataset_page_dispose (GObject *object)
+{
+  VitrineDatasetPage *self = VITRINE_DATASET_PAGE (object);
+  GtkWidget *child;
+
+  if (self->open_cancellable)
+    g_cancellable_cancel (self->open_cancellable);
+  g_clear_object (&self->open_cancellable);
+  vitrine_dataset_page_cancel (self);
+  g_clear_object (&self->extract_cancellable);
+  if (self->grid)
+    gtk_grid_view_set_model (self->grid, NULL);
+  gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_DATASET_PAGE);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
+  g_clear_object (&self->samples);
+  g_clear_pointer (&self->thumbnails, vitrine_thumbnails_free);
+  G_OBJECT_CLASS (vitrine_dataset_page_parent_class)->dispose (object);
+}
+
+static void
+vitrine_dataset_page_finalize (GObject *object)
+{
+  VitrineDatasetPage *self = VITRINE_DATASET_PAGE (object);
+
+  g_free (self->path);
+  g_free (self->error);
+  g_free (self->store_path);
+  g_clear_pointer (&self->dataset, vt_dataset_unref);
+  g_clear_pointer (&self->model, vt_model_free);
+  g_clear_pointer (&self->store, vt_feature_store_unref);
+  G_OBJECT_CLASS (vitrine_dataset_page_parent_class)->finalize (object);
+}
+
+static void
+vitrine_dataset_page_class_init (VitrineDatasetPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = vitrine_dataset_page_dispose;
+  object_class->finalize = vitrine_dataset_page_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-dataset-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, split_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, summary);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, class_list);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, grid);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, store_status);
+  gtk_widget_class_install_action (widget_class, "dataset.open-folder", NULL, open_folder_action);
+  gtk_widget_class_install_action (widget_class, "dataset.open-file", NULL, open_file_action);
+  gtk_widget_class_install_action (widget_class, "dataset.extract", NULL, extract_action);
+  gtk_widget_class_install_action (widget_class, "dataset.cancel", NULL, cancel_action);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "datasetpage");
+}
+
+static void
+vitrine_dataset_page_init (VitrineDatasetPage *self)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_cell), self);
+  gtk_grid_view_set_factory (self->grid, factory);
+  g_object_unref (factory);
+  g_signal_connect (self->class_list, "row-selected", G_CALLBACK (on_class_selected), self);
+  g_signal_connect (self->split_dropdown, "notify::selected", G_CALLBACK (on_split_changed), self);
+  g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+  update_actions (self);
+}

@@ -1,0 +1,43 @@
+/* vitrine-dataset-page.h: the Dataset area: a dataset's samples as a
+ * thumbnail grid with a class filter and counts, and feature extraction
+ * with the open model into a feature store (cached on disk, reused when
+ * the same checkpoint, dataset and transform come again). */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "features/vt-feature-store.h"
+#include "models/vt-model.h"
+
+G_BEGIN_DECLS
+
+#define VITRINE_TYPE_DATASET_PAGE (vitrine_dataset_page_get_type ())
+G_DECLARE_FINAL_TYPE (VitrineDatasetPage, vitrine_dataset_page, VITRINE, DATASET_PAGE, GtkWidget)
+
+/* Opens a dataset folder or file (see vt-dataset.h) in a worker thread. A
+ * dataset with train and test splits shows its test split first, and a
+ * choice between the two. */
+void             vitrine_dataset_page_open        (VitrineDatasetPage *self,
+                                                   GFile              *file);
+/* The model "Extract Features" runs (referenced), or NULL. */
+void             vitrine_dataset_page_set_model   (VitrineDatasetPage *self,
+                                                   VtModel            *model);
+/* Shows only class @label's samples; -1 for all. */
+void             vitrine_dataset_page_filter      (VitrineDatasetPage *self,
+                                                   int                 label);
+void             vitrine_dataset_page_extract     (VitrineDatasetPage *self);
+void             vitrine_dataset_page_cancel      (VitrineDatasetPage *self);
+gboolean         vitrine_dataset_page_is_busy     (VitrineDatasetPage *self);
+
+/* What the page holds, for the window and tests: NULL before anything. */
+VtDataset       *vitrine_dataset_page_get_dataset (VitrineDatasetPage *self);
+GListModel      *vitrine_dataset_page_get_samples (VitrineDatasetPage *self);
+/* The last extracted (or reused) store of this session. */
+VtFeatureStore  *vitrine_dataset_page_get_store   (VitrineDatasetPage *self);
+/* The store's file, and whether it was reused rather than extracted. */
+const char      *vitrine_dataset_page_get_store_path (VitrineDatasetPage *self,
+                                                      gboolean           *reused);
+/* The error of the last open or extraction, or NULL. */
+const char      *vitrine_dataset_page_get_error   (VitrineDatasetPage *self);
+
+G_END_DECLS
