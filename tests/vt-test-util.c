@@ -103,3 +103,25 @@ vt_test_write_truncated (const char *source,
   g_assert_no_error (error);
   return path;
 }
+
+char *
+vt_test_copy (const char *source,
+              const char *dir,
+              const char *name)
+{
+  return vt_test_write_truncated (source, dir, name, 1, 1);
+}
+
+char *
+vt_test_write_file (const char *dir,
+                    const char *name,
+                    const void *data,
+                    gsize       size)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_file_set_contents (path, data, (gssize) size, &error);
+  g_assert_no_error (error);
+  return path;
+}

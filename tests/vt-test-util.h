@@ -29,4 +29,14 @@ char     *vt_test_write_truncated   (const char *source,
                                      guint       numerator,
                                      guint       denominator);
 
+/* Copies @source to @dir/@name. */
+char     *vt_test_copy              (const char *source,
+                                     const char *dir,
+                                     const char *name);
+/* Writes @size bytes of @data to @dir/@name. */
+char     *vt_test_write_file        (const char *dir,
+                                     const char *name,
+                                     const void *data,
+                                     gsize       size);
+
 G_END_DECLS

@@ -148,20 +148,6 @@ test_idx_fashion (void)
     }
 }
 
-static char *
-write_bytes (const char   *dir,
-             const char   *name,
-             const guint8 *data,
-             gsize         size)
-{
-  char *path = g_build_filename (dir, name, NULL);
-  g_autoptr(GError) error = NULL;
-
-  g_file_set_contents (path, (const char *) data, (gssize) size, &error);
-  g_assert_no_error (error);
-  return path;
-}
-
 static void
 test_idx_errors (void)
 {
@@ -173,20 +159,20 @@ test_idx_errors (void)
   static const guint8 three_labels[] = { 0, 0, 8, 1, 0, 0, 0, 3, 1, 0, 1 };
   static const guint8 short_data[] = { 0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4, 5 };
   static const guint8 long_data[] = { 0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4, 5 };
-  g_autofree char *good_images = write_bytes (dir, "good-images-idx3-ubyte", images, sizeof images);
-  g_autofree char *good_labels = write_bytes (dir, "good-labels-idx1-ubyte", labels, sizeof labels);
-  g_autofree char *magic = write_bytes (dir, "magic-images-idx3-ubyte", bad_magic, sizeof bad_magic);
-  g_autofree char *magic_labels = write_bytes (dir, "magic-labels-idx1-ubyte", labels, sizeof labels);
-  g_autofree char *count = write_bytes (dir, "count-images-idx3-ubyte", images, sizeof images);
-  g_autofree char *count_labels = write_bytes (dir, "count-labels-idx1-ubyte", three_labels, sizeof three_labels);
-  g_autofree char *cut = write_bytes (dir, "cut-images-idx3-ubyte", short_data, sizeof short_data);
-  g_autofree char *cut_labels = write_bytes (dir, "cut-labels-idx1-ubyte", labels, sizeof labels);
-  g_autofree char *extra = write_bytes (dir, "extra-images-idx3-ubyte", long_data, sizeof long_data);
-  g_autofree char *lonely = write_bytes (dir, "lonely-images-idx3-ubyte", images, sizeof images);
+  g_autofree char *good_images = vt_test_write_file (dir, "good-images-idx3-ubyte", images, sizeof images);
+  g_autofree char *good_labels = vt_test_write_file (dir, "good-labels-idx1-ubyte", labels, sizeof labels);
+  g_autofree char *magic = vt_test_write_file (dir, "magic-images-idx3-ubyte", bad_magic, sizeof bad_magic);
+  g_autofree char *magic_labels = vt_test_write_file (dir, "magic-labels-idx1-ubyte", labels, sizeof labels);
+  g_autofree char *count = vt_test_write_file (dir, "count-images-idx3-ubyte", images, sizeof images);
+  g_autofree char *count_labels = vt_test_write_file (dir, "count-labels-idx1-ubyte", three_labels, sizeof three_labels);
+  g_autofree char *cut = vt_test_write_file (dir, "cut-images-idx3-ubyte", short_data, sizeof short_data);
+  g_autofree char *cut_labels = vt_test_write_file (dir, "cut-labels-idx1-ubyte", labels, sizeof labels);
+  g_autofree char *extra = vt_test_write_file (dir, "extra-images-idx3-ubyte", long_data, sizeof long_data);
+  g_autofree char *lonely = vt_test_write_file (dir, "lonely-images-idx3-ubyte", images, sizeof images);
   g_autofree char *real = g_build_filename ("/usr/share/datasets/fashion-mnist", "t10k-images-idx3-ubyte.gz", NULL);
   g_autofree char *real_cut = vt_test_write_truncated (real, dir, "real-images-idx3-ubyte.gz", 1, 2);
   g_autofree char *real_labels_src = g_build_filename ("/usr/share/datasets/fashion-mnist", "t10k-labels-idx1-ubyte.gz", NULL);
-  g_autofree char *real_labels = vt_test_write_truncated (real_labels_src, dir, "real-labels-idx1-ubyte.gz", 1, 1);
+  g_autofree char *real_labels = vt_test_copy (real_labels_src, dir, "real-labels-idx1-ubyte.gz");
   g_autoptr(VtDataset) good = open_ok (good_images, NULL, FALSE);
 
   g_assert_cmpuint (good->n_samples, ==, 2);
@@ -294,7 +280,7 @@ test_png (void)
     g_assert_nonnull (idat);
     length = (guint8) idat[-4] << 24 | (guint8) idat[-3] << 16 | (guint8) idat[-2] << 8 | (guint8) idat[-1];
     idat[4 + length] ^= 0x55;
-    bad_path = write_bytes (dir, "bad-crc.png", (const guint8 *) contents, size);
+    bad_path = vt_test_write_file (dir, "bad-crc.png", (const guint8 *) contents, size);
     image = vt_image_load (bad_path, &error);
     g_assert_null (image);
     g_assert_error (error, VT_IMAGE_ERROR, VT_IMAGE_ERROR_CORRUPT);
@@ -347,12 +333,12 @@ test_lists (void)
   g_autofree char *csv_text = g_strdup_printf ("path,label\n%s,10\n%s,2\n%s,10\n", cat, dog, cat);
   g_autofree char *json_text = g_strdup_printf ("[{\"path\": \"%s\", \"label\": \"cat\"}, {\"path\": \"%s\", \"label\": 3}]",
                                                 cat, dog);
-  g_autofree char *csv = write_bytes (dir, "list.csv", (const guint8 *) csv_text, strlen (csv_text));
-  g_autofree char *json = write_bytes (dir, "list.json", (const guint8 *) json_text, strlen (json_text));
-  g_autofree char *bad_csv = write_bytes (dir, "bad.csv", (const guint8 *) "path;label\n", 11);
-  g_autofree char *bad_json = write_bytes (dir, "bad.json", (const guint8 *) "[{\"path\": 3}]", 13);
+  g_autofree char *csv = vt_test_write_file (dir, "list.csv", (const guint8 *) csv_text, strlen (csv_text));
+  g_autofree char *json = vt_test_write_file (dir, "list.json", (const guint8 *) json_text, strlen (json_text));
+  g_autofree char *bad_csv = vt_test_write_file (dir, "bad.csv", (const guint8 *) "path;label\n", 11);
+  g_autofree char *bad_json = vt_test_write_file (dir, "bad.json", (const guint8 *) "[{\"path\": 3}]", 13);
   g_autofree char *missing_text = g_strdup_printf ("path,label\n%s,a\nnowhere.jpg,b\n", cat);
-  g_autofree char *missing = write_bytes (dir, "missing.csv", (const guint8 *) missing_text, strlen (missing_text));
+  g_autofree char *missing = vt_test_write_file (dir, "missing.csv", (const guint8 *) missing_text, strlen (missing_text));
   g_autoptr(VtDataset) from_csv = open_ok (csv, NULL, FALSE);
   g_autoptr(VtDataset) from_json = open_ok (json, NULL, FALSE);
   g_autoptr(VtDataset) with_missing = open_ok (missing, NULL, FALSE);
@@ -378,27 +364,11 @@ test_lists (void)
 }
 
 static void
-copy_file (const char *from,
-           const char *to)
-{
-  g_autofree char *contents = NULL;
-  g_autoptr(GError) error = NULL;
-  gsize size;
-
-  g_file_get_contents (from, &contents, &size, &error);
-  g_assert_no_error (error);
-  g_file_set_contents (to, contents, (gssize) size, &error);
-  g_assert_no_error (error);
-}
-
-static void
 test_empty_class_and_fingerprint (void)
 {
   g_autofree char *dir = vt_test_tmpdir ();
   g_autofree char *a = g_build_filename (dir, "a", NULL);
   g_autofree char *b = g_build_filename (dir, "b", NULL);
-  g_autofree char *image = g_build_filename (a, "x.jpg", NULL);
-  g_autofree char *image_b = g_build_filename (b, "y.jpg", NULL);
   g_autofree char *cat = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
   g_autofree char *dog = vt_test_asset ("datasets/cifar10-jpg/test/dog/0001.jpg");
   g_autofree char *before = NULL;
@@ -407,17 +377,17 @@ test_empty_class_and_fingerprint (void)
 
   g_mkdir_with_parents (a, 0755);
   g_mkdir_with_parents (b, 0755);
-  copy_file (cat, image);
+  g_free (vt_test_copy (cat, a, "x.jpg"));
   open_fails (dir, NULL, VT_DATASET_ERROR, VT_DATASET_ERROR_EMPTY, b);
 
-  copy_file (cat, image_b);
+  g_free (vt_test_copy (cat, b, "y.jpg"));
   {
     g_autoptr(VtDataset) dataset = open_ok (dir, NULL, FALSE);
     before = vt_dataset_fingerprint (dataset);
     again = vt_dataset_fingerprint (dataset);
     g_assert_cmpstr (before, ==, again);
     /* Another image in the same file name changes it. */
-    copy_file (dog, image_b);
+    g_free (vt_test_copy (dog, b, "y.jpg"));
     after = vt_dataset_fingerprint (dataset);
     g_assert_cmpstr (before, !=, after);
   }

@@ -172,7 +172,7 @@ test_store_round_trip (void)
       g_autofree char *name = g_strdup_printf ("%u.jpg", i);
       g_autofree char *copy = NULL;
       g_mkdir_with_parents (i < 2 ? cat_dir : dog_dir, 0755);
-      copy = vt_test_write_truncated (source_path, i < 2 ? cat_dir : dog_dir, name, 1, 1);
+      copy = vt_test_copy (source_path, i < 2 ? cat_dir : dog_dir, name);
     }
   dataset = open_dataset (data_dir, NULL);
   vt_transform_init_from_architecture (&transform, vt_model_get_architecture (model));
@@ -202,7 +202,7 @@ test_store_round_trip (void)
   transform.resize_size = 32;
   {
     g_autofree char *other = vt_test_asset ("datasets/cifar10-jpg/test/dog/0009.jpg");
-    g_autofree char *copy = vt_test_write_truncated (other, dog_dir, "3.jpg", 1, 1);
+    g_autofree char *copy = vt_test_copy (other, dog_dir, "3.jpg");
     g_clear_pointer (&source, vt_feature_source_free);
     source = vt_feature_source_new (checkpoint, dataset, &transform);
     g_assert_false (vt_feature_store_is_from (loaded, source));
