@@ -1,0 +1,31 @@
+/* vt-lapack.h: the few LAPACK routines the engine calls, from OpenBLAS
+ * (which carries LAPACK), declared here in their Fortran form. Matrices are
+ * column-major; a symmetric matrix is its own transpose, so row-major
+ * callers pass it unchanged. Each wrapper returns LAPACK's info: 0 on
+ * success, > 0 when the matrix is singular (gesv) or not positive definite
+ * (posv). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Solves A X = B for X, A (n, n) by LU with partial pivoting (what
+ * numpy.linalg.solve calls). A is overwritten; B (n, nrhs), column-major,
+ * becomes X. */
+int  vt_lapack_gesv  (int      n,
+                      int      nrhs,
+                      double  *a,
+                      double  *b);
+/* The same for a symmetric positive definite A, by Cholesky. */
+int  vt_lapack_posv  (int      n,
+                      int      nrhs,
+                      double  *a,
+                      double  *b);
+/* Eigenvalues (ascending, into w) and eigenvectors (into a, column j the
+ * vector of w[j]) of a symmetric A (n, n), by divide and conquer. */
+int  vt_lapack_syevd (int      n,
+                      double  *a,
+                      double  *w);
+
+G_END_DECLS

@@ -1,0 +1,94 @@
+/* vt-nmc.c: nearest class mean on L2-normalized features (Janson et al.):
+ * each class is the mean of its normalized training features, and a sample
+ * goes to the class whose mean is nearest in Euclidean distance. */
+#include "vt-cil-method.h"
+
+#include <cblas.h>
+#include <math.h>
+
+typedef struct
+{
+  VtCilMethod  base;
+  double      *sums;     /* (n_classes, dim) of normalized features */
+  guint64     *counts;
+  double      *means;
+} Nmc;
+
+static VtCilMethod *
+nmc_create (guint               dim,
+            guint               n_classes,
+            const VtCilOptions *options)
+{
+  Nmc *self = g_new0 (Nmc, 1);
+
+  self->sums = g_new0 (double, (gsize) n_classes * dim);
+  self->counts = g_new0 (guint64, n_classes);
+  self->means = g_new0 (double, (gsize) n_classes * dim);
+  return &self->base;
+}
+
+static gboolean
+nmc_learn (VtCilMethod  *method,
+           const double *x,
+           const guint  *y,
+           gsize         n,
+           guint         n_seen,
+           GError      **error)
+{
+  Nmc *self = (Nmc *) method;
+  guint dim = method->dim;
+
+  vt_cil_accumulate_class_sums (x, y, n, dim, TRUE, self->sums, self->counts);
+  for (guint c = 0; c < n_seen; c++)
+    for (guint d = 0; d < dim; d++)
+      self->means[(gsize) c * dim + d] = self->counts[c] ? self->sums[(gsize) c * dim + d] / self->counts[c] : 0.0;
+  return TRUE;
+}
+
+static void
+nmc_predict (VtCilMethod  *method,
+             const double *x,
+             gsize         n,
+             guint        *pred)
+{
+  Nmc *self = (Nmc *) method;
+  guint dim = method->dim, k = method->n_seen;
+  g_autofree double *unit = g_new (double, n * dim);
+  g_autofree double *dots = g_new (double, n * k);
+  g_autofree double *mean_norms = g_new (double, k);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      double norm = 0.0;
+      for (guint d = 0; d < dim; d++)
+        norm += x[i * dim + d] * x[i * dim + d];
+      norm = MAX (sqrt (norm), 1e-12);
+      for (guint d = 0; d < dim; d++)
+        unit[i * dim + d] = x[i * dim + d] / norm;
+    }
+  for (guint c = 0; c < k; c++)
+    mean_norms[c] = cblas_ddot ((int) dim, self->means + (gsize) c * dim, 1, self->means + (gsize) c * dim, 1);
+  /* ‖u − μ‖² = ‖u‖² − 2 u·μ + ‖μ‖²; ‖u‖² is the same for every class. */
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) k, (int) dim,
+               1.0, unit, (int) dim, self->means, (int) dim, 0.0, dots, (int) k);
+  for (gsize i = 0; i < n; i++)
+    {
+      double *row = dots + i * k;
+      for (guint c = 0; c < k; c++)
+        row[c] = 2.0 * row[c] - mean_norms[c];
+      pred[i] = vt_cil_argmax (row, k);
+    }
+}
+
+static void
+nmc_destroy (VtCilMethod *method)
+{
+  Nmc *self = (Nmc *) method;
+
+  g_free (self->sums);
+  g_free (self->counts);
+  g_free (self->means);
+  g_free (self);
+}
+
+const VtCilMethodClass vt_cil_nmc = { "nmc", "NMC", nmc_create, nmc_learn, nmc_predict, nmc_destroy };

@@ -1,0 +1,188 @@
+/* vt-ranpac.c: RanPAC's closed-form classifier (McDonnell et al.): a fixed
+ * Gaussian random projection W (dim, M) with ReLU, h = max(0, xW); the Gram
+ * matrix G = Σ hᵀh and Q = Σ hᵀy (one-hot) accumulate over stages, and the
+ * output weights are (G + λI)^-1 Q.
+ *
+ * λ is chosen at each stage from 10^-8 … 10^8 as RanPAC does: fit on 80% of
+ * the stage's samples (their own G and Q), score the mean squared error of
+ * the one-hot targets on the other 20%, keep the best. RanPAC's loader
+ * shuffles the samples first; here a permutation from the same numpy stream
+ * as the projection does, drawn once per stage.
+ * Each fit is an LU solve, as torch.linalg.solve in RanPAC's code: the 80%
+ * Gram matrix has rank at most the sample count, and with λ = 1e-8 it is
+ * far from well conditioned. W comes from numpy's legacy Gaussian stream
+ * (np.random.seed(seed); np.random.standard_normal((dim, M))), so a Python
+ * reference can make the same projection. */
+#include "vt-cil-method.h"
+#include "core/vt-lapack.h"
+#include "core/vt-random.h"
+#include "vt-cil-protocol.h"
+
+#include <cblas.h>
+#include <string.h>
+
+/* 10^-8 … 10^8, as 10.0 ** np.arange(-8, 9). */
+static const double lambdas[] = { 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0,
+                                  1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8 };
+
+typedef struct
+{
+  VtCilMethod  base;
+  guint        m;
+  double      *projection;   /* (dim, M) */
+  double      *gram;         /* (M, M) */
+  double      *q;            /* (n_classes, M): row c is Σ h over class c's samples */
+  double      *output;       /* (n_seen, M): row c weighs class c */
+  double       lambda;       /* the last stage's choice */
+  VtRandom     random;       /* after the projection: one permutation per stage */
+} RanPac;
+
+static VtCilMethod *
+ranpac_create (guint               dim,
+               guint               n_classes,
+               const VtCilOptions *options)
+{
+  RanPac *self = g_new0 (RanPac, 1);
+
+  self->m = options->ranpac_dim;
+  self->projection = g_new (double, (gsize) dim * self->m);
+  vt_random_init (&self->random, options->ranpac_seed);
+  for (gsize k = 0; k < (gsize) dim * self->m; k++)
+    self->projection[k] = vt_random_gauss (&self->random);
+  self->gram = g_new0 (double, (gsize) self->m * self->m);
+  self->q = g_new0 (double, (gsize) n_classes * self->m);
+  self->output = g_new0 (double, (gsize) n_classes * self->m);
+  return &self->base;
+}
+
+/* h = ReLU(x W), (n, M). */
+static double *
+project (RanPac       *self,
+         const double *x,
+         gsize         n)
+{
+  double *h = g_new (double, n * self->m);
+
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) n, (int) self->m, (int) self->base.dim,
+               1.0, x, (int) self->base.dim, self->projection, (int) self->m, 0.0, h, (int) self->m);
+  for (gsize k = 0; k < n * self->m; k++)
+    h[k] = MAX (h[k], 0.0);
+  return h;
+}
+
+/* out (k, M) = rows of (G + λI)^-1 Qᵀ for the k classes, with Q (k, M). */
+static gboolean
+solve_ridge (const double  *gram,
+             const double  *q,
+             guint          m,
+             guint          k,
+             double         lambda,
+             double        *out,
+             GError       **error)
+{
+  g_autofree double *a = g_memdup2 (gram, sizeof (double) * m * m);
+  int info;
+
+  for (guint d = 0; d < m; d++)
+    a[(gsize) d * m + d] += lambda;
+  memcpy (out, q, sizeof (double) * k * m);
+  /* Column-major B (M, k) is our row-major (k, M): the layout matches. */
+  info = vt_lapack_gesv ((int) m, (int) k, a, out);
+  if (info != 0)
+    {
+      g_set_error (error, VT_CIL_ERROR, VT_CIL_ERROR_NUMERIC,
+                   "RanPAC: G + %g I is singular (LAPACK dgesv: %d)", lambda, info);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+ranpac_learn (VtCilMethod  *method,
+              const double *x,
+              const guint  *y,
+              gsize         n,
+              guint         n_seen,
+              GError      **error)
+{
+  RanPac *self = (RanPac *) method;
+  guint m = self->m;
+  gsize n_fit = (gsize) (n * 0.8), n_val = n - n_fit;
+  g_autofree double *h = project (self, x, n);
+  g_autofree guint *perm = g_new (guint, MAX (n, 1));
+  g_autofree double *shuffled = g_new (double, n * m);
+  g_autofree double *gram_fit = g_new0 (double, (gsize) m * m);
+  g_autofree double *q_fit = g_new0 (double, (gsize) n_seen * m);
+  g_autofree double *w = g_new (double, (gsize) n_seen * m);
+  g_autofree double *pred = g_new (double, MAX (n_val, 1) * n_seen);
+  double best_loss = G_MAXDOUBLE;
+
+  /* The running statistics, over every sample of the stage. */
+  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) m, (int) m, (int) n,
+               1.0, h, (int) m, h, (int) m, 1.0, self->gram, (int) m);
+  for (gsize i = 0; i < n; i++)
+    cblas_daxpy ((int) m, 1.0, h + i * m, 1, self->q + (gsize) y[i] * m, 1);
+
+  /* The stage's samples shuffled; the first 80% fit, the rest score. */
+  vt_random_permutation (&self->random, (guint) n, perm);
+  for (gsize i = 0; i < n; i++)
+    memcpy (shuffled + i * m, h + (gsize) perm[i] * m, sizeof (double) * m);
+  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) m, (int) m, (int) n_fit,
+               1.0, shuffled, (int) m, shuffled, (int) m, 0.0, gram_fit, (int) m);
+  for (gsize i = 0; i < n_fit; i++)
+    cblas_daxpy ((int) m, 1.0, shuffled + i * m, 1, q_fit + (gsize) y[perm[i]] * m, 1);
+
+  for (guint l = 0; l < G_N_ELEMENTS (lambdas); l++)
+    {
+      double loss = 0.0;
+
+      if (!solve_ridge (gram_fit, q_fit, m, n_seen, lambdas[l], w, error))
+        return FALSE;
+      cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n_val, (int) n_seen, (int) m,
+                   1.0, shuffled + n_fit * m, (int) m, w, (int) m, 0.0, pred, (int) n_seen);
+      for (gsize i = 0; i < n_val; i++)
+        for (guint c = 0; c < n_seen; c++)
+          {
+            double diff = pred[i * n_seen + c] - (y[perm[n_fit + i]] == c ? 1.0 : 0.0);
+            loss += diff * diff;
+          }
+      /* The first of equal losses, as np.argmin. */
+      if (loss < best_loss)
+        {
+          best_loss = loss;
+          self->lambda = lambdas[l];
+        }
+    }
+  return solve_ridge (self->gram, self->q, m, n_seen, self->lambda, self->output, error);
+}
+
+static void
+ranpac_predict (VtCilMethod  *method,
+                const double *x,
+                gsize         n,
+                guint        *pred)
+{
+  RanPac *self = (RanPac *) method;
+  guint k = method->n_seen;
+  g_autofree double *h = project (self, x, n);
+  g_autofree double *scores = g_new (double, n * k);
+
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) k, (int) self->m,
+               1.0, h, (int) self->m, self->output, (int) self->m, 0.0, scores, (int) k);
+  for (gsize i = 0; i < n; i++)
+    pred[i] = vt_cil_argmax (scores + i * k, k);
+}
+
+static void
+ranpac_destroy (VtCilMethod *method)
+{
+  RanPac *self = (RanPac *) method;
+
+  g_free (self->projection);
+  g_free (self->gram);
+  g_free (self->q);
+  g_free (self->output);
+  g_free (self);
+}
+
+const VtCilMethodClass vt_cil_ranpac = { "ranpac", "RanPAC", ranpac_create, ranpac_learn, ranpac_predict, ranpac_destroy };

@@ -1,0 +1,249 @@
+/* test-cil.c: the class-incremental protocol and methods against plain numpy
+ * implementations on the same features (ResNet-20 on real CIFAR-10 JPEGs):
+ * the same class order, the same predictions for every test sample, the
+ * same metrics to 1e-6. Reference: tests/reference/make_cil_fixture.py. */
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "methods/cil/vt-cil-run.h"
+#include "vt-test-util.h"
+
+static JsonObject *
+expected (void)
+{
+  static JsonParser *parser;
+  g_autoptr(GError) error = NULL;
+
+  if (parser == NULL)
+    {
+      g_autofree char *path = vt_test_fixture ("cil/expected.json");
+      parser = json_parser_new ();
+      json_parser_load_from_file (parser, path, &error);
+      g_assert_no_error (error);
+    }
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static VtFeatureStore *
+load_store (const char *name)
+{
+  g_autofree char *rel = g_strdup_printf ("cil/%s.safetensors", name);
+  g_autofree char *path = vt_test_fixture (rel);
+  g_autoptr(GError) error = NULL;
+  VtFeatureStore *store = vt_feature_store_load (path, &error);
+
+  g_assert_no_error (error);
+  return store;
+}
+
+static void
+test_class_order (void)
+{
+  JsonArray *orders = json_object_get_array_member (expected (), "orders");
+
+  for (guint i = 0; i < json_array_get_length (orders); i++)
+    {
+      JsonObject *o = json_array_get_object_element (orders, i);
+      guint n = (guint) json_object_get_int_member (o, "n");
+      JsonArray *want = json_object_get_array_member (o, "order");
+      g_autofree guint *order = vt_cil_class_order (n, TRUE, (guint32) json_object_get_int_member (o, "seed"));
+
+      for (guint c = 0; c < n; c++)
+        g_assert_cmpuint (order[c], ==, json_array_get_int_element (want, c));
+    }
+  {
+    g_autofree guint *plain = vt_cil_class_order (5, FALSE, 0);
+    for (guint c = 0; c < 5; c++)
+      g_assert_cmpuint (plain[c], ==, c);
+  }
+}
+
+static void
+test_split (void)
+{
+  static const char *bad[] = { "B0Inc10", "Inc10", "B-Inc10", "B0-Inc0", "B0-Inc10x", "b0-inc10", "" };
+  VtCilSplit split;
+  g_autoptr(GArray) ends = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (vt_cil_split_parse ("B0-Inc10", &split, &error));
+  g_assert_true (vt_cil_split_stages (&split, 100, &ends, &error));
+  g_assert_cmpuint (ends->len, ==, 10);
+  g_assert_cmpuint (g_array_index (ends, guint, 9), ==, 100);
+  g_clear_pointer (&ends, g_array_unref);
+  g_assert_true (vt_cil_split_parse ("B50-Inc10", &split, &error));
+  g_assert_true (vt_cil_split_stages (&split, 100, &ends, &error));
+  g_assert_cmpuint (ends->len, ==, 6);
+  g_assert_cmpuint (g_array_index (ends, guint, 0), ==, 50);
+  g_assert_cmpuint (g_array_index (ends, guint, 1), ==, 60);
+  g_clear_pointer (&ends, g_array_unref);
+
+  g_assert_true (vt_cil_split_parse ("B0-Inc3", &split, &error));
+  g_assert_false (vt_cil_split_stages (&split, 10, &ends, &error));
+  g_assert_error (error, VT_CIL_ERROR, VT_CIL_ERROR_SPLIT);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_false (vt_cil_split_parse (bad[i], &split, &error));
+      g_assert_error (error, VT_CIL_ERROR, VT_CIL_ERROR_SPLIT);
+      g_clear_error (&error);
+    }
+}
+
+static double
+number_or_nan (JsonNode *node)
+{
+  return JSON_NODE_HOLDS_NULL (node) ? NAN : json_node_get_double (node);
+}
+
+static void
+assert_close (double      ours,
+              double      theirs,
+              double     *worst,
+              const char *what)
+{
+  if (isnan (theirs))
+    {
+      if (!isnan (ours))
+        g_error ("%s: %g where numpy has none", what, ours);
+      return;
+    }
+  *worst = MAX (*worst, fabs (ours - theirs));
+  if (!(fabs (ours - theirs) <= 1e-6))
+    g_error ("%s: %.9g, numpy %.9g", what, ours, theirs);
+}
+
+static void
+test_methods (gconstpointer data)
+{
+  guint index = GPOINTER_TO_UINT (data);
+  JsonObject *run = json_array_get_object_element (json_object_get_array_member (expected (), "runs"), index);
+  JsonObject *config = json_object_get_object_member (run, "config");
+  JsonObject *methods = json_object_get_object_member (run, "methods");
+  JsonArray *labels = json_object_get_array_member (run, "test_labels_ordered");
+  g_autoptr(VtFeatureStore) train = load_store ("train");
+  g_autoptr(VtFeatureStore) test = load_store ("test");
+  g_autoptr(VtCilResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree guint *order = vt_cil_class_order (train->n_classes, TRUE, VT_CIL_DEFAULT_SEED);
+  const VtCilMethodClass * const *all = vt_cil_methods ();
+  const VtCilMethodClass *chosen[4];
+  g_autofree guint *sorted_truth = NULL;
+  VtCilOptions options;
+  VtCilSplit split;
+  double worst = 0.0;
+
+  vt_cil_options_init (&options);
+  options.gda_shrinkage = g_str_equal (json_object_get_string_member (config, "gda"), "ks")
+                        ? VT_GDA_SHRINK_KS : VT_GDA_SHRINK_RIDGE;
+  options.ranpac_dim = (guint) json_object_get_int_member (config, "ranpac_dim");
+  options.ranpac_seed = (guint32) json_object_get_int_member (config, "ranpac_seed");
+  g_assert_true (vt_cil_split_parse (json_object_get_string_member (config, "split"), &split, &error));
+  for (guint m = 0; m < 4; m++)
+    chosen[m] = all[m];
+
+  result = vt_cil_run (train, test, order, &split, chosen, 4, &options, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (result->n_test, ==, json_array_get_length (labels));
+
+  /* Our test rows are grouped by class; numpy's are in store order. Match
+   * them through a stable sort of numpy's labels. */
+  sorted_truth = g_new (guint, result->n_test);
+  {
+    g_autofree guint *count = g_new0 (guint, result->n_classes + 1);
+    g_autofree guint *position = g_new (guint, result->n_test);
+    for (guint i = 0; i < result->n_test; i++)
+      count[json_array_get_int_element (labels, i) + 1]++;
+    for (guint c = 1; c <= result->n_classes; c++)
+      count[c] += count[c - 1];
+    for (guint i = 0; i < result->n_test; i++)
+      position[i] = count[json_array_get_int_element (labels, i)]++;
+    for (guint i = 0; i < result->n_test; i++)
+      sorted_truth[position[i]] = (guint) json_array_get_int_element (labels, i);
+    g_assert_cmpmem (sorted_truth, result->n_test * sizeof (guint), result->test_labels, result->n_test * sizeof (guint));
+
+    for (guint m = 0; m < result->methods->len; m++)
+      {
+        VtCilMethodResult *r = g_ptr_array_index (result->methods, m);
+        JsonObject *want = json_object_get_object_member (methods, r->klass->name);
+        JsonArray *predictions = json_object_get_array_member (want, "final_predictions");
+        JsonArray *accuracy = json_object_get_array_member (want, "accuracy");
+        JsonArray *seen = json_object_get_array_member (want, "seen_accuracy");
+        guint differ = 0;
+
+        for (guint i = 0; i < result->n_test; i++)
+          differ += r->predictions[position[i]] != (guint) json_array_get_int_element (predictions, i);
+        g_test_message ("%s %s: %u of %u final predictions differ from numpy; last %.4f, average %.4f, "
+                        "forgetting %.4f, %.3f s", json_object_get_string_member (config, "split"),
+                        r->klass->title, differ, result->n_test, r->last, r->average_incremental,
+                        r->forgetting, r->seconds);
+        g_assert_cmpuint (differ, ==, 0);
+        for (guint t = 0; t < result->n_stages; t++)
+          {
+            JsonArray *row = json_array_get_array_element (accuracy, t);
+            assert_close (r->seen_accuracy[t], json_array_get_double_element (seen, t), &worst, "seen accuracy");
+            for (guint j = 0; j < result->n_stages; j++)
+              assert_close (r->accuracy[(gsize) t * result->n_stages + j],
+                            number_or_nan (json_array_get_element (row, j)), &worst, "accuracy matrix");
+          }
+        assert_close (r->average_incremental, json_object_get_double_member (want, "average_incremental"), &worst,
+                      "average incremental accuracy");
+        assert_close (r->last, json_object_get_double_member (want, "last"), &worst, "last accuracy");
+        assert_close (r->forgetting, number_or_nan (json_object_get_member (want, "forgetting")), &worst,
+                      "forgetting");
+      }
+  }
+  g_test_message ("largest metric difference from numpy: %.3g", worst);
+}
+
+static void
+test_errors (void)
+{
+  g_autoptr(VtFeatureStore) train = load_store ("train");
+  g_autoptr(VtFeatureStore) test = load_store ("test");
+  g_autoptr(GError) error = NULL;
+  g_autofree guint *order = vt_cil_class_order (10, TRUE, VT_CIL_DEFAULT_SEED);
+  const VtCilMethodClass *nmc[] = { &vt_cil_nmc };
+  VtCilOptions options;
+  VtCilSplit split = { 0, 3 };
+  VtCilResult *result;
+
+  vt_cil_options_init (&options);
+  result = vt_cil_run (train, test, order, &split, nmc, 1, &options, NULL, NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, VT_CIL_ERROR, VT_CIL_ERROR_SPLIT);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+
+  split.step = 2;
+  test->dim = 32;
+  result = vt_cil_run (train, test, order, &split, nmc, 1, &options, NULL, NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  test->dim = 64;
+
+  g_free (test->class_names[3]);
+  test->class_names[3] = g_strdup ("kitten");
+  result = vt_cil_run (train, test, order, &split, nmc, 1, &options, NULL, NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "kitten"));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/cil/class-order", test_class_order);
+  g_test_add_func ("/cil/split", test_split);
+  g_test_add_data_func ("/cil/methods/B0-Inc2", GUINT_TO_POINTER (0), test_methods);
+  g_test_add_data_func ("/cil/methods/B4-Inc3", GUINT_TO_POINTER (1), test_methods);
+  g_test_add_func ("/cil/errors", test_errors);
+  return g_test_run ();
+}
