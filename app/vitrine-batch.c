@@ -18,11 +18,12 @@ typedef struct
 /* Progress lines at most every 100 ms; every other event always. */
 #define PROGRESS_INTERVAL_US (100 * 1000)
 
+/* One JSON line: {"event": @name, "step", "fraction", "message", and for a
+ * metric "series", "point", "value"}; @event may be NULL. */
 static void
-print_event (const char *event,
-             const char *step,
-             double      fraction,
-             const char *message)
+print_event (const char       *name,
+             const VtRunEvent *event,
+             const char       *message)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonGenerator) generator = json_generator_new ();
@@ -31,21 +32,30 @@ print_event (const char *event,
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "event");
-  json_builder_add_string_value (b, event);
-  if (step)
+  json_builder_add_string_value (b, name);
+  if (event && event->step)
     {
       json_builder_set_member_name (b, "step");
-      json_builder_add_string_value (b, step);
+      json_builder_add_string_value (b, event->step);
     }
-  if (fraction >= 0)
+  if (event && event->kind == VT_RUN_EVENT_PROGRESS)
     {
       json_builder_set_member_name (b, "fraction");
-      json_builder_add_double_value (b, fraction);
+      json_builder_add_double_value (b, event->fraction);
     }
-  if (message)
+  if (event && event->kind == VT_RUN_EVENT_METRIC)
+    {
+      json_builder_set_member_name (b, "series");
+      json_builder_add_string_value (b, event->series);
+      json_builder_set_member_name (b, "point");
+      json_builder_add_int_value (b, event->point);
+      json_builder_set_member_name (b, "value");
+      json_builder_add_double_value (b, event->value);
+    }
+  if (message || (event && event->message))
     {
       json_builder_set_member_name (b, "message");
-      json_builder_add_string_value (b, message);
+      json_builder_add_string_value (b, message ? message : event->message);
     }
   json_builder_end_object (b);
   root = json_builder_get_root (b);
@@ -64,19 +74,22 @@ on_event (const VtRunEvent *event,
   switch (event->kind)
     {
     case VT_RUN_EVENT_STEP:
-      print_event ("step", event->step, -1, event->message);
+      print_event ("step", event, NULL);
       break;
     case VT_RUN_EVENT_PROGRESS:
       if (event->fraction < 1.0 && now - state->last_progress < PROGRESS_INTERVAL_US)
         return;
       state->last_progress = now;
-      print_event ("progress", event->step, event->fraction, event->message);
+      print_event ("progress", event, NULL);
       break;
     case VT_RUN_EVENT_FILE:
-      print_event ("file", event->step, -1, event->message);
+      print_event ("file", event, NULL);
+      break;
+    case VT_RUN_EVENT_METRIC:
+      print_event ("metric", event, NULL);
       break;
     case VT_RUN_EVENT_DONE:
-      print_event ("done", NULL, -1, NULL);
+      print_event ("done", NULL, NULL);
       break;
     default:
       break;
@@ -125,7 +138,7 @@ vitrine_batch_run (const char *spec_path,
   output = output_dir ? g_strdup (output_dir) : vitrine_batch_default_output (spec_path);
   if (!vt_run_execute (spec, output, &options, NULL, &error))
     {
-      print_event ("error", NULL, -1, error->message);
+      print_event ("error", NULL, error->message);
       g_printerr ("vitrine: %s\n", error->message);
       return VITRINE_BATCH_RUN_FAILED;
     }

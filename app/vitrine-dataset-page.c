@@ -7,6 +7,7 @@
 #include "vitrine-dataset-page.h"
 #include "vitrine-file-chooser.h"
 #include "vitrine-sample-list.h"
+#include "vitrine-store-item.h"
 #include "vitrine-thumbnails.h"
 
 #include <errno.h>
@@ -37,6 +38,7 @@ struct _VitrineDatasetPage
   char               *store_path;
   gboolean            store_reused;
   char               *error;
+  GListStore         *stores;        /* VitrineStoreItem: every store of this session */
   GCancellable       *open_cancellable;
   GCancellable       *extract_cancellable;
   gboolean            setting_split;    /* the page itself moves the dropdown */
@@ -448,6 +450,24 @@ extract_thread (GTask        *task,
     g_task_return_pointer (task, g_steal_pointer (&store), (GDestroyNotify) vt_feature_store_unref);
 }
 
+/* The store joins the session's list (once), for the areas that use stores. */
+static void
+add_to_session (VitrineDatasetPage *self)
+{
+  g_autoptr(VitrineStoreItem) item = NULL;
+
+  if (self->store_path == NULL)
+    return;
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->stores)); i++)
+    {
+      g_autoptr(VitrineStoreItem) other = g_list_model_get_item (G_LIST_MODEL (self->stores), i);
+      if (g_str_equal (vitrine_store_item_get_path (other), self->store_path))
+        return;
+    }
+  item = vitrine_store_item_new (self->store_path, self->store);
+  g_list_store_append (self->stores, item);
+}
+
 static void
 on_extracted (GObject      *source,
               GAsyncResult *result,
@@ -476,6 +496,7 @@ on_extracted (GObject      *source,
   g_free (self->store_path);
   self->store_path = g_strdup (job->store_path);
   self->store_reused = job->reused;
+  add_to_session (self);
   if (job->reused)
     /* Translators: samples, feature width, the cache file */
     text = g_strdup_printf (_("%'u × %u features, reused from %s"), self->store->n_samples, self->store->dim,
@@ -553,6 +574,12 @@ VtFeatureStore *
 vitrine_dataset_page_get_store (VitrineDatasetPage *self)
 {
   return self->store;
+}
+
+GListStore *
+vitrine_dataset_page_get_stores (VitrineDatasetPage *self)
+{
+  return self->stores;
 }
 
 const char *
@@ -671,6 +698,7 @@ vitrine_dataset_page_finalize (GObject *object)
   g_clear_pointer (&self->dataset, vt_dataset_unref);
   g_clear_pointer (&self->model, vt_model_free);
   g_clear_pointer (&self->store, vt_feature_store_unref);
+  g_clear_object (&self->stores);
   G_OBJECT_CLASS (vitrine_dataset_page_parent_class)->finalize (object);
 }
 
@@ -706,6 +734,7 @@ vitrine_dataset_page_init (VitrineDatasetPage *self)
   GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->stores = g_list_store_new (VITRINE_TYPE_STORE_ITEM);
   g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), self);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_cell), self);

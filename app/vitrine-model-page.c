@@ -5,7 +5,7 @@
  * column view's sorter, kept per level by GtkTreeListRowSorter. */
 #include "vitrine-model-page.h"
 #include "vitrine-tensor-node.h"
-#include "vitrine-histogram.h"
+#include "vitrine-figure-view.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -21,7 +21,7 @@ struct _VitrineModelPage
   GtkColumnView     *column_view;
   GtkLabel          *tensor_title;
   GtkWidget         *stats_grid;
-  VitrineHistogram  *histogram;
+  VitrineFigureView *histogram;
 
   VtInspection      *inspection;
   GtkCustomFilter   *filter;
@@ -150,7 +150,7 @@ show_tensor (VitrineModelPage  *self,
   if (node == NULL)
     {
       gtk_label_set_text (self->tensor_title, "");
-      vitrine_histogram_set_data (self->histogram, NULL, NULL);
+      vitrine_figure_view_set_figure (self->histogram, NULL);
       return;
     }
 
@@ -162,7 +162,7 @@ show_tensor (VitrineModelPage  *self,
 
       add_fact (self, self->stats_grid, row++, _("Elements"), elements);
       add_fact (self, self->stats_grid, row++, _("Bytes"), bytes);
-      vitrine_histogram_set_data (self->histogram, NULL, NULL);
+      vitrine_figure_view_set_figure (self->histogram, NULL);
       return;
     }
 
@@ -185,7 +185,8 @@ show_tensor (VitrineModelPage  *self,
     add_fact (self, self->stats_grid, row++, _("Standard deviation"), std);
     add_fact (self, self->stats_grid, row++, _("NaN"), nan);
     add_fact (self, self->stats_grid, row++, _("Inf"), inf);
-    vitrine_histogram_set_data (self->histogram, vitrine_tensor_node_get_path (node), &s->histogram);
+    vitrine_figure_view_set_figure (self->histogram,
+                                    vt_figure_new_histogram (vitrine_tensor_node_get_path (node), &s->histogram));
   }
 }
 
@@ -559,7 +560,7 @@ vitrine_model_page_class_init (VitrineModelPageClass *klass)
   object_class->dispose = vitrine_model_page_dispose;
   object_class->finalize = vitrine_model_page_finalize;
 
-  g_type_ensure (VITRINE_TYPE_HISTOGRAM);
+  g_type_ensure (VITRINE_TYPE_FIGURE_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-model-page.ui");
   gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, summary_grid);
   gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, architecture_grid);

@@ -7,6 +7,7 @@
 #include "vitrine-window.h"
 #include "vitrine-dataset-page.h"
 #include "vitrine-file-chooser.h"
+#include "vitrine-incremental-page.h"
 #include "vitrine-predict-page.h"
 
 #include <glib/gi18n.h>
@@ -34,6 +35,7 @@ struct _VitrineWindow
   VitrinePredictPage   *predict_page;
   GtkStackPage         *predict_stack_page;
   VitrineDatasetPage   *dataset_page;
+  VitrineIncrementalPage *incremental_page;
   GtkRevealer          *progress_revealer;
   GtkProgressBar       *progress_bar;
   GtkLabel             *progress_label;
@@ -298,6 +300,12 @@ vitrine_window_get_dataset_page (VitrineWindow *self)
   return self->dataset_page;
 }
 
+VitrineIncrementalPage *
+vitrine_window_get_incremental_page (VitrineWindow *self)
+{
+  return self->incremental_page;
+}
+
 void
 vitrine_window_open_dataset (VitrineWindow *self,
                              GFile         *file)
@@ -313,7 +321,10 @@ vitrine_window_show_area (VitrineWindow *self,
                           const char    *name)
 {
   if (vitrine_window_shows_area (self, name))
-    gtk_stack_set_visible_child_name (self->areas_stack, name);
+    {
+      gtk_stack_set_visible_child_name (self->main_stack, "workbench");
+      gtk_stack_set_visible_child_name (self->areas_stack, name);
+    }
 }
 
 gboolean
@@ -479,6 +490,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   g_type_ensure (VITRINE_TYPE_MODEL_PAGE);
   g_type_ensure (VITRINE_TYPE_PREDICT_PAGE);
   g_type_ensure (VITRINE_TYPE_DATASET_PAGE);
+  g_type_ensure (VITRINE_TYPE_INCREMENTAL_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-window.ui");
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, areas_stack);
@@ -487,6 +499,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, predict_stack_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, model_stack_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, dataset_page);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, incremental_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_revealer);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_label);
@@ -510,6 +523,8 @@ vitrine_window_init (VitrineWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", FALSE);
+  /* What the Dataset area extracts, the Incremental area runs on. */
+  vitrine_incremental_page_set_stores (self->incremental_page, vitrine_dataset_page_get_stores (self->dataset_page));
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);

@@ -39,6 +39,27 @@ vt_figure_new_heatmap (const char         *title,
   return figure;
 }
 
+VtFigure *
+vt_figure_new_lines (const char         *title,
+                     const char         *x_label,
+                     const char         *y_label,
+                     guint               n_series,
+                     guint               n_points,
+                     const double       *values,
+                     const char * const *series_names,
+                     const char * const *point_labels,
+                     double              y_min,
+                     double              y_max)
+{
+  VtFigure *figure = vt_figure_new_heatmap (title, x_label, y_label, n_series, n_points, values,
+                                            series_names, point_labels);
+
+  figure->kind = VT_FIGURE_LINES;
+  figure->y_min = y_min;
+  figure->y_max = y_max;
+  return figure;
+}
+
 void
 vt_figure_free (VtFigure *figure)
 {

@@ -10,6 +10,7 @@ typedef enum
 {
   VT_FIGURE_HISTOGRAM,
   VT_FIGURE_HEATMAP,
+  VT_FIGURE_LINES,
 } VtFigureKind;
 
 typedef enum
@@ -29,12 +30,17 @@ typedef struct
   char         *y_label;
   VtHistogram  *histogram;     /* VT_FIGURE_HISTOGRAM */
 
-  /* VT_FIGURE_HEATMAP: values (rows, cols), row-major, with labels. */
+  /* VT_FIGURE_HEATMAP: values (rows, cols), row-major, with labels; NaN
+   * cells are left empty.
+   * VT_FIGURE_LINES: one series per row (row_labels name them), one point
+   * per column (col_labels label the x axis); NaN is a point not there yet. */
   guint         rows;
   guint         cols;
   double       *values;
   char        **row_labels;
   char        **col_labels;
+  double        y_min;         /* VT_FIGURE_LINES: the y range */
+  double        y_max;
 } VtFigure;
 
 VtFigure   *vt_figure_new_histogram   (const char        *title,
@@ -48,6 +54,17 @@ VtFigure   *vt_figure_new_heatmap     (const char        *title,
                                        const double      *values,
                                        const char * const *row_labels,
                                        const char * const *col_labels);
+/* Copies everything. */
+VtFigure   *vt_figure_new_lines       (const char        *title,
+                                       const char        *x_label,
+                                       const char        *y_label,
+                                       guint              n_series,
+                                       guint              n_points,
+                                       const double      *values,
+                                       const char * const *series_names,
+                                       const char * const *point_labels,
+                                       double             y_min,
+                                       double             y_max);
 void        vt_figure_free            (VtFigure          *figure);
 
 const char *vt_figure_format_extension (VtFigureFormats   format);

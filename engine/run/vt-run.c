@@ -2,6 +2,7 @@
 #include "vt-run.h"
 #include "vt-inspection.h"
 #include "features/vt-extractor.h"
+#include "methods/cil/vt-cil-run.h"
 #include "io/vt-safetensors.h"
 #include "models/vt-model.h"
 
@@ -22,7 +23,11 @@ typedef struct
   GCancellable        *cancellable;
   GString             *log;
   const char          *step_id;
+  GString             *metrics;     /* metrics.csv: per-stage rows of every step that has them */
+  GHashTable          *stores;      /* extract step id → the store it wrote or reused */
 } Run;
+
+#define METRICS_HEADER "step,method,stage,classes_seen,seen_accuracy\n"
 
 static void
 emit (Run            *run,
@@ -30,7 +35,7 @@ emit (Run            *run,
       double          fraction,
       const char     *message)
 {
-  VtRunEvent event = { kind, run->step_id, fraction, message };
+  VtRunEvent event = { kind, run->step_id, fraction, message, NULL, 0, 0.0, NULL, 0 };
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%H:%M:%S");
 
@@ -625,9 +630,271 @@ run_extract (Run            *run,
   describe_input (result, &o, store);
   json_object_set_string_member (result, "store", store_path);
   json_object_set_boolean_member (result, "reused", reused);
+  g_hash_table_insert (run->stores, g_strdup (step->base.id), g_strdup (store_path));
   json_object_set_int_member (result, "samples", store->n_samples);
   json_object_set_int_member (result, "dim", store->dim);
   json_object_set_int_member (result, "classes", store->n_classes);
+  return node;
+}
+
+/* A double for JSON: NaN (no such value) becomes null. */
+static void
+add_number (JsonArray *array,
+            double     value)
+{
+  if (isnan (value))
+    json_array_add_null_element (array);
+  else
+    json_array_add_double_element (array, value);
+}
+
+static void
+set_number (JsonObject *object,
+            const char *name,
+            double      value)
+{
+  if (isnan (value))
+    json_object_set_null_member (object, name);
+  else
+    json_object_set_double_member (object, name, value);
+}
+
+static char *
+csv_number (double value)
+{
+  char text[G_ASCII_DTOSTR_BUF_SIZE];
+
+  return g_strdup (isnan (value) ? "" : g_ascii_formatd (text, sizeof text, "%.6g", value));
+}
+
+typedef struct
+{
+  Run    *run;
+  guint   n_methods;
+} StageReport;
+
+/* After each method's stage: the new point for live charts, and progress. */
+static void
+incremental_progress (const VtCilResult *result,
+                      guint              method,
+                      guint              stage,
+                      gpointer           data)
+{
+  StageReport *report = data;
+  const VtCilMethodResult *r = g_ptr_array_index (result->methods, method);
+  g_autofree char *message = g_strdup_printf ("%s, stage %u of %u (%u classes): %.2f%% on the seen classes",
+                                              r->klass->title, stage + 1, result->n_stages,
+                                              result->stage_ends[stage], 100 * r->seen_accuracy[stage]);
+  VtRunEvent metric = { VT_RUN_EVENT_METRIC, report->run->step_id, 0.0, NULL, r->klass->title, stage,
+                        r->seen_accuracy[stage], r->accuracy + (gsize) stage * result->n_stages, result->n_stages };
+
+  if (report->run->options && report->run->options->on_event)
+    report->run->options->on_event (&metric, report->run->options->event_data);
+  emit (report->run, VT_RUN_EVENT_PROGRESS,
+        (double) (stage * report->n_methods + method + 1) / (result->n_stages * report->n_methods), message);
+}
+
+/* One method's results as JSON, its CSV tables and its figures. */
+static gboolean
+report_method (Run                      *run,
+               VtIncrementalStep        *step,
+               const VtCilResult        *result,
+               const VtCilMethodResult  *r,
+               JsonObject               *out,
+               JsonArray                *figures,
+               GError                  **error)
+{
+  guint s = result->n_stages, k = result->n_classes;
+  JsonArray *seen = json_array_new (), *matrix = json_array_new (), *per_class = json_array_new ();
+  GString *per_class_csv = g_string_new ("class,accuracy\n");
+  GString *confusion_csv = g_string_new ("true\\predicted");
+  g_autofree char *base = g_strdup_printf ("%s-%s", step->base.id, r->klass->name);
+  g_autofree char *per_class_name = g_strdup_printf ("%s-per-class.csv", base);
+  g_autofree char *confusion_name = g_strdup_printf ("%s-confusion.csv", base);
+  g_autofree char *matrix_figure = g_strdup_printf ("figures/%s-accuracy-matrix", base);
+  g_autofree char *confusion_figure = g_strdup_printf ("figures/%s-confusion", base);
+  g_autofree char *matrix_title = g_strdup_printf ("%s: accuracy per stage's classes", r->klass->title);
+  g_autofree char *confusion_title = g_strdup_printf ("%s: confusion matrix after the last stage", r->klass->title);
+  g_autofree double *counts = g_new (double, (gsize) k * k);
+  g_auto(GStrv) stage_labels = g_new0 (char *, s + 1);
+  g_autoptr(VtFigure) matrix_fig = NULL;
+  g_autoptr(VtFigure) confusion_fig = NULL;
+  gboolean ok;
+
+  json_object_set_string_member (out, "method", r->klass->name);
+  json_object_set_string_member (out, "title", r->klass->title);
+  set_number (out, "average_incremental_accuracy", r->average_incremental);
+  set_number (out, "last_accuracy", r->last);
+  set_number (out, "forgetting", r->forgetting);
+  json_object_set_double_member (out, "seconds", r->seconds);
+  for (guint t = 0; t < s; t++)
+    {
+      JsonArray *row = json_array_new ();
+      g_autofree char *accuracy = csv_number (r->seen_accuracy[t]);
+
+      add_number (seen, r->seen_accuracy[t]);
+      for (guint j = 0; j < s; j++)
+        add_number (row, r->accuracy[(gsize) t * s + j]);
+      json_array_add_array_element (matrix, row);
+      stage_labels[t] = g_strdup_printf ("%u", t + 1);
+      g_string_append_printf (run->metrics, "%s,%s,%u,%u,%s\n", step->base.id, r->klass->name, t + 1,
+                              result->stage_ends[t], accuracy);
+    }
+  json_object_set_array_member (out, "seen_accuracy", seen);
+  json_object_set_array_member (out, "accuracy_matrix", matrix);
+
+  for (guint c = 0; c < k; c++)
+    g_string_append_printf (confusion_csv, ",%s", result->class_names[c]);
+  g_string_append_c (confusion_csv, '\n');
+  for (guint c = 0; c < k; c++)
+    {
+      JsonObject *entry = json_object_new ();
+      g_autofree char *accuracy = csv_number (r->per_class[c]);
+
+      json_object_set_string_member (entry, "class", result->class_names[c]);
+      set_number (entry, "accuracy", r->per_class[c]);
+      json_array_add_object_element (per_class, entry);
+      g_string_append_printf (per_class_csv, "%s,%s\n", result->class_names[c], accuracy);
+      g_string_append (confusion_csv, result->class_names[c]);
+      for (guint p = 0; p < k; p++)
+        {
+          g_string_append_printf (confusion_csv, ",%" G_GUINT64_FORMAT, r->confusion[(gsize) c * k + p]);
+          counts[(gsize) c * k + p] = (double) r->confusion[(gsize) c * k + p];
+        }
+      g_string_append_c (confusion_csv, '\n');
+    }
+  json_object_set_array_member (out, "per_class", per_class);
+  {
+    JsonArray *confusion = json_array_new ();
+    for (guint c = 0; c < k; c++)
+      json_array_add_array_element (confusion, int_array (r->confusion + (gsize) c * k, k));
+    json_object_set_array_member (out, "confusion", confusion);
+  }
+  json_object_set_string_member (out, "per_class_table", per_class_name);
+  json_object_set_string_member (out, "confusion_table", confusion_name);
+
+  matrix_fig = vt_figure_new_heatmap (matrix_title, "classes of stage", "after stage", s, s, r->accuracy,
+                                      (const char * const *) stage_labels, (const char * const *) stage_labels);
+  confusion_fig = vt_figure_new_heatmap (confusion_title, "predicted", "true", k, k, counts,
+                                         (const char * const *) result->class_names,
+                                         (const char * const *) result->class_names);
+  ok = write_output (run, per_class_name, per_class_csv->str, error) &&
+       write_output (run, confusion_name, confusion_csv->str, error) &&
+       write_figure (run, matrix_fig, matrix_figure, step->formats, figures, error) &&
+       write_figure (run, confusion_fig, confusion_figure, step->formats, figures, error);
+  g_string_free (per_class_csv, TRUE);
+  g_string_free (confusion_csv, TRUE);
+  return ok;
+}
+
+/* A store named by the id of an earlier extract step, or by its path. */
+static char *
+resolve_store (Run        *run,
+               const char *name)
+{
+  const char *written = g_hash_table_lookup (run->stores, name);
+
+  return written ? g_strdup (written) : vt_spec_resolve_path (run->spec, name);
+}
+
+static JsonNode *
+run_incremental (Run                *run,
+                 VtIncrementalStep  *step,
+                 GError            **error)
+{
+  g_autofree char *train_path = resolve_store (run, step->train);
+  g_autofree char *test_path = resolve_store (run, step->test);
+  g_autoptr(VtFeatureStore) train = NULL;
+  g_autoptr(VtFeatureStore) test = NULL;
+  g_autoptr(VtCilResult) result = NULL;
+  g_autofree guint *order = NULL;
+  const VtCilMethodClass * const *all = vt_cil_methods ();
+  g_autofree const VtCilMethodClass **chosen = g_new0 (const VtCilMethodClass *, vt_cil_n_methods ());
+  g_autofree char *summary_name = g_strdup_printf ("%s-summary.csv", step->base.id);
+  g_autofree char *chart_base = g_strdup_printf ("figures/%s-accuracy", step->base.id);
+  g_autofree double *curves = NULL;
+  g_auto(GStrv) titles = NULL;
+  g_auto(GStrv) seen_labels = NULL;
+  g_autoptr(VtFigure) chart = NULL;
+  GString *summary = g_string_new ("method,average_incremental_accuracy,last_accuracy,forgetting,seconds\n");
+  StageReport report = { run, 0 };
+  JsonArray *methods, *figures, *classes, *stages;
+  JsonObject *out;
+  JsonNode *node;
+  VtCilSplit split;
+  gboolean ok = TRUE;
+
+  vt_cil_split_parse (step->split, &split, NULL);
+  for (guint i = 0; all[i]; i++)
+    if (step->methods & (1u << i))
+      chosen[report.n_methods++] = all[i];
+  if (!(train = vt_feature_store_load (train_path, error)) ||
+      !(test = vt_feature_store_load (test_path, error)))
+    {
+      g_string_free (summary, TRUE);
+      return NULL;
+    }
+  order = vt_cil_class_order (train->n_classes, step->shuffle, step->seed);
+  result = vt_cil_run (train, test, order, &split, chosen, report.n_methods, &step->options,
+                       incremental_progress, &report, run->cancellable, error);
+  if (result == NULL)
+    {
+      g_prefix_error (error, "%s and %s: ", train_path, test_path);
+      g_string_free (summary, TRUE);
+      return NULL;
+    }
+
+  node = json_node_new (JSON_NODE_OBJECT);
+  out = json_object_new ();
+  json_node_take_object (node, out);
+  json_object_set_string_member (out, "train", train_path);
+  json_object_set_string_member (out, "test", test_path);
+  json_object_set_string_member (out, "split", step->split);
+  classes = json_array_new ();
+  stages = json_array_new ();
+  for (guint c = 0; c < result->n_classes; c++)
+    json_array_add_string_element (classes, result->class_names[c]);
+  for (guint t = 0; t < result->n_stages; t++)
+    json_array_add_int_element (stages, result->stage_ends[t]);
+  json_object_set_array_member (out, "class_order", classes);
+  json_object_set_array_member (out, "classes_seen", stages);
+  methods = json_array_new ();
+  figures = json_array_new ();
+  json_object_set_array_member (out, "methods", methods);
+  json_object_set_array_member (out, "figures", figures);
+
+  curves = g_new (double, (gsize) report.n_methods * result->n_stages);
+  titles = g_new0 (char *, report.n_methods + 1);
+  seen_labels = g_new0 (char *, result->n_stages + 1);
+  for (guint t = 0; t < result->n_stages; t++)
+    seen_labels[t] = g_strdup_printf ("%u", result->stage_ends[t]);
+  for (guint m = 0; m < report.n_methods && ok; m++)
+    {
+      const VtCilMethodResult *r = g_ptr_array_index (result->methods, m);
+      JsonObject *entry = json_object_new ();
+      g_autofree char *average = csv_number (r->average_incremental);
+      g_autofree char *last = csv_number (r->last);
+      g_autofree char *forgetting = csv_number (r->forgetting);
+      g_autofree char *seconds = csv_number (r->seconds);
+
+      json_array_add_object_element (methods, entry);
+      ok = report_method (run, step, result, r, entry, figures, error);
+      g_string_append_printf (summary, "%s,%s,%s,%s,%s\n", r->klass->name, average, last, forgetting, seconds);
+      titles[m] = g_strdup (r->klass->title);
+      memcpy (curves + (gsize) m * result->n_stages, r->seen_accuracy, sizeof (double) * result->n_stages);
+    }
+  chart = vt_figure_new_lines ("Accuracy on the classes seen so far", "classes seen", "accuracy",
+                               report.n_methods, result->n_stages, curves, (const char * const *) titles,
+                               (const char * const *) seen_labels, 0.0, 1.0);
+  ok = ok && write_output (run, summary_name, summary->str, error) &&
+       write_figure (run, chart, chart_base, step->formats, figures, error);
+  g_string_free (summary, TRUE);
+  if (!ok)
+    {
+      json_node_unref (node);
+      return NULL;
+    }
+  json_object_set_string_member (out, "summary_table", summary_name);
   return node;
 }
 
@@ -646,6 +913,8 @@ run_step (Run      *run,
       return run_evaluate (run, (VtEvaluateStep *) step, error);
     case VT_STEP_EXTRACT:
       return run_extract (run, (VtExtractStep *) step, error);
+    case VT_STEP_INCREMENTAL:
+      return run_incremental (run, (VtIncrementalStep *) step, error);
     default:
       g_return_val_if_reached (NULL);
     }
@@ -674,7 +943,8 @@ vt_run_execute (VtSpec              *spec,
                 GCancellable        *cancellable,
                 GError             **error)
 {
-  Run run = { spec, output_dir, options, cancellable, g_string_new (NULL), NULL };
+  Run run = { spec, output_dir, options, cancellable, g_string_new (NULL), NULL, g_string_new (METRICS_HEADER),
+              g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free) };
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GDateTime) started = g_date_time_new_now_local ();
@@ -687,6 +957,8 @@ vt_run_execute (VtSpec              *spec,
   if (!make_folders (output_dir, error))
     {
       g_string_free (run.log, TRUE);
+      g_string_free (run.metrics, TRUE);
+      g_hash_table_unref (run.stores);
       return FALSE;
     }
 
@@ -718,6 +990,10 @@ vt_run_execute (VtSpec              *spec,
   root = json_builder_get_root (b);
   text = json_to_string (root, TRUE);
   run.step_id = NULL;
+  /* metrics.csv: one row per stage of every method of every incremental step. */
+  if (run.metrics->len > strlen (METRICS_HEADER) &&
+      !write_output (&run, "metrics.csv", run.metrics->str, &step_error))
+    goto out;
   if (!write_output (&run, "results.json", text, &step_error))
     goto out;
   emit (&run, VT_RUN_EVENT_DONE, 1.0, NULL);
@@ -729,6 +1005,8 @@ out:
   /* The log is written even when the run failed: it is how one finds out why. */
   vt_run_write_file (log_path, run.log->str, (gssize) run.log->len, ok ? &step_error : NULL);
   g_string_free (run.log, TRUE);
+  g_string_free (run.metrics, TRUE);
+  g_hash_table_unref (run.stores);
   if (step_error)
     g_propagate_error (error, step_error);
   return ok && step_error == NULL;

@@ -28,6 +28,7 @@ typedef enum
   VT_RUN_EVENT_STEP,        /* a step starts: step, message = its kind */
   VT_RUN_EVENT_PROGRESS,    /* fraction of the current step, message */
   VT_RUN_EVENT_FILE,        /* message = a file written, relative to the folder */
+  VT_RUN_EVENT_METRIC,      /* a new point of a live series: series, point, value, row */
   VT_RUN_EVENT_DONE,
 } VtRunEventKind;
 
@@ -37,6 +38,14 @@ typedef struct
   const char     *step;
   double          fraction;
   const char     *message;
+  /* VT_RUN_EVENT_METRIC: point @point (0-based) of series @series (a
+   * method) now has @value (accuracy on the seen classes); @row holds that
+   * point's row of the accuracy matrix, @n_row values, NaN where empty. */
+  const char     *series;
+  guint           point;
+  double          value;
+  const double   *row;
+  guint           n_row;
 } VtRunEvent;
 
 typedef void     (*VtRunEventFunc)   (const VtRunEvent *event,

@@ -4,6 +4,7 @@
  * (evaluate, extract, incremental, …) add a row and a parser. */
 #include "vt-spec.h"
 #include "vt-spec-reader.h"
+#include "methods/cil/vt-cil-protocol.h"
 
 G_DEFINE_QUARK (vt-spec-error-quark, vt_spec_error)
 
@@ -231,6 +232,70 @@ extract_step_parse (JsonObject  *object,
   return &step->base;
 }
 
+static void
+incremental_step_free (VtStep *step)
+{
+  VtIncrementalStep *inc = (VtIncrementalStep *) step;
+
+  g_free (inc->train);
+  g_free (inc->test);
+  g_free (inc->split);
+}
+
+static VtStep *
+incremental_step_parse (JsonObject  *object,
+                        const char  *path,
+                        GError     **error)
+{
+  static const char * const keys[] = { "kind", "id", "train", "test", "split", "order", "seed", "methods",
+                                       "gda_shrinkage", "gda_ridge", "ranpac_dim", "ranpac_seed", "formats", NULL };
+  static const char * const orders[] = { "shuffled", "given", NULL };
+  /* Order matches VtGdaShrinkage. */
+  static const char * const shrinkages[] = { "ks", "ridge", NULL };
+  static const char * const formats[] = { "png", "svg", "pdf", NULL };
+  const VtCilMethodClass * const *all = vt_cil_methods ();
+  g_autofree const char **names = NULL;
+  VtIncrementalStep *step = g_new0 (VtIncrementalStep, 1);
+  guint format_flags = VT_FIGURE_FORMATS_ALL, n_methods = vt_cil_n_methods ();
+  int order = 0, shrinkage = VT_GDA_SHRINK_KS;
+  VtCilSplit split;
+
+  names = g_new0 (const char *, n_methods + 1);
+  for (guint i = 0; i < n_methods; i++)
+    names[i] = all[i]->name;
+  vt_cil_options_init (&step->options);
+  step->seed = VT_CIL_DEFAULT_SEED;
+  step->methods = (1u << n_methods) - 1;
+  if (!vt_spec_check_keys (object, path, keys, error) ||
+      !vt_spec_get_string (object, path, "train", TRUE, &step->train, error) ||
+      !vt_spec_get_string (object, path, "test", TRUE, &step->test, error) ||
+      !vt_spec_get_string (object, path, "split", TRUE, &step->split, error) ||
+      !vt_spec_get_choice (object, path, "order", orders, &order, error) ||
+      !vt_spec_get_uint (object, path, "seed", 0, G_MAXUINT32, &step->seed, error) ||
+      !vt_spec_get_flags (object, path, "methods", names, &step->methods, error) ||
+      !vt_spec_get_choice (object, path, "gda_shrinkage", shrinkages, &shrinkage, error) ||
+      !vt_spec_get_number (object, path, "gda_ridge", 0.0, 1.0, &step->options.gda_ridge, error) ||
+      !vt_spec_get_uint (object, path, "ranpac_dim", 1, 100000, &step->options.ranpac_dim, error) ||
+      !vt_spec_get_uint (object, path, "ranpac_seed", 0, G_MAXUINT32, &step->options.ranpac_seed, error) ||
+      !vt_spec_get_flags (object, path, "formats", formats, &format_flags, error))
+    goto fail;
+  if (!vt_cil_split_parse (step->split, &split, NULL))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s.split: “%s” is not a split: expected B<base>-Inc<step>, such as B0-Inc10", path, step->split);
+      goto fail;
+    }
+  step->shuffle = order == 0;
+  step->options.gda_shrinkage = (VtGdaShrinkage) shrinkage;
+  step->formats = format_flags;
+  return &step->base;
+
+fail:
+  incremental_step_free (&step->base);
+  g_free (step);
+  return NULL;
+}
+
 static const struct
 {
   const char  *name;
@@ -242,6 +307,7 @@ static const struct
   { "forward", VT_STEP_FORWARD, forward_step_parse, forward_step_free },
   { "evaluate", VT_STEP_EVALUATE, evaluate_step_parse, evaluate_step_free },
   { "extract", VT_STEP_EXTRACT, extract_step_parse, extract_step_free },
+  { "incremental", VT_STEP_INCREMENTAL, incremental_step_parse, incremental_step_free },
 };
 
 static void

@@ -11,6 +11,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "methods/cil/vt-cil-method.h"
 #include "run/vt-figure.h"
 
 G_BEGIN_DECLS
@@ -31,6 +32,7 @@ typedef enum
   VT_STEP_FORWARD,
   VT_STEP_EVALUATE,
   VT_STEP_EXTRACT,
+  VT_STEP_INCREMENTAL,
 } VtStepKind;
 
 /* Every step starts with this header. */
@@ -109,6 +111,21 @@ typedef struct
   char             *store;          /* where; default <output>/<id>.safetensors */
   gboolean          logits;         /* keep the logits too */
 } VtExtractStep;
+
+/* A class-incremental run (vt-cil-run.h) on a train and a test feature
+ * store: every chosen method, stage by stage. */
+typedef struct
+{
+  VtStep            base;
+  char             *train;          /* feature stores: the id of an earlier */
+  char             *test;           /* extract step, or a path */
+  char             *split;          /* "B0-Inc10" */
+  gboolean          shuffle;        /* the class order: numpy's permutation (default) or as stored */
+  guint             seed;           /* 1993 */
+  guint             methods;        /* bit i: vt_cil_methods ()[i]; default all */
+  VtCilOptions      options;
+  VtFigureFormats   formats;
+} VtIncrementalStep;
 
 typedef struct
 {

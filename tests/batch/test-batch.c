@@ -628,6 +628,92 @@ test_extract (void)
   vt_test_rm_rf (dir);
 }
 
+/* incremental: NMC and GDA on the numpy-checked CIL fixture stores give the
+ * metrics numpy gave; metrics.csv, the summary and the chart are written;
+ * a missing store, a split that does not divide the classes and bad keys
+ * are errors. */
+static void
+test_incremental (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *train = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *test = vt_test_fixture ("cil/test.safetensors");
+  g_autofree char *expected_path = vt_test_fixture ("cil/expected.json");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *metrics_path = g_build_filename (out, "metrics.csv", NULL);
+  g_autofree char *metrics = NULL;
+  g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"incremental\", \"id\": \"run\", \"train\": \"%s\", "
+                                           "\"test\": \"%s\", \"split\": \"B0-Inc2\", \"methods\": [\"nmc\", \"gda\"], "
+                                           "\"formats\": [\"png\"]}]}", train, test);
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(JsonNode) expected = NULL;
+  JsonObject *want, *step;
+  JsonArray *methods;
+  g_auto(Result) r = { 0 };
+  static const struct { const char *keys; int status; const char *phrase; } bad[] = {
+    { "\"train\": \"missing.safetensors\", \"test\": \"missing.safetensors\", \"split\": \"B0-Inc2\"", 1, "missing.safetensors" },
+    { "\"train\": \"TRAIN\", \"test\": \"TEST\", \"split\": \"B0-Inc3\"", 1, "B0-Inc3 does not divide 10 classes" },
+    { "\"train\": \"TRAIN\", \"test\": \"TEST\", \"split\": \"B0+Inc2\"", 2, "$.steps[0].split" },
+    { "\"train\": \"TRAIN\", \"test\": \"TEST\", \"split\": \"B0-Inc2\", \"methods\": [\"ewc\"]", 2, "$.steps[0].methods[0]" },
+  };
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "\"message\":\"GDA, stage 5 of 5 (10 classes)"));
+
+  expected = load_json (expected_path);
+  want = json_object_get_object_member (json_array_get_object_element (
+           json_object_get_array_member (json_node_get_object (expected), "runs"), 0), "methods");
+  results = load_json (results_path);
+  step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0);
+  methods = json_object_get_array_member (step, "methods");
+  g_assert_cmpuint (json_array_get_length (methods), ==, 2);
+  for (guint m = 0; m < 2; m++)
+    {
+      JsonObject *got = json_array_get_object_element (methods, m);
+      JsonObject *ref = json_object_get_object_member (want, json_object_get_string_member (got, "method"));
+
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (got, "last_accuracy"),
+                                      json_object_get_double_member (ref, "last"), 1e-9);
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (got, "average_incremental_accuracy"),
+                                      json_object_get_double_member (ref, "average_incremental"), 1e-9);
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (got, "forgetting"),
+                                      json_object_get_double_member (ref, "forgetting"), 1e-9);
+    }
+  g_assert_true (g_file_get_contents (metrics_path, &metrics, NULL, NULL));
+  g_assert_true (g_str_has_prefix (metrics, "step,method,stage,classes_seen,seen_accuracy\nrun,nmc,1,2,"));
+  {
+    g_auto(GStrv) lines = g_strsplit (g_strchomp (metrics), "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 1 + 2 * 5);
+  }
+  assert_file_starts_with (out, "run-summary.csv", "method,average_incremental_accuracy", 34);
+  assert_file_starts_with (out, "figures/run-accuracy.png", "\x89PNG\r\n\x1a\n", 8);
+  assert_file_starts_with (out, "figures/run-gda-accuracy-matrix.png", "\x89PNG\r\n\x1a\n", 8);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *with_train = g_strdup (bad[i].keys);
+      g_autofree char *keys = NULL;
+      g_autofree char *bad_text = NULL;
+      g_auto(Result) rb = { 0 };
+      GString *k = g_string_new (with_train);
+
+      g_string_replace (k, "TRAIN", train, 0);
+      g_string_replace (k, "TEST", test, 0);
+      keys = g_string_free (k, FALSE);
+      bad_text = g_strdup_printf ("{\"steps\": [{\"kind\": \"incremental\", %s}]}", keys);
+      g_assert_true (g_file_set_contents (spec, bad_text, -1, NULL));
+      run_vitrine (&rb, "--batch", spec, "--output", out, NULL);
+      g_assert_cmpint (rb.status, ==, bad[i].status);
+      if (strstr (rb.err, bad[i].phrase) == NULL)
+        g_error ("stderr lacks “%s”: %s", bad[i].phrase, rb.err);
+    }
+  vt_test_rm_rf (dir);
+}
+
 static void
 test_command_line (void)
 {
@@ -676,6 +762,7 @@ main (int   argc,
   g_test_add_func ("/batch/evaluate-demo", test_evaluate_demo);
   g_test_add_func ("/batch/evaluate-bad-datasets", test_evaluate_bad_datasets);
   g_test_add_func ("/batch/extract", test_extract);
+  g_test_add_func ("/batch/incremental", test_incremental);
   g_test_add_func ("/batch/command-line", test_command_line);
   return g_test_run ();
 }

@@ -15,6 +15,7 @@
 # 2 DataLoader workers, since decoding is a small part of its time.
 #
 #   sh tests/bench/extract.sh [build-dir]      (needs a built tree; ~20 min)
+#   PARTS="resnet20" sh tests/bench/extract.sh  only some of: resnet20 vit_s16 memory
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}
@@ -25,6 +26,8 @@ resnet20=$assets/models/cifar-resnet/resnet20-12fca82f.safetensors
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2
+parts=${PARTS:-resnet20 vit_s16 memory}
+wants() { case " $parts " in *" $1 "*) return 0 ;; esac; return 1; }
 
 /usr/bin/python3 "$here/forward_torch.py" export "$work"
 /usr/bin/python3 - "$cifar/test" "$work/list2000.csv" <<'PY'
@@ -60,6 +63,7 @@ PY
 }
 
 printf '%-9s %7s %11s %11s %9s %9s %7s %7s %8s %8s\n' model images "pipeline/s" "forward/s" "pipe/fwd" "torch/s" workers ratio "RSS MB" "torch MB"
+if wants resnet20; then
 runs=""
 for run in 1 2 3; do
   runs="$runs$("$bench" "$resnet20" "$cifar" test - - 64)
@@ -68,12 +72,17 @@ done
 ours=$(printf '%s' "$runs" | /usr/bin/python3 -c "import json,sys; r=sorted((json.loads(l) for l in sys.stdin), key=lambda x: x['pipeline_images_per_second']); print(json.dumps(r[len(r) // 2]))")
 theirs=$(best_torch "0 1 2" "resnet20 $cifar/test 64 WORKERS")
 report resnet20 "$ours" "$theirs"
+fi
+if wants vit_s16; then
 ours=$("$bench" "$work/vit_s16.safetensors" "$work/list2000.csv" - 224 bicubic 64)
 theirs=$(ONCE=1 best_torch "2" "vit_s16 $work/vit_s16.safetensors $work/list2000.csv 64 WORKERS")
 report vit_s16 "$ours" "$theirs"
+fi
 
+if wants memory; then
 echo
-echo "Vitrine's peak memory, ResNet-20 on CIFAR-10 JPEGs (the store grows by 256 bytes an image):"
+echo "Vitrine's peak memory, ResNet-20 on CIFAR-10 JPEGs:"
 for split in test train; do
   "$bench" "$resnet20" "$cifar" "$split" - - 64 | /usr/bin/python3 -c "import json,sys; r=json.load(sys.stdin); print(f\"  {r['samples']:6d} images: {r['peak_rss_mb']:.0f} MB\")"
 done
+fi

@@ -11,8 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "figures/vt-figure-render.h"
 #include "vitrine-application.h"
-#include "vitrine-histogram.h"
+#include "vitrine-figure-view.h"
 #include "vitrine-sample-list.h"
 #include "vitrine-tensor-node.h"
 #include "vitrine-window.h"
@@ -95,7 +96,7 @@ row_node (GListModel *rows,
 static guint64
 histogram_total (VitrineModelPage *page)
 {
-  const VtFigure *figure = vitrine_histogram_get_figure (VITRINE_HISTOGRAM (vitrine_model_page_get_histogram (page)));
+  const VtFigure *figure = vitrine_figure_view_get_figure (VITRINE_FIGURE_VIEW (vitrine_model_page_get_histogram (page)));
   guint64 total = 0;
 
   g_assert_nonnull (figure);
@@ -109,16 +110,24 @@ save_screenshot (GtkWidget  *widget,
                  const char *name)
 {
   g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree char *dir = g_strdup (g_getenv ("VITRINE_ARTIFACTS"));
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+  gint64 give_up = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
 
-  g_assert_cmpint (width, >, 0);
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  /* Under load the widget may not be laid out and drawn yet: retry. */
+  while (node == NULL && g_get_monotonic_time () < give_up)
+    {
+      int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+      GtkSnapshot *snapshot = gtk_snapshot_new ();
+
+      if (width > 0 && height > 0)
+        gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+      node = gtk_snapshot_free_to_node (snapshot);
+      if (node == NULL)
+        spin (50);
+    }
   g_assert_nonnull (node);
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node, NULL);
   g_mkdir_with_parents (dir, 0755);
@@ -493,24 +502,52 @@ test_shortcuts_and_style (void)
   close_window (window);
 }
 
-/* The widget alone: notifies, draws, and is finalized. */
+/* The widget alone: notifies, keeps its own copy, answers hovering over a
+ * line chart's point, and is finalized. */
 static void
-test_histogram_widget (void)
+test_figure_view_widget (void)
 {
-  VitrineHistogram *histogram = g_object_ref_sink (VITRINE_HISTOGRAM (vitrine_histogram_new ()));
+  VitrineFigureView *view = g_object_ref_sink (VITRINE_FIGURE_VIEW (vitrine_figure_view_new ()));
+  GtkWidget *window = gtk_window_new ();
   guint64 counts[4] = { 1, 3, 2, 0 };
   VtHistogram h = { 4, 0.0, 1.0, counts };
+  const double values[] = { 0.9, 0.8, NAN, 0.5, 0.25, 0.125 };
+  const char *series[] = { "NMC", "GDA", NULL };
+  const char *points[] = { "2", "4", "6", NULL };
+  double left, top, plot_w, plot_h;
+  g_autofree char *text = NULL;
   guint notified = 0;
 
-  g_signal_connect_swapped (histogram, "notify::title", G_CALLBACK (g_atomic_int_inc), &notified);
-  g_assert_null (vitrine_histogram_get_figure (histogram));
-  vitrine_histogram_set_data (histogram, "w", &h);
+  g_signal_connect_swapped (view, "notify::title", G_CALLBACK (g_atomic_int_inc), &notified);
+  g_assert_null (vitrine_figure_view_get_figure (view));
+  vitrine_figure_view_set_figure (view, vt_figure_new_histogram ("w", &h));
   g_assert_cmpuint (notified, ==, 1);
-  counts[1] = 99;  /* the widget keeps its own copy */
-  g_assert_cmpuint (vitrine_histogram_get_figure (histogram)->histogram->counts[1], ==, 3);
-  vitrine_histogram_set_data (histogram, NULL, NULL);
-  g_assert_null (vitrine_histogram_get_figure (histogram));
-  g_assert_finalize_object (histogram);
+  counts[1] = 99;  /* the figure keeps its own copy */
+  g_assert_cmpuint (vitrine_figure_view_get_figure (view)->histogram->counts[1], ==, 3);
+
+  /* Hover: the point of GDA at 4 classes, drawn where the renderer puts it. */
+  vitrine_figure_view_set_figure (view, vt_figure_new_lines ("acc", "classes seen", "accuracy", 2, 3, values,
+                                                             series, points, 0.0, 1.0));
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
+  gtk_window_set_default_size (GTK_WINDOW (window), 600, 400);
+  gtk_window_present (GTK_WINDOW (window));
+  while (gtk_widget_get_width (GTK_WIDGET (view)) == 0)
+    g_main_context_iteration (NULL, TRUE);
+  vt_figure_lines_geometry (vitrine_figure_view_get_figure (view), gtk_widget_get_width (GTK_WIDGET (view)),
+                            gtk_widget_get_height (GTK_WIDGET (view)), &left, &top, &plot_w, &plot_h);
+  text = vitrine_figure_view_describe_point (view, vt_figure_lines_x (vitrine_figure_view_get_figure (view), left, plot_w, 1) + 2,
+                                             top + plot_h * (1 - 0.25) - 2);
+  g_assert_cmpstr (text, ==, "GDA, 4 classes seen: 0.25");
+  g_free (g_steal_pointer (&text));
+  /* NMC has no point at 6 yet: nothing to describe there. */
+  text = vitrine_figure_view_describe_point (view, left + plot_w, top + plot_h * 0.1);
+  g_assert_null (text);
+
+  gtk_window_set_child (GTK_WINDOW (window), NULL);
+  gtk_window_destroy (GTK_WINDOW (window));
+  vitrine_figure_view_set_figure (view, NULL);
+  g_assert_null (vitrine_figure_view_get_figure (view));
+  g_assert_finalize_object (view);
 }
 
 static gboolean
@@ -642,6 +679,112 @@ test_dataset (void)
   vt_test_rm_rf (empty);
 }
 
+static gboolean
+run_finished (gpointer page)
+{
+  return !vitrine_incremental_page_is_running (page);
+}
+
+/* The Incremental area on the numpy-checked CIL fixture stores: the chart
+ * grows point by point while the run goes, ends with numpy's seen
+ * accuracies, the results folder holds the batch mode's files, Export
+ * copies them, Cancel stops a run, and a bad split is refused. */
+static void
+test_incremental (void)
+{
+  g_autofree char *train = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *test = vt_test_fixture ("cil/test.safetensors");
+  g_autofree char *expected_path = vt_test_fixture ("cil/expected.json");
+  g_autofree char *export_dir = vt_test_tmpdir ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  VitrineWindow *window = open_window (NULL);
+  VitrineIncrementalPage *page = vitrine_window_get_incremental_page (window);
+  static const char * const methods[] = { "nmc", "simplecil", "gda", "ranpac", NULL };
+  JsonObject *want;
+  VtFigure *chart;
+  guint total = 4 * 5, partial_seen = 0;
+
+  g_assert_true (vitrine_incremental_page_add_store (page, train, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (vitrine_incremental_page_add_store (page, test, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_true (vitrine_window_shows_area (window, "incremental"));
+  vitrine_window_show_area (window, "incremental");
+
+  /* A split that does not divide the ten classes is refused at once. */
+  vitrine_incremental_page_configure (page, "B0-Inc3", methods, 1000);
+  vitrine_incremental_page_run (page);
+  g_assert_false (vitrine_incremental_page_is_running (page));
+  g_assert_nonnull (strstr (vitrine_incremental_page_get_error (page), "does not divide 10 classes"));
+
+  /* Config 0 of the fixture: B0-Inc2, RanPAC with M = 1000, seed 0. */
+  vitrine_incremental_page_configure (page, "B0-Inc2", methods, 1000);
+  vitrine_incremental_page_run (page);
+  g_assert_true (vitrine_incremental_page_is_running (page));
+  while (vitrine_incremental_page_is_running (page))
+    {
+      guint n = vitrine_incremental_page_get_n_points (page);
+      /* Half way: the picture of a chart that is still growing. */
+      if (n >= total / 2 && n < total && partial_seen == 0)
+        {
+          partial_seen = n;
+          save_screenshot (GTK_WIDGET (window), "window-incremental-running.png");
+        }
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_test_message ("the chart had %u of %u points at one moment of the run", partial_seen, total);
+  g_assert_cmpuint (partial_seen, >, 0);
+  g_assert_null (vitrine_incremental_page_get_error (page));
+  g_assert_cmpuint (vitrine_incremental_page_get_n_points (page), ==, total);
+
+  json_parser_load_from_file (parser, expected_path, &error);
+  g_assert_no_error (error);
+  want = json_object_get_object_member (json_array_get_object_element (
+           json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "runs"), 0), "methods");
+  chart = vitrine_figure_view_get_figure (VITRINE_FIGURE_VIEW (vitrine_incremental_page_get_chart (page)));
+  for (guint m = 0; m < 4; m++)
+    {
+      JsonArray *seen = json_object_get_array_member (json_object_get_object_member (want, methods[m]), "seen_accuracy");
+      for (guint t = 0; t < 5; t++)
+        g_assert_cmpfloat_with_epsilon (chart->values[m * 5 + t], json_array_get_double_element (seen, t), 1e-12);
+    }
+  spin (300);
+  save_screenshot (GTK_WIDGET (window), "window-incremental.png");
+
+  /* The results folder is the batch mode's; Export copies it. */
+  {
+    g_autofree char *metrics = g_build_filename (vitrine_incremental_page_get_run_dir (page), "metrics.csv", NULL);
+    g_autofree char *exported = g_build_filename (export_dir, "figures", "incremental-accuracy.svg", NULL);
+    g_autofree char *exported_json = g_build_filename (export_dir, "results.json", NULL);
+
+    g_assert_true (g_file_test (metrics, G_FILE_TEST_EXISTS));
+    g_assert_true (vitrine_incremental_page_export (page, export_dir, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_test (exported, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (exported_json, G_FILE_TEST_EXISTS));
+  }
+
+  /* Cancel: RanPAC alone with a large projection, stopped after a stage. */
+  {
+    static const char * const ranpac[] = { "ranpac", NULL };
+    gint64 start;
+
+    vitrine_incremental_page_configure (page, "B0-Inc2", ranpac, 3000);
+    vitrine_incremental_page_run (page);
+    while (vitrine_incremental_page_get_n_points (page) == 0)
+      g_main_context_iteration (NULL, TRUE);
+    start = g_get_monotonic_time ();
+    gtk_widget_activate_action (GTK_WIDGET (page), "incremental.cancel", NULL);
+    wait_until (run_finished, page, 60, "the cancelled run to stop");
+    g_test_message ("the run stopped %.0f ms after Cancel (RanPAC checks it between its λ solves)",
+                    (g_get_monotonic_time () - start) / 1e3);
+    g_assert_cmpuint (vitrine_incremental_page_get_n_points (page), <, 5);
+  }
+  close_window (window);
+  vt_test_rm_rf (export_dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -674,8 +817,9 @@ main (int   argc,
   g_test_add_func ("/gui/window/predict-zero-shot", test_predict_zero_shot);
   g_test_add_func ("/gui/window/drop", test_drop);
   g_test_add_func ("/gui/window/dataset", test_dataset);
+  g_test_add_func ("/gui/window/incremental", test_incremental);
   g_test_add_func ("/gui/window/shortcuts-and-style", test_shortcuts_and_style);
-  g_test_add_func ("/gui/histogram/widget", test_histogram_widget);
+  g_test_add_func ("/gui/figure-view/widget", test_figure_view_widget);
   status = g_test_run ();
   g_clear_object (&app);
   vt_test_rm_rf (cache_dir);

@@ -97,6 +97,60 @@ format_tick (double value,
   return g_strdup_printf ("%.*f", CLAMP (decimals, 0, 6), value);
 }
 
+/* The title above the plot, the x label below it, the y label rotated at
+ * the left: what every figure kind puts around its plot. */
+static void
+draw_labels (cairo_t             *cr,
+             const VtFigure      *figure,
+             const VtFigureStyle *style,
+             double               left,
+             double               top,
+             double               plot_w,
+             double               plot_h,
+             double               height)
+{
+  if (figure->title)
+    draw_text (cr, style, figure->title, left + plot_w / 2, 6, ALIGN_CENTER, ALIGN_START, TRUE);
+  if (figure->x_label)
+    draw_text (cr, style, figure->x_label, left + plot_w / 2, height - 2, ALIGN_CENTER, ALIGN_END, FALSE);
+  if (figure->y_label)
+    {
+      cairo_save (cr);
+      cairo_translate (cr, 4, top + plot_h / 2);
+      cairo_rotate (cr, -G_PI / 2);
+      draw_text (cr, style, figure->y_label, 0, 0, ALIGN_CENTER, ALIGN_START, FALSE);
+      cairo_restore (cr);
+    }
+}
+
+/* Horizontal grid lines at nice ticks of [lo, hi], labelled at the left. */
+static void
+draw_y_grid (cairo_t             *cr,
+             const VtFigureStyle *style,
+             double               left,
+             double               top,
+             double               plot_w,
+             double               plot_h,
+             double               lo,
+             double               hi)
+{
+  double ticks[16];
+  guint n = vt_figure_nice_ticks (lo, hi, 5, ticks, G_N_ELEMENTS (ticks));
+
+  cairo_set_line_width (cr, 1.0);
+  for (guint i = 0; i < n; i++)
+    {
+      double y = top + plot_h - (ticks[i] - lo) / (hi - lo) * plot_h;
+      g_autofree char *label = format_tick (ticks[i], n > 1 ? ticks[1] - ticks[0] : 1);
+
+      set_color (cr, &style->grid);
+      cairo_move_to (cr, left, round (y) + 0.5);
+      cairo_line_to (cr, left + plot_w, round (y) + 0.5);
+      cairo_stroke (cr);
+      draw_text (cr, style, label, left - 6, y, ALIGN_END, ALIGN_CENTER, FALSE);
+    }
+}
+
 static void
 draw_histogram (cairo_t             *cr,
                 const VtFigure      *figure,
@@ -109,26 +163,12 @@ draw_histogram (cairo_t             *cr,
   double plot_w = width - left - right, plot_h = height - top - bottom;
   guint64 max_count = vt_histogram_max_count (h);
   double y_max = max_count > 0 ? max_count * 1.05 : 1.0;
-  double xt[16], yt[16];
-  guint nx, ny;
+  double xt[16];
+  guint nx;
 
   if (plot_w < 20 || plot_h < 20)
     return;
-
-  /* Grid and y ticks. */
-  ny = vt_figure_nice_ticks (0, y_max, 5, yt, G_N_ELEMENTS (yt));
-  cairo_set_line_width (cr, 1.0);
-  for (guint i = 0; i < ny; i++)
-    {
-      double y = top + plot_h - yt[i] / y_max * plot_h;
-      g_autofree char *label = format_tick (yt[i], ny > 1 ? yt[1] - yt[0] : 1);
-
-      set_color (cr, &style->grid);
-      cairo_move_to (cr, left, round (y) + 0.5);
-      cairo_line_to (cr, left + plot_w, round (y) + 0.5);
-      cairo_stroke (cr);
-      draw_text (cr, style, label, left - 6, y, ALIGN_END, ALIGN_CENTER, FALSE);
-    }
+  draw_y_grid (cr, style, left, top, plot_w, plot_h, 0, y_max);
 
   /* Bars. */
   set_color (cr, &style->accent);
@@ -160,19 +200,7 @@ draw_histogram (cairo_t             *cr,
       cairo_stroke (cr);
       draw_text (cr, style, label, x, top + plot_h + 6, ALIGN_CENTER, ALIGN_START, FALSE);
     }
-
-  if (figure->x_label)
-    draw_text (cr, style, figure->x_label, left + plot_w / 2, height - 2, ALIGN_CENTER, ALIGN_END, FALSE);
-  if (figure->title)
-    draw_text (cr, style, figure->title, left + plot_w / 2, 6, ALIGN_CENTER, ALIGN_START, TRUE);
-  if (figure->y_label)
-    {
-      cairo_save (cr);
-      cairo_translate (cr, 4, top + plot_h / 2);
-      cairo_rotate (cr, -G_PI / 2);
-      draw_text (cr, style, figure->y_label, 0, 0, ALIGN_CENTER, ALIGN_START, FALSE);
-      cairo_restore (cr);
-    }
+  draw_labels (cr, figure, style, left, top, plot_w, plot_h, height);
 }
 
 /* A perceptually even dark-to-light ramp (viridis, five stops). */
@@ -210,7 +238,8 @@ draw_heatmap (cairo_t             *cr,
   cell_w = plot_w / figure->cols;
   cell_h = plot_h / figure->rows;
   for (guint i = 0; i < figure->rows * figure->cols; i++)
-    max_value = MAX (max_value, figure->values[i]);
+    if (!isnan (figure->values[i]))
+      max_value = MAX (max_value, figure->values[i]);
 
   for (guint r = 0; r < figure->rows; r++)
     for (guint c = 0; c < figure->cols; c++)
@@ -218,6 +247,8 @@ draw_heatmap (cairo_t             *cr,
         double v = figure->values[r * figure->cols + c];
         VtRgba color;
 
+        if (isnan (v))
+          continue;
         ramp_color (max_value > 0 ? v / max_value : 0.0, &color);
         set_color (cr, &color);
         cairo_rectangle (cr, left + c * cell_w, top + r * cell_h, cell_w, cell_h);
@@ -225,7 +256,8 @@ draw_heatmap (cairo_t             *cr,
         /* Counts inside cells that can hold them, dark on light cells. */
         if (cell_w >= 22 && cell_h >= 14)
           {
-            g_autofree char *text = g_strdup_printf ("%g", v);
+            /* Counts as integers, fractions (accuracies) to two places. */
+            g_autofree char *text = v == floor (v) ? g_strdup_printf ("%.0f", v) : g_strdup_printf ("%.2f", v);
             VtFigureStyle on_cell = *style;
             double t = max_value > 0 ? v / max_value : 0.0;
 
@@ -245,18 +277,110 @@ draw_heatmap (cairo_t             *cr,
       draw_text (cr, style, figure->col_labels[c], 0, 0, ALIGN_END, ALIGN_CENTER, FALSE);
       cairo_restore (cr);
     }
-  if (figure->title)
-    draw_text (cr, style, figure->title, left + plot_w / 2, 6, ALIGN_CENTER, ALIGN_START, TRUE);
-  if (figure->x_label)
-    draw_text (cr, style, figure->x_label, left + plot_w / 2, height - 2, ALIGN_CENTER, ALIGN_END, FALSE);
-  if (figure->y_label)
+  draw_labels (cr, figure, style, left, top, plot_w, plot_h, height);
+}
+
+/* A colour-blind-safe palette (Okabe and Ito), one colour per series. */
+static void
+series_color (guint   i,
+              VtRgba *out)
+{
+  static const double palette[8][3] = {
+    { 0.000, 0.447, 0.698 }, { 0.902, 0.624, 0.000 }, { 0.000, 0.620, 0.451 }, { 0.835, 0.369, 0.000 },
+    { 0.800, 0.475, 0.655 }, { 0.337, 0.706, 0.914 }, { 0.941, 0.894, 0.259 }, { 0.000, 0.000, 0.000 },
+  };
+
+  *out = (VtRgba) { palette[i % 8][0], palette[i % 8][1], palette[i % 8][2], 1.0 };
+}
+
+void
+vt_figure_lines_geometry (const VtFigure *figure,
+                          double          width,
+                          double          height,
+                          double         *left,
+                          double         *top,
+                          double         *plot_w,
+                          double         *plot_h)
+{
+  *left = 56;
+  *top = figure->title ? 30 : 12;
+  *plot_w = width - *left - 128;   /* the legend at the right */
+  *plot_h = height - *top - 44;
+}
+
+double
+vt_figure_lines_x (const VtFigure *figure,
+                   double          left,
+                   double          plot_w,
+                   guint           point)
+{
+  return figure->cols > 1 ? left + plot_w * point / (figure->cols - 1) : left + plot_w / 2;
+}
+
+static void
+draw_lines (cairo_t             *cr,
+            const VtFigure      *figure,
+            double               width,
+            double               height,
+            const VtFigureStyle *style)
+{
+  double left, top, plot_w, plot_h, lo = figure->y_min, hi = figure->y_max;
+
+  vt_figure_lines_geometry (figure, width, height, &left, &top, &plot_w, &plot_h);
+  if (plot_w < 20 || plot_h < 20 || !(hi > lo))
+    return;
+  draw_y_grid (cr, style, left, top, plot_w, plot_h, lo, hi);
+
+  /* The x axis, labelled at every point (or every few when crowded). */
+  set_color (cr, &style->foreground);
+  cairo_move_to (cr, left, top + plot_h + 0.5);
+  cairo_line_to (cr, left + plot_w, top + plot_h + 0.5);
+  cairo_stroke (cr);
+  for (guint p = 0; figure->col_labels && p < figure->cols && figure->col_labels[p]; p++)
+    if (figure->cols <= 12 || p % ((figure->cols + 11) / 12) == 0)
+      draw_text (cr, style, figure->col_labels[p], vt_figure_lines_x (figure, left, plot_w, p), top + plot_h + 6,
+                 ALIGN_CENTER, ALIGN_START, FALSE);
+
+  cairo_set_line_width (cr, 2.0);
+  for (guint s = 0; s < figure->rows; s++)
     {
-      cairo_save (cr);
-      cairo_translate (cr, 4, top + plot_h / 2);
-      cairo_rotate (cr, -G_PI / 2);
-      draw_text (cr, style, figure->y_label, 0, 0, ALIGN_CENTER, ALIGN_START, FALSE);
-      cairo_restore (cr);
+      const double *row = figure->values + (gsize) s * figure->cols;
+      gboolean drawing = FALSE;
+      VtRgba color;
+
+      series_color (s, &color);
+      set_color (cr, &color);
+      for (guint p = 0; p < figure->cols; p++)
+        {
+          double x = vt_figure_lines_x (figure, left, plot_w, p);
+          double y = top + plot_h - (CLAMP (row[p], lo, hi) - lo) / (hi - lo) * plot_h;
+
+          if (isnan (row[p]))
+            {
+              drawing = FALSE;
+              continue;
+            }
+          if (drawing)
+            cairo_line_to (cr, x, y);
+          else
+            cairo_move_to (cr, x, y);
+          drawing = TRUE;
+        }
+      cairo_stroke (cr);
+      for (guint p = 0; p < figure->cols; p++)
+        if (!isnan (row[p]))
+          {
+            cairo_arc (cr, vt_figure_lines_x (figure, left, plot_w, p),
+                       top + plot_h - (CLAMP (row[p], lo, hi) - lo) / (hi - lo) * plot_h, 3.5, 0, 2 * G_PI);
+            cairo_fill (cr);
+          }
+      /* Legend: a swatch and the series' name. */
+      cairo_rectangle (cr, left + plot_w + 16, top + 6 + s * 18, 14, 4);
+      cairo_fill (cr);
+      if (figure->row_labels && figure->row_labels[s])
+        draw_text (cr, style, figure->row_labels[s], left + plot_w + 36, top + 8 + s * 18, ALIGN_START, ALIGN_CENTER, FALSE);
     }
+  draw_labels (cr, figure, style, left, top, plot_w, plot_h, height);
 }
 
 void
@@ -279,6 +403,9 @@ vt_figure_draw (cairo_t             *cr,
       break;
     case VT_FIGURE_HEATMAP:
       draw_heatmap (cr, figure, width, height, style);
+      break;
+    case VT_FIGURE_LINES:
+      draw_lines (cr, figure, width, height, style);
       break;
     default:
       g_warn_if_reached ();

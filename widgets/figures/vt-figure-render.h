@@ -55,4 +55,18 @@ guint     vt_figure_nice_ticks        (double            lo,
                                        double           *ticks,
                                        guint             max_ticks);
 
+/* Where a line chart's plot lies in a width × height drawing, and the x of
+ * its point @point: for hit-testing in a chart widget. */
+void      vt_figure_lines_geometry    (const VtFigure   *figure,
+                                       double            width,
+                                       double            height,
+                                       double           *left,
+                                       double           *top,
+                                       double           *plot_w,
+                                       double           *plot_h);
+double    vt_figure_lines_x           (const VtFigure   *figure,
+                                       double            left,
+                                       double            plot_w,
+                                       guint             point);
+
 G_END_DECLS

@@ -7,7 +7,7 @@
  * references in tests/reference/ to the sample. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -57,6 +57,7 @@ struct _VtCilMethod
   guint                    dim;
   guint                    n_classes;   /* in all stages */
   guint                    n_seen;
+  GCancellable            *cancellable; /* checked inside long stages (RanPAC's λ search); may be NULL */
 };
 
 extern const VtCilMethodClass vt_cil_nmc;
@@ -80,7 +81,7 @@ void           vt_cil_method_free  (VtCilMethod            *self);
 
 /* The four, in a fixed order, NULL-terminated. */
 const VtCilMethodClass * const *vt_cil_methods      (void);
-const VtCilMethodClass         *vt_cil_method_find  (const char *name);
+guint                           vt_cil_n_methods    (void);
 
 /* Shared by the methods: per-class sums of rows (optionally L2-normalized
  * first) into sums (n_classes, dim), counts into counts. */

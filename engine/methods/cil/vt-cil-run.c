@@ -227,6 +227,7 @@ vt_cil_run (VtFeatureStore           *train,
       r->predictions = g_new0 (guint, MAX (result->n_test, 1));
       g_ptr_array_add (result->methods, r);
       g_ptr_array_add (states, vt_cil_method_new (methods[m], dim, k, options));
+      ((VtCilMethod *) g_ptr_array_index (states, m))->cancellable = cancellable;
     }
 
   for (guint t = 0; t < result->n_stages; t++)

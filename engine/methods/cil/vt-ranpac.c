@@ -136,7 +136,9 @@ ranpac_learn (VtCilMethod  *method,
     {
       double loss = 0.0;
 
-      if (!solve_ridge (gram_fit, q_fit, m, n_seen, lambdas[l], w, error))
+      /* Each solve is M³ work: the place to notice a Cancel. */
+      if (g_cancellable_set_error_if_cancelled (method->cancellable, error) ||
+          !solve_ridge (gram_fit, q_fit, m, n_seen, lambdas[l], w, error))
         return FALSE;
       cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n_val, (int) n_seen, (int) m,
                    1.0, shuffled + n_fit * m, (int) m, w, (int) m, 0.0, pred, (int) n_seen);

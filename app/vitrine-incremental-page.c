@@ -1,0 +1,836 @@
+/* vitrine-incremental-page.c: class-incremental runs in the window.
+ *
+ * Run builds the same spec a user would write for --batch and executes it in
+ * a GTask thread into ~/.local/share/vitrine/runs/<time>/. Events come back
+ * through idle sources (each holding the task, and so the page); a run that
+ * a newer one or Cancel replaced is recognized by its cancellable and its
+ * events are dropped. */
+#include "vitrine-incremental-page.h"
+#include "vitrine-figure-view.h"
+#include "vitrine-file-chooser.h"
+#include "vitrine-store-item.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+
+#include "figures/vt-figure-render.h"
+#include "io/vt-checkpoint.h"
+#include "methods/cil/vt-cil-protocol.h"
+#include "run/vt-run.h"
+
+struct _VitrineIncrementalPage
+{
+  GtkWidget           parent_instance;
+
+  GtkDropDown        *train_dropdown;
+  GtkDropDown        *test_dropdown;
+  GtkDropDown        *order_dropdown;
+  GtkDropDown        *details_dropdown;
+  GtkStringList      *details_methods;
+  GtkEditable        *split_entry;
+  GtkWidget          *methods_box;
+  GtkSpinButton      *ranpac_spin;
+  GtkLabel           *status;
+  GtkGrid            *summary_grid;
+  VitrineFigureView  *chart;
+  VitrineFigureView  *matrix;
+  VitrineFigureView  *confusion;
+  VitrineFigureView  *per_class;
+
+  GListStore         *stores;
+  GtkCheckButton     *method_checks[8];
+  guint               n_method_checks;
+  GCancellable       *cancellable;
+  char               *run_dir;
+  char               *error;
+  guint               n_points;
+  guint               n_stages;
+  double             *matrices;      /* (methods, stages, stages) as the metric events fill them */
+  char              **stage_labels;  /* "2", "4", …: classes seen */
+  char              **stage_numbers; /* "1", "2", … */
+  JsonNode           *results;       /* the finished run's step result */
+};
+
+G_DEFINE_FINAL_TYPE (VitrineIncrementalPage, vitrine_incremental_page, GTK_TYPE_WIDGET)
+
+static void
+set_error (VitrineIncrementalPage *self,
+           const char             *message)
+{
+  g_free (self->error);
+  self->error = g_strdup (message);
+  gtk_label_set_text (self->status, message);
+  gtk_widget_add_css_class (GTK_WIDGET (self->status), "error");
+}
+
+static void
+update_actions (VitrineIncrementalPage *self)
+{
+  gboolean running = self->cancellable != NULL;
+  gboolean have_stores = self->stores && g_list_model_get_n_items (G_LIST_MODEL (self->stores)) > 0;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "incremental.run", !running && have_stores);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "incremental.cancel", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "incremental.export", !running && self->results != NULL);
+}
+
+/* Stores --------------------------------------------------------------------*/
+
+void
+vitrine_incremental_page_set_stores (VitrineIncrementalPage *self,
+                                     GListStore             *stores)
+{
+  g_set_object (&self->stores, stores);
+  gtk_drop_down_set_model (self->train_dropdown, G_LIST_MODEL (stores));
+  gtk_drop_down_set_model (self->test_dropdown, G_LIST_MODEL (stores));
+  g_signal_connect_object (stores, "items-changed", G_CALLBACK (update_actions), self, G_CONNECT_SWAPPED);
+  update_actions (self);
+}
+
+gboolean
+vitrine_incremental_page_add_store (VitrineIncrementalPage *self,
+                                    const char             *path,
+                                    gboolean                as_test,
+                                    GError                **error)
+{
+  g_autoptr(VtFeatureStore) store = vt_feature_store_load (path, error);
+  g_autoptr(VitrineStoreItem) item = NULL;
+  guint position;
+
+  if (store == NULL)
+    return FALSE;
+  item = vitrine_store_item_new (path, store);
+  position = g_list_model_get_n_items (G_LIST_MODEL (self->stores));
+  g_list_store_append (self->stores, item);
+  gtk_drop_down_set_selected (as_test ? self->test_dropdown : self->train_dropdown, position);
+  return TRUE;
+}
+
+static void
+store_chosen (GFile    *file,
+              gpointer  data)
+{
+  VitrineIncrementalPage *self = data;
+  g_autofree char *path = g_file_get_path (file);
+  g_autoptr(GError) error = NULL;
+  /* The first store goes to training, the next to test. */
+  gboolean as_test = g_list_model_get_n_items (G_LIST_MODEL (self->stores)) % 2 == 1;
+
+  if (path == NULL || !vitrine_incremental_page_add_store (self, path, as_test, &error))
+    set_error (self, error ? error->message : _("Only local files can be opened"));
+}
+
+static void
+add_store_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  g_autoptr(GtkFileFilter) stores = gtk_file_filter_new ();
+  GtkFileFilter *filters[] = { stores, NULL };
+
+  gtk_file_filter_set_name (stores, _("Feature stores (safetensors)"));
+  gtk_file_filter_add_pattern (stores, "*.safetensors");
+  vitrine_choose_file (widget, _("Add a Feature Store"), filters, store_chosen, widget);
+}
+
+static const char *
+selected_path (GtkDropDown *dropdown)
+{
+  gpointer item = gtk_drop_down_get_selected_item (dropdown);
+  return item ? vitrine_store_item_get_path (item) : NULL;
+}
+
+/* Live figures ----------------------------------------------------------------*/
+
+static void
+show_matrix (VitrineIncrementalPage *self)
+{
+  guint m = gtk_drop_down_get_selected (self->details_dropdown);
+  VtFigure *chart = vitrine_figure_view_get_figure (self->chart);
+  g_autofree char *title = NULL;
+
+  if (chart == NULL || m >= chart->rows)
+    return;
+  /* Translators: heatmap title; %s is a method */
+  title = g_strdup_printf (_("%s: accuracy on each stage's classes"), chart->row_labels[m]);
+  vitrine_figure_view_set_figure (self->matrix,
+                                  vt_figure_new_heatmap (title, _("classes of stage"), _("after stage"),
+                                                         self->n_stages, self->n_stages,
+                                                         self->matrices + (gsize) m * self->n_stages * self->n_stages,
+                                                         (const char * const *) self->stage_numbers,
+                                                         (const char * const *) self->stage_numbers));
+}
+
+/* The confusion matrix of the chosen method, from the finished run. */
+static void
+show_confusion (VitrineIncrementalPage *self)
+{
+  guint m = gtk_drop_down_get_selected (self->details_dropdown);
+  JsonArray *methods, *rows, *classes;
+  JsonObject *method;
+  g_autofree double *values = NULL;
+  g_auto(GStrv) names = NULL;
+  g_autofree char *title = NULL;
+  guint k;
+
+  if (self->results == NULL)
+    {
+      vitrine_figure_view_set_figure (self->confusion, NULL);
+      return;
+    }
+  methods = json_object_get_array_member (json_node_get_object (self->results), "methods");
+  if (m >= json_array_get_length (methods))
+    return;
+  method = json_array_get_object_element (methods, m);
+  rows = json_object_get_array_member (method, "confusion");
+  classes = json_object_get_array_member (json_node_get_object (self->results), "class_order");
+  k = json_array_get_length (classes);
+  values = g_new (double, (gsize) k * k);
+  names = g_new0 (char *, k + 1);
+  for (guint c = 0; c < k; c++)
+    {
+      JsonArray *row = json_array_get_array_element (rows, c);
+      names[c] = g_strdup (json_array_get_string_element (classes, c));
+      for (guint p = 0; p < k; p++)
+        values[(gsize) c * k + p] = (double) json_array_get_int_element (row, p);
+    }
+  /* Translators: heatmap title; %s is a method */
+  title = g_strdup_printf (_("%s: confusion matrix after the last stage"),
+                           json_object_get_string_member (method, "title"));
+  vitrine_figure_view_set_figure (self->confusion,
+                                  vt_figure_new_heatmap (title, _("predicted"), _("true"), k, k, values,
+                                                         (const char * const *) names, (const char * const *) names));
+}
+
+static void
+on_details_changed (VitrineIncrementalPage *self)
+{
+  show_matrix (self);
+  show_confusion (self);
+}
+
+/* Per-class accuracy of every method as one heatmap: methods × classes. */
+static void
+show_per_class (VitrineIncrementalPage *self)
+{
+  JsonObject *step = json_node_get_object (self->results);
+  JsonArray *methods = json_object_get_array_member (step, "methods");
+  JsonArray *classes = json_object_get_array_member (step, "class_order");
+  guint n = json_array_get_length (methods), k = json_array_get_length (classes);
+  g_autofree double *values = g_new (double, (gsize) n * k);
+  g_auto(GStrv) titles = g_new0 (char *, n + 1);
+  g_auto(GStrv) names = g_new0 (char *, k + 1);
+
+  for (guint c = 0; c < k; c++)
+    names[c] = g_strdup (json_array_get_string_element (classes, c));
+  for (guint m = 0; m < n; m++)
+    {
+      JsonObject *method = json_array_get_object_element (methods, m);
+      JsonArray *per_class = json_object_get_array_member (method, "per_class");
+
+      titles[m] = g_strdup (json_object_get_string_member (method, "title"));
+      for (guint c = 0; c < k; c++)
+        {
+          JsonNode *v = json_object_get_member (json_array_get_object_element (per_class, c), "accuracy");
+          values[(gsize) m * k + c] = JSON_NODE_HOLDS_NULL (v) ? NAN : json_node_get_double (v);
+        }
+    }
+  vitrine_figure_view_set_figure (self->per_class,
+                                  vt_figure_new_heatmap (_("Accuracy per class after the last stage"), _("class"),
+                                                         _("method"), n, k, values, (const char * const *) titles,
+                                                         (const char * const *) names));
+}
+
+static void
+clear_summary (VitrineIncrementalPage *self)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->summary_grid))) != NULL)
+    gtk_grid_remove (self->summary_grid, child);
+}
+
+static void
+add_cell (VitrineIncrementalPage *self,
+          const char             *text,
+          int                     column,
+          int                     row,
+          gboolean                heading)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), column == 0 ? 0.0 : 1.0);
+  gtk_widget_add_css_class (label, heading ? "heading" : "numeric");
+  gtk_grid_attach (self->summary_grid, label, column, row, 1, 1);
+}
+
+static char *
+percent (JsonObject *object,
+         const char *member,
+         gboolean    as_percent)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return g_strdup ("—");
+  return as_percent ? g_strdup_printf ("%.2f%%", 100 * json_node_get_double (node))
+                    : g_strdup_printf ("%.2f", 100 * json_node_get_double (node));
+}
+
+/* The table of average and last accuracy and forgetting per method. */
+static void
+show_summary (VitrineIncrementalPage *self)
+{
+  JsonArray *methods = json_object_get_array_member (json_node_get_object (self->results), "methods");
+
+  clear_summary (self);
+  /* Translators: summary table headings */
+  add_cell (self, _("Method"), 0, 0, TRUE);
+  add_cell (self, _("Average incremental"), 1, 0, TRUE);
+  add_cell (self, _("Last"), 2, 0, TRUE);
+  add_cell (self, _("Forgetting"), 3, 0, TRUE);
+  for (guint m = 0; m < json_array_get_length (methods); m++)
+    {
+      JsonObject *method = json_array_get_object_element (methods, m);
+      g_autofree char *average = percent (method, "average_incremental_accuracy", TRUE);
+      g_autofree char *last = percent (method, "last_accuracy", TRUE);
+      g_autofree char *forgetting = percent (method, "forgetting", FALSE);
+
+      add_cell (self, json_object_get_string_member (method, "title"), 0, m + 1, FALSE);
+      add_cell (self, average, 1, m + 1, FALSE);
+      add_cell (self, last, 2, m + 1, FALSE);
+      add_cell (self, forgetting, 3, m + 1, FALSE);
+    }
+}
+
+/* Events -------------------------------------------------------------------------*/
+
+typedef struct
+{
+  GTask    *task;
+  char     *series;
+  guint     point;
+  double    value;
+  double   *row;
+  guint     n_row;
+  char     *message;
+  double    fraction;
+} Update;
+
+static void
+update_free (Update *u)
+{
+  g_object_unref (u->task);
+  g_free (u->series);
+  g_free (u->row);
+  g_free (u->message);
+  g_free (u);
+}
+
+static gboolean
+apply_update (gpointer data)
+{
+  Update *u = data;
+  VitrineIncrementalPage *self = g_task_get_source_object (u->task);
+  VtFigure *chart = vitrine_figure_view_get_figure (self->chart);
+
+  if (g_task_get_cancellable (u->task) != self->cancellable || chart == NULL)
+    return G_SOURCE_REMOVE;
+  if (u->series == NULL)
+    {
+      gtk_label_set_text (self->status, u->message);
+      return G_SOURCE_REMOVE;
+    }
+  for (guint m = 0; m < chart->rows; m++)
+    if (g_str_equal (chart->row_labels[m], u->series) && u->point < chart->cols)
+      {
+        chart->values[(gsize) m * chart->cols + u->point] = u->value;
+        for (guint j = 0; j < MIN (u->n_row, self->n_stages); j++)
+          self->matrices[((gsize) m * self->n_stages + u->point) * self->n_stages + j] = u->row[j];
+        self->n_points++;
+      }
+  vitrine_figure_view_changed (self->chart);
+  show_matrix (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Worker thread: copy what the page needs and queue it. */
+static void
+on_run_event (const VtRunEvent *event,
+              gpointer          data)
+{
+  Update *u;
+
+  if (event->kind != VT_RUN_EVENT_METRIC && event->kind != VT_RUN_EVENT_PROGRESS)
+    return;
+  if (event->kind == VT_RUN_EVENT_PROGRESS && event->message == NULL)
+    return;
+  u = g_new0 (Update, 1);
+  u->task = g_object_ref (data);
+  if (event->kind == VT_RUN_EVENT_METRIC)
+    {
+      u->series = g_strdup (event->series);
+      u->point = event->point;
+      u->value = event->value;
+      u->row = g_memdup2 (event->row, sizeof (double) * event->n_row);
+      u->n_row = event->n_row;
+    }
+  else
+    u->message = g_strdup (event->message);
+  g_idle_add_full (G_PRIORITY_DEFAULT, apply_update, u, (GDestroyNotify) update_free);
+}
+
+/* Running ---------------------------------------------------------------------------*/
+
+typedef struct
+{
+  VtSpec  *spec;
+  char    *run_dir;
+} RunJob;
+
+static void
+run_job_free (RunJob *job)
+{
+  vt_spec_free (job->spec);
+  g_free (job->run_dir);
+  g_free (job);
+}
+
+static void
+run_thread (GTask        *task,
+            gpointer      source,
+            gpointer      data,
+            GCancellable *cancellable)
+{
+  RunJob *job = data;
+  VtRunOptions options = { on_run_event, task, vt_figure_export_writer, NULL };
+  g_autoptr(GError) error = NULL;
+
+  if (vt_run_execute (job->spec, job->run_dir, &options, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, g_steal_pointer (&error));
+}
+
+static void
+on_run_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  VitrineIncrementalPage *self = VITRINE_INCREMENTAL_PAGE (source);
+  RunJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *results_path = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
+    return;
+  g_clear_object (&self->cancellable);
+  update_actions (self);
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        gtk_label_set_text (self->status, _("Run cancelled."));
+      else
+        set_error (self, error->message);
+      return;
+    }
+  results_path = g_build_filename (job->run_dir, "results.json", NULL);
+  if (!json_parser_load_from_file (parser, results_path, &error))
+    {
+      set_error (self, error->message);
+      return;
+    }
+  g_clear_pointer (&self->results, json_node_unref);
+  self->results = json_node_copy (json_array_get_element (json_object_get_array_member (
+                    json_node_get_object (json_parser_get_root (parser)), "steps"), 0));
+  g_free (self->run_dir);
+  self->run_dir = g_strdup (job->run_dir);
+  show_summary (self);
+  show_per_class (self);
+  show_confusion (self);
+  update_actions (self);
+  {
+    /* Translators: %s is the folder that holds the run's tables and figures */
+    g_autofree char *text = g_strdup_printf (_("Done. Tables and figures are in %s"), job->run_dir);
+    gtk_label_set_text (self->status, text);
+  }
+}
+
+void
+vitrine_incremental_page_configure (VitrineIncrementalPage *self,
+                                    const char             *split,
+                                    const char * const     *methods,
+                                    guint                   ranpac_dim)
+{
+  gtk_editable_set_text (self->split_entry, split);
+  for (guint i = 0; i < self->n_method_checks; i++)
+    gtk_check_button_set_active (self->method_checks[i],
+                                 g_strv_contains (methods, vt_cil_methods ()[i]->name));
+  gtk_spin_button_set_value (self->ranpac_spin, ranpac_dim);
+}
+
+/* The class count of a store, from its header alone (the mmap is cheap). */
+static guint
+store_classes (const char  *path,
+               GError     **error)
+{
+  g_autoptr(VtCheckpoint) file = vt_checkpoint_open (path, error);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  const char *names;
+
+  if (file == NULL)
+    return 0;
+  names = g_hash_table_lookup (vt_checkpoint_get_metadata (file), "class_names");
+  if (names == NULL || !json_parser_load_from_data (parser, names, -1, NULL) ||
+      !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+    {
+      g_set_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT, "%s: not a Vitrine feature store", path);
+      return 0;
+    }
+  return json_array_get_length (json_node_get_array (json_parser_get_root (parser)));
+}
+
+void
+vitrine_incremental_page_run (VitrineIncrementalPage *self)
+{
+  const char *train = selected_path (self->train_dropdown), *test = selected_path (self->test_dropdown);
+  const char *split_text = gtk_editable_get_text (self->split_entry);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) ends = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
+  g_autofree char *json = NULL;
+  g_autoptr(GPtrArray) titles = g_ptr_array_new ();
+  g_autoptr(GTask) task = NULL;
+  g_autofree double *nan_values = NULL;
+  VtCilSplit split;
+  RunJob *job;
+  guint k, n_methods;
+
+  g_return_if_fail (self->cancellable == NULL);
+  g_clear_pointer (&self->error, g_free);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
+  if (train == NULL || test == NULL)
+    {
+      set_error (self, _("Choose a training and a test feature store."));
+      return;
+    }
+  if (!vt_cil_split_parse (split_text, &split, &error) ||
+      (k = store_classes (train, &error)) == 0 ||
+      !vt_cil_split_stages (&split, k, &ends, &error))
+    {
+      set_error (self, error->message);
+      return;
+    }
+
+  /* The spec a user would write for --batch. */
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, "Incremental run from the window");
+  json_builder_set_member_name (b, "steps");
+  json_builder_begin_array (b);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, "incremental");
+  json_builder_set_member_name (b, "train");
+  json_builder_add_string_value (b, train);
+  json_builder_set_member_name (b, "test");
+  json_builder_add_string_value (b, test);
+  json_builder_set_member_name (b, "split");
+  json_builder_add_string_value (b, split_text);
+  json_builder_set_member_name (b, "order");
+  json_builder_add_string_value (b, gtk_drop_down_get_selected (self->order_dropdown) == 0 ? "shuffled" : "given");
+  json_builder_set_member_name (b, "ranpac_dim");
+  json_builder_add_int_value (b, gtk_spin_button_get_value_as_int (self->ranpac_spin));
+  json_builder_set_member_name (b, "methods");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < self->n_method_checks; i++)
+    if (gtk_check_button_get_active (self->method_checks[i]))
+      {
+        json_builder_add_string_value (b, vt_cil_methods ()[i]->name);
+        g_ptr_array_add (titles, (gpointer) vt_cil_methods ()[i]->title);
+      }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  n_methods = titles->len;
+  if (n_methods == 0)
+    {
+      set_error (self, _("Tick at least one method."));
+      return;
+    }
+  root = json_builder_get_root (b);
+  json = json_to_string (root, FALSE);
+  job = g_new0 (RunJob, 1);
+  job->spec = vt_spec_new_from_data (json, "/", &error);
+  if (job->spec == NULL)
+    {
+      set_error (self, error->message);
+      run_job_free (job);
+      return;
+    }
+  job->run_dir = g_build_filename (g_get_user_data_dir (), "vitrine", "runs", stamp, NULL);
+
+  /* An empty chart, every point NaN until its stage is done. */
+  self->n_stages = ends->len;
+  g_strfreev (self->stage_labels);
+  g_strfreev (self->stage_numbers);
+  self->stage_labels = g_new0 (char *, self->n_stages + 1);
+  self->stage_numbers = g_new0 (char *, self->n_stages + 1);
+  for (guint t = 0; t < self->n_stages; t++)
+    {
+      self->stage_labels[t] = g_strdup_printf ("%u", g_array_index (ends, guint, t));
+      self->stage_numbers[t] = g_strdup_printf ("%u", t + 1);
+    }
+  nan_values = g_new (double, (gsize) n_methods * self->n_stages);
+  for (gsize i = 0; i < (gsize) n_methods * self->n_stages; i++)
+    nan_values[i] = NAN;
+  g_ptr_array_add (titles, NULL);
+  vitrine_figure_view_set_figure (self->chart,
+                                  vt_figure_new_lines (_("Accuracy on the classes seen so far"), _("classes seen"),
+                                                       _("accuracy"), n_methods, self->n_stages, nan_values,
+                                                       (const char * const *) titles->pdata,
+                                                       (const char * const *) self->stage_labels, 0.0, 1.0));
+  g_free (self->matrices);
+  self->matrices = g_new (double, (gsize) n_methods * self->n_stages * self->n_stages);
+  for (gsize i = 0; i < (gsize) n_methods * self->n_stages * self->n_stages; i++)
+    self->matrices[i] = NAN;
+  self->n_points = 0;
+  g_clear_pointer (&self->results, json_node_unref);
+  clear_summary (self);
+  gtk_string_list_splice (self->details_methods, 0, g_list_model_get_n_items (G_LIST_MODEL (self->details_methods)),
+                          (const char * const *) titles->pdata);
+  vitrine_figure_view_set_figure (self->confusion, NULL);
+  vitrine_figure_view_set_figure (self->per_class, NULL);
+  show_matrix (self);
+
+  self->cancellable = g_cancellable_new ();
+  gtk_label_set_text (self->status, _("Running…"));
+  update_actions (self);
+  task = g_task_new (self, self->cancellable, on_run_done, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) run_job_free);
+  g_task_run_in_thread (task, run_thread);
+}
+
+void
+vitrine_incremental_page_cancel (VitrineIncrementalPage *self)
+{
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+}
+
+/* Export ---------------------------------------------------------------------------------*/
+
+static gboolean
+copy_tree (GFile   *from,
+           GFile   *to,
+           GError **error)
+{
+  g_autoptr(GFileEnumerator) children = NULL;
+  GFileInfo *info;
+
+  if (!g_file_make_directory_with_parents (to, NULL, error))
+    {
+      if (!g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+        return FALSE;
+      g_clear_error (error);
+    }
+  children = g_file_enumerate_children (from, G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
+                                        G_FILE_QUERY_INFO_NONE, NULL, error);
+  if (children == NULL)
+    return FALSE;
+  while ((info = g_file_enumerator_next_file (children, NULL, error)) != NULL)
+    {
+      g_autoptr(GFileInfo) owned = info;
+      g_autoptr(GFile) source = g_file_get_child (from, g_file_info_get_name (info));
+      g_autoptr(GFile) target = g_file_get_child (to, g_file_info_get_name (info));
+      gboolean ok = g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY
+                  ? copy_tree (source, target, error)
+                  : g_file_copy (source, target, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, error);
+      if (!ok)
+        return FALSE;
+    }
+  return *error == NULL;
+}
+
+gboolean
+vitrine_incremental_page_export (VitrineIncrementalPage *self,
+                                 const char             *dir,
+                                 GError                **error)
+{
+  g_autoptr(GFile) from = NULL;
+  g_autoptr(GFile) to = g_file_new_for_path (dir);
+  GError *local_error = NULL;
+
+  g_return_val_if_fail (self->run_dir != NULL, FALSE);
+  from = g_file_new_for_path (self->run_dir);
+  if (!copy_tree (from, to, &local_error))
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+export_chosen (GFile    *folder,
+               gpointer  data)
+{
+  VitrineIncrementalPage *self = data;
+  g_autofree char *path = g_file_get_path (folder);
+  g_autoptr(GError) error = NULL;
+
+  if (path == NULL || !vitrine_incremental_page_export (self, path, &error))
+    set_error (self, error ? error->message : _("Only local folders can be written"));
+  else
+    {
+      /* Translators: %s is a folder */
+      g_autofree char *text = g_strdup_printf (_("Exported to %s"), path);
+      gtk_label_set_text (self->status, text);
+    }
+}
+
+static void
+export_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  vitrine_choose_folder (widget, _("Export Results To"), export_chosen, widget);
+}
+
+static void
+run_action (GtkWidget  *widget,
+            const char *action_name,
+            GVariant   *parameter)
+{
+  vitrine_incremental_page_run (VITRINE_INCREMENTAL_PAGE (widget));
+}
+
+static void
+cancel_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  vitrine_incremental_page_cancel (VITRINE_INCREMENTAL_PAGE (widget));
+}
+
+/* Accessors ---------------------------------------------------------------------------------*/
+
+gboolean
+vitrine_incremental_page_is_running (VitrineIncrementalPage *self)
+{
+  return self->cancellable != NULL;
+}
+
+guint
+vitrine_incremental_page_get_n_points (VitrineIncrementalPage *self)
+{
+  return self->n_points;
+}
+
+GtkWidget *
+vitrine_incremental_page_get_chart (VitrineIncrementalPage *self)
+{
+  return GTK_WIDGET (self->chart);
+}
+
+const char *
+vitrine_incremental_page_get_run_dir (VitrineIncrementalPage *self)
+{
+  return self->run_dir;
+}
+
+const char *
+vitrine_incremental_page_get_error (VitrineIncrementalPage *self)
+{
+  return self->error;
+}
+
+/* GObject ---------------------------------------------------------------------------------*/
+
+static void
+vitrine_incremental_page_dispose (GObject *object)
+{
+  VitrineIncrementalPage *self = VITRINE_INCREMENTAL_PAGE (object);
+  GtkWidget *child;
+
+  vitrine_incremental_page_cancel (self);
+  g_clear_object (&self->cancellable);
+  gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_INCREMENTAL_PAGE);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
+  g_clear_object (&self->stores);
+  G_OBJECT_CLASS (vitrine_incremental_page_parent_class)->dispose (object);
+}
+
+static void
+vitrine_incremental_page_finalize (GObject *object)
+{
+  VitrineIncrementalPage *self = VITRINE_INCREMENTAL_PAGE (object);
+
+  g_free (self->run_dir);
+  g_free (self->error);
+  g_free (self->matrices);
+  g_strfreev (self->stage_labels);
+  g_strfreev (self->stage_numbers);
+  g_clear_pointer (&self->results, json_node_unref);
+  G_OBJECT_CLASS (vitrine_incremental_page_parent_class)->finalize (object);
+}
+
+static void
+vitrine_incremental_page_class_init (VitrineIncrementalPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = vitrine_incremental_page_dispose;
+  object_class->finalize = vitrine_incremental_page_finalize;
+
+  g_type_ensure (VITRINE_TYPE_FIGURE_VIEW);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-incremental-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, train_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, test_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, order_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, details_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, details_methods);
+  gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, split_entry);
+  gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, methods_box);
+  gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, ranpac_spin);
+  gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, status);
+  gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, summary_grid);
+  gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, chart);
+  gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, matrix);
+  gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, confusion);
+  gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, per_class);
+  gtk_widget_class_install_action (widget_class, "incremental.add-store", NULL, add_store_action);
+  gtk_widget_class_install_action (widget_class, "incremental.run", NULL, run_action);
+  gtk_widget_class_install_action (widget_class, "incremental.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "incremental.export", NULL, export_action);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "incrementalpage");
+}
+
+static void
+vitrine_incremental_page_init (VitrineIncrementalPage *self)
+{
+  g_autoptr(GtkExpression) label = gtk_property_expression_new (VITRINE_TYPE_STORE_ITEM, NULL, "label");
+  g_autoptr(GListStore) stores = g_list_store_new (VITRINE_TYPE_STORE_ITEM);
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_drop_down_set_expression (self->train_dropdown, label);
+  gtk_drop_down_set_expression (self->test_dropdown, label);
+  for (const VtCilMethodClass * const *m = vt_cil_methods (); *m && self->n_method_checks < G_N_ELEMENTS (self->method_checks); m++)
+    {
+      GtkWidget *check = gtk_check_button_new_with_label ((*m)->title);
+
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (check), TRUE);
+      gtk_box_append (GTK_BOX (self->methods_box), check);
+      self->method_checks[self->n_method_checks++] = GTK_CHECK_BUTTON (check);
+    }
+  g_signal_connect_swapped (self->details_dropdown, "notify::selected", G_CALLBACK (on_details_changed), self);
+  vitrine_incremental_page_set_stores (self, stores);
+}

@@ -1,0 +1,31 @@
+/* vitrine-figure-view.h: a chart widget that shows any VtFigure, drawn by
+ * widgets/figures/, so what the user sees is what an export writes.
+ *
+ * Line charts answer hovering with a tooltip naming the nearest point's
+ * series, x label and value. A live chart changes its figure's values in
+ * place and calls vitrine_figure_view_changed. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "run/vt-figure.h"
+
+G_BEGIN_DECLS
+
+#define VITRINE_TYPE_FIGURE_VIEW (vitrine_figure_view_get_type ())
+G_DECLARE_FINAL_TYPE (VitrineFigureView, vitrine_figure_view, VITRINE, FIGURE_VIEW, GtkWidget)
+
+GtkWidget      *vitrine_figure_view_new         (void);
+/* Takes @figure; NULL clears the view. Its title is the accessible name. */
+void            vitrine_figure_view_set_figure  (VitrineFigureView *self,
+                                                 VtFigure          *figure);
+/* What is drawn, or NULL. */
+VtFigure       *vitrine_figure_view_get_figure  (VitrineFigureView *self);
+/* Redraws after the figure's values changed. */
+void            vitrine_figure_view_changed     (VitrineFigureView *self);
+/* The tooltip text for a point at (x, y), or NULL: what hovering shows. */
+char           *vitrine_figure_view_describe_point (VitrineFigureView *self,
+                                                    double             x,
+                                                    double             y);
+
+G_END_DECLS
