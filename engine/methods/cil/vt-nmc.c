@@ -53,29 +53,22 @@ nmc_predict (VtCilMethod  *method,
 {
   Nmc *self = (Nmc *) method;
   guint dim = method->dim, k = method->n_seen;
-  g_autofree double *unit = g_new (double, n * dim);
   g_autofree double *dots = g_new (double, n * k);
   g_autofree double *mean_norms = g_new (double, k);
 
-  for (gsize i = 0; i < n; i++)
-    {
-      double norm = 0.0;
-      for (guint d = 0; d < dim; d++)
-        norm += x[i * dim + d] * x[i * dim + d];
-      norm = MAX (sqrt (norm), 1e-12);
-      for (guint d = 0; d < dim; d++)
-        unit[i * dim + d] = x[i * dim + d] / norm;
-    }
   for (guint c = 0; c < k; c++)
     mean_norms[c] = cblas_ddot ((int) dim, self->means + (gsize) c * dim, 1, self->means + (gsize) c * dim, 1);
-  /* ‖u − μ‖² = ‖u‖² − 2 u·μ + ‖μ‖²; ‖u‖² is the same for every class. */
+  /* With u = x / ‖x‖: ‖u − μ‖² = 1 − 2 (x·μ) / ‖x‖ + ‖μ‖², so the products
+   * of the raw features do, each row scaled by its own norm. */
   cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) k, (int) dim,
-               1.0, unit, (int) dim, self->means, (int) dim, 0.0, dots, (int) k);
+               1.0, x, (int) dim, self->means, (int) dim, 0.0, dots, (int) k);
   for (gsize i = 0; i < n; i++)
     {
       double *row = dots + i * k;
+      double norm = MAX (cblas_dnrm2 ((int) dim, x + i * dim, 1), 1e-12);
+
       for (guint c = 0; c < k; c++)
-        row[c] = 2.0 * row[c] - mean_norms[c];
+        row[c] = 2.0 * row[c] / norm - mean_norms[c];
       pred[i] = vt_cil_argmax (row, k);
     }
 }
