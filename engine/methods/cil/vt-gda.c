@@ -24,10 +24,13 @@ typedef struct
   double         *sums;      /* (n_classes, dim) */
   guint64        *counts;
   double         *means;
-  double         *scatter;   /* (dim, dim), pooled within-class */
+  double         *scatter;   /* (dim, dim), pooled within-class; upper triangle only */
   guint64         n_total;
   double         *weights;   /* (n_seen, dim): Λμ_c per row */
   double         *bias;      /* n_classes */
+  double         *centered;  /* a stage's rows minus their class means, reused */
+  gsize           centered_rows;
+  double         *a;         /* the shrunken matrix, (dim, dim), reused */
 } Gda;
 
 static VtCilMethod *
@@ -45,6 +48,7 @@ gda_create (guint               dim,
   self->scatter = g_new0 (double, (gsize) dim * dim);
   self->weights = g_new0 (double, (gsize) n_classes * dim);
   self->bias = g_new0 (double, n_classes);
+  self->a = g_new (double, (gsize) dim * dim);
   return &self->base;
 }
 
@@ -58,10 +62,17 @@ gda_learn (VtCilMethod  *method,
 {
   Gda *self = (Gda *) method;
   guint dim = method->dim;
-  g_autofree double *centered = g_new (double, n * dim);
-  g_autofree double *a = g_new (double, (gsize) dim * dim);
+  double *centered, *a = self->a;
   double trace = 0.0, scale;
   int info;
+
+  if (n > self->centered_rows)
+    {
+      g_free (self->centered);
+      self->centered = g_new (double, n * dim);
+      self->centered_rows = n;
+    }
+  centered = self->centered;
 
   /* A class's samples all come in its own stage: its mean is final now. */
   vt_cil_accumulate_class_sums (x, y, n, dim, FALSE, self->sums, self->counts);
@@ -71,8 +82,10 @@ gda_learn (VtCilMethod  *method,
   for (gsize i = 0; i < n; i++)
     for (guint d = 0; d < dim; d++)
       centered[i * dim + d] = x[i * dim + d] - self->means[(gsize) y[i] * dim + d];
-  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) dim, (int) dim, (int) n,
-               1.0, centered, (int) dim, centered, (int) dim, 1.0, self->scatter, (int) dim);
+  /* Symmetric: one triangle is half the work. Row-major upper is the
+   * column-major lower triangle that dposv ("L") reads. */
+  cblas_dsyrk (CblasRowMajor, CblasUpper, CblasTrans, (int) dim, (int) n,
+               1.0, centered, (int) dim, 1.0, self->scatter, (int) dim);
   self->n_total += n;
 
   for (guint d = 0; d < dim; d++)
@@ -143,6 +156,8 @@ gda_destroy (VtCilMethod *method)
   g_free (self->scatter);
   g_free (self->weights);
   g_free (self->bias);
+  g_free (self->centered);
+  g_free (self->a);
   g_free (self);
 }
 

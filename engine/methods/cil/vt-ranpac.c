@@ -33,6 +33,7 @@ typedef struct
   double      *gram;         /* (M, M) */
   double      *q;            /* (n_classes, M): row c is Σ h over class c's samples */
   double      *output;       /* (n_seen, M): row c weighs class c */
+  double      *system;       /* (M, M): G + λI for each solve, reused (LU overwrites it) */
   double       lambda;       /* the last stage's choice */
   VtRandom     random;       /* after the projection: one permutation per stage */
 } RanPac;
@@ -52,6 +53,7 @@ ranpac_create (guint               dim,
   self->gram = g_new0 (double, (gsize) self->m * self->m);
   self->q = g_new0 (double, (gsize) n_classes * self->m);
   self->output = g_new0 (double, (gsize) n_classes * self->m);
+  self->system = g_new (double, (gsize) self->m * self->m);
   return &self->base;
 }
 
@@ -70,19 +72,21 @@ project (RanPac       *self,
   return h;
 }
 
-/* out (k, M) = rows of (G + λI)^-1 Qᵀ for the k classes, with Q (k, M). */
+/* out (k, M) = rows of (G + λI)^-1 Qᵀ for the k classes, with Q (k, M);
+ * @a (M, M) is scratch. */
 static gboolean
 solve_ridge (const double  *gram,
              const double  *q,
              guint          m,
              guint          k,
              double         lambda,
+             double        *a,
              double        *out,
              GError       **error)
 {
-  g_autofree double *a = g_memdup2 (gram, sizeof (double) * m * m);
   int info;
 
+  memcpy (a, gram, sizeof (double) * m * m);
   for (guint d = 0; d < m; d++)
     a[(gsize) d * m + d] += lambda;
   memcpy (out, q, sizeof (double) * k * m);
@@ -138,7 +142,7 @@ ranpac_learn (VtCilMethod  *method,
 
       /* Each solve is M³ work: the place to notice a Cancel. */
       if (g_cancellable_set_error_if_cancelled (method->cancellable, error) ||
-          !solve_ridge (gram_fit, q_fit, m, n_seen, lambdas[l], w, error))
+          !solve_ridge (gram_fit, q_fit, m, n_seen, lambdas[l], self->system, w, error))
         return FALSE;
       cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n_val, (int) n_seen, (int) m,
                    1.0, shuffled + n_fit * m, (int) m, w, (int) m, 0.0, pred, (int) n_seen);
@@ -155,7 +159,7 @@ ranpac_learn (VtCilMethod  *method,
           self->lambda = lambdas[l];
         }
     }
-  return solve_ridge (self->gram, self->q, m, n_seen, self->lambda, self->output, error);
+  return solve_ridge (self->gram, self->q, m, n_seen, self->lambda, self->system, self->output, error);
 }
 
 static void
@@ -184,6 +188,7 @@ ranpac_destroy (VtCilMethod *method)
   g_free (self->gram);
   g_free (self->q);
   g_free (self->output);
+  g_free (self->system);
   g_free (self);
 }
 
