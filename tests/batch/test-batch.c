@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "io/vt-checkpoint.h"
+#include "io/vt-safetensors.h"
 #include "vt-test-util.h"
 
 typedef struct
@@ -663,6 +664,7 @@ test_incremental (void)
   run_vitrine (&r, "--batch", spec, "--output", out, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.err, "\"message\":\"GDA, stage 5 of 5 (10 classes)"));
+  g_assert_nonnull (strstr (r.err, "\"event\":\"metric\",\"step\":\"run\",\"series\":\"NMC\",\"point\":0"));
 
   expected = load_json (expected_path);
   want = json_object_get_object_member (json_array_get_object_element (
@@ -692,6 +694,33 @@ test_incremental (void)
   assert_file_starts_with (out, "run-summary.csv", "method,average_incremental_accuracy", 34);
   assert_file_starts_with (out, "figures/run-accuracy.png", "\x89PNG\r\n\x1a\n", 8);
   assert_file_starts_with (out, "figures/run-gda-accuracy-matrix.png", "\x89PNG\r\n\x1a\n", 8);
+
+  /* A store whose features and labels differ in length. */
+  {
+    g_autofree char *broken = g_build_filename (dir, "broken.safetensors", NULL);
+    g_autofree char *broken_text = g_strdup_printf ("{\"steps\": [{\"kind\": \"incremental\", \"train\": \"%s\", "
+                                                    "\"test\": \"%s\", \"split\": \"B0-Inc2\"}]}", broken, test);
+    float features[4 * 8] = { 0 };
+    gint64 labels[3] = { 0 }, indices[4] = { 0 };
+    VtTensor tensors[3] = {
+      { "features", VT_DTYPE_F32, 2, { 4, 8 }, 32, sizeof features, (const guint8 *) features },
+      { "labels", VT_DTYPE_I64, 1, { 3 }, 3, sizeof labels, (const guint8 *) labels },
+      { "indices", VT_DTYPE_I64, 1, { 4 }, 4, sizeof indices, (const guint8 *) indices },
+    };
+    const VtTensor *pointers[3] = { &tensors[0], &tensors[1], &tensors[2] };
+    g_autoptr(GHashTable) metadata = g_hash_table_new (g_str_hash, g_str_equal);
+    g_autoptr(GError) error = NULL;
+    g_auto(Result) rb = { 0 };
+
+    g_hash_table_insert (metadata, "format", "vitrine feature store 1");
+    g_hash_table_insert (metadata, "class_names", "[\"a\", \"b\"]");
+    g_assert_true (vt_safetensors_write (broken, 3, pointers, metadata, &error));
+    g_assert_true (g_file_set_contents (spec, broken_text, -1, NULL));
+    run_vitrine (&rb, "--batch", spec, "--output", out, NULL);
+    g_assert_cmpint (rb.status, ==, 1);
+    g_assert_nonnull (strstr (rb.err, "differ in length"));
+    g_assert_nonnull (strstr (rb.err, broken));
+  }
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
