@@ -314,7 +314,6 @@ typedef struct
   double   *row;
   guint     n_row;
   char     *message;
-  double    fraction;
 } Update;
 
 static void

@@ -22,10 +22,4 @@ int  vt_lapack_posv  (int      n,
                       int      nrhs,
                       double  *a,
                       double  *b);
-/* Eigenvalues (ascending, into w) and eigenvectors (into a, column j the
- * vector of w[j]) of a symmetric A (n, n), by divide and conquer. */
-int  vt_lapack_syevd (int      n,
-                      double  *a,
-                      double  *w);
-
 G_END_DECLS

@@ -824,6 +824,7 @@ run_incremental (Run                *run,
   VtCilSplit split;
   gboolean ok = TRUE;
 
+  /* Checked when the spec was read. */
   vt_cil_split_parse (step->split, &split, NULL);
   for (guint i = 0; all[i]; i++)
     if (step->methods & (1u << i))
