@@ -10,6 +10,7 @@
 # 20 minutes a run on this machine for either side.
 #
 #   sh tests/bench/cil.sh [build-dir]        (needs a built tree; ~5 min)
+#   METHODS=ranpac RANPAC_DIM=10000 sh tests/bench/cil.sh    (RanPAC at its default M)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}
@@ -20,7 +21,7 @@ m=${RANPAC_DIM:-2000}
 
 /usr/bin/python3 "$here/cil_numpy.py" data "$work" 50000 10000 768 100
 printf '%-10s %10s %10s %7s %10s %10s %9s %9s\n' method "vitrine s" "numpy s" ratio "last (v)" "last (np)" "RSS MB" "numpy MB"
-for method in nmc simplecil gda ranpac; do
+for method in ${METHODS:-nmc simplecil gda ranpac}; do
   ours=$("$build/tests/bench/bench-cil" "$work/train.safetensors" "$work/test.safetensors" $method B0-Inc10 "$m")
   theirs=$(/usr/bin/python3 "$here/cil_numpy.py" run "$work" $method B0-Inc10 "$m")
   /usr/bin/python3 - "$method" "$ours" "$theirs" <<'PY'
