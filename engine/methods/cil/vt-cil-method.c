@@ -67,13 +67,15 @@ vt_cil_n_methods (void)
 }
 
 void
-vt_cil_accumulate_class_sums (const double *x,
-                              const guint  *y,
-                              gsize         n,
-                              guint         dim,
-                              gboolean      normalize,
-                              double       *sums,
-                              guint64      *counts)
+vt_cil_update_class_means (const double *x,
+                           const guint  *y,
+                           gsize         n,
+                           guint         dim,
+                           gboolean      normalize,
+                           guint         n_seen,
+                           double       *sums,
+                           guint64      *counts,
+                           double       *means)
 {
   for (gsize i = 0; i < n; i++)
     {
@@ -93,6 +95,9 @@ vt_cil_accumulate_class_sums (const double *x,
         sum[d] += row[d] * scale;
       counts[y[i]]++;
     }
+  for (guint c = 0; c < n_seen; c++)
+    for (guint d = 0; d < dim; d++)
+      means[(gsize) c * dim + d] = counts[c] ? sums[(gsize) c * dim + d] / counts[c] : 0.0;
 }
 
 guint

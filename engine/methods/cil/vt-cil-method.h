@@ -83,15 +83,19 @@ void           vt_cil_method_free  (VtCilMethod            *self);
 const VtCilMethodClass * const *vt_cil_methods      (void);
 guint                           vt_cil_n_methods    (void);
 
-/* Shared by the methods: per-class sums of rows (optionally L2-normalized
- * first) into sums (n_classes, dim), counts into counts. */
-void  vt_cil_accumulate_class_sums  (const double  *x,
+/* Shared by the methods: adds the stage's rows (optionally L2-normalized
+ * first) to the per-class sums (n_classes, dim) and counts, then sets
+ * means[c] = sums[c] / counts[c] for the n_seen classes (0 for a class
+ * without samples). */
+void  vt_cil_update_class_means     (const double  *x,
                                      const guint   *y,
                                      gsize          n,
                                      guint          dim,
                                      gboolean       normalize,
+                                     guint          n_seen,
                                      double        *sums,
-                                     guint64       *counts);
+                                     guint64       *counts,
+                                     double        *means);
 /* The index of the largest of scores[0..n); the first on ties, as argmax. */
 guint vt_cil_argmax                 (const double  *scores,
                                      guint          n);

@@ -75,10 +75,7 @@ gda_learn (VtCilMethod  *method,
   centered = self->centered;
 
   /* A class's samples all come in its own stage: its mean is final now. */
-  vt_cil_accumulate_class_sums (x, y, n, dim, FALSE, self->sums, self->counts);
-  for (guint c = 0; c < n_seen; c++)
-    for (guint d = 0; d < dim; d++)
-      self->means[(gsize) c * dim + d] = self->counts[c] ? self->sums[(gsize) c * dim + d] / self->counts[c] : 0.0;
+  vt_cil_update_class_means (x, y, n, dim, FALSE, n_seen, self->sums, self->counts, self->means);
   for (gsize i = 0; i < n; i++)
     for (guint d = 0; d < dim; d++)
       centered[i * dim + d] = x[i * dim + d] - self->means[(gsize) y[i] * dim + d];

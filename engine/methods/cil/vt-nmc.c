@@ -38,10 +38,7 @@ nmc_learn (VtCilMethod  *method,
   Nmc *self = (Nmc *) method;
   guint dim = method->dim;
 
-  vt_cil_accumulate_class_sums (x, y, n, dim, TRUE, self->sums, self->counts);
-  for (guint c = 0; c < n_seen; c++)
-    for (guint d = 0; d < dim; d++)
-      self->means[(gsize) c * dim + d] = self->counts[c] ? self->sums[(gsize) c * dim + d] / self->counts[c] : 0.0;
+  vt_cil_update_class_means (x, y, n, dim, TRUE, n_seen, self->sums, self->counts, self->means);
   return TRUE;
 }
 

@@ -38,15 +38,13 @@ simplecil_learn (VtCilMethod  *method,
   SimpleCil *self = (SimpleCil *) method;
   guint dim = method->dim;
 
-  vt_cil_accumulate_class_sums (x, y, n, dim, FALSE, self->sums, self->counts);
+  /* The class means, then each scaled to unit length in place. */
+  vt_cil_update_class_means (x, y, n, dim, FALSE, n_seen, self->sums, self->counts, self->prototypes);
   for (guint c = 0; c < n_seen; c++)
     {
       double *p = self->prototypes + (gsize) c * dim, norm = 0.0;
       for (guint d = 0; d < dim; d++)
-        {
-          p[d] = self->counts[c] ? self->sums[(gsize) c * dim + d] / self->counts[c] : 0.0;
-          norm += p[d] * p[d];
-        }
+        norm += p[d] * p[d];
       norm = MAX (sqrt (norm), 1e-12);
       for (guint d = 0; d < dim; d++)
         p[d] /= norm;
