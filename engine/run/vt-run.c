@@ -29,6 +29,15 @@ typedef struct
 
 #define METRICS_HEADER "step,method,stage,classes_seen,seen_accuracy\n"
 
+/* Hands @event to the caller's sink, if it has one. */
+static void
+dispatch (Run              *run,
+          const VtRunEvent *event)
+{
+  if (run->options && run->options->on_event)
+    run->options->on_event (event, run->options->event_data);
+}
+
 static void
 emit (Run            *run,
       VtRunEventKind  kind,
@@ -43,8 +52,7 @@ emit (Run            *run,
     g_string_append_printf (run->log, "%s %s %s%s%s\n", stamp, run->step_id ? run->step_id : "-",
                             kind == VT_RUN_EVENT_STEP ? "start " : kind == VT_RUN_EVENT_FILE ? "wrote " : "",
                             message ? message : "", kind == VT_RUN_EVENT_DONE ? "done" : "");
-  if (run->options && run->options->on_event)
-    run->options->on_event (&event, run->options->event_data);
+  dispatch (run, &event);
 }
 
 gboolean
@@ -688,8 +696,7 @@ incremental_progress (const VtCilResult *result,
   VtRunEvent metric = { VT_RUN_EVENT_METRIC, report->run->step_id, 0.0, NULL, r->klass->title, stage,
                         r->seen_accuracy[stage], r->accuracy + (gsize) stage * result->n_stages, result->n_stages };
 
-  if (report->run->options && report->run->options->on_event)
-    report->run->options->on_event (&metric, report->run->options->event_data);
+  dispatch (report->run, &metric);
   emit (report->run, VT_RUN_EVENT_PROGRESS,
         (double) (stage * report->n_methods + method + 1) / (result->n_stages * report->n_methods), message);
 }
