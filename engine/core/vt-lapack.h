@@ -22,4 +22,13 @@ int  vt_lapack_posv  (int      n,
                       int      nrhs,
                       double  *a,
                       double  *b);
+/* The @k largest eigenvalues of the symmetric A (n, n), ascending, into
+ * @values (k), and their eigenvectors into @vectors (n, k), column-major:
+ * vector j is vectors[j * n .. j * n + n). A is destroyed. By dsyevr (MRRR). */
+int  vt_lapack_syevr_top (int      n,
+                          int      k,
+                          double  *a,
+                          double  *values,
+                          double  *vectors);
+
 G_END_DECLS

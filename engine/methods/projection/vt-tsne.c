@@ -1,0 +1,734 @@
+/* vt-tsne.c: t-SNE's affinities, gradients and optimizer (see vt-tsne.h). */
+#include "vt-tsne.h"
+#include "core/vt-parallel.h"
+#include "core/vt-random.h"
+#include "vt-neighbors.h"
+#include "vt-pca.h"
+#include "vt-quadtree.h"
+
+#include <float.h>
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <string.h>
+
+#define PERPLEXITY_STEPS 100
+#define PERPLEXITY_TOLERANCE 1e-5
+#define EXPLORATION_ITERATIONS 250
+#define ITERATIONS_WITHOUT_PROGRESS 300
+#define CHECK_INTERVAL 50
+#define MIN_GAIN 0.01
+#define MIN_GRAD_NORM 1e-7
+
+void
+vt_tsne_options_init (VtTsneOptions *options)
+{
+  *options = (VtTsneOptions) {
+    .perplexity = 30,
+    .early_exaggeration = 12,
+    .learning_rate = 0,
+    .n_iterations = 1000,
+    .theta = 0.5,
+    .method = VT_TSNE_AUTO,
+    .init = VT_TSNE_INIT_PCA,
+    .seed = 0,
+    .layout_interval = 10,
+  };
+}
+
+/* ---- Affinities ---------------------------------------------------------- */
+
+/* sklearn's _binary_search_perplexity for one row: the conditional
+ * probabilities over @m squared distances (sklearn rounds them to float32
+ * first; so do we), leaving out position @skip (the point itself). */
+static void
+conditional_row (const double *sq_distances,
+                 guint         m,
+                 gssize        skip,
+                 double        perplexity,
+                 double       *row)
+{
+  double desired_entropy = log (perplexity);
+  double beta = 1, beta_min = -INFINITY, beta_max = INFINITY;
+
+  for (int step = 0; step < PERPLEXITY_STEPS; step++)
+    {
+      double sum = 0, weighted = 0;
+
+      for (guint j = 0; j < m; j++)
+        {
+          row[j] = (gssize) j == skip ? 0 : exp (-(double) (float) sq_distances[j] * beta);
+          sum += row[j];
+        }
+      if (sum == 0)
+        sum = 1e-8;
+      for (guint j = 0; j < m; j++)
+        {
+          row[j] /= sum;
+          weighted += (double) (float) sq_distances[j] * row[j];
+        }
+      double entropy_difference = log (sum) + beta * weighted - desired_entropy;
+      if (fabs (entropy_difference) <= PERPLEXITY_TOLERANCE)
+        break;
+      if (entropy_difference > 0)
+        {
+          beta_min = beta;
+          beta = beta_max == INFINITY ? beta * 2 : (beta + beta_max) / 2;
+        }
+      else
+        {
+          beta_max = beta;
+          beta = beta_min == -INFINITY ? beta / 2 : (beta + beta_min) / 2;
+        }
+    }
+}
+
+typedef struct
+{
+  const double  *sq_distances;
+  guint          k;
+  double         perplexity;
+  double        *conditional;
+} ConditionalRows;
+
+static void
+conditional_rows (gsize begin, gsize end, gpointer data)
+{
+  ConditionalRows *c = data;
+
+  for (gsize i = begin; i < end; i++)
+    conditional_row (c->sq_distances + i * c->k, c->k, -1, c->perplexity,
+                     c->conditional + i * c->k);
+}
+
+typedef struct
+{
+  guint   column;
+  double  value;
+} Entry;
+
+static int
+compare_entries (gconstpointer a, gconstpointer b)
+{
+  guint x = ((const Entry *) a)->column, y = ((const Entry *) b)->column;
+  return x < y ? -1 : x > y;
+}
+
+VtTsneAffinities *
+vt_tsne_affinities_from_neighbors (const guint  *indices,
+                                   const double *sq_distances,
+                                   guint         n,
+                                   guint         k,
+                                   double        perplexity)
+{
+  g_autofree double *conditional = g_new (double, (gsize) n * k);
+  ConditionalRows rows = { sq_distances, k, perplexity, conditional };
+  vt_parallel_for (n, conditional_rows, &rows);
+
+  /* C + Cᵀ: every (i, j, c) also as (j, i, c); bucket by row, then merge. */
+  g_autofree gsize *counts = g_new0 (gsize, n + 1);
+  for (gsize i = 0; i < n; i++)
+    for (guint a = 0; a < k; a++)
+      {
+        counts[i + 1]++;
+        counts[indices[i * k + a] + 1]++;
+      }
+  for (gsize i = 0; i < n; i++)
+    counts[i + 1] += counts[i];
+  g_autofree Entry *entries = g_new (Entry, counts[n]);
+  g_autofree gsize *fill = g_memdup2 (counts, n * sizeof (gsize));
+  for (gsize i = 0; i < n; i++)
+    for (guint a = 0; a < k; a++)
+      {
+        guint j = indices[i * k + a];
+        double c = conditional[i * k + a];
+        entries[fill[i]++] = (Entry) { j, c };
+        entries[fill[j]++] = (Entry) { (guint) i, c };
+      }
+
+  VtTsneAffinities *p = g_new0 (VtTsneAffinities, 1);
+  p->n = n;
+  p->row_starts = g_new (gsize, n + 1);
+  p->columns = g_new (guint, counts[n]);
+  p->values = g_new (double, counts[n]);
+  gsize out = 0;
+  double total = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      Entry *row = entries + counts[i];
+      gsize length = counts[i + 1] - counts[i];
+
+      qsort (row, length, sizeof (Entry), compare_entries);
+      p->row_starts[i] = out;
+      for (gsize a = 0; a < length; a++)
+        {
+          if (out > p->row_starts[i] && p->columns[out - 1] == row[a].column)
+            p->values[out - 1] += row[a].value;
+          else
+            {
+              p->columns[out] = row[a].column;
+              p->values[out++] = row[a].value;
+            }
+          total += row[a].value;
+        }
+    }
+  p->row_starts[n] = out;
+  total = MAX (total, DBL_EPSILON);
+  for (gsize a = 0; a < out; a++)
+    p->values[a] /= total;
+  return p;
+}
+
+void
+vt_tsne_affinities_free (VtTsneAffinities *p)
+{
+  if (p == NULL)
+    return;
+  g_free (p->row_starts);
+  g_free (p->columns);
+  g_free (p->values);
+  g_free (p);
+}
+
+typedef struct
+{
+  const float  *x;
+  guint         n;
+  guint         dim;
+  double        perplexity;
+  double       *p;
+} DenseRows;
+
+static void
+dense_rows (gsize begin, gsize end, gpointer data)
+{
+  DenseRows *d = data;
+  g_autofree double *distances = g_new (double, d->n);
+
+  for (gsize i = begin; i < end; i++)
+    {
+      for (gsize j = 0; j < d->n; j++)
+        {
+          double sum = 0;
+          for (gsize c = 0; c < d->dim; c++)
+            {
+              double diff = (double) d->x[i * d->dim + c] - d->x[j * d->dim + c];
+              sum += diff * diff;
+            }
+          distances[j] = sum;
+        }
+      conditional_row (distances, d->n, i, d->perplexity, d->p + i * d->n);
+    }
+}
+
+double *
+vt_tsne_affinities_dense (const float *x,
+                          guint        n,
+                          guint        dim,
+                          double       perplexity)
+{
+  double *p = g_new (double, (gsize) n * n);
+  DenseRows rows = { x, n, dim, perplexity, p };
+  vt_parallel_for (n, dense_rows, &rows);
+
+  double total = 0;
+  for (gsize i = 0; i < n; i++)
+    for (gsize j = i + 1; j < n; j++)
+      {
+        double s = p[i * n + j] + p[j * n + i];
+        p[i * n + j] = p[j * n + i] = s;
+        total += 2 * s;
+      }
+  total = MAX (total, DBL_EPSILON);
+  for (gsize i = 0; i < n; i++)
+    for (gsize j = 0; j < n; j++)
+      p[i * n + j] = i == j ? 0 : MAX (p[i * n + j] / total, DBL_EPSILON);
+  return p;
+}
+
+/* ---- Gradients ----------------------------------------------------------- */
+
+typedef struct
+{
+  const double            *p_dense;
+  const VtTsneAffinities  *p_sparse;
+  const double            *layout;
+  guint                    n;
+  const VtQuadtree        *tree;
+  double                   theta_squared;
+  double                  *row_sums;      /* n: Σ_j q_ij (unnormalized) per row */
+  double                  *attraction;    /* (n, 2) */
+  double                  *repulsion;     /* (n, 2) */
+  int                      next_block;    /* Barnes-Hut: the next block of points to take */
+} GradientWork;
+
+static void
+exact_rows (gsize begin, gsize end, gpointer data)
+{
+  GradientWork *w = data;
+
+  for (gsize i = begin; i < end; i++)
+    {
+      double sum = 0;
+      for (gsize j = 0; j < w->n; j++)
+        if (j != i)
+          {
+            double dx = w->layout[2 * i] - w->layout[2 * j], dy = w->layout[2 * i + 1] - w->layout[2 * j + 1];
+            sum += 1 / (1 + dx * dx + dy * dy);
+          }
+      w->row_sums[i] = sum;
+    }
+}
+
+typedef struct
+{
+  const double  *p;
+  const double  *layout;
+  guint          n;
+  double         total;
+  double        *gradient;
+  double        *row_kl;
+} ExactGradient;
+
+static void
+exact_gradient_rows (gsize begin, gsize end, gpointer data)
+{
+  ExactGradient *e = data;
+  const double *y = e->layout;
+
+  for (gsize i = begin; i < end; i++)
+    {
+      double gx = 0, gy = 0, divergence = 0;
+
+      for (gsize j = 0; j < e->n; j++)
+        {
+          if (j == i)
+            continue;
+          double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
+          double q_unnormalized = 1 / (1 + dx * dx + dy * dy);
+          double q = MAX (q_unnormalized / e->total, DBL_EPSILON);
+          double p = e->p[i * e->n + j];
+          double pq = (p - q) * q_unnormalized;
+
+          gx += pq * dx;
+          gy += pq * dy;
+          divergence += p * log (MAX (p, DBL_EPSILON) / q);
+        }
+      e->gradient[2 * i] = 4 * gx;
+      e->gradient[2 * i + 1] = 4 * gy;
+      e->row_kl[i] = divergence;
+    }
+}
+
+void
+vt_tsne_gradient_exact (const double *p,
+                        const double *layout,
+                        guint         n,
+                        double       *gradient,
+                        double       *kl)
+{
+  g_autofree double *row_sums = g_new (double, n);
+  GradientWork work = { .p_dense = p, .layout = layout, .n = n, .row_sums = row_sums };
+  vt_parallel_for (n, exact_rows, &work);
+
+  double total = 0;
+  for (gsize i = 0; i < n; i++)
+    total += row_sums[i];
+
+  /* The row sums' storage is reused for each row's share of KL. */
+  ExactGradient e = { p, layout, n, total, gradient, row_sums };
+  vt_parallel_for (n, exact_gradient_rows, &e);
+  if (kl != NULL)
+    {
+      *kl = 0;
+      for (gsize i = 0; i < n; i++)
+        *kl += row_sums[i];
+    }
+}
+
+/* The attraction Σ_j p_ij q_ij (y_i − y_j) on point @i, into @force. */
+static void
+attraction_on (const VtTsneAffinities *p, const double *layout, gsize i, double *force)
+{
+  double fx = 0, fy = 0;
+
+  for (gsize a = p->row_starts[i]; a < p->row_starts[i + 1]; a++)
+    {
+      guint j = p->columns[a];
+      double dx = layout[2 * i] - layout[2 * j], dy = layout[2 * i + 1] - layout[2 * j + 1];
+      double pq = p->values[a] / (1 + dx * dx + dy * dy);
+
+      fx += pq * dx;
+      fy += pq * dy;
+    }
+  force[0] = fx;
+  force[1] = fy;
+}
+
+/* Points go in blocks taken from a shared counter, in the tree's order:
+ * neighbours in space walk the same cells (cache), and a thread whose
+ * points need longer walks takes fewer blocks (balance). */
+#define FORCE_BLOCK 256
+
+static void
+force_blocks (gsize begin, gsize end, gpointer data)
+{
+  GradientWork *w = data;
+  guint n_blocks = (w->n + FORCE_BLOCK - 1) / FORCE_BLOCK;
+  guint block;
+
+  while ((block = g_atomic_int_add (&w->next_block, 1)) < n_blocks)
+    for (gsize a = (gsize) block * FORCE_BLOCK; a < MIN ((gsize) (block + 1) * FORCE_BLOCK, w->n); a++)
+      {
+        guint i = w->tree->order[a];
+
+        w->repulsion[2 * i] = w->repulsion[2 * i + 1] = 0;
+        w->row_sums[i] = vt_quadtree_repulsion (w->tree, w->layout, i, w->theta_squared,
+                                                w->repulsion + 2 * i);
+        attraction_on (w->p_sparse, w->layout, i, w->attraction + 2 * i);
+      }
+}
+
+/* Σ p log(p / q) over P's entries, q normalized by @sum_q (as sklearn's BH code). */
+static double
+sparse_kl (const VtTsneAffinities *p, const double *layout, double sum_q)
+{
+  double divergence = 0;
+
+  for (gsize i = 0; i < p->n; i++)
+    for (gsize a = p->row_starts[i]; a < p->row_starts[i + 1]; a++)
+      {
+        guint j = p->columns[a];
+        double dx = layout[2 * i] - layout[2 * j], dy = layout[2 * i + 1] - layout[2 * j + 1];
+        double q = 1 / (1 + dx * dx + dy * dy) / sum_q;
+
+        divergence += p->values[a] * log (MAX (p->values[a], FLT_MIN) / MAX (q, FLT_MIN));
+      }
+  return divergence;
+}
+
+static void
+gradient_bh_with (const VtTsneAffinities *p,
+                  const double           *layout,
+                  double                  theta,
+                  VtQuadtree             *tree,
+                  GradientWork           *work,
+                  double                 *gradient,
+                  double                 *kl)
+{
+  vt_quadtree_build (tree, layout);
+  work->p_sparse = p;
+  work->layout = layout;
+  work->n = p->n;
+  work->tree = tree;
+  work->theta_squared = theta * theta;
+  work->next_block = 0;
+  vt_parallel_for (vt_parallel_threads (), force_blocks, work);
+
+  double sum_q = 0;
+  for (gsize i = 0; i < p->n; i++)
+    sum_q += work->row_sums[i];
+  sum_q = MAX (sum_q, DBL_EPSILON);
+  for (gsize c = 0; c < 2 * (gsize) p->n; c++)
+    gradient[c] = 4 * (work->attraction[c] - work->repulsion[c] / sum_q);
+  if (kl != NULL)
+    *kl = sparse_kl (p, layout, sum_q);
+}
+
+void
+vt_tsne_gradient_bh (const VtTsneAffinities *p,
+                     const double           *layout,
+                     double                  theta,
+                     double                 *gradient,
+                     double                 *kl)
+{
+  g_autoptr(VtQuadtree) tree = vt_quadtree_new (p->n);
+  g_autofree double *row_sums = g_new (double, p->n);
+  g_autofree double *attraction = g_new (double, 2 * (gsize) p->n);
+  g_autofree double *repulsion = g_new (double, 2 * (gsize) p->n);
+  GradientWork work = { .row_sums = row_sums, .attraction = attraction, .repulsion = repulsion };
+
+  gradient_bh_with (p, layout, theta, tree, &work, gradient, kl);
+}
+
+/* ---- Optimization -------------------------------------------------------- */
+
+typedef struct
+{
+  const VtTsneOptions  *options;
+  guint                 n;
+  double               *p_dense;     /* exact */
+  VtTsneAffinities     *p_sparse;    /* Barnes-Hut */
+  VtQuadtree           *tree;
+  GradientWork          work;
+  double               *layout;
+  double               *gradient;
+  double               *update;
+  double               *gains;
+  float                *snapshot;
+  VtProgressFunc        progress;
+  VtLayoutFunc          on_layout;
+  gpointer              user_data;
+} Optimizer;
+
+static void
+scale_affinities (Optimizer *o, double factor)
+{
+  if (o->p_dense != NULL)
+    for (gsize a = 0; a < (gsize) o->n * o->n; a++)
+      o->p_dense[a] *= factor;
+  else
+    for (gsize a = 0; a < o->p_sparse->row_starts[o->n]; a++)
+      o->p_sparse->values[a] *= factor;
+}
+
+static void
+compute_gradient (Optimizer *o, double *kl)
+{
+  if (o->p_dense != NULL)
+    vt_tsne_gradient_exact (o->p_dense, o->layout, o->n, o->gradient, kl);
+  else
+    gradient_bh_with (o->p_sparse, o->layout, o->options->theta, o->tree, &o->work, o->gradient, kl);
+}
+
+static void
+emit_layout (Optimizer *o, guint iteration, guint n_iterations)
+{
+  if (o->on_layout == NULL)
+    return;
+  for (gsize c = 0; c < 2 * (gsize) o->n; c++)
+    o->snapshot[c] = o->layout[c];
+  o->on_layout (o->snapshot, o->n, 2, iteration, n_iterations, o->user_data);
+}
+
+/* sklearn's _gradient_descent over iterations [first, end); returns the
+ * last iteration run, or -1 when cancelled. */
+static int
+descend (Optimizer    *o,
+         guint         first,
+         guint         end,
+         double        momentum,
+         double        learning_rate,
+         guint         patience,
+         double       *kl,
+         GCancellable *cancellable)
+{
+  double best_error = DBL_MAX;
+  guint best_iteration = first, i;
+  gsize size = 2 * (gsize) o->n;
+
+  memset (o->update, 0, size * sizeof (double));
+  for (gsize c = 0; c < size; c++)
+    o->gains[c] = 1;
+
+  for (i = first; i < end; i++)
+    {
+      gboolean check = (i + 1) % CHECK_INTERVAL == 0;
+      double error = 0;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        return -1;
+      compute_gradient (o, check || i == end - 1 ? &error : NULL);
+      double norm = 0;
+      for (gsize c = 0; c < size; c++)
+        {
+          double g = o->gradient[c];
+
+          o->gains[c] = o->update[c] * g < 0 ? o->gains[c] + 0.2 : o->gains[c] * 0.8;
+          o->gains[c] = MAX (o->gains[c], MIN_GAIN);
+          g *= o->gains[c];
+          norm += g * g;
+          o->update[c] = momentum * o->update[c] - learning_rate * g;
+          o->layout[c] += o->update[c];
+        }
+      if (check || i == end - 1)
+        *kl = error;
+      if (o->options->layout_interval > 0 && (i + 1) % o->options->layout_interval == 0)
+        emit_layout (o, i + 1, o->options->n_iterations);
+      if (o->progress != NULL && (i + 1) % 10 == 0)
+        o->progress (0.1 + 0.9 * (i + 1) / o->options->n_iterations, NULL, o->user_data);
+      if (check)
+        {
+          if (error < best_error)
+            {
+              best_error = error;
+              best_iteration = i;
+            }
+          else if (i - best_iteration > patience)
+            break;
+          if (sqrt (norm) <= MIN_GRAD_NORM)
+            break;
+        }
+    }
+  return MIN (i, end - 1);
+}
+
+static gboolean
+check_options (const VtTsneOptions *options, guint n, gboolean *exact, GError **error)
+{
+  if (!(options->perplexity > 0) || !(options->early_exaggeration >= 1) || options->n_iterations < 250
+      || !(options->theta > 0 && options->theta <= 1))
+    {
+      g_set_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_OPTIONS,
+                   _("t-SNE: perplexity must be positive, early exaggeration at least 1, "
+                     "iterations at least 250 and θ in (0, 1]"));
+      return FALSE;
+    }
+  if (options->perplexity >= n)
+    {
+      g_set_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_INPUT,
+                   _("t-SNE with perplexity %g needs more than %g samples; there are %u. "
+                     "Lower the perplexity or add samples"),
+                   options->perplexity, options->perplexity, n);
+      return FALSE;
+    }
+  *exact = options->method == VT_TSNE_EXACT
+           || (options->method == VT_TSNE_AUTO && n <= VT_TSNE_EXACT_AUTO_MAX);
+  if (*exact && n > VT_TSNE_EXACT_MAX)
+    {
+      g_set_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_OPTIONS,
+                   _("Exact t-SNE keeps N² affinities and takes at most %u samples; there are %u. "
+                     "Use Barnes-Hut"), VT_TSNE_EXACT_MAX, n);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+initialize_layout (const float *x, guint n, guint dim, const VtTsneOptions *options,
+                   double *layout, GError **error)
+{
+  if (options->init == VT_TSNE_INIT_RANDOM)
+    {
+      VtRandom random;
+
+      vt_random_init (&random, options->seed);
+      for (gsize c = 0; c < 2 * (gsize) n; c++)
+        layout[c] = 1e-4 * (float) vt_random_gauss (&random);
+      return TRUE;
+    }
+
+  g_autoptr(VtPca) pca = vt_pca_fit (x, n, dim, MIN (2, dim), error);
+  if (pca == NULL)
+    return FALSE;
+  g_autofree float *scores = g_new0 (float, 2 * (gsize) n);
+  vt_pca_transform (pca, x, n, scores);
+  if (dim == 1)
+    for (gsize i = n; i-- > 0;)
+      scores[2 * i] = scores[i], scores[2 * i + 1] = 0;
+
+  /* sklearn scales the PCA layout to a first-column standard deviation of 1e-4. */
+  double mean = 0, variance = 0;
+  for (gsize i = 0; i < n; i++)
+    mean += scores[2 * i];
+  mean /= n;
+  for (gsize i = 0; i < n; i++)
+    variance += (scores[2 * i] - mean) * (scores[2 * i] - mean);
+  double deviation = sqrt (variance / n);
+  if (deviation == 0)
+    deviation = 1;
+  for (gsize c = 0; c < 2 * (gsize) n; c++)
+    layout[c] = scores[c] / deviation * 1e-4;
+  return TRUE;
+}
+
+static gboolean
+compute_affinities (Optimizer *o, const float *x, guint dim, gboolean exact,
+                    GCancellable *cancellable, GError **error)
+{
+  double perplexity = o->options->perplexity;
+
+  if (exact)
+    {
+      o->p_dense = vt_tsne_affinities_dense (x, o->n, dim, perplexity);
+      return TRUE;
+    }
+  guint k = MIN (o->n - 1, (guint) (3 * perplexity + 1));
+  g_autofree guint *indices = g_new (guint, (gsize) o->n * k);
+  g_autofree double *sq_distances = g_new (double, (gsize) o->n * k);
+  if (!vt_neighbors_exact (x, o->n, dim, k, indices, sq_distances, cancellable, error))
+    return FALSE;
+  o->p_sparse = vt_tsne_affinities_from_neighbors (indices, sq_distances, o->n, k, perplexity);
+  return TRUE;
+}
+
+VtTsneResult *
+vt_tsne_run (const float          *x,
+             guint                 n,
+             guint                 dim,
+             const VtTsneOptions  *options,
+             VtProgressFunc        progress,
+             VtLayoutFunc          on_layout,
+             gpointer              user_data,
+             GCancellable         *cancellable,
+             GError              **error)
+{
+  gboolean exact = FALSE;
+
+  if (!vt_projection_check_input (x, n, dim, 2, "t-SNE", error)
+      || !check_options (options, n, &exact, error))
+    return NULL;
+
+  gsize size = 2 * (gsize) n;
+  Optimizer o = {
+    .options = options, .n = n, .progress = progress, .on_layout = on_layout, .user_data = user_data,
+  };
+  g_autofree double *layout = o.layout = g_new (double, size);
+  g_autofree double *gradient = o.gradient = g_new (double, size);
+  g_autofree double *update = o.update = g_new (double, size);
+  g_autofree double *gains = o.gains = g_new (double, size);
+  g_autofree float *snapshot = o.snapshot = g_new (float, size);
+  g_autofree double *row_sums = o.work.row_sums = g_new (double, n);
+  g_autofree double *attraction = o.work.attraction = g_new (double, size);
+  g_autofree double *repulsion = o.work.repulsion = g_new (double, size);
+  g_autoptr(VtQuadtree) tree = o.tree = exact ? NULL : vt_quadtree_new (n);
+  g_autoptr(VtTsneAffinities) p_sparse = NULL;
+  g_autofree double *p_dense = NULL;
+
+  if (progress != NULL)
+    progress (0, _("Finding neighbours"), user_data);
+  if (!initialize_layout (x, n, dim, options, layout, error)
+      || !compute_affinities (&o, x, dim, exact, cancellable, error))
+    return NULL;
+  p_sparse = o.p_sparse;
+  p_dense = o.p_dense;
+  if (progress != NULL)
+    progress (0.1, _("Optimizing"), user_data);
+  emit_layout (&o, 0, options->n_iterations);
+
+  double learning_rate = options->learning_rate > 0
+                         ? options->learning_rate
+                         : MAX (n / options->early_exaggeration / 4, 50);
+  double kl = 0;
+  scale_affinities (&o, options->early_exaggeration);
+  int last = descend (&o, 0, EXPLORATION_ITERATIONS, 0.5, learning_rate, EXPLORATION_ITERATIONS,
+                      &kl, cancellable);
+  scale_affinities (&o, 1 / options->early_exaggeration);
+  if (last >= 0 && options->n_iterations > EXPLORATION_ITERATIONS)
+    last = descend (&o, last + 1, options->n_iterations, 0.8, learning_rate,
+                    ITERATIONS_WITHOUT_PROGRESS, &kl, cancellable);
+  if (last < 0)
+    {
+      g_cancellable_set_error_if_cancelled (cancellable, error);
+      return NULL;
+    }
+  emit_layout (&o, last + 1, options->n_iterations);
+
+  VtTsneResult *result = g_new0 (VtTsneResult, 1);
+  result->n = n;
+  result->layout = g_new (float, size);
+  for (gsize c = 0; c < size; c++)
+    result->layout[c] = layout[c];
+  result->kl_divergence = kl;
+  result->n_iterations = last + 1;
+  result->exact = exact;
+  return result;
+}
+
+void
+vt_tsne_result_free (VtTsneResult *result)
+{
+  if (result == NULL)
+    return;
+  g_free (result->layout);
+  g_free (result);
+}

@@ -1,0 +1,112 @@
+/* vt-tsne.h: t-SNE as scikit-learn 1.2 runs it.
+ *
+ * Affinities: each point's Gaussian bandwidth by binary search to the
+ * perplexity (100 steps, entropy tolerance 1e-5), over its 3·perplexity + 1
+ * nearest neighbours (Barnes-Hut) or over all points (exact); P = (C + Cᵀ)
+ * / ΣC. Optimization: gradient descent with momentum 0.5 and P exaggerated
+ * (12x) for 250 iterations, then momentum 0.8 to 1000; per-coordinate gains
+ * (+0.2 / x0.8, at least 0.01); learning rate "auto" = max(N / 12 / 4, 50);
+ * convergence checked every 50 iterations; initialization by PCA scaled to
+ * a first-column standard deviation of 1e-4. The Barnes-Hut repulsion uses
+ * a quadtree with θ = 0.5. Embeds into 2 dimensions. */
+#pragma once
+
+#include "vt-projection.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  VT_TSNE_AUTO,         /* exact up to VT_TSNE_EXACT_AUTO_MAX points, Barnes-Hut above */
+  VT_TSNE_EXACT,
+  VT_TSNE_BARNES_HUT,
+} VtTsneMethod;
+
+#define VT_TSNE_EXACT_AUTO_MAX 1000
+/* The dense N x N affinities of the exact method: 5,000² float64 = 200 MB. */
+#define VT_TSNE_EXACT_MAX 5000
+
+typedef enum
+{
+  VT_TSNE_INIT_PCA,
+  VT_TSNE_INIT_RANDOM,   /* 1e-4 · N(0, 1), from numpy's RandomState(seed) */
+} VtTsneInit;
+
+typedef struct
+{
+  double        perplexity;           /* 30 */
+  double        early_exaggeration;   /* 12 */
+  double        learning_rate;        /* ≤ 0: "auto" */
+  guint         n_iterations;         /* 1000; at least 250 */
+  double        theta;                /* 0.5 */
+  VtTsneMethod  method;
+  VtTsneInit    init;
+  guint32       seed;
+  guint         layout_interval;      /* call on_layout every this many iterations; 0: never */
+} VtTsneOptions;
+
+typedef struct
+{
+  float   *layout;          /* (n, 2) */
+  guint    n;
+  double   kl_divergence;   /* at the last iteration */
+  guint    n_iterations;    /* run, convergence may stop early */
+  gboolean exact;           /* which gradient was used */
+} VtTsneResult;
+
+void           vt_tsne_options_init  (VtTsneOptions        *options);
+
+VtTsneResult  *vt_tsne_run           (const float          *x,
+                                      guint                 n,
+                                      guint                 dim,
+                                      const VtTsneOptions  *options,
+                                      VtProgressFunc        progress,
+                                      VtLayoutFunc          on_layout,
+                                      gpointer              user_data,
+                                      GCancellable         *cancellable,
+                                      GError              **error);
+void           vt_tsne_result_free   (VtTsneResult         *result);
+
+/* The building blocks, public so they can be checked against sklearn's. */
+
+/* Sparse, symmetric P in CSR form. */
+typedef struct
+{
+  guint    n;
+  gsize   *row_starts;   /* n + 1 */
+  guint   *columns;
+  double  *values;
+} VtTsneAffinities;
+
+/* From each point's k nearest neighbours (indices and squared distances,
+ * (n, k), nearest first): sklearn's _joint_probabilities_nn. */
+VtTsneAffinities *vt_tsne_affinities_from_neighbors (const guint   *indices,
+                                                     const double  *sq_distances,
+                                                     guint          n,
+                                                     guint          k,
+                                                     double         perplexity);
+void              vt_tsne_affinities_free           (VtTsneAffinities *p);
+
+/* Dense P (n, n) from all pairwise distances: sklearn's _joint_probabilities. */
+double  *vt_tsne_affinities_dense   (const float   *x,
+                                     guint          n,
+                                     guint          dim,
+                                     double         perplexity);
+
+/* The gradient of KL(P‖Q) at @layout (n, 2) into @gradient, and KL itself
+ * when @kl is not NULL: sklearn's _kl_divergence and _kl_divergence_bh. */
+void     vt_tsne_gradient_exact     (const double  *p,
+                                     const double  *layout,
+                                     guint          n,
+                                     double        *gradient,
+                                     double        *kl);
+void     vt_tsne_gradient_bh        (const VtTsneAffinities *p,
+                                     const double  *layout,
+                                     double         theta,
+                                     double        *gradient,
+                                     double        *kl);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtTsneResult, vt_tsne_result_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtTsneAffinities, vt_tsne_affinities_free)
+
+G_END_DECLS

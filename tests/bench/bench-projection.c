@@ -1,0 +1,76 @@
+/* bench-projection.c: PCA and t-SNE on N samples of a feature store, timed.
+ *
+ *   bench-projection STORE N [exact|barnes_hut|auto] [QUALITY]
+ *
+ * Takes every (store size / N)-th sample, so classes stay balanced in an
+ * ImageFolder store, exactly as projection_sklearn.py does. Prints one
+ * JSON line: PCA seconds, t-SNE seconds, and with QUALITY=1 the t-SNE
+ * layout's trustworthiness (k = 10) and 10-NN accuracy. A benchmark, not a
+ * test. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "features/vt-feature-store.h"
+#include "methods/projection/vt-embedding-quality.h"
+#include "methods/projection/vt-pca.h"
+#include "methods/projection/vt-tsne.h"
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtFeatureStore) store = NULL;
+  VtTsneOptions options;
+  struct rusage usage;
+
+  if (argc < 3)
+    {
+      g_printerr ("usage: %s STORE N [exact|barnes_hut|auto] [QUALITY]\n", argv[0]);
+      return 2;
+    }
+  if (!(store = vt_feature_store_load (argv[1], &error)))
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  guint n = MIN ((guint) atoi (argv[2]), store->n_samples), dim = store->dim;
+  guint stride = store->n_samples / n;
+  g_autofree float *x = g_new (float, (gsize) n * dim);
+  g_autofree gint64 *labels = g_new (gint64, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      memcpy (x + i * dim, store->features + i * stride * dim, dim * sizeof (float));
+      labels[i] = store->labels[i * stride];
+    }
+
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr(VtPca) pca = vt_pca_fit (x, n, dim, 2, &error);
+  double pca_seconds = (g_get_monotonic_time () - start) / 1e6;
+
+  vt_tsne_options_init (&options);
+  options.layout_interval = 0;
+  if (argc > 3)
+    options.method = g_str_equal (argv[3], "exact") ? VT_TSNE_EXACT
+                     : g_str_equal (argv[3], "barnes_hut") ? VT_TSNE_BARNES_HUT : VT_TSNE_AUTO;
+  start = g_get_monotonic_time ();
+  g_autoptr(VtTsneResult) tsne = vt_tsne_run (x, n, dim, &options, NULL, NULL, NULL, NULL, &error);
+  if (pca == NULL || tsne == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  double tsne_seconds = (g_get_monotonic_time () - start) / 1e6;
+  getrusage (RUSAGE_SELF, &usage);
+  printf ("{\"n\": %u, \"pca_seconds\": %.3f, \"tsne_seconds\": %.3f, \"kl\": %.4f, \"iterations\": %u, "
+          "\"peak_rss_mb\": %.1f", n, pca_seconds, tsne_seconds, tsne->kl_divergence, tsne->n_iterations,
+          usage.ru_maxrss / 1024.0);
+  if (argc > 4 && atoi (argv[4]))
+    printf (", \"trustworthiness\": %.4f, \"knn_accuracy\": %.4f",
+            vt_trustworthiness (x, n, dim, tsne->layout, 2, 10),
+            vt_knn_accuracy (tsne->layout, n, 2, labels, 10));
+  printf ("}\n");
+  return 0;
+}
