@@ -1,0 +1,397 @@
+/* test-projection.c: PCA and t-SNE against scikit-learn 1.2 on ResNet-20
+ * features of real CIFAR-10 JPEGs: PCA's components and variances, t-SNE's
+ * affinities and gradients (exact and Barnes-Hut) at a fixed layout,
+ * trustworthiness and kNN accuracy of given layouts, and the quality of a
+ * whole t-SNE run beside sklearn's TSNE. Reference:
+ * tests/reference/make_projection_fixture.py. */
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "features/vt-feature-store.h"
+#include "methods/projection/vt-embedding-quality.h"
+#include "methods/projection/vt-neighbors.h"
+#include "methods/projection/vt-pca.h"
+#include "methods/projection/vt-tsne.h"
+#include "vt-test-util.h"
+
+static JsonObject *
+expected (void)
+{
+  static JsonParser *parser;
+  g_autoptr(GError) error = NULL;
+
+  if (parser == NULL)
+    {
+      g_autofree char *path = vt_test_fixture ("projection/expected.json");
+      parser = json_parser_new ();
+      json_parser_load_from_file (parser, path, &error);
+      g_assert_no_error (error);
+    }
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static double
+expected_double (const char *name)
+{
+  return json_object_get_double_member (expected (), name);
+}
+
+/* A fixture tensor as float64 (or float32 when @as_float), caller frees. */
+static gpointer
+fixture_tensor (const char *name, gboolean as_float, gsize *count)
+{
+  static VtCheckpoint *file;
+  g_autoptr(GError) error = NULL;
+
+  if (file == NULL)
+    {
+      g_autofree char *path = vt_test_fixture ("projection/small.safetensors");
+      file = vt_checkpoint_open (path, &error);
+      g_assert_no_error (error);
+    }
+  const VtTensor *tensor = vt_checkpoint_lookup (file, name);
+  g_assert_nonnull (tensor);
+  if (count != NULL)
+    *count = tensor->numel;
+  if (as_float)
+    return vt_tensor_dup_float (tensor);
+  double *out = g_new (double, tensor->numel);
+  for (gsize a = 0; a < tensor->numel; a++)
+    out[a] = vt_dtype_read_double (tensor->dtype, tensor->data, a);
+  return out;
+}
+
+static guint
+small_n (void)
+{
+  return (guint) json_object_get_int_member (expected (), "n_small");
+}
+
+static void
+test_pca (void)
+{
+  guint n = small_n ();
+  g_autofree float *x = fixture_tensor ("features", TRUE, NULL);
+  g_autofree double *components = fixture_tensor ("pca_components", FALSE, NULL);
+  g_autofree float *want_layout = fixture_tensor ("pca_layout", TRUE, NULL);
+  JsonArray *variance = json_object_get_array_member (expected (), "explained_variance");
+  JsonArray *ratio = json_object_get_array_member (expected (), "explained_variance_ratio");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtPca) pca = vt_pca_fit (x, n, 64, 2, &error);
+  g_autofree float *layout = g_new (float, 2 * n);
+  double worst = 0;
+
+  g_assert_no_error (error);
+  for (guint c = 0; c < 2; c++)
+    {
+      g_assert_cmpfloat_with_epsilon (pca->explained_variance[c],
+                                      json_array_get_double_element (variance, c), 1e-5);
+      g_assert_cmpfloat_with_epsilon (pca->explained_variance_ratio[c],
+                                      json_array_get_double_element (ratio, c), 1e-6);
+      for (guint j = 0; j < 64; j++)
+        worst = MAX (worst, fabs (pca->components[c * 64 + j] - components[c * 64 + j]));
+    }
+  g_test_message ("PCA components: max |ours - sklearn| = %.2e", worst);
+  g_assert_cmpfloat (worst, <, 1e-5);
+
+  vt_pca_transform (pca, x, n, layout);
+  worst = 0;
+  for (guint a = 0; a < 2 * n; a++)
+    worst = MAX (worst, fabs (layout[a] - want_layout[a]));
+  g_test_message ("PCA layout: max |ours - sklearn| = %.2e", worst);
+  g_assert_cmpfloat (worst, <, 1e-4);
+
+  g_assert_null (vt_pca_fit (x, n, 64, 4, &error));
+  g_assert_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_OPTIONS);
+}
+
+/* max |a − b| / max |b| */
+static double
+relative_difference (const double *a, const double *b, gsize n)
+{
+  double worst = 0, scale = 0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      worst = MAX (worst, fabs (a[i] - b[i]));
+      scale = MAX (scale, fabs (b[i]));
+    }
+  return worst / scale;
+}
+
+static void
+test_affinities (void)
+{
+  guint n = small_n (), k = 91;
+  g_autofree float *x = fixture_tensor ("features", TRUE, NULL);
+  g_autofree double *want_exact = fixture_tensor ("p_exact", FALSE, NULL);
+  g_autofree double *want_nn = fixture_tensor ("p_nn", FALSE, NULL);
+  g_autofree double *exact = vt_tsne_affinities_dense (x, n, 64, 30);
+  g_autofree guint *indices = g_new (guint, (gsize) n * k);
+  g_autofree double *distances = g_new (double, (gsize) n * k);
+  g_autoptr(GError) error = NULL;
+
+  double difference = relative_difference (exact, want_exact, (gsize) n * n);
+  g_test_message ("exact P: max |ours - sklearn| / max P = %.2e", difference);
+  g_assert_cmpfloat (difference, <, 1e-6);
+
+  g_assert_true (vt_neighbors_exact (x, n, 64, k, indices, distances, NULL, &error));
+  g_autoptr(VtTsneAffinities) p = vt_tsne_affinities_from_neighbors (indices, distances, n, k, 30);
+  g_autofree double *dense = g_new0 (double, (gsize) n * n);
+  for (gsize i = 0; i < n; i++)
+    for (gsize a = p->row_starts[i]; a < p->row_starts[i + 1]; a++)
+      dense[i * n + p->columns[a]] = p->values[a];
+  difference = relative_difference (dense, want_nn, (gsize) n * n);
+  g_test_message ("kNN P: max |ours - sklearn| / max P = %.2e", difference);
+  g_assert_cmpfloat (difference, <, 1e-6);
+}
+
+/* The fixture's dense P as CSR, keeping its nonzero entries. */
+static VtTsneAffinities *
+sparse_from_dense (const double *dense, guint n)
+{
+  VtTsneAffinities *p = g_new0 (VtTsneAffinities, 1);
+  gsize nnz = 0;
+
+  for (gsize a = 0; a < (gsize) n * n; a++)
+    nnz += dense[a] != 0;
+  p->n = n;
+  p->row_starts = g_new (gsize, n + 1);
+  p->columns = g_new (guint, nnz);
+  p->values = g_new (double, nnz);
+  nnz = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      p->row_starts[i] = nnz;
+      for (gsize j = 0; j < n; j++)
+        if (dense[i * n + j] != 0)
+          {
+            p->columns[nnz] = j;
+            p->values[nnz++] = dense[i * n + j];
+          }
+    }
+  p->row_starts[n] = nnz;
+  return p;
+}
+
+static void
+test_gradients (void)
+{
+  guint n = small_n ();
+  g_autofree double *p_exact = fixture_tensor ("p_exact", FALSE, NULL);
+  g_autofree double *p_nn = fixture_tensor ("p_nn", FALSE, NULL);
+  g_autofree double *layout = fixture_tensor ("layout", FALSE, NULL);
+  g_autofree double *want_exact = fixture_tensor ("exact_gradient", FALSE, NULL);
+  g_autofree double *want_bh = fixture_tensor ("bh_gradient", FALSE, NULL);
+  g_autofree double *gradient = g_new (double, 2 * n);
+  g_autofree double *reference = g_new (double, 2 * n);
+  g_autoptr(VtTsneAffinities) sparse = sparse_from_dense (p_nn, n);
+  double kl = 0;
+
+  vt_tsne_gradient_exact (p_exact, layout, n, gradient, &kl);
+  double difference = relative_difference (gradient, want_exact, 2 * n);
+  g_test_message ("exact gradient: max relative difference %.2e; KL %.10f vs %.10f", difference, kl,
+                  expected_double ("exact_kl"));
+  g_assert_cmpfloat (difference, <, 1e-10);
+  g_assert_cmpfloat_with_epsilon (kl, expected_double ("exact_kl"), 1e-10);
+
+  /* Barnes-Hut at θ = 0.5 approximates; sklearn's tree splits alike but sums in float32. */
+  vt_tsne_gradient_bh (sparse, layout, 0.5, gradient, &kl);
+  difference = relative_difference (gradient, want_bh, 2 * n);
+  g_test_message ("Barnes-Hut gradient (θ 0.5): max relative difference to sklearn %.2e; KL %.6f vs %.6f",
+                  difference, kl, expected_double ("bh_kl"));
+  g_assert_cmpfloat (difference, <, 1e-2);
+  g_assert_cmpfloat_with_epsilon (kl, expected_double ("bh_kl"), 1e-4);
+
+  /* With θ → 0 no cell is summarized: Barnes-Hut becomes the exact gradient. */
+  vt_tsne_gradient_bh (sparse, layout, 1e-6, gradient, NULL);
+  vt_tsne_gradient_exact (p_nn, layout, n, reference, NULL);
+  difference = relative_difference (gradient, reference, 2 * n);
+  g_test_message ("Barnes-Hut at θ 1e-6 vs exact: %.2e", difference);
+  g_assert_cmpfloat (difference, <, 1e-5);
+}
+
+static void
+test_quality_measures (void)
+{
+  guint n = small_n ();
+  g_autofree float *x = fixture_tensor ("features", TRUE, NULL);
+  g_autofree double *layout64 = fixture_tensor ("layout", FALSE, NULL);
+  g_autofree float *pca_layout = fixture_tensor ("pca_layout", TRUE, NULL);
+  g_autofree double *labels64 = fixture_tensor ("labels", FALSE, NULL);
+  g_autofree float *layout = g_new (float, 2 * n);
+  g_autofree gint64 *labels = g_new (gint64, n);
+
+  for (guint a = 0; a < 2 * n; a++)
+    layout[a] = layout64[a];
+  for (guint i = 0; i < n; i++)
+    labels[i] = (gint64) labels64[i];
+  g_assert_cmpfloat_with_epsilon (vt_trustworthiness (x, n, 64, layout, 2, 10),
+                                  expected_double ("trust_layout"), 1e-12);
+  g_assert_cmpfloat_with_epsilon (vt_trustworthiness (x, n, 64, pca_layout, 2, 10),
+                                  expected_double ("trust_pca"), 1e-12);
+  g_assert_cmpfloat_with_epsilon (vt_knn_accuracy (pca_layout, n, 2, labels, 10),
+                                  expected_double ("knn_pca"), 1e-12);
+}
+
+static VtFeatureStore *
+training_features (void)
+{
+  g_autofree char *path = vt_test_fixture ("cil/train.safetensors");
+  g_autoptr(GError) error = NULL;
+  VtFeatureStore *store = vt_feature_store_load (path, &error);
+
+  g_assert_no_error (error);
+  return store;
+}
+
+typedef struct
+{
+  guint          calls;
+  guint          last_iteration;
+  GCancellable  *cancel_after_first;
+} Layouts;
+
+static void
+count_layout (const float *layout, guint n, guint dims, guint iteration, guint n_iterations,
+              gpointer user_data)
+{
+  Layouts *l = user_data;
+
+  g_assert_cmpuint (dims, ==, 2);
+  g_assert_cmpuint (iteration, >=, l->last_iteration);
+  g_assert_cmpuint (n_iterations, ==, 1000);
+  g_assert_true (isfinite (layout[0]) && isfinite (layout[2 * n - 1]));
+  l->calls++;
+  l->last_iteration = iteration;
+  if (l->cancel_after_first != NULL && iteration >= 20)
+    g_cancellable_cancel (l->cancel_after_first);
+}
+
+static void
+test_tsne_quality (void)
+{
+  g_autoptr(VtFeatureStore) store = training_features ();
+  g_autoptr(GError) error = NULL;
+  VtTsneOptions options;
+  Layouts layouts = { 0 };
+
+  vt_tsne_options_init (&options);
+  options.layout_interval = 50;
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr(VtTsneResult) result = vt_tsne_run (store->features, store->n_samples, store->dim, &options,
+                                                NULL, count_layout, &layouts, NULL, &error);
+  double seconds = (g_get_monotonic_time () - start) / 1e6;
+  g_assert_no_error (error);
+  g_assert_false (result->exact);
+  double trust = vt_trustworthiness (store->features, store->n_samples, store->dim, result->layout, 2, 10);
+  double knn = vt_knn_accuracy (result->layout, store->n_samples, 2, store->labels, 10);
+  g_test_message ("t-SNE on %u points: trustworthiness %.4f (sklearn %.4f), 10-NN accuracy %.4f "
+                  "(sklearn %.4f), KL %.4f after %u iterations, %.1f s (sklearn %.1f s when the fixture was made)",
+                  store->n_samples, trust, expected_double ("tsne_trustworthiness"), knn,
+                  expected_double ("tsne_knn_accuracy"), result->kl_divergence, result->n_iterations,
+                  seconds, expected_double ("tsne_seconds"));
+  g_assert_cmpfloat (fabs (trust - expected_double ("tsne_trustworthiness")), <=, 0.01);
+  g_assert_cmpfloat (fabs (knn - expected_double ("tsne_knn_accuracy")), <=, 0.02);
+  /* Streamed: the first layout, every 50th iteration, and the last. */
+  g_assert_cmpuint (layouts.calls, >=, 1000 / 50);
+  g_assert_cmpuint (layouts.last_iteration, ==, result->n_iterations);
+
+  /* The same input gives the same layout, whatever the threads did. */
+  g_autoptr(VtTsneResult) again = vt_tsne_run (store->features, store->n_samples, store->dim, &options,
+                                               NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (again->layout, 2 * store->n_samples * sizeof (float),
+                   result->layout, 2 * store->n_samples * sizeof (float));
+}
+
+static void
+test_tsne_exact (void)
+{
+  guint n = small_n ();
+  g_autofree float *x = fixture_tensor ("features", TRUE, NULL);
+  g_autoptr(GError) error = NULL;
+  VtTsneOptions options;
+
+  vt_tsne_options_init (&options);
+  g_autoptr(VtTsneResult) result = vt_tsne_run (x, n, 64, &options, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (result->exact);   /* "auto" below 1,000 points */
+  double trust = vt_trustworthiness (x, n, 64, result->layout, 2, 10);
+  g_test_message ("exact t-SNE on %u points: trustworthiness %.4f (PCA's %.4f)", n, trust,
+                  expected_double ("trust_pca"));
+  g_assert_cmpfloat (trust, >, expected_double ("trust_pca") + 0.05);
+}
+
+static void
+test_bad_input (void)
+{
+  g_autoptr(VtFeatureStore) store = training_features ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree float *x = g_memdup2 (store->features, 300 * 64 * sizeof (float));
+  VtTsneOptions options;
+  Layouts layouts = { .cancel_after_first = cancellable };
+
+  vt_tsne_options_init (&options);
+
+  /* Fewer samples than the perplexity needs. */
+  g_assert_null (vt_tsne_run (x, 20, 64, &options, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_INPUT);
+  g_assert_nonnull (strstr (error->message, "perplexity 30"));
+  g_assert_nonnull (strstr (error->message, "there are 20"));
+  g_clear_error (&error);
+
+  /* A NaN row, named. */
+  x[7 * 64 + 5] = NAN;
+  g_assert_null (vt_tsne_run (x, 300, 64, &options, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_INPUT);
+  g_assert_nonnull (strstr (error->message, "Sample 7"));
+  g_clear_error (&error);
+  g_assert_null (vt_pca_fit (x, 300, 64, 2, &error));
+  g_assert_nonnull (strstr (error->message, "Sample 7"));
+  g_clear_error (&error);
+  x[7 * 64 + 5] = 0;
+
+  /* One class only: a layout, and kNN accuracy 1. */
+  g_autofree float *one_class = g_new (float, 200 * 64);
+  g_autofree gint64 *one_label = g_new0 (gint64, 200);
+  guint n_one = 0;
+  for (guint i = 0; i < store->n_samples && n_one < 200; i++)
+    if (store->labels[i] == 3)
+      memcpy (one_class + 64 * n_one++, store->features + (gsize) i * 64, 64 * sizeof (float));
+  g_assert_cmpuint (n_one, ==, 200);
+  options.method = VT_TSNE_BARNES_HUT;
+  g_autoptr(VtTsneResult) one = vt_tsne_run (one_class, 200, 64, &options, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (vt_knn_accuracy (one->layout, 200, 2, one_label, 10), ==, 1.0);
+
+  /* Coincident points (all rows equal) neither hang nor produce NaN. */
+  for (guint i = 1; i < 100; i++)
+    memcpy (x + i * 64, x, 64 * sizeof (float));
+  g_autoptr(VtTsneResult) same = vt_tsne_run (x, 100, 64, &options, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  for (guint a = 0; a < 200; a++)
+    g_assert_true (isfinite (same->layout[a]));
+
+  /* Cancelled from the layout callback: stops within an iteration. */
+  g_assert_null (vt_tsne_run (store->features, 2000, 64, &options, NULL, count_layout, &layouts,
+                              cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (layouts.last_iteration, <=, 30);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/projection/pca", test_pca);
+  g_test_add_func ("/projection/affinities", test_affinities);
+  g_test_add_func ("/projection/gradients", test_gradients);
+  g_test_add_func ("/projection/quality-measures", test_quality_measures);
+  g_test_add_func ("/projection/tsne-exact", test_tsne_exact);
+  g_test_add_func ("/projection/tsne-quality", test_tsne_quality);
+  g_test_add_func ("/projection/bad-input", test_bad_input);
+  return g_test_run ();
+}
