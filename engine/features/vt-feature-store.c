@@ -4,6 +4,7 @@
 
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 G_DEFINE_QUARK (vt-feature-store-error-quark, vt_feature_store_error)
@@ -288,4 +289,30 @@ vt_feature_store_is_from (VtFeatureStore        *self,
   mine = source_key (self->source);
   theirs = source_key (source);
   return g_str_equal (mine, theirs);
+}
+
+gint64
+vt_feature_store_predict (const VtFeatureStore *self,
+                          guint                 i,
+                          double               *confidence)
+{
+  const float *logits;
+  guint best = 0;
+  double sum = 0;
+
+  if (self->logits == NULL || self->n_logits == 0)
+    {
+      if (confidence != NULL)
+        *confidence = NAN;
+      return -1;
+    }
+  logits = self->logits + (gsize) i * self->n_logits;
+  for (guint c = 1; c < self->n_logits; c++)
+    if (logits[c] > logits[best])
+      best = c;
+  for (guint c = 0; c < self->n_logits; c++)
+    sum += exp ((double) logits[c] - logits[best]);
+  if (confidence != NULL)
+    *confidence = 1 / sum;
+  return best;
 }

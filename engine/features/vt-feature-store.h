@@ -80,6 +80,12 @@ VtFeatureStore *vt_feature_store_load      (const char             *path,
 gboolean        vt_feature_store_is_from   (VtFeatureStore         *self,
                                             const VtFeatureSource  *source);
 
+/* Sample @i's predicted class (the argmax of its logits) and the softmax
+ * probability of it in @confidence; -1 when the store kept no logits. */
+gint64          vt_feature_store_predict   (const VtFeatureStore   *self,
+                                            guint                   i,
+                                            double                 *confidence);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtFeatureStore, vt_feature_store_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtFeatureSource, vt_feature_source_free)
 

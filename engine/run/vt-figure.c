@@ -60,11 +60,38 @@ vt_figure_new_lines (const char         *title,
   return figure;
 }
 
+VtFigure *
+vt_figure_new_scatter (const char         *title,
+                       const char         *x_label,
+                       const char         *y_label,
+                       guint               n,
+                       const float        *points,
+                       const guint        *categories,
+                       guint               n_categories,
+                       const char * const *category_names)
+{
+  VtFigure *figure = g_new0 (VtFigure, 1);
+
+  figure->kind = VT_FIGURE_SCATTER;
+  figure->title = g_strdup (title);
+  figure->x_label = g_strdup (x_label);
+  figure->y_label = g_strdup (y_label);
+  figure->n_points = n;
+  figure->points = g_memdup2 (points, sizeof (float) * 2 * n);
+  figure->categories = g_memdup2 (categories, sizeof (guint) * n);
+  figure->n_categories = n_categories;
+  figure->category_names = g_strdupv ((char **) category_names);
+  return figure;
+}
+
 void
 vt_figure_free (VtFigure *figure)
 {
   if (figure == NULL)
     return;
+  g_free (figure->points);
+  g_free (figure->categories);
+  g_strfreev (figure->category_names);
   g_free (figure->values);
   g_strfreev (figure->row_labels);
   g_strfreev (figure->col_labels);

@@ -11,6 +11,7 @@ typedef enum
   VT_FIGURE_HISTOGRAM,
   VT_FIGURE_HEATMAP,
   VT_FIGURE_LINES,
+  VT_FIGURE_SCATTER,
 } VtFigureKind;
 
 typedef enum
@@ -41,6 +42,13 @@ typedef struct
   char        **col_labels;
   double        y_min;         /* VT_FIGURE_LINES: the y range */
   double        y_max;
+  /* VT_FIGURE_SCATTER: n_points (x, y) pairs, drawn to equal scale on both
+   * axes, each coloured by its category (an index into category_names). */
+  guint         n_points;
+  float        *points;
+  guint        *categories;
+  guint         n_categories;
+  char        **category_names;
 } VtFigure;
 
 VtFigure   *vt_figure_new_histogram   (const char        *title,
@@ -65,6 +73,15 @@ VtFigure   *vt_figure_new_lines       (const char        *title,
                                        const char * const *point_labels,
                                        double             y_min,
                                        double             y_max);
+/* Copies everything; @points holds n (x, y) pairs. */
+VtFigure   *vt_figure_new_scatter     (const char        *title,
+                                       const char        *x_label,
+                                       const char        *y_label,
+                                       guint              n,
+                                       const float       *points,
+                                       const guint       *categories,
+                                       guint              n_categories,
+                                       const char * const *category_names);
 void        vt_figure_free            (VtFigure          *figure);
 
 const char *vt_figure_format_extension (VtFigureFormats   format);

@@ -3,6 +3,7 @@
 #include "vt-inspection.h"
 #include "features/vt-extractor.h"
 #include "methods/cil/vt-cil-run.h"
+#include "methods/projection/vt-embedding-quality.h"
 #include "io/vt-safetensors.h"
 #include "models/vt-model.h"
 
@@ -906,6 +907,142 @@ run_incremental (Run                *run,
   return node;
 }
 
+static void
+projection_progress (double      fraction,
+                     const char *message,
+                     gpointer    data)
+{
+  emit (data, VT_RUN_EVENT_PROGRESS, fraction, message);
+}
+
+/* Trustworthiness is O(N²): by default only up to this many points. */
+#define PROJECT_QUALITY_AUTO_MAX 20000
+
+static void
+add_layout_quality (Run *run, const VtEmbedding *embedding, JsonObject *out)
+{
+  VtFeatureStore *store = embedding->store;
+  g_autofree float *x = g_new (float, (gsize) embedding->n * store->dim);
+  g_autofree gint64 *labels = g_new (gint64, embedding->n);
+  gboolean one_class = TRUE;
+
+  for (gsize i = 0; i < embedding->n; i++)
+    {
+      memcpy (x + i * store->dim, store->features + (gsize) embedding->rows[i] * store->dim,
+              store->dim * sizeof (float));
+      labels[i] = store->labels[embedding->rows[i]];
+      one_class = one_class && labels[i] == labels[0];
+    }
+  if (embedding->n <= 20)
+    {
+      json_object_set_string_member (out, "quality_note", "too few points for trustworthiness at k = 10");
+      return;
+    }
+  emit (run, VT_RUN_EVENT_PROGRESS, 1.0, "measuring trustworthiness (k = 10)");
+  set_number (out, "trustworthiness", vt_trustworthiness (x, embedding->n, store->dim, embedding->layout,
+                                                           embedding->dims, 10));
+  if (one_class)
+    json_object_set_string_member (out, "quality_note",
+                                   "all points are of one class: kNN accuracy says nothing and is left out");
+  else
+    set_number (out, "knn_accuracy", vt_knn_accuracy (embedding->layout, embedding->n, embedding->dims, labels, 10));
+}
+
+static JsonNode *
+run_project (Run            *run,
+             VtProjectStep  *step,
+             GError        **error)
+{
+  g_autofree char *store_path = resolve_store (run, step->store);
+  g_autoptr(VtFeatureStore) store = NULL;
+  g_autoptr(VtEmbedding) embedding = NULL;
+  g_autofree char *layout_name = g_strdup_printf ("%s-layout.csv", step->base.id);
+  g_autofree char *tensors_name = g_strdup_printf ("%s-tensors.tsv", step->base.id);
+  g_autofree char *metadata_name = g_strdup_printf ("%s-metadata.tsv", step->base.id);
+  g_autofree char *layout_path = g_build_filename (run->output_dir, layout_name, NULL);
+  g_autofree char *tensors_path = g_build_filename (run->output_dir, tensors_name, NULL);
+  g_autofree char *metadata_path = g_build_filename (run->output_dir, metadata_name, NULL);
+  g_autofree char *figure_base = g_strdup_printf ("figures/%s-layout", step->base.id);
+  const char *title = step->options.method == VT_EMBEDDING_PCA ? "PCA" : "t-SNE";
+
+  if (!(store = vt_feature_store_load (store_path, error)))
+    return NULL;
+  if (!vt_embedding_color_available (store, step->color))
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
+                   "%s: colouring by prediction needs logits; extract with \"logits\": true", store_path);
+      return NULL;
+    }
+  embedding = vt_embedding_compute (store, &step->options, projection_progress, NULL, run, run->cancellable,
+                                    error);
+  if (embedding == NULL)
+    {
+      g_prefix_error (error, "%s: ", store_path);
+      return NULL;
+    }
+
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  JsonObject *out = json_object_new ();
+  JsonArray *figures = json_array_new ();
+  json_node_take_object (node, out);
+  json_object_set_string_member (out, "store", store_path);
+  json_object_set_string_member (out, "method", vt_embedding_method_name (embedding->method));
+  json_object_set_int_member (out, "points", embedding->n);
+  json_object_set_int_member (out, "dimensions", embedding->dims);
+  json_object_set_double_member (out, "seconds", embedding->seconds);
+  if (embedding->method == VT_EMBEDDING_PCA)
+    {
+      JsonArray *ratio = json_array_new ();
+      for (guint c = 0; c < embedding->dims; c++)
+        add_number (ratio, embedding->explained_variance_ratio[c]);
+      json_object_set_array_member (out, "explained_variance_ratio", ratio);
+    }
+  else
+    {
+      set_number (out, "kl_divergence", embedding->kl_divergence);
+      json_object_set_int_member (out, "iterations", embedding->iterations);
+      json_object_set_double_member (out, "perplexity", step->options.tsne.perplexity);
+    }
+  if (step->quality == 1 || (step->quality == -1 && embedding->n <= PROJECT_QUALITY_AUTO_MAX))
+    add_layout_quality (run, embedding, out);
+
+  g_autofree guint *categories = g_new (guint, embedding->n);
+  guint n_names = 0;
+  g_auto(GStrv) names = vt_embedding_categories (store, embedding->rows, embedding->n, step->color, categories,
+                                                 &n_names);
+  g_autofree float *xy = g_new (float, 2 * (gsize) embedding->n);
+  for (gsize i = 0; i < embedding->n; i++)
+    {
+      xy[2 * i] = embedding->layout[i * embedding->dims];
+      xy[2 * i + 1] = embedding->layout[i * embedding->dims + 1];
+    }
+  g_autofree char *figure_title = g_strdup_printf ("%s of %u samples", title, embedding->n);
+  g_autoptr(VtFigure) figure = vt_figure_new_scatter (figure_title, NULL, NULL, embedding->n, xy, categories,
+                                                      n_names, (const char * const *) names);
+  json_object_set_array_member (out, "figures", figures);
+
+  g_autoptr(GError) write_error = NULL;
+  if (!vt_embedding_write_csv (embedding, layout_path, &write_error) ||
+      !vt_embedding_write_projector (embedding, tensors_path, metadata_path, &write_error))
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s", write_error->message);
+      json_node_unref (node);
+      return NULL;
+    }
+  emit (run, VT_RUN_EVENT_FILE, 1.0, layout_name);
+  emit (run, VT_RUN_EVENT_FILE, 1.0, tensors_name);
+  emit (run, VT_RUN_EVENT_FILE, 1.0, metadata_name);
+  if (!write_figure (run, figure, figure_base, step->formats, figures, error))
+    {
+      json_node_unref (node);
+      return NULL;
+    }
+  json_object_set_string_member (out, "layout_table", layout_name);
+  json_object_set_string_member (out, "projector_tensors", tensors_name);
+  json_object_set_string_member (out, "projector_metadata", metadata_name);
+  return node;
+}
+
 static JsonNode *
 run_step (Run      *run,
           VtStep   *step,
@@ -923,6 +1060,8 @@ run_step (Run      *run,
       return run_extract (run, (VtExtractStep *) step, error);
     case VT_STEP_INCREMENTAL:
       return run_incremental (run, (VtIncrementalStep *) step, error);
+    case VT_STEP_PROJECT:
+      return run_project (run, (VtProjectStep *) step, error);
     default:
       g_return_val_if_reached (NULL);
     }

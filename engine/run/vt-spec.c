@@ -296,6 +296,74 @@ fail:
   return NULL;
 }
 
+static void
+project_step_free (VtStep *step)
+{
+  g_free (((VtProjectStep *) step)->store);
+}
+
+static VtStep *
+project_step_parse (JsonObject  *object,
+                    const char  *path,
+                    GError     **error)
+{
+  static const char * const keys[] = { "kind", "id", "store", "method", "dimensions", "samples", "perplexity",
+                                       "early_exaggeration", "learning_rate", "iterations", "theta",
+                                       "tsne_method", "init", "seed", "color", "quality", "formats", NULL };
+  /* Orders match VtEmbeddingMethod, VtTsneMethod, VtTsneInit and VtEmbeddingColor. */
+  static const char * const methods[] = { "pca", "tsne", NULL };
+  static const char * const tsne_methods[] = { "auto", "exact", "barnes_hut", NULL };
+  static const char * const inits[] = { "pca", "random", NULL };
+  static const char * const colors[] = { "class", "prediction", "correct", "confidence", NULL };
+  static const char * const formats[] = { "png", "svg", "pdf", NULL };
+  VtProjectStep *step = g_new0 (VtProjectStep, 1);
+  VtTsneOptions *tsne = &step->options.tsne;
+  int method = VT_EMBEDDING_TSNE, tsne_method = VT_TSNE_AUTO, init = VT_TSNE_INIT_PCA;
+  int color = VT_EMBEDDING_COLOR_CLASS;
+  guint format_flags = VT_FIGURE_FORMATS_ALL;
+  gboolean quality = FALSE;
+
+  vt_embedding_options_init (&step->options);
+  step->quality = -1;
+  if (!vt_spec_check_keys (object, path, keys, error) ||
+      !vt_spec_get_string (object, path, "store", TRUE, &step->store, error) ||
+      !vt_spec_get_choice (object, path, "method", methods, &method, error) ||
+      !vt_spec_get_uint (object, path, "dimensions", 2, 3, &step->options.dims, error) ||
+      !vt_spec_get_uint (object, path, "samples", 1, G_MAXUINT32, &step->options.max_samples, error) ||
+      !vt_spec_get_number (object, path, "perplexity", 0.0, 1e4, &tsne->perplexity, error) ||
+      !vt_spec_get_number (object, path, "early_exaggeration", 0.999999, 1e4, &tsne->early_exaggeration, error) ||
+      !vt_spec_get_number (object, path, "learning_rate", 0.0, 1e7, &tsne->learning_rate, error) ||
+      !vt_spec_get_uint (object, path, "iterations", 250, 100000, &tsne->n_iterations, error) ||
+      !vt_spec_get_number (object, path, "theta", 0.0, 1.0, &tsne->theta, error) ||
+      !vt_spec_get_choice (object, path, "tsne_method", tsne_methods, &tsne_method, error) ||
+      !vt_spec_get_choice (object, path, "init", inits, &init, error) ||
+      !vt_spec_get_uint (object, path, "seed", 0, G_MAXUINT32, &tsne->seed, error) ||
+      !vt_spec_get_choice (object, path, "color", colors, &color, error) ||
+      !vt_spec_get_bool (object, path, "quality", &quality, error) ||
+      !vt_spec_get_flags (object, path, "formats", formats, &format_flags, error))
+    goto fail;
+  if (json_object_has_member (object, "quality"))
+    step->quality = quality;
+  step->options.method = (VtEmbeddingMethod) method;
+  tsne->method = (VtTsneMethod) tsne_method;
+  tsne->init = (VtTsneInit) init;
+  tsne->layout_interval = 0;
+  step->color = (VtEmbeddingColor) color;
+  step->formats = format_flags;
+  if (step->options.method == VT_EMBEDDING_TSNE && step->options.dims != 2)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s.dimensions: t-SNE lays points out in 2 dimensions", path);
+      goto fail;
+    }
+  return &step->base;
+
+fail:
+  project_step_free (&step->base);
+  g_free (step);
+  return NULL;
+}
+
 static const struct
 {
   const char  *name;
@@ -308,6 +376,7 @@ static const struct
   { "evaluate", VT_STEP_EVALUATE, evaluate_step_parse, evaluate_step_free },
   { "extract", VT_STEP_EXTRACT, extract_step_parse, extract_step_free },
   { "incremental", VT_STEP_INCREMENTAL, incremental_step_parse, incremental_step_free },
+  { "project", VT_STEP_PROJECT, project_step_parse, project_step_free },
 };
 
 static void

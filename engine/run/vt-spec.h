@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "methods/cil/vt-cil-method.h"
+#include "methods/projection/vt-embedding.h"
 #include "run/vt-figure.h"
 
 G_BEGIN_DECLS
@@ -33,6 +34,7 @@ typedef enum
   VT_STEP_EVALUATE,
   VT_STEP_EXTRACT,
   VT_STEP_INCREMENTAL,
+  VT_STEP_PROJECT,
 } VtStepKind;
 
 /* Every step starts with this header. */
@@ -126,6 +128,19 @@ typedef struct
   VtCilOptions      options;
   VtFigureFormats   formats;
 } VtIncrementalStep;
+
+/* A feature store laid out by PCA or t-SNE (vt-embedding.h): the layout as
+ * CSV, TensorBoard's projector files, a scatter figure, and how well the
+ * layout keeps neighbourhoods. */
+typedef struct
+{
+  VtStep              base;
+  char               *store;        /* the id of an earlier extract step, or a path */
+  VtEmbeddingOptions  options;
+  VtEmbeddingColor    color;
+  int                 quality;      /* trustworthiness and kNN accuracy: 1, 0, or -1 (up to 20,000 points) */
+  VtFigureFormats     formats;
+} VtProjectStep;
 
 typedef struct
 {

@@ -317,7 +317,7 @@ test_tsne_exact (void)
   vt_tsne_options_init (&options);
   g_autoptr(VtTsneResult) result = vt_tsne_run (x, n, 64, &options, NULL, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_true (result->exact);   /* "auto" below 1,000 points */
+  g_assert_true (result->exact);   /* "auto" up to 500 points */
   double trust = vt_trustworthiness (x, n, 64, result->layout, 2, 10);
   g_test_message ("exact t-SNE on %u points: trustworthiness %.4f (PCA's %.4f)", n, trust,
                   expected_double ("trust_pca"));

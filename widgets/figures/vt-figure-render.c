@@ -384,6 +384,121 @@ draw_lines (cairo_t             *cr,
 }
 
 void
+vt_figure_category_color (guint   i,
+                          guint   n,
+                          VtRgba *out)
+{
+  static const double tableau[10][3] = {
+    { 0.122, 0.467, 0.706 }, { 1.000, 0.498, 0.055 }, { 0.173, 0.627, 0.173 }, { 0.839, 0.153, 0.157 },
+    { 0.580, 0.404, 0.741 }, { 0.549, 0.337, 0.294 }, { 0.890, 0.467, 0.761 }, { 0.498, 0.498, 0.498 },
+    { 0.737, 0.741, 0.133 }, { 0.090, 0.745, 0.812 },
+  };
+
+  if (n <= 10)
+    {
+      *out = (VtRgba) { tableau[i % 10][0], tableau[i % 10][1], tableau[i % 10][2], 1.0 };
+      return;
+    }
+  /* Hues by the golden angle, so neighbouring categories differ most. */
+  double h = fmod (i * 0.618033988749895, 1.0) * 6, v = 0.85, s = i % 2 ? 0.55 : 0.8;
+  double c = v * s, x = c * (1 - fabs (fmod (h, 2) - 1)), m = v - c;
+  double rgb[6][3] = { { c, x, 0 }, { x, c, 0 }, { 0, c, x }, { 0, x, c }, { x, 0, c }, { c, 0, x } };
+  int sector = (int) h % 6;
+  *out = (VtRgba) { rgb[sector][0] + m, rgb[sector][1] + m, rgb[sector][2] + m, 1.0 };
+}
+
+void
+vt_figure_scatter_geometry (const VtFigure *figure,
+                            double          width,
+                            double          height,
+                            double         *left,
+                            double         *top,
+                            double         *plot_w,
+                            double         *plot_h)
+{
+  *left = figure->y_label ? 30 : 16;
+  *top = figure->title ? 30 : 12;
+  *plot_w = width - *left - (figure->n_categories > 1 ? 150 : 16);   /* the legend at the right */
+  *plot_h = height - *top - (figure->x_label ? 28 : 12);
+}
+
+/* Legend rows before "and N more". */
+#define SCATTER_LEGEND_ROWS 24
+
+static void
+draw_scatter (cairo_t             *cr,
+              const VtFigure      *figure,
+              double               width,
+              double               height,
+              const VtFigureStyle *style)
+{
+  double left, top, plot_w, plot_h;
+  float x_min = INFINITY, x_max = -INFINITY, y_min = INFINITY, y_max = -INFINITY;
+
+  vt_figure_scatter_geometry (figure, width, height, &left, &top, &plot_w, &plot_h);
+  if (plot_w < 20 || plot_h < 20)
+    return;
+  for (guint i = 0; i < figure->n_points; i++)
+    {
+      x_min = MIN (x_min, figure->points[2 * i]);
+      x_max = MAX (x_max, figure->points[2 * i]);
+      y_min = MIN (y_min, figure->points[2 * i + 1]);
+      y_max = MAX (y_max, figure->points[2 * i + 1]);
+    }
+  /* Equal scale on both axes: distances in the layout look like distances. */
+  double span = MAX (MAX (x_max - x_min, y_max - y_min), 1e-12);
+  double scale = MIN (plot_w, plot_h) / span * 0.96;
+  double cx = left + plot_w / 2, cy = top + plot_h / 2;
+  double mx = (x_min + x_max) / 2, my = (y_min + y_max) / 2;
+  double radius = figure->n_points > 20000 ? 0.8 : figure->n_points > 2000 ? 1.4 : 2.5;
+
+  set_color (cr, &style->grid);
+  cairo_set_line_width (cr, 1.0);
+  cairo_rectangle (cr, round (left) + 0.5, round (top) + 0.5, round (plot_w), round (plot_h));
+  cairo_stroke (cr);
+
+  /* One path per category: one fill, one element in SVG and PDF. */
+  for (guint c = 0; c < MAX (figure->n_categories, 1); c++)
+    {
+      VtRgba color;
+
+      vt_figure_category_color (c, figure->n_categories, &color);
+      color.a = 0.7;
+      set_color (cr, &color);
+      for (guint i = 0; i < figure->n_points; i++)
+        if (figure->categories[i] == c || figure->n_categories == 0)
+          {
+            double x = cx + (figure->points[2 * i] - mx) * scale;
+            double y = cy - (figure->points[2 * i + 1] - my) * scale;
+
+            cairo_new_sub_path (cr);
+            cairo_arc (cr, x, y, radius, 0, 2 * G_PI);
+          }
+      cairo_fill (cr);
+    }
+
+  for (guint c = 0; figure->n_categories > 1 && c < figure->n_categories && c <= SCATTER_LEGEND_ROWS; c++)
+    {
+      double y = top + 8 + c * 18;
+      VtRgba color;
+
+      if (c == SCATTER_LEGEND_ROWS)
+        {
+          g_autofree char *more = g_strdup_printf ("and %u more", figure->n_categories - c);
+          draw_text (cr, style, more, left + plot_w + 16, y, ALIGN_START, ALIGN_CENTER, FALSE);
+          break;
+        }
+      vt_figure_category_color (c, figure->n_categories, &color);
+      set_color (cr, &color);
+      cairo_arc (cr, left + plot_w + 22, y, 4, 0, 2 * G_PI);
+      cairo_fill (cr);
+      if (figure->category_names && figure->category_names[c])
+        draw_text (cr, style, figure->category_names[c], left + plot_w + 32, y, ALIGN_START, ALIGN_CENTER, FALSE);
+    }
+  draw_labels (cr, figure, style, left, top, plot_w, plot_h, height);
+}
+
+void
 vt_figure_draw (cairo_t             *cr,
                 const VtFigure      *figure,
                 double               width,
@@ -406,6 +521,9 @@ vt_figure_draw (cairo_t             *cr,
       break;
     case VT_FIGURE_LINES:
       draw_lines (cr, figure, width, height, style);
+      break;
+    case VT_FIGURE_SCATTER:
+      draw_scatter (cr, figure, width, height, style);
       break;
     default:
       g_warn_if_reached ();

@@ -69,4 +69,20 @@ double    vt_figure_lines_x           (const VtFigure   *figure,
                                        double            plot_w,
                                        guint             point);
 
+/* The colour of category @i of @n: Tableau's ten for up to ten categories,
+ * evenly spread hues beyond. The scatter figure and the GL scatter view
+ * both colour through this, so the screen and the files agree. */
+void      vt_figure_category_color    (guint             i,
+                                       guint             n,
+                                       VtRgba           *out);
+/* Where a scatter figure's plot lies, and the scale and offset that map
+ * data coordinates into it (x_screen = left + (x − x0) · scale, and y up). */
+void      vt_figure_scatter_geometry  (const VtFigure   *figure,
+                                       double            width,
+                                       double            height,
+                                       double           *left,
+                                       double           *top,
+                                       double           *plot_w,
+                                       double           *plot_h);
+
 G_END_DECLS

@@ -22,7 +22,7 @@ typedef enum
   VT_TSNE_BARNES_HUT,
 } VtTsneMethod;
 
-#define VT_TSNE_EXACT_AUTO_MAX 1000
+#define VT_TSNE_EXACT_AUTO_MAX 500
 /* The dense N x N affinities of the exact method: 5,000² float64 = 200 MB. */
 #define VT_TSNE_EXACT_MAX 5000
 

@@ -1,0 +1,269 @@
+/* vt-embedding.c: choosing the samples, projecting, colouring, writing. */
+#include "vt-embedding.h"
+#include "vt-pca.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <string.h>
+
+void
+vt_embedding_options_init (VtEmbeddingOptions *options)
+{
+  *options = (VtEmbeddingOptions) { .method = VT_EMBEDDING_TSNE, .dims = 2, .max_samples = 0 };
+  vt_tsne_options_init (&options->tsne);
+}
+
+const char *
+vt_embedding_method_name (VtEmbeddingMethod method)
+{
+  return method == VT_EMBEDDING_PCA ? "pca" : "tsne";
+}
+
+VtEmbedding *
+vt_embedding_compute (VtFeatureStore            *store,
+                      const VtEmbeddingOptions  *options,
+                      VtProgressFunc             progress,
+                      VtLayoutFunc               on_layout,
+                      gpointer                   user_data,
+                      GCancellable              *cancellable,
+                      GError                   **error)
+{
+  guint n = options->max_samples > 0 ? MIN (options->max_samples, store->n_samples) : store->n_samples;
+  guint stride = n > 0 ? store->n_samples / n : 1;
+  guint dim = store->dim;
+
+  if (options->method == VT_EMBEDDING_TSNE && options->dims != 2)
+    {
+      g_set_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_OPTIONS,
+                   _("t-SNE lays points out in 2 dimensions; asked for %u"), options->dims);
+      return NULL;
+    }
+
+  g_autoptr(VtEmbedding) embedding = g_new0 (VtEmbedding, 1);
+  embedding->store = vt_feature_store_ref (store);
+  embedding->n = n;
+  embedding->dims = options->dims;
+  embedding->method = options->method;
+  embedding->rows = g_new (guint, n);
+  embedding->layout = g_new0 (float, (gsize) n * options->dims);
+
+  /* Every stride-th row: a class-sorted store keeps its balance. */
+  g_autofree float *x = NULL;
+  const float *features = store->features;
+  for (guint i = 0; i < n; i++)
+    embedding->rows[i] = i * stride;
+  if (stride != 1)
+    {
+      x = g_new (float, (gsize) n * dim);
+      for (gsize i = 0; i < n; i++)
+        memcpy (x + i * dim, store->features + (gsize) embedding->rows[i] * dim, dim * sizeof (float));
+      features = x;
+    }
+
+  gint64 start = g_get_monotonic_time ();
+  if (options->method == VT_EMBEDDING_PCA)
+    {
+      g_autoptr(VtPca) pca = vt_pca_fit (features, n, dim, options->dims, error);
+
+      if (pca == NULL)
+        return NULL;
+      vt_pca_transform (pca, features, n, embedding->layout);
+      for (guint c = 0; c < options->dims; c++)
+        embedding->explained_variance_ratio[c] = pca->explained_variance_ratio[c];
+    }
+  else
+    {
+      g_autoptr(VtTsneResult) tsne = vt_tsne_run (features, n, dim, &options->tsne, progress, on_layout,
+                                                  user_data, cancellable, error);
+
+      if (tsne == NULL)
+        return NULL;
+      memcpy (embedding->layout, tsne->layout, sizeof (float) * 2 * n);
+      embedding->kl_divergence = tsne->kl_divergence;
+      embedding->iterations = tsne->n_iterations;
+    }
+  embedding->seconds = (g_get_monotonic_time () - start) / 1e6;
+  return g_steal_pointer (&embedding);
+}
+
+void
+vt_embedding_free (VtEmbedding *embedding)
+{
+  if (embedding == NULL)
+    return;
+  g_clear_pointer (&embedding->store, vt_feature_store_unref);
+  g_free (embedding->rows);
+  g_free (embedding->layout);
+  g_free (embedding);
+}
+
+gboolean
+vt_embedding_color_available (VtFeatureStore   *store,
+                              VtEmbeddingColor  color)
+{
+  return color == VT_EMBEDDING_COLOR_CLASS || store->logits != NULL;
+}
+
+static const char *
+class_name (VtFeatureStore *store, gint64 label)
+{
+  return label >= 0 && (guint64) label < store->n_classes && store->class_names ? store->class_names[label] : NULL;
+}
+
+char **
+vt_embedding_categories (VtFeatureStore   *store,
+                         const guint      *rows,
+                         guint             n,
+                         VtEmbeddingColor  color,
+                         guint            *categories,
+                         guint            *n_names)
+{
+  GPtrArray *names = g_ptr_array_new ();
+
+  switch (color)
+    {
+    case VT_EMBEDDING_COLOR_CLASS:
+    case VT_EMBEDDING_COLOR_PREDICTION:
+      for (guint c = 0; c < MAX (store->n_classes, store->n_logits); c++)
+        {
+          const char *name = class_name (store, c);
+          g_ptr_array_add (names, name ? g_strdup (name) : g_strdup_printf ("%u", c));
+        }
+      for (guint i = 0; i < n; i++)
+        {
+          gint64 c = color == VT_EMBEDDING_COLOR_CLASS ? store->labels[rows[i]]
+                                                       : vt_feature_store_predict (store, rows[i], NULL);
+          categories[i] = CLAMP (c, 0, (gint64) names->len - 1);
+        }
+      break;
+    case VT_EMBEDDING_COLOR_CORRECT:
+      g_ptr_array_add (names, g_strdup (_("correct")));
+      g_ptr_array_add (names, g_strdup (_("wrong")));
+      for (guint i = 0; i < n; i++)
+        categories[i] = vt_feature_store_predict (store, rows[i], NULL) != store->labels[rows[i]];
+      break;
+    case VT_EMBEDDING_COLOR_CONFIDENCE:
+      for (guint b = 0; b < 10; b++)
+        g_ptr_array_add (names, g_strdup_printf ("%.1f–%.1f", b / 10.0, (b + 1) / 10.0));
+      for (guint i = 0; i < n; i++)
+        {
+          double confidence = 0;
+
+          vt_feature_store_predict (store, rows[i], &confidence);
+          categories[i] = isfinite (confidence) ? MIN ((guint) (confidence * 10), 9) : 0;
+        }
+      break;
+    }
+  *n_names = names->len;
+  g_ptr_array_add (names, NULL);
+  return (char **) g_ptr_array_free (names, FALSE);
+}
+
+static gboolean
+write_text (const char *path, GString *text, GError **error)
+{
+  gboolean ok = g_file_set_contents_full (path, text->str, text->len, G_FILE_SET_CONTENTS_CONSISTENT,
+                                          0644, error);
+
+  g_string_free (text, TRUE);
+  if (!ok)
+    g_prefix_error (error, "%s: ", path);
+  return ok;
+}
+
+/* A class name for CSV: quoted when it holds a comma or a quote. */
+static void
+append_csv_field (GString *out, const char *text)
+{
+  if (strpbrk (text, ",\"\n") == NULL)
+    {
+      g_string_append (out, text);
+      return;
+    }
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (out, '"');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+gboolean
+vt_embedding_write_csv (const VtEmbedding *embedding,
+                        const char        *path,
+                        GError           **error)
+{
+  VtFeatureStore *store = embedding->store;
+  gboolean with_logits = store->logits != NULL;
+  GString *out = g_string_new ("sample,label,class");
+
+  if (with_logits)
+    g_string_append (out, ",prediction,predicted_class,confidence");
+  g_string_append (out, embedding->dims == 3 ? ",x,y,z\n" : ",x,y\n");
+  for (guint i = 0; i < embedding->n; i++)
+    {
+      guint row = embedding->rows[i];
+      gint64 label = store->labels[row];
+      const char *name = class_name (store, label);
+
+      g_string_append_printf (out, "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",", store->indices[row], label);
+      append_csv_field (out, name ? name : "");
+      if (with_logits)
+        {
+          double confidence = 0;
+          gint64 predicted = vt_feature_store_predict (store, row, &confidence);
+          const char *predicted_name = class_name (store, predicted);
+
+          g_string_append_printf (out, ",%" G_GINT64_FORMAT ",", predicted);
+          append_csv_field (out, predicted_name ? predicted_name : "");
+          g_string_append_printf (out, ",%.6f", confidence);
+        }
+      for (guint c = 0; c < embedding->dims; c++)
+        g_string_append_printf (out, ",%.9g", embedding->layout[(gsize) i * embedding->dims + c]);
+      g_string_append_c (out, '\n');
+    }
+  return write_text (path, out, error);
+}
+
+/* Tabs and newlines would break the TSV; they become spaces. */
+static void
+append_tsv_field (GString *out, const char *text)
+{
+  for (const char *p = text; *p; p++)
+    g_string_append_c (out, *p == '\t' || *p == '\n' ? ' ' : *p);
+}
+
+gboolean
+vt_embedding_write_projector (const VtEmbedding *embedding,
+                              const char        *tensors_path,
+                              const char        *metadata_path,
+                              GError           **error)
+{
+  VtFeatureStore *store = embedding->store;
+  gboolean with_logits = store->logits != NULL;
+  GString *tensors = g_string_sized_new ((gsize) embedding->n * store->dim * 10);
+  GString *metadata = g_string_new (with_logits ? "class\tlabel\tpredicted_class\n" : "class\tlabel\n");
+
+  for (guint i = 0; i < embedding->n; i++)
+    {
+      guint row = embedding->rows[i];
+      const float *features = store->features + (gsize) row * store->dim;
+      const char *name = class_name (store, store->labels[row]);
+
+      for (guint j = 0; j < store->dim; j++)
+        g_string_append_printf (tensors, j ? "\t%.7g" : "%.7g", features[j]);
+      g_string_append_c (tensors, '\n');
+      append_tsv_field (metadata, name ? name : "");
+      g_string_append_printf (metadata, "\t%" G_GINT64_FORMAT, store->labels[row]);
+      if (with_logits)
+        {
+          const char *predicted = class_name (store, vt_feature_store_predict (store, row, NULL));
+          g_string_append_c (metadata, '\t');
+          append_tsv_field (metadata, predicted ? predicted : "");
+        }
+      g_string_append_c (metadata, '\n');
+    }
+  return write_text (tensors_path, tensors, error) && write_text (metadata_path, metadata, error);
+}

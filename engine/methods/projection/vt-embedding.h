@@ -1,0 +1,89 @@
+/* vt-embedding.h: a feature store seen in 2-D (or 3-D): which samples,
+ * which projection, the layout, and what the points are coloured by. One
+ * code path for the Embedding area and the batch "project" step, including
+ * the files both write: the layout as CSV, and TensorBoard's projector
+ * format (tensors.tsv + metadata.tsv). */
+#pragma once
+
+#include "features/vt-feature-store.h"
+#include "vt-tsne.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  VT_EMBEDDING_PCA,
+  VT_EMBEDDING_TSNE,
+} VtEmbeddingMethod;
+
+typedef enum
+{
+  VT_EMBEDDING_COLOR_CLASS,        /* the true class */
+  VT_EMBEDDING_COLOR_PREDICTION,   /* the argmax of the stored logits */
+  VT_EMBEDDING_COLOR_CORRECT,      /* correct / wrong */
+  VT_EMBEDDING_COLOR_CONFIDENCE,   /* the predicted class's probability, in ten bins */
+} VtEmbeddingColor;
+
+typedef struct
+{
+  VtEmbeddingMethod  method;
+  guint              dims;          /* PCA: 2 or 3; t-SNE: 2 */
+  guint              max_samples;   /* 0: all; else every (N / max)-th sample */
+  VtTsneOptions      tsne;
+} VtEmbeddingOptions;
+
+typedef struct
+{
+  VtFeatureStore  *store;
+  guint            n;                    /* points */
+  guint           *rows;                 /* each point's row in the store */
+  guint            dims;
+  float           *layout;               /* (n, dims) */
+  VtEmbeddingMethod method;
+  double           seconds;
+  double           explained_variance_ratio[3];   /* PCA */
+  double           kl_divergence;        /* t-SNE */
+  guint            iterations;           /* t-SNE */
+} VtEmbedding;
+
+void          vt_embedding_options_init   (VtEmbeddingOptions        *options);
+const char   *vt_embedding_method_name    (VtEmbeddingMethod          method);
+
+/* @progress and @on_layout (t-SNE) run on the calling thread. */
+VtEmbedding  *vt_embedding_compute        (VtFeatureStore            *store,
+                                           const VtEmbeddingOptions  *options,
+                                           VtProgressFunc             progress,
+                                           VtLayoutFunc               on_layout,
+                                           gpointer                   user_data,
+                                           GCancellable              *cancellable,
+                                           GError                   **error);
+void          vt_embedding_free           (VtEmbedding               *embedding);
+
+/* Whether @store can be coloured @color (prediction, correctness and
+ * confidence need logits). */
+gboolean      vt_embedding_color_available (VtFeatureStore           *store,
+                                            VtEmbeddingColor          color);
+/* Point i's category for @color into @categories (n); returns the category
+ * names (NULL-terminated, free with g_strfreev), their count in @n_names. */
+char        **vt_embedding_categories     (VtFeatureStore            *store,
+                                           const guint               *rows,
+                                           guint                      n,
+                                           VtEmbeddingColor           color,
+                                           guint                     *categories,
+                                           guint                     *n_names);
+
+/* sample,label,class[,prediction,predicted_class,confidence],x,y[,z] */
+gboolean      vt_embedding_write_csv      (const VtEmbedding         *embedding,
+                                           const char                *path,
+                                           GError                   **error);
+/* The points' features, tab-separated, and their metadata with a header
+ * (class, label, and prediction when known): what TensorBoard's projector
+ * opens. */
+gboolean      vt_embedding_write_projector (const VtEmbedding        *embedding,
+                                            const char               *tensors_path,
+                                            const char               *metadata_path,
+                                            GError                  **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtEmbedding, vt_embedding_free)
+
+G_END_DECLS
