@@ -743,6 +743,108 @@ test_incremental (void)
   vt_test_rm_rf (dir);
 }
 
+/* Lines in a text file. */
+static guint
+count_lines (const char *dir, const char *name, char **first_line)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *contents = NULL;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_auto(GStrv) lines = g_strsplit (g_strchomp (contents), "\n", -1);
+  if (first_line != NULL)
+    *first_line = g_strdup (lines[0]);
+  return g_strv_length (lines);
+}
+
+static void
+test_project (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *store = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *expected_path = vt_test_fixture ("projection/expected.json");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"project\", \"id\": \"pca\", \"store\": \"%s\", \"method\": \"pca\", \"samples\": 200},"
+    " {\"kind\": \"project\", \"id\": \"tsne\", \"store\": \"%s\", \"samples\": 1000, \"formats\": [\"svg\", \"png\"]}]}",
+    store, store);
+  g_autofree char *header = NULL;
+  g_autofree char *first = NULL;
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(JsonNode) expected = NULL;
+  g_auto(Result) r = { 0 };
+  static const struct { const char *keys; int status; const char *phrase; } bad[] = {
+    { "\"store\": \"missing.safetensors\"", 1, "missing.safetensors" },
+    { "\"store\": \"STORE\", \"color\": \"prediction\"", 1, "needs logits" },
+    { "\"store\": \"STORE\", \"samples\": 20", 1, "perplexity 30 needs more than 30 samples; there are 20" },
+    { "\"store\": \"STORE\", \"dimensions\": 3", 2, "$.steps[0].dimensions" },
+    { "\"store\": \"STORE\", \"method\": \"umap\"", 2, "$.steps[0].method" },
+    { "\"store\": \"STORE\", \"perplexity\": -5", 2, "$.steps[0].perplexity" },
+  };
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  results = load_json (results_path);
+  expected = load_json (expected_path);
+  JsonArray *steps = json_object_get_array_member (json_node_get_object (results), "steps");
+  JsonObject *pca = json_array_get_object_element (steps, 0);
+  JsonObject *tsne = json_array_get_object_element (steps, 1);
+  JsonArray *ratio = json_object_get_array_member (pca, "explained_variance_ratio");
+  JsonArray *want_ratio = json_object_get_array_member (json_node_get_object (expected), "explained_variance_ratio");
+
+  /* samples 200 of 2,000 = every 10th: the fixture's PCA input. */
+  for (guint c = 0; c < 2; c++)
+    g_assert_cmpfloat_with_epsilon (json_array_get_double_element (ratio, c),
+                                    json_array_get_double_element (want_ratio, c), 1e-6);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (pca, "trustworthiness"),
+                                  json_object_get_double_member (json_node_get_object (expected), "trust_pca"), 1e-6);
+  g_assert_cmpint (json_object_get_int_member (tsne, "points"), ==, 1000);
+  g_assert_cmpint (json_object_get_int_member (tsne, "iterations"), ==, 1000);
+  g_test_message ("t-SNE of 1,000: trustworthiness %.4f, kNN accuracy %.4f",
+                  json_object_get_double_member (tsne, "trustworthiness"),
+                  json_object_get_double_member (tsne, "knn_accuracy"));
+  g_assert_cmpfloat (json_object_get_double_member (tsne, "trustworthiness"), >, 0.97);
+  g_assert_cmpfloat (json_object_get_double_member (tsne, "knn_accuracy"), >,
+                     json_object_get_double_member (pca, "knn_accuracy") + 0.2);
+
+  g_assert_cmpuint (count_lines (out, "tsne-layout.csv", &header), ==, 1001);
+  g_assert_cmpstr (header, ==, "sample,label,class,x,y");
+  g_assert_cmpuint (count_lines (out, "tsne-metadata.tsv", &header), ==, 1001);
+  g_assert_cmpstr (header, ==, "class\tlabel");
+  g_assert_cmpuint (count_lines (out, "tsne-tensors.tsv", &first), ==, 1000);
+  {
+    g_auto(GStrv) fields = g_strsplit (first, "\t", -1);
+    g_assert_cmpuint (g_strv_length (fields), ==, 64);
+  }
+  assert_file_starts_with (out, "figures/tsne-layout.svg", "<?xml", 5);
+  {
+    g_autofree char *png = g_build_filename (out, "figures/tsne-layout.png", NULL);
+    assert_png_size (png, 1280, 800);
+  }
+  assert_file_starts_with (out, "figures/pca-layout.pdf", "%PDF", 4);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *bad_text = NULL;
+      g_auto(Result) rb = { 0 };
+      GString *k = g_string_new (bad[i].keys);
+
+      g_string_replace (k, "STORE", store, 0);
+      bad_text = g_strdup_printf ("{\"steps\": [{\"kind\": \"project\", %s}]}", k->str);
+      g_string_free (k, TRUE);
+      g_assert_true (g_file_set_contents (spec, bad_text, -1, NULL));
+      run_vitrine (&rb, "--batch", spec, "--output", out, NULL);
+      g_assert_cmpint (rb.status, ==, bad[i].status);
+      if (strstr (rb.err, bad[i].phrase) == NULL)
+        g_error ("stderr lacks “%s”: %s", bad[i].phrase, rb.err);
+    }
+  vt_test_rm_rf (dir);
+}
+
 static void
 test_command_line (void)
 {
@@ -792,6 +894,7 @@ main (int   argc,
   g_test_add_func ("/batch/evaluate-bad-datasets", test_evaluate_bad_datasets);
   g_test_add_func ("/batch/extract", test_extract);
   g_test_add_func ("/batch/incremental", test_incremental);
+  g_test_add_func ("/batch/project", test_project);
   g_test_add_func ("/batch/command-line", test_command_line);
   return g_test_run ();
 }
