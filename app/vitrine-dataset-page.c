@@ -405,7 +405,8 @@ extract_thread (GTask        *task,
                 GCancellable *cancellable)
 {
   ExtractJob *job = data;
-  VtExtractOptions options = { 64, FALSE, FALSE, on_extract_progress, task };
+  /* Logits too, where the model has a head: the Embedding area colours by prediction. */
+  VtExtractOptions options = { 64, TRUE, FALSE, on_extract_progress, task };
   g_autoptr(VtFeatureSource) source_key = NULL;
   g_autoptr(VtFeatureStore) store = NULL;
   g_autoptr(GError) error = NULL;

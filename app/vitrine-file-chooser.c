@@ -29,6 +29,8 @@ choose (GtkWidget             *widget,
         const char            *title,
         GtkFileChooserAction   action,
         GtkFileFilter        **filters,
+        const char            *accept,
+        const char            *suggested_name,
         VitrineFileChosen      chosen,
         gpointer               user_data)
 {
@@ -37,9 +39,11 @@ choose (GtkWidget             *widget,
   Request *request = g_new (Request, 1);
 
   chooser = gtk_file_chooser_native_new (title, GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                         action, _("_Open"), _("_Cancel"));
+                                         action, accept, _("_Cancel"));
   for (guint i = 0; filters && filters[i]; i++)
     gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filters[i]);
+  if (suggested_name != NULL)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested_name);
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   request->chosen = chosen;
   request->user_data = user_data;
@@ -54,7 +58,7 @@ vitrine_choose_file (GtkWidget          *widget,
                      VitrineFileChosen   chosen,
                      gpointer            user_data)
 {
-  choose (widget, title, GTK_FILE_CHOOSER_ACTION_OPEN, filters, chosen, user_data);
+  choose (widget, title, GTK_FILE_CHOOSER_ACTION_OPEN, filters, _("_Open"), NULL, chosen, user_data);
 }
 
 void
@@ -63,5 +67,15 @@ vitrine_choose_folder (GtkWidget          *widget,
                        VitrineFileChosen   chosen,
                        gpointer            user_data)
 {
-  choose (widget, title, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, NULL, chosen, user_data);
+  choose (widget, title, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, NULL, _("_Open"), NULL, chosen, user_data);
+}
+
+void
+vitrine_choose_save_file (GtkWidget          *widget,
+                          const char         *title,
+                          const char         *suggested_name,
+                          VitrineFileChosen   chosen,
+                          gpointer            user_data)
+{
+  choose (widget, title, GTK_FILE_CHOOSER_ACTION_SAVE, NULL, _("_Save"), suggested_name, chosen, user_data);
 }

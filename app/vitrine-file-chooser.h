@@ -1,4 +1,4 @@
-/* vitrine-file-chooser.h: asking for one file or folder to open. */
+/* vitrine-file-chooser.h: asking for one file or folder to open, or a file to save. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -21,5 +21,12 @@ void  vitrine_choose_folder (GtkWidget          *widget,
                              const char         *title,
                              VitrineFileChosen   chosen,
                              gpointer            user_data);
+
+/* A "save" chooser that proposes @suggested_name. */
+void  vitrine_choose_save_file (GtkWidget          *widget,
+                                const char         *title,
+                                const char         *suggested_name,
+                                VitrineFileChosen   chosen,
+                                gpointer            user_data);
 
 G_END_DECLS

@@ -7,6 +7,7 @@
 #include "vitrine-window.h"
 #include "vitrine-dataset-page.h"
 #include "vitrine-file-chooser.h"
+#include "vitrine-embedding-page.h"
 #include "vitrine-incremental-page.h"
 #include "vitrine-predict-page.h"
 
@@ -36,6 +37,7 @@ struct _VitrineWindow
   GtkStackPage         *predict_stack_page;
   VitrineDatasetPage   *dataset_page;
   VitrineIncrementalPage *incremental_page;
+  VitrineEmbeddingPage   *embedding_page;
   GtkRevealer          *progress_revealer;
   GtkProgressBar       *progress_bar;
   GtkLabel             *progress_label;
@@ -306,6 +308,12 @@ vitrine_window_get_incremental_page (VitrineWindow *self)
   return self->incremental_page;
 }
 
+VitrineEmbeddingPage *
+vitrine_window_get_embedding_page (VitrineWindow *self)
+{
+  return self->embedding_page;
+}
+
 void
 vitrine_window_open_dataset (VitrineWindow *self,
                              GFile         *file)
@@ -491,6 +499,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   g_type_ensure (VITRINE_TYPE_PREDICT_PAGE);
   g_type_ensure (VITRINE_TYPE_DATASET_PAGE);
   g_type_ensure (VITRINE_TYPE_INCREMENTAL_PAGE);
+  g_type_ensure (VITRINE_TYPE_EMBEDDING_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-window.ui");
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, areas_stack);
@@ -500,6 +509,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, model_stack_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, dataset_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, incremental_page);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, embedding_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_revealer);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_label);
@@ -525,6 +535,7 @@ vitrine_window_init (VitrineWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", FALSE);
   /* What the Dataset area extracts, the Incremental area runs on. */
   vitrine_incremental_page_set_stores (self->incremental_page, vitrine_dataset_page_get_stores (self->dataset_page));
+  vitrine_embedding_page_set_stores (self->embedding_page, vitrine_dataset_page_get_stores (self->dataset_page));
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);

@@ -6,6 +6,7 @@
 #include "vitrine-application.h"
 #include "vitrine-model-page.h"
 #include "vitrine-dataset-page.h"
+#include "vitrine-embedding-page.h"
 #include "vitrine-incremental-page.h"
 #include "vitrine-predict-page.h"
 
@@ -23,6 +24,7 @@ VitrineModelPage *vitrine_window_get_model_page  (VitrineWindow      *self);
 VitrinePredictPage *vitrine_window_get_predict_page (VitrineWindow    *self);
 VitrineDatasetPage *vitrine_window_get_dataset_page (VitrineWindow    *self);
 VitrineIncrementalPage *vitrine_window_get_incremental_page (VitrineWindow *self);
+VitrineEmbeddingPage   *vitrine_window_get_embedding_page   (VitrineWindow *self);
 /* Shows the Dataset area and opens @file (a folder or file) in it. */
 void              vitrine_window_open_dataset    (VitrineWindow      *self,
                                                   GFile              *file);

@@ -15,6 +15,7 @@
 #include "vitrine-application.h"
 #include "vitrine-figure-view.h"
 #include "vitrine-sample-list.h"
+#include "vitrine-scatter-view.h"
 #include "vitrine-tensor-node.h"
 #include "vitrine-window.h"
 #include "vt-test-util.h"
@@ -785,6 +786,150 @@ test_incremental (void)
   vt_test_rm_rf (export_dir);
 }
 
+static gboolean
+embedding_finished (gpointer page)
+{
+  return !vitrine_embedding_page_is_running (page);
+}
+
+static gboolean
+embedding_has_dataset (gpointer page)
+{
+  return vitrine_embedding_page_has_dataset (page);
+}
+
+/* The Embedding area on features the Dataset area extracted from the demo
+ * sample: t-SNE animates in the GL view, hovering a point shows its sample,
+ * a lasso selects and the selection saves with the images' paths, colours
+ * change, Export writes the figures and the projector files, PCA runs, and
+ * Cancel stops a run. */
+static void
+test_embedding (void)
+{
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                              "cifar10-test-sample", NULL);
+  g_autofree char *out = vt_test_tmpdir ();
+  g_autofree char *selection_path = g_build_filename (out, "selection.csv", NULL);
+  g_autoptr(GError) error = NULL;
+  VitrineWindow *window = open_window (demo);
+  VitrineDatasetPage *dataset_page = vitrine_window_get_dataset_page (window);
+  VitrineEmbeddingPage *page = vitrine_window_get_embedding_page (window);
+  VitrineScatterView *scatter = VITRINE_SCATTER_VIEW (vitrine_embedding_page_get_scatter (page));
+  guint layouts_mid_run = 0;
+
+  open_dataset (window, sample);
+  vitrine_dataset_page_extract (dataset_page);
+  wait_until (dataset_idle, dataset_page, 60, "the extraction");
+  g_assert_nonnull (vitrine_dataset_page_get_store (dataset_page)->logits);
+  vitrine_window_show_area (window, "embedding");
+  spin (200);
+
+  /* t-SNE: the layouts stream in while it runs. */
+  vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_TSNE, 30, 50000);
+  vitrine_embedding_page_run (page);
+  g_assert_true (vitrine_embedding_page_is_running (page));
+  while (vitrine_embedding_page_is_running (page))
+    {
+      if (layouts_mid_run == 0 && vitrine_embedding_page_get_n_layouts (page) >= 20)
+        {
+          layouts_mid_run = vitrine_embedding_page_get_n_layouts (page);
+          save_screenshot (GTK_WIDGET (window), "window-embedding-running.png");
+        }
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_null (vitrine_embedding_page_get_error (page));
+  g_test_message ("%u layouts shown; %s", vitrine_embedding_page_get_n_layouts (page),
+                  vitrine_embedding_page_get_status (page));
+  g_assert_cmpuint (vitrine_embedding_page_get_n_layouts (page), >, 50);
+  g_assert_nonnull (strstr (vitrine_embedding_page_get_status (page), "t-SNE of 200 samples"));
+  g_assert_cmpuint (vitrine_scatter_view_get_n_points (scatter), ==, 200);
+  g_assert_true (vitrine_scatter_view_is_gl (scatter));
+  g_assert_cmpuint (vitrine_scatter_view_get_n_frames (scatter), >, 0);
+
+  /* Hovering a point shows its sample and the model's prediction. */
+  wait_until (embedding_has_dataset, page, 30, "the dataset behind the store");
+  {
+    double x, y;
+
+    vitrine_scatter_view_point_position (scatter, 17, &x, &y);
+    int picked = vitrine_scatter_view_pick (scatter, x, y);
+    g_assert_cmpint (picked, >=, 0);
+    g_signal_emit_by_name (scatter, "hover-changed", picked, x, y);
+    g_assert_nonnull (vitrine_embedding_page_get_hover_text (page));
+    g_assert_nonnull (strstr (vitrine_embedding_page_get_hover_text (page), "predicted"));
+    spin (500);
+    save_screenshot (GTK_WIDGET (window), "window-embedding.png");
+    g_signal_emit_by_name (scatter, "hover-changed", -1, 0.0, 0.0);
+    g_assert_null (vitrine_embedding_page_get_hover_text (page));
+  }
+
+  /* Zoom about the centre halves the visible span; Home-like fit restores it. */
+  {
+    double x0, y0, x1, y1, zx0, zy0, zx1, zy1;
+    int w = gtk_widget_get_width (GTK_WIDGET (scatter)), h = gtk_widget_get_height (GTK_WIDGET (scatter));
+
+    vitrine_scatter_view_get_visible (scatter, &x0, &y0, &x1, &y1);
+    vitrine_scatter_view_zoom (scatter, 2.0, w / 2.0, h / 2.0);
+    vitrine_scatter_view_get_visible (scatter, &zx0, &zy0, &zx1, &zy1);
+    g_assert_cmpfloat_with_epsilon ((zx1 - zx0) * 2, x1 - x0, 1e-6 * (x1 - x0));
+    vitrine_scatter_view_fit (scatter);
+  }
+
+  /* A lasso around the whole view selects every point; saved with paths. */
+  {
+    int w = gtk_widget_get_width (GTK_WIDGET (scatter)), h = gtk_widget_get_height (GTK_WIDGET (scatter));
+    double box[] = { -1, -1, w + 1, -1, w + 1, h + 1, -1, h + 1 };
+    g_autofree char *csv = NULL;
+    g_autoptr(GArray) selection = NULL;
+
+    vitrine_scatter_view_select_polygon (scatter, box, 4);
+    selection = vitrine_scatter_view_get_selection (scatter);
+    g_assert_cmpuint (selection->len, ==, 200);
+    g_assert_true (vitrine_embedding_page_save_selection (page, selection_path, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (selection_path, &csv, NULL, NULL));
+    g_auto(GStrv) lines = g_strsplit (g_strchomp (csv), "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 201);
+    g_assert_true (g_str_has_prefix (lines[0], "sample,path,label,class,predicted_class,confidence"));
+    g_auto(GStrv) fields = g_strsplit (lines[1], ",", -1);
+    g_assert_true (g_file_test (fields[1], G_FILE_TEST_IS_REGULAR));
+    vitrine_scatter_view_clear_selection (scatter);
+    g_clear_pointer (&selection, g_array_unref);
+    selection = vitrine_scatter_view_get_selection (scatter);
+    g_assert_cmpuint (selection->len, ==, 0);
+  }
+
+  /* Other colourings, then Export. */
+  vitrine_embedding_page_set_color (page, 2);
+  vitrine_embedding_page_set_color (page, 1);
+  g_assert_null (vitrine_embedding_page_get_error (page));
+  g_assert_true (vitrine_embedding_page_export (page, out, &error));
+  g_assert_no_error (error);
+  for (guint f = 0; f < 6; f++)
+    {
+      static const char *files[] = { "tsne.png", "tsne.svg", "tsne.pdf", "tsne-layout.csv", "tsne-tensors.tsv",
+                                     "tsne-metadata.tsv" };
+      g_autofree char *path = g_build_filename (out, files[f], NULL);
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    }
+
+  /* PCA, then a t-SNE stopped by Cancel. */
+  vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_PCA, 30, 50000);
+  vitrine_embedding_page_run (page);
+  wait_until (embedding_finished, page, 30, "PCA");
+  g_assert_nonnull (strstr (vitrine_embedding_page_get_status (page), "of the variance"));
+  vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_TSNE, 30, 50000);
+  vitrine_embedding_page_run (page);
+  gtk_widget_activate_action (GTK_WIDGET (page), "embedding.cancel", NULL);
+  g_assert_false (vitrine_embedding_page_is_running (page));
+  g_assert_cmpstr (vitrine_embedding_page_get_status (page), ==, "Cancelled");
+  spin (300);
+  close_window (window);
+  vt_test_rm_rf (out);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -818,6 +963,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/drop", test_drop);
   g_test_add_func ("/gui/window/dataset", test_dataset);
   g_test_add_func ("/gui/window/incremental", test_incremental);
+  g_test_add_func ("/gui/window/embedding", test_embedding);
   g_test_add_func ("/gui/window/shortcuts-and-style", test_shortcuts_and_style);
   g_test_add_func ("/gui/figure-view/widget", test_figure_view_widget);
   status = g_test_run ();

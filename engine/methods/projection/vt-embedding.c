@@ -19,6 +19,21 @@ vt_embedding_method_name (VtEmbeddingMethod method)
   return method == VT_EMBEDDING_PCA ? "pca" : "tsne";
 }
 
+guint *
+vt_embedding_sample_rows (guint  n_samples,
+                          guint  max_samples,
+                          guint *n)
+{
+  guint count = max_samples > 0 ? MIN (max_samples, n_samples) : n_samples;
+  guint stride = count > 0 ? n_samples / count : 1;
+  guint *rows = g_new (guint, MAX (count, 1));
+
+  for (guint i = 0; i < count; i++)
+    rows[i] = i * stride;
+  *n = count;
+  return rows;
+}
+
 VtEmbedding *
 vt_embedding_compute (VtFeatureStore            *store,
                       const VtEmbeddingOptions  *options,
@@ -28,9 +43,8 @@ vt_embedding_compute (VtFeatureStore            *store,
                       GCancellable              *cancellable,
                       GError                   **error)
 {
-  guint n = options->max_samples > 0 ? MIN (options->max_samples, store->n_samples) : store->n_samples;
-  guint stride = n > 0 ? store->n_samples / n : 1;
-  guint dim = store->dim;
+  guint n = 0, dim = store->dim;
+  g_autofree guint *rows = vt_embedding_sample_rows (store->n_samples, options->max_samples, &n);
 
   if (options->method == VT_EMBEDDING_TSNE && options->dims != 2)
     {
@@ -44,15 +58,12 @@ vt_embedding_compute (VtFeatureStore            *store,
   embedding->n = n;
   embedding->dims = options->dims;
   embedding->method = options->method;
-  embedding->rows = g_new (guint, n);
+  embedding->rows = g_steal_pointer (&rows);
   embedding->layout = g_new0 (float, (gsize) n * options->dims);
 
-  /* Every stride-th row: a class-sorted store keeps its balance. */
   g_autofree float *x = NULL;
   const float *features = store->features;
-  for (guint i = 0; i < n; i++)
-    embedding->rows[i] = i * stride;
-  if (stride != 1)
+  if (n != store->n_samples)
     {
       x = g_new (float, (gsize) n * dim);
       for (gsize i = 0; i < n; i++)
@@ -266,4 +277,42 @@ vt_embedding_write_projector (const VtEmbedding *embedding,
       g_string_append_c (metadata, '\n');
     }
   return write_text (tensors_path, tensors, error) && write_text (metadata_path, metadata, error);
+}
+
+gboolean
+vt_embedding_write_selection (const VtEmbedding *embedding,
+                              VtDataset         *dataset,
+                              const guint       *points,
+                              guint              n_points,
+                              const char        *path,
+                              GError           **error)
+{
+  VtFeatureStore *store = embedding->store;
+  GString *out = g_string_new (store->logits ? "sample,path,label,class,predicted_class,confidence\n"
+                                             : "sample,path,label,class\n");
+
+  for (guint a = 0; a < n_points; a++)
+    {
+      guint row = embedding->rows[points[a]];
+      gint64 index = store->indices[row];
+      const char *name = class_name (store, store->labels[row]);
+      g_autofree char *file = dataset && index >= 0 && (guint64) index < dataset->n_samples
+                              ? vt_dataset_sample_name (dataset, index) : g_strdup ("");
+
+      g_string_append_printf (out, "%" G_GINT64_FORMAT ",", index);
+      append_csv_field (out, file);
+      g_string_append_printf (out, ",%" G_GINT64_FORMAT ",", store->labels[row]);
+      append_csv_field (out, name ? name : "");
+      if (store->logits)
+        {
+          double confidence = 0;
+          const char *predicted = class_name (store, vt_feature_store_predict (store, row, &confidence));
+
+          g_string_append_c (out, ',');
+          append_csv_field (out, predicted ? predicted : "");
+          g_string_append_printf (out, ",%.6f", confidence);
+        }
+      g_string_append_c (out, '\n');
+    }
+  return write_text (path, out, error);
 }

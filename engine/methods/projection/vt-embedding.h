@@ -47,6 +47,12 @@ typedef struct
 } VtEmbedding;
 
 void          vt_embedding_options_init   (VtEmbeddingOptions        *options);
+/* The store rows an embedding of at most @max_samples (0: all) of
+ * @n_samples uses: every (n_samples / n)-th, so a class-sorted store keeps
+ * its balance. Returns n rows in @n. */
+guint        *vt_embedding_sample_rows    (guint                      n_samples,
+                                           guint                      max_samples,
+                                           guint                     *n);
 const char   *vt_embedding_method_name    (VtEmbeddingMethod          method);
 
 /* @progress and @on_layout (t-SNE) run on the calling thread. */
@@ -82,6 +88,15 @@ gboolean      vt_embedding_write_csv      (const VtEmbedding         *embedding,
 gboolean      vt_embedding_write_projector (const VtEmbedding        *embedding,
                                             const char               *tensors_path,
                                             const char               *metadata_path,
+                                            GError                  **error);
+
+/* The chosen points as CSV: sample,path,label,class[,predicted_class,confidence];
+ * the path from @dataset (the store's source), empty without it. */
+gboolean      vt_embedding_write_selection (const VtEmbedding        *embedding,
+                                            VtDataset                *dataset,
+                                            const guint              *points,
+                                            guint                     n_points,
+                                            const char               *path,
                                             GError                  **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtEmbedding, vt_embedding_free)

@@ -1,0 +1,809 @@
+/* vitrine-embedding-page.c: the Embedding area (see the header).
+ *
+ * A run is vt_embedding_compute in a GTask thread. Its progress and layouts
+ * come back through idle sources that hold the task (and so the page); a
+ * run that Cancel or a newer run replaced is recognized by its cancellable
+ * and what it sends is dropped. The store's dataset opens in another task,
+ * for thumbnails and paths; without it the view still works. */
+#include "vitrine-embedding-page.h"
+#include "vitrine-file-chooser.h"
+#include "vitrine-scatter-view.h"
+#include "vitrine-store-item.h"
+#include "vitrine-thumbnails.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+
+#include "figures/vt-figure-render.h"
+#include "methods/projection/vt-embedding.h"
+
+#define THUMBNAIL_SIZE 96
+
+struct _VitrineEmbeddingPage
+{
+  GtkWidget           parent_instance;
+
+  GtkDropDown        *store_dropdown;
+  GtkDropDown        *method_dropdown;
+  GtkDropDown        *color_dropdown;
+  GtkSpinButton      *perplexity_spin;
+  GtkSpinButton      *iterations_spin;
+  GtkSpinButton      *samples_spin;
+  GtkScale           *size_scale;
+  GtkScale           *opacity_scale;
+  GtkLabel           *status;
+  GtkBox             *legend_box;
+  VitrineScatterView *scatter;
+  GtkWidget          *hover_card;
+  GtkPicture         *hover_picture;
+  GtkLabel           *hover_label;
+  GtkLabel           *selection_label;
+  GtkListView        *selection_view;
+
+  GListStore         *stores;
+  GtkStringList      *selection_strings;
+  GCancellable       *cancellable;        /* the run in flight */
+  VtFeatureStore     *store;              /* of the points shown */
+  guint              *rows;               /* each point's row in the store */
+  guint               n_points;
+  VtEmbedding        *embedding;          /* the finished run */
+  guint               n_layouts;
+  char               *method_title;
+  char               *error;
+
+  GCancellable       *dataset_cancellable;
+  VtDataset          *dataset;
+  VitrineThumbnails  *thumbnails;
+};
+
+G_DEFINE_FINAL_TYPE (VitrineEmbeddingPage, vitrine_embedding_page, GTK_TYPE_WIDGET)
+
+static void
+set_status (VitrineEmbeddingPage *self,
+            const char           *message,
+            gboolean              is_error)
+{
+  gtk_label_set_text (self->status, message);
+  if (is_error)
+    {
+      g_free (self->error);
+      self->error = g_strdup (message);
+      gtk_widget_add_css_class (GTK_WIDGET (self->status), "error");
+    }
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
+}
+
+static void
+update_actions (VitrineEmbeddingPage *self)
+{
+  gboolean running = self->cancellable != NULL;
+  gboolean have_stores = self->stores && g_list_model_get_n_items (G_LIST_MODEL (self->stores)) > 0;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.run", !running && have_stores);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.cancel", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.export", self->embedding != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.save-selection", self->embedding != NULL);
+}
+
+/* Stores ----------------------------------------------------------------------*/
+
+void
+vitrine_embedding_page_set_stores (VitrineEmbeddingPage *self,
+                                   GListStore           *stores)
+{
+  g_set_object (&self->stores, stores);
+  gtk_drop_down_set_model (self->store_dropdown, G_LIST_MODEL (stores));
+  g_signal_connect_object (stores, "items-changed", G_CALLBACK (update_actions), self, G_CONNECT_SWAPPED);
+  update_actions (self);
+}
+
+gboolean
+vitrine_embedding_page_add_store (VitrineEmbeddingPage *self,
+                                  const char           *path,
+                                  GError              **error)
+{
+  g_autoptr(VtFeatureStore) store = vt_feature_store_load (path, error);
+  g_autoptr(VitrineStoreItem) item = NULL;
+
+  if (store == NULL)
+    return FALSE;
+  item = vitrine_store_item_new (path, store);
+  g_list_store_append (self->stores, item);
+  gtk_drop_down_set_selected (self->store_dropdown, g_list_model_get_n_items (G_LIST_MODEL (self->stores)) - 1);
+  return TRUE;
+}
+
+static void
+store_chosen (GFile *file, gpointer data)
+{
+  VitrineEmbeddingPage *self = data;
+  g_autofree char *path = g_file_get_path (file);
+  g_autoptr(GError) error = NULL;
+
+  if (path == NULL || !vitrine_embedding_page_add_store (self, path, &error))
+    set_status (self, error ? error->message : _("Only local files can be opened"), TRUE);
+}
+
+static void
+add_store_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  g_autoptr(GtkFileFilter) stores = gtk_file_filter_new ();
+  GtkFileFilter *filters[] = { stores, NULL };
+
+  gtk_file_filter_set_name (stores, _("Feature stores (safetensors)"));
+  gtk_file_filter_add_pattern (stores, "*.safetensors");
+  vitrine_choose_file (widget, _("Add a Feature Store"), filters, store_chosen, widget);
+}
+
+/* Colours ---------------------------------------------------------------------*/
+
+/* The colouring of the points shown, and its legend. */
+static void
+apply_colors (VitrineEmbeddingPage *self)
+{
+  VtEmbeddingColor color = gtk_drop_down_get_selected (self->color_dropdown);
+  GtkWidget *child;
+  guint n_names = 0;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->legend_box))) != NULL)
+    gtk_box_remove (self->legend_box, child);
+  if (self->store == NULL)
+    return;
+  if (!vt_embedding_color_available (self->store, color))
+    {
+      set_status (self, _("This store has no logits: extract it again with logits to colour by prediction"), TRUE);
+      color = VT_EMBEDDING_COLOR_CLASS;
+    }
+
+  g_autofree guint *categories = g_new (guint, MAX (self->n_points, 1));
+  g_auto(GStrv) names = vt_embedding_categories (self->store, self->rows, self->n_points, color, categories, &n_names);
+  if (vitrine_scatter_view_get_n_points (self->scatter) == self->n_points)
+    vitrine_scatter_view_set_categories (self->scatter, categories, n_names);
+  for (guint c = 0; c < n_names && c < 24; c++)
+    {
+      VtRgba rgba;
+      vt_figure_category_color (c, n_names, &rgba);
+      g_autofree char *escaped = g_markup_escape_text (names[c], -1);
+      g_autofree char *markup = g_strdup_printf ("<span foreground=\"#%02x%02x%02x\">●</span> %s",
+                                                 (int) (rgba.r * 255), (int) (rgba.g * 255), (int) (rgba.b * 255),
+                                                 escaped);
+      GtkWidget *label = gtk_label_new (NULL);
+
+      gtk_label_set_markup (GTK_LABEL (label), markup);
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_box_append (self->legend_box, label);
+    }
+}
+
+static guint *
+current_categories (VitrineEmbeddingPage *self, guint *n_names, char ***names)
+{
+  VtEmbeddingColor color = gtk_drop_down_get_selected (self->color_dropdown);
+  guint *categories = g_new (guint, MAX (self->n_points, 1));
+
+  if (!vt_embedding_color_available (self->store, color))
+    color = VT_EMBEDDING_COLOR_CLASS;
+  *names = vt_embedding_categories (self->store, self->rows, self->n_points, color, categories, n_names);
+  return categories;
+}
+
+void
+vitrine_embedding_page_set_color (VitrineEmbeddingPage *self,
+                                  guint                 color)
+{
+  gtk_drop_down_set_selected (self->color_dropdown, color);
+}
+
+/* The dataset behind the store ------------------------------------------------*/
+
+static void
+open_dataset_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  VtFeatureStore *store = data;
+  VtDatasetOptions options = { store->source->split, FALSE };
+  GError *error = NULL;
+  VtDataset *dataset = vt_dataset_open (store->source->dataset, &options, &error);
+
+  if (dataset != NULL && dataset->n_samples != store->source->dataset_samples)
+    {
+      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s has changed since the features were extracted"),
+                   store->source->dataset);
+      g_clear_pointer (&dataset, vt_dataset_unref);
+    }
+  if (dataset == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, dataset, (GDestroyNotify) vt_dataset_unref);
+}
+
+static void
+dataset_opened (GObject *source, GAsyncResult *result, gpointer data)
+{
+  VitrineEmbeddingPage *self = VITRINE_EMBEDDING_PAGE (source);
+  g_autoptr(GError) error = NULL;
+  VtDataset *dataset = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (g_task_get_cancellable (G_TASK (result)) != self->dataset_cancellable)
+    {
+      g_clear_pointer (&dataset, vt_dataset_unref);
+      return;
+    }
+  g_clear_object (&self->dataset_cancellable);
+  if (dataset == NULL)
+    {
+      g_message ("Embedding: no thumbnails: %s", error->message);
+      return;
+    }
+  self->dataset = dataset;
+  self->thumbnails = vitrine_thumbnails_new (dataset, THUMBNAIL_SIZE);
+}
+
+static void
+open_dataset (VitrineEmbeddingPage *self)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_cancellable_cancel (self->dataset_cancellable);
+  g_clear_object (&self->dataset_cancellable);
+  g_clear_pointer (&self->thumbnails, vitrine_thumbnails_free);
+  g_clear_pointer (&self->dataset, vt_dataset_unref);
+  if (self->store->source == NULL || self->store->source->dataset == NULL)
+    return;
+  self->dataset_cancellable = g_cancellable_new ();
+  task = g_task_new (self, self->dataset_cancellable, dataset_opened, NULL);
+  g_task_set_task_data (task, vt_feature_store_ref (self->store), (GDestroyNotify) vt_feature_store_unref);
+  g_task_run_in_thread (task, open_dataset_thread);
+}
+
+/* Hover -----------------------------------------------------------------------*/
+
+static void
+on_hover (VitrineScatterView *scatter, int point, double x, double y, VitrineEmbeddingPage *self)
+{
+  int width = gtk_widget_get_width (GTK_WIDGET (scatter)), height = gtk_widget_get_height (GTK_WIDGET (scatter));
+
+  if (self->thumbnails)
+    vitrine_thumbnails_unbind (self->thumbnails, self->hover_picture);
+  if (point < 0 || self->store == NULL || (guint) point >= self->n_points)
+    {
+      gtk_widget_set_visible (self->hover_card, FALSE);
+      return;
+    }
+
+  guint row = self->rows[point];
+  gint64 label = self->store->labels[row];
+  const char *name = label >= 0 && (guint64) label < self->store->n_classes ? self->store->class_names[label] : "?";
+  g_autoptr(GString) text = g_string_new (NULL);
+  double confidence = 0;
+  gint64 predicted = vt_feature_store_predict (self->store, row, &confidence);
+
+  g_string_append_printf (text, _("Sample %" G_GINT64_FORMAT ": %s"), self->store->indices[row], name);
+  if (predicted >= 0)
+    {
+      const char *predicted_name = (guint64) predicted < self->store->n_classes
+                                   ? self->store->class_names[predicted] : "?";
+      g_string_append_c (text, '\n');
+      /* Translators: the model's prediction for a sample and its probability */
+      g_string_append_printf (text, _("predicted %s (%.0f%%)"), predicted_name, 100 * confidence);
+    }
+  gtk_label_set_text (self->hover_label, text->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->hover_picture), self->thumbnails != NULL);
+  if (self->thumbnails)
+    vitrine_thumbnails_bind (self->thumbnails, self->hover_picture, self->store->indices[row]);
+  /* Beside the pointer, kept inside the view. */
+  gtk_widget_set_margin_start (self->hover_card, (int) CLAMP (x + 16, 0, MAX (width - 180, 0)));
+  gtk_widget_set_margin_top (self->hover_card, (int) CLAMP (y + 16, 0, MAX (height - 150, 0)));
+  gtk_widget_set_visible (self->hover_card, TRUE);
+}
+
+const char *
+vitrine_embedding_page_get_hover_text (VitrineEmbeddingPage *self)
+{
+  return gtk_widget_get_visible (self->hover_card) ? gtk_label_get_text (self->hover_label) : NULL;
+}
+
+/* Selection -------------------------------------------------------------------*/
+
+static void
+on_selection_changed (VitrineScatterView *scatter, VitrineEmbeddingPage *self)
+{
+  g_autoptr(GArray) selection = vitrine_scatter_view_get_selection (scatter);
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *count = NULL;
+
+  for (guint a = 0; a < selection->len && self->store != NULL; a++)
+    {
+      guint row = self->rows[g_array_index (selection, guint, a)];
+      gint64 label = self->store->labels[row];
+      const char *name = (guint64) label < self->store->n_classes ? self->store->class_names[label] : "?";
+
+      g_ptr_array_add (lines, g_strdup_printf ("%" G_GINT64_FORMAT "  %s", self->store->indices[row], name));
+    }
+  g_ptr_array_add (lines, NULL);
+  gtk_string_list_splice (self->selection_strings, 0,
+                          g_list_model_get_n_items (G_LIST_MODEL (self->selection_strings)),
+                          (const char * const *) lines->pdata);
+  count = selection->len == 0 ? g_strdup (_("Shift+drag around points to select them"))
+                              : g_strdup_printf (g_dngettext (NULL, "%u sample selected", "%u samples selected",
+                                                              selection->len), selection->len);
+  gtk_label_set_text (self->selection_label, count);
+}
+
+gboolean
+vitrine_embedding_page_save_selection (VitrineEmbeddingPage *self,
+                                       const char           *path,
+                                       GError              **error)
+{
+  g_autoptr(GArray) selection = vitrine_scatter_view_get_selection (self->scatter);
+
+  g_return_val_if_fail (self->embedding != NULL, FALSE);
+  return vt_embedding_write_selection (self->embedding, self->dataset, (const guint *) selection->data,
+                                       selection->len, path, error);
+}
+
+static void
+selection_file_chosen (GFile *file, gpointer data)
+{
+  VitrineEmbeddingPage *self = data;
+  g_autofree char *path = g_file_get_path (file);
+  g_autoptr(GError) error = NULL;
+
+  if (path == NULL || !vitrine_embedding_page_save_selection (self, path, &error))
+    set_status (self, error ? error->message : _("Only local files can be written"), TRUE);
+  else
+    set_status (self, path, FALSE);
+}
+
+static void
+save_selection_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  vitrine_choose_save_file (widget, _("Save the Selected Samples"), "selection.csv", selection_file_chosen, widget);
+}
+
+/* Export ----------------------------------------------------------------------*/
+
+gboolean
+vitrine_embedding_page_export (VitrineEmbeddingPage *self,
+                               const char           *dir,
+                               GError              **error)
+{
+  double x_min, y_min, x_max, y_max;
+  guint n_names = 0;
+  g_auto(GStrv) names = NULL;
+  g_autofree guint *categories = NULL;
+  g_autofree float *visible = g_new (float, 2 * (gsize) MAX (self->n_points, 1));
+  g_autofree guint *visible_categories = g_new (guint, MAX (self->n_points, 1));
+  g_autofree char *base = g_build_filename (dir, vt_embedding_method_name (self->embedding->method), NULL);
+  g_autofree char *layout_path = g_strdup_printf ("%s-layout.csv", base);
+  g_autofree char *tensors_path = g_strdup_printf ("%s-tensors.tsv", base);
+  g_autofree char *metadata_path = g_strdup_printf ("%s-metadata.tsv", base);
+  guint n_visible = 0;
+
+  g_return_val_if_fail (self->embedding != NULL, FALSE);
+  categories = current_categories (self, &n_names, &names);
+  /* The figure shows what the view shows: the points inside it. */
+  vitrine_scatter_view_get_visible (self->scatter, &x_min, &y_min, &x_max, &y_max);
+  for (guint i = 0; i < self->n_points; i++)
+    {
+      const float *p = self->embedding->layout + (gsize) i * self->embedding->dims;
+
+      if (p[0] < x_min || p[0] > x_max || p[1] < y_min || p[1] > y_max)
+        continue;
+      visible[2 * n_visible] = p[0];
+      visible[2 * n_visible + 1] = p[1];
+      visible_categories[n_visible++] = categories[i];
+    }
+  g_autofree char *title = g_strdup_printf ("%s of %u samples", self->method_title, self->n_points);
+  g_autoptr(VtFigure) figure = vt_figure_new_scatter (title, NULL, NULL, n_visible, visible, visible_categories,
+                                                      n_names, (const char * const *) names);
+  return vt_figure_export (figure, base, VT_FIGURE_FORMATS_ALL, error) &&
+         vt_embedding_write_csv (self->embedding, layout_path, error) &&
+         vt_embedding_write_projector (self->embedding, tensors_path, metadata_path, error);
+}
+
+static void
+export_chosen (GFile *file, gpointer data)
+{
+  VitrineEmbeddingPage *self = data;
+  g_autofree char *path = g_file_get_path (file);
+  g_autoptr(GError) error = NULL;
+
+  if (path == NULL || !vitrine_embedding_page_export (self, path, &error))
+    set_status (self, error ? error->message : _("Only local folders can be written"), TRUE);
+  else
+    {
+      /* Translators: %s is a folder */
+      g_autofree char *message = g_strdup_printf (_("Exported to %s"), path);
+      set_status (self, message, FALSE);
+    }
+}
+
+static void
+export_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  vitrine_choose_folder (widget, _("Export the View To"), export_chosen, widget);
+}
+
+/* Running ---------------------------------------------------------------------*/
+
+typedef struct
+{
+  VtFeatureStore      *store;
+  VtEmbeddingOptions   options;
+  GTask               *task;      /* for the updates: not owned */
+} RunJob;
+
+static void
+run_job_free (RunJob *job)
+{
+  vt_feature_store_unref (job->store);
+  g_free (job);
+}
+
+typedef struct
+{
+  GTask  *task;
+  float  *layout;        /* or NULL: a progress message */
+  guint   iteration;
+  guint   n_iterations;
+  char   *message;
+  double  fraction;
+} Update;
+
+static void
+update_free (Update *u)
+{
+  g_object_unref (u->task);
+  g_free (u->layout);
+  g_free (u->message);
+  g_free (u);
+}
+
+/* Shows a layout of the run's points (the first one sets them up). */
+static void
+show_layout (VitrineEmbeddingPage *self, const float *layout)
+{
+  if (vitrine_scatter_view_get_n_points (self->scatter) != self->n_points || self->n_layouts == 0)
+    {
+      guint n_names = 0;
+      g_auto(GStrv) names = NULL;
+      g_autofree guint *categories = current_categories (self, &n_names, &names);
+
+      vitrine_scatter_view_set_points (self->scatter, layout, self->n_points, categories, n_names);
+    }
+  else
+    vitrine_scatter_view_update_positions (self->scatter, layout);
+  self->n_layouts++;
+}
+
+static gboolean
+apply_update (gpointer data)
+{
+  Update *u = data;
+  VitrineEmbeddingPage *self = g_task_get_source_object (u->task);
+
+  if (g_task_get_cancellable (u->task) != self->cancellable)
+    return G_SOURCE_REMOVE;
+  if (u->layout != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("%s: iteration %u of %u"), self->method_title, u->iteration,
+                                               u->n_iterations);
+      show_layout (self, u->layout);
+      set_status (self, text, FALSE);
+    }
+  else if (u->message != NULL)
+    set_status (self, u->message, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+post (GTask *task, Update *u)
+{
+  u->task = g_object_ref (task);
+  g_idle_add_full (G_PRIORITY_DEFAULT, apply_update, u, (GDestroyNotify) update_free);
+}
+
+static void
+on_layout (const float *layout, guint n, guint dims, guint iteration, guint n_iterations, gpointer data)
+{
+  RunJob *job = data;
+  Update *u = g_new0 (Update, 1);
+
+  u->layout = g_memdup2 (layout, sizeof (float) * n * dims);
+  u->iteration = iteration;
+  u->n_iterations = n_iterations;
+  post (job->task, u);
+}
+
+static void
+on_progress (double fraction, const char *message, gpointer data)
+{
+  RunJob *job = data;
+  Update *u;
+
+  if (message == NULL)
+    return;
+  u = g_new0 (Update, 1);
+  u->message = g_strdup (message);
+  u->fraction = fraction;
+  post (job->task, u);
+}
+
+static void
+run_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  RunJob *job = data;
+  GError *error = NULL;
+  VtEmbedding *embedding;
+
+  job->task = task;
+  embedding = vt_embedding_compute (job->store, &job->options, on_progress, on_layout, job, cancellable, &error);
+  if (embedding == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, embedding, (GDestroyNotify) vt_embedding_free);
+}
+
+static void
+run_finished (GObject *source, GAsyncResult *result, gpointer data)
+{
+  VitrineEmbeddingPage *self = VITRINE_EMBEDDING_PAGE (source);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtEmbedding) embedding = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *text = NULL;
+
+  if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
+    return;
+  g_clear_object (&self->cancellable);
+  if (embedding == NULL)
+    {
+      set_status (self, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? _("Cancelled") : error->message,
+                  !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+      update_actions (self);
+      return;
+    }
+  show_layout (self, embedding->layout);
+  if (embedding->method == VT_EMBEDDING_PCA)
+    /* Translators: PCA's summary; the numbers are the two components' shares of the variance */
+    text = g_strdup_printf (_("PCA of %u samples in %.2f s; the axes explain %.1f%% and %.1f%% of the variance"),
+                            embedding->n, embedding->seconds, 100 * embedding->explained_variance_ratio[0],
+                            100 * embedding->explained_variance_ratio[1]);
+  else
+    text = g_strdup_printf (_("t-SNE of %u samples in %.1f s: %u iterations, KL divergence %.3f"), embedding->n,
+                            embedding->seconds, embedding->iterations, embedding->kl_divergence);
+  set_status (self, text, FALSE);
+  g_clear_pointer (&self->embedding, vt_embedding_free);
+  self->embedding = g_steal_pointer (&embedding);
+  update_actions (self);
+}
+
+void
+vitrine_embedding_page_configure (VitrineEmbeddingPage   *self,
+                                  VitrineEmbeddingMethod  method,
+                                  double                  perplexity,
+                                  guint                   max_samples)
+{
+  gtk_drop_down_set_selected (self->method_dropdown, method);
+  gtk_spin_button_set_value (self->perplexity_spin, perplexity);
+  gtk_spin_button_set_value (self->samples_spin, max_samples);
+}
+
+void
+vitrine_embedding_page_run (VitrineEmbeddingPage *self)
+{
+  gpointer item = gtk_drop_down_get_selected_item (self->store_dropdown);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(VtFeatureStore) store = NULL;
+  RunJob *job;
+
+  g_clear_pointer (&self->error, g_free);
+  if (item == NULL)
+    {
+      set_status (self, _("Extract features in the Dataset area, or add a feature store"), TRUE);
+      return;
+    }
+  if (!(store = vt_feature_store_load (vitrine_store_item_get_path (item), &error)))
+    {
+      set_status (self, error->message, TRUE);
+      return;
+    }
+  vitrine_embedding_page_cancel (self);
+
+  job = g_new0 (RunJob, 1);
+  job->store = vt_feature_store_ref (store);
+  vt_embedding_options_init (&job->options);
+  job->options.method = gtk_drop_down_get_selected (self->method_dropdown) == VITRINE_EMBEDDING_PCA
+                        ? VT_EMBEDDING_PCA : VT_EMBEDDING_TSNE;
+  job->options.max_samples = gtk_spin_button_get_value_as_int (self->samples_spin);
+  job->options.tsne.perplexity = gtk_spin_button_get_value (self->perplexity_spin);
+  job->options.tsne.n_iterations = gtk_spin_button_get_value_as_int (self->iterations_spin);
+  /* About 25 frames a second of movement is plenty; small runs iterate faster. */
+  job->options.tsne.layout_interval = store->n_samples > 20000 ? 2 : 10;
+
+  g_free (self->method_title);
+  self->method_title = g_strdup (job->options.method == VT_EMBEDDING_PCA ? _("PCA") : _("t-SNE"));
+  g_clear_pointer (&self->store, vt_feature_store_unref);
+  g_clear_pointer (&self->embedding, vt_embedding_free);
+  g_free (self->rows);
+  self->store = vt_feature_store_ref (store);
+  self->rows = vt_embedding_sample_rows (store->n_samples, job->options.max_samples, &self->n_points);
+  self->n_layouts = 0;
+  /* Big points for few samples, small ones where they would cover each other. */
+  gtk_range_set_value (GTK_RANGE (self->size_scale), self->n_points <= 2000 ? 8 : self->n_points <= 20000 ? 5 : 3);
+  apply_colors (self);
+  open_dataset (self);
+
+  self->cancellable = g_cancellable_new ();
+  task = g_task_new (self, self->cancellable, run_finished, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) run_job_free);
+  g_task_run_in_thread (task, run_thread);
+  set_status (self, _("Starting…"), FALSE);
+  update_actions (self);
+}
+
+void
+vitrine_embedding_page_cancel (VitrineEmbeddingPage *self)
+{
+  if (self->cancellable == NULL)
+    return;
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  set_status (self, _("Cancelled"), FALSE);
+  update_actions (self);
+}
+
+static void
+run_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  vitrine_embedding_page_run (VITRINE_EMBEDDING_PAGE (widget));
+}
+
+static void
+cancel_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  vitrine_embedding_page_cancel (VITRINE_EMBEDDING_PAGE (widget));
+}
+
+/* Accessors -------------------------------------------------------------------*/
+
+gboolean
+vitrine_embedding_page_is_running (VitrineEmbeddingPage *self)
+{
+  return self->cancellable != NULL;
+}
+
+guint
+vitrine_embedding_page_get_n_layouts (VitrineEmbeddingPage *self)
+{
+  return self->n_layouts;
+}
+
+gboolean
+vitrine_embedding_page_has_dataset (VitrineEmbeddingPage *self)
+{
+  return self->dataset != NULL;
+}
+
+GtkWidget *
+vitrine_embedding_page_get_scatter (VitrineEmbeddingPage *self)
+{
+  return GTK_WIDGET (self->scatter);
+}
+
+const char *
+vitrine_embedding_page_get_status (VitrineEmbeddingPage *self)
+{
+  return gtk_label_get_text (self->status);
+}
+
+const char *
+vitrine_embedding_page_get_error (VitrineEmbeddingPage *self)
+{
+  return self->error;
+}
+
+/* GObject ---------------------------------------------------------------------*/
+
+static void
+on_point_size (GtkRange *range, VitrineEmbeddingPage *self)
+{
+  vitrine_scatter_view_set_point_size (self->scatter, gtk_range_get_value (range));
+}
+
+static void
+on_opacity (GtkRange *range, VitrineEmbeddingPage *self)
+{
+  vitrine_scatter_view_set_opacity (self->scatter, gtk_range_get_value (range));
+}
+
+static void
+vitrine_embedding_page_dispose (GObject *object)
+{
+  VitrineEmbeddingPage *self = VITRINE_EMBEDDING_PAGE (object);
+  GtkWidget *child;
+
+  vitrine_embedding_page_cancel (self);
+  g_cancellable_cancel (self->dataset_cancellable);
+  g_clear_object (&self->dataset_cancellable);
+  if (self->thumbnails && self->hover_picture)
+    vitrine_thumbnails_unbind (self->thumbnails, self->hover_picture);
+  g_clear_pointer (&self->thumbnails, vitrine_thumbnails_free);
+  gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_EMBEDDING_PAGE);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
+  g_clear_object (&self->stores);
+  g_clear_object (&self->selection_strings);
+  G_OBJECT_CLASS (vitrine_embedding_page_parent_class)->dispose (object);
+}
+
+static void
+vitrine_embedding_page_finalize (GObject *object)
+{
+  VitrineEmbeddingPage *self = VITRINE_EMBEDDING_PAGE (object);
+
+  g_clear_pointer (&self->store, vt_feature_store_unref);
+  g_clear_pointer (&self->embedding, vt_embedding_free);
+  g_clear_pointer (&self->dataset, vt_dataset_unref);
+  g_free (self->rows);
+  g_free (self->method_title);
+  g_free (self->error);
+  G_OBJECT_CLASS (vitrine_embedding_page_parent_class)->finalize (object);
+}
+
+static void
+vitrine_embedding_page_class_init (VitrineEmbeddingPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = vitrine_embedding_page_dispose;
+  object_class->finalize = vitrine_embedding_page_finalize;
+
+  g_type_ensure (VITRINE_TYPE_SCATTER_VIEW);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-embedding-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, store_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, method_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, color_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, perplexity_spin);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, iterations_spin);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, samples_spin);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, size_scale);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, opacity_scale);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, status);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, legend_box);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, scatter);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, hover_card);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, hover_picture);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, hover_label);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, selection_label);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, selection_view);
+  gtk_widget_class_install_action (widget_class, "embedding.add-store", NULL, add_store_action);
+  gtk_widget_class_install_action (widget_class, "embedding.run", NULL, run_action);
+  gtk_widget_class_install_action (widget_class, "embedding.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "embedding.export", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "embedding.save-selection", NULL, save_selection_action);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "embeddingpage");
+}
+
+static void
+vitrine_embedding_page_init (VitrineEmbeddingPage *self)
+{
+  g_autoptr(GtkExpression) label = gtk_property_expression_new (VITRINE_TYPE_STORE_ITEM, NULL, "label");
+  g_autoptr(GListStore) stores = g_list_store_new (VITRINE_TYPE_STORE_ITEM);
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_drop_down_set_expression (self->store_dropdown, label);
+  self->selection_strings = gtk_string_list_new (NULL);
+  gtk_list_view_set_model (self->selection_view,
+                           GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->selection_strings)))));
+  g_signal_connect (self->scatter, "hover-changed", G_CALLBACK (on_hover), self);
+  g_signal_connect (self->scatter, "selection-changed", G_CALLBACK (on_selection_changed), self);
+  g_signal_connect_swapped (self->color_dropdown, "notify::selected", G_CALLBACK (apply_colors), self);
+  g_signal_connect (self->size_scale, "value-changed", G_CALLBACK (on_point_size), self);
+  g_signal_connect (self->opacity_scale, "value-changed", G_CALLBACK (on_opacity), self);
+  on_selection_changed (self->scatter, self);
+  vitrine_embedding_page_set_stores (self, stores);
+}

@@ -1,0 +1,59 @@
+/* vitrine-embedding-page.h: the Embedding area: a feature store laid out by
+ * t-SNE or PCA in the GL scatter view. t-SNE streams its layouts, so the
+ * points move into place while it optimizes; the view stays interactive
+ * (pan, zoom, hover card with the sample's thumbnail, label and prediction,
+ * lasso selection listed at the side and saved as CSV). Colour by class,
+ * prediction, correctness or confidence; Export writes the view (PNG, SVG,
+ * PDF), the layout (CSV) and TensorBoard's projector files. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define VITRINE_TYPE_EMBEDDING_PAGE (vitrine_embedding_page_get_type ())
+G_DECLARE_FINAL_TYPE (VitrineEmbeddingPage, vitrine_embedding_page, VITRINE, EMBEDDING_PAGE, GtkWidget)
+
+typedef enum
+{
+  VITRINE_EMBEDDING_TSNE,   /* the order of the Projection list */
+  VITRINE_EMBEDDING_PCA,
+} VitrineEmbeddingMethod;
+
+/* The stores to choose from (VitrineStoreItem), shared with the other areas. */
+void         vitrine_embedding_page_set_stores     (VitrineEmbeddingPage   *self,
+                                                    GListStore             *stores);
+/* Adds @path (a feature store) to the list and selects it. */
+gboolean     vitrine_embedding_page_add_store      (VitrineEmbeddingPage   *self,
+                                                    const char             *path,
+                                                    GError                **error);
+/* The settings a Run uses, as the fields would hold them. */
+void         vitrine_embedding_page_configure      (VitrineEmbeddingPage   *self,
+                                                    VitrineEmbeddingMethod  method,
+                                                    double                  perplexity,
+                                                    guint                   max_samples);
+void         vitrine_embedding_page_run            (VitrineEmbeddingPage   *self);
+void         vitrine_embedding_page_cancel         (VitrineEmbeddingPage   *self);
+gboolean     vitrine_embedding_page_is_running     (VitrineEmbeddingPage   *self);
+/* Layouts shown so far in this run (streamed and final). */
+guint        vitrine_embedding_page_get_n_layouts  (VitrineEmbeddingPage   *self);
+/* Whether the dataset behind the store is open (thumbnails, paths). */
+gboolean     vitrine_embedding_page_has_dataset    (VitrineEmbeddingPage   *self);
+GtkWidget   *vitrine_embedding_page_get_scatter    (VitrineEmbeddingPage   *self);
+/* Chooses the colouring, as the "Colour by" list (VtEmbeddingColor order). */
+void         vitrine_embedding_page_set_color      (VitrineEmbeddingPage   *self,
+                                                    guint                   color);
+/* The hover card's text, or NULL while it is hidden. */
+const char  *vitrine_embedding_page_get_hover_text (VitrineEmbeddingPage   *self);
+const char  *vitrine_embedding_page_get_status     (VitrineEmbeddingPage   *self);
+const char  *vitrine_embedding_page_get_error      (VitrineEmbeddingPage   *self);
+gboolean     vitrine_embedding_page_save_selection (VitrineEmbeddingPage   *self,
+                                                    const char             *path,
+                                                    GError                **error);
+/* Writes <name>.png/.svg/.pdf of the view, <name>-layout.csv and
+ * <name>-tensors.tsv/<name>-metadata.tsv into @dir. */
+gboolean     vitrine_embedding_page_export         (VitrineEmbeddingPage   *self,
+                                                    const char             *dir,
+                                                    GError                **error);
+
+G_END_DECLS
