@@ -28,6 +28,7 @@ struct _VitrineEmbeddingPage
   GtkDropDown        *color_dropdown;
   GtkSpinButton      *perplexity_spin;
   GtkSpinButton      *iterations_spin;
+  GtkSpinButton      *neighbors_spin;
   GtkSpinButton      *samples_spin;
   GtkScale           *size_scale;
   GtkScale           *opacity_scale;
@@ -569,6 +570,9 @@ run_finished (GObject *source, GAsyncResult *result, gpointer data)
     text = g_strdup_printf (_("PCA of %u samples in %.2f s; the axes explain %.1f%% and %.1f%% of the variance"),
                             embedding->n, embedding->seconds, 100 * embedding->explained_variance_ratio[0],
                             100 * embedding->explained_variance_ratio[1]);
+  else if (embedding->method == VT_EMBEDDING_UMAP)
+    text = g_strdup_printf (_("UMAP of %u samples in %.1f s: %u epochs"), embedding->n, embedding->seconds,
+                            embedding->iterations);
   else
     text = g_strdup_printf (_("t-SNE of %u samples in %.1f s: %u iterations, KL divergence %.3f"), embedding->n,
                             embedding->seconds, embedding->iterations, embedding->kl_divergence);
@@ -614,16 +618,28 @@ vitrine_embedding_page_run (VitrineEmbeddingPage *self)
   job = g_new0 (RunJob, 1);
   job->store = vt_feature_store_ref (store);
   vt_embedding_options_init (&job->options);
-  job->options.method = gtk_drop_down_get_selected (self->method_dropdown) == VITRINE_EMBEDDING_PCA
-                        ? VT_EMBEDDING_PCA : VT_EMBEDDING_TSNE;
+  switch (gtk_drop_down_get_selected (self->method_dropdown))
+    {
+    case VITRINE_EMBEDDING_PCA:
+      job->options.method = VT_EMBEDDING_PCA;
+      break;
+    case VITRINE_EMBEDDING_UMAP:
+      job->options.method = VT_EMBEDDING_UMAP;
+      break;
+    default:
+      job->options.method = VT_EMBEDDING_TSNE;
+    }
+  job->options.umap.n_neighbors = gtk_spin_button_get_value_as_int (self->neighbors_spin);
   job->options.max_samples = gtk_spin_button_get_value_as_int (self->samples_spin);
   job->options.tsne.perplexity = gtk_spin_button_get_value (self->perplexity_spin);
   job->options.tsne.n_iterations = gtk_spin_button_get_value_as_int (self->iterations_spin);
   /* About 25 frames a second of movement is plenty; small runs iterate faster. */
   job->options.tsne.layout_interval = store->n_samples > 20000 ? 2 : 10;
+  job->options.umap.layout_interval = store->n_samples > 20000 ? 1 : 5;
 
   g_free (self->method_title);
-  self->method_title = g_strdup (job->options.method == VT_EMBEDDING_PCA ? _("PCA") : _("t-SNE"));
+  self->method_title = g_strdup (job->options.method == VT_EMBEDDING_PCA ? _("PCA")
+                                 : job->options.method == VT_EMBEDDING_UMAP ? _("UMAP") : _("t-SNE"));
   g_clear_pointer (&self->store, vt_feature_store_unref);
   g_clear_pointer (&self->embedding, vt_embedding_free);
   g_free (self->rows);
@@ -706,6 +722,17 @@ vitrine_embedding_page_get_error (VitrineEmbeddingPage *self)
 
 /* GObject ---------------------------------------------------------------------*/
 
+/* Only the chosen projection's parameters can be set. */
+static void
+on_method_changed (VitrineEmbeddingPage *self)
+{
+  guint method = gtk_drop_down_get_selected (self->method_dropdown);
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->perplexity_spin), method == VITRINE_EMBEDDING_TSNE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->iterations_spin), method == VITRINE_EMBEDDING_TSNE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->neighbors_spin), method == VITRINE_EMBEDDING_UMAP);
+}
+
 static void
 on_point_size (GtkRange *range, VitrineEmbeddingPage *self)
 {
@@ -768,6 +795,7 @@ vitrine_embedding_page_class_init (VitrineEmbeddingPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, color_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, perplexity_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, iterations_spin);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, neighbors_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, samples_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, size_scale);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, opacity_scale);
@@ -802,6 +830,7 @@ vitrine_embedding_page_init (VitrineEmbeddingPage *self)
   g_signal_connect (self->scatter, "hover-changed", G_CALLBACK (on_hover), self);
   g_signal_connect (self->scatter, "selection-changed", G_CALLBACK (on_selection_changed), self);
   g_signal_connect_swapped (self->color_dropdown, "notify::selected", G_CALLBACK (apply_colors), self);
+  g_signal_connect_swapped (self->method_dropdown, "notify::selected", G_CALLBACK (on_method_changed), self);
   g_signal_connect (self->size_scale, "value-changed", G_CALLBACK (on_point_size), self);
   g_signal_connect (self->opacity_scale, "value-changed", G_CALLBACK (on_opacity), self);
   on_selection_changed (self->scatter, self);

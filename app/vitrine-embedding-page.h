@@ -1,5 +1,6 @@
 /* vitrine-embedding-page.h: the Embedding area: a feature store laid out by
- * t-SNE or PCA in the GL scatter view. t-SNE streams its layouts, so the
+ * t-SNE, UMAP or PCA in the GL scatter view. t-SNE and UMAP stream their
+ * layouts, so the
  * points move into place while it optimizes; the view stays interactive
  * (pan, zoom, hover card with the sample's thumbnail, label and prediction,
  * lasso selection listed at the side and saved as CSV). Colour by class,
@@ -18,6 +19,7 @@ typedef enum
 {
   VITRINE_EMBEDDING_TSNE,   /* the order of the Projection list */
   VITRINE_EMBEDDING_PCA,
+  VITRINE_EMBEDDING_UMAP,
 } VitrineEmbeddingMethod;
 
 /* The stores to choose from (VitrineStoreItem), shared with the other areas. */

@@ -963,7 +963,8 @@ run_project (Run            *run,
   g_autofree char *tensors_path = g_build_filename (run->output_dir, tensors_name, NULL);
   g_autofree char *metadata_path = g_build_filename (run->output_dir, metadata_name, NULL);
   g_autofree char *figure_base = g_strdup_printf ("figures/%s-layout", step->base.id);
-  const char *title = step->options.method == VT_EMBEDDING_PCA ? "PCA" : "t-SNE";
+  const char *title = step->options.method == VT_EMBEDDING_PCA ? "PCA"
+                      : step->options.method == VT_EMBEDDING_UMAP ? "UMAP" : "t-SNE";
 
   if (!(store = vt_feature_store_load (store_path, error)))
     return NULL;
@@ -996,6 +997,12 @@ run_project (Run            *run,
       for (guint c = 0; c < embedding->dims; c++)
         add_number (ratio, embedding->explained_variance_ratio[c]);
       json_object_set_array_member (out, "explained_variance_ratio", ratio);
+    }
+  else if (embedding->method == VT_EMBEDDING_UMAP)
+    {
+      json_object_set_int_member (out, "epochs", embedding->iterations);
+      json_object_set_int_member (out, "n_neighbors", step->options.umap.n_neighbors);
+      json_object_set_double_member (out, "min_dist", step->options.umap.min_dist);
     }
   else
     {

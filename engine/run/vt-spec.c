@@ -309,9 +309,10 @@ project_step_parse (JsonObject  *object,
 {
   static const char * const keys[] = { "kind", "id", "store", "method", "dimensions", "samples", "perplexity",
                                        "early_exaggeration", "learning_rate", "iterations", "theta",
-                                       "tsne_method", "init", "seed", "color", "quality", "formats", NULL };
+                                       "tsne_method", "init", "seed", "n_neighbors", "min_dist", "epochs",
+                                       "negative_sample_rate", "color", "quality", "formats", NULL };
   /* Orders match VtEmbeddingMethod, VtTsneMethod, VtTsneInit and VtEmbeddingColor. */
-  static const char * const methods[] = { "pca", "tsne", NULL };
+  static const char * const methods[] = { "pca", "tsne", "umap", NULL };
   static const char * const tsne_methods[] = { "auto", "exact", "barnes_hut", NULL };
   static const char * const inits[] = { "pca", "random", NULL };
   static const char * const colors[] = { "class", "prediction", "correct", "confidence", NULL };
@@ -338,6 +339,11 @@ project_step_parse (JsonObject  *object,
       !vt_spec_get_choice (object, path, "tsne_method", tsne_methods, &tsne_method, error) ||
       !vt_spec_get_choice (object, path, "init", inits, &init, error) ||
       !vt_spec_get_uint (object, path, "seed", 0, G_MAXUINT32, &tsne->seed, error) ||
+      !vt_spec_get_uint (object, path, "n_neighbors", 2, 1000, &step->options.umap.n_neighbors, error) ||
+      !vt_spec_get_number (object, path, "min_dist", -1e-12, 10.0, &step->options.umap.min_dist, error) ||
+      !vt_spec_get_uint (object, path, "epochs", 1, 100000, &step->options.umap.n_epochs, error) ||
+      !vt_spec_get_uint (object, path, "negative_sample_rate", 1, 1000,
+                         &step->options.umap.negative_sample_rate, error) ||
       !vt_spec_get_choice (object, path, "color", colors, &color, error) ||
       !vt_spec_get_bool (object, path, "quality", &quality, error) ||
       !vt_spec_get_flags (object, path, "formats", formats, &format_flags, error))
@@ -348,12 +354,14 @@ project_step_parse (JsonObject  *object,
   tsne->method = (VtTsneMethod) tsne_method;
   tsne->init = (VtTsneInit) init;
   tsne->layout_interval = 0;
+  step->options.umap.seed = tsne->seed;
+  step->options.umap.layout_interval = 0;
   step->color = (VtEmbeddingColor) color;
   step->formats = format_flags;
-  if (step->options.method == VT_EMBEDDING_TSNE && step->options.dims != 2)
+  if (step->options.method != VT_EMBEDDING_PCA && step->options.dims != 2)
     {
       g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
-                   "%s.dimensions: t-SNE lays points out in 2 dimensions", path);
+                   "%s.dimensions: t-SNE and UMAP lay points out in 2 dimensions", path);
       goto fail;
     }
   return &step->base;

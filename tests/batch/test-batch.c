@@ -768,8 +768,10 @@ test_project (void)
   g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
   g_autofree char *text = g_strdup_printf (
     "{\"steps\": [{\"kind\": \"project\", \"id\": \"pca\", \"store\": \"%s\", \"method\": \"pca\", \"samples\": 200},"
-    " {\"kind\": \"project\", \"id\": \"tsne\", \"store\": \"%s\", \"samples\": 1000, \"formats\": [\"svg\", \"png\"]}]}",
-    store, store);
+    " {\"kind\": \"project\", \"id\": \"tsne\", \"store\": \"%s\", \"samples\": 1000, \"formats\": [\"svg\", \"png\"]},"
+    " {\"kind\": \"project\", \"id\": \"umap\", \"store\": \"%s\", \"method\": \"umap\", \"samples\": 1000,"
+    " \"min_dist\": 0.05, \"formats\": [\"pdf\"]}]}",
+    store, store, store);
   g_autofree char *header = NULL;
   g_autofree char *first = NULL;
   g_autoptr(JsonNode) results = NULL;
@@ -780,7 +782,8 @@ test_project (void)
     { "\"store\": \"STORE\", \"color\": \"prediction\"", 1, "needs logits" },
     { "\"store\": \"STORE\", \"samples\": 20", 1, "perplexity 30 needs more than 30 samples; there are 20" },
     { "\"store\": \"STORE\", \"dimensions\": 3", 2, "$.steps[0].dimensions" },
-    { "\"store\": \"STORE\", \"method\": \"umap\"", 2, "$.steps[0].method" },
+    { "\"store\": \"STORE\", \"method\": \"isomap\"", 2, "$.steps[0].method" },
+    { "\"store\": \"STORE\", \"method\": \"umap\", \"samples\": 12", 1, "15 neighbours needs more than 15 samples" },
     { "\"store\": \"STORE\", \"perplexity\": -5", 2, "$.steps[0].perplexity" },
   };
 
@@ -811,6 +814,15 @@ test_project (void)
   g_assert_cmpfloat (json_object_get_double_member (tsne, "knn_accuracy"), >,
                      json_object_get_double_member (pca, "knn_accuracy") + 0.2);
 
+  {
+    JsonObject *umap = json_array_get_object_element (steps, 2);
+    g_test_message ("UMAP of 1,000: trustworthiness %.4f", json_object_get_double_member (umap, "trustworthiness"));
+    g_assert_cmpint (json_object_get_int_member (umap, "epochs"), ==, 500);
+    g_assert_cmpfloat (json_object_get_double_member (umap, "min_dist"), ==, 0.05);
+    g_assert_cmpfloat (json_object_get_double_member (umap, "trustworthiness"), >,
+                       json_object_get_double_member (tsne, "trustworthiness") - 0.02);
+    assert_file_starts_with (out, "figures/umap-layout.pdf", "%PDF", 4);
+  }
   g_assert_cmpuint (count_lines (out, "tsne-layout.csv", &header), ==, 1001);
   g_assert_cmpstr (header, ==, "sample,label,class,x,y");
   g_assert_cmpuint (count_lines (out, "tsne-metadata.tsv", &header), ==, 1001);

@@ -1,12 +1,12 @@
-/* bench-projection.c: PCA and t-SNE on N samples of a feature store, timed.
+/* bench-projection.c: PCA, t-SNE and UMAP on N samples of a feature store, timed.
  *
- *   bench-projection STORE N [exact|barnes_hut|auto] [QUALITY]
+ *   bench-projection STORE N [exact|barnes_hut|auto] [TRUST]
  *
  * Takes every (store size / N)-th sample, so classes stay balanced in an
  * ImageFolder store, exactly as projection_sklearn.py does. Prints one
- * JSON line: PCA seconds, t-SNE seconds, and with QUALITY=1 the t-SNE
- * layout's trustworthiness (k = 10) and 10-NN accuracy. A benchmark, not a
- * test. */
+ * JSON line: PCA, t-SNE and UMAP seconds, the t-SNE and UMAP layouts'
+ * leave-one-out 10-NN accuracy and, with TRUST=1, their trustworthiness
+ * (k = 10). A benchmark, not a test. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include "methods/projection/vt-embedding-quality.h"
 #include "methods/projection/vt-pca.h"
 #include "methods/projection/vt-tsne.h"
+#include "methods/projection/vt-umap.h"
 
 int
 main (int   argc,
@@ -28,7 +29,7 @@ main (int   argc,
 
   if (argc < 3)
     {
-      g_printerr ("usage: %s STORE N [exact|barnes_hut|auto] [QUALITY]\n", argv[0]);
+      g_printerr ("usage: %s STORE N [exact|barnes_hut|auto] [TRUST]\n", argv[0]);
       return 2;
     }
   if (!(store = vt_feature_store_load (argv[1], &error)))
@@ -63,14 +64,28 @@ main (int   argc,
       return 1;
     }
   double tsne_seconds = (g_get_monotonic_time () - start) / 1e6;
+
+  VtUmapOptions umap_options;
+  vt_umap_options_init (&umap_options);
+  umap_options.layout_interval = 0;
+  start = g_get_monotonic_time ();
+  g_autoptr(VtUmapResult) umap = vt_umap_run (x, n, dim, &umap_options, NULL, NULL, NULL, NULL, &error);
+  if (umap == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  double umap_seconds = (g_get_monotonic_time () - start) / 1e6;
   getrusage (RUSAGE_SELF, &usage);
   printf ("{\"n\": %u, \"pca_seconds\": %.3f, \"tsne_seconds\": %.3f, \"kl\": %.4f, \"iterations\": %u, "
           "\"peak_rss_mb\": %.1f", n, pca_seconds, tsne_seconds, tsne->kl_divergence, tsne->n_iterations,
           usage.ru_maxrss / 1024.0);
+  printf (", \"knn_accuracy\": %.4f, \"umap_seconds\": %.3f, \"umap_knn_accuracy\": %.4f",
+          vt_knn_accuracy (tsne->layout, n, 2, labels, 10), umap_seconds,
+          vt_knn_accuracy (umap->layout, n, 2, labels, 10));
   if (argc > 4 && atoi (argv[4]))
-    printf (", \"trustworthiness\": %.4f, \"knn_accuracy\": %.4f",
-            vt_trustworthiness (x, n, dim, tsne->layout, 2, 10),
-            vt_knn_accuracy (tsne->layout, n, 2, labels, 10));
+    printf (", \"trustworthiness\": %.4f, \"umap_trustworthiness\": %.4f",
+            vt_trustworthiness (x, n, dim, tsne->layout, 2, 10), vt_trustworthiness (x, n, dim, umap->layout, 2, 10));
   printf ("}\n");
   return 0;
 }

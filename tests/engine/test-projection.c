@@ -1,8 +1,10 @@
 /* test-projection.c: PCA and t-SNE against scikit-learn 1.2 on ResNet-20
  * features of real CIFAR-10 JPEGs: PCA's components and variances, t-SNE's
  * affinities and gradients (exact and Barnes-Hut) at a fixed layout,
- * trustworthiness and kNN accuracy of given layouts, and the quality of a
- * whole t-SNE run beside sklearn's TSNE. Reference:
+ * trustworthiness and kNN accuracy of given layouts, the quality of a
+ * whole t-SNE run beside sklearn's TSNE; UMAP's curve against scipy's
+ * curve_fit, its fuzzy graph against a numpy version, and its layout's
+ * quality beside our t-SNE's. Reference:
  * tests/reference/make_projection_fixture.py. */
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -13,6 +15,7 @@
 #include "methods/projection/vt-neighbors.h"
 #include "methods/projection/vt-pca.h"
 #include "methods/projection/vt-tsne.h"
+#include "methods/projection/vt-umap.h"
 #include "vt-test-util.h"
 
 static JsonObject *
@@ -269,6 +272,19 @@ count_layout (const float *layout, guint n, guint dims, guint iteration, guint n
     g_cancellable_cancel (l->cancel_after_first);
 }
 
+/* Any projection's stream: layouts in order, finite. */
+static void
+count_layout_any (const float *layout, guint n, guint dims, guint iteration, guint n_iterations,
+                  gpointer user_data)
+{
+  Layouts *l = user_data;
+
+  g_assert_cmpuint (iteration, >=, l->last_iteration);
+  g_assert_true (isfinite (layout[0]) && isfinite (layout[2 * n - 1]));
+  l->calls++;
+  l->last_iteration = iteration;
+}
+
 static void
 test_tsne_quality (void)
 {
@@ -382,6 +398,96 @@ test_bad_input (void)
   g_assert_cmpuint (layouts.last_iteration, <=, 30);
 }
 
+static void
+test_umap_parts (void)
+{
+  guint n = small_n (), k = 15;
+  g_autofree float *x = fixture_tensor ("features", TRUE, NULL);
+  g_autofree double *want = fixture_tensor ("umap_graph", FALSE, NULL);
+  g_autofree guint *others = g_new (guint, (gsize) n * (k - 1));
+  g_autofree double *sq = g_new (double, (gsize) n * (k - 1));
+  g_autofree guint *indices = g_new (guint, (gsize) n * k);
+  g_autofree double *distances = g_new (double, (gsize) n * k);
+  g_autofree double *dense = g_new0 (double, (gsize) n * n);
+  double a, b;
+
+  vt_umap_fit_curve (1.0, 0.1, &a, &b);
+  g_test_message ("UMAP curve: a %.10f b %.10f (scipy %.10f %.10f)", a, b,
+                  expected_double ("umap_a"), expected_double ("umap_b"));
+  g_assert_cmpfloat_with_epsilon (a, expected_double ("umap_a"), 1e-6);
+  g_assert_cmpfloat_with_epsilon (b, expected_double ("umap_b"), 1e-6);
+
+  g_assert_true (vt_neighbors_exact (x, n, 64, k - 1, others, sq, NULL, NULL));
+  for (gsize i = 0; i < n; i++)
+    {
+      indices[i * k] = i;
+      distances[i * k] = 0;
+      for (guint j = 1; j < k; j++)
+        {
+          indices[i * k + j] = others[i * (k - 1) + j - 1];
+          distances[i * k + j] = (float) sqrt (sq[i * (k - 1) + j - 1]);
+        }
+    }
+  g_autoptr(VtUmapGraph) graph = vt_umap_fuzzy_set (indices, distances, n, k);
+  for (gsize i = 0; i < n; i++)
+    for (gsize e = graph->row_starts[i]; e < graph->row_starts[i + 1]; e++)
+      dense[i * n + graph->columns[e]] = graph->values[e];
+  double difference = relative_difference (dense, want, (gsize) n * n);
+  g_test_message ("UMAP fuzzy graph: max |ours - numpy| = %.2e (of weights up to 1)", difference);
+  /* Both round distances to float32 as umap-learn does, from sklearn's and our
+   * own distance arithmetic: weights agree to a few float32 ulps. */
+  g_assert_cmpfloat (difference, <, 1e-5);
+}
+
+static void
+test_umap_quality (void)
+{
+  g_autoptr(VtFeatureStore) store = training_features ();
+  g_autoptr(GError) error = NULL;
+  VtUmapOptions options;
+  VtTsneOptions tsne_options;
+  Layouts layouts = { 0 };
+
+  vt_umap_options_init (&options);
+  options.layout_interval = 50;
+  g_autoptr(VtUmapResult) umap = vt_umap_run (store->features, store->n_samples, store->dim, &options, NULL,
+                                              count_layout_any, &layouts, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (umap->n_epochs, ==, 500);
+  g_assert_cmpuint (layouts.calls, ==, 1 + 500 / 50);
+  vt_tsne_options_init (&tsne_options);
+  g_autoptr(VtTsneResult) tsne = vt_tsne_run (store->features, store->n_samples, store->dim, &tsne_options,
+                                              NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  double umap_trust = vt_trustworthiness (store->features, store->n_samples, store->dim, umap->layout, 2, 10);
+  double tsne_trust = vt_trustworthiness (store->features, store->n_samples, store->dim, tsne->layout, 2, 10);
+  double knn = vt_knn_accuracy (umap->layout, store->n_samples, 2, store->labels, 10);
+  g_test_message ("UMAP on %u points: trustworthiness %.4f (our t-SNE %.4f), 10-NN accuracy %.4f (sklearn's "
+                  "t-SNE %.4f), %" G_GSIZE_FORMAT " edges", store->n_samples, umap_trust, tsne_trust, knn,
+                  expected_double ("tsne_knn_accuracy"), umap->n_edges);
+  g_assert_cmpfloat (umap_trust, >=, tsne_trust - 0.02);
+  g_assert_cmpfloat (knn, >=, expected_double ("tsne_knn_accuracy") - 0.02);
+
+  /* Seeded: the same layout again; another seed, another layout. */
+  g_autoptr(VtUmapResult) again = vt_umap_run (store->features, store->n_samples, store->dim, &options, NULL,
+                                               NULL, NULL, NULL, &error);
+  g_assert_cmpmem (again->layout, 2 * store->n_samples * sizeof (float),
+                   umap->layout, 2 * store->n_samples * sizeof (float));
+  options.seed = 7;
+  g_autoptr(VtUmapResult) other = vt_umap_run (store->features, store->n_samples, store->dim, &options, NULL,
+                                               NULL, NULL, NULL, &error);
+  g_assert_true (memcmp (other->layout, umap->layout, 2 * store->n_samples * sizeof (float)) != 0);
+
+  /* Too few samples for the neighbours; a bad min_dist. */
+  g_assert_null (vt_umap_run (store->features, 10, store->dim, &options, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_INPUT);
+  g_assert_nonnull (strstr (error->message, "15 neighbours needs more than 15 samples; there are 10"));
+  g_clear_error (&error);
+  options.min_dist = 2;
+  g_assert_null (vt_umap_run (store->features, 100, store->dim, &options, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_OPTIONS);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -393,5 +499,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/projection/tsne-exact", test_tsne_exact);
   g_test_add_func ("/projection/tsne-quality", test_tsne_quality);
   g_test_add_func ("/projection/bad-input", test_bad_input);
+  g_test_add_func ("/projection/umap-parts", test_umap_parts);
+  g_test_add_func ("/projection/umap-quality", test_umap_quality);
   return g_test_run ();
 }

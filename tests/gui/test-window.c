@@ -801,8 +801,8 @@ embedding_has_dataset (gpointer page)
 /* The Embedding area on features the Dataset area extracted from the demo
  * sample: t-SNE animates in the GL view, hovering a point shows its sample,
  * a lasso selects and the selection saves with the images' paths, colours
- * change, Export writes the figures and the projector files, PCA runs, and
- * Cancel stops a run. */
+ * change, Export writes the figures and the projector files, PCA and UMAP
+ * run, and Cancel stops a run. */
 static void
 test_embedding (void)
 {
@@ -915,11 +915,17 @@ test_embedding (void)
       g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
     }
 
-  /* PCA, then a t-SNE stopped by Cancel. */
+  /* PCA; UMAP, which streams its epochs too; then a t-SNE stopped by Cancel. */
   vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_PCA, 30, 50000);
   vitrine_embedding_page_run (page);
   wait_until (embedding_finished, page, 30, "PCA");
   g_assert_nonnull (strstr (vitrine_embedding_page_get_status (page), "of the variance"));
+  vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_UMAP, 30, 50000);
+  vitrine_embedding_page_run (page);
+  wait_until (embedding_finished, page, 60, "UMAP");
+  g_assert_nonnull (strstr (vitrine_embedding_page_get_status (page), "UMAP of 200 samples"));
+  g_assert_cmpuint (vitrine_embedding_page_get_n_layouts (page), >, 50);
+  save_screenshot (GTK_WIDGET (window), "window-embedding-umap.png");
   vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_TSNE, 30, 50000);
   vitrine_embedding_page_run (page);
   gtk_widget_activate_action (GTK_WIDGET (page), "embedding.cancel", NULL);

@@ -18,6 +18,12 @@ On "small":
   trust_*        trustworthiness(k = 10) of that layout and of the PCA layout
   knn_pca        leave-one-out 10-NN accuracy in the PCA layout (each point
                  labelled by its 10 nearest others, ties to the smaller label)
+  umap_a, umap_b the curve 1 / (1 + a d^2b) fitted by scipy's curve_fit to
+                 UMAP's min_dist 0.1 / spread 1 target (umap-learn's find_ab_params)
+  umap_graph     UMAP's fuzzy simplicial set over 15 neighbours (the point
+                 itself first), written here in numpy from the paper and
+                 umap-learn's smooth_knn_dist / compute_membership_strengths /
+                 fuzzy union, as a dense (n, n) matrix
 On all 2,000: TSNE() with sklearn's defaults (perplexity 30, init "pca",
 learning_rate "auto", random_state 0): trustworthiness(k = 10) and the 10-NN
 accuracy of its layout, and the seconds it took.
@@ -31,6 +37,7 @@ import time
 
 import numpy as np
 import torch
+from scipy.optimize import curve_fit
 from scipy.spatial.distance import pdist, squareform
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE, trustworthiness
@@ -50,6 +57,50 @@ def knn_accuracy(layout, labels, k=10):
         for j in row:
             votes[i, labels[j]] += 1
     return float(np.mean(votes.argmax(axis=1) == labels))
+
+
+def umap_curve(spread=1.0, min_dist=0.1):
+    def curve(x, a, b):
+        return 1.0 / (1.0 + a * x ** (2 * b))
+    xv = np.linspace(0, spread * 3, 300)
+    yv = np.where(xv < min_dist, 1.0, np.exp(-(xv - min_dist) / spread))
+    (a, b), _ = curve_fit(curve, xv, yv)
+    return float(a), float(b)
+
+
+def umap_graph(x, k=15):
+    """The fuzzy simplicial set: memberships exp(-(d - rho) / sigma) with rho
+    the nearest other point's distance and sigma such that their sum over the
+    k - 1 others is log2(k); then A + A^T - A*A^T."""
+    distances, indices = NearestNeighbors(n_neighbors=k).fit(x).kneighbors(x)
+    distances = distances.astype(np.float32).astype(np.float64)
+    n = len(x)
+    # Each point is its own first neighbour; sklearn's brute force leaves a
+    # rounding residue (~1e-7) where umap-learn's search gives exactly 0.
+    assert np.all(indices[:, 0] == np.arange(n))
+    distances[:, 0] = 0.0
+    mean_distance = distances.mean()
+    a = np.zeros((n, n))
+    for i in range(n):
+        row = distances[i]
+        rho = row[row > 0][0]
+        lo, hi, mid = 0.0, np.inf, 1.0
+        for _ in range(64):
+            d = row[1:] - rho
+            total = np.sum(np.where(d > 0, np.exp(-d / mid), 1.0))
+            if abs(total - np.log2(k)) < 1e-5:
+                break
+            if total > np.log2(k):
+                hi = mid
+                mid = (lo + hi) / 2
+            else:
+                lo = mid
+                mid = mid * 2 if hi == np.inf else (lo + hi) / 2
+        sigma = max(mid, 1e-3 * (row.mean() if rho > 0 else mean_distance))
+        for j, d in zip(indices[i], row):
+            if j != i:
+                a[i, j] = 1.0 if d - rho <= 0 else np.exp(-(d - rho) / sigma)
+    return a + a.T - a * a.T
 
 
 def main():
@@ -83,6 +134,9 @@ def main():
     expected["trust_pca"] = float(trustworthiness(x, pca_layout, n_neighbors=10))
     expected["knn_pca"] = knn_accuracy(pca_layout, y)
 
+    expected["umap_a"], expected["umap_b"] = umap_curve()
+    graph = umap_graph(x)
+
     start = time.time()
     tsne = TSNE(n_components=2, init="pca", learning_rate="auto", random_state=0).fit_transform(x_all)
     expected["tsne_seconds"] = time.time() - start
@@ -96,10 +150,11 @@ def main():
         "pca_components": torch.from_numpy(pca.components_.astype(np.float64)),
         "pca_layout": torch.from_numpy(pca_layout),
         "p_exact": torch.from_numpy(squareform(p_exact)),
-        "p_nn": torch.from_numpy(p_nn.toarray()),
+        "p_nn": torch.from_numpy(p_nn.toarray().astype(np.float32)),
         "layout": torch.from_numpy(layout),
         "exact_gradient": torch.from_numpy(gradient.reshape(n, 2)),
         "bh_gradient": torch.from_numpy(gradient_bh.reshape(n, 2).astype(np.float64)),
+        "umap_graph": torch.from_numpy(graph.astype(np.float32)),
     })
     with open(os.path.join(ROOT, "projection", "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)

@@ -11,12 +11,19 @@ vt_embedding_options_init (VtEmbeddingOptions *options)
 {
   *options = (VtEmbeddingOptions) { .method = VT_EMBEDDING_TSNE, .dims = 2, .max_samples = 0 };
   vt_tsne_options_init (&options->tsne);
+  vt_umap_options_init (&options->umap);
 }
 
 const char *
 vt_embedding_method_name (VtEmbeddingMethod method)
 {
-  return method == VT_EMBEDDING_PCA ? "pca" : "tsne";
+  switch (method)
+    {
+    case VT_EMBEDDING_PCA: return "pca";
+    case VT_EMBEDDING_TSNE: return "tsne";
+    case VT_EMBEDDING_UMAP: return "umap";
+    default: g_return_val_if_reached (NULL);
+    }
 }
 
 guint *
@@ -46,10 +53,10 @@ vt_embedding_compute (VtFeatureStore            *store,
   guint n = 0, dim = store->dim;
   g_autofree guint *rows = vt_embedding_sample_rows (store->n_samples, options->max_samples, &n);
 
-  if (options->method == VT_EMBEDDING_TSNE && options->dims != 2)
+  if (options->method != VT_EMBEDDING_PCA && options->dims != 2)
     {
       g_set_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_OPTIONS,
-                   _("t-SNE lays points out in 2 dimensions; asked for %u"), options->dims);
+                   _("t-SNE and UMAP lay points out in 2 dimensions; asked for %u"), options->dims);
       return NULL;
     }
 
@@ -81,6 +88,16 @@ vt_embedding_compute (VtFeatureStore            *store,
       vt_pca_transform (pca, features, n, embedding->layout);
       for (guint c = 0; c < options->dims; c++)
         embedding->explained_variance_ratio[c] = pca->explained_variance_ratio[c];
+    }
+  else if (options->method == VT_EMBEDDING_UMAP)
+    {
+      g_autoptr(VtUmapResult) umap = vt_umap_run (features, n, dim, &options->umap, progress, on_layout,
+                                                  user_data, cancellable, error);
+
+      if (umap == NULL)
+        return NULL;
+      memcpy (embedding->layout, umap->layout, sizeof (float) * 2 * n);
+      embedding->iterations = umap->n_epochs;
     }
   else
     {

@@ -7,6 +7,7 @@
 
 #include "features/vt-feature-store.h"
 #include "vt-tsne.h"
+#include "vt-umap.h"
 
 G_BEGIN_DECLS
 
@@ -14,6 +15,7 @@ typedef enum
 {
   VT_EMBEDDING_PCA,
   VT_EMBEDDING_TSNE,
+  VT_EMBEDDING_UMAP,
 } VtEmbeddingMethod;
 
 typedef enum
@@ -27,9 +29,10 @@ typedef enum
 typedef struct
 {
   VtEmbeddingMethod  method;
-  guint              dims;          /* PCA: 2 or 3; t-SNE: 2 */
+  guint              dims;          /* PCA: 2 or 3; t-SNE and UMAP: 2 */
   guint              max_samples;   /* 0: all; else every (N / max)-th sample */
   VtTsneOptions      tsne;
+  VtUmapOptions      umap;
 } VtEmbeddingOptions;
 
 typedef struct
@@ -43,7 +46,7 @@ typedef struct
   double           seconds;
   double           explained_variance_ratio[3];   /* PCA */
   double           kl_divergence;        /* t-SNE */
-  guint            iterations;           /* t-SNE */
+  guint            iterations;           /* t-SNE iterations, UMAP epochs */
 } VtEmbedding;
 
 void          vt_embedding_options_init   (VtEmbeddingOptions        *options);

@@ -1,0 +1,502 @@
+/* vt-umap.c: UMAP's fuzzy simplicial set and layout (see vt-umap.h). */
+#include "vt-umap.h"
+#include "core/vt-random.h"
+#include "vt-neighbors.h"
+#include "vt-pca.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <string.h>
+
+#define SMOOTH_K_TOLERANCE 1e-5
+#define MIN_K_DIST_SCALE 1e-3
+#define SMOOTH_K_STEPS 64
+#define CURVE_POINTS 300
+
+void
+vt_umap_options_init (VtUmapOptions *options)
+{
+  *options = (VtUmapOptions) {
+    .n_neighbors = 15,
+    .min_dist = 0.1,
+    .spread = 1.0,
+    .n_epochs = 0,
+    .learning_rate = 1.0,
+    .negative_sample_rate = 5,
+    .repulsion_strength = 1.0,
+    .seed = 0,
+    .layout_interval = 5,
+  };
+}
+
+/* ---- The curve ------------------------------------------------------------ */
+
+/* Least squares of 1 / (1 + a x^2b) against the target, by Levenberg-Marquardt
+ * from (1, 1) as scipy's curve_fit starts. */
+void
+vt_umap_fit_curve (double  spread,
+                   double  min_dist,
+                   double *a_out,
+                   double *b_out)
+{
+  double x[CURVE_POINTS], y[CURVE_POINTS];
+  double a = 1, b = 1, lambda = 1e-3;
+
+  for (int i = 0; i < CURVE_POINTS; i++)
+    {
+      x[i] = 3 * spread * i / (CURVE_POINTS - 1);
+      y[i] = x[i] < min_dist ? 1 : exp (-(x[i] - min_dist) / spread);
+    }
+
+  for (int iteration = 0; iteration < 500; iteration++)
+    {
+      double jtj[3] = { 0 }, jtr[2] = { 0 }, cost = 0;
+
+      for (int i = 0; i < CURVE_POINTS; i++)
+        {
+          double p = x[i] > 0 ? pow (x[i], 2 * b) : 0;
+          double f = 1 / (1 + a * p);
+          double r = y[i] - f;
+          double da = -p * f * f;
+          double db = x[i] > 0 ? -a * p * 2 * log (x[i]) * f * f : 0;
+
+          cost += r * r;
+          jtj[0] += da * da, jtj[1] += da * db, jtj[2] += db * db;
+          jtr[0] += da * r, jtr[1] += db * r;
+        }
+      /* Solve (JᵀJ + λ diag) δ = Jᵀr; accept if the cost falls. */
+      for (;;)
+        {
+          double m00 = jtj[0] * (1 + lambda), m11 = jtj[2] * (1 + lambda), m01 = jtj[1];
+          double det = m00 * m11 - m01 * m01;
+          double step_a = (m11 * jtr[0] - m01 * jtr[1]) / det;
+          double step_b = (m00 * jtr[1] - m01 * jtr[0]) / det;
+          double na = a + step_a, nb = b + step_b, new_cost = 0;
+
+          for (int i = 0; i < CURVE_POINTS; i++)
+            {
+              double f = 1 / (1 + na * (x[i] > 0 ? pow (x[i], 2 * nb) : 0));
+              new_cost += (y[i] - f) * (y[i] - f);
+            }
+          if (isfinite (new_cost) && new_cost <= cost)
+            {
+              a = na, b = nb;
+              lambda = MAX (lambda / 10, 1e-12);
+              if (fabs (step_a) < 1e-14 * (1 + fabs (a)) && fabs (step_b) < 1e-14 * (1 + fabs (b)))
+                iteration = 1000;
+              break;
+            }
+          lambda *= 10;
+          if (lambda > 1e12)
+            {
+              iteration = 1000;
+              break;
+            }
+        }
+    }
+  *a_out = a;
+  *b_out = b;
+}
+
+/* ---- The fuzzy simplicial set --------------------------------------------- */
+
+typedef struct
+{
+  guint   column;
+  double  value;
+} Entry;
+
+static int
+compare_entries (gconstpointer a, gconstpointer b)
+{
+  guint x = ((const Entry *) a)->column, y = ((const Entry *) b)->column;
+  return x < y ? -1 : x > y;
+}
+
+/* umap-learn's smooth_knn_dist for one row (local connectivity 1). */
+static void
+smooth_row (const double *distances, guint k, double mean_distance, double *rho, double *sigma)
+{
+  double target = log2 (k), lo = 0, hi = INFINITY, mid = 1;
+  double row_mean = 0;
+
+  *rho = 0;
+  for (guint j = 0; j < k; j++)
+    {
+      row_mean += distances[j];
+      if (distances[j] > 0 && *rho == 0)
+        *rho = distances[j];
+    }
+  row_mean /= k;
+
+  for (int step = 0; step < SMOOTH_K_STEPS; step++)
+    {
+      double sum = 0;
+
+      for (guint j = 1; j < k; j++)
+        {
+          double d = distances[j] - *rho;
+          sum += d > 0 ? exp (-(d / mid)) : 1;
+        }
+      if (fabs (sum - target) < SMOOTH_K_TOLERANCE)
+        break;
+      if (sum > target)
+        {
+          hi = mid;
+          mid = (lo + hi) / 2;
+        }
+      else
+        {
+          lo = mid;
+          mid = hi == INFINITY ? mid * 2 : (lo + hi) / 2;
+        }
+    }
+  *sigma = MAX (mid, MIN_K_DIST_SCALE * (*rho > 0 ? row_mean : mean_distance));
+}
+
+VtUmapGraph *
+vt_umap_fuzzy_set (const guint  *indices,
+                   const double *distances,
+                   guint         n,
+                   guint         k)
+{
+  double mean_distance = 0;
+
+  for (gsize a = 0; a < (gsize) n * k; a++)
+    mean_distance += distances[a];
+  mean_distance /= (double) n * k;
+
+  /* Directed memberships A, then every (i, j) also as (j, i) to form A + Aᵀ − A∘Aᵀ. */
+  g_autofree gsize *counts = g_new0 (gsize, n + 1);
+  g_autofree double *memberships = g_new (double, (gsize) n * k);
+  for (gsize i = 0; i < n; i++)
+    {
+      double rho, sigma;
+
+      smooth_row (distances + i * k, k, mean_distance, &rho, &sigma);
+      for (guint a = 0; a < k; a++)
+        {
+          guint j = indices[i * k + a];
+          double d = distances[i * k + a] - rho;
+
+          memberships[i * k + a] = j == i ? 0 : d <= 0 || sigma == 0 ? 1 : exp (-(d / sigma));
+          if (memberships[i * k + a] > 0)
+            counts[i + 1]++, counts[j + 1]++;
+        }
+    }
+  for (gsize i = 0; i < n; i++)
+    counts[i + 1] += counts[i];
+
+  /* Entries of row i: its own memberships (positive) and the transposed ones
+   * (stored negated to tell them apart) — merged per column below. */
+  g_autofree Entry *entries = g_new (Entry, counts[n]);
+  g_autofree gsize *fill = g_memdup2 (counts, n * sizeof (gsize));
+  for (gsize i = 0; i < n; i++)
+    for (guint a = 0; a < k; a++)
+      {
+        double w = memberships[i * k + a];
+        guint j = indices[i * k + a];
+
+        if (w <= 0)
+          continue;
+        entries[fill[i]++] = (Entry) { j, w };
+        entries[fill[j]++] = (Entry) { (guint) i, -w };
+      }
+
+  VtUmapGraph *graph = g_new0 (VtUmapGraph, 1);
+  graph->n = n;
+  graph->row_starts = g_new (gsize, n + 1);
+  graph->columns = g_new (guint, counts[n]);
+  graph->values = g_new (double, counts[n]);
+  gsize out = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      Entry *row = entries + counts[i];
+      gsize length = counts[i + 1] - counts[i];
+
+      qsort (row, length, sizeof (Entry), compare_entries);
+      graph->row_starts[i] = out;
+      for (gsize a = 0; a < length;)
+        {
+          double forward = 0, backward = 0;
+          guint column = row[a].column;
+
+          for (; a < length && row[a].column == column; a++)
+            {
+              if (row[a].value > 0)
+                forward = row[a].value;
+              else
+                backward = -row[a].value;
+            }
+          graph->columns[out] = column;
+          graph->values[out++] = forward + backward - forward * backward;
+        }
+    }
+  graph->row_starts[n] = out;
+  return graph;
+}
+
+void
+vt_umap_graph_free (VtUmapGraph *graph)
+{
+  if (graph == NULL)
+    return;
+  g_free (graph->row_starts);
+  g_free (graph->columns);
+  g_free (graph->values);
+  g_free (graph);
+}
+
+/* ---- The layout ------------------------------------------------------------ */
+
+/* xorshift64*: small, fast, seeded; the layout only needs uniform picks. */
+static inline guint64
+next_random (guint64 *state)
+{
+  *state ^= *state >> 12;
+  *state ^= *state << 25;
+  *state ^= *state >> 27;
+  return *state * 0x2545F4914F6CDD1DULL;
+}
+
+static inline double
+clip (double value)
+{
+  return CLAMP (value, -4.0, 4.0);
+}
+
+typedef struct
+{
+  guint    n_edges;
+  guint   *head;
+  guint   *tail;
+  double  *epochs_per_sample;
+  double  *next_sample;
+  double  *epochs_per_negative;
+  double  *next_negative;
+} Edges;
+
+static void
+edges_clear (Edges *e)
+{
+  g_free (e->head);
+  g_free (e->tail);
+  g_free (e->epochs_per_sample);
+  g_free (e->next_sample);
+  g_free (e->epochs_per_negative);
+  g_free (e->next_negative);
+}
+
+/* The graph's edges above max / n_epochs, each sampled max/w times less often
+ * than the strongest (umap-learn's make_epochs_per_sample). */
+static void
+collect_edges (const VtUmapGraph *graph, guint n_epochs, guint negative_rate, Edges *e)
+{
+  double largest = 0;
+  gsize total = graph->row_starts[graph->n], kept = 0;
+
+  for (gsize a = 0; a < total; a++)
+    largest = MAX (largest, graph->values[a]);
+  e->head = g_new (guint, total);
+  e->tail = g_new (guint, total);
+  e->epochs_per_sample = g_new (double, total);
+  for (guint i = 0; i < graph->n; i++)
+    for (gsize a = graph->row_starts[i]; a < graph->row_starts[i + 1]; a++)
+      if (graph->values[a] >= largest / n_epochs)
+        {
+          e->head[kept] = i;
+          e->tail[kept] = graph->columns[a];
+          e->epochs_per_sample[kept++] = largest / graph->values[a];
+        }
+  e->n_edges = kept;
+  e->next_sample = g_memdup2 (e->epochs_per_sample, kept * sizeof (double));
+  e->epochs_per_negative = g_new (double, MAX (kept, 1));
+  for (gsize a = 0; a < kept; a++)
+    e->epochs_per_negative[a] = e->epochs_per_sample[a] / negative_rate;
+  e->next_negative = g_memdup2 (e->epochs_per_negative, kept * sizeof (double));
+}
+
+/* One epoch of umap-learn's optimize_layout_euclidean (move_other). */
+static void
+run_epoch (float *y, guint n, const Edges *e, guint epoch, double a, double b, double gamma, double alpha,
+           guint64 *random)
+{
+  for (guint i = 0; i < e->n_edges; i++)
+    {
+      if (e->next_sample[i] > epoch)
+        continue;
+      float *current = y + 2 * (gsize) e->head[i];
+      float *other = y + 2 * (gsize) e->tail[i];
+      double dx = current[0] - other[0], dy = current[1] - other[1];
+      double d2 = dx * dx + dy * dy;
+      double coefficient = d2 > 0 ? -2 * a * b * pow (d2, b - 1) / (a * pow (d2, b) + 1) : 0;
+      double gx = clip (coefficient * dx), gy = clip (coefficient * dy);
+
+      current[0] += gx * alpha, current[1] += gy * alpha;
+      other[0] -= gx * alpha, other[1] -= gy * alpha;
+      e->next_sample[i] += e->epochs_per_sample[i];
+
+      int n_negative = (int) ((epoch - e->next_negative[i]) / e->epochs_per_negative[i]);
+      for (int p = 0; p < n_negative; p++)
+        {
+          guint k = next_random (random) % n;
+          const float *far = y + 2 * (gsize) k;
+          double fx = current[0] - far[0], fy = current[1] - far[1];
+          double f2 = fx * fx + fy * fy;
+
+          if (f2 > 0)
+            {
+              double c = 2 * gamma * b / ((0.001 + f2) * (a * pow (f2, b) + 1));
+              current[0] += clip (c * fx) * alpha;
+              current[1] += clip (c * fy) * alpha;
+            }
+          else if (k != e->head[i])
+            current[0] += 4 * alpha, current[1] += 4 * alpha;
+        }
+      e->next_negative[i] += n_negative * e->epochs_per_negative[i];
+    }
+}
+
+static gboolean
+check_options (const VtUmapOptions *options, guint n, GError **error)
+{
+  if (options->n_neighbors < 2 || !(options->min_dist >= 0) || !(options->spread > 0)
+      || options->min_dist > options->spread || !(options->learning_rate > 0) || options->negative_sample_rate == 0)
+    {
+      g_set_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_OPTIONS,
+                   _("UMAP: n_neighbors must be at least 2, min_dist between 0 and the spread, "
+                     "the learning rate positive and the negative sample rate at least 1"));
+      return FALSE;
+    }
+  if (options->n_neighbors >= n)
+    {
+      g_set_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_INPUT,
+                   _("UMAP with %u neighbours needs more than %u samples; there are %u. "
+                     "Lower n_neighbors or add samples"), options->n_neighbors, options->n_neighbors, n);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* PCA scaled to a largest coordinate of 10, plus N(0, 1e-4) noise, then each
+ * axis stretched to [0, 10], as umap-learn prepares its start. */
+static gboolean
+initialize_layout (const float *x, guint n, guint dim, guint32 seed, float *y, GError **error)
+{
+  g_autoptr(VtPca) pca = vt_pca_fit (x, n, dim, MIN (2, dim), error);
+  VtRandom random;
+  double largest = 0;
+
+  if (pca == NULL)
+    return FALSE;
+  g_autofree float *scores = g_new0 (float, 2 * (gsize) n);
+  vt_pca_transform (pca, x, n, scores);
+  if (dim == 1)
+    for (gsize i = n; i-- > 0;)
+      scores[2 * i] = scores[i], scores[2 * i + 1] = 0;
+  for (gsize c = 0; c < 2 * (gsize) n; c++)
+    largest = MAX (largest, fabs (scores[c]));
+  vt_random_init (&random, seed);
+  for (gsize c = 0; c < 2 * (gsize) n; c++)
+    y[c] = (largest > 0 ? scores[c] * 10 / largest : 0) + 1e-4 * vt_random_gauss (&random);
+  for (int axis = 0; axis < 2; axis++)
+    {
+      float lo = INFINITY, hi = -INFINITY;
+
+      for (gsize i = 0; i < n; i++)
+        lo = MIN (lo, y[2 * i + axis]), hi = MAX (hi, y[2 * i + axis]);
+      for (gsize i = 0; i < n; i++)
+        y[2 * i + axis] = hi > lo ? 10 * (y[2 * i + axis] - lo) / (hi - lo) : 0;
+    }
+  return TRUE;
+}
+
+VtUmapResult *
+vt_umap_run (const float          *x,
+             guint                 n,
+             guint                 dim,
+             const VtUmapOptions  *options,
+             VtProgressFunc        progress,
+             VtLayoutFunc          on_layout,
+             gpointer              user_data,
+             GCancellable         *cancellable,
+             GError              **error)
+{
+  guint k = options->n_neighbors;
+  guint n_epochs = options->n_epochs > 0 ? options->n_epochs : n > 10000 ? 200 : 500;
+  double a, b;
+
+  if (!vt_projection_check_input (x, n, dim, 3, "UMAP", error) || !check_options (options, n, error))
+    return NULL;
+
+  if (progress != NULL)
+    progress (0, _("Finding neighbours"), user_data);
+  /* The point itself is its own first neighbour, at distance 0. */
+  g_autofree guint *others = g_new (guint, (gsize) n * (k - 1));
+  g_autofree double *sq = g_new (double, (gsize) n * (k - 1));
+  if (!vt_neighbors_exact (x, n, dim, k - 1, others, sq, cancellable, error))
+    return NULL;
+  g_autofree guint *indices = g_new (guint, (gsize) n * k);
+  g_autofree double *distances = g_new (double, (gsize) n * k);
+  for (gsize i = 0; i < n; i++)
+    {
+      indices[i * k] = i;
+      distances[i * k] = 0;
+      for (guint a2 = 1; a2 < k; a2++)
+        {
+          indices[i * k + a2] = others[i * (k - 1) + a2 - 1];
+          /* umap-learn keeps its distances in float32. */
+          distances[i * k + a2] = (float) sqrt (sq[i * (k - 1) + a2 - 1]);
+        }
+    }
+
+  if (progress != NULL)
+    progress (0.1, _("Building the fuzzy graph"), user_data);
+  g_autoptr(VtUmapGraph) graph = vt_umap_fuzzy_set (indices, distances, n, k);
+  Edges edges = { 0 };
+  collect_edges (graph, n_epochs, options->negative_sample_rate, &edges);
+  vt_umap_fit_curve (options->spread, options->min_dist, &a, &b);
+
+  g_autoptr(VtUmapResult) result = g_new0 (VtUmapResult, 1);
+  result->n = n;
+  result->layout = g_new (float, 2 * (gsize) n);
+  result->n_epochs = n_epochs;
+  result->a = a;
+  result->b = b;
+  result->n_edges = edges.n_edges;
+  if (!initialize_layout (x, n, dim, options->seed, result->layout, error))
+    {
+      edges_clear (&edges);
+      return NULL;
+    }
+
+  guint64 random = 0x9E3779B97F4A7C15ULL ^ ((guint64) options->seed * 0xBF58476D1CE4E5B9ULL);
+  if (on_layout != NULL)
+    on_layout (result->layout, n, 2, 0, n_epochs, user_data);
+  for (guint epoch = 0; epoch < n_epochs; epoch++)
+    {
+      double alpha = options->learning_rate * (1 - (double) epoch / n_epochs);
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          edges_clear (&edges);
+          return NULL;
+        }
+      run_epoch (result->layout, n, &edges, epoch, a, b, options->repulsion_strength, alpha, &random);
+      if (on_layout != NULL && options->layout_interval > 0 && (epoch + 1) % options->layout_interval == 0)
+        on_layout (result->layout, n, 2, epoch + 1, n_epochs, user_data);
+      if (progress != NULL && (epoch + 1) % 10 == 0)
+        progress (0.1 + 0.9 * (epoch + 1) / n_epochs, NULL, user_data);
+    }
+  edges_clear (&edges);
+  return g_steal_pointer (&result);
+}
+
+void
+vt_umap_result_free (VtUmapResult *result)
+{
+  if (result == NULL)
+    return;
+  g_free (result->layout);
+  g_free (result);
+}

@@ -1,0 +1,88 @@
+/* vt-umap.h: UMAP (McInnes, Healy and Melville), as umap-learn 0.5 runs it
+ * with its defaults, for a Euclidean metric in 2 dimensions.
+ *
+ *   neighbours      each point's n_neighbors nearest (itself included), found
+ *                   exactly by blocked matrix products (vt-neighbors.h)
+ *   fuzzy set       ρ_i = distance to the nearest other point; σ_i by binary
+ *                   search so that Σ_j exp(−max(0, d_ij − ρ_i) / σ_i) = log2(k)
+ *                   (64 steps, tolerance 1e-5, σ at least 1e-3 of the mean
+ *                   distance); w_ij = that term; the union W = A + Aᵀ − A∘Aᵀ;
+ *                   edges below max(W) / n_epochs dropped
+ *   curve           a and b of 1 / (1 + a d^2b) fitted by least squares to
+ *                   the min_dist / spread target on 300 points of [0, 3·spread]
+ *   initialization  PCA, scaled so the largest coordinate is 10, plus N(0, 1e-4)
+ *   layout          n_epochs (200 above 10,000 points, else 500) of SGD over the
+ *                   edges, each sampled in proportion to its weight, with the
+ *                   learning rate falling linearly from 1, 5 negative samples
+ *                   per positive one, gradients clipped to ±4
+ * One thread and a seeded xorshift generator: the same input and seed give
+ * the same layout. */
+#pragma once
+
+#include "vt-projection.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint    n_neighbors;            /* 15 */
+  double   min_dist;               /* 0.1 */
+  double   spread;                 /* 1.0 */
+  guint    n_epochs;               /* 0: 200 above 10,000 points, else 500 */
+  double   learning_rate;          /* 1.0 */
+  guint    negative_sample_rate;   /* 5 */
+  double   repulsion_strength;     /* 1.0 */
+  guint32  seed;
+  guint    layout_interval;        /* call on_layout every this many epochs; 0: never */
+} VtUmapOptions;
+
+typedef struct
+{
+  float   *layout;      /* (n, 2) */
+  guint    n;
+  guint    n_epochs;
+  double   a, b;        /* the fitted curve */
+  gsize    n_edges;     /* in the fuzzy set, both directions */
+} VtUmapResult;
+
+void           vt_umap_options_init  (VtUmapOptions        *options);
+VtUmapResult  *vt_umap_run           (const float          *x,
+                                      guint                 n,
+                                      guint                 dim,
+                                      const VtUmapOptions  *options,
+                                      VtProgressFunc        progress,
+                                      VtLayoutFunc          on_layout,
+                                      gpointer              user_data,
+                                      GCancellable         *cancellable,
+                                      GError              **error);
+void           vt_umap_result_free   (VtUmapResult         *result);
+
+/* The building blocks, public so they can be checked against a reference. */
+
+/* a and b for @min_dist and @spread (umap-learn's find_ab_params). */
+void     vt_umap_fit_curve          (double         spread,
+                                     double         min_dist,
+                                     double        *a,
+                                     double        *b);
+
+/* The fuzzy simplicial set, symmetric, as CSR (before small edges are
+ * dropped), from each point's k neighbours (indices and distances, (n, k),
+ * nearest first, the point itself first). */
+typedef struct
+{
+  guint    n;
+  gsize   *row_starts;
+  guint   *columns;
+  double  *values;
+} VtUmapGraph;
+
+VtUmapGraph *vt_umap_fuzzy_set      (const guint   *indices,
+                                     const double  *distances,
+                                     guint          n,
+                                     guint          k);
+void         vt_umap_graph_free     (VtUmapGraph   *graph);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtUmapResult, vt_umap_result_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtUmapGraph, vt_umap_graph_free)
+
+G_END_DECLS
