@@ -18,6 +18,7 @@
 #include "vitrine-scatter-view.h"
 #include "vitrine-tensor-node.h"
 #include "vitrine-window.h"
+#include "vt-gui-util.h"
 #include "vt-test-util.h"
 
 static VitrineApplication *app;
@@ -44,16 +45,6 @@ wait_until (gboolean  (*done) (gpointer),
   if (timed_out)
     g_error ("Timed out waiting for %s", what);
   g_source_remove (id);
-}
-
-static void
-spin (guint ms)
-{
-  gboolean over = FALSE;
-
-  g_timeout_add (ms, on_timeout, &over);
-  while (!over)
-    g_main_context_iteration (NULL, TRUE);
 }
 
 static gboolean
@@ -110,29 +101,9 @@ static void
 save_screenshot (GtkWidget  *widget,
                  const char *name)
 {
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *dir = g_strdup (g_getenv ("VITRINE_ARTIFACTS"));
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  gint64 give_up = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  g_autofree char *path = g_build_filename (g_getenv ("VITRINE_ARTIFACTS"), name, NULL);
 
-  /* Under load the widget may not be laid out and drawn yet: retry. */
-  while (node == NULL && g_get_monotonic_time () < give_up)
-    {
-      int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-      GtkSnapshot *snapshot = gtk_snapshot_new ();
-
-      if (width > 0 && height > 0)
-        gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-      node = gtk_snapshot_free_to_node (snapshot);
-      if (node == NULL)
-        spin (50);
-    }
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node, NULL);
-  g_mkdir_with_parents (dir, 0755);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_assert_true (vt_gui_save_png (widget, path));
   g_test_message ("screenshot: %s", path);
 }
 
@@ -172,7 +143,7 @@ test_open_demo (void)
   g_assert_cmpstr (vitrine_model_page_get_fact (page, "NaN"), ==, "0");
   g_assert_cmpuint (histogram_total (page), ==, 640);
 
-  spin (300);
+  vt_gui_spin (300);
   save_screenshot (GTK_WIDGET (window), "window-resnet20.png");
 
   /* Search keeps the modules leading to matches, expanded. */
@@ -199,7 +170,7 @@ test_open_demo (void)
     g_assert_cmpstr (vitrine_tensor_node_get_path (weight), ==, "module.linear.weight");
   }
   vitrine_model_page_set_search (page, "running_var");
-  spin (100);
+  vt_gui_spin (100);
   save_screenshot (GTK_WIDGET (window), "window-search.png");
   vitrine_model_page_set_search (page, "");
   /* Clearing the search folds the tree back to its six modules. */
@@ -285,7 +256,7 @@ test_predict (void)
   g_assert_null (vitrine_predict_page_get_error (page));
   g_assert_true (vitrine_predict_page_get_top (page, 0, &name, &p));
   g_test_message ("parrot.jpg (512×929, resized and cropped to 32×32): %s %.3f", name, p);
-  spin (300);
+  vt_gui_spin (300);
   save_screenshot (GTK_WIDGET (window), "window-predict.png");
 
   vitrine_predict_page_open (page, not_image);
@@ -352,7 +323,7 @@ test_predict_zero_shot (void)
   g_assert_true (vitrine_predict_page_get_top (page, 2, &name, &p));
   g_test_message ("zero-shot in the Predict area: largest difference from OpenCLIP %.3g", worst);
   g_assert_cmpfloat (worst, <, 1e-5);
-  spin (200);
+  vt_gui_spin (200);
   save_screenshot (GTK_WIDGET (window), "window-zero-shot.png");
   close_window (window);
 }
@@ -390,10 +361,10 @@ test_malformed_shows_dialog (void)
   g_test_message ("dialog: %s", secondary);
   g_assert_true (g_str_has_prefix (secondary, path));
   g_assert_nonnull (strstr (secondary, "out of range"));
-  spin (200);
+  vt_gui_spin (200);
   save_screenshot (GTK_WIDGET (dialog), "error-dialog.png");
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CLOSE);
-  spin (50);
+  vt_gui_spin (50);
   g_assert_null (find_error_dialog (GTK_WINDOW (window)));
   g_assert_null (vitrine_model_page_get_inspection (vitrine_window_get_model_page (window)));
 
@@ -435,13 +406,13 @@ test_cancel (void)
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", path);
   g_assert_true (vitrine_window_is_loading (window));
-  spin (50);
+  vt_gui_spin (50);
   start = g_get_monotonic_time ();
   gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-load", NULL);
   wait_until (loaded, window, 10, "the cancelled load to stop");
   g_test_message ("stopped %.0f ms after Cancel", (g_get_monotonic_time () - start) / 1000.0);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
-  spin (100);
+  vt_gui_spin (100);
   g_assert_null (find_error_dialog (GTK_WINDOW (window)));
   g_assert_null (vitrine_model_page_get_inspection (vitrine_window_get_model_page (window)));
   close_window (window);
@@ -495,7 +466,7 @@ test_shortcuts_and_style (void)
   g_action_group_activate_action (G_ACTION_GROUP (app), "color-scheme", g_variant_new_string ("dark"));
   g_object_get (settings, "gtk-application-prefer-dark-theme", &dark, NULL);
   g_assert_true (dark);
-  spin (200);
+  vt_gui_spin (200);
   save_screenshot (GTK_WIDGET (window), "window-dark.png");
   g_action_group_activate_action (G_ACTION_GROUP (app), "color-scheme", g_variant_new_string ("light"));
   g_object_get (settings, "gtk-application-prefer-dark-theme", &dark, NULL);
@@ -656,12 +627,12 @@ test_dataset (void)
   vitrine_dataset_page_filter (page, 5);
   g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 5000);
   vitrine_dataset_page_filter (page, -1);
-  spin (1500);
+  vt_gui_spin (1500);
   save_screenshot (GTK_WIDGET (window), "window-dataset.png");
 
   /* Cancel 50,000 images after the first reports. */
   vitrine_dataset_page_extract (page);
-  spin (1500);
+  vt_gui_spin (1500);
   g_assert_true (vitrine_dataset_page_is_busy (page));
   save_screenshot (GTK_WIDGET (window), "window-dataset-extracting.png");
   start = g_get_monotonic_time ();
@@ -750,7 +721,7 @@ test_incremental (void)
       for (guint t = 0; t < 5; t++)
         g_assert_cmpfloat_with_epsilon (chart->values[m * 5 + t], json_array_get_double_element (seen, t), 1e-12);
     }
-  spin (300);
+  vt_gui_spin (300);
   save_screenshot (GTK_WIDGET (window), "window-incremental.png");
 
   /* The results folder is the batch mode's; Export copies it. */
@@ -824,7 +795,7 @@ test_embedding (void)
   wait_until (dataset_idle, dataset_page, 60, "the extraction");
   g_assert_nonnull (vitrine_dataset_page_get_store (dataset_page)->logits);
   vitrine_window_show_area (window, "embedding");
-  spin (200);
+  vt_gui_spin (200);
 
   /* t-SNE: the layouts stream in while it runs. */
   vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_TSNE, 30, 50000);
@@ -859,7 +830,7 @@ test_embedding (void)
     g_signal_emit_by_name (scatter, "hover-changed", picked, x, y);
     g_assert_nonnull (vitrine_embedding_page_get_hover_text (page));
     g_assert_nonnull (strstr (vitrine_embedding_page_get_hover_text (page), "predicted"));
-    spin (500);
+    vt_gui_spin (500);
     save_screenshot (GTK_WIDGET (window), "window-embedding.png");
     g_signal_emit_by_name (scatter, "hover-changed", -1, 0.0, 0.0);
     g_assert_null (vitrine_embedding_page_get_hover_text (page));
@@ -931,7 +902,7 @@ test_embedding (void)
   gtk_widget_activate_action (GTK_WIDGET (page), "embedding.cancel", NULL);
   g_assert_false (vitrine_embedding_page_is_running (page));
   g_assert_cmpstr (vitrine_embedding_page_get_status (page), ==, "Cancelled");
-  spin (300);
+  vt_gui_spin (300);
   close_window (window);
   vt_test_rm_rf (out);
 }

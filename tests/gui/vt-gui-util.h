@@ -1,0 +1,15 @@
+/* vt-gui-util.h: what the GUI tests and GUI benchmarks share. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+/* Spins the main loop for @ms milliseconds. */
+void      vt_gui_spin      (guint       ms);
+/* Writes what @widget shows (GL content included) as a PNG at @path;
+ * FALSE when it was not laid out and drawn within ten seconds. */
+gboolean  vt_gui_save_png  (GtkWidget  *widget,
+                            const char *path);
+
+G_END_DECLS
