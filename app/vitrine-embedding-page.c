@@ -29,6 +29,7 @@ struct _VitrineEmbeddingPage
   GtkSpinButton      *perplexity_spin;
   GtkSpinButton      *iterations_spin;
   GtkSpinButton      *neighbors_spin;
+  GtkSpinButton      *task_spin;
   GtkSpinButton      *samples_spin;
   GtkScale           *size_scale;
   GtkScale           *opacity_scale;
@@ -139,26 +140,38 @@ add_store_action (GtkWidget *widget, const char *action_name, GVariant *paramete
 
 /* Colours ---------------------------------------------------------------------*/
 
-/* The colouring of the points shown, and its legend. */
+/* The categories of the points shown under the chosen colouring (by class
+ * where the store lacks the logits it needs). */
+static guint *
+current_categories (VitrineEmbeddingPage *self, guint *n_names, char ***names)
+{
+  VtEmbeddingColor color = gtk_drop_down_get_selected (self->color_dropdown);
+  guint *categories = g_new (guint, MAX (self->n_points, 1));
+
+  if (!vt_embedding_color_available (self->store, color))
+    color = VT_EMBEDDING_COLOR_CLASS;
+  *names = vt_embedding_categories (self->store, self->rows, self->n_points, color,
+                                    gtk_spin_button_get_value_as_int (self->task_spin), categories, n_names);
+  return categories;
+}
+
+/* Colours the points shown, and writes the legend. */
 static void
 apply_colors (VitrineEmbeddingPage *self)
 {
-  VtEmbeddingColor color = gtk_drop_down_get_selected (self->color_dropdown);
   GtkWidget *child;
   guint n_names = 0;
+  g_auto(GStrv) names = NULL;
+  g_autofree guint *categories = NULL;
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->legend_box))) != NULL)
     gtk_box_remove (self->legend_box, child);
   if (self->store == NULL)
     return;
-  if (!vt_embedding_color_available (self->store, color))
-    {
-      set_status (self, _("This store has no logits: extract it again with logits to colour by prediction"), TRUE);
-      color = VT_EMBEDDING_COLOR_CLASS;
-    }
+  if (!vt_embedding_color_available (self->store, gtk_drop_down_get_selected (self->color_dropdown)))
+    set_status (self, _("This store has no logits: extract it again with logits to colour by prediction"), TRUE);
 
-  g_autofree guint *categories = g_new (guint, MAX (self->n_points, 1));
-  g_auto(GStrv) names = vt_embedding_categories (self->store, self->rows, self->n_points, color, categories, &n_names);
+  categories = current_categories (self, &n_names, &names);
   if (vitrine_scatter_view_get_n_points (self->scatter) == self->n_points)
     vitrine_scatter_view_set_categories (self->scatter, categories, n_names);
   for (guint c = 0; c < n_names && c < 24; c++)
@@ -175,18 +188,6 @@ apply_colors (VitrineEmbeddingPage *self)
       gtk_label_set_xalign (GTK_LABEL (label), 0);
       gtk_box_append (self->legend_box, label);
     }
-}
-
-static guint *
-current_categories (VitrineEmbeddingPage *self, guint *n_names, char ***names)
-{
-  VtEmbeddingColor color = gtk_drop_down_get_selected (self->color_dropdown);
-  guint *categories = g_new (guint, MAX (self->n_points, 1));
-
-  if (!vt_embedding_color_available (self->store, color))
-    color = VT_EMBEDDING_COLOR_CLASS;
-  *names = vt_embedding_categories (self->store, self->rows, self->n_points, color, categories, n_names);
-  return categories;
 }
 
 void
@@ -279,7 +280,9 @@ on_hover (VitrineScatterView *scatter, int point, double x, double y, VitrineEmb
   double confidence = 0;
   gint64 predicted = vt_feature_store_predict (self->store, row, &confidence);
 
-  g_string_append_printf (text, _("Sample %" G_GINT64_FORMAT ": %s"), self->store->indices[row], name);
+  g_autofree char *index = g_strdup_printf ("%" G_GINT64_FORMAT, self->store->indices[row]);
+  /* Translators: the sample under the pointer: its index in the dataset and its class */
+  g_string_append_printf (text, _("Sample %s: %s"), index, name);
   if (predicted >= 0)
     {
       const char *predicted_name = (guint64) predicted < self->store->n_classes
@@ -646,6 +649,7 @@ vitrine_embedding_page_run (VitrineEmbeddingPage *self)
   self->store = vt_feature_store_ref (store);
   self->rows = vt_embedding_sample_rows (store->n_samples, job->options.max_samples, &self->n_points);
   self->n_layouts = 0;
+  gtk_spin_button_set_value (self->task_spin, vt_embedding_default_task_classes (store->n_classes));
   /* Big points for few samples, small ones where they would cover each other. */
   gtk_range_set_value (GTK_RANGE (self->size_scale), self->n_points <= 2000 ? 8 : self->n_points <= 20000 ? 5 : 3);
   apply_colors (self);
@@ -796,6 +800,7 @@ vitrine_embedding_page_class_init (VitrineEmbeddingPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, perplexity_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, iterations_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, neighbors_spin);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, task_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, samples_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, size_scale);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, opacity_scale);
@@ -830,6 +835,7 @@ vitrine_embedding_page_init (VitrineEmbeddingPage *self)
   g_signal_connect (self->scatter, "hover-changed", G_CALLBACK (on_hover), self);
   g_signal_connect (self->scatter, "selection-changed", G_CALLBACK (on_selection_changed), self);
   g_signal_connect_swapped (self->color_dropdown, "notify::selected", G_CALLBACK (apply_colors), self);
+  g_signal_connect_swapped (self->task_spin, "value-changed", G_CALLBACK (apply_colors), self);
   g_signal_connect_swapped (self->method_dropdown, "notify::selected", G_CALLBACK (on_method_changed), self);
   g_signal_connect (self->size_scale, "value-changed", G_CALLBACK (on_point_size), self);
   g_signal_connect (self->opacity_scale, "value-changed", G_CALLBACK (on_opacity), self);

@@ -1015,8 +1015,8 @@ run_project (Run            *run,
 
   g_autofree guint *categories = g_new (guint, embedding->n);
   guint n_names = 0;
-  g_auto(GStrv) names = vt_embedding_categories (store, embedding->rows, embedding->n, step->color, categories,
-                                                 &n_names);
+  g_auto(GStrv) names = vt_embedding_categories (store, embedding->rows, embedding->n, step->color,
+                                                 step->task_classes, categories, &n_names);
   g_autofree float *xy = g_new (float, 2 * (gsize) embedding->n);
   for (gsize i = 0; i < embedding->n; i++)
     {

@@ -310,12 +310,12 @@ project_step_parse (JsonObject  *object,
   static const char * const keys[] = { "kind", "id", "store", "method", "dimensions", "samples", "perplexity",
                                        "early_exaggeration", "learning_rate", "iterations", "theta",
                                        "tsne_method", "init", "seed", "n_neighbors", "min_dist", "epochs",
-                                       "negative_sample_rate", "color", "quality", "formats", NULL };
+                                       "negative_sample_rate", "color", "task_classes", "quality", "formats", NULL };
   /* Orders match VtEmbeddingMethod, VtTsneMethod, VtTsneInit and VtEmbeddingColor. */
   static const char * const methods[] = { "pca", "tsne", "umap", NULL };
   static const char * const tsne_methods[] = { "auto", "exact", "barnes_hut", NULL };
   static const char * const inits[] = { "pca", "random", NULL };
-  static const char * const colors[] = { "class", "prediction", "correct", "confidence", NULL };
+  static const char * const colors[] = { "class", "prediction", "correct", "confidence", "task", NULL };
   static const char * const formats[] = { "png", "svg", "pdf", NULL };
   VtProjectStep *step = g_new0 (VtProjectStep, 1);
   VtTsneOptions *tsne = &step->options.tsne;
@@ -345,6 +345,7 @@ project_step_parse (JsonObject  *object,
       !vt_spec_get_uint (object, path, "negative_sample_rate", 1, 1000,
                          &step->options.umap.negative_sample_rate, error) ||
       !vt_spec_get_choice (object, path, "color", colors, &color, error) ||
+      !vt_spec_get_uint (object, path, "task_classes", 1, 100000, &step->task_classes, error) ||
       !vt_spec_get_bool (object, path, "quality", &quality, error) ||
       !vt_spec_get_flags (object, path, "formats", formats, &format_flags, error))
     goto fail;

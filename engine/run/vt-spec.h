@@ -138,6 +138,7 @@ typedef struct
   char               *store;        /* the id of an earlier extract step, or a path */
   VtEmbeddingOptions  options;
   VtEmbeddingColor    color;
+  guint               task_classes;  /* color "task": classes per task; 0: the default */
   int                 quality;      /* trustworthiness and kNN accuracy: 1, 0, or -1 (up to 20,000 points) */
   VtFigureFormats     formats;
 } VtProjectStep;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "features/vt-feature-store.h"
+#include "methods/projection/vt-embedding.h"
 #include "methods/projection/vt-embedding-quality.h"
 #include "methods/projection/vt-neighbors.h"
 #include "methods/projection/vt-pca.h"
@@ -488,6 +489,46 @@ test_umap_quality (void)
   g_assert_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_OPTIONS);
 }
 
+/* Colourings: tasks group classes in label order; correctness and
+ * confidence come from the logits. */
+static void
+test_categories (void)
+{
+  g_autoptr(VtFeatureStore) store = vt_feature_store_new (4, 2, 3);
+  guint rows[4] = { 0, 1, 2, 3 }, categories[4], n_names = 0;
+  static const float logits[4][3] = { { 5, 0, 0 }, { 0, 5, 0 }, { 0, 0, 1 }, { 0.1f, 0, 0 } };
+  static const gint64 labels[4] = { 0, 2, 2, 1 };
+
+  store->n_samples = 4;
+  store->n_classes = 3;
+  store->class_names = g_strsplit ("a b c", " ", -1);
+  memcpy (store->labels, labels, sizeof labels);
+  memcpy (store->logits, logits, sizeof logits);
+
+  g_auto(GStrv) tasks = vt_embedding_categories (store, rows, 4, VT_EMBEDDING_COLOR_TASK, 2, categories, &n_names);
+  g_assert_cmpuint (n_names, ==, 2);
+  g_assert_cmpstr (tasks[0], ==, "task 1 (classes 0–1)");
+  g_assert_cmpstr (tasks[1], ==, "task 2 (classes 2–2)");
+  g_assert_cmpuint (categories[0], ==, 0);
+  g_assert_cmpuint (categories[1], ==, 1);
+  g_assert_cmpuint (categories[3], ==, 0);
+
+  g_auto(GStrv) correct = vt_embedding_categories (store, rows, 4, VT_EMBEDDING_COLOR_CORRECT, 0, categories, &n_names);
+  g_assert_cmpuint (n_names, ==, 2);
+  /* Predictions 0, 1, 2, 0 against labels 0, 2, 2, 1. */
+  g_assert_cmpuint (categories[0], ==, 0);
+  g_assert_cmpuint (categories[1], ==, 1);
+  g_assert_cmpuint (categories[2], ==, 0);
+  g_assert_cmpuint (categories[3], ==, 1);
+
+  g_auto(GStrv) bins = vt_embedding_categories (store, rows, 4, VT_EMBEDDING_COLOR_CONFIDENCE, 0, categories, &n_names);
+  g_assert_cmpuint (n_names, ==, 10);
+  /* softmax (5, 0, 0) = 0.987 → the top bin; (0.1, 0, 0) = 0.355 → the fourth. */
+  g_assert_cmpuint (categories[0], ==, 9);
+  g_assert_cmpuint (categories[3], ==, 3);
+  g_assert_true (vt_embedding_color_available (store, VT_EMBEDDING_COLOR_PREDICTION));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -501,5 +542,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/projection/bad-input", test_bad_input);
   g_test_add_func ("/projection/umap-parts", test_umap_parts);
   g_test_add_func ("/projection/umap-quality", test_umap_quality);
+  g_test_add_func ("/projection/categories", test_categories);
   return g_test_run ();
 }

@@ -873,6 +873,7 @@ test_embedding (void)
   }
 
   /* Other colourings, then Export. */
+  vitrine_embedding_page_set_color (page, 4);
   vitrine_embedding_page_set_color (page, 2);
   vitrine_embedding_page_set_color (page, 1);
   g_assert_null (vitrine_embedding_page_get_error (page));

@@ -138,11 +138,18 @@ class_name (VtFeatureStore *store, gint64 label)
   return label >= 0 && (guint64) label < store->n_classes && store->class_names ? store->class_names[label] : NULL;
 }
 
+guint
+vt_embedding_default_task_classes (guint n_classes)
+{
+  return n_classes <= 20 ? 2 : 10;
+}
+
 char **
 vt_embedding_categories (VtFeatureStore   *store,
                          const guint      *rows,
                          guint             n,
                          VtEmbeddingColor  color,
+                         guint             classes_per_task,
                          guint            *categories,
                          guint            *n_names)
 {
@@ -169,6 +176,21 @@ vt_embedding_categories (VtFeatureStore   *store,
       g_ptr_array_add (names, g_strdup (_("wrong")));
       for (guint i = 0; i < n; i++)
         categories[i] = vt_feature_store_predict (store, rows[i], NULL) != store->labels[rows[i]];
+      break;
+    case VT_EMBEDDING_COLOR_TASK:
+      {
+        guint step = classes_per_task > 0 ? classes_per_task : vt_embedding_default_task_classes (store->n_classes);
+        guint n_tasks = MAX ((store->n_classes + step - 1) / step, 1);
+
+        for (guint t = 0; t < n_tasks; t++)
+          {
+            /* Translators: a class-incremental task and the classes it holds */
+            g_ptr_array_add (names, g_strdup_printf (_("task %u (classes %u–%u)"), t + 1, t * step,
+                                                     MIN ((t + 1) * step, store->n_classes) - 1));
+          }
+        for (guint i = 0; i < n; i++)
+          categories[i] = MIN ((guint) MAX (store->labels[rows[i]], 0) / step, n_tasks - 1);
+      }
       break;
     case VT_EMBEDDING_COLOR_CONFIDENCE:
       for (guint b = 0; b < 10; b++)

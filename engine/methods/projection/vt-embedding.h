@@ -24,6 +24,7 @@ typedef enum
   VT_EMBEDDING_COLOR_PREDICTION,   /* the argmax of the stored logits */
   VT_EMBEDDING_COLOR_CORRECT,      /* correct / wrong */
   VT_EMBEDDING_COLOR_CONFIDENCE,   /* the predicted class's probability, in ten bins */
+  VT_EMBEDDING_COLOR_TASK,         /* the class-incremental task of the true class */
 } VtEmbeddingColor;
 
 typedef struct
@@ -73,13 +74,20 @@ void          vt_embedding_free           (VtEmbedding               *embedding)
 gboolean      vt_embedding_color_available (VtFeatureStore           *store,
                                             VtEmbeddingColor          color);
 /* Point i's category for @color into @categories (n); returns the category
- * names (NULL-terminated, free with g_strfreev), their count in @n_names. */
+ * names (NULL-terminated, free with g_strfreev), their count in @n_names.
+ * Tasks take the classes in label order, @classes_per_task at a time (0:
+ * VT_EMBEDDING_DEFAULT_TASK_CLASSES), as a B0-Inc<k> split in the given
+ * order would. */
 char        **vt_embedding_categories     (VtFeatureStore            *store,
                                            const guint               *rows,
                                            guint                      n,
                                            VtEmbeddingColor           color,
+                                           guint                      classes_per_task,
                                            guint                     *categories,
                                            guint                     *n_names);
+/* 2 classes per task up to 20 classes (CIFAR-10: B0-Inc2), else 10
+ * (CIFAR-100: B0-Inc10). */
+guint         vt_embedding_default_task_classes (guint                n_classes);
 
 /* sample,label,class[,prediction,predicted_class,confidence],x,y[,z] */
 gboolean      vt_embedding_write_csv      (const VtEmbedding         *embedding,

@@ -25,6 +25,7 @@ vt_quadtree_new (guint n)
   tree->n = n;
   reserve_nodes (tree, 2 * n + 16);
   tree->order = g_new (guint, n);
+  tree->ordered = g_new (float, 2 * (gsize) MAX (n, 1));
   tree->position = g_new (guint, n);
   tree->scratch = g_new (guint, n);
   return tree;
@@ -37,6 +38,7 @@ vt_quadtree_free (VtQuadtree *tree)
     return;
   g_free (tree->nodes);
   g_free (tree->order);
+  g_free (tree->ordered);
   g_free (tree->position);
   g_free (tree->scratch);
   g_free (tree);
@@ -72,7 +74,7 @@ build_cell (VtQuadtree   *tree,
     }
   tree->nodes[node] = (VtQuadNode) { sx / count, sy / count, width * width, count, begin, 0 };
 
-  if (count > 1 && depth < MAX_DEPTH)
+  if (count > VT_QUADTREE_LEAF_SIZE && depth < MAX_DEPTH)
     {
       guint counts[4] = { 0 }, fill[4];
 
@@ -122,7 +124,11 @@ vt_quadtree_build (VtQuadtree   *tree,
   tree->n_nodes = 0;
   build_cell (tree, layout, 0, tree->n, (min_x + max_x) / 2, (min_y + max_y) / 2, width, 0);
   for (guint a = 0; a < tree->n; a++)
-    tree->position[tree->order[a]] = a;
+    {
+      tree->position[tree->order[a]] = a;
+      tree->ordered[2 * a] = layout[2 * tree->order[a]];
+      tree->ordered[2 * a + 1] = layout[2 * tree->order[a] + 1];
+    }
 }
 
 double
@@ -142,22 +148,33 @@ vt_quadtree_repulsion (const VtQuadtree *tree,
       const VtQuadNode *cell = &tree->nodes[node];
       float dx = xi - cell->center_x, dy = yi - cell->center_y;
       float d2 = dx * dx + dy * dy;
-      gboolean leaf = cell->skip == node + 1;
 
-      if (!leaf && cell->width_sq >= theta2 * d2)
+      if (cell->width_sq < theta2 * d2)
+        {
+          /* Far enough: the cell as one body at its centre of mass. */
+          float q = 1 / (1 + d2);
+          sum_q += cell->count * q;
+          float m = cell->count * q * q;
+          fx += m * dx;
+          fy += m * dy;
+          node = cell->skip;
+          continue;
+        }
+      if (cell->skip != node + 1)
         {
           node++;   /* open the cell: its first child is next */
           continue;
         }
-      float size = cell->count;
-      /* A leaf holding i itself: the others in it (coincident points) only. */
-      if (leaf && where - cell->begin < (guint) size)
-        size -= 1;
-      float q = 1 / (1 + d2);
-      sum_q += size * q;
-      float m = size * q * q;
-      fx += m * dx;
-      fy += m * dy;
+      /* A near leaf: its points one by one, i itself left out. */
+      for (guint a = cell->begin; a < cell->begin + (guint) cell->count; a++)
+        {
+          float ex = xi - tree->ordered[2 * a], ey = yi - tree->ordered[2 * a + 1];
+          float q = a == where ? 0 : 1 / (1 + ex * ex + ey * ey);
+
+          sum_q += q;
+          fx += q * q * ex;
+          fy += q * q * ey;
+        }
       node = cell->skip;
     }
   force[0] += fx;

@@ -6,13 +6,17 @@
  * contiguous range, and a cell's subtree is the run of nodes up to its
  * `skip`. A walk is then a forward scan: summarize a cell and jump to its
  * skip, or open it and step to the next node. A node is 24 bytes, so the
- * scan touches one cache line per node. Rebuilt every iteration into the
- * same storage. */
+ * scan touches one cache line per node. Leaves hold up to
+ * VT_QUADTREE_LEAF_SIZE points, summed one by one when the walk reaches
+ * them unsummarized: the bottom levels, where most of a walk's visits
+ * would go, are never built. Rebuilt every iteration into the same storage. */
 #pragma once
 
 #include <glib.h>
 
 G_BEGIN_DECLS
+
+#define VT_QUADTREE_LEAF_SIZE 8
 
 typedef struct
 {
@@ -31,6 +35,7 @@ typedef struct
   guint        capacity;
   VtQuadNode  *nodes;
   guint       *order;        /* point indices, grouped by cell */
+  float       *ordered;      /* (n, 2): the points' positions in that order */
   guint   *position;     /* position[i]: where point i sits in order */
   guint   *scratch;
 } VtQuadtree;
@@ -42,7 +47,7 @@ void         vt_quadtree_build     (VtQuadtree        *tree,
                                     const double      *layout);
 /* The repulsion on point @i as Barnes-Hut approximates it: cells whose
  * width² / distance² is below @theta_squared count as one body at their
- * centre of mass. Adds Σ q²(y_i − y_j) to @force (2) and returns Σ q,
+ * centre of mass; other leaves' points count one by one. Adds Σ q²(y_i − y_j) to @force (2) and returns Σ q,
  * q = 1 / (1 + ‖y_i − y_j‖²), over all j ≠ i. */
 double       vt_quadtree_repulsion (const VtQuadtree  *tree,
                                     const double      *layout,
