@@ -141,7 +141,7 @@ test_affinities (void)
   g_assert_cmpfloat (difference, <, 1e-6);
 
   g_assert_true (vt_neighbors_exact (x, n, 64, k, indices, distances, NULL, &error));
-  g_autoptr(VtTsneAffinities) p = vt_tsne_affinities_from_neighbors (indices, distances, n, k, 30);
+  g_autoptr(VtSparse) p = vt_tsne_affinities_from_neighbors (indices, distances, n, k, 30);
   g_autofree double *dense = g_new0 (double, (gsize) n * n);
   for (gsize i = 0; i < n; i++)
     for (gsize a = p->row_starts[i]; a < p->row_starts[i + 1]; a++)
@@ -152,10 +152,10 @@ test_affinities (void)
 }
 
 /* The fixture's dense P as CSR, keeping its nonzero entries. */
-static VtTsneAffinities *
+static VtSparse *
 sparse_from_dense (const double *dense, guint n)
 {
-  VtTsneAffinities *p = g_new0 (VtTsneAffinities, 1);
+  VtSparse *p = g_new0 (VtSparse, 1);
   gsize nnz = 0;
 
   for (gsize a = 0; a < (gsize) n * n; a++)
@@ -190,7 +190,7 @@ test_gradients (void)
   g_autofree double *want_bh = fixture_tensor ("bh_gradient", FALSE, NULL);
   g_autofree double *gradient = g_new (double, 2 * n);
   g_autofree double *reference = g_new (double, 2 * n);
-  g_autoptr(VtTsneAffinities) sparse = sparse_from_dense (p_nn, n);
+  g_autoptr(VtSparse) sparse = sparse_from_dense (p_nn, n);
   double kl = 0;
 
   vt_tsne_gradient_exact (p_exact, layout, n, gradient, &kl);
@@ -429,7 +429,7 @@ test_umap_parts (void)
           distances[i * k + j] = (float) sqrt (sq[i * (k - 1) + j - 1]);
         }
     }
-  g_autoptr(VtUmapGraph) graph = vt_umap_fuzzy_set (indices, distances, n, k);
+  g_autoptr(VtSparse) graph = vt_umap_fuzzy_set (indices, distances, n, k);
   for (gsize i = 0; i < n; i++)
     for (gsize e = graph->row_starts[i]; e < graph->row_starts[i + 1]; e++)
       dense[i * n + graph->columns[e]] = graph->values[e];

@@ -100,20 +100,13 @@ conditional_rows (gsize begin, gsize end, gpointer data)
                      c->conditional + i * c->k);
 }
 
-typedef struct
+static double
+sum_directions (double forward, double backward)
 {
-  guint   column;
-  double  value;
-} Entry;
-
-static int
-compare_entries (gconstpointer a, gconstpointer b)
-{
-  guint x = ((const Entry *) a)->column, y = ((const Entry *) b)->column;
-  return x < y ? -1 : x > y;
+  return forward + backward;
 }
 
-VtTsneAffinities *
+VtSparse *
 vt_tsne_affinities_from_neighbors (const guint  *indices,
                                    const double *sq_distances,
                                    guint         n,
@@ -124,69 +117,15 @@ vt_tsne_affinities_from_neighbors (const guint  *indices,
   ConditionalRows rows = { sq_distances, k, perplexity, conditional };
   vt_parallel_for (n, conditional_rows, &rows);
 
-  /* C + Cᵀ: every (i, j, c) also as (j, i, c); bucket by row, then merge. */
-  g_autofree gsize *counts = g_new0 (gsize, n + 1);
-  for (gsize i = 0; i < n; i++)
-    for (guint a = 0; a < k; a++)
-      {
-        counts[i + 1]++;
-        counts[indices[i * k + a] + 1]++;
-      }
-  for (gsize i = 0; i < n; i++)
-    counts[i + 1] += counts[i];
-  g_autofree Entry *entries = g_new (Entry, counts[n]);
-  g_autofree gsize *fill = g_memdup2 (counts, n * sizeof (gsize));
-  for (gsize i = 0; i < n; i++)
-    for (guint a = 0; a < k; a++)
-      {
-        guint j = indices[i * k + a];
-        double c = conditional[i * k + a];
-        entries[fill[i]++] = (Entry) { j, c };
-        entries[fill[j]++] = (Entry) { (guint) i, c };
-      }
-
-  VtTsneAffinities *p = g_new0 (VtTsneAffinities, 1);
-  p->n = n;
-  p->row_starts = g_new (gsize, n + 1);
-  p->columns = g_new (guint, counts[n]);
-  p->values = g_new (double, counts[n]);
-  gsize out = 0;
+  /* P = (C + Cᵀ) / Σ (C + Cᵀ) */
+  VtSparse *p = vt_sparse_symmetrize (indices, conditional, n, k, sum_directions);
   double total = 0;
-  for (gsize i = 0; i < n; i++)
-    {
-      Entry *row = entries + counts[i];
-      gsize length = counts[i + 1] - counts[i];
-
-      qsort (row, length, sizeof (Entry), compare_entries);
-      p->row_starts[i] = out;
-      for (gsize a = 0; a < length; a++)
-        {
-          if (out > p->row_starts[i] && p->columns[out - 1] == row[a].column)
-            p->values[out - 1] += row[a].value;
-          else
-            {
-              p->columns[out] = row[a].column;
-              p->values[out++] = row[a].value;
-            }
-          total += row[a].value;
-        }
-    }
-  p->row_starts[n] = out;
+  for (gsize a = 0; a < p->row_starts[n]; a++)
+    total += p->values[a];
   total = MAX (total, DBL_EPSILON);
-  for (gsize a = 0; a < out; a++)
+  for (gsize a = 0; a < p->row_starts[n]; a++)
     p->values[a] /= total;
   return p;
-}
-
-void
-vt_tsne_affinities_free (VtTsneAffinities *p)
-{
-  if (p == NULL)
-    return;
-  g_free (p->row_starts);
-  g_free (p->columns);
-  g_free (p->values);
-  g_free (p);
 }
 
 typedef struct
@@ -250,7 +189,7 @@ vt_tsne_affinities_dense (const float *x,
 typedef struct
 {
   const double            *p_dense;
-  const VtTsneAffinities  *p_sparse;
+  const VtSparse  *p_sparse;
   const double            *layout;
   guint                    n;
   const VtQuadtree        *tree;
@@ -347,7 +286,7 @@ vt_tsne_gradient_exact (const double *p,
 
 /* The attraction Σ_j p_ij q_ij (y_i − y_j) on point @i, into @force. */
 static void
-attraction_on (const VtTsneAffinities *p, const double *layout, gsize i, double *force)
+attraction_on (const VtSparse *p, const double *layout, gsize i, double *force)
 {
   double fx = 0, fy = 0;
 
@@ -390,7 +329,7 @@ force_blocks (gsize begin, gsize end, gpointer data)
 
 /* Σ p log(p / q) over P's entries, q normalized by @sum_q (as sklearn's BH code). */
 static double
-sparse_kl (const VtTsneAffinities *p, const double *layout, double sum_q)
+sparse_kl (const VtSparse *p, const double *layout, double sum_q)
 {
   double divergence = 0;
 
@@ -407,7 +346,7 @@ sparse_kl (const VtTsneAffinities *p, const double *layout, double sum_q)
 }
 
 static void
-gradient_bh_with (const VtTsneAffinities *p,
+gradient_bh_with (const VtSparse *p,
                   const double           *layout,
                   double                  theta,
                   VtQuadtree             *tree,
@@ -435,7 +374,7 @@ gradient_bh_with (const VtTsneAffinities *p,
 }
 
 void
-vt_tsne_gradient_bh (const VtTsneAffinities *p,
+vt_tsne_gradient_bh (const VtSparse *p,
                      const double           *layout,
                      double                  theta,
                      double                 *gradient,
@@ -457,7 +396,7 @@ typedef struct
   const VtTsneOptions  *options;
   guint                 n;
   double               *p_dense;     /* exact */
-  VtTsneAffinities     *p_sparse;    /* Barnes-Hut */
+  VtSparse     *p_sparse;    /* Barnes-Hut */
   VtQuadtree           *tree;
   GradientWork          work;
   double               *layout;
@@ -681,7 +620,7 @@ vt_tsne_run (const float          *x,
   g_autofree double *attraction = o.work.attraction = g_new (double, size);
   g_autofree double *repulsion = o.work.repulsion = g_new (double, size);
   g_autoptr(VtQuadtree) tree = o.tree = exact ? NULL : vt_quadtree_new (n);
-  g_autoptr(VtTsneAffinities) p_sparse = NULL;
+  g_autoptr(VtSparse) p_sparse = NULL;
   g_autofree double *p_dense = NULL;
 
   if (progress != NULL)

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "vt-projection.h"
+#include "vt-sparse.h"
 
 G_BEGIN_DECLS
 
@@ -69,23 +70,14 @@ void           vt_tsne_result_free   (VtTsneResult         *result);
 
 /* The building blocks, public so they can be checked against sklearn's. */
 
-/* Sparse, symmetric P in CSR form. */
-typedef struct
-{
-  guint    n;
-  gsize   *row_starts;   /* n + 1 */
-  guint   *columns;
-  double  *values;
-} VtTsneAffinities;
-
-/* From each point's k nearest neighbours (indices and squared distances,
- * (n, k), nearest first): sklearn's _joint_probabilities_nn. */
-VtTsneAffinities *vt_tsne_affinities_from_neighbors (const guint   *indices,
-                                                     const double  *sq_distances,
-                                                     guint          n,
-                                                     guint          k,
-                                                     double         perplexity);
-void              vt_tsne_affinities_free           (VtTsneAffinities *p);
+/* Sparse, symmetric P from each point's k nearest neighbours (indices and
+ * squared distances, (n, k), nearest first): sklearn's
+ * _joint_probabilities_nn. */
+VtSparse *vt_tsne_affinities_from_neighbors (const guint   *indices,
+                                             const double  *sq_distances,
+                                             guint          n,
+                                             guint          k,
+                                             double         perplexity);
 
 /* Dense P (n, n) from all pairwise distances: sklearn's _joint_probabilities. */
 double  *vt_tsne_affinities_dense   (const float   *x,
@@ -100,13 +92,12 @@ void     vt_tsne_gradient_exact     (const double  *p,
                                      guint          n,
                                      double        *gradient,
                                      double        *kl);
-void     vt_tsne_gradient_bh        (const VtTsneAffinities *p,
+void     vt_tsne_gradient_bh        (const VtSparse *p,
                                      const double  *layout,
                                      double         theta,
                                      double        *gradient,
                                      double        *kl);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtTsneResult, vt_tsne_result_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtTsneAffinities, vt_tsne_affinities_free)
 
 G_END_DECLS

@@ -100,19 +100,6 @@ vt_umap_fit_curve (double  spread,
 
 /* ---- The fuzzy simplicial set --------------------------------------------- */
 
-typedef struct
-{
-  guint   column;
-  double  value;
-} Entry;
-
-static int
-compare_entries (gconstpointer a, gconstpointer b)
-{
-  guint x = ((const Entry *) a)->column, y = ((const Entry *) b)->column;
-  return x < y ? -1 : x > y;
-}
-
 /* umap-learn's smooth_knn_dist for one row (local connectivity 1). */
 static void
 smooth_row (const double *distances, guint k, double mean_distance, double *rho, double *sigma)
@@ -154,7 +141,14 @@ smooth_row (const double *distances, guint k, double mean_distance, double *rho,
   *sigma = MAX (mid, MIN_K_DIST_SCALE * (*rho > 0 ? row_mean : mean_distance));
 }
 
-VtUmapGraph *
+/* The fuzzy union of the two directions: a + b − ab. */
+static double
+fuzzy_union (double forward, double backward)
+{
+  return forward + backward - forward * backward;
+}
+
+VtSparse *
 vt_umap_fuzzy_set (const guint  *indices,
                    const double *distances,
                    guint         n,
@@ -166,8 +160,6 @@ vt_umap_fuzzy_set (const guint  *indices,
     mean_distance += distances[a];
   mean_distance /= (double) n * k;
 
-  /* Directed memberships A, then every (i, j) also as (j, i) to form A + Aᵀ − A∘Aᵀ. */
-  g_autofree gsize *counts = g_new0 (gsize, n + 1);
   g_autofree double *memberships = g_new (double, (gsize) n * k);
   for (gsize i = 0; i < n; i++)
     {
@@ -176,75 +168,12 @@ vt_umap_fuzzy_set (const guint  *indices,
       smooth_row (distances + i * k, k, mean_distance, &rho, &sigma);
       for (guint a = 0; a < k; a++)
         {
-          guint j = indices[i * k + a];
           double d = distances[i * k + a] - rho;
 
-          memberships[i * k + a] = j == i ? 0 : d <= 0 || sigma == 0 ? 1 : exp (-(d / sigma));
-          if (memberships[i * k + a] > 0)
-            counts[i + 1]++, counts[j + 1]++;
+          memberships[i * k + a] = indices[i * k + a] == i ? 0 : d <= 0 || sigma == 0 ? 1 : exp (-(d / sigma));
         }
     }
-  for (gsize i = 0; i < n; i++)
-    counts[i + 1] += counts[i];
-
-  /* Entries of row i: its own memberships (positive) and the transposed ones
-   * (stored negated to tell them apart) — merged per column below. */
-  g_autofree Entry *entries = g_new (Entry, counts[n]);
-  g_autofree gsize *fill = g_memdup2 (counts, n * sizeof (gsize));
-  for (gsize i = 0; i < n; i++)
-    for (guint a = 0; a < k; a++)
-      {
-        double w = memberships[i * k + a];
-        guint j = indices[i * k + a];
-
-        if (w <= 0)
-          continue;
-        entries[fill[i]++] = (Entry) { j, w };
-        entries[fill[j]++] = (Entry) { (guint) i, -w };
-      }
-
-  VtUmapGraph *graph = g_new0 (VtUmapGraph, 1);
-  graph->n = n;
-  graph->row_starts = g_new (gsize, n + 1);
-  graph->columns = g_new (guint, counts[n]);
-  graph->values = g_new (double, counts[n]);
-  gsize out = 0;
-  for (gsize i = 0; i < n; i++)
-    {
-      Entry *row = entries + counts[i];
-      gsize length = counts[i + 1] - counts[i];
-
-      qsort (row, length, sizeof (Entry), compare_entries);
-      graph->row_starts[i] = out;
-      for (gsize a = 0; a < length;)
-        {
-          double forward = 0, backward = 0;
-          guint column = row[a].column;
-
-          for (; a < length && row[a].column == column; a++)
-            {
-              if (row[a].value > 0)
-                forward = row[a].value;
-              else
-                backward = -row[a].value;
-            }
-          graph->columns[out] = column;
-          graph->values[out++] = forward + backward - forward * backward;
-        }
-    }
-  graph->row_starts[n] = out;
-  return graph;
-}
-
-void
-vt_umap_graph_free (VtUmapGraph *graph)
-{
-  if (graph == NULL)
-    return;
-  g_free (graph->row_starts);
-  g_free (graph->columns);
-  g_free (graph->values);
-  g_free (graph);
+  return vt_sparse_symmetrize (indices, memberships, n, k, fuzzy_union);
 }
 
 /* ---- The layout ------------------------------------------------------------ */
@@ -290,7 +219,7 @@ edges_clear (Edges *e)
 /* The graph's edges above max / n_epochs, each sampled max/w times less often
  * than the strongest (umap-learn's make_epochs_per_sample). */
 static void
-collect_edges (const VtUmapGraph *graph, guint n_epochs, guint negative_rate, Edges *e)
+collect_edges (const VtSparse *graph, guint n_epochs, guint negative_rate, Edges *e)
 {
   double largest = 0;
   gsize total = graph->row_starts[graph->n], kept = 0;
@@ -452,7 +381,7 @@ vt_umap_run (const float          *x,
 
   if (progress != NULL)
     progress (0.1, _("Building the fuzzy graph"), user_data);
-  g_autoptr(VtUmapGraph) graph = vt_umap_fuzzy_set (indices, distances, n, k);
+  g_autoptr(VtSparse) graph = vt_umap_fuzzy_set (indices, distances, n, k);
   Edges edges = { 0 };
   collect_edges (graph, n_epochs, options->negative_sample_rate, &edges);
   vt_umap_fit_curve (options->spread, options->min_dist, &a, &b);

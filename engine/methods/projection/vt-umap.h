@@ -20,6 +20,7 @@
 #pragma once
 
 #include "vt-projection.h"
+#include "vt-sparse.h"
 
 G_BEGIN_DECLS
 
@@ -65,24 +66,14 @@ void     vt_umap_fit_curve          (double         spread,
                                      double        *a,
                                      double        *b);
 
-/* The fuzzy simplicial set, symmetric, as CSR (before small edges are
- * dropped), from each point's k neighbours (indices and distances, (n, k),
- * nearest first, the point itself first). */
-typedef struct
-{
-  guint    n;
-  gsize   *row_starts;
-  guint   *columns;
-  double  *values;
-} VtUmapGraph;
-
-VtUmapGraph *vt_umap_fuzzy_set      (const guint   *indices,
+/* The fuzzy simplicial set, symmetric (before small edges are dropped),
+ * from each point's k neighbours (indices and distances, (n, k), nearest
+ * first, the point itself first). */
+VtSparse *vt_umap_fuzzy_set         (const guint   *indices,
                                      const double  *distances,
                                      guint          n,
                                      guint          k);
-void         vt_umap_graph_free     (VtUmapGraph   *graph);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtUmapResult, vt_umap_result_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtUmapGraph, vt_umap_graph_free)
 
 G_END_DECLS
