@@ -633,6 +633,41 @@ test_extract (void)
  * metrics numpy gave; metrics.csv, the summary and the chart are written;
  * a missing store, a split that does not divide the classes and bad keys
  * are errors. */
+typedef struct
+{
+  const char  *keys;     /* the step's keys after "kind", with placeholders */
+  int          status;   /* the exit status expected */
+  const char  *phrase;   /* a part of the message expected on stderr */
+} BadStep;
+
+/* Runs a one-step spec of @kind for each case, with the placeholders in
+ * @replacements (pairs: name, value; NULL-terminated) filled in, and checks
+ * the exit status and the message. */
+static void
+check_bad_steps (const char          *kind,
+                 const BadStep       *cases,
+                 guint                n_cases,
+                 const char          *spec,
+                 const char          *out,
+                 const char * const  *replacements)
+{
+  for (guint i = 0; i < n_cases; i++)
+    {
+      g_auto(Result) r = { 0 };
+      GString *keys = g_string_new (cases[i].keys);
+
+      for (guint a = 0; replacements[a]; a += 2)
+        g_string_replace (keys, replacements[a], replacements[a + 1], 0);
+      g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"%s\", %s}]}", kind, keys->str);
+      g_string_free (keys, TRUE);
+      g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+      run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+      g_assert_cmpint (r.status, ==, cases[i].status);
+      if (strstr (r.err, cases[i].phrase) == NULL)
+        g_error ("stderr lacks “%s”: %s", cases[i].phrase, r.err);
+    }
+}
+
 static void
 test_incremental (void)
 {
@@ -653,7 +688,7 @@ test_incremental (void)
   JsonObject *want, *step;
   JsonArray *methods;
   g_auto(Result) r = { 0 };
-  static const struct { const char *keys; int status; const char *phrase; } bad[] = {
+  static const BadStep bad[] = {
     { "\"train\": \"missing.safetensors\", \"test\": \"missing.safetensors\", \"split\": \"B0-Inc2\"", 1, "missing.safetensors" },
     { "\"train\": \"TRAIN\", \"test\": \"TEST\", \"split\": \"B0-Inc3\"", 1, "B0-Inc3 does not divide 10 classes" },
     { "\"train\": \"TRAIN\", \"test\": \"TEST\", \"split\": \"B0+Inc2\"", 2, "$.steps[0].split" },
@@ -722,24 +757,10 @@ test_incremental (void)
     g_assert_nonnull (strstr (rb.err, broken));
   }
 
-  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      g_autofree char *with_train = g_strdup (bad[i].keys);
-      g_autofree char *keys = NULL;
-      g_autofree char *bad_text = NULL;
-      g_auto(Result) rb = { 0 };
-      GString *k = g_string_new (with_train);
-
-      g_string_replace (k, "TRAIN", train, 0);
-      g_string_replace (k, "TEST", test, 0);
-      keys = g_string_free (k, FALSE);
-      bad_text = g_strdup_printf ("{\"steps\": [{\"kind\": \"incremental\", %s}]}", keys);
-      g_assert_true (g_file_set_contents (spec, bad_text, -1, NULL));
-      run_vitrine (&rb, "--batch", spec, "--output", out, NULL);
-      g_assert_cmpint (rb.status, ==, bad[i].status);
-      if (strstr (rb.err, bad[i].phrase) == NULL)
-        g_error ("stderr lacks “%s”: %s", bad[i].phrase, rb.err);
-    }
+  {
+    const char * const replacements[] = { "TRAIN", train, "TEST", test, NULL };
+    check_bad_steps ("incremental", bad, G_N_ELEMENTS (bad), spec, out, replacements);
+  }
   vt_test_rm_rf (dir);
 }
 
@@ -777,7 +798,7 @@ test_project (void)
   g_autoptr(JsonNode) results = NULL;
   g_autoptr(JsonNode) expected = NULL;
   g_auto(Result) r = { 0 };
-  static const struct { const char *keys; int status; const char *phrase; } bad[] = {
+  static const BadStep bad[] = {
     { "\"store\": \"missing.safetensors\"", 1, "missing.safetensors" },
     { "\"store\": \"STORE\", \"color\": \"prediction\"", 1, "needs logits" },
     { "\"store\": \"STORE\", \"samples\": 20", 1, "perplexity 30 needs more than 30 samples; there are 20" },
@@ -839,21 +860,10 @@ test_project (void)
   }
   assert_file_starts_with (out, "figures/pca-layout.pdf", "%PDF", 4);
 
-  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      g_autofree char *bad_text = NULL;
-      g_auto(Result) rb = { 0 };
-      GString *k = g_string_new (bad[i].keys);
-
-      g_string_replace (k, "STORE", store, 0);
-      bad_text = g_strdup_printf ("{\"steps\": [{\"kind\": \"project\", %s}]}", k->str);
-      g_string_free (k, TRUE);
-      g_assert_true (g_file_set_contents (spec, bad_text, -1, NULL));
-      run_vitrine (&rb, "--batch", spec, "--output", out, NULL);
-      g_assert_cmpint (rb.status, ==, bad[i].status);
-      if (strstr (rb.err, bad[i].phrase) == NULL)
-        g_error ("stderr lacks “%s”: %s", bad[i].phrase, rb.err);
-    }
+  {
+    const char * const replacements[] = { "STORE", store, NULL };
+    check_bad_steps ("project", bad, G_N_ELEMENTS (bad), spec, out, replacements);
+  }
   vt_test_rm_rf (dir);
 }
 
