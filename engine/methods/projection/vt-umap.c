@@ -100,6 +100,35 @@ vt_umap_fit_curve (double  spread,
 
 /* ---- The fuzzy simplicial set --------------------------------------------- */
 
+gboolean
+vt_umap_neighbors (const float   *x,
+                   guint          n,
+                   guint          dim,
+                   guint          k,
+                   guint         *indices,
+                   double        *distances,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  g_autofree guint *others = g_new (guint, (gsize) n * (k - 1));
+  g_autofree double *sq = g_new (double, (gsize) n * (k - 1));
+
+  if (!vt_neighbors_exact (x, n, dim, k - 1, others, sq, cancellable, error))
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    {
+      indices[i * k] = i;
+      distances[i * k] = 0;
+      for (guint a = 1; a < k; a++)
+        {
+          indices[i * k + a] = others[i * (k - 1) + a - 1];
+          /* umap-learn keeps its distances in float32. */
+          distances[i * k + a] = (float) sqrt (sq[i * (k - 1) + a - 1]);
+        }
+    }
+  return TRUE;
+}
+
 /* umap-learn's smooth_knn_dist for one row (local connectivity 1). */
 static void
 smooth_row (const double *distances, guint k, double mean_distance, double *rho, double *sigma)
@@ -360,24 +389,10 @@ vt_umap_run (const float          *x,
 
   if (progress != NULL)
     progress (0, _("Finding neighbours"), user_data);
-  /* The point itself is its own first neighbour, at distance 0. */
-  g_autofree guint *others = g_new (guint, (gsize) n * (k - 1));
-  g_autofree double *sq = g_new (double, (gsize) n * (k - 1));
-  if (!vt_neighbors_exact (x, n, dim, k - 1, others, sq, cancellable, error))
-    return NULL;
   g_autofree guint *indices = g_new (guint, (gsize) n * k);
   g_autofree double *distances = g_new (double, (gsize) n * k);
-  for (gsize i = 0; i < n; i++)
-    {
-      indices[i * k] = i;
-      distances[i * k] = 0;
-      for (guint a2 = 1; a2 < k; a2++)
-        {
-          indices[i * k + a2] = others[i * (k - 1) + a2 - 1];
-          /* umap-learn keeps its distances in float32. */
-          distances[i * k + a2] = (float) sqrt (sq[i * (k - 1) + a2 - 1]);
-        }
-    }
+  if (!vt_umap_neighbors (x, n, dim, k, indices, distances, cancellable, error))
+    return NULL;
 
   if (progress != NULL)
     progress (0.1, _("Building the fuzzy graph"), user_data);

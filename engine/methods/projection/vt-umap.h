@@ -66,6 +66,17 @@ void     vt_umap_fit_curve          (double         spread,
                                      double        *a,
                                      double        *b);
 
+/* Each point's @k nearest neighbours, itself first at distance 0, then the
+ * k − 1 others (exact), with Euclidean distances rounded to float32. */
+gboolean  vt_umap_neighbors         (const float   *x,
+                                     guint          n,
+                                     guint          dim,
+                                     guint          k,
+                                     guint         *indices,
+                                     double        *distances,
+                                     GCancellable  *cancellable,
+                                     GError       **error);
+
 /* The fuzzy simplicial set, symmetric (before small edges are dropped),
  * from each point's k neighbours (indices and distances, (n, k), nearest
  * first, the point itself first). */
