@@ -190,6 +190,7 @@ typedef struct
 {
   const double            *p_dense;
   const VtSparse  *p_sparse;
+  const float     *p_values;      /* p_sparse's values in float32: half the bytes to stream */
   const double            *layout;
   guint                    n;
   const VtQuadtree        *tree;
@@ -286,7 +287,7 @@ vt_tsne_gradient_exact (const double *p,
 
 /* The attraction Σ_j p_ij q_ij (y_i − y_j) on point @i, into @force. */
 static void
-attraction_on (const VtSparse *p, const double *layout, gsize i, double *force)
+attraction_on (const VtSparse *p, const float *values, const double *layout, gsize i, double *force)
 {
   double fx = 0, fy = 0;
 
@@ -294,7 +295,7 @@ attraction_on (const VtSparse *p, const double *layout, gsize i, double *force)
     {
       guint j = p->columns[a];
       double dx = layout[2 * i] - layout[2 * j], dy = layout[2 * i + 1] - layout[2 * j + 1];
-      double pq = p->values[a] / (1 + dx * dx + dy * dy);
+      double pq = values[a] / (1 + dx * dx + dy * dy);
 
       fx += pq * dx;
       fy += pq * dy;
@@ -323,7 +324,7 @@ force_blocks (gsize begin, gsize end, gpointer data)
         w->repulsion[2 * i] = w->repulsion[2 * i + 1] = 0;
         w->row_sums[i] = vt_quadtree_repulsion (w->tree, w->layout, i, w->theta_squared,
                                                 w->repulsion + 2 * i);
-        attraction_on (w->p_sparse, w->layout, i, w->attraction + 2 * i);
+        attraction_on (w->p_sparse, w->p_values, w->layout, i, w->attraction + 2 * i);
       }
 }
 
@@ -346,7 +347,8 @@ sparse_kl (const VtSparse *p, const double *layout, double sum_q)
 }
 
 static void
-gradient_bh_with (const VtSparse *p,
+gradient_bh_with (const VtSparse         *p,
+                  const float            *p_values,
                   const double           *layout,
                   double                  theta,
                   VtQuadtree             *tree,
@@ -356,6 +358,7 @@ gradient_bh_with (const VtSparse *p,
 {
   vt_quadtree_build (tree, layout);
   work->p_sparse = p;
+  work->p_values = p_values;
   work->layout = layout;
   work->n = p->n;
   work->tree = tree;
@@ -373,6 +376,16 @@ gradient_bh_with (const VtSparse *p,
     *kl = sparse_kl (p, layout, sum_q);
 }
 
+static float *
+float_values (const VtSparse *p)
+{
+  float *values = g_new (float, MAX (p->row_starts[p->n], 1));
+
+  for (gsize a = 0; a < p->row_starts[p->n]; a++)
+    values[a] = p->values[a];
+  return values;
+}
+
 void
 vt_tsne_gradient_bh (const VtSparse *p,
                      const double           *layout,
@@ -384,9 +397,10 @@ vt_tsne_gradient_bh (const VtSparse *p,
   g_autofree double *row_sums = g_new (double, p->n);
   g_autofree double *attraction = g_new (double, 2 * (gsize) p->n);
   g_autofree double *repulsion = g_new (double, 2 * (gsize) p->n);
+  g_autofree float *values = float_values (p);
   GradientWork work = { .row_sums = row_sums, .attraction = attraction, .repulsion = repulsion };
 
-  gradient_bh_with (p, layout, theta, tree, &work, gradient, kl);
+  gradient_bh_with (p, values, layout, theta, tree, &work, gradient, kl);
 }
 
 /* ---- Optimization -------------------------------------------------------- */
@@ -396,7 +410,8 @@ typedef struct
   const VtTsneOptions  *options;
   guint                 n;
   double               *p_dense;     /* exact */
-  VtSparse     *p_sparse;    /* Barnes-Hut */
+  VtSparse             *p_sparse;    /* Barnes-Hut */
+  float                *p_values;    /* its values in float32, as the gradient reads them */
   VtQuadtree           *tree;
   GradientWork          work;
   double               *layout;
@@ -417,7 +432,10 @@ scale_affinities (Optimizer *o, double factor)
       o->p_dense[a] *= factor;
   else
     for (gsize a = 0; a < o->p_sparse->row_starts[o->n]; a++)
-      o->p_sparse->values[a] *= factor;
+      {
+        o->p_sparse->values[a] *= factor;
+        o->p_values[a] = o->p_sparse->values[a];
+      }
 }
 
 static void
@@ -426,7 +444,7 @@ compute_gradient (Optimizer *o, double *kl)
   if (o->p_dense != NULL)
     vt_tsne_gradient_exact (o->p_dense, o->layout, o->n, o->gradient, kl);
   else
-    gradient_bh_with (o->p_sparse, o->layout, o->options->theta, o->tree, &o->work, o->gradient, kl);
+    gradient_bh_with (o->p_sparse, o->p_values, o->layout, o->options->theta, o->tree, &o->work, o->gradient, kl);
 }
 
 static void
@@ -587,6 +605,7 @@ compute_affinities (Optimizer *o, const float *x, guint dim, gboolean exact,
   if (!vt_neighbors_exact (x, o->n, dim, k, indices, sq_distances, cancellable, error))
     return FALSE;
   o->p_sparse = vt_tsne_affinities_from_neighbors (indices, sq_distances, o->n, k, perplexity);
+  o->p_values = float_values (o->p_sparse);
   return TRUE;
 }
 
@@ -621,6 +640,7 @@ vt_tsne_run (const float          *x,
   g_autofree double *repulsion = o.work.repulsion = g_new (double, size);
   g_autoptr(VtQuadtree) tree = o.tree = exact ? NULL : vt_quadtree_new (n);
   g_autoptr(VtSparse) p_sparse = NULL;
+  g_autofree float *p_values = NULL;
   g_autofree double *p_dense = NULL;
 
   if (progress != NULL)
@@ -629,6 +649,7 @@ vt_tsne_run (const float          *x,
       || !compute_affinities (&o, x, dim, exact, cancellable, error))
     return NULL;
   p_sparse = o.p_sparse;
+  p_values = o.p_values;
   p_dense = o.p_dense;
   if (progress != NULL)
     progress (0.1, _("Optimizing"), user_data);
