@@ -30,6 +30,7 @@ struct _VitrinePredictPage
   GtkWidget     *results_grid;
   GtkLabel      *timing;
   GtkWidget     *zero_shot_box;
+  char          *vocabulary;    /* the tokenizer's file */
   GtkEditable   *classes_entry;
   GtkEditable   *prompt_entry;
 
@@ -70,18 +71,49 @@ job_free (Job *job)
   g_free (job);
 }
 
-static VtTokenizer *
-load_clip_tokenizer (void)
+/* The Hugging Face vocab.json beside a checkpoint (or in its folder), when
+ * merges.txt is there too; NULL otherwise. */
+static char *
+checkpoint_vocabulary (VtModel *model, char **merges)
 {
-  g_autofree char *vocab = vitrine_find_data_file ("clip/bpe_simple_vocab_16e6.txt.gz");
-  g_autoptr(GError) error = NULL;
+  const char *path = vt_checkpoint_get_path (vt_model_get_checkpoint (model));
+  g_autofree char *dir = g_file_test (path, G_FILE_TEST_IS_DIR) ? g_strdup (path) : g_path_get_dirname (path);
+  g_autofree char *vocab = g_build_filename (dir, "vocab.json", NULL);
+
+  *merges = g_build_filename (dir, "merges.txt", NULL);
+  if (g_file_test (vocab, G_FILE_TEST_IS_REGULAR) && g_file_test (*merges, G_FILE_TEST_IS_REGULAR))
+    return g_steal_pointer (&vocab);
+  g_clear_pointer (merges, g_free);
+  return NULL;
+}
+
+/* The checkpoint's own vocabulary where it ships one (a Hugging Face
+ * vocab.json + merges.txt), else the OpenAI vocabulary in data/clip, which
+ * OpenAI and OpenCLIP checkpoints share. @source says which, for the user. */
+static VtTokenizer *
+load_clip_tokenizer (VtModel *model, char **source, GError **error)
+{
+  g_autofree char *merges = NULL;
+  g_autofree char *vocab = checkpoint_vocabulary (model, &merges);
+  g_autofree char *bundled = NULL;
   VtTokenizer *tokenizer;
 
-  if (vocab == NULL)
-    return NULL;
-  tokenizer = vt_tokenizer_new_from_bpe_file (vocab, &error);
-  if (tokenizer == NULL)
-    g_warning ("%s", error->message);
+  if (vocab != NULL)
+    {
+      tokenizer = vt_tokenizer_new_from_hf (vocab, merges, error);
+      if (tokenizer != NULL)
+        *source = g_steal_pointer (&vocab);
+      return tokenizer;
+    }
+  bundled = vitrine_find_data_file ("clip/bpe_simple_vocab_16e6.txt.gz");
+  if (bundled == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("The CLIP vocabulary is not installed"));
+      return NULL;
+    }
+  tokenizer = vt_tokenizer_new_from_bpe_file (bundled, error);
+  if (tokenizer != NULL)
+    *source = g_steal_pointer (&bundled);
   return tokenizer;
 }
 
@@ -89,9 +121,11 @@ gboolean
 vitrine_predict_page_supports (VtModel *model)
 {
   g_autofree char *vocab = vitrine_find_data_file ("clip/bpe_simple_vocab_16e6.txt.gz");
+  g_autofree char *merges = NULL;
+  g_autofree char *own = model ? checkpoint_vocabulary (model, &merges) : NULL;
 
   return model != NULL && (vt_model_get_architecture (model)->num_classes > 0 ||
-                           (vt_zero_shot_supported (model) && vocab != NULL));
+                           (vt_zero_shot_supported (model) && (vocab != NULL || own != NULL)));
 }
 
 /* Runs in the worker. */
@@ -327,6 +361,12 @@ vitrine_predict_page_get_top (VitrinePredictPage *self,
 }
 
 const char *
+vitrine_predict_page_get_vocabulary (VitrinePredictPage *self)
+{
+  return self->vocabulary;
+}
+
+const char *
 vitrine_predict_page_get_error (VitrinePredictPage *self)
 {
   return self->error;
@@ -348,9 +388,20 @@ vitrine_predict_page_set_model (VitrinePredictPage *self,
   g_clear_pointer (&self->tokenizer, vt_tokenizer_free);
   if (model)
     self->model = vt_model_ref (model);
+  g_clear_pointer (&self->vocabulary, g_free);
   /* A CLIP model predicts over the class names the user types. */
   if (model && vt_model_get_architecture (model)->num_classes <= 0 && vt_zero_shot_supported (model))
-    self->tokenizer = load_clip_tokenizer ();
+    {
+      g_autoptr(GError) error = NULL;
+
+      self->tokenizer = load_clip_tokenizer (model, &self->vocabulary, &error);
+      if (self->tokenizer == NULL)
+        {
+          g_free (self->error);
+          self->error = g_strdup (error->message);
+          gtk_label_set_text (self->status, self->error);
+        }
+    }
   gtk_widget_set_visible (self->zero_shot_box, self->tokenizer != NULL);
 }
 

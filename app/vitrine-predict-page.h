@@ -34,5 +34,8 @@ gboolean  vitrine_predict_page_get_top    (VitrinePredictPage *self,
                                            double             *probability);
 /* The error of the last attempt, or NULL. */
 const char *vitrine_predict_page_get_error (VitrinePredictPage *self);
+/* The file the zero-shot tokenizer came from: the checkpoint's vocab.json,
+ * or the bundled OpenAI vocabulary; NULL for a classifier. */
+const char *vitrine_predict_page_get_vocabulary (VitrinePredictPage *self);
 
 G_END_DECLS

@@ -328,6 +328,67 @@ test_predict_zero_shot (void)
   close_window (window);
 }
 
+/* A Hugging Face CLIPModel folder with its own vocab.json + merges.txt
+ * (600 tokens, as the fixture model's embedding has): zero-shot uses that
+ * vocabulary. Without it, the bundled OpenAI vocabulary gives ids beyond
+ * the model's 600 and the prediction fails with that said. */
+static void
+test_predict_own_vocabulary (void)
+{
+  g_autofree char *fixture = vt_test_fixture ("forward/hf_clip_full");
+  g_autofree char *weights = g_build_filename (fixture, "model.safetensors", NULL);
+  g_autofree char *config = g_build_filename (fixture, "config.json", NULL);
+  g_autofree char *cat_path = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autoptr(GFile) cat = g_file_new_for_path (cat_path);
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *copied_weights = vt_test_copy (weights, dir, "model.safetensors");
+  g_autofree char *copied_config = vt_test_copy (config, dir, "config.json");
+  g_autofree char *vocab_path = g_build_filename (dir, "vocab.json", NULL);
+  g_autofree char *merges_path = g_build_filename (dir, "merges.txt", NULL);
+  g_autoptr(GString) vocab = g_string_new ("{");
+  const char *name;
+  double p, total = 0;
+
+  /* Letters alone and at a word's end; the special tokens at 598 and 599. */
+  for (int c = 0; c < 26; c++)
+    g_string_append_printf (vocab, "\"%c\": %d, \"%c</w>\": %d, ", 'a' + c, c, 'a' + c, 26 + c);
+  g_string_append (vocab, "\"<|startoftext|>\": 598, \"<|endoftext|>\": 599}");
+  g_assert_true (g_file_set_contents (merges_path, "#version: 0.2\nc a\n", -1, NULL));
+
+  for (int round = 0; round < 2; round++)
+    {
+      VitrineWindow *window;
+      VitrinePredictPage *page;
+
+      if (round == 0)
+        g_assert_true (g_file_set_contents (vocab_path, vocab->str, -1, NULL));
+      else
+        g_assert_cmpint (g_unlink (vocab_path), ==, 0);
+      window = open_window (dir);
+      page = vitrine_window_get_predict_page (window);
+      vitrine_window_show_area (window, "predict");
+      vitrine_predict_page_set_zero_shot (page, "cat, dog, ship", "a {}");
+      vitrine_predict_page_open (page, cat);
+      wait_until (predicted, page, 30, "the zero-shot prediction");
+      if (round == 0)
+        {
+          g_assert_cmpstr (vitrine_predict_page_get_vocabulary (page), ==, vocab_path);
+          g_assert_null (vitrine_predict_page_get_error (page));
+          for (guint r = 0; vitrine_predict_page_get_top (page, r, &name, &p); r++)
+            total += p;
+          g_assert_cmpfloat_with_epsilon (total, 1.0, 1e-6);
+        }
+      else
+        {
+          g_assert_true (g_str_has_suffix (vitrine_predict_page_get_vocabulary (page), "bpe_simple_vocab_16e6.txt.gz"));
+          g_assert_nonnull (vitrine_predict_page_get_error (page));
+          g_assert_nonnull (strstr (vitrine_predict_page_get_error (page), "outside the vocabulary of 600"));
+        }
+      close_window (window);
+    }
+  vt_test_rm_rf (dir);
+}
+
 static GtkMessageDialog *
 find_error_dialog (GtkWindow *parent)
 {
@@ -938,6 +999,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/cancel", test_cancel);
   g_test_add_func ("/gui/window/predict", test_predict);
   g_test_add_func ("/gui/window/predict-zero-shot", test_predict_zero_shot);
+  g_test_add_func ("/gui/window/predict-own-vocabulary", test_predict_own_vocabulary);
   g_test_add_func ("/gui/window/drop", test_drop);
   g_test_add_func ("/gui/window/dataset", test_dataset);
   g_test_add_func ("/gui/window/incremental", test_incremental);
