@@ -573,10 +573,19 @@ on_leave (GtkEventControllerMotion *motion, VitrineScatterView *self)
   set_hover (self, -1, 0, 0);
 }
 
+/* A mouse wheel zooms about the pointer; a touchpad's two-finger scroll
+ * (pixel deltas) pans, and zooms with Ctrl, as maps do. */
 static gboolean
 on_scroll (GtkEventControllerScroll *scroll, double dx, double dy, VitrineScatterView *self)
 {
-  vitrine_scatter_view_zoom (self, pow (1.15, -dy), self->pointer_x, self->pointer_y);
+  GdkModifierType state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (scroll));
+
+  if (gtk_event_controller_scroll_get_unit (scroll) == GDK_SCROLL_UNIT_SURFACE && !(state & GDK_CONTROL_MASK))
+    vitrine_scatter_view_pan (self, -dx, -dy);
+  else if (gtk_event_controller_scroll_get_unit (scroll) == GDK_SCROLL_UNIT_SURFACE)
+    vitrine_scatter_view_zoom (self, pow (1.01, -dy), self->pointer_x, self->pointer_y);
+  else
+    vitrine_scatter_view_zoom (self, pow (1.15, -dy), self->pointer_x, self->pointer_y);
   return TRUE;
 }
 
@@ -767,7 +776,7 @@ static void
 vitrine_scatter_view_init (VitrineScatterView *self)
 {
   GtkEventController *motion = gtk_event_controller_motion_new ();
-  GtkEventController *scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+  GtkEventController *scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
   GtkGesture *drag = gtk_gesture_drag_new ();
   GtkGesture *zoom = gtk_gesture_zoom_new ();
   GtkEventController *key = gtk_event_controller_key_new ();

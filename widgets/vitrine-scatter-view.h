@@ -2,7 +2,8 @@
  *
  * All points go to the GPU as one vertex buffer and are drawn by one
  * glDrawArrays (GL 3.3 core), coloured through a palette texture by their
- * category. Drag pans, the wheel and a pinch zoom about the pointer,
+ * category. Drag pans, the wheel and a pinch zoom about the pointer, a
+ * touchpad's two-finger scroll pans (and zooms with Ctrl),
  * Shift+drag draws a lasso that selects the points inside it, Escape
  * clears the selection. Hovering finds the nearest point. Without GL the
  * same view is drawn with Cairo. */
