@@ -6,6 +6,8 @@
 
 /* Coincident points would split forever; below this depth they share a leaf. */
 #define MAX_DEPTH 48
+/* Partial sums per point in the group loop: one AVX register of floats. */
+#define LANES 8
 
 static void
 reserve_nodes (VtQuadtree *tree, guint capacity)
@@ -26,7 +28,6 @@ vt_quadtree_new (guint n)
   reserve_nodes (tree, 2 * n + 16);
   tree->order = g_new (guint, n);
   tree->ordered = g_new (float, 2 * (gsize) MAX (n, 1));
-  tree->position = g_new (guint, n);
   tree->scratch = g_new (guint, n);
   return tree;
 }
@@ -39,7 +40,6 @@ vt_quadtree_free (VtQuadtree *tree)
   g_free (tree->nodes);
   g_free (tree->order);
   g_free (tree->ordered);
-  g_free (tree->position);
   g_free (tree->scratch);
   g_free (tree);
 }
@@ -125,59 +125,132 @@ vt_quadtree_build (VtQuadtree   *tree,
   build_cell (tree, layout, 0, tree->n, (min_x + max_x) / 2, (min_y + max_y) / 2, width, 0);
   for (guint a = 0; a < tree->n; a++)
     {
-      tree->position[tree->order[a]] = a;
       tree->ordered[2 * a] = layout[2 * tree->order[a]];
       tree->ordered[2 * a + 1] = layout[2 * tree->order[a] + 1];
     }
 }
 
-double
-vt_quadtree_repulsion (const VtQuadtree *tree,
-                       const double     *layout,
-                       guint             i,
-                       double            theta_squared,
-                       double           *force)
+void
+vt_quadtree_groups (const VtQuadtree *tree,
+                    guint             max_points,
+                    GArray           *groups)
 {
-  float xi = layout[2 * i], yi = layout[2 * i + 1], theta2 = theta_squared;
-  guint where = tree->position[i];
-  double sum_q = 0, fx = 0, fy = 0;
-  guint node = 0;
+  for (guint node = 0; node < tree->n_nodes;)
+    if (tree->nodes[node].count <= max_points)
+      {
+        g_array_append_val (groups, node);
+        node = tree->nodes[node].skip;
+      }
+    else
+      node++;
+}
 
-  while (node < tree->n_nodes)
+void
+vt_interactions_clear (VtInteractions *list)
+{
+  g_free (list->x);
+  g_free (list->y);
+  g_free (list->w);
+  *list = (VtInteractions) { 0 };
+}
+
+static inline void
+push_body (VtInteractions *list, float x, float y, float w)
+{
+  if (list->length == list->capacity)
+    {
+      list->capacity = MAX (256, 2 * list->capacity);
+      list->x = g_renew (float, list->x, list->capacity);
+      list->y = g_renew (float, list->y, list->capacity);
+      list->w = g_renew (float, list->w, list->capacity);
+    }
+  list->x[list->length] = x;
+  list->y[list->length] = y;
+  list->w[list->length++] = w;
+}
+
+/* The sums below are most of t-SNE's time: GCC also builds them for AVX2
+ * and picks that copy at load time where the CPU has it. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__ ((target_clones ("avx2", "default")))
+#endif
+void
+vt_quadtree_group_repulsion (const VtQuadtree *tree,
+                             guint             group,
+                             double            theta_squared,
+                             VtInteractions   *list,
+                             double           *repulsion,
+                             double           *sum_q)
+{
+  const VtQuadNode *g = &tree->nodes[group];
+  guint first = g->begin, last = g->begin + (guint) g->count;
+  float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY, theta2 = theta_squared;
+
+  for (guint a = first; a < last; a++)
+    {
+      x0 = MIN (x0, tree->ordered[2 * a]), x1 = MAX (x1, tree->ordered[2 * a]);
+      y0 = MIN (y0, tree->ordered[2 * a + 1]), y1 = MAX (y1, tree->ordered[2 * a + 1]);
+    }
+
+  list->length = 0;
+  for (guint node = 0; node < tree->n_nodes;)
     {
       const VtQuadNode *cell = &tree->nodes[node];
-      float dx = xi - cell->center_x, dy = yi - cell->center_y;
-      float d2 = dx * dx + dy * dy;
+      float dx = MAX (0, MAX (x0 - cell->center_x, cell->center_x - x1));
+      float dy = MAX (0, MAX (y0 - cell->center_y, cell->center_y - y1));
 
-      if (cell->width_sq < theta2 * d2)
+      if (cell->width_sq < theta2 * (dx * dx + dy * dy))
         {
-          /* Far enough: the cell as one body at its centre of mass. */
-          float q = 1 / (1 + d2);
-          sum_q += cell->count * q;
-          float m = cell->count * q * q;
-          fx += m * dx;
-          fy += m * dy;
+          push_body (list, cell->center_x, cell->center_y, cell->count);
           node = cell->skip;
-          continue;
         }
-      if (cell->skip != node + 1)
+      else if (cell->skip != node + 1)
+        node++;   /* open the cell: its first child is next */
+      else
         {
-          node++;   /* open the cell: its first child is next */
-          continue;
+          for (guint a = cell->begin; a < cell->begin + (guint) cell->count; a++)
+            push_body (list, tree->ordered[2 * a], tree->ordered[2 * a + 1], 1);
+          node = cell->skip;
         }
-      /* A near leaf: its points one by one, i itself left out. */
-      for (guint a = cell->begin; a < cell->begin + (guint) cell->count; a++)
-        {
-          float ex = xi - tree->ordered[2 * a], ey = yi - tree->ordered[2 * a + 1];
-          float q = a == where ? 0 : 1 / (1 + ex * ex + ey * ey);
-
-          sum_q += q;
-          fx += q * q * ex;
-          fy += q * q * ey;
-        }
-      node = cell->skip;
     }
-  force[0] += fx;
-  force[1] += fy;
-  return sum_q;
+
+  /* Eight running sums per quantity, one per lane: the loop vectorizes
+   * without reordering any sum, so the result is the same on every run. */
+  for (guint a = first; a < last; a++)
+    {
+      float xi = tree->ordered[2 * a], yi = tree->ordered[2 * a + 1];
+      float sq[LANES] = { 0 }, fx[LANES] = { 0 }, fy[LANES] = { 0 };
+      guint k = 0;
+
+      for (; k + LANES <= list->length; k += LANES)
+        for (guint l = 0; l < LANES; l++)
+          {
+            float ex = xi - list->x[k + l], ey = yi - list->y[k + l];
+            float q = 1 / (1 + ex * ex + ey * ey);
+            float w = list->w[k + l];
+
+            sq[l] += w * q;
+            fx[l] += w * q * q * ex;
+            fy[l] += w * q * q * ey;
+          }
+      for (guint l = 0; k < list->length; k++, l++)
+        {
+          float ex = xi - list->x[k], ey = yi - list->y[k];
+          float q = 1 / (1 + ex * ex + ey * ey);
+          float w = list->w[k];
+
+          sq[l] += w * q;
+          fx[l] += w * q * q * ex;
+          fy[l] += w * q * q * ey;
+        }
+      /* The list holds the point itself (its own leaf is always near): at
+       * distance 0 it added q = 1 to the sum and nothing to the force. */
+      double total = -1, force_x = 0, force_y = 0;
+      for (guint l = 0; l < LANES; l++)
+        total += sq[l], force_x += fx[l], force_y += fy[l];
+      guint i = tree->order[a];
+      repulsion[2 * i] = force_x;
+      repulsion[2 * i + 1] = force_y;
+      sum_q[i] = total;
+    }
 }

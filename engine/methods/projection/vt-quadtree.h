@@ -36,8 +36,7 @@ typedef struct
   VtQuadNode  *nodes;
   guint       *order;        /* point indices, grouped by cell */
   float       *ordered;      /* (n, 2): the points' positions in that order */
-  guint   *position;     /* position[i]: where point i sits in order */
-  guint   *scratch;
+  guint       *scratch;
 } VtQuadtree;
 
 VtQuadtree  *vt_quadtree_new       (guint              n);
@@ -45,15 +44,37 @@ void         vt_quadtree_free      (VtQuadtree        *tree);
 /* @layout: (n, 2). */
 void         vt_quadtree_build     (VtQuadtree        *tree,
                                     const double      *layout);
-/* The repulsion on point @i as Barnes-Hut approximates it: cells whose
- * width² / distance² is below @theta_squared count as one body at their
- * centre of mass; other leaves' points count one by one. Adds Σ q²(y_i − y_j) to @force (2) and returns Σ q,
- * q = 1 / (1 + ‖y_i − y_j‖²), over all j ≠ i. */
-double       vt_quadtree_repulsion (const VtQuadtree  *tree,
-                                    const double      *layout,
-                                    guint              i,
-                                    double             theta_squared,
-                                    double            *force);
+/* Groups: the largest cells of at most @max_points points, which together
+ * hold every point once; their node indices are appended to @groups. */
+void         vt_quadtree_groups    (const VtQuadtree  *tree,
+                                    guint              max_points,
+                                    GArray            *groups);
+
+/* What a group of points is repelled by: bodies at (x, y) of weight w (a
+ * summarized cell's count, or 1 for a point of a near leaf). Reused
+ * between calls. */
+typedef struct
+{
+  float   *x, *y, *w;
+  guint    length;
+  guint    capacity;
+} VtInteractions;
+
+void         vt_interactions_clear (VtInteractions    *list);
+
+/* Barnes-Hut repulsion on each point i of @group: one walk of the tree for
+ * the whole group, summarizing a cell when width² < @theta_squared · d²,
+ * with d its centre of mass's distance to the group's bounding box (so the
+ * test holds for every point in the group), near leaves' points one by
+ * one; then each point sums over that list. Writes Σ_{j≠i} q²(y_i − y_j)
+ * into @repulsion (n, 2) and Σ_{j≠i} q into @sum_q (n), q = 1 / (1 + ‖y_i
+ * − y_j‖²), both indexed by point. */
+void         vt_quadtree_group_repulsion (const VtQuadtree *tree,
+                                          guint             group,
+                                          double            theta_squared,
+                                          VtInteractions   *list,
+                                          double           *repulsion,
+                                          double           *sum_q);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtQuadtree, vt_quadtree_free)
 

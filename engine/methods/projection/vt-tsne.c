@@ -198,7 +198,8 @@ typedef struct
   double                  *row_sums;      /* n: Σ_j q_ij (unnormalized) per row */
   double                  *attraction;    /* (n, 2) */
   double                  *repulsion;     /* (n, 2) */
-  int                      next_block;    /* Barnes-Hut: the next block of points to take */
+  GArray                  *groups;        /* Barnes-Hut: the tree's groups of points (node indices) */
+  int                      next_block;    /* the next group to take */
 } GradientWork;
 
 static void
@@ -304,28 +305,31 @@ attraction_on (const VtSparse *p, const float *values, const double *layout, gsi
   force[1] = fy;
 }
 
-/* Points go in blocks taken from a shared counter, in the tree's order:
- * neighbours in space walk the same cells (cache), and a thread whose
- * points need longer walks takes fewer blocks (balance). */
-#define FORCE_BLOCK 256
+/* Points within this many share one walk of the tree (vt_quadtree_groups). */
+#define GROUP_POINTS 32
 
+/* Groups are taken from a shared counter: a thread whose groups need longer
+ * lists takes fewer of them. */
 static void
-force_blocks (gsize begin, gsize end, gpointer data)
+force_groups (gsize begin, gsize end, gpointer data)
 {
   GradientWork *w = data;
-  guint n_blocks = (w->n + FORCE_BLOCK - 1) / FORCE_BLOCK;
-  guint block;
+  VtInteractions list = { 0 };
+  guint g;
 
-  while ((block = g_atomic_int_add (&w->next_block, 1)) < n_blocks)
-    for (gsize a = (gsize) block * FORCE_BLOCK; a < MIN ((gsize) (block + 1) * FORCE_BLOCK, w->n); a++)
-      {
-        guint i = w->tree->order[a];
+  while ((g = g_atomic_int_add (&w->next_block, 1)) < w->groups->len)
+    {
+      guint node = g_array_index (w->groups, guint, g);
+      const VtQuadNode *cell = &w->tree->nodes[node];
 
-        w->repulsion[2 * i] = w->repulsion[2 * i + 1] = 0;
-        w->row_sums[i] = vt_quadtree_repulsion (w->tree, w->layout, i, w->theta_squared,
-                                                w->repulsion + 2 * i);
-        attraction_on (w->p_sparse, w->p_values, w->layout, i, w->attraction + 2 * i);
-      }
+      vt_quadtree_group_repulsion (w->tree, node, w->theta_squared, &list, w->repulsion, w->row_sums);
+      for (guint a = cell->begin; a < cell->begin + (guint) cell->count; a++)
+        {
+          guint i = w->tree->order[a];
+          attraction_on (w->p_sparse, w->p_values, w->layout, i, w->attraction + 2 * i);
+        }
+    }
+  vt_interactions_clear (&list);
 }
 
 /* Σ p log(p / q) over P's entries, q normalized by @sum_q (as sklearn's BH code). */
@@ -363,8 +367,10 @@ gradient_bh_with (const VtSparse         *p,
   work->n = p->n;
   work->tree = tree;
   work->theta_squared = theta * theta;
+  g_array_set_size (work->groups, 0);
+  vt_quadtree_groups (tree, GROUP_POINTS, work->groups);
   work->next_block = 0;
-  vt_parallel_for (vt_parallel_threads (), force_blocks, work);
+  vt_parallel_for (vt_parallel_threads (), force_groups, work);
 
   double sum_q = 0;
   for (gsize i = 0; i < p->n; i++)
@@ -398,7 +404,9 @@ vt_tsne_gradient_bh (const VtSparse *p,
   g_autofree double *attraction = g_new (double, 2 * (gsize) p->n);
   g_autofree double *repulsion = g_new (double, 2 * (gsize) p->n);
   g_autofree float *values = float_values (p);
-  GradientWork work = { .row_sums = row_sums, .attraction = attraction, .repulsion = repulsion };
+  g_autoptr(GArray) groups = g_array_new (FALSE, FALSE, sizeof (guint));
+  GradientWork work = { .row_sums = row_sums, .attraction = attraction, .repulsion = repulsion,
+                        .groups = groups };
 
   gradient_bh_with (p, values, layout, theta, tree, &work, gradient, kl);
 }
@@ -638,6 +646,7 @@ vt_tsne_run (const float          *x,
   g_autofree double *row_sums = o.work.row_sums = g_new (double, n);
   g_autofree double *attraction = o.work.attraction = g_new (double, size);
   g_autofree double *repulsion = o.work.repulsion = g_new (double, size);
+  g_autoptr(GArray) groups = o.work.groups = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(VtQuadtree) tree = o.tree = exact ? NULL : vt_quadtree_new (n);
   g_autoptr(VtSparse) p_sparse = NULL;
   g_autofree float *p_values = NULL;
