@@ -186,11 +186,74 @@ vt_tsne_affinities_dense (const float *x,
 
 /* ---- Gradients ----------------------------------------------------------- */
 
+/* P's upper triangle (j > i) in float32: each pair once, and a quarter of
+ * P's float64 bytes, since streaming P is most of the attraction's cost. */
+typedef struct
+{
+  guint    n;
+  gsize   *starts;    /* n + 1 */
+  guint   *columns;
+  float   *values;
+} UpperP;
+
+static void
+upper_refresh (UpperP *u, const VtSparse *p)
+{
+  gsize out = 0;
+
+  for (guint i = 0; i < p->n; i++)
+    for (gsize a = p->row_starts[i]; a < p->row_starts[i + 1]; a++)
+      if (p->columns[a] > i)
+        u->values[out++] = p->values[a];
+}
+
+static UpperP *
+upper_new (const VtSparse *p)
+{
+  UpperP *u = g_new0 (UpperP, 1);
+  gsize count = 0;
+
+  u->n = p->n;
+  u->starts = g_new (gsize, p->n + 1);
+  for (guint i = 0; i < p->n; i++)
+    for (gsize a = p->row_starts[i]; a < p->row_starts[i + 1]; a++)
+      count += p->columns[a] > i;
+  u->columns = g_new (guint, MAX (count, 1));
+  u->values = g_new (float, MAX (count, 1));
+  count = 0;
+  for (guint i = 0; i < p->n; i++)
+    {
+      u->starts[i] = count;
+      for (gsize a = p->row_starts[i]; a < p->row_starts[i + 1]; a++)
+        if (p->columns[a] > i)
+          u->columns[count++] = p->columns[a];
+    }
+  u->starts[p->n] = count;
+  upper_refresh (u, p);
+  return u;
+}
+
+static void
+upper_free (UpperP *u)
+{
+  if (u == NULL)
+    return;
+  g_free (u->starts);
+  g_free (u->columns);
+  g_free (u->values);
+  g_free (u);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (UpperP, upper_free)
+
 typedef struct
 {
   const double            *p_dense;
   const VtSparse  *p_sparse;
-  const float     *p_values;      /* p_sparse's values in float32: half the bytes to stream */
+  const UpperP    *upper;         /* P's upper triangle, for the attraction */
+  float           *layout_f;      /* the layout in float32, for the attraction */
+  double          *parts;         /* (n_threads, n, 2): each thread's share of the attraction */
+  int              n_threads;     /* vt_parallel_threads () when the work was set up */
   const double            *layout;
   guint                    n;
   const VtQuadtree        *tree;
@@ -286,23 +349,39 @@ vt_tsne_gradient_exact (const double *p,
     }
 }
 
-/* The attraction Σ_j p_ij q_ij (y_i − y_j) on point @i, into @force. */
+/* The attraction Σ_j p_ij q_ij (y_i − y_j), each pair once: thread t takes
+ * the t-th slice of the rows and adds both ends' shares into its own part,
+ * so no two threads write the same memory and the sums come out the same
+ * on every run. In float32, as sklearn's Barnes-Hut code computes it. */
 static void
-attraction_on (const VtSparse *p, const float *values, const double *layout, gsize i, double *force)
+attraction_slice (gsize thread, gsize unused, gpointer data)
 {
-  double fx = 0, fy = 0;
+  GradientWork *w = data;
+  const UpperP *u = w->upper;
+  const float *y = w->layout_f;
+  double *part = w->parts + thread * 2 * (gsize) w->n;
+  guint first = (guint) ((gsize) w->n * thread / w->n_threads);
+  guint last = (guint) ((gsize) w->n * (thread + 1) / w->n_threads);
 
-  for (gsize a = p->row_starts[i]; a < p->row_starts[i + 1]; a++)
+  memset (part, 0, 2 * (gsize) w->n * sizeof (double));
+  for (guint i = first; i < last; i++)
     {
-      guint j = p->columns[a];
-      double dx = layout[2 * i] - layout[2 * j], dy = layout[2 * i + 1] - layout[2 * j + 1];
-      double pq = values[a] / (1 + dx * dx + dy * dy);
+      float xi = y[2 * i], yi = y[2 * i + 1], fx = 0, fy = 0;
 
-      fx += pq * dx;
-      fy += pq * dy;
+      for (gsize a = u->starts[i]; a < u->starts[i + 1]; a++)
+        {
+          guint j = u->columns[a];
+          float dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+          float pq = u->values[a] / (1 + dx * dx + dy * dy);
+
+          fx += pq * dx;
+          fy += pq * dy;
+          part[2 * j] -= pq * dx;
+          part[2 * j + 1] -= pq * dy;
+        }
+      part[2 * i] += fx;
+      part[2 * i + 1] += fy;
     }
-  force[0] = fx;
-  force[1] = fy;
 }
 
 /* Points within this many share one walk of the tree (vt_quadtree_groups). */
@@ -320,14 +399,8 @@ force_groups (gsize begin, gsize end, gpointer data)
   while ((g = g_atomic_int_add (&w->next_block, 1)) < w->groups->len)
     {
       guint node = g_array_index (w->groups, guint, g);
-      const VtQuadNode *cell = &w->tree->nodes[node];
 
       vt_quadtree_group_repulsion (w->tree, node, w->theta_squared, &list, w->repulsion, w->row_sums);
-      for (guint a = cell->begin; a < cell->begin + (guint) cell->count; a++)
-        {
-          guint i = w->tree->order[a];
-          attraction_on (w->p_sparse, w->p_values, w->layout, i, w->attraction + 2 * i);
-        }
     }
   vt_interactions_clear (&list);
 }
@@ -352,7 +425,7 @@ sparse_kl (const VtSparse *p, const double *layout, double sum_q)
 
 static void
 gradient_bh_with (const VtSparse         *p,
-                  const float            *p_values,
+                  const UpperP           *upper,
                   const double           *layout,
                   double                  theta,
                   VtQuadtree             *tree,
@@ -362,8 +435,11 @@ gradient_bh_with (const VtSparse         *p,
 {
   vt_quadtree_build (tree, layout);
   work->p_sparse = p;
-  work->p_values = p_values;
+  work->upper = upper;
   work->layout = layout;
+  for (gsize c = 0; c < 2 * (gsize) p->n; c++)
+    work->layout_f[c] = layout[c];
+
   work->n = p->n;
   work->tree = tree;
   work->theta_squared = theta * theta;
@@ -371,6 +447,13 @@ gradient_bh_with (const VtSparse         *p,
   vt_quadtree_groups (tree, GROUP_POINTS, work->groups);
   work->next_block = 0;
   vt_parallel_for (vt_parallel_threads (), force_groups, work);
+  vt_parallel_for (work->n_threads, attraction_slice, work);
+  for (gsize c = 0; c < 2 * (gsize) p->n; c++)
+    {
+      work->attraction[c] = 0;
+      for (int t = 0; t < work->n_threads; t++)
+        work->attraction[c] += work->parts[t * 2 * (gsize) p->n + c];
+    }
 
   double sum_q = 0;
   for (gsize i = 0; i < p->n; i++)
@@ -380,16 +463,6 @@ gradient_bh_with (const VtSparse         *p,
     gradient[c] = 4 * (work->attraction[c] - work->repulsion[c] / sum_q);
   if (kl != NULL)
     *kl = sparse_kl (p, layout, sum_q);
-}
-
-static float *
-float_values (const VtSparse *p)
-{
-  float *values = g_new (float, MAX (p->row_starts[p->n], 1));
-
-  for (gsize a = 0; a < p->row_starts[p->n]; a++)
-    values[a] = p->values[a];
-  return values;
 }
 
 void
@@ -403,12 +476,15 @@ vt_tsne_gradient_bh (const VtSparse *p,
   g_autofree double *row_sums = g_new (double, p->n);
   g_autofree double *attraction = g_new (double, 2 * (gsize) p->n);
   g_autofree double *repulsion = g_new (double, 2 * (gsize) p->n);
-  g_autofree float *values = float_values (p);
+  g_autoptr(UpperP) upper = upper_new (p);
+  int n_threads = vt_parallel_threads ();
+  g_autofree double *parts = g_new (double, 2 * (gsize) p->n * n_threads);
   g_autoptr(GArray) groups = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autofree float *layout_f = g_new (float, 2 * (gsize) p->n);
   GradientWork work = { .row_sums = row_sums, .attraction = attraction, .repulsion = repulsion,
-                        .groups = groups };
+                        .groups = groups, .layout_f = layout_f, .parts = parts, .n_threads = n_threads };
 
-  gradient_bh_with (p, values, layout, theta, tree, &work, gradient, kl);
+  gradient_bh_with (p, upper, layout, theta, tree, &work, gradient, kl);
 }
 
 /* ---- Optimization -------------------------------------------------------- */
@@ -419,7 +495,7 @@ typedef struct
   guint                 n;
   double               *p_dense;     /* exact */
   VtSparse             *p_sparse;    /* Barnes-Hut */
-  float                *p_values;    /* its values in float32, as the gradient reads them */
+  UpperP               *upper;       /* its upper triangle in float32, as the attraction reads it */
   VtQuadtree           *tree;
   GradientWork          work;
   double               *layout;
@@ -440,10 +516,9 @@ scale_affinities (Optimizer *o, double factor)
       o->p_dense[a] *= factor;
   else
     for (gsize a = 0; a < o->p_sparse->row_starts[o->n]; a++)
-      {
-        o->p_sparse->values[a] *= factor;
-        o->p_values[a] = o->p_sparse->values[a];
-      }
+      o->p_sparse->values[a] *= factor;
+  if (o->upper != NULL)
+    upper_refresh (o->upper, o->p_sparse);
 }
 
 static void
@@ -452,7 +527,7 @@ compute_gradient (Optimizer *o, double *kl)
   if (o->p_dense != NULL)
     vt_tsne_gradient_exact (o->p_dense, o->layout, o->n, o->gradient, kl);
   else
-    gradient_bh_with (o->p_sparse, o->p_values, o->layout, o->options->theta, o->tree, &o->work, o->gradient, kl);
+    gradient_bh_with (o->p_sparse, o->upper, o->layout, o->options->theta, o->tree, &o->work, o->gradient, kl);
 }
 
 static void
@@ -613,7 +688,7 @@ compute_affinities (Optimizer *o, const float *x, guint dim, gboolean exact,
   if (!vt_neighbors_exact (x, o->n, dim, k, indices, sq_distances, cancellable, error))
     return FALSE;
   o->p_sparse = vt_tsne_affinities_from_neighbors (indices, sq_distances, o->n, k, perplexity);
-  o->p_values = float_values (o->p_sparse);
+  o->upper = upper_new (o->p_sparse);
   return TRUE;
 }
 
@@ -647,9 +722,12 @@ vt_tsne_run (const float          *x,
   g_autofree double *attraction = o.work.attraction = g_new (double, size);
   g_autofree double *repulsion = o.work.repulsion = g_new (double, size);
   g_autoptr(GArray) groups = o.work.groups = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autofree float *layout_f = o.work.layout_f = g_new (float, size);
+  o.work.n_threads = vt_parallel_threads ();
+  g_autofree double *parts = o.work.parts = g_new (double, size * o.work.n_threads);
   g_autoptr(VtQuadtree) tree = o.tree = exact ? NULL : vt_quadtree_new (n);
   g_autoptr(VtSparse) p_sparse = NULL;
-  g_autofree float *p_values = NULL;
+  g_autoptr(UpperP) upper = NULL;
   g_autofree double *p_dense = NULL;
 
   if (progress != NULL)
@@ -658,7 +736,7 @@ vt_tsne_run (const float          *x,
       || !compute_affinities (&o, x, dim, exact, cancellable, error))
     return NULL;
   p_sparse = o.p_sparse;
-  p_values = o.p_values;
+  upper = o.upper;
   p_dense = o.p_dense;
   if (progress != NULL)
     progress (0.1, _("Optimizing"), user_data);
