@@ -6,11 +6,11 @@
 # and peak memory.
 #
 # RanPAC runs with M = ${RANPAC_DIM:-2000}, not its default 10,000: at
-# 10,000 each of the 17 ridge solves per stage is a 10,000² system, about
-# 20 minutes a run on this machine for either side.
+# 10,000 each of the 17 ridge solves per stage is a 10,000² system; measured
+# here, 20 minutes for Vitrine and 50 for numpy.
 #
 #   sh tests/bench/cil.sh [build-dir]        (needs a built tree; ~5 min)
-#   METHODS=ranpac RANPAC_DIM=10000 sh tests/bench/cil.sh    (RanPAC at its default M)
+#   METHODS=ranpac RANPAC_DIM=10000 sh tests/bench/cil.sh    (RanPAC at its default M; ~70 min)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}
