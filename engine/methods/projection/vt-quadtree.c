@@ -135,8 +135,9 @@ vt_quadtree_groups (const VtQuadtree *tree,
                     guint             max_points,
                     GArray           *groups)
 {
+  /* A leaf is a group whatever its size: coincident points pile up in one. */
   for (guint node = 0; node < tree->n_nodes;)
-    if (tree->nodes[node].count <= max_points)
+    if (tree->nodes[node].count <= max_points || tree->nodes[node].skip == node + 1)
       {
         g_array_append_val (groups, node);
         node = tree->nodes[node].skip;

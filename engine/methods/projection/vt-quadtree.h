@@ -44,8 +44,9 @@ void         vt_quadtree_free      (VtQuadtree        *tree);
 /* @layout: (n, 2). */
 void         vt_quadtree_build     (VtQuadtree        *tree,
                                     const double      *layout);
-/* Groups: the largest cells of at most @max_points points, which together
- * hold every point once; their node indices are appended to @groups. */
+/* Groups: the largest cells of at most @max_points points, and leaves of
+ * more (coincident points), which together hold every point once; their
+ * node indices are appended to @groups. */
 void         vt_quadtree_groups    (const VtQuadtree  *tree,
                                     guint              max_points,
                                     GArray            *groups);
