@@ -509,6 +509,28 @@ typedef struct
 } Optimizer;
 
 static void
+optimizer_clear (Optimizer *o)
+{
+  g_free (o->p_dense);
+  g_clear_pointer (&o->p_sparse, vt_sparse_free);
+  g_clear_pointer (&o->upper, upper_free);
+  g_clear_pointer (&o->tree, vt_quadtree_free);
+  g_free (o->layout);
+  g_free (o->gradient);
+  g_free (o->update);
+  g_free (o->gains);
+  g_free (o->snapshot);
+  g_free (o->work.row_sums);
+  g_free (o->work.attraction);
+  g_free (o->work.repulsion);
+  g_clear_pointer (&o->work.groups, g_array_unref);
+  g_free (o->work.layout_f);
+  g_free (o->work.parts);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Optimizer, optimizer_clear)
+
+static void
 scale_affinities (Optimizer *o, double factor)
 {
   if (o->p_dense != NULL)
@@ -710,34 +732,29 @@ vt_tsne_run (const float          *x,
     return NULL;
 
   gsize size = 2 * (gsize) n;
-  Optimizer o = {
+  g_auto(Optimizer) o = {
     .options = options, .n = n, .progress = progress, .on_layout = on_layout, .user_data = user_data,
   };
-  g_autofree double *layout = o.layout = g_new (double, size);
-  g_autofree double *gradient = o.gradient = g_new (double, size);
-  g_autofree double *update = o.update = g_new (double, size);
-  g_autofree double *gains = o.gains = g_new (double, size);
-  g_autofree float *snapshot = o.snapshot = g_new (float, size);
-  g_autofree double *row_sums = o.work.row_sums = g_new (double, n);
-  g_autofree double *attraction = o.work.attraction = g_new (double, size);
-  g_autofree double *repulsion = o.work.repulsion = g_new (double, size);
-  g_autoptr(GArray) groups = o.work.groups = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autofree float *layout_f = o.work.layout_f = g_new (float, size);
+  o.layout = g_new (double, size);
+  o.gradient = g_new (double, size);
+  o.update = g_new (double, size);
+  o.gains = g_new (double, size);
+  o.snapshot = g_new (float, size);
+  o.work.row_sums = g_new (double, n);
+  o.work.attraction = g_new (double, size);
+  o.work.repulsion = g_new (double, size);
+  o.work.groups = g_array_new (FALSE, FALSE, sizeof (guint));
+  o.work.layout_f = g_new (float, size);
   o.work.n_threads = vt_parallel_threads ();
-  g_autofree double *parts = o.work.parts = g_new (double, size * o.work.n_threads);
-  g_autoptr(VtQuadtree) tree = o.tree = exact ? NULL : vt_quadtree_new (n);
-  g_autoptr(VtSparse) p_sparse = NULL;
-  g_autoptr(UpperP) upper = NULL;
-  g_autofree double *p_dense = NULL;
+  o.work.parts = g_new (double, size * o.work.n_threads);
+  o.tree = exact ? NULL : vt_quadtree_new (n);
+  double *layout = o.layout;
 
   if (progress != NULL)
     progress (0, _("Finding neighbours"), user_data);
   if (!initialize_layout (x, n, dim, options, layout, error)
       || !compute_affinities (&o, x, dim, exact, cancellable, error))
     return NULL;
-  p_sparse = o.p_sparse;
-  upper = o.upper;
-  p_dense = o.p_dense;
   if (progress != NULL)
     progress (0.1, _("Optimizing"), user_data);
   emit_layout (&o, 0, options->n_iterations);
