@@ -316,3 +316,15 @@ vt_feature_store_predict (const VtFeatureStore *self,
     *confidence = 1 / sum;
   return best;
 }
+
+float *
+vt_feature_store_gather (const VtFeatureStore *self,
+                         const guint          *rows,
+                         guint                 n)
+{
+  float *out = g_new (float, (gsize) MAX (n, 1) * self->dim);
+
+  for (gsize i = 0; i < n; i++)
+    memcpy (out + i * self->dim, self->features + (gsize) rows[i] * self->dim, self->dim * sizeof (float));
+  return out;
+}

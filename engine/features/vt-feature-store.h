@@ -80,6 +80,11 @@ VtFeatureStore *vt_feature_store_load      (const char             *path,
 gboolean        vt_feature_store_is_from   (VtFeatureStore         *self,
                                             const VtFeatureSource  *source);
 
+/* The features of rows @rows[0..n) of the store, one after another:
+ * (n, dim), to be freed with g_free. */
+float          *vt_feature_store_gather    (const VtFeatureStore   *self,
+                                            const guint            *rows,
+                                            guint                   n);
 /* Sample @i's predicted class (the argmax of its logits) and the softmax
  * probability of it in @confidence; -1 when the store kept no logits. */
 gint64          vt_feature_store_predict   (const VtFeatureStore   *self,

@@ -922,14 +922,12 @@ static void
 add_layout_quality (Run *run, const VtEmbedding *embedding, JsonObject *out)
 {
   VtFeatureStore *store = embedding->store;
-  g_autofree float *x = g_new (float, (gsize) embedding->n * store->dim);
+  g_autofree float *x = vt_feature_store_gather (store, embedding->rows, embedding->n);
   g_autofree gint64 *labels = g_new (gint64, embedding->n);
   gboolean one_class = TRUE;
 
   for (gsize i = 0; i < embedding->n; i++)
     {
-      memcpy (x + i * store->dim, store->features + (gsize) embedding->rows[i] * store->dim,
-              store->dim * sizeof (float));
       labels[i] = store->labels[embedding->rows[i]];
       one_class = one_class && labels[i] == labels[0];
     }

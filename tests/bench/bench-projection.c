@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 
 #include "features/vt-feature-store.h"
+#include "methods/projection/vt-embedding.h"
 #include "methods/projection/vt-embedding-quality.h"
 #include "methods/projection/vt-pca.h"
 #include "methods/projection/vt-tsne.h"
@@ -37,15 +38,12 @@ main (int   argc,
       g_printerr ("%s\n", error->message);
       return 1;
     }
-  guint n = MIN ((guint) atoi (argv[2]), store->n_samples), dim = store->dim;
-  guint stride = store->n_samples / n;
-  g_autofree float *x = g_new (float, (gsize) n * dim);
+  guint n = 0, dim = store->dim;
+  g_autofree guint *rows = vt_embedding_sample_rows (store->n_samples, (guint) atoi (argv[2]), &n);
+  g_autofree float *x = vt_feature_store_gather (store, rows, n);
   g_autofree gint64 *labels = g_new (gint64, n);
   for (gsize i = 0; i < n; i++)
-    {
-      memcpy (x + i * dim, store->features + i * stride * dim, dim * sizeof (float));
-      labels[i] = store->labels[i * stride];
-    }
+    labels[i] = store->labels[rows[i]];
 
   gint64 start = g_get_monotonic_time ();
   g_autoptr(VtPca) pca = vt_pca_fit (x, n, dim, 2, &error);

@@ -71,12 +71,7 @@ vt_embedding_compute (VtFeatureStore            *store,
   g_autofree float *x = NULL;
   const float *features = store->features;
   if (n != store->n_samples)
-    {
-      x = g_new (float, (gsize) n * dim);
-      for (gsize i = 0; i < n; i++)
-        memcpy (x + i * dim, store->features + (gsize) embedding->rows[i] * dim, dim * sizeof (float));
-      features = x;
-    }
+    features = x = vt_feature_store_gather (store, embedding->rows, n);
 
   gint64 start = g_get_monotonic_time ();
   if (options->method == VT_EMBEDDING_PCA)

@@ -142,3 +142,21 @@ vt_pca_free (VtPca *pca)
   g_free (pca->explained_variance_ratio);
   g_free (pca);
 }
+
+gboolean
+vt_pca_project_2d (const float  *x,
+                   guint         n,
+                   guint         dim,
+                   float        *out,
+                   GError      **error)
+{
+  g_autoptr(VtPca) pca = vt_pca_fit (x, n, dim, MIN (2, dim), error);
+
+  if (pca == NULL)
+    return FALSE;
+  vt_pca_transform (pca, x, n, out);
+  if (dim == 1)
+    for (gsize i = n; i-- > 0;)
+      out[2 * i] = out[i], out[2 * i + 1] = 0;
+  return TRUE;
+}

@@ -31,6 +31,14 @@ void    vt_pca_transform  (const VtPca  *pca,
                            guint         n,
                            float        *out);
 void    vt_pca_free       (VtPca        *pca);
+/* The first two principal components' scores of @x into @out (n, 2), the
+ * second column 0 when the features have one dimension: where t-SNE and
+ * UMAP start their layouts. */
+gboolean vt_pca_project_2d (const float  *x,
+                            guint         n,
+                            guint         dim,
+                            float        *out,
+                            GError      **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtPca, vt_pca_free)
 

@@ -669,14 +669,9 @@ initialize_layout (const float *x, guint n, guint dim, const VtTsneOptions *opti
       return TRUE;
     }
 
-  g_autoptr(VtPca) pca = vt_pca_fit (x, n, dim, MIN (2, dim), error);
-  if (pca == NULL)
+  g_autofree float *scores = g_new (float, 2 * (gsize) n);
+  if (!vt_pca_project_2d (x, n, dim, scores, error))
     return FALSE;
-  g_autofree float *scores = g_new0 (float, 2 * (gsize) n);
-  vt_pca_transform (pca, x, n, scores);
-  if (dim == 1)
-    for (gsize i = n; i-- > 0;)
-      scores[2 * i] = scores[i], scores[2 * i + 1] = 0;
 
   /* sklearn scales the PCA layout to a first-column standard deviation of 1e-4. */
   double mean = 0, variance = 0;

@@ -341,17 +341,12 @@ check_options (const VtUmapOptions *options, guint n, GError **error)
 static gboolean
 initialize_layout (const float *x, guint n, guint dim, guint32 seed, float *y, GError **error)
 {
-  g_autoptr(VtPca) pca = vt_pca_fit (x, n, dim, MIN (2, dim), error);
   VtRandom random;
   double largest = 0;
 
-  if (pca == NULL)
+  g_autofree float *scores = g_new (float, 2 * (gsize) n);
+  if (!vt_pca_project_2d (x, n, dim, scores, error))
     return FALSE;
-  g_autofree float *scores = g_new0 (float, 2 * (gsize) n);
-  vt_pca_transform (pca, x, n, scores);
-  if (dim == 1)
-    for (gsize i = n; i-- > 0;)
-      scores[2 * i] = scores[i], scores[2 * i + 1] = 0;
   for (gsize c = 0; c < 2 * (gsize) n; c++)
     largest = MAX (largest, fabs (scores[c]));
   vt_random_init (&random, seed);
