@@ -1000,6 +1000,7 @@ run_project (Run            *run,
     {
       json_object_set_int_member (out, "epochs", embedding->iterations);
       json_object_set_int_member (out, "n_neighbors", step->options.umap.n_neighbors);
+      json_object_set_boolean_member (out, "approximate_neighbors", embedding->approximate_neighbors);
       json_object_set_double_member (out, "min_dist", step->options.umap.min_dist);
     }
   else

@@ -309,18 +309,19 @@ project_step_parse (JsonObject  *object,
 {
   static const char * const keys[] = { "kind", "id", "store", "method", "dimensions", "samples", "perplexity",
                                        "early_exaggeration", "learning_rate", "iterations", "theta",
-                                       "tsne_method", "init", "seed", "n_neighbors", "min_dist", "epochs",
-                                       "negative_sample_rate", "color", "task_classes", "quality", "formats", NULL };
-  /* Orders match VtEmbeddingMethod, VtTsneMethod, VtTsneInit and VtEmbeddingColor. */
+                                       "tsne_method", "init", "seed", "n_neighbors", "neighbors", "min_dist",
+                                       "epochs", "negative_sample_rate", "color", "task_classes", "quality", "formats", NULL };
+  /* Orders match VtEmbeddingMethod, VtTsneMethod, VtTsneInit, VtUmapNeighbors and VtEmbeddingColor. */
   static const char * const methods[] = { "pca", "tsne", "umap", NULL };
   static const char * const tsne_methods[] = { "auto", "exact", "barnes_hut", NULL };
   static const char * const inits[] = { "pca", "random", NULL };
+  static const char * const neighbor_searches[] = { "auto", "exact", "approximate", NULL };
   static const char * const colors[] = { "class", "prediction", "correct", "confidence", "task", NULL };
   static const char * const formats[] = { "png", "svg", "pdf", NULL };
   VtProjectStep *step = g_new0 (VtProjectStep, 1);
   VtTsneOptions *tsne = &step->options.tsne;
   int method = VT_EMBEDDING_TSNE, tsne_method = VT_TSNE_AUTO, init = VT_TSNE_INIT_PCA;
-  int color = VT_EMBEDDING_COLOR_CLASS;
+  int color = VT_EMBEDDING_COLOR_CLASS, neighbors = VT_UMAP_NEIGHBORS_AUTO;
   guint format_flags = VT_FIGURE_FORMATS_ALL;
   gboolean quality = FALSE;
 
@@ -340,6 +341,7 @@ project_step_parse (JsonObject  *object,
       !vt_spec_get_choice (object, path, "init", inits, &init, error) ||
       !vt_spec_get_uint (object, path, "seed", 0, G_MAXUINT32, &tsne->seed, error) ||
       !vt_spec_get_uint (object, path, "n_neighbors", 2, 1000, &step->options.umap.n_neighbors, error) ||
+      !vt_spec_get_choice (object, path, "neighbors", neighbor_searches, &neighbors, error) ||
       !vt_spec_get_number (object, path, "min_dist", -1e-12, 10.0, &step->options.umap.min_dist, error) ||
       !vt_spec_get_uint (object, path, "epochs", 1, 100000, &step->options.umap.n_epochs, error) ||
       !vt_spec_get_uint (object, path, "negative_sample_rate", 1, 1000,
@@ -356,6 +358,7 @@ project_step_parse (JsonObject  *object,
   tsne->init = (VtTsneInit) init;
   tsne->layout_interval = 0;
   step->options.umap.seed = tsne->seed;
+  step->options.umap.neighbors = (VtUmapNeighbors) neighbors;
   step->options.umap.layout_interval = 0;
   step->color = (VtEmbeddingColor) color;
   step->formats = format_flags;

@@ -791,7 +791,7 @@ test_project (void)
     "{\"steps\": [{\"kind\": \"project\", \"id\": \"pca\", \"store\": \"%s\", \"method\": \"pca\", \"samples\": 200},"
     " {\"kind\": \"project\", \"id\": \"tsne\", \"store\": \"%s\", \"samples\": 1000, \"formats\": [\"svg\", \"png\"]},"
     " {\"kind\": \"project\", \"id\": \"umap\", \"store\": \"%s\", \"method\": \"umap\", \"samples\": 1000,"
-    " \"min_dist\": 0.05, \"formats\": [\"pdf\"]}]}",
+    " \"min_dist\": 0.05, \"neighbors\": \"approximate\", \"formats\": [\"pdf\"]}]}",
     store, store, store);
   g_autofree char *header = NULL;
   g_autofree char *first = NULL;
@@ -806,6 +806,7 @@ test_project (void)
     { "\"store\": \"STORE\", \"method\": \"isomap\"", 2, "$.steps[0].method" },
     { "\"store\": \"STORE\", \"method\": \"umap\", \"samples\": 12", 1, "15 neighbours needs more than 15 samples" },
     { "\"store\": \"STORE\", \"perplexity\": -5", 2, "$.steps[0].perplexity" },
+    { "\"store\": \"STORE\", \"method\": \"umap\", \"neighbors\": \"fast\"", 2, "$.steps[0].neighbors" },
   };
 
   g_assert_true (g_file_set_contents (spec, text, -1, NULL));
@@ -840,6 +841,7 @@ test_project (void)
     g_test_message ("UMAP of 1,000: trustworthiness %.4f", json_object_get_double_member (umap, "trustworthiness"));
     g_assert_cmpint (json_object_get_int_member (umap, "epochs"), ==, 500);
     g_assert_cmpfloat (json_object_get_double_member (umap, "min_dist"), ==, 0.05);
+    g_assert_true (json_object_get_boolean_member (umap, "approximate_neighbors"));
     g_assert_cmpfloat (json_object_get_double_member (umap, "trustworthiness"), >,
                        json_object_get_double_member (tsne, "trustworthiness") - 0.02);
     assert_file_starts_with (out, "figures/umap-layout.pdf", "%PDF", 4);

@@ -4,16 +4,20 @@
  * trustworthiness and kNN accuracy of given layouts, the quality of a
  * whole t-SNE run beside sklearn's TSNE; UMAP's curve against scipy's
  * curve_fit, its fuzzy graph against a numpy version, and its layout's
- * quality beside our t-SNE's. Reference:
+ * quality beside our t-SNE's; NN-descent's neighbours against the exact
+ * ones, on those features and on Fashion-MNIST's 784 pixels. Reference:
  * tests/reference/make_projection_fixture.py. */
+#include <cblas.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
 #include "features/vt-feature-store.h"
+#include "io/vt-dataset.h"
 #include "methods/projection/vt-embedding.h"
 #include "methods/projection/vt-embedding-quality.h"
 #include "methods/projection/vt-neighbors.h"
+#include "methods/projection/vt-nn-descent.h"
 #include "methods/projection/vt-pca.h"
 #include "methods/projection/vt-tsne.h"
 #include "methods/projection/vt-umap.h"
@@ -424,7 +428,7 @@ test_umap_parts (void)
   g_assert_cmpfloat_with_epsilon (a, expected_double ("umap_a"), 1e-6);
   g_assert_cmpfloat_with_epsilon (b, expected_double ("umap_b"), 1e-6);
 
-  g_assert_true (vt_umap_neighbors (x, n, 64, k, indices, distances, NULL, NULL));
+  g_assert_true (vt_umap_neighbors (x, n, 64, k, VT_UMAP_NEIGHBORS_AUTO, 0, indices, distances, NULL, NULL));
   g_autoptr(VtSparse) graph = vt_umap_fuzzy_set (indices, distances, n, k);
   for (gsize i = 0; i < n; i++)
     for (gsize e = graph->row_starts[i]; e < graph->row_starts[i + 1]; e++)
@@ -485,6 +489,111 @@ test_umap_quality (void)
   g_assert_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_OPTIONS);
 }
 
+/* The share of the exact neighbours NN-descent finds, and that a neighbour
+ * found by both has one distance. */
+static double
+recall (const float *x, guint n, guint dim, guint k, guint *approximate)
+{
+  g_autofree guint *exact = g_new (guint, (gsize) n * k);
+  g_autofree double *exact_distances = g_new (double, (gsize) n * k);
+  g_autofree double *distances = g_new (double, (gsize) n * k);
+  g_autoptr(GError) error = NULL;
+  gsize found = 0;
+
+  g_assert_true (vt_neighbors_exact (x, n, dim, k, exact, exact_distances, NULL, &error));
+  g_assert_true (vt_neighbors_approximate (x, n, dim, k, 0, approximate, distances, NULL, &error));
+  g_assert_no_error (error);
+  for (gsize i = 0; i < n; i++)
+    for (guint a = 0; a < k; a++)
+      {
+        g_assert_cmpuint (approximate[i * k + a], !=, i);
+        g_assert_cmpuint (approximate[i * k + a], <, n);
+        if (a > 0)
+          g_assert_cmpfloat (distances[i * k + a - 1], <=, distances[i * k + a]);
+        for (guint b = 0; b < k; b++)
+          if (approximate[i * k + a] == exact[i * k + b])
+            {
+              g_assert_cmpfloat (distances[i * k + a], ==, exact_distances[i * k + b]);
+              found++;
+            }
+      }
+  return (double) found / ((gsize) n * k);
+}
+
+static void
+test_nn_descent (void)
+{
+  g_autoptr(VtFeatureStore) store = training_features ();
+  g_autoptr(GError) error = NULL;
+  guint k = 14, n = store->n_samples;
+  g_autofree guint *first = g_new (guint, (gsize) n * k);
+  g_autofree guint *again = g_new (guint, (gsize) n * k);
+  g_autofree double *distances = g_new (double, (gsize) n * k);
+
+  double features_recall = recall (store->features, n, store->dim, k, first);
+  g_test_message ("NN-descent recall on %u ResNet-20 features of %u floats: %.4f", n, store->dim,
+                  features_recall);
+  g_assert_cmpfloat (features_recall, >=, 0.98);
+
+  /* One thread or two: the same neighbours. */
+  int threads = openblas_get_num_threads ();
+  openblas_set_num_threads (threads == 1 ? 2 : 1);
+  g_assert_true (vt_neighbors_approximate (store->features, n, store->dim, k, 0, again, distances, NULL,
+                                           &error));
+  openblas_set_num_threads (threads);
+  g_assert_cmpmem (again, (gsize) n * k * sizeof (guint), first, (gsize) n * k * sizeof (guint));
+
+  /* Wide vectors: Fashion-MNIST's first 4,000 test images as 784 pixels. */
+  g_autoptr(VtDataset) fashion = vt_dataset_open ("/usr/share/datasets/fashion-mnist",
+                                                  &(VtDatasetOptions) { .split = "test" }, &error);
+  g_assert_no_error (error);
+  guint pixels = 28 * 28, wide_n = 4000;
+  g_autofree float *wide = g_new (float, (gsize) wide_n * pixels);
+  for (guint i = 0; i < wide_n; i++)
+    {
+      g_autoptr(VtImage) image = vt_dataset_load_image (fashion, i, &error);
+      g_assert_no_error (error);
+      for (guint p = 0; p < pixels; p++)
+        wide[(gsize) i * pixels + p] = image->rgb[3 * p] / 255.0f;
+    }
+  g_autofree guint *wide_found = g_new (guint, (gsize) wide_n * k);
+  double wide_recall = recall (wide, wide_n, pixels, k, wide_found);
+  g_test_message ("NN-descent recall on %u Fashion-MNIST images of %u pixels: %.4f", wide_n, pixels, wide_recall);
+  g_assert_cmpfloat (wide_recall, >=, 0.98);
+
+  /* Coincident points (a block of copies) still get k other rows each. */
+  g_autofree float *copies = g_memdup2 (store->features, (gsize) 500 * store->dim * sizeof (float));
+  for (guint i = 1; i < 100; i++)
+    memcpy (copies + (gsize) i * store->dim, copies, store->dim * sizeof (float));
+  g_assert_cmpfloat (recall (copies, 500, store->dim, k, first), >=, 0.9);
+
+  /* Cancelled. */
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_cancellable_cancel (cancellable);
+  g_assert_false (vt_neighbors_approximate (store->features, n, store->dim, k, 0, again, distances, cancellable,
+                                            &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  /* UMAP on approximate neighbours lays the points out as well as on exact ones. */
+  VtUmapOptions options;
+  vt_umap_options_init (&options);
+  options.layout_interval = 0;
+  g_autoptr(VtUmapResult) exact = vt_umap_run (store->features, n, store->dim, &options, NULL, NULL, NULL, NULL,
+                                               &error);
+  options.neighbors = VT_UMAP_NEIGHBORS_APPROXIMATE;
+  g_autoptr(VtUmapResult) approximate = vt_umap_run (store->features, n, store->dim, &options, NULL, NULL, NULL,
+                                                     NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (exact->approximate_neighbors);
+  g_assert_true (approximate->approximate_neighbors);
+  double exact_trust = vt_trustworthiness (store->features, n, store->dim, exact->layout, 2, 10);
+  double approximate_trust = vt_trustworthiness (store->features, n, store->dim, approximate->layout, 2, 10);
+  g_test_message ("UMAP trustworthiness on exact neighbours %.4f, on NN-descent's %.4f", exact_trust,
+                  approximate_trust);
+  g_assert_cmpfloat (fabs (exact_trust - approximate_trust), <, 0.01);
+}
+
 /* Colourings: tasks group classes in label order; correctness and
  * confidence come from the logits. */
 static void
@@ -538,6 +647,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/projection/bad-input", test_bad_input);
   g_test_add_func ("/projection/umap-parts", test_umap_parts);
   g_test_add_func ("/projection/umap-quality", test_umap_quality);
+  g_test_add_func ("/projection/nn-descent", test_nn_descent);
   g_test_add_func ("/projection/categories", test_categories);
   return g_test_run ();
 }

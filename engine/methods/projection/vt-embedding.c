@@ -93,6 +93,7 @@ vt_embedding_compute (VtFeatureStore            *store,
         return NULL;
       memcpy (embedding->layout, umap->layout, sizeof (float) * 2 * n);
       embedding->iterations = umap->n_epochs;
+      embedding->approximate_neighbors = umap->approximate_neighbors;
     }
   else
     {

@@ -61,13 +61,30 @@ exact_sq_distance (const float *a, const float *b, guint dim)
   return sum;
 }
 
-/* Whether heap slot @p comes before slot @q: nearer, or as near with a lower index. */
-static gboolean
-comes_before (const Candidate *heap, const double *exact, guint p, guint q)
+void
+vt_neighbors_sort_row (const float *x,
+                       guint        dim,
+                       gsize        query,
+                       guint        k,
+                       const guint *chosen,
+                       guint       *indices,
+                       double      *sq_distances)
 {
-  if (exact[p] != exact[q])
-    return exact[p] < exact[q];
-  return heap[p].index < heap[q].index;
+  /* Insertion sort on (distance, index): k is small. */
+  for (guint a = 0; a < k; a++)
+    {
+      double d = exact_sq_distance (x + query * dim, x + (gsize) chosen[a] * dim, dim);
+      guint at = a;
+
+      while (at > 0 && (sq_distances[at - 1] > d || (sq_distances[at - 1] == d && indices[at - 1] > chosen[a])))
+        {
+          sq_distances[at] = sq_distances[at - 1];
+          indices[at] = indices[at - 1];
+          at--;
+        }
+      sq_distances[at] = d;
+      indices[at] = chosen[a];
+    }
 }
 
 static void
@@ -75,8 +92,7 @@ select_block_rows (gsize begin, gsize end, gpointer data)
 {
   Search *s = data;
   g_autofree Candidate *heap = g_new (Candidate, s->k);
-  g_autofree double *exact = g_new (double, s->k);
-  g_autofree guint *slots = g_new (guint, s->k);
+  g_autofree guint *chosen = g_new (guint, s->k);
 
   for (gsize r = begin; r < end; r++)
     {
@@ -102,27 +118,10 @@ select_block_rows (gsize begin, gsize end, gpointer data)
               sift_down (heap, size, 0);
             }
         }
-      /* Re-measure in float64 and order by the exact distance (ties by index). */
       for (guint a = 0; a < s->k; a++)
-        {
-          exact[a] = exact_sq_distance (s->x + query * s->dim, s->x + (gsize) heap[a].index * s->dim,
-                                        s->dim);
-          slots[a] = a;
-        }
-      for (guint a = 1; a < s->k; a++)
-        for (guint b = a; b > 0; b--)
-          {
-            guint p = slots[b - 1], q = slots[b];
-            if (comes_before (heap, exact, p, q))
-              break;
-            slots[b - 1] = q;
-            slots[b] = p;
-          }
-      for (guint a = 0; a < s->k; a++)
-        {
-          s->indices[query * s->k + a] = heap[slots[a]].index;
-          s->sq_distances[query * s->k + a] = exact[slots[a]];
-        }
+        chosen[a] = heap[a].index;
+      vt_neighbors_sort_row (s->x, s->dim, query, s->k, chosen, s->indices + query * s->k,
+                             s->sq_distances + query * s->k);
     }
 }
 

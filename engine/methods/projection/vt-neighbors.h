@@ -21,4 +21,15 @@ gboolean  vt_neighbors_exact  (const float   *x,
                                GCancellable  *cancellable,
                                GError       **error);
 
+/* Re-measures row @query's @k @chosen neighbours in float64 and writes them
+ * to @indices and @sq_distances, nearest first (ties by index), so that
+ * every search gives its result in one order and one precision. */
+void      vt_neighbors_sort_row  (const float   *x,
+                                  guint          dim,
+                                  gsize          query,
+                                  guint          k,
+                                  const guint   *chosen,
+                                  guint         *indices,
+                                  double        *sq_distances);
+
 G_END_DECLS

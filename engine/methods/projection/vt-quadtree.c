@@ -1,5 +1,6 @@
 /* vt-quadtree.c: build and walk the Barnes-Hut tree. */
 #include "vt-quadtree.h"
+#include "core/vt-simd.h"
 
 #include <math.h>
 #include <string.h>
@@ -172,9 +173,7 @@ push_body (VtInteractions *list, float x, float y, float w)
 
 /* The sums below are most of t-SNE's time: GCC also builds them for AVX2
  * and picks that copy at load time where the CPU has it. */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__ ((target_clones ("avx2", "default")))
-#endif
+VT_AVX2_CLONES
 void
 vt_quadtree_group_repulsion (const VtQuadtree *tree,
                              guint             group,

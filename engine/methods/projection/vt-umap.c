@@ -2,6 +2,7 @@
 #include "vt-umap.h"
 #include "core/vt-random.h"
 #include "vt-neighbors.h"
+#include "vt-nn-descent.h"
 #include "vt-pca.h"
 
 #include <glib/gi18n-lib.h>
@@ -18,6 +19,7 @@ vt_umap_options_init (VtUmapOptions *options)
 {
   *options = (VtUmapOptions) {
     .n_neighbors = 15,
+    .neighbors = VT_UMAP_NEIGHBORS_AUTO,
     .min_dist = 0.1,
     .spread = 1.0,
     .n_epochs = 0,
@@ -101,10 +103,19 @@ vt_umap_fit_curve (double  spread,
 /* ---- The fuzzy simplicial set --------------------------------------------- */
 
 gboolean
+vt_umap_neighbors_approximate (VtUmapNeighbors search, guint n)
+{
+  return search == VT_UMAP_NEIGHBORS_APPROXIMATE ||
+         (search == VT_UMAP_NEIGHBORS_AUTO && n > VT_UMAP_EXACT_NEIGHBORS_MAX);
+}
+
+gboolean
 vt_umap_neighbors (const float   *x,
                    guint          n,
                    guint          dim,
                    guint          k,
+                   VtUmapNeighbors search,
+                   guint32        seed,
                    guint         *indices,
                    double        *distances,
                    GCancellable  *cancellable,
@@ -113,7 +124,9 @@ vt_umap_neighbors (const float   *x,
   g_autofree guint *others = g_new (guint, (gsize) n * (k - 1));
   g_autofree double *sq = g_new (double, (gsize) n * (k - 1));
 
-  if (!vt_neighbors_exact (x, n, dim, k - 1, others, sq, cancellable, error))
+  if (vt_umap_neighbors_approximate (search, n)
+      ? !vt_neighbors_approximate (x, n, dim, k - 1, seed, others, sq, cancellable, error)
+      : !vt_neighbors_exact (x, n, dim, k - 1, others, sq, cancellable, error))
     return FALSE;
   for (gsize i = 0; i < n; i++)
     {
@@ -386,7 +399,8 @@ vt_umap_run (const float          *x,
     progress (0, _("Finding neighbours"), user_data);
   g_autofree guint *indices = g_new (guint, (gsize) n * k);
   g_autofree double *distances = g_new (double, (gsize) n * k);
-  if (!vt_umap_neighbors (x, n, dim, k, indices, distances, cancellable, error))
+  if (!vt_umap_neighbors (x, n, dim, k, options->neighbors, options->seed, indices, distances, cancellable,
+                          error))
     return NULL;
 
   if (progress != NULL)
@@ -403,6 +417,7 @@ vt_umap_run (const float          *x,
   result->a = a;
   result->b = b;
   result->n_edges = edges.n_edges;
+  result->approximate_neighbors = vt_umap_neighbors_approximate (options->neighbors, n);
   if (!initialize_layout (x, n, dim, options->seed, result->layout, error))
     {
       edges_clear (&edges);

@@ -1,8 +1,10 @@
 /* vt-umap.h: UMAP (McInnes, Healy and Melville), as umap-learn 0.5 runs it
  * with its defaults, for a Euclidean metric in 2 dimensions.
  *
- *   neighbours      each point's n_neighbors nearest (itself included), found
- *                   exactly by blocked matrix products (vt-neighbors.h)
+ *   neighbours      each point's n_neighbors nearest (itself included): below
+ *                   4,096 points exactly, by blocked matrix products
+ *                   (vt-neighbors.h), from there on approximately, by
+ *                   NN-descent (vt-nn-descent.h), where umap-learn switches too
  *   fuzzy set       ρ_i = distance to the nearest other point; σ_i by binary
  *                   search so that Σ_j exp(−max(0, d_ij − ρ_i) / σ_i) = log2(k)
  *                   (64 steps, tolerance 1e-5, σ at least 1e-3 of the mean
@@ -24,9 +26,19 @@
 
 G_BEGIN_DECLS
 
+typedef enum
+{
+  VT_UMAP_NEIGHBORS_AUTO,          /* exact below VT_UMAP_EXACT_NEIGHBORS_MAX points */
+  VT_UMAP_NEIGHBORS_EXACT,
+  VT_UMAP_NEIGHBORS_APPROXIMATE,
+} VtUmapNeighbors;
+
+#define VT_UMAP_EXACT_NEIGHBORS_MAX 4095
+
 typedef struct
 {
   guint    n_neighbors;            /* 15 */
+  VtUmapNeighbors  neighbors;      /* auto */
   double   min_dist;               /* 0.1 */
   double   spread;                 /* 1.0 */
   guint    n_epochs;               /* 0: 200 above 10,000 points, else 500 */
@@ -44,6 +56,7 @@ typedef struct
   guint    n_epochs;
   double   a, b;        /* the fitted curve */
   gsize    n_edges;     /* in the fuzzy set, both directions */
+  gboolean approximate_neighbors;
 } VtUmapResult;
 
 void           vt_umap_options_init  (VtUmapOptions        *options);
@@ -66,12 +79,19 @@ void     vt_umap_fit_curve          (double         spread,
                                      double        *a,
                                      double        *b);
 
+/* Whether @search looks for the neighbours of @n points approximately. */
+gboolean  vt_umap_neighbors_approximate (VtUmapNeighbors search,
+                                         guint           n);
+
 /* Each point's @k nearest neighbours, itself first at distance 0, then the
- * k − 1 others (exact), with Euclidean distances rounded to float32. */
+ * k − 1 others (found by @search, seeded by @seed where approximate), with
+ * Euclidean distances rounded to float32. */
 gboolean  vt_umap_neighbors         (const float   *x,
                                      guint          n,
                                      guint          dim,
                                      guint          k,
+                                     VtUmapNeighbors search,
+                                     guint32        seed,
                                      guint         *indices,
                                      double        *distances,
                                      GCancellable  *cancellable,
