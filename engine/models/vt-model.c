@@ -33,12 +33,13 @@ vt_model_new (VtCheckpoint  *checkpoint,
       self->vit = vt_vit_new (checkpoint, self->arch, error);
       return self->vit ? g_steal_pointer (&self) : NULL;
     case VT_ARCH_OPENCLIP:
-      if (self->arch->patch_size > 0)
-        {
-          self->vit = vt_vit_new (checkpoint, self->arch, error);
-          return self->vit ? g_steal_pointer (&self) : NULL;
-        }
-      break;
+      /* A ViT image tower and the text tower run in vt-vit, a ModifiedResNet image tower in vt-resnet. */
+      if (self->arch->patch_size == 0 && !(self->resnet = vt_resnet_new (checkpoint, self->arch, error)))
+        return NULL;
+      if ((self->arch->patch_size > 0 || self->arch->text_width > 0) &&
+          !(self->vit = vt_vit_new (checkpoint, self->arch, error)))
+        return NULL;
+      return g_steal_pointer (&self);
     case VT_ARCH_UNKNOWN:
     default:
       break;

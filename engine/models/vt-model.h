@@ -1,10 +1,9 @@
 /* vt-model.h: a checkpoint bound to its architecture, ready to run.
  *
- * Families with a forward pass so far: CIFAR and torchvision/timm ResNets,
- * timm ViT/DeiT, torchvision ViT, OpenAI/OpenCLIP CLIP with a ViT image
- * tower, and Hugging Face's CLIP (vision tower, and the text tower of a
- * CLIPModel). OpenCLIP's ModifiedResNet is recognized (vt-architecture) but
- * refused here with VT_MODEL_ERROR_UNSUPPORTED. */
+ * Families with a forward pass: CIFAR and torchvision/timm ResNets, timm
+ * ViT/DeiT, torchvision ViT, OpenAI/OpenCLIP CLIP with a ViT or a
+ * ModifiedResNet (RN50 and its kin) image tower, and Hugging Face's CLIP
+ * (vision tower, and the text tower of a CLIPModel). */
 #pragma once
 
 #include "models/vt-architecture.h"

@@ -4,6 +4,7 @@
 #include "core/vt-parallel.h"
 #include "nn/vt-ops.h"
 
+#include <math.h>
 #include <string.h>
 
 #define BN_EPS 1e-5f
@@ -29,17 +30,37 @@ typedef struct
   ConvBn    downsample;
   int       option_a_pad;   /* CIFAR: zero channels added on each side, or 0 */
   int       stride;
+  gboolean  pool_stride;    /* ModifiedResNet: stride by average pooling after conv2 and
+                             * before the shortcut's convolution, not in them */
   int       in;
   int       out;
   int       stage;          /* 1-based */
   gboolean  last_of_stage;
 } Block;
 
+/* CLIP's attention pooling: the mean token first, a learned position
+ * embedding, and one multi-head attention whose query is that token. */
+typedef struct
+{
+  const float *pos;                  /* (T, C), T = grid² + 1 */
+  const float *q_w, *q_b, *k_w, *k_b, *v_w, *v_b;   /* (C, C), (C) */
+  const float *c_w, *c_b;            /* (embed, C), (embed) */
+  int          tokens;
+  int          width;
+  int          heads;
+  int          embed;
+} AttentionPool;
+
 struct _VtResNet
 {
   VtWeights   *weights;
   gboolean     cifar;
+  gboolean     clip;       /* OpenCLIP's ModifiedResNet */
+  const char  *tower;      /* "visual." for CLIP, else "" */
+  int          image_size; /* CLIP: the size the attention pool was trained at */
   ConvBn       stem;
+  ConvBn       stem2, stem3;   /* ModifiedResNet's second and third stem convolutions */
+  AttentionPool attnpool;
   Block       *blocks;
   int          n_blocks;
   const float *fc_weight;
@@ -112,7 +133,7 @@ bind_blocks (VtResNet              *self,
     for (int i = 0; i < arch->stage_blocks[s]; i++, index++)
       {
         Block *b = &self->blocks[index];
-        g_autofree char *base = g_strdup_printf ("layer%d.%d", s + 1, i);
+        g_autofree char *base = g_strdup_printf ("%slayer%d.%d", self->tower, s + 1, i);
         int stage_stride = s == 0 ? 1 : 2;
         g_autofree char *name = NULL;
         const VtTensor *t;
@@ -121,6 +142,7 @@ bind_blocks (VtResNet              *self,
         b->stage = s + 1;
         b->last_of_stage = i == arch->stage_blocks[s] - 1;
         b->stride = i == 0 ? stage_stride : 1;
+        b->pool_stride = self->clip && b->stride > 1;
         b->in = in;
         b->n_convs = bottleneck ? 3 : 2;
 
@@ -142,8 +164,9 @@ bind_blocks (VtResNet              *self,
             int kernel = bottleneck && c != 1 ? 1 : 3;
             int c_in = c == 0 ? in : width;
             int c_out = width;
-            /* BasicBlock strides in conv1, Bottleneck in conv2 (ResNet v1.5). */
-            int stride = (bottleneck ? c == 1 : c == 0) ? b->stride : 1;
+            /* BasicBlock strides in conv1, Bottleneck in conv2 (ResNet v1.5),
+             * ModifiedResNet by pooling instead. */
+            int stride = !b->pool_stride && (bottleneck ? c == 1 : c == 0) ? b->stride : 1;
 
             if (c == b->n_convs - 1)
               {
@@ -163,7 +186,8 @@ bind_blocks (VtResNet              *self,
               g_autofree char *conv = g_strdup_printf ("%s.downsample.0", base);
               g_autofree char *bn = g_strdup_printf ("%s.downsample.1", base);
               b->has_downsample = TRUE;
-              if (!bind_conv_bn (self->weights, &b->downsample, conv, bn, in, b->out, 1, b->stride, error))
+              if (!bind_conv_bn (self->weights, &b->downsample, conv, bn, in, b->out, 1,
+                                 b->pool_stride ? 1 : b->stride, error))
                 return FALSE;
               b->downsample.pad = 0;
             }
@@ -183,6 +207,39 @@ bind_blocks (VtResNet              *self,
   return TRUE;
 }
 
+static gboolean
+bind_attention_pool (VtResNet              *self,
+                     const VtArchitecture  *arch,
+                     GError               **error)
+{
+  AttentionPool *p = &self->attnpool;
+  VtWeights *w = self->weights;
+  int grid = arch->image_size / 32, c = self->n_features;
+
+  p->tokens = grid * grid + 1;
+  p->width = c;
+  p->heads = arch->heads;
+  p->embed = arch->num_features;
+  if (p->heads <= 0 || c % p->heads != 0)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_SHAPE,
+                   "the attention pool's width %d does not split into %d heads", c, p->heads);
+      return FALSE;
+    }
+  if (!(p->pos = vt_weights_get (w, "visual.attnpool.positional_embedding", VT_SHAPE (p->tokens, c), error)) ||
+      !(p->q_w = vt_weights_get (w, "visual.attnpool.q_proj.weight", VT_SHAPE (c, c), error)) ||
+      !(p->q_b = vt_weights_get (w, "visual.attnpool.q_proj.bias", VT_SHAPE (c), error)) ||
+      !(p->k_w = vt_weights_get (w, "visual.attnpool.k_proj.weight", VT_SHAPE (c, c), error)) ||
+      !(p->k_b = vt_weights_get (w, "visual.attnpool.k_proj.bias", VT_SHAPE (c), error)) ||
+      !(p->v_w = vt_weights_get (w, "visual.attnpool.v_proj.weight", VT_SHAPE (c, c), error)) ||
+      !(p->v_b = vt_weights_get (w, "visual.attnpool.v_proj.bias", VT_SHAPE (c), error)) ||
+      !(p->c_w = vt_weights_get (w, "visual.attnpool.c_proj.weight", VT_SHAPE (p->embed, c), error)) ||
+      !(p->c_b = vt_weights_get (w, "visual.attnpool.c_proj.bias", VT_SHAPE (p->embed), error)))
+    return FALSE;
+  self->n_features = p->embed;
+  return TRUE;
+}
+
 VtResNet *
 vt_resnet_new (VtCheckpoint          *checkpoint,
                const VtArchitecture  *arch,
@@ -191,16 +248,32 @@ vt_resnet_new (VtCheckpoint          *checkpoint,
   g_autoptr(VtResNet) self = g_new0 (VtResNet, 1);
   int stem_out;
 
-  g_return_val_if_fail (arch->family == VT_ARCH_RESNET || arch->family == VT_ARCH_CIFAR_RESNET, NULL);
+  g_return_val_if_fail (arch->family == VT_ARCH_RESNET || arch->family == VT_ARCH_CIFAR_RESNET ||
+                        (arch->family == VT_ARCH_OPENCLIP && arch->patch_size == 0), NULL);
 
   self->weights = vt_weights_new (checkpoint, arch->prefix);
   self->cifar = arch->family == VT_ARCH_CIFAR_RESNET;
+  self->clip = arch->family == VT_ARCH_OPENCLIP;
+  self->tower = self->clip ? "visual." : "";
   stem_out = arch->width;
-  if (!bind_conv_bn (self->weights, &self->stem, "conv1", "bn1", 3, stem_out, self->cifar ? 3 : 7,
-                     self->cifar ? 1 : 2, error))
+  if (self->clip)
+    {
+      /* Three 3×3 convolutions, the first with stride 2, width/2, width/2, width. */
+      self->image_size = arch->image_size;
+      if (!bind_conv_bn (self->weights, &self->stem, "visual.conv1", "visual.bn1", 3, stem_out / 2, 3, 2, error) ||
+          !bind_conv_bn (self->weights, &self->stem2, "visual.conv2", "visual.bn2", stem_out / 2, stem_out / 2, 3, 1,
+                         error) ||
+          !bind_conv_bn (self->weights, &self->stem3, "visual.conv3", "visual.bn3", stem_out / 2, stem_out, 3, 1,
+                         error))
+        return NULL;
+    }
+  else if (!bind_conv_bn (self->weights, &self->stem, "conv1", "bn1", 3, stem_out, self->cifar ? 3 : 7,
+                          self->cifar ? 1 : 2, error))
     return NULL;
   if (!bind_blocks (self, arch, checkpoint, stem_out, error))
     return NULL;
+  if (self->clip)
+    return bind_attention_pool (self, arch, error) ? g_steal_pointer (&self) : NULL;
 
   {
     const char *fc = self->cifar ? "linear" : "fc";
@@ -261,6 +334,7 @@ run_conv_bn (const ConvBn *cb,
 typedef struct
 {
   float *x, *t1, *t2, *t3, *s, *workspace;
+  float *pool;   /* the attention pool's tokens, keys, values, query, output and probabilities */
 } Buffers;
 
 static void
@@ -289,6 +363,12 @@ buffers_init (VtResNet *self,
   bufs->t3 = g_new (float, biggest);
   bufs->s = g_new (float, biggest);
   bufs->workspace = g_new (float, MAX (work, 1));
+  bufs->pool = NULL;
+  if (self->clip)
+    {
+      const AttentionPool *p = &self->attnpool;
+      bufs->pool = g_new (float, (gsize) 3 * p->tokens * p->width + 2 * p->width + (gsize) p->heads * p->tokens);
+    }
 }
 
 /* Buffers are all of the biggest size, so any may take another's role. */
@@ -311,6 +391,7 @@ buffers_clear (Buffers *bufs)
   g_free (bufs->t3);
   g_free (bufs->s);
   g_free (bufs->workspace);
+  g_free (bufs->pool);
 }
 
 typedef struct
@@ -325,6 +406,108 @@ typedef struct
   float       *features;
 } Pass;
 
+/* CLIP's attention pooling of x (C, H·W) into @out (embed); the pooled
+ * token's attention probabilities (heads, T) go to @probs. As
+ * F.multi_head_attention_forward computes row 0 of it. */
+static void
+attention_pool (const AttentionPool *p,
+                const float         *x,
+                float               *pool,
+                float               *out,
+                float              **probs)
+{
+  int t = p->tokens, c = p->width, hw = t - 1, d = c / p->heads;
+  float *tokens = pool, *keys = tokens + (gsize) t * c, *values = keys + (gsize) t * c;
+  float *query = values + (gsize) t * c, *mixed = query + c, *attn = mixed + c;
+  float scale = 1.0f / sqrtf ((float) d);
+
+  /* Tokens (T, C): the mean over positions, then every position. */
+  vt_global_avgpool (tokens, x, c, hw);
+  for (int ch = 0; ch < c; ch++)
+    for (int i = 0; i < hw; i++)
+      tokens[(gsize) (1 + i) * c + ch] = x[(gsize) ch * hw + i];
+  vt_add (tokens, p->pos, (gsize) t * c);
+
+  vt_linear_forward (query, tokens, p->q_w, p->q_b, 1, c, c);
+  vt_linear_forward (keys, tokens, p->k_w, p->k_b, t, c, c);
+  vt_linear_forward (values, tokens, p->v_w, p->v_b, t, c, c);
+  for (int h = 0; h < p->heads; h++)
+    {
+      float *row = attn + (gsize) h * t;
+      for (int j = 0; j < t; j++)
+        {
+          float dot = 0;
+          for (int e = 0; e < d; e++)
+            dot += query[h * d + e] * scale * keys[(gsize) j * c + h * d + e];
+          row[j] = dot;
+        }
+      vt_softmax_rows (row, 1, t);
+      for (int e = 0; e < d; e++)
+        {
+          float sum = 0;
+          for (int j = 0; j < t; j++)
+            sum += row[j] * values[(gsize) j * c + h * d + e];
+          mixed[h * d + e] = sum;
+        }
+    }
+  vt_linear_forward (out, mixed, p->c_w, p->c_b, 1, c, p->embed);
+  *probs = attn;
+}
+
+/* ModifiedResNet's stem: three convolutions, then a 2×2 average pool, into
+ * bufs->x. Returns its channels, and its size in *h, *w. */
+static int
+clip_stem (const Pass  *pass,
+           Buffers     *bufs,
+           const float *image,
+           int          b,
+           int         *h,
+           int         *w)
+{
+  VtResNet *self = pass->self;
+  int c = self->stem3.out;
+
+  run_conv_bn (&self->stem, bufs->t1, image, pass->height, pass->width, TRUE, bufs->workspace, h, w);
+  run_conv_bn (&self->stem2, bufs->t2, bufs->t1, *h, *w, TRUE, bufs->workspace, h, w);
+  run_conv_bn (&self->stem3, bufs->t1, bufs->t2, *h, *w, TRUE, bufs->workspace, h, w);
+  vt_avgpool2d (bufs->x, bufs->t1, c, *h, *w, 2);
+  *h /= 2;
+  *w /= 2;
+  if (pass->flags & VT_TAP_BLOCKS)
+    vt_taps_store (pass->taps, "visual.stem.out", b, 4, (gint64[]) { pass->batch, c, *h, *w }, bufs->x);
+  return c;
+}
+
+/* torchvision's stem (7×7 convolution, max pool) or the CIFAR one (3×3
+ * alone), into bufs->x. Returns its channels, and its size in *h, *w. */
+static int
+resnet_stem (const Pass  *pass,
+             Buffers     *bufs,
+             const float *image,
+             int          b,
+             int         *h,
+             int         *w)
+{
+  VtResNet *self = pass->self;
+  gboolean blocks = (pass->flags & VT_TAP_BLOCKS) != 0;
+  int c = self->stem.out;
+
+  run_conv_bn (&self->stem, bufs->t1, image, pass->height, pass->width, TRUE, bufs->workspace, h, w);
+  if (self->cifar)
+    swap_buffers (&bufs->x, &bufs->t1);
+  else
+    {
+      if (blocks)
+        vt_taps_store (pass->taps, "stem.act", b, 4, (gint64[]) { pass->batch, c, *h, *w }, bufs->t1);
+      vt_maxpool2d (bufs->x, bufs->t1, c, *h, *w, 3, 2, 1);
+      *h = vt_conv2d_out_size (*h, 3, 2, 1);
+      *w = vt_conv2d_out_size (*w, 3, 2, 1);
+    }
+  if (blocks)
+    vt_taps_store (pass->taps, "stem.out", b, 4, (gint64[]) { pass->batch, c, *h, *w }, bufs->x);
+  return c;
+}
+
 /* One image through the network; its pooled feature into pass->features. */
 static void
 forward_image (const Pass *pass,
@@ -336,24 +519,7 @@ forward_image (const Pass *pass,
   const float *image = pass->pixels + (gsize) b * 3 * pass->height * pass->width;
   int h, w, c;
 
-  run_conv_bn (&self->stem, bufs->t1, image, pass->height, pass->width, TRUE, bufs->workspace, &h, &w);
-  c = self->stem.out;
-  if (self->cifar)
-    {
-      swap_buffers (&bufs->x, &bufs->t1);
-      if (blocks)
-        vt_taps_store (pass->taps, "stem.out", b, 4, (gint64[]) { pass->batch, c, h, w }, bufs->x);
-    }
-  else
-    {
-      if (blocks)
-        vt_taps_store (pass->taps, "stem.act", b, 4, (gint64[]) { pass->batch, c, h, w }, bufs->t1);
-      vt_maxpool2d (bufs->x, bufs->t1, c, h, w, 3, 2, 1);
-      h = vt_conv2d_out_size (h, 3, 2, 1);
-      w = vt_conv2d_out_size (w, 3, 2, 1);
-      if (blocks)
-        vt_taps_store (pass->taps, "stem.out", b, 4, (gint64[]) { pass->batch, c, h, w }, bufs->x);
-    }
+  c = self->clip ? clip_stem (pass, bufs, image, b, &h, &w) : resnet_stem (pass, bufs, image, b, &h, &w);
 
   for (int i = 0; i < self->n_blocks; i++)
     {
@@ -364,7 +530,14 @@ forward_image (const Pass *pass,
 
       /* Shortcut first, from the block's input; an identity shortcut is the
        * input itself, which the convolutions below leave untouched. */
-      if (blk->has_downsample)
+      if (blk->has_downsample && blk->pool_stride)
+        {
+          /* ModifiedResNet: pool, then the 1×1 convolution (t3 is free until conv3). */
+          vt_avgpool2d (bufs->t3, bufs->x, c, h, w, blk->stride);
+          run_conv_bn (&blk->downsample, bufs->s, bufs->t3, h / blk->stride, w / blk->stride, FALSE,
+                       bufs->workspace, &h2, &w2);
+        }
+      else if (blk->has_downsample)
         run_conv_bn (&blk->downsample, bufs->s, bufs->x, h, w, FALSE, bufs->workspace, &h2, &w2);
       else if (blk->option_a_pad > 0 || blk->stride != 1)
         shortcut_option_a (bufs->s, bufs->x, c, h, w, blk->option_a_pad);
@@ -374,6 +547,13 @@ forward_image (const Pass *pass,
       run_conv_bn (&blk->conv[0], bufs->t1, bufs->x, h, w, TRUE, bufs->workspace, &h1, &w1);
       run_conv_bn (&blk->conv[1], bufs->t2, bufs->t1, h1, w1, blk->n_convs == 3, bufs->workspace, &h2, &w2);
       out = &bufs->t2;
+      if (blk->pool_stride)
+        {
+          vt_avgpool2d (bufs->t1, bufs->t2, blk->conv[1].out, h2, w2, blk->stride);
+          h2 /= blk->stride;
+          w2 /= blk->stride;
+          swap_buffers (&bufs->t1, &bufs->t2);
+        }
       if (blk->n_convs == 3)
         {
           run_conv_bn (&blk->conv[2], bufs->t3, bufs->t2, h2, w2, FALSE, bufs->workspace, &h2, &w2);
@@ -389,9 +569,20 @@ forward_image (const Pass *pass,
 
       if (blocks && blk->last_of_stage)
         {
-          g_autofree char *name = g_strdup_printf ("layer%d.out", blk->stage);
+          g_autofree char *name = g_strdup_printf ("%slayer%d.out", self->tower, blk->stage);
           vt_taps_store (pass->taps, name, b, 4, (gint64[]) { pass->batch, c, h, w }, bufs->x);
         }
+    }
+  if (self->clip)
+    {
+      const AttentionPool *p = &self->attnpool;
+      float *probs;
+
+      attention_pool (p, bufs->x, bufs->pool, pass->features + (gsize) b * self->n_features, &probs);
+      if (pass->flags & VT_TAP_ATTENTION)
+        vt_taps_store (pass->taps, "visual.attnpool.attn_probs", b, 4,
+                       (gint64[]) { pass->batch, p->heads, 1, p->tokens }, probs);
+      return;
     }
   if (blocks && !self->cifar)
     vt_taps_store (pass->taps, "features", b, 4, (gint64[]) { pass->batch, c, h, w }, bufs->x);
@@ -432,6 +623,14 @@ vt_resnet_forward (VtResNet     *self,
                    "input of %d images of %d×%d is too small for a ResNet", batch, width, height);
       return NULL;
     }
+  /* The attention pool's position embedding fixes the final grid. */
+  if (self->clip && (height != self->image_size || width != self->image_size))
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
+                   "this CLIP ResNet takes %d×%d images (its attention pool's position embedding), not %d×%d",
+                   self->image_size, self->image_size, width, height);
+      return NULL;
+    }
 
   pass.features = vt_taps_add (taps, "pre_logits", 2, (gint64[]) { batch, self->n_features });
   if (self->fc_weight)
@@ -449,5 +648,17 @@ vt_resnet_forward (VtResNet     *self,
 
   if (logits)
     vt_linear_forward (logits, pass.features, self->fc_weight, self->fc_bias, batch, self->n_features, self->n_classes);
+  if (self->clip)
+    {
+      /* As the ViT towers name them: the joint embedding, and it normalized. */
+      gint64 shape[2] = { batch, self->n_features };
+      float *embeds = vt_taps_add (taps, "image_embeds", 2, shape);
+      float *norm = vt_taps_add (taps, "image_embeds_norm", 2, shape);
+
+      memcpy (embeds, pass.features, sizeof (float) * batch * self->n_features);
+      for (int b = 0; b < batch; b++)
+        vt_l2_normalize (norm + (gsize) b * self->n_features, embeds + (gsize) b * self->n_features,
+                         self->n_features);
+    }
   return g_steal_pointer (&taps);
 }

@@ -219,6 +219,9 @@ bind_openclip (VtViT                 *self,
   self->tr.eps = 1e-5f;
   self->tr.quick_gelu = arch->quick_gelu;
   self->embed = arch->embed_dim;
+  /* A ModifiedResNet image tower runs in vt-resnet; only the text tower here. */
+  if (arch->patch_size == 0)
+    return bind_text_tower (self, checkpoint, arch, &openclip_text, error);
   if (!(self->patch_w = vt_weights_get (w, "visual.conv1.weight", VT_SHAPE (c, 3, self->patch, self->patch), error)) ||
       !(self->cls = vt_weights_get (w, "visual.class_embedding", VT_SHAPE (c), error)) ||
       !(self->pos = vt_weights_get (w, "visual.positional_embedding", VT_SHAPE (t, c), error)) ||
@@ -330,19 +333,6 @@ vt_vit_new (VtCheckpoint          *checkpoint,
     return NULL;
   self->n_prefix = (self->cls != NULL) + (self->dist != NULL);
   return g_steal_pointer (&self);
-}
-
-static void
-l2_normalize (float       *out,
-              const float *in,
-              int          n)
-{
-  double sq = 0.0;
-
-  for (int i = 0; i < n; i++)
-    sq += (double) in[i] * in[i];
-  for (int i = 0; i < n; i++)
-    out[i] = (float) (in[i] / sqrt (sq));
 }
 
 /* The position embedding for a gh × gw patch grid: the stored one, or its
@@ -470,7 +460,7 @@ vt_vit_forward_image (VtViT        *self,
               float *embeds = vt_taps_slot (taps, "image_embeds", b, 2, (gint64[]) { batch, self->embed });
               vt_linear_forward (embeds, pooled_tap, self->proj_linear, NULL, 1, c, self->embed);
               memcpy (vt_taps_slot (taps, "pre_logits", b, 2, (gint64[]) { batch, self->embed }), embeds, sizeof (float) * self->embed);
-              l2_normalize (vt_taps_slot (taps, "image_embeds_norm", b, 2, (gint64[]) { batch, self->embed }), embeds, self->embed);
+              vt_l2_normalize (vt_taps_slot (taps, "image_embeds_norm", b, 2, (gint64[]) { batch, self->embed }), embeds, self->embed);
             }
           else
             memcpy (vt_taps_slot (taps, "pre_logits", b, 2, (gint64[]) { batch, c }), pooled_tap, sizeof (float) * c);
@@ -492,7 +482,7 @@ vt_vit_forward_image (VtViT        *self,
             memcpy (vt_taps_slot (taps, "visual.pooled", b, 2, (gint64[]) { batch, c }), y, sizeof (float) * c);
           vt_matmul_forward (embeds, y, self->proj, 1, c, self->embed);
           memcpy (vt_taps_slot (taps, "pre_logits", b, 2, (gint64[]) { batch, self->embed }), embeds, sizeof (float) * self->embed);
-          l2_normalize (vt_taps_slot (taps, "image_embeds_norm", b, 2, (gint64[]) { batch, self->embed }), embeds, self->embed);
+          vt_l2_normalize (vt_taps_slot (taps, "image_embeds_norm", b, 2, (gint64[]) { batch, self->embed }), embeds, self->embed);
           continue;
         }
 
@@ -606,7 +596,7 @@ vt_vit_forward_text (VtViT         *self,
         vt_linear_forward (embeds, y + (gsize) eot * c, self->text_proj_linear, NULL, 1, c, self->embed);
       else
         vt_matmul_forward (embeds, y + (gsize) eot * c, self->text_proj, 1, c, self->embed);
-      l2_normalize (vt_taps_slot (taps, "text_embeds_norm", b, 2, (gint64[]) { batch, self->embed }), embeds, self->embed);
+      vt_l2_normalize (vt_taps_slot (taps, "text_embeds_norm", b, 2, (gint64[]) { batch, self->embed }), embeds, self->embed);
     }
   return g_steal_pointer (&taps);
 }

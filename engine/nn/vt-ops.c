@@ -281,6 +281,42 @@ vt_maxpool2d (float       *out,
 }
 
 void
+vt_avgpool2d (float       *out,
+              const float *in,
+              int          c,
+              int          h,
+              int          w,
+              int          k)
+{
+  int oh = h / k, ow = w / k;
+
+  for (int ch = 0; ch < c; ch++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++)
+        {
+          float sum = 0;
+          for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++)
+              sum += in[((gsize) ch * h + oy * k + i) * w + ox * k + j];
+          out[((gsize) ch * oh + oy) * ow + ox] = sum / (k * k);
+        }
+}
+
+void
+vt_l2_normalize (float       *out,
+                 const float *in,
+                 int          n)
+{
+  double sq = 0.0;
+
+  for (int i = 0; i < n; i++)
+    sq += (double) in[i] * in[i];
+  double norm = sqrt (sq);
+  for (int i = 0; i < n; i++)
+    out[i] = (float) (in[i] / norm);
+}
+
+void
 vt_global_avgpool (float       *out,
                    const float *in,
                    int          c,

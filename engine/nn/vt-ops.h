@@ -46,6 +46,9 @@ void   vt_add                   (float *x, const float *y, gsize n);
 /* Max pooling, -inf padding: in (C, H, W) -> out (C, OH, OW). */
 void   vt_maxpool2d             (float *out, const float *in, int c, int h, int w,
                                  int kernel, int stride, int pad);
+/* Average pooling with kernel = stride = @k, no padding, the remainder
+ * dropped (nn.AvgPool2d(k)): in (C, H, W) -> out (C, H / k, W / k). */
+void   vt_avgpool2d             (float *out, const float *in, int c, int h, int w, int k);
 /* Mean over HW: in (C, HW) -> out (C). */
 void   vt_global_avgpool        (float *out, const float *in, int c, int hw);
 
@@ -58,6 +61,9 @@ void   vt_quick_gelu            (float *x, gsize n);
 /* The approximations the kernels use, exposed for their tests. */
 float  vt_exp_approx            (float x);
 float  vt_erf_approx            (float x);
+
+/* out = in / ‖in‖₂ (F.normalize), n values; out may be in. */
+void   vt_l2_normalize          (float *out, const float *in, int n);
 
 /* Softmax over each row of x (rows, cols), in place. */
 void   vt_softmax_rows          (float *x, int rows, int cols);

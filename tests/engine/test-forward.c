@@ -300,6 +300,36 @@ test_bad_checkpoints (void)
   vt_test_rm_rf (dir);
 }
 
+/* A CLIP ResNet refuses an image of another size than its attention pool
+ * was trained for, and one missing an attention-pool tensor names it. */
+static void
+test_modified_resnet_errors (void)
+{
+  g_autofree char *source = vt_test_fixture ("forward/openclip_rn/model.safetensors");
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *missing = g_build_filename (dir, "missing.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (source, &error);
+  g_autoptr(VtModel) model = vt_model_new (ckpt, &error);
+  g_autofree float *input = g_new0 (float, 3 * 32 * 32);
+
+  g_assert_no_error (error);
+  g_assert_null (vt_model_forward (model, input, 1, 32, 32, VT_TAP_OUTPUTS, &error));
+  g_assert_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT);
+  g_assert_nonnull (strstr (error->message, "takes 64×64 images"));
+  g_clear_error (&error);
+
+  write_variant (source, missing, "visual.attnpool.k_proj.bias", NULL, NULL);
+  {
+    g_autoptr(VtCheckpoint) broken = vt_checkpoint_open (missing, &error);
+    g_autoptr(VtModel) none = vt_model_new (broken, &error);
+    g_assert_null (none);
+    g_assert_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_MISSING_TENSOR);
+    g_assert_nonnull (strstr (error->message, "“visual.attnpool.k_proj.bias” is missing"));
+  }
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -321,6 +351,8 @@ main (int   argc,
   g_test_add_data_func ("/engine/forward/torchvision-vit", "tv_vit", test_own_fixture);
   g_test_add_data_func ("/engine/forward/hf-clip-vision", "hf_clip_vision", test_own_fixture);
   g_test_add_data_func ("/engine/forward/hf-clip-model", "hf_clip_full", test_own_fixture);
+  g_test_add_data_func ("/engine/forward/openclip-modified-resnet", "openclip_rn", test_own_fixture);
+  g_test_add_func ("/engine/forward/openclip-modified-resnet-errors", test_modified_resnet_errors);
   g_test_add_data_func ("/engine/forward/vit-resampled-up", "vit_cls_48", test_resized_vit);
   g_test_add_data_func ("/engine/forward/vit-resampled-down", "vit_cls_24", test_resized_vit);
   g_test_add_func ("/engine/forward/bad-checkpoints", test_bad_checkpoints);

@@ -17,6 +17,17 @@
                  because transformers is not packaged for Debian 12; with the
                  config.json a hub checkpoint carries (4 heads of width 16)
 
+  openclip_rn    OpenCLIP's CLIP with a ModifiedResNet image tower (the RN50
+                 family), re-implemented here from open_clip/modified_resnet.py
+                 (2.32): a stem of three 3×3 convolutions and a 2×2 average
+                 pool; Bottlenecks that stride by a 2×2 average pool after
+                 conv2, their shortcut an average pool, a 1×1 convolution and
+                 BatchNorm; attention pooling (the mean token first, a
+                 positional embedding, multi-head attention, c_proj). Width 8,
+                 layers (1, 2, 1, 1), 64×64 input, 4 heads of 64, embedding 32.
+                 The text tower is the shared openclip/clip_vit fixture's,
+                 stored and compared with its own outputs there
+
   vit_cls_48, vit_cls_24
                  the shared timm vit_cls fixture's weights (32×32, patch 8) run at
                  48×48 and 24×24: the position embedding resampled as timm's
@@ -36,6 +47,7 @@ tests/fixtures/forward/<name>.io.safetensors. Run:
 import json
 import os
 import sys
+from collections import OrderedDict
 
 import numpy as np
 import torch
@@ -339,6 +351,133 @@ def vit_cls_resized():
         safetensors_io.write(os.path.join(OUT, f"vit_cls_{size}.io.safetensors"), io, {"fixture": f"vit_cls_{size}"})
 
 
+class ModifiedBottleneck(nn.Module):
+    expansion = 4
+
+    def __init__(self, inplanes, planes, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.avgpool = nn.AvgPool2d(stride) if stride > 1 else nn.Identity()
+        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * 4)
+        self.downsample = None
+        if stride > 1 or inplanes != planes * 4:
+            self.downsample = nn.Sequential(OrderedDict([
+                ("-1", nn.AvgPool2d(stride)),
+                ("0", nn.Conv2d(inplanes, planes * 4, 1, stride=1, bias=False)),
+                ("1", nn.BatchNorm2d(planes * 4))]))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(self.avgpool(out)))
+        identity = self.downsample(x) if self.downsample is not None else x
+        return F.relu(out + identity)
+
+
+class AttentionPool2d(nn.Module):
+    def __init__(self, spacial_dim, embed_dim, num_heads, output_dim):
+        super().__init__()
+        self.positional_embedding = nn.Parameter(torch.randn(spacial_dim ** 2 + 1, embed_dim) / embed_dim ** 0.5)
+        self.k_proj = nn.Linear(embed_dim, embed_dim)
+        self.q_proj = nn.Linear(embed_dim, embed_dim)
+        self.v_proj = nn.Linear(embed_dim, embed_dim)
+        self.c_proj = nn.Linear(embed_dim, output_dim)
+        self.num_heads = num_heads
+
+    def forward(self, x, io):
+        x = x.reshape(x.shape[0], x.shape[1], -1).permute(2, 0, 1)        # (HW, N, C)
+        x = torch.cat([x.mean(dim=0, keepdim=True), x], dim=0)             # (HW + 1, N, C)
+        x = x + self.positional_embedding[:, None, :]
+        out, probs = F.multi_head_attention_forward(
+            query=x, key=x, value=x, embed_dim_to_check=x.shape[-1], num_heads=self.num_heads,
+            q_proj_weight=self.q_proj.weight, k_proj_weight=self.k_proj.weight,
+            v_proj_weight=self.v_proj.weight, in_proj_weight=None,
+            in_proj_bias=torch.cat([self.q_proj.bias, self.k_proj.bias, self.v_proj.bias]),
+            bias_k=None, bias_v=None, add_zero_attn=False, dropout_p=0.0,
+            out_proj_weight=self.c_proj.weight, out_proj_bias=self.c_proj.bias,
+            use_separate_proj_weight=True, training=False, need_weights=True, average_attn_weights=False)
+        # The pooled token's row of the attention: (N, heads, 1, HW + 1).
+        io["visual.attnpool.attn_probs"] = probs[:, :, :1]
+        return out[0]
+
+
+class ModifiedResNet(nn.Module):
+    def __init__(self, layers, output_dim, heads, image_size, width):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, width // 2, 3, stride=2, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width // 2)
+        self.conv2 = nn.Conv2d(width // 2, width // 2, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width // 2)
+        self.conv3 = nn.Conv2d(width // 2, width, 3, padding=1, bias=False)
+        self.bn3 = nn.BatchNorm2d(width)
+        self.avgpool = nn.AvgPool2d(2)
+        self._inplanes = width
+        self.layer1 = self._make_layer(width, layers[0])
+        self.layer2 = self._make_layer(width * 2, layers[1], stride=2)
+        self.layer3 = self._make_layer(width * 4, layers[2], stride=2)
+        self.layer4 = self._make_layer(width * 8, layers[3], stride=2)
+        self.attnpool = AttentionPool2d(image_size // 32, width * 32, heads, output_dim)
+
+    def _make_layer(self, planes, blocks, stride=1):
+        layers = [ModifiedBottleneck(self._inplanes, planes, stride)]
+        self._inplanes = planes * ModifiedBottleneck.expansion
+        layers += [ModifiedBottleneck(self._inplanes, planes) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+    def forward(self, x, io):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.relu(self.bn2(self.conv2(x)))
+        x = F.relu(self.bn3(self.conv3(x)))
+        x = self.avgpool(x)
+        io["visual.stem.out"] = x
+        for i in range(1, 5):
+            x = getattr(self, f"layer{i}")(x)
+            io[f"visual.layer{i}.out"] = x
+        return self.attnpool(x, io)
+
+
+def openclip_rn():
+    """A ModifiedResNet image tower beside the shared clip_vit fixture's text
+    tower, in one OpenCLIP state dict."""
+    shared = os.path.join(ASSETS, "reference", "openclip")
+    text_weights, _ = safetensors_io.read(os.path.join(shared, "clip_vit.safetensors"))
+    text_io, _ = safetensors_io.read(os.path.join(shared, "clip_vit.io.safetensors"))
+    with open(os.path.join(shared, "clip_vit.json")) as f:
+        shared_cfg = json.load(f)["open_clip_model_config"]
+    visual = randomize(ModifiedResNet(layers=(1, 2, 1, 1), output_dim=32, heads=4, image_size=64, width=8))
+    state = {"visual." + k: v for k, v in visual.state_dict().items()}
+    state.update({k: torch.from_numpy(v.copy()) for k, v in text_weights.items() if not k.startswith("visual.")})
+
+    images = []
+    for p in ["test/cat/0000.jpg", "test/ship/0003.jpg"]:
+        image = Image.open(os.path.join(ASSETS, "datasets", "cifar10-jpg", p)).convert("RGB").resize((64, 64), Image.BICUBIC)
+        t = torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()).permute(2, 0, 1).float() / 255.0
+        images.append((t - torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(3, 1, 1)) /
+                      torch.tensor([0.26862954, 0.26130258, 0.27577711]).view(3, 1, 1))
+    x = torch.stack(images)
+    io = {"input.pixel_values": x}
+    with torch.inference_mode():
+        io["image_embeds"] = visual(x, io)
+    io["image_embeds_norm"] = F.normalize(io["image_embeds"], dim=-1)
+    for name in ("input.text_ids", "text_embeds", "text_embeds_norm", "logit_scale_exp"):
+        io[name] = torch.from_numpy(np.array(text_io[name]))
+    io["logits_per_image"] = io["logit_scale_exp"] * io["image_embeds_norm"] @ io["text_embeds_norm"].T
+
+    folder = os.path.join(OUT, "openclip_rn")
+    os.makedirs(folder, exist_ok=True)
+    safetensors_io.write(os.path.join(folder, "model.safetensors"), state, {"format": "pt", "fixture": "openclip_rn"})
+    config = {"model_cfg": {"embed_dim": 32, "quick_gelu": shared_cfg["quick_gelu"],
+                            "vision_cfg": {"image_size": 64, "layers": [1, 2, 1, 1], "width": 8, "head_width": 64},
+                            "text_cfg": shared_cfg["text_cfg"]}}
+    with open(os.path.join(folder, "open_clip_config.json"), "w") as f:
+        json.dump(config, f, indent=1)
+    safetensors_io.write(os.path.join(OUT, "openclip_rn.io.safetensors"), io, {"fixture": "openclip_rn"})
+
+
 def main():
     torch.set_num_threads(1)
     vit_cls_resized()
@@ -346,6 +485,7 @@ def main():
     tv_vit()
     hf_clip_vision()
     hf_clip_full()
+    openclip_rn()
     print("wrote", OUT, "torchvision", torchvision.__version__)
 
 
