@@ -15,6 +15,14 @@ typedef struct
 } Chunk;
 
 static GThreadPool *pool;
+/* Set on a thread while it runs a chunk: a loop it starts runs in place. */
+static _Thread_local gboolean in_region;
+
+gboolean
+vt_parallel_in_region (void)
+{
+  return in_region;
+}
 
 static void
 run_chunk (gpointer item,
@@ -22,7 +30,9 @@ run_chunk (gpointer item,
 {
   Chunk *chunk = item;
 
+  in_region = TRUE;
   chunk->func (chunk->begin, chunk->end, chunk->data);
+  in_region = FALSE;
   g_mutex_lock (chunk->lock);
   if (--*chunk->pending == 0)
     g_cond_signal (chunk->done);
@@ -47,7 +57,7 @@ parallel_for_n (int          requested,
   GCond done;
   int pending;
 
-  if (threads <= 1)
+  if (threads <= 1 || in_region)
     {
       func (0, n, data);
       return;
@@ -64,7 +74,9 @@ parallel_for_n (int          requested,
   for (int i = 1; i < threads; i++)
     g_thread_pool_push (pool, &chunks[i], NULL);
   /* The caller does the first chunk itself. */
+  in_region = TRUE;
   func (chunks[0].begin, chunks[0].end, data);
+  in_region = FALSE;
 
   g_mutex_lock (&lock);
   while (pending > 0)

@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 
 /* Calls @func (begin, end, @data) on disjoint chunks covering [0, @n), one
  * per thread, and returns when all are done. With one thread, or n ≤ 1,
- * it simply calls func (0, n, data). */
+ * it simply calls func (0, n, data); so it does inside another loop's chunk. */
 typedef void (*VtRangeFunc) (gsize begin, gsize end, gpointer data);
 
 void  vt_parallel_for      (gsize        n,
@@ -26,5 +26,8 @@ void  vt_parallel_for_single_blas (gsize        n,
                                    VtRangeFunc  func,
                                    gpointer     data);
 int   vt_parallel_threads  (void);
+/* Whether this thread is running a chunk of a loop above. A loop started
+ * from inside one runs on its caller's thread, in one piece. */
+gboolean vt_parallel_in_region (void);
 
 G_END_DECLS
