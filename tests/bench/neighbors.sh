@@ -17,13 +17,8 @@ export OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 NUMBA_NUM_THREADS=2
 
 store=${STORE:-}
 if [ -z "$store" ]; then
-  assets=${VITRINE_SHARED_ASSETS:-$here/../../../shared/assets}
   store=$work/cifar10-train.safetensors
-  cat > "$work/extract.json" <<JSON
-{"steps": [{"kind": "extract", "checkpoint": "$assets/models/cifar-resnet/resnet20-12fca82f.safetensors",
-  "dataset": "$assets/datasets/cifar10-jpg", "split": "train", "store": "$store"}]}
-JSON
-  "$build/app/vitrine" --batch "$work/extract.json" --output "$work/extract" 2>/dev/null
+  sh "$here/cifar10-store.sh" "$build" "$store"
 fi
 fashion=/usr/share/datasets/fashion-mnist
 

@@ -20,13 +20,8 @@ export OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2
 
 store=${STORE:-}
 if [ -z "$store" ]; then
-  assets=${VITRINE_SHARED_ASSETS:-$here/../../../shared/assets}
   store=$work/cifar10-train.safetensors
-  cat > "$work/extract.json" <<JSON
-{"steps": [{"kind": "extract", "checkpoint": "$assets/models/cifar-resnet/resnet20-12fca82f.safetensors",
-  "dataset": "$assets/datasets/cifar10-jpg", "split": "train", "store": "$store"}]}
-JSON
-  "$build/app/vitrine" --batch "$work/extract.json" --output "$work/extract" 2>/dev/null
+  sh "$here/cifar10-store.sh" "$build" "$store"
 fi
 
 printf '%-7s %-6s %10s %10s %7s %10s %10s %8s %8s\n' points step "vitrine s" "sklearn s" ratio "trust (v)" "trust (sk)" "kNN (v)" "kNN (sk)"
