@@ -374,9 +374,17 @@ recognize_openclip (const Names    *n,
       arch->embed_dim = dim (c_proj, 0);
       arch->num_features = arch->embed_dim;
       arch->pooling = g_strdup (N_("attention pool"));
-      /* OpenAI's build_model: heads = width * 32 / 64 for the attention pool. */
+      /* OpenCLIP: heads = width · 32 / head_width for the attention pool,
+       * head_width 64 unless the config says otherwise (OpenAI's build_model
+       * assumes 64 too). */
+      int config_head_width = int_member (object_at (model_cfg, "vision_cfg"), "head_width");
+      int meta_head_width = int_member (object_at (meta_cfg, "vision_cfg"), "head_width");
       arch->heads = arch->width * 32 / 64;
       arch->heads_source = N_("assumed: width × 32 / 64");
+      if (config_head_width > 0 || meta_head_width > 0)
+        set_heads (arch,
+                   config_head_width > 0 ? arch->width * 32 / config_head_width : 0,
+                   meta_head_width > 0 ? arch->width * 32 / meta_head_width : 0);
       arch->model_name = g_strdup_printf ("RN%d", arch->depth);
     }
 

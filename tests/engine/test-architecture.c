@@ -248,7 +248,8 @@ test_manifests (void)
       "{\"family\": \"OpenAI / OpenCLIP CLIP (ViT)\", \"model\": \"ViT-B/16\", \"patch_size\": 16, \"image_size\": 224}" },
     { "openclip_RN50.json",
       "{\"family\": \"OpenAI / OpenCLIP CLIP (ModifiedResNet)\", \"model\": \"RN50\", \"stage_blocks\": \"3, 4, 6, 3\","
-      " \"image_size\": 224, \"embed_dim\": 1024, \"text_width\": 512, \"pooling\": \"attention pool\"}" },
+      " \"image_size\": 224, \"embed_dim\": 1024, \"text_width\": 512, \"pooling\": \"attention pool\","
+      " \"heads\": 32, \"heads_source\": \"assumed: width × 32 / 64\"}" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

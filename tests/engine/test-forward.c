@@ -300,8 +300,9 @@ test_bad_checkpoints (void)
   vt_test_rm_rf (dir);
 }
 
-/* A CLIP ResNet refuses an image of another size than its attention pool
- * was trained for, and one missing an attention-pool tensor names it. */
+/* A CLIP ResNet takes its heads from the config, refuses an image of
+ * another size than its attention pool was trained for, and one missing an
+ * attention-pool tensor names it. */
 static void
 test_modified_resnet_errors (void)
 {
@@ -314,6 +315,9 @@ test_modified_resnet_errors (void)
   g_autofree float *input = g_new0 (float, 3 * 32 * 32);
 
   g_assert_no_error (error);
+  /* Heads from the config's head_width (64): width 8 · 32 / 64. */
+  g_assert_cmpint (vt_model_get_architecture (model)->heads, ==, 4);
+  g_assert_cmpstr (vt_model_get_architecture (model)->heads_source, ==, "config.json");
   g_assert_null (vt_model_forward (model, input, 1, 32, 32, VT_TAP_OUTPUTS, &error));
   g_assert_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT);
   g_assert_nonnull (strstr (error->message, "takes 64×64 images"));
