@@ -268,14 +268,30 @@ test_predict (void)
 
 }
 
+/* A CLIP checkpoint and the outputs its reference code stored. */
+typedef struct
+{
+  gboolean     own_fixture;   /* tests/fixtures, else shared/assets */
+  const char  *weights;
+  const char  *io;
+} ZeroShotCase;
+
+static const ZeroShotCase clip_vit_case = { FALSE, "reference/openclip/clip_vit.safetensors",
+                                            "reference/openclip/clip_vit.io.safetensors" };
+static const ZeroShotCase clip_resnet_case = { TRUE, "forward/openclip_rn/model.safetensors",
+                                               "forward/openclip_rn.io.safetensors" };
+
 /* Zero-shot with CLIP: the OpenCLIP fixture's three texts as the classes and
  * "{}" as the prompt give, for cat/0000.jpg (the fixture's first image),
- * the softmax of the logits_per_image OpenCLIP stored. */
+ * the softmax of the logits_per_image the reference stored: OpenCLIP's for
+ * the ViT, our PyTorch re-implementation's for the ModifiedResNet (whose
+ * text tower and texts are the ViT fixture's). */
 static void
-test_predict_zero_shot (void)
+test_predict_zero_shot (gconstpointer data)
 {
-  g_autofree char *clip = vt_test_asset ("reference/openclip/clip_vit.safetensors");
-  g_autofree char *io_path = vt_test_asset ("reference/openclip/clip_vit.io.safetensors");
+  const ZeroShotCase *c = data;
+  g_autofree char *clip = c->own_fixture ? vt_test_fixture (c->weights) : vt_test_asset (c->weights);
+  g_autofree char *io_path = c->own_fixture ? vt_test_fixture (c->io) : vt_test_asset (c->io);
   g_autofree char *config_path = vt_test_asset ("reference/openclip/clip_vit.json");
   g_autofree char *cat_path = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
   g_autoptr(GFile) cat = g_file_new_for_path (cat_path);
@@ -321,10 +337,11 @@ test_predict_zero_shot (void)
       if (g_str_equal (name, json_array_get_string_element (texts, i)))
         worst = MAX (worst, fabs (p - exp (logits[i]) / sum));
   g_assert_true (vitrine_predict_page_get_top (page, 2, &name, &p));
-  g_test_message ("zero-shot in the Predict area: largest difference from OpenCLIP %.3g", worst);
+  g_test_message ("zero-shot in the Predict area (%s): largest difference from the reference %.3g", c->weights,
+                  worst);
   g_assert_cmpfloat (worst, <, 1e-5);
   vt_gui_spin (200);
-  save_screenshot (GTK_WIDGET (window), "window-zero-shot.png");
+  save_screenshot (GTK_WIDGET (window), c->own_fixture ? "window-zero-shot-resnet.png" : "window-zero-shot.png");
   close_window (window);
 }
 
@@ -998,7 +1015,8 @@ main (int   argc,
   g_test_add_func ("/gui/window/malformed-shows-dialog", test_malformed_shows_dialog);
   g_test_add_func ("/gui/window/cancel", test_cancel);
   g_test_add_func ("/gui/window/predict", test_predict);
-  g_test_add_func ("/gui/window/predict-zero-shot", test_predict_zero_shot);
+  g_test_add_data_func ("/gui/window/predict-zero-shot", &clip_vit_case, test_predict_zero_shot);
+  g_test_add_data_func ("/gui/window/predict-zero-shot-resnet", &clip_resnet_case, test_predict_zero_shot);
   g_test_add_func ("/gui/window/predict-own-vocabulary", test_predict_own_vocabulary);
   g_test_add_func ("/gui/window/drop", test_drop);
   g_test_add_func ("/gui/window/dataset", test_dataset);
