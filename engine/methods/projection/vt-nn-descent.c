@@ -172,7 +172,11 @@ typedef struct
   float  distance;
 } Update;
 
-typedef struct
+typedef struct _Join Join;
+/* Offers the pairs of one work item (a leaf, or a row's candidates). */
+typedef void (*ItemFunc) (const Join *j, GArray *updates, gsize item);
+
+struct _Join
 {
   const float  *x;
   guint         dim;
@@ -181,8 +185,9 @@ typedef struct
   GArray      **updates;      /* [parts] of Update */
   gsize         first, count; /* the block of work items */
   gpointer      work;         /* what the items are: leaves or candidate lists */
+  ItemFunc      offer_item;
   gsize        *changes;      /* [parts]: guesses replaced this round, by share of rows */
-} Join;
+};
 
 /* Records the pair (@p, @q) if it would improve either row's guesses. */
 static inline void
@@ -211,23 +216,28 @@ apply_share (gsize begin, gsize end, gpointer data)
       }
 }
 
-/* Makes the updates of items [first, first + count) with @make, split over
- * the threads in contiguous ranges, then applies them. */
+/* Thread @part's contiguous range of the block's items, into its own list. */
 static void
-join_block (Join *j, VtRangeFunc make)
+make_updates (gsize begin, gsize end, gpointer data)
+{
+  Join *j = data;
+
+  for (gsize part = begin; part < end; part++)
+    for (gsize item = j->first + j->count * part / j->parts; item < j->first + j->count * (part + 1) / j->parts;
+         item++)
+      j->offer_item (j, j->updates[part], item);
+}
+
+/* Makes the updates of items [first, first + count) with @offer_item, split
+ * over the threads in contiguous ranges, then applies them. */
+static void
+join_block (Join *j, ItemFunc offer_item)
 {
   for (guint part = 0; part < j->parts; part++)
     g_array_set_size (j->updates[part], 0);
-  vt_parallel_for (j->parts, make, j);
+  j->offer_item = offer_item;
+  vt_parallel_for (j->parts, make_updates, j);
   vt_parallel_for (j->parts, apply_share, j);
-}
-
-/* The items of thread @part in the current block. */
-static void
-part_range (const Join *j, gsize part, gsize *begin, gsize *end)
-{
-  *begin = j->first + j->count * part / j->parts;
-  *end = j->first + j->count * (part + 1) / j->parts;
 }
 
 /* ---- The random-projection forest ------------------------------------------- */
@@ -324,24 +334,14 @@ typedef struct
 } Leaf;
 
 static void
-make_leaf_updates (gsize begin, gsize end, gpointer data)
+offer_leaf (const Join *j, GArray *updates, gsize item)
 {
-  Join *j = data;
-  const Leaf *leaves = j->work;
+  const Leaf *leaf = (const Leaf *) j->work + item;
+  const guint *p = leaf->points + leaf->start;
 
-  for (gsize part = begin; part < end; part++)
-    {
-      gsize first, last;
-      part_range (j, part, &first, &last);
-      for (gsize item = first; item < last; item++)
-        {
-          const Leaf *leaf = &leaves[item];
-          const guint *p = leaf->points + leaf->start;
-          for (guint a = 0; a < leaf->size; a++)
-            for (guint b = a + 1; b < leaf->size; b++)
-              offer_pair (j, j->updates[part], p[a], p[b]);
-        }
-    }
+  for (guint a = 0; a < leaf->size; a++)
+    for (guint b = a + 1; b < leaf->size; b++)
+      offer_pair (j, updates, p[a], p[b]);
 }
 
 /* ---- Candidates ---------------------------------------------------------------- */
@@ -462,30 +462,20 @@ typedef struct
 
 /* A row's local join: fresh with fresh, and fresh with old. */
 static void
-make_join_updates (gsize begin, gsize end, gpointer data)
+offer_candidates (const Join *j, GArray *updates, gsize row)
 {
-  Join *j = data;
   const RoundWork *w = j->work;
+  const guint *fresh = w->fresh->members + row * MAX_CANDIDATES;
+  const guint *old = w->old->members + row * MAX_CANDIDATES;
+  guint n_fresh = w->fresh->count[row], n_old = w->old->count[row];
 
-  for (gsize part = begin; part < end; part++)
+  for (guint a = 0; a < n_fresh; a++)
     {
-      gsize first, last;
-      part_range (j, part, &first, &last);
-      for (gsize row = first; row < last; row++)
-        {
-          const guint *fresh = w->fresh->members + row * MAX_CANDIDATES;
-          const guint *old = w->old->members + row * MAX_CANDIDATES;
-          guint n_fresh = w->fresh->count[row], n_old = w->old->count[row];
-
-          for (guint a = 0; a < n_fresh; a++)
-            {
-              for (guint b = a + 1; b < n_fresh; b++)
-                offer_pair (j, j->updates[part], fresh[a], fresh[b]);
-              for (guint b = 0; b < n_old; b++)
-                if (old[b] != fresh[a])
-                  offer_pair (j, j->updates[part], fresh[a], old[b]);
-            }
-        }
+      for (guint b = a + 1; b < n_fresh; b++)
+        offer_pair (j, updates, fresh[a], fresh[b]);
+      for (guint b = 0; b < n_old; b++)
+        if (old[b] != fresh[a])
+          offer_pair (j, updates, fresh[a], old[b]);
     }
 }
 
@@ -528,7 +518,7 @@ plant_forest (Join *j, guint n, guint k, guint32 seed)
     {
       j->first = first;
       j->count = MIN (BLOCK, leaves->len - first);
-      join_block (j, make_leaf_updates);
+      join_block (j, offer_leaf);
     }
   for (guint t = 0; t < n_trees; t++)
     {
@@ -558,7 +548,7 @@ vt_neighbors_approximate (const float   *x,
   gboolean cancelled = FALSE;
 
   heaps_init (&heaps, n, k);
-  Join join = { x, dim, &heaps, parts, g_new (GArray *, parts), 0, 0, NULL, g_new0 (gsize, parts) };
+  Join join = { x, dim, &heaps, parts, g_new (GArray *, parts), 0, 0, NULL, NULL, g_new0 (gsize, parts) };
   for (guint part = 0; part < parts; part++)
     join.updates[part] = g_array_new (FALSE, FALSE, sizeof (Update));
   plant_forest (&join, n, k, seed);
@@ -578,7 +568,7 @@ vt_neighbors_approximate (const float   *x,
             break;
           join.first = first;
           join.count = MIN (BLOCK, n - first);
-          join_block (&join, make_join_updates);
+          join_block (&join, offer_candidates);
         }
       gsize changes = 0;
       for (guint part = 0; part < parts; part++)
