@@ -150,19 +150,24 @@ vt_conv2d_workspace (int c,
  * [lo, hi), the same for every output row, so the copy has no per-element
  * test: zeros, a run (a memcpy at stride 1), zeros. On small images im2col
  * costs as much as the matrix product, so this matters. */
-static void
-im2col (float       *col,
-        const float *in,
-        int          c,
-        int          h,
-        int          w,
-        int          kh,
-        int          kw,
-        int          stride,
-        int          pad,
-        int          oh,
-        int          ow)
+typedef struct
 {
+  float       *col;
+  const float *in;
+  int          h, w, kh, kw, stride, pad, oh, ow;
+} Im2col;
+
+/* Channels [first, last) of the copy: each writes its own rows of col. */
+static void
+im2col_channels (gsize    first,
+                 gsize    last,
+                 gpointer data)
+{
+  const Im2col *a = data;
+  float *col = a->col;
+  const float *in = a->in;
+  int h = a->h, w = a->w, kh = a->kh, kw = a->kw, stride = a->stride, pad = a->pad, oh = a->oh, ow = a->ow;
+
   for (int j = 0; j < kw; j++)
     {
       int offset = j - pad;                 /* x = ox·stride + offset */
@@ -171,7 +176,7 @@ im2col (float       *col,
 
       lo = MIN (lo, ow);
       hi = CLAMP (hi, lo, ow);
-      for (int ch = 0; ch < c; ch++)
+      for (int ch = (int) first; ch < (int) last; ch++)
         for (int i = 0; i < kh; i++)
           {
             float *row = col + ((gsize) (ch * kh + i) * kw + j) * oh * ow;
@@ -202,6 +207,31 @@ im2col (float       *col,
               }
           }
     }
+}
+
+/* Element-wise work this large is spread over the cores when it is not
+ * already inside a loop over images (a single image: batch 1, Predict). */
+#define SPLIT_MIN_ELEMENTS (1 << 16)
+
+static void
+im2col (float       *col,
+        const float *in,
+        int          c,
+        int          h,
+        int          w,
+        int          kh,
+        int          kw,
+        int          stride,
+        int          pad,
+        int          oh,
+        int          ow)
+{
+  Im2col a = { col, in, h, w, kh, kw, stride, pad, oh, ow };
+
+  if ((gsize) c * kh * kw * oh * ow >= SPLIT_MIN_ELEMENTS)
+    vt_parallel_for (c, im2col_channels, &a);
+  else
+    im2col_channels (0, c, &a);
 }
 
 void
@@ -273,6 +303,28 @@ vt_conv2d_forward_naive (float       *out,
         }
 }
 
+typedef struct
+{
+  float       *x;
+  const float *scale, *shift;
+  int          hw;
+} Affine;
+
+static void
+affine_channels (gsize    first,
+                 gsize    last,
+                 gpointer data)
+{
+  const Affine *a = data;
+
+  for (gsize ch = first; ch < last; ch++)
+    {
+      float *p = a->x + ch * a->hw;
+      for (int i = 0; i < a->hw; i++)
+        p[i] = p[i] * a->scale[ch] + a->shift[ch];
+    }
+}
+
 void
 vt_channel_affine (float       *x,
                    const float *scale,
@@ -280,12 +332,12 @@ vt_channel_affine (float       *x,
                    int          c,
                    int          hw)
 {
-  for (int ch = 0; ch < c; ch++)
-    {
-      float *p = x + (gsize) ch * hw;
-      for (int i = 0; i < hw; i++)
-        p[i] = p[i] * scale[ch] + shift[ch];
-    }
+  Affine a = { x, scale, shift, hw };
+
+  if ((gsize) c * hw >= SPLIT_MIN_ELEMENTS)
+    vt_parallel_for (c, affine_channels, &a);
+  else
+    affine_channels (0, c, &a);
 }
 
 void
@@ -323,6 +375,36 @@ vt_add (float       *x,
     x[i] += y[i];
 }
 
+typedef struct
+{
+  float       *out;
+  const float *in;
+  int          h, w, kernel, stride, pad, oh, ow;
+} MaxPool;
+
+static void
+maxpool_channels (gsize    first,
+                  gsize    last,
+                  gpointer data)
+{
+  const MaxPool *a = data;
+
+  for (gsize ch = first; ch < last; ch++)
+    for (int oy = 0; oy < a->oh; oy++)
+      for (int ox = 0; ox < a->ow; ox++)
+        {
+          float m = -INFINITY;
+          for (int i = 0; i < a->kernel; i++)
+            for (int j = 0; j < a->kernel; j++)
+              {
+                int y = oy * a->stride + i - a->pad, x = ox * a->stride + j - a->pad;
+                if (y >= 0 && y < a->h && x >= 0 && x < a->w)
+                  m = MAX (m, a->in[(ch * a->h + y) * a->w + x]);
+              }
+          a->out[(ch * a->oh + oy) * a->ow + ox] = m;
+        }
+}
+
 void
 vt_maxpool2d (float       *out,
               const float *in,
@@ -333,23 +415,13 @@ vt_maxpool2d (float       *out,
               int          stride,
               int          pad)
 {
-  int oh = vt_conv2d_out_size (h, kernel, stride, pad);
-  int ow = vt_conv2d_out_size (w, kernel, stride, pad);
+  MaxPool a = { out, in, h, w, kernel, stride, pad, vt_conv2d_out_size (h, kernel, stride, pad),
+                vt_conv2d_out_size (w, kernel, stride, pad) };
 
-  for (int ch = 0; ch < c; ch++)
-    for (int oy = 0; oy < oh; oy++)
-      for (int ox = 0; ox < ow; ox++)
-        {
-          float m = -INFINITY;
-          for (int i = 0; i < kernel; i++)
-            for (int j = 0; j < kernel; j++)
-              {
-                int y = oy * stride + i - pad, x = ox * stride + j - pad;
-                if (y >= 0 && y < h && x >= 0 && x < w)
-                  m = MAX (m, in[((gsize) ch * h + y) * w + x]);
-              }
-          out[((gsize) ch * oh + oy) * ow + ox] = m;
-        }
+  if ((gsize) c * a.oh * a.ow * kernel * kernel >= SPLIT_MIN_ELEMENTS)
+    vt_parallel_for (c, maxpool_channels, &a);
+  else
+    maxpool_channels (0, c, &a);
 }
 
 void

@@ -8,7 +8,8 @@
 # PyTorch gets its best 2-core setting of those tried: OpenMP and OpenBLAS
 # threads compete, so each combination below runs and the fastest is kept.
 #
-#   sh tests/bench/forward.sh [build-dir]      (needs a built tree)
+#   sh tests/bench/forward.sh [build-dir]      (needs a built tree; ~35 min)
+#   MODELS="resnet50" sh tests/bench/forward.sh  some of the models only
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}
@@ -23,7 +24,7 @@ repeats=${REPEATS:-5}
 gflop() { case $1 in vit_s16) echo 9.20 ;; vit_b16) echo 35.1 ;; resnet50) echo 8.18 ;; esac; }
 
 printf '%-9s %5s %5s %12s %12s %7s %10s %10s %9s %9s\n' model batch cores "vitrine/s" "torch/s" ratio "GFLOP/s" "% of peak" "RSS MB" "torch MB"
-for model in vit_s16 vit_b16 resnet50; do
+for model in ${MODELS:-vit_s16 vit_b16 resnet50}; do
   for cores in 1 2; do
     for batch in 1 32; do
       n=$repeats; [ "$batch" -eq 32 ] && n=3
