@@ -101,6 +101,13 @@ vt_parallel_for_single_blas (gsize        n,
 {
   int threads = vt_parallel_threads ();
 
+  /* Inside another loop's chunk it runs in place, and OpenBLAS's setting
+   * belongs to whoever started that loop. */
+  if (in_region)
+    {
+      func (0, n, data);
+      return;
+    }
   openblas_set_num_threads (1);
   parallel_for_n (threads, n, func, data);
   openblas_set_num_threads (threads);

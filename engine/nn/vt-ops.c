@@ -69,12 +69,7 @@ product (CBLAS_TRANSPOSE  trans_b,
 {
   Product p = { trans_b, m, n, k, a, b, ldb, beta, c, 1, m >= n };
 
-  if (vt_parallel_in_region ())
-    {
-      product_parts (0, 1, &p);
-      return;
-    }
-  if ((double) m * n * k >= PRODUCT_SPLIT_MIN)
+  if (!vt_parallel_in_region () && (double) m * n * k >= PRODUCT_SPLIT_MIN)
     p.parts = vt_parallel_threads ();
   vt_parallel_for_single_blas (p.parts, product_parts, &p);
 }
@@ -209,9 +204,22 @@ im2col_channels (gsize    first,
     }
 }
 
-/* Element-wise work this large is spread over the cores when it is not
- * already inside a loop over images (a single image: batch 1, Predict). */
+/* Per-channel work over this many elements is spread over the cores, as
+ * channel ranges; inside a loop over images (batch > 1) vt_parallel_for
+ * runs it in place, so this matters for a single image (batch 1, Predict). */
 #define SPLIT_MIN_ELEMENTS (1 << 16)
+
+static void
+for_channels (int          c,
+              gsize        elements,
+              VtRangeFunc  func,
+              gpointer     data)
+{
+  if (elements >= SPLIT_MIN_ELEMENTS)
+    vt_parallel_for (c, func, data);
+  else
+    func (0, c, data);
+}
 
 static void
 im2col (float       *col,
@@ -228,10 +236,7 @@ im2col (float       *col,
 {
   Im2col a = { col, in, h, w, kh, kw, stride, pad, oh, ow };
 
-  if ((gsize) c * kh * kw * oh * ow >= SPLIT_MIN_ELEMENTS)
-    vt_parallel_for (c, im2col_channels, &a);
-  else
-    im2col_channels (0, c, &a);
+  for_channels (c, (gsize) c * kh * kw * oh * ow, im2col_channels, &a);
 }
 
 void
@@ -334,10 +339,7 @@ vt_channel_affine (float       *x,
 {
   Affine a = { x, scale, shift, hw };
 
-  if ((gsize) c * hw >= SPLIT_MIN_ELEMENTS)
-    vt_parallel_for (c, affine_channels, &a);
-  else
-    affine_channels (0, c, &a);
+  for_channels (c, (gsize) c * hw, affine_channels, &a);
 }
 
 void
@@ -418,10 +420,7 @@ vt_maxpool2d (float       *out,
   MaxPool a = { out, in, h, w, kernel, stride, pad, vt_conv2d_out_size (h, kernel, stride, pad),
                 vt_conv2d_out_size (w, kernel, stride, pad) };
 
-  if ((gsize) c * a.oh * a.ow * kernel * kernel >= SPLIT_MIN_ELEMENTS)
-    vt_parallel_for (c, maxpool_channels, &a);
-  else
-    maxpool_channels (0, c, &a);
+  for_channels (c, (gsize) c * a.oh * a.ow * kernel * kernel, maxpool_channels, &a);
 }
 
 void
@@ -547,18 +546,6 @@ vt_erf_approx (float x)
   return fast_erff (x);
 }
 
-static inline float
-gelu (float x)
-{
-  return 0.5f * x * (1.0f + fast_erff (x * (float) M_SQRT1_2));
-}
-
-static inline float
-quick_gelu (float x)
-{
-  return x / (1.0f + fast_expf (-1.702f * x));
-}
-
 /* These loops vectorize (fast_expf is plain arithmetic); GCC also builds
  * them for AVX2 and picks that copy at load time. */
 VT_AVX2_CLONES
@@ -567,7 +554,7 @@ vt_gelu (float *x,
          gsize  n)
 {
   for (gsize i = 0; i < n; i++)
-    x[i] = gelu (x[i]);
+    x[i] = 0.5f * x[i] * (1.0f + fast_erff (x[i] * (float) M_SQRT1_2));
 }
 
 VT_AVX2_CLONES
@@ -576,7 +563,7 @@ vt_quick_gelu (float *x,
                gsize  n)
 {
   for (gsize i = 0; i < n; i++)
-    x[i] = quick_gelu (x[i]);
+    x[i] = x[i] / (1.0f + fast_expf (-1.702f * x[i]));
 }
 
 VT_AVX2_CLONES
