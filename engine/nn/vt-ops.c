@@ -2,8 +2,8 @@
 #include "vt-ops.h"
 #include "core/vt-parallel.h"
 #include "core/vt-simd.h"
+#include "vt-gemm.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -14,12 +14,12 @@
  * fought our pool for the core the norms, activations and attention heads
  * ran on (ViT-S/16 at batch 1 spent a third of its samples in sched_yield).
  * Instead the product is cut into one block of rows or columns (the longer
- * side) per core, each a single-threaded sgemm on a pool thread. Small
+ * side) per core, each a single-threaded vt_gemm on a pool thread. Small
  * products stay whole; inside a loop that already spreads images or heads
  * over the cores the product runs on its caller's thread. */
 typedef struct
 {
-  CBLAS_TRANSPOSE  trans_b;
+  gboolean         trans_b;
   int              m, n, k;
   const float     *a;
   const float     *b;
@@ -47,17 +47,17 @@ product_parts (gsize    begin,
       if (last <= first)
         continue;
       if (p->split_rows)
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, p->trans_b, last - first, p->n, p->k, 1.0f,
-                     p->a + (gsize) first * p->k, p->k, p->b, p->ldb, p->beta, p->c + (gsize) first * p->n, p->n);
+        vt_gemm (p->trans_b, last - first, p->n, p->k, 1.0f,
+                 p->a + (gsize) first * p->k, p->k, p->b, p->ldb, p->beta, p->c + (gsize) first * p->n, p->n);
       else
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, p->trans_b, p->m, last - first, p->k, 1.0f, p->a, p->k,
-                     p->trans_b == CblasTrans ? p->b + (gsize) first * p->ldb : p->b + first, p->ldb,
-                     p->beta, p->c + first, p->n);
+        vt_gemm (p->trans_b, p->m, last - first, p->k, 1.0f, p->a, p->k,
+                 p->trans_b ? p->b + (gsize) first * p->ldb : p->b + first, p->ldb,
+                 p->beta, p->c + first, p->n);
     }
 }
 
 static void
-product (CBLAS_TRANSPOSE  trans_b,
+product (gboolean         trans_b,
          int              m,
          int              n,
          int              k,
@@ -86,7 +86,7 @@ vt_linear_forward (float       *y,
   if (b != NULL)
     for (int i = 0; i < n; i++)
       memcpy (y + (gsize) i * out, b, sizeof (float) * out);
-  product (CblasTrans, n, out, in, x, w, in, b != NULL ? 1.0f : 0.0f, y);
+  product (TRUE, n, out, in, x, w, in, b != NULL ? 1.0f : 0.0f, y);
 }
 
 void
@@ -116,7 +116,7 @@ vt_matmul_forward (float       *y,
                    int          in,
                    int          out)
 {
-  product (CblasNoTrans, n, out, in, x, p, out, 0.0f, y);
+  product (FALSE, n, out, in, x, p, out, 0.0f, y);
 }
 
 int
@@ -270,7 +270,7 @@ vt_conv2d_forward (float       *out,
       for (int i = 0; i < n; i++)
         out[(gsize) o * n + i] = bias[o];
   /* out (K, OH·OW) = W (K, C·kh·kw) · col (C·kh·kw, OH·OW) */
-  product (CblasNoTrans, k, n, depth, weight, col, n, bias != NULL ? 1.0f : 0.0f, out);
+  product (FALSE, k, n, depth, weight, col, n, bias != NULL ? 1.0f : 0.0f, out);
 }
 
 void
@@ -617,14 +617,12 @@ vt_attention_head (float       *out,
   float *p = probs ? probs : scores;
 
   /* p (T, T) = scale · q (T, D) · kᵀ; rows of q and k are 3C apart */
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, t, t, d,
-               scale, q, 3 * c, k, 3 * c, 0.0f, p, t);
+  vt_gemm (TRUE, t, t, d, scale, q, 3 * c, k, 3 * c, 0.0f, p, t);
   if (causal)
     mask_causal (p, t);
   vt_softmax_rows (p, t, t);
   /* out[:, h·D …] (T, D) = p (T, T) · v (T, D) */
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, t, d, t,
-               1.0f, p, t, v, 3 * c, 0.0f, out + h * d, c);
+  vt_gemm (FALSE, t, d, t, 1.0f, p, t, v, 3 * c, 0.0f, out + h * d, c);
 }
 
 void

@@ -1,7 +1,7 @@
 /* vt-ops.h: forward kernels on float arrays, laid out as PyTorch lays them
  * out (NCHW images, row-major matrices, (B, T, C) token sequences).
  *
- * Matrix work goes through OpenBLAS cblas_sgemm. Where a kernel has a fast
+ * Matrix work goes through vt_gemm (vt-gemm.h). Where a kernel has a fast
  * path, a naive reference sits beside it (…_naive) and the tests compare the
  * two. Shapes are in the comments; nothing here allocates unless it says so. */
 #pragma once
