@@ -7,14 +7,15 @@
  * of the CPU. PyTorch's convolutions (oneDNN) pick AVX-512 themselves.
  *
  * The kernel is the usual blocked one (Goto; BLIS's loop order): B is
- * copied in blocks of KC × NC into column panels NR wide, A in blocks of
- * MC × KC into row panels MR tall, both zero-padded, so the inner kernel
- * reads two aligned streams and keeps an MR × NR tile of C in registers
- * (24 of the 32 zmm). A block of B stays in L2, one panel of it in L1. */
+ * copied in blocks of KC × NC into zero-padded column panels NR wide, the
+ * inner kernel keeps an MR × NR tile of C in registers (24 of the 32 zmm)
+ * and multiplies a panel of B by MR rows of A, broadcast from where they
+ * are. A is not copied: in a forward pass it is often the larger operand
+ * (a convolution's weights against a few columns of pixels), and copying
+ * it cost more than the product gained. */
 #include "vt-gemm.h"
 
 #include <cblas.h>
-#include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define VT_GEMM_AVX512 1
@@ -45,74 +46,34 @@ gemm_openblas (gboolean     trans_b,
 
 #define MR 12    /* rows of the register tile */
 #define NR 32    /* columns: two 16-float vectors */
-#define KC 256   /* depth of a block: one NR panel of B is 32 KB, in L1 */
+#define KC 384   /* depth of a block: best of 128, 192, 256 and 384 in bench-gemm */
 #define MC 192   /* rows of A per block (a multiple of MR) */
-#define NC 512   /* columns of B per block (a multiple of NR): 512 KB, in L2 */
+#define NC 512   /* columns of B per block (a multiple of NR): 768 KB, in L2 */
 
-/* Per-thread copies of the current blocks of A and B. */
-typedef struct
+/* Each thread's copy of the current block of B. */
+static GPrivate b_block_key = G_PRIVATE_INIT (g_aligned_free);
+
+static float *
+b_block_get (void)
 {
-  float *a;
-  float *b;
-} Blocks;
+  float *block = g_private_get (&b_block_key);
 
-static void
-blocks_free (gpointer data)
-{
-  Blocks *blocks = data;
-
-  g_aligned_free (blocks->a);
-  g_aligned_free (blocks->b);
-  g_free (blocks);
-}
-
-static GPrivate blocks_key = G_PRIVATE_INIT (blocks_free);
-
-static Blocks *
-blocks_get (void)
-{
-  Blocks *blocks = g_private_get (&blocks_key);
-
-  if (blocks == NULL)
+  if (block == NULL)
     {
-      blocks = g_new0 (Blocks, 1);
-      blocks->a = g_aligned_alloc (MC * KC, sizeof (float), 64);
-      blocks->b = g_aligned_alloc (KC * NC, sizeof (float), 64);
-      g_private_set (&blocks_key, blocks);
+      block = g_aligned_alloc (KC * NC, sizeof (float), 64);
+      g_private_set (&b_block_key, block);
     }
-  return blocks;
+  return block;
 }
 
-/* A (mc, kc) → panels of MR rows, each stored k-major (MR values per k). */
-static void
-pack_a (float       *packed,
-        const float *a,
-        gsize        lda,
-        int          mc,
-        int          kc)
-{
-  for (int top = 0; top < mc; top += MR)
-    {
-      float *panel = packed + (gsize) top * kc;
-      int rows = MIN (MR, mc - top);
-
-      for (int i = 0; i < MR; i++)
-        {
-          const float *row = a + (gsize) (top + i) * lda;
-
-          if (i < rows)
-            for (int p = 0; p < kc; p++)
-              panel[(gsize) p * MR + i] = row[p];
-          else
-            for (int p = 0; p < kc; p++)
-              panel[(gsize) p * MR + i] = 0.0f;
-        }
-    }
-}
+/* What the rows of a tile past the end of A read. */
+static const float zero_row[KC];
 
 /* op(B) (kc, nc) → panels of NR columns, each stored k-major (NR values
- * per k). @b points at op(B)'s element (0, 0): row-major (K, N) as is, or
- * (N, K) read transposed. */
+ * per k), zero-padded. @b points at op(B)'s element (0, 0): row-major
+ * (K, N) as is, or (N, K) read transposed. The copy of a row is two
+ * vectors (a memcpy call of 128 bytes cost more than the product here). */
+__attribute__ ((target ("avx512f")))
 static void
 pack_b (float       *packed,
         const float *b,
@@ -126,35 +87,47 @@ pack_b (float       *packed,
       float *panel = packed + (gsize) left * kc;
       int cols = MIN (NR, nc - left);
 
-      if (!trans_b)
-        for (int p = 0; p < kc; p++)
-          {
-            memcpy (panel + (gsize) p * NR, b + p * ldb + left, sizeof (float) * cols);
-            memset (panel + (gsize) p * NR + cols, 0, sizeof (float) * (NR - cols));
-          }
-      else
-        for (int j = 0; j < NR; j++)
-          {
-            const float *column = b + (gsize) (left + j) * ldb;
+      __mmask16 left_mask = cols >= 16 ? 0xffff : (__mmask16) ((1u << cols) - 1);
+      __mmask16 right_mask = cols >= 32 ? 0xffff : cols > 16 ? (__mmask16) ((1u << (cols - 16)) - 1) : 0;
 
-            if (j < cols)
-              for (int p = 0; p < kc; p++)
-                panel[(gsize) p * NR + j] = column[p];
-            else
-              for (int p = 0; p < kc; p++)
-                panel[(gsize) p * NR + j] = 0.0f;
-          }
+      if (!trans_b)
+        {
+          for (int p = 0; p < kc; p++)
+            {
+              const float *row = b + p * ldb + left;
+
+              _mm512_store_ps (panel + (gsize) p * NR, _mm512_maskz_loadu_ps (left_mask, row));
+              _mm512_store_ps (panel + (gsize) p * NR + 16, _mm512_maskz_loadu_ps (right_mask, row + 16));
+            }
+        }
+      else
+        {
+          /* lane j reads row left + j of B (N, K): a gather per 16 values */
+          const float *first = b + (gsize) left * ldb;
+          __m512i lanes = _mm512_mullo_epi32 (_mm512_set_epi32 (15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                              _mm512_set1_epi32 ((int) ldb));
+          __m512i lanes_right = _mm512_add_epi32 (lanes, _mm512_set1_epi32 (16 * (int) ldb));
+
+          for (int p = 0; p < kc; p++)
+            {
+              _mm512_store_ps (panel + (gsize) p * NR,
+                               _mm512_mask_i32gather_ps (_mm512_setzero_ps (), left_mask, lanes, first + p, 4));
+              _mm512_store_ps (panel + (gsize) p * NR + 16,
+                               _mm512_mask_i32gather_ps (_mm512_setzero_ps (), right_mask, lanes_right, first + p, 4));
+            }
+        }
     }
 }
 
-/* C tile (rows, cols) = alpha · Apanel · Bpanel + beta · C tile. The
- * register tile is always MR × NR (the panels are zero-padded); only the
- * rows and columns that exist are read and written. Every loop over the
- * tile is unrolled so that the accumulators stay in registers. */
+/* C tile (rows, cols) = alpha · A rows · Bpanel + beta · C tile. The
+ * register tile is always MR × NR (the panel is zero-padded, rows past
+ * the end of A point at zeros); only the rows and columns that exist are
+ * read and written. Every loop over the tile is unrolled so that the
+ * accumulators stay in registers. */
 __attribute__ ((target ("avx512f")))
 static void
 kernel (int          kc,
-        const float *a_panel,
+        const float *a_rows[MR],
         const float *b_panel,
         float       *c,
         gsize        ldc,
@@ -177,12 +150,11 @@ kernel (int          kc,
 #pragma GCC unroll 12
       for (int i = 0; i < MR; i++)
         {
-          __m512 ai = _mm512_set1_ps (a_panel[i]);
+          __m512 ai = _mm512_set1_ps (a_rows[i][p]);
 
           left[i] = _mm512_fmadd_ps (ai, b0, left[i]);
           right[i] = _mm512_fmadd_ps (ai, b1, right[i]);
         }
-      a_panel += MR;
       b_panel += NR;
     }
 
@@ -223,7 +195,7 @@ gemm_avx512 (gboolean     trans_b,
              float       *c,
              int          ldc)
 {
-  Blocks *blocks = blocks_get ();
+  float *b_block = b_block_get ();
 
   for (int jc = 0; jc < n; jc += NC)
     {
@@ -235,20 +207,21 @@ gemm_avx512 (gboolean     trans_b,
           /* the first block of depth applies beta; the others add to it */
           float block_beta = pc == 0 ? beta : 1.0f;
 
-          pack_b (blocks->b, trans_b ? b + (gsize) jc * ldb + pc : b + (gsize) pc * ldb + jc,
+          pack_b (b_block, trans_b ? b + (gsize) jc * ldb + pc : b + (gsize) pc * ldb + jc,
                   ldb, trans_b, kc, nc);
+          /* MC rows of A stay in L2 while every panel of B meets them; one
+           * panel of B stays in L1 while the rows pass through it */
           for (int ic = 0; ic < m; ic += MC)
-            {
-              int mc = MIN (MC, m - ic);
+            for (int jr = 0; jr < nc; jr += NR)
+              for (int ir = ic; ir < MIN (m, ic + MC); ir += MR)
+                {
+                  const float *a_rows[MR];
 
-              pack_a (blocks->a, a + (gsize) ic * lda + pc, lda, mc, kc);
-              /* one panel of B in L1 while A's panels pass through it */
-              for (int jr = 0; jr < nc; jr += NR)
-                for (int ir = 0; ir < mc; ir += MR)
-                  kernel (kc, blocks->a + (gsize) ir * kc, blocks->b + (gsize) jr * kc,
-                          c + (gsize) (ic + ir) * ldc + jc + jr, ldc,
-                          MIN (MR, mc - ir), MIN (NR, nc - jr), alpha, block_beta);
-            }
+                  for (int i = 0; i < MR; i++)
+                    a_rows[i] = ir + i < m ? a + (gsize) (ir + i) * lda + pc : zero_row;
+                  kernel (kc, a_rows, b_block + (gsize) jr * kc, c + (gsize) ir * ldc + jc + jr, ldc,
+                          MIN (MR, m - ir), MIN (NR, nc - jr), alpha, block_beta);
+                }
         }
     }
 }
