@@ -88,6 +88,7 @@ vt_transformer_bind (VtTransformer             *tr,
   tr->heads = heads;
   tr->mlp = mlp;
   tr->blocks = g_new0 (VtTransformerBlock, MAX (depth, 1));
+  tr->buffers = vt_buffer_pool_new ();
   if (heads <= 0 || width % heads != 0)
     {
       g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED,
@@ -134,6 +135,7 @@ void
 vt_transformer_clear (VtTransformer *tr)
 {
   g_clear_pointer (&tr->blocks, g_free);
+  g_clear_pointer (&tr->buffers, vt_buffer_pool_free);
 }
 
 /* The per-image, per-head and per-row work, split over the cores. */
@@ -209,11 +211,11 @@ vt_transformer_run (const VtTransformer *tr,
 {
   int c = tr->width;
   gsize rows = (gsize) batch * t;
-  g_autofree float *h = g_new (float, rows * c);
-  g_autofree float *qkv = g_new (float, rows * 3 * c);
-  g_autofree float *att = g_new (float, rows * c);
-  g_autofree float *branch = g_new (float, rows * c);
-  g_autofree float *hidden = g_new (float, rows * tr->mlp);
+  /* h, qkv, att, branch and hidden, in one buffer */
+  gsize size = rows * (6 * c + tr->mlp);
+  float *buffer = vt_buffer_pool_take (tr->buffers, size);
+  float *h = buffer, *qkv = h + rows * c, *att = qkv + rows * 3 * c;
+  float *branch = att + rows * c, *hidden = branch + rows * c;
 
   for (int i = 0; i < tr->depth; i++)
     {
@@ -257,4 +259,5 @@ vt_transformer_run (const VtTransformer *tr,
           memcpy (vt_taps_add (taps, name, 3, (gint64[]) { batch, t, c }), x, sizeof (float) * rows * c);
         }
     }
+  vt_buffer_pool_give (tr->buffers, buffer, size);
 }

@@ -4,6 +4,7 @@
  * Only the tensor names differ, given by a VtTransformerNames table. */
 #pragma once
 
+#include "core/vt-buffer-pool.h"
 #include "models/vt-taps.h"
 #include "models/vt-weights.h"
 
@@ -43,6 +44,7 @@ typedef struct
   gboolean             quick_gelu;
   gboolean             causal;
   VtTransformerBlock  *blocks;
+  VtBufferPool        *buffers;   /* vt_transformer_run's work arrays */
 } VtTransformer;
 
 /* Binds @depth blocks named by @names under @prefix ("", "visual.transformer."). */
