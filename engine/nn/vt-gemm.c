@@ -35,9 +35,17 @@ gemm_openblas (gboolean     trans_b,
                const float *b,
                int          ldb,
                float        beta,
+               const float *bias,
                float       *c,
                int          ldc)
 {
+  if (bias != NULL)
+    {
+      for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+          c[(gsize) i * ldc + j] = bias[j] + (beta != 0.0f ? beta * c[(gsize) i * ldc + j] : 0.0f);
+      beta = 1.0f;
+    }
   cblas_sgemm (CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
                alpha, a, lda, b, ldb, beta, c, ldc);
 }
@@ -170,7 +178,8 @@ pack_b (float       *packed,
     }
 }
 
-/* C tile (rows, cols) = alpha · A rows · Bpanel + beta · C tile. The
+/* C tile (rows, cols) = alpha · A rows · Bpanel + beta · C tile (+ bias,
+ * one value per column, when not NULL). The
  * register tile is always MR × NR (the panel is zero-padded, rows past
  * the end of A point at zeros); only the rows and columns that exist are
  * read and written. Every loop over the tile is unrolled so that the
@@ -185,7 +194,8 @@ kernel (int          kc,
         int          rows,
         int          cols,
         float        alpha,
-        float        beta)
+        float        beta,
+        const float *bias)
 {
   __m512 left[MR], right[MR];
 
@@ -212,14 +222,21 @@ kernel (int          kc,
   __mmask16 left_mask = cols >= 16 ? 0xffff : (__mmask16) ((1u << cols) - 1);
   __mmask16 right_mask = cols >= 32 ? 0xffff : cols > 16 ? (__mmask16) ((1u << (cols - 16)) - 1) : 0;
   __m512 va = _mm512_set1_ps (alpha), vb = _mm512_set1_ps (beta);
+  __m512 bias_left = _mm512_setzero_ps (), bias_right = _mm512_setzero_ps ();
+
+  if (bias != NULL)
+    {
+      bias_left = _mm512_maskz_loadu_ps (left_mask, bias);
+      bias_right = _mm512_maskz_loadu_ps (right_mask, bias + 16);
+    }
 
 #pragma GCC unroll 12
   for (int i = 0; i < MR; i++)
     if (i < rows)
       {
         float *row = c + i * ldc;
-        __m512 r0 = _mm512_mul_ps (va, left[i]);
-        __m512 r1 = _mm512_mul_ps (va, right[i]);
+        __m512 r0 = _mm512_fmadd_ps (va, left[i], bias_left);
+        __m512 r1 = _mm512_fmadd_ps (va, right[i], bias_right);
 
         /* beta 0 must not read C: it may hold anything, NaN included */
         if (beta != 0.0f)
@@ -243,6 +260,7 @@ gemm_avx512 (gboolean     trans_b,
              const float *b,
              int          ldb,
              float        beta,
+             const float *bias,
              float       *c,
              int          ldc)
 {
@@ -255,8 +273,9 @@ gemm_avx512 (gboolean     trans_b,
       for (int pc = 0; pc < k; pc += KC)
         {
           int kc = MIN (KC, k - pc);
-          /* the first block of depth applies beta; the others add to it */
+          /* the first block of depth applies beta and the bias; the others add to it */
           float block_beta = pc == 0 ? beta : 1.0f;
+          const float *block_bias = pc == 0 ? bias : NULL;
 
           pack_b (b_block, trans_b ? b + (gsize) jc * ldb + pc : b + (gsize) pc * ldb + jc,
                   ldb, trans_b, kc, nc);
@@ -271,7 +290,8 @@ gemm_avx512 (gboolean     trans_b,
                   for (int i = 0; i < MR; i++)
                     a_rows[i] = ir + i < m ? a + (gsize) (ir + i) * lda + pc : zero_row;
                   kernel (kc, a_rows, b_block + (gsize) jr * kc, c + (gsize) ir * ldc + jc + jr, ldc,
-                          MIN (MR, m - ir), MIN (NR, nc - jr), alpha, block_beta);
+                          MIN (MR, m - ir), MIN (NR, nc - jr), alpha, block_beta,
+                          block_bias != NULL ? block_bias + jc + jr : NULL);
                 }
         }
     }
@@ -300,6 +320,7 @@ vt_gemm (gboolean     trans_b,
          const float *b,
          int          ldb,
          float        beta,
+         const float *bias,
          float       *c,
          int          ldc)
 {
@@ -308,9 +329,9 @@ vt_gemm (gboolean     trans_b,
    * product, bound by reading B; copying B first would only add to it. */
   if (k > 0 && m >= MR / 2 && vt_gemm_uses_avx512 ())
     {
-      gemm_avx512 (trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      gemm_avx512 (trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc);
       return;
     }
 #endif
-  gemm_openblas (trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  gemm_openblas (trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc);
 }

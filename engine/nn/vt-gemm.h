@@ -1,7 +1,9 @@
 /* vt-gemm.h: single-precision matrix product, on one thread.
  *
- * C (M, N) = alpha · A (M, K) · op(B) + beta · C, row-major, where op(B)
- * is B (K, N) or, with @trans_b, Bᵀ for B (N, K) (nn.Linear's weight).
+ * C (M, N) = alpha · A (M, K) · op(B) + beta · C + bias, row-major, where
+ * op(B) is B (K, N) or, with @trans_b, Bᵀ for B (N, K) (nn.Linear's
+ * weight), and @bias (N), added to every row, may be NULL. With beta 0, C
+ * is not read.
  * On a CPU with AVX-512 it runs our own kernel; elsewhere it is OpenBLAS's
  * cblas_sgemm. The callers spread products over the cores themselves. */
 #pragma once
@@ -20,6 +22,7 @@ void      vt_gemm            (gboolean     trans_b,
                               const float *b,
                               int          ldb,
                               float        beta,
+                              const float *bias,
                               float       *c,
                               int          ldc);
 

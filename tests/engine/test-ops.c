@@ -27,10 +27,10 @@ max_diff (const float *a,
   return worst;
 }
 
-/* C = alpha·A·op(B) + beta·C in double, strides as vt_gemm takes them. */
+/* C = alpha·A·op(B) + beta·C + bias in double, strides as vt_gemm takes them. */
 static void
 gemm_naive (gboolean trans_b, int m, int n, int k, float alpha, const float *a, int lda,
-            const float *b, int ldb, float beta, float *c, int ldc)
+            const float *b, int ldb, float beta, const float *bias, float *c, int ldc)
 {
   for (int i = 0; i < m; i++)
     for (int j = 0; j < n; j++)
@@ -39,13 +39,15 @@ gemm_naive (gboolean trans_b, int m, int n, int k, float alpha, const float *a, 
 
         for (int p = 0; p < k; p++)
           acc += (double) a[(gsize) i * lda + p] * (trans_b ? b[(gsize) j * ldb + p] : b[(gsize) p * ldb + j]);
-        c[(gsize) i * ldc + j] = (float) (alpha * acc + (beta != 0.0f ? beta * c[(gsize) i * ldc + j] : 0.0));
+        c[(gsize) i * ldc + j] = (float) (alpha * acc + (beta != 0.0f ? beta * c[(gsize) i * ldc + j] : 0.0)
+                                          + (bias != NULL ? bias[j] : 0.0));
       }
 }
 
 /* Sizes around the kernel's tile (12 × 32) and blocks (depth 256, 192 rows,
  * 512 columns), a few rows (the matrix-vector path), padded leading
- * dimensions, alpha and beta; beta 0 over a C full of NaN must not read it. */
+ * dimensions, alpha, beta and a bias; beta 0 over a C full of NaN must not
+ * read it. */
 static void
 test_gemm (void)
 {
@@ -60,14 +62,17 @@ test_gemm (void)
   for (gsize s = 0; s < G_N_ELEMENTS (sizes); s++)
     for (int trans_b = 0; trans_b < 2; trans_b++)
       for (int beta = 0; beta < 2; beta++)
+        for (int with_bias = 0; with_bias < 2; with_bias++)
         {
           int m = sizes[s].m, n = sizes[s].n, k = sizes[s].k;
           int lda = k + 3, ldb = (trans_b ? k : n) + 5, ldc = n + 2;
           gsize b_rows = trans_b ? n : k;
           g_autofree float *a = g_new (float, (gsize) m * lda), *b = g_new (float, b_rows * ldb);
           g_autofree float *fast = g_new (float, (gsize) m * ldc), *naive = g_new (float, (gsize) m * ldc);
+          g_autofree float *bias = g_new (float, n);
 
           fill (a, (gsize) m * lda, rng);
+          fill (bias, n, rng);
           fill (b, b_rows * ldb, rng);
           if (beta)
             fill (fast, (gsize) m * ldc, rng);
@@ -75,8 +80,8 @@ test_gemm (void)
             for (gsize i = 0; i < (gsize) m * ldc; i++)
               fast[i] = NAN;
           memcpy (naive, fast, sizeof (float) * m * ldc);
-          vt_gemm (trans_b, m, n, k, 0.5f, a, lda, b, ldb, beta, fast, ldc);
-          gemm_naive (trans_b, m, n, k, 0.5f, a, lda, b, ldb, beta, naive, ldc);
+          vt_gemm (trans_b, m, n, k, 0.5f, a, lda, b, ldb, beta, with_bias ? bias : NULL, fast, ldc);
+          gemm_naive (trans_b, m, n, k, 0.5f, a, lda, b, ldb, beta, with_bias ? bias : NULL, naive, ldc);
           for (int i = 0; i < m; i++)
             {
               worst = MAX (worst, max_diff (fast + (gsize) i * ldc, naive + (gsize) i * ldc, n));
