@@ -24,9 +24,15 @@ static const Shape shapes[] = {
   { "ViT-S attention q.k^T (197x64 . 64x197)", TRUE, 197, 197, 64 },
   { "ViT-S attention p.v (197x197 . 197x64)", FALSE, 197, 64, 197 },
   { "ViT-B fc1 (tokens x 768 . 768x3072^T)", TRUE, 197, 3072, 768 },
+  { "ResNet-50 stem 7x7 (64 x 147 . 147x12544)", FALSE, 64, 12544, 147 },
+  { "ResNet-50 layer1 1x1 (64 x 64 . 64x3136)", FALSE, 64, 3136, 64 },
   { "ResNet-50 layer1 3x3 (64 x 576 . 576x3136)", FALSE, 64, 3136, 576 },
+  { "ResNet-50 layer1 1x1 (256 x 64 . 64x3136)", FALSE, 256, 3136, 64 },
+  { "ResNet-50 layer2 3x3 (128 x 1152 . 1152x784)", FALSE, 128, 784, 1152 },
+  { "ResNet-50 layer3 3x3 (256 x 2304 . 2304x196)", FALSE, 256, 196, 2304 },
   { "ResNet-50 layer3 1x1 (1024 x 256 . 256x196)", FALSE, 1024, 196, 256 },
   { "ResNet-50 layer4 3x3 (512 x 4608 . 4608x49)", FALSE, 512, 49, 4608 },
+  { "ResNet-50 layer4 1x1 (2048 x 512 . 512x49)", FALSE, 2048, 49, 512 },
 };
 
 typedef void (*Gemm) (gboolean, int, int, int, float, const float *, int, const float *, int,
