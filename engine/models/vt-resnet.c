@@ -318,9 +318,7 @@ run_conv_bn (const ConvBn *cb,
   *ow = vt_conv2d_out_size (w, cb->kernel, cb->stride, cb->pad);
   vt_conv2d_forward (out, in, cb->weight, NULL, cb->in, h, w, cb->out, cb->kernel, cb->kernel,
                      cb->stride, cb->pad, workspace);
-  vt_channel_affine (out, cb->scale, cb->shift, cb->out, *oh * *ow);
-  if (relu)
-    vt_relu (out, (gsize) cb->out * *oh * *ow);
+  vt_channel_affine (out, cb->scale, cb->shift, cb->out, *oh * *ow, relu);
 }
 
 /* Buffers for one image at a time, sized for the largest activation. */
@@ -631,8 +629,7 @@ forward_image (const Pass *pass,
       c = blk->out;
       h = h2;
       w = w2;
-      vt_add (*out, shortcut, (gsize) c * h * w);
-      vt_relu (*out, (gsize) c * h * w);
+      vt_add_relu (*out, shortcut, (gsize) c * h * w);
       /* The output becomes the next block's input. */
       swap_buffers (&bufs->x, out);
 

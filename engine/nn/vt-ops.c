@@ -204,21 +204,22 @@ im2col_channels (gsize    first,
     }
 }
 
-/* Per-channel work over this many elements is spread over the cores, as
- * channel ranges; inside a loop over images (batch > 1) vt_parallel_for
- * runs it in place, so this matters for a single image (batch 1, Predict). */
+/* Work over this many elements is spread over the cores, as ranges of its
+ * @n parts (channels, elements); inside a loop over images (batch > 1)
+ * vt_parallel_for runs it in place, so this matters for a single image
+ * (batch 1, Predict). */
 #define SPLIT_MIN_ELEMENTS (1 << 16)
 
 static void
-for_channels (int          c,
-              gsize        elements,
-              VtRangeFunc  func,
-              gpointer     data)
+for_parts (gsize        n,
+           gsize        elements,
+           VtRangeFunc  func,
+           gpointer     data)
 {
   if (elements >= SPLIT_MIN_ELEMENTS)
-    vt_parallel_for (c, func, data);
+    vt_parallel_for (n, func, data);
   else
-    func (0, c, data);
+    func (0, n, data);
 }
 
 static void
@@ -236,7 +237,7 @@ im2col (float       *col,
 {
   Im2col a = { col, in, h, w, kh, kw, stride, pad, oh, ow };
 
-  for_channels (c, (gsize) c * kh * kw * oh * ow, im2col_channels, &a);
+  for_parts (c, (gsize) c * kh * kw * oh * ow, im2col_channels, &a);
 }
 
 void
@@ -313,6 +314,7 @@ typedef struct
   float       *x;
   const float *scale, *shift;
   int          hw;
+  gboolean     relu;
 } Affine;
 
 static void
@@ -325,8 +327,15 @@ affine_channels (gsize    first,
   for (gsize ch = first; ch < last; ch++)
     {
       float *p = a->x + ch * a->hw;
-      for (int i = 0; i < a->hw; i++)
-        p[i] = p[i] * a->scale[ch] + a->shift[ch];
+      if (a->relu)
+        for (int i = 0; i < a->hw; i++)
+          {
+            float v = p[i] * a->scale[ch] + a->shift[ch];
+            p[i] = v > 0.0f ? v : 0.0f;
+          }
+      else
+        for (int i = 0; i < a->hw; i++)
+          p[i] = p[i] * a->scale[ch] + a->shift[ch];
     }
 }
 
@@ -335,11 +344,12 @@ vt_channel_affine (float       *x,
                    const float *scale,
                    const float *shift,
                    int          c,
-                   int          hw)
+                   int          hw,
+                   gboolean     relu)
 {
-  Affine a = { x, scale, shift, hw };
+  Affine a = { x, scale, shift, hw, relu };
 
-  for_channels (c, (gsize) c * hw, affine_channels, &a);
+  for_parts (c, (gsize) c * hw, affine_channels, &a);
 }
 
 void
@@ -361,20 +371,42 @@ vt_batchnorm_fold (float       *scale,
 }
 
 void
-vt_relu (float *x,
-         gsize  n)
-{
-  for (gsize i = 0; i < n; i++)
-    x[i] = x[i] > 0.0f ? x[i] : 0.0f;
-}
-
-void
 vt_add (float       *x,
         const float *y,
         gsize        n)
 {
   for (gsize i = 0; i < n; i++)
     x[i] += y[i];
+}
+
+typedef struct
+{
+  float       *x;
+  const float *y;
+} AddRelu;
+
+static void
+add_relu_range (gsize    first,
+                gsize    last,
+                gpointer data)
+{
+  const AddRelu *a = data;
+
+  for (gsize i = first; i < last; i++)
+    {
+      float v = a->x[i] + a->y[i];
+      a->x[i] = v > 0.0f ? v : 0.0f;
+    }
+}
+
+void
+vt_add_relu (float       *x,
+             const float *y,
+             gsize        n)
+{
+  AddRelu a = { x, y };
+
+  for_parts (n, n, add_relu_range, &a);
 }
 
 typedef struct
@@ -420,7 +452,7 @@ vt_maxpool2d (float       *out,
   MaxPool a = { out, in, h, w, kernel, stride, pad, vt_conv2d_out_size (h, kernel, stride, pad),
                 vt_conv2d_out_size (w, kernel, stride, pad) };
 
-  for_channels (c, (gsize) c * a.oh * a.ow * kernel * kernel, maxpool_channels, &a);
+  for_parts (c, (gsize) c * a.oh * a.ow * kernel * kernel, maxpool_channels, &a);
 }
 
 void

@@ -32,16 +32,18 @@ void   vt_conv2d_forward_naive  (float *out, const float *in, const float *w, co
 int    vt_conv2d_out_size       (int size, int kernel, int stride, int pad);
 
 /* Per-channel x = x * scale[c] + shift[c] over (C, HW): an eval-mode
- * BatchNorm folded into scale and shift. */
-void   vt_channel_affine        (float *x, const float *scale, const float *shift, int c, int hw);
+ * BatchNorm folded into scale and shift; then max(x, 0) with @relu. */
+void   vt_channel_affine        (float *x, const float *scale, const float *shift, int c, int hw,
+                                 gboolean relu);
 /* Folds BatchNorm (weight, bias, running mean, running var, eps) into
  * scale and shift, in double so the fold adds no rounding of its own. */
 void   vt_batchnorm_fold        (float *scale, float *shift, const float *weight, const float *bias,
                                  const float *mean, const float *var, float eps, int c);
 
-void   vt_relu                  (float *x, gsize n);
 /* x += y */
 void   vt_add                   (float *x, const float *y, gsize n);
+/* x = max(x + y, 0): a residual block's end, in one pass. */
+void   vt_add_relu              (float *x, const float *y, gsize n);
 
 /* Max pooling, -inf padding: in (C, H, W) -> out (C, OH, OW). */
 void   vt_maxpool2d             (float *out, const float *in, int c, int h, int w,

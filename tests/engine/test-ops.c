@@ -198,6 +198,37 @@ test_pointwise (void)
   g_assert_cmpfloat (pooled[1], ==, 6.5f);
 }
 
+/* BatchNorm's affine with and without ReLU, and the residual add with
+ * ReLU, on arrays large enough to be spread over the cores. */
+static void
+test_affine_relu (void)
+{
+  g_autoptr(GRand) rng = g_rand_new_with_seed (4);
+  const int c = 37, hw = 3001;
+  gsize n = (gsize) c * hw;
+  g_autofree float *x = g_new (float, n), *y = g_new (float, n), *out = g_new (float, n);
+  float scale[37], shift[37];
+
+  fill (x, n, rng);
+  fill (y, n, rng);
+  fill (scale, c, rng);
+  fill (shift, c, rng);
+  for (int relu = 0; relu < 2; relu++)
+    {
+      memcpy (out, x, sizeof (float) * n);
+      vt_channel_affine (out, scale, shift, c, hw, relu);
+      for (gsize i = 0; i < n; i++)
+        {
+          float v = x[i] * scale[i / hw] + shift[i / hw];
+          g_assert_cmpfloat (out[i], ==, relu && v < 0.0f ? 0.0f : v);
+        }
+    }
+  memcpy (out, x, sizeof (float) * n);
+  vt_add_relu (out, y, n);
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpfloat (out[i], ==, MAX (x[i] + y[i], 0.0f));
+}
+
 /* The fast exp and erf against libm over the range the kernels see. */
 static void
 test_approximations (void)
@@ -227,6 +258,7 @@ main (int   argc,
   g_test_add_func ("/engine/ops/conv2d", test_conv2d);
   g_test_add_func ("/engine/ops/attention", test_attention);
   g_test_add_func ("/engine/ops/pointwise", test_pointwise);
+  g_test_add_func ("/engine/ops/affine-relu", test_affine_relu);
   g_test_add_func ("/engine/ops/approximations", test_approximations);
   return g_test_run ();
 }
