@@ -416,27 +416,51 @@ typedef struct
   int          h, w, kernel, stride, pad, oh, ow;
 } MaxPool;
 
+/* NaN wins, as in PyTorch's max pooling. */
+static inline float
+max_or_nan (float m,
+            float v)
+{
+  return v > m || v != v ? v : m;
+}
+
+/* Separably: for each output row, the max over the window's input rows,
+ * column by column (a loop that vectorizes), then over the window's
+ * columns. The window over both at once, with its bounds tests, was a
+ * twentieth of ResNet-50's time at batch 1. */
 static void
 maxpool_channels (gsize    first,
                   gsize    last,
                   gpointer data)
 {
   const MaxPool *a = data;
+  g_autofree float *column_max = g_new (float, a->w);
 
   for (gsize ch = first; ch < last; ch++)
-    for (int oy = 0; oy < a->oh; oy++)
-      for (int ox = 0; ox < a->ow; ox++)
+    {
+      const float *plane = a->in + ch * a->h * a->w;
+
+      for (int oy = 0; oy < a->oh; oy++)
         {
-          float m = -INFINITY;
-          for (int i = 0; i < a->kernel; i++)
-            for (int j = 0; j < a->kernel; j++)
-              {
-                int y = oy * a->stride + i - a->pad, x = ox * a->stride + j - a->pad;
-                if (y >= 0 && y < a->h && x >= 0 && x < a->w)
-                  m = MAX (m, a->in[(ch * a->h + y) * a->w + x]);
-              }
-          a->out[(ch * a->oh + oy) * a->ow + ox] = m;
+          int top = oy * a->stride - a->pad;
+          float *dst = a->out + (ch * a->oh + oy) * a->ow;
+
+          for (int x = 0; x < a->w; x++)
+            column_max[x] = -INFINITY;
+          for (int y = MAX (top, 0); y < MIN (top + a->kernel, a->h); y++)
+            for (int x = 0; x < a->w; x++)
+              column_max[x] = max_or_nan (column_max[x], plane[(gsize) y * a->w + x]);
+          for (int ox = 0; ox < a->ow; ox++)
+            {
+              int left = ox * a->stride - a->pad;
+              float m = -INFINITY;
+
+              for (int x = MAX (left, 0); x < MIN (left + a->kernel, a->w); x++)
+                m = max_or_nan (m, column_max[x]);
+              dst[ox] = m;
+            }
         }
+    }
 }
 
 void

@@ -198,6 +198,29 @@ test_pointwise (void)
   g_assert_cmpfloat (pooled[1], ==, 6.5f);
 }
 
+/* ResNet's 3×3 stride-2 max pooling with -inf padding, on a 5×4 plane
+ * worked out by hand; a NaN reaches every window over it, as in PyTorch. */
+static void
+test_maxpool (void)
+{
+  float plane[20] = { 1, 9, 2, 0,
+                      3, 4, 5, 6,
+                      -1, -2, 8, 7,
+                      0, 0, 0, -5,
+                      2, 1, 3, 4 };
+  float expected[6] = { 9, 9, 4, 8, 2, 4 };
+  float out[6];
+
+  vt_maxpool2d (out, plane, 1, 5, 4, 3, 2, 1);
+  for (int i = 0; i < 6; i++)
+    g_assert_cmpfloat (out[i], ==, expected[i]);
+  plane[0] = NAN;
+  vt_maxpool2d (out, plane, 1, 5, 4, 3, 2, 1);
+  g_assert_true (isnan (out[0]));
+  for (int i = 1; i < 6; i++)
+    g_assert_cmpfloat (out[i], ==, expected[i]);
+}
+
 /* BatchNorm's affine with and without ReLU, and the residual add with
  * ReLU, on arrays large enough to be spread over the cores. */
 static void
@@ -259,6 +282,7 @@ main (int   argc,
   g_test_add_func ("/engine/ops/attention", test_attention);
   g_test_add_func ("/engine/ops/pointwise", test_pointwise);
   g_test_add_func ("/engine/ops/affine-relu", test_affine_relu);
+  g_test_add_func ("/engine/ops/maxpool", test_maxpool);
   g_test_add_func ("/engine/ops/approximations", test_approximations);
   return g_test_run ();
 }
