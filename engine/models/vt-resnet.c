@@ -1,6 +1,7 @@
 /* vt-resnet.c: ResNet forward. */
 #include "vt-resnet.h"
 #include "vt-weights.h"
+#include "core/vt-buffer-pool.h"
 #include "core/vt-parallel.h"
 #include "nn/vt-ops.h"
 
@@ -61,8 +62,7 @@ struct _VtResNet
   ConvBn       stem;
   ConvBn       stem2, stem3;   /* ModifiedResNet's second and third stem convolutions */
   AttentionPool attnpool;
-  GMutex       spare_lock;
-  GSList      *spare;      /* Buffers kept for the next pass */
+  VtBufferPool *buffers;   /* each pass's Buffers, kept for the next */
   Block       *blocks;
   int          n_blocks;
   const float *fc_weight;
@@ -243,7 +243,7 @@ vt_resnet_new (VtCheckpoint          *checkpoint,
   g_return_val_if_fail (arch->family == VT_ARCH_RESNET || arch->family == VT_ARCH_CIFAR_RESNET ||
                         (arch->family == VT_ARCH_OPENCLIP && arch->patch_size == 0), NULL);
 
-  g_mutex_init (&self->spare_lock);
+  self->buffers = vt_buffer_pool_new ();
   self->weights = vt_weights_new (checkpoint, arch->prefix);
   self->cifar = arch->family == VT_ARCH_CIFAR_RESNET;
   self->clip = arch->family == VT_ARCH_OPENCLIP;
@@ -321,16 +321,20 @@ run_conv_bn (const ConvBn *cb,
   vt_channel_affine (out, cb->scale, cb->shift, cb->out, *oh * *ow, relu);
 }
 
-/* Buffers for one image at a time, sized for the largest activation. */
+/* Buffers for one image at a time, sized for the largest activation, all
+ * in one block from the model's VtBufferPool: freshly allocated, their
+ * pages were faulted in and zeroed by the kernel on every call, which cost
+ * ResNet-50 a fifth of its time at batch 1. One block per thread that ran. */
 typedef struct
 {
+  float *block;
+  gsize  size;
   float *x, *t1, *t2, *t3, *s, *workspace;
   float *pool;   /* the attention pool's tokens, keys, values, query, output and probabilities */
-  int    height, width;   /* the input size they are for */
 } Buffers;
 
 static void
-buffers_init (VtResNet *self,
+buffers_take (VtResNet *self,
               Buffers  *bufs,
               int       height,
               int       width)
@@ -339,6 +343,7 @@ buffers_init (VtResNet *self,
   int w = vt_conv2d_out_size (width, self->stem.kernel, self->stem.stride, self->stem.pad);
   gsize biggest = (gsize) self->stem.out * h * w;
   gsize work = vt_conv2d_workspace (3, height, width, self->stem.kernel, self->stem.kernel, self->stem.stride, self->stem.pad);
+  gsize pool = 0;
 
   /* The stem's output has the largest spatial size; widths grow later. */
   for (int i = 0; i < self->n_blocks; i++)
@@ -349,20 +354,28 @@ buffers_init (VtResNet *self,
         work = MAX (work, vt_conv2d_workspace (self->blocks[i].conv[c].in, h, w,
                                                self->blocks[i].conv[c].kernel, self->blocks[i].conv[c].kernel, 1, 1));
       }
-  bufs->x = g_new (float, biggest);
-  bufs->t1 = g_new (float, biggest);
-  bufs->t2 = g_new (float, biggest);
-  bufs->t3 = g_new (float, biggest);
-  bufs->s = g_new (float, biggest);
-  bufs->workspace = g_new (float, MAX (work, 1));
-  bufs->height = height;
-  bufs->width = width;
-  bufs->pool = NULL;
   if (self->clip)
     {
       const AttentionPool *p = &self->attnpool;
-      bufs->pool = g_new (float, (gsize) 3 * p->tokens * p->width + 2 * p->width + (gsize) p->heads * p->tokens);
+      pool = (gsize) 3 * p->tokens * p->width + 2 * p->width + (gsize) p->heads * p->tokens;
     }
+
+  bufs->size = 5 * biggest + work + pool;
+  bufs->block = vt_buffer_pool_take (self->buffers, bufs->size);
+  bufs->x = bufs->block;
+  bufs->t1 = bufs->x + biggest;
+  bufs->t2 = bufs->t1 + biggest;
+  bufs->t3 = bufs->t2 + biggest;
+  bufs->s = bufs->t3 + biggest;
+  bufs->workspace = bufs->s + biggest;
+  bufs->pool = self->clip ? bufs->workspace + work : NULL;
+}
+
+static void
+buffers_give (VtResNet *self,
+              Buffers  *bufs)
+{
+  vt_buffer_pool_give (self->buffers, bufs->block, bufs->size);
 }
 
 /* Buffers are all of the biggest size, so any may take another's role. */
@@ -376,89 +389,15 @@ swap_buffers (float **a,
   *b = t;
 }
 
-static void
-buffers_clear (Buffers *bufs)
-{
-  g_free (bufs->x);
-  g_free (bufs->t1);
-  g_free (bufs->t2);
-  g_free (bufs->t3);
-  g_free (bufs->s);
-  g_free (bufs->workspace);
-  g_free (bufs->pool);
-}
-
-/* Buffers are kept between forward passes: freshly allocated, their pages
- * were faulted in and zeroed by the kernel on every call, which cost
- * ResNet-50 a fifth of its time at batch 1. One set per thread that ran. */
-static Buffers *
-buffers_take (VtResNet *self,
-              int       height,
-              int       width)
-{
-  Buffers *bufs = NULL;
-
-  g_mutex_lock (&self->spare_lock);
-  for (GSList *l = self->spare; l != NULL; l = l->next)
-    {
-      Buffers *candidate = l->data;
-      if (candidate->height == height && candidate->width == width)
-        {
-          bufs = candidate;
-          self->spare = g_slist_delete_link (self->spare, l);
-          break;
-        }
-    }
-  g_mutex_unlock (&self->spare_lock);
-  if (bufs == NULL)
-    {
-      bufs = g_new (Buffers, 1);
-      buffers_init (self, bufs, height, width);
-    }
-  return bufs;
-}
-
-static void
-buffers_free (Buffers *bufs)
-{
-  buffers_clear (bufs);
-  g_free (bufs);
-}
-
 void
 vt_resnet_free (VtResNet *self)
 {
   if (self == NULL)
     return;
-  g_slist_free_full (self->spare, (GDestroyNotify) buffers_free);
-  g_mutex_clear (&self->spare_lock);
+  vt_buffer_pool_free (self->buffers);
   g_free (self->blocks);
   vt_weights_free (self->weights);
   g_free (self);
-}
-
-/* Back to the spares; those for another input size go. */
-static void
-buffers_give (VtResNet *self,
-              Buffers  *bufs)
-{
-  GSList *stale = NULL;
-
-  g_mutex_lock (&self->spare_lock);
-  for (GSList *l = self->spare; l != NULL;)
-    {
-      GSList *next = l->next;
-      Buffers *other = l->data;
-      if (other->height != bufs->height || other->width != bufs->width)
-        {
-          self->spare = g_slist_remove_link (self->spare, l);
-          stale = g_slist_concat (stale, l);
-        }
-      l = next;
-    }
-  self->spare = g_slist_prepend (self->spare, bufs);
-  g_mutex_unlock (&self->spare_lock);
-  g_slist_free_full (stale, (GDestroyNotify) buffers_free);
 }
 
 typedef struct
@@ -661,11 +600,12 @@ images_range (gsize    begin,
               gpointer data)
 {
   const Pass *pass = data;
-  Buffers *bufs = buffers_take (pass->self, pass->height, pass->width);
+  Buffers bufs;
 
+  buffers_take (pass->self, &bufs, pass->height, pass->width);
   for (gsize b = begin; b < end; b++)
-    forward_image (pass, bufs, (int) b + 1);
-  buffers_give (pass->self, bufs);
+    forward_image (pass, &bufs, (int) b + 1);
+  buffers_give (pass->self, &bufs);
 }
 
 VtTaps *
@@ -680,7 +620,7 @@ vt_resnet_forward (VtResNet     *self,
   g_autoptr(VtTaps) taps = vt_taps_new ();
   Pass pass = { self, pixels, batch, height, width, flags, taps, NULL };
   float *logits = NULL;
-  Buffers *bufs;
+  Buffers bufs;
 
   if (batch <= 0 || height < 8 || width < 8)
     {
@@ -705,9 +645,9 @@ vt_resnet_forward (VtResNet     *self,
    * the cores, each with single-threaded BLAS: small convolutions scale
    * better across images than inside one product. One image uses every
    * core through BLAS. */
-  bufs = buffers_take (self, height, width);
-  forward_image (&pass, bufs, 0);
-  buffers_give (self, bufs);
+  buffers_take (self, &bufs, height, width);
+  forward_image (&pass, &bufs, 0);
+  buffers_give (self, &bufs);
   if (batch > 1)
     vt_parallel_for_single_blas ((gsize) batch - 1, images_range, &pass);
 
