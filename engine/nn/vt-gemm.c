@@ -179,11 +179,11 @@ pack_b (float       *packed,
 }
 
 /* C tile (rows, cols) = alpha · A rows · Bpanel + beta · C tile (+ bias,
- * one value per column, when not NULL). The
- * register tile is always MR × NR (the panel is zero-padded, rows past
- * the end of A point at zeros); only the rows and columns that exist are
- * read and written. Every loop over the tile is unrolled so that the
- * accumulators stay in registers. */
+ * one value per column, when not NULL). The register tile is always
+ * MR × NR (the panel is zero-padded, rows past the end of A point at
+ * zeros); only the rows and columns that exist are read and written.
+ * Every loop over the tile is unrolled so that the accumulators stay in
+ * registers. */
 __attribute__ ((target ("avx512f")))
 static void
 kernel (int          kc,
