@@ -140,7 +140,9 @@ vt_conv2d_workspace (int c,
   return (gsize) c * kh * kw * vt_conv2d_out_size (h, kh, stride, pad) * vt_conv2d_out_size (w, kw, stride, pad);
 }
 
-/* col (C·kh·kw, OH·OW): row (c, i, j) holds in[c, oy·s + i - p, ox·s + j - p].
+/* col (C·kh·kw, OH·OW): row (c, i, j) holds in[c, oy·s + i - p, ox·s + j - p],
+ * for the output pixels q = oy·OW + ox in [q0, q1) only (then each row of
+ * col is q1 - q0 long).
  * For each (i, j) the columns that fall inside the image are one range
  * [lo, hi), the same for every output row, so the copy has no per-element
  * test: zeros, a run (a memcpy at stride 1), zeros. On small images im2col
@@ -150,18 +152,21 @@ typedef struct
   float       *col;
   const float *in;
   int          h, w, kh, kw, stride, pad, oh, ow;
+  int          q0, q1;
 } Im2col;
 
-/* Channels [first, last) of the copy: each writes its own rows of col. */
+/* Pairs (channel, kernel row) [first, last) of the copy, numbered
+ * ch·kh + i: each writes its own rows of col. Pairs, not channels, so that
+ * a stem of three channels still splits evenly over the cores. */
 static void
-im2col_channels (gsize    first,
-                 gsize    last,
-                 gpointer data)
+im2col_pairs (gsize    first,
+              gsize    last,
+              gpointer data)
 {
   const Im2col *a = data;
-  float *col = a->col;
   const float *in = a->in;
-  int h = a->h, w = a->w, kh = a->kh, kw = a->kw, stride = a->stride, pad = a->pad, oh = a->oh, ow = a->ow;
+  int h = a->h, w = a->w, kh = a->kh, kw = a->kw, stride = a->stride, pad = a->pad, ow = a->ow;
+  int q0 = a->q0, columns = a->q1 - a->q0;
 
   for (int j = 0; j < kw; j++)
     {
@@ -171,36 +176,43 @@ im2col_channels (gsize    first,
 
       lo = MIN (lo, ow);
       hi = CLAMP (hi, lo, ow);
-      for (int ch = (int) first; ch < (int) last; ch++)
-        for (int i = 0; i < kh; i++)
-          {
-            float *row = col + ((gsize) (ch * kh + i) * kw + j) * oh * ow;
-            const float *plane = in + (gsize) ch * h * w;
+      for (gsize pair = first; pair < last; pair++)
+        {
+          int ch = (int) (pair / kh), i = (int) (pair % kh);
+          float *row = a->col + ((gsize) (ch * kh + i) * kw + j) * columns;
+          const float *plane = in + (gsize) ch * h * w;
 
-            for (int oy = 0; oy < oh; oy++)
-              {
-                int y = oy * stride + i - pad;
-                float *dst = row + (gsize) oy * ow;
-                const float *src;
+          /* output row oy, its pixels [begin, end) that are in the range */
+          for (int oy = q0 / ow; oy * ow < a->q1; oy++)
+            {
+              int y = oy * stride + i - pad;
+              int begin = MAX (q0 - oy * ow, 0), end = MIN (a->q1 - oy * ow, ow);
+              int inside = CLAMP (lo, begin, end), outside = CLAMP (hi, inside, end);
+              float *dst = row + (oy * ow + begin - q0);   /* pixel ox at dst[ox - begin] */
+              const float *src;
 
-                if (y < 0 || y >= h)
-                  {
-                    memset (dst, 0, sizeof (float) * ow);
-                    continue;
-                  }
-                src = plane + (gsize) y * w + offset;
-                /* The edges are a pixel or two: a loop, not a memset call. */
-                for (int ox = 0; ox < lo; ox++)
-                  dst[ox] = 0.0f;
-                if (stride == 1)
-                  memcpy (dst + lo, src + lo, sizeof (float) * (hi - lo));
-                else
-                  for (int ox = lo; ox < hi; ox++)
-                    dst[ox] = src[ox * stride];
-                for (int ox = hi; ox < ow; ox++)
-                  dst[ox] = 0.0f;
-              }
-          }
+              if (y < 0 || y >= h)
+                {
+                  memset (dst, 0, sizeof (float) * (end - begin));
+                  continue;
+                }
+              src = plane + (gsize) y * w + offset;
+              /* The edges are a pixel or two: a loop, not a memset call. */
+              for (int ox = begin; ox < inside; ox++)
+                dst[ox - begin] = 0.0f;
+              if (stride == 1)
+                memcpy (dst + (inside - begin), src + inside, sizeof (float) * (outside - inside));
+              else if (stride == 2)
+                /* a constant stride vectorizes (the 7×7 stem's copy was 4 cycles an element) */
+                for (int ox = inside; ox < outside; ox++)
+                  dst[ox - begin] = src[2 * ox];
+              else
+                for (int ox = inside; ox < outside; ox++)
+                  dst[ox - begin] = src[ox * stride];
+              for (int ox = outside; ox < end; ox++)
+                dst[ox - begin] = 0.0f;
+            }
+        }
     }
 }
 
@@ -222,22 +234,50 @@ for_parts (gsize        n,
     func (0, n, data);
 }
 
-static void
-im2col (float       *col,
-        const float *in,
-        int          c,
-        int          h,
-        int          w,
-        int          kh,
-        int          kw,
-        int          stride,
-        int          pad,
-        int          oh,
-        int          ow)
-{
-  Im2col a = { col, in, h, w, kh, kw, stride, pad, oh, ow };
+/* A convolution of a large image in strips of output rows: for each, the
+ * im2col of the strip, then the product for its columns. Each thread takes
+ * a range of strips and works in its own part of the workspace, so its
+ * copy stays in its own L2 (a whole im2col, 7 MB for ResNet-50's stem,
+ * went through memory and back, which two cores shared badly), and the
+ * threads meet once per convolution instead of after the copy too. */
+#define STRIP_FLOATS (1 << 16)   /* target size of a strip's copy: 256 KB */
+#define STRIP_MIN_COLUMNS 128    /* the product wants a few panels of columns */
+#define STRIP_ALIGN 32           /* vt_gemm's panel: strips of whole panels waste none */
 
-  for_parts (c, (gsize) c * kh * kw * oh * ow, im2col_channels, &a);
+typedef struct
+{
+  Im2col       whole;     /* the convolution; q0, q1 unused */
+  const float *weight;
+  float       *out;
+  float       *workspace;
+  float        beta;
+  int          c, k, depth;
+  int          strip;     /* pixels (columns of col) in a strip */
+} Strips;
+
+static void
+strips_range (gsize    first,
+              gsize    last,
+              gpointer data)
+{
+  const Strips *s = data;
+  int n = s->whole.oh * s->whole.ow;
+  /* Chunks are disjoint, so the slot of this chunk's first strip is its
+   * own; it holds a full strip (or the last, shorter one) within the
+   * workspace, which holds the whole im2col. */
+  float *col = s->workspace + first * (gsize) s->depth * s->strip;
+
+  for (gsize strip = first; strip < last; strip++)
+    {
+      Im2col a = s->whole;
+
+      a.col = col;
+      a.q0 = (int) strip * s->strip;
+      a.q1 = MIN (n, a.q0 + s->strip);
+      im2col_pairs (0, (gsize) s->c * a.kh, &a);
+      vt_gemm (FALSE, s->k, a.q1 - a.q0, s->depth, 1.0f, s->weight, s->depth, col, a.q1 - a.q0,
+               s->beta, NULL, s->out + a.q0, n);
+    }
 }
 
 void
@@ -258,20 +298,31 @@ vt_conv2d_forward (float       *out,
   int oh = vt_conv2d_out_size (h, kh, stride, pad);
   int ow = vt_conv2d_out_size (w, kw, stride, pad);
   int n = oh * ow, depth = c * kh * kw;
-  const float *col = in;
+  float beta = bias != NULL ? 1.0f : 0.0f;
+  Im2col whole = { workspace, in, h, w, kh, kw, stride, pad, oh, ow, 0, n };
+  int strip = MAX (STRIP_FLOATS / depth / STRIP_ALIGN * STRIP_ALIGN, STRIP_MIN_COLUMNS);
+  int n_strips = (n + strip - 1) / strip;
 
-  /* A 1×1 convolution with stride 1 and no padding is already a matrix. */
-  if (!(kh == 1 && kw == 1 && stride == 1 && pad == 0))
-    {
-      im2col (workspace, in, c, h, w, kh, kw, stride, pad, oh, ow);
-      col = workspace;
-    }
   if (bias != NULL)
     for (int o = 0; o < k; o++)
       for (int i = 0; i < n; i++)
         out[(gsize) o * n + i] = bias[o];
-  /* out (K, OH·OW) = W (K, C·kh·kw) · col (C·kh·kw, OH·OW) */
-  product (FALSE, k, n, depth, weight, col, n, bias != NULL ? 1.0f : 0.0f, NULL, out);
+
+  /* A 1×1 convolution with stride 1 and no padding is already a matrix. */
+  if (kh == 1 && kw == 1 && stride == 1 && pad == 0)
+    product (FALSE, k, n, depth, weight, in, n, beta, NULL, out);
+  else if (n_strips >= 4)   /* a few strips a core; fewer, it goes whole */
+    {
+      Strips strips = { whole, weight, out, workspace, beta, c, k, depth, strip };
+
+      vt_parallel_for_single_blas (n_strips, strips_range, &strips);
+    }
+  else
+    {
+      /* out (K, OH·OW) = W (K, C·kh·kw) · col (C·kh·kw, OH·OW) */
+      for_parts ((gsize) c * kh, (gsize) depth * n, im2col_pairs, &whole);
+      product (FALSE, k, n, depth, weight, workspace, n, beta, NULL, out);
+    }
 }
 
 void
