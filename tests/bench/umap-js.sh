@@ -11,6 +11,7 @@
 #   sh tests/bench/umap-js.sh [build-dir]      (needs a built tree and npm; ~5 min)
 #   STORE=path.safetensors ...                  reuse a feature store
 #   SIZES="2000 10000" ...                      the sizes (default)
+#   SEED=1 ...                                  umap-js's seed (default 1)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}
@@ -31,8 +32,8 @@ cp "$here/umap_js.mjs" "$work/js/"
 printf '%-7s %14s %14s %14s %12s %12s\n' points "umap-js 500" "umap-js own" "vitrine UMAP" "vitrine t-SNE" "umap-js s"
 for n in ${SIZES:-2000 10000}; do
   dim=$(/usr/bin/python3 "$here/umap_js_quality.py" rows "$store" "$n" "$work/rows.f32")
-  timing=$(node "$work/js/umap_js.mjs" "$work/rows.f32" "$dim" "$work/layout500.f32" 500 1)
-  node "$work/js/umap_js.mjs" "$work/rows.f32" "$dim" "$work/layout-own.f32" 0 1 >/dev/null
+  timing=$(node "$work/js/umap_js.mjs" "$work/rows.f32" "$dim" "$work/layout500.f32" 500 "${SEED:-1}")
+  node "$work/js/umap_js.mjs" "$work/rows.f32" "$dim" "$work/layout-own.f32" 0 "${SEED:-1}" >/dev/null
   t500=$(/usr/bin/python3 "$here/umap_js_quality.py" trust "$work/rows.f32" "$dim" "$work/layout500.f32")
   town=$(/usr/bin/python3 "$here/umap_js_quality.py" trust "$work/rows.f32" "$dim" "$work/layout-own.f32")
   ours=$("$build/tests/bench/bench-projection" "$store" "$n" auto 1)
