@@ -234,8 +234,9 @@ for_parts (gsize        n,
     func (0, n, data);
 }
 
-/* A convolution of a large image in strips of output rows: for each, the
- * im2col of the strip, then the product for its columns. Each thread takes
+/* A convolution of a large image in strips of output pixels (ranges of
+ * OH·OW, across output rows, whole panels of the product wide): for each,
+ * the im2col of the strip, then the product for its columns. Each thread takes
  * a range of strips and works in its own part of the workspace, so its
  * copy stays in its own L2 (a whole im2col, 7 MB for ResNet-50's stem,
  * went through memory and back, which two cores shared badly), and the
