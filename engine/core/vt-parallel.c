@@ -92,11 +92,22 @@ spin_while (gint     *value,
   return TRUE;
 }
 
+/* A helper starts from the loops posted so far: with no record of them it
+ * would take the last one for new. */
+typedef struct
+{
+  int  index;
+  gint seen;   /* the generation when it was started */
+} HelperStart;
+
 static gpointer
 helper_main (gpointer data)
 {
-  int index = GPOINTER_TO_INT (data);
-  gint seen = 0;
+  HelperStart *start = data;
+  int index = start->index;
+  gint seen = start->seen;
+
+  g_free (start);
 
   for (;;)
     {
@@ -141,7 +152,11 @@ parallel_for_n (int          requested,
   while (n_helpers < threads - 1)
     {
       g_autofree char *name = g_strdup_printf ("vt-helper-%d", n_helpers);
-      g_thread_unref (g_thread_new (name, helper_main, GINT_TO_POINTER (n_helpers)));
+      HelperStart *start = g_new (HelperStart, 1);
+
+      /* no loop is posted while we hold loop_lock, so this is the last one */
+      *start = (HelperStart) { n_helpers, g_atomic_int_get (&generation) };
+      g_thread_unref (g_thread_new (name, helper_main, start));
       n_helpers++;
     }
 

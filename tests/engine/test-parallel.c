@@ -96,6 +96,25 @@ test_after_sleep (void)
     }
 }
 
+/* More threads asked for after loops have run: the helpers started then
+ * must wait for the next loop, not take the last one (or this one) twice. */
+static void
+test_more_threads_later (void)
+{
+  openblas_set_num_threads (1);
+  for (int threads = 2; threads <= 8; threads++)
+    {
+      g_autofree Counts *before = g_new0 (Counts, 1);
+      g_autofree Counts *after = g_new0 (Counts, 1);
+
+      vt_parallel_for (N, visit, before);
+      openblas_set_num_threads (threads);
+      vt_parallel_for (N, visit, after);
+      assert_each_once (before, N);
+      assert_each_once (after, N);
+    }
+}
+
 static gpointer
 loops_thread (gpointer data)
 {
@@ -130,6 +149,7 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/parallel/more-threads-later", test_more_threads_later);
   g_test_add_func ("/engine/parallel/cover", test_cover);
   g_test_add_func ("/engine/parallel/nested", test_nested);
   g_test_add_func ("/engine/parallel/after-sleep", test_after_sleep);
