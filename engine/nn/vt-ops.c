@@ -477,40 +477,54 @@ max_or_nan (float m,
 }
 
 /* Separably: for each output row, the max over the window's input rows,
- * column by column (a loop that vectorizes), then over the window's
- * columns. The window over both at once, with its bounds tests, was a
- * twentieth of ResNet-50's time at batch 1. */
+ * column by column, then over the window's columns. Both loops have fixed
+ * bounds, so they vectorize: the row of column maxima has -inf on both
+ * sides, as wide as the padding and the last window reach. The window over
+ * both at once, with its bounds tests, was a twentieth of ResNet-50's time
+ * at batch 1, and the column pass with bounds per pixel still 4%. */
 static void
 maxpool_channels (gsize    first,
                   gsize    last,
                   gpointer data)
 {
   const MaxPool *a = data;
-  g_autofree float *column_max = g_new (float, a->w);
+  int kernel = a->kernel, stride = a->stride, w = a->w;
+  int padded = MAX ((a->ow - 1) * stride + kernel, a->pad + w);
+  g_autofree float *row_buffer = g_new (float, padded);
+  float *column_max = row_buffer + a->pad;   /* input column x at column_max[x] */
 
+  for (int x = 0; x < padded; x++)
+    row_buffer[x] = -INFINITY;
   for (gsize ch = first; ch < last; ch++)
     {
-      const float *plane = a->in + ch * a->h * a->w;
+      const float *plane = a->in + ch * a->h * w;
 
       for (int oy = 0; oy < a->oh; oy++)
         {
-          int top = oy * a->stride - a->pad;
+          int top = oy * stride - a->pad;
+          int y0 = MAX (top, 0), y1 = MIN (top + kernel, a->h);
           float *dst = a->out + (ch * a->oh + oy) * a->ow;
 
-          for (int x = 0; x < a->w; x++)
-            column_max[x] = -INFINITY;
-          for (int y = MAX (top, 0); y < MIN (top + a->kernel, a->h); y++)
-            for (int x = 0; x < a->w; x++)
-              column_max[x] = max_or_nan (column_max[x], plane[(gsize) y * a->w + x]);
-          for (int ox = 0; ox < a->ow; ox++)
-            {
-              int left = ox * a->stride - a->pad;
-              float m = -INFINITY;
+          /* PyTorch keeps the padding under half the window, so every
+           * window holds an input row (y0 < y1) */
+          for (int x = 0; x < w; x++)
+            column_max[x] = plane[(gsize) y0 * w + x];
+          for (int y = y0 + 1; y < y1; y++)
+            for (int x = 0; x < w; x++)
+              column_max[x] = max_or_nan (column_max[x], plane[(gsize) y * w + x]);
+          if (stride == 2 && kernel == 3)   /* ResNet's: a constant stride vectorizes */
+            for (int ox = 0; ox < a->ow; ox++)
+              dst[ox] = max_or_nan (max_or_nan (row_buffer[2 * ox], row_buffer[2 * ox + 1]),
+                                    row_buffer[2 * ox + 2]);
+          else
+            for (int ox = 0; ox < a->ow; ox++)
+              {
+                float m = row_buffer[ox * stride];
 
-              for (int x = MAX (left, 0); x < MIN (left + a->kernel, a->w); x++)
-                m = max_or_nan (m, column_max[x]);
-              dst[ox] = m;
-            }
+                for (int j = 1; j < kernel; j++)
+                  m = max_or_nan (m, row_buffer[ox * stride + j]);
+                dst[ox] = m;
+              }
         }
     }
 }

@@ -45,7 +45,8 @@ void   vt_add                   (float *x, const float *y, gsize n);
 /* x = max(x + y, 0): a residual block's end, in one pass. */
 void   vt_add_relu              (float *x, const float *y, gsize n);
 
-/* Max pooling, -inf padding: in (C, H, W) -> out (C, OH, OW). */
+/* Max pooling, -inf padding: in (C, H, W) -> out (C, OH, OW); pad ≤ kernel / 2,
+ * as PyTorch requires. */
 void   vt_maxpool2d             (float *out, const float *in, int c, int h, int w,
                                  int kernel, int stride, int pad);
 /* Average pooling with kernel = stride = @k, no padding, the remainder

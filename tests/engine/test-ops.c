@@ -229,6 +229,38 @@ test_maxpool (void)
     g_assert_cmpfloat (out[i], ==, expected[i]);
 }
 
+/* Other windows than ResNet's take the general path: against the max over
+ * each window read directly, on two channels of random values. */
+static void
+test_maxpool_windows (void)
+{
+  const int windows[][3] = { { 2, 2, 0 }, { 3, 1, 1 }, { 3, 2, 0 }, { 5, 3, 2 }, { 1, 1, 0 } };
+  const int c = 2, h = 11, w = 9;
+  g_autoptr(GRand) rng = g_rand_new_with_seed (8);
+  float in[2 * 11 * 9], out[2 * 11 * 9];
+
+  fill (in, G_N_ELEMENTS (in), rng);
+  for (gsize t = 0; t < G_N_ELEMENTS (windows); t++)
+    {
+      int kernel = windows[t][0], stride = windows[t][1], pad = windows[t][2];
+      int oh = vt_conv2d_out_size (h, kernel, stride, pad), ow = vt_conv2d_out_size (w, kernel, stride, pad);
+
+      vt_maxpool2d (out, in, c, h, w, kernel, stride, pad);
+      for (int ch = 0; ch < c; ch++)
+        for (int oy = 0; oy < oh; oy++)
+          for (int ox = 0; ox < ow; ox++)
+            {
+              float m = -INFINITY;
+
+              for (int y = oy * stride - pad; y < oy * stride - pad + kernel; y++)
+                for (int x = ox * stride - pad; x < ox * stride - pad + kernel; x++)
+                  if (y >= 0 && y < h && x >= 0 && x < w)
+                    m = MAX (m, in[(ch * h + y) * w + x]);
+              g_assert_cmpfloat (out[(ch * oh + oy) * ow + ox], ==, m);
+            }
+    }
+}
+
 /* BatchNorm's affine with and without ReLU, and the residual add with
  * ReLU, on arrays large enough to be spread over the cores. */
 static void
@@ -291,6 +323,7 @@ main (int   argc,
   g_test_add_func ("/engine/ops/pointwise", test_pointwise);
   g_test_add_func ("/engine/ops/affine-relu", test_affine_relu);
   g_test_add_func ("/engine/ops/maxpool", test_maxpool);
+  g_test_add_func ("/engine/ops/maxpool-windows", test_maxpool_windows);
   g_test_add_func ("/engine/ops/approximations", test_approximations);
   return g_test_run ();
 }
