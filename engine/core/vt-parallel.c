@@ -29,12 +29,14 @@ typedef struct
   VtRangeFunc  func;
   gpointer     data;
   gsize        n;
-  int          threads;   /* chunks: the caller's and threads - 1 helpers' */
+  gsize        pieces;    /* [0, n) is cut into this many */
+  int          threads;   /* the caller and threads - 1 helpers */
 } Loop;
 
 static GMutex   loop_lock;      /* held by the thread whose loop the helpers run */
 static Loop     loop;
 static gint     generation;     /* bumped for each loop handed to the helpers */
+static gint     next_piece;     /* the first piece of the current loop not yet taken */
 static gint     unfinished;     /* helpers still on the current loop */
 static int      n_helpers;      /* started so far; only grows */
 
@@ -59,12 +61,17 @@ vt_parallel_threads (void)
   return MAX (openblas_get_num_threads (), 1);
 }
 
+/* Takes pieces until none is left. Which thread runs which piece is
+ * decided as they go: a thread the system stops for a while (these are
+ * shared machines) holds up only the piece it has. */
 static void
-run_chunk (const Loop *l,
-           int         chunk)
+run_pieces (const Loop *l)
 {
+  gsize piece;
+
   in_region = TRUE;
-  l->func (l->n * chunk / l->threads, l->n * (chunk + 1) / l->threads, l->data);
+  while ((piece = (gsize) g_atomic_int_add (&next_piece, 1)) < l->pieces)
+    l->func (l->n * piece / l->pieces, l->n * (piece + 1) / l->pieces, l->data);
   in_region = FALSE;
 }
 
@@ -125,7 +132,7 @@ helper_main (gpointer data)
         }
       seen = g_atomic_int_get (&generation);
       if (index + 1 < loop.threads)
-        run_chunk (&loop, index + 1);
+        run_pieces (&loop);
       if (g_atomic_int_dec_and_test (&unfinished) && g_atomic_int_get (&caller_sleeping))
         {
           g_mutex_lock (&sleep_lock);
@@ -138,12 +145,15 @@ helper_main (gpointer data)
 
 static void
 parallel_for_n (int          requested,
+                gsize        pieces,
                 gsize        n,
                 VtRangeFunc  func,
                 gpointer     data)
 {
-  int threads = (int) MIN ((gsize) CLAMP (requested, 1, MAX_HELPERS + 1), MAX (n, 1));
+  int threads;
 
+  pieces = CLAMP (pieces, 1, MAX (n, 1));
+  threads = (int) MIN ((gsize) CLAMP (requested, 1, MAX_HELPERS + 1), pieces);
   if (threads <= 1 || in_region || !g_mutex_trylock (&loop_lock))
     {
       func (0, n, data);
@@ -160,7 +170,8 @@ parallel_for_n (int          requested,
       n_helpers++;
     }
 
-  loop = (Loop) { func, data, n, threads };
+  loop = (Loop) { func, data, n, pieces, threads };
+  g_atomic_int_set (&next_piece, 0);
   g_atomic_int_set (&unfinished, n_helpers);
   g_atomic_int_inc (&generation);
   if (g_atomic_int_get (&sleeping_helpers) > 0)
@@ -170,7 +181,7 @@ parallel_for_n (int          requested,
       g_mutex_unlock (&sleep_lock);
     }
 
-  run_chunk (&loop, 0);
+  run_pieces (&loop);
 
   if (!spin_while (&unfinished, 0, FALSE))
     {
@@ -190,13 +201,16 @@ vt_parallel_for (gsize        n,
                  VtRangeFunc  func,
                  gpointer     data)
 {
-  parallel_for_n (vt_parallel_threads (), n, func, data);
+  int threads = vt_parallel_threads ();
+
+  parallel_for_n (threads, threads, n, func, data);
 }
 
-void
-vt_parallel_for_single_blas (gsize        n,
-                             VtRangeFunc  func,
-                             gpointer     data)
+static void
+single_blas (gsize        pieces,
+             gsize        n,
+             VtRangeFunc  func,
+             gpointer     data)
 {
   int threads = vt_parallel_threads ();
 
@@ -208,6 +222,22 @@ vt_parallel_for_single_blas (gsize        n,
       return;
     }
   openblas_set_num_threads (1);
-  parallel_for_n (threads, n, func, data);
+  parallel_for_n (threads, pieces, n, func, data);
   openblas_set_num_threads (threads);
+}
+
+void
+vt_parallel_for_single_blas (gsize        n,
+                             VtRangeFunc  func,
+                             gpointer     data)
+{
+  single_blas (vt_parallel_threads (), n, func, data);
+}
+
+void
+vt_parallel_for_each (gsize        n,
+                      VtRangeFunc  func,
+                      gpointer     data)
+{
+  single_blas (n, n, func, data);
 }

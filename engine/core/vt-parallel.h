@@ -11,8 +11,10 @@
 G_BEGIN_DECLS
 
 /* Calls @func (begin, end, @data) on disjoint chunks covering [0, @n), one
- * per thread, and returns when all are done. With one thread, or n ≤ 1,
- * it simply calls func (0, n, data); so it does inside another loop's chunk. */
+ * per thread, and returns when all are done. Each thread takes the next
+ * chunk not yet taken, so one that the system holds up (these are shared
+ * machines) holds up only the chunk it has. With one thread, or n ≤ 1, it
+ * simply calls func (0, n, data); so it does inside another loop's chunk. */
 typedef void (*VtRangeFunc) (gsize begin, gsize end, gpointer data);
 
 void  vt_parallel_for      (gsize        n,
@@ -25,6 +27,12 @@ void  vt_parallel_for      (gsize        n,
 void  vt_parallel_for_single_blas (gsize        n,
                                    VtRangeFunc  func,
                                    gpointer     data);
+/* As vt_parallel_for_single_blas, with each index of [0, @n) a chunk of
+ * its own: for a few pieces of work more than there are threads (the
+ * parts of a matrix product), taken by whichever thread is free. */
+void  vt_parallel_for_each (gsize        n,
+                            VtRangeFunc  func,
+                            gpointer     data);
 int   vt_parallel_threads  (void);
 /* Whether this thread is running a chunk of a loop above. A loop started
  * from inside one runs on its caller's thread, in one piece. */

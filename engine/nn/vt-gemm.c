@@ -52,7 +52,7 @@ gemm_openblas (gboolean     trans_b,
 
 #if VT_GEMM_AVX512
 
-#define MR 12    /* rows of the register tile */
+#define MR VT_GEMM_TILE_ROWS
 #define NR 32    /* columns: two 16-float vectors */
 #define KC 384   /* depth of a block: best of 128, 192, 256 and 384 in bench-gemm */
 #define MC 192   /* rows of A per block (a multiple of MR) */
@@ -249,6 +249,36 @@ kernel (int          kc,
       }
 }
 
+/* One block of B (kc × nc, packed) against all rows of A: C += its part.
+ * MC rows of A stay in L2 while every panel of B meets them; one panel of
+ * B stays in L1 while the rows pass through it. */
+static void
+multiply_block (const float *b_block,
+                int          m,
+                int          nc,
+                int          kc,
+                float        alpha,
+                const float *a,
+                int          lda,
+                float        beta,
+                const float *bias,
+                float       *c,
+                int          ldc)
+{
+  for (int ic = 0; ic < m; ic += MC)
+    for (int jr = 0; jr < nc; jr += NR)
+      for (int ir = ic; ir < MIN (m, ic + MC); ir += MR)
+        {
+          const float *a_rows[MR];
+
+          for (int i = 0; i < MR; i++)
+            a_rows[i] = ir + i < m ? a + (gsize) (ir + i) * lda : zero_row;
+          kernel (kc, a_rows, b_block + (gsize) jr * kc, c + (gsize) ir * ldc + jr, ldc,
+                  MIN (MR, m - ir), MIN (NR, nc - jr), alpha, beta,
+                  bias != NULL ? bias + jr : NULL);
+        }
+}
+
 static void
 gemm_avx512 (gboolean     trans_b,
              int          m,
@@ -273,37 +303,78 @@ gemm_avx512 (gboolean     trans_b,
       for (int pc = 0; pc < k; pc += KC)
         {
           int kc = MIN (KC, k - pc);
-          /* the first block of depth applies beta and the bias; the others add to it */
-          float block_beta = pc == 0 ? beta : 1.0f;
-          const float *block_bias = pc == 0 ? bias : NULL;
 
           pack_b (b_block, trans_b ? b + (gsize) jc * ldb + pc : b + (gsize) pc * ldb + jc,
                   ldb, trans_b, kc, nc);
-          /* MC rows of A stay in L2 while every panel of B meets them; one
-           * panel of B stays in L1 while the rows pass through it */
-          for (int ic = 0; ic < m; ic += MC)
-            for (int jr = 0; jr < nc; jr += NR)
-              for (int ir = ic; ir < MIN (m, ic + MC); ir += MR)
-                {
-                  const float *a_rows[MR];
-
-                  for (int i = 0; i < MR; i++)
-                    a_rows[i] = ir + i < m ? a + (gsize) (ir + i) * lda + pc : zero_row;
-                  kernel (kc, a_rows, b_block + (gsize) jr * kc, c + (gsize) ir * ldc + jc + jr, ldc,
-                          MIN (MR, m - ir), MIN (NR, nc - jr), alpha, block_beta,
-                          block_bias != NULL ? block_bias + jc + jr : NULL);
-                }
+          /* the first block of depth applies beta and the bias; the others add to it */
+          multiply_block (b_block, m, nc, kc, alpha, a + pc, lda, pc == 0 ? beta : 1.0f,
+                          pc == 0 && bias != NULL ? bias + jc : NULL, c + jc, ldc);
         }
     }
 }
 
+/* A packed B (K, N) is the blocks of KC rows that gemm_avx512 copies,
+ * one after the other, each with all of its panels: element (p, q) of a
+ * block of kc rows is at panel (q / NR) · kc · NR + (p % KC) · NR + q % NR
+ * from the block's start, and block b starts at b · KC · (N rounded up to
+ * NR). */
+static gsize
+padded_columns (int n)
+{
+  return (gsize) (n + NR - 1) / NR * NR;
+}
+
+static void
+pack_avx512 (float       *packed,
+             gboolean     trans_b,
+             int          k,
+             int          n,
+             const float *b,
+             int          ldb,
+             int          first_panel,
+             int          last_panel)
+{
+  int left = first_panel * NR, right = MIN (n, last_panel * NR);
+
+  for (int pc = 0; pc < k && left < right; pc += KC)
+    pack_b (packed + (gsize) pc * padded_columns (n) + (gsize) left * MIN (KC, k - pc),
+            trans_b ? b + (gsize) left * ldb + pc : b + (gsize) pc * ldb + left,
+            ldb, trans_b, MIN (KC, k - pc), right - left);
+}
+
+static void
+gemm_packed_avx512 (int          m,
+                    int          n,
+                    int          k,
+                    float        alpha,
+                    const float *a,
+                    int          lda,
+                    const float *packed,
+                    float        beta,
+                    const float *bias,
+                    float       *c,
+                    int          ldc)
+{
+  for (int pc = 0; pc < k; pc += KC)
+    multiply_block (packed + (gsize) pc * padded_columns (n), m, n, MIN (KC, k - pc), alpha,
+                    a + pc, lda, pc == 0 ? beta : 1.0f, pc == 0 ? bias : NULL, c, ldc);
+}
+
 #endif
+
+static gboolean openblas_forced;
+
+void
+vt_gemm_force_openblas (gboolean force)
+{
+  openblas_forced = force;
+}
 
 gboolean
 vt_gemm_uses_avx512 (void)
 {
 #if VT_GEMM_AVX512
-  return __builtin_cpu_supports ("avx512f");
+  return !openblas_forced && __builtin_cpu_supports ("avx512f");
 #else
   return FALSE;
 #endif
@@ -334,4 +405,74 @@ vt_gemm (gboolean     trans_b,
     }
 #endif
   gemm_openblas (trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc);
+}
+
+/* Without AVX-512 a packed B is B itself, row-major (K, N), one panel. */
+
+gsize
+vt_gemm_packed_size (int k,
+                     int n)
+{
+#if VT_GEMM_AVX512
+  if (vt_gemm_uses_avx512 ())
+    return (gsize) k * padded_columns (n);
+#endif
+  return (gsize) k * n;
+}
+
+int
+vt_gemm_panels (int n)
+{
+#if VT_GEMM_AVX512
+  if (vt_gemm_uses_avx512 ())
+    return (int) (padded_columns (n) / NR);
+#endif
+  return 1;
+}
+
+void
+vt_gemm_pack (float       *packed,
+              gboolean     trans_b,
+              int          k,
+              int          n,
+              const float *b,
+              int          ldb,
+              int          first_panel,
+              int          last_panel)
+{
+#if VT_GEMM_AVX512
+  if (vt_gemm_uses_avx512 ())
+    {
+      pack_avx512 (packed, trans_b, k, n, b, ldb, first_panel, last_panel);
+      return;
+    }
+#endif
+  if (first_panel > 0 || last_panel < 1)
+    return;
+  for (int p = 0; p < k; p++)
+    for (int q = 0; q < n; q++)
+      packed[(gsize) p * n + q] = trans_b ? b[(gsize) q * ldb + p] : b[(gsize) p * ldb + q];
+}
+
+void
+vt_gemm_packed (int          m,
+                int          n,
+                int          k,
+                float        alpha,
+                const float *a,
+                int          lda,
+                const float *packed,
+                float        beta,
+                const float *bias,
+                float       *c,
+                int          ldc)
+{
+#if VT_GEMM_AVX512
+  if (k > 0 && vt_gemm_uses_avx512 ())
+    {
+      gemm_packed_avx512 (m, n, k, alpha, a, lda, packed, beta, bias, c, ldc);
+      return;
+    }
+#endif
+  gemm_openblas (FALSE, m, n, k, alpha, a, lda, packed, n, beta, bias, c, ldc);
 }

@@ -29,5 +29,43 @@ void      vt_gemm            (gboolean     trans_b,
 /* Whether vt_gemm runs the AVX-512 kernel on this CPU (for tests and
  * benchmarks to say which one they measured). */
 gboolean  vt_gemm_uses_avx512 (void);
+/* For tests: the OpenBLAS path even where AVX-512 is there, so that both
+ * are checked on one machine. Not while products run. */
+void      vt_gemm_force_openblas (gboolean force);
+
+/* Rows of the kernel's register tile: blocks of rows that are a multiple
+ * of it waste none of its work. */
+#define VT_GEMM_TILE_ROWS 12
+
+/* The same product with op(B) copied beforehand into the layout the kernel
+ * reads, for products that share it: the blocks of rows of one product on
+ * several cores copy B once between them instead of once each.
+ * vt_gemm_pack copies op(B)'s columns panel by panel: panels
+ * [first_panel, last_panel) of vt_gemm_panels (n), so that the copy too
+ * can be spread over the cores. Any number of rows, from 1, may then be
+ * multiplied by it (vt_gemm_packed: @a (M, K), @c (M, N)). @packed holds
+ * vt_gemm_packed_size floats and is 64-byte aligned (g_aligned_alloc). */
+gsize     vt_gemm_packed_size (int          k,
+                               int          n);
+int       vt_gemm_panels      (int          n);
+void      vt_gemm_pack        (float       *packed,
+                               gboolean     trans_b,
+                               int          k,
+                               int          n,
+                               const float *b,
+                               int          ldb,
+                               int          first_panel,
+                               int          last_panel);
+void      vt_gemm_packed      (int          m,
+                               int          n,
+                               int          k,
+                               float        alpha,
+                               const float *a,
+                               int          lda,
+                               const float *packed,
+                               float        beta,
+                               const float *bias,
+                               float       *c,
+                               int          ldc);
 
 G_END_DECLS

@@ -13,10 +13,16 @@
  * between calls those spin, yielding, for a while, and on two cores they
  * fought our pool for the core the norms, activations and attention heads
  * ran on (ViT-S/16 at batch 1 spent a third of its samples in sched_yield).
- * Instead the product is cut into one block of rows or columns (the longer
- * side) per core, each a single-threaded vt_gemm on a pool thread. Small
- * products stay whole; inside a loop that already spreads images or heads
- * over the cores the product runs on its caller's thread. */
+ * Instead the product is cut into parts along its longer side, each a
+ * single-threaded product on a pool thread. Small products stay whole;
+ * inside a loop that already spreads images or heads over the cores the
+ * product runs on its caller's thread.
+ *
+ * Cut by columns, each part copies its own columns of B. Cut by rows (a
+ * convolution's many channels against the few pixels of a small image),
+ * every part needs all of B: it is copied once into the kernel's layout,
+ * the cores sharing the copy, and then the rows go in blocks of whole
+ * register tiles, a few per core, to whichever core is free. */
 typedef struct
 {
   gboolean         trans_b;
@@ -28,34 +34,97 @@ typedef struct
   const float     *bias;
   float           *c;
   int              parts;
-  gboolean         split_rows;
+  float           *packed;   /* B copied, when cut by rows */
 } Product;
 
-#define PRODUCT_SPLIT_MIN (1 << 21)   /* multiply-adds below which one core does it */
+#define PRODUCT_SPLIT_MIN (1 << 20)   /* multiply-adds below which one core does it */
+#define ROW_PARTS_PER_THREAD 4
 
 static void
-product_parts (gsize    begin,
-               gsize    end,
-               gpointer data)
+column_parts (gsize    begin,
+              gsize    end,
+              gpointer data)
 {
   const Product *p = data;
 
   for (gsize part = begin; part < end; part++)
     {
-      int total = p->split_rows ? p->m : p->n;
-      int first = (int) (total * part / p->parts), last = (int) (total * (part + 1) / p->parts);
+      int first = (int) (p->n * part / p->parts), last = (int) (p->n * (part + 1) / p->parts);
 
-      if (last <= first)
-        continue;
-      if (p->split_rows)
-        vt_gemm (p->trans_b, last - first, p->n, p->k, 1.0f,
-                 p->a + (gsize) first * p->k, p->k, p->b, p->ldb, p->beta, p->bias,
-                 p->c + (gsize) first * p->n, p->n);
-      else
+      if (last > first)
         vt_gemm (p->trans_b, p->m, last - first, p->k, 1.0f, p->a, p->k,
                  p->trans_b ? p->b + (gsize) first * p->ldb : p->b + first, p->ldb,
                  p->beta, p->bias != NULL ? p->bias + first : NULL, p->c + first, p->n);
     }
+}
+
+static void
+pack_panels (gsize    begin,
+             gsize    end,
+             gpointer data)
+{
+  const Product *p = data;
+
+  vt_gemm_pack (p->packed, p->trans_b, p->k, p->n, p->b, p->ldb, (int) begin, (int) end);
+}
+
+static void
+row_parts (gsize    begin,
+           gsize    end,
+           gpointer data)
+{
+  const Product *p = data;
+  int tiles = (p->m + VT_GEMM_TILE_ROWS - 1) / VT_GEMM_TILE_ROWS;
+
+  for (gsize part = begin; part < end; part++)
+    {
+      int first = (int) (tiles * part / p->parts) * VT_GEMM_TILE_ROWS;
+      int last = MIN (p->m, (int) (tiles * (part + 1) / p->parts) * VT_GEMM_TILE_ROWS);
+
+      if (last > first)
+        vt_gemm_packed (last - first, p->n, p->k, 1.0f, p->a + (gsize) first * p->k, p->k, p->packed,
+                        p->beta, p->bias, p->c + (gsize) first * p->n, p->n);
+    }
+}
+
+/* A thread's scratch array, kept from call to call (allocated every time,
+ * its pages would be faulted in every time): the copy of B of a product
+ * cut by rows, on the thread that calls it; a strip of a convolution's
+ * im2col, on the thread that takes the strip. 64-byte aligned. */
+typedef struct
+{
+  float *data;
+  gsize  size;
+} Scratch;
+
+static void
+scratch_free (gpointer data)
+{
+  Scratch *scratch = data;
+
+  g_aligned_free (scratch->data);
+  g_free (scratch);
+}
+
+static GPrivate scratch_key = G_PRIVATE_INIT (scratch_free);
+
+static float *
+thread_scratch (gsize size)
+{
+  Scratch *scratch = g_private_get (&scratch_key);
+
+  if (scratch == NULL)
+    {
+      scratch = g_new0 (Scratch, 1);
+      g_private_set (&scratch_key, scratch);
+    }
+  if (scratch->size < size)
+    {
+      g_aligned_free (scratch->data);
+      scratch->data = g_aligned_alloc (size, sizeof (float), 64);
+      scratch->size = size;
+    }
+  return scratch->data;
 }
 
 static void
@@ -70,11 +139,23 @@ product (gboolean         trans_b,
          const float     *bias,
          float           *c)
 {
-  Product p = { trans_b, m, n, k, a, b, ldb, beta, bias, c, 1, m >= n };
+  Product p = { trans_b, m, n, k, a, b, ldb, beta, bias, c, 1, NULL };
+  int threads = vt_parallel_threads ();
 
-  if (!vt_parallel_in_region () && (double) m * n * k >= PRODUCT_SPLIT_MIN)
-    p.parts = vt_parallel_threads ();
-  vt_parallel_for_single_blas (p.parts, product_parts, &p);
+  if (vt_parallel_in_region () || threads == 1 || (double) m * n * k < PRODUCT_SPLIT_MIN)
+    vt_gemm (trans_b, m, n, k, 1.0f, a, k, b, ldb, beta, bias, c, n);
+  else if (m < n)
+    {
+      p.parts = threads;
+      vt_parallel_for_each (p.parts, column_parts, &p);
+    }
+  else
+    {
+      p.parts = MIN ((m + VT_GEMM_TILE_ROWS - 1) / VT_GEMM_TILE_ROWS, ROW_PARTS_PER_THREAD * threads);
+      p.packed = thread_scratch (vt_gemm_packed_size (k, n));
+      vt_parallel_for_each (vt_gemm_panels (n), pack_panels, &p);
+      vt_parallel_for_each (p.parts, row_parts, &p);
+    }
 }
 
 void
@@ -236,11 +317,12 @@ for_parts (gsize        n,
 
 /* A convolution of a large image in strips of output pixels (ranges of
  * OH·OW, across output rows, whole panels of the product wide): for each,
- * the im2col of the strip, then the product for its columns. Each thread takes
- * a range of strips and works in its own part of the workspace, so its
- * copy stays in its own L2 (a whole im2col, 7 MB for ResNet-50's stem,
- * went through memory and back, which two cores shared badly), and the
- * threads meet once per convolution instead of after the copy too. */
+ * the im2col of the strip, then the product for its columns. A thread
+ * takes one strip after another, as it is free, and copies each into the
+ * same scratch array of its own, so that the copy stays in its own L2 (a
+ * whole im2col, 7 MB for ResNet-50's stem, went through memory and back,
+ * which two cores shared badly), and the threads meet once per
+ * convolution instead of after the copy too. */
 #define STRIP_FLOATS (1 << 16)   /* target size of a strip's copy: 256 KB */
 #define STRIP_MIN_COLUMNS 128    /* the product wants a few panels of columns */
 #define STRIP_ALIGN 32           /* vt_gemm's panel: strips of whole panels waste none */
@@ -250,7 +332,6 @@ typedef struct
   Im2col       whole;     /* the convolution; q0, q1 unused */
   const float *weight;
   float       *out;
-  float       *workspace;
   float        beta;
   int          c, k, depth;
   int          strip;     /* pixels (columns of col) in a strip */
@@ -263,10 +344,7 @@ strips_range (gsize    first,
 {
   const Strips *s = data;
   int n = s->whole.oh * s->whole.ow;
-  /* Chunks are disjoint, so the slot of this chunk's first strip is its
-   * own; it holds a full strip (or the last, shorter one) within the
-   * workspace, which holds the whole im2col. */
-  float *col = s->workspace + first * (gsize) s->depth * s->strip;
+  float *col = thread_scratch ((gsize) s->depth * s->strip);
 
   for (gsize strip = first; strip < last; strip++)
     {
@@ -314,9 +392,9 @@ vt_conv2d_forward (float       *out,
     product (FALSE, k, n, depth, weight, in, n, beta, NULL, out);
   else if (n_strips >= 4)   /* a few strips a core; fewer, it goes whole */
     {
-      Strips strips = { whole, weight, out, workspace, beta, c, k, depth, strip };
+      Strips strips = { whole, weight, out, beta, c, k, depth, strip };
 
-      vt_parallel_for_single_blas (n_strips, strips_range, &strips);
+      vt_parallel_for_each (n_strips, strips_range, &strips);
     }
   else
     {

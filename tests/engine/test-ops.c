@@ -1,5 +1,6 @@
 /* test-ops.c: each BLAS path against its naive reference, on random data
  * with awkward sizes (odd, prime, not multiples of the SIMD width). */
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -44,12 +45,13 @@ gemm_naive (gboolean trans_b, int m, int n, int k, float alpha, const float *a, 
       }
 }
 
-/* Sizes around the kernel's tile (12 × 32) and blocks (depth 256, 192 rows,
+/* Sizes around the kernel's tile (12 × 32) and blocks (depth 384, 192 rows,
  * 512 columns), a few rows (the matrix-vector path), padded leading
  * dimensions, alpha, beta and a bias; beta 0 over a C full of NaN must not
- * read it. */
+ * read it. The same product with B packed beforehand, in two calls that
+ * each copy some of its panels, must give the same. */
 static void
-test_gemm (void)
+check_gemm (void)
 {
   static const struct { int m, n, k; } sizes[] = {
     { 1, 40, 17 }, { 5, 33, 64 }, { 6, 1, 3 }, { 12, 32, 256 }, { 13, 31, 257 },
@@ -69,7 +71,9 @@ test_gemm (void)
           gsize b_rows = trans_b ? n : k;
           g_autofree float *a = g_new (float, (gsize) m * lda), *b = g_new (float, b_rows * ldb);
           g_autofree float *fast = g_new (float, (gsize) m * ldc), *naive = g_new (float, (gsize) m * ldc);
-          g_autofree float *bias = g_new (float, n);
+          g_autofree float *bias = g_new (float, n), *from_packed = g_new (float, (gsize) m * ldc);
+          int panels = vt_gemm_panels (n);
+          float *packed = g_aligned_alloc (vt_gemm_packed_size (k, n), sizeof (float), 64);
 
           fill (a, (gsize) m * lda, rng);
           fill (bias, n, rng);
@@ -80,18 +84,42 @@ test_gemm (void)
             for (gsize i = 0; i < (gsize) m * ldc; i++)
               fast[i] = NAN;
           memcpy (naive, fast, sizeof (float) * m * ldc);
+          memcpy (from_packed, fast, sizeof (float) * m * ldc);
           vt_gemm (trans_b, m, n, k, 0.5f, a, lda, b, ldb, beta, with_bias ? bias : NULL, fast, ldc);
           gemm_naive (trans_b, m, n, k, 0.5f, a, lda, b, ldb, beta, with_bias ? bias : NULL, naive, ldc);
+          vt_gemm_pack (packed, trans_b, k, n, b, ldb, 0, panels / 2);
+          vt_gemm_pack (packed, trans_b, k, n, b, ldb, panels / 2, panels);
+          vt_gemm_packed (m, n, k, 0.5f, a, lda, packed, beta, with_bias ? bias : NULL, from_packed, ldc);
           for (int i = 0; i < m; i++)
             {
               worst = MAX (worst, max_diff (fast + (gsize) i * ldc, naive + (gsize) i * ldc, n));
+              worst = MAX (worst, max_diff (from_packed + (gsize) i * ldc, naive + (gsize) i * ldc, n));
               /* the padding between rows is left as it was */
               for (int j = n; j < ldc; j++)
-                g_assert_true (memcmp (&fast[(gsize) i * ldc + j], &naive[(gsize) i * ldc + j], sizeof (float)) == 0);
+                {
+                  g_assert_true (memcmp (&fast[(gsize) i * ldc + j], &naive[(gsize) i * ldc + j], sizeof (float)) == 0);
+                  g_assert_true (memcmp (&from_packed[(gsize) i * ldc + j], &naive[(gsize) i * ldc + j], sizeof (float)) == 0);
+                }
             }
+          g_aligned_free (packed);
         }
   g_test_message ("gemm: %.3g", worst);
   g_assert_cmpfloat (worst, <, 1e-4);
+}
+
+static void
+test_gemm (void)
+{
+  check_gemm ();
+}
+
+/* The path CPUs without AVX-512 take, B packed or not. */
+static void
+test_gemm_openblas (void)
+{
+  vt_gemm_force_openblas (TRUE);
+  check_gemm ();
+  vt_gemm_force_openblas (FALSE);
 }
 
 static void
@@ -128,8 +156,16 @@ test_conv2d (void)
     { 64, 30, 30, 6, 3, 1, 1 },
     { 64, 61, 61, 6, 3, 2, 1 },
     { 3, 100, 100, 8, 7, 2, 3 },
+    /* many channels on a small image: the product is cut by rows, B shared */
+    { 64, 7, 7, 250, 3, 1, 1 },
+    { 130, 9, 9, 200, 1, 1, 0 },
+    { 100, 13, 13, 300, 1, 2, 0 },
   };
   g_autoptr(GRand) rng = g_rand_new_with_seed (2);
+  int threads = openblas_get_num_threads ();
+
+  /* several threads, whatever the machine has, so that products are cut */
+  openblas_set_num_threads (3);
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -153,6 +189,15 @@ test_conv2d (void)
                       c * kn * kn, max_diff (fast, naive, n_out), tolerance);
       g_assert_cmpfloat (max_diff (fast, naive, n_out), <, tolerance);
     }
+  openblas_set_num_threads (threads);
+}
+
+static void
+test_conv2d_openblas (void)
+{
+  vt_gemm_force_openblas (TRUE);
+  test_conv2d ();
+  vt_gemm_force_openblas (FALSE);
 }
 
 static void
@@ -317,8 +362,10 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/engine/ops/gemm", test_gemm);
+  g_test_add_func ("/engine/ops/gemm-openblas", test_gemm_openblas);
   g_test_add_func ("/engine/ops/linear", test_linear);
   g_test_add_func ("/engine/ops/conv2d", test_conv2d);
+  g_test_add_func ("/engine/ops/conv2d-openblas", test_conv2d_openblas);
   g_test_add_func ("/engine/ops/attention", test_attention);
   g_test_add_func ("/engine/ops/pointwise", test_pointwise);
   g_test_add_func ("/engine/ops/affine-relu", test_affine_relu);

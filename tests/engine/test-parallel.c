@@ -1,6 +1,6 @@
 /* test-parallel.c: the helper threads' loops cover every index once, from
- * one thread or several at a time, nested, and after the helpers have gone
- * to sleep. */
+ * one thread or several at a time, in chunks or one index at a time,
+ * nested, and after the helpers have gone to sleep. */
 #include <cblas.h>
 
 #include "core/vt-parallel.h"
@@ -66,6 +66,35 @@ test_cover (void)
       assert_each_once (counts, n);
     }
   g_assert_false (vt_parallel_in_region ());
+}
+
+/* vt_parallel_for_each: every index once, in pieces of one index each
+ * where it runs on several threads; the index lands in visits[i] through
+ * the piece's own range, so a piece given twice, or a range of two, shows. */
+static void
+visit_single (gsize    begin,
+              gsize    end,
+              gpointer data)
+{
+  Counts *counts = data;
+
+  g_assert_cmpuint (end, ==, begin + 1);
+  g_atomic_int_inc (&counts->visits[begin]);
+}
+
+static void
+test_each (void)
+{
+  openblas_set_num_threads (3);
+  for (gsize n = 2; n <= N; n += n < 10 ? 1 : 199)
+    {
+      g_autofree Counts *counts = g_new0 (Counts, 1);
+
+      vt_parallel_for_each (n, visit_single, counts);
+      assert_each_once (counts, n);
+    }
+  /* and OpenBLAS gets its setting back */
+  g_assert_cmpint (openblas_get_num_threads (), ==, 3);
 }
 
 static void
@@ -151,6 +180,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/engine/parallel/more-threads-later", test_more_threads_later);
   g_test_add_func ("/engine/parallel/cover", test_cover);
+  g_test_add_func ("/engine/parallel/each", test_each);
   g_test_add_func ("/engine/parallel/nested", test_nested);
   g_test_add_func ("/engine/parallel/after-sleep", test_after_sleep);
   g_test_add_func ("/engine/parallel/concurrent", test_concurrent);
