@@ -236,6 +236,46 @@ typedef struct
   int          q0, q1;
 } Im2col;
 
+/* Row (ch, i, j) of col at stride 1 with the output as wide as the input
+ * (ResNet's 3×3 convolutions): over whole output rows it is the plane
+ * shifted by (i - pad)·W + j - pad, so one copy does every output row
+ * inside the image, and then the columns that fall outside it ([0, lo) and
+ * [hi, W) of each output row) are zeroed. On a small image a copy per
+ * output row of a few pixels cost more than the product itself. */
+static void
+im2col_shifted (const Im2col *a,
+                int           ch,
+                int           i,
+                int           j,
+                int           lo,
+                int           hi,
+                float        *row)
+{
+  int w = a->w, q0 = a->q0, q1 = a->q1;
+  gsize plane_size = (gsize) a->h * w;
+  const float *plane = a->in + ch * plane_size;
+  int shift = (i - a->pad) * w + (j - a->pad);
+  /* the output pixels whose input row is inside the image */
+  int first = CLAMP ((a->pad - i) * w, q0, q1), last = CLAMP ((a->h + a->pad - i) * w, first, q1);
+  /* and of those, the ones whose shifted source is inside the plane (the
+   * others are outside columns, zeroed below) */
+  int from = MAX (first, -shift), to = MIN (last, (int) plane_size - shift);
+
+  memset (row, 0, sizeof (float) * (first - q0));
+  memset (row + (last - q0), 0, sizeof (float) * (q1 - last));
+  if (to > from)
+    memcpy (row + (from - q0), plane + from + shift, sizeof (float) * (to - from));
+  for (int oy = first / w; oy * w < last; oy++)
+    {
+      for (int ox = 0; ox < lo; ox++)
+        if (oy * w + ox >= first && oy * w + ox < last)
+          row[oy * w + ox - q0] = 0.0f;
+      for (int ox = hi; ox < w; ox++)
+        if (oy * w + ox >= first && oy * w + ox < last)
+          row[oy * w + ox - q0] = 0.0f;
+    }
+}
+
 /* Pairs (channel, kernel row) [first, last) of the copy, numbered
  * ch·kh + i: each writes its own rows of col. Pairs, not channels, so that
  * a stem of three channels still splits evenly over the cores. */
@@ -263,6 +303,11 @@ im2col_pairs (gsize    first,
           float *row = a->col + ((gsize) (ch * kh + i) * kw + j) * columns;
           const float *plane = in + (gsize) ch * h * w;
 
+          if (stride == 1 && ow == w)
+            {
+              im2col_shifted (a, ch, i, j, lo, hi, row);
+              continue;
+            }
           /* output row oy, its pixels [begin, end) that are in the range */
           for (int oy = q0 / ow; oy * ow < a->q1; oy++)
             {

@@ -147,6 +147,7 @@ test_conv2d (void)
 {
   static const struct { int c, h, w, k, kernel, stride, pad; } cases[] = {
     { 3, 17, 13, 5, 3, 1, 1 },   /* same padding */
+    { 4, 12, 10, 7, 5, 1, 2 },   /* same padding, two columns of it */
     { 4, 16, 16, 6, 3, 2, 1 },   /* strided */
     { 3, 23, 23, 8, 7, 2, 3 },   /* a ResNet stem */
     { 5, 9, 11, 7, 1, 1, 0 },    /* 1×1, no im2col */
