@@ -310,14 +310,13 @@ run_conv_bn (const ConvBn *cb,
              int           h,
              int           w,
              gboolean      relu,
-             float        *workspace,
              int          *oh,
              int          *ow)
 {
   *oh = vt_conv2d_out_size (h, cb->kernel, cb->stride, cb->pad);
   *ow = vt_conv2d_out_size (w, cb->kernel, cb->stride, cb->pad);
   vt_conv2d_forward (out, in, cb->weight, NULL, cb->in, h, w, cb->out, cb->kernel, cb->kernel,
-                     cb->stride, cb->pad, workspace);
+                     cb->stride, cb->pad);
   vt_channel_affine (out, cb->scale, cb->shift, cb->out, *oh * *ow, relu);
 }
 
@@ -329,7 +328,7 @@ typedef struct
 {
   float *block;
   gsize  size;
-  float *x, *t1, *t2, *t3, *s, *workspace;
+  float *x, *t1, *t2, *t3, *s;
   float *pool;   /* the attention pool's tokens, keys, values, query, output and probabilities */
 } Buffers;
 
@@ -342,7 +341,6 @@ buffers_take (VtResNet *self,
   int h = vt_conv2d_out_size (height, self->stem.kernel, self->stem.stride, self->stem.pad);
   int w = vt_conv2d_out_size (width, self->stem.kernel, self->stem.stride, self->stem.pad);
   gsize biggest = (gsize) self->stem.out * h * w;
-  gsize work = vt_conv2d_workspace (3, height, width, self->stem.kernel, self->stem.kernel, self->stem.stride, self->stem.pad);
   gsize pool = 0;
 
   /* The stem's output has the largest spatial size; widths grow later. */
@@ -351,8 +349,6 @@ buffers_take (VtResNet *self,
       {
         biggest = MAX (biggest, (gsize) self->blocks[i].conv[c].out * h * w);
         biggest = MAX (biggest, (gsize) self->blocks[i].conv[c].in * h * w);
-        work = MAX (work, vt_conv2d_workspace (self->blocks[i].conv[c].in, h, w,
-                                               self->blocks[i].conv[c].kernel, self->blocks[i].conv[c].kernel, 1, 1));
       }
   if (self->clip)
     {
@@ -360,15 +356,14 @@ buffers_take (VtResNet *self,
       pool = (gsize) 3 * p->tokens * p->width + 2 * p->width + (gsize) p->heads * p->tokens;
     }
 
-  bufs->size = 5 * biggest + work + pool;
+  bufs->size = 5 * biggest + pool;
   bufs->block = vt_buffer_pool_take (self->buffers, bufs->size);
   bufs->x = bufs->block;
   bufs->t1 = bufs->x + biggest;
   bufs->t2 = bufs->t1 + biggest;
   bufs->t3 = bufs->t2 + biggest;
   bufs->s = bufs->t3 + biggest;
-  bufs->workspace = bufs->s + biggest;
-  bufs->pool = self->clip ? bufs->workspace + work : NULL;
+  bufs->pool = self->clip ? bufs->s + biggest : NULL;
 }
 
 static void
@@ -473,9 +468,9 @@ clip_stem (const Pass  *pass,
   VtResNet *self = pass->self;
   int c = self->stem3.out;
 
-  run_conv_bn (&self->stem, bufs->t1, image, pass->height, pass->width, TRUE, bufs->workspace, h, w);
-  run_conv_bn (&self->stem2, bufs->t2, bufs->t1, *h, *w, TRUE, bufs->workspace, h, w);
-  run_conv_bn (&self->stem3, bufs->t1, bufs->t2, *h, *w, TRUE, bufs->workspace, h, w);
+  run_conv_bn (&self->stem, bufs->t1, image, pass->height, pass->width, TRUE, h, w);
+  run_conv_bn (&self->stem2, bufs->t2, bufs->t1, *h, *w, TRUE, h, w);
+  run_conv_bn (&self->stem3, bufs->t1, bufs->t2, *h, *w, TRUE, h, w);
   vt_avgpool2d (bufs->x, bufs->t1, c, *h, *w, 2);
   *h /= 2;
   *w /= 2;
@@ -498,7 +493,7 @@ resnet_stem (const Pass  *pass,
   gboolean blocks = (pass->flags & VT_TAP_BLOCKS) != 0;
   int c = self->stem.out;
 
-  run_conv_bn (&self->stem, bufs->t1, image, pass->height, pass->width, TRUE, bufs->workspace, h, w);
+  run_conv_bn (&self->stem, bufs->t1, image, pass->height, pass->width, TRUE, h, w);
   if (self->cifar)
     swap_buffers (&bufs->x, &bufs->t1);
   else
@@ -541,17 +536,17 @@ forward_image (const Pass *pass,
           /* ModifiedResNet: pool, then the 1×1 convolution (t3 is free until conv3). */
           vt_avgpool2d (bufs->t3, bufs->x, c, h, w, blk->stride);
           run_conv_bn (&blk->downsample, bufs->s, bufs->t3, h / blk->stride, w / blk->stride, FALSE,
-                       bufs->workspace, &h2, &w2);
+                       &h2, &w2);
         }
       else if (blk->has_downsample)
-        run_conv_bn (&blk->downsample, bufs->s, bufs->x, h, w, FALSE, bufs->workspace, &h2, &w2);
+        run_conv_bn (&blk->downsample, bufs->s, bufs->x, h, w, FALSE, &h2, &w2);
       else if (blk->option_a_pad > 0 || blk->stride != 1)
         shortcut_option_a (bufs->s, bufs->x, c, h, w, blk->option_a_pad);
       else
         shortcut = bufs->x;
 
-      run_conv_bn (&blk->conv[0], bufs->t1, bufs->x, h, w, TRUE, bufs->workspace, &h1, &w1);
-      run_conv_bn (&blk->conv[1], bufs->t2, bufs->t1, h1, w1, blk->n_convs == 3, bufs->workspace, &h2, &w2);
+      run_conv_bn (&blk->conv[0], bufs->t1, bufs->x, h, w, TRUE, &h1, &w1);
+      run_conv_bn (&blk->conv[1], bufs->t2, bufs->t1, h1, w1, blk->n_convs == 3, &h2, &w2);
       out = &bufs->t2;
       if (blk->pool_stride)
         {
@@ -562,7 +557,7 @@ forward_image (const Pass *pass,
         }
       if (blk->n_convs == 3)
         {
-          run_conv_bn (&blk->conv[2], bufs->t3, bufs->t2, h2, w2, FALSE, bufs->workspace, &h2, &w2);
+          run_conv_bn (&blk->conv[2], bufs->t3, bufs->t2, h2, w2, FALSE, &h2, &w2);
           out = &bufs->t3;
         }
       c = blk->out;

@@ -366,13 +366,12 @@ embed_image (VtViT       *self,
              const float *image,
              int          height,
              int          width,
-             float       *conv,
-             float       *workspace)
+             float       *conv)
 {
   int c = self->width, np = (height / self->patch) * (width / self->patch);
 
   vt_conv2d_forward (conv, image, self->patch_w, self->patch_b, 3, height, width, c,
-                     self->patch, self->patch, self->patch, 0, workspace);
+                     self->patch, self->patch, self->patch, 0);
   /* (C, gh·gw) -> (gh·gw, C), after the prefix tokens */
   for (int p = 0; p < np; p++)
     for (int ch = 0; ch < c; ch++)
@@ -399,7 +398,6 @@ vt_vit_forward_image (VtViT        *self,
   g_autofree float *xs = NULL;
   g_autofree float *y = NULL;
   g_autofree float *conv = NULL;
-  g_autofree float *workspace = NULL;
   g_autofree float *pos = NULL;
   g_autofree float *pooled = g_new (float, c);
 
@@ -414,7 +412,6 @@ vt_vit_forward_image (VtViT        *self,
     }
   y = g_new (float, (gsize) t * c);
   conv = g_new (float, (gsize) np * c);
-  workspace = g_new (float, vt_conv2d_workspace (3, height, width, self->patch, self->patch, self->patch, 0));
   pos = position_embedding (self, gh, gw);
   if (flags & VT_TAP_BLOCKS)
     memcpy (vt_taps_add (taps, self->clip ? "visual.embed.pos_embed" : "embed.pos_embed", 3, (gint64[]) { 1, t, c }),
@@ -427,7 +424,7 @@ vt_vit_forward_image (VtViT        *self,
       const float *image = pixels + (gsize) b * 3 * height * width;
       float *x = xs + (gsize) b * t * c;
 
-      embed_image (self, x, image, height, width, conv, workspace);
+      embed_image (self, x, image, height, width, conv);
       if ((flags & VT_TAP_BLOCKS) && !self->clip)
         vt_taps_store (taps, "embed.patch", b, 3, (gint64[]) { batch, np, c }, x + (gsize) self->n_prefix * c);
       vt_add (x, pos, (gsize) t * c);

@@ -16,6 +16,7 @@
 #include "vt-gemm.h"
 
 #include <cblas.h>
+#include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define VT_GEMM_AVX512 1
@@ -342,6 +343,36 @@ pack_avx512 (float       *packed,
             ldb, trans_b, MIN (KC, k - pc), right - left);
 }
 
+__attribute__ ((target ("avx512f")))
+static void
+pack_rows_avx512 (float       *packed,
+                  int          k,
+                  int          n,
+                  int          first_row,
+                  int          rows,
+                  const float *src,
+                  int          ld_src)
+{
+  gsize stride = padded_columns (n);
+
+  for (int p = first_row; p < first_row + rows; p++)
+    {
+      int pc = p / KC * KC, kc = MIN (KC, k - pc);
+      float *dst = packed + (gsize) pc * stride + (gsize) (p - pc) * NR;
+      const float *row = src + (gsize) (p - first_row) * ld_src;
+
+      for (int left = 0; left < n; left += NR, dst += (gsize) kc * NR)
+        {
+          int cols = MIN (NR, n - left);
+          __mmask16 left_mask = cols >= 16 ? 0xffff : (__mmask16) ((1u << cols) - 1);
+          __mmask16 right_mask = cols >= 32 ? 0xffff : cols > 16 ? (__mmask16) ((1u << (cols - 16)) - 1) : 0;
+
+          _mm512_store_ps (dst, _mm512_maskz_loadu_ps (left_mask, row + left));
+          _mm512_store_ps (dst + 16, _mm512_maskz_loadu_ps (right_mask, row + left + 16));
+        }
+    }
+}
+
 static void
 gemm_packed_avx512 (int          m,
                     int          n,
@@ -452,6 +483,26 @@ vt_gemm_pack (float       *packed,
   for (int p = 0; p < k; p++)
     for (int q = 0; q < n; q++)
       packed[(gsize) p * n + q] = trans_b ? b[(gsize) q * ldb + p] : b[(gsize) p * ldb + q];
+}
+
+void
+vt_gemm_pack_rows (float       *packed,
+                   int          k,
+                   int          n,
+                   int          first_row,
+                   int          rows,
+                   const float *src,
+                   int          ld_src)
+{
+#if VT_GEMM_AVX512
+  if (vt_gemm_uses_avx512 ())
+    {
+      pack_rows_avx512 (packed, k, n, first_row, rows, src, ld_src);
+      return;
+    }
+#endif
+  for (int p = 0; p < rows; p++)
+    memcpy (packed + (gsize) (first_row + p) * n, src + (gsize) p * ld_src, sizeof (float) * n);
 }
 
 void

@@ -56,6 +56,16 @@ void      vt_gemm_pack        (float       *packed,
                                int          ldb,
                                int          first_panel,
                                int          last_panel);
+/* Rows [first_row, first_row + rows) of B (K, N), from @src (row-major,
+ * @ld_src apart): for a B that is made row by row (a convolution's
+ * im2col), straight into the layout. */
+void      vt_gemm_pack_rows   (float       *packed,
+                               int          k,
+                               int          n,
+                               int          first_row,
+                               int          rows,
+                               const float *src,
+                               int          ld_src);
 void      vt_gemm_packed      (int          m,
                                int          n,
                                int          k,

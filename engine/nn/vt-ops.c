@@ -87,6 +87,16 @@ row_parts (gsize    begin,
     }
 }
 
+/* The rows of @p times its packed B, in blocks of whole register tiles,
+ * a few per core, to whichever core is free. */
+static void
+multiply_packed (Product *p)
+{
+  p->parts = MIN ((p->m + VT_GEMM_TILE_ROWS - 1) / VT_GEMM_TILE_ROWS,
+                  ROW_PARTS_PER_THREAD * vt_parallel_threads ());
+  vt_parallel_for_each (p->parts, row_parts, p);
+}
+
 /* A thread's scratch array, kept from call to call (allocated every time,
  * its pages would be faulted in every time): the copy of B of a product
  * cut by rows, on the thread that calls it; a strip of a convolution's
@@ -151,11 +161,28 @@ product (gboolean         trans_b,
     }
   else
     {
-      p.parts = MIN ((m + VT_GEMM_TILE_ROWS - 1) / VT_GEMM_TILE_ROWS, ROW_PARTS_PER_THREAD * threads);
       p.packed = thread_scratch (vt_gemm_packed_size (k, n));
       vt_parallel_for_each (vt_gemm_panels (n), pack_panels, &p);
-      vt_parallel_for_each (p.parts, row_parts, &p);
+      multiply_packed (&p);
     }
+}
+
+/* C (M, N) = A (M, K) · B + beta·C for a B already packed. */
+static void
+product_packed (int          m,
+                int          n,
+                int          k,
+                const float *a,
+                float       *packed,
+                float        beta,
+                float       *c)
+{
+  Product p = { FALSE, m, n, k, a, NULL, n, beta, NULL, c, 1, packed };
+
+  if (vt_parallel_in_region () || vt_parallel_threads () == 1 || (double) m * n * k < PRODUCT_SPLIT_MIN)
+    vt_gemm_packed (m, n, k, 1.0f, a, k, packed, beta, NULL, c, n);
+  else
+    multiply_packed (&p);
 }
 
 void
@@ -209,18 +236,6 @@ vt_conv2d_out_size (int size,
   return (size + 2 * pad - kernel) / stride + 1;
 }
 
-gsize
-vt_conv2d_workspace (int c,
-                     int h,
-                     int w,
-                     int kh,
-                     int kw,
-                     int stride,
-                     int pad)
-{
-  return (gsize) c * kh * kw * vt_conv2d_out_size (h, kh, stride, pad) * vt_conv2d_out_size (w, kw, stride, pad);
-}
-
 /* col (C·kh·kw, OH·OW): row (c, i, j) holds in[c, oy·s + i - p, ox·s + j - p],
  * for the output pixels q = oy·OW + ox in [q0, q1) only (then each row of
  * col is q1 - q0 long).
@@ -234,6 +249,7 @@ typedef struct
   const float *in;
   int          h, w, kh, kw, stride, pad, oh, ow;
   int          q0, q1;
+  int          first_pair;   /* the pair whose rows col starts with */
 } Im2col;
 
 /* Row (ch, i, j) of col at stride 1 with the output as wide as the input
@@ -300,7 +316,7 @@ im2col_pairs (gsize    first,
       for (gsize pair = first; pair < last; pair++)
         {
           int ch = (int) (pair / kh), i = (int) (pair % kh);
-          float *row = a->col + ((gsize) (ch * kh + i) * kw + j) * columns;
+          float *row = a->col + ((pair - a->first_pair) * kw + j) * columns;
           const float *plane = in + (gsize) ch * h * w;
 
           if (stride == 1 && ow == w)
@@ -339,6 +355,35 @@ im2col_pairs (gsize    first,
                 dst[ox - begin] = 0.0f;
             }
         }
+    }
+}
+
+/* im2col straight into a packed B, pairs [first, last): each pair's rows
+ * are made in a small array, then copied into the layout vt_gemm_packed
+ * reads. */
+typedef struct
+{
+  Im2col  whole;
+  float  *packed;
+  int     depth;
+} Im2colPacked;
+
+static void
+im2col_packed (gsize    first,
+               gsize    last,
+               gpointer data)
+{
+  const Im2colPacked *p = data;
+  int n = p->whole.oh * p->whole.ow, kw = p->whole.kw;
+  g_autofree float *rows = g_new (float, (gsize) kw * n);
+  Im2col a = p->whole;
+
+  a.col = rows;
+  for (gsize pair = first; pair < last; pair++)
+    {
+      a.first_pair = (int) pair;
+      im2col_pairs (pair, pair + 1, &a);
+      vt_gemm_pack_rows (p->packed, p->depth, n, (int) pair * kw, kw, rows, n);
     }
 }
 
@@ -416,14 +461,13 @@ vt_conv2d_forward (float       *out,
                    int          kh,
                    int          kw,
                    int          stride,
-                   int          pad,
-                   float       *workspace)
+                   int          pad)
 {
   int oh = vt_conv2d_out_size (h, kh, stride, pad);
   int ow = vt_conv2d_out_size (w, kw, stride, pad);
   int n = oh * ow, depth = c * kh * kw;
   float beta = bias != NULL ? 1.0f : 0.0f;
-  Im2col whole = { workspace, in, h, w, kh, kw, stride, pad, oh, ow, 0, n };
+  Im2col whole = { NULL, in, h, w, kh, kw, stride, pad, oh, ow, 0, n, 0 };
   int strip = MAX (STRIP_FLOATS / depth / STRIP_ALIGN * STRIP_ALIGN, STRIP_MIN_COLUMNS);
   int n_strips = (n + strip - 1) / strip;
 
@@ -443,9 +487,13 @@ vt_conv2d_forward (float       *out,
     }
   else
     {
-      /* out (K, OH·OW) = W (K, C·kh·kw) · col (C·kh·kw, OH·OW) */
-      for_parts ((gsize) c * kh, (gsize) depth * n, im2col_pairs, &whole);
-      product (FALSE, k, n, depth, weight, workspace, n, beta, NULL, out);
+      /* out (K, OH·OW) = W (K, C·kh·kw) · col (C·kh·kw, OH·OW), col made
+       * straight into the product's layout */
+      float *packed = thread_scratch (vt_gemm_packed_size (depth, n));
+      Im2colPacked copy = { whole, packed, depth };
+
+      for_parts ((gsize) c * kh, (gsize) depth * n, im2col_packed, &copy);
+      product_packed (k, n, depth, weight, packed, beta, out);
     }
 }
 

@@ -21,12 +21,10 @@ void   vt_linear_forward_naive  (float *y, const float *x, const float *w, const
 void   vt_matmul_forward        (float *y, const float *x, const float *p, int n, int in, int out);
 
 /* 2-D convolution. in (C, H, W) for one image, w (K, C, kh, kw), bias (K) or
- * NULL, out (K, OH, OW) with OH = (H + 2 pad - kh) / stride + 1.
- * @workspace holds vt_conv2d_workspace() floats (the im2col matrix). */
-gsize  vt_conv2d_workspace      (int c, int h, int w, int kh, int kw, int stride, int pad);
+ * NULL, out (K, OH, OW) with OH = (H + 2 pad - kh) / stride + 1. Its work
+ * arrays are each thread's own, kept from call to call. */
 void   vt_conv2d_forward        (float *out, const float *in, const float *w, const float *bias,
-                                 int c, int h, int wd, int k, int kh, int kw, int stride, int pad,
-                                 float *workspace);
+                                 int c, int h, int wd, int k, int kh, int kw, int stride, int pad);
 void   vt_conv2d_forward_naive  (float *out, const float *in, const float *w, const float *bias,
                                  int c, int h, int wd, int k, int kh, int kw, int stride, int pad);
 int    vt_conv2d_out_size       (int size, int kernel, int stride, int pad);

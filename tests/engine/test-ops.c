@@ -176,12 +176,11 @@ test_conv2d (void)
       gsize n_out = (gsize) k * oh * ow;
       g_autofree float *in = g_new (float, c * h * w), *wt = g_new (float, k * c * kn * kn), *b = g_new (float, k);
       g_autofree float *fast = g_new (float, n_out), *naive = g_new (float, n_out);
-      g_autofree float *work = g_new (float, vt_conv2d_workspace (c, h, w, kn, kn, cases[i].stride, cases[i].pad));
 
       fill (in, c * h * w, rng);
       fill (wt, k * c * kn * kn, rng);
       fill (b, k, rng);
-      vt_conv2d_forward (fast, in, wt, b, c, h, w, k, kn, kn, cases[i].stride, cases[i].pad, work);
+      vt_conv2d_forward (fast, in, wt, b, c, h, w, k, kn, kn, cases[i].stride, cases[i].pad);
       vt_conv2d_forward_naive (naive, in, wt, b, c, h, w, k, kn, kn, cases[i].stride, cases[i].pad);
       /* float32 sums of c·kn² products in [-1, 1]: rounding grows with the depth */
       double tolerance = MAX (1e-5, 1e-7 * c * kn * kn);
