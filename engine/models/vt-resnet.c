@@ -302,7 +302,29 @@ shortcut_option_a (float       *out,
         out[((gsize) (ch + pad) * oh + y) * ow + x] = in[((gsize) ch * h + 2 * y) * w + 2 * x];
 }
 
-/* conv + folded BN (+ ReLU); returns the output size in *oh, *ow. */
+/* conv + folded BN (+ the residual @add, of the output's shape, or NULL)
+ * (+ ReLU), all but the convolution in its product's last pass over the
+ * output; returns the output size in *oh, *ow. */
+static void
+run_conv_bn_add (const ConvBn *cb,
+                 float        *out,
+                 const float  *in,
+                 int           h,
+                 int           w,
+                 const float  *add,
+                 gboolean      relu,
+                 int          *oh,
+                 int          *ow)
+{
+  VtGemmEpilogue epilogue = { cb->scale, cb->shift, add, 0, relu };
+
+  *oh = vt_conv2d_out_size (h, cb->kernel, cb->stride, cb->pad);
+  *ow = vt_conv2d_out_size (w, cb->kernel, cb->stride, cb->pad);
+  epilogue.ld_add = *oh * *ow;
+  vt_conv2d_forward (out, in, cb->weight, NULL, cb->in, h, w, cb->out, cb->kernel, cb->kernel,
+                     cb->stride, cb->pad, &epilogue);
+}
+
 static void
 run_conv_bn (const ConvBn *cb,
              float        *out,
@@ -313,11 +335,7 @@ run_conv_bn (const ConvBn *cb,
              int          *oh,
              int          *ow)
 {
-  *oh = vt_conv2d_out_size (h, cb->kernel, cb->stride, cb->pad);
-  *ow = vt_conv2d_out_size (w, cb->kernel, cb->stride, cb->pad);
-  vt_conv2d_forward (out, in, cb->weight, NULL, cb->in, h, w, cb->out, cb->kernel, cb->kernel,
-                     cb->stride, cb->pad);
-  vt_channel_affine (out, cb->scale, cb->shift, cb->out, *oh * *ow, relu);
+  run_conv_bn_add (cb, out, in, h, w, NULL, relu, oh, ow);
 }
 
 /* Buffers for one image at a time, sized for the largest activation, all
@@ -545,8 +563,13 @@ forward_image (const Pass *pass,
       else
         shortcut = bufs->x;
 
+      /* The block's last convolution adds the shortcut and applies the
+       * ReLU in its last pass, unless a pooling comes after it. */
       run_conv_bn (&blk->conv[0], bufs->t1, bufs->x, h, w, TRUE, &h1, &w1);
-      run_conv_bn (&blk->conv[1], bufs->t2, bufs->t1, h1, w1, blk->n_convs == 3, &h2, &w2);
+      if (blk->n_convs == 2 && !blk->pool_stride)
+        run_conv_bn_add (&blk->conv[1], bufs->t2, bufs->t1, h1, w1, shortcut, TRUE, &h2, &w2);
+      else
+        run_conv_bn (&blk->conv[1], bufs->t2, bufs->t1, h1, w1, blk->n_convs == 3, &h2, &w2);
       out = &bufs->t2;
       if (blk->pool_stride)
         {
@@ -557,13 +580,14 @@ forward_image (const Pass *pass,
         }
       if (blk->n_convs == 3)
         {
-          run_conv_bn (&blk->conv[2], bufs->t3, bufs->t2, h2, w2, FALSE, &h2, &w2);
+          run_conv_bn_add (&blk->conv[2], bufs->t3, bufs->t2, h2, w2, shortcut, TRUE, &h2, &w2);
           out = &bufs->t3;
         }
+      else if (blk->pool_stride)
+        vt_add_relu (*out, shortcut, (gsize) blk->out * h2 * w2);
       c = blk->out;
       h = h2;
       w = w2;
-      vt_add_relu (*out, shortcut, (gsize) c * h * w);
       /* The output becomes the next block's input. */
       swap_buffers (&bufs->x, out);
 

@@ -371,7 +371,7 @@ embed_image (VtViT       *self,
   int c = self->width, np = (height / self->patch) * (width / self->patch);
 
   vt_conv2d_forward (conv, image, self->patch_w, self->patch_b, 3, height, width, c,
-                     self->patch, self->patch, self->patch, 0);
+                     self->patch, self->patch, self->patch, 0, NULL);
   /* (C, gh·gw) -> (gh·gw, C), after the prefix tokens */
   for (int p = 0; p < np; p++)
     for (int ch = 0; ch < c; ch++)

@@ -51,6 +51,50 @@ gemm_openblas (gboolean     trans_b,
                alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+/* The epilogue on C (m, n) as a pass of its own, for the OpenBLAS path;
+ * the same operations in the same order as the kernel's. */
+static void
+apply_epilogue (const VtGemmEpilogue *e,
+                int                   m,
+                int                   n,
+                float                *c,
+                int                   ldc)
+{
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++)
+      {
+        float v = c[(gsize) i * ldc + j];
+
+        if (e->row_scale != NULL)
+          v = v * e->row_scale[i];
+        if (e->row_shift != NULL)
+          v = v + e->row_shift[i];
+        if (e->add != NULL)
+          v = v + e->add[(gsize) i * e->ld_add + j];
+        if (e->relu)
+          v = v < 0.0f ? 0.0f : v;
+        c[(gsize) i * ldc + j] = v;
+      }
+}
+
+const VtGemmEpilogue *
+vt_gemm_epilogue_at (const VtGemmEpilogue *epilogue,
+                     int                   row,
+                     int                   col,
+                     VtGemmEpilogue       *block)
+{
+  if (epilogue == NULL)
+    return NULL;
+  *block = *epilogue;
+  if (block->row_scale != NULL)
+    block->row_scale += row;
+  if (block->row_shift != NULL)
+    block->row_shift += row;
+  if (block->add != NULL)
+    block->add += (gsize) row * block->ld_add + col;
+  return block;
+}
+
 #if VT_GEMM_AVX512
 
 #define MR VT_GEMM_TILE_ROWS
@@ -180,7 +224,8 @@ pack_b (float       *packed,
 }
 
 /* C tile (rows, cols) = alpha · A rows · Bpanel + beta · C tile (+ bias,
- * one value per column, when not NULL). The register tile is always
+ * one value per column, when not NULL), then the epilogue @e (offset to
+ * the tile) when not NULL. The register tile is always
  * MR × NR (the panel is zero-padded, rows past the end of A point at
  * zeros); only the rows and columns that exist are read and written.
  * Every loop over the tile is unrolled so that the accumulators stay in
@@ -196,7 +241,8 @@ kernel (int          kc,
         int          cols,
         float        alpha,
         float        beta,
-        const float *bias)
+        const float *bias,
+        const VtGemmEpilogue *e)
 {
   __m512 left[MR], right[MR];
 
@@ -245,12 +291,37 @@ kernel (int          kc,
             r0 = _mm512_fmadd_ps (vb, _mm512_maskz_loadu_ps (left_mask, row), r0);
             r1 = _mm512_fmadd_ps (vb, _mm512_maskz_loadu_ps (right_mask, row + 16), r1);
           }
+        if (e != NULL)
+          {
+            if (e->row_scale != NULL)
+              {
+                r0 = _mm512_mul_ps (r0, _mm512_set1_ps (e->row_scale[i]));
+                r1 = _mm512_mul_ps (r1, _mm512_set1_ps (e->row_scale[i]));
+              }
+            if (e->row_shift != NULL)
+              {
+                r0 = _mm512_add_ps (r0, _mm512_set1_ps (e->row_shift[i]));
+                r1 = _mm512_add_ps (r1, _mm512_set1_ps (e->row_shift[i]));
+              }
+            if (e->add != NULL)
+              {
+                r0 = _mm512_add_ps (r0, _mm512_maskz_loadu_ps (left_mask, e->add + (gsize) i * e->ld_add));
+                r1 = _mm512_add_ps (r1, _mm512_maskz_loadu_ps (right_mask, e->add + (gsize) i * e->ld_add + 16));
+              }
+            if (e->relu)
+              {
+                /* max (0, v) gives v where v is NaN (the second operand) */
+                r0 = _mm512_max_ps (_mm512_setzero_ps (), r0);
+                r1 = _mm512_max_ps (_mm512_setzero_ps (), r1);
+              }
+          }
         _mm512_mask_storeu_ps (row, left_mask, r0);
         _mm512_mask_storeu_ps (row + 16, right_mask, r1);
       }
 }
 
-/* One block of B (kc × nc, packed) against all rows of A: C += its part.
+/* One block of B (kc × nc, packed) against all rows of A: C += its part,
+ * then the epilogue (for the last block of depth; else NULL).
  * MC rows of A stay in L2 while every panel of B meets them; one panel of
  * B stays in L1 while the rows pass through it. */
 static void
@@ -264,19 +335,21 @@ multiply_block (const float *b_block,
                 float        beta,
                 const float *bias,
                 float       *c,
-                int          ldc)
+                int          ldc,
+                const VtGemmEpilogue *epilogue)
 {
   for (int ic = 0; ic < m; ic += MC)
     for (int jr = 0; jr < nc; jr += NR)
       for (int ir = ic; ir < MIN (m, ic + MC); ir += MR)
         {
           const float *a_rows[MR];
+          VtGemmEpilogue tile;
 
           for (int i = 0; i < MR; i++)
             a_rows[i] = ir + i < m ? a + (gsize) (ir + i) * lda : zero_row;
           kernel (kc, a_rows, b_block + (gsize) jr * kc, c + (gsize) ir * ldc + jr, ldc,
                   MIN (MR, m - ir), MIN (NR, nc - jr), alpha, beta,
-                  bias != NULL ? bias + jr : NULL);
+                  bias != NULL ? bias + jr : NULL, vt_gemm_epilogue_at (epilogue, ir, jr, &tile));
         }
 }
 
@@ -293,13 +366,15 @@ gemm_avx512 (gboolean     trans_b,
              float        beta,
              const float *bias,
              float       *c,
-             int          ldc)
+             int          ldc,
+             const VtGemmEpilogue *epilogue)
 {
   float *b_block = b_block_get ();
 
   for (int jc = 0; jc < n; jc += NC)
     {
       int nc = MIN (NC, n - jc);
+      VtGemmEpilogue columns;
 
       for (int pc = 0; pc < k; pc += KC)
         {
@@ -307,9 +382,11 @@ gemm_avx512 (gboolean     trans_b,
 
           pack_b (b_block, trans_b ? b + (gsize) jc * ldb + pc : b + (gsize) pc * ldb + jc,
                   ldb, trans_b, kc, nc);
-          /* the first block of depth applies beta and the bias; the others add to it */
+          /* the first block of depth applies beta and the bias, the last
+           * the epilogue; the others add to it */
           multiply_block (b_block, m, nc, kc, alpha, a + pc, lda, pc == 0 ? beta : 1.0f,
-                          pc == 0 && bias != NULL ? bias + jc : NULL, c + jc, ldc);
+                          pc == 0 && bias != NULL ? bias + jc : NULL, c + jc, ldc,
+                          pc + kc == k ? vt_gemm_epilogue_at (epilogue, 0, jc, &columns) : NULL);
         }
     }
 }
@@ -384,11 +461,13 @@ gemm_packed_avx512 (int          m,
                     float        beta,
                     const float *bias,
                     float       *c,
-                    int          ldc)
+                    int          ldc,
+                    const VtGemmEpilogue *epilogue)
 {
   for (int pc = 0; pc < k; pc += KC)
     multiply_block (packed + (gsize) pc * padded_columns (n), m, n, MIN (KC, k - pc), alpha,
-                    a + pc, lda, pc == 0 ? beta : 1.0f, pc == 0 ? bias : NULL, c, ldc);
+                    a + pc, lda, pc == 0 ? beta : 1.0f, pc == 0 ? bias : NULL, c, ldc,
+                    pc + KC >= k ? epilogue : NULL);
 }
 
 #endif
@@ -424,18 +503,21 @@ vt_gemm (gboolean     trans_b,
          float        beta,
          const float *bias,
          float       *c,
-         int          ldc)
+         int          ldc,
+         const VtGemmEpilogue *epilogue)
 {
 #if VT_GEMM_AVX512
   /* A few rows (a classifier head on one image) are a matrix-vector
    * product, bound by reading B; copying B first would only add to it. */
   if (k > 0 && m >= MR / 2 && vt_gemm_uses_avx512 ())
     {
-      gemm_avx512 (trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc);
+      gemm_avx512 (trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc, epilogue);
       return;
     }
 #endif
   gemm_openblas (trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc);
+  if (epilogue != NULL)
+    apply_epilogue (epilogue, m, n, c, ldc);
 }
 
 /* Without AVX-512 a packed B is B itself, row-major (K, N), one panel. */
@@ -516,14 +598,17 @@ vt_gemm_packed (int          m,
                 float        beta,
                 const float *bias,
                 float       *c,
-                int          ldc)
+                int          ldc,
+                const VtGemmEpilogue *epilogue)
 {
 #if VT_GEMM_AVX512
   if (k > 0 && vt_gemm_uses_avx512 ())
     {
-      gemm_packed_avx512 (m, n, k, alpha, a, lda, packed, beta, bias, c, ldc);
+      gemm_packed_avx512 (m, n, k, alpha, a, lda, packed, beta, bias, c, ldc, epilogue);
       return;
     }
 #endif
   gemm_openblas (FALSE, m, n, k, alpha, a, lda, packed, n, beta, bias, c, ldc);
+  if (epilogue != NULL)
+    apply_epilogue (epilogue, m, n, c, ldc);
 }

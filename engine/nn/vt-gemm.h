@@ -12,6 +12,20 @@
 
 G_BEGIN_DECLS
 
+/* What is done to each value v of C once the product is complete, in the
+ * same pass over it (a convolution's BatchNorm, residual and ReLU):
+ * v · row_scale[i] + row_shift[i] for row i, then + add[i, j] (M × N,
+ * @ld_add apart), then max (v, 0) (a NaN stays NaN). Each step is left out
+ * where its field is NULL or FALSE; a NULL epilogue is none. */
+typedef struct
+{
+  const float *row_scale;
+  const float *row_shift;
+  const float *add;
+  int          ld_add;
+  gboolean     relu;
+} VtGemmEpilogue;
+
 void      vt_gemm            (gboolean     trans_b,
                               int          m,
                               int          n,
@@ -24,7 +38,8 @@ void      vt_gemm            (gboolean     trans_b,
                               float        beta,
                               const float *bias,
                               float       *c,
-                              int          ldc);
+                              int          ldc,
+                              const VtGemmEpilogue *epilogue);
 
 /* Whether vt_gemm runs the AVX-512 kernel on this CPU (for tests and
  * benchmarks to say which one they measured). */
@@ -76,6 +91,14 @@ void      vt_gemm_packed      (int          m,
                                float        beta,
                                const float *bias,
                                float       *c,
-                               int          ldc);
+                               int          ldc,
+                               const VtGemmEpilogue *epilogue);
+
+/* The epilogue of the block of C that starts at row @row, column @col, in
+ * @block (which it returns; NULL for none). */
+const VtGemmEpilogue *vt_gemm_epilogue_at (const VtGemmEpilogue *epilogue,
+                                           int                   row,
+                                           int                   col,
+                                           VtGemmEpilogue       *block);
 
 G_END_DECLS

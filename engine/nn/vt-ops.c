@@ -35,6 +35,7 @@ typedef struct
   float           *c;
   int              parts;
   float           *packed;   /* B copied, when cut by rows */
+  const VtGemmEpilogue *epilogue;
 } Product;
 
 #define PRODUCT_SPLIT_MIN (1 << 20)   /* multiply-adds below which one core does it */
@@ -51,10 +52,13 @@ column_parts (gsize    begin,
     {
       int first = (int) (p->n * part / p->parts), last = (int) (p->n * (part + 1) / p->parts);
 
+      VtGemmEpilogue columns;
+
       if (last > first)
         vt_gemm (p->trans_b, p->m, last - first, p->k, 1.0f, p->a, p->k,
                  p->trans_b ? p->b + (gsize) first * p->ldb : p->b + first, p->ldb,
-                 p->beta, p->bias != NULL ? p->bias + first : NULL, p->c + first, p->n);
+                 p->beta, p->bias != NULL ? p->bias + first : NULL, p->c + first, p->n,
+                 vt_gemm_epilogue_at (p->epilogue, 0, first, &columns));
     }
 }
 
@@ -81,9 +85,12 @@ row_parts (gsize    begin,
       int first = (int) (tiles * part / p->parts) * VT_GEMM_TILE_ROWS;
       int last = MIN (p->m, (int) (tiles * (part + 1) / p->parts) * VT_GEMM_TILE_ROWS);
 
+      VtGemmEpilogue rows;
+
       if (last > first)
         vt_gemm_packed (last - first, p->n, p->k, 1.0f, p->a + (gsize) first * p->k, p->k, p->packed,
-                        p->beta, p->bias, p->c + (gsize) first * p->n, p->n);
+                        p->beta, p->bias, p->c + (gsize) first * p->n, p->n,
+                        vt_gemm_epilogue_at (p->epilogue, first, 0, &rows));
     }
 }
 
@@ -147,13 +154,14 @@ product (gboolean         trans_b,
          int              ldb,
          float            beta,
          const float     *bias,
-         float           *c)
+         float           *c,
+         const VtGemmEpilogue *epilogue)
 {
-  Product p = { trans_b, m, n, k, a, b, ldb, beta, bias, c, 1, NULL };
+  Product p = { trans_b, m, n, k, a, b, ldb, beta, bias, c, 1, NULL, epilogue };
   int threads = vt_parallel_threads ();
 
   if (vt_parallel_in_region () || threads == 1 || (double) m * n * k < PRODUCT_SPLIT_MIN)
-    vt_gemm (trans_b, m, n, k, 1.0f, a, k, b, ldb, beta, bias, c, n);
+    vt_gemm (trans_b, m, n, k, 1.0f, a, k, b, ldb, beta, bias, c, n, epilogue);
   else if (m < n)
     {
       p.parts = threads;
@@ -167,7 +175,8 @@ product (gboolean         trans_b,
     }
 }
 
-/* C (M, N) = A (M, K) · B + beta·C for a B already packed. */
+/* C (M, N) = A (M, K) · B + beta·C, then the epilogue, for a B already
+ * packed. */
 static void
 product_packed (int          m,
                 int          n,
@@ -175,12 +184,13 @@ product_packed (int          m,
                 const float *a,
                 float       *packed,
                 float        beta,
-                float       *c)
+                float       *c,
+                const VtGemmEpilogue *epilogue)
 {
-  Product p = { FALSE, m, n, k, a, NULL, n, beta, NULL, c, 1, packed };
+  Product p = { FALSE, m, n, k, a, NULL, n, beta, NULL, c, 1, packed, epilogue };
 
   if (vt_parallel_in_region () || vt_parallel_threads () == 1 || (double) m * n * k < PRODUCT_SPLIT_MIN)
-    vt_gemm_packed (m, n, k, 1.0f, a, k, packed, beta, NULL, c, n);
+    vt_gemm_packed (m, n, k, 1.0f, a, k, packed, beta, NULL, c, n, epilogue);
   else
     multiply_packed (&p);
 }
@@ -194,7 +204,7 @@ vt_linear_forward (float       *y,
                    int          in,
                    int          out)
 {
-  product (TRUE, n, out, in, x, w, in, 0.0f, b, y);
+  product (TRUE, n, out, in, x, w, in, 0.0f, b, y, NULL);
 }
 
 void
@@ -224,7 +234,7 @@ vt_matmul_forward (float       *y,
                    int          in,
                    int          out)
 {
-  product (FALSE, n, out, in, x, p, out, 0.0f, NULL, y);
+  product (FALSE, n, out, in, x, p, out, 0.0f, NULL, y, NULL);
 }
 
 int
@@ -425,6 +435,7 @@ typedef struct
   float        beta;
   int          c, k, depth;
   int          strip;     /* pixels (columns of col) in a strip */
+  const VtGemmEpilogue *epilogue;
 } Strips;
 
 static void
@@ -439,13 +450,14 @@ strips_range (gsize    first,
   for (gsize strip = first; strip < last; strip++)
     {
       Im2col a = s->whole;
+      VtGemmEpilogue columns;
 
       a.col = col;
       a.q0 = (int) strip * s->strip;
       a.q1 = MIN (n, a.q0 + s->strip);
       im2col_pairs (0, (gsize) s->c * a.kh, &a);
       vt_gemm (FALSE, s->k, a.q1 - a.q0, s->depth, 1.0f, s->weight, s->depth, col, a.q1 - a.q0,
-               s->beta, NULL, s->out + a.q0, n);
+               s->beta, NULL, s->out + a.q0, n, vt_gemm_epilogue_at (s->epilogue, 0, a.q0, &columns));
     }
 }
 
@@ -461,27 +473,41 @@ vt_conv2d_forward (float       *out,
                    int          kh,
                    int          kw,
                    int          stride,
-                   int          pad)
+                   int          pad,
+                   const VtGemmEpilogue *epilogue)
 {
   int oh = vt_conv2d_out_size (h, kh, stride, pad);
   int ow = vt_conv2d_out_size (w, kw, stride, pad);
   int n = oh * ow, depth = c * kh * kw;
-  float beta = bias != NULL ? 1.0f : 0.0f;
+  float beta = 0.0f;
   Im2col whole = { NULL, in, h, w, kh, kw, stride, pad, oh, ow, 0, n, 0 };
   int strip = MAX (STRIP_FLOATS / depth / STRIP_ALIGN * STRIP_ALIGN, STRIP_MIN_COLUMNS);
   int n_strips = (n + strip - 1) / strip;
+  VtGemmEpilogue with_bias = { 0 };
 
-  if (bias != NULL)
-    for (int o = 0; o < k; o++)
-      for (int i = 0; i < n; i++)
-        out[(gsize) o * n + i] = bias[o];
+  /* The bias is the epilogue's shift where that has none; else it is put
+   * in out first. */
+  if (bias != NULL && (epilogue == NULL || (epilogue->row_scale == NULL && epilogue->row_shift == NULL)))
+    {
+      if (epilogue != NULL)
+        with_bias = *epilogue;
+      with_bias.row_shift = bias;
+      epilogue = &with_bias;
+    }
+  else if (bias != NULL)
+    {
+      for (int o = 0; o < k; o++)
+        for (int i = 0; i < n; i++)
+          out[(gsize) o * n + i] = bias[o];
+      beta = 1.0f;
+    }
 
   /* A 1×1 convolution with stride 1 and no padding is already a matrix. */
   if (kh == 1 && kw == 1 && stride == 1 && pad == 0)
-    product (FALSE, k, n, depth, weight, in, n, beta, NULL, out);
+    product (FALSE, k, n, depth, weight, in, n, beta, NULL, out, epilogue);
   else if (n_strips >= 4)   /* a few strips a core; fewer, it goes whole */
     {
-      Strips strips = { whole, weight, out, beta, c, k, depth, strip };
+      Strips strips = { whole, weight, out, beta, c, k, depth, strip, epilogue };
 
       vt_parallel_for_each (n_strips, strips_range, &strips);
     }
@@ -493,7 +519,7 @@ vt_conv2d_forward (float       *out,
       Im2colPacked copy = { whole, packed, depth };
 
       for_parts ((gsize) c * kh, (gsize) depth * n, im2col_packed, &copy);
-      product_packed (k, n, depth, weight, packed, beta, out);
+      product_packed (k, n, depth, weight, packed, beta, out, epilogue);
     }
 }
 
@@ -530,49 +556,6 @@ vt_conv2d_forward_naive (float       *out,
                 }
           out[((gsize) o * oh + oy) * ow + ox] = (float) acc;
         }
-}
-
-typedef struct
-{
-  float       *x;
-  const float *scale, *shift;
-  int          hw;
-  gboolean     relu;
-} Affine;
-
-static void
-affine_channels (gsize    first,
-                 gsize    last,
-                 gpointer data)
-{
-  const Affine *a = data;
-
-  for (gsize ch = first; ch < last; ch++)
-    {
-      float *p = a->x + ch * a->hw;
-      if (a->relu)
-        for (int i = 0; i < a->hw; i++)
-          {
-            float v = p[i] * a->scale[ch] + a->shift[ch];
-            p[i] = v > 0.0f ? v : 0.0f;
-          }
-      else
-        for (int i = 0; i < a->hw; i++)
-          p[i] = p[i] * a->scale[ch] + a->shift[ch];
-    }
-}
-
-void
-vt_channel_affine (float       *x,
-                   const float *scale,
-                   const float *shift,
-                   int          c,
-                   int          hw,
-                   gboolean     relu)
-{
-  Affine a = { x, scale, shift, hw, relu };
-
-  for_parts (c, (gsize) c * hw, affine_channels, &a);
 }
 
 void
@@ -618,7 +601,7 @@ add_relu_range (gsize    first,
   for (gsize i = first; i < last; i++)
     {
       float v = a->x[i] + a->y[i];
-      a->x[i] = v > 0.0f ? v : 0.0f;
+      a->x[i] = v < 0.0f ? 0.0f : v;
     }
 }
 
@@ -939,12 +922,12 @@ vt_attention_head (float       *out,
   float *p = probs ? probs : scores;
 
   /* p (T, T) = scale · q (T, D) · kᵀ; rows of q and k are 3C apart */
-  vt_gemm (TRUE, t, t, d, scale, q, 3 * c, k, 3 * c, 0.0f, NULL, p, t);
+  vt_gemm (TRUE, t, t, d, scale, q, 3 * c, k, 3 * c, 0.0f, NULL, p, t, NULL);
   if (causal)
     mask_causal (p, t);
   vt_softmax_rows (p, t, t);
   /* out[:, h·D …] (T, D) = p (T, T) · v (T, D) */
-  vt_gemm (FALSE, t, d, t, 1.0f, p, t, v, 3 * c, 0.0f, NULL, out + h * d, c);
+  vt_gemm (FALSE, t, d, t, 1.0f, p, t, v, 3 * c, 0.0f, NULL, out + h * d, c, NULL);
 }
 
 void

@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "vt-gemm.h"
+
 G_BEGIN_DECLS
 
 /* y (N, out) = x (N, in) · Wᵀ + b; W is (out, in) as nn.Linear stores it; b may be NULL. */
@@ -21,18 +23,17 @@ void   vt_linear_forward_naive  (float *y, const float *x, const float *w, const
 void   vt_matmul_forward        (float *y, const float *x, const float *p, int n, int in, int out);
 
 /* 2-D convolution. in (C, H, W) for one image, w (K, C, kh, kw), bias (K) or
- * NULL, out (K, OH, OW) with OH = (H + 2 pad - kh) / stride + 1. Its work
- * arrays are each thread's own, kept from call to call. */
+ * NULL, out (K, OH, OW) with OH = (H + 2 pad - kh) / stride + 1; then
+ * @epilogue (or NULL) on out as a (K, OH·OW) matrix: a BatchNorm's scale
+ * and shift per channel, a residual, a ReLU, in the product's last pass.
+ * Its work arrays are each thread's own, kept from call to call. */
 void   vt_conv2d_forward        (float *out, const float *in, const float *w, const float *bias,
-                                 int c, int h, int wd, int k, int kh, int kw, int stride, int pad);
+                                 int c, int h, int wd, int k, int kh, int kw, int stride, int pad,
+                                 const VtGemmEpilogue *epilogue);
 void   vt_conv2d_forward_naive  (float *out, const float *in, const float *w, const float *bias,
                                  int c, int h, int wd, int k, int kh, int kw, int stride, int pad);
 int    vt_conv2d_out_size       (int size, int kernel, int stride, int pad);
 
-/* Per-channel x = x * scale[c] + shift[c] over (C, HW): an eval-mode
- * BatchNorm folded into scale and shift; then max(x, 0) with @relu. */
-void   vt_channel_affine        (float *x, const float *scale, const float *shift, int c, int hw,
-                                 gboolean relu);
 /* Folds BatchNorm (weight, bias, running mean, running var, eps) into
  * scale and shift, in double so the fold adds no rounding of its own. */
 void   vt_batchnorm_fold        (float *scale, float *shift, const float *weight, const float *bias,
@@ -40,7 +41,7 @@ void   vt_batchnorm_fold        (float *scale, float *shift, const float *weight
 
 /* x += y */
 void   vt_add                   (float *x, const float *y, gsize n);
-/* x = max(x + y, 0): a residual block's end, in one pass. */
+/* x = max(x + y, 0): a residual block's end, in one pass (a NaN stays NaN). */
 void   vt_add_relu              (float *x, const float *y, gsize n);
 
 /* Max pooling, -inf padding: in (C, H, W) -> out (C, OH, OW); pad ≤ kernel / 2,

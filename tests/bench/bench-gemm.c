@@ -36,13 +36,14 @@ static const Shape shapes[] = {
 };
 
 typedef void (*Gemm) (gboolean, int, int, int, float, const float *, int, const float *, int,
-                      float, const float *, float *, int);
+                      float, const float *, float *, int, const VtGemmEpilogue *);
 
 static void
 openblas (gboolean trans_b, int m, int n, int k, float alpha, const float *a, int lda,
-          const float *b, int ldb, float beta, const float *bias, float *c, int ldc)
+          const float *b, int ldb, float beta, const float *bias, float *c, int ldc,
+          const VtGemmEpilogue *epilogue)
 {
-  g_assert (bias == NULL);
+  g_assert (bias == NULL && epilogue == NULL);
   cblas_sgemm (CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
                alpha, a, lda, b, ldb, beta, c, ldc);
 }
@@ -54,11 +55,11 @@ gflops (Gemm gemm, const Shape *s, const float *a, const float *b, float *c)
   gint64 start, now;
   int runs = 0;
 
-  gemm (s->trans_b, s->m, s->n, s->k, 1.0f, a, s->k, b, ldb, 0.0f, NULL, c, s->n);
+  gemm (s->trans_b, s->m, s->n, s->k, 1.0f, a, s->k, b, ldb, 0.0f, NULL, c, s->n, NULL);
   start = g_get_monotonic_time ();
   do
     {
-      gemm (s->trans_b, s->m, s->n, s->k, 1.0f, a, s->k, b, ldb, 0.0f, NULL, c, s->n);
+      gemm (s->trans_b, s->m, s->n, s->k, 1.0f, a, s->k, b, ldb, 0.0f, NULL, c, s->n, NULL);
       runs++;
       now = g_get_monotonic_time ();
     }

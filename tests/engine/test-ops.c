@@ -47,8 +47,8 @@ gemm_naive (gboolean trans_b, int m, int n, int k, float alpha, const float *a, 
 
 /* Sizes around the kernel's tile (12 × 32) and blocks (depth 384, 192 rows,
  * 512 columns), a few rows (the matrix-vector path), padded leading
- * dimensions, alpha, beta and a bias; beta 0 over a C full of NaN must not
- * read it. The same product with B packed beforehand, in two calls that
+ * dimensions, alpha, beta, a bias, and an epilogue (scale and shift per
+ * row, a matrix added, ReLU); beta 0 over a C full of NaN must not read it. The same product with B packed beforehand, in two calls that
  * each copy some of its panels, must give the same. */
 static void
 check_gemm (void)
@@ -64,7 +64,7 @@ check_gemm (void)
   for (gsize s = 0; s < G_N_ELEMENTS (sizes); s++)
     for (int trans_b = 0; trans_b < 2; trans_b++)
       for (int beta = 0; beta < 2; beta++)
-        for (int with_bias = 0; with_bias < 2; with_bias++)
+        for (int extras = 0; extras < 3; extras++)   /* none, a bias, a bias and an epilogue */
         {
           int m = sizes[s].m, n = sizes[s].n, k = sizes[s].k;
           int lda = k + 3, ldb = (trans_b ? k : n) + 5, ldc = n + 2;
@@ -74,10 +74,18 @@ check_gemm (void)
           g_autofree float *bias = g_new (float, n), *from_packed = g_new (float, (gsize) m * ldc);
           int panels = vt_gemm_panels (n);
           float *packed = g_aligned_alloc (vt_gemm_packed_size (k, n), sizeof (float), 64);
+          gboolean with_bias = extras > 0;
+          g_autofree float *scale = g_new (float, m), *shift = g_new (float, m);
+          g_autofree float *add = g_new (float, (gsize) m * (n + 1));
+          VtGemmEpilogue epilogue = { scale, shift, add, n + 1, TRUE };
+          const VtGemmEpilogue *e = extras == 2 ? &epilogue : NULL;
 
           fill (a, (gsize) m * lda, rng);
           fill (bias, n, rng);
           fill (b, b_rows * ldb, rng);
+          fill (scale, m, rng);
+          fill (shift, m, rng);
+          fill (add, (gsize) m * (n + 1), rng);
           if (beta)
             fill (fast, (gsize) m * ldc, rng);
           else
@@ -85,11 +93,17 @@ check_gemm (void)
               fast[i] = NAN;
           memcpy (naive, fast, sizeof (float) * m * ldc);
           memcpy (from_packed, fast, sizeof (float) * m * ldc);
-          vt_gemm (trans_b, m, n, k, 0.5f, a, lda, b, ldb, beta, with_bias ? bias : NULL, fast, ldc);
+          vt_gemm (trans_b, m, n, k, 0.5f, a, lda, b, ldb, beta, with_bias ? bias : NULL, fast, ldc, e);
           gemm_naive (trans_b, m, n, k, 0.5f, a, lda, b, ldb, beta, with_bias ? bias : NULL, naive, ldc);
+          for (int i = 0; e != NULL && i < m; i++)
+            for (int j = 0; j < n; j++)
+              {
+                float v = naive[(gsize) i * ldc + j] * scale[i] + shift[i] + add[(gsize) i * (n + 1) + j];
+                naive[(gsize) i * ldc + j] = MAX (v, 0.0f);
+              }
           vt_gemm_pack (packed, trans_b, k, n, b, ldb, 0, panels / 2);
           vt_gemm_pack (packed, trans_b, k, n, b, ldb, panels / 2, panels);
-          vt_gemm_packed (m, n, k, 0.5f, a, lda, packed, beta, with_bias ? bias : NULL, from_packed, ldc);
+          vt_gemm_packed (m, n, k, 0.5f, a, lda, packed, beta, with_bias ? bias : NULL, from_packed, ldc, e);
           for (int i = 0; i < m; i++)
             {
               worst = MAX (worst, max_diff (fast + (gsize) i * ldc, naive + (gsize) i * ldc, n));
@@ -105,6 +119,23 @@ check_gemm (void)
         }
   g_test_message ("gemm: %.3g", worst);
   g_assert_cmpfloat (worst, <, 1e-4);
+
+  /* The epilogue's ReLU keeps a NaN, as PyTorch's does: row 0 of A is NaN. */
+  {
+    const int m = 13, n = 40, k = 20;
+    float a[13 * 20], b[20 * 40], c[13 * 40];
+    VtGemmEpilogue relu = { NULL, NULL, NULL, 0, TRUE };
+
+    fill (a, m * k, rng);
+    fill (b, k * n, rng);
+    a[3] = NAN;
+    vt_gemm (FALSE, m, n, k, 1.0f, a, k, b, n, 0.0f, NULL, c, n, &relu);
+    for (int j = 0; j < n; j++)
+      {
+        g_assert_true (isnan (c[j]));
+        g_assert_cmpfloat (c[n + j], >=, 0.0f);
+      }
+  }
 }
 
 static void
@@ -176,18 +207,48 @@ test_conv2d (void)
       gsize n_out = (gsize) k * oh * ow;
       g_autofree float *in = g_new (float, c * h * w), *wt = g_new (float, k * c * kn * kn), *b = g_new (float, k);
       g_autofree float *fast = g_new (float, n_out), *naive = g_new (float, n_out);
+      g_autofree float *scale = g_new (float, k), *shift = g_new (float, k), *add = g_new (float, n_out);
+      /* the bias alone; then epilogues: everything (a bottleneck's last
+       * convolution), BatchNorm with a bias (put in first), and a residual
+       * with a bias (which becomes the shift) */
+      const VtGemmEpilogue epilogues[] = {
+        { scale, shift, add, oh * ow, TRUE },
+        { scale, shift, NULL, 0, FALSE },
+        { NULL, NULL, add, oh * ow, TRUE },
+      };
+      double worst = 0.0;
 
       fill (in, c * h * w, rng);
       fill (wt, k * c * kn * kn, rng);
       fill (b, k, rng);
-      vt_conv2d_forward (fast, in, wt, b, c, h, w, k, kn, kn, cases[i].stride, cases[i].pad);
-      vt_conv2d_forward_naive (naive, in, wt, b, c, h, w, k, kn, kn, cases[i].stride, cases[i].pad);
+      fill (scale, k, rng);
+      fill (shift, k, rng);
+      fill (add, n_out, rng);
+      for (int variant = -1; variant < (int) G_N_ELEMENTS (epilogues); variant++)
+        {
+          const VtGemmEpilogue *e = variant >= 0 ? &epilogues[variant] : NULL;
+          const float *bias = variant == 0 ? NULL : b;
+
+          vt_conv2d_forward (fast, in, wt, bias, c, h, w, k, kn, kn, cases[i].stride, cases[i].pad, e);
+          vt_conv2d_forward_naive (naive, in, wt, bias, c, h, w, k, kn, kn, cases[i].stride, cases[i].pad);
+          for (gsize j = 0; e != NULL && j < n_out; j++)
+            {
+              float v = naive[j];
+              gsize channel = j / (oh * ow);
+
+              v = e->row_scale ? v * e->row_scale[channel] : v;
+              v = e->row_shift ? v + e->row_shift[channel] : v;
+              v = e->add ? v + e->add[j] : v;
+              naive[j] = e->relu && v < 0.0f ? 0.0f : v;
+            }
+          worst = MAX (worst, max_diff (fast, naive, n_out));
+        }
       /* float32 sums of c·kn² products in [-1, 1]: rounding grows with the depth */
       double tolerance = MAX (1e-5, 1e-7 * c * kn * kn);
 
       g_test_message ("conv %d×%d stride %d, depth %d: %.3g (tolerance %.2g)", kn, kn, cases[i].stride,
-                      c * kn * kn, max_diff (fast, naive, n_out), tolerance);
-      g_assert_cmpfloat (max_diff (fast, naive, n_out), <, tolerance);
+                      c * kn * kn, worst, tolerance);
+      g_assert_cmpfloat (worst, <, tolerance);
     }
   openblas_set_num_threads (threads);
 }
@@ -306,35 +367,24 @@ test_maxpool_windows (void)
     }
 }
 
-/* BatchNorm's affine with and without ReLU, and the residual add with
- * ReLU, on arrays large enough to be spread over the cores. */
+/* The residual add with ReLU, on an array large enough to be spread over
+ * the cores; a NaN stays NaN, as in PyTorch. */
 static void
-test_affine_relu (void)
+test_add_relu (void)
 {
   g_autoptr(GRand) rng = g_rand_new_with_seed (4);
-  const int c = 37, hw = 3001;
-  gsize n = (gsize) c * hw;
+  const gsize n = 37 * 3001;
   g_autofree float *x = g_new (float, n), *y = g_new (float, n), *out = g_new (float, n);
-  float scale[37], shift[37];
 
   fill (x, n, rng);
   fill (y, n, rng);
-  fill (scale, c, rng);
-  fill (shift, c, rng);
-  for (int relu = 0; relu < 2; relu++)
-    {
-      memcpy (out, x, sizeof (float) * n);
-      vt_channel_affine (out, scale, shift, c, hw, relu);
-      for (gsize i = 0; i < n; i++)
-        {
-          float v = x[i] * scale[i / hw] + shift[i / hw];
-          g_assert_cmpfloat (out[i], ==, relu && v < 0.0f ? 0.0f : v);
-        }
-    }
+  x[5] = NAN;
   memcpy (out, x, sizeof (float) * n);
   vt_add_relu (out, y, n);
+  g_assert_true (isnan (out[5]));
   for (gsize i = 0; i < n; i++)
-    g_assert_cmpfloat (out[i], ==, MAX (x[i] + y[i], 0.0f));
+    if (i != 5)
+      g_assert_cmpfloat (out[i], ==, MAX (x[i] + y[i], 0.0f));
 }
 
 /* The fast exp and erf against libm over the range the kernels see. */
@@ -368,7 +418,7 @@ main (int   argc,
   g_test_add_func ("/engine/ops/conv2d-openblas", test_conv2d_openblas);
   g_test_add_func ("/engine/ops/attention", test_attention);
   g_test_add_func ("/engine/ops/pointwise", test_pointwise);
-  g_test_add_func ("/engine/ops/affine-relu", test_affine_relu);
+  g_test_add_func ("/engine/ops/add-relu", test_add_relu);
   g_test_add_func ("/engine/ops/maxpool", test_maxpool);
   g_test_add_func ("/engine/ops/maxpool-windows", test_maxpool_windows);
   g_test_add_func ("/engine/ops/approximations", test_approximations);
