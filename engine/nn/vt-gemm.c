@@ -230,38 +230,41 @@ pack_b (float       *packed,
  * zeros); only the rows and columns that exist are read and written.
  * Every loop over the tile is unrolled so that the accumulators stay in
  * registers. */
-__attribute__ ((target ("avx512f")))
-static void
-kernel (int          kc,
-        const float *a_rows[MR],
-        const float *b_panel,
-        float       *c,
-        gsize        ldc,
-        int          rows,
-        int          cols,
-        float        alpha,
-        float        beta,
-        const float *bias,
-        const VtGemmEpilogue *e)
+__attribute__ ((target ("avx512f"), always_inline))
+static inline void
+kernel_of (const int    mr,      /* rows of the tile that are computed: 4, 8 or MR */
+           const int    halves,  /* its 16-column halves that are: 1 or 2 */
+           int          kc,
+           const float *a_rows[MR],
+           const float *b_panel,
+           float       *c,
+           gsize        ldc,
+           int          rows,
+           int          cols,
+           float        alpha,
+           float        beta,
+           const float *bias,
+           const VtGemmEpilogue *e)
 {
   __m512 left[MR], right[MR];
 
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; i++)
+  for (int i = 0; i < mr; i++)
     left[i] = right[i] = _mm512_setzero_ps ();
 
   for (int p = 0; p < kc; p++)
     {
       __m512 b0 = _mm512_load_ps (b_panel);
-      __m512 b1 = _mm512_load_ps (b_panel + 16);
+      __m512 b1 = halves == 2 ? _mm512_load_ps (b_panel + 16) : _mm512_setzero_ps ();
 
 #pragma GCC unroll 12
-      for (int i = 0; i < MR; i++)
+      for (int i = 0; i < mr; i++)
         {
           __m512 ai = _mm512_set1_ps (a_rows[i][p]);
 
           left[i] = _mm512_fmadd_ps (ai, b0, left[i]);
-          right[i] = _mm512_fmadd_ps (ai, b1, right[i]);
+          if (halves == 2)
+            right[i] = _mm512_fmadd_ps (ai, b1, right[i]);
         }
       b_panel += NR;
     }
@@ -278,7 +281,7 @@ kernel (int          kc,
     }
 
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; i++)
+  for (int i = 0; i < mr; i++)
     if (i < rows)
       {
         float *row = c + i * ldc;
@@ -318,6 +321,41 @@ kernel (int          kc,
         _mm512_mask_storeu_ps (row, left_mask, r0);
         _mm512_mask_storeu_ps (row + 16, right_mask, r1);
       }
+}
+
+/* The tile's last rows or columns, when a product's rows or columns are
+ * not a multiple of the tile's, leave part of it unused: a narrower
+ * kernel does the tail (ResNet's 64 channels are 5 tiles and 4 rows; its
+ * 196 pixels 6 panels and 4 columns), instead of the full tile's work. */
+__attribute__ ((target ("avx512f")))
+static void
+kernel (int          kc,
+        const float *a_rows[MR],
+        const float *b_panel,
+        float       *c,
+        gsize        ldc,
+        int          rows,
+        int          cols,
+        float        alpha,
+        float        beta,
+        const float *bias,
+        const VtGemmEpilogue *e)
+{
+  if (cols <= 16)
+    {
+      if (rows <= 4)
+        kernel_of (4, 1, kc, a_rows, b_panel, c, ldc, rows, cols, alpha, beta, bias, e);
+      else if (rows <= 8)
+        kernel_of (8, 1, kc, a_rows, b_panel, c, ldc, rows, cols, alpha, beta, bias, e);
+      else
+        kernel_of (MR, 1, kc, a_rows, b_panel, c, ldc, rows, cols, alpha, beta, bias, e);
+    }
+  else if (rows <= 4)
+    kernel_of (4, 2, kc, a_rows, b_panel, c, ldc, rows, cols, alpha, beta, bias, e);
+  else if (rows <= 8)
+    kernel_of (8, 2, kc, a_rows, b_panel, c, ldc, rows, cols, alpha, beta, bias, e);
+  else
+    kernel_of (MR, 2, kc, a_rows, b_panel, c, ldc, rows, cols, alpha, beta, bias, e);
 }
 
 /* One block of B (kc × nc, packed) against all rows of A: C += its part,
