@@ -119,6 +119,14 @@ b_block_get (void)
   return block;
 }
 
+/* The lanes of a 16-float half of a panel that hold columns, for a
+ * panel or tile of @cols columns counted from the half's start. */
+static inline __mmask16
+half_mask (int cols)
+{
+  return cols >= 16 ? 0xffff : cols > 0 ? (__mmask16) ((1u << cols) - 1) : 0;
+}
+
 /* What the rows of a tile past the end of A read. */
 static const float zero_row[KC];
 
@@ -184,8 +192,8 @@ pack_b (float       *packed,
       float *panel = packed + (gsize) left * kc;
       int cols = MIN (NR, nc - left);
 
-      __mmask16 left_mask = cols >= 16 ? 0xffff : (__mmask16) ((1u << cols) - 1);
-      __mmask16 right_mask = cols >= 32 ? 0xffff : cols > 16 ? (__mmask16) ((1u << (cols - 16)) - 1) : 0;
+      __mmask16 left_mask = half_mask (cols);
+      __mmask16 right_mask = half_mask (cols - 16);
 
       if (!trans_b)
         {
@@ -269,8 +277,8 @@ kernel_of (const int    mr,      /* rows of the tile that are computed: 4, 8 or 
       b_panel += NR;
     }
 
-  __mmask16 left_mask = cols >= 16 ? 0xffff : (__mmask16) ((1u << cols) - 1);
-  __mmask16 right_mask = cols >= 32 ? 0xffff : cols > 16 ? (__mmask16) ((1u << (cols - 16)) - 1) : 0;
+  __mmask16 left_mask = half_mask (cols);
+  __mmask16 right_mask = half_mask (cols - 16);
   __m512 va = _mm512_set1_ps (alpha), vb = _mm512_set1_ps (beta);
   __m512 bias_left = _mm512_setzero_ps (), bias_right = _mm512_setzero_ps ();
 
@@ -479,8 +487,8 @@ pack_rows_avx512 (float       *packed,
       for (int left = 0; left < n; left += NR, dst += (gsize) kc * NR)
         {
           int cols = MIN (NR, n - left);
-          __mmask16 left_mask = cols >= 16 ? 0xffff : (__mmask16) ((1u << cols) - 1);
-          __mmask16 right_mask = cols >= 32 ? 0xffff : cols > 16 ? (__mmask16) ((1u << (cols - 16)) - 1) : 0;
+          __mmask16 left_mask = half_mask (cols);
+          __mmask16 right_mask = half_mask (cols - 16);
 
           _mm512_store_ps (dst, _mm512_maskz_loadu_ps (left_mask, row + left));
           _mm512_store_ps (dst + 16, _mm512_maskz_loadu_ps (right_mask, row + left + 16));

@@ -7,7 +7,8 @@
 #include <math.h>
 #include <string.h>
 
-/* C (M, N) = A (M, K) · op(B) + beta·C, row-major, on every core.
+/* C (M, N) = A (M, K) · op(B) + beta·C, row-major, then the epilogue (if
+ * any), on every core.
  *
  * The forward passes' products do not go through OpenBLAS's own threads:
  * between calls those spin, yielding, for a while, and on two cores they
@@ -84,7 +85,6 @@ row_parts (gsize    begin,
     {
       int first = (int) (tiles * part / p->parts) * VT_GEMM_TILE_ROWS;
       int last = MIN (p->m, (int) (tiles * (part + 1) / p->parts) * VT_GEMM_TILE_ROWS);
-
       VtGemmEpilogue rows;
 
       if (last > first)
