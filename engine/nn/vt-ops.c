@@ -41,6 +41,7 @@ typedef struct
 
 #define PRODUCT_SPLIT_MIN (1 << 20)   /* multiply-adds below which one core does it */
 #define ROW_PARTS_PER_THREAD 4
+#define COLUMN_PARTS_PER_THREAD 2   /* each copies its own columns of B and reads all of A */
 
 static void
 column_parts (gsize    begin,
@@ -164,7 +165,7 @@ product (gboolean         trans_b,
     vt_gemm (trans_b, m, n, k, 1.0f, a, k, b, ldb, beta, bias, c, n, epilogue);
   else if (m < n)
     {
-      p.parts = threads;
+      p.parts = COLUMN_PARTS_PER_THREAD * threads;
       vt_parallel_for_each (p.parts, column_parts, &p);
     }
   else
