@@ -152,7 +152,8 @@ parallel_for_n (int          requested,
 {
   int threads;
 
-  pieces = CLAMP (pieces, 1, MAX (n, 1));
+  /* next_piece counts in an int */
+  pieces = CLAMP (pieces, 1, MIN (MAX (n, 1), G_MAXINT));
   threads = (int) MIN ((gsize) CLAMP (requested, 1, MAX_HELPERS + 1), pieces);
   if (threads <= 1 || in_region || !g_mutex_trylock (&loop_lock))
     {
