@@ -47,8 +47,14 @@ gemm_openblas (gboolean     trans_b,
           c[(gsize) i * ldc + j] = bias[j] + (beta != 0.0f ? beta * c[(gsize) i * ldc + j] : 0.0f);
       beta = 1.0f;
     }
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
-               alpha, a, lda, b, ldb, beta, c, ldc);
+  /* One row (a classifier head on one image) is a matrix-vector product:
+   * sgemm would first copy all of B, 8 MB for ResNet-50's head. */
+  if (m == 1)
+    cblas_sgemv (CblasRowMajor, trans_b ? CblasNoTrans : CblasTrans, trans_b ? n : k, trans_b ? k : n,
+                 alpha, b, ldb, a, 1, beta, c, 1);
+  else
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
+                 alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 /* The epilogue on C (m, n) as a pass of its own, for the OpenBLAS path;
