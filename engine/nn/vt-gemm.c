@@ -133,6 +133,18 @@ half_mask (int cols)
   return cols >= 16 ? 0xffff : cols > 0 ? (__mmask16) ((1u << cols) - 1) : 0;
 }
 
+/* One row of a panel: @cols values of @row (up to NR) into @dst, zeros
+ * after them. */
+__attribute__ ((target ("avx512f")))
+static inline void
+copy_panel_row (float       *dst,
+                const float *row,
+                int          cols)
+{
+  _mm512_store_ps (dst, _mm512_maskz_loadu_ps (half_mask (cols), row));
+  _mm512_store_ps (dst + 16, _mm512_maskz_loadu_ps (half_mask (cols - 16), row + 16));
+}
+
 /* What the rows of a tile past the end of A read. */
 static const float zero_row[KC];
 
@@ -198,19 +210,9 @@ pack_b (float       *packed,
       float *panel = packed + (gsize) left * kc;
       int cols = MIN (NR, nc - left);
 
-      __mmask16 left_mask = half_mask (cols);
-      __mmask16 right_mask = half_mask (cols - 16);
-
       if (!trans_b)
-        {
-          for (int p = 0; p < kc; p++)
-            {
-              const float *row = b + p * ldb + left;
-
-              _mm512_store_ps (panel + (gsize) p * NR, _mm512_maskz_loadu_ps (left_mask, row));
-              _mm512_store_ps (panel + (gsize) p * NR + 16, _mm512_maskz_loadu_ps (right_mask, row + 16));
-            }
-        }
+        for (int p = 0; p < kc; p++)
+          copy_panel_row (panel + (gsize) p * NR, b + p * ldb + left, cols);
       else
         for (int half = 0; half < 2; half++)
           {
@@ -220,7 +222,7 @@ pack_b (float       *packed,
             for (int p0 = 0; p0 < kc; p0 += 16)
               {
                 int depth = MIN (16, kc - p0);
-                __mmask16 depth_mask = depth == 16 ? 0xffff : (__mmask16) ((1u << depth) - 1);
+                __mmask16 depth_mask = half_mask (depth);
                 __m512 r[16];
 
 #pragma GCC unroll 16
@@ -491,14 +493,7 @@ pack_rows_avx512 (float       *packed,
       const float *row = src + (gsize) (p - first_row) * ld_src;
 
       for (int left = 0; left < n; left += NR, dst += (gsize) kc * NR)
-        {
-          int cols = MIN (NR, n - left);
-          __mmask16 left_mask = half_mask (cols);
-          __mmask16 right_mask = half_mask (cols - 16);
-
-          _mm512_store_ps (dst, _mm512_maskz_loadu_ps (left_mask, row + left));
-          _mm512_store_ps (dst + 16, _mm512_maskz_loadu_ps (right_mask, row + left + 16));
-        }
+        copy_panel_row (dst, row + left, MIN (NR, n - left));
     }
 }
 
