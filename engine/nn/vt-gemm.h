@@ -53,11 +53,11 @@ void      vt_gemm_force_openblas (gboolean force);
 #define VT_GEMM_TILE_ROWS 12
 
 /* The same product with op(B) copied beforehand into the layout the kernel
- * reads, for products that share it: the blocks of rows of one product on
- * several cores copy B once between them instead of once each.
+ * reads, for products that share it: a core that takes several blocks of
+ * rows of one product copies B once for all of them.
  * vt_gemm_pack copies op(B)'s columns panel by panel: panels
- * [first_panel, last_panel) of vt_gemm_panels (n), so that the copy too
- * can be spread over the cores. Any number of rows, from 1, may then be
+ * [first_panel, last_panel) of vt_gemm_panels (n), so that a copy can be
+ * made in parts. Any number of rows, from 1, may then be
  * multiplied by it (vt_gemm_packed: @a (M, K), @c (M, N)). @packed holds
  * vt_gemm_packed_size floats and is 64-byte aligned (g_aligned_alloc). */
 gsize     vt_gemm_packed_size (int          k,

@@ -19,12 +19,20 @@
  * inside a loop that already spreads images or heads over the cores the
  * product runs on its caller's thread.
  *
- * Cut by columns, each part copies its own columns of B. Cut by rows (a
- * convolution's many channels against the few pixels of a small image),
- * every part needs all of B: it is copied once into the kernel's layout,
- * the cores sharing the copy, and then the rows go in blocks of whole
- * register tiles, a few per core, to whichever core is free. */
-typedef struct
+ * Cut by columns, each part copies its own columns of B and reads all of A.
+ * Cut by rows (a convolution's many channels against the few pixels of a
+ * small image), every part needs all of B: each core copies all of it into
+ * the kernel's layout, in an array of its own, when it takes its first
+ * part, and then the rows go in blocks of whole register tiles, a few per
+ * core, to whichever core is free. One copy shared by the cores cost more:
+ * a cache line written by one core and read by the other crosses between
+ * them, at a quarter of the speed of a read from its own cache here, and
+ * the cores met twice per product instead of once (bench-conv on two
+ * cores, ResNet-50's 3×3 convolution at 14×14: 1.01 ms shared, 0.84–0.87
+ * ms with a copy each). */
+typedef struct _Product Product;
+
+struct _Product
 {
   gboolean         trans_b;
   int              m, n, k;
@@ -35,9 +43,14 @@ typedef struct
   const float     *bias;
   float           *c;
   int              parts;
-  float           *packed;   /* B copied, when cut by rows */
   const VtGemmEpilogue *epilogue;
-} Product;
+  /* cut by rows: how a core makes its copy of B (of packed_size floats),
+   * from @source; and which product this is, so that a core copies B once */
+  void           (*make_b) (gconstpointer source, float *packed);
+  gconstpointer    source;
+  gsize            packed_size;
+  gsize            id;
+};
 
 #define PRODUCT_SPLIT_MIN (1 << 20)   /* multiply-adds below which one core does it */
 #define ROW_PARTS_PER_THREAD 4
@@ -64,51 +77,9 @@ column_parts (gsize    begin,
     }
 }
 
-static void
-pack_panels (gsize    begin,
-             gsize    end,
-             gpointer data)
-{
-  const Product *p = data;
-
-  vt_gemm_pack (p->packed, p->trans_b, p->k, p->n, p->b, p->ldb, (int) begin, (int) end);
-}
-
-static void
-row_parts (gsize    begin,
-           gsize    end,
-           gpointer data)
-{
-  const Product *p = data;
-  int tiles = (p->m + VT_GEMM_TILE_ROWS - 1) / VT_GEMM_TILE_ROWS;
-
-  for (gsize part = begin; part < end; part++)
-    {
-      int first = (int) (tiles * part / p->parts) * VT_GEMM_TILE_ROWS;
-      int last = MIN (p->m, (int) (tiles * (part + 1) / p->parts) * VT_GEMM_TILE_ROWS);
-      VtGemmEpilogue rows;
-
-      if (last > first)
-        vt_gemm_packed (last - first, p->n, p->k, 1.0f, p->a + (gsize) first * p->k, p->k, p->packed,
-                        p->beta, p->bias, p->c + (gsize) first * p->n, p->n,
-                        vt_gemm_epilogue_at (p->epilogue, first, 0, &rows));
-    }
-}
-
-/* The rows of @p times its packed B, in blocks of whole register tiles,
- * a few per core, to whichever core is free. */
-static void
-multiply_packed (Product *p)
-{
-  p->parts = MIN ((p->m + VT_GEMM_TILE_ROWS - 1) / VT_GEMM_TILE_ROWS,
-                  ROW_PARTS_PER_THREAD * vt_parallel_threads ());
-  vt_parallel_for_each (p->parts, row_parts, p);
-}
-
 /* A thread's scratch array, kept from call to call (allocated every time,
- * its pages would be faulted in every time): the copy of B of a product
- * cut by rows, on the thread that calls it; a strip of a convolution's
- * im2col, on the thread that takes the strip. 64-byte aligned. */
+ * its pages would be faulted in every time): its copy of B of a product
+ * cut by rows; a strip of a convolution's im2col. 64-byte aligned. */
 typedef struct
 {
   float *data;
@@ -145,6 +116,73 @@ thread_scratch (gsize size)
   return scratch->data;
 }
 
+/* The product whose B this thread's scratch holds (0: none). Ids are not
+ * reused: a 64-bit count does not wrap. */
+static _Thread_local gsize packed_product;
+static gsize last_product_id;
+
+static const float *
+own_copy_of_b (const Product *p)
+{
+  float *packed = thread_scratch (p->packed_size);
+
+  if (packed_product != p->id)
+    {
+      p->make_b (p->source, packed);
+      packed_product = p->id;
+    }
+  return packed;
+}
+
+static void
+row_parts (gsize    begin,
+           gsize    end,
+           gpointer data)
+{
+  const Product *p = data;
+  const float *packed = own_copy_of_b (p);
+  int tiles = (p->m + VT_GEMM_TILE_ROWS - 1) / VT_GEMM_TILE_ROWS;
+
+  for (gsize part = begin; part < end; part++)
+    {
+      int first = (int) (tiles * part / p->parts) * VT_GEMM_TILE_ROWS;
+      int last = MIN (p->m, (int) (tiles * (part + 1) / p->parts) * VT_GEMM_TILE_ROWS);
+      VtGemmEpilogue rows;
+
+      if (last > first)
+        vt_gemm_packed (last - first, p->n, p->k, 1.0f, p->a + (gsize) first * p->k, p->k, packed,
+                        p->beta, p->bias, p->c + (gsize) first * p->n, p->n,
+                        vt_gemm_epilogue_at (p->epilogue, first, 0, &rows));
+    }
+}
+
+/* The product @p, its B made by p->make_b: cut by rows over the cores, or
+ * whole where the product is small or already inside a loop. */
+static void
+multiply_by_rows (Product *p)
+{
+  gboolean whole = vt_parallel_in_region () || vt_parallel_threads () == 1 ||
+                   (double) p->m * p->n * p->k < PRODUCT_SPLIT_MIN;
+
+  p->packed_size = vt_gemm_packed_size (p->k, p->n);
+  p->id = (gsize) g_atomic_pointer_add (&last_product_id, 1) + 1;
+  p->parts = whole ? 1 : MIN ((p->m + VT_GEMM_TILE_ROWS - 1) / VT_GEMM_TILE_ROWS,
+                              ROW_PARTS_PER_THREAD * vt_parallel_threads ());
+  if (whole)
+    row_parts (0, 1, p);
+  else
+    vt_parallel_for_each (p->parts, row_parts, p);
+}
+
+static void
+pack_whole (gconstpointer source,
+            float        *packed)
+{
+  const Product *p = source;
+
+  vt_gemm_pack (packed, p->trans_b, p->k, p->n, p->b, p->ldb, 0, vt_gemm_panels (p->n));
+}
+
 static void
 product (gboolean         trans_b,
          int              m,
@@ -158,7 +196,7 @@ product (gboolean         trans_b,
          float           *c,
          const VtGemmEpilogue *epilogue)
 {
-  Product p = { trans_b, m, n, k, a, b, ldb, beta, bias, c, 1, NULL, epilogue };
+  Product p = { trans_b, m, n, k, a, b, ldb, beta, bias, c, 1, epilogue, pack_whole, &p, 0, 0 };
   int threads = vt_parallel_threads ();
 
   if (vt_parallel_in_region () || threads == 1 || (double) m * n * k < PRODUCT_SPLIT_MIN)
@@ -169,31 +207,7 @@ product (gboolean         trans_b,
       vt_parallel_for_each (p.parts, column_parts, &p);
     }
   else
-    {
-      p.packed = thread_scratch (vt_gemm_packed_size (k, n));
-      vt_parallel_for_each (vt_gemm_panels (n), pack_panels, &p);
-      multiply_packed (&p);
-    }
-}
-
-/* C (M, N) = A (M, K) · B + beta·C, then the epilogue, for a B already
- * packed. */
-static void
-product_packed (int          m,
-                int          n,
-                int          k,
-                const float *a,
-                float       *packed,
-                float        beta,
-                float       *c,
-                const VtGemmEpilogue *epilogue)
-{
-  Product p = { FALSE, m, n, k, a, NULL, n, beta, NULL, c, 1, packed, epilogue };
-
-  if (vt_parallel_in_region () || vt_parallel_threads () == 1 || (double) m * n * k < PRODUCT_SPLIT_MIN)
-    vt_gemm_packed (m, n, k, 1.0f, a, k, packed, beta, NULL, c, n, epilogue);
-  else
-    multiply_packed (&p);
+    multiply_by_rows (&p);
 }
 
 void
@@ -258,7 +272,7 @@ typedef struct
 {
   float       *col;
   const float *in;
-  int          h, w, kh, kw, stride, pad, oh, ow;
+  int          c, h, w, kh, kw, stride, pad, oh, ow;
   int          q0, q1;
   int          first_pair;   /* the pair whose rows col starts with */
 } Im2col;
@@ -369,32 +383,24 @@ im2col_pairs (gsize    first,
     }
 }
 
-/* im2col straight into a packed B, pairs [first, last): each pair's rows
- * are made in a small array, then copied into the layout vt_gemm_packed
- * reads. */
-typedef struct
-{
-  Im2col  whole;
-  float  *packed;
-  int     depth;
-} Im2colPacked;
-
+/* The im2col of a whole image, straight into the layout vt_gemm_packed
+ * reads (a product's make_b): each pair's rows are made in a small array,
+ * then copied into place. */
 static void
-im2col_packed (gsize    first,
-               gsize    last,
-               gpointer data)
+im2col_packed (gconstpointer source,
+               float        *packed)
 {
-  const Im2colPacked *p = data;
-  int n = p->whole.oh * p->whole.ow, kw = p->whole.kw;
+  const Im2col *whole = source;
+  int n = whole->oh * whole->ow, kw = whole->kw, depth = whole->c * whole->kh * kw;
   g_autofree float *rows = g_new (float, (gsize) kw * n);
-  Im2col a = p->whole;
+  Im2col a = *whole;
 
   a.col = rows;
-  for (gsize pair = first; pair < last; pair++)
+  for (int pair = 0; pair < whole->c * whole->kh; pair++)
     {
-      a.first_pair = (int) pair;
+      a.first_pair = pair;
       im2col_pairs (pair, pair + 1, &a);
-      vt_gemm_pack_rows (p->packed, p->depth, n, (int) pair * kw, kw, rows, n);
+      vt_gemm_pack_rows (packed, depth, n, pair * kw, kw, rows, n);
     }
 }
 
@@ -434,7 +440,7 @@ typedef struct
   const float *weight;
   float       *out;
   float        beta;
-  int          c, k, depth;
+  int          k, depth;
   int          strip;     /* pixels (columns of col) in a strip */
   const VtGemmEpilogue *epilogue;
 } Strips;
@@ -456,7 +462,7 @@ strips_range (gsize    first,
       a.col = col;
       a.q0 = (int) strip * s->strip;
       a.q1 = MIN (n, a.q0 + s->strip);
-      im2col_pairs (0, (gsize) s->c * a.kh, &a);
+      im2col_pairs (0, (gsize) a.c * a.kh, &a);
       vt_gemm (FALSE, s->k, a.q1 - a.q0, s->depth, 1.0f, s->weight, s->depth, col, a.q1 - a.q0,
                s->beta, NULL, s->out + a.q0, n, vt_gemm_epilogue_at (s->epilogue, 0, a.q0, &columns));
     }
@@ -481,7 +487,7 @@ vt_conv2d_forward (float       *out,
   int ow = vt_conv2d_out_size (w, kw, stride, pad);
   int n = oh * ow, depth = c * kh * kw;
   float beta = 0.0f;
-  Im2col whole = { NULL, in, h, w, kh, kw, stride, pad, oh, ow, 0, n, 0 };
+  Im2col whole = { NULL, in, c, h, w, kh, kw, stride, pad, oh, ow, 0, n, 0 };
   int strip = MAX (STRIP_FLOATS / depth / STRIP_ALIGN * STRIP_ALIGN, STRIP_MIN_COLUMNS);
   int n_strips = (n + strip - 1) / strip;
   VtGemmEpilogue with_bias = { 0 };
@@ -508,7 +514,7 @@ vt_conv2d_forward (float       *out,
     product (FALSE, k, n, depth, weight, in, n, beta, NULL, out, epilogue);
   else if (n_strips >= 4)   /* a few strips a core; fewer, it goes whole */
     {
-      Strips strips = { whole, weight, out, beta, c, k, depth, strip, epilogue };
+      Strips strips = { whole, weight, out, beta, k, depth, strip, epilogue };
 
       vt_parallel_for_each (n_strips, strips_range, &strips);
     }
@@ -516,11 +522,10 @@ vt_conv2d_forward (float       *out,
     {
       /* out (K, OH·OW) = W (K, C·kh·kw) · col (C·kh·kw, OH·OW), col made
        * straight into the product's layout */
-      float *packed = thread_scratch (vt_gemm_packed_size (depth, n));
-      Im2colPacked copy = { whole, packed, depth };
+      Product p = { FALSE, k, n, depth, weight, NULL, n, beta, NULL, out, 1, epilogue,
+                    im2col_packed, &whole, 0, 0 };
 
-      for_parts ((gsize) c * kh, (gsize) depth * n, im2col_packed, &copy);
-      product_packed (k, n, depth, weight, packed, beta, out, epilogue);
+      multiply_by_rows (&p);
     }
 }
 

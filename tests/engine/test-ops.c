@@ -156,21 +156,33 @@ test_gemm_openblas (void)
 static void
 test_linear (void)
 {
+  /* small; then many rows, so that on several threads the product is cut
+   * by rows, each core copying the (transposed) weight */
+  static const struct { int n, in, out; } sizes[] = { { 7, 53, 29 }, { 300, 96, 64 } };
   g_autoptr(GRand) rng = g_rand_new_with_seed (1);
-  const int n = 7, in = 53, out = 29;
-  g_autofree float *x = g_new (float, n * in), *w = g_new (float, out * in), *b = g_new (float, out);
-  g_autofree float *fast = g_new (float, n * out), *naive = g_new (float, n * out);
+  int threads = openblas_get_num_threads ();
 
-  fill (x, n * in, rng);
-  fill (w, out * in, rng);
-  fill (b, out, rng);
-  vt_linear_forward (fast, x, w, b, n, in, out);
-  vt_linear_forward_naive (naive, x, w, b, n, in, out);
-  g_test_message ("linear: %.3g", max_diff (fast, naive, n * out));
-  g_assert_cmpfloat (max_diff (fast, naive, n * out), <, 1e-5);
-  vt_linear_forward (fast, x, w, NULL, n, in, out);
-  vt_linear_forward_naive (naive, x, w, NULL, n, in, out);
-  g_assert_cmpfloat (max_diff (fast, naive, n * out), <, 1e-5);
+  openblas_set_num_threads (3);
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      int n = sizes[i].n, in = sizes[i].in, out = sizes[i].out;
+      g_autofree float *x = g_new (float, n * in), *w = g_new (float, out * in), *b = g_new (float, out);
+      g_autofree float *fast = g_new (float, n * out), *naive = g_new (float, n * out);
+
+      fill (x, n * in, rng);
+      fill (w, out * in, rng);
+      fill (b, out, rng);
+      vt_linear_forward (fast, x, w, b, n, in, out);
+      vt_linear_forward_naive (naive, x, w, b, n, in, out);
+      g_test_message ("linear %d×%d→%d: %.3g", n, in, out, max_diff (fast, naive, n * out));
+      g_assert_cmpfloat (max_diff (fast, naive, n * out), <, 1e-5);
+      /* another weight of the same shape, no bias */
+      fill (w, out * in, rng);
+      vt_linear_forward (fast, x, w, NULL, n, in, out);
+      vt_linear_forward_naive (naive, x, w, NULL, n, in, out);
+      g_assert_cmpfloat (max_diff (fast, naive, n * out), <, 1e-5);
+    }
+  openblas_set_num_threads (threads);
 }
 
 static void
@@ -188,7 +200,7 @@ test_conv2d (void)
     { 64, 30, 30, 6, 3, 1, 1 },
     { 64, 61, 61, 6, 3, 2, 1 },
     { 3, 100, 100, 8, 7, 2, 3 },
-    /* many channels on a small image: the product is cut by rows, B shared */
+    /* many channels on a small image: the product is cut by rows, each core copying B */
     { 64, 7, 7, 250, 3, 1, 1 },
     { 130, 9, 9, 200, 1, 1, 0 },
     { 100, 13, 13, 300, 1, 2, 0 },
@@ -218,7 +230,6 @@ test_conv2d (void)
       };
       double worst = 0.0;
 
-      fill (in, c * h * w, rng);
       fill (wt, k * c * kn * kn, rng);
       fill (b, k, rng);
       fill (scale, k, rng);
@@ -229,6 +240,9 @@ test_conv2d (void)
           const VtGemmEpilogue *e = variant >= 0 ? &epilogues[variant] : NULL;
           const float *bias = variant == 0 ? NULL : b;
 
+          /* a new input each time: a product cut by rows must not reuse the
+           * copy of B a core made for the last one of the same shape */
+          fill (in, c * h * w, rng);
           vt_conv2d_forward (fast, in, wt, bias, c, h, w, k, kn, kn, cases[i].stride, cases[i].pad, e);
           vt_conv2d_forward_naive (naive, in, wt, bias, c, h, w, k, kn, kn, cases[i].stride, cases[i].pad);
           for (gsize j = 0; e != NULL && j < n_out; j++)
