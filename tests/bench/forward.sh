@@ -10,6 +10,11 @@
 # PyTorch gets its best 2-core setting of those tried: OpenMP and OpenBLAS
 # threads compete, so each combination below runs and the fastest is kept.
 #
+# A 1-core run of either side is pinned to the same CPU (taskset): on this
+# virtual machine one CPU ran Vitrine's kernels 15–20% slower than the
+# other for hours, and an unpinned run landed on either, so the ratio
+# depended on where each side happened to land.
+#
 #   sh tests/bench/forward.sh [build-dir]      (needs a built tree; ~35 min)
 #   MODELS="resnet50" sh tests/bench/forward.sh  some of the models only
 set -eu
@@ -19,6 +24,7 @@ bench=$build/tests/bench/bench-forward
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 repeats=${REPEATS:-5}
+cpu=$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')   # the first CPU this may run on
 
 /usr/bin/python3 "$here/forward_torch.py" export "$work"
 peak=$("$build/tests/bench/bench-peak")
@@ -32,12 +38,13 @@ for model in ${MODELS:-vit_s16 vit_b16 resnet50}; do
   for cores in 1 2; do
     for batch in 1 32; do
       n=$repeats; [ "$batch" -eq 32 ] && n=3
-      ours=$(OPENBLAS_NUM_THREADS=$cores "$bench" "$work/$model.safetensors" 224 "$batch" "$n")
+      pin=""; [ "$cores" -eq 1 ] && pin="taskset -c $cpu"
+      ours=$(OPENBLAS_NUM_THREADS=$cores $pin "$bench" "$work/$model.safetensors" 224 "$batch" "$n")
       best=""
       for setting in "OMP_NUM_THREADS=$cores OPENBLAS_NUM_THREADS=1" \
                      "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=$cores" \
                      "OMP_NUM_THREADS=$cores OPENBLAS_NUM_THREADS=$cores OMP_WAIT_POLICY=PASSIVE"; do
-        theirs=$(env $setting /usr/bin/python3 "$here/forward_torch.py" run "$model" "$batch" "$n")
+        theirs=$(env $setting $pin /usr/bin/python3 "$here/forward_torch.py" run "$model" "$batch" "$n")
         best=$(/usr/bin/python3 -c "import json,sys; a=sys.argv[1]; b=json.loads(sys.argv[2]); print(json.dumps(b) if not a or b['images_per_second'] > json.loads(a)['images_per_second'] else a)" "$best" "$theirs")
       done
       /usr/bin/python3 - "$model" "$batch" "$cores" "$ours" "$best" "$(gflop $model)" "$peak" <<'PY'
