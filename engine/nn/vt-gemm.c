@@ -462,16 +462,11 @@ pack_avx512 (float       *packed,
              int          k,
              int          n,
              const float *b,
-             int          ldb,
-             int          first_panel,
-             int          last_panel)
+             int          ldb)
 {
-  int left = first_panel * NR, right = MIN (n, last_panel * NR);
-
-  for (int pc = 0; pc < k && left < right; pc += KC)
-    pack_b (packed + (gsize) pc * padded_columns (n) + (gsize) left * MIN (KC, k - pc),
-            trans_b ? b + (gsize) left * ldb + pc : b + (gsize) pc * ldb + left,
-            ldb, trans_b, MIN (KC, k - pc), right - left);
+  for (int pc = 0; pc < k; pc += KC)
+    pack_b (packed + (gsize) pc * padded_columns (n), trans_b ? b + pc : b + (gsize) pc * ldb,
+            ldb, trans_b, MIN (KC, k - pc), n);
 }
 
 __attribute__ ((target ("avx512f")))
@@ -580,35 +575,21 @@ vt_gemm_packed_size (int k,
   return (gsize) k * n;
 }
 
-int
-vt_gemm_panels (int n)
-{
-#if VT_GEMM_AVX512
-  if (vt_gemm_uses_avx512 ())
-    return (int) (padded_columns (n) / NR);
-#endif
-  return 1;
-}
-
 void
 vt_gemm_pack (float       *packed,
               gboolean     trans_b,
               int          k,
               int          n,
               const float *b,
-              int          ldb,
-              int          first_panel,
-              int          last_panel)
+              int          ldb)
 {
 #if VT_GEMM_AVX512
   if (vt_gemm_uses_avx512 ())
     {
-      pack_avx512 (packed, trans_b, k, n, b, ldb, first_panel, last_panel);
+      pack_avx512 (packed, trans_b, k, n, b, ldb);
       return;
     }
 #endif
-  if (first_panel > 0 || last_panel < 1)
-    return;
   for (int p = 0; p < k; p++)
     for (int q = 0; q < n; q++)
       packed[(gsize) p * n + q] = trans_b ? b[(gsize) q * ldb + p] : b[(gsize) p * ldb + q];

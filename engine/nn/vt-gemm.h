@@ -53,24 +53,19 @@ void      vt_gemm_force_openblas (gboolean force);
 #define VT_GEMM_TILE_ROWS 12
 
 /* The same product with op(B) copied beforehand into the layout the kernel
- * reads, for products that share it: a core that takes several blocks of
- * rows of one product copies B once for all of them.
- * vt_gemm_pack copies op(B)'s columns panel by panel: panels
- * [first_panel, last_panel) of vt_gemm_panels (n), so that a copy can be
- * made in parts. Any number of rows, from 1, may then be
- * multiplied by it (vt_gemm_packed: @a (M, K), @c (M, N)). @packed holds
+ * reads (vt_gemm_pack), for products that share it: a core that takes
+ * several blocks of rows of one product copies B once for all of them.
+ * Any number of rows, from 1, may then be multiplied by it
+ * (vt_gemm_packed: @a (M, K), @c (M, N)). @packed holds
  * vt_gemm_packed_size floats and is 64-byte aligned (g_aligned_alloc). */
 gsize     vt_gemm_packed_size (int          k,
                                int          n);
-int       vt_gemm_panels      (int          n);
 void      vt_gemm_pack        (float       *packed,
                                gboolean     trans_b,
                                int          k,
                                int          n,
                                const float *b,
-                               int          ldb,
-                               int          first_panel,
-                               int          last_panel);
+                               int          ldb);
 /* Rows [first_row, first_row + rows) of B (K, N), from @src (row-major,
  * @ld_src apart): for a B that is made row by row (a convolution's
  * im2col), straight into the layout. */

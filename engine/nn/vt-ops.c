@@ -180,7 +180,7 @@ pack_whole (gconstpointer source,
 {
   const Product *p = source;
 
-  vt_gemm_pack (packed, p->trans_b, p->k, p->n, p->b, p->ldb, 0, vt_gemm_panels (p->n));
+  vt_gemm_pack (packed, p->trans_b, p->k, p->n, p->b, p->ldb);
 }
 
 static void
