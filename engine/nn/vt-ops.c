@@ -26,8 +26,8 @@
  * part, and then the rows go in blocks of whole register tiles, a few per
  * core, to whichever core is free. One copy shared by the cores cost more:
  * a cache line written by one core and read by the other crosses between
- * them, at a quarter of the speed of a read from its own cache here, and
- * the cores met twice per product instead of once (bench-conv on two
+ * them several times more slowly than a read from the core's own cache,
+ * and the cores met twice per product instead of once (bench-conv on two
  * cores, ResNet-50's 3×3 convolution at 14×14: 1.01 ms shared, 0.84–0.87
  * ms with a copy each). */
 typedef struct _Product Product;
