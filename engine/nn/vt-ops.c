@@ -56,6 +56,16 @@ struct _Product
 #define ROW_PARTS_PER_THREAD 4
 #define COLUMN_PARTS_PER_THREAD 2   /* each copies its own columns of B and reads all of A */
 
+/* Whether a product of these sizes runs whole on its caller's thread: it is
+ * small, there is one thread, or it is inside a loop over the cores already. */
+static gboolean
+runs_whole (int m,
+            int n,
+            int k)
+{
+  return vt_parallel_in_region () || vt_parallel_threads () == 1 || (double) m * n * k < PRODUCT_SPLIT_MIN;
+}
+
 static void
 column_parts (gsize    begin,
               gsize    end,
@@ -161,8 +171,7 @@ row_parts (gsize    begin,
 static void
 multiply_by_rows (Product *p)
 {
-  gboolean whole = vt_parallel_in_region () || vt_parallel_threads () == 1 ||
-                   (double) p->m * p->n * p->k < PRODUCT_SPLIT_MIN;
+  gboolean whole = runs_whole (p->m, p->n, p->k);
 
   p->packed_size = vt_gemm_packed_size (p->k, p->n);
   p->id = (gsize) g_atomic_pointer_add (&last_product_id, 1) + 1;
@@ -197,13 +206,12 @@ product (gboolean         trans_b,
          const VtGemmEpilogue *epilogue)
 {
   Product p = { trans_b, m, n, k, a, b, ldb, beta, bias, c, 1, epilogue, pack_whole, &p, 0, 0 };
-  int threads = vt_parallel_threads ();
 
-  if (vt_parallel_in_region () || threads == 1 || (double) m * n * k < PRODUCT_SPLIT_MIN)
+  if (runs_whole (m, n, k))
     vt_gemm (trans_b, m, n, k, 1.0f, a, k, b, ldb, beta, bias, c, n, epilogue);
   else if (m < n)
     {
-      p.parts = COLUMN_PARTS_PER_THREAD * threads;
+      p.parts = COLUMN_PARTS_PER_THREAD * vt_parallel_threads ();
       vt_parallel_for_each (p.parts, column_parts, &p);
     }
   else
