@@ -58,7 +58,15 @@ check_stores (VtFeatureStore  *train,
       }
   if (train->n_samples == 0 || test->n_samples == 0)
     {
-      g_set_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT, "a store without samples");
+      g_set_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT, "the %s store holds no samples",
+                   train->n_samples == 0 ? "train" : "test");
+      return FALSE;
+    }
+  /* LAPACK would only say "dposv: -5". */
+  if (train->dim == 0)
+    {
+      g_set_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT,
+                   "the stores' features have no dimensions (width 0): there is nothing to learn from");
       return FALSE;
     }
   return TRUE;
