@@ -50,6 +50,14 @@ decode_batch (gpointer data,
       if (g_atomic_int_get (&p->stop) || g_cancellable_is_cancelled (p->cancellable))
         break;
       image = vt_dataset_load_image (p->dataset, slot->start + i, &error);
+      if (image != NULL)
+        {
+          g_autofree char *name = vt_dataset_sample_name (p->dataset, slot->start + i);
+
+          /* A decodable image can still resize to more than memory holds. */
+          if (!vt_transform_check_image (p->transform, image, name, &error))
+            g_clear_pointer (&image, vt_image_free);
+        }
       slot->decoded[i] = image != NULL;
       if (image != NULL)
         vt_transform_apply (p->transform, image, slot->pixels + i * p->image_floats);

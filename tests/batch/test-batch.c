@@ -1030,6 +1030,49 @@ test_memory_forward (void)
   vt_test_rm_rf (dir);
 }
 
+/* A 40000×2 image is well within the decoders' pixel limit, but resizing
+ * its shorter side to 4096 would make it 81,920,000×4096: refused, naming
+ * the image, before the resize allocates. */
+static void
+test_memory_wide_image (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = g_build_filename (dir, "wide", NULL);
+  g_autofree char *class_dir = g_build_filename (data, "c0", NULL);
+  g_autofree char *image = NULL;
+  const guint32 width = 40000, height = 2, row = width * 3;
+  gsize size = 54 + (gsize) row * height;
+  g_autofree guint8 *bmp = g_malloc0 (size);
+  guint32 fields[] = { size, 0, 54, 40, width, height };
+  g_autofree char *step = NULL;
+  g_autofree char *phrase = NULL;
+
+  /* BITMAPFILEHEADER and BITMAPINFOHEADER: 24-bit, uncompressed, grey. */
+  bmp[0] = 'B';
+  bmp[1] = 'M';
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      guint32 le = GUINT32_TO_LE (fields[i]);
+      memcpy (bmp + 2 + 4 * i, &le, 4);
+    }
+  bmp[26] = 1;    /* planes */
+  bmp[28] = 24;   /* bits per pixel */
+  memset (bmp + 54, 128, (gsize) row * height);
+  g_mkdir_with_parents (class_dir, 0755);
+  image = vt_test_write_file (class_dir, "wide.bmp", bmp, size);
+
+  step = g_strdup_printf ("\"kind\": \"extract\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"batch\": 1, "
+                          "\"transform\": {\"resize\": 4096, \"crop\": 32}", ckpt, data);
+  phrase = g_strdup_printf ("%s: resizing this 40000×2 image to 4096 pixels on its shorter side would make it "
+                            "81920000×4096", image);
+  {
+    const char * const phrases[] = { phrase, "lower the transform's resize", NULL };
+    expect_refusal (dir, NULL, step, phrases);
+  }
+  vt_test_rm_rf (dir);
+}
+
 /* A feature store of @n samples of @dim features in @n_classes classes. */
 static char *
 write_store (const char *dir,
@@ -1223,6 +1266,7 @@ main (int   argc,
   g_test_add_func ("/batch/memory/incremental", test_memory_incremental);
   g_test_add_func ("/batch/memory/project", test_memory_project);
   g_test_add_func ("/batch/memory/forward", test_memory_forward);
+  g_test_add_func ("/batch/memory/wide-image", test_memory_wide_image);
   g_test_add_func ("/batch/messages/empty-stores", test_empty_stores);
   g_test_add_func ("/batch/messages/model", test_model_messages);
   g_test_add_func ("/batch/messages/heads", test_heads_messages);
