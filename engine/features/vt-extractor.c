@@ -112,6 +112,7 @@ compact (Slot     *slot,
  * (only the forward pass knows the feature width). */
 static gboolean
 append_outputs (VtFeatureStore   **store,
+                VtModel           *model,
                 VtTaps            *taps,
                 VtDataset         *dataset,
                 const gint64      *indices,
@@ -125,7 +126,12 @@ append_outputs (VtFeatureStore   **store,
 
   if (features == NULL || features->ndim != 2)
     {
-      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED, "the model gives no pre-logits feature");
+      VtCheckpoint *checkpoint = vt_model_get_checkpoint (model);
+      const char *family = vt_model_get_architecture (model)->family_name;
+
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED,
+                   "%s: this %s gives no pre-logits feature to store", vt_checkpoint_get_path (checkpoint),
+                   family);
       return FALSE;
     }
   if (*store == NULL)
@@ -245,7 +251,8 @@ vt_extract_features (VtModel                 *model,
           if (taps == NULL)
             g_prefix_error (error, "%s, the batch of samples %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT ": ",
                             dataset->path, indices[0], indices[n - 1]);
-          ok = taps != NULL && append_outputs (&store, taps, dataset, indices, n, options->keep_logits, error);
+          ok = taps != NULL && append_outputs (&store, model, taps, dataset, indices, n, options->keep_logits,
+                                                      error);
         }
       if (ok && b + n_slots < n_batches)
         queue_batch (pool, slot, b + n_slots, batch_size, dataset->n_samples);

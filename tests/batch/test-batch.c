@@ -1073,13 +1073,15 @@ test_memory_wide_image (void)
   vt_test_rm_rf (dir);
 }
 
-/* A feature store of @n samples of @dim features in @n_classes classes. */
+/* A feature store of @n samples of @dim features in @n_classes classes,
+ * of which the first @used have samples. */
 static char *
-write_store (const char *dir,
-             const char *name,
-             guint       n,
-             guint       dim,
-             guint       n_classes)
+write_store_full (const char *dir,
+                  const char *name,
+                  guint       n,
+                  guint       dim,
+                  guint       n_classes,
+                  guint       used)
 {
   char *path = g_build_filename (dir, name, NULL);
   g_autofree float *features = g_new0 (float, MAX ((gsize) n * dim, 1));
@@ -1091,7 +1093,7 @@ write_store (const char *dir,
 
   for (guint i = 0; i < n; i++)
     {
-      labels[i] = i % n_classes;
+      labels[i] = i % used;
       indices[i] = i;
       for (guint d = 0; d < dim; d++)
         features[(gsize) i * dim + d] = (float) ((i * 7 + d * 3) % 11);
@@ -1113,6 +1115,16 @@ write_store (const char *dir,
   }
   g_string_free (names, TRUE);
   return path;
+}
+
+static char *
+write_store (const char *dir,
+             const char *name,
+             guint       n,
+             guint       dim,
+             guint       n_classes)
+{
+  return write_store_full (dir, name, n, dim, n_classes, n_classes);
 }
 
 /* Stores that hold nothing to use: the message names the one at fault. */
@@ -1138,6 +1150,24 @@ test_empty_stores (void)
   expect_refusal (dir, NULL, no_samples, empty_phrases);
   expect_refusal (dir, NULL, no_features, flat_phrases);
   expect_refusal (dir, NULL, project, project_phrases);
+  vt_test_rm_rf (dir);
+}
+
+/* Errors of an incremental run say which store and what to change. */
+static void
+test_incremental_messages (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *good = write_store (dir, "good.safetensors", 40, 8, 4);
+  g_autofree char *half = write_store_full (dir, "half.safetensors", 40, 8, 4, 2);
+  g_autofree char *gap = g_strdup_printf ("\"kind\": \"incremental\", \"train\": \"%s\", \"test\": \"%s\", "
+                                          "\"split\": \"B0-Inc2\", \"order\": \"given\", \"methods\": [\"nmc\"]",
+                                          half, good);
+  g_autofree char *stores = g_strdup_printf ("%s (train) and %s (test): ", half, good);
+  const char * const gap_phrases[] = { stores, "the train store has no samples of stage 2's classes (2 to 3",
+                                       NULL };
+
+  expect_refusal (dir, NULL, gap, gap_phrases);
   vt_test_rm_rf (dir);
 }
 
@@ -1268,6 +1298,7 @@ main (int   argc,
   g_test_add_func ("/batch/memory/forward", test_memory_forward);
   g_test_add_func ("/batch/memory/wide-image", test_memory_wide_image);
   g_test_add_func ("/batch/messages/empty-stores", test_empty_stores);
+  g_test_add_func ("/batch/messages/incremental", test_incremental_messages);
   g_test_add_func ("/batch/messages/model", test_model_messages);
   g_test_add_func ("/batch/messages/heads", test_heads_messages);
   return g_test_run ();

@@ -268,7 +268,8 @@ vt_cil_run (VtFeatureStore           *train,
           if (n == 0)
             {
               g_set_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT,
-                           "stage %u (classes %u to %u in the order) has no training samples", t + 1, first, end - 1);
+                           "the train store has no samples of stage %u's classes (%u to %u in the class order): "
+                           "choose a split whose every stage has training samples", t + 1, first, end - 1);
               return NULL;
             }
           if (!vt_cil_method_learn (g_ptr_array_index (states, m), x, y, n, end, error))
