@@ -351,7 +351,9 @@ typedef struct
 } Buffers;
 
 /* The floats of one image's buffers: five of the largest activation, and
- * the attention pool's; *biggest gets the largest. */
+ * the attention pool's; *biggest gets the largest. The walk follows
+ * forward_image's sizes, each block bounded by its widest convolution at
+ * its input's pixels (no convolution makes more pixels than it reads). */
 static gsize
 buffers_size (const VtResNet *self,
               int             height,
@@ -362,14 +364,41 @@ buffers_size (const VtResNet *self,
   int w = vt_conv2d_out_size (width, self->stem.kernel, self->stem.stride, self->stem.pad);
   gsize pool = 0;
 
-  *biggest = (gsize) self->stem.out * h * w;
-  /* The stem's output has the largest spatial size; widths grow later. */
+  /* The stem's output; CLIP's three stem convolutions are all at its size. */
+  *biggest = (gsize) MAX (self->stem.out, self->clip ? MAX (self->stem2.out, self->stem3.out) : 0) * h * w;
+  if (self->clip)
+    {
+      h /= 2;
+      w /= 2;
+    }
+  else if (!self->cifar)
+    {
+      h = vt_conv2d_out_size (h, 3, 2, 1);
+      w = vt_conv2d_out_size (w, 3, 2, 1);
+    }
   for (int i = 0; i < self->n_blocks; i++)
-    for (int c = 0; c < self->blocks[i].n_convs; c++)
-      {
-        *biggest = MAX (*biggest, (gsize) self->blocks[i].conv[c].out * h * w);
-        *biggest = MAX (*biggest, (gsize) self->blocks[i].conv[c].in * h * w);
-      }
+    {
+      const Block *blk = &self->blocks[i];
+      int oh = h, ow = w;
+
+      for (int c = 0; c < blk->n_convs; c++)
+        {
+          const ConvBn *cb = &blk->conv[c];
+
+          *biggest = MAX (*biggest, (gsize) MAX (cb->in, cb->out) * h * w);
+          oh = vt_conv2d_out_size (oh, cb->kernel, cb->stride, cb->pad);
+          ow = vt_conv2d_out_size (ow, cb->kernel, cb->stride, cb->pad);
+        }
+      if (blk->has_downsample)
+        *biggest = MAX (*biggest, (gsize) MAX (blk->downsample.in, blk->downsample.out) * h * w);
+      if (blk->pool_stride)
+        {
+          oh /= blk->stride;
+          ow /= blk->stride;
+        }
+      h = oh;
+      w = ow;
+    }
   if (self->clip)
     {
       const AttentionPool *p = &self->attnpool;
