@@ -507,8 +507,8 @@ run_evaluate (Run             *run,
                    o.dataset_path, k, arch->num_classes);
       return NULL;
     }
-  if (!vt_step_memory_check_extract (o.model, o.dataset, &o.transform, step->input.batch, TRUE, run->step_path,
-                                     error) ||
+  if (!vt_step_memory_check_extract (o.model, o.dataset, &o.transform, step->input.batch, TRUE, k,
+                                     run->step_path, error) ||
       !(store = extract (run, &o, &step->input, TRUE, error)))
     return NULL;
 
@@ -642,7 +642,7 @@ run_extract (Run            *run,
     }
   if (!reused)
     {
-      if (!vt_step_memory_check_extract (o.model, o.dataset, &o.transform, step->input.batch, step->logits,
+      if (!vt_step_memory_check_extract (o.model, o.dataset, &o.transform, step->input.batch, step->logits, 0,
                                          run->step_path, error) ||
           !(store = extract (run, &o, &step->input, step->logits, error)))
         return NULL;

@@ -13,6 +13,10 @@
 
 #define F32 4.0
 #define F64 8.0
+/* A k × k confusion matrix as counts, doubles for its figure, a JsonNode
+ * per cell in results.json (json-glib's nodes are about 80 bytes) and a
+ * CSV field. */
+#define CONFUSION_CELL (8.0 + 8.0 + 80.0 + 16.0)
 
 static double
 threads (void)
@@ -26,6 +30,7 @@ vt_step_memory_check_extract (VtModel            *model,
                               const VtTransform  *transform,
                               guint               batch,
                               gboolean            logits,
+                              guint               confusion_classes,
                               const char         *path,
                               GError            **error)
 {
@@ -50,6 +55,7 @@ vt_step_memory_check_extract (VtModel            *model,
                           vt_model_forward_bytes (model, (int) in_model, (int) crop, (int) crop, VT_TAP_OUTPUTS));
   vt_memory_estimate_add (&e, "the feature store",
                           n * (F32 * (arch->num_features + (logits ? arch->num_classes : 0)) + 16));
+  vt_memory_estimate_add (&e, "the confusion matrix", CONFUSION_CELL * confusion_classes * confusion_classes);
   what = g_strdup_printf ("%s: running %s on %s at batch %u and %d×%d pixels", path,
                           vt_checkpoint_get_path (vt_model_get_checkpoint (model)), dataset->path, batch,
                           transform->crop_size, transform->crop_size);
@@ -145,7 +151,7 @@ vt_step_memory_check_incremental (VtFeatureStore           *train,
   for (guint m = 0; m < n_methods; m++)
     {
       /* Results: the accuracy matrix is small; the confusion is k². */
-      vt_memory_estimate_add (&e, "the confusion matrices", 8.0 * k * k + 4.0 * n_test);
+      vt_memory_estimate_add (&e, "the confusion matrices", CONFUSION_CELL * k * k + 4.0 * n_test);
       if (methods[m] == &vt_cil_ranpac)
         {
           double mm = options->ranpac_dim;

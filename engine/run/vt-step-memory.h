@@ -19,12 +19,14 @@
 G_BEGIN_DECLS
 
 /* evaluate and extract: @batch images of @transform's crop through @model
- * over @dataset, into a store (with logits when @logits). */
+ * over @dataset, into a store (with logits when @logits); evaluate also
+ * reports a confusion matrix of @confusion_classes² (0 for extract). */
 gboolean  vt_step_memory_check_extract      (VtModel                  *model,
                                              VtDataset                *dataset,
                                              const VtTransform        *transform,
                                              guint                     batch,
                                              gboolean                  logits,
+                                             guint                     confusion_classes,
                                              const char               *path,
                                              GError                  **error);
 
