@@ -212,7 +212,8 @@ vt_step_memory_check_project (VtFeatureStore            *store,
   double d = store->dim;
   g_autoptr(GString) advice = g_string_new (NULL);
   g_autofree char *what = NULL;
-  const char *method = vt_embedding_method_name (options->method);
+  const char *method = options->method == VT_EMBEDDING_PCA ? "PCA"
+                       : options->method == VT_EMBEDDING_UMAP ? "UMAP" : "t-SNE";
 
   vt_memory_estimate_init (&e);
   what = g_strdup_printf ("%s: %s of %.0f samples", path, method, n);

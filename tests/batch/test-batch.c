@@ -1002,7 +1002,7 @@ test_memory_project (void)
   g_autofree char *store = vt_test_fixture ("cil/train.safetensors");
   g_autofree char *step = g_strdup_printf ("\"kind\": \"project\", \"store\": \"%s\", \"method\": \"pca\"", store);
   g_autofree char *tsne = g_strdup_printf ("\"kind\": \"project\", \"store\": \"%s\", \"perplexity\": 100", store);
-  const char * const phrases[] = { "$.steps[0]: pca of", "PCA's D×D matrices", "Lower $.steps[0].samples", NULL };
+  const char * const phrases[] = { "$.steps[0]: PCA of 2000 samples would need about", "PCA's D×D matrices", "Lower $.steps[0].samples", NULL };
   const char * const tsne_phrases[] = { "t-SNE's neighbour affinities", "$.steps[0].perplexity (now 100: 301 neighbours",
                                         NULL };
 
