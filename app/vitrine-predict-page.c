@@ -155,6 +155,11 @@ predict_thread (GTask        *task,
       return;
     }
   vt_transform_init_from_architecture (&transform, arch);
+  if (!vt_transform_check_image (&transform, job->image, job->path, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   vt_transform_apply (&transform, job->image, pixels);
   job->input_size = s;
   start = g_get_monotonic_time ();

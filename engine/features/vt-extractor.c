@@ -6,6 +6,7 @@
  * pool with the batch n_slots further on. With one more slot than decoder
  * threads, every core decodes ahead while the model runs. */
 #include "vt-extractor.h"
+#include "core/vt-memory.h"
 #include "core/vt-parallel.h"
 
 #include <string.h>
@@ -49,6 +50,14 @@ decode_batch (gpointer data,
       if (g_atomic_int_get (&p->stop) || g_cancellable_is_cancelled (p->cancellable))
         break;
       image = vt_dataset_load_image (p->dataset, slot->start + i, &error);
+      if (image != NULL)
+        {
+          g_autofree char *name = vt_dataset_sample_name (p->dataset, slot->start + i);
+
+          /* A decodable image can still resize to more than memory holds. */
+          if (!vt_transform_check_image (p->transform, image, name, &error))
+            g_clear_pointer (&image, vt_image_free);
+        }
       slot->decoded[i] = image != NULL;
       if (image != NULL)
         vt_transform_apply (p->transform, image, slot->pixels + i * p->image_floats);
@@ -103,6 +112,7 @@ compact (Slot     *slot,
  * (only the forward pass knows the feature width). */
 static gboolean
 append_outputs (VtFeatureStore   **store,
+                VtModel           *model,
                 VtTaps            *taps,
                 VtDataset         *dataset,
                 const gint64      *indices,
@@ -116,7 +126,12 @@ append_outputs (VtFeatureStore   **store,
 
   if (features == NULL || features->ndim != 2)
     {
-      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED, "the model gives no pre-logits feature");
+      VtCheckpoint *checkpoint = vt_model_get_checkpoint (model);
+      const char *family = vt_model_get_architecture (model)->family_name;
+
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED,
+                   "%s: this %s gives no pre-logits feature to store", vt_checkpoint_get_path (checkpoint),
+                   family);
       return FALSE;
     }
   if (*store == NULL)
@@ -137,6 +152,16 @@ append_outputs (VtFeatureStore   **store,
     }
   s->n_samples += n;
   return TRUE;
+}
+
+guint
+vt_extract_n_slots (guint n_samples,
+                    guint batch_size)
+{
+  guint n_batches = (n_samples + MAX (batch_size, 1) - 1) / MAX (batch_size, 1);
+
+  /* One more than the decoders, so that the model always has one ready. */
+  return MIN ((guint) MAX (vt_parallel_threads (), 1) + 1, n_batches);
 }
 
 VtFeatureStore *
@@ -166,15 +191,25 @@ vt_extract_features (VtModel                 *model,
   p.skip_unreadable = options->skip_unreadable;
   n_batches = (dataset->n_samples + batch_size - 1) / batch_size;
   n_threads = (guint) MAX (vt_parallel_threads (), 1);
-  n_slots = MIN (n_threads + 1, n_batches);
+  n_slots = vt_extract_n_slots (dataset->n_samples, batch_size);
+  /* The batch and the crop come from the caller's settings: a batch of
+   * pixels can be more than the machine has, and that is an error, not an
+   * abort. */
+  slots = g_new0 (Slot, n_slots);
+  for (guint s = 0; s < n_slots; s++)
+    if (!(slots[s].pixels = vt_memory_try_alloc ((gsize) batch_size * p.image_floats, sizeof (float),
+                                                 "a batch of pixels (lower the batch size or the crop)", error)))
+      {
+        for (guint t = 0; t < s; t++)
+          g_free (slots[t].pixels);
+        return NULL;
+      }
   g_mutex_init (&p.lock);
   g_cond_init (&p.ready_cond);
   indices = g_new (gint64, batch_size);
-  slots = g_new0 (Slot, n_slots);
   pool = g_thread_pool_new (decode_batch, &p, (int) n_threads, FALSE, NULL);
   for (guint s = 0; s < n_slots; s++)
     {
-      slots[s].pixels = g_new (float, batch_size * p.image_floats);
       slots[s].decoded = g_new (guint8, batch_size);
       slots[s].failures = g_ptr_array_new_with_free_func (g_free);
       queue_batch (pool, &slots[s], s, batch_size, dataset->n_samples);
@@ -212,7 +247,12 @@ vt_extract_features (VtModel                 *model,
       if (n > 0)
         {
           taps = vt_model_forward (model, slot->pixels, (int) n, size, size, VT_TAP_OUTPUTS, error);
-          ok = taps != NULL && append_outputs (&store, taps, dataset, indices, n, options->keep_logits, error);
+          /* The model counts inputs within the batch; this says which batch. */
+          if (taps == NULL)
+            g_prefix_error (error, "%s, the batch of samples %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT ": ",
+                            dataset->path, indices[0], indices[n - 1]);
+          ok = taps != NULL && append_outputs (&store, model, taps, dataset, indices, n, options->keep_logits,
+                                                      error);
         }
       if (ok && b + n_slots < n_batches)
         queue_batch (pool, slot, b + n_slots, batch_size, dataset->n_samples);

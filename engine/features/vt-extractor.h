@@ -39,6 +39,11 @@ typedef struct
   gpointer               progress_data;
 } VtExtractOptions;
 
+/* How many batches vt_extract_features keeps in flight (each holds
+ * @batch_size images of pixels) for @n_samples samples. */
+guint           vt_extract_n_slots   (guint                    n_samples,
+                                      guint                    batch_size);
+
 /* The store's source is left NULL; the caller sets it. */
 VtFeatureStore *vt_extract_features  (VtModel                 *model,
                                       VtDataset               *dataset,

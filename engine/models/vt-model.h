@@ -41,6 +41,25 @@ VtTaps                *vt_model_forward_text       (VtModel         *self,
                                                     VtTapFlags       flags,
                                                     GError         **error);
 
+/* Whether the image tower takes @height × @width images; the error names
+ * the checkpoint and the sizes it does take. */
+gboolean               vt_model_check_input        (VtModel         *self,
+                                                    int              height,
+                                                    int              width,
+                                                    GError         **error);
+/* The bytes vt_model_forward and vt_model_forward_text allocate for a
+ * batch (work arrays and taps), so that a caller can refuse a batch or an
+ * input size that would not fit before it runs. */
+double                 vt_model_forward_bytes      (VtModel         *self,
+                                                    int              batch,
+                                                    int              height,
+                                                    int              width,
+                                                    VtTapFlags       flags);
+double                 vt_model_forward_text_bytes (VtModel         *self,
+                                                    int              batch,
+                                                    int              length,
+                                                    VtTapFlags       flags);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtModel, vt_model_free)
 
 G_END_DECLS

@@ -58,7 +58,7 @@ struct _VtResNet
   gboolean     cifar;
   gboolean     clip;       /* OpenCLIP's ModifiedResNet */
   const char  *tower;      /* "visual." for CLIP, else "" */
-  int          image_size; /* CLIP: the size the attention pool was trained at */
+  int          image_size; /* the size it was trained at; CLIP's attention pool takes no other */
   ConvBn       stem;
   ConvBn       stem2, stem3;   /* ModifiedResNet's second and third stem convolutions */
   AttentionPool attnpool;
@@ -249,10 +249,10 @@ vt_resnet_new (VtCheckpoint          *checkpoint,
   self->clip = arch->family == VT_ARCH_OPENCLIP;
   self->tower = self->clip ? "visual." : "";
   stem_out = arch->width;
+  self->image_size = arch->image_size;
   if (self->clip)
     {
       /* Three 3×3 convolutions, the first with stride 2, width/2, width/2, width. */
-      self->image_size = arch->image_size;
       if (!bind_conv_bn (self->weights, &self->stem, "visual.conv1", "visual.bn1", 3, stem_out / 2, 3, 2, error) ||
           !bind_conv_bn (self->weights, &self->stem2, "visual.conv2", "visual.bn2", stem_out / 2, stem_out / 2, 3, 1,
                          error) ||
@@ -350,31 +350,72 @@ typedef struct
   float *pool;   /* the attention pool's tokens, keys, values, query, output and probabilities */
 } Buffers;
 
+/* The floats of one image's buffers: five of the largest activation, and
+ * the attention pool's; *biggest gets the largest. The walk follows
+ * forward_image's sizes, each block bounded by its widest convolution at
+ * its input's pixels (no convolution makes more pixels than it reads). */
+static gsize
+buffers_size (const VtResNet *self,
+              int             height,
+              int             width,
+              gsize          *biggest)
+{
+  int h = vt_conv2d_out_size (height, self->stem.kernel, self->stem.stride, self->stem.pad);
+  int w = vt_conv2d_out_size (width, self->stem.kernel, self->stem.stride, self->stem.pad);
+  gsize pool = 0;
+
+  /* The stem's output; CLIP's three stem convolutions are all at its size. */
+  *biggest = (gsize) MAX (self->stem.out, self->clip ? MAX (self->stem2.out, self->stem3.out) : 0) * h * w;
+  if (self->clip)
+    {
+      h /= 2;
+      w /= 2;
+    }
+  else if (!self->cifar)
+    {
+      h = vt_conv2d_out_size (h, 3, 2, 1);
+      w = vt_conv2d_out_size (w, 3, 2, 1);
+    }
+  for (int i = 0; i < self->n_blocks; i++)
+    {
+      const Block *blk = &self->blocks[i];
+      int oh = h, ow = w;
+
+      for (int c = 0; c < blk->n_convs; c++)
+        {
+          const ConvBn *cb = &blk->conv[c];
+
+          *biggest = MAX (*biggest, (gsize) MAX (cb->in, cb->out) * h * w);
+          oh = vt_conv2d_out_size (oh, cb->kernel, cb->stride, cb->pad);
+          ow = vt_conv2d_out_size (ow, cb->kernel, cb->stride, cb->pad);
+        }
+      if (blk->has_downsample)
+        *biggest = MAX (*biggest, (gsize) MAX (blk->downsample.in, blk->downsample.out) * h * w);
+      if (blk->pool_stride)
+        {
+          oh /= blk->stride;
+          ow /= blk->stride;
+        }
+      h = oh;
+      w = ow;
+    }
+  if (self->clip)
+    {
+      const AttentionPool *p = &self->attnpool;
+      pool = (gsize) 3 * p->tokens * p->width + 2 * p->width + (gsize) p->heads * p->tokens;
+    }
+  return 5 * *biggest + pool;
+}
+
 static void
 buffers_take (VtResNet *self,
               Buffers  *bufs,
               int       height,
               int       width)
 {
-  int h = vt_conv2d_out_size (height, self->stem.kernel, self->stem.stride, self->stem.pad);
-  int w = vt_conv2d_out_size (width, self->stem.kernel, self->stem.stride, self->stem.pad);
-  gsize biggest = (gsize) self->stem.out * h * w;
-  gsize pool = 0;
+  gsize biggest;
 
-  /* The stem's output has the largest spatial size; widths grow later. */
-  for (int i = 0; i < self->n_blocks; i++)
-    for (int c = 0; c < self->blocks[i].n_convs; c++)
-      {
-        biggest = MAX (biggest, (gsize) self->blocks[i].conv[c].out * h * w);
-        biggest = MAX (biggest, (gsize) self->blocks[i].conv[c].in * h * w);
-      }
-  if (self->clip)
-    {
-      const AttentionPool *p = &self->attnpool;
-      pool = (gsize) 3 * p->tokens * p->width + 2 * p->width + (gsize) p->heads * p->tokens;
-    }
-
-  bufs->size = 5 * biggest + pool;
+  bufs->size = buffers_size (self, height, width, &biggest);
   bufs->block = vt_buffer_pool_take (self->buffers, bufs->size);
   bufs->x = bufs->block;
   bufs->t1 = bufs->x + biggest;
@@ -627,6 +668,54 @@ images_range (gsize    begin,
   buffers_give (pass->self, &bufs);
 }
 
+gboolean
+vt_resnet_check_input (VtResNet  *self,
+                       int        height,
+                       int        width,
+                       GError   **error)
+{
+  /* Below 8 pixels the stride-2 stages leave nothing to pool. */
+  if (height < 8 || width < 8)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
+                   "the input is %d×%d pixels; this ResNet needs at least 8×8 (it was trained at %d×%d)",
+                   width, height, self->image_size, self->image_size);
+      return FALSE;
+    }
+  /* The attention pool's position embedding fixes the final grid. */
+  if (self->clip && (height != self->image_size || width != self->image_size))
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
+                   "this CLIP ResNet takes %d×%d images (its attention pool's position embedding), not %d×%d",
+                   self->image_size, self->image_size, width, height);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+double
+vt_resnet_forward_bytes (VtResNet    *self,
+                         int          batch,
+                         int          height,
+                         int          width,
+                         VtTapFlags   flags)
+{
+  gsize biggest;
+  double image = (double) buffers_size (self, height, width, &biggest);
+  /* One image's buffers on each core that takes images (see below). */
+  double threads = MIN (MAX (vt_parallel_threads (), 1), MAX (batch, 1));
+  double outputs = (double) batch * (3.0 * self->n_features + self->n_classes);
+
+  /* Block taps hold the stem's and every stage's output: each stage halves
+   * the pixels and at most doubles their channels, so together no more
+   * than four times the stem's. */
+  if (flags & VT_TAP_BLOCKS)
+    outputs += (double) batch * 4.0 * self->stem.out
+               * vt_conv2d_out_size (height, self->stem.kernel, self->stem.stride, self->stem.pad)
+               * vt_conv2d_out_size (width, self->stem.kernel, self->stem.stride, self->stem.pad);
+  return sizeof (float) * (threads * image + outputs);
+}
+
 VtTaps *
 vt_resnet_forward (VtResNet     *self,
                    const float  *pixels,
@@ -641,20 +730,13 @@ vt_resnet_forward (VtResNet     *self,
   float *logits = NULL;
   Buffers bufs;
 
-  if (batch <= 0 || height < 8 || width < 8)
+  if (batch <= 0)
     {
-      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
-                   "input of %d images of %d×%d is too small for a ResNet", batch, width, height);
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT, "a batch of %d images", batch);
       return NULL;
     }
-  /* The attention pool's position embedding fixes the final grid. */
-  if (self->clip && (height != self->image_size || width != self->image_size))
-    {
-      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
-                   "this CLIP ResNet takes %d×%d images (its attention pool's position embedding), not %d×%d",
-                   self->image_size, self->image_size, width, height);
-      return NULL;
-    }
+  if (!vt_resnet_check_input (self, height, width, error))
+    return NULL;
 
   pass.features = vt_taps_add (taps, "pre_logits", 2, (gint64[]) { batch, self->n_features });
   if (self->fc_weight)

@@ -26,6 +26,19 @@ VtTaps   *vt_resnet_forward  (VtResNet              *self,
                               VtTapFlags             flags,
                               GError               **error);
 
+/* Whether vt_resnet_forward takes images of @height × @width. */
+gboolean  vt_resnet_check_input  (VtResNet          *self,
+                                  int                height,
+                                  int                width,
+                                  GError           **error);
+/* The bytes vt_resnet_forward allocates for @batch images of @height ×
+ * @width with @flags: work buffers and taps. */
+double    vt_resnet_forward_bytes (VtResNet          *self,
+                                   int                batch,
+                                   int                height,
+                                   int                width,
+                                   VtTapFlags         flags);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtResNet, vt_resnet_free)
 
 G_END_DECLS

@@ -15,6 +15,33 @@ vt_transform_init_from_architecture (VtTransform          *transform,
   memcpy (transform->std, arch->std, sizeof transform->std);
 }
 
+gboolean
+vt_transform_check_image (const VtTransform  *transform,
+                          const VtImage      *image,
+                          const char         *name,
+                          GError            **error)
+{
+  gint64 w = image->width, h = image->height, size = transform->resize_size;
+  gint64 rw = w, rh = h;
+
+  /* As vt_image_resize_shorter sizes it. */
+  if (size > 0 && MIN (w, h) != size)
+    {
+      rw = w <= h ? size : size * w / h;
+      rh = w <= h ? size * h / w : size;
+    }
+  if (rw * rh > VT_IMAGE_MAX_PIXELS)
+    {
+      g_set_error (error, VT_IMAGE_ERROR, VT_IMAGE_ERROR_CORRUPT,
+                   "%s: resizing this %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT " image to %" G_GINT64_FORMAT
+                   " pixels on its shorter side would make it %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT
+                   ", beyond the %d-pixel limit: lower the transform's resize, or leave such images out",
+                   name, w, h, size, rw, rh, VT_IMAGE_MAX_PIXELS);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 vt_transform_apply (const VtTransform *transform,
                     const VtImage     *image,

@@ -24,8 +24,15 @@ typedef struct
 
 void   vt_transform_init_from_architecture  (VtTransform           *transform,
                                              const VtArchitecture  *arch);
+/* FALSE, with an error naming @name, when resizing @image would make more
+ * pixels than a decoder takes (VT_IMAGE_MAX_PIXELS): the shorter side of a
+ * very wide image, scaled up, scales the longer one by as much. */
+gboolean vt_transform_check_image           (const VtTransform     *transform,
+                                             const VtImage         *image,
+                                             const char            *name,
+                                             GError               **error);
 /* out: (3, crop_size, crop_size) floats. */
-void   vt_transform_apply                   (const VtTransform     *transform,
+void     vt_transform_apply                   (const VtTransform     *transform,
                                              const VtImage         *image,
                                              float                 *out);
 /* One line that identifies the transform, for metadata and cache keys:

@@ -200,6 +200,23 @@ activation_range (gsize    begin,
     vt_gelu (w->hidden + begin * mlp, (end - begin) * mlp);
 }
 
+double
+vt_transformer_run_bytes (const VtTransformer *tr,
+                          int                  batch,
+                          int                  t,
+                          VtTapFlags           flags)
+{
+  double rows = (double) batch * t, c = tr->width;
+  /* The work buffer below, and each core's attention scores. */
+  double floats = rows * (6 * c + tr->mlp) + (double) MAX (vt_parallel_threads (), 1) * t * t;
+
+  if (flags & VT_TAP_ATTENTION)
+    floats += tr->depth * ((double) batch * tr->heads * t * t + rows * c);
+  if (flags & VT_TAP_BLOCKS)
+    floats += tr->depth * rows * c;
+  return sizeof (float) * floats;
+}
+
 void
 vt_transformer_run (const VtTransformer *tr,
                     float               *x,

@@ -70,5 +70,11 @@ void     vt_transformer_run    (const VtTransformer       *tr,
                                 VtTaps                    *taps,
                                 const char                *tap_prefix,
                                 VtTapFlags                 flags);
+/* The bytes vt_transformer_run allocates for @batch sequences of @t
+ * tokens with @flags: its work arrays and taps. */
+double   vt_transformer_run_bytes (const VtTransformer    *tr,
+                                   int                     batch,
+                                   int                     t,
+                                   VtTapFlags              flags);
 
 G_END_DECLS

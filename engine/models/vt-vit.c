@@ -382,6 +382,55 @@ embed_image (VtViT       *self,
     memcpy (x + c, self->dist, sizeof (float) * c);
 }
 
+gboolean
+vt_vit_check_input (VtViT   *self,
+                    int      height,
+                    int      width,
+                    GError **error)
+{
+  if (self->patch <= 0 || height < self->patch || width < self->patch ||
+      height % self->patch != 0 || width % self->patch != 0)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
+                   "the input is %d×%d; this model needs a size that is a multiple of its %d-pixel patches "
+                   "(it was trained at %d×%d)", width, height, self->patch, self->image, self->image);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+double
+vt_vit_forward_image_bytes (VtViT      *self,
+                            int         batch,
+                            int         height,
+                            int         width,
+                            VtTapFlags  flags)
+{
+  double np = (double) (height / MAX (self->patch, 1)) * (width / MAX (self->patch, 1));
+  double t = self->n_prefix + np, c = self->width;
+  /* y, conv and the position embedding; xs for the whole batch; a few
+   * (B, C) outputs; the embedding taps. */
+  double floats = 3 * t * c + batch * t * c + (double) batch * 6 * MAX (c, self->embed + self->n_classes);
+
+  if (flags & VT_TAP_BLOCKS)
+    floats += 4 * batch * t * c;
+  return sizeof (float) * floats + vt_transformer_run_bytes (&self->tr, batch, (int) MIN (t, G_MAXINT), flags);
+}
+
+double
+vt_vit_forward_text_bytes (VtViT      *self,
+                           int         batch,
+                           int         length,
+                           VtTapFlags  flags)
+{
+  double rows = (double) batch * length, c = self->text_width;
+  double floats = rows * c + length * c + (double) batch * 4 * MAX (c, self->embed);
+
+  if (flags & VT_TAP_BLOCKS)
+    floats += 2 * rows * c;
+  return sizeof (float) * floats + vt_transformer_run_bytes (&self->text, batch, length, flags);
+}
+
 VtTaps *
 vt_vit_forward_image (VtViT        *self,
                       const float  *pixels,
@@ -403,11 +452,10 @@ vt_vit_forward_image (VtViT        *self,
 
   /* Any size that is whole patches: the position embedding is resampled to
    * the new grid, as timm does for dynamic image sizes. */
-  if (batch <= 0 || gh <= 0 || gw <= 0 || height % self->patch != 0 || width % self->patch != 0)
+  if (batch <= 0 || !vt_vit_check_input (self, height, width, error))
     {
-      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
-                   "the input is %d×%d; this model needs a size that is a multiple of its %d-pixel patches "
-                   "(it was trained at %d×%d)", width, height, self->patch, self->image, self->image);
+      if (batch <= 0)
+        g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT, "a batch of %d images", batch);
       return NULL;
     }
   y = g_new (float, (gsize) t * c);

@@ -39,6 +39,22 @@ VtTaps   *vt_vit_forward_text   (VtViT                 *self,
                                  int                    length,
                                  VtTapFlags             flags,
                                  GError               **error);
+/* Whether vt_vit_forward_image takes images of @height × @width. */
+gboolean  vt_vit_check_input    (VtViT                 *self,
+                                 int                    height,
+                                 int                    width,
+                                 GError               **error);
+/* The bytes vt_vit_forward_image / _text allocate for a batch: work
+ * arrays and taps (the weights are not counted: they are already loaded). */
+double    vt_vit_forward_image_bytes (VtViT        *self,
+                                      int           batch,
+                                      int           height,
+                                      int           width,
+                                      VtTapFlags    flags);
+double    vt_vit_forward_text_bytes  (VtViT        *self,
+                                      int           batch,
+                                      int           length,
+                                      VtTapFlags    flags);
 gboolean  vt_vit_has_text       (VtViT                 *self);
 /* exp(logit_scale) of a CLIP checkpoint, or 0 when it stores none. */
 float     vt_vit_get_logit_scale (VtViT                *self);

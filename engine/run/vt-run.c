@@ -1,6 +1,7 @@
 /* vt-run.c: steps to files. */
 #include "vt-run.h"
 #include "vt-inspection.h"
+#include "vt-step-memory.h"
 #include "features/vt-extractor.h"
 #include "methods/cil/vt-cil-run.h"
 #include "methods/projection/vt-embedding-quality.h"
@@ -24,6 +25,7 @@ typedef struct
   GCancellable        *cancellable;
   GString             *log;
   const char          *step_id;
+  char                *step_path;   /* "$.steps[i]", for messages that name a key */
   GString             *metrics;     /* metrics.csv: per-stage rows of every step that has them */
   GHashTable          *stores;      /* extract step id → the store it wrote or reused */
 } Run;
@@ -253,6 +255,8 @@ run_forward (Run            *run,
   g_autoptr(VtModel) model = NULL;
   g_autoptr(VtTaps) image_taps = NULL;
   g_autoptr(VtTaps) text_taps = NULL;
+  const VtTensor *images = NULL;
+  const VtTensor *tokens = NULL;
   g_autoptr(GPtrArray) all = g_ptr_array_new ();
   g_autoptr(GHashTable) metadata = g_hash_table_new (g_str_hash, g_str_equal);
   JsonArray *listing = json_array_new ();
@@ -268,13 +272,15 @@ run_forward (Run            *run,
     goto fail;
   emit (run, VT_RUN_EVENT_PROGRESS, 0.1, "loaded");
 
+  if ((step->images && !(images = input_tensor (input, step->images, 4, error))) ||
+      (step->tokens && !(tokens = input_tensor (input, step->tokens, 2, error))) ||
+      !vt_step_memory_check_forward (model, images, tokens, step->taps, input_path, run->step_path, error))
+    goto fail;
   if (step->images)
     {
-      const VtTensor *t = input_tensor (input, step->images, 4, error);
+      const VtTensor *t = images;
       g_autofree float *pixels = NULL;
 
-      if (t == NULL)
-        goto fail;
       pixels = vt_tensor_dup_float (t);
       image_taps = vt_model_forward (model, pixels, t->shape[0], t->shape[2], t->shape[3], step->taps, error);
       if (image_taps == NULL)
@@ -283,11 +289,9 @@ run_forward (Run            *run,
     }
   if (step->tokens)
     {
-      const VtTensor *t = input_tensor (input, step->tokens, 2, error);
+      const VtTensor *t = tokens;
       g_autofree gint64 *ids = NULL;
 
-      if (t == NULL)
-        goto fail;
       if (vt_dtype_is_float (t->dtype))
         {
           g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: token ids “%s” must be integers, not %s",
@@ -416,6 +420,17 @@ open_model_input (Run                 *run,
       !(o->dataset = vt_dataset_open (o->dataset_path, &options, error)))
     return FALSE;
   resolve_transform (&o->transform, vt_model_get_architecture (o->model), &input->transform);
+  {
+    g_autoptr(GError) size_error = NULL;
+
+    /* Before any image is decoded: the crop is the spec's to change. */
+    if (!vt_model_check_input (o->model, o->transform.crop_size, o->transform.crop_size, &size_error))
+      {
+        g_set_error (error, size_error->domain, size_error->code, "%s. Change %s.transform.crop (now %d) to a "
+                     "size it takes", size_error->message, run->step_path, o->transform.crop_size);
+        return FALSE;
+      }
+  }
   return TRUE;
 }
 
@@ -492,7 +507,9 @@ run_evaluate (Run             *run,
                    o.dataset_path, k, arch->num_classes);
       return NULL;
     }
-  if (!(store = extract (run, &o, &step->input, TRUE, error)))
+  if (!vt_step_memory_check_extract (o.model, o.dataset, &o.transform, step->input.batch, TRUE, k,
+                                     run->step_path, error) ||
+      !(store = extract (run, &o, &step->input, TRUE, error)))
     return NULL;
 
   n = store->n_samples;
@@ -625,7 +642,9 @@ run_extract (Run            *run,
     }
   if (!reused)
     {
-      if (!(store = extract (run, &o, &step->input, step->logits, error)))
+      if (!vt_step_memory_check_extract (o.model, o.dataset, &o.transform, step->input.batch, step->logits, 0,
+                                         run->step_path, error) ||
+          !(store = extract (run, &o, &step->input, step->logits, error)))
         return NULL;
       store->source = g_steal_pointer (&source);
       if (!vt_feature_store_save (store, store_path, error))
@@ -795,6 +814,35 @@ report_method (Run                      *run,
   return ok;
 }
 
+/* A store a step reads, refused with its path named when it holds nothing
+ * a method could use. @role ("train", "test" or NULL) says which one. */
+static VtFeatureStore *
+load_store (const char  *path,
+            const char  *role,
+            GError     **error)
+{
+  g_autoptr(VtFeatureStore) store = vt_feature_store_load (path, error);
+
+  if (store == NULL)
+    return NULL;
+  if (store->n_samples == 0)
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
+                   "%s: the %s%sfeature store holds no samples: extract it again from a dataset that has some",
+                   path, role ? role : "", role ? " " : "");
+      return NULL;
+    }
+  if (store->dim == 0)
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
+                   "%s: the %s%sfeature store's features have no dimensions (width 0), so there is nothing to "
+                   "learn from or lay out: extract it again with a model that gives pre-logits features",
+                   path, role ? role : "", role ? " " : "");
+      return NULL;
+    }
+  return g_steal_pointer (&store);
+}
+
 /* A store named by the id of an earlier extract step, or by its path. */
 static char *
 resolve_store (Run        *run,
@@ -837,18 +885,24 @@ run_incremental (Run                *run,
   for (guint i = 0; all[i]; i++)
     if (step->methods & (1u << i))
       chosen[report.n_methods++] = all[i];
-  if (!(train = vt_feature_store_load (train_path, error)) ||
-      !(test = vt_feature_store_load (test_path, error)))
+  if (!(train = load_store (train_path, "train", error)) ||
+      !(test = load_store (test_path, "test", error)))
     {
       g_string_free (summary, TRUE);
       return NULL;
     }
   order = vt_cil_class_order (train->n_classes, step->shuffle, step->seed);
+  if (!vt_step_memory_check_incremental (train, test, order, &split, chosen, report.n_methods, &step->options,
+                                         run->step_path, error))
+    {
+      g_string_free (summary, TRUE);
+      return NULL;
+    }
   result = vt_cil_run (train, test, order, &split, chosen, report.n_methods, &step->options,
                        incremental_progress, &report, run->cancellable, error);
   if (result == NULL)
     {
-      g_prefix_error (error, "%s and %s: ", train_path, test_path);
+      g_prefix_error (error, "%s (train) and %s (test): ", train_path, test_path);
       g_string_free (summary, TRUE);
       return NULL;
     }
@@ -964,7 +1018,7 @@ run_project (Run            *run,
   const char *title = step->options.method == VT_EMBEDDING_PCA ? "PCA"
                       : step->options.method == VT_EMBEDDING_UMAP ? "UMAP" : "t-SNE";
 
-  if (!(store = vt_feature_store_load (store_path, error)))
+  if (!(store = load_store (store_path, NULL, error)))
     return NULL;
   if (!vt_embedding_color_available (store, step->color))
     {
@@ -972,6 +1026,13 @@ run_project (Run            *run,
                    "%s: colouring by prediction needs logits; extract with \"logits\": true", store_path);
       return NULL;
     }
+  {
+    guint n = step->options.max_samples > 0 ? MIN (step->options.max_samples, store->n_samples) : store->n_samples;
+    gboolean quality = step->quality == 1 || (step->quality == -1 && n <= PROJECT_QUALITY_AUTO_MAX);
+
+    if (!vt_step_memory_check_project (store, &step->options, quality, run->step_path, error))
+      return NULL;
+  }
   embedding = vt_embedding_compute (store, &step->options, projection_progress, NULL, run, run->cancellable,
                                     error);
   if (embedding == NULL)
@@ -1096,7 +1157,7 @@ vt_run_execute (VtSpec              *spec,
                 GCancellable        *cancellable,
                 GError             **error)
 {
-  Run run = { spec, output_dir, options, cancellable, g_string_new (NULL), NULL, g_string_new (METRICS_HEADER),
+  Run run = { spec, output_dir, options, cancellable, g_string_new (NULL), NULL, NULL, g_string_new (METRICS_HEADER),
               g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free) };
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
@@ -1131,6 +1192,8 @@ vt_run_execute (VtSpec              *spec,
       JsonNode *result;
 
       run.step_id = step->id;
+      g_free (run.step_path);
+      run.step_path = g_strdup_printf ("$.steps[%u]", i);
       emit (&run, VT_RUN_EVENT_STEP, 0.0, step->id);
       result = run_step (&run, step, &step_error);
       if (result == NULL)
@@ -1160,6 +1223,7 @@ out:
   g_string_free (run.log, TRUE);
   g_string_free (run.metrics, TRUE);
   g_hash_table_unref (run.stores);
+  g_free (run.step_path);
   if (step_error)
     g_propagate_error (error, step_error);
   return ok && step_error == NULL;

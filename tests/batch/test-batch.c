@@ -26,25 +26,27 @@ result_clear (Result *r)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
 
-/* Runs vitrine with @args (NULL-terminated) and no display at all. */
+/* Runs vitrine with @argv (NULL-terminated) and no display at all, and
+ * with VITRINE_MEMORY_LIMIT set to @memory_limit where that is not NULL. */
 static void
-run_vitrine (Result      *result,
-             const char  *first,
-             ...)
+run_vitrine_argv (Result              *result,
+                  const char          *memory_limit,
+                  const char * const  *args)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
-  va_list args;
 
   g_ptr_array_add (argv, (char *) g_getenv ("VITRINE_BINARY"));
-  va_start (args, first);
-  for (const char *a = first; a; a = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) a);
-  va_end (args);
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, NULL);
 
+  if (memory_limit)
+    g_subprocess_launcher_setenv (launcher, "VITRINE_MEMORY_LIMIT", memory_limit, TRUE);
+  else
+    g_subprocess_launcher_unsetenv (launcher, "VITRINE_MEMORY_LIMIT");
   g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
   g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
   g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
@@ -55,6 +57,23 @@ run_vitrine (Result      *result,
   g_assert_true (g_subprocess_get_if_exited (process));
   result->status = g_subprocess_get_exit_status (process);
   g_test_message ("exit %d\nstdout: %s\nstderr: %s", result->status, result->out, result->err);
+}
+
+/* Runs vitrine with @args (NULL-terminated) and no display at all. */
+static void
+run_vitrine (Result      *result,
+             const char  *first,
+             ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  va_list args;
+
+  va_start (args, first);
+  for (const char *a = first; a; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  run_vitrine_argv (result, NULL, (const char * const *) argv->pdata);
 }
 
 static JsonNode *
@@ -902,6 +921,359 @@ test_command_line (void)
   }
 }
 
+/* Runs a one-step spec of @step_json (the step object's keys) with
+ * VITRINE_MEMORY_LIMIT set to @limit (or unset), expecting exit 1 and every
+ * one of @phrases (NULL-terminated) on stderr. */
+static void
+expect_refusal (const char          *dir,
+                const char          *limit,
+                const char          *step_json,
+                const char * const  *phrases)
+{
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *results = g_build_filename (out, "results.json", NULL);
+  g_autofree char *text = g_strdup_printf ("{\"steps\": [{%s}]}", step_json);
+  g_auto(Result) r = { 0 };
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  /* An allocation that fails aborts the process: run_vitrine_argv asserts
+   * a normal exit, so only a refusal before allocating passes. */
+  run_vitrine_argv (&r, limit, (const char * const[]) { "--batch", spec, "--output", out, NULL });
+  g_assert_cmpint (r.status, ==, 1);
+  for (guint i = 0; phrases[i]; i++)
+    if (strstr (r.err, phrases[i]) == NULL)
+      g_error ("stderr lacks “%s”: %s", phrases[i], r.err);
+  g_assert_false (g_file_test (results, G_FILE_TEST_EXISTS));
+  vt_test_rm_rf (out);
+}
+
+/* Allowed values that need more memory than there is are refused before
+ * anything is allocated, with the amount and the key to lower. */
+static void
+test_memory_extract (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  /* 1024 × 3 × 4096² floats: one batch of pixels is 206.2 GB. The limit
+   * only makes the refusal certain on a machine with that much memory. */
+  g_autofree char *huge = g_strdup_printf ("\"kind\": \"extract\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                                           "\"split\": \"test\", \"batch\": 1024, "
+                                           "\"transform\": {\"resize\": 4096, \"crop\": 4096}", ckpt, data);
+  const char * const huge_phrases[] = { "$.steps[0]: running", ckpt, "at batch 1024 and 4096×4096 pixels",
+                                        "would need about", "1 batch being decoded: 206.2 GB", "but this machine has",
+                                        "Lower $.steps[0].batch (now 1024) or $.steps[0].transform.crop (now 4096",
+                                        NULL };
+  /* The demo settings fit anywhere; a budget of 1 MB does not take them,
+   * and the message says where that budget came from. */
+  g_autofree char *small = g_strdup_printf ("\"kind\": \"evaluate\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                                            "\"split\": \"test\", \"batch\": 16", ckpt, data);
+  const char * const small_phrases[] = { "this machine has 1.0 MB (VITRINE_MEMORY_LIMIT)", "$.steps[0].batch (now 16)",
+                                         NULL };
+
+  expect_refusal (dir, "64G", huge, huge_phrases);
+  expect_refusal (dir, "1M", small, small_phrases);
+  vt_test_rm_rf (dir);
+}
+
+static void
+test_memory_incremental (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *train = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *test = vt_test_fixture ("cil/test.safetensors");
+  /* ranpac_dim's largest allowed value: three 100,000² matrices of doubles. */
+  g_autofree char *step = g_strdup_printf ("\"kind\": \"incremental\", \"train\": \"%s\", \"test\": \"%s\", "
+                                           "\"split\": \"B0-Inc2\", \"methods\": [\"nmc\", \"ranpac\"], "
+                                           "\"ranpac_dim\": 100000", train, test);
+  const char * const phrases[] = { "$.steps[0]: the class-incremental run would need about",
+                                   "RanPAC's M×M matrices: 240.0 GB", "Lower $.steps[0].ranpac_dim (now 100000",
+                                   "would fit in all of this memory", NULL };
+
+  expect_refusal (dir, "64G", step, phrases);
+  vt_test_rm_rf (dir);
+}
+
+static void
+test_memory_project (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *store = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *step = g_strdup_printf ("\"kind\": \"project\", \"store\": \"%s\", \"method\": \"pca\"", store);
+  g_autofree char *tsne = g_strdup_printf ("\"kind\": \"project\", \"store\": \"%s\", \"perplexity\": 100", store);
+  const char * const phrases[] = { "$.steps[0]: PCA of 2000 samples would need about", "PCA's D×D matrices", "Lower $.steps[0].samples", NULL };
+  const char * const tsne_phrases[] = { "t-SNE's neighbour affinities", "$.steps[0].perplexity (now 100: 301 neighbours",
+                                        NULL };
+
+  /* Too little for a 64-wide store's PCA, and for t-SNE's 301 neighbours
+   * of each of the store's points. */
+  expect_refusal (dir, "100K", step, phrases);
+  expect_refusal (dir, "10M", tsne, tsne_phrases);
+  vt_test_rm_rf (dir);
+}
+
+static void
+test_memory_forward (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *weights = vt_test_asset ("reference/openclip/clip_vit.safetensors");
+  g_autofree char *io = vt_test_asset ("reference/openclip/clip_vit.io.safetensors");
+  g_autofree char *step = g_strdup_printf ("\"kind\": \"forward\", \"checkpoint\": \"%s\", \"input\": \"%s\", "
+                                           "\"images\": \"input.pixel_values\", \"taps\": [\"attention\"]",
+                                           weights, io);
+  g_autofree char *input_phrase = g_strdup_printf ("Put fewer images or texts in %s", io);
+  const char * const phrases[] = { "$.steps[0]: running the model on", "the image tower's activations and taps",
+                                   input_phrase, "$.steps[0].taps", NULL };
+
+  expect_refusal (dir, "1K", step, phrases);
+  vt_test_rm_rf (dir);
+}
+
+/* A 40000×2 image is well within the decoders' pixel limit, but resizing
+ * its shorter side to 4096 would make it 81,920,000×4096: refused, naming
+ * the image, before the resize allocates. */
+static void
+test_memory_wide_image (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = g_build_filename (dir, "wide", NULL);
+  g_autofree char *class_dir = g_build_filename (data, "c0", NULL);
+  g_autofree char *image = NULL;
+  const guint32 width = 40000, height = 2, row = width * 3;
+  gsize size = 54 + (gsize) row * height;
+  g_autofree guint8 *bmp = g_malloc0 (size);
+  guint32 fields[] = { size, 0, 54, 40, width, height };
+  g_autofree char *step = NULL;
+  g_autofree char *phrase = NULL;
+
+  /* BITMAPFILEHEADER and BITMAPINFOHEADER: 24-bit, uncompressed, grey. */
+  bmp[0] = 'B';
+  bmp[1] = 'M';
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      guint32 le = GUINT32_TO_LE (fields[i]);
+      memcpy (bmp + 2 + 4 * i, &le, 4);
+    }
+  bmp[26] = 1;    /* planes */
+  bmp[28] = 24;   /* bits per pixel */
+  memset (bmp + 54, 128, (gsize) row * height);
+  g_mkdir_with_parents (class_dir, 0755);
+  image = vt_test_write_file (class_dir, "wide.bmp", bmp, size);
+
+  step = g_strdup_printf ("\"kind\": \"extract\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"batch\": 1, "
+                          "\"transform\": {\"resize\": 4096, \"crop\": 32}", ckpt, data);
+  phrase = g_strdup_printf ("%s: resizing this 40000×2 image to 4096 pixels on its shorter side would make it "
+                            "81920000×4096", image);
+  {
+    const char * const phrases[] = { phrase, "lower the transform's resize", NULL };
+    expect_refusal (dir, NULL, step, phrases);
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* A feature store of @n samples of @dim features in @n_classes classes,
+ * of which the first @used have samples. */
+static char *
+write_store_full (const char *dir,
+                  const char *name,
+                  guint       n,
+                  guint       dim,
+                  guint       n_classes,
+                  guint       used)
+{
+  char *path = g_build_filename (dir, name, NULL);
+  g_autofree float *features = g_new0 (float, MAX ((gsize) n * dim, 1));
+  g_autofree gint64 *labels = g_new0 (gint64, MAX (n, 1));
+  g_autofree gint64 *indices = g_new0 (gint64, MAX (n, 1));
+  GString *names = g_string_new ("[");
+  g_autoptr(GHashTable) metadata = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      labels[i] = i % used;
+      indices[i] = i;
+      for (guint d = 0; d < dim; d++)
+        features[(gsize) i * dim + d] = (float) ((i * 7 + d * 3) % 11);
+    }
+  for (guint c = 0; c < n_classes; c++)
+    g_string_append_printf (names, "%s\"c%u\"", c ? ", " : "", c);
+  g_string_append_c (names, ']');
+  {
+    VtTensor tensors[3] = {
+      { "features", VT_DTYPE_F32, 2, { n, dim }, (gsize) n * dim, sizeof (float) * n * dim, (const guint8 *) features },
+      { "labels", VT_DTYPE_I64, 1, { n }, n, sizeof (gint64) * n, (const guint8 *) labels },
+      { "indices", VT_DTYPE_I64, 1, { n }, n, sizeof (gint64) * n, (const guint8 *) indices },
+    };
+    const VtTensor *pointers[3] = { &tensors[0], &tensors[1], &tensors[2] };
+
+    g_hash_table_insert (metadata, "format", "vitrine feature store 1");
+    g_hash_table_insert (metadata, "class_names", names->str);
+    g_assert_true (vt_safetensors_write (path, 3, pointers, metadata, &error));
+  }
+  g_string_free (names, TRUE);
+  return path;
+}
+
+static char *
+write_store (const char *dir,
+             const char *name,
+             guint       n,
+             guint       dim,
+             guint       n_classes)
+{
+  return write_store_full (dir, name, n, dim, n_classes, n_classes);
+}
+
+/* Stores that hold nothing to use: the message names the one at fault. */
+static void
+test_empty_stores (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *good = write_store (dir, "good.safetensors", 40, 8, 4);
+  g_autofree char *empty = write_store (dir, "empty.safetensors", 0, 8, 4);
+  g_autofree char *flat = write_store (dir, "flat.safetensors", 40, 0, 4);
+  g_autofree char *no_samples = g_strdup_printf ("\"kind\": \"incremental\", \"train\": \"%s\", \"test\": \"%s\", "
+                                                 "\"split\": \"B0-Inc2\"", good, empty);
+  g_autofree char *no_features = g_strdup_printf ("\"kind\": \"incremental\", \"train\": \"%s\", \"test\": \"%s\", "
+                                                  "\"split\": \"B0-Inc2\", \"methods\": [\"gda\"]", flat, flat);
+  g_autofree char *project = g_strdup_printf ("\"kind\": \"project\", \"store\": \"%s\", \"method\": \"pca\"", flat);
+  g_autofree char *empty_phrase = g_strdup_printf ("%s: the test feature store holds no samples", empty);
+  g_autofree char *flat_phrase = g_strdup_printf ("%s: the train feature store's features have no dimensions", flat);
+  g_autofree char *project_phrase = g_strdup_printf ("%s: the feature store's features have no dimensions", flat);
+  const char * const empty_phrases[] = { empty_phrase, NULL };
+  const char * const flat_phrases[] = { flat_phrase, "(width 0)", NULL };
+  const char * const project_phrases[] = { project_phrase, NULL };
+
+  expect_refusal (dir, NULL, no_samples, empty_phrases);
+  expect_refusal (dir, NULL, no_features, flat_phrases);
+  expect_refusal (dir, NULL, project, project_phrases);
+  vt_test_rm_rf (dir);
+}
+
+/* Errors of an incremental run say which store and what to change. */
+static void
+test_incremental_messages (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *good = write_store (dir, "good.safetensors", 40, 8, 4);
+  g_autofree char *half = write_store_full (dir, "half.safetensors", 40, 8, 4, 2);
+  g_autofree char *gap = g_strdup_printf ("\"kind\": \"incremental\", \"train\": \"%s\", \"test\": \"%s\", "
+                                          "\"split\": \"B0-Inc2\", \"order\": \"given\", \"methods\": [\"nmc\"]",
+                                          half, good);
+  g_autofree char *stores = g_strdup_printf ("%s (train) and %s (test): ", half, good);
+  const char * const gap_phrases[] = { stores, "the train store has no samples of stage 2's classes (2 to 3",
+                                       NULL };
+
+  expect_refusal (dir, NULL, gap, gap_phrases);
+  vt_test_rm_rf (dir);
+}
+
+/* A crop the model cannot take, and a checkpoint whose outputs are NaN:
+ * the message names the checkpoint and what to change. */
+static void
+test_model_messages (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *nan_ckpt = g_build_filename (dir, "nan.safetensors", NULL);
+  g_autofree char *tiny = g_strdup_printf ("\"kind\": \"extract\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                                           "\"split\": \"test\", \"transform\": {\"crop\": 1}", ckpt, data);
+  g_autofree char *nan = g_strdup_printf ("\"kind\": \"evaluate\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                                          "\"split\": \"test\", \"batch\": 8", nan_ckpt, data);
+  g_autofree char *tiny_phrase = g_strdup_printf ("%s: the input is 1×1 pixels; this ResNet needs at least 8×8 "
+                                                  "(it was trained at 32×32)", ckpt);
+  g_autofree char *nan_phrase = g_strdup_printf ("%s: the output “logits” is NaN for input 0 of the batch", nan_ckpt);
+  g_autofree char *batch_phrase = g_strdup_printf ("%s, the batch of samples 0 to 7: ", data);
+  const char * const tiny_phrases[] = { tiny_phrase, "Change $.steps[0].transform.crop (now 1)", NULL };
+  const char * const nan_phrases[] = { nan_phrase, batch_phrase, "inspect step", NULL };
+
+  /* The demo ResNet-20 with its classifier's bias made NaN. */
+  {
+    g_autofree char *contents = NULL;
+    g_autoptr(JsonNode) header = NULL;
+    gsize length;
+    guint64 header_length;
+    JsonArray *offsets;
+    gint64 begin, end;
+
+    g_assert_true (g_file_get_contents (ckpt, &contents, &length, NULL));
+    memcpy (&header_length, contents, 8);
+    header_length = GUINT64_FROM_LE (header_length);
+    {
+      g_autofree char *text = g_strndup (contents + 8, header_length);
+      header = json_from_string (text, NULL);
+    }
+    offsets = json_object_get_array_member (json_object_get_object_member (json_node_get_object (header),
+                                                                           "module.linear.bias"), "data_offsets");
+    begin = json_array_get_int_element (offsets, 0);
+    end = json_array_get_int_element (offsets, 1);
+    for (gint64 at = begin; at < end; at += 4)
+      {
+        float value = NAN;
+        memcpy (contents + 8 + header_length + at, &value, 4);
+      }
+    g_assert_true (g_file_set_contents (nan_ckpt, contents, length, NULL));
+  }
+  expect_refusal (dir, NULL, tiny, tiny_phrases);
+  expect_refusal (dir, NULL, nan, nan_phrases);
+  vt_test_rm_rf (dir);
+}
+
+/* Heads that do not divide the width, or that nothing gives: the message
+ * says where the count came from and where to give it. */
+static void
+test_heads_messages (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *source = vt_test_fixture ("arch/timm-vit/model.safetensors");
+  g_autofree char *config_source = vt_test_fixture ("arch/timm-vit/config.json");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *seven_dir = g_build_filename (dir, "seven", NULL);
+  g_autofree char *none_dir = g_build_filename (dir, "none", NULL);
+  g_autofree char *seven = NULL;
+  g_autofree char *none = NULL;
+  g_autofree char *config = NULL;
+
+  g_mkdir_with_parents (seven_dir, 0755);
+  g_mkdir_with_parents (none_dir, 0755);
+  seven = vt_test_copy (source, seven_dir, "model.safetensors");
+  none = vt_test_copy (source, none_dir, "model.safetensors");
+  /* The fixture's config.json with 7 heads instead of 3. */
+  {
+    g_autofree char *path = g_build_filename (seven_dir, "config.json", NULL);
+    GString *text = NULL;
+
+    g_assert_true (g_file_get_contents (config_source, &config, NULL, NULL));
+    text = g_string_new (config);
+    g_assert_cmpuint (g_string_replace (text, "\"num_heads\": 3", "\"num_heads\": 7", 0), ==, 1);
+    g_assert_true (g_file_set_contents (path, text->str, -1, NULL));
+    g_string_free (text, TRUE);
+  }
+  {
+    g_autofree char *step = g_strdup_printf ("\"kind\": \"extract\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                                             "\"split\": \"test\"", seven, data);
+    g_autofree char *phrase = g_strdup_printf ("%s: the image tower's width of 96 does not split into 7 attention "
+                                               "heads (the count came from config.json)", seven);
+    const char * const phrases[] = { phrase, "\"model_args\": {\"num_heads\": N}", NULL };
+
+    expect_refusal (dir, NULL, step, phrases);
+  }
+  {
+    g_autofree char *step = g_strdup_printf ("\"kind\": \"extract\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                                             "\"split\": \"test\"", none, data);
+    g_autofree char *phrase = g_strdup_printf ("%s: nothing says how many attention heads the image tower has", none);
+    const char * const phrases[] = { phrase, "width of 96 is no multiple of 64", "a config.json beside the checkpoint",
+                                     NULL };
+
+    expect_refusal (dir, NULL, step, phrases);
+  }
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -920,5 +1292,14 @@ main (int   argc,
   g_test_add_func ("/batch/incremental", test_incremental);
   g_test_add_func ("/batch/project", test_project);
   g_test_add_func ("/batch/command-line", test_command_line);
+  g_test_add_func ("/batch/memory/extract", test_memory_extract);
+  g_test_add_func ("/batch/memory/incremental", test_memory_incremental);
+  g_test_add_func ("/batch/memory/project", test_memory_project);
+  g_test_add_func ("/batch/memory/forward", test_memory_forward);
+  g_test_add_func ("/batch/memory/wide-image", test_memory_wide_image);
+  g_test_add_func ("/batch/messages/empty-stores", test_empty_stores);
+  g_test_add_func ("/batch/messages/incremental", test_incremental_messages);
+  g_test_add_func ("/batch/messages/model", test_model_messages);
+  g_test_add_func ("/batch/messages/heads", test_heads_messages);
   return g_test_run ();
 }

@@ -58,7 +58,15 @@ check_stores (VtFeatureStore  *train,
       }
   if (train->n_samples == 0 || test->n_samples == 0)
     {
-      g_set_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT, "a store without samples");
+      g_set_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT, "the %s store holds no samples",
+                   train->n_samples == 0 ? "train" : "test");
+      return FALSE;
+    }
+  /* LAPACK would only say "dposv: -5". */
+  if (train->dim == 0)
+    {
+      g_set_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT,
+                   "the stores' features have no dimensions (width 0): there is nothing to learn from");
       return FALSE;
     }
   return TRUE;
@@ -260,7 +268,8 @@ vt_cil_run (VtFeatureStore           *train,
           if (n == 0)
             {
               g_set_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT,
-                           "stage %u (classes %u to %u in the order) has no training samples", t + 1, first, end - 1);
+                           "the train store has no samples of stage %u's classes (%u to %u in the class order): "
+                           "choose a split whose every stage has training samples", t + 1, first, end - 1);
               return NULL;
             }
           if (!vt_cil_method_learn (g_ptr_array_index (states, m), x, y, n, end, error))

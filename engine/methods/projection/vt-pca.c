@@ -45,11 +45,24 @@ vt_pca_fit (const float  *x,
             guint         n_components,
             GError      **error)
 {
-  if (n_components == 0 || n_components > dim || n_components > 3)
+  if (dim == 0)
+    {
+      g_set_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_INPUT,
+                   _("The features have no dimensions (width 0): there is nothing to project. "
+                     "Extract them again with a model that gives features"));
+      return NULL;
+    }
+  if (n_components == 0 || n_components > 3)
     {
       g_set_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_OPTIONS,
-                   _("PCA projects to 1, 2 or 3 dimensions, at most the features' %u; asked for %u"),
-                   dim, n_components);
+                   _("PCA projects to 1, 2 or 3 dimensions; asked for %u"), n_components);
+      return NULL;
+    }
+  if (n_components > dim)
+    {
+      g_set_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_OPTIONS,
+                   _("PCA cannot project %u-dimensional features to %u dimensions: ask for at most %u"),
+                   dim, n_components, dim);
       return NULL;
     }
   if (!vt_projection_check_input (x, n, dim, 2, "PCA", error))

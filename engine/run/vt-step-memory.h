@@ -1,0 +1,62 @@
+/* vt-step-memory.h: what a step will ask of memory, estimated before it
+ * runs, one function per kind of step.
+ *
+ * Each adds up the large buffers the step allocates (the batches being
+ * decoded, the model's activations, the store, a method's matrices) and,
+ * when they exceed the machine's memory (vt-memory.h), fails with the
+ * amount, what takes it, and the spec keys to lower, named by their JSON
+ * path under @path ("$.steps[0]"). A step that fits is not slowed: these
+ * are sums of a few products. */
+#pragma once
+
+#include "core/vt-tensor.h"
+#include "features/vt-feature-store.h"
+#include "methods/cil/vt-cil-method.h"
+#include "methods/cil/vt-cil-protocol.h"
+#include "methods/projection/vt-embedding.h"
+#include "models/vt-model.h"
+
+G_BEGIN_DECLS
+
+/* evaluate and extract: @batch images of @transform's crop through @model
+ * over @dataset, into a store (with logits when @logits); evaluate also
+ * reports a confusion matrix of @confusion_classes² (0 for extract). */
+gboolean  vt_step_memory_check_extract      (VtModel                  *model,
+                                             VtDataset                *dataset,
+                                             const VtTransform        *transform,
+                                             guint                     batch,
+                                             gboolean                  logits,
+                                             guint                     confusion_classes,
+                                             const char               *path,
+                                             GError                  **error);
+
+/* forward: @images (N, 3, H, W) and/or @tokens (N, L) from @input_path, in
+ * one pass each, keeping @taps. */
+gboolean  vt_step_memory_check_forward      (VtModel                  *model,
+                                             const VtTensor           *images,
+                                             const VtTensor           *tokens,
+                                             VtTapFlags                taps,
+                                             const char               *input_path,
+                                             const char               *path,
+                                             GError                  **error);
+
+/* incremental: @methods on @train and @test with the stages of @split in
+ * @order. */
+gboolean  vt_step_memory_check_incremental  (VtFeatureStore           *train,
+                                             VtFeatureStore           *test,
+                                             const guint              *order,
+                                             const VtCilSplit         *split,
+                                             const VtCilMethodClass  **methods,
+                                             guint                     n_methods,
+                                             const VtCilOptions       *options,
+                                             const char               *path,
+                                             GError                  **error);
+
+/* project: @options on @store, with trustworthiness when @quality. */
+gboolean  vt_step_memory_check_project      (VtFeatureStore           *store,
+                                             const VtEmbeddingOptions *options,
+                                             gboolean                  quality,
+                                             const char               *path,
+                                             GError                  **error);
+
+G_END_DECLS
