@@ -1,6 +1,8 @@
 /* vt-run.c: steps to files. */
 #include "vt-run.h"
 #include "vt-inspection.h"
+#include "core/vt-blas.h"
+#include "core/vt-parallel.h"
 #include "features/vt-extractor.h"
 #include "methods/cil/vt-cil-run.h"
 #include "methods/projection/vt-embedding-quality.h"
@@ -1120,6 +1122,14 @@ vt_run_execute (VtSpec              *spec,
   json_builder_add_string_value (b, PACKAGE_VERSION);
   json_builder_set_member_name (b, "started");
   json_builder_add_string_value (b, started_text);
+  /* Which kernels the matrix products ran on: timings depend on it. */
+  json_builder_set_member_name (b, "blas");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "core");
+  json_builder_add_string_value (b, vt_blas_core ());
+  json_builder_set_member_name (b, "threads");
+  json_builder_add_int_value (b, vt_parallel_threads ());
+  json_builder_end_object (b);
   json_builder_set_member_name (b, "spec");
   json_builder_add_value (b, json_node_copy (spec->source));
   json_builder_set_member_name (b, "steps");

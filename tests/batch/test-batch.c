@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/vt-blas.h"
 #include "io/vt-checkpoint.h"
 #include "io/vt-safetensors.h"
 #include "vt-test-util.h"
@@ -902,6 +903,60 @@ test_command_line (void)
   }
 }
 
+/* results.json says which kernels the products ran on, and on a CPU with
+ * AVX2 they are AVX2 ones: on a CPU OpenBLAS does not know (it says
+ * Prescott), the binary starts itself again with OPENBLAS_CORETYPE set. */
+static void
+test_blas_kernels (void)
+{
+  g_autofree char *source = g_strdup (g_getenv ("VITRINE_SOURCE_DIR"));
+  g_autofree char *spec = g_build_filename (source, "data", "demo", "inspect-demo.json", NULL);
+  g_autofree char *out = vt_test_tmpdir ();
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_auto(Result) r = { 0 };
+  g_autoptr(JsonNode) results = NULL;
+  JsonObject *blas;
+  const char *core;
+  gboolean avx2_fma = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  results = load_json (results_path);
+  blas = json_object_get_object_member (json_node_get_object (results), "blas");
+  g_assert_nonnull (blas);
+  core = json_object_get_string_member (blas, "core");
+  g_test_message ("OpenBLAS core: %s (CPU %s AVX2 and FMA)", core, avx2_fma ? "has" : "lacks");
+  g_assert_cmpint (json_object_get_int_member (blas, "threads"), >=, 1);
+  if (g_getenv ("OPENBLAS_CORETYPE") == NULL)
+    g_assert_null (vt_blas_better_core (core, avx2_fma));
+  if (avx2_fma)
+    g_assert_cmpstr (core, !=, "Prescott");
+
+  /* The same binary on a CPU OpenBLAS does not know. */
+  {
+    g_auto(Result) r2 = { 0 };
+    g_autoptr(JsonNode) again = NULL;
+    const char *user_core = g_getenv ("OPENBLAS_CORETYPE");
+
+    g_setenv ("LD_PRELOAD", g_getenv ("VITRINE_PRETEND_PRESCOTT"), TRUE);
+    /* The preloaded library is not built with the sanitizers. */
+    g_setenv ("ASAN_OPTIONS", "verify_asan_link_order=0", FALSE);
+    run_vitrine (&r2, "--batch", spec, "--output", out, NULL);
+    g_unsetenv ("LD_PRELOAD");
+    g_assert_cmpint (r2.status, ==, 0);
+    again = load_json (results_path);
+    blas = json_object_get_object_member (json_node_get_object (again), "blas");
+    g_test_message ("OpenBLAS core pretending Prescott: %s", json_object_get_string_member (blas, "core"));
+    if (user_core != NULL)
+      /* What the user set is theirs: no restart, OpenBLAS's own choice. */
+      g_assert_cmpstr (json_object_get_string_member (blas, "core"), ==, core);
+    else if (avx2_fma)
+      g_assert_cmpstr (json_object_get_string_member (blas, "core"), ==, "Haswell");
+    else
+      g_assert_cmpstr (json_object_get_string_member (blas, "core"), ==, "Prescott");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -920,5 +975,6 @@ main (int   argc,
   g_test_add_func ("/batch/incremental", test_incremental);
   g_test_add_func ("/batch/project", test_project);
   g_test_add_func ("/batch/command-line", test_command_line);
+  g_test_add_func ("/batch/blas-kernels", test_blas_kernels);
   return g_test_run ();
 }
