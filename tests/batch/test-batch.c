@@ -514,10 +514,13 @@ test_evaluate_bad_datasets (void)
     { "missing", "missing" },
   };
 
+  static const char * const cifar10[] = { "airplane", "automobile", "bird", "cat", "deer",
+                                          "dog", "frog", "horse", "ship", "truck" };
+
   /* three classes; a class folder with no image; a truncated JPEG. */
   for (guint c = 0; c < 10; c++)
     {
-      g_autofree char *name = g_strdup_printf ("c%u", c);
+      const char *name = cifar10[c];
       g_autofree char *class_dir = g_build_filename (damaged, name, NULL);
       g_autofree char *copy = NULL;
       g_autofree char *contents = NULL;
@@ -554,6 +557,128 @@ test_evaluate_bad_datasets (void)
       if (strstr (r.err, cases[i].phrase) == NULL)
         g_error ("%s: stderr lacks “%s”: %s", cases[i].dataset, cases[i].phrase, r.err);
     }
+  vt_test_rm_rf (dir);
+}
+
+/* A CIFAR-10 model on Fashion-MNIST: ten classes each, but not the same
+ * ones. Scored by position it would say 8.47%; it is refused, naming both
+ * classes, unless the spec says the order is to be trusted. */
+static void
+test_evaluate_other_classes (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = g_strdup ("/usr/share/datasets/fashion-mnist");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+
+  {
+    g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"evaluate\", \"id\": \"fashion\", "
+                                             "\"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"test\"}]}",
+                                             ckpt, data);
+    g_auto(Result) r = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "class 0 is “T-shirt/top” in the dataset but “airplane” for the model"));
+    g_assert_nonnull (strstr (r.err, "\\\"class_match\\\": \\\"index\\\" to step “fashion”"));
+  }
+  /* CIFAR-10 images in folders c0 … c9: refused by name, taken by index. */
+  {
+    g_autofree char *good = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+    g_autofree char *renamed = g_build_filename (dir, "renamed", NULL);
+    g_autofree char *contents = NULL;
+    gsize length;
+
+    g_assert_true (g_file_get_contents (good, &contents, &length, NULL));
+    for (guint c = 0; c < 10; c++)
+      {
+        g_autofree char *name = g_strdup_printf ("c%u", c);
+        g_autofree char *class_dir = g_build_filename (renamed, name, NULL);
+        g_autofree char *copy = g_build_filename (class_dir, "a.jpg", NULL);
+
+        g_mkdir_with_parents (class_dir, 0755);
+        g_assert_true (g_file_set_contents (copy, contents, length, NULL));
+      }
+    for (guint by_index = 0; by_index < 2; by_index++)
+      {
+        g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"evaluate\", \"checkpoint\": \"%s\", "
+                                                 "\"dataset\": \"%s\", %s\"formats\": [\"png\"]}]}", ckpt, renamed,
+                                                 by_index ? "\"class_match\": \"index\", " : "");
+        g_auto(Result) r = { 0 };
+
+        g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+        run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+        g_assert_cmpint (r.status, ==, by_index ? 0 : 1);
+        if (!by_index)
+          g_assert_nonnull (strstr (r.err, "class 0 is “c0” in the dataset but “airplane” for the model"));
+      }
+  }
+  {
+    g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"evaluate\", \"checkpoint\": \"%s\", "
+                                             "\"dataset\": \"%s\", \"class_match\": \"loose\"}]}", ckpt, data);
+    g_auto(Result) r = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "$.steps[0].class_match: “loose” is not one of names, index"));
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* A store named by a misspelt step id, or by a step that writes none, is a
+ * spec error (exit 2) listing the ids there are, before any step runs. */
+static void
+test_store_references (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *extract = g_strdup_printf ("{\"kind\": \"extract\", \"id\": \"train-features\", \"checkpoint\": \"%s\", "
+                                              "\"dataset\": \"%s\", \"split\": \"test\", \"store\": \"kept.safetensors\"}",
+                                              ckpt, data);
+  const struct { const char *step; const char *phrase; } cases[] = {
+    { "{\"kind\": \"incremental\", \"train\": \"train-features\", \"test\": \"test-featuers\", \"split\": \"B0-Inc5\"}",
+      "$.steps[1].test: “test-featuers” is neither the id of an earlier extract step (known: train-features) nor a store file" },
+    { "{\"kind\": \"project\", \"store\": \"inspect\"}",
+      "$.steps[1].store: “inspect” is neither the id of an earlier extract step" },
+    { "{\"kind\": \"project\", \"store\": \"later\"}, {\"kind\": \"extract\", \"id\": \"later\", "
+      "\"checkpoint\": \"x\", \"dataset\": \"y\"}",
+      "$.steps[1].store: “later” is an extract step that comes later" },
+    { "{\"kind\": \"inspect\", \"id\": \"look\", \"checkpoint\": \"x\"}, {\"kind\": \"project\", \"store\": \"look\"}",
+      "$.steps[2].store: “look” is the id of a step of kind “inspect”, which writes no feature store" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("{\"steps\": [%s, %s]}", extract, cases[i].step);
+      g_auto(Result) r = { 0 };
+
+      g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+      run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+      g_assert_cmpint (r.status, ==, 2);
+      if (strstr (r.err, cases[i].phrase) == NULL)
+        g_error ("case %u: stderr lacks “%s”: %s", i, cases[i].phrase, r.err);
+      /* Refused before anything ran. */
+      g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    }
+
+  /* The path an earlier extract step writes is a store too, as is an id. */
+  {
+    g_autofree char *text = g_strdup_printf ("{\"steps\": [%s, {\"kind\": \"project\", \"store\": \"kept.safetensors\", "
+                                             "\"method\": \"pca\", \"formats\": [\"png\"]}, "
+                                             "{\"kind\": \"project\", \"store\": \"train-features\", \"method\": \"pca\", "
+                                             "\"formats\": [\"png\"]}]}", extract);
+    g_auto(Result) r = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+  }
   vt_test_rm_rf (dir);
 }
 
@@ -690,7 +815,7 @@ test_incremental (void)
   JsonArray *methods;
   g_auto(Result) r = { 0 };
   static const BadStep bad[] = {
-    { "\"train\": \"missing.safetensors\", \"test\": \"missing.safetensors\", \"split\": \"B0-Inc2\"", 1, "missing.safetensors" },
+    { "\"train\": \"missing.safetensors\", \"test\": \"missing.safetensors\", \"split\": \"B0-Inc2\"", 2, "$.steps[0].train: “missing.safetensors” is neither the id of an earlier extract step (there is none) nor a store file" },
     { "\"train\": \"TRAIN\", \"test\": \"TEST\", \"split\": \"B0-Inc3\"", 1, "B0-Inc3 does not divide 10 classes" },
     { "\"train\": \"TRAIN\", \"test\": \"TEST\", \"split\": \"B0+Inc2\"", 2, "$.steps[0].split" },
     { "\"train\": \"TRAIN\", \"test\": \"TEST\", \"split\": \"B0-Inc2\", \"methods\": [\"ewc\"]", 2, "$.steps[0].methods[0]" },
@@ -800,7 +925,7 @@ test_project (void)
   g_autoptr(JsonNode) expected = NULL;
   g_auto(Result) r = { 0 };
   static const BadStep bad[] = {
-    { "\"store\": \"missing.safetensors\"", 1, "missing.safetensors" },
+    { "\"store\": \"missing.safetensors\"", 2, "$.steps[0].store: “missing.safetensors” is neither the id" },
     { "\"store\": \"STORE\", \"color\": \"prediction\"", 1, "needs logits" },
     { "\"store\": \"STORE\", \"samples\": 20", 1, "perplexity 30 needs more than 30 samples; there are 20" },
     { "\"store\": \"STORE\", \"dimensions\": 3", 2, "$.steps[0].dimensions" },
@@ -971,6 +1096,8 @@ main (int   argc,
   g_test_add_func ("/batch/forward-bad-input", test_forward_bad_input);
   g_test_add_func ("/batch/evaluate-demo", test_evaluate_demo);
   g_test_add_func ("/batch/evaluate-bad-datasets", test_evaluate_bad_datasets);
+  g_test_add_func ("/batch/evaluate-other-classes", test_evaluate_other_classes);
+  g_test_add_func ("/batch/store-references", test_store_references);
   g_test_add_func ("/batch/extract", test_extract);
   g_test_add_func ("/batch/incremental", test_incremental);
   g_test_add_func ("/batch/project", test_project);
