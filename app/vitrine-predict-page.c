@@ -245,6 +245,8 @@ on_predicted (GObject      *source,
       self->error = g_strdup (error->message);
       gtk_label_set_text (self->status, error->message);
       gtk_widget_add_css_class (GTK_WIDGET (self->status), "error");
+      /* The last photo beside this error would seem to be what failed. */
+      gtk_picture_set_paintable (self->picture, NULL);
       return;
     }
   g_clear_object (&self->cancellable);
@@ -366,6 +368,28 @@ vitrine_predict_page_get_vocabulary (VitrinePredictPage *self)
   return self->vocabulary;
 }
 
+gboolean
+vitrine_predict_page_shows_image (VitrinePredictPage *self)
+{
+  return gtk_picture_get_paintable (self->picture) != NULL;
+}
+
+GtkFileFilter *
+vitrine_predict_page_image_filter_new (void)
+{
+  /* vt_image_decode's formats (told by their signatures). */
+  static const char * const types[] = { "image/jpeg", "image/png", "image/bmp" };
+  static const char * const suffixes[] = { "jpg", "jpeg", "png", "bmp" };
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Images (JPEG, PNG, BMP)"));
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    gtk_file_filter_add_mime_type (filter, types[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    gtk_file_filter_add_suffix (filter, suffixes[i]);
+  return filter;
+}
+
 const char *
 vitrine_predict_page_get_error (VitrinePredictPage *self)
 {
@@ -428,13 +452,9 @@ open_image_action (GtkWidget  *widget,
                    const char *action_name,
                    GVariant   *parameter)
 {
-  g_autoptr(GtkFileFilter) jpeg = gtk_file_filter_new ();
-  GtkFileFilter *filters[] = { jpeg, NULL };
+  g_autoptr(GtkFileFilter) images = vitrine_predict_page_image_filter_new ();
+  GtkFileFilter *filters[] = { images, NULL };
 
-  gtk_file_filter_set_name (jpeg, _("JPEG images"));
-  gtk_file_filter_add_mime_type (jpeg, "image/jpeg");
-  gtk_file_filter_add_pattern (jpeg, "*.jpg");
-  gtk_file_filter_add_pattern (jpeg, "*.jpeg");
   vitrine_choose_file (widget, _("Open Image"), filters, image_chosen, widget);
 }
 

@@ -221,6 +221,33 @@ pytorch_prediction (const char *file)
 
 /* The Predict area: a CIFAR JPEG gets PyTorch's class; a large photo goes
  * through resize and crop; a file that is not an image reports its error. */
+/* Open Image offers every format Predict reads, whatever the case of the
+ * suffix or the content type the file manager reports. */
+static void
+test_predict_image_filter (void)
+{
+  g_autoptr(GtkFileFilter) filter = vitrine_predict_page_image_filter_new ();
+  static const struct { const char *name; const char *type; gboolean shown; } files[] = {
+    { "grace_hopper.bmp", "image/bmp", TRUE },
+    { "parrot.jpg", "image/jpeg", TRUE },
+    { "plot.PNG", "application/octet-stream", TRUE },
+    { "scan.jpeg", NULL, TRUE },
+    { "notes.txt", "text/plain", FALSE },
+    { "model.safetensors", "application/octet-stream", FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autoptr(GFileInfo) info = g_file_info_new ();
+
+      g_file_info_set_display_name (info, files[i].name);
+      if (files[i].type != NULL)
+        g_file_info_set_content_type (info, files[i].type);
+      if (gtk_filter_match (GTK_FILTER (filter), info) != files[i].shown)
+        g_error ("%s (%s) should %sbe offered", files[i].name, files[i].type, files[i].shown ? "" : "not ");
+    }
+}
+
 static void
 test_predict (void)
 {
@@ -264,6 +291,8 @@ test_predict (void)
   g_assert_nonnull (vitrine_predict_page_get_error (page));
   g_assert_nonnull (strstr (vitrine_predict_page_get_error (page), "not a JPEG"));
   g_assert_false (vitrine_predict_page_get_top (page, 0, &name, &p));
+  /* The parrot is not left beside the error as if it had failed. */
+  g_assert_false (vitrine_predict_page_shows_image (page));
   close_window (window);
 
 }
@@ -1014,6 +1043,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/open-demo", test_open_demo);
   g_test_add_func ("/gui/window/malformed-shows-dialog", test_malformed_shows_dialog);
   g_test_add_func ("/gui/window/cancel", test_cancel);
+  g_test_add_func ("/gui/window/predict-image-filter", test_predict_image_filter);
   g_test_add_func ("/gui/window/predict", test_predict);
   g_test_add_data_func ("/gui/window/predict-zero-shot", &clip_vit_case, test_predict_zero_shot);
   g_test_add_data_func ("/gui/window/predict-zero-shot-resnet", &clip_resnet_case, test_predict_zero_shot);
