@@ -8,6 +8,8 @@ struct _VitrineStoreItem
   GObject  parent_instance;
   char    *path;
   char    *label;
+  char    *split;
+  char    *origin;   /* checkpoint SHA-256, dataset and transform: what pairs train with test */
 };
 
 enum { PROP_0, PROP_LABEL, N_PROPS };
@@ -38,6 +40,8 @@ vitrine_store_item_finalize (GObject *object)
 
   g_free (self->path);
   g_free (self->label);
+  g_free (self->split);
+  g_free (self->origin);
   G_OBJECT_CLASS (vitrine_store_item_parent_class)->finalize (object);
 }
 
@@ -70,6 +74,9 @@ vitrine_store_item_new (const char     *path,
     {
       g_autofree char *dataset = g_path_get_basename (store->source->dataset);
       name = store->source->split ? g_strdup_printf ("%s · %s", dataset, store->source->split) : g_steal_pointer (&dataset);
+      self->split = g_strdup (store->source->split);
+      self->origin = g_strjoin ("\n", store->source->checkpoint_sha256 ? store->source->checkpoint_sha256 : "",
+                                store->source->dataset, store->source->transform ? store->source->transform : "", NULL);
     }
   else
     name = g_path_get_basename (path);
@@ -88,4 +95,18 @@ const char *
 vitrine_store_item_get_label (VitrineStoreItem *self)
 {
   return self->label;
+}
+
+const char *
+vitrine_store_item_get_split (VitrineStoreItem *self)
+{
+  return self->split;
+}
+
+gboolean
+vitrine_store_item_is_test_of (VitrineStoreItem *test,
+                               VitrineStoreItem *train)
+{
+  return test->origin != NULL && train->origin != NULL && g_str_equal (test->origin, train->origin) &&
+         g_strcmp0 (test->split, "test") == 0 && g_strcmp0 (train->split, "train") == 0;
 }

@@ -17,5 +17,11 @@ VitrineStoreItem *vitrine_store_item_new       (const char       *path,
                                                 VtFeatureStore   *store);
 const char       *vitrine_store_item_get_path  (VitrineStoreItem *self);
 const char       *vitrine_store_item_get_label (VitrineStoreItem *self);
+/* The dataset's split the store holds ("train", "test"), or NULL. */
+const char       *vitrine_store_item_get_split (VitrineStoreItem *self);
+/* Whether @test holds the test split of the same dataset, through the same
+ * checkpoint and transform, as @train holds the training split. */
+gboolean          vitrine_store_item_is_test_of (VitrineStoreItem *test,
+                                                 VitrineStoreItem *train);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 #include "vitrine-application.h"
 #include "vitrine-figure-view.h"
 #include "vitrine-sample-list.h"
+#include "vitrine-store-item.h"
 #include "vitrine-scatter-view.h"
 #include "vitrine-tensor-node.h"
 #include "vitrine-window.h"
@@ -758,6 +759,65 @@ test_dataset (void)
   vt_test_rm_rf (empty);
 }
 
+/* A small store as extraction leaves it: which model, dataset and split. */
+static VitrineStoreItem *
+store_item (const char *path,
+            const char *checkpoint_sha256,
+            const char *dataset,
+            const char *split)
+{
+  g_autoptr(VtFeatureStore) store = vt_feature_store_new (4, 2, 0);
+
+  store->n_samples = 4;
+  store->source = g_new0 (VtFeatureSource, 1);
+  store->source->checkpoint = g_strdup ("model.safetensors");
+  store->source->checkpoint_sha256 = g_strdup (checkpoint_sha256);
+  store->source->dataset = g_strdup (dataset);
+  store->source->split = g_strdup (split);
+  store->source->transform = g_strdup ("none");
+  return vitrine_store_item_new (path, store);
+}
+
+/* Until the user picks them, the training store is the newest training
+ * split and the test store the test split of the same dataset through the
+ * same model, whatever the order the stores came in; the training store
+ * doubles as the test store only when there is no other, with a warning. */
+static void
+test_incremental_default_stores (void)
+{
+  VitrineWindow *window = open_window (NULL);
+  VitrineIncrementalPage *page = vitrine_window_get_incremental_page (window);
+  GListStore *stores = vitrine_dataset_page_get_stores (vitrine_window_get_dataset_page (window));
+  g_autoptr(VitrineStoreItem) cifar_test = store_item ("cifar-test", "aa", "/data/cifar10", "test");
+  g_autoptr(VitrineStoreItem) cifar_train = store_item ("cifar-train", "aa", "/data/cifar10", "train");
+  g_autoptr(VitrineStoreItem) other_model_test = store_item ("other-test", "bb", "/data/cifar10", "test");
+  g_autoptr(VitrineStoreItem) fashion_train = store_item ("fashion-train", "aa", "/data/fashion", "train");
+
+  /* One store: it is both, and the page says so. */
+  g_list_store_append (stores, cifar_train);
+  g_assert_cmpstr (vitrine_incremental_page_get_store (page, FALSE), ==, "cifar-train");
+  g_assert_cmpstr (vitrine_incremental_page_get_store (page, TRUE), ==, "cifar-train");
+  g_assert_true (vitrine_incremental_page_shows_store_warning (page));
+
+  /* The test split of another model does not pair with it, but is not the
+   * training store; then the real test split comes, and is taken. */
+  g_list_store_append (stores, other_model_test);
+  g_assert_cmpstr (vitrine_incremental_page_get_store (page, TRUE), ==, "other-test");
+  g_assert_false (vitrine_incremental_page_shows_store_warning (page));
+  g_list_store_insert (stores, 0, cifar_test);
+  g_assert_cmpstr (vitrine_incremental_page_get_store (page, FALSE), ==, "cifar-train");
+  g_assert_cmpstr (vitrine_incremental_page_get_store (page, TRUE), ==, "cifar-test");
+  g_assert_false (vitrine_incremental_page_shows_store_warning (page));
+
+  /* A newer training split takes over training; no test split pairs with
+   * it, so the test store is another one, never the training store. */
+  g_list_store_append (stores, fashion_train);
+  g_assert_cmpstr (vitrine_incremental_page_get_store (page, FALSE), ==, "fashion-train");
+  g_assert_cmpstr (vitrine_incremental_page_get_store (page, TRUE), !=, "fashion-train");
+  g_assert_false (vitrine_incremental_page_shows_store_warning (page));
+  close_window (window);
+}
+
 static gboolean
 run_finished (gpointer page)
 {
@@ -1051,6 +1111,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/drop", test_drop);
   g_test_add_func ("/gui/window/dataset", test_dataset);
   g_test_add_func ("/gui/window/incremental", test_incremental);
+  g_test_add_func ("/gui/window/incremental-default-stores", test_incremental_default_stores);
   g_test_add_func ("/gui/window/embedding", test_embedding);
   g_test_add_func ("/gui/window/shortcuts-and-style", test_shortcuts_and_style);
   g_test_add_func ("/gui/figure-view/widget", test_figure_view_widget);
