@@ -46,6 +46,9 @@ struct _VitrineDatasetPage
 
 G_DEFINE_FINAL_TYPE (VitrineDatasetPage, vitrine_dataset_page, GTK_TYPE_WIDGET)
 
+enum { SIGNAL_OPENED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
 static const char *splits[] = { "train", "test" };
 
 static void
@@ -280,6 +283,7 @@ on_opened (GObject      *source,
     gtk_drop_down_set_selected (self->split_dropdown, g_str_equal (dataset->split, "train") ? 0 : 1);
   self->setting_split = FALSE;
   show_dataset (self, dataset);
+  g_signal_emit (self, signals[SIGNAL_OPENED], 0, job->path);
 }
 
 static void
@@ -726,6 +730,10 @@ vitrine_dataset_page_class_init (VitrineDatasetPageClass *klass)
   gtk_widget_class_install_action (widget_class, "dataset.cancel", NULL, cancel_action);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "datasetpage");
+
+  /* A dataset (its folder or file) was read and is shown. */
+  signals[SIGNAL_OPENED] = g_signal_new ("opened", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                         NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void

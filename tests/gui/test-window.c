@@ -648,6 +648,92 @@ open_dataset (VitrineWindow *window,
   wait_until (dataset_idle, page, 60, "the dataset to open");
 }
 
+typedef struct
+{
+  VitrineWindow *window;
+  const char    *label;
+} RecentWait;
+
+/* The recent menu's item labelled @label, or -1. */
+static int
+recent_item (VitrineWindow *window,
+             const char    *label)
+{
+  GMenuModel *menu = vitrine_window_get_recent_menu (window);
+
+  for (int i = 0; i < g_menu_model_get_n_items (menu); i++)
+    {
+      g_autofree char *text = NULL;
+
+      if (g_menu_model_get_item_attribute (menu, i, G_MENU_ATTRIBUTE_LABEL, "s", &text) && g_str_equal (text, label))
+        return i;
+    }
+  return -1;
+}
+
+static gboolean
+recent_shown (gpointer data)
+{
+  RecentWait *wait = data;
+  return recent_item (wait->window, wait->label) >= 0;
+}
+
+static char *
+recent_action (VitrineWindow *window,
+               int            i)
+{
+  char *action = NULL;
+
+  g_assert_true (g_menu_model_get_item_attribute (vitrine_window_get_recent_menu (window), i,
+                                                  G_MENU_ATTRIBUTE_ACTION, "s", &action));
+  return action;
+}
+
+/* Open Recent lists checkpoints and datasets, each opening as what it is,
+ * with underscores kept (a menu label would take them as mnemonics); an
+ * image the file chooser put there is not offered as a checkpoint. */
+static void
+test_recent (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  g_autofree char *checkpoint = g_build_filename (dir, "resnet_20_demo.safetensors", NULL);
+  g_autofree char *dataset = g_build_filename (dir, "cifar_sample", NULL);
+  g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                              "cifar10-test-sample", NULL);
+  g_autofree char *image = vt_test_asset ("models/coral-mobilenet/parrot.jpg");
+  g_autoptr(GFile) image_file = g_file_new_for_path (image);
+  g_autofree char *image_uri = g_file_get_uri (image_file);
+  g_autofree char *contents = NULL;
+  g_autofree char *checkpoint_action = NULL;
+  g_autofree char *dataset_action = NULL;
+  gsize length;
+  VitrineWindow *window;
+  RecentWait wait;
+
+  g_assert_true (g_file_get_contents (demo, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (checkpoint, contents, length, NULL));
+  g_assert_cmpint (symlink (sample, dataset), ==, 0);
+  /* As GtkFileChooser does for whatever it opens. */
+  gtk_recent_manager_add_item (gtk_recent_manager_get_default (), image_uri);
+
+  window = open_window (checkpoint);
+  wait = (RecentWait) { window, "resnet__20__demo.safetensors" };
+  wait_until (recent_shown, &wait, 20, "the checkpoint in Open Recent");
+  open_dataset (window, dataset);
+  wait = (RecentWait) { window, "cifar__sample" };
+  wait_until (recent_shown, &wait, 20, "the dataset in Open Recent");
+
+  checkpoint_action = recent_action (window, recent_item (window, "resnet__20__demo.safetensors"));
+  dataset_action = recent_action (window, recent_item (window, "cifar__sample"));
+  g_assert_cmpstr (checkpoint_action, ==, "win.open-file");
+  g_assert_cmpstr (dataset_action, ==, "win.open-dataset-file");
+  g_assert_cmpint (recent_item (window, "parrot.jpg"), <, 0);
+  close_window (window);
+  vt_test_rm_rf (dir);
+}
+
 static void
 select_split (VitrineDatasetPage *page,
               guint               index)
@@ -1111,6 +1197,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/drop", test_drop);
   g_test_add_func ("/gui/window/dataset", test_dataset);
   g_test_add_func ("/gui/window/incremental", test_incremental);
+  g_test_add_func ("/gui/window/recent", test_recent);
   g_test_add_func ("/gui/window/incremental-default-stores", test_incremental_default_stores);
   g_test_add_func ("/gui/window/embedding", test_embedding);
   g_test_add_func ("/gui/window/shortcuts-and-style", test_shortcuts_and_style);
