@@ -582,6 +582,107 @@ test_shortcuts_and_style (void)
   close_window (window);
 }
 
+static double
+relative_luminance (guint32 argb)
+{
+  double c[3] = { (argb >> 16) & 0xff, (argb >> 8) & 0xff, argb & 0xff }, l[3];
+
+  for (int i = 0; i < 3; i++)
+    {
+      double v = c[i] / 255.0;
+      l[i] = v <= 0.04045 ? v / 12.92 : pow ((v + 0.055) / 1.055, 2.4);
+    }
+  return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
+}
+
+static GtkWidget *
+find_error_label (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, "error") && gtk_widget_is_drawable (widget))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_error_label (child);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* The WCAG contrast of an error message as drawn: its background (the most
+ * common colour where it stands) against its strongest text pixel. */
+static double
+error_contrast (VitrineWindow *window)
+{
+  GtkWidget *label = find_error_label (GTK_WIDGET (window));
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GHashTable) counts = g_hash_table_new (NULL, NULL);
+  g_autofree guint32 *pixels = NULL;
+  graphene_rect_t bounds;
+  guint32 background = 0;
+  guint best = 0;
+  double lb, contrast = 1.0;
+  int width, x0, y0, x1, y1;
+
+  g_assert_nonnull (label);
+  vt_gui_spin (200);
+  texture = vt_gui_render (GTK_WIDGET (window));
+  g_assert_nonnull (texture);
+  g_assert_true (gtk_widget_compute_bounds (label, GTK_WIDGET (window), &bounds));
+  width = gdk_texture_get_width (texture);
+  pixels = g_new (guint32, (gsize) width * gdk_texture_get_height (texture));
+  gdk_texture_download (texture, (guchar *) pixels, (gsize) width * 4);
+  x0 = (int) bounds.origin.x, y0 = (int) bounds.origin.y;
+  x1 = MIN ((int) (bounds.origin.x + bounds.size.width), width);
+  y1 = MIN ((int) (bounds.origin.y + bounds.size.height), gdk_texture_get_height (texture));
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      {
+        gpointer key = GUINT_TO_POINTER (pixels[(gsize) y * width + x] & 0xffffff);
+        guint n = GPOINTER_TO_UINT (g_hash_table_lookup (counts, key)) + 1;
+
+        g_hash_table_insert (counts, key, GUINT_TO_POINTER (n));
+        if (n > best)
+          best = n, background = GPOINTER_TO_UINT (key);
+      }
+  lb = relative_luminance (background);
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      {
+        double l = relative_luminance (pixels[(gsize) y * width + x]);
+        contrast = MAX (contrast, (MAX (l, lb) + 0.05) / (MIN (l, lb) + 0.05));
+      }
+  return contrast;
+}
+
+/* Error messages are readable: 4.5:1 at least (WCAG AA), light and dark. */
+static void
+test_error_contrast (void)
+{
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  g_autoptr(GFile) not_image = g_file_new_for_path (demo);
+  VitrineWindow *window = open_window (demo);
+  VitrinePredictPage *page = vitrine_window_get_predict_page (window);
+  static const char * const schemes[] = { "light", "dark" };
+
+  vitrine_window_show_area (window, "predict");
+  vitrine_predict_page_open (page, not_image);
+  wait_until (predicted, page, 30, "the failed prediction");
+  g_assert_nonnull (vitrine_predict_page_get_error (page));
+  for (guint i = 0; i < G_N_ELEMENTS (schemes); i++)
+    {
+      double contrast;
+
+      g_action_group_activate_action (G_ACTION_GROUP (app), "color-scheme", g_variant_new_string (schemes[i]));
+      contrast = error_contrast (window);
+      g_test_message ("error text contrast, %s: %.2f:1", schemes[i], contrast);
+      g_assert_cmpfloat (contrast, >=, 4.5);
+    }
+  g_action_group_activate_action (G_ACTION_GROUP (app), "color-scheme", g_variant_new_string ("light"));
+  close_window (window);
+}
+
 /* The widget alone: notifies, keeps its own copy, answers hovering over a
  * line chart's point, and is finalized. */
 static void
@@ -1198,6 +1299,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/dataset", test_dataset);
   g_test_add_func ("/gui/window/incremental", test_incremental);
   g_test_add_func ("/gui/window/recent", test_recent);
+  g_test_add_func ("/gui/window/error-contrast", test_error_contrast);
   g_test_add_func ("/gui/window/incremental-default-stores", test_incremental_default_stores);
   g_test_add_func ("/gui/window/embedding", test_embedding);
   g_test_add_func ("/gui/window/shortcuts-and-style", test_shortcuts_and_style);
