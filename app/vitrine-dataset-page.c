@@ -201,12 +201,21 @@ show_dataset (VitrineDatasetPage *self,
   gtk_grid_view_set_model (self->grid, selection);
   fill_class_list (self);
 
-  /* Translators: dataset summary: name, split (or nothing), format, samples, classes */
-  text = g_strdup_printf (_("%s%s%s — %s, %'u samples, %u classes"), name,
-                          dataset->split ? " · " : "",
-                          /* Translators: the two splits of a dataset, in its summary */
-                          !dataset->split ? "" : g_str_equal (dataset->split, "train") ? _("train") : _("test"),
-                          dataset->format, dataset->n_samples, dataset->n_classes);
+  {
+    /* Translators: a part of the dataset summary */
+    g_autofree char *samples = g_strdup_printf (g_dngettext (NULL, "%'u sample", "%'u samples", dataset->n_samples),
+                                                dataset->n_samples);
+    /* Translators: a part of the dataset summary */
+    g_autofree char *classes = g_strdup_printf (g_dngettext (NULL, "%u class", "%u classes", dataset->n_classes),
+                                                dataset->n_classes);
+
+    /* Translators: dataset summary: name, split (or nothing), format, "N samples", "N classes" */
+    text = g_strdup_printf (_("%s%s%s — %s, %s, %s"), name,
+                            dataset->split ? " · " : "",
+                            /* Translators: the two splits of a dataset, in its summary */
+                            !dataset->split ? "" : g_str_equal (dataset->split, "train") ? _("train") : _("test"),
+                            dataset->format, samples, classes);
+  }
   gtk_label_set_text (self->summary, text);
   gtk_widget_remove_css_class (GTK_WIDGET (self->summary), "dim-label");
   gtk_label_set_text (self->store_status, "");
@@ -594,6 +603,12 @@ vitrine_dataset_page_get_store_path (VitrineDatasetPage *self,
   if (reused)
     *reused = self->store_reused;
   return self->store_path;
+}
+
+const char *
+vitrine_dataset_page_get_summary (VitrineDatasetPage *self)
+{
+  return gtk_label_get_text (self->summary);
 }
 
 const char *

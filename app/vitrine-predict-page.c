@@ -262,7 +262,7 @@ on_predicted (GObject      *source,
     {
       GtkWidget *name = gtk_label_new (job->top[i].name);
       GtkWidget *bar = gtk_level_bar_new_for_interval (0.0, 1.0);
-      g_autofree char *percent_text = g_strdup_printf ("%.1f %%", 100.0 * job->top[i].probability);
+      g_autofree char *percent_text = g_strdup_printf ("%.1f%%", 100.0 * job->top[i].probability);
       GtkWidget *percent = gtk_label_new (percent_text);
 
       gtk_label_set_xalign (GTK_LABEL (name), 0.0);

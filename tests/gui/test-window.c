@@ -749,6 +749,56 @@ open_dataset (VitrineWindow *window,
   wait_until (dataset_idle, page, 60, "the dataset to open");
 }
 
+/* One class, one sample: the summary says so in the singular, and a
+ * probability in Predict is written 85.7%, as English writes it. */
+static void
+test_singular_and_percent (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *class_dir = g_build_filename (dir, "one", "cat", NULL);
+  g_autofree char *image = g_build_filename (class_dir, "a.jpg", NULL);
+  g_autofree char *cat = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autofree char *one = g_build_filename (dir, "one", NULL);
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  g_autoptr(GFile) cat_file = g_file_new_for_path (cat);
+  g_autofree char *contents = NULL;
+  gsize length;
+  VitrineWindow *window = open_window (demo);
+  VitrinePredictPage *predict = vitrine_window_get_predict_page (window);
+  GtkWidget *percent = NULL;
+
+  g_mkdir_with_parents (class_dir, 0755);
+  g_assert_true (g_file_get_contents (cat, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (image, contents, length, NULL));
+  open_dataset (window, one);
+  g_test_message ("%s", vitrine_dataset_page_get_summary (vitrine_window_get_dataset_page (window)));
+  g_assert_nonnull (strstr (vitrine_dataset_page_get_summary (vitrine_window_get_dataset_page (window)),
+                            "1 sample, 1 class"));
+
+  vitrine_predict_page_open (predict, cat_file);
+  wait_until (predicted, predict, 30, "the prediction");
+  /* The first rank's percentage: a label ending in "%". */
+  for (GtkWidget *w = gtk_widget_get_first_child (GTK_WIDGET (predict)); w && !percent; )
+    {
+      if (GTK_IS_LABEL (w) && g_str_has_suffix (gtk_label_get_text (GTK_LABEL (w)), "%"))
+        percent = w;
+      else if (gtk_widget_get_first_child (w))
+        w = gtk_widget_get_first_child (w);
+      else
+        {
+          while (w && !gtk_widget_get_next_sibling (w) && w != GTK_WIDGET (predict))
+            w = gtk_widget_get_parent (w);
+          w = (w && w != GTK_WIDGET (predict)) ? gtk_widget_get_next_sibling (w) : NULL;
+        }
+    }
+  g_assert_nonnull (percent);
+  g_test_message ("%s", gtk_label_get_text (GTK_LABEL (percent)));
+  g_assert_null (strstr (gtk_label_get_text (GTK_LABEL (percent)), " %"));
+  close_window (window);
+  vt_test_rm_rf (dir);
+}
+
 typedef struct
 {
   VitrineWindow *window;
@@ -1299,6 +1349,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/dataset", test_dataset);
   g_test_add_func ("/gui/window/incremental", test_incremental);
   g_test_add_func ("/gui/window/recent", test_recent);
+  g_test_add_func ("/gui/window/singular-and-percent", test_singular_and_percent);
   g_test_add_func ("/gui/window/error-contrast", test_error_contrast);
   g_test_add_func ("/gui/window/incremental-default-stores", test_incremental_default_stores);
   g_test_add_func ("/gui/window/embedding", test_embedding);
