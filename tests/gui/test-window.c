@@ -582,6 +582,20 @@ test_shortcuts_and_style (void)
   close_window (window);
 }
 
+/* Whether the button that runs @action under @widget can be pressed:
+ * GTK makes it insensitive while the action is disabled. */
+static gboolean
+action_enabled (GtkWidget  *widget,
+                const char *action)
+{
+  if (GTK_IS_ACTIONABLE (widget) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0)
+    return gtk_widget_get_sensitive (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    if (action_enabled (child, action))
+      return TRUE;
+  return FALSE;
+}
+
 static double
 relative_luminance (guint32 argb)
 {
@@ -1259,9 +1273,14 @@ test_embedding (void)
     g_autofree char *csv = NULL;
     g_autoptr(GArray) selection = NULL;
 
+    /* Nothing to save until something is selected; and no tooltip over
+     * the view to cover the hover card. */
+    g_assert_false (action_enabled (GTK_WIDGET (page), "embedding.save-selection"));
+    g_assert_null (gtk_widget_get_tooltip_text (GTK_WIDGET (scatter)));
     vitrine_scatter_view_select_polygon (scatter, box, 4);
     selection = vitrine_scatter_view_get_selection (scatter);
     g_assert_cmpuint (selection->len, ==, 200);
+    g_assert_true (action_enabled (GTK_WIDGET (page), "embedding.save-selection"));
     g_assert_true (vitrine_embedding_page_save_selection (page, selection_path, &error));
     g_assert_no_error (error);
     g_assert_true (g_file_get_contents (selection_path, &csv, NULL, NULL));
@@ -1274,6 +1293,7 @@ test_embedding (void)
     g_clear_pointer (&selection, g_array_unref);
     selection = vitrine_scatter_view_get_selection (scatter);
     g_assert_cmpuint (selection->len, ==, 0);
+    g_assert_false (action_enabled (GTK_WIDGET (page), "embedding.save-selection"));
   }
 
   /* Other colourings, then Export. */
