@@ -75,8 +75,11 @@ update_actions (VitrineDatasetPage *self)
 {
   gboolean extracting = self->extract_cancellable != NULL;
 
+  /* While a dataset (or another split) is read, the one shown is on its
+   * way out: nothing to extract from it. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.extract",
-                                 self->dataset != NULL && self->model != NULL && !extracting);
+                                 self->dataset != NULL && self->model != NULL && !extracting &&
+                                 self->open_cancellable == NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.cancel", extracting);
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), extracting);
   gtk_widget_set_visible (self->cancel_button, extracting);
@@ -278,8 +281,15 @@ on_opened (GObject      *source,
       g_task_get_cancellable (G_TASK (result)) != self->open_cancellable)
     return;
   g_clear_object (&self->open_cancellable);
+  update_actions (self);
   if (dataset == NULL)
     {
+      /* The dataset shown before stays, with the error above it. */
+      if (self->dataset != NULL)
+        {
+          g_autoptr(VtDataset) shown = vt_dataset_ref (self->dataset);
+          show_dataset (self, shown);
+        }
       set_error (self, self->summary, error);
       return;
     }
@@ -309,6 +319,11 @@ open_path (VitrineDatasetPage *self,
   self->open_cancellable = g_cancellable_new ();
   job->path = g_strdup (path);
   job->split = g_strdup (split);
+  /* The old samples and counts would pass for the new ones meanwhile. */
+  gtk_grid_view_set_model (self->grid, NULL);
+  while (gtk_widget_get_first_child (GTK_WIDGET (self->class_list)))
+    gtk_list_box_remove (self->class_list, gtk_widget_get_first_child (GTK_WIDGET (self->class_list)));
+  update_actions (self);
   {
     g_autofree char *name = g_path_get_basename (path);
     /* Translators: %s is a dataset's file or folder name */
@@ -563,6 +578,11 @@ vitrine_dataset_page_set_model (VitrineDatasetPage *self,
   g_clear_pointer (&self->model, vt_model_free);
   if (model)
     self->model = vt_model_ref (model);
+  /* The store shown came from the model before: it stays in the session's
+   * list (named by its model), not in this page's footer. */
+  g_clear_pointer (&self->store, vt_feature_store_unref);
+  g_clear_pointer (&self->store_path, g_free);
+  gtk_label_set_text (self->store_status, "");
   update_actions (self);
 }
 

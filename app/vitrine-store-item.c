@@ -2,6 +2,7 @@
 #include "vitrine-store-item.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 struct _VitrineStoreItem
 {
@@ -80,7 +81,17 @@ vitrine_store_item_new (const char     *path,
     }
   else
     name = g_path_get_basename (path);
-  /* Translators: a feature store: its dataset, samples and feature width */
+  /* Stores of two models on one dataset differ only by their model. */
+  if (store->source && store->source->checkpoint)
+    {
+      g_autofree char *file = g_path_get_basename (store->source->checkpoint);
+      g_autofree char *model = g_str_has_suffix (file, ".safetensors")
+                               ? g_strndup (file, strlen (file) - strlen (".safetensors")) : g_strdup (file);
+      g_autofree char *dataset = g_steal_pointer (&name);
+
+      name = g_strdup_printf ("%s · %s", model, dataset);
+    }
+  /* Translators: a feature store: its model and dataset, samples and feature width */
   self->label = g_strdup_printf (_("%s — %'u × %u"), name, store->n_samples, store->dim);
   return self;
 }

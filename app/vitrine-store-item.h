@@ -1,5 +1,5 @@
 /* vitrine-store-item.h: a feature store of this session, as a list item:
- * its file and a label that says what it holds ("cifar10-jpg · train —
+ * its file and a label that says what it holds ("resnet20 · cifar10-jpg · train —
  * 50,000 × 64"). The Dataset area adds the stores it extracts; the
  * Incremental area picks from them. */
 #pragma once

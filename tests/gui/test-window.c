@@ -899,6 +899,30 @@ test_recent (void)
   vt_test_rm_rf (dir);
 }
 
+static GtkWidget *
+find_widget (GtkWidget *widget,
+             GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkGridView *
+dataset_grid (VitrineDatasetPage *page)
+{
+  GtkWidget *grid = find_widget (GTK_WIDGET (page), GTK_TYPE_GRID_VIEW);
+
+  g_assert_nonnull (grid);
+  return GTK_GRID_VIEW (grid);
+}
+
 static void
 select_split (VitrineDatasetPage *page,
               guint               index)
@@ -921,6 +945,9 @@ select_split (VitrineDatasetPage *page,
   g_assert_true (gtk_widget_get_visible (dropdown));
   gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), index);
   g_assert_true (vitrine_dataset_page_is_busy (page));
+  /* While the split is read, the old samples are gone and Extract waits. */
+  g_assert_false (action_enabled (GTK_WIDGET (page), "dataset.extract"));
+  g_assert_null (gtk_grid_view_get_model (dataset_grid (page)));
   wait_until (dataset_idle, page, 60, "the split to open");
 }
 
@@ -957,6 +984,7 @@ test_dataset (void)
   vitrine_dataset_page_filter (page, -1);
   select_split (page, 0);
   g_assert_cmpstr (vitrine_dataset_page_get_dataset (page)->split, ==, "train");
+  g_assert_true (action_enabled (GTK_WIDGET (page), "dataset.extract"));
   g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 20);
   select_split (page, 1);
 
@@ -975,6 +1003,11 @@ test_dataset (void)
       g_assert_true (g_file_test (store_path, G_FILE_TEST_EXISTS));
       g_assert_cmpint (reused, ==, round == 1);
     }
+  {
+    g_autoptr(VitrineStoreItem) item = g_list_model_get_item (G_LIST_MODEL (vitrine_dataset_page_get_stores (page)), 0);
+    g_test_message ("store: %s", vitrine_store_item_get_label (item));
+    g_assert_true (g_str_has_prefix (vitrine_store_item_get_label (item), "resnet20-12fca82f · cifar10-bin · test — 30 × 64"));
+  }
 
   /* 50,000 JPEGs: listing and the first screen of thumbnails. */
   start = g_get_monotonic_time ();
@@ -1006,6 +1039,17 @@ test_dataset (void)
   g_assert_nonnull (vitrine_dataset_page_get_error (page));
   g_assert_nonnull (strstr (vitrine_dataset_page_get_error (page), empty));
   g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 50000);
+  g_assert_nonnull (gtk_grid_view_get_model (dataset_grid (page)));
+  g_assert_true (action_enabled (GTK_WIDGET (page), "dataset.extract"));
+
+  /* Another model: its stores are not this page's store any more. */
+  {
+    g_autofree char *resnet56 = vt_test_asset ("models/cifar-resnet/resnet56-4bfd9763.safetensors");
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", resnet56);
+    wait_until (loaded, window, 60, "ResNet-56 to load");
+    g_assert_null (vitrine_dataset_page_get_store (page));
+    g_assert_null (vitrine_dataset_page_get_store_path (page, &reused));
+  }
   close_window (window);
   vt_test_rm_rf (empty);
 }
