@@ -3,6 +3,7 @@
 #include <locale.h>
 
 #include "config.h"
+#include "core/vt-blas.h"
 #include "vitrine-application.h"
 
 int
@@ -10,7 +11,11 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(VitrineApplication) app = NULL;
-  const char *localedir = g_getenv ("VITRINE_LOCALEDIR");
+  const char *localedir;
+
+  /* Before anything else: it may start the program again. */
+  vt_blas_choose_kernels (argv);
+  localedir = g_getenv ("VITRINE_LOCALEDIR");
 
   setlocale (LC_ALL, "");
   /* VITRINE_LOCALEDIR lets an uninstalled build (and its tests) find the

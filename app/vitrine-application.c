@@ -3,6 +3,8 @@
  * --batch, --version and --help are handled in handle-local-options, before
  * startup, so they need no display and no session bus. */
 #include "vitrine-application.h"
+#include "core/vt-blas.h"
+#include "core/vt-parallel.h"
 #include "vitrine-batch.h"
 #include "vitrine-settings.h"
 #include "vitrine-style.h"
@@ -128,6 +130,9 @@ about_action (GSimpleAction *action,
               gpointer       user_data)
 {
   static const char *developers[] = { "The Vitrine developers", NULL };
+  /* Translators: %s names OpenBLAS's kernels, e.g. "Haswell"; %d is a number of threads. */
+  g_autofree char *system = g_strdup_printf (_("Matrix products: OpenBLAS, %s kernels, %d threads"),
+                                             vt_blas_core (), vt_parallel_threads ());
 
   gtk_show_about_dialog (gtk_application_get_active_window (user_data),
                          "program-name", "Vitrine",
@@ -135,6 +140,7 @@ about_action (GSimpleAction *action,
                          "version", PACKAGE_VERSION,
                          "comments", _("A workbench for looking inside pretrained vision and vision-language models"),
                          "license-type", GTK_LICENSE_GPL_3_0,
+                         "system-information", system,
                          "authors", developers,
                          /* Translators: put your names here, one per line. */
                          "translator-credits", _("translator-credits"),

@@ -46,6 +46,9 @@ struct _VitrineDatasetPage
 
 G_DEFINE_FINAL_TYPE (VitrineDatasetPage, vitrine_dataset_page, GTK_TYPE_WIDGET)
 
+enum { SIGNAL_OPENED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
 static const char *splits[] = { "train", "test" };
 
 static void
@@ -72,8 +75,11 @@ update_actions (VitrineDatasetPage *self)
 {
   gboolean extracting = self->extract_cancellable != NULL;
 
+  /* While a dataset (or another split) is read, the one shown is on its
+   * way out: nothing to extract from it. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.extract",
-                                 self->dataset != NULL && self->model != NULL && !extracting);
+                                 self->dataset != NULL && self->model != NULL && !extracting &&
+                                 self->open_cancellable == NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.cancel", extracting);
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), extracting);
   gtk_widget_set_visible (self->cancel_button, extracting);
@@ -198,12 +204,21 @@ show_dataset (VitrineDatasetPage *self,
   gtk_grid_view_set_model (self->grid, selection);
   fill_class_list (self);
 
-  /* Translators: dataset summary: name, split (or nothing), format, samples, classes */
-  text = g_strdup_printf (_("%s%s%s — %s, %'u samples, %u classes"), name,
-                          dataset->split ? " · " : "",
-                          /* Translators: the two splits of a dataset, in its summary */
-                          !dataset->split ? "" : g_str_equal (dataset->split, "train") ? _("train") : _("test"),
-                          dataset->format, dataset->n_samples, dataset->n_classes);
+  {
+    /* Translators: a part of the dataset summary */
+    g_autofree char *samples = g_strdup_printf (g_dngettext (NULL, "%'u sample", "%'u samples", dataset->n_samples),
+                                                dataset->n_samples);
+    /* Translators: a part of the dataset summary */
+    g_autofree char *classes = g_strdup_printf (g_dngettext (NULL, "%u class", "%u classes", dataset->n_classes),
+                                                dataset->n_classes);
+
+    /* Translators: dataset summary: name, split (or nothing), format, "N samples", "N classes" */
+    text = g_strdup_printf (_("%s%s%s — %s, %s, %s"), name,
+                            dataset->split ? " · " : "",
+                            /* Translators: the two splits of a dataset, in its summary */
+                            !dataset->split ? "" : g_str_equal (dataset->split, "train") ? _("train") : _("test"),
+                            dataset->format, samples, classes);
+  }
   gtk_label_set_text (self->summary, text);
   gtk_widget_remove_css_class (GTK_WIDGET (self->summary), "dim-label");
   gtk_label_set_text (self->store_status, "");
@@ -266,8 +281,15 @@ on_opened (GObject      *source,
       g_task_get_cancellable (G_TASK (result)) != self->open_cancellable)
     return;
   g_clear_object (&self->open_cancellable);
+  update_actions (self);
   if (dataset == NULL)
     {
+      /* The dataset shown before stays, with the error above it. */
+      if (self->dataset != NULL)
+        {
+          g_autoptr(VtDataset) shown = vt_dataset_ref (self->dataset);
+          show_dataset (self, shown);
+        }
       set_error (self, self->summary, error);
       return;
     }
@@ -280,6 +302,7 @@ on_opened (GObject      *source,
     gtk_drop_down_set_selected (self->split_dropdown, g_str_equal (dataset->split, "train") ? 0 : 1);
   self->setting_split = FALSE;
   show_dataset (self, dataset);
+  g_signal_emit (self, signals[SIGNAL_OPENED], 0, job->path);
 }
 
 static void
@@ -296,6 +319,11 @@ open_path (VitrineDatasetPage *self,
   self->open_cancellable = g_cancellable_new ();
   job->path = g_strdup (path);
   job->split = g_strdup (split);
+  /* The old samples and counts would pass for the new ones meanwhile. */
+  gtk_grid_view_set_model (self->grid, NULL);
+  while (gtk_widget_get_first_child (GTK_WIDGET (self->class_list)))
+    gtk_list_box_remove (self->class_list, gtk_widget_get_first_child (GTK_WIDGET (self->class_list)));
+  update_actions (self);
   {
     g_autofree char *name = g_path_get_basename (path);
     /* Translators: %s is a dataset's file or folder name */
@@ -550,6 +578,11 @@ vitrine_dataset_page_set_model (VitrineDatasetPage *self,
   g_clear_pointer (&self->model, vt_model_free);
   if (model)
     self->model = vt_model_ref (model);
+  /* The store shown came from the model before: it stays in the session's
+   * list (named by its model), not in this page's footer. */
+  g_clear_pointer (&self->store, vt_feature_store_unref);
+  g_clear_pointer (&self->store_path, g_free);
+  gtk_label_set_text (self->store_status, "");
   update_actions (self);
 }
 
@@ -590,6 +623,12 @@ vitrine_dataset_page_get_store_path (VitrineDatasetPage *self,
   if (reused)
     *reused = self->store_reused;
   return self->store_path;
+}
+
+const char *
+vitrine_dataset_page_get_summary (VitrineDatasetPage *self)
+{
+  return gtk_label_get_text (self->summary);
 }
 
 const char *
@@ -726,6 +765,10 @@ vitrine_dataset_page_class_init (VitrineDatasetPageClass *klass)
   gtk_widget_class_install_action (widget_class, "dataset.cancel", NULL, cancel_action);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "datasetpage");
+
+  /* A dataset (its folder or file) was read and is shown. */
+  signals[SIGNAL_OPENED] = g_signal_new ("opened", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                         NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void

@@ -41,5 +41,7 @@ const char      *vitrine_dataset_page_get_store_path (VitrineDatasetPage *self,
                                                       gboolean           *reused);
 /* The error of the last open or extraction, or NULL. */
 const char      *vitrine_dataset_page_get_error   (VitrineDatasetPage *self);
+/* The summary line: name, split, format, samples and classes. */
+const char      *vitrine_dataset_page_get_summary (VitrineDatasetPage *self);
 
 G_END_DECLS

@@ -48,6 +48,7 @@ struct _VitrineEmbeddingPage
   VtFeatureStore     *store;              /* of the points shown */
   guint              *rows;               /* each point's row in the store */
   guint               n_points;
+  guint               n_selected;         /* points in the lasso selection */
   VtEmbedding        *embedding;          /* the finished run */
   guint               n_layouts;
   char               *method_title;
@@ -85,7 +86,8 @@ update_actions (VitrineEmbeddingPage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.run", !running && have_stores);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.cancel", running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.export", self->embedding != NULL);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.save-selection", self->embedding != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.save-selection",
+                                 self->embedding != NULL && self->n_selected > 0);
 }
 
 /* Stores ----------------------------------------------------------------------*/
@@ -332,6 +334,8 @@ on_selection_changed (VitrineScatterView *scatter, VitrineEmbeddingPage *self)
                               : g_strdup_printf (g_dngettext (NULL, "%u sample selected", "%u samples selected",
                                                               selection->len), selection->len);
   gtk_label_set_text (self->selection_label, count);
+  self->n_selected = selection->len;
+  update_actions (self);
 }
 
 gboolean
@@ -356,7 +360,11 @@ selection_file_chosen (GFile *file, gpointer data)
   if (path == NULL || !vitrine_embedding_page_save_selection (self, path, &error))
     set_status (self, error ? error->message : _("Only local files can be written"), TRUE);
   else
-    set_status (self, path, FALSE);
+    {
+      g_autofree char *message = g_strdup_printf (g_dngettext (NULL, "Saved %u sample to %s", "Saved %u samples to %s",
+                                                               self->n_selected), self->n_selected, path);
+      set_status (self, message, FALSE);
+    }
 }
 
 static void

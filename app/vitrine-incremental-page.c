@@ -24,6 +24,7 @@ struct _VitrineIncrementalPage
 
   GtkDropDown        *train_dropdown;
   GtkDropDown        *test_dropdown;
+  GtkWidget          *store_warning;
   GtkDropDown        *order_dropdown;
   GtkDropDown        *details_dropdown;
   GtkStringList      *details_methods;
@@ -38,6 +39,9 @@ struct _VitrineIncrementalPage
   VitrineFigureView  *per_class;
 
   GListStore         *stores;
+  gboolean            choosing;      /* the page itself is setting the drop-downs */
+  gboolean            train_chosen;  /* the user picked these: defaults leave them be */
+  gboolean            test_chosen;
   GtkCheckButton     *method_checks[8];
   guint               n_method_checks;
   GCancellable       *cancellable;
@@ -76,16 +80,127 @@ update_actions (VitrineIncrementalPage *self)
 
 /* Stores --------------------------------------------------------------------*/
 
+static void
+update_store_warning (VitrineIncrementalPage *self)
+{
+  guint train = gtk_drop_down_get_selected (self->train_dropdown);
+
+  gtk_widget_set_visible (self->store_warning,
+                          train != GTK_INVALID_LIST_POSITION && train == gtk_drop_down_get_selected (self->test_dropdown));
+}
+
+/* What the user did not choose follows the stores there are: training on
+ * the newest training split, testing on the test split of the same
+ * dataset through the same model, else on another store; the training
+ * store itself only when there is no other, and then with a warning. */
+static void
+choose_default_stores (VitrineIncrementalPage *self)
+{
+  GListModel *stores = G_LIST_MODEL (self->stores);
+  guint n = g_list_model_get_n_items (stores), train, test = GTK_INVALID_LIST_POSITION;
+  g_autoptr(VitrineStoreItem) train_item = NULL;
+
+  if (n == 0)
+    return;
+  self->choosing = TRUE;
+  if (!self->train_chosen)
+    {
+      /* Stores that do not say their split: keep what is selected. */
+      train = gtk_drop_down_get_selected (self->train_dropdown);
+      if (train == GTK_INVALID_LIST_POSITION)
+        train = 0;
+      for (guint i = n; i-- > 0;)
+        {
+          g_autoptr(VitrineStoreItem) item = g_list_model_get_item (stores, i);
+          if (g_strcmp0 (vitrine_store_item_get_split (item), "train") == 0)
+            {
+              train = i;
+              break;
+            }
+        }
+      gtk_drop_down_set_selected (self->train_dropdown, train);
+    }
+  train = gtk_drop_down_get_selected (self->train_dropdown);
+  if (!self->test_chosen && train != GTK_INVALID_LIST_POSITION)
+    {
+      train_item = g_list_model_get_item (stores, train);
+      for (guint i = n; i-- > 0 && test == GTK_INVALID_LIST_POSITION;)
+        {
+          g_autoptr(VitrineStoreItem) item = g_list_model_get_item (stores, i);
+          if (vitrine_store_item_is_test_of (item, train_item))
+            test = i;
+        }
+      for (guint i = n; i-- > 0 && test == GTK_INVALID_LIST_POSITION;)
+        if (i != train)
+          test = i;
+      gtk_drop_down_set_selected (self->test_dropdown, test != GTK_INVALID_LIST_POSITION ? test : train);
+    }
+  self->choosing = FALSE;
+  update_store_warning (self);
+}
+
+static void
+on_stores_changed (VitrineIncrementalPage *self)
+{
+  choose_default_stores (self);
+  self->choosing = FALSE;
+  update_actions (self);
+}
+
+static void
+on_train_selected (VitrineIncrementalPage *self)
+{
+  if (self->choosing)
+    return;
+  self->train_chosen = TRUE;
+  /* A test store the user did not pick follows the training one. */
+  choose_default_stores (self);
+}
+
+static void
+on_test_selected (VitrineIncrementalPage *self)
+{
+  if (self->choosing)
+    return;
+  self->test_chosen = TRUE;
+  update_store_warning (self);
+}
+
+/* The drop-downs move their selection themselves when items come and go;
+ * that is no choice of the user's. This runs before their handlers, and
+ * on_stores_changed after them. */
+static void
+on_stores_changing (VitrineIncrementalPage *self)
+{
+  self->choosing = TRUE;
+}
+
 void
 vitrine_incremental_page_set_stores (VitrineIncrementalPage *self,
                                      GListStore             *stores)
 {
+  if (self->stores != NULL)
+    {
+      g_signal_handlers_disconnect_by_func (self->stores, on_stores_changing, self);
+      g_signal_handlers_disconnect_by_func (self->stores, on_stores_changed, self);
+    }
   g_set_object (&self->stores, stores);
+  g_signal_connect_object (stores, "items-changed", G_CALLBACK (on_stores_changing), self, G_CONNECT_SWAPPED);
+  self->choosing = TRUE;
   gtk_drop_down_set_model (self->train_dropdown, G_LIST_MODEL (stores));
   gtk_drop_down_set_model (self->test_dropdown, G_LIST_MODEL (stores));
-  g_signal_connect_object (stores, "items-changed", G_CALLBACK (update_actions), self, G_CONNECT_SWAPPED);
-  update_actions (self);
+  self->train_chosen = self->test_chosen = FALSE;
+  g_signal_connect_object (stores, "items-changed", G_CALLBACK (on_stores_changed), self,
+                           G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+  on_stores_changed (self);
 }
+
+gboolean
+vitrine_incremental_page_shows_store_warning (VitrineIncrementalPage *self)
+{
+  return gtk_widget_get_visible (self->store_warning);
+}
+
 
 gboolean
 vitrine_incremental_page_add_store (VitrineIncrementalPage *self,
@@ -102,7 +217,13 @@ vitrine_incremental_page_add_store (VitrineIncrementalPage *self,
   item = vitrine_store_item_new (path, store);
   position = g_list_model_get_n_items (G_LIST_MODEL (self->stores));
   g_list_store_append (self->stores, item);
+  /* A store added by hand is the user's choice for its list. */
   gtk_drop_down_set_selected (as_test ? self->test_dropdown : self->train_dropdown, position);
+  if (as_test)
+    self->test_chosen = TRUE;
+  else
+    self->train_chosen = TRUE;
+  update_store_warning (self);
   return TRUE;
 }
 
@@ -138,6 +259,13 @@ selected_path (GtkDropDown *dropdown)
 {
   gpointer item = gtk_drop_down_get_selected_item (dropdown);
   return item ? vitrine_store_item_get_path (item) : NULL;
+}
+
+const char *
+vitrine_incremental_page_get_store (VitrineIncrementalPage *self,
+                                    gboolean                test)
+{
+  return selected_path (test ? self->test_dropdown : self->train_dropdown);
 }
 
 /* Live figures ----------------------------------------------------------------*/
@@ -793,6 +921,7 @@ vitrine_incremental_page_class_init (VitrineIncrementalPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-incremental-page.ui");
   gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, train_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, test_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, store_warning);
   gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, order_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, details_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineIncrementalPage, details_methods);
@@ -831,5 +960,7 @@ vitrine_incremental_page_init (VitrineIncrementalPage *self)
       self->method_checks[self->n_method_checks++] = GTK_CHECK_BUTTON (check);
     }
   g_signal_connect_swapped (self->details_dropdown, "notify::selected", G_CALLBACK (on_details_changed), self);
+  g_signal_connect_swapped (self->train_dropdown, "notify::selected", G_CALLBACK (on_train_selected), self);
+  g_signal_connect_swapped (self->test_dropdown, "notify::selected", G_CALLBACK (on_test_selected), self);
   vitrine_incremental_page_set_stores (self, stores);
 }

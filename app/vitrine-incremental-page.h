@@ -36,6 +36,13 @@ guint        vitrine_incremental_page_get_n_points (VitrineIncrementalPage *self
 GtkWidget   *vitrine_incremental_page_get_chart   (VitrineIncrementalPage *self);
 /* The last run's results folder, or NULL. */
 const char  *vitrine_incremental_page_get_run_dir (VitrineIncrementalPage *self);
+/* The store chosen for training (@test FALSE) or test, or NULL. Until the
+ * user picks them, they follow the stores there are: the test split of the
+ * training store's dataset and model is the test store. */
+const char  *vitrine_incremental_page_get_store   (VitrineIncrementalPage *self,
+                                                   gboolean                test);
+/* Whether the page warns that training and test are the same store. */
+gboolean     vitrine_incremental_page_shows_store_warning (VitrineIncrementalPage *self);
 /* The last error (a bad split, a run that failed), or NULL. */
 const char  *vitrine_incremental_page_get_error   (VitrineIncrementalPage *self);
 /* Copies the results folder into @dir. */

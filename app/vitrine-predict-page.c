@@ -250,6 +250,8 @@ on_predicted (GObject      *source,
       self->error = g_strdup (error->message);
       gtk_label_set_text (self->status, error->message);
       gtk_widget_add_css_class (GTK_WIDGET (self->status), "error");
+      /* The last photo beside this error would seem to be what failed. */
+      gtk_picture_set_paintable (self->picture, NULL);
       return;
     }
   g_clear_object (&self->cancellable);
@@ -265,7 +267,7 @@ on_predicted (GObject      *source,
     {
       GtkWidget *name = gtk_label_new (job->top[i].name);
       GtkWidget *bar = gtk_level_bar_new_for_interval (0.0, 1.0);
-      g_autofree char *percent_text = g_strdup_printf ("%.1f %%", 100.0 * job->top[i].probability);
+      g_autofree char *percent_text = g_strdup_printf ("%.1f%%", 100.0 * job->top[i].probability);
       GtkWidget *percent = gtk_label_new (percent_text);
 
       gtk_label_set_xalign (GTK_LABEL (name), 0.0);
@@ -371,6 +373,28 @@ vitrine_predict_page_get_vocabulary (VitrinePredictPage *self)
   return self->vocabulary;
 }
 
+gboolean
+vitrine_predict_page_shows_image (VitrinePredictPage *self)
+{
+  return gtk_picture_get_paintable (self->picture) != NULL;
+}
+
+GtkFileFilter *
+vitrine_predict_page_image_filter_new (void)
+{
+  /* vt_image_decode's formats (told by their signatures). */
+  static const char * const types[] = { "image/jpeg", "image/png", "image/bmp" };
+  static const char * const suffixes[] = { "jpg", "jpeg", "png", "bmp" };
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Images (JPEG, PNG, BMP)"));
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    gtk_file_filter_add_mime_type (filter, types[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    gtk_file_filter_add_suffix (filter, suffixes[i]);
+  return filter;
+}
+
 const char *
 vitrine_predict_page_get_error (VitrinePredictPage *self)
 {
@@ -433,13 +457,9 @@ open_image_action (GtkWidget  *widget,
                    const char *action_name,
                    GVariant   *parameter)
 {
-  g_autoptr(GtkFileFilter) jpeg = gtk_file_filter_new ();
-  GtkFileFilter *filters[] = { jpeg, NULL };
+  g_autoptr(GtkFileFilter) images = vitrine_predict_page_image_filter_new ();
+  GtkFileFilter *filters[] = { images, NULL };
 
-  gtk_file_filter_set_name (jpeg, _("JPEG images"));
-  gtk_file_filter_add_mime_type (jpeg, "image/jpeg");
-  gtk_file_filter_add_pattern (jpeg, "*.jpg");
-  gtk_file_filter_add_pattern (jpeg, "*.jpeg");
   vitrine_choose_file (widget, _("Open Image"), filters, image_chosen, widget);
 }
 

@@ -32,6 +32,10 @@ gboolean  vitrine_predict_page_get_top    (VitrinePredictPage *self,
                                            guint               i,
                                            const char        **name,
                                            double             *probability);
+/* Whether an image is shown: the last one classified, none after an error. */
+gboolean  vitrine_predict_page_shows_image (VitrinePredictPage *self);
+/* The Open Image dialog's filter: every format the engine decodes. */
+GtkFileFilter *vitrine_predict_page_image_filter_new (void);
 /* The error of the last attempt, or NULL. */
 const char *vitrine_predict_page_get_error (VitrinePredictPage *self);
 /* The file the zero-shot tokenizer came from: the checkpoint's vocab.json,

@@ -2,12 +2,15 @@
 #include "vitrine-store-item.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 struct _VitrineStoreItem
 {
   GObject  parent_instance;
   char    *path;
   char    *label;
+  char    *split;
+  char    *origin;   /* checkpoint SHA-256, dataset and transform: what pairs train with test */
 };
 
 enum { PROP_0, PROP_LABEL, N_PROPS };
@@ -38,6 +41,8 @@ vitrine_store_item_finalize (GObject *object)
 
   g_free (self->path);
   g_free (self->label);
+  g_free (self->split);
+  g_free (self->origin);
   G_OBJECT_CLASS (vitrine_store_item_parent_class)->finalize (object);
 }
 
@@ -70,10 +75,23 @@ vitrine_store_item_new (const char     *path,
     {
       g_autofree char *dataset = g_path_get_basename (store->source->dataset);
       name = store->source->split ? g_strdup_printf ("%s · %s", dataset, store->source->split) : g_steal_pointer (&dataset);
+      self->split = g_strdup (store->source->split);
+      self->origin = g_strjoin ("\n", store->source->checkpoint_sha256 ? store->source->checkpoint_sha256 : "",
+                                store->source->dataset, store->source->transform ? store->source->transform : "", NULL);
     }
   else
     name = g_path_get_basename (path);
-  /* Translators: a feature store: its dataset, samples and feature width */
+  /* Stores of two models on one dataset differ only by their model. */
+  if (store->source && store->source->checkpoint)
+    {
+      g_autofree char *file = g_path_get_basename (store->source->checkpoint);
+      g_autofree char *model = g_str_has_suffix (file, ".safetensors")
+                               ? g_strndup (file, strlen (file) - strlen (".safetensors")) : g_strdup (file);
+      g_autofree char *dataset = g_steal_pointer (&name);
+
+      name = g_strdup_printf ("%s · %s", model, dataset);
+    }
+  /* Translators: a feature store: its model and dataset, samples and feature width */
   self->label = g_strdup_printf (_("%s — %'u × %u"), name, store->n_samples, store->dim);
   return self;
 }
@@ -88,4 +106,18 @@ const char *
 vitrine_store_item_get_label (VitrineStoreItem *self)
 {
   return self->label;
+}
+
+const char *
+vitrine_store_item_get_split (VitrineStoreItem *self)
+{
+  return self->split;
+}
+
+gboolean
+vitrine_store_item_is_test_of (VitrineStoreItem *test,
+                               VitrineStoreItem *train)
+{
+  return test->origin != NULL && train->origin != NULL && g_str_equal (test->origin, train->origin) &&
+         g_strcmp0 (test->split, "test") == 0 && g_strcmp0 (train->split, "train") == 0;
 }

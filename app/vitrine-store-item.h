@@ -1,5 +1,5 @@
 /* vitrine-store-item.h: a feature store of this session, as a list item:
- * its file and a label that says what it holds ("cifar10-jpg · train —
+ * its file and a label that says what it holds ("resnet20 · cifar10-jpg · train —
  * 50,000 × 64"). The Dataset area adds the stores it extracts; the
  * Incremental area picks from them. */
 #pragma once
@@ -17,5 +17,11 @@ VitrineStoreItem *vitrine_store_item_new       (const char       *path,
                                                 VtFeatureStore   *store);
 const char       *vitrine_store_item_get_path  (VitrineStoreItem *self);
 const char       *vitrine_store_item_get_label (VitrineStoreItem *self);
+/* The dataset's split the store holds ("train", "test"), or NULL. */
+const char       *vitrine_store_item_get_split (VitrineStoreItem *self);
+/* Whether @test holds the test split of the same dataset, through the same
+ * checkpoint and transform, as @train holds the training split. */
+gboolean          vitrine_store_item_is_test_of (VitrineStoreItem *test,
+                                                 VitrineStoreItem *train);
 
 G_END_DECLS

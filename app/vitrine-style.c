@@ -8,6 +8,7 @@ struct _VitrineStyle
   gboolean     system_dark;
   GDBusProxy  *portal;
   GCancellable *cancellable;
+  GtkCssProvider *dark_css;   /* style-dark.css, on the display while dark */
 };
 
 enum {
@@ -39,8 +40,18 @@ apply (VitrineStyle *self)
 {
   GtkSettings *settings = gtk_settings_get_default ();
 
+  GdkDisplay *display = gdk_display_get_default ();
+  gboolean dark = vitrine_style_get_dark (self);
+
   if (settings)
-    g_object_set (settings, "gtk-application-prefer-dark-theme", vitrine_style_get_dark (self), NULL);
+    g_object_set (settings, "gtk-application-prefer-dark-theme", dark, NULL);
+  /* The theme's dark variant keeps some light-variant colours (its error
+   * red reads at 2:1 on the dark window); style-dark.css replaces them. */
+  if (display && dark)
+    gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (self->dark_css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION + 1);
+  else if (display)
+    gtk_style_context_remove_provider_for_display (display, GTK_STYLE_PROVIDER (self->dark_css));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DARK]);
 }
 
@@ -130,6 +141,9 @@ vitrine_style_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->portal);
+  if (self->dark_css && gdk_display_get_default ())
+    gtk_style_context_remove_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (self->dark_css));
+  g_clear_object (&self->dark_css);
   G_OBJECT_CLASS (vitrine_style_parent_class)->dispose (object);
 }
 
@@ -193,6 +207,8 @@ vitrine_style_init (VitrineStyle *self)
 {
   self->scheme = g_strdup ("system");
   self->cancellable = g_cancellable_new ();
+  self->dark_css = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (self->dark_css, "/io/github/vitrine/Vitrine/style-dark.css");
   g_dbus_proxy_new_for_bus (G_BUS_TYPE_SESSION,
                             G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES | G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START_AT_CONSTRUCTION,
                             NULL,

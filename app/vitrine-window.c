@@ -53,6 +53,11 @@ G_DEFINE_FINAL_TYPE (VitrineWindow, vitrine_window, GTK_TYPE_APPLICATION_WINDOW)
 
 #define MAX_RECENT 8
 
+/* Recent files are marked with what they are, so that each reopens as such;
+ * files the file chooser adds on its own (images, stores) carry neither. */
+#define RECENT_CHECKPOINT "vitrine-checkpoint"
+#define RECENT_DATASET "vitrine-dataset"
+
 static void
 load_progress_free (LoadProgress *progress)
 {
@@ -187,6 +192,33 @@ set_loading (VitrineWindow *self,
     }
 }
 
+/* Recent files ---------------------------------------------------------------*/
+
+static void
+add_recent (VitrineWindow *self,
+            const char    *path,
+            const char    *group)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autofree char *uri = g_file_get_uri (file);
+  const char *groups[] = { group, NULL };
+  GtkRecentData data = {
+    .mime_type = (char *) (g_file_test (path, G_FILE_TEST_IS_DIR) ? "inode/directory" : "application/octet-stream"),
+    .app_name = (char *) g_get_application_name (),
+    .app_exec = (char *) "vitrine %u",
+    .groups = (char **) groups,
+  };
+
+  gtk_recent_manager_add_full (self->recent_manager, uri, &data);
+}
+
+static void
+on_dataset_opened (VitrineWindow *self,
+                   const char    *path)
+{
+  add_recent (self, path, RECENT_DATASET);
+}
+
 static void
 on_load_done (GObject      *source,
               GAsyncResult *result,
@@ -221,7 +253,7 @@ on_load_done (GObject      *source,
     g_autofree char *uri = g_file_get_uri (file);
 
     gtk_window_set_title (GTK_WINDOW (self), title);
-    gtk_recent_manager_add_item (self->recent_manager, uri);
+    add_recent (self, job->path, RECENT_CHECKPOINT);
   }
   /* The Predict area shows only for models Vitrine can run as classifiers. */
   {
@@ -314,6 +346,12 @@ vitrine_window_get_embedding_page (VitrineWindow *self)
   return self->embedding_page;
 }
 
+GMenuModel *
+vitrine_window_get_recent_menu (VitrineWindow *self)
+{
+  return G_MENU_MODEL (self->recent_menu);
+}
+
 void
 vitrine_window_open_dataset (VitrineWindow *self,
                              GFile         *file)
@@ -401,6 +439,16 @@ open_dataset_action (GtkWidget  *widget,
 }
 
 static void
+open_dataset_file_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  g_autoptr(GFile) file = g_file_new_for_uri (g_variant_get_string (parameter, NULL));
+
+  vitrine_window_open_dataset (VITRINE_WINDOW (widget), file);
+}
+
+static void
 cancel_load_action (GtkWidget  *widget,
                     const char *action_name,
                     GVariant   *parameter)
@@ -411,8 +459,7 @@ cancel_load_action (GtkWidget  *widget,
     g_cancellable_cancel (self->load_cancellable);
 }
 
-/* Recent files ---------------------------------------------------------------*/
-
+/* The recent menu: checkpoints and datasets, newest first. */
 static int
 compare_recent (gconstpointer a,
                 gconstpointer b)
@@ -438,10 +485,17 @@ update_recent_menu (VitrineWindow *self)
       const char *uri = gtk_recent_info_get_uri (info);
       g_autoptr(GMenuItem) item = NULL;
 
-      if (!gtk_recent_info_has_application (info, app_name) || !gtk_recent_info_exists (info))
+      gboolean checkpoint = gtk_recent_info_has_group (info, RECENT_CHECKPOINT);
+      g_autoptr(GString) label = NULL;
+
+      if (!gtk_recent_info_has_application (info, app_name) || !gtk_recent_info_exists (info) ||
+          !(checkpoint || gtk_recent_info_has_group (info, RECENT_DATASET)))
         continue;
-      item = g_menu_item_new (gtk_recent_info_get_display_name (info), NULL);
-      g_menu_item_set_action_and_target (item, "win.open-file", "s", uri);
+      /* Menu labels take "_" as a mnemonic: "grace_hopper" would lose it. */
+      label = g_string_new (gtk_recent_info_get_display_name (info));
+      g_string_replace (label, "_", "__", 0);
+      item = g_menu_item_new (label->str, NULL);
+      g_menu_item_set_action_and_target (item, checkpoint ? "win.open-file" : "win.open-dataset-file", "s", uri);
       g_menu_append_item (self->recent_menu, item);
       shown++;
     }
@@ -519,6 +573,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-file", "s", open_file_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
   gtk_widget_class_install_action (widget_class, "win.open-dataset", NULL, open_dataset_action);
+  gtk_widget_class_install_action (widget_class, "win.open-dataset-file", "s", open_dataset_file_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "win.open-dataset", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
@@ -549,6 +604,7 @@ vitrine_window_init (VitrineWindow *self)
   }
   self->recent_manager = gtk_recent_manager_get_default ();
   g_signal_connect_swapped (self->recent_manager, "changed", G_CALLBACK (update_recent_menu), self);
+  g_signal_connect_object (self->dataset_page, "opened", G_CALLBACK (on_dataset_opened), self, G_CONNECT_SWAPPED);
   update_recent_menu (self);
 }
 

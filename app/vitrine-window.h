@@ -34,4 +34,8 @@ gboolean          vitrine_window_shows_area      (VitrineWindow      *self,
 void              vitrine_window_show_area       (VitrineWindow      *self,
                                                   const char         *name);
 
+/* Open Recent's items: label, and the action (win.open-file for a
+ * checkpoint, win.open-dataset-file for a dataset) with the file's URI. */
+GMenuModel            *vitrine_window_get_recent_menu (VitrineWindow *self);
+
 G_END_DECLS

@@ -3,6 +3,7 @@
  * Every check names the file, and the tensor where there is one, because the
  * person reading the message has a multi-gigabyte file and no hex editor. */
 #include "vt-safetensors.h"
+#include "vt-file-format.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -265,6 +266,21 @@ vt_safetensors_parse (const guint8  *data,
                    "%s: %" G_GSIZE_FORMAT " bytes is too short for a safetensors file (the header length alone takes 8)",
                    filename, size);
       return FALSE;
+    }
+  /* A safetensors header is JSON that starts with "{" right after its
+   * length; a file that does not may be one of another format. */
+  if (size < 9 || data[8] != '{')
+    {
+      const char *convert = NULL;
+      const char *what = vt_file_format_describe (data, size, &convert);
+
+      if (what != NULL)
+        {
+          g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_FORMAT,
+                       "%s is %s, not a safetensors file; Vitrine opens safetensors checkpoints%s%s",
+                       filename, what, convert ? ": " : "", convert ? convert : "");
+          return FALSE;
+        }
     }
   memcpy (&header_len, data, 8);
   header_len = GUINT64_FROM_LE (header_len);

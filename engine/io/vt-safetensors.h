@@ -21,6 +21,7 @@ typedef enum
   VT_SAFETENSORS_ERROR_SHAPE,       /* bad shape, or shape does not match the byte span */
   VT_SAFETENSORS_ERROR_OFFSETS,     /* offsets out of range, reversed, overlapping, gapped */
   VT_SAFETENSORS_ERROR_METADATA,    /* __metadata__ not a map of strings */
+  VT_SAFETENSORS_ERROR_FORMAT,      /* a file of another format (vt-file-format.h) */
 } VtSafetensorsError;
 
 /* The safetensors reference implementation refuses larger headers too. */

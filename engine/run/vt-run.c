@@ -2,6 +2,8 @@
 #include "vt-run.h"
 #include "vt-inspection.h"
 #include "vt-step-memory.h"
+#include "core/vt-blas.h"
+#include "core/vt-parallel.h"
 #include "features/vt-extractor.h"
 #include "methods/cil/vt-cil-run.h"
 #include "methods/projection/vt-embedding-quality.h"
@@ -479,6 +481,51 @@ describe_input (JsonObject      *result,
   json_object_set_array_member (result, "skipped_first", skipped);
 }
 
+/* "T-shirt/top" and "t_shirt top" are one name; "cat" and "dog" are not. */
+static char *
+class_name_key (const char *name)
+{
+  g_autofree char *lower = g_utf8_strdown (name, -1);
+  GString *key = g_string_new (NULL);
+
+  for (const char *c = lower; *c; c++)
+    if (g_ascii_isalnum (*c) || (guchar) *c >= 0x80)
+      g_string_append_c (key, *c);
+  return g_string_free (key, FALSE);
+}
+
+/* Evaluation scores output c against label c: a model of other classes
+ * (a CIFAR-10 model on Fashion-MNIST, ten classes each) would score as
+ * chance without a word. A model that names no classes cannot be checked. */
+static gboolean
+same_classes (const VtArchitecture  *arch,
+              const VtDataset       *dataset,
+              const VtEvaluateStep  *step,
+              const char            *checkpoint_path,
+              const char            *dataset_path,
+              GError               **error)
+{
+  if (arch->class_names == NULL)
+    return TRUE;
+  for (guint c = 0; c < dataset->n_classes; c++)
+    {
+      g_autofree char *model = class_name_key (arch->class_names[c]);
+      g_autofree char *data = class_name_key (dataset->class_names[c]);
+
+      if (!g_str_equal (model, data))
+        {
+          g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
+                       "%s: class %u is “%s” in the dataset but “%s” for the model (%s); evaluate scores each "
+                       "output against the label at the same position, so the classes must be the model's. "
+                       "If they are the same classes under other names, add \"class_match\": \"index\" to step “%s”",
+                       dataset_path, c, dataset->class_names[c], arch->class_names[c], checkpoint_path,
+                       step->base.id);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static JsonNode *
 run_evaluate (Run             *run,
               VtEvaluateStep  *step,
@@ -507,6 +554,8 @@ run_evaluate (Run             *run,
                    o.dataset_path, k, arch->num_classes);
       return NULL;
     }
+  if (!step->by_index && !same_classes (arch, o.dataset, step, o.checkpoint_path, o.dataset_path, error))
+    return NULL;
   if (!vt_step_memory_check_extract (o.model, o.dataset, &o.transform, step->input.batch, TRUE, k,
                                      run->step_path, error) ||
       !(store = extract (run, &o, &step->input, TRUE, error)))
@@ -1181,6 +1230,14 @@ vt_run_execute (VtSpec              *spec,
   json_builder_add_string_value (b, PACKAGE_VERSION);
   json_builder_set_member_name (b, "started");
   json_builder_add_string_value (b, started_text);
+  /* Which kernels the matrix products ran on: timings depend on it. */
+  json_builder_set_member_name (b, "blas");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "core");
+  json_builder_add_string_value (b, vt_blas_core ());
+  json_builder_set_member_name (b, "threads");
+  json_builder_add_int_value (b, vt_parallel_threads ());
+  json_builder_end_object (b);
   json_builder_set_member_name (b, "spec");
   json_builder_add_value (b, json_node_copy (spec->source));
   json_builder_set_member_name (b, "steps");

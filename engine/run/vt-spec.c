@@ -186,19 +186,23 @@ evaluate_step_parse (JsonObject  *object,
                      const char  *path,
                      GError     **error)
 {
-  static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "formats", NULL };
+  static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "class_match", "formats", NULL };
   static const char * const formats[] = { "png", "svg", "pdf", NULL };
+  static const char * const matches[] = { "names", "index", NULL };
   VtEvaluateStep *step = g_new0 (VtEvaluateStep, 1);
   guint format_flags = VT_FIGURE_FORMATS_ALL;
+  int match = 0;
 
   if (!vt_spec_check_keys (object, path, keys, error) ||
       !model_input_parse (object, path, &step->input, error) ||
+      !vt_spec_get_choice (object, path, "class_match", matches, &match, error) ||
       !vt_spec_get_flags (object, path, "formats", formats, &format_flags, error))
     {
       evaluate_step_free (&step->base);
       g_free (step);
       return NULL;
     }
+  step->by_index = match == 1;
   step->formats = format_flags;
   return &step->base;
 }
@@ -391,6 +395,15 @@ static const struct
   { "project", VT_STEP_PROJECT, project_step_parse, project_step_free },
 };
 
+static const char *
+step_kind_name (VtStepKind kind)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (step_kinds); i++)
+    if (step_kinds[i].kind == kind)
+      return step_kinds[i].name;
+  g_return_val_if_reached (NULL);
+}
+
 static void
 step_free (VtStep *step)
 {
@@ -484,6 +497,75 @@ parse_step (JsonNode    *node,
   return step;
 }
 
+/* A feature store that step @index names: the id of an earlier extract
+ * step, the path an earlier extract step writes, or a store file that
+ * exists. Anything else is a misspelt id or path, better said now (a spec
+ * error) than after the steps before it have run. */
+static gboolean
+check_store_reference (VtSpec      *spec,
+                       guint        index,
+                       const char  *key,
+                       const char  *name,
+                       GError     **error)
+{
+  g_autofree char *path = vt_spec_resolve_path (spec, name);
+  g_autoptr(GString) known = g_string_new (NULL);
+
+  for (guint i = 0; i < spec->steps->len; i++)
+    {
+      VtStep *step = g_ptr_array_index (spec->steps, i);
+      g_autofree char *writes = NULL;
+
+      if (!g_str_equal (step->id, name))
+        {
+          if (step->kind == VT_STEP_EXTRACT && i < index)
+            {
+              VtExtractStep *extract = (VtExtractStep *) step;
+              writes = extract->store ? vt_spec_resolve_path (spec, extract->store) : NULL;
+              if (writes != NULL && g_str_equal (writes, path))
+                return TRUE;
+              g_string_append_printf (known, "%s%s", known->len ? ", " : "", step->id);
+            }
+          continue;
+        }
+      if (step->kind == VT_STEP_EXTRACT && i < index)
+        return TRUE;
+      if (step->kind == VT_STEP_EXTRACT)
+        g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                     "$.steps[%u].%s: “%s” is an extract step that comes later; move it before this step",
+                     index, key, name);
+      else
+        g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                     "$.steps[%u].%s: “%s” is the id of a step of kind “%s”, which writes no feature store; "
+                     "name an extract step", index, key, name, step_kind_name (step->kind));
+      return FALSE;
+    }
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+               "$.steps[%u].%s: “%s” is neither the id of an earlier extract step (%s%s) nor a store file (%s does not exist)",
+               index, key, name, known->len ? "known: " : "there is none", known->str, path);
+  return FALSE;
+}
+
+static gboolean
+check_store_references (VtSpec   *spec,
+                        guint     index,
+                        GError  **error)
+{
+  VtStep *step = g_ptr_array_index (spec->steps, index);
+
+  if (step->kind == VT_STEP_INCREMENTAL)
+    {
+      VtIncrementalStep *inc = (VtIncrementalStep *) step;
+      return check_store_reference (spec, index, "train", inc->train, error) &&
+             check_store_reference (spec, index, "test", inc->test, error);
+    }
+  if (step->kind == VT_STEP_PROJECT)
+    return check_store_reference (spec, index, "store", ((VtProjectStep *) step)->store, error);
+  return TRUE;
+}
+
 static VtSpec *
 parse_spec (JsonNode    *root,
             const char  *base_dir,
@@ -524,6 +606,9 @@ parse_spec (JsonNode    *root,
         return NULL;
       g_ptr_array_add (spec->steps, step);
     }
+  for (guint i = 0; i < spec->steps->len; i++)
+    if (!check_store_references (spec, i, error))
+      return NULL;
   return g_steal_pointer (&spec);
 }
 

@@ -96,11 +96,14 @@ typedef struct
 } VtModelInput;
 
 /* Classifies every sample of a dataset whose classes are the model's
- * outputs: top-1, top-5, per-class accuracy and the confusion matrix. */
+ * outputs: top-1, top-5, per-class accuracy and the confusion matrix.
+ * Output c is scored against label c, so the model's class names (where it
+ * has them) must be the dataset's, unless "class_match" is "index". */
 typedef struct
 {
   VtStep            base;
   VtModelInput      input;
+  gboolean          by_index;       /* "class_match": "index": trust the order, not the names */
   VtFigureFormats   formats;
 } VtEvaluateStep;
 

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/vt-blas.h"
 #include "io/vt-checkpoint.h"
 #include "io/vt-safetensors.h"
 #include "vt-test-util.h"
@@ -532,10 +533,13 @@ test_evaluate_bad_datasets (void)
     { "missing", "missing" },
   };
 
+  static const char * const cifar10[] = { "airplane", "automobile", "bird", "cat", "deer",
+                                          "dog", "frog", "horse", "ship", "truck" };
+
   /* three classes; a class folder with no image; a truncated JPEG. */
   for (guint c = 0; c < 10; c++)
     {
-      g_autofree char *name = g_strdup_printf ("c%u", c);
+      const char *name = cifar10[c];
       g_autofree char *class_dir = g_build_filename (damaged, name, NULL);
       g_autofree char *copy = NULL;
       g_autofree char *contents = NULL;
@@ -572,6 +576,128 @@ test_evaluate_bad_datasets (void)
       if (strstr (r.err, cases[i].phrase) == NULL)
         g_error ("%s: stderr lacks “%s”: %s", cases[i].dataset, cases[i].phrase, r.err);
     }
+  vt_test_rm_rf (dir);
+}
+
+/* A CIFAR-10 model on Fashion-MNIST: ten classes each, but not the same
+ * ones. Scored by position it would say 8.47%; it is refused, naming both
+ * classes, unless the spec says the order is to be trusted. */
+static void
+test_evaluate_other_classes (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = g_strdup ("/usr/share/datasets/fashion-mnist");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+
+  {
+    g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"evaluate\", \"id\": \"fashion\", "
+                                             "\"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"test\"}]}",
+                                             ckpt, data);
+    g_auto(Result) r = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "class 0 is “T-shirt/top” in the dataset but “airplane” for the model"));
+    g_assert_nonnull (strstr (r.err, "\\\"class_match\\\": \\\"index\\\" to step “fashion”"));
+  }
+  /* CIFAR-10 images in folders c0 … c9: refused by name, taken by index. */
+  {
+    g_autofree char *good = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+    g_autofree char *renamed = g_build_filename (dir, "renamed", NULL);
+    g_autofree char *contents = NULL;
+    gsize length;
+
+    g_assert_true (g_file_get_contents (good, &contents, &length, NULL));
+    for (guint c = 0; c < 10; c++)
+      {
+        g_autofree char *name = g_strdup_printf ("c%u", c);
+        g_autofree char *class_dir = g_build_filename (renamed, name, NULL);
+        g_autofree char *copy = g_build_filename (class_dir, "a.jpg", NULL);
+
+        g_mkdir_with_parents (class_dir, 0755);
+        g_assert_true (g_file_set_contents (copy, contents, length, NULL));
+      }
+    for (guint by_index = 0; by_index < 2; by_index++)
+      {
+        g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"evaluate\", \"checkpoint\": \"%s\", "
+                                                 "\"dataset\": \"%s\", %s\"formats\": [\"png\"]}]}", ckpt, renamed,
+                                                 by_index ? "\"class_match\": \"index\", " : "");
+        g_auto(Result) r = { 0 };
+
+        g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+        run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+        g_assert_cmpint (r.status, ==, by_index ? 0 : 1);
+        if (!by_index)
+          g_assert_nonnull (strstr (r.err, "class 0 is “c0” in the dataset but “airplane” for the model"));
+      }
+  }
+  {
+    g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"evaluate\", \"checkpoint\": \"%s\", "
+                                             "\"dataset\": \"%s\", \"class_match\": \"loose\"}]}", ckpt, data);
+    g_auto(Result) r = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "$.steps[0].class_match: “loose” is not one of names, index"));
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* A store named by a misspelt step id, or by a step that writes none, is a
+ * spec error (exit 2) listing the ids there are, before any step runs. */
+static void
+test_store_references (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *extract = g_strdup_printf ("{\"kind\": \"extract\", \"id\": \"train-features\", \"checkpoint\": \"%s\", "
+                                              "\"dataset\": \"%s\", \"split\": \"test\", \"store\": \"kept.safetensors\"}",
+                                              ckpt, data);
+  const struct { const char *step; const char *phrase; } cases[] = {
+    { "{\"kind\": \"incremental\", \"train\": \"train-features\", \"test\": \"test-featuers\", \"split\": \"B0-Inc5\"}",
+      "$.steps[1].test: “test-featuers” is neither the id of an earlier extract step (known: train-features) nor a store file" },
+    { "{\"kind\": \"project\", \"store\": \"inspect\"}",
+      "$.steps[1].store: “inspect” is neither the id of an earlier extract step" },
+    { "{\"kind\": \"project\", \"store\": \"later\"}, {\"kind\": \"extract\", \"id\": \"later\", "
+      "\"checkpoint\": \"x\", \"dataset\": \"y\"}",
+      "$.steps[1].store: “later” is an extract step that comes later" },
+    { "{\"kind\": \"inspect\", \"id\": \"look\", \"checkpoint\": \"x\"}, {\"kind\": \"project\", \"store\": \"look\"}",
+      "$.steps[2].store: “look” is the id of a step of kind “inspect”, which writes no feature store" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("{\"steps\": [%s, %s]}", extract, cases[i].step);
+      g_auto(Result) r = { 0 };
+
+      g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+      run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+      g_assert_cmpint (r.status, ==, 2);
+      if (strstr (r.err, cases[i].phrase) == NULL)
+        g_error ("case %u: stderr lacks “%s”: %s", i, cases[i].phrase, r.err);
+      /* Refused before anything ran. */
+      g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    }
+
+  /* The path an earlier extract step writes is a store too, as is an id. */
+  {
+    g_autofree char *text = g_strdup_printf ("{\"steps\": [%s, {\"kind\": \"project\", \"store\": \"kept.safetensors\", "
+                                             "\"method\": \"pca\", \"formats\": [\"png\"]}, "
+                                             "{\"kind\": \"project\", \"store\": \"train-features\", \"method\": \"pca\", "
+                                             "\"formats\": [\"png\"]}]}", extract);
+    g_auto(Result) r = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+  }
   vt_test_rm_rf (dir);
 }
 
@@ -708,7 +834,7 @@ test_incremental (void)
   JsonArray *methods;
   g_auto(Result) r = { 0 };
   static const BadStep bad[] = {
-    { "\"train\": \"missing.safetensors\", \"test\": \"missing.safetensors\", \"split\": \"B0-Inc2\"", 1, "missing.safetensors" },
+    { "\"train\": \"missing.safetensors\", \"test\": \"missing.safetensors\", \"split\": \"B0-Inc2\"", 2, "$.steps[0].train: “missing.safetensors” is neither the id of an earlier extract step (there is none) nor a store file" },
     { "\"train\": \"TRAIN\", \"test\": \"TEST\", \"split\": \"B0-Inc3\"", 1, "B0-Inc3 does not divide 10 classes" },
     { "\"train\": \"TRAIN\", \"test\": \"TEST\", \"split\": \"B0+Inc2\"", 2, "$.steps[0].split" },
     { "\"train\": \"TRAIN\", \"test\": \"TEST\", \"split\": \"B0-Inc2\", \"methods\": [\"ewc\"]", 2, "$.steps[0].methods[0]" },
@@ -818,7 +944,7 @@ test_project (void)
   g_autoptr(JsonNode) expected = NULL;
   g_auto(Result) r = { 0 };
   static const BadStep bad[] = {
-    { "\"store\": \"missing.safetensors\"", 1, "missing.safetensors" },
+    { "\"store\": \"missing.safetensors\"", 2, "$.steps[0].store: “missing.safetensors” is neither the id" },
     { "\"store\": \"STORE\", \"color\": \"prediction\"", 1, "needs logits" },
     { "\"store\": \"STORE\", \"samples\": 20", 1, "perplexity 30 needs more than 30 samples; there are 20" },
     { "\"store\": \"STORE\", \"dimensions\": 3", 2, "$.steps[0].dimensions" },
@@ -1274,6 +1400,60 @@ test_heads_messages (void)
   vt_test_rm_rf (dir);
 }
 
+/* results.json says which kernels the products ran on, and on a CPU with
+ * AVX2 they are AVX2 ones: on a CPU OpenBLAS does not know (it says
+ * Prescott), the binary starts itself again with OPENBLAS_CORETYPE set. */
+static void
+test_blas_kernels (void)
+{
+  g_autofree char *source = g_strdup (g_getenv ("VITRINE_SOURCE_DIR"));
+  g_autofree char *spec = g_build_filename (source, "data", "demo", "inspect-demo.json", NULL);
+  g_autofree char *out = vt_test_tmpdir ();
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_auto(Result) r = { 0 };
+  g_autoptr(JsonNode) results = NULL;
+  JsonObject *blas;
+  const char *core;
+  gboolean avx2_fma = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  results = load_json (results_path);
+  blas = json_object_get_object_member (json_node_get_object (results), "blas");
+  g_assert_nonnull (blas);
+  core = json_object_get_string_member (blas, "core");
+  g_test_message ("OpenBLAS core: %s (CPU %s AVX2 and FMA)", core, avx2_fma ? "has" : "lacks");
+  g_assert_cmpint (json_object_get_int_member (blas, "threads"), >=, 1);
+  if (g_getenv ("OPENBLAS_CORETYPE") == NULL)
+    g_assert_null (vt_blas_better_core (core, avx2_fma));
+  if (avx2_fma)
+    g_assert_cmpstr (core, !=, "Prescott");
+
+  /* The same binary on a CPU OpenBLAS does not know. */
+  {
+    g_auto(Result) r2 = { 0 };
+    g_autoptr(JsonNode) again = NULL;
+    const char *user_core = g_getenv ("OPENBLAS_CORETYPE");
+
+    g_setenv ("LD_PRELOAD", g_getenv ("VITRINE_PRETEND_PRESCOTT"), TRUE);
+    /* The preloaded library is not built with the sanitizers. */
+    g_setenv ("ASAN_OPTIONS", "verify_asan_link_order=0", FALSE);
+    run_vitrine (&r2, "--batch", spec, "--output", out, NULL);
+    g_unsetenv ("LD_PRELOAD");
+    g_assert_cmpint (r2.status, ==, 0);
+    again = load_json (results_path);
+    blas = json_object_get_object_member (json_node_get_object (again), "blas");
+    g_test_message ("OpenBLAS core pretending Prescott: %s", json_object_get_string_member (blas, "core"));
+    if (user_core != NULL)
+      /* What the user set is theirs: no restart, OpenBLAS's own choice. */
+      g_assert_cmpstr (json_object_get_string_member (blas, "core"), ==, core);
+    else if (avx2_fma)
+      g_assert_cmpstr (json_object_get_string_member (blas, "core"), ==, "Haswell");
+    else
+      g_assert_cmpstr (json_object_get_string_member (blas, "core"), ==, "Prescott");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1288,6 +1468,8 @@ main (int   argc,
   g_test_add_func ("/batch/forward-bad-input", test_forward_bad_input);
   g_test_add_func ("/batch/evaluate-demo", test_evaluate_demo);
   g_test_add_func ("/batch/evaluate-bad-datasets", test_evaluate_bad_datasets);
+  g_test_add_func ("/batch/evaluate-other-classes", test_evaluate_other_classes);
+  g_test_add_func ("/batch/store-references", test_store_references);
   g_test_add_func ("/batch/extract", test_extract);
   g_test_add_func ("/batch/incremental", test_incremental);
   g_test_add_func ("/batch/project", test_project);
@@ -1301,5 +1483,6 @@ main (int   argc,
   g_test_add_func ("/batch/messages/incremental", test_incremental_messages);
   g_test_add_func ("/batch/messages/model", test_model_messages);
   g_test_add_func ("/batch/messages/heads", test_heads_messages);
+  g_test_add_func ("/batch/blas-kernels", test_blas_kernels);
   return g_test_run ();
 }

@@ -189,6 +189,31 @@ test_truncated_real_file (void)
   vt_test_rm_rf (dir);
 }
 
+/* Files of other formats are named as what they are, not as a damaged
+ * safetensors file with an absurd header length. */
+static void
+test_other_formats (void)
+{
+  static const struct { const char *asset; const char *phrase; } cases[] = {
+    { "models/cifar-resnet/resnet20-12fca82f.th", "is a PyTorch checkpoint (torch.save's legacy format), not a safetensors file" },
+    { "models/coral-mobilenet/mobilenet_v2_1.0_224_quant.tflite", "is a TensorFlow Lite model, not a safetensors file" },
+    { "models/coral-mobilenet/parrot.jpg", "is a JPEG image, not a safetensors file" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = vt_test_asset (cases[i].asset);
+      g_autofree char *phrase = g_strdup_printf ("%s %s", path, cases[i].phrase);
+
+      expect_open_error (path, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_FORMAT, phrase);
+    }
+  /* torch.save's legacy format says how to convert it. */
+  {
+    g_autofree char *path = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.th");
+    expect_open_error (path, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_FORMAT, "safetensors.torch.save_file");
+  }
+}
+
 static void
 test_missing_file (void)
 {
@@ -277,6 +302,7 @@ main (int   argc,
   g_test_add_func ("/engine/safetensors/header-length", test_header_length);
   g_test_add_func ("/engine/safetensors/truncated-real-file", test_truncated_real_file);
   g_test_add_func ("/engine/safetensors/missing-file", test_missing_file);
+  g_test_add_func ("/engine/safetensors/other-formats", test_other_formats);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)
     {
       g_autofree char *name = g_strdup_printf ("/engine/safetensors/%s", bad_cases[i].name);

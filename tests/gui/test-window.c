@@ -15,6 +15,7 @@
 #include "vitrine-application.h"
 #include "vitrine-figure-view.h"
 #include "vitrine-sample-list.h"
+#include "vitrine-store-item.h"
 #include "vitrine-scatter-view.h"
 #include "vitrine-tensor-node.h"
 #include "vitrine-window.h"
@@ -221,6 +222,33 @@ pytorch_prediction (const char *file)
 
 /* The Predict area: a CIFAR JPEG gets PyTorch's class; a large photo goes
  * through resize and crop; a file that is not an image reports its error. */
+/* Open Image offers every format Predict reads, whatever the case of the
+ * suffix or the content type the file manager reports. */
+static void
+test_predict_image_filter (void)
+{
+  g_autoptr(GtkFileFilter) filter = vitrine_predict_page_image_filter_new ();
+  static const struct { const char *name; const char *type; gboolean shown; } files[] = {
+    { "grace_hopper.bmp", "image/bmp", TRUE },
+    { "parrot.jpg", "image/jpeg", TRUE },
+    { "plot.PNG", "application/octet-stream", TRUE },
+    { "scan.jpeg", NULL, TRUE },
+    { "notes.txt", "text/plain", FALSE },
+    { "model.safetensors", "application/octet-stream", FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autoptr(GFileInfo) info = g_file_info_new ();
+
+      g_file_info_set_display_name (info, files[i].name);
+      if (files[i].type != NULL)
+        g_file_info_set_content_type (info, files[i].type);
+      if (gtk_filter_match (GTK_FILTER (filter), info) != files[i].shown)
+        g_error ("%s (%s) should %sbe offered", files[i].name, files[i].type, files[i].shown ? "" : "not ");
+    }
+}
+
 static void
 test_predict (void)
 {
@@ -264,6 +292,8 @@ test_predict (void)
   g_assert_nonnull (vitrine_predict_page_get_error (page));
   g_assert_nonnull (strstr (vitrine_predict_page_get_error (page), "not a JPEG"));
   g_assert_false (vitrine_predict_page_get_top (page, 0, &name, &p));
+  /* The parrot is not left beside the error as if it had failed. */
+  g_assert_false (vitrine_predict_page_shows_image (page));
   close_window (window);
 
 }
@@ -552,6 +582,121 @@ test_shortcuts_and_style (void)
   close_window (window);
 }
 
+/* Whether the button that runs @action under @widget can be pressed:
+ * GTK makes it insensitive while the action is disabled. */
+static gboolean
+action_enabled (GtkWidget  *widget,
+                const char *action)
+{
+  if (GTK_IS_ACTIONABLE (widget) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0)
+    return gtk_widget_get_sensitive (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    if (action_enabled (child, action))
+      return TRUE;
+  return FALSE;
+}
+
+static double
+relative_luminance (guint32 argb)
+{
+  double c[3] = { (argb >> 16) & 0xff, (argb >> 8) & 0xff, argb & 0xff }, l[3];
+
+  for (int i = 0; i < 3; i++)
+    {
+      double v = c[i] / 255.0;
+      l[i] = v <= 0.04045 ? v / 12.92 : pow ((v + 0.055) / 1.055, 2.4);
+    }
+  return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
+}
+
+static GtkWidget *
+find_error_label (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, "error") && gtk_widget_is_drawable (widget))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_error_label (child);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* The WCAG contrast of an error message as drawn: its background (the most
+ * common colour where it stands) against its strongest text pixel. */
+static double
+error_contrast (VitrineWindow *window)
+{
+  GtkWidget *label = find_error_label (GTK_WIDGET (window));
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GHashTable) counts = g_hash_table_new (NULL, NULL);
+  g_autofree guint32 *pixels = NULL;
+  graphene_rect_t bounds;
+  guint32 background = 0;
+  guint best = 0;
+  double lb, contrast = 1.0;
+  int width, x0, y0, x1, y1;
+
+  g_assert_nonnull (label);
+  vt_gui_spin (200);
+  texture = vt_gui_render (GTK_WIDGET (window));
+  g_assert_nonnull (texture);
+  g_assert_true (gtk_widget_compute_bounds (label, GTK_WIDGET (window), &bounds));
+  width = gdk_texture_get_width (texture);
+  pixels = g_new (guint32, (gsize) width * gdk_texture_get_height (texture));
+  gdk_texture_download (texture, (guchar *) pixels, (gsize) width * 4);
+  x0 = (int) bounds.origin.x, y0 = (int) bounds.origin.y;
+  x1 = MIN ((int) (bounds.origin.x + bounds.size.width), width);
+  y1 = MIN ((int) (bounds.origin.y + bounds.size.height), gdk_texture_get_height (texture));
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      {
+        gpointer key = GUINT_TO_POINTER (pixels[(gsize) y * width + x] & 0xffffff);
+        guint n = GPOINTER_TO_UINT (g_hash_table_lookup (counts, key)) + 1;
+
+        g_hash_table_insert (counts, key, GUINT_TO_POINTER (n));
+        if (n > best)
+          best = n, background = GPOINTER_TO_UINT (key);
+      }
+  lb = relative_luminance (background);
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      {
+        double l = relative_luminance (pixels[(gsize) y * width + x]);
+        contrast = MAX (contrast, (MAX (l, lb) + 0.05) / (MIN (l, lb) + 0.05));
+      }
+  return contrast;
+}
+
+/* Error messages are readable: 4.5:1 at least (WCAG AA), light and dark. */
+static void
+test_error_contrast (void)
+{
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  g_autoptr(GFile) not_image = g_file_new_for_path (demo);
+  VitrineWindow *window = open_window (demo);
+  VitrinePredictPage *page = vitrine_window_get_predict_page (window);
+  static const char * const schemes[] = { "light", "dark" };
+
+  vitrine_window_show_area (window, "predict");
+  vitrine_predict_page_open (page, not_image);
+  wait_until (predicted, page, 30, "the failed prediction");
+  g_assert_nonnull (vitrine_predict_page_get_error (page));
+  for (guint i = 0; i < G_N_ELEMENTS (schemes); i++)
+    {
+      double contrast;
+
+      g_action_group_activate_action (G_ACTION_GROUP (app), "color-scheme", g_variant_new_string (schemes[i]));
+      contrast = error_contrast (window);
+      g_test_message ("error text contrast, %s: %.2f:1", schemes[i], contrast);
+      g_assert_cmpfloat (contrast, >=, 4.5);
+    }
+  g_action_group_activate_action (G_ACTION_GROUP (app), "color-scheme", g_variant_new_string ("light"));
+  close_window (window);
+}
+
 /* The widget alone: notifies, keeps its own copy, answers hovering over a
  * line chart's point, and is finalized. */
 static void
@@ -618,6 +763,166 @@ open_dataset (VitrineWindow *window,
   wait_until (dataset_idle, page, 60, "the dataset to open");
 }
 
+/* One class, one sample: the summary says so in the singular, and a
+ * probability in Predict is written 85.7%, as English writes it. */
+static void
+test_singular_and_percent (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *class_dir = g_build_filename (dir, "one", "cat", NULL);
+  g_autofree char *image = g_build_filename (class_dir, "a.jpg", NULL);
+  g_autofree char *cat = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autofree char *one = g_build_filename (dir, "one", NULL);
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  g_autoptr(GFile) cat_file = g_file_new_for_path (cat);
+  g_autofree char *contents = NULL;
+  gsize length;
+  VitrineWindow *window = open_window (demo);
+  VitrinePredictPage *predict = vitrine_window_get_predict_page (window);
+  GtkWidget *percent = NULL;
+
+  g_mkdir_with_parents (class_dir, 0755);
+  g_assert_true (g_file_get_contents (cat, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (image, contents, length, NULL));
+  open_dataset (window, one);
+  g_test_message ("%s", vitrine_dataset_page_get_summary (vitrine_window_get_dataset_page (window)));
+  g_assert_nonnull (strstr (vitrine_dataset_page_get_summary (vitrine_window_get_dataset_page (window)),
+                            "1 sample, 1 class"));
+
+  vitrine_predict_page_open (predict, cat_file);
+  wait_until (predicted, predict, 30, "the prediction");
+  /* The first rank's percentage: a label ending in "%". */
+  for (GtkWidget *w = gtk_widget_get_first_child (GTK_WIDGET (predict)); w && !percent; )
+    {
+      if (GTK_IS_LABEL (w) && g_str_has_suffix (gtk_label_get_text (GTK_LABEL (w)), "%"))
+        percent = w;
+      else if (gtk_widget_get_first_child (w))
+        w = gtk_widget_get_first_child (w);
+      else
+        {
+          while (w && !gtk_widget_get_next_sibling (w) && w != GTK_WIDGET (predict))
+            w = gtk_widget_get_parent (w);
+          w = (w && w != GTK_WIDGET (predict)) ? gtk_widget_get_next_sibling (w) : NULL;
+        }
+    }
+  g_assert_nonnull (percent);
+  g_test_message ("%s", gtk_label_get_text (GTK_LABEL (percent)));
+  g_assert_null (strstr (gtk_label_get_text (GTK_LABEL (percent)), " %"));
+  close_window (window);
+  vt_test_rm_rf (dir);
+}
+
+typedef struct
+{
+  VitrineWindow *window;
+  const char    *label;
+} RecentWait;
+
+/* The recent menu's item labelled @label, or -1. */
+static int
+recent_item (VitrineWindow *window,
+             const char    *label)
+{
+  GMenuModel *menu = vitrine_window_get_recent_menu (window);
+
+  for (int i = 0; i < g_menu_model_get_n_items (menu); i++)
+    {
+      g_autofree char *text = NULL;
+
+      if (g_menu_model_get_item_attribute (menu, i, G_MENU_ATTRIBUTE_LABEL, "s", &text) && g_str_equal (text, label))
+        return i;
+    }
+  return -1;
+}
+
+static gboolean
+recent_shown (gpointer data)
+{
+  RecentWait *wait = data;
+  return recent_item (wait->window, wait->label) >= 0;
+}
+
+static char *
+recent_action (VitrineWindow *window,
+               int            i)
+{
+  char *action = NULL;
+
+  g_assert_true (g_menu_model_get_item_attribute (vitrine_window_get_recent_menu (window), i,
+                                                  G_MENU_ATTRIBUTE_ACTION, "s", &action));
+  return action;
+}
+
+/* Open Recent lists checkpoints and datasets, each opening as what it is,
+ * with underscores kept (a menu label would take them as mnemonics); an
+ * image the file chooser put there is not offered as a checkpoint. */
+static void
+test_recent (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  g_autofree char *checkpoint = g_build_filename (dir, "resnet_20_demo.safetensors", NULL);
+  g_autofree char *dataset = g_build_filename (dir, "cifar_sample", NULL);
+  g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                              "cifar10-test-sample", NULL);
+  g_autofree char *image = vt_test_asset ("models/coral-mobilenet/parrot.jpg");
+  g_autoptr(GFile) image_file = g_file_new_for_path (image);
+  g_autofree char *image_uri = g_file_get_uri (image_file);
+  g_autofree char *contents = NULL;
+  g_autofree char *checkpoint_action = NULL;
+  g_autofree char *dataset_action = NULL;
+  gsize length;
+  VitrineWindow *window;
+  RecentWait wait;
+
+  g_assert_true (g_file_get_contents (demo, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (checkpoint, contents, length, NULL));
+  g_assert_cmpint (symlink (sample, dataset), ==, 0);
+  /* As GtkFileChooser does for whatever it opens. */
+  gtk_recent_manager_add_item (gtk_recent_manager_get_default (), image_uri);
+
+  window = open_window (checkpoint);
+  wait = (RecentWait) { window, "resnet__20__demo.safetensors" };
+  wait_until (recent_shown, &wait, 20, "the checkpoint in Open Recent");
+  open_dataset (window, dataset);
+  wait = (RecentWait) { window, "cifar__sample" };
+  wait_until (recent_shown, &wait, 20, "the dataset in Open Recent");
+
+  checkpoint_action = recent_action (window, recent_item (window, "resnet__20__demo.safetensors"));
+  dataset_action = recent_action (window, recent_item (window, "cifar__sample"));
+  g_assert_cmpstr (checkpoint_action, ==, "win.open-file");
+  g_assert_cmpstr (dataset_action, ==, "win.open-dataset-file");
+  g_assert_cmpint (recent_item (window, "parrot.jpg"), <, 0);
+  close_window (window);
+  vt_test_rm_rf (dir);
+}
+
+static GtkWidget *
+find_widget (GtkWidget *widget,
+             GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkGridView *
+dataset_grid (VitrineDatasetPage *page)
+{
+  GtkWidget *grid = find_widget (GTK_WIDGET (page), GTK_TYPE_GRID_VIEW);
+
+  g_assert_nonnull (grid);
+  return GTK_GRID_VIEW (grid);
+}
+
 static void
 select_split (VitrineDatasetPage *page,
               guint               index)
@@ -640,6 +945,9 @@ select_split (VitrineDatasetPage *page,
   g_assert_true (gtk_widget_get_visible (dropdown));
   gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), index);
   g_assert_true (vitrine_dataset_page_is_busy (page));
+  /* While the split is read, the old samples are gone and Extract waits. */
+  g_assert_false (action_enabled (GTK_WIDGET (page), "dataset.extract"));
+  g_assert_null (gtk_grid_view_get_model (dataset_grid (page)));
   wait_until (dataset_idle, page, 60, "the split to open");
 }
 
@@ -676,6 +984,7 @@ test_dataset (void)
   vitrine_dataset_page_filter (page, -1);
   select_split (page, 0);
   g_assert_cmpstr (vitrine_dataset_page_get_dataset (page)->split, ==, "train");
+  g_assert_true (action_enabled (GTK_WIDGET (page), "dataset.extract"));
   g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 20);
   select_split (page, 1);
 
@@ -694,6 +1003,11 @@ test_dataset (void)
       g_assert_true (g_file_test (store_path, G_FILE_TEST_EXISTS));
       g_assert_cmpint (reused, ==, round == 1);
     }
+  {
+    g_autoptr(VitrineStoreItem) item = g_list_model_get_item (G_LIST_MODEL (vitrine_dataset_page_get_stores (page)), 0);
+    g_test_message ("store: %s", vitrine_store_item_get_label (item));
+    g_assert_true (g_str_has_prefix (vitrine_store_item_get_label (item), "resnet20-12fca82f · cifar10-bin · test — 30 × 64"));
+  }
 
   /* 50,000 JPEGs: listing and the first screen of thumbnails. */
   start = g_get_monotonic_time ();
@@ -725,8 +1039,78 @@ test_dataset (void)
   g_assert_nonnull (vitrine_dataset_page_get_error (page));
   g_assert_nonnull (strstr (vitrine_dataset_page_get_error (page), empty));
   g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 50000);
+  g_assert_nonnull (gtk_grid_view_get_model (dataset_grid (page)));
+  g_assert_true (action_enabled (GTK_WIDGET (page), "dataset.extract"));
+
+  /* Another model: its stores are not this page's store any more. */
+  {
+    g_autofree char *resnet56 = vt_test_asset ("models/cifar-resnet/resnet56-4bfd9763.safetensors");
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", resnet56);
+    wait_until (loaded, window, 60, "ResNet-56 to load");
+    g_assert_null (vitrine_dataset_page_get_store (page));
+    g_assert_null (vitrine_dataset_page_get_store_path (page, &reused));
+  }
   close_window (window);
   vt_test_rm_rf (empty);
+}
+
+/* A small store as extraction leaves it: which model, dataset and split. */
+static VitrineStoreItem *
+store_item (const char *path,
+            const char *checkpoint_sha256,
+            const char *dataset,
+            const char *split)
+{
+  g_autoptr(VtFeatureStore) store = vt_feature_store_new (4, 2, 0);
+
+  store->n_samples = 4;
+  store->source = g_new0 (VtFeatureSource, 1);
+  store->source->checkpoint = g_strdup ("model.safetensors");
+  store->source->checkpoint_sha256 = g_strdup (checkpoint_sha256);
+  store->source->dataset = g_strdup (dataset);
+  store->source->split = g_strdup (split);
+  store->source->transform = g_strdup ("none");
+  return vitrine_store_item_new (path, store);
+}
+
+/* Until the user picks them, the training store is the newest training
+ * split and the test store the test split of the same dataset through the
+ * same model, whatever the order the stores came in; the training store
+ * doubles as the test store only when there is no other, with a warning. */
+static void
+test_incremental_default_stores (void)
+{
+  VitrineWindow *window = open_window (NULL);
+  VitrineIncrementalPage *page = vitrine_window_get_incremental_page (window);
+  GListStore *stores = vitrine_dataset_page_get_stores (vitrine_window_get_dataset_page (window));
+  g_autoptr(VitrineStoreItem) cifar_test = store_item ("cifar-test", "aa", "/data/cifar10", "test");
+  g_autoptr(VitrineStoreItem) cifar_train = store_item ("cifar-train", "aa", "/data/cifar10", "train");
+  g_autoptr(VitrineStoreItem) other_model_test = store_item ("other-test", "bb", "/data/cifar10", "test");
+  g_autoptr(VitrineStoreItem) fashion_train = store_item ("fashion-train", "aa", "/data/fashion", "train");
+
+  /* One store: it is both, and the page says so. */
+  g_list_store_append (stores, cifar_train);
+  g_assert_cmpstr (vitrine_incremental_page_get_store (page, FALSE), ==, "cifar-train");
+  g_assert_cmpstr (vitrine_incremental_page_get_store (page, TRUE), ==, "cifar-train");
+  g_assert_true (vitrine_incremental_page_shows_store_warning (page));
+
+  /* The test split of another model does not pair with it, but is not the
+   * training store; then the real test split comes, and is taken. */
+  g_list_store_append (stores, other_model_test);
+  g_assert_cmpstr (vitrine_incremental_page_get_store (page, TRUE), ==, "other-test");
+  g_assert_false (vitrine_incremental_page_shows_store_warning (page));
+  g_list_store_insert (stores, 0, cifar_test);
+  g_assert_cmpstr (vitrine_incremental_page_get_store (page, FALSE), ==, "cifar-train");
+  g_assert_cmpstr (vitrine_incremental_page_get_store (page, TRUE), ==, "cifar-test");
+  g_assert_false (vitrine_incremental_page_shows_store_warning (page));
+
+  /* A newer training split takes over training; no test split pairs with
+   * it, so the test store is another one, never the training store. */
+  g_list_store_append (stores, fashion_train);
+  g_assert_cmpstr (vitrine_incremental_page_get_store (page, FALSE), ==, "fashion-train");
+  g_assert_cmpstr (vitrine_incremental_page_get_store (page, TRUE), !=, "fashion-train");
+  g_assert_false (vitrine_incremental_page_shows_store_warning (page));
+  close_window (window);
 }
 
 static gboolean
@@ -933,9 +1317,14 @@ test_embedding (void)
     g_autofree char *csv = NULL;
     g_autoptr(GArray) selection = NULL;
 
+    /* Nothing to save until something is selected; and no tooltip over
+     * the view to cover the hover card. */
+    g_assert_false (action_enabled (GTK_WIDGET (page), "embedding.save-selection"));
+    g_assert_null (gtk_widget_get_tooltip_text (GTK_WIDGET (scatter)));
     vitrine_scatter_view_select_polygon (scatter, box, 4);
     selection = vitrine_scatter_view_get_selection (scatter);
     g_assert_cmpuint (selection->len, ==, 200);
+    g_assert_true (action_enabled (GTK_WIDGET (page), "embedding.save-selection"));
     g_assert_true (vitrine_embedding_page_save_selection (page, selection_path, &error));
     g_assert_no_error (error);
     g_assert_true (g_file_get_contents (selection_path, &csv, NULL, NULL));
@@ -948,6 +1337,7 @@ test_embedding (void)
     g_clear_pointer (&selection, g_array_unref);
     selection = vitrine_scatter_view_get_selection (scatter);
     g_assert_cmpuint (selection->len, ==, 0);
+    g_assert_false (action_enabled (GTK_WIDGET (page), "embedding.save-selection"));
   }
 
   /* Other colourings, then Export. */
@@ -1014,6 +1404,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/open-demo", test_open_demo);
   g_test_add_func ("/gui/window/malformed-shows-dialog", test_malformed_shows_dialog);
   g_test_add_func ("/gui/window/cancel", test_cancel);
+  g_test_add_func ("/gui/window/predict-image-filter", test_predict_image_filter);
   g_test_add_func ("/gui/window/predict", test_predict);
   g_test_add_data_func ("/gui/window/predict-zero-shot", &clip_vit_case, test_predict_zero_shot);
   g_test_add_data_func ("/gui/window/predict-zero-shot-resnet", &clip_resnet_case, test_predict_zero_shot);
@@ -1021,6 +1412,10 @@ main (int   argc,
   g_test_add_func ("/gui/window/drop", test_drop);
   g_test_add_func ("/gui/window/dataset", test_dataset);
   g_test_add_func ("/gui/window/incremental", test_incremental);
+  g_test_add_func ("/gui/window/recent", test_recent);
+  g_test_add_func ("/gui/window/singular-and-percent", test_singular_and_percent);
+  g_test_add_func ("/gui/window/error-contrast", test_error_contrast);
+  g_test_add_func ("/gui/window/incremental-default-stores", test_incremental_default_stores);
   g_test_add_func ("/gui/window/embedding", test_embedding);
   g_test_add_func ("/gui/window/shortcuts-and-style", test_shortcuts_and_style);
   g_test_add_func ("/gui/figure-view/widget", test_figure_view_widget);

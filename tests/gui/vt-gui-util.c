@@ -18,14 +18,11 @@ vt_gui_spin (guint ms)
     g_main_context_iteration (NULL, TRUE);
 }
 
-gboolean
-vt_gui_save_png (GtkWidget  *widget,
-                 const char *path)
+GdkTexture *
+vt_gui_render (GtkWidget *widget)
 {
   g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
   g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *dir = g_path_get_dirname (path);
   gint64 give_up = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
 
   /* Under load the widget may not be laid out and drawn yet: retry. */
@@ -41,8 +38,19 @@ vt_gui_save_png (GtkWidget  *widget,
         vt_gui_spin (50);
     }
   if (node == NULL)
+    return NULL;
+  return gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node, NULL);
+}
+
+gboolean
+vt_gui_save_png (GtkWidget  *widget,
+                 const char *path)
+{
+  g_autoptr(GdkTexture) texture = vt_gui_render (widget);
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  if (texture == NULL)
     return FALSE;
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node, NULL);
   g_mkdir_with_parents (dir, 0755);
   return gdk_texture_save_to_png (texture, path);
 }

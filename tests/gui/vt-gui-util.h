@@ -7,6 +7,9 @@ G_BEGIN_DECLS
 
 /* Spins the main loop for @ms milliseconds. */
 void      vt_gui_spin      (guint       ms);
+/* What @widget shows (GL content included), or NULL when it was not laid
+ * out and drawn within ten seconds. */
+GdkTexture *vt_gui_render  (GtkWidget  *widget);
 /* Writes what @widget shows (GL content included) as a PNG at @path;
  * FALSE when it was not laid out and drawn within ten seconds. */
 gboolean  vt_gui_save_png  (GtkWidget  *widget,
