@@ -6,7 +6,23 @@
  * crash, leak, trip UBSan or warn. */
 #include "fuzz-util.h"
 
+#include <math.h>
+
 #include "run/vt-spec.h"
+
+/* What the run does with a transform must be defined: a float mean and a
+ * float std above 0, and a resize (crop / crop_pct, crop up to 4096) that
+ * an int holds. */
+static void
+check_transform (const VtTransformSpec *t)
+{
+  for (int c = 0; c < 3; c++)
+    {
+      g_assert (!t->has_mean || isfinite (t->mean[c]));
+      g_assert (!t->has_std || (isfinite (t->std[c]) && t->std[c] > 0));
+    }
+  g_assert (t->crop_pct == 0 || 4096 / t->crop_pct < G_MAXINT);
+}
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
@@ -29,6 +45,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
       g_assert (step->id != NULL && step->id[0] != '\0');
       g_assert (resolved != NULL);
+      if (step->kind == VT_STEP_EVALUATE)
+        check_transform (&((const VtEvaluateStep *) step)->input.transform);
+      else if (step->kind == VT_STEP_EXTRACT)
+        check_transform (&((const VtExtractStep *) step)->input.transform);
     }
   return 0;
 }
