@@ -288,8 +288,8 @@ test_unrecognized (void)
   g_assert_cmpstr (arch->family_name, ==, "Unrecognized");
 }
 
-/* A config.json whose mean or std a float cannot use (found by
- * fuzz-config): a std of 0 would divide every pixel by zero and 1e39 is
+/* A config.json whose mean or std a float cannot use (found while writing
+ * fuzz-config's checks): a std of 0 would divide every pixel by zero and 1e39 is
  * infinity as a float. Such a config's normalization is not taken; the
  * family's preset stays, as for a member of the wrong type. */
 static void

@@ -85,8 +85,8 @@ static const BadSpec bad_specs[] = {
   { "duplicate-id",
     "{\"steps\": [{\"kind\": \"inspect\", \"checkpoint\": \"m\", \"id\": \"x\"},"
     " {\"kind\": \"inspect\", \"checkpoint\": \"m\", \"id\": \"x\"}]}", VT_SPEC_ERROR_INVALID, "$.steps[1].id: “x” must be unique" },
-  /* Found by fuzz-spec: numbers JSON holds that a float or the resize
-   * (crop / crop_pct, an int) does not. */
+  /* Found while writing fuzz-spec's checks: numbers JSON holds that a
+   * float or the resize (crop / crop_pct, an int) does not. */
   { "std-underflows", TRANSFORM ("\"std\": [1e-50, 1, 1]"), VT_SPEC_ERROR_INVALID,
     "$.steps[0].transform.std[0]: expected a number from 1.17549e-38 to 3.40282e+38" },
   { "mean-overflows", TRANSFORM ("\"mean\": [0, 1e39, 0]"), VT_SPEC_ERROR_INVALID,
