@@ -35,6 +35,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       gint64 predicted = vt_feature_store_predict (store, i, &confidence);
 
       g_assert (store->labels[i] >= 0 && (guint64) store->labels[i] < store->n_classes);
+      g_assert (store->indices[i] >= 0 &&
+                (store->source == NULL || (guint64) store->indices[i] < store->source->dataset_samples));
       g_assert (predicted < (gint64) store->n_logits);
       rows[i] = store->n_samples - 1 - i;
     }
