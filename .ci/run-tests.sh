@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds Vitrine with warnings as errors and runs every test:
 #  - the main suite (engine, batch, GUI, data) under Xvfb with a D-Bus session;
-#  - the libFuzzer harness, in a separate clang build with ASan and UBSan.
+#  - the libFuzzer harnesses (one per parser, fuzz_seconds each), in a
+#    separate clang build with ASan and UBSan.
 # Ends with one line "N passed, N failed" counted from meson's test logs.
 set -u
 cd "$(dirname "$0")/.."

@@ -273,6 +273,22 @@ vt_feature_store_load (const char  *path,
       s->dataset_samples = samples ? (guint) g_ascii_strtoull (samples, NULL, 10) : 0;
       s->transform = g_strdup (g_hash_table_lookup (metadata, "transform"));
     }
+  /* Each row's sample in the dataset, whose image the Embedding area shows:
+   * one outside it names no sample. */
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *what = NULL;
+
+      if (self->indices[i] < 0)
+        what = g_strdup_printf ("“indices”[%u] is %" G_GINT64_FORMAT "; a sample index is 0 or more",
+                                i, self->indices[i]);
+      else if (self->source != NULL && (guint64) self->indices[i] >= self->source->dataset_samples)
+        what = g_strdup_printf ("“indices”[%u] is %" G_GINT64_FORMAT ", past the %u samples of the dataset "
+                                "it was extracted from; extract the store again",
+                                i, self->indices[i], self->source->dataset_samples);
+      if (what != NULL)
+        return invalid (error, path, what);
+    }
   return g_steal_pointer (&self);
 }
 

@@ -6,6 +6,7 @@
 #include "vt-architecture.h"
 #include "io/vt-class-names.h"
 
+#include <float.h>
 #include <glib/gi18n-lib.h>
 #include <math.h>
 #include <stdarg.h>
@@ -578,12 +579,16 @@ common_prefix (VtCheckpoint *checkpoint)
   return "module.";
 }
 
+/* Three numbers a float holds (with @positive, each from FLT_MIN: a std
+ * that divides), or FALSE. */
 static gboolean
 read_triple (JsonObject *object,
              const char *name,
+             gboolean    positive,
              float       out[3])
 {
   JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+  double low = positive ? FLT_MIN : -FLT_MAX;
   JsonArray *array;
 
   if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (array = json_node_get_array (node)) != 3)
@@ -591,10 +596,13 @@ read_triple (JsonObject *object,
   for (guint i = 0; i < 3; i++)
     {
       JsonNode *item = json_array_get_element (array, i);
+      double v;
+
       if (!JSON_NODE_HOLDS_VALUE (item) || (json_node_get_value_type (item) != G_TYPE_DOUBLE &&
-                                            json_node_get_value_type (item) != G_TYPE_INT64))
+                                            json_node_get_value_type (item) != G_TYPE_INT64) ||
+          !((v = json_node_get_double (item)) >= low && v <= FLT_MAX))
         return FALSE;
-      out[i] = (float) json_node_get_double (item);
+      out[i] = (float) v;
     }
   return TRUE;
 }
@@ -624,8 +632,8 @@ set_normalization (VtArchitecture *arch,
   float mean[3], std[3];
 
   /* timm's config.json keeps them in pretrained_cfg; some writers at top level. */
-  if ((read_triple (pretrained, "mean", mean) && read_triple (pretrained, "std", std)) ||
-      (read_triple (config, "mean", mean) && read_triple (config, "std", std)))
+  if ((read_triple (pretrained, "mean", FALSE, mean) && read_triple (pretrained, "std", TRUE, std)) ||
+      (read_triple (config, "mean", FALSE, mean) && read_triple (config, "std", TRUE, std)))
     {
       set_preset (arch, "config.json", mean, std);
       return;

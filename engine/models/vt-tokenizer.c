@@ -77,6 +77,11 @@ tokenizer_alloc (void)
   return self;
 }
 
+/* OpenAI's merges file inflates to 3 MiB; anything far larger is not one,
+ * and inflating it whole could take all memory (a gzip bomb). */
+#define MAX_MERGES_BYTES ((gsize) 32 << 20)
+
+/* The inflated file, NUL-terminated. */
 static char *
 read_gzip (const char  *path,
            GError     **error)
@@ -86,7 +91,9 @@ read_gzip (const char  *path,
   g_autoptr(GInputStream) raw = G_INPUT_STREAM (g_file_read (file, NULL, &local_error));
   g_autoptr(GZlibDecompressor) gunzip = NULL;
   g_autoptr(GInputStream) stream = NULL;
-  g_autoptr(GOutputStream) out = NULL;
+  g_autoptr(GByteArray) text = g_byte_array_new ();
+  guint8 chunk[65536];
+  gssize got;
 
   if (raw == NULL)
     {
@@ -95,14 +102,26 @@ read_gzip (const char  *path,
     }
   gunzip = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
   stream = g_converter_input_stream_new (raw, G_CONVERTER (gunzip));
-  out = g_memory_output_stream_new_resizable ();
-  if (g_output_stream_splice (out, stream, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, &local_error) < 0)
+  /* Read by hand rather than splice: splice would inflate without a limit. */
+  while ((got = g_input_stream_read (stream, chunk, sizeof chunk, NULL, &local_error)) > 0)
     {
-      g_set_error (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_FORMAT, "%s: %s", path, local_error->message);
+      if (text->len + (gsize) got > MAX_MERGES_BYTES)
+        {
+          g_set_error (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_FORMAT,
+                       "%s: inflates to more than %" G_GSIZE_FORMAT " MiB; not a BPE merges file",
+                       path, MAX_MERGES_BYTES >> 20);
+          return NULL;
+        }
+      g_byte_array_append (text, chunk, (guint) got);
+    }
+  if (got < 0)
+    {
+      g_set_error (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_FORMAT,
+                   "%s: not a gzip'd BPE merges file (bpe_simple_vocab_16e6.txt.gz): %s", path, local_error->message);
       return NULL;
     }
-  g_output_stream_write (out, "", 1, NULL, NULL);
-  return g_memory_output_stream_steal_data (G_MEMORY_OUTPUT_STREAM (out));
+  g_byte_array_append (text, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (g_steal_pointer (&text), FALSE);
 }
 
 /* Merge lines "a b"; returns how many were taken, or -1 on a bad line. */

@@ -2,6 +2,8 @@
 #include "vt-spec-reader.h"
 #include "vt-spec.h"
 
+#include <float.h>
+
 static gboolean
 invalid (GError     **error,
          const char  *path,
@@ -171,14 +173,18 @@ vt_spec_get_triple (JsonObject   *object,
   for (guint i = 0; i < 3; i++)
     {
       JsonNode *item = json_array_get_element (array, i);
+      /* The values are stored as floats: a double beyond a float's range
+       * would become infinity, and a positive one below FLT_MIN would
+       * lose its precision or become 0 (a std that divides by zero). */
+      double low = positive ? FLT_MIN : -FLT_MAX;
       double v;
 
       if (!JSON_NODE_HOLDS_VALUE (item) || (json_node_get_value_type (item) != G_TYPE_DOUBLE &&
                                             json_node_get_value_type (item) != G_TYPE_INT64) ||
-          ((v = json_node_get_double (item)), positive && !(v > 0)))
+          ((v = json_node_get_double (item)), !(v >= low && v <= FLT_MAX)))
         {
           g_autofree char *item_key = g_strdup_printf ("%s[%u]", key, i);
-          return invalid (error, path, item_key, positive ? "expected a number above 0" : "expected a number");
+          return invalid (error, path, item_key, "expected a number from %g to %g", low, (double) FLT_MAX);
         }
       out[i] = (float) v;
     }

@@ -127,7 +127,9 @@ transform_spec_parse (JsonObject       *parent,
   if (!vt_spec_check_keys (object, path, keys, error) ||
       !vt_spec_get_uint (object, path, "resize", 0, 4096, &resize, error) ||
       !vt_spec_get_uint (object, path, "crop", 1, 4096, &crop, error) ||
-      !vt_spec_get_number (object, path, "crop_pct", 0.0, 1.0, &t->crop_pct, error) ||
+      /* Above 0.1: the resize, crop / crop_pct, stays an int (at most
+       * 40960) and a sane one; timm's models use 0.875 to 1. */
+      !vt_spec_get_number (object, path, "crop_pct", 0.1, 1.0, &t->crop_pct, error) ||
       !vt_spec_get_choice (object, path, "interpolation", filters, &t->interpolation, error) ||
       !vt_spec_get_triple (object, path, "mean", FALSE, t->mean, &t->has_mean, error) ||
       !vt_spec_get_triple (object, path, "std", TRUE, t->std, &t->has_std, error) ||

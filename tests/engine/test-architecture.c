@@ -288,6 +288,41 @@ test_unrecognized (void)
   g_assert_cmpstr (arch->family_name, ==, "Unrecognized");
 }
 
+/* A config.json whose mean or std a float cannot use (found while writing
+ * fuzz-config's checks): a std of 0 would divide every pixel by zero and 1e39 is
+ * infinity as a float. Such a config's normalization is not taken; the
+ * family's preset stays, as for a member of the wrong type. */
+static void
+test_config_bad_normalization (void)
+{
+  static const char *configs[] = {
+    "{\"mean\": [0.5, 0.5, 0.5], \"std\": [0, 0, 0]}",
+    "{\"mean\": [0.5, 0.5, 0.5], \"std\": [-1, 0.5, 0.5]}",
+    "{\"mean\": [1e39, 0.5, 0.5], \"std\": [0.5, 0.5, 0.5]}",
+    "{\"pretrained_cfg\": {\"mean\": [0.5, 0.5, 0.5], \"std\": [0.5, 1e-50, 0.5]}}",
+  };
+  g_autofree char *source = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+
+  for (guint i = 0; i < G_N_ELEMENTS (configs); i++)
+    {
+      g_autofree char *dir = vt_test_tmpdir ();
+      g_autofree char *path = vt_test_copy (source, dir, "model.safetensors");
+      g_autofree char *config = vt_test_write_file (dir, "config.json", configs[i], strlen (configs[i]));
+      g_autoptr(GError) error = NULL;
+      g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (path, &error);
+      g_autoptr(VtArchitecture) arch = NULL;
+
+      g_assert_no_error (error);
+      arch = vt_architecture_recognize (ckpt);
+      g_test_message ("%s: %s", configs[i], arch->normalization);
+      g_assert_cmpstr (arch->normalization, ==, "ImageNet");
+      for (int c = 0; c < 3; c++)
+        g_assert_true (arch->std[c] > 0 && arch->std[c] < 1 && arch->mean[c] < 1);
+      g_clear_pointer (&ckpt, vt_checkpoint_unref);
+      vt_test_rm_rf (dir);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -298,5 +333,6 @@ main (int   argc,
   g_test_add_func ("/engine/architecture/reference-script-fixtures", test_reference_script_fixtures);
   g_test_add_func ("/engine/architecture/manifests", test_manifests);
   g_test_add_func ("/engine/architecture/unrecognized", test_unrecognized);
+  g_test_add_func ("/engine/architecture/config-bad-normalization", test_config_bad_normalization);
   return g_test_run ();
 }

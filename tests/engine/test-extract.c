@@ -272,6 +272,54 @@ test_cancel (void)
   g_assert_cmpuint (state.calls, ==, 1);
 }
 
+/* A store's indices say which dataset sample each row is; the Embedding
+ * area shows that sample's thumbnail. One below 0, or past the dataset's
+ * size the store records, names no sample and must be refused on load. */
+static void
+test_store_bad_indices (void)
+{
+  static const struct { gint64 index; gboolean sourced; } cases[] = {
+    { -1, FALSE }, { -1, TRUE }, { 4, TRUE },
+  };
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "store.safetensors", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(VtFeatureStore) store = vt_feature_store_new (2, 3, 0);
+      g_autoptr(VtFeatureStore) loaded = NULL;
+      g_autoptr(GError) error = NULL;
+
+      store->n_samples = 2;
+      memset (store->features, 0, 2 * 3 * sizeof (float));
+      store->labels[0] = 0;
+      store->labels[1] = 1;
+      store->indices[0] = 0;
+      store->indices[1] = cases[i].index;
+      store->class_names = g_strsplit ("cat,dog", ",", -1);
+      store->n_classes = 2;
+      if (cases[i].sourced)
+        {
+          store->source = g_new0 (VtFeatureSource, 1);
+          store->source->checkpoint = g_strdup ("m.safetensors");
+          store->source->checkpoint_sha256 = g_strdup ("00");
+          store->source->dataset = g_strdup ("data");
+          store->source->dataset_fingerprint = g_strdup ("11");
+          store->source->dataset_samples = 4;
+          store->source->transform = g_strdup ("none");
+        }
+      vt_feature_store_save (store, path, &error);
+      g_assert_no_error (error);
+      loaded = vt_feature_store_load (path, &error);
+      g_assert_null (loaded);
+      g_assert_error (error, VT_FEATURE_STORE_ERROR, VT_FEATURE_STORE_ERROR_INVALID);
+      g_test_message ("%s", error->message);
+      g_assert_true (g_str_has_prefix (error->message, path));
+      g_assert_nonnull (strstr (error->message, "“indices”"));
+    }
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -280,6 +328,7 @@ main (int   argc,
   g_test_add_func ("/extract/unreadable", test_unreadable);
   g_test_add_func ("/extract/store-round-trip", test_store_round_trip);
   g_test_add_func ("/extract/cancel", test_cancel);
+  g_test_add_func ("/extract/store-bad-indices", test_store_bad_indices);
   g_test_add_data_func ("/extract/pytorch/fashion-mnist", "fashion", compare_with_pytorch);
   g_test_add_data_func ("/extract/pytorch/cifar10-jpg", "cifar", compare_with_pytorch);
   return g_test_run ();

@@ -52,6 +52,9 @@ typedef struct
 
 #define STEP(fields) "{\"steps\": [{\"kind\": \"inspect\", \"checkpoint\": \"m.safetensors\"" fields "}]}"
 
+#define TRANSFORM(fields) "{\"steps\": [{\"kind\": \"evaluate\", \"checkpoint\": \"m\", \"dataset\": \"d\"," \
+  " \"transform\": {" fields "}}]}"
+
 static const BadSpec bad_specs[] = {
   { "not-json", "{\"steps\": [", VT_SPEC_ERROR_PARSE, "not valid JSON" },
   { "not-an-object", "[1]", VT_SPEC_ERROR_INVALID, "$: expected an object" },
@@ -82,6 +85,14 @@ static const BadSpec bad_specs[] = {
   { "duplicate-id",
     "{\"steps\": [{\"kind\": \"inspect\", \"checkpoint\": \"m\", \"id\": \"x\"},"
     " {\"kind\": \"inspect\", \"checkpoint\": \"m\", \"id\": \"x\"}]}", VT_SPEC_ERROR_INVALID, "$.steps[1].id: “x” must be unique" },
+  /* Found while writing fuzz-spec's checks: numbers JSON holds that a
+   * float or the resize (crop / crop_pct, an int) does not. */
+  { "std-underflows", TRANSFORM ("\"std\": [1e-50, 1, 1]"), VT_SPEC_ERROR_INVALID,
+    "$.steps[0].transform.std[0]: expected a number from 1.17549e-38 to 3.40282e+38" },
+  { "mean-overflows", TRANSFORM ("\"mean\": [0, 1e39, 0]"), VT_SPEC_ERROR_INVALID,
+    "$.steps[0].transform.mean[1]: expected a number from -3.40282e+38 to 3.40282e+38" },
+  { "crop-pct-tiny", TRANSFORM ("\"crop_pct\": 1e-9"), VT_SPEC_ERROR_INVALID,
+    "$.steps[0].transform.crop_pct: expected a number above 0.1 and at most 1" },
   { "second-step-bad",
     "{\"steps\": [{\"kind\": \"inspect\", \"checkpoint\": \"m\"}, {\"kind\": \"inspect\", \"checkpoint\": \"\"}]}",
     VT_SPEC_ERROR_INVALID, "$.steps[1].checkpoint: expected a non-empty string" },

@@ -3,12 +3,14 @@
  * make_tokenizer_fixture.py: apostrophes, numbers, accents, emoji, HTML
  * entities, special tokens, truncation, empty text). */
 #include <json-glib/json-glib.h>
+#include <zlib.h>
 
 #include "io/vt-checkpoint.h"
 #include "models/vt-model.h"
 #include "models/vt-tokenizer.h"
 #include "models/vt-zero-shot.h"
 #include <math.h>
+#include <string.h>
 #include "vt-test-util.h"
 
 static VtTokenizer *
@@ -127,6 +129,58 @@ test_hf_pair (void)
   vt_test_rm_rf (dir);
 }
 
+/* Writes @size bytes of @byte gzip'd to @name in @dir. */
+static char *
+write_gzip (const char *dir,
+            const char *name,
+            int         byte,
+            gsize       size)
+{
+  char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *block = g_malloc (65536);
+  gzFile file = gzopen (path, "wb");
+
+  g_assert_nonnull (file);
+  memset (block, byte, 65536);
+  for (gsize done = 0; done < size; done += 65536)
+    g_assert_cmpint (gzwrite (file, block, (unsigned) MIN (65536, size - done)), >, 0);
+  g_assert_cmpint (gzclose (file), ==, Z_OK);
+  return path;
+}
+
+static void
+assert_bpe_refused (const char *path,
+                    const char *what)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtTokenizer) tokenizer = vt_tokenizer_new_from_bpe_file (path, &error);
+
+  g_assert_null (tokenizer);
+  g_assert_error (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_FORMAT);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, path));
+  g_assert_nonnull (strstr (error->message, what));
+}
+
+/* Bad merges files found by fuzz-tokenizer: a gzip holding nothing failed
+ * without saying why (NULL and no error); a gzip bomb was inflated whole. */
+static void
+test_bpe_bad_files (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *empty = write_gzip (dir, "empty.txt.gz", 0, 0);
+  g_autofree char *one_line = write_gzip (dir, "one-line.txt.gz", 'a', 4096);
+  g_autofree char *bomb = write_gzip (dir, "bomb.txt.gz", 'a', (gsize) 40 << 20);
+  g_autofree char *plain = vt_test_write_file (dir, "plain.txt.gz", "#version\na b\n", 13);
+
+  assert_bpe_refused (empty, "expected 48894 BPE merges");
+  /* Exactly 4096 bytes: the memory stream's buffer has no room for a NUL. */
+  assert_bpe_refused (one_line, "expected 48894 BPE merges");
+  assert_bpe_refused (bomb, "more than 32 MiB");
+  assert_bpe_refused (plain, "not a gzip'd BPE merges file");
+  vt_test_rm_rf (dir);
+}
+
 /* Zero-shot over the fixture's three texts, prompt "{}": the probabilities
  * are the softmax of the logits_per_image OpenCLIP stored. */
 static void
@@ -186,5 +240,6 @@ main (int   argc,
   g_test_add_func ("/engine/tokenizer/reference-texts", test_reference_texts);
   g_test_add_func ("/engine/tokenizer/hf-pair", test_hf_pair);
   g_test_add_func ("/engine/tokenizer/zero-shot", test_zero_shot);
+  g_test_add_func ("/engine/tokenizer/bpe-bad-files", test_bpe_bad_files);
   return g_test_run ();
 }
