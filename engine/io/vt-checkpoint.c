@@ -1,6 +1,7 @@
 /* vt-checkpoint.c: single-file, sharded and folder checkpoints. */
 #include "vt-checkpoint.h"
 #include "vt-safetensors.h"
+#include "core/vt-json.h"
 
 G_DEFINE_QUARK (vt-checkpoint-error-quark, vt_checkpoint_error)
 
@@ -117,22 +118,21 @@ static JsonNode *
 read_json_file (const char  *path,
                 GError     **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) root = vt_json_load_file (path, &local_error);
 
-  if (!json_parser_load_from_mapped_file (parser, path, &local_error))
+  if (root == NULL)
     {
-      g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CONFIG,
-                   "%s: not valid JSON: %s", path, local_error->message);
+      g_set_error_literal (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CONFIG, local_error->message);
       return NULL;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CONFIG,
                    "%s: not a JSON object", path);
       return NULL;
     }
-  return json_node_copy (json_parser_get_root (parser));
+  return g_steal_pointer (&root);
 }
 
 static gboolean
