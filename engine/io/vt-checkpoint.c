@@ -135,6 +135,23 @@ read_json_file (const char  *path,
   return g_steal_pointer (&root);
 }
 
+/* A shard is a file in the index's folder or below it. An absolute path or
+ * a “..” would let a downloaded index make Vitrine map any file on the
+ * machine as weights. */
+static gboolean
+shard_stays_inside (const char *shard)
+{
+  g_auto(GStrv) parts = NULL;
+
+  if (shard[0] == '\0' || g_path_is_absolute (shard))
+    return FALSE;
+  parts = g_strsplit (shard, G_DIR_SEPARATOR_S, -1);
+  for (guint i = 0; parts[i]; i++)
+    if (g_str_equal (parts[i], ".."))
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 open_sharded (VtCheckpoint  *self,
               const char    *index_path,
@@ -179,6 +196,14 @@ open_sharded (VtCheckpoint  *self,
           return FALSE;
         }
       shard = json_node_get_string (entry);
+      if (!shard_stays_inside (shard))
+        {
+          g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX,
+                       "%s: weight_map entry “%s” names “%s”, outside the index's folder; name each shard "
+                       "relative to that folder, without “..” (as Hugging Face writes them)",
+                       index_path, (const char *) l->data, shard);
+          return FALSE;
+        }
       if (g_hash_table_contains (opened, shard))
         continue;
       g_hash_table_add (opened, (gpointer) shard);

@@ -335,6 +335,34 @@ test_deep_index_and_config (void)
   vt_test_rm_rf (dir);
 }
 
+/* An index names shards beside it: “..”, an absolute path or a repeated
+ * tensor name would make it read files elsewhere, or one tensor from two
+ * places. */
+static void
+test_index_paths (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *inner = g_build_filename (dir, "inner", NULL);
+  g_autofree char *outside = vt_test_write_safetensors (dir, "outside.safetensors",
+                                                        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+  g_autofree char *parent = NULL;
+  g_autofree char *absolute = NULL;
+  g_autofree char *absolute_text = g_strdup_printf ("{\"weight_map\":{\"a\":\"%s\"}}", outside);
+  g_autofree char *twice = NULL;
+
+  g_assert_cmpint (g_mkdir (inner, 0755), ==, 0);
+  parent = write_text (inner, "parent.index.json", "{\"weight_map\":{\"a\":\"../outside.safetensors\"}}");
+  absolute = write_text (inner, "absolute.index.json", absolute_text);
+  twice = write_text (dir, "twice.index.json",
+                      "{\"weight_map\":{\"a\":\"outside.safetensors\",\"a\":\"outside.safetensors\"}}");
+
+  expect_open_error (parent, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX,
+                     "parent.index.json: weight_map entry “a” names “../outside.safetensors”");
+  expect_open_error (absolute, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX, "absolute.index.json: weight_map entry “a” names");
+  expect_open_error (twice, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX, "twice.index.json: $.weight_map: “a” is given twice");
+  vt_test_rm_rf (dir);
+}
+
 static void
 test_bad_config (void)
 {
@@ -369,5 +397,6 @@ main (int   argc,
   g_test_add_func ("/engine/safetensors/deep-nesting", test_deep_nesting);
   g_test_add_func ("/engine/checkpoint/empty-json", test_empty_json);
   g_test_add_func ("/engine/checkpoint/deep-index-and-config", test_deep_index_and_config);
+  g_test_add_func ("/engine/checkpoint/index-paths", test_index_paths);
   return g_test_run ();
 }
