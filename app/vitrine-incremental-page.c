@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "core/vt-json.h"
 #include "figures/vt-figure-render.h"
 #include "io/vt-checkpoint.h"
 #include "methods/cil/vt-cil-protocol.h"
@@ -548,7 +549,7 @@ on_run_done (GObject      *source,
   RunJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
   g_autofree char *results_path = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) root = NULL;
 
   if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
     return;
@@ -563,14 +564,15 @@ on_run_done (GObject      *source,
       return;
     }
   results_path = g_build_filename (job->run_dir, "results.json", NULL);
-  if (!json_parser_load_from_file (parser, results_path, &error))
+  root = vt_json_load_file (results_path, &error);
+  if (root == NULL)
     {
       set_error (self, error->message);
       return;
     }
   g_clear_pointer (&self->results, json_node_unref);
   self->results = json_node_copy (json_array_get_element (json_object_get_array_member (
-                    json_node_get_object (json_parser_get_root (parser)), "steps"), 0));
+                    json_node_get_object (root), "steps"), 0));
   g_free (self->run_dir);
   self->run_dir = g_strdup (job->run_dir);
   show_summary (self);
@@ -603,19 +605,21 @@ store_classes (const char  *path,
                GError     **error)
 {
   g_autoptr(VtCheckpoint) file = vt_checkpoint_open (path, error);
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) root = NULL;
   const char *names;
 
   if (file == NULL)
     return 0;
   names = g_hash_table_lookup (vt_checkpoint_get_metadata (file), "class_names");
-  if (names == NULL || !json_parser_load_from_data (parser, names, -1, NULL) ||
-      !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+  if (names != NULL)
+    root = vt_json_parse (names, -1, NULL, NULL);
+  if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
     {
-      g_set_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT, "%s: not a Vitrine feature store", path);
+      g_set_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT,
+                   "%s: not a Vitrine feature store: its metadata “class_names” is not a JSON list of names", path);
       return 0;
     }
-  return json_array_get_length (json_node_get_array (json_parser_get_root (parser)));
+  return json_array_get_length (json_node_get_array (root));
 }
 
 void

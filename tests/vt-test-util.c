@@ -126,3 +126,14 @@ vt_test_write_file (const char *dir,
   g_assert_no_error (error);
   return path;
 }
+
+char *
+vt_test_nested_json (guint depth)
+{
+  char *text = g_malloc (2 * (gsize) depth + 1);
+
+  memset (text, '[', depth);
+  memset (text + depth, ']', depth);
+  text[2 * (gsize) depth] = '\0';
+  return text;
+}

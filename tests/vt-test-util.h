@@ -39,4 +39,8 @@ char     *vt_test_write_file        (const char *dir,
                                      const void *data,
                                      gsize       size);
 
+/* @depth “[” then @depth “]”: valid JSON that nests @depth levels. About
+ * 80,000 levels overflowed json-glib's recursive parser. */
+char     *vt_test_nested_json       (guint       depth);
+
 G_END_DECLS

@@ -1,5 +1,6 @@
 /* vt-feature-store.c: feature stores in memory and as safetensors files. */
 #include "vt-feature-store.h"
+#include "core/vt-json.h"
 #include "io/vt-safetensors.h"
 
 #include <json-glib/json-glib.h>
@@ -125,29 +126,52 @@ strv_to_json (char **strv)
   return json_to_string (root, FALSE);
 }
 
-static char **
-strv_from_json (const char *text)
+/* The metadata entry @key, JSON text of a list of strings, into @out; an
+ * absent entry leaves @out NULL. The text sits inside the header's JSON, so
+ * the header's checks did not cover it: it gets its own. */
+static gboolean
+metadata_strv (GHashTable   *metadata,
+               const char   *path,
+               const char   *key,
+               char       ***out,
+               GError      **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GPtrArray) strv = g_ptr_array_new ();
+  const char *text = g_hash_table_lookup (metadata, key);
+  g_autofree char *name = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GPtrArray) strv = g_ptr_array_new_with_free_func (g_free);
   JsonArray *array;
 
-  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL) ||
-      !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
-    return NULL;
-  array = json_node_get_array (json_parser_get_root (parser));
+  *out = NULL;
+  if (text == NULL)
+    return TRUE;
+  name = g_strdup_printf ("%s: not a Vitrine feature store: metadata “%s”", path, key);
+  root = vt_json_parse (text, -1, name, &local_error);
+  if (root == NULL)
+    {
+      g_set_error_literal (error, VT_FEATURE_STORE_ERROR, VT_FEATURE_STORE_ERROR_INVALID, local_error->message);
+      return FALSE;
+    }
+  if (!JSON_NODE_HOLDS_ARRAY (root))
+    goto not_strings;
+  array = json_node_get_array (root);
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
-      const char *s = json_node_get_string (json_array_get_element (array, i));
-      if (s == NULL)
-        {
-          g_ptr_array_set_free_func (strv, g_free);
-          return NULL;
-        }
-      g_ptr_array_add (strv, g_strdup (s));
+      JsonNode *element = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (element) || json_node_get_value_type (element) != G_TYPE_STRING)
+        goto not_strings;
+      g_ptr_array_add (strv, g_strdup (json_node_get_string (element)));
     }
   g_ptr_array_add (strv, NULL);
-  return (char **) g_ptr_array_free (g_steal_pointer (&strv), FALSE);
+  *out = (char **) g_ptr_array_free (g_steal_pointer (&strv), FALSE);
+  return TRUE;
+
+not_strings:
+  g_set_error (error, VT_FEATURE_STORE_ERROR, VT_FEATURE_STORE_ERROR_INVALID,
+               "%s: not a Vitrine feature store: “%s” in its metadata is not a JSON array of strings", path, key);
+  return FALSE;
 }
 
 gboolean
@@ -248,14 +272,16 @@ vt_feature_store_load (const char  *path,
   memcpy (self->indices, indices->data, indices->nbytes);
   if (logits)
     memcpy (self->logits, logits->data, logits->nbytes);
-  self->class_names = strv_from_json (g_hash_table_lookup (metadata, "class_names"));
+  if (!metadata_strv (metadata, path, "class_names", &self->class_names, error))
+    return NULL;
   if (self->class_names == NULL)
-    return invalid (error, path, "“class_names” in its metadata is not a JSON array of strings");
+    return invalid (error, path, "its metadata lacks “class_names”");
   self->n_classes = g_strv_length (self->class_names);
   for (guint i = 0; i < n; i++)
     if (self->labels[i] < 0 || self->labels[i] >= self->n_classes)
       return invalid (error, path, "a label outside the class names");
-  self->skipped = strv_from_json (g_hash_table_lookup (metadata, "skipped_first"));
+  if (!metadata_strv (metadata, path, "skipped_first", &self->skipped, error))
+    return NULL;
   samples = g_hash_table_lookup (metadata, "skipped_samples");
   self->n_skipped = samples ? (guint) g_ascii_strtoull (samples, NULL, 10) : 0;
 

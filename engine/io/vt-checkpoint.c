@@ -1,6 +1,7 @@
 /* vt-checkpoint.c: single-file, sharded and folder checkpoints. */
 #include "vt-checkpoint.h"
 #include "vt-safetensors.h"
+#include "core/vt-json.h"
 
 G_DEFINE_QUARK (vt-checkpoint-error-quark, vt_checkpoint_error)
 
@@ -117,22 +118,38 @@ static JsonNode *
 read_json_file (const char  *path,
                 GError     **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) root = vt_json_load_file (path, &local_error);
 
-  if (!json_parser_load_from_mapped_file (parser, path, &local_error))
+  if (root == NULL)
     {
-      g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CONFIG,
-                   "%s: not valid JSON: %s", path, local_error->message);
+      g_set_error_literal (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CONFIG, local_error->message);
       return NULL;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CONFIG,
                    "%s: not a JSON object", path);
       return NULL;
     }
-  return json_node_copy (json_parser_get_root (parser));
+  return g_steal_pointer (&root);
+}
+
+/* A shard is a file in the index's folder or below it. An absolute path or
+ * a “..” would let a downloaded index make Vitrine map any file on the
+ * machine as weights. */
+static gboolean
+shard_stays_inside (const char *shard)
+{
+  g_auto(GStrv) parts = NULL;
+
+  if (shard[0] == '\0' || g_path_is_absolute (shard))
+    return FALSE;
+  parts = g_strsplit (shard, G_DIR_SEPARATOR_S, -1);
+  for (guint i = 0; parts[i]; i++)
+    if (g_str_equal (parts[i], ".."))
+      return FALSE;
+  return TRUE;
 }
 
 static gboolean
@@ -179,6 +196,14 @@ open_sharded (VtCheckpoint  *self,
           return FALSE;
         }
       shard = json_node_get_string (entry);
+      if (!shard_stays_inside (shard))
+        {
+          g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX,
+                       "%s: weight_map entry “%s” names “%s”, outside the index's folder; name each shard "
+                       "relative to that folder, without “..” (as Hugging Face writes them)",
+                       index_path, (const char *) l->data, shard);
+          return FALSE;
+        }
       if (g_hash_table_contains (opened, shard))
         continue;
       g_hash_table_add (opened, (gpointer) shard);

@@ -4,6 +4,7 @@
  * person reading the message has a multi-gigabyte file and no hex editor. */
 #include "vt-safetensors.h"
 #include "vt-file-format.h"
+#include "core/vt-json.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -248,13 +249,13 @@ vt_safetensors_parse (const guint8  *data,
   guint64 header_len;
   gsize buffer_size;
   const guint8 *buffer;
-  g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) json_error = NULL;
+  g_autofree char *header_name = NULL;
   g_autoptr(GPtrArray) out_tensors = NULL;
   g_autoptr(GHashTable) out_metadata = NULL;
   g_autoptr(GArray) spans = NULL;
   g_autoptr(GList) members = NULL;
-  JsonNode *root;
+  g_autoptr(JsonNode) root = NULL;
   JsonObject *header;
 
   g_return_val_if_fail (data != NULL || size == 0, FALSE);
@@ -306,15 +307,16 @@ vt_safetensors_parse (const guint8  *data,
       return FALSE;
     }
 
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, (const char *) data + 8, (gssize) header_len, &json_error))
+  /* vt-json also refuses a tensor (or metadata key) described twice, which
+   * json-glib would merge into the last of them. */
+  header_name = g_strdup_printf ("%s: header", filename);
+  root = vt_json_parse ((const char *) data + 8, (gssize) header_len, header_name, &json_error);
+  if (root == NULL)
     {
-      g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_JSON,
-                   "%s: the header is not valid JSON: %s", filename, json_error->message);
+      g_set_error_literal (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_JSON, json_error->message);
       return FALSE;
     }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_HEADER,
                    "%s: the header is not a JSON object", filename);

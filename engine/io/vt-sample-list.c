@@ -9,6 +9,7 @@
  * Relative paths are relative to the list's folder. Classes are the distinct
  * labels, sorted (numerically when every label is a number). */
 #include "vt-dataset-readers.h"
+#include "core/vt-json.h"
 
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
@@ -60,14 +61,15 @@ parse_json (const char  *path,
             GPtrArray   *names,
             GError     **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local_error = NULL;
-  JsonNode *root;
+  g_autoptr(JsonNode) root = vt_json_parse (contents, -1, path, &local_error);
   JsonArray *array;
 
-  if (!json_parser_load_from_data (parser, contents, -1, &local_error))
-    return list_error (error, path, "JSON", local_error->message);
-  root = json_parser_get_root (parser);
+  if (root == NULL)
+    {
+      g_set_error_literal (error, VT_DATASET_ERROR, VT_DATASET_ERROR_FORMAT, local_error->message);
+      return FALSE;
+    }
   if (!JSON_NODE_HOLDS_ARRAY (root))
     return list_error (error, path, "$", "expected an array of {\"path\", \"label\"} objects");
   array = json_node_get_array (root);

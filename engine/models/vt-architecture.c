@@ -4,6 +4,7 @@
  * the hyper-parameters off their shapes, the way the families' own loaders
  * do (OpenAI's build_model infers CLIP sizes the same way). */
 #include "vt-architecture.h"
+#include "core/vt-json.h"
 #include "io/vt-class-names.h"
 
 #include <float.h>
@@ -122,19 +123,20 @@ bool_member (JsonObject *object,
 }
 
 /* The writer's own settings, kept as JSON text in __metadata__ (timm's
- * create_model kwargs, OpenCLIP's model config). */
+ * create_model kwargs, OpenCLIP's model config). They are hints: text that
+ * is not a JSON object (empty, nested too deep, a key twice) is ignored, as
+ * if absent, and recognition goes on from the tensors. */
 static JsonObject *
 metadata_object (VtCheckpoint *checkpoint,
                  const char   *key,
                  JsonNode    **keep)
 {
   const char *text = g_hash_table_lookup (vt_checkpoint_get_metadata (checkpoint), key);
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) root = text ? vt_json_parse (text, -1, NULL, NULL) : NULL;
 
-  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
-  *keep = json_node_copy (json_parser_get_root (parser));
+  *keep = g_steal_pointer (&root);
   return json_node_get_object (*keep);
 }
 

@@ -1,5 +1,6 @@
 /* vt-tokenizer.c: CLIP's BPE. */
 #include "vt-tokenizer.h"
+#include "core/vt-json.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -193,21 +194,25 @@ vt_tokenizer_new_from_hf (const char  *vocab_json,
                           GError     **error)
 {
   g_autoptr(VtTokenizer) self = tokenizer_alloc ();
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local_error = NULL;
   g_autofree char *merges = NULL;
   g_auto(GStrv) lines = NULL;
   g_autoptr(GList) members = NULL;
-  JsonNode *root;
+  g_autoptr(JsonNode) root = NULL;
   int order[256];
   gpointer sot, eot;
 
   init_byte_chars (self, order);
-  if (!json_parser_load_from_mapped_file (parser, vocab_json, &local_error) ||
-      !JSON_NODE_HOLDS_OBJECT (root = json_parser_get_root (parser)))
+  root = vt_json_load_file (vocab_json, &local_error);
+  if (root == NULL)
     {
-      g_set_error (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_FORMAT, "%s: not a JSON object of token ids%s%s",
-                   vocab_json, local_error ? ": " : "", local_error ? local_error->message : "");
+      g_set_error_literal (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_FORMAT, local_error->message);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_FORMAT, "%s: not a JSON object of token ids",
+                   vocab_json);
       return NULL;
     }
   members = json_object_get_members (json_node_get_object (root));

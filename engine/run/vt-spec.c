@@ -4,6 +4,7 @@
  * (evaluate, extract, incremental, …) add a row and a parser. */
 #include "vt-spec.h"
 #include "vt-spec-reader.h"
+#include "core/vt-json.h"
 #include "methods/cil/vt-cil-protocol.h"
 
 G_DEFINE_QUARK (vt-spec-error-quark, vt_spec_error)
@@ -619,15 +620,21 @@ vt_spec_new_from_data (const char  *json,
                        const char  *base_dir,
                        GError     **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local_error = NULL;
+  /* Unnamed: vt_spec_load puts the file's name before the message. */
+  g_autoptr(JsonNode) root = vt_json_parse (json, -1, NULL, &local_error);
 
-  if (!json_parser_load_from_data (parser, json, -1, &local_error))
+  if (root == NULL)
     {
-      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_PARSE, "not valid JSON: %s", local_error->message);
+      /* A key given twice is JSON json-glib reads, but not a spec: the
+       * reader could only guess which of the two was meant. */
+      g_set_error_literal (error, VT_SPEC_ERROR,
+                           g_error_matches (local_error, VT_JSON_ERROR, VT_JSON_ERROR_DUPLICATE)
+                             ? VT_SPEC_ERROR_INVALID : VT_SPEC_ERROR_PARSE,
+                           local_error->message);
       return NULL;
     }
-  return parse_spec (json_parser_get_root (parser), base_dir, error);
+  return parse_spec (root, base_dir, error);
 }
 
 VtSpec *

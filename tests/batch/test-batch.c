@@ -292,6 +292,62 @@ test_bad_specs (void)
   vt_test_rm_rf (dir);
 }
 
+/* JSON that json-glib could not take: 100,000 nested “[” killed the batch
+ * run with SIGSEGV (in the spec and in a config.json beside the
+ * checkpoint); an empty spec gave a Json-CRITICAL first; a key given twice
+ * was taken silently. Each is now refused, the file named. */
+static void
+test_bad_json (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *model_dir = g_build_filename (dir, "model", NULL);
+  g_autofree char *nested = vt_test_nested_json (100000);
+  g_autofree char *deep_text = g_strdup_printf ("{\"steps\": %s}", nested);
+  g_autofree char *deep = vt_test_write_file (dir, "deep.json", deep_text, strlen (deep_text));
+  g_autofree char *empty = vt_test_write_file (dir, "empty.json", "", 0);
+  g_autofree char *twice = NULL;
+  g_autofree char *model = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *deep_config = NULL;
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--batch", deep, "--output", out, NULL);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, deep));
+    g_assert_nonnull (strstr (r.err, "line 1, byte offset 73: JSON nests deeper than 64 levels"));
+    g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  }
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--batch", empty, "--output", out, NULL);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "empty.json: is empty"));
+  }
+  twice = write_spec (dir, "twice.json", "m.safetensors", ", \"bins\": 8, \"bins\": 16");
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--batch", twice, "--output", out, NULL);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "twice.json: $.steps[0]: “bins” is given twice"));
+  }
+
+  g_assert_cmpint (g_mkdir (model_dir, 0755), ==, 0);
+  model = vt_test_write_safetensors (model_dir, "model.safetensors",
+                                     "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+  config = vt_test_write_file (model_dir, "config.json", nested, strlen (nested));
+  deep_config = write_spec (dir, "deep-config.json", model, NULL);
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--batch", deep_config, "--output", out, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, config));
+    g_assert_nonnull (strstr (r.err, "JSON nests deeper than 64 levels"));
+  }
+  vt_test_rm_rf (dir);
+}
+
 /* Each malformed file: exit 1, and a message naming the file and the fault. */
 static void
 test_malformed_checkpoints (void)
@@ -1463,6 +1519,7 @@ main (int   argc,
   g_test_add_func ("/batch/default-output", test_default_output);
   g_test_add_func ("/batch/bad-specs", test_bad_specs);
   g_test_add_func ("/batch/malformed-checkpoints", test_malformed_checkpoints);
+  g_test_add_func ("/batch/bad-json", test_bad_json);
   g_test_add_func ("/batch/missing-tensor", test_missing_tensor);
   g_test_add_func ("/batch/forward", test_forward);
   g_test_add_func ("/batch/forward-bad-input", test_forward_bad_input);

@@ -363,6 +363,31 @@ test_lists (void)
   vt_test_rm_rf (dir);
 }
 
+/* A JSON list that is empty or comment-only gave a Json-CRITICAL, one
+ * nested 100,000 deep a SIGSEGV, and a sample with “path” twice was read
+ * with one of the two. */
+static void
+test_bad_json_lists (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *nested = vt_test_nested_json (100000);
+  const struct { const char *name; const char *text; const char *phrase; } cases[] = {
+    { "empty.json", "", "empty.json: is empty" },
+    { "comment.json", "/* samples to come */", "comment.json: holds no JSON value" },
+    { "deep.json", nested, "deep.json: line 1, byte offset 64: JSON nests deeper than 64 levels" },
+    { "twice.json", "[{\"path\": \"a.jpg\", \"label\": 1},\n {\"path\": \"b.jpg\", \"path\": \"c.jpg\", \"label\": 2}]",
+      "twice.json: $[1]: “path” is given twice (the second time on line 2)" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = vt_test_write_file (dir, cases[i].name, cases[i].text, strlen (cases[i].text));
+
+      open_fails (path, NULL, VT_DATASET_ERROR, VT_DATASET_ERROR_FORMAT, cases[i].phrase);
+    }
+  vt_test_rm_rf (dir);
+}
+
 static void
 test_empty_class_and_fingerprint (void)
 {
@@ -486,6 +511,7 @@ main (int   argc,
   g_test_add_func ("/datasets/png", test_png);
   g_test_add_func ("/datasets/bmp-errors", test_bmp_errors);
   g_test_add_func ("/datasets/lists", test_lists);
+  g_test_add_func ("/datasets/bad-json-lists", test_bad_json_lists);
   g_test_add_func ("/datasets/empty-class-and-fingerprint", test_empty_class_and_fingerprint);
   g_test_add_func ("/datasets/transform-conformance", test_transform_conformance);
   return g_test_run ();

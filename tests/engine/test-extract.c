@@ -146,6 +146,40 @@ test_unreadable (void)
   vt_test_rm_rf (dir);
 }
 
+/* “class_names” holds JSON text inside the header's JSON: empty, it gave a
+ * Json-CRITICAL; nested 100,000 deep, a SIGSEGV. */
+static void
+test_store_bad_class_names (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *nested = vt_test_nested_json (100000);
+  const struct { const char *value; const char *phrase; } cases[] = {
+    { "", "metadata “class_names”: is empty" },
+    { "/* none */", "metadata “class_names”: holds no JSON value" },
+    { nested, "metadata “class_names”: line 1, byte offset 64: JSON nests deeper than 64 levels" },
+    { "{\\\"a\\\": 1}", "“class_names” in its metadata is not a JSON array of strings" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *header = g_strdup_printf (
+        "{\"__metadata__\":{\"format\":\"vitrine feature store 1\",\"class_names\":\"%s\"},"
+        "\"features\":{\"dtype\":\"F32\",\"shape\":[1,2],\"data_offsets\":[0,8]},"
+        "\"labels\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[8,16]},"
+        "\"indices\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[16,24]}}", cases[i].value);
+      g_autofree char *path = vt_test_write_safetensors (dir, "store.safetensors", header, 24);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(VtFeatureStore) store = vt_feature_store_load (path, &error);
+
+      g_assert_null (store);
+      g_assert_error (error, VT_FEATURE_STORE_ERROR, VT_FEATURE_STORE_ERROR_INVALID);
+      g_test_message ("%s", error->message);
+      g_assert_true (g_str_has_prefix (error->message, path));
+      g_assert_nonnull (strstr (error->message, cases[i].phrase));
+    }
+  vt_test_rm_rf (dir);
+}
+
 static void
 test_store_round_trip (void)
 {
@@ -327,6 +361,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/extract/unreadable", test_unreadable);
   g_test_add_func ("/extract/store-round-trip", test_store_round_trip);
+  g_test_add_func ("/extract/store-bad-class-names", test_store_bad_class_names);
   g_test_add_func ("/extract/cancel", test_cancel);
   g_test_add_func ("/extract/store-bad-indices", test_store_bad_indices);
   g_test_add_data_func ("/extract/pytorch/fashion-mnist", "fashion", compare_with_pytorch);

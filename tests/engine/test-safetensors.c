@@ -107,6 +107,15 @@ static const BadCase bad_cases[] = {
     VT_SAFETENSORS_ERROR_HEADER, "needs “dtype”, “shape” and “data_offsets”" },
   { "metadata-not-strings", "{\"__metadata__\":{\"epoch\":3}}", 0,
     VT_SAFETENSORS_ERROR_METADATA, "“epoch” is not a string" },
+  /* json-glib keeps the last of the two: the file would open as if the
+   * header described one tensor. */
+  { "duplicate-tensor",
+    "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+    "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8,
+    VT_SAFETENSORS_ERROR_JSON, "$: “a” is given twice" },
+  { "duplicate-metadata-key", "{\"__metadata__\":{\"format\":\"pt\",\"format\":\"np\"}}", 0,
+    VT_SAFETENSORS_ERROR_JSON, "$.__metadata__: “format” is given twice" },
+  { "comment-only", "{/* nothing */", 0, VT_SAFETENSORS_ERROR_JSON, "not valid JSON" },
 };
 
 static void
@@ -279,6 +288,106 @@ test_sharded_errors (void)
   vt_test_rm_rf (dir);
 }
 
+/* Deep nesting in a tensor entry and in the metadata: json-glib's parser
+ * recursed once per level and overflowed the stack (SIGSEGV). */
+static void
+test_deep_nesting (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *nested = vt_test_nested_json (100000);
+  g_autofree char *in_tensor = g_strdup_printf ("{\"w\":%s}", nested);
+  g_autofree char *in_metadata = g_strdup_printf ("{\"__metadata__\":{\"a\":%s}}", nested);
+  g_autofree char *tensor_path = vt_test_write_safetensors (dir, "tensor.safetensors", in_tensor, 0);
+  g_autofree char *metadata_path = vt_test_write_safetensors (dir, "metadata.safetensors", in_metadata, 0);
+
+  expect_open_error (tensor_path, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_JSON, "nests deeper than 64 levels");
+  expect_open_error (tensor_path, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_JSON, tensor_path);
+  /* “{” and 64 “[” make 65 levels: “{"w":” takes bytes 0 to 4, so the
+   * 64th “[” is at byte offset 68 of the header. */
+  expect_open_error (tensor_path, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_JSON, "header: line 1, byte offset 68");
+  expect_open_error (metadata_path, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_JSON, "nests deeper than 64 levels");
+  vt_test_rm_rf (dir);
+}
+
+/* Empty and comment-only JSON beside a checkpoint gave a Json-CRITICAL
+ * (fatal under G_DEBUG=fatal-warnings) before any message. */
+static void
+test_empty_json (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *shard = vt_test_write_safetensors (dir, "a.safetensors",
+                                                      "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+  g_autofree char *empty_index = write_text (dir, "empty.index.json", "");
+  g_autofree char *blank_index = write_text (dir, "blank.index.json", " \n\t\n");
+  g_autofree char *comment_index = write_text (dir, "comment.index.json", "/* weight_map to come */\n");
+  g_autofree char *config_dir = g_build_filename (dir, "with-config", NULL);
+  g_autofree char *model = NULL;
+  g_autofree char *config = NULL;
+
+  expect_open_error (empty_index, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX, "empty.index.json: is empty");
+  expect_open_error (blank_index, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX, "blank.index.json: is empty");
+  expect_open_error (comment_index, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX,
+                     "comment.index.json: holds no JSON value, only comments");
+
+  g_assert_cmpint (g_mkdir (config_dir, 0755), ==, 0);
+  model = vt_test_write_safetensors (config_dir, "model.safetensors",
+                                     "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+  config = write_text (config_dir, "config.json", "");
+  expect_open_error (model, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CONFIG, "config.json: is empty");
+  g_free (config);
+  config = write_text (config_dir, "config.json", "/* a comment */ // not one\n");
+  expect_open_error (model, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CONFIG, "config.json: not valid JSON");
+  g_free (config);
+  config = write_text (config_dir, "config.json", "/* a comment */");
+  expect_open_error (model, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CONFIG, "config.json: holds no JSON value");
+  vt_test_rm_rf (dir);
+}
+
+/* A deeply nested index or config.json crashed as the header did. */
+static void
+test_deep_index_and_config (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *nested = vt_test_nested_json (100000);
+  g_autofree char *index_text = g_strdup_printf ("{\"weight_map\":{},\"metadata\":%s}", nested);
+  g_autofree char *index = write_text (dir, "deep.index.json", index_text);
+  g_autofree char *model = vt_test_write_safetensors (dir, "model.safetensors",
+                                                      "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+  g_autofree char *config = write_text (dir, "config.json", nested);
+
+  expect_open_error (index, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX, "deep.index.json: line 1, byte offset");
+  expect_open_error (model, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CONFIG, "config.json: line 1, byte offset 64: JSON nests deeper");
+  vt_test_rm_rf (dir);
+}
+
+/* An index names shards beside it: “..”, an absolute path or a repeated
+ * tensor name would make it read files elsewhere, or one tensor from two
+ * places. */
+static void
+test_index_paths (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *inner = g_build_filename (dir, "inner", NULL);
+  g_autofree char *outside = vt_test_write_safetensors (dir, "outside.safetensors",
+                                                        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+  g_autofree char *parent = NULL;
+  g_autofree char *absolute = NULL;
+  g_autofree char *absolute_text = g_strdup_printf ("{\"weight_map\":{\"a\":\"%s\"}}", outside);
+  g_autofree char *twice = NULL;
+
+  g_assert_cmpint (g_mkdir (inner, 0755), ==, 0);
+  parent = write_text (inner, "parent.index.json", "{\"weight_map\":{\"a\":\"../outside.safetensors\"}}");
+  absolute = write_text (inner, "absolute.index.json", absolute_text);
+  twice = write_text (dir, "twice.index.json",
+                      "{\"weight_map\":{\"a\":\"outside.safetensors\",\"a\":\"outside.safetensors\"}}");
+
+  expect_open_error (parent, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX,
+                     "parent.index.json: weight_map entry “a” names “../outside.safetensors”");
+  expect_open_error (absolute, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX, "absolute.index.json: weight_map entry “a” names");
+  expect_open_error (twice, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX, "twice.index.json: $.weight_map: “a” is given twice");
+  vt_test_rm_rf (dir);
+}
+
 static void
 test_bad_config (void)
 {
@@ -311,5 +420,9 @@ main (int   argc,
   g_test_add_func ("/engine/checkpoint/sharded", test_sharded);
   g_test_add_func ("/engine/checkpoint/sharded-errors", test_sharded_errors);
   g_test_add_func ("/engine/checkpoint/bad-config", test_bad_config);
+  g_test_add_func ("/engine/safetensors/deep-nesting", test_deep_nesting);
+  g_test_add_func ("/engine/checkpoint/empty-json", test_empty_json);
+  g_test_add_func ("/engine/checkpoint/deep-index-and-config", test_deep_index_and_config);
+  g_test_add_func ("/engine/checkpoint/index-paths", test_index_paths);
   return g_test_run ();
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "run/vt-spec.h"
+#include "vt-test-util.h"
 
 static void
 test_valid (void)
@@ -96,6 +97,20 @@ static const BadSpec bad_specs[] = {
   { "second-step-bad",
     "{\"steps\": [{\"kind\": \"inspect\", \"checkpoint\": \"m\"}, {\"kind\": \"inspect\", \"checkpoint\": \"\"}]}",
     VT_SPEC_ERROR_INVALID, "$.steps[1].checkpoint: expected a non-empty string" },
+  /* These gave a Json-CRITICAL (fatal in the tests) before any message. */
+  { "empty", "", VT_SPEC_ERROR_PARSE, "is empty" },
+  { "white-space", " \n\t", VT_SPEC_ERROR_PARSE, "is empty" },
+  { "comment-only", "/* the steps come later */", VT_SPEC_ERROR_PARSE, "holds no JSON value, only comments" },
+  /* json-glib keeps the last of the two silently. */
+  { "duplicate-key", STEP (", \"bins\": 3, \"bins\": 4"), VT_SPEC_ERROR_INVALID,
+    "$.steps[0]: “bins” is given twice (the second time on line 1)" },
+  { "duplicate-top-key", "{\"name\": \"a\",\n \"steps\": [],\n \"name\": \"b\"}", VT_SPEC_ERROR_INVALID,
+    "$: “name” is given twice (the second time on line 3)" },
+  /* Brackets in strings and comments do not nest; an escaped quote does
+   * not end a string. The spec is refused for its steps, not its depth. */
+  { "brackets-in-strings", "{\"name\": \"\\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\","
+    " /* [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ */ \"steps\": 1}",
+    VT_SPEC_ERROR_INVALID, "$.steps: expected a non-empty list" },
 };
 
 static void
@@ -137,6 +152,43 @@ test_load_names_file (void)
   g_assert_nonnull (strstr (error->message, "/nonexistent/spec.json"));
 }
 
+/* 100,000 nested “[” overflowed json-glib's recursive parser (SIGSEGV);
+ * now the file is refused, named, with where the nesting got too deep. */
+static void
+test_deep_nesting (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtSpec) spec = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *nested = vt_test_nested_json (100000);
+  g_autofree char *text = g_strdup_printf ("{\"name\": \"deep\",\n \"steps\": %s}", nested);
+  int fd = g_file_open_tmp ("spec-XXXXXX.json", &path, &error);
+
+  g_assert_no_error (error);
+  close (fd);
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+  spec = vt_spec_load (path, &error);
+  g_assert_null (spec);
+  g_assert_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_PARSE);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, path));
+  /* “{” and 64 “[” make 65 levels; the first “[” is at byte offset 27
+   * (on line 2), the 64th at 27 + 63. */
+  g_assert_nonnull (strstr (error->message, ": line 2, byte offset 90: JSON nests deeper than 64 levels"));
+  g_remove (path);
+
+  /* 64 levels, the limit, still read. */
+  g_clear_pointer (&nested, g_free);
+  nested = vt_test_nested_json (63);
+  g_free (text);
+  text = g_strdup_printf ("{\"name\": \"deep\", \"steps\": %s}", nested);
+  g_clear_error (&error);
+  spec = vt_spec_new_from_data (text, "/specs", &error);
+  g_assert_null (spec);
+  g_assert_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -149,5 +201,6 @@ main (int   argc,
       g_test_add_data_func (name, &bad_specs[i], test_bad_spec);
     }
   g_test_add_func ("/engine/spec/load-names-file", test_load_names_file);
+  g_test_add_func ("/engine/spec/deep-nesting", test_deep_nesting);
   return g_test_run ();
 }

@@ -181,6 +181,41 @@ test_bpe_bad_files (void)
   vt_test_rm_rf (dir);
 }
 
+/* A vocab.json that is empty, comment-only, nested too deep or gives a
+ * token twice: the first two gave a Json-CRITICAL, the third a SIGSEGV in
+ * json-glib, the last was read silently with one of the two ids. */
+static void
+test_hf_bad_vocab (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *vocab = g_build_filename (dir, "vocab.json", NULL);
+  g_autofree char *merges = g_build_filename (dir, "merges.txt", NULL);
+  g_autofree char *nested = vt_test_nested_json (100000);
+  g_autofree char *deep = g_strdup_printf ("{\"a\": %s}", nested);
+  const struct { const char *text; const char *phrase; } cases[] = {
+    { "", "vocab.json: is empty" },
+    { "/* ids */", "vocab.json: holds no JSON value" },
+    { deep, "vocab.json: line 1, byte offset 69: JSON nests deeper than 64 levels" },
+    { "{\"<|startoftext|>\": 0, \"<|endoftext|>\": 1, \"a\": 2, \"a\": 3}", "vocab.json: $: “a” is given twice" },
+  };
+
+  g_assert_true (g_file_set_contents (merges, "#version: 0.2\n", -1, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(VtTokenizer) tokenizer = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (g_file_set_contents (vocab, cases[i].text, -1, NULL));
+      tokenizer = vt_tokenizer_new_from_hf (vocab, merges, &error);
+      g_assert_null (tokenizer);
+      g_assert_error (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_FORMAT);
+      g_test_message ("%s", error->message);
+      g_assert_true (g_str_has_prefix (error->message, vocab));
+      g_assert_nonnull (strstr (error->message, cases[i].phrase));
+    }
+  vt_test_rm_rf (dir);
+}
+
 /* Zero-shot over the fixture's three texts, prompt "{}": the probabilities
  * are the softmax of the logits_per_image OpenCLIP stored. */
 static void
@@ -239,6 +274,7 @@ main (int   argc,
   g_test_add_func ("/engine/tokenizer/openclip-fixture", test_openclip_fixture);
   g_test_add_func ("/engine/tokenizer/reference-texts", test_reference_texts);
   g_test_add_func ("/engine/tokenizer/hf-pair", test_hf_pair);
+  g_test_add_func ("/engine/tokenizer/hf-bad-vocab", test_hf_bad_vocab);
   g_test_add_func ("/engine/tokenizer/zero-shot", test_zero_shot);
   g_test_add_func ("/engine/tokenizer/bpe-bad-files", test_bpe_bad_files);
   return g_test_run ();
