@@ -248,6 +248,9 @@ vt_feature_store_load (const char  *path,
   memcpy (self->indices, indices->data, indices->nbytes);
   if (logits)
     memcpy (self->logits, logits->data, logits->nbytes);
+  /* What a store cut short while it was copied gave is zeros, not features. */
+  if (!vt_checkpoint_check (file, error))
+    return NULL;
   self->class_names = strv_from_json (g_hash_table_lookup (metadata, "class_names"));
   if (self->class_names == NULL)
     return invalid (error, path, "“class_names” in its metadata is not a JSON array of strings");

@@ -26,12 +26,12 @@ vt_model_new (VtCheckpoint  *checkpoint,
     case VT_ARCH_RESNET:
     case VT_ARCH_CIFAR_RESNET:
       self->resnet = vt_resnet_new (checkpoint, self->arch, error);
-      return self->resnet ? g_steal_pointer (&self) : NULL;
+      return self->resnet && vt_checkpoint_check (checkpoint, error) ? g_steal_pointer (&self) : NULL;
     case VT_ARCH_TIMM_VIT:
     case VT_ARCH_TORCHVISION_VIT:
     case VT_ARCH_HF_CLIP:
       self->vit = vt_vit_new (checkpoint, self->arch, error);
-      return self->vit ? g_steal_pointer (&self) : NULL;
+      return self->vit && vt_checkpoint_check (checkpoint, error) ? g_steal_pointer (&self) : NULL;
     case VT_ARCH_OPENCLIP:
       /* A ViT image tower and the text tower run in vt-vit, a ModifiedResNet image tower in vt-resnet. */
       if (self->arch->patch_size == 0 && !(self->resnet = vt_resnet_new (checkpoint, self->arch, error)))
@@ -39,7 +39,8 @@ vt_model_new (VtCheckpoint  *checkpoint,
       if ((self->arch->patch_size > 0 || self->arch->text_width > 0) &&
           !(self->vit = vt_vit_new (checkpoint, self->arch, error)))
         return NULL;
-      return g_steal_pointer (&self);
+      /* Building converts weights (F16, folded BatchNorm) read from the map. */
+      return vt_checkpoint_check (checkpoint, error) ? g_steal_pointer (&self) : NULL;
     case VT_ARCH_UNKNOWN:
     default:
       break;
@@ -113,6 +114,20 @@ check_finite (VtTaps  *taps,
   return taps;
 }
 
+/* The weights are read from the checkpoint's memory map: a checkpoint cut
+ * short during the pass reads as zeros there (see vt-file-map.h), so what
+ * the pass computed is only kept when the files are still the ones opened,
+ * afterwards as before. */
+static VtTaps *
+check_weights (VtModel  *self,
+               VtTaps   *taps,
+               GError  **error)
+{
+  if (taps != NULL && !vt_checkpoint_check (self->checkpoint, error))
+    g_clear_pointer (&taps, vt_taps_free);
+  return taps;
+}
+
 VtTaps *
 vt_model_forward (VtModel      *self,
                   const float  *pixels,
@@ -122,9 +137,15 @@ vt_model_forward (VtModel      *self,
                   VtTapFlags    flags,
                   GError      **error)
 {
+  VtTaps *taps;
+
+  if (!vt_checkpoint_check (self->checkpoint, error))
+    return NULL;
   if (self->resnet)
-    return check_finite (vt_resnet_forward (self->resnet, pixels, batch, height, width, flags, error), error);
-  return check_finite (vt_vit_forward_image (self->vit, pixels, batch, height, width, flags, error), error);
+    taps = vt_resnet_forward (self->resnet, pixels, batch, height, width, flags, error);
+  else
+    taps = vt_vit_forward_image (self->vit, pixels, batch, height, width, flags, error);
+  return check_finite (check_weights (self, taps, error), error);
 }
 
 VtTaps *
@@ -141,5 +162,8 @@ vt_model_forward_text (VtModel       *self,
                    self->arch->family_name);
       return NULL;
     }
-  return check_finite (vt_vit_forward_text (self->vit, ids, batch, length, flags, error), error);
+  if (!vt_checkpoint_check (self->checkpoint, error))
+    return NULL;
+  return check_finite (check_weights (self, vt_vit_forward_text (self->vit, ids, batch, length, flags, error), error),
+                       error);
 }

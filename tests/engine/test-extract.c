@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "features/vt-extractor.h"
 #include "vt-test-util.h"
@@ -272,6 +273,55 @@ test_cancel (void)
   g_assert_cmpuint (state.calls, ==, 1);
 }
 
+typedef struct
+{
+  const char *path;
+  guint       calls;
+} TruncateState;
+
+/* Between two forward passes, as `cp` over the checkpoint would. */
+static void
+truncate_after_first_batch (const VtExtractProgress *progress,
+                            gpointer                 data)
+{
+  TruncateState *state = data;
+
+  if (state->calls++ == 0)
+    g_assert_cmpint (truncate (state->path, 0), ==, 0);
+}
+
+/* The checkpoint cut short during an extraction: the next pass used to
+ * die of SIGBUS on the weights; now the extraction stops with an error
+ * naming the file. */
+static void
+test_checkpoint_truncated (void)
+{
+  g_autofree char *asset = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *root = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *path = vt_test_copy (asset, dir, "resnet20.safetensors");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) checkpoint = vt_checkpoint_open (path, &error);
+  g_autoptr(VtModel) model = NULL;
+  g_autoptr(VtDataset) dataset = open_dataset (root, "test");
+  g_autoptr(VtFeatureStore) store = NULL;
+  TruncateState state = { path, 0 };
+  VtExtractOptions options = { 64, FALSE, FALSE, truncate_after_first_batch, &state };
+  VtTransform transform;
+
+  g_assert_no_error (error);
+  model = vt_model_new (checkpoint, &error);
+  g_assert_no_error (error);
+  vt_transform_init_from_architecture (&transform, vt_model_get_architecture (model));
+  store = vt_extract_features (model, dataset, &transform, &options, NULL, &error);
+  g_assert_null (store);
+  g_assert_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CHANGED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_cmpuint (state.calls, ==, 1);
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -280,6 +330,7 @@ main (int   argc,
   g_test_add_func ("/extract/unreadable", test_unreadable);
   g_test_add_func ("/extract/store-round-trip", test_store_round_trip);
   g_test_add_func ("/extract/cancel", test_cancel);
+  g_test_add_func ("/extract/checkpoint-truncated", test_checkpoint_truncated);
   g_test_add_data_func ("/extract/pytorch/fashion-mnist", "fashion", compare_with_pytorch);
   g_test_add_data_func ("/extract/pytorch/cifar10-jpg", "cifar", compare_with_pytorch);
   return g_test_run ();
