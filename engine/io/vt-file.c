@@ -124,11 +124,10 @@ vt_file_get_contents (const char  *path,
     return FALSE;
   if ((guint64) st.st_size > max_size)
     {
-      g_autofree char *have = g_format_size_full ((guint64) st.st_size, G_FORMAT_SIZE_IEC_UNITS);
       g_autofree char *limit = g_format_size_full (max_size, G_FORMAT_SIZE_IEC_UNITS);
       g_set_error (error, VT_FILE_ERROR, VT_FILE_ERROR_TOO_LARGE,
-                   "%s: %s is more than the %s such a file may hold; is this the right file?",
-                   path, have, limit);
+                   "%s: %" G_GUINT64_FORMAT " bytes, more than the %" G_GSIZE_FORMAT " (%s) such a file may hold; "
+                   "is this the right file?", path, (guint64) st.st_size, max_size, limit);
       close (fd);
       return FALSE;
     }

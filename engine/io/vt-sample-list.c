@@ -9,6 +9,7 @@
  * Relative paths are relative to the list's folder. Classes are the distinct
  * labels, sorted (numerically when every label is a number). */
 #include "vt-dataset-readers.h"
+#include "vt-file.h"
 
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
@@ -108,7 +109,7 @@ vt_dataset_read_list (VtDataset   *self,
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   gboolean ok;
 
-  if (!g_file_get_contents (list_path, &contents, NULL, &local_error))
+  if (!vt_file_get_contents (list_path, VT_FILE_MAX_TEXT_SIZE, &contents, NULL, &local_error))
     {
       g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_OPEN, "%s", local_error->message);
       return FALSE;

@@ -1,5 +1,6 @@
 /* vt-tokenizer.c: CLIP's BPE. */
 #include "vt-tokenizer.h"
+#include "io/vt-file.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -77,32 +78,50 @@ tokenizer_alloc (void)
   return self;
 }
 
+/* The gzip'd merges file, decompressed under the same limit as a text
+ * file, so that a small bomb cannot fill memory. */
 static char *
 read_gzip (const char  *path,
            GError     **error)
 {
-  g_autoptr(GFile) file = g_file_new_for_path (path);
   g_autoptr(GError) local_error = NULL;
-  g_autoptr(GInputStream) raw = G_INPUT_STREAM (g_file_read (file, NULL, &local_error));
+  g_autofree char *compressed = NULL;
+  g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GZlibDecompressor) gunzip = NULL;
+  g_autoptr(GInputStream) raw = NULL;
   g_autoptr(GInputStream) stream = NULL;
-  g_autoptr(GOutputStream) out = NULL;
+  g_autoptr(GByteArray) text = g_byte_array_new ();
+  gsize length;
+  guint8 buffer[65536];
+  gssize got;
 
-  if (raw == NULL)
+  if (!vt_file_get_contents (path, VT_FILE_MAX_TEXT_SIZE, &compressed, &length, &local_error))
     {
-      g_set_error (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_READ, "%s", local_error->message);
+      g_set_error_literal (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_READ, local_error->message);
       return NULL;
     }
+  bytes = g_bytes_new_take (g_steal_pointer (&compressed), length);
+  raw = g_memory_input_stream_new_from_bytes (bytes);
   gunzip = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
   stream = g_converter_input_stream_new (raw, G_CONVERTER (gunzip));
-  out = g_memory_output_stream_new_resizable ();
-  if (g_output_stream_splice (out, stream, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, &local_error) < 0)
+  while ((got = g_input_stream_read (stream, buffer, sizeof buffer, NULL, &local_error)) > 0)
+    {
+      if (text->len + (gsize) got > VT_FILE_MAX_TEXT_SIZE)
+        {
+          g_set_error (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_FORMAT,
+                       "%s: decompresses to more than the %" G_GSIZE_FORMAT " MiB a merges file may hold",
+                       path, VT_FILE_MAX_TEXT_SIZE >> 20);
+          return NULL;
+        }
+      g_byte_array_append (text, buffer, (guint) got);
+    }
+  if (got < 0)
     {
       g_set_error (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_FORMAT, "%s: %s", path, local_error->message);
       return NULL;
     }
-  g_output_stream_write (out, "", 1, NULL, NULL);
-  return g_memory_output_stream_steal_data (G_MEMORY_OUTPUT_STREAM (out));
+  g_byte_array_append (text, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (g_steal_pointer (&text), FALSE);
 }
 
 /* Merge lines "a b"; returns how many were taken, or -1 on a bad line. */
@@ -177,6 +196,8 @@ vt_tokenizer_new_from_hf (const char  *vocab_json,
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local_error = NULL;
   g_autofree char *merges = NULL;
+  g_autofree char *vocab = NULL;
+  gsize vocab_length;
   g_auto(GStrv) lines = NULL;
   g_autoptr(GList) members = NULL;
   JsonNode *root;
@@ -184,7 +205,12 @@ vt_tokenizer_new_from_hf (const char  *vocab_json,
   gpointer sot, eot;
 
   init_byte_chars (self, order);
-  if (!json_parser_load_from_mapped_file (parser, vocab_json, &local_error) ||
+  if (!vt_file_get_contents (vocab_json, VT_FILE_MAX_TEXT_SIZE, &vocab, &vocab_length, &local_error))
+    {
+      g_set_error_literal (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_READ, local_error->message);
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, vocab, (gssize) vocab_length, &local_error) ||
       !JSON_NODE_HOLDS_OBJECT (root = json_parser_get_root (parser)))
     {
       g_set_error (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_FORMAT, "%s: not a JSON object of token ids%s%s",
@@ -213,7 +239,7 @@ vt_tokenizer_new_from_hf (const char  *vocab_json,
   self->sot = GPOINTER_TO_INT (sot);
   self->eot = GPOINTER_TO_INT (eot);
 
-  if (!g_file_get_contents (merges_txt, &merges, NULL, &local_error))
+  if (!vt_file_get_contents (merges_txt, VT_FILE_MAX_TEXT_SIZE, &merges, NULL, &local_error))
     {
       g_set_error (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_READ, "%s", local_error->message);
       return NULL;

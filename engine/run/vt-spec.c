@@ -4,6 +4,7 @@
  * (evaluate, extract, incremental, …) add a row and a parser. */
 #include "vt-spec.h"
 #include "vt-spec-reader.h"
+#include "io/vt-file.h"
 #include "methods/cil/vt-cil-protocol.h"
 
 G_DEFINE_QUARK (vt-spec-error-quark, vt_spec_error)
@@ -552,7 +553,7 @@ vt_spec_load (const char  *path,
   g_autoptr(GError) local_error = NULL;
   VtSpec *spec;
 
-  if (!g_file_get_contents (path, &contents, NULL, &local_error))
+  if (!vt_file_get_contents (path, VT_FILE_MAX_TEXT_SIZE, &contents, NULL, &local_error))
     {
       g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_READ, "%s", local_error->message);
       return NULL;
