@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "features/vt-extractor.h"
@@ -322,6 +323,39 @@ test_checkpoint_truncated (void)
   vt_test_rm_rf (dir);
 }
 
+/* A list entry naming a FIFO used to block a decoder thread in open(),
+ * and the extraction with it, beyond Cancel. Now the sample fails at once
+ * by name; the alarm turns the old hang into a fast failure. */
+static void
+test_fifo_sample (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *jpeg = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autofree char *copy = vt_test_copy (jpeg, dir, "cat.jpg");
+  g_autofree char *fifo = g_build_filename (dir, "dog.jpg", NULL);
+  g_autofree char *list = g_build_filename (dir, "list.csv", NULL);
+  g_autoptr(VtModel) model = demo_model (NULL);
+  g_autoptr(VtDataset) dataset = NULL;
+  g_autoptr(VtFeatureStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  VtExtractOptions options = { 2, FALSE, TRUE, NULL, NULL };
+  VtTransform transform;
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_assert_true (g_file_set_contents (list, "path,label\ncat.jpg,cat\ndog.jpg,dog\ncat.jpg,cat\n", -1, NULL));
+  dataset = open_dataset (list, NULL);
+  vt_transform_init_from_architecture (&transform, vt_model_get_architecture (model));
+  alarm (20);
+  store = vt_extract_features (model, dataset, &transform, &options, NULL, &error);
+  alarm (0);
+  g_assert_no_error (error);
+  g_assert_cmpuint (store->n_samples, ==, 2);
+  g_assert_cmpuint (store->n_skipped, ==, 1);
+  g_test_message ("%s", store->skipped[0]);
+  g_assert_nonnull (strstr (store->skipped[0], "dog.jpg: is a FIFO, not a regular file"));
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -331,6 +365,7 @@ main (int   argc,
   g_test_add_func ("/extract/store-round-trip", test_store_round_trip);
   g_test_add_func ("/extract/cancel", test_cancel);
   g_test_add_func ("/extract/checkpoint-truncated", test_checkpoint_truncated);
+  g_test_add_func ("/extract/fifo-sample", test_fifo_sample);
   g_test_add_data_func ("/extract/pytorch/fashion-mnist", "fashion", compare_with_pytorch);
   g_test_add_data_func ("/extract/pytorch/cifar10-jpg", "cifar", compare_with_pytorch);
   return g_test_run ();
