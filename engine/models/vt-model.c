@@ -21,6 +21,12 @@ vt_model_new (VtCheckpoint  *checkpoint,
 
   self->checkpoint = vt_checkpoint_ref (checkpoint);
   self->arch = vt_architecture_recognize (checkpoint);
+  if (self->arch->problem != NULL)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_CONFIG, "%s; correct it there, or remove it to use the "
+                   "%s preset", self->arch->problem, self->arch->family_name);
+      return NULL;
+    }
   switch (self->arch->family)
     {
     case VT_ARCH_RESNET:

@@ -348,11 +348,14 @@ int_array (const guint64 *values,
   return array;
 }
 
-/* The transform a step asks for: the model's preset with the spec's changes. */
-static void
+/* The transform a step asks for: the model's preset with the spec's changes;
+ * FALSE when its crop_pct gives no usable resize for the crop. */
+static gboolean
 resolve_transform (VtTransform            *transform,
                    const VtArchitecture   *arch,
-                   const VtTransformSpec  *spec)
+                   const VtTransformSpec  *spec,
+                   const char             *where,
+                   GError                **error)
 {
   vt_transform_init_from_architecture (transform, arch);
   if (spec->crop > 0)
@@ -360,7 +363,11 @@ resolve_transform (VtTransform            *transform,
   if (spec->resize >= 0)
     transform->resize_size = spec->resize;
   else if (spec->crop_pct > 0)
-    transform->resize_size = (int) floor (transform->crop_size / spec->crop_pct);
+    {
+      if (!vt_transform_resize_for_crop_pct (transform->crop_size, spec->crop_pct, where,
+                                             &transform->resize_size, error))
+        return FALSE;
+    }
   else if (spec->crop > 0)
     /* A new crop keeps the preset's ratio of resize to crop. */
     transform->resize_size = (int) floor ((double) spec->crop * arch->resize_size / arch->image_size);
@@ -376,6 +383,7 @@ resolve_transform (VtTransform            *transform,
         transform->mean[c] = 0.0f;
         transform->std[c] = 1.0f;
       }
+  return TRUE;
 }
 
 /* What an evaluate or extract step opens. */
@@ -415,8 +423,11 @@ open_model_input (Run                 *run,
       !(o->model = vt_model_new (o->checkpoint, error)) ||
       !(o->dataset = vt_dataset_open (o->dataset_path, &options, error)))
     return FALSE;
-  resolve_transform (&o->transform, vt_model_get_architecture (o->model), &input->transform);
-  return TRUE;
+  {
+    g_autofree char *where = g_strdup_printf ("%s: step “%s”: transform", run->spec->path ? run->spec->path : "the spec",
+                                              run->step_id);
+    return resolve_transform (&o->transform, vt_model_get_architecture (o->model), &input->transform, where, error);
+  }
 }
 
 static void

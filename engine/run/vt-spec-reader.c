@@ -155,7 +155,8 @@ gboolean
 vt_spec_get_triple (JsonObject   *object,
                     const char   *path,
                     const char   *key,
-                    gboolean      positive,
+                    double        min,
+                    double        max,
                     float         out[3],
                     gboolean     *given,
                     GError      **error)
@@ -175,10 +176,10 @@ vt_spec_get_triple (JsonObject   *object,
 
       if (!JSON_NODE_HOLDS_VALUE (item) || (json_node_get_value_type (item) != G_TYPE_DOUBLE &&
                                             json_node_get_value_type (item) != G_TYPE_INT64) ||
-          ((v = json_node_get_double (item)), positive && !(v > 0)))
+          ((v = json_node_get_double (item)), !(v >= min && v <= max)))
         {
           g_autofree char *item_key = g_strdup_printf ("%s[%u]", key, i);
-          return invalid (error, path, item_key, positive ? "expected a number above 0" : "expected a number");
+          return invalid (error, path, item_key, "expected a number from %g to %g", min, max);
         }
       out[i] = (float) v;
     }

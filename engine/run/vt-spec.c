@@ -5,6 +5,7 @@
 #include "vt-spec.h"
 #include "vt-spec-reader.h"
 #include "io/vt-file.h"
+#include "models/vt-transform.h"
 #include "methods/cil/vt-cil-protocol.h"
 
 G_DEFINE_QUARK (vt-spec-error-quark, vt_spec_error)
@@ -130,8 +131,10 @@ transform_spec_parse (JsonObject       *parent,
       !vt_spec_get_uint (object, path, "crop", 1, 4096, &crop, error) ||
       !vt_spec_get_number (object, path, "crop_pct", 0.0, 1.0, &t->crop_pct, error) ||
       !vt_spec_get_choice (object, path, "interpolation", filters, &t->interpolation, error) ||
-      !vt_spec_get_triple (object, path, "mean", FALSE, t->mean, &t->has_mean, error) ||
-      !vt_spec_get_triple (object, path, "std", TRUE, t->std, &t->has_std, error) ||
+      !vt_spec_get_triple (object, path, "mean", VT_TRANSFORM_MEAN_MIN, VT_TRANSFORM_MEAN_MAX, t->mean,
+                           &t->has_mean, error) ||
+      !vt_spec_get_triple (object, path, "std", VT_TRANSFORM_STD_MIN, VT_TRANSFORM_STD_MAX, t->std,
+                           &t->has_std, error) ||
       !vt_spec_get_bool (object, path, "normalize", &t->normalize, error))
     return FALSE;
   if (json_object_has_member (object, "resize"))
