@@ -300,7 +300,7 @@ static void
 test_checkpoint_truncated (void)
 {
   g_autofree char *asset = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
-  g_autofree char *root = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *root = vt_test_fixture ("datasets/cifar10-bin");
   g_autofree char *dir = vt_test_tmpdir ();
   g_autofree char *path = vt_test_copy (asset, dir, "resnet20.safetensors");
   g_autoptr(GError) error = NULL;
@@ -309,7 +309,7 @@ test_checkpoint_truncated (void)
   g_autoptr(VtDataset) dataset = open_dataset (root, "test");
   g_autoptr(VtFeatureStore) store = NULL;
   TruncateState state = { path, 0 };
-  VtExtractOptions options = { 64, FALSE, FALSE, truncate_after_first_batch, &state };
+  VtExtractOptions options = { 8, FALSE, FALSE, truncate_after_first_batch, &state };
   VtTransform transform;
 
   g_assert_no_error (error);
