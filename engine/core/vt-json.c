@@ -1,6 +1,7 @@
 /* vt-json.c: JSON text to a JsonNode, refusing what json-glib would crash
  * on, stay silent about, or return nothing for. */
 #include "vt-json.h"
+#include "io/vt-file.h"
 
 #include <string.h>
 
@@ -265,12 +266,15 @@ vt_json_load_file (const char  *path,
                    GError     **error)
 {
   g_autoptr(GError) local_error = NULL;
-  g_autoptr(GMappedFile) mapped = g_mapped_file_new (path, FALSE, &local_error);
+  g_autofree char *text = NULL;
+  gsize length;
 
-  if (mapped == NULL)
+  /* Through vt-file, as every file a user names: a FIFO or a device is
+   * refused, not waited on or read without end. */
+  if (!vt_file_get_contents (path, VT_FILE_MAX_TEXT_SIZE, &text, &length, &local_error))
     {
-      g_set_error (error, VT_JSON_ERROR, VT_JSON_ERROR_READ, "%s: cannot be read: %s", path, local_error->message);
+      g_set_error_literal (error, VT_JSON_ERROR, VT_JSON_ERROR_READ, local_error->message);
       return NULL;
     }
-  return vt_json_parse (g_mapped_file_get_contents (mapped), (gssize) g_mapped_file_get_length (mapped), path, error);
+  return vt_json_parse (text, (gssize) length, path, error);
 }

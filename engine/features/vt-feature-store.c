@@ -64,11 +64,17 @@ vt_feature_store_new (guint capacity,
                       guint dim,
                       guint n_logits)
 {
-  VtFeatureStore *self = g_new0 (VtFeatureStore, 1);
+  VtFeatureStore *self;
 
+  g_return_val_if_fail (dim > 0, NULL);
+
+  self = g_new0 (VtFeatureStore, 1);
   g_atomic_ref_count_init (&self->ref_count);
   self->dim = dim;
   self->n_logits = n_logits;
+  /* Never NULL, even for no samples: memcpy of zero bytes to NULL is
+   * undefined all the same. */
+  capacity = MAX (capacity, 1);
   self->features = g_new (float, (gsize) capacity * dim);
   self->logits = n_logits ? g_new (float, (gsize) capacity * n_logits) : NULL;
   self->labels = g_new (gint64, capacity);
@@ -261,6 +267,23 @@ vt_feature_store_load (const char  *path,
   if (vt_checkpoint_lookup (file, "logits") &&
       !(logits = expect_tensor (file, path, "logits", VT_DTYPE_F32, 2, error)))
     return NULL;
+  /* Counts are guint here: a larger one used to be cut to its low 32 bits
+   * and accepted. A zero-wide store would hand methods empty buffers. */
+  if (features->shape[0] > G_MAXUINT)
+    {
+      g_autofree char *what = g_strdup_printf ("“features” holds %" G_GINT64_FORMAT " samples, more than the %u a "
+                                               "store may hold; split the dataset", features->shape[0], G_MAXUINT);
+      return invalid (error, path, what);
+    }
+  if (features->shape[1] == 0 || features->shape[1] > G_MAXUINT ||
+      (logits && (logits->shape[1] == 0 || logits->shape[1] > G_MAXUINT)))
+    {
+      const VtTensor *t = features->shape[1] == 0 || features->shape[1] > G_MAXUINT ? features : logits;
+      g_autofree char *what = g_strdup_printf ("“%s” is %" G_GINT64_FORMAT " wide; a store needs from 1 to %u values "
+                                               "per sample (was it written by another program?)",
+                                               t->name, t->shape[1], G_MAXUINT);
+      return invalid (error, path, what);
+    }
   n = (guint) features->shape[0];
   if (labels->shape[0] != n || indices->shape[0] != n || (logits && logits->shape[0] != n))
     return invalid (error, path, "features, labels, indices and logits differ in length");
@@ -272,6 +295,9 @@ vt_feature_store_load (const char  *path,
   memcpy (self->indices, indices->data, indices->nbytes);
   if (logits)
     memcpy (self->logits, logits->data, logits->nbytes);
+  /* What a store cut short while it was copied gave is zeros, not features. */
+  if (!vt_checkpoint_check (file, error))
+    return NULL;
   if (!metadata_strv (metadata, path, "class_names", &self->class_names, error))
     return NULL;
   if (self->class_names == NULL)

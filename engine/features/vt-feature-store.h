@@ -63,7 +63,7 @@ typedef struct
   char            **skipped;       /* the first few of them, by name */
 } VtFeatureStore;
 
-/* An empty store with room for @capacity samples of @dim features. */
+/* An empty store with room for @capacity samples of @dim (at least 1) features. */
 VtFeatureStore *vt_feature_store_new       (guint                   capacity,
                                             guint                   dim,
                                             guint                   n_logits);

@@ -1,5 +1,6 @@
 /* vt-checkpoint.c: single-file, sharded and folder checkpoints. */
 #include "vt-checkpoint.h"
+#include "vt-file-map.h"
 #include "vt-safetensors.h"
 #include "core/vt-json.h"
 
@@ -9,6 +10,7 @@ struct _VtCheckpoint
 {
   char        *path;
   GPtrArray   *mappings;     /* GBytes per shard, keeping the views alive */
+  GPtrArray   *files;        /* VtFileMap of each shard read from disk, checked by vt_checkpoint_check */
   GPtrArray   *tensors;      /* VtTensor* in header order, shard by shard */
   GHashTable  *by_name;      /* name -> VtTensor* */
   GHashTable  *metadata;
@@ -24,6 +26,7 @@ vt_checkpoint_finalize (VtCheckpoint *self)
   g_clear_pointer (&self->by_name, g_hash_table_unref);
   g_clear_pointer (&self->tensors, g_ptr_array_unref);
   g_clear_pointer (&self->mappings, g_ptr_array_unref);
+  g_clear_pointer (&self->files, g_ptr_array_unref);
   g_clear_pointer (&self->metadata, g_hash_table_unref);
   g_clear_pointer (&self->config, json_node_unref);
   g_free (self->config_path);
@@ -36,6 +39,7 @@ vt_checkpoint_alloc (const char *path)
 
   self->path = g_strdup (path);
   self->mappings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  self->files = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_file_map_unref);
   self->tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_tensor_free);
   self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   return self;
@@ -89,29 +93,23 @@ add_shard (VtCheckpoint  *self,
   return TRUE;
 }
 
+/* Maps one shard; the mapping survives the file being cut short (see
+ * vt-file-map.h), and vt_checkpoint_check tells whether it was. */
 static GBytes *
-map_file (const char  *path,
-          const char  *shown_as,
-          GError     **error)
+map_file (VtCheckpoint  *self,
+          const char    *path,
+          GError       **error)
 {
   g_autoptr(GError) local_error = NULL;
-  GMappedFile *mapped = g_mapped_file_new (path, FALSE, &local_error);
+  g_autoptr(VtFileMap) map = vt_file_map_new (path, &local_error);
 
-  if (mapped == NULL)
+  if (map == NULL)
     {
-      g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_OPEN,
-                   "%s: cannot be read: %s", shown_as, local_error->message);
+      g_set_error_literal (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_OPEN, local_error->message);
       return NULL;
     }
-  /* An empty file maps to NULL contents; GBytes wants a real pointer then too. */
-  if (g_mapped_file_get_length (mapped) == 0)
-    {
-      g_mapped_file_unref (mapped);
-      return g_bytes_new (NULL, 0);
-    }
-  GBytes *bytes = g_mapped_file_get_bytes (mapped);
-  g_mapped_file_unref (mapped);
-  return bytes;
+  g_ptr_array_add (self->files, vt_file_map_ref (map));
+  return vt_file_map_get_bytes (map);
 }
 
 static JsonNode *
@@ -209,7 +207,7 @@ open_sharded (VtCheckpoint  *self,
       g_hash_table_add (opened, (gpointer) shard);
 
       shard_path = g_build_filename (dir, shard, NULL);
-      bytes = map_file (shard_path, shard_path, &local_error);
+      bytes = map_file (self, shard_path, &local_error);
       if (bytes == NULL)
         {
           g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_SHARD,
@@ -306,7 +304,7 @@ vt_checkpoint_open (const char  *path,
     }
   else
     {
-      g_autoptr(GBytes) bytes = map_file (file, file, error);
+      g_autoptr(GBytes) bytes = map_file (self, file, error);
       if (bytes == NULL || !add_shard (self, bytes, file, error))
         return NULL;
     }
@@ -407,6 +405,23 @@ vt_checkpoint_count_parameters (VtCheckpoint *self)
         n += tensor->numel;
     }
   return n;
+}
+
+gboolean
+vt_checkpoint_check (VtCheckpoint  *self,
+                     GError       **error)
+{
+  for (guint i = 0; i < self->files->len; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      if (!vt_file_map_check (g_ptr_array_index (self->files, i), &local_error))
+        {
+          g_set_error_literal (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CHANGED, local_error->message);
+          return FALSE;
+        }
+    }
+  return TRUE;
 }
 
 char *

@@ -19,6 +19,7 @@ typedef enum
   VT_CHECKPOINT_ERROR_SHARD,      /* a shard missing, or lacking a tensor it should hold */
   VT_CHECKPOINT_ERROR_DUPLICATE,  /* one tensor name in two shards */
   VT_CHECKPOINT_ERROR_CONFIG,     /* config.json beside it does not parse */
+  VT_CHECKPOINT_ERROR_CHANGED,    /* a file cut short or changed on disk while open */
 } VtCheckpointError;
 
 typedef struct _VtCheckpoint VtCheckpoint;
@@ -54,6 +55,14 @@ const char     *vt_checkpoint_get_config_path (VtCheckpoint  *self);
  * BatchNorm running statistics (buffers, not parameters, in PyTorch). */
 guint64         vt_checkpoint_count_parameters (VtCheckpoint *self);
 gboolean        vt_tensor_is_parameter        (const VtTensor *tensor);
+
+/* FALSE, with VT_CHECKPOINT_ERROR_CHANGED naming the file, when a file of the
+ * checkpoint was cut short while its weights were read (its bytes then
+ * read as zeros instead of killing the process), or changed on disk since
+ * it was opened. One stat per shard: call it before and after a forward
+ * pass, and discard what a pass computed when it fails. */
+gboolean        vt_checkpoint_check           (VtCheckpoint  *self,
+                                               GError       **error);
 
 /* Hex SHA-256 over the bytes of every shard, in order: what identifies the
  * weights in a feature store's cache key. Reads the whole file. */

@@ -1,6 +1,7 @@
 /* vt-class-names.c: the published class lists, as the datasets' own meta
  * files give them, in label order. */
 #include "vt-class-names.h"
+#include "vt-file.h"
 
 static const char *cifar10[] = {
   "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck", NULL
@@ -47,7 +48,7 @@ vt_class_names_read_file (const char *path,
   g_autofree char *contents = NULL;
   g_auto(GStrv) lines = NULL;
 
-  if (!g_file_get_contents (path, &contents, NULL, NULL))
+  if (!vt_file_get_contents (path, VT_FILE_MAX_TEXT_SIZE, &contents, NULL, NULL))
     return NULL;
   /* Trailing blank lines (batches.meta.txt has two) are not names. */
   g_strchomp (contents);

@@ -8,6 +8,10 @@
 
 G_BEGIN_DECLS
 
+/* The most pixel bytes a dataset decoded into memory (IDX, CIFAR binary)
+ * may take: 16 GiB, over a hundred times Fashion-MNIST's and CIFAR-10's. */
+#define VT_DATASET_MAX_PIXEL_BYTES ((guint64) 16 << 30)
+
 gboolean  vt_dataset_read_image_folder  (VtDataset   *self,
                                          const char  *root,
                                          GError     **error);

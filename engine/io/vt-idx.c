@@ -5,11 +5,17 @@
  * the only one image datasets use), the number of dimensions, then each
  * dimension as a 32-bit count. Images are (N, H, W), labels (N). The data
  * must be exactly as long as the header says: a short file is truncated, a
- * long one is not the file its header describes. */
+ * long one is not the file its header describes.
+ *
+ * The header's counts are never trusted for memory: an image may hold no
+ * more pixels than the image decoders accept (a 256 KB gzip can hold one
+ * 16384×16384 image), and the data is read piece by piece, so that a small
+ * file claiming gigabytes fails before they are allocated. */
 #include "vt-dataset-readers.h"
+#include "vt-file.h"
 
-#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 typedef struct
@@ -59,22 +65,36 @@ read_exactly (gzFile        file,
   return TRUE;
 }
 
+/* The gzip'd data is read in pieces of this size, so that memory follows
+ * what the stream really holds, not what its header claims. */
+#define IDX_CHUNK ((gsize) 16 << 20)
+
 static gboolean
 read_idx (const char  *path,
           guint        n_dims,
           IdxArray    *array,
           GError     **error)
 {
-  gzFile file = gzopen (path, "rb");
+  g_autoptr(GError) local_error = NULL;
+  struct stat st;
+  gzFile file;
   guint8 header[4], extra;
   guint8 counts[12];
-  gsize total = 1;
+  guint64 total = 1;
+  gsize have = 0, allocated = 0;
   gboolean ok = FALSE;
+  int fd = vt_file_open (path, &st, &local_error);
 
+  if (fd < 0)
+    {
+      g_set_error_literal (error, VT_DATASET_ERROR, VT_DATASET_ERROR_OPEN, local_error->message);
+      return FALSE;
+    }
+  file = gzdopen (fd, "rb");
   if (file == NULL)
     {
-      int saved = errno;
-      g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_OPEN, "%s: %s", path, g_strerror (saved));
+      close (fd);
+      g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_OPEN, "%s: out of memory for zlib", path);
       return FALSE;
     }
   if (!read_exactly (file, header, 4, path, "header", error))
@@ -108,20 +128,52 @@ read_idx (const char  *path,
         }
       total *= array->dims[d];
     }
-  if (total > (gsize) 1 << 34)
+  /* One image may not hold more pixels than a decoder would accept. */
+  if (n_dims == 3 && !vt_image_check_size (array->dims[2], array->dims[1], path, &local_error))
     {
-      idx_error (error, path, "the data would exceed 16 GiB");
+      g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_FORMAT, "%s; an IDX file of images this "
+                   "large is not a dataset Vitrine reads", local_error->message);
+      goto out;
+    }
+  if (total > VT_DATASET_MAX_PIXEL_BYTES)
+    {
+      g_autofree char *limit = g_format_size_full (VT_DATASET_MAX_PIXEL_BYTES, G_FORMAT_SIZE_IEC_UNITS);
+      g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_FORMAT,
+                   "%s: not a valid IDX file: its header's counts need %" G_GUINT64_FORMAT " bytes, more than "
+                   "the %s a dataset in memory may take", path, total, limit);
+      goto out;
+    }
+  /* Uncompressed, the file's size says at once whether the data is there. */
+  if (gzdirect (file) && total > (guint64) st.st_size - 4 - 4 * n_dims)
+    {
+      g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_FORMAT,
+                   "%s: truncated data (fewer values than the header's counts): they need %" G_GUINT64_FORMAT
+                   " bytes, the file holds %" G_GINT64_FORMAT " after its header",
+                   path, total, (gint64) st.st_size - 4 - 4 * n_dims);
       goto out;
     }
   array->n_dims = n_dims;
-  array->data = g_try_malloc (total);
-  if (array->data == NULL)
+  while (have < total)
     {
-      idx_error (error, path, "out of memory for its data");
-      goto out;
+      gsize piece = (gsize) MIN (total - have, IDX_CHUNK);
+
+      if (have + piece > allocated)
+        {
+          guint8 *grown;
+
+          allocated = (gsize) MIN (total, MAX ((guint64) have + piece, (guint64) allocated * 2));
+          grown = g_try_realloc (array->data, allocated);
+          if (grown == NULL)
+            {
+              idx_error (error, path, "out of memory for its data");
+              goto out;
+            }
+          array->data = grown;
+        }
+      if (!read_exactly (file, array->data + have, piece, path, "data (fewer values than the header's counts)", error))
+        goto out;
+      have += piece;
     }
-  if (!read_exactly (file, array->data, total, path, "data (fewer values than the header's counts)", error))
-    goto out;
   if (gzread (file, &extra, 1) != 0)
     {
       idx_error (error, path, "more data than the header's counts");

@@ -1,6 +1,7 @@
 /* vt-image.c: images in memory, and choosing the decoder by the file's
  * signature (never its name). */
 #include "vt-image-formats.h"
+#include "vt-file.h"
 
 #include <string.h>
 
@@ -12,7 +13,8 @@ vt_image_check_size (guint64      width,
                      const char  *name,
                      GError     **error)
 {
-  if (width == 0 || height == 0 || width * height > VT_IMAGE_MAX_PIXELS)
+  /* Divided, not multiplied: two 32-bit sides multiply past 64 bits. */
+  if (width == 0 || height == 0 || width > VT_IMAGE_MAX_PIXELS || height > VT_IMAGE_MAX_PIXELS / width)
     {
       g_set_error (error, VT_IMAGE_ERROR, VT_IMAGE_ERROR_CORRUPT,
                    "%s: %" G_GUINT64_FORMAT "×%" G_GUINT64_FORMAT " pixels is empty or beyond the %d-pixel limit",
@@ -73,7 +75,7 @@ vt_image_load (const char  *path,
   g_autoptr(GError) local_error = NULL;
   gsize size;
 
-  if (!g_file_get_contents (path, &contents, &size, &local_error))
+  if (!vt_file_get_contents (path, VT_IMAGE_MAX_FILE_SIZE, &contents, &size, &local_error))
     {
       g_set_error (error, VT_IMAGE_ERROR, VT_IMAGE_ERROR_READ, "%s", local_error->message);
       return NULL;

@@ -23,6 +23,11 @@ typedef enum
  * (twice its MAX_IMAGE_PIXELS); so do we, before allocating. */
 #define VT_IMAGE_MAX_PIXELS 178956970
 
+/* The largest image file read: more than any image under the pixel limit
+ * needs (a 32-bit BMP at the limit is 683 MiB), and a clear error for a
+ * path that names something else, a disk image or a video. */
+#define VT_IMAGE_MAX_FILE_SIZE ((gsize) 1 << 30)
+
 typedef struct
 {
   int     width;

@@ -10,6 +10,7 @@
  * labels, sorted (numerically when every label is a number). */
 #include "vt-dataset-readers.h"
 #include "core/vt-json.h"
+#include "vt-file.h"
 
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
@@ -110,7 +111,7 @@ vt_dataset_read_list (VtDataset   *self,
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   gboolean ok;
 
-  if (!g_file_get_contents (list_path, &contents, NULL, &local_error))
+  if (!vt_file_get_contents (list_path, VT_FILE_MAX_TEXT_SIZE, &contents, NULL, &local_error))
     {
       g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_OPEN, "%s", local_error->message);
       return FALSE;

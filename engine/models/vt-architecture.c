@@ -5,9 +5,9 @@
  * do (OpenAI's build_model infers CLIP sizes the same way). */
 #include "vt-architecture.h"
 #include "core/vt-json.h"
+#include "vt-transform.h"
 #include "io/vt-class-names.h"
 
-#include <float.h>
 #include <glib/gi18n-lib.h>
 #include <math.h>
 #include <stdarg.h>
@@ -581,31 +581,58 @@ common_prefix (VtCheckpoint *checkpoint)
   return "module.";
 }
 
-/* Three numbers a float holds (with @positive, each from FLT_MIN: a std
- * that divides), or FALSE. */
+/* Keeps the first value of config.json the model cannot use. */
+static void
+set_problem (VtArchitecture *arch,
+             const char     *format,
+             ...)
+{
+  va_list args;
+
+  if (arch->problem != NULL)
+    return;
+  va_start (args, format);
+  arch->problem = g_strdup_vprintf (format, args);
+  va_end (args);
+}
+
+/* [r, g, b] at @object.@name, each within [min, max] (checked as a double,
+ * before the conversion to float, which is undefined out of float's
+ * range). An absent or non-numeric triple is FALSE silently; one out of
+ * range is FALSE with the problem kept. */
 static gboolean
-read_triple (JsonObject *object,
-             const char *name,
-             gboolean    positive,
-             float       out[3])
+read_triple (VtArchitecture *arch,
+             const char     *config_path,
+             const char     *json_path,
+             JsonObject     *object,
+             const char     *name,
+             double          min,
+             double          max,
+             float           out[3])
 {
   JsonNode *node = object ? json_object_get_member (object, name) : NULL;
-  double low = positive ? FLT_MIN : -FLT_MAX;
   JsonArray *array;
+  double values[3];
 
   if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (array = json_node_get_array (node)) != 3)
     return FALSE;
   for (guint i = 0; i < 3; i++)
     {
       JsonNode *item = json_array_get_element (array, i);
-      double v;
 
       if (!JSON_NODE_HOLDS_VALUE (item) || (json_node_get_value_type (item) != G_TYPE_DOUBLE &&
-                                            json_node_get_value_type (item) != G_TYPE_INT64) ||
-          !((v = json_node_get_double (item)) >= low && v <= FLT_MAX))
+                                            json_node_get_value_type (item) != G_TYPE_INT64))
         return FALSE;
-      out[i] = (float) v;
+      values[i] = json_node_get_double (item);
+      if (!(values[i] >= min && values[i] <= max))
+        {
+          set_problem (arch, "%s: %s%s[%u] is %g; it must be from %g to %g", config_path, json_path, name, i,
+                       values[i], min, max);
+          return FALSE;
+        }
     }
+  for (guint i = 0; i < 3; i++)
+    out[i] = (float) values[i];
   return TRUE;
 }
 
@@ -631,11 +658,14 @@ set_normalization (VtArchitecture *arch,
   static const float clip_std[3] = { 0.26862954f, 0.26130258f, 0.27577711f };
   static const float half[3] = { 0.5f, 0.5f, 0.5f };
   JsonObject *pretrained = object_at (config, "pretrained_cfg");
+  const char *path = vt_checkpoint_get_config_path (checkpoint);
   float mean[3], std[3];
 
   /* timm's config.json keeps them in pretrained_cfg; some writers at top level. */
-  if ((read_triple (pretrained, "mean", FALSE, mean) && read_triple (pretrained, "std", TRUE, std)) ||
-      (read_triple (config, "mean", FALSE, mean) && read_triple (config, "std", TRUE, std)))
+  if ((read_triple (arch, path, "$.pretrained_cfg.", pretrained, "mean", VT_TRANSFORM_MEAN_MIN, VT_TRANSFORM_MEAN_MAX, mean) &&
+       read_triple (arch, path, "$.pretrained_cfg.", pretrained, "std", VT_TRANSFORM_STD_MIN, VT_TRANSFORM_STD_MAX, std)) ||
+      (read_triple (arch, path, "$.", config, "mean", VT_TRANSFORM_MEAN_MIN, VT_TRANSFORM_MEAN_MAX, mean) &&
+       read_triple (arch, path, "$.", config, "std", VT_TRANSFORM_STD_MIN, VT_TRANSFORM_STD_MAX, std)))
     {
       set_preset (arch, "config.json", mean, std);
       return;
@@ -650,38 +680,34 @@ set_normalization (VtArchitecture *arch,
     set_preset (arch, N_("ImageNet"), imagenet_mean, imagenet_std);
 }
 
-static double
-double_member (JsonObject *object,
-               const char *name)
-{
-  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      (json_node_get_value_type (node) != G_TYPE_DOUBLE && json_node_get_value_type (node) != G_TYPE_INT64))
-    return 0.0;
-  return json_node_get_double (node);
-}
-
 /* The eval transform each family's own code uses: timm 0.9 crop bicubic,
  * torchvision 256 → 224 bilinear, CLIP a bicubic resize to the input size,
  * CIFAR none at 32×32. A timm config.json's crop_pct and interpolation win. */
 static void
 set_transform (VtArchitecture *arch,
-               JsonObject     *config)
+               JsonObject     *config,
+               const char     *config_path)
 {
   JsonObject *pretrained = object_at (config, "pretrained_cfg");
   const char *interpolation = string_member (pretrained, "interpolation");
-  double crop_pct = double_member (pretrained, "crop_pct");
+  JsonNode *crop_pct = pretrained ? json_object_get_member (pretrained, "crop_pct") : NULL;
   gboolean clip = arch->family == VT_ARCH_OPENCLIP || arch->family == VT_ARCH_HF_CLIP ||
                   g_strcmp0 (arch->normalization, "OpenAI CLIP") == 0;
+  double preset = clip || arch->family == VT_ARCH_CIFAR_RESNET ? 1.0
+                : arch->family == VT_ARCH_TIMM_VIT ? 0.9
+                : 0.875;   /* torchvision: 224 / 256 */
+  g_autoptr(GError) error = NULL;
 
   if (arch->image_size <= 0)
     arch->image_size = 224;
-  if (crop_pct <= 0)
-    crop_pct = clip || arch->family == VT_ARCH_CIFAR_RESNET ? 1.0
-             : arch->family == VT_ARCH_TIMM_VIT ? 0.9
-             : 0.875;   /* torchvision: 224 / 256 */
-  arch->resize_size = (int) floor (arch->image_size / crop_pct);
+  arch->resize_size = (int) floor (arch->image_size / preset);
+  /* A crop_pct of the wrong type is ignored, as every config member is;
+   * one out of range is a problem the model reports (the preset stands). */
+  if (crop_pct != NULL && JSON_NODE_HOLDS_VALUE (crop_pct) &&
+      (json_node_get_value_type (crop_pct) == G_TYPE_DOUBLE || json_node_get_value_type (crop_pct) == G_TYPE_INT64) &&
+      !vt_transform_resize_for_crop_pct (arch->image_size, json_node_get_double (crop_pct), "$.pretrained_cfg",
+                                         &arch->resize_size, &error))
+    set_problem (arch, "%s: %s", config_path, error->message);
   arch->interpolation = interpolation ? (g_str_equal (interpolation, "bicubic") ? VT_RESAMPLE_BICUBIC : VT_RESAMPLE_BILINEAR)
                       : clip || arch->family == VT_ARCH_TIMM_VIT ? VT_RESAMPLE_BICUBIC
                       : VT_RESAMPLE_BILINEAR;
@@ -727,7 +753,7 @@ vt_architecture_recognize (VtCheckpoint *checkpoint)
   if (arch->class_names == NULL && arch->family == VT_ARCH_CIFAR_RESNET && arch->num_classes == 10)
     arch->class_names = vt_class_names_published (VT_CLASS_NAMES_CIFAR10);
   set_normalization (arch, checkpoint, config);
-  set_transform (arch, config);
+  set_transform (arch, config, vt_checkpoint_get_config_path (checkpoint));
   return g_steal_pointer (&arch);
 }
 
@@ -742,6 +768,7 @@ vt_architecture_free (VtArchitecture *arch)
   g_free (arch->block);
   g_free (arch->pooling);
   g_strfreev (arch->class_names);
+  g_free (arch->problem);
   g_free (arch);
 }
 

@@ -65,6 +65,11 @@ typedef struct
    * image_size (resize_size = image_size / crop_pct, floored). */
   int           resize_size;
   VtResample    interpolation;
+
+  /* The first value of config.json that the model cannot use (a crop_pct,
+   * mean or std out of range), naming the file and JSON path; the preset
+   * stands in for it, and vt_model_new refuses the model with this. */
+  char         *problem;
 } VtArchitecture;
 
 /* Never fails: an unrecognized checkpoint gives family VT_ARCH_UNKNOWN. */

@@ -89,19 +89,25 @@ vt_model_new (VtCheckpoint  *checkpoint,
 
   self->checkpoint = vt_checkpoint_ref (checkpoint);
   self->arch = vt_architecture_recognize (checkpoint);
+  if (self->arch->problem != NULL)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_CONFIG, "%s; correct it there, or remove it to use the "
+                   "%s preset", self->arch->problem, self->arch->family_name);
+      return NULL;
+    }
   switch (self->arch->family)
     {
     case VT_ARCH_RESNET:
     case VT_ARCH_CIFAR_RESNET:
       self->resnet = vt_resnet_new (checkpoint, self->arch, error);
-      return self->resnet ? g_steal_pointer (&self) : NULL;
+      return self->resnet && vt_checkpoint_check (checkpoint, error) ? g_steal_pointer (&self) : NULL;
     case VT_ARCH_TIMM_VIT:
     case VT_ARCH_TORCHVISION_VIT:
     case VT_ARCH_HF_CLIP:
       if (!check_vit_heads (self->arch, path, error))
         return NULL;
       self->vit = vt_vit_new (checkpoint, self->arch, error);
-      return self->vit ? g_steal_pointer (&self) : NULL;
+      return self->vit && vt_checkpoint_check (checkpoint, error) ? g_steal_pointer (&self) : NULL;
     case VT_ARCH_OPENCLIP:
       /* A ViT image tower and the text tower run in vt-vit, a ModifiedResNet image tower in vt-resnet. */
       /* A ModifiedResNet's attention pool is 32 times its stem's width. */
@@ -114,7 +120,8 @@ vt_model_new (VtCheckpoint  *checkpoint,
           (!check_vit_heads (self->arch, path, error) ||
            !(self->vit = vt_vit_new (checkpoint, self->arch, error))))
         return NULL;
-      return g_steal_pointer (&self);
+      /* Building converts weights (F16, folded BatchNorm) read from the map. */
+      return vt_checkpoint_check (checkpoint, error) ? g_steal_pointer (&self) : NULL;
     case VT_ARCH_UNKNOWN:
     default:
       break;
@@ -195,14 +202,23 @@ check_finite (VtTaps  *taps,
   return taps;
 }
 
-/* Errors of a forward pass name the checkpoint they ran. */
+/* What a pass returns: errors name the checkpoint that ran, and the taps
+ * are kept only when every output is finite and the files are still the
+ * ones opened. The weights are read from the checkpoint's memory map: one
+ * cut short during the pass reads as zeros there (see vt-file-map.h). */
 static VtTaps *
-name_checkpoint (VtModel  *self,
-                 VtTaps   *taps,
-                 GError  **error)
+finish_pass (VtModel  *self,
+             VtTaps   *taps,
+             GError  **error)
 {
-  if (taps == NULL)
-    g_prefix_error (error, "%s: ", vt_checkpoint_get_path (self->checkpoint));
+  if (taps == NULL || (taps = check_finite (taps, error)) == NULL)
+    {
+      g_prefix_error (error, "%s: ", vt_checkpoint_get_path (self->checkpoint));
+      return NULL;
+    }
+  /* Its message names the file. */
+  if (!vt_checkpoint_check (self->checkpoint, error))
+    g_clear_pointer (&taps, vt_taps_free);
   return taps;
 }
 
@@ -215,11 +231,15 @@ vt_model_forward (VtModel      *self,
                   VtTapFlags    flags,
                   GError      **error)
 {
+  VtTaps *taps;
+
+  if (!vt_checkpoint_check (self->checkpoint, error))
+    return NULL;
   if (self->resnet)
-    return name_checkpoint (self, check_finite (vt_resnet_forward (self->resnet, pixels, batch, height, width,
-                                                                   flags, error), error), error);
-  return name_checkpoint (self, check_finite (vt_vit_forward_image (self->vit, pixels, batch, height, width,
-                                                                    flags, error), error), error);
+    taps = vt_resnet_forward (self->resnet, pixels, batch, height, width, flags, error);
+  else
+    taps = vt_vit_forward_image (self->vit, pixels, batch, height, width, flags, error);
+  return finish_pass (self, taps, error);
 }
 
 gboolean
@@ -271,6 +291,7 @@ vt_model_forward_text (VtModel       *self,
                    vt_checkpoint_get_path (self->checkpoint), self->arch->family_name);
       return NULL;
     }
-  return name_checkpoint (self, check_finite (vt_vit_forward_text (self->vit, ids, batch, length, flags, error),
-                                              error), error);
+  if (!vt_checkpoint_check (self->checkpoint, error))
+    return NULL;
+  return finish_pass (self, vt_vit_forward_text (self->vit, ids, batch, length, flags, error), error);
 }

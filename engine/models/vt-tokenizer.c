@@ -1,6 +1,7 @@
 /* vt-tokenizer.c: CLIP's BPE. */
 #include "vt-tokenizer.h"
 #include "core/vt-json.h"
+#include "io/vt-file.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -87,20 +88,24 @@ static char *
 read_gzip (const char  *path,
            GError     **error)
 {
-  g_autoptr(GFile) file = g_file_new_for_path (path);
   g_autoptr(GError) local_error = NULL;
-  g_autoptr(GInputStream) raw = G_INPUT_STREAM (g_file_read (file, NULL, &local_error));
+  g_autofree char *compressed = NULL;
+  g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GZlibDecompressor) gunzip = NULL;
+  g_autoptr(GInputStream) raw = NULL;
   g_autoptr(GInputStream) stream = NULL;
   g_autoptr(GByteArray) text = g_byte_array_new ();
+  gsize length;
   guint8 chunk[65536];
   gssize got;
 
-  if (raw == NULL)
+  if (!vt_file_get_contents (path, VT_FILE_MAX_TEXT_SIZE, &compressed, &length, &local_error))
     {
-      g_set_error (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_READ, "%s", local_error->message);
+      g_set_error_literal (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_READ, local_error->message);
       return NULL;
     }
+  bytes = g_bytes_new_take (g_steal_pointer (&compressed), length);
+  raw = g_memory_input_stream_new_from_bytes (bytes);
   gunzip = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
   stream = g_converter_input_stream_new (raw, G_CONVERTER (gunzip));
   /* Read by hand rather than splice: splice would inflate without a limit. */
@@ -237,7 +242,7 @@ vt_tokenizer_new_from_hf (const char  *vocab_json,
   self->sot = GPOINTER_TO_INT (sot);
   self->eot = GPOINTER_TO_INT (eot);
 
-  if (!g_file_get_contents (merges_txt, &merges, NULL, &local_error))
+  if (!vt_file_get_contents (merges_txt, VT_FILE_MAX_TEXT_SIZE, &merges, NULL, &local_error))
     {
       g_set_error (error, VT_TOKENIZER_ERROR, VT_TOKENIZER_ERROR_READ, "%s", local_error->message);
       return NULL;

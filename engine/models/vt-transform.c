@@ -2,7 +2,31 @@
 #include "vt-transform.h"
 #include "io/vt-resize.h"
 
+#include <math.h>
 #include <string.h>
+
+G_DEFINE_QUARK (vt-transform-error-quark, vt_transform_error)
+
+gboolean
+vt_transform_resize_for_crop_pct (int          crop,
+                                  double       crop_pct,
+                                  const char  *where,
+                                  int         *resize,
+                                  GError     **error)
+{
+  /* Written so that NaN fails too. */
+  double lowest = (double) crop / (VT_TRANSFORM_MAX_SIZE + 1);
+
+  if (!(crop_pct > lowest && crop_pct <= 1.0))
+    {
+      g_set_error (error, VT_TRANSFORM_ERROR, VT_TRANSFORM_ERROR_RANGE,
+                   "%s: crop_pct %g is out of range: with a crop of %d it must be above %g (a resize to at most %d) "
+                   "and at most 1", where, crop_pct, crop, lowest, VT_TRANSFORM_MAX_SIZE);
+      return FALSE;
+    }
+  *resize = (int) MIN (floor (crop / crop_pct), (double) VT_TRANSFORM_MAX_SIZE);
+  return TRUE;
+}
 
 void
 vt_transform_init_from_architecture (VtTransform          *transform,

@@ -13,6 +13,25 @@
 
 G_BEGIN_DECLS
 
+#define VT_TRANSFORM_ERROR (vt_transform_error_quark ())
+GQuark vt_transform_error_quark (void);
+
+typedef enum
+{
+  VT_TRANSFORM_ERROR_RANGE,    /* a number outside what the transform can use */
+} VtTransformError;
+
+/* The largest side a transform resizes to or crops to. */
+#define VT_TRANSFORM_MAX_SIZE 4096
+
+/* What normalization numbers may be, in config.json and specs alike: wide
+ * enough for inputs in [0, 255] (std 1/255) and any published preset,
+ * narrow enough that (x - mean) / std stays a finite float. */
+#define VT_TRANSFORM_MEAN_MIN (-1000.0)
+#define VT_TRANSFORM_MEAN_MAX 1000.0
+#define VT_TRANSFORM_STD_MIN 1e-6
+#define VT_TRANSFORM_STD_MAX 1000.0
+
 typedef struct
 {
   int         resize_size;     /* shorter side after resizing; 0 = no resize */
@@ -30,6 +49,16 @@ void   vt_transform_init_from_architecture  (VtTransform           *transform,
 gboolean vt_transform_check_image           (const VtTransform     *transform,
                                              const VtImage         *image,
                                              const char            *name,
+                                             GError               **error);
+/* *resize = floor(crop / crop_pct), as timm computes it, when crop_pct is
+ * in (0, 1] and the result at most VT_TRANSFORM_MAX_SIZE; else FALSE with
+ * an error that names @where (a file and JSON path) and the usable range.
+ * The check comes first: 1e-9 used to reach the float-to-int conversion,
+ * which is undefined beyond int's range. */
+gboolean vt_transform_resize_for_crop_pct   (int                    crop,
+                                             double                 crop_pct,
+                                             const char            *where,
+                                             int                   *resize,
                                              GError               **error);
 /* out: (3, crop_size, crop_size) floats. */
 void     vt_transform_apply                   (const VtTransform     *transform,

@@ -16,6 +16,7 @@ typedef enum
   VT_MODEL_ERROR_MISSING_TENSOR,
   VT_MODEL_ERROR_SHAPE,           /* a tensor of the wrong shape or type */
   VT_MODEL_ERROR_INPUT,           /* input of the wrong size */
+  VT_MODEL_ERROR_CONFIG,          /* a config.json value the model cannot use */
 } VtModelError;
 
 typedef struct _VtWeights VtWeights;

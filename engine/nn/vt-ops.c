@@ -801,15 +801,22 @@ fast_expf (float x)
   union { float f; gint32 i; } scale;
   float n, r, p, c;
 
-  c = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+  /* Clamped so that NaN lands inside the range too (both comparisons are
+   * false for it): converting a NaN n to an integer below is undefined. */
+  c = x > -87.0f ? x : -87.0f;
+  c = c < 88.0f ? c : 88.0f;
   /* Round to the nearest integer (ties to even, as nearbyintf) by adding
    * and taking away 1.5·2²³: plain arithmetic, so the loops vectorize. */
   n = (c * 1.44269504f + 12582912.0f) - 12582912.0f;
   r = c - n * 0.693145752f - n * 1.42860677e-6f;
   p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
   scale.i = ((gint32) n + 127) << 23;
-  /* Below e^-87 the result is 0: a masked (−∞) score must weigh nothing. */
-  return x < -87.0f ? 0.0f : p * scale.f;
+  p *= scale.f;
+  /* Below e^-87 the result is 0: a masked (−∞) score must weigh nothing.
+   * e^+∞ is +∞ and e^NaN is NaN, as expf gives them. */
+  p = x < -87.0f ? 0.0f : p;
+  p = x == INFINITY ? INFINITY : p;
+  return x != x ? x : p;
 }
 
 /* erf by Abramowitz & Stegun 7.1.26: |error| ≤ 1.5e-7 in exact

@@ -38,6 +38,9 @@ vt_inspection_run (const char      *path,
       if (progress)
         progress (total_bytes ? (double) done_bytes / total_bytes : 1.0, tensor->name, progress_data);
     }
+  /* Statistics of a file cut short while they were computed are of zeros. */
+  if (!vt_checkpoint_check (self->checkpoint, error))
+    return NULL;
   return g_steal_pointer (&self);
 }
 

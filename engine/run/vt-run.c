@@ -354,11 +354,14 @@ int_array (const guint64 *values,
   return array;
 }
 
-/* The transform a step asks for: the model's preset with the spec's changes. */
-static void
+/* The transform a step asks for: the model's preset with the spec's changes;
+ * FALSE when its crop_pct gives no usable resize for the crop. */
+static gboolean
 resolve_transform (VtTransform            *transform,
                    const VtArchitecture   *arch,
-                   const VtTransformSpec  *spec)
+                   const VtTransformSpec  *spec,
+                   const char             *where,
+                   GError                **error)
 {
   vt_transform_init_from_architecture (transform, arch);
   if (spec->crop > 0)
@@ -366,7 +369,11 @@ resolve_transform (VtTransform            *transform,
   if (spec->resize >= 0)
     transform->resize_size = spec->resize;
   else if (spec->crop_pct > 0)
-    transform->resize_size = (int) floor (transform->crop_size / spec->crop_pct);
+    {
+      if (!vt_transform_resize_for_crop_pct (transform->crop_size, spec->crop_pct, where,
+                                             &transform->resize_size, error))
+        return FALSE;
+    }
   else if (spec->crop > 0)
     /* A new crop keeps the preset's ratio of resize to crop. */
     transform->resize_size = (int) floor ((double) spec->crop * arch->resize_size / arch->image_size);
@@ -382,6 +389,7 @@ resolve_transform (VtTransform            *transform,
         transform->mean[c] = 0.0f;
         transform->std[c] = 1.0f;
       }
+  return TRUE;
 }
 
 /* What an evaluate or extract step opens. */
@@ -421,10 +429,13 @@ open_model_input (Run                 *run,
       !(o->model = vt_model_new (o->checkpoint, error)) ||
       !(o->dataset = vt_dataset_open (o->dataset_path, &options, error)))
     return FALSE;
-  resolve_transform (&o->transform, vt_model_get_architecture (o->model), &input->transform);
   {
+    g_autofree char *where = g_strdup_printf ("%s: step “%s”: transform", run->spec->path ? run->spec->path : "the spec",
+                                              run->step_id);
     g_autoptr(GError) size_error = NULL;
 
+    if (!resolve_transform (&o->transform, vt_model_get_architecture (o->model), &input->transform, where, error))
+      return FALSE;
     /* Before any image is decoded: the crop is the spec's to change. */
     if (!vt_model_check_input (o->model, o->transform.crop_size, o->transform.crop_size, &size_error))
       {
@@ -881,14 +892,7 @@ load_store (const char  *path,
                    path, role ? role : "", role ? " " : "");
       return NULL;
     }
-  if (store->dim == 0)
-    {
-      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
-                   "%s: the %s%sfeature store's features have no dimensions (width 0), so there is nothing to "
-                   "learn from or lay out: extract it again with a model that gives pre-logits features",
-                   path, role ? role : "", role ? " " : "");
-      return NULL;
-    }
+  /* A zero-wide store is refused by vt_feature_store_load. */
   return g_steal_pointer (&store);
 }
 

@@ -2,7 +2,6 @@
 #include "vt-spec-reader.h"
 #include "vt-spec.h"
 
-#include <float.h>
 
 static gboolean
 invalid (GError     **error,
@@ -157,7 +156,8 @@ gboolean
 vt_spec_get_triple (JsonObject   *object,
                     const char   *path,
                     const char   *key,
-                    gboolean      positive,
+                    double        min,
+                    double        max,
                     float         out[3],
                     gboolean     *given,
                     GError      **error)
@@ -173,18 +173,14 @@ vt_spec_get_triple (JsonObject   *object,
   for (guint i = 0; i < 3; i++)
     {
       JsonNode *item = json_array_get_element (array, i);
-      /* The values are stored as floats: a double beyond a float's range
-       * would become infinity, and a positive one below FLT_MIN would
-       * lose its precision or become 0 (a std that divides by zero). */
-      double low = positive ? FLT_MIN : -FLT_MAX;
       double v;
 
       if (!JSON_NODE_HOLDS_VALUE (item) || (json_node_get_value_type (item) != G_TYPE_DOUBLE &&
                                             json_node_get_value_type (item) != G_TYPE_INT64) ||
-          ((v = json_node_get_double (item)), !(v >= low && v <= FLT_MAX)))
+          ((v = json_node_get_double (item)), !(v >= min && v <= max)))
         {
           g_autofree char *item_key = g_strdup_printf ("%s[%u]", key, i);
-          return invalid (error, path, item_key, "expected a number from %g to %g", low, (double) FLT_MAX);
+          return invalid (error, path, item_key, "expected a number from %g to %g", min, max);
         }
       out[i] = (float) v;
     }

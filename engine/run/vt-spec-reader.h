@@ -43,12 +43,14 @@ gboolean vt_spec_get_flags     (JsonObject          *object,
                                 guint               *out,
                                 GError             **error);
 
-/* Three numbers ([r, g, b]); with @positive each must be > 0. *given tells
- * whether the key was there. */
+/* Three numbers ([r, g, b]), each from @min to @max (checked before the
+ * conversion to float, undefined beyond its range). *given tells whether
+ * the key was there. */
 gboolean vt_spec_get_triple    (JsonObject   *object,
                                 const char   *path,
                                 const char   *key,
-                                gboolean      positive,
+                                double        min,
+                                double        max,
                                 float         out[3],
                                 gboolean     *given,
                                 GError      **error);

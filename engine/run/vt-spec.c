@@ -5,6 +5,8 @@
 #include "vt-spec.h"
 #include "vt-spec-reader.h"
 #include "core/vt-json.h"
+#include "io/vt-file.h"
+#include "models/vt-transform.h"
 #include "methods/cil/vt-cil-protocol.h"
 
 G_DEFINE_QUARK (vt-spec-error-quark, vt_spec_error)
@@ -132,8 +134,10 @@ transform_spec_parse (JsonObject       *parent,
        * 40960) and a sane one; timm's models use 0.875 to 1. */
       !vt_spec_get_number (object, path, "crop_pct", 0.1, 1.0, &t->crop_pct, error) ||
       !vt_spec_get_choice (object, path, "interpolation", filters, &t->interpolation, error) ||
-      !vt_spec_get_triple (object, path, "mean", FALSE, t->mean, &t->has_mean, error) ||
-      !vt_spec_get_triple (object, path, "std", TRUE, t->std, &t->has_std, error) ||
+      !vt_spec_get_triple (object, path, "mean", VT_TRANSFORM_MEAN_MIN, VT_TRANSFORM_MEAN_MAX, t->mean,
+                           &t->has_mean, error) ||
+      !vt_spec_get_triple (object, path, "std", VT_TRANSFORM_STD_MIN, VT_TRANSFORM_STD_MAX, t->std,
+                           &t->has_std, error) ||
       !vt_spec_get_bool (object, path, "normalize", &t->normalize, error))
     return FALSE;
   if (json_object_has_member (object, "resize"))
@@ -646,7 +650,7 @@ vt_spec_load (const char  *path,
   g_autoptr(GError) local_error = NULL;
   VtSpec *spec;
 
-  if (!g_file_get_contents (path, &contents, NULL, &local_error))
+  if (!vt_file_get_contents (path, VT_FILE_MAX_TEXT_SIZE, &contents, NULL, &local_error))
     {
       g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_READ, "%s", local_error->message);
       return NULL;

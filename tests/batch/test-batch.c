@@ -5,6 +5,8 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/vt-blas.h"
 #include "io/vt-checkpoint.h"
@@ -27,11 +29,21 @@ result_clear (Result *r)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
 
-/* Runs vitrine with @argv (NULL-terminated) and no display at all, and
- * with VITRINE_MEMORY_LIMIT set to @memory_limit where that is not NULL. */
+/* A child that outlives its deadline dies of SIGALRM (a pending alarm
+ * survives exec), so that a hang fails the test instead of stalling it. */
 static void
-run_vitrine_argv (Result              *result,
+set_deadline (gpointer seconds)
+{
+  alarm (GPOINTER_TO_UINT (seconds));
+}
+
+/* Runs vitrine with @args (NULL-terminated) and no display at all, with
+ * VITRINE_MEMORY_LIMIT set to @memory_limit where that is not NULL, and
+ * killed after @deadline_s seconds where that is not 0. */
+static void
+run_vitrine_full (Result              *result,
                   const char          *memory_limit,
+                  guint                deadline_s,
                   const char * const  *args)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
@@ -51,6 +63,8 @@ run_vitrine_argv (Result              *result,
   g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
   g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
   g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
+  if (deadline_s > 0)
+    g_subprocess_launcher_set_child_setup (launcher, set_deadline, GUINT_TO_POINTER (deadline_s), NULL);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, NULL, NULL, &result->out, &result->err, &error);
@@ -60,21 +74,53 @@ run_vitrine_argv (Result              *result,
   g_test_message ("exit %d\nstdout: %s\nstderr: %s", result->status, result->out, result->err);
 }
 
-/* Runs vitrine with @args (NULL-terminated) and no display at all. */
+static void
+run_vitrine_argv (Result              *result,
+                  const char          *memory_limit,
+                  const char * const  *args)
+{
+  run_vitrine_full (result, memory_limit, 0, args);
+}
+
+static void
+run_vitrine_va (Result      *result,
+                guint        deadline_s,
+                const char  *first,
+                va_list      args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+
+  for (const char *a = first; a; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  g_ptr_array_add (argv, NULL);
+  run_vitrine_full (result, NULL, deadline_s, (const char * const *) argv->pdata);
+}
+
+/* Runs vitrine with @first… (NULL-terminated) and no display at all. */
 static void
 run_vitrine (Result      *result,
              const char  *first,
              ...)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   va_list args;
 
   va_start (args, first);
-  for (const char *a = first; a; a = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) a);
+  run_vitrine_va (result, 0, first, args);
   va_end (args);
-  g_ptr_array_add (argv, NULL);
-  run_vitrine_argv (result, NULL, (const char * const *) argv->pdata);
+}
+
+/* The same, killed by SIGALRM after @deadline_s seconds. */
+static void
+run_vitrine_within (Result      *result,
+                    guint        deadline_s,
+                    const char  *first,
+                    ...)
+{
+  va_list args;
+
+  va_start (args, first);
+  run_vitrine_va (result, deadline_s, first, args);
+  va_end (args);
 }
 
 static JsonNode *
@@ -1255,6 +1301,96 @@ test_memory_wide_image (void)
   vt_test_rm_rf (dir);
 }
 
+/* One extract step of @checkpoint over @data, its store in @dir, with
+ * @extra members. */
+static char *
+extract_spec (const char *checkpoint,
+              const char *data,
+              const char *dir,
+              const char *extra)
+{
+  return g_strdup_printf ("{\"steps\": [{\"kind\": \"extract\", \"id\": \"x\", \"checkpoint\": \"%s\", "
+                          "\"dataset\": \"%s\", \"split\": \"test\", \"store\": \"%s/store.safetensors\"%s}]}",
+                          checkpoint, data, dir, extra);
+}
+
+static void
+expect_batch_error (Result     *r,
+                    int         status,
+                    const char *phrase)
+{
+  g_assert_cmpint (r->status, ==, status);
+  if (strstr (r->err, phrase) == NULL)
+    g_error ("stderr lacks “%s”: %s", phrase, r->err);
+}
+
+/* Files that are not what they should be, through the real binary: a FIFO
+ * as the checkpoint or the spec (each used to block open() forever; the
+ * child's alarm turns that into a failure), a crop_pct in config.json or
+ * in the spec that no resize can follow (1e-9 reached an undefined
+ * float-to-int conversion and the resize was dropped), a mean beyond
+ * float's range. */
+static void
+test_bad_files (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *asset = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *fifo = g_build_filename (dir, "fifo.safetensors", NULL);
+  g_autofree char *fifo_spec = g_build_filename (dir, "fifo-spec.json", NULL);
+  g_autofree char *model_dir = g_build_filename (dir, "model", NULL);
+  g_autofree char *config = g_build_filename (model_dir, "config.json", NULL);
+  g_autofree char *ckpt = NULL;
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_assert_cmpint (mkfifo (fifo_spec, 0600), ==, 0);
+  g_assert_cmpint (g_mkdir (model_dir, 0700), ==, 0);
+  ckpt = vt_test_copy (asset, model_dir, "model.safetensors");
+
+  {
+    g_auto(Result) r = { 0 };
+    g_autofree char *text = extract_spec (fifo, data, dir, "");
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    run_vitrine_within (&r, 30, "--batch", spec, "--output", out, NULL);
+    expect_batch_error (&r, 1, "fifo.safetensors: is a FIFO, not a regular file");
+  }
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine_within (&r, 30, "--batch", fifo_spec, "--output", out, NULL);
+    expect_batch_error (&r, 2, "fifo-spec.json: is a FIFO, not a regular file");
+  }
+  {
+    g_auto(Result) r = { 0 };
+    g_autofree char *text = extract_spec (ckpt, data, dir, "");
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    g_assert_true (g_file_set_contents (config, "{\"pretrained_cfg\": {\"crop_pct\": 1e-9}}", -1, NULL));
+    run_vitrine_within (&r, 60, "--batch", spec, "--output", out, NULL);
+    expect_batch_error (&r, 1, "config.json: $.pretrained_cfg: crop_pct 1e-09 is out of range");
+    g_assert_true (g_file_set_contents (config, "{\"pretrained_cfg\": {\"std\": [0.2, 0, 0.2], \"mean\": [0.5, 0.5, 0.5]}}", -1, NULL));
+    run_vitrine_within (&r, 60, "--batch", spec, "--output", out, NULL);
+    expect_batch_error (&r, 1, "config.json: $.pretrained_cfg.std[1] is 0; it must be from 1e-06 to 1000");
+    g_assert_cmpint (g_unlink (config), ==, 0);
+  }
+  {
+    g_auto(Result) r = { 0 };
+    g_autofree char *text = extract_spec (ckpt, data, dir, ", \"transform\": {\"crop_pct\": 1e-9}");
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    run_vitrine_within (&r, 60, "--batch", spec, "--output", out, NULL);
+    /* Refused with the spec, before any step runs. */
+    expect_batch_error (&r, 2, "$.steps[0].transform.crop_pct: expected a number above 0.1 and at most 1");
+  }
+  {
+    g_auto(Result) r = { 0 };
+    g_autofree char *text = extract_spec (ckpt, data, dir, ", \"transform\": {\"mean\": [1e300, 0, 0]}");
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    run_vitrine_within (&r, 60, "--batch", spec, "--output", out, NULL);
+    expect_batch_error (&r, 2, "$.steps[0].transform.mean[0]: expected a number from -1000 to 1000");
+  }
+  vt_test_rm_rf (dir);
+}
+
 /* A feature store of @n samples of @dim features in @n_classes classes,
  * of which the first @used have samples. */
 static char *
@@ -1323,11 +1459,11 @@ test_empty_stores (void)
                                                   "\"split\": \"B0-Inc2\", \"methods\": [\"gda\"]", flat, flat);
   g_autofree char *project = g_strdup_printf ("\"kind\": \"project\", \"store\": \"%s\", \"method\": \"pca\"", flat);
   g_autofree char *empty_phrase = g_strdup_printf ("%s: the test feature store holds no samples", empty);
-  g_autofree char *flat_phrase = g_strdup_printf ("%s: the train feature store's features have no dimensions", flat);
-  g_autofree char *project_phrase = g_strdup_printf ("%s: the feature store's features have no dimensions", flat);
+  /* Zero-wide stores are refused when they are read, for any step. */
+  g_autofree char *flat_phrase = g_strdup_printf ("%s: not a Vitrine feature store: “features” is 0 wide", flat);
   const char * const empty_phrases[] = { empty_phrase, NULL };
-  const char * const flat_phrases[] = { flat_phrase, "(width 0)", NULL };
-  const char * const project_phrases[] = { project_phrase, NULL };
+  const char * const flat_phrases[] = { flat_phrase, NULL };
+  const char * const project_phrases[] = { flat_phrase, NULL };
 
   expect_refusal (dir, NULL, no_samples, empty_phrases);
   expect_refusal (dir, NULL, no_features, flat_phrases);
@@ -1541,5 +1677,6 @@ main (int   argc,
   g_test_add_func ("/batch/messages/model", test_model_messages);
   g_test_add_func ("/batch/messages/heads", test_heads_messages);
   g_test_add_func ("/batch/blas-kernels", test_blas_kernels);
+  g_test_add_func ("/batch/bad-files", test_bad_files);
   return g_test_run ();
 }

@@ -1,9 +1,15 @@
 /* test-datasets.c: every dataset format and image decoder on real files,
  * their error messages on damaged ones, and the eval transforms against
  * torchvision. References: tests/reference/make_dataset_fixtures.py. */
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "io/vt-checkpoint.h"
 #include "io/vt-dataset.h"
@@ -498,6 +504,187 @@ test_transform_conformance (void)
   g_assert_cmpfloat (worst, <=, 1.0 / 255 + 1e-6);
 }
 
+/* In a subprocess: at most 1 GiB more address space than the process holds
+ * now, so that a reader that allocates what a header claims, or reads a
+ * device until memory runs out, fails at once instead of taking the
+ * machine's memory (ASan's reservations are already counted). */
+static void
+limit_memory (void)
+{
+  g_autofree char *statm = NULL;
+  struct rlimit limit;
+  guint64 pages;
+
+  g_assert_true (g_file_get_contents ("/proc/self/statm", &statm, NULL, NULL));
+  pages = g_ascii_strtoull (statm, NULL, 10);
+  limit.rlim_cur = limit.rlim_max = pages * (guint64) sysconf (_SC_PAGESIZE) + ((guint64) 1 << 30);
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+}
+
+static void
+write_idx_header (guint8      *out,
+                  guint        n_dims,
+                  const guint *dims)
+{
+  out[0] = out[1] = 0;
+  out[2] = 8;
+  out[3] = (guint8) n_dims;
+  for (guint d = 0; d < n_dims; d++)
+    {
+      guint32 be = GUINT32_TO_BE (dims[d]);
+      memcpy (out + 4 + 4 * d, &be, 4);
+    }
+}
+
+/* A gzip'd IDX file: the header of @dims, then @data_size zero bytes. */
+static char *
+write_gzip_idx (const char  *dir,
+                const char  *name,
+                guint        n_dims,
+                const guint *dims,
+                gsize        data_size)
+{
+  char *path = g_build_filename (dir, name, NULL);
+  gzFile file = gzopen (path, "wb1");
+  g_autofree guint8 *zeros = g_malloc0 (1 << 20);
+  guint8 header[16];
+
+  g_assert_nonnull (file);
+  write_idx_header (header, n_dims, dims);
+  g_assert_cmpint (gzwrite (file, header, 4 + 4 * n_dims), ==, (int) (4 + 4 * n_dims));
+  for (gsize done = 0; done < data_size; done += 1 << 20)
+    g_assert_cmpint (gzwrite (file, zeros, (unsigned) MIN (data_size - done, (gsize) 1 << 20)), >, 0);
+  g_assert_cmpint (gzclose (file), ==, Z_OK);
+  return path;
+}
+
+/* IDX headers are not trusted for memory. A 16384×16384 image in a small
+ * gzip used to be accepted (256 MiB of pixels, past the decoders' pixel
+ * limit), and a 4 MB file claiming 16 GiB had them allocated before the
+ * data was found missing. */
+static void
+test_idx_bombs (void)
+{
+  g_autofree char *dir = NULL;
+  static const guint one_label[] = { 1 };
+  static const guint huge_image[] = { 1, 16384, 16384 };
+  static const guint sixteen_gib[] = { 65536, 512, 512 };
+  static const guint many_labels[] = { 65536 };
+  g_autofree char *bomb = NULL, *bomb_labels = NULL, *claim = NULL, *claim_labels = NULL;
+  g_autofree char *gz_claim = NULL, *gz_claim_labels = NULL;
+  g_autofree guint8 *four_mb = NULL;
+  struct stat st;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  dir = vt_test_tmpdir ();
+  bomb = write_gzip_idx (dir, "bomb-images-idx3-ubyte.gz", 3, huge_image, (gsize) 16384 * 16384);
+  bomb_labels = write_gzip_idx (dir, "bomb-labels-idx1-ubyte.gz", 1, one_label, 1);
+  g_assert_cmpint (g_stat (bomb, &st), ==, 0);
+  g_test_message ("%s: %" G_GINT64_FORMAT " bytes", bomb, (gint64) st.st_size);
+  g_assert_cmpint (st.st_size, <, 2 << 20);
+
+  four_mb = g_malloc0 (4 << 20);
+  write_idx_header (four_mb, 3, sixteen_gib);
+  claim = vt_test_write_file (dir, "claim-images-idx3-ubyte", four_mb, 4 << 20);
+  claim_labels = write_gzip_idx (dir, "claim-labels-idx1-ubyte.gz", 1, many_labels, 65536);
+  gz_claim = write_gzip_idx (dir, "gzclaim-images-idx3-ubyte.gz", 3, sixteen_gib, 4 << 20);
+  gz_claim_labels = write_gzip_idx (dir, "gzclaim-labels-idx1-ubyte.gz", 1, many_labels, 65536);
+
+  limit_memory ();
+  open_fails (bomb, NULL, VT_DATASET_ERROR, VT_DATASET_ERROR_FORMAT, "16384×16384 pixels is empty or beyond");
+  open_fails (bomb, NULL, VT_DATASET_ERROR, VT_DATASET_ERROR_FORMAT, bomb);
+  open_fails (claim, NULL, VT_DATASET_ERROR, VT_DATASET_ERROR_FORMAT, "the file holds 4194288 after its header");
+  open_fails (claim, NULL, VT_DATASET_ERROR, VT_DATASET_ERROR_FORMAT, claim);
+  open_fails (gz_claim, NULL, VT_DATASET_ERROR, VT_DATASET_ERROR_FORMAT, "truncated data");
+  vt_test_rm_rf (dir);
+}
+
+/* FIFOs and devices, wherever a dataset names a file: a FIFO used to block
+ * open() forever (beyond Cancel, in a decoder thread), /dev/zero to be
+ * read until memory ran out. Each is refused at once, naming the file;
+ * an image file above the size limit too. In a subprocess with a timeout
+ * and a memory limit, so that the old behaviour fails fast. */
+static void
+test_not_regular (void)
+{
+  g_autofree char *dir = NULL, *fifo_image = NULL, *list = NULL, *fifo_list = NULL, *fifo_idx = NULL;
+  g_autofree char *cifar = NULL, *zero_batch = NULL, *big = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtImage) image = NULL;
+  int fd;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 30 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  dir = vt_test_tmpdir ();
+  fifo_image = g_build_filename (dir, "fifo.png", NULL);
+  fifo_list = g_build_filename (dir, "fifo-list.csv", NULL);
+  fifo_idx = g_build_filename (dir, "fifo-images-idx3-ubyte", NULL);
+  cifar = g_build_filename (dir, "cifar", NULL);
+  zero_batch = g_build_filename (cifar, "test_batch.bin", NULL);
+  big = g_build_filename (dir, "big.png", NULL);
+  g_assert_cmpint (mkfifo (fifo_image, 0600), ==, 0);
+  g_assert_cmpint (mkfifo (fifo_list, 0600), ==, 0);
+  g_assert_cmpint (mkfifo (fifo_idx, 0600), ==, 0);
+  g_assert_cmpint (g_mkdir (cifar, 0700), ==, 0);
+  g_assert_cmpint (symlink ("/dev/zero", zero_batch), ==, 0);
+  /* Sparse: a byte over the limit costs no disk. */
+  fd = g_open (big, O_WRONLY | O_CREAT, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t) VT_IMAGE_MAX_FILE_SIZE + 1), ==, 0);
+  close (fd);
+  list = g_build_filename (dir, "list.csv", NULL);
+  g_assert_true (g_file_set_contents (list, "path,label\nfifo.png,cat\n/dev/zero,dog\n", -1, NULL));
+
+  limit_memory ();
+  open_fails (fifo_list, NULL, VT_DATASET_ERROR, VT_DATASET_ERROR_OPEN, "fifo-list.csv: is a FIFO, not a regular file");
+  open_fails (fifo_idx, NULL, VT_DATASET_ERROR, VT_DATASET_ERROR_OPEN, "fifo-images-idx3-ubyte: is a FIFO");
+  open_fails (cifar, "test", VT_DATASET_ERROR, VT_DATASET_ERROR_OPEN, "test_batch.bin: is a character device");
+
+  image = vt_image_load (fifo_image, &error);
+  g_assert_null (image);
+  g_assert_error (error, VT_IMAGE_ERROR, VT_IMAGE_ERROR_READ);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "fifo.png: is a FIFO, not a regular file"));
+  g_clear_error (&error);
+  image = vt_image_load ("/dev/zero", &error);
+  g_assert_null (image);
+  g_assert_error (error, VT_IMAGE_ERROR, VT_IMAGE_ERROR_READ);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "/dev/zero: is a character device, not a regular file"));
+  g_clear_error (&error);
+  image = vt_image_load (big, &error);
+  g_assert_null (image);
+  g_assert_error (error, VT_IMAGE_ERROR, VT_IMAGE_ERROR_READ);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "big.png: 1073741825 bytes, more than the 1073741824"));
+  g_clear_error (&error);
+
+  /* A list naming them opens (samples are decoded later) and each sample
+   * then fails by name. */
+  {
+    g_autoptr(VtDataset) dataset = open_ok (list, NULL, FALSE);
+
+    for (guint i = 0; i < 2; i++)
+      {
+        g_autoptr(VtImage) sample = vt_dataset_load_image (dataset, i, &error);
+        g_assert_null (sample);
+        g_assert_error (error, VT_IMAGE_ERROR, VT_IMAGE_ERROR_READ);
+        g_assert_nonnull (strstr (error->message, "not a regular file"));
+        g_clear_error (&error);
+      }
+  }
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -506,6 +693,8 @@ main (int   argc,
   g_test_add_func ("/datasets/image-folder", test_image_folder);
   g_test_add_func ("/datasets/idx/fashion-mnist", test_idx_fashion);
   g_test_add_func ("/datasets/idx/errors", test_idx_errors);
+  g_test_add_func ("/datasets/idx/bombs", test_idx_bombs);
+  g_test_add_func ("/datasets/not-regular", test_not_regular);
   g_test_add_func ("/datasets/cifar10-binary", test_cifar10_binary);
   g_test_add_func ("/datasets/cifar100-binary", test_cifar100_binary);
   g_test_add_func ("/datasets/png", test_png);

@@ -3,11 +3,15 @@
  * against PyTorch's features on every 50th; the feature store's round trip
  * and staleness; unreadable samples; cancellation.
  * Reference: tests/reference/make_dataset_fixtures.py. */
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "features/vt-extractor.h"
+#include "io/vt-safetensors.h"
 #include "vt-test-util.h"
 
 static VtModel *
@@ -354,6 +358,147 @@ test_store_bad_indices (void)
   vt_test_rm_rf (dir);
 }
 
+typedef struct
+{
+  const char *path;
+  guint       calls;
+} TruncateState;
+
+/* Between two forward passes, as `cp` over the checkpoint would. */
+static void
+truncate_after_first_batch (const VtExtractProgress *progress,
+                            gpointer                 data)
+{
+  TruncateState *state = data;
+
+  if (state->calls++ == 0)
+    g_assert_cmpint (truncate (state->path, 0), ==, 0);
+}
+
+/* The checkpoint cut short during an extraction: the next pass used to
+ * die of SIGBUS on the weights; now the extraction stops with an error
+ * naming the file. */
+static void
+test_checkpoint_truncated (void)
+{
+  g_autofree char *asset = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *root = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *path = vt_test_copy (asset, dir, "resnet20.safetensors");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) checkpoint = vt_checkpoint_open (path, &error);
+  g_autoptr(VtModel) model = NULL;
+  g_autoptr(VtDataset) dataset = open_dataset (root, "test");
+  g_autoptr(VtFeatureStore) store = NULL;
+  TruncateState state = { path, 0 };
+  VtExtractOptions options = { 8, FALSE, FALSE, truncate_after_first_batch, &state };
+  VtTransform transform;
+
+  g_assert_no_error (error);
+  model = vt_model_new (checkpoint, &error);
+  g_assert_no_error (error);
+  vt_transform_init_from_architecture (&transform, vt_model_get_architecture (model));
+  store = vt_extract_features (model, dataset, &transform, &options, NULL, &error);
+  g_assert_null (store);
+  g_assert_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CHANGED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_cmpuint (state.calls, ==, 1);
+  vt_test_rm_rf (dir);
+}
+
+/* A list entry naming a FIFO used to block a decoder thread in open(),
+ * and the extraction with it, beyond Cancel. Now the sample fails at once
+ * by name; the alarm turns the old hang into a fast failure. */
+static void
+test_fifo_sample (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *jpeg = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autofree char *copy = vt_test_copy (jpeg, dir, "cat.jpg");
+  g_autofree char *fifo = g_build_filename (dir, "dog.jpg", NULL);
+  g_autofree char *list = g_build_filename (dir, "list.csv", NULL);
+  g_autoptr(VtModel) model = demo_model (NULL);
+  g_autoptr(VtDataset) dataset = NULL;
+  g_autoptr(VtFeatureStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  VtExtractOptions options = { 2, FALSE, TRUE, NULL, NULL };
+  VtTransform transform;
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_assert_true (g_file_set_contents (list, "path,label\ncat.jpg,cat\ndog.jpg,dog\ncat.jpg,cat\n", -1, NULL));
+  dataset = open_dataset (list, NULL);
+  vt_transform_init_from_architecture (&transform, vt_model_get_architecture (model));
+  alarm (20);
+  store = vt_extract_features (model, dataset, &transform, &options, NULL, &error);
+  alarm (0);
+  g_assert_no_error (error);
+  g_assert_cmpuint (store->n_samples, ==, 2);
+  g_assert_cmpuint (store->n_skipped, ==, 1);
+  g_test_message ("%s", store->skipped[0]);
+  g_assert_nonnull (strstr (store->skipped[0], "dog.jpg: is a FIFO, not a regular file"));
+  vt_test_rm_rf (dir);
+}
+
+static void
+expect_store_invalid (const char *path,
+                      const char *phrase)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtFeatureStore) store = vt_feature_store_load (path, &error);
+
+  g_assert_null (store);
+  g_assert_error (error, VT_FEATURE_STORE_ERROR, VT_FEATURE_STORE_ERROR_INVALID);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, phrase));
+}
+
+/* A zero-wide store used to be accepted (and handed memcpy a NULL
+ * buffer), and one of 2³² + 1 samples was cut to 1 sample and accepted,
+ * then its 16 GiB of features copied into room for one. */
+static void
+test_store_bad_shapes (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *narrow = g_build_filename (dir, "narrow.safetensors", NULL);
+  g_autofree char *huge = g_build_filename (dir, "huge.safetensors", NULL);
+  g_autoptr(GHashTable) metadata = g_hash_table_new (g_str_hash, g_str_equal);
+  static const guint8 zeros[16] = { 0 };
+  VtTensor features = { "features", VT_DTYPE_F32, 2, { 2, 0 }, 0, 0, zeros };
+  VtTensor labels = { "labels", VT_DTYPE_I64, 1, { 2 }, 2, sizeof zeros, zeros };
+  VtTensor indices = { "indices", VT_DTYPE_I64, 1, { 2 }, 2, sizeof zeros, zeros };
+  const VtTensor *tensors[] = { &features, &labels, &indices };
+  g_autoptr(GError) error = NULL;
+  guint64 n = ((guint64) 1 << 32) + 1, feature_bytes = n * 4, header_len;
+  g_autofree char *header = NULL;
+  guint64 length_le;
+  int fd;
+
+  g_hash_table_insert (metadata, "format", "vitrine feature store 1");
+  g_hash_table_insert (metadata, "class_names", "[\"a\"]");
+  g_assert_true (vt_safetensors_write (narrow, 3, tensors, metadata, &error));
+  g_assert_no_error (error);
+  expect_store_invalid (narrow, "“features” is 0 wide");
+
+  /* Sparse: 16 GiB of zeros that take no disk. */
+  header = g_strdup_printf ("{\"__metadata__\":{\"format\":\"vitrine feature store 1\",\"class_names\":\"[\\\"a\\\"]\"},"
+                            "\"features\":{\"dtype\":\"F32\",\"shape\":[%" G_GUINT64_FORMAT ",1],\"data_offsets\":[0,%" G_GUINT64_FORMAT "]},"
+                            "\"labels\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT "]},"
+                            "\"indices\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT "]}}",
+                            n, feature_bytes, feature_bytes, feature_bytes + 8, feature_bytes + 8, feature_bytes + 16);
+  header_len = strlen (header);
+  length_le = GUINT64_TO_LE (header_len);
+  fd = g_open (huge, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, &length_le, 8), ==, 8);
+  g_assert_cmpint (write (fd, header, header_len), ==, (gssize) header_len);
+  g_assert_cmpint (ftruncate (fd, (off_t) (8 + header_len + feature_bytes + 16)), ==, 0);
+  close (fd);
+  expect_store_invalid (huge, "holds 4294967297 samples, more than the 4294967295");
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -364,6 +509,9 @@ main (int   argc,
   g_test_add_func ("/extract/store-bad-class-names", test_store_bad_class_names);
   g_test_add_func ("/extract/cancel", test_cancel);
   g_test_add_func ("/extract/store-bad-indices", test_store_bad_indices);
+  g_test_add_func ("/extract/checkpoint-truncated", test_checkpoint_truncated);
+  g_test_add_func ("/extract/fifo-sample", test_fifo_sample);
+  g_test_add_func ("/extract/store-bad-shapes", test_store_bad_shapes);
   g_test_add_data_func ("/extract/pytorch/fashion-mnist", "fashion", compare_with_pytorch);
   g_test_add_data_func ("/extract/pytorch/cifar10-jpg", "cifar", compare_with_pytorch);
   return g_test_run ();

@@ -418,6 +418,46 @@ test_approximations (void)
   g_assert_cmpfloat (worst_erf, <, 5e-7);
 }
 
+/* NaN and infinity through the fast exp and what uses it: converting a NaN
+ * to an integer inside fast_expf was undefined (x86 gave a finite number),
+ * and e^+∞ came out as e^88. Now they propagate as libm's do. */
+static void
+test_approximations_special (void)
+{
+  float gelu[3] = { NAN, INFINITY, -INFINITY };
+  float quick[2] = { NAN, INFINITY };
+  float row[20];
+
+  g_assert_true (isnan (vt_exp_approx (NAN)));
+  g_assert_true (isnan (vt_exp_approx (-NAN)));
+  g_assert_cmpfloat (vt_exp_approx (INFINITY), ==, INFINITY);
+  g_assert_cmpfloat (vt_exp_approx (-INFINITY), ==, 0.0f);
+  g_assert_cmpfloat (vt_exp_approx (88.0f), ==, vt_exp_approx (88.0f));
+  g_assert_true (isnan (vt_erf_approx (NAN)));
+  g_assert_cmpfloat (vt_erf_approx (INFINITY), ==, 1.0f);
+
+  vt_gelu (gelu, 3);
+  g_assert_true (isnan (gelu[0]));
+  g_assert_cmpfloat (gelu[1], ==, INFINITY);
+  vt_quick_gelu (quick, 2);
+  g_assert_true (isnan (quick[0]));
+  g_assert_cmpfloat (quick[1], ==, INFINITY);
+
+  /* A NaN activation makes its softmax row NaN, through the vector lanes
+   * (16 at a time) and the tail alike. */
+  for (int j = 0; j < 20; j++)
+    row[j] = (float) j / 10;
+  row[3] = NAN;
+  vt_softmax_rows (row, 1, 20);
+  for (int j = 0; j < 20; j++)
+    g_assert_true (isnan (row[j]));
+  for (int j = 0; j < 20; j++)
+    row[j] = (float) j / 10;
+  row[18] = NAN;
+  vt_softmax_rows (row, 1, 20);
+  g_assert_true (isnan (row[0]) && isnan (row[18]));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -434,5 +474,6 @@ main (int   argc,
   g_test_add_func ("/engine/ops/maxpool", test_maxpool);
   g_test_add_func ("/engine/ops/maxpool-windows", test_maxpool_windows);
   g_test_add_func ("/engine/ops/approximations", test_approximations);
+  g_test_add_func ("/engine/ops/approximations-special", test_approximations_special);
   return g_test_run ();
 }

@@ -1,7 +1,10 @@
 /* test-safetensors.c: the reader on real, crafted and malformed files. */
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "io/vt-checkpoint.h"
 #include "io/vt-safetensors.h"
@@ -400,6 +403,149 @@ test_bad_config (void)
   vt_test_rm_rf (dir);
 }
 
+/* Reads every byte of @tensor, as a forward pass reads a weight. */
+static guint64
+sum_bytes (const VtTensor *tensor)
+{
+  const volatile guint8 *p = tensor->data;
+  guint64 sum = 0;
+
+  for (gsize i = 0; i < tensor->nbytes; i++)
+    sum += p[i];
+  return sum;
+}
+
+static gpointer
+sum_in_thread (gpointer tensor)
+{
+  return GSIZE_TO_POINTER ((gsize) sum_bytes (tensor));
+}
+
+/* The tensor whose bytes come last in the file. */
+static const VtTensor *
+last_tensor (VtCheckpoint *ckpt)
+{
+  const VtTensor *last = vt_checkpoint_get_tensor (ckpt, 0);
+
+  for (guint i = 1; i < vt_checkpoint_get_n_tensors (ckpt); i++)
+    if (vt_checkpoint_get_tensor (ckpt, i)->data > last->data)
+      last = vt_checkpoint_get_tensor (ckpt, i);
+  return last;
+}
+
+/* `cp other.safetensors open.safetensors` truncates the open file first.
+ * Reading weights from the map then used to kill the process with SIGBUS;
+ * now they read as zeros, in any thread, and the check names the file. */
+static void
+test_truncated_while_open (void)
+{
+  g_autofree char *asset = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *path = vt_test_copy (asset, dir, "model.safetensors");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (path, &error);
+  g_autofree char *sha = NULL;
+  const VtTensor *last, *first;
+  GThread *thread;
+
+  g_assert_no_error (error);
+  last = last_tensor (ckpt);
+  first = vt_checkpoint_lookup (ckpt, "module.conv1.weight");
+  g_assert_cmpuint (sum_bytes (last), >, 0);
+  g_assert_true (vt_checkpoint_check (ckpt, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (truncate (path, 0), ==, 0);
+  thread = g_thread_new ("reader", sum_in_thread, (gpointer) last);
+  g_assert_cmpuint (GPOINTER_TO_SIZE (g_thread_join (thread)), ==, 0);
+  g_assert_cmpuint (sum_bytes (first), ==, 0);
+  sha = vt_checkpoint_sha256 (ckpt);
+  g_assert_nonnull (sha);
+
+  g_assert_false (vt_checkpoint_check (ckpt, &error));
+  g_assert_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CHANGED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, "cut short"));
+  vt_test_rm_rf (dir);
+}
+
+static void
+expect_changed (VtCheckpoint *ckpt,
+                const char   *path,
+                const char   *phrase)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (vt_checkpoint_check (ckpt, &error));
+  g_assert_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_CHANGED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, phrase));
+}
+
+/* Changes that cause no fault are seen too: the same bytes rewritten in
+ * place with the old times put back (the change time cannot be), another
+ * file renamed over it, the file removed. */
+static void
+test_changed_while_open (void)
+{
+  g_autofree char *asset = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *path = vt_test_copy (asset, dir, "model.safetensors");
+  g_autofree char *other = vt_test_copy (asset, dir, "other.safetensors");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (path, &error);
+  struct stat st;
+  struct timespec times[2];
+  guint8 byte = 0;
+  int fd;
+
+  g_assert_no_error (error);
+  g_assert_true (vt_checkpoint_check (ckpt, &error));
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  times[0] = st.st_atim;
+  times[1] = st.st_mtim;
+  g_usleep (20000);
+  fd = g_open (path, O_WRONLY, 0);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (pwrite (fd, &byte, 1, st.st_size - 1), ==, 1);
+  close (fd);
+  g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
+  expect_changed (ckpt, path, "changed on disk");
+
+  g_clear_pointer (&ckpt, vt_checkpoint_unref);
+  ckpt = vt_checkpoint_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (vt_checkpoint_check (ckpt, &error));
+  g_assert_cmpint (g_rename (other, path), ==, 0);
+  expect_changed (ckpt, path, "replaced by another file");
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  expect_changed (ckpt, path, "is gone");
+  vt_test_rm_rf (dir);
+}
+
+/* A FIFO used to block open() forever, and /dev/zero to be read until
+ * memory ran out; each is refused at once, by name. The alarm makes the
+ * old behaviour fail in seconds instead of hanging. */
+static void
+test_not_regular (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *fifo = g_build_filename (dir, "model.safetensors", NULL);
+  g_autofree char *index = g_build_filename (dir, "model.safetensors.index.json", NULL);
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_assert_cmpint (mkfifo (index, 0600), ==, 0);
+  alarm (20);
+  expect_open_error (fifo, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_OPEN, "is a FIFO, not a regular file");
+  expect_open_error (index, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_INDEX, "is a FIFO, not a regular file");
+  expect_open_error ("/dev/zero", VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_OPEN,
+                     "/dev/zero: is a character device, not a regular file");
+  alarm (0);
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -424,5 +570,8 @@ main (int   argc,
   g_test_add_func ("/engine/checkpoint/empty-json", test_empty_json);
   g_test_add_func ("/engine/checkpoint/deep-index-and-config", test_deep_index_and_config);
   g_test_add_func ("/engine/checkpoint/index-paths", test_index_paths);
+  g_test_add_func ("/engine/checkpoint/truncated-while-open", test_truncated_while_open);
+  g_test_add_func ("/engine/checkpoint/changed-while-open", test_changed_while_open);
+  g_test_add_func ("/engine/checkpoint/not-regular", test_not_regular);
   return g_test_run ();
 }
