@@ -1153,7 +1153,10 @@ vt_run_execute (VtSpec              *spec,
   ok = TRUE;
 
 out:
-  if (!ok)
+  if (!ok && g_error_matches (step_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_string_append_printf (run.log, "cancelled during %s%s; results.json was not written\n",
+                            run.step_id ? "step " : "the final writes", run.step_id ? run.step_id : "");
+  else if (!ok)
     g_string_append_printf (run.log, "error: %s\n", step_error->message);
   /* The log is written even when the run failed: it is how one finds out why. */
   vt_run_write_file (log_path, run.log->str, (gssize) run.log->len, ok ? &step_error : NULL);
