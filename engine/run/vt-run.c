@@ -702,6 +702,17 @@ incremental_progress (const VtCilResult *result,
         (double) (stage * report->n_methods + method + 1) / (result->n_stages * report->n_methods), message);
 }
 
+/* While a method learns a stage: how far, and which method and stage. */
+static void
+incremental_stage_progress (double      fraction,
+                            const char *message,
+                            gpointer    data)
+{
+  StageReport *report = data;
+
+  emit (report->run, VT_RUN_EVENT_PROGRESS, fraction, message);
+}
+
 /* One method's results as JSON, its CSV tables and its figures. */
 static gboolean
 report_method (Run                      *run,
@@ -845,7 +856,7 @@ run_incremental (Run                *run,
     }
   order = vt_cil_class_order (train->n_classes, step->shuffle, step->seed);
   result = vt_cil_run (train, test, order, &split, chosen, report.n_methods, &step->options,
-                       incremental_progress, &report, run->cancellable, error);
+                       incremental_progress, incremental_stage_progress, &report, run->cancellable, error);
   if (result == NULL)
     {
       g_prefix_error (error, "%s and %s: ", train_path, test_path);

@@ -144,7 +144,7 @@ test_methods (gconstpointer data)
   for (guint m = 0; m < 4; m++)
     chosen[m] = all[m];
 
-  result = vt_cil_run (train, test, order, &split, chosen, 4, &options, NULL, NULL, NULL, &error);
+  result = vt_cil_run (train, test, order, &split, chosen, 4, &options, NULL, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (result->n_test, ==, json_array_get_length (labels));
 
@@ -211,7 +211,7 @@ test_errors (void)
   VtCilResult *result;
 
   vt_cil_options_init (&options);
-  result = vt_cil_run (train, test, order, &split, nmc, 1, &options, NULL, NULL, NULL, &error);
+  result = vt_cil_run (train, test, order, &split, nmc, 1, &options, NULL, NULL, NULL, NULL, &error);
   g_assert_null (result);
   g_assert_error (error, VT_CIL_ERROR, VT_CIL_ERROR_SPLIT);
   g_test_message ("%s", error->message);
@@ -219,7 +219,7 @@ test_errors (void)
 
   split.step = 2;
   test->dim = 32;
-  result = vt_cil_run (train, test, order, &split, nmc, 1, &options, NULL, NULL, NULL, &error);
+  result = vt_cil_run (train, test, order, &split, nmc, 1, &options, NULL, NULL, NULL, NULL, &error);
   g_assert_null (result);
   g_assert_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT);
   g_test_message ("%s", error->message);
@@ -228,11 +228,115 @@ test_errors (void)
 
   g_free (test->class_names[3]);
   test->class_names[3] = g_strdup ("kitten");
-  result = vt_cil_run (train, test, order, &split, nmc, 1, &options, NULL, NULL, NULL, &error);
+  result = vt_cil_run (train, test, order, &split, nmc, 1, &options, NULL, NULL, NULL, NULL, &error);
   g_assert_null (result);
   g_assert_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT);
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "kitten"));
+}
+
+/* What a run said last, shared with the thread that cancels it. */
+typedef struct
+{
+  GMutex         lock;
+  GCond          changed;
+  char          *message;
+  double         fraction;
+  /* The canceller: once a message holds @phase (or after 60 s, so a run
+   * that reports nothing still ends), wait @delay_ms and cancel. */
+  const char    *phase;
+  guint          delay_ms;
+  GCancellable  *cancellable;
+  gint64         cancelled_at;   /* monotonic µs */
+} Heard;
+
+static void
+on_progress (double      fraction,
+             const char *message,
+             gpointer    data)
+{
+  Heard *heard = data;
+
+  g_mutex_lock (&heard->lock);
+  g_assert_cmpfloat (fraction, >=, heard->fraction);
+  g_assert_cmpfloat (fraction, <=, 1.0);
+  g_free (heard->message);
+  heard->message = g_strdup (message);
+  heard->fraction = fraction;
+  g_cond_broadcast (&heard->changed);
+  g_mutex_unlock (&heard->lock);
+}
+
+static gpointer
+cancel_in_phase (gpointer data)
+{
+  Heard *heard = data;
+  gint64 give_up = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  g_mutex_lock (&heard->lock);
+  while (!(heard->message && strstr (heard->message, heard->phase)) &&
+         g_cond_wait_until (&heard->changed, &heard->lock, give_up))
+    ;
+  g_mutex_unlock (&heard->lock);
+  g_usleep ((gulong) heard->delay_ms * 1000);
+  heard->cancelled_at = g_get_monotonic_time ();
+  g_cancellable_cancel (heard->cancellable);
+  return NULL;
+}
+
+/* Issue 23: RanPAC at a large M stops within 200 ms of Cancel wherever it
+ * is (the Gram products, inside a Cholesky solve of the λ search, the
+ * final solve), and while it learns, the progress names
+ * it, its stage and what it does. M = 2,000 on the fixture: the 18 solves
+ * of each of the five stages take several seconds together on two cores
+ * (minutes when loaded), while the matrices stay small enough (32 MB) that
+ * touching one is not what the bound measures. */
+static void
+test_ranpac_cancel (void)
+{
+  static const struct { const char *phase; guint delay_ms; const char *still; } cases[] = {
+    { "RanPAC, stage 1 of 5: Gram matrix", 5, "RanPAC, stage 1 of 5: Gram matrix" },
+    { "RanPAC, stage 1 of 5: choosing λ (1 of 17)", 10, "RanPAC, stage 1 of 5: choosing λ" },
+    { "RanPAC, stage 1 of 5: choosing λ (9 of 17)", 5, "RanPAC, stage 1 of 5: choosing λ" },
+    { "RanPAC, stage 1 of 5: output weights", 5, "RanPAC, stage 1 of 5: output weights" },
+  };
+  g_autoptr(VtFeatureStore) train = load_store ("train");
+  g_autoptr(VtFeatureStore) test = load_store ("test");
+  g_autofree guint *order = vt_cil_class_order (train->n_classes, TRUE, VT_CIL_DEFAULT_SEED);
+  const VtCilMethodClass *methods[] = { &vt_cil_gda, &vt_cil_ranpac };
+  VtCilOptions options;
+  VtCilSplit split = { 2, 2 };
+
+  vt_cil_options_init (&options);
+  options.ranpac_dim = 2000;
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(VtCilResult) result = NULL;
+      Heard heard = { .phase = cases[c].phase, .delay_ms = cases[c].delay_ms, .cancellable = cancellable };
+      GThread *thread;
+      gint64 returned;
+
+      g_mutex_init (&heard.lock);
+      g_cond_init (&heard.changed);
+      thread = g_thread_new ("cancel", cancel_in_phase, &heard);
+      result = vt_cil_run (train, test, order, &split, methods, G_N_ELEMENTS (methods), &options, NULL, on_progress,
+                           &heard, cancellable, &error);
+      returned = g_get_monotonic_time ();
+      g_thread_join (thread);
+      g_test_message ("cancelled %u ms after “%s”, at “%s” (%.3f): returned %.1f ms later", cases[c].delay_ms,
+                      cases[c].phase, heard.message, heard.fraction, (returned - heard.cancelled_at) / 1e3);
+      g_assert_null (result);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_nonnull (heard.message);
+      g_assert_true (g_str_has_prefix (heard.message, cases[c].still));
+      g_assert_cmpfloat (heard.fraction, <, 1.0);
+      g_assert_cmpint (returned - heard.cancelled_at, <, 200 * 1000);
+      g_free (heard.message);
+      g_mutex_clear (&heard.lock);
+      g_cond_clear (&heard.changed);
+    }
 }
 
 int
@@ -245,5 +349,6 @@ main (int   argc,
   g_test_add_data_func ("/cil/methods/B0-Inc2", GUINT_TO_POINTER (0), test_methods);
   g_test_add_data_func ("/cil/methods/B4-Inc3", GUINT_TO_POINTER (1), test_methods);
   g_test_add_func ("/cil/errors", test_errors);
+  g_test_add_func ("/cil/ranpac-cancel", test_ranpac_cancel);
   return g_test_run ();
 }

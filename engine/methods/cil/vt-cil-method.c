@@ -43,6 +43,15 @@ vt_cil_method_learn (VtCilMethod   *self,
 }
 
 void
+vt_cil_method_progress (VtCilMethod *self,
+                        double       fraction,
+                        const char  *what)
+{
+  if (self->progress)
+    self->progress (fraction, what, self->progress_data);
+}
+
+void
 vt_cil_method_free (VtCilMethod *self)
 {
   if (self != NULL)
