@@ -402,8 +402,8 @@ vitrine_embedding_page_export (VitrineEmbeddingPage *self,
   g_autoptr(VtFigure) figure = vt_figure_new_scatter (title, NULL, NULL, n_visible, visible, visible_categories,
                                                       n_names, (const char * const *) names);
   return vt_figure_export (figure, base, VT_FIGURE_FORMATS_ALL, error) &&
-         vt_embedding_write_csv (self->embedding, layout_path, error) &&
-         vt_embedding_write_projector (self->embedding, tensors_path, metadata_path, error);
+         vt_embedding_write_csv (self->embedding, layout_path, NULL, error) &&
+         vt_embedding_write_projector (self->embedding, tensors_path, metadata_path, NULL, error);
 }
 
 static void

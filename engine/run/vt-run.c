@@ -929,8 +929,8 @@ projection_progress (double      fraction,
 /* Trustworthiness is O(N²): by default only up to this many points. */
 #define PROJECT_QUALITY_AUTO_MAX 20000
 
-static void
-add_layout_quality (Run *run, const VtEmbedding *embedding, JsonObject *out)
+static gboolean
+add_layout_quality (Run *run, const VtEmbedding *embedding, JsonObject *out, GError **error)
 {
   VtFeatureStore *store = embedding->store;
   g_autofree float *x = vt_feature_store_gather (store, embedding->rows, embedding->n);
@@ -945,16 +945,24 @@ add_layout_quality (Run *run, const VtEmbedding *embedding, JsonObject *out)
   if (embedding->n <= 20)
     {
       json_object_set_string_member (out, "quality_note", "too few points for trustworthiness at k = 10");
-      return;
+      return TRUE;
     }
   emit (run, VT_RUN_EVENT_PROGRESS, 1.0, "measuring trustworthiness (k = 10)");
-  set_number (out, "trustworthiness", vt_trustworthiness (x, embedding->n, store->dim, embedding->layout,
-                                                           embedding->dims, 10));
+  g_autoptr(GError) trust_error = NULL;
+  double trust = vt_trustworthiness (x, embedding->n, store->dim, embedding->layout, embedding->dims, 10,
+                                     run->cancellable, &trust_error);
+  if (trust_error)
+    {
+      g_propagate_error (error, g_steal_pointer (&trust_error));
+      return FALSE;
+    }
+  set_number (out, "trustworthiness", trust);
   if (one_class)
     json_object_set_string_member (out, "quality_note",
                                    "all points are of one class: kNN accuracy says nothing and is left out");
   else
     set_number (out, "knn_accuracy", vt_knn_accuracy (embedding->layout, embedding->n, embedding->dims, labels, 10));
+  return TRUE;
 }
 
 static JsonNode *
@@ -1020,8 +1028,13 @@ run_project (Run            *run,
       json_object_set_int_member (out, "iterations", embedding->iterations);
       json_object_set_double_member (out, "perplexity", step->options.tsne.perplexity);
     }
-  if (step->quality == 1 || (step->quality == -1 && embedding->n <= PROJECT_QUALITY_AUTO_MAX))
-    add_layout_quality (run, embedding, out);
+  if ((step->quality == 1 || (step->quality == -1 && embedding->n <= PROJECT_QUALITY_AUTO_MAX)) &&
+      !add_layout_quality (run, embedding, out, error))
+    {
+      json_array_unref (figures);
+      json_node_unref (node);
+      return NULL;
+    }
 
   g_autofree guint *categories = g_new (guint, embedding->n);
   guint n_names = 0;
@@ -1039,10 +1052,13 @@ run_project (Run            *run,
   json_object_set_array_member (out, "figures", figures);
 
   g_autoptr(GError) write_error = NULL;
-  if (!vt_embedding_write_csv (embedding, layout_path, &write_error) ||
-      !vt_embedding_write_projector (embedding, tensors_path, metadata_path, &write_error))
+  if (!vt_embedding_write_csv (embedding, layout_path, run->cancellable, &write_error) ||
+      !vt_embedding_write_projector (embedding, tensors_path, metadata_path, run->cancellable, &write_error))
     {
-      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s", write_error->message);
+      if (g_error_matches (write_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_propagate_error (error, g_steal_pointer (&write_error));
+      else
+        g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s", write_error->message);
       json_node_unref (node);
       return NULL;
     }
