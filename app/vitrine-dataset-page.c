@@ -416,7 +416,13 @@ extract_thread (GTask        *task,
   gint64 start = g_get_monotonic_time ();
 
   vt_transform_init_from_architecture (&transform, vt_model_get_architecture (job->model));
-  source_key = vt_feature_source_new (vt_model_get_checkpoint (job->model), job->dataset, &transform);
+  source_key = vt_feature_source_new (vt_model_get_checkpoint (job->model), job->dataset, &transform,
+                                      cancellable, &error);
+  if (source_key == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   name = vt_feature_source_cache_name (source_key);
   job->store_path = g_build_filename (dir, name, NULL);
 

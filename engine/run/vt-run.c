@@ -609,7 +609,8 @@ run_extract (Run            *run,
   if (!open_model_input (run, &step->input, &o, error))
     return NULL;
   emit (run, VT_RUN_EVENT_PROGRESS, 0.0, "hashing the checkpoint and the dataset's files");
-  source = vt_feature_source_new (o.checkpoint, o.dataset, &o.transform);
+  if (!(source = vt_feature_source_new (o.checkpoint, o.dataset, &o.transform, run->cancellable, error)))
+    return NULL;
 
   /* An up-to-date store at the path is the answer already; a stale or
    * damaged one is replaced. */
