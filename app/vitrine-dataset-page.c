@@ -234,7 +234,7 @@ open_thread (GTask        *task,
              GCancellable *cancellable)
 {
   OpenJob *job = data;
-  VtDatasetOptions options = { job->split, FALSE };
+  VtDatasetOptions options = { job->split, FALSE, cancellable };
   g_autoptr(GError) error = NULL;
   VtDataset *dataset = vt_dataset_open (job->path, &options, &error);
 

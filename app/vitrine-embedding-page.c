@@ -203,7 +203,7 @@ static void
 open_dataset_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   VtFeatureStore *store = data;
-  VtDatasetOptions options = { store->source->split, FALSE };
+  VtDatasetOptions options = { store->source->split, FALSE, cancellable };
   GError *error = NULL;
   VtDataset *dataset = vt_dataset_open (store->source->dataset, &options, &error);
 

@@ -223,9 +223,10 @@ read_folder (VtDataset               *self,
     {
       if (!need_split (dir, options->split, error))
         return FALSE;
-      return vt_dataset_read_image_folder (self, g_str_equal (options->split, "train") ? train : test, error);
+      return vt_dataset_read_image_folder (self, g_str_equal (options->split, "train") ? train : test,
+                                           options->cancellable, error);
     }
-  return vt_dataset_read_image_folder (self, dir, error);
+  return vt_dataset_read_image_folder (self, dir, options->cancellable, error);
 }
 
 /* Names for formats whose files carry none: a labels.txt beside the data,
@@ -254,7 +255,7 @@ vt_dataset_open (const char              *path,
                  const VtDatasetOptions  *options,
                  GError                 **error)
 {
-  static const VtDatasetOptions defaults = { NULL, FALSE };
+  static const VtDatasetOptions defaults = { NULL, FALSE, NULL };
   g_autoptr(VtDataset) self = g_new0 (VtDataset, 1);
   gboolean ok;
 
@@ -275,7 +276,7 @@ vt_dataset_open (const char              *path,
   else if (g_str_has_suffix (path, ".csv") || g_str_has_suffix (path, ".json"))
     {
       self->format = "list";
-      ok = vt_dataset_read_list (self, path, error);
+      ok = vt_dataset_read_list (self, path, options->cancellable, error);
     }
   else if (strstr (path, "images-idx3-ubyte") != NULL)
     {

@@ -39,6 +39,9 @@ typedef struct
 {
   const char  *split;          /* "train" or "test" where the data has both; NULL otherwise */
   gboolean     coarse_labels;  /* CIFAR-100: the 20 superclasses instead of the 100 classes */
+  /* Checked while listing an image folder and reading a list, which take
+   * seconds at hundreds of thousands of files; may be NULL. */
+  GCancellable *cancellable;
 } VtDatasetOptions;
 
 typedef struct _VtDataset VtDataset;

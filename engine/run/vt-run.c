@@ -407,7 +407,7 @@ open_model_input (Run                 *run,
                   Opened              *o,
                   GError             **error)
 {
-  VtDatasetOptions options = { input->split, input->coarse_labels };
+  VtDatasetOptions options = { input->split, input->coarse_labels, run->cancellable };
 
   o->checkpoint_path = vt_spec_resolve_path (run->spec, input->checkpoint);
   o->dataset_path = vt_spec_resolve_path (run->spec, input->dataset);
