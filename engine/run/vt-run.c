@@ -113,12 +113,16 @@ write_figure (Run             *run,
 
   if (run->options == NULL || run->options->write_figure == NULL)
     return TRUE;
-  if (!run->options->write_figure (figure, base_path, formats, run->options->figure_data, error))
-    return FALSE;
+  /* One format at a time: a scatter of many points is seconds of drawing
+   * per format, and Cancel is looked at between them. */
   for (guint f = VT_FIGURE_FORMAT_PNG; f <= VT_FIGURE_FORMAT_PDF; f <<= 1)
     if (formats & f)
       {
         g_autofree char *file = g_strdup_printf ("%s.%s", base, vt_figure_format_extension (f));
+
+        if (g_cancellable_set_error_if_cancelled (run->cancellable, error) ||
+            !run->options->write_figure (figure, base_path, f, run->options->figure_data, error))
+          return FALSE;
         json_array_add_string_element (listing, file);
         emit (run, VT_RUN_EVENT_FILE, 1.0, file);
       }

@@ -10,6 +10,7 @@
 
 #include "io/vt-checkpoint.h"
 #include "io/vt-safetensors.h"
+#include "run/vt-run.h"
 #include "vt-test-util.h"
 
 typedef struct
@@ -978,6 +979,58 @@ test_signal_cancels (void)
   vt_test_rm_rf (dir);
 }
 
+typedef struct
+{
+  GCancellable  *cancellable;
+  guint          calls;
+  VtFigureFormats formats;   /* of the first call */
+} FigureCalls;
+
+/* Stands for a slow figure: the user cancels while it is drawn. */
+static gboolean
+cancelling_writer (const VtFigure   *figure,
+                   const char       *base_path,
+                   VtFigureFormats   formats,
+                   gpointer          user_data,
+                   GError          **error)
+{
+  FigureCalls *calls = user_data;
+
+  if (calls->calls++ == 0)
+    calls->formats = formats;
+  g_cancellable_cancel (calls->cancellable);
+  return TRUE;
+}
+
+/* A Cancel while one format of a figure is drawn stops the run before the
+ * next format (each of PNG, SVG and PDF of many points takes seconds). */
+static void
+test_figure_cancel (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *store = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *spec_path = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *results = g_build_filename (out, "results.json", NULL);
+  g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"project\", \"id\": \"pca\", \"store\": \"%s\", "
+                                           "\"method\": \"pca\", \"formats\": [\"png\", \"svg\", \"pdf\"]}]}", store);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtSpec) spec = NULL;
+  FigureCalls calls = { cancellable, 0, 0 };
+  VtRunOptions options = { NULL, NULL, cancelling_writer, &calls };
+
+  g_assert_true (g_file_set_contents (spec_path, text, -1, NULL));
+  spec = vt_spec_load (spec_path, &error);
+  g_assert_no_error (error);
+  g_assert_false (vt_run_execute (spec, out, &options, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (calls.calls, ==, 1);
+  g_assert_cmpuint (calls.formats, ==, VT_FIGURE_FORMAT_PNG);
+  g_assert_false (g_file_test (results, G_FILE_TEST_EXISTS));
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -997,5 +1050,6 @@ main (int   argc,
   g_test_add_func ("/batch/project", test_project);
   g_test_add_func ("/batch/command-line", test_command_line);
   g_test_add_func ("/batch/signal-cancels", test_signal_cancels);
+  g_test_add_func ("/batch/figure-cancel", test_figure_cancel);
   return g_test_run ();
 }
