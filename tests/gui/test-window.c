@@ -964,6 +964,24 @@ test_embedding (void)
       g_autofree char *path = g_build_filename (out, files[f], NULL);
       g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
     }
+  /* Export… writes in a worker: meanwhile the page is busy and Cancel is
+   * offered, as for a run; at the end the status names the folder. */
+  {
+    g_autofree char *async_out = g_build_filename (out, "async", NULL);
+    g_autofree char *tensors = g_build_filename (async_out, "tsne-tensors.tsv", NULL);
+
+    g_assert_cmpint (g_mkdir (async_out, 0755), ==, 0);
+    vitrine_embedding_page_start_export (page, async_out);
+    g_assert_true (vitrine_embedding_page_is_running (page));
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "embedding.cancel", NULL));
+    g_assert_false (vitrine_embedding_page_is_running (page));
+    g_assert_cmpstr (vitrine_embedding_page_get_status (page), ==, "Cancelled");
+    vitrine_embedding_page_start_export (page, async_out);
+    wait_until (embedding_finished, page, 30, "Export");
+    g_test_message ("status: %s", vitrine_embedding_page_get_status (page));
+    g_assert_true (g_str_has_prefix (vitrine_embedding_page_get_status (page), "Exported to "));
+    g_assert_true (g_file_test (tensors, G_FILE_TEST_IS_REGULAR));
+  }
 
   /* PCA; UMAP, which streams its epochs too; then a t-SNE stopped by Cancel. */
   vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_PCA, 30, 50000);
