@@ -71,12 +71,14 @@ static void
 update_actions (VitrineDatasetPage *self)
 {
   gboolean extracting = self->extract_cancellable != NULL;
+  /* Listing a folder of hundreds of thousands of files takes seconds too. */
+  gboolean busy = extracting || self->open_cancellable != NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.extract",
                                  self->dataset != NULL && self->model != NULL && !extracting);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.cancel", extracting);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.cancel", busy);
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), extracting);
-  gtk_widget_set_visible (self->cancel_button, extracting);
+  gtk_widget_set_visible (self->cancel_button, busy);
 }
 
 /* The grid -------------------------------------------------------------------*/
@@ -266,6 +268,7 @@ on_opened (GObject      *source,
       g_task_get_cancellable (G_TASK (result)) != self->open_cancellable)
     return;
   g_clear_object (&self->open_cancellable);
+  update_actions (self);
   if (dataset == NULL)
     {
       set_error (self, self->summary, error);
@@ -305,6 +308,7 @@ open_path (VitrineDatasetPage *self,
   task = g_task_new (self, self->open_cancellable, on_opened, NULL);
   g_task_set_task_data (task, job, (GDestroyNotify) open_job_free);
   g_task_run_in_thread (task, open_thread);
+  update_actions (self);
 }
 
 void
@@ -538,11 +542,25 @@ vitrine_dataset_page_extract (VitrineDatasetPage *self)
   g_task_run_in_thread (task, extract_thread);
 }
 
-void
-vitrine_dataset_page_cancel (VitrineDatasetPage *self)
+static void
+cancel_extraction (VitrineDatasetPage *self)
 {
   if (self->extract_cancellable)
     g_cancellable_cancel (self->extract_cancellable);
+}
+
+void
+vitrine_dataset_page_cancel (VitrineDatasetPage *self)
+{
+  cancel_extraction (self);
+  if (self->open_cancellable)
+    {
+      /* The opening's result is dropped when it comes (see on_opened). */
+      g_cancellable_cancel (self->open_cancellable);
+      g_clear_object (&self->open_cancellable);
+      gtk_label_set_text (self->summary, _("Opening cancelled."));
+      update_actions (self);
+    }
 }
 
 /* Public -----------------------------------------------------------------------*/
@@ -552,7 +570,7 @@ vitrine_dataset_page_set_model (VitrineDatasetPage *self,
                                 VtModel            *model)
 {
   g_return_if_fail (VITRINE_IS_DATASET_PAGE (self));
-  vitrine_dataset_page_cancel (self);
+  cancel_extraction (self);
   g_clear_pointer (&self->model, vt_model_free);
   if (model)
     self->model = vt_model_ref (model);

@@ -720,6 +720,22 @@ test_dataset (void)
   g_assert_null (vitrine_dataset_page_get_error (page));
   g_assert_cmpuint (vitrine_dataset_page_get_store (page)->n_samples, ==, 30);
 
+  /* Cancel reaches an opening too: the page is free at once, keeps what it
+   * showed, and drops the opening's result when it comes. */
+  {
+    g_autoptr(GFile) file = g_file_new_for_path (cifar_jpg);
+
+    vitrine_window_open_dataset (window, file);
+    g_assert_true (vitrine_dataset_page_is_busy (page));
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "dataset.cancel", NULL));
+    g_assert_false (vitrine_dataset_page_is_busy (page));
+    vt_gui_spin (1500);
+    g_assert_false (vitrine_dataset_page_is_busy (page));
+    g_assert_null (vitrine_dataset_page_get_error (page));
+    g_assert_cmpstr (vitrine_dataset_page_get_dataset (page)->split, ==, "train");
+    g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 50000);
+  }
+
   /* A folder with nothing in it: an error that names it, and the page goes on. */
   open_dataset (window, empty);
   g_assert_nonnull (vitrine_dataset_page_get_error (page));
