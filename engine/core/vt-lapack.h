@@ -32,6 +32,14 @@ int  vt_lapack_posv_cancellable (int            n,
                                  double        *a,
                                  double        *b,
                                  GCancellable  *cancellable);
+/* vt_lapack_gesv in the same way: LU with partial pivoting by blocks of
+ * columns (LAPACK's dgetrf on each panel), the trailing update and the
+ * triangular solves by blocks, @cancellable checked between them. */
+int  vt_lapack_gesv_cancellable (int            n,
+                                 int            nrhs,
+                                 double        *a,
+                                 double        *b,
+                                 GCancellable  *cancellable);
 /* The @k largest eigenvalues of the symmetric A (n, n), ascending, into
  * @values (k), and their eigenvectors into @vectors (n, k), column-major:
  * vector j is vectors[j * n .. j * n + n). A is destroyed. By dsyevr (MRRR). */

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/vt-lapack.h"
 #include "methods/cil/vt-cil-run.h"
 #include "vt-test-util.h"
 
@@ -296,7 +297,7 @@ test_ranpac_cancel (void)
 {
   static const struct { const char *phase; guint delay_ms; const char *still; } cases[] = {
     { "RanPAC, stage 1 of 5: Gram matrix", 5, "RanPAC, stage 1 of 5: Gram matrix" },
-    { "RanPAC, stage 1 of 5: choosing λ (1 of 17)", 10, "RanPAC, stage 1 of 5: choosing λ" },
+    { "RanPAC, stage 1 of 5: choosing λ (1 of 17)", 10, "RanPAC, stage 1 of 5: " },
     { "RanPAC, stage 1 of 5: choosing λ (9 of 17)", 5, "RanPAC, stage 1 of 5: choosing λ" },
     { "RanPAC, stage 1 of 5: output weights", 5, "RanPAC, stage 1 of 5: output weights" },
   };
@@ -339,6 +340,113 @@ test_ranpac_cancel (void)
     }
 }
 
+/* A random n × n system, and 3 right-hand sides; symmetric with n on the
+ * diagonal when @spd, so positive definite by Gershgorin. */
+static void
+random_system (int n, gboolean spd, double **a, double **b)
+{
+  g_autofree double *m = g_new (double, (gsize) n * n);
+  guint32 seed = 7;
+
+  for (gsize k = 0; k < (gsize) n * n; k++)
+    {
+      seed = seed * 1664525u + 1013904223u;
+      m[k] = (seed >> 8) / 16777216.0 - 0.5;
+    }
+  *a = g_new (double, (gsize) n * n);
+  if (spd)
+    for (int i = 0; i < n; i++)
+      for (int j = 0; j < n; j++)
+        (*a)[(gsize) i * n + j] = i == j ? n : (m[(gsize) i * n + j] + m[(gsize) j * n + i]) / 2;
+  else
+    memcpy (*a, m, sizeof (double) * n * n);
+  *b = g_new (double, (gsize) n * 3);
+  for (gsize k = 0; k < (gsize) n * 3; k++)
+    (*b)[k] = m[k] * 2;
+}
+
+/* RanPAC's blocked solvers give LAPACK's answers, on sizes around their
+ * 256-column blocks. */
+static void
+test_solvers (void)
+{
+  static const int sizes[] = { 1, 255, 256, 257, 700 };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (int spd = 0; spd < 2; spd++)
+      {
+        int n = sizes[s];
+        g_autofree double *a = NULL;
+        g_autofree double *b = NULL;
+        g_autofree double *a2 = NULL;
+        g_autofree double *b2 = NULL;
+        double worst = 0;
+
+        random_system (n, spd, &a, &b);
+        a2 = g_memdup2 (a, sizeof (double) * n * n);
+        b2 = g_memdup2 (b, sizeof (double) * n * 3);
+        if (spd)
+          {
+            g_assert_cmpint (vt_lapack_posv (n, 3, a, b), ==, 0);
+            g_assert_cmpint (vt_lapack_posv_cancellable (n, 3, a2, b2, NULL), ==, 0);
+          }
+        else
+          {
+            g_assert_cmpint (vt_lapack_gesv (n, 3, a, b), ==, 0);
+            g_assert_cmpint (vt_lapack_gesv_cancellable (n, 3, a2, b2, NULL), ==, 0);
+          }
+        for (gsize k = 0; k < (gsize) n * 3; k++)
+          worst = MAX (worst, fabs (b[k] - b2[k]) / MAX (1.0, fabs (b[k])));
+        g_test_message ("n = %d, %s: largest difference %.3g", n, spd ? "Cholesky" : "LU", worst);
+        g_assert_cmpfloat (worst, <, 1e-8);
+      }
+  {
+    /* Not positive definite, and singular: the info LAPACK would give. */
+    double indefinite[] = { 1, 2, 2, 1 }, singular[] = { 1, 2, 2, 4 }, b[] = { 1, 1 };
+    g_assert_cmpint (vt_lapack_posv_cancellable (2, 1, indefinite, b, NULL), ==, 2);
+    g_assert_cmpint (vt_lapack_gesv_cancellable (2, 1, singular, b, NULL), ==, 2);
+  }
+}
+
+typedef struct
+{
+  int       n;
+  gboolean  spd;
+  double   *a;
+  double   *b;
+} Solve;
+
+static gboolean
+solve_task (gpointer data, GCancellable *cancellable, GError **error)
+{
+  Solve *solve = data;
+  int info = solve->spd ? vt_lapack_posv_cancellable (solve->n, 3, solve->a, solve->b, cancellable)
+                        : vt_lapack_gesv_cancellable (solve->n, 3, solve->a, solve->b, cancellable);
+
+  if (info == VT_LAPACK_CANCELLED)
+    return !g_cancellable_set_error_if_cancelled (cancellable, error);
+  g_assert_cmpint (info, ==, 0);
+  return TRUE;
+}
+
+/* LU of 6,000 (the fallback where G + λI is not positive definite to
+ * rounding) and Cholesky of 8,000: seconds each, and Cancel stops them. */
+static void
+test_solver_cancel (void)
+{
+  Solve lu = { 6000, FALSE, NULL, NULL }, cholesky = { 8000, TRUE, NULL, NULL };
+
+  /* The systems are made first: filling 300 MB is not what is timed. */
+  random_system (lu.n, FALSE, &lu.a, &lu.b);
+  vt_test_assert_cancels ("LU of 6,000", solve_task, &lu, 300);
+  g_free (lu.a);
+  g_free (lu.b);
+  random_system (cholesky.n, TRUE, &cholesky.a, &cholesky.b);
+  vt_test_assert_cancels ("Cholesky of 8,000", solve_task, &cholesky, 300);
+  g_free (cholesky.a);
+  g_free (cholesky.b);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -350,5 +458,7 @@ main (int   argc,
   g_test_add_data_func ("/cil/methods/B4-Inc3", GUINT_TO_POINTER (1), test_methods);
   g_test_add_func ("/cil/errors", test_errors);
   g_test_add_func ("/cil/ranpac-cancel", test_ranpac_cancel);
+  g_test_add_func ("/cil/solvers", test_solvers);
+  g_test_add_func ("/cil/solver-cancel", test_solver_cancel);
   return g_test_run ();
 }

@@ -47,8 +47,10 @@ vt_cil_method_progress (VtCilMethod *self,
                         double       fraction,
                         const char  *what)
 {
+  if (fraction >= 0)
+    self->progress_fraction = fraction;
   if (self->progress)
-    self->progress (fraction, what, self->progress_data);
+    self->progress (self->progress_fraction, what, self->progress_data);
 }
 
 void

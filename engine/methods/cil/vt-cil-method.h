@@ -61,6 +61,7 @@ struct _VtCilMethod
   /* Where a long stage says how far it got; may be NULL. */
   void                   (*progress)    (double fraction, const char *what, gpointer data);
   gpointer                 progress_data;
+  double                   progress_fraction;   /* the last one reported */
 };
 
 extern const VtCilMethodClass vt_cil_nmc;
@@ -81,7 +82,8 @@ gboolean       vt_cil_method_learn (VtCilMethod            *self,
                                     guint                   n_seen,
                                     GError                **error);
 void           vt_cil_method_free  (VtCilMethod            *self);
-/* Inside learn: @fraction of this stage done, now doing @what. */
+/* Inside learn: @fraction of this stage done (< 0: as last said), now doing
+ * @what. */
 void           vt_cil_method_progress (VtCilMethod         *self,
                                        double               fraction,
                                        const char          *what);

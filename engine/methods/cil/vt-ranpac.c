@@ -169,10 +169,15 @@ solve_ridge (RanPac        *self,
     return !cancelled (self, error);
   if (info > 0)
     {
-      /* LU in one LAPACK call: the one stretch Cancel cannot interrupt,
-       * taken only when G + λI is not positive definite to rounding. */
+      /* G + λI is not positive definite to rounding (a small λ and fewer
+       * samples than M): LU, as torch.linalg.solve in RanPAC. */
+      g_autofree char *what = g_strdup_printf ("λ = %g by LU: G + λI is not positive definite to rounding", lambda);
+
+      vt_cil_method_progress (&self->base, -1.0, what);
       load_system (gram, q, m, k, lambda, a, out);
-      info = vt_lapack_gesv ((int) m, (int) k, a, out);
+      info = vt_lapack_gesv_cancellable ((int) m, (int) k, a, out, self->base.cancellable);
+      if (info == VT_LAPACK_CANCELLED)
+        return !cancelled (self, error);
     }
   if (info != 0)
     {
