@@ -82,8 +82,11 @@ VtImage    *vt_dataset_load_image    (VtDataset               *self,
 char       *vt_dataset_sample_name   (VtDataset               *self,
                                       guint                    index);
 /* A hex SHA-256 over every file the samples come from, with its size and
- * modification time: it changes when any of them changes. Stats each file. */
-char       *vt_dataset_fingerprint   (VtDataset               *self);
+ * modification time: it changes when any of them changes. Stats each file;
+ * NULL with @error set when cancelled. */
+char       *vt_dataset_fingerprint   (VtDataset               *self,
+                                      GCancellable            *cancellable,
+                                      GError                 **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtDataset, vt_dataset_unref)
 
