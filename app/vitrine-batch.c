@@ -1,11 +1,19 @@
 /* vitrine-batch.c: the headless run.
  *
  * It shares everything with the GUI but the event sink: instead of charts,
- * one JSON object per line on stderr, so scripts can follow a run. */
+ * one JSON object per line on stderr, so scripts can follow a run.
+ *
+ * The run goes in a worker thread while the main thread waits in a main
+ * loop for SIGINT and SIGTERM: the first cancels the run as the window's
+ * Cancel does (so run.log says where it stopped, and the exit status is 1),
+ * a second one exits at once. */
 #include "vitrine-batch.h"
 
+#include <glib-unix.h>
 #include <json-glib/json-glib.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "figures/vt-figure-render.h"
 #include "run/vt-run.h"
@@ -115,6 +123,55 @@ vitrine_batch_default_output (const char *spec_path)
   return g_build_filename (dir, base, NULL);
 }
 
+typedef struct
+{
+  VtSpec        *spec;
+  const char    *output;
+  GCancellable  *cancellable;
+  GMainLoop     *loop;
+  BatchState     state;
+  gboolean       ok;
+  GError        *error;
+} BatchRun;
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+run_thread (gpointer data)
+{
+  BatchRun *run = data;
+  VtRunOptions options = {
+    .on_event = on_event,
+    .event_data = &run->state,
+    .write_figure = vt_figure_export_writer,
+  };
+
+  run->ok = vt_run_execute (run->spec, run->output, &options, run->cancellable, &run->error);
+  g_main_context_invoke (NULL, quit_loop, run->loop);
+  return NULL;
+}
+
+static gboolean
+on_signal (gpointer data)
+{
+  BatchRun *run = data;
+
+  if (g_cancellable_is_cancelled (run->cancellable))
+    {
+      /* The user asked twice: do not wait for the run to wind down. */
+      g_printerr ("vitrine: stopped at once\n");
+      _exit (VITRINE_BATCH_RUN_FAILED);
+    }
+  g_printerr ("vitrine: cancelling the run (a second signal stops it at once)\n");
+  g_cancellable_cancel (run->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
 int
 vitrine_batch_run (const char *spec_path,
                    const char *output_dir)
@@ -122,12 +179,11 @@ vitrine_batch_run (const char *spec_path,
   g_autoptr(GError) error = NULL;
   g_autoptr(VtSpec) spec = vt_spec_load (spec_path, &error);
   g_autofree char *output = NULL;
-  BatchState state = { 0 };
-  VtRunOptions options = {
-    .on_event = on_event,
-    .event_data = &state,
-    .write_figure = vt_figure_export_writer,
-  };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  BatchRun run = { 0 };
+  GThread *thread;
+  guint sigint, sigterm;
 
   if (spec == NULL)
     {
@@ -136,10 +192,20 @@ vitrine_batch_run (const char *spec_path,
     }
 
   output = output_dir ? g_strdup (output_dir) : vitrine_batch_default_output (spec_path);
-  if (!vt_run_execute (spec, output, &options, NULL, &error))
+  run = (BatchRun) { spec, output, cancellable, loop, { 0 }, FALSE, NULL };
+  sigint = g_unix_signal_add (SIGINT, on_signal, &run);
+  sigterm = g_unix_signal_add (SIGTERM, on_signal, &run);
+  thread = g_thread_new ("vitrine-batch", run_thread, &run);
+  g_main_loop_run (loop);
+  g_thread_join (thread);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+
+  if (!run.ok)
     {
-      print_event ("error", NULL, error->message);
-      g_printerr ("vitrine: %s\n", error->message);
+      print_event ("error", NULL, run.error->message);
+      g_printerr ("vitrine: %s\n", run.error->message);
+      g_clear_error (&run.error);
       return VITRINE_BATCH_RUN_FAILED;
     }
   g_printerr ("vitrine: results in %s\n", output);

@@ -74,15 +74,16 @@ static void
 update_actions (VitrineDatasetPage *self)
 {
   gboolean extracting = self->extract_cancellable != NULL;
+  /* Listing a folder of hundreds of thousands of files takes seconds too. */
+  gboolean busy = extracting || self->open_cancellable != NULL;
 
   /* While a dataset (or another split) is read, the one shown is on its
    * way out: nothing to extract from it. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.extract",
-                                 self->dataset != NULL && self->model != NULL && !extracting &&
-                                 self->open_cancellable == NULL);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.cancel", extracting);
+                                 self->dataset != NULL && self->model != NULL && !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.cancel", busy);
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), extracting);
-  gtk_widget_set_visible (self->cancel_button, extracting);
+  gtk_widget_set_visible (self->cancel_button, busy);
 }
 
 /* The grid -------------------------------------------------------------------*/
@@ -249,7 +250,7 @@ open_thread (GTask        *task,
              GCancellable *cancellable)
 {
   OpenJob *job = data;
-  VtDatasetOptions options = { job->split, FALSE };
+  VtDatasetOptions options = { job->split, FALSE, cancellable };
   g_autoptr(GError) error = NULL;
   VtDataset *dataset = vt_dataset_open (job->path, &options, &error);
 
@@ -333,6 +334,7 @@ open_path (VitrineDatasetPage *self,
   task = g_task_new (self, self->open_cancellable, on_opened, NULL);
   g_task_set_task_data (task, job, (GDestroyNotify) open_job_free);
   g_task_run_in_thread (task, open_thread);
+  update_actions (self);
 }
 
 void
@@ -444,7 +446,13 @@ extract_thread (GTask        *task,
   gint64 start = g_get_monotonic_time ();
 
   vt_transform_init_from_architecture (&transform, vt_model_get_architecture (job->model));
-  source_key = vt_feature_source_new (vt_model_get_checkpoint (job->model), job->dataset, &transform);
+  source_key = vt_feature_source_new (vt_model_get_checkpoint (job->model), job->dataset, &transform,
+                                      cancellable, &error);
+  if (source_key == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   name = vt_feature_source_cache_name (source_key);
   job->store_path = g_build_filename (dir, name, NULL);
 
@@ -560,11 +568,25 @@ vitrine_dataset_page_extract (VitrineDatasetPage *self)
   g_task_run_in_thread (task, extract_thread);
 }
 
-void
-vitrine_dataset_page_cancel (VitrineDatasetPage *self)
+static void
+cancel_extraction (VitrineDatasetPage *self)
 {
   if (self->extract_cancellable)
     g_cancellable_cancel (self->extract_cancellable);
+}
+
+void
+vitrine_dataset_page_cancel (VitrineDatasetPage *self)
+{
+  cancel_extraction (self);
+  if (self->open_cancellable)
+    {
+      /* The opening's result is dropped when it comes (see on_opened). */
+      g_cancellable_cancel (self->open_cancellable);
+      g_clear_object (&self->open_cancellable);
+      gtk_label_set_text (self->summary, _("Opening cancelled."));
+      update_actions (self);
+    }
 }
 
 /* Public -----------------------------------------------------------------------*/
@@ -574,7 +596,7 @@ vitrine_dataset_page_set_model (VitrineDatasetPage *self,
                                 VtModel            *model)
 {
   g_return_if_fail (VITRINE_IS_DATASET_PAGE (self));
-  vitrine_dataset_page_cancel (self);
+  cancel_extraction (self);
   g_clear_pointer (&self->model, vt_model_free);
   if (model)
     self->model = vt_model_ref (model);

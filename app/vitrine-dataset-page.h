@@ -26,6 +26,7 @@ void             vitrine_dataset_page_set_model   (VitrineDatasetPage *self,
 void             vitrine_dataset_page_filter      (VitrineDatasetPage *self,
                                                    int                 label);
 void             vitrine_dataset_page_extract     (VitrineDatasetPage *self);
+/* Cancels the opening or the extraction in flight. */
 void             vitrine_dataset_page_cancel      (VitrineDatasetPage *self);
 gboolean         vitrine_dataset_page_is_busy     (VitrineDatasetPage *self);
 

@@ -205,7 +205,7 @@ static void
 open_dataset_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   VtFeatureStore *store = data;
-  VtDatasetOptions options = { store->source->split, FALSE };
+  VtDatasetOptions options = { store->source->split, FALSE, cancellable };
   GError *error = NULL;
   VtDataset *dataset = vt_dataset_open (store->source->dataset, &options, &error);
 
@@ -375,30 +375,49 @@ save_selection_action (GtkWidget *widget, const char *action_name, GVariant *par
 
 /* Export ----------------------------------------------------------------------*/
 
-gboolean
-vitrine_embedding_page_export (VitrineEmbeddingPage *self,
-                               const char           *dir,
-                               GError              **error)
+/* What an export writes, owned by the export so that it can run in a worker
+ * while the page moves on. */
+typedef struct
 {
+  VtFigure     *figure;
+  VtEmbedding  *embedding;
+  char         *dir;
+  char         *base;
+} ExportJob;
+
+static void
+export_job_free (ExportJob *job)
+{
+  vt_figure_free (job->figure);
+  vt_embedding_free (job->embedding);
+  g_free (job->dir);
+  g_free (job->base);
+  g_free (job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ExportJob, export_job_free)
+
+/* The shown points of the finished run, and the figure of the view. */
+static ExportJob *
+export_job_new (VitrineEmbeddingPage *self,
+                const char           *dir)
+{
+  ExportJob *job = g_new0 (ExportJob, 1);
   double x_min, y_min, x_max, y_max;
   guint n_names = 0;
   g_auto(GStrv) names = NULL;
   g_autofree guint *categories = NULL;
   g_autofree float *visible = g_new (float, 2 * (gsize) MAX (self->n_points, 1));
   g_autofree guint *visible_categories = g_new (guint, MAX (self->n_points, 1));
-  g_autofree char *base = g_build_filename (dir, vt_embedding_method_name (self->embedding->method), NULL);
-  g_autofree char *layout_path = g_strdup_printf ("%s-layout.csv", base);
-  g_autofree char *tensors_path = g_strdup_printf ("%s-tensors.tsv", base);
-  g_autofree char *metadata_path = g_strdup_printf ("%s-metadata.tsv", base);
+  VtEmbedding *embedding = self->embedding;
   guint n_visible = 0;
 
-  g_return_val_if_fail (self->embedding != NULL, FALSE);
   categories = current_categories (self, &n_names, &names);
   /* The figure shows what the view shows: the points inside it. */
   vitrine_scatter_view_get_visible (self->scatter, &x_min, &y_min, &x_max, &y_max);
   for (guint i = 0; i < self->n_points; i++)
     {
-      const float *p = self->embedding->layout + (gsize) i * self->embedding->dims;
+      const float *p = embedding->layout + (gsize) i * embedding->dims;
 
       if (p[0] < x_min || p[0] > x_max || p[1] < y_min || p[1] > y_max)
         continue;
@@ -407,11 +426,97 @@ vitrine_embedding_page_export (VitrineEmbeddingPage *self,
       visible_categories[n_visible++] = categories[i];
     }
   g_autofree char *title = g_strdup_printf ("%s of %u samples", self->method_title, self->n_points);
-  g_autoptr(VtFigure) figure = vt_figure_new_scatter (title, NULL, NULL, n_visible, visible, visible_categories,
-                                                      n_names, (const char * const *) names);
-  return vt_figure_export (figure, base, VT_FIGURE_FORMATS_ALL, error) &&
-         vt_embedding_write_csv (self->embedding, layout_path, error) &&
-         vt_embedding_write_projector (self->embedding, tensors_path, metadata_path, error);
+  job->figure = vt_figure_new_scatter (title, NULL, NULL, n_visible, visible, visible_categories,
+                                       n_names, (const char * const *) names);
+  job->embedding = g_memdup2 (embedding, sizeof *embedding);
+  job->embedding->store = vt_feature_store_ref (embedding->store);
+  job->embedding->rows = g_memdup2 (embedding->rows, sizeof (guint) * embedding->n);
+  job->embedding->layout = g_memdup2 (embedding->layout, sizeof (float) * embedding->n * embedding->dims);
+  job->dir = g_strdup (dir);
+  job->base = g_build_filename (dir, vt_embedding_method_name (embedding->method), NULL);
+  return job;
+}
+
+/* Each format and table in turn, with Cancel looked at between them and
+ * inside the tables. */
+static gboolean
+export_job_write (ExportJob     *job,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  g_autofree char *layout_path = g_strdup_printf ("%s-layout.csv", job->base);
+  g_autofree char *tensors_path = g_strdup_printf ("%s-tensors.tsv", job->base);
+  g_autofree char *metadata_path = g_strdup_printf ("%s-metadata.tsv", job->base);
+
+  for (guint f = VT_FIGURE_FORMAT_PNG; f <= VT_FIGURE_FORMAT_PDF; f <<= 1)
+    if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
+        !vt_figure_export (job->figure, job->base, f, error))
+      return FALSE;
+  return vt_embedding_write_csv (job->embedding, layout_path, cancellable, error) &&
+         vt_embedding_write_projector (job->embedding, tensors_path, metadata_path, cancellable, error);
+}
+
+gboolean
+vitrine_embedding_page_export (VitrineEmbeddingPage *self,
+                               const char           *dir,
+                               GError              **error)
+{
+  g_autoptr(ExportJob) job = NULL;
+
+  g_return_val_if_fail (self->embedding != NULL, FALSE);
+  job = export_job_new (self, dir);
+  return export_job_write (job, NULL, error);
+}
+
+static void
+export_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (export_job_write (data, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+export_finished (GObject *source, GAsyncResult *result, gpointer data)
+{
+  VitrineEmbeddingPage *self = VITRINE_EMBEDDING_PAGE (source);
+  ExportJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  /* Cancel (or a new run) already replaced this export's cancellable. */
+  if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
+    return;
+  g_clear_object (&self->cancellable);
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      /* Translators: %s is a folder */
+      g_autofree char *message = g_strdup_printf (_("Exported to %s"), job->dir);
+      set_status (self, message, FALSE);
+    }
+  else
+    set_status (self, error->message, TRUE);
+  update_actions (self);
+}
+
+void
+vitrine_embedding_page_start_export (VitrineEmbeddingPage *self,
+                                     const char           *dir)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (self->embedding != NULL);
+  /* The export is the page's work in flight: Cancel stops it, and Run
+   * waits for it, as for a run. */
+  vitrine_embedding_page_cancel (self);
+  self->cancellable = g_cancellable_new ();
+  task = g_task_new (self, self->cancellable, export_finished, NULL);
+  g_task_set_task_data (task, export_job_new (self, dir), (GDestroyNotify) export_job_free);
+  g_task_run_in_thread (task, export_thread);
+  set_status (self, _("Exporting…"), FALSE);
+  update_actions (self);
 }
 
 static void
@@ -419,16 +524,11 @@ export_chosen (GFile *file, gpointer data)
 {
   VitrineEmbeddingPage *self = data;
   g_autofree char *path = g_file_get_path (file);
-  g_autoptr(GError) error = NULL;
 
-  if (path == NULL || !vitrine_embedding_page_export (self, path, &error))
-    set_status (self, error ? error->message : _("Only local folders can be written"), TRUE);
+  if (path == NULL)
+    set_status (self, _("Only local folders can be written"), TRUE);
   else
-    {
-      /* Translators: %s is a folder */
-      g_autofree char *message = g_strdup_printf (_("Exported to %s"), path);
-      set_status (self, message, FALSE);
-    }
+    vitrine_embedding_page_start_export (self, path);
 }
 
 static void

@@ -57,5 +57,9 @@ gboolean     vitrine_embedding_page_save_selection (VitrineEmbeddingPage   *self
 gboolean     vitrine_embedding_page_export         (VitrineEmbeddingPage   *self,
                                                     const char             *dir,
                                                     GError                **error);
+/* The same in a worker, as Export… does: the page is busy until it ends,
+ * Cancel stops it, and the status says how it went. */
+void         vitrine_embedding_page_start_export   (VitrineEmbeddingPage   *self,
+                                                    const char             *dir);
 
 G_END_DECLS

@@ -137,3 +137,49 @@ vt_test_nested_json (guint depth)
   text[2 * (gsize) depth] = '\0';
   return text;
 }
+
+typedef struct
+{
+  GCancellable  *cancellable;
+  guint          delay_ms;
+  gint64         cancelled_at;   /* monotonic µs */
+} Canceller;
+
+static gpointer
+cancel_later (gpointer data)
+{
+  Canceller *c = data;
+
+  g_usleep ((gulong) c->delay_ms * 1000);
+  c->cancelled_at = g_get_monotonic_time ();
+  g_cancellable_cancel (c->cancellable);
+  return NULL;
+}
+
+gint64
+vt_test_assert_cancels (const char *what,
+                        VtTestTask  task,
+                        gpointer    data,
+                        guint       delay_ms)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  Canceller canceller = { cancellable, delay_ms, 0 };
+  gint64 started = g_get_monotonic_time (), returned, latency;
+  GThread *thread = g_thread_new ("cancel", cancel_later, &canceller);
+  gboolean finished = task (data, cancellable, &error);
+
+  returned = g_get_monotonic_time ();
+  g_thread_join (thread);
+  latency = returned - canceller.cancelled_at;
+  g_test_message ("%s: cancelled %.0f ms after the start, returned %.1f ms after the cancel", what,
+                  (canceller.cancelled_at - started) / 1e3, latency / 1e3);
+  if (finished)
+    g_error ("%s ran to its end (%.0f ms) instead of stopping at the cancel after %u ms", what,
+             (returned - started) / 1e3, delay_ms);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  if (latency >= VT_TEST_CANCEL_BOUND_US)
+    g_error ("%s took %.1f ms to stop after the cancel; at most %d ms", what, latency / 1e3,
+             VT_TEST_CANCEL_BOUND_US / 1000);
+  return latency;
+}

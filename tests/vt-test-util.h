@@ -1,7 +1,7 @@
 /* vt-test-util.h: where tests find their inputs, and crafted files. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -42,5 +42,27 @@ char     *vt_test_write_file        (const char *dir,
 /* @depth “[” then @depth “]”: valid JSON that nests @depth levels. About
  * 80,000 levels overflowed json-glib's recursive parser. */
 char     *vt_test_nested_json       (guint       depth);
+
+
+/* A long task that Cancel must stop: returns FALSE with @error set when
+ * cancelled, TRUE when it ran to the end. */
+typedef gboolean (*VtTestTask) (gpointer       data,
+                                GCancellable  *cancellable,
+                                GError       **error);
+
+/* The most a task may take to notice a Cancel, measured from the cancel to
+ * its return: the issue's bound, with the tasks' checks some milliseconds
+ * apart even on a loaded two-core machine. */
+#define VT_TEST_CANCEL_BOUND_US (200 * 1000)
+
+/* Runs @task on this thread, cancels it from another one @delay_ms after
+ * it started, and asserts that it returned G_IO_ERROR_CANCELLED within
+ * VT_TEST_CANCEL_BOUND_US of the cancel. @task's input must be big enough
+ * that it would run for seconds: one that ran to the end fails. Returns
+ * the microseconds from the cancel to the return. */
+gint64    vt_test_assert_cancels    (const char *what,
+                                     VtTestTask  task,
+                                     gpointer    data,
+                                     guint       delay_ms);
 
 G_END_DECLS

@@ -6,7 +6,7 @@
  * (posv). */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -22,6 +22,24 @@ int  vt_lapack_posv  (int      n,
                       int      nrhs,
                       double  *a,
                       double  *b);
+/* vt_lapack_posv in blocks of columns, checking @cancellable between them,
+ * so that even n = 10,000 stops within milliseconds of a Cancel; returns
+ * VT_LAPACK_CANCELLED then (A and B are left half done). Only the lower
+ * triangle of A is read. */
+#define VT_LAPACK_CANCELLED G_MININT
+int  vt_lapack_posv_cancellable (int            n,
+                                 int            nrhs,
+                                 double        *a,
+                                 double        *b,
+                                 GCancellable  *cancellable);
+/* vt_lapack_gesv in the same way: LU with partial pivoting by blocks of
+ * columns (LAPACK's dgetrf on each panel), the trailing update and the
+ * triangular solves by blocks, @cancellable checked between them. */
+int  vt_lapack_gesv_cancellable (int            n,
+                                 int            nrhs,
+                                 double        *a,
+                                 double        *b,
+                                 GCancellable  *cancellable);
 /* The @k largest eigenvalues of the symmetric A (n, n), ascending, into
  * @values (k), and their eigenvectors into @vectors (n, k), column-major:
  * vector j is vectors[j * n .. j * n + n). A is destroyed. By dsyevr (MRRR). */

@@ -13,15 +13,22 @@ G_DEFINE_QUARK (vt-feature-store-error-quark, vt_feature_store_error)
 VtFeatureSource *
 vt_feature_source_new (VtCheckpoint      *checkpoint,
                        VtDataset         *dataset,
-                       const VtTransform *transform)
+                       const VtTransform *transform,
+                       GCancellable      *cancellable,
+                       GError           **error)
 {
-  VtFeatureSource *source = g_new0 (VtFeatureSource, 1);
+  g_autofree char *sha256 = vt_checkpoint_sha256 (checkpoint, cancellable, error);
+  g_autofree char *fingerprint = sha256 ? vt_dataset_fingerprint (dataset, cancellable, error) : NULL;
+  VtFeatureSource *source;
 
+  if (fingerprint == NULL)
+    return NULL;
+  source = g_new0 (VtFeatureSource, 1);
   source->checkpoint = g_strdup (vt_checkpoint_get_path (checkpoint));
-  source->checkpoint_sha256 = vt_checkpoint_sha256 (checkpoint);
+  source->checkpoint_sha256 = g_steal_pointer (&sha256);
   source->dataset = g_strdup (dataset->path);
   source->split = g_strdup (dataset->split);
-  source->dataset_fingerprint = vt_dataset_fingerprint (dataset);
+  source->dataset_fingerprint = g_steal_pointer (&fingerprint);
   source->dataset_samples = dataset->n_samples;
   source->transform = vt_transform_describe (transform);
   return source;

@@ -38,10 +38,13 @@ typedef struct
 } VtFeatureSource;
 
 /* Hashes the checkpoint and stats the dataset's files: seconds for large
- * checkpoints, so call it off the main thread. */
+ * checkpoints, so call it off the main thread. NULL with @error set when
+ * cancelled. */
 VtFeatureSource *vt_feature_source_new   (VtCheckpoint           *checkpoint,
                                           VtDataset              *dataset,
-                                          const VtTransform      *transform);
+                                          const VtTransform      *transform,
+                                          GCancellable           *cancellable,
+                                          GError                **error);
 void             vt_feature_source_free  (VtFeatureSource        *source);
 /* A file name for the store of @source in a cache folder: "<hex>.safetensors". */
 char            *vt_feature_source_cache_name (const VtFeatureSource *source);

@@ -65,8 +65,11 @@ gboolean        vt_checkpoint_check           (VtCheckpoint  *self,
                                                GError       **error);
 
 /* Hex SHA-256 over the bytes of every shard, in order: what identifies the
- * weights in a feature store's cache key. Reads the whole file. */
-char           *vt_checkpoint_sha256          (VtCheckpoint  *self);
+ * weights in a feature store's cache key. Reads the whole file, seconds
+ * for a large one; NULL with @error set when cancelled. */
+char           *vt_checkpoint_sha256          (VtCheckpoint  *self,
+                                               GCancellable  *cancellable,
+                                               GError       **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtCheckpoint, vt_checkpoint_unref)
 

@@ -12,9 +12,10 @@ G_BEGIN_DECLS
  * may take: 16 GiB, over a hundred times Fashion-MNIST's and CIFAR-10's. */
 #define VT_DATASET_MAX_PIXEL_BYTES ((guint64) 16 << 30)
 
-gboolean  vt_dataset_read_image_folder  (VtDataset   *self,
-                                         const char  *root,
-                                         GError     **error);
+gboolean  vt_dataset_read_image_folder  (VtDataset     *self,
+                                         const char    *root,
+                                         GCancellable  *cancellable,
+                                         GError       **error);
 gboolean  vt_dataset_read_idx           (VtDataset   *self,
                                          const char  *images_path,
                                          const char  *labels_path,
@@ -25,9 +26,10 @@ gboolean  vt_dataset_read_cifar         (VtDataset   *self,
                                          gboolean     cifar100,
                                          gboolean     coarse_labels,
                                          GError     **error);
-gboolean  vt_dataset_read_list          (VtDataset   *self,
-                                         const char  *list_path,
-                                         GError     **error);
+gboolean  vt_dataset_read_list          (VtDataset     *self,
+                                         const char    *list_path,
+                                         GCancellable  *cancellable,
+                                         GError       **error);
 
 /* Labels given as strings: classes sorted (numerically where every label
  * is a non-negative integer), labels set to their indices. */

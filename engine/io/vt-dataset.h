@@ -39,6 +39,9 @@ typedef struct
 {
   const char  *split;          /* "train" or "test" where the data has both; NULL otherwise */
   gboolean     coarse_labels;  /* CIFAR-100: the 20 superclasses instead of the 100 classes */
+  /* Checked while listing an image folder and reading a list, which take
+   * seconds at hundreds of thousands of files; may be NULL. */
+  GCancellable *cancellable;
 } VtDatasetOptions;
 
 typedef struct _VtDataset VtDataset;
@@ -79,8 +82,11 @@ VtImage    *vt_dataset_load_image    (VtDataset               *self,
 char       *vt_dataset_sample_name   (VtDataset               *self,
                                       guint                    index);
 /* A hex SHA-256 over every file the samples come from, with its size and
- * modification time: it changes when any of them changes. Stats each file. */
-char       *vt_dataset_fingerprint   (VtDataset               *self);
+ * modification time: it changes when any of them changes. Stats each file;
+ * NULL with @error set when cancelled. */
+char       *vt_dataset_fingerprint   (VtDataset               *self,
+                                      GCancellable            *cancellable,
+                                      GError                 **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtDataset, vt_dataset_unref)
 

@@ -24,10 +24,14 @@ compare_strings (gconstpointer a,
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
+/* Entries stat'ed between two looks at the cancellable. */
+#define CHECK_ENTRIES 256
+
 static GPtrArray *
-sorted_entries (const char  *dir,
-                gboolean     directories,
-                GError     **error)
+sorted_entries (const char    *dir,
+                gboolean       directories,
+                GCancellable  *cancellable,
+                GError       **error)
 {
   g_autoptr(GError) local_error = NULL;
   GDir *d = g_dir_open (dir, 0, &local_error);
@@ -40,11 +44,19 @@ sorted_entries (const char  *dir,
       return NULL;
     }
   names = g_ptr_array_new_with_free_func (g_free);
-  while ((name = g_dir_read_name (d)) != NULL)
+  for (guint seen = 0; (name = g_dir_read_name (d)) != NULL; seen++)
     {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *path = NULL;
+
+      if (seen % CHECK_ENTRIES == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          g_dir_close (d);
+          g_ptr_array_unref (names);
+          return NULL;
+        }
       if (name[0] == '.')
         continue;
+      path = g_build_filename (dir, name, NULL);
       if (directories ? g_file_test (path, G_FILE_TEST_IS_DIR)
                       : g_file_test (path, G_FILE_TEST_IS_REGULAR) && is_image_name (name))
         g_ptr_array_add (names, g_strdup (name));
@@ -55,11 +67,12 @@ sorted_entries (const char  *dir,
 }
 
 gboolean
-vt_dataset_read_image_folder (VtDataset   *self,
-                              const char  *root,
-                              GError     **error)
+vt_dataset_read_image_folder (VtDataset     *self,
+                              const char    *root,
+                              GCancellable  *cancellable,
+                              GError       **error)
 {
-  g_autoptr(GPtrArray) classes = sorted_entries (root, TRUE, error);
+  g_autoptr(GPtrArray) classes = sorted_entries (root, TRUE, cancellable, error);
   g_autoptr(GArray) labels = g_array_new (FALSE, FALSE, sizeof (guint));
 
   if (classes == NULL)
@@ -78,7 +91,7 @@ vt_dataset_read_image_folder (VtDataset   *self,
   for (guint c = 0; c < self->n_classes; c++)
     {
       g_autofree char *dir = g_build_filename (root, self->class_names[c], NULL);
-      g_autoptr(GPtrArray) files = sorted_entries (dir, FALSE, error);
+      g_autoptr(GPtrArray) files = sorted_entries (dir, FALSE, cancellable, error);
 
       if (files == NULL)
         return FALSE;

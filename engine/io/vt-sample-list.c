@@ -26,29 +26,45 @@ list_error (GError     **error,
   return FALSE;
 }
 
+/* Samples read between two looks at the cancellable. */
+#define CHECK_SAMPLES 1024
+
 static gboolean
-parse_csv (const char  *path,
-           const char  *contents,
-           GPtrArray   *files,
-           GPtrArray   *names,
-           GError     **error)
+parse_csv (const char    *path,
+           const char    *contents,
+           GPtrArray     *files,
+           GPtrArray     *names,
+           GCancellable  *cancellable,
+           GError       **error)
 {
-  g_auto(GStrv) lines = g_strsplit (contents, "\n", -1);
-  g_autofree char *header = g_strstrip (g_strdup (lines[0] ? lines[0] : ""));
+  const char *p = contents;
 
-  if (g_strcmp0 (header, "path,label") != 0)
-    return list_error (error, path, "line 1", "the header must be “path,label”");
-  for (guint i = 1; lines[i] != NULL; i++)
+  /* Line by line in place: splitting a list of millions first would be
+   * seconds that Cancel cannot interrupt. */
+  for (guint number = 1; number == 1 || *p != '\0'; number++)
     {
-      g_autofree char *line = g_strstrip (g_strdup (lines[i]));
+      const char *end = strchr (p, '\n');
+      gsize length = end ? (gsize) (end - p) : strlen (p);
+      g_autofree char *line = g_strstrip (g_strndup (p, length));
       g_auto(GStrv) fields = NULL;
-      g_autofree char *where = g_strdup_printf ("line %u", i + 1);
 
+      p += end ? length + 1 : length;
+      if (number % CHECK_SAMPLES == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      if (number == 1)
+        {
+          if (g_strcmp0 (line, "path,label") != 0)
+            return list_error (error, path, "line 1", "the header must be “path,label”");
+          continue;
+        }
       if (line[0] == '\0')
         continue;
       fields = g_strsplit (line, ",", -1);
       if (g_strv_length (fields) != 2 || fields[0][0] == '\0' || fields[1][0] == '\0')
-        return list_error (error, path, where, "expected “path,label”");
+        {
+          g_autofree char *where = g_strdup_printf ("line %u", number);
+          return list_error (error, path, where, "expected “path,label”");
+        }
       g_ptr_array_add (files, g_strdup (fields[0]));
       g_ptr_array_add (names, g_strdup (fields[1]));
     }
@@ -56,11 +72,12 @@ parse_csv (const char  *path,
 }
 
 static gboolean
-parse_json (const char  *path,
-            const char  *contents,
-            GPtrArray   *files,
-            GPtrArray   *names,
-            GError     **error)
+parse_json (const char    *path,
+            const char    *contents,
+            GPtrArray     *files,
+            GPtrArray     *names,
+            GCancellable  *cancellable,
+            GError       **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(JsonNode) root = vt_json_parse (contents, -1, path, &local_error);
@@ -71,6 +88,9 @@ parse_json (const char  *path,
       g_set_error_literal (error, VT_DATASET_ERROR, VT_DATASET_ERROR_FORMAT, local_error->message);
       return FALSE;
     }
+  /* The JSON is parsed in one call, which Cancel cannot interrupt. */
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
   if (!JSON_NODE_HOLDS_ARRAY (root))
     return list_error (error, path, "$", "expected an array of {\"path\", \"label\"} objects");
   array = json_node_get_array (root);
@@ -81,6 +101,8 @@ parse_json (const char  *path,
       JsonObject *object;
       JsonNode *file, *label;
 
+      if (i % CHECK_SAMPLES == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
       if (!JSON_NODE_HOLDS_OBJECT (element))
         return list_error (error, path, where, "expected an object");
       object = json_node_get_object (element);
@@ -100,9 +122,10 @@ parse_json (const char  *path,
 }
 
 gboolean
-vt_dataset_read_list (VtDataset   *self,
-                      const char  *list_path,
-                      GError     **error)
+vt_dataset_read_list (VtDataset     *self,
+                      const char    *list_path,
+                      GCancellable  *cancellable,
+                      GError       **error)
 {
   g_autofree char *contents = NULL;
   g_autofree char *folder = g_path_get_dirname (list_path);
@@ -116,8 +139,8 @@ vt_dataset_read_list (VtDataset   *self,
       g_set_error (error, VT_DATASET_ERROR, VT_DATASET_ERROR_OPEN, "%s", local_error->message);
       return FALSE;
     }
-  ok = g_str_has_suffix (list_path, ".json") ? parse_json (list_path, contents, files, names, error)
-                                             : parse_csv (list_path, contents, files, names, error);
+  ok = g_str_has_suffix (list_path, ".json") ? parse_json (list_path, contents, files, names, cancellable, error)
+                                             : parse_csv (list_path, contents, files, names, cancellable, error);
   if (!ok)
     return FALSE;
   if (files->len == 0)
@@ -129,6 +152,9 @@ vt_dataset_read_list (VtDataset   *self,
   for (guint i = 0; i < files->len; i++)
     {
       const char *file = g_ptr_array_index (files, i);
+
+      if (i % CHECK_SAMPLES == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
       g_ptr_array_add (self->paths, g_path_is_absolute (file) ? g_strdup (file)
                                                                : g_build_filename (folder, file, NULL));
     }

@@ -117,12 +117,16 @@ write_figure (Run             *run,
 
   if (run->options == NULL || run->options->write_figure == NULL)
     return TRUE;
-  if (!run->options->write_figure (figure, base_path, formats, run->options->figure_data, error))
-    return FALSE;
+  /* One format at a time: a scatter of many points is seconds of drawing
+   * per format, and Cancel is looked at between them. */
   for (guint f = VT_FIGURE_FORMAT_PNG; f <= VT_FIGURE_FORMAT_PDF; f <<= 1)
     if (formats & f)
       {
         g_autofree char *file = g_strdup_printf ("%s.%s", base, vt_figure_format_extension (f));
+
+        if (g_cancellable_set_error_if_cancelled (run->cancellable, error) ||
+            !run->options->write_figure (figure, base_path, f, run->options->figure_data, error))
+          return FALSE;
         json_array_add_string_element (listing, file);
         emit (run, VT_RUN_EVENT_FILE, 1.0, file);
       }
@@ -421,7 +425,7 @@ open_model_input (Run                 *run,
                   Opened              *o,
                   GError             **error)
 {
-  VtDatasetOptions options = { input->split, input->coarse_labels };
+  VtDatasetOptions options = { input->split, input->coarse_labels, run->cancellable };
 
   o->checkpoint_path = vt_spec_resolve_path (run->spec, input->checkpoint);
   o->dataset_path = vt_spec_resolve_path (run->spec, input->dataset);
@@ -686,7 +690,8 @@ run_extract (Run            *run,
   if (!open_model_input (run, &step->input, &o, error))
     return NULL;
   emit (run, VT_RUN_EVENT_PROGRESS, 0.0, "hashing the checkpoint and the dataset's files");
-  source = vt_feature_source_new (o.checkpoint, o.dataset, &o.transform);
+  if (!(source = vt_feature_source_new (o.checkpoint, o.dataset, &o.transform, run->cancellable, error)))
+    return NULL;
 
   /* An up-to-date store at the path is the answer already; a stale or
    * damaged one is replaced. */
@@ -779,6 +784,17 @@ incremental_progress (const VtCilResult *result,
   dispatch (report->run, &metric);
   emit (report->run, VT_RUN_EVENT_PROGRESS,
         (double) (stage * report->n_methods + method + 1) / (result->n_stages * report->n_methods), message);
+}
+
+/* While a method learns a stage: how far, and which method and stage. */
+static void
+incremental_stage_progress (double      fraction,
+                            const char *message,
+                            gpointer    data)
+{
+  StageReport *report = data;
+
+  emit (report->run, VT_RUN_EVENT_PROGRESS, fraction, message);
 }
 
 /* One method's results as JSON, its CSV tables and its figures. */
@@ -952,7 +968,7 @@ run_incremental (Run                *run,
       return NULL;
     }
   result = vt_cil_run (train, test, order, &split, chosen, report.n_methods, &step->options,
-                       incremental_progress, &report, run->cancellable, error);
+                       incremental_progress, incremental_stage_progress, &report, run->cancellable, error);
   if (result == NULL)
     {
       g_prefix_error (error, "%s (train) and %s (test): ", train_path, test_path);
@@ -1025,8 +1041,8 @@ projection_progress (double      fraction,
 /* Trustworthiness is O(N²): by default only up to this many points. */
 #define PROJECT_QUALITY_AUTO_MAX 20000
 
-static void
-add_layout_quality (Run *run, const VtEmbedding *embedding, JsonObject *out)
+static gboolean
+add_layout_quality (Run *run, const VtEmbedding *embedding, JsonObject *out, GError **error)
 {
   VtFeatureStore *store = embedding->store;
   g_autofree float *x = vt_feature_store_gather (store, embedding->rows, embedding->n);
@@ -1041,16 +1057,24 @@ add_layout_quality (Run *run, const VtEmbedding *embedding, JsonObject *out)
   if (embedding->n <= 20)
     {
       json_object_set_string_member (out, "quality_note", "too few points for trustworthiness at k = 10");
-      return;
+      return TRUE;
     }
   emit (run, VT_RUN_EVENT_PROGRESS, 1.0, "measuring trustworthiness (k = 10)");
-  set_number (out, "trustworthiness", vt_trustworthiness (x, embedding->n, store->dim, embedding->layout,
-                                                           embedding->dims, 10));
+  g_autoptr(GError) trust_error = NULL;
+  double trust = vt_trustworthiness (x, embedding->n, store->dim, embedding->layout, embedding->dims, 10,
+                                     run->cancellable, &trust_error);
+  if (trust_error)
+    {
+      g_propagate_error (error, g_steal_pointer (&trust_error));
+      return FALSE;
+    }
+  set_number (out, "trustworthiness", trust);
   if (one_class)
     json_object_set_string_member (out, "quality_note",
                                    "all points are of one class: kNN accuracy says nothing and is left out");
   else
     set_number (out, "knn_accuracy", vt_knn_accuracy (embedding->layout, embedding->n, embedding->dims, labels, 10));
+  return TRUE;
 }
 
 static JsonNode *
@@ -1123,8 +1147,13 @@ run_project (Run            *run,
       json_object_set_int_member (out, "iterations", embedding->iterations);
       json_object_set_double_member (out, "perplexity", step->options.tsne.perplexity);
     }
-  if (step->quality == 1 || (step->quality == -1 && embedding->n <= PROJECT_QUALITY_AUTO_MAX))
-    add_layout_quality (run, embedding, out);
+  if ((step->quality == 1 || (step->quality == -1 && embedding->n <= PROJECT_QUALITY_AUTO_MAX)) &&
+      !add_layout_quality (run, embedding, out, error))
+    {
+      json_array_unref (figures);
+      json_node_unref (node);
+      return NULL;
+    }
 
   g_autofree guint *categories = g_new (guint, embedding->n);
   guint n_names = 0;
@@ -1142,10 +1171,13 @@ run_project (Run            *run,
   json_object_set_array_member (out, "figures", figures);
 
   g_autoptr(GError) write_error = NULL;
-  if (!vt_embedding_write_csv (embedding, layout_path, &write_error) ||
-      !vt_embedding_write_projector (embedding, tensors_path, metadata_path, &write_error))
+  if (!vt_embedding_write_csv (embedding, layout_path, run->cancellable, &write_error) ||
+      !vt_embedding_write_projector (embedding, tensors_path, metadata_path, run->cancellable, &write_error))
     {
-      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s", write_error->message);
+      if (g_error_matches (write_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_propagate_error (error, g_steal_pointer (&write_error));
+      else
+        g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s", write_error->message);
       json_node_unref (node);
       return NULL;
     }
@@ -1277,7 +1309,10 @@ vt_run_execute (VtSpec              *spec,
   ok = TRUE;
 
 out:
-  if (!ok)
+  if (!ok && g_error_matches (step_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_string_append_printf (run.log, "cancelled during %s%s; results.json was not written\n",
+                            run.step_id ? "step " : "the final writes", run.step_id ? run.step_id : "");
+  else if (!ok)
     g_string_append_printf (run.log, "error: %s\n", step_error->message);
   /* The log is written even when the run failed: it is how one finds out why. */
   vt_run_write_file (log_path, run.log->str, (gssize) run.log->len, ok ? &step_error : NULL);

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "core/vt-blas.h"
 #include "io/vt-checkpoint.h"
 #include "io/vt-safetensors.h"
+#include "run/vt-run.h"
 #include "vt-test-util.h"
 
 typedef struct
@@ -1646,6 +1648,132 @@ test_blas_kernels (void)
   }
 }
 
+/* SIGINT and SIGTERM cancel a long run as the window's Cancel does: the
+ * process exits 1 soon after, run.log says it was cancelled, and no
+ * results.json claims to be the run's. */
+static void
+test_signal_cancels (void)
+{
+  static const int signals[] = { SIGINT, SIGTERM };
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *store = g_build_filename (dir, "train.safetensors", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *log_path = g_build_filename (out, "run.log", NULL);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  /* 50,000 JPEGs through ResNet-20: a minute or more on two cores. */
+  g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"extract\", \"id\": \"x\", \"checkpoint\": \"%s\", "
+                                           "\"dataset\": \"%s\", \"split\": \"train\", \"store\": \"%s\"}]}",
+                                           ckpt, data, store);
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  /* A run that does not stop fails here instead of hanging to meson's timeout. */
+  alarm (120);
+  for (guint s = 0; s < G_N_ELEMENTS (signals); s++)
+    {
+      const char *argv[] = { g_getenv ("VITRINE_BINARY"), "--batch", spec, "--output", out, NULL };
+      g_autoptr(GSubprocess) process = NULL;
+      g_autoptr(GDataInputStream) err = NULL;
+      g_autoptr(GString) rest = g_string_new (NULL);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *log = NULL;
+      gint64 sent = 0, ended;
+      char *line;
+
+      process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+      g_assert_no_error (error);
+      err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
+      /* Signal once the extraction reports progress, so it is mid-run. */
+      while ((line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error)) != NULL)
+        {
+          gboolean started = strstr (line, "\"event\":\"progress\"") != NULL;
+
+          g_string_append_printf (rest, "%s\n", line);
+          g_free (line);
+          if (started)
+            break;
+        }
+      g_assert_no_error (error);
+      g_assert_nonnull (strstr (rest->str, "\"progress\""));
+      sent = g_get_monotonic_time ();
+      g_subprocess_send_signal (process, signals[s]);
+      while ((line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error)) != NULL)
+        {
+          g_string_append_printf (rest, "%s\n", line);
+          g_free (line);
+        }
+      g_subprocess_wait (process, NULL, &error);
+      ended = g_get_monotonic_time ();
+      g_assert_no_error (error);
+      g_test_message ("signal %d: exited %.0f ms after it; stderr:\n%s", signals[s], (ended - sent) / 1e3, rest->str);
+      g_assert_true (g_subprocess_get_if_exited (process));
+      g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+      /* Between two batches of 64 images, plus the process's teardown. */
+      g_assert_cmpint (ended - sent, <, 5 * G_USEC_PER_SEC);
+      g_assert_nonnull (strstr (rest->str, "cancelling the run"));
+      g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+      g_assert_nonnull (strstr (log, "cancelled during step x"));
+      g_assert_false (g_file_test (results_path, G_FILE_TEST_EXISTS));
+      g_assert_false (g_file_test (store, G_FILE_TEST_EXISTS));
+    }
+  alarm (0);
+  vt_test_rm_rf (dir);
+}
+
+typedef struct
+{
+  GCancellable  *cancellable;
+  guint          calls;
+  VtFigureFormats formats;   /* of the first call */
+} FigureCalls;
+
+/* Stands for a slow figure: the user cancels while it is drawn. */
+static gboolean
+cancelling_writer (const VtFigure   *figure,
+                   const char       *base_path,
+                   VtFigureFormats   formats,
+                   gpointer          user_data,
+                   GError          **error)
+{
+  FigureCalls *calls = user_data;
+
+  if (calls->calls++ == 0)
+    calls->formats = formats;
+  g_cancellable_cancel (calls->cancellable);
+  return TRUE;
+}
+
+/* A Cancel while one format of a figure is drawn stops the run before the
+ * next format (each of PNG, SVG and PDF of many points takes seconds). */
+static void
+test_figure_cancel (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *store = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *spec_path = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *results = g_build_filename (out, "results.json", NULL);
+  g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"project\", \"id\": \"pca\", \"store\": \"%s\", "
+                                           "\"method\": \"pca\", \"formats\": [\"png\", \"svg\", \"pdf\"]}]}", store);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtSpec) spec = NULL;
+  FigureCalls calls = { cancellable, 0, 0 };
+  VtRunOptions options = { NULL, NULL, cancelling_writer, &calls };
+
+  g_assert_true (g_file_set_contents (spec_path, text, -1, NULL));
+  spec = vt_spec_load (spec_path, &error);
+  g_assert_no_error (error);
+  g_assert_false (vt_run_execute (spec, out, &options, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (calls.calls, ==, 1);
+  g_assert_cmpuint (calls.formats, ==, VT_FIGURE_FORMAT_PNG);
+  g_assert_false (g_file_test (results, G_FILE_TEST_EXISTS));
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1678,5 +1806,7 @@ main (int   argc,
   g_test_add_func ("/batch/messages/heads", test_heads_messages);
   g_test_add_func ("/batch/blas-kernels", test_blas_kernels);
   g_test_add_func ("/batch/bad-files", test_bad_files);
+  g_test_add_func ("/batch/signal-cancels", test_signal_cancels);
+  g_test_add_func ("/batch/figure-cancel", test_figure_cancel);
   return g_test_run ();
 }

@@ -46,7 +46,7 @@ main (int   argc,
     labels[i] = store->labels[rows[i]];
 
   gint64 start = g_get_monotonic_time ();
-  g_autoptr(VtPca) pca = vt_pca_fit (x, n, dim, 2, &error);
+  g_autoptr(VtPca) pca = vt_pca_fit (x, n, dim, 2, NULL, &error);
   double pca_seconds = (g_get_monotonic_time () - start) / 1e6;
 
   vt_tsne_options_init (&options);
@@ -83,7 +83,7 @@ main (int   argc,
           vt_knn_accuracy (umap->layout, n, 2, labels, 10));
   if (argc > 4 && atoi (argv[4]))
     printf (", \"trustworthiness\": %.4f, \"umap_trustworthiness\": %.4f",
-            vt_trustworthiness (x, n, dim, tsne->layout, 2, 10), vt_trustworthiness (x, n, dim, umap->layout, 2, 10));
+            vt_trustworthiness (x, n, dim, tsne->layout, 2, 10, NULL, NULL), vt_trustworthiness (x, n, dim, umap->layout, 2, 10, NULL, NULL));
   printf ("}\n");
   return 0;
 }

@@ -238,8 +238,8 @@ test_cifar100_binary (void)
   g_assert_cmpstr (coarse->class_names[19], ==, "vehicles_2");
   /* The same files give other labels: the fingerprint tells them apart. */
   {
-    g_autofree char *a = vt_dataset_fingerprint (fine);
-    g_autofree char *b = vt_dataset_fingerprint (coarse);
+    g_autofree char *a = vt_dataset_fingerprint (fine, NULL, NULL);
+    g_autofree char *b = vt_dataset_fingerprint (coarse, NULL, NULL);
     g_assert_cmpstr (a, !=, b);
   }
 }
@@ -414,12 +414,12 @@ test_empty_class_and_fingerprint (void)
   g_free (vt_test_copy (cat, b, "y.jpg"));
   {
     g_autoptr(VtDataset) dataset = open_ok (dir, NULL, FALSE);
-    before = vt_dataset_fingerprint (dataset);
-    again = vt_dataset_fingerprint (dataset);
+    before = vt_dataset_fingerprint (dataset, NULL, NULL);
+    again = vt_dataset_fingerprint (dataset, NULL, NULL);
     g_assert_cmpstr (before, ==, again);
     /* Another image in the same file name changes it. */
     g_free (vt_test_copy (dog, b, "y.jpg"));
-    after = vt_dataset_fingerprint (dataset);
+    after = vt_dataset_fingerprint (dataset, NULL, NULL);
     g_assert_cmpstr (before, !=, after);
   }
   vt_test_rm_rf (dir);
@@ -685,6 +685,57 @@ test_not_regular (void)
   vt_test_rm_rf (dir);
 }
 
+typedef struct
+{
+  const char  *path;
+  const char  *split;
+} OpenJob;
+
+static gboolean
+fingerprint_task (gpointer data, GCancellable *cancellable, GError **error)
+{
+  g_autofree char *fingerprint = vt_dataset_fingerprint (data, cancellable, error);
+
+  return fingerprint != NULL;
+}
+
+static gboolean
+open_task (gpointer data, GCancellable *cancellable, GError **error)
+{
+  OpenJob *job = data;
+  VtDatasetOptions options = { job->split, FALSE, cancellable };
+  g_autoptr(VtDataset) dataset = vt_dataset_open (job->path, &options, error);
+
+  return dataset != NULL;
+}
+
+/* Opening lists every file: the 50,000 training JPEGs of CIFAR-10 (a few
+ * hundred milliseconds on a local disk, more on a network one), and a CSV
+ * list of 2,000,000 samples (seconds); the fingerprint of a store's
+ * source stats them all again. Cancel stops each. */
+static void
+test_open_cancel (void)
+{
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *list = g_build_filename (dir, "list.csv", NULL);
+  GString *text = g_string_new ("path,label\n");
+  OpenJob folder = { cifar, "train" }, csv = { list, NULL };
+
+  for (guint i = 0; i < 2000000; i++)
+    g_string_append_printf (text, "images/%07u.png,class%u\n", i, i % 100);
+  g_assert_true (g_file_set_contents (list, text->str, (gssize) text->len, NULL));
+  g_string_free (text, TRUE);
+
+  vt_test_assert_cancels ("listing 50,000 JPEGs", open_task, &folder, 10);
+  {
+    g_autoptr(VtDataset) train = open_ok (cifar, "train", FALSE);
+    vt_test_assert_cancels ("the fingerprint of 50,000 JPEGs", fingerprint_task, train, 10);
+  }
+  vt_test_assert_cancels ("a list of 2,000,000 samples", open_task, &csv, 300);
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -703,5 +754,6 @@ main (int   argc,
   g_test_add_func ("/datasets/bad-json-lists", test_bad_json_lists);
   g_test_add_func ("/datasets/empty-class-and-fingerprint", test_empty_class_and_fingerprint);
   g_test_add_func ("/datasets/transform-conformance", test_transform_conformance);
+  g_test_add_func ("/datasets/open-cancel", test_open_cancel);
   return g_test_run ();
 }

@@ -216,7 +216,7 @@ test_store_round_trip (void)
   vt_transform_init_from_architecture (&transform, vt_model_get_architecture (model));
   store = vt_extract_features (model, dataset, &transform, &options, NULL, &error);
   g_assert_no_error (error);
-  store->source = vt_feature_source_new (checkpoint, dataset, &transform);
+  store->source = vt_feature_source_new (checkpoint, dataset, &transform, NULL, NULL);
   vt_feature_store_save (store, store_path, &error);
   g_assert_no_error (error);
 
@@ -231,18 +231,18 @@ test_store_round_trip (void)
   g_assert_cmpstr (loaded->source->checkpoint_sha256, ==, store->source->checkpoint_sha256);
 
   /* The same triple is current; another transform or a changed file is not. */
-  source = vt_feature_source_new (checkpoint, dataset, &transform);
+  source = vt_feature_source_new (checkpoint, dataset, &transform, NULL, NULL);
   g_assert_true (vt_feature_store_is_from (loaded, source));
   transform.resize_size = 40;
   g_clear_pointer (&source, vt_feature_source_free);
-  source = vt_feature_source_new (checkpoint, dataset, &transform);
+  source = vt_feature_source_new (checkpoint, dataset, &transform, NULL, NULL);
   g_assert_false (vt_feature_store_is_from (loaded, source));
   transform.resize_size = 32;
   {
     g_autofree char *other = vt_test_asset ("datasets/cifar10-jpg/test/dog/0009.jpg");
     g_autofree char *copy = vt_test_copy (other, dog_dir, "3.jpg");
     g_clear_pointer (&source, vt_feature_source_free);
-    source = vt_feature_source_new (checkpoint, dataset, &transform);
+    source = vt_feature_source_new (checkpoint, dataset, &transform, NULL, NULL);
     g_assert_false (vt_feature_store_is_from (loaded, source));
   }
 
@@ -499,6 +499,57 @@ test_store_bad_shapes (void)
   vt_test_rm_rf (dir);
 }
 
+typedef struct
+{
+  VtCheckpoint  *checkpoint;
+  VtDataset     *dataset;
+  VtTransform    transform;
+} SourceJob;
+
+static gboolean
+source_task (gpointer data, GCancellable *cancellable, GError **error)
+{
+  SourceJob *job = data;
+  VtFeatureSource *source = vt_feature_source_new (job->checkpoint, job->dataset, &job->transform, cancellable,
+                                                   error);
+
+  vt_feature_source_free (source);
+  return source != NULL;
+}
+
+/* The cache key hashes the checkpoint's bytes: a 1 GB one (sparse on
+ * disk) takes seconds, and Cancel stops it. */
+static void
+test_hash_cancel (void)
+{
+  const guint64 bytes = (guint64) 1 << 30;
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "large.safetensors", NULL);
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *header = g_strdup_printf ("{\"w\":{\"dtype\":\"F32\",\"shape\":[%" G_GUINT64_FORMAT "],"
+                                             "\"data_offsets\":[0,%" G_GUINT64_FORMAT "]}}",
+                                             bytes / 4, bytes);
+  guint64 length = GUINT64_TO_LE (strlen (header));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) checkpoint = NULL;
+  g_autoptr(VtDataset) dataset = open_dataset (data, "test");
+  SourceJob job;
+  FILE *file = g_fopen (path, "wb");
+
+  g_assert_nonnull (file);
+  g_assert_cmpint (fwrite (&length, 8, 1, file), ==, 1);
+  g_assert_cmpint (fwrite (header, strlen (header), 1, file), ==, 1);
+  g_assert_cmpint (ftruncate (fileno (file), (off_t) (8 + strlen (header) + bytes)), ==, 0);
+  fclose (file);
+  checkpoint = vt_checkpoint_open (path, &error);
+  g_assert_no_error (error);
+
+  job = (SourceJob) { checkpoint, dataset, { 0, 32, VT_RESAMPLE_BILINEAR, { 0, 0, 0 }, { 1, 1, 1 } } };
+  vt_test_assert_cancels ("hashing a 1 GB checkpoint", source_task, &job, 150);
+  g_clear_pointer (&checkpoint, vt_checkpoint_unref);
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -512,6 +563,7 @@ main (int   argc,
   g_test_add_func ("/extract/checkpoint-truncated", test_checkpoint_truncated);
   g_test_add_func ("/extract/fifo-sample", test_fifo_sample);
   g_test_add_func ("/extract/store-bad-shapes", test_store_bad_shapes);
+  g_test_add_func ("/extract/hash-cancel", test_hash_cancel);
   g_test_add_data_func ("/extract/pytorch/fashion-mnist", "fashion", compare_with_pytorch);
   g_test_add_data_func ("/extract/pytorch/cifar10-jpg", "cifar", compare_with_pytorch);
   return g_test_run ();

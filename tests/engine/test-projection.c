@@ -86,7 +86,7 @@ test_pca (void)
   JsonArray *variance = json_object_get_array_member (expected (), "explained_variance");
   JsonArray *ratio = json_object_get_array_member (expected (), "explained_variance_ratio");
   g_autoptr(GError) error = NULL;
-  g_autoptr(VtPca) pca = vt_pca_fit (x, n, 64, 2, &error);
+  g_autoptr(VtPca) pca = vt_pca_fit (x, n, 64, 2, NULL, &error);
   g_autofree float *layout = g_new (float, 2 * n);
   double worst = 0;
 
@@ -110,7 +110,7 @@ test_pca (void)
   g_test_message ("PCA layout: max |ours - sklearn| = %.2e", worst);
   g_assert_cmpfloat (worst, <, 1e-4);
 
-  g_assert_null (vt_pca_fit (x, n, 64, 4, &error));
+  g_assert_null (vt_pca_fit (x, n, 64, 4, NULL, &error));
   g_assert_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_OPTIONS);
 }
 
@@ -243,9 +243,9 @@ test_quality_measures (void)
     layout[a] = layout64[a];
   for (guint i = 0; i < n; i++)
     labels[i] = (gint64) labels64[i];
-  g_assert_cmpfloat_with_epsilon (vt_trustworthiness (x, n, 64, layout, 2, 10),
+  g_assert_cmpfloat_with_epsilon (vt_trustworthiness (x, n, 64, layout, 2, 10, NULL, NULL),
                                   expected_double ("trust_layout"), 1e-12);
-  g_assert_cmpfloat_with_epsilon (vt_trustworthiness (x, n, 64, pca_layout, 2, 10),
+  g_assert_cmpfloat_with_epsilon (vt_trustworthiness (x, n, 64, pca_layout, 2, 10, NULL, NULL),
                                   expected_double ("trust_pca"), 1e-12);
   g_assert_cmpfloat_with_epsilon (vt_knn_accuracy (pca_layout, n, 2, labels, 10),
                                   expected_double ("knn_pca"), 1e-12);
@@ -314,7 +314,7 @@ test_tsne_quality (void)
   double seconds = (g_get_monotonic_time () - start) / 1e6;
   g_assert_no_error (error);
   g_assert_false (result->exact);
-  double trust = vt_trustworthiness (store->features, store->n_samples, store->dim, result->layout, 2, 10);
+  double trust = vt_trustworthiness (store->features, store->n_samples, store->dim, result->layout, 2, 10, NULL, NULL);
   double knn = vt_knn_accuracy (result->layout, store->n_samples, 2, store->labels, 10);
   g_test_message ("t-SNE on %u points: trustworthiness %.4f (sklearn %.4f), 10-NN accuracy %.4f "
                   "(sklearn %.4f), KL %.4f after %u iterations, %.1f s (sklearn %.1f s when the fixture was made)",
@@ -347,7 +347,7 @@ test_tsne_exact (void)
   g_autoptr(VtTsneResult) result = vt_tsne_run (x, n, 64, &options, NULL, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (result->exact);   /* "auto" up to 500 points */
-  double trust = vt_trustworthiness (x, n, 64, result->layout, 2, 10);
+  double trust = vt_trustworthiness (x, n, 64, result->layout, 2, 10, NULL, NULL);
   g_test_message ("exact t-SNE on %u points: trustworthiness %.4f (PCA's %.4f)", n, trust,
                   expected_double ("trust_pca"));
   g_assert_cmpfloat (trust, >, expected_double ("trust_pca") + 0.05);
@@ -378,7 +378,7 @@ test_bad_input (void)
   g_assert_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_INPUT);
   g_assert_nonnull (strstr (error->message, "Sample 7"));
   g_clear_error (&error);
-  g_assert_null (vt_pca_fit (x, 300, 64, 2, &error));
+  g_assert_null (vt_pca_fit (x, 300, 64, 2, NULL, &error));
   g_assert_nonnull (strstr (error->message, "Sample 7"));
   g_clear_error (&error);
   x[7 * 64 + 5] = 0;
@@ -460,8 +460,8 @@ test_umap_quality (void)
   g_autoptr(VtTsneResult) tsne = vt_tsne_run (store->features, store->n_samples, store->dim, &tsne_options,
                                               NULL, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  double umap_trust = vt_trustworthiness (store->features, store->n_samples, store->dim, umap->layout, 2, 10);
-  double tsne_trust = vt_trustworthiness (store->features, store->n_samples, store->dim, tsne->layout, 2, 10);
+  double umap_trust = vt_trustworthiness (store->features, store->n_samples, store->dim, umap->layout, 2, 10, NULL, NULL);
+  double tsne_trust = vt_trustworthiness (store->features, store->n_samples, store->dim, tsne->layout, 2, 10, NULL, NULL);
   double knn = vt_knn_accuracy (umap->layout, store->n_samples, 2, store->labels, 10);
   g_test_message ("UMAP on %u points: trustworthiness %.4f (our t-SNE %.4f), 10-NN accuracy %.4f (sklearn's "
                   "t-SNE %.4f), %" G_GSIZE_FORMAT " edges", store->n_samples, umap_trust, tsne_trust, knn,
@@ -587,8 +587,8 @@ test_nn_descent (void)
   g_assert_no_error (error);
   g_assert_false (exact->approximate_neighbors);
   g_assert_true (approximate->approximate_neighbors);
-  double exact_trust = vt_trustworthiness (store->features, n, store->dim, exact->layout, 2, 10);
-  double approximate_trust = vt_trustworthiness (store->features, n, store->dim, approximate->layout, 2, 10);
+  double exact_trust = vt_trustworthiness (store->features, n, store->dim, exact->layout, 2, 10, NULL, NULL);
+  double approximate_trust = vt_trustworthiness (store->features, n, store->dim, approximate->layout, 2, 10, NULL, NULL);
   g_test_message ("UMAP trustworthiness on exact neighbours %.4f, on NN-descent's %.4f", exact_trust,
                   approximate_trust);
   g_assert_cmpfloat (fabs (exact_trust - approximate_trust), <, 0.01);
@@ -634,6 +634,146 @@ test_categories (void)
   g_assert_true (vt_embedding_color_available (store, VT_EMBEDDING_COLOR_PREDICTION));
 }
 
+/* Cancel ----------------------------------------------------------------------*/
+
+/* Uniform floats in [0, 1) from a fixed LCG: big inputs, made fast. */
+static float *
+noise (gsize count, guint32 seed)
+{
+  float *x = g_new (float, count);
+
+  for (gsize a = 0; a < count; a++)
+    {
+      seed = seed * 1664525u + 1013904223u;
+      x[a] = (seed >> 8) * (1.0f / 16777216.0f);
+    }
+  return x;
+}
+
+typedef struct
+{
+  float  *x;
+  guint   n;
+  guint   dim;
+  float  *layout;
+} Points;
+
+static gboolean
+pca_task (gpointer data, GCancellable *cancellable, GError **error)
+{
+  Points *p = data;
+  g_autoptr(VtPca) pca = vt_pca_fit (p->x, p->n, p->dim, 2, cancellable, error);
+
+  return pca != NULL;
+}
+
+/* 60,000 × 1,024: a covariance of 63 GFLOP, seconds on two cores. */
+static void
+test_pca_cancel (void)
+{
+  Points p = { noise ((gsize) 60000 * 1024, 1), 60000, 1024, NULL };
+
+  vt_test_assert_cancels ("PCA of 60,000 × 1,024", pca_task, &p, 100);
+  g_free (p.x);
+}
+
+static gboolean
+trustworthiness_task (gpointer data, GCancellable *cancellable, GError **error)
+{
+  Points *p = data;
+
+  vt_trustworthiness (p->x, p->n, p->dim, p->layout, 2, 10, cancellable, error);
+  return *error == NULL;
+}
+
+/* 12,000 points: ranking every point's layout neighbours among all the
+ * others is about 1.6 × 10⁹ steps, several seconds (half a minute when
+ * loaded); cancelled early and in the ranking. */
+static void
+test_trustworthiness_cancel (void)
+{
+  Points p = { noise ((gsize) 12000 * 64, 2), 12000, 64, noise ((gsize) 12000 * 2, 3) };
+
+  vt_test_assert_cancels ("trustworthiness of 12,000 points (early)", trustworthiness_task, &p, 20);
+  vt_test_assert_cancels ("trustworthiness of 12,000 points (ranking)", trustworthiness_task, &p, 1000);
+  g_free (p.x);
+  g_free (p.layout);
+}
+
+/* An embedding of @n points of @dim random features, ten classes. */
+static VtEmbedding *
+random_embedding (guint n, guint dim)
+{
+  VtEmbedding *embedding = g_new0 (VtEmbedding, 1);
+  VtFeatureStore *store = vt_feature_store_new (n, dim, 0);
+  g_autofree float *features = noise ((gsize) n * dim, 4);
+
+  memcpy (store->features, features, sizeof (float) * n * dim);
+  store->n_samples = n;
+  store->n_classes = 10;
+  store->class_names = g_new0 (char *, 11);
+  for (guint c = 0; c < 10; c++)
+    store->class_names[c] = g_strdup_printf ("class %u", c);
+  for (guint i = 0; i < n; i++)
+    {
+      store->labels[i] = i % 10;
+      store->indices[i] = i;
+    }
+  embedding->store = store;
+  embedding->n = n;
+  embedding->dims = 2;
+  embedding->rows = g_new (guint, n);
+  for (guint i = 0; i < n; i++)
+    embedding->rows[i] = i;
+  embedding->layout = noise (2 * (gsize) n, 5);
+  return embedding;
+}
+
+typedef struct
+{
+  VtEmbedding  *embedding;
+  char         *dir;
+} Export;
+
+static gboolean
+csv_task (gpointer data, GCancellable *cancellable, GError **error)
+{
+  Export *e = data;
+  g_autofree char *path = g_build_filename (e->dir, "layout.csv", NULL);
+
+  return vt_embedding_write_csv (e->embedding, path, cancellable, error);
+}
+
+static gboolean
+projector_task (gpointer data, GCancellable *cancellable, GError **error)
+{
+  Export *e = data;
+  g_autofree char *tensors = g_build_filename (e->dir, "tensors.tsv", NULL);
+  g_autofree char *metadata = g_build_filename (e->dir, "metadata.tsv", NULL);
+
+  return vt_embedding_write_projector (e->embedding, tensors, metadata, cancellable, error);
+}
+
+/* The layout CSV of 3,000,000 points and the projector's TSVs of 50,000
+ * × 256 features: seconds of printf each. Nothing is left half written. */
+static void
+test_export_cancel (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autoptr(VtEmbedding) many = random_embedding (3000000, 1);
+  g_autoptr(VtEmbedding) wide = random_embedding (50000, 256);
+  Export csv = { many, dir }, projector = { wide, dir };
+  g_autoptr(GDir) listing = NULL;
+
+  vt_test_assert_cancels ("layout CSV of 3,000,000 points", csv_task, &csv, 100);
+  /* Later: the writer first reserves its whole text (128 MB), which
+   * meson's MALLOC_PERTURB_ fills byte by byte before any row is written. */
+  vt_test_assert_cancels ("projector TSVs of 50,000 × 256", projector_task, &projector, 600);
+  listing = g_dir_open (dir, 0, NULL);
+  g_assert_null (g_dir_read_name (listing));
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -649,5 +789,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/projection/umap-quality", test_umap_quality);
   g_test_add_func ("/projection/nn-descent", test_nn_descent);
   g_test_add_func ("/projection/categories", test_categories);
+  g_test_add_func ("/projection/pca-cancel", test_pca_cancel);
+  g_test_add_func ("/projection/trustworthiness-cancel", test_trustworthiness_cancel);
+  g_test_add_func ("/projection/export-cancel", test_export_cancel);
   return g_test_run ();
 }

@@ -1034,6 +1034,22 @@ test_dataset (void)
   g_assert_null (vitrine_dataset_page_get_error (page));
   g_assert_cmpuint (vitrine_dataset_page_get_store (page)->n_samples, ==, 30);
 
+  /* Cancel reaches an opening too: the page is free at once, keeps what it
+   * showed, and drops the opening's result when it comes. */
+  {
+    g_autoptr(GFile) file = g_file_new_for_path (cifar_jpg);
+
+    vitrine_window_open_dataset (window, file);
+    g_assert_true (vitrine_dataset_page_is_busy (page));
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "dataset.cancel", NULL));
+    g_assert_false (vitrine_dataset_page_is_busy (page));
+    vt_gui_spin (1500);
+    g_assert_false (vitrine_dataset_page_is_busy (page));
+    g_assert_null (vitrine_dataset_page_get_error (page));
+    g_assert_cmpstr (vitrine_dataset_page_get_dataset (page)->split, ==, "train");
+    g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 50000);
+  }
+
   /* A folder with nothing in it: an error that names it, and the page goes on. */
   open_dataset (window, empty);
   g_assert_nonnull (vitrine_dataset_page_get_error (page));
@@ -1354,6 +1370,24 @@ test_embedding (void)
       g_autofree char *path = g_build_filename (out, files[f], NULL);
       g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
     }
+  /* Export… writes in a worker: meanwhile the page is busy and Cancel is
+   * offered, as for a run; at the end the status names the folder. */
+  {
+    g_autofree char *async_out = g_build_filename (out, "async", NULL);
+    g_autofree char *tensors = g_build_filename (async_out, "tsne-tensors.tsv", NULL);
+
+    g_assert_cmpint (g_mkdir (async_out, 0755), ==, 0);
+    vitrine_embedding_page_start_export (page, async_out);
+    g_assert_true (vitrine_embedding_page_is_running (page));
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "embedding.cancel", NULL));
+    g_assert_false (vitrine_embedding_page_is_running (page));
+    g_assert_cmpstr (vitrine_embedding_page_get_status (page), ==, "Cancelled");
+    vitrine_embedding_page_start_export (page, async_out);
+    wait_until (embedding_finished, page, 30, "Export");
+    g_test_message ("status: %s", vitrine_embedding_page_get_status (page));
+    g_assert_true (g_str_has_prefix (vitrine_embedding_page_get_status (page), "Exported to "));
+    g_assert_true (g_file_test (tensors, G_FILE_TEST_IS_REGULAR));
+  }
 
   /* PCA; UMAP, which streams its epochs too; then a t-SNE stopped by Cancel. */
   vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_PCA, 30, 50000);

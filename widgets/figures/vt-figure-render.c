@@ -7,6 +7,7 @@
 #include <cairo-svg.h>
 #include <math.h>
 #include <pango/pangocairo.h>
+#include <unistd.h>
 
 /* Figure size in files: points for SVG/PDF, and pixels at 1x for PNG. */
 #define EXPORT_WIDTH  640.0
@@ -548,7 +549,9 @@ check_surface (cairo_surface_t  *surface,
 }
 
 /* Cairo writes in place; a half-written figure must never replace a good
- * one, so each file is written beside and renamed. */
+ * one, so each file is written beside and renamed. The name beside is
+ * unique, since an export that Cancel is stopping may still be writing
+ * the same figure when the next one starts. */
 static gboolean
 export_one (const VtFigure   *figure,
             const char       *base_path,
@@ -556,7 +559,9 @@ export_one (const VtFigure   *figure,
             GError          **error)
 {
   g_autofree char *path = g_strdup_printf ("%s.%s", base_path, vt_figure_format_extension (format));
-  g_autofree char *partial = g_strdup_printf ("%s.partial", path);
+  static gint serial;
+  g_autofree char *partial = g_strdup_printf ("%s.%d-%d.partial", path, (int) getpid (),
+                                              g_atomic_int_add (&serial, 1));
   VtFigureStyle style;
   cairo_surface_t *surface;
   cairo_t *cr;

@@ -43,6 +43,17 @@ vt_cil_method_learn (VtCilMethod   *self,
 }
 
 void
+vt_cil_method_progress (VtCilMethod *self,
+                        double       fraction,
+                        const char  *what)
+{
+  if (fraction >= 0)
+    self->progress_fraction = fraction;
+  if (self->progress)
+    self->progress (self->progress_fraction, what, self->progress_data);
+}
+
+void
 vt_cil_method_free (VtCilMethod *self)
 {
   if (self != NULL)

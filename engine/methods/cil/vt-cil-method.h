@@ -57,7 +57,11 @@ struct _VtCilMethod
   guint                    dim;
   guint                    n_classes;   /* in all stages */
   guint                    n_seen;
-  GCancellable            *cancellable; /* checked inside long stages (RanPAC's λ search); may be NULL */
+  GCancellable            *cancellable; /* checked inside long stages (RanPAC's products and solves); may be NULL */
+  /* Where a long stage says how far it got; may be NULL. */
+  void                   (*progress)    (double fraction, const char *what, gpointer data);
+  gpointer                 progress_data;
+  double                   progress_fraction;   /* the last one reported */
 };
 
 extern const VtCilMethodClass vt_cil_nmc;
@@ -78,6 +82,11 @@ gboolean       vt_cil_method_learn (VtCilMethod            *self,
                                     guint                   n_seen,
                                     GError                **error);
 void           vt_cil_method_free  (VtCilMethod            *self);
+/* Inside learn: @fraction of this stage done (< 0: as last said), now doing
+ * @what. */
+void           vt_cil_method_progress (VtCilMethod         *self,
+                                       double               fraction,
+                                       const char          *what);
 
 /* The four, in a fixed order, NULL-terminated. */
 const VtCilMethodClass * const *vt_cil_methods      (void);

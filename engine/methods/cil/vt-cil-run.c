@@ -190,6 +190,30 @@ finish_metrics (VtCilResult        *result,
     r->per_class[c] = per_class_total[c] ? (double) r->confusion[(gsize) c * k + c] / per_class_total[c] : NAN;
 }
 
+/* A method's progress inside a stage, as a fraction of the whole run. */
+typedef struct
+{
+  VtProgressFunc  func;
+  gpointer        data;
+  const char     *title;
+  guint           method;
+  guint           n_methods;
+  guint           stage;
+  guint           n_stages;
+} StageProgress;
+
+static void
+stage_progress (double      fraction,
+                const char *what,
+                gpointer    data)
+{
+  StageProgress *p = data;
+  g_autofree char *message = g_strdup_printf ("%s, stage %u of %u: %s", p->title, p->stage + 1, p->n_stages, what);
+  double done = (double) p->stage * p->n_methods + p->method + CLAMP (fraction, 0.0, 1.0);
+
+  p->func (done / ((double) p->n_stages * p->n_methods), message, p->data);
+}
+
 VtCilResult *
 vt_cil_run (VtFeatureStore           *train,
             VtFeatureStore           *test,
@@ -199,6 +223,7 @@ vt_cil_run (VtFeatureStore           *train,
             guint                     n_methods,
             const VtCilOptions       *options,
             VtCilStageFunc            on_stage,
+            VtProgressFunc            on_progress,
             gpointer                  user_data,
             GCancellable             *cancellable,
             GError                  **error)
@@ -212,6 +237,7 @@ vt_cil_run (VtFeatureStore           *train,
   g_autofree guint *y = NULL;
   gsize test_capacity = 0, capacity = 0;
   guint k, dim = train->dim;
+  StageProgress progress;
 
   if (!check_stores (train, test, error) ||
       !vt_cil_split_stages (split, train->n_classes, &ends, error))
@@ -272,9 +298,22 @@ vt_cil_run (VtFeatureStore           *train,
                            "choose a split whose every stage has training samples", t + 1, first, end - 1);
               return NULL;
             }
+          if (on_progress)
+            {
+              VtCilMethod *state = g_ptr_array_index (states, m);
+
+              progress = (StageProgress) { on_progress, user_data, r->klass->title, m, n_methods, t,
+                                           result->n_stages };
+              state->progress = stage_progress;
+              state->progress_data = &progress;
+              vt_cil_method_progress (state, 0.0, "learning");
+            }
           if (!vt_cil_method_learn (g_ptr_array_index (states, m), x, y, n, end, error))
             return NULL;
           r->klass->predict (g_ptr_array_index (states, m), test_x, n_seen_test, r->predictions);
+          /* A prediction cut short by Cancel leaves r->predictions unset. */
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            return NULL;
           r->seconds += (g_get_monotonic_time () - start) / 1e6;
           score_stage (result, r, t, result->test_labels, r->predictions, n_seen_test);
           if (on_stage)

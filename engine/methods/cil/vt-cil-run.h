@@ -16,6 +16,8 @@
 
 #include <gio/gio.h>
 
+#include "core/vt-progress.h"
+
 #include "features/vt-feature-store.h"
 #include "methods/cil/vt-cil-method.h"
 #include "methods/cil/vt-cil-protocol.h"
@@ -55,6 +57,9 @@ typedef void (*VtCilStageFunc) (const VtCilResult  *result,
                                 guint               stage,
                                 gpointer            user_data);
 
+/* @on_progress (may be NULL) hears, on the calling thread, how far the
+ * whole run got while a method learns a stage, with a message that names
+ * the method, the stage and what it is doing. */
 VtCilResult *vt_cil_run          (VtFeatureStore           *train,
                                   VtFeatureStore           *test,
                                   const guint              *order,
@@ -63,6 +68,7 @@ VtCilResult *vt_cil_run          (VtFeatureStore           *train,
                                   guint                     n_methods,
                                   const VtCilOptions       *options,
                                   VtCilStageFunc            on_stage,
+                                  VtProgressFunc            on_progress,
                                   gpointer                  user_data,
                                   GCancellable             *cancellable,
                                   GError                  **error);

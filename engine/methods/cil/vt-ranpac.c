@@ -22,6 +22,7 @@
 #include "vt-cil-protocol.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <string.h>
 
 /* 10^-8 … 10^8, as 10.0 ** np.arange(-8, 9). */
@@ -60,19 +61,74 @@ ranpac_create (guint               dim,
   return &self->base;
 }
 
-/* h = ReLU(x W), (n, M). */
-static double *
-project (RanPac       *self,
-         const double *x,
-         gsize         n)
-{
-  double *h = g_new (double, n * self->m);
+/* Work between two looks at the cancellable: about 0.5 GFLOP, some
+ * milliseconds, so that Cancel stops a stage of M = 10,000 at once. */
+#define CHECK_FLOPS 5e8
 
-  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) n, (int) self->m, (int) self->base.dim,
-               1.0, x, (int) self->base.dim, self->projection, (int) self->m, 0.0, h, (int) self->m);
-  for (gsize k = 0; k < n * self->m; k++)
+static gboolean
+cancelled (RanPac  *self,
+           GError **error)
+{
+  return g_cancellable_set_error_if_cancelled (self->base.cancellable, error);
+}
+
+/* h = ReLU(x W), (n, M), by blocks of rows of x. */
+static gboolean
+project (RanPac        *self,
+         const double  *x,
+         gsize          n,
+         double        *h,
+         GError       **error)
+{
+  guint m = self->m, dim = self->base.dim;
+  gsize rows = CLAMP ((gsize) (CHECK_FLOPS / (2.0 * dim * m)), 1, 4096);
+
+  for (gsize begin = 0; begin < n; begin += rows)
+    {
+      gsize count = MIN (rows, n - begin);
+
+      if (cancelled (self, error))
+        return FALSE;
+      cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) count, (int) m, (int) dim,
+                   1.0, x + begin * dim, (int) dim, self->projection, (int) m, 0.0, h + begin * m, (int) m);
+    }
+  for (gsize k = 0; k < n * m; k++)
     h[k] = MAX (h[k], 0.0);
-  return h;
+  return TRUE;
+}
+
+/* gram (M, M) = beta gram + hᵀh over the n rows of h (n, M), tile by tile
+ * of the output, which one product over all of it would not let Cancel
+ * interrupt (minutes at M = 10,000). Progress goes from @from to @to of
+ * the stage. */
+static gboolean
+gram_product (RanPac        *self,
+              const double  *h,
+              gsize          n,
+              double         beta,
+              double        *gram,
+              const char    *what,
+              double         from,
+              double         to,
+              GError       **error)
+{
+  guint m = self->m;
+  guint tile = CLAMP ((guint) sqrt (CHECK_FLOPS / (2.0 * MAX (n, 1))), 64, 2048);
+  guint tiles = (m + tile - 1) / tile, done = 0;
+
+  for (guint i = 0; i < m; i += tile)
+    for (guint j = 0; j < m; j += tile, done++)
+      {
+        guint rows = MIN (tile, m - i), cols = MIN (tile, m - j);
+
+        if (cancelled (self, error))
+          return FALSE;
+        cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) rows, (int) cols, (int) n,
+                     1.0, h + i, (int) m, h + j, (int) m, beta, gram + (gsize) i * m + j, (int) m);
+        if (j == 0)
+          vt_cil_method_progress (&self->base, from + (to - from) * done / ((double) tiles * tiles), what);
+      }
+  return TRUE;
 }
 
 /* a = G + λI, out = Q: the system a solver overwrites. */
@@ -95,23 +151,33 @@ load_system (const double *gram,
  * @a (M, M) is scratch. Column-major B (M, k) is our row-major (k, M), so
  * the layouts match. */
 static gboolean
-solve_ridge (const double  *gram,
+solve_ridge (RanPac        *self,
+             const double  *gram,
              const double  *q,
-             guint          m,
              guint          k,
              double         lambda,
-             double        *a,
              double        *out,
              GError       **error)
 {
+  guint m = self->m;
+  double *a = self->system;
   int info;
 
   load_system (gram, q, m, k, lambda, a, out);
-  info = vt_lapack_posv ((int) m, (int) k, a, out);
+  info = vt_lapack_posv_cancellable ((int) m, (int) k, a, out, self->base.cancellable);
+  if (info == VT_LAPACK_CANCELLED)
+    return !cancelled (self, error);
   if (info > 0)
     {
+      /* G + λI is not positive definite to rounding (a small λ and fewer
+       * samples than M): LU, as torch.linalg.solve in RanPAC. */
+      g_autofree char *what = g_strdup_printf ("λ = %g by LU: G + λI is not positive definite to rounding", lambda);
+
+      vt_cil_method_progress (&self->base, -1.0, what);
       load_system (gram, q, m, k, lambda, a, out);
-      info = vt_lapack_gesv ((int) m, (int) k, a, out);
+      info = vt_lapack_gesv_cancellable ((int) m, (int) k, a, out, self->base.cancellable);
+      if (info == VT_LAPACK_CANCELLED)
+        return !cancelled (self, error);
     }
   if (info != 0)
     {
@@ -133,7 +199,7 @@ ranpac_learn (VtCilMethod  *method,
   RanPac *self = (RanPac *) method;
   guint m = self->m;
   gsize n_fit = (gsize) (n * 0.8), n_val = n - n_fit;
-  g_autofree double *h = project (self, x, n);
+  g_autofree double *h = g_new (double, n * m);
   g_autofree guint *perm = g_new (guint, MAX (n, 1));
   g_autofree double *shuffled = g_new (double, n * m);
   g_autofree double *gram_fit = g_new0 (double, (gsize) m * m);
@@ -142,9 +208,13 @@ ranpac_learn (VtCilMethod  *method,
   g_autofree double *pred = g_new (double, MAX (n_val, 1) * n_seen);
   double best_loss = G_MAXDOUBLE;
 
+  vt_cil_method_progress (method, 0.0, "random projection");
+  if (!project (self, x, n, h, error))
+    return FALSE;
+
   /* The running statistics, over every sample of the stage. */
-  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) m, (int) m, (int) n,
-               1.0, h, (int) m, h, (int) m, 1.0, self->gram, (int) m);
+  if (!gram_product (self, h, n, 1.0, self->gram, "Gram matrix", 0.05, 0.35, error))
+    return FALSE;
   for (gsize i = 0; i < n; i++)
     cblas_daxpy ((int) m, 1.0, h + i * m, 1, self->q + (gsize) y[i] * m, 1);
 
@@ -152,18 +222,18 @@ ranpac_learn (VtCilMethod  *method,
   vt_random_permutation (&self->random, (guint) n, perm);
   for (gsize i = 0; i < n; i++)
     memcpy (shuffled + i * m, h + (gsize) perm[i] * m, sizeof (double) * m);
-  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) m, (int) m, (int) n_fit,
-               1.0, shuffled, (int) m, shuffled, (int) m, 0.0, gram_fit, (int) m);
+  if (!gram_product (self, shuffled, n_fit, 0.0, gram_fit, "Gram matrix of the 80% that fit λ", 0.35, 0.6, error))
+    return FALSE;
   for (gsize i = 0; i < n_fit; i++)
     cblas_daxpy ((int) m, 1.0, shuffled + i * m, 1, q_fit + (gsize) y[perm[i]] * m, 1);
 
   for (guint l = 0; l < G_N_ELEMENTS (lambdas); l++)
     {
+      g_autofree char *what = g_strdup_printf ("choosing λ (%u of %u)", l + 1, (guint) G_N_ELEMENTS (lambdas));
       double loss = 0.0;
 
-      /* Each solve is M³ work: the place to notice a Cancel. */
-      if (g_cancellable_set_error_if_cancelled (method->cancellable, error) ||
-          !solve_ridge (gram_fit, q_fit, m, n_seen, lambdas[l], self->system, w, error))
+      vt_cil_method_progress (method, 0.6 + 0.35 * l / G_N_ELEMENTS (lambdas), what);
+      if (!solve_ridge (self, gram_fit, q_fit, n_seen, lambdas[l], w, error))
         return FALSE;
       cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n_val, (int) n_seen, (int) m,
                    1.0, shuffled + n_fit * m, (int) m, w, (int) m, 0.0, pred, (int) n_seen);
@@ -180,7 +250,8 @@ ranpac_learn (VtCilMethod  *method,
           self->lambda = lambdas[l];
         }
     }
-  return solve_ridge (self->gram, self->q, m, n_seen, self->lambda, self->system, self->output, error);
+  vt_cil_method_progress (method, 0.95, "output weights");
+  return solve_ridge (self, self->gram, self->q, n_seen, self->lambda, self->output, error);
 }
 
 static void
@@ -191,9 +262,12 @@ ranpac_predict (VtCilMethod  *method,
 {
   RanPac *self = (RanPac *) method;
   guint k = method->n_seen;
-  g_autofree double *h = project (self, x, n);
+  g_autofree double *h = g_new (double, n * self->m);
   g_autofree double *scores = g_new (double, n * k);
 
+  /* Cancelled: the caller looks at the cancellable and drops @pred. */
+  if (!project (self, x, n, h, NULL))
+    return;
   cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) k, (int) self->m,
                1.0, h, (int) self->m, self->output, (int) self->m, 0.0, scores, (int) k);
   for (gsize i = 0; i < n; i++)

@@ -55,13 +55,16 @@ vt_trustworthiness (const float *x,
                     guint        dim,
                     const float *layout,
                     guint        dims,
-                    guint        k)
+                    guint        k,
+                    GCancellable *cancellable,
+                    GError     **error)
 {
   g_return_val_if_fail (2 * k < n, NAN);
 
   g_autofree guint *embedded = g_new (guint, (gsize) n * k);
   g_autofree double *unused = g_new (double, (gsize) n * k);
-  vt_neighbors_exact (layout, n, dims, k, embedded, unused, NULL, NULL);
+  if (!vt_neighbors_exact (layout, n, dims, k, embedded, unused, cancellable, error))
+    return NAN;
 
   g_autofree double *xd = g_new (double, (gsize) n * dim);
   g_autofree double *norms = g_new (double, n);
@@ -77,6 +80,9 @@ vt_trustworthiness (const float *x,
     {
       gsize rows = MIN (QUERY_BLOCK, n - first);
 
+      /* A block is 64 rows against all N: milliseconds even at 50,000. */
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NAN;
       cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, n, dim,
                    1.0, xd + first * dim, dim, xd, dim, 0.0, products, n);
       ranks.first = first;

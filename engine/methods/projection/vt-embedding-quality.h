@@ -13,13 +13,16 @@
 
 G_BEGIN_DECLS
 
-/* Needs k < n / 2. O(N²D): seconds at 10,000 points. */
+/* Needs k < n / 2. O(N²D): seconds at 10,000 points. NaN with @error set
+ * when cancelled. */
 double  vt_trustworthiness  (const float   *x,
                              guint          n,
                              guint          dim,
                              const float   *layout,
                              guint          dims,
-                             guint          k);
+                             guint          k,
+                             GCancellable  *cancellable,
+                             GError       **error);
 
 double  vt_knn_accuracy     (const float   *layout,
                              guint          n,

@@ -76,7 +76,7 @@ vt_embedding_compute (VtFeatureStore            *store,
   gint64 start = g_get_monotonic_time ();
   if (options->method == VT_EMBEDDING_PCA)
     {
-      g_autoptr(VtPca) pca = vt_pca_fit (features, n, dim, options->dims, error);
+      g_autoptr(VtPca) pca = vt_pca_fit (features, n, dim, options->dims, cancellable, error);
 
       if (pca == NULL)
         return NULL;
@@ -217,6 +217,18 @@ write_text (const char *path, GString *text, GError **error)
   return ok;
 }
 
+/* Rows written between two looks at the cancellable: at 768 features a
+ * row of the projector's tensors is a few microseconds of printf. */
+#define CHECK_ROWS 64
+
+static gboolean
+export_cancelled (guint          row,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  return row % CHECK_ROWS == 0 && g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
 /* A class name for CSV: quoted when it holds a comma or a quote. */
 static void
 append_csv_field (GString *out, const char *text)
@@ -239,6 +251,7 @@ append_csv_field (GString *out, const char *text)
 gboolean
 vt_embedding_write_csv (const VtEmbedding *embedding,
                         const char        *path,
+                        GCancellable      *cancellable,
                         GError           **error)
 {
   VtFeatureStore *store = embedding->store;
@@ -254,6 +267,11 @@ vt_embedding_write_csv (const VtEmbedding *embedding,
       gint64 label = store->labels[row];
       const char *name = class_name (store, label);
 
+      if (export_cancelled (i, cancellable, error))
+        {
+          g_string_free (out, TRUE);
+          return FALSE;
+        }
       g_string_append_printf (out, "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",", store->indices[row], label);
       append_csv_field (out, name ? name : "");
       if (with_logits)
@@ -285,6 +303,7 @@ gboolean
 vt_embedding_write_projector (const VtEmbedding *embedding,
                               const char        *tensors_path,
                               const char        *metadata_path,
+                              GCancellable      *cancellable,
                               GError           **error)
 {
   VtFeatureStore *store = embedding->store;
@@ -298,6 +317,12 @@ vt_embedding_write_projector (const VtEmbedding *embedding,
       const float *features = store->features + (gsize) row * store->dim;
       const char *name = class_name (store, store->labels[row]);
 
+      if (export_cancelled (i, cancellable, error))
+        {
+          g_string_free (tensors, TRUE);
+          g_string_free (metadata, TRUE);
+          return FALSE;
+        }
       for (guint j = 0; j < store->dim; j++)
         g_string_append_printf (tensors, j ? "\t%.7g" : "%.7g", features[j]);
       g_string_append_c (tensors, '\n');

@@ -93,6 +93,7 @@ guint         vt_embedding_default_task_classes (guint                n_classes)
 /* sample,label,class[,prediction,predicted_class,confidence],x,y[,z] */
 gboolean      vt_embedding_write_csv      (const VtEmbedding         *embedding,
                                            const char                *path,
+                                           GCancellable              *cancellable,
                                            GError                   **error);
 /* The points' features, tab-separated, and their metadata with a header
  * (class, label, and prediction when known): what TensorBoard's projector
@@ -100,6 +101,7 @@ gboolean      vt_embedding_write_csv      (const VtEmbedding         *embedding,
 gboolean      vt_embedding_write_projector (const VtEmbedding        *embedding,
                                             const char               *tensors_path,
                                             const char               *metadata_path,
+                                            GCancellable             *cancellable,
                                             GError                  **error);
 
 /* The chosen points as CSV: sample,path,label,class[,predicted_class,confidence];

@@ -6,22 +6,29 @@
 #include <glib/gi18n-lib.h>
 #include <math.h>
 
-/* Rows converted to float64 at a time: bounds the extra memory whatever N. */
+/* Rows converted to float64 at a time: bounds the extra memory whatever N,
+ * and is where Cancel is noticed (2,048 × 1,024² is about 2 GFLOP). */
 #define BLOCK_ROWS 2048
 
-static void
-compute_mean (const float *x, guint n, guint dim, double *mean)
+static gboolean
+compute_mean (const float *x, guint n, guint dim, double *mean, GCancellable *cancellable, GError **error)
 {
   for (gsize i = 0; i < n; i++)
-    for (gsize j = 0; j < dim; j++)
-      mean[j] += x[i * dim + j];
+    {
+      if (i % (BLOCK_ROWS * 16) == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      for (gsize j = 0; j < dim; j++)
+        mean[j] += x[i * dim + j];
+    }
   for (gsize j = 0; j < dim; j++)
     mean[j] /= n;
+  return TRUE;
 }
 
 /* The lower triangle (column-major) of Σ (x − mean)(x − mean)ᵀ. */
-static void
-accumulate_scatter (const float *x, guint n, guint dim, const double *mean, double *scatter)
+static gboolean
+accumulate_scatter (const float *x, guint n, guint dim, const double *mean, double *scatter,
+                    GCancellable *cancellable, GError **error)
 {
   g_autofree double *block = g_new (double, (gsize) BLOCK_ROWS * dim);
 
@@ -29,6 +36,8 @@ accumulate_scatter (const float *x, guint n, guint dim, const double *mean, doub
     {
       gsize rows = MIN (BLOCK_ROWS, n - begin);
 
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
       for (gsize i = 0; i < rows; i++)
         for (gsize j = 0; j < dim; j++)
           block[i * dim + j] = x[(begin + i) * dim + j] - mean[j];
@@ -36,6 +45,7 @@ accumulate_scatter (const float *x, guint n, guint dim, const double *mean, doub
       cblas_dsyrk (CblasColMajor, CblasLower, CblasNoTrans, dim, rows,
                    1.0, block, dim, 1.0, scatter, dim);
     }
+  return TRUE;
 }
 
 VtPca *
@@ -43,6 +53,7 @@ vt_pca_fit (const float  *x,
             guint         n,
             guint         dim,
             guint         n_components,
+            GCancellable *cancellable,
             GError      **error)
 {
   if (dim == 0)
@@ -76,9 +87,10 @@ vt_pca_fit (const float  *x,
   pca->explained_variance = g_new (double, n_components);
   pca->explained_variance_ratio = g_new (double, n_components);
 
-  compute_mean (x, n, dim, pca->mean);
   g_autofree double *scatter = g_new0 (double, (gsize) dim * dim);
-  accumulate_scatter (x, n, dim, pca->mean, scatter);
+  if (!compute_mean (x, n, dim, pca->mean, cancellable, error) ||
+      !accumulate_scatter (x, n, dim, pca->mean, scatter, cancellable, error))
+    return NULL;
 
   double total = 0;
   for (gsize j = 0; j < dim; j++)
@@ -161,9 +173,10 @@ vt_pca_project_2d (const float  *x,
                    guint         n,
                    guint         dim,
                    float        *out,
+                   GCancellable *cancellable,
                    GError      **error)
 {
-  g_autoptr(VtPca) pca = vt_pca_fit (x, n, dim, MIN (2, dim), error);
+  g_autoptr(VtPca) pca = vt_pca_fit (x, n, dim, MIN (2, dim), cancellable, error);
 
   if (pca == NULL)
     return FALSE;

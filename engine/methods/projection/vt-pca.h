@@ -24,6 +24,7 @@ VtPca  *vt_pca_fit        (const float  *x,
                            guint         n,
                            guint         dim,
                            guint         n_components,
+                           GCancellable *cancellable,
                            GError      **error);
 /* @out: (n, n_components). */
 void    vt_pca_transform  (const VtPca  *pca,
@@ -38,6 +39,7 @@ gboolean vt_pca_project_2d (const float  *x,
                             guint         n,
                             guint         dim,
                             float        *out,
+                            GCancellable *cancellable,
                             GError      **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtPca, vt_pca_free)

@@ -657,7 +657,7 @@ check_options (const VtTsneOptions *options, guint n, gboolean *exact, GError **
 
 static gboolean
 initialize_layout (const float *x, guint n, guint dim, const VtTsneOptions *options,
-                   double *layout, GError **error)
+                   double *layout, GCancellable *cancellable, GError **error)
 {
   if (options->init == VT_TSNE_INIT_RANDOM)
     {
@@ -670,7 +670,7 @@ initialize_layout (const float *x, guint n, guint dim, const VtTsneOptions *opti
     }
 
   g_autofree float *scores = g_new (float, 2 * (gsize) n);
-  if (!vt_pca_project_2d (x, n, dim, scores, error))
+  if (!vt_pca_project_2d (x, n, dim, scores, cancellable, error))
     return FALSE;
 
   /* sklearn scales the PCA layout to a first-column standard deviation of 1e-4. */
@@ -747,7 +747,7 @@ vt_tsne_run (const float          *x,
 
   if (progress != NULL)
     progress (0, _("Finding neighbours"), user_data);
-  if (!initialize_layout (x, n, dim, options, layout, error)
+  if (!initialize_layout (x, n, dim, options, layout, cancellable, error)
       || !compute_affinities (&o, x, dim, exact, cancellable, error))
     return NULL;
   if (progress != NULL)

@@ -352,13 +352,14 @@ check_options (const VtUmapOptions *options, guint n, GError **error)
 /* PCA scaled to a largest coordinate of 10, plus N(0, 1e-4) noise, then each
  * axis stretched to [0, 10], as umap-learn prepares its start. */
 static gboolean
-initialize_layout (const float *x, guint n, guint dim, guint32 seed, float *y, GError **error)
+initialize_layout (const float *x, guint n, guint dim, guint32 seed, float *y, GCancellable *cancellable,
+                   GError **error)
 {
   VtRandom random;
   double largest = 0;
 
   g_autofree float *scores = g_new (float, 2 * (gsize) n);
-  if (!vt_pca_project_2d (x, n, dim, scores, error))
+  if (!vt_pca_project_2d (x, n, dim, scores, cancellable, error))
     return FALSE;
   for (gsize c = 0; c < 2 * (gsize) n; c++)
     largest = MAX (largest, fabs (scores[c]));
@@ -418,7 +419,7 @@ vt_umap_run (const float          *x,
   result->b = b;
   result->n_edges = edges.n_edges;
   result->approximate_neighbors = vt_umap_neighbors_approximate (options->neighbors, n);
-  if (!initialize_layout (x, n, dim, options->seed, result->layout, error))
+  if (!initialize_layout (x, n, dim, options->seed, result->layout, cancellable, error))
     {
       edges_clear (&edges);
       return NULL;
