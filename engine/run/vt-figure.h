@@ -40,8 +40,14 @@ typedef struct
   double       *values;
   char        **row_labels;
   char        **col_labels;
-  double        y_min;         /* VT_FIGURE_LINES: the y range */
+  /* VT_FIGURE_LINES: the bounds of the y axis (0 and 1 for accuracies).
+   * The drawn range is a nice range around the visible series' values,
+   * never beyond these bounds. */
+  double        y_min;
   double        y_max;
+  /* VT_FIGURE_LINES: one flag per series (rows); a hidden series is
+   * neither drawn nor described, and its legend entry is dimmed. */
+  gboolean     *hidden;
   /* VT_FIGURE_SCATTER: n_points (x, y) pairs, drawn to equal scale on both
    * axes, each coloured by its category (an index into category_names). */
   guint         n_points;
