@@ -23,6 +23,15 @@ typedef enum
 
 #define VT_FIGURE_FORMATS_ALL (VT_FIGURE_FORMAT_PNG | VT_FIGURE_FORMAT_SVG | VT_FIGURE_FORMAT_PDF)
 
+/* How a scatter figure colours its categories: unordered categories get
+ * distinct hues; ordered bins (confidence) get one dark-to-light scale, so
+ * that "more" reads as "lighter", with a colour bar as the legend. */
+typedef enum
+{
+  VT_FIGURE_PALETTE_CATEGORICAL,
+  VT_FIGURE_PALETTE_SEQUENTIAL,
+} VtFigurePalette;
+
 typedef struct
 {
   VtFigureKind  kind;
@@ -55,6 +64,7 @@ typedef struct
   guint        *categories;
   guint         n_categories;
   char        **category_names;
+  VtFigurePalette palette;
 } VtFigure;
 
 VtFigure   *vt_figure_new_histogram   (const char        *title,

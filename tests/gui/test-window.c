@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "figures/vt-figure-render.h"
+#include "methods/projection/vt-embedding.h"
 #include "vitrine-application.h"
 #include "vitrine-figure-view.h"
 #include "vitrine-sample-list.h"
@@ -697,6 +698,20 @@ test_error_contrast (void)
   close_window (window);
 }
 
+/* CIELAB lightness L* of an sRGB colour, 0 (black) to 100 (white). */
+static double
+lightness (double r,
+           double g,
+           double b)
+{
+  double c[3] = { r, g, b }, y;
+
+  for (int i = 0; i < 3; i++)
+    c[i] = c[i] <= 0.04045 ? c[i] / 12.92 : pow ((c[i] + 0.055) / 1.055, 2.4);
+  y = 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  return y > 216.0 / 24389 ? 116 * cbrt (y) - 16 : y * 24389.0 / 27;
+}
+
 /* How many pixels of @path (an exported line chart, drawn at 2x) inside
  * the plot, left of the legend, have line series @series' colour. */
 static guint
@@ -834,6 +849,150 @@ test_figure_view_widget (void)
   vitrine_figure_view_set_figure (view, NULL);
   g_assert_null (vitrine_figure_view_get_figure (view));
   g_assert_finalize_object (view);
+}
+
+/* Accuracies of 0.80 to 0.95 get a y axis that starts near 0.8, never
+ * below 0 nor above 1 however close the values come to the bounds. */
+static void
+test_figure_lines_y_range (void)
+{
+  const double high[] = { 0.80, 0.95, 0.90, 0.85 };
+  const double full[] = { 0.0, 1.0 };
+  const double none[] = { NAN, NAN };
+  const char *series[] = { "a", "b", NULL };
+  const char *points[] = { "1", "2", NULL };
+  g_autoptr(VtFigure) f = vt_figure_new_lines ("t", "x", "y", 2, 2, high, series, points, 0.0, 1.0);
+  g_autoptr(VtFigure) g = vt_figure_new_lines ("t", "x", "y", 1, 2, full, series, points, 0.0, 1.0);
+  g_autoptr(VtFigure) e = vt_figure_new_lines ("t", "x", "y", 1, 2, none, series, points, 0.0, 1.0);
+  double lo, hi;
+
+  vt_figure_lines_y_range (f, &lo, &hi);
+  g_test_message ("0.80–0.95: y from %.3f to %.3f", lo, hi);
+  g_assert_cmpfloat (lo, >=, 0.70);
+  g_assert_cmpfloat (lo, <, 0.80);
+  g_assert_cmpfloat (hi, >, 0.95);
+  g_assert_cmpfloat (hi, <=, 1.0);
+  /* On the 0.05 grid of the bounds. */
+  g_assert_cmpfloat (fabs (lo / 0.05 - round (lo / 0.05)), <, 1e-9);
+  g_assert_cmpfloat (fabs (hi / 0.05 - round (hi / 0.05)), <, 1e-9);
+  vt_figure_lines_y_range (g, &lo, &hi);
+  g_assert_cmpfloat (lo, ==, 0.0);
+  g_assert_cmpfloat (hi, ==, 1.0);
+  /* Nothing to show yet: the bounds. */
+  vt_figure_lines_y_range (e, &lo, &hi);
+  g_assert_cmpfloat (lo, ==, 0.0);
+  g_assert_cmpfloat (hi, ==, 1.0);
+}
+
+/* Two series with the same values (NMC and SimpleCIL score alike): in the
+ * exported PNG both colours show in the plot, and a hidden series is left
+ * out of the file. */
+static void
+test_figure_lines_coincident (void)
+{
+  const double values[] = { 0.5, 0.6, 0.7, 0.5, 0.6, 0.7 };
+  const char *series[] = { "NMC", "SimpleCIL", NULL };
+  const char *points[] = { "2", "4", "6", NULL };
+  g_autoptr(VtFigure) figure = vt_figure_new_lines ("acc", "classes seen", "accuracy", 2, 3, values, series,
+                                                    points, 0.0, 1.0);
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *base = g_build_filename (dir, "chart", NULL);
+  g_autofree char *png = g_strdup_printf ("%s.png", base);
+  g_autoptr(GError) error = NULL;
+  guint first, second;
+
+  g_assert_true (vt_figure_export (figure, base, VT_FIGURE_FORMAT_PNG, &error));
+  g_assert_no_error (error);
+  first = count_series_pixels (png, figure, 0);
+  second = count_series_pixels (png, figure, 1);
+  g_test_message ("pixels of series 1: %u, of series 2: %u", first, second);
+  g_assert_cmpuint (first, >, 200);
+  g_assert_cmpuint (second, >, 200);
+
+  figure->hidden[1] = TRUE;
+  g_assert_true (vt_figure_export (figure, base, VT_FIGURE_FORMAT_PNG, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_series_pixels (png, figure, 1), ==, 0);
+  g_assert_cmpuint (count_series_pixels (png, figure, 0), >, first);
+  vt_test_rm_rf (dir);
+}
+
+/* The lightness of the pixel of @path (a figure drawn at 2x) under the
+ * point (x, y) of the 1x figure. */
+static double
+png_lightness (const char *path,
+               double      x,
+               double      y)
+{
+  cairo_surface_t *png = cairo_image_surface_create_from_png (path);
+  const guint8 *data = cairo_image_surface_get_data (png);
+  guint32 pixel;
+  double l;
+
+  g_assert_cmpint (cairo_surface_status (png), ==, CAIRO_STATUS_SUCCESS);
+  pixel = *(const guint32 *) (data + (gsize) (int) (2 * y) * cairo_image_surface_get_stride (png) + 4 * (int) (2 * x));
+  l = lightness (((pixel >> 16) & 0xff) / 255.0, ((pixel >> 8) & 0xff) / 255.0, (pixel & 0xff) / 255.0);
+  cairo_surface_destroy (png);
+  return l;
+}
+
+/* Whether the colour bar of @figure exported as @png grows lighter from
+ * bin to bin, as the sequential palette does. */
+static void
+assert_color_bar (const char     *png,
+                  const VtFigure *figure)
+{
+  double previous = -1;
+
+  for (guint c = 0; c < figure->n_categories; c++)
+    {
+      double x, y, l;
+
+      vt_figure_scatter_legend_position (figure, 640, 400, c, &x, &y);
+      l = png_lightness (png, x, y);
+      g_test_message ("colour bar cell %u: L* %.1f", c, l);
+      g_assert_cmpfloat (l, >, previous + 2);
+      previous = l;
+    }
+}
+
+/* Ordered bins (confidence in ten bins) get a scale: each bin lighter than
+ * the one below it, on screen and in files, with a colour bar as legend;
+ * unordered categories keep their distinct hues. */
+static void
+test_figure_sequential_palette (void)
+{
+  const float points[] = { 0, 0, 1, 1, 2, 0, 3, 1, 4, 0, 5, 1, 6, 0, 7, 1, 8, 0, 9, 1 };
+  const guint categories[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+  const char *names[] = { "0.0–0.1", "0.1–0.2", "0.2–0.3", "0.3–0.4", "0.4–0.5", "0.5–0.6", "0.6–0.7",
+                          "0.7–0.8", "0.8–0.9", "0.9–1.0", NULL };
+  g_autoptr(VtFigure) figure = vt_figure_new_scatter ("confidence", NULL, NULL, 10, points, categories, 10, names);
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *base = g_build_filename (dir, "scatter", NULL);
+  g_autofree char *png = g_strdup_printf ("%s.png", base);
+  g_autoptr(GError) error = NULL;
+  double previous = -1;
+  VtRgba a, b;
+
+  for (guint c = 0; c < 10; c++)
+    {
+      VtRgba color;
+      double l;
+
+      vt_figure_palette_color (VT_FIGURE_PALETTE_SEQUENTIAL, c, 10, &color);
+      l = lightness (color.r, color.g, color.b);
+      g_assert_cmpfloat (l, >, previous + 2);
+      previous = l;
+    }
+  vt_figure_palette_color (VT_FIGURE_PALETTE_CATEGORICAL, 3, 10, &a);
+  vt_figure_category_color (3, 10, &b);
+  g_assert_true (a.r == b.r && a.g == b.g && a.b == b.b);
+
+  figure->palette = VT_FIGURE_PALETTE_SEQUENTIAL;
+  g_assert_true (vt_figure_export (figure, base, VT_FIGURE_FORMAT_PNG, &error));
+  g_assert_no_error (error);
+  assert_color_bar (png, figure);
+  vt_test_rm_rf (dir);
 }
 
 static gboolean
@@ -1472,6 +1631,50 @@ test_embedding (void)
     g_assert_false (action_enabled (GTK_WIDGET (page), "embedding.save-selection"));
   }
 
+  /* Confidence, ordered bins: a dark-to-light scale in the GL view's
+   * palette, a legend that says it is a scale, and a colour bar in the
+   * exported figure. */
+  {
+    g_autofree char *confidence_png = g_build_filename (out, "tsne.png", NULL);
+    double previous = -1;
+    const char *heading;
+    GtkWidget *first;
+
+    vitrine_embedding_page_set_color (page, VT_EMBEDDING_COLOR_CONFIDENCE);
+    g_assert_cmpint (vitrine_scatter_view_get_palette (scatter), ==, VT_FIGURE_PALETTE_SEQUENTIAL);
+    for (guint c = 0; c < 10; c++)
+      {
+        VtRgba color;
+        double l;
+
+        vitrine_scatter_view_get_category_color (scatter, c, &color);
+        l = lightness (color.r, color.g, color.b);
+        g_assert_cmpfloat (l, >, previous + 2);
+        previous = l;
+      }
+    first = vitrine_embedding_page_get_legend_row (page, 0);
+    g_assert_true (GTK_IS_LABEL (first));
+    heading = gtk_label_get_text (GTK_LABEL (first));
+    g_assert_nonnull (strstr (heading, "scale"));
+    vt_gui_spin (300);
+    save_screenshot (GTK_WIDGET (window), "window-embedding-confidence.png");
+    g_assert_true (vitrine_embedding_page_export (page, out, &error));
+    g_assert_no_error (error);
+    {
+      /* The exported figure's layout, for where its colour bar lies. */
+      const float xy[] = { 0, 0 };
+      const guint cat[] = { 0 };
+      const char *names[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", NULL };
+      g_autoptr(VtFigure) like = vt_figure_new_scatter ("t", NULL, NULL, 1, xy, cat, 10, names);
+
+      like->palette = VT_FIGURE_PALETTE_SEQUENTIAL;
+      assert_color_bar (confidence_png, like);
+    }
+    /* Back to classes: distinct hues again. */
+    vitrine_embedding_page_set_color (page, VT_EMBEDDING_COLOR_CLASS);
+    g_assert_cmpint (vitrine_scatter_view_get_palette (scatter), ==, VT_FIGURE_PALETTE_CATEGORICAL);
+  }
+
   /* Other colourings, then Export. */
   vitrine_embedding_page_set_color (page, 4);
   vitrine_embedding_page_set_color (page, 2);
@@ -1551,6 +1754,9 @@ main (int   argc,
   g_test_add_func ("/gui/window/embedding", test_embedding);
   g_test_add_func ("/gui/window/shortcuts-and-style", test_shortcuts_and_style);
   g_test_add_func ("/gui/figure-view/widget", test_figure_view_widget);
+  g_test_add_func ("/gui/figure-view/lines-y-range", test_figure_lines_y_range);
+  g_test_add_func ("/gui/figure-view/lines-coincident", test_figure_lines_coincident);
+  g_test_add_func ("/gui/figure-view/sequential-palette", test_figure_sequential_palette);
   status = g_test_run ();
   g_clear_object (&app);
   vt_test_rm_rf (cache_dir);

@@ -578,6 +578,18 @@ vt_figure_category_color (guint   i,
 }
 
 void
+vt_figure_palette_color (VtFigurePalette palette,
+                         guint           i,
+                         guint           n,
+                         VtRgba         *out)
+{
+  if (palette == VT_FIGURE_PALETTE_SEQUENTIAL)
+    ramp_color (n > 1 ? (double) i / (n - 1) : 0.5, out);
+  else
+    vt_figure_category_color (i, n, out);
+}
+
+void
 vt_figure_scatter_geometry (const VtFigure *figure,
                             double          width,
                             double          height,
@@ -594,6 +606,68 @@ vt_figure_scatter_geometry (const VtFigure *figure,
 
 /* Legend rows before "and N more". */
 #define SCATTER_LEGEND_ROWS 24
+
+/* The colour bar's cells: at most 18 px, and 240 px for the whole bar. */
+static double
+color_bar_cell (const VtFigure *figure)
+{
+  return MIN (18.0, 240.0 / MAX (MIN (figure->n_categories, SCATTER_LEGEND_ROWS), 1));
+}
+
+void
+vt_figure_scatter_legend_position (const VtFigure *figure,
+                                   double          width,
+                                   double          height,
+                                   guint           c,
+                                   double         *x,
+                                   double         *y)
+{
+  double left, top, plot_w, plot_h;
+
+  vt_figure_scatter_geometry (figure, width, height, &left, &top, &plot_w, &plot_h);
+  if (figure->palette == VT_FIGURE_PALETTE_SEQUENTIAL)
+    {
+      *x = left + plot_w + 23;
+      *y = top + 22 + (c + 0.5) * color_bar_cell (figure);
+    }
+  else
+    {
+      *x = left + plot_w + 22;
+      *y = top + 8 + c * 18;
+    }
+}
+
+/* The legend of ordered bins: one bar, low at the top to high at the
+ * bottom, its cells touching so it reads as a scale rather than as
+ * separate categories, each cell labelled with its bin. */
+static void
+draw_scatter_color_bar (cairo_t             *cr,
+                        const VtFigure      *figure,
+                        const VtFigureStyle *style,
+                        double               x,
+                        double               top)
+{
+  guint n = MIN (figure->n_categories, SCATTER_LEGEND_ROWS);
+  double cell = color_bar_cell (figure), y0 = top + 22;
+
+  draw_text (cr, style, "scale: low to high", x, top + 2, ALIGN_START, ALIGN_START, FALSE);
+  for (guint c = 0; c < n; c++)
+    {
+      VtRgba color;
+
+      vt_figure_palette_color (VT_FIGURE_PALETTE_SEQUENTIAL, c, figure->n_categories, &color);
+      set_color (cr, &color);
+      cairo_rectangle (cr, x, y0 + c * cell, 14, cell + 0.5);
+      cairo_fill (cr);
+      if (figure->category_names && figure->category_names[c])
+        draw_text (cr, style, figure->category_names[c], x + 20, y0 + (c + 0.5) * cell, ALIGN_START, ALIGN_CENTER,
+                   FALSE);
+    }
+  set_color (cr, &style->grid);
+  cairo_set_line_width (cr, 1.0);
+  cairo_rectangle (cr, x + 0.5, y0 + 0.5, 13, n * cell);
+  cairo_stroke (cr);
+}
 
 static void
 draw_scatter (cairo_t             *cr,
@@ -632,7 +706,7 @@ draw_scatter (cairo_t             *cr,
     {
       VtRgba color;
 
-      vt_figure_category_color (c, figure->n_categories, &color);
+      vt_figure_palette_color (figure->palette, c, figure->n_categories, &color);
       color.a = 0.7;
       set_color (cr, &color);
       for (guint i = 0; i < figure->n_points; i++)
@@ -647,23 +721,31 @@ draw_scatter (cairo_t             *cr,
       cairo_fill (cr);
     }
 
+  if (figure->palette == VT_FIGURE_PALETTE_SEQUENTIAL && figure->n_categories > 1)
+    {
+      draw_scatter_color_bar (cr, figure, style, left + plot_w + 16, top);
+      draw_labels (cr, figure, style, left, top, plot_w, plot_h, height);
+      return;
+    }
   for (guint c = 0; figure->n_categories > 1 && c < figure->n_categories && c <= SCATTER_LEGEND_ROWS; c++)
     {
-      double y = top + 8 + c * 18;
+      double x, y;
       VtRgba color;
+
+      vt_figure_scatter_legend_position (figure, width, height, c, &x, &y);
 
       if (c == SCATTER_LEGEND_ROWS)
         {
           g_autofree char *more = g_strdup_printf ("and %u more", figure->n_categories - c);
-          draw_text (cr, style, more, left + plot_w + 16, y, ALIGN_START, ALIGN_CENTER, FALSE);
+          draw_text (cr, style, more, x - 6, y, ALIGN_START, ALIGN_CENTER, FALSE);
           break;
         }
       vt_figure_category_color (c, figure->n_categories, &color);
       set_color (cr, &color);
-      cairo_arc (cr, left + plot_w + 22, y, 4, 0, 2 * G_PI);
+      cairo_arc (cr, x, y, 4, 0, 2 * G_PI);
       cairo_fill (cr);
       if (figure->category_names && figure->category_names[c])
-        draw_text (cr, style, figure->category_names[c], left + plot_w + 32, y, ALIGN_START, ALIGN_CENTER, FALSE);
+        draw_text (cr, style, figure->category_names[c], x + 10, y, ALIGN_START, ALIGN_CENTER, FALSE);
     }
   draw_labels (cr, figure, style, left, top, plot_w, plot_h, height);
 }

@@ -108,6 +108,13 @@ void      vt_figure_series_color      (guint             i,
 void      vt_figure_category_color    (guint             i,
                                        guint             n,
                                        VtRgba           *out);
+/* The colour of category @i of @n under @palette: the categorical colours
+ * above, or for VT_FIGURE_PALETTE_SEQUENTIAL a viridis scale from dark
+ * (i = 0, low) to light (i = n − 1, high), monotonic in lightness. */
+void      vt_figure_palette_color     (VtFigurePalette   palette,
+                                       guint             i,
+                                       guint             n,
+                                       VtRgba           *out);
 /* Where a scatter figure's plot lies, and the scale and offset that map
  * data coordinates into it (x_screen = left + (x − x0) · scale, and y up). */
 void      vt_figure_scatter_geometry  (const VtFigure   *figure,
@@ -117,5 +124,13 @@ void      vt_figure_scatter_geometry  (const VtFigure   *figure,
                                        double           *top,
                                        double           *plot_w,
                                        double           *plot_h);
+/* The centre of category @c's legend entry: its dot, or under a
+ * sequential palette its cell of the colour bar. */
+void      vt_figure_scatter_legend_position (const VtFigure *figure,
+                                       double            width,
+                                       double            height,
+                                       guint             c,
+                                       double           *x,
+                                       double           *y);
 
 G_END_DECLS
