@@ -811,8 +811,10 @@ test_figure_view_widget (void)
   text = vitrine_figure_view_describe_point (view, left + plot_w, top + plot_h * 0.1);
   g_assert_cmpstr (text, ==, "6 classes seen\nNMC: –\nGDA: 0.125");
   g_free (g_steal_pointer (&text));
-  /* Outside the plot: nothing. */
+  /* Outside the plot, below it or over the legend: nothing. */
   g_assert_null (vitrine_figure_view_describe_point (view, left + plot_w, top + plot_h + 30));
+  vt_figure_lines_legend_position (figure, width, height, 0, &lx, &ly);
+  g_assert_null (vitrine_figure_view_describe_point (view, lx, top + plot_h / 2));
 
   /* The y axis covers the shown values, 0.125 to 0.9, and no more than a
    * step beyond them. */

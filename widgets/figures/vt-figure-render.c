@@ -431,7 +431,9 @@ vt_figure_lines_point_at (const VtFigure *figure,
   if (figure->cols == 0 || plot_w <= 0)
     return -1;
   spacing = figure->cols > 1 ? plot_w / (figure->cols - 1) : plot_w;
-  if (x < left - spacing / 2 || x > left + plot_w + spacing / 2)
+  /* A little beyond the first and last stage, but not over the y labels
+   * or the legend, which answer for themselves. */
+  if (x < left - MIN (spacing / 2, 12) || x > left + plot_w + MIN (spacing / 2, 12))
     return -1;
   p = figure->cols > 1 ? (int) round ((x - left) / spacing) : 0;
   return CLAMP (p, 0, (int) figure->cols - 1);
