@@ -157,6 +157,55 @@ current_categories (VitrineEmbeddingPage *self, guint *n_names, char ***names)
   return categories;
 }
 
+/* Ordered bins (confidence) are coloured on a dark-to-light scale. */
+static VtFigurePalette
+current_palette (VitrineEmbeddingPage *self)
+{
+  VtEmbeddingColor color = gtk_drop_down_get_selected (self->color_dropdown);
+
+  if (self->store == NULL || !vt_embedding_color_available (self->store, color))
+    return VT_FIGURE_PALETTE_CATEGORICAL;
+  return vt_embedding_color_is_ordered (color) ? VT_FIGURE_PALETTE_SEQUENTIAL : VT_FIGURE_PALETTE_CATEGORICAL;
+}
+
+/* The legend of a scale: a heading that says so, then one bar of touching
+ * cells from the lowest bin to the highest, labelled at both ends. */
+static void
+append_color_bar (VitrineEmbeddingPage *self,
+                  const char * const   *names,
+                  guint                 n_names)
+{
+  g_autoptr(GString) bar = g_string_new (NULL);
+  /* Translators: the heading of the legend of a sequential colour scale
+   * (confidence), from the lowest bin to the highest */
+  GtkWidget *heading = gtk_label_new (_("Colour scale, low to high"));
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (heading), 0);
+  gtk_box_append (self->legend_box, heading);
+  if (n_names > 0)
+    {
+      g_autofree char *low = g_markup_escape_text (names[0], -1);
+      g_string_append_printf (bar, "%s ", low);
+    }
+  for (guint c = 0; c < n_names; c++)
+    {
+      VtRgba rgba;
+
+      vitrine_scatter_view_get_category_color (self->scatter, c, &rgba);
+      g_string_append_printf (bar, "<span foreground=\"#%02x%02x%02x\">█</span>", (int) (rgba.r * 255),
+                              (int) (rgba.g * 255), (int) (rgba.b * 255));
+    }
+  if (n_names > 0)
+    {
+      g_autofree char *high = g_markup_escape_text (names[n_names - 1], -1);
+      g_string_append_printf (bar, " %s", high);
+    }
+  gtk_label_set_markup (GTK_LABEL (label), bar->str);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_box_append (self->legend_box, label);
+}
+
 /* Colours the points shown, and writes the legend. */
 static void
 apply_colors (VitrineEmbeddingPage *self)
@@ -174,8 +223,14 @@ apply_colors (VitrineEmbeddingPage *self)
     set_status (self, _("This store has no logits: extract it again with logits to colour by prediction"), TRUE);
 
   categories = current_categories (self, &n_names, &names);
+  vitrine_scatter_view_set_palette (self->scatter, current_palette (self));
   if (vitrine_scatter_view_get_n_points (self->scatter) == self->n_points)
     vitrine_scatter_view_set_categories (self->scatter, categories, n_names);
+  if (current_palette (self) == VT_FIGURE_PALETTE_SEQUENTIAL)
+    {
+      append_color_bar (self, (const char * const *) names, n_names);
+      return;
+    }
   for (guint c = 0; c < n_names && c < 24; c++)
     {
       VtRgba rgba;
@@ -190,6 +245,17 @@ apply_colors (VitrineEmbeddingPage *self)
       gtk_label_set_xalign (GTK_LABEL (label), 0);
       gtk_box_append (self->legend_box, label);
     }
+}
+
+GtkWidget *
+vitrine_embedding_page_get_legend_row (VitrineEmbeddingPage *self,
+                                       guint                 i)
+{
+  GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->legend_box));
+
+  for (; child != NULL && i > 0; i--)
+    child = gtk_widget_get_next_sibling (child);
+  return child;
 }
 
 void
@@ -428,6 +494,7 @@ export_job_new (VitrineEmbeddingPage *self,
   g_autofree char *title = g_strdup_printf ("%s of %u samples", self->method_title, self->n_points);
   job->figure = vt_figure_new_scatter (title, NULL, NULL, n_visible, visible, visible_categories,
                                        n_names, (const char * const *) names);
+  job->figure->palette = current_palette (self);
   job->embedding = g_memdup2 (embedding, sizeof *embedding);
   job->embedding->store = vt_feature_store_ref (embedding->store);
   job->embedding->rows = g_memdup2 (embedding->rows, sizeof (guint) * embedding->n);

@@ -47,6 +47,9 @@ void         vitrine_embedding_page_set_color      (VitrineEmbeddingPage   *self
                                                     guint                   color);
 /* The hover card's text, or NULL while it is hidden. */
 const char  *vitrine_embedding_page_get_hover_text (VitrineEmbeddingPage   *self);
+/* Row @i of the legend beside the plot (a GtkLabel), or NULL. */
+GtkWidget   *vitrine_embedding_page_get_legend_row (VitrineEmbeddingPage   *self,
+                                                    guint                   i);
 const char  *vitrine_embedding_page_get_status     (VitrineEmbeddingPage   *self);
 const char  *vitrine_embedding_page_get_error      (VitrineEmbeddingPage   *self);
 gboolean     vitrine_embedding_page_save_selection (VitrineEmbeddingPage   *self,

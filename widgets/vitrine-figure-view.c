@@ -144,12 +144,22 @@ vitrine_figure_view_class_init (VitrineFigureViewClass *klass)
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
+static void on_pressed (GtkGestureClick   *gesture,
+                        int                n_press,
+                        double             x,
+                        double             y,
+                        VitrineFigureView *self);
+
 static void
 vitrine_figure_view_init (VitrineFigureView *self)
 {
+  GtkGesture *click = gtk_gesture_click_new ();
+
   vt_figure_style_init_print (&self->style);
   self->style.background.a = 0;   /* the widget's own background shows */
   gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
+  g_signal_connect (click, "pressed", G_CALLBACK (on_pressed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
 }
 
 GtkWidget *
@@ -192,27 +202,65 @@ vitrine_figure_view_describe_point (VitrineFigureView *self,
                                     double             y)
 {
   const VtFigure *f = self->figure;
-  double left, top, plot_w, plot_h, best = 10.0;   /* pixels */
+  double left, top, plot_w, plot_h;
   int width = gtk_widget_get_width (GTK_WIDGET (self)), height = gtk_widget_get_height (GTK_WIDGET (self));
-  char *text = NULL;
+  g_autoptr(GString) text = NULL;
+  gboolean any = FALSE;
+  int p;
 
-  if (f == NULL || f->kind != VT_FIGURE_LINES || !(f->y_max > f->y_min))
+  if (f == NULL || f->kind != VT_FIGURE_LINES)
     return NULL;
   vt_figure_lines_geometry (f, width, height, &left, &top, &plot_w, &plot_h);
+  p = vt_figure_lines_point_at (f, width, height, x);
+  if (p < 0 || y < top || y > top + plot_h)
+    return NULL;
+  /* The stage, then every shown series' value there: coincident lines
+   * cannot be told apart by pointing at them. */
+  text = g_string_new (NULL);
+  g_string_append_printf (text, "%s %s", f->col_labels && f->col_labels[p] ? f->col_labels[p] : "",
+                          f->x_label ? f->x_label : "");
   for (guint s = 0; s < f->rows; s++)
-    for (guint p = 0; p < f->cols; p++)
-      {
-        double v = f->values[(gsize) s * f->cols + p];
-        double px = vt_figure_lines_x (f, left, plot_w, p);
-        double py = top + plot_h - (CLAMP (v, f->y_min, f->y_max) - f->y_min) / (f->y_max - f->y_min) * plot_h;
-        double d = hypot (px - x, py - y);
+    {
+      double v = f->values[(gsize) s * f->cols + p];
 
-        if (isnan (v) || d >= best)
-          continue;
-        best = d;
-        g_free (text);
-        text = g_strdup_printf ("%s, %s %s: %.4g", f->row_labels ? f->row_labels[s] : "",
-                                f->col_labels ? f->col_labels[p] : "", f->x_label ? f->x_label : "", v);
-      }
-  return text;
+      if (f->hidden[s])
+        continue;
+      if (isnan (v))
+        g_string_append_printf (text, "\n%s: –", f->row_labels ? f->row_labels[s] : "");
+      else
+        g_string_append_printf (text, "\n%s: %.4g", f->row_labels ? f->row_labels[s] : "", v);
+      any = any || !isnan (v);
+    }
+  return any ? g_string_free (g_steal_pointer (&text), FALSE) : NULL;
+}
+
+gboolean
+vitrine_figure_view_toggle_series (VitrineFigureView *self,
+                                   guint              series)
+{
+  g_return_val_if_fail (VITRINE_IS_FIGURE_VIEW (self), FALSE);
+
+  if (self->figure == NULL || self->figure->kind != VT_FIGURE_LINES || series >= self->figure->rows)
+    return FALSE;
+  self->figure->hidden[series] = !self->figure->hidden[series];
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  return TRUE;
+}
+
+/* A click on a legend entry hides or shows that series. */
+static void
+on_pressed (GtkGestureClick   *gesture,
+            int                n_press,
+            double             x,
+            double             y,
+            VitrineFigureView *self)
+{
+  int s;
+
+  if (self->figure == NULL || self->figure->kind != VT_FIGURE_LINES)
+    return;
+  s = vt_figure_lines_legend_at (self->figure, gtk_widget_get_width (GTK_WIDGET (self)),
+                                 gtk_widget_get_height (GTK_WIDGET (self)), x, y);
+  if (s >= 0 && vitrine_figure_view_toggle_series (self, s))
+    gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
 }

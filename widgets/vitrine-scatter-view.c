@@ -34,6 +34,7 @@ struct _VitrineScatterView
   double      pointer_x, pointer_y;
   double      zoom_scale;                  /* the pinch gesture's last scale */
   int         hover;
+  VtFigurePalette colors;                  /* how categories map to colours */
 
   /* GL state, valid while realized with gl_ok. */
   GLuint      program, vao, buffers[3], palette;
@@ -215,6 +216,33 @@ vitrine_scatter_view_set_categories (VitrineScatterView *self,
     self->categories[i] = MIN (categories[i], self->n_categories - 1);
   self->categories_dirty = self->palette_dirty = TRUE;
   redraw (self);
+}
+
+void
+vitrine_scatter_view_set_palette (VitrineScatterView *self,
+                                  VtFigurePalette     palette)
+{
+  g_return_if_fail (VITRINE_IS_SCATTER_VIEW (self));
+
+  if (self->colors == palette)
+    return;
+  self->colors = palette;
+  self->palette_dirty = TRUE;
+  redraw (self);
+}
+
+VtFigurePalette
+vitrine_scatter_view_get_palette (VitrineScatterView *self)
+{
+  return self->colors;
+}
+
+void
+vitrine_scatter_view_get_category_color (VitrineScatterView *self,
+                                         guint               category,
+                                         VtRgba             *out)
+{
+  vt_figure_palette_color (self->colors, category, self->n_categories, out);
 }
 
 guint
@@ -418,7 +446,7 @@ upload (VitrineScatterView *self)
       for (guint c = 0; c < self->n_categories; c++)
         {
           VtRgba rgba;
-          vt_figure_category_color (c, self->n_categories, &rgba);
+          vitrine_scatter_view_get_category_color (self, c, &rgba);
           colors[4 * c] = rgba.r, colors[4 * c + 1] = rgba.g, colors[4 * c + 2] = rgba.b, colors[4 * c + 3] = 1;
         }
       glBindTexture (GL_TEXTURE_2D, self->palette);
@@ -507,7 +535,7 @@ vitrine_scatter_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           to_screen (self, self->xy[2 * i], self->xy[2 * i + 1], &sx, &sy);
           if (sx < -8 || sy < -8 || sx > width + 8 || sy > height + 8)
             continue;
-          vt_figure_category_color ((guint) self->categories[i], self->n_categories, &c);
+          vitrine_scatter_view_get_category_color (self, (guint) self->categories[i], &c);
           cairo_set_source_rgba (cr, c.r, c.g, c.b, self->opacity);
           cairo_arc (cr, sx, sy, self->point_size / 2, 0, 2 * G_PI);
           cairo_fill (cr);

@@ -11,6 +11,8 @@
 
 #include <gtk/gtk.h>
 
+#include "figures/vt-figure-render.h"
+
 G_BEGIN_DECLS
 
 #define VITRINE_TYPE_SCATTER_VIEW (vitrine_scatter_view_get_type ())
@@ -32,6 +34,15 @@ void          vitrine_scatter_view_update_positions (VitrineScatterView *self,
 void          vitrine_scatter_view_set_categories   (VitrineScatterView *self,
                                                      const guint        *categories,
                                                      guint               n_categories);
+/* Categorical colours (the default) or a sequential scale for ordered
+ * bins; the palette texture and the Cairo fallback both follow it. */
+void          vitrine_scatter_view_set_palette      (VitrineScatterView *self,
+                                                     VtFigurePalette     palette);
+VtFigurePalette vitrine_scatter_view_get_palette    (VitrineScatterView *self);
+/* The colour category @category is drawn in. */
+void          vitrine_scatter_view_get_category_color (VitrineScatterView *self,
+                                                     guint               category,
+                                                     VtRgba             *out);
 guint         vitrine_scatter_view_get_n_points     (VitrineScatterView *self);
 void          vitrine_scatter_view_set_point_size   (VitrineScatterView *self,
                                                      double              pixels);

@@ -57,6 +57,7 @@ vt_figure_new_lines (const char         *title,
   figure->kind = VT_FIGURE_LINES;
   figure->y_min = y_min;
   figure->y_max = y_max;
+  figure->hidden = g_new0 (gboolean, MAX (n_series, 1));
   return figure;
 }
 
@@ -93,6 +94,7 @@ vt_figure_free (VtFigure *figure)
   g_free (figure->categories);
   g_strfreev (figure->category_names);
   g_free (figure->values);
+  g_free (figure->hidden);
   g_strfreev (figure->row_labels);
   g_strfreev (figure->col_labels);
   g_free (figure->title);

@@ -23,6 +23,15 @@ typedef enum
 
 #define VT_FIGURE_FORMATS_ALL (VT_FIGURE_FORMAT_PNG | VT_FIGURE_FORMAT_SVG | VT_FIGURE_FORMAT_PDF)
 
+/* How a scatter figure colours its categories: unordered categories get
+ * distinct hues; ordered bins (confidence) get one dark-to-light scale, so
+ * that "more" reads as "lighter", with a colour bar as the legend. */
+typedef enum
+{
+  VT_FIGURE_PALETTE_CATEGORICAL,
+  VT_FIGURE_PALETTE_SEQUENTIAL,
+} VtFigurePalette;
+
 typedef struct
 {
   VtFigureKind  kind;
@@ -40,8 +49,14 @@ typedef struct
   double       *values;
   char        **row_labels;
   char        **col_labels;
-  double        y_min;         /* VT_FIGURE_LINES: the y range */
+  /* VT_FIGURE_LINES: the bounds of the y axis (0 and 1 for accuracies).
+   * The drawn range is a nice range around the visible series' values,
+   * never beyond these bounds. */
+  double        y_min;
   double        y_max;
+  /* VT_FIGURE_LINES: one flag per series (rows); a hidden series is
+   * neither drawn nor described, and its legend entry is dimmed. */
+  gboolean     *hidden;
   /* VT_FIGURE_SCATTER: n_points (x, y) pairs, drawn to equal scale on both
    * axes, each coloured by its category (an index into category_names). */
   guint         n_points;
@@ -49,6 +64,7 @@ typedef struct
   guint        *categories;
   guint         n_categories;
   char        **category_names;
+  VtFigurePalette palette;
 } VtFigure;
 
 VtFigure   *vt_figure_new_histogram   (const char        *title,

@@ -1168,6 +1168,8 @@ run_project (Run            *run,
   g_autofree char *figure_title = g_strdup_printf ("%s of %u samples", title, embedding->n);
   g_autoptr(VtFigure) figure = vt_figure_new_scatter (figure_title, NULL, NULL, embedding->n, xy, categories,
                                                       n_names, (const char * const *) names);
+  if (vt_embedding_color_is_ordered (step->color))
+    figure->palette = VT_FIGURE_PALETTE_SEQUENTIAL;
   json_object_set_array_member (out, "figures", figures);
 
   g_autoptr(GError) write_error = NULL;

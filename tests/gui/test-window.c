@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "figures/vt-figure-render.h"
+#include "methods/projection/vt-embedding.h"
 #include "vitrine-application.h"
 #include "vitrine-figure-view.h"
 #include "vitrine-sample-list.h"
@@ -697,8 +698,74 @@ test_error_contrast (void)
   close_window (window);
 }
 
+/* CIELAB lightness L* of an sRGB colour, 0 (black) to 100 (white). */
+static double
+lightness (double r,
+           double g,
+           double b)
+{
+  double c[3] = { r, g, b }, y;
+
+  for (int i = 0; i < 3; i++)
+    c[i] = c[i] <= 0.04045 ? c[i] / 12.92 : pow ((c[i] + 0.055) / 1.055, 2.4);
+  y = 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  return y > 216.0 / 24389 ? 116 * cbrt (y) - 16 : y * 24389.0 / 27;
+}
+
+/* How many pixels of @path (an exported line chart, drawn at 2x) inside
+ * the plot, left of the legend, have line series @series' colour. */
+static guint
+count_series_pixels (const char     *path,
+                     const VtFigure *figure,
+                     guint           series)
+{
+  cairo_surface_t *png = cairo_image_surface_create_from_png (path);
+  int width = cairo_image_surface_get_width (png), height = cairo_image_surface_get_height (png);
+  int stride = cairo_image_surface_get_stride (png);
+  const guint8 *data = cairo_image_surface_get_data (png);
+  double left, top, plot_w, plot_h;
+  guint count = 0;
+  VtRgba want;
+
+  g_assert_cmpint (cairo_surface_status (png), ==, CAIRO_STATUS_SUCCESS);
+  vt_figure_series_color (series, &want);
+  /* The files are 640 × 400 points at twice that in pixels. */
+  vt_figure_lines_geometry (figure, width / 2.0, height / 2.0, &left, &top, &plot_w, &plot_h);
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < MIN (width, (int) (2 * (left + plot_w + 8))); x++)
+      {
+        guint32 pixel = *(const guint32 *) (data + (gsize) y * stride + 4 * x);
+        double r = ((pixel >> 16) & 0xff) / 255.0, g = ((pixel >> 8) & 0xff) / 255.0, b = (pixel & 0xff) / 255.0;
+
+        if (fabs (r - want.r) < 0.05 && fabs (g - want.g) < 0.05 && fabs (b - want.b) < 0.05)
+          count++;
+      }
+  cairo_surface_destroy (png);
+  return count;
+}
+
+/* Presses the figure view's click gesture at (x, y), as a click does. */
+static void
+click_view (GtkWidget *view,
+            double     x,
+            double     y)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (view);
+  GtkGesture *click = NULL;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+      if (GTK_IS_GESTURE_CLICK (controller))
+        click = GTK_GESTURE (controller);
+    }
+  g_assert_nonnull (click);
+  g_signal_emit_by_name (click, "pressed", 1, x, y);
+}
+
 /* The widget alone: notifies, keeps its own copy, answers hovering over a
- * line chart's point, and is finalized. */
+ * line chart's stage with every series there, hides a series from a click
+ * on its legend, fits the y axis to what is shown, and is finalized. */
 static void
 test_figure_view_widget (void)
 {
@@ -709,8 +776,10 @@ test_figure_view_widget (void)
   const double values[] = { 0.9, 0.8, NAN, 0.5, 0.25, 0.125 };
   const char *series[] = { "NMC", "GDA", NULL };
   const char *points[] = { "2", "4", "6", NULL };
-  double left, top, plot_w, plot_h;
+  double left, top, plot_w, plot_h, lo, hi, lx, ly;
+  int width, height;
   g_autofree char *text = NULL;
+  VtFigure *figure;
   guint notified = 0;
 
   g_signal_connect_swapped (view, "notify::title", G_CALLBACK (g_atomic_int_inc), &notified);
@@ -720,29 +789,212 @@ test_figure_view_widget (void)
   counts[1] = 99;  /* the figure keeps its own copy */
   g_assert_cmpuint (vitrine_figure_view_get_figure (view)->histogram->counts[1], ==, 3);
 
-  /* Hover: the point of GDA at 4 classes, drawn where the renderer puts it. */
   vitrine_figure_view_set_figure (view, vt_figure_new_lines ("acc", "classes seen", "accuracy", 2, 3, values,
                                                              series, points, 0.0, 1.0));
+  figure = vitrine_figure_view_get_figure (view);
   gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
   gtk_window_set_default_size (GTK_WINDOW (window), 600, 400);
   gtk_window_present (GTK_WINDOW (window));
   while (gtk_widget_get_width (GTK_WIDGET (view)) == 0)
     g_main_context_iteration (NULL, TRUE);
-  vt_figure_lines_geometry (vitrine_figure_view_get_figure (view), gtk_widget_get_width (GTK_WIDGET (view)),
-                            gtk_widget_get_height (GTK_WIDGET (view)), &left, &top, &plot_w, &plot_h);
-  text = vitrine_figure_view_describe_point (view, vt_figure_lines_x (vitrine_figure_view_get_figure (view), left, plot_w, 1) + 2,
-                                             top + plot_h * (1 - 0.25) - 2);
-  g_assert_cmpstr (text, ==, "GDA, 4 classes seen: 0.25");
+  width = gtk_widget_get_width (GTK_WIDGET (view));
+  height = gtk_widget_get_height (GTK_WIDGET (view));
+  vt_figure_lines_geometry (figure, width, height, &left, &top, &plot_w, &plot_h);
+
+  /* Hover anywhere over the stage at 4 classes: every series' value there,
+   * even far from either point. */
+  text = vitrine_figure_view_describe_point (view, vt_figure_lines_x (figure, left, plot_w, 1) + 2,
+                                             top + plot_h - 2);
+  g_assert_cmpstr (text, ==, "4 classes seen\nNMC: 0.8\nGDA: 0.25");
   g_free (g_steal_pointer (&text));
-  /* NMC has no point at 6 yet: nothing to describe there. */
+  /* NMC has no point at 6 yet: it says so beside GDA's. */
   text = vitrine_figure_view_describe_point (view, left + plot_w, top + plot_h * 0.1);
-  g_assert_null (text);
+  g_assert_cmpstr (text, ==, "6 classes seen\nNMC: –\nGDA: 0.125");
+  g_free (g_steal_pointer (&text));
+  /* Outside the plot, below it or over the legend: nothing. */
+  g_assert_null (vitrine_figure_view_describe_point (view, left + plot_w, top + plot_h + 30));
+  vt_figure_lines_legend_position (figure, width, height, 0, &lx, &ly);
+  g_assert_null (vitrine_figure_view_describe_point (view, lx, top + plot_h / 2));
+
+  /* The y axis covers the shown values, 0.125 to 0.9, and no more than a
+   * step beyond them. */
+  vt_figure_lines_y_range (figure, &lo, &hi);
+  g_assert_cmpfloat (lo, <=, 0.125);
+  g_assert_cmpfloat (lo, >=, 0.0);
+  g_assert_cmpfloat (hi, >=, 0.9);
+  g_assert_cmpfloat (hi, <=, 0.95 + 1e-9);
+
+  /* A click on GDA's legend entry hides it: not described, and the y axis
+   * now fits NMC's 0.8–0.9 alone, so it does not start at 0. */
+  vt_figure_lines_legend_position (figure, width, height, 1, &lx, &ly);
+  click_view (GTK_WIDGET (view), lx + 20, ly);
+  g_assert_true (figure->hidden[1]);
+  g_assert_false (figure->hidden[0]);
+  text = vitrine_figure_view_describe_point (view, vt_figure_lines_x (figure, left, plot_w, 1), top + plot_h / 2);
+  g_assert_cmpstr (text, ==, "4 classes seen\nNMC: 0.8");
+  g_free (g_steal_pointer (&text));
+  vt_figure_lines_y_range (figure, &lo, &hi);
+  g_test_message ("NMC alone, 0.8 to 0.9: y from %.2f to %.2f", lo, hi);
+  g_assert_cmpfloat (lo, >, 0.5);
+  g_assert_cmpfloat (lo, <=, 0.8);
+  g_assert_cmpfloat (hi, >=, 0.9);
+  g_assert_cmpfloat (hi, <=, 1.0);
+  /* A click outside the legend changes nothing; a second one on the entry
+   * brings GDA back. */
+  click_view (GTK_WIDGET (view), left + plot_w / 2, top + plot_h / 2);
+  g_assert_true (figure->hidden[1]);
+  click_view (GTK_WIDGET (view), lx, ly);
+  g_assert_false (figure->hidden[1]);
 
   gtk_window_set_child (GTK_WINDOW (window), NULL);
   gtk_window_destroy (GTK_WINDOW (window));
   vitrine_figure_view_set_figure (view, NULL);
   g_assert_null (vitrine_figure_view_get_figure (view));
   g_assert_finalize_object (view);
+}
+
+/* Accuracies of 0.80 to 0.95 get a y axis that starts near 0.8, never
+ * below 0 nor above 1 however close the values come to the bounds. */
+static void
+test_figure_lines_y_range (void)
+{
+  const double high[] = { 0.80, 0.95, 0.90, 0.85 };
+  const double full[] = { 0.0, 1.0 };
+  const double none[] = { NAN, NAN };
+  const char *series[] = { "a", "b", NULL };
+  const char *points[] = { "1", "2", NULL };
+  g_autoptr(VtFigure) f = vt_figure_new_lines ("t", "x", "y", 2, 2, high, series, points, 0.0, 1.0);
+  g_autoptr(VtFigure) g = vt_figure_new_lines ("t", "x", "y", 1, 2, full, series, points, 0.0, 1.0);
+  g_autoptr(VtFigure) e = vt_figure_new_lines ("t", "x", "y", 1, 2, none, series, points, 0.0, 1.0);
+  double lo, hi;
+
+  vt_figure_lines_y_range (f, &lo, &hi);
+  g_test_message ("0.80–0.95: y from %.3f to %.3f", lo, hi);
+  g_assert_cmpfloat (lo, >=, 0.70);
+  g_assert_cmpfloat (lo, <, 0.80);
+  g_assert_cmpfloat (hi, >, 0.95);
+  g_assert_cmpfloat (hi, <=, 1.0);
+  /* On the 0.05 grid of the bounds. */
+  g_assert_cmpfloat (fabs (lo / 0.05 - round (lo / 0.05)), <, 1e-9);
+  g_assert_cmpfloat (fabs (hi / 0.05 - round (hi / 0.05)), <, 1e-9);
+  vt_figure_lines_y_range (g, &lo, &hi);
+  g_assert_cmpfloat (lo, ==, 0.0);
+  g_assert_cmpfloat (hi, ==, 1.0);
+  /* Nothing to show yet: the bounds. */
+  vt_figure_lines_y_range (e, &lo, &hi);
+  g_assert_cmpfloat (lo, ==, 0.0);
+  g_assert_cmpfloat (hi, ==, 1.0);
+}
+
+/* Two series with the same values (NMC and SimpleCIL score alike): in the
+ * exported PNG both colours show in the plot, and a hidden series is left
+ * out of the file. */
+static void
+test_figure_lines_coincident (void)
+{
+  const double values[] = { 0.5, 0.6, 0.7, 0.5, 0.6, 0.7 };
+  const char *series[] = { "NMC", "SimpleCIL", NULL };
+  const char *points[] = { "2", "4", "6", NULL };
+  g_autoptr(VtFigure) figure = vt_figure_new_lines ("acc", "classes seen", "accuracy", 2, 3, values, series,
+                                                    points, 0.0, 1.0);
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *base = g_build_filename (dir, "chart", NULL);
+  g_autofree char *png = g_strdup_printf ("%s.png", base);
+  g_autoptr(GError) error = NULL;
+  guint first, second;
+
+  g_assert_true (vt_figure_export (figure, base, VT_FIGURE_FORMAT_PNG, &error));
+  g_assert_no_error (error);
+  first = count_series_pixels (png, figure, 0);
+  second = count_series_pixels (png, figure, 1);
+  g_test_message ("pixels of series 1: %u, of series 2: %u", first, second);
+  g_assert_cmpuint (first, >, 200);
+  g_assert_cmpuint (second, >, 200);
+
+  figure->hidden[1] = TRUE;
+  g_assert_true (vt_figure_export (figure, base, VT_FIGURE_FORMAT_PNG, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_series_pixels (png, figure, 1), ==, 0);
+  g_assert_cmpuint (count_series_pixels (png, figure, 0), >, first);
+  vt_test_rm_rf (dir);
+}
+
+/* The lightness of the pixel of @path (a figure drawn at 2x) under the
+ * point (x, y) of the 1x figure. */
+static double
+png_lightness (const char *path,
+               double      x,
+               double      y)
+{
+  cairo_surface_t *png = cairo_image_surface_create_from_png (path);
+  const guint8 *data = cairo_image_surface_get_data (png);
+  guint32 pixel;
+  double l;
+
+  g_assert_cmpint (cairo_surface_status (png), ==, CAIRO_STATUS_SUCCESS);
+  pixel = *(const guint32 *) (data + (gsize) (int) (2 * y) * cairo_image_surface_get_stride (png) + 4 * (int) (2 * x));
+  l = lightness (((pixel >> 16) & 0xff) / 255.0, ((pixel >> 8) & 0xff) / 255.0, (pixel & 0xff) / 255.0);
+  cairo_surface_destroy (png);
+  return l;
+}
+
+/* Whether the colour bar of @figure exported as @png grows lighter from
+ * bin to bin, as the sequential palette does. */
+static void
+assert_color_bar (const char     *png,
+                  const VtFigure *figure)
+{
+  double previous = -1;
+
+  for (guint c = 0; c < figure->n_categories; c++)
+    {
+      double x, y, l;
+
+      vt_figure_scatter_legend_position (figure, 640, 400, c, &x, &y);
+      l = png_lightness (png, x, y);
+      g_test_message ("colour bar cell %u: L* %.1f", c, l);
+      g_assert_cmpfloat (l, >, previous + 2);
+      previous = l;
+    }
+}
+
+/* Ordered bins (confidence in ten bins) get a scale: each bin lighter than
+ * the one below it, on screen and in files, with a colour bar as legend;
+ * unordered categories keep their distinct hues. */
+static void
+test_figure_sequential_palette (void)
+{
+  const float points[] = { 0, 0, 1, 1, 2, 0, 3, 1, 4, 0, 5, 1, 6, 0, 7, 1, 8, 0, 9, 1 };
+  const guint categories[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+  const char *names[] = { "0.0–0.1", "0.1–0.2", "0.2–0.3", "0.3–0.4", "0.4–0.5", "0.5–0.6", "0.6–0.7",
+                          "0.7–0.8", "0.8–0.9", "0.9–1.0", NULL };
+  g_autoptr(VtFigure) figure = vt_figure_new_scatter ("confidence", NULL, NULL, 10, points, categories, 10, names);
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *base = g_build_filename (dir, "scatter", NULL);
+  g_autofree char *png = g_strdup_printf ("%s.png", base);
+  g_autoptr(GError) error = NULL;
+  double previous = -1;
+  VtRgba a, b;
+
+  for (guint c = 0; c < 10; c++)
+    {
+      VtRgba color;
+      double l;
+
+      vt_figure_palette_color (VT_FIGURE_PALETTE_SEQUENTIAL, c, 10, &color);
+      l = lightness (color.r, color.g, color.b);
+      g_assert_cmpfloat (l, >, previous + 2);
+      previous = l;
+    }
+  vt_figure_palette_color (VT_FIGURE_PALETTE_CATEGORICAL, 3, 10, &a);
+  vt_figure_category_color (3, 10, &b);
+  g_assert_true (a.r == b.r && a.g == b.g && a.b == b.b);
+
+  figure->palette = VT_FIGURE_PALETTE_SEQUENTIAL;
+  g_assert_true (vt_figure_export (figure, base, VT_FIGURE_FORMAT_PNG, &error));
+  g_assert_no_error (error);
+  assert_color_bar (png, figure);
+  vt_test_rm_rf (dir);
 }
 
 static gboolean
@@ -1202,17 +1454,58 @@ test_incremental (void)
   vt_gui_spin (300);
   save_screenshot (GTK_WIDGET (window), "window-incremental.png");
 
+  /* NMC and SimpleCIL score alike here; the chart's y axis fits the
+   * accuracies (0.82 to 0.955) rather than 0 to 1, and hovering a stage
+   * lists every method there. */
+  {
+    GtkWidget *view = vitrine_incremental_page_get_chart (page);
+    int width = gtk_widget_get_width (view), height = gtk_widget_get_height (view);
+    double lo, hi, v_min = 1, v_max = 0, left, top, plot_w, plot_h;
+    g_autofree char *text = NULL;
+
+    for (guint i = 0; i < 4 * 5; i++)
+      v_min = MIN (v_min, chart->values[i]), v_max = MAX (v_max, chart->values[i]);
+    vt_figure_lines_y_range (chart, &lo, &hi);
+    g_test_message ("accuracies %.3f to %.3f: y axis from %.2f to %.2f", v_min, v_max, lo, hi);
+    g_assert_cmpfloat (lo, >, 0.0);
+    g_assert_cmpfloat (lo, <=, v_min);
+    g_assert_cmpfloat (lo, >=, v_min - 0.1);
+    g_assert_cmpfloat (hi, >=, v_max);
+    g_assert_cmpfloat (hi, <=, 1.0);
+
+    vt_figure_lines_geometry (chart, width, height, &left, &top, &plot_w, &plot_h);
+    text = vitrine_figure_view_describe_point (VITRINE_FIGURE_VIEW (view), vt_figure_lines_x (chart, left, plot_w, 4),
+                                               top + plot_h / 2);
+    g_test_message ("hover at the last stage: %s", text);
+    g_assert_nonnull (text);
+    for (guint m = 0; m < 4; m++)
+      g_assert_nonnull (strstr (text, chart->row_labels[m]));
+  }
+
   /* The results folder is the batch mode's; Export copies it. */
   {
     g_autofree char *metrics = g_build_filename (vitrine_incremental_page_get_run_dir (page), "metrics.csv", NULL);
     g_autofree char *exported = g_build_filename (export_dir, "figures", "incremental-accuracy.svg", NULL);
     g_autofree char *exported_json = g_build_filename (export_dir, "results.json", NULL);
 
+    g_autofree char *exported_png = g_build_filename (export_dir, "figures", "incremental-accuracy.png", NULL);
+    GtkWidget *view = vitrine_incremental_page_get_chart (page);
+    double lx, ly;
+
     g_assert_true (g_file_test (metrics, G_FILE_TEST_EXISTS));
+    /* NMC hidden from the legend is left out of the exported chart;
+     * SimpleCIL, drawn over it before, still shows. */
+    vt_figure_lines_legend_position (chart, gtk_widget_get_width (view), gtk_widget_get_height (view), 0, &lx, &ly);
+    click_view (view, lx, ly);
+    g_assert_true (chart->hidden[0]);
     g_assert_true (vitrine_incremental_page_export (page, export_dir, &error));
     g_assert_no_error (error);
     g_assert_true (g_file_test (exported, G_FILE_TEST_EXISTS));
     g_assert_true (g_file_test (exported_json, G_FILE_TEST_EXISTS));
+    g_assert_cmpuint (count_series_pixels (exported_png, chart, 0), ==, 0);
+    g_assert_cmpuint (count_series_pixels (exported_png, chart, 1), >, 100);
+    click_view (view, lx, ly);
+    g_assert_false (chart->hidden[0]);
   }
 
   /* Cancel: RanPAC alone with a large projection, stopped after a stage. */
@@ -1356,6 +1649,50 @@ test_embedding (void)
     g_assert_false (action_enabled (GTK_WIDGET (page), "embedding.save-selection"));
   }
 
+  /* Confidence, ordered bins: a dark-to-light scale in the GL view's
+   * palette, a legend that says it is a scale, and a colour bar in the
+   * exported figure. */
+  {
+    g_autofree char *confidence_png = g_build_filename (out, "tsne.png", NULL);
+    double previous = -1;
+    const char *heading;
+    GtkWidget *first;
+
+    vitrine_embedding_page_set_color (page, VT_EMBEDDING_COLOR_CONFIDENCE);
+    g_assert_cmpint (vitrine_scatter_view_get_palette (scatter), ==, VT_FIGURE_PALETTE_SEQUENTIAL);
+    for (guint c = 0; c < 10; c++)
+      {
+        VtRgba color;
+        double l;
+
+        vitrine_scatter_view_get_category_color (scatter, c, &color);
+        l = lightness (color.r, color.g, color.b);
+        g_assert_cmpfloat (l, >, previous + 2);
+        previous = l;
+      }
+    first = vitrine_embedding_page_get_legend_row (page, 0);
+    g_assert_true (GTK_IS_LABEL (first));
+    heading = gtk_label_get_text (GTK_LABEL (first));
+    g_assert_nonnull (strstr (heading, "scale"));
+    vt_gui_spin (300);
+    save_screenshot (GTK_WIDGET (window), "window-embedding-confidence.png");
+    g_assert_true (vitrine_embedding_page_export (page, out, &error));
+    g_assert_no_error (error);
+    {
+      /* The exported figure's layout, for where its colour bar lies. */
+      const float xy[] = { 0, 0 };
+      const guint cat[] = { 0 };
+      const char *names[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", NULL };
+      g_autoptr(VtFigure) like = vt_figure_new_scatter ("t", NULL, NULL, 1, xy, cat, 10, names);
+
+      like->palette = VT_FIGURE_PALETTE_SEQUENTIAL;
+      assert_color_bar (confidence_png, like);
+    }
+    /* Back to classes: distinct hues again. */
+    vitrine_embedding_page_set_color (page, VT_EMBEDDING_COLOR_CLASS);
+    g_assert_cmpint (vitrine_scatter_view_get_palette (scatter), ==, VT_FIGURE_PALETTE_CATEGORICAL);
+  }
+
   /* Other colourings, then Export. */
   vitrine_embedding_page_set_color (page, 4);
   vitrine_embedding_page_set_color (page, 2);
@@ -1453,6 +1790,9 @@ main (int   argc,
   g_test_add_func ("/gui/window/embedding", test_embedding);
   g_test_add_func ("/gui/window/shortcuts-and-style", test_shortcuts_and_style);
   g_test_add_func ("/gui/figure-view/widget", test_figure_view_widget);
+  g_test_add_func ("/gui/figure-view/lines-y-range", test_figure_lines_y_range);
+  g_test_add_func ("/gui/figure-view/lines-coincident", test_figure_lines_coincident);
+  g_test_add_func ("/gui/figure-view/sequential-palette", test_figure_sequential_palette);
   status = g_test_run ();
   g_clear_object (&app);
   vt_test_rm_rf (cache_dir);

@@ -282,9 +282,9 @@ draw_heatmap (cairo_t             *cr,
 }
 
 /* A colour-blind-safe palette (Okabe and Ito), one colour per series. */
-static void
-series_color (guint   i,
-              VtRgba *out)
+void
+vt_figure_series_color (guint   i,
+                        VtRgba *out)
 {
   static const double palette[8][3] = {
     { 0.000, 0.447, 0.698 }, { 0.902, 0.624, 0.000 }, { 0.000, 0.620, 0.451 }, { 0.835, 0.369, 0.000 },
@@ -292,6 +292,60 @@ series_color (guint   i,
   };
 
   *out = (VtRgba) { palette[i % 8][0], palette[i % 8][1], palette[i % 8][2], 1.0 };
+}
+
+/* Two methods can score the same at every stage (NMC and SimpleCIL do):
+ * colour alone would let the later line cover the earlier. Each series
+ * has its own dash pattern and a marker shape that shrinks with the
+ * series, drawn in order, so the earlier one shows in the later one's
+ * gaps and around its markers. */
+#define N_SERIES_STYLES 4
+
+static void
+set_series_dash (cairo_t *cr,
+                 guint    s)
+{
+  static const double dashed[] = { 9, 5 }, dotted[] = { 2, 4 }, dash_dot[] = { 9, 4, 2, 4 };
+  static const double *patterns[N_SERIES_STYLES] = { NULL, dashed, dotted, dash_dot };
+  static const int lengths[N_SERIES_STYLES] = { 0, 2, 2, 4 };
+
+  cairo_set_dash (cr, patterns[s % N_SERIES_STYLES], lengths[s % N_SERIES_STYLES], 0);
+  /* Later series are thinner, so an earlier one shows beside them too. */
+  cairo_set_line_width (cr, s % N_SERIES_STYLES == 0 ? 3.0 : 2.0);
+}
+
+/* Circle, square, triangle, diamond: each one fits inside the one before. */
+static void
+series_marker (cairo_t *cr,
+               guint    s,
+               double   x,
+               double   y)
+{
+  double r = 5.0 - 0.8 * (s % N_SERIES_STYLES);
+
+  cairo_new_sub_path (cr);
+  switch (s % N_SERIES_STYLES)
+    {
+    case 0:
+      cairo_arc (cr, x, y, r, 0, 2 * G_PI);
+      break;
+    case 1:
+      cairo_rectangle (cr, x - r * 0.75, y - r * 0.75, r * 1.5, r * 1.5);
+      break;
+    case 2:
+      cairo_move_to (cr, x, y - r);
+      cairo_line_to (cr, x + r * 0.87, y + r * 0.5);
+      cairo_line_to (cr, x - r * 0.87, y + r * 0.5);
+      cairo_close_path (cr);
+      break;
+    default:
+      cairo_move_to (cr, x, y - r);
+      cairo_line_to (cr, x + r * 0.7, y);
+      cairo_line_to (cr, x, y + r);
+      cairo_line_to (cr, x - r * 0.7, y);
+      cairo_close_path (cr);
+      break;
+    }
 }
 
 void
@@ -318,6 +372,108 @@ vt_figure_lines_x (const VtFigure *figure,
   return figure->cols > 1 ? left + plot_w * point / (figure->cols - 1) : left + plot_w / 2;
 }
 
+void
+vt_figure_lines_y_range (const VtFigure *figure,
+                         double         *lo,
+                         double         *hi)
+{
+  double bounds = figure->y_max - figure->y_min, step = bounds / 20;
+  double v_min = INFINITY, v_max = -INFINITY;
+
+  *lo = figure->y_min;
+  *hi = figure->y_max;
+  if (!(bounds > 0) || !isfinite (bounds))
+    return;
+  for (guint s = 0; s < figure->rows; s++)
+    for (guint p = 0; p < figure->cols; p++)
+      {
+        double v = figure->values[(gsize) s * figure->cols + p];
+
+        if ((figure->hidden && figure->hidden[s]) || !isfinite (v))
+          continue;
+        v_min = MIN (v_min, v);
+        v_max = MAX (v_max, v);
+      }
+  if (v_min > v_max)
+    return;
+  /* A quarter step of room, so no marker sits on the frame; 1e-9 keeps
+   * 0.80 / 0.05 from landing a step lower through rounding. */
+  *lo = MAX (figure->y_min, floor ((v_min - step / 4 - figure->y_min) / step + 1e-9) * step + figure->y_min);
+  *hi = MIN (figure->y_max, ceil ((v_max + step / 4 - figure->y_min) / step - 1e-9) * step + figure->y_min);
+  if (!(*hi > *lo))
+    {
+      *lo = MAX (figure->y_min, *lo - step);
+      *hi = MIN (figure->y_max, *hi + step);
+    }
+}
+
+double
+vt_figure_lines_y (const VtFigure *figure,
+                   double          top,
+                   double          plot_h,
+                   double          v)
+{
+  double lo, hi;
+
+  vt_figure_lines_y_range (figure, &lo, &hi);
+  return top + plot_h - (CLAMP (v, lo, hi) - lo) / (hi - lo) * plot_h;
+}
+
+int
+vt_figure_lines_point_at (const VtFigure *figure,
+                          double          width,
+                          double          height,
+                          double          x)
+{
+  double left, top, plot_w, plot_h, spacing;
+  int p;
+
+  vt_figure_lines_geometry (figure, width, height, &left, &top, &plot_w, &plot_h);
+  if (figure->cols == 0 || plot_w <= 0)
+    return -1;
+  spacing = figure->cols > 1 ? plot_w / (figure->cols - 1) : plot_w;
+  /* A little beyond the first and last stage, but not over the y labels
+   * or the legend, which answer for themselves. */
+  if (x < left - MIN (spacing / 2, 12) || x > left + plot_w + MIN (spacing / 2, 12))
+    return -1;
+  p = figure->cols > 1 ? (int) round ((x - left) / spacing) : 0;
+  return CLAMP (p, 0, (int) figure->cols - 1);
+}
+
+void
+vt_figure_lines_legend_position (const VtFigure *figure,
+                                 double          width,
+                                 double          height,
+                                 guint           series,
+                                 double         *x,
+                                 double         *y)
+{
+  double left, top, plot_w, plot_h;
+
+  vt_figure_lines_geometry (figure, width, height, &left, &top, &plot_w, &plot_h);
+  *x = left + plot_w + 23;
+  *y = top + 8 + series * 18;
+}
+
+int
+vt_figure_lines_legend_at (const VtFigure *figure,
+                           double          width,
+                           double          height,
+                           double          x,
+                           double          y)
+{
+  for (guint s = 0; s < figure->rows; s++)
+    {
+      double ex, ey;
+
+      vt_figure_lines_legend_position (figure, width, height, s, &ex, &ey);
+      /* The whole row, swatch and name, answers a click. */
+      if (x >= ex - 11 && x <= width && fabs (y - ey) <= 9)
+        return s;
+    }
+  return -1;
+}
+
 static void
 draw_lines (cairo_t             *cr,
             const VtFigure      *figure,
@@ -325,9 +481,10 @@ draw_lines (cairo_t             *cr,
             double               height,
             const VtFigureStyle *style)
 {
-  double left, top, plot_w, plot_h, lo = figure->y_min, hi = figure->y_max;
+  double left, top, plot_w, plot_h, lo, hi;
 
   vt_figure_lines_geometry (figure, width, height, &left, &top, &plot_w, &plot_h);
+  vt_figure_lines_y_range (figure, &lo, &hi);
   if (plot_w < 20 || plot_h < 20 || !(hi > lo))
     return;
   draw_y_grid (cr, style, left, top, plot_w, plot_h, lo, hi);
@@ -342,16 +499,21 @@ draw_lines (cairo_t             *cr,
       draw_text (cr, style, figure->col_labels[p], vt_figure_lines_x (figure, left, plot_w, p), top + plot_h + 6,
                  ALIGN_CENTER, ALIGN_START, FALSE);
 
-  cairo_set_line_width (cr, 2.0);
   for (guint s = 0; s < figure->rows; s++)
     {
       const double *row = figure->values + (gsize) s * figure->cols;
-      gboolean drawing = FALSE;
+      gboolean drawing = FALSE, hidden = figure->hidden && figure->hidden[s];
+      double lx, ly;
       VtRgba color;
 
-      series_color (s, &color);
+      vt_figure_series_color (s, &color);
+      /* A hidden series keeps a faint legend entry: it is what brings the
+       * series back on screen, and in a file it says one was left out. */
+      if (hidden)
+        color.a = 0.3;
       set_color (cr, &color);
-      for (guint p = 0; p < figure->cols; p++)
+      set_series_dash (cr, s);
+      for (guint p = 0; !hidden && p < figure->cols; p++)
         {
           double x = vt_figure_lines_x (figure, left, plot_w, p);
           double y = top + plot_h - (CLAMP (row[p], lo, hi) - lo) / (hi - lo) * plot_h;
@@ -368,19 +530,29 @@ draw_lines (cairo_t             *cr,
           drawing = TRUE;
         }
       cairo_stroke (cr);
-      for (guint p = 0; p < figure->cols; p++)
+      for (guint p = 0; !hidden && p < figure->cols; p++)
         if (!isnan (row[p]))
-          {
-            cairo_arc (cr, vt_figure_lines_x (figure, left, plot_w, p),
-                       top + plot_h - (CLAMP (row[p], lo, hi) - lo) / (hi - lo) * plot_h, 3.5, 0, 2 * G_PI);
-            cairo_fill (cr);
-          }
-      /* Legend: a swatch and the series' name. */
-      cairo_rectangle (cr, left + plot_w + 16, top + 6 + s * 18, 14, 4);
+          series_marker (cr, s, vt_figure_lines_x (figure, left, plot_w, p),
+                         top + plot_h - (CLAMP (row[p], lo, hi) - lo) / (hi - lo) * plot_h);
+      cairo_fill (cr);
+
+      /* Legend: the series' line and marker, and its name. */
+      vt_figure_lines_legend_position (figure, width, height, s, &lx, &ly);
+      cairo_move_to (cr, lx - 9, ly);
+      cairo_line_to (cr, lx + 9, ly);
+      cairo_stroke (cr);
+      series_marker (cr, s, lx, ly);
       cairo_fill (cr);
       if (figure->row_labels && figure->row_labels[s])
-        draw_text (cr, style, figure->row_labels[s], left + plot_w + 36, top + 8 + s * 18, ALIGN_START, ALIGN_CENTER, FALSE);
+        {
+          VtFigureStyle faint = *style;
+
+          if (hidden)
+            faint.foreground.a *= 0.45;
+          draw_text (cr, &faint, figure->row_labels[s], lx + 15, ly, ALIGN_START, ALIGN_CENTER, FALSE);
+        }
     }
+  cairo_set_dash (cr, NULL, 0, 0);
   draw_labels (cr, figure, style, left, top, plot_w, plot_h, height);
 }
 
@@ -409,6 +581,18 @@ vt_figure_category_color (guint   i,
 }
 
 void
+vt_figure_palette_color (VtFigurePalette palette,
+                         guint           i,
+                         guint           n,
+                         VtRgba         *out)
+{
+  if (palette == VT_FIGURE_PALETTE_SEQUENTIAL)
+    ramp_color (n > 1 ? (double) i / (n - 1) : 0.5, out);
+  else
+    vt_figure_category_color (i, n, out);
+}
+
+void
 vt_figure_scatter_geometry (const VtFigure *figure,
                             double          width,
                             double          height,
@@ -425,6 +609,68 @@ vt_figure_scatter_geometry (const VtFigure *figure,
 
 /* Legend rows before "and N more". */
 #define SCATTER_LEGEND_ROWS 24
+
+/* The colour bar's cells: at most 18 px, and 240 px for the whole bar. */
+static double
+color_bar_cell (const VtFigure *figure)
+{
+  return MIN (18.0, 240.0 / MAX (MIN (figure->n_categories, SCATTER_LEGEND_ROWS), 1));
+}
+
+void
+vt_figure_scatter_legend_position (const VtFigure *figure,
+                                   double          width,
+                                   double          height,
+                                   guint           c,
+                                   double         *x,
+                                   double         *y)
+{
+  double left, top, plot_w, plot_h;
+
+  vt_figure_scatter_geometry (figure, width, height, &left, &top, &plot_w, &plot_h);
+  if (figure->palette == VT_FIGURE_PALETTE_SEQUENTIAL)
+    {
+      *x = left + plot_w + 23;
+      *y = top + 22 + (c + 0.5) * color_bar_cell (figure);
+    }
+  else
+    {
+      *x = left + plot_w + 22;
+      *y = top + 8 + c * 18;
+    }
+}
+
+/* The legend of ordered bins: one bar, low at the top to high at the
+ * bottom, its cells touching so it reads as a scale rather than as
+ * separate categories, each cell labelled with its bin. */
+static void
+draw_scatter_color_bar (cairo_t             *cr,
+                        const VtFigure      *figure,
+                        const VtFigureStyle *style,
+                        double               x,
+                        double               top)
+{
+  guint n = MIN (figure->n_categories, SCATTER_LEGEND_ROWS);
+  double cell = color_bar_cell (figure), y0 = top + 22;
+
+  draw_text (cr, style, "scale: low to high", x, top + 2, ALIGN_START, ALIGN_START, FALSE);
+  for (guint c = 0; c < n; c++)
+    {
+      VtRgba color;
+
+      vt_figure_palette_color (VT_FIGURE_PALETTE_SEQUENTIAL, c, figure->n_categories, &color);
+      set_color (cr, &color);
+      cairo_rectangle (cr, x, y0 + c * cell, 14, cell + 0.5);
+      cairo_fill (cr);
+      if (figure->category_names && figure->category_names[c])
+        draw_text (cr, style, figure->category_names[c], x + 20, y0 + (c + 0.5) * cell, ALIGN_START, ALIGN_CENTER,
+                   FALSE);
+    }
+  set_color (cr, &style->grid);
+  cairo_set_line_width (cr, 1.0);
+  cairo_rectangle (cr, x + 0.5, y0 + 0.5, 13, n * cell);
+  cairo_stroke (cr);
+}
 
 static void
 draw_scatter (cairo_t             *cr,
@@ -463,7 +709,7 @@ draw_scatter (cairo_t             *cr,
     {
       VtRgba color;
 
-      vt_figure_category_color (c, figure->n_categories, &color);
+      vt_figure_palette_color (figure->palette, c, figure->n_categories, &color);
       color.a = 0.7;
       set_color (cr, &color);
       for (guint i = 0; i < figure->n_points; i++)
@@ -478,23 +724,31 @@ draw_scatter (cairo_t             *cr,
       cairo_fill (cr);
     }
 
+  if (figure->palette == VT_FIGURE_PALETTE_SEQUENTIAL && figure->n_categories > 1)
+    {
+      draw_scatter_color_bar (cr, figure, style, left + plot_w + 16, top);
+      draw_labels (cr, figure, style, left, top, plot_w, plot_h, height);
+      return;
+    }
   for (guint c = 0; figure->n_categories > 1 && c < figure->n_categories && c <= SCATTER_LEGEND_ROWS; c++)
     {
-      double y = top + 8 + c * 18;
+      double x, y;
       VtRgba color;
+
+      vt_figure_scatter_legend_position (figure, width, height, c, &x, &y);
 
       if (c == SCATTER_LEGEND_ROWS)
         {
           g_autofree char *more = g_strdup_printf ("and %u more", figure->n_categories - c);
-          draw_text (cr, style, more, left + plot_w + 16, y, ALIGN_START, ALIGN_CENTER, FALSE);
+          draw_text (cr, style, more, x - 6, y, ALIGN_START, ALIGN_CENTER, FALSE);
           break;
         }
       vt_figure_category_color (c, figure->n_categories, &color);
       set_color (cr, &color);
-      cairo_arc (cr, left + plot_w + 22, y, 4, 0, 2 * G_PI);
+      cairo_arc (cr, x, y, 4, 0, 2 * G_PI);
       cairo_fill (cr);
       if (figure->category_names && figure->category_names[c])
-        draw_text (cr, style, figure->category_names[c], left + plot_w + 32, y, ALIGN_START, ALIGN_CENTER, FALSE);
+        draw_text (cr, style, figure->category_names[c], x + 10, y, ALIGN_START, ALIGN_CENTER, FALSE);
     }
   draw_labels (cr, figure, style, left, top, plot_w, plot_h, height);
 }

@@ -68,11 +68,51 @@ double    vt_figure_lines_x           (const VtFigure   *figure,
                                        double            left,
                                        double            plot_w,
                                        guint             point);
+/* The y range drawn: a nice range (steps of a twentieth of the bounds,
+ * 0.05 for accuracies) around the visible series' values, within
+ * [y_min, y_max]; the bounds themselves when nothing is visible yet. */
+void      vt_figure_lines_y_range     (const VtFigure   *figure,
+                                       double           *lo,
+                                       double           *hi);
+/* Where value @v is drawn, for the range vt_figure_lines_y_range gives. */
+double    vt_figure_lines_y           (const VtFigure   *figure,
+                                       double            top,
+                                       double            plot_h,
+                                       double            v);
+/* The point (column) whose stage is under x, or -1 outside the plot. */
+int       vt_figure_lines_point_at    (const VtFigure   *figure,
+                                       double            width,
+                                       double            height,
+                                       double            x);
+/* The series whose legend entry is under (x, y), or -1; and where entry
+ * @series is drawn (its centre). */
+int       vt_figure_lines_legend_at   (const VtFigure   *figure,
+                                       double            width,
+                                       double            height,
+                                       double            x,
+                                       double            y);
+void      vt_figure_lines_legend_position (const VtFigure *figure,
+                                       double            width,
+                                       double            height,
+                                       guint             series,
+                                       double           *x,
+                                       double           *y);
+/* The colour of line series @i (Okabe and Ito's eight). Each series also
+ * has its own dash pattern and marker, so coincident series all show. */
+void      vt_figure_series_color      (guint             i,
+                                       VtRgba           *out);
 
 /* The colour of category @i of @n: Tableau's ten for up to ten categories,
  * evenly spread hues beyond. The scatter figure and the GL scatter view
  * both colour through this, so the screen and the files agree. */
 void      vt_figure_category_color    (guint             i,
+                                       guint             n,
+                                       VtRgba           *out);
+/* The colour of category @i of @n under @palette: the categorical colours
+ * above, or for VT_FIGURE_PALETTE_SEQUENTIAL a viridis scale from dark
+ * (i = 0, low) to light (i = n − 1, high), monotonic in lightness. */
+void      vt_figure_palette_color     (VtFigurePalette   palette,
+                                       guint             i,
                                        guint             n,
                                        VtRgba           *out);
 /* Where a scatter figure's plot lies, and the scale and offset that map
@@ -84,5 +124,13 @@ void      vt_figure_scatter_geometry  (const VtFigure   *figure,
                                        double           *top,
                                        double           *plot_w,
                                        double           *plot_h);
+/* The centre of category @c's legend entry: its dot, or under a
+ * sequential palette its cell of the colour bar. */
+void      vt_figure_scatter_legend_position (const VtFigure *figure,
+                                       double            width,
+                                       double            height,
+                                       guint             c,
+                                       double           *x,
+                                       double           *y);
 
 G_END_DECLS

@@ -128,6 +128,12 @@ vt_embedding_color_available (VtFeatureStore   *store,
   return color == VT_EMBEDDING_COLOR_CLASS || store->logits != NULL;
 }
 
+gboolean
+vt_embedding_color_is_ordered (VtEmbeddingColor color)
+{
+  return color == VT_EMBEDDING_COLOR_CONFIDENCE;
+}
+
 static const char *
 class_name (VtFeatureStore *store, gint64 label)
 {

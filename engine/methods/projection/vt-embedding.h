@@ -74,6 +74,9 @@ void          vt_embedding_free           (VtEmbedding               *embedding)
  * confidence need logits). */
 gboolean      vt_embedding_color_available (VtFeatureStore           *store,
                                             VtEmbeddingColor          color);
+/* Whether @color's categories are ordered bins (confidence, low to high),
+ * to be drawn with a sequential colour scale rather than distinct hues. */
+gboolean      vt_embedding_color_is_ordered (VtEmbeddingColor         color);
 /* Point i's category for @color into @categories (n); returns the category
  * names (NULL-terminated, free with g_strfreev), their count in @n_names.
  * Tasks take the classes in label order, @classes_per_task at a time (0:
