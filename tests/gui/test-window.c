@@ -66,6 +66,19 @@ row_node (GListModel *rows,
   return gtk_tree_list_row_get_item (row);
 }
 
+/* The node of the selected row; the page's tree keeps it alive. */
+static VitrineTensorNode *
+selected_node (VitrineModelPage *page)
+{
+  GtkSelectionModel *model = gtk_column_view_get_model (vitrine_model_page_get_column_view (page));
+  GtkTreeListRow *row = gtk_single_selection_get_selected_item (GTK_SINGLE_SELECTION (model));
+  g_autoptr(VitrineTensorNode) node = NULL;
+
+  g_assert_nonnull (row);
+  node = gtk_tree_list_row_get_item (row);
+  return node;
+}
+
 static guint64
 histogram_total (VitrineModelPage *page)
 {
@@ -98,6 +111,7 @@ test_open_demo (void)
   GListModel *rows = vitrine_model_page_get_rows (page);
   g_autoptr(VitrineTensorNode) first = NULL;
   g_autoptr(VitrineTensorNode) second = NULL;
+  VitrineTensorNode *opened_on, *picked;
 
   /* The summary. */
   g_assert_cmpstr (vitrine_model_page_get_fact (page, "Architecture"), ==, "CIFAR ResNet (option A)");
@@ -117,12 +131,19 @@ test_open_demo (void)
   g_assert_cmpstr (vitrine_tensor_node_get_path (second), ==, "module.conv1.weight");
   g_assert_cmpstr (vitrine_model_page_get_fact (page, "Shape"), ==, "[16, 3, 3, 3]");
   g_assert_cmpuint (histogram_total (page), ==, 432);
+  /* Each node the page shows must go when the page goes (see the end). */
+  opened_on = selected_node (page);
+  g_assert_true (opened_on == second);
+  g_object_add_weak_pointer (G_OBJECT (opened_on), (gpointer *) &opened_on);
 
   /* Selecting a tensor deep in the tree shows its statistics. */
   g_assert_true (vitrine_model_page_select_tensor (page, "module.linear.weight"));
   g_assert_cmpstr (vitrine_model_page_get_fact (page, "Shape"), ==, "[10, 64]");
   g_assert_cmpstr (vitrine_model_page_get_fact (page, "NaN"), ==, "0");
   g_assert_cmpuint (histogram_total (page), ==, 640);
+  picked = selected_node (page);
+  g_assert_cmpstr (vitrine_tensor_node_get_path (picked), ==, "module.linear.weight");
+  g_object_add_weak_pointer (G_OBJECT (picked), (gpointer *) &picked);
 
   vt_gui_spin (300);
   save_screenshot (GTK_WIDGET (window), "window-resnet20.png");
@@ -170,7 +191,13 @@ test_open_demo (void)
     gtk_column_view_sort_by_column (view, NULL, GTK_SORT_ASCENDING);
   }
 
+  /* Selecting a tensor lends its node to the statistics and nothing more:
+   * once the window is gone, no one holds the selected nodes. */
+  g_clear_object (&first);
+  g_clear_object (&second);
   close_window (window);
+  g_assert_null (opened_on);
+  g_assert_null (picked);
 }
 
 static gboolean
