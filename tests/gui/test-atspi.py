@@ -80,10 +80,12 @@ def finish():
     return 0 if all(results) else 1
 
 
-def wait_for(predicate, seconds=20, what="condition"):
-    """Polls @predicate for @seconds, as a step of its own; a predicate call
-    that blocks meets the step's deadline, a little later."""
-    step(f"wait for {what}", seconds + 10)
+def wait_for(predicate, seconds=30, what="condition"):
+    """Polls @predicate for @seconds, as a step of its own. On a loaded
+    machine one call that walks the whole accessible tree took over 10 s
+    (a D-Bus round trip per node to a busy vitrine), so the step's deadline
+    leaves 30 s more for the last call; a call that blocks meets it."""
+    step(f"wait for {what}", seconds + 30)
     deadline = time.monotonic() + seconds * SCALE
     while time.monotonic() < deadline:
         try:
@@ -208,7 +210,7 @@ def main():
         summary = wait_for(lambda: find(app, lambda n: role(n) == "label"
                                         and n.name == "CIFAR ResNet (option A) Architecture"
                                         and showing(n)),
-                           seconds=30, what="the architecture in the summary")
+                           seconds=60, what="the architecture in the summary")
         step("read the summary and find the search field", 60)
         if summary is None:
             screenshot("atspi-failed.png")
@@ -229,8 +231,11 @@ def main():
             return sorted(n.name for n in find_all(app, lambda n: role(n) == "label" and showing(n)
                                                    and n.name in ("conv1", "linear", "weight", "bias")))
 
-        names = wait_for(lambda: row_names() if row_names() == ["bias", "linear", "weight"] else None,
-                         what="the table to show only the linear module, opened")
+        def only_linear():
+            names = row_names()
+            return names if names == ["bias", "linear", "weight"] else None
+
+        names = wait_for(only_linear, seconds=60, what="the table to show only the linear module, opened")
         tap(names is not None, f"searching “linear” leaves the linear module and its tensors ({row_names()})")
         step("open the main menu", 60)
         screenshot("atspi-search.png")
