@@ -196,10 +196,10 @@ on_selection_changed (GtkSingleSelection *selection,
                       VitrineModelPage   *self)
 {
   GtkTreeListRow *row = gtk_single_selection_get_selected_item (selection);
+  /* gtk_tree_list_row_get_item gives a new reference each time: take one. */
+  g_autoptr(VitrineTensorNode) node = row ? gtk_tree_list_row_get_item (row) : NULL;
 
-  show_tensor (self, row ? VITRINE_TENSOR_NODE (gtk_tree_list_row_get_item (row)) : NULL);
-  if (row)
-    g_object_unref (gtk_tree_list_row_get_item (row));
+  show_tensor (self, node);
 }
 
 /* The tree model ------------------------------------------------------------*/

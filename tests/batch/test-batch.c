@@ -1023,7 +1023,11 @@ count_lines (const char *dir, const char *name, char **first_line)
   g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
   g_auto(GStrv) lines = g_strsplit (g_strchomp (contents), "\n", -1);
   if (first_line != NULL)
-    *first_line = g_strdup (lines[0]);
+    {
+      /* Callers reuse one string for several files: replace it. */
+      g_free (*first_line);
+      *first_line = g_strdup (lines[0]);
+    }
   return g_strv_length (lines);
 }
 

@@ -9,18 +9,63 @@ main menu, and quits from the menu. Prints TAP.
 
 Needs an X server (Xvfb) and a D-Bus session with the accessibility bus:
   xvfb-run -a dbus-run-session -- meson test -C build --suite gui
+
+Every step has a deadline and prints a line as it begins, so a hang fails
+at once with the step named instead of running into meson's timeout.
 """
+import faulthandler
 import os
+import signal
 import subprocess
 import sys
 import time
 
-import pyatspi
+# GLib reads G_DEBUG when it loads, that is when pyatspi is imported below.
+# Fatal warnings stay on for vitrine, whose warnings are ours; not for
+# libatspi in this process, which warns about other programs on the bus as
+# they come and go. Under load one such warning ("AT-SPI: Error in GetItems
+# … /org/a11y/atspi/cache") killed this script with SIGTRAP, and the
+# orphaned vitrine then held meson's pipe open until its 180 s timeout.
+APP_G_DEBUG = os.environ.get("G_DEBUG")
+os.environ["G_DEBUG"] = ",".join(f for f in (APP_G_DEBUG or "").split(",") if f and f != "fatal-warnings")
 
 BINARY = os.environ["VITRINE_BINARY"]
 DEMO = os.path.join(os.environ["VITRINE_SOURCE_DIR"], "data", "demo", "resnet20-12fca82f.safetensors")
 ARTIFACTS = os.environ["VITRINE_ARTIFACTS"]
+# VITRINE_DEADLINE_SCALE stretches every deadline (valgrind, sanitizers).
+SCALE = max(1.0, float(os.environ.get("VITRINE_DEADLINE_SCALE", "1")))
 results = []
+current_step = None
+pyatspi = None
+
+
+class StepTimeout(BaseException):
+    """Raised by SIGALRM; a BaseException, so the `except Exception` that
+    tolerates a changing accessibility tree does not swallow it."""
+
+
+def on_alarm(signum, frame):
+    name, seconds = current_step
+    raise StepTimeout(f"the step “{name}” did not finish within {seconds} s")
+
+
+def step(name, seconds):
+    """Begins a step: prints it, and arms its deadline twice. SIGALRM fails
+    the step cleanly, but its handler runs only between Python bytecodes;
+    a call stuck in C (a D-Bus call that never returns) is caught 10 s
+    later by faulthandler's thread, which prints every thread's stack and
+    exits."""
+    global current_step
+    seconds = int(seconds * SCALE)
+    current_step = (name, seconds)
+    print(f"# step: {name} (at most {seconds} s)", flush=True)
+    signal.alarm(seconds)
+    faulthandler.dump_traceback_later(seconds + 10, exit=True)
+
+
+def end_steps():
+    signal.alarm(0)
+    faulthandler.cancel_dump_traceback_later()
 
 
 def tap(ok, what):
@@ -35,8 +80,13 @@ def finish():
     return 0 if all(results) else 1
 
 
-def wait_for(predicate, seconds=20, what="condition"):
-    deadline = time.monotonic() + seconds
+def wait_for(predicate, seconds=30, what="condition"):
+    """Polls @predicate for @seconds, as a step of its own. On a loaded
+    machine one call that walks the whole accessible tree took over 10 s
+    (a D-Bus round trip per node to a busy vitrine), so the step's deadline
+    leaves 30 s more for the last call; a call that blocks meets it."""
+    step(f"wait for {what}", seconds + 30)
+    deadline = time.monotonic() + seconds * SCALE
     while time.monotonic() < deadline:
         try:
             value = predicate()
@@ -105,10 +155,25 @@ def screenshot(name):
 
 
 def main():
+    global pyatspi
+    signal.signal(signal.SIGALRM, on_alarm)
     env = dict(os.environ, GSETTINGS_BACKEND="memory")
     env.pop("NO_AT_BRIDGE", None)
+    env.pop("G_DEBUG", None)
+    if APP_G_DEBUG is not None:
+        env["G_DEBUG"] = APP_G_DEBUG
     env.setdefault("XDG_DATA_HOME", os.path.join(ARTIFACTS, "xdg-data"))
-    process = subprocess.Popen([BINARY], env=env)
+    step("connect to the accessibility bus", 30)
+    import pyatspi as module
+    pyatspi = module
+    # Each AT-SPI call gives up after 5 s (libatspi's default is 0.8 s, or
+    # 15 s for an application that has just appeared), so a busy vitrine
+    # slows a step down without hanging it.
+    pyatspi.setTimeout(5000, 15000)
+    # vitrine dies with this script (setpriv's PR_SET_PDEATHSIG): an
+    # orphan would keep meson's pipe open until meson's own timeout.
+    step("start vitrine", 10)
+    process = subprocess.Popen(["setpriv", "--pdeathsig", "KILL", "--", BINARY], env=env)
     try:
         desktop = pyatspi.Registry.getDesktop(0)
         app = wait_for(lambda: next((a for a in desktop if a is not None and a.name == "vitrine"), None),
@@ -119,6 +184,7 @@ def main():
                                             and "Open Checkpoint" in n.name and showing(n)),
                                what="the Open Checkpoint button")
         tap(open_button is not None, "the start page offers “Open Checkpoint…”")
+        step("click “Open Checkpoint…”", 20)
         click(open_button)
 
         chooser = wait_for(lambda: next((w for w in app if w is not None and w.name == "Open Checkpoint"), None),
@@ -126,6 +192,7 @@ def main():
         tap(chooser is not None, "the button opens a file chooser titled “Open Checkpoint”")
 
         # Type the path as a person would: Ctrl+L, then the path.
+        step("type the checkpoint's path into the file chooser", 60)
         window_id = subprocess.run(["xdotool", "search", "--sync", "--name", "^Open Checkpoint$"],
                                    capture_output=True, text=True, check=True, timeout=30).stdout.split()[0]
         xdotool("windowfocus", "--sync", window_id)
@@ -137,12 +204,14 @@ def main():
         screenshot("atspi-chooser.png")
         accept = find(chooser, lambda n: role(n) == "push button" and n.name.endswith(" Open"))
         tap(accept is not None, "the file chooser has an Open button")
+        step("click Open", 20)
         click(accept)
 
         summary = wait_for(lambda: find(app, lambda n: role(n) == "label"
                                         and n.name == "CIFAR ResNet (option A) Architecture"
                                         and showing(n)),
-                           seconds=30, what="the architecture in the summary")
+                           seconds=60, what="the architecture in the summary")
+        step("read the summary and find the search field", 60)
         if summary is None:
             screenshot("atspi-failed.png")
             labels = find_all(app, lambda n: role(n) == "label")
@@ -156,14 +225,19 @@ def main():
         entry = find(app, lambda n: role(n) in ("entry", "text") and showing(n)
                      and "Search" in (n.name + n.description + "GtkSearchEntry"))
         tap(entry is not None, "the tensor search field is there")
+        step("type “linear” into the search field", 20)
         entry.queryEditableText().setTextContents("linear")
         def row_names():
             return sorted(n.name for n in find_all(app, lambda n: role(n) == "label" and showing(n)
                                                    and n.name in ("conv1", "linear", "weight", "bias")))
 
-        names = wait_for(lambda: row_names() if row_names() == ["bias", "linear", "weight"] else None,
-                         what="the table to show only the linear module, opened")
+        def only_linear():
+            names = row_names()
+            return names if names == ["bias", "linear", "weight"] else None
+
+        names = wait_for(only_linear, seconds=60, what="the table to show only the linear module, opened")
         tap(names is not None, f"searching “linear” leaves the linear module and its tensors ({row_names()})")
+        step("open the main menu", 60)
         screenshot("atspi-search.png")
 
         # GtkMenuButton shows up twice (the widget and its inner toggle); the
@@ -176,13 +250,19 @@ def main():
                                       and role(n) in ("push button", "menu item", "label")),
                          what="the About item")
         tap(about is not None, "the main menu lists “About Vitrine”")
+        step("click “About Vitrine”", 20)
         target = about if role(about) != "label" else about.parent
         click(target)
         dialog = wait_for(lambda: next((w for w in app if w is not None and "About" in w.name), None),
                           what="the About dialog")
         tap(dialog is not None, "the About dialog opens")
+        step("take the last screenshot", 40)
         screenshot("atspi-about.png")
+    except StepTimeout as timeout:
+        screenshot("atspi-timeout.png")
+        tap(False, str(timeout))
     finally:
+        end_steps()
         process.terminate()
         try:
             process.wait(timeout=10)

@@ -26,30 +26,6 @@
 static VitrineApplication *app;
 
 static gboolean
-on_timeout (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Spins the main loop until @done(@data) holds; fails after @seconds. */
-static void
-wait_until (gboolean  (*done) (gpointer),
-            gpointer  data,
-            guint     seconds,
-            const char *what)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (seconds, on_timeout, &timed_out);
-
-  while (!done (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("Timed out waiting for %s", what);
-  g_source_remove (id);
-}
-
-static gboolean
 loaded (gpointer window)
 {
   return !vitrine_window_is_loading (window);
@@ -65,9 +41,15 @@ open_window (const char *path)
     {
       gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", path);
       g_assert_true (vitrine_window_is_loading (window));
-      wait_until (loaded, window, 60, "the checkpoint to load");
+      vt_gui_wait_until (loaded, window, 60, "the checkpoint to load");
     }
   return window;
+}
+
+static gboolean
+is_null (gpointer pointer)
+{
+  return *(gpointer *) pointer == NULL;
 }
 
 static void
@@ -75,8 +57,7 @@ close_window (VitrineWindow *window)
 {
   g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
   gtk_window_destroy (GTK_WINDOW (window));
-  while (window != NULL)
-    g_main_context_iteration (NULL, FALSE);
+  vt_gui_wait_until (is_null, &window, 30, "the closed window to be finalized");
 }
 
 static VitrineTensorNode *
@@ -85,6 +66,19 @@ row_node (GListModel *rows,
 {
   g_autoptr(GtkTreeListRow) row = g_list_model_get_item (rows, i);
   return gtk_tree_list_row_get_item (row);
+}
+
+/* The node of the selected row; the page's tree keeps it alive. */
+static VitrineTensorNode *
+selected_node (VitrineModelPage *page)
+{
+  GtkSelectionModel *model = gtk_column_view_get_model (vitrine_model_page_get_column_view (page));
+  GtkTreeListRow *row = gtk_single_selection_get_selected_item (GTK_SINGLE_SELECTION (model));
+  g_autoptr(VitrineTensorNode) node = NULL;
+
+  g_assert_nonnull (row);
+  node = gtk_tree_list_row_get_item (row);
+  return node;
 }
 
 static guint64
@@ -119,6 +113,7 @@ test_open_demo (void)
   GListModel *rows = vitrine_model_page_get_rows (page);
   g_autoptr(VitrineTensorNode) first = NULL;
   g_autoptr(VitrineTensorNode) second = NULL;
+  VitrineTensorNode *opened_on, *picked;
 
   /* The summary. */
   g_assert_cmpstr (vitrine_model_page_get_fact (page, "Architecture"), ==, "CIFAR ResNet (option A)");
@@ -138,12 +133,19 @@ test_open_demo (void)
   g_assert_cmpstr (vitrine_tensor_node_get_path (second), ==, "module.conv1.weight");
   g_assert_cmpstr (vitrine_model_page_get_fact (page, "Shape"), ==, "[16, 3, 3, 3]");
   g_assert_cmpuint (histogram_total (page), ==, 432);
+  /* Each node the page shows must go when the page goes (see the end). */
+  opened_on = selected_node (page);
+  g_assert_true (opened_on == second);
+  g_object_add_weak_pointer (G_OBJECT (opened_on), (gpointer *) &opened_on);
 
   /* Selecting a tensor deep in the tree shows its statistics. */
   g_assert_true (vitrine_model_page_select_tensor (page, "module.linear.weight"));
   g_assert_cmpstr (vitrine_model_page_get_fact (page, "Shape"), ==, "[10, 64]");
   g_assert_cmpstr (vitrine_model_page_get_fact (page, "NaN"), ==, "0");
   g_assert_cmpuint (histogram_total (page), ==, 640);
+  picked = selected_node (page);
+  g_assert_cmpstr (vitrine_tensor_node_get_path (picked), ==, "module.linear.weight");
+  g_object_add_weak_pointer (G_OBJECT (picked), (gpointer *) &picked);
 
   vt_gui_spin (300);
   save_screenshot (GTK_WIDGET (window), "window-resnet20.png");
@@ -191,7 +193,13 @@ test_open_demo (void)
     gtk_column_view_sort_by_column (view, NULL, GTK_SORT_ASCENDING);
   }
 
+  /* Selecting a tensor lends its node to the statistics and nothing more:
+   * once the window is gone, no one holds the selected nodes. */
+  g_clear_object (&first);
+  g_clear_object (&second);
   close_window (window);
+  g_assert_null (opened_on);
+  g_assert_null (picked);
 }
 
 static gboolean
@@ -269,7 +277,7 @@ test_predict (void)
   g_assert_true (vitrine_window_shows_area (window, "predict"));
   vitrine_window_show_area (window, "predict");
   vitrine_predict_page_open (page, cat);
-  wait_until (predicted, page, 30, "the prediction");
+  vt_gui_wait_until (predicted, page, 30, "the prediction");
   g_assert_null (vitrine_predict_page_get_error (page));
   g_assert_true (vitrine_predict_page_get_top (page, 0, &name, &p));
   g_test_message ("cat/0000.jpg: %s %.3f (PyTorch's top-1: %s)", name, p, expected);
@@ -281,7 +289,7 @@ test_predict (void)
   g_assert_false (vitrine_predict_page_get_top (page, 5, &name, &p));
 
   vitrine_predict_page_open (page, parrot);
-  wait_until (predicted, page, 30, "the prediction");
+  vt_gui_wait_until (predicted, page, 30, "the prediction");
   g_assert_null (vitrine_predict_page_get_error (page));
   g_assert_true (vitrine_predict_page_get_top (page, 0, &name, &p));
   g_test_message ("parrot.jpg (512×929, resized and cropped to 32×32): %s %.3f", name, p);
@@ -289,7 +297,7 @@ test_predict (void)
   save_screenshot (GTK_WIDGET (window), "window-predict.png");
 
   vitrine_predict_page_open (page, not_image);
-  wait_until (predicted, page, 30, "the failed prediction");
+  vt_gui_wait_until (predicted, page, 30, "the failed prediction");
   g_assert_nonnull (vitrine_predict_page_get_error (page));
   g_assert_nonnull (strstr (vitrine_predict_page_get_error (page), "not a JPEG"));
   g_assert_false (vitrine_predict_page_get_top (page, 0, &name, &p));
@@ -361,7 +369,7 @@ test_predict_zero_shot (gconstpointer data)
 
   vitrine_predict_page_set_zero_shot (page, classes->str, "{}");
   vitrine_predict_page_open (page, cat);
-  wait_until (predicted, page, 30, "the zero-shot prediction");
+  vt_gui_wait_until (predicted, page, 30, "the zero-shot prediction");
   g_assert_null (vitrine_predict_page_get_error (page));
   for (guint r = 0; vitrine_predict_page_get_top (page, r, &name, &p); r++)
     for (guint i = 0; i < 3; i++)
@@ -417,7 +425,7 @@ test_predict_own_vocabulary (void)
       vitrine_window_show_area (window, "predict");
       vitrine_predict_page_set_zero_shot (page, "cat, dog, ship", "a {}");
       vitrine_predict_page_open (page, cat);
-      wait_until (predicted, page, 30, "the zero-shot prediction");
+      vt_gui_wait_until (predicted, page, 30, "the zero-shot prediction");
       if (round == 0)
         {
           g_assert_cmpstr (vitrine_predict_page_get_vocabulary (page), ==, vocab_path);
@@ -481,7 +489,7 @@ test_malformed_shows_dialog (void)
   {
     g_autofree char *good = vt_test_asset ("models/cifar-resnet/resnet56-4bfd9763.safetensors");
     gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", good);
-    wait_until (loaded, window, 60, "resnet56 to load");
+    vt_gui_wait_until (loaded, window, 60, "resnet56 to load");
     g_assert_cmpstr (vitrine_model_page_get_fact (vitrine_window_get_model_page (window), "Model"), ==, "resnet56");
   }
   close_window (window);
@@ -518,7 +526,7 @@ test_cancel (void)
   vt_gui_spin (50);
   start = g_get_monotonic_time ();
   gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-load", NULL);
-  wait_until (loaded, window, 10, "the cancelled load to stop");
+  vt_gui_wait_until (loaded, window, 10, "the cancelled load to stop");
   g_test_message ("stopped %.0f ms after Cancel", (g_get_monotonic_time () - start) / 1000.0);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
   vt_gui_spin (100);
@@ -555,7 +563,7 @@ test_drop (void)
   g_value_unset (&value);
   g_slist_free (files);
   g_assert_true (accepted);
-  wait_until (loaded, window, 60, "the dropped file to load");
+  vt_gui_wait_until (loaded, window, 60, "the dropped file to load");
   g_assert_cmpstr (vitrine_model_page_get_fact (vitrine_window_get_model_page (window), "Model"), ==, "resnet56");
   close_window (window);
 }
@@ -683,7 +691,7 @@ test_error_contrast (void)
 
   vitrine_window_show_area (window, "predict");
   vitrine_predict_page_open (page, not_image);
-  wait_until (predicted, page, 30, "the failed prediction");
+  vt_gui_wait_until (predicted, page, 30, "the failed prediction");
   g_assert_nonnull (vitrine_predict_page_get_error (page));
   for (guint i = 0; i < G_N_ELEMENTS (schemes); i++)
     {
@@ -766,6 +774,12 @@ click_view (GtkWidget *view,
 /* The widget alone: notifies, keeps its own copy, answers hovering over a
  * line chart's stage with every series there, hides a series from a click
  * on its legend, fits the y axis to what is shown, and is finalized. */
+static gboolean
+has_width (gpointer widget)
+{
+  return gtk_widget_get_width (widget) > 0;
+}
+
 static void
 test_figure_view_widget (void)
 {
@@ -795,8 +809,7 @@ test_figure_view_widget (void)
   gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
   gtk_window_set_default_size (GTK_WINDOW (window), 600, 400);
   gtk_window_present (GTK_WINDOW (window));
-  while (gtk_widget_get_width (GTK_WIDGET (view)) == 0)
-    g_main_context_iteration (NULL, TRUE);
+  vt_gui_wait_until (has_width, view, 30, "the figure view to be laid out");
   width = gtk_widget_get_width (GTK_WIDGET (view));
   height = gtk_widget_get_height (GTK_WIDGET (view));
   vt_figure_lines_geometry (figure, width, height, &left, &top, &plot_w, &plot_h);
@@ -1012,7 +1025,7 @@ open_dataset (VitrineWindow *window,
 
   vitrine_window_open_dataset (window, file);
   g_assert_true (vitrine_dataset_page_is_busy (page));
-  wait_until (dataset_idle, page, 60, "the dataset to open");
+  vt_gui_wait_until (dataset_idle, page, 60, "the dataset to open");
 }
 
 /* One class, one sample: the summary says so in the singular, and a
@@ -1043,7 +1056,7 @@ test_singular_and_percent (void)
                             "1 sample, 1 class"));
 
   vitrine_predict_page_open (predict, cat_file);
-  wait_until (predicted, predict, 30, "the prediction");
+  vt_gui_wait_until (predicted, predict, 30, "the prediction");
   /* The first rank's percentage: a label ending in "%". */
   for (GtkWidget *w = gtk_widget_get_first_child (GTK_WIDGET (predict)); w && !percent; )
     {
@@ -1137,10 +1150,10 @@ test_recent (void)
 
   window = open_window (checkpoint);
   wait = (RecentWait) { window, "resnet__20__demo.safetensors" };
-  wait_until (recent_shown, &wait, 20, "the checkpoint in Open Recent");
+  vt_gui_wait_until (recent_shown, &wait, 20, "the checkpoint in Open Recent");
   open_dataset (window, dataset);
   wait = (RecentWait) { window, "cifar__sample" };
-  wait_until (recent_shown, &wait, 20, "the dataset in Open Recent");
+  vt_gui_wait_until (recent_shown, &wait, 20, "the dataset in Open Recent");
 
   checkpoint_action = recent_action (window, recent_item (window, "resnet__20__demo.safetensors"));
   dataset_action = recent_action (window, recent_item (window, "cifar__sample"));
@@ -1200,7 +1213,7 @@ select_split (VitrineDatasetPage *page,
   /* While the split is read, the old samples are gone and Extract waits. */
   g_assert_false (action_enabled (GTK_WIDGET (page), "dataset.extract"));
   g_assert_null (gtk_grid_view_get_model (dataset_grid (page)));
-  wait_until (dataset_idle, page, 60, "the split to open");
+  vt_gui_wait_until (dataset_idle, page, 60, "the split to open");
 }
 
 /* The Dataset area: a CIFAR binary folder opens on its test split with
@@ -1244,7 +1257,7 @@ test_dataset (void)
   for (int round = 0; round < 2; round++)
     {
       vitrine_dataset_page_extract (page);
-      wait_until (dataset_idle, page, 60, "the extraction");
+      vt_gui_wait_until (dataset_idle, page, 60, "the extraction");
       g_assert_null (vitrine_dataset_page_get_error (page));
       store = vitrine_dataset_page_get_store (page);
       g_assert_nonnull (store);
@@ -1281,7 +1294,7 @@ test_dataset (void)
   save_screenshot (GTK_WIDGET (window), "window-dataset-extracting.png");
   start = g_get_monotonic_time ();
   gtk_widget_activate_action (GTK_WIDGET (page), "dataset.cancel", NULL);
-  wait_until (dataset_idle, page, 10, "the cancelled extraction to stop");
+  vt_gui_wait_until (dataset_idle, page, 10, "the cancelled extraction to stop");
   g_test_message ("extraction stopped %.0f ms after Cancel", (g_get_monotonic_time () - start) / 1e3);
   g_assert_null (vitrine_dataset_page_get_error (page));
   g_assert_cmpuint (vitrine_dataset_page_get_store (page)->n_samples, ==, 30);
@@ -1314,7 +1327,7 @@ test_dataset (void)
   {
     g_autofree char *resnet56 = vt_test_asset ("models/cifar-resnet/resnet56-4bfd9763.safetensors");
     gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", resnet56);
-    wait_until (loaded, window, 60, "ResNet-56 to load");
+    vt_gui_wait_until (loaded, window, 60, "ResNet-56 to load");
     g_assert_null (vitrine_dataset_page_get_store (page));
     g_assert_null (vitrine_dataset_page_get_store_path (page, &reused));
   }
@@ -1382,6 +1395,12 @@ test_incremental_default_stores (void)
 }
 
 static gboolean
+has_points (gpointer page)
+{
+  return vitrine_incremental_page_get_n_points (page) > 0;
+}
+
+static gboolean
 run_finished (gpointer page)
 {
   return !vitrine_incremental_page_is_running (page);
@@ -1424,6 +1443,7 @@ test_incremental (void)
   vitrine_incremental_page_configure (page, "B0-Inc2", methods, 1000);
   vitrine_incremental_page_run (page);
   g_assert_true (vitrine_incremental_page_is_running (page));
+  vt_gui_step_begin (120, "the incremental run of four methods");
   while (vitrine_incremental_page_is_running (page))
     {
       guint n = vitrine_incremental_page_get_n_points (page);
@@ -1435,6 +1455,7 @@ test_incremental (void)
         }
       g_main_context_iteration (NULL, TRUE);
     }
+  vt_gui_step_end ();
   g_test_message ("the chart had %u of %u points at one moment of the run", partial_seen, total);
   g_assert_cmpuint (partial_seen, >, 0);
   g_assert_null (vitrine_incremental_page_get_error (page));
@@ -1515,11 +1536,10 @@ test_incremental (void)
 
     vitrine_incremental_page_configure (page, "B0-Inc2", ranpac, 3000);
     vitrine_incremental_page_run (page);
-    while (vitrine_incremental_page_get_n_points (page) == 0)
-      g_main_context_iteration (NULL, TRUE);
+    vt_gui_wait_until (has_points, page, 60, "RanPAC's first stage");
     start = g_get_monotonic_time ();
     gtk_widget_activate_action (GTK_WIDGET (page), "incremental.cancel", NULL);
-    wait_until (run_finished, page, 60, "the cancelled run to stop");
+    vt_gui_wait_until (run_finished, page, 60, "the cancelled run to stop");
     g_test_message ("the run stopped %.0f ms after Cancel (RanPAC checks it between its λ solves)",
                     (g_get_monotonic_time () - start) / 1e3);
     g_assert_cmpuint (vitrine_incremental_page_get_n_points (page), <, 5);
@@ -1563,7 +1583,7 @@ test_embedding (void)
 
   open_dataset (window, sample);
   vitrine_dataset_page_extract (dataset_page);
-  wait_until (dataset_idle, dataset_page, 60, "the extraction");
+  vt_gui_wait_until (dataset_idle, dataset_page, 60, "the extraction");
   g_assert_nonnull (vitrine_dataset_page_get_store (dataset_page)->logits);
   vitrine_window_show_area (window, "embedding");
   vt_gui_spin (200);
@@ -1572,6 +1592,7 @@ test_embedding (void)
   vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_TSNE, 30, 50000);
   vitrine_embedding_page_run (page);
   g_assert_true (vitrine_embedding_page_is_running (page));
+  vt_gui_step_begin (120, "t-SNE streaming its layouts");
   while (vitrine_embedding_page_is_running (page))
     {
       if (layouts_mid_run == 0 && vitrine_embedding_page_get_n_layouts (page) >= 20)
@@ -1581,6 +1602,7 @@ test_embedding (void)
         }
       g_main_context_iteration (NULL, TRUE);
     }
+  vt_gui_step_end ();
   g_assert_null (vitrine_embedding_page_get_error (page));
   g_test_message ("%u layouts shown; %s", vitrine_embedding_page_get_n_layouts (page),
                   vitrine_embedding_page_get_status (page));
@@ -1591,7 +1613,7 @@ test_embedding (void)
   g_assert_cmpuint (vitrine_scatter_view_get_n_frames (scatter), >, 0);
 
   /* Hovering a point shows its sample and the model's prediction. */
-  wait_until (embedding_has_dataset, page, 30, "the dataset behind the store");
+  vt_gui_wait_until (embedding_has_dataset, page, 30, "the dataset behind the store");
   {
     double x, y;
 
@@ -1720,7 +1742,7 @@ test_embedding (void)
     g_assert_false (vitrine_embedding_page_is_running (page));
     g_assert_cmpstr (vitrine_embedding_page_get_status (page), ==, "Cancelled");
     vitrine_embedding_page_start_export (page, async_out);
-    wait_until (embedding_finished, page, 30, "Export");
+    vt_gui_wait_until (embedding_finished, page, 30, "Export");
     g_test_message ("status: %s", vitrine_embedding_page_get_status (page));
     g_assert_true (g_str_has_prefix (vitrine_embedding_page_get_status (page), "Exported to "));
     g_assert_true (g_file_test (tensors, G_FILE_TEST_IS_REGULAR));
@@ -1729,11 +1751,11 @@ test_embedding (void)
   /* PCA; UMAP, which streams its epochs too; then a t-SNE stopped by Cancel. */
   vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_PCA, 30, 50000);
   vitrine_embedding_page_run (page);
-  wait_until (embedding_finished, page, 30, "PCA");
+  vt_gui_wait_until (embedding_finished, page, 30, "PCA");
   g_assert_nonnull (strstr (vitrine_embedding_page_get_status (page), "of the variance"));
   vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_UMAP, 30, 50000);
   vitrine_embedding_page_run (page);
-  wait_until (embedding_finished, page, 60, "UMAP");
+  vt_gui_wait_until (embedding_finished, page, 60, "UMAP");
   g_assert_nonnull (strstr (vitrine_embedding_page_get_status (page), "UMAP of 200 samples"));
   g_assert_cmpuint (vitrine_embedding_page_get_n_layouts (page), >, 50);
   save_screenshot (GTK_WIDGET (window), "window-embedding-umap.png");
@@ -1747,10 +1769,88 @@ test_embedding (void)
   vt_test_rm_rf (out);
 }
 
+/* A step that hangs ends the test at its deadline, named: in a
+ * subprocess, a step of 1 s blocks for good (a main loop with nothing to
+ * do, as a wait for a signal that never comes). */
+static void
+test_hung_step (void)
+{
+  gint64 start;
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GMainContext) nothing = g_main_context_new ();
+
+      g_unsetenv ("VITRINE_DEADLINE_SCALE");  /* 1 s, even in a slow build */
+      vt_gui_step_begin (1, "a step that never ends");
+      g_main_context_iteration (nothing, TRUE);
+      return;
+    }
+  start = g_get_monotonic_time ();
+  g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_message ("the hung step ended its test after %.1f s", (g_get_monotonic_time () - start) / 1e6);
+  g_assert_false (g_test_trap_reached_timeout ());
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stdout ("*# step: a step that never ends (at most 1 s)*"
+                             "Bail out! the step “a step that never ends” did not finish within 1 s"
+                             " (under way: /gui/watchdog/hung-step › a step that never ends)*");
+}
+
+/* Every test runs as a step with a deadline: a hang anywhere in it, even in
+ * a call that never returns, fails it with its name, well before meson's
+ * timeout would kill the whole program without saying where. */
+typedef struct
+{
+  const char    *path;
+  void         (*func) (void);
+  GTestDataFunc  data_func;
+  gconstpointer  data;
+  guint          seconds;
+} GuiTest;
+
+static void
+run_gui_test (gconstpointer data)
+{
+  const GuiTest *t = data;
+
+  vt_gui_step_begin (t->seconds, "%s", t->path);
+  if (t->func)
+    t->func ();
+  else
+    t->data_func (t->data);
+  vt_gui_step_end ();
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  /* Generous deadlines: the whole program took 110–140 s on a loaded
+   * 2-core machine. Each wait inside a test has its own. */
+  static const GuiTest tests[] = {
+    { "/gui/window/open-demo", test_open_demo, NULL, NULL, 120 },
+    { "/gui/window/malformed-shows-dialog", test_malformed_shows_dialog, NULL, NULL, 120 },
+    { "/gui/window/cancel", test_cancel, NULL, NULL, 120 },
+    { "/gui/window/predict-image-filter", test_predict_image_filter, NULL, NULL, 60 },
+    { "/gui/window/predict", test_predict, NULL, NULL, 120 },
+    { "/gui/window/predict-zero-shot", NULL, test_predict_zero_shot, &clip_vit_case, 120 },
+    { "/gui/window/predict-zero-shot-resnet", NULL, test_predict_zero_shot, &clip_resnet_case, 120 },
+    { "/gui/window/predict-own-vocabulary", test_predict_own_vocabulary, NULL, NULL, 120 },
+    { "/gui/window/drop", test_drop, NULL, NULL, 120 },
+    { "/gui/window/dataset", test_dataset, NULL, NULL, 240 },
+    { "/gui/window/incremental", test_incremental, NULL, NULL, 240 },
+    { "/gui/window/incremental-default-stores", test_incremental_default_stores, NULL, NULL, 60 },
+    { "/gui/window/recent", test_recent, NULL, NULL, 120 },
+    { "/gui/window/singular-and-percent", test_singular_and_percent, NULL, NULL, 120 },
+    { "/gui/window/error-contrast", test_error_contrast, NULL, NULL, 120 },
+    { "/gui/window/embedding", test_embedding, NULL, NULL, 240 },
+    { "/gui/window/shortcuts-and-style", test_shortcuts_and_style, NULL, NULL, 120 },
+    { "/gui/figure-view/widget", test_figure_view_widget, NULL, NULL, 120 },
+    { "/gui/figure-view/lines-y-range", test_figure_lines_y_range, NULL, NULL, 60 },
+    { "/gui/figure-view/lines-coincident", test_figure_lines_coincident, NULL, NULL, 60 },
+    { "/gui/figure-view/sequential-palette", test_figure_sequential_palette, NULL, NULL, 60 },
+    { "/gui/watchdog/hung-step", test_hung_step, NULL, NULL, 120 },
+  };
   g_autoptr(GError) error = NULL;
   g_autofree char *cache_dir = NULL;
   int status;
@@ -1766,33 +1866,16 @@ main (int   argc,
    * extraction is never a reuse. */
   cache_dir = vt_test_tmpdir ();
   g_setenv ("XDG_CACHE_HOME", cache_dir, TRUE);
+  vt_gui_step_begin (120, "start GTK and register the application");
   gtk_test_init (&argc, &argv, NULL);
 
   app = vitrine_application_new (G_APPLICATION_NON_UNIQUE);
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
+  vt_gui_step_end ();
 
-  g_test_add_func ("/gui/window/open-demo", test_open_demo);
-  g_test_add_func ("/gui/window/malformed-shows-dialog", test_malformed_shows_dialog);
-  g_test_add_func ("/gui/window/cancel", test_cancel);
-  g_test_add_func ("/gui/window/predict-image-filter", test_predict_image_filter);
-  g_test_add_func ("/gui/window/predict", test_predict);
-  g_test_add_data_func ("/gui/window/predict-zero-shot", &clip_vit_case, test_predict_zero_shot);
-  g_test_add_data_func ("/gui/window/predict-zero-shot-resnet", &clip_resnet_case, test_predict_zero_shot);
-  g_test_add_func ("/gui/window/predict-own-vocabulary", test_predict_own_vocabulary);
-  g_test_add_func ("/gui/window/drop", test_drop);
-  g_test_add_func ("/gui/window/dataset", test_dataset);
-  g_test_add_func ("/gui/window/incremental", test_incremental);
-  g_test_add_func ("/gui/window/recent", test_recent);
-  g_test_add_func ("/gui/window/singular-and-percent", test_singular_and_percent);
-  g_test_add_func ("/gui/window/error-contrast", test_error_contrast);
-  g_test_add_func ("/gui/window/incremental-default-stores", test_incremental_default_stores);
-  g_test_add_func ("/gui/window/embedding", test_embedding);
-  g_test_add_func ("/gui/window/shortcuts-and-style", test_shortcuts_and_style);
-  g_test_add_func ("/gui/figure-view/widget", test_figure_view_widget);
-  g_test_add_func ("/gui/figure-view/lines-y-range", test_figure_lines_y_range);
-  g_test_add_func ("/gui/figure-view/lines-coincident", test_figure_lines_coincident);
-  g_test_add_func ("/gui/figure-view/sequential-palette", test_figure_sequential_palette);
+  for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
+    g_test_add_data_func (tests[i].path, &tests[i], run_gui_test);
   status = g_test_run ();
   g_clear_object (&app);
   vt_test_rm_rf (cache_dir);

@@ -6,13 +6,30 @@
 G_BEGIN_DECLS
 
 /* Spins the main loop for @ms milliseconds. */
-void      vt_gui_spin      (guint       ms);
+void      vt_gui_spin        (guint       ms);
 /* What @widget shows (GL content included), or NULL when it was not laid
  * out and drawn within ten seconds. */
-GdkTexture *vt_gui_render  (GtkWidget  *widget);
+GdkTexture *vt_gui_render    (GtkWidget  *widget);
 /* Writes what @widget shows (GL content included) as a PNG at @path;
  * FALSE when it was not laid out and drawn within ten seconds. */
-gboolean  vt_gui_save_png  (GtkWidget  *widget,
-                            const char *path);
+gboolean  vt_gui_save_png    (GtkWidget  *widget,
+                              const char *path);
+
+/* Steps with deadlines. A step that has not ended @seconds after it began
+ * ends the process: a watchdog thread prints "Bail out!" with the names of
+ * the steps under way and aborts, even when the main thread is stuck in a
+ * call that never returns. Each step prints a line as it begins, so the log
+ * of a test killed from outside also says where it was. Steps nest; the
+ * innermost one's deadline counts. VITRINE_DEADLINE_SCALE (a number above
+ * 1) stretches every deadline, for valgrind or a sanitizer build. */
+void      vt_gui_step_begin  (guint       seconds,
+                              const char *format,
+                              ...) G_GNUC_PRINTF (2, 3);
+void      vt_gui_step_end    (void);
+/* A step that spins the main loop until @done (@data) holds. */
+void      vt_gui_wait_until  (gboolean  (*done) (gpointer),
+                              gpointer    data,
+                              guint       seconds,
+                              const char *what);
 
 G_END_DECLS
