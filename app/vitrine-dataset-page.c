@@ -42,6 +42,8 @@ struct _VitrineDatasetPage
   GCancellable       *open_cancellable;
   GCancellable       *extract_cancellable;
   gboolean            setting_split;    /* the page itself moves the dropdown */
+  guint               n_binds;
+  guint               fit_columns_id;   /* idle: max-columns to the grid's width */
 };
 
 G_DEFINE_FINAL_TYPE (VitrineDatasetPage, vitrine_dataset_page, GTK_TYPE_WIDGET)
@@ -87,6 +89,30 @@ update_actions (VitrineDatasetPage *self)
 
 /* The grid -------------------------------------------------------------------*/
 
+static char *describe_sample (VitrineDatasetPage *self,
+                              guint               index);
+
+/* The cell's tooltip is made when asked for: one set on bind asks the X
+ * server where the pointer is, once per cell bound. */
+static gboolean
+on_cell_query_tooltip (GtkWidget   *box,
+                       int          x,
+                       int          y,
+                       gboolean     keyboard,
+                       GtkTooltip  *tooltip,
+                       GtkListItem *item)
+{
+  GtkWidget *page = gtk_widget_get_ancestor (box, VITRINE_TYPE_DATASET_PAGE);
+  VitrineSample *sample = gtk_list_item_get_item (item);
+  g_autofree char *text = NULL;
+
+  if (page == NULL || sample == NULL || VITRINE_DATASET_PAGE (page)->dataset == NULL)
+    return FALSE;
+  text = describe_sample (VITRINE_DATASET_PAGE (page), vitrine_sample_get_index (sample));
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
 static void
 setup_cell (GtkSignalListItemFactory *factory,
             GtkListItem              *item,
@@ -99,10 +125,15 @@ setup_cell (GtkSignalListItemFactory *factory,
   gtk_widget_set_size_request (picture, THUMBNAIL_SIZE, THUMBNAIL_SIZE);
   gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  /* Every cell as wide, whatever its class's name: the page sets the
+   * grid's max-columns from one cell's width (see fit_columns). */
+  gtk_label_set_width_chars (GTK_LABEL (label), 10);
   gtk_label_set_max_width_chars (GTK_LABEL (label), 10);
   gtk_widget_add_css_class (label, "caption");
   gtk_box_append (GTK_BOX (box), picture);
   gtk_box_append (GTK_BOX (box), label);
+  gtk_widget_set_has_tooltip (box, TRUE);
+  g_signal_connect (box, "query-tooltip", G_CALLBACK (on_cell_query_tooltip), item);
   gtk_list_item_set_child (item, box);
 }
 
@@ -114,10 +145,9 @@ bind_cell (GtkSignalListItemFactory *factory,
   VitrineSample *sample = gtk_list_item_get_item (item);
   GtkWidget *box = gtk_list_item_get_child (item);
   GtkWidget *picture = gtk_widget_get_first_child (box);
-  g_autofree char *name = vt_dataset_sample_name (self->dataset, vitrine_sample_get_index (sample));
 
+  self->n_binds++;
   gtk_label_set_text (GTK_LABEL (gtk_widget_get_last_child (box)), vitrine_sample_get_class_name (sample));
-  gtk_widget_set_tooltip_text (box, name);
   vitrine_thumbnails_bind (self->thumbnails, GTK_PICTURE (picture), vitrine_sample_get_index (sample));
 }
 
@@ -130,6 +160,56 @@ unbind_cell (GtkSignalListItemFactory *factory,
 
   if (self->thumbnails)
     vitrine_thumbnails_unbind (self->thumbnails, GTK_PICTURE (gtk_widget_get_first_child (box)));
+}
+
+/* A cell's tooltip: the sample's file (or its place in the file). */
+static char *
+describe_sample (VitrineDatasetPage *self,
+                 guint               index)
+{
+  return vt_dataset_sample_name (self->dataset, index);
+}
+
+/* GtkGridView keeps widgets for 32 rows of max-columns cells around what it
+ * shows, bound whenever the samples change: with max-columns at 64 and 9
+ * columns shown, a class-filter click bound 2,049 cells. So max-columns is
+ * what fits the width, and 32 rows are what is bound. */
+static gboolean
+fit_columns (gpointer data)
+{
+  VitrineDatasetPage *self = data;
+  GtkWidget *cell = gtk_widget_get_first_child (GTK_WIDGET (self->grid));
+  int width = gtk_widget_get_width (GTK_WIDGET (self->grid)), cell_width = 0;
+
+  self->fit_columns_id = 0;
+  if (cell != NULL)
+    gtk_widget_measure (cell, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &cell_width, NULL, NULL);
+  /* The grid divides its width by the widest cell's natural width; the
+   * cells are all as wide, so this many always fit. */
+  if (width > 0 && cell_width > 0 &&
+      gtk_grid_view_get_max_columns (self->grid) != (guint) MAX (1, width / cell_width))
+    gtk_grid_view_set_max_columns (self->grid, MAX (1, width / cell_width));
+  return G_SOURCE_REMOVE;
+}
+
+/* The grid's width is its horizontal adjustment's page: a change is
+ * seen after the grid's allocation, and acted on once that is over. */
+static void
+on_grid_width_changed (GtkAdjustment      *adjustment,
+                       VitrineDatasetPage *self)
+{
+  if (self->fit_columns_id == 0)
+    self->fit_columns_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, fit_columns, self, NULL);
+}
+
+/* The grid shows the page's samples, from the top. */
+static void
+show_samples (VitrineDatasetPage *self)
+{
+  g_autoptr(GtkSelectionModel) selection = NULL;
+
+  selection = GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->samples))));
+  gtk_grid_view_set_model (self->grid, selection);
 }
 
 /* The class list: "All" first, then each class with its count. */
@@ -173,8 +253,15 @@ on_class_selected (GtkListBox         *list,
                    GtkListBoxRow      *row,
                    VitrineDatasetPage *self)
 {
-  if (row != NULL && self->samples != NULL)
-    vitrine_sample_list_set_class (self->samples, gtk_list_box_row_get_index (row) - 1);
+  if (row == NULL || self->samples == NULL)
+    return;
+  /* Where the grid was in the old samples means nothing in the new ones.
+   * Scrolling would bind the old samples at the top before the new ones
+   * come (or, after, fail with a warning while the new ones are not laid
+   * out); a new model starts the grid at its top and binds once. */
+  gtk_grid_view_set_model (self->grid, NULL);
+  vitrine_sample_list_set_class (self->samples, gtk_list_box_row_get_index (row) - 1);
+  show_samples (self);
 }
 
 void
@@ -189,7 +276,6 @@ static void
 show_dataset (VitrineDatasetPage *self,
               VtDataset          *dataset)
 {
-  g_autoptr(GtkSelectionModel) selection = NULL;
   g_autofree char *name = g_path_get_basename (dataset->path);
   g_autofree char *text = NULL;
 
@@ -200,8 +286,7 @@ show_dataset (VitrineDatasetPage *self,
   self->dataset = vt_dataset_ref (dataset);
   self->samples = vitrine_sample_list_new (dataset);
   self->thumbnails = vitrine_thumbnails_new (dataset, THUMBNAIL_SIZE);
-  selection = GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->samples))));
-  gtk_grid_view_set_model (self->grid, selection);
+  /* Selecting "All classes" there puts the samples in the grid. */
   fill_class_list (self);
 
   {
@@ -625,6 +710,12 @@ vitrine_dataset_page_get_store_path (VitrineDatasetPage *self,
   return self->store_path;
 }
 
+guint
+vitrine_dataset_page_get_n_binds (VitrineDatasetPage *self)
+{
+  return self->n_binds;
+}
+
 const char *
 vitrine_dataset_page_get_summary (VitrineDatasetPage *self)
 {
@@ -717,6 +808,7 @@ vitrine_dataset_page_dispose (GObject *object)
   g_clear_object (&self->open_cancellable);
   vitrine_dataset_page_cancel (self);
   g_clear_object (&self->extract_cancellable);
+  g_clear_handle_id (&self->fit_columns_id, g_source_remove);
   if (self->grid)
     gtk_grid_view_set_model (self->grid, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_DATASET_PAGE);
@@ -785,6 +877,8 @@ vitrine_dataset_page_init (VitrineDatasetPage *self)
   gtk_grid_view_set_factory (self->grid, factory);
   g_object_unref (factory);
   g_signal_connect (self->class_list, "row-selected", G_CALLBACK (on_class_selected), self);
+  g_signal_connect_object (gtk_scrollable_get_hadjustment (GTK_SCROLLABLE (self->grid)), "changed",
+                           G_CALLBACK (on_grid_width_changed), self, 0);
   g_signal_connect (self->split_dropdown, "notify::selected", G_CALLBACK (on_split_changed), self);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));

@@ -41,6 +41,9 @@ const char      *vitrine_dataset_page_get_store_path (VitrineDatasetPage *self,
                                                       gboolean           *reused);
 /* The error of the last open or extraction, or NULL. */
 const char      *vitrine_dataset_page_get_error   (VitrineDatasetPage *self);
+/* Grid cells bound to a sample since the page was made. For tests: what
+ * one filter change costs is how many cells it binds. */
+guint            vitrine_dataset_page_get_n_binds (VitrineDatasetPage *self);
 /* The summary line: name, split, format, samples and classes. */
 const char      *vitrine_dataset_page_get_summary (VitrineDatasetPage *self);
 

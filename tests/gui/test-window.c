@@ -951,6 +951,68 @@ select_split (VitrineDatasetPage *page,
   wait_until (dataset_idle, page, 60, "the split to open");
 }
 
+/* The columns the grid shows: its width over a shown cell's; the grid
+ * stretches its cells to fill the row. */
+static guint
+grid_columns (GtkGridView *grid)
+{
+  GtkWidget *cell = gtk_widget_get_first_child (GTK_WIDGET (grid));
+
+  while (cell && !gtk_widget_get_mapped (cell))
+    cell = gtk_widget_get_next_sibling (cell);
+  g_assert_nonnull (cell);
+  g_assert_cmpint (gtk_widget_get_width (cell), >, 0);
+  return (guint) round ((double) gtk_widget_get_width (GTK_WIDGET (grid)) / gtk_widget_get_width (cell));
+}
+
+/* Issue 23, defect 4: a class filter on the 50,000 CIFAR-10 training JPEGs
+ * took 1-4 s. It bound 2,049 cells (the grid keeps 32 rows of max-columns
+ * cells, and max-columns was 64 whatever the width) and set a tooltip on
+ * each, which asks the X server where the pointer is. Now one click binds
+ * at most 40 rows of the columns shown, no cell carries a tooltip until one
+ * is asked for, the grid is back at its top and the class list highlights
+ * the class at once. The time itself is bench-dataset-filter's. */
+static void
+test_dataset_filter (void)
+{
+  g_autofree char *train = vt_test_asset ("datasets/cifar10-jpg/train");
+  VitrineWindow *window = open_window (NULL);
+  VitrineDatasetPage *page = vitrine_window_get_dataset_page (window);
+  GtkGridView *grid;
+  GtkAdjustment *vadjustment;
+  GtkListBox *classes;
+  guint before, binds, columns;
+
+  open_dataset (window, train);
+  g_assert_null (vitrine_dataset_page_get_error (page));
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 50000);
+  grid = dataset_grid (page);
+  g_assert_true (vt_gui_wait_painted (GTK_WIDGET (grid), 10000));
+  g_assert_true (vt_gui_wait_painted (GTK_WIDGET (grid), 10000));
+  vadjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (grid));
+  gtk_adjustment_set_value (vadjustment, gtk_adjustment_get_upper (vadjustment) / 2);
+  g_assert_true (vt_gui_wait_painted (GTK_WIDGET (grid), 10000));
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadjustment), >, 0);
+
+  classes = GTK_LIST_BOX (find_widget (GTK_WIDGET (page), GTK_TYPE_LIST_BOX));
+  before = vitrine_dataset_page_get_n_binds (page);
+  vitrine_dataset_page_filter (page, 5);
+  g_assert_cmpint (gtk_list_box_row_get_index (gtk_list_box_get_selected_row (classes)), ==, 6);
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 5000);
+  g_assert_true (vt_gui_wait_painted (GTK_WIDGET (grid), 10000));
+  binds = vitrine_dataset_page_get_n_binds (page) - before;
+  columns = grid_columns (grid);
+  g_test_message ("one class-filter click bound %u cells, %u columns shown (max %u), grid %d px wide", binds, columns, gtk_grid_view_get_max_columns (grid),
+                  gtk_widget_get_width (GTK_WIDGET (grid)));
+  g_assert_cmpuint (columns, >, 0);
+  g_assert_cmpuint (binds, >, 0);
+  g_assert_cmpuint (binds, <=, 40 * columns);
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadjustment), ==, 0);
+  for (GtkWidget *cell = gtk_widget_get_first_child (GTK_WIDGET (grid)); cell; cell = gtk_widget_get_next_sibling (cell))
+    g_assert_null (gtk_widget_get_tooltip_text (gtk_widget_get_first_child (cell)));
+  close_window (window);
+}
+
 /* The Dataset area: a CIFAR binary folder opens on its test split with
  * classes and counts, filters by class, switches split; features extract
  * with the demo model into a cached store, reused the second time; a large
@@ -1411,6 +1473,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/predict-own-vocabulary", test_predict_own_vocabulary);
   g_test_add_func ("/gui/window/drop", test_drop);
   g_test_add_func ("/gui/window/dataset", test_dataset);
+  g_test_add_func ("/gui/window/dataset-filter", test_dataset_filter);
   g_test_add_func ("/gui/window/incremental", test_incremental);
   g_test_add_func ("/gui/window/recent", test_recent);
   g_test_add_func ("/gui/window/singular-and-percent", test_singular_and_percent);
