@@ -28,6 +28,7 @@ struct _VitrineDatasetPage
   GtkProgressBar     *progress_bar;
   GtkWidget          *cancel_button;
   GtkLabel           *store_status;
+  GtkCheckButton     *skip_check;
 
   char               *path;
   VtDataset          *dataset;
@@ -61,6 +62,8 @@ set_error (VitrineDatasetPage *self,
   g_free (self->error);
   self->error = g_strdup (error->message);
   gtk_label_set_text (label, error->message);
+  /* The summary is one line, cut to fit: the whole message is its tooltip. */
+  gtk_widget_set_tooltip_text (GTK_WIDGET (label), error->message);
   gtk_widget_add_css_class (GTK_WIDGET (label), "error");
 }
 
@@ -70,6 +73,8 @@ clear_error (VitrineDatasetPage *self)
   g_clear_pointer (&self->error, g_free);
   gtk_widget_remove_css_class (GTK_WIDGET (self->summary), "error");
   gtk_widget_remove_css_class (GTK_WIDGET (self->store_status), "error");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->summary), NULL);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->store_status), NULL);
 }
 
 static void
@@ -162,12 +167,16 @@ unbind_cell (GtkSignalListItemFactory *factory,
     vitrine_thumbnails_unbind (self->thumbnails, GTK_PICTURE (gtk_widget_get_first_child (box)));
 }
 
-/* A cell's tooltip: the sample's file (or its place in the file). */
+/* A cell's tooltip: the sample's file (or its place in the file), and why
+ * it cannot be read where its thumbnail could not be decoded. */
 static char *
 describe_sample (VitrineDatasetPage *self,
                  guint               index)
 {
-  return vt_dataset_sample_name (self->dataset, index);
+  g_autofree char *name = vt_dataset_sample_name (self->dataset, index);
+  const char *error = self->thumbnails ? vitrine_thumbnails_get_error (self->thumbnails, index) : NULL;
+
+  return error ? g_strdup_printf ("%s\n%s", name, error) : g_steal_pointer (&name);
 }
 
 /* GtkGridView keeps widgets for 32 rows of max-columns cells around what it
@@ -453,6 +462,7 @@ typedef struct
 {
   VtModel     *model;
   VtDataset   *dataset;
+  gboolean     skip_unreadable;
   char        *store_path;    /* out */
   gboolean     reused;        /* out */
   double       seconds;       /* out */
@@ -519,7 +529,7 @@ extract_thread (GTask        *task,
 {
   ExtractJob *job = data;
   /* Logits too, where the model has a head: the Embedding area colours by prediction. */
-  VtExtractOptions options = { 64, TRUE, FALSE, on_extract_progress, task };
+  VtExtractOptions options = { 64, TRUE, job->skip_unreadable, on_extract_progress, task };
   g_autoptr(VtFeatureSource) source_key = NULL;
   g_autoptr(VtFeatureStore) store = NULL;
   g_autoptr(GError) error = NULL;
@@ -601,6 +611,14 @@ on_extracted (GObject      *source,
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         gtk_label_set_text (self->store_status, _("Extraction cancelled."));
+      else if (error->domain == VT_IMAGE_ERROR && !job->skip_unreadable)
+        {
+          /* Translators: after the error of an image that cannot be read; the
+           * check button's label, without its underline */
+          g_autoptr(GError) hinted = g_error_new (error->domain, error->code, _("%s. Tick “Skip unreadable images” to leave such images out."),
+                                                  error->message);
+          set_error (self, self->store_status, hinted);
+        }
       else
         set_error (self, self->store_status, error);
       return;
@@ -620,6 +638,19 @@ on_extracted (GObject      *source,
     text = g_strdup_printf (_("%'u × %u features in %.1f s (%.0f images/s), saved to %s"), self->store->n_samples,
                             self->store->dim, job->seconds, self->store->n_samples / MAX (job->seconds, 1e-9),
                             job->store_path ? job->store_path : _("(not saved)"));
+  if (self->store->n_skipped > 0)
+    {
+      /* Translators: after the extraction's summary; %'u is a count of images */
+      g_autofree char *skipped = g_strdup_printf (g_dngettext (NULL, "%'u unreadable image skipped",
+                                                               "%'u unreadable images skipped", self->store->n_skipped),
+                                                  self->store->n_skipped);
+      g_autofree char *first = self->store->skipped && self->store->skipped[0]
+                               ? g_strdup_printf (" (%s)", self->store->skipped[0]) : g_strdup ("");
+      g_autofree char *all = g_strdup_printf ("%s; %s%s", text, skipped, first);
+
+      g_free (text);
+      text = g_steal_pointer (&all);
+    }
   gtk_label_set_text (self->store_status, text);
 }
 
@@ -635,6 +666,7 @@ vitrine_dataset_page_extract (VitrineDatasetPage *self)
   job = g_new0 (ExtractJob, 1);
   job->model = vt_model_ref (self->model);
   job->dataset = vt_dataset_ref (self->dataset);
+  job->skip_unreadable = gtk_check_button_get_active (self->skip_check);
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   /* Translators: before the first batch of an extraction is through */
   gtk_progress_bar_set_text (self->progress_bar, _("Hashing the checkpoint and the dataset's files…"));
@@ -714,6 +746,14 @@ guint
 vitrine_dataset_page_get_n_binds (VitrineDatasetPage *self)
 {
   return self->n_binds;
+}
+
+char *
+vitrine_dataset_page_describe_sample (VitrineDatasetPage *self,
+                                      guint               index)
+{
+  g_return_val_if_fail (self->dataset != NULL && index < self->dataset->n_samples, NULL);
+  return describe_sample (self, index);
 }
 
 const char *
@@ -851,6 +891,7 @@ vitrine_dataset_page_class_init (VitrineDatasetPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, store_status);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, skip_check);
   gtk_widget_class_install_action (widget_class, "dataset.open-folder", NULL, open_folder_action);
   gtk_widget_class_install_action (widget_class, "dataset.open-file", NULL, open_file_action);
   gtk_widget_class_install_action (widget_class, "dataset.extract", NULL, extract_action);

@@ -1013,6 +1013,137 @@ test_dataset_filter (void)
   close_window (window);
 }
 
+/* The first label under @widget whose text holds @needle, or NULL. */
+static GtkLabel *
+find_label_with (GtkWidget  *widget,
+                 const char *needle)
+{
+  if (GTK_IS_LABEL (widget) && strstr (gtk_label_get_text (GTK_LABEL (widget)), needle))
+    return GTK_LABEL (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *found = find_label_with (child, needle);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* The cells of @grid shown with the "unreadable" mark. */
+static guint
+count_unreadable_cells (gpointer grid)
+{
+  guint n = 0;
+
+  for (GtkWidget *cell = gtk_widget_get_first_child (grid); cell; cell = gtk_widget_get_next_sibling (cell))
+    {
+      GtkWidget *picture = gtk_widget_get_first_child (gtk_widget_get_first_child (cell));
+
+      if (gtk_widget_get_mapped (cell) && gtk_widget_has_css_class (picture, "unreadable") &&
+          gtk_picture_get_paintable (GTK_PICTURE (picture)) != NULL)
+        n++;
+    }
+  return n;
+}
+
+static gboolean
+has_unreadable_cell (gpointer grid)
+{
+  return count_unreadable_cells (grid) > 0;
+}
+
+/* Issue 23, defect 6: a dataset with one damaged JPEG. Its cell is marked
+ * and its tooltip says why; extraction stops with a message that names the
+ * file, says what to tick and is read whole (it wraps); with "Skip
+ * unreadable images" ticked it succeeds and says how many it left out. */
+static void
+test_dataset_unreadable (void)
+{
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *cats = g_build_filename (dir, "cat", NULL);
+  g_autofree char *dogs = g_build_filename (dir, "dog", NULL);
+  g_autofree char *broken = NULL;
+  VitrineWindow *window = open_window (demo);
+  VitrineDatasetPage *page = vitrine_window_get_dataset_page (window);
+  VtDataset *dataset;
+  GtkWidget *skip;
+  GtkLabel *status;
+  int broken_index = -1;
+
+  g_mkdir_with_parents (cats, 0755);
+  g_mkdir_with_parents (dogs, 0755);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%04u.jpg", i);
+      g_autofree char *cat_asset = g_strdup_printf ("datasets/cifar10-jpg/test/cat/%s", name);
+      g_autofree char *dog_asset = g_strdup_printf ("datasets/cifar10-jpg/test/dog/%s", name);
+      g_autofree char *cat = vt_test_asset (cat_asset);
+      g_autofree char *dog = vt_test_asset (dog_asset);
+      g_free (vt_test_copy (cat, cats, name));
+      if (i < 2)
+        g_free (vt_test_copy (dog, dogs, name));
+      else
+        broken = vt_test_write_truncated (dog, dogs, "broken.jpg", 1, 2);
+    }
+
+  open_dataset (window, dir);
+  g_assert_null (vitrine_dataset_page_get_error (page));
+  dataset = vitrine_dataset_page_get_dataset (page);
+  g_assert_cmpuint (dataset->n_samples, ==, 6);
+  for (guint i = 0; i < dataset->n_samples; i++)
+    {
+      g_autofree char *name = vt_dataset_sample_name (dataset, i);
+      if (strstr (name, "broken.jpg"))
+        broken_index = (int) i;
+    }
+  g_assert_cmpint (broken_index, >=, 0);
+
+  /* The damaged thumbnail: marked, and its tooltip names the file and what is wrong. */
+  wait_until (has_unreadable_cell, dataset_grid (page), 20, "the damaged cell's mark");
+  g_assert_cmpuint (count_unreadable_cells (dataset_grid (page)), ==, 1);
+  {
+    g_autofree char *tooltip = vitrine_dataset_page_describe_sample (page, broken_index);
+    g_test_message ("tooltip: %s", tooltip);
+    g_assert_nonnull (strchr (tooltip, '\n'));
+    g_assert_nonnull (strstr (strchr (tooltip, '\n'), broken));
+  }
+  save_screenshot (GTK_WIDGET (window), "window-dataset-unreadable.png");
+
+  /* Without skipping: the error names the file and the check button, and is shown whole. */
+  skip = find_widget (GTK_WIDGET (page), GTK_TYPE_CHECK_BUTTON);
+  g_assert_nonnull (skip);
+  g_assert_false (gtk_check_button_get_active (GTK_CHECK_BUTTON (skip)));
+  vitrine_dataset_page_extract (page);
+  wait_until (dataset_idle, page, 60, "the extraction");
+  g_assert_nonnull (vitrine_dataset_page_get_error (page));
+  g_test_message ("error: %s", vitrine_dataset_page_get_error (page));
+  g_assert_nonnull (strstr (vitrine_dataset_page_get_error (page), broken));
+  g_assert_nonnull (strstr (vitrine_dataset_page_get_error (page), "Skip unreadable images"));
+  g_assert_null (vitrine_dataset_page_get_store (page));
+  status = find_label_with (GTK_WIDGET (page), vitrine_dataset_page_get_error (page));
+  g_assert_nonnull (status);
+  g_assert_true (vt_gui_wait_painted (GTK_WIDGET (window), 10000));
+  g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (status)));
+  save_screenshot (GTK_WIDGET (window), "window-dataset-unreadable-error.png");
+
+  /* Skipping: five samples in the store, one left out, and the page says so. */
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (skip), TRUE);
+  vitrine_dataset_page_extract (page);
+  wait_until (dataset_idle, page, 60, "the extraction");
+  g_assert_null (vitrine_dataset_page_get_error (page));
+  g_assert_nonnull (vitrine_dataset_page_get_store (page));
+  g_assert_cmpuint (vitrine_dataset_page_get_store (page)->n_samples, ==, 5);
+  g_assert_cmpuint (vitrine_dataset_page_get_store (page)->n_skipped, ==, 1);
+  status = find_label_with (GTK_WIDGET (page), "1 unreadable image skipped");
+  g_assert_nonnull (status);
+  g_test_message ("status: %s", gtk_label_get_text (status));
+  g_assert_nonnull (strstr (gtk_label_get_text (status), "broken.jpg"));
+  close_window (window);
+  vt_test_rm_rf (dir);
+}
+
 /* The Dataset area: a CIFAR binary folder opens on its test split with
  * classes and counts, filters by class, switches split; features extract
  * with the demo model into a cached store, reused the second time; a large
@@ -1474,6 +1605,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/drop", test_drop);
   g_test_add_func ("/gui/window/dataset", test_dataset);
   g_test_add_func ("/gui/window/dataset-filter", test_dataset_filter);
+  g_test_add_func ("/gui/window/dataset-unreadable", test_dataset_unreadable);
   g_test_add_func ("/gui/window/incremental", test_incremental);
   g_test_add_func ("/gui/window/recent", test_recent);
   g_test_add_func ("/gui/window/singular-and-percent", test_singular_and_percent);
