@@ -987,8 +987,14 @@ test_dataset_filter (void)
   g_assert_null (vitrine_dataset_page_get_error (page));
   g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 50000);
   grid = dataset_grid (page);
-  g_assert_true (vt_gui_wait_painted (GTK_WIDGET (grid), 10000));
-  g_assert_true (vt_gui_wait_painted (GTK_WIDGET (grid), 10000));
+  /* Until the page has fitted max-columns to the width: a frame with no change. */
+  for (guint frames = 0, columns_before = 0; frames < 20; frames++)
+    {
+      g_assert_true (vt_gui_wait_painted (GTK_WIDGET (grid), 10000));
+      if (frames > 0 && gtk_grid_view_get_max_columns (grid) == columns_before)
+        break;
+      columns_before = gtk_grid_view_get_max_columns (grid);
+    }
   vadjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (grid));
   gtk_adjustment_set_value (vadjustment, gtk_adjustment_get_upper (vadjustment) / 2);
   g_assert_true (vt_gui_wait_painted (GTK_WIDGET (grid), 10000));
