@@ -28,6 +28,7 @@ struct _VitrineDatasetPage
   GtkProgressBar     *progress_bar;
   GtkWidget          *cancel_button;
   GtkLabel           *store_status;
+  GtkCheckButton     *skip_check;
 
   char               *path;
   VtDataset          *dataset;
@@ -42,6 +43,8 @@ struct _VitrineDatasetPage
   GCancellable       *open_cancellable;
   GCancellable       *extract_cancellable;
   gboolean            setting_split;    /* the page itself moves the dropdown */
+  guint               n_binds;
+  guint               fit_columns_id;   /* idle: max-columns to the grid's width */
 };
 
 G_DEFINE_FINAL_TYPE (VitrineDatasetPage, vitrine_dataset_page, GTK_TYPE_WIDGET)
@@ -59,6 +62,8 @@ set_error (VitrineDatasetPage *self,
   g_free (self->error);
   self->error = g_strdup (error->message);
   gtk_label_set_text (label, error->message);
+  /* The summary is one line, cut to fit: the whole message is its tooltip. */
+  gtk_widget_set_tooltip_text (GTK_WIDGET (label), error->message);
   gtk_widget_add_css_class (GTK_WIDGET (label), "error");
 }
 
@@ -68,6 +73,8 @@ clear_error (VitrineDatasetPage *self)
   g_clear_pointer (&self->error, g_free);
   gtk_widget_remove_css_class (GTK_WIDGET (self->summary), "error");
   gtk_widget_remove_css_class (GTK_WIDGET (self->store_status), "error");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->summary), NULL);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->store_status), NULL);
 }
 
 static void
@@ -88,6 +95,30 @@ update_actions (VitrineDatasetPage *self)
 
 /* The grid -------------------------------------------------------------------*/
 
+static char *describe_sample (VitrineDatasetPage *self,
+                              guint               index);
+
+/* The cell's tooltip is made when asked for: one set on bind asks the X
+ * server where the pointer is, once per cell bound. */
+static gboolean
+on_cell_query_tooltip (GtkWidget   *box,
+                       int          x,
+                       int          y,
+                       gboolean     keyboard,
+                       GtkTooltip  *tooltip,
+                       GtkListItem *item)
+{
+  GtkWidget *page = gtk_widget_get_ancestor (box, VITRINE_TYPE_DATASET_PAGE);
+  VitrineSample *sample = gtk_list_item_get_item (item);
+  g_autofree char *text = NULL;
+
+  if (page == NULL || sample == NULL || VITRINE_DATASET_PAGE (page)->dataset == NULL)
+    return FALSE;
+  text = describe_sample (VITRINE_DATASET_PAGE (page), vitrine_sample_get_index (sample));
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
 static void
 setup_cell (GtkSignalListItemFactory *factory,
             GtkListItem              *item,
@@ -100,10 +131,15 @@ setup_cell (GtkSignalListItemFactory *factory,
   gtk_widget_set_size_request (picture, THUMBNAIL_SIZE, THUMBNAIL_SIZE);
   gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  /* Every cell as wide, whatever its class's name: the page sets the
+   * grid's max-columns from one cell's width (see fit_columns). */
+  gtk_label_set_width_chars (GTK_LABEL (label), 10);
   gtk_label_set_max_width_chars (GTK_LABEL (label), 10);
   gtk_widget_add_css_class (label, "caption");
   gtk_box_append (GTK_BOX (box), picture);
   gtk_box_append (GTK_BOX (box), label);
+  gtk_widget_set_has_tooltip (box, TRUE);
+  g_signal_connect (box, "query-tooltip", G_CALLBACK (on_cell_query_tooltip), item);
   gtk_list_item_set_child (item, box);
 }
 
@@ -115,10 +151,9 @@ bind_cell (GtkSignalListItemFactory *factory,
   VitrineSample *sample = gtk_list_item_get_item (item);
   GtkWidget *box = gtk_list_item_get_child (item);
   GtkWidget *picture = gtk_widget_get_first_child (box);
-  g_autofree char *name = vt_dataset_sample_name (self->dataset, vitrine_sample_get_index (sample));
 
+  self->n_binds++;
   gtk_label_set_text (GTK_LABEL (gtk_widget_get_last_child (box)), vitrine_sample_get_class_name (sample));
-  gtk_widget_set_tooltip_text (box, name);
   vitrine_thumbnails_bind (self->thumbnails, GTK_PICTURE (picture), vitrine_sample_get_index (sample));
 }
 
@@ -131,6 +166,60 @@ unbind_cell (GtkSignalListItemFactory *factory,
 
   if (self->thumbnails)
     vitrine_thumbnails_unbind (self->thumbnails, GTK_PICTURE (gtk_widget_get_first_child (box)));
+}
+
+/* A cell's tooltip: the sample's file (or its place in the file), and why
+ * it cannot be read where its thumbnail could not be decoded. */
+static char *
+describe_sample (VitrineDatasetPage *self,
+                 guint               index)
+{
+  g_autofree char *name = vt_dataset_sample_name (self->dataset, index);
+  const char *error = self->thumbnails ? vitrine_thumbnails_get_error (self->thumbnails, index) : NULL;
+
+  return error ? g_strdup_printf ("%s\n%s", name, error) : g_steal_pointer (&name);
+}
+
+/* GtkGridView keeps widgets for 32 rows of max-columns cells around what it
+ * shows, bound whenever the samples change: with max-columns at 64 and 9
+ * columns shown, a class-filter click bound 2,049 cells. So max-columns is
+ * what fits the width, and 32 rows are what is bound. */
+static gboolean
+fit_columns (gpointer data)
+{
+  VitrineDatasetPage *self = data;
+  GtkWidget *cell = gtk_widget_get_first_child (GTK_WIDGET (self->grid));
+  int width = gtk_widget_get_width (GTK_WIDGET (self->grid)), cell_width = 0;
+
+  self->fit_columns_id = 0;
+  if (cell != NULL)
+    gtk_widget_measure (cell, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &cell_width, NULL, NULL);
+  /* The grid divides its width by the widest cell's natural width; the
+   * cells are all as wide, so this many always fit. */
+  if (width > 0 && cell_width > 0 &&
+      gtk_grid_view_get_max_columns (self->grid) != (guint) MAX (1, width / cell_width))
+    gtk_grid_view_set_max_columns (self->grid, MAX (1, width / cell_width));
+  return G_SOURCE_REMOVE;
+}
+
+/* The grid's width is its horizontal adjustment's page: a change is
+ * seen after the grid's allocation, and acted on once that is over. */
+static void
+on_grid_width_changed (GtkAdjustment      *adjustment,
+                       VitrineDatasetPage *self)
+{
+  if (self->fit_columns_id == 0)
+    self->fit_columns_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, fit_columns, self, NULL);
+}
+
+/* The grid shows the page's samples, from the top. */
+static void
+show_samples (VitrineDatasetPage *self)
+{
+  g_autoptr(GtkSelectionModel) selection = NULL;
+
+  selection = GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->samples))));
+  gtk_grid_view_set_model (self->grid, selection);
 }
 
 /* The class list: "All" first, then each class with its count. */
@@ -174,8 +263,15 @@ on_class_selected (GtkListBox         *list,
                    GtkListBoxRow      *row,
                    VitrineDatasetPage *self)
 {
-  if (row != NULL && self->samples != NULL)
-    vitrine_sample_list_set_class (self->samples, gtk_list_box_row_get_index (row) - 1);
+  if (row == NULL || self->samples == NULL)
+    return;
+  /* Where the grid was in the old samples means nothing in the new ones.
+   * Scrolling would bind the old samples at the top before the new ones
+   * come (or, after, fail with a warning while the new ones are not laid
+   * out); a new model starts the grid at its top and binds once. */
+  gtk_grid_view_set_model (self->grid, NULL);
+  vitrine_sample_list_set_class (self->samples, gtk_list_box_row_get_index (row) - 1);
+  show_samples (self);
 }
 
 void
@@ -190,7 +286,6 @@ static void
 show_dataset (VitrineDatasetPage *self,
               VtDataset          *dataset)
 {
-  g_autoptr(GtkSelectionModel) selection = NULL;
   g_autofree char *name = g_path_get_basename (dataset->path);
   g_autofree char *text = NULL;
 
@@ -201,8 +296,7 @@ show_dataset (VitrineDatasetPage *self,
   self->dataset = vt_dataset_ref (dataset);
   self->samples = vitrine_sample_list_new (dataset);
   self->thumbnails = vitrine_thumbnails_new (dataset, THUMBNAIL_SIZE);
-  selection = GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->samples))));
-  gtk_grid_view_set_model (self->grid, selection);
+  /* Selecting "All classes" there puts the samples in the grid. */
   fill_class_list (self);
 
   {
@@ -370,6 +464,7 @@ typedef struct
 {
   VtModel     *model;
   VtDataset   *dataset;
+  gboolean     skip_unreadable;
   char        *store_path;    /* out */
   gboolean     reused;        /* out */
   double       seconds;       /* out */
@@ -436,7 +531,7 @@ extract_thread (GTask        *task,
 {
   ExtractJob *job = data;
   /* Logits too, where the model has a head: the Embedding area colours by prediction. */
-  VtExtractOptions options = { 64, TRUE, FALSE, on_extract_progress, task };
+  VtExtractOptions options = { 64, TRUE, job->skip_unreadable, on_extract_progress, task };
   g_autoptr(VtFeatureSource) source_key = NULL;
   g_autoptr(VtFeatureStore) store = NULL;
   g_autoptr(GError) error = NULL;
@@ -524,6 +619,14 @@ on_extracted (GObject      *source,
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         gtk_label_set_text (self->store_status, _("Extraction cancelled."));
+      else if (error->domain == VT_IMAGE_ERROR && !job->skip_unreadable)
+        {
+          /* Translators: after the error of an image that cannot be read; the
+           * check button's label, without its underline */
+          g_autoptr(GError) hinted = g_error_new (error->domain, error->code, _("%s. Tick “Skip unreadable images” to leave such images out."),
+                                                  error->message);
+          set_error (self, self->store_status, hinted);
+        }
       else
         set_error (self, self->store_status, error);
       return;
@@ -543,6 +646,19 @@ on_extracted (GObject      *source,
     text = g_strdup_printf (_("%'u × %u features in %.1f s (%.0f images/s), saved to %s"), self->store->n_samples,
                             self->store->dim, job->seconds, self->store->n_samples / MAX (job->seconds, 1e-9),
                             job->store_path ? job->store_path : _("(not saved)"));
+  if (self->store->n_skipped > 0)
+    {
+      /* Translators: after the extraction's summary; %'u is a count of images */
+      g_autofree char *skipped = g_strdup_printf (g_dngettext (NULL, "%'u unreadable image skipped",
+                                                               "%'u unreadable images skipped", self->store->n_skipped),
+                                                  self->store->n_skipped);
+      g_autofree char *first = self->store->skipped && self->store->skipped[0]
+                               ? g_strdup_printf (" (%s)", self->store->skipped[0]) : g_strdup ("");
+      g_autofree char *all = g_strdup_printf ("%s; %s%s", text, skipped, first);
+
+      g_free (text);
+      text = g_steal_pointer (&all);
+    }
   gtk_label_set_text (self->store_status, text);
 }
 
@@ -558,6 +674,7 @@ vitrine_dataset_page_extract (VitrineDatasetPage *self)
   job = g_new0 (ExtractJob, 1);
   job->model = vt_model_ref (self->model);
   job->dataset = vt_dataset_ref (self->dataset);
+  job->skip_unreadable = gtk_check_button_get_active (self->skip_check);
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   /* Translators: before the first batch of an extraction is through */
   gtk_progress_bar_set_text (self->progress_bar, _("Hashing the checkpoint and the dataset's files…"));
@@ -645,6 +762,20 @@ vitrine_dataset_page_get_store_path (VitrineDatasetPage *self,
   if (reused)
     *reused = self->store_reused;
   return self->store_path;
+}
+
+guint
+vitrine_dataset_page_get_n_binds (VitrineDatasetPage *self)
+{
+  return self->n_binds;
+}
+
+char *
+vitrine_dataset_page_describe_sample (VitrineDatasetPage *self,
+                                      guint               index)
+{
+  g_return_val_if_fail (self->dataset != NULL && index < self->dataset->n_samples, NULL);
+  return describe_sample (self, index);
 }
 
 const char *
@@ -739,6 +870,7 @@ vitrine_dataset_page_dispose (GObject *object)
   g_clear_object (&self->open_cancellable);
   vitrine_dataset_page_cancel (self);
   g_clear_object (&self->extract_cancellable);
+  g_clear_handle_id (&self->fit_columns_id, g_source_remove);
   if (self->grid)
     gtk_grid_view_set_model (self->grid, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_DATASET_PAGE);
@@ -781,6 +913,7 @@ vitrine_dataset_page_class_init (VitrineDatasetPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, store_status);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, skip_check);
   gtk_widget_class_install_action (widget_class, "dataset.open-folder", NULL, open_folder_action);
   gtk_widget_class_install_action (widget_class, "dataset.open-file", NULL, open_file_action);
   gtk_widget_class_install_action (widget_class, "dataset.extract", NULL, extract_action);
@@ -807,6 +940,8 @@ vitrine_dataset_page_init (VitrineDatasetPage *self)
   gtk_grid_view_set_factory (self->grid, factory);
   g_object_unref (factory);
   g_signal_connect (self->class_list, "row-selected", G_CALLBACK (on_class_selected), self);
+  g_signal_connect_object (gtk_scrollable_get_hadjustment (GTK_SCROLLABLE (self->grid)), "changed",
+                           G_CALLBACK (on_grid_width_changed), self, 0);
   g_signal_connect (self->split_dropdown, "notify::selected", G_CALLBACK (on_split_changed), self);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));

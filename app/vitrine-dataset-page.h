@@ -42,6 +42,13 @@ const char      *vitrine_dataset_page_get_store_path (VitrineDatasetPage *self,
                                                       gboolean           *reused);
 /* The error of the last open or extraction, or NULL. */
 const char      *vitrine_dataset_page_get_error   (VitrineDatasetPage *self);
+/* Grid cells bound to a sample since the page was made. For tests: what
+ * one filter change costs is how many cells it binds. */
+guint            vitrine_dataset_page_get_n_binds (VitrineDatasetPage *self);
+/* The tooltip of sample @index's cell: its file, and why it cannot be read
+ * where its thumbnail could not be decoded. */
+char            *vitrine_dataset_page_describe_sample (VitrineDatasetPage *self,
+                                                       guint               index);
 /* The summary line: name, split, format, samples and classes. */
 const char      *vitrine_dataset_page_get_summary (VitrineDatasetPage *self);
 

@@ -26,6 +26,8 @@ struct _VitrineThumbnails
   GHashTable   *cache;          /* index → GdkTexture */
   GHashTable   *pending;        /* indices being decoded */
   GHashTable   *bound;          /* GtkPicture → index */
+  GHashTable   *errors;         /* index → why it cannot be decoded */
+  GdkPaintable *broken;         /* the mark of those, made when first needed */
 };
 
 typedef struct
@@ -33,6 +35,7 @@ typedef struct
   Decoder  *decoder;
   guint     index;
   GBytes   *rgb;
+  char     *error;      /* when it cannot be decoded */
   int       width;
   int       height;
 } Delivery;
@@ -54,7 +57,22 @@ delivery_free (Delivery *delivery)
 {
   decoder_unref (delivery->decoder);
   g_clear_pointer (&delivery->rgb, g_bytes_unref);
+  g_free (delivery->error);
   g_free (delivery);
+}
+
+/* An undecodable sample's cell shows a "broken image" icon, styled
+ * "unreadable", rather than staying blank as if still on its way. */
+static void
+show_broken (VitrineThumbnails *self,
+             GtkPicture        *picture)
+{
+  if (self->broken == NULL)
+    self->broken = GDK_PAINTABLE (gtk_icon_theme_lookup_icon (gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (picture))),
+                                                              "image-missing", NULL, self->decoder->size / 2, 1,
+                                                              GTK_TEXT_DIR_NONE, 0));
+  gtk_picture_set_paintable (picture, self->broken);
+  gtk_widget_add_css_class (GTK_WIDGET (picture), "unreadable");
 }
 
 /* Main thread: cache the texture and show it where its sample is bound. */
@@ -71,20 +89,27 @@ deliver (gpointer data)
   if (!g_atomic_int_get (&delivery->decoder->alive))
     return G_SOURCE_REMOVE;
   g_hash_table_remove (self->pending, GUINT_TO_POINTER (delivery->index));
-  if (delivery->rgb == NULL)
-    return G_SOURCE_REMOVE;   /* undecodable: the cell stays empty */
-  texture = gdk_memory_texture_new (delivery->width, delivery->height, GDK_MEMORY_R8G8B8,
-                                    delivery->rgb, (gsize) delivery->width * 3);
-  if (g_hash_table_size (self->cache) >= MAX_CACHED)
-    g_hash_table_remove_all (self->cache);
-  g_hash_table_insert (self->cache, GUINT_TO_POINTER (delivery->index), g_object_ref (texture));
+  if (delivery->rgb != NULL)
+    {
+      texture = gdk_memory_texture_new (delivery->width, delivery->height, GDK_MEMORY_R8G8B8,
+                                        delivery->rgb, (gsize) delivery->width * 3);
+      if (g_hash_table_size (self->cache) >= MAX_CACHED)
+        g_hash_table_remove_all (self->cache);
+      g_hash_table_insert (self->cache, GUINT_TO_POINTER (delivery->index), g_object_ref (texture));
+    }
+  else
+    /* Kept whatever the cache does: a few names, not pixels. */
+    g_hash_table_insert (self->errors, GUINT_TO_POINTER (delivery->index), g_steal_pointer (&delivery->error));
   /* Collect first: showing a picture may bind or unbind cells. */
   g_hash_table_iter_init (&iter, self->bound);
   while (g_hash_table_iter_next (&iter, &picture, &index))
     if (GPOINTER_TO_UINT (index) == delivery->index)
       g_ptr_array_add (showing, g_object_ref (picture));
   for (guint i = 0; i < showing->len; i++)
-    gtk_picture_set_paintable (g_ptr_array_index (showing, i), GDK_PAINTABLE (texture));
+    if (texture != NULL)
+      gtk_picture_set_paintable (g_ptr_array_index (showing, i), GDK_PAINTABLE (texture));
+    else
+      show_broken (self, g_ptr_array_index (showing, i));
   return G_SOURCE_REMOVE;
 }
 
@@ -98,8 +123,12 @@ decode (gpointer data,
 
   if (g_atomic_int_get (&decoder->alive))
     {
-      g_autoptr(VtImage) image = vt_dataset_load_image (decoder->dataset, delivery->index, NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(VtImage) image = vt_dataset_load_image (decoder->dataset, delivery->index, &error);
       g_autoptr(VtImage) small = NULL;
+
+      if (image == NULL)
+        delivery->error = g_strdup (error->message);
 
       if (image != NULL)
         {
@@ -133,6 +162,7 @@ vitrine_thumbnails_new (VtDataset *dataset,
   self->cache = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   self->pending = g_hash_table_new (NULL, NULL);
   self->bound = g_hash_table_new (NULL, NULL);
+  self->errors = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   return self;
 }
 
@@ -148,6 +178,8 @@ vitrine_thumbnails_free (VitrineThumbnails *self)
   g_hash_table_unref (self->cache);
   g_hash_table_unref (self->pending);
   g_hash_table_unref (self->bound);
+  g_hash_table_unref (self->errors);
+  g_clear_object (&self->broken);
   g_free (self);
 }
 
@@ -159,6 +191,11 @@ vitrine_thumbnails_bind (VitrineThumbnails *self,
   GdkTexture *texture = g_hash_table_lookup (self->cache, GUINT_TO_POINTER (index));
 
   g_hash_table_insert (self->bound, picture, GUINT_TO_POINTER (index));
+  if (g_hash_table_contains (self->errors, GUINT_TO_POINTER (index)))
+    {
+      show_broken (self, picture);
+      return;
+    }
   gtk_picture_set_paintable (picture, texture ? GDK_PAINTABLE (texture) : NULL);
   if (texture == NULL && !g_hash_table_contains (self->pending, GUINT_TO_POINTER (index)))
     {
@@ -177,6 +214,14 @@ vitrine_thumbnails_unbind (VitrineThumbnails *self,
 {
   g_hash_table_remove (self->bound, picture);
   gtk_picture_set_paintable (picture, NULL);
+  gtk_widget_remove_css_class (GTK_WIDGET (picture), "unreadable");
+}
+
+const char *
+vitrine_thumbnails_get_error (VitrineThumbnails *self,
+                              guint              index)
+{
+  return g_hash_table_lookup (self->errors, GUINT_TO_POINTER (index));
 }
 
 guint

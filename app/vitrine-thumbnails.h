@@ -3,7 +3,8 @@
  *
  * A grid cell binds its GtkPicture to a sample; the picture gets its
  * thumbnail at once when cached, else when a pool thread has decoded it,
- * if the cell still shows that sample by then. */
+ * if the cell still shows that sample by then; a sample that cannot be
+ * decoded gets a mark instead. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -23,6 +24,11 @@ void               vitrine_thumbnails_bind    (VitrineThumbnails  *self,
                                                guint               index);
 void               vitrine_thumbnails_unbind  (VitrineThumbnails  *self,
                                                GtkPicture         *picture);
+/* Why sample @index's thumbnail could not be decoded (its cell shows a
+ * "broken image" icon, styled "unreadable"), or NULL: not tried yet, or
+ * fine. */
+const char        *vitrine_thumbnails_get_error (VitrineThumbnails *self,
+                                                 guint              index);
 /* Thumbnails decoded and not yet shown or dropped. For tests. */
 guint              vitrine_thumbnails_get_n_pending (VitrineThumbnails *self);
 

@@ -1216,6 +1216,205 @@ select_split (VitrineDatasetPage *page,
   vt_gui_wait_until (dataset_idle, page, 60, "the split to open");
 }
 
+/* The columns the grid shows: its width over a shown cell's; the grid
+ * stretches its cells to fill the row. */
+static guint
+grid_columns (GtkGridView *grid)
+{
+  GtkWidget *cell = gtk_widget_get_first_child (GTK_WIDGET (grid));
+
+  while (cell && !gtk_widget_get_mapped (cell))
+    cell = gtk_widget_get_next_sibling (cell);
+  g_assert_nonnull (cell);
+  g_assert_cmpint (gtk_widget_get_width (cell), >, 0);
+  return (guint) round ((double) gtk_widget_get_width (GTK_WIDGET (grid)) / gtk_widget_get_width (cell));
+}
+
+/* Issue 23, defect 4: a class filter on the 50,000 CIFAR-10 training JPEGs
+ * took 1-4 s. It bound 2,049 cells (the grid keeps 32 rows of max-columns
+ * cells, and max-columns was 64 whatever the width) and set a tooltip on
+ * each, which asks the X server where the pointer is. Now one click binds
+ * at most 40 rows of the columns shown, no cell carries a tooltip until one
+ * is asked for, the grid is back at its top and the class list highlights
+ * the class at once. The time itself is bench-dataset-filter's. */
+static void
+test_dataset_filter (void)
+{
+  g_autofree char *train = vt_test_asset ("datasets/cifar10-jpg/train");
+  VitrineWindow *window = open_window (NULL);
+  VitrineDatasetPage *page = vitrine_window_get_dataset_page (window);
+  GtkGridView *grid;
+  GtkAdjustment *vadjustment;
+  GtkListBox *classes;
+  guint before, binds, columns;
+
+  open_dataset (window, train);
+  g_assert_null (vitrine_dataset_page_get_error (page));
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 50000);
+  grid = dataset_grid (page);
+  /* Until the page has fitted max-columns to the width: a frame with no change. */
+  for (guint frames = 0, columns_before = 0; frames < 20; frames++)
+    {
+      g_assert_true (vt_gui_wait_painted (GTK_WIDGET (grid), 10000));
+      if (frames > 0 && gtk_grid_view_get_max_columns (grid) == columns_before)
+        break;
+      columns_before = gtk_grid_view_get_max_columns (grid);
+    }
+  vadjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (grid));
+  gtk_adjustment_set_value (vadjustment, gtk_adjustment_get_upper (vadjustment) / 2);
+  g_assert_true (vt_gui_wait_painted (GTK_WIDGET (grid), 10000));
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadjustment), >, 0);
+
+  classes = GTK_LIST_BOX (find_widget (GTK_WIDGET (page), GTK_TYPE_LIST_BOX));
+  before = vitrine_dataset_page_get_n_binds (page);
+  vitrine_dataset_page_filter (page, 5);
+  g_assert_cmpint (gtk_list_box_row_get_index (gtk_list_box_get_selected_row (classes)), ==, 6);
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 5000);
+  g_assert_true (vt_gui_wait_painted (GTK_WIDGET (grid), 10000));
+  binds = vitrine_dataset_page_get_n_binds (page) - before;
+  columns = grid_columns (grid);
+  g_test_message ("one class-filter click bound %u cells, %u columns shown (max %u), grid %d px wide", binds, columns, gtk_grid_view_get_max_columns (grid),
+                  gtk_widget_get_width (GTK_WIDGET (grid)));
+  g_assert_cmpuint (columns, >, 0);
+  g_assert_cmpuint (binds, >, 0);
+  g_assert_cmpuint (binds, <=, 40 * columns);
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadjustment), ==, 0);
+  for (GtkWidget *cell = gtk_widget_get_first_child (GTK_WIDGET (grid)); cell; cell = gtk_widget_get_next_sibling (cell))
+    g_assert_null (gtk_widget_get_tooltip_text (gtk_widget_get_first_child (cell)));
+  close_window (window);
+}
+
+/* The first label under @widget whose text holds @needle, or NULL. */
+static GtkLabel *
+find_label_with (GtkWidget  *widget,
+                 const char *needle)
+{
+  if (GTK_IS_LABEL (widget) && strstr (gtk_label_get_text (GTK_LABEL (widget)), needle))
+    return GTK_LABEL (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *found = find_label_with (child, needle);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* The cells of @grid shown with the "unreadable" mark. */
+static guint
+count_unreadable_cells (gpointer grid)
+{
+  guint n = 0;
+
+  for (GtkWidget *cell = gtk_widget_get_first_child (grid); cell; cell = gtk_widget_get_next_sibling (cell))
+    {
+      GtkWidget *picture = gtk_widget_get_first_child (gtk_widget_get_first_child (cell));
+
+      if (gtk_widget_get_mapped (cell) && gtk_widget_has_css_class (picture, "unreadable") &&
+          gtk_picture_get_paintable (GTK_PICTURE (picture)) != NULL)
+        n++;
+    }
+  return n;
+}
+
+static gboolean
+has_unreadable_cell (gpointer grid)
+{
+  return count_unreadable_cells (grid) > 0;
+}
+
+/* Issue 23, defect 6: a dataset with one damaged JPEG. Its cell is marked
+ * and its tooltip says why; extraction stops with a message that names the
+ * file, says what to tick and is read whole (it wraps); with "Skip
+ * unreadable images" ticked it succeeds and says how many it left out. */
+static void
+test_dataset_unreadable (void)
+{
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *cats = g_build_filename (dir, "cat", NULL);
+  g_autofree char *dogs = g_build_filename (dir, "dog", NULL);
+  g_autofree char *broken = NULL;
+  VitrineWindow *window = open_window (demo);
+  VitrineDatasetPage *page = vitrine_window_get_dataset_page (window);
+  VtDataset *dataset;
+  GtkWidget *skip;
+  GtkLabel *status;
+  int broken_index = -1;
+
+  g_mkdir_with_parents (cats, 0755);
+  g_mkdir_with_parents (dogs, 0755);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%04u.jpg", i);
+      g_autofree char *cat_asset = g_strdup_printf ("datasets/cifar10-jpg/test/cat/%s", name);
+      g_autofree char *dog_asset = g_strdup_printf ("datasets/cifar10-jpg/test/dog/%s", name);
+      g_autofree char *cat = vt_test_asset (cat_asset);
+      g_autofree char *dog = vt_test_asset (dog_asset);
+      g_free (vt_test_copy (cat, cats, name));
+      if (i < 2)
+        g_free (vt_test_copy (dog, dogs, name));
+      else
+        broken = vt_test_write_truncated (dog, dogs, "broken.jpg", 1, 2);
+    }
+
+  open_dataset (window, dir);
+  g_assert_null (vitrine_dataset_page_get_error (page));
+  dataset = vitrine_dataset_page_get_dataset (page);
+  g_assert_cmpuint (dataset->n_samples, ==, 6);
+  for (guint i = 0; i < dataset->n_samples; i++)
+    {
+      g_autofree char *name = vt_dataset_sample_name (dataset, i);
+      if (strstr (name, "broken.jpg"))
+        broken_index = (int) i;
+    }
+  g_assert_cmpint (broken_index, >=, 0);
+
+  /* The damaged thumbnail: marked, and its tooltip names the file and what is wrong. */
+  vt_gui_wait_until (has_unreadable_cell, dataset_grid (page), 20, "the damaged cell's mark");
+  g_assert_cmpuint (count_unreadable_cells (dataset_grid (page)), ==, 1);
+  {
+    g_autofree char *tooltip = vitrine_dataset_page_describe_sample (page, broken_index);
+    g_test_message ("tooltip: %s", tooltip);
+    g_assert_nonnull (strchr (tooltip, '\n'));
+    g_assert_nonnull (strstr (strchr (tooltip, '\n'), broken));
+  }
+  save_screenshot (GTK_WIDGET (window), "window-dataset-unreadable.png");
+
+  /* Without skipping: the error names the file and the check button, and is shown whole. */
+  skip = find_widget (GTK_WIDGET (page), GTK_TYPE_CHECK_BUTTON);
+  g_assert_nonnull (skip);
+  g_assert_false (gtk_check_button_get_active (GTK_CHECK_BUTTON (skip)));
+  vitrine_dataset_page_extract (page);
+  vt_gui_wait_until (dataset_idle, page, 60, "the extraction");
+  g_assert_nonnull (vitrine_dataset_page_get_error (page));
+  g_test_message ("error: %s", vitrine_dataset_page_get_error (page));
+  g_assert_nonnull (strstr (vitrine_dataset_page_get_error (page), broken));
+  g_assert_nonnull (strstr (vitrine_dataset_page_get_error (page), "Skip unreadable images"));
+  g_assert_null (vitrine_dataset_page_get_store (page));
+  status = find_label_with (GTK_WIDGET (page), vitrine_dataset_page_get_error (page));
+  g_assert_nonnull (status);
+  g_assert_true (vt_gui_wait_painted (GTK_WIDGET (window), 10000));
+  g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (status)));
+  save_screenshot (GTK_WIDGET (window), "window-dataset-unreadable-error.png");
+
+  /* Skipping: five samples in the store, one left out, and the page says so. */
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (skip), TRUE);
+  vitrine_dataset_page_extract (page);
+  vt_gui_wait_until (dataset_idle, page, 60, "the extraction");
+  g_assert_null (vitrine_dataset_page_get_error (page));
+  g_assert_nonnull (vitrine_dataset_page_get_store (page));
+  g_assert_cmpuint (vitrine_dataset_page_get_store (page)->n_samples, ==, 5);
+  g_assert_cmpuint (vitrine_dataset_page_get_store (page)->n_skipped, ==, 1);
+  status = find_label_with (GTK_WIDGET (page), "1 unreadable image skipped");
+  g_assert_nonnull (status);
+  g_test_message ("status: %s", gtk_label_get_text (status));
+  g_assert_nonnull (strstr (gtk_label_get_text (status), "broken.jpg"));
+  close_window (window);
+  vt_test_rm_rf (dir);
+}
+
 /* The Dataset area: a CIFAR binary folder opens on its test split with
  * classes and counts, filters by class, switches split; features extract
  * with the demo model into a cached store, reused the second time; a large
@@ -1838,6 +2037,8 @@ main (int   argc,
     { "/gui/window/predict-own-vocabulary", test_predict_own_vocabulary, NULL, NULL, 120 },
     { "/gui/window/drop", test_drop, NULL, NULL, 120 },
     { "/gui/window/dataset", test_dataset, NULL, NULL, 240 },
+    { "/gui/window/dataset-filter", test_dataset_filter, NULL, NULL, 180 },
+    { "/gui/window/dataset-unreadable", test_dataset_unreadable, NULL, NULL, 120 },
     { "/gui/window/incremental", test_incremental, NULL, NULL, 240 },
     { "/gui/window/incremental-default-stores", test_incremental_default_stores, NULL, NULL, 60 },
     { "/gui/window/recent", test_recent, NULL, NULL, 120 },

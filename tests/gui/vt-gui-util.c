@@ -151,6 +151,38 @@ vt_gui_wait_until (gboolean  (*done) (gpointer),
 
 /* Screenshots ---------------------------------------------------------------*/
 
+
+
+static void
+on_after_paint (GdkFrameClock *clock,
+                gpointer       data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+gboolean
+vt_gui_wait_painted (GtkWidget *widget,
+                     guint      ms)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  gboolean painted = FALSE, over = FALSE;
+  guint timeout;
+  gulong handler;
+
+  if (clock == NULL)
+    return FALSE;
+  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), &painted);
+  timeout = g_timeout_add (ms, on_timeout, &over);
+  /* Something must ask for the frame: a change may be waiting for one. */
+  gtk_widget_queue_draw (widget);
+  while (!painted && !over)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (clock, handler);
+  if (!over)
+    g_source_remove (timeout);
+  return painted;
+}
+
 GdkTexture *
 vt_gui_render (GtkWidget *widget)
 {
