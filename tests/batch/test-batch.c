@@ -1633,11 +1633,20 @@ test_blas_kernels (void)
     g_autoptr(JsonNode) again = NULL;
     const char *user_core = g_getenv ("OPENBLAS_CORETYPE");
 
+    g_autofree char *asan_options = g_strdup (g_getenv ("ASAN_OPTIONS"));
+    g_autofree char *preload_options = g_strdup_printf ("%s%sverify_asan_link_order=0", asan_options ? asan_options : "",
+                                                        asan_options ? ":" : "");
+
     g_setenv ("LD_PRELOAD", g_getenv ("VITRINE_PRETEND_PRESCOTT"), TRUE);
-    /* The preloaded library is not built with the sanitizers. */
-    g_setenv ("ASAN_OPTIONS", "verify_asan_link_order=0", FALSE);
+    /* The preloaded library is not built with the sanitizers: ASan would
+     * refuse to start after it. */
+    g_setenv ("ASAN_OPTIONS", preload_options, TRUE);
     run_vitrine (&r2, "--batch", spec, "--output", out, NULL);
     g_unsetenv ("LD_PRELOAD");
+    if (asan_options)
+      g_setenv ("ASAN_OPTIONS", asan_options, TRUE);
+    else
+      g_unsetenv ("ASAN_OPTIONS");
     g_assert_cmpint (r2.status, ==, 0);
     again = load_json (results_path);
     blas = json_object_get_object_member (json_node_get_object (again), "blas");

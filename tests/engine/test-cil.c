@@ -361,8 +361,9 @@ random_system (int n, gboolean spd, double **a, double **b)
   else
     memcpy (*a, m, sizeof (double) * n * n);
   *b = g_new (double, (gsize) n * 3);
+  /* m has n² values, fewer than 3n when n < 3. */
   for (gsize k = 0; k < (gsize) n * 3; k++)
-    (*b)[k] = m[k] * 2;
+    (*b)[k] = m[k % ((gsize) n * n)] * 2;
 }
 
 /* RanPAC's blocked solvers give LAPACK's answers, on sizes around their
