@@ -582,6 +582,8 @@ common_prefix (VtCheckpoint *checkpoint)
 }
 
 /* Keeps the first value of config.json the model cannot use. */
+static void set_problem (VtArchitecture *arch, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
 static void
 set_problem (VtArchitecture *arch,
              const char     *format,

@@ -35,7 +35,7 @@ open_list (const char *name,
       g_autofree char *sample = vt_dataset_sample_name (dataset, i);
       g_assert (dataset->labels[i] < dataset->n_classes && sample != NULL);
     }
-  fingerprint = vt_dataset_fingerprint (dataset);
+  fingerprint = vt_dataset_fingerprint (dataset, NULL, NULL);
   g_assert (fingerprint != NULL);
 }
 
