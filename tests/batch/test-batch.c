@@ -1374,6 +1374,10 @@ test_bad_files (void)
     g_assert_true (g_file_set_contents (config, "{\"pretrained_cfg\": {\"crop_pct\": 1e-9}}", -1, NULL));
     run_vitrine_within (&r, 60, "--batch", spec, "--output", out, NULL);
     expect_batch_error (&r, 1, "config.json: $.pretrained_cfg: crop_pct 1e-09 is out of range");
+  }
+  {
+    g_auto(Result) r = { 0 };
+
     g_assert_true (g_file_set_contents (config, "{\"pretrained_cfg\": {\"std\": [0.2, 0, 0.2], \"mean\": [0.5, 0.5, 0.5]}}", -1, NULL));
     run_vitrine_within (&r, 60, "--batch", spec, "--output", out, NULL);
     expect_batch_error (&r, 1, "config.json: $.pretrained_cfg.std[1] is 0; it must be from 1e-06 to 1000");
