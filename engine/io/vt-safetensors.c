@@ -278,7 +278,7 @@ vt_safetensors_parse (const guint8  *data,
       if (what != NULL)
         {
           g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_FORMAT,
-                       "%s is %s, not a safetensors file; Vitrine opens safetensors checkpoints%s%s",
+                       "%s: is %s, not a safetensors file; Vitrine opens safetensors checkpoints%s%s",
                        filename, what, convert ? ": " : "", convert ? convert : "");
           return FALSE;
         }

@@ -215,7 +215,7 @@ test_other_formats (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *path = vt_test_asset (cases[i].asset);
-      g_autofree char *phrase = g_strdup_printf ("%s %s", path, cases[i].phrase);
+      g_autofree char *phrase = g_strdup_printf ("%s: %s", path, cases[i].phrase);
 
       expect_open_error (path, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_FORMAT, phrase);
     }
