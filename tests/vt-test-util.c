@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <sys/resource.h>
 #include <string.h>
 
 static char *
@@ -124,4 +125,21 @@ vt_test_write_file (const char *dir,
   g_file_set_contents (path, data, (gssize) size, &error);
   g_assert_no_error (error);
   return path;
+}
+
+void
+vt_test_limit_memory (gsize extra)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+  struct rlimit limit;
+  guint64 kib;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  line = strstr (status, "VmSize:");
+  g_assert_nonnull (line);
+  kib = g_ascii_strtoull (line + strlen ("VmSize:"), NULL, 10);
+  g_assert_cmpuint (kib, >, 0);
+  limit.rlim_cur = limit.rlim_max = kib * 1024 + extra;
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
 }

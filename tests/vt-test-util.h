@@ -39,4 +39,10 @@ char     *vt_test_write_file        (const char *dir,
                                      const void *data,
                                      gsize       size);
 
+/* Caps this process's address space at what it maps now plus @extra
+ * bytes (setrlimit RLIMIT_AS), so that a later allocation beyond that
+ * fails. For a g_test_trap_subprocess() child: a step that must stay
+ * within a memory budget aborts there, instead of passing by luck. */
+void      vt_test_limit_memory      (gsize       extra);
+
 G_END_DECLS

@@ -634,6 +634,129 @@ test_categories (void)
   g_assert_true (vt_embedding_color_available (store, VT_EMBEDDING_COLOR_PREDICTION));
 }
 
+/* A store of @n points of 64 features in four classes whose values come
+ * from their row and column, so a file's text can be checked anywhere. */
+static VtFeatureStore *
+counting_store (guint n)
+{
+  VtFeatureStore *store = vt_feature_store_new (n, 64, 0);
+
+  store->n_samples = n;
+  store->n_classes = 4;
+  store->class_names = g_strsplit ("ant bee\tcat dog eel", " ", -1);
+  for (guint i = 0; i < n; i++)
+    {
+      store->labels[i] = i % 4;
+      store->indices[i] = 10 * (gint64) i;
+      for (guint j = 0; j < 64; j++)
+        store->features[(gsize) i * 64 + j] = sinf (0.37f * i + j) * (j + 1);
+    }
+  return store;
+}
+
+static VtEmbedding *
+counting_embedding (VtFeatureStore *store)
+{
+  VtEmbedding *embedding = g_new0 (VtEmbedding, 1);
+
+  embedding->store = vt_feature_store_ref (store);
+  embedding->rows = vt_embedding_sample_rows (store->n_samples, 0, &embedding->n);
+  embedding->dims = 2;
+  embedding->layout = g_new (float, 2 * (gsize) embedding->n);
+  for (gsize c = 0; c < 2 * (gsize) embedding->n; c++)
+    embedding->layout[c] = c * 0.5f;
+  return embedding;
+}
+
+static char *
+expected_tensors_row (VtFeatureStore *store, guint row)
+{
+  GString *line = g_string_new (NULL);
+
+  for (guint j = 0; j < store->dim; j++)
+    g_string_append_printf (line, j ? "\t%.7g" : "%.7g", store->features[(gsize) row * store->dim + j]);
+  return g_string_free (line, FALSE);
+}
+
+/* The exports stream: 200,000 points of 64 features are about 150 MB of
+ * tensors.tsv, written here under a 32 MB cap on new memory (in a child
+ * process, where an allocation beyond it aborts), and the files hold
+ * exactly the rows; a folder that cannot be written leaves nothing. */
+static void
+test_export_streams (void)
+{
+  const guint n = 200000;
+  g_autoptr(VtFeatureStore) store = counting_store (n);
+  g_autoptr(VtEmbedding) embedding = counting_embedding (store);
+  g_autoptr(GError) error = NULL;
+
+  if (g_test_subprocess ())
+    {
+      const char *dir = g_getenv ("VT_TEST_EXPORT_DIR");
+      g_autofree char *tensors = g_build_filename (dir, "tensors.tsv", NULL);
+      g_autofree char *metadata = g_build_filename (dir, "metadata.tsv", NULL);
+      g_autofree char *layout = g_build_filename (dir, "layout.csv", NULL);
+
+      vt_test_limit_memory (32 << 20);
+      g_assert_true (vt_embedding_write_projector (embedding, tensors, metadata, &error));
+      g_assert_no_error (error);
+      g_assert_true (vt_embedding_write_csv (embedding, layout, &error));
+      g_assert_no_error (error);
+      return;
+    }
+
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_setenv ("VT_TEST_EXPORT_DIR", dir, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+
+  /* Exactly the three files: no temporary one is left beside them. */
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, &error);
+  g_assert_no_error (error);
+  guint n_files = 0;
+  while (g_dir_read_name (listing) != NULL)
+    n_files++;
+  g_assert_cmpuint (n_files, ==, 3);
+
+  g_autofree char *tensors_path = g_build_filename (dir, "tensors.tsv", NULL);
+  g_autofree char *metadata_path = g_build_filename (dir, "metadata.tsv", NULL);
+  g_autofree char *layout_path = g_build_filename (dir, "layout.csv", NULL);
+  g_autofree char *tensors = NULL, *metadata = NULL, *layout = NULL;
+  g_assert_true (g_file_get_contents (tensors_path, &tensors, NULL, &error));
+  g_assert_true (g_file_get_contents (metadata_path, &metadata, NULL, &error));
+  g_assert_true (g_file_get_contents (layout_path, &layout, NULL, &error));
+  g_auto(GStrv) tensor_lines = g_strsplit (tensors, "\n", -1);
+  g_auto(GStrv) metadata_lines = g_strsplit (metadata, "\n", -1);
+  g_auto(GStrv) layout_lines = g_strsplit (layout, "\n", -1);
+  g_assert_cmpuint (g_strv_length (tensor_lines), ==, n + 1);
+  g_assert_cmpstr (tensor_lines[n], ==, "");
+  for (guint row = 0; row < n; row += 997)
+    {
+      g_autofree char *want = expected_tensors_row (store, row);
+      g_assert_cmpstr (tensor_lines[row], ==, want);
+    }
+  {
+    g_autofree char *want = expected_tensors_row (store, n - 1);
+    g_assert_cmpstr (tensor_lines[n - 1], ==, want);
+  }
+  g_assert_cmpuint (g_strv_length (metadata_lines), ==, n + 2);
+  g_assert_cmpstr (metadata_lines[0], ==, "class\tlabel");
+  g_assert_cmpstr (metadata_lines[1], ==, "ant\t0");
+  g_assert_cmpstr (metadata_lines[2], ==, "bee cat\t1");
+  g_assert_cmpstr (metadata_lines[n], ==, "eel\t3");
+  g_assert_cmpuint (g_strv_length (layout_lines), ==, n + 2);
+  g_assert_cmpstr (layout_lines[0], ==, "sample,label,class,x,y");
+  g_assert_cmpstr (layout_lines[3], ==, "20,2,dog,2,2.5");
+  g_assert_cmpstr (layout_lines[n], ==, "1999990,3,eel,199999,199999.5");
+
+  /* A folder that is not there: an error naming the file, and nothing written. */
+  g_autofree char *missing = g_build_filename (dir, "missing", "tensors.tsv", NULL);
+  g_assert_false (vt_embedding_write_projector (embedding, missing, metadata_path, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_assert_nonnull (strstr (error->message, missing));
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -649,5 +772,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/projection/umap-quality", test_umap_quality);
   g_test_add_func ("/projection/nn-descent", test_nn_descent);
   g_test_add_func ("/projection/categories", test_categories);
+  g_test_add_func ("/projection/export-streams", test_export_streams);
   return g_test_run ();
 }
