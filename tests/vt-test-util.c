@@ -140,6 +140,17 @@ vt_test_limit_memory (gsize extra)
   g_assert_nonnull (line);
   kib = g_ascii_strtoull (line + strlen ("VmSize:"), NULL, 10);
   g_assert_cmpuint (kib, >, 0);
-  limit.rlim_cur = limit.rlim_max = kib * 1024 + extra;
+  g_assert_cmpint (getrlimit (RLIMIT_AS, &limit), ==, 0);
+  limit.rlim_cur = kib * 1024 + extra;
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+}
+
+void
+vt_test_unlimit_memory (void)
+{
+  struct rlimit limit;
+
+  g_assert_cmpint (getrlimit (RLIMIT_AS, &limit), ==, 0);
+  limit.rlim_cur = limit.rlim_max;
   g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
 }
