@@ -829,6 +829,9 @@ test_project (void)
                                   json_object_get_double_member (json_node_get_object (expected), "trust_pca"), 1e-6);
   g_assert_cmpint (json_object_get_int_member (tsne, "points"), ==, 1000);
   g_assert_cmpint (json_object_get_int_member (tsne, "iterations"), ==, 1000);
+  /* 1,000 points: below t-SNE's threshold for NN-descent. */
+  g_assert_true (json_object_has_member (tsne, "approximate_neighbors"));
+  g_assert_false (json_object_get_boolean_member (tsne, "approximate_neighbors"));
   g_test_message ("t-SNE of 1,000: trustworthiness %.4f, kNN accuracy %.4f",
                   json_object_get_double_member (tsne, "trustworthiness"),
                   json_object_get_double_member (tsne, "knn_accuracy"));

@@ -335,6 +335,46 @@ test_tsne_quality (void)
                    result->layout, 2 * store->n_samples * sizeof (float));
 }
 
+/* Above its threshold (lowered here from 50,000 to 100 points) Barnes-Hut
+ * t-SNE takes NN-descent's neighbours, and the layout keeps its quality:
+ * trustworthiness and 10-NN accuracy within 0.01 and 0.02 of the layout
+ * on exact neighbours, both far above PCA's. */
+static void
+test_tsne_approximate (void)
+{
+  g_autoptr(VtFeatureStore) store = training_features ();
+  g_autoptr(GError) error = NULL;
+  VtTsneOptions options;
+
+  vt_tsne_options_init (&options);
+  options.layout_interval = 0;
+  options.n_iterations = 500;
+  g_assert_cmpuint (options.exact_neighbors_max, ==, VT_TSNE_EXACT_NEIGHBORS_MAX);
+  g_autoptr(VtTsneResult) exact = vt_tsne_run (store->features, store->n_samples, store->dim, &options,
+                                               NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  options.exact_neighbors_max = 100;
+  g_autoptr(VtTsneResult) approximate = vt_tsne_run (store->features, store->n_samples, store->dim, &options,
+                                                     NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (exact->approximate_neighbors);
+  g_assert_true (approximate->approximate_neighbors);
+
+  double exact_trust = vt_trustworthiness (store->features, store->n_samples, store->dim, exact->layout, 2, 10);
+  double approximate_trust = vt_trustworthiness (store->features, store->n_samples, store->dim,
+                                                 approximate->layout, 2, 10);
+  double exact_knn = vt_knn_accuracy (exact->layout, store->n_samples, 2, store->labels, 10);
+  double approximate_knn = vt_knn_accuracy (approximate->layout, store->n_samples, 2, store->labels, 10);
+  g_test_message ("t-SNE of %u points on exact neighbours: trustworthiness %.4f, 10-NN accuracy %.4f; "
+                  "on NN-descent's: %.4f, %.4f", store->n_samples, exact_trust, exact_knn, approximate_trust,
+                  approximate_knn);
+  g_assert_cmpfloat (fabs (exact_trust - approximate_trust), <, 0.01);
+  g_assert_cmpfloat (fabs (exact_knn - approximate_knn), <, 0.02);
+  g_assert_cmpfloat (approximate_trust, >, expected_double ("trust_pca") + 0.05);
+  /* Different neighbours (NN-descent misses a few): a different layout, not the exact one again. */
+  g_assert_true (memcmp (exact->layout, approximate->layout, 2 * store->n_samples * sizeof (float)) != 0);
+}
+
 static void
 test_tsne_exact (void)
 {
@@ -769,6 +809,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/projection/quality-measures", test_quality_measures);
   g_test_add_func ("/projection/tsne-exact", test_tsne_exact);
   g_test_add_func ("/projection/tsne-quality", test_tsne_quality);
+  g_test_add_func ("/projection/tsne-approximate", test_tsne_approximate);
   g_test_add_func ("/projection/bad-input", test_bad_input);
   g_test_add_func ("/projection/umap-parts", test_umap_parts);
   g_test_add_func ("/projection/umap-quality", test_umap_quality);

@@ -106,6 +106,7 @@ vt_embedding_compute (VtFeatureStore            *store,
       memcpy (embedding->layout, tsne->layout, sizeof (float) * 2 * n);
       embedding->kl_divergence = tsne->kl_divergence;
       embedding->iterations = tsne->n_iterations;
+      embedding->approximate_neighbors = tsne->approximate_neighbors;
     }
   embedding->seconds = (g_get_monotonic_time () - start) / 1e6;
   return g_steal_pointer (&embedding);
