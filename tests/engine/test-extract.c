@@ -274,7 +274,7 @@ test_cancel (void)
   g_assert_cmpuint (state.calls, ==, 1);
 }
 
-/* A store is read once: 200,000 x 64 features (51 MB) load under a cap of
+/* A store is read once: 100,000 x 64 features (26 MB) load under a cap of
  * the file's size plus 16 MB of new memory (in a child process, where an
  * allocation beyond it aborts; mapping the file and then copying it needs
  * twice the size), and come back exactly. A FIFO named as a store is
@@ -283,7 +283,7 @@ test_cancel (void)
 static void
 test_store_read_once (void)
 {
-  const guint n = 200000, dim = 64;
+  const guint n = 100000, dim = 64;
   g_autoptr(GError) error = NULL;
 
   if (g_test_subprocess ())
