@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <sys/resource.h>
 #include <string.h>
 
 static char *
@@ -182,4 +183,32 @@ vt_test_assert_cancels (const char *what,
     g_error ("%s took %.1f ms to stop after the cancel; at most %d ms", what, latency / 1e3,
              VT_TEST_CANCEL_BOUND_US / 1000);
   return latency;
+}
+
+void
+vt_test_limit_memory (gsize extra)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+  struct rlimit limit;
+  guint64 kib;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  line = strstr (status, "VmSize:");
+  g_assert_nonnull (line);
+  kib = g_ascii_strtoull (line + strlen ("VmSize:"), NULL, 10);
+  g_assert_cmpuint (kib, >, 0);
+  g_assert_cmpint (getrlimit (RLIMIT_AS, &limit), ==, 0);
+  limit.rlim_cur = kib * 1024 + extra;
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+}
+
+void
+vt_test_unlimit_memory (void)
+{
+  struct rlimit limit;
+
+  g_assert_cmpint (getrlimit (RLIMIT_AS, &limit), ==, 0);
+  limit.rlim_cur = limit.rlim_max;
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
 }

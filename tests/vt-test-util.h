@@ -65,4 +65,14 @@ gint64    vt_test_assert_cancels    (const char *what,
                                      gpointer    data,
                                      guint       delay_ms);
 
+
+/* Caps this process's address space at what it maps now plus @extra
+ * bytes (setrlimit RLIMIT_AS), so that a later allocation beyond that
+ * fails. For a g_test_trap_subprocess() child: a step that must stay
+ * within a memory budget aborts there, instead of passing by luck. Lift
+ * the cap with vt_test_unlimit_memory() right after the step: OpenBLAS's
+ * threads retry a failed allocation forever, at exit too. */
+void      vt_test_limit_memory      (gsize       extra);
+void      vt_test_unlimit_memory    (void);
+
 G_END_DECLS

@@ -3,8 +3,13 @@
 #include "core/vt-json.h"
 #include "io/vt-safetensors.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <math.h>
 #include <string.h>
 
@@ -233,46 +238,130 @@ invalid (GError     **error,
   return NULL;
 }
 
-/* The tensor @name as (rows[, columns]) of @dtype, or an error. */
+/* The tensor @name as (rows[, columns]) of @dtype, or an error; its bytes
+ * start at @offset in the file. */
 static const VtTensor *
-expect_tensor (VtCheckpoint  *file,
+expect_tensor (GPtrArray     *tensors,
+               GArray        *offsets,
                const char    *path,
                const char    *name,
                VtDType        dtype,
                guint          ndim,
+               guint64       *offset,
                GError       **error)
 {
-  const VtTensor *t = vt_checkpoint_lookup (file, name);
   g_autofree char *what = NULL;
 
-  if (t != NULL && t->dtype == dtype && t->ndim == ndim)
-    return t;
+  for (guint i = 0; i < tensors->len; i++)
+    {
+      const VtTensor *t = g_ptr_array_index (tensors, i);
+
+      if (!g_str_equal (t->name, name))
+        continue;
+      if (t->dtype == dtype && t->ndim == ndim)
+        {
+          *offset = g_array_index (offsets, guint64, i);
+          return t;
+        }
+      break;
+    }
   what = g_strdup_printf ("“%s” must be a %u-d %s tensor", name, ndim, vt_dtype_name (dtype));
   return invalid (error, path, what);
 }
 
-VtFeatureStore *
-vt_feature_store_load (const char  *path,
-                       GError     **error)
+static gboolean
+has_tensor (GPtrArray *tensors, const char *name)
 {
-  g_autoptr(VtCheckpoint) file = vt_checkpoint_open (path, error);
+  for (guint i = 0; i < tensors->len; i++)
+    if (g_str_equal (((const VtTensor *) g_ptr_array_index (tensors, i))->name, name))
+      return TRUE;
+  return FALSE;
+}
+
+/* @size bytes at @offset of @fd into @out, or an error naming @path. */
+static gboolean
+read_at (int          fd,
+         const char  *path,
+         guint64      offset,
+         void        *out,
+         gsize        size,
+         GError     **error)
+{
+  guint8 *p = out;
+
+  while (size > 0)
+    {
+      gssize got = pread (fd, p, MIN (size, (gsize) G_MAXSSIZE), (off_t) offset);
+
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got < 0)
+        {
+          int code = errno;
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (code), "%s: cannot be read: %s", path,
+                       g_strerror (code));
+          return FALSE;
+        }
+      if (got == 0)
+        {
+          g_set_error (error, VT_FEATURE_STORE_ERROR, VT_FEATURE_STORE_ERROR_INVALID,
+                       "%s: the file ended early; it changed while it was read, extract it again", path);
+          return FALSE;
+        }
+      p += got;
+      offset += got;
+      size -= got;
+    }
+  return TRUE;
+}
+
+/* The store is read once, each tensor straight into its array: a store
+ * mapped and then copied would hold its features twice (512 MB for a
+ * million 64-d points), and a mapped file that shrinks underneath kills
+ * the process with SIGBUS. */
+static VtFeatureStore *
+load_from (int          fd,
+           const char  *path,
+           GError     **error)
+{
   g_autoptr(VtFeatureStore) self = NULL;
+  g_autoptr(GPtrArray) tensors = NULL;
+  g_autoptr(GArray) offsets = NULL;
+  g_autoptr(GHashTable) metadata = NULL;
+  g_autofree guint8 *head = NULL;
   const VtTensor *features, *labels, *indices, *logits = NULL;
-  GHashTable *metadata;
+  guint64 features_at, labels_at, indices_at, logits_at = 0, header_len = 0;
+  gsize head_size;
   const char *samples;
+  struct stat info;
   guint n;
 
-  if (file == NULL)
+  if (fstat (fd, &info) != 0 || !S_ISREG (info.st_mode))
+    return invalid (error, path, "it is not a regular file");
+
+  /* The 8-byte header length, then the header (as far as the file and the
+   * format's limit allow; the parser says what is wrong with the rest). */
+  if (info.st_size >= 8)
+    {
+      if (!read_at (fd, path, 0, &header_len, 8, error))
+        return NULL;
+      header_len = GUINT64_FROM_LE (header_len);
+    }
+  head_size = (gsize) MIN ((guint64) info.st_size, 8 + MIN (header_len, VT_SAFETENSORS_MAX_HEADER));
+  head = g_malloc (MAX (head_size, 1));
+  if (!read_at (fd, path, 0, head, head_size, error) ||
+      !vt_safetensors_parse_header (head, head_size, info.st_size, path, &tensors, &offsets, &metadata, error))
     return NULL;
-  metadata = vt_checkpoint_get_metadata (file);
+  g_clear_pointer (&head, g_free);
+
   if (metadata == NULL || g_strcmp0 (g_hash_table_lookup (metadata, "format"), "vitrine feature store 1") != 0)
     return invalid (error, path, "its metadata lacks “format”: “vitrine feature store 1”");
-  if (!(features = expect_tensor (file, path, "features", VT_DTYPE_F32, 2, error)) ||
-      !(labels = expect_tensor (file, path, "labels", VT_DTYPE_I64, 1, error)) ||
-      !(indices = expect_tensor (file, path, "indices", VT_DTYPE_I64, 1, error)))
+  if (!(features = expect_tensor (tensors, offsets, path, "features", VT_DTYPE_F32, 2, &features_at, error)) ||
+      !(labels = expect_tensor (tensors, offsets, path, "labels", VT_DTYPE_I64, 1, &labels_at, error)) ||
+      !(indices = expect_tensor (tensors, offsets, path, "indices", VT_DTYPE_I64, 1, &indices_at, error)))
     return NULL;
-  if (vt_checkpoint_lookup (file, "logits") &&
-      !(logits = expect_tensor (file, path, "logits", VT_DTYPE_F32, 2, error)))
+  if (has_tensor (tensors, "logits") &&
+      !(logits = expect_tensor (tensors, offsets, path, "logits", VT_DTYPE_F32, 2, &logits_at, error)))
     return NULL;
   /* Counts are guint here: a larger one used to be cut to its low 32 bits
    * and accepted. A zero-wide store would hand methods empty buffers. */
@@ -295,15 +384,13 @@ vt_feature_store_load (const char  *path,
   if (labels->shape[0] != n || indices->shape[0] != n || (logits && logits->shape[0] != n))
     return invalid (error, path, "features, labels, indices and logits differ in length");
 
+  /* Every size here was checked against the file's own size by the parser. */
   self = vt_feature_store_new (n, (guint) features->shape[1], logits ? (guint) logits->shape[1] : 0);
   self->n_samples = n;
-  memcpy (self->features, features->data, features->nbytes);
-  memcpy (self->labels, labels->data, labels->nbytes);
-  memcpy (self->indices, indices->data, indices->nbytes);
-  if (logits)
-    memcpy (self->logits, logits->data, logits->nbytes);
-  /* What a store cut short while it was copied gave is zeros, not features. */
-  if (!vt_checkpoint_check (file, error))
+  if (!read_at (fd, path, features_at, self->features, features->nbytes, error) ||
+      !read_at (fd, path, labels_at, self->labels, labels->nbytes, error) ||
+      !read_at (fd, path, indices_at, self->indices, indices->nbytes, error) ||
+      (logits && !read_at (fd, path, logits_at, self->logits, logits->nbytes, error)))
     return NULL;
   if (!metadata_strv (metadata, path, "class_names", &self->class_names, error))
     return NULL;
@@ -349,6 +436,26 @@ vt_feature_store_load (const char  *path,
         return invalid (error, path, what);
     }
   return g_steal_pointer (&self);
+}
+
+VtFeatureStore *
+vt_feature_store_load (const char  *path,
+                       GError     **error)
+{
+  /* Non-blocking, so that a FIFO given as a store cannot hang the open. */
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
+  VtFeatureStore *self;
+
+  if (fd < 0)
+    {
+      int code = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (code), "%s: cannot be read: %s", path,
+                   g_strerror (code));
+      return NULL;
+    }
+  self = load_from (fd, path, error);
+  close (fd);
+  return self;
 }
 
 gboolean

@@ -239,41 +239,44 @@ check_tiling (GArray      *spans,
 }
 
 gboolean
-vt_safetensors_parse (const guint8  *data,
-                      gsize          size,
-                      const char    *filename,
-                      GPtrArray    **tensors,
-                      GHashTable   **metadata,
-                      GError       **error)
+vt_safetensors_parse_header (const guint8  *data,
+                             gsize          available,
+                             guint64        size,
+                             const char    *filename,
+                             GPtrArray    **tensors,
+                             GArray       **offsets,
+                             GHashTable   **metadata,
+                             GError       **error)
 {
   guint64 header_len;
   gsize buffer_size;
-  const guint8 *buffer;
   g_autoptr(GError) json_error = NULL;
   g_autofree char *header_name = NULL;
   g_autoptr(GPtrArray) out_tensors = NULL;
   g_autoptr(GHashTable) out_metadata = NULL;
   g_autoptr(GArray) spans = NULL;
+  g_autoptr(GArray) out_offsets = NULL;
   g_autoptr(GList) members = NULL;
   g_autoptr(JsonNode) root = NULL;
   JsonObject *header;
 
-  g_return_val_if_fail (data != NULL || size == 0, FALSE);
+  g_return_val_if_fail (data != NULL || available == 0, FALSE);
+  g_return_val_if_fail (available <= size, FALSE);
   g_return_val_if_fail (filename != NULL, FALSE);
 
   if (size < 8)
     {
       g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_TRUNCATED,
-                   "%s: %" G_GSIZE_FORMAT " bytes is too short for a safetensors file (the header length alone takes 8)",
+                   "%s: %" G_GUINT64_FORMAT " bytes is too short for a safetensors file (the header length alone takes 8)",
                    filename, size);
       return FALSE;
     }
   /* A safetensors header is JSON that starts with "{" right after its
    * length; a file that does not may be one of another format. */
-  if (size < 9 || data[8] != '{')
+  if (available < 9 || data[8] != '{')
     {
       const char *convert = NULL;
-      const char *what = vt_file_format_describe (data, size, &convert);
+      const char *what = vt_file_format_describe (data, available, &convert);
 
       if (what != NULL)
         {
@@ -295,10 +298,12 @@ vt_safetensors_parse (const guint8  *data,
   if (header_len > size - 8)
     {
       g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_TRUNCATED,
-                   "%s: header length %" G_GUINT64_FORMAT " runs past the end of the file (%" G_GSIZE_FORMAT " bytes); the file is truncated or not safetensors",
+                   "%s: header length %" G_GUINT64_FORMAT " runs past the end of the file (%" G_GUINT64_FORMAT " bytes); the file is truncated or not safetensors",
                    filename, header_len, size);
       return FALSE;
     }
+  /* The caller read too little: a contract error, not the file's fault. */
+  g_return_val_if_fail (available >= 8 + header_len, FALSE);
   if (header_len < 2 || data[8] != '{')
     {
       g_set_error (error, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_HEADER,
@@ -324,11 +329,11 @@ vt_safetensors_parse (const guint8  *data,
     }
   header = json_node_get_object (root);
 
-  buffer = data + 8 + header_len;
   buffer_size = size - 8 - header_len;
   out_tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_tensor_free);
   out_metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   spans = g_array_new (FALSE, FALSE, sizeof (Span));
+  out_offsets = g_array_new (FALSE, FALSE, sizeof (guint64));
 
   members = json_object_get_members (header);
   for (GList *l = members; l; l = l->next)
@@ -346,8 +351,9 @@ vt_safetensors_parse (const guint8  *data,
         }
       if (!parse_tensor (filename, name, node, buffer_size, &tensor, &span, error))
         return FALSE;
-      tensor->data = buffer + span.begin;
       g_ptr_array_add (out_tensors, tensor);
+      guint64 offset = 8 + header_len + span.begin;
+      g_array_append_val (out_offsets, offset);
       g_array_append_val (spans, span);
     }
 
@@ -355,8 +361,26 @@ vt_safetensors_parse (const guint8  *data,
     return FALSE;
 
   *tensors = g_steal_pointer (&out_tensors);
+  *offsets = g_steal_pointer (&out_offsets);
   if (metadata)
     *metadata = g_steal_pointer (&out_metadata);
+  return TRUE;
+}
+
+gboolean
+vt_safetensors_parse (const guint8  *data,
+                      gsize          size,
+                      const char    *filename,
+                      GPtrArray    **tensors,
+                      GHashTable   **metadata,
+                      GError       **error)
+{
+  g_autoptr(GArray) offsets = NULL;
+
+  if (!vt_safetensors_parse_header (data, size, size, filename, tensors, &offsets, metadata, error))
+    return FALSE;
+  for (guint i = 0; i < (*tensors)->len; i++)
+    ((VtTensor *) g_ptr_array_index (*tensors, i))->data = data + g_array_index (offsets, guint64, i);
   return TRUE;
 }
 

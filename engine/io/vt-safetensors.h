@@ -38,6 +38,21 @@ gboolean vt_safetensors_parse        (const guint8  *data,
                                       GHashTable   **metadata,
                                       GError       **error);
 
+/* The same checks on a file of @size bytes of which only the first
+ * @available are at @data, as many as its header takes (8 + the length
+ * in the first 8 bytes, at most 8 + VT_SAFETENSORS_MAX_HEADER), so that
+ * a reader can read each tensor's bytes itself: @tensors' data are NULL,
+ * and @offsets (guint64, one per tensor) say where each one's bytes start
+ * in the file. */
+gboolean vt_safetensors_parse_header (const guint8  *data,
+                                      gsize          available,
+                                      guint64        size,
+                                      const char    *filename,
+                                      GPtrArray    **tensors,
+                                      GArray       **offsets,
+                                      GHashTable   **metadata,
+                                      GError       **error);
+
 /* Writes @tensors (name, dtype, shape, data; ndim ≤ 8) to @path: header
  * padded to 8 bytes, tensors back to back in the given order; @metadata
  * (string -> string) may be NULL. Atomic: a temporary file renamed into

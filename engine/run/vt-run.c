@@ -1146,6 +1146,7 @@ run_project (Run            *run,
       set_number (out, "kl_divergence", embedding->kl_divergence);
       json_object_set_int_member (out, "iterations", embedding->iterations);
       json_object_set_double_member (out, "perplexity", step->options.tsne.perplexity);
+      json_object_set_boolean_member (out, "approximate_neighbors", embedding->approximate_neighbors);
     }
   if ((step->quality == 1 || (step->quality == -1 && embedding->n <= PROJECT_QUALITY_AUTO_MAX)) &&
       !add_layout_quality (run, embedding, out, error))

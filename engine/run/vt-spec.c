@@ -370,6 +370,12 @@ project_step_parse (JsonObject  *object,
   tsne->layout_interval = 0;
   step->options.umap.seed = tsne->seed;
   step->options.umap.neighbors = (VtUmapNeighbors) neighbors;
+  /* "neighbors" means the same for t-SNE's Barnes-Hut: auto keeps its own
+   * threshold, exact and approximate force one search. */
+  if (neighbors == VT_UMAP_NEIGHBORS_EXACT)
+    tsne->exact_neighbors_max = G_MAXUINT;
+  else if (neighbors == VT_UMAP_NEIGHBORS_APPROXIMATE)
+    tsne->exact_neighbors_max = 0;
   step->options.umap.layout_interval = 0;
   step->color = (VtEmbeddingColor) color;
   step->formats = format_flags;

@@ -1031,6 +1031,61 @@ count_lines (const char *dir, const char *name, char **first_line)
   return g_strv_length (lines);
 }
 
+/* The t-SNE step's exports hold exactly the store's rows @stride apart: each
+ * tensors.tsv line the features in "%.7g", each metadata line the class
+ * name and label, each layout line the sample index, label and class. The
+ * store is read here through the checkpoint reader, not the store loader. */
+static void
+assert_exports_match_store (const char *out,
+                            const char *store_path,
+                            guint       n,
+                            guint       stride)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) file = vt_checkpoint_open (store_path, &error);
+  g_assert_no_error (error);
+  const VtTensor *features = vt_checkpoint_lookup (file, "features");
+  const VtTensor *labels = vt_checkpoint_lookup (file, "labels");
+  const VtTensor *indices = vt_checkpoint_lookup (file, "indices");
+  const char *names_json = g_hash_table_lookup (vt_checkpoint_get_metadata (file), "class_names");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (parser, names_json, -1, NULL));
+  JsonArray *names = json_node_get_array (json_parser_get_root (parser));
+  guint dim = (guint) features->shape[1];
+  g_autofree char *tensors_path = g_build_filename (out, "tsne-tensors.tsv", NULL);
+  g_autofree char *metadata_path = g_build_filename (out, "tsne-metadata.tsv", NULL);
+  g_autofree char *layout_path = g_build_filename (out, "tsne-layout.csv", NULL);
+  g_autofree char *tensors = NULL, *metadata = NULL, *layout = NULL;
+
+  g_assert_true (g_file_get_contents (tensors_path, &tensors, NULL, NULL));
+  g_assert_true (g_file_get_contents (metadata_path, &metadata, NULL, NULL));
+  g_assert_true (g_file_get_contents (layout_path, &layout, NULL, NULL));
+  g_auto(GStrv) tensor_lines = g_strsplit (tensors, "\n", -1);
+  g_auto(GStrv) metadata_lines = g_strsplit (metadata, "\n", -1);
+  g_auto(GStrv) layout_lines = g_strsplit (layout, "\n", -1);
+  g_assert_cmpuint (g_strv_length (tensor_lines), ==, n + 1);
+  g_assert_cmpuint (g_strv_length (metadata_lines), ==, n + 2);
+  g_assert_cmpuint (g_strv_length (layout_lines), ==, n + 2);
+  for (guint i = 0; i < n; i++)
+    {
+      gsize row = (gsize) i * stride;
+      const float *x = (const float *) features->data + row * dim;
+      gint64 label = ((const gint64 *) labels->data)[row];
+      const char *name = json_array_get_string_element (names, (guint) label);
+      g_autoptr(GString) want = g_string_new (NULL);
+      g_autofree char *want_metadata = g_strdup_printf ("%s\t%" G_GINT64_FORMAT, name, label);
+      g_autofree char *want_layout = g_strdup_printf ("%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%s,",
+                                                      ((const gint64 *) indices->data)[row], label, name);
+
+      for (guint j = 0; j < dim; j++)
+        g_string_append_printf (want, j ? "\t%.7g" : "%.7g", x[j]);
+      g_assert_cmpstr (tensor_lines[i], ==, want->str);
+      g_assert_cmpstr (metadata_lines[i + 1], ==, want_metadata);
+      g_assert_true (g_str_has_prefix (layout_lines[i + 1], want_layout));
+    }
+  g_assert_cmpstr (tensor_lines[n], ==, "");
+}
+
 static void
 test_project (void)
 {
@@ -1082,6 +1137,9 @@ test_project (void)
                                   json_object_get_double_member (json_node_get_object (expected), "trust_pca"), 1e-6);
   g_assert_cmpint (json_object_get_int_member (tsne, "points"), ==, 1000);
   g_assert_cmpint (json_object_get_int_member (tsne, "iterations"), ==, 1000);
+  /* 1,000 points: below t-SNE's threshold for NN-descent. */
+  g_assert_true (json_object_has_member (tsne, "approximate_neighbors"));
+  g_assert_false (json_object_get_boolean_member (tsne, "approximate_neighbors"));
   g_test_message ("t-SNE of 1,000: trustworthiness %.4f, kNN accuracy %.4f",
                   json_object_get_double_member (tsne, "trustworthiness"),
                   json_object_get_double_member (tsne, "knn_accuracy"));
@@ -1099,6 +1157,7 @@ test_project (void)
                        json_object_get_double_member (tsne, "trustworthiness") - 0.02);
     assert_file_starts_with (out, "figures/umap-layout.pdf", "%PDF", 4);
   }
+  assert_exports_match_store (out, store, 1000, 2);
   g_assert_cmpuint (count_lines (out, "tsne-layout.csv", &header), ==, 1001);
   g_assert_cmpstr (header, ==, "sample,label,class,x,y");
   g_assert_cmpuint (count_lines (out, "tsne-metadata.tsv", &header), ==, 1001);

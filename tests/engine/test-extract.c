@@ -550,6 +550,75 @@ test_hash_cancel (void)
   vt_test_rm_rf (dir);
 }
 
+/* A store is read once: 100,000 x 64 features (26 MB) load under a cap of
+ * the file's size plus 16 MB of new memory (in a child process, where an
+ * allocation beyond it aborts; mapping the file and then copying it needs
+ * twice the size), and come back exactly. A FIFO named as a store is
+ * refused at once instead of blocking in open() (an alarm fails the test
+ * should it block). */
+static void
+test_store_read_once (void)
+{
+  const guint n = 100000, dim = 64;
+  g_autoptr(GError) error = NULL;
+
+  if (g_test_subprocess ())
+    {
+      const char *path = g_getenv ("VT_TEST_STORE");
+      g_autoptr(VtFeatureStore) loaded = NULL;
+      GStatBuf info;
+
+      g_assert_cmpint (g_stat (path, &info), ==, 0);
+      vt_test_limit_memory ((gsize) info.st_size + (16 << 20));
+      loaded = vt_feature_store_load (path, &error);
+      vt_test_unlimit_memory ();
+      g_assert_no_error (error);
+      g_assert_cmpuint (loaded->n_samples, ==, n);
+      return;
+    }
+
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "big.safetensors", NULL);
+  g_autoptr(VtFeatureStore) store = vt_feature_store_new (n, dim, 0);
+  store->n_samples = n;
+  store->n_classes = 3;
+  store->class_names = g_strsplit ("a b c", " ", -1);
+  for (guint i = 0; i < n; i++)
+    {
+      store->labels[i] = i % 3;
+      store->indices[i] = n - i;
+      for (guint j = 0; j < dim; j++)
+        store->features[(gsize) i * dim + j] = (float) i - j * 0.25f;
+    }
+  g_assert_true (vt_feature_store_save (store, path, &error));
+  g_assert_no_error (error);
+
+  g_setenv ("VT_TEST_STORE", path, TRUE);
+  /* A minute at most: a child that hangs fails the test. */
+  g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+
+  g_autoptr(VtFeatureStore) loaded = vt_feature_store_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (loaded->dim, ==, dim);
+  g_assert_cmpmem (loaded->features, (gsize) n * dim * sizeof (float), store->features,
+                   (gsize) n * dim * sizeof (float));
+  g_assert_cmpmem (loaded->labels, n * sizeof (gint64), store->labels, n * sizeof (gint64));
+  g_assert_cmpmem (loaded->indices, n * sizeof (gint64), store->indices, n * sizeof (gint64));
+  g_assert_cmpstr (loaded->class_names[2], ==, "c");
+
+  g_autofree char *fifo = g_build_filename (dir, "fifo.safetensors", NULL);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  alarm (20);
+  g_autoptr(VtFeatureStore) none = vt_feature_store_load (fifo, &error);
+  alarm (0);
+  g_assert_null (none);
+  g_assert_error (error, VT_FEATURE_STORE_ERROR, VT_FEATURE_STORE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, fifo));
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -558,6 +627,7 @@ main (int   argc,
   g_test_add_func ("/extract/unreadable", test_unreadable);
   g_test_add_func ("/extract/store-round-trip", test_store_round_trip);
   g_test_add_func ("/extract/store-bad-class-names", test_store_bad_class_names);
+  g_test_add_func ("/extract/store-read-once", test_store_read_once);
   g_test_add_func ("/extract/cancel", test_cancel);
   g_test_add_func ("/extract/store-bad-indices", test_store_bad_indices);
   g_test_add_func ("/extract/checkpoint-truncated", test_checkpoint_truncated);

@@ -335,6 +335,47 @@ test_tsne_quality (void)
                    result->layout, 2 * store->n_samples * sizeof (float));
 }
 
+/* Above its threshold (lowered here from 50,000 to 100 points) Barnes-Hut
+ * t-SNE takes NN-descent's neighbours, and the layout keeps its quality:
+ * trustworthiness and 10-NN accuracy within 0.01 and 0.02 of the layout
+ * on exact neighbours, both far above PCA's. */
+static void
+test_tsne_approximate (void)
+{
+  g_autoptr(VtFeatureStore) store = training_features ();
+  g_autoptr(GError) error = NULL;
+  VtTsneOptions options;
+
+  vt_tsne_options_init (&options);
+  options.layout_interval = 0;
+  options.n_iterations = 500;
+  g_assert_cmpuint (options.exact_neighbors_max, ==, VT_TSNE_EXACT_NEIGHBORS_MAX);
+  g_autoptr(VtTsneResult) exact = vt_tsne_run (store->features, store->n_samples, store->dim, &options,
+                                               NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  options.exact_neighbors_max = 100;
+  g_autoptr(VtTsneResult) approximate = vt_tsne_run (store->features, store->n_samples, store->dim, &options,
+                                                     NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (exact->approximate_neighbors);
+  g_assert_true (approximate->approximate_neighbors);
+
+  double exact_trust = vt_trustworthiness (store->features, store->n_samples, store->dim, exact->layout, 2, 10,
+                                           NULL, NULL);
+  double approximate_trust = vt_trustworthiness (store->features, store->n_samples, store->dim,
+                                                 approximate->layout, 2, 10, NULL, NULL);
+  double exact_knn = vt_knn_accuracy (exact->layout, store->n_samples, 2, store->labels, 10);
+  double approximate_knn = vt_knn_accuracy (approximate->layout, store->n_samples, 2, store->labels, 10);
+  g_test_message ("t-SNE of %u points on exact neighbours: trustworthiness %.4f, 10-NN accuracy %.4f; "
+                  "on NN-descent's: %.4f, %.4f", store->n_samples, exact_trust, exact_knn, approximate_trust,
+                  approximate_knn);
+  g_assert_cmpfloat (fabs (exact_trust - approximate_trust), <, 0.01);
+  g_assert_cmpfloat (fabs (exact_knn - approximate_knn), <, 0.02);
+  g_assert_cmpfloat (approximate_trust, >, expected_double ("trust_pca") + 0.05);
+  /* Different neighbours (NN-descent misses a few): a different layout, not the exact one again. */
+  g_assert_true (memcmp (exact->layout, approximate->layout, 2 * store->n_samples * sizeof (float)) != 0);
+}
+
 static void
 test_tsne_exact (void)
 {
@@ -774,6 +815,131 @@ test_export_cancel (void)
   vt_test_rm_rf (dir);
 }
 
+/* A store of @n points of 64 features in four classes whose values come
+ * from their row and column, so a file's text can be checked anywhere. */
+static VtFeatureStore *
+counting_store (guint n)
+{
+  VtFeatureStore *store = vt_feature_store_new (n, 64, 0);
+
+  store->n_samples = n;
+  store->n_classes = 4;
+  store->class_names = g_strsplit ("ant bee\tcat dog eel", " ", -1);
+  for (guint i = 0; i < n; i++)
+    {
+      store->labels[i] = i % 4;
+      store->indices[i] = 10 * (gint64) i;
+      for (guint j = 0; j < 64; j++)
+        store->features[(gsize) i * 64 + j] = sinf (0.37f * i + j) * (j + 1);
+    }
+  return store;
+}
+
+static VtEmbedding *
+counting_embedding (VtFeatureStore *store)
+{
+  VtEmbedding *embedding = g_new0 (VtEmbedding, 1);
+
+  embedding->store = vt_feature_store_ref (store);
+  embedding->rows = vt_embedding_sample_rows (store->n_samples, 0, &embedding->n);
+  embedding->dims = 2;
+  embedding->layout = g_new (float, 2 * (gsize) embedding->n);
+  for (gsize c = 0; c < 2 * (gsize) embedding->n; c++)
+    embedding->layout[c] = c * 0.5f;
+  return embedding;
+}
+
+static char *
+expected_tensors_row (VtFeatureStore *store, guint row)
+{
+  GString *line = g_string_new (NULL);
+
+  for (guint j = 0; j < store->dim; j++)
+    g_string_append_printf (line, j ? "\t%.7g" : "%.7g", store->features[(gsize) row * store->dim + j]);
+  return g_string_free (line, FALSE);
+}
+
+/* The exports stream: 100,000 points of 64 features are about 75 MB of
+ * tensors.tsv, written here under a 32 MB cap on new memory (in a child
+ * process, where an allocation beyond it aborts), and the files hold
+ * exactly the rows; a folder that cannot be written leaves nothing. */
+static void
+test_export_streams (void)
+{
+  const guint n = 100000;
+  g_autoptr(VtFeatureStore) store = counting_store (n);
+  g_autoptr(VtEmbedding) embedding = counting_embedding (store);
+  g_autoptr(GError) error = NULL;
+
+  if (g_test_subprocess ())
+    {
+      const char *dir = g_getenv ("VT_TEST_EXPORT_DIR");
+      g_autofree char *tensors = g_build_filename (dir, "tensors.tsv", NULL);
+      g_autofree char *metadata = g_build_filename (dir, "metadata.tsv", NULL);
+      g_autofree char *layout = g_build_filename (dir, "layout.csv", NULL);
+
+      vt_test_limit_memory (32 << 20);
+      gboolean written = vt_embedding_write_projector (embedding, tensors, metadata, NULL, &error) &&
+                         vt_embedding_write_csv (embedding, layout, NULL, &error);
+      vt_test_unlimit_memory ();
+      g_assert_no_error (error);
+      g_assert_true (written);
+      return;
+    }
+
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_setenv ("VT_TEST_EXPORT_DIR", dir, TRUE);
+  /* A minute at most: a child that hangs fails the test. */
+  g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+
+  /* Exactly the three files: no temporary one is left beside them. */
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, &error);
+  g_assert_no_error (error);
+  guint n_files = 0;
+  while (g_dir_read_name (listing) != NULL)
+    n_files++;
+  g_assert_cmpuint (n_files, ==, 3);
+
+  g_autofree char *tensors_path = g_build_filename (dir, "tensors.tsv", NULL);
+  g_autofree char *metadata_path = g_build_filename (dir, "metadata.tsv", NULL);
+  g_autofree char *layout_path = g_build_filename (dir, "layout.csv", NULL);
+  g_autofree char *tensors = NULL, *metadata = NULL, *layout = NULL;
+  g_assert_true (g_file_get_contents (tensors_path, &tensors, NULL, &error));
+  g_assert_true (g_file_get_contents (metadata_path, &metadata, NULL, &error));
+  g_assert_true (g_file_get_contents (layout_path, &layout, NULL, &error));
+  g_auto(GStrv) tensor_lines = g_strsplit (tensors, "\n", -1);
+  g_auto(GStrv) metadata_lines = g_strsplit (metadata, "\n", -1);
+  g_auto(GStrv) layout_lines = g_strsplit (layout, "\n", -1);
+  g_assert_cmpuint (g_strv_length (tensor_lines), ==, n + 1);
+  g_assert_cmpstr (tensor_lines[n], ==, "");
+  for (guint row = 0; row < n; row += 997)
+    {
+      g_autofree char *want = expected_tensors_row (store, row);
+      g_assert_cmpstr (tensor_lines[row], ==, want);
+    }
+  {
+    g_autofree char *want = expected_tensors_row (store, n - 1);
+    g_assert_cmpstr (tensor_lines[n - 1], ==, want);
+  }
+  g_assert_cmpuint (g_strv_length (metadata_lines), ==, n + 2);
+  g_assert_cmpstr (metadata_lines[0], ==, "class\tlabel");
+  g_assert_cmpstr (metadata_lines[1], ==, "ant\t0");
+  g_assert_cmpstr (metadata_lines[2], ==, "bee cat\t1");
+  g_assert_cmpstr (metadata_lines[n], ==, "eel\t3");
+  g_assert_cmpuint (g_strv_length (layout_lines), ==, n + 2);
+  g_assert_cmpstr (layout_lines[0], ==, "sample,label,class,x,y");
+  g_assert_cmpstr (layout_lines[3], ==, "20,2,dog,2,2.5");
+  g_assert_cmpstr (layout_lines[n], ==, "999990,3,eel,99999,99999.5");
+
+  /* A folder that is not there: an error naming the file, and nothing written. */
+  g_autofree char *missing = g_build_filename (dir, "missing", "tensors.tsv", NULL);
+  g_assert_false (vt_embedding_write_projector (embedding, missing, metadata_path, NULL, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_assert_nonnull (strstr (error->message, missing));
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -784,6 +950,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/projection/quality-measures", test_quality_measures);
   g_test_add_func ("/projection/tsne-exact", test_tsne_exact);
   g_test_add_func ("/projection/tsne-quality", test_tsne_quality);
+  g_test_add_func ("/projection/tsne-approximate", test_tsne_approximate);
   g_test_add_func ("/projection/bad-input", test_bad_input);
   g_test_add_func ("/projection/umap-parts", test_umap_parts);
   g_test_add_func ("/projection/umap-quality", test_umap_quality);
@@ -792,5 +959,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/projection/pca-cancel", test_pca_cancel);
   g_test_add_func ("/projection/trustworthiness-cancel", test_trustworthiness_cancel);
   g_test_add_func ("/projection/export-cancel", test_export_cancel);
+  g_test_add_func ("/projection/export-streams", test_export_streams);
   return g_test_run ();
 }

@@ -1,6 +1,7 @@
 /* vt-embedding.c: choosing the samples, projecting, colouring, writing. */
 #include "vt-embedding.h"
 #include "vt-pca.h"
+#include "core/vt-file-writer.h"
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
@@ -105,6 +106,7 @@ vt_embedding_compute (VtFeatureStore            *store,
       memcpy (embedding->layout, tsne->layout, sizeof (float) * 2 * n);
       embedding->kl_divergence = tsne->kl_divergence;
       embedding->iterations = tsne->n_iterations;
+      embedding->approximate_neighbors = tsne->approximate_neighbors;
     }
   embedding->seconds = (g_get_monotonic_time () - start) / 1e6;
   return g_steal_pointer (&embedding);
@@ -211,17 +213,9 @@ vt_embedding_categories (VtFeatureStore   *store,
   return (char **) g_ptr_array_free (names, FALSE);
 }
 
-static gboolean
-write_text (const char *path, GString *text, GError **error)
-{
-  gboolean ok = g_file_set_contents_full (path, text->str, text->len, G_FILE_SET_CONTENTS_CONSISTENT,
-                                          0644, error);
-
-  g_string_free (text, TRUE);
-  if (!ok)
-    g_prefix_error (error, "%s: ", path);
-  return ok;
-}
+/* Each export below is written row by row through a VtFileWriter: a
+ * million points' tensors.tsv is over 600 MB of text, which must never be
+ * one string in memory. */
 
 /* Rows written between two looks at the cancellable: at 768 features a
  * row of the projector's tensors is a few microseconds of printf. */
@@ -237,21 +231,21 @@ export_cancelled (guint          row,
 
 /* A class name for CSV: quoted when it holds a comma or a quote. */
 static void
-append_csv_field (GString *out, const char *text)
+append_csv_field (VtFileWriter *out, const char *text)
 {
   if (strpbrk (text, ",\"\n") == NULL)
     {
-      g_string_append (out, text);
+      vt_file_writer_append (out, text);
       return;
     }
-  g_string_append_c (out, '"');
+  vt_file_writer_putc (out, '"');
   for (const char *p = text; *p; p++)
     {
       if (*p == '"')
-        g_string_append_c (out, '"');
-      g_string_append_c (out, *p);
+        vt_file_writer_putc (out, '"');
+      vt_file_writer_putc (out, *p);
     }
-  g_string_append_c (out, '"');
+  vt_file_writer_putc (out, '"');
 }
 
 gboolean
@@ -262,23 +256,24 @@ vt_embedding_write_csv (const VtEmbedding *embedding,
 {
   VtFeatureStore *store = embedding->store;
   gboolean with_logits = store->logits != NULL;
-  GString *out = g_string_new ("sample,label,class");
+  g_autoptr(VtFileWriter) out = vt_file_writer_new (path, error);
 
+  if (out == NULL)
+    return FALSE;
+  vt_file_writer_append (out, "sample,label,class");
   if (with_logits)
-    g_string_append (out, ",prediction,predicted_class,confidence");
-  g_string_append (out, embedding->dims == 3 ? ",x,y,z\n" : ",x,y\n");
+    vt_file_writer_append (out, ",prediction,predicted_class,confidence");
+  vt_file_writer_append (out, embedding->dims == 3 ? ",x,y,z\n" : ",x,y\n");
   for (guint i = 0; i < embedding->n; i++)
     {
       guint row = embedding->rows[i];
       gint64 label = store->labels[row];
       const char *name = class_name (store, label);
 
+      /* The writer, freed uncommitted, removes its temporary file. */
       if (export_cancelled (i, cancellable, error))
-        {
-          g_string_free (out, TRUE);
-          return FALSE;
-        }
-      g_string_append_printf (out, "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",", store->indices[row], label);
+        return FALSE;
+      vt_file_writer_printf (out, "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",", store->indices[row], label);
       append_csv_field (out, name ? name : "");
       if (with_logits)
         {
@@ -286,23 +281,23 @@ vt_embedding_write_csv (const VtEmbedding *embedding,
           gint64 predicted = vt_feature_store_predict (store, row, &confidence);
           const char *predicted_name = class_name (store, predicted);
 
-          g_string_append_printf (out, ",%" G_GINT64_FORMAT ",", predicted);
+          vt_file_writer_printf (out, ",%" G_GINT64_FORMAT ",", predicted);
           append_csv_field (out, predicted_name ? predicted_name : "");
-          g_string_append_printf (out, ",%.6f", confidence);
+          vt_file_writer_printf (out, ",%.6f", confidence);
         }
       for (guint c = 0; c < embedding->dims; c++)
-        g_string_append_printf (out, ",%.9g", embedding->layout[(gsize) i * embedding->dims + c]);
-      g_string_append_c (out, '\n');
+        vt_file_writer_printf (out, ",%.9g", embedding->layout[(gsize) i * embedding->dims + c]);
+      vt_file_writer_putc (out, '\n');
     }
-  return write_text (path, out, error);
+  return vt_file_writer_commit (out, error);
 }
 
 /* Tabs and newlines would break the TSV; they become spaces. */
 static void
-append_tsv_field (GString *out, const char *text)
+append_tsv_field (VtFileWriter *out, const char *text)
 {
   for (const char *p = text; *p; p++)
-    g_string_append_c (out, *p == '\t' || *p == '\n' ? ' ' : *p);
+    vt_file_writer_putc (out, *p == '\t' || *p == '\n' ? ' ' : *p);
 }
 
 gboolean
@@ -314,9 +309,12 @@ vt_embedding_write_projector (const VtEmbedding *embedding,
 {
   VtFeatureStore *store = embedding->store;
   gboolean with_logits = store->logits != NULL;
-  GString *tensors = g_string_sized_new ((gsize) embedding->n * store->dim * 10);
-  GString *metadata = g_string_new (with_logits ? "class\tlabel\tpredicted_class\n" : "class\tlabel\n");
+  g_autoptr(VtFileWriter) tensors = vt_file_writer_new (tensors_path, error);
+  g_autoptr(VtFileWriter) metadata = NULL;
 
+  if (tensors == NULL || !(metadata = vt_file_writer_new (metadata_path, error)))
+    return FALSE;
+  vt_file_writer_append (metadata, with_logits ? "class\tlabel\tpredicted_class\n" : "class\tlabel\n");
   for (guint i = 0; i < embedding->n; i++)
     {
       guint row = embedding->rows[i];
@@ -324,25 +322,21 @@ vt_embedding_write_projector (const VtEmbedding *embedding,
       const char *name = class_name (store, store->labels[row]);
 
       if (export_cancelled (i, cancellable, error))
-        {
-          g_string_free (tensors, TRUE);
-          g_string_free (metadata, TRUE);
-          return FALSE;
-        }
+        return FALSE;
       for (guint j = 0; j < store->dim; j++)
-        g_string_append_printf (tensors, j ? "\t%.7g" : "%.7g", features[j]);
-      g_string_append_c (tensors, '\n');
+        vt_file_writer_printf (tensors, j ? "\t%.7g" : "%.7g", features[j]);
+      vt_file_writer_putc (tensors, '\n');
       append_tsv_field (metadata, name ? name : "");
-      g_string_append_printf (metadata, "\t%" G_GINT64_FORMAT, store->labels[row]);
+      vt_file_writer_printf (metadata, "\t%" G_GINT64_FORMAT, store->labels[row]);
       if (with_logits)
         {
           const char *predicted = class_name (store, vt_feature_store_predict (store, row, NULL));
-          g_string_append_c (metadata, '\t');
+          vt_file_writer_putc (metadata, '\t');
           append_tsv_field (metadata, predicted ? predicted : "");
         }
-      g_string_append_c (metadata, '\n');
+      vt_file_writer_putc (metadata, '\n');
     }
-  return write_text (tensors_path, tensors, error) && write_text (metadata_path, metadata, error);
+  return vt_file_writer_commit (tensors, error) && vt_file_writer_commit (metadata, error);
 }
 
 gboolean
@@ -354,8 +348,12 @@ vt_embedding_write_selection (const VtEmbedding *embedding,
                               GError           **error)
 {
   VtFeatureStore *store = embedding->store;
-  GString *out = g_string_new (store->logits ? "sample,path,label,class,predicted_class,confidence\n"
-                                             : "sample,path,label,class\n");
+  g_autoptr(VtFileWriter) out = vt_file_writer_new (path, error);
+
+  if (out == NULL)
+    return FALSE;
+  vt_file_writer_append (out, store->logits ? "sample,path,label,class,predicted_class,confidence\n"
+                                            : "sample,path,label,class\n");
 
   for (guint a = 0; a < n_points; a++)
     {
@@ -365,20 +363,20 @@ vt_embedding_write_selection (const VtEmbedding *embedding,
       g_autofree char *file = dataset && index >= 0 && (guint64) index < dataset->n_samples
                               ? vt_dataset_sample_name (dataset, index) : g_strdup ("");
 
-      g_string_append_printf (out, "%" G_GINT64_FORMAT ",", index);
+      vt_file_writer_printf (out, "%" G_GINT64_FORMAT ",", index);
       append_csv_field (out, file);
-      g_string_append_printf (out, ",%" G_GINT64_FORMAT ",", store->labels[row]);
+      vt_file_writer_printf (out, ",%" G_GINT64_FORMAT ",", store->labels[row]);
       append_csv_field (out, name ? name : "");
       if (store->logits)
         {
           double confidence = 0;
           const char *predicted = class_name (store, vt_feature_store_predict (store, row, &confidence));
 
-          g_string_append_c (out, ',');
+          vt_file_writer_putc (out, ',');
           append_csv_field (out, predicted ? predicted : "");
-          g_string_append_printf (out, ",%.6f", confidence);
+          vt_file_writer_printf (out, ",%.6f", confidence);
         }
-      g_string_append_c (out, '\n');
+      vt_file_writer_putc (out, '\n');
     }
-  return write_text (path, out, error);
+  return vt_file_writer_commit (out, error);
 }

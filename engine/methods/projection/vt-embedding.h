@@ -48,7 +48,7 @@ typedef struct
   double           explained_variance_ratio[3];   /* PCA */
   double           kl_divergence;        /* t-SNE */
   guint            iterations;           /* t-SNE iterations, UMAP epochs */
-  gboolean         approximate_neighbors; /* UMAP: found by NN-descent */
+  gboolean         approximate_neighbors; /* UMAP, t-SNE: found by NN-descent */
 } VtEmbedding;
 
 void          vt_embedding_options_init   (VtEmbeddingOptions        *options);

@@ -3,6 +3,7 @@
 #include "core/vt-parallel.h"
 #include "core/vt-random.h"
 #include "vt-neighbors.h"
+#include "vt-nn-descent.h"
 #include "vt-pca.h"
 #include "vt-quadtree.h"
 
@@ -32,6 +33,7 @@ vt_tsne_options_init (VtTsneOptions *options)
     .init = VT_TSNE_INIT_PCA,
     .seed = 0,
     .layout_interval = 10,
+    .exact_neighbors_max = VT_TSNE_EXACT_NEIGHBORS_MAX,
   };
 }
 
@@ -84,26 +86,52 @@ conditional_row (const double *sq_distances,
 
 typedef struct
 {
-  const double  *sq_distances;
+  double        *rows;        /* (n, k): squared distances in, conditional probabilities out */
   guint          k;
   double         perplexity;
-  double        *conditional;
 } ConditionalRows;
 
 static void
 conditional_rows (gsize begin, gsize end, gpointer data)
 {
   ConditionalRows *c = data;
+  g_autofree double *distances = g_new (double, c->k);
 
   for (gsize i = begin; i < end; i++)
-    conditional_row (c->sq_distances + i * c->k, c->k, -1, c->perplexity,
-                     c->conditional + i * c->k);
+    {
+      memcpy (distances, c->rows + i * c->k, c->k * sizeof (double));
+      conditional_row (distances, c->k, -1, c->perplexity, c->rows + i * c->k);
+    }
 }
 
 static double
 sum_directions (double forward, double backward)
 {
   return forward + backward;
+}
+
+/* vt_tsne_affinities_from_neighbors with the conditional probabilities
+ * written over @sq_distances: at a million points and 91 neighbours each,
+ * a second (n, k) array of doubles would be another 730 MB. */
+static VtSparse *
+affinities_in_place (const guint *indices,
+                     double      *sq_distances,
+                     guint        n,
+                     guint        k,
+                     double       perplexity)
+{
+  ConditionalRows rows = { sq_distances, k, perplexity };
+  vt_parallel_for (n, conditional_rows, &rows);
+
+  /* P = (C + Cᵀ) / Σ (C + Cᵀ) */
+  VtSparse *p = vt_sparse_symmetrize (indices, sq_distances, n, k, sum_directions);
+  double total = 0;
+  for (gsize a = 0; a < p->row_starts[n]; a++)
+    total += p->values[a];
+  total = MAX (total, DBL_EPSILON);
+  for (gsize a = 0; a < p->row_starts[n]; a++)
+    p->values[a] /= total;
+  return p;
 }
 
 VtSparse *
@@ -113,19 +141,9 @@ vt_tsne_affinities_from_neighbors (const guint  *indices,
                                    guint         k,
                                    double        perplexity)
 {
-  g_autofree double *conditional = g_new (double, (gsize) n * k);
-  ConditionalRows rows = { sq_distances, k, perplexity, conditional };
-  vt_parallel_for (n, conditional_rows, &rows);
+  g_autofree double *conditional = g_memdup2 (sq_distances, (gsize) n * k * sizeof (double));
 
-  /* P = (C + Cᵀ) / Σ (C + Cᵀ) */
-  VtSparse *p = vt_sparse_symmetrize (indices, conditional, n, k, sum_directions);
-  double total = 0;
-  for (gsize a = 0; a < p->row_starts[n]; a++)
-    total += p->values[a];
-  total = MAX (total, DBL_EPSILON);
-  for (gsize a = 0; a < p->row_starts[n]; a++)
-    p->values[a] /= total;
-  return p;
+  return affinities_in_place (indices, conditional, n, k, perplexity);
 }
 
 typedef struct
@@ -493,6 +511,7 @@ typedef struct
 {
   const VtTsneOptions  *options;
   guint                 n;
+  gboolean              approximate_neighbors;
   double               *p_dense;     /* exact */
   VtSparse             *p_sparse;    /* Barnes-Hut */
   UpperP               *upper;       /* its upper triangle in float32, as the attraction reads it */
@@ -702,9 +721,19 @@ compute_affinities (Optimizer *o, const float *x, guint dim, gboolean exact,
   guint k = MIN (o->n - 1, (guint) (3 * perplexity + 1));
   g_autofree guint *indices = g_new (guint, (gsize) o->n * k);
   g_autofree double *sq_distances = g_new (double, (gsize) o->n * k);
-  if (!vt_neighbors_exact (x, o->n, dim, k, indices, sq_distances, cancellable, error))
+  gboolean found;
+
+  o->approximate_neighbors = o->n > o->options->exact_neighbors_max;
+  if (o->approximate_neighbors)
+    found = vt_neighbors_approximate (x, o->n, dim, k, o->options->seed, indices, sq_distances, cancellable, error);
+  else
+    found = vt_neighbors_exact (x, o->n, dim, k, indices, sq_distances, cancellable, error);
+  if (!found)
     return FALSE;
-  o->p_sparse = vt_tsne_affinities_from_neighbors (indices, sq_distances, o->n, k, perplexity);
+  o->p_sparse = affinities_in_place (indices, sq_distances, o->n, k, perplexity);
+  /* The neighbour lists go before P's upper triangle is made: never both. */
+  g_clear_pointer (&indices, g_free);
+  g_clear_pointer (&sq_distances, g_free);
   o->upper = upper_new (o->p_sparse);
   return TRUE;
 }
@@ -780,6 +809,7 @@ vt_tsne_run (const float          *x,
   result->kl_divergence = kl;
   result->n_iterations = last + 1;
   result->exact = exact;
+  result->approximate_neighbors = o.approximate_neighbors;
   return result;
 }
 

@@ -24,6 +24,11 @@ typedef enum
 } VtTsneMethod;
 
 #define VT_TSNE_EXACT_AUTO_MAX 500
+/* Barnes-Hut finds each point's 3·perplexity + 1 neighbours exactly up to
+ * this many points (sklearn always does), and by NN-descent
+ * (vt-nn-descent.h) above: the exact search's N² work takes seconds at
+ * 50,000 points but hours at a million. */
+#define VT_TSNE_EXACT_NEIGHBORS_MAX 50000
 /* The dense N x N affinities of the exact method: 5,000² float64 = 200 MB. */
 #define VT_TSNE_EXACT_MAX 5000
 
@@ -44,6 +49,7 @@ typedef struct
   VtTsneInit    init;
   guint32       seed;
   guint         layout_interval;      /* call on_layout every this many iterations; 0: never */
+  guint         exact_neighbors_max;  /* VT_TSNE_EXACT_NEIGHBORS_MAX; NN-descent (seeded by seed) above */
 } VtTsneOptions;
 
 typedef struct
@@ -53,6 +59,7 @@ typedef struct
   double   kl_divergence;   /* at the last iteration */
   guint    n_iterations;    /* run, convergence may stop early */
   gboolean exact;           /* which gradient was used */
+  gboolean approximate_neighbors;   /* Barnes-Hut's neighbours found by NN-descent */
 } VtTsneResult;
 
 void           vt_tsne_options_init  (VtTsneOptions        *options);
