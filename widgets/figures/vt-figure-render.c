@@ -1,5 +1,6 @@
 /* vt-figure-render.c: Cairo drawing of every figure kind. */
 #include "vt-figure-render.h"
+#include "core/vt-atomic-file.h"
 
 #include <cairo-pdf.h>
 #include <errno.h>
@@ -556,7 +557,8 @@ export_one (const VtFigure   *figure,
             GError          **error)
 {
   g_autofree char *path = g_strdup_printf ("%s.%s", base_path, vt_figure_format_extension (format));
-  g_autofree char *partial = g_strdup_printf ("%s.partial", path);
+  /* The run sweeps this name if a kill leaves it (vt-atomic-file.h). */
+  g_autofree char *partial = g_strconcat (path, VT_ATOMIC_FILE_PARTIAL "export", NULL);
   VtFigureStyle style;
   cairo_surface_t *surface;
   cairo_t *cr;

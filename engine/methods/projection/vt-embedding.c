@@ -1,6 +1,7 @@
 /* vt-embedding.c: choosing the samples, projecting, colouring, writing. */
 #include "vt-embedding.h"
 #include "vt-pca.h"
+#include "core/vt-atomic-file.h"
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
@@ -208,12 +209,10 @@ vt_embedding_categories (VtFeatureStore   *store,
 static gboolean
 write_text (const char *path, GString *text, GError **error)
 {
-  gboolean ok = g_file_set_contents_full (path, text->str, text->len, G_FILE_SET_CONTENTS_CONSISTENT,
-                                          0644, error);
+  /* The message names the path already. */
+  gboolean ok = vt_atomic_file_write (path, text->str, text->len, error);
 
   g_string_free (text, TRUE);
-  if (!ok)
-    g_prefix_error (error, "%s: ", path);
   return ok;
 }
 
