@@ -478,6 +478,23 @@ extract (Run                 *run,
   return vt_extract_features (o->model, o->dataset, &o->transform, &options, run->cancellable, error);
 }
 
+static VtFeatureStore *
+extract_or_reuse (Run                    *run,
+                  Opened                 *o,
+                  const VtModelInput     *input,
+                  gboolean                keep_logits,
+                  const char             *store_path,
+                  const VtFeatureSource  *source,
+                  gboolean                verify,
+                  gboolean               *reused,
+                  GError                **error)
+{
+  VtExtractOptions options = { input->batch, keep_logits, input->skip_unreadable, extraction_progress, run };
+
+  return vt_extract_or_reuse (store_path, source, o->model, o->dataset, &o->transform, &options, verify, reused,
+                              run->cancellable, error);
+}
+
 /* The transform and the samples left out, as results.json reports them. */
 static void
 describe_input (JsonObject      *result,
@@ -649,21 +666,11 @@ run_extract (Run            *run,
 
   /* An up-to-date store at the path is the answer already; a stale or
    * damaged one is replaced. */
-  if (g_file_test (store_path, G_FILE_TEST_EXISTS))
-    {
-      g_autoptr(GError) load_error = NULL;
-      store = vt_feature_store_load (store_path, &load_error);
-      if (store != NULL && vt_feature_store_is_from (store, source) &&
-          (!step->logits || store->logits != NULL))
-        reused = TRUE;
-      else
-        g_clear_pointer (&store, vt_feature_store_unref);
-    }
+  if (!(store = extract_or_reuse (run, &o, &step->input, step->logits, store_path, source, step->verify,
+                                  &reused, error)))
+    return NULL;
   if (!reused)
     {
-      if (!(store = extract (run, &o, &step->input, step->logits, error)))
-        return NULL;
-      store->source = g_steal_pointer (&source);
       if (!vt_feature_store_save (store, store_path, error))
         return NULL;
       emit (run, VT_RUN_EVENT_FILE, 1.0, store_path);

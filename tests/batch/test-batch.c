@@ -676,15 +676,24 @@ test_extract (void)
     { "\"transform\": {\"interpolation\": \"nearest\"}", "$.steps[0].transform.interpolation" },
     { "\"transform\": {\"normalize\": false, \"mean\": [0, 0, 0]}", "contradict" },
     { "\"logits\": 1", "$.steps[0].logits: expected true or false" },
+    { "\"verify\": \"yes\"", "$.steps[0].verify: expected true or false" },
   };
 
-  for (int run = 0; run < 2; run++)
+  /* Extracts, reuses, then reuses after hashing every file again. */
+  for (int run = 0; run < 3; run++)
     {
       g_auto(Result) r = { 0 };
       g_autoptr(JsonNode) results = NULL;
+      g_autofree char *verify_text = NULL;
       JsonObject *step;
 
-      g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+      if (run == 2)
+        {
+          GString *with = g_string_new (text);
+          g_string_replace (with, "\"logits\": true", "\"logits\": true, \"verify\": true", 1);
+          verify_text = g_string_free (with, FALSE);
+        }
+      g_assert_true (g_file_set_contents (spec, verify_text ? verify_text : text, -1, NULL));
       run_vitrine (&r, "--batch", spec, "--output", out, NULL);
       g_assert_cmpint (r.status, ==, 0);
       results = load_json (results_path);
@@ -693,8 +702,8 @@ test_extract (void)
       g_assert_cmpint (json_object_get_int_member (step, "dim"), ==, 64);
       g_assert_cmpstr (json_object_get_string_member (step, "dataset_format"), ==, "CIFAR-10 binary");
       g_assert_nonnull (strstr (json_object_get_string_member (step, "transform"), "resize 36 bilinear, center crop 32"));
-      /* The first run extracts (with progress lines), the second reuses. */
-      g_assert_cmpint (json_object_get_boolean_member (step, "reused"), ==, run == 1);
+      /* The first run extracts (with progress lines), the others reuse. */
+      g_assert_cmpint (json_object_get_boolean_member (step, "reused"), ==, run >= 1);
       g_assert_cmpint (strstr (r.err, "\"message\":\"30/30 images") != NULL, ==, run == 0);
     }
   {
