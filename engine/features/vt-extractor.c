@@ -319,8 +319,10 @@ vt_extract_or_reuse (const char              *store_path,
       return g_steal_pointer (&store);
     }
 
+  /* 32 bytes a sample file, beside the store's own (N, D) floats: as many
+   * as the files the listing found, not a count read from a header. */
   if (dataset->paths != NULL)
-    sha256 = g_malloc0 ((gsize) dataset->n_samples * VT_DATASET_SHA256_SIZE);
+    sha256 = g_malloc0 ((gsize) dataset->paths->len * VT_DATASET_SHA256_SIZE);
   store = extract_features (model, dataset, transform, options, sha256, cancellable, error);
   if (store == NULL)
     return NULL;
