@@ -552,28 +552,15 @@ extract_thread (GTask        *task,
   job->store_path = g_build_filename (dir, name, NULL);
 
   /* The same checkpoint, files and transform: the cached store answers. */
-  if (g_file_test (job->store_path, G_FILE_TEST_EXISTS))
+  store = vt_extract_or_reuse (job->store_path, source_key, job->model, job->dataset, &transform, &options,
+                               FALSE, &job->reused, cancellable, &error);
+  if (store != NULL && !job->reused &&
+      (g_mkdir_with_parents (dir, 0755) != 0 || !vt_feature_store_save (store, job->store_path, &error)))
     {
-      store = vt_feature_store_load (job->store_path, NULL);
-      if (store != NULL && !vt_feature_store_is_from (store, source_key))
-        g_clear_pointer (&store, vt_feature_store_unref);
-      job->reused = store != NULL;
-    }
-  if (store == NULL)
-    {
-      store = vt_extract_features (job->model, job->dataset, &transform, &options, cancellable, &error);
-      if (store != NULL)
-        {
-          store->source = g_steal_pointer (&source_key);
-          if (g_mkdir_with_parents (dir, 0755) != 0 ||
-              !vt_feature_store_save (store, job->store_path, &error))
-            {
-              /* The features are good even where the cache cannot be written. */
-              g_warning ("%s: %s", job->store_path, error ? error->message : g_strerror (errno));
-              g_clear_error (&error);
-              g_clear_pointer (&job->store_path, g_free);
-            }
-        }
+      /* The features are good even where the cache cannot be written. */
+      g_warning ("%s: %s", job->store_path, error ? error->message : g_strerror (errno));
+      g_clear_error (&error);
+      g_clear_pointer (&job->store_path, g_free);
     }
   job->seconds = (g_get_monotonic_time () - start) / 1e6;
   if (store == NULL)

@@ -704,7 +704,19 @@ vitrine_incremental_page_run (VitrineIncrementalPage *self)
       run_job_free (job);
       return;
     }
-  job->run_dir = g_build_filename (g_get_user_data_dir (), "vitrine", "runs", stamp, NULL);
+  /* A folder of its own: a second run started in the same second must not
+   * write over, or supersede, the first one's results. */
+  {
+    g_autofree char *runs = g_build_filename (g_get_user_data_dir (), "vitrine", "runs", NULL);
+
+    job->run_dir = vt_run_new_folder (runs, stamp, &error);
+  }
+  if (job->run_dir == NULL)
+    {
+      set_error (self, error->message);
+      run_job_free (job);
+      return;
+    }
 
   /* An empty chart, every point NaN until its stage is done. */
   self->n_stages = ends->len;

@@ -1,5 +1,6 @@
 /* vt-file-writer.c: buffered rows into a temporary file, renamed on commit. */
 #include "vt-file-writer.h"
+#include "vt-atomic-file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +36,8 @@ vt_file_writer_new (const char  *path,
   int fd;
 
   self->path = g_strdup (path);
-  self->temp_path = g_strdup_printf ("%s.XXXXXX", path);
+  /* A run sweeps this name if a kill leaves it (vt-atomic-file.h). */
+  self->temp_path = g_strdup_printf ("%s" VT_ATOMIC_FILE_PARTIAL "XXXXXX", path);
   fd = g_mkstemp_full (self->temp_path, O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0)
     {

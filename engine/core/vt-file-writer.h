@@ -1,7 +1,7 @@
 /* vt-file-writer.h: a text file written row by row, atomically.
  *
  * Rows go through a stdio buffer into a temporary file beside @path
- * ("path.XXXXXX", as g_file_set_contents names its own), which commit
+ * ("<path>" VT_ATOMIC_FILE_PARTIAL "XXXXXX", which a run sweeps after a kill), which commit
  * flushes, syncs and renames into place. So an export of any size holds
  * only the buffer in memory, and a reader never sees half a file: until
  * the commit the old file (or none) stays, and a writer freed without a

@@ -28,6 +28,7 @@ typedef struct
   const VtTransform  *transform;
   gsize               image_floats;
   gboolean            skip_unreadable;
+  guint8             *sha256;      /* per sample: its file's bytes' SHA-256, or NULL */
   GCancellable       *cancellable;
   gint                stop;        /* atomic: decoders give up early */
   GMutex              lock;
@@ -49,7 +50,12 @@ decode_batch (gpointer data,
 
       if (g_atomic_int_get (&p->stop) || g_cancellable_is_cancelled (p->cancellable))
         break;
-      image = vt_dataset_load_image (p->dataset, slot->start + i, &error);
+      /* Each sample's bytes are hashed as they are read, for the store's
+       * content hash: no second pass over the files. */
+      image = vt_dataset_load_image_hashed (p->dataset, slot->start + i,
+                                            p->sha256 ? p->sha256 + (gsize) (slot->start + i) * VT_DATASET_SHA256_SIZE
+                                                      : NULL,
+                                            &error);
       if (image != NULL)
         {
           g_autofree char *name = vt_dataset_sample_name (p->dataset, slot->start + i);
@@ -164,18 +170,21 @@ vt_extract_n_slots (guint n_samples,
   return MIN ((guint) MAX (vt_parallel_threads (), 1) + 1, n_batches);
 }
 
-VtFeatureStore *
-vt_extract_features (VtModel                 *model,
-                     VtDataset               *dataset,
-                     const VtTransform       *transform,
-                     const VtExtractOptions  *options,
-                     GCancellable            *cancellable,
-                     GError                 **error)
+/* The pipeline; with @sha256 (n_samples x VT_DATASET_SHA256_SIZE bytes,
+ * zeroed), each sample file's hash as it was read. */
+static VtFeatureStore *
+extract_features (VtModel                 *model,
+                  VtDataset               *dataset,
+                  const VtTransform       *transform,
+                  const VtExtractOptions  *options,
+                  guint8                  *sha256,
+                  GCancellable            *cancellable,
+                  GError                 **error)
 {
   static const VtExtractOptions defaults = { 0 };
   int size = transform->crop_size;
   guint batch_size, n_batches, n_slots, n_threads;
-  Pipeline p = { dataset, transform, (gsize) 3 * size * size, FALSE, cancellable, 0 };
+  Pipeline p = { dataset, transform, (gsize) 3 * size * size, FALSE, sha256, cancellable, 0 };
   g_autoptr(VtFeatureStore) store = NULL;
   g_autoptr(GPtrArray) skipped = g_ptr_array_new_with_free_func (g_free);
   g_autofree gint64 *indices = NULL;
@@ -291,5 +300,76 @@ vt_extract_features (VtModel                 *model,
   store->n_skipped = n_skipped;
   g_ptr_array_add (skipped, NULL);
   store->skipped = (char **) g_ptr_array_steal (skipped, NULL);
+  return g_steal_pointer (&store);
+}
+
+VtFeatureStore *
+vt_extract_features (VtModel                 *model,
+                     VtDataset               *dataset,
+                     const VtTransform       *transform,
+                     const VtExtractOptions  *options,
+                     GCancellable            *cancellable,
+                     GError                 **error)
+{
+  return extract_features (model, dataset, transform, options, NULL, cancellable, error);
+}
+
+VtFeatureStore *
+vt_extract_or_reuse (const char              *store_path,
+                     const VtFeatureSource   *source,
+                     VtModel                 *model,
+                     VtDataset               *dataset,
+                     const VtTransform       *transform,
+                     const VtExtractOptions  *options,
+                     gboolean                 verify,
+                     gboolean                *reused,
+                     GCancellable            *cancellable,
+                     GError                 **error)
+{
+  g_autoptr(VtFeatureStore) store = NULL;
+  g_autofree guint8 *sha256 = NULL;
+  g_autofree char *content = NULL;
+  /* A model without a head gives no logits however often it is asked. */
+  gboolean wants_logits = options && options->keep_logits && vt_model_get_architecture (model)->num_classes > 0;
+
+  *reused = FALSE;
+  if (store_path != NULL && g_file_test (store_path, G_FILE_TEST_IS_REGULAR))
+    store = vt_feature_store_load (store_path, NULL);
+  /* Another checkpoint, transform or split: stale, whatever the files say. */
+  if (store != NULL && ((wants_logits && store->logits == NULL) || !vt_feature_store_same_recipe (store, source)))
+    g_clear_pointer (&store, vt_feature_store_unref);
+  if (store != NULL && (verify || !vt_feature_store_is_from (store, source)))
+    {
+      /* The stat of a file says it may have changed (or verify asks): its
+       * bytes decide, which costs a read of the files but no model. */
+      g_autoptr(GError) local_error = NULL;
+
+      content = vt_dataset_content_hash (dataset, NULL, cancellable, &local_error);
+      if (content == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      if (!vt_feature_store_has_content (store, source, content))
+        g_clear_pointer (&store, vt_feature_store_unref);
+    }
+  if (store != NULL)
+    {
+      *reused = TRUE;
+      return g_steal_pointer (&store);
+    }
+
+  /* 32 bytes a sample file, beside the store's own (N, D) floats: as many
+   * as the files the listing found, not a count read from a header. */
+  if (dataset->paths != NULL)
+    sha256 = g_malloc0 ((gsize) dataset->paths->len * VT_DATASET_SHA256_SIZE);
+  store = extract_features (model, dataset, transform, options, sha256, cancellable, error);
+  if (store == NULL)
+    return NULL;
+  store->source = vt_feature_source_copy (source);
+  g_free (store->source->dataset_content);
+  store->source->dataset_content = vt_dataset_content_hash (dataset, sha256, cancellable, error);
+  if (store->source->dataset_content == NULL)
+    return NULL;
   return g_steal_pointer (&store);
 }

@@ -52,4 +52,24 @@ VtFeatureStore *vt_extract_features  (VtModel                 *model,
                                       GCancellable            *cancellable,
                                       GError                 **error);
 
+/* The one place that decides whether a saved store is current, for the
+ * extract step and the window alike: the store at @store_path (may be NULL
+ * or absent) when it was made from what @source describes, else a new
+ * extraction with its source set to @source and the hash of the bytes it
+ * read (vt_dataset_content_hash). The first check is the files' stat (the
+ * fingerprint in @source); where it differs, or with @verify, the files are
+ * read again and the hash of their bytes decides. *@reused says which; the
+ * caller saves a new store where it wants one. A store that lacks logits
+ * asked for (by a model that has them) is not current. */
+VtFeatureStore *vt_extract_or_reuse  (const char              *store_path,
+                                      const VtFeatureSource   *source,
+                                      VtModel                 *model,
+                                      VtDataset               *dataset,
+                                      const VtTransform       *transform,
+                                      const VtExtractOptions  *options,
+                                      gboolean                 verify,
+                                      gboolean                *reused,
+                                      GCancellable            *cancellable,
+                                      GError                 **error);
+
 G_END_DECLS

@@ -26,17 +26,49 @@ vt_feature_source_new (VtCheckpoint      *checkpoint,
   g_autofree char *fingerprint = sha256 ? vt_dataset_fingerprint (dataset, cancellable, error) : NULL;
   VtFeatureSource *source;
 
+  const char *config = vt_checkpoint_get_config_path (checkpoint);
+  g_autofree char *config_text = NULL;
+  gsize config_length = 0;
+
   if (fingerprint == NULL)
     return NULL;
   source = g_new0 (VtFeatureSource, 1);
   source->checkpoint = g_strdup (vt_checkpoint_get_path (checkpoint));
   source->checkpoint_sha256 = g_steal_pointer (&sha256);
+  /* config.json can change the architecture (heads, norms, the preset
+   * transform) without a byte of the weights changing. It was read and
+   * checked at open; one unreadable now hashes as its absence would not,
+   * so a store is never taken for current on a config it did not see. */
+  if (config == NULL)
+    source->config_sha256 = g_strdup ("");
+  else if (g_file_get_contents (config, &config_text, &config_length, NULL))
+    source->config_sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) config_text,
+                                                         config_length);
+  else
+    source->config_sha256 = g_strdup ("unreadable");
   source->dataset = g_strdup (dataset->path);
   source->split = g_strdup (dataset->split);
   source->dataset_fingerprint = g_steal_pointer (&fingerprint);
   source->dataset_samples = dataset->n_samples;
   source->transform = vt_transform_describe (transform);
   return source;
+}
+
+VtFeatureSource *
+vt_feature_source_copy (const VtFeatureSource *source)
+{
+  VtFeatureSource *copy = g_new0 (VtFeatureSource, 1);
+
+  copy->checkpoint = g_strdup (source->checkpoint);
+  copy->checkpoint_sha256 = g_strdup (source->checkpoint_sha256);
+  copy->config_sha256 = g_strdup (source->config_sha256);
+  copy->dataset = g_strdup (source->dataset);
+  copy->split = g_strdup (source->split);
+  copy->dataset_fingerprint = g_strdup (source->dataset_fingerprint);
+  copy->dataset_content = g_strdup (source->dataset_content);
+  copy->dataset_samples = source->dataset_samples;
+  copy->transform = g_strdup (source->transform);
+  return copy;
 }
 
 void
@@ -46,20 +78,30 @@ vt_feature_source_free (VtFeatureSource *source)
     return;
   g_free (source->checkpoint);
   g_free (source->checkpoint_sha256);
+  g_free (source->config_sha256);
   g_free (source->dataset);
   g_free (source->split);
   g_free (source->dataset_fingerprint);
+  g_free (source->dataset_content);
   g_free (source->transform);
   g_free (source);
 }
 
-/* The fields that decide whether stored features still hold; the paths
- * are covered by the fingerprint and the checkpoint's bytes. */
+/* The fields that decide whether stored features still hold, the dataset's
+ * files given by @files (their fingerprint or their content hash); the
+ * paths are covered by those and by the checkpoint's bytes. */
+static char *
+source_key_with (const VtFeatureSource *source,
+                 const char            *files)
+{
+  return g_strdup_printf ("%s\n%s\n%s\n%s\n%u\n%s", source->checkpoint_sha256, source->config_sha256, files,
+                          source->split ? source->split : "", source->dataset_samples, source->transform);
+}
+
 static char *
 source_key (const VtFeatureSource *source)
 {
-  return g_strdup_printf ("%s\n%s\n%s\n%u\n%s", source->checkpoint_sha256, source->dataset_fingerprint,
-                          source->split ? source->split : "", source->dataset_samples, source->transform);
+  return source_key_with (source, source->dataset_fingerprint);
 }
 
 char *
@@ -219,9 +261,12 @@ vt_feature_store_save (VtFeatureStore  *self,
       const VtFeatureSource *s = self->source;
       g_hash_table_insert (metadata, "checkpoint", g_strdup (s->checkpoint));
       g_hash_table_insert (metadata, "checkpoint_sha256", g_strdup (s->checkpoint_sha256));
+      g_hash_table_insert (metadata, "config_sha256", g_strdup (s->config_sha256 ? s->config_sha256 : ""));
       g_hash_table_insert (metadata, "dataset", g_strdup (s->dataset));
       g_hash_table_insert (metadata, "split", g_strdup (s->split ? s->split : ""));
       g_hash_table_insert (metadata, "dataset_fingerprint", g_strdup (s->dataset_fingerprint));
+      if (s->dataset_content)
+        g_hash_table_insert (metadata, "dataset_content_sha256", g_strdup (s->dataset_content));
       g_hash_table_insert (metadata, "dataset_samples", g_strdup_printf ("%u", s->dataset_samples));
       g_hash_table_insert (metadata, "transform", g_strdup (s->transform));
     }
@@ -412,9 +457,11 @@ load_from (int          fd,
 
       s->checkpoint = g_strdup (g_hash_table_lookup (metadata, "checkpoint"));
       s->checkpoint_sha256 = g_strdup (g_hash_table_lookup (metadata, "checkpoint_sha256"));
+      s->config_sha256 = g_strdup (g_hash_table_lookup (metadata, "config_sha256"));
       s->dataset = g_strdup (g_hash_table_lookup (metadata, "dataset"));
       s->split = split && *split ? g_strdup (split) : NULL;
       s->dataset_fingerprint = g_strdup (g_hash_table_lookup (metadata, "dataset_fingerprint"));
+      s->dataset_content = g_strdup (g_hash_table_lookup (metadata, "dataset_content_sha256"));
       samples = g_hash_table_lookup (metadata, "dataset_samples");
       s->dataset_samples = samples ? (guint) g_ascii_strtoull (samples, NULL, 10) : 0;
       s->transform = g_strdup (g_hash_table_lookup (metadata, "transform"));
@@ -458,6 +505,17 @@ vt_feature_store_load (const char  *path,
   return self;
 }
 
+/* Whether the store says everything a key needs. Stores from before the
+ * content hash and config.json were kept lack them: they count as stale. */
+static gboolean
+has_source (VtFeatureStore *self)
+{
+  const VtFeatureSource *s = self->source;
+
+  return s != NULL && s->checkpoint_sha256 != NULL && s->config_sha256 != NULL &&
+         s->dataset_fingerprint != NULL && s->dataset_content != NULL && s->transform != NULL;
+}
+
 gboolean
 vt_feature_store_is_from (VtFeatureStore        *self,
                           const VtFeatureSource *source)
@@ -465,11 +523,39 @@ vt_feature_store_is_from (VtFeatureStore        *self,
   g_autofree char *mine = NULL;
   g_autofree char *theirs = NULL;
 
-  if (self->source == NULL || self->source->checkpoint_sha256 == NULL ||
-      self->source->dataset_fingerprint == NULL || self->source->transform == NULL)
+  if (!has_source (self))
     return FALSE;
   mine = source_key (self->source);
   theirs = source_key (source);
+  return g_str_equal (mine, theirs);
+}
+
+gboolean
+vt_feature_store_same_recipe (VtFeatureStore        *self,
+                              const VtFeatureSource *source)
+{
+  g_autofree char *mine = NULL;
+  g_autofree char *theirs = NULL;
+
+  if (!has_source (self))
+    return FALSE;
+  mine = source_key_with (self->source, "");
+  theirs = source_key_with (source, "");
+  return g_str_equal (mine, theirs);
+}
+
+gboolean
+vt_feature_store_has_content (VtFeatureStore        *self,
+                              const VtFeatureSource *source,
+                              const char            *content)
+{
+  g_autofree char *mine = NULL;
+  g_autofree char *theirs = NULL;
+
+  if (!has_source (self))
+    return FALSE;
+  mine = source_key_with (self->source, self->source->dataset_content);
+  theirs = source_key_with (source, content);
   return g_str_equal (mine, theirs);
 }
 

@@ -3,9 +3,14 @@
 #include "vt-dataset-readers.h"
 #include "vt-class-names.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <gio/gio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (vt-dataset-error-quark, vt_dataset_error)
 
@@ -181,6 +186,9 @@ read_cifar_folder (VtDataset               *self,
   published = !cifar100 ? VT_CLASS_NAMES_CIFAR10
             : options->coarse_labels ? VT_CLASS_NAMES_CIFAR100_COARSE : VT_CLASS_NAMES_CIFAR100;
   self->class_names = vt_class_names_read_file (names_path, self->n_classes);
+  /* Present or not, the names file shapes the names: a store made before it
+   * was renamed, edited or added is not current. */
+  g_ptr_array_add (self->sources, g_steal_pointer (&names_path));
   if (self->class_names == NULL)
     {
       g_auto(GStrv) names = vt_class_names_published (published);
@@ -240,6 +248,7 @@ name_classes (VtDataset *self)
   g_autofree char *lower = g_ascii_strdown (self->path, -1);
 
   self->class_names = vt_class_names_read_file (labels, self->n_classes);
+  g_ptr_array_add (self->sources, g_steal_pointer (&labels));
   if (self->class_names == NULL && self->n_classes == 10 && strstr (lower, "fashion") != NULL)
     self->class_names = vt_class_names_published (VT_CLASS_NAMES_FASHION_MNIST);
   if (self->class_names == NULL)
@@ -328,13 +337,22 @@ vt_dataset_load_image (VtDataset  *self,
                        guint       index,
                        GError    **error)
 {
+  return vt_dataset_load_image_hashed (self, index, NULL, error);
+}
+
+VtImage *
+vt_dataset_load_image_hashed (VtDataset  *self,
+                              guint       index,
+                              guint8     *sha256,
+                              GError    **error)
+{
   gsize plane = (gsize) self->width * self->height;
   const guint8 *sample;
   VtImage *image;
 
   g_return_val_if_fail (index < self->n_samples, NULL);
   if (self->paths != NULL)
-    return vt_image_load (g_ptr_array_index (self->paths, index), error);
+    return vt_image_load_hashed (g_ptr_array_index (self->paths, index), sha256, error);
   sample = self->pixels + plane * self->channels * index;
   if (self->channels == 1)
     return vt_image_new_from_grey (sample, self->width, self->height);
@@ -354,20 +372,38 @@ vt_dataset_sample_name (VtDataset *self,
   return g_strdup_printf ("%s[%u]", self->path, index);
 }
 
+/* What stat says of @path. Nanosecond times, since a copy made in the same
+ * second keeps the whole seconds; the inode, since `rsync -a` and most
+ * editors write a new file and rename it; the change time, since
+ * `cp -p` or `touch -r` can restore the modification time of a file
+ * rewritten in place, but no one can set the change time back. */
 static void
-hash_file (GChecksum  *checksum,
-           const char *path)
+hash_file_stat (GChecksum  *checksum,
+                const char *path)
 {
   GStatBuf st;
-  char line[64];
+  char line[160];
 
   g_checksum_update (checksum, (const guchar *) path, -1);
   if (g_stat (path, &st) == 0)
-    g_snprintf (line, sizeof line, "\t%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT "\n",
-                (gint64) st.st_size, (gint64) st.st_mtime);
+    g_snprintf (line, sizeof line, "\t%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT ".%09ld\t%"
+                G_GINT64_FORMAT ".%09ld\t%" G_GUINT64_FORMAT "\n",
+                (gint64) st.st_size, (gint64) st.st_mtim.tv_sec, (long) st.st_mtim.tv_nsec,
+                (gint64) st.st_ctim.tv_sec, (long) st.st_ctim.tv_nsec, (guint64) st.st_ino);
   else
     g_strlcpy (line, "\tmissing\n", sizeof line);
   g_checksum_update (checksum, (const guchar *) line, -1);
+}
+
+/* What the files say each sample is and what the classes are called: which
+ * labels the same files give (CIFAR-100 fine or coarse) and the names. */
+static void
+hash_labels (GChecksum *checksum,
+             VtDataset *self)
+{
+  g_checksum_update (checksum, (const guchar *) self->labels, (gssize) (self->n_samples * sizeof (guint)));
+  for (guint c = 0; c < self->n_classes; c++)
+    g_checksum_update (checksum, (const guchar *) self->class_names[c], (gssize) strlen (self->class_names[c]) + 1);
 }
 
 char *
@@ -383,11 +419,86 @@ vt_dataset_fingerprint (VtDataset     *self,
        * network disk. */
       if (i % 256 == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
         return NULL;
-      hash_file (checksum, g_ptr_array_index (self->paths, i));
+      hash_file_stat (checksum, g_ptr_array_index (self->paths, i));
     }
   for (guint i = 0; i < self->sources->len; i++)
-    hash_file (checksum, g_ptr_array_index (self->sources, i));
-  /* Which labels the same files give (CIFAR-100 fine or coarse) matters too. */
-  g_checksum_update (checksum, (const guchar *) self->labels, (gssize) (self->n_samples * sizeof (guint)));
+    hash_file_stat (checksum, g_ptr_array_index (self->sources, i));
+  hash_labels (checksum, self);
+  return g_strdup (g_checksum_get_string (checksum));
+}
+
+/* The SHA-256 of the bytes of @path into @sha256; all zero (what no file
+ * hashes to) when it is missing, unreadable or not a regular file. Opened
+ * without blocking, so that a FIFO cannot hang the check. */
+static gboolean
+hash_file_bytes (const char    *path,
+                 guint8        *sha256,
+                 GCancellable  *cancellable)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guint8 *buffer = NULL;
+  int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  gsize length = VT_DATASET_SHA256_SIZE;
+  struct stat st;
+  gboolean ok = TRUE;
+
+  memset (sha256, 0, VT_DATASET_SHA256_SIZE);
+  if (fd < 0)
+    return TRUE;
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      return TRUE;
+    }
+  buffer = g_malloc (1 << 20);
+  for (;;)
+    {
+      gssize n = read (fd, buffer, 1 << 20);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          ok = n == 0;
+          break;
+        }
+      g_checksum_update (checksum, buffer, n);
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          close (fd);
+          return FALSE;
+        }
+    }
+  close (fd);
+  if (ok)
+    g_checksum_get_digest (checksum, sha256, &length);
+  return TRUE;
+}
+
+char *
+vt_dataset_content_hash (VtDataset     *self,
+                         const guint8  *sample_sha256,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  guint n_files = self->paths ? self->paths->len : 0;
+  guint8 sha256[VT_DATASET_SHA256_SIZE];
+
+  for (guint i = 0; i < n_files + self->sources->len; i++)
+    {
+      const char *path = i < n_files ? g_ptr_array_index (self->paths, i)
+                                     : g_ptr_array_index (self->sources, i - n_files);
+
+      if (i < n_files && sample_sha256 != NULL)
+        memcpy (sha256, sample_sha256 + (gsize) i * VT_DATASET_SHA256_SIZE, VT_DATASET_SHA256_SIZE);
+      else if (!hash_file_bytes (path, sha256, cancellable))
+        break;
+      g_checksum_update (checksum, (const guchar *) path, (gssize) strlen (path) + 1);
+      g_checksum_update (checksum, sha256, VT_DATASET_SHA256_SIZE);
+    }
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  hash_labels (checksum, self);
   return g_strdup (g_checksum_get_string (checksum));
 }

@@ -20,6 +20,8 @@
  * say which (CIFAR-10/100, Fashion-MNIST), else the label numbers. */
 #pragma once
 
+#include <gio/gio.h>
+
 #include "io/vt-image.h"
 
 G_BEGIN_DECLS
@@ -65,7 +67,8 @@ struct _VtDataset
   int              channels;   /* 1 (grey) or 3 (planar RGB) */
   int              width;
   int              height;
-  GPtrArray       *sources;    /* the files read at open, for the fingerprint */
+  GPtrArray       *sources;    /* the files read at open (class-name files too,
+                                * present or not), for the fingerprint */
 };
 
 VtDataset  *vt_dataset_open          (const char              *path,
@@ -74,17 +77,37 @@ VtDataset  *vt_dataset_open          (const char              *path,
 VtDataset  *vt_dataset_ref           (VtDataset               *self);
 void        vt_dataset_unref         (VtDataset               *self);
 
+#define VT_DATASET_SHA256_SIZE 32
+
 /* Decodes sample @index to RGB. Thread-safe. */
 VtImage    *vt_dataset_load_image    (VtDataset               *self,
                                       guint                    index,
                                       GError                 **error);
+/* The same; for a sample in a file of its own, the SHA-256 of the bytes
+ * read goes into @sha256 (VT_DATASET_SHA256_SIZE bytes; untouched when the
+ * file cannot be read), for vt_dataset_content_hash. */
+VtImage    *vt_dataset_load_image_hashed (VtDataset           *self,
+                                          guint                index,
+                                          guint8              *sha256,
+                                          GError             **error);
 /* The image's file, or "<file>[index]" for samples stored together. */
 char       *vt_dataset_sample_name   (VtDataset               *self,
                                       guint                    index);
-/* A hex SHA-256 over every file the samples come from, with its size and
- * modification time: it changes when any of them changes. Stats each file;
- * NULL with @error set when cancelled. */
+/* A hex SHA-256 over every file the samples, labels and class names come
+ * from (present or not), with its size, nanosecond modification and change
+ * times and inode, and over the labels and class names: it changes when
+ * any of them changes. Stats each file, reads none; NULL with @error set
+ * when cancelled. */
 char       *vt_dataset_fingerprint   (VtDataset               *self,
+                                      GCancellable            *cancellable,
+                                      GError                 **error);
+/* A hex SHA-256 over the bytes of the same files, and the labels and class
+ * names. @sample_sha256, when not NULL, holds each sample file's SHA-256 as
+ * vt_dataset_load_image_hashed gave it (all zero where unreadable), so
+ * that only the other files are read again; NULL reads every file. NULL
+ * with an error when cancelled. */
+char       *vt_dataset_content_hash  (VtDataset               *self,
+                                      const guint8            *sample_sha256,
                                       GCancellable            *cancellable,
                                       GError                 **error);
 

@@ -71,6 +71,14 @@ VtImage *
 vt_image_load (const char  *path,
                GError     **error)
 {
+  return vt_image_load_hashed (path, NULL, error);
+}
+
+VtImage *
+vt_image_load_hashed (const char  *path,
+                      guint8      *sha256,
+                      GError     **error)
+{
   g_autofree char *contents = NULL;
   g_autoptr(GError) local_error = NULL;
   gsize size;
@@ -79,6 +87,14 @@ vt_image_load (const char  *path,
     {
       g_set_error (error, VT_IMAGE_ERROR, VT_IMAGE_ERROR_READ, "%s", local_error->message);
       return NULL;
+    }
+  if (sha256 != NULL)
+    {
+      g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+      gsize length = 32;
+
+      g_checksum_update (checksum, (const guchar *) contents, (gssize) size);
+      g_checksum_get_digest (checksum, sha256, &length);
     }
   return vt_image_decode ((const guint8 *) contents, size, path, error);
 }

@@ -50,6 +50,12 @@ VtImage *vt_image_new_from_grey (const guint8 *grey,
                                  int           height);
 VtImage *vt_image_load          (const char  *path,
                                  GError     **error);
+/* The same, and the SHA-256 of the file's bytes in @sha256 (32 bytes) once
+ * they are read, even when they do not decode; left as it was when the
+ * file cannot be read. */
+VtImage *vt_image_load_hashed   (const char  *path,
+                                 guint8      *sha256,
+                                 GError     **error);
 VtImage *vt_image_decode        (const guint8 *data,
                                  gsize         size,
                                  const char   *name,

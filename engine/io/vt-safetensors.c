@@ -5,6 +5,7 @@
 #include "vt-safetensors.h"
 #include "vt-file-format.h"
 #include "core/vt-json.h"
+#include "core/vt-atomic-file.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -450,8 +451,7 @@ vt_safetensors_write (const char             *path,
   for (guint i = 0; i < n; i++)
     g_byte_array_append (file, tensors[i]->data, tensors[i]->nbytes);
 
-  if (!g_file_set_contents_full (path, (const char *) file->data, file->len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, &local_error))
+  if (!vt_atomic_file_write (path, file->data, file->len, &local_error))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", local_error->message);
       return FALSE;

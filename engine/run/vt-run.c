@@ -4,6 +4,7 @@
 #include "vt-step-memory.h"
 #include "core/vt-blas.h"
 #include "core/vt-parallel.h"
+#include "core/vt-atomic-file.h"
 #include "features/vt-extractor.h"
 #include "methods/cil/vt-cil-run.h"
 #include "methods/projection/vt-embedding-quality.h"
@@ -68,8 +69,7 @@ vt_run_write_file (const char  *path,
 {
   g_autoptr(GError) local_error = NULL;
 
-  if (!g_file_set_contents_full (path, contents, length, G_FILE_SET_CONTENTS_CONSISTENT,
-                                 0644, &local_error))
+  if (!vt_atomic_file_write (path, contents, length < 0 ? strlen (contents) : (gsize) length, &local_error))
     {
       g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s", local_error->message);
       return FALSE;
@@ -89,6 +89,42 @@ write_output (Run         *run,
     return FALSE;
   emit (run, VT_RUN_EVENT_FILE, 1.0, name);
   return TRUE;
+}
+
+char *
+vt_run_new_folder (const char  *parent,
+                   const char  *name,
+                   GError     **error)
+{
+  int saved;
+
+  if (g_mkdir_with_parents (parent, 0755) != 0)
+    {
+      saved = errno;
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s: cannot create the folder for runs: %s",
+                   parent, g_strerror (saved));
+      return NULL;
+    }
+  /* mkdir either creates the folder or fails: no other run can take it
+   * between a test and the creation. */
+  for (guint n = 1; n < 1000; n++)
+    {
+      g_autofree char *leaf = n == 1 ? g_strdup (name) : g_strdup_printf ("%s-%u", name, n);
+      g_autofree char *path = g_build_filename (parent, leaf, NULL);
+
+      if (g_mkdir (path, 0755) == 0)
+        return g_steal_pointer (&path);
+      if (errno != EEXIST)
+        {
+          saved = errno;
+          g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s: cannot create the run's folder: %s",
+                       path, g_strerror (saved));
+          return NULL;
+        }
+    }
+  g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT,
+               "%s: 999 runs named “%s” already; remove some", parent, name);
+  return NULL;
 }
 
 char *
@@ -474,6 +510,23 @@ extract (Run                 *run,
   return vt_extract_features (o->model, o->dataset, &o->transform, &options, run->cancellable, error);
 }
 
+static VtFeatureStore *
+extract_or_reuse (Run                    *run,
+                  Opened                 *o,
+                  const VtModelInput     *input,
+                  gboolean                keep_logits,
+                  const char             *store_path,
+                  const VtFeatureSource  *source,
+                  gboolean                verify,
+                  gboolean               *reused,
+                  GError                **error)
+{
+  VtExtractOptions options = { input->batch, keep_logits, input->skip_unreadable, extraction_progress, run };
+
+  return vt_extract_or_reuse (store_path, source, o->model, o->dataset, &o->transform, &options, verify, reused,
+                              run->cancellable, error);
+}
+
 /* The transform and the samples left out, as results.json reports them. */
 static void
 describe_input (JsonObject      *result,
@@ -694,24 +747,15 @@ run_extract (Run            *run,
     return NULL;
 
   /* An up-to-date store at the path is the answer already; a stale or
-   * damaged one is replaced. */
-  if (g_file_test (store_path, G_FILE_TEST_EXISTS))
-    {
-      g_autoptr(GError) load_error = NULL;
-      store = vt_feature_store_load (store_path, &load_error);
-      if (store != NULL && vt_feature_store_is_from (store, source) &&
-          (!step->logits || store->logits != NULL))
-        reused = TRUE;
-      else
-        g_clear_pointer (&store, vt_feature_store_unref);
-    }
+   * damaged one is replaced. What an extraction would need is checked
+   * first, the same either way. */
+  if (!vt_step_memory_check_extract (o.model, o.dataset, &o.transform, step->input.batch, step->logits, 0,
+                                     run->step_path, error) ||
+      !(store = extract_or_reuse (run, &o, &step->input, step->logits, store_path, source, step->verify,
+                                  &reused, error)))
+    return NULL;
   if (!reused)
     {
-      if (!vt_step_memory_check_extract (o.model, o.dataset, &o.transform, step->input.batch, step->logits, 0,
-                                         run->step_path, error) ||
-          !(store = extract (run, &o, &step->input, step->logits, error)))
-        return NULL;
-      store->source = g_steal_pointer (&source);
       if (!vt_feature_store_save (store, store_path, error))
         return NULL;
       emit (run, VT_RUN_EVENT_FILE, 1.0, store_path);
@@ -1238,6 +1282,55 @@ make_folders (const char  *output_dir,
   return TRUE;
 }
 
+/* Before a run writes anything: the temporary files a killed run left in
+ * the folder (and beside stores it was writing elsewhere) go, and so do the
+ * previous run's results.json and metrics.csv, so that a run that fails or
+ * is killed never leaves results that look like its own. The rest of an
+ * earlier run's files stay: stores are reused, and every other file is
+ * overwritten by a run that gets that far. */
+static gboolean
+start_afresh (Run          *run,
+              gint64        started,
+              GError      **error)
+{
+  static const char * const superseded[] = { "results.json", "metrics.csv" };
+  g_autofree char *figures = g_build_filename (run->output_dir, "figures", NULL);
+  guint swept = vt_atomic_file_sweep (run->output_dir, NULL, started) + vt_atomic_file_sweep (figures, NULL, started);
+
+  for (guint i = 0; i < run->spec->steps->len; i++)
+    {
+      VtStep *step = g_ptr_array_index (run->spec->steps, i);
+      g_autofree char *store = NULL;
+      g_autofree char *dir = NULL;
+      g_autofree char *name = NULL;
+
+      if (step->kind != VT_STEP_EXTRACT || ((VtExtractStep *) step)->store == NULL)
+        continue;
+      store = vt_spec_resolve_path (run->spec, ((VtExtractStep *) step)->store);
+      dir = g_path_get_dirname (store);
+      name = g_path_get_basename (store);
+      swept += vt_atomic_file_sweep (dir, name, started);
+    }
+  if (swept > 0)
+    g_string_append_printf (run->log, "- - removed %u temporary file%s that a killed run left\n",
+                            swept, swept == 1 ? "" : "s");
+
+  for (guint i = 0; i < G_N_ELEMENTS (superseded); i++)
+    {
+      g_autofree char *path = g_build_filename (run->output_dir, superseded[i], NULL);
+
+      if (g_unlink (path) != 0 && errno != ENOENT)
+        {
+          int saved = errno;
+          g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT,
+                       "%s: cannot remove the previous run's results before this run: %s",
+                       path, g_strerror (saved));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 gboolean
 vt_run_execute (VtSpec              *spec,
                 const char          *output_dir,
@@ -1253,10 +1346,22 @@ vt_run_execute (VtSpec              *spec,
   g_autofree char *started_text = g_date_time_format_iso8601 (started);
   g_autofree char *text = NULL;
   g_autofree char *log_path = g_build_filename (output_dir, "run.log", NULL);
+  gint64 started_us = g_get_real_time ();
   gboolean ok = FALSE;
   GError *step_error = NULL;
 
-  if (!make_folders (output_dir, error))
+  if (!make_folders (output_dir, error) || !start_afresh (&run, started_us, error))
+    {
+      g_string_free (run.log, TRUE);
+      g_string_free (run.metrics, TRUE);
+      g_hash_table_unref (run.stores);
+      return FALSE;
+    }
+  /* A log from the start: a run killed before its end leaves one saying it
+   * began and never finished, not the previous run's. */
+  g_string_append_printf (run.log, "%s - started; results.json is written when every step is done\n",
+                          started_text);
+  if (!vt_run_write_file (log_path, run.log->str, (gssize) run.log->len, error))
     {
       g_string_free (run.log, TRUE);
       g_string_free (run.metrics, TRUE);

@@ -71,6 +71,14 @@ gboolean  vt_run_execute            (VtSpec              *spec,
                                      GCancellable        *cancellable,
                                      GError             **error);
 
+/* Creates a folder of its own for a run under @parent (made if missing):
+ * @parent/@name, or @parent/@name-2, -3, … where that is taken, so that
+ * two runs started in the same second never share one. The path, or NULL
+ * with a VT_RUN_ERROR_OUTPUT error naming it. */
+char     *vt_run_new_folder         (const char          *parent,
+                                     const char          *name,
+                                     GError             **error);
+
 /* A file-name-safe form of a tensor or class name. */
 char     *vt_run_safe_file_name     (const char          *name);
 

@@ -228,13 +228,14 @@ extract_step_parse (JsonObject  *object,
                     const char  *path,
                     GError     **error)
 {
-  static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "store", "logits", NULL };
+  static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "store", "logits", "verify", NULL };
   VtExtractStep *step = g_new0 (VtExtractStep, 1);
 
   if (!vt_spec_check_keys (object, path, keys, error) ||
       !model_input_parse (object, path, &step->input, error) ||
       !vt_spec_get_string (object, path, "store", FALSE, &step->store, error) ||
-      !vt_spec_get_bool (object, path, "logits", &step->logits, error))
+      !vt_spec_get_bool (object, path, "logits", &step->logits, error) ||
+      !vt_spec_get_bool (object, path, "verify", &step->verify, error))
     {
       extract_step_free (&step->base);
       g_free (step);

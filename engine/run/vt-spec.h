@@ -115,6 +115,7 @@ typedef struct
   VtModelInput      input;
   char             *store;          /* where; default <output>/<id>.safetensors */
   gboolean          logits;         /* keep the logits too */
+  gboolean          verify;         /* reuse only when the files' bytes hash as stored */
 } VtExtractStep;
 
 /* A class-incremental run (vt-cil-run.h) on a train and a test feature

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "core/vt-blas.h"
 #include "io/vt-checkpoint.h"
@@ -304,6 +305,102 @@ test_default_output (void)
   g_assert_true (g_file_test (results, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_test (svg, G_FILE_TEST_IS_REGULAR));
   g_assert_false (g_file_test (png, G_FILE_TEST_EXISTS));
+  vt_test_rm_rf (dir);
+}
+
+/* Writes @name in @dir with its modification time @offset seconds from now. */
+static char *
+write_aged_file (const char *dir,
+                 const char *name,
+                 gint64      offset)
+{
+  char *path = vt_test_write_file (dir, name, "partial", 7);
+  struct utimbuf times = { (time_t) (g_get_real_time () / G_USEC_PER_SEC + offset),
+                           (time_t) (g_get_real_time () / G_USEC_PER_SEC + offset) };
+
+  g_assert_cmpint (g_utime (path, &times), ==, 0);
+  return path;
+}
+
+/* A rerun into the folder of a good run fails: the good run's results.json
+ * and metrics.csv must not stay to look like the rerun's, and the log says
+ * why. The temporary files a killed run left (written here an hour old)
+ * are swept; one younger than the rerun, and files not of Vitrine's
+ * temporary-name pattern, stay. */
+static void
+test_rerun_supersedes (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *good = write_spec (dir, "good.json", ckpt, ", \"formats\": [\"svg\"], \"histograms\": [\"linear.weight\"]");
+  g_autofree char *missing = g_build_filename (dir, "gone.safetensors", NULL);
+  g_autofree char *bad = write_spec (dir, "bad.json", missing, NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *figures = g_build_filename (out, "figures", NULL);
+  g_autofree char *results = g_build_filename (out, "results.json", NULL);
+  g_autofree char *metrics = g_build_filename (out, "metrics.csv", NULL);
+  g_autofree char *log_path = g_build_filename (out, "run.log", NULL);
+  g_autofree char *log = NULL;
+  g_autofree char *orphan = NULL;
+  g_autofree char *orphan_figure = NULL;
+  g_autofree char *orphan_store = NULL;
+  g_autofree char *young = NULL;
+  g_autofree char *users = NULL;
+
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--batch", good, "--output", out, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_true (g_file_test (results, G_FILE_TEST_IS_REGULAR));
+  }
+  /* As a kill between write and rename leaves them; and a metrics.csv an
+   * incremental step of the good run would have written. */
+  orphan = write_aged_file (out, "results.json.vitrine-partial-Xy12Zw", -3600);
+  orphan_figure = write_aged_file (figures, "inspect-histogram-linear.weight.svg.vitrine-partial-export", -3600);
+  orphan_store = write_aged_file (out, "x.safetensors.vitrine-partial-a1B2c3", -3600);
+  young = write_aged_file (out, "run.log.vitrine-partial-Qq00Rr", 3600);
+  users = write_aged_file (out, "notes.json.backup", -3600);
+  g_assert_true (g_file_set_contents (metrics, "step,method,stage,classes_seen,seen_accuracy\n", -1, NULL));
+
+  {
+    g_auto(Result) r = { 0 };
+    run_vitrine (&r, "--batch", bad, "--output", out, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+  }
+  g_assert_false (g_file_test (results, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (metrics, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+  g_test_message ("run.log:\n%s", log);
+  g_assert_nonnull (strstr (log, "error: "));
+  g_assert_nonnull (strstr (log, missing));
+  g_assert_nonnull (strstr (log, "removed 3 temporary files"));
+  g_assert_false (g_file_test (orphan, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (orphan_figure, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (orphan_store, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (young, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (users, G_FILE_TEST_EXISTS));
+  vt_test_rm_rf (dir);
+}
+
+/* Runs started in the same second (the window names its runs by the
+ * second) get folders of their own. */
+static void
+test_fresh_run_folder (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *parent = g_build_filename (dir, "runs", NULL);
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autoptr(GError) error = NULL;
+
+  first = vt_run_new_folder (parent, "20260101-120000", &error);
+  g_assert_no_error (error);
+  second = vt_run_new_folder (parent, "20260101-120000", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (first, !=, second);
+  g_assert_true (g_file_test (first, G_FILE_TEST_IS_DIR));
+  g_assert_true (g_file_test (second, G_FILE_TEST_IS_DIR));
+  g_assert_true (g_str_has_suffix (second, "20260101-120000-2"));
   vt_test_rm_rf (dir);
 }
 
@@ -827,15 +924,24 @@ test_extract (void)
     { "\"transform\": {\"interpolation\": \"nearest\"}", "$.steps[0].transform.interpolation" },
     { "\"transform\": {\"normalize\": false, \"mean\": [0, 0, 0]}", "contradict" },
     { "\"logits\": 1", "$.steps[0].logits: expected true or false" },
+    { "\"verify\": \"yes\"", "$.steps[0].verify: expected true or false" },
   };
 
-  for (int run = 0; run < 2; run++)
+  /* Extracts, reuses, then reuses after hashing every file again. */
+  for (int run = 0; run < 3; run++)
     {
       g_auto(Result) r = { 0 };
       g_autoptr(JsonNode) results = NULL;
+      g_autofree char *verify_text = NULL;
       JsonObject *step;
 
-      g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+      if (run == 2)
+        {
+          GString *with = g_string_new (text);
+          g_string_replace (with, "\"logits\": true", "\"logits\": true, \"verify\": true", 1);
+          verify_text = g_string_free (with, FALSE);
+        }
+      g_assert_true (g_file_set_contents (spec, verify_text ? verify_text : text, -1, NULL));
       run_vitrine (&r, "--batch", spec, "--output", out, NULL);
       g_assert_cmpint (r.status, ==, 0);
       results = load_json (results_path);
@@ -844,8 +950,8 @@ test_extract (void)
       g_assert_cmpint (json_object_get_int_member (step, "dim"), ==, 64);
       g_assert_cmpstr (json_object_get_string_member (step, "dataset_format"), ==, "CIFAR-10 binary");
       g_assert_nonnull (strstr (json_object_get_string_member (step, "transform"), "resize 36 bilinear, center crop 32"));
-      /* The first run extracts (with progress lines), the second reuses. */
-      g_assert_cmpint (json_object_get_boolean_member (step, "reused"), ==, run == 1);
+      /* The first run extracts (with progress lines), the others reuse. */
+      g_assert_cmpint (json_object_get_boolean_member (step, "reused"), ==, run >= 1);
       g_assert_cmpint (strstr (r.err, "\"message\":\"30/30 images") != NULL, ==, run == 0);
     }
   {
@@ -1858,6 +1964,8 @@ main (int   argc,
   g_test_add_func ("/batch/inspect-demo", test_inspect_demo);
   g_test_add_func ("/batch/default-output", test_default_output);
   g_test_add_func ("/batch/bad-specs", test_bad_specs);
+  g_test_add_func ("/batch/rerun-supersedes", test_rerun_supersedes);
+  g_test_add_func ("/batch/fresh-run-folder", test_fresh_run_folder);
   g_test_add_func ("/batch/malformed-checkpoints", test_malformed_checkpoints);
   g_test_add_func ("/batch/bad-json", test_bad_json);
   g_test_add_func ("/batch/missing-tensor", test_missing_tensor);

@@ -217,6 +217,8 @@ test_store_round_trip (void)
   store = vt_extract_features (model, dataset, &transform, &options, NULL, &error);
   g_assert_no_error (error);
   store->source = vt_feature_source_new (checkpoint, dataset, &transform, NULL, NULL);
+  store->source->dataset_content = vt_dataset_content_hash (dataset, NULL, NULL, &error);
+  g_assert_no_error (error);
   vt_feature_store_save (store, store_path, &error);
   g_assert_no_error (error);
 
@@ -229,6 +231,7 @@ test_store_round_trip (void)
   g_assert_cmpmem (loaded->labels, 4 * sizeof (gint64), store->labels, 4 * sizeof (gint64));
   g_assert_cmpstr (loaded->class_names[1], ==, "dog");
   g_assert_cmpstr (loaded->source->checkpoint_sha256, ==, store->source->checkpoint_sha256);
+  g_assert_cmpstr (loaded->source->dataset_content, ==, store->source->dataset_content);
 
   /* The same triple is current; another transform or a changed file is not. */
   source = vt_feature_source_new (checkpoint, dataset, &transform, NULL, NULL);
@@ -264,6 +267,338 @@ test_store_round_trip (void)
     g_test_message ("%s", error->message);
     g_assert_nonnull (strstr (error->message, damaged_path));
   }
+  vt_test_rm_rf (dir);
+}
+
+/* Staleness: what the extract step and the window do, through the one
+ * function both call. The dataset is opened afresh each time, as a new run
+ * or a new window session would. */
+static VtFeatureStore *
+obtain (VtCheckpoint  *checkpoint,
+        VtModel       *model,
+        const char    *dataset_path,
+        const char    *split,
+        const char    *store_path,
+        gboolean       verify,
+        gboolean      *reused)
+{
+  g_autoptr(VtDataset) dataset = open_dataset (dataset_path, split);
+  g_autoptr(VtFeatureSource) source = NULL;
+  g_autoptr(GError) error = NULL;
+  VtExtractOptions options = { 8, TRUE, FALSE, NULL, NULL };
+  VtFeatureStore *store;
+  VtTransform transform;
+
+  vt_transform_init_from_architecture (&transform, vt_model_get_architecture (model));
+  source = vt_feature_source_new (checkpoint, dataset, &transform, NULL, NULL);
+  store = vt_extract_or_reuse (store_path, source, model, dataset, &transform, &options, verify, reused, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (store->source->dataset_content);
+  if (!*reused)
+    {
+      vt_feature_store_save (store, store_path, &error);
+      g_assert_no_error (error);
+    }
+  return store;
+}
+
+/* A copy of the fixture folder @name (files only) in @dir. */
+static char *
+copy_fixture_folder (const char *dir,
+                     const char *name)
+{
+  g_autofree char *from = vt_test_fixture (name);
+  char *to = g_build_filename (dir, name, NULL);
+  g_autoptr(GDir) d = g_dir_open (from, 0, NULL);
+  const char *entry;
+
+  g_assert_nonnull (d);
+  g_mkdir_with_parents (to, 0755);
+  while ((entry = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *source = g_build_filename (from, entry, NULL);
+      g_autofree char *copy = vt_test_copy (source, to, entry);
+    }
+  return to;
+}
+
+static void
+write_names (const char          *dir,
+             const char          *file,
+             const char * const  *names,
+             guint                n)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree char *path = NULL;
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (text, "%s\n", names[i]);
+  path = vt_test_write_file (dir, file, text->str, text->len);
+}
+
+/* Renaming a class in a names file (CIFAR-10's batches.meta.txt, an IDX
+ * dataset's labels.txt), or removing the file, makes the store stale, and
+ * the new store has the new names. */
+static void
+test_stale_class_names (void)
+{
+  static const char *cifar10[] = { "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck" };
+  g_autoptr(VtCheckpoint) checkpoint = NULL;
+  g_autoptr(VtModel) model = demo_model (&checkpoint);
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *cifar = copy_fixture_folder (dir, "datasets/cifar10-bin");
+  g_autofree char *store_path = g_build_filename (dir, "cifar.safetensors", NULL);
+  g_autofree char *idx_dir = g_build_filename (dir, "idx", NULL);
+  g_autofree char *idx_store = g_build_filename (dir, "idx.safetensors", NULL);
+  g_autofree char *idx_images = NULL;
+  g_autofree char *idx_labels = NULL;
+  g_autofree char *labels_txt = NULL;
+  gboolean reused;
+
+  write_names (cifar, "batches.meta.txt", cifar10, 10);
+  {
+    g_autoptr(VtFeatureStore) first = obtain (checkpoint, model, cifar, "test", store_path, FALSE, &reused);
+    g_assert_false (reused);
+    g_assert_cmpstr (first->class_names[3], ==, "cat");
+  }
+  {
+    g_autoptr(VtFeatureStore) again = obtain (checkpoint, model, cifar, "test", store_path, FALSE, &reused);
+    g_assert_true (reused);
+  }
+  cifar10[3] = "kitten";
+  write_names (cifar, "batches.meta.txt", cifar10, 10);
+  cifar10[3] = "cat";
+  {
+    g_autoptr(VtFeatureStore) renamed = obtain (checkpoint, model, cifar, "test", store_path, FALSE, &reused);
+    g_autoptr(VtFeatureStore) saved = vt_feature_store_load (store_path, NULL);
+    g_assert_false (reused);
+    g_assert_cmpstr (renamed->class_names[3], ==, "kitten");
+    g_assert_cmpstr (saved->class_names[3], ==, "kitten");
+  }
+
+  /* Four 28×28 IDX samples of two classes, named by a labels.txt. */
+  {
+    guint8 images[16 + 4 * 784], labels[8 + 4] = { 0, 0, 8, 1, 0, 0, 0, 4, 0, 1, 0, 1 };
+    const guint8 header[16] = { 0, 0, 8, 3, 0, 0, 0, 4, 0, 0, 0, 28, 0, 0, 0, 28 };
+    static const char *names[] = { "zero", "one" };
+
+    memcpy (images, header, 16);
+    for (guint i = 16; i < sizeof images; i++)
+      images[i] = (guint8) (i * 7 % 251);
+    g_mkdir_with_parents (idx_dir, 0755);
+    idx_images = vt_test_write_file (idx_dir, "t-images-idx3-ubyte", images, sizeof images);
+    idx_labels = vt_test_write_file (idx_dir, "t-labels-idx1-ubyte", labels, sizeof labels);
+    write_names (idx_dir, "labels.txt", names, 2);
+    labels_txt = g_build_filename (idx_dir, "labels.txt", NULL);
+  }
+  {
+    g_autoptr(VtFeatureStore) first = obtain (checkpoint, model, idx_images, NULL, idx_store, FALSE, &reused);
+    g_assert_false (reused);
+    g_assert_cmpstr (first->class_names[0], ==, "zero");
+  }
+  {
+    static const char *names[] = { "nought", "one" };
+    g_autoptr(VtFeatureStore) renamed = NULL;
+
+    write_names (idx_dir, "labels.txt", names, 2);
+    renamed = obtain (checkpoint, model, idx_images, NULL, idx_store, FALSE, &reused);
+    g_assert_false (reused);
+    g_assert_cmpstr (renamed->class_names[0], ==, "nought");
+  }
+  {
+    g_autoptr(VtFeatureStore) numbered = NULL;
+
+    g_assert_cmpint (g_unlink (labels_txt), ==, 0);
+    numbered = obtain (checkpoint, model, idx_images, NULL, idx_store, FALSE, &reused);
+    g_assert_false (reused);
+    g_assert_cmpstr (numbered->class_names[0], ==, "0");
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* The same for CIFAR-100's fine_label_names.txt. */
+static void
+test_stale_cifar100_names (void)
+{
+  g_autoptr(VtCheckpoint) checkpoint = NULL;
+  g_autoptr(VtModel) model = demo_model (&checkpoint);
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *cifar = copy_fixture_folder (dir, "datasets/cifar100-bin");
+  g_autofree char *store_path = g_build_filename (dir, "cifar100.safetensors", NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  gboolean reused;
+  guint n;
+
+  {
+    g_autoptr(VtDataset) dataset = open_dataset (cifar, "train");
+    n = dataset->n_classes;
+  }
+  for (guint c = 0; c < n; c++)
+    g_ptr_array_add (names, g_strdup_printf ("class_%u", c));
+  write_names (cifar, "fine_label_names.txt", (const char * const *) names->pdata, n);
+  {
+    g_autoptr(VtFeatureStore) first = obtain (checkpoint, model, cifar, "train", store_path, FALSE, &reused);
+    g_assert_false (reused);
+    g_assert_cmpstr (first->class_names[n - 1], ==, g_ptr_array_index (names, n - 1));
+  }
+  g_free (g_ptr_array_index (names, n - 1));
+  g_ptr_array_index (names, n - 1) = g_strdup ("renamed");
+  write_names (cifar, "fine_label_names.txt", (const char * const *) names->pdata, n);
+  {
+    g_autoptr(VtFeatureStore) renamed = obtain (checkpoint, model, cifar, "train", store_path, FALSE, &reused);
+    g_assert_false (reused);
+    g_assert_cmpstr (renamed->class_names[n - 1], ==, "renamed");
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* Overwrites one byte of @path in place (same size, same inode) and puts
+ * its access and modification times back to the nanosecond, as `cp -p`
+ * over a file or `touch -r` would leave it. */
+static void
+change_byte_keep_times (const char *path,
+                        goffset     offset)
+{
+  struct stat before, after;
+  struct timespec times[2];
+  guint8 byte;
+  int fd;
+
+  g_assert_cmpint (stat (path, &before), ==, 0);
+  fd = open (path, O_RDWR);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (pread (fd, &byte, 1, offset), ==, 1);
+  byte ^= 0xff;
+  g_assert_cmpint (pwrite (fd, &byte, 1, offset), ==, 1);
+  close (fd);
+  times[0] = before.st_atim;
+  times[1] = before.st_mtim;
+  g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
+  g_assert_cmpint (stat (path, &after), ==, 0);
+  /* What the old check compared is all unchanged. */
+  g_assert_cmpint (after.st_size, ==, before.st_size);
+  g_assert_cmpint (after.st_mtim.tv_sec, ==, before.st_mtim.tv_sec);
+  g_assert_cmpint (after.st_mtim.tv_nsec, ==, before.st_mtim.tv_nsec);
+  g_assert_cmpuint (after.st_ino, ==, before.st_ino);
+}
+
+/* A sample's bytes changed with size and modification time restored: not
+ * reused, and the sample's features are new. A file touched with its bytes
+ * unchanged: its stat differs, its bytes decide, reused. */
+static void
+test_stale_same_size (void)
+{
+  g_autoptr(VtCheckpoint) checkpoint = NULL;
+  g_autoptr(VtModel) model = demo_model (&checkpoint);
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *cifar = copy_fixture_folder (dir, "datasets/cifar10-bin");
+  g_autofree char *batch = g_build_filename (cifar, "test_batch.bin", NULL);
+  g_autofree char *store_path = g_build_filename (dir, "cifar.safetensors", NULL);
+  g_autoptr(VtFeatureStore) first = NULL;
+  g_autoptr(VtFeatureStore) changed = NULL;
+  gboolean reused;
+  double moved = 0;
+
+  first = obtain (checkpoint, model, cifar, "test", store_path, FALSE, &reused);
+  g_assert_false (reused);
+  /* Every red byte of sample 0 (record: 1 label byte, then 1024 red). */
+  for (goffset i = 1; i <= 1024; i++)
+    change_byte_keep_times (batch, i);
+  changed = obtain (checkpoint, model, cifar, "test", store_path, FALSE, &reused);
+  g_assert_false (reused);
+  g_assert_cmpint (changed->indices[0], ==, 0);
+  for (guint d = 0; d < first->dim; d++)
+    moved = MAX (moved, fabs (changed->features[d] - first->features[d]));
+  g_test_message ("sample 0's features moved by up to %.3g", moved);
+  g_assert_cmpfloat (moved, >, 0);
+  /* The other samples' bytes did not change, nor their features. */
+  g_assert_cmpmem (changed->features + first->dim, (gsize) (first->n_samples - 1) * first->dim * sizeof (float),
+                   first->features + first->dim, (gsize) (first->n_samples - 1) * first->dim * sizeof (float));
+
+  g_assert_cmpint (utimensat (AT_FDCWD, batch, NULL, 0), ==, 0);
+  {
+    g_autoptr(VtFeatureStore) touched = obtain (checkpoint, model, cifar, "test", store_path, FALSE, &reused);
+    g_assert_true (reused);
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* "verify": the bytes are hashed again even where the stat agrees. Here
+ * the store is made to carry the changed file's stat, as a file system
+ * without change times or a copy that keeps them all would leave it: the
+ * cheap check is fooled, verify is not, and verify accepts a current store. */
+static void
+test_stale_verify (void)
+{
+  g_autoptr(VtCheckpoint) checkpoint = NULL;
+  g_autoptr(VtModel) model = demo_model (&checkpoint);
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *cifar = copy_fixture_folder (dir, "datasets/cifar10-bin");
+  g_autofree char *batch = g_build_filename (cifar, "test_batch.bin", NULL);
+  g_autofree char *store_path = g_build_filename (dir, "cifar.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+  gboolean reused;
+
+  {
+    g_autoptr(VtFeatureStore) first = obtain (checkpoint, model, cifar, "test", store_path, FALSE, &reused);
+    g_assert_false (reused);
+  }
+  change_byte_keep_times (batch, 1);
+  {
+    g_autoptr(VtFeatureStore) store = vt_feature_store_load (store_path, &error);
+    g_autoptr(VtDataset) dataset = open_dataset (cifar, "test");
+
+    g_assert_no_error (error);
+    g_free (store->source->dataset_fingerprint);
+    store->source->dataset_fingerprint = vt_dataset_fingerprint (dataset, NULL, NULL);
+    vt_feature_store_save (store, store_path, &error);
+    g_assert_no_error (error);
+  }
+  {
+    g_autoptr(VtFeatureStore) fooled = obtain (checkpoint, model, cifar, "test", store_path, FALSE, &reused);
+    g_assert_true (reused);
+  }
+  {
+    g_autoptr(VtFeatureStore) verified = obtain (checkpoint, model, cifar, "test", store_path, TRUE, &reused);
+    g_assert_false (reused);
+  }
+  {
+    g_autoptr(VtFeatureStore) current = obtain (checkpoint, model, cifar, "test", store_path, TRUE, &reused);
+    g_assert_true (reused);
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* The checkpoint's config.json can shape the model without a byte of the
+ * weights changing: a store made with another one is stale. */
+static void
+test_stale_config (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *weights = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *copy = vt_test_copy (weights, dir, "model.safetensors");
+  g_autofree char *cifar = copy_fixture_folder (dir, "datasets/cifar10-bin");
+  g_autofree char *store_path = g_build_filename (dir, "cifar.safetensors", NULL);
+  static const char * const configs[] = { "{\"comment\": \"first\"}", "{\"comment\": \"other\"}" };
+  gboolean reused;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *config = configs[i == 0 ? 0 : 1];
+      g_autofree char *config_path = vt_test_write_file (dir, "config.json", config, strlen (config));
+      g_autoptr(GError) error = NULL;
+      g_autoptr(VtCheckpoint) checkpoint = vt_checkpoint_open (copy, &error);
+      g_autoptr(VtModel) model = NULL;
+      g_autoptr(VtFeatureStore) store = NULL;
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (vt_checkpoint_get_config_path (checkpoint), ==, config_path);
+      model = vt_model_new (checkpoint, &error);
+      g_assert_no_error (error);
+      store = obtain (checkpoint, model, cifar, "test", store_path, FALSE, &reused);
+      /* Extracted with the first config, again with the second, then reused. */
+      g_assert_cmpint (reused, ==, i == 2);
+    }
   vt_test_rm_rf (dir);
 }
 
@@ -628,6 +963,11 @@ main (int   argc,
   g_test_add_func ("/extract/store-round-trip", test_store_round_trip);
   g_test_add_func ("/extract/store-bad-class-names", test_store_bad_class_names);
   g_test_add_func ("/extract/store-read-once", test_store_read_once);
+  g_test_add_func ("/extract/stale/class-names", test_stale_class_names);
+  g_test_add_func ("/extract/stale/cifar100-names", test_stale_cifar100_names);
+  g_test_add_func ("/extract/stale/same-size-content", test_stale_same_size);
+  g_test_add_func ("/extract/stale/verify", test_stale_verify);
+  g_test_add_func ("/extract/stale/config", test_stale_config);
   g_test_add_func ("/extract/cancel", test_cancel);
   g_test_add_func ("/extract/store-bad-indices", test_store_bad_indices);
   g_test_add_func ("/extract/checkpoint-truncated", test_checkpoint_truncated);

@@ -1,5 +1,6 @@
 /* vt-figure-render.c: Cairo drawing of every figure kind. */
 #include "vt-figure-render.h"
+#include "core/vt-atomic-file.h"
 
 #include <cairo-pdf.h>
 #include <errno.h>
@@ -814,7 +815,9 @@ export_one (const VtFigure   *figure,
 {
   g_autofree char *path = g_strdup_printf ("%s.%s", base_path, vt_figure_format_extension (format));
   static gint serial;
-  g_autofree char *partial = g_strdup_printf ("%s.%d-%d.partial", path, (int) getpid (),
+  /* Unique to this process and call, as two exports may run at once; the
+   * run sweeps the name if a kill leaves it (vt-atomic-file.h). */
+  g_autofree char *partial = g_strdup_printf ("%s" VT_ATOMIC_FILE_PARTIAL "export-%d-%d", path, (int) getpid (),
                                               g_atomic_int_add (&serial, 1));
   VtFigureStyle style;
   cairo_surface_t *surface;
