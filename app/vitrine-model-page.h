@@ -3,7 +3,7 @@
 
 #include <gtk/gtk.h>
 
-#include "run/vt-inspection.h"
+#include "models/vt-inspection.h"
 
 G_BEGIN_DECLS
 

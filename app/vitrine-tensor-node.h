@@ -4,7 +4,7 @@
 
 #include <gio/gio.h>
 
-#include "run/vt-inspection.h"
+#include "models/vt-inspection.h"
 
 G_BEGIN_DECLS
 

@@ -10,7 +10,7 @@
 
 #include <gtk/gtk.h>
 
-#include "run/vt-figure.h"
+#include "report/vt-figure.h"
 
 G_BEGIN_DECLS
 

@@ -1,6 +1,6 @@
 /* vt-run.c: steps to files. */
 #include "vt-run.h"
-#include "vt-inspection.h"
+#include "models/vt-inspection.h"
 #include "vt-step-memory.h"
 #include "core/vt-blas.h"
 #include "core/vt-parallel.h"

@@ -8,7 +8,7 @@
 
 #include <gio/gio.h>
 
-#include "run/vt-figure.h"
+#include "report/vt-figure.h"
 #include "run/vt-spec.h"
 
 G_BEGIN_DECLS

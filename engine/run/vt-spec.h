@@ -13,7 +13,7 @@
 
 #include "methods/cil/vt-cil-method.h"
 #include "methods/projection/vt-embedding.h"
-#include "run/vt-figure.h"
+#include "report/vt-figure.h"
 
 G_BEGIN_DECLS
 

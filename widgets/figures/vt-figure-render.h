@@ -7,7 +7,7 @@
 #include <cairo.h>
 #include <gio/gio.h>
 
-#include "run/vt-figure.h"
+#include "report/vt-figure.h"
 
 G_BEGIN_DECLS
 
