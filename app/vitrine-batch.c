@@ -26,12 +26,30 @@ typedef struct
 /* Progress lines at most every 100 ms; every other event always. */
 #define PROGRESS_INTERVAL_US (100 * 1000)
 
-/* One JSON line: {"event": @name, "step", "fraction", "message", and for a
- * metric "series", "point", "value"}; @event may be NULL. */
 static void
-print_event (const char       *name,
-             const VtRunEvent *event,
-             const char       *message)
+add_string (JsonBuilder *b,
+            const char  *name,
+            const char  *value)
+{
+  if (value == NULL)
+    return;
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, value);
+}
+
+static void
+add_double (JsonBuilder *b,
+            const char  *name,
+            double       value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_double_value (b, value);
+}
+
+/* One JSON line: {"event": its kind, "step", and the fields of that kind
+ * (see vt-events.h); a tensor's shape but not its data. */
+static void
+print_event (const VtEvent *event)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonGenerator) generator = json_generator_new ();
@@ -39,32 +57,40 @@ print_event (const char       *name,
   g_autofree char *line = NULL;
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "event");
-  json_builder_add_string_value (b, name);
-  if (event && event->step)
+  add_string (b, "event", vt_event_kind_name (event->kind));
+  add_string (b, "step", event->step);
+  switch (event->kind)
     {
-      json_builder_set_member_name (b, "step");
-      json_builder_add_string_value (b, event->step);
+    case VT_EVENT_PROGRESS:
+      add_double (b, "fraction", event->fraction);
+      if (event->rate > 0)
+        add_double (b, "rate", event->rate);
+      if (event->seconds_left >= 0)
+        add_double (b, "seconds_left", event->seconds_left);
+      break;
+    case VT_EVENT_METRIC:
+      add_string (b, "series", event->series);
+      add_string (b, "x_name", event->x_name);
+      add_double (b, "x", event->x);
+      add_double (b, "y", event->y);
+      break;
+    case VT_EVENT_TENSOR:
+      add_string (b, "name", event->name);
+      json_builder_set_member_name (b, "shape");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < event->n_dims; i++)
+        json_builder_add_int_value (b, (gint64) event->shape[i]);
+      json_builder_end_array (b);
+      break;
+    case VT_EVENT_TABLE:
+    case VT_EVENT_FIGURE:
+      add_string (b, "name", event->name);
+      break;
+    default:
+      break;
     }
-  if (event && event->kind == VT_RUN_EVENT_PROGRESS)
-    {
-      json_builder_set_member_name (b, "fraction");
-      json_builder_add_double_value (b, event->fraction);
-    }
-  if (event && event->kind == VT_RUN_EVENT_METRIC)
-    {
-      json_builder_set_member_name (b, "series");
-      json_builder_add_string_value (b, event->series);
-      json_builder_set_member_name (b, "point");
-      json_builder_add_int_value (b, event->point);
-      json_builder_set_member_name (b, "value");
-      json_builder_add_double_value (b, event->value);
-    }
-  if (message || (event && event->message))
-    {
-      json_builder_set_member_name (b, "message");
-      json_builder_add_string_value (b, message ? message : event->message);
-    }
+  add_string (b, "path", event->path);
+  add_string (b, "message", event->message);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   json_generator_set_root (generator, root);
@@ -73,35 +99,19 @@ print_event (const char       *name,
 }
 
 static void
-on_event (const VtRunEvent *event,
-          gpointer          user_data)
+on_event (const VtEvent *event,
+          gpointer       user_data)
 {
   BatchState *state = user_data;
   gint64 now = g_get_monotonic_time ();
 
-  switch (event->kind)
+  if (event->kind == VT_EVENT_PROGRESS)
     {
-    case VT_RUN_EVENT_STEP:
-      print_event ("step", event, NULL);
-      break;
-    case VT_RUN_EVENT_PROGRESS:
       if (event->fraction < 1.0 && now - state->last_progress < PROGRESS_INTERVAL_US)
         return;
       state->last_progress = now;
-      print_event ("progress", event, NULL);
-      break;
-    case VT_RUN_EVENT_FILE:
-      print_event ("file", event, NULL);
-      break;
-    case VT_RUN_EVENT_METRIC:
-      print_event ("metric", event, NULL);
-      break;
-    case VT_RUN_EVENT_DONE:
-      print_event ("done", NULL, NULL);
-      break;
-    default:
-      break;
     }
+  print_event (event);
 }
 
 char *
@@ -146,8 +156,7 @@ run_thread (gpointer data)
 {
   BatchRun *run = data;
   VtRunOptions options = {
-    .on_event = on_event,
-    .event_data = &run->state,
+    .events = { on_event, &run->state },
     .write_figure = vt_figure_export_writer,
   };
 
@@ -203,7 +212,9 @@ vitrine_batch_run (const char *spec_path,
 
   if (!run.ok)
     {
-      print_event ("error", NULL, run.error->message);
+      VtEvent failure = { .kind = VT_EVENT_ERROR, .message = run.error->message };
+
+      print_event (&failure);
       g_printerr ("vitrine: %s\n", run.error->message);
       g_clear_error (&run.error);
       return VITRINE_BATCH_RUN_FAILED;

@@ -484,24 +484,24 @@ apply_update (gpointer data)
 
 /* Worker thread: copy what the page needs and queue it. */
 static void
-on_run_event (const VtRunEvent *event,
-              gpointer          data)
+on_run_event (const VtEvent *event,
+              gpointer       data)
 {
   Update *u;
 
-  if (event->kind != VT_RUN_EVENT_METRIC && event->kind != VT_RUN_EVENT_PROGRESS)
+  if (event->kind != VT_EVENT_METRIC && event->kind != VT_EVENT_PROGRESS)
     return;
-  if (event->kind == VT_RUN_EVENT_PROGRESS && event->message == NULL)
+  if (event->kind == VT_EVENT_PROGRESS && event->message == NULL)
     return;
   u = g_new0 (Update, 1);
   u->task = g_object_ref (data);
-  if (event->kind == VT_RUN_EVENT_METRIC)
+  if (event->kind == VT_EVENT_METRIC)
     {
       u->series = g_strdup (event->series);
-      u->point = event->point;
-      u->value = event->value;
-      u->row = g_memdup2 (event->row, sizeof (double) * event->n_row);
-      u->n_row = event->n_row;
+      u->point = (guint) event->x;
+      u->value = event->y;
+      u->row = g_memdup2 (event->values, sizeof (double) * event->n_values);
+      u->n_row = event->n_values;
     }
   else
     u->message = g_strdup (event->message);
@@ -531,7 +531,7 @@ run_thread (GTask        *task,
             GCancellable *cancellable)
 {
   RunJob *job = data;
-  VtRunOptions options = { on_run_event, task, vt_figure_export_writer, NULL };
+  VtRunOptions options = { { on_run_event, task }, vt_figure_export_writer, NULL };
   g_autoptr(GError) error = NULL;
 
   if (vt_run_execute (job->spec, job->run_dir, &options, cancellable, &error))

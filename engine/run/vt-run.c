@@ -37,27 +37,34 @@ typedef struct
 
 /* Hands @event to the caller's sink, if it has one. */
 static void
-dispatch (Run              *run,
-          const VtRunEvent *event)
+dispatch (Run     *run,
+          VtEvent *event)
 {
-  if (run->options && run->options->on_event)
-    run->options->on_event (event, run->options->event_data);
+  event->step = run->step_id;
+  if (run->options)
+    vt_event_emit (&run->options->events, event);
 }
 
+/* A step, progress, file or done event; all but progress go to run.log. */
 static void
-emit (Run            *run,
-      VtRunEventKind  kind,
-      double          fraction,
-      const char     *message)
+emit (Run         *run,
+      VtEventKind  kind,
+      double       fraction,
+      const char  *message)
 {
-  VtRunEvent event = { kind, run->step_id, fraction, message, NULL, 0, 0.0, NULL, 0 };
+  VtEvent event = { .kind = kind, .fraction = fraction, .message = message, .seconds_left = -1 };
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%H:%M:%S");
 
-  if (kind != VT_RUN_EVENT_PROGRESS)
+  if (kind == VT_EVENT_FILE)
+    {
+      event.path = message;
+      event.message = NULL;
+    }
+  if (kind != VT_EVENT_PROGRESS)
     g_string_append_printf (run->log, "%s %s %s%s%s\n", stamp, run->step_id ? run->step_id : "-",
-                            kind == VT_RUN_EVENT_STEP ? "start " : kind == VT_RUN_EVENT_FILE ? "wrote " : "",
-                            message ? message : "", kind == VT_RUN_EVENT_DONE ? "done" : "");
+                            kind == VT_EVENT_STEP ? "start " : kind == VT_EVENT_FILE ? "wrote " : "",
+                            message ? message : "", kind == VT_EVENT_DONE ? "done" : "");
   dispatch (run, &event);
 }
 
@@ -87,7 +94,7 @@ write_output (Run         *run,
 
   if (!vt_run_write_file (path, contents, -1, error))
     return FALSE;
-  emit (run, VT_RUN_EVENT_FILE, 1.0, name);
+  emit (run, VT_EVENT_FILE, 1.0, name);
   return TRUE;
 }
 
@@ -164,7 +171,7 @@ write_figure (Run             *run,
             !run->options->write_figure (figure, base_path, f, run->options->figure_data, error))
           return FALSE;
         json_array_add_string_element (listing, file);
-        emit (run, VT_RUN_EVENT_FILE, 1.0, file);
+        emit (run, VT_EVENT_FILE, 1.0, file);
       }
   return TRUE;
 }
@@ -174,7 +181,7 @@ inspection_progress (double      fraction,
                      const char *message,
                      gpointer    user_data)
 {
-  emit (user_data, VT_RUN_EVENT_PROGRESS, fraction, message);
+  emit (user_data, VT_EVENT_PROGRESS, fraction, message);
 }
 
 static JsonNode *
@@ -312,7 +319,7 @@ run_forward (Run            *run,
       !(model = vt_model_new (checkpoint, error)) ||
       !(input = vt_checkpoint_open (input_path, error)))
     goto fail;
-  emit (run, VT_RUN_EVENT_PROGRESS, 0.1, "loaded");
+  emit (run, VT_EVENT_PROGRESS, 0.1, "loaded");
 
   if ((step->images && !(images = input_tensor (input, step->images, 4, error))) ||
       (step->tokens && !(tokens = input_tensor (input, step->tokens, 2, error))) ||
@@ -327,7 +334,7 @@ run_forward (Run            *run,
       image_taps = vt_model_forward (model, pixels, t->shape[0], t->shape[2], t->shape[3], step->taps, error);
       if (image_taps == NULL)
         goto fail;
-      emit (run, VT_RUN_EVENT_PROGRESS, 0.6, "images");
+      emit (run, VT_EVENT_PROGRESS, 0.6, "images");
     }
   if (step->tokens)
     {
@@ -370,7 +377,7 @@ run_forward (Run            *run,
     if (!vt_safetensors_write_f32 (output_path, all->len, names, ndims, shapes, data, metadata, error))
       goto fail;
   }
-  emit (run, VT_RUN_EVENT_FILE, 1.0, output_name);
+  emit (run, VT_EVENT_FILE, 1.0, output_name);
 
   json_object_set_string_member (result, "checkpoint", checkpoint_path);
   json_object_set_string_member (result, "architecture", vt_model_get_architecture (model)->family_name);
@@ -495,7 +502,7 @@ extraction_progress (const VtExtractProgress *progress,
                                               progress->done, progress->total, progress->rate,
                                               progress->eta_seconds);
 
-  emit (user_data, VT_RUN_EVENT_PROGRESS, (double) progress->done / progress->total, message);
+  emit (user_data, VT_EVENT_PROGRESS, (double) progress->done / progress->total, message);
 }
 
 static VtFeatureStore *
@@ -742,7 +749,7 @@ run_extract (Run            *run,
 
   if (!open_model_input (run, &step->input, &o, error))
     return NULL;
-  emit (run, VT_RUN_EVENT_PROGRESS, 0.0, "hashing the checkpoint and the dataset's files");
+  emit (run, VT_EVENT_PROGRESS, 0.0, "hashing the checkpoint and the dataset's files");
   if (!(source = vt_feature_source_new (o.checkpoint, o.dataset, &o.transform, run->cancellable, error)))
     return NULL;
 
@@ -758,7 +765,7 @@ run_extract (Run            *run,
     {
       if (!vt_feature_store_save (store, store_path, error))
         return NULL;
-      emit (run, VT_RUN_EVENT_FILE, 1.0, store_path);
+      emit (run, VT_EVENT_FILE, 1.0, store_path);
     }
 
   node = json_node_new (JSON_NODE_OBJECT);
@@ -822,11 +829,18 @@ incremental_progress (const VtCilResult *result,
   g_autofree char *message = g_strdup_printf ("%s, stage %u of %u (%u classes): %.2f%% on the seen classes",
                                               r->klass->title, stage + 1, result->n_stages,
                                               result->stage_ends[stage], 100 * r->seen_accuracy[stage]);
-  VtRunEvent metric = { VT_RUN_EVENT_METRIC, report->run->step_id, 0.0, NULL, r->klass->title, stage,
-                        r->seen_accuracy[stage], r->accuracy + (gsize) stage * result->n_stages, result->n_stages };
+  VtEvent metric = {
+    .kind = VT_EVENT_METRIC,
+    .series = r->klass->title,
+    .x_name = "stage",
+    .x = stage,
+    .y = r->seen_accuracy[stage],
+    .values = r->accuracy + (gsize) stage * result->n_stages,
+    .n_values = result->n_stages,
+  };
 
   dispatch (report->run, &metric);
-  emit (report->run, VT_RUN_EVENT_PROGRESS,
+  emit (report->run, VT_EVENT_PROGRESS,
         (double) (stage * report->n_methods + method + 1) / (result->n_stages * report->n_methods), message);
 }
 
@@ -838,7 +852,7 @@ incremental_stage_progress (double      fraction,
 {
   StageReport *report = data;
 
-  emit (report->run, VT_RUN_EVENT_PROGRESS, fraction, message);
+  emit (report->run, VT_EVENT_PROGRESS, fraction, message);
 }
 
 /* One method's results as JSON, its CSV tables and its figures. */
@@ -1079,7 +1093,7 @@ projection_progress (double      fraction,
                      const char *message,
                      gpointer    data)
 {
-  emit (data, VT_RUN_EVENT_PROGRESS, fraction, message);
+  emit (data, VT_EVENT_PROGRESS, fraction, message);
 }
 
 /* Trustworthiness is O(N²): by default only up to this many points. */
@@ -1103,7 +1117,7 @@ add_layout_quality (Run *run, const VtEmbedding *embedding, JsonObject *out, GEr
       json_object_set_string_member (out, "quality_note", "too few points for trustworthiness at k = 10");
       return TRUE;
     }
-  emit (run, VT_RUN_EVENT_PROGRESS, 1.0, "measuring trustworthiness (k = 10)");
+  emit (run, VT_EVENT_PROGRESS, 1.0, "measuring trustworthiness (k = 10)");
   g_autoptr(GError) trust_error = NULL;
   double trust = vt_trustworthiness (x, embedding->n, store->dim, embedding->layout, embedding->dims, 10,
                                      run->cancellable, &trust_error);
@@ -1228,9 +1242,9 @@ run_project (Run            *run,
       json_node_unref (node);
       return NULL;
     }
-  emit (run, VT_RUN_EVENT_FILE, 1.0, layout_name);
-  emit (run, VT_RUN_EVENT_FILE, 1.0, tensors_name);
-  emit (run, VT_RUN_EVENT_FILE, 1.0, metadata_name);
+  emit (run, VT_EVENT_FILE, 1.0, layout_name);
+  emit (run, VT_EVENT_FILE, 1.0, tensors_name);
+  emit (run, VT_EVENT_FILE, 1.0, metadata_name);
   if (!write_figure (run, figure, figure_base, step->formats, figures, error))
     {
       json_node_unref (node);
@@ -1395,7 +1409,7 @@ vt_run_execute (VtSpec              *spec,
       run.step_id = step->id;
       g_free (run.step_path);
       run.step_path = g_strdup_printf ("$.steps[%u]", i);
-      emit (&run, VT_RUN_EVENT_STEP, 0.0, step->id);
+      emit (&run, VT_EVENT_STEP, 0.0, step->id);
       result = run_step (&run, step, &step_error);
       if (result == NULL)
         goto out;
@@ -1413,7 +1427,7 @@ vt_run_execute (VtSpec              *spec,
     goto out;
   if (!write_output (&run, "results.json", text, &step_error))
     goto out;
-  emit (&run, VT_RUN_EVENT_DONE, 1.0, NULL);
+  emit (&run, VT_EVENT_DONE, 1.0, NULL);
   ok = TRUE;
 
 out:

@@ -8,6 +8,7 @@
 
 #include <gio/gio.h>
 
+#include "core/vt-events.h"
 #include "report/vt-figure.h"
 #include "run/vt-spec.h"
 
@@ -23,33 +24,6 @@ typedef enum
   VT_RUN_ERROR_INPUT,            /* an input tensor missing or of the wrong shape */
 } VtRunError;
 
-typedef enum
-{
-  VT_RUN_EVENT_STEP,        /* a step starts: step, message = its kind */
-  VT_RUN_EVENT_PROGRESS,    /* fraction of the current step, message */
-  VT_RUN_EVENT_FILE,        /* message = a file written, relative to the folder */
-  VT_RUN_EVENT_METRIC,      /* a new point of a live series: series, point, value, row */
-  VT_RUN_EVENT_DONE,
-} VtRunEventKind;
-
-typedef struct
-{
-  VtRunEventKind  kind;
-  const char     *step;
-  double          fraction;
-  const char     *message;
-  /* VT_RUN_EVENT_METRIC: point @point (0-based) of series @series (a
-   * method) now has @value (accuracy on the seen classes); @row holds that
-   * point's row of the accuracy matrix, @n_row values, NaN where empty. */
-  const char     *series;
-  guint           point;
-  double          value;
-  const double   *row;
-  guint           n_row;
-} VtRunEvent;
-
-typedef void     (*VtRunEventFunc)   (const VtRunEvent *event,
-                                      gpointer          user_data);
 /* Writes @figure as @base_path.<ext> for each format in @formats. */
 typedef gboolean (*VtFigureWriter)   (const VtFigure   *figure,
                                       const char       *base_path,
@@ -59,8 +33,7 @@ typedef gboolean (*VtFigureWriter)   (const VtFigure   *figure,
 
 typedef struct
 {
-  VtRunEventFunc  on_event;
-  gpointer        event_data;
+  VtEventSink     events;         /* every event, stamped with its step's id */
   VtFigureWriter  write_figure;
   gpointer        figure_data;
 } VtRunOptions;

@@ -1054,7 +1054,7 @@ test_incremental (void)
   run_vitrine (&r, "--batch", spec, "--output", out, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.err, "\"message\":\"GDA, stage 5 of 5 (10 classes)"));
-  g_assert_nonnull (strstr (r.err, "\"event\":\"metric\",\"step\":\"run\",\"series\":\"NMC\",\"point\":0"));
+  g_assert_nonnull (strstr (r.err, "\"event\":\"metric\",\"step\":\"run\",\"series\":\"NMC\",\"x_name\":\"stage\",\"x\":0"));
 
   expected = load_json (expected_path);
   want = json_object_get_object_member (json_array_get_object_element (
@@ -1943,7 +1943,7 @@ test_figure_cancel (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(VtSpec) spec = NULL;
   FigureCalls calls = { cancellable, 0, 0 };
-  VtRunOptions options = { NULL, NULL, cancelling_writer, &calls };
+  VtRunOptions options = { .write_figure = cancelling_writer, .figure_data = &calls };
 
   g_assert_true (g_file_set_contents (spec_path, text, -1, NULL));
   spec = vt_spec_load (spec_path, &error);
