@@ -1,68 +1,24 @@
-/* vt-atomic-file.c: temporary file, then rename. */
+/* vt-atomic-file.c: a whole file at once, and the sweep of what killed writers left. */
 #include "vt-atomic-file.h"
+#include "vt-file-writer.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
-#include <unistd.h>
 
-static gboolean
-fail (GError     **error,
-      int          saved_errno,
-      const char  *path,
-      const char  *what)
-{
-  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-               "%s: cannot %s: %s", path, what, g_strerror (saved_errno));
-  return FALSE;
-}
-
+/* One write through the row writer: the same temporary name, sync and
+ * rename for a whole file as for one written row by row. */
 gboolean
 vt_atomic_file_write (const char  *path,
                       const void  *contents,
                       gsize        length,
                       GError     **error)
 {
-  g_autofree char *partial = g_strconcat (path, VT_ATOMIC_FILE_PARTIAL "XXXXXX", NULL);
-  gboolean replacing = g_file_test (path, G_FILE_TEST_EXISTS);
-  const char *p = contents;
-  int fd, saved;
+  g_autoptr(VtFileWriter) writer = vt_file_writer_new (path, error);
 
-  fd = g_mkstemp_full (partial, O_RDWR | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return fail (error, errno, path, "create a temporary file beside it");
-  while (length > 0)
-    {
-      gssize n = write (fd, p, MIN (length, (gsize) G_MAXSSIZE));
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        goto failed;
-      p += n;
-      length -= (gsize) n;
-    }
-  /* As GLib's G_FILE_SET_CONTENTS_CONSISTENT: when a file is replaced, its
-   * new bytes reach the disk before the rename does, so a crash cannot
-   * leave an empty file where a good one was. */
-  if (replacing && fsync (fd) != 0)
-    goto failed;
-  if (close (fd) != 0)
-    {
-      fd = -1;
-      goto failed;
-    }
-  fd = -1;
-  if (g_rename (partial, path) != 0)
-    goto failed;
-  return TRUE;
-
-failed:
-  saved = errno;
-  if (fd >= 0)
-    close (fd);
-  g_unlink (partial);
-  return fail (error, saved, path, "write");
+  if (writer == NULL)
+    return FALSE;
+  vt_file_writer_write (writer, contents, length);
+  return vt_file_writer_commit (writer, error);
 }
 
 guint

@@ -18,6 +18,7 @@ struct _VtFileWriter
   char  *temp_path;   /* NULL once renamed into place */
   FILE  *file;
   char  *buffer;
+  gboolean replacing;  /* a file was at @path when the writer started */
   int    error;       /* the first errno a write met, 0 while all is well */
 };
 
@@ -36,6 +37,7 @@ vt_file_writer_new (const char  *path,
   int fd;
 
   self->path = g_strdup (path);
+  self->replacing = g_file_test (path, G_FILE_TEST_EXISTS);
   /* A run sweeps this name if a kill leaves it (vt-atomic-file.h). */
   self->temp_path = g_strdup_printf ("%s" VT_ATOMIC_FILE_PARTIAL "XXXXXX", path);
   fd = g_mkstemp_full (self->temp_path, O_WRONLY | O_CLOEXEC, 0644);
@@ -77,6 +79,16 @@ vt_file_writer_append (VtFileWriter *self,
 }
 
 void
+vt_file_writer_write (VtFileWriter *self,
+                      const void   *data,
+                      gsize         length)
+{
+  if (length > 0)
+    fwrite (data, 1, length, self->file);
+  note_error (self);
+}
+
+void
 vt_file_writer_putc (VtFileWriter *self,
                      char          c)
 {
@@ -104,13 +116,14 @@ vt_file_writer_commit (VtFileWriter  *self,
   FILE *file = g_steal_pointer (&self->file);
 
   g_return_val_if_fail (file != NULL, FALSE);
-  /* fsync before the rename, so a crash leaves the old file or the whole
-   * new one, never an empty one under the final name. */
+  /* As GLib's G_FILE_SET_CONTENTS_CONSISTENT: when a file is replaced, its
+   * new bytes reach the disk before the rename does, so a crash leaves the
+   * old file or the whole new one, never an empty one under its name. */
   if (fflush (file) != 0 && self->error == 0)
     self->error = errno;
   if (ferror (file) && self->error == 0)
     self->error = EIO;
-  if (fsync (fileno (file)) != 0 && self->error == 0)
+  if (self->replacing && fsync (fileno (file)) != 0 && self->error == 0)
     self->error = errno;
   if (fclose (file) != 0 && self->error == 0)
     self->error = errno;

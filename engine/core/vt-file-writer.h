@@ -21,6 +21,9 @@ VtFileWriter *vt_file_writer_new     (const char    *path,
  * by vt_file_writer_commit(). */
 void          vt_file_writer_append  (VtFileWriter  *writer,
                                       const char    *text);
+void          vt_file_writer_write   (VtFileWriter  *writer,
+                                      const void    *data,
+                                      gsize          length);
 void          vt_file_writer_putc    (VtFileWriter  *writer,
                                       char           c);
 void          vt_file_writer_printf  (VtFileWriter  *writer,
