@@ -47,6 +47,51 @@ vt_lapack_posv (int     n,
  * GFLOP, tens of milliseconds, between two looks at the cancellable. */
 #define POSV_BLOCK 256
 
+/* The two triangular solves after a blocked factorization, by blocks of
+ * rows of B so that a large solve looks at the cancellable between blocks:
+ * L Y = B with L the lower triangle of @a (unit diagonal for LU), then
+ * U X = Y with U either Lᵀ (Cholesky) or the upper triangle of @a (LU). */
+static int
+solve_triangles_blocked (int            n,
+                         int            nrhs,
+                         const double  *a,
+                         double        *b,
+                         gboolean       unit_lower,
+                         gboolean       upper_is_lower_transposed,
+                         GCancellable  *cancellable)
+{
+  const int nb = POSV_BLOCK;
+
+  for (int i = 0; i < n; i += nb)
+    {
+      int ib = MIN (nb, n - i);
+
+      if (g_cancellable_is_cancelled (cancellable))
+        return VT_LAPACK_CANCELLED;
+      if (i > 0)
+        cblas_dgemm (CblasColMajor, CblasNoTrans, CblasNoTrans, ib, nrhs, i, -1.0, a + i, n, b, n, 1.0, b + i, n);
+      cblas_dtrsm (CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, unit_lower ? CblasUnit : CblasNonUnit,
+                   ib, nrhs, 1.0, a + i + (gsize) i * n, n, b + i, n);
+    }
+  for (int i = ((n - 1) / nb) * nb; i >= 0; i -= nb)
+    {
+      int ib = MIN (nb, n - i), after = n - i - ib;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        return VT_LAPACK_CANCELLED;
+      if (after > 0 && upper_is_lower_transposed)
+        cblas_dgemm (CblasColMajor, CblasTrans, CblasNoTrans, ib, nrhs, after, -1.0,
+                     a + i + ib + (gsize) i * n, n, b + i + ib, n, 1.0, b + i, n);
+      else if (after > 0)
+        cblas_dgemm (CblasColMajor, CblasNoTrans, CblasNoTrans, ib, nrhs, after, -1.0,
+                     a + i + (gsize) (i + ib) * n, n, b + i + ib, n, 1.0, b + i, n);
+      cblas_dtrsm (CblasColMajor, CblasLeft, upper_is_lower_transposed ? CblasLower : CblasUpper,
+                   upper_is_lower_transposed ? CblasTrans : CblasNoTrans, CblasNonUnit, ib, nrhs,
+                   1.0, a + i + (gsize) i * n, n, b + i, n);
+    }
+  return 0;
+}
+
 int
 vt_lapack_posv_cancellable (int            n,
                             int            nrhs,
@@ -88,31 +133,7 @@ vt_lapack_posv_cancellable (int            n,
         }
     }
 
-  /* L Y = B, then Lᵀ X = Y, by blocks of rows of B. */
-  for (int i = 0; i < n; i += nb)
-    {
-      int ib = MIN (nb, n - i);
-
-      if (g_cancellable_is_cancelled (cancellable))
-        return VT_LAPACK_CANCELLED;
-      if (i > 0)
-        cblas_dgemm (CblasColMajor, CblasNoTrans, CblasNoTrans, ib, nrhs, i, -1.0, a + i, n, b, n, 1.0, b + i, n);
-      cblas_dtrsm (CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, ib, nrhs,
-                   1.0, a + i + (gsize) i * n, n, b + i, n);
-    }
-  for (int i = ((n - 1) / nb) * nb; i >= 0; i -= nb)
-    {
-      int ib = MIN (nb, n - i), after = n - i - ib;
-
-      if (g_cancellable_is_cancelled (cancellable))
-        return VT_LAPACK_CANCELLED;
-      if (after > 0)
-        cblas_dgemm (CblasColMajor, CblasTrans, CblasNoTrans, ib, nrhs, after, -1.0,
-                     a + i + ib + (gsize) i * n, n, b + i + ib, n, 1.0, b + i, n);
-      cblas_dtrsm (CblasColMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, ib, nrhs,
-                   1.0, a + i + (gsize) i * n, n, b + i, n);
-    }
-  return 0;
+  return solve_triangles_blocked (n, nrhs, a, b, FALSE, TRUE, cancellable);
 }
 
 int
@@ -163,30 +184,7 @@ vt_lapack_gesv_cancellable (int            n,
     int first = 1;
     dlaswp_ (&nrhs, b, &n, &first, &n, pivots, &one);
   }
-  for (int i = 0; i < n; i += nb)
-    {
-      int ib = MIN (nb, n - i);
-
-      if (g_cancellable_is_cancelled (cancellable))
-        return VT_LAPACK_CANCELLED;
-      if (i > 0)
-        cblas_dgemm (CblasColMajor, CblasNoTrans, CblasNoTrans, ib, nrhs, i, -1.0, a + i, n, b, n, 1.0, b + i, n);
-      cblas_dtrsm (CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasUnit, ib, nrhs,
-                   1.0, a + i + (gsize) i * n, n, b + i, n);
-    }
-  for (int i = ((n - 1) / nb) * nb; i >= 0; i -= nb)
-    {
-      int ib = MIN (nb, n - i), after = n - i - ib;
-
-      if (g_cancellable_is_cancelled (cancellable))
-        return VT_LAPACK_CANCELLED;
-      if (after > 0)
-        cblas_dgemm (CblasColMajor, CblasNoTrans, CblasNoTrans, ib, nrhs, after, -1.0,
-                     a + i + (gsize) (i + ib) * n, n, b + i + ib, n, 1.0, b + i, n);
-      cblas_dtrsm (CblasColMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, ib, nrhs,
-                   1.0, a + i + (gsize) i * n, n, b + i, n);
-    }
-  return 0;
+  return solve_triangles_blocked (n, nrhs, a, b, TRUE, FALSE, cancellable);
 }
 
 int
