@@ -718,6 +718,188 @@ test_evaluate_demo (void)
   vt_test_rm_rf (out);
 }
 
+/* Runs one predict step, given as the keys after "kind", in @dir. */
+static void
+run_predict_spec (Result      *r,
+                  const char  *dir,
+                  const char  *keys)
+{
+  g_autofree char *json = g_strdup_printf ("{\"steps\": [{\"kind\": \"predict\", %s}]}", keys);
+  g_autofree char *spec = g_build_filename (dir, "predict.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+
+  g_assert_true (g_file_set_contents (spec, json, -1, NULL));
+  run_vitrine (r, "--batch", spec, "--output", out, NULL);
+}
+
+/* The step's rows, in results.json and in <id>-predictions.csv, against
+ * PyTorch's top-5 of the same files (tests/reference/make_predict_fixture.py).
+ * Rows are matched by the file's name under the demo sample. */
+static guint
+check_predictions (const char *out,
+                   JsonNode   *fixture,
+                   guint       k)
+{
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *csv_path = g_build_filename (out, "predict-predictions.csv", NULL);
+  g_autoptr(JsonNode) results = load_json (results_path);
+  g_autofree char *csv = NULL;
+  g_auto(GStrv) lines = NULL;
+  JsonObject *f = json_node_get_object (fixture);
+  JsonArray *images = json_object_get_array_member (f, "images");
+  JsonObject *step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results),
+                                                                                  "steps"), 0);
+  JsonArray *rows = json_object_get_array_member (step, "predictions");
+  g_autoptr(GString) header = g_string_new ("file");
+  double worst = 0.0;
+  guint matched = 0;
+
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  lines = g_strsplit (csv, "\n", -1);
+  for (guint r = 1; r <= k; r++)
+    g_string_append_printf (header, ",class_%u,probability_%u", r, r);
+  g_assert_cmpstr (lines[0], ==, header->str);
+  g_assert_cmpuint (g_strv_length (lines), ==, json_array_get_length (rows) + 2);
+  g_assert_cmpstr (lines[json_array_get_length (rows) + 1], ==, "");
+  g_assert_cmpint (json_object_get_int_member (step, "top"), ==, k);
+
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      JsonObject *row = json_array_get_object_element (rows, i);
+      const char *file = json_object_get_string_member (row, "file");
+      JsonArray *classes = json_object_get_array_member (row, "classes");
+      JsonArray *probabilities = json_object_get_array_member (row, "probabilities");
+      g_auto(GStrv) fields = g_strsplit (lines[i + 1], ",", -1);
+
+      /* The CSV row says what the JSON row says. */
+      g_assert_cmpuint (g_strv_length (fields), ==, 1 + 2 * k);
+      g_assert_cmpstr (fields[0], ==, file);
+      g_assert_cmpuint (json_array_get_length (classes), ==, k);
+      for (guint r = 0; r < k; r++)
+        {
+          g_assert_cmpstr (fields[1 + 2 * r], ==, json_array_get_string_element (classes, r));
+          g_assert_cmpfloat (g_ascii_strtod (fields[2 + 2 * r], NULL), ==,
+                             json_array_get_double_element (probabilities, r));
+          if (r > 0)
+            g_assert_cmpfloat (json_array_get_double_element (probabilities, r), <=,
+                               json_array_get_double_element (probabilities, r - 1));
+        }
+      for (guint j = 0; j < json_array_get_length (images); j++)
+        {
+          g_autofree char *suffix = g_strdup_printf ("/%s", json_array_get_string_element (images, j));
+          JsonArray *want_classes = json_array_get_array_element (json_object_get_array_member (f, "classes"), j);
+          JsonArray *want = json_array_get_array_element (json_object_get_array_member (f, "probabilities"), j);
+
+          if (!g_str_has_suffix (file, suffix))
+            continue;
+          for (guint r = 0; r < k; r++)
+            {
+              g_assert_cmpstr (json_array_get_string_element (classes, r), ==,
+                               json_array_get_string_element (want_classes, r));
+              worst = MAX (worst, fabs (json_array_get_double_element (probabilities, r) -
+                                        json_array_get_double_element (want, r)));
+            }
+          matched++;
+        }
+    }
+  g_test_message ("predict: %u images as PyTorch's top-%u, largest difference %.3g", matched, k, worst);
+  g_assert_cmpfloat (worst, <=, 1e-5);
+  return matched;
+}
+
+/* The "predict" step on the real CIFAR ResNet-20: image files, then the
+ * demo sample as a dataset; its top classes and probabilities are
+ * PyTorch's. */
+static void
+test_predict (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "cifar10-test-sample", NULL);
+  g_autofree char *fixture_path = vt_test_fixture ("forward/cifar10-predict-top5.json");
+  g_autoptr(JsonNode) fixture = load_json (fixture_path);
+  JsonArray *images = json_object_get_array_member (json_node_get_object (fixture), "images");
+  g_autoptr(GString) list = g_string_new (NULL);
+
+  for (guint i = 0; i < json_array_get_length (images); i++)
+    g_string_append_printf (list, "%s\"%s/%s\"", i ? ", " : "", sample, json_array_get_string_element (images, i));
+  {
+    g_autofree char *keys = g_strdup_printf ("\"id\": \"predict\", \"checkpoint\": \"%s\", \"images\": [%s]",
+                                             ckpt, list->str);
+    g_auto(Result) r = { 0 };
+
+    run_predict_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpuint (check_predictions (out, fixture, 5), ==, json_array_get_length (images));
+  }
+  {
+    g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"dataset\": \"%s\", \"top\": 3", ckpt, sample);
+    g_auto(Result) r = { 0 };
+
+    run_predict_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpuint (check_predictions (out, fixture, 3), ==, json_array_get_length (images));
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* Bad keys name their JSON path; an image that cannot be read is named. */
+static void
+test_predict_bad_input (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *good = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "cifar10-test-sample",
+                                            "cat", "0000.jpg", NULL);
+  g_autofree char *broken = vt_test_write_file (dir, "broken.jpg", "\xff\xd8\xff\xe0 not a JPEG", 16);
+  g_autofree char *missing = g_build_filename (dir, "missing.png", NULL);
+  static const struct
+  {
+    const char  *keys;     /* after "checkpoint"; @IMAGE@: an image */
+    int          status;
+    const char  *message;
+  } cases[] = {
+    { "\"images\": [\"@IMAGE@\"], \"top\": 0", 2, "$.steps[0].top: expected an integer" },
+    { "\"images\": [\"@IMAGE@\"], \"top\": 11", 1, "$.steps[0].top: 11 is more than the 10 classes" },
+    { "\"images\": [\"@IMAGE@\"], \"topk\": 3", 2, "$.steps[0]" },
+    { "\"images\": \"@IMAGE@\"", 2, "$.steps[0].images: expected a list of strings" },
+    { "\"images\": [], \"top\": 1", 2, "$.steps[0].images: expected at least one image file" },
+    { "\"images\": [\"@IMAGE@\"], \"dataset\": \"x\"", 2, "$.steps[0]: give “images”" },
+    { "\"top\": 2", 2, "$.steps[0]: give “images”" },
+    { "\"images\": [\"@IMAGE@\"], \"split\": \"test\"", 2, "$.steps[0].split: a split is of a dataset" },
+    { "\"images\": [\"@IMAGE@\"], \"classes\": 3", 2, "$.steps[0].classes: expected a list of class names" },
+    { "\"images\": [\"@IMAGE@\"], \"prompt\": \"a {}\"", 2, "$.steps[0].prompt: a prompt is for “classes”" },
+    { "\"images\": [\"@IMAGE@\"], \"classes\": [\"cat\", \"dog\"]", 1, "“classes” is for CLIP models" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GString) rest = g_string_new (cases[i].keys);
+      g_autofree char *keys = NULL;
+
+      g_string_replace (rest, "@IMAGE@", good, 0);
+      keys = g_strdup_printf ("\"checkpoint\": \"%s\", %s", ckpt, rest->str);
+      g_auto(Result) r = { 0 };
+
+      run_predict_spec (&r, dir, keys);
+      g_assert_cmpint (r.status, ==, cases[i].status);
+      g_assert_nonnull (strstr (r.err, cases[i].message));
+    }
+  /* The unreadable image is named, after a good one. */
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *bad = i == 0 ? broken : missing;
+      g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"images\": [\"%s\", \"%s\"]", ckpt, good, bad);
+      g_auto(Result) r = { 0 };
+
+      run_predict_spec (&r, dir, keys);
+      g_assert_cmpint (r.status, ==, 1);
+      g_assert_nonnull (strstr (r.err, bad));
+    }
+  vt_test_rm_rf (dir);
+}
+
 static void
 test_evaluate_bad_datasets (void)
 {
@@ -1973,6 +2155,8 @@ main (int   argc,
   g_test_add_func ("/batch/forward-bad-input", test_forward_bad_input);
   g_test_add_func ("/batch/evaluate-demo", test_evaluate_demo);
   g_test_add_func ("/batch/evaluate-bad-datasets", test_evaluate_bad_datasets);
+  g_test_add_func ("/batch/predict", test_predict);
+  g_test_add_func ("/batch/predict-bad-input", test_predict_bad_input);
   g_test_add_func ("/batch/evaluate-other-classes", test_evaluate_other_classes);
   g_test_add_func ("/batch/store-references", test_store_references);
   g_test_add_func ("/batch/extract", test_extract);
