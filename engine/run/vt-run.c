@@ -5,6 +5,7 @@
 #include "core/vt-blas.h"
 #include "core/vt-parallel.h"
 #include "core/vt-atomic-file.h"
+#include "core/vt-file-writer.h"
 #include "features/vt-extractor.h"
 #include "methods/cil/vt-cil-run.h"
 #include "methods/projection/vt-embedding-quality.h"
@@ -13,6 +14,7 @@
 #include "models/vt-predict.h"
 #include "io/vt-file.h"
 #include "report/vt-csv.h"
+#include "report/vt-report.h"
 
 #include "config.h"
 
@@ -140,12 +142,7 @@ vt_run_new_folder (const char  *parent,
 char *
 vt_run_safe_file_name (const char *name)
 {
-  char *safe = g_strdup (name);
-
-  for (char *p = safe; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '-' && *p != '_')
-      *p = '_';
-  return safe;
+  return vt_report_safe_file_name (name);
 }
 
 /* Writes @figure as figures/<base>.<ext> in @formats through the caller's
@@ -179,6 +176,17 @@ write_figure (Run             *run,
   return TRUE;
 }
 
+static JsonArray *
+int_array (const guint64 *values,
+           guint          n)
+{
+  JsonArray *array = json_array_new ();
+
+  for (guint i = 0; i < n; i++)
+    json_array_add_int_element (array, (gint64) values[i]);
+  return array;
+}
+
 static void
 inspection_progress (double      fraction,
                      const char *message,
@@ -198,24 +206,27 @@ run_inspect (Run            *run,
   g_autofree char *csv = NULL;
   g_autofree char *csv_name = g_strdup_printf ("%s-tensors.csv", step->base.id);
   JsonArray *figures = json_array_new ();
+  JsonArray *histograms = json_array_new ();
 
   inspection = vt_inspection_run (checkpoint, step->bins, inspection_progress, run,
                                   run->cancellable, error);
   if (inspection == NULL)
     {
       json_array_unref (figures);
+      json_array_unref (histograms);
       return NULL;
     }
 
   node = vt_inspection_to_json (inspection);
   json_object_set_array_member (json_node_get_object (node), "figures", figures);
 
+  /* The histograms asked for, as the report draws them (vt-report.h). */
+  json_object_set_array_member (json_node_get_object (node), "histograms", histograms);
   for (guint i = 0; step->histograms[i]; i++)
     {
       int index = vt_inspection_find (inspection, step->histograms[i]);
-      g_autofree char *safe = NULL;
-      g_autofree char *base = NULL;
-      g_autoptr(VtFigure) figure = NULL;
+      const VtHistogram *h;
+      JsonObject *entry;
 
       if (index < 0)
         {
@@ -223,12 +234,13 @@ run_inspect (Run            *run,
                        "%s: no tensor named “%s” for a histogram", checkpoint, step->histograms[i]);
           return NULL;
         }
-      safe = vt_run_safe_file_name (vt_checkpoint_get_tensor (inspection->checkpoint, index)->name);
-      base = g_strdup_printf ("figures/%s-histogram-%s", step->base.id, safe);
-      figure = vt_figure_new_histogram (vt_checkpoint_get_tensor (inspection->checkpoint, index)->name,
-                                        &inspection->stats[index].histogram);
-      if (!write_figure (run, figure, base, step->formats, figures, error))
-        return NULL;
+      h = &inspection->stats[index].histogram;
+      entry = json_object_new ();
+      json_object_set_string_member (entry, "tensor", vt_checkpoint_get_tensor (inspection->checkpoint, index)->name);
+      json_object_set_double_member (entry, "lo", h->lo);
+      json_object_set_double_member (entry, "hi", h->hi);
+      json_object_set_array_member (entry, "counts", int_array (h->counts, h->n_bins));
+      json_array_add_object_element (histograms, entry);
     }
 
   csv = vt_inspection_to_csv (inspection);
@@ -391,17 +403,6 @@ run_forward (Run            *run,
 fail:
   json_node_unref (node);
   return NULL;
-}
-
-static JsonArray *
-int_array (const guint64 *values,
-           guint          n)
-{
-  JsonArray *array = json_array_new ();
-
-  for (guint i = 0; i < n; i++)
-    json_array_add_int_element (array, (gint64) values[i]);
-  return array;
 }
 
 /* The transform a step asks for: the model's preset with the spec's changes;
@@ -675,11 +676,8 @@ run_evaluate (Run             *run,
     JsonArray *classes = json_array_new (), *matrix = json_array_new (), *figures = json_array_new ();
     GString *per_class_csv = g_string_new ("class,images,correct,accuracy\n");
     GString *confusion_csv = g_string_new ("true\\predicted");
-    g_autofree double *values = g_new (double, (gsize) k * k);
     g_autofree char *per_class_name = g_strdup_printf ("%s-per-class.csv", step->base.id);
     g_autofree char *confusion_name = g_strdup_printf ("%s-confusion.csv", step->base.id);
-    g_autofree char *figure_base = g_strdup_printf ("figures/%s-confusion", step->base.id);
-    g_autoptr(VtFigure) figure = NULL;
     gboolean ok;
 
     for (guint c = 0; c < k; c++)
@@ -708,21 +706,15 @@ run_evaluate (Run             *run,
                                 class_names[c], per_class[c], correct, accuracy);
         g_string_append (confusion_csv, class_names[c]);
         for (guint p = 0; p < k; p++)
-          {
-            g_string_append_printf (confusion_csv, ",%" G_GUINT64_FORMAT, confusion[(gsize) c * k + p]);
-            values[(gsize) c * k + p] = (double) confusion[(gsize) c * k + p];
-          }
+          g_string_append_printf (confusion_csv, ",%" G_GUINT64_FORMAT, confusion[(gsize) c * k + p]);
         g_string_append_c (confusion_csv, '\n');
       }
     json_object_set_array_member (result, "per_class", classes);
     json_object_set_array_member (result, "confusion", matrix);
     json_object_set_array_member (result, "figures", figures);
 
-    figure = vt_figure_new_heatmap ("Confusion matrix", "predicted", "true", k, k, values,
-                                    (const char * const *) class_names, (const char * const *) class_names);
     ok = write_output (run, per_class_name, per_class_csv->str, error) &&
-         write_output (run, confusion_name, confusion_csv->str, error) &&
-         write_figure (run, figure, figure_base, step->formats, figures, error);
+         write_output (run, confusion_name, confusion_csv->str, error);
     g_string_free (per_class_csv, TRUE);
     g_string_free (confusion_csv, TRUE);
     if (!ok)
@@ -866,7 +858,6 @@ report_method (Run                      *run,
                const VtCilResult        *result,
                const VtCilMethodResult  *r,
                JsonObject               *out,
-               JsonArray                *figures,
                GError                  **error)
 {
   guint s = result->n_stages, k = result->n_classes;
@@ -876,14 +867,6 @@ report_method (Run                      *run,
   g_autofree char *base = g_strdup_printf ("%s-%s", step->base.id, r->klass->name);
   g_autofree char *per_class_name = g_strdup_printf ("%s-per-class.csv", base);
   g_autofree char *confusion_name = g_strdup_printf ("%s-confusion.csv", base);
-  g_autofree char *matrix_figure = g_strdup_printf ("figures/%s-accuracy-matrix", base);
-  g_autofree char *confusion_figure = g_strdup_printf ("figures/%s-confusion", base);
-  g_autofree char *matrix_title = g_strdup_printf ("%s: accuracy per stage's classes", r->klass->title);
-  g_autofree char *confusion_title = g_strdup_printf ("%s: confusion matrix after the last stage", r->klass->title);
-  g_autofree double *counts = g_new (double, (gsize) k * k);
-  g_auto(GStrv) stage_labels = g_new0 (char *, s + 1);
-  g_autoptr(VtFigure) matrix_fig = NULL;
-  g_autoptr(VtFigure) confusion_fig = NULL;
   gboolean ok;
 
   json_object_set_string_member (out, "method", r->klass->name);
@@ -901,7 +884,6 @@ report_method (Run                      *run,
       for (guint j = 0; j < s; j++)
         add_number (row, r->accuracy[(gsize) t * s + j]);
       json_array_add_array_element (matrix, row);
-      stage_labels[t] = g_strdup_printf ("%u", t + 1);
       g_string_append_printf (run->metrics, "%s,%s,%u,%u,%s\n", step->base.id, r->klass->name, t + 1,
                               result->stage_ends[t], accuracy);
     }
@@ -922,10 +904,7 @@ report_method (Run                      *run,
       g_string_append_printf (per_class_csv, "%s,%s\n", result->class_names[c], accuracy);
       g_string_append (confusion_csv, result->class_names[c]);
       for (guint p = 0; p < k; p++)
-        {
-          g_string_append_printf (confusion_csv, ",%" G_GUINT64_FORMAT, r->confusion[(gsize) c * k + p]);
-          counts[(gsize) c * k + p] = (double) r->confusion[(gsize) c * k + p];
-        }
+        g_string_append_printf (confusion_csv, ",%" G_GUINT64_FORMAT, r->confusion[(gsize) c * k + p]);
       g_string_append_c (confusion_csv, '\n');
     }
   json_object_set_array_member (out, "per_class", per_class);
@@ -938,15 +917,8 @@ report_method (Run                      *run,
   json_object_set_string_member (out, "per_class_table", per_class_name);
   json_object_set_string_member (out, "confusion_table", confusion_name);
 
-  matrix_fig = vt_figure_new_heatmap (matrix_title, "classes of stage", "after stage", s, s, r->accuracy,
-                                      (const char * const *) stage_labels, (const char * const *) stage_labels);
-  confusion_fig = vt_figure_new_heatmap (confusion_title, "predicted", "true", k, k, counts,
-                                         (const char * const *) result->class_names,
-                                         (const char * const *) result->class_names);
   ok = write_output (run, per_class_name, per_class_csv->str, error) &&
-       write_output (run, confusion_name, confusion_csv->str, error) &&
-       write_figure (run, matrix_fig, matrix_figure, step->formats, figures, error) &&
-       write_figure (run, confusion_fig, confusion_figure, step->formats, figures, error);
+       write_output (run, confusion_name, confusion_csv->str, error);
   g_string_free (per_class_csv, TRUE);
   g_string_free (confusion_csv, TRUE);
   return ok;
@@ -998,11 +970,6 @@ run_incremental (Run                *run,
   const VtCilMethodClass * const *all = vt_cil_methods ();
   g_autofree const VtCilMethodClass **chosen = g_new0 (const VtCilMethodClass *, vt_cil_n_methods ());
   g_autofree char *summary_name = g_strdup_printf ("%s-summary.csv", step->base.id);
-  g_autofree char *chart_base = g_strdup_printf ("figures/%s-accuracy", step->base.id);
-  g_autofree double *curves = NULL;
-  g_auto(GStrv) titles = NULL;
-  g_auto(GStrv) seen_labels = NULL;
-  g_autoptr(VtFigure) chart = NULL;
   GString *summary = g_string_new ("method,average_incremental_accuracy,last_accuracy,forgetting,seconds\n");
   StageReport report = { run, 0 };
   JsonArray *methods, *figures, *classes, *stages;
@@ -1057,11 +1024,6 @@ run_incremental (Run                *run,
   json_object_set_array_member (out, "methods", methods);
   json_object_set_array_member (out, "figures", figures);
 
-  curves = g_new (double, (gsize) report.n_methods * result->n_stages);
-  titles = g_new0 (char *, report.n_methods + 1);
-  seen_labels = g_new0 (char *, result->n_stages + 1);
-  for (guint t = 0; t < result->n_stages; t++)
-    seen_labels[t] = g_strdup_printf ("%u", result->stage_ends[t]);
   for (guint m = 0; m < report.n_methods && ok; m++)
     {
       const VtCilMethodResult *r = g_ptr_array_index (result->methods, m);
@@ -1072,16 +1034,10 @@ run_incremental (Run                *run,
       g_autofree char *seconds = csv_number (r->seconds);
 
       json_array_add_object_element (methods, entry);
-      ok = report_method (run, step, result, r, entry, figures, error);
+      ok = report_method (run, step, result, r, entry, error);
       g_string_append_printf (summary, "%s,%s,%s,%s,%s\n", r->klass->name, average, last, forgetting, seconds);
-      titles[m] = g_strdup (r->klass->title);
-      memcpy (curves + (gsize) m * result->n_stages, r->seen_accuracy, sizeof (double) * result->n_stages);
     }
-  chart = vt_figure_new_lines ("Accuracy on the classes seen so far", "classes seen", "accuracy",
-                               report.n_methods, result->n_stages, curves, (const char * const *) titles,
-                               (const char * const *) seen_labels, 0.0, 1.0);
-  ok = ok && write_output (run, summary_name, summary->str, error) &&
-       write_figure (run, chart, chart_base, step->formats, figures, error);
+  ok = ok && write_output (run, summary_name, summary->str, error);
   g_string_free (summary, TRUE);
   if (!ok)
     {
@@ -1153,7 +1109,8 @@ run_project (Run            *run,
   g_autofree char *layout_path = g_build_filename (run->output_dir, layout_name, NULL);
   g_autofree char *tensors_path = g_build_filename (run->output_dir, tensors_name, NULL);
   g_autofree char *metadata_path = g_build_filename (run->output_dir, metadata_name, NULL);
-  g_autofree char *figure_base = g_strdup_printf ("figures/%s-layout", step->base.id);
+  g_autofree char *colors_name = g_strdup_printf ("%s-colors.csv", step->base.id);
+  g_autofree char *colors_path = g_build_filename (run->output_dir, colors_name, NULL);
   const char *title = step->options.method == VT_EMBEDDING_PCA ? "PCA"
                       : step->options.method == VT_EMBEDDING_UMAP ? "UMAP" : "t-SNE";
 
@@ -1222,17 +1179,36 @@ run_project (Run            *run,
   guint n_names = 0;
   g_auto(GStrv) names = vt_embedding_categories (store, embedding->rows, embedding->n, step->color,
                                                  step->task_classes, categories, &n_names);
-  g_autofree float *xy = g_new (float, 2 * (gsize) embedding->n);
-  for (gsize i = 0; i < embedding->n; i++)
-    {
-      xy[2 * i] = embedding->layout[i * embedding->dims];
-      xy[2 * i + 1] = embedding->layout[i * embedding->dims + 1];
-    }
-  g_autofree char *figure_title = g_strdup_printf ("%s of %u samples", title, embedding->n);
-  g_autoptr(VtFigure) figure = vt_figure_new_scatter (figure_title, NULL, NULL, embedding->n, xy, categories,
-                                                      n_names, (const char * const *) names);
-  if (vt_embedding_color_is_ordered (step->color))
-    figure->palette = VT_FIGURE_PALETTE_SEQUENTIAL;
+  /* What the scatter figure needs beyond the layout table (vt-report.h):
+   * each point's colour, the legend, the palette and the title. */
+  {
+    g_autofree char *figure_title = g_strdup_printf ("%s of %u samples", title, embedding->n);
+    JsonArray *legend = json_array_new ();
+    g_autoptr(VtFileWriter) colors = NULL;
+    g_autoptr(GError) colors_error = NULL;
+
+    for (guint c = 0; c < n_names; c++)
+      json_array_add_string_element (legend, names[c]);
+    json_object_set_string_member (out, "figure_title", figure_title);
+    json_object_set_array_member (out, "legend", legend);
+    json_object_set_string_member (out, "palette", vt_embedding_color_is_ordered (step->color) ? "sequential"
+                                                                                               : "categorical");
+    if (!(colors = vt_file_writer_new (colors_path, &colors_error)))
+      {
+        g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s", colors_error->message);
+        json_node_unref (node);
+        return NULL;
+      }
+    vt_file_writer_append (colors, "color\n");
+    for (gsize i = 0; i < embedding->n; i++)
+      vt_file_writer_printf (colors, "%u\n", categories[i]);
+    if (!vt_file_writer_commit (colors, &colors_error))
+      {
+        g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s", colors_error->message);
+        json_node_unref (node);
+        return NULL;
+      }
+  }
   json_object_set_array_member (out, "figures", figures);
 
   g_autoptr(GError) write_error = NULL;
@@ -1249,12 +1225,9 @@ run_project (Run            *run,
   emit (run, VT_EVENT_FILE, 1.0, layout_name);
   emit (run, VT_EVENT_FILE, 1.0, tensors_name);
   emit (run, VT_EVENT_FILE, 1.0, metadata_name);
-  if (!write_figure (run, figure, figure_base, step->formats, figures, error))
-    {
-      json_node_unref (node);
-      return NULL;
-    }
+  emit (run, VT_EVENT_FILE, 1.0, colors_name);
   json_object_set_string_member (out, "layout_table", layout_name);
+  json_object_set_string_member (out, "colors_table", colors_name);
   json_object_set_string_member (out, "projector_tensors", tensors_name);
   json_object_set_string_member (out, "projector_metadata", metadata_name);
   return node;
@@ -1491,6 +1464,56 @@ run_step (Run      *run,
     }
 }
 
+/* The formats a step writes its figures in; steps without figures have none. */
+static VtFigureFormats
+step_formats (VtStep *step)
+{
+  switch (step->kind)
+    {
+    case VT_STEP_INSPECT:
+      return ((VtInspectStep *) step)->formats;
+    case VT_STEP_EVALUATE:
+      return ((VtEvaluateStep *) step)->formats;
+    case VT_STEP_INCREMENTAL:
+      return ((VtIncrementalStep *) step)->formats;
+    case VT_STEP_PROJECT:
+      return ((VtProjectStep *) step)->formats;
+    default:
+      return 0;
+    }
+}
+
+/* The step's figures, built from its results as the window builds them
+ * (vt-report.h), each handed on as an event and written in the step's
+ * formats, listed in the result's "figures". */
+static gboolean
+write_step_figures (Run         *run,
+                    VtStep      *step,
+                    JsonObject  *result,
+                    GError     **error)
+{
+  g_autoptr(GPtrArray) figures = vt_report_step_figures (vt_step_kind_name (step->kind), result, run->output_dir,
+                                                         error);
+  JsonArray *listing;
+
+  if (figures == NULL)
+    return FALSE;
+  if (figures->len == 0)
+    return TRUE;
+  listing = json_object_get_array_member (result, "figures");
+  for (guint i = 0; i < figures->len; i++)
+    {
+      const VtReportFigure *f = g_ptr_array_index (figures, i);
+      g_autofree char *base = g_strdup_printf ("figures/%s", f->name);
+      VtEvent event = { .kind = VT_EVENT_FIGURE, .name = f->name, .figure = f->figure, .seconds_left = -1 };
+
+      dispatch (run, &event);
+      if (!write_figure (run, f->figure, base, step_formats (step), listing, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 make_folders (const char  *output_dir,
               GError     **error)
@@ -1625,6 +1648,11 @@ vt_run_execute (VtSpec              *spec,
       if (result == NULL)
         goto out;
       json_object_set_string_member (json_node_get_object (result), "id", step->id);
+      if (!write_step_figures (&run, step, json_node_get_object (result), &step_error))
+        {
+          json_node_unref (result);
+          goto out;
+        }
       json_builder_add_value (b, result);
     }
   json_builder_end_array (b);

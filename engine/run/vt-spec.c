@@ -491,8 +491,8 @@ static const struct
   { "predict", VT_STEP_PREDICT, predict_step_parse, predict_step_free },
 };
 
-static const char *
-step_kind_name (VtStepKind kind)
+const char *
+vt_step_kind_name (VtStepKind kind)
 {
   for (guint i = 0; i < G_N_ELEMENTS (step_kinds); i++)
     if (step_kinds[i].kind == kind)
@@ -633,7 +633,7 @@ check_store_reference (VtSpec      *spec,
       else
         g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
                      "$.steps[%u].%s: “%s” is the id of a step of kind “%s”, which writes no feature store; "
-                     "name an extract step", index, key, name, step_kind_name (step->kind));
+                     "name an extract step", index, key, name, vt_step_kind_name (step->kind));
       return FALSE;
     }
   if (g_file_test (path, G_FILE_TEST_EXISTS))

@@ -179,6 +179,9 @@ VtSpec   *vt_spec_new_from_data   (const char   *json,
                                    GError      **error);
 void      vt_spec_free            (VtSpec       *spec);
 
+/* The kind's name in a spec: "inspect", "evaluate", … */
+const char *vt_step_kind_name     (VtStepKind    kind);
+
 /* A step's path resolved against the spec's folder. */
 char     *vt_spec_resolve_path    (VtSpec       *spec,
                                    const char   *path);
