@@ -7,13 +7,20 @@
 
 G_DEFINE_QUARK (vt-csv-error-quark, vt_csv_error)
 
+/* Whether @field must be quoted: RFC 4180's comma, quote and line ends. */
+static gboolean
+needs_quotes (const char *field)
+{
+  return strpbrk (field, ",\"\r\n") != NULL;
+}
+
 void
 vt_csv_append_field (GString    *csv,
                      const char *field)
 {
   if (field == NULL)
     return;
-  if (strpbrk (field, ",\"\r\n") == NULL)
+  if (!needs_quotes (field))
     {
       g_string_append (csv, field);
       return;
@@ -26,6 +33,27 @@ vt_csv_append_field (GString    *csv,
       g_string_append_c (csv, *p);
     }
   g_string_append_c (csv, '"');
+}
+
+void
+vt_csv_write_field (VtFileWriter *writer,
+                    const char   *field)
+{
+  if (field == NULL)
+    return;
+  if (!needs_quotes (field))
+    {
+      vt_file_writer_append (writer, field);
+      return;
+    }
+  vt_file_writer_putc (writer, '"');
+  for (const char *p = field; *p; p++)
+    {
+      if (*p == '"')
+        vt_file_writer_putc (writer, '"');
+      vt_file_writer_putc (writer, *p);
+    }
+  vt_file_writer_putc (writer, '"');
 }
 
 void

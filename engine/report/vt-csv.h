@@ -8,10 +8,16 @@
 
 #include <glib.h>
 
+#include "core/vt-file-writer.h"
+
 G_BEGIN_DECLS
 
 /* Appends @field (NULL: an empty field) to @csv, quoted where it must be. */
 void  vt_csv_append_field  (GString             *csv,
+                            const char          *field);
+
+/* The same, into a streamed file (vt-file-writer.h). */
+void  vt_csv_write_field   (VtFileWriter        *writer,
                             const char          *field);
 
 /* Appends @n fields, separated by commas, and the row's end. */

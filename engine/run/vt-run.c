@@ -681,7 +681,10 @@ run_evaluate (Run             *run,
     gboolean ok;
 
     for (guint c = 0; c < k; c++)
-      g_string_append_printf (confusion_csv, ",%s", class_names[c]);
+      {
+        g_string_append_c (confusion_csv, ',');
+        vt_csv_append_field (confusion_csv, class_names[c]);
+      }
     g_string_append_c (confusion_csv, '\n');
     for (guint c = 0; c < k; c++)
       {
@@ -702,9 +705,10 @@ run_evaluate (Run             *run,
         accuracy[0] = '\0';
         if (per_class[c] > 0)
           g_ascii_dtostr (accuracy, sizeof accuracy, (double) correct / per_class[c]);
-        g_string_append_printf (per_class_csv, "%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%s\n",
-                                class_names[c], per_class[c], correct, accuracy);
-        g_string_append (confusion_csv, class_names[c]);
+        vt_csv_append_field (per_class_csv, class_names[c]);
+        g_string_append_printf (per_class_csv, ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%s\n",
+                                per_class[c], correct, accuracy);
+        vt_csv_append_field (confusion_csv, class_names[c]);
         for (guint p = 0; p < k; p++)
           g_string_append_printf (confusion_csv, ",%" G_GUINT64_FORMAT, confusion[(gsize) c * k + p]);
         g_string_append_c (confusion_csv, '\n');
@@ -884,6 +888,7 @@ report_method (Run                      *run,
       for (guint j = 0; j < s; j++)
         add_number (row, r->accuracy[(gsize) t * s + j]);
       json_array_add_array_element (matrix, row);
+      /* Step ids and method names are letters, digits, "-" and "_": nothing to quote. */
       g_string_append_printf (run->metrics, "%s,%s,%u,%u,%s\n", step->base.id, r->klass->name, t + 1,
                               result->stage_ends[t], accuracy);
     }
@@ -891,7 +896,10 @@ report_method (Run                      *run,
   json_object_set_array_member (out, "accuracy_matrix", matrix);
 
   for (guint c = 0; c < k; c++)
-    g_string_append_printf (confusion_csv, ",%s", result->class_names[c]);
+    {
+      g_string_append_c (confusion_csv, ',');
+      vt_csv_append_field (confusion_csv, result->class_names[c]);
+    }
   g_string_append_c (confusion_csv, '\n');
   for (guint c = 0; c < k; c++)
     {
@@ -901,8 +909,9 @@ report_method (Run                      *run,
       json_object_set_string_member (entry, "class", result->class_names[c]);
       set_number (entry, "accuracy", r->per_class[c]);
       json_array_add_object_element (per_class, entry);
-      g_string_append_printf (per_class_csv, "%s,%s\n", result->class_names[c], accuracy);
-      g_string_append (confusion_csv, result->class_names[c]);
+      vt_csv_append_field (per_class_csv, result->class_names[c]);
+      g_string_append_printf (per_class_csv, ",%s\n", accuracy);
+      vt_csv_append_field (confusion_csv, result->class_names[c]);
       for (guint p = 0; p < k; p++)
         g_string_append_printf (confusion_csv, ",%" G_GUINT64_FORMAT, r->confusion[(gsize) c * k + p]);
       g_string_append_c (confusion_csv, '\n');
