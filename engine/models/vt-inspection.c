@@ -1,5 +1,6 @@
 /* vt-inspection.c: statistics of every tensor, and their JSON/CSV forms. */
 #include "vt-inspection.h"
+#include "report/vt-csv.h"
 
 #include <math.h>
 
@@ -220,21 +221,6 @@ vt_inspection_to_json (VtInspection *self)
   return json_builder_get_root (b);
 }
 
-/* RFC 4180: names are quoted, with inner quotes doubled. */
-static void
-append_csv_string (GString    *s,
-                   const char *text)
-{
-  g_string_append_c (s, '"');
-  for (const char *p = text; *p; p++)
-    {
-      if (*p == '"')
-        g_string_append_c (s, '"');
-      g_string_append_c (s, *p);
-    }
-  g_string_append_c (s, '"');
-}
-
 static void
 append_csv_double (GString *s,
                    double   value)
@@ -257,9 +243,9 @@ vt_inspection_to_csv (VtInspection *self)
       const VtTensorStats *st = &self->stats[i];
       g_autofree char *shape = vt_tensor_format_shape (t);
 
-      append_csv_string (s, t->name);
+      vt_csv_append_field (s, t->name);
       g_string_append_printf (s, ",%s,", vt_dtype_name (t->dtype));
-      append_csv_string (s, shape);
+      vt_csv_append_field (s, shape);
       g_string_append_printf (s, ",%" G_GSIZE_FORMAT ",%" G_GSIZE_FORMAT, t->numel, t->nbytes);
       append_csv_double (s, st->min);
       append_csv_double (s, st->max);

@@ -5,11 +5,16 @@
 #include "core/vt-blas.h"
 #include "core/vt-parallel.h"
 #include "core/vt-atomic-file.h"
+#include "core/vt-file-writer.h"
 #include "features/vt-extractor.h"
 #include "methods/cil/vt-cil-run.h"
 #include "methods/projection/vt-embedding-quality.h"
 #include "io/vt-safetensors.h"
 #include "models/vt-model.h"
+#include "models/vt-predict.h"
+#include "io/vt-file.h"
+#include "report/vt-csv.h"
+#include "report/vt-report.h"
 
 #include "config.h"
 
@@ -137,12 +142,7 @@ vt_run_new_folder (const char  *parent,
 char *
 vt_run_safe_file_name (const char *name)
 {
-  char *safe = g_strdup (name);
-
-  for (char *p = safe; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '-' && *p != '_')
-      *p = '_';
-  return safe;
+  return vt_report_safe_file_name (name);
 }
 
 /* Writes @figure as figures/<base>.<ext> in @formats through the caller's
@@ -176,6 +176,17 @@ write_figure (Run             *run,
   return TRUE;
 }
 
+static JsonArray *
+int_array (const guint64 *values,
+           guint          n)
+{
+  JsonArray *array = json_array_new ();
+
+  for (guint i = 0; i < n; i++)
+    json_array_add_int_element (array, (gint64) values[i]);
+  return array;
+}
+
 static void
 inspection_progress (double      fraction,
                      const char *message,
@@ -195,24 +206,27 @@ run_inspect (Run            *run,
   g_autofree char *csv = NULL;
   g_autofree char *csv_name = g_strdup_printf ("%s-tensors.csv", step->base.id);
   JsonArray *figures = json_array_new ();
+  JsonArray *histograms = json_array_new ();
 
   inspection = vt_inspection_run (checkpoint, step->bins, inspection_progress, run,
                                   run->cancellable, error);
   if (inspection == NULL)
     {
       json_array_unref (figures);
+      json_array_unref (histograms);
       return NULL;
     }
 
   node = vt_inspection_to_json (inspection);
   json_object_set_array_member (json_node_get_object (node), "figures", figures);
 
+  /* The histograms asked for, as the report draws them (vt-report.h). */
+  json_object_set_array_member (json_node_get_object (node), "histograms", histograms);
   for (guint i = 0; step->histograms[i]; i++)
     {
       int index = vt_inspection_find (inspection, step->histograms[i]);
-      g_autofree char *safe = NULL;
-      g_autofree char *base = NULL;
-      g_autoptr(VtFigure) figure = NULL;
+      const VtHistogram *h;
+      JsonObject *entry;
 
       if (index < 0)
         {
@@ -220,12 +234,13 @@ run_inspect (Run            *run,
                        "%s: no tensor named “%s” for a histogram", checkpoint, step->histograms[i]);
           return NULL;
         }
-      safe = vt_run_safe_file_name (vt_checkpoint_get_tensor (inspection->checkpoint, index)->name);
-      base = g_strdup_printf ("figures/%s-histogram-%s", step->base.id, safe);
-      figure = vt_figure_new_histogram (vt_checkpoint_get_tensor (inspection->checkpoint, index)->name,
-                                        &inspection->stats[index].histogram);
-      if (!write_figure (run, figure, base, step->formats, figures, error))
-        return NULL;
+      h = &inspection->stats[index].histogram;
+      entry = json_object_new ();
+      json_object_set_string_member (entry, "tensor", vt_checkpoint_get_tensor (inspection->checkpoint, index)->name);
+      json_object_set_double_member (entry, "lo", h->lo);
+      json_object_set_double_member (entry, "hi", h->hi);
+      json_object_set_array_member (entry, "counts", int_array (h->counts, h->n_bins));
+      json_array_add_object_element (histograms, entry);
     }
 
   csv = vt_inspection_to_csv (inspection);
@@ -390,17 +405,6 @@ fail:
   return NULL;
 }
 
-static JsonArray *
-int_array (const guint64 *values,
-           guint          n)
-{
-  JsonArray *array = json_array_new ();
-
-  for (guint i = 0; i < n; i++)
-    json_array_add_int_element (array, (gint64) values[i]);
-  return array;
-}
-
 /* The transform a step asks for: the model's preset with the spec's changes;
  * FALSE when its crop_pct gives no usable resize for the crop. */
 static gboolean
@@ -471,10 +475,11 @@ open_model_input (Run                 *run,
   VtDatasetOptions options = { input->split, input->coarse_labels, run->cancellable };
 
   o->checkpoint_path = vt_spec_resolve_path (run->spec, input->checkpoint);
-  o->dataset_path = vt_spec_resolve_path (run->spec, input->dataset);
+  /* A predict step on image files has no dataset. */
+  o->dataset_path = input->dataset ? vt_spec_resolve_path (run->spec, input->dataset) : NULL;
   if (!(o->checkpoint = vt_checkpoint_open (o->checkpoint_path, error)) ||
       !(o->model = vt_model_new (o->checkpoint, error)) ||
-      !(o->dataset = vt_dataset_open (o->dataset_path, &options, error)))
+      (o->dataset_path && !(o->dataset = vt_dataset_open (o->dataset_path, &options, error))))
     return FALSE;
   {
     g_autofree char *where = g_strdup_printf ("%s: step “%s”: transform", run->spec->path ? run->spec->path : "the spec",
@@ -671,15 +676,15 @@ run_evaluate (Run             *run,
     JsonArray *classes = json_array_new (), *matrix = json_array_new (), *figures = json_array_new ();
     GString *per_class_csv = g_string_new ("class,images,correct,accuracy\n");
     GString *confusion_csv = g_string_new ("true\\predicted");
-    g_autofree double *values = g_new (double, (gsize) k * k);
     g_autofree char *per_class_name = g_strdup_printf ("%s-per-class.csv", step->base.id);
     g_autofree char *confusion_name = g_strdup_printf ("%s-confusion.csv", step->base.id);
-    g_autofree char *figure_base = g_strdup_printf ("figures/%s-confusion", step->base.id);
-    g_autoptr(VtFigure) figure = NULL;
     gboolean ok;
 
     for (guint c = 0; c < k; c++)
-      g_string_append_printf (confusion_csv, ",%s", class_names[c]);
+      {
+        g_string_append_c (confusion_csv, ',');
+        vt_csv_append_field (confusion_csv, class_names[c]);
+      }
     g_string_append_c (confusion_csv, '\n');
     for (guint c = 0; c < k; c++)
       {
@@ -700,25 +705,20 @@ run_evaluate (Run             *run,
         accuracy[0] = '\0';
         if (per_class[c] > 0)
           g_ascii_dtostr (accuracy, sizeof accuracy, (double) correct / per_class[c]);
-        g_string_append_printf (per_class_csv, "%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%s\n",
-                                class_names[c], per_class[c], correct, accuracy);
-        g_string_append (confusion_csv, class_names[c]);
+        vt_csv_append_field (per_class_csv, class_names[c]);
+        g_string_append_printf (per_class_csv, ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%s\n",
+                                per_class[c], correct, accuracy);
+        vt_csv_append_field (confusion_csv, class_names[c]);
         for (guint p = 0; p < k; p++)
-          {
-            g_string_append_printf (confusion_csv, ",%" G_GUINT64_FORMAT, confusion[(gsize) c * k + p]);
-            values[(gsize) c * k + p] = (double) confusion[(gsize) c * k + p];
-          }
+          g_string_append_printf (confusion_csv, ",%" G_GUINT64_FORMAT, confusion[(gsize) c * k + p]);
         g_string_append_c (confusion_csv, '\n');
       }
     json_object_set_array_member (result, "per_class", classes);
     json_object_set_array_member (result, "confusion", matrix);
     json_object_set_array_member (result, "figures", figures);
 
-    figure = vt_figure_new_heatmap ("Confusion matrix", "predicted", "true", k, k, values,
-                                    (const char * const *) class_names, (const char * const *) class_names);
     ok = write_output (run, per_class_name, per_class_csv->str, error) &&
-         write_output (run, confusion_name, confusion_csv->str, error) &&
-         write_figure (run, figure, figure_base, step->formats, figures, error);
+         write_output (run, confusion_name, confusion_csv->str, error);
     g_string_free (per_class_csv, TRUE);
     g_string_free (confusion_csv, TRUE);
     if (!ok)
@@ -862,7 +862,6 @@ report_method (Run                      *run,
                const VtCilResult        *result,
                const VtCilMethodResult  *r,
                JsonObject               *out,
-               JsonArray                *figures,
                GError                  **error)
 {
   guint s = result->n_stages, k = result->n_classes;
@@ -872,14 +871,6 @@ report_method (Run                      *run,
   g_autofree char *base = g_strdup_printf ("%s-%s", step->base.id, r->klass->name);
   g_autofree char *per_class_name = g_strdup_printf ("%s-per-class.csv", base);
   g_autofree char *confusion_name = g_strdup_printf ("%s-confusion.csv", base);
-  g_autofree char *matrix_figure = g_strdup_printf ("figures/%s-accuracy-matrix", base);
-  g_autofree char *confusion_figure = g_strdup_printf ("figures/%s-confusion", base);
-  g_autofree char *matrix_title = g_strdup_printf ("%s: accuracy per stage's classes", r->klass->title);
-  g_autofree char *confusion_title = g_strdup_printf ("%s: confusion matrix after the last stage", r->klass->title);
-  g_autofree double *counts = g_new (double, (gsize) k * k);
-  g_auto(GStrv) stage_labels = g_new0 (char *, s + 1);
-  g_autoptr(VtFigure) matrix_fig = NULL;
-  g_autoptr(VtFigure) confusion_fig = NULL;
   gboolean ok;
 
   json_object_set_string_member (out, "method", r->klass->name);
@@ -897,7 +888,7 @@ report_method (Run                      *run,
       for (guint j = 0; j < s; j++)
         add_number (row, r->accuracy[(gsize) t * s + j]);
       json_array_add_array_element (matrix, row);
-      stage_labels[t] = g_strdup_printf ("%u", t + 1);
+      /* Step ids and method names are letters, digits, "-" and "_": nothing to quote. */
       g_string_append_printf (run->metrics, "%s,%s,%u,%u,%s\n", step->base.id, r->klass->name, t + 1,
                               result->stage_ends[t], accuracy);
     }
@@ -905,7 +896,10 @@ report_method (Run                      *run,
   json_object_set_array_member (out, "accuracy_matrix", matrix);
 
   for (guint c = 0; c < k; c++)
-    g_string_append_printf (confusion_csv, ",%s", result->class_names[c]);
+    {
+      g_string_append_c (confusion_csv, ',');
+      vt_csv_append_field (confusion_csv, result->class_names[c]);
+    }
   g_string_append_c (confusion_csv, '\n');
   for (guint c = 0; c < k; c++)
     {
@@ -915,13 +909,11 @@ report_method (Run                      *run,
       json_object_set_string_member (entry, "class", result->class_names[c]);
       set_number (entry, "accuracy", r->per_class[c]);
       json_array_add_object_element (per_class, entry);
-      g_string_append_printf (per_class_csv, "%s,%s\n", result->class_names[c], accuracy);
-      g_string_append (confusion_csv, result->class_names[c]);
+      vt_csv_append_field (per_class_csv, result->class_names[c]);
+      g_string_append_printf (per_class_csv, ",%s\n", accuracy);
+      vt_csv_append_field (confusion_csv, result->class_names[c]);
       for (guint p = 0; p < k; p++)
-        {
-          g_string_append_printf (confusion_csv, ",%" G_GUINT64_FORMAT, r->confusion[(gsize) c * k + p]);
-          counts[(gsize) c * k + p] = (double) r->confusion[(gsize) c * k + p];
-        }
+        g_string_append_printf (confusion_csv, ",%" G_GUINT64_FORMAT, r->confusion[(gsize) c * k + p]);
       g_string_append_c (confusion_csv, '\n');
     }
   json_object_set_array_member (out, "per_class", per_class);
@@ -934,15 +926,8 @@ report_method (Run                      *run,
   json_object_set_string_member (out, "per_class_table", per_class_name);
   json_object_set_string_member (out, "confusion_table", confusion_name);
 
-  matrix_fig = vt_figure_new_heatmap (matrix_title, "classes of stage", "after stage", s, s, r->accuracy,
-                                      (const char * const *) stage_labels, (const char * const *) stage_labels);
-  confusion_fig = vt_figure_new_heatmap (confusion_title, "predicted", "true", k, k, counts,
-                                         (const char * const *) result->class_names,
-                                         (const char * const *) result->class_names);
   ok = write_output (run, per_class_name, per_class_csv->str, error) &&
-       write_output (run, confusion_name, confusion_csv->str, error) &&
-       write_figure (run, matrix_fig, matrix_figure, step->formats, figures, error) &&
-       write_figure (run, confusion_fig, confusion_figure, step->formats, figures, error);
+       write_output (run, confusion_name, confusion_csv->str, error);
   g_string_free (per_class_csv, TRUE);
   g_string_free (confusion_csv, TRUE);
   return ok;
@@ -994,11 +979,6 @@ run_incremental (Run                *run,
   const VtCilMethodClass * const *all = vt_cil_methods ();
   g_autofree const VtCilMethodClass **chosen = g_new0 (const VtCilMethodClass *, vt_cil_n_methods ());
   g_autofree char *summary_name = g_strdup_printf ("%s-summary.csv", step->base.id);
-  g_autofree char *chart_base = g_strdup_printf ("figures/%s-accuracy", step->base.id);
-  g_autofree double *curves = NULL;
-  g_auto(GStrv) titles = NULL;
-  g_auto(GStrv) seen_labels = NULL;
-  g_autoptr(VtFigure) chart = NULL;
   GString *summary = g_string_new ("method,average_incremental_accuracy,last_accuracy,forgetting,seconds\n");
   StageReport report = { run, 0 };
   JsonArray *methods, *figures, *classes, *stages;
@@ -1053,11 +1033,6 @@ run_incremental (Run                *run,
   json_object_set_array_member (out, "methods", methods);
   json_object_set_array_member (out, "figures", figures);
 
-  curves = g_new (double, (gsize) report.n_methods * result->n_stages);
-  titles = g_new0 (char *, report.n_methods + 1);
-  seen_labels = g_new0 (char *, result->n_stages + 1);
-  for (guint t = 0; t < result->n_stages; t++)
-    seen_labels[t] = g_strdup_printf ("%u", result->stage_ends[t]);
   for (guint m = 0; m < report.n_methods && ok; m++)
     {
       const VtCilMethodResult *r = g_ptr_array_index (result->methods, m);
@@ -1068,16 +1043,10 @@ run_incremental (Run                *run,
       g_autofree char *seconds = csv_number (r->seconds);
 
       json_array_add_object_element (methods, entry);
-      ok = report_method (run, step, result, r, entry, figures, error);
+      ok = report_method (run, step, result, r, entry, error);
       g_string_append_printf (summary, "%s,%s,%s,%s,%s\n", r->klass->name, average, last, forgetting, seconds);
-      titles[m] = g_strdup (r->klass->title);
-      memcpy (curves + (gsize) m * result->n_stages, r->seen_accuracy, sizeof (double) * result->n_stages);
     }
-  chart = vt_figure_new_lines ("Accuracy on the classes seen so far", "classes seen", "accuracy",
-                               report.n_methods, result->n_stages, curves, (const char * const *) titles,
-                               (const char * const *) seen_labels, 0.0, 1.0);
-  ok = ok && write_output (run, summary_name, summary->str, error) &&
-       write_figure (run, chart, chart_base, step->formats, figures, error);
+  ok = ok && write_output (run, summary_name, summary->str, error);
   g_string_free (summary, TRUE);
   if (!ok)
     {
@@ -1149,7 +1118,8 @@ run_project (Run            *run,
   g_autofree char *layout_path = g_build_filename (run->output_dir, layout_name, NULL);
   g_autofree char *tensors_path = g_build_filename (run->output_dir, tensors_name, NULL);
   g_autofree char *metadata_path = g_build_filename (run->output_dir, metadata_name, NULL);
-  g_autofree char *figure_base = g_strdup_printf ("figures/%s-layout", step->base.id);
+  g_autofree char *colors_name = g_strdup_printf ("%s-colors.csv", step->base.id);
+  g_autofree char *colors_path = g_build_filename (run->output_dir, colors_name, NULL);
   const char *title = step->options.method == VT_EMBEDDING_PCA ? "PCA"
                       : step->options.method == VT_EMBEDDING_UMAP ? "UMAP" : "t-SNE";
 
@@ -1218,17 +1188,36 @@ run_project (Run            *run,
   guint n_names = 0;
   g_auto(GStrv) names = vt_embedding_categories (store, embedding->rows, embedding->n, step->color,
                                                  step->task_classes, categories, &n_names);
-  g_autofree float *xy = g_new (float, 2 * (gsize) embedding->n);
-  for (gsize i = 0; i < embedding->n; i++)
-    {
-      xy[2 * i] = embedding->layout[i * embedding->dims];
-      xy[2 * i + 1] = embedding->layout[i * embedding->dims + 1];
-    }
-  g_autofree char *figure_title = g_strdup_printf ("%s of %u samples", title, embedding->n);
-  g_autoptr(VtFigure) figure = vt_figure_new_scatter (figure_title, NULL, NULL, embedding->n, xy, categories,
-                                                      n_names, (const char * const *) names);
-  if (vt_embedding_color_is_ordered (step->color))
-    figure->palette = VT_FIGURE_PALETTE_SEQUENTIAL;
+  /* What the scatter figure needs beyond the layout table (vt-report.h):
+   * each point's colour, the legend, the palette and the title. */
+  {
+    g_autofree char *figure_title = g_strdup_printf ("%s of %u samples", title, embedding->n);
+    JsonArray *legend = json_array_new ();
+    g_autoptr(VtFileWriter) colors = NULL;
+    g_autoptr(GError) colors_error = NULL;
+
+    for (guint c = 0; c < n_names; c++)
+      json_array_add_string_element (legend, names[c]);
+    json_object_set_string_member (out, "figure_title", figure_title);
+    json_object_set_array_member (out, "legend", legend);
+    json_object_set_string_member (out, "palette", vt_embedding_color_is_ordered (step->color) ? "sequential"
+                                                                                               : "categorical");
+    if (!(colors = vt_file_writer_new (colors_path, &colors_error)))
+      {
+        g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s", colors_error->message);
+        json_node_unref (node);
+        return NULL;
+      }
+    vt_file_writer_append (colors, "color\n");
+    for (gsize i = 0; i < embedding->n; i++)
+      vt_file_writer_printf (colors, "%u\n", categories[i]);
+    if (!vt_file_writer_commit (colors, &colors_error))
+      {
+        g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s", colors_error->message);
+        json_node_unref (node);
+        return NULL;
+      }
+  }
   json_object_set_array_member (out, "figures", figures);
 
   g_autoptr(GError) write_error = NULL;
@@ -1245,15 +1234,217 @@ run_project (Run            *run,
   emit (run, VT_EVENT_FILE, 1.0, layout_name);
   emit (run, VT_EVENT_FILE, 1.0, tensors_name);
   emit (run, VT_EVENT_FILE, 1.0, metadata_name);
-  if (!write_figure (run, figure, figure_base, step->formats, figures, error))
-    {
-      json_node_unref (node);
-      return NULL;
-    }
+  emit (run, VT_EVENT_FILE, 1.0, colors_name);
   json_object_set_string_member (out, "layout_table", layout_name);
+  json_object_set_string_member (out, "colors_table", colors_name);
   json_object_set_string_member (out, "projector_tensors", tensors_name);
   json_object_set_string_member (out, "projector_metadata", metadata_name);
   return node;
+}
+
+/* The class names a predict step chooses from: the step's own (CLIP), read
+ * from its file where it names one, or the model's. */
+static char **
+predict_class_names (Run                   *run,
+                     VtPredictStep         *step,
+                     const VtArchitecture  *arch,
+                     GError               **error)
+{
+  if (step->classes)
+    return g_strdupv (step->classes);
+  if (step->classes_file)
+    {
+      g_autofree char *path = vt_spec_resolve_path (run->spec, step->classes_file);
+      g_autofree char *contents = NULL;
+      g_auto(GStrv) lines = NULL;
+      g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+      guint n = 0;
+
+      if (!vt_file_get_contents (path, VT_FILE_MAX_TEXT_SIZE, &contents, NULL, error))
+        return NULL;
+      lines = g_strsplit (contents, "\n", -1);
+      for (guint i = 0; lines[i]; i++)
+        {
+          g_strstrip (lines[i]);
+          if (*lines[i] == '\0')
+            continue;
+          if (!g_utf8_validate (lines[i], -1, NULL))
+            {
+              g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: line %u is not UTF-8 text", path, i + 1);
+              return NULL;
+            }
+          g_strv_builder_add (names, lines[i]);
+          n++;
+        }
+      if (n == 0)
+        {
+          g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: no class names (one per line) in the file",
+                       path);
+          return NULL;
+        }
+      return g_strv_builder_end (names);
+    }
+  {
+    char **names = g_new0 (char *, arch->num_classes + 1);
+
+    for (int c = 0; c < arch->num_classes; c++)
+      names[c] = arch->class_names ? g_strdup (arch->class_names[c]) : g_strdup_printf ("class %d", c);
+    return names;
+  }
+}
+
+static JsonNode *
+run_predict (Run            *run,
+             VtPredictStep  *step,
+             GError        **error)
+{
+  g_auto(Opened) o = { 0 };
+  g_autoptr(VtTokenizer) tokenizer = NULL;
+  g_auto(GStrv) classes = NULL;
+  g_autofree char *table_name = g_strdup_printf ("%s-predictions.csv", step->base.id);
+  g_autofree float *pixels = NULL;
+  g_autofree double *probabilities = NULL;
+  g_autofree guint *top = NULL;
+  g_autoptr(GString) csv = g_string_new ("file");
+  const VtArchitecture *arch;
+  gboolean zero_shot = step->classes != NULL || step->classes_file != NULL;
+  guint n_classes, n_images, skipped = 0, k = step->top;
+  JsonArray *predictions, *skipped_first;
+  JsonObject *result;
+  g_autoptr(JsonNode) node = NULL;
+  int size;
+
+  if (!open_model_input (run, &step->input, &o, error))
+    return NULL;
+  arch = vt_model_get_architecture (o.model);
+  if (zero_shot && !vt_zero_shot_supported (o.model))
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
+                   "%s: “classes” is for CLIP models (an image and a text tower); this %s classifies into its "
+                   "own %d classes: leave %s.classes out", o.checkpoint_path, arch->family_name, arch->num_classes,
+                   run->step_path);
+      return NULL;
+    }
+  if (!zero_shot && arch->num_classes <= 0)
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
+                   "%s: the model has no classifier head%s", o.checkpoint_path,
+                   vt_zero_shot_supported (o.model) ? "; name the classes to choose from in “classes”" : "");
+      return NULL;
+    }
+  if (!(classes = predict_class_names (run, step, arch, error)) ||
+      (zero_shot && !(tokenizer = vt_predict_load_tokenizer (o.model, NULL, error))))
+    return NULL;
+  n_classes = g_strv_length (classes);
+  if (k > n_classes)
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s.top: %u is more than the %u classes; give 1 to %u",
+                   run->step_path, k, n_classes, n_classes);
+      return NULL;
+    }
+
+  size = o.transform.crop_size;
+  pixels = g_new (float, (gsize) 3 * size * size);
+  probabilities = g_new (double, n_classes);
+  top = g_new (guint, k);
+  for (guint r = 1; r <= k; r++)
+    g_string_append_printf (csv, ",class_%u,probability_%u", r, r);
+  g_string_append_c (csv, '\n');
+  node = json_node_new (JSON_NODE_OBJECT);
+  result = json_object_new ();
+  json_node_take_object (node, result);
+  predictions = json_array_new ();
+  skipped_first = json_array_new ();
+  n_images = o.dataset ? o.dataset->n_samples : g_strv_length (step->images);
+
+  for (guint i = 0; i < n_images; i++)
+    {
+      g_autofree char *file = o.dataset ? vt_dataset_sample_name (o.dataset, i)
+                                        : vt_spec_resolve_path (run->spec, step->images[i]);
+      g_autoptr(VtImage) image = NULL;
+      g_autoptr(GError) image_error = NULL;
+      JsonObject *row;
+      JsonArray *row_classes, *row_probabilities;
+
+      if (g_cancellable_set_error_if_cancelled (run->cancellable, error))
+        {
+          json_array_unref (predictions);
+          json_array_unref (skipped_first);
+          return NULL;
+        }
+      image = o.dataset ? vt_dataset_load_image (o.dataset, i, &image_error) : vt_image_load (file, &image_error);
+      if (image == NULL && step->input.skip_unreadable)
+        {
+          if (skipped++ < 10)
+            json_array_add_string_element (skipped_first, image_error->message);
+          continue;
+        }
+      if (image == NULL ||
+          !vt_transform_check_image (&o.transform, image, file, &image_error))
+        {
+          g_propagate_error (error, g_steal_pointer (&image_error));
+          json_array_unref (predictions);
+          json_array_unref (skipped_first);
+          return NULL;
+        }
+      vt_transform_apply (&o.transform, image, pixels);
+      if (!vt_predict_image (o.model, tokenizer, zero_shot ? (const char * const *) classes : NULL, step->prompt,
+                             pixels, size, probabilities, error))
+        {
+          g_prefix_error (error, "%s: ", file);
+          json_array_unref (predictions);
+          json_array_unref (skipped_first);
+          return NULL;
+        }
+      vt_predict_top (probabilities, n_classes, k, top);
+
+      row = json_object_new ();
+      row_classes = json_array_new ();
+      row_probabilities = json_array_new ();
+      json_object_set_string_member (row, "file", file);
+      vt_csv_append_field (csv, file);
+      for (guint r = 0; r < k; r++)
+        {
+          char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+          json_array_add_string_element (row_classes, classes[top[r]]);
+          json_array_add_double_element (row_probabilities, probabilities[top[r]]);
+          g_string_append_c (csv, ',');
+          vt_csv_append_field (csv, classes[top[r]]);
+          /* Shortest text that reads back to the same double. */
+          g_string_append_printf (csv, ",%s", g_ascii_dtostr (number, sizeof number, probabilities[top[r]]));
+        }
+      g_string_append_c (csv, '\n');
+      json_object_set_array_member (row, "classes", row_classes);
+      json_object_set_array_member (row, "probabilities", row_probabilities);
+      json_array_add_object_element (predictions, row);
+      emit (run, VT_EVENT_PROGRESS, (double) (i + 1) / n_images, file);
+    }
+
+  json_object_set_string_member (result, "checkpoint", o.checkpoint_path);
+  json_object_set_string_member (result, "architecture", arch->family_name);
+  if (o.dataset)
+    {
+      json_object_set_string_member (result, "dataset", o.dataset_path);
+      json_object_set_string_member (result, "dataset_format", o.dataset->format);
+      if (o.dataset->split)
+        json_object_set_string_member (result, "split", o.dataset->split);
+    }
+  {
+    g_autofree char *transform = vt_transform_describe (&o.transform);
+    json_object_set_string_member (result, "transform", transform);
+  }
+  if (zero_shot)
+    json_object_set_string_member (result, "prompt", step->prompt);
+  json_object_set_int_member (result, "top", k);
+  json_object_set_int_member (result, "images", json_array_get_length (predictions));
+  json_object_set_int_member (result, "skipped_samples", skipped);
+  json_object_set_array_member (result, "skipped_first", skipped_first);
+  json_object_set_array_member (result, "predictions", predictions);
+  if (!write_output (run, table_name, csv->str, error))
+    return NULL;
+  json_object_set_string_member (result, "table", table_name);
+  return g_steal_pointer (&node);
 }
 
 static JsonNode *
@@ -1275,9 +1466,61 @@ run_step (Run      *run,
       return run_incremental (run, (VtIncrementalStep *) step, error);
     case VT_STEP_PROJECT:
       return run_project (run, (VtProjectStep *) step, error);
+    case VT_STEP_PREDICT:
+      return run_predict (run, (VtPredictStep *) step, error);
     default:
       g_return_val_if_reached (NULL);
     }
+}
+
+/* The formats a step writes its figures in; steps without figures have none. */
+static VtFigureFormats
+step_formats (VtStep *step)
+{
+  switch (step->kind)
+    {
+    case VT_STEP_INSPECT:
+      return ((VtInspectStep *) step)->formats;
+    case VT_STEP_EVALUATE:
+      return ((VtEvaluateStep *) step)->formats;
+    case VT_STEP_INCREMENTAL:
+      return ((VtIncrementalStep *) step)->formats;
+    case VT_STEP_PROJECT:
+      return ((VtProjectStep *) step)->formats;
+    default:
+      return 0;
+    }
+}
+
+/* The step's figures, built from its results as the window builds them
+ * (vt-report.h), each handed on as an event and written in the step's
+ * formats, listed in the result's "figures". */
+static gboolean
+write_step_figures (Run         *run,
+                    VtStep      *step,
+                    JsonObject  *result,
+                    GError     **error)
+{
+  g_autoptr(GPtrArray) figures = vt_report_step_figures (vt_step_kind_name (step->kind), result, run->output_dir,
+                                                         error);
+  JsonArray *listing;
+
+  if (figures == NULL)
+    return FALSE;
+  if (figures->len == 0)
+    return TRUE;
+  listing = json_object_get_array_member (result, "figures");
+  for (guint i = 0; i < figures->len; i++)
+    {
+      const VtReportFigure *f = g_ptr_array_index (figures, i);
+      g_autofree char *base = g_strdup_printf ("figures/%s", f->name);
+      VtEvent event = { .kind = VT_EVENT_FIGURE, .name = f->name, .figure = f->figure, .seconds_left = -1 };
+
+      dispatch (run, &event);
+      if (!write_figure (run, f->figure, base, step_formats (step), listing, error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -1414,6 +1657,11 @@ vt_run_execute (VtSpec              *spec,
       if (result == NULL)
         goto out;
       json_object_set_string_member (json_node_get_object (result), "id", step->id);
+      if (!write_step_figures (&run, step, json_node_get_object (result), &step_error))
+        {
+          json_node_unref (result);
+          goto out;
+        }
       json_builder_add_value (b, result);
     }
   json_builder_end_array (b);

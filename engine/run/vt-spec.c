@@ -7,6 +7,7 @@
 #include "core/vt-json.h"
 #include "io/vt-file.h"
 #include "models/vt-transform.h"
+#include "models/vt-zero-shot.h"
 #include "methods/cil/vt-cil-protocol.h"
 
 G_DEFINE_QUARK (vt-spec-error-quark, vt_spec_error)
@@ -159,9 +160,11 @@ transform_spec_parse (JsonObject       *parent,
   return TRUE;
 }
 
+/* @dataset_required: FALSE for a step that may take image files instead. */
 static gboolean
 model_input_parse (JsonObject    *object,
                    const char    *path,
+                   gboolean       dataset_required,
                    VtModelInput  *input,
                    GError       **error)
 {
@@ -170,7 +173,7 @@ model_input_parse (JsonObject    *object,
 
   input->batch = 64;
   if (!vt_spec_get_string (object, path, "checkpoint", TRUE, &input->checkpoint, error) ||
-      !vt_spec_get_string (object, path, "dataset", TRUE, &input->dataset, error) ||
+      !vt_spec_get_string (object, path, "dataset", dataset_required, &input->dataset, error) ||
       !vt_spec_get_choice (object, path, "split", splits, &split, error) ||
       !vt_spec_get_bool (object, path, "coarse_labels", &input->coarse_labels, error) ||
       !transform_spec_parse (object, path, &input->transform, error) ||
@@ -201,7 +204,7 @@ evaluate_step_parse (JsonObject  *object,
   int match = 0;
 
   if (!vt_spec_check_keys (object, path, keys, error) ||
-      !model_input_parse (object, path, &step->input, error) ||
+      !model_input_parse (object, path, TRUE, &step->input, error) ||
       !vt_spec_get_choice (object, path, "class_match", matches, &match, error) ||
       !vt_spec_get_flags (object, path, "formats", formats, &format_flags, error))
     {
@@ -232,7 +235,7 @@ extract_step_parse (JsonObject  *object,
   VtExtractStep *step = g_new0 (VtExtractStep, 1);
 
   if (!vt_spec_check_keys (object, path, keys, error) ||
-      !model_input_parse (object, path, &step->input, error) ||
+      !model_input_parse (object, path, TRUE, &step->input, error) ||
       !vt_spec_get_string (object, path, "store", FALSE, &step->store, error) ||
       !vt_spec_get_bool (object, path, "logits", &step->logits, error) ||
       !vt_spec_get_bool (object, path, "verify", &step->verify, error))
@@ -394,6 +397,84 @@ fail:
   return NULL;
 }
 
+static void
+predict_step_free (VtStep *step)
+{
+  VtPredictStep *predict = (VtPredictStep *) step;
+
+  model_input_clear (&predict->input);
+  g_strfreev (predict->images);
+  g_strfreev (predict->classes);
+  g_free (predict->classes_file);
+  g_free (predict->prompt);
+}
+
+static VtStep *
+predict_step_parse (JsonObject  *object,
+                    const char  *path,
+                    GError     **error)
+{
+  static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "images", "top", "classes", "prompt", NULL };
+  VtPredictStep *step = g_new0 (VtPredictStep, 1);
+  JsonNode *classes = json_object_get_member (object, "classes");
+
+  step->top = 5;
+  if (!vt_spec_check_keys (object, path, keys, error) ||
+      !model_input_parse (object, path, FALSE, &step->input, error) ||
+      !vt_spec_get_strv (object, path, "images", &step->images, error) ||
+      /* The number of classes is the model's: checked when it is open. */
+      !vt_spec_get_uint (object, path, "top", 1, 100000, &step->top, error) ||
+      !vt_spec_get_string (object, path, "prompt", FALSE, &step->prompt, error))
+    goto fail;
+  if ((step->images == NULL) == (step->input.dataset == NULL))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s: give “images” (a list of image files) or “dataset”, one of the two", path);
+      goto fail;
+    }
+  if (step->images != NULL && step->images[0] == NULL)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.images: expected at least one image file", path);
+      goto fail;
+    }
+  if (step->images != NULL && step->input.split != NULL)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.split: a split is of a dataset, not of “images”",
+                   path);
+      goto fail;
+    }
+  /* "classes": the names, or a file that holds them one per line. */
+  if (classes != NULL && JSON_NODE_HOLDS_VALUE (classes) && json_node_get_value_type (classes) == G_TYPE_STRING)
+    step->classes_file = g_strdup (json_node_get_string (classes));
+  else if (classes != NULL && !JSON_NODE_HOLDS_ARRAY (classes))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s.classes: expected a list of class names, or a file of them one per line", path);
+      goto fail;
+    }
+  else if (!vt_spec_get_strv (object, path, "classes", &step->classes, error))
+    goto fail;
+  if (step->classes != NULL && step->classes[0] == NULL)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.classes: expected at least one class name", path);
+      goto fail;
+    }
+  if (step->prompt != NULL && step->classes == NULL && step->classes_file == NULL)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s.prompt: a prompt is for “classes” (CLIP's zero-shot); give the class names too", path);
+      goto fail;
+    }
+  if (step->prompt == NULL)
+    step->prompt = g_strdup (VT_DEFAULT_PROMPT);
+  return &step->base;
+
+fail:
+  predict_step_free (&step->base);
+  g_free (step);
+  return NULL;
+}
+
 static const struct
 {
   const char  *name;
@@ -407,10 +488,11 @@ static const struct
   { "extract", VT_STEP_EXTRACT, extract_step_parse, extract_step_free },
   { "incremental", VT_STEP_INCREMENTAL, incremental_step_parse, incremental_step_free },
   { "project", VT_STEP_PROJECT, project_step_parse, project_step_free },
+  { "predict", VT_STEP_PREDICT, predict_step_parse, predict_step_free },
 };
 
-static const char *
-step_kind_name (VtStepKind kind)
+const char *
+vt_step_kind_name (VtStepKind kind)
 {
   for (guint i = 0; i < G_N_ELEMENTS (step_kinds); i++)
     if (step_kinds[i].kind == kind)
@@ -551,7 +633,7 @@ check_store_reference (VtSpec      *spec,
       else
         g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
                      "$.steps[%u].%s: “%s” is the id of a step of kind “%s”, which writes no feature store; "
-                     "name an extract step", index, key, name, step_kind_name (step->kind));
+                     "name an extract step", index, key, name, vt_step_kind_name (step->kind));
       return FALSE;
     }
   if (g_file_test (path, G_FILE_TEST_EXISTS))

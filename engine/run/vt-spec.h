@@ -35,6 +35,7 @@ typedef enum
   VT_STEP_EXTRACT,
   VT_STEP_INCREMENTAL,
   VT_STEP_PROJECT,
+  VT_STEP_PREDICT,
 } VtStepKind;
 
 /* Every step starts with this header. */
@@ -147,6 +148,21 @@ typedef struct
   VtFigureFormats     formats;
 } VtProjectStep;
 
+/* What a model says each image is: the top classes and their
+ * probabilities, for a list of image files or a dataset's samples. A CLIP
+ * model (no classifier head) classifies over "classes" (names, or a file
+ * of names one per line) put into "prompt". */
+typedef struct
+{
+  VtStep            base;
+  VtModelInput      input;          /* dataset NULL when images are given */
+  char            **images;         /* image files, or NULL */
+  guint             top;            /* how many classes per image; 5 */
+  char            **classes;        /* CLIP: class names, or NULL */
+  char             *classes_file;   /* CLIP: a file of names, one per line, or NULL */
+  char             *prompt;         /* CLIP: "{}" is the class name; VT_DEFAULT_PROMPT */
+} VtPredictStep;
+
 typedef struct
 {
   char       *path;        /* the spec file, or NULL */
@@ -162,6 +178,9 @@ VtSpec   *vt_spec_new_from_data   (const char   *json,
                                    const char   *base_dir,
                                    GError      **error);
 void      vt_spec_free            (VtSpec       *spec);
+
+/* The kind's name in a spec: "inspect", "evaluate", … */
+const char *vt_step_kind_name     (VtStepKind    kind);
 
 /* A step's path resolved against the spec's folder. */
 char     *vt_spec_resolve_path    (VtSpec       *spec,

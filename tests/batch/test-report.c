@@ -1,0 +1,210 @@
+/* test-report.c: the figures a run writes are the ones vt_report_step_figures
+ * builds from its finished results folder, for every step kind that has
+ * figures: rendered to SVG with the same renderer, byte for byte. */
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "figures/vt-figure-render.h"
+#include "report/vt-csv.h"
+#include "report/vt-report.h"
+#include "run/vt-run.h"
+#include "vt-test-util.h"
+
+/* The figure events of a run, in order. */
+static void
+record_figures (const VtEvent *event,
+                gpointer       data)
+{
+  if (event->kind == VT_EVENT_FIGURE)
+    {
+      g_assert_nonnull (event->figure);
+      g_ptr_array_add (data, g_strdup (event->name));
+    }
+}
+
+/* An SVG file's text, but for the ids Cairo numbers per surface it makes
+ * in the process ("surface56"), which say nothing about the drawing. */
+static char *
+read_svg (const char *path)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GRegex) surface = g_regex_new ("surface[0-9]+", 0, 0, NULL);
+
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  return g_regex_replace_literal (surface, contents, -1, 0, "surface", 0, NULL);
+}
+
+typedef struct
+{
+  guint    k;
+  double  *values;   /* k × k, from the CSV */
+} Confusion;
+
+static gboolean
+read_confusion_row (guint row, guint n_fields, char * const *fields, gpointer data, GError **error)
+{
+  Confusion *c = data;
+
+  g_assert_cmpuint (n_fields, ==, c->k + 1);
+  for (guint p = 0; row > 0 && p < c->k; p++)
+    c->values[(gsize) (row - 1) * c->k + p] = g_ascii_strtod (fields[p + 1], NULL);
+  return TRUE;
+}
+
+static void
+test_figures_from_results (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *again = g_build_filename (dir, "again", NULL);
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "cifar10-test-sample", NULL);
+  g_autofree char *train = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *test = vt_test_fixture ("cil/test.safetensors");
+  g_autofree char *json = g_strdup_printf (
+    "{\"steps\": ["
+    " {\"kind\": \"inspect\", \"id\": \"inspect\", \"checkpoint\": \"%s\", \"formats\": [\"svg\"],"
+    "  \"histograms\": [\"conv1.weight\", \"linear.weight\"]},"
+    " {\"kind\": \"evaluate\", \"id\": \"evaluate\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"formats\": [\"svg\"]},"
+    " {\"kind\": \"extract\", \"id\": \"features\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"logits\": true},"
+    " {\"kind\": \"incremental\", \"id\": \"b0-inc5\", \"train\": \"%s\", \"test\": \"%s\", \"split\": \"B0-Inc5\","
+    "  \"methods\": [\"nmc\", \"simplecil\"], \"formats\": [\"svg\"]},"
+    " {\"kind\": \"project\", \"id\": \"pca\", \"store\": \"%s\", \"method\": \"pca\", \"color\": \"class\","
+    "  \"formats\": [\"svg\"]},"
+    " {\"kind\": \"project\", \"id\": \"confidence\", \"store\": \"features\", \"method\": \"pca\","
+    "  \"color\": \"confidence\", \"formats\": [\"svg\"]}"
+    "]}", ckpt, ckpt, sample, ckpt, sample, train, test, train);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtSpec) spec = vt_spec_new_from_data (json, dir, &error);
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func (g_free);
+  VtRunOptions options = { { record_figures, events }, vt_figure_export_writer, NULL };
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonArray *steps;
+  guint compared = 0, event = 0;
+  static const char * const kinds[] = { "inspect", "evaluate", "extract", "incremental", "project", "project" };
+  static const guint expected[] = { 2, 1, 0, 2 * 2 + 2, 1, 1 };
+
+  g_assert_no_error (error);
+  vt_run_execute (spec, out, &options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (again, 0755), ==, 0);
+
+  json_parser_load_from_file (parser, results_path, &error);
+  g_assert_no_error (error);
+  steps = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "steps");
+  g_assert_cmpuint (json_array_get_length (steps), ==, G_N_ELEMENTS (kinds));
+  for (guint i = 0; i < json_array_get_length (steps); i++)
+    {
+      JsonObject *result = json_array_get_object_element (steps, i);
+      g_autoptr(GPtrArray) figures = vt_report_step_figures (kinds[i], result, out, &error);
+      JsonArray *listing = json_object_has_member (result, "figures")
+                           ? json_object_get_array_member (result, "figures") : NULL;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (figures->len, ==, expected[i]);
+      g_assert_cmpuint (listing ? json_array_get_length (listing) : 0, ==, figures->len);
+      for (guint f = 0; f < figures->len; f++)
+        {
+          const VtReportFigure *figure = g_ptr_array_index (figures, f);
+          g_autofree char *file = g_strdup_printf ("%s.svg", figure->name);
+          g_autofree char *written = g_build_filename (out, "figures", file, NULL);
+          g_autofree char *base = g_build_filename (again, figure->name, NULL);
+          g_autofree char *redrawn = g_build_filename (again, file, NULL);
+          g_autofree char *a = NULL;
+          g_autofree char *b = NULL;
+
+          /* Listed in results.json, announced by an event, in this order. */
+          g_assert_true (g_str_has_prefix (json_array_get_string_element (listing, f), "figures/"));
+          g_assert_cmpstr (json_array_get_string_element (listing, f) + strlen ("figures/"), ==, file);
+          g_assert_cmpuint (event, <, events->len);
+          g_assert_cmpstr (g_ptr_array_index (events, event), ==, figure->name);
+          event++;
+          g_assert_true (vt_figure_export (figure->figure, base, VT_FIGURE_FORMAT_SVG, &error));
+          g_assert_no_error (error);
+          a = read_svg (written);
+          b = read_svg (redrawn);
+          g_assert_cmpuint (strlen (a), >, 1000);
+          if (!g_str_equal (a, b))
+            g_error ("%s differs from the same figure drawn from results.json (%s)", written, redrawn);
+          compared++;
+        }
+    }
+  g_assert_cmpuint (event, ==, events->len);
+
+  /* Drawn from the right numbers: the confusion heatmap is the CSV's. */
+  {
+    g_autoptr(GPtrArray) figures = vt_report_step_figures ("evaluate", json_array_get_object_element (steps, 1), out,
+                                                           &error);
+    const VtFigure *heatmap = ((VtReportFigure *) g_ptr_array_index (figures, 0))->figure;
+    g_autofree char *csv = g_build_filename (out, "evaluate-confusion.csv", NULL);
+    g_autofree double *values = g_new0 (double, 100);
+    Confusion c = { 10, values };
+    double total = 0;
+
+    g_assert_true (vt_csv_read (csv, read_confusion_row, &c, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (heatmap->rows, ==, 10);
+    for (guint i = 0; i < 100; i++)
+      {
+        g_assert_cmpfloat (heatmap->values[i], ==, values[i]);
+        total += values[i];
+      }
+    g_assert_cmpfloat (total, ==, 200);
+  }
+  /* The titles the Incremental area shows; the per-class heatmap is exported. */
+  {
+    g_autoptr(GPtrArray) figures = vt_report_step_figures ("incremental", json_array_get_object_element (steps, 3),
+                                                           out, &error);
+    const VtReportFigure *matrix = g_ptr_array_index (figures, 0);
+    const VtReportFigure *per_class = g_ptr_array_index (figures, 5);
+    g_autofree char *per_class_svg = g_build_filename (out, "figures", "b0-inc5-per-class-accuracy.svg", NULL);
+
+    g_assert_cmpstr (matrix->name, ==, "b0-inc5-nmc-accuracy-matrix");
+    g_assert_true (g_str_has_suffix (matrix->figure->title, ": accuracy on each stage's classes"));
+    g_assert_cmpstr (per_class->figure->title, ==, "Accuracy per class after the last stage");
+    g_assert_cmpuint (per_class->figure->rows, ==, 2);
+    g_assert_cmpuint (per_class->figure->cols, ==, 10);
+    g_assert_true (g_file_test (per_class_svg, G_FILE_TEST_IS_REGULAR));
+  }
+  /* The confidence layout keeps its sequential palette. */
+  {
+    g_autoptr(GPtrArray) figures = vt_report_step_figures ("project", json_array_get_object_element (steps, 5), out,
+                                                           &error);
+    const VtFigure *scatter = ((VtReportFigure *) g_ptr_array_index (figures, 0))->figure;
+
+    g_assert_cmpint (scatter->palette, ==, VT_FIGURE_PALETTE_SEQUENTIAL);
+    g_assert_cmpuint (scatter->n_points, ==, 200);
+  }
+  g_test_message ("report: %u figures redrawn from results.json and the tables, byte-identical SVG", compared);
+  vt_test_rm_rf (dir);
+}
+
+/* A results.json that lacks what a figure needs is an error, not a crash. */
+static void
+test_figures_bad_results (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = json_from_string ("{\"id\": \"e\", \"per_class\": [{\"class\": \"a\"}], "
+                                               "\"confusion\": [[1, 2]]}", &error);
+  g_autoptr(GPtrArray) figures = NULL;
+
+  g_assert_no_error (error);
+  figures = vt_report_step_figures ("evaluate", json_node_get_object (node), "/nonexistent", &error);
+  g_assert_null (figures);
+  g_assert_error (error, VT_REPORT_ERROR, VT_REPORT_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "step “e”: “confusion”"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/report/figures-from-results", test_figures_from_results);
+  g_test_add_func ("/report/bad-results", test_figures_bad_results);
+  return g_test_run ();
+}
