@@ -18,6 +18,7 @@
 #include "figures/vt-figure-render.h"
 #include "io/vt-checkpoint.h"
 #include "methods/cil/vt-cil-protocol.h"
+#include "report/vt-report.h"
 #include "run/vt-run.h"
 
 struct _VitrineIncrementalPage
@@ -292,84 +293,84 @@ show_matrix (VitrineIncrementalPage *self)
                                                          (const char * const *) self->stage_numbers));
 }
 
-/* The confusion matrix of the chosen method, from the finished run. */
-static void
-show_confusion (VitrineIncrementalPage *self)
+/* The figure of the shown run's report (engine/report/vt-report.h: the
+ * list the run exported) whose name ends in "-@suffix", taken out of it;
+ * NULL where there is none. The window draws what the files show. */
+static VtFigure *
+report_figure (VitrineIncrementalPage *self,
+               const char             *suffix)
 {
-  guint m = gtk_drop_down_get_selected (self->details_dropdown);
-  JsonArray *methods, *rows, *classes;
-  JsonObject *method;
-  g_autofree double *values = NULL;
-  g_auto(GStrv) names = NULL;
-  g_autofree char *title = NULL;
-  guint k;
+  g_autoptr(GPtrArray) figures = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *step;
+  const char *id;
+  g_autofree char *name = NULL;
 
   if (self->results == NULL)
+    return NULL;
+  step = json_node_get_object (self->results);
+  id = json_object_get_string_member_with_default (step, "id", "");
+  figures = vt_report_step_figures ("incremental", step, self->run_dir, &error);
+  if (figures == NULL)
     {
-      vitrine_figure_view_set_figure (self->confusion, NULL);
-      return;
+      set_error (self, error->message);
+      return NULL;
     }
-  methods = json_object_get_array_member (json_node_get_object (self->results), "methods");
+  name = g_strdup_printf ("%s-%s", id, suffix);
+  for (guint i = 0; i < figures->len; i++)
+    {
+      VtReportFigure *entry = g_ptr_array_index (figures, i);
+
+      if (g_str_equal (entry->name, name))
+        return g_steal_pointer (&entry->figure);
+    }
+  return NULL;
+}
+
+/* The chosen method's name as the report's figures are named. */
+static const char *
+chosen_method (VitrineIncrementalPage *self)
+{
+  guint m = gtk_drop_down_get_selected (self->details_dropdown);
+  JsonArray *methods = json_object_get_array_member (json_node_get_object (self->results), "methods");
+
   if (m >= json_array_get_length (methods))
+    return NULL;
+  return json_object_get_string_member (json_array_get_object_element (methods, m), "method");
+}
+
+/* A finished run: the chosen method's accuracy and confusion matrices. */
+static void
+show_report_details (VitrineIncrementalPage *self)
+{
+  const char *method = chosen_method (self);
+  g_autofree char *matrix = NULL;
+  g_autofree char *confusion = NULL;
+
+  if (method == NULL)
     return;
-  method = json_array_get_object_element (methods, m);
-  rows = json_object_get_array_member (method, "confusion");
-  classes = json_object_get_array_member (json_node_get_object (self->results), "class_order");
-  k = json_array_get_length (classes);
-  values = g_new (double, (gsize) k * k);
-  names = g_new0 (char *, k + 1);
-  for (guint c = 0; c < k; c++)
-    {
-      JsonArray *row = json_array_get_array_element (rows, c);
-      names[c] = g_strdup (json_array_get_string_element (classes, c));
-      for (guint p = 0; p < k; p++)
-        values[(gsize) c * k + p] = (double) json_array_get_int_element (row, p);
-    }
-  /* Translators: heatmap title; %s is a method */
-  title = g_strdup_printf (_("%s: confusion matrix after the last stage"),
-                           json_object_get_string_member (method, "title"));
-  vitrine_figure_view_set_figure (self->confusion,
-                                  vt_figure_new_heatmap (title, _("predicted"), _("true"), k, k, values,
-                                                         (const char * const *) names, (const char * const *) names));
+  matrix = g_strdup_printf ("%s-accuracy-matrix", method);
+  confusion = g_strdup_printf ("%s-confusion", method);
+  vitrine_figure_view_set_figure (self->matrix, report_figure (self, matrix));
+  vitrine_figure_view_set_figure (self->confusion, report_figure (self, confusion));
+}
+
+/* A finished run: every figure from its report, the live ones replaced. */
+static void
+show_report (VitrineIncrementalPage *self)
+{
+  vitrine_figure_view_set_figure (self->chart, report_figure (self, "accuracy"));
+  vitrine_figure_view_set_figure (self->per_class, report_figure (self, "per-class-accuracy"));
+  show_report_details (self);
 }
 
 static void
 on_details_changed (VitrineIncrementalPage *self)
 {
-  show_matrix (self);
-  show_confusion (self);
-}
-
-/* Per-class accuracy of every method as one heatmap: methods × classes. */
-static void
-show_per_class (VitrineIncrementalPage *self)
-{
-  JsonObject *step = json_node_get_object (self->results);
-  JsonArray *methods = json_object_get_array_member (step, "methods");
-  JsonArray *classes = json_object_get_array_member (step, "class_order");
-  guint n = json_array_get_length (methods), k = json_array_get_length (classes);
-  g_autofree double *values = g_new (double, (gsize) n * k);
-  g_auto(GStrv) titles = g_new0 (char *, n + 1);
-  g_auto(GStrv) names = g_new0 (char *, k + 1);
-
-  for (guint c = 0; c < k; c++)
-    names[c] = g_strdup (json_array_get_string_element (classes, c));
-  for (guint m = 0; m < n; m++)
-    {
-      JsonObject *method = json_array_get_object_element (methods, m);
-      JsonArray *per_class = json_object_get_array_member (method, "per_class");
-
-      titles[m] = g_strdup (json_object_get_string_member (method, "title"));
-      for (guint c = 0; c < k; c++)
-        {
-          JsonNode *v = json_object_get_member (json_array_get_object_element (per_class, c), "accuracy");
-          values[(gsize) m * k + c] = JSON_NODE_HOLDS_NULL (v) ? NAN : json_node_get_double (v);
-        }
-    }
-  vitrine_figure_view_set_figure (self->per_class,
-                                  vt_figure_new_heatmap (_("Accuracy per class after the last stage"), _("class"),
-                                                         _("method"), n, k, values, (const char * const *) titles,
-                                                         (const char * const *) names));
+  if (self->results != NULL)
+    show_report_details (self);
+  else
+    show_matrix (self);
 }
 
 static void
@@ -500,22 +501,16 @@ add_point (VitrineIncrementalPage *self,
       }
 }
 
-static double
-number_or_nan (JsonNode *node)
-{
-  return node == NULL || JSON_NODE_HOLDS_NULL (node) ? NAN : json_node_get_double (node);
-}
-
-/* The chart and matrices of a finished run, from its step's results alone:
- * a results folder reopened shows what the run showed, without its events. */
+/* A run reopened from its folder: the methods and stages of its results,
+ * before the report draws its figures. */
 static void
-figures_from_results (VitrineIncrementalPage *self)
+layout_from_results (VitrineIncrementalPage *self)
 {
   JsonObject *step = json_node_get_object (self->results);
   JsonArray *methods = json_object_get_array_member (step, "methods");
   JsonArray *seen = json_object_get_array_member (step, "classes_seen");
   guint n = json_array_get_length (methods), s = json_array_get_length (seen);
-  g_autofree guint *ends = g_new (guint, s);
+  g_autofree guint *ends = g_new (guint, MAX (s, 1));
   g_auto(GStrv) titles = g_new0 (char *, n + 1);
 
   for (guint t = 0; t < s; t++)
@@ -523,24 +518,6 @@ figures_from_results (VitrineIncrementalPage *self)
   for (guint m = 0; m < n; m++)
     titles[m] = g_strdup (json_object_get_string_member (json_array_get_object_element (methods, m), "title"));
   reset_figures (self, (const char * const *) titles, ends, s);
-  for (guint m = 0; m < n; m++)
-    {
-      JsonObject *method = json_array_get_object_element (methods, m);
-      JsonArray *accuracy = json_object_get_array_member (method, "seen_accuracy");
-      JsonArray *matrix = json_object_get_array_member (method, "accuracy_matrix");
-
-      for (guint t = 0; t < MIN (s, json_array_get_length (accuracy)); t++)
-        {
-          JsonArray *row = json_array_get_array_element (matrix, t);
-          g_autofree double *values = g_new (double, s);
-
-          for (guint j = 0; j < s; j++)
-            values[j] = j < json_array_get_length (row) ? number_or_nan (json_array_get_element (row, j)) : NAN;
-          add_point (self, titles[m], t, number_or_nan (json_array_get_element (accuracy, t)), values, s);
-        }
-    }
-  vitrine_figure_view_changed (self->chart);
-  show_matrix (self);
 }
 
 /* The step of @root (a results.json) that is an incremental run's. */
@@ -569,7 +546,7 @@ incremental_step (JsonNode *root)
 static gboolean
 show_results (VitrineIncrementalPage  *self,
               VitrineRun              *run,
-              gboolean                 rebuild_chart,
+              gboolean                 reopened,
               GError                 **error)
 {
   g_autoptr(JsonNode) root = vitrine_run_load_results (run, error);
@@ -588,11 +565,10 @@ show_results (VitrineIncrementalPage  *self,
   self->results = json_node_copy (step);
   g_free (self->run_dir);
   self->run_dir = g_strdup (vitrine_run_get_results_dir (run));
-  if (rebuild_chart)
-    figures_from_results (self);
+  if (reopened)
+    layout_from_results (self);
   show_summary (self);
-  show_per_class (self);
-  show_confusion (self);
+  show_report (self);
   update_actions (self);
   {
     /* Translators: %s is the folder that holds the run's tables and figures */
