@@ -459,6 +459,8 @@ vitrine_run_new_from_results (const char  *dir,
   run->results_dir = g_canonicalize_filename (dir, NULL);
   run->state = VITRINE_RUN_FINISHED;
   run->fraction = 1.0;
+  /* Translators: the state of a run read back from its results folder */
+  run->message = g_strdup (_("Done (reopened)"));
   started = json_object_get_member (object, "started");
   if (started != NULL && JSON_NODE_HOLDS_VALUE (started) && json_node_get_value_type (started) == G_TYPE_STRING)
     {
