@@ -1,5 +1,6 @@
 /* vt-run.c: steps to files. */
 #include "vt-run.h"
+#include "vt-run-steps.h"
 #include "models/vt-inspection.h"
 #include "vt-step-memory.h"
 #include "core/vt-blas.h"
@@ -25,7 +26,7 @@
 
 G_DEFINE_QUARK (vt-run-error-quark, vt_run_error)
 
-typedef struct
+struct _VtRunContext
 {
   VtSpec              *spec;
   const char          *output_dir;
@@ -36,7 +37,8 @@ typedef struct
   char                *step_path;   /* "$.steps[i]", for messages that name a key */
   GString             *metrics;     /* metrics.csv: per-stage rows of every step that has them */
   GHashTable          *stores;      /* extract step id → the store it wrote or reused */
-} Run;
+};
+typedef struct _VtRunContext Run;
 
 #define METRICS_HEADER "step,method,stage,classes_seen,seen_accuracy\n"
 
@@ -195,11 +197,12 @@ inspection_progress (double      fraction,
   emit (user_data, VT_EVENT_PROGRESS, fraction, message);
 }
 
-static JsonNode *
-run_inspect (Run            *run,
-             VtInspectStep  *step,
-             GError        **error)
+JsonNode *
+vt_run_inspect (VtRunContext  *run,
+               VtStep        *base,
+               GError       **error)
 {
+  VtInspectStep *step = (VtInspectStep *) base;
   g_autofree char *checkpoint = vt_spec_resolve_path (run->spec, step->checkpoint);
   g_autoptr(VtInspection) inspection = NULL;
   g_autoptr(JsonNode) node = NULL;
@@ -305,11 +308,12 @@ collect_taps (VtTaps      *taps,
     }
 }
 
-static JsonNode *
-run_forward (Run            *run,
-             VtForwardStep  *step,
-             GError        **error)
+JsonNode *
+vt_run_forward (VtRunContext  *run,
+               VtStep        *base,
+               GError       **error)
 {
+  VtForwardStep *step = (VtForwardStep *) base;
   g_autofree char *checkpoint_path = vt_spec_resolve_path (run->spec, step->checkpoint);
   g_autofree char *input_path = vt_spec_resolve_path (run->spec, step->input);
   g_autofree char *output_name = g_strdup_printf ("%s-taps.safetensors", step->base.id);
@@ -606,11 +610,12 @@ same_classes (const VtArchitecture  *arch,
   return TRUE;
 }
 
-static JsonNode *
-run_evaluate (Run             *run,
-              VtEvaluateStep  *step,
-              GError         **error)
+JsonNode *
+vt_run_evaluate (VtRunContext  *run,
+                VtStep        *base,
+                GError       **error)
 {
+  VtEvaluateStep *step = (VtEvaluateStep *) base;
   g_auto(Opened) o = { 0 };
   g_autoptr(VtFeatureStore) store = NULL;
   g_autofree guint64 *confusion = NULL;
@@ -732,11 +737,12 @@ run_evaluate (Run             *run,
   return node;
 }
 
-static JsonNode *
-run_extract (Run            *run,
-             VtExtractStep  *step,
-             GError        **error)
+JsonNode *
+vt_run_extract (VtRunContext  *run,
+               VtStep        *base,
+               GError       **error)
 {
+  VtExtractStep *step = (VtExtractStep *) base;
   g_auto(Opened) o = { 0 };
   g_autoptr(VtFeatureSource) source = NULL;
   g_autoptr(VtFeatureStore) store = NULL;
@@ -965,11 +971,12 @@ resolve_store (Run        *run,
   return written ? g_strdup (written) : vt_spec_resolve_path (run->spec, name);
 }
 
-static JsonNode *
-run_incremental (Run                *run,
-                 VtIncrementalStep  *step,
-                 GError            **error)
+JsonNode *
+vt_run_incremental (VtRunContext  *run,
+                   VtStep        *base,
+                   GError       **error)
 {
+  VtIncrementalStep *step = (VtIncrementalStep *) base;
   g_autofree char *train_path = resolve_store (run, step->train);
   g_autofree char *test_path = resolve_store (run, step->test);
   g_autoptr(VtFeatureStore) train = NULL;
@@ -984,11 +991,9 @@ run_incremental (Run                *run,
   JsonArray *methods, *figures, *classes, *stages;
   JsonObject *out;
   JsonNode *node;
-  VtCilSplit split;
+  const VtCilSplit *split = &step->stages;
   gboolean ok = TRUE;
 
-  /* Checked when the spec was read. */
-  vt_cil_split_parse (step->split, &split, NULL);
   for (guint i = 0; all[i]; i++)
     if (step->methods & (1u << i))
       chosen[report.n_methods++] = all[i];
@@ -999,13 +1004,13 @@ run_incremental (Run                *run,
       return NULL;
     }
   order = vt_cil_class_order (train->n_classes, step->shuffle, step->seed);
-  if (!vt_step_memory_check_incremental (train, test, order, &split, chosen, report.n_methods, &step->options,
+  if (!vt_step_memory_check_incremental (train, test, order, split, chosen, report.n_methods, &step->options,
                                          run->step_path, error))
     {
       g_string_free (summary, TRUE);
       return NULL;
     }
-  result = vt_cil_run (train, test, order, &split, chosen, report.n_methods, &step->options,
+  result = vt_cil_run (train, test, order, split, chosen, report.n_methods, &step->options,
                        incremental_progress, incremental_stage_progress, &report, run->cancellable, error);
   if (result == NULL)
     {
@@ -1104,11 +1109,12 @@ add_layout_quality (Run *run, const VtEmbedding *embedding, JsonObject *out, GEr
   return TRUE;
 }
 
-static JsonNode *
-run_project (Run            *run,
-             VtProjectStep  *step,
-             GError        **error)
+JsonNode *
+vt_run_project (VtRunContext  *run,
+               VtStep        *base,
+               GError       **error)
 {
+  VtProjectStep *step = (VtProjectStep *) base;
   g_autofree char *store_path = resolve_store (run, step->store);
   g_autoptr(VtFeatureStore) store = NULL;
   g_autoptr(VtEmbedding) embedding = NULL;
@@ -1293,11 +1299,12 @@ predict_class_names (Run                   *run,
   }
 }
 
-static JsonNode *
-run_predict (Run            *run,
-             VtPredictStep  *step,
-             GError        **error)
+JsonNode *
+vt_run_predict (VtRunContext  *run,
+               VtStep        *base,
+               GError       **error)
 {
+  VtPredictStep *step = (VtPredictStep *) base;
   g_auto(Opened) o = { 0 };
   g_autoptr(VtTokenizer) tokenizer = NULL;
   g_auto(GStrv) classes = NULL;
@@ -1447,50 +1454,7 @@ run_predict (Run            *run,
   return g_steal_pointer (&node);
 }
 
-static JsonNode *
-run_step (Run      *run,
-          VtStep   *step,
-          GError  **error)
-{
-  switch (step->kind)
-    {
-    case VT_STEP_INSPECT:
-      return run_inspect (run, (VtInspectStep *) step, error);
-    case VT_STEP_FORWARD:
-      return run_forward (run, (VtForwardStep *) step, error);
-    case VT_STEP_EVALUATE:
-      return run_evaluate (run, (VtEvaluateStep *) step, error);
-    case VT_STEP_EXTRACT:
-      return run_extract (run, (VtExtractStep *) step, error);
-    case VT_STEP_INCREMENTAL:
-      return run_incremental (run, (VtIncrementalStep *) step, error);
-    case VT_STEP_PROJECT:
-      return run_project (run, (VtProjectStep *) step, error);
-    case VT_STEP_PREDICT:
-      return run_predict (run, (VtPredictStep *) step, error);
-    default:
-      g_return_val_if_reached (NULL);
-    }
-}
 
-/* The formats a step writes its figures in; steps without figures have none. */
-static VtFigureFormats
-step_formats (VtStep *step)
-{
-  switch (step->kind)
-    {
-    case VT_STEP_INSPECT:
-      return ((VtInspectStep *) step)->formats;
-    case VT_STEP_EVALUATE:
-      return ((VtEvaluateStep *) step)->formats;
-    case VT_STEP_INCREMENTAL:
-      return ((VtIncrementalStep *) step)->formats;
-    case VT_STEP_PROJECT:
-      return ((VtProjectStep *) step)->formats;
-    default:
-      return 0;
-    }
-}
 
 /* The step's figures, built from its results as the window builds them
  * (vt-report.h), each handed on as an event and written in the step's
@@ -1501,7 +1465,7 @@ write_step_figures (Run         *run,
                     JsonObject  *result,
                     GError     **error)
 {
-  g_autoptr(GPtrArray) figures = vt_report_step_figures (vt_step_kind_name (step->kind), result, run->output_dir,
+  g_autoptr(GPtrArray) figures = vt_report_step_figures (vt_step_kind_name (step), result, run->output_dir,
                                                          error);
   JsonArray *listing;
 
@@ -1517,7 +1481,7 @@ write_step_figures (Run         *run,
       VtEvent event = { .kind = VT_EVENT_FIGURE, .name = f->name, .figure = f->figure, .seconds_left = -1 };
 
       dispatch (run, &event);
-      if (!write_figure (run, f->figure, base, step_formats (step), listing, error))
+      if (!write_figure (run, f->figure, base, step->type->formats (step), listing, error))
         return FALSE;
     }
   return TRUE;
@@ -1561,9 +1525,9 @@ start_afresh (Run          *run,
       g_autofree char *dir = NULL;
       g_autofree char *name = NULL;
 
-      if (step->kind != VT_STEP_EXTRACT || ((VtExtractStep *) step)->store == NULL)
+      if (!step->type->writes_store || step->type->store_written (step) == NULL)
         continue;
-      store = vt_spec_resolve_path (run->spec, ((VtExtractStep *) step)->store);
+      store = vt_spec_resolve_path (run->spec, step->type->store_written (step));
       dir = g_path_get_dirname (store);
       name = g_path_get_basename (store);
       swept += vt_atomic_file_sweep (dir, name, started);
@@ -1640,7 +1604,8 @@ vt_run_execute (VtSpec              *spec,
   json_builder_add_int_value (b, vt_parallel_threads ());
   json_builder_end_object (b);
   json_builder_set_member_name (b, "spec");
-  json_builder_add_value (b, json_node_copy (spec->source));
+  /* A spec built in code has no source: its JSON is what it runs. */
+  json_builder_add_value (b, spec->source ? json_node_copy (spec->source) : vt_spec_to_json (spec));
   json_builder_set_member_name (b, "steps");
   json_builder_begin_array (b);
 
@@ -1653,7 +1618,7 @@ vt_run_execute (VtSpec              *spec,
       g_free (run.step_path);
       run.step_path = g_strdup_printf ("$.steps[%u]", i);
       emit (&run, VT_EVENT_STEP, 0.0, step->id);
-      result = run_step (&run, step, &step_error);
+      result = step->type->execute (&run, step, &step_error);
       if (result == NULL)
         goto out;
       json_object_set_string_member (json_node_get_object (result), "id", step->id);

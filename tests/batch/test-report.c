@@ -200,11 +200,91 @@ test_figures_bad_results (void)
   g_assert_nonnull (strstr (error->message, "step “e”: “confusion”"));
 }
 
+/* results.json's text, but for the run's times and the folder it ran in. */
+static char *
+results_text (const char *out)
+{
+  g_autofree char *path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GRegex) times = g_regex_new ("\"(started|seconds)\" : [^,\\n]*", 0, 0, NULL);
+  g_autofree char *timeless = NULL;
+  g_autoptr(GString) placeless = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  timeless = g_regex_replace_literal (times, text, -1, 0, "\"\\1\" : -", 0, NULL);
+  placeless = g_string_new (timeless);
+  g_string_replace (placeless, out, "OUT", 0);
+  return g_string_free (g_steal_pointer (&placeless), FALSE);
+}
+
+/* A spec built in code with the constructors (as the window builds its
+ * runs), saved as Save Spec… saves it and loaded back as --batch loads it,
+ * runs to the same results.json, one step of every kind. */
+static void
+test_saved_spec_runs_the_same (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *built_out = g_build_filename (dir, "built", NULL);
+  g_autofree char *loaded_out = g_build_filename (dir, "loaded", NULL);
+  g_autofree char *spec_path = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *io = vt_test_fixture ("forward/cifar_resnet20.io.safetensors");
+  g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "cifar10-test-sample", NULL);
+  g_autofree char *cat = g_build_filename (sample, "cat", "0000.jpg", NULL);
+  g_autofree char *ship = g_build_filename (sample, "ship", "0001.jpg", NULL);
+  const char *images[] = { cat, ship, NULL };
+  g_autoptr(VtSpec) built = vt_spec_new ("every kind", dir);
+  g_autoptr(VtSpec) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  VtInspectStep *inspect = vt_inspect_step_new (NULL, ckpt);
+  VtForwardStep *forward = vt_forward_step_new (NULL, ckpt, io);
+  VtExtractStep *extract = vt_extract_step_new ("features", ckpt, sample);
+  VtIncrementalStep *incremental = vt_incremental_step_new (NULL, "features", "features", "B0-Inc5");
+  VtPredictStep *predict = vt_predict_step_new (NULL, ckpt, images);
+  VtRunOptions options = { { NULL, NULL }, NULL, NULL };
+
+  g_strfreev (inspect->histograms);
+  inspect->histograms = g_strsplit ("conv1.weight", " ", -1);
+  forward->images = g_strdup ("input.pixel_values");
+  extract->logits = TRUE;
+  incremental->methods = 1;   /* NMC */
+  predict->top = 3;
+  g_assert_true (vt_spec_add_step (built, (VtStep *) inspect, &error) &&
+                 vt_spec_add_step (built, (VtStep *) forward, &error) &&
+                 vt_spec_add_step (built, (VtStep *) vt_evaluate_step_new (NULL, ckpt, sample), &error) &&
+                 vt_spec_add_step (built, (VtStep *) extract, &error) &&
+                 vt_spec_add_step (built, (VtStep *) incremental, &error) &&
+                 vt_spec_add_step (built, (VtStep *) vt_project_step_new (NULL, "features", VT_EMBEDDING_PCA), &error) &&
+                 vt_spec_add_step (built, (VtStep *) predict, &error));
+  g_assert_no_error (error);
+
+  data = vt_spec_to_data (built);
+  g_assert_true (g_file_set_contents (spec_path, data, -1, NULL));
+  loaded = vt_spec_load (spec_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (loaded->steps->len, ==, 7);
+
+  vt_run_execute (built, built_out, &options, NULL, &error);
+  g_assert_no_error (error);
+  vt_run_execute (loaded, loaded_out, &options, NULL, &error);
+  g_assert_no_error (error);
+  a = results_text (built_out);
+  b = results_text (loaded_out);
+  g_assert_nonnull (strstr (a, "\"predictions\""));
+  if (!g_str_equal (a, b))
+    g_error ("results.json of the built spec and of the saved one differ:\n%s\n----\n%s", a, b);
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/report/figures-from-results", test_figures_from_results);
   g_test_add_func ("/report/bad-results", test_figures_bad_results);
+  g_test_add_func ("/report/saved-spec-runs-the-same", test_saved_spec_runs_the_same);
   return g_test_run ();
 }
