@@ -76,10 +76,10 @@ transform_spec_parse (JsonObject       *parent,
 
 gboolean
 vt_model_input_parse (JsonObject    *object,
-                   const char    *path,
-                   gboolean       dataset_required,
-                   VtModelInput  *input,
-                   GError       **error)
+                      const char    *path,
+                      gboolean       dataset_required,
+                      VtModelInput  *input,
+                      GError       **error)
 {
   static const char * const splits[] = { "train", "test", NULL };
   int split = -1;

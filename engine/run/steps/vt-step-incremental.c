@@ -1,8 +1,25 @@
 /* vt-step-incremental.c: the "incremental" step kind: its keys, defaults, JSON and constructor;
- * its executor is vt_run_incremental (run/vt-run-steps.h). */
+ * and its executor, vt_run_incremental. */
 #include "vt-step-common.h"
 #include "methods/cil/vt-cil-protocol.h"
 #include "run/vt-run-steps.h"
+#include "run/vt-step-memory.h"
+#include "core/vt-dtype.h"
+#include "features/vt-feature-store.h"
+#include "io/vt-file.h"
+#include "io/vt-safetensors.h"
+#include "methods/cil/vt-cil-run.h"
+#include "methods/projection/vt-embedding-quality.h"
+#include "models/vt-inspection.h"
+#include "models/vt-predict.h"
+#include "report/vt-csv.h"
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+
 #include "report/vt-report.h"
 
 static void
@@ -137,6 +154,219 @@ vt_incremental_step_new (const char *id,
   step->test = g_strdup (test);
   step->split = g_strdup (split);
   return step;
+}
+
+typedef struct
+{
+  VtRunContext    *run;
+  guint   n_methods;
+} StageReport;
+
+/* After each method's stage: the new point for live charts, and progress. */
+static void
+incremental_progress (const VtCilResult *result,
+                      guint              method,
+                      guint              stage,
+                      gpointer           data)
+{
+  StageReport *report = data;
+  const VtCilMethodResult *r = g_ptr_array_index (result->methods, method);
+  g_autofree char *message = g_strdup_printf ("%s, stage %u of %u (%u classes): %.2f%% on the seen classes",
+                                              r->klass->title, stage + 1, result->n_stages,
+                                              result->stage_ends[stage], 100 * r->seen_accuracy[stage]);
+  VtEvent metric = {
+    .kind = VT_EVENT_METRIC,
+    .series = r->klass->title,
+    .x_name = "stage",
+    .x = stage,
+    .y = r->seen_accuracy[stage],
+    .values = r->accuracy + (gsize) stage * result->n_stages,
+    .n_values = result->n_stages,
+  };
+
+  vt_run_dispatch (report->run, &metric);
+  vt_run_emit (report->run, VT_EVENT_PROGRESS,
+        (double) (stage * report->n_methods + method + 1) / (result->n_stages * report->n_methods), message);
+}
+
+/* While a method learns a stage: how far, and which method and stage. */
+static void
+incremental_stage_progress (double      fraction,
+                            const char *message,
+                            gpointer    data)
+{
+  StageReport *report = data;
+
+  vt_run_emit (report->run, VT_EVENT_PROGRESS, fraction, message);
+}
+
+/* One method's results as JSON, its CSV tables and its figures. */
+static gboolean
+report_method (VtRunContext              *run,
+               VtIncrementalStep        *step,
+               const VtCilResult        *result,
+               const VtCilMethodResult  *r,
+               JsonObject               *out,
+               GError                  **error)
+{
+  guint s = result->n_stages, k = result->n_classes;
+  JsonArray *seen = json_array_new (), *matrix = json_array_new (), *per_class = json_array_new ();
+  GString *per_class_csv = g_string_new ("class,accuracy\n");
+  GString *confusion_csv = g_string_new ("true\\predicted");
+  g_autofree char *base = g_strdup_printf ("%s-%s", step->base.id, r->klass->name);
+  g_autofree char *per_class_name = g_strdup_printf ("%s-per-class.csv", base);
+  g_autofree char *confusion_name = g_strdup_printf ("%s-confusion.csv", base);
+  gboolean ok;
+
+  json_object_set_string_member (out, "method", r->klass->name);
+  json_object_set_string_member (out, "title", r->klass->title);
+  vt_run_set_number (out, "average_incremental_accuracy", r->average_incremental);
+  vt_run_set_number (out, "last_accuracy", r->last);
+  vt_run_set_number (out, "forgetting", r->forgetting);
+  json_object_set_double_member (out, "seconds", r->seconds);
+  for (guint t = 0; t < s; t++)
+    {
+      JsonArray *row = json_array_new ();
+      g_autofree char *accuracy = vt_run_csv_number (r->seen_accuracy[t]);
+
+      vt_run_add_number (seen, r->seen_accuracy[t]);
+      for (guint j = 0; j < s; j++)
+        vt_run_add_number (row, r->accuracy[(gsize) t * s + j]);
+      json_array_add_array_element (matrix, row);
+      /* Step ids and method names are letters, digits, "-" and "_": nothing to quote. */
+      g_string_append_printf (run->metrics, "%s,%s,%u,%u,%s\n", step->base.id, r->klass->name, t + 1,
+                              result->stage_ends[t], accuracy);
+    }
+  json_object_set_array_member (out, "seen_accuracy", seen);
+  json_object_set_array_member (out, "accuracy_matrix", matrix);
+
+  for (guint c = 0; c < k; c++)
+    {
+      g_string_append_c (confusion_csv, ',');
+      vt_csv_append_field (confusion_csv, result->class_names[c]);
+    }
+  g_string_append_c (confusion_csv, '\n');
+  for (guint c = 0; c < k; c++)
+    {
+      JsonObject *entry = json_object_new ();
+      g_autofree char *accuracy = vt_run_csv_number (r->per_class[c]);
+
+      json_object_set_string_member (entry, "class", result->class_names[c]);
+      vt_run_set_number (entry, "accuracy", r->per_class[c]);
+      json_array_add_object_element (per_class, entry);
+      vt_csv_append_field (per_class_csv, result->class_names[c]);
+      g_string_append_printf (per_class_csv, ",%s\n", accuracy);
+      vt_csv_append_field (confusion_csv, result->class_names[c]);
+      for (guint p = 0; p < k; p++)
+        g_string_append_printf (confusion_csv, ",%" G_GUINT64_FORMAT, r->confusion[(gsize) c * k + p]);
+      g_string_append_c (confusion_csv, '\n');
+    }
+  json_object_set_array_member (out, "per_class", per_class);
+  {
+    JsonArray *confusion = json_array_new ();
+    for (guint c = 0; c < k; c++)
+      json_array_add_array_element (confusion, vt_run_int_array (r->confusion + (gsize) c * k, k));
+    json_object_set_array_member (out, "confusion", confusion);
+  }
+  json_object_set_string_member (out, "per_class_table", per_class_name);
+  json_object_set_string_member (out, "confusion_table", confusion_name);
+
+  ok = vt_run_write_output (run, per_class_name, per_class_csv->str, error) &&
+       vt_run_write_output (run, confusion_name, confusion_csv->str, error);
+  g_string_free (per_class_csv, TRUE);
+  g_string_free (confusion_csv, TRUE);
+  return ok;
+}
+
+JsonNode *
+vt_run_incremental (VtRunContext  *run,
+                    VtStep        *base,
+                    GError       **error)
+{
+  VtIncrementalStep *step = (VtIncrementalStep *) base;
+  g_autofree char *train_path = vt_run_resolve_store (run, step->train);
+  g_autofree char *test_path = vt_run_resolve_store (run, step->test);
+  g_autoptr(VtFeatureStore) train = NULL;
+  g_autoptr(VtFeatureStore) test = NULL;
+  g_autoptr(VtCilResult) result = NULL;
+  g_autofree guint *order = NULL;
+  const VtCilMethodClass * const *all = vt_cil_methods ();
+  g_autofree const VtCilMethodClass **chosen = g_new0 (const VtCilMethodClass *, vt_cil_n_methods ());
+  g_autofree char *summary_name = g_strdup_printf ("%s-summary.csv", step->base.id);
+  GString *summary = g_string_new ("method,average_incremental_accuracy,last_accuracy,forgetting,seconds\n");
+  StageReport report = { run, 0 };
+  JsonArray *methods, *figures, *classes, *stages;
+  JsonObject *out;
+  JsonNode *node;
+  const VtCilSplit *split = &step->stages;
+  gboolean ok = TRUE;
+
+  for (guint i = 0; all[i]; i++)
+    if (step->methods & (1u << i))
+      chosen[report.n_methods++] = all[i];
+  if (!(train = vt_run_load_store (train_path, "train", error)) ||
+      !(test = vt_run_load_store (test_path, "test", error)))
+    {
+      g_string_free (summary, TRUE);
+      return NULL;
+    }
+  order = vt_cil_class_order (train->n_classes, step->shuffle, step->seed);
+  if (!vt_step_memory_check_incremental (train, test, order, split, chosen, report.n_methods, &step->options,
+                                         run->step_path, error))
+    {
+      g_string_free (summary, TRUE);
+      return NULL;
+    }
+  result = vt_cil_run (train, test, order, split, chosen, report.n_methods, &step->options,
+                       incremental_progress, incremental_stage_progress, &report, run->cancellable, error);
+  if (result == NULL)
+    {
+      g_prefix_error (error, "%s (train) and %s (test): ", train_path, test_path);
+      g_string_free (summary, TRUE);
+      return NULL;
+    }
+
+  node = json_node_new (JSON_NODE_OBJECT);
+  out = json_object_new ();
+  json_node_take_object (node, out);
+  json_object_set_string_member (out, "train", train_path);
+  json_object_set_string_member (out, "test", test_path);
+  json_object_set_string_member (out, "split", step->split);
+  classes = json_array_new ();
+  stages = json_array_new ();
+  for (guint c = 0; c < result->n_classes; c++)
+    json_array_add_string_element (classes, result->class_names[c]);
+  for (guint t = 0; t < result->n_stages; t++)
+    json_array_add_int_element (stages, result->stage_ends[t]);
+  json_object_set_array_member (out, "class_order", classes);
+  json_object_set_array_member (out, "classes_seen", stages);
+  methods = json_array_new ();
+  figures = json_array_new ();
+  json_object_set_array_member (out, "methods", methods);
+  json_object_set_array_member (out, "figures", figures);
+
+  for (guint m = 0; m < report.n_methods && ok; m++)
+    {
+      const VtCilMethodResult *r = g_ptr_array_index (result->methods, m);
+      JsonObject *entry = json_object_new ();
+      g_autofree char *average = vt_run_csv_number (r->average_incremental);
+      g_autofree char *last = vt_run_csv_number (r->last);
+      g_autofree char *forgetting = vt_run_csv_number (r->forgetting);
+      g_autofree char *seconds = vt_run_csv_number (r->seconds);
+
+      json_array_add_object_element (methods, entry);
+      ok = report_method (run, step, result, r, entry, error);
+      g_string_append_printf (summary, "%s,%s,%s,%s,%s\n", r->klass->name, average, last, forgetting, seconds);
+    }
+  ok = ok && vt_run_write_output (run, summary_name, summary->str, error);
+  g_string_free (summary, TRUE);
+  if (!ok)
+    {
+      json_node_unref (node);
+      return NULL;
+    }
+  json_object_set_string_member (out, "summary_table", summary_name);
+  return node;
 }
 
 const VtStepType vt_incremental_step_type = {

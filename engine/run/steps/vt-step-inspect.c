@@ -1,7 +1,24 @@
 /* vt-step-inspect.c: the "inspect" step kind: its keys, defaults, JSON and constructor;
- * its executor is vt_run_inspect (run/vt-run-steps.h). */
+ * and its executor, vt_run_inspect. */
 #include "vt-step-common.h"
 #include "run/vt-run-steps.h"
+#include "run/vt-step-memory.h"
+#include "core/vt-dtype.h"
+#include "features/vt-feature-store.h"
+#include "io/vt-file.h"
+#include "io/vt-safetensors.h"
+#include "methods/cil/vt-cil-run.h"
+#include "methods/projection/vt-embedding-quality.h"
+#include "models/vt-inspection.h"
+#include "models/vt-predict.h"
+#include "report/vt-csv.h"
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+
 #include "report/vt-report.h"
 
 static void
@@ -74,6 +91,70 @@ vt_inspect_step_new (const char *id,
 
   step->checkpoint = g_strdup (checkpoint);
   return step;
+}
+
+static void
+inspection_progress (double      fraction,
+                     const char *message,
+                     gpointer    user_data)
+{
+  vt_run_emit (user_data, VT_EVENT_PROGRESS, fraction, message);
+}
+
+JsonNode *
+vt_run_inspect (VtRunContext  *run,
+                VtStep        *base,
+                GError       **error)
+{
+  VtInspectStep *step = (VtInspectStep *) base;
+  g_autofree char *checkpoint = vt_spec_resolve_path (run->spec, step->checkpoint);
+  g_autoptr(VtInspection) inspection = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *csv = NULL;
+  g_autofree char *csv_name = g_strdup_printf ("%s-tensors.csv", step->base.id);
+  JsonArray *figures = json_array_new ();
+  JsonArray *histograms = json_array_new ();
+
+  inspection = vt_inspection_run (checkpoint, step->bins, inspection_progress, run,
+                                  run->cancellable, error);
+  if (inspection == NULL)
+    {
+      json_array_unref (figures);
+      json_array_unref (histograms);
+      return NULL;
+    }
+
+  node = vt_inspection_to_json (inspection);
+  json_object_set_array_member (json_node_get_object (node), "figures", figures);
+
+  /* The histograms asked for, as the report draws them (vt-report.h). */
+  json_object_set_array_member (json_node_get_object (node), "histograms", histograms);
+  for (guint i = 0; step->histograms[i]; i++)
+    {
+      int index = vt_inspection_find (inspection, step->histograms[i]);
+      const VtHistogram *h;
+      JsonObject *entry;
+
+      if (index < 0)
+        {
+          g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_MISSING_TENSOR,
+                       "%s: no tensor named “%s” for a histogram", checkpoint, step->histograms[i]);
+          return NULL;
+        }
+      h = &inspection->stats[index].histogram;
+      entry = json_object_new ();
+      json_object_set_string_member (entry, "tensor", vt_checkpoint_get_tensor (inspection->checkpoint, index)->name);
+      json_object_set_double_member (entry, "lo", h->lo);
+      json_object_set_double_member (entry, "hi", h->hi);
+      json_object_set_array_member (entry, "counts", vt_run_int_array (h->counts, h->n_bins));
+      json_array_add_object_element (histograms, entry);
+    }
+
+  csv = vt_inspection_to_csv (inspection);
+  if (!vt_run_write_output (run, csv_name, csv, error))
+    return NULL;
+  json_object_set_string_member (json_node_get_object (node), "table", csv_name);
+  return g_steal_pointer (&node);
 }
 
 const VtStepType vt_inspect_step_type = {

@@ -1,7 +1,24 @@
 /* vt-step-predict.c: the "predict" step kind: its keys, defaults, JSON and constructor;
- * its executor is vt_run_predict (run/vt-run-steps.h). */
+ * and its executor, vt_run_predict. */
 #include "vt-step-common.h"
 #include "run/vt-run-steps.h"
+#include "run/vt-step-memory.h"
+#include "core/vt-dtype.h"
+#include "features/vt-feature-store.h"
+#include "io/vt-file.h"
+#include "io/vt-safetensors.h"
+#include "methods/cil/vt-cil-run.h"
+#include "methods/projection/vt-embedding-quality.h"
+#include "models/vt-inspection.h"
+#include "models/vt-predict.h"
+#include "report/vt-csv.h"
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+
 #include "models/vt-zero-shot.h"
 
 static void
@@ -119,6 +136,212 @@ vt_predict_step_new (const char         *id,
   step->images = images ? g_strdupv ((char **) images) : NULL;
   step->prompt = g_strdup (VT_DEFAULT_PROMPT);
   return step;
+}
+
+/* The class names a predict step chooses from: the step's own (CLIP), read
+ * from its file where it names one, or the model's. */
+static char **
+predict_class_names (VtRunContext           *run,
+                     VtPredictStep         *step,
+                     const VtArchitecture  *arch,
+                     GError               **error)
+{
+  if (step->classes)
+    return g_strdupv (step->classes);
+  if (step->classes_file)
+    {
+      g_autofree char *path = vt_spec_resolve_path (run->spec, step->classes_file);
+      g_autofree char *contents = NULL;
+      g_auto(GStrv) lines = NULL;
+      g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+      guint n = 0;
+
+      if (!vt_file_get_contents (path, VT_FILE_MAX_TEXT_SIZE, &contents, NULL, error))
+        return NULL;
+      lines = g_strsplit (contents, "\n", -1);
+      for (guint i = 0; lines[i]; i++)
+        {
+          g_strstrip (lines[i]);
+          if (*lines[i] == '\0')
+            continue;
+          if (!g_utf8_validate (lines[i], -1, NULL))
+            {
+              g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: line %u is not UTF-8 text", path, i + 1);
+              return NULL;
+            }
+          g_strv_builder_add (names, lines[i]);
+          n++;
+        }
+      if (n == 0)
+        {
+          g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: no class names (one per line) in the file",
+                       path);
+          return NULL;
+        }
+      return g_strv_builder_end (names);
+    }
+  {
+    char **names = g_new0 (char *, arch->num_classes + 1);
+
+    for (int c = 0; c < arch->num_classes; c++)
+      names[c] = arch->class_names ? g_strdup (arch->class_names[c]) : g_strdup_printf ("class %d", c);
+    return names;
+  }
+}
+
+JsonNode *
+vt_run_predict (VtRunContext  *run,
+                VtStep        *base,
+                GError       **error)
+{
+  VtPredictStep *step = (VtPredictStep *) base;
+  g_auto(VtRunOpened) o = { 0 };
+  g_autoptr(VtTokenizer) tokenizer = NULL;
+  g_auto(GStrv) classes = NULL;
+  g_autofree char *table_name = g_strdup_printf ("%s-predictions.csv", step->base.id);
+  g_autofree float *pixels = NULL;
+  g_autofree double *probabilities = NULL;
+  g_autofree guint *top = NULL;
+  g_autoptr(GString) csv = g_string_new ("file");
+  const VtArchitecture *arch;
+  gboolean zero_shot = step->classes != NULL || step->classes_file != NULL;
+  guint n_classes, n_images, skipped = 0, k = step->top;
+  JsonArray *predictions, *skipped_first;
+  JsonObject *result;
+  g_autoptr(JsonNode) node = NULL;
+  int size;
+
+  if (!vt_run_open_model_input (run, &step->input, &o, error))
+    return NULL;
+  arch = vt_model_get_architecture (o.model);
+  if (zero_shot && !vt_zero_shot_supported (o.model))
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
+                   "%s: “classes” is for CLIP models (an image and a text tower); this %s classifies into its "
+                   "own %d classes: leave %s.classes out", o.checkpoint_path, arch->family_name, arch->num_classes,
+                   run->step_path);
+      return NULL;
+    }
+  if (!zero_shot && arch->num_classes <= 0)
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
+                   "%s: the model has no classifier head%s", o.checkpoint_path,
+                   vt_zero_shot_supported (o.model) ? "; name the classes to choose from in “classes”" : "");
+      return NULL;
+    }
+  if (!(classes = predict_class_names (run, step, arch, error)) ||
+      (zero_shot && !(tokenizer = vt_predict_load_tokenizer (o.model, NULL, error))))
+    return NULL;
+  n_classes = g_strv_length (classes);
+  if (k > n_classes)
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s.top: %u is more than the %u classes; give 1 to %u",
+                   run->step_path, k, n_classes, n_classes);
+      return NULL;
+    }
+
+  size = o.transform.crop_size;
+  pixels = g_new (float, (gsize) 3 * size * size);
+  probabilities = g_new (double, n_classes);
+  top = g_new (guint, k);
+  for (guint r = 1; r <= k; r++)
+    g_string_append_printf (csv, ",class_%u,probability_%u", r, r);
+  g_string_append_c (csv, '\n');
+  node = json_node_new (JSON_NODE_OBJECT);
+  result = json_object_new ();
+  json_node_take_object (node, result);
+  predictions = json_array_new ();
+  skipped_first = json_array_new ();
+  n_images = o.dataset ? o.dataset->n_samples : g_strv_length (step->images);
+
+  for (guint i = 0; i < n_images; i++)
+    {
+      g_autofree char *file = o.dataset ? vt_dataset_sample_name (o.dataset, i)
+                                        : vt_spec_resolve_path (run->spec, step->images[i]);
+      g_autoptr(VtImage) image = NULL;
+      g_autoptr(GError) image_error = NULL;
+      JsonObject *row;
+      JsonArray *row_classes, *row_probabilities;
+
+      if (g_cancellable_set_error_if_cancelled (run->cancellable, error))
+        {
+          json_array_unref (predictions);
+          json_array_unref (skipped_first);
+          return NULL;
+        }
+      image = o.dataset ? vt_dataset_load_image (o.dataset, i, &image_error) : vt_image_load (file, &image_error);
+      if (image == NULL && step->input.skip_unreadable)
+        {
+          if (skipped++ < 10)
+            json_array_add_string_element (skipped_first, image_error->message);
+          continue;
+        }
+      if (image == NULL ||
+          !vt_transform_check_image (&o.transform, image, file, &image_error))
+        {
+          g_propagate_error (error, g_steal_pointer (&image_error));
+          json_array_unref (predictions);
+          json_array_unref (skipped_first);
+          return NULL;
+        }
+      vt_transform_apply (&o.transform, image, pixels);
+      if (!vt_predict_image (o.model, tokenizer, zero_shot ? (const char * const *) classes : NULL, step->prompt,
+                             pixels, size, probabilities, error))
+        {
+          g_prefix_error (error, "%s: ", file);
+          json_array_unref (predictions);
+          json_array_unref (skipped_first);
+          return NULL;
+        }
+      vt_predict_top (probabilities, n_classes, k, top);
+
+      row = json_object_new ();
+      row_classes = json_array_new ();
+      row_probabilities = json_array_new ();
+      json_object_set_string_member (row, "file", file);
+      vt_csv_append_field (csv, file);
+      for (guint r = 0; r < k; r++)
+        {
+          char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+          json_array_add_string_element (row_classes, classes[top[r]]);
+          json_array_add_double_element (row_probabilities, probabilities[top[r]]);
+          g_string_append_c (csv, ',');
+          vt_csv_append_field (csv, classes[top[r]]);
+          /* Shortest text that reads back to the same double. */
+          g_string_append_printf (csv, ",%s", g_ascii_dtostr (number, sizeof number, probabilities[top[r]]));
+        }
+      g_string_append_c (csv, '\n');
+      json_object_set_array_member (row, "classes", row_classes);
+      json_object_set_array_member (row, "probabilities", row_probabilities);
+      json_array_add_object_element (predictions, row);
+      vt_run_emit (run, VT_EVENT_PROGRESS, (double) (i + 1) / n_images, file);
+    }
+
+  json_object_set_string_member (result, "checkpoint", o.checkpoint_path);
+  json_object_set_string_member (result, "architecture", arch->family_name);
+  if (o.dataset)
+    {
+      json_object_set_string_member (result, "dataset", o.dataset_path);
+      json_object_set_string_member (result, "dataset_format", o.dataset->format);
+      if (o.dataset->split)
+        json_object_set_string_member (result, "split", o.dataset->split);
+    }
+  {
+    g_autofree char *transform = vt_transform_describe (&o.transform);
+    json_object_set_string_member (result, "transform", transform);
+  }
+  if (zero_shot)
+    json_object_set_string_member (result, "prompt", step->prompt);
+  json_object_set_int_member (result, "top", k);
+  json_object_set_int_member (result, "images", json_array_get_length (predictions));
+  json_object_set_int_member (result, "skipped_samples", skipped);
+  json_object_set_array_member (result, "skipped_first", skipped_first);
+  json_object_set_array_member (result, "predictions", predictions);
+  if (!vt_run_write_output (run, table_name, csv->str, error))
+    return NULL;
+  json_object_set_string_member (result, "table", table_name);
+  return g_steal_pointer (&node);
 }
 
 const VtStepType vt_predict_step_type = {

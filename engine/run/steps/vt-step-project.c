@@ -1,7 +1,24 @@
 /* vt-step-project.c: the "project" step kind: its keys, defaults, JSON and constructor;
- * its executor is vt_run_project (run/vt-run-steps.h). */
+ * and its executor, vt_run_project. */
 #include "vt-step-common.h"
 #include "run/vt-run-steps.h"
+#include "run/vt-step-memory.h"
+#include "core/vt-dtype.h"
+#include "features/vt-feature-store.h"
+#include "io/vt-file.h"
+#include "io/vt-safetensors.h"
+#include "methods/cil/vt-cil-run.h"
+#include "methods/projection/vt-embedding-quality.h"
+#include "models/vt-inspection.h"
+#include "models/vt-predict.h"
+#include "report/vt-csv.h"
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+
 #include "report/vt-report.h"
 
 static void
@@ -171,6 +188,192 @@ vt_project_step_new (const char        *id,
   step->store = g_strdup (store);
   step->options.method = method;
   return step;
+}
+
+static void
+projection_progress (double      fraction,
+                     const char *message,
+                     gpointer    data)
+{
+  vt_run_emit (data, VT_EVENT_PROGRESS, fraction, message);
+}
+
+/* Trustworthiness is O(N²): by default only up to this many points. */
+#define PROJECT_QUALITY_AUTO_MAX 20000
+
+static gboolean
+add_layout_quality (VtRunContext *run, const VtEmbedding *embedding, JsonObject *out, GError **error)
+{
+  VtFeatureStore *store = embedding->store;
+  g_autofree float *x = vt_feature_store_gather (store, embedding->rows, embedding->n);
+  g_autofree gint64 *labels = g_new (gint64, embedding->n);
+  gboolean one_class = TRUE;
+
+  for (gsize i = 0; i < embedding->n; i++)
+    {
+      labels[i] = store->labels[embedding->rows[i]];
+      one_class = one_class && labels[i] == labels[0];
+    }
+  if (embedding->n <= 20)
+    {
+      json_object_set_string_member (out, "quality_note", "too few points for trustworthiness at k = 10");
+      return TRUE;
+    }
+  vt_run_emit (run, VT_EVENT_PROGRESS, 1.0, "measuring trustworthiness (k = 10)");
+  g_autoptr(GError) trust_error = NULL;
+  double trust = vt_trustworthiness (x, embedding->n, store->dim, embedding->layout, embedding->dims, 10,
+                                     run->cancellable, &trust_error);
+  if (trust_error)
+    {
+      g_propagate_error (error, g_steal_pointer (&trust_error));
+      return FALSE;
+    }
+  vt_run_set_number (out, "trustworthiness", trust);
+  if (one_class)
+    json_object_set_string_member (out, "quality_note",
+                                   "all points are of one class: kNN accuracy says nothing and is left out");
+  else
+    vt_run_set_number (out, "knn_accuracy", vt_knn_accuracy (embedding->layout, embedding->n, embedding->dims, labels, 10));
+  return TRUE;
+}
+
+JsonNode *
+vt_run_project (VtRunContext  *run,
+                VtStep        *base,
+                GError       **error)
+{
+  VtProjectStep *step = (VtProjectStep *) base;
+  g_autofree char *store_path = vt_run_resolve_store (run, step->store);
+  g_autoptr(VtFeatureStore) store = NULL;
+  g_autoptr(VtEmbedding) embedding = NULL;
+  g_autofree char *layout_name = g_strdup_printf ("%s-layout.csv", step->base.id);
+  g_autofree char *tensors_name = g_strdup_printf ("%s-tensors.tsv", step->base.id);
+  g_autofree char *metadata_name = g_strdup_printf ("%s-metadata.tsv", step->base.id);
+  g_autofree char *layout_path = g_build_filename (run->output_dir, layout_name, NULL);
+  g_autofree char *tensors_path = g_build_filename (run->output_dir, tensors_name, NULL);
+  g_autofree char *metadata_path = g_build_filename (run->output_dir, metadata_name, NULL);
+  g_autofree char *colors_name = g_strdup_printf ("%s-colors.csv", step->base.id);
+  g_autofree char *colors_path = g_build_filename (run->output_dir, colors_name, NULL);
+  const char *title = step->options.method == VT_EMBEDDING_PCA ? "PCA"
+                      : step->options.method == VT_EMBEDDING_UMAP ? "UMAP" : "t-SNE";
+
+  if (!(store = vt_run_load_store (store_path, NULL, error)))
+    return NULL;
+  if (!vt_embedding_color_available (store, step->color))
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
+                   "%s: colouring by prediction needs logits; extract with \"logits\": true", store_path);
+      return NULL;
+    }
+  {
+    guint n = step->options.max_samples > 0 ? MIN (step->options.max_samples, store->n_samples) : store->n_samples;
+    gboolean quality = step->quality == 1 || (step->quality == -1 && n <= PROJECT_QUALITY_AUTO_MAX);
+
+    if (!vt_step_memory_check_project (store, &step->options, quality, run->step_path, error))
+      return NULL;
+  }
+  embedding = vt_embedding_compute (store, &step->options, projection_progress, NULL, run, run->cancellable,
+                                    error);
+  if (embedding == NULL)
+    {
+      g_prefix_error (error, "%s: ", store_path);
+      return NULL;
+    }
+
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  JsonObject *out = json_object_new ();
+  JsonArray *figures = json_array_new ();
+  json_node_take_object (node, out);
+  json_object_set_string_member (out, "store", store_path);
+  json_object_set_string_member (out, "method", vt_embedding_method_name (embedding->method));
+  json_object_set_int_member (out, "points", embedding->n);
+  json_object_set_int_member (out, "dimensions", embedding->dims);
+  json_object_set_double_member (out, "seconds", embedding->seconds);
+  if (embedding->method == VT_EMBEDDING_PCA)
+    {
+      JsonArray *ratio = json_array_new ();
+      for (guint c = 0; c < embedding->dims; c++)
+        vt_run_add_number (ratio, embedding->explained_variance_ratio[c]);
+      json_object_set_array_member (out, "explained_variance_ratio", ratio);
+    }
+  else if (embedding->method == VT_EMBEDDING_UMAP)
+    {
+      json_object_set_int_member (out, "epochs", embedding->iterations);
+      json_object_set_int_member (out, "n_neighbors", step->options.umap.n_neighbors);
+      json_object_set_boolean_member (out, "approximate_neighbors", embedding->approximate_neighbors);
+      json_object_set_double_member (out, "min_dist", step->options.umap.min_dist);
+    }
+  else
+    {
+      vt_run_set_number (out, "kl_divergence", embedding->kl_divergence);
+      json_object_set_int_member (out, "iterations", embedding->iterations);
+      json_object_set_double_member (out, "perplexity", step->options.tsne.perplexity);
+      json_object_set_boolean_member (out, "approximate_neighbors", embedding->approximate_neighbors);
+    }
+  if ((step->quality == 1 || (step->quality == -1 && embedding->n <= PROJECT_QUALITY_AUTO_MAX)) &&
+      !add_layout_quality (run, embedding, out, error))
+    {
+      json_array_unref (figures);
+      json_node_unref (node);
+      return NULL;
+    }
+
+  g_autofree guint *categories = g_new (guint, embedding->n);
+  guint n_names = 0;
+  g_auto(GStrv) names = vt_embedding_categories (store, embedding->rows, embedding->n, step->color,
+                                                 step->task_classes, categories, &n_names);
+  /* What the scatter figure needs beyond the layout table (vt-report.h):
+   * each point's colour, the legend, the palette and the title. */
+  {
+    g_autofree char *figure_title = g_strdup_printf ("%s of %u samples", title, embedding->n);
+    JsonArray *legend = json_array_new ();
+    g_autoptr(VtFileWriter) colors = NULL;
+    g_autoptr(GError) colors_error = NULL;
+
+    for (guint c = 0; c < n_names; c++)
+      json_array_add_string_element (legend, names[c]);
+    json_object_set_string_member (out, "figure_title", figure_title);
+    json_object_set_array_member (out, "legend", legend);
+    json_object_set_string_member (out, "palette", vt_embedding_color_is_ordered (step->color) ? "sequential"
+                                                                                               : "categorical");
+    if (!(colors = vt_file_writer_new (colors_path, &colors_error)))
+      {
+        g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s", colors_error->message);
+        json_node_unref (node);
+        return NULL;
+      }
+    vt_file_writer_append (colors, "color\n");
+    for (gsize i = 0; i < embedding->n; i++)
+      vt_file_writer_printf (colors, "%u\n", categories[i]);
+    if (!vt_file_writer_commit (colors, &colors_error))
+      {
+        g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s", colors_error->message);
+        json_node_unref (node);
+        return NULL;
+      }
+  }
+  json_object_set_array_member (out, "figures", figures);
+
+  g_autoptr(GError) write_error = NULL;
+  if (!vt_embedding_write_csv (embedding, layout_path, run->cancellable, &write_error) ||
+      !vt_embedding_write_projector (embedding, tensors_path, metadata_path, run->cancellable, &write_error))
+    {
+      if (g_error_matches (write_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_propagate_error (error, g_steal_pointer (&write_error));
+      else
+        g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s", write_error->message);
+      json_node_unref (node);
+      return NULL;
+    }
+  vt_run_emit (run, VT_EVENT_FILE, 1.0, layout_name);
+  vt_run_emit (run, VT_EVENT_FILE, 1.0, tensors_name);
+  vt_run_emit (run, VT_EVENT_FILE, 1.0, metadata_name);
+  vt_run_emit (run, VT_EVENT_FILE, 1.0, colors_name);
+  json_object_set_string_member (out, "layout_table", layout_name);
+  json_object_set_string_member (out, "colors_table", colors_name);
+  json_object_set_string_member (out, "projector_tensors", tensors_name);
+  json_object_set_string_member (out, "projector_metadata", metadata_name);
+  return node;
 }
 
 const VtStepType vt_project_step_type = {
