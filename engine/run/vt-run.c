@@ -53,11 +53,21 @@ vt_run_emit (Run         *run,
   VtEvent event = { .kind = kind, .fraction = fraction, .message = message, .seconds_left = -1 };
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%H:%M:%S");
+  g_autofree char *table = NULL;
 
   if (kind == VT_EVENT_FILE)
     {
       event.path = message;
       event.message = NULL;
+      /* A CSV is a table: named by its file, less ".csv" ("evaluate-confusion"). */
+      if (g_str_has_suffix (message, ".csv"))
+        {
+          g_autofree char *base = g_path_get_basename (message);
+
+          table = g_strndup (base, strlen (base) - strlen (".csv"));
+          event.kind = VT_EVENT_TABLE;
+          event.name = table;
+        }
     }
   if (kind != VT_EVENT_PROGRESS)
     g_string_append_printf (run->log, "%s %s %s%s%s\n", stamp, run->step_id ? run->step_id : "-",
@@ -546,7 +556,8 @@ vt_run_execute (VtSpec              *spec,
       run.step_id = step->id;
       g_free (run.step_path);
       run.step_path = g_strdup_printf ("$.steps[%u]", i);
-      vt_run_emit (&run, VT_EVENT_STEP, 0.0, step->id);
+      /* The step event's message is its kind (the id is in .step). */
+      vt_run_emit (&run, VT_EVENT_STEP, 0.0, vt_step_kind_name (step));
       result = step->type->execute (&run, step, &step_error);
       if (result == NULL)
         goto out;
