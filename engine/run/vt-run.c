@@ -271,15 +271,14 @@ vt_run_open_model_input (Run                 *run,
   return TRUE;
 }
 
+/* The extractor's progress, stamped with the step and passed on. */
 static void
-extraction_progress (const VtExtractProgress *progress,
-                     gpointer                 user_data)
+extraction_progress (const VtEvent *event,
+                     gpointer       user_data)
 {
-  g_autofree char *message = g_strdup_printf ("%u/%u images, %.0f images/s, %.0f s left",
-                                              progress->done, progress->total, progress->rate,
-                                              progress->eta_seconds);
+  VtEvent copy = *event;
 
-  vt_run_emit (user_data, VT_EVENT_PROGRESS, (double) progress->done / progress->total, message);
+  vt_run_dispatch (user_data, &copy);
 }
 
 VtFeatureStore *
@@ -289,7 +288,8 @@ vt_run_extract_features (Run                 *run,
                          gboolean             keep_logits,
                          GError             **error)
 {
-  VtExtractOptions options = { input->batch, keep_logits, input->skip_unreadable, extraction_progress, run };
+  VtEventSink sink = { extraction_progress, run };
+  VtExtractOptions options = { input->batch, keep_logits, input->skip_unreadable, &sink };
 
   return vt_extract_features (o->model, o->dataset, &o->transform, &options, run->cancellable, error);
 }
@@ -305,7 +305,8 @@ vt_run_extract_or_reuse (Run                    *run,
                          gboolean               *reused,
                          GError                **error)
 {
-  VtExtractOptions options = { input->batch, keep_logits, input->skip_unreadable, extraction_progress, run };
+  VtEventSink sink = { extraction_progress, run };
+  VtExtractOptions options = { input->batch, keep_logits, input->skip_unreadable, &sink };
 
   return vt_extract_or_reuse (store_path, source, o->model, o->dataset, &o->transform, &options, verify, reused,
                               run->cancellable, error);

@@ -326,6 +326,9 @@ record_event (const VtEvent *e,
     {
       r->fractions_ok = r->fractions_ok && e->fraction >= 0.0 && e->fraction <= 1.0 && e->step != NULL;
       g_ptr_array_add (r->steps, g_strdup (e->step));
+      /* Extraction says how fast it goes and how long it has left. */
+      if (e->rate > 0 && e->seconds_left >= 0)
+        g_ptr_array_add (r->steps, g_strdup_printf ("rate:%s", e->step));
       return;
     }
   g_ptr_array_add (r->lines, event_line (vt_event_kind_name (e->kind), e->step, e->name, e->path, e->series, e->x_name,
@@ -419,6 +422,16 @@ test_event_streams (void)
       g_assert_true (seen);
     }
   g_assert_cmpstr (g_ptr_array_index (lines, 0), ==, "step inspect message=inspect");
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *step = (const char *[]) { "rate:evaluate", "rate:features", "rate:predict" }[i];
+      gboolean seen = FALSE;
+
+      for (guint p = 0; p < progress_steps->len && !seen; p++)
+        seen = g_str_equal (g_ptr_array_index (progress_steps, p), step);
+      /* Predict goes image by image: no rate to tell. */
+      g_assert_true (seen == (i < 2));
+    }
 
   /* Metric events: stage by stage, each method, its accuracy on the classes
    * seen, as results.json has it. */
