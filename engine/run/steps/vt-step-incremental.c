@@ -156,48 +156,14 @@ vt_incremental_step_new (const char *id,
   return step;
 }
 
-typedef struct
-{
-  VtRunContext    *run;
-  guint   n_methods;
-} StageReport;
-
-/* After each method's stage: the new point for live charts, and progress. */
+/* The method's events (progress, a metric per stage), stamped with the step. */
 static void
-incremental_progress (const VtCilResult *result,
-                      guint              method,
-                      guint              stage,
-                      gpointer           data)
+incremental_event (const VtEvent *event,
+                   gpointer       data)
 {
-  StageReport *report = data;
-  const VtCilMethodResult *r = g_ptr_array_index (result->methods, method);
-  g_autofree char *message = g_strdup_printf ("%s, stage %u of %u (%u classes): %.2f%% on the seen classes",
-                                              r->klass->title, stage + 1, result->n_stages,
-                                              result->stage_ends[stage], 100 * r->seen_accuracy[stage]);
-  VtEvent metric = {
-    .kind = VT_EVENT_METRIC,
-    .series = r->klass->title,
-    .x_name = "stage",
-    .x = stage,
-    .y = r->seen_accuracy[stage],
-    .values = r->accuracy + (gsize) stage * result->n_stages,
-    .n_values = result->n_stages,
-  };
+  VtEvent copy = *event;
 
-  vt_run_dispatch (report->run, &metric);
-  vt_run_emit (report->run, VT_EVENT_PROGRESS,
-        (double) (stage * report->n_methods + method + 1) / (result->n_stages * report->n_methods), message);
-}
-
-/* While a method learns a stage: how far, and which method and stage. */
-static void
-incremental_stage_progress (double      fraction,
-                            const char *message,
-                            gpointer    data)
-{
-  StageReport *report = data;
-
-  vt_run_emit (report->run, VT_EVENT_PROGRESS, fraction, message);
+  vt_run_dispatch (data, &copy);
 }
 
 /* One method's results as JSON, its CSV tables and its figures. */
@@ -294,7 +260,8 @@ vt_run_incremental (VtRunContext  *run,
   g_autofree const VtCilMethodClass **chosen = g_new0 (const VtCilMethodClass *, vt_cil_n_methods ());
   g_autofree char *summary_name = g_strdup_printf ("%s-summary.csv", step->base.id);
   GString *summary = g_string_new ("method,average_incremental_accuracy,last_accuracy,forgetting,seconds\n");
-  StageReport report = { run, 0 };
+  VtEventSink events = { incremental_event, run };
+  guint n_methods = 0;
   JsonArray *methods, *figures, *classes, *stages;
   JsonObject *out;
   JsonNode *node;
@@ -303,7 +270,7 @@ vt_run_incremental (VtRunContext  *run,
 
   for (guint i = 0; all[i]; i++)
     if (step->methods & (1u << i))
-      chosen[report.n_methods++] = all[i];
+      chosen[n_methods++] = all[i];
   if (!(train = vt_run_load_store (train_path, "train", error)) ||
       !(test = vt_run_load_store (test_path, "test", error)))
     {
@@ -311,14 +278,14 @@ vt_run_incremental (VtRunContext  *run,
       return NULL;
     }
   order = vt_cil_class_order (train->n_classes, step->shuffle, step->seed);
-  if (!vt_step_memory_check_incremental (train, test, order, split, chosen, report.n_methods, &step->options,
+  if (!vt_step_memory_check_incremental (train, test, order, split, chosen, n_methods, &step->options,
                                          run->step_path, error))
     {
       g_string_free (summary, TRUE);
       return NULL;
     }
-  result = vt_cil_run (train, test, order, split, chosen, report.n_methods, &step->options,
-                       incremental_progress, incremental_stage_progress, &report, run->cancellable, error);
+  result = vt_cil_run (train, test, order, split, chosen, n_methods, &step->options, &events, run->cancellable,
+                       error);
   if (result == NULL)
     {
       g_prefix_error (error, "%s (train) and %s (test): ", train_path, test_path);
@@ -345,7 +312,7 @@ vt_run_incremental (VtRunContext  *run,
   json_object_set_array_member (out, "methods", methods);
   json_object_set_array_member (out, "figures", figures);
 
-  for (guint m = 0; m < report.n_methods && ok; m++)
+  for (guint m = 0; m < n_methods && ok; m++)
     {
       const VtCilMethodResult *r = g_ptr_array_index (result->methods, m);
       JsonObject *entry = json_object_new ();
