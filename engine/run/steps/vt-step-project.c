@@ -191,11 +191,13 @@ vt_project_step_new (const char        *id,
 }
 
 static void
-projection_progress (double      fraction,
-                     const char *message,
-                     gpointer    data)
+projection_event (const VtEvent *event,
+                  gpointer       data)
 {
-  vt_run_emit (data, VT_EVENT_PROGRESS, fraction, message);
+  VtEvent copy = *event;
+
+  /* Progress and the layouts as they move, stamped with the step. */
+  vt_run_dispatch (data, &copy);
 }
 
 /* Trustworthiness is O(N²): by default only up to this many points. */
@@ -272,8 +274,8 @@ vt_run_project (VtRunContext  *run,
     if (!vt_step_memory_check_project (store, &step->options, quality, run->step_path, error))
       return NULL;
   }
-  embedding = vt_embedding_compute (store, &step->options, projection_progress, NULL, run, run->cancellable,
-                                    error);
+  embedding = vt_embedding_compute (store, &step->options, &(VtEventSink) { projection_event, run },
+                                    run->cancellable, error);
   if (embedding == NULL)
     {
       g_prefix_error (error, "%s: ", store_path);
