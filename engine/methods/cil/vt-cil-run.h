@@ -17,7 +17,6 @@
 #include <gio/gio.h>
 
 #include "core/vt-events.h"
-#include "core/vt-progress.h"
 
 #include "features/vt-feature-store.h"
 #include "methods/cil/vt-cil-method.h"

@@ -94,11 +94,13 @@ vt_inspect_step_new (const char *id,
 }
 
 static void
-inspection_progress (double      fraction,
-                     const char *message,
-                     gpointer    user_data)
+inspection_event (const VtEvent *event,
+                  gpointer       user_data)
 {
-  vt_run_emit (user_data, VT_EVENT_PROGRESS, fraction, message);
+  VtEvent copy = *event;
+
+  /* Stamped with the step and passed on. */
+  vt_run_dispatch (user_data, &copy);
 }
 
 JsonNode *
@@ -115,7 +117,7 @@ vt_run_inspect (VtRunContext  *run,
   JsonArray *figures = json_array_new ();
   JsonArray *histograms = json_array_new ();
 
-  inspection = vt_inspection_run (checkpoint, step->bins, inspection_progress, run,
+  inspection = vt_inspection_run (checkpoint, step->bins, &(VtEventSink) { inspection_event, run },
                                   run->cancellable, error);
   if (inspection == NULL)
     {
