@@ -128,6 +128,15 @@ on_worker_progress (double      fraction,
                      g_atomic_rc_box_acquire (progress), (GDestroyNotify) load_progress_unref);
 }
 
+/* The inspection's events: only progress comes. */
+static void
+on_worker_event (const VtEvent *event,
+                 gpointer       data)
+{
+  if (event->kind == VT_EVENT_PROGRESS)
+    on_worker_progress (event->fraction, event->message, data);
+}
+
 typedef struct
 {
   char         *path;
@@ -151,7 +160,7 @@ load_thread (GTask        *task,
   LoadJob *job = task_data;
   GError *error = NULL;
   VtInspection *inspection = vt_inspection_run (job->path, VT_STATS_DEFAULT_BINS,
-                                                on_worker_progress, job->progress,
+                                                &(VtEventSink) { on_worker_event, job->progress },
                                                 cancellable, &error);
 
   if (inspection == NULL)

@@ -7,16 +7,14 @@
 VtInspection *
 vt_inspection_run (const char      *path,
                    guint            n_bins,
-                   VtProgressFunc   progress,
-                   gpointer         progress_data,
+                   const VtEventSink *events,
                    GCancellable    *cancellable,
                    GError         **error)
 {
   g_autoptr(VtInspection) self = g_new0 (VtInspection, 1);
   guint64 total_bytes = 0, done_bytes = 0;
 
-  if (progress)
-    progress (0.0, "Opening", progress_data);
+  vt_event_emit_progress (events, 0.0, "Opening", 0, -1);
   self->checkpoint = vt_checkpoint_open (path, error);
   if (self->checkpoint == NULL)
     return NULL;
@@ -36,8 +34,7 @@ vt_inspection_run (const char      *path,
         return NULL;
       vt_tensor_stats_compute (tensor, n_bins, &self->stats[i]);
       done_bytes += tensor->nbytes;
-      if (progress)
-        progress (total_bytes ? (double) done_bytes / total_bytes : 1.0, tensor->name, progress_data);
+      vt_event_emit_progress (events, total_bytes ? (double) done_bytes / total_bytes : 1.0, tensor->name, 0, -1);
     }
   /* Statistics of a file cut short while they were computed are of zeros. */
   if (!vt_checkpoint_check (self->checkpoint, error))

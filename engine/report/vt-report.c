@@ -1,6 +1,8 @@
 /* vt-report.c: figures from results.json and its tables. */
 #include "vt-report.h"
 #include "report/vt-csv.h"
+/* The kinds (and which of these builders each uses) are the registry's. */
+#include "run/vt-step.h"
 
 #include <math.h>
 
@@ -174,12 +176,13 @@ vt_report_safe_file_name (const char *name)
 }
 
 /* inspect: a histogram per tensor the step named. */
-static gboolean
-inspect_figures (JsonObject   *result,
-                 const char   *id,
-                 const char   *where,
-                 GPtrArray    *figures,
-                 GError      **error)
+gboolean
+vt_report_inspect_figures (JsonObject   *result,
+                          const char   *id,
+                          const char   *where,
+                          const char   *results_dir,
+                          GPtrArray    *figures,
+                          GError      **error)
 {
   JsonArray *histograms = get_array (result, where, "histograms", error);
 
@@ -241,12 +244,13 @@ per_class_names (JsonObject  *object,
   return g_strv_builder_end (builder);
 }
 
-static gboolean
-evaluate_figures (JsonObject   *result,
-                  const char   *id,
-                  const char   *where,
-                  GPtrArray    *figures,
-                  GError      **error)
+gboolean
+vt_report_evaluate_figures (JsonObject   *result,
+                           const char   *id,
+                           const char   *where,
+                           const char   *results_dir,
+                           GPtrArray    *figures,
+                           GError      **error)
 {
   g_auto(GStrv) names = per_class_names (result, where, error);
   guint k = names ? g_strv_length (names) : 0;
@@ -263,12 +267,13 @@ evaluate_figures (JsonObject   *result,
 /* incremental: per method its accuracy matrix and confusion matrix, then
  * the accuracy on the classes seen (every method), then every method's
  * accuracy per class. Titles are the Incremental area's. */
-static gboolean
-incremental_figures (JsonObject   *result,
-                     const char   *id,
-                     const char   *where,
-                     GPtrArray    *figures,
-                     GError      **error)
+gboolean
+vt_report_incremental_figures (JsonObject   *result,
+                              const char   *id,
+                              const char   *where,
+                              const char   *results_dir,
+                              GPtrArray    *figures,
+                              GError      **error)
 {
   JsonArray *methods = get_array (result, where, "methods", error);
   JsonArray *seen = methods ? get_array (result, where, "classes_seen", error) : NULL;
@@ -428,13 +433,13 @@ read_colors_row (guint          row,
   return TRUE;
 }
 
-static gboolean
-project_figures (JsonObject   *result,
-                 const char   *id,
-                 const char   *where,
-                 const char   *results_dir,
-                 GPtrArray    *figures,
-                 GError      **error)
+gboolean
+vt_report_project_figures (JsonObject   *result,
+                           const char   *id,
+                           const char   *where,
+                           const char   *results_dir,
+                           GPtrArray    *figures,
+                           GError      **error)
 {
   const char *table = get_string (result, where, "layout_table", error);
   const char *colors = table ? get_string (result, where, "colors_table", error) : NULL;
@@ -483,20 +488,19 @@ vt_report_step_figures (const char   *kind,
                         GError      **error)
 {
   g_autoptr(GPtrArray) figures = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_report_figure_free);
+  const VtStepType *type = vt_step_type_lookup (kind);
   const char *id = get_string (step_result, "a step", "id", error);
   g_autofree char *where = NULL;
-  gboolean ok = TRUE;
 
   if (id == NULL)
     return NULL;
   where = g_strdup_printf ("step “%s”", id);
-  if (g_str_equal (kind, "inspect"))
-    ok = inspect_figures (step_result, id, where, figures, error);
-  else if (g_str_equal (kind, "evaluate"))
-    ok = evaluate_figures (step_result, id, where, figures, error);
-  else if (g_str_equal (kind, "incremental"))
-    ok = incremental_figures (step_result, id, where, figures, error);
-  else if (g_str_equal (kind, "project"))
-    ok = project_figures (step_result, id, where, results_dir, figures, error);
-  return ok ? g_steal_pointer (&figures) : NULL;
+  if (type == NULL)
+    {
+      g_set_error (error, VT_REPORT_ERROR, VT_REPORT_ERROR_INVALID, "results.json: %s: unknown kind “%s”", where, kind);
+      return NULL;
+    }
+  if (type->figures && !type->figures (step_result, id, where, results_dir, figures, error))
+    return NULL;
+  return g_steal_pointer (&figures);
 }

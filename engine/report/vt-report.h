@@ -39,6 +39,17 @@ GPtrArray  *vt_report_step_figures  (const char      *kind,
                                      const char      *results_dir,
                                      GError         **error);
 
+/* The builders the step kinds use (run/steps/): @result's figures appended
+ * to @figures, named after @id; @where names the step in messages. */
+gboolean    vt_report_inspect_figures     (JsonObject *result, const char *id, const char *where,
+                                           const char *results_dir, GPtrArray *figures, GError **error);
+gboolean    vt_report_evaluate_figures    (JsonObject *result, const char *id, const char *where,
+                                           const char *results_dir, GPtrArray *figures, GError **error);
+gboolean    vt_report_incremental_figures (JsonObject *result, const char *id, const char *where,
+                                           const char *results_dir, GPtrArray *figures, GError **error);
+gboolean    vt_report_project_figures     (JsonObject *result, const char *id, const char *where,
+                                           const char *results_dir, GPtrArray *figures, GError **error);
+
 /* A file-name-safe form of a tensor or class name. */
 char       *vt_report_safe_file_name (const char     *name);
 

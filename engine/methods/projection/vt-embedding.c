@@ -46,9 +46,7 @@ vt_embedding_sample_rows (guint  n_samples,
 VtEmbedding *
 vt_embedding_compute (VtFeatureStore            *store,
                       const VtEmbeddingOptions  *options,
-                      VtProgressFunc             progress,
-                      VtLayoutFunc               on_layout,
-                      gpointer                   user_data,
+                      const VtEventSink         *events,
                       GCancellable              *cancellable,
                       GError                   **error)
 {
@@ -88,8 +86,8 @@ vt_embedding_compute (VtFeatureStore            *store,
     }
   else if (options->method == VT_EMBEDDING_UMAP)
     {
-      g_autoptr(VtUmapResult) umap = vt_umap_run (features, n, dim, &options->umap, progress, on_layout,
-                                                  user_data, cancellable, error);
+      g_autoptr(VtUmapResult) umap = vt_umap_run (features, n, dim, &options->umap, events, cancellable,
+                                                  error);
 
       if (umap == NULL)
         return NULL;
@@ -99,8 +97,8 @@ vt_embedding_compute (VtFeatureStore            *store,
     }
   else
     {
-      g_autoptr(VtTsneResult) tsne = vt_tsne_run (features, n, dim, &options->tsne, progress, on_layout,
-                                                  user_data, cancellable, error);
+      g_autoptr(VtTsneResult) tsne = vt_tsne_run (features, n, dim, &options->tsne, events, cancellable,
+                                                  error);
 
       if (tsne == NULL)
         return NULL;
