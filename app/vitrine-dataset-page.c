@@ -513,13 +513,21 @@ report_free (ProgressReport *report)
 
 /* Worker thread: hand a copy to the main context. */
 static void
-on_extract_progress (const VtExtractProgress *progress,
-                     gpointer                 data)
+on_extract_progress (const VtEvent *event,
+                     gpointer       data)
 {
   ProgressReport *report = g_new0 (ProgressReport, 1);
+  ExtractJob *job = g_task_get_task_data (data);
+  guint total = job->dataset->n_samples;
 
+  if (event->kind != VT_EVENT_PROGRESS)
+    {
+      g_free (report);
+      return;
+    }
   report->task = g_object_ref (data);
-  report->progress = *progress;
+  report->progress = (VtExtractProgress) { (guint) lround (event->fraction * total), total, event->rate,
+                                           event->seconds_left };
   g_idle_add_full (G_PRIORITY_DEFAULT, show_progress, report, (GDestroyNotify) report_free);
 }
 
@@ -531,7 +539,8 @@ extract_thread (GTask        *task,
 {
   ExtractJob *job = data;
   /* Logits too, where the model has a head: the Embedding area colours by prediction. */
-  VtExtractOptions options = { 64, TRUE, job->skip_unreadable, on_extract_progress, task };
+  VtEventSink sink = { on_extract_progress, task };
+  VtExtractOptions options = { 64, TRUE, job->skip_unreadable, &sink };
   g_autoptr(VtFeatureSource) source_key = NULL;
   g_autoptr(VtFeatureStore) store = NULL;
   g_autoptr(GError) error = NULL;

@@ -709,6 +709,16 @@ on_progress (double fraction, const char *message, gpointer data)
   post (job->task, u);
 }
 
+/* The projection's events: progress, and the layout as it moves. */
+static void
+on_event (const VtEvent *event, gpointer data)
+{
+  if (event->kind == VT_EVENT_PROGRESS)
+    on_progress (event->fraction, event->message, data);
+  else if (event->kind == VT_EVENT_TENSOR && g_strcmp0 (event->name, "layout") == 0)
+    on_layout (event->data, event->shape[0], event->shape[1], (guint) event->x, (guint) event->y, data);
+}
+
 static void
 run_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
@@ -717,7 +727,7 @@ run_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellab
   VtEmbedding *embedding;
 
   job->task = task;
-  embedding = vt_embedding_compute (job->store, &job->options, on_progress, on_layout, job, cancellable, &error);
+  embedding = vt_embedding_compute (job->store, &job->options, &(VtEventSink) { on_event, job }, cancellable, &error);
   if (embedding == NULL)
     g_task_return_error (task, error);
   else

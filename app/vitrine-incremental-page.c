@@ -1,10 +1,11 @@
 /* vitrine-incremental-page.c: class-incremental runs in the window.
  *
- * Run builds the same spec a user would write for --batch and executes it in
- * a GTask thread into ~/.local/share/vitrine/runs/<time>/. Events come back
- * through idle sources (each holding the task, and so the page); a run that
- * a newer one or Cancel replaced is recognized by its cancellable and its
- * events are dropped. */
+ * Run builds the same spec a user would write for --batch and starts it as a
+ * VitrineRun (listed in the Runs panel), whose folder is under
+ * ~/.local/share/vitrine/runs/. Its metric events grow the chart; the
+ * tables come from its results.json, and a results folder reopened (Open
+ * Results) draws all of it from that file. Events of a run the page no
+ * longer shows are dropped. */
 #include "vitrine-incremental-page.h"
 #include "vitrine-figure-view.h"
 #include "vitrine-file-chooser.h"
@@ -17,6 +18,7 @@
 #include "figures/vt-figure-render.h"
 #include "io/vt-checkpoint.h"
 #include "methods/cil/vt-cil-protocol.h"
+#include "report/vt-report.h"
 #include "run/vt-run.h"
 
 struct _VitrineIncrementalPage
@@ -45,7 +47,8 @@ struct _VitrineIncrementalPage
   gboolean            test_chosen;
   GtkCheckButton     *method_checks[8];
   guint               n_method_checks;
-  GCancellable       *cancellable;
+  GListStore         *runs;          /* the window's, where each run is listed */
+  VitrineRun         *run;           /* the run shown: running, finished or reopened */
   char               *run_dir;
   char               *error;
   guint               n_points;
@@ -71,7 +74,7 @@ set_error (VitrineIncrementalPage *self,
 static void
 update_actions (VitrineIncrementalPage *self)
 {
-  gboolean running = self->cancellable != NULL;
+  gboolean running = vitrine_incremental_page_is_running (self);
   gboolean have_stores = self->stores && g_list_model_get_n_items (G_LIST_MODEL (self->stores)) > 0;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "incremental.run", !running && have_stores);
@@ -290,84 +293,84 @@ show_matrix (VitrineIncrementalPage *self)
                                                          (const char * const *) self->stage_numbers));
 }
 
-/* The confusion matrix of the chosen method, from the finished run. */
-static void
-show_confusion (VitrineIncrementalPage *self)
+/* The figure of the shown run's report (engine/report/vt-report.h: the
+ * list the run exported) whose name ends in "-@suffix", taken out of it;
+ * NULL where there is none. The window draws what the files show. */
+static VtFigure *
+report_figure (VitrineIncrementalPage *self,
+               const char             *suffix)
 {
-  guint m = gtk_drop_down_get_selected (self->details_dropdown);
-  JsonArray *methods, *rows, *classes;
-  JsonObject *method;
-  g_autofree double *values = NULL;
-  g_auto(GStrv) names = NULL;
-  g_autofree char *title = NULL;
-  guint k;
+  g_autoptr(GPtrArray) figures = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *step;
+  const char *id;
+  g_autofree char *name = NULL;
 
   if (self->results == NULL)
+    return NULL;
+  step = json_node_get_object (self->results);
+  id = json_object_get_string_member_with_default (step, "id", "");
+  figures = vt_report_step_figures ("incremental", step, self->run_dir, &error);
+  if (figures == NULL)
     {
-      vitrine_figure_view_set_figure (self->confusion, NULL);
-      return;
+      set_error (self, error->message);
+      return NULL;
     }
-  methods = json_object_get_array_member (json_node_get_object (self->results), "methods");
+  name = g_strdup_printf ("%s-%s", id, suffix);
+  for (guint i = 0; i < figures->len; i++)
+    {
+      VtReportFigure *entry = g_ptr_array_index (figures, i);
+
+      if (g_str_equal (entry->name, name))
+        return g_steal_pointer (&entry->figure);
+    }
+  return NULL;
+}
+
+/* The chosen method's name as the report's figures are named. */
+static const char *
+chosen_method (VitrineIncrementalPage *self)
+{
+  guint m = gtk_drop_down_get_selected (self->details_dropdown);
+  JsonArray *methods = json_object_get_array_member (json_node_get_object (self->results), "methods");
+
   if (m >= json_array_get_length (methods))
+    return NULL;
+  return json_object_get_string_member (json_array_get_object_element (methods, m), "method");
+}
+
+/* A finished run: the chosen method's accuracy and confusion matrices. */
+static void
+show_report_details (VitrineIncrementalPage *self)
+{
+  const char *method = chosen_method (self);
+  g_autofree char *matrix = NULL;
+  g_autofree char *confusion = NULL;
+
+  if (method == NULL)
     return;
-  method = json_array_get_object_element (methods, m);
-  rows = json_object_get_array_member (method, "confusion");
-  classes = json_object_get_array_member (json_node_get_object (self->results), "class_order");
-  k = json_array_get_length (classes);
-  values = g_new (double, (gsize) k * k);
-  names = g_new0 (char *, k + 1);
-  for (guint c = 0; c < k; c++)
-    {
-      JsonArray *row = json_array_get_array_element (rows, c);
-      names[c] = g_strdup (json_array_get_string_element (classes, c));
-      for (guint p = 0; p < k; p++)
-        values[(gsize) c * k + p] = (double) json_array_get_int_element (row, p);
-    }
-  /* Translators: heatmap title; %s is a method */
-  title = g_strdup_printf (_("%s: confusion matrix after the last stage"),
-                           json_object_get_string_member (method, "title"));
-  vitrine_figure_view_set_figure (self->confusion,
-                                  vt_figure_new_heatmap (title, _("predicted"), _("true"), k, k, values,
-                                                         (const char * const *) names, (const char * const *) names));
+  matrix = g_strdup_printf ("%s-accuracy-matrix", method);
+  confusion = g_strdup_printf ("%s-confusion", method);
+  vitrine_figure_view_set_figure (self->matrix, report_figure (self, matrix));
+  vitrine_figure_view_set_figure (self->confusion, report_figure (self, confusion));
+}
+
+/* A finished run: every figure from its report, the live ones replaced. */
+static void
+show_report (VitrineIncrementalPage *self)
+{
+  vitrine_figure_view_set_figure (self->chart, report_figure (self, "accuracy"));
+  vitrine_figure_view_set_figure (self->per_class, report_figure (self, "per-class-accuracy"));
+  show_report_details (self);
 }
 
 static void
 on_details_changed (VitrineIncrementalPage *self)
 {
-  show_matrix (self);
-  show_confusion (self);
-}
-
-/* Per-class accuracy of every method as one heatmap: methods × classes. */
-static void
-show_per_class (VitrineIncrementalPage *self)
-{
-  JsonObject *step = json_node_get_object (self->results);
-  JsonArray *methods = json_object_get_array_member (step, "methods");
-  JsonArray *classes = json_object_get_array_member (step, "class_order");
-  guint n = json_array_get_length (methods), k = json_array_get_length (classes);
-  g_autofree double *values = g_new (double, (gsize) n * k);
-  g_auto(GStrv) titles = g_new0 (char *, n + 1);
-  g_auto(GStrv) names = g_new0 (char *, k + 1);
-
-  for (guint c = 0; c < k; c++)
-    names[c] = g_strdup (json_array_get_string_element (classes, c));
-  for (guint m = 0; m < n; m++)
-    {
-      JsonObject *method = json_array_get_object_element (methods, m);
-      JsonArray *per_class = json_object_get_array_member (method, "per_class");
-
-      titles[m] = g_strdup (json_object_get_string_member (method, "title"));
-      for (guint c = 0; c < k; c++)
-        {
-          JsonNode *v = json_object_get_member (json_array_get_object_element (per_class, c), "accuracy");
-          values[(gsize) m * k + c] = JSON_NODE_HOLDS_NULL (v) ? NAN : json_node_get_double (v);
-        }
-    }
-  vitrine_figure_view_set_figure (self->per_class,
-                                  vt_figure_new_heatmap (_("Accuracy per class after the last stage"), _("class"),
-                                                         _("method"), n, k, values, (const char * const *) titles,
-                                                         (const char * const *) names));
+  if (self->results != NULL)
+    show_report_details (self);
+  else
+    show_matrix (self);
 }
 
 static void
@@ -432,130 +435,188 @@ show_summary (VitrineIncrementalPage *self)
     }
 }
 
-/* Events -------------------------------------------------------------------------*/
+/* Figures from the run -----------------------------------------------------------*/
 
-typedef struct
-{
-  GTask    *task;
-  char     *series;
-  guint     point;
-  double    value;
-  double   *row;
-  guint     n_row;
-  char     *message;
-} Update;
-
+/* An empty chart for @titles (NULL-terminated) over stages that end at
+ * @ends classes: every point NaN until its stage is done. */
 static void
-update_free (Update *u)
+reset_figures (VitrineIncrementalPage *self,
+               const char * const     *titles,
+               const guint            *ends,
+               guint                   n_stages)
 {
-  g_object_unref (u->task);
-  g_free (u->series);
-  g_free (u->row);
-  g_free (u->message);
-  g_free (u);
+  guint n_methods = g_strv_length ((char **) titles);
+  g_autofree double *nan_values = g_new (double, (gsize) n_methods * n_stages);
+
+  self->n_stages = n_stages;
+  g_strfreev (self->stage_labels);
+  g_strfreev (self->stage_numbers);
+  self->stage_labels = g_new0 (char *, n_stages + 1);
+  self->stage_numbers = g_new0 (char *, n_stages + 1);
+  for (guint t = 0; t < n_stages; t++)
+    {
+      self->stage_labels[t] = g_strdup_printf ("%u", ends[t]);
+      self->stage_numbers[t] = g_strdup_printf ("%u", t + 1);
+    }
+  for (gsize i = 0; i < (gsize) n_methods * n_stages; i++)
+    nan_values[i] = NAN;
+  vitrine_figure_view_set_figure (self->chart,
+                                  vt_figure_new_lines (_("Accuracy on the classes seen so far"), _("classes seen"),
+                                                       _("accuracy"), n_methods, n_stages, nan_values,
+                                                       titles, (const char * const *) self->stage_labels, 0.0, 1.0));
+  g_free (self->matrices);
+  self->matrices = g_new (double, (gsize) n_methods * n_stages * n_stages);
+  for (gsize i = 0; i < (gsize) n_methods * n_stages * n_stages; i++)
+    self->matrices[i] = NAN;
+  self->n_points = 0;
+  clear_summary (self);
+  gtk_string_list_splice (self->details_methods, 0, g_list_model_get_n_items (G_LIST_MODEL (self->details_methods)),
+                          titles);
+  vitrine_figure_view_set_figure (self->confusion, NULL);
+  vitrine_figure_view_set_figure (self->per_class, NULL);
+  show_matrix (self);
 }
 
-static gboolean
-apply_update (gpointer data)
+/* A stage of a method is done: its point on the chart, its row of the
+ * accuracy matrix. */
+static void
+add_point (VitrineIncrementalPage *self,
+           const char             *series,
+           guint                   point,
+           double                  value,
+           const double           *row,
+           guint                   n_row)
 {
-  Update *u = data;
-  VitrineIncrementalPage *self = g_task_get_source_object (u->task);
   VtFigure *chart = vitrine_figure_view_get_figure (self->chart);
 
-  if (g_task_get_cancellable (u->task) != self->cancellable || chart == NULL)
-    return G_SOURCE_REMOVE;
-  if (u->series == NULL)
-    {
-      gtk_label_set_text (self->status, u->message);
-      return G_SOURCE_REMOVE;
-    }
+  if (chart == NULL)
+    return;
   for (guint m = 0; m < chart->rows; m++)
-    if (g_str_equal (chart->row_labels[m], u->series) && u->point < chart->cols)
+    if (g_str_equal (chart->row_labels[m], series) && point < chart->cols)
       {
-        chart->values[(gsize) m * chart->cols + u->point] = u->value;
-        for (guint j = 0; j < MIN (u->n_row, self->n_stages); j++)
-          self->matrices[((gsize) m * self->n_stages + u->point) * self->n_stages + j] = u->row[j];
+        chart->values[(gsize) m * chart->cols + point] = value;
+        for (guint j = 0; j < MIN (n_row, self->n_stages); j++)
+          self->matrices[((gsize) m * self->n_stages + point) * self->n_stages + j] = row[j];
         self->n_points++;
       }
-  vitrine_figure_view_changed (self->chart);
-  show_matrix (self);
-  return G_SOURCE_REMOVE;
 }
 
-/* Worker thread: copy what the page needs and queue it. */
+/* A run reopened from its folder: the methods and stages of its results,
+ * before the report draws its figures. */
 static void
-on_run_event (const VtEvent *event,
-              gpointer       data)
+layout_from_results (VitrineIncrementalPage *self)
 {
-  Update *u;
+  JsonObject *step = json_node_get_object (self->results);
+  JsonArray *methods = json_object_get_array_member (step, "methods");
+  JsonArray *seen = json_object_get_array_member (step, "classes_seen");
+  guint n = json_array_get_length (methods), s = json_array_get_length (seen);
+  g_autofree guint *ends = g_new (guint, MAX (s, 1));
+  g_auto(GStrv) titles = g_new0 (char *, n + 1);
 
-  if (event->kind != VT_EVENT_METRIC && event->kind != VT_EVENT_PROGRESS)
-    return;
-  if (event->kind == VT_EVENT_PROGRESS && event->message == NULL)
-    return;
-  u = g_new0 (Update, 1);
-  u->task = g_object_ref (data);
-  if (event->kind == VT_EVENT_METRIC)
+  for (guint t = 0; t < s; t++)
+    ends[t] = (guint) json_array_get_int_element (seen, t);
+  for (guint m = 0; m < n; m++)
+    titles[m] = g_strdup (json_object_get_string_member (json_array_get_object_element (methods, m), "title"));
+  reset_figures (self, (const char * const *) titles, ends, s);
+}
+
+/* The step of @root (a results.json) that is an incremental run's. */
+static JsonNode *
+incremental_step (JsonNode *root)
+{
+  JsonNode *steps = JSON_NODE_HOLDS_OBJECT (root) ? json_object_get_member (json_node_get_object (root), "steps")
+                                                  : NULL;
+  JsonNode *found = NULL;
+
+  if (steps == NULL || !JSON_NODE_HOLDS_ARRAY (steps))
+    return NULL;
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (steps)); i++)
     {
-      u->series = g_strdup (event->series);
-      u->point = (guint) event->x;
-      u->value = event->y;
-      u->row = g_memdup2 (event->values, sizeof (double) * event->n_values);
-      u->n_row = event->n_values;
+      JsonNode *step = json_array_get_element (json_node_get_array (steps), i);
+
+      if (JSON_NODE_HOLDS_OBJECT (step) && json_object_has_member (json_node_get_object (step), "class_order") &&
+          json_object_has_member (json_node_get_object (step), "methods") &&
+          json_object_has_member (json_node_get_object (step), "classes_seen"))
+        found = step;
     }
-  else
-    u->message = g_strdup (event->message);
-  g_idle_add_full (G_PRIORITY_DEFAULT, apply_update, u, (GDestroyNotify) update_free);
+  return found;
+}
+
+/* The tables and figures of a finished run, from its results.json. */
+static gboolean
+show_results (VitrineIncrementalPage  *self,
+              VitrineRun              *run,
+              gboolean                 reopened,
+              GError                 **error)
+{
+  g_autoptr(JsonNode) root = vitrine_run_load_results (run, error);
+  JsonNode *step;
+
+  if (root == NULL)
+    return FALSE;
+  step = incremental_step (root);
+  if (step == NULL)
+    {
+      g_set_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT,
+                   "%s/results.json: no step of it is an incremental run", vitrine_run_get_results_dir (run));
+      return FALSE;
+    }
+  g_clear_pointer (&self->results, json_node_unref);
+  self->results = json_node_copy (step);
+  g_free (self->run_dir);
+  self->run_dir = g_strdup (vitrine_run_get_results_dir (run));
+  if (reopened)
+    layout_from_results (self);
+  show_summary (self);
+  show_report (self);
+  update_actions (self);
+  {
+    /* Translators: %s is the folder that holds the run's tables and figures */
+    g_autofree char *text = g_strdup_printf (_("Done. Tables and figures are in %s"), self->run_dir);
+    gtk_label_set_text (self->status, text);
+  }
+  return TRUE;
+}
+
+/* Events -------------------------------------------------------------------------*/
+
+/* Main thread: VitrineRun hands the engine's events over. */
+static void
+on_run_event (VitrineRun             *run,
+              const VtEvent          *event,
+              VitrineIncrementalPage *self)
+{
+  if (run != self->run)
+    return;
+  if (event->kind == VT_EVENT_PROGRESS && event->message != NULL)
+    gtk_label_set_text (self->status, event->message);
+  else if (event->kind == VT_EVENT_METRIC)
+    {
+      add_point (self, event->series, (guint) event->x, event->y, event->values, event->n_values);
+      vitrine_figure_view_changed (self->chart);
+      show_matrix (self);
+    }
 }
 
 /* Running ---------------------------------------------------------------------------*/
 
-typedef struct
-{
-  VtSpec  *spec;
-  char    *run_dir;
-} RunJob;
-
-static void
-run_job_free (RunJob *job)
-{
-  vt_spec_free (job->spec);
-  g_free (job->run_dir);
-  g_free (job);
-}
-
-static void
-run_thread (GTask        *task,
-            gpointer      source,
-            gpointer      data,
-            GCancellable *cancellable)
-{
-  RunJob *job = data;
-  VtRunOptions options = { { on_run_event, task }, vt_figure_export_writer, NULL };
-  g_autoptr(GError) error = NULL;
-
-  if (vt_run_execute (job->spec, job->run_dir, &options, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, g_steal_pointer (&error));
-}
-
 static void
 on_run_done (GObject      *source,
              GAsyncResult *result,
-             gpointer      user_data)
+             gpointer      data)
 {
-  VitrineIncrementalPage *self = VITRINE_INCREMENTAL_PAGE (source);
-  RunJob *job = g_task_get_task_data (G_TASK (result));
+  VitrineRun *run = VITRINE_RUN (source);
+  g_autoptr(VitrineIncrementalPage) self = data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *results_path = NULL;
-  g_autoptr(JsonNode) root = NULL;
 
-  if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
-    return;
-  g_clear_object (&self->cancellable);
+  /* Another run, or Open Results, took the page over meanwhile. */
+  if (run != self->run)
+    {
+      vitrine_run_start_finish (run, result, NULL);
+      return;
+    }
   update_actions (self);
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  if (!vitrine_run_start_finish (run, result, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         gtk_label_set_text (self->status, _("Run cancelled."));
@@ -563,27 +624,41 @@ on_run_done (GObject      *source,
         set_error (self, error->message);
       return;
     }
-  results_path = g_build_filename (job->run_dir, "results.json", NULL);
-  root = vt_json_load_file (results_path, &error);
-  if (root == NULL)
+  /* The chart grew from the run's events; the tables come from its file. */
+  if (!show_results (self, run, FALSE, &error))
+    set_error (self, error->message);
+}
+
+void
+vitrine_incremental_page_set_runs (VitrineIncrementalPage *self,
+                                   GListStore             *runs)
+{
+  g_set_object (&self->runs, runs);
+}
+
+gboolean
+vitrine_incremental_page_show_run (VitrineIncrementalPage  *self,
+                                   VitrineRun              *run,
+                                   GError                 **error)
+{
+  g_autoptr(VitrineRun) previous = g_steal_pointer (&self->run);
+
+  g_clear_pointer (&self->error, g_free);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
+  self->run = g_object_ref (run);
+  if (!show_results (self, run, TRUE, error))
     {
-      set_error (self, error->message);
-      return;
+      g_clear_object (&self->run);
+      update_actions (self);
+      return FALSE;
     }
-  g_clear_pointer (&self->results, json_node_unref);
-  self->results = json_node_copy (json_array_get_element (json_object_get_array_member (
-                    json_node_get_object (root), "steps"), 0));
-  g_free (self->run_dir);
-  self->run_dir = g_strdup (job->run_dir);
-  show_summary (self);
-  show_per_class (self);
-  show_confusion (self);
-  update_actions (self);
-  {
-    /* Translators: %s is the folder that holds the run's tables and figures */
-    g_autofree char *text = g_strdup_printf (_("Done. Tables and figures are in %s"), job->run_dir);
-    gtk_label_set_text (self->status, text);
-  }
+  return TRUE;
+}
+
+VitrineRun *
+vitrine_incremental_page_get_run (VitrineIncrementalPage *self)
+{
+  return self->run;
 }
 
 void
@@ -622,26 +697,64 @@ store_classes (const char  *path,
   return json_array_get_length (json_node_get_array (root));
 }
 
+/* The spec a user would write for --batch: one incremental step on the
+ * stores' absolute paths. */
+static char *
+build_spec (VitrineIncrementalPage *self,
+            const char             *name,
+            const char             *train,
+            const char             *test,
+            const char             *split)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, name);
+  json_builder_set_member_name (b, "steps");
+  json_builder_begin_array (b);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, "incremental");
+  json_builder_set_member_name (b, "train");
+  json_builder_add_string_value (b, train);
+  json_builder_set_member_name (b, "test");
+  json_builder_add_string_value (b, test);
+  json_builder_set_member_name (b, "split");
+  json_builder_add_string_value (b, split);
+  json_builder_set_member_name (b, "order");
+  json_builder_add_string_value (b, gtk_drop_down_get_selected (self->order_dropdown) == 0 ? "shuffled" : "given");
+  json_builder_set_member_name (b, "ranpac_dim");
+  json_builder_add_int_value (b, gtk_spin_button_get_value_as_int (self->ranpac_spin));
+  json_builder_set_member_name (b, "methods");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < self->n_method_checks; i++)
+    if (gtk_check_button_get_active (self->method_checks[i]))
+      json_builder_add_string_value (b, vt_cil_methods ()[i]->name);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, TRUE);
+}
+
 void
 vitrine_incremental_page_run (VitrineIncrementalPage *self)
 {
   const char *train = selected_path (self->train_dropdown), *test = selected_path (self->test_dropdown);
   const char *split_text = gtk_editable_get_text (self->split_entry);
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) ends = NULL;
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
-  g_autofree char *json = NULL;
   g_autoptr(GPtrArray) titles = g_ptr_array_new ();
-  g_autoptr(GTask) task = NULL;
-  g_autofree double *nan_values = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *train_name = NULL;
+  g_autofree char *name = NULL;
   VtCilSplit split;
-  RunJob *job;
-  guint k, n_methods;
+  guint k;
 
-  g_return_if_fail (self->cancellable == NULL);
+  g_return_if_fail (!vitrine_incremental_page_is_running (self));
   g_clear_pointer (&self->error, g_free);
   gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
   if (train == NULL || test == NULL)
@@ -656,114 +769,38 @@ vitrine_incremental_page_run (VitrineIncrementalPage *self)
       set_error (self, error->message);
       return;
     }
-
-  /* The spec a user would write for --batch. */
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, "Incremental run from the window");
-  json_builder_set_member_name (b, "steps");
-  json_builder_begin_array (b);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "kind");
-  json_builder_add_string_value (b, "incremental");
-  json_builder_set_member_name (b, "train");
-  json_builder_add_string_value (b, train);
-  json_builder_set_member_name (b, "test");
-  json_builder_add_string_value (b, test);
-  json_builder_set_member_name (b, "split");
-  json_builder_add_string_value (b, split_text);
-  json_builder_set_member_name (b, "order");
-  json_builder_add_string_value (b, gtk_drop_down_get_selected (self->order_dropdown) == 0 ? "shuffled" : "given");
-  json_builder_set_member_name (b, "ranpac_dim");
-  json_builder_add_int_value (b, gtk_spin_button_get_value_as_int (self->ranpac_spin));
-  json_builder_set_member_name (b, "methods");
-  json_builder_begin_array (b);
   for (guint i = 0; i < self->n_method_checks; i++)
     if (gtk_check_button_get_active (self->method_checks[i]))
-      {
-        json_builder_add_string_value (b, vt_cil_methods ()[i]->name);
-        g_ptr_array_add (titles, (gpointer) vt_cil_methods ()[i]->title);
-      }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  n_methods = titles->len;
-  if (n_methods == 0)
+      g_ptr_array_add (titles, (gpointer) vt_cil_methods ()[i]->title);
+  if (titles->len == 0)
     {
       set_error (self, _("Tick at least one method."));
       return;
     }
-  root = json_builder_get_root (b);
-  json = json_to_string (root, FALSE);
-  job = g_new0 (RunJob, 1);
-  job->spec = vt_spec_new_from_data (json, "/", &error);
-  if (job->spec == NULL)
-    {
-      set_error (self, error->message);
-      run_job_free (job);
-      return;
-    }
-  /* A folder of its own: a second run started in the same second must not
-   * write over, or supersede, the first one's results. */
-  {
-    g_autofree char *runs = g_build_filename (g_get_user_data_dir (), "vitrine", "runs", NULL);
-
-    job->run_dir = vt_run_new_folder (runs, stamp, &error);
-  }
-  if (job->run_dir == NULL)
-    {
-      set_error (self, error->message);
-      run_job_free (job);
-      return;
-    }
-
-  /* An empty chart, every point NaN until its stage is done. */
-  self->n_stages = ends->len;
-  g_strfreev (self->stage_labels);
-  g_strfreev (self->stage_numbers);
-  self->stage_labels = g_new0 (char *, self->n_stages + 1);
-  self->stage_numbers = g_new0 (char *, self->n_stages + 1);
-  for (guint t = 0; t < self->n_stages; t++)
-    {
-      self->stage_labels[t] = g_strdup_printf ("%u", g_array_index (ends, guint, t));
-      self->stage_numbers[t] = g_strdup_printf ("%u", t + 1);
-    }
-  nan_values = g_new (double, (gsize) n_methods * self->n_stages);
-  for (gsize i = 0; i < (gsize) n_methods * self->n_stages; i++)
-    nan_values[i] = NAN;
   g_ptr_array_add (titles, NULL);
-  vitrine_figure_view_set_figure (self->chart,
-                                  vt_figure_new_lines (_("Accuracy on the classes seen so far"), _("classes seen"),
-                                                       _("accuracy"), n_methods, self->n_stages, nan_values,
-                                                       (const char * const *) titles->pdata,
-                                                       (const char * const *) self->stage_labels, 0.0, 1.0));
-  g_free (self->matrices);
-  self->matrices = g_new (double, (gsize) n_methods * self->n_stages * self->n_stages);
-  for (gsize i = 0; i < (gsize) n_methods * self->n_stages * self->n_stages; i++)
-    self->matrices[i] = NAN;
-  self->n_points = 0;
-  g_clear_pointer (&self->results, json_node_unref);
-  clear_summary (self);
-  gtk_string_list_splice (self->details_methods, 0, g_list_model_get_n_items (G_LIST_MODEL (self->details_methods)),
-                          (const char * const *) titles->pdata);
-  vitrine_figure_view_set_figure (self->confusion, NULL);
-  vitrine_figure_view_set_figure (self->per_class, NULL);
-  show_matrix (self);
 
-  self->cancellable = g_cancellable_new ();
+  train_name = g_path_get_basename (train);
+  /* Translators: a run's name in the Runs panel; %s: a split such as B0-Inc10, then a feature store */
+  name = g_strdup_printf (_("%s on %s"), split_text, train_name);
+  json = build_spec (self, name, train, test, split_text);
+  g_clear_object (&self->run);
+  self->run = vitrine_run_new ("incremental", name, json);
+  g_signal_connect_object (self->run, "event", G_CALLBACK (on_run_event), self, 0);
+  if (self->runs != NULL)
+    g_list_store_append (self->runs, self->run);
+
+  g_clear_pointer (&self->results, json_node_unref);
+  reset_figures (self, (const char * const *) titles->pdata, (const guint *) ends->data, ends->len);
   gtk_label_set_text (self->status, _("Running…"));
+  vitrine_run_start_async (self->run, NULL, NULL, on_run_done, g_object_ref (self));
   update_actions (self);
-  task = g_task_new (self, self->cancellable, on_run_done, NULL);
-  g_task_set_task_data (task, job, (GDestroyNotify) run_job_free);
-  g_task_run_in_thread (task, run_thread);
 }
 
 void
 vitrine_incremental_page_cancel (VitrineIncrementalPage *self)
 {
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
+  if (self->run != NULL)
+    vitrine_run_cancel (self->run);
 }
 
 /* Export ---------------------------------------------------------------------------------*/
@@ -890,7 +927,7 @@ cancel_action (GtkWidget  *widget,
 gboolean
 vitrine_incremental_page_is_running (VitrineIncrementalPage *self)
 {
-  return self->cancellable != NULL;
+  return self->run != NULL && vitrine_run_get_state (self->run) == VITRINE_RUN_RUNNING;
 }
 
 guint
@@ -925,8 +962,10 @@ vitrine_incremental_page_dispose (GObject *object)
   VitrineIncrementalPage *self = VITRINE_INCREMENTAL_PAGE (object);
   GtkWidget *child;
 
+  /* A run of a window that goes has nobody to show it. */
   vitrine_incremental_page_cancel (self);
-  g_clear_object (&self->cancellable);
+  g_clear_object (&self->run);
+  g_clear_object (&self->runs);
   gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_INCREMENTAL_PAGE);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
     gtk_widget_unparent (child);

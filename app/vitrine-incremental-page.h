@@ -9,6 +9,8 @@
 
 #include <gtk/gtk.h>
 
+#include "vitrine-run.h"
+
 G_BEGIN_DECLS
 
 #define VITRINE_TYPE_INCREMENTAL_PAGE (vitrine_incremental_page_get_type ())
@@ -18,6 +20,16 @@ G_DECLARE_FINAL_TYPE (VitrineIncrementalPage, vitrine_incremental_page, VITRINE,
  * user opens with "Add a Feature Store…". */
 void         vitrine_incremental_page_set_stores  (VitrineIncrementalPage *self,
                                                    GListStore             *stores);
+/* Where the page lists each run it starts (the window's runs; held). */
+void         vitrine_incremental_page_set_runs    (VitrineIncrementalPage *self,
+                                                   GListStore             *runs);
+/* Shows the results of @run, a finished incremental run (one read back
+ * from its folder too), from its results.json alone. */
+gboolean     vitrine_incremental_page_show_run    (VitrineIncrementalPage *self,
+                                                   VitrineRun             *run,
+                                                   GError                **error);
+/* The run shown (running, finished or reopened), or NULL. */
+VitrineRun  *vitrine_incremental_page_get_run     (VitrineIncrementalPage *self);
 /* Adds @path (a feature store) to the list and selects it for @role. */
 gboolean     vitrine_incremental_page_add_store   (VitrineIncrementalPage *self,
                                                    const char             *path,

@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "io/vt-image.h"
+#include "models/vt-predict.h"
 #include "models/vt-transform.h"
 #include "models/vt-zero-shot.h"
 #include "vitrine-data.h"
@@ -141,11 +142,9 @@ predict_thread (GTask        *task,
   int n = job->classes ? (int) g_strv_length (job->classes) : k;
   g_autofree float *pixels = g_new (float, (gsize) 3 * s * s);
   g_autofree double *probs = g_new (double, MAX (n, 1));
-  g_autoptr(VtTaps) taps = NULL;
   g_autoptr(GError) error = NULL;
-  const VtTap *logits;
+  guint top[TOP_K];
   VtTransform transform;
-  double max = -INFINITY, sum = 0.0;
   gint64 start;
 
   job->image = vt_image_load (job->path, &error);
@@ -163,47 +162,24 @@ predict_thread (GTask        *task,
   vt_transform_apply (&transform, job->image, pixels);
   job->input_size = s;
   start = g_get_monotonic_time ();
-  if (job->classes)
+  /* The engine's forward pass, softmax and top-k: what the predict step
+   * writes for the same image. */
+  if (!vt_predict_image (job->model, job->tokenizer, (const char * const *) job->classes, job->prompt,
+                         pixels, s, probs, &error))
     {
-      /* CLIP: the image against a prompt per typed class name. */
-      if (!vt_zero_shot_classify (job->model, job->tokenizer, pixels, (const char * const *) job->classes,
-                                  job->prompt, probs, &error))
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-      sum = 1.0;
-    }
-  else
-    {
-      taps = vt_model_forward (job->model, pixels, 1, s, s, VT_TAP_OUTPUTS, &error);
-      if (taps == NULL)
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-      /* Softmax in double. */
-      logits = vt_taps_lookup (taps, "logits");
-      for (int c = 0; c < k; c++)
-        max = MAX (max, logits->data[c]);
-      for (int c = 0; c < k; c++)
-        sum += probs[c] = exp (logits->data[c] - max);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
     }
   job->milliseconds = (g_get_monotonic_time () - start) / 1000.0;
 
-  /* The five most likely. */
-  for (guint r = 0; r < TOP_K && r < (guint) n; r++)
+  job->n_top = MIN (TOP_K, (guint) n);
+  vt_predict_top (probs, (guint) n, job->n_top, top);
+  for (guint r = 0; r < job->n_top; r++)
     {
-      int best = -1;
-      for (int c = 0; c < n; c++)
-        if (probs[c] >= 0 && (best < 0 || probs[c] > probs[best]))
-          best = c;
-      job->top[r].probability = probs[best] / sum;
-      job->top[r].name = job->classes ? g_strdup (job->classes[best])
-                       : arch->class_names ? g_strdup (arch->class_names[best])
-                       : g_strdup_printf (_("class %d"), best);
-      probs[best] = -1;
-      job->n_top++;
+      job->top[r].probability = probs[top[r]];
+      job->top[r].name = job->classes ? g_strdup (job->classes[top[r]])
+                       : arch->class_names ? g_strdup (arch->class_names[top[r]])
+                       : g_strdup_printf (_("class %u"), top[r]);
     }
   g_task_return_boolean (task, TRUE);
 }

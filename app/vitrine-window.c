@@ -47,6 +47,8 @@ struct _VitrineWindow
   GCancellable         *load_cancellable;
   LoadProgress         *load_progress;
   GtkRecentManager     *recent_manager;
+  VitrineRunsPanel     *runs_panel;
+  GListStore           *runs;
 };
 
 G_DEFINE_FINAL_TYPE (VitrineWindow, vitrine_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -126,6 +128,15 @@ on_worker_progress (double      fraction,
                      g_atomic_rc_box_acquire (progress), (GDestroyNotify) load_progress_unref);
 }
 
+/* The inspection's events: only progress comes. */
+static void
+on_worker_event (const VtEvent *event,
+                 gpointer       data)
+{
+  if (event->kind == VT_EVENT_PROGRESS)
+    on_worker_progress (event->fraction, event->message, data);
+}
+
 typedef struct
 {
   char         *path;
@@ -149,7 +160,7 @@ load_thread (GTask        *task,
   LoadJob *job = task_data;
   GError *error = NULL;
   VtInspection *inspection = vt_inspection_run (job->path, VT_STATS_DEFAULT_BINS,
-                                                on_worker_progress, job->progress,
+                                                &(VtEventSink) { on_worker_event, job->progress },
                                                 cancellable, &error);
 
   if (inspection == NULL)
@@ -283,6 +294,26 @@ vitrine_window_open (VitrineWindow *self,
 
   g_return_if_fail (VITRINE_IS_WINDOW (self));
 
+  /* A results folder, or its results.json: the run, not a checkpoint. */
+  if (path != NULL)
+    {
+      g_autofree char *base = g_path_get_basename (path);
+      g_autofree char *inside = g_build_filename (path, "results.json", NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR) && g_file_test (inside, G_FILE_TEST_IS_REGULAR))
+        {
+          vitrine_window_open_results (self, path);
+          return;
+        }
+      if (g_str_equal (base, "results.json"))
+        {
+          g_autofree char *dir = g_path_get_dirname (path);
+
+          vitrine_window_open_results (self, dir);
+          return;
+        }
+    }
+
   if (path == NULL)
     {
       g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
@@ -344,6 +375,76 @@ VitrineEmbeddingPage *
 vitrine_window_get_embedding_page (VitrineWindow *self)
 {
   return self->embedding_page;
+}
+
+/* Runs ---------------------------------------------------------------------*/
+
+VitrineRunsPanel *
+vitrine_window_get_runs_panel (VitrineWindow *self)
+{
+  return self->runs_panel;
+}
+
+GListModel *
+vitrine_window_get_runs (VitrineWindow *self)
+{
+  return G_LIST_MODEL (self->runs);
+}
+
+/* The areas whose pages draw a run from its results folder. */
+static const char * const result_areas[] = { "incremental", NULL };
+
+gboolean
+vitrine_window_shows_results_of (VitrineWindow *self,
+                                 const char    *area)
+{
+  return area != NULL && g_strv_contains (result_areas, area);
+}
+
+gboolean
+vitrine_window_show_run (VitrineWindow  *self,
+                         VitrineRun     *run,
+                         GError        **error)
+{
+  const char *area = vitrine_run_get_area (run);
+
+  if (!vitrine_window_shows_results_of (self, area))
+    {
+      g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS,
+                   "%s: the %s area cannot show a run's results yet", vitrine_run_get_results_dir (run), area);
+      return FALSE;
+    }
+  if (!vitrine_incremental_page_show_run (self->incremental_page, run, error))
+    return FALSE;
+  vitrine_window_show_area (self, area);
+  return TRUE;
+}
+
+void
+vitrine_window_open_results (VitrineWindow *self,
+                             const char    *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VitrineRun) run = vitrine_run_new_from_results (dir, &error);
+
+  if (run == NULL)
+    {
+      show_error (self, dir, error);
+      return;
+    }
+  g_list_store_append (self->runs, run);
+  if (!vitrine_window_show_run (self, run, &error))
+    show_error (self, dir, error);
+}
+
+static void
+on_open_results (VitrineWindow *self,
+                 VitrineRun    *run)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!vitrine_window_show_run (self, run, &error))
+    show_error (self, vitrine_run_get_results_dir (run), error);
 }
 
 GMenuModel *
@@ -537,6 +638,13 @@ vitrine_window_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->recent_manager, self);
   self->recent_manager = NULL;
   g_clear_object (&self->recent_menu);
+  /* Runs of a window that closes have nobody to show them to. */
+  for (guint i = 0; self->runs && i < g_list_model_get_n_items (G_LIST_MODEL (self->runs)); i++)
+    {
+      g_autoptr(VitrineRun) run = g_list_model_get_item (G_LIST_MODEL (self->runs), i);
+      vitrine_run_cancel (run);
+    }
+  g_clear_object (&self->runs);
   gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_WINDOW);
   G_OBJECT_CLASS (vitrine_window_parent_class)->dispose (object);
 }
@@ -554,6 +662,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   g_type_ensure (VITRINE_TYPE_DATASET_PAGE);
   g_type_ensure (VITRINE_TYPE_INCREMENTAL_PAGE);
   g_type_ensure (VITRINE_TYPE_EMBEDDING_PAGE);
+  g_type_ensure (VITRINE_TYPE_RUNS_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-window.ui");
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, areas_stack);
@@ -568,6 +677,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_label);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, primary_menu);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, runs_panel);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-file", "s", open_file_action);
@@ -591,6 +701,12 @@ vitrine_window_init (VitrineWindow *self)
   /* What the Dataset area extracts, the Incremental area runs on. */
   vitrine_incremental_page_set_stores (self->incremental_page, vitrine_dataset_page_get_stores (self->dataset_page));
   vitrine_embedding_page_set_stores (self->embedding_page, vitrine_dataset_page_get_stores (self->dataset_page));
+  /* Every run of the session, in the Runs panel. */
+  self->runs = g_list_store_new (VITRINE_TYPE_RUN);
+  vitrine_runs_panel_set_runs (self->runs_panel, self->runs);
+  vitrine_runs_panel_set_openable_areas (self->runs_panel, result_areas);
+  vitrine_incremental_page_set_runs (self->incremental_page, self->runs);
+  g_signal_connect_object (self->runs_panel, "open-results", G_CALLBACK (on_open_results), self, G_CONNECT_SWAPPED);
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);

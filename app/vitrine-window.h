@@ -9,6 +9,8 @@
 #include "vitrine-embedding-page.h"
 #include "vitrine-incremental-page.h"
 #include "vitrine-predict-page.h"
+#include "vitrine-run.h"
+#include "vitrine-runs-panel.h"
 
 G_BEGIN_DECLS
 
@@ -16,7 +18,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (VitrineWindow, vitrine_window, VITRINE, WINDOW, GtkApplicationWindow)
 
 VitrineWindow    *vitrine_window_new             (VitrineApplication *application);
-/* Opens a checkpoint in the background; the window stays responsive. */
+/* Opens a checkpoint in the background; the window stays responsive. A
+ * results folder (or its results.json) is listed in the Runs panel as a
+ * finished run and shown in the area that made it, without recomputing. */
 void              vitrine_window_open            (VitrineWindow      *self,
                                                   GFile              *file);
 gboolean          vitrine_window_is_loading      (VitrineWindow      *self);
@@ -33,6 +37,20 @@ gboolean          vitrine_window_shows_area      (VitrineWindow      *self,
                                                   const char         *name);
 void              vitrine_window_show_area       (VitrineWindow      *self,
                                                   const char         *name);
+
+/* The Runs panel and the session's runs (VitrineRun), newest last. */
+VitrineRunsPanel *vitrine_window_get_runs_panel  (VitrineWindow      *self);
+GListModel       *vitrine_window_get_runs        (VitrineWindow      *self);
+/* Shows the results of a finished @run in its area (Open Results). */
+gboolean          vitrine_window_show_run        (VitrineWindow      *self,
+                                                  VitrineRun         *run,
+                                                  GError            **error);
+/* Lists the finished run in @dir and shows it; errors in a dialog. */
+void              vitrine_window_open_results    (VitrineWindow      *self,
+                                                  const char         *dir);
+/* Whether the window can show the results of runs of @area. */
+gboolean          vitrine_window_shows_results_of (VitrineWindow     *self,
+                                                   const char        *area);
 
 /* Open Recent's items: label, and the action (win.open-file for a
  * checkpoint, win.open-dataset-file for a dataset) with the file's URI. */

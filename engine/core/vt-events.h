@@ -52,7 +52,9 @@ typedef struct
   const double  *values;
   guint          n_values;
 
-  /* VT_EVENT_TENSOR, VT_EVENT_TABLE, VT_EVENT_FIGURE */
+  /* VT_EVENT_TENSOR, VT_EVENT_TABLE, VT_EVENT_FIGURE. A tensor that moves
+   * (a projection's "layout", shape {n, dims}) also sets x_name
+   * "iteration", x = the iteration and y = the iterations planned. */
   const char    *name;
   const gsize   *shape;         /* VT_EVENT_TENSOR: n_dims sizes, row-major float data */
   guint          n_dims;

@@ -266,14 +266,16 @@ extract_features (VtModel                 *model,
       if (ok && b + n_slots < n_batches)
         queue_batch (pool, slot, b + n_slots, batch_size, dataset->n_samples);
 
-      if (ok && options->progress)
+      if (ok && options->events)
         {
           guint done = MIN ((b + 1) * batch_size, dataset->n_samples);
           double elapsed = (g_get_monotonic_time () - started) / 1e6;
-          VtExtractProgress progress = { done, dataset->n_samples, done / MAX (elapsed, 1e-9), 0.0 };
+          double rate = done / MAX (elapsed, 1e-9);
+          double left = (dataset->n_samples - done) / MAX (rate, 1e-9);
+          g_autofree char *message = g_strdup_printf ("%u/%u images, %.0f images/s, %.0f s left",
+                                                      done, dataset->n_samples, rate, left);
 
-          progress.eta_seconds = (dataset->n_samples - done) / MAX (progress.rate, 1e-9);
-          options->progress (&progress, options->progress_data);
+          vt_event_emit_progress (options->events, (double) done / dataset->n_samples, message, rate, left);
         }
     }
 

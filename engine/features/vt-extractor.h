@@ -13,10 +13,15 @@
 #include "features/vt-feature-store.h"
 #include "models/vt-model.h"
 
+#include "core/vt-events.h"
+
 G_BEGIN_DECLS
 
 #define VT_EXTRACT_MAX_SKIPPED_NAMES 5
 
+/* How far an extraction got, as a window shows it; the extraction itself
+ * reports VT_EVENT_PROGRESS events (fraction = done / total, rate in
+ * images per second, seconds_left, message "done/total images, …"). */
 typedef struct
 {
   guint    done;          /* samples through the model (or skipped) */
@@ -25,9 +30,6 @@ typedef struct
   double   eta_seconds;
 } VtExtractProgress;
 
-typedef void (*VtExtractProgressFunc) (const VtExtractProgress *progress,
-                                       gpointer                 user_data);
-
 typedef struct
 {
   guint                  batch_size;        /* 0: 64 */
@@ -35,8 +37,8 @@ typedef struct
   /* Leave out samples that cannot be decoded (counted, the first few named
    * in the store) instead of stopping with the first one's error. */
   gboolean               skip_unreadable;
-  VtExtractProgressFunc  progress;          /* called on the calling thread */
-  gpointer               progress_data;
+  /* Progress after each batch, on the calling thread; may be NULL. */
+  const VtEventSink     *events;
 } VtExtractOptions;
 
 /* How many batches vt_extract_features keeps in flight (each holds

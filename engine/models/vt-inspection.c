@@ -1,21 +1,20 @@
 /* vt-inspection.c: statistics of every tensor, and their JSON/CSV forms. */
 #include "vt-inspection.h"
+#include "report/vt-csv.h"
 
 #include <math.h>
 
 VtInspection *
 vt_inspection_run (const char      *path,
                    guint            n_bins,
-                   VtProgressFunc   progress,
-                   gpointer         progress_data,
+                   const VtEventSink *events,
                    GCancellable    *cancellable,
                    GError         **error)
 {
   g_autoptr(VtInspection) self = g_new0 (VtInspection, 1);
   guint64 total_bytes = 0, done_bytes = 0;
 
-  if (progress)
-    progress (0.0, "Opening", progress_data);
+  vt_event_emit_progress (events, 0.0, "Opening", 0, -1);
   self->checkpoint = vt_checkpoint_open (path, error);
   if (self->checkpoint == NULL)
     return NULL;
@@ -35,8 +34,7 @@ vt_inspection_run (const char      *path,
         return NULL;
       vt_tensor_stats_compute (tensor, n_bins, &self->stats[i]);
       done_bytes += tensor->nbytes;
-      if (progress)
-        progress (total_bytes ? (double) done_bytes / total_bytes : 1.0, tensor->name, progress_data);
+      vt_event_emit_progress (events, total_bytes ? (double) done_bytes / total_bytes : 1.0, tensor->name, 0, -1);
     }
   /* Statistics of a file cut short while they were computed are of zeros. */
   if (!vt_checkpoint_check (self->checkpoint, error))
@@ -220,21 +218,6 @@ vt_inspection_to_json (VtInspection *self)
   return json_builder_get_root (b);
 }
 
-/* RFC 4180: names are quoted, with inner quotes doubled. */
-static void
-append_csv_string (GString    *s,
-                   const char *text)
-{
-  g_string_append_c (s, '"');
-  for (const char *p = text; *p; p++)
-    {
-      if (*p == '"')
-        g_string_append_c (s, '"');
-      g_string_append_c (s, *p);
-    }
-  g_string_append_c (s, '"');
-}
-
 static void
 append_csv_double (GString *s,
                    double   value)
@@ -257,9 +240,9 @@ vt_inspection_to_csv (VtInspection *self)
       const VtTensorStats *st = &self->stats[i];
       g_autofree char *shape = vt_tensor_format_shape (t);
 
-      append_csv_string (s, t->name);
+      vt_csv_append_field (s, t->name);
       g_string_append_printf (s, ",%s,", vt_dtype_name (t->dtype));
-      append_csv_string (s, shape);
+      vt_csv_append_field (s, shape);
       g_string_append_printf (s, ",%" G_GSIZE_FORMAT ",%" G_GSIZE_FORMAT, t->numel, t->nbytes);
       append_csv_double (s, st->min);
       append_csv_double (s, st->max);

@@ -5,7 +5,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
-#include "core/vt-progress.h"
+#include "core/vt-events.h"
 #include "core/vt-stats.h"
 #include "io/vt-checkpoint.h"
 #include "models/vt-architecture.h"
@@ -22,11 +22,12 @@ typedef struct
 } VtInspection;
 
 /* Opens @path and computes every tensor's statistics with @n_bins histogram
- * bins. Cancellable between tensors; G_IO_ERROR_CANCELLED when cancelled. */
+ * bins, with VT_EVENT_PROGRESS to @events (may be NULL; fraction of the
+ * bytes read, message the tensor's name). Cancellable between tensors;
+ * G_IO_ERROR_CANCELLED when cancelled. */
 VtInspection *vt_inspection_run       (const char      *path,
                                        guint            n_bins,
-                                       VtProgressFunc   progress,
-                                       gpointer         progress_data,
+                                       const VtEventSink *events,
                                        GCancellable    *cancellable,
                                        GError         **error);
 void          vt_inspection_free      (VtInspection    *inspection);

@@ -1,432 +1,34 @@
-/* vt-spec.c: loading and validating experiment specs.
+/* vt-spec.c: loading, validating, building and writing experiment specs.
  *
- * A kind is one row of step_kinds: its name and its parser. Later kinds
- * (evaluate, extract, incremental, …) add a row and a parser. */
+ * The kinds of steps, and their keys, are in run/steps/ (vt-step.h). */
 #include "vt-spec.h"
 #include "vt-spec-reader.h"
+#include "vt-step.h"
 #include "core/vt-json.h"
 #include "io/vt-file.h"
 #include "models/vt-transform.h"
+#include "models/vt-zero-shot.h"
 #include "methods/cil/vt-cil-protocol.h"
 
 G_DEFINE_QUARK (vt-spec-error-quark, vt_spec_error)
 
-static void
-inspect_step_free (VtStep *step)
-{
-  VtInspectStep *inspect = (VtInspectStep *) step;
 
-  g_free (inspect->checkpoint);
-  g_strfreev (inspect->histograms);
-}
 
-static VtStep *
-inspect_step_parse (JsonObject  *object,
-                    const char  *path,
-                    GError     **error)
-{
-  static const char * const keys[] = { "kind", "id", "checkpoint", "histograms", "bins", "formats", NULL };
-  /* Order matches the VtFigureFormats bits. */
-  static const char * const formats[] = { "png", "svg", "pdf", NULL };
-  VtInspectStep *step = g_new0 (VtInspectStep, 1);
-  guint format_flags = VT_FIGURE_FORMATS_ALL;
 
-  step->bins = VT_STATS_DEFAULT_BINS;
-  if (!vt_spec_check_keys (object, path, keys, error) ||
-      !vt_spec_get_string (object, path, "checkpoint", TRUE, &step->checkpoint, error) ||
-      !vt_spec_get_strv (object, path, "histograms", &step->histograms, error) ||
-      !vt_spec_get_uint (object, path, "bins", 2, 4096, &step->bins, error) ||
-      !vt_spec_get_flags (object, path, "formats", formats, &format_flags, error))
-    {
-      inspect_step_free (&step->base);
-      g_free (step);
-      return NULL;
-    }
-  if (step->histograms == NULL)
-    step->histograms = g_new0 (char *, 1);
-  step->formats = format_flags;
-  return &step->base;
-}
 
-static void
-forward_step_free (VtStep *step)
-{
-  VtForwardStep *forward = (VtForwardStep *) step;
 
-  g_free (forward->checkpoint);
-  g_free (forward->input);
-  g_free (forward->images);
-  g_free (forward->tokens);
-}
 
-static VtStep *
-forward_step_parse (JsonObject  *object,
-                    const char  *path,
-                    GError     **error)
-{
-  static const char * const keys[] = { "kind", "id", "checkpoint", "input", "images", "tokens", "taps", NULL };
-  /* Bit i of the flags is choice i: "outputs" is bit 0 and always on. */
-  static const char * const taps[] = { "outputs", "blocks", "attention", NULL };
-  VtForwardStep *step = g_new0 (VtForwardStep, 1);
-  guint tap_flags = 1;
 
-  if (!vt_spec_check_keys (object, path, keys, error) ||
-      !vt_spec_get_string (object, path, "checkpoint", TRUE, &step->checkpoint, error) ||
-      !vt_spec_get_string (object, path, "input", TRUE, &step->input, error) ||
-      !vt_spec_get_string (object, path, "images", FALSE, &step->images, error) ||
-      !vt_spec_get_string (object, path, "tokens", FALSE, &step->tokens, error) ||
-      !vt_spec_get_flags (object, path, "taps", taps, &tap_flags, error))
-    goto fail;
-  if (step->images == NULL && step->tokens == NULL)
-    {
-      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
-                   "%s: name the input tensor with “images” or “tokens” (or both)", path);
-      goto fail;
-    }
-  /* Drop the "outputs" bit: the rest line up with VtTapFlags. */
-  step->taps = tap_flags >> 1;
-  return &step->base;
 
-fail:
-  forward_step_free (&step->base);
-  g_free (step);
-  return NULL;
-}
 
-/* The keys every model-input step accepts, then its own. */
-#define MODEL_INPUT_KEYS "checkpoint", "dataset", "split", "coarse_labels", "transform", "batch", "skip_unreadable"
 
-static void
-model_input_clear (VtModelInput *input)
-{
-  g_free (input->checkpoint);
-  g_free (input->dataset);
-  g_free (input->split);
-}
 
-static gboolean
-transform_spec_parse (JsonObject       *parent,
-                      const char       *parent_path,
-                      VtTransformSpec  *t,
-                      GError          **error)
-{
-  static const char * const keys[] = { "resize", "crop", "crop_pct", "interpolation", "mean", "std", "normalize", NULL };
-  /* Order matches VtResample. */
-  static const char * const filters[] = { "bilinear", "bicubic", NULL };
-  g_autofree char *path = g_strdup_printf ("%s.transform", parent_path);
-  JsonNode *node = json_object_get_member (parent, "transform");
-  JsonObject *object;
-  guint resize = 0, crop = 0;
 
-  *t = (VtTransformSpec) { -1, -1, 0.0, -1, FALSE, FALSE, { 0 }, { 0 }, TRUE };
-  if (node == NULL)
-    return TRUE;
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s: expected an object", path);
-      return FALSE;
-    }
-  object = json_node_get_object (node);
-  if (!vt_spec_check_keys (object, path, keys, error) ||
-      !vt_spec_get_uint (object, path, "resize", 0, 4096, &resize, error) ||
-      !vt_spec_get_uint (object, path, "crop", 1, 4096, &crop, error) ||
-      /* Above 0.1: the resize, crop / crop_pct, stays an int (at most
-       * 40960) and a sane one; timm's models use 0.875 to 1. */
-      !vt_spec_get_number (object, path, "crop_pct", 0.1, 1.0, &t->crop_pct, error) ||
-      !vt_spec_get_choice (object, path, "interpolation", filters, &t->interpolation, error) ||
-      !vt_spec_get_triple (object, path, "mean", VT_TRANSFORM_MEAN_MIN, VT_TRANSFORM_MEAN_MAX, t->mean,
-                           &t->has_mean, error) ||
-      !vt_spec_get_triple (object, path, "std", VT_TRANSFORM_STD_MIN, VT_TRANSFORM_STD_MAX, t->std,
-                           &t->has_std, error) ||
-      !vt_spec_get_bool (object, path, "normalize", &t->normalize, error))
-    return FALSE;
-  if (json_object_has_member (object, "resize"))
-    t->resize = (int) resize;
-  if (json_object_has_member (object, "crop"))
-    t->crop = (int) crop;
-  if (t->crop_pct > 0 && t->resize >= 0)
-    {
-      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
-                   "%s: give “resize” or “crop_pct”, not both", path);
-      return FALSE;
-    }
-  if (!t->normalize && (t->has_mean || t->has_std))
-    {
-      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
-                   "%s: “mean” and “std” contradict “normalize”: false", path);
-      return FALSE;
-    }
-  return TRUE;
-}
 
-static gboolean
-model_input_parse (JsonObject    *object,
-                   const char    *path,
-                   VtModelInput  *input,
-                   GError       **error)
-{
-  static const char * const splits[] = { "train", "test", NULL };
-  int split = -1;
 
-  input->batch = 64;
-  if (!vt_spec_get_string (object, path, "checkpoint", TRUE, &input->checkpoint, error) ||
-      !vt_spec_get_string (object, path, "dataset", TRUE, &input->dataset, error) ||
-      !vt_spec_get_choice (object, path, "split", splits, &split, error) ||
-      !vt_spec_get_bool (object, path, "coarse_labels", &input->coarse_labels, error) ||
-      !transform_spec_parse (object, path, &input->transform, error) ||
-      !vt_spec_get_uint (object, path, "batch", 1, 1024, &input->batch, error) ||
-      !vt_spec_get_bool (object, path, "skip_unreadable", &input->skip_unreadable, error))
-    return FALSE;
-  if (split >= 0)
-    input->split = g_strdup (splits[split]);
-  return TRUE;
-}
 
-static void
-evaluate_step_free (VtStep *step)
-{
-  model_input_clear (&((VtEvaluateStep *) step)->input);
-}
 
-static VtStep *
-evaluate_step_parse (JsonObject  *object,
-                     const char  *path,
-                     GError     **error)
-{
-  static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "class_match", "formats", NULL };
-  static const char * const formats[] = { "png", "svg", "pdf", NULL };
-  static const char * const matches[] = { "names", "index", NULL };
-  VtEvaluateStep *step = g_new0 (VtEvaluateStep, 1);
-  guint format_flags = VT_FIGURE_FORMATS_ALL;
-  int match = 0;
 
-  if (!vt_spec_check_keys (object, path, keys, error) ||
-      !model_input_parse (object, path, &step->input, error) ||
-      !vt_spec_get_choice (object, path, "class_match", matches, &match, error) ||
-      !vt_spec_get_flags (object, path, "formats", formats, &format_flags, error))
-    {
-      evaluate_step_free (&step->base);
-      g_free (step);
-      return NULL;
-    }
-  step->by_index = match == 1;
-  step->formats = format_flags;
-  return &step->base;
-}
-
-static void
-extract_step_free (VtStep *step)
-{
-  VtExtractStep *extract = (VtExtractStep *) step;
-
-  model_input_clear (&extract->input);
-  g_free (extract->store);
-}
-
-static VtStep *
-extract_step_parse (JsonObject  *object,
-                    const char  *path,
-                    GError     **error)
-{
-  static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "store", "logits", "verify", NULL };
-  VtExtractStep *step = g_new0 (VtExtractStep, 1);
-
-  if (!vt_spec_check_keys (object, path, keys, error) ||
-      !model_input_parse (object, path, &step->input, error) ||
-      !vt_spec_get_string (object, path, "store", FALSE, &step->store, error) ||
-      !vt_spec_get_bool (object, path, "logits", &step->logits, error) ||
-      !vt_spec_get_bool (object, path, "verify", &step->verify, error))
-    {
-      extract_step_free (&step->base);
-      g_free (step);
-      return NULL;
-    }
-  return &step->base;
-}
-
-static void
-incremental_step_free (VtStep *step)
-{
-  VtIncrementalStep *inc = (VtIncrementalStep *) step;
-
-  g_free (inc->train);
-  g_free (inc->test);
-  g_free (inc->split);
-}
-
-static VtStep *
-incremental_step_parse (JsonObject  *object,
-                        const char  *path,
-                        GError     **error)
-{
-  static const char * const keys[] = { "kind", "id", "train", "test", "split", "order", "seed", "methods",
-                                       "gda_shrinkage", "gda_ridge", "ranpac_dim", "ranpac_seed", "formats", NULL };
-  static const char * const orders[] = { "shuffled", "given", NULL };
-  /* Order matches VtGdaShrinkage. */
-  static const char * const shrinkages[] = { "ks", "ridge", NULL };
-  static const char * const formats[] = { "png", "svg", "pdf", NULL };
-  const VtCilMethodClass * const *all = vt_cil_methods ();
-  g_autofree const char **names = NULL;
-  VtIncrementalStep *step = g_new0 (VtIncrementalStep, 1);
-  guint format_flags = VT_FIGURE_FORMATS_ALL, n_methods = vt_cil_n_methods ();
-  int order = 0, shrinkage = VT_GDA_SHRINK_KS;
-  VtCilSplit split;
-
-  names = g_new0 (const char *, n_methods + 1);
-  for (guint i = 0; i < n_methods; i++)
-    names[i] = all[i]->name;
-  vt_cil_options_init (&step->options);
-  step->seed = VT_CIL_DEFAULT_SEED;
-  step->methods = (1u << n_methods) - 1;
-  if (!vt_spec_check_keys (object, path, keys, error) ||
-      !vt_spec_get_string (object, path, "train", TRUE, &step->train, error) ||
-      !vt_spec_get_string (object, path, "test", TRUE, &step->test, error) ||
-      !vt_spec_get_string (object, path, "split", TRUE, &step->split, error) ||
-      !vt_spec_get_choice (object, path, "order", orders, &order, error) ||
-      !vt_spec_get_uint (object, path, "seed", 0, G_MAXUINT32, &step->seed, error) ||
-      !vt_spec_get_flags (object, path, "methods", names, &step->methods, error) ||
-      !vt_spec_get_choice (object, path, "gda_shrinkage", shrinkages, &shrinkage, error) ||
-      !vt_spec_get_number (object, path, "gda_ridge", 0.0, 1.0, &step->options.gda_ridge, error) ||
-      !vt_spec_get_uint (object, path, "ranpac_dim", 1, 100000, &step->options.ranpac_dim, error) ||
-      !vt_spec_get_uint (object, path, "ranpac_seed", 0, G_MAXUINT32, &step->options.ranpac_seed, error) ||
-      !vt_spec_get_flags (object, path, "formats", formats, &format_flags, error))
-    goto fail;
-  if (!vt_cil_split_parse (step->split, &split, NULL))
-    {
-      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
-                   "%s.split: “%s” is not a split: expected B<base>-Inc<step>, such as B0-Inc10", path, step->split);
-      goto fail;
-    }
-  step->shuffle = order == 0;
-  step->options.gda_shrinkage = (VtGdaShrinkage) shrinkage;
-  step->formats = format_flags;
-  return &step->base;
-
-fail:
-  incremental_step_free (&step->base);
-  g_free (step);
-  return NULL;
-}
-
-static void
-project_step_free (VtStep *step)
-{
-  g_free (((VtProjectStep *) step)->store);
-}
-
-static VtStep *
-project_step_parse (JsonObject  *object,
-                    const char  *path,
-                    GError     **error)
-{
-  static const char * const keys[] = { "kind", "id", "store", "method", "dimensions", "samples", "perplexity",
-                                       "early_exaggeration", "learning_rate", "iterations", "theta",
-                                       "tsne_method", "init", "seed", "n_neighbors", "neighbors", "min_dist",
-                                       "epochs", "negative_sample_rate", "color", "task_classes", "quality", "formats", NULL };
-  /* Orders match VtEmbeddingMethod, VtTsneMethod, VtTsneInit, VtUmapNeighbors and VtEmbeddingColor. */
-  static const char * const methods[] = { "pca", "tsne", "umap", NULL };
-  static const char * const tsne_methods[] = { "auto", "exact", "barnes_hut", NULL };
-  static const char * const inits[] = { "pca", "random", NULL };
-  static const char * const neighbor_searches[] = { "auto", "exact", "approximate", NULL };
-  static const char * const colors[] = { "class", "prediction", "correct", "confidence", "task", NULL };
-  static const char * const formats[] = { "png", "svg", "pdf", NULL };
-  VtProjectStep *step = g_new0 (VtProjectStep, 1);
-  VtTsneOptions *tsne = &step->options.tsne;
-  int method = VT_EMBEDDING_TSNE, tsne_method = VT_TSNE_AUTO, init = VT_TSNE_INIT_PCA;
-  int color = VT_EMBEDDING_COLOR_CLASS, neighbors = VT_UMAP_NEIGHBORS_AUTO;
-  guint format_flags = VT_FIGURE_FORMATS_ALL;
-  gboolean quality = FALSE;
-
-  vt_embedding_options_init (&step->options);
-  step->quality = -1;
-  if (!vt_spec_check_keys (object, path, keys, error) ||
-      !vt_spec_get_string (object, path, "store", TRUE, &step->store, error) ||
-      !vt_spec_get_choice (object, path, "method", methods, &method, error) ||
-      !vt_spec_get_uint (object, path, "dimensions", 2, 3, &step->options.dims, error) ||
-      !vt_spec_get_uint (object, path, "samples", 1, G_MAXUINT32, &step->options.max_samples, error) ||
-      !vt_spec_get_number (object, path, "perplexity", 0.0, 1e4, &tsne->perplexity, error) ||
-      !vt_spec_get_number (object, path, "early_exaggeration", 0.999999, 1e4, &tsne->early_exaggeration, error) ||
-      !vt_spec_get_number (object, path, "learning_rate", 0.0, 1e7, &tsne->learning_rate, error) ||
-      !vt_spec_get_uint (object, path, "iterations", 250, 100000, &tsne->n_iterations, error) ||
-      !vt_spec_get_number (object, path, "theta", 0.0, 1.0, &tsne->theta, error) ||
-      !vt_spec_get_choice (object, path, "tsne_method", tsne_methods, &tsne_method, error) ||
-      !vt_spec_get_choice (object, path, "init", inits, &init, error) ||
-      !vt_spec_get_uint (object, path, "seed", 0, G_MAXUINT32, &tsne->seed, error) ||
-      !vt_spec_get_uint (object, path, "n_neighbors", 2, 1000, &step->options.umap.n_neighbors, error) ||
-      !vt_spec_get_choice (object, path, "neighbors", neighbor_searches, &neighbors, error) ||
-      !vt_spec_get_number (object, path, "min_dist", -1e-12, 10.0, &step->options.umap.min_dist, error) ||
-      !vt_spec_get_uint (object, path, "epochs", 1, 100000, &step->options.umap.n_epochs, error) ||
-      !vt_spec_get_uint (object, path, "negative_sample_rate", 1, 1000,
-                         &step->options.umap.negative_sample_rate, error) ||
-      !vt_spec_get_choice (object, path, "color", colors, &color, error) ||
-      !vt_spec_get_uint (object, path, "task_classes", 1, 100000, &step->task_classes, error) ||
-      !vt_spec_get_bool (object, path, "quality", &quality, error) ||
-      !vt_spec_get_flags (object, path, "formats", formats, &format_flags, error))
-    goto fail;
-  if (json_object_has_member (object, "quality"))
-    step->quality = quality;
-  step->options.method = (VtEmbeddingMethod) method;
-  tsne->method = (VtTsneMethod) tsne_method;
-  tsne->init = (VtTsneInit) init;
-  tsne->layout_interval = 0;
-  step->options.umap.seed = tsne->seed;
-  step->options.umap.neighbors = (VtUmapNeighbors) neighbors;
-  /* "neighbors" means the same for t-SNE's Barnes-Hut: auto keeps its own
-   * threshold, exact and approximate force one search. */
-  if (neighbors == VT_UMAP_NEIGHBORS_EXACT)
-    tsne->exact_neighbors_max = G_MAXUINT;
-  else if (neighbors == VT_UMAP_NEIGHBORS_APPROXIMATE)
-    tsne->exact_neighbors_max = 0;
-  step->options.umap.layout_interval = 0;
-  step->color = (VtEmbeddingColor) color;
-  step->formats = format_flags;
-  if (step->options.method != VT_EMBEDDING_PCA && step->options.dims != 2)
-    {
-      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
-                   "%s.dimensions: t-SNE and UMAP lay points out in 2 dimensions", path);
-      goto fail;
-    }
-  return &step->base;
-
-fail:
-  project_step_free (&step->base);
-  g_free (step);
-  return NULL;
-}
-
-static const struct
-{
-  const char  *name;
-  VtStepKind   kind;
-  VtStep    *(*parse) (JsonObject *object, const char *path, GError **error);
-  void       (*free)  (VtStep *step);
-} step_kinds[] = {
-  { "inspect", VT_STEP_INSPECT, inspect_step_parse, inspect_step_free },
-  { "forward", VT_STEP_FORWARD, forward_step_parse, forward_step_free },
-  { "evaluate", VT_STEP_EVALUATE, evaluate_step_parse, evaluate_step_free },
-  { "extract", VT_STEP_EXTRACT, extract_step_parse, extract_step_free },
-  { "incremental", VT_STEP_INCREMENTAL, incremental_step_parse, incremental_step_free },
-  { "project", VT_STEP_PROJECT, project_step_parse, project_step_free },
-};
-
-static const char *
-step_kind_name (VtStepKind kind)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (step_kinds); i++)
-    if (step_kinds[i].kind == kind)
-      return step_kinds[i].name;
-  g_return_val_if_reached (NULL);
-}
-
-static void
-step_free (VtStep *step)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (step_kinds); i++)
-    if (step_kinds[i].kind == step->kind)
-      step_kinds[i].free (step);
-  g_free (step->id);
-  g_free (step);
-}
 
 void
 vt_spec_free (VtSpec *spec)
@@ -460,8 +62,8 @@ parse_step (JsonNode    *node,
   g_autofree char *kind = NULL;
   g_autofree char *id = NULL;
   JsonObject *object;
+  const VtStepType *type;
   VtStep *step = NULL;
-  guint k;
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
@@ -473,13 +75,13 @@ parse_step (JsonNode    *node,
       !vt_spec_get_string (object, path, "id", FALSE, &id, error))
     return NULL;
 
-  for (k = 0; k < G_N_ELEMENTS (step_kinds) && !g_str_equal (step_kinds[k].name, kind); k++)
-    ;
-  if (k == G_N_ELEMENTS (step_kinds))
+  type = vt_step_type_lookup (kind);
+  if (type == NULL)
     {
+      const VtStepType * const *types = vt_step_types ();
       g_autoptr(GString) known = g_string_new (NULL);
-      for (guint i = 0; i < G_N_ELEMENTS (step_kinds); i++)
-        g_string_append_printf (known, "%s%s", i ? ", " : "", step_kinds[i].name);
+      for (guint i = 0; types[i]; i++)
+        g_string_append_printf (known, "%s%s", i ? ", " : "", types[i]->name);
       g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
                    "%s.kind: unknown kind “%s” (known: %s)", path, kind, known->str);
       return NULL;
@@ -502,10 +104,9 @@ parse_step (JsonNode    *node,
       return NULL;
     }
 
-  step = step_kinds[k].parse (object, path, error);
+  step = type->parse (object, path, error);
   if (step == NULL)
     return NULL;
-  step->kind = step_kinds[k].kind;
   step->id = g_steal_pointer (&id);
   g_hash_table_add (ids, step->id);
   return step;
@@ -532,26 +133,26 @@ check_store_reference (VtSpec      *spec,
 
       if (!g_str_equal (step->id, name))
         {
-          if (step->kind == VT_STEP_EXTRACT && i < index)
+          if (step->type->writes_store && i < index)
             {
-              VtExtractStep *extract = (VtExtractStep *) step;
-              writes = extract->store ? vt_spec_resolve_path (spec, extract->store) : NULL;
+              const char *store = step->type->store_written (step);
+              writes = store ? vt_spec_resolve_path (spec, store) : NULL;
               if (writes != NULL && g_str_equal (writes, path))
                 return TRUE;
               g_string_append_printf (known, "%s%s", known->len ? ", " : "", step->id);
             }
           continue;
         }
-      if (step->kind == VT_STEP_EXTRACT && i < index)
+      if (step->type->writes_store && i < index)
         return TRUE;
-      if (step->kind == VT_STEP_EXTRACT)
+      if (step->type->writes_store)
         g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
                      "$.steps[%u].%s: “%s” is an extract step that comes later; move it before this step",
                      index, key, name);
       else
         g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
                      "$.steps[%u].%s: “%s” is the id of a step of kind “%s”, which writes no feature store; "
-                     "name an extract step", index, key, name, step_kind_name (step->kind));
+                     "name an extract step", index, key, name, vt_step_kind_name (step));
       return FALSE;
     }
   if (g_file_test (path, G_FILE_TEST_EXISTS))
@@ -569,14 +170,12 @@ check_store_references (VtSpec   *spec,
 {
   VtStep *step = g_ptr_array_index (spec->steps, index);
 
-  if (step->kind == VT_STEP_INCREMENTAL)
-    {
-      VtIncrementalStep *inc = (VtIncrementalStep *) step;
-      return check_store_reference (spec, index, "train", inc->train, error) &&
-             check_store_reference (spec, index, "test", inc->test, error);
-    }
-  if (step->kind == VT_STEP_PROJECT)
-    return check_store_reference (spec, index, "store", ((VtProjectStep *) step)->store, error);
+  const char *key = NULL;
+  const char *store;
+
+  for (guint i = 0; step->type->store_read && (store = step->type->store_read (step, i, &key)) != NULL; i++)
+    if (!check_store_reference (spec, index, key, store, error))
+      return FALSE;
   return TRUE;
 }
 
@@ -592,7 +191,7 @@ parse_spec (JsonNode    *root,
   JsonNode *steps;
 
   spec->base_dir = g_strdup (base_dir);
-  spec->steps = g_ptr_array_new_with_free_func ((GDestroyNotify) step_free);
+  spec->steps = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_step_free);
   spec->source = json_node_copy (root);
 
   if (!JSON_NODE_HOLDS_OBJECT (root))
@@ -679,4 +278,87 @@ vt_spec_resolve_path (VtSpec     *spec,
   if (g_path_is_absolute (path) || spec->base_dir == NULL)
     return g_strdup (path);
   return g_build_filename (spec->base_dir, path, NULL);
+}
+
+VtSpec *
+vt_spec_new (const char *name,
+             const char *base_dir)
+{
+  VtSpec *spec = g_new0 (VtSpec, 1);
+
+  spec->name = g_strdup (name);
+  spec->base_dir = g_strdup (base_dir);
+  spec->steps = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_step_free);
+  return spec;
+}
+
+static gboolean
+id_taken (VtSpec     *spec,
+          const char *id)
+{
+  for (guint i = 0; i < spec->steps->len; i++)
+    if (g_str_equal (((VtStep *) g_ptr_array_index (spec->steps, i))->id, id))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+vt_spec_add_step (VtSpec   *spec,
+                  VtStep   *step,
+                  GError  **error)
+{
+  /* Default ids as a spec file gets them: "inspect", then "inspect-2", … */
+  if (step->id == NULL)
+    {
+      step->id = g_strdup (step->type->name);
+      for (guint n = 2; id_taken (spec, step->id); n++)
+        {
+          g_free (step->id);
+          step->id = g_strdup_printf ("%s-%u", step->type->name, n);
+        }
+    }
+  else if (!is_valid_id (step->id) || id_taken (spec, step->id))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "$.steps[%u].id: “%s” must be unique and use only letters, digits, “-” and “_”",
+                   spec->steps->len, step->id);
+      vt_step_free (step);
+      return FALSE;
+    }
+  g_ptr_array_add (spec->steps, step);
+  /* What results.json echoes is now the steps as they are. */
+  g_clear_pointer (&spec->source, json_node_unref);
+  return TRUE;
+}
+
+JsonNode *
+vt_spec_to_json (VtSpec *spec)
+{
+  JsonObject *root = json_object_new ();
+  JsonArray *steps = json_array_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  if (spec->name)
+    json_object_set_string_member (root, "name", spec->name);
+  for (guint i = 0; i < spec->steps->len; i++)
+    {
+      const VtStep *step = g_ptr_array_index (spec->steps, i);
+      JsonObject *object = json_object_new ();
+
+      json_object_set_string_member (object, "kind", step->type->name);
+      json_object_set_string_member (object, "id", step->id);
+      step->type->to_json (step, object);
+      json_array_add_object_element (steps, object);
+    }
+  json_object_set_array_member (root, "steps", steps);
+  json_node_take_object (node, root);
+  return node;
+}
+
+char *
+vt_spec_to_data (VtSpec *spec)
+{
+  g_autoptr(JsonNode) node = vt_spec_to_json (spec);
+
+  return json_to_string (node, TRUE);
 }

@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "methods/cil/vt-cil-method.h"
+#include "methods/cil/vt-cil-protocol.h"
 #include "methods/projection/vt-embedding.h"
 #include "report/vt-figure.h"
 
@@ -27,21 +28,15 @@ typedef enum
   VT_SPEC_ERROR_INVALID,  /* JSON, but not a valid spec */
 } VtSpecError;
 
-typedef enum
-{
-  VT_STEP_INSPECT,
-  VT_STEP_FORWARD,
-  VT_STEP_EVALUATE,
-  VT_STEP_EXTRACT,
-  VT_STEP_INCREMENTAL,
-  VT_STEP_PROJECT,
-} VtStepKind;
+/* A step's kind: its parser, executor, JSON writer, … (run/vt-step.h).
+ * Each kind is one VtStepType, in a file of its own under run/steps/. */
+typedef struct _VtStepType VtStepType;
 
 /* Every step starts with this header. */
 typedef struct
 {
-  VtStepKind  kind;
-  char       *id;          /* names the step's output files; unique */
+  const VtStepType  *type;
+  char              *id;          /* names the step's output files; unique */
 } VtStep;
 
 typedef struct
@@ -126,6 +121,7 @@ typedef struct
   char             *train;          /* feature stores: the id of an earlier */
   char             *test;           /* extract step, or a path */
   char             *split;          /* "B0-Inc10" */
+  VtCilSplit        stages;         /* @split, parsed once (by the parser or the constructor) */
   gboolean          shuffle;        /* the class order: numpy's permutation (default) or as stored */
   guint             seed;           /* 1993 */
   guint             methods;        /* bit i: vt_cil_methods ()[i]; default all */
@@ -147,6 +143,21 @@ typedef struct
   VtFigureFormats     formats;
 } VtProjectStep;
 
+/* What a model says each image is: the top classes and their
+ * probabilities, for a list of image files or a dataset's samples. A CLIP
+ * model (no classifier head) classifies over "classes" (names, or a file
+ * of names one per line) put into "prompt". */
+typedef struct
+{
+  VtStep            base;
+  VtModelInput      input;          /* dataset NULL when images are given */
+  char            **images;         /* image files, or NULL */
+  guint             top;            /* how many classes per image; 5 */
+  char            **classes;        /* CLIP: class names, or NULL */
+  char             *classes_file;   /* CLIP: a file of names, one per line, or NULL */
+  char             *prompt;         /* CLIP: "{}" is the class name; VT_DEFAULT_PROMPT */
+} VtPredictStep;
+
 typedef struct
 {
   char       *path;        /* the spec file, or NULL */
@@ -162,6 +173,35 @@ VtSpec   *vt_spec_new_from_data   (const char   *json,
                                    const char   *base_dir,
                                    GError      **error);
 void      vt_spec_free            (VtSpec       *spec);
+
+/* A spec built in code (the window's runs): no file, no steps yet;
+ * relative paths in its steps start at @base_dir (may be NULL). */
+VtSpec   *vt_spec_new             (const char   *name,
+                                   const char   *base_dir);
+/* Adds @step (taken) at the end. FALSE, and @step freed, when its id is
+ * not a valid one (letters, digits, "-", "_") or is taken. */
+gboolean  vt_spec_add_step        (VtSpec       *spec,
+                                   VtStep       *step,
+                                   GError      **error);
+/* The spec as JSON that vt_spec_new_from_data (or `vitrine --batch`)
+ * reads back to the same steps: what the window's Save Spec… writes. */
+JsonNode *vt_spec_to_json         (VtSpec       *spec);
+char     *vt_spec_to_data         (VtSpec       *spec);
+
+/* The kind's name in a spec: "inspect", "evaluate", … */
+const char *vt_step_kind_name     (const VtStep *step);
+void        vt_step_free          (VtStep       *step);
+
+/* Steps built without JSON, with a spec's defaults; set other fields
+ * directly (strings are g_free'd with the step). */
+VtInspectStep     *vt_inspect_step_new     (const char *id, const char *checkpoint);
+VtForwardStep     *vt_forward_step_new     (const char *id, const char *checkpoint, const char *input);
+VtEvaluateStep    *vt_evaluate_step_new    (const char *id, const char *checkpoint, const char *dataset);
+VtExtractStep     *vt_extract_step_new     (const char *id, const char *checkpoint, const char *dataset);
+VtIncrementalStep *vt_incremental_step_new (const char *id, const char *train, const char *test, const char *split);
+VtProjectStep     *vt_project_step_new     (const char *id, const char *store, VtEmbeddingMethod method);
+/* @images: NULL-terminated, copied; NULL for a dataset (set input.dataset). */
+VtPredictStep     *vt_predict_step_new     (const char *id, const char *checkpoint, const char * const *images);
 
 /* A step's path resolved against the spec's folder. */
 char     *vt_spec_resolve_path    (VtSpec       *spec,

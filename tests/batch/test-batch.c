@@ -718,6 +718,365 @@ test_evaluate_demo (void)
   vt_test_rm_rf (out);
 }
 
+/* Runs one predict step, given as the keys after "kind", in @dir. */
+static void
+run_predict_spec (Result      *r,
+                  const char  *dir,
+                  const char  *keys)
+{
+  g_autofree char *json = g_strdup_printf ("{\"steps\": [{\"kind\": \"predict\", %s}]}", keys);
+  g_autofree char *spec = g_build_filename (dir, "predict.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+
+  g_assert_true (g_file_set_contents (spec, json, -1, NULL));
+  run_vitrine (r, "--batch", spec, "--output", out, NULL);
+}
+
+/* The step's rows, in results.json and in <id>-predictions.csv, against
+ * PyTorch's top-5 of the same files (tests/reference/make_predict_fixture.py).
+ * Rows are matched by the file's name under the demo sample. */
+static guint
+check_predictions (const char *out,
+                   JsonNode   *fixture,
+                   guint       k)
+{
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *csv_path = g_build_filename (out, "predict-predictions.csv", NULL);
+  g_autoptr(JsonNode) results = load_json (results_path);
+  g_autofree char *csv = NULL;
+  g_auto(GStrv) lines = NULL;
+  JsonObject *f = json_node_get_object (fixture);
+  JsonArray *images = json_object_get_array_member (f, "images");
+  JsonObject *step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results),
+                                                                                  "steps"), 0);
+  JsonArray *rows = json_object_get_array_member (step, "predictions");
+  g_autoptr(GString) header = g_string_new ("file");
+  double worst = 0.0;
+  guint matched = 0;
+
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  lines = g_strsplit (csv, "\n", -1);
+  for (guint r = 1; r <= k; r++)
+    g_string_append_printf (header, ",class_%u,probability_%u", r, r);
+  g_assert_cmpstr (lines[0], ==, header->str);
+  g_assert_cmpuint (g_strv_length (lines), ==, json_array_get_length (rows) + 2);
+  g_assert_cmpstr (lines[json_array_get_length (rows) + 1], ==, "");
+  g_assert_cmpint (json_object_get_int_member (step, "top"), ==, k);
+
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      JsonObject *row = json_array_get_object_element (rows, i);
+      const char *file = json_object_get_string_member (row, "file");
+      JsonArray *classes = json_object_get_array_member (row, "classes");
+      JsonArray *probabilities = json_object_get_array_member (row, "probabilities");
+      g_auto(GStrv) fields = g_strsplit (lines[i + 1], ",", -1);
+
+      /* The CSV row says what the JSON row says. */
+      g_assert_cmpuint (g_strv_length (fields), ==, 1 + 2 * k);
+      g_assert_cmpstr (fields[0], ==, file);
+      g_assert_cmpuint (json_array_get_length (classes), ==, k);
+      for (guint r = 0; r < k; r++)
+        {
+          g_assert_cmpstr (fields[1 + 2 * r], ==, json_array_get_string_element (classes, r));
+          g_assert_cmpfloat (g_ascii_strtod (fields[2 + 2 * r], NULL), ==,
+                             json_array_get_double_element (probabilities, r));
+          if (r > 0)
+            g_assert_cmpfloat (json_array_get_double_element (probabilities, r), <=,
+                               json_array_get_double_element (probabilities, r - 1));
+        }
+      for (guint j = 0; j < json_array_get_length (images); j++)
+        {
+          g_autofree char *suffix = g_strdup_printf ("/%s", json_array_get_string_element (images, j));
+          JsonArray *want_classes = json_array_get_array_element (json_object_get_array_member (f, "classes"), j);
+          JsonArray *want = json_array_get_array_element (json_object_get_array_member (f, "probabilities"), j);
+
+          if (!g_str_has_suffix (file, suffix))
+            continue;
+          for (guint r = 0; r < k; r++)
+            {
+              g_assert_cmpstr (json_array_get_string_element (classes, r), ==,
+                               json_array_get_string_element (want_classes, r));
+              worst = MAX (worst, fabs (json_array_get_double_element (probabilities, r) -
+                                        json_array_get_double_element (want, r)));
+            }
+          matched++;
+        }
+    }
+  g_test_message ("predict: %u images as PyTorch's top-%u, largest difference %.3g", matched, k, worst);
+  g_assert_cmpfloat (worst, <=, 1e-5);
+  return matched;
+}
+
+/* The "predict" step on the real CIFAR ResNet-20: image files, then the
+ * demo sample as a dataset; its top classes and probabilities are
+ * PyTorch's. */
+static void
+test_predict (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "cifar10-test-sample", NULL);
+  g_autofree char *fixture_path = vt_test_fixture ("forward/cifar10-predict-top5.json");
+  g_autoptr(JsonNode) fixture = load_json (fixture_path);
+  JsonArray *images = json_object_get_array_member (json_node_get_object (fixture), "images");
+  g_autoptr(GString) list = g_string_new (NULL);
+
+  for (guint i = 0; i < json_array_get_length (images); i++)
+    g_string_append_printf (list, "%s\"%s/%s\"", i ? ", " : "", sample, json_array_get_string_element (images, i));
+  {
+    g_autofree char *keys = g_strdup_printf ("\"id\": \"predict\", \"checkpoint\": \"%s\", \"images\": [%s]",
+                                             ckpt, list->str);
+    g_auto(Result) r = { 0 };
+
+    run_predict_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpuint (check_predictions (out, fixture, 5), ==, json_array_get_length (images));
+  }
+  {
+    g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"dataset\": \"%s\", \"top\": 3", ckpt, sample);
+    g_auto(Result) r = { 0 };
+
+    run_predict_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpuint (check_predictions (out, fixture, 3), ==, json_array_get_length (images));
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* Bad keys name their JSON path; an image that cannot be read is named. */
+static void
+test_predict_bad_input (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *good = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "cifar10-test-sample",
+                                            "cat", "0000.jpg", NULL);
+  g_autofree char *broken = vt_test_write_file (dir, "broken.jpg", "\xff\xd8\xff\xe0 not a JPEG", 16);
+  g_autofree char *missing = g_build_filename (dir, "missing.png", NULL);
+  static const struct
+  {
+    const char  *keys;     /* after "checkpoint"; @IMAGE@: an image */
+    int          status;
+    const char  *message;
+  } cases[] = {
+    { "\"images\": [\"@IMAGE@\"], \"top\": 0", 2, "$.steps[0].top: expected an integer" },
+    { "\"images\": [\"@IMAGE@\"], \"top\": 11", 1, "$.steps[0].top: 11 is more than the 10 classes" },
+    { "\"images\": [\"@IMAGE@\"], \"topk\": 3", 2, "$.steps[0]" },
+    { "\"images\": \"@IMAGE@\"", 2, "$.steps[0].images: expected a list of strings" },
+    { "\"images\": [], \"top\": 1", 2, "$.steps[0].images: expected at least one image file" },
+    { "\"images\": [\"@IMAGE@\"], \"dataset\": \"x\"", 2, "$.steps[0]: give “images”" },
+    { "\"top\": 2", 2, "$.steps[0]: give “images”" },
+    { "\"images\": [\"@IMAGE@\"], \"split\": \"test\"", 2, "$.steps[0].split: a split is of a dataset" },
+    { "\"images\": [\"@IMAGE@\"], \"classes\": 3", 2, "$.steps[0].classes: expected a list of class names" },
+    { "\"images\": [\"@IMAGE@\"], \"prompt\": \"a {}\"", 2, "$.steps[0].prompt: a prompt is for “classes”" },
+    { "\"images\": [\"@IMAGE@\"], \"classes\": [\"cat\", \"dog\"]", 1, "“classes” is for CLIP models" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GString) rest = g_string_new (cases[i].keys);
+      g_autofree char *keys = NULL;
+
+      g_string_replace (rest, "@IMAGE@", good, 0);
+      keys = g_strdup_printf ("\"checkpoint\": \"%s\", %s", ckpt, rest->str);
+      g_auto(Result) r = { 0 };
+
+      run_predict_spec (&r, dir, keys);
+      g_assert_cmpint (r.status, ==, cases[i].status);
+      g_assert_nonnull (strstr (r.err, cases[i].message));
+    }
+  /* The unreadable image is named, after a good one. */
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *bad = i == 0 ? broken : missing;
+      g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"images\": [\"%s\", \"%s\"]", ckpt, good, bad);
+      g_auto(Result) r = { 0 };
+
+      run_predict_spec (&r, dir, keys);
+      g_assert_cmpint (r.status, ==, 1);
+      g_assert_nonnull (strstr (r.err, bad));
+    }
+  vt_test_rm_rf (dir);
+}
+
+/* Reads CSV files with Python's csv module; their rows as JSON, by file. */
+static JsonNode *
+python_csv_rows (const char * const *paths)
+{
+  static const char script[] =
+    "import csv, json, sys\n"
+    "rows = {}\n"
+    "for path in sys.argv[1:]:\n"
+    "    with open(path, newline='', encoding='utf-8') as f:\n"
+    "        rows[path] = list(csv.reader(f, strict=True))\n"
+    "print(json.dumps(rows))\n";
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, "/usr/bin/python3");
+  g_ptr_array_add (argv, "-c");
+  g_ptr_array_add (argv, (char *) script);
+  for (guint i = 0; paths[i]; i++)
+    g_ptr_array_add (argv, (char *) paths[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, set_deadline,
+                               GUINT_TO_POINTER (60), &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("python3's csv module refused the tables: %s", err);
+  return json_from_string (out, NULL);
+}
+
+/* Column @column of the rows of @rows from @first on, one string each. */
+static char **
+csv_column (JsonArray *rows,
+            guint      first,
+            guint      column)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = first; i < json_array_get_length (rows); i++)
+    g_strv_builder_add (builder, json_array_get_string_element (json_array_get_array_element (rows, i), column));
+  return g_strv_builder_end (builder);
+}
+
+static void
+assert_same_names (char * const *got,
+                   char * const *want)
+{
+  g_assert_cmpuint (g_strv_length ((char **) got), ==, g_strv_length ((char **) want));
+  for (guint i = 0; want[i]; i++)
+    g_assert_cmpstr (got[i], ==, want[i]);
+}
+
+/* Class names with a comma, a double quote and a line feed go through
+ * evaluate, extract, incremental and project, and Python's csv module reads
+ * every table's names back exactly as results.json has them. */
+static void
+test_csv_class_names (void)
+{
+  static const char * const names[] = { "air,plane", "auto\"mobile\"", "bi\nrd", "cat, \"the\"\ncat", "deer",
+                                        "dog", "frog", "horse", "ship", "truck" };
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *data = g_build_filename (dir, "data", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "cifar10-test-sample", NULL);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *json = NULL;
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(JsonNode) tables = NULL;
+  GStrvBuilder *builder = g_strv_builder_new ();
+  g_auto(GStrv) want = NULL;
+  JsonArray *per_class;
+  g_auto(Result) r = { 0 };
+  static const char * const files[] = { "evaluate-per-class.csv", "evaluate-confusion.csv", "inc-nmc-per-class.csv",
+                                        "inc-nmc-confusion.csv", "pca-layout.csv" };
+  g_autofree char **paths = g_new0 (char *, G_N_ELEMENTS (files) + 1);
+  JsonObject *by_file;
+
+  /* Two CIFAR-10 test images per class, under the odd names. */
+  for (guint c = 0; c < G_N_ELEMENTS (names); c++)
+    {
+      static const char * const cifar10[] = { "airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
+                                              "horse", "ship", "truck" };
+      g_autofree char *class_dir = g_build_filename (data, names[c], NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (class_dir, 0755), ==, 0);
+      for (guint i = 0; i < 2; i++)
+        {
+          g_autofree char *leaf = g_strdup_printf ("%04u.jpg", i);
+          g_autofree char *source = g_build_filename (sample, cifar10[c], leaf, NULL);
+          g_autofree char *copy = vt_test_copy (source, class_dir, leaf);
+          g_assert_nonnull (copy);
+        }
+    }
+  json = g_strdup_printf ("{\"steps\": ["
+                          " {\"kind\": \"evaluate\", \"checkpoint\": \"%s\", \"dataset\": \"data\", \"class_match\": \"index\","
+                          "  \"formats\": [\"svg\"]},"
+                          " {\"kind\": \"extract\", \"id\": \"features\", \"checkpoint\": \"%s\", \"dataset\": \"data\"},"
+                          " {\"kind\": \"incremental\", \"id\": \"inc\", \"train\": \"features\", \"test\": \"features\","
+                          "  \"split\": \"B0-Inc5\", \"methods\": [\"nmc\"], \"formats\": [\"svg\"]},"
+                          " {\"kind\": \"project\", \"id\": \"pca\", \"store\": \"features\", \"method\": \"pca\","
+                          "  \"formats\": [\"svg\"]}]}", ckpt, ckpt);
+  g_assert_true (g_file_set_contents (spec, json, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  /* The names as the dataset reader ordered them, from results.json. */
+  results = load_json (results_path);
+  per_class = json_object_get_array_member (
+    json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0),
+    "per_class");
+  g_assert_cmpuint (json_array_get_length (per_class), ==, G_N_ELEMENTS (names));
+  for (guint c = 0; c < json_array_get_length (per_class); c++)
+    {
+      const char *name = json_object_get_string_member (json_array_get_object_element (per_class, c), "class");
+      g_assert_true (g_strv_contains ((const char * const *) names, name));
+      g_strv_builder_add (builder, name);
+    }
+  want = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    paths[i] = g_build_filename (out, files[i], NULL);
+  tables = python_csv_rows ((const char * const *) paths);
+  by_file = json_node_get_object (tables);
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      JsonArray *rows = json_object_get_array_member (by_file, paths[i]);
+      g_auto(GStrv) first_column = NULL;
+
+      if (g_str_has_suffix (files[i], "-layout.csv"))
+        {
+          /* One row per image, in the class column; every name there. */
+          g_auto(GStrv) classes = csv_column (rows, 1, 2);
+
+          g_assert_cmpuint (g_strv_length (classes), ==, 2 * G_N_ELEMENTS (names));
+          for (guint c = 0; classes[c]; c++)
+            g_assert_true (g_strv_contains ((const char * const *) want, classes[c]));
+          for (guint c = 0; want[c]; c++)
+            g_assert_true (g_strv_contains ((const char * const *) classes, want[c]));
+          continue;
+        }
+      /* The incremental step's tables are in its class order. */
+      if (g_str_has_prefix (files[i], "inc-"))
+        {
+          JsonObject *inc = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results),
+                                                                                         "steps"), 2);
+          JsonArray *order = json_object_get_array_member (inc, "class_order");
+
+          g_strfreev (want);
+          builder = g_strv_builder_new ();
+          for (guint c = 0; c < json_array_get_length (order); c++)
+            g_strv_builder_add (builder, json_array_get_string_element (order, c));
+          want = g_strv_builder_end (builder);
+          g_strv_builder_unref (builder);
+        }
+      first_column = csv_column (rows, 1, 0);
+      assert_same_names (first_column, want);
+      if (g_str_has_suffix (files[i], "-confusion.csv"))
+        {
+          JsonArray *header = json_array_get_array_element (rows, 0);
+          g_autoptr(GStrvBuilder) columns = g_strv_builder_new ();
+          g_auto(GStrv) got = NULL;
+
+          for (guint c = 1; c < json_array_get_length (header); c++)
+            g_strv_builder_add (columns, json_array_get_string_element (header, c));
+          got = g_strv_builder_end (columns);
+          assert_same_names (got, want);
+        }
+    }
+  for (guint i = 0; paths[i]; i++)
+    g_free (paths[i]);
+  vt_test_rm_rf (dir);
+}
+
 static void
 test_evaluate_bad_datasets (void)
 {
@@ -1973,6 +2332,9 @@ main (int   argc,
   g_test_add_func ("/batch/forward-bad-input", test_forward_bad_input);
   g_test_add_func ("/batch/evaluate-demo", test_evaluate_demo);
   g_test_add_func ("/batch/evaluate-bad-datasets", test_evaluate_bad_datasets);
+  g_test_add_func ("/batch/predict", test_predict);
+  g_test_add_func ("/batch/predict-bad-input", test_predict_bad_input);
+  g_test_add_func ("/batch/csv-class-names", test_csv_class_names);
   g_test_add_func ("/batch/evaluate-other-classes", test_evaluate_other_classes);
   g_test_add_func ("/batch/store-references", test_store_references);
   g_test_add_func ("/batch/extract", test_extract);

@@ -47,7 +47,7 @@ main (int   argc,
     }
   start = g_get_monotonic_time ();
   order = vt_cil_class_order (train->n_classes, TRUE, VT_CIL_DEFAULT_SEED);
-  result = vt_cil_run (train, test, order, &split, &method, 1, &options, NULL, NULL, NULL, NULL, &error);
+  result = vt_cil_run (train, test, order, &split, &method, 1, &options, NULL, NULL, &error);
   if (result == NULL)
     {
       g_printerr ("%s\n", error->message);

@@ -55,7 +55,7 @@ main (int   argc,
     options.method = g_str_equal (argv[3], "exact") ? VT_TSNE_EXACT
                      : g_str_equal (argv[3], "barnes_hut") ? VT_TSNE_BARNES_HUT : VT_TSNE_AUTO;
   start = g_get_monotonic_time ();
-  g_autoptr(VtTsneResult) tsne = vt_tsne_run (x, n, dim, &options, NULL, NULL, NULL, NULL, &error);
+  g_autoptr(VtTsneResult) tsne = vt_tsne_run (x, n, dim, &options, NULL, NULL, &error);
   if (pca == NULL || tsne == NULL)
     {
       g_printerr ("%s\n", error->message);
@@ -67,7 +67,7 @@ main (int   argc,
   vt_umap_options_init (&umap_options);
   umap_options.layout_interval = 0;
   start = g_get_monotonic_time ();
-  g_autoptr(VtUmapResult) umap = vt_umap_run (x, n, dim, &umap_options, NULL, NULL, NULL, NULL, &error);
+  g_autoptr(VtUmapResult) umap = vt_umap_run (x, n, dim, &umap_options, NULL, NULL, &error);
   if (umap == NULL)
     {
       g_printerr ("%s\n", error->message);

@@ -145,7 +145,7 @@ test_methods (gconstpointer data)
   for (guint m = 0; m < 4; m++)
     chosen[m] = all[m];
 
-  result = vt_cil_run (train, test, order, &split, chosen, 4, &options, NULL, NULL, NULL, NULL, &error);
+  result = vt_cil_run (train, test, order, &split, chosen, 4, &options, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (result->n_test, ==, json_array_get_length (labels));
 
@@ -212,7 +212,7 @@ test_errors (void)
   VtCilResult *result;
 
   vt_cil_options_init (&options);
-  result = vt_cil_run (train, test, order, &split, nmc, 1, &options, NULL, NULL, NULL, NULL, &error);
+  result = vt_cil_run (train, test, order, &split, nmc, 1, &options, NULL, NULL, &error);
   g_assert_null (result);
   g_assert_error (error, VT_CIL_ERROR, VT_CIL_ERROR_SPLIT);
   g_test_message ("%s", error->message);
@@ -220,7 +220,7 @@ test_errors (void)
 
   split.step = 2;
   test->dim = 32;
-  result = vt_cil_run (train, test, order, &split, nmc, 1, &options, NULL, NULL, NULL, NULL, &error);
+  result = vt_cil_run (train, test, order, &split, nmc, 1, &options, NULL, NULL, &error);
   g_assert_null (result);
   g_assert_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT);
   g_test_message ("%s", error->message);
@@ -229,7 +229,7 @@ test_errors (void)
 
   g_free (test->class_names[3]);
   test->class_names[3] = g_strdup ("kitten");
-  result = vt_cil_run (train, test, order, &split, nmc, 1, &options, NULL, NULL, NULL, NULL, &error);
+  result = vt_cil_run (train, test, order, &split, nmc, 1, &options, NULL, NULL, &error);
   g_assert_null (result);
   g_assert_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT);
   g_test_message ("%s", error->message);
@@ -252,12 +252,15 @@ typedef struct
 } Heard;
 
 static void
-on_progress (double      fraction,
-             const char *message,
-             gpointer    data)
+on_progress (const VtEvent *event,
+             gpointer       data)
 {
   Heard *heard = data;
+  double fraction = event->fraction;
+  const char *message = event->message;
 
+  if (event->kind != VT_EVENT_PROGRESS)
+    return;
   g_mutex_lock (&heard->lock);
   g_assert_cmpfloat (fraction, >=, heard->fraction);
   g_assert_cmpfloat (fraction, <=, 1.0);
@@ -322,8 +325,10 @@ test_ranpac_cancel (void)
       g_mutex_init (&heard.lock);
       g_cond_init (&heard.changed);
       thread = g_thread_new ("cancel", cancel_in_phase, &heard);
-      result = vt_cil_run (train, test, order, &split, methods, G_N_ELEMENTS (methods), &options, NULL, on_progress,
-                           &heard, cancellable, &error);
+      VtEventSink sink = { on_progress, &heard };
+
+      result = vt_cil_run (train, test, order, &split, methods, G_N_ELEMENTS (methods), &options, &sink,
+                           cancellable, &error);
       returned = g_get_monotonic_time ();
       g_thread_join (thread);
       g_test_message ("cancelled %u ms after “%s”, at “%s” (%.3f): returned %.1f ms later", cases[c].delay_ms,

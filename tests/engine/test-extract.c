@@ -58,7 +58,7 @@ compare_with_pytorch (gconstpointer data)
   g_autofree char *name_features = g_strdup_printf ("%s.features", key);
   g_autofree char *name_logits = g_strdup_printf ("%s.logits", key);
   const VtTensor *indices, *labels, *features, *logits;
-  VtExtractOptions options = { 100, TRUE, FALSE, NULL, NULL };
+  VtExtractOptions options = { 100, TRUE, FALSE, NULL };
   VtTransform transform;
   gint64 start = g_get_monotonic_time ();
   double worst = 0;
@@ -127,7 +127,7 @@ test_unreadable (void)
   g_autoptr(VtFeatureStore) stopped = NULL;
   g_autoptr(VtFeatureStore) skipped = NULL;
   g_autoptr(GError) error = NULL;
-  VtExtractOptions options = { 2, FALSE, FALSE, NULL, NULL };
+  VtExtractOptions options = { 2, FALSE, FALSE, NULL };
   VtTransform transform;
 
   vt_transform_init_from_architecture (&transform, vt_model_get_architecture (model));
@@ -285,7 +285,7 @@ obtain (VtCheckpoint  *checkpoint,
   g_autoptr(VtDataset) dataset = open_dataset (dataset_path, split);
   g_autoptr(VtFeatureSource) source = NULL;
   g_autoptr(GError) error = NULL;
-  VtExtractOptions options = { 8, TRUE, FALSE, NULL, NULL };
+  VtExtractOptions options = { 8, TRUE, FALSE, NULL };
   VtFeatureStore *store;
   VtTransform transform;
 
@@ -610,8 +610,8 @@ typedef struct
 } CancelState;
 
 static void
-cancel_after_first_batch (const VtExtractProgress *progress,
-                          gpointer                 data)
+cancel_after_first_batch (const VtEvent *event,
+                          gpointer       data)
 {
   CancelState *state = data;
 
@@ -632,7 +632,8 @@ test_cancel (void)
   g_autoptr(VtFeatureStore) store = NULL;
   g_autoptr(GError) error = NULL;
   CancelState state = { cancellable, 0, 0 };
-  VtExtractOptions options = { 256, FALSE, FALSE, cancel_after_first_batch, &state };
+  VtEventSink sink = { cancel_after_first_batch, &state };
+  VtExtractOptions options = { 256, FALSE, FALSE, &sink };
   VtTransform transform;
   double stop_ms;
 
@@ -701,8 +702,8 @@ typedef struct
 
 /* Between two forward passes, as `cp` over the checkpoint would. */
 static void
-truncate_after_first_batch (const VtExtractProgress *progress,
-                            gpointer                 data)
+truncate_after_first_batch (const VtEvent *event,
+                            gpointer       data)
 {
   TruncateState *state = data;
 
@@ -726,7 +727,8 @@ test_checkpoint_truncated (void)
   g_autoptr(VtDataset) dataset = open_dataset (root, "test");
   g_autoptr(VtFeatureStore) store = NULL;
   TruncateState state = { path, 0 };
-  VtExtractOptions options = { 8, FALSE, FALSE, truncate_after_first_batch, &state };
+  VtEventSink sink = { truncate_after_first_batch, &state };
+  VtExtractOptions options = { 8, FALSE, FALSE, &sink };
   VtTransform transform;
 
   g_assert_no_error (error);
@@ -757,7 +759,7 @@ test_fifo_sample (void)
   g_autoptr(VtDataset) dataset = NULL;
   g_autoptr(VtFeatureStore) store = NULL;
   g_autoptr(GError) error = NULL;
-  VtExtractOptions options = { 2, FALSE, TRUE, NULL, NULL };
+  VtExtractOptions options = { 2, FALSE, TRUE, NULL };
   VtTransform transform;
 
   g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);

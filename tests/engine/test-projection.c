@@ -270,10 +270,18 @@ typedef struct
 } Layouts;
 
 static void
-count_layout (const float *layout, guint n, guint dims, guint iteration, guint n_iterations,
-              gpointer user_data)
+count_layout (const VtEvent *event, gpointer user_data)
 {
   Layouts *l = user_data;
+  const float *layout = event->data;
+  guint n, dims, iteration = (guint) event->x, n_iterations = (guint) event->y;
+
+  if (event->kind != VT_EVENT_TENSOR)
+    return;
+  g_assert_cmpstr (event->name, ==, "layout");
+  g_assert_cmpuint (event->n_dims, ==, 2);
+  n = event->shape[0];
+  dims = event->shape[1];
 
   g_assert_cmpuint (dims, ==, 2);
   g_assert_cmpuint (iteration, >=, l->last_iteration);
@@ -287,10 +295,16 @@ count_layout (const float *layout, guint n, guint dims, guint iteration, guint n
 
 /* Any projection's stream: layouts in order, finite. */
 static void
-count_layout_any (const float *layout, guint n, guint dims, guint iteration, guint n_iterations,
-                  gpointer user_data)
+count_layout_any (const VtEvent *event, gpointer user_data)
 {
   Layouts *l = user_data;
+  const float *layout = event->data;
+  guint n, iteration = (guint) event->x;
+
+  if (event->kind != VT_EVENT_TENSOR)
+    return;
+  g_assert_cmpstr (event->name, ==, "layout");
+  n = event->shape[0];
 
   g_assert_cmpuint (iteration, >=, l->last_iteration);
   g_assert_true (isfinite (layout[0]) && isfinite (layout[2 * n - 1]));
@@ -310,7 +324,7 @@ test_tsne_quality (void)
   options.layout_interval = 50;
   gint64 start = g_get_monotonic_time ();
   g_autoptr(VtTsneResult) result = vt_tsne_run (store->features, store->n_samples, store->dim, &options,
-                                                NULL, count_layout, &layouts, NULL, &error);
+                                                &(VtEventSink) { count_layout, &layouts }, NULL, &error);
   double seconds = (g_get_monotonic_time () - start) / 1e6;
   g_assert_no_error (error);
   g_assert_false (result->exact);
@@ -329,7 +343,7 @@ test_tsne_quality (void)
 
   /* The same input gives the same layout, whatever the threads did. */
   g_autoptr(VtTsneResult) again = vt_tsne_run (store->features, store->n_samples, store->dim, &options,
-                                               NULL, NULL, NULL, NULL, &error);
+                                               NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpmem (again->layout, 2 * store->n_samples * sizeof (float),
                    result->layout, 2 * store->n_samples * sizeof (float));
@@ -351,11 +365,11 @@ test_tsne_approximate (void)
   options.n_iterations = 500;
   g_assert_cmpuint (options.exact_neighbors_max, ==, VT_TSNE_EXACT_NEIGHBORS_MAX);
   g_autoptr(VtTsneResult) exact = vt_tsne_run (store->features, store->n_samples, store->dim, &options,
-                                               NULL, NULL, NULL, NULL, &error);
+                                               NULL, NULL, &error);
   g_assert_no_error (error);
   options.exact_neighbors_max = 100;
   g_autoptr(VtTsneResult) approximate = vt_tsne_run (store->features, store->n_samples, store->dim, &options,
-                                                     NULL, NULL, NULL, NULL, &error);
+                                                     NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_false (exact->approximate_neighbors);
   g_assert_true (approximate->approximate_neighbors);
@@ -385,7 +399,7 @@ test_tsne_exact (void)
   VtTsneOptions options;
 
   vt_tsne_options_init (&options);
-  g_autoptr(VtTsneResult) result = vt_tsne_run (x, n, 64, &options, NULL, NULL, NULL, NULL, &error);
+  g_autoptr(VtTsneResult) result = vt_tsne_run (x, n, 64, &options, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (result->exact);   /* "auto" up to 500 points */
   double trust = vt_trustworthiness (x, n, 64, result->layout, 2, 10, NULL, NULL);
@@ -407,7 +421,7 @@ test_bad_input (void)
   vt_tsne_options_init (&options);
 
   /* Fewer samples than the perplexity needs. */
-  g_assert_null (vt_tsne_run (x, 20, 64, &options, NULL, NULL, NULL, NULL, &error));
+  g_assert_null (vt_tsne_run (x, 20, 64, &options, NULL, NULL, &error));
   g_assert_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_INPUT);
   g_assert_nonnull (strstr (error->message, "perplexity 30"));
   g_assert_nonnull (strstr (error->message, "there are 20"));
@@ -415,7 +429,7 @@ test_bad_input (void)
 
   /* A NaN row, named. */
   x[7 * 64 + 5] = NAN;
-  g_assert_null (vt_tsne_run (x, 300, 64, &options, NULL, NULL, NULL, NULL, &error));
+  g_assert_null (vt_tsne_run (x, 300, 64, &options, NULL, NULL, &error));
   g_assert_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_INPUT);
   g_assert_nonnull (strstr (error->message, "Sample 7"));
   g_clear_error (&error);
@@ -433,21 +447,21 @@ test_bad_input (void)
       memcpy (one_class + 64 * n_one++, store->features + (gsize) i * 64, 64 * sizeof (float));
   g_assert_cmpuint (n_one, ==, 200);
   options.method = VT_TSNE_BARNES_HUT;
-  g_autoptr(VtTsneResult) one = vt_tsne_run (one_class, 200, 64, &options, NULL, NULL, NULL, NULL, &error);
+  g_autoptr(VtTsneResult) one = vt_tsne_run (one_class, 200, 64, &options, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpfloat (vt_knn_accuracy (one->layout, 200, 2, one_label, 10), ==, 1.0);
 
   /* Coincident points (all rows equal) neither hang nor produce NaN. */
   for (guint i = 1; i < 100; i++)
     memcpy (x + i * 64, x, 64 * sizeof (float));
-  g_autoptr(VtTsneResult) same = vt_tsne_run (x, 100, 64, &options, NULL, NULL, NULL, NULL, &error);
+  g_autoptr(VtTsneResult) same = vt_tsne_run (x, 100, 64, &options, NULL, NULL, &error);
   g_assert_no_error (error);
   for (guint a = 0; a < 200; a++)
     g_assert_true (isfinite (same->layout[a]));
 
   /* Cancelled from the layout callback: stops within an iteration. */
-  g_assert_null (vt_tsne_run (store->features, 2000, 64, &options, NULL, count_layout, &layouts,
-                              cancellable, &error));
+  g_assert_null (vt_tsne_run (store->features, 2000, 64, &options,
+                              &(VtEventSink) { count_layout, &layouts }, cancellable, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpuint (layouts.last_iteration, <=, 30);
 }
@@ -492,14 +506,14 @@ test_umap_quality (void)
 
   vt_umap_options_init (&options);
   options.layout_interval = 50;
-  g_autoptr(VtUmapResult) umap = vt_umap_run (store->features, store->n_samples, store->dim, &options, NULL,
-                                              count_layout_any, &layouts, NULL, &error);
+  g_autoptr(VtUmapResult) umap = vt_umap_run (store->features, store->n_samples, store->dim, &options,
+                                              &(VtEventSink) { count_layout_any, &layouts }, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (umap->n_epochs, ==, 500);
   g_assert_cmpuint (layouts.calls, ==, 1 + 500 / 50);
   vt_tsne_options_init (&tsne_options);
   g_autoptr(VtTsneResult) tsne = vt_tsne_run (store->features, store->n_samples, store->dim, &tsne_options,
-                                              NULL, NULL, NULL, NULL, &error);
+                                              NULL, NULL, &error);
   g_assert_no_error (error);
   double umap_trust = vt_trustworthiness (store->features, store->n_samples, store->dim, umap->layout, 2, 10, NULL, NULL);
   double tsne_trust = vt_trustworthiness (store->features, store->n_samples, store->dim, tsne->layout, 2, 10, NULL, NULL);
@@ -512,21 +526,21 @@ test_umap_quality (void)
 
   /* Seeded: the same layout again; another seed, another layout. */
   g_autoptr(VtUmapResult) again = vt_umap_run (store->features, store->n_samples, store->dim, &options, NULL,
-                                               NULL, NULL, NULL, &error);
+                                               NULL, &error);
   g_assert_cmpmem (again->layout, 2 * store->n_samples * sizeof (float),
                    umap->layout, 2 * store->n_samples * sizeof (float));
   options.seed = 7;
   g_autoptr(VtUmapResult) other = vt_umap_run (store->features, store->n_samples, store->dim, &options, NULL,
-                                               NULL, NULL, NULL, &error);
+                                               NULL, &error);
   g_assert_true (memcmp (other->layout, umap->layout, 2 * store->n_samples * sizeof (float)) != 0);
 
   /* Too few samples for the neighbours; a bad min_dist. */
-  g_assert_null (vt_umap_run (store->features, 10, store->dim, &options, NULL, NULL, NULL, NULL, &error));
+  g_assert_null (vt_umap_run (store->features, 10, store->dim, &options, NULL, NULL, &error));
   g_assert_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_INPUT);
   g_assert_nonnull (strstr (error->message, "15 neighbours needs more than 15 samples; there are 10"));
   g_clear_error (&error);
   options.min_dist = 2;
-  g_assert_null (vt_umap_run (store->features, 100, store->dim, &options, NULL, NULL, NULL, NULL, &error));
+  g_assert_null (vt_umap_run (store->features, 100, store->dim, &options, NULL, NULL, &error));
   g_assert_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_OPTIONS);
 }
 
@@ -620,11 +634,10 @@ test_nn_descent (void)
   VtUmapOptions options;
   vt_umap_options_init (&options);
   options.layout_interval = 0;
-  g_autoptr(VtUmapResult) exact = vt_umap_run (store->features, n, store->dim, &options, NULL, NULL, NULL, NULL,
+  g_autoptr(VtUmapResult) exact = vt_umap_run (store->features, n, store->dim, &options, NULL, NULL,
                                                &error);
   options.neighbors = VT_UMAP_NEIGHBORS_APPROXIMATE;
-  g_autoptr(VtUmapResult) approximate = vt_umap_run (store->features, n, store->dim, &options, NULL, NULL, NULL,
-                                                     NULL, &error);
+  g_autoptr(VtUmapResult) approximate = vt_umap_run (store->features, n, store->dim, &options, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_false (exact->approximate_neighbors);
   g_assert_true (approximate->approximate_neighbors);

@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "run/vt-spec.h"
+#include "run/vt-step.h"
 
 /* What the run does with a transform must be defined: a float mean and a
  * float std above 0, and a resize (crop / crop_pct, crop up to 4096) that
@@ -45,9 +46,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
       g_assert (step->id != NULL && step->id[0] != '\0');
       g_assert (resolved != NULL);
-      if (step->kind == VT_STEP_EVALUATE)
+      if (step->type == &vt_evaluate_step_type)
         check_transform (&((const VtEvaluateStep *) step)->input.transform);
-      else if (step->kind == VT_STEP_EXTRACT)
+      else if (step->type == &vt_extract_step_type)
         check_transform (&((const VtExtractStep *) step)->input.transform);
     }
   return 0;

@@ -5,7 +5,9 @@ Starts the real `vitrine` binary on the start page, presses "Open Checkpoint…"
 types the demo checkpoint's path into the file chooser (Ctrl+L, the path)
 and presses Open, waits for the summary to show the recognized architecture, filters
 the tensor table through the search field, opens the About dialog from the
-main menu, and quits from the menu. Prints TAP.
+main menu, and quits from the menu. Then it starts `vitrine RESULTS_DIR` on
+the folder of a --batch run: the Runs panel lists it by accessible names, and
+its Re-run gives the same results.json, times aside. Prints TAP.
 
 Needs an X server (Xvfb) and a D-Bus session with the accessibility bus:
   xvfb-run -a dbus-run-session -- meson test -C build --suite gui
@@ -31,6 +33,7 @@ os.environ["G_DEBUG"] = ",".join(f for f in (APP_G_DEBUG or "").split(",") if f 
 
 BINARY = os.environ["VITRINE_BINARY"]
 DEMO = os.path.join(os.environ["VITRINE_SOURCE_DIR"], "data", "demo", "resnet20-12fca82f.safetensors")
+FIXTURES = os.environ["VITRINE_FIXTURES"]
 ARTIFACTS = os.environ["VITRINE_ARTIFACTS"]
 # VITRINE_DEADLINE_SCALE stretches every deadline (valgrind, sanitizers).
 SCALE = max(1.0, float(os.environ.get("VITRINE_DEADLINE_SCALE", "1")))
@@ -154,6 +157,89 @@ def screenshot(name):
     subprocess.run(["import", "-window", "root", os.path.join(ARTIFACTS, name)], check=False, timeout=30)
 
 
+def strip_times(node):
+    """results.json without what changes from run to run: times."""
+    if isinstance(node, dict):
+        return {k: strip_times(v) for k, v in node.items() if k not in ("started", "seconds")}
+    if isinstance(node, list):
+        return [strip_times(v) for v in node]
+    return node
+
+
+def runs_phase(env):
+    """`vitrine RESULTS_DIR`: the folder of a --batch run opens as a finished
+    run in the Runs panel and in the Incremental area; its Re-run, found by
+    its accessible name, gives the same results.json, times aside."""
+    import glob
+    import json
+    import tempfile
+
+    tmp = tempfile.mkdtemp(prefix="vitrine-atspi-")
+    spec_path = os.path.join(tmp, "spec.json")
+    out = os.path.join(tmp, "results")
+    with open(spec_path, "w") as f:
+        json.dump({"name": "reopened", "steps": [{
+            "kind": "incremental", "split": "B0-Inc2", "ranpac_dim": 1000,
+            "train": os.path.join(FIXTURES, "cil", "train.safetensors"),
+            "test": os.path.join(FIXTURES, "cil", "test.safetensors")}]}, f)
+    step("vitrine --batch an incremental spec", 120)
+    subprocess.run(["setpriv", "--pdeathsig", "KILL", "--", BINARY, "--batch", spec_path, "--output", out],
+                   env=env, check=True, timeout=110, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    runs_dir = os.path.join(env["XDG_DATA_HOME"], "vitrine", "runs")
+    before = set(glob.glob(os.path.join(runs_dir, "*")))
+    step("start vitrine on the results folder", 10)
+    process = subprocess.Popen(["setpriv", "--pdeathsig", "KILL", "--", BINARY, out], env=env)
+    try:
+        desktop = pyatspi.Registry.getDesktop(0)
+        app = wait_for(lambda: next((a for a in desktop if a is not None and a.name == "vitrine"
+                                     and a.get_process_id() == process.pid), None),
+                       what="the second vitrine on the accessibility bus")
+        tap(app is not None, "vitrine RESULTS_DIR appears on the accessibility bus")
+
+        # GTK 4.8 names a button by its accessible label, then its text:
+        # "Re-run reopened Re-run".
+        def named(n, name):
+            return role(n) == "push button" and (n.name == name or n.name.startswith(name + " "))
+
+        def button(name):
+            return find(app, lambda n: named(n, name) and showing(n))
+
+        rerun = wait_for(lambda: button("Re-run reopened"), seconds=60, what="the reopened run's Re-run")
+        tap(rerun is not None, "the Runs panel lists the reopened run, its Re-run named for screen readers")
+        for name in ("Open the results of reopened", "Show the folder of reopened", "Save the spec of reopened",
+                     "Cancel reopened"):
+            tap(button(name) is not None, f"the row has “{name}”")
+        chart = find(app, lambda n: n.name == "Accuracy on the classes seen so far" and showing(n))
+        tap(chart is not None, "the Incremental area shows the run's chart, read from its folder")
+        screenshot("atspi-runs-reopened.png")
+        step("click Re-run", 20)
+        click(rerun)
+
+        def both_done():
+            buttons = find_all(app, lambda n: named(n, "Re-run reopened")
+                               and n.getState().contains(pyatspi.STATE_SENSITIVE))
+            return len(buttons) == 2
+
+        done = wait_for(both_done, seconds=120, what="the re-run to finish")
+        tap(bool(done), "Re-run adds a second row that runs to its end")
+        new = sorted(set(glob.glob(os.path.join(runs_dir, "*"))) - before)
+        tap(len(new) == 1, f"the re-run has a folder of its own ({new})")
+        with open(os.path.join(out, "results.json")) as a, open(os.path.join(new[0], "results.json")) as b:
+            same = strip_times(json.load(a)) == strip_times(json.load(b))
+        tap(same, "the re-run's results.json is the batch run's, times aside")
+        screenshot("atspi-runs-rerun.png")
+    except StepTimeout as timeout:
+        screenshot("atspi-timeout.png")
+        tap(False, str(timeout))
+    finally:
+        end_steps()
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def main():
     global pyatspi
     signal.signal(signal.SIGALRM, on_alarm)
@@ -268,6 +354,7 @@ def main():
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+    runs_phase(env)
     return finish()
 
 

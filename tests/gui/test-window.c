@@ -1995,6 +1995,324 @@ test_hung_step (void)
                              " (under way: /gui/watchdog/hung-step › a step that never ends)*");
 }
 
+/* Runs panel ----------------------------------------------------------------------*/
+
+/* results.json, times aside: "started" and each method's "seconds" change
+ * from run to run; everything else (the echoed spec, the paths, every
+ * number) must not. */
+static void
+strip_times (JsonNode *node)
+{
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *object = json_node_get_object (node);
+      g_autoptr(GList) members = json_object_get_members (object);
+
+      json_object_remove_member (object, "started");
+      json_object_remove_member (object, "seconds");
+      for (GList *l = members; l; l = l->next)
+        if (json_object_has_member (object, l->data))
+          strip_times (json_object_get_member (object, l->data));
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)
+      strip_times (json_array_get_element (json_node_get_array (node), i));
+}
+
+static JsonNode *
+results_without_times (const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "results.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  root = json_node_copy (json_parser_get_root (parser));
+  strip_times (root);
+  return root;
+}
+
+/* Same results.json (times aside) and the same SVG figures, byte for byte. */
+static void
+assert_same_results (const char *a,
+                     const char *b)
+{
+  g_autoptr(JsonNode) ra = results_without_times (a);
+  g_autoptr(JsonNode) rb = results_without_times (b);
+  g_autofree char *figures = g_build_filename (a, "figures", NULL);
+  g_autoptr(GDir) dir = g_dir_open (figures, 0, NULL);
+  const char *name;
+  guint n_svg = 0;
+
+  g_test_message ("comparing %s with %s", a, b);
+  g_assert_true (json_node_equal (ra, rb));
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".svg"))
+      {
+        g_autofree char *pa = g_build_filename (a, "figures", name, NULL);
+        g_autofree char *pb = g_build_filename (b, "figures", name, NULL);
+        g_autofree char *ca = NULL, *cb = NULL;
+        gsize la, lb;
+
+        g_assert_true (g_file_get_contents (pa, &ca, &la, NULL));
+        g_assert_true (g_file_get_contents (pb, &cb, &lb, NULL));
+        g_assert_cmpmem (ca, la, cb, lb);
+        n_svg++;
+      }
+  g_test_message ("%u SVG figures alike", n_svg);
+  g_assert_cmpuint (n_svg, >, 0);
+}
+
+/* `vitrine --batch SPEC --output OUT`, the real binary. */
+static void
+run_batch (const char *spec,
+           const char *out)
+{
+  const char *argv[] = { g_getenv ("VITRINE_BINARY"), "--batch", spec, "--output", out, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  vt_gui_step_begin (120, "vitrine --batch %s", spec);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                NULL, NULL, NULL, NULL, &status, &error);
+  vt_gui_step_end ();
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+}
+
+static gboolean
+run_done (gpointer run)
+{
+  return vitrine_run_is_done (run);
+}
+
+static VitrineRun *
+run_at (VitrineWindow *window,
+        guint          i)
+{
+  g_autoptr(VitrineRun) run = g_list_model_get_item (vitrine_window_get_runs (window), i);
+  return run;   /* the window's list holds it */
+}
+
+/* The area the window shows: the areas' stack is the pages' parent. */
+static const char *
+visible_area (VitrineIncrementalPage *page)
+{
+  GtkWidget *stack = gtk_widget_get_parent (GTK_WIDGET (page));
+
+  g_assert_true (GTK_IS_STACK (stack));
+  return gtk_stack_get_visible_child_name (GTK_STACK (stack));
+}
+
+static void
+click (GtkWidget *button)
+{
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_get_sensitive (button));
+  g_signal_emit_by_name (button, "clicked");
+}
+
+/* The page's chart holds the seen accuracies numpy computed (cil fixture,
+ * config 0: B0-Inc2, four methods, RanPAC M = 1000). */
+static void
+assert_chart_is_expected (VitrineIncrementalPage *page)
+{
+  g_autofree char *expected_path = vt_test_fixture ("cil/expected.json");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  static const char * const methods[] = { "nmc", "simplecil", "gda", "ranpac" };
+  VtFigure *chart = vitrine_figure_view_get_figure (VITRINE_FIGURE_VIEW (vitrine_incremental_page_get_chart (page)));
+  JsonObject *want;
+
+  json_parser_load_from_file (parser, expected_path, &error);
+  g_assert_no_error (error);
+  want = json_object_get_object_member (json_array_get_object_element (
+           json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "runs"), 0), "methods");
+  g_assert_nonnull (chart);
+  g_assert_cmpuint (chart->rows, ==, 4);
+  g_assert_cmpuint (chart->cols, ==, 5);
+  for (guint m = 0; m < 4; m++)
+    {
+      JsonArray *seen = json_object_get_array_member (json_object_get_object_member (want, methods[m]), "seen_accuracy");
+      for (guint t = 0; t < 5; t++)
+        g_assert_cmpfloat_with_epsilon (chart->values[m * 5 + t], json_array_get_double_element (seen, t), 1e-12);
+    }
+}
+
+static VitrineWindow *
+window_with_cil_stores (void)
+{
+  g_autofree char *train = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *test = vt_test_fixture ("cil/test.safetensors");
+  static const char * const methods[] = { "nmc", "simplecil", "gda", "ranpac", NULL };
+  g_autoptr(GError) error = NULL;
+  VitrineWindow *window = open_window (NULL);
+  VitrineIncrementalPage *page = vitrine_window_get_incremental_page (window);
+
+  g_assert_true (vitrine_incremental_page_add_store (page, train, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (vitrine_incremental_page_add_store (page, test, TRUE, &error));
+  g_assert_no_error (error);
+  vitrine_incremental_page_configure (page, "B0-Inc2", methods, 1000);
+  return window;
+}
+
+/* The Runs panel: a run of the Incremental area is listed while it runs and
+ * after; two re-runs go side by side, one cancelled from its row while the
+ * other runs to its end with the first run's results; Open Results shows a
+ * run in its area from its folder; Save Spec writes a spec that --batch
+ * runs to the same results.json and SVG figures. */
+static void
+test_runs_panel (void)
+{
+  VitrineWindow *window = window_with_cil_stores ();
+  VitrineIncrementalPage *page = vitrine_window_get_incremental_page (window);
+  VitrineRunsPanel *panel = vitrine_window_get_runs_panel (window);
+  GListModel *runs = vitrine_window_get_runs (window);
+  g_autofree char *tmp = vt_test_tmpdir ();
+  g_autofree char *spec = g_build_filename (tmp, "spec.json", NULL);
+  g_autofree char *batch_out = g_build_filename (tmp, "batch", NULL);
+  VitrineRun *first, *cancelled, *again;
+  gboolean running_shot = FALSE;
+
+  g_assert_cmpuint (g_list_model_get_n_items (runs), ==, 0);
+  vitrine_window_show_area (window, "incremental");
+  vitrine_incremental_page_run (page);
+  g_assert_cmpuint (g_list_model_get_n_items (runs), ==, 1);
+  first = run_at (window, 0);
+  g_assert_cmpstr (vitrine_run_get_area (first), ==, "incremental");
+  g_assert_cmpint (vitrine_run_get_state (first), ==, VITRINE_RUN_RUNNING);
+  g_assert_true (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, 0, "cancel")));
+  g_assert_false (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, 0, "open-results")));
+  g_assert_false (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, 0, "rerun")));
+  vt_gui_step_begin (120, "the first incremental run");
+  while (!vitrine_run_is_done (first))
+    {
+      /* A picture of the panel with the run under way. */
+      if (!running_shot && vitrine_incremental_page_get_n_points (page) >= 8)
+        {
+          vt_gui_spin (50);
+          save_screenshot (GTK_WIDGET (window), "runs-panel-running.png");
+          running_shot = TRUE;
+        }
+      g_main_context_iteration (NULL, TRUE);
+    }
+  vt_gui_step_end ();
+  g_assert_true (running_shot);
+  g_assert_cmpint (vitrine_run_get_state (first), ==, VITRINE_RUN_FINISHED);
+  g_assert_cmpfloat (vitrine_run_get_fraction (first), ==, 1.0);
+  g_assert_cmpint (vitrine_run_get_end_time (first), >=, vitrine_run_get_start_time (first));
+  g_assert_cmpstr (vitrine_runs_panel_get_elapsed_text (panel, 0), !=, "");
+  g_assert_false (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, 0, "cancel")));
+  g_assert_true (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, 0, "show-folder")));
+  assert_chart_is_expected (page);
+
+  /* Two re-runs at once; the first is cancelled from its row at once, the
+   * second runs to its end and gives the first run's results. */
+  click (vitrine_runs_panel_get_button (panel, 0, "rerun"));
+  click (vitrine_runs_panel_get_button (panel, 0, "rerun"));
+  g_assert_cmpuint (g_list_model_get_n_items (runs), ==, 3);
+  cancelled = run_at (window, 1);
+  again = run_at (window, 2);
+  g_assert_cmpint (vitrine_run_get_state (cancelled), ==, VITRINE_RUN_RUNNING);
+  g_assert_cmpint (vitrine_run_get_state (again), ==, VITRINE_RUN_RUNNING);
+  click (vitrine_runs_panel_get_button (panel, 1, "cancel"));
+  vt_gui_wait_until (run_done, cancelled, 30, "the cancelled run to stop");
+  g_assert_cmpint (vitrine_run_get_state (cancelled), ==, VITRINE_RUN_CANCELLED);
+  g_assert_false (vitrine_run_is_done (again));
+  vt_gui_wait_until (run_done, again, 120, "the re-run beside the cancelled one");
+  g_assert_cmpint (vitrine_run_get_state (again), ==, VITRINE_RUN_FINISHED);
+  {
+    g_autofree char *none = g_build_filename (vitrine_run_get_results_dir (cancelled), "results.json", NULL);
+    g_assert_false (g_file_test (none, G_FILE_TEST_EXISTS));
+  }
+  g_assert_cmpstr (vitrine_run_get_results_dir (again), !=, vitrine_run_get_results_dir (first));
+  assert_same_results (vitrine_run_get_results_dir (first), vitrine_run_get_results_dir (again));
+  vt_gui_spin (200);
+  save_screenshot (GTK_WIDGET (window), "runs-panel-finished.png");
+
+  /* Open Results from another area: the Incremental area, showing that run
+   * (drawn from its folder). */
+  vitrine_window_show_area (window, "dataset");
+  g_assert_false (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, 1, "open-results")));
+  click (vitrine_runs_panel_get_button (panel, 2, "open-results"));
+  g_assert_true (vitrine_incremental_page_get_run (page) == again);
+  g_assert_cmpstr (vitrine_incremental_page_get_run_dir (page), ==, vitrine_run_get_results_dir (again));
+  g_assert_cmpstr (visible_area (page), ==, "incremental");
+  assert_chart_is_expected (page);
+
+  /* Save Spec: --batch runs it to the same results. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_assert_true (vitrine_runs_panel_save_spec (panel, first, spec, &error));
+    g_assert_no_error (error);
+  }
+  run_batch (spec, batch_out);
+  assert_same_results (vitrine_run_get_results_dir (first), batch_out);
+
+  close_window (window);
+  vt_test_rm_rf (tmp);
+}
+
+static gboolean
+has_runs (gpointer window)
+{
+  return g_list_model_get_n_items (vitrine_window_get_runs (window)) > 0;
+}
+
+/* A results folder reopens, by path (the command line and Open), by a drop
+ * (win.open-file with its URI) and as its results.json: listed as a
+ * finished run and shown in the area that made it, from the files alone. */
+static void
+test_reopen_results (void)
+{
+  g_autofree char *train = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *test = vt_test_fixture ("cil/test.safetensors");
+  g_autofree char *tmp = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (tmp, "results", NULL);
+  g_autofree char *results_json = g_build_filename (out, "results.json", NULL);
+  g_autofree char *spec_text = g_strdup_printf (
+    "{ \"name\": \"reopened\", \"steps\": [ { \"kind\": \"incremental\", \"train\": \"%s\", \"test\": \"%s\","
+    " \"split\": \"B0-Inc2\", \"ranpac_dim\": 1000, \"methods\": [\"nmc\", \"simplecil\", \"gda\", \"ranpac\"] } ] }",
+    train, test);
+  g_autofree char *spec = vt_test_write_file (tmp, "spec.json", spec_text, strlen (spec_text));
+  g_autoptr(GFile) folder = g_file_new_for_path (out);
+  g_autofree char *uri = g_file_get_uri (folder);
+  g_autoptr(GFile) file = g_file_new_for_path (results_json);
+  VitrineWindow *window;
+  VitrineIncrementalPage *page;
+  VitrineRun *run;
+
+  run_batch (spec, out);
+
+  for (guint how = 0; how < 3; how++)
+    {
+      window = open_window (NULL);
+      page = vitrine_window_get_incremental_page (window);
+      if (how == 0)
+        vitrine_window_open (window, folder);
+      else if (how == 1)
+        gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", uri);
+      else
+        vitrine_window_open (window, file);
+      vt_gui_wait_until (has_runs, window, 10, "the reopened run in the Runs panel");
+      g_assert_false (vitrine_window_is_loading (window));
+      g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, 1);
+      run = run_at (window, 0);
+      g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_FINISHED);
+      g_assert_cmpstr (vitrine_run_get_area (run), ==, "incremental");
+      g_assert_cmpstr (vitrine_run_get_name (run), ==, "reopened");
+      g_assert_true (vitrine_incremental_page_get_run (page) == run);
+      assert_chart_is_expected (page);
+      g_assert_cmpstr (visible_area (page), ==, "incremental");
+      close_window (window);
+    }
+  vt_test_rm_rf (tmp);
+}
+
 /* Every test runs as a step with a deadline: a hang anywhere in it, even in
  * a call that never returns, fails it with its name, well before meson's
  * timeout would kill the whole program without saying where. */
@@ -2041,6 +2359,8 @@ main (int   argc,
     { "/gui/window/dataset-unreadable", test_dataset_unreadable, NULL, NULL, 120 },
     { "/gui/window/incremental", test_incremental, NULL, NULL, 240 },
     { "/gui/window/incremental-default-stores", test_incremental_default_stores, NULL, NULL, 60 },
+    { "/gui/window/runs-panel", test_runs_panel, NULL, NULL, 300 },
+    { "/gui/window/reopen-results", test_reopen_results, NULL, NULL, 180 },
     { "/gui/window/recent", test_recent, NULL, NULL, 120 },
     { "/gui/window/singular-and-percent", test_singular_and_percent, NULL, NULL, 120 },
     { "/gui/window/error-contrast", test_error_contrast, NULL, NULL, 120 },

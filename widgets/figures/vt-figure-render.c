@@ -807,6 +807,67 @@ check_surface (cairo_surface_t  *surface,
  * one, so each file is written beside and renamed. The name beside is
  * unique, since an export that Cancel is stopping may still be writing
  * the same figure when the next one starts. */
+typedef struct
+{
+  GHashTable *numbers;   /* "surface1446" → "surface1" */
+  guint       next[2];
+} Renumbering;
+
+static gboolean
+renumber_id (const GMatchInfo *match,
+             GString          *out,
+             gpointer          data)
+{
+  Renumbering *r = data;
+  g_autofree char *whole = g_match_info_fetch (match, 0);
+  g_autofree char *prefix = g_match_info_fetch (match, 1);
+  const char *number = g_hash_table_lookup (r->numbers, whole);
+
+  if (number == NULL)
+    {
+      guint i = g_str_equal (prefix, "surface") ? 0 : 1;
+      char *renamed = g_strdup_printf ("%s%u", prefix, ++r->next[i]);
+
+      g_hash_table_insert (r->numbers, g_strdup (whole), renamed);
+      number = renamed;
+    }
+  g_string_append (out, number);
+  return FALSE;
+}
+
+/* Cairo names an SVG's groups and images after its surfaces' serial numbers,
+ * which count every surface the process ever made: the same figure
+ * exported by the window and by --batch would differ in those names alone.
+ * They are renumbered in order of appearance, so an SVG depends on the
+ * figure only. */
+static gboolean
+renumber_svg_ids (const char  *partial,
+                  const char  *path,
+                  GError     **error)
+{
+  static GRegex *regex;
+  g_autofree char *contents = NULL;
+  g_autofree char *renumbered = NULL;
+  g_autoptr(GHashTable) numbers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  Renumbering r = { numbers, { 0, 0 } };
+  gsize length;
+
+  if (g_once_init_enter (&regex))
+    g_once_init_leave (&regex, g_regex_new ("\\b(surface|image)([0-9]+)\\b", G_REGEX_OPTIMIZE, 0, NULL));
+  if (!g_file_get_contents (partial, &contents, &length, NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot read the figure back", path);
+      return FALSE;
+    }
+  renumbered = g_regex_replace_eval (regex, contents, (gssize) length, 0, 0, renumber_id, &r, NULL);
+  if (renumbered == NULL || !g_file_set_contents (partial, renumbered, -1, NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot write the figure", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 export_one (const VtFigure   *figure,
             const char       *base_path,
@@ -861,6 +922,8 @@ export_one (const VtFigure   *figure,
       ok = check_surface (surface, path, error);
     }
   cairo_surface_destroy (surface);
+  if (ok && format == VT_FIGURE_FORMAT_SVG)
+    ok = renumber_svg_ids (partial, path, error);
 
   if (ok && g_rename (partial, path) != 0)
     {

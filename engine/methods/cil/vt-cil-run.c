@@ -193,8 +193,7 @@ finish_metrics (VtCilResult        *result,
 /* A method's progress inside a stage, as a fraction of the whole run. */
 typedef struct
 {
-  VtProgressFunc  func;
-  gpointer        data;
+  const VtEventSink *events;
   const char     *title;
   guint           method;
   guint           n_methods;
@@ -211,7 +210,7 @@ stage_progress (double      fraction,
   g_autofree char *message = g_strdup_printf ("%s, stage %u of %u: %s", p->title, p->stage + 1, p->n_stages, what);
   double done = (double) p->stage * p->n_methods + p->method + CLAMP (fraction, 0.0, 1.0);
 
-  p->func (done / ((double) p->n_stages * p->n_methods), message, p->data);
+  vt_event_emit_progress (p->events, done / ((double) p->n_stages * p->n_methods), message, 0, -1);
 }
 
 VtCilResult *
@@ -222,9 +221,7 @@ vt_cil_run (VtFeatureStore           *train,
             const VtCilMethodClass  **methods,
             guint                     n_methods,
             const VtCilOptions       *options,
-            VtCilStageFunc            on_stage,
-            VtProgressFunc            on_progress,
-            gpointer                  user_data,
+            const VtEventSink        *events,
             GCancellable             *cancellable,
             GError                  **error)
 {
@@ -298,12 +295,11 @@ vt_cil_run (VtFeatureStore           *train,
                            "choose a split whose every stage has training samples", t + 1, first, end - 1);
               return NULL;
             }
-          if (on_progress)
+          if (events && events->func)
             {
               VtCilMethod *state = g_ptr_array_index (states, m);
 
-              progress = (StageProgress) { on_progress, user_data, r->klass->title, m, n_methods, t,
-                                           result->n_stages };
+              progress = (StageProgress) { events, r->klass->title, m, n_methods, t, result->n_stages };
               state->progress = stage_progress;
               state->progress_data = &progress;
               vt_cil_method_progress (state, 0.0, "learning");
@@ -316,8 +312,17 @@ vt_cil_run (VtFeatureStore           *train,
             return NULL;
           r->seconds += (g_get_monotonic_time () - start) / 1e6;
           score_stage (result, r, t, result->test_labels, r->predictions, n_seen_test);
-          if (on_stage)
-            on_stage (result, m, t, user_data);
+          if (events && events->func)
+            {
+              g_autofree char *message = g_strdup_printf ("%s, stage %u of %u (%u classes): %.2f%% on the seen classes",
+                                                          r->klass->title, t + 1, result->n_stages,
+                                                          result->stage_ends[t], 100 * r->seen_accuracy[t]);
+
+              vt_event_emit_metric (events, r->klass->title, "stage", t, r->seen_accuracy[t],
+                                    r->accuracy + (gsize) t * result->n_stages, result->n_stages);
+              vt_event_emit_progress (events, (double) (t * n_methods + m + 1) / (result->n_stages * n_methods),
+                                      message, 0, -1);
+            }
         }
     }
   for (guint m = 0; m < n_methods; m++)

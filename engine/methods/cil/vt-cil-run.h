@@ -16,7 +16,7 @@
 
 #include <gio/gio.h>
 
-#include "core/vt-progress.h"
+#include "core/vt-events.h"
 
 #include "features/vt-feature-store.h"
 #include "methods/cil/vt-cil-method.h"
@@ -50,16 +50,13 @@ typedef struct
   GPtrArray   *methods;        /* VtCilMethodResult* in the order asked for */
 } VtCilResult;
 
-/* Called on the calling thread after @method finished @stage: its row of
- * the accuracy matrix and its seen accuracy are filled in. */
-typedef void (*VtCilStageFunc) (const VtCilResult  *result,
-                                guint               method,
-                                guint               stage,
-                                gpointer            user_data);
-
-/* @on_progress (may be NULL) hears, on the calling thread, how far the
- * whole run got while a method learns a stage, with a message that names
- * the method, the stage and what it is doing. */
+/* @events (may be NULL) hears, on the calling thread:
+ *  - VT_EVENT_PROGRESS while a method learns a stage: how far the whole run
+ *    got, with a message that names the method, the stage and what it does;
+ *  - after a method finished a stage, VT_EVENT_METRIC: series = the
+ *    method's title, x_name "stage", x = the stage (from 0), y = its
+ *    accuracy on the classes seen, values = its row of the accuracy matrix
+ *    (n_stages, NaN where empty); then a progress event that says so. */
 VtCilResult *vt_cil_run          (VtFeatureStore           *train,
                                   VtFeatureStore           *test,
                                   const guint              *order,
@@ -67,9 +64,7 @@ VtCilResult *vt_cil_run          (VtFeatureStore           *train,
                                   const VtCilMethodClass  **methods,
                                   guint                     n_methods,
                                   const VtCilOptions       *options,
-                                  VtCilStageFunc            on_stage,
-                                  VtProgressFunc            on_progress,
-                                  gpointer                  user_data,
+                                  const VtEventSink        *events,
                                   GCancellable             *cancellable,
                                   GError                  **error);
 void         vt_cil_result_free  (VtCilResult              *result);

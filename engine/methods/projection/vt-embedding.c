@@ -1,5 +1,6 @@
 /* vt-embedding.c: choosing the samples, projecting, colouring, writing. */
 #include "vt-embedding.h"
+#include "report/vt-csv.h"
 #include "vt-pca.h"
 #include "core/vt-file-writer.h"
 
@@ -45,9 +46,7 @@ vt_embedding_sample_rows (guint  n_samples,
 VtEmbedding *
 vt_embedding_compute (VtFeatureStore            *store,
                       const VtEmbeddingOptions  *options,
-                      VtProgressFunc             progress,
-                      VtLayoutFunc               on_layout,
-                      gpointer                   user_data,
+                      const VtEventSink         *events,
                       GCancellable              *cancellable,
                       GError                   **error)
 {
@@ -87,8 +86,8 @@ vt_embedding_compute (VtFeatureStore            *store,
     }
   else if (options->method == VT_EMBEDDING_UMAP)
     {
-      g_autoptr(VtUmapResult) umap = vt_umap_run (features, n, dim, &options->umap, progress, on_layout,
-                                                  user_data, cancellable, error);
+      g_autoptr(VtUmapResult) umap = vt_umap_run (features, n, dim, &options->umap, events, cancellable,
+                                                  error);
 
       if (umap == NULL)
         return NULL;
@@ -98,8 +97,8 @@ vt_embedding_compute (VtFeatureStore            *store,
     }
   else
     {
-      g_autoptr(VtTsneResult) tsne = vt_tsne_run (features, n, dim, &options->tsne, progress, on_layout,
-                                                  user_data, cancellable, error);
+      g_autoptr(VtTsneResult) tsne = vt_tsne_run (features, n, dim, &options->tsne, events, cancellable,
+                                                  error);
 
       if (tsne == NULL)
         return NULL;
@@ -230,24 +229,6 @@ export_cancelled (guint          row,
 }
 
 /* A class name for CSV: quoted when it holds a comma or a quote. */
-static void
-append_csv_field (VtFileWriter *out, const char *text)
-{
-  if (strpbrk (text, ",\"\n") == NULL)
-    {
-      vt_file_writer_append (out, text);
-      return;
-    }
-  vt_file_writer_putc (out, '"');
-  for (const char *p = text; *p; p++)
-    {
-      if (*p == '"')
-        vt_file_writer_putc (out, '"');
-      vt_file_writer_putc (out, *p);
-    }
-  vt_file_writer_putc (out, '"');
-}
-
 gboolean
 vt_embedding_write_csv (const VtEmbedding *embedding,
                         const char        *path,
@@ -274,7 +255,7 @@ vt_embedding_write_csv (const VtEmbedding *embedding,
       if (export_cancelled (i, cancellable, error))
         return FALSE;
       vt_file_writer_printf (out, "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",", store->indices[row], label);
-      append_csv_field (out, name ? name : "");
+      vt_csv_write_field (out, name ? name : "");
       if (with_logits)
         {
           double confidence = 0;
@@ -282,7 +263,7 @@ vt_embedding_write_csv (const VtEmbedding *embedding,
           const char *predicted_name = class_name (store, predicted);
 
           vt_file_writer_printf (out, ",%" G_GINT64_FORMAT ",", predicted);
-          append_csv_field (out, predicted_name ? predicted_name : "");
+          vt_csv_write_field (out, predicted_name ? predicted_name : "");
           vt_file_writer_printf (out, ",%.6f", confidence);
         }
       for (guint c = 0; c < embedding->dims; c++)
@@ -364,16 +345,16 @@ vt_embedding_write_selection (const VtEmbedding *embedding,
                               ? vt_dataset_sample_name (dataset, index) : g_strdup ("");
 
       vt_file_writer_printf (out, "%" G_GINT64_FORMAT ",", index);
-      append_csv_field (out, file);
+      vt_csv_write_field (out, file);
       vt_file_writer_printf (out, ",%" G_GINT64_FORMAT ",", store->labels[row]);
-      append_csv_field (out, name ? name : "");
+      vt_csv_write_field (out, name ? name : "");
       if (store->logits)
         {
           double confidence = 0;
           const char *predicted = class_name (store, vt_feature_store_predict (store, row, &confidence));
 
           vt_file_writer_putc (out, ',');
-          append_csv_field (out, predicted ? predicted : "");
+          vt_csv_write_field (out, predicted ? predicted : "");
           vt_file_writer_printf (out, ",%.6f", confidence);
         }
       vt_file_writer_putc (out, '\n');

@@ -60,12 +60,11 @@ guint        *vt_embedding_sample_rows    (guint                      n_samples,
                                            guint                     *n);
 const char   *vt_embedding_method_name    (VtEmbeddingMethod          method);
 
-/* @progress and @on_layout (t-SNE) run on the calling thread. */
+/* @events (progress, and t-SNE's and UMAP's layouts as they move; see
+ * vt_projection_emit_layout) are emitted on the calling thread. */
 VtEmbedding  *vt_embedding_compute        (VtFeatureStore            *store,
                                            const VtEmbeddingOptions  *options,
-                                           VtProgressFunc             progress,
-                                           VtLayoutFunc               on_layout,
-                                           gpointer                   user_data,
+                                           const VtEventSink         *events,
                                            GCancellable              *cancellable,
                                            GError                   **error);
 void          vt_embedding_free           (VtEmbedding               *embedding);

@@ -31,3 +31,28 @@ vt_projection_check_input (const float  *x,
         }
   return TRUE;
 }
+
+void
+vt_projection_emit_layout (const VtEventSink *events,
+                           const float       *layout,
+                           guint              n,
+                           guint              dims,
+                           guint              iteration,
+                           guint              n_iterations)
+{
+  const gsize shape[2] = { n, dims };
+  VtEvent event = {
+    .kind = VT_EVENT_TENSOR,
+    .name = "layout",
+    .shape = shape,
+    .n_dims = 2,
+    .data = layout,
+    .x_name = "iteration",
+    .x = iteration,
+    .y = n_iterations,
+    .fraction = n_iterations > 0 ? (double) iteration / n_iterations : 1.0,
+    .seconds_left = -1,
+  };
+
+  vt_event_emit (events, &event);
+}

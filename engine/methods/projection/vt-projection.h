@@ -7,7 +7,7 @@
 
 #include <gio/gio.h>
 
-#include "core/vt-progress.h"
+#include "core/vt-events.h"
 
 G_BEGIN_DECLS
 
@@ -20,14 +20,16 @@ typedef enum
   VT_PROJECTION_ERROR_OPTIONS,   /* a parameter out of its range */
 } VtProjectionError;
 
-/* Called on the worker's thread with the current layout (only valid during
- * the call) after @iteration of @n_iterations. */
-typedef void (*VtLayoutFunc) (const float *layout,
-                              guint        n,
-                              guint        dims,
-                              guint        iteration,
-                              guint        n_iterations,
-                              gpointer     user_data);
+/* A layout as it moves, to @events (may be NULL), on the worker's thread:
+ * VT_EVENT_TENSOR named "layout", shape {n, dims}, data @layout (valid only
+ * during the call), x_name "iteration", x = @iteration, y = @n_iterations
+ * (the iterations planned), fraction = iteration / n_iterations. */
+void  vt_projection_emit_layout (const VtEventSink *events,
+                                 const float       *layout,
+                                 guint              n,
+                                 guint              dims,
+                                 guint              iteration,
+                                 guint              n_iterations);
 
 /* Fails, naming the first offending row, when @x holds NaN or infinity, and
  * when there are fewer than @min_samples rows (@what says who needs them). */

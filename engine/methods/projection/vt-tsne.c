@@ -522,9 +522,7 @@ typedef struct
   double               *update;
   double               *gains;
   float                *snapshot;
-  VtProgressFunc        progress;
-  VtLayoutFunc          on_layout;
-  gpointer              user_data;
+  const VtEventSink    *events;
 } Optimizer;
 
 static void
@@ -574,11 +572,11 @@ compute_gradient (Optimizer *o, double *kl)
 static void
 emit_layout (Optimizer *o, guint iteration, guint n_iterations)
 {
-  if (o->on_layout == NULL)
+  if (o->events == NULL || o->events->func == NULL)
     return;
   for (gsize c = 0; c < 2 * (gsize) o->n; c++)
     o->snapshot[c] = o->layout[c];
-  o->on_layout (o->snapshot, o->n, 2, iteration, n_iterations, o->user_data);
+  vt_projection_emit_layout (o->events, o->snapshot, o->n, 2, iteration, n_iterations);
 }
 
 /* sklearn's _gradient_descent over iterations [first, end); returns the
@@ -625,8 +623,8 @@ descend (Optimizer    *o,
         *kl = error;
       if (o->options->layout_interval > 0 && (i + 1) % o->options->layout_interval == 0)
         emit_layout (o, i + 1, o->options->n_iterations);
-      if (o->progress != NULL && (i + 1) % 10 == 0)
-        o->progress (0.1 + 0.9 * (i + 1) / o->options->n_iterations, NULL, o->user_data);
+      if ((i + 1) % 10 == 0)
+        vt_event_emit_progress (o->events, 0.1 + 0.9 * (i + 1) / o->options->n_iterations, NULL, 0, -1);
       if (check)
         {
           if (error < best_error)
@@ -743,9 +741,7 @@ vt_tsne_run (const float          *x,
              guint                 n,
              guint                 dim,
              const VtTsneOptions  *options,
-             VtProgressFunc        progress,
-             VtLayoutFunc          on_layout,
-             gpointer              user_data,
+             const VtEventSink    *events,
              GCancellable         *cancellable,
              GError              **error)
 {
@@ -757,7 +753,7 @@ vt_tsne_run (const float          *x,
 
   gsize size = 2 * (gsize) n;
   g_auto(Optimizer) o = {
-    .options = options, .n = n, .progress = progress, .on_layout = on_layout, .user_data = user_data,
+    .options = options, .n = n, .events = events,
   };
   o.layout = g_new (double, size);
   o.gradient = g_new (double, size);
@@ -774,13 +770,11 @@ vt_tsne_run (const float          *x,
   o.tree = exact ? NULL : vt_quadtree_new (n);
   double *layout = o.layout;
 
-  if (progress != NULL)
-    progress (0, _("Finding neighbours"), user_data);
+  vt_event_emit_progress (events, 0, _("Finding neighbours"), 0, -1);
   if (!initialize_layout (x, n, dim, options, layout, cancellable, error)
       || !compute_affinities (&o, x, dim, exact, cancellable, error))
     return NULL;
-  if (progress != NULL)
-    progress (0.1, _("Optimizing"), user_data);
+  vt_event_emit_progress (events, 0.1, _("Optimizing"), 0, -1);
   emit_layout (&o, 0, options->n_iterations);
 
   double learning_rate = options->learning_rate > 0

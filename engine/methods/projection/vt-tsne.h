@@ -68,9 +68,7 @@ VtTsneResult  *vt_tsne_run           (const float          *x,
                                       guint                 n,
                                       guint                 dim,
                                       const VtTsneOptions  *options,
-                                      VtProgressFunc        progress,
-                                      VtLayoutFunc          on_layout,
-                                      gpointer              user_data,
+                                      const VtEventSink    *events,
                                       GCancellable         *cancellable,
                                       GError              **error);
 void           vt_tsne_result_free   (VtTsneResult         *result);

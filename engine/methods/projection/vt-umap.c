@@ -385,9 +385,7 @@ vt_umap_run (const float          *x,
              guint                 n,
              guint                 dim,
              const VtUmapOptions  *options,
-             VtProgressFunc        progress,
-             VtLayoutFunc          on_layout,
-             gpointer              user_data,
+             const VtEventSink    *events,
              GCancellable         *cancellable,
              GError              **error)
 {
@@ -398,16 +396,14 @@ vt_umap_run (const float          *x,
   if (!vt_projection_check_input (x, n, dim, 3, "UMAP", error) || !check_options (options, n, error))
     return NULL;
 
-  if (progress != NULL)
-    progress (0, _("Finding neighbours"), user_data);
+  vt_event_emit_progress (events, 0, _("Finding neighbours"), 0, -1);
   g_autofree guint *indices = g_new (guint, (gsize) n * k);
   g_autofree double *distances = g_new (double, (gsize) n * k);
   if (!vt_umap_neighbors (x, n, dim, k, options->neighbors, options->seed, indices, distances, cancellable,
                           error))
     return NULL;
 
-  if (progress != NULL)
-    progress (0.1, _("Building the fuzzy graph"), user_data);
+  vt_event_emit_progress (events, 0.1, _("Building the fuzzy graph"), 0, -1);
   g_autoptr(VtSparse) graph = vt_umap_fuzzy_set (indices, distances, n, k);
   Edges edges = { 0 };
   collect_edges (graph, n_epochs, options->negative_sample_rate, &edges);
@@ -428,8 +424,7 @@ vt_umap_run (const float          *x,
     }
 
   guint64 random = 0x9E3779B97F4A7C15ULL ^ ((guint64) options->seed * 0xBF58476D1CE4E5B9ULL);
-  if (on_layout != NULL)
-    on_layout (result->layout, n, 2, 0, n_epochs, user_data);
+  vt_projection_emit_layout (events, result->layout, n, 2, 0, n_epochs);
   for (guint epoch = 0; epoch < n_epochs; epoch++)
     {
       double alpha = options->learning_rate * (1 - (double) epoch / n_epochs);
@@ -440,10 +435,10 @@ vt_umap_run (const float          *x,
           return NULL;
         }
       run_epoch (result->layout, n, &edges, epoch, a, b, options->repulsion_strength, alpha, &random);
-      if (on_layout != NULL && options->layout_interval > 0 && (epoch + 1) % options->layout_interval == 0)
-        on_layout (result->layout, n, 2, epoch + 1, n_epochs, user_data);
-      if (progress != NULL && (epoch + 1) % 10 == 0)
-        progress (0.1 + 0.9 * (epoch + 1) / n_epochs, NULL, user_data);
+      if (options->layout_interval > 0 && (epoch + 1) % options->layout_interval == 0)
+        vt_projection_emit_layout (events, result->layout, n, 2, epoch + 1, n_epochs);
+      if ((epoch + 1) % 10 == 0)
+        vt_event_emit_progress (events, 0.1 + 0.9 * (epoch + 1) / n_epochs, NULL, 0, -1);
     }
   edges_clear (&edges);
   return g_steal_pointer (&result);

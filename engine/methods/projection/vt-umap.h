@@ -64,9 +64,7 @@ VtUmapResult  *vt_umap_run           (const float          *x,
                                       guint                 n,
                                       guint                 dim,
                                       const VtUmapOptions  *options,
-                                      VtProgressFunc        progress,
-                                      VtLayoutFunc          on_layout,
-                                      gpointer              user_data,
+                                      const VtEventSink    *events,
                                       GCancellable         *cancellable,
                                       GError              **error);
 void           vt_umap_result_free   (VtUmapResult         *result);

@@ -1,0 +1,506 @@
+/* vt-report.c: figures from results.json and its tables. */
+#include "vt-report.h"
+#include "report/vt-csv.h"
+/* The kinds (and which of these builders each uses) are the registry's. */
+#include "run/vt-step.h"
+
+#include <math.h>
+
+G_DEFINE_QUARK (vt-report-error-quark, vt_report_error)
+
+void
+vt_report_figure_free (VtReportFigure *figure)
+{
+  if (figure == NULL)
+    return;
+  g_free (figure->name);
+  vt_figure_free (figure->figure);
+  g_free (figure);
+}
+
+static void
+add (GPtrArray *figures,
+     char      *name,
+     VtFigure  *figure)
+{
+  VtReportFigure *entry = g_new0 (VtReportFigure, 1);
+
+  entry->name = name;
+  entry->figure = figure;
+  g_ptr_array_add (figures, entry);
+}
+
+/* Member access that says what is missing instead of a critical. @where
+ * names the object: "step “evaluate”", "step “b0”: methods[2]". */
+static gboolean
+missing (GError     **error,
+         const char  *where,
+         const char  *member,
+         const char  *what)
+{
+  g_set_error (error, VT_REPORT_ERROR, VT_REPORT_ERROR_INVALID, "results.json: %s: “%s” %s", where, member, what);
+  return FALSE;
+}
+
+static JsonArray *
+get_array (JsonObject  *object,
+           const char  *where,
+           const char  *member,
+           GError     **error)
+{
+  JsonNode *node = object ? json_object_get_member (object, member) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    {
+      missing (error, where, member, "is not a list");
+      return NULL;
+    }
+  return json_node_get_array (node);
+}
+
+static const char *
+get_string (JsonObject  *object,
+            const char  *where,
+            const char  *member,
+            GError     **error)
+{
+  JsonNode *node = object ? json_object_get_member (object, member) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      missing (error, where, member, "is not a string");
+      return NULL;
+    }
+  return json_node_get_string (node);
+}
+
+static JsonObject *
+element_object (JsonArray *array,
+                guint      i)
+{
+  JsonNode *node = i < json_array_get_length (array) ? json_array_get_element (array, i) : NULL;
+
+  return node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+/* A number, or NaN for null (a value results.json could not hold). */
+static gboolean
+node_number (JsonNode *node,
+             double   *value)
+{
+  if (node != NULL && JSON_NODE_HOLDS_NULL (node))
+    {
+      *value = NAN;
+      return TRUE;
+    }
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_DOUBLE:
+      *value = json_node_get_double (node);
+      return TRUE;
+    case G_TYPE_INT64:
+      *value = (double) json_node_get_int (node);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* @rows lists of @cols numbers each into @values (rows × cols). */
+static gboolean
+get_matrix (JsonObject  *object,
+            const char  *where,
+            const char  *member,
+            guint        rows,
+            guint        cols,
+            double      *values,
+            GError     **error)
+{
+  JsonArray *matrix = get_array (object, where, member, error);
+
+  if (matrix == NULL)
+    return FALSE;
+  if (json_array_get_length (matrix) != rows)
+    return missing (error, where, member, "has the wrong number of rows");
+  for (guint r = 0; r < rows; r++)
+    {
+      JsonNode *row = json_array_get_element (matrix, r);
+      JsonArray *cells = JSON_NODE_HOLDS_ARRAY (row) ? json_node_get_array (row) : NULL;
+
+      if (cells == NULL || json_array_get_length (cells) != cols)
+        return missing (error, where, member, "has a row of the wrong length");
+      for (guint c = 0; c < cols; c++)
+        if (!node_number (json_array_get_element (cells, c), values + (gsize) r * cols + c))
+          return missing (error, where, member, "holds something other than numbers");
+    }
+  return TRUE;
+}
+
+/* A list of strings as a NULL-terminated vector. */
+static char **
+get_strv (JsonObject  *object,
+          const char  *where,
+          const char  *member,
+          GError     **error)
+{
+  JsonArray *array = get_array (object, where, member, error);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  if (array == NULL)
+    return NULL;
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+        {
+          missing (error, where, member, "holds something other than strings");
+          return NULL;
+        }
+      g_strv_builder_add (builder, json_node_get_string (node));
+    }
+  return g_strv_builder_end (builder);
+}
+
+char *
+vt_report_safe_file_name (const char *name)
+{
+  char *safe = g_strdup (name);
+
+  for (char *p = safe; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '-' && *p != '_')
+      *p = '_';
+  return safe;
+}
+
+/* inspect: a histogram per tensor the step named. */
+gboolean
+vt_report_inspect_figures (JsonObject   *result,
+                          const char   *id,
+                          const char   *where,
+                          const char   *results_dir,
+                          GPtrArray    *figures,
+                          GError      **error)
+{
+  JsonArray *histograms = get_array (result, where, "histograms", error);
+
+  if (histograms == NULL)
+    return FALSE;
+  for (guint i = 0; i < json_array_get_length (histograms); i++)
+    {
+      JsonObject *entry = element_object (histograms, i);
+      g_autofree char *entry_where = g_strdup_printf ("%s: histograms[%u]", where, i);
+      const char *tensor = get_string (entry, entry_where, "tensor", error);
+      JsonArray *counts = tensor ? get_array (entry, entry_where, "counts", error) : NULL;
+      g_autofree guint64 *bins = NULL;
+      g_autofree char *safe = NULL;
+      VtHistogram histogram = { 0 };
+
+      if (counts == NULL)
+        return FALSE;
+      if (!node_number (json_object_get_member (entry, "lo"), &histogram.lo) ||
+          !node_number (json_object_get_member (entry, "hi"), &histogram.hi))
+        return missing (error, entry_where, "lo", "and “hi” are not numbers");
+      histogram.n_bins = json_array_get_length (counts);
+      bins = g_new0 (guint64, MAX (histogram.n_bins, 1));
+      for (guint b = 0; b < histogram.n_bins; b++)
+        {
+          JsonNode *node = json_array_get_element (counts, b);
+
+          if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
+              json_node_get_int (node) < 0)
+            return missing (error, entry_where, "counts", "holds something other than counts");
+          bins[b] = (guint64) json_node_get_int (node);
+        }
+      histogram.counts = bins;
+      safe = vt_report_safe_file_name (tensor);
+      add (figures, g_strdup_printf ("%s-histogram-%s", id, safe), vt_figure_new_histogram (tensor, &histogram));
+    }
+  return TRUE;
+}
+
+/* The class names of a "per_class" list. */
+static char **
+per_class_names (JsonObject  *object,
+                 const char  *where,
+                 GError     **error)
+{
+  JsonArray *per_class = get_array (object, where, "per_class", error);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  if (per_class == NULL)
+    return NULL;
+  for (guint c = 0; c < json_array_get_length (per_class); c++)
+    {
+      g_autofree char *entry_where = g_strdup_printf ("%s: per_class[%u]", where, c);
+      const char *name = get_string (element_object (per_class, c), entry_where, "class", error);
+
+      if (name == NULL)
+        return NULL;
+      g_strv_builder_add (builder, name);
+    }
+  return g_strv_builder_end (builder);
+}
+
+gboolean
+vt_report_evaluate_figures (JsonObject   *result,
+                           const char   *id,
+                           const char   *where,
+                           const char   *results_dir,
+                           GPtrArray    *figures,
+                           GError      **error)
+{
+  g_auto(GStrv) names = per_class_names (result, where, error);
+  guint k = names ? g_strv_length (names) : 0;
+  g_autofree double *values = g_new (double, MAX ((gsize) k * k, 1));
+
+  if (names == NULL || !get_matrix (result, where, "confusion", k, k, values, error))
+    return FALSE;
+  add (figures, g_strdup_printf ("%s-confusion", id),
+       vt_figure_new_heatmap ("Confusion matrix", "predicted", "true", k, k, values,
+                              (const char * const *) names, (const char * const *) names));
+  return TRUE;
+}
+
+/* incremental: per method its accuracy matrix and confusion matrix, then
+ * the accuracy on the classes seen (every method), then every method's
+ * accuracy per class. Titles are the Incremental area's. */
+gboolean
+vt_report_incremental_figures (JsonObject   *result,
+                              const char   *id,
+                              const char   *where,
+                              const char   *results_dir,
+                              GPtrArray    *figures,
+                              GError      **error)
+{
+  JsonArray *methods = get_array (result, where, "methods", error);
+  JsonArray *seen = methods ? get_array (result, where, "classes_seen", error) : NULL;
+  g_auto(GStrv) classes = seen ? get_strv (result, where, "class_order", error) : NULL;
+  guint n, s, k;
+  g_autofree double *curves = NULL;
+  g_autofree double *per_class = NULL;
+  g_auto(GStrv) titles = NULL;
+  g_auto(GStrv) stage_numbers = NULL;
+  g_auto(GStrv) seen_labels = NULL;
+
+  if (classes == NULL)
+    return FALSE;
+  n = json_array_get_length (methods);
+  s = json_array_get_length (seen);
+  k = g_strv_length (classes);
+  curves = g_new (double, MAX ((gsize) n * s, 1));
+  per_class = g_new (double, MAX ((gsize) n * k, 1));
+  titles = g_new0 (char *, n + 1);
+  stage_numbers = g_new0 (char *, s + 1);
+  seen_labels = g_new0 (char *, s + 1);
+  for (guint t = 0; t < s; t++)
+    {
+      double classes_seen;
+
+      if (!node_number (json_array_get_element (seen, t), &classes_seen))
+        return missing (error, where, "classes_seen", "holds something other than numbers");
+      stage_numbers[t] = g_strdup_printf ("%u", t + 1);
+      seen_labels[t] = g_strdup_printf ("%.0f", classes_seen);
+    }
+
+  for (guint m = 0; m < n; m++)
+    {
+      JsonObject *method = element_object (methods, m);
+      g_autofree char *method_where = g_strdup_printf ("%s: methods[%u]", where, m);
+      const char *name = get_string (method, method_where, "method", error);
+      const char *title = name ? get_string (method, method_where, "title", error) : NULL;
+      JsonArray *seen_accuracy = title ? get_array (method, method_where, "seen_accuracy", error) : NULL;
+      JsonArray *accuracy = seen_accuracy ? get_array (method, method_where, "per_class", error) : NULL;
+      g_autofree double *matrix = g_new (double, MAX ((gsize) s * s, 1));
+      g_autofree double *counts = g_new (double, MAX ((gsize) k * k, 1));
+      g_autofree char *matrix_title = NULL;
+      g_autofree char *confusion_title = NULL;
+
+      if (accuracy == NULL ||
+          !get_matrix (method, method_where, "accuracy_matrix", s, s, matrix, error) ||
+          !get_matrix (method, method_where, "confusion", k, k, counts, error))
+        return FALSE;
+      if (json_array_get_length (seen_accuracy) != s || json_array_get_length (accuracy) != k)
+        return missing (error, method_where, "seen_accuracy", "or “per_class” has the wrong length");
+      for (guint t = 0; t < s; t++)
+        if (!node_number (json_array_get_element (seen_accuracy, t), curves + (gsize) m * s + t))
+          return missing (error, method_where, "seen_accuracy", "holds something other than numbers");
+      for (guint c = 0; c < k; c++)
+        {
+          JsonObject *entry = element_object (accuracy, c);
+
+          if (entry == NULL || !node_number (json_object_get_member (entry, "accuracy"), per_class + (gsize) m * k + c))
+            return missing (error, method_where, "per_class", "holds an accuracy that is not a number");
+        }
+      titles[m] = g_strdup (title);
+      matrix_title = g_strdup_printf ("%s: accuracy on each stage's classes", title);
+      confusion_title = g_strdup_printf ("%s: confusion matrix after the last stage", title);
+      add (figures, g_strdup_printf ("%s-%s-accuracy-matrix", id, name),
+           vt_figure_new_heatmap (matrix_title, "classes of stage", "after stage", s, s, matrix,
+                                  (const char * const *) stage_numbers, (const char * const *) stage_numbers));
+      add (figures, g_strdup_printf ("%s-%s-confusion", id, name),
+           vt_figure_new_heatmap (confusion_title, "predicted", "true", k, k, counts,
+                                  (const char * const *) classes, (const char * const *) classes));
+    }
+  add (figures, g_strdup_printf ("%s-accuracy", id),
+       vt_figure_new_lines ("Accuracy on the classes seen so far", "classes seen", "accuracy", n, s, curves,
+                            (const char * const *) titles, (const char * const *) seen_labels, 0.0, 1.0));
+  add (figures, g_strdup_printf ("%s-per-class-accuracy", id),
+       vt_figure_new_heatmap ("Accuracy per class after the last stage", "class", "method", n, k, per_class,
+                              (const char * const *) titles, (const char * const *) classes));
+  return TRUE;
+}
+
+/* The layout table's x and y, the colours table's categories. */
+typedef struct
+{
+  const char  *path;
+  int          x, y;         /* columns; -1 until the header is read */
+  GArray      *points;       /* float pairs */
+  GArray      *categories;   /* guint */
+  guint        n_categories;
+} Layout;
+
+static gboolean
+read_layout_row (guint          row,
+                 guint          n_fields,
+                 char * const  *fields,
+                 gpointer       data,
+                 GError       **error)
+{
+  Layout *layout = data;
+  float xy[2];
+
+  if (row == 0)
+    {
+      for (guint i = 0; i < n_fields; i++)
+        {
+          if (g_str_equal (fields[i], "x"))
+            layout->x = (int) i;
+          else if (g_str_equal (fields[i], "y"))
+            layout->y = (int) i;
+        }
+      if (layout->x < 0 || layout->y < 0)
+        {
+          g_set_error (error, VT_REPORT_ERROR, VT_REPORT_ERROR_INVALID, "%s: no columns “x” and “y”", layout->path);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  for (guint c = 0; c < 2; c++)
+    {
+      const char *text = fields[c == 0 ? layout->x : layout->y];
+      char *end = NULL;
+
+      if ((guint) MAX (layout->x, layout->y) >= n_fields)
+        {
+          g_set_error (error, VT_REPORT_ERROR, VT_REPORT_ERROR_INVALID, "%s: row %u is short", layout->path, row);
+          return FALSE;
+        }
+      xy[c] = g_ascii_strtod (text, &end);
+      if (end == text || *end != '\0')
+        {
+          g_set_error (error, VT_REPORT_ERROR, VT_REPORT_ERROR_INVALID, "%s: row %u: “%s” is not a number",
+                       layout->path, row, text);
+          return FALSE;
+        }
+    }
+  g_array_append_vals (layout->points, xy, 2);
+  return TRUE;
+}
+
+static gboolean
+read_colors_row (guint          row,
+                 guint          n_fields,
+                 char * const  *fields,
+                 gpointer       data,
+                 GError       **error)
+{
+  Layout *layout = data;
+  guint64 category;
+
+  if (row == 0)
+    return TRUE;
+  if (n_fields != 1 || !g_ascii_string_to_unsigned (fields[0], 10, 0, layout->n_categories - 1, &category, NULL))
+    {
+      g_set_error (error, VT_REPORT_ERROR, VT_REPORT_ERROR_INVALID,
+                   "%s: row %u: expected a colour from 0 to %u", layout->path, row, layout->n_categories - 1);
+      return FALSE;
+    }
+  g_array_append_val (layout->categories, (guint) { (guint) category });
+  return TRUE;
+}
+
+gboolean
+vt_report_project_figures (JsonObject   *result,
+                           const char   *id,
+                           const char   *where,
+                           const char   *results_dir,
+                           GPtrArray    *figures,
+                           GError      **error)
+{
+  const char *table = get_string (result, where, "layout_table", error);
+  const char *colors = table ? get_string (result, where, "colors_table", error) : NULL;
+  const char *title = colors ? get_string (result, where, "figure_title", error) : NULL;
+  const char *palette = title ? get_string (result, where, "palette", error) : NULL;
+  g_auto(GStrv) legend = palette ? get_strv (result, where, "legend", error) : NULL;
+  g_autofree char *table_path = NULL;
+  g_autofree char *colors_path = NULL;
+  g_autoptr(GArray) points = g_array_new (FALSE, FALSE, sizeof (float));
+  g_autoptr(GArray) categories = g_array_new (FALSE, FALSE, sizeof (guint));
+  Layout layout = { NULL, -1, -1, points, categories, 0 };
+  VtFigure *figure;
+
+  if (legend == NULL)
+    return FALSE;
+  if (legend[0] == NULL)
+    return missing (error, where, "legend", "is empty");
+  table_path = g_build_filename (results_dir, table, NULL);
+  colors_path = g_build_filename (results_dir, colors, NULL);
+  layout.path = table_path;
+  if (!vt_csv_read (table_path, read_layout_row, &layout, error))
+    return FALSE;
+  layout.path = colors_path;
+  layout.n_categories = g_strv_length (legend);
+  if (!vt_csv_read (colors_path, read_colors_row, &layout, error))
+    return FALSE;
+  if (categories->len * 2 != points->len)
+    {
+      g_set_error (error, VT_REPORT_ERROR, VT_REPORT_ERROR_INVALID, "%s: %u colours for the %u points of %s",
+                   colors_path, categories->len, points->len / 2, table_path);
+      return FALSE;
+    }
+  figure = vt_figure_new_scatter (title, NULL, NULL, categories->len, (const float *) points->data,
+                                  (const guint *) categories->data, layout.n_categories,
+                                  (const char * const *) legend);
+  if (g_str_equal (palette, "sequential"))
+    figure->palette = VT_FIGURE_PALETTE_SEQUENTIAL;
+  add (figures, g_strdup_printf ("%s-layout", id), figure);
+  return TRUE;
+}
+
+GPtrArray *
+vt_report_step_figures (const char   *kind,
+                        JsonObject   *step_result,
+                        const char   *results_dir,
+                        GError      **error)
+{
+  g_autoptr(GPtrArray) figures = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_report_figure_free);
+  const VtStepType *type = vt_step_type_lookup (kind);
+  const char *id = get_string (step_result, "a step", "id", error);
+  g_autofree char *where = NULL;
+
+  if (id == NULL)
+    return NULL;
+  where = g_strdup_printf ("step “%s”", id);
+  if (type == NULL)
+    {
+      g_set_error (error, VT_REPORT_ERROR, VT_REPORT_ERROR_INVALID, "results.json: %s: unknown kind “%s”", where, kind);
+      return NULL;
+    }
+  if (type->figures && !type->figures (step_result, id, where, results_dir, figures, error))
+    return NULL;
+  return g_steal_pointer (&figures);
+}

@@ -1,0 +1,162 @@
+/* vt-step-common.c: the model-input keys, shared by evaluate, extract and
+ * predict. */
+#include "vt-step-common.h"
+#include "models/vt-transform.h"
+
+const char * const vt_step_format_names[] = { "png", "svg", "pdf", NULL };
+
+void
+vt_model_input_init (VtModelInput *input)
+{
+  input->batch = 64;
+  input->transform = (VtTransformSpec) { -1, -1, 0.0, -1, FALSE, FALSE, { 0 }, { 0 }, TRUE };
+}
+
+void
+vt_model_input_clear (VtModelInput *input)
+{
+  g_free (input->checkpoint);
+  g_free (input->dataset);
+  g_free (input->split);
+}
+
+static gboolean
+transform_spec_parse (JsonObject       *parent,
+                      const char       *parent_path,
+                      VtTransformSpec  *t,
+                      GError          **error)
+{
+  static const char * const keys[] = { "resize", "crop", "crop_pct", "interpolation", "mean", "std", "normalize", NULL };
+  /* Order matches VtResample. */
+  static const char * const filters[] = { "bilinear", "bicubic", NULL };
+  g_autofree char *path = g_strdup_printf ("%s.transform", parent_path);
+  JsonNode *node = json_object_get_member (parent, "transform");
+  JsonObject *object;
+  guint resize = 0, crop = 0;
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s: expected an object", path);
+      return FALSE;
+    }
+  object = json_node_get_object (node);
+  if (!vt_spec_check_keys (object, path, keys, error) ||
+      !vt_spec_get_uint (object, path, "resize", 0, 4096, &resize, error) ||
+      !vt_spec_get_uint (object, path, "crop", 1, 4096, &crop, error) ||
+      /* Above 0.1: the resize, crop / crop_pct, stays an int (at most
+       * 40960) and a sane one; timm's models use 0.875 to 1. */
+      !vt_spec_get_number (object, path, "crop_pct", 0.1, 1.0, &t->crop_pct, error) ||
+      !vt_spec_get_choice (object, path, "interpolation", filters, &t->interpolation, error) ||
+      !vt_spec_get_triple (object, path, "mean", VT_TRANSFORM_MEAN_MIN, VT_TRANSFORM_MEAN_MAX, t->mean,
+                           &t->has_mean, error) ||
+      !vt_spec_get_triple (object, path, "std", VT_TRANSFORM_STD_MIN, VT_TRANSFORM_STD_MAX, t->std,
+                           &t->has_std, error) ||
+      !vt_spec_get_bool (object, path, "normalize", &t->normalize, error))
+    return FALSE;
+  if (json_object_has_member (object, "resize"))
+    t->resize = (int) resize;
+  if (json_object_has_member (object, "crop"))
+    t->crop = (int) crop;
+  if (t->crop_pct > 0 && t->resize >= 0)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s: give “resize” or “crop_pct”, not both", path);
+      return FALSE;
+    }
+  if (!t->normalize && (t->has_mean || t->has_std))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s: “mean” and “std” contradict “normalize”: false", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+vt_model_input_parse (JsonObject    *object,
+                      const char    *path,
+                      gboolean       dataset_required,
+                      VtModelInput  *input,
+                      GError       **error)
+{
+  static const char * const splits[] = { "train", "test", NULL };
+  int split = -1;
+
+  if (!vt_spec_get_string (object, path, "checkpoint", TRUE, &input->checkpoint, error) ||
+      !vt_spec_get_string (object, path, "dataset", dataset_required, &input->dataset, error) ||
+      !vt_spec_get_choice (object, path, "split", splits, &split, error) ||
+      !vt_spec_get_bool (object, path, "coarse_labels", &input->coarse_labels, error) ||
+      !transform_spec_parse (object, path, &input->transform, error) ||
+      !vt_spec_get_uint (object, path, "batch", 1, 1024, &input->batch, error) ||
+      !vt_spec_get_bool (object, path, "skip_unreadable", &input->skip_unreadable, error))
+    return FALSE;
+  if (split >= 0)
+    input->split = g_strdup (splits[split]);
+  return TRUE;
+}
+
+static JsonArray *
+triple (const float *v)
+{
+  JsonArray *array = json_array_new ();
+
+  for (int c = 0; c < 3; c++)
+    json_array_add_double_element (array, v[c]);
+  return array;
+}
+
+void
+vt_model_input_to_json (const VtModelInput *input,
+                        JsonObject         *object)
+{
+  const VtTransformSpec *t = &input->transform;
+  static const char * const filters[] = { "bilinear", "bicubic" };
+  JsonObject *transform = json_object_new ();
+
+  json_object_set_string_member (object, "checkpoint", input->checkpoint);
+  if (input->dataset)
+    json_object_set_string_member (object, "dataset", input->dataset);
+  if (input->split)
+    json_object_set_string_member (object, "split", input->split);
+  json_object_set_boolean_member (object, "coarse_labels", input->coarse_labels);
+  if (t->resize >= 0)
+    json_object_set_int_member (transform, "resize", t->resize);
+  if (t->crop > 0)
+    json_object_set_int_member (transform, "crop", t->crop);
+  if (t->crop_pct > 0)
+    json_object_set_double_member (transform, "crop_pct", t->crop_pct);
+  if (t->interpolation >= 0 && t->interpolation < (int) G_N_ELEMENTS (filters))
+    json_object_set_string_member (transform, "interpolation", filters[t->interpolation]);
+  if (t->has_mean)
+    json_object_set_array_member (transform, "mean", triple (t->mean));
+  if (t->has_std)
+    json_object_set_array_member (transform, "std", triple (t->std));
+  json_object_set_boolean_member (transform, "normalize", t->normalize);
+  json_object_set_object_member (object, "transform", transform);
+  json_object_set_int_member (object, "batch", input->batch);
+  json_object_set_boolean_member (object, "skip_unreadable", input->skip_unreadable);
+}
+
+void
+vt_step_formats_to_json (VtFigureFormats  formats,
+                         JsonObject      *object)
+{
+  JsonArray *array = json_array_new ();
+
+  for (guint i = 0; vt_step_format_names[i]; i++)
+    if (formats & (1u << i))
+      json_array_add_string_element (array, vt_step_format_names[i]);
+  json_object_set_array_member (object, "formats", array);
+}
+
+JsonArray *
+vt_step_strv_to_json (char * const *strv)
+{
+  JsonArray *array = json_array_new ();
+
+  for (guint i = 0; strv && strv[i]; i++)
+    json_array_add_string_element (array, strv[i]);
+  return array;
+}

@@ -1,0 +1,33 @@
+/* vt-step-common.h: what several step kinds share: the model-input keys
+ * (checkpoint, dataset, split, transform, …) and figure formats. */
+#pragma once
+
+#include "run/vt-step.h"
+#include "run/vt-spec-reader.h"
+
+G_BEGIN_DECLS
+
+/* The keys every model-input step accepts, then its own. */
+#define MODEL_INPUT_KEYS "checkpoint", "dataset", "split", "coarse_labels", "transform", "batch", "skip_unreadable"
+
+/* Order matches the VtFigureFormats bits. */
+extern const char * const vt_step_format_names[];
+
+void      vt_model_input_init     (VtModelInput      *input);
+void      vt_model_input_clear    (VtModelInput      *input);
+/* @dataset_required: FALSE for a step that may take image files instead. */
+gboolean  vt_model_input_parse    (JsonObject        *object,
+                                   const char        *path,
+                                   gboolean           dataset_required,
+                                   VtModelInput      *input,
+                                   GError           **error);
+void      vt_model_input_to_json  (const VtModelInput *input,
+                                   JsonObject        *object);
+
+/* "formats": the list of names of @formats' bits. */
+void      vt_step_formats_to_json (VtFigureFormats    formats,
+                                   JsonObject        *object);
+/* A list of the strings of @strv (NULL: none). */
+JsonArray *vt_step_strv_to_json   (char * const      *strv);
+
+G_END_DECLS
