@@ -5,6 +5,7 @@
  *   dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dq = dS k / √D,  dk = dSᵀ q / √D.
  * Masked entries have P = 0, hence dS = 0: the mask needs no backward. */
 #include "vt-attention.h"
+#include "vt-linear.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -226,4 +227,191 @@ vt_attn_backward_naive (float       *dqkv,
 #undef V
 #undef DO
       }
+}
+
+VtAttnPoolSaved *
+vt_attn_pool_saved_new (int n,
+                        int hw,
+                        int c,
+                        int e,
+                        int heads)
+{
+  VtAttnPoolSaved *s = g_new0 (VtAttnPoolSaved, 1);
+  gsize t = (gsize) hw + 1;
+
+  s->n = n;
+  s->t = (int) t;
+  s->c = c;
+  s->e = e;
+  s->heads = heads;
+  s->tokens = g_new (float, n * t * c);
+  s->q = g_new (float, (gsize) n * c);
+  s->k = g_new (float, n * t * c);
+  s->v = g_new (float, n * t * c);
+  s->probs = g_new (float, n * heads * t);
+  s->ctx = g_new (float, (gsize) n * c);
+  return s;
+}
+
+void
+vt_attn_pool_saved_free (VtAttnPoolSaved *s)
+{
+  if (s == NULL)
+    return;
+  g_free (s->tokens);
+  g_free (s->q);
+  g_free (s->k);
+  g_free (s->v);
+  g_free (s->probs);
+  g_free (s->ctx);
+  g_free (s);
+}
+
+/* y (rows, out) = x (rows, in, rows @ldx apart) · Wᵀ + b */
+static void
+project (float       *y,
+         const float *x,
+         int          ldx,
+         const float *w,
+         const float *b,
+         int          rows,
+         int          in,
+         int          out)
+{
+  for (int i = 0; i < rows; i++)
+    memcpy (y + (gsize) i * out, b, sizeof (float) * out);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in,
+               1.0f, x, ldx, w, in, 1.0f, y, out);
+}
+
+void
+vt_attn_pool_forward (float                  *out,
+                      VtAttnPoolSaved        *s,
+                      const float            *x,
+                      const VtAttnPoolParams *p)
+{
+  int n = s->n, t = s->t, c = s->c, hw = t - 1, d = c / s->heads;
+  float scale = 1.0f / sqrtf ((float) d);
+
+  for (int i = 0; i < n; i++)
+    {
+      float *tok = s->tokens + (gsize) i * t * c;
+      const float *xi = x + (gsize) i * c * hw;
+
+      for (int ch = 0; ch < c; ch++)
+        {
+          double sum = 0.0;
+
+          for (int q = 0; q < hw; q++)
+            {
+              tok[(gsize) (1 + q) * c + ch] = xi[(gsize) ch * hw + q];
+              sum += xi[(gsize) ch * hw + q];
+            }
+          tok[ch] = (float) (sum / hw);
+        }
+      for (gsize j = 0; j < (gsize) t * c; j++)
+        tok[j] += p->pos[j];
+    }
+  project (s->q, s->tokens, t * c, p->q_w, p->q_b, n, c, c);
+  project (s->k, s->tokens, c, p->k_w, p->k_b, n * t, c, c);
+  project (s->v, s->tokens, c, p->v_w, p->v_b, n * t, c, c);
+  for (int i = 0; i < n; i++)
+    for (int h = 0; h < s->heads; h++)
+      {
+        const float *q = s->q + (gsize) i * c + h * d;
+        float *pr = s->probs + ((gsize) i * s->heads + h) * t;
+        float *ctx = s->ctx + (gsize) i * c + h * d;
+
+        for (int j = 0; j < t; j++)
+          {
+            const float *k = s->k + ((gsize) i * t + j) * c + h * d;
+            double acc = 0.0;
+
+            for (int e = 0; e < d; e++)
+              acc += (double) q[e] * k[e];
+            pr[j] = (float) acc * scale;
+          }
+        softmax_row (pr, t, t - 1, FALSE);
+        for (int e = 0; e < d; e++)
+          {
+            double acc = 0.0;
+
+            for (int j = 0; j < t; j++)
+              acc += (double) pr[j] * s->v[((gsize) i * t + j) * c + h * d + e];
+            ctx[e] = (float) acc;
+          }
+      }
+  project (out, s->ctx, c, p->c_w, p->c_b, n, c, s->e);
+}
+
+void
+vt_attn_pool_backward (float                  *dx,
+                       const VtAttnPoolParams *g,
+                       const float            *dout,
+                       const float            *dprobs,
+                       const VtAttnPoolSaved  *s,
+                       const VtAttnPoolParams *p)
+{
+  int n = s->n, t = s->t, c = s->c, hw = t - 1, d = c / s->heads;
+  float scale = 1.0f / sqrtf ((float) d);
+  gsize ntc = (gsize) n * t * c;
+  g_autofree float *dctx = g_new0 (float, (gsize) n * c), *dq = g_new0 (float, (gsize) n * c);
+  g_autofree float *dk = g_new0 (float, ntc), *dv = g_new0 (float, ntc), *dtok = g_new0 (float, ntc);
+  g_autofree float *tok0 = g_new (float, (gsize) n * c), *dtok0 = g_new0 (float, (gsize) n * c);
+  g_autofree float *ds = g_new (float, t);
+
+  vt_linear_backward (dctx, g->c_w, g->c_b, dout, s->ctx, p->c_w, n, c, s->e);
+  for (int i = 0; i < n; i++)
+    for (int h = 0; h < s->heads; h++)
+      {
+        const float *pr = s->probs + ((gsize) i * s->heads + h) * t;
+        const float *q = s->q + (gsize) i * c + h * d, *dc = dctx + (gsize) i * c + h * d;
+        double dot = 0.0;
+
+        for (int j = 0; j < t; j++)
+          {
+            gsize row = ((gsize) i * t + j) * c + h * d;
+            double dp = dprobs != NULL ? dprobs[((gsize) i * s->heads + h) * t + j] : 0.0;
+
+            for (int e = 0; e < d; e++)
+              {
+                dp += (double) dc[e] * s->v[row + e];
+                dv[row + e] += pr[j] * dc[e];
+              }
+            ds[j] = (float) dp;
+            dot += dp * pr[j];
+          }
+        for (int j = 0; j < t; j++)
+          {
+            gsize row = ((gsize) i * t + j) * c + h * d;
+            float dsj = pr[j] * (ds[j] - (float) dot) * scale;
+
+            for (int e = 0; e < d; e++)
+              {
+                dq[(gsize) i * c + h * d + e] += dsj * s->k[row + e];
+                dk[row + e] += dsj * q[e];
+              }
+          }
+      }
+  for (int i = 0; i < n; i++)
+    memcpy (tok0 + (gsize) i * c, s->tokens + (gsize) i * t * c, sizeof (float) * c);
+  vt_linear_backward (dtok0, g->q_w, g->q_b, dq, tok0, p->q_w, n, c, c);
+  vt_linear_backward (dtok, g->k_w, g->k_b, dk, s->tokens, p->k_w, n * t, c, c);
+  vt_linear_backward (dtok, g->v_w, g->v_b, dv, s->tokens, p->v_w, n * t, c, c);
+  for (int i = 0; i < n; i++)
+    {
+      float *dti = dtok + (gsize) i * t * c;
+
+      for (int ch = 0; ch < c; ch++)
+        dti[ch] += dtok0[(gsize) i * c + ch];
+      for (gsize j = 0; g->pos != NULL && j < (gsize) t * c; j++)
+        g->pos[j] += dti[j];
+      for (int ch = 0; dx != NULL && ch < c; ch++)
+        {
+          float from_mean = dti[ch] / (float) hw;
+
+          for (int q = 0; q < hw; q++)
+            dx[((gsize) i * c + ch) * hw + q] += dti[(gsize) (1 + q) * c + ch] + from_mean;
+        }
+    }
 }

@@ -194,6 +194,55 @@ def losses():
     save("mse", {"a": a, "b": b}, {"loss": loss}, {"loss": torch.tensor(0.7, dtype=torch.float64)})
 
 
+def embeddings():
+    table = rand(11, 4)
+    ids = torch.tensor([3, 0, 10, 3, 7, 3])
+    y = F.embedding(ids, table)
+    save("token_embedding", {"table": table, "ids": ids}, {"y": y}, {"y": dy_like(y)})
+    x, pos = rand(2, 5, 4), rand(5, 4)
+    y = x + pos
+    save("position_embedding", {"x": x, "pos": pos}, {"y": y}, {"y": dy_like(y)})
+    for case, prefix, (h, w), (oh, ow) in (("position_resample_grow", 1, (3, 4), (5, 6)),
+                                           ("position_resample_shrink", 0, (6, 6), (4, 3))):
+        pos = rand(prefix + h * w, 4)
+        grid = pos[prefix:].reshape(1, h, w, 4).permute(0, 3, 1, 2)
+        grid = F.interpolate(grid, size=(oh, ow), mode="bicubic", antialias=True, align_corners=False)
+        y = torch.cat([pos[:prefix], grid.permute(0, 2, 3, 1).reshape(oh * ow, 4)])
+        save(case, {"pos": pos}, {"y": y}, {"y": dy_like(y)},
+             {"prefix": prefix, "h": h, "w": w, "oh": oh, "ow": ow})
+
+
+def upsample():
+    for case, (h, w), (oh, ow) in (("upsample_bilinear", (4, 5), (9, 7)),
+                                   ("upsample_bilinear_shrink", (7, 8), (3, 5))):
+        x = rand(2, 3, h, w)
+        y = F.interpolate(x, size=(oh, ow), mode="bilinear", align_corners=False)
+        save(case, {"x": x}, {"y": y}, {"y": dy_like(y)})
+
+
+def attention_pool():
+    """OpenCLIP's AttentionPool2d forward, written out as it is there."""
+    n, c, h, w, e, heads = 2, 8, 3, 3, 6, 2
+    x = rand(n, c, h, w)
+    p = {"pos": rand(h * w + 1, c, scale=0.5),
+         "q_w": rand(c, c), "q_b": rand(c), "k_w": rand(c, c), "k_b": rand(c),
+         "v_w": rand(c, c), "v_b": rand(c), "c_w": rand(e, c), "c_b": rand(e)}
+    t = x.reshape(n, c, h * w).permute(2, 0, 1)
+    t = torch.cat([t.mean(dim=0, keepdim=True), t], dim=0)
+    t = t + p["pos"][:, None, :]
+    out, probs = F.multi_head_attention_forward(
+        query=t[:1], key=t, value=t, embed_dim_to_check=c, num_heads=heads,
+        q_proj_weight=p["q_w"], k_proj_weight=p["k_w"], v_proj_weight=p["v_w"],
+        in_proj_weight=None, in_proj_bias=torch.cat([p["q_b"], p["k_b"], p["v_b"]]),
+        bias_k=None, bias_v=None, add_zero_attn=False, dropout_p=0.0,
+        out_proj_weight=p["c_w"], out_proj_bias=p["c_b"], use_separate_proj_weight=True,
+        training=False, need_weights=True, average_attn_weights=False)
+    out = out.squeeze(0)
+    probs = probs.squeeze(2)   # (N, heads, 1, T) -> (N, heads, T)
+    save("attention_pool", dict(x=x, **p), {"out": out, "probs": probs},
+         {"out": dy_like(out), "probs": dy_like(probs)}, {"heads": heads})
+
+
 # Ten optimizer steps. Schedules with a warm-up are PyTorch's own
 # LinearLR followed (SequentialLR) by the schedule proper.
 OPTIM_CASES = [
@@ -282,6 +331,9 @@ def main():
     pooling()
     cosine()
     losses()
+    embeddings()
+    upsample()
+    attention_pool()
     for recipe in OPTIM_CASES:
         optim_case(recipe)
 
