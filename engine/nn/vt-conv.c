@@ -16,6 +16,33 @@ vt_conv_shape_out_w (const VtConvShape *s)
   return (s->w + 2 * s->pad - s->kw) / s->stride + 1;
 }
 
+/* A 1×1 convolution with stride 1 and no padding reads the image as its
+ * own im2col matrix (cg, H·W): no copy either way. */
+static gboolean
+is_pointwise (const VtConvShape *s)
+{
+  return s->kh == 1 && s->kw == 1 && s->stride == 1 && s->pad == 0;
+}
+
+/* The output columns [*lo, *hi) whose input column x · stride − pad + j
+ * falls inside the image (0 ≤ · < w): the rest read the zero padding.
+ * Found once per kernel column so that the copies below have no test in
+ * their inner loop (the tests cost as much as the product). */
+static void
+valid_columns (const VtConvShape *s,
+               int                j,
+               int                ow,
+               int               *lo,
+               int               *hi)
+{
+  int first = s->pad - j, last = s->w - 1 + s->pad - j;
+
+  /* x ≥ ceil(first / stride), x ≤ floor(last / stride), for either sign */
+  *lo = first <= 0 ? 0 : (first + s->stride - 1) / s->stride;
+  *hi = last < 0 ? 0 : MIN (last / s->stride + 1, ow);
+  *lo = MIN (*lo, *hi);
+}
+
 /* col (cg·kh·kw, OH·OW) from one group's channels in (cg, H, W). */
 static void
 im2col (float             *col,
@@ -30,18 +57,29 @@ im2col (float             *col,
       for (int j = 0; j < s->kw; j++)
         {
           float *row = col + ((gsize) (ch * s->kh + i) * s->kw + j) * oh * ow;
+          int lo, hi;
 
+          valid_columns (s, j, ow, &lo, &hi);
           for (int y = 0; y < oh; y++)
             {
               int iy = y * s->stride - s->pad + i;
+              float *dst = row + (gsize) y * ow;
+              const float *src;
 
-              for (int x = 0; x < ow; x++)
+              if (iy < 0 || iy >= s->h || lo == hi)
                 {
-                  int ix = x * s->stride - s->pad + j;
-
-                  row[y * ow + x] = iy >= 0 && iy < s->h && ix >= 0 && ix < s->w
-                                    ? in[((gsize) ch * s->h + iy) * s->w + ix] : 0.0f;
+                  memset (dst, 0, sizeof (float) * ow);
+                  continue;
                 }
+              /* the input of output column lo, the first inside the image */
+              src = in + ((gsize) ch * s->h + iy) * s->w + (lo * s->stride - s->pad + j);
+              memset (dst, 0, sizeof (float) * lo);
+              if (s->stride == 1)
+                memcpy (dst + lo, src, sizeof (float) * (hi - lo));
+              else
+                for (int x = lo; x < hi; x++)
+                  dst[x] = src[(x - lo) * s->stride];
+              memset (dst + hi, 0, sizeof (float) * (ow - hi));
             }
         }
 }
@@ -60,20 +98,24 @@ col2im_add (float             *din,
       for (int j = 0; j < s->kw; j++)
         {
           const float *row = col + ((gsize) (ch * s->kh + i) * s->kw + j) * oh * ow;
+          int lo, hi;
 
+          valid_columns (s, j, ow, &lo, &hi);
           for (int y = 0; y < oh; y++)
             {
               int iy = y * s->stride - s->pad + i;
+              const float *src = row + (gsize) y * ow;
+              float *dst;
 
-              if (iy < 0 || iy >= s->h)
+              if (iy < 0 || iy >= s->h || lo == hi)
                 continue;
-              for (int x = 0; x < ow; x++)
-                {
-                  int ix = x * s->stride - s->pad + j;
-
-                  if (ix >= 0 && ix < s->w)
-                    din[((gsize) ch * s->h + iy) * s->w + ix] += row[y * ow + x];
-                }
+              dst = din + ((gsize) ch * s->h + iy) * s->w + (lo * s->stride - s->pad + j);
+              if (s->stride == 1)
+                for (int x = lo; x < hi; x++)
+                  dst[x - lo] += src[x];
+              else
+                for (int x = lo; x < hi; x++)
+                  dst[(x - lo) * s->stride] += src[x];
             }
         }
 }
@@ -88,17 +130,20 @@ vt_conv_forward (float             *out,
   int oh = vt_conv_shape_out_h (s), ow = vt_conv_shape_out_w (s);
   int cg = s->c / s->groups, kg = s->k / s->groups, r = cg * s->kh * s->kw;
   gsize p = (gsize) oh * ow;
-  g_autofree float *col = g_new (float, (gsize) r * p);
+  gboolean direct = is_pointwise (s);
+  g_autofree float *col = direct ? NULL : g_new (float, (gsize) r * p);
 
   for (int n = 0; n < s->n; n++)
     for (int g = 0; g < s->groups; g++)
       {
         float *o = out + ((gsize) n * s->k + (gsize) g * kg) * p;
+        const float *x = in + ((gsize) n * s->c + (gsize) g * cg) * s->h * s->w;
 
-        im2col (col, in + ((gsize) n * s->c + (gsize) g * cg) * s->h * s->w, cg, s, oh, ow);
+        if (!direct)
+          im2col (col, x, cg, s, oh, ow);
         /* out_g (kg, P) = w_g (kg, r) · col (r, P) */
         cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, kg, (int) p, r,
-                     1.0f, w + (gsize) g * kg * r, r, col, (int) p, 0.0f, o, (int) p);
+                     1.0f, w + (gsize) g * kg * r, r, direct ? x : col, (int) p, 0.0f, o, (int) p);
         for (int k = 0; bias != NULL && k < kg; k++)
           for (gsize i = 0; i < p; i++)
             o[(gsize) k * p + i] += bias[g * kg + k];
@@ -117,27 +162,35 @@ vt_conv_backward (float             *din,
   int oh = vt_conv_shape_out_h (s), ow = vt_conv_shape_out_w (s);
   int cg = s->c / s->groups, kg = s->k / s->groups, r = cg * s->kh * s->kw;
   gsize p = (gsize) oh * ow;
-  g_autofree float *col = g_new (float, (gsize) r * p);
+  gboolean direct = is_pointwise (s);
+  g_autofree float *col = direct ? NULL : g_new (float, (gsize) r * p);
 
   for (int n = 0; n < s->n; n++)
     for (int g = 0; g < s->groups; g++)
       {
         const float *d = dout + ((gsize) n * s->k + (gsize) g * kg) * p;
         const float *wg = w + (gsize) g * kg * r;
+        gsize at = ((gsize) n * s->c + (gsize) g * cg) * s->h * s->w;
 
         if (dw != NULL)
           {
             /* dw_g (kg, r) += dout_g (kg, P) · colᵀ (P, r) */
-            im2col (col, in + ((gsize) n * s->c + (gsize) g * cg) * s->h * s->w, cg, s, oh, ow);
+            if (!direct)
+              im2col (col, in + at, cg, s, oh, ow);
             cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, kg, r, (int) p,
-                         1.0f, d, (int) p, col, (int) p, 1.0f, dw + (gsize) g * kg * r, r);
+                         1.0f, d, (int) p, direct ? in + at : col, (int) p, 1.0f,
+                         dw + (gsize) g * kg * r, r);
           }
-        if (din != NULL)
+        if (din != NULL && direct)
+          /* din_g (cg, P) += w_gᵀ (cg, kg) · dout_g (kg, P) */
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, r, (int) p, kg,
+                       1.0f, wg, r, d, (int) p, 1.0f, din + at, (int) p);
+        else if (din != NULL)
           {
             /* dcol (r, P) = w_gᵀ (r, kg) · dout_g (kg, P), folded back onto the image */
             cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, r, (int) p, kg,
                          1.0f, wg, r, d, (int) p, 0.0f, col, (int) p);
-            col2im_add (din + ((gsize) n * s->c + (gsize) g * cg) * s->h * s->w, col, cg, s, oh, ow);
+            col2im_add (din + at, col, cg, s, oh, ow);
           }
         for (int k = 0; dbias != NULL && k < kg; k++)
           {

@@ -1226,6 +1226,10 @@ test_conv_naive (void)
     { 1, 8, 10, 10, 8, 3, 3, 1, 1, 8 },     /* depthwise */
     { 3, 5, 9, 12, 7, 5, 5, 1, 2, 1 },      /* 5×5, same padding */
     { 1, 4, 15, 15, 6, 7, 7, 2, 3, 2 },     /* a stem, grouped */
+    { 2, 3, 2, 3, 4, 5, 5, 1, 2, 1 },       /* kernel wider than the image: whole rows of padding */
+    { 1, 2, 10, 9, 3, 3, 3, 3, 1, 1 },      /* stride 3 */
+    { 1, 2, 6, 7, 2, 1, 3, 1, 1, 1 },       /* a 1×3 kernel */
+    { 2, 8, 5, 6, 4, 1, 1, 1, 0, 2 },       /* 1×1, grouped: the image is its own im2col */
   };
   g_autoptr(GRand) rng = g_rand_new_with_seed (11);
 
