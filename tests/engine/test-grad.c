@@ -11,6 +11,7 @@
  *  - where there is a fast path, against its naive reference.
  * Every backward pass accumulates: each is run onto gradients that already
  * hold a value, and that value is taken off again before comparing. */
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -1232,17 +1233,24 @@ test_conv_naive (void)
     { 2, 8, 5, 6, 4, 1, 1, 1, 0, 2 },       /* 1×1, grouped: the image is its own im2col */
   };
   g_autoptr(GRand) rng = g_rand_new_with_seed (11);
+  int threads = openblas_get_num_threads ();
 
-  for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+  /* on 1 and on 3 threads: the batch goes in parts, one per thread, each
+   * weight gradient a partial sum of its own, added in order */
+  for (guint i = 0; i < 2 * G_N_ELEMENTS (shapes); i++)
     {
-      const VtConvShape *s = &shapes[i];
+      const VtConvShape *s = &shapes[i % G_N_ELEMENTS (shapes)];
       gsize nx = (gsize) s->n * s->c * s->h * s->w, nw = (gsize) s->k * (s->c / s->groups) * s->kh * s->kw;
       gsize ny = (gsize) s->n * s->k * vt_conv_shape_out_h (s) * vt_conv_shape_out_w (s);
       g_autofree float *x = g_new (float, nx), *w = g_new (float, nw), *b = g_new (float, s->k);
       g_autofree float *dy = g_new (float, ny), *y = g_new (float, ny), *ny_v = g_new (float, ny);
       g_autofree float *dx = g_new0 (float, nx), *dw = g_new0 (float, nw), *db = g_new0 (float, s->k);
       g_autofree float *ndx = g_new0 (float, nx), *ndw = g_new0 (float, nw), *ndb = g_new0 (float, s->k);
-      g_autofree char *what = g_strdup_printf ("conv shape %u", i);
+      g_autofree char *what = g_strdup_printf ("conv shape %u on %d threads", i % (guint) G_N_ELEMENTS (shapes),
+                                               i < G_N_ELEMENTS (shapes) ? 1 : 3);
+      g_autofree float *again = g_new0 (float, nw);
+
+      openblas_set_num_threads (i < G_N_ELEMENTS (shapes) ? 1 : 3);
 
       for (gsize j = 0; j < nx; j++)
         x[j] = (float) g_rand_double_range (rng, -1, 1);
@@ -1260,7 +1268,13 @@ test_conv_naive (void)
       check_naive (what, dx, ndx, nx);
       check_naive (what, dw, ndw, nw);
       check_naive (what, db, ndb, s->k);
+      /* the same thread count gives the same sums, bit for bit */
+      vt_conv_backward (NULL, again, NULL, dy, x, w, s);
+      memset (ndw, 0, sizeof (float) * nw);
+      vt_conv_backward (NULL, ndw, NULL, dy, x, w, s);
+      g_assert_true (memcmp (again, ndw, sizeof (float) * nw) == 0);
     }
+  openblas_set_num_threads (threads);
 }
 
 static void
