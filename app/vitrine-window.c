@@ -413,9 +413,14 @@ open_action (GtkWidget  *widget,
   g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
   GtkFileFilter *filters[] = { checkpoints, all, NULL };
 
-  gtk_file_filter_set_name (checkpoints, _("Checkpoints (safetensors)"));
+  gtk_file_filter_set_name (checkpoints, _("Checkpoints (safetensors, PyTorch)"));
   gtk_file_filter_add_pattern (checkpoints, "*.safetensors");
   gtk_file_filter_add_pattern (checkpoints, "*.safetensors.index.json");
+  /* What torch.save writes, under the suffixes people give it. */
+  gtk_file_filter_add_pattern (checkpoints, "*.pth");
+  gtk_file_filter_add_pattern (checkpoints, "*.pt");
+  gtk_file_filter_add_pattern (checkpoints, "*.th");
+  gtk_file_filter_add_pattern (checkpoints, "*.bin");
   gtk_file_filter_set_name (all, _("All files"));
   gtk_file_filter_add_pattern (all, "*");
   vitrine_choose_file (widget, _("Open Checkpoint"), filters, open_chosen, widget);
