@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "io/vt-checkpoint.h"
+#include "io/vt-checkpoint-export.h"
 #include "io/vt-pickle.h"
 #include "io/vt-pth.h"
 #include "io/vt-zip.h"
@@ -290,6 +291,54 @@ test_pickle_values (void)
   g_assert_cmpuint (big->length, ==, 9);
 }
 
+/* Export as safetensors: the copy holds the same tensors, the entries
+ * beside the state dict, and the config.json beside the original. */
+static void
+test_export (void)
+{
+  g_autofree char *fixture = vt_test_fixture ("pth/nested-legacy.pth");
+  g_autofree char *source_dir = vt_test_tmpdir ();
+  g_autofree char *target_dir = vt_test_tmpdir ();
+  g_autofree char *source = vt_test_copy (fixture, source_dir, "tiny.pth");
+  g_autofree char *source_config = g_build_filename (source_dir, "config.json", NULL);
+  g_autofree char *target = g_build_filename (target_dir, "tiny.safetensors", NULL);
+  g_autofree char *target_config = g_build_filename (target_dir, "config.json", NULL);
+  const char *config = "{\"architecture\": \"tinynet\", \"num_classes\": 3}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) original = NULL;
+  g_autoptr(VtCheckpoint) exported = NULL;
+  GHashTable *metadata;
+
+  g_assert_true (g_file_set_contents (source_config, config, -1, NULL));
+  original = vt_checkpoint_open (source, &error);
+  g_assert_no_error (error);
+  g_assert_true (vt_checkpoint_export_safetensors (original, target, &error));
+  g_assert_no_error (error);
+
+  exported = vt_checkpoint_open (target, &error);
+  g_assert_no_error (error);
+  assert_same_tensors (exported, original);
+  metadata = vt_checkpoint_get_metadata (exported);
+  g_assert_cmpstr (g_hash_table_lookup (metadata, "epoch"), ==, "12");
+  g_assert_cmpstr (g_hash_table_lookup (metadata, "arch"), ==, "tinynet");
+  g_assert_cmpstr (g_hash_table_lookup (metadata, "format"), ==, "pt");
+  g_assert_cmpstr (vt_checkpoint_get_config_path (exported), ==, target_config);
+  g_assert_cmpint (json_object_get_int_member (vt_checkpoint_get_config (exported), "num_classes"), ==, 3);
+
+  /* Exported beside the original, its config.json is left as it is. */
+  {
+    g_autofree char *beside = g_build_filename (source_dir, "tiny.safetensors", NULL);
+    g_autofree char *after = NULL;
+
+    g_assert_true (vt_checkpoint_export_safetensors (original, beside, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (source_config, &after, NULL, NULL));
+    g_assert_cmpstr (after, ==, config);
+  }
+  vt_test_rm_rf (source_dir);
+  vt_test_rm_rf (target_dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -316,5 +365,6 @@ main (int   argc,
   g_test_add_func ("/engine/pth/recursion-bomb", test_recursion_bomb);
   g_test_add_func ("/engine/pth/pickle-refusals", test_pickle_refusals);
   g_test_add_func ("/engine/pth/pickle-values", test_pickle_values);
+  g_test_add_func ("/engine/pth/export", test_export);
   return g_test_run ();
 }
