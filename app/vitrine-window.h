@@ -34,6 +34,16 @@ gboolean          vitrine_window_shows_area      (VitrineWindow      *self,
 void              vitrine_window_show_area       (VitrineWindow      *self,
                                                   const char         *name);
 
+/* File › Export Weights: writes the open checkpoint as safetensors to
+ * @path (see vt_checkpoint_export_safetensors) in a worker thread. */
+void              vitrine_window_export_weights_async  (VitrineWindow       *self,
+                                                        const char          *path,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean          vitrine_window_export_weights_finish (VitrineWindow       *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+
 /* Open Recent's items: label, and the action (win.open-file for a
  * checkpoint, win.open-dataset-file for a dataset) with the file's URI. */
 GMenuModel            *vitrine_window_get_recent_menu (VitrineWindow *self);
