@@ -390,7 +390,7 @@ make_tensor (const VtPickleValue  *value,
   for (guint i = 0; i < value->ndim; i++)
     {
       tensor->shape[i] = value->shape[i];
-      if (value->shape[i] != 0 && (guint64) value->shape[i] > G_MAXUINT64 / numel)
+      if (numel != 0 && (guint64) value->shape[i] > G_MAXUINT64 / numel)
         numel = G_MAXUINT64;
       else
         numel *= (guint64) value->shape[i];
