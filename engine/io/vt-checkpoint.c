@@ -254,6 +254,9 @@ resolve_folder (const char  *path,
     "model.safetensors",
     "open_clip_model.safetensors",
     "open_clip_pytorch_model.safetensors",
+    /* torch.save's files, where a folder has no safetensors. */
+    "pytorch_model.bin",
+    "open_clip_pytorch_model.bin",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (candidates); i++)
@@ -263,7 +266,7 @@ resolve_folder (const char  *path,
         return g_steal_pointer (&candidate);
     }
   g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_OPEN,
-               "%s: the folder holds no model.safetensors or model.safetensors.index.json", path);
+               "%s: the folder holds no model.safetensors, model.safetensors.index.json or pytorch_model.bin", path);
   return NULL;
 }
 

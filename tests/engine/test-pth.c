@@ -115,6 +115,25 @@ test_shared_storage (void)
   g_assert_true (rows->data == whole->data + 10 * sizeof (float));
 }
 
+/* A Hugging Face folder with only pytorch_model.bin (a torch.save zip) opens. */
+static void
+test_folder (void)
+{
+  g_autofree char *fixture = vt_test_fixture ("pth/dataparallel.pth");
+  g_autofree char *expected_path = vt_test_fixture ("pth/dataparallel.expected.safetensors");
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *copy = vt_test_copy (fixture, dir, "pytorch_model.bin");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (dir, &error);
+  g_autoptr(VtCheckpoint) expected = NULL;
+
+  g_assert_no_error (error);
+  expected = vt_checkpoint_open (expected_path, &error);
+  g_assert_no_error (error);
+  assert_same_tensors (ckpt, expected);
+  vt_test_rm_rf (dir);
+}
+
 static void
 expect_open_error (const char *path,
                    GQuark      domain,
@@ -357,6 +376,7 @@ main (int   argc,
       g_test_add_data_func (test_path, saved[i], test_torch_save);
     }
   g_test_add_func ("/engine/pth/shared-storage", test_shared_storage);
+  g_test_add_func ("/engine/pth/folder", test_folder);
   g_test_add_func ("/engine/pth/os-system", test_os_system);
   g_test_add_func ("/engine/pth/reduce", test_reduce);
   g_test_add_func ("/engine/pth/truncated-zip", test_truncated_zip);
