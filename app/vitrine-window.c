@@ -7,11 +7,13 @@
 #include "vitrine-window.h"
 #include "vitrine-dataset-page.h"
 #include "vitrine-file-chooser.h"
+#include "io/vt-checkpoint-export.h"
 #include "vitrine-embedding-page.h"
 #include "vitrine-incremental-page.h"
 #include "vitrine-predict-page.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "config.h"
 
@@ -277,6 +279,7 @@ on_load_done (GObject      *source,
     vitrine_dataset_page_set_model (self->dataset_page, model);
   }
   vitrine_model_page_take_inspection (self->model_page, inspection);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-weights", TRUE);
   gtk_stack_page_set_visible (self->model_stack_page, TRUE);
   gtk_stack_set_visible_child_name (self->main_stack, "workbench");
   gtk_stack_set_visible_child_name (self->areas_stack, "model");
@@ -514,12 +517,102 @@ open_action (GtkWidget  *widget,
   g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
   GtkFileFilter *filters[] = { checkpoints, all, NULL };
 
-  gtk_file_filter_set_name (checkpoints, _("Checkpoints (safetensors)"));
+  gtk_file_filter_set_name (checkpoints, _("Checkpoints (safetensors, PyTorch)"));
   gtk_file_filter_add_pattern (checkpoints, "*.safetensors");
   gtk_file_filter_add_pattern (checkpoints, "*.safetensors.index.json");
+  /* What torch.save writes, under the suffixes people give it. */
+  gtk_file_filter_add_pattern (checkpoints, "*.pth");
+  gtk_file_filter_add_pattern (checkpoints, "*.pt");
+  gtk_file_filter_add_pattern (checkpoints, "*.th");
+  gtk_file_filter_add_pattern (checkpoints, "*.bin");
   gtk_file_filter_set_name (all, _("All files"));
   gtk_file_filter_add_pattern (all, "*");
   vitrine_choose_file (widget, _("Open Checkpoint"), filters, open_chosen, widget);
+}
+
+/* Export Weights: the open checkpoint, whatever its format, as one
+ * safetensors file with its config beside it; written in a worker thread,
+ * since a large checkpoint takes seconds to copy. */
+static void
+export_weights_thread (GTask        *task,
+                       gpointer      source,
+                       gpointer      task_data,
+                       GCancellable *cancellable)
+{
+  VtCheckpoint *checkpoint = g_object_get_data (G_OBJECT (task), "checkpoint");
+  GError *error = NULL;
+
+  if (vt_checkpoint_export_safetensors (checkpoint, task_data, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+vitrine_window_export_weights_async (VitrineWindow       *self,
+                                     const char          *path,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+  VtInspection *inspection = vitrine_model_page_get_inspection (self->model_page);
+
+  g_return_if_fail (inspection != NULL);
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_object_set_data_full (G_OBJECT (task), "checkpoint", vt_checkpoint_ref (inspection->checkpoint),
+                          (GDestroyNotify) vt_checkpoint_unref);
+  g_task_run_in_thread (task, export_weights_thread);
+}
+
+gboolean
+vitrine_window_export_weights_finish (VitrineWindow  *self,
+                                      GAsyncResult   *result,
+                                      GError        **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+export_weights_done (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = user_data;
+
+  if (!vitrine_window_export_weights_finish (VITRINE_WINDOW (source), result, &error))
+    show_error (VITRINE_WINDOW (source), path, error);
+}
+
+static void
+export_weights_chosen (GFile    *file,
+                       gpointer  window)
+{
+  g_autofree char *path = g_file_get_path (file);
+
+  if (path != NULL)
+    vitrine_window_export_weights_async (window, path, export_weights_done, g_strdup (path));
+}
+
+static void
+export_weights_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  VitrineWindow *self = VITRINE_WINDOW (widget);
+  VtInspection *inspection = vitrine_model_page_get_inspection (self->model_page);
+  g_autofree char *base = NULL;
+  g_autofree char *name = NULL;
+  char *dot;
+
+  /* The action is enabled only once a checkpoint is open. */
+  g_return_if_fail (inspection != NULL);
+  base = g_path_get_basename (vt_checkpoint_get_path (inspection->checkpoint));
+  /* "resnet20.th" proposes "resnet20.safetensors". */
+  if ((dot = strchr (base, '.')) != NULL && dot != base)
+    *dot = '\0';
+  name = g_strconcat (base, ".safetensors", NULL);
+  vitrine_choose_save_file (widget, _("Export Weights"), name, export_weights_chosen, widget);
 }
 
 static void
@@ -683,6 +776,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-file", "s", open_file_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
   gtk_widget_class_install_action (widget_class, "win.open-dataset", NULL, open_dataset_action);
+  gtk_widget_class_install_action (widget_class, "win.export-weights", NULL, export_weights_action);
   gtk_widget_class_install_action (widget_class, "win.open-dataset-file", "s", open_dataset_file_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "win.open-dataset", NULL);
@@ -698,6 +792,7 @@ vitrine_window_init (VitrineWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-weights", FALSE);
   /* What the Dataset area extracts, the Incremental area runs on. */
   vitrine_incremental_page_set_stores (self->incremental_page, vitrine_dataset_page_get_stores (self->dataset_page));
   vitrine_embedding_page_set_stores (self->embedding_page, vitrine_dataset_page_get_stores (self->dataset_page));

@@ -51,6 +51,15 @@ void              vitrine_window_open_results    (VitrineWindow      *self,
 /* Whether the window can show the results of runs of @area. */
 gboolean          vitrine_window_shows_results_of (VitrineWindow     *self,
                                                    const char        *area);
+/* File › Export Weights: writes the open checkpoint as safetensors to
+ * @path (see vt_checkpoint_export_safetensors) in a worker thread. */
+void              vitrine_window_export_weights_async  (VitrineWindow       *self,
+                                                        const char          *path,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean          vitrine_window_export_weights_finish (VitrineWindow       *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
 
 /* Open Recent's items: label, and the action (win.open-file for a
  * checkpoint, win.open-dataset-file for a dataset) with the file's URI. */

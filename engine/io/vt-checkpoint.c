@@ -1,6 +1,7 @@
 /* vt-checkpoint.c: single-file, sharded and folder checkpoints. */
 #include "vt-checkpoint.h"
 #include "vt-file-map.h"
+#include "vt-pth.h"
 #include "vt-safetensors.h"
 #include "core/vt-json.h"
 
@@ -11,6 +12,7 @@ struct _VtCheckpoint
   char        *path;
   GPtrArray   *mappings;     /* GBytes per shard, keeping the views alive */
   GPtrArray   *files;        /* VtFileMap of each shard read from disk, checked by vt_checkpoint_check */
+  GPtrArray   *buffers;      /* GBytes of tensors copied out of a .pth (strided views) */
   GPtrArray   *tensors;      /* VtTensor* in header order, shard by shard */
   GHashTable  *by_name;      /* name -> VtTensor* */
   GHashTable  *metadata;
@@ -27,6 +29,7 @@ vt_checkpoint_finalize (VtCheckpoint *self)
   g_clear_pointer (&self->tensors, g_ptr_array_unref);
   g_clear_pointer (&self->mappings, g_ptr_array_unref);
   g_clear_pointer (&self->files, g_ptr_array_unref);
+  g_clear_pointer (&self->buffers, g_ptr_array_unref);
   g_clear_pointer (&self->metadata, g_hash_table_unref);
   g_clear_pointer (&self->config, json_node_unref);
   g_free (self->config_path);
@@ -40,6 +43,7 @@ vt_checkpoint_alloc (const char *path)
   self->path = g_strdup (path);
   self->mappings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   self->files = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_file_map_unref);
+  self->buffers = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   self->tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_tensor_free);
   self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   return self;
@@ -57,7 +61,7 @@ vt_checkpoint_unref (VtCheckpoint *self)
   g_atomic_rc_box_release_full (self, (GDestroyNotify) vt_checkpoint_finalize);
 }
 
-/* Parses one shard's bytes and adds its tensors. */
+/* Parses one shard's bytes (safetensors, or a torch.save file) and adds its tensors. */
 static gboolean
 add_shard (VtCheckpoint  *self,
            GBytes        *bytes,
@@ -69,7 +73,15 @@ add_shard (VtCheckpoint  *self,
   gsize size;
   const guint8 *data = g_bytes_get_data (bytes, &size);
 
-  if (!vt_safetensors_parse (data, size, name, &tensors, &metadata, error))
+  if (vt_pth_detect (data, size))
+    {
+      g_autoptr(GPtrArray) buffers = NULL;
+
+      if (!vt_pth_parse (data, size, name, &tensors, &metadata, &buffers, error))
+        return FALSE;
+      g_ptr_array_extend_and_steal (self->buffers, g_steal_pointer (&buffers));
+    }
+  else if (!vt_safetensors_parse (data, size, name, &tensors, &metadata, error))
     return FALSE;
 
   g_ptr_array_add (self->mappings, g_bytes_ref (bytes));
@@ -242,6 +254,9 @@ resolve_folder (const char  *path,
     "model.safetensors",
     "open_clip_model.safetensors",
     "open_clip_pytorch_model.safetensors",
+    /* torch.save's files, where a folder has no safetensors. */
+    "pytorch_model.bin",
+    "open_clip_pytorch_model.bin",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (candidates); i++)
@@ -251,7 +266,7 @@ resolve_folder (const char  *path,
         return g_steal_pointer (&candidate);
     }
   g_set_error (error, VT_CHECKPOINT_ERROR, VT_CHECKPOINT_ERROR_OPEN,
-               "%s: the folder holds no model.safetensors or model.safetensors.index.json", path);
+               "%s: the folder holds no model.safetensors, model.safetensors.index.json or pytorch_model.bin", path);
   return NULL;
 }
 

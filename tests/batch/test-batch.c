@@ -289,6 +289,37 @@ write_spec (const char *dir,
 }
 
 /* Without --output, results go beside the spec, in a folder named after it. */
+/* The inspect step on the original torch.save file of ResNet-20: the same
+ * architecture and tensors as from its safetensors twin, and the entry
+ * beside the state dict shown as metadata. */
+static void
+test_inspect_pth (void)
+{
+  g_autofree char *th = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.th");
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *spec = g_build_filename (dir, "inspect.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"inspect\", \"checkpoint\": \"%s\"}]}", th);
+  g_auto(Result) r = { 0 };
+  g_autoptr(JsonNode) results = NULL;
+  JsonObject *step, *summary, *arch;
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  results = load_json (results_path);
+  step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0);
+  summary = json_object_get_object_member (step, "summary");
+  arch = json_object_get_object_member (step, "architecture");
+  g_assert_cmpint (json_object_get_int_member (summary, "tensors"), ==, 97);
+  g_assert_cmpint (json_object_get_int_member (summary, "parameters"), ==, 269722);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (summary, "metadata"), "best_prec1"),
+                   ==, "91.78000183105469");
+  g_assert_cmpstr (json_object_get_string_member (arch, "model"), ==, "resnet20");
+  vt_test_rm_rf (dir);
+}
+
 static void
 test_default_output (void)
 {
@@ -2321,6 +2352,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/batch/inspect-demo", test_inspect_demo);
+  g_test_add_func ("/batch/inspect-pth", test_inspect_pth);
   g_test_add_func ("/batch/default-output", test_default_output);
   g_test_add_func ("/batch/bad-specs", test_bad_specs);
   g_test_add_func ("/batch/rerun-supersedes", test_rerun_supersedes);

@@ -28,9 +28,13 @@ argmax (const float *x,
 static void
 evaluate (gconstpointer data)
 {
-  const char *model_name = data;   /* "resnet20" */
-  g_autofree char *checkpoint_rel = g_strdup_printf ("models/cifar-resnet/%s.safetensors",
-                                                     g_str_equal (model_name, "resnet20") ? "resnet20-12fca82f" : "resnet56-4bfd9763");
+  /* "resnet20", or "resnet20.th" for the original torch.save file, which
+   * must give the same predictions as its safetensors twin. */
+  g_auto(GStrv) parts = g_strsplit (data, ".", 2);
+  const char *model_name = parts[0];
+  g_autofree char *checkpoint_rel = g_strdup_printf ("models/cifar-resnet/%s.%s",
+                                                     g_str_equal (model_name, "resnet20") ? "resnet20-12fca82f" : "resnet56-4bfd9763",
+                                                     parts[1] ? parts[1] : "safetensors");
   g_autofree char *checkpoint_path = vt_test_asset (checkpoint_rel);
   g_autofree char *root = vt_test_asset ("datasets/cifar10-jpg/test");
   g_autofree char *expected_path = vt_test_fixture ("forward/cifar10-test-predictions.json");
@@ -126,5 +130,6 @@ main (int   argc,
   g_test_add_func ("/engine/cifar/corrupt-jpeg", test_corrupt_jpeg);
   g_test_add_data_func ("/engine/cifar/resnet20", "resnet20", evaluate);
   g_test_add_data_func ("/engine/cifar/resnet56", "resnet56", evaluate);
+  g_test_add_data_func ("/engine/cifar/resnet20-th", "resnet20.th", evaluate);
   return g_test_run ();
 }

@@ -207,7 +207,6 @@ static void
 test_other_formats (void)
 {
   static const struct { const char *asset; const char *phrase; } cases[] = {
-    { "models/cifar-resnet/resnet20-12fca82f.th", "is a PyTorch checkpoint (torch.save's legacy format), not a safetensors file" },
     { "models/coral-mobilenet/mobilenet_v2_1.0_224_quant.tflite", "is a TensorFlow Lite model, not a safetensors file" },
     { "models/coral-mobilenet/parrot.jpg", "is a JPEG image, not a safetensors file" },
   };
@@ -219,11 +218,6 @@ test_other_formats (void)
 
       expect_open_error (path, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_FORMAT, phrase);
     }
-  /* torch.save's legacy format says how to convert it. */
-  {
-    g_autofree char *path = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.th");
-    expect_open_error (path, VT_SAFETENSORS_ERROR, VT_SAFETENSORS_ERROR_FORMAT, "safetensors.torch.save_file");
-  }
 }
 
 static void
