@@ -413,9 +413,10 @@ open_action (GtkWidget  *widget,
   g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
   GtkFileFilter *filters[] = { checkpoints, all, NULL };
 
-  gtk_file_filter_set_name (checkpoints, _("Checkpoints (safetensors)"));
+  gtk_file_filter_set_name (checkpoints, _("Checkpoints (safetensors, TensorFlow Lite)"));
   gtk_file_filter_add_pattern (checkpoints, "*.safetensors");
   gtk_file_filter_add_pattern (checkpoints, "*.safetensors.index.json");
+  gtk_file_filter_add_pattern (checkpoints, "*.tflite");
   gtk_file_filter_set_name (all, _("All files"));
   gtk_file_filter_add_pattern (all, "*");
   vitrine_choose_file (widget, _("Open Checkpoint"), filters, open_chosen, widget);

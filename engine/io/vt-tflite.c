@@ -758,7 +758,7 @@ append_indices (GString      *s,
                 const gint32 *indices,
                 guint         n)
 {
-  g_string_append_printf (s, " %s [", label);
+  g_string_append_printf (s, *label ? " %s [" : "%s [", label);
   for (guint i = 0; i < n; i++)
     g_string_append_printf (s, "%s%d", i ? ", " : "", indices[i]);
   g_string_append_c (s, ']');
@@ -810,6 +810,85 @@ vt_tflite_describe_graph (const VtTfliteModel *model)
         default:
           break;
         }
+      g_string_append_c (s, '\n');
+    }
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+vt_tflite_type_to_dtype (VtTfliteType  type,
+                         VtDType      *dtype)
+{
+  switch (type)
+    {
+    case VT_TFLITE_FLOAT32: *dtype = VT_DTYPE_F32; return TRUE;
+    case VT_TFLITE_FLOAT16: *dtype = VT_DTYPE_F16; return TRUE;
+    case VT_TFLITE_FLOAT64: *dtype = VT_DTYPE_F64; return TRUE;
+    case VT_TFLITE_INT32: *dtype = VT_DTYPE_I32; return TRUE;
+    case VT_TFLITE_INT64: *dtype = VT_DTYPE_I64; return TRUE;
+    case VT_TFLITE_UINT8: *dtype = VT_DTYPE_U8; return TRUE;
+    case VT_TFLITE_BOOL: *dtype = VT_DTYPE_BOOL; return TRUE;
+    default: return FALSE;
+    }
+}
+
+static gint64
+read_integer (VtTfliteType  type,
+              const guint8 *data,
+              gsize         i)
+{
+  switch (type)
+    {
+    case VT_TFLITE_UINT8: return data[i];
+    case VT_TFLITE_INT8: return (gint8) data[i];
+    case VT_TFLITE_INT16: return (gint16) (data[2 * i] | (data[2 * i + 1] << 8));
+    case VT_TFLITE_INT32: return (gint32) read_u32 (data + 4 * i);
+    case VT_TFLITE_INT64:
+      return (gint64) (read_u32 (data + 8 * i) | ((guint64) read_u32 (data + 8 * i + 4) << 32));
+    default: return 0;
+    }
+}
+
+GBytes *
+vt_tflite_dequantize (const VtTfliteTensor *t)
+{
+  gsize inner = 1;
+  guint dim = t->n_quant > 1 ? (guint) t->quantized_dimension : 0;
+  float *values;
+
+  if (t->data == NULL || t->n_quant == 0 ||
+      !(t->type == VT_TFLITE_UINT8 || t->type == VT_TFLITE_INT8 || t->type == VT_TFLITE_INT16 ||
+        t->type == VT_TFLITE_INT32 || t->type == VT_TFLITE_INT64))
+    return NULL;
+  /* Per-axis: slice c of dimension dim covers runs of inner elements. */
+  for (guint d = dim + 1; d < t->ndim; d++)
+    inner *= (gsize) t->shape[d];
+  values = g_new (float, MAX (t->numel, 1));
+  for (gsize i = 0; i < t->numel; i++)
+    {
+      guint c = t->n_quant > 1 ? (guint) ((i / inner) % t->n_quant) : 0;
+      values[i] = (float) ((double) (read_integer (t->type, t->data, i) - t->zero_point[c]) * t->scale[c]);
+    }
+  return g_bytes_new_take (values, t->numel * sizeof (float));
+}
+
+char *
+vt_tflite_describe_tensors (const VtTfliteModel *model)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < model->n_tensors; i++)
+    {
+      const VtTfliteTensor *t = &model->tensors[i];
+
+      g_string_append_printf (s, "%u %s %s", i, t->name, vt_tflite_type_name (t->type));
+      append_indices (s, "", t->shape, t->ndim);
+      if (t->n_quant == 1)
+        g_string_append_printf (s, " scale=%.9g zero_point=%" G_GINT64_FORMAT, t->scale[0], t->zero_point[0]);
+      else if (t->n_quant > 1)
+        g_string_append_printf (s, " per-axis along %d: %u scales", t->quantized_dimension, t->n_quant);
+      if (t->data == NULL)
+        g_string_append (s, " (activation)");
       g_string_append_c (s, '\n');
     }
   return g_string_free (s, FALSE);

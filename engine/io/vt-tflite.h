@@ -11,6 +11,8 @@
 
 #include <glib.h>
 
+#include "core/vt-dtype.h"
+
 G_BEGIN_DECLS
 
 #define VT_TFLITE_ERROR (vt_tflite_error_quark ())
@@ -161,6 +163,18 @@ const char    *vt_tflite_builtin_name   (gint32          builtin);
 const char    *vt_tflite_type_name      (VtTfliteType    type);
 /* Bytes per element; 0 for STRING and types not listed above. */
 gsize          vt_tflite_type_size      (VtTfliteType    type);
+
+/* The VtDType that holds a tensor of @type as it is stored; FALSE for
+ * types Vitrine has no dtype for (INT8, INT16, STRING). */
+gboolean       vt_tflite_type_to_dtype  (VtTfliteType    type,
+                                         VtDType        *dtype);
+/* A quantized constant tensor's values as float32, (q - zero_point) *
+ * scale per tensor or per slice; NULL when it has no data or is not an
+ * integer type. */
+GBytes        *vt_tflite_dequantize     (const VtTfliteTensor *tensor);
+
+/* One line per tensor: "12 NAME UINT8 [1, 3, 3, 32] scale=0.0235 zero_point=0". */
+char          *vt_tflite_describe_tensors (const VtTfliteModel *model);
 
 /* One line per operator: "3 CONV_2D in [0, 55, 54] out [56] padding=SAME
  * stride=2x2 activation=RELU6", the graph as text. */

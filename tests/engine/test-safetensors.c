@@ -208,7 +208,6 @@ test_other_formats (void)
 {
   static const struct { const char *asset; const char *phrase; } cases[] = {
     { "models/cifar-resnet/resnet20-12fca82f.th", "is a PyTorch checkpoint (torch.save's legacy format), not a safetensors file" },
-    { "models/coral-mobilenet/mobilenet_v2_1.0_224_quant.tflite", "is a TensorFlow Lite model, not a safetensors file" },
     { "models/coral-mobilenet/parrot.jpg", "is a JPEG image, not a safetensors file" },
   };
 

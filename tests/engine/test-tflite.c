@@ -1,8 +1,15 @@
 /* test-tflite.c: the TensorFlow Lite reader on the two Coral models, on
  * crafted files and on damaged ones. */
+#include <math.h>
 #include <string.h>
 
+#include "core/vt-json.h"
+#include "core/vt-stats.h"
+#include "io/vt-checkpoint.h"
+#include "io/vt-class-names.h"
+#include "io/vt-safetensors.h"
 #include "io/vt-tflite.h"
+#include "models/vt-tflite-interpreter.h"
 #include "vt-test-util.h"
 
 #define V2 "models/coral-mobilenet/mobilenet_v2_1.0_224_quant.tflite"
@@ -227,6 +234,311 @@ test_damaged (void)
   }
 }
 
+/* ---- uint8 inference against tests/reference/tflite_reference.py ---- */
+
+static JsonObject *
+fixture (void)
+{
+  static JsonNode *root;
+
+  if (root == NULL)
+    {
+      g_autofree char *path = vt_test_fixture ("tflite/outputs.json");
+      g_autoptr(GError) error = NULL;
+
+      root = vt_json_load_file (path, &error);
+      g_assert_no_error (error);
+    }
+  return json_node_get_object (root);
+}
+
+typedef struct
+{
+  char                 *path;
+  GBytes               *bytes;
+  VtTfliteModel        *model;
+  VtTfliteInterpreter  *interpreter;
+} Loaded;
+
+static void
+loaded_clear (Loaded *l)
+{
+  g_clear_pointer (&l->interpreter, vt_tflite_interpreter_free);
+  g_clear_pointer (&l->model, vt_tflite_model_free);
+  g_clear_pointer (&l->bytes, g_bytes_unref);
+  g_clear_pointer (&l->path, g_free);
+}
+
+static void
+load_model (const char *file,
+            Loaded     *l)
+{
+  g_autofree char *relative = g_build_filename ("models/coral-mobilenet", file, NULL);
+  g_autoptr(GError) error = NULL;
+  gsize size;
+  const guint8 *data;
+
+  l->bytes = read_asset (relative, &l->path);
+  data = g_bytes_get_data (l->bytes, &size);
+  l->model = vt_tflite_parse (data, size, l->path, &error);
+  g_assert_no_error (error);
+  l->interpreter = vt_tflite_interpreter_new (l->model, l->path, &error);
+  g_assert_no_error (error);
+}
+
+static char *
+sha256_hex (const guint8 *data,
+            gsize         size)
+{
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size);
+}
+
+static char *
+to_hex (const guint8 *data,
+        gsize         size)
+{
+  GString *s = g_string_sized_new (2 * size);
+
+  for (gsize i = 0; i < size; i++)
+    g_string_append_printf (s, "%02x", data[i]);
+  return g_string_free (s, FALSE);
+}
+
+/* Runs @image_path through @l; returns the input fed. */
+static guint8 *
+classify (Loaded     *l,
+          const char *image_path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtImage) image = vt_image_load (image_path, &error);
+  guint8 *input;
+
+  g_assert_no_error (error);
+  input = vt_tflite_interpreter_preprocess (l->interpreter, image, &error);
+  g_assert_no_error (error);
+  vt_tflite_interpreter_invoke (l->interpreter, input);
+  return input;
+}
+
+static guint
+argmax (const guint8 *values,
+        gsize         n)
+{
+  guint best = 0;
+
+  for (gsize i = 1; i < n; i++)
+    if (values[i] > values[best])
+      best = (guint) i;
+  return best;
+}
+
+/* The sample photos through both models: the input (Pillow's LANCZOS
+ * resize) and the uint8 output identical to the numpy reference kernels,
+ * and parrot.jpg a macaw. */
+static void
+test_uint8_photos (void)
+{
+  JsonArray *photos = json_object_get_array_member (fixture (), "photos");
+  g_autofree char *labels_path = vt_test_asset ("models/coral-mobilenet/imagenet_labels.txt");
+  g_auto(GStrv) labels = vt_class_names_read_file (labels_path, 1001);
+  Loaded models[2] = { { 0 } };
+
+  g_assert_nonnull (labels);
+  load_model ("mobilenet_v2_1.0_224_quant.tflite", &models[0]);
+  load_model ("mobilenet_v1_1.0_224_quant_embedding_extractor.tflite", &models[1]);
+  g_assert_cmpuint (json_array_get_length (photos), ==, 8);
+  for (guint i = 0; i < json_array_get_length (photos); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (photos, i);
+      const char *photo = json_object_get_string_member (entry, "photo");
+      gboolean v2 = g_str_has_prefix (json_object_get_string_member (entry, "model"), "mobilenet_v2");
+      Loaded *l = &models[v2 ? 0 : 1];
+      g_autofree char *relative = g_build_filename ("models/coral-mobilenet", photo, NULL);
+      g_autofree char *image_path = vt_test_asset (relative);
+      g_autofree guint8 *input = classify (l, image_path);
+      g_autofree char *input_sha = sha256_hex (input, 224 * 224 * 3);
+      const VtTfliteTensor *out_tensor;
+      const guint8 *out = vt_tflite_interpreter_get_output (l->interpreter, 0, &out_tensor);
+      g_autofree char *hex = to_hex (out, out_tensor->numel);
+
+      g_test_message ("%s through %s", photo, json_object_get_string_member (entry, "model"));
+      g_assert_cmpstr (input_sha, ==, json_object_get_string_member (entry, "input_sha256"));
+      g_assert_cmpstr (hex, ==, json_object_get_string_member (entry, "output"));
+      if (v2)
+        {
+          g_assert_cmpuint (out_tensor->numel, ==, 1001);
+          g_assert_cmpstr (labels[argmax (out, 1001)], ==, json_object_get_string_member (entry, "top1"));
+          if (g_str_equal (photo, "parrot.jpg"))
+            g_assert_cmpstr (labels[argmax (out, 1001)], ==, "macaw");
+        }
+      else
+        g_assert_cmpuint (out_tensor->numel, ==, 1024);
+    }
+  loaded_clear (&models[0]);
+  loaded_clear (&models[1]);
+}
+
+/* Every tensor the classifier computes for parrot.jpg, not only the last:
+ * a kernel off by one step anywhere shows where. */
+static void
+test_uint8_every_tensor (void)
+{
+  JsonArray *photos = json_object_get_array_member (fixture (), "photos");
+  JsonObject *expected = json_object_get_object_member (json_array_get_object_element (photos, 0), "tensor_sha256");
+  g_autofree char *image_path = vt_test_asset ("models/coral-mobilenet/parrot.jpg");
+  Loaded l = { 0 };
+  g_autofree guint8 *input = NULL;
+  guint checked = 0;
+
+  load_model ("mobilenet_v2_1.0_224_quant.tflite", &l);
+  input = classify (&l, image_path);
+  for (guint op = 0; op < l.model->n_operators; op++)
+    {
+      guint index = (guint) l.model->operators[op].outputs[0];
+      g_autofree char *key = g_strdup_printf ("%u", index);
+      g_autofree char *sha = sha256_hex (vt_tflite_interpreter_get_values (l.interpreter, index),
+                                         l.model->tensors[index].numel);
+
+      g_test_message ("operator %u %s", op, vt_tflite_builtin_name (l.model->operators[op].builtin));
+      g_assert_cmpstr (sha, ==, json_object_get_string_member (expected, key));
+      checked++;
+    }
+  g_assert_cmpuint (checked, ==, 66);
+  loaded_clear (&l);
+}
+
+/* CIFAR-10 test images upscaled to 224: tiny images, so the model sees
+ * little but blur, and outputs spread over many classes (a different
+ * regime from the photos). */
+static void
+test_uint8_cifar (void)
+{
+  JsonArray *cifar = json_object_get_array_member (fixture (), "cifar");
+  Loaded l = { 0 };
+  guint n = json_array_get_length (cifar);
+
+  g_assert_cmpuint (n, ==, 100);
+  load_model ("mobilenet_v2_1.0_224_quant.tflite", &l);
+  /* Every 4th image: the whole set takes a minute on a loaded machine;
+   * tests/reference/tflite_armnn.py and the fixture cover all 100. */
+  for (guint i = 0; i < n; i += 4)
+    {
+      JsonObject *entry = json_array_get_object_element (cifar, i);
+      g_autofree char *relative = g_build_filename ("datasets/cifar10-jpg/test",
+                                                    json_object_get_string_member (entry, "file"), NULL);
+      g_autofree char *image_path = vt_test_asset (relative);
+      g_autofree guint8 *input = classify (&l, image_path);
+      const guint8 *out = vt_tflite_interpreter_get_output (l.interpreter, 0, NULL);
+      g_autofree char *sha = sha256_hex (out, 1001);
+
+      g_test_message ("%s", json_object_get_string_member (entry, "file"));
+      g_assert_cmpstr (sha, ==, json_object_get_string_member (entry, "output_sha256"));
+      g_assert_cmpint (argmax (out, 1001), ==, json_object_get_int_member (entry, "top1"));
+    }
+  loaded_clear (&l);
+}
+
+/* An operator the interpreter has no kernel for is refused up front,
+ * named with its index. */
+static void
+test_unsupported (void)
+{
+  Loaded l = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtTfliteInterpreter) interpreter = NULL;
+
+  load_model ("mobilenet_v2_1.0_224_quant.tflite", &l);
+  l.model->operators[5].builtin = 18;   /* MUL */
+  interpreter = vt_tflite_interpreter_new (l.model, l.path, &error);
+  g_assert_null (interpreter);
+  g_assert_error (error, VT_TFLITE_RUN_ERROR, VT_TFLITE_RUN_ERROR_UNSUPPORTED);
+  g_assert_true (g_str_has_prefix (error->message, l.path));
+  g_assert_nonnull (strstr (error->message, "operator 5: builtin operator 18 is not run here"));
+  g_clear_error (&error);
+
+  /* An output shape the options do not give. */
+  l.model->operators[5].builtin = VT_TFLITE_OP_CONV_2D;
+  l.model->operators[0].options.stride_w = 1;
+  interpreter = vt_tflite_interpreter_new (l.model, l.path, &error);
+  g_assert_null (interpreter);
+  g_assert_error (error, VT_TFLITE_RUN_ERROR, VT_TFLITE_RUN_ERROR_SHAPE);
+  g_assert_nonnull (strstr (error->message, "operator 0: the output is 112×112×32, but the input and options give 112×224×32"));
+  loaded_clear (&l);
+}
+
+/* ---- the Model area: vt_checkpoint_open ---- */
+
+static void
+test_checkpoint (void)
+{
+  g_autofree char *path = vt_test_asset (V2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (path, &error);
+  JsonObject *stats = json_object_get_object_member (fixture (), "stats");
+  g_autoptr(GList) names = json_object_get_members (stats);
+  GHashTable *metadata;
+  const VtTensor *t;
+  guint n_constant = 0;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (vt_checkpoint_get_tflite (ckpt));
+  for (guint i = 0; i < vt_checkpoint_get_tflite (ckpt)->n_tensors; i++)
+    n_constant += vt_checkpoint_get_tflite (ckpt)->tensors[i].data != NULL;
+  g_assert_cmpuint (n_constant, ==, 1 + 2 * 53);   /* the RESHAPE's shape; 53 convolutions' weights and biases */
+  g_assert_cmpuint (vt_checkpoint_get_n_tensors (ckpt), ==, n_constant);
+  metadata = vt_checkpoint_get_metadata (ckpt);
+  g_assert_cmpstr (g_hash_table_lookup (metadata, "format"), ==, "tflite");
+  g_assert_true (g_str_has_prefix (g_hash_table_lookup (metadata, "tflite_operators"),
+                                   "0 CONV_2D in [0, 55, 54] out [56] padding=SAME stride=2x2 activation=RELU6\n"));
+  g_assert_true (g_str_has_prefix (g_hash_table_lookup (metadata, "tflite_tensors"),
+                                   "0 input UINT8 [1, 224, 224, 3] scale=0.0078125 zero_point=128 (activation)\n"));
+
+  /* The shape tensor of the RESHAPE stays int32, as stored. */
+  t = vt_checkpoint_lookup (ckpt, "MobilenetV2/Logits/Squeeze");
+  g_assert_nonnull (t);
+  g_assert_cmpint (t->dtype, ==, VT_DTYPE_I32);
+
+  /* Quantized weights are dequantized: statistics as numpy computes them. */
+  g_assert_cmpuint (g_list_length (names), >=, 3);
+  for (GList *l = names; l; l = l->next)
+    {
+      JsonObject *expected = json_object_get_object_member (stats, l->data);
+      JsonArray *histogram = json_object_get_array_member (expected, "histogram");
+      VtTensorStats s;
+
+      t = vt_checkpoint_lookup (ckpt, l->data);
+      g_assert_nonnull (t);
+      g_assert_cmpint (t->dtype, ==, VT_DTYPE_F32);
+      vt_tensor_stats_compute (t, 16, &s);
+      g_assert_cmpuint (s.count, ==, json_object_get_int_member (expected, "count"));
+      g_assert_cmpfloat_with_epsilon (s.min, json_object_get_double_member (expected, "min"), 1e-12);
+      g_assert_cmpfloat_with_epsilon (s.max, json_object_get_double_member (expected, "max"), 1e-12);
+      g_assert_cmpfloat_with_epsilon (s.mean, json_object_get_double_member (expected, "mean"),
+                                      1e-9 * (1 + fabs (s.mean)));
+      g_assert_cmpfloat_with_epsilon (s.std, json_object_get_double_member (expected, "std"), 1e-9 * (1 + s.std));
+      for (guint b = 0; b < 16; b++)
+        g_assert_cmpuint (s.histogram.counts[b], ==, json_array_get_int_element (histogram, b));
+      vt_tensor_stats_clear (&s);
+    }
+}
+
+/* The safetensors reader still names a .tflite for what it is, for the
+ * paths that take safetensors only. */
+static void
+test_safetensors_names_it (void)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(GBytes) bytes = read_asset (V2, &path);
+  g_autoptr(GPtrArray) tensors = NULL;
+  g_autoptr(GHashTable) metadata = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (bytes, &size);
+
+  g_assert_false (vt_safetensors_parse (data, size, path, &tensors, &metadata, &error));
+  g_assert_nonnull (strstr (error->message, "is a TensorFlow Lite model, not a safetensors file"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -235,5 +547,11 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/tflite/mobilenet-v1", test_mobilenet_v1);
   g_test_add_func ("/engine/tflite/truncated", test_truncated);
   g_test_add_func ("/engine/tflite/damaged", test_damaged);
+  g_test_add_func ("/engine/tflite/uint8/photos", test_uint8_photos);
+  g_test_add_func ("/engine/tflite/uint8/every-tensor", test_uint8_every_tensor);
+  g_test_add_func ("/engine/tflite/uint8/cifar", test_uint8_cifar);
+  g_test_add_func ("/engine/tflite/uint8/unsupported", test_unsupported);
+  g_test_add_func ("/engine/tflite/checkpoint", test_checkpoint);
+  g_test_add_func ("/engine/tflite/safetensors-names-it", test_safetensors_names_it);
   return g_test_run ();
 }
