@@ -80,15 +80,21 @@ srdhm (gint32 a,
   return overflow ? G_MAXINT32 : high;
 }
 
+/* RoundingDivideByPOT: halves away from zero. In 64 bits, so that an
+ * exponent past 31 (SOFTMAX's final shift reaches 34 for a sum of exps
+ * over 2^30) shifts to 0 or -1 instead of being undefined; for exponents
+ * up to 31 it is the reference's int32 arithmetic exactly. */
 static gint32
 rounding_divide_by_pot (gint32 x,
                         int    exponent)
 {
-  gint32 mask = (gint32) ((1LL << exponent) - 1);
-  gint32 remainder = x & mask;
-  gint32 threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  gint64 mask, remainder, threshold;
 
-  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+  exponent = CLAMP (exponent, 0, 62);
+  mask = (1LL << exponent) - 1;
+  remainder = (gint64) x & mask;
+  threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (gint32) (((gint64) x >> exponent) + (remainder > threshold ? 1 : 0));
 }
 
 static gint32
@@ -195,6 +201,20 @@ get_reciprocal (gint32  x,
 }
 
 /* ---- preparing ----------------------------------------------------------- */
+
+/* quantize_multiplier for a rescale factor taken from the file: one past
+ * 2^30 (or not finite) has no Q31 form the kernels can shift by, and no
+ * real model has one; refused rather than shifted out of range. */
+static gboolean
+checked_multiplier (double  m,
+                    gint32 *multiplier,
+                    int    *shift)
+{
+  if (!isfinite (m) || m < 0 || m >= (double) (1 << 30))
+    return FALSE;
+  quantize_multiplier (m, multiplier, shift);
+  return *shift <= 30;
+}
 
 static gboolean
 fail (GError     **error,
@@ -388,8 +408,11 @@ prepare_conv (const VtTfliteModel    *model,
   if (!prepare_spatial (op, in, out, filter->shape[1], filter->shape[2], channels, step, name, index, error))
     return FALSE;
   /* PopulateConvolutionQuantizationParams: the scales as doubles. */
-  quantize_multiplier ((double) in->scale[0] * (double) filter->scale[0] / (double) out->scale[0],
-                       &step->multiplier[0], &step->shift[0]);
+  if (!checked_multiplier ((double) in->scale[0] * (double) filter->scale[0] / (double) out->scale[0],
+                           &step->multiplier[0], &step->shift[0]))
+    return fail (error, VT_TFLITE_RUN_ERROR_SHAPE, name, index,
+                 "input scale %g × filter scale %g / output scale %g is out of range",
+                 in->scale[0], filter->scale[0], out->scale[0]);
   if (!activation_range (op->options.activation, out, &step->act_min, &step->act_max))
     return fail (error, VT_TFLITE_RUN_ERROR_UNSUPPORTED, name, index, "activation %d is not run here",
                  op->options.activation);
@@ -417,9 +440,12 @@ prepare_add (const VtTfliteModel    *model,
                  "ADD runs only on tensors of one shape (no broadcasting)");
   /* PrepareGeneralSubOp / QuantizedAdd in add.cc. */
   twice_max = 2 * MAX (a->scale[0], b->scale[0]);
-  quantize_multiplier (a->scale[0] / twice_max, &step->multiplier[0], &step->shift[0]);
-  quantize_multiplier (b->scale[0] / twice_max, &step->multiplier[1], &step->shift[1]);
-  quantize_multiplier (twice_max / ((1 << left_shift) * out->scale[0]), &step->multiplier[2], &step->shift[2]);
+  if (!checked_multiplier (a->scale[0] / twice_max, &step->multiplier[0], &step->shift[0]) ||
+      !checked_multiplier (b->scale[0] / twice_max, &step->multiplier[1], &step->shift[1]) ||
+      !checked_multiplier (twice_max / ((1 << left_shift) * out->scale[0]), &step->multiplier[2], &step->shift[2]))
+    return fail (error, VT_TFLITE_RUN_ERROR_SHAPE, name, index,
+                 "input scales %g and %g with output scale %g are out of range",
+                 a->scale[0], b->scale[0], out->scale[0]);
   if (!activation_range (op->options.activation, out, &step->act_min, &step->act_max))
     return fail (error, VT_TFLITE_RUN_ERROR_UNSUPPORTED, name, index, "activation %d is not run here",
                  op->options.activation);
@@ -470,15 +496,19 @@ prepare_step (const VtTfliteModel    *model,
       {
         double real;
 
+        /* The sum of exps has 12 integer bits: 4096 values at most. */
         if (!quantized (in, VT_TFLITE_UINT8) || !quantized (out, VT_TFLITE_UINT8) || !same_shape (in, out) ||
-            in->ndim < 1 || out->scale[0] != 1.0f / 256 || out->zero_point[0] != 0 ||
+            in->ndim < 1 || in->shape[in->ndim - 1] > 4096 || out->scale[0] != 1.0f / 256 || out->zero_point[0] != 0 ||
             !(op->options.beta > 0) || !isfinite (op->options.beta))
           return fail (error, VT_TFLITE_RUN_ERROR_UNSUPPORTED, name, index,
-                       "SOFTMAX runs only on uint8 with an output of scale 1/256 and zero point 0");
+                       "SOFTMAX runs only on uint8, over at most 4096 values, with an output of scale 1/256 "
+                       "and zero point 0");
         /* PreprocessSoftmaxScaling and CalculateInputRadius, 5 integer bits. */
         real = MIN ((double) op->options.beta * (double) in->scale[0] * (double) (1 << (31 - 5)),
                     (double) (1LL << 31) - 1.0);
-        quantize_multiplier (real, &step->multiplier[0], &step->shift[0]);
+        if (!checked_multiplier (real, &step->multiplier[0], &step->shift[0]))
+          return fail (error, VT_TFLITE_RUN_ERROR_SHAPE, name, index, "beta %g × input scale %g is out of range",
+                       op->options.beta, in->scale[0]);
         if (step->shift[0] < 0)
           step->shift[0] = 0;   /* QuantizeMultiplierGreaterThanOne: never a right shift */
         step->diff_min = -(int) floor (1.0 * ((1 << 5) - 1) * (double) (1LL << (31 - 5)) /
@@ -644,7 +674,10 @@ run_conv (VtTfliteInterpreter *self,
 
         for (int c = 0; c < oc; c++)
           {
-            gint32 acc = 0;
+            /* 64 bits: a window of more than 33,000 products could overflow
+             * int32, undefined behaviour in the reference; here it
+             * saturates instead. Real models stay far below. */
+            gint64 acc = 0;
 
             for (int fy = 0; fy < kh; fy++)
               {
@@ -659,7 +692,7 @@ run_conv (VtTfliteInterpreter *self,
                       continue;
                     src = x + ((gsize) iy * wd + ix) * ic;
                     if (depthwise)
-                      acc += (src[c / mult] + in_off) * (w[((gsize) fy * kw + fx) * oc + c] + w_off);
+                      acc += (gint32) ((src[c / mult] + in_off) * (w[((gsize) fy * kw + fx) * oc + c] + w_off));
                     else
                       {
                         const guint8 *wk = w + (((gsize) c * kh + fy) * kw + fx) * ic;
@@ -668,9 +701,11 @@ run_conv (VtTfliteInterpreter *self,
                       }
                   }
               }
-            acc += bias_at (bias, c);
-            acc = multiply_by_quantized_multiplier (acc, step->multiplier[0], step->shift[0]) + out_off;
-            dst[c] = (guint8) CLAMP (acc, step->act_min, step->act_max);
+            {
+              gint32 sum = (gint32) CLAMP (acc + bias_at (bias, c), G_MININT32, G_MAXINT32);
+              gint32 v = multiply_by_quantized_multiplier (sum, step->multiplier[0], step->shift[0]) + out_off;
+              dst[c] = (guint8) CLAMP (v, step->act_min, step->act_max);
+            }
           }
       }
 }
@@ -784,6 +819,32 @@ run_softmax (VtTfliteInterpreter *self,
           dst[c] = (guint8) CLAMP (v, 0, 255);
         }
     }
+}
+
+guint64
+vt_tflite_interpreter_get_cost (VtTfliteInterpreter *self)
+{
+  const VtTfliteModel *model = self->model;
+  guint64 cost = 0;
+
+  for (guint i = 0; i < model->n_operators; i++)
+    {
+      const VtTfliteOperator *op = &model->operators[i];
+      const VtTfliteTensor *out = &model->tensors[op->outputs[0]];
+      const VtTfliteTensor *in = &model->tensors[op->inputs[0]];
+      guint64 window = 1;
+
+      if (op->builtin == VT_TFLITE_OP_CONV_2D || op->builtin == VT_TFLITE_OP_DEPTHWISE_CONV_2D)
+        {
+          const VtTfliteTensor *filter = &model->tensors[op->inputs[1]];
+          window = (guint64) filter->shape[1] * filter->shape[2] *
+                   (op->builtin == VT_TFLITE_OP_CONV_2D ? (guint64) in->shape[3] : 1);
+        }
+      else if (op->builtin == VT_TFLITE_OP_AVERAGE_POOL_2D)
+        window = (guint64) op->options.filter_h * op->options.filter_w;
+      cost += (guint64) out->numel * MAX (window, 1);
+    }
+  return cost;
 }
 
 const VtTfliteTensor *

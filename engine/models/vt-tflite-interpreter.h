@@ -41,6 +41,10 @@ void                 vt_tflite_interpreter_free       (VtTfliteInterpreter  *sel
 /* The input's shape [1, H, W, C], as the model states it. */
 const VtTfliteTensor *vt_tflite_interpreter_get_input (VtTfliteInterpreter  *self);
 
+/* Multiply-accumulates (or element steps, for the other operators) one
+ * invoke takes: 300 million for MobileNet V2. */
+guint64              vt_tflite_interpreter_get_cost   (VtTfliteInterpreter  *self);
+
 /* Runs the graph on one input of H×W×C uint8 values. */
 void                 vt_tflite_interpreter_invoke     (VtTfliteInterpreter  *self,
                                                        const guint8         *input);

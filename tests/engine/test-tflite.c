@@ -466,6 +466,172 @@ test_unsupported (void)
   loaded_clear (&l);
 }
 
+/* ---- the tiny models of tests/reference/make_tflite_tiny.py ---- */
+
+static void
+load_fixture_model (const char *file,
+                    Loaded     *l)
+{
+  g_autofree char *relative = g_build_filename ("tflite", file, NULL);
+  g_autoptr(GError) error = NULL;
+  char *contents;
+  gsize size;
+
+  l->path = vt_test_fixture (relative);
+  g_file_get_contents (l->path, &contents, &size, &error);
+  g_assert_no_error (error);
+  l->bytes = g_bytes_new_take (contents, size);
+  l->model = vt_tflite_parse ((const guint8 *) contents, size, l->path, &error);
+  g_assert_no_error (error);
+}
+
+static JsonObject *
+tiny_fixture (void)
+{
+  static JsonNode *root;
+
+  if (root == NULL)
+    {
+      g_autofree char *path = vt_test_fixture ("tflite/tiny.json");
+      g_autoptr(GError) error = NULL;
+
+      root = vt_json_load_file (path, &error);
+      g_assert_no_error (error);
+    }
+  return json_node_get_object (root);
+}
+
+static guint8 *
+from_hex (const char *hex,
+          gsize      *size)
+{
+  gsize n = strlen (hex) / 2;
+  guint8 *out = g_malloc (MAX (n, 1));
+
+  for (gsize i = 0; i < n; i++)
+    out[i] = (guint8) (g_ascii_xdigit_value (hex[2 * i]) * 16 + g_ascii_xdigit_value (hex[2 * i + 1]));
+  *size = n;
+  return out;
+}
+
+/* Every tensor of the tiny network (odd SAME padding, depth multiplier 2,
+ * ReLU and ReLU6 saturating, a constant ADD operand, pooling windows cut
+ * at the edge) as the numpy kernels compute it. */
+static void
+check_tiny_outputs (const char *file)
+{
+  JsonObject *expected = json_object_get_object_member (tiny_fixture (), "tensors");
+  g_autoptr(GList) keys = json_object_get_members (expected);
+  g_autoptr(GError) error = NULL;
+  gsize n_input;
+  g_autofree guint8 *input = from_hex (json_object_get_string_member (tiny_fixture (), "input"), &n_input);
+  Loaded l = { 0 };
+
+  load_fixture_model (file, &l);
+  l.interpreter = vt_tflite_interpreter_new (l.model, l.path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_input, ==, 6 * 6 * 3);
+  vt_tflite_interpreter_invoke (l.interpreter, input);
+  g_assert_cmpuint (g_list_length (keys), ==, 6);
+  for (GList *k = keys; k; k = k->next)
+    {
+      guint index = (guint) g_ascii_strtoull (k->data, NULL, 10);
+      const guint8 *values = vt_tflite_interpreter_get_values (l.interpreter, index);
+      g_autofree char *hex = to_hex (values, l.model->tensors[index].numel);
+
+      g_test_message ("%s: tensor %u %s", file, index, l.model->tensors[index].name);
+      g_assert_cmpstr (hex, ==, json_object_get_string_member (expected, k->data));
+    }
+  loaded_clear (&l);
+}
+
+static void
+test_tiny (void)
+{
+  check_tiny_outputs ("tiny.tflite");
+}
+
+/* Operator codes that only have the byte-wide deprecated_builtin_code (as
+ * files from before builtin_code) read the same. */
+static void
+test_deprecated_builtin_code (void)
+{
+  Loaded l = { 0 };
+  static const gint32 builtins[] = { 0, 1, 3, 4, 22, 25 };
+
+  load_fixture_model ("tiny-deprecated.tflite", &l);
+  g_assert_cmpuint (l.model->n_opcodes, ==, G_N_ELEMENTS (builtins));
+  for (guint i = 0; i < l.model->n_opcodes; i++)
+    g_assert_cmpint (l.model->opcodes[i].builtin, ==, builtins[i]);
+  loaded_clear (&l);
+  check_tiny_outputs ("tiny-deprecated.tflite");
+}
+
+/* A buffer named by offset and size, past the flatbuffer. */
+static void
+test_offset_buffer (void)
+{
+  Loaded l = { 0 };
+  gsize size;
+  const guint8 *data;
+
+  load_fixture_model ("tiny-offset.tflite", &l);
+  data = g_bytes_get_data (l.bytes, &size);
+  /* The weights sit in the file's last bytes. */
+  g_assert_true (l.model->tensors[1].data + l.model->tensors[1].nbytes == data + size);
+  loaded_clear (&l);
+  check_tiny_outputs ("tiny-offset.tflite");
+
+  /* An offset past the end is an error naming the buffer. */
+  {
+    g_autofree char *path = vt_test_fixture ("tflite/tiny-offset.tflite");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VtTfliteModel) model = NULL;
+    char *contents;
+
+    g_file_get_contents (path, &contents, &size, &error);
+    g_assert_no_error (error);
+    /* Cut the weights off: the buffer now points past the end. */
+    model = vt_tflite_parse ((const guint8 *) contents, size - 1, path, &error);
+    g_assert_null (model);
+    g_assert_nonnull (strstr (error->message, "buffer 1 lies at bytes"));
+    g_assert_nonnull (strstr (error->message, "past the end of the file"));
+    g_free (contents);
+  }
+}
+
+/* Weights quantized per output channel: the reader keeps every scale and
+ * zero point, the Model area dequantizes slice by slice; the interpreter,
+ * whose uint8 kernels are per tensor, refuses them by name. */
+static void
+test_per_axis (void)
+{
+  JsonArray *expected = json_object_get_array_member (tiny_fixture (), "per_axis_weights");
+  g_autofree char *path = vt_test_fixture ("tflite/tiny-per-axis.tflite");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (path, &error);
+  const VtTfliteTensor *w;
+  const VtTensor *t;
+  g_autoptr(VtTfliteInterpreter) interpreter = NULL;
+
+  g_assert_no_error (error);
+  w = &vt_checkpoint_get_tflite (ckpt)->tensors[1];
+  g_assert_cmpuint (w->n_quant, ==, 4);
+  g_assert_cmpint (w->quantized_dimension, ==, 0);
+  g_assert_cmpint (w->zero_point[2], ==, 255);
+  t = vt_checkpoint_lookup (ckpt, "conv/weights");
+  g_assert_nonnull (t);
+  g_assert_cmpint (t->dtype, ==, VT_DTYPE_F32);
+  g_assert_cmpuint (t->numel, ==, json_array_get_length (expected));
+  for (guint i = 0; i < t->numel; i++)
+    g_assert_cmpfloat (((const float *) t->data)[i], ==, (float) json_array_get_double_element (expected, i));
+
+  interpreter = vt_tflite_interpreter_new (vt_checkpoint_get_tflite (ckpt), path, &error);
+  g_assert_null (interpreter);
+  g_assert_error (error, VT_TFLITE_RUN_ERROR, VT_TFLITE_RUN_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "operator 0: CONV_2D runs only on per-tensor uint8"));
+}
+
 /* ---- the Model area: vt_checkpoint_open ---- */
 
 static void
@@ -552,6 +718,10 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/tflite/uint8/cifar", test_uint8_cifar);
   g_test_add_func ("/engine/tflite/uint8/unsupported", test_unsupported);
   g_test_add_func ("/engine/tflite/checkpoint", test_checkpoint);
+  g_test_add_func ("/engine/tflite/tiny", test_tiny);
+  g_test_add_func ("/engine/tflite/deprecated-builtin-code", test_deprecated_builtin_code);
+  g_test_add_func ("/engine/tflite/offset-buffer", test_offset_buffer);
+  g_test_add_func ("/engine/tflite/per-axis", test_per_axis);
   g_test_add_func ("/engine/tflite/safetensors-names-it", test_safetensors_names_it);
   return g_test_run ();
 }

@@ -425,7 +425,8 @@ def run(path, image):
         elif op.code == 4:
             y = depthwise(op, x, t[0], t[1], t[2] if len(t) > 2 else None, tout)
         elif op.code == 0:
-            y = add(op, x, values[op.inputs[1]], t[0], t[1], tout)
+            other = values[op.inputs[1]] if op.inputs[1] in values else t[1].data.astype(np.int64)
+            y = add(op, x, other, t[0], t[1], tout)
         elif op.code == 1:
             y = average_pool(op, x, tout)
         elif op.code == 22:
