@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/vt-parallel.h"
 #include "io/vt-resize.h"
 
 G_DEFINE_QUARK (vt-tflite-run-error-quark, vt_tflite_run_error)
@@ -638,34 +639,39 @@ bias_at (const VtTfliteTensor *bias,
   return GINT32_FROM_LE (v);
 }
 
-/* reference_ops::Conv (uint8) and DepthwiseConv (uint8, rounding away from
- * zero): sums of (input - input zero point) · (filter - filter zero point)
- * over the window, positions outside the input left out, plus the bias;
- * then the fixed-point rescale, the output zero point and the clamp. */
-static void
-run_conv (VtTfliteInterpreter *self,
-          const Step          *step)
+typedef struct
 {
-  const VtTfliteModel *model = self->model;
+  VtTfliteInterpreter  *self;
+  const Step           *step;
+} Job;
+
+static void
+conv_rows (gsize    begin,
+           gsize    end,
+           gpointer data)
+{
+  const Job *job = data;
+  const VtTfliteModel *model = job->self->model;
+  const Step *step = job->step;
   const VtTfliteOperator *op = step->op;
   const VtTfliteOptions *o = &op->options;
   const VtTfliteTensor *in = &model->tensors[op->inputs[0]];
   const VtTfliteTensor *filter = &model->tensors[op->inputs[1]];
   const VtTfliteTensor *bias = op->n_inputs > 2 && op->inputs[2] >= 0 ? &model->tensors[op->inputs[2]] : NULL;
   const VtTfliteTensor *out = &model->tensors[op->outputs[0]];
-  const guint8 *x = self->values[op->inputs[0]];
+  const guint8 *x = job->self->values[op->inputs[0]];
   const guint8 *w = filter->data;
-  guint8 *y = self->values[op->outputs[0]];
+  guint8 *y = job->self->values[op->outputs[0]];
   gboolean depthwise = op->builtin == VT_TFLITE_OP_DEPTHWISE_CONV_2D;
   int h = in->shape[1], wd = in->shape[2], ic = in->shape[3];
-  int oh = out->shape[1], ow = out->shape[2], oc = out->shape[3];
+  int ow = out->shape[2], oc = out->shape[3];
   int kh = filter->shape[1], kw = filter->shape[2];
   gint32 in_off = -(gint32) in->zero_point[0];
   gint32 w_off = -(gint32) filter->zero_point[0];
   gint32 out_off = (gint32) out->zero_point[0];
   int mult = depthwise ? o->depth_multiplier : 1;
 
-  for (int oy = 0; oy < oh; oy++)
+  for (int oy = (int) begin; oy < (int) end; oy++)
     for (int ox = 0; ox < ow; ox++)
       {
         int y0 = oy * o->stride_h - step->pad_h;
@@ -696,8 +702,16 @@ run_conv (VtTfliteInterpreter *self,
                     else
                       {
                         const guint8 *wk = w + (((gsize) c * kh + fy) * kw + fx) * ic;
-                        for (int k = 0; k < ic; k++)
-                          acc += (src[k] + in_off) * (wk[k] + w_off);
+                        gint32 partial = 0;   /* ic ≤ 32768 products of at most 255² fit */
+                        int k = 0;
+
+                        while (k < ic)
+                          {
+                            int stop = MIN (ic, k + 32768);
+                            for (partial = 0; k < stop; k++)
+                              partial += (src[k] + in_off) * (wk[k] + w_off);
+                            acc += partial;
+                          }
                       }
                   }
               }
@@ -708,6 +722,21 @@ run_conv (VtTfliteInterpreter *self,
             }
           }
       }
+}
+
+/* reference_ops::Conv (uint8) and DepthwiseConv (uint8, rounding away from
+ * zero): sums of (input - input zero point) · (filter - filter zero point)
+ * over the window, positions outside the input left out, plus the bias;
+ * then the fixed-point rescale, the output zero point and the clamp. Rows
+ * of the output in parallel: each is computed alone, so the result does
+ * not depend on the thread count. */
+static void
+run_conv (VtTfliteInterpreter *self,
+          const Step          *step)
+{
+  Job job = { self, step };
+
+  vt_parallel_for ((gsize) self->model->tensors[step->op->outputs[0]].shape[1], conv_rows, &job);
 }
 
 /* reference_ops::Add (uint8): both inputs shifted left by 20 bits, each
