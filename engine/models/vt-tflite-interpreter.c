@@ -33,7 +33,9 @@ struct _VtTfliteInterpreter
   char                 *name;
   Step                 *steps;
   guint8              **values;    /* per tensor: its bytes, constant or computed */
-  guint8              **owned;     /* the activation buffers allocated here */
+  guint8              **owned;     /* the activation buffers, allocated on the first invoke */
+  gboolean             *computed;  /* per tensor: the input or an operator's output */
+  float               **floats;    /* the float path, per tensor: dequantized constants, activations */
 };
 
 /* ---- quantization_util.cc and gemmlowp/fixedpoint.h ------------------- */
@@ -536,6 +538,11 @@ vt_tflite_interpreter_free (VtTfliteInterpreter *self)
     for (guint i = 0; i < self->model->n_tensors; i++)
       g_free (self->owned[i]);
   g_free (self->owned);
+  g_free (self->computed);
+  if (self->floats)
+    for (guint i = 0; i < self->model->n_tensors; i++)
+      g_free (self->floats[i]);
+  g_free (self->floats);
   g_free (self->values);
   g_free (self->steps);
   g_free (self->name);
@@ -569,15 +576,17 @@ vt_tflite_interpreter_new (const VtTfliteModel  *model,
   self->steps = g_new0 (Step, MAX (model->n_operators, 1));
   self->values = g_new0 (guint8 *, model->n_tensors);
   self->owned = g_new0 (guint8 *, model->n_tensors);
+  self->computed = g_new0 (gboolean, model->n_tensors);
   for (guint i = 0; i < model->n_tensors; i++)
     self->values[i] = (guint8 *) model->tensors[i].data;
 
   /* The input first, then each operator's output in order: an operator
-   * reading a tensor nothing computed yet is an error, not garbage. */
+   * reading a tensor nothing computed yet is an error, not garbage. The
+   * buffers are allocated on the first invoke, so that checking a model
+   * costs no memory. */
   for (guint i = 0; i <= model->n_operators; i++)
     {
       const VtTfliteTensor *t;
-      gsize bytes;
       gint32 index;
 
       if (i > 0)
@@ -587,7 +596,7 @@ vt_tflite_interpreter_new (const VtTfliteModel  *model,
           if (!prepare_step (model, op, &self->steps[i - 1], name, i - 1, error))
             return NULL;
           for (guint k = 0; k < op->n_inputs; k++)
-            if (op->inputs[k] >= 0 && self->values[op->inputs[k]] == NULL)
+            if (op->inputs[k] >= 0 && self->values[op->inputs[k]] == NULL && !self->computed[op->inputs[k]])
               {
                 fail (error, VT_TFLITE_RUN_ERROR_SHAPE, name, i - 1, "input “%s” is computed by no earlier operator",
                       model->tensors[op->inputs[k]].name);
@@ -598,25 +607,23 @@ vt_tflite_interpreter_new (const VtTfliteModel  *model,
       else
         index = model->inputs[0];
       t = &model->tensors[index];
-      if (self->values[index] != NULL)
+      if (self->values[index] != NULL || self->computed[index])
         {
           g_set_error (error, VT_TFLITE_RUN_ERROR, VT_TFLITE_RUN_ERROR_SHAPE,
                        "%s: tensor “%s” is written twice", name, t->name);
           return NULL;
         }
-      bytes = t->numel * vt_tflite_type_size (t->type);
-      total += bytes;
+      total += t->numel * vt_tflite_type_size (t->type);
       if (total > VT_TFLITE_MAX_ACTIVATION_BYTES)
         {
           g_set_error (error, VT_TFLITE_RUN_ERROR, VT_TFLITE_RUN_ERROR_SHAPE,
                        "%s: the activations need more than %zu MiB", name, VT_TFLITE_MAX_ACTIVATION_BYTES >> 20);
           return NULL;
         }
-      self->owned[index] = g_malloc0 (MAX (bytes, 1));
-      self->values[index] = self->owned[index];
+      self->computed[index] = TRUE;
     }
   for (guint i = 0; i < model->n_outputs; i++)
-    if (self->values[model->outputs[i]] == NULL)
+    if (!self->computed[model->outputs[i]])
       {
         g_set_error (error, VT_TFLITE_RUN_ERROR, VT_TFLITE_RUN_ERROR_SHAPE,
                      "%s: output “%s” is computed by no operator", name, model->tensors[model->outputs[i]].name);
@@ -882,6 +889,20 @@ vt_tflite_interpreter_get_input (VtTfliteInterpreter *self)
   return &self->model->tensors[self->model->inputs[0]];
 }
 
+static void
+allocate_activations (VtTfliteInterpreter *self)
+{
+  const VtTfliteModel *model = self->model;
+
+  for (guint i = 0; i < model->n_tensors; i++)
+    if (self->computed[i] && self->owned[i] == NULL)
+      {
+        const VtTfliteTensor *t = &model->tensors[i];
+        self->owned[i] = g_malloc0 (MAX (t->numel * vt_tflite_type_size (t->type), 1));
+        self->values[i] = self->owned[i];
+      }
+}
+
 void
 vt_tflite_interpreter_invoke (VtTfliteInterpreter *self,
                               const guint8        *input)
@@ -889,6 +910,7 @@ vt_tflite_interpreter_invoke (VtTfliteInterpreter *self,
   const VtTfliteModel *model = self->model;
   const VtTfliteTensor *in = vt_tflite_interpreter_get_input (self);
 
+  allocate_activations (self);
   memcpy (self->values[model->inputs[0]], input, in->numel);
   for (guint i = 0; i < model->n_operators; i++)
     {
@@ -961,4 +983,235 @@ vt_tflite_interpreter_preprocess (VtTfliteInterpreter  *self,
     }
   resized = vt_image_resize (image, in->shape[2], in->shape[1], VT_RESAMPLE_LANCZOS);
   return g_memdup2 (resized->rgb, (gsize) resized->width * resized->height * 3);
+}
+
+/* ---- the float path ------------------------------------------------------- */
+
+static float
+float_activation (gint32 activation,
+                  float  v)
+{
+  switch (activation)
+    {
+    case VT_TFLITE_ACT_RELU: return MAX (v, 0.0f);
+    case VT_TFLITE_ACT_RELU6: return CLAMP (v, 0.0f, 6.0f);
+    case VT_TFLITE_ACT_RELU_N1_TO_1: return CLAMP (v, -1.0f, 1.0f);
+    default: return v;
+    }
+}
+
+/* Every tensor an operator reads or writes as floats; constants
+ * dequantized once. */
+static gboolean
+prepare_floats (VtTfliteInterpreter  *self,
+                GError              **error)
+{
+  const VtTfliteModel *model = self->model;
+  gsize total = 0;
+
+  if (self->floats != NULL)
+    return TRUE;
+  for (guint i = 0; i < model->n_tensors; i++)
+    if (self->computed[i] || model->tensors[i].data != NULL)
+      total += model->tensors[i].numel * sizeof (float);
+  if (total > VT_TFLITE_MAX_ACTIVATION_BYTES)
+    {
+      g_set_error (error, VT_TFLITE_RUN_ERROR, VT_TFLITE_RUN_ERROR_SHAPE,
+                   "%s: the float path needs more than %zu MiB", self->name, VT_TFLITE_MAX_ACTIVATION_BYTES >> 20);
+      return FALSE;
+    }
+  self->floats = g_new0 (float *, model->n_tensors);
+  for (guint i = 0; i < model->n_tensors; i++)
+    {
+      const VtTfliteTensor *t = &model->tensors[i];
+
+      if (!self->computed[i] && t->data == NULL)
+        continue;
+      if (t->data != NULL && t->n_quant > 0)
+        {
+          g_autoptr(GBytes) values = vt_tflite_dequantize (t);
+          self->floats[i] = g_memdup2 (g_bytes_get_data (values, NULL), t->numel * sizeof (float));
+        }
+      else
+        self->floats[i] = g_new0 (float, MAX (t->numel, 1));
+    }
+  return TRUE;
+}
+
+static void
+float_conv_rows (gsize    begin,
+                 gsize    end,
+                 gpointer data)
+{
+  const Job *job = data;
+  const VtTfliteModel *model = job->self->model;
+  const Step *step = job->step;
+  const VtTfliteOperator *op = step->op;
+  const VtTfliteOptions *o = &op->options;
+  const VtTfliteTensor *in = &model->tensors[op->inputs[0]];
+  const VtTfliteTensor *filter = &model->tensors[op->inputs[1]];
+  const VtTfliteTensor *out = &model->tensors[op->outputs[0]];
+  const float *x = job->self->floats[op->inputs[0]];
+  const float *w = job->self->floats[op->inputs[1]];
+  const float *bias = op->n_inputs > 2 && op->inputs[2] >= 0 ? job->self->floats[op->inputs[2]] : NULL;
+  float *y = job->self->floats[op->outputs[0]];
+  gboolean depthwise = op->builtin == VT_TFLITE_OP_DEPTHWISE_CONV_2D;
+  int h = in->shape[1], wd = in->shape[2], ic = in->shape[3];
+  int ow = out->shape[2], oc = out->shape[3];
+  int kh = filter->shape[1], kw = filter->shape[2];
+  int mult = depthwise ? o->depth_multiplier : 1;
+
+  for (int oy = (int) begin; oy < (int) end; oy++)
+    for (int ox = 0; ox < ow; ox++)
+      {
+        int y0 = oy * o->stride_h - step->pad_h;
+        int x0 = ox * o->stride_w - step->pad_w;
+        float *dst = y + ((gsize) oy * ow + ox) * oc;
+
+        for (int c = 0; c < oc; c++)
+          {
+            double acc = bias ? bias[c] : 0.0;
+
+            for (int fy = 0; fy < kh; fy++)
+              {
+                int iy = y0 + fy * o->dilation_h;
+                if (iy < 0 || iy >= h)
+                  continue;
+                for (int fx = 0; fx < kw; fx++)
+                  {
+                    int ix = x0 + fx * o->dilation_w;
+                    const float *src;
+                    if (ix < 0 || ix >= wd)
+                      continue;
+                    src = x + ((gsize) iy * wd + ix) * ic;
+                    if (depthwise)
+                      acc += (double) src[c / mult] * w[((gsize) fy * kw + fx) * oc + c];
+                    else
+                      {
+                        const float *wk = w + (((gsize) c * kh + fy) * kw + fx) * ic;
+                        for (int k = 0; k < ic; k++)
+                          acc += (double) src[k] * wk[k];
+                      }
+                  }
+              }
+            dst[c] = float_activation (o->activation, (float) acc);
+          }
+      }
+}
+
+gboolean
+vt_tflite_interpreter_invoke_float (VtTfliteInterpreter  *self,
+                                    const float          *input,
+                                    GError              **error)
+{
+  const VtTfliteModel *model = self->model;
+
+  if (!prepare_floats (self, error))
+    return FALSE;
+  memcpy (self->floats[model->inputs[0]], input, model->tensors[model->inputs[0]].numel * sizeof (float));
+  for (guint i = 0; i < model->n_operators; i++)
+    {
+      const Step *step = &self->steps[i];
+      const VtTfliteOperator *op = step->op;
+      const VtTfliteTensor *out = &model->tensors[op->outputs[0]];
+      const float *x = self->floats[op->inputs[0]];
+      float *y = self->floats[op->outputs[0]];
+
+      switch (op->builtin)
+        {
+        case VT_TFLITE_OP_CONV_2D:
+        case VT_TFLITE_OP_DEPTHWISE_CONV_2D:
+          {
+            Job job = { self, step };
+            vt_parallel_for ((gsize) out->shape[1], float_conv_rows, &job);
+          }
+          break;
+        case VT_TFLITE_OP_ADD:
+          {
+            const float *b = self->floats[op->inputs[1]];
+            for (gsize k = 0; k < out->numel; k++)
+              y[k] = float_activation (op->options.activation, x[k] + b[k]);
+          }
+          break;
+        case VT_TFLITE_OP_AVERAGE_POOL_2D:
+          {
+            const VtTfliteOptions *o = &op->options;
+            const VtTfliteTensor *in = &model->tensors[op->inputs[0]];
+            int h = in->shape[1], w = in->shape[2], c = in->shape[3];
+
+            for (int oy = 0; oy < out->shape[1]; oy++)
+              for (int ox = 0; ox < out->shape[2]; ox++)
+                {
+                  int y0 = oy * o->stride_h - step->pad_h, x0 = ox * o->stride_w - step->pad_w;
+                  int ys = MAX (0, y0), ye = MIN (h, y0 + o->filter_h);
+                  int xs = MAX (0, x0), xe = MIN (w, x0 + o->filter_w);
+                  int count = MAX (ye - ys, 0) * MAX (xe - xs, 0);
+
+                  for (int k = 0; k < c; k++)
+                    {
+                      double acc = 0.0;
+                      for (int iy = ys; iy < ye; iy++)
+                        for (int ix = xs; ix < xe; ix++)
+                          acc += x[((gsize) iy * w + ix) * c + k];
+                      y[((gsize) oy * out->shape[2] + ox) * c + k] =
+                        float_activation (o->activation, count > 0 ? (float) (acc / count) : 0.0f);
+                    }
+                }
+          }
+          break;
+        case VT_TFLITE_OP_RESHAPE:
+          memcpy (y, x, out->numel * sizeof (float));
+          break;
+        case VT_TFLITE_OP_SOFTMAX:
+          {
+            gsize depth = (gsize) MAX (out->shape[out->ndim - 1], 1);
+
+            for (gsize r = 0; r < out->numel / depth; r++)
+              {
+                const float *row = x + r * depth;
+                float top = row[0];
+                double sum = 0.0;
+
+                for (gsize k = 1; k < depth; k++)
+                  top = MAX (top, row[k]);
+                for (gsize k = 0; k < depth; k++)
+                  sum += exp ((double) op->options.beta * (row[k] - top));
+                for (gsize k = 0; k < depth; k++)
+                  y[r * depth + k] = (float) (exp ((double) op->options.beta * (row[k] - top)) / sum);
+              }
+          }
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+  return TRUE;
+}
+
+const float *
+vt_tflite_interpreter_get_output_float (VtTfliteInterpreter *self,
+                                        guint                index)
+{
+  g_return_val_if_fail (index < self->model->n_outputs && self->floats != NULL, NULL);
+  return self->floats[self->model->outputs[index]];
+}
+
+const float *
+vt_tflite_interpreter_get_values_float (VtTfliteInterpreter *self,
+                                        guint                tensor)
+{
+  g_return_val_if_fail (tensor < self->model->n_tensors, NULL);
+  return self->floats ? self->floats[tensor] : NULL;
+}
+
+float *
+vt_tflite_interpreter_dequantize_input (VtTfliteInterpreter *self,
+                                        const guint8        *input)
+{
+  const VtTfliteTensor *in = vt_tflite_interpreter_get_input (self);
+  float *out = g_new (float, MAX (in->numel, 1));
+
+  for (gsize i = 0; i < in->numel; i++)
+    out[i] = (float) (((double) input[i] - (double) in->zero_point[0]) * in->scale[0]);
+  return out;
 }

@@ -25,9 +25,10 @@ typedef enum
   VT_TFLITE_RUN_ERROR_SHAPE,        /* shapes or quantization that do not fit together */
 } VtTfliteRunError;
 
-/* The most bytes of activations one interpreter allocates: MobileNets need
- * some megabytes; a file that asks for more is refused, not obeyed. */
-#define VT_TFLITE_MAX_ACTIVATION_BYTES ((gsize) 1 << 30)
+/* The most bytes of activations one interpreter allocates (each path):
+ * MobileNets need some megabytes; a file that asks for more is refused,
+ * not obeyed. */
+#define VT_TFLITE_MAX_ACTIVATION_BYTES ((gsize) 1 << 28)
 
 typedef struct _VtTfliteInterpreter VtTfliteInterpreter;
 
@@ -56,6 +57,26 @@ const guint8        *vt_tflite_interpreter_get_output (VtTfliteInterpreter  *sel
  * a constant or one not computed. */
 const guint8        *vt_tflite_interpreter_get_values (VtTfliteInterpreter  *self,
                                                        guint                 tensor);
+
+/* The float path: the same graph in float32 on the dequantized weights
+ * and biases ((q - zero point) · scale), activations unquantized (ReLU6
+ * clamps to [0, 6], SOFTMAX is exp / sum), sums in double. For features
+ * with the rounding of the uint8 path taken out. @input: H×W×C floats,
+ * the dequantized input ((p - 128) / 128 for the Coral models). FALSE with
+ * an error when the float buffers would pass VT_TFLITE_MAX_ACTIVATION_BYTES. */
+gboolean             vt_tflite_interpreter_invoke_float     (VtTfliteInterpreter  *self,
+                                                             const float          *input,
+                                                             GError              **error);
+/* Output @index of the last float invoke. */
+const float         *vt_tflite_interpreter_get_output_float (VtTfliteInterpreter  *self,
+                                                             guint                 index);
+/* Any tensor's floats after a float invoke, or NULL. */
+const float         *vt_tflite_interpreter_get_values_float (VtTfliteInterpreter  *self,
+                                                             guint                 tensor);
+/* The uint8 input dequantized with the input tensor's scale and zero point,
+ * for vt_tflite_interpreter_invoke_float. */
+float               *vt_tflite_interpreter_dequantize_input (VtTfliteInterpreter  *self,
+                                                             const guint8         *input);
 
 /* What Coral's examples feed a uint8 image classifier: the RGB image
  * resized to the input's H×W with Pillow's LANCZOS filter, the pixels as

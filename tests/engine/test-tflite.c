@@ -438,6 +438,58 @@ test_uint8_cifar (void)
   loaded_clear (&l);
 }
 
+/* The float path on the dequantized weights, within 1e-4 of the same graph
+ * in float64 numpy (tests/reference/make_tflite_float_fixture.py). */
+static void
+test_float_path (void)
+{
+  g_autofree char *fixture_path = vt_test_fixture ("tflite/float.json");
+  g_autofree char *image_path = vt_test_asset ("models/coral-mobilenet/parrot.jpg");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = vt_json_load_file (fixture_path, &error);
+  static const char *models[] = { "mobilenet_v2_1.0_224_quant.tflite",
+                                  "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite" };
+
+  g_assert_no_error (error);
+  for (guint m = 0; m < G_N_ELEMENTS (models); m++)
+    {
+      JsonObject *expected = json_object_get_object_member (json_node_get_object (root), models[m]);
+      JsonArray *output = json_object_get_array_member (expected, "output");
+      Loaded l = { 0 };
+      g_autofree guint8 *input = NULL;
+      g_autofree float *x = NULL;
+      const float *y;
+      double worst = 0;
+      guint best = 0;
+
+      load_model (models[m], &l);
+      input = classify (&l, image_path);
+      x = vt_tflite_interpreter_dequantize_input (l.interpreter, input);
+      g_assert_true (vt_tflite_interpreter_invoke_float (l.interpreter, x, &error));
+      g_assert_no_error (error);
+      y = vt_tflite_interpreter_get_output_float (l.interpreter, 0);
+      g_assert_cmpuint (json_array_get_length (output), ==, l.model->tensors[l.model->outputs[0]].numel);
+      for (guint i = 0; i < json_array_get_length (output); i++)
+        {
+          worst = MAX (worst, fabs (y[i] - json_array_get_double_element (output, i)));
+          if (y[i] > y[best])
+            best = i;
+        }
+      g_test_message ("%s: largest difference %.3g", models[m], worst);
+      g_assert_cmpfloat (worst, <, 1e-4);
+      if (m == 0)
+        {
+          JsonArray *logits = json_object_get_array_member (expected, "logits");
+          const float *z = vt_tflite_interpreter_get_values_float (l.interpreter, 172);
+
+          g_assert_cmpuint (best, ==, 89);   /* macaw, as the uint8 path says */
+          for (guint i = 0; i < json_array_get_length (logits); i++)
+            g_assert_cmpfloat_with_epsilon (z[i], json_array_get_double_element (logits, i), 1e-4);
+        }
+      loaded_clear (&l);
+    }
+}
+
 /* An operator the interpreter has no kernel for is refused up front,
  * named with its index. */
 static void
@@ -717,6 +769,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/tflite/uint8/every-tensor", test_uint8_every_tensor);
   g_test_add_func ("/engine/tflite/uint8/cifar", test_uint8_cifar);
   g_test_add_func ("/engine/tflite/uint8/unsupported", test_unsupported);
+  g_test_add_func ("/engine/tflite/float-path", test_float_path);
   g_test_add_func ("/engine/tflite/checkpoint", test_checkpoint);
   g_test_add_func ("/engine/tflite/tiny", test_tiny);
   g_test_add_func ("/engine/tflite/deprecated-builtin-code", test_deprecated_builtin_code);

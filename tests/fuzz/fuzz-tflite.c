@@ -6,7 +6,8 @@
  * AddressSanitizer catches a view past the input), its dequantized values,
  * the graph and tensor descriptions. A model the interpreter accepts is
  * run on a fixed input when it is small enough to run in milliseconds, so
- * the kernels meet shapes, paddings and strides no converter writes.
+ * the kernels (uint8 and float) meet shapes, paddings and strides no
+ * converter writes.
  * Nothing may crash, leak or trip UBSan. */
 #include <stdint.h>
 #include <string.h>
@@ -73,6 +74,23 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
           for (gsize k = 0; k < t->numel * vt_tflite_type_size (t->type); k++)
             sum += out[k];
         }
+
+      /* The float path over the same graph. */
+      {
+        g_autofree float *x = vt_tflite_interpreter_dequantize_input (interpreter, pixels);
+
+        if (!vt_tflite_interpreter_invoke_float (interpreter, x, &error))
+          g_assert (g_str_has_prefix (error->message, "fuzz-input: "));
+        else
+          for (guint o = 0; o < model->n_outputs; o++)
+            {
+              const VtTfliteTensor *t;
+              const float *out = vt_tflite_interpreter_get_output_float (interpreter, o);
+              vt_tflite_interpreter_get_output (interpreter, o, &t);
+              for (gsize k = 0; k < t->numel; k++)
+                sum += out[k] > 0;
+            }
+      }
     }
   return sum == G_MAXUINT;   /* keeps the reads */
 }

@@ -447,3 +447,90 @@ def preprocess(path, size=224):
     from PIL import Image
     img = Image.open(path).convert("RGB").resize((size, size), Image.LANCZOS)
     return np.asarray(img, np.uint8)
+
+
+# ---- the float path: the same graph on the dequantized weights -------------
+
+def dequantize(t):
+    """(q - zero_point) * scale in float32, per tensor or per axis."""
+    q = t.data.astype(np.float64)
+    scale = np.asarray(t.scale, np.float32).astype(np.float64)
+    zp = np.asarray(t.zero_point, np.float64)
+    if len(t.scale) > 1:
+        shape = [1] * q.ndim
+        shape[0] = -1
+        return ((q - zp.reshape(shape)) * scale.reshape(shape)).astype(np.float32)
+    return ((q - zp[0]) * scale[0]).astype(np.float32)
+
+
+def float_activation(activation, x):
+    if activation == 1:
+        return np.maximum(x, 0)
+    if activation == 3:
+        return np.clip(x, 0, 6)
+    if activation == 2:
+        return np.clip(x, -1, 1)
+    return x
+
+
+def run_float(path, image):
+    """The float32-weight graph in float64 numpy: image is HxWx3 float (the
+    dequantized input). Returns the outputs and every tensor by index."""
+    tensors, ops, inputs, outputs = load(path)
+    values = {inputs[0]: np.asarray(image, np.float64)[None]}
+
+    def get(i):
+        return values[i] if i in values else dequantize(tensors[i]).astype(np.float64)
+
+    for op in ops:
+        x = values[op.inputs[0]]
+        tout = tensors[op.outputs[0]]
+        if op.code in (3, 4):
+            w = get(op.inputs[1])
+            b = get(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else 0.0
+            if op.code == 3:
+                p = patches_float(x, w.shape[1], w.shape[2], op)
+                y = np.einsum("nhwyxc,oyxc->nhwo", p, w) + b
+            else:
+                p = np.repeat(patches_float(x, w.shape[1], w.shape[2], op), op.depth_multiplier, axis=-1)
+                y = np.einsum("nhwyxc,yxc->nhwc", p, w[0]) + b
+            y = float_activation(op.activation, y)
+        elif op.code == 0:
+            y = float_activation(op.activation, x + get(op.inputs[1]))
+        elif op.code == 1:
+            n, h, w_, c = x.shape
+            oh, ph = padding(op.padding, h, op.filter_h, op.stride_h, 1)
+            ow, pw = padding(op.padding, w_, op.filter_w, op.stride_w, 1)
+            y = np.empty((n, oh, ow, c))
+            for oy in range(oh):
+                for ox in range(ow):
+                    y0, x0 = oy * op.stride_h - ph, ox * op.stride_w - pw
+                    win = x[:, max(0, y0):min(h, y0 + op.filter_h), max(0, x0):min(w_, x0 + op.filter_w), :]
+                    y[:, oy, ox, :] = win.mean(axis=(1, 2))
+            y = float_activation(op.activation, y)
+        elif op.code == 22:
+            y = x.reshape(tout.shape)
+        elif op.code == 25:
+            e = np.exp(op.beta * (x - x.max(axis=-1, keepdims=True)))
+            y = e / e.sum(axis=-1, keepdims=True)
+        else:
+            raise ValueError("operator %d is not implemented here" % op.code)
+        values[op.outputs[0]] = y
+    return [values[o] for o in outputs], values
+
+
+def patches_float(x, kh, kw, op):
+    """As patches(), padding with 0.0 (the float path's zero)."""
+    n, h, w, c = x.shape
+    oh, ph = padding(op.padding, h, kh, op.stride_h, op.dilation_h)
+    ow, pw = padding(op.padding, w, kw, op.stride_w, op.dilation_w)
+    big = np.zeros((n, h + 2 * ph + kh * op.dilation_h + op.stride_h * oh,
+                    w + 2 * pw + kw * op.dilation_w + op.stride_w * ow, c))
+    big[:, ph:ph + h, pw:pw + w, :] = x
+    out = np.empty((n, oh, ow, kh, kw, c))
+    for fy in range(kh):
+        for fx in range(kw):
+            y0, x0 = fy * op.dilation_h, fx * op.dilation_w
+            out[:, :, :, fy, fx, :] = big[:, y0:y0 + op.stride_h * oh:op.stride_h,
+                                          x0:x0 + op.stride_w * ow:op.stride_w, :]
+    return out
