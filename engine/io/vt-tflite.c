@@ -867,7 +867,8 @@ vt_tflite_dequantize (const VtTfliteTensor *t)
   for (gsize i = 0; i < t->numel; i++)
     {
       guint c = t->n_quant > 1 ? (guint) ((i / inner) % t->n_quant) : 0;
-      values[i] = (float) ((double) (read_integer (t->type, t->data, i) - t->zero_point[c]) * t->scale[c]);
+      /* In double: a zero point from the file may be any int64. */
+      values[i] = (float) (((double) read_integer (t->type, t->data, i) - (double) t->zero_point[c]) * t->scale[c]);
     }
   return g_bytes_new_take (values, t->numel * sizeof (float));
 }

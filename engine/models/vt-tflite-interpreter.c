@@ -567,10 +567,11 @@ vt_tflite_interpreter_new (const VtTfliteModel  *model,
       return NULL;
     }
   input = &model->tensors[model->inputs[0]];
-  if (input->type != VT_TFLITE_UINT8 || input->ndim != 4 || input->shape[0] != 1 || input->data != NULL)
+  if (!quantized (input, VT_TFLITE_UINT8) || input->ndim != 4 || input->shape[0] != 1 || input->data != NULL)
     {
       g_set_error (error, VT_TFLITE_RUN_ERROR, VT_TFLITE_RUN_ERROR_UNSUPPORTED,
-                   "%s: the input “%s” is not a 1×H×W×C uint8 tensor", name, input->name);
+                   "%s: the input “%s” is not a 1×H×W×C uint8 tensor with one scale and zero point", name,
+                   input->name);
       return NULL;
     }
   self->steps = g_new0 (Step, MAX (model->n_operators, 1));
@@ -1030,7 +1031,10 @@ prepare_floats (VtTfliteInterpreter  *self,
       if (t->data != NULL && t->n_quant > 0)
         {
           g_autoptr(GBytes) values = vt_tflite_dequantize (t);
-          self->floats[i] = g_memdup2 (g_bytes_get_data (values, NULL), t->numel * sizeof (float));
+          /* NULL for a quantized type no kernel reads (the checks at
+           * construction saw to that): zeros stand in. */
+          self->floats[i] = values ? g_memdup2 (g_bytes_get_data (values, NULL), t->numel * sizeof (float))
+                                   : g_new0 (float, MAX (t->numel, 1));
         }
       else
         self->floats[i] = g_new0 (float, MAX (t->numel, 1));
