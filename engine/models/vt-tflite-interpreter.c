@@ -862,7 +862,7 @@ guint64
 vt_tflite_interpreter_get_cost (VtTfliteInterpreter *self)
 {
   const VtTfliteModel *model = self->model;
-  guint64 cost = 0;
+  guint64 cost = model->tensors[model->inputs[0]].numel;   /* copying the input in */
 
   for (guint i = 0; i < model->n_operators; i++)
     {

@@ -21,13 +21,13 @@ Writes tests/fixtures/tflite/
                           converter writes models over 2 GB
   tiny.json               the input, every computed tensor and the
                           dequantized per-axis weights
-and tests/fuzz/tflite-corpus/ (the four models).
+and tests/fuzz/tflite-corpus/ (the four models, beside the regress-* inputs
+the fuzzer once failed on).
 
 Run: /usr/bin/python3 tests/reference/make_tflite_tiny.py
 """
 import json
 import os
-import shutil
 import struct
 import sys
 
@@ -241,8 +241,8 @@ def main():
     per_axis = [dict(t) for t in tensors]
     per_axis[1] = dict(per_axis[1], scale=[0.02, 0.01, 0.005, 0.04], zp=[120, 0, 255, 7], dim=0)
     files["tiny-per-axis.tflite"] = write_model(per_axis, ops, inputs, outputs)
-    shutil.rmtree(CORPUS, ignore_errors=True)
-    os.makedirs(CORPUS)
+    # The corpus also keeps regress-* inputs the fuzzer once failed on.
+    os.makedirs(CORPUS, exist_ok=True)
     for name, data in files.items():
         for where in (OUT, CORPUS):
             with open(os.path.join(where, name), "wb") as f:
