@@ -9,6 +9,7 @@
 #include "io/vt-class-names.h"
 #include "io/vt-safetensors.h"
 #include "io/vt-tflite.h"
+#include "models/vt-inspection.h"
 #include "models/vt-tflite-interpreter.h"
 #include "vt-test-util.h"
 
@@ -740,6 +741,36 @@ test_checkpoint (void)
     }
 }
 
+/* What the Model area shows (and an inspect step writes): every constant
+ * tensor with its statistics, the graph in the summary's metadata. */
+static void
+test_inspection (void)
+{
+  g_autofree char *path = vt_test_asset (V1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtInspection) inspection = vt_inspection_run (path, 64, NULL, NULL, NULL, &error);
+  g_autoptr(JsonNode) json = NULL;
+  JsonObject *summary, *metadata;
+  int w;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (inspection->n_tensors, ==, 2 * 27);   /* 27 convolutions' weights and biases */
+  w = vt_inspection_find (inspection, "MobilenetV1/MobilenetV1/Conv2d_13_pointwise/Conv2D_Fold;"
+                                      "MobilenetV1/MobilenetV1/Conv2d_13_pointwise/weights_quant/FakeQuantWithMinMaxVars");
+  g_assert_cmpint (w, >=, 0);
+  /* Dequantized: (q - 95) · 0.018 spans both signs. */
+  g_assert_cmpfloat (inspection->stats[w].min, <, 0);
+  g_assert_cmpfloat (inspection->stats[w].max, >, 0);
+  g_assert_cmpuint (inspection->stats[w].count, ==, 1024 * 1024);
+  json = vt_inspection_to_json (inspection);
+  summary = json_object_get_object_member (json_node_get_object (json), "summary");
+  metadata = json_object_get_object_member (summary, "metadata");
+  g_assert_cmpstr (json_object_get_string_member (metadata, "format"), ==, "tflite");
+  g_assert_nonnull (strstr (json_object_get_string_member (metadata, "tflite_operators"),
+                            "27 AVERAGE_POOL_2D in [81] out [82] padding=VALID stride=2x2 filter=7x7"));
+  g_assert_cmpint (json_object_get_int_member (summary, "file_size"), ==, 3251736);
+}
+
 /* The safetensors reader still names a .tflite for what it is, for the
  * paths that take safetensors only. */
 static void
@@ -771,6 +802,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/tflite/uint8/unsupported", test_unsupported);
   g_test_add_func ("/engine/tflite/float-path", test_float_path);
   g_test_add_func ("/engine/tflite/checkpoint", test_checkpoint);
+  g_test_add_func ("/engine/tflite/inspection", test_inspection);
   g_test_add_func ("/engine/tflite/tiny", test_tiny);
   g_test_add_func ("/engine/tflite/deprecated-builtin-code", test_deprecated_builtin_code);
   g_test_add_func ("/engine/tflite/offset-buffer", test_offset_buffer);
