@@ -517,7 +517,7 @@ open_action (GtkWidget  *widget,
   g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
   GtkFileFilter *filters[] = { checkpoints, all, NULL };
 
-  gtk_file_filter_set_name (checkpoints, _("Checkpoints (safetensors, PyTorch)"));
+  gtk_file_filter_set_name (checkpoints, _("Checkpoints (safetensors, PyTorch, TensorFlow Lite)"));
   gtk_file_filter_add_pattern (checkpoints, "*.safetensors");
   gtk_file_filter_add_pattern (checkpoints, "*.safetensors.index.json");
   /* What torch.save writes, under the suffixes people give it. */
@@ -525,6 +525,7 @@ open_action (GtkWidget  *widget,
   gtk_file_filter_add_pattern (checkpoints, "*.pt");
   gtk_file_filter_add_pattern (checkpoints, "*.th");
   gtk_file_filter_add_pattern (checkpoints, "*.bin");
+  gtk_file_filter_add_pattern (checkpoints, "*.tflite");
   gtk_file_filter_set_name (all, _("All files"));
   gtk_file_filter_add_pattern (all, "*");
   vitrine_choose_file (widget, _("Open Checkpoint"), filters, open_chosen, widget);

@@ -3,7 +3,10 @@
 #include "vt-file-map.h"
 #include "vt-pth.h"
 #include "vt-safetensors.h"
+#include "vt-tflite.h"
 #include "core/vt-json.h"
+
+#include <string.h>
 
 G_DEFINE_QUARK (vt-checkpoint-error-quark, vt_checkpoint_error)
 
@@ -19,6 +22,8 @@ struct _VtCheckpoint
   guint64      file_size;
   JsonNode    *config;
   char        *config_path;
+  VtTfliteModel *tflite;     /* a .tflite file's graph, or NULL */
+  GPtrArray   *owned;        /* GBytes of values computed here (dequantized weights) */
 };
 
 static void
@@ -33,6 +38,8 @@ vt_checkpoint_finalize (VtCheckpoint *self)
   g_clear_pointer (&self->metadata, g_hash_table_unref);
   g_clear_pointer (&self->config, json_node_unref);
   g_free (self->config_path);
+  g_clear_pointer (&self->tflite, vt_tflite_model_free);
+  g_clear_pointer (&self->owned, g_ptr_array_unref);
 }
 
 static VtCheckpoint *
@@ -46,6 +53,7 @@ vt_checkpoint_alloc (const char *path)
   self->buffers = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   self->tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_tensor_free);
   self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  self->owned = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   return self;
 }
 
@@ -103,6 +111,76 @@ add_shard (VtCheckpoint  *self,
   if (self->metadata == NULL)
     self->metadata = g_steal_pointer (&metadata);
   return TRUE;
+}
+
+/* A TensorFlow Lite model's constant tensors (weights, biases, shapes),
+ * each under its own name. Quantized ones are listed dequantized, as
+ * float32 values (q - zero_point) * scale, so that statistics and
+ * histograms are in the units the model computes in; the others view the
+ * file's bytes. The graph and the quantization stay in the VtTfliteModel. */
+static gboolean
+add_tflite (VtCheckpoint  *self,
+            GBytes        *bytes,
+            const char    *name,
+            GError       **error)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (bytes, &size);
+
+  self->tflite = vt_tflite_parse (data, size, name, error);
+  if (self->tflite == NULL)
+    return FALSE;
+  g_ptr_array_add (self->mappings, g_bytes_ref (bytes));
+  self->file_size = size;
+  for (guint i = 0; i < self->tflite->n_tensors; i++)
+    {
+      const VtTfliteTensor *t = &self->tflite->tensors[i];
+      g_autoptr(VtTensor) tensor = NULL;
+      VtDType dtype;
+
+      if (t->data == NULL || g_hash_table_contains (self->by_name, t->name))
+        continue;
+      tensor = g_new0 (VtTensor, 1);
+      if (t->n_quant > 0)
+        {
+          GBytes *values = vt_tflite_dequantize (t);
+
+          if (values == NULL)
+            continue;
+          g_ptr_array_add (self->owned, values);
+          tensor->dtype = VT_DTYPE_F32;
+          tensor->data = g_bytes_get_data (values, &tensor->nbytes);
+        }
+      else if (vt_tflite_type_to_dtype (t->type, &dtype))
+        {
+          tensor->dtype = dtype;
+          tensor->data = t->data;
+          tensor->nbytes = t->nbytes;
+        }
+      else
+        continue;   /* strings, and integers of no dtype here: nothing to measure */
+      tensor->name = g_strdup (t->name);
+      tensor->ndim = MIN (t->ndim, VT_TENSOR_MAX_DIMS);
+      for (guint d = 0; d < tensor->ndim; d++)
+        tensor->shape[d] = t->shape[d];
+      tensor->numel = t->numel;
+      g_hash_table_insert (self->by_name, tensor->name, tensor);
+      g_ptr_array_add (self->tensors, g_steal_pointer (&tensor));
+    }
+  self->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_insert (self->metadata, g_strdup ("format"), g_strdup ("tflite"));
+  g_hash_table_insert (self->metadata, g_strdup ("tflite_operators"), vt_tflite_describe_graph (self->tflite));
+  g_hash_table_insert (self->metadata, g_strdup ("tflite_tensors"), vt_tflite_describe_tensors (self->tflite));
+  return TRUE;
+}
+
+static gboolean
+is_tflite (GBytes *bytes)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (bytes, &size);
+
+  return size >= 8 && memcmp (data + 4, "TFL3", 4) == 0;
 }
 
 /* Maps one shard; the mapping survives the file being cut short (see
@@ -320,7 +398,9 @@ vt_checkpoint_open (const char  *path,
   else
     {
       g_autoptr(GBytes) bytes = map_file (self, file, error);
-      if (bytes == NULL || !add_shard (self, bytes, file, error))
+      if (bytes == NULL)
+        return NULL;
+      if (is_tflite (bytes) ? !add_tflite (self, bytes, file, error) : !add_shard (self, bytes, file, error))
         return NULL;
     }
 
@@ -392,6 +472,12 @@ JsonObject *
 vt_checkpoint_get_config (VtCheckpoint *self)
 {
   return self->config ? json_node_get_object (self->config) : NULL;
+}
+
+const VtTfliteModel *
+vt_checkpoint_get_tflite (VtCheckpoint *self)
+{
+  return self->tflite;
 }
 
 const char *

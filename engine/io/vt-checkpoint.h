@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 
 #include "core/vt-tensor.h"
+#include "io/vt-tflite.h"
 
 G_BEGIN_DECLS
 
@@ -25,7 +26,8 @@ typedef enum
 typedef struct _VtCheckpoint VtCheckpoint;
 
 /* @path: a .safetensors file, a *.safetensors.index.json of a sharded
- * checkpoint, or a folder holding either. */
+ * checkpoint, a folder holding either, or a TensorFlow Lite model (its
+ * constant tensors, quantized ones dequantized to float32). */
 VtCheckpoint   *vt_checkpoint_open            (const char    *path,
                                                GError       **error);
 /* A checkpoint over bytes already in memory (tests, fuzzing); no config. */
@@ -50,6 +52,9 @@ GHashTable     *vt_checkpoint_get_metadata    (VtCheckpoint  *self);
  * checkpoint, or NULL; and the file it came from. */
 JsonObject     *vt_checkpoint_get_config      (VtCheckpoint  *self);
 const char     *vt_checkpoint_get_config_path (VtCheckpoint  *self);
+/* A TensorFlow Lite model's graph and quantization, or NULL for another
+ * format. */
+const VtTfliteModel *vt_checkpoint_get_tflite (VtCheckpoint *self);
 
 /* Learnable parameters: elements of floating-point tensors, not counting
  * BatchNorm running statistics (buffers, not parameters, in PyTorch). */

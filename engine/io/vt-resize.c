@@ -32,9 +32,28 @@ bicubic (double x)
   return 0.0;
 }
 
+static double
+sinc (double x)
+{
+  if (x == 0.0)
+    return 1.0;
+  x *= G_PI;
+  return sin (x) / x;
+}
+
+/* Pillow's LANCZOS (once ANTIALIAS): a sinc truncated by a three-lobe sinc. */
+static double
+lanczos (double x)
+{
+  if (-3.0 <= x && x < 3.0)
+    return sinc (x) * sinc (x / 3.0);
+  return 0.0;
+}
+
 static const Filter filters[] = {
   [VT_RESAMPLE_BILINEAR] = { bilinear, 1.0 },
   [VT_RESAMPLE_BICUBIC] = { bicubic, 2.0 },
+  [VT_RESAMPLE_LANCZOS] = { lanczos, 3.0 },
 };
 
 /* Pillow's precompute_coeffs + normalize_coeffs_8bpc: for each output

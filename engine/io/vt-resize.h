@@ -1,5 +1,5 @@
 /* vt-resize.h: image resizing exactly as Pillow does it (ImagingResample):
- * separable bilinear or bicubic (a = -0.5) filters, widened by the scale when
+ * separable bilinear, bicubic (a = -0.5) or Lanczos (a = 3) filters, widened by the scale when
  * shrinking (antialiasing), coefficients in 22-bit fixed point, an 8-bit
  * intermediate between the horizontal and vertical passes. torchvision's
  * Resize on PIL images calls exactly this, so pixels agree with a PyTorch
@@ -14,6 +14,7 @@ typedef enum
 {
   VT_RESAMPLE_BILINEAR,
   VT_RESAMPLE_BICUBIC,
+  VT_RESAMPLE_LANCZOS,     /* Image.LANCZOS, what Coral's examples resize with */
 } VtResample;
 
 VtImage *vt_image_resize          (const VtImage *image,

@@ -207,7 +207,6 @@ static void
 test_other_formats (void)
 {
   static const struct { const char *asset; const char *phrase; } cases[] = {
-    { "models/coral-mobilenet/mobilenet_v2_1.0_224_quant.tflite", "is a TensorFlow Lite model, not a safetensors file" },
     { "models/coral-mobilenet/parrot.jpg", "is a JPEG image, not a safetensors file" },
   };
 
