@@ -748,7 +748,7 @@ test_inspection (void)
 {
   g_autofree char *path = vt_test_asset (V1);
   g_autoptr(GError) error = NULL;
-  g_autoptr(VtInspection) inspection = vt_inspection_run (path, 64, NULL, NULL, NULL, &error);
+  g_autoptr(VtInspection) inspection = vt_inspection_run (path, 64, NULL, NULL, &error);
   g_autoptr(JsonNode) json = NULL;
   JsonObject *summary, *metadata;
   int w;
