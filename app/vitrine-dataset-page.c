@@ -574,17 +574,20 @@ static void
 add_to_session (VitrineDatasetPage *self)
 {
   g_autoptr(VitrineStoreItem) item = NULL;
+  g_autoptr(VitrineStoreItem) other = NULL;
+  int found;
 
   if (self->store_path == NULL)
     return;
-  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->stores)); i++)
-    {
-      g_autoptr(VitrineStoreItem) other = g_list_model_get_item (G_LIST_MODEL (self->stores), i);
-      if (g_str_equal (vitrine_store_item_get_path (other), self->store_path))
-        return;
-    }
+  found = vitrine_store_list_find (G_LIST_MODEL (self->stores), self->store_path);
+  if (found >= 0)
+    other = g_list_model_get_item (G_LIST_MODEL (self->stores), found);
+  if (other != NULL && !vitrine_store_item_is_missing (other))
+    return;
   item = vitrine_store_item_new (self->store_path, self->store);
-  g_list_store_append (self->stores, item);
+  /* A store the reopened workspace missed is back: it takes that place. */
+  g_list_store_splice (self->stores, found >= 0 ? (guint) found : g_list_model_get_n_items (G_LIST_MODEL (self->stores)),
+                       found >= 0 ? 1 : 0, (gpointer *) &item, 1);
 }
 
 static void
@@ -734,6 +737,14 @@ VtFeatureStore *
 vitrine_dataset_page_get_store (VitrineDatasetPage *self)
 {
   return self->store;
+}
+
+void
+vitrine_dataset_page_set_stores (VitrineDatasetPage *self,
+                                 GListStore         *stores)
+{
+  g_return_if_fail (VITRINE_IS_DATASET_PAGE (self) && G_IS_LIST_STORE (stores));
+  g_set_object (&self->stores, stores);
 }
 
 GListStore *

@@ -107,14 +107,12 @@ vitrine_embedding_page_add_store (VitrineEmbeddingPage *self,
                                   const char           *path,
                                   GError              **error)
 {
-  g_autoptr(VtFeatureStore) store = vt_feature_store_load (path, error);
-  g_autoptr(VitrineStoreItem) item = NULL;
+  guint position;
 
-  if (store == NULL)
+  /* A store the workspace holds already is not read again. */
+  if (vitrine_store_list_add_file (self->stores, path, &position, error) == NULL)
     return FALSE;
-  item = vitrine_store_item_new (path, store);
-  g_list_store_append (self->stores, item);
-  gtk_drop_down_set_selected (self->store_dropdown, g_list_model_get_n_items (G_LIST_MODEL (self->stores)) - 1);
+  gtk_drop_down_set_selected (self->store_dropdown, position);
   return TRUE;
 }
 
@@ -775,9 +773,8 @@ void
 vitrine_embedding_page_run (VitrineEmbeddingPage *self)
 {
   gpointer item = gtk_drop_down_get_selected_item (self->store_dropdown);
-  g_autoptr(GError) error = NULL;
   g_autoptr(GTask) task = NULL;
-  g_autoptr(VtFeatureStore) store = NULL;
+  VtFeatureStore *store;
   RunJob *job;
 
   g_clear_pointer (&self->error, g_free);
@@ -786,9 +783,12 @@ vitrine_embedding_page_run (VitrineEmbeddingPage *self)
       set_status (self, _("Extract features in the Dataset area, or add a feature store"), TRUE);
       return;
     }
-  if (!(store = vt_feature_store_load (vitrine_store_item_get_path (item), &error)))
+  /* The workspace's store, read once when it was added. */
+  if (!(store = vitrine_store_item_get_store (item)))
     {
-      set_status (self, error->message, TRUE);
+      g_autofree char *message = g_strdup_printf (_("%s: the feature store is missing"),
+                                                  vitrine_store_item_get_path (item));
+      set_status (self, message, TRUE);
       return;
     }
   vitrine_embedding_page_cancel (self);

@@ -209,15 +209,11 @@ vitrine_incremental_page_add_store (VitrineIncrementalPage *self,
                                     gboolean                as_test,
                                     GError                **error)
 {
-  g_autoptr(VtFeatureStore) store = vt_feature_store_load (path, error);
-  g_autoptr(VitrineStoreItem) item = NULL;
   guint position;
 
-  if (store == NULL)
+  /* A store the workspace holds already is not read again. */
+  if (vitrine_store_list_add_file (self->stores, path, &position, error) == NULL)
     return FALSE;
-  item = vitrine_store_item_new (path, store);
-  position = g_list_model_get_n_items (G_LIST_MODEL (self->stores));
-  g_list_store_append (self->stores, item);
   /* A store added by hand is the user's choice for its list. */
   gtk_drop_down_set_selected (as_test ? self->test_dropdown : self->train_dropdown, position);
   if (as_test)
