@@ -442,6 +442,80 @@ test_autosave_and_bad_file (void)
   files_clear (&f);
 }
 
+/* What a start through the command line restored: the checkpoints in the
+ * first window's workspace, counted as soon as the main loop runs (opening
+ * a workspace fills its lists at once), then the window closes and
+ * g_application_run returns. */
+typedef struct
+{
+  GtkApplication *app;
+  int             n_checkpoints;
+} Start;
+
+static gboolean
+count_and_close (gpointer data)
+{
+  Start *start = data;
+  GtkWindow *window = gtk_application_get_active_window (start->app);
+
+  g_assert_nonnull (window);
+  start->n_checkpoints = g_list_model_get_n_items (list (VITRINE_WINDOW (window), VT_WORKSPACE_CHECKPOINT));
+  gtk_window_destroy (window);
+  return G_SOURCE_REMOVE;
+}
+
+/* The window comes before the workspace is opened into it; count once the
+ * start has run to its end. */
+static void
+on_window_added (GtkApplication *application,
+                 GtkWindow      *window,
+                 Start          *start)
+{
+  g_idle_add (count_and_close, start);
+}
+
+/* A command line is parsed once per application: each start is a new one,
+ * as a new process would be. */
+static int
+start_with (const char *option)
+{
+  char *argv[] = { (char *) "vitrine", (char *) option, NULL };
+  g_autoptr(VitrineApplication) other = vitrine_application_new (G_APPLICATION_NON_UNIQUE);
+  Start start = { GTK_APPLICATION (other), -1 };
+  static guint n_starts;
+  g_autofree char *id = g_strdup_printf ("io.github.vitrine.Vitrine.Start%u", n_starts++);
+
+  /* The test's own application holds the usual object path on the bus. */
+  g_application_set_application_id (G_APPLICATION (other), id);
+
+  g_signal_connect (other, "window-added", G_CALLBACK (on_window_added), &start);
+  g_assert_cmpint (g_application_run (G_APPLICATION (other), option ? 2 : 1, argv), ==, 0);
+  g_assert_cmpint (start.n_checkpoints, >=, 0);
+  return start.n_checkpoints;
+}
+
+/* `vitrine --no-restore` starts empty though the setting says to restore;
+ * `vitrine` alone restores. */
+static void
+test_no_restore_option (void)
+{
+  Files f = { NULL };
+  g_autoptr(GSettings) settings = vitrine_settings_new ();
+  g_autoptr(VtWorkspaceFile) file = vt_workspace_file_new ();
+  g_autoptr(GError) error = NULL;
+
+  files_init (&f);
+  vt_workspace_file_add (file, VT_WORKSPACE_CHECKPOINT, f.checkpoint);
+  g_assert_true (vt_workspace_file_save (file, f.workspace, &error));
+  g_settings_set_string (settings, "last-workspace", f.workspace);
+  g_assert_true (g_settings_get_boolean (settings, "restore-workspace"));
+
+  g_assert_cmpint (start_with ("--no-restore"), ==, 0);
+  g_assert_cmpint (start_with (NULL), ==, 1);
+  g_settings_set_string (settings, "last-workspace", "");
+  files_clear (&f);
+}
+
 typedef struct
 {
   const char *path;
@@ -466,6 +540,7 @@ main (int   argc,
   static const GuiTest tests[] = {
     { "/gui/workspace/save-and-reopen", test_save_and_reopen, 300 },
     { "/gui/workspace/autosave-and-bad-file", test_autosave_and_bad_file, 120 },
+    { "/gui/workspace/no-restore-option", test_no_restore_option, 60 },
   };
   g_autoptr(GError) error = NULL;
   g_autofree char *cache_dir = NULL;
