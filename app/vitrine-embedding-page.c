@@ -10,6 +10,7 @@
 #include "vitrine-scatter-view.h"
 #include "vitrine-store-item.h"
 #include "vitrine-thumbnails.h"
+#include "vitrine-workspace-item.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -43,6 +44,7 @@ struct _VitrineEmbeddingPage
   GtkListView        *selection_view;
 
   GListStore         *stores;
+  GListModel         *datasets;      /* the workspace's (VitrineWorkspaceItem), or NULL */
   GtkStringList      *selection_strings;
   GCancellable       *cancellable;        /* the run in flight */
   VtFeatureStore     *store;              /* of the points shown */
@@ -100,6 +102,13 @@ vitrine_embedding_page_set_stores (VitrineEmbeddingPage *self,
   gtk_drop_down_set_model (self->store_dropdown, G_LIST_MODEL (stores));
   g_signal_connect_object (stores, "items-changed", G_CALLBACK (update_actions), self, G_CONNECT_SWAPPED);
   update_actions (self);
+}
+
+void
+vitrine_embedding_page_set_datasets (VitrineEmbeddingPage *self,
+                                     GListModel           *datasets)
+{
+  g_set_object (&self->datasets, datasets);
 }
 
 gboolean
@@ -318,6 +327,19 @@ open_dataset (VitrineEmbeddingPage *self)
   g_clear_pointer (&self->dataset, vt_dataset_unref);
   if (self->store->source == NULL || self->store->source->dataset == NULL)
     return;
+  /* The Dataset area's, where it has read the same dataset and split. */
+  if (self->datasets != NULL)
+    {
+      VtDataset *open = vitrine_workspace_find_dataset (self->datasets, self->store->source->dataset,
+                                                        self->store->source->split,
+                                                        self->store->source->dataset_samples);
+      if (open != NULL)
+        {
+          self->dataset = vt_dataset_ref (open);
+          self->thumbnails = vitrine_thumbnails_new (open, THUMBNAIL_SIZE);
+          return;
+        }
+    }
   self->dataset_cancellable = g_cancellable_new ();
   task = g_task_new (self, self->dataset_cancellable, dataset_opened, NULL);
   g_task_set_task_data (task, vt_feature_store_ref (self->store), (GDestroyNotify) vt_feature_store_unref);
@@ -881,6 +903,12 @@ vitrine_embedding_page_has_dataset (VitrineEmbeddingPage *self)
   return self->dataset != NULL;
 }
 
+VtDataset *
+vitrine_embedding_page_get_dataset (VitrineEmbeddingPage *self)
+{
+  return self->dataset;
+}
+
 GtkWidget *
 vitrine_embedding_page_get_scatter (VitrineEmbeddingPage *self)
 {
@@ -940,6 +968,7 @@ vitrine_embedding_page_dispose (GObject *object)
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
     gtk_widget_unparent (child);
   g_clear_object (&self->stores);
+  g_clear_object (&self->datasets);
   g_clear_object (&self->selection_strings);
   G_OBJECT_CLASS (vitrine_embedding_page_parent_class)->dispose (object);
 }

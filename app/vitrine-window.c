@@ -232,7 +232,8 @@ on_dataset_opened (VitrineWindow *self,
                    const char    *path)
 {
   add_recent (self, path, RECENT_DATASET);
-  vitrine_workspace_add (self->workspace, VT_WORKSPACE_DATASET, path);
+  vitrine_workspace_item_set_dataset (vitrine_workspace_add (self->workspace, VT_WORKSPACE_DATASET, path),
+                                      vitrine_dataset_page_get_dataset (self->dataset_page));
 }
 
 static void
@@ -779,6 +780,8 @@ vitrine_window_init (VitrineWindow *self)
     vitrine_dataset_page_set_stores (self->dataset_page, stores);
     vitrine_incremental_page_set_stores (self->incremental_page, stores);
     vitrine_embedding_page_set_stores (self->embedding_page, stores);
+    vitrine_embedding_page_set_datasets (self->embedding_page,
+                                         G_LIST_MODEL (vitrine_workspace_get_list (self->workspace, VT_WORKSPACE_DATASET)));
   }
   g_signal_connect_swapped (self->workspace, "changed", G_CALLBACK (on_workspace_changed), self);
   /* Translators: the area listing what the workspace holds */

@@ -8,6 +8,7 @@ struct _VitrineWorkspaceItem
   char            *path;
   char            *label;
   gboolean         missing;
+  VtDataset       *dataset;
 };
 
 /* The same names as VitrineStoreItem's, so that one row shows either. */
@@ -47,6 +48,7 @@ vitrine_workspace_item_finalize (GObject *object)
 
   g_free (self->path);
   g_free (self->label);
+  g_clear_pointer (&self->dataset, vt_dataset_unref);
   G_OBJECT_CLASS (vitrine_workspace_item_parent_class)->finalize (object);
 }
 
@@ -106,4 +108,41 @@ gboolean
 vitrine_workspace_item_is_missing (VitrineWorkspaceItem *self)
 {
   return self->missing;
+}
+
+void
+vitrine_workspace_item_set_dataset (VitrineWorkspaceItem *self,
+                                    VtDataset            *dataset)
+{
+  g_return_if_fail (VITRINE_IS_WORKSPACE_ITEM (self) && self->kind == VT_WORKSPACE_DATASET);
+  if (dataset)
+    vt_dataset_ref (dataset);
+  g_clear_pointer (&self->dataset, vt_dataset_unref);
+  self->dataset = dataset;
+}
+
+VtDataset *
+vitrine_workspace_item_get_dataset (VitrineWorkspaceItem *self)
+{
+  return self->dataset;
+}
+
+VtDataset *
+vitrine_workspace_find_dataset (GListModel *datasets,
+                                const char *path,
+                                const char *split,
+                                guint       n_samples)
+{
+  g_autofree char *absolute = g_canonicalize_filename (path, NULL);
+
+  for (guint i = 0; i < g_list_model_get_n_items (datasets); i++)
+    {
+      g_autoptr(VitrineWorkspaceItem) item = g_list_model_get_item (datasets, i);
+      VtDataset *dataset = item->dataset;
+
+      if (dataset != NULL && g_str_equal (item->path, absolute) && g_strcmp0 (dataset->split, split) == 0 &&
+          dataset->n_samples == n_samples)
+        return dataset;
+    }
+  return NULL;
 }

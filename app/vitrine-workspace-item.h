@@ -1,12 +1,15 @@
 /* vitrine-workspace-item.h: a checkpoint, dataset or run of the workspace,
  * as a list item: its path (a run's is its results folder), a display name,
- * and whether it was missing when the workspace was opened. Feature stores
+ * and whether it was missing when the workspace was opened. A dataset's
+ * item also holds the dataset the Dataset area read, so that the other
+ * areas take it instead of reading it again. Feature stores
  * have their own item, VitrineStoreItem, which also holds the store read
  * from the file. */
 #pragma once
 
 #include <gio/gio.h>
 
+#include "io/vt-dataset.h"
 #include "io/vt-workspace-file.h"
 
 G_BEGIN_DECLS
@@ -23,5 +26,16 @@ const char           *vitrine_workspace_item_get_path   (VitrineWorkspaceItem *s
 /* The file or folder's name. */
 const char           *vitrine_workspace_item_get_label  (VitrineWorkspaceItem *self);
 gboolean              vitrine_workspace_item_is_missing (VitrineWorkspaceItem *self);
+/* The dataset read from the item's path (referenced), or NULL. */
+void                  vitrine_workspace_item_set_dataset (VitrineWorkspaceItem *self,
+                                                          VtDataset            *dataset);
+VtDataset            *vitrine_workspace_item_get_dataset (VitrineWorkspaceItem *self);
+/* The dataset @datasets (of VitrineWorkspaceItem) holds for @path, with
+ * @split and @n_samples (what a feature store says it was extracted
+ * from), or NULL. */
+VtDataset            *vitrine_workspace_find_dataset     (GListModel           *datasets,
+                                                          const char           *path,
+                                                          const char           *split,
+                                                          guint                 n_samples);
 
 G_END_DECLS

@@ -106,7 +106,7 @@ item_path (VitrineWorkspace *self,
   return kind == VT_WORKSPACE_STORE ? vitrine_store_item_get_path (item) : vitrine_workspace_item_get_path (item);
 }
 
-void
+VitrineWorkspaceItem *
 vitrine_workspace_add (VitrineWorkspace *self,
                        VtWorkspaceKind   kind,
                        const char       *path)
@@ -115,7 +115,7 @@ vitrine_workspace_add (VitrineWorkspace *self,
   g_autoptr(VitrineWorkspaceItem) item = NULL;
   g_autofree char *absolute = NULL;
 
-  g_return_if_fail (VITRINE_IS_WORKSPACE (self) && kind != VT_WORKSPACE_STORE && kind < VT_WORKSPACE_N_KINDS);
+  g_return_val_if_fail (VITRINE_IS_WORKSPACE (self) && kind != VT_WORKSPACE_STORE && kind < VT_WORKSPACE_N_KINDS, NULL);
   list = G_LIST_MODEL (self->lists[kind]);
   absolute = g_canonicalize_filename (path, NULL);
   for (guint i = 0; i < g_list_model_get_n_items (list); i++)
@@ -126,13 +126,14 @@ vitrine_workspace_add (VitrineWorkspace *self,
         {
           /* Already last and present: nothing changes, nothing to save. */
           if (i + 1 == g_list_model_get_n_items (list) && !vitrine_workspace_item_is_missing (other))
-            return;
+            return other;
           g_list_store_remove (self->lists[kind], i);
           break;
         }
     }
   item = vitrine_workspace_item_new (kind, absolute, FALSE);
   g_list_store_append (self->lists[kind], item);
+  return item;
 }
 
 VitrineWorkspaceItem *

@@ -27,8 +27,8 @@ GListStore           *vitrine_workspace_get_list    (VitrineWorkspace *self,
 /* Records that the checkpoint, dataset or results folder at @path is open:
  * appended, or moved to the end where it was there already (present now,
  * so no longer missing). Stores are added through their list
- * (vitrine_store_list_add_file). */
-void                  vitrine_workspace_add         (VitrineWorkspace *self,
+ * (vitrine_store_list_add_file). Returns the item, the list's own. */
+VitrineWorkspaceItem *vitrine_workspace_add         (VitrineWorkspace *self,
                                                      VtWorkspaceKind   kind,
                                                      const char       *path);
 /* The last item of @kind's list that is not missing, or NULL. */

@@ -362,6 +362,15 @@ test_save_and_reopen (void)
   vitrine_embedding_page_run (vitrine_window_get_embedding_page (window));
   g_assert_nonnull (vitrine_embedding_page_get_error (vitrine_window_get_embedding_page (window)));
   g_assert_nonnull (strstr (vitrine_embedding_page_get_error (vitrine_window_get_embedding_page (window)), f.store));
+  /* So does the Incremental area, which counts the classes on the held store. */
+  {
+    VitrineIncrementalPage *incremental = vitrine_window_get_incremental_page (window);
+    g_autofree char *expected = g_strdup_printf ("%s: the feature store is missing", f.store);
+
+    vitrine_incremental_page_run (incremental);
+    g_assert_false (vitrine_incremental_page_is_running (incremental));
+    g_assert_cmpstr (vitrine_incremental_page_get_error (incremental), ==, expected);
+  }
   {
     g_autofree char *shot = g_build_filename (g_getenv ("VITRINE_ARTIFACTS"), "workspace-missing.png", NULL);
     vitrine_window_show_area (window, "workspace");
@@ -440,6 +449,52 @@ test_autosave_and_bad_file (void)
   g_assert_cmpstr (vitrine_workspace_get_file (vitrine_window_get_workspace (window)), ==, f.workspace);
   close_window (window);
   files_clear (&f);
+}
+
+static gboolean
+embedding_finished (gpointer page)
+{
+  return !vitrine_embedding_page_is_running (page);
+}
+
+/* A dataset read once serves every area: the Embedding area shows the
+ * samples behind a store through the very dataset the Dataset area read,
+ * and the Incremental area's list is the Dataset area's. */
+static void
+test_one_dataset (void)
+{
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                              "cifar10-test-sample", NULL);
+  g_autoptr(GFile) sample_file = g_file_new_for_path (sample);
+  VitrineWindow *window = vitrine_window_new (app);
+  VitrineDatasetPage *dataset_page = vitrine_window_get_dataset_page (window);
+  VitrineEmbeddingPage *page = vitrine_window_get_embedding_page (window);
+  VtDataset *read;
+
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", demo);
+  vt_gui_wait_until (loaded, window, 60, "the checkpoint to load");
+  vitrine_window_open_dataset (window, sample_file);
+  vt_gui_wait_until (dataset_idle, window, 60, "the dataset to open");
+  read = vitrine_dataset_page_get_dataset (dataset_page);
+  g_assert_nonnull (read);
+  vitrine_dataset_page_extract (dataset_page);
+  vt_gui_wait_until (dataset_idle, window, 60, "the extraction");
+  g_assert_nonnull (vitrine_dataset_page_get_store (dataset_page));
+  g_assert_cmpuint (g_list_model_get_n_items (list (window, VT_WORKSPACE_STORE)), ==, 1);
+  g_assert_true (G_LIST_MODEL (vitrine_dataset_page_get_stores (dataset_page)) == list (window, VT_WORKSPACE_STORE));
+
+  vitrine_window_show_area (window, "embedding");
+  vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_PCA, 30, 50000);
+  vitrine_embedding_page_run (page);
+  g_assert_true (vitrine_embedding_page_is_running (page));
+  /* At once, and no second copy: the workspace's dataset. */
+  g_assert_true (vitrine_embedding_page_get_dataset (page) == read);
+  vt_gui_wait_until (embedding_finished, page, 30, "PCA");
+  g_assert_null (vitrine_embedding_page_get_error (page));
+  close_window (window);
 }
 
 /* What a start through the command line restored: the checkpoints in the
@@ -541,6 +596,7 @@ main (int   argc,
     { "/gui/workspace/save-and-reopen", test_save_and_reopen, 300 },
     { "/gui/workspace/autosave-and-bad-file", test_autosave_and_bad_file, 120 },
     { "/gui/workspace/no-restore-option", test_no_restore_option, 60 },
+    { "/gui/workspace/one-dataset", test_one_dataset, 180 },
   };
   g_autoptr(GError) error = NULL;
   g_autofree char *cache_dir = NULL;
