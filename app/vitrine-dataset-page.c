@@ -582,8 +582,13 @@ add_to_session (VitrineDatasetPage *self)
   found = vitrine_store_list_find (G_LIST_MODEL (self->stores), self->store_path);
   if (found >= 0)
     other = g_list_model_get_item (G_LIST_MODEL (self->stores), found);
+  /* Extracted again into the same file (its dataset changed): the areas
+   * take the new store from the item they know. */
   if (other != NULL && !vitrine_store_item_is_missing (other))
-    return;
+    {
+      vitrine_store_item_set_store (other, self->store);
+      return;
+    }
   item = vitrine_store_item_new (self->store_path, self->store);
   /* A store the reopened workspace missed is back: it takes that place. */
   g_list_store_splice (self->stores, found >= 0 ? (guint) found : g_list_model_get_n_items (G_LIST_MODEL (self->stores)),

@@ -63,10 +63,11 @@ vitrine_store_item_class_init (VitrineStoreItemClass *klass)
 
   object_class->get_property = vitrine_store_item_get_property;
   object_class->finalize = vitrine_store_item_finalize;
-  /* For GtkDropDown's expression. */
-  properties[PROP_LABEL] = g_param_spec_string ("label", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /* For GtkDropDown's expression; it changes with the store. */
+  properties[PROP_LABEL] = g_param_spec_string ("label", NULL, NULL, NULL,
+                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_PATH] = g_param_spec_string ("path", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  /* Items never change; a store that comes back is a new item. */
+  /* A missing store that comes back is a new item. */
   properties[PROP_MISSING] = g_param_spec_boolean ("missing", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -76,15 +77,16 @@ vitrine_store_item_init (VitrineStoreItem *self)
 {
 }
 
-VitrineStoreItem *
-vitrine_store_item_new (const char     *path,
-                        VtFeatureStore *store)
+/* The split, origin and label of @store. */
+static void
+describe (VitrineStoreItem *self,
+          VtFeatureStore   *store)
 {
-  VitrineStoreItem *self = g_object_new (VITRINE_TYPE_STORE_ITEM, NULL);
   g_autofree char *name = NULL;
 
-  self->path = g_strdup (path);
-  self->store = vt_feature_store_ref (store);
+  g_clear_pointer (&self->split, g_free);
+  g_clear_pointer (&self->origin, g_free);
+  g_clear_pointer (&self->label, g_free);
   if (store->source && store->source->dataset)
     {
       g_autofree char *dataset = g_path_get_basename (store->source->dataset);
@@ -94,7 +96,7 @@ vitrine_store_item_new (const char     *path,
                                 store->source->dataset, store->source->transform ? store->source->transform : "", NULL);
     }
   else
-    name = g_path_get_basename (path);
+    name = g_path_get_basename (self->path);
   /* Stores of two models on one dataset differ only by their model. */
   if (store->source && store->source->checkpoint)
     {
@@ -107,7 +109,32 @@ vitrine_store_item_new (const char     *path,
     }
   /* Translators: a feature store: its model and dataset, samples and feature width */
   self->label = g_strdup_printf (_("%s — %'u × %u"), name, store->n_samples, store->dim);
+}
+
+VitrineStoreItem *
+vitrine_store_item_new (const char     *path,
+                        VtFeatureStore *store)
+{
+  VitrineStoreItem *self = g_object_new (VITRINE_TYPE_STORE_ITEM, NULL);
+
+  self->path = g_strdup (path);
+  self->store = vt_feature_store_ref (store);
+  describe (self, store);
   return self;
+}
+
+void
+vitrine_store_item_set_store (VitrineStoreItem *self,
+                              VtFeatureStore   *store)
+{
+  g_return_if_fail (VITRINE_IS_STORE_ITEM (self) && self->store != NULL && store != NULL);
+  if (store == self->store)
+    return;
+  vt_feature_store_ref (store);
+  vt_feature_store_unref (self->store);
+  self->store = store;
+  describe (self, store);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LABEL]);
 }
 
 VitrineStoreItem *

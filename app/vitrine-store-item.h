@@ -19,6 +19,9 @@ G_DECLARE_FINAL_TYPE (VitrineStoreItem, vitrine_store_item, VITRINE, STORE_ITEM,
 /* Holds a reference to @store. */
 VitrineStoreItem *vitrine_store_item_new       (const char       *path,
                                                 VtFeatureStore   *store);
+/* The same file extracted again: the item now holds @store. */
+void              vitrine_store_item_set_store (VitrineStoreItem *self,
+                                                VtFeatureStore   *store);
 /* A store that is not there (or not readable: @reason, or NULL when the
  * file has gone). */
 VitrineStoreItem *vitrine_store_item_new_missing (const char     *path,

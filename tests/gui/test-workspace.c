@@ -485,6 +485,19 @@ test_one_dataset (void)
   g_assert_nonnull (vitrine_dataset_page_get_store (dataset_page));
   g_assert_cmpuint (g_list_model_get_n_items (list (window, VT_WORKSPACE_STORE)), ==, 1);
   g_assert_true (G_LIST_MODEL (vitrine_dataset_page_get_stores (dataset_page)) == list (window, VT_WORKSPACE_STORE));
+  /* Extracted again into the same file: still one item, holding the store
+   * the Dataset area has now, so no area runs on the old one. */
+  {
+    VtFeatureStore *first = vitrine_dataset_page_get_store (dataset_page);
+    g_autoptr(VitrineStoreItem) item = NULL;
+
+    vitrine_dataset_page_extract (dataset_page);
+    vt_gui_wait_until (dataset_idle, window, 60, "the second extraction");
+    g_assert_true (vitrine_dataset_page_get_store (dataset_page) != first);
+    g_assert_cmpuint (g_list_model_get_n_items (list (window, VT_WORKSPACE_STORE)), ==, 1);
+    item = g_list_model_get_item (list (window, VT_WORKSPACE_STORE), 0);
+    g_assert_true (vitrine_store_item_get_store (item) == vitrine_dataset_page_get_store (dataset_page));
+  }
 
   vitrine_window_show_area (window, "embedding");
   vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_PCA, 30, 50000);
