@@ -19,6 +19,7 @@ struct _VitrineApplication
   GtkApplication  parent_instance;
   GSettings      *settings;
   VitrineStyle   *style;
+  gboolean        no_restore;   /* --no-restore: this start opens no workspace */
 };
 
 G_DEFINE_FINAL_TYPE (VitrineApplication, vitrine_application, GTK_TYPE_APPLICATION)
@@ -27,6 +28,7 @@ static const GOptionEntry option_entries[] = {
   { "version", 'v', 0, G_OPTION_ARG_NONE, NULL, N_("Show the version and exit"), NULL },
   { "batch", 'b', 0, G_OPTION_ARG_FILENAME, NULL, N_("Run an experiment spec without a window"), N_("SPEC.json") },
   { "output", 'o', 0, G_OPTION_ARG_FILENAME, NULL, N_("Folder for the results of --batch (default: beside the spec, named after it)"), N_("DIR") },
+  { "no-restore", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Do not reopen the last workspace"), NULL },
   { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL, NULL, N_("[CHECKPOINT…]") },
   { NULL }
 };
@@ -75,6 +77,7 @@ vitrine_application_command_line (GApplication            *app,
   g_autofree const char **remaining = NULL;
   g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
 
+  VITRINE_APPLICATION (app)->no_restore = g_variant_dict_contains (options, "no-restore");
   g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&ay", &remaining);
   for (guint i = 0; remaining && remaining[i]; i++)
     g_ptr_array_add (files, g_application_command_line_create_file_for_arg (command_line, remaining[i]));
@@ -100,14 +103,43 @@ new_window (VitrineApplication *self)
   return window;
 }
 
+/* The workspace last saved or opened, unless the setting or --no-restore
+ * says not to; NULL also where that file has gone (nothing to say then: the
+ * user asked for nothing). */
+static GFile *
+workspace_to_restore (VitrineApplication *self)
+{
+  g_autofree char *path = NULL;
+
+  if (self->settings == NULL || self->no_restore || !g_settings_get_boolean (self->settings, "restore-workspace"))
+    return NULL;
+  path = g_settings_get_string (self->settings, "last-workspace");
+  if (path[0] == '\0' || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return NULL;
+  return g_file_new_for_path (path);
+}
+
 static void
 vitrine_application_activate (GApplication *app)
 {
+  VitrineApplication *self = VITRINE_APPLICATION (app);
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  g_autoptr(GFile) workspace = NULL;
 
   if (window == NULL)
-    window = GTK_WINDOW (new_window (VITRINE_APPLICATION (app)));
+    {
+      window = GTK_WINDOW (new_window (self));
+      if ((workspace = workspace_to_restore (self)))
+        vitrine_window_open_workspace (VITRINE_WINDOW (window), workspace);
+    }
   gtk_window_present (window);
+}
+
+static gboolean
+is_workspace_file (GFile *file)
+{
+  g_autofree char *name = g_file_get_basename (file);
+  return name != NULL && g_str_has_suffix (name, ".vitrine");
 }
 
 static void
@@ -119,7 +151,11 @@ vitrine_application_open (GApplication  *app,
   for (int i = 0; i < n_files; i++)
     {
       VitrineWindow *window = new_window (VITRINE_APPLICATION (app));
-      vitrine_window_open (window, files[i]);
+
+      if (is_workspace_file (files[i]))
+        vitrine_window_open_workspace (window, files[i]);
+      else
+        vitrine_window_open (window, files[i]);
       gtk_window_present (GTK_WINDOW (window));
     }
 }
@@ -211,6 +247,12 @@ vitrine_application_startup (GApplication *app)
   self->settings = vitrine_settings_new ();
   self->style = vitrine_style_new ();
   scheme = self->settings ? g_settings_get_string (self->settings, "color-scheme") : g_strdup ("system");
+  /* The main menu's check item, kept in the setting itself. */
+  if (self->settings)
+    {
+      g_autoptr(GAction) restore = g_settings_create_action (self->settings, "restore-workspace");
+      g_action_map_add_action (G_ACTION_MAP (app), restore);
+    }
   g_action_group_activate_action (G_ACTION_GROUP (app), "color-scheme", g_variant_new_string (scheme));
 }
 

@@ -583,17 +583,25 @@ static void
 add_to_session (VitrineDatasetPage *self)
 {
   g_autoptr(VitrineStoreItem) item = NULL;
+  g_autoptr(VitrineStoreItem) other = NULL;
+  int found;
 
   if (self->store_path == NULL)
     return;
-  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->stores)); i++)
+  found = vitrine_store_list_find (G_LIST_MODEL (self->stores), self->store_path);
+  if (found >= 0)
+    other = g_list_model_get_item (G_LIST_MODEL (self->stores), found);
+  /* Extracted again into the same file (its dataset changed): the areas
+   * take the new store from the item they know. */
+  if (other != NULL && !vitrine_store_item_is_missing (other))
     {
-      g_autoptr(VitrineStoreItem) other = g_list_model_get_item (G_LIST_MODEL (self->stores), i);
-      if (g_str_equal (vitrine_store_item_get_path (other), self->store_path))
-        return;
+      vitrine_store_item_set_store (other, self->store);
+      return;
     }
   item = vitrine_store_item_new (self->store_path, self->store);
-  g_list_store_append (self->stores, item);
+  /* A store the reopened workspace missed is back: it takes that place. */
+  g_list_store_splice (self->stores, found >= 0 ? (guint) found : g_list_model_get_n_items (G_LIST_MODEL (self->stores)),
+                       found >= 0 ? 1 : 0, (gpointer *) &item, 1);
 }
 
 static void
@@ -743,6 +751,14 @@ VtFeatureStore *
 vitrine_dataset_page_get_store (VitrineDatasetPage *self)
 {
   return self->store;
+}
+
+void
+vitrine_dataset_page_set_stores (VitrineDatasetPage *self,
+                                 GListStore         *stores)
+{
+  g_return_if_fail (VITRINE_IS_DATASET_PAGE (self) && G_IS_LIST_STORE (stores));
+  g_set_object (&self->stores, stores);
 }
 
 GListStore *

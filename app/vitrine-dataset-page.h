@@ -35,7 +35,10 @@ VtDataset       *vitrine_dataset_page_get_dataset (VitrineDatasetPage *self);
 GListModel      *vitrine_dataset_page_get_samples (VitrineDatasetPage *self);
 /* The last extracted (or reused) store of this session. */
 VtFeatureStore  *vitrine_dataset_page_get_store   (VitrineDatasetPage *self);
-/* Every store extracted or reused this session (VitrineStoreItem). */
+/* Every store extracted or reused this session (VitrineStoreItem); the
+ * window gives the page the workspace's list, which it adds to. */
+void             vitrine_dataset_page_set_stores  (VitrineDatasetPage *self,
+                                                   GListStore         *stores);
 GListStore      *vitrine_dataset_page_get_stores  (VitrineDatasetPage *self);
 /* The store's file, and whether it was reused rather than extracted. */
 const char      *vitrine_dataset_page_get_store_path (VitrineDatasetPage *self,

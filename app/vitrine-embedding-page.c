@@ -10,6 +10,7 @@
 #include "vitrine-scatter-view.h"
 #include "vitrine-store-item.h"
 #include "vitrine-thumbnails.h"
+#include "vitrine-workspace-item.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -43,6 +44,7 @@ struct _VitrineEmbeddingPage
   GtkListView        *selection_view;
 
   GListStore         *stores;
+  GListModel         *datasets;      /* the workspace's (VitrineWorkspaceItem), or NULL */
   GtkStringList      *selection_strings;
   GCancellable       *cancellable;        /* the run in flight */
   VtFeatureStore     *store;              /* of the points shown */
@@ -102,19 +104,24 @@ vitrine_embedding_page_set_stores (VitrineEmbeddingPage *self,
   update_actions (self);
 }
 
+void
+vitrine_embedding_page_set_datasets (VitrineEmbeddingPage *self,
+                                     GListModel           *datasets)
+{
+  g_set_object (&self->datasets, datasets);
+}
+
 gboolean
 vitrine_embedding_page_add_store (VitrineEmbeddingPage *self,
                                   const char           *path,
                                   GError              **error)
 {
-  g_autoptr(VtFeatureStore) store = vt_feature_store_load (path, error);
-  g_autoptr(VitrineStoreItem) item = NULL;
+  guint position;
 
-  if (store == NULL)
+  /* A store the workspace holds already is not read again. */
+  if (vitrine_store_list_add_file (self->stores, path, &position, error) == NULL)
     return FALSE;
-  item = vitrine_store_item_new (path, store);
-  g_list_store_append (self->stores, item);
-  gtk_drop_down_set_selected (self->store_dropdown, g_list_model_get_n_items (G_LIST_MODEL (self->stores)) - 1);
+  gtk_drop_down_set_selected (self->store_dropdown, position);
   return TRUE;
 }
 
@@ -320,6 +327,19 @@ open_dataset (VitrineEmbeddingPage *self)
   g_clear_pointer (&self->dataset, vt_dataset_unref);
   if (self->store->source == NULL || self->store->source->dataset == NULL)
     return;
+  /* The Dataset area's, where it has read the same dataset and split. */
+  if (self->datasets != NULL)
+    {
+      VtDataset *open = vitrine_workspace_find_dataset (self->datasets, self->store->source->dataset,
+                                                        self->store->source->split,
+                                                        self->store->source->dataset_samples);
+      if (open != NULL)
+        {
+          self->dataset = vt_dataset_ref (open);
+          self->thumbnails = vitrine_thumbnails_new (open, THUMBNAIL_SIZE);
+          return;
+        }
+    }
   self->dataset_cancellable = g_cancellable_new ();
   task = g_task_new (self, self->dataset_cancellable, dataset_opened, NULL);
   g_task_set_task_data (task, vt_feature_store_ref (self->store), (GDestroyNotify) vt_feature_store_unref);
@@ -785,9 +805,8 @@ void
 vitrine_embedding_page_run (VitrineEmbeddingPage *self)
 {
   gpointer item = gtk_drop_down_get_selected_item (self->store_dropdown);
-  g_autoptr(GError) error = NULL;
   g_autoptr(GTask) task = NULL;
-  g_autoptr(VtFeatureStore) store = NULL;
+  VtFeatureStore *store;
   RunJob *job;
 
   g_clear_pointer (&self->error, g_free);
@@ -796,9 +815,12 @@ vitrine_embedding_page_run (VitrineEmbeddingPage *self)
       set_status (self, _("Extract features in the Dataset area, or add a feature store"), TRUE);
       return;
     }
-  if (!(store = vt_feature_store_load (vitrine_store_item_get_path (item), &error)))
+  /* The workspace's store, read once when it was added. */
+  if (!(store = vitrine_store_item_get_store (item)))
     {
-      set_status (self, error->message, TRUE);
+      g_autofree char *message = g_strdup_printf (_("%s: the feature store is missing"),
+                                                  vitrine_store_item_get_path (item));
+      set_status (self, message, TRUE);
       return;
     }
   vitrine_embedding_page_cancel (self);
@@ -891,6 +913,12 @@ vitrine_embedding_page_has_dataset (VitrineEmbeddingPage *self)
   return self->dataset != NULL;
 }
 
+VtDataset *
+vitrine_embedding_page_get_dataset (VitrineEmbeddingPage *self)
+{
+  return self->dataset;
+}
+
 GtkWidget *
 vitrine_embedding_page_get_scatter (VitrineEmbeddingPage *self)
 {
@@ -950,6 +978,7 @@ vitrine_embedding_page_dispose (GObject *object)
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
     gtk_widget_unparent (child);
   g_clear_object (&self->stores);
+  g_clear_object (&self->datasets);
   g_clear_object (&self->selection_strings);
   G_OBJECT_CLASS (vitrine_embedding_page_parent_class)->dispose (object);
 }

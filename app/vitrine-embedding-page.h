@@ -10,6 +10,8 @@
 
 #include <gtk/gtk.h>
 
+#include "io/vt-dataset.h"
+
 G_BEGIN_DECLS
 
 #define VITRINE_TYPE_EMBEDDING_PAGE (vitrine_embedding_page_get_type ())
@@ -26,6 +28,10 @@ typedef enum
 void         vitrine_embedding_page_set_stores     (VitrineEmbeddingPage   *self,
                                                     GListStore             *stores);
 /* Adds @path (a feature store) to the list and selects it. */
+/* The workspace's datasets (VitrineWorkspaceItem): the dataset behind a
+ * store is taken from there where the Dataset area has read it. */
+void         vitrine_embedding_page_set_datasets   (VitrineEmbeddingPage   *self,
+                                                    GListModel             *datasets);
 gboolean     vitrine_embedding_page_add_store      (VitrineEmbeddingPage   *self,
                                                     const char             *path,
                                                     GError                **error);
@@ -41,6 +47,7 @@ gboolean     vitrine_embedding_page_is_running     (VitrineEmbeddingPage   *self
 guint        vitrine_embedding_page_get_n_layouts  (VitrineEmbeddingPage   *self);
 /* Whether the dataset behind the store is open (thumbnails, paths). */
 gboolean     vitrine_embedding_page_has_dataset    (VitrineEmbeddingPage   *self);
+VtDataset   *vitrine_embedding_page_get_dataset    (VitrineEmbeddingPage   *self);
 GtkWidget   *vitrine_embedding_page_get_scatter    (VitrineEmbeddingPage   *self);
 /* Chooses the colouring, as the "Colour by" list (VtEmbeddingColor order). */
 void         vitrine_embedding_page_set_color      (VitrineEmbeddingPage   *self,

@@ -212,15 +212,11 @@ vitrine_incremental_page_add_store (VitrineIncrementalPage *self,
                                     gboolean                as_test,
                                     GError                **error)
 {
-  g_autoptr(VtFeatureStore) store = vt_feature_store_load (path, error);
-  g_autoptr(VitrineStoreItem) item = NULL;
   guint position;
 
-  if (store == NULL)
+  /* A store the workspace holds already is not read again. */
+  if (vitrine_store_list_add_file (self->stores, path, &position, error) == NULL)
     return FALSE;
-  item = vitrine_store_item_new (path, store);
-  position = g_list_model_get_n_items (G_LIST_MODEL (self->stores));
-  g_list_store_append (self->stores, item);
   /* A store added by hand is the user's choice for its list. */
   gtk_drop_down_set_selected (as_test ? self->test_dropdown : self->train_dropdown, position);
   if (as_test)
@@ -674,27 +670,21 @@ vitrine_incremental_page_configure (VitrineIncrementalPage *self,
   gtk_spin_button_set_value (self->ranpac_spin, ranpac_dim);
 }
 
-/* The class count of a store, from its header alone (the mmap is cheap). */
+/* The class count of the chosen training store: the workspace's store,
+ * read when it was added, not the file again. */
 static guint
-store_classes (const char  *path,
-               GError     **error)
+store_classes (GtkDropDown  *dropdown,
+               GError      **error)
 {
-  g_autoptr(VtCheckpoint) file = vt_checkpoint_open (path, error);
-  g_autoptr(JsonNode) root = NULL;
-  const char *names;
+  VitrineStoreItem *item = gtk_drop_down_get_selected_item (dropdown);
 
-  if (file == NULL)
-    return 0;
-  names = g_hash_table_lookup (vt_checkpoint_get_metadata (file), "class_names");
-  if (names != NULL)
-    root = vt_json_parse (names, -1, NULL, NULL);
-  if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
+  if (vitrine_store_item_get_store (item) == NULL)
     {
-      g_set_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT,
-                   "%s: not a Vitrine feature store: its metadata “class_names” is not a JSON list of names", path);
+      g_set_error (error, VT_CIL_ERROR, VT_CIL_ERROR_INPUT, _("%s: the feature store is missing"),
+                   vitrine_store_item_get_path (item));
       return 0;
     }
-  return json_array_get_length (json_node_get_array (root));
+  return vitrine_store_item_get_store (item)->n_classes;
 }
 
 /* The spec a user would write for --batch: one incremental step on the
@@ -763,7 +753,7 @@ vitrine_incremental_page_run (VitrineIncrementalPage *self)
       return;
     }
   if (!vt_cil_split_parse (split_text, &split, &error) ||
-      (k = store_classes (train, &error)) == 0 ||
+      (k = store_classes (self->train_dropdown, &error)) == 0 ||
       !vt_cil_split_stages (&split, k, &ends, &error))
     {
       set_error (self, error->message);

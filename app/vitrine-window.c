@@ -11,6 +11,8 @@
 #include "vitrine-embedding-page.h"
 #include "vitrine-incremental-page.h"
 #include "vitrine-predict-page.h"
+#include "vitrine-settings.h"
+#include "vitrine-workspace-view.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -51,6 +53,10 @@ struct _VitrineWindow
   GtkRecentManager     *recent_manager;
   VitrineRunsPanel     *runs_panel;
   GListStore           *runs;
+
+  VitrineWorkspace     *workspace;
+  GSettings            *settings;        /* NULL without the schema */
+  guint                 autosave_id;
 };
 
 G_DEFINE_FINAL_TYPE (VitrineWindow, vitrine_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -172,19 +178,28 @@ load_thread (GTask        *task,
 }
 
 static void
+show_error_titled (VitrineWindow *self,
+                   const char    *title,
+                   const GError  *error)
+{
+  GtkWidget *dialog = gtk_message_dialog_new (GTK_WINDOW (self),
+                                              GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                              GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s", title);
+
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", error->message);
+  g_signal_connect (dialog, "response", G_CALLBACK (gtk_window_destroy), NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 show_error (VitrineWindow *self,
             const char    *path,
             const GError  *error)
 {
   g_autofree char *name = g_path_get_basename (path);
-  GtkWidget *dialog = gtk_message_dialog_new (GTK_WINDOW (self),
-                                              GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                              GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE,
-                                              _("Cannot open “%s”"), name);
+  g_autofree char *title = g_strdup_printf (_("Cannot open “%s”"), name);
 
-  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", error->message);
-  g_signal_connect (dialog, "response", G_CALLBACK (gtk_window_destroy), NULL);
-  gtk_window_present (GTK_WINDOW (dialog));
+  show_error_titled (self, title, error);
 }
 
 static void
@@ -230,6 +245,8 @@ on_dataset_opened (VitrineWindow *self,
                    const char    *path)
 {
   add_recent (self, path, RECENT_DATASET);
+  vitrine_workspace_item_set_dataset (vitrine_workspace_add (self->workspace, VT_WORKSPACE_DATASET, path),
+                                      vitrine_dataset_page_get_dataset (self->dataset_page));
 }
 
 static void
@@ -267,6 +284,7 @@ on_load_done (GObject      *source,
 
     gtk_window_set_title (GTK_WINDOW (self), title);
     add_recent (self, job->path, RECENT_CHECKPOINT);
+    vitrine_workspace_add (self->workspace, VT_WORKSPACE_CHECKPOINT, job->path);
   }
   /* The Predict area shows only for models Vitrine can run as classifiers. */
   {
@@ -485,6 +503,116 @@ vitrine_window_shows_area (VitrineWindow *self,
   return child != NULL && gtk_stack_page_get_visible (gtk_stack_get_page (self->areas_stack, child));
 }
 
+/* Workspace ----------------------------------------------------------------*/
+
+VitrineWorkspace *
+vitrine_window_get_workspace (VitrineWindow *self)
+{
+  return self->workspace;
+}
+
+/* The next start reopens the workspace last saved or opened. */
+static void
+remember_workspace (VitrineWindow *self)
+{
+  if (self->settings)
+    g_settings_set_string (self->settings, "last-workspace", vitrine_workspace_get_file (self->workspace));
+}
+
+gboolean
+vitrine_window_save_workspace (VitrineWindow *self,
+                               GFile         *file)
+{
+  g_autofree char *path = g_file_get_path (file);
+  g_autoptr(GError) error = NULL;
+
+  g_return_val_if_fail (VITRINE_IS_WINDOW (self), FALSE);
+  if (path == NULL)
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("Only local files can be saved"));
+  if (error != NULL || !vitrine_workspace_save (self->workspace, path, &error))
+    {
+      show_error_titled (self, _("Cannot save the workspace"), error);
+      return FALSE;
+    }
+  remember_workspace (self);
+  return TRUE;
+}
+
+gboolean
+vitrine_window_open_workspace (VitrineWindow *self,
+                               GFile         *file)
+{
+  g_autofree char *path = g_file_get_path (file);
+  g_autoptr(GError) error = NULL;
+  VitrineWorkspaceItem *checkpoint, *dataset;
+
+  g_return_val_if_fail (VITRINE_IS_WINDOW (self), FALSE);
+  if (path == NULL)
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("Only local files can be opened"));
+  if (error != NULL || !vitrine_workspace_open (self->workspace, path, &error))
+    {
+      g_autofree char *uri = g_file_get_uri (file);
+      show_error (self, path ? path : uri, error);
+      return FALSE;
+    }
+  g_clear_handle_id (&self->autosave_id, g_source_remove);
+  remember_workspace (self);
+
+  gtk_stack_set_visible_child_name (self->main_stack, "workbench");
+  gtk_stack_set_visible_child_name (self->areas_stack, "workspace");
+  /* What was shown last comes back; the rest waits in the Workspace area. */
+  checkpoint = vitrine_workspace_get_current (self->workspace, VT_WORKSPACE_CHECKPOINT);
+  dataset = vitrine_workspace_get_current (self->workspace, VT_WORKSPACE_DATASET);
+  if (dataset != NULL)
+    {
+      g_autoptr(GFile) dataset_file = g_file_new_for_path (vitrine_workspace_item_get_path (dataset));
+      vitrine_window_open_dataset (self, dataset_file);
+    }
+  if (checkpoint != NULL)
+    {
+      g_autoptr(GFile) checkpoint_file = g_file_new_for_path (vitrine_workspace_item_get_path (checkpoint));
+      vitrine_window_open (self, checkpoint_file);
+    }
+  return TRUE;
+}
+
+/* Saves the workspace where it was saved; @closing: the window is going,
+ * so an error goes to stderr instead of a dialog. */
+static void
+autosave_now (VitrineWindow *self,
+              gboolean       closing)
+{
+  const char *path = vitrine_workspace_get_file (self->workspace);
+  g_autoptr(GError) error = NULL;
+
+  g_clear_handle_id (&self->autosave_id, g_source_remove);
+  if (path == NULL || vitrine_workspace_save (self->workspace, path, &error))
+    return;
+  if (closing)
+    g_printerr ("vitrine: %s\n", error->message);
+  else
+    show_error_titled (self, _("Cannot save the workspace"), error);
+}
+
+static gboolean
+autosave (gpointer data)
+{
+  VitrineWindow *self = data;
+
+  self->autosave_id = 0;
+  autosave_now (self, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+/* A workspace that has a file is kept saved there: once per burst of
+ * changes, when the window is idle. */
+static void
+on_workspace_changed (VitrineWindow *self)
+{
+  if (vitrine_workspace_get_file (self->workspace) != NULL && self->autosave_id == 0)
+    self->autosave_id = g_idle_add_full (G_PRIORITY_LOW, autosave, self, NULL);
+}
+
 /* Actions ------------------------------------------------------------------*/
 
 static void
@@ -644,6 +772,48 @@ open_dataset_file_action (GtkWidget  *widget,
 }
 
 static void
+workspace_save_chosen (GFile    *file,
+                       gpointer  window)
+{
+  vitrine_window_save_workspace (window, file);
+}
+
+static void
+save_workspace_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  VitrineWindow *self = VITRINE_WINDOW (widget);
+  const char *current = vitrine_workspace_get_file (self->workspace);
+  g_autofree char *name = current ? g_path_get_basename (current) : g_strdup (_("Untitled.vitrine"));
+
+  vitrine_choose_save_file (widget, _("Save Workspace"), name, workspace_save_chosen, widget);
+}
+
+static void
+workspace_chosen (GFile    *file,
+                  gpointer  window)
+{
+  vitrine_window_open_workspace (window, file);
+}
+
+static void
+open_workspace_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  g_autoptr(GtkFileFilter) workspaces = gtk_file_filter_new ();
+  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+  GtkFileFilter *filters[] = { workspaces, all, NULL };
+
+  gtk_file_filter_set_name (workspaces, _("Vitrine workspaces"));
+  gtk_file_filter_add_pattern (workspaces, "*.vitrine");
+  gtk_file_filter_set_name (all, _("All files"));
+  gtk_file_filter_add_pattern (all, "*");
+  vitrine_choose_file (widget, _("Open Workspace"), filters, workspace_chosen, widget);
+}
+
+static void
 cancel_load_action (GtkWidget  *widget,
                     const char *action_name,
                     GVariant   *parameter)
@@ -728,6 +898,11 @@ vitrine_window_dispose (GObject *object)
     g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
   g_clear_pointer (&self->load_progress, load_progress_unref);
+  /* A change not yet saved is saved now, as the window goes. */
+  if (self->autosave_id != 0)
+    autosave_now (self, TRUE);
+  if (self->workspace)
+    g_signal_handlers_disconnect_by_data (self->workspace, self);
   if (self->recent_manager)
     g_signal_handlers_disconnect_by_data (self->recent_manager, self);
   self->recent_manager = NULL;
@@ -741,6 +916,8 @@ vitrine_window_dispose (GObject *object)
   g_clear_object (&self->runs);
   gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_WINDOW);
   G_OBJECT_CLASS (vitrine_window_parent_class)->dispose (object);
+  g_clear_object (&self->workspace);
+  g_clear_object (&self->settings);
 }
 
 static void
@@ -782,6 +959,11 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "win.open-dataset", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
+  gtk_widget_class_install_action (widget_class, "win.save-workspace", NULL, save_workspace_action);
+  gtk_widget_class_install_action (widget_class, "win.open-workspace", NULL, open_workspace_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "win.save-workspace", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_ALT_MASK,
+                                       "win.open-workspace", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel-load", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
 }
@@ -794,9 +976,22 @@ vitrine_window_init (VitrineWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-weights", FALSE);
-  /* What the Dataset area extracts, the Incremental area runs on. */
-  vitrine_incremental_page_set_stores (self->incremental_page, vitrine_dataset_page_get_stores (self->dataset_page));
-  vitrine_embedding_page_set_stores (self->embedding_page, vitrine_dataset_page_get_stores (self->dataset_page));
+  /* The workspace's stores: what the Dataset area extracts, the
+   * Incremental and Embedding areas run on, each store read once. */
+  self->workspace = vitrine_workspace_new ();
+  self->settings = vitrine_settings_new ();
+  {
+    GListStore *stores = vitrine_workspace_get_list (self->workspace, VT_WORKSPACE_STORE);
+
+    vitrine_dataset_page_set_stores (self->dataset_page, stores);
+    vitrine_incremental_page_set_stores (self->incremental_page, stores);
+    vitrine_embedding_page_set_stores (self->embedding_page, stores);
+    vitrine_embedding_page_set_datasets (self->embedding_page,
+                                         G_LIST_MODEL (vitrine_workspace_get_list (self->workspace, VT_WORKSPACE_DATASET)));
+  }
+  g_signal_connect_swapped (self->workspace, "changed", G_CALLBACK (on_workspace_changed), self);
+  /* Translators: the area listing what the workspace holds */
+  gtk_stack_add_titled (self->areas_stack, vitrine_workspace_view_new (self->workspace), "workspace", _("Workspace"));
   /* Every run of the session, in the Runs panel. */
   self->runs = g_list_store_new (VITRINE_TYPE_RUN);
   vitrine_runs_panel_set_runs (self->runs_panel, self->runs);

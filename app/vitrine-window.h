@@ -11,6 +11,7 @@
 #include "vitrine-predict-page.h"
 #include "vitrine-run.h"
 #include "vitrine-runs-panel.h"
+#include "vitrine-workspace.h"
 
 G_BEGIN_DECLS
 
@@ -64,5 +65,19 @@ gboolean          vitrine_window_export_weights_finish (VitrineWindow       *sel
 /* Open Recent's items: label, and the action (win.open-file for a
  * checkpoint, win.open-dataset-file for a dataset) with the file's URI. */
 GMenuModel            *vitrine_window_get_recent_menu (VitrineWindow *self);
+
+/* What the window has open (its checkpoints, datasets, stores and runs). */
+VitrineWorkspace      *vitrine_window_get_workspace   (VitrineWindow *self);
+/* Saves the workspace to @file (a `.vitrine`), which it is then autosaved
+ * to as it changes and reopened from at the next start. An error is shown
+ * in the window. */
+gboolean               vitrine_window_save_workspace  (VitrineWindow *self,
+                                                       GFile         *file);
+/* Replaces the workspace with @file's and opens its last checkpoint and
+ * dataset; items whose files have gone are listed as missing. An error
+ * (naming the file, and the JSON path where the shape is wrong) is shown in
+ * the window, and the workspace stays as it was. */
+gboolean               vitrine_window_open_workspace  (VitrineWindow *self,
+                                                       GFile         *file);
 
 G_END_DECLS

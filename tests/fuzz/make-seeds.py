@@ -166,3 +166,15 @@ sourced = dict(meta, checkpoint="resnet20.safetensors", checkpoint_sha256="0" * 
                split="test", dataset_fingerprint="1" * 64, dataset_samples="6", transform="32x32",
                skipped_samples="1", skipped_first='["x.jpg"]')
 write(stores, "six-logits.safetensors", safetensors(base + [("logits", "F32", [6, 10], logits)], sourced))
+
+# Workspaces (vt-workspace-file.c): every kind, relative and absolute
+# paths, one naming a file that is not there.
+workspace = folder("workspace-corpus")
+write(workspace, "all-kinds.vitrine", json.dumps({
+    "version": 1,
+    "checkpoints": [{"path": "models/resnet20.safetensors"}, {"path": "/nonexistent/b.safetensors"}],
+    "datasets": [{"path": "cifar10-jpg"}],
+    "stores": [{"path": "/tmp/features/store.safetensors"}],
+    "runs": [{"path": "runs/r1"}]}, indent=2).encode())
+write(workspace, "empty.vitrine", json.dumps({"version": 1, "checkpoints": [], "datasets": [],
+                                              "stores": [], "runs": []}).encode())
