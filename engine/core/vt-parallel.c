@@ -66,7 +66,7 @@ vt_parallel_threads (void)
 }
 
 /* What OpenBLAS was given before anyone set it: read once, on the first
- * set, which the application does at start before any work runs. */
+ * set or ask, which the application makes at start before any work runs. */
 static int
 initial_threads (void)
 {
@@ -90,6 +90,12 @@ vt_parallel_set_threads (int threads)
   g_atomic_int_set (&set_threads, count);
   g_atomic_int_inc (&set_generation);
   g_atomic_int_set (&peak_threads, 0);
+}
+
+int
+vt_parallel_default_threads (void)
+{
+  return initial_threads ();
 }
 
 int

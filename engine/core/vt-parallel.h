@@ -39,6 +39,8 @@ int   vt_parallel_threads  (void);
  * the count the process started with (OPENBLAS_NUM_THREADS, or every core).
  * The Preferences set it; loops started afterwards use it. */
 void  vt_parallel_set_threads (int threads);
+/* The count the process started with, which 0 above puts back. */
+int   vt_parallel_default_threads (void);
 /* The most threads any loop above was shared among since the thread count
  * was last set (0: none ran since); 1 for loops run in one piece. It tells
  * what the setting did to the work that really ran. */

@@ -214,6 +214,7 @@ test_set_threads (void)
 
   vt_parallel_set_threads (0);
   g_assert_cmpint (vt_parallel_threads (), ==, at_start);
+  g_assert_cmpint (vt_parallel_default_threads (), ==, at_start);
 }
 
 int
