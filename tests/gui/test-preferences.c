@@ -46,6 +46,17 @@ close_window (GtkWindow *window)
   vt_gui_wait_until (is_null, &window, 30, "the closed window to be finalized");
 }
 
+/* Kept as test artifacts, for the README's screenshots. */
+static void
+save_screenshot (GtkWidget  *widget,
+                 const char *name)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("VITRINE_ARTIFACTS"), name, NULL);
+
+  g_assert_true (vt_gui_save_png (widget, path));
+  g_test_message ("screenshot: %s", path);
+}
+
 static char *
 demo_path (const char *name)
 {
@@ -214,6 +225,7 @@ test_threads_and_cache (void)
   g_assert_true (open_preferences () == preferences);   /* reads the cache again */
   expected = one_store_size (store);
   g_assert_cmpstr (vitrine_preferences_get_cache_size (preferences), ==, expected);
+  save_screenshot (GTK_WIDGET (preferences), "preferences.png");
 
   clear_cache (preferences, GTK_RESPONSE_CANCEL);
   g_assert_true (g_file_test (store, G_FILE_TEST_IS_REGULAR));
@@ -604,6 +616,7 @@ test_start_page (void)
 
   vt_gui_step_begin (120, "a recent checkpoint opens in the Model area");
   window = start_page (2);
+  save_screenshot (GTK_WIDGET (window), "start-page.png");
   row = recent_row (window, "win.open-file", &texts);
   g_assert_cmpstr (texts, ==, "resnet20-12fca82f.safetensors | Checkpoint");
   g_assert_cmpstr (gtk_widget_get_tooltip_text (GTK_WIDGET (row)), ==, checkpoint);
