@@ -87,6 +87,58 @@ shown_area (VitrineWindow *window)
 
 /* Preferences ----------------------------------------------------------------*/
 
+static GtkWidget *
+find_type (GtkWidget *widget,
+           GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_type (child, type);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* Whether @menu, or a section or submenu of it, has an item for @action. */
+static gboolean
+menu_has_action (GMenuModel *menu,
+                 const char *action)
+{
+  for (int i = 0; i < g_menu_model_get_n_items (menu); i++)
+    {
+      g_autofree char *name = NULL;
+      g_autoptr(GMenuLinkIter) links = g_menu_model_iterate_item_links (menu, i);
+      GMenuModel *link;
+
+      if (g_menu_model_get_item_attribute (menu, i, G_MENU_ATTRIBUTE_ACTION, "s", &name) &&
+          g_str_equal (name, action))
+        return TRUE;
+      while (g_menu_link_iter_get_next (links, NULL, &link))
+        {
+          gboolean found = menu_has_action (link, action);
+          g_object_unref (link);
+          if (found)
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* The Preferences are in the main menu, and on Ctrl+comma. */
+static void
+assert_preferences_offered (VitrineWindow *window)
+{
+  GtkWidget *button = find_type (gtk_window_get_titlebar (GTK_WINDOW (window)), GTK_TYPE_MENU_BUTTON);
+  g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "app.preferences");
+
+  g_assert_nonnull (button);
+  g_assert_true (menu_has_action (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (button)), "app.preferences"));
+  g_assert_true (g_strv_contains ((const char * const *) accels, "<Control>comma"));
+}
+
 static VitrinePreferences *
 open_preferences (void)
 {
@@ -189,6 +241,7 @@ test_threads_and_cache (void)
   vt_gui_step_end ();
 
   vt_gui_step_begin (30, "Preferences: an empty cache, the default thread count");
+  assert_preferences_offered (window);
   preferences = open_preferences ();
   g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (preferences)) == GTK_WINDOW (window));
   g_assert_true (open_preferences () == preferences);   /* one at a time */
