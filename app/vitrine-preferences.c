@@ -27,6 +27,8 @@ struct _VitrinePreferences
 
   GSettings       *settings;      /* NULL without the schema */
   char            *cache_dir;
+  GFileMonitor    *cache_monitor; /* an extraction may finish while this is open */
+  guint            cache_update_id;
   gboolean         updating;      /* showing the setting, not the user's edit */
 };
 
@@ -123,6 +125,25 @@ vitrine_preferences_update_cache (VitrinePreferences *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->clear_cache_button), usage.n_stores + usage.n_partial > 0);
 }
 
+static gboolean
+update_cache_idle (gpointer data)
+{
+  VitrinePreferences *self = data;
+
+  self->cache_update_id = 0;
+  vitrine_preferences_update_cache (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A write is a burst of events (the temporary file, its growth, the
+ * rename): the size is read again once, when they are over. */
+static void
+on_cache_changed (VitrinePreferences *self)
+{
+  if (self->cache_update_id == 0)
+    self->cache_update_id = g_timeout_add (200, update_cache_idle, self);
+}
+
 static void
 on_clear_confirmed (GtkDialog          *dialog,
                     int                 response,
@@ -174,6 +195,10 @@ vitrine_preferences_dispose (GObject *object)
 
   if (self->settings)
     g_signal_handlers_disconnect_by_data (self->settings, self);
+  if (self->cache_monitor)
+    g_signal_handlers_disconnect_by_data (self->cache_monitor, self);
+  g_clear_object (&self->cache_monitor);
+  g_clear_handle_id (&self->cache_update_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_PREFERENCES);
   G_OBJECT_CLASS (vitrine_preferences_parent_class)->dispose (object);
   g_clear_object (&self->settings);
@@ -235,6 +260,14 @@ vitrine_preferences_new (GtkWindow  *parent,
   show_threads (self);
   gtk_label_set_text (self->cache_location, cache_dir);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->cache_location), cache_dir);
+  {
+    g_autoptr(GFile) dir = g_file_new_for_path (cache_dir);
+    /* none where the folder cannot be watched: the size is then read when
+     * the window opens and after a clearing */
+    self->cache_monitor = g_file_monitor_directory (dir, G_FILE_MONITOR_WATCH_MOVES, NULL, NULL);
+    if (self->cache_monitor)
+      g_signal_connect_swapped (self->cache_monitor, "changed", G_CALLBACK (on_cache_changed), self);
+  }
   vitrine_preferences_update_cache (self);
   return self;
 }

@@ -17,7 +17,8 @@ G_DECLARE_FINAL_TYPE (VitrinePreferences, vitrine_preferences, VITRINE, PREFEREN
 VitrinePreferences *vitrine_preferences_new (GtkWindow  *parent,
                                              GSettings  *settings,
                                              const char *cache_dir);
-/* Reads again what the cache holds. */
+/* Reads again what the cache holds (the window also does as the folder
+ * changes). */
 void            vitrine_preferences_update_cache           (VitrinePreferences *self);
 
 /* For tests: the controls, and what the size line says. */

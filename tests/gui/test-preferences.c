@@ -212,6 +212,20 @@ one_store_size (const char *store)
   return g_strdup_printf ("%s in 1 store", size);
 }
 
+typedef struct
+{
+  VitrinePreferences *preferences;
+  const char         *size;
+} CacheSizeWait;
+
+static gboolean
+cache_size_is (gpointer data)
+{
+  CacheSizeWait *wait = data;
+
+  return g_strcmp0 (vitrine_preferences_get_cache_size (wait->preferences), wait->size) == 0;
+}
+
 static void
 test_threads_and_cache (void)
 {
@@ -304,6 +318,9 @@ test_threads_and_cache (void)
   g_assert_false (vitrine_dataset_page_get_store_path (page, &reused) == NULL);
   g_assert_false (reused);
   g_assert_true (g_file_test (store, G_FILE_TEST_IS_REGULAR));
+  /* written while the Preferences are open: they say so by themselves */
+  vt_gui_wait_until (cache_size_is, (gpointer) (CacheSizeWait[]) { { preferences, expected } }, 20,
+                     "the Preferences to show the new store");
 
   /* the default again: what the process started with */
   set_threads (preferences, 0);
