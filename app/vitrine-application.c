@@ -5,7 +5,9 @@
 #include "vitrine-application.h"
 #include "core/vt-blas.h"
 #include "core/vt-parallel.h"
+#include "features/vt-feature-cache.h"
 #include "vitrine-batch.h"
+#include "vitrine-preferences.h"
 #include "vitrine-settings.h"
 #include "vitrine-style.h"
 #include "vitrine-window.h"
@@ -183,6 +185,37 @@ about_action (GSimpleAction *action,
                          NULL);
 }
 
+/* One Preferences window at a time, over the window it was asked from. */
+static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  VitrineApplication *self = user_data;
+  g_autofree char *cache_dir = vt_feature_cache_dir ();
+  VitrinePreferences *preferences;
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l; l = l->next)
+    if (VITRINE_IS_PREFERENCES (l->data))
+      {
+        vitrine_preferences_update_cache (l->data);
+        gtk_window_present (l->data);
+        return;
+      }
+  preferences = vitrine_preferences_new (gtk_application_get_active_window (GTK_APPLICATION (self)),
+                                         self->settings, cache_dir);
+  gtk_window_set_application (GTK_WINDOW (preferences), GTK_APPLICATION (self));
+  gtk_window_present (GTK_WINDOW (preferences));
+}
+
+/* The engine computes with the count the setting names, from the next
+ * piece of work on. */
+static void
+apply_threads (VitrineApplication *self)
+{
+  vt_parallel_set_threads (g_settings_get_int (self->settings, "threads"));
+}
+
 static void
 quit_action (GSimpleAction *action,
              GVariant      *parameter,
@@ -217,6 +250,7 @@ color_scheme_action (GSimpleAction *action,
 
 static const GActionEntry app_actions[] = {
   { "about", about_action },
+  { "preferences", preferences_action },
   { "quit", quit_action },
   { "color-scheme", color_scheme_action, "s", "'system'" },
 };
@@ -227,6 +261,7 @@ vitrine_application_startup (GApplication *app)
   VitrineApplication *self = VITRINE_APPLICATION (app);
   static const char *quit_accels[] = { "<Control>q", NULL };
   static const char *open_accels[] = { "<Control>o", NULL };
+  static const char *preferences_accels[] = { "<Control>comma", NULL };
   g_autofree char *scheme = NULL;
 
   G_APPLICATION_CLASS (vitrine_application_parent_class)->startup (app);
@@ -234,6 +269,7 @@ vitrine_application_startup (GApplication *app)
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions), app);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.open", open_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", preferences_accels);
   gtk_window_set_default_icon_name (APPLICATION_ID);
 
   /* GtkApplication, unlike libadwaita's, does not load style.css itself. */
@@ -252,6 +288,8 @@ vitrine_application_startup (GApplication *app)
     {
       g_autoptr(GAction) restore = g_settings_create_action (self->settings, "restore-workspace");
       g_action_map_add_action (G_ACTION_MAP (app), restore);
+      g_signal_connect_swapped (self->settings, "changed::threads", G_CALLBACK (apply_threads), self);
+      apply_threads (self);
     }
   g_action_group_activate_action (G_ACTION_GROUP (app), "color-scheme", g_variant_new_string (scheme));
 }
@@ -262,6 +300,8 @@ vitrine_application_shutdown (GApplication *app)
   VitrineApplication *self = VITRINE_APPLICATION (app);
 
   g_clear_object (&self->style);
+  if (self->settings)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->settings);
   G_APPLICATION_CLASS (vitrine_application_parent_class)->shutdown (app);
 }

@@ -5,6 +5,7 @@
  * one path to test. Loading and statistics run in a GTask thread; the worker
  * only stores its progress, and a low-priority idle shows it. */
 #include "vitrine-window.h"
+#include "vitrine-data.h"
 #include "vitrine-dataset-page.h"
 #include "vitrine-file-chooser.h"
 #include "io/vt-checkpoint-export.h"
@@ -47,6 +48,9 @@ struct _VitrineWindow
   GtkLabel             *progress_label;
   GMenuModel           *primary_menu;
   GMenu                *recent_menu;
+  GtkWidget            *demo_button;
+  GtkWidget            *start_recent;      /* the start page's recent files */
+  GtkListBox           *start_recent_list;
 
   GCancellable         *load_cancellable;
   LoadProgress         *load_progress;
@@ -474,6 +478,12 @@ vitrine_window_get_recent_menu (VitrineWindow *self)
   return G_MENU_MODEL (self->recent_menu);
 }
 
+GtkListBox *
+vitrine_window_get_start_recent_list (VitrineWindow *self)
+{
+  return self->start_recent_list;
+}
+
 void
 vitrine_window_open_dataset (VitrineWindow *self,
                              GFile         *file)
@@ -813,6 +823,38 @@ open_workspace_action (GtkWidget  *widget,
   vitrine_choose_file (widget, _("Open Workspace"), filters, workspace_chosen, widget);
 }
 
+/* The bundled demo: ResNet-20 in the Model area, and the 200 CIFAR-10
+ * test images beside it in the Dataset area. */
+static char *
+find_demo (void)
+{
+  return vitrine_find_data_file ("demo/resnet20-12fca82f.safetensors");
+}
+
+static void
+open_demo_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  VitrineWindow *self = VITRINE_WINDOW (widget);
+  g_autofree char *checkpoint = find_demo ();
+  g_autofree char *folder = NULL;
+  g_autofree char *images = NULL;
+
+  g_return_if_fail (checkpoint != NULL);
+  folder = g_path_get_dirname (checkpoint);
+  images = g_build_filename (folder, "cifar10-test-sample", NULL);
+  if (g_file_test (images, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr(GFile) file = g_file_new_for_path (images);
+      vitrine_window_open_dataset (self, file);
+    }
+  {
+    g_autoptr(GFile) file = g_file_new_for_path (checkpoint);
+    vitrine_window_open (self, file);
+  }
+}
+
 static void
 cancel_load_action (GtkWidget  *widget,
                     const char *action_name,
@@ -822,6 +864,42 @@ cancel_load_action (GtkWidget  *widget,
 
   if (self->load_cancellable)
     g_cancellable_cancel (self->load_cancellable);
+}
+
+/* The start page lists the same recent files as the menu, each row
+ * opening its file through the same action as the menu item. */
+static void
+clear_start_recent (VitrineWindow *self)
+{
+  GtkWidget *row;
+
+  while ((row = gtk_widget_get_first_child (GTK_WIDGET (self->start_recent_list))) != NULL)
+    gtk_list_box_remove (self->start_recent_list, row);
+}
+
+static void
+add_start_recent (VitrineWindow *self,
+                  GtkRecentInfo *info,
+                  gboolean       checkpoint)
+{
+  GtkWidget *row = gtk_list_box_row_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *name = gtk_label_new (gtk_recent_info_get_display_name (info));
+  /* Translators: what a recent file on the start page is */
+  GtkWidget *kind = gtk_label_new (checkpoint ? _("Checkpoint") : _("Dataset"));
+  g_autofree char *path = g_filename_from_uri (gtk_recent_info_get_uri (info), NULL, NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (name), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_widget_set_hexpand (name, TRUE);
+  gtk_widget_add_css_class (kind, "dim-label");
+  gtk_box_append (GTK_BOX (box), name);
+  gtk_box_append (GTK_BOX (box), kind);
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+  gtk_widget_set_tooltip_text (row, path ? path : gtk_recent_info_get_uri (info));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (row), checkpoint ? "win.open-file" : "win.open-dataset-file");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "s", gtk_recent_info_get_uri (info));
+  gtk_list_box_append (self->start_recent_list, row);
 }
 
 /* The recent menu: checkpoints and datasets, newest first. */
@@ -843,6 +921,7 @@ update_recent_menu (VitrineWindow *self)
   guint shown = 0;
 
   g_menu_remove_all (self->recent_menu);
+  clear_start_recent (self);
   items = g_list_sort (items, compare_recent);
   for (GList *l = items; l && shown < MAX_RECENT; l = l->next)
     {
@@ -862,9 +941,11 @@ update_recent_menu (VitrineWindow *self)
       item = g_menu_item_new (label->str, NULL);
       g_menu_item_set_action_and_target (item, checkpoint ? "win.open-file" : "win.open-dataset-file", "s", uri);
       g_menu_append_item (self->recent_menu, item);
+      add_start_recent (self, info, checkpoint);
       shown++;
     }
   g_list_free_full (items, (GDestroyNotify) gtk_recent_info_unref);
+  gtk_widget_set_visible (self->start_recent, shown > 0);
 }
 
 /* Drag and drop --------------------------------------------------------------*/
@@ -949,6 +1030,9 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_label);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, primary_menu);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, runs_panel);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, demo_button);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, start_recent);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, start_recent_list);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-file", "s", open_file_action);
@@ -956,6 +1040,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-dataset", NULL, open_dataset_action);
   gtk_widget_class_install_action (widget_class, "win.export-weights", NULL, export_weights_action);
   gtk_widget_class_install_action (widget_class, "win.open-dataset-file", "s", open_dataset_file_action);
+  gtk_widget_class_install_action (widget_class, "win.open-demo", NULL, open_demo_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "win.open-dataset", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
@@ -976,6 +1061,12 @@ vitrine_window_init (VitrineWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-weights", FALSE);
+  /* An installation without the demo offers none. */
+  {
+    g_autofree char *demo = find_demo ();
+    gtk_widget_set_visible (self->demo_button, demo != NULL);
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-demo", demo != NULL);
+  }
   /* The workspace's stores: what the Dataset area extracts, the
    * Incremental and Embedding areas run on, each store read once. */
   self->workspace = vitrine_workspace_new ();

@@ -65,6 +65,9 @@ gboolean          vitrine_window_export_weights_finish (VitrineWindow       *sel
 /* Open Recent's items: label, and the action (win.open-file for a
  * checkpoint, win.open-dataset-file for a dataset) with the file's URI. */
 GMenuModel            *vitrine_window_get_recent_menu (VitrineWindow *self);
+/* The start page's list of the same recent files: each row is actionable,
+ * with the action and target of its menu item. */
+GtkListBox            *vitrine_window_get_start_recent_list (VitrineWindow *self);
 
 /* What the window has open (its checkpoints, datasets, stores and runs). */
 VitrineWorkspace      *vitrine_window_get_workspace   (VitrineWindow *self);

@@ -46,6 +46,10 @@ static GCond    loop_finished;
 static gint     sleeping_helpers;
 static gint     caller_sleeping;
 
+static gint     peak_threads;   /* see vt_parallel_peak_threads */
+static gint     set_generation; /* bumped by vt_parallel_set_threads */
+static gint     set_threads;    /* what it set */
+
 /* Set on a thread while it runs a chunk: a loop it starts runs in place. */
 static _Thread_local gboolean in_region;
 
@@ -59,6 +63,54 @@ int
 vt_parallel_threads (void)
 {
   return MAX (openblas_get_num_threads (), 1);
+}
+
+/* What OpenBLAS was given before anyone set it: read once, on the first
+ * set or ask, which the application makes at start before any work runs. */
+static int
+initial_threads (void)
+{
+  static gsize once = 0;
+  static int initial;
+
+  if (g_once_init_enter (&once))
+    {
+      initial = MAX (openblas_get_num_threads (), 1);
+      g_once_init_leave (&once, 1);
+    }
+  return initial;
+}
+
+void
+vt_parallel_set_threads (int threads)
+{
+  int count = threads > 0 ? MIN (threads, MAX_HELPERS + 1) : initial_threads ();
+
+  openblas_set_num_threads (count);
+  g_atomic_int_set (&set_threads, count);
+  g_atomic_int_inc (&set_generation);
+  g_atomic_int_set (&peak_threads, 0);
+}
+
+int
+vt_parallel_default_threads (void)
+{
+  return initial_threads ();
+}
+
+int
+vt_parallel_peak_threads (void)
+{
+  return g_atomic_int_get (&peak_threads);
+}
+
+static void
+note_threads (int threads)
+{
+  gint peak = g_atomic_int_get (&peak_threads);
+
+  while (threads > peak && !g_atomic_int_compare_and_exchange_full (&peak_threads, peak, threads, &peak))
+    ;
 }
 
 /* Takes pieces until none is left. Which thread runs which piece is
@@ -157,9 +209,13 @@ parallel_for_n (int          requested,
   threads = (int) MIN ((gsize) CLAMP (requested, 1, MAX_HELPERS + 1), pieces);
   if (threads <= 1 || in_region || !g_mutex_trylock (&loop_lock))
     {
+      /* a loop inside another one's chunk is counted with that one */
+      if (!in_region)
+        note_threads (1);
       func (0, n, data);
       return;
     }
+  note_threads (threads);
   while (n_helpers < threads - 1)
     {
       g_autofree char *name = g_strdup_printf ("vt-helper-%d", n_helpers);
@@ -214,6 +270,7 @@ single_blas (gsize        pieces,
              gpointer     data)
 {
   int threads = vt_parallel_threads ();
+  gint generation_before;
 
   /* Inside another loop's chunk it runs in place, and OpenBLAS's setting
    * belongs to whoever started that loop. */
@@ -222,9 +279,15 @@ single_blas (gsize        pieces,
       func (0, n, data);
       return;
     }
+  generation_before = g_atomic_int_get (&set_generation);
   openblas_set_num_threads (1);
   parallel_for_n (threads, pieces, n, func, data);
-  openblas_set_num_threads (threads);
+  /* Where the setting changed meanwhile (the Preferences, from the main
+   * thread), the new count stands, not the one this loop began with. */
+  if (g_atomic_int_get (&set_generation) != generation_before)
+    openblas_set_num_threads (g_atomic_int_get (&set_threads));
+  else
+    openblas_set_num_threads (threads);
 }
 
 void

@@ -34,6 +34,17 @@ void  vt_parallel_for_each (gsize        n,
                             VtRangeFunc  func,
                             gpointer     data);
 int   vt_parallel_threads  (void);
+/* Sets the engine's thread count (OpenBLAS's, which the loops above and
+ * the extractor's decoding threads follow) to @threads; 0 or less puts back
+ * the count the process started with (OPENBLAS_NUM_THREADS, or every core).
+ * The Preferences set it; loops started afterwards use it. */
+void  vt_parallel_set_threads (int threads);
+/* The count the process started with, which 0 above puts back. */
+int   vt_parallel_default_threads (void);
+/* The most threads any loop above was shared among since the thread count
+ * was last set (0: none ran since); 1 for loops run in one piece. It tells
+ * what the setting did to the work that really ran. */
+int   vt_parallel_peak_threads (void);
 /* Whether this thread is running a chunk of a loop above. A loop started
  * from inside one runs on its caller's thread, in one piece. */
 gboolean vt_parallel_in_region (void);

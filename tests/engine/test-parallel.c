@@ -173,11 +173,56 @@ test_concurrent (void)
     g_assert_true (GPOINTER_TO_INT (g_thread_join (threads[i])));
 }
 
+static void
+set_threads_once (gsize    begin,
+                  gsize    end,
+                  gpointer data)
+{
+  /* as the Preferences would, from another thread, while the loop runs */
+  if (begin == 0)
+    vt_parallel_set_threads (2);
+  visit (begin, end, data);
+}
+
+/* The setting governs the loops that run after it, peak_threads says how
+ * many threads they were shared among, and 0 puts back the count at start
+ * (registered first, so that no other test has set OpenBLAS's count yet). */
+static void
+test_set_threads (void)
+{
+  int at_start = openblas_get_num_threads ();
+  g_autofree Counts *counts = g_new0 (Counts, 1);
+
+  vt_parallel_set_threads (3);
+  g_assert_cmpint (vt_parallel_threads (), ==, 3);
+  g_assert_cmpint (vt_parallel_peak_threads (), ==, 0);
+  vt_parallel_for (N, visit, counts);
+  g_assert_cmpint (vt_parallel_peak_threads (), ==, 3);
+
+  vt_parallel_set_threads (1);
+  g_assert_cmpint (vt_parallel_peak_threads (), ==, 0);
+  vt_parallel_for (N, visit, counts);
+  vt_parallel_for_single_blas (N, visit, counts);
+  g_assert_cmpint (vt_parallel_peak_threads (), ==, 1);
+  g_assert_cmpint (vt_parallel_threads (), ==, 1);
+
+  /* changed while a single-BLAS loop held OpenBLAS at one thread: the new
+   * count stands after it, not the one it began with */
+  vt_parallel_set_threads (3);
+  vt_parallel_for_single_blas (N, set_threads_once, counts);
+  g_assert_cmpint (vt_parallel_threads (), ==, 2);
+
+  vt_parallel_set_threads (0);
+  g_assert_cmpint (vt_parallel_threads (), ==, at_start);
+  g_assert_cmpint (vt_parallel_default_threads (), ==, at_start);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/parallel/set-threads", test_set_threads);
   g_test_add_func ("/engine/parallel/more-threads-later", test_more_threads_later);
   g_test_add_func ("/engine/parallel/cover", test_cover);
   g_test_add_func ("/engine/parallel/each", test_each);
