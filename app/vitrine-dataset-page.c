@@ -791,18 +791,19 @@ vitrine_dataset_page_show_run (VitrineDatasetPage  *self,
                                VitrineRun          *run,
                                GError             **error)
 {
-  g_autoptr(VtSpec) spec = vt_spec_new_from_data (vitrine_run_get_spec (run), "/", error);
-  VtExtractStep *step = NULL;
+  g_autoptr(JsonNode) root = vitrine_run_load_results (run, error);
+  JsonObject *result = root ? step_result (root, "extract") : NULL;
+  const char *dataset, *split;
 
-  if (spec == NULL)
+  if (root == NULL)
     return FALSE;
-  for (guint i = 0; i < spec->steps->len; i++)
-    if (((VtStep *) g_ptr_array_index (spec->steps, i))->type == &vt_extract_step_type)
-      step = g_ptr_array_index (spec->steps, i);
-  if (step == NULL)
+  /* The dataset as the run resolved its path. */
+  dataset = result ? json_object_get_string_member_with_default (result, "dataset", NULL) : NULL;
+  split = result ? json_object_get_string_member_with_default (result, "split", NULL) : NULL;
+  if (dataset == NULL)
     {
-      g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS, "%s: the run's spec has no extract step",
-                   vitrine_run_get_results_dir (run));
+      g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS,
+                   "%s/results.json: no step of it is an extraction from a dataset", vitrine_run_get_results_dir (run));
       return FALSE;
     }
   cancel_extraction (self);
@@ -815,9 +816,8 @@ vitrine_dataset_page_show_run (VitrineDatasetPage  *self,
       return FALSE;
     }
   /* The dataset the store was extracted from, unless it is the one shown. */
-  if (self->dataset == NULL || g_strcmp0 (self->path, step->input.dataset) != 0 ||
-      g_strcmp0 (self->dataset->split, step->input.split) != 0)
-    open_path (self, step->input.dataset, step->input.split);
+  if (self->dataset == NULL || g_strcmp0 (self->path, dataset) != 0 || g_strcmp0 (self->dataset->split, split) != 0)
+    open_path (self, dataset, split);
   return TRUE;
 }
 

@@ -774,30 +774,40 @@ begin_points (VitrineEmbeddingPage *self,
   open_dataset (self);
 }
 
+/* The project step's entry in @run's results.json (which *@root holds). */
+static JsonObject *
+project_result (VitrineRun  *run,
+                JsonNode   **root,
+                GError     **error)
+{
+  JsonObject *result;
+
+  if (!(*root = vitrine_run_load_results (run, error)))
+    return NULL;
+  result = step_result (*root, "project");
+  if (result == NULL || json_object_get_string_member_with_default (result, "store", NULL) == NULL)
+    {
+      g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS,
+                   "%s/results.json: no step of it is a projection of a store", vitrine_run_get_results_dir (run));
+      return NULL;
+    }
+  return result;
+}
+
 /* The layout of a finished run, from its results folder: the engine's
  * figure of it holds every point, and results.json the rest. */
 static gboolean
 show_results (VitrineEmbeddingPage  *self,
               VitrineRun            *run,
               const VtProjectStep   *step,
+              JsonObject            *result,
               GError               **error)
 {
-  g_autoptr(JsonNode) root = vitrine_run_load_results (run, error);
   g_autoptr(GPtrArray) figures = NULL;
   g_autofree char *text = NULL;
   const VtFigure *figure;
-  JsonObject *result;
   VtEmbedding *embedding;
 
-  if (root == NULL)
-    return FALSE;
-  result = step_result (root, "project");
-  if (result == NULL)
-    {
-      g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS, "%s/results.json: no step of it is a projection",
-                   vitrine_run_get_results_dir (run));
-      return FALSE;
-    }
   figures = vt_report_step_figures ("project", result, vitrine_run_get_results_dir (run), error);
   if (figures == NULL)
     return FALSE;
@@ -859,6 +869,8 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr(VitrineEmbeddingPage) self = data;
   g_autoptr(GError) error = NULL;
   g_autoptr(VtSpec) spec = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *entry;
   VtProjectStep *step;
 
   /* Cancel, another run or Open Results took the page over meanwhile. */
@@ -870,7 +882,8 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer data)
   self->running = FALSE;
   if (!vitrine_run_start_finish (run, result, &error) ||
       !(spec = run_spec (run, &step, &error)) ||
-      !show_results (self, run, step, &error))
+      !(entry = project_result (run, &root, &error)) ||
+      !show_results (self, run, step, entry, &error))
     set_status (self, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? _("Cancelled") : error->message,
                 !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
   update_actions (self);
@@ -997,19 +1010,24 @@ vitrine_embedding_page_show_run (VitrineEmbeddingPage  *self,
                                  GError               **error)
 {
   g_autoptr(VtSpec) spec = NULL;
+  g_autoptr(JsonNode) root = NULL;
   VtProjectStep *step;
   VitrineStoreItem *item;
+  JsonObject *result;
+  const char *store_path;
   guint position;
 
-  if (!(spec = run_spec (run, &step, error)))
+  if (!(spec = run_spec (run, &step, error)) || !(result = project_result (run, &root, error)))
     return FALSE;
-  /* The store the run laid out: the workspace's where it holds it. */
-  if (!(item = vitrine_store_list_add_file (self->stores, step->store, &position, error)))
+  /* The store the run laid out (as the run resolved its path): the
+   * workspace's where it holds it. */
+  store_path = json_object_get_string_member (result, "store");
+  if (!(item = vitrine_store_list_add_file (self->stores, store_path, &position, error)))
     return FALSE;
   if (vitrine_store_item_get_store (item) == NULL)
     {
       g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS, _("%s: the feature store is missing"),
-                   step->store);
+                   store_path);
       return FALSE;
     }
   vitrine_embedding_page_cancel (self);
@@ -1021,7 +1039,7 @@ vitrine_embedding_page_show_run (VitrineEmbeddingPage  *self,
                              : vt_embedding_default_task_classes (vitrine_store_item_get_store (item)->n_classes));
   g_set_object (&self->run, run);
   begin_points (self, vitrine_store_item_get_store (item), step);
-  if (!show_results (self, run, step, error))
+  if (!show_results (self, run, step, result, error))
     {
       update_actions (self);
       return FALSE;

@@ -278,6 +278,19 @@ test_batch_reproduces (void)
   batch_project = vt_gui_assert_batch_reproduces (panel, projection, tmp, &n_svg);
   g_assert_cmpuint (n_svg, ==, 1);
   close_window (window);
+
+  /* What --batch wrote reopens too: its own store, and the layout. */
+  window = open_window (NULL);
+  vitrine_window_open_results (window, batch_extract);
+  vt_gui_wait_until (dataset_idle, vitrine_window_get_dataset_page (window), 60, "the batch's store");
+  g_assert_null (vitrine_dataset_page_get_error (vitrine_window_get_dataset_page (window)));
+  g_assert_cmpuint (vitrine_dataset_page_get_store (vitrine_window_get_dataset_page (window))->n_samples, ==, 200);
+  g_assert_true (g_str_has_prefix (vitrine_dataset_page_get_store_path (vitrine_window_get_dataset_page (window), NULL),
+                                   tmp));
+  vitrine_window_open_results (window, batch_project);
+  g_assert_null (vitrine_embedding_page_get_error (vitrine_window_get_embedding_page (window)));
+  assert_shows_layout (vitrine_window_get_embedding_page (window), batch_project);
+  close_window (window);
   vt_test_rm_rf (tmp);
 }
 
