@@ -1808,10 +1808,11 @@ test_embedding (void)
                   vitrine_embedding_page_get_status (page));
   /* The run's events come coalesced on one low-priority idle (a
    * VitrineRun's): each turn of the main loop shows the newest layout, not
-   * every one t-SNE emits, so how many depends on the frame rate. Several
-   * moved the points before the end; the last is the results folder's. */
-  g_assert_cmpuint (streamed, >=, 2);
-  g_assert_cmpuint (vitrine_embedding_page_get_n_layouts (page), >, streamed);
+   * every one t-SNE emits, so how many depends on the frame rate. The
+   * newest always comes before the run ends, and the last layout shown is
+   * the results folder's (test-runs-data counts them exactly). */
+  g_test_message ("%u layouts shown while it ran", streamed);
+  g_assert_cmpuint (vitrine_embedding_page_get_n_layouts (page), >=, 2);
   g_assert_nonnull (strstr (vitrine_embedding_page_get_status (page), "t-SNE of 200 samples"));
   g_assert_cmpuint (vitrine_scatter_view_get_n_points (scatter), ==, 200);
   g_assert_true (vitrine_scatter_view_is_gl (scatter));
@@ -1962,8 +1963,8 @@ test_embedding (void)
   vitrine_embedding_page_run (page);
   vt_gui_wait_until (embedding_finished, page, 60, "UMAP");
   g_assert_nonnull (strstr (vitrine_embedding_page_get_status (page), "UMAP of 200 samples"));
-  /* Streamed layouts (at least two, coalesced as for t-SNE), then the final one. */
-  g_assert_cmpuint (vitrine_embedding_page_get_n_layouts (page), >=, 3);
+  /* Streamed layouts (coalesced as for t-SNE), then the final one. */
+  g_assert_cmpuint (vitrine_embedding_page_get_n_layouts (page), >=, 2);
   save_screenshot (GTK_WIDGET (window), "window-embedding-umap.png");
   vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_TSNE, 30, 50000);
   vitrine_embedding_page_run (page);
