@@ -5,8 +5,9 @@
  * are runs of the batch mode's `extract` and `project` steps: each is
  * listed in the Runs panel, its spec saved from there runs with the real
  * `vitrine --batch` to the same results.json and SVG figures; each results
- * folder reopens in its area without computing again; and Cancel in the
- * Runs panel stops an extraction. Every test runs as a watchdog step. */
+ * folder reopens in its area without computing again; Cancel in the Runs
+ * panel stops an extraction; and a t-SNE beside a running extraction gives
+ * what it gives alone. Every test runs as a watchdog step. */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <json-glib/json-glib.h>
@@ -233,7 +234,8 @@ project (VitrineWindow *window)
   VitrineEmbeddingPage *page = vitrine_window_get_embedding_page (window);
   GListModel *runs = vitrine_window_get_runs (window);
   guint before = g_list_model_get_n_items (runs);
-  LayoutEvents seen = { 0, 200, 0 };
+  /* t-SNE's first layout is its start, iteration 0. */
+  LayoutEvents seen = { 0, 200, -1 };
   VitrineRun *run;
   gulong handler;
 
@@ -431,6 +433,45 @@ test_cancel_extraction (void)
   close_window (window);
 }
 
+/* Runs side by side: a t-SNE while an extraction of the 50,000 CIFAR-10
+ * training JPEGs runs gives the results a t-SNE alone gave, and the
+ * extraction, still running, is cancelled alone from its row. */
+static void
+test_side_by_side (void)
+{
+  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = demo_file ("cifar10-test-sample");
+  g_autofree char *train = vt_test_asset ("datasets/cifar10-jpg/train");
+  VitrineWindow *window = open_window (demo);
+  VitrineDatasetPage *dataset_page = vitrine_window_get_dataset_page (window);
+  VitrineRunsPanel *panel = vitrine_window_get_runs_panel (window);
+  VitrineRun *alone, *extraction, *beside;
+
+  open_dataset (window, sample);
+  extract (window);
+  alone = project (window);
+
+  vitrine_window_show_area (window, "dataset");
+  open_dataset (window, train);
+  vitrine_dataset_page_extract (dataset_page);
+  extraction = run_at (window, 2);
+  g_assert_cmpstr (vitrine_run_get_area (extraction), ==, "dataset");
+  beside = project (window);
+  g_assert_true (beside == run_at (window, 3));
+  /* 50,000 images take minutes here: the extraction is still under way. */
+  g_assert_cmpint (vitrine_run_get_state (extraction), ==, VITRINE_RUN_RUNNING);
+  g_assert_cmpstr (vitrine_run_get_results_dir (beside), !=, vitrine_run_get_results_dir (alone));
+  vt_gui_assert_same_results (vitrine_run_get_results_dir (alone), vitrine_run_get_results_dir (beside));
+
+  g_signal_emit_by_name (vitrine_runs_panel_get_button (panel, 2, "cancel"), "clicked");
+  vt_gui_wait_until (run_done, extraction, 10, "the extraction beside the t-SNE to stop");
+  g_assert_cmpint (vitrine_run_get_state (extraction), ==, VITRINE_RUN_CANCELLED);
+  g_assert_cmpint (vitrine_run_get_state (beside), ==, VITRINE_RUN_FINISHED);
+  vt_gui_wait_until (dataset_idle, dataset_page, 10, "the Dataset area after the cancelled run");
+  g_assert_null (vitrine_dataset_page_get_error (dataset_page));
+  close_window (window);
+}
+
 typedef struct
 {
   const char *path;
@@ -456,6 +497,7 @@ main (int   argc,
     { "/gui/runs-data/batch-reproduces", test_batch_reproduces, 300 },
     { "/gui/runs-data/reopen", test_reopen, 300 },
     { "/gui/runs-data/cancel-extraction", test_cancel_extraction, 120 },
+    { "/gui/runs-data/side-by-side", test_side_by_side, 300 },
   };
   g_autoptr(GError) error = NULL;
   g_autofree char *cache_dir = NULL;
