@@ -1,19 +1,20 @@
 /* vitrine-dataset-page.c: browse a dataset, extract its features.
  *
- * Opening (listing, and for IDX and CIFAR the pixels) and extraction run in
- * GTask threads; extraction's progress reaches the page through the main
- * context, one report per batch. A newer open or a Cancel makes an older
- * task's result stale, and stale results are dropped. */
+ * Opening (listing, and for IDX and CIFAR the pixels) runs in a GTask
+ * thread; a newer open or a Cancel makes an older task's result stale, and
+ * stale results are dropped. Extraction is a VitrineRun of the `extract`
+ * step (see "Extraction" below). */
 #include "vitrine-dataset-page.h"
 #include "vitrine-file-chooser.h"
 #include "vitrine-sample-list.h"
 #include "vitrine-store-item.h"
 #include "vitrine-thumbnails.h"
 
-#include <errno.h>
 #include <glib/gi18n.h>
+#include <math.h>
 
-#include "features/vt-extractor.h"
+#include "io/vt-image.h"
+#include "run/vt-step.h"
 
 #define THUMBNAIL_SIZE 64
 
@@ -41,7 +42,9 @@ struct _VitrineDatasetPage
   char               *error;
   GListStore         *stores;        /* VitrineStoreItem: every store of this session */
   GCancellable       *open_cancellable;
-  GCancellable       *extract_cancellable;
+  VitrineRun         *run;             /* the extraction shown: running, finished or reopened */
+  GListStore         *runs;            /* the window's runs, where each extraction is listed */
+  gboolean            extracting;      /* a run, or the reading of its store, in flight */
   gboolean            setting_split;    /* the page itself moves the dropdown */
   guint               n_binds;
   guint               fit_columns_id;   /* idle: max-columns to the grid's width */
@@ -80,7 +83,7 @@ clear_error (VitrineDatasetPage *self)
 static void
 update_actions (VitrineDatasetPage *self)
 {
-  gboolean extracting = self->extract_cancellable != NULL;
+  gboolean extracting = self->extracting;
   /* Listing a folder of hundreds of thousands of files takes seconds too. */
   gboolean busy = extracting || self->open_cancellable != NULL;
 
@@ -460,122 +463,67 @@ on_split_changed (GtkDropDown        *dropdown,
 
 /* Extraction -------------------------------------------------------------------*/
 
-typedef struct
-{
-  VtModel     *model;
-  VtDataset   *dataset;
-  gboolean     skip_unreadable;
-  char        *store_path;    /* out */
-  gboolean     reused;        /* out */
-  double       seconds;       /* out */
-} ExtractJob;
+/* Extraction is the batch mode's `extract` step as a VitrineRun (listed in
+ * the Runs panel): logits too, where the model has a head (the Embedding
+ * area colours by prediction), into the user's feature cache, so the same
+ * checkpoint, dataset and transform find the store already there. When the
+ * run is done, its store is read in a worker and becomes the page's. */
 
-static void
-extract_job_free (ExtractJob *job)
+/* The entry of @root (a results.json) for its step of @kind, or NULL. */
+static JsonObject *
+step_result (JsonNode   *root,
+             const char *kind)
 {
-  vt_model_free (job->model);
-  vt_dataset_unref (job->dataset);
-  g_free (job->store_path);
-  g_free (job);
+  JsonObject *object = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  JsonNode *spec = object ? json_object_get_member (object, "spec") : NULL;
+  JsonNode *steps = object ? json_object_get_member (object, "steps") : NULL;
+  JsonNode *spec_steps = spec && JSON_NODE_HOLDS_OBJECT (spec) ? json_object_get_member (json_node_get_object (spec), "steps")
+                                                               : NULL;
+
+  if (steps == NULL || spec_steps == NULL || !JSON_NODE_HOLDS_ARRAY (steps) || !JSON_NODE_HOLDS_ARRAY (spec_steps))
+    return NULL;
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (spec_steps)) &&
+                    i < json_array_get_length (json_node_get_array (steps)); i++)
+    {
+      JsonNode *given = json_array_get_element (json_node_get_array (spec_steps), i);
+      JsonNode *result = json_array_get_element (json_node_get_array (steps), i);
+
+      if (JSON_NODE_HOLDS_OBJECT (given) && JSON_NODE_HOLDS_OBJECT (result) &&
+          g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (given), "kind", NULL), kind) == 0)
+        return json_node_get_object (result);
+    }
+  return NULL;
 }
 
-/* The task holds the page (its source object) until the report is shown,
- * so the page is never finalized off the main thread. */
-typedef struct
+static void
+set_extracting (VitrineDatasetPage *self,
+                gboolean            extracting)
 {
-  GTask              *task;
-  VtExtractProgress   progress;
-} ProgressReport;
+  self->extracting = extracting;
+  update_actions (self);
+}
 
-static gboolean
-show_progress (gpointer data)
+/* Main thread: the run's progress. */
+static void
+on_run_event (VitrineRun         *run,
+              const VtEvent      *event,
+              VitrineDatasetPage *self)
 {
-  ProgressReport *report = data;
-  VitrineDatasetPage *self = g_task_get_source_object (report->task);
   g_autofree char *text = NULL;
+  guint total;
 
-  if (self->extract_cancellable != g_task_get_cancellable (report->task))
-    return G_SOURCE_REMOVE;
+  if (run != self->run || event->kind != VT_EVENT_PROGRESS || self->dataset == NULL)
+    return;
+  total = self->dataset->n_samples;
+  /* Before the first batch the step hashes the files, as the bar already
+   * says (in the user's language). */
+  if (event->rate <= 0)
+    return;
   /* Translators: extraction progress: done, total, images per second, seconds left */
-  text = g_strdup_printf (_("%'u of %'u images, %.0f/s, %.0f s left"), report->progress.done,
-                          report->progress.total, report->progress.rate, report->progress.eta_seconds);
-  gtk_progress_bar_set_fraction (self->progress_bar, (double) report->progress.done / report->progress.total);
+  text = g_strdup_printf (_("%'u of %'u images, %.0f/s, %.0f s left"), (guint) lround (event->fraction * total), total,
+                          event->rate, event->seconds_left);
+  gtk_progress_bar_set_fraction (self->progress_bar, event->fraction);
   gtk_progress_bar_set_text (self->progress_bar, text);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-report_free (ProgressReport *report)
-{
-  g_object_unref (report->task);
-  g_free (report);
-}
-
-/* Worker thread: hand a copy to the main context. */
-static void
-on_extract_progress (const VtEvent *event,
-                     gpointer       data)
-{
-  ProgressReport *report = g_new0 (ProgressReport, 1);
-  ExtractJob *job = g_task_get_task_data (data);
-  guint total = job->dataset->n_samples;
-
-  if (event->kind != VT_EVENT_PROGRESS)
-    {
-      g_free (report);
-      return;
-    }
-  report->task = g_object_ref (data);
-  report->progress = (VtExtractProgress) { (guint) lround (event->fraction * total), total, event->rate,
-                                           event->seconds_left };
-  g_idle_add_full (G_PRIORITY_DEFAULT, show_progress, report, (GDestroyNotify) report_free);
-}
-
-static void
-extract_thread (GTask        *task,
-                gpointer      source,
-                gpointer      data,
-                GCancellable *cancellable)
-{
-  ExtractJob *job = data;
-  /* Logits too, where the model has a head: the Embedding area colours by prediction. */
-  VtEventSink sink = { on_extract_progress, task };
-  VtExtractOptions options = { 64, TRUE, job->skip_unreadable, &sink };
-  g_autoptr(VtFeatureSource) source_key = NULL;
-  g_autoptr(VtFeatureStore) store = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "vitrine", "features", NULL);
-  VtTransform transform;
-  gint64 start = g_get_monotonic_time ();
-
-  vt_transform_init_from_architecture (&transform, vt_model_get_architecture (job->model));
-  source_key = vt_feature_source_new (vt_model_get_checkpoint (job->model), job->dataset, &transform,
-                                      cancellable, &error);
-  if (source_key == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  name = vt_feature_source_cache_name (source_key);
-  job->store_path = g_build_filename (dir, name, NULL);
-
-  /* The same checkpoint, files and transform: the cached store answers. */
-  store = vt_extract_or_reuse (job->store_path, source_key, job->model, job->dataset, &transform, &options,
-                               FALSE, &job->reused, cancellable, &error);
-  if (store != NULL && !job->reused &&
-      (g_mkdir_with_parents (dir, 0755) != 0 || !vt_feature_store_save (store, job->store_path, &error)))
-    {
-      /* The features are good even where the cache cannot be written. */
-      g_warning ("%s: %s", job->store_path, error ? error->message : g_strerror (errno));
-      g_clear_error (&error);
-      g_clear_pointer (&job->store_path, g_free);
-    }
-  job->seconds = (g_get_monotonic_time () - start) / 1e6;
-  if (store == NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_pointer (task, g_steal_pointer (&store), (GDestroyNotify) vt_feature_store_unref);
 }
 
 /* The store joins the session's list (once), for the areas that use stores. */
@@ -604,35 +552,57 @@ add_to_session (VitrineDatasetPage *self)
                        found >= 0 ? 1 : 0, (gpointer *) &item, 1);
 }
 
+/* What the page takes from a finished extract run. */
+typedef struct
+{
+  VitrineRun  *run;
+  char        *store_path;
+  gboolean     reused;
+  gboolean     reopened;
+} StoreJob;
+
 static void
-on_extracted (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+store_job_free (StoreJob *job)
+{
+  g_object_unref (job->run);
+  g_free (job->store_path);
+  g_free (job);
+}
+
+static void
+load_store_thread (GTask        *task,
+                   gpointer      source,
+                   gpointer      data,
+                   GCancellable *cancellable)
+{
+  StoreJob *job = data;
+  GError *error = NULL;
+  VtFeatureStore *store = vt_feature_store_load (job->store_path, &error);
+
+  if (store == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, store, (GDestroyNotify) vt_feature_store_unref);
+}
+
+static void
+on_store_loaded (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
 {
   VitrineDatasetPage *self = VITRINE_DATASET_PAGE (source);
-  ExtractJob *job = g_task_get_task_data (G_TASK (result));
+  StoreJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
   g_autoptr(VtFeatureStore) store = g_task_propagate_pointer (G_TASK (result), &error);
   g_autofree char *text = NULL;
 
-  if (g_task_get_cancellable (G_TASK (result)) != self->extract_cancellable)
+  /* Another extraction (or model) took the page over meanwhile. */
+  if (job->run != self->run)
     return;
-  g_clear_object (&self->extract_cancellable);
-  update_actions (self);
+  set_extracting (self, FALSE);
   if (store == NULL)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        gtk_label_set_text (self->store_status, _("Extraction cancelled."));
-      else if (error->domain == VT_IMAGE_ERROR && !job->skip_unreadable)
-        {
-          /* Translators: after the error of an image that cannot be read; the
-           * check button's label, without its underline */
-          g_autoptr(GError) hinted = g_error_new (error->domain, error->code, _("%s. Tick “Skip unreadable images” to leave such images out."),
-                                                  error->message);
-          set_error (self, self->store_status, hinted);
-        }
-      else
-        set_error (self, self->store_status, error);
+      set_error (self, self->store_status, error);
       return;
     }
   g_clear_pointer (&self->store, vt_feature_store_unref);
@@ -641,15 +611,19 @@ on_extracted (GObject      *source,
   self->store_path = g_strdup (job->store_path);
   self->store_reused = job->reused;
   add_to_session (self);
-  if (job->reused)
+  if (job->reused || job->reopened)
     /* Translators: samples, feature width, the cache file */
     text = g_strdup_printf (_("%'u × %u features, reused from %s"), self->store->n_samples, self->store->dim,
                             job->store_path);
   else
-    /* Translators: samples, feature width, seconds, images per second, the cache file */
-    text = g_strdup_printf (_("%'u × %u features in %.1f s (%.0f images/s), saved to %s"), self->store->n_samples,
-                            self->store->dim, job->seconds, self->store->n_samples / MAX (job->seconds, 1e-9),
-                            job->store_path ? job->store_path : _("(not saved)"));
+    {
+      double seconds = vitrine_run_get_elapsed (job->run);
+
+      /* Translators: samples, feature width, seconds, images per second, the cache file */
+      text = g_strdup_printf (_("%'u × %u features in %.1f s (%.0f images/s), saved to %s"), self->store->n_samples,
+                              self->store->dim, seconds, self->store->n_samples / MAX (seconds, 1e-9),
+                              job->store_path);
+    }
   if (self->store->n_skipped > 0)
     {
       /* Translators: after the extraction's summary; %'u is a count of images */
@@ -666,34 +640,185 @@ on_extracted (GObject      *source,
   gtk_label_set_text (self->store_status, text);
 }
 
+/* Reads the store that @run (finished) wrote or reused, from its results. */
+static gboolean
+take_store (VitrineDatasetPage  *self,
+            VitrineRun          *run,
+            gboolean             reopened,
+            GError             **error)
+{
+  g_autoptr(JsonNode) root = vitrine_run_load_results (run, error);
+  g_autoptr(GTask) task = NULL;
+  JsonObject *result;
+  StoreJob *job;
+
+  if (root == NULL)
+    return FALSE;
+  result = step_result (root, "extract");
+  if (result == NULL || json_object_get_string_member_with_default (result, "store", NULL) == NULL)
+    {
+      g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS,
+                   "%s/results.json: no step of it is an extraction with a store", vitrine_run_get_results_dir (run));
+      return FALSE;
+    }
+  job = g_new0 (StoreJob, 1);
+  job->run = g_object_ref (run);
+  job->store_path = g_strdup (json_object_get_string_member (result, "store"));
+  job->reused = json_object_get_boolean_member_with_default (result, "reused", FALSE);
+  job->reopened = reopened;
+  set_extracting (self, TRUE);
+  task = g_task_new (self, NULL, on_store_loaded, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) store_job_free);
+  g_task_run_in_thread (task, load_store_thread);
+  return TRUE;
+}
+
+static void
+on_extract_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  VitrineRun *run = VITRINE_RUN (source);
+  g_autoptr(VitrineDatasetPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean skip_unreadable = FALSE;
+
+  if (run != self->run)
+    {
+      vitrine_run_start_finish (run, result, NULL);
+      return;
+    }
+  if (vitrine_run_start_finish (run, result, &error) && take_store (self, run, FALSE, &error))
+    return;
+  set_extracting (self, FALSE);
+  {
+    g_autoptr(VtSpec) spec = vt_spec_new_from_data (vitrine_run_get_spec (run), "/", NULL);
+
+    if (spec != NULL && spec->steps->len > 0)
+      skip_unreadable = ((VtExtractStep *) g_ptr_array_index (spec->steps, 0))->input.skip_unreadable;
+  }
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    gtk_label_set_text (self->store_status, _("Extraction cancelled."));
+  else if (error->domain == VT_IMAGE_ERROR && !skip_unreadable)
+    {
+      /* Translators: after the error of an image that cannot be read; the
+       * check button's label, without its underline */
+      g_autoptr(GError) hinted = g_error_new (error->domain, error->code, _("%s. Tick “Skip unreadable images” to leave such images out."),
+                                              error->message);
+      set_error (self, self->store_status, hinted);
+    }
+  else
+    set_error (self, self->store_status, error);
+}
+
+/* The run's name in the Runs panel: the dataset (and split), the model. */
+static char *
+run_name (VitrineDatasetPage *self)
+{
+  g_autofree char *dataset = g_path_get_basename (self->dataset->path);
+  g_autofree char *model = g_path_get_basename (vt_checkpoint_get_path (vt_model_get_checkpoint (self->model)));
+  g_autofree char *shown = self->dataset->split ? g_strdup_printf ("%s · %s", dataset, self->dataset->split)
+                                                : g_strdup (dataset);
+
+  /* Translators: a run's name in the Runs panel: a dataset, then the model whose features are extracted */
+  return g_strdup_printf (_("%s through %s"), shown, model);
+}
+
 void
 vitrine_dataset_page_extract (VitrineDatasetPage *self)
 {
-  g_autoptr(GTask) task = NULL;
-  ExtractJob *job;
+  g_autofree char *checkpoint = NULL;
+  g_autofree char *dataset = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(VtSpec) spec = NULL;
+  g_autoptr(GError) error = NULL;
+  VtExtractStep *step;
 
-  g_return_if_fail (self->dataset != NULL && self->model != NULL && self->extract_cancellable == NULL);
+  g_return_if_fail (self->dataset != NULL && self->model != NULL && !self->extracting);
   clear_error (self);
-  self->extract_cancellable = g_cancellable_new ();
-  job = g_new0 (ExtractJob, 1);
-  job->model = vt_model_ref (self->model);
-  job->dataset = vt_dataset_ref (self->dataset);
-  job->skip_unreadable = gtk_check_button_get_active (self->skip_check);
+  checkpoint = g_canonicalize_filename (vt_checkpoint_get_path (vt_model_get_checkpoint (self->model)), NULL);
+  dataset = g_canonicalize_filename (self->dataset->path, NULL);
+  name = run_name (self);
+  /* The spec `vitrine --batch` runs to the same store. */
+  spec = vt_spec_new (name, NULL);
+  step = vt_extract_step_new (NULL, checkpoint, dataset);
+  step->input.split = g_strdup (self->dataset->split);
+  step->input.skip_unreadable = gtk_check_button_get_active (self->skip_check);
+  step->logits = TRUE;
+  step->cache = TRUE;
+  if (!vt_spec_add_step (spec, &step->base, &error))
+    {
+      set_error (self, self->store_status, error);
+      return;
+    }
+  json = vt_spec_to_data (spec);
+  g_clear_object (&self->run);
+  self->run = vitrine_run_new ("dataset", name, json);
+  g_signal_connect_object (self->run, "event", G_CALLBACK (on_run_event), self, 0);
+  if (self->runs != NULL)
+    g_list_store_append (self->runs, self->run);
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   /* Translators: before the first batch of an extraction is through */
   gtk_progress_bar_set_text (self->progress_bar, _("Hashing the checkpoint and the dataset's files…"));
   gtk_label_set_text (self->store_status, "");
-  update_actions (self);
-  task = g_task_new (self, self->extract_cancellable, on_extracted, NULL);
-  g_task_set_task_data (task, job, (GDestroyNotify) extract_job_free);
-  g_task_run_in_thread (task, extract_thread);
+  set_extracting (self, TRUE);
+  vitrine_run_start_async (self->run, NULL, NULL, on_extract_done, g_object_ref (self));
 }
 
 static void
 cancel_extraction (VitrineDatasetPage *self)
 {
-  if (self->extract_cancellable)
-    g_cancellable_cancel (self->extract_cancellable);
+  if (self->run != NULL && !vitrine_run_is_done (self->run))
+    vitrine_run_cancel (self->run);
+}
+
+void
+vitrine_dataset_page_set_runs (VitrineDatasetPage *self,
+                               GListStore         *runs)
+{
+  g_set_object (&self->runs, runs);
+}
+
+VitrineRun *
+vitrine_dataset_page_get_run (VitrineDatasetPage *self)
+{
+  return self->run;
+}
+
+gboolean
+vitrine_dataset_page_show_run (VitrineDatasetPage  *self,
+                               VitrineRun          *run,
+                               GError             **error)
+{
+  g_autoptr(JsonNode) root = vitrine_run_load_results (run, error);
+  JsonObject *result = root ? step_result (root, "extract") : NULL;
+  const char *dataset, *split;
+
+  if (root == NULL)
+    return FALSE;
+  /* The dataset as the run resolved its path. */
+  dataset = result ? json_object_get_string_member_with_default (result, "dataset", NULL) : NULL;
+  split = result ? json_object_get_string_member_with_default (result, "split", NULL) : NULL;
+  if (dataset == NULL)
+    {
+      g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS,
+                   "%s/results.json: no step of it is an extraction from a dataset", vitrine_run_get_results_dir (run));
+      return FALSE;
+    }
+  cancel_extraction (self);
+  g_set_object (&self->run, run);
+  clear_error (self);
+  if (!take_store (self, run, TRUE, error))
+    {
+      g_clear_object (&self->run);
+      set_extracting (self, FALSE);
+      return FALSE;
+    }
+  /* The dataset the store was extracted from, unless it is the one shown. */
+  if (self->dataset == NULL || g_strcmp0 (self->path, dataset) != 0 || g_strcmp0 (self->dataset->split, split) != 0)
+    open_path (self, dataset, split);
+  return TRUE;
 }
 
 void
@@ -717,7 +842,11 @@ vitrine_dataset_page_set_model (VitrineDatasetPage *self,
                                 VtModel            *model)
 {
   g_return_if_fail (VITRINE_IS_DATASET_PAGE (self));
+  /* The extraction in flight was the other model's: it stops, and what it
+   * gives is not this page's any more. */
   cancel_extraction (self);
+  g_clear_object (&self->run);
+  self->extracting = FALSE;
   g_clear_pointer (&self->model, vt_model_free);
   if (model)
     self->model = vt_model_ref (model);
@@ -732,7 +861,7 @@ vitrine_dataset_page_set_model (VitrineDatasetPage *self,
 gboolean
 vitrine_dataset_page_is_busy (VitrineDatasetPage *self)
 {
-  return self->open_cancellable != NULL || self->extract_cancellable != NULL;
+  return self->open_cancellable != NULL || self->extracting;
 }
 
 VtDataset *
@@ -881,7 +1010,8 @@ vitrine_dataset_page_dispose (GObject *object)
     g_cancellable_cancel (self->open_cancellable);
   g_clear_object (&self->open_cancellable);
   vitrine_dataset_page_cancel (self);
-  g_clear_object (&self->extract_cancellable);
+  g_clear_object (&self->run);
+  g_clear_object (&self->runs);
   g_clear_handle_id (&self->fit_columns_id, g_source_remove);
   if (self->grid)
     gtk_grid_view_set_model (self->grid, NULL);

@@ -1,13 +1,15 @@
 /* vitrine-dataset-page.h: the Dataset area: a dataset's samples as a
  * thumbnail grid with a class filter and counts, and feature extraction
  * with the open model into a feature store (cached on disk, reused when
- * the same checkpoint, dataset and transform come again). */
+ * the same checkpoint, dataset and transform come again). Extraction is the
+ * batch mode's `extract` step run as a VitrineRun, listed in the Runs panel. */
 #pragma once
 
 #include <gtk/gtk.h>
 
 #include "features/vt-feature-store.h"
 #include "models/vt-model.h"
+#include "vitrine-run.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +28,18 @@ void             vitrine_dataset_page_set_model   (VitrineDatasetPage *self,
 void             vitrine_dataset_page_filter      (VitrineDatasetPage *self,
                                                    int                 label);
 void             vitrine_dataset_page_extract     (VitrineDatasetPage *self);
+/* Where the page lists each extraction it starts (the window's runs; held). */
+void             vitrine_dataset_page_set_runs    (VitrineDatasetPage *self,
+                                                   GListStore         *runs);
+/* The extraction shown (running, finished or reopened), or NULL. */
+VitrineRun      *vitrine_dataset_page_get_run     (VitrineDatasetPage *self);
+/* Shows what @run, a finished extract run (one read back from its folder
+ * too), made: its store (read from its file; the page is busy meanwhile)
+ * and the dataset it was extracted from. FALSE when its results name no
+ * store. */
+gboolean         vitrine_dataset_page_show_run    (VitrineDatasetPage *self,
+                                                   VitrineRun         *run,
+                                                   GError            **error);
 /* Cancels the opening or the extraction in flight. */
 void             vitrine_dataset_page_cancel      (VitrineDatasetPage *self);
 gboolean         vitrine_dataset_page_is_busy     (VitrineDatasetPage *self);

@@ -1,10 +1,12 @@
 /* vitrine-embedding-page.c: the Embedding area (see the header).
  *
- * A run is vt_embedding_compute in a GTask thread. Its progress and layouts
- * come back through idle sources that hold the task (and so the page); a
- * run that Cancel or a newer run replaced is recognized by its cancellable
- * and what it sends is dropped. The store's dataset opens in another task,
- * for thumbnails and paths; without it the view still works. */
+ * A run is the `project` step as a VitrineRun: its events (progress, the
+ * layout as it moves) come on the main loop through the run's "event"
+ * signal; a run that Cancel or a newer run replaced is not the page's any
+ * more, and what it sends is dropped. Its results folder gives the final
+ * layout, as it does for a run reopened. The store's dataset opens in a
+ * task of its own, for thumbnails and paths; without it the view still
+ * works. */
 #include "vitrine-embedding-page.h"
 #include "vitrine-file-chooser.h"
 #include "vitrine-scatter-view.h"
@@ -15,8 +17,11 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "core/vt-atomic-file.h"
 #include "figures/vt-figure-render.h"
 #include "methods/projection/vt-embedding.h"
+#include "report/vt-report.h"
+#include "run/vt-step.h"
 
 #define THUMBNAIL_SIZE 96
 
@@ -46,12 +51,18 @@ struct _VitrineEmbeddingPage
   GListStore         *stores;
   GListModel         *datasets;      /* the workspace's (VitrineWorkspaceItem), or NULL */
   GtkStringList      *selection_strings;
-  GCancellable       *cancellable;        /* the run in flight */
+  GCancellable       *cancellable;        /* the export in flight */
+  VitrineRun         *run;                /* the run shown: running, finished or reopened */
+  GListStore         *runs;               /* the window's runs, where each run is listed */
+  gboolean            running;            /* the run in flight is the page's (not cancelled) */
+  char               *run_dir;            /* the shown run's results folder */
+  JsonObject         *result;             /* its entry in results.json */
+  VtFigure           *figure;             /* the engine's figure of its layout */
   VtFeatureStore     *store;              /* of the points shown */
   guint              *rows;               /* each point's row in the store */
   guint               n_points;
   guint               n_selected;         /* points in the lasso selection */
-  VtEmbedding        *embedding;          /* the finished run */
+  VtEmbedding        *embedding;          /* the finished run, as its results read */
   guint               n_layouts;
   char               *method_title;
   char               *error;
@@ -82,7 +93,7 @@ set_status (VitrineEmbeddingPage *self,
 static void
 update_actions (VitrineEmbeddingPage *self)
 {
-  gboolean running = self->cancellable != NULL;
+  gboolean running = self->running || self->cancellable != NULL;
   gboolean have_stores = self->stores && g_list_model_get_n_items (G_LIST_MODEL (self->stores)) > 0;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.run", !running && have_stores);
@@ -461,21 +472,25 @@ save_selection_action (GtkWidget *widget, const char *action_name, GVariant *par
 
 /* Export ----------------------------------------------------------------------*/
 
-/* What an export writes, owned by the export so that it can run in a worker
- * while the page moves on. */
+/* Export… writes the view as a figure (the run's figure, as the engine
+ * built it from the results, with the colouring and the points the view
+ * shows now) and the run's own tables, copied from its results folder:
+ * the layout and TensorBoard's projector files are written once, by the
+ * `project` step. What an export writes is owned by the export, so that it
+ * can run in a worker while the page moves on. */
 typedef struct
 {
   VtFigure     *figure;
-  VtEmbedding  *embedding;
   char         *dir;
   char         *base;
+  GPtrArray    *copies;    /* pairs: a file of the results folder, where it goes */
 } ExportJob;
 
 static void
 export_job_free (ExportJob *job)
 {
   vt_figure_free (job->figure);
-  vt_embedding_free (job->embedding);
+  g_ptr_array_unref (job->copies);
   g_free (job->dir);
   g_free (job->base);
   g_free (job);
@@ -483,19 +498,24 @@ export_job_free (ExportJob *job)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ExportJob, export_job_free)
 
-/* The shown points of the finished run, and the figure of the view. */
+/* The figure of the view, and the run's tables to copy. */
 static ExportJob *
 export_job_new (VitrineEmbeddingPage *self,
                 const char           *dir)
 {
   ExportJob *job = g_new0 (ExportJob, 1);
+  static const char * const tables[][2] = {
+    { "layout_table", "-layout.csv" },
+    { "projector_tensors", "-tensors.tsv" },
+    { "projector_metadata", "-metadata.tsv" },
+  };
   double x_min, y_min, x_max, y_max;
   guint n_names = 0;
   g_auto(GStrv) names = NULL;
   g_autofree guint *categories = NULL;
   g_autofree float *visible = g_new (float, 2 * (gsize) MAX (self->n_points, 1));
   g_autofree guint *visible_categories = g_new (guint, MAX (self->n_points, 1));
-  VtEmbedding *embedding = self->embedding;
+  const float *points = self->figure->points;
   guint n_visible = 0;
 
   categories = current_categories (self, &n_names, &names);
@@ -503,7 +523,7 @@ export_job_new (VitrineEmbeddingPage *self,
   vitrine_scatter_view_get_visible (self->scatter, &x_min, &y_min, &x_max, &y_max);
   for (guint i = 0; i < self->n_points; i++)
     {
-      const float *p = embedding->layout + (gsize) i * embedding->dims;
+      const float *p = points + 2 * (gsize) i;
 
       if (p[0] < x_min || p[0] > x_max || p[1] < y_min || p[1] > y_max)
         continue;
@@ -511,36 +531,45 @@ export_job_new (VitrineEmbeddingPage *self,
       visible[2 * n_visible + 1] = p[1];
       visible_categories[n_visible++] = categories[i];
     }
-  g_autofree char *title = g_strdup_printf ("%s of %u samples", self->method_title, self->n_points);
-  job->figure = vt_figure_new_scatter (title, NULL, NULL, n_visible, visible, visible_categories,
-                                       n_names, (const char * const *) names);
+  job->figure = vt_figure_new_scatter (self->figure->title, self->figure->x_label, self->figure->y_label, n_visible,
+                                       visible, visible_categories, n_names, (const char * const *) names);
   job->figure->palette = current_palette (self);
-  job->embedding = g_memdup2 (embedding, sizeof *embedding);
-  job->embedding->store = vt_feature_store_ref (embedding->store);
-  job->embedding->rows = g_memdup2 (embedding->rows, sizeof (guint) * embedding->n);
-  job->embedding->layout = g_memdup2 (embedding->layout, sizeof (float) * embedding->n * embedding->dims);
   job->dir = g_strdup (dir);
-  job->base = g_build_filename (dir, vt_embedding_method_name (embedding->method), NULL);
+  job->base = g_build_filename (dir, vt_embedding_method_name (self->embedding->method), NULL);
+  job->copies = g_ptr_array_new_with_free_func (g_free);
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    {
+      const char *name = json_object_get_string_member_with_default (self->result, tables[t][0], NULL);
+
+      if (name == NULL)
+        continue;
+      g_ptr_array_add (job->copies, g_build_filename (self->run_dir, name, NULL));
+      g_ptr_array_add (job->copies, g_strconcat (job->base, tables[t][1], NULL));
+    }
   return job;
 }
 
-/* Each format and table in turn, with Cancel looked at between them and
- * inside the tables. */
+/* Each format and file in turn, with Cancel looked at between them. */
 static gboolean
 export_job_write (ExportJob     *job,
                   GCancellable  *cancellable,
                   GError       **error)
 {
-  g_autofree char *layout_path = g_strdup_printf ("%s-layout.csv", job->base);
-  g_autofree char *tensors_path = g_strdup_printf ("%s-tensors.tsv", job->base);
-  g_autofree char *metadata_path = g_strdup_printf ("%s-metadata.tsv", job->base);
-
   for (guint f = VT_FIGURE_FORMAT_PNG; f <= VT_FIGURE_FORMAT_PDF; f <<= 1)
     if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
         !vt_figure_export (job->figure, job->base, f, error))
       return FALSE;
-  return vt_embedding_write_csv (job->embedding, layout_path, cancellable, error) &&
-         vt_embedding_write_projector (job->embedding, tensors_path, metadata_path, cancellable, error);
+  for (guint i = 0; i + 1 < job->copies->len; i += 2)
+    {
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
+          !g_file_get_contents (g_ptr_array_index (job->copies, i), &contents, &length, error) ||
+          !vt_atomic_file_write (g_ptr_array_index (job->copies, i + 1), contents, length, error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
@@ -626,38 +655,10 @@ export_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 
 /* Running ---------------------------------------------------------------------*/
 
-typedef struct
-{
-  VtFeatureStore      *store;
-  VtEmbeddingOptions   options;
-  GTask               *task;      /* for the updates: not owned */
-} RunJob;
-
-static void
-run_job_free (RunJob *job)
-{
-  vt_feature_store_unref (job->store);
-  g_free (job);
-}
-
-typedef struct
-{
-  GTask  *task;
-  float  *layout;        /* or NULL: a progress message */
-  guint   iteration;
-  guint   n_iterations;
-  char   *message;
-  double  fraction;
-} Update;
-
-static void
-update_free (Update *u)
-{
-  g_object_unref (u->task);
-  g_free (u->layout);
-  g_free (u->message);
-  g_free (u);
-}
+/* A run is the batch mode's `project` step as a VitrineRun (listed in the
+ * Runs panel). Its events move the points while t-SNE or UMAP optimizes;
+ * at the end, and when a results folder reopens, the layout shown is the
+ * one in the results folder, as the engine's figure of it reads it. */
 
 /* Shows a layout of the run's points (the first one sets them up). */
 static void
@@ -676,103 +677,175 @@ show_layout (VitrineEmbeddingPage *self, const float *layout)
   self->n_layouts++;
 }
 
-static gboolean
-apply_update (gpointer data)
+/* Main thread: the run's progress, and its layouts as they move. */
+static void
+on_run_event (VitrineRun           *run,
+              const VtEvent        *event,
+              VitrineEmbeddingPage *self)
 {
-  Update *u = data;
-  VitrineEmbeddingPage *self = g_task_get_source_object (u->task);
-
-  if (g_task_get_cancellable (u->task) != self->cancellable)
-    return G_SOURCE_REMOVE;
-  if (u->layout != NULL)
+  if (run != self->run || !self->running)
+    return;
+  if (event->kind == VT_EVENT_PROGRESS && event->message != NULL)
+    set_status (self, event->message, FALSE);
+  else if (event->kind == VT_EVENT_TENSOR && g_strcmp0 (event->name, "layout") == 0 && event->n_dims == 2 &&
+           event->shape[0] == self->n_points && event->shape[1] == 2)
     {
-      g_autofree char *text = g_strdup_printf (_("%s: iteration %u of %u"), self->method_title, u->iteration,
-                                               u->n_iterations);
-      show_layout (self, u->layout);
+      g_autofree char *text = g_strdup_printf (_("%s: iteration %u of %u"), self->method_title, (guint) event->x,
+                                               (guint) event->y);
+      show_layout (self, event->data);
       set_status (self, text, FALSE);
     }
-  else if (u->message != NULL)
-    set_status (self, u->message, FALSE);
-  return G_SOURCE_REMOVE;
 }
 
-static void
-post (GTask *task, Update *u)
+/* The entry of @root (a results.json) for its step of @kind, or NULL. */
+static JsonObject *
+step_result (JsonNode   *root,
+             const char *kind)
 {
-  u->task = g_object_ref (task);
-  g_idle_add_full (G_PRIORITY_DEFAULT, apply_update, u, (GDestroyNotify) update_free);
+  JsonObject *object = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  JsonNode *spec = object ? json_object_get_member (object, "spec") : NULL;
+  JsonNode *steps = object ? json_object_get_member (object, "steps") : NULL;
+  JsonNode *spec_steps = spec && JSON_NODE_HOLDS_OBJECT (spec) ? json_object_get_member (json_node_get_object (spec), "steps")
+                                                               : NULL;
+
+  if (steps == NULL || spec_steps == NULL || !JSON_NODE_HOLDS_ARRAY (steps) || !JSON_NODE_HOLDS_ARRAY (spec_steps))
+    return NULL;
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (spec_steps)) &&
+                    i < json_array_get_length (json_node_get_array (steps)); i++)
+    {
+      JsonNode *given = json_array_get_element (json_node_get_array (spec_steps), i);
+      JsonNode *result = json_array_get_element (json_node_get_array (steps), i);
+
+      if (JSON_NODE_HOLDS_OBJECT (given) && JSON_NODE_HOLDS_OBJECT (result) &&
+          g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (given), "kind", NULL), kind) == 0)
+        return json_node_get_object (result);
+    }
+  return NULL;
 }
 
-static void
-on_layout (const float *layout, guint n, guint dims, guint iteration, guint n_iterations, gpointer data)
+/* The project step of @run's spec (the spec's own, parsed), or NULL. */
+static VtSpec *
+run_spec (VitrineRun     *run,
+          VtProjectStep **step,
+          GError        **error)
 {
-  RunJob *job = data;
-  Update *u = g_new0 (Update, 1);
+  g_autoptr(VtSpec) spec = vt_spec_new_from_data (vitrine_run_get_spec (run), "/", error);
 
-  u->layout = g_memdup2 (layout, sizeof (float) * n * dims);
-  u->iteration = iteration;
-  u->n_iterations = n_iterations;
-  post (job->task, u);
+  *step = NULL;
+  if (spec == NULL)
+    return NULL;
+  for (guint i = 0; i < spec->steps->len; i++)
+    if (((VtStep *) g_ptr_array_index (spec->steps, i))->type == &vt_project_step_type)
+      *step = g_ptr_array_index (spec->steps, i);
+  if (*step == NULL)
+    {
+      g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS, "%s: the run's spec has no project step",
+                   vitrine_run_get_results_dir (run));
+      return NULL;
+    }
+  return g_steal_pointer (&spec);
 }
 
-static void
-on_progress (double fraction, const char *message, gpointer data)
+static const char *
+method_title (VtEmbeddingMethod method)
 {
-  RunJob *job = data;
-  Update *u;
-
-  if (message == NULL)
-    return;
-  u = g_new0 (Update, 1);
-  u->message = g_strdup (message);
-  u->fraction = fraction;
-  post (job->task, u);
+  return method == VT_EMBEDDING_PCA ? _("PCA") : method == VT_EMBEDDING_UMAP ? _("UMAP") : _("t-SNE");
 }
 
-/* The projection's events: progress, and the layout as it moves. */
+/* The points a run of @step lays out of @store, shown before its first layout. */
 static void
-on_event (const VtEvent *event, gpointer data)
+begin_points (VitrineEmbeddingPage *self,
+              VtFeatureStore       *store,
+              const VtProjectStep  *step)
 {
-  if (event->kind == VT_EVENT_PROGRESS)
-    on_progress (event->fraction, event->message, data);
-  else if (event->kind == VT_EVENT_TENSOR && g_strcmp0 (event->name, "layout") == 0)
-    on_layout (event->data, event->shape[0], event->shape[1], (guint) event->x, (guint) event->y, data);
+  g_free (self->method_title);
+  self->method_title = g_strdup (method_title (step->options.method));
+  g_clear_pointer (&self->store, vt_feature_store_unref);
+  g_clear_pointer (&self->embedding, vt_embedding_free);
+  g_clear_pointer (&self->figure, vt_figure_free);
+  g_clear_pointer (&self->result, json_object_unref);
+  g_free (self->rows);
+  self->store = vt_feature_store_ref (store);
+  self->rows = vt_embedding_sample_rows (store->n_samples, step->options.max_samples, &self->n_points);
+  self->n_layouts = 0;
+  /* Big points for few samples, small ones where they would cover each other. */
+  gtk_range_set_value (GTK_RANGE (self->size_scale), self->n_points <= 2000 ? 8 : self->n_points <= 20000 ? 5 : 3);
+  apply_colors (self);
+  open_dataset (self);
 }
 
-static void
-run_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+/* The project step's entry in @run's results.json (which *@root holds). */
+static JsonObject *
+project_result (VitrineRun  *run,
+                JsonNode   **root,
+                GError     **error)
 {
-  RunJob *job = data;
-  GError *error = NULL;
+  JsonObject *result;
+
+  if (!(*root = vitrine_run_load_results (run, error)))
+    return NULL;
+  result = step_result (*root, "project");
+  if (result == NULL || json_object_get_string_member_with_default (result, "store", NULL) == NULL)
+    {
+      g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS,
+                   "%s/results.json: no step of it is a projection of a store", vitrine_run_get_results_dir (run));
+      return NULL;
+    }
+  return result;
+}
+
+/* The layout of a finished run, from its results folder: the engine's
+ * figure of it holds every point, and results.json the rest. */
+static gboolean
+show_results (VitrineEmbeddingPage  *self,
+              VitrineRun            *run,
+              const VtProjectStep   *step,
+              JsonObject            *result,
+              GError               **error)
+{
+  g_autoptr(GPtrArray) figures = NULL;
+  g_autofree char *text = NULL;
+  const VtFigure *figure;
   VtEmbedding *embedding;
 
-  job->task = task;
-  embedding = vt_embedding_compute (job->store, &job->options, &(VtEventSink) { on_event, job }, cancellable, &error);
-  if (embedding == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, embedding, (GDestroyNotify) vt_embedding_free);
-}
-
-static void
-run_finished (GObject *source, GAsyncResult *result, gpointer data)
-{
-  VitrineEmbeddingPage *self = VITRINE_EMBEDDING_PAGE (source);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VtEmbedding) embedding = g_task_propagate_pointer (G_TASK (result), &error);
-  g_autofree char *text = NULL;
-
-  if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
-    return;
-  g_clear_object (&self->cancellable);
-  if (embedding == NULL)
+  figures = vt_report_step_figures ("project", result, vitrine_run_get_results_dir (run), error);
+  if (figures == NULL)
+    return FALSE;
+  figure = figures->len > 0 ? ((VtReportFigure *) g_ptr_array_index (figures, 0))->figure : NULL;
+  if (figure == NULL || figure->kind != VT_FIGURE_SCATTER || figure->n_points != self->n_points)
     {
-      set_status (self, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? _("Cancelled") : error->message,
-                  !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
-      update_actions (self);
-      return;
+      g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS,
+                   "%s: the layout has %u points, the store's sample gives %u: the store changed since the run",
+                   vitrine_run_get_results_dir (run), figure ? figure->n_points : 0, self->n_points);
+      return FALSE;
     }
+  g_free (self->run_dir);
+  self->run_dir = g_strdup (vitrine_run_get_results_dir (run));
+  self->result = json_object_ref (result);
+  self->figure = g_steal_pointer (&((VtReportFigure *) g_ptr_array_index (figures, 0))->figure);
+
+  embedding = g_new0 (VtEmbedding, 1);
+  embedding->store = vt_feature_store_ref (self->store);
+  embedding->n = self->n_points;
+  embedding->rows = g_memdup2 (self->rows, sizeof (guint) * self->n_points);
+  embedding->dims = 2;
+  embedding->layout = g_memdup2 (self->figure->points, sizeof (float) * 2 * self->n_points);
+  embedding->method = step->options.method;
+  embedding->seconds = json_object_get_double_member_with_default (result, "seconds", 0);
+  embedding->iterations = json_object_get_int_member_with_default (result, step->options.method == VT_EMBEDDING_UMAP
+                                                                            ? "epochs" : "iterations", 0);
+  embedding->kl_divergence = json_object_get_double_member_with_default (result, "kl_divergence", NAN);
+  if (json_object_has_member (result, "explained_variance_ratio"))
+    {
+      JsonArray *ratio = json_object_get_array_member (result, "explained_variance_ratio");
+
+      for (guint c = 0; c < MIN (3, json_array_get_length (ratio)); c++)
+        embedding->explained_variance_ratio[c] = json_array_get_double_element (ratio, c);
+    }
+  g_clear_pointer (&self->embedding, vt_embedding_free);
+  self->embedding = embedding;
   show_layout (self, embedding->layout);
+
   if (embedding->method == VT_EMBEDDING_PCA)
     /* Translators: PCA's summary; the numbers are the two components' shares of the variance */
     text = g_strdup_printf (_("PCA of %u samples in %.2f s; the axes explain %.1f%% and %.1f%% of the variance"),
@@ -785,8 +858,34 @@ run_finished (GObject *source, GAsyncResult *result, gpointer data)
     text = g_strdup_printf (_("t-SNE of %u samples in %.1f s: %u iterations, KL divergence %.3f"), embedding->n,
                             embedding->seconds, embedding->iterations, embedding->kl_divergence);
   set_status (self, text, FALSE);
-  g_clear_pointer (&self->embedding, vt_embedding_free);
-  self->embedding = g_steal_pointer (&embedding);
+  update_actions (self);
+  return TRUE;
+}
+
+static void
+on_run_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  VitrineRun *run = VITRINE_RUN (source);
+  g_autoptr(VitrineEmbeddingPage) self = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtSpec) spec = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *entry;
+  VtProjectStep *step;
+
+  /* Cancel, another run or Open Results took the page over meanwhile. */
+  if (run != self->run || !self->running)
+    {
+      vitrine_run_start_finish (run, result, NULL);
+      return;
+    }
+  self->running = FALSE;
+  if (!vitrine_run_start_finish (run, result, &error) ||
+      !(spec = run_spec (run, &step, &error)) ||
+      !(entry = project_result (run, &root, &error)) ||
+      !show_results (self, run, step, entry, &error))
+    set_status (self, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? _("Cancelled") : error->message,
+                !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
   update_actions (self);
 }
 
@@ -805,9 +904,15 @@ void
 vitrine_embedding_page_run (VitrineEmbeddingPage *self)
 {
   gpointer item = gtk_drop_down_get_selected_item (self->store_dropdown);
-  g_autoptr(GTask) task = NULL;
+  g_autoptr(VtSpec) spec = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *store_path = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *json = NULL;
+  VtEmbeddingMethod method;
+  VtEmbeddingColor color;
   VtFeatureStore *store;
-  RunJob *job;
+  VtProjectStep *step;
 
   g_clear_pointer (&self->error, g_free);
   if (item == NULL)
@@ -825,47 +930,48 @@ vitrine_embedding_page_run (VitrineEmbeddingPage *self)
     }
   vitrine_embedding_page_cancel (self);
 
-  job = g_new0 (RunJob, 1);
-  job->store = vt_feature_store_ref (store);
-  vt_embedding_options_init (&job->options);
   switch (gtk_drop_down_get_selected (self->method_dropdown))
     {
     case VITRINE_EMBEDDING_PCA:
-      job->options.method = VT_EMBEDDING_PCA;
+      method = VT_EMBEDDING_PCA;
       break;
     case VITRINE_EMBEDDING_UMAP:
-      job->options.method = VT_EMBEDDING_UMAP;
+      method = VT_EMBEDDING_UMAP;
       break;
     default:
-      job->options.method = VT_EMBEDDING_TSNE;
+      method = VT_EMBEDDING_TSNE;
     }
-  job->options.umap.n_neighbors = gtk_spin_button_get_value_as_int (self->neighbors_spin);
-  job->options.max_samples = gtk_spin_button_get_value_as_int (self->samples_spin);
-  job->options.tsne.perplexity = gtk_spin_button_get_value (self->perplexity_spin);
-  job->options.tsne.n_iterations = gtk_spin_button_get_value_as_int (self->iterations_spin);
-  /* About 25 frames a second of movement is plenty; small runs iterate faster. */
-  job->options.tsne.layout_interval = store->n_samples > 20000 ? 2 : 10;
-  job->options.umap.layout_interval = store->n_samples > 20000 ? 1 : 5;
-
-  g_free (self->method_title);
-  self->method_title = g_strdup (job->options.method == VT_EMBEDDING_PCA ? _("PCA")
-                                 : job->options.method == VT_EMBEDDING_UMAP ? _("UMAP") : _("t-SNE"));
-  g_clear_pointer (&self->store, vt_feature_store_unref);
-  g_clear_pointer (&self->embedding, vt_embedding_free);
-  g_free (self->rows);
-  self->store = vt_feature_store_ref (store);
-  self->rows = vt_embedding_sample_rows (store->n_samples, job->options.max_samples, &self->n_points);
-  self->n_layouts = 0;
   gtk_spin_button_set_value (self->task_spin, vt_embedding_default_task_classes (store->n_classes));
-  /* Big points for few samples, small ones where they would cover each other. */
-  gtk_range_set_value (GTK_RANGE (self->size_scale), self->n_points <= 2000 ? 8 : self->n_points <= 20000 ? 5 : 3);
-  apply_colors (self);
-  open_dataset (self);
-
-  self->cancellable = g_cancellable_new ();
-  task = g_task_new (self, self->cancellable, run_finished, NULL);
-  g_task_set_task_data (task, job, (GDestroyNotify) run_job_free);
-  g_task_run_in_thread (task, run_thread);
+  color = gtk_drop_down_get_selected (self->color_dropdown);
+  /* The spec `vitrine --batch` runs to the same layout and figure. */
+  store_path = g_canonicalize_filename (vitrine_store_item_get_path (item), NULL);
+  step = vt_project_step_new (NULL, store_path, method);
+  step->options.umap.n_neighbors = gtk_spin_button_get_value_as_int (self->neighbors_spin);
+  step->options.max_samples = gtk_spin_button_get_value_as_int (self->samples_spin);
+  step->options.tsne.perplexity = gtk_spin_button_get_value (self->perplexity_spin);
+  step->options.tsne.n_iterations = gtk_spin_button_get_value_as_int (self->iterations_spin);
+  /* About 25 frames a second of movement is plenty; small runs iterate faster. */
+  step->layout_every = method == VT_EMBEDDING_TSNE ? (store->n_samples > 20000 ? 2 : 10)
+                       : method == VT_EMBEDDING_UMAP ? (store->n_samples > 20000 ? 1 : 5) : 0;
+  step->color = vt_embedding_color_available (store, color) ? color : VT_EMBEDDING_COLOR_CLASS;
+  step->task_classes = gtk_spin_button_get_value_as_int (self->task_spin);
+  /* Translators: a run's name in the Runs panel: a projection (t-SNE, UMAP, PCA), then a feature store */
+  name = g_strdup_printf (_("%s of %s"), method_title (method), vitrine_store_item_get_label (item));
+  spec = vt_spec_new (name, NULL);
+  begin_points (self, store, step);
+  if (!vt_spec_add_step (spec, &step->base, &error))
+    {
+      set_status (self, error->message, TRUE);
+      return;
+    }
+  json = vt_spec_to_data (spec);
+  g_clear_object (&self->run);
+  self->run = vitrine_run_new ("embedding", name, json);
+  g_signal_connect_object (self->run, "event", G_CALLBACK (on_run_event), self, 0);
+  if (self->runs != NULL)
+    g_list_store_append (self->runs, self->run);
+  self->running = TRUE;
+  vitrine_run_start_async (self->run, NULL, NULL, on_run_done, g_object_ref (self));
   set_status (self, _("Starting…"), FALSE);
   update_actions (self);
 }
@@ -873,12 +979,72 @@ vitrine_embedding_page_run (VitrineEmbeddingPage *self)
 void
 vitrine_embedding_page_cancel (VitrineEmbeddingPage *self)
 {
-  if (self->cancellable == NULL)
+  if (!self->running && self->cancellable == NULL)
     return;
-  g_cancellable_cancel (self->cancellable);
+  if (self->running)
+    vitrine_run_cancel (self->run);
+  self->running = FALSE;
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   set_status (self, _("Cancelled"), FALSE);
   update_actions (self);
+}
+
+void
+vitrine_embedding_page_set_runs (VitrineEmbeddingPage *self,
+                                 GListStore           *runs)
+{
+  g_set_object (&self->runs, runs);
+}
+
+VitrineRun *
+vitrine_embedding_page_get_run (VitrineEmbeddingPage *self)
+{
+  return self->run;
+}
+
+gboolean
+vitrine_embedding_page_show_run (VitrineEmbeddingPage  *self,
+                                 VitrineRun            *run,
+                                 GError               **error)
+{
+  g_autoptr(VtSpec) spec = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  VtProjectStep *step;
+  VitrineStoreItem *item;
+  JsonObject *result;
+  const char *store_path;
+  guint position;
+
+  if (!(spec = run_spec (run, &step, error)) || !(result = project_result (run, &root, error)))
+    return FALSE;
+  /* The store the run laid out (as the run resolved its path): the
+   * workspace's where it holds it. */
+  store_path = json_object_get_string_member (result, "store");
+  if (!(item = vitrine_store_list_add_file (self->stores, store_path, &position, error)))
+    return FALSE;
+  if (vitrine_store_item_get_store (item) == NULL)
+    {
+      g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS, _("%s: the feature store is missing"),
+                   store_path);
+      return FALSE;
+    }
+  vitrine_embedding_page_cancel (self);
+  gtk_drop_down_set_selected (self->store_dropdown, position);
+  g_clear_pointer (&self->error, g_free);
+  /* The view coloured as the run's figure is. */
+  gtk_drop_down_set_selected (self->color_dropdown, step->color);
+  gtk_spin_button_set_value (self->task_spin, step->task_classes > 0 ? step->task_classes
+                             : vt_embedding_default_task_classes (vitrine_store_item_get_store (item)->n_classes));
+  g_set_object (&self->run, run);
+  begin_points (self, vitrine_store_item_get_store (item), step);
+  if (!show_results (self, run, step, result, error))
+    {
+      update_actions (self);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void
@@ -898,13 +1064,21 @@ cancel_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 gboolean
 vitrine_embedding_page_is_running (VitrineEmbeddingPage *self)
 {
-  return self->cancellable != NULL;
+  return self->running || self->cancellable != NULL;
 }
 
 guint
 vitrine_embedding_page_get_n_layouts (VitrineEmbeddingPage *self)
 {
   return self->n_layouts;
+}
+
+const float *
+vitrine_embedding_page_get_layout (VitrineEmbeddingPage *self,
+                                   guint                *n_points)
+{
+  *n_points = self->embedding ? self->embedding->n : 0;
+  return self->embedding ? self->embedding->layout : NULL;
 }
 
 gboolean
@@ -977,6 +1151,8 @@ vitrine_embedding_page_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_EMBEDDING_PAGE);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
     gtk_widget_unparent (child);
+  g_clear_object (&self->run);
+  g_clear_object (&self->runs);
   g_clear_object (&self->stores);
   g_clear_object (&self->datasets);
   g_clear_object (&self->selection_strings);
@@ -990,7 +1166,10 @@ vitrine_embedding_page_finalize (GObject *object)
 
   g_clear_pointer (&self->store, vt_feature_store_unref);
   g_clear_pointer (&self->embedding, vt_embedding_free);
+  g_clear_pointer (&self->figure, vt_figure_free);
+  g_clear_pointer (&self->result, json_object_unref);
   g_clear_pointer (&self->dataset, vt_dataset_unref);
+  g_free (self->run_dir);
   g_free (self->rows);
   g_free (self->method_title);
   g_free (self->error);

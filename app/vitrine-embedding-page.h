@@ -11,6 +11,7 @@
 #include <gtk/gtk.h>
 
 #include "io/vt-dataset.h"
+#include "vitrine-run.h"
 
 G_BEGIN_DECLS
 
@@ -40,11 +41,27 @@ void         vitrine_embedding_page_configure      (VitrineEmbeddingPage   *self
                                                     VitrineEmbeddingMethod  method,
                                                     double                  perplexity,
                                                     guint                   max_samples);
+/* Starts the batch mode's `project` step on the chosen store as a
+ * VitrineRun, listed in the Runs panel. */
 void         vitrine_embedding_page_run            (VitrineEmbeddingPage   *self);
+/* Where the page lists each run it starts (the window's runs; held). */
+void         vitrine_embedding_page_set_runs       (VitrineEmbeddingPage   *self,
+                                                    GListStore             *runs);
+/* The run shown (running, finished or reopened), or NULL. */
+VitrineRun  *vitrine_embedding_page_get_run        (VitrineEmbeddingPage   *self);
+/* Shows the layout of @run, a finished project run (one read back from its
+ * folder too), from its results folder, without computing it again. */
+gboolean     vitrine_embedding_page_show_run       (VitrineEmbeddingPage   *self,
+                                                    VitrineRun             *run,
+                                                    GError                **error);
 void         vitrine_embedding_page_cancel         (VitrineEmbeddingPage   *self);
 gboolean     vitrine_embedding_page_is_running     (VitrineEmbeddingPage   *self);
 /* Layouts shown so far in this run (streamed and final). */
 guint        vitrine_embedding_page_get_n_layouts  (VitrineEmbeddingPage   *self);
+/* The layout of the finished run shown ((n, 2), as its results folder
+ * holds it), its point count in @n_points; NULL before one. */
+const float *vitrine_embedding_page_get_layout     (VitrineEmbeddingPage   *self,
+                                                    guint                  *n_points);
 /* Whether the dataset behind the store is open (thumbnails, paths). */
 gboolean     vitrine_embedding_page_has_dataset    (VitrineEmbeddingPage   *self);
 VtDataset   *vitrine_embedding_page_get_dataset    (VitrineEmbeddingPage   *self);
@@ -62,8 +79,10 @@ const char  *vitrine_embedding_page_get_error      (VitrineEmbeddingPage   *self
 gboolean     vitrine_embedding_page_save_selection (VitrineEmbeddingPage   *self,
                                                     const char             *path,
                                                     GError                **error);
-/* Writes <name>.png/.svg/.pdf of the view, <name>-layout.csv and
- * <name>-tensors.tsv/<name>-metadata.tsv into @dir. */
+/* Writes <name>.png/.svg/.pdf of the view (the run's figure, coloured and
+ * cropped as the view is), and the run's <name>-layout.csv and
+ * <name>-tensors.tsv/<name>-metadata.tsv (copied from its results folder)
+ * into @dir. */
 gboolean     vitrine_embedding_page_export         (VitrineEmbeddingPage   *self,
                                                     const char             *dir,
                                                     GError                **error);

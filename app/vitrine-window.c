@@ -417,7 +417,7 @@ vitrine_window_get_runs (VitrineWindow *self)
 }
 
 /* The areas whose pages draw a run from its results folder. */
-static const char * const result_areas[] = { "incremental", NULL };
+static const char * const result_areas[] = { "dataset", "embedding", "incremental", NULL };
 
 gboolean
 vitrine_window_shows_results_of (VitrineWindow *self,
@@ -432,6 +432,7 @@ vitrine_window_show_run (VitrineWindow  *self,
                          GError        **error)
 {
   const char *area = vitrine_run_get_area (run);
+  gboolean shown;
 
   if (!vitrine_window_shows_results_of (self, area))
     {
@@ -439,7 +440,13 @@ vitrine_window_show_run (VitrineWindow  *self,
                    "%s: the %s area cannot show a run's results yet", vitrine_run_get_results_dir (run), area);
       return FALSE;
     }
-  if (!vitrine_incremental_page_show_run (self->incremental_page, run, error))
+  if (g_str_equal (area, "dataset"))
+    shown = vitrine_dataset_page_show_run (self->dataset_page, run, error);
+  else if (g_str_equal (area, "embedding"))
+    shown = vitrine_embedding_page_show_run (self->embedding_page, run, error);
+  else
+    shown = vitrine_incremental_page_show_run (self->incremental_page, run, error);
+  if (!shown)
     return FALSE;
   vitrine_window_show_area (self, area);
   return TRUE;
@@ -1088,6 +1095,8 @@ vitrine_window_init (VitrineWindow *self)
   vitrine_runs_panel_set_runs (self->runs_panel, self->runs);
   vitrine_runs_panel_set_openable_areas (self->runs_panel, result_areas);
   vitrine_incremental_page_set_runs (self->incremental_page, self->runs);
+  vitrine_dataset_page_set_runs (self->dataset_page, self->runs);
+  vitrine_embedding_page_set_runs (self->embedding_page, self->runs);
   g_signal_connect_object (self->runs_panel, "open-results", G_CALLBACK (on_open_results), self, G_CONNECT_SWAPPED);
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);

@@ -109,6 +109,8 @@ typedef struct
   VtStep            base;
   VtModelInput      input;
   char             *store;          /* where; default <output>/<id>.safetensors */
+  gboolean          cache;          /* "cache": true: in the user's feature cache instead, named by
+                                     * the checkpoint's, dataset's and transform's hash (not with "store") */
   gboolean          logits;         /* keep the logits too */
   gboolean          verify;         /* reuse only when the files' bytes hash as stored */
 } VtExtractStep;
@@ -140,6 +142,7 @@ typedef struct
   VtEmbeddingColor    color;
   guint               task_classes;  /* color "task": classes per task; 0: the default */
   int                 quality;      /* trustworthiness and kNN accuracy: 1, 0, or -1 (up to 20,000 points) */
+  guint               layout_every; /* t-SNE iterations / UMAP epochs between layout events; 0: none */
   VtFigureFormats     formats;
 } VtProjectStep;
 

@@ -59,6 +59,11 @@ typedef struct
 
 static const BadSpec bad_specs[] = {
   { "not-json", "{\"steps\": [", VT_SPEC_ERROR_PARSE, "not valid JSON" },
+  { "extract-store-and-cache", "{\"steps\": [{\"kind\": \"extract\", \"checkpoint\": \"m\", \"dataset\": \"d\","
+    " \"store\": \"s.safetensors\", \"cache\": true}]}", VT_SPEC_ERROR_INVALID,
+    "$.steps[0].cache: a store goes either to \"store\" or to the cache" },
+  { "project-layout-every-negative", "{\"steps\": [{\"kind\": \"project\", \"store\": \"s\", \"layout_every\": -1}]}",
+    VT_SPEC_ERROR_INVALID, "$.steps[0].layout_every: expected an integer from 0 to 100000" },
   { "not-an-object", "[1]", VT_SPEC_ERROR_INVALID, "$: expected an object" },
   { "unknown-top-key", "{\"steps\": [], \"stpes\": 1}", VT_SPEC_ERROR_INVALID, "$.stpes: unknown key" },
   { "no-steps", "{\"name\": \"x\"}", VT_SPEC_ERROR_INVALID, "$.steps: expected a non-empty list" },
@@ -216,7 +221,9 @@ test_to_json_keeps_keys (void)
     "  \"perplexity\": 12.5, \"early_exaggeration\": 8, \"learning_rate\": 150, \"iterations\": 300,"
     "  \"theta\": 0.25, \"tsne_method\": \"exact\", \"init\": \"random\", \"seed\": 5, \"n_neighbors\": 9,"
     "  \"neighbors\": \"approximate\", \"min_dist\": 0.2, \"epochs\": 50, \"negative_sample_rate\": 3,"
-    "  \"color\": \"task\", \"task_classes\": 2, \"quality\": false, \"formats\": [\"png\"]},"
+    "  \"color\": \"task\", \"task_classes\": 2, \"quality\": false, \"layout_every\": 4,"
+    "  \"formats\": [\"png\"]},"
+    " {\"kind\": \"extract\", \"id\": \"c\", \"checkpoint\": \"m\", \"dataset\": \"d\", \"cache\": true},"
     " {\"kind\": \"predict\", \"id\": \"q\", \"checkpoint\": \"m\", \"images\": [\"a.jpg\", \"b,c.png\"], \"top\": 3,"
     "  \"classes\": [\"cat\", \"dog\"], \"prompt\": \"a {} here\", \"batch\": 2},"
     " {\"kind\": \"predict\", \"id\": \"r\", \"checkpoint\": \"m\", \"dataset\": \"d\", \"split\": \"train\","

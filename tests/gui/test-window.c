@@ -1778,7 +1778,7 @@ test_embedding (void)
   VitrineDatasetPage *dataset_page = vitrine_window_get_dataset_page (window);
   VitrineEmbeddingPage *page = vitrine_window_get_embedding_page (window);
   VitrineScatterView *scatter = VITRINE_SCATTER_VIEW (vitrine_embedding_page_get_scatter (page));
-  guint layouts_mid_run = 0;
+  guint layouts_mid_run = 0, streamed = 0;
 
   open_dataset (window, sample);
   vitrine_dataset_page_extract (dataset_page);
@@ -1794,7 +1794,8 @@ test_embedding (void)
   vt_gui_step_begin (120, "t-SNE streaming its layouts");
   while (vitrine_embedding_page_is_running (page))
     {
-      if (layouts_mid_run == 0 && vitrine_embedding_page_get_n_layouts (page) >= 20)
+      streamed = vitrine_embedding_page_get_n_layouts (page);
+      if (layouts_mid_run == 0 && vitrine_embedding_page_get_n_layouts (page) >= 5)
         {
           layouts_mid_run = vitrine_embedding_page_get_n_layouts (page);
           save_screenshot (GTK_WIDGET (window), "window-embedding-running.png");
@@ -1805,7 +1806,13 @@ test_embedding (void)
   g_assert_null (vitrine_embedding_page_get_error (page));
   g_test_message ("%u layouts shown; %s", vitrine_embedding_page_get_n_layouts (page),
                   vitrine_embedding_page_get_status (page));
-  g_assert_cmpuint (vitrine_embedding_page_get_n_layouts (page), >, 50);
+  /* The run's events come coalesced on one low-priority idle (a
+   * VitrineRun's): each turn of the main loop shows the newest layout, not
+   * every one t-SNE emits, so how many depends on the frame rate. The
+   * newest always comes before the run ends, and the last layout shown is
+   * the results folder's (test-runs-data counts them exactly). */
+  g_test_message ("%u layouts shown while it ran", streamed);
+  g_assert_cmpuint (vitrine_embedding_page_get_n_layouts (page), >=, 2);
   g_assert_nonnull (strstr (vitrine_embedding_page_get_status (page), "t-SNE of 200 samples"));
   g_assert_cmpuint (vitrine_scatter_view_get_n_points (scatter), ==, 200);
   g_assert_true (vitrine_scatter_view_is_gl (scatter));
@@ -1956,7 +1963,8 @@ test_embedding (void)
   vitrine_embedding_page_run (page);
   vt_gui_wait_until (embedding_finished, page, 60, "UMAP");
   g_assert_nonnull (strstr (vitrine_embedding_page_get_status (page), "UMAP of 200 samples"));
-  g_assert_cmpuint (vitrine_embedding_page_get_n_layouts (page), >, 50);
+  /* Streamed layouts (coalesced as for t-SNE), then the final one. */
+  g_assert_cmpuint (vitrine_embedding_page_get_n_layouts (page), >=, 2);
   save_screenshot (GTK_WIDGET (window), "window-embedding-umap.png");
   vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_TSNE, 30, 50000);
   vitrine_embedding_page_run (page);

@@ -15,6 +15,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -40,15 +41,23 @@ extract_parse (JsonObject  *object,
                const char  *path,
                GError     **error)
 {
-  static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "store", "logits", "verify", NULL };
+  static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "store", "cache", "logits", "verify", NULL };
   VtExtractStep *step = (VtExtractStep *) vt_step_new (&vt_extract_step_type, NULL);
 
   if (!vt_spec_check_keys (object, path, keys, error) ||
       !vt_model_input_parse (object, path, TRUE, &step->input, error) ||
       !vt_spec_get_string (object, path, "store", FALSE, &step->store, error) ||
+      !vt_spec_get_bool (object, path, "cache", &step->cache, error) ||
       !vt_spec_get_bool (object, path, "logits", &step->logits, error) ||
       !vt_spec_get_bool (object, path, "verify", &step->verify, error))
     {
+      vt_step_free (&step->base);
+      return NULL;
+    }
+  if (step->store != NULL && step->cache)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s.cache: a store goes either to \"store\" or to the cache; give one of them", path);
       vt_step_free (&step->base);
       return NULL;
     }
@@ -64,6 +73,8 @@ extract_to_json (const VtStep *base,
   vt_model_input_to_json (&step->input, object);
   if (step->store)
     json_object_set_string_member (object, "store", step->store);
+  if (step->cache)
+    json_object_set_boolean_member (object, "cache", TRUE);
   json_object_set_boolean_member (object, "logits", step->logits);
   json_object_set_boolean_member (object, "verify", step->verify);
 }
@@ -107,6 +118,23 @@ vt_run_extract (VtRunContext  *run,
   vt_run_emit (run, VT_EVENT_PROGRESS, 0.0, "hashing the checkpoint and the dataset's files");
   if (!(source = vt_feature_source_new (o.checkpoint, o.dataset, &o.transform, run->cancellable, error)))
     return NULL;
+  /* The cache: the same checkpoint, files and transform find the same
+   * file, whichever run (or window) extracted it first. */
+  if (step->cache)
+    {
+      g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "vitrine", "features", NULL);
+      g_autofree char *name = vt_feature_source_cache_name (source);
+
+      if (g_mkdir_with_parents (dir, 0755) != 0)
+        {
+          int saved = errno;
+          g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_OUTPUT, "%s: cannot create the feature cache: %s", dir,
+                       g_strerror (saved));
+          return NULL;
+        }
+      g_free (store_path);
+      store_path = g_build_filename (dir, name, NULL);
+    }
 
   /* An up-to-date store at the path is the answer already; a stale or
    * damaged one is replaced. What an extraction would need is checked

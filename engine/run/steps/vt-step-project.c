@@ -27,7 +27,8 @@ project_init (VtStep *base)
   VtProjectStep *step = (VtProjectStep *) base;
 
   vt_embedding_options_init (&step->options);
-  /* A batch run has no one to show a moving layout to. */
+  /* A batch run has no one to show a moving layout to: "layout_every"
+   * (the window's) asks for the layouts, set on the options when it runs. */
   step->options.tsne.layout_interval = 0;
   step->options.umap.layout_interval = 0;
   step->options.umap.seed = step->options.tsne.seed;
@@ -50,7 +51,8 @@ project_parse (JsonObject  *object,
   static const char * const keys[] = { "kind", "id", "store", "method", "dimensions", "samples", "perplexity",
                                        "early_exaggeration", "learning_rate", "iterations", "theta",
                                        "tsne_method", "init", "seed", "n_neighbors", "neighbors", "min_dist",
-                                       "epochs", "negative_sample_rate", "color", "task_classes", "quality", "formats", NULL };
+                                       "epochs", "negative_sample_rate", "color", "task_classes", "quality", "layout_every",
+                                       "formats", NULL };
   /* Orders match VtEmbeddingMethod, VtTsneMethod, VtTsneInit, VtUmapNeighbors and VtEmbeddingColor. */
   static const char * const methods[] = { "pca", "tsne", "umap", NULL };
   static const char * const tsne_methods[] = { "auto", "exact", "barnes_hut", NULL };
@@ -90,6 +92,7 @@ project_parse (JsonObject  *object,
       !vt_spec_get_choice (object, path, "color", colors, &color, error) ||
       !vt_spec_get_uint (object, path, "task_classes", 1, 100000, &step->task_classes, error) ||
       !vt_spec_get_bool (object, path, "quality", &quality, error) ||
+      !vt_spec_get_uint (object, path, "layout_every", 0, 100000, &step->layout_every, error) ||
       !vt_spec_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
     goto fail;
   if (json_object_has_member (object, "quality"))
@@ -160,6 +163,8 @@ project_to_json (const VtStep *base,
     json_object_set_int_member (object, "task_classes", step->task_classes);
   if (step->quality >= 0)
     json_object_set_boolean_member (object, "quality", step->quality == 1);
+  if (step->layout_every > 0)
+    json_object_set_int_member (object, "layout_every", step->layout_every);
   vt_step_formats_to_json (step->formats, object);
 }
 
@@ -274,8 +279,15 @@ vt_run_project (VtRunContext  *run,
     if (!vt_step_memory_check_project (store, &step->options, quality, run->step_path, error))
       return NULL;
   }
-  embedding = vt_embedding_compute (store, &step->options, &(VtEventSink) { projection_event, run },
-                                    run->cancellable, error);
+  {
+    VtEmbeddingOptions options = step->options;
+
+    /* One number for either method: a step lays out by one of them. */
+    options.tsne.layout_interval = step->layout_every;
+    options.umap.layout_interval = step->layout_every;
+    embedding = vt_embedding_compute (store, &options, &(VtEventSink) { projection_event, run },
+                                      run->cancellable, error);
+  }
   if (embedding == NULL)
     {
       g_prefix_error (error, "%s: ", store_path);

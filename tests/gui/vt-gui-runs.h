@@ -1,0 +1,28 @@
+/* vt-gui-runs.h: what the GUI tests of runs share: a run of the window
+ * against the same spec run by the real `vitrine --batch`. */
+#pragma once
+
+#include "vitrine-runs-panel.h"
+
+G_BEGIN_DECLS
+
+/* Asserts that the results folders @a and @b hold the same results.json,
+ * times ("started", "seconds") and paths (absolute file names, which differ
+ * between runs where a step writes a file of its own) aside, and the same
+ * SVG figures byte for byte. Returns the number of SVG figures compared. */
+guint   vt_gui_assert_same_results      (const char       *a,
+                                         const char       *b);
+
+/* Saves @run's spec through the Runs panel's Save Spec…
+ * (vitrine_runs_panel_save_spec), runs it with the real `vitrine --batch`
+ * ($VITRINE_BINARY) into a folder of its own under @tmp, with a feature
+ * cache of its own (so that a store the window extracted is extracted
+ * again, not reused), and asserts the results of vt_gui_assert_same_results
+ * against @run's folder. Returns the batch's results folder; the number of
+ * SVG figures compared in @n_svg (may be NULL). */
+char   *vt_gui_assert_batch_reproduces  (VitrineRunsPanel *panel,
+                                         VitrineRun       *run,
+                                         const char       *tmp,
+                                         guint            *n_svg);
+
+G_END_DECLS
