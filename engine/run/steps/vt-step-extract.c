@@ -4,6 +4,7 @@
 #include "run/vt-run-steps.h"
 #include "run/vt-step-memory.h"
 #include "core/vt-dtype.h"
+#include "features/vt-feature-cache.h"
 #include "features/vt-feature-store.h"
 #include "io/vt-file.h"
 #include "io/vt-safetensors.h"
@@ -122,7 +123,7 @@ vt_run_extract (VtRunContext  *run,
    * file, whichever run (or window) extracted it first. */
   if (step->cache)
     {
-      g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "vitrine", "features", NULL);
+      g_autofree char *dir = vt_feature_cache_dir ();
       g_autofree char *name = vt_feature_source_cache_name (source);
 
       if (g_mkdir_with_parents (dir, 0755) != 0)
