@@ -12,6 +12,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/vt-parallel.h"
 #include "features/vt-feature-store.h"
 #include "io/vt-dataset.h"
 #include "methods/projection/vt-embedding.h"
@@ -167,7 +168,7 @@ sparse_from_dense (const double *dense, guint n)
   p->n = n;
   p->row_starts = g_new (gsize, n + 1);
   p->columns = g_new (guint, nnz);
-  p->values = g_new (double, nnz);
+  p->values = g_new (float, nnz);
   nnz = 0;
   for (gsize i = 0; i < n; i++)
     {
@@ -181,6 +182,178 @@ sparse_from_dense (const double *dense, guint n)
     }
   p->row_starts[n] = nnz;
   return p;
+}
+
+/* ---- Symmetrization ------------------------------------------------------ */
+
+static double
+add_directions (double forward, double backward)
+{
+  return forward + backward;
+}
+
+static double
+union_directions (double forward, double backward)
+{
+  return forward + backward - forward * backward;
+}
+
+/* A random neighbour graph that has what real ones have and more: pairs
+ * named from one side only and from both, a column named twice in a row,
+ * a point naming itself, weights that are zero or negative (left out). */
+static void
+random_graph (GRand *rand, guint n, guint k, guint *indices, double *weights)
+{
+  for (gsize a = 0; a < (gsize) n * k; a++)
+    {
+      gsize i = a / k;
+      double roll = g_rand_double (rand);
+
+      indices[a] = g_rand_int_range (rand, 0, n);
+      if (roll < 0.1 && a % k > 0)
+        indices[a] = indices[a - 1];               /* named twice */
+      else if (roll < 0.15)
+        indices[a] = (guint) i;                    /* itself */
+      else if (roll < 0.5)
+        indices[a] = (guint) ((i + 1 + a % k) % n); /* near: often mutual */
+      weights[a] = roll > 0.95 ? 0 : roll > 0.9 ? -0.5 : g_rand_double_range (rand, 1e-3, 1);
+    }
+}
+
+/* vt_sparse_symmetrize against the plain dense definition: W[i][j] the sum
+ * of i's positive weights naming j, in slot order; entry (i, j) wherever
+ * W[i][j] or W[j][i] is positive, combine (W[i][j], W[j][i]) in float32.
+ * Exactly, and the same on one thread as on three. */
+static void
+test_symmetrize (void)
+{
+  static const guint sizes[][2] = { { 1, 1 }, { 2, 1 }, { 7, 3 }, { 50, 15 }, { 300, 40 } };
+  VtCombineFunc combines[] = { add_directions, union_directions };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (16);
+  int threads = openblas_get_num_threads ();
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (guint c = 0; c < G_N_ELEMENTS (combines); c++)
+      {
+        guint n = sizes[s][0], k = sizes[s][1];
+        g_autofree guint *indices = g_new (guint, (gsize) n * k);
+        g_autofree double *weights = g_new (double, (gsize) n * k);
+        g_autofree double *dense = g_new0 (double, (gsize) n * n);
+        gsize expected_entries = 0;
+
+        random_graph (rand, n, k, indices, weights);
+        for (gsize a = 0; a < (gsize) n * k; a++)
+          if (weights[a] > 0)
+            dense[(a / k) * n + indices[a]] += weights[a];
+
+        openblas_set_num_threads (1);
+        g_autoptr(VtSparse) one = vt_sparse_symmetrize (indices, weights, n, k, combines[c]);
+        openblas_set_num_threads (3);
+        g_autoptr(VtSparse) three = vt_sparse_symmetrize (indices, weights, n, k, combines[c]);
+        openblas_set_num_threads (threads);
+
+        for (gsize i = 0; i < n; i++)
+          {
+            gsize a = one->row_starts[i];
+
+            g_assert_cmpuint (one->row_starts[i], ==, expected_entries);
+            for (gsize j = 0; j < n; j++)
+              if (dense[i * n + j] > 0 || dense[j * n + i] > 0)
+                {
+                  g_assert_cmpuint (a, <, one->row_starts[i + 1]);
+                  g_assert_cmpuint (one->columns[a], ==, j);
+                  g_assert_true (one->values[a] == (float) combines[c] (dense[i * n + j], dense[j * n + i]));
+                  a++;
+                  expected_entries++;
+                }
+            g_assert_cmpuint (a, ==, one->row_starts[i + 1]);
+          }
+        g_assert_cmpuint (three->row_starts[n], ==, one->row_starts[n]);
+        g_assert_cmpmem (three->row_starts, (n + 1) * sizeof (gsize), one->row_starts, (n + 1) * sizeof (gsize));
+        g_assert_cmpmem (three->columns, one->row_starts[n] * sizeof (guint),
+                         one->columns, one->row_starts[n] * sizeof (guint));
+        g_assert_cmpmem (three->values, one->row_starts[n] * sizeof (float),
+                         one->values, one->row_starts[n] * sizeof (float));
+      }
+}
+
+/* What the symmetrization holds at its peak, by its own count: 8 bytes an
+ * entry of the result, 4 a directed pair while it builds, two row-start
+ * arrays and a row of scratch per thread; never more than the header's
+ * bound for n and k. The pair list it replaced held 24 bytes for each end
+ * of each pair (48 a pair) beside the result's 12 an entry. */
+static void
+test_symmetrize_bytes (void)
+{
+  static const guint sizes[][2] = { { 20000, 15 }, { 20000, 91 } };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (14);
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      guint n = sizes[s][0], k = sizes[s][1];
+      gsize pairs = (gsize) n * k;
+      g_autofree guint *indices = g_new (guint, pairs);
+      g_autofree double *weights = g_new (double, pairs);
+
+      for (gsize a = 0; a < pairs; a++)
+        {
+          indices[a] = g_rand_int_range (rand, 0, n);
+          weights[a] = g_rand_double_range (rand, 1e-3, 1);
+        }
+      g_autoptr(VtSparse) p = vt_sparse_symmetrize (indices, weights, n, k, add_directions);
+      gsize entries = p->row_starts[n];
+      gsize tight = 8 * entries + 4 * pairs + 16 * ((gsize) n + 1)
+                    + (gsize) vt_parallel_threads () * k * 2 * sizeof (guint);
+      gsize bound = vt_sparse_symmetrize_bytes (n, k);
+      gsize pair_list = 48 * pairs + 12 * entries;
+
+      g_test_message ("symmetrizing %u points × %u neighbours: %" G_GSIZE_FORMAT " entries, %" G_GSIZE_FORMAT
+                      " bytes at the peak (bound %" G_GSIZE_FORMAT ", %.1f a pair; the pair list: %"
+                      G_GSIZE_FORMAT ")", n, k, entries, p->build_bytes, bound,
+                      (double) p->build_bytes / pairs, pair_list);
+      g_assert_cmpuint (p->build_bytes, ==, tight);
+      g_assert_cmpuint (p->build_bytes, <=, bound);
+      g_assert_cmpuint (bound, <=, 20 * pairs + 16 * ((gsize) n + 1) + (gsize) vt_parallel_threads () * 8 * k);
+      g_assert_cmpuint (p->build_bytes, <, pair_list / 3);
+    }
+}
+
+/* Barnes-Hut's gradient from inside another loop's chunk, where its own
+ * loops run in one piece on the caller's thread: the same numbers as on
+ * two threads. (The attraction once took only its first slice then.) */
+typedef struct
+{
+  const VtSparse  *p;
+  const double    *layout;
+  double          *gradient;
+} NestedGradient;
+
+static void
+gradient_in_chunk (gsize begin, gsize end, gpointer data)
+{
+  NestedGradient *nested = data;
+
+  g_assert_true (vt_parallel_in_region ());
+  if (begin == 0)
+    vt_tsne_gradient_bh (nested->p, nested->layout, 0.5, nested->gradient, NULL);
+}
+
+static void
+test_tsne_gradient_nested (void)
+{
+  guint n = small_n ();
+  g_autofree double *p_nn = fixture_tensor ("p_nn", FALSE, NULL);
+  g_autofree double *layout = fixture_tensor ("layout", FALSE, NULL);
+  g_autofree double *alone = g_new (double, 2 * n);
+  g_autofree double *nested = g_new (double, 2 * n);
+  g_autoptr(VtSparse) sparse = sparse_from_dense (p_nn, n);
+  int threads = openblas_get_num_threads ();
+
+  openblas_set_num_threads (2);
+  vt_tsne_gradient_bh (sparse, layout, 0.5, alone, NULL);
+  vt_parallel_for (2, gradient_in_chunk, &(NestedGradient) { sparse, layout, nested });
+  openblas_set_num_threads (threads);
+  g_assert_cmpmem (nested, 2 * n * sizeof (double), alone, 2 * n * sizeof (double));
 }
 
 static void
@@ -960,6 +1133,9 @@ main (int argc, char *argv[])
   g_test_add_func ("/projection/pca", test_pca);
   g_test_add_func ("/projection/affinities", test_affinities);
   g_test_add_func ("/projection/gradients", test_gradients);
+  g_test_add_func ("/projection/symmetrize", test_symmetrize);
+  g_test_add_func ("/projection/symmetrize-bytes", test_symmetrize_bytes);
+  g_test_add_func ("/projection/tsne-gradient-nested", test_tsne_gradient_nested);
   g_test_add_func ("/projection/quality-measures", test_quality_measures);
   g_test_add_func ("/projection/tsne-exact", test_tsne_exact);
   g_test_add_func ("/projection/tsne-quality", test_tsne_quality);
