@@ -697,6 +697,30 @@ test_umap_quality (void)
   g_assert_cmpfloat (umap_trust, >=, tsne_trust - 0.02);
   g_assert_cmpfloat (knn, >=, expected_double ("tsne_knn_accuracy") - 0.02);
 
+  /* The epochs on one thread and on three (more than this machine has):
+   * two runs with one seed and thread count agree bit for bit, and each
+   * layout is as good as the one above. */
+  int threads = openblas_get_num_threads ();
+  for (int t = 1; t <= 3; t += 2)
+    {
+      openblas_set_num_threads (t);
+      g_autoptr(VtUmapResult) first = vt_umap_run (store->features, store->n_samples, store->dim, &options, NULL,
+                                                   NULL, &error);
+      g_autoptr(VtUmapResult) second = vt_umap_run (store->features, store->n_samples, store->dim, &options, NULL,
+                                                    NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (first->n_slices, ==, t);
+      g_assert_cmpmem (second->layout, 2 * store->n_samples * sizeof (float),
+                       first->layout, 2 * store->n_samples * sizeof (float));
+      double trust = vt_trustworthiness (store->features, store->n_samples, store->dim, first->layout, 2, 10,
+                                         NULL, NULL);
+      double accuracy = vt_knn_accuracy (first->layout, store->n_samples, 2, store->labels, 10);
+      g_test_message ("UMAP on %d thread(s): trustworthiness %.4f, 10-NN accuracy %.4f", t, trust, accuracy);
+      g_assert_cmpfloat (trust, >=, tsne_trust - 0.02);
+      g_assert_cmpfloat (accuracy, >=, expected_double ("tsne_knn_accuracy") - 0.02);
+    }
+  openblas_set_num_threads (threads);
+
   /* Seeded: the same layout again; another seed, another layout. */
   g_autoptr(VtUmapResult) again = vt_umap_run (store->features, store->n_samples, store->dim, &options, NULL,
                                                NULL, &error);
