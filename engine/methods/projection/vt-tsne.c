@@ -204,8 +204,8 @@ vt_tsne_affinities_dense (const float *x,
 
 /* ---- Gradients ----------------------------------------------------------- */
 
-/* P's upper triangle (j > i) in float32: each pair once, and a quarter of
- * P's float64 bytes, since streaming P is most of the attraction's cost. */
+/* P's upper triangle (j > i): each pair once, half of P's bytes, since
+ * streaming P is most of the attraction's cost. */
 typedef struct
 {
   guint    n;
