@@ -12,6 +12,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/vt-parallel.h"
 #include "features/vt-feature-store.h"
 #include "io/vt-dataset.h"
 #include "methods/projection/vt-embedding.h"
@@ -167,7 +168,7 @@ sparse_from_dense (const double *dense, guint n)
   p->n = n;
   p->row_starts = g_new (gsize, n + 1);
   p->columns = g_new (guint, nnz);
-  p->values = g_new (double, nnz);
+  p->values = g_new (float, nnz);
   nnz = 0;
   for (gsize i = 0; i < n; i++)
     {
@@ -181,6 +182,178 @@ sparse_from_dense (const double *dense, guint n)
     }
   p->row_starts[n] = nnz;
   return p;
+}
+
+/* ---- Symmetrization ------------------------------------------------------ */
+
+static double
+add_directions (double forward, double backward)
+{
+  return forward + backward;
+}
+
+static double
+union_directions (double forward, double backward)
+{
+  return forward + backward - forward * backward;
+}
+
+/* A random neighbour graph that has what real ones have and more: pairs
+ * named from one side only and from both, a column named twice in a row,
+ * a point naming itself, weights that are zero or negative (left out). */
+static void
+random_graph (GRand *rand, guint n, guint k, guint *indices, double *weights)
+{
+  for (gsize a = 0; a < (gsize) n * k; a++)
+    {
+      gsize i = a / k;
+      double roll = g_rand_double (rand);
+
+      indices[a] = g_rand_int_range (rand, 0, n);
+      if (roll < 0.1 && a % k > 0)
+        indices[a] = indices[a - 1];               /* named twice */
+      else if (roll < 0.15)
+        indices[a] = (guint) i;                    /* itself */
+      else if (roll < 0.5)
+        indices[a] = (guint) ((i + 1 + a % k) % n); /* near: often mutual */
+      weights[a] = roll > 0.95 ? 0 : roll > 0.9 ? -0.5 : g_rand_double_range (rand, 1e-3, 1);
+    }
+}
+
+/* vt_sparse_symmetrize against the plain dense definition: W[i][j] the sum
+ * of i's positive weights naming j, in slot order; entry (i, j) wherever
+ * W[i][j] or W[j][i] is positive, combine (W[i][j], W[j][i]) in float32.
+ * Exactly, and the same on one thread as on three. */
+static void
+test_symmetrize (void)
+{
+  static const guint sizes[][2] = { { 1, 1 }, { 2, 1 }, { 7, 3 }, { 50, 15 }, { 300, 40 } };
+  VtCombineFunc combines[] = { add_directions, union_directions };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (16);
+  int threads = openblas_get_num_threads ();
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (guint c = 0; c < G_N_ELEMENTS (combines); c++)
+      {
+        guint n = sizes[s][0], k = sizes[s][1];
+        g_autofree guint *indices = g_new (guint, (gsize) n * k);
+        g_autofree double *weights = g_new (double, (gsize) n * k);
+        g_autofree double *dense = g_new0 (double, (gsize) n * n);
+        gsize expected_entries = 0;
+
+        random_graph (rand, n, k, indices, weights);
+        for (gsize a = 0; a < (gsize) n * k; a++)
+          if (weights[a] > 0)
+            dense[(a / k) * n + indices[a]] += weights[a];
+
+        openblas_set_num_threads (1);
+        g_autoptr(VtSparse) one = vt_sparse_symmetrize (indices, weights, n, k, combines[c]);
+        openblas_set_num_threads (3);
+        g_autoptr(VtSparse) three = vt_sparse_symmetrize (indices, weights, n, k, combines[c]);
+        openblas_set_num_threads (threads);
+
+        for (gsize i = 0; i < n; i++)
+          {
+            gsize a = one->row_starts[i];
+
+            g_assert_cmpuint (one->row_starts[i], ==, expected_entries);
+            for (gsize j = 0; j < n; j++)
+              if (dense[i * n + j] > 0 || dense[j * n + i] > 0)
+                {
+                  g_assert_cmpuint (a, <, one->row_starts[i + 1]);
+                  g_assert_cmpuint (one->columns[a], ==, j);
+                  g_assert_true (one->values[a] == (float) combines[c] (dense[i * n + j], dense[j * n + i]));
+                  a++;
+                  expected_entries++;
+                }
+            g_assert_cmpuint (a, ==, one->row_starts[i + 1]);
+          }
+        g_assert_cmpuint (three->row_starts[n], ==, one->row_starts[n]);
+        g_assert_cmpmem (three->row_starts, (n + 1) * sizeof (gsize), one->row_starts, (n + 1) * sizeof (gsize));
+        g_assert_cmpmem (three->columns, one->row_starts[n] * sizeof (guint),
+                         one->columns, one->row_starts[n] * sizeof (guint));
+        g_assert_cmpmem (three->values, one->row_starts[n] * sizeof (float),
+                         one->values, one->row_starts[n] * sizeof (float));
+      }
+}
+
+/* What the symmetrization holds at its peak, by its own count: 8 bytes an
+ * entry of the result, 4 a directed pair while it builds, two row-start
+ * arrays and a row of scratch per thread; never more than the header's
+ * bound for n and k. The pair list it replaced held 24 bytes for each end
+ * of each pair (48 a pair) beside the result's 12 an entry. */
+static void
+test_symmetrize_bytes (void)
+{
+  static const guint sizes[][2] = { { 5000, 15 }, { 5000, 91 } };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (14);
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      guint n = sizes[s][0], k = sizes[s][1];
+      gsize pairs = (gsize) n * k;
+      g_autofree guint *indices = g_new (guint, pairs);
+      g_autofree double *weights = g_new (double, pairs);
+
+      for (gsize a = 0; a < pairs; a++)
+        {
+          indices[a] = g_rand_int_range (rand, 0, n);
+          weights[a] = g_rand_double_range (rand, 1e-3, 1);
+        }
+      g_autoptr(VtSparse) p = vt_sparse_symmetrize (indices, weights, n, k, add_directions);
+      gsize entries = p->row_starts[n];
+      gsize tight = 8 * entries + 4 * pairs + 16 * ((gsize) n + 1)
+                    + (gsize) vt_parallel_threads () * k * 2 * sizeof (guint);
+      gsize bound = vt_sparse_symmetrize_bytes (n, k);
+      gsize pair_list = 48 * pairs + 12 * entries;
+
+      g_test_message ("symmetrizing %u points × %u neighbours: %" G_GSIZE_FORMAT " entries, %" G_GSIZE_FORMAT
+                      " bytes at the peak (bound %" G_GSIZE_FORMAT ", %.1f a pair; the pair list: %"
+                      G_GSIZE_FORMAT ")", n, k, entries, p->build_bytes, bound,
+                      (double) p->build_bytes / pairs, pair_list);
+      g_assert_cmpuint (p->build_bytes, ==, tight);
+      g_assert_cmpuint (p->build_bytes, <=, bound);
+      g_assert_cmpuint (bound, <=, 20 * pairs + 16 * ((gsize) n + 1) + (gsize) vt_parallel_threads () * 8 * k);
+      g_assert_cmpuint (p->build_bytes, <, pair_list / 3);
+    }
+}
+
+/* Barnes-Hut's gradient from inside another loop's chunk, where its own
+ * loops run in one piece on the caller's thread: the same numbers as on
+ * two threads. (The attraction once took only its first slice then.) */
+typedef struct
+{
+  const VtSparse  *p;
+  const double    *layout;
+  double          *gradient;
+} NestedGradient;
+
+static void
+gradient_in_chunk (gsize begin, gsize end, gpointer data)
+{
+  NestedGradient *nested = data;
+
+  g_assert_true (vt_parallel_in_region ());
+  if (begin == 0)
+    vt_tsne_gradient_bh (nested->p, nested->layout, 0.5, nested->gradient, NULL);
+}
+
+static void
+test_tsne_gradient_nested (void)
+{
+  guint n = small_n ();
+  g_autofree double *p_nn = fixture_tensor ("p_nn", FALSE, NULL);
+  g_autofree double *layout = fixture_tensor ("layout", FALSE, NULL);
+  g_autofree double *alone = g_new (double, 2 * n);
+  g_autofree double *nested = g_new (double, 2 * n);
+  g_autoptr(VtSparse) sparse = sparse_from_dense (p_nn, n);
+  int threads = openblas_get_num_threads ();
+
+  openblas_set_num_threads (2);
+  vt_tsne_gradient_bh (sparse, layout, 0.5, alone, NULL);
+  vt_parallel_for (2, gradient_in_chunk, &(NestedGradient) { sparse, layout, nested });
+  openblas_set_num_threads (threads);
+  g_assert_cmpmem (nested, 2 * n * sizeof (double), alone, 2 * n * sizeof (double));
 }
 
 static void
@@ -542,6 +715,92 @@ test_umap_quality (void)
   options.min_dist = 2;
   g_assert_null (vt_umap_run (store->features, 100, store->dim, &options, NULL, NULL, &error));
   g_assert_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_OPTIONS);
+}
+
+/* The exact search across blocks of candidates (more rows than one block
+ * of 4,096): each row's neighbours are the k nearest by a plain float64
+ * measure of every pair, wherever the k-th and the next are not within
+ * float32 rounding of each other (where either may win). */
+static void
+test_neighbors_blocks (void)
+{
+  guint n = 4096 + 500, dim = 6, k = 10, near_ties = 0;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (4096);
+  g_autofree float *x = g_new (float, (gsize) n * dim);
+  g_autofree guint *indices = g_new (guint, (gsize) n * k);
+  g_autofree double *distances = g_new (double, (gsize) n * k);
+  double row[11];   /* the k + 1 nearest so far, ascending */
+  g_autoptr(GError) error = NULL;
+
+  for (gsize a = 0; a < (gsize) n * dim; a++)
+    x[a] = (float) g_rand_double_range (rand, -1, 1);
+  g_assert_true (vt_neighbors_exact (x, n, dim, k, indices, distances, NULL, &error));
+  g_assert_no_error (error);
+  for (gsize i = 0; i < n; i++)
+    {
+      for (guint a = 0; a <= k; a++)
+        row[a] = INFINITY;
+      for (gsize j = 0; j < n; j++)
+        {
+          double sum = 0;
+          guint at = k;
+
+          for (guint c = 0; c < dim && j != i; c++)
+            sum += ((double) x[i * dim + c] - x[j * dim + c]) * ((double) x[i * dim + c] - x[j * dim + c]);
+          if (j == i || sum >= row[k])
+            continue;
+          for (; at > 0 && row[at - 1] > sum; at--)
+            row[at] = row[at - 1];
+          row[at] = sum;
+        }
+      if (row[k] - row[k - 1] <= 1e-5 * row[k])
+        {
+          near_ties++;
+          continue;
+        }
+      for (guint a = 0; a < k; a++)
+        g_assert_cmpfloat (distances[i * k + a], ==, row[a]);
+    }
+  g_test_message ("exact neighbours of %u points in blocks: %u rows with a near tie at the k-th", n, near_ties);
+  g_assert_cmpuint (near_ties, <, n / 100);
+}
+
+/* UMAP's epochs on three threads (more than this machine has) and on one,
+ * where the loop is umap-learn's own, for 1,000 of the points and 200
+ * epochs (as above 10,000 points): two runs on three threads agree bit
+ * for bit, and their layout keeps what the one thread's has, to within
+ * what umap-quality allows against t-SNE. */
+static void
+test_umap_threads (void)
+{
+  g_autoptr(VtFeatureStore) store = training_features ();
+  g_autoptr(GError) error = NULL;
+  guint n = 1000;
+  int threads = openblas_get_num_threads ();
+  VtUmapOptions options;
+
+  vt_umap_options_init (&options);
+  options.n_epochs = 200;
+  openblas_set_num_threads (1);
+  g_autoptr(VtUmapResult) one = vt_umap_run (store->features, n, store->dim, &options, NULL, NULL, &error);
+  openblas_set_num_threads (3);
+  g_autoptr(VtUmapResult) three = vt_umap_run (store->features, n, store->dim, &options, NULL, NULL, &error);
+  g_autoptr(VtUmapResult) again = vt_umap_run (store->features, n, store->dim, &options, NULL, NULL, &error);
+  openblas_set_num_threads (threads);
+  g_assert_no_error (error);
+  g_assert_cmpuint (one->n_slices, ==, 1);
+  g_assert_cmpuint (three->n_slices, ==, 3);
+  g_assert_cmpmem (again->layout, 2 * n * sizeof (float), three->layout, 2 * n * sizeof (float));
+  g_assert_true (memcmp (one->layout, three->layout, 2 * n * sizeof (float)) != 0);
+
+  double trust_one = vt_trustworthiness (store->features, n, store->dim, one->layout, 2, 10, NULL, NULL);
+  double trust_three = vt_trustworthiness (store->features, n, store->dim, three->layout, 2, 10, NULL, NULL);
+  double knn_one = vt_knn_accuracy (one->layout, n, 2, store->labels, 10);
+  double knn_three = vt_knn_accuracy (three->layout, n, 2, store->labels, 10);
+  g_test_message ("UMAP on %u points: trustworthiness %.4f on one thread, %.4f on three; 10-NN accuracy %.4f, "
+                  "%.4f", n, trust_one, trust_three, knn_one, knn_three);
+  g_assert_cmpfloat (trust_three, >=, trust_one - 0.02);
+  g_assert_cmpfloat (knn_three, >=, knn_one - 0.02);
 }
 
 /* The share of the exact neighbours NN-descent finds, and that a neighbour
@@ -960,6 +1219,9 @@ main (int argc, char *argv[])
   g_test_add_func ("/projection/pca", test_pca);
   g_test_add_func ("/projection/affinities", test_affinities);
   g_test_add_func ("/projection/gradients", test_gradients);
+  g_test_add_func ("/projection/symmetrize", test_symmetrize);
+  g_test_add_func ("/projection/symmetrize-bytes", test_symmetrize_bytes);
+  g_test_add_func ("/projection/tsne-gradient-nested", test_tsne_gradient_nested);
   g_test_add_func ("/projection/quality-measures", test_quality_measures);
   g_test_add_func ("/projection/tsne-exact", test_tsne_exact);
   g_test_add_func ("/projection/tsne-quality", test_tsne_quality);
@@ -967,6 +1229,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/projection/bad-input", test_bad_input);
   g_test_add_func ("/projection/umap-parts", test_umap_parts);
   g_test_add_func ("/projection/umap-quality", test_umap_quality);
+  g_test_add_func ("/projection/umap-threads", test_umap_threads);
+  g_test_add_func ("/projection/neighbors-blocks", test_neighbors_blocks);
   g_test_add_func ("/projection/nn-descent", test_nn_descent);
   g_test_add_func ("/projection/categories", test_categories);
   g_test_add_func ("/projection/pca-cancel", test_pca_cancel);

@@ -5,8 +5,17 @@
 #include <cblas.h>
 #include <string.h>
 
-/* Queries per sgemm: 128 x N floats of distances in flight. */
+/* Queries and candidates per sgemm: 128 × 4096 floats (2 MB) of products
+ * in flight, whatever N is; each query keeps its k best in a heap from
+ * one block of candidates to the next. */
 #define QUERY_BLOCK 128
+#define CANDIDATE_BLOCK 4096
+
+typedef struct
+{
+  float  distance;
+  guint  index;
+} Candidate;
 
 typedef struct
 {
@@ -15,17 +24,15 @@ typedef struct
   guint         dim;
   guint         k;
   const float  *norms;
-  const float  *products;   /* (block, n): queries · all rows */
+  const float  *products;   /* (queries, candidates): queries · a block of rows */
   gsize         first;      /* the block's first query */
+  gsize         first_candidate;
+  gsize         candidates;
   guint        *indices;
   double       *sq_distances;
+  Candidate    *heaps;      /* (QUERY_BLOCK, k): each query's best so far */
+  guint        *sizes;      /* QUERY_BLOCK: how full each heap is */
 } Search;
-
-typedef struct
-{
-  float  distance;
-  guint  index;
-} Candidate;
 
 /* A max-heap on distance: the root is the farthest of the k kept. */
 static void
@@ -87,24 +94,27 @@ vt_neighbors_sort_row (const float *x,
     }
 }
 
+/* Offers the block's candidates to each query's heap, in ascending order
+ * of index as a single pass over all rows would. */
 static void
-select_block_rows (gsize begin, gsize end, gpointer data)
+offer_block_rows (gsize begin, gsize end, gpointer data)
 {
   Search *s = data;
-  g_autofree Candidate *heap = g_new (Candidate, s->k);
-  g_autofree guint *chosen = g_new (guint, s->k);
 
   for (gsize r = begin; r < end; r++)
     {
       gsize query = s->first + r;
-      const float *products = s->products + r * s->n;
-      guint size = 0;
+      const float *products = s->products + r * s->candidates;
+      Candidate *heap = s->heaps + r * s->k;
+      guint size = s->sizes[r];
 
-      for (guint j = 0; j < s->n; j++)
+      for (gsize c = 0; c < s->candidates; c++)
         {
+          guint j = (guint) (s->first_candidate + c);
+
           if (j == query)
             continue;
-          float d = s->norms[query] + s->norms[j] - 2 * products[j];
+          float d = s->norms[query] + s->norms[j] - 2 * products[c];
           if (size < s->k)
             {
               heap[size++] = (Candidate) { d, j };
@@ -118,8 +128,22 @@ select_block_rows (gsize begin, gsize end, gpointer data)
               sift_down (heap, size, 0);
             }
         }
+      s->sizes[r] = size;
+    }
+}
+
+static void
+finish_block_rows (gsize begin, gsize end, gpointer data)
+{
+  Search *s = data;
+  g_autofree guint *chosen = g_new (guint, s->k);
+
+  for (gsize r = begin; r < end; r++)
+    {
+      gsize query = s->first + r;
+
       for (guint a = 0; a < s->k; a++)
-        chosen[a] = heap[a].index;
+        chosen[a] = s->heaps[r * s->k + a].index;
       vt_neighbors_sort_row (s->x, s->dim, query, s->k, chosen, s->indices + query * s->k,
                              s->sq_distances + query * s->k);
     }
@@ -141,8 +165,10 @@ vt_neighbors_exact (const float   *x,
   for (gsize i = 0; i < n; i++)
     norms[i] = cblas_sdot (dim, x + i * dim, 1, x + i * dim, 1);
 
-  g_autofree float *products = g_new (float, (gsize) QUERY_BLOCK * n);
-  Search search = { x, n, dim, k, norms, products, 0, indices, sq_distances };
+  g_autofree float *products = g_new (float, (gsize) QUERY_BLOCK * MIN (n, CANDIDATE_BLOCK));
+  g_autofree Candidate *heaps = g_new (Candidate, (gsize) QUERY_BLOCK * k);
+  g_autofree guint *sizes = g_new (guint, QUERY_BLOCK);
+  Search search = { x, n, dim, k, norms, products, 0, 0, 0, indices, sq_distances, heaps, sizes };
 
   for (gsize first = 0; first < n; first += QUERY_BLOCK)
     {
@@ -150,10 +176,19 @@ vt_neighbors_exact (const float   *x,
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, n, dim,
-                   1.0f, x + first * dim, dim, x, dim, 0.0f, products, n);
       search.first = first;
-      vt_parallel_for_single_blas (rows, select_block_rows, &search);
+      memset (sizes, 0, QUERY_BLOCK * sizeof (guint));
+      for (gsize block = 0; block < n; block += CANDIDATE_BLOCK)
+        {
+          gsize candidates = MIN (CANDIDATE_BLOCK, n - block);
+
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, candidates, dim,
+                       1.0f, x + first * dim, dim, x + block * dim, dim, 0.0f, products, candidates);
+          search.first_candidate = block;
+          search.candidates = candidates;
+          vt_parallel_for_single_blas (rows, offer_block_rows, &search);
+        }
+      vt_parallel_for_single_blas (rows, finish_block_rows, &search);
     }
   return TRUE;
 }

@@ -43,12 +43,15 @@ farther (float d1, guint i1, float d2, guint i2)
   return d1 > d2 || (d1 == d2 && i1 > i2);
 }
 
+/* The heaps live in the caller's output (@indices, and the first half of
+ * @sq_distances' bytes for their float distances): at a million points
+ * and t-SNE's 91 neighbours, a separate copy would be another 730 MB. */
 static void
-heaps_init (Heaps *h, guint n, guint k)
+heaps_init (Heaps *h, guint n, guint k, guint *indices, double *sq_distances)
 {
   h->k = k;
-  h->distances = g_new (float, (gsize) n * k);
-  h->indices = g_new (guint, (gsize) n * k);
+  h->distances = (float *) sq_distances;
+  h->indices = indices;
   h->fresh = g_new0 (guint8, (gsize) n * k);
   for (gsize a = 0; a < (gsize) n * k; a++)
     {
@@ -60,8 +63,6 @@ heaps_init (Heaps *h, guint n, guint k)
 static void
 heaps_clear (Heaps *h)
 {
-  g_free (h->distances);
-  g_free (h->indices);
   g_free (h->fresh);
 }
 
@@ -547,7 +548,7 @@ vt_neighbors_approximate (const float   *x,
   Candidates fresh, old;
   gboolean cancelled = FALSE;
 
-  heaps_init (&heaps, n, k);
+  heaps_init (&heaps, n, k, indices, sq_distances);
   Join join = { x, dim, &heaps, parts, g_new (GArray *, parts), 0, 0, NULL, NULL, g_new0 (gsize, parts) };
   for (guint part = 0; part < parts; part++)
     join.updates[part] = g_array_new (FALSE, FALSE, sizeof (Update));
@@ -583,8 +584,15 @@ vt_neighbors_approximate (const float   *x,
   g_free (join.updates);
   g_free (join.changes);
 
+  /* Each row is sorted from a copy of its heap's indices, and its distances
+   * measured again in float64: the heaps' float distances, in the bytes
+   * the rows now overwrite, are no longer read. */
+  g_autofree guint *chosen = g_new (guint, k);
   for (gsize i = 0; i < n && !cancelled; i++)
-    vt_neighbors_sort_row (x, dim, i, k, heaps.indices + i * k, indices + i * k, sq_distances + i * k);
+    {
+      memcpy (chosen, indices + i * k, k * sizeof (guint));
+      vt_neighbors_sort_row (x, dim, i, k, chosen, indices + i * k, sq_distances + i * k);
+    }
   heaps_clear (&heaps);
   return !cancelled;
 }

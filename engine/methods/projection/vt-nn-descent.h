@@ -25,7 +25,9 @@ G_BEGIN_DECLS
 
 /* The same contract as vt_neighbors_exact(): @indices (n, k), row i's
  * neighbours nearest first, never i itself; @sq_distances their squared
- * Euclidean distances, measured in float64. k < n. */
+ * Euclidean distances, measured in float64. k < n. The two arrays hold the
+ * search's heaps while it runs, so that it needs only 1 byte a neighbour
+ * more (and 960 a point for its two lists of candidates). */
 gboolean  vt_neighbors_approximate  (const float   *x,
                                      guint          n,
                                      guint          dim,

@@ -204,8 +204,8 @@ vt_tsne_affinities_dense (const float *x,
 
 /* ---- Gradients ----------------------------------------------------------- */
 
-/* P's upper triangle (j > i) in float32: each pair once, and a quarter of
- * P's float64 bytes, since streaming P is most of the attraction's cost. */
+/* P's upper triangle (j > i): each pair once, half of P's bytes, since
+ * streaming P is most of the attraction's cost. */
 typedef struct
 {
   guint    n;
@@ -367,14 +367,16 @@ vt_tsne_gradient_exact (const double *p,
     }
 }
 
-/* The attraction Σ_j p_ij q_ij (y_i − y_j), each pair once: thread t takes
- * the t-th slice of the rows and adds both ends' shares into its own part,
- * so no two threads write the same memory and the sums come out the same
- * on every run. In float32, as sklearn's Barnes-Hut code computes it. */
+/* The attraction Σ_j p_ij q_ij (y_i − y_j), each pair once: slice t takes
+ * the t-th of n_threads slices of the rows and adds both ends' shares into
+ * its own part, so no two threads write the same memory and the sums come
+ * out the same on every run. A loop that runs in one piece (inside another
+ * loop, or while another thread's loop holds the helpers) is handed all
+ * the slices at once: each is still its own. In float32, as sklearn's
+ * Barnes-Hut code computes it. */
 static void
-attraction_slice (gsize thread, gsize unused, gpointer data)
+attraction_slice (gsize thread, GradientWork *w)
 {
-  GradientWork *w = data;
   const UpperP *u = w->upper;
   const float *y = w->layout_f;
   double *part = w->parts + thread * 2 * (gsize) w->n;
@@ -400,6 +402,13 @@ attraction_slice (gsize thread, gsize unused, gpointer data)
       part[2 * i] += fx;
       part[2 * i + 1] += fy;
     }
+}
+
+static void
+attraction_slices (gsize begin, gsize end, gpointer data)
+{
+  for (gsize thread = begin; thread < end; thread++)
+    attraction_slice (thread, data);
 }
 
 /* Points within this many share one walk of the tree (vt_quadtree_groups). */
@@ -465,7 +474,7 @@ gradient_bh_with (const VtSparse         *p,
   vt_quadtree_groups (tree, GROUP_POINTS, work->groups);
   work->next_block = 0;
   vt_parallel_for (vt_parallel_threads (), force_groups, work);
-  vt_parallel_for (work->n_threads, attraction_slice, work);
+  vt_parallel_for (work->n_threads, attraction_slices, work);
   for (gsize c = 0; c < 2 * (gsize) p->n; c++)
     {
       work->attraction[c] = 0;

@@ -1,5 +1,6 @@
 /* vt-umap.c: UMAP's fuzzy simplicial set and layout (see vt-umap.h). */
 #include "vt-umap.h"
+#include "core/vt-parallel.h"
 #include "core/vt-random.h"
 #include "vt-neighbors.h"
 #include "vt-nn-descent.h"
@@ -243,7 +244,7 @@ typedef struct
   guint   *tail;
   double  *epochs_per_sample;
   double  *next_sample;
-  double  *epochs_per_negative;
+  double   negative_rate;     /* an edge's negative samples come every epochs_per_sample / this */
   double  *next_negative;
 } Edges;
 
@@ -254,7 +255,6 @@ edges_clear (Edges *e)
   g_free (e->tail);
   g_free (e->epochs_per_sample);
   g_free (e->next_sample);
-  g_free (e->epochs_per_negative);
   g_free (e->next_negative);
 }
 
@@ -281,23 +281,73 @@ collect_edges (const VtSparse *graph, guint n_epochs, guint negative_rate, Edges
         }
   e->n_edges = kept;
   e->next_sample = g_memdup2 (e->epochs_per_sample, kept * sizeof (double));
-  e->epochs_per_negative = g_new (double, MAX (kept, 1));
+  e->negative_rate = negative_rate;
+  e->next_negative = g_new (double, MAX (kept, 1));
   for (gsize a = 0; a < kept; a++)
-    e->epochs_per_negative[a] = e->epochs_per_sample[a] / negative_rate;
-  e->next_negative = g_memdup2 (e->epochs_per_negative, kept * sizeof (double));
+    e->next_negative[a] = e->epochs_per_sample[a] / e->negative_rate;
 }
 
-/* One epoch of umap-learn's optimize_layout_euclidean (move_other). */
-static void
-run_epoch (float *y, guint n, const Edges *e, guint epoch, double a, double b, double gamma, double alpha,
-           guint64 *random)
+/* Where one slice of the edges starts: about an equal share of them, moved
+ * on to the next head, so that each point's edges (as the head) fall in
+ * one slice. Edges come by head, as collect_edges lists them. */
+static gsize *
+slice_edges (const Edges *e, gsize slices)
 {
-  for (guint i = 0; i < e->n_edges; i++)
+  gsize *starts = g_new (gsize, slices + 1);
+
+  starts[0] = 0;
+  for (gsize s = 1; s < slices; s++)
     {
-      if (e->next_sample[i] > epoch)
+      gsize at = MAX ((gsize) e->n_edges * s / slices, starts[s - 1]);
+
+      while (at > 0 && at < e->n_edges && e->head[at] == e->head[at - 1])
+        at++;
+      starts[s] = at;
+    }
+  starts[slices] = e->n_edges;
+  return starts;
+}
+
+/* One epoch's shared state. With one slice this is umap-learn's sequential
+ * loop exactly: positions are read and moved in place. With more, slice s
+ * moves its own heads in place (no other slice has them as heads), but
+ * reads every other point from the epoch's start (@others) and adds the
+ * moves of its tails into a buffer of its own, added to the layout in
+ * slice order once all are done; each slice draws its negative samples
+ * from a stream of its own. No thread reads what another writes, so the
+ * layout depends on the seed and the number of slices only, never on how
+ * the threads ran. (umap-learn's parallel mode lets the threads race on
+ * the layout, Hogwild-style, and is not reproducible.) */
+typedef struct
+{
+  float          *y;
+  const float    *others;        /* y with one slice; else y as the epoch began */
+  float          *tail_moves;    /* (slices, 2n) with more than one slice */
+  guint64        *random;        /* one stream per slice */
+  const gsize    *slice_starts;  /* slices + 1 */
+  gsize           slices;
+  guint           n;
+  const Edges    *e;
+  guint           epoch;
+  double          a, b, gamma, alpha;
+} Epoch;
+
+/* Slice @s of one epoch of umap-learn's optimize_layout_euclidean (move_other). */
+static void
+run_slice (const Epoch *p, gsize s)
+{
+  const Edges *e = p->e;
+  float *moved_tails = p->slices == 1 ? p->y : p->tail_moves + s * 2 * (gsize) p->n;
+  guint64 *random = p->random + s;
+  double a = p->a, b = p->b, alpha = p->alpha;
+
+  for (gsize i = p->slice_starts[s]; i < p->slice_starts[s + 1]; i++)
+    {
+      if (e->next_sample[i] > p->epoch)
         continue;
-      float *current = y + 2 * (gsize) e->head[i];
-      float *other = y + 2 * (gsize) e->tail[i];
+      float *current = p->y + 2 * (gsize) e->head[i];
+      const float *other = p->others + 2 * (gsize) e->tail[i];
+      float *moved = moved_tails + 2 * (gsize) e->tail[i];
       double dx = current[0] - other[0], dy = current[1] - other[1];
       double d2 = dx * dx + dy * dy;
       /* d2^(b-1) as d2^b / d2: one pow per sample, the epoch's main cost. */
@@ -306,28 +356,64 @@ run_epoch (float *y, guint n, const Edges *e, guint epoch, double a, double b, d
       double gx = clip (coefficient * dx), gy = clip (coefficient * dy);
 
       current[0] += gx * alpha, current[1] += gy * alpha;
-      other[0] -= gx * alpha, other[1] -= gy * alpha;
+      moved[0] -= gx * alpha, moved[1] -= gy * alpha;
       e->next_sample[i] += e->epochs_per_sample[i];
 
-      int n_negative = (int) ((epoch - e->next_negative[i]) / e->epochs_per_negative[i]);
-      for (int p = 0; p < n_negative; p++)
+      double epochs_per_negative = e->epochs_per_sample[i] / e->negative_rate;
+      int n_negative = (int) ((p->epoch - e->next_negative[i]) / epochs_per_negative);
+      for (int q = 0; q < n_negative; q++)
         {
-          guint k = next_random (random) % n;
-          const float *far = y + 2 * (gsize) k;
+          guint k = next_random (random) % p->n;
+          const float *far = p->others + 2 * (gsize) k;
           double fx = current[0] - far[0], fy = current[1] - far[1];
           double f2 = fx * fx + fy * fy;
 
           if (f2 > 0)
             {
-              double c = 2 * gamma * b / ((0.001 + f2) * (a * pow (f2, b) + 1));
+              double c = 2 * p->gamma * b / ((0.001 + f2) * (a * pow (f2, b) + 1));
               current[0] += clip (c * fx) * alpha;
               current[1] += clip (c * fy) * alpha;
             }
           else if (k != e->head[i])
             current[0] += 4 * alpha, current[1] += 4 * alpha;
         }
-      e->next_negative[i] += n_negative * e->epochs_per_negative[i];
+      e->next_negative[i] += n_negative * epochs_per_negative;
     }
+}
+
+static void
+run_slices (gsize begin, gsize end, gpointer data)
+{
+  for (gsize s = begin; s < end; s++)
+    run_slice (data, s);
+}
+
+static void
+run_epoch (Epoch *p, float *start)
+{
+  gsize size = 2 * (gsize) p->n;
+
+  if (p->slices > 1)
+    memcpy (start, p->y, size * sizeof (float));
+  vt_parallel_for (p->slices, run_slices, p);
+  if (p->slices > 1)
+    for (gsize s = 0; s < p->slices; s++)
+      {
+        float *moves = p->tail_moves + s * size;
+
+        for (gsize c = 0; c < size; c++)
+          p->y[c] += moves[c];
+        memset (moves, 0, size * sizeof (float));
+      }
+}
+
+/* splitmix64's finalizer: well-spread streams from neighbouring seeds. */
+static guint64
+mix (guint64 z)
+{
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
 }
 
 static gboolean
@@ -407,6 +493,8 @@ vt_umap_run (const float          *x,
   g_autoptr(VtSparse) graph = vt_umap_fuzzy_set (indices, distances, n, k);
   Edges edges = { 0 };
   collect_edges (graph, n_epochs, options->negative_sample_rate, &edges);
+  /* The edges hold all the layout needs: the graph goes before it starts. */
+  g_clear_pointer (&graph, vt_sparse_free);
   vt_umap_fit_curve (options->spread, options->min_dist, &a, &b);
 
   g_autoptr(VtUmapResult) result = g_new0 (VtUmapResult, 1);
@@ -423,23 +511,35 @@ vt_umap_run (const float          *x,
       return NULL;
     }
 
-  guint64 random = 0x9E3779B97F4A7C15ULL ^ ((guint64) options->seed * 0xBF58476D1CE4E5B9ULL);
+  /* Slice 0's stream is the one-threaded loop's; the others' start from it, mixed. */
+  gsize slices = MIN ((gsize) vt_parallel_threads (), MAX (edges.n_edges, 1));
+  g_autofree guint64 *random = g_new (guint64, slices);
+  g_autofree gsize *slice_starts = slice_edges (&edges, slices);
+  g_autofree float *start = slices > 1 ? g_new (float, 2 * (gsize) n) : NULL;
+  g_autofree float *tail_moves = slices > 1 ? g_new0 (float, slices * 2 * (gsize) n) : NULL;
+  random[0] = 0x9E3779B97F4A7C15ULL ^ ((guint64) options->seed * 0xBF58476D1CE4E5B9ULL);
+  for (gsize s = 1; s < slices; s++)
+    random[s] = mix (random[0] + s) | 1;
+  Epoch epoch_work = { result->layout, slices > 1 ? start : result->layout, tail_moves, random, slice_starts,
+                       slices, n, &edges, 0, a, b, options->repulsion_strength, 0 };
+
   vt_projection_emit_layout (events, result->layout, n, 2, 0, n_epochs);
   for (guint epoch = 0; epoch < n_epochs; epoch++)
     {
-      double alpha = options->learning_rate * (1 - (double) epoch / n_epochs);
-
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         {
           edges_clear (&edges);
           return NULL;
         }
-      run_epoch (result->layout, n, &edges, epoch, a, b, options->repulsion_strength, alpha, &random);
+      epoch_work.epoch = epoch;
+      epoch_work.alpha = options->learning_rate * (1 - (double) epoch / n_epochs);
+      run_epoch (&epoch_work, start);
       if (options->layout_interval > 0 && (epoch + 1) % options->layout_interval == 0)
         vt_projection_emit_layout (events, result->layout, n, 2, epoch + 1, n_epochs);
       if ((epoch + 1) % 10 == 0)
         vt_event_emit_progress (events, 0.1 + 0.9 * (epoch + 1) / n_epochs, NULL, 0, -1);
     }
+  result->n_slices = slices;
   edges_clear (&edges);
   return g_steal_pointer (&result);
 }

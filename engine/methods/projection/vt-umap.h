@@ -17,8 +17,13 @@
  *                   edges, each sampled in proportion to its weight, with the
  *                   learning rate falling linearly from 1, 5 negative samples
  *                   per positive one, gradients clipped to ±4
- * One thread and a seeded xorshift generator: the same input and seed give
- * the same layout. */
+ * The layout's epochs run on the engine's threads: the edges are cut into
+ * one slice per thread, each with its own seeded xorshift stream, and a
+ * slice reads other points as the epoch began and hands its moves of them
+ * over at the epoch's end (see vt-umap.c). The same input, seed and
+ * thread count give the same layout, bit for bit; with one thread it is
+ * umap-learn's sequential loop.
+ */
 #pragma once
 
 #include "vt-projection.h"
@@ -57,6 +62,7 @@ typedef struct
   double   a, b;        /* the fitted curve */
   gsize    n_edges;     /* in the fuzzy set, both directions */
   gboolean approximate_neighbors;
+  gsize    n_slices;    /* the layout's slices: the threads it ran on */
 } VtUmapResult;
 
 void           vt_umap_options_init  (VtUmapOptions        *options);
