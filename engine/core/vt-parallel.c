@@ -31,6 +31,7 @@ typedef struct
   gsize        n;
   gsize        pieces;    /* [0, n) is cut into this many */
   int          threads;   /* the caller and threads - 1 helpers */
+  gboolean     one_blas;  /* a single_blas loop: its chunks count one thread */
 } Loop;
 
 static GMutex   loop_lock;      /* held by the thread whose loop the helpers run */
@@ -49,6 +50,21 @@ static gint     caller_sleeping;
 /* Set on a thread while it runs a chunk: a loop it starts runs in place. */
 static _Thread_local gboolean in_region;
 
+/* OpenBLAS's thread count is one setting for the process, and two runs side
+ * by side (an extraction and a t-SNE) each hold it to one thread now and
+ * then (single_blas). Each used to save the count, set 1 and put the saved
+ * one back: a second run that saved while the first held it saved 1, and
+ * put 1 back for good; and a run that asked vt_parallel_threads () in
+ * between was told 1, and t-SNE cuts its sums by that count, so its layout
+ * changed. So the holds are counted: the first sets 1, the last puts the
+ * count back, and while any is held the engine's count is the one saved. */
+static GMutex   blas_hold_lock;
+static int      blas_holds;     /* single_blas calls under way, on any thread */
+static int      held_threads;   /* OpenBLAS's count when the first of them began */
+/* Set on a thread while it runs (a chunk of) a single_blas loop: there the
+ * count is 1, as OpenBLAS's is, and as it always was. */
+static _Thread_local gboolean blas_held_here;
+
 gboolean
 vt_parallel_in_region (void)
 {
@@ -58,7 +74,40 @@ vt_parallel_in_region (void)
 int
 vt_parallel_threads (void)
 {
-  return MAX (openblas_get_num_threads (), 1);
+  int threads;
+
+  if (blas_held_here)
+    return 1;
+  g_mutex_lock (&blas_hold_lock);
+  threads = blas_holds > 0 ? held_threads : openblas_get_num_threads ();
+  g_mutex_unlock (&blas_hold_lock);
+  return MAX (threads, 1);
+}
+
+/* Holds OpenBLAS to one thread; returns the engine's thread count. */
+static int
+hold_blas (void)
+{
+  int threads;
+
+  g_mutex_lock (&blas_hold_lock);
+  if (blas_holds++ == 0)
+    {
+      held_threads = MAX (openblas_get_num_threads (), 1);
+      openblas_set_num_threads (1);
+    }
+  threads = held_threads;
+  g_mutex_unlock (&blas_hold_lock);
+  return threads;
+}
+
+static void
+release_blas (void)
+{
+  g_mutex_lock (&blas_hold_lock);
+  if (--blas_holds == 0)
+    openblas_set_num_threads (held_threads);
+  g_mutex_unlock (&blas_hold_lock);
 }
 
 /* Takes pieces until none is left. Which thread runs which piece is
@@ -69,10 +118,14 @@ run_pieces (const Loop *l)
 {
   gsize piece;
 
+  gboolean held = blas_held_here;
+
   in_region = TRUE;
+  blas_held_here = held || l->one_blas;
   while ((piece = (gsize) g_atomic_int_add (&next_piece, 1)) < l->pieces)
     l->func (l->n * piece / l->pieces, l->n * (piece + 1) / l->pieces, l->data);
   in_region = FALSE;
+  blas_held_here = held;
 }
 
 /* Spins while (*value == x) is @equal, for SPIN_US at most; FALSE if it
@@ -148,7 +201,8 @@ parallel_for_n (int          requested,
                 gsize        pieces,
                 gsize        n,
                 VtRangeFunc  func,
-                gpointer     data)
+                gpointer     data,
+                gboolean     one_blas)
 {
   int threads;
 
@@ -171,7 +225,7 @@ parallel_for_n (int          requested,
       n_helpers++;
     }
 
-  loop = (Loop) { func, data, n, pieces, threads };
+  loop = (Loop) { func, data, n, pieces, threads, one_blas };
   g_atomic_int_set (&next_piece, 0);
   g_atomic_int_set (&unfinished, n_helpers);
   g_atomic_int_inc (&generation);
@@ -204,7 +258,7 @@ vt_parallel_for (gsize        n,
 {
   int threads = vt_parallel_threads ();
 
-  parallel_for_n (threads, threads, n, func, data);
+  parallel_for_n (threads, threads, n, func, data, FALSE);
 }
 
 static void
@@ -213,7 +267,7 @@ single_blas (gsize        pieces,
              VtRangeFunc  func,
              gpointer     data)
 {
-  int threads = vt_parallel_threads ();
+  int threads;
 
   /* Inside another loop's chunk it runs in place, and OpenBLAS's setting
    * belongs to whoever started that loop. */
@@ -222,9 +276,12 @@ single_blas (gsize        pieces,
       func (0, n, data);
       return;
     }
-  openblas_set_num_threads (1);
-  parallel_for_n (threads, pieces, n, func, data);
-  openblas_set_num_threads (threads);
+  threads = hold_blas ();
+  /* run in place too, when the helpers are another loop's */
+  blas_held_here = TRUE;
+  parallel_for_n (threads, pieces, n, func, data, TRUE);
+  blas_held_here = FALSE;
+  release_blas ();
 }
 
 void
