@@ -2,7 +2,7 @@
  *
  * The kinds of steps, and their keys, are in run/steps/ (vt-step.h). */
 #include "vt-spec.h"
-#include "vt-spec-reader.h"
+#include "core/vt-json-reader.h"
 #include "vt-step.h"
 #include "core/vt-json.h"
 #include "io/vt-file.h"
@@ -71,8 +71,8 @@ parse_step (JsonNode    *node,
       return NULL;
     }
   object = json_node_get_object (node);
-  if (!vt_spec_get_string (object, path, "kind", TRUE, &kind, error) ||
-      !vt_spec_get_string (object, path, "id", FALSE, &id, error))
+  if (!vt_json_get_string (object, path, "kind", TRUE, &kind, error) ||
+      !vt_json_get_string (object, path, "id", FALSE, &id, error))
     return NULL;
 
   type = vt_step_type_lookup (kind);
@@ -200,8 +200,8 @@ parse_spec (JsonNode    *root,
       return NULL;
     }
   object = json_node_get_object (root);
-  if (!vt_spec_check_keys (object, "$", keys, error) ||
-      !vt_spec_get_string (object, "$", "name", FALSE, &spec->name, error))
+  if (!vt_json_check_keys (object, "$", keys, error) ||
+      !vt_json_get_string (object, "$", "name", FALSE, &spec->name, error))
     return NULL;
 
   steps = json_object_get_member (object, "steps");
@@ -233,6 +233,7 @@ vt_spec_new_from_data (const char  *json,
   g_autoptr(GError) local_error = NULL;
   /* Unnamed: vt_spec_load puts the file's name before the message. */
   g_autoptr(JsonNode) root = vt_json_parse (json, -1, NULL, &local_error);
+  VtSpec *spec;
 
   if (root == NULL)
     {
@@ -244,7 +245,16 @@ vt_spec_new_from_data (const char  *json,
                            local_error->message);
       return NULL;
     }
-  return parse_spec (root, base_dir, error);
+  spec = parse_spec (root, base_dir, &local_error);
+  /* The getters' shape errors are the spec's own: JSON, but not a spec. */
+  if (g_error_matches (local_error, VT_JSON_ERROR, VT_JSON_ERROR_SHAPE))
+    {
+      local_error->domain = VT_SPEC_ERROR;
+      local_error->code = VT_SPEC_ERROR_INVALID;
+    }
+  if (local_error != NULL)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return spec;
 }
 
 VtSpec *
