@@ -326,7 +326,10 @@ vitrine_run_start_async (VitrineRun          *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_START_TIME]);
 
   job = g_new0 (Job, 1);
-  /* The window's specs name absolute paths: "/" is where none start. */
+  /* The window's specs name absolute paths: "/" is where none start. A
+   * run reopened from its results folder has the spec its results.json
+   * echoes, whose "base_dir" says where its relative paths start, and
+   * wins over this (vt_spec_echo): Re-run runs it from anywhere. */
   job->spec = vt_spec_new_from_data (self->spec, "/", &error);
   if (job->spec != NULL)
     {
