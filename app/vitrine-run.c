@@ -502,12 +502,17 @@ vitrine_run_save_spec (VitrineRun  *self,
                        const char  *path,
                        GError     **error)
 {
-  g_autoptr(JsonNode) root = vt_json_parse (self->spec, -1, NULL, error);
+  /* Parsed as the run parses it, and written as results.json echoes it
+   * (with "base_dir"): --batch runs the file to the same results.json,
+   * spec echo included, wherever the file is saved. */
+  g_autoptr(VtSpec) spec = vt_spec_new_from_data (self->spec, "/", error);
+  g_autoptr(JsonNode) root = NULL;
   g_autofree char *text = NULL;
   g_autofree char *with_newline = NULL;
 
-  if (root == NULL)
+  if (spec == NULL)
     return FALSE;
+  root = vt_spec_echo (spec);
   text = json_to_string (root, TRUE);
   with_newline = g_strconcat (text, "\n", NULL);
   return vt_atomic_file_write (path, with_newline, strlen (with_newline), error);
