@@ -61,6 +61,7 @@ struct _VitrineRun
   GMutex           lock;          /* guards queue and idle_pending */
   GQueue           queue;         /* QueuedEvent *, oldest first */
   gboolean         idle_pending;
+  gboolean         missing;       /* a workspace's folder that could not be read */
 };
 
 G_DEFINE_FINAL_TYPE (VitrineRun, vitrine_run, G_TYPE_OBJECT)
@@ -478,6 +479,35 @@ vitrine_run_new_from_results (const char  *dir,
   if (run->start_time == 0 || run->start_time > run->end_time)
     run->start_time = run->end_time;
   return run;
+}
+
+VitrineRun *
+vitrine_run_new_for_folder (const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  VitrineRun *run = vitrine_run_new_from_results (dir, &error);
+
+  if (run != NULL)
+    return run;
+  name = g_path_get_basename (dir);
+  run = g_object_new (VITRINE_TYPE_RUN, "name", name, NULL);
+  run->results_dir = g_canonicalize_filename (dir, NULL);
+  run->missing = TRUE;
+  run->state = VITRINE_RUN_FAILED;
+  if (!g_file_test (dir, G_FILE_TEST_EXISTS))
+    /* Translators: a run of the workspace whose results folder was deleted or moved; %s: the folder */
+    run->message = g_strdup_printf (_("Missing: the folder %s has gone"), dir);
+  else
+    /* Translators: a run of the workspace whose results cannot be read; %s: why */
+    run->message = g_strdup_printf (_("Missing: %s"), error->message);
+  return run;
+}
+
+gboolean
+vitrine_run_is_missing (VitrineRun *self)
+{
+  return self->missing;
 }
 
 /* Results ---------------------------------------------------------------------------*/
