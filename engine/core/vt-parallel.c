@@ -55,9 +55,10 @@ static _Thread_local gboolean in_region;
  * then (single_blas). Each used to save the count, set 1 and put the saved
  * one back: a second run that saved while the first held it saved 1, and
  * put 1 back for good; and a run that asked vt_parallel_threads () in
- * between was told 1, and t-SNE cuts its sums by that count, so its layout
- * changed. So the holds are counted: the first sets 1, the last puts the
- * count back, and while any is held the engine's count is the one saved. */
+ * between was told 1, and t-SNE cuts its sums by that count, so they came
+ * out in another order (and results.json reports the count). So the holds
+ * are counted: the first sets 1, the last puts the count back, and while
+ * any is held the engine's count is the one saved. */
 static GMutex   blas_hold_lock;
 static int      blas_holds;     /* single_blas calls under way, on any thread */
 static int      held_threads;   /* OpenBLAS's count when the first of them began */
@@ -117,7 +118,6 @@ static void
 run_pieces (const Loop *l)
 {
   gsize piece;
-
   gboolean held = blas_held_here;
 
   in_region = TRUE;
