@@ -259,9 +259,10 @@ extract_features (VtModel                 *model,
       /* The batch goes through the model FORWARD_CHUNK images at a time,
        * with Cancel looked at between them: a forward pass cannot be
        * stopped, and a whole batch of 64 took more than the 200 ms Cancel
-       * may take, on one core beside another run. Each image's outputs are
-       * its own (the models run the images of a batch apart), so the
-       * numbers are the same. */
+       * may take, on one core beside another run. An image's features do
+       * not depend on the rest of its batch; its logits come from one
+       * product over the chunk's rows, and can differ in the last bits
+       * from a longer product's. */
       for (guint first = 0; ok && first < n; first += FORWARD_CHUNK)
         {
           guint m = MIN (FORWARD_CHUNK, n - first);
