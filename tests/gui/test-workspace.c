@@ -3,7 +3,9 @@
  * workspace, close the window, and get the same back by Open Workspace and
  * by the start-up restore; a file that has gone comes back marked missing
  * while the rest works; a bad workspace file is refused in a dialog and
- * nothing is lost. Every test runs as a watchdog step. */
+ * nothing is lost; runs are saved with the workspace and come back in the
+ * Runs panel (a gone one marked missing), and a reopened run of a spec
+ * with relative paths re-runs. Every test runs as a watchdog step. */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <string.h>
@@ -761,6 +763,75 @@ test_runs (void)
   files_clear (&f);
 }
 
+/* results.json's text, but for the times and the run's own folder. */
+static char *
+results_text (const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "results.json", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GRegex) times = g_regex_new ("\"(started|seconds)\" : [^,\\n]*", 0, 0, NULL);
+  g_autofree char *timeless = NULL;
+  g_autoptr(GString) placeless = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  timeless = g_regex_replace_literal (times, text, -1, 0, "\"\\1\" : -", 0, NULL);
+  placeless = g_string_new (timeless);
+  g_string_replace (placeless, dir, "OUT", 0);
+  return g_string_free (g_steal_pointer (&placeless), FALSE);
+}
+
+/* A results folder of `vitrine --batch` on a spec with relative paths, run
+ * from the spec's folder, opened in the window: Re-run in the Runs panel
+ * (which runs the echoed spec from "/") finds the stores and gives the
+ * same results.json. */
+static void
+test_rerun_relative_spec (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *train = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *test = vt_test_fixture ("cil/test.safetensors");
+  g_autofree char *out = g_build_filename (dir, "results", NULL);
+  const char *spec = "{ \"name\": \"relative\", \"steps\": [ { \"kind\": \"incremental\", \"train\": \"train.safetensors\","
+                     " \"test\": \"test.safetensors\", \"split\": \"B0-Inc2\", \"methods\": [\"nmc\"],"
+                     " \"formats\": [\"svg\"] } ] }";
+  const char *argv[] = { g_getenv ("VITRINE_BINARY"), "--batch", "spec.json", "--output", out, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  VitrineWindow *window;
+  VitrineRunsPanel *panel;
+  VitrineRun *again;
+  int status = -1;
+
+  g_free (vt_test_copy (train, dir, "train.safetensors"));
+  g_free (vt_test_copy (test, dir, "test.safetensors"));
+  g_free (vt_test_write_file (dir, "spec.json", spec, strlen (spec)));
+  vt_gui_step_begin (120, "vitrine --batch spec.json in its folder");
+  g_spawn_sync (dir, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                NULL, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  vt_gui_step_end ();
+
+  window = vitrine_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  panel = vitrine_window_get_runs_panel (window);
+  vitrine_window_open_results (window, out);
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, 1);
+  g_assert_cmpint (vitrine_run_get_state (run_at (window, 0)), ==, VITRINE_RUN_FINISHED);
+  click (vitrine_runs_panel_get_button (panel, 0, "rerun"));
+  again = run_at (window, 1);
+  vt_gui_wait_until (run_done, again, 90, "the re-run of a spec with relative paths");
+  if (vitrine_run_get_state (again) != VITRINE_RUN_FINISHED)
+    g_error ("the re-run failed: %s", vitrine_run_get_message (again));
+  a = results_text (out);
+  b = results_text (vitrine_run_get_results_dir (again));
+  if (!g_str_equal (a, b))
+    g_error ("the re-run's results.json differs:\n%s\n----\n%s", b, a);
+  close_window (window);
+  vt_test_rm_rf (dir);
+}
+
 typedef struct
 {
   const char *path;
@@ -788,6 +859,7 @@ main (int   argc,
     { "/gui/workspace/no-restore-option", test_no_restore_option, 60 },
     { "/gui/workspace/one-dataset", test_one_dataset, 180 },
     { "/gui/workspace/runs", test_runs, 360 },
+    { "/gui/workspace/rerun-relative-spec", test_rerun_relative_spec, 240 },
   };
   g_autoptr(GError) error = NULL;
   g_autofree char *cache_dir = NULL;
