@@ -90,8 +90,9 @@ gboolean         vitrine_run_is_done          (VitrineRun           *self);
 /* The run's results.json, parsed (NULL with an error naming the file). */
 JsonNode        *vitrine_run_load_results     (VitrineRun           *self,
                                                GError              **error);
-/* Writes the spec, pretty-printed, to @path atomically: the file that
- * `vitrine --batch` runs to the same results. */
+/* Writes the spec, pretty-printed, to @path atomically, as results.json
+ * echoes it (with "base_dir", vt_spec_echo): the file that `vitrine
+ * --batch` runs to the same results, wherever it is saved. */
 gboolean         vitrine_run_save_spec        (VitrineRun           *self,
                                                const char           *path,
                                                GError              **error);
