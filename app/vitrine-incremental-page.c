@@ -688,46 +688,28 @@ store_classes (GtkDropDown  *dropdown,
 }
 
 /* The spec a user would write for --batch: one incremental step on the
- * stores' absolute paths. */
+ * stores' absolute paths, made by the step's constructor (the split was
+ * checked before), as JSON for the run. */
 static char *
-build_spec (VitrineIncrementalPage *self,
-            const char             *name,
-            const char             *train,
-            const char             *test,
-            const char             *split)
+build_spec (VitrineIncrementalPage  *self,
+            const char              *name,
+            const char              *train,
+            const char              *test,
+            const char              *split,
+            GError                 **error)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(VtSpec) spec = vt_spec_new (name, NULL);
+  VtIncrementalStep *step = vt_incremental_step_new (NULL, train, test, split);
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, name);
-  json_builder_set_member_name (b, "steps");
-  json_builder_begin_array (b);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "kind");
-  json_builder_add_string_value (b, "incremental");
-  json_builder_set_member_name (b, "train");
-  json_builder_add_string_value (b, train);
-  json_builder_set_member_name (b, "test");
-  json_builder_add_string_value (b, test);
-  json_builder_set_member_name (b, "split");
-  json_builder_add_string_value (b, split);
-  json_builder_set_member_name (b, "order");
-  json_builder_add_string_value (b, gtk_drop_down_get_selected (self->order_dropdown) == 0 ? "shuffled" : "given");
-  json_builder_set_member_name (b, "ranpac_dim");
-  json_builder_add_int_value (b, gtk_spin_button_get_value_as_int (self->ranpac_spin));
-  json_builder_set_member_name (b, "methods");
-  json_builder_begin_array (b);
+  step->shuffle = gtk_drop_down_get_selected (self->order_dropdown) == 0;
+  step->options.ranpac_dim = (guint) gtk_spin_button_get_value_as_int (self->ranpac_spin);
+  step->methods = 0;
   for (guint i = 0; i < self->n_method_checks; i++)
     if (gtk_check_button_get_active (self->method_checks[i]))
-      json_builder_add_string_value (b, vt_cil_methods ()[i]->name);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  return json_to_string (root, TRUE);
+      step->methods |= 1u << i;
+  if (!vt_spec_add_step (spec, (VtStep *) step, error))
+    return NULL;
+  return vt_spec_to_data (spec);
 }
 
 void
@@ -772,7 +754,11 @@ vitrine_incremental_page_run (VitrineIncrementalPage *self)
   train_name = g_path_get_basename (train);
   /* Translators: a run's name in the Runs panel; %s: a split such as B0-Inc10, then a feature store */
   name = g_strdup_printf (_("%s on %s"), split_text, train_name);
-  json = build_spec (self, name, train, test, split_text);
+  if (!(json = build_spec (self, name, train, test, split_text, &error)))
+    {
+      set_error (self, error->message);
+      return;
+    }
   g_clear_object (&self->run);
   self->run = vitrine_run_new ("incremental", name, json);
   g_signal_connect_object (self->run, "event", G_CALLBACK (on_run_event), self, 0);

@@ -61,6 +61,7 @@ struct _VitrineRun
   GMutex           lock;          /* guards queue and idle_pending */
   GQueue           queue;         /* QueuedEvent *, oldest first */
   gboolean         idle_pending;
+  gboolean         missing;       /* a workspace's folder that could not be read */
 };
 
 G_DEFINE_FINAL_TYPE (VitrineRun, vitrine_run, G_TYPE_OBJECT)
@@ -326,7 +327,10 @@ vitrine_run_start_async (VitrineRun          *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_START_TIME]);
 
   job = g_new0 (Job, 1);
-  /* The window's specs name absolute paths: "/" is where none start. */
+  /* The window's specs name absolute paths: "/" is where none start. A
+   * run reopened from its results folder has the spec its results.json
+   * echoes, whose "base_dir" says where its relative paths start, and
+   * wins over this (vt_spec_echo): Re-run runs it from anywhere. */
   job->spec = vt_spec_new_from_data (self->spec, "/", &error);
   if (job->spec != NULL)
     {
@@ -477,6 +481,35 @@ vitrine_run_new_from_results (const char  *dir,
   return run;
 }
 
+VitrineRun *
+vitrine_run_new_for_folder (const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  VitrineRun *run = vitrine_run_new_from_results (dir, &error);
+
+  if (run != NULL)
+    return run;
+  name = g_path_get_basename (dir);
+  run = g_object_new (VITRINE_TYPE_RUN, "name", name, NULL);
+  run->results_dir = g_canonicalize_filename (dir, NULL);
+  run->missing = TRUE;
+  run->state = VITRINE_RUN_FAILED;
+  if (!g_file_test (dir, G_FILE_TEST_EXISTS))
+    /* Translators: a run of the workspace whose results folder was deleted or moved; %s: the folder */
+    run->message = g_strdup_printf (_("Missing: the folder %s has gone"), dir);
+  else
+    /* Translators: a run of the workspace whose results cannot be read; %s: why */
+    run->message = g_strdup_printf (_("Missing: %s"), error->message);
+  return run;
+}
+
+gboolean
+vitrine_run_is_missing (VitrineRun *self)
+{
+  return self->missing;
+}
+
 /* Results ---------------------------------------------------------------------------*/
 
 JsonNode *
@@ -499,12 +532,17 @@ vitrine_run_save_spec (VitrineRun  *self,
                        const char  *path,
                        GError     **error)
 {
-  g_autoptr(JsonNode) root = vt_json_parse (self->spec, -1, NULL, error);
+  /* Parsed as the run parses it, and written as results.json echoes it
+   * (with "base_dir"): --batch runs the file to the same results.json,
+   * spec echo included, wherever the file is saved. */
+  g_autoptr(VtSpec) spec = vt_spec_new_from_data (self->spec, "/", error);
+  g_autoptr(JsonNode) root = NULL;
   g_autofree char *text = NULL;
   g_autofree char *with_newline = NULL;
 
-  if (root == NULL)
+  if (spec == NULL)
     return FALSE;
+  root = vt_spec_echo (spec);
   text = json_to_string (root, TRUE);
   with_newline = g_strconcat (text, "\n", NULL);
   return vt_atomic_file_write (path, with_newline, strlen (with_newline), error);

@@ -49,6 +49,13 @@ VitrineRun      *vitrine_run_new              (const char           *area,
 /* The finished run whose results are in @dir (its results.json). */
 VitrineRun      *vitrine_run_new_from_results (const char           *dir,
                                                GError              **error);
+/* The run of a results folder a workspace lists: finished, read from @dir
+ * as vitrine_run_new_from_results reads it; or, where @dir has gone or its
+ * results.json cannot be read, a failed run marked missing whose message
+ * says why, with no spec (nothing to re-run or save). Never NULL. */
+VitrineRun      *vitrine_run_new_for_folder   (const char           *dir);
+/* Made by vitrine_run_new_for_folder for a folder it could not read. */
+gboolean         vitrine_run_is_missing       (VitrineRun           *self);
 /* A queued run of the same spec, area and name: Re-run. */
 VitrineRun      *vitrine_run_new_again        (VitrineRun           *run);
 
@@ -83,8 +90,9 @@ gboolean         vitrine_run_is_done          (VitrineRun           *self);
 /* The run's results.json, parsed (NULL with an error naming the file). */
 JsonNode        *vitrine_run_load_results     (VitrineRun           *self,
                                                GError              **error);
-/* Writes the spec, pretty-printed, to @path atomically: the file that
- * `vitrine --batch` runs to the same results. */
+/* Writes the spec, pretty-printed, to @path atomically, as results.json
+ * echoes it (with "base_dir", vt_spec_echo): the file that `vitrine
+ * --batch` runs to the same results, wherever it is saved. */
 gboolean         vitrine_run_save_spec        (VitrineRun           *self,
                                                const char           *path,
                                                GError              **error);

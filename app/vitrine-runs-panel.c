@@ -105,8 +105,10 @@ update_row (Row *row)
   gtk_widget_set_sensitive (row->cancel, state == VITRINE_RUN_RUNNING);
   gtk_widget_set_sensitive (row->open, state == VITRINE_RUN_FINISHED && row->panel->openable != NULL &&
                             g_strv_contains ((const char * const *) row->panel->openable, vitrine_run_get_area (run)));
-  gtk_widget_set_sensitive (row->folder, vitrine_run_get_results_dir (run) != NULL);
-  gtk_widget_set_sensitive (row->rerun, done);
+  gtk_widget_set_sensitive (row->folder, vitrine_run_get_results_dir (run) != NULL && !vitrine_run_is_missing (run));
+  /* A run whose folder has gone has no spec to run or save. */
+  gtk_widget_set_sensitive (row->rerun, done && vitrine_run_get_spec (run) != NULL);
+  gtk_widget_set_sensitive (row->save, vitrine_run_get_spec (run) != NULL);
   update_elapsed (row);
 }
 

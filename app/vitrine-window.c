@@ -1092,6 +1092,7 @@ vitrine_window_init (VitrineWindow *self)
   gtk_stack_add_titled (self->areas_stack, vitrine_workspace_view_new (self->workspace), "workspace", _("Workspace"));
   /* Every run of the session, in the Runs panel. */
   self->runs = g_list_store_new (VITRINE_TYPE_RUN);
+  vitrine_workspace_set_runs (self->workspace, self->runs);
   vitrine_runs_panel_set_runs (self->runs_panel, self->runs);
   vitrine_runs_panel_set_openable_areas (self->runs_panel, result_areas);
   vitrine_incremental_page_set_runs (self->incremental_page, self->runs);

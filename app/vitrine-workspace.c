@@ -3,8 +3,14 @@
  *
  * "changed" is emitted whenever a list changes (but not while a file is
  * being opened, which changes them all at once and then emits it once), so
- * that the window can save the workspace where it was saved. */
+ * that the window can save the workspace where it was saved.
+ *
+ * The runs list holds results folders; the Runs panel's runs are
+ * VitrineRun objects in the window's list, which the workspace watches
+ * (vitrine_workspace_set_runs): a finished run's folder is recorded, and an
+ * opened workspace's folders become runs there. */
 #include "vitrine-workspace.h"
+#include "vitrine-run.h"
 
 struct _VitrineWorkspace
 {
@@ -12,6 +18,8 @@ struct _VitrineWorkspace
   GListStore *lists[VT_WORKSPACE_N_KINDS];
   char       *file;
   gboolean    opening;
+  GListStore *runs;         /* the window's VitrineRun list, or NULL */
+  gboolean    adding_runs;  /* the workspace's own runs going into it: not recorded again */
 };
 
 enum { PROP_0, PROP_FILE, N_PROPS };
@@ -55,6 +63,9 @@ vitrine_workspace_finalize (GObject *object)
       g_signal_handlers_disconnect_by_data (self->lists[k], self);
       g_clear_object (&self->lists[k]);
     }
+  if (self->runs != NULL)
+    g_signal_handlers_disconnect_by_data (self->runs, self);
+  g_clear_object (&self->runs);
   g_free (self->file);
   G_OBJECT_CLASS (vitrine_workspace_parent_class)->finalize (object);
 }
@@ -199,6 +210,95 @@ vitrine_workspace_save (VitrineWorkspace  *self,
   return TRUE;
 }
 
+/* Runs -------------------------------------------------------------------*/
+
+static void
+record_run (VitrineWorkspace *self,
+            VitrineRun       *run)
+{
+  if (vitrine_run_get_state (run) == VITRINE_RUN_FINISHED && vitrine_run_get_results_dir (run) != NULL)
+    vitrine_workspace_add (self, VT_WORKSPACE_RUN, vitrine_run_get_results_dir (run));
+}
+
+static void
+on_run_state (VitrineRun       *run,
+              GParamSpec       *pspec,
+              VitrineWorkspace *self)
+{
+  record_run (self, run);
+}
+
+static void
+on_runs_changed (GListModel       *runs,
+                 guint             position,
+                 guint             removed,
+                 guint             added,
+                 VitrineWorkspace *self)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr(VitrineRun) run = g_list_model_get_item (runs, i);
+
+      if (self->adding_runs)
+        continue;
+      if (vitrine_run_is_done (run))
+        record_run (self, run);
+      else
+        g_signal_connect_object (run, "notify::state", G_CALLBACK (on_run_state), self, 0);
+    }
+}
+
+void
+vitrine_workspace_set_runs (VitrineWorkspace *self,
+                            GListStore       *runs)
+{
+  g_return_if_fail (VITRINE_IS_WORKSPACE (self) && self->runs == NULL);
+  self->runs = g_object_ref (runs);
+  g_signal_connect (runs, "items-changed", G_CALLBACK (on_runs_changed), self);
+}
+
+/* Whether the window's runs show the folder @path already. */
+static gboolean
+runs_show (VitrineWorkspace *self,
+           const char       *path)
+{
+  GListModel *runs = G_LIST_MODEL (self->runs);
+
+  for (guint i = 0; i < g_list_model_get_n_items (runs); i++)
+    {
+      g_autoptr(VitrineRun) run = g_list_model_get_item (runs, i);
+
+      if (g_strcmp0 (vitrine_run_get_results_dir (run), path) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The workspace's runs in the window's list, finished or marked missing. */
+static void
+show_runs (VitrineWorkspace *self)
+{
+  GListModel *list = G_LIST_MODEL (self->lists[VT_WORKSPACE_RUN]);
+
+  if (self->runs == NULL)
+    return;
+  self->adding_runs = TRUE;
+  for (guint i = 0; i < g_list_model_get_n_items (list); i++)
+    {
+      g_autoptr(VitrineWorkspaceItem) item = g_list_model_get_item (list, i);
+      const char *path = vitrine_workspace_item_get_path (item);
+
+      if (!runs_show (self, path))
+        {
+          g_autoptr(VitrineRun) run = vitrine_run_new_for_folder (path);
+          g_list_store_append (self->runs, run);
+        }
+    }
+  self->adding_runs = FALSE;
+}
+
+/* Opening ------------------------------------------------------------------*/
+
 /* The item for @entry: a store is read now, so that the areas share it. */
 static GObject *
 entry_item (VtWorkspaceKind         kind,
@@ -244,5 +344,6 @@ vitrine_workspace_open (VitrineWorkspace  *self,
     }
   self->opening = FALSE;
   set_file (self, path);
+  show_runs (self);
   return TRUE;
 }

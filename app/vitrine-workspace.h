@@ -35,6 +35,14 @@ VitrineWorkspaceItem *vitrine_workspace_add         (VitrineWorkspace *self,
 VitrineWorkspaceItem *vitrine_workspace_get_current (VitrineWorkspace *self,
                                                      VtWorkspaceKind   kind);
 
+/* The window's runs (a GListStore of VitrineRun, held), those of the Runs
+ * panel: each that finishes, or is added finished (a results folder
+ * opened), is recorded in the workspace's runs; and opening a workspace
+ * adds its runs there, as vitrine_run_new_for_folder makes them (finished,
+ * or marked missing), beside the session's. */
+void                  vitrine_workspace_set_runs    (VitrineWorkspace *self,
+                                                     GListStore       *runs);
+
 /* The file the workspace was last saved to or opened from, or NULL. */
 const char           *vitrine_workspace_get_file    (VitrineWorkspace *self);
 gboolean              vitrine_workspace_save        (VitrineWorkspace *self,

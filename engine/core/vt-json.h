@@ -29,6 +29,7 @@ typedef enum
   VT_JSON_ERROR_DEPTH,      /* nested deeper than VT_JSON_MAX_DEPTH */
   VT_JSON_ERROR_SYNTAX,     /* json-glib's own parse error */
   VT_JSON_ERROR_DUPLICATE,  /* an object names one member twice */
+  VT_JSON_ERROR_SHAPE,      /* well-formed, but not what was asked for (vt-json-reader.h) */
 } VtJsonError;
 
 /* Parses @length bytes of @text (-1: up to its NUL) into a new node.

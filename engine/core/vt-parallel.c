@@ -31,6 +31,7 @@ typedef struct
   gsize        n;
   gsize        pieces;    /* [0, n) is cut into this many */
   int          threads;   /* the caller and threads - 1 helpers */
+  gboolean     one_blas;  /* a single_blas loop: its chunks count one thread */
 } Loop;
 
 static GMutex   loop_lock;      /* held by the thread whose loop the helpers run */
@@ -47,11 +48,25 @@ static gint     sleeping_helpers;
 static gint     caller_sleeping;
 
 static gint     peak_threads;   /* see vt_parallel_peak_threads */
-static gint     set_generation; /* bumped by vt_parallel_set_threads */
-static gint     set_threads;    /* what it set */
 
 /* Set on a thread while it runs a chunk: a loop it starts runs in place. */
 static _Thread_local gboolean in_region;
+
+/* OpenBLAS's thread count is one setting for the process, and two runs side
+ * by side (an extraction and a t-SNE) each hold it to one thread now and
+ * then (single_blas). Each used to save the count, set 1 and put the saved
+ * one back: a second run that saved while the first held it saved 1, and
+ * put 1 back for good; and a run that asked vt_parallel_threads () in
+ * between was told 1, and t-SNE cuts its sums by that count, so they came
+ * out in another order (and results.json reports the count). So the holds
+ * are counted: the first sets 1, the last puts the count back, and while
+ * any is held the engine's count is the one saved. */
+static GMutex   blas_hold_lock;
+static int      blas_holds;     /* single_blas calls under way, on any thread */
+static int      held_threads;   /* OpenBLAS's count when the first of them began */
+/* Set on a thread while it runs (a chunk of) a single_blas loop: there the
+ * count is 1, as OpenBLAS's is, and as it always was. */
+static _Thread_local gboolean blas_held_here;
 
 gboolean
 vt_parallel_in_region (void)
@@ -62,7 +77,40 @@ vt_parallel_in_region (void)
 int
 vt_parallel_threads (void)
 {
-  return MAX (openblas_get_num_threads (), 1);
+  int threads;
+
+  if (blas_held_here)
+    return 1;
+  g_mutex_lock (&blas_hold_lock);
+  threads = blas_holds > 0 ? held_threads : openblas_get_num_threads ();
+  g_mutex_unlock (&blas_hold_lock);
+  return MAX (threads, 1);
+}
+
+/* Holds OpenBLAS to one thread; returns the engine's thread count. */
+static int
+hold_blas (void)
+{
+  int threads;
+
+  g_mutex_lock (&blas_hold_lock);
+  if (blas_holds++ == 0)
+    {
+      held_threads = MAX (openblas_get_num_threads (), 1);
+      openblas_set_num_threads (1);
+    }
+  threads = held_threads;
+  g_mutex_unlock (&blas_hold_lock);
+  return threads;
+}
+
+static void
+release_blas (void)
+{
+  g_mutex_lock (&blas_hold_lock);
+  if (--blas_holds == 0)
+    openblas_set_num_threads (held_threads);
+  g_mutex_unlock (&blas_hold_lock);
 }
 
 /* What OpenBLAS was given before anyone set it: read once, on the first
@@ -86,9 +134,15 @@ vt_parallel_set_threads (int threads)
 {
   int count = threads > 0 ? MIN (threads, MAX_HELPERS + 1) : initial_threads ();
 
-  openblas_set_num_threads (count);
-  g_atomic_int_set (&set_threads, count);
-  g_atomic_int_inc (&set_generation);
+  /* While a single_blas loop holds OpenBLAS to one thread, the new count
+   * is what the last hold puts back (the Preferences, set from the main
+   * thread, stand whatever runs meanwhile). */
+  g_mutex_lock (&blas_hold_lock);
+  if (blas_holds > 0)
+    held_threads = count;
+  else
+    openblas_set_num_threads (count);
+  g_mutex_unlock (&blas_hold_lock);
   g_atomic_int_set (&peak_threads, 0);
 }
 
@@ -120,11 +174,14 @@ static void
 run_pieces (const Loop *l)
 {
   gsize piece;
+  gboolean held = blas_held_here;
 
   in_region = TRUE;
+  blas_held_here = held || l->one_blas;
   while ((piece = (gsize) g_atomic_int_add (&next_piece, 1)) < l->pieces)
     l->func (l->n * piece / l->pieces, l->n * (piece + 1) / l->pieces, l->data);
   in_region = FALSE;
+  blas_held_here = held;
 }
 
 /* Spins while (*value == x) is @equal, for SPIN_US at most; FALSE if it
@@ -200,7 +257,8 @@ parallel_for_n (int          requested,
                 gsize        pieces,
                 gsize        n,
                 VtRangeFunc  func,
-                gpointer     data)
+                gpointer     data,
+                gboolean     one_blas)
 {
   int threads;
 
@@ -227,7 +285,7 @@ parallel_for_n (int          requested,
       n_helpers++;
     }
 
-  loop = (Loop) { func, data, n, pieces, threads };
+  loop = (Loop) { func, data, n, pieces, threads, one_blas };
   g_atomic_int_set (&next_piece, 0);
   g_atomic_int_set (&unfinished, n_helpers);
   g_atomic_int_inc (&generation);
@@ -260,7 +318,7 @@ vt_parallel_for (gsize        n,
 {
   int threads = vt_parallel_threads ();
 
-  parallel_for_n (threads, threads, n, func, data);
+  parallel_for_n (threads, threads, n, func, data, FALSE);
 }
 
 static void
@@ -269,8 +327,7 @@ single_blas (gsize        pieces,
              VtRangeFunc  func,
              gpointer     data)
 {
-  int threads = vt_parallel_threads ();
-  gint generation_before;
+  int threads;
 
   /* Inside another loop's chunk it runs in place, and OpenBLAS's setting
    * belongs to whoever started that loop. */
@@ -279,15 +336,12 @@ single_blas (gsize        pieces,
       func (0, n, data);
       return;
     }
-  generation_before = g_atomic_int_get (&set_generation);
-  openblas_set_num_threads (1);
-  parallel_for_n (threads, pieces, n, func, data);
-  /* Where the setting changed meanwhile (the Preferences, from the main
-   * thread), the new count stands, not the one this loop began with. */
-  if (g_atomic_int_get (&set_generation) != generation_before)
-    openblas_set_num_threads (g_atomic_int_get (&set_threads));
-  else
-    openblas_set_num_threads (threads);
+  threads = hold_blas ();
+  /* run in place too, when the helpers are another loop's */
+  blas_held_here = TRUE;
+  parallel_for_n (threads, pieces, n, func, data, TRUE);
+  blas_held_here = FALSE;
+  release_blas ();
 }
 
 void

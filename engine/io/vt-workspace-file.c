@@ -2,7 +2,7 @@
 #include "vt-workspace-file.h"
 #include "core/vt-atomic-file.h"
 #include "core/vt-json.h"
-#include "run/vt-spec-reader.h"
+#include "core/vt-json-reader.h"
 
 #include <string.h>
 
@@ -141,8 +141,8 @@ read_list (JsonObject       *root,
 
       if (!JSON_NODE_HOLDS_OBJECT (item))
         return invalid (error, "%s: expected an object with a “path”", where);
-      if (!vt_spec_check_keys (json_node_get_object (item), where, item_keys, error) ||
-          !vt_spec_get_string (json_node_get_object (item), where, "path", TRUE, &path, error))
+      if (!vt_json_check_keys (json_node_get_object (item), where, item_keys, error) ||
+          !vt_json_get_string (json_node_get_object (item), where, "path", TRUE, &path, error))
         return FALSE;
       add_resolved (file, kind, path, folder);
     }
@@ -164,7 +164,7 @@ read_root (JsonNode    *root,
       return NULL;
     }
   object = json_node_get_object (root);
-  if (!vt_spec_check_keys (object, "$", keys, error) || !read_version (object, error))
+  if (!vt_json_check_keys (object, "$", keys, error) || !read_version (object, error))
     return NULL;
   for (guint k = 0; k < VT_WORKSPACE_N_KINDS; k++)
     if (!read_list (object, k, folder, file, error))
@@ -190,6 +190,12 @@ vt_workspace_file_load (const char  *path,
   folder = g_path_get_dirname (absolute);
   if (!(file = read_root (root, folder, error)))
     {
+      /* The getters' shape errors are the workspace file's own. */
+      if (error != NULL && g_error_matches (*error, VT_JSON_ERROR, VT_JSON_ERROR_SHAPE))
+        {
+          (*error)->domain = VT_WORKSPACE_FILE_ERROR;
+          (*error)->code = VT_WORKSPACE_FILE_ERROR_INVALID;
+        }
       g_prefix_error (error, "%s: ", path);
       return NULL;
     }

@@ -544,8 +544,8 @@ vt_run_execute (VtSpec              *spec,
   json_builder_add_int_value (b, vt_parallel_threads ());
   json_builder_end_object (b);
   json_builder_set_member_name (b, "spec");
-  /* A spec built in code has no source: its JSON is what it runs. */
-  json_builder_add_value (b, spec->source ? json_node_copy (spec->source) : vt_spec_to_json (spec));
+  /* Runnable as it stands, from anywhere (vt_spec_echo). */
+  json_builder_add_value (b, vt_spec_echo (spec));
   json_builder_set_member_name (b, "steps");
   json_builder_begin_array (b);
 

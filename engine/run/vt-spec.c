@@ -2,7 +2,7 @@
  *
  * The kinds of steps, and their keys, are in run/steps/ (vt-step.h). */
 #include "vt-spec.h"
-#include "vt-spec-reader.h"
+#include "core/vt-json-reader.h"
 #include "vt-step.h"
 #include "core/vt-json.h"
 #include "io/vt-file.h"
@@ -71,8 +71,8 @@ parse_step (JsonNode    *node,
       return NULL;
     }
   object = json_node_get_object (node);
-  if (!vt_spec_get_string (object, path, "kind", TRUE, &kind, error) ||
-      !vt_spec_get_string (object, path, "id", FALSE, &id, error))
+  if (!vt_json_get_string (object, path, "kind", TRUE, &kind, error) ||
+      !vt_json_get_string (object, path, "id", FALSE, &id, error))
     return NULL;
 
   type = vt_step_type_lookup (kind);
@@ -184,12 +184,14 @@ parse_spec (JsonNode    *root,
             const char  *base_dir,
             GError     **error)
 {
-  static const char * const keys[] = { "name", "steps", NULL };
+  static const char * const keys[] = { "name", "base_dir", "steps", NULL };
   g_autoptr(VtSpec) spec = g_new0 (VtSpec, 1);
   g_autoptr(GHashTable) ids = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *given_base = NULL;
   JsonObject *object;
   JsonNode *steps;
 
+  /* A "base_dir" in the spec (as results.json echoes one) replaces this. */
   spec->base_dir = g_strdup (base_dir);
   spec->steps = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_step_free);
   spec->source = json_node_copy (root);
@@ -200,9 +202,22 @@ parse_spec (JsonNode    *root,
       return NULL;
     }
   object = json_node_get_object (root);
-  if (!vt_spec_check_keys (object, "$", keys, error) ||
-      !vt_spec_get_string (object, "$", "name", FALSE, &spec->name, error))
+  if (!vt_json_check_keys (object, "$", keys, error) ||
+      !vt_json_get_string (object, "$", "name", FALSE, &spec->name, error) ||
+      !vt_json_get_string (object, "$", "base_dir", FALSE, &given_base, error))
     return NULL;
+  if (given_base != NULL && !g_path_is_absolute (given_base))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "$.base_dir: “%s” is not an absolute path (the folder the spec's relative paths start at)",
+                   given_base);
+      return NULL;
+    }
+  if (given_base != NULL)
+    {
+      g_free (spec->base_dir);
+      spec->base_dir = g_steal_pointer (&given_base);
+    }
 
   steps = json_object_get_member (object, "steps");
   if (steps == NULL || !JSON_NODE_HOLDS_ARRAY (steps) ||
@@ -233,6 +248,7 @@ vt_spec_new_from_data (const char  *json,
   g_autoptr(GError) local_error = NULL;
   /* Unnamed: vt_spec_load puts the file's name before the message. */
   g_autoptr(JsonNode) root = vt_json_parse (json, -1, NULL, &local_error);
+  VtSpec *spec;
 
   if (root == NULL)
     {
@@ -244,7 +260,16 @@ vt_spec_new_from_data (const char  *json,
                            local_error->message);
       return NULL;
     }
-  return parse_spec (root, base_dir, error);
+  spec = parse_spec (root, base_dir, &local_error);
+  /* The getters' shape errors are the spec's own: JSON, but not a spec. */
+  if (g_error_matches (local_error, VT_JSON_ERROR, VT_JSON_ERROR_SHAPE))
+    {
+      local_error->domain = VT_SPEC_ERROR;
+      local_error->code = VT_SPEC_ERROR_INVALID;
+    }
+  if (local_error != NULL)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return spec;
 }
 
 VtSpec *
@@ -252,7 +277,11 @@ vt_spec_load (const char  *path,
               GError     **error)
 {
   g_autofree char *contents = NULL;
-  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *relative_dir = g_path_get_dirname (path);
+  /* Absolute now: a spec named as "spec.json" starts at the current
+   * folder as it is now, not wherever the process is when a path is used,
+   * and results.json names the files it read in full. */
+  g_autofree char *dir = g_canonicalize_filename (relative_dir, NULL);
   g_autoptr(GError) local_error = NULL;
   VtSpec *spec;
 
@@ -361,4 +390,28 @@ vt_spec_to_data (VtSpec *spec)
   g_autoptr(JsonNode) node = vt_spec_to_json (spec);
 
   return json_to_string (node, TRUE);
+}
+
+/* Why the echo records the folder rather than rewriting the paths: a step's
+ * "store" (or "train", "test") is an earlier step's id or a path, and only
+ * each kind knows which of its strings are paths at all; rewriting them
+ * would need every kind to say so, and could turn an id that happens to
+ * name a file into that file. "base_dir" keeps the spec as its author wrote
+ * it, ids and all, and makes it run the same from wherever it is saved:
+ * Re-run reads it back from results.json, Save Spec… writes it anywhere. */
+JsonNode *
+vt_spec_echo (VtSpec *spec)
+{
+  /* A spec built in code has no source: its JSON is what it runs. */
+  JsonNode *echo = spec->source ? json_node_copy (spec->source) : vt_spec_to_json (spec);
+  JsonObject *object = json_node_get_object (echo);
+
+  if (spec->base_dir != NULL && !json_object_has_member (object, "base_dir"))
+    {
+      /* Absolute now: a spec loaded as "spec.json" starts at "." */
+      g_autofree char *absolute = g_canonicalize_filename (spec->base_dir, NULL);
+
+      json_object_set_string_member (object, "base_dir", absolute);
+    }
+  return echo;
 }

@@ -6,7 +6,8 @@
  * Each step has a "kind"; each kind has its own keys (see README.md). Unknown
  * keys and bad values are errors that name the JSON path, e.g.
  * "$.steps[0].bins: expected an integer from 2 to 4096". Relative paths are
- * relative to the spec file's folder. */
+ * relative to the spec file's folder, or to "base_dir" where the spec names
+ * one (an absolute path; results.json's echo of a spec does). */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -164,7 +165,7 @@ typedef struct
 typedef struct
 {
   char       *path;        /* the spec file, or NULL */
-  char       *base_dir;    /* where relative paths start */
+  char       *base_dir;    /* where relative paths start ("base_dir", else the file's folder) */
   char       *name;
   GPtrArray  *steps;       /* VtStep* */
   JsonNode   *source;      /* the spec as read, echoed into results.json */
@@ -190,6 +191,11 @@ gboolean  vt_spec_add_step        (VtSpec       *spec,
  * reads back to the same steps: what the window's Save Spec… writes. */
 JsonNode *vt_spec_to_json         (VtSpec       *spec);
 char     *vt_spec_to_data         (VtSpec       *spec);
+/* The spec as results.json echoes it: as read (or, built in code, its
+ * vt_spec_to_json), with "base_dir" set to the absolute folder its relative
+ * paths start at, so that the echo runs to the same results wherever it is
+ * saved or re-run from. */
+JsonNode *vt_spec_echo            (VtSpec       *spec);
 
 /* The kind's name in a spec: "inspect", "evaluate", … */
 const char *vt_step_kind_name     (const VtStep *step);

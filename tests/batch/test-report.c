@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "figures/vt-figure-render.h"
 #include "report/vt-csv.h"
@@ -279,6 +280,83 @@ test_saved_spec_runs_the_same (void)
   vt_test_rm_rf (dir);
 }
 
+/* Runs `vitrine --batch @spec --output @out` in @cwd; its exit status. */
+static int
+batch_in (const char *cwd,
+          const char *spec,
+          const char *out)
+{
+  const char *argv[] = { g_getenv ("VITRINE_BINARY"), "--batch", spec, "--output", out, NULL };
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_assert_true (g_spawn_sync (cwd, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                               &status, &error));
+  g_assert_no_error (error);
+  g_test_message ("vitrine --batch %s in %s:\n%s", spec, cwd, err);
+  return g_spawn_check_wait_status (status, NULL) ? 0 : 1;
+}
+
+/* A spec with relative paths, run from its folder as "spec.json"; the
+ * "spec" its results.json echoes, saved in another folder (as Save Spec…
+ * saves it) and run from a third (as Re-run runs it, from "/"), gives the
+ * same results: the echo says where its relative paths start, and a step
+ * id ("features") stays an id. */
+static void
+test_echoed_spec_reruns (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *inputs = g_build_filename (dir, "inputs", NULL);
+  g_autofree char *elsewhere = g_build_filename (dir, "elsewhere", NULL);
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "cifar10-test-sample",
+                                              NULL);
+  g_autofree char *model_link = g_build_filename (inputs, "model.safetensors", NULL);
+  g_autofree char *sample_link = g_build_filename (inputs, "sample", NULL);
+  g_autofree char *first = g_build_filename (dir, "first", NULL);
+  g_autofree char *again = g_build_filename (dir, "again", NULL);
+  g_autofree char *echo_path = g_build_filename (elsewhere, "echo.json", NULL);
+  g_autofree char *results = g_build_filename (first, "results.json", NULL);
+  g_autofree char *echo_text = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *echo;
+  const char *spec =
+    "{\"name\": \"relative\", \"steps\": ["
+    " {\"kind\": \"extract\", \"id\": \"features\", \"checkpoint\": \"model.safetensors\", \"dataset\": \"sample\"},"
+    " {\"kind\": \"project\", \"store\": \"features\", \"method\": \"pca\", \"formats\": [\"svg\"]}"
+    "]}";
+
+  g_assert_cmpint (g_mkdir_with_parents (inputs, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (elsewhere, 0755), ==, 0);
+  g_assert_cmpint (symlink (ckpt, model_link), ==, 0);
+  g_assert_cmpint (symlink (sample, sample_link), ==, 0);
+  vt_test_write_file (inputs, "spec.json", spec, strlen (spec));
+
+  g_assert_cmpint (batch_in (inputs, "spec.json", first), ==, 0);
+  json_parser_load_from_file (parser, results, &error);
+  g_assert_no_error (error);
+  echo = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "spec");
+  g_assert_cmpstr (json_object_get_string_member (echo, "base_dir"), ==, inputs);
+  {
+    g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+    json_node_set_object (node, echo);
+    echo_text = json_to_string (node, TRUE);
+  }
+  g_assert_true (g_file_set_contents (echo_path, echo_text, -1, NULL));
+
+  g_assert_cmpint (batch_in ("/", echo_path, again), ==, 0);
+  a = results_text (first);
+  b = results_text (again);
+  if (!g_str_equal (a, b))
+    g_error ("the echoed spec, run from elsewhere, gives other results:\n%s\n----\n%s", b, a);
+  vt_test_rm_rf (dir);
+}
+
 /* An event as a line to compare: kind, step and what the kind carries;
  * @out (the run's folder) becomes "OUT". Progress is kept apart. */
 static char *
@@ -511,6 +589,7 @@ main (int argc, char **argv)
   g_test_add_func ("/report/figures-from-results", test_figures_from_results);
   g_test_add_func ("/report/bad-results", test_figures_bad_results);
   g_test_add_func ("/report/saved-spec-runs-the-same", test_saved_spec_runs_the_same);
+  g_test_add_func ("/report/echoed-spec-reruns", test_echoed_spec_reruns);
   g_test_add_func ("/report/event-streams", test_event_streams);
   return g_test_run ();
 }

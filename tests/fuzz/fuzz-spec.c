@@ -1,5 +1,5 @@
 /* fuzz-spec.c: libFuzzer harness for the experiment spec (vt-spec.c and the
- * typed getters of vt-spec-reader.c).
+ * typed getters of core/vt-json-reader.c).
  *
  * The input is the spec file. A spec that loads has each step's paths
  * resolved; one that does not must say why, naming the file. Nothing may

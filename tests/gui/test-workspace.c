@@ -3,13 +3,17 @@
  * workspace, close the window, and get the same back by Open Workspace and
  * by the start-up restore; a file that has gone comes back marked missing
  * while the rest works; a bad workspace file is refused in a dialog and
- * nothing is lost. Every test runs as a watchdog step. */
+ * nothing is lost; runs are saved with the workspace and come back in the
+ * Runs panel (a gone one marked missing), and a reopened run of a spec
+ * with relative paths re-runs. Every test runs as a watchdog step. */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <string.h>
 
 #include "io/vt-workspace-file.h"
+#include "run/vt-spec.h"
 #include "vitrine-application.h"
+#include "vitrine-figure-view.h"
 #include "vitrine-settings.h"
 #include "vitrine-store-item.h"
 #include "vitrine-window.h"
@@ -584,6 +588,250 @@ test_no_restore_option (void)
   files_clear (&f);
 }
 
+static gboolean
+run_done (gpointer run)
+{
+  return vitrine_run_is_done (run);
+}
+
+static VitrineRun *
+run_at (VitrineWindow *window,
+        guint          i)
+{
+  g_autoptr(VitrineRun) run = g_list_model_get_item (vitrine_window_get_runs (window), i);
+
+  g_assert_nonnull (run);
+  return run;   /* the list holds it */
+}
+
+/* The Incremental area's chart holds NMC's seen accuracies as numpy
+ * computed them (the cil fixture's config 0: B0-Inc2). */
+static void
+assert_nmc_chart (VitrineIncrementalPage *page)
+{
+  g_autofree char *expected_path = vt_test_fixture ("cil/expected.json");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  VtFigure *chart = vitrine_figure_view_get_figure (VITRINE_FIGURE_VIEW (vitrine_incremental_page_get_chart (page)));
+  JsonArray *seen;
+
+  json_parser_load_from_file (parser, expected_path, &error);
+  g_assert_no_error (error);
+  seen = json_object_get_array_member (json_object_get_object_member (json_object_get_object_member (
+           json_array_get_object_element (json_object_get_array_member (json_node_get_object (
+             json_parser_get_root (parser)), "runs"), 0), "methods"), "nmc"), "seen_accuracy");
+  g_assert_nonnull (chart);
+  g_assert_cmpuint (chart->rows, ==, 1);
+  g_assert_cmpuint (chart->cols, ==, json_array_get_length (seen));
+  for (guint t = 0; t < chart->cols; t++)
+    g_assert_cmpfloat_with_epsilon (chart->values[t], json_array_get_double_element (seen, t), 1e-12);
+}
+
+static void
+click (GtkWidget *button)
+{
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_get_sensitive (button));
+  g_signal_emit_by_name (button, "clicked");
+}
+
+static const char *
+visible_area (VitrineWindow *window)
+{
+  GtkWidget *stack = gtk_widget_get_parent (GTK_WIDGET (vitrine_window_get_incremental_page (window)));
+
+  g_assert_true (GTK_IS_STACK (stack));
+  return gtk_stack_get_visible_child_name (GTK_STACK (stack));
+}
+
+/* Runs are part of the workspace: an incremental run finished in the
+ * session is saved with it; reopened, it is in the Runs panel as a
+ * finished run, and Open Results shows it in the Incremental area from its
+ * folder, Re-run runs it again and Save Spec… writes a spec that loads. A
+ * run folder that has gone comes back marked missing, with nothing to
+ * open, re-run or save. */
+static void
+test_runs (void)
+{
+  Files f = { NULL };
+  g_autofree char *train = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *test = vt_test_fixture ("cil/test.safetensors");
+  g_autofree char *gone = NULL;
+  g_autofree char *run_dir = NULL;
+  g_autofree char *spec_path = NULL;
+  static const char * const methods[] = { "nmc", NULL };
+  g_autoptr(GError) error = NULL;
+  VitrineWindow *window;
+  VitrineIncrementalPage *page;
+  VitrineRunsPanel *panel;
+  VitrineRun *run, *missing, *again;
+
+  files_init (&f);
+  gone = g_build_filename (f.dir, "runs", "deleted", NULL);
+  spec_path = g_build_filename (f.dir, "saved-spec.json", NULL);
+
+  vt_gui_step_begin (120, "an incremental run, finished, saved with the workspace");
+  window = vitrine_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  page = vitrine_window_get_incremental_page (window);
+  g_assert_true (vitrine_incremental_page_add_store (page, train, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (vitrine_incremental_page_add_store (page, test, TRUE, &error));
+  g_assert_no_error (error);
+  vitrine_incremental_page_configure (page, "B0-Inc2", methods, 1000);
+  vitrine_incremental_page_run (page);
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, 1);
+  run = run_at (window, 0);
+  vt_gui_wait_until (run_done, run, 90, "the incremental run");
+  g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_FINISHED);
+  assert_nmc_chart (page);
+  run_dir = g_strdup (vitrine_run_get_results_dir (run));
+  /* Recorded by the workspace once finished, without being asked. */
+  {
+    g_autofree char *runs = paths (window, VT_WORKSPACE_RUN);
+    g_autofree char *expected = g_strconcat (run_dir, "\n", NULL);
+    g_assert_cmpstr (runs, ==, expected);
+  }
+  vitrine_workspace_add (vitrine_window_get_workspace (window), VT_WORKSPACE_RUN, gone);
+  {
+    g_autoptr(GFile) file = g_file_new_for_path (f.workspace);
+    g_assert_true (vitrine_window_save_workspace (window, file));
+  }
+  close_window (window);
+  vt_gui_step_end ();
+
+  vt_gui_step_begin (120, "reopened: the run in the Runs panel, and Open Results");
+  window = reopen (&f);
+  page = vitrine_window_get_incremental_page (window);
+  panel = vitrine_window_get_runs_panel (window);
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, 2);
+  run = run_at (window, 0);
+  missing = run_at (window, 1);
+  g_assert_cmpstr (vitrine_run_get_results_dir (run), ==, run_dir);
+  g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_FINISHED);
+  g_assert_cmpstr (vitrine_run_get_area (run), ==, "incremental");
+  g_assert_false (vitrine_run_is_missing (run));
+  /* Reopening changes nothing to save: the workspace lists the same runs. */
+  {
+    g_autofree char *runs = paths (window, VT_WORKSPACE_RUN);
+    g_autofree char *expected = g_strconcat (run_dir, "\n", gone, "\n", NULL);
+    g_assert_cmpstr (runs, ==, expected);
+  }
+  vitrine_window_show_area (window, "dataset");
+  click (vitrine_runs_panel_get_button (panel, 0, "open-results"));
+  g_assert_true (vitrine_incremental_page_get_run (page) == run);
+  g_assert_cmpstr (vitrine_incremental_page_get_run_dir (page), ==, run_dir);
+  g_assert_cmpstr (visible_area (window), ==, "incremental");
+  /* drawn from the folder's files, which only the reopened run has */
+  assert_nmc_chart (page);
+  g_assert_true (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, 0, "show-folder")));
+
+  /* The folder that has gone: marked missing, nothing to open, re-run or save. */
+  g_assert_true (vitrine_run_is_missing (missing));
+  g_assert_cmpint (vitrine_run_get_state (missing), ==, VITRINE_RUN_FAILED);
+  g_assert_cmpstr (vitrine_run_get_results_dir (missing), ==, gone);
+  g_assert_nonnull (strstr (vitrine_run_get_message (missing), gone));
+  g_test_message ("missing run: %s", vitrine_run_get_message (missing));
+  g_assert_null (vitrine_run_get_spec (missing));
+  for (guint b = 0; b < 5; b++)
+    {
+      const char *action = (const char *[]) { "cancel", "open-results", "show-folder", "rerun", "save-spec" }[b];
+      g_assert_false (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, 1, action)));
+    }
+  vt_gui_step_end ();
+
+  vt_gui_step_begin (120, "Save Spec… and Re-run on the reopened run");
+  g_assert_true (vitrine_runs_panel_save_spec (panel, run, spec_path, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(VtSpec) spec = vt_spec_load (spec_path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (spec->steps->len, ==, 1);
+  }
+  click (vitrine_runs_panel_get_button (panel, 0, "rerun"));
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, 3);
+  again = run_at (window, 2);
+  vt_gui_wait_until (run_done, again, 90, "the re-run of the reopened run");
+  g_assert_cmpint (vitrine_run_get_state (again), ==, VITRINE_RUN_FINISHED);
+  /* and, finished, it joins the workspace */
+  {
+    g_autofree char *runs = paths (window, VT_WORKSPACE_RUN);
+    g_assert_nonnull (strstr (runs, vitrine_run_get_results_dir (again)));
+  }
+  close_window (window);
+  vt_gui_step_end ();
+  files_clear (&f);
+}
+
+/* results.json's text, but for the times and the run's own folder. */
+static char *
+results_text (const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "results.json", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GRegex) times = g_regex_new ("\"(started|seconds)\" : [^,\\n]*", 0, 0, NULL);
+  g_autofree char *timeless = NULL;
+  g_autoptr(GString) placeless = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  timeless = g_regex_replace_literal (times, text, -1, 0, "\"\\1\" : -", 0, NULL);
+  placeless = g_string_new (timeless);
+  g_string_replace (placeless, dir, "OUT", 0);
+  return g_string_free (g_steal_pointer (&placeless), FALSE);
+}
+
+/* A results folder of `vitrine --batch` on a spec with relative paths, run
+ * from the spec's folder, opened in the window: Re-run in the Runs panel
+ * (which runs the echoed spec from "/") finds the stores and gives the
+ * same results.json. */
+static void
+test_rerun_relative_spec (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *train = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *test = vt_test_fixture ("cil/test.safetensors");
+  g_autofree char *out = g_build_filename (dir, "results", NULL);
+  const char *spec = "{ \"name\": \"relative\", \"steps\": [ { \"kind\": \"incremental\", \"train\": \"train.safetensors\","
+                     " \"test\": \"test.safetensors\", \"split\": \"B0-Inc2\", \"methods\": [\"nmc\"],"
+                     " \"formats\": [\"svg\"] } ] }";
+  const char *argv[] = { g_getenv ("VITRINE_BINARY"), "--batch", "spec.json", "--output", out, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  VitrineWindow *window;
+  VitrineRunsPanel *panel;
+  VitrineRun *again;
+  int status = -1;
+
+  g_free (vt_test_copy (train, dir, "train.safetensors"));
+  g_free (vt_test_copy (test, dir, "test.safetensors"));
+  g_free (vt_test_write_file (dir, "spec.json", spec, strlen (spec)));
+  vt_gui_step_begin (120, "vitrine --batch spec.json in its folder");
+  g_spawn_sync (dir, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                NULL, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  vt_gui_step_end ();
+
+  window = vitrine_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  panel = vitrine_window_get_runs_panel (window);
+  vitrine_window_open_results (window, out);
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, 1);
+  g_assert_cmpint (vitrine_run_get_state (run_at (window, 0)), ==, VITRINE_RUN_FINISHED);
+  click (vitrine_runs_panel_get_button (panel, 0, "rerun"));
+  again = run_at (window, 1);
+  vt_gui_wait_until (run_done, again, 90, "the re-run of a spec with relative paths");
+  if (vitrine_run_get_state (again) != VITRINE_RUN_FINISHED)
+    g_error ("the re-run failed: %s", vitrine_run_get_message (again));
+  a = results_text (out);
+  b = results_text (vitrine_run_get_results_dir (again));
+  if (!g_str_equal (a, b))
+    g_error ("the re-run's results.json differs:\n%s\n----\n%s", b, a);
+  close_window (window);
+  vt_test_rm_rf (dir);
+}
+
 typedef struct
 {
   const char *path;
@@ -610,6 +858,8 @@ main (int   argc,
     { "/gui/workspace/autosave-and-bad-file", test_autosave_and_bad_file, 120 },
     { "/gui/workspace/no-restore-option", test_no_restore_option, 60 },
     { "/gui/workspace/one-dataset", test_one_dataset, 180 },
+    { "/gui/workspace/runs", test_runs, 360 },
+    { "/gui/workspace/rerun-relative-spec", test_rerun_relative_spec, 240 },
   };
   g_autoptr(GError) error = NULL;
   g_autofree char *cache_dir = NULL;

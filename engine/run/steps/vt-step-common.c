@@ -42,18 +42,18 @@ transform_spec_parse (JsonObject       *parent,
       return FALSE;
     }
   object = json_node_get_object (node);
-  if (!vt_spec_check_keys (object, path, keys, error) ||
-      !vt_spec_get_uint (object, path, "resize", 0, 4096, &resize, error) ||
-      !vt_spec_get_uint (object, path, "crop", 1, 4096, &crop, error) ||
+  if (!vt_json_check_keys (object, path, keys, error) ||
+      !vt_json_get_uint (object, path, "resize", 0, 4096, &resize, error) ||
+      !vt_json_get_uint (object, path, "crop", 1, 4096, &crop, error) ||
       /* Above 0.1: the resize, crop / crop_pct, stays an int (at most
        * 40960) and a sane one; timm's models use 0.875 to 1. */
-      !vt_spec_get_number (object, path, "crop_pct", 0.1, 1.0, &t->crop_pct, error) ||
-      !vt_spec_get_choice (object, path, "interpolation", filters, &t->interpolation, error) ||
-      !vt_spec_get_triple (object, path, "mean", VT_TRANSFORM_MEAN_MIN, VT_TRANSFORM_MEAN_MAX, t->mean,
+      !vt_json_get_number (object, path, "crop_pct", 0.1, 1.0, &t->crop_pct, error) ||
+      !vt_json_get_choice (object, path, "interpolation", filters, &t->interpolation, error) ||
+      !vt_json_get_triple (object, path, "mean", VT_TRANSFORM_MEAN_MIN, VT_TRANSFORM_MEAN_MAX, t->mean,
                            &t->has_mean, error) ||
-      !vt_spec_get_triple (object, path, "std", VT_TRANSFORM_STD_MIN, VT_TRANSFORM_STD_MAX, t->std,
+      !vt_json_get_triple (object, path, "std", VT_TRANSFORM_STD_MIN, VT_TRANSFORM_STD_MAX, t->std,
                            &t->has_std, error) ||
-      !vt_spec_get_bool (object, path, "normalize", &t->normalize, error))
+      !vt_json_get_bool (object, path, "normalize", &t->normalize, error))
     return FALSE;
   if (json_object_has_member (object, "resize"))
     t->resize = (int) resize;
@@ -84,13 +84,13 @@ vt_model_input_parse (JsonObject    *object,
   static const char * const splits[] = { "train", "test", NULL };
   int split = -1;
 
-  if (!vt_spec_get_string (object, path, "checkpoint", TRUE, &input->checkpoint, error) ||
-      !vt_spec_get_string (object, path, "dataset", dataset_required, &input->dataset, error) ||
-      !vt_spec_get_choice (object, path, "split", splits, &split, error) ||
-      !vt_spec_get_bool (object, path, "coarse_labels", &input->coarse_labels, error) ||
+  if (!vt_json_get_string (object, path, "checkpoint", TRUE, &input->checkpoint, error) ||
+      !vt_json_get_string (object, path, "dataset", dataset_required, &input->dataset, error) ||
+      !vt_json_get_choice (object, path, "split", splits, &split, error) ||
+      !vt_json_get_bool (object, path, "coarse_labels", &input->coarse_labels, error) ||
       !transform_spec_parse (object, path, &input->transform, error) ||
-      !vt_spec_get_uint (object, path, "batch", 1, 1024, &input->batch, error) ||
-      !vt_spec_get_bool (object, path, "skip_unreadable", &input->skip_unreadable, error))
+      !vt_json_get_uint (object, path, "batch", 1, 1024, &input->batch, error) ||
+      !vt_json_get_bool (object, path, "skip_unreadable", &input->skip_unreadable, error))
     return FALSE;
   if (split >= 0)
     input->split = g_strdup (splits[split]);

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "run/vt-step.h"
-#include "run/vt-spec-reader.h"
+#include "core/vt-json-reader.h"
 
 G_BEGIN_DECLS
 

@@ -47,10 +47,10 @@ evaluate_parse (JsonObject  *object,
   guint format_flags = step->formats;
   int match = 0;
 
-  if (!vt_spec_check_keys (object, path, keys, error) ||
+  if (!vt_json_check_keys (object, path, keys, error) ||
       !vt_model_input_parse (object, path, TRUE, &step->input, error) ||
-      !vt_spec_get_choice (object, path, "class_match", matches, &match, error) ||
-      !vt_spec_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
+      !vt_json_get_choice (object, path, "class_match", matches, &match, error) ||
+      !vt_json_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
     {
       vt_step_free (&step->base);
       return NULL;

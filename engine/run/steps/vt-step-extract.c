@@ -45,12 +45,12 @@ extract_parse (JsonObject  *object,
   static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "store", "cache", "logits", "verify", NULL };
   VtExtractStep *step = (VtExtractStep *) vt_step_new (&vt_extract_step_type, NULL);
 
-  if (!vt_spec_check_keys (object, path, keys, error) ||
+  if (!vt_json_check_keys (object, path, keys, error) ||
       !vt_model_input_parse (object, path, TRUE, &step->input, error) ||
-      !vt_spec_get_string (object, path, "store", FALSE, &step->store, error) ||
-      !vt_spec_get_bool (object, path, "cache", &step->cache, error) ||
-      !vt_spec_get_bool (object, path, "logits", &step->logits, error) ||
-      !vt_spec_get_bool (object, path, "verify", &step->verify, error))
+      !vt_json_get_string (object, path, "store", FALSE, &step->store, error) ||
+      !vt_json_get_bool (object, path, "cache", &step->cache, error) ||
+      !vt_json_get_bool (object, path, "logits", &step->logits, error) ||
+      !vt_json_get_bool (object, path, "verify", &step->verify, error))
     {
       vt_step_free (&step->base);
       return NULL;

@@ -47,12 +47,12 @@ forward_parse (JsonObject  *object,
   VtForwardStep *step = (VtForwardStep *) vt_step_new (&vt_forward_step_type, NULL);
   guint tap_flags = 1;
 
-  if (!vt_spec_check_keys (object, path, keys, error) ||
-      !vt_spec_get_string (object, path, "checkpoint", TRUE, &step->checkpoint, error) ||
-      !vt_spec_get_string (object, path, "input", TRUE, &step->input, error) ||
-      !vt_spec_get_string (object, path, "images", FALSE, &step->images, error) ||
-      !vt_spec_get_string (object, path, "tokens", FALSE, &step->tokens, error) ||
-      !vt_spec_get_flags (object, path, "taps", taps, &tap_flags, error))
+  if (!vt_json_check_keys (object, path, keys, error) ||
+      !vt_json_get_string (object, path, "checkpoint", TRUE, &step->checkpoint, error) ||
+      !vt_json_get_string (object, path, "input", TRUE, &step->input, error) ||
+      !vt_json_get_string (object, path, "images", FALSE, &step->images, error) ||
+      !vt_json_get_string (object, path, "tokens", FALSE, &step->tokens, error) ||
+      !vt_json_get_flags (object, path, "taps", taps, &tap_flags, error))
     goto fail;
   if (step->images == NULL && step->tokens == NULL)
     {

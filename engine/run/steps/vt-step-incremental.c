@@ -65,18 +65,18 @@ incremental_parse (JsonObject  *object,
   names = g_new0 (const char *, n_methods + 1);
   for (guint i = 0; i < n_methods; i++)
     names[i] = all[i]->name;
-  if (!vt_spec_check_keys (object, path, keys, error) ||
-      !vt_spec_get_string (object, path, "train", TRUE, &step->train, error) ||
-      !vt_spec_get_string (object, path, "test", TRUE, &step->test, error) ||
-      !vt_spec_get_string (object, path, "split", TRUE, &step->split, error) ||
-      !vt_spec_get_choice (object, path, "order", orders, &order, error) ||
-      !vt_spec_get_uint (object, path, "seed", 0, G_MAXUINT32, &step->seed, error) ||
-      !vt_spec_get_flags (object, path, "methods", names, &step->methods, error) ||
-      !vt_spec_get_choice (object, path, "gda_shrinkage", shrinkages, &shrinkage, error) ||
-      !vt_spec_get_number (object, path, "gda_ridge", 0.0, 1.0, &step->options.gda_ridge, error) ||
-      !vt_spec_get_uint (object, path, "ranpac_dim", 1, 100000, &step->options.ranpac_dim, error) ||
-      !vt_spec_get_uint (object, path, "ranpac_seed", 0, G_MAXUINT32, &step->options.ranpac_seed, error) ||
-      !vt_spec_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
+  if (!vt_json_check_keys (object, path, keys, error) ||
+      !vt_json_get_string (object, path, "train", TRUE, &step->train, error) ||
+      !vt_json_get_string (object, path, "test", TRUE, &step->test, error) ||
+      !vt_json_get_string (object, path, "split", TRUE, &step->split, error) ||
+      !vt_json_get_choice (object, path, "order", orders, &order, error) ||
+      !vt_json_get_uint (object, path, "seed", 0, G_MAXUINT32, &step->seed, error) ||
+      !vt_json_get_flags (object, path, "methods", names, &step->methods, error) ||
+      !vt_json_get_choice (object, path, "gda_shrinkage", shrinkages, &shrinkage, error) ||
+      !vt_json_get_number (object, path, "gda_ridge", 0.0, 1.0, &step->options.gda_ridge, error) ||
+      !vt_json_get_uint (object, path, "ranpac_dim", 1, 100000, &step->options.ranpac_dim, error) ||
+      !vt_json_get_uint (object, path, "ranpac_seed", 0, G_MAXUINT32, &step->options.ranpac_seed, error) ||
+      !vt_json_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
     goto fail;
   if (!vt_cil_split_parse (step->split, &step->stages, NULL))
     {

@@ -50,11 +50,11 @@ inspect_parse (JsonObject  *object,
   guint format_flags = step->formats;
 
   step->bins = VT_STATS_DEFAULT_BINS;
-  if (!vt_spec_check_keys (object, path, keys, error) ||
-      !vt_spec_get_string (object, path, "checkpoint", TRUE, &step->checkpoint, error) ||
-      !vt_spec_get_strv (object, path, "histograms", &step->histograms, error) ||
-      !vt_spec_get_uint (object, path, "bins", 2, 4096, &step->bins, error) ||
-      !vt_spec_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
+  if (!vt_json_check_keys (object, path, keys, error) ||
+      !vt_json_get_string (object, path, "checkpoint", TRUE, &step->checkpoint, error) ||
+      !vt_json_get_strv (object, path, "histograms", &step->histograms, error) ||
+      !vt_json_get_uint (object, path, "bins", 2, 4096, &step->bins, error) ||
+      !vt_json_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
     {
       vt_step_free (&step->base);
       return NULL;

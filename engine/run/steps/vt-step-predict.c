@@ -51,12 +51,12 @@ predict_parse (JsonObject  *object,
   VtPredictStep *step = (VtPredictStep *) vt_step_new (&vt_predict_step_type, NULL);
   JsonNode *classes = json_object_get_member (object, "classes");
 
-  if (!vt_spec_check_keys (object, path, keys, error) ||
+  if (!vt_json_check_keys (object, path, keys, error) ||
       !vt_model_input_parse (object, path, FALSE, &step->input, error) ||
-      !vt_spec_get_strv (object, path, "images", &step->images, error) ||
+      !vt_json_get_strv (object, path, "images", &step->images, error) ||
       /* The number of classes is the model's: checked when it is open. */
-      !vt_spec_get_uint (object, path, "top", 1, 100000, &step->top, error) ||
-      !vt_spec_get_string (object, path, "prompt", FALSE, &step->prompt, error))
+      !vt_json_get_uint (object, path, "top", 1, 100000, &step->top, error) ||
+      !vt_json_get_string (object, path, "prompt", FALSE, &step->prompt, error))
     goto fail;
   if ((step->images == NULL) == (step->input.dataset == NULL))
     {
@@ -84,7 +84,7 @@ predict_parse (JsonObject  *object,
                    "%s.classes: expected a list of class names, or a file of them one per line", path);
       goto fail;
     }
-  else if (!vt_spec_get_strv (object, path, "classes", &step->classes, error))
+  else if (!vt_json_get_strv (object, path, "classes", &step->classes, error))
     goto fail;
   if (step->classes != NULL && step->classes[0] == NULL)
     {

@@ -70,30 +70,30 @@ project_parse (JsonObject  *object,
   init = tsne->init;
   color = step->color;
   neighbors = step->options.umap.neighbors;
-  if (!vt_spec_check_keys (object, path, keys, error) ||
-      !vt_spec_get_string (object, path, "store", TRUE, &step->store, error) ||
-      !vt_spec_get_choice (object, path, "method", methods, &method, error) ||
-      !vt_spec_get_uint (object, path, "dimensions", 2, 3, &step->options.dims, error) ||
-      !vt_spec_get_uint (object, path, "samples", 1, G_MAXUINT32, &step->options.max_samples, error) ||
-      !vt_spec_get_number (object, path, "perplexity", 0.0, 1e4, &tsne->perplexity, error) ||
-      !vt_spec_get_number (object, path, "early_exaggeration", 0.999999, 1e4, &tsne->early_exaggeration, error) ||
-      !vt_spec_get_number (object, path, "learning_rate", 0.0, 1e7, &tsne->learning_rate, error) ||
-      !vt_spec_get_uint (object, path, "iterations", 250, 100000, &tsne->n_iterations, error) ||
-      !vt_spec_get_number (object, path, "theta", 0.0, 1.0, &tsne->theta, error) ||
-      !vt_spec_get_choice (object, path, "tsne_method", tsne_methods, &tsne_method, error) ||
-      !vt_spec_get_choice (object, path, "init", inits, &init, error) ||
-      !vt_spec_get_uint (object, path, "seed", 0, G_MAXUINT32, &tsne->seed, error) ||
-      !vt_spec_get_uint (object, path, "n_neighbors", 2, 1000, &step->options.umap.n_neighbors, error) ||
-      !vt_spec_get_choice (object, path, "neighbors", neighbor_searches, &neighbors, error) ||
-      !vt_spec_get_number (object, path, "min_dist", -1e-12, 10.0, &step->options.umap.min_dist, error) ||
-      !vt_spec_get_uint (object, path, "epochs", 1, 100000, &step->options.umap.n_epochs, error) ||
-      !vt_spec_get_uint (object, path, "negative_sample_rate", 1, 1000,
+  if (!vt_json_check_keys (object, path, keys, error) ||
+      !vt_json_get_string (object, path, "store", TRUE, &step->store, error) ||
+      !vt_json_get_choice (object, path, "method", methods, &method, error) ||
+      !vt_json_get_uint (object, path, "dimensions", 2, 3, &step->options.dims, error) ||
+      !vt_json_get_uint (object, path, "samples", 1, G_MAXUINT32, &step->options.max_samples, error) ||
+      !vt_json_get_number (object, path, "perplexity", 0.0, 1e4, &tsne->perplexity, error) ||
+      !vt_json_get_number (object, path, "early_exaggeration", 0.999999, 1e4, &tsne->early_exaggeration, error) ||
+      !vt_json_get_number (object, path, "learning_rate", 0.0, 1e7, &tsne->learning_rate, error) ||
+      !vt_json_get_uint (object, path, "iterations", 250, 100000, &tsne->n_iterations, error) ||
+      !vt_json_get_number (object, path, "theta", 0.0, 1.0, &tsne->theta, error) ||
+      !vt_json_get_choice (object, path, "tsne_method", tsne_methods, &tsne_method, error) ||
+      !vt_json_get_choice (object, path, "init", inits, &init, error) ||
+      !vt_json_get_uint (object, path, "seed", 0, G_MAXUINT32, &tsne->seed, error) ||
+      !vt_json_get_uint (object, path, "n_neighbors", 2, 1000, &step->options.umap.n_neighbors, error) ||
+      !vt_json_get_choice (object, path, "neighbors", neighbor_searches, &neighbors, error) ||
+      !vt_json_get_number (object, path, "min_dist", -1e-12, 10.0, &step->options.umap.min_dist, error) ||
+      !vt_json_get_uint (object, path, "epochs", 1, 100000, &step->options.umap.n_epochs, error) ||
+      !vt_json_get_uint (object, path, "negative_sample_rate", 1, 1000,
                          &step->options.umap.negative_sample_rate, error) ||
-      !vt_spec_get_choice (object, path, "color", colors, &color, error) ||
-      !vt_spec_get_uint (object, path, "task_classes", 1, 100000, &step->task_classes, error) ||
-      !vt_spec_get_bool (object, path, "quality", &quality, error) ||
-      !vt_spec_get_uint (object, path, "layout_every", 0, 100000, &step->layout_every, error) ||
-      !vt_spec_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
+      !vt_json_get_choice (object, path, "color", colors, &color, error) ||
+      !vt_json_get_uint (object, path, "task_classes", 1, 100000, &step->task_classes, error) ||
+      !vt_json_get_bool (object, path, "quality", &quality, error) ||
+      !vt_json_get_uint (object, path, "layout_every", 0, 100000, &step->layout_every, error) ||
+      !vt_json_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
     goto fail;
   if (json_object_has_member (object, "quality"))
     step->quality = quality;

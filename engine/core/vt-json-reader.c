@@ -1,6 +1,5 @@
-/* vt-spec-reader.c: path-aware JSON getters for the spec. */
-#include "vt-spec-reader.h"
-#include "vt-spec.h"
+/* vt-json-reader.c: path-aware JSON getters. */
+#include "vt-json-reader.h"
 
 
 static gboolean
@@ -23,13 +22,13 @@ invalid (GError     **error,
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s%s%s: %s",
+  g_set_error (error, VT_JSON_ERROR, VT_JSON_ERROR_SHAPE, "%s%s%s: %s",
                path, key ? "." : "", key ? key : "", message);
   return FALSE;
 }
 
 gboolean
-vt_spec_check_keys (JsonObject          *object,
+vt_json_check_keys (JsonObject          *object,
                     const char          *path,
                     const char * const  *allowed,
                     GError             **error)
@@ -46,7 +45,7 @@ vt_spec_check_keys (JsonObject          *object,
 }
 
 gboolean
-vt_spec_get_string (JsonObject   *object,
+vt_json_get_string (JsonObject   *object,
                     const char   *path,
                     const char   *key,
                     gboolean      required,
@@ -66,7 +65,7 @@ vt_spec_get_string (JsonObject   *object,
 }
 
 gboolean
-vt_spec_get_uint (JsonObject   *object,
+vt_json_get_uint (JsonObject   *object,
                   const char   *path,
                   const char   *key,
                   guint         min,
@@ -87,7 +86,7 @@ vt_spec_get_uint (JsonObject   *object,
 }
 
 gboolean
-vt_spec_get_strv (JsonObject   *object,
+vt_json_get_strv (JsonObject   *object,
                   const char   *path,
                   const char   *key,
                   char       ***out,
@@ -118,7 +117,7 @@ vt_spec_get_strv (JsonObject   *object,
 }
 
 gboolean
-vt_spec_get_flags (JsonObject          *object,
+vt_json_get_flags (JsonObject          *object,
                    const char          *path,
                    const char          *key,
                    const char * const  *choices,
@@ -130,7 +129,7 @@ vt_spec_get_flags (JsonObject          *object,
 
   if (!json_object_has_member (object, key))
     return TRUE;
-  if (!vt_spec_get_strv (object, path, key, &words, error))
+  if (!vt_json_get_strv (object, path, key, &words, error))
     return FALSE;
   for (guint i = 0; words[i]; i++)
     {
@@ -153,7 +152,7 @@ vt_spec_get_flags (JsonObject          *object,
 }
 
 gboolean
-vt_spec_get_triple (JsonObject   *object,
+vt_json_get_triple (JsonObject   *object,
                     const char   *path,
                     const char   *key,
                     double        min,
@@ -189,7 +188,7 @@ vt_spec_get_triple (JsonObject   *object,
 }
 
 gboolean
-vt_spec_get_bool (JsonObject   *object,
+vt_json_get_bool (JsonObject   *object,
                   const char   *path,
                   const char   *key,
                   gboolean     *out,
@@ -206,7 +205,7 @@ vt_spec_get_bool (JsonObject   *object,
 }
 
 gboolean
-vt_spec_get_number (JsonObject   *object,
+vt_json_get_number (JsonObject   *object,
                     const char   *path,
                     const char   *key,
                     double        above,
@@ -228,7 +227,7 @@ vt_spec_get_number (JsonObject   *object,
 }
 
 gboolean
-vt_spec_get_choice (JsonObject          *object,
+vt_json_get_choice (JsonObject          *object,
                     const char          *path,
                     const char          *key,
                     const char * const  *choices,
@@ -239,7 +238,7 @@ vt_spec_get_choice (JsonObject          *object,
 
   if (!json_object_has_member (object, key))
     return TRUE;
-  if (!vt_spec_get_string (object, path, key, TRUE, &word, error))
+  if (!vt_json_get_string (object, path, key, TRUE, &word, error))
     return FALSE;
   for (int i = 0; choices[i]; i++)
     if (g_str_equal (choices[i], word))
