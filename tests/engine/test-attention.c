@@ -15,6 +15,7 @@
 #include "io/vt-safetensors.h"
 #include "methods/attribution/vt-attention-maps.h"
 #include "models/vt-model.h"
+#include "run/vt-spec.h"
 #include "vt-test-util.h"
 
 #define TOLERANCE 1e-5
@@ -335,6 +336,57 @@ test_bad_options (void)
   g_assert_nonnull (strstr (error->message, "discard ratio of 1"));
 }
 
+/* The step's keys read back to the same step after Save Spec…, and the
+ * constructor the window uses gives what a spec with its files gives. */
+static void
+test_spec_round_trip (void)
+{
+  static const char *text =
+    "{\"steps\": ["
+    " {\"kind\": \"attention\", \"id\": \"a\", \"checkpoint\": \"m\", \"input\": \"x.safetensors\","
+    "  \"images\": \"input.pixel_values\", \"heads\": [3, 0], \"rollout\": {\"fusion\": \"min\","
+    "  \"discard_ratio\": 0.9, \"start_layer\": 2}, \"mass_mask\": {\"share\": 0.5, \"layer\": 1},"
+    "  \"compat\": true, \"formats\": [\"png\"]},"
+    " {\"kind\": \"attention\", \"id\": \"b\", \"checkpoint\": \"m\", \"dataset\": \"d\","
+    "  \"split\": \"test\", \"samples\": [7, 1], \"rollout\": false, \"mass_mask\": true},"
+    " {\"kind\": \"attention\", \"id\": \"c\", \"checkpoint\": \"m\", \"files\": [\"a.jpg\"]}]}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtSpec) spec = vt_spec_new_from_data (text, "/specs", &error);
+  g_autoptr(VtSpec) again = NULL;
+  g_autoptr(VtSpec) built = vt_spec_new (NULL, "/specs");
+  g_autofree char *data = NULL;
+  g_autofree char *again_data = NULL;
+  g_autofree char *built_data = NULL;
+  g_autofree char *read_data = NULL;
+  g_autoptr(VtSpec) one = NULL;
+  const VtAttentionStep *a;
+  const char *files[] = { "a.jpg", NULL };
+
+  g_assert_no_error (error);
+  a = g_ptr_array_index (spec->steps, 0);
+  g_assert_cmpuint (a->n_head_layers, ==, 2);
+  g_assert_cmpuint (a->head_layers[0], ==, 3);
+  g_assert_cmpint (a->rollout_options.fusion, ==, VT_HEAD_FUSION_MIN);
+  g_assert_cmpfloat (a->rollout_options.discard_ratio, ==, 0.9);
+  g_assert_cmpint (a->rollout_options.start_layer, ==, 2);
+  g_assert_cmpint (a->mass_layer, ==, 1);
+  g_assert_true (a->compat);
+  data = vt_spec_to_data (spec);
+  again = vt_spec_new_from_data (data, "/specs", &error);
+  g_assert_no_error (error);
+  again_data = vt_spec_to_data (again);
+  g_assert_cmpstr (data, ==, again_data);
+
+  g_assert_true (vt_spec_add_step (built, (VtStep *) vt_attention_step_new ("c", "m", files), &error));
+  g_assert_no_error (error);
+  one = vt_spec_new_from_data ("{\"steps\": [{\"kind\": \"attention\", \"id\": \"c\", \"checkpoint\": \"m\","
+                               " \"files\": [\"a.jpg\"]}]}", "/specs", &error);
+  g_assert_no_error (error);
+  built_data = vt_spec_to_data (built);
+  read_data = vt_spec_to_data (one);
+  g_assert_cmpstr (built_data, ==, read_data);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -347,5 +399,6 @@ main (int   argc,
   g_test_add_data_func ("/engine/attention/forward-deit-distilled", "deit_distilled", test_forward);
   g_test_add_func ("/engine/attention/class-token-kept", test_class_token_kept);
   g_test_add_func ("/engine/attention/bad-options", test_bad_options);
+  g_test_add_func ("/engine/attention/spec-round-trip", test_spec_round_trip);
   return g_test_run ();
 }
