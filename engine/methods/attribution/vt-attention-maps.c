@@ -83,55 +83,85 @@ order_key (float value)
   return (bits & 0x80000000u) ? ~bits : bits | 0x80000000u;
 }
 
-/* Sets to 0 the @k lowest of the @n entries of @values at @index (NULL:
- * 0 … n − 1), ties lowest position first; except the entry at position
- * @spare (or none: -1), which stays when it is among them, as vit-explain
- * spares entry [0, 0]. @keys holds n scratch values. */
-static void
-drop_lowest (float        *values,
-             const gsize  *index,
-             gsize         n,
-             gsize         k,
-             gssize        spare,
-             guint32      *keys)
+/* Keys above every value's: entries that do not compete. */
+#define KEY_EXCLUDED G_MAXUINT32
+#define BUCKETS 65536
+
+static int
+compare_keys (const void *a,
+              const void *b)
 {
-  guint32 prefix = 0, mask = 0;
-  gsize rank = k, below = 0, ties;
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
 
-  if (k == 0 || n == 0)
-    return;
+  return (x > y) - (x < y);
+}
+
+/* Sets to 0 the @k lowest entries of @a (T, T), ties lowest row-major
+ * index first. With @spare_class_token, only entries off row 0 and column
+ * 0 compete (the correct rollout); without, all T² do, and entry [0, 0]
+ * stays when it is among the k, as vit-explain leaves it. @scratch holds
+ * 2 T² + BUCKETS values.
+ *
+ * The k-th smallest key is found by radix selection on its top 16 bits
+ * (one histogram over all entries), then among the few entries of that
+ * bucket: four passes over T² whatever the values, where a sort would
+ * take T² log T² steps. */
+static void
+drop_lowest (float     *a,
+             gsize      t,
+             gsize      k,
+             gboolean   spare_class_token,
+             guint32   *scratch)
+{
+  gsize n = t * t, rank, below = 0, ties, m = 0, seen = 0;
+  guint32 *keys = scratch, *members = scratch + n, *counts = scratch + 2 * n;
+  guint32 bucket, threshold;
+  float first = a[0];
+
+  if (spare_class_token)
+    k = MIN (k, (t - 1) * (t - 1));
   k = MIN (k, n);
-  rank = k;
+  if (k == 0)
+    return;
   for (gsize i = 0; i < n; i++)
-    keys[i] = order_key (values[index ? index[i] : i]);
-  /* The k-th smallest key, a byte at a time from the top. */
-  for (int shift = 24; shift >= 0; shift -= 8)
+    keys[i] = order_key (a[i]);
+  if (spare_class_token)
     {
-      gsize counts[256] = { 0 };
-      gsize seen = 0;
-      guint b;
-
+      /* A NaN may have the excluded key's bits: one below keeps them apart. */
       for (gsize i = 0; i < n; i++)
-        if ((keys[i] & mask) == prefix)
-          counts[(keys[i] >> shift) & 0xff]++;
-      for (b = 0; b < 255 && seen + counts[b] < rank; b++)
-        seen += counts[b];
-      rank -= seen;
-      prefix |= (guint32) b << shift;
-      mask |= 0xffu << shift;
+        keys[i] = MIN (keys[i], KEY_EXCLUDED - 1);
+      for (gsize c = 0; c < t; c++)
+        keys[c] = KEY_EXCLUDED;
+      for (gsize q = 1; q < t; q++)
+        keys[q * t] = KEY_EXCLUDED;
     }
-  for (gsize i = 0; i < n; i++)
-    below += keys[i] < prefix;
-  ties = k - below;
-  for (gsize i = 0; i < n; i++)
-    {
-      gboolean drop = keys[i] < prefix || (keys[i] == prefix && ties > 0);
 
-      if (keys[i] == prefix && ties > 0)
+  memset (counts, 0, sizeof (guint32) * BUCKETS);
+  for (gsize i = 0; i < n; i++)
+    counts[keys[i] >> 16]++;
+  for (bucket = 0; bucket < BUCKETS - 1 && seen + counts[bucket] < k; bucket++)
+    seen += counts[bucket];
+  rank = k - seen;
+  for (gsize i = 0; i < n; i++)
+    if (keys[i] >> 16 == bucket)
+      members[m++] = keys[i];
+  qsort (members, m, sizeof *members, compare_keys);
+  threshold = members[rank - 1];
+  below = seen;
+  for (gsize j = 0; j < m && members[j] < threshold; j++)
+    below++;
+
+  for (gsize i = 0; i < n; i++)
+    a[i] = keys[i] < threshold ? 0.0f : a[i];
+  ties = k - below;
+  for (gsize i = 0; i < n && ties > 0; i++)
+    if (keys[i] == threshold)
+      {
+        a[i] = 0.0f;
         ties--;
-      if (drop && (gssize) i != spare)
-        values[index ? index[i] : i] = 0.0f;
-    }
+      }
+  if (!spare_class_token)
+    a[0] = first;
 }
 
 /* One layer's A' from its fused matrix @a (T, T), in place. */
@@ -139,32 +169,24 @@ static void
 rollout_layer (float                   *a,
                int                      tokens,
                const VtRolloutOptions  *options,
-               gsize                   *index,
                guint32                 *keys)
 {
   gsize t = tokens;
 
   if (options->discard_ratio > 0)
     {
-      if (options->compat)
-        /* vit-explain: int(T² · ratio) of all entries; [0, 0] spared. */
-        drop_lowest (a, NULL, t * t, (gsize) ((double) (t * t) * options->discard_ratio), 0, keys);
-      else
-        {
-          /* Only entries off the class token's row and column compete. */
-          gsize n = 0;
+      /* ⌊ratio · candidates⌋, truncated as Python's int() truncates:
+       * vit-explain's candidates are all T² entries, ours the (T − 1)²
+       * off the class token's row and column. */
+      gsize candidates = options->compat ? t * t : (t - 1) * (t - 1);
 
-          for (gsize q = 1; q < t; q++)
-            for (gsize k = 1; k < t; k++)
-              index[n++] = q * t + k;
-          drop_lowest (a, index, n, (gsize) ((double) n * options->discard_ratio), -1, keys);
-        }
+      drop_lowest (a, t, (gsize) ((double) candidates * options->discard_ratio), !options->compat, keys);
     }
 
   if (options->compat)
     {
       /* a = (F + I) / 2; a / a.sum(dim=-1): entry [q, k] over row k's sum. */
-      g_autofree double *sums = g_new (double, t);
+      g_autofree float *inverse = g_new (float, t);
 
       for (gsize q = 0; q < t; q++)
         {
@@ -176,23 +198,26 @@ rollout_layer (float                   *a,
               a[q * t + k] /= 2.0f;
               s += a[q * t + k];
             }
-          sums[q] = s;
+          inverse[q] = (float) (1.0 / s);
         }
       for (gsize q = 0; q < t; q++)
         for (gsize k = 0; k < t; k++)
-          a[q * t + k] = (float) (a[q * t + k] / sums[k]);
+          a[q * t + k] *= inverse[k];
     }
   else
     for (gsize q = 0; q < t; q++)
       {
+        float *row = a + q * t;
         double s = 0;
+        float inverse;
 
         /* Fused attention is never negative, so the sum is at least 1. */
-        a[q * t + q] += 1.0f;
+        row[q] += 1.0f;
         for (gsize k = 0; k < t; k++)
-          s += a[q * t + k];
+          s += row[k];
+        inverse = (float) (1.0 / s);
         for (gsize k = 0; k < t; k++)
-          a[q * t + k] = (float) (a[q * t + k] / s);
+          row[k] *= inverse;
       }
 }
 
@@ -208,7 +233,6 @@ vt_attention_rollout (const float * const     *layers,
   gsize t = tokens, n = t * t;
   g_autofree float *a = NULL;
   g_autofree float *product = NULL;
-  g_autofree gsize *index = NULL;
   g_autofree guint32 *keys = NULL;
 
   g_return_val_if_fail (layers != NULL && heads >= 1 && tokens >= 1 && options != NULL, FALSE);
@@ -229,12 +253,11 @@ vt_attention_rollout (const float * const     *layers,
 
   a = g_new (float, n);
   product = g_new (float, n);
-  index = g_new (gsize, n);
-  keys = g_new (guint32, n);
+  keys = g_new (guint32, 2 * n + BUCKETS);
   for (int l = options->start_layer; l < n_layers; l++)
     {
       vt_attention_fuse_heads (layers[l], heads, tokens, options->fusion, a);
-      rollout_layer (a, tokens, options, index, keys);
+      rollout_layer (a, tokens, options, keys);
       if (l == options->start_layer)
         memcpy (out, a, sizeof (float) * n);
       else
