@@ -2468,6 +2468,16 @@ test_attention (void)
     worst = MAX (worst, attention_difference (maps, "mass_mask", fixture, "mass_mask.blocks.1"));
     g_test_message ("attention: the maps of DeiT's two images are PyTorch's within %.3g", worst);
     g_assert_cmpfloat (worst, <=, 1e-5);
+    /* Per image the grid of heads and the rollout, in every format. */
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (step, "figures")), ==, 2 * 2 * 3);
+    for (guint i = 0; i < 2; i++)
+      for (guint f = 0; f < 2; f++)
+        {
+          g_autofree char *name = g_strdup_printf ("maps-%s-%u.png", f ? "rollout" : "grid", i);
+          g_autofree char *figure = g_build_filename (out, "figures", name, NULL);
+
+          g_assert_true (g_file_test (figure, G_FILE_TEST_IS_REGULAR));
+        }
   }
   {
     g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"files\": [\"%s\"], \"heads\": [0]", vit, cat);

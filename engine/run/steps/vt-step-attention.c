@@ -820,4 +820,5 @@ const VtStepType vt_attention_step_type = {
   .to_json = attention_to_json,
   .execute = vt_run_attention,
   .formats = attention_formats,
+  .figures = vt_report_attention_figures,
 };
