@@ -2560,6 +2560,7 @@ test_attention_bad_input (void)
     { "\"dataset\": \"@DATA@\", \"split\": \"test\", \"samples\": [10000]", 0, 1,
       "$.steps[0].samples[0]: sample 10000 does not exist" },
     { "\"files\": [\"@IMAGE@\", \"@BROKEN@\"]", 0, 1, "broken.jpg" },
+    { "\"files\": [\"@IMAGE@\"], \"skip_unreadable\": true", 0, 2, "$.steps[0].skip_unreadable: the attention step" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

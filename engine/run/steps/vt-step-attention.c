@@ -220,6 +220,13 @@ attention_parse (JsonObject  *object,
       invalid (error, path, samples ? "samples" : "split", "this is of a dataset: give “dataset” too");
       goto fail;
     }
+  /* Images go through the model one at a time, and each is needed. */
+  if (json_object_has_member (object, "batch") || json_object_has_member (object, "skip_unreadable"))
+    {
+      invalid (error, path, json_object_has_member (object, "batch") ? "batch" : "skip_unreadable",
+               "the attention step takes its images one at a time, and every one: leave this out");
+      goto fail;
+    }
   if (step->input_file != NULL && json_object_has_member (object, "transform"))
     {
       invalid (error, path, "transform", "the images in “input” are already preprocessed; a transform is for "
@@ -290,6 +297,9 @@ attention_to_json (const VtStep *base,
   const VtAttentionStep *step = (const VtAttentionStep *) base;
 
   vt_model_input_to_json (&step->input, object);
+  /* Refused here (see attention_parse). */
+  json_object_remove_member (object, "batch");
+  json_object_remove_member (object, "skip_unreadable");
   if (step->input_file)
     {
       /* A transform is refused beside preprocessed images. */
