@@ -483,6 +483,26 @@ vt_report_project_figures (JsonObject   *result,
   return TRUE;
 }
 
+/* Three numbers at @member: a mean or std per RGB channel. */
+static gboolean
+get_triple (JsonObject  *object,
+            const char  *where,
+            const char  *member,
+            double       out[3],
+            GError     **error)
+{
+  JsonArray *array = get_array (object, where, member, error);
+
+  if (array == NULL)
+    return FALSE;
+  if (json_array_get_length (array) != 3)
+    return missing (error, where, member, "does not hold three numbers");
+  for (guint c = 0; c < 3; c++)
+    if (!node_number (json_array_get_element (array, c), &out[c]))
+      return missing (error, where, member, "does not hold three numbers");
+  return TRUE;
+}
+
 /* The tensor @name of the maps file @maps with @ndim dimensions, batch first. */
 static const VtTensor *
 attention_map (VtCheckpoint  *maps,
@@ -503,8 +523,10 @@ attention_map (VtCheckpoint  *maps,
 
 /* attention: for each of the first VT_REPORT_ATTENTION_IMAGES images, the
  * grid of every listed layer's heads (the class token's map of each, one
- * tile per layer and head, a blank row and column between tiles) and the
- * rollout over the patch grid, read from the step's maps file. */
+ * tile per layer and head, a blank row and column between tiles), the
+ * rollout at the image's size over the image (its normalization undone by
+ * the results' mean and std) and the rollout over the patch grid, read
+ * from the step's maps file. */
 gboolean
 vt_report_attention_figures (JsonObject   *result,
                              const char   *id,
@@ -518,7 +540,8 @@ vt_report_attention_figures (JsonObject   *result,
   JsonArray *images = layers ? get_array (result, where, "images", error) : NULL;
   g_autofree char *path = NULL;
   g_autoptr(VtCheckpoint) maps = NULL;
-  const VtTensor *rollout = NULL;
+  const VtTensor *rollout = NULL, *overlay = NULL, *pixels = NULL;
+  double mean[3], std[3];
   guint n_layers, n_images;
 
   if (images == NULL)
@@ -528,8 +551,17 @@ vt_report_attention_figures (JsonObject   *result,
     return FALSE;
   n_layers = json_array_get_length (layers);
   n_images = MIN (json_array_get_length (images), VT_REPORT_ATTENTION_IMAGES);
-  if (json_object_has_member (result, "rollout") && !(rollout = attention_map (maps, "rollout", 3, error)))
-    return FALSE;
+  if (json_object_has_member (result, "rollout"))
+    {
+      if (!(rollout = attention_map (maps, "rollout", 3, error)) ||
+          !(overlay = attention_map (maps, "rollout.image", 3, error)) ||
+          !(pixels = attention_map (maps, "input.pixel_values", 4, error)) ||
+          !get_triple (result, where, "mean", mean, error) ||
+          !get_triple (result, where, "std", std, error))
+        return FALSE;
+      if (pixels->shape[1] != 3 || pixels->shape[2] != overlay->shape[1] || pixels->shape[3] != overlay->shape[2])
+        return missing (error, where, "output", "holds an input whose size is not the maps'");
+    }
 
   for (guint i = 0; i < n_images; i++)
     {
@@ -590,6 +622,21 @@ vt_report_attention_figures (JsonObject   *result,
           add (figures, g_strdup_printf ("%s-grid-%u", id, i),
                vt_figure_new_heatmap (title, "head", "layer", rows, cols, values,
                                       (const char * const *) row_labels, (const char * const *) col_labels));
+        }
+      if (overlay != NULL && (guint64) overlay->shape[0] > i && (guint64) pixels->shape[0] > i)
+        {
+          guint h = overlay->shape[1], w = overlay->shape[2];
+          gsize plane = (gsize) h * w;
+          g_autofree float *rgb = g_new (float, 3 * plane);
+          g_autofree double *values = g_new (double, plane);
+          g_autofree char *title = g_strdup_printf ("Attention rollout over the image: %s", image);
+
+          for (gsize p = 0; p < 3 * plane; p++)
+            rgb[p] = (float) (vt_dtype_read_double (pixels->dtype, pixels->data, (gsize) i * 3 * plane + p) *
+                              std[p / plane] + mean[p / plane]);
+          for (gsize p = 0; p < plane; p++)
+            values[p] = vt_dtype_read_double (overlay->dtype, overlay->data, (gsize) i * plane + p);
+          add (figures, g_strdup_printf ("%s-overlay-%u", id, i), vt_figure_new_overlay (title, h, w, rgb, values, 0.6));
         }
       if (rollout != NULL && (guint64) rollout->shape[0] > i)
         {

@@ -13,6 +13,7 @@
 #include "core/vt-blas.h"
 #include "io/vt-checkpoint.h"
 #include "io/vt-safetensors.h"
+#include "report/vt-report.h"
 #include "run/vt-run.h"
 #include "vt-test-util.h"
 
@@ -2468,16 +2469,43 @@ test_attention (void)
     worst = MAX (worst, attention_difference (maps, "mass_mask", fixture, "mass_mask.blocks.1"));
     g_test_message ("attention: the maps of DeiT's two images are PyTorch's within %.3g", worst);
     g_assert_cmpfloat (worst, <=, 1e-5);
-    /* Per image the grid of heads and the rollout, in every format. */
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (step, "figures")), ==, 2 * 2 * 3);
+    /* Per image the grid of heads, the rollout over the image and over
+     * the patch grid, in every format. */
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (step, "figures")), ==, 2 * 3 * 3);
     for (guint i = 0; i < 2; i++)
-      for (guint f = 0; f < 2; f++)
+      for (guint f = 0; f < 3; f++)
         {
-          g_autofree char *name = g_strdup_printf ("maps-%s-%u.png", f ? "rollout" : "grid", i);
+          static const char * const kinds[] = { "grid", "overlay", "rollout" };
+          g_autofree char *name = g_strdup_printf ("maps-%s-%u.png", kinds[f], i);
           g_autofree char *figure = g_build_filename (out, "figures", name, NULL);
 
           g_assert_true (g_file_test (figure, G_FILE_TEST_IS_REGULAR));
         }
+    /* The overlay shows the rollout at the image's size over the input
+     * with its normalization (DeiT's ImageNet mean and std) undone. */
+    {
+      g_autoptr(GPtrArray) figures = vt_report_step_figures ("attention", step, out, &error);
+      const VtTensor *overlay = vt_checkpoint_lookup (maps, "rollout.image");
+      const VtTensor *pixels = vt_checkpoint_lookup (maps, "input.pixel_values");
+      static const double mean[3] = { 0.485, 0.456, 0.406 }, std[3] = { 0.229, 0.224, 0.225 };
+      const VtFigure *figure = NULL;
+      g_autofree float *want_map = vt_tensor_dup_float (overlay);
+      g_autofree float *want_pixels = vt_tensor_dup_float (pixels);
+
+      g_assert_no_error (error);
+      for (guint i = 0; i < figures->len; i++)
+        if (g_str_equal (((VtReportFigure *) g_ptr_array_index (figures, i))->name, "maps-overlay-1"))
+          figure = ((VtReportFigure *) g_ptr_array_index (figures, i))->figure;
+      g_assert_nonnull (figure);
+      g_assert_cmpint (figure->kind, ==, VT_FIGURE_OVERLAY);
+      g_assert_cmpuint (figure->rows, ==, 32);
+      g_assert_cmpuint (figure->cols, ==, 32);
+      for (guint p = 0; p < 32 * 32; p++)
+        g_assert_cmpfloat (figure->values[p], ==, want_map[32 * 32 + p]);
+      for (guint p = 0; p < 3 * 32 * 32; p++)
+        g_assert_cmpfloat_with_epsilon (figure->image[p], want_pixels[3 * 32 * 32 + p] * std[p / 1024] + mean[p / 1024],
+                                        1e-6);
+    }
   }
   {
     g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"files\": [\"%s\"], \"heads\": [0]", vit, cat);

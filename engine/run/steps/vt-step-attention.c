@@ -516,7 +516,7 @@ vt_run_attention (VtRunContext  *run,
   if (arch->patch_size <= 0 || arch->depth <= 0 || arch->heads <= 0)
     {
       g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
-                   "%s: a %s has no attention layers to map; the attention step takes a Vision Transformer "
+                   "%s: this %s has no attention layers to map; the attention step takes a Vision Transformer "
                    "(timm ViT or DeiT, torchvision ViT, a CLIP ViT)", o.checkpoint_path, arch->family_name);
       return NULL;
     }
@@ -781,6 +781,21 @@ vt_run_attention (VtRunContext  *run,
         }
     }
   json_object_set_string_member (result, "output", output_name);
+  {
+    /* What undoes the normalization, for the overlay figure: the
+     * transform's, or for preprocessed images the model's preset. */
+    const float *mean = input_path ? arch->mean : o.transform.mean;
+    const float *std = input_path ? arch->std : o.transform.std;
+    JsonArray *mean_array = json_array_new (), *std_array = json_array_new ();
+
+    for (int c = 0; c < 3; c++)
+      {
+        vt_run_add_number (mean_array, mean[c]);
+        vt_run_add_number (std_array, std[c]);
+      }
+    json_object_set_array_member (result, "mean", mean_array);
+    json_object_set_array_member (result, "std", std_array);
+  }
   json_object_set_int_member (result, "layers", depth);
   json_object_set_int_member (result, "heads", heads);
   json_object_set_int_member (result, "tokens", tokens);
