@@ -2347,6 +2347,25 @@ test_figure_cancel (void)
   vt_test_rm_rf (dir);
 }
 
+/* Every map of the 10,000 CIFAR-10 test images at once would take about
+ * 460 MB: refused under a 100 MB limit before the first image, naming
+ * the keys that lower it. */
+static void
+test_memory_attention (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *vit = vt_test_asset ("reference/timm/vit_cls.safetensors");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *step = g_strdup_printf ("\"kind\": \"attention\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                                           "\"split\": \"test\", \"mass_mask\": true", vit, cifar);
+  const char * const phrases[] = { "$.steps[0]: the attention maps of 10000 images of 32×32 pixels",
+                                   "the maps and the input, every image's", "$.steps[0].samples",
+                                   "$.steps[0].heads", NULL };
+
+  expect_refusal (dir, "100M", step, phrases);
+  vt_test_rm_rf (dir);
+}
+
 /* Runs one attention step, given as the keys after "kind", in @dir. */
 static void
 run_attention_spec (Result      *r,
@@ -2654,5 +2673,6 @@ main (int   argc,
   g_test_add_func ("/batch/figure-cancel", test_figure_cancel);
   g_test_add_func ("/batch/attention", test_attention);
   g_test_add_func ("/batch/attention-bad-input", test_attention_bad_input);
+  g_test_add_func ("/batch/memory/attention", test_memory_attention);
   return g_test_run ();
 }
