@@ -116,10 +116,10 @@ parse_rollout (JsonObject       *object,
     return invalid (error, path, "rollout", "expected true, false or an object of “fusion”, “discard_ratio” "
                     "and “start_layer”");
   options = json_node_get_object (node);
-  if (!vt_spec_check_keys (options, where, keys, error) ||
-      !vt_spec_get_choice (options, where, "fusion", fusions, &fusion, error) ||
+  if (!vt_json_check_keys (options, where, keys, error) ||
+      !vt_json_get_choice (options, where, "fusion", fusions, &fusion, error) ||
       /* Checked against the model's layers when it is open. */
-      !vt_spec_get_uint (options, where, "start_layer", 0, G_MAXINT32, &start, error))
+      !vt_json_get_uint (options, where, "start_layer", 0, G_MAXINT32, &start, error))
     return FALSE;
   ratio = json_object_get_member (options, "discard_ratio");
   if (ratio != NULL)
@@ -160,9 +160,9 @@ parse_mass_mask (JsonObject       *object,
   if (!JSON_NODE_HOLDS_OBJECT (node))
     return invalid (error, path, "mass_mask", "expected true, false or an object of “share” and “layer”");
   options = json_node_get_object (node);
-  if (!vt_spec_check_keys (options, where, keys, error) ||
-      !vt_spec_get_number (options, where, "share", 0.0, 1.0, &step->mass_share, error) ||
-      !vt_spec_get_uint (options, where, "layer", 0, G_MAXINT32, &layer, error))
+  if (!vt_json_check_keys (options, where, keys, error) ||
+      !vt_json_get_number (options, where, "share", 0.0, 1.0, &step->mass_share, error) ||
+      !vt_json_get_uint (options, where, "layer", 0, G_MAXINT32, &layer, error))
     return FALSE;
   if (json_object_has_member (options, "layer"))
     step->mass_layer = (int) layer;
@@ -183,15 +183,15 @@ attention_parse (JsonObject  *object,
   guint format_flags = step->formats;
   guint sources;
 
-  if (!vt_spec_check_keys (object, path, keys, error) ||
+  if (!vt_json_check_keys (object, path, keys, error) ||
       !vt_model_input_parse (object, path, FALSE, &step->input, error) ||
-      !vt_spec_get_string (object, path, "input", FALSE, &step->input_file, error) ||
-      !vt_spec_get_string (object, path, "images", FALSE, &step->images, error) ||
-      !vt_spec_get_strv (object, path, "files", &step->files, error) ||
+      !vt_json_get_string (object, path, "input", FALSE, &step->input_file, error) ||
+      !vt_json_get_string (object, path, "images", FALSE, &step->images, error) ||
+      !vt_json_get_strv (object, path, "files", &step->files, error) ||
       !parse_rollout (object, path, step, error) ||
       !parse_mass_mask (object, path, step, error) ||
-      !vt_spec_get_bool (object, path, "compat", &step->compat, error) ||
-      !vt_spec_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
+      !vt_json_get_bool (object, path, "compat", &step->compat, error) ||
+      !vt_json_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
     goto fail;
   step->formats = format_flags;
 
