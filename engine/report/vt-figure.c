@@ -85,11 +85,32 @@ vt_figure_new_scatter (const char         *title,
   return figure;
 }
 
+VtFigure *
+vt_figure_new_overlay (const char   *title,
+                       guint         rows,
+                       guint         cols,
+                       const float  *image,
+                       const double *map,
+                       double        opacity)
+{
+  VtFigure *figure = g_new0 (VtFigure, 1);
+
+  figure->kind = VT_FIGURE_OVERLAY;
+  figure->title = g_strdup (title);
+  figure->rows = rows;
+  figure->cols = cols;
+  figure->image = g_memdup2 (image, sizeof (float) * 3 * rows * cols);
+  figure->values = g_memdup2 (map, sizeof (double) * rows * cols);
+  figure->opacity = CLAMP (opacity, 0.0, 1.0);
+  return figure;
+}
+
 void
 vt_figure_free (VtFigure *figure)
 {
   if (figure == NULL)
     return;
+  g_free (figure->image);
   g_free (figure->points);
   g_free (figure->categories);
   g_strfreev (figure->category_names);

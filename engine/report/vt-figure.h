@@ -12,6 +12,7 @@ typedef enum
   VT_FIGURE_HEATMAP,
   VT_FIGURE_LINES,
   VT_FIGURE_SCATTER,
+  VT_FIGURE_OVERLAY,
 } VtFigureKind;
 
 typedef enum
@@ -65,6 +66,12 @@ typedef struct
   guint         n_categories;
   char        **category_names;
   VtFigurePalette palette;
+  /* VT_FIGURE_OVERLAY: an RGB image (3, rows, cols), values in [0, 1],
+   * under the map in values (rows, cols), coloured by the dark-to-light
+   * ramp from 0 to the map's maximum and laid over the image at
+   * @opacity; a colour bar beside it shows that scale. */
+  float        *image;
+  double        opacity;
 } VtFigure;
 
 VtFigure   *vt_figure_new_histogram   (const char        *title,
@@ -98,6 +105,13 @@ VtFigure   *vt_figure_new_scatter     (const char        *title,
                                        const guint       *categories,
                                        guint              n_categories,
                                        const char * const *category_names);
+/* Copies everything; @image (3, rows, cols) and @map (rows, cols). */
+VtFigure   *vt_figure_new_overlay     (const char        *title,
+                                       guint              rows,
+                                       guint              cols,
+                                       const float       *image,
+                                       const double      *map,
+                                       double             opacity);
 void        vt_figure_free            (VtFigure          *figure);
 
 const char *vt_figure_format_extension (VtFigureFormats   format);

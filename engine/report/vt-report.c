@@ -1,6 +1,8 @@
 /* vt-report.c: figures from results.json and its tables. */
 #include "vt-report.h"
 #include "report/vt-csv.h"
+#include "core/vt-dtype.h"
+#include "io/vt-checkpoint.h"
 /* The kinds (and which of these builders each uses) are the registry's. */
 #include "run/vt-step.h"
 
@@ -478,6 +480,176 @@ vt_report_project_figures (JsonObject   *result,
   if (g_str_equal (palette, "sequential"))
     figure->palette = VT_FIGURE_PALETTE_SEQUENTIAL;
   add (figures, g_strdup_printf ("%s-layout", id), figure);
+  return TRUE;
+}
+
+/* Three numbers at @member: a mean or std per RGB channel. */
+static gboolean
+get_triple (JsonObject  *object,
+            const char  *where,
+            const char  *member,
+            double       out[3],
+            GError     **error)
+{
+  JsonArray *array = get_array (object, where, member, error);
+
+  if (array == NULL)
+    return FALSE;
+  if (json_array_get_length (array) != 3)
+    return missing (error, where, member, "does not hold three numbers");
+  for (guint c = 0; c < 3; c++)
+    if (!node_number (json_array_get_element (array, c), &out[c]))
+      return missing (error, where, member, "does not hold three numbers");
+  return TRUE;
+}
+
+/* The tensor @name of the maps file @maps with @ndim dimensions, batch first. */
+static const VtTensor *
+attention_map (VtCheckpoint  *maps,
+               const char    *name,
+               guint          ndim,
+               GError       **error)
+{
+  const VtTensor *t = vt_checkpoint_lookup (maps, name);
+
+  if (t == NULL || t->ndim != ndim || t->numel == 0 || !vt_dtype_is_float (t->dtype))
+    {
+      g_set_error (error, VT_REPORT_ERROR, VT_REPORT_ERROR_INVALID, "%s: no %u-dimensional map “%s”",
+                   vt_checkpoint_get_path (maps), ndim, name);
+      return NULL;
+    }
+  return t;
+}
+
+/* attention: for each of the first VT_REPORT_ATTENTION_IMAGES images, the
+ * grid of every listed layer's heads (the class token's map of each, one
+ * tile per layer and head, a blank row and column between tiles), the
+ * rollout at the image's size over the image (its normalization undone by
+ * the results' mean and std) and the rollout over the patch grid, read
+ * from the step's maps file. */
+gboolean
+vt_report_attention_figures (JsonObject   *result,
+                             const char   *id,
+                             const char   *where,
+                             const char   *results_dir,
+                             GPtrArray    *figures,
+                             GError      **error)
+{
+  const char *output = get_string (result, where, "output", error);
+  JsonArray *layers = output ? get_array (result, where, "head_layers", error) : NULL;
+  JsonArray *images = layers ? get_array (result, where, "images", error) : NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(VtCheckpoint) maps = NULL;
+  const VtTensor *rollout = NULL, *overlay = NULL, *pixels = NULL;
+  double mean[3], std[3];
+  guint n_layers, n_images;
+
+  if (images == NULL)
+    return FALSE;
+  path = g_build_filename (results_dir, output, NULL);
+  if (!(maps = vt_checkpoint_open (path, error)))
+    return FALSE;
+  n_layers = json_array_get_length (layers);
+  n_images = MIN (json_array_get_length (images), VT_REPORT_ATTENTION_IMAGES);
+  if (json_object_has_member (result, "rollout"))
+    {
+      if (!(rollout = attention_map (maps, "rollout", 3, error)) ||
+          !(overlay = attention_map (maps, "rollout.image", 3, error)) ||
+          !(pixels = attention_map (maps, "input.pixel_values", 4, error)) ||
+          !get_triple (result, where, "mean", mean, error) ||
+          !get_triple (result, where, "std", std, error))
+        return FALSE;
+      if (pixels->shape[1] != 3 || pixels->shape[2] != overlay->shape[1] || pixels->shape[3] != overlay->shape[2])
+        return missing (error, where, "output", "holds an input whose size is not the maps'");
+    }
+
+  for (guint i = 0; i < n_images; i++)
+    {
+      g_autofree char *image = g_path_get_basename (json_array_get_string_element (images, i));
+
+      if (n_layers > 0)
+        {
+          g_autofree char *first = g_strdup_printf ("blocks.%" G_GINT64_FORMAT ".heads",
+                                                    json_array_get_int_element (layers, 0));
+          const VtTensor *t = attention_map (maps, first, 4, error);
+          guint heads, gh, gw, rows, cols;
+          g_autofree double *values = NULL;
+          g_autofree char **row_labels = NULL;
+          g_autofree char **col_labels = NULL;
+          g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+          g_autofree char *title = NULL;
+
+          if (t == NULL || (guint64) t->shape[0] <= i)
+            return t ? missing (error, where, "images", "lists more images than the maps file holds") : FALSE;
+          heads = t->shape[1];
+          gh = t->shape[2];
+          gw = t->shape[3];
+          rows = n_layers * (gh + 1) - 1;
+          cols = heads * (gw + 1) - 1;
+          values = g_new (double, (gsize) rows * cols);
+          for (gsize c = 0; c < (gsize) rows * cols; c++)
+            values[c] = NAN;
+          row_labels = g_new0 (char *, rows + 1);
+          col_labels = g_new0 (char *, cols + 1);
+          for (guint r = 0; r < rows; r++)
+            row_labels[r] = "";
+          for (guint c = 0; c < cols; c++)
+            col_labels[c] = "";
+          for (guint l = 0; l < n_layers; l++)
+            {
+              gint64 layer = json_array_get_int_element (layers, l);
+              g_autofree char *name = g_strdup_printf ("blocks.%" G_GINT64_FORMAT ".heads", layer);
+              const VtTensor *m = attention_map (maps, name, 4, error);
+
+              if (m == NULL)
+                return FALSE;
+              if (m->numel != t->numel)
+                return missing (error, where, "head_layers", "names maps of different shapes");
+              for (guint h = 0; h < heads; h++)
+                for (guint y = 0; y < gh; y++)
+                  for (guint x = 0; x < gw; x++)
+                    values[(gsize) (l * (gh + 1) + y) * cols + h * (gw + 1) + x] =
+                      vt_dtype_read_double (m->dtype, m->data, (((gsize) i * heads + h) * gh + y) * gw + x);
+              g_ptr_array_add (labels, g_strdup_printf ("layer %" G_GINT64_FORMAT, layer));
+              row_labels[l * (gh + 1) + gh / 2] = g_ptr_array_index (labels, labels->len - 1);
+            }
+          for (guint h = 0; h < heads; h++)
+            {
+              g_ptr_array_add (labels, g_strdup_printf ("head %u", h));
+              col_labels[h * (gw + 1) + gw / 2] = g_ptr_array_index (labels, labels->len - 1);
+            }
+          title = g_strdup_printf ("Class-token attention of every head: %s", image);
+          add (figures, g_strdup_printf ("%s-grid-%u", id, i),
+               vt_figure_new_heatmap (title, "head", "layer", rows, cols, values,
+                                      (const char * const *) row_labels, (const char * const *) col_labels));
+        }
+      if (overlay != NULL && (guint64) overlay->shape[0] > i && (guint64) pixels->shape[0] > i)
+        {
+          guint h = overlay->shape[1], w = overlay->shape[2];
+          gsize plane = (gsize) h * w;
+          g_autofree float *rgb = g_new (float, 3 * plane);
+          g_autofree double *values = g_new (double, plane);
+          g_autofree char *title = g_strdup_printf ("Attention rollout over the image: %s", image);
+
+          for (gsize p = 0; p < 3 * plane; p++)
+            rgb[p] = (float) (vt_dtype_read_double (pixels->dtype, pixels->data, (gsize) i * 3 * plane + p) *
+                              std[p / plane] + mean[p / plane]);
+          for (gsize p = 0; p < plane; p++)
+            values[p] = vt_dtype_read_double (overlay->dtype, overlay->data, (gsize) i * plane + p);
+          add (figures, g_strdup_printf ("%s-overlay-%u", id, i), vt_figure_new_overlay (title, h, w, rgb, values, 0.6));
+        }
+      if (rollout != NULL && (guint64) rollout->shape[0] > i)
+        {
+          guint gh = rollout->shape[1], gw = rollout->shape[2];
+          g_autofree double *values = g_new (double, (gsize) gh * gw);
+          g_autofree char *title = g_strdup_printf ("Attention rollout: %s", image);
+
+          for (gsize p = 0; p < (gsize) gh * gw; p++)
+            values[p] = vt_dtype_read_double (rollout->dtype, rollout->data, (gsize) i * gh * gw + p);
+          add (figures, g_strdup_printf ("%s-rollout-%u", id, i),
+               vt_figure_new_heatmap (title, "patch column", "patch row", gh, gw, values, NULL, NULL));
+        }
+    }
   return TRUE;
 }
 

@@ -11,6 +11,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "methods/attribution/vt-attention-maps.h"
 #include "methods/cil/vt-cil-method.h"
 #include "methods/cil/vt-cil-protocol.h"
 #include "methods/projection/vt-embedding.h"
@@ -161,6 +162,34 @@ typedef struct
   char             *prompt;         /* CLIP: "{}" is the class name; VT_DEFAULT_PROMPT */
 } VtPredictStep;
 
+/* A ViT's attention maps (vt-attention-maps.h) for a few images: each
+ * chosen layer's heads (the class token's row), the rollout (and
+ * vit-explain's version of it), DINO's mass mask; written at the patch
+ * grid and at the image's size to <id>-attention.safetensors. The images
+ * come one of three ways: preprocessed in a safetensors file ("input",
+ * "images"), as image files ("files"), or from a dataset ("dataset",
+ * "split", "samples"). */
+typedef struct
+{
+  VtStep            base;
+  VtModelInput      input;            /* checkpoint; dataset, split, transform */
+  char             *input_file;       /* "input": a safetensors file, or NULL */
+  char             *images;           /* "images": its (N, 3, H, W) tensor */
+  char            **files;            /* "files": image files, or NULL */
+  guint            *samples;          /* "samples": dataset indices; NULL: every sample */
+  guint             n_samples;
+  gboolean          all_heads;        /* "heads": true, every layer (the default) */
+  guint            *head_layers;      /* "heads": [layers], or NULL */
+  guint             n_head_layers;
+  gboolean          rollout;          /* on by default */
+  VtRolloutOptions  rollout_options;  /* fusion, discard_ratio, start_layer; compat unused */
+  gboolean          mass_mask;
+  double            mass_share;       /* 0.6 */
+  int               mass_layer;       /* -1: the last */
+  gboolean          compat;           /* also vit-explain's rollout, as "rollout_compat" */
+  VtFigureFormats   formats;
+} VtAttentionStep;
+
 typedef struct
 {
   char       *path;        /* the spec file, or NULL */
@@ -205,6 +234,8 @@ VtIncrementalStep *vt_incremental_step_new (const char *id, const char *train, c
 VtProjectStep     *vt_project_step_new     (const char *id, const char *store, VtEmbeddingMethod method);
 /* @images: NULL-terminated, copied; NULL for a dataset (set input.dataset). */
 VtPredictStep     *vt_predict_step_new     (const char *id, const char *checkpoint, const char * const *images);
+/* @files: image files, NULL-terminated, copied; NULL for "input" or a dataset. */
+VtAttentionStep   *vt_attention_step_new   (const char *id, const char *checkpoint, const char * const *files);
 
 /* A step's path resolved against the spec's folder. */
 char     *vt_spec_resolve_path    (VtSpec       *spec,

@@ -273,3 +273,27 @@ vt_step_memory_check_project (VtFeatureStore            *store,
   g_string_append_c (advice, '.');
   return vt_memory_check (&e, what, advice->str, error);
 }
+
+gboolean
+vt_step_memory_check_attention (VtModel     *model,
+                                guint        n_images,
+                                int          height,
+                                int          width,
+                                double       per_image,
+                                const char  *path,
+                                GError     **error)
+{
+  g_auto(VtMemoryEstimate) e = { 0 };
+  g_autofree char *what = g_strdup_printf ("%s: the attention maps of %u images of %d×%d pixels from %s", path,
+                                           n_images, height, width,
+                                           vt_checkpoint_get_path (vt_model_get_checkpoint (model)));
+  g_autofree char *advice = g_strdup_printf ("Ask for fewer images (%s.samples, %s.files or the input's batch) or "
+                                             "fewer layers in %s.heads.", path, path, path);
+
+  vt_memory_estimate_init (&e);
+  /* vt-step-attention.c: one image at a time, all of its attention kept. */
+  vt_memory_estimate_add (&e, "the model's activations and attention",
+                          vt_model_forward_bytes (model, 1, height, width, VT_TAP_ATTENTION));
+  vt_memory_estimate_add (&e, "the maps and the input, every image's", F32 * per_image * n_images);
+  return vt_memory_check (&e, what, advice, error);
+}

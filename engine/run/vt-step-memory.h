@@ -59,4 +59,15 @@ gboolean  vt_step_memory_check_project      (VtFeatureStore           *store,
                                              const char               *path,
                                              GError                  **error);
 
+/* attention: @n_images of @height × @width through @model one at a time,
+ * keeping every layer's attention, and @per_image floats of maps (and the
+ * input) for each image until the file is written. */
+gboolean  vt_step_memory_check_attention    (VtModel                  *model,
+                                             guint                     n_images,
+                                             int                       height,
+                                             int                       width,
+                                             double                    per_image,
+                                             const char               *path,
+                                             GError                  **error);
+
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include "core/vt-blas.h"
 #include "io/vt-checkpoint.h"
 #include "io/vt-safetensors.h"
+#include "report/vt-report.h"
 #include "run/vt-run.h"
 #include "vt-test-util.h"
 
@@ -2346,6 +2347,290 @@ test_figure_cancel (void)
   vt_test_rm_rf (dir);
 }
 
+/* Every map of the 10,000 CIFAR-10 test images at once would take about
+ * 460 MB: refused under a 100 MB limit before the first image, naming
+ * the keys that lower it. */
+static void
+test_memory_attention (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *vit = vt_test_asset ("reference/timm/vit_cls.safetensors");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *step = g_strdup_printf ("\"kind\": \"attention\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                                           "\"split\": \"test\", \"mass_mask\": true", vit, cifar);
+  const char * const phrases[] = { "$.steps[0]: the attention maps of 10000 images of 32×32 pixels",
+                                   "the maps and the input, every image's", "$.steps[0].samples",
+                                   "$.steps[0].heads", NULL };
+
+  expect_refusal (dir, "100M", step, phrases);
+  vt_test_rm_rf (dir);
+}
+
+/* Runs one attention step, given as the keys after "kind", in @dir. */
+static void
+run_attention_spec (Result      *r,
+                    const char  *dir,
+                    const char  *keys)
+{
+  g_autofree char *json = g_strdup_printf ("{\"steps\": [{\"kind\": \"attention\", %s}]}", keys);
+  g_autofree char *spec = g_build_filename (dir, "attention.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+
+  g_assert_true (g_file_set_contents (spec, json, -1, NULL));
+  run_vitrine (r, "--batch", spec, "--output", out, NULL);
+}
+
+/* The largest difference between @name of @maps and @want of the fixture,
+ * which hold the same values in other shapes (a grid, or its rows). */
+static double
+attention_difference (VtCheckpoint *maps,
+                      const char   *name,
+                      VtCheckpoint *fixture,
+                      const char   *want)
+{
+  const VtTensor *a = vt_checkpoint_lookup (maps, name);
+  const VtTensor *b = vt_checkpoint_lookup (fixture, want);
+  g_autofree float *x = NULL;
+  g_autofree float *y = NULL;
+  double worst = 0;
+
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  g_assert_cmpuint (a->numel, ==, b->numel);
+  x = vt_tensor_dup_float (a);
+  y = vt_tensor_dup_float (b);
+  for (gsize i = 0; i < a->numel; i++)
+    worst = MAX (worst, fabs ((double) x[i] - y[i]));
+  return worst;
+}
+
+/* The "attention" step on the timm DeiT fixture's two images (class and
+ * distillation tokens): every map it writes is named and shaped as
+ * results.json lists it, and holds what PyTorch computed from the same
+ * input (tests/reference/make_attention_fixtures.py); then image files and
+ * dataset samples as the input. */
+static void
+test_attention (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *deit = vt_test_asset ("reference/timm/deit_distilled.safetensors");
+  g_autofree char *vit = vt_test_asset ("reference/timm/vit_cls.safetensors");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *cat = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autofree char *fixture_path = vt_test_fixture ("attention/deit_distilled.safetensors");
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "maps-attention.safetensors", NULL);
+  static const struct
+  {
+    const char  *name;
+    gint64       shape[4];
+  } expected[] = {
+    { "input.pixel_values", { 2, 3, 32, 32 } },
+    { "blocks.1.heads", { 2, 4, 4, 4 } },
+    { "blocks.1.heads.image", { 2, 4, 32, 32 } },
+    { "rollout", { 2, 4, 4 } },
+    { "rollout.image", { 2, 32, 32 } },
+    { "rollout_compat", { 2, 4, 4 } },
+    { "rollout_compat.image", { 2, 32, 32 } },
+    { "mass_mask", { 2, 4, 4, 4 } },
+    { "mass_mask.image", { 2, 4, 32, 32 } },
+  };
+  double worst = 0;
+
+  {
+    g_autofree char *keys = g_strdup_printf ("\"id\": \"maps\", \"checkpoint\": \"%s\", \"input\": \"%s\", "
+                                             "\"images\": \"input.pixel_values\", \"heads\": [1], "
+                                             "\"rollout\": {\"fusion\": \"max\", \"discard_ratio\": 0.9}, "
+                                             "\"mass_mask\": {\"share\": 0.6}, \"compat\": true", deit, fixture_path);
+    g_auto(Result) r = { 0 };
+    g_autoptr(JsonNode) results = NULL;
+    g_autoptr(VtCheckpoint) maps = NULL;
+    g_autoptr(VtCheckpoint) fixture = NULL;
+    g_autoptr(GError) error = NULL;
+    JsonObject *step;
+    JsonArray *listing;
+
+    run_attention_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 0);
+    results = load_json (results_path);
+    step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0);
+    g_assert_cmpstr (json_object_get_string_member (step, "output"), ==, "maps-attention.safetensors");
+    g_assert_cmpint (json_object_get_int_member (step, "prefix_tokens"), ==, 2);
+    g_assert_cmpint (json_object_get_int_member (step, "layers"), ==, 2);
+    listing = json_object_get_array_member (step, "maps");
+    g_assert_cmpuint (json_array_get_length (listing), ==, G_N_ELEMENTS (expected));
+    maps = vt_checkpoint_open (maps_path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (vt_checkpoint_get_n_tensors (maps), ==, G_N_ELEMENTS (expected));
+    for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+      {
+        JsonObject *entry = json_array_get_object_element (listing, i);
+        JsonArray *shape = json_object_get_array_member (entry, "shape");
+        const VtTensor *t = vt_checkpoint_lookup (maps, expected[i].name);
+
+        g_assert_cmpstr (json_object_get_string_member (entry, "name"), ==, expected[i].name);
+        g_assert_nonnull (t);
+        g_assert_cmpuint (json_array_get_length (shape), ==, t->ndim);
+        for (guint d = 0; d < t->ndim; d++)
+          {
+            g_assert_cmpint (t->shape[d], ==, expected[i].shape[d]);
+            g_assert_cmpint (json_array_get_int_element (shape, d), ==, expected[i].shape[d]);
+          }
+      }
+    fixture = vt_checkpoint_open (fixture_path, &error);
+    g_assert_no_error (error);
+    worst = MAX (worst, attention_difference (maps, "input.pixel_values", fixture, "input.pixel_values"));
+    worst = MAX (worst, attention_difference (maps, "blocks.1.heads", fixture, "class_map.blocks.1"));
+    worst = MAX (worst, attention_difference (maps, "rollout", fixture, "class_map.rollout.max.discard0.9.start0"));
+    worst = MAX (worst, attention_difference (maps, "rollout_compat", fixture,
+                                              "compat.max.discard0.9.start0.compat"));
+    worst = MAX (worst, attention_difference (maps, "mass_mask", fixture, "mass_mask.blocks.1"));
+    g_test_message ("attention: the maps of DeiT's two images are PyTorch's within %.3g", worst);
+    g_assert_cmpfloat (worst, <=, 1e-5);
+    /* Per image the grid of heads, the rollout over the image and over
+     * the patch grid, in every format. */
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (step, "figures")), ==, 2 * 3 * 3);
+    for (guint i = 0; i < 2; i++)
+      for (guint f = 0; f < 3; f++)
+        {
+          static const char * const kinds[] = { "grid", "overlay", "rollout" };
+          g_autofree char *name = g_strdup_printf ("maps-%s-%u.png", kinds[f], i);
+          g_autofree char *figure = g_build_filename (out, "figures", name, NULL);
+
+          g_assert_true (g_file_test (figure, G_FILE_TEST_IS_REGULAR));
+        }
+    /* The overlay shows the rollout at the image's size over the input
+     * with its normalization (DeiT's ImageNet mean and std) undone. */
+    {
+      g_autoptr(GPtrArray) figures = vt_report_step_figures ("attention", step, out, &error);
+      const VtTensor *overlay = vt_checkpoint_lookup (maps, "rollout.image");
+      const VtTensor *pixels = vt_checkpoint_lookup (maps, "input.pixel_values");
+      static const double mean[3] = { 0.485, 0.456, 0.406 }, std[3] = { 0.229, 0.224, 0.225 };
+      const VtFigure *figure = NULL;
+      g_autofree float *want_map = vt_tensor_dup_float (overlay);
+      g_autofree float *want_pixels = vt_tensor_dup_float (pixels);
+
+      g_assert_no_error (error);
+      for (guint i = 0; i < figures->len; i++)
+        if (g_str_equal (((VtReportFigure *) g_ptr_array_index (figures, i))->name, "maps-overlay-1"))
+          figure = ((VtReportFigure *) g_ptr_array_index (figures, i))->figure;
+      g_assert_nonnull (figure);
+      g_assert_cmpint (figure->kind, ==, VT_FIGURE_OVERLAY);
+      g_assert_cmpuint (figure->rows, ==, 32);
+      g_assert_cmpuint (figure->cols, ==, 32);
+      for (guint p = 0; p < 32 * 32; p++)
+        g_assert_cmpfloat (figure->values[p], ==, want_map[32 * 32 + p]);
+      for (guint p = 0; p < 3 * 32 * 32; p++)
+        g_assert_cmpfloat_with_epsilon (figure->image[p], want_pixels[3 * 32 * 32 + p] * std[p / 1024] + mean[p / 1024],
+                                        1e-6);
+    }
+  }
+  {
+    g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"files\": [\"%s\"], \"heads\": [0]", vit, cat);
+    g_autofree char *default_path = g_build_filename (out, "attention-attention.safetensors", NULL);
+    g_auto(Result) r = { 0 };
+    g_autoptr(VtCheckpoint) maps = NULL;
+    g_autoptr(GError) error = NULL;
+    const VtTensor *rollout;
+
+    run_attention_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 0);
+    maps = vt_checkpoint_open (default_path, &error);
+    g_assert_no_error (error);
+    /* The default: the heads asked for and the rollout. */
+    g_assert_nonnull (vt_checkpoint_lookup (maps, "blocks.0.heads"));
+    g_assert_null (vt_checkpoint_lookup (maps, "blocks.1.heads"));
+    g_assert_null (vt_checkpoint_lookup (maps, "mass_mask"));
+    rollout = vt_checkpoint_lookup (maps, "rollout");
+    g_assert_nonnull (rollout);
+    g_assert_cmpint (rollout->shape[0], ==, 1);
+  }
+  {
+    g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"test\", "
+                                             "\"samples\": [9999, 0], \"heads\": false", vit, cifar);
+    g_auto(Result) r = { 0 };
+    g_autoptr(JsonNode) results = NULL;
+    JsonObject *step;
+    JsonArray *images;
+
+    run_attention_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 0);
+    results = load_json (results_path);
+    step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0);
+    images = json_object_get_array_member (step, "images");
+    g_assert_cmpuint (json_array_get_length (images), ==, 2);
+    g_assert_true (g_str_has_suffix (json_array_get_string_element (images, 0), "test/truck/0999.jpg"));
+    g_assert_true (g_str_has_suffix (json_array_get_string_element (images, 1), "test/airplane/0000.jpg"));
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (step, "maps")), ==, 3);
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* A layer that does not exist is named by its JSON path with the layer
+ * count; a model without attention, by its checkpoint; bad keys by their
+ * path; an unreadable image by its file. */
+static void
+test_attention_bad_input (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *vit = vt_test_asset ("reference/timm/vit_cls.safetensors");
+  g_autofree char *avg = vt_test_asset ("reference/timm/vit_avg.safetensors");
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *cat = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autofree char *broken = vt_test_write_file (dir, "broken.jpg", "\xff\xd8\xff\xe0 not a JPEG", 16);
+  static const struct
+  {
+    const char  *keys;     /* after "checkpoint"; @IMAGE@: an image, @BROKEN@: not one, @DATA@: CIFAR-10 */
+    int          which;    /* 0: the ViT, 1: the ResNet, 2: the average-pooled ViT */
+    int          status;
+    const char  *message;
+  } cases[] = {
+    { "\"files\": [\"@IMAGE@\"], \"heads\": [0, 2]", 0, 1,
+      "$.steps[0].heads[1]: layer 2 does not exist: the model has 2 layers (0 to 1)" },
+    { "\"files\": [\"@IMAGE@\"], \"rollout\": {\"start_layer\": 5}", 0, 1,
+      "$.steps[0].rollout.start_layer: layer 5 does not exist: the model has 2 layers (0 to 1)" },
+    { "\"files\": [\"@IMAGE@\"], \"mass_mask\": {\"layer\": 2}", 0, 1,
+      "$.steps[0].mass_mask.layer: layer 2 does not exist: the model has 2 layers" },
+    { "\"files\": [\"@IMAGE@\"]", 1, 1, "has no attention layers to map" },
+    { "\"files\": [\"@IMAGE@\"]", 2, 1, "has no class token" },
+    { "\"files\": [\"@IMAGE@\"], \"rollout\": {\"discard_ratio\": 1}", 0, 2,
+      "$.steps[0].rollout.discard_ratio: expected a number from 0 to below 1" },
+    { "\"files\": [\"@IMAGE@\"], \"rollout\": {\"fusion\": \"median\"}", 0, 2, "$.steps[0].rollout.fusion" },
+    { "\"files\": [\"@IMAGE@\"], \"heads\": [-1]", 0, 2, "$.steps[0].heads[0]: expected a layer index" },
+    { "\"files\": [\"@IMAGE@\"], \"rollout\": false, \"compat\": true", 0, 2, "$.steps[0].compat" },
+    { "\"files\": [\"@IMAGE@\"], \"heads\": false, \"rollout\": false", 0, 2, "$.steps[0]: no maps asked for" },
+    { "\"heads\": true", 0, 2, "$.steps[0]: give the images one way" },
+    { "\"files\": [\"@IMAGE@\"], \"samples\": [0]", 0, 2, "$.steps[0].samples: this is of a dataset" },
+    { "\"input\": \"x.safetensors\"", 0, 2, "$.steps[0].input: name the (N, 3, H, W) tensor" },
+    { "\"dataset\": \"@DATA@\", \"split\": \"test\", \"samples\": [10000]", 0, 1,
+      "$.steps[0].samples[0]: sample 10000 does not exist" },
+    { "\"files\": [\"@IMAGE@\", \"@BROKEN@\"]", 0, 1, "broken.jpg" },
+    { "\"files\": [\"@IMAGE@\"], \"skip_unreadable\": true", 0, 2, "$.steps[0].skip_unreadable: the attention step" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GString) rest = g_string_new (cases[i].keys);
+      g_autofree char *keys = NULL;
+      g_auto(Result) r = { 0 };
+
+      g_string_replace (rest, "@IMAGE@", cat, 0);
+      g_string_replace (rest, "@BROKEN@", broken, 0);
+      g_string_replace (rest, "@DATA@", cifar, 0);
+      keys = g_strdup_printf ("\"checkpoint\": \"%s\", %s",
+                              cases[i].which == 1 ? resnet : cases[i].which == 2 ? avg : vit, rest->str);
+      run_attention_spec (&r, dir, keys);
+      if (r.status != cases[i].status || strstr (r.err, cases[i].message) == NULL)
+        g_error ("case %u: status %d, expected %d with “%s”; stderr: %s", i, r.status, cases[i].status,
+                 cases[i].message, r.err);
+      if (cases[i].which == 1)
+        g_assert_nonnull (strstr (r.err, resnet));
+    }
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2386,5 +2671,8 @@ main (int   argc,
   g_test_add_func ("/batch/bad-files", test_bad_files);
   g_test_add_func ("/batch/signal-cancels", test_signal_cancels);
   g_test_add_func ("/batch/figure-cancel", test_figure_cancel);
+  g_test_add_func ("/batch/attention", test_attention);
+  g_test_add_func ("/batch/attention-bad-input", test_attention_bad_input);
+  g_test_add_func ("/batch/memory/attention", test_memory_attention);
   return g_test_run ();
 }

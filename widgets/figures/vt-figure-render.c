@@ -754,6 +754,84 @@ draw_scatter (cairo_t             *cr,
   draw_labels (cr, figure, style, left, top, plot_w, plot_h, height);
 }
 
+
+/* An image with a map laid over it, blended here pixel by pixel (one
+ * surface, drawn with nearest-neighbour scaling, so every output pixel is
+ * one map value's colour), and the map's colour scale beside it. */
+static void
+draw_overlay (cairo_t             *cr,
+              const VtFigure      *figure,
+              double               width,
+              double               height,
+              const VtFigureStyle *style)
+{
+  double top = figure->title ? 30 : 12, bar_w = 90;
+  double avail_w = width - 32 - bar_w, avail_h = height - top - 16;
+  double scale, draw_w, draw_h, x0, y0, max_value = 0.0, alpha = figure->opacity;
+  guint rows = figure->rows, cols = figure->cols;
+  cairo_surface_t *surface;
+  unsigned char *data;
+  int stride;
+  g_autofree char *top_label = NULL;
+
+  if (rows == 0 || cols == 0 || figure->image == NULL || avail_w < 20 || avail_h < 20)
+    return;
+  scale = MIN (avail_w / cols, avail_h / rows);
+  draw_w = cols * scale;
+  draw_h = rows * scale;
+  x0 = 16 + (avail_w - draw_w) / 2;
+  y0 = top + (avail_h - draw_h) / 2;
+  for (guint i = 0; i < rows * cols; i++)
+    if (isfinite (figure->values[i]))
+      max_value = MAX (max_value, figure->values[i]);
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, cols, rows);
+  cairo_surface_flush (surface);
+  data = cairo_image_surface_get_data (surface);
+  stride = cairo_image_surface_get_stride (surface);
+  for (guint y = 0; y < rows; y++)
+    for (guint x = 0; x < cols; x++)
+      {
+        gsize p = (gsize) y * cols + x;
+        double v = figure->values[p];
+        double rgb[3];
+        VtRgba color;
+
+        ramp_color (max_value > 0 && isfinite (v) ? v / max_value : 0.0, &color);
+        rgb[0] = (1 - alpha) * CLAMP (figure->image[p], 0.0f, 1.0f) + alpha * color.r;
+        rgb[1] = (1 - alpha) * CLAMP (figure->image[(gsize) rows * cols + p], 0.0f, 1.0f) + alpha * color.g;
+        rgb[2] = (1 - alpha) * CLAMP (figure->image[(gsize) 2 * rows * cols + p], 0.0f, 1.0f) + alpha * color.b;
+        *(guint32 *) (data + (gsize) y * stride + 4 * x) =
+          ((guint32) lround (255 * rgb[0]) << 16) | ((guint32) lround (255 * rgb[1]) << 8) | (guint32) lround (255 * rgb[2]);
+      }
+  cairo_surface_mark_dirty (surface);
+  cairo_save (cr);
+  cairo_translate (cr, x0, y0);
+  cairo_scale (cr, scale, scale);
+  cairo_set_source_surface (cr, surface, 0, 0);
+  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+  cairo_rectangle (cr, 0, 0, cols, rows);
+  cairo_fill (cr);
+  cairo_restore (cr);
+  cairo_surface_destroy (surface);
+
+  /* The scale: the map's maximum at the top, 0 at the bottom. */
+  for (int c = 0; c < 64; c++)
+    {
+      VtRgba color;
+
+      ramp_color (1.0 - (c + 0.5) / 64, &color);
+      set_color (cr, &color);
+      cairo_rectangle (cr, x0 + draw_w + 16, y0 + c * draw_h / 64, 14, draw_h / 64 + 0.5);
+      cairo_fill (cr);
+    }
+  top_label = g_strdup_printf ("%.3g", max_value);
+  draw_text (cr, style, top_label, x0 + draw_w + 36, y0, ALIGN_START, ALIGN_START, FALSE);
+  draw_text (cr, style, "0", x0 + draw_w + 36, y0 + draw_h, ALIGN_START, ALIGN_END, FALSE);
+  if (figure->title)
+    draw_text (cr, style, figure->title, width / 2, 6, ALIGN_CENTER, ALIGN_START, TRUE);
+}
+
 void
 vt_figure_draw (cairo_t             *cr,
                 const VtFigure      *figure,
@@ -780,6 +858,9 @@ vt_figure_draw (cairo_t             *cr,
       break;
     case VT_FIGURE_SCATTER:
       draw_scatter (cr, figure, width, height, style);
+      break;
+    case VT_FIGURE_OVERLAY:
+      draw_overlay (cr, figure, width, height, style);
       break;
     default:
       g_warn_if_reached ();
