@@ -206,9 +206,9 @@ draw_histogram (cairo_t             *cr,
 }
 
 /* A perceptually even dark-to-light ramp (viridis, five stops). */
-static void
-ramp_color (double  t,
-            VtRgba *out)
+void
+vt_figure_ramp_color (double  t,
+                      VtRgba *out)
 {
   static const double stops[5][3] = {
     { 0.267, 0.005, 0.329 }, { 0.231, 0.322, 0.545 }, { 0.129, 0.569, 0.549 },
@@ -251,7 +251,7 @@ draw_heatmap (cairo_t             *cr,
 
         if (isnan (v))
           continue;
-        ramp_color (max_value > 0 ? v / max_value : 0.0, &color);
+        vt_figure_ramp_color (max_value > 0 ? v / max_value : 0.0, &color);
         set_color (cr, &color);
         cairo_rectangle (cr, left + c * cell_w, top + r * cell_h, cell_w, cell_h);
         cairo_fill (cr);
@@ -588,7 +588,7 @@ vt_figure_palette_color (VtFigurePalette palette,
                          VtRgba         *out)
 {
   if (palette == VT_FIGURE_PALETTE_SEQUENTIAL)
-    ramp_color (n > 1 ? (double) i / (n - 1) : 0.5, out);
+    vt_figure_ramp_color (n > 1 ? (double) i / (n - 1) : 0.5, out);
   else
     vt_figure_category_color (i, n, out);
 }
@@ -755,6 +755,29 @@ draw_scatter (cairo_t             *cr,
 }
 
 
+gboolean
+vt_figure_overlay_geometry (const VtFigure *figure,
+                            double          width,
+                            double          height,
+                            double         *x0,
+                            double         *y0,
+                            double         *draw_w,
+                            double         *draw_h)
+{
+  double top = figure->title ? 30 : 12, bar_w = 90;
+  double avail_w = width - 32 - bar_w, avail_h = height - top - 16;
+  double scale;
+
+  if (figure->rows == 0 || figure->cols == 0 || avail_w < 20 || avail_h < 20)
+    return FALSE;
+  scale = MIN (avail_w / figure->cols, avail_h / figure->rows);
+  *draw_w = figure->cols * scale;
+  *draw_h = figure->rows * scale;
+  *x0 = 16 + (avail_w - *draw_w) / 2;
+  *y0 = top + (avail_h - *draw_h) / 2;
+  return TRUE;
+}
+
 /* An image with a map laid over it, blended here pixel by pixel (one
  * surface, drawn with nearest-neighbour scaling, so every output pixel is
  * one map value's colour), and the map's colour scale beside it. */
@@ -765,8 +788,6 @@ draw_overlay (cairo_t             *cr,
               double               height,
               const VtFigureStyle *style)
 {
-  double top = figure->title ? 30 : 12, bar_w = 90;
-  double avail_w = width - 32 - bar_w, avail_h = height - top - 16;
   double scale, draw_w, draw_h, x0, y0, max_value = 0.0, alpha = figure->opacity;
   guint rows = figure->rows, cols = figure->cols;
   cairo_surface_t *surface;
@@ -774,13 +795,9 @@ draw_overlay (cairo_t             *cr,
   int stride;
   g_autofree char *top_label = NULL;
 
-  if (rows == 0 || cols == 0 || figure->image == NULL || avail_w < 20 || avail_h < 20)
+  if (figure->image == NULL || !vt_figure_overlay_geometry (figure, width, height, &x0, &y0, &draw_w, &draw_h))
     return;
-  scale = MIN (avail_w / cols, avail_h / rows);
-  draw_w = cols * scale;
-  draw_h = rows * scale;
-  x0 = 16 + (avail_w - draw_w) / 2;
-  y0 = top + (avail_h - draw_h) / 2;
+  scale = draw_w / cols;
   for (guint i = 0; i < rows * cols; i++)
     if (isfinite (figure->values[i]))
       max_value = MAX (max_value, figure->values[i]);
@@ -797,7 +814,7 @@ draw_overlay (cairo_t             *cr,
         double rgb[3];
         VtRgba color;
 
-        ramp_color (max_value > 0 && isfinite (v) ? v / max_value : 0.0, &color);
+        vt_figure_ramp_color (max_value > 0 && isfinite (v) ? v / max_value : 0.0, &color);
         rgb[0] = (1 - alpha) * CLAMP (figure->image[p], 0.0f, 1.0f) + alpha * color.r;
         rgb[1] = (1 - alpha) * CLAMP (figure->image[(gsize) rows * cols + p], 0.0f, 1.0f) + alpha * color.g;
         rgb[2] = (1 - alpha) * CLAMP (figure->image[(gsize) 2 * rows * cols + p], 0.0f, 1.0f) + alpha * color.b;
@@ -820,7 +837,7 @@ draw_overlay (cairo_t             *cr,
     {
       VtRgba color;
 
-      ramp_color (1.0 - (c + 0.5) / 64, &color);
+      vt_figure_ramp_color (1.0 - (c + 0.5) / 64, &color);
       set_color (cr, &color);
       cairo_rectangle (cr, x0 + draw_w + 16, y0 + c * draw_h / 64, 14, draw_h / 64 + 0.5);
       cairo_fill (cr);
