@@ -19,6 +19,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "io/vt-dataset.h"
 #include "io/vt-image.h"
 #include "io/vt-safetensors.h"
 #include "methods/attribution/vt-attention-maps.h"
@@ -80,7 +81,11 @@ struct _VitrineAttentionPage
   GtkDropDown          *display_dropdown;
   GtkRange             *opacity_scale;
 
+  GtkWidget            *sample_box;
+  GtkSpinButton        *sample_spin;
+
   VtModel              *model;
+  VtDataset            *dataset;     /* the Dataset area's, for its samples */
   GCancellable         *cancellable;
   Forward              *forward;
   int                   query;       /* a patch, or −1: the class token */
@@ -106,20 +111,25 @@ vitrine_attention_page_supports (VtModel *model)
 
 typedef struct
 {
-  VtModel  *model;
-  Forward  *forward;
+  VtModel    *model;
+  VtDataset  *dataset;    /* the sample's, or NULL for an image file */
+  guint       sample;
+  Forward    *forward;
 } Job;
 
 static void
 job_free (Job *job)
 {
   vt_model_free (job->model);
+  g_clear_pointer (&job->dataset, vt_dataset_unref);
   forward_free (job->forward);
   g_free (job);
 }
 
 static gboolean
 run_forward (VtModel   *model,
+             VtDataset *dataset,
+             guint      sample,
              Forward   *f,
              GError   **error)
 {
@@ -128,7 +138,7 @@ run_forward (VtModel   *model,
   const char *tap_prefix = "";
   gsize plane;
 
-  f->image = vt_image_load (f->path, error);
+  f->image = dataset ? vt_dataset_load_image (dataset, sample, error) : vt_image_load (f->path, error);
   if (f->image == NULL)
     return FALSE;
   vt_transform_init_from_architecture (&transform, arch);
@@ -195,7 +205,7 @@ forward_thread (GTask        *task,
   Job *job = data;
   g_autoptr(GError) error = NULL;
 
-  if (!run_forward (job->model, job->forward, &error))
+  if (!run_forward (job->model, job->dataset, job->sample, job->forward, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
@@ -408,24 +418,43 @@ on_forward_done (GObject      *source,
   update_view (self);
 }
 
-void
-vitrine_attention_page_open (VitrineAttentionPage *self,
-                             GFile                *file)
+static Job *
+new_job (VitrineAttentionPage *self)
 {
-  g_autoptr(GTask) task = NULL;
-  Job *job;
-
-  g_return_if_fail (VITRINE_IS_ATTENTION_PAGE (self));
-  g_return_if_fail (self->model != NULL);
+  Job *job = g_new0 (Job, 1);
 
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   clear (self);
-
-  job = g_new0 (Job, 1);
   job->model = vt_model_ref (self->model);
   job->forward = g_new0 (Forward, 1);
+  return job;
+}
+
+static void
+start_job (VitrineAttentionPage *self,
+           Job                  *job)
+{
+  g_autoptr(GTask) task = NULL;
+
+  gtk_label_set_text (self->status, _("Running the forward pass…"));
+  self->cancellable = g_cancellable_new ();
+  task = g_task_new (self, self->cancellable, on_forward_done, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
+  g_task_run_in_thread (task, forward_thread);
+}
+
+void
+vitrine_attention_page_open (VitrineAttentionPage *self,
+                             GFile                *file)
+{
+  Job *job;
+
+  g_return_if_fail (VITRINE_IS_ATTENTION_PAGE (self));
+  g_return_if_fail (self->model != NULL);
+
+  job = new_job (self);
   job->forward->path = g_file_get_path (file);
   if (job->forward->path == NULL)
     {
@@ -434,11 +463,39 @@ vitrine_attention_page_open (VitrineAttentionPage *self,
       job_free (job);
       return;
     }
-  gtk_label_set_text (self->status, _("Running the forward pass…"));
-  self->cancellable = g_cancellable_new ();
-  task = g_task_new (self, self->cancellable, on_forward_done, NULL);
-  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
-  g_task_run_in_thread (task, forward_thread);
+  start_job (self, job);
+}
+
+void
+vitrine_attention_page_open_sample (VitrineAttentionPage *self,
+                                    guint                 index)
+{
+  Job *job;
+
+  g_return_if_fail (VITRINE_IS_ATTENTION_PAGE (self));
+  g_return_if_fail (self->model != NULL && self->dataset != NULL);
+  g_return_if_fail (index < self->dataset->n_samples);
+
+  job = new_job (self);
+  job->dataset = vt_dataset_ref (self->dataset);
+  job->sample = index;
+  job->forward->path = vt_dataset_sample_name (self->dataset, index);
+  start_job (self, job);
+}
+
+void
+vitrine_attention_page_set_dataset (VitrineAttentionPage *self,
+                                    VtDataset            *dataset)
+{
+  g_return_if_fail (VITRINE_IS_ATTENTION_PAGE (self));
+
+  g_clear_pointer (&self->dataset, vt_dataset_unref);
+  if (dataset != NULL && dataset->n_samples > 0)
+    {
+      self->dataset = vt_dataset_ref (dataset);
+      gtk_spin_button_set_range (self->sample_spin, 0, dataset->n_samples - 1);
+    }
+  gtk_widget_set_visible (self->sample_box, self->dataset != NULL);
 }
 
 void
@@ -718,6 +775,17 @@ export_action (GtkWidget  *widget,
 }
 
 static void
+open_sample_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  VitrineAttentionPage *self = VITRINE_ATTENTION_PAGE (widget);
+
+  if (self->model != NULL && self->dataset != NULL)
+    vitrine_attention_page_open_sample (self, (guint) gtk_spin_button_get_value_as_int (self->sample_spin));
+}
+
+static void
 class_token_action (GtkWidget  *widget,
                     const char *action_name,
                     GVariant   *parameter)
@@ -781,6 +849,7 @@ vitrine_attention_page_finalize (GObject *object)
   g_free (self->map_image);
   g_free (self->error);
   g_clear_pointer (&self->model, vt_model_free);
+  g_clear_pointer (&self->dataset, vt_dataset_unref);
   G_OBJECT_CLASS (vitrine_attention_page_parent_class)->finalize (object);
 }
 
@@ -798,6 +867,8 @@ vitrine_attention_page_class_init (VitrineAttentionPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-attention-page.ui");
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, status);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, content);
+  gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, sample_box);
+  gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, sample_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, grid);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, view);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, side_picture);
@@ -812,6 +883,7 @@ vitrine_attention_page_class_init (VitrineAttentionPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, display_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, opacity_scale);
   gtk_widget_class_install_action (widget_class, "attention.open-image", NULL, open_image_action);
+  gtk_widget_class_install_action (widget_class, "attention.open-sample", NULL, open_sample_action);
   gtk_widget_class_install_action (widget_class, "attention.export-view", NULL, export_action);
   gtk_widget_class_install_action (widget_class, "attention.export-grid", NULL, export_action);
   gtk_widget_class_install_action (widget_class, "attention.export-maps", NULL, export_action);

@@ -7,6 +7,7 @@
 
 #include <gtk/gtk.h>
 
+#include "io/vt-dataset.h"
 #include "models/vt-model.h"
 #include "report/vt-figure.h"
 #include "vitrine-attention-grid.h"
@@ -34,6 +35,13 @@ void        vitrine_attention_page_set_model    (VitrineAttentionPage *self,
  * in a worker thread. */
 void        vitrine_attention_page_open         (VitrineAttentionPage *self,
                                                  GFile                *file);
+/* The Dataset area's dataset (referenced), or NULL: its samples can be
+ * shown by index. */
+void        vitrine_attention_page_set_dataset  (VitrineAttentionPage *self,
+                                                 VtDataset            *dataset);
+/* Runs the forward pass on sample @index of that dataset. */
+void        vitrine_attention_page_open_sample  (VitrineAttentionPage *self,
+                                                 guint                 index);
 gboolean    vitrine_attention_page_is_busy      (VitrineAttentionPage *self);
 /* The error of the last attempt (naming the file), or NULL. */
 const char *vitrine_attention_page_get_error    (VitrineAttentionPage *self);

@@ -252,6 +252,8 @@ on_dataset_opened (VitrineWindow *self,
                    const char    *path)
 {
   add_recent (self, path, RECENT_DATASET);
+  /* The Attention area shows the dataset's samples too. */
+  vitrine_attention_page_set_dataset (self->attention_page, vitrine_dataset_page_get_dataset (self->dataset_page));
   vitrine_workspace_item_set_dataset (vitrine_workspace_add (self->workspace, VT_WORKSPACE_DATASET, path),
                                       vitrine_dataset_page_get_dataset (self->dataset_page));
 }

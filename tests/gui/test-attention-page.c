@@ -12,6 +12,7 @@
 
 #include "figures/vt-figure-render.h"
 #include "io/vt-checkpoint.h"
+#include "io/vt-dataset.h"
 #include "io/vt-image.h"
 #include "methods/attribution/vt-attention-maps.h"
 #include "models/vt-model.h"
@@ -487,6 +488,46 @@ test_export (void)
   vt_test_rm_rf (dir);
 }
 
+static gboolean
+dataset_idle (gpointer page)
+{
+  return !vitrine_dataset_page_is_busy (page);
+}
+
+/* A sample of the dataset open in the Dataset area, picked by its index. */
+static void
+test_dataset_sample (void)
+{
+  g_autofree char *checkpoint = vt_test_asset ("reference/timm/vit_cls.safetensors");
+  g_autofree char *folder = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "cifar10-test-sample",
+                                              NULL);
+  g_autoptr(GFile) folder_file = g_file_new_for_path (folder);
+  VitrineWindow *window = open_window (checkpoint);
+  VitrineAttentionPage *page = vitrine_window_get_attention_page (window);
+  VtDataset *dataset;
+  g_autofree char *name = NULL;
+  g_autofree float *expected = NULL;
+  Reference r = { 0 };
+
+  vitrine_window_open_dataset (window, folder_file);
+  vt_gui_wait_until (dataset_idle, vitrine_window_get_dataset_page (window), 60, "the dataset to open");
+  dataset = vitrine_dataset_page_get_dataset (vitrine_window_get_dataset_page (window));
+  g_assert_nonnull (dataset);
+  g_assert_cmpuint (dataset->n_samples, >, 7);
+  vitrine_window_show_area (window, "attention");
+  vitrine_attention_page_open_sample (page, 7);
+  vt_gui_wait_until (page_idle, page, 60, "the forward pass of sample 7");
+  g_assert_null (vitrine_attention_page_get_error (page));
+
+  name = vt_dataset_sample_name (dataset, 7);
+  reference_load (&r, checkpoint, name);
+  expected = g_new (float, r.gh * r.gw);
+  head_map (&r, 0, 0, 0, expected);
+  assert_shows (page, &r, expected, "sample 7, layer 0, head 0");
+  close_window (window);
+  reference_clear (&r);
+}
+
 static void
 test_not_an_image (void)
 {
@@ -538,6 +579,7 @@ main (int   argc,
     { "/gui/attention/shown-for-vits", test_shown_for_vits, 300 },
     { "/gui/attention/maps", test_maps, 180 },
     { "/gui/attention/export", test_export, 180 },
+    { "/gui/attention/dataset-sample", test_dataset_sample, 120 },
     { "/gui/attention/not-an-image", test_not_an_image, 120 },
   };
   g_autoptr(GError) error = NULL;
