@@ -2599,6 +2599,7 @@ test_attention_bad_input (void)
       "$.steps[0].rollout.discard_ratio: expected a number from 0 to below 1" },
     { "\"files\": [\"@IMAGE@\"], \"rollout\": {\"fusion\": \"median\"}", 0, 2, "$.steps[0].rollout.fusion" },
     { "\"files\": [\"@IMAGE@\"], \"heads\": [-1]", 0, 2, "$.steps[0].heads[0]: expected a layer index" },
+    { "\"files\": [\"@IMAGE@\"], \"heads\": [1, 0, 1]", 0, 2, "$.steps[0].heads[2]: layer 1 is listed already" },
     { "\"files\": [\"@IMAGE@\"], \"rollout\": false, \"compat\": true", 0, 2, "$.steps[0].compat" },
     { "\"files\": [\"@IMAGE@\"], \"heads\": false, \"rollout\": false", 0, 2, "$.steps[0]: no maps asked for" },
     { "\"heads\": true", 0, 2, "$.steps[0]: give the images one way" },

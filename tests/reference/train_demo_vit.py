@@ -3,7 +3,7 @@
 
 A small VisionTransformer in timm's layout, so that Vitrine reads it as a
 timm ViT: patch 4 on 32×32 (an 8 × 8 grid, 65 tokens with the class token),
-width 192 by default, 6 blocks, 3 heads, MLP ratio 4, exact GELU, LayerNorm
+width 96 by default (--width), 6 blocks, 3 heads, MLP ratio 4, exact GELU, LayerNorm
 eps 1e-6, pre-norm blocks, class-token pooling and a linear head. timm
 itself is not packaged for Debian 12, so the model is written here with its
 module and parameter names (patch_embed.proj, cls_token, pos_embed,
@@ -210,7 +210,7 @@ def main():
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--warmup", type=int, default=5, help="epochs of linear warm-up")
-    parser.add_argument("--width", type=int, default=192)
+    parser.add_argument("--width", type=int, default=96)
     parser.add_argument("--depth", type=int, default=6)
     parser.add_argument("--heads", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
@@ -245,6 +245,10 @@ def main():
     steps_per_epoch = math.ceil(len(y_train) / args.batch)
     total, warmup = args.epochs * steps_per_epoch, args.warmup * steps_per_epoch
     start_epoch = 0
+    header = (f"# {' '.join(sys.argv)}\n# train {len(y_train)} images, test {len(y_test)}; "
+              f"torch {torch.__version__}, {args.threads} threads\n"
+              "epoch\tloss\ttrain_acc\ttest_acc\tlr\tseconds\n")
+    history = []
     if args.resume and os.path.exists(state_path):
         state = torch.load(state_path)
         model.load_state_dict(state["model"])
@@ -252,42 +256,42 @@ def main():
         generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
         start_epoch = state["epoch"]
+        header, history = state["header"], state["history"]
         print(f"resuming after epoch {start_epoch}")
 
-    with open(log_path, "a") as log:
-        if start_epoch == 0:
-            log.write(f"# {' '.join(sys.argv)}\n# train {len(y_train)} images, test {len(y_test)}; "
-                      f"torch {torch.__version__}, {args.threads} threads\n"
-                      "epoch\tloss\ttrain_acc\ttest_acc\tlr\tseconds\n")
-        for epoch in range(start_epoch, args.epochs):
-            began = time.time()
-            order = torch.randperm(len(y_train), generator=generator)
-            loss_sum, correct, seen = 0.0, 0, 0
-            for s in range(steps_per_epoch):
-                step = epoch * steps_per_epoch + s
-                for group in optimizer.param_groups:
-                    group["lr"] = lr_at(step, total, warmup, args.lr)
-                index = order[s * args.batch:(s + 1) * args.batch]
-                x, y = augment(x_train[index], generator), y_train[index]
-                logits = model(x)
-                loss = F.cross_entropy(logits, y, label_smoothing=0.1)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                loss_sum += loss.item() * len(y)
-                correct += (logits.argmax(1) == y).sum().item()
-                seen += len(y)
-            train_seconds = time.time() - began
-            test_acc = evaluate(model, x_test, y_test)
-            line = (f"{epoch + 1}\t{loss_sum / seen:.4f}\t{correct / seen:.4f}\t{test_acc:.4f}\t"
-                    f"{optimizer.param_groups[0]['lr']:.3g}\t{train_seconds:.1f}")
-            log.write(line + "\n")
-            log.flush()
-            print(line, flush=True)
-            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "generator": generator.get_state(), "torch_rng": torch.get_rng_state(),
-                        "epoch": epoch + 1}, state_path + ".part")
-            os.replace(state_path + ".part", state_path)
+    for epoch in range(start_epoch, args.epochs):
+        began = time.time()
+        order = torch.randperm(len(y_train), generator=generator)
+        loss_sum, correct, seen = 0.0, 0, 0
+        for s in range(steps_per_epoch):
+            step = epoch * steps_per_epoch + s
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step, total, warmup, args.lr)
+            index = order[s * args.batch:(s + 1) * args.batch]
+            x, y = augment(x_train[index], generator), y_train[index]
+            logits = model(x)
+            loss = F.cross_entropy(logits, y, label_smoothing=0.1)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item() * len(y)
+            correct += (logits.argmax(1) == y).sum().item()
+            seen += len(y)
+        train_seconds = time.time() - began
+        test_acc = evaluate(model, x_test, y_test)
+        line = (f"{epoch + 1}\t{loss_sum / seen:.4f}\t{correct / seen:.4f}\t{test_acc:.4f}\t"
+                f"{optimizer.param_groups[0]['lr']:.3g}\t{train_seconds:.1f}")
+        history.append(line)
+        print(line, flush=True)
+        # The state holds the log's lines, and the log is rewritten from
+        # them: a run stopped between the two never logs an epoch twice.
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "generator": generator.get_state(), "torch_rng": torch.get_rng_state(),
+                    "epoch": epoch + 1, "header": header, "history": history}, state_path + ".part")
+        os.replace(state_path + ".part", state_path)
+        with open(log_path + ".part", "w") as log:
+            log.write(header + "".join(h + "\n" for h in history))
+        os.replace(log_path + ".part", log_path)
     export(model, args, args.out)
     print(f"wrote {os.path.join(args.out, 'model.safetensors')} and config.json")
 

@@ -254,6 +254,15 @@ attention_parse (JsonObject  *object,
           if (!get_indices (json_node_get_array (heads), path, "heads", "layer index", &step->head_layers,
                             &step->n_head_layers, error))
             goto fail;
+          /* Each layer's maps are one tensor of the output, named after it. */
+          for (guint i = 1; i < step->n_head_layers; i++)
+            for (guint j = 0; j < i; j++)
+              if (step->head_layers[i] == step->head_layers[j])
+                {
+                  g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.heads[%u]: layer %u is listed "
+                               "already (at heads[%u])", path, i, step->head_layers[i], j);
+                  goto fail;
+                }
         }
       else
         {
@@ -582,6 +591,12 @@ vt_run_attention (VtRunContext  *run,
                          o.dataset->n_samples, o.dataset->n_samples - 1);
             return NULL;
           }
+    }
+  if (n_images == 0)
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: no images to map", o.dataset_path ? o.dataset_path
+                   : input_path ? input_path : run->step_path);
+      return NULL;
     }
   gh = height / arch->patch_size;
   gw = width / arch->patch_size;
