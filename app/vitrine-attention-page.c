@@ -79,6 +79,7 @@ struct _VitrineAttentionPage
   GtkSpinButton        *share_spin;
   GtkLabel             *query_label;
   GtkDropDown          *display_dropdown;
+  GtkDropDown          *colormap_dropdown;
   GtkRange             *opacity_scale;
 
   GtkWidget            *sample_box;
@@ -284,6 +285,9 @@ update_view (VitrineAttentionPage *self)
   g_autofree float *matrix = NULL;
   g_autofree double *values = NULL;
   g_autofree char *title = NULL;
+  /* The drop-down lists VtFigureColormap's values in its order. */
+  VtFigureColormap colormap = (VtFigureColormap) gtk_drop_down_get_selected (self->colormap_dropdown);
+  VtFigure *figure;
   g_autofree char *query = NULL;
   g_autofree char *query_text = NULL;
   g_autoptr(GError) error = NULL;
@@ -296,6 +300,7 @@ update_view (VitrineAttentionPage *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->share_spin), gtk_switch_get_active (self->mask_switch));
   gtk_widget_set_sensitive (GTK_WIDGET (self->opacity_scale), !side);
   gtk_widget_set_visible (GTK_WIDGET (self->side_picture), side);
+  vitrine_attention_grid_set_colormap (self->grid, colormap);
   if (f == NULL)
     return;
 
@@ -345,9 +350,10 @@ update_view (VitrineAttentionPage *self)
   for (gsize p = 0; p < plane; p++)
     values[p] = self->map_image[p];
   title = describe_view (self);
-  vitrine_figure_view_set_figure (self->view,
-                                  vt_figure_new_overlay (title, f->size, f->size, f->rgb, values,
-                                                         side ? 1.0 : gtk_range_get_value (self->opacity_scale)));
+  figure = vt_figure_new_overlay (title, f->size, f->size, f->rgb, values,
+                                  side ? 1.0 : gtk_range_get_value (self->opacity_scale));
+  figure->colormap = colormap;
+  vitrine_figure_view_set_figure (self->view, figure);
   query = describe_query (self);
   /* Translators: %s is the query token, "class token" or "patch (2, 3)" */
   query_text = g_strdup_printf (_("Query: %s"), query);
@@ -365,6 +371,20 @@ show_image (VitrineAttentionPage *self,
   gtk_picture_set_paintable (self->side_picture, GDK_PAINTABLE (texture));
 }
 
+/* Export and the query want an image: absent from use until one is shown. */
+static void
+set_shown (VitrineAttentionPage *self,
+           gboolean              shown)
+{
+  static const char * const actions[] = {
+    "attention.export-view", "attention.export-grid", "attention.export-maps", "attention.class-token",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), actions[i], shown);
+  gtk_widget_set_sensitive (self->content, shown);
+}
+
 static void
 clear (VitrineAttentionPage *self)
 {
@@ -376,7 +396,7 @@ clear (VitrineAttentionPage *self)
   vitrine_attention_grid_set_maps (self->grid, 0, 0, 0, 0, NULL);
   vitrine_figure_view_set_figure (self->view, NULL);
   gtk_picture_set_paintable (self->side_picture, NULL);
-  gtk_widget_set_sensitive (self->content, FALSE);
+  set_shown (self, FALSE);
 }
 
 static void
@@ -414,7 +434,7 @@ on_forward_done (GObject      *source,
   gtk_spin_button_set_range (self->start_spin, 0, f->depth - 1);
   vitrine_attention_grid_set_maps (self->grid, f->depth, f->heads, f->gh, f->gw, f->class_maps);
   show_image (self, f->image);
-  gtk_widget_set_sensitive (self->content, TRUE);
+  set_shown (self, TRUE);
   update_view (self);
 }
 
@@ -881,6 +901,7 @@ vitrine_attention_page_class_init (VitrineAttentionPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, share_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, query_label);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, display_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, colormap_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, opacity_scale);
   gtk_widget_class_install_action (widget_class, "attention.open-image", NULL, open_image_action);
   gtk_widget_class_install_action (widget_class, "attention.open-sample", NULL, open_sample_action);
@@ -900,6 +921,7 @@ vitrine_attention_page_init (VitrineAttentionPage *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->query = -1;
+  set_shown (self, FALSE);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
   g_signal_connect (click, "pressed", G_CALLBACK (on_view_pressed), self);
@@ -910,6 +932,7 @@ vitrine_attention_page_init (VitrineAttentionPage *self)
   g_signal_connect_swapped (self->show_dropdown, "notify::selected", G_CALLBACK (update_view), self);
   g_signal_connect_swapped (self->fusion_dropdown, "notify::selected", G_CALLBACK (update_view), self);
   g_signal_connect_swapped (self->display_dropdown, "notify::selected", G_CALLBACK (update_view), self);
+  g_signal_connect_swapped (self->colormap_dropdown, "notify::selected", G_CALLBACK (update_view), self);
   g_signal_connect_swapped (self->start_spin, "value-changed", G_CALLBACK (update_view), self);
   g_signal_connect_swapped (self->discard_spin, "value-changed", G_CALLBACK (update_view), self);
   g_signal_connect_swapped (self->share_spin, "value-changed", G_CALLBACK (update_view), self);

@@ -25,6 +25,7 @@ struct _VitrineAttentionGrid
   cairo_surface_t **cells;       /* layers × heads, or NULL */
   int               layer;
   int               head;
+  VtFigureColormap  colormap;
   GdkRGBA           accent;
 };
 
@@ -72,7 +73,7 @@ make_cells (VitrineAttentionGrid *self)
             float v = self->maps[c * plane + (gsize) y * self->gw + x];
             VtRgba color;
 
-            vt_figure_ramp_color (top > 0 && isfinite (v) ? v / top : 0.0, &color);
+            vt_figure_colormap_color (self->colormap, top > 0 && isfinite (v) ? v / top : 0.0, &color);
             *(guint32 *) (data + (gsize) y * stride + 4 * x) =
               ((guint32) lround (255 * color.r) << 16) | ((guint32) lround (255 * color.g) << 8) |
               (guint32) lround (255 * color.b);
@@ -255,6 +256,21 @@ vitrine_attention_grid_select (VitrineAttentionGrid *self,
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+void
+vitrine_attention_grid_set_colormap (VitrineAttentionGrid *self,
+                                     VtFigureColormap      colormap)
+{
+  g_return_if_fail (VITRINE_IS_ATTENTION_GRID (self));
+
+  if (colormap == self->colormap)
+    return;
+  self->colormap = colormap;
+  clear_cells (self);
+  if (self->maps != NULL)
+    make_cells (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
 int
 vitrine_attention_grid_get_layer (VitrineAttentionGrid *self)
 {
@@ -304,6 +320,7 @@ vitrine_attention_grid_to_figure (VitrineAttentionGrid *self,
   g_autofree char **row_labels = NULL;
   g_autofree char **col_labels = NULL;
   g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  VtFigure *figure;
 
   if (self->maps == NULL)
     return NULL;
@@ -333,8 +350,10 @@ vitrine_attention_grid_to_figure (VitrineAttentionGrid *self,
       g_ptr_array_add (labels, g_strdup_printf ("head %d", h));
       col_labels[h * (self->gw + 1) + self->gw / 2] = g_ptr_array_index (labels, labels->len - 1);
     }
-  return vt_figure_new_heatmap (title, "head", "layer", rows, cols, values,
-                                (const char * const *) row_labels, (const char * const *) col_labels);
+  figure = vt_figure_new_heatmap (title, "head", "layer", rows, cols, values,
+                                  (const char * const *) row_labels, (const char * const *) col_labels);
+  figure->colormap = self->colormap;
+  return figure;
 }
 
 /* Input ------------------------------------------------------------------*/

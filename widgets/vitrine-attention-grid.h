@@ -1,7 +1,7 @@
 /* vitrine-attention-grid.h: a layer × head grid of small maps (one row per
  * layer, one column per head), one of them selected.
  *
- * Every cell is coloured by the ramp of widgets/figures/ on one scale, 0
+ * Every cell is coloured by a colormap of widgets/figures/ on one scale, 0
  * to the largest value of all cells, as the `attention` step's grid figure
  * is, so the grid on screen and vitrine_attention_grid_to_figure's export
  * agree. A click selects a cell; the arrow keys move the selection (Up and
@@ -26,6 +26,9 @@ void       vitrine_attention_grid_set_maps     (VitrineAttentionGrid *self,
                                                 int                   gh,
                                                 int                   gw,
                                                 const float          *maps);
+/* The colours of the cells (viridis until set). */
+void       vitrine_attention_grid_set_colormap (VitrineAttentionGrid *self,
+                                                VtFigureColormap      colormap);
 int        vitrine_attention_grid_get_layer    (VitrineAttentionGrid *self);
 int        vitrine_attention_grid_get_head     (VitrineAttentionGrid *self);
 /* Selects a cell, clamped to the grid; notifies "layer" and "head". */

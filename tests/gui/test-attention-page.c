@@ -386,6 +386,21 @@ test_maps (void)
   }
   vt_gui_step_end ();
 
+  vt_gui_step_begin (30, "the colour map: jet in the view, its export and the grid's");
+  {
+    GtkDropDown *colormap = GTK_DROP_DOWN (labelled (GTK_WIDGET (page), "Colo_ur map"));
+    VtFigure *figure;
+    g_autoptr(VtFigure) grid_figure = NULL;
+
+    gtk_drop_down_set_selected (colormap, VT_FIGURE_COLORMAP_JET);
+    figure = vitrine_figure_view_get_figure (VITRINE_FIGURE_VIEW (view));
+    g_assert_cmpint (figure->colormap, ==, VT_FIGURE_COLORMAP_JET);
+    assert_shows (page, &r, expected, "vit-explain compatible rollout in jet");
+    grid_figure = vitrine_attention_grid_to_figure (grid, "grid");
+    g_assert_cmpint (grid_figure->colormap, ==, VT_FIGURE_COLORMAP_JET);
+  }
+  vt_gui_step_end ();
+
   vt_gui_step_begin (30, "screenshot of the rollout");
   vt_gui_spin (300);
   save_screenshot (GTK_WIDGET (window), "attention-rollout.png");
@@ -404,6 +419,50 @@ has_prefix_bytes (const char *path,
   gsize size = 0;
 
   return g_file_get_contents (path, &contents, &size, NULL) && size > n && memcmp (contents, magic, n) == 0;
+}
+
+/* What the colour maps draw: an overlay at opacity 1 is the map's colours
+ * alone, 0 darkest and the maximum brightest (viridis, inferno, grey), or
+ * jet's dark blue to dark red, as OpenCV's COLORMAP_JET. */
+static void
+test_colormaps (void)
+{
+  static const struct { VtFigureColormap colormap; double low[3], high[3]; } cases[] = {
+    { VT_FIGURE_COLORMAP_VIRIDIS, { 0.267, 0.005, 0.329 }, { 0.993, 0.906, 0.144 } },
+    { VT_FIGURE_COLORMAP_INFERNO, { 0.001, 0.000, 0.014 }, { 0.988, 1.000, 0.645 } },
+    { VT_FIGURE_COLORMAP_GREY, { 0, 0, 0 }, { 1, 1, 1 } },
+    { VT_FIGURE_COLORMAP_JET, { 0, 0, 0.5 }, { 0.5, 0, 0 } },
+  };
+  static const float image[3 * 2] = { 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f };   /* (3, 1, 2) grey */
+  static const double map[2] = { 0.0, 2.0 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(VtFigure) figure = vt_figure_new_overlay (NULL, 1, 2, image, map, 1.0);
+      cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 400, 300);
+      cairo_t *cr = cairo_create (surface);
+      VtFigureStyle style;
+      double x0, y0, w, h;
+
+      figure->colormap = cases[i].colormap;
+      vt_figure_style_init_print (&style);
+      vt_figure_draw (cr, figure, 400, 300, &style);
+      cairo_destroy (cr);
+      cairo_surface_flush (surface);
+      g_assert_true (vt_figure_overlay_geometry (figure, 400, 300, &x0, &y0, &w, &h));
+      for (int side = 0; side < 2; side++)
+        {
+          int x = (int) (x0 + (side + 0.5) * w / 2), y = (int) (y0 + h / 2);
+          guint32 pixel = *(guint32 *) (cairo_image_surface_get_data (surface) +
+                                        (gsize) y * cairo_image_surface_get_stride (surface) + 4 * x);
+          const double *want = side ? cases[i].high : cases[i].low;
+
+          g_assert_cmpfloat_with_epsilon (((pixel >> 16) & 0xff) / 255.0, want[0], 1.0 / 255 + 1e-9);
+          g_assert_cmpfloat_with_epsilon (((pixel >> 8) & 0xff) / 255.0, want[1], 1.0 / 255 + 1e-9);
+          g_assert_cmpfloat_with_epsilon ((pixel & 0xff) / 255.0, want[2], 1.0 / 255 + 1e-9);
+        }
+      cairo_surface_destroy (surface);
+    }
 }
 
 static void
@@ -528,6 +587,18 @@ test_dataset_sample (void)
   reference_clear (&r);
 }
 
+/* @action is disabled: activating it opens no window. */
+static void
+assert_no_dialog (VitrineAttentionPage *page,
+                  const char           *action)
+{
+  guint before = g_list_model_get_n_items (gtk_window_get_toplevels ());
+
+  gtk_widget_activate_action (GTK_WIDGET (page), action, NULL);
+  vt_gui_spin (200);
+  g_assert_cmpuint (g_list_model_get_n_items (gtk_window_get_toplevels ()), ==, before);
+}
+
 static void
 test_not_an_image (void)
 {
@@ -538,8 +609,11 @@ test_not_an_image (void)
   const char *message;
 
   vitrine_window_show_area (window, "attention");
+  /* Before any image there is nothing to export: no chooser opens. */
+  assert_no_dialog (page, "attention.export-view");
   vitrine_attention_page_open (page, file);
   vt_gui_wait_until (page_idle, page, 60, "the failed forward pass");
+  assert_no_dialog (page, "attention.export-maps");
   message = vitrine_attention_page_get_error (page);
   g_assert_nonnull (message);
   g_test_message ("%s", message);
@@ -579,6 +653,7 @@ main (int   argc,
     { "/gui/attention/shown-for-vits", test_shown_for_vits, 300 },
     { "/gui/attention/maps", test_maps, 180 },
     { "/gui/attention/export", test_export, 180 },
+    { "/gui/attention/colormaps", test_colormaps, 60 },
     { "/gui/attention/dataset-sample", test_dataset_sample, 120 },
     { "/gui/attention/not-an-image", test_not_an_image, 120 },
   };

@@ -224,6 +224,52 @@ vt_figure_ramp_color (double  t,
   out->a = 1.0;
 }
 
+/* Inferno, five stops, as viridis above. */
+static void
+inferno_color (double  t,
+               VtRgba *out)
+{
+  static const double stops[5][3] = {
+    { 0.001, 0.000, 0.014 }, { 0.341, 0.062, 0.429 }, { 0.735, 0.216, 0.330 },
+    { 0.988, 0.645, 0.040 }, { 0.988, 1.000, 0.645 },
+  };
+  double x = CLAMP (t, 0.0, 1.0) * 4.0;
+  int i = MIN ((int) x, 3);
+  double f = x - i;
+
+  out->r = stops[i][0] + (stops[i + 1][0] - stops[i][0]) * f;
+  out->g = stops[i][1] + (stops[i + 1][1] - stops[i][1]) * f;
+  out->b = stops[i][2] + (stops[i + 1][2] - stops[i][2]) * f;
+  out->a = 1.0;
+}
+
+void
+vt_figure_colormap_color (VtFigureColormap  colormap,
+                          double            t,
+                          VtRgba           *out)
+{
+  t = CLAMP (t, 0.0, 1.0);
+  switch (colormap)
+    {
+    case VT_FIGURE_COLORMAP_INFERNO:
+      inferno_color (t, out);
+      break;
+    case VT_FIGURE_COLORMAP_GREY:
+      *out = (VtRgba) { t, t, t, 1.0 };
+      break;
+    case VT_FIGURE_COLORMAP_JET:
+      /* OpenCV's piecewise-linear jet: dark blue, blue, cyan, yellow, red, dark red. */
+      out->r = CLAMP (1.5 - fabs (4 * t - 3), 0.0, 1.0);
+      out->g = CLAMP (1.5 - fabs (4 * t - 2), 0.0, 1.0);
+      out->b = CLAMP (1.5 - fabs (4 * t - 1), 0.0, 1.0);
+      out->a = 1.0;
+      break;
+    case VT_FIGURE_COLORMAP_VIRIDIS:
+    default:
+      vt_figure_ramp_color (t, out);
+    }
+}
+
 static void
 draw_heatmap (cairo_t             *cr,
               const VtFigure      *figure,
@@ -251,7 +297,7 @@ draw_heatmap (cairo_t             *cr,
 
         if (isnan (v))
           continue;
-        vt_figure_ramp_color (max_value > 0 ? v / max_value : 0.0, &color);
+        vt_figure_colormap_color (figure->colormap, max_value > 0 ? v / max_value : 0.0, &color);
         set_color (cr, &color);
         cairo_rectangle (cr, left + c * cell_w, top + r * cell_h, cell_w, cell_h);
         cairo_fill (cr);
@@ -814,7 +860,7 @@ draw_overlay (cairo_t             *cr,
         double rgb[3];
         VtRgba color;
 
-        vt_figure_ramp_color (max_value > 0 && isfinite (v) ? v / max_value : 0.0, &color);
+        vt_figure_colormap_color (figure->colormap, max_value > 0 && isfinite (v) ? v / max_value : 0.0, &color);
         rgb[0] = (1 - alpha) * CLAMP (figure->image[p], 0.0f, 1.0f) + alpha * color.r;
         rgb[1] = (1 - alpha) * CLAMP (figure->image[(gsize) rows * cols + p], 0.0f, 1.0f) + alpha * color.g;
         rgb[2] = (1 - alpha) * CLAMP (figure->image[(gsize) 2 * rows * cols + p], 0.0f, 1.0f) + alpha * color.b;
@@ -837,7 +883,7 @@ draw_overlay (cairo_t             *cr,
     {
       VtRgba color;
 
-      vt_figure_ramp_color (1.0 - (c + 0.5) / 64, &color);
+      vt_figure_colormap_color (figure->colormap, 1.0 - (c + 0.5) / 64, &color);
       set_color (cr, &color);
       cairo_rectangle (cr, x0 + draw_w + 16, y0 + c * draw_h / 64, 14, draw_h / 64 + 0.5);
       cairo_fill (cr);

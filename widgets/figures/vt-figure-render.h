@@ -138,6 +138,10 @@ void      vt_figure_scatter_legend_position (const VtFigure *figure,
  * the screen and the files agree. */
 void      vt_figure_ramp_color        (double            t,
                                        VtRgba           *out);
+/* The colour of @t in [0, 1] under @colormap (viridis is the ramp above). */
+void      vt_figure_colormap_color    (VtFigureColormap  colormap,
+                                       double            t,
+                                       VtRgba           *out);
 /* Where an overlay figure draws its image in a width × height drawing
  * (x0, y0, draw_w, draw_h), for hit-testing a pixel of it; FALSE when the
  * drawing is too small to hold it. */
