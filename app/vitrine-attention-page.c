@@ -927,8 +927,7 @@ vitrine_attention_page_init (VitrineAttentionPage *self)
   g_signal_connect (click, "pressed", G_CALLBACK (on_view_pressed), self);
   gtk_widget_add_controller (GTK_WIDGET (self->view), GTK_EVENT_CONTROLLER (click));
   /* Every setting redraws the view from the kept forward pass. */
-  g_signal_connect_swapped (self->grid, "notify::layer", G_CALLBACK (update_view), self);
-  g_signal_connect_swapped (self->grid, "notify::head", G_CALLBACK (update_view), self);
+  g_signal_connect_swapped (self->grid, "selected", G_CALLBACK (update_view), self);
   g_signal_connect_swapped (self->show_dropdown, "notify::selected", G_CALLBACK (update_view), self);
   g_signal_connect_swapped (self->fusion_dropdown, "notify::selected", G_CALLBACK (update_view), self);
   g_signal_connect_swapped (self->display_dropdown, "notify::selected", G_CALLBACK (update_view), self);

@@ -38,6 +38,13 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+enum {
+  SIGNAL_SELECTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 G_DEFINE_FINAL_TYPE (VitrineAttentionGrid, vitrine_attention_grid, GTK_TYPE_WIDGET)
 
 static void
@@ -253,6 +260,8 @@ vitrine_attention_grid_select (VitrineAttentionGrid *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HEAD]);
     }
   g_object_thaw_notify (G_OBJECT (self));
+  /* Once for a move of both: a view derived from the selection is made once. */
+  g_signal_emit (self, signals[SIGNAL_SELECTED], 0);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -447,6 +456,8 @@ vitrine_attention_grid_class_init (VitrineAttentionGridClass *klass)
     g_param_spec_int ("head", NULL, NULL, 0, G_MAXINT, 0,
                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+  signals[SIGNAL_SELECTED] = g_signal_new ("selected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                           NULL, G_TYPE_NONE, 0);
   gtk_widget_class_set_css_name (widget_class, "attentiongrid");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GRID);
 }

@@ -31,7 +31,8 @@ void       vitrine_attention_grid_set_colormap (VitrineAttentionGrid *self,
                                                 VtFigureColormap      colormap);
 int        vitrine_attention_grid_get_layer    (VitrineAttentionGrid *self);
 int        vitrine_attention_grid_get_head     (VitrineAttentionGrid *self);
-/* Selects a cell, clamped to the grid; notifies "layer" and "head". */
+/* Selects a cell, clamped to the grid; notifies "layer" and "head", then
+ * emits "selected" once. */
 void       vitrine_attention_grid_select       (VitrineAttentionGrid *self,
                                                 int                   layer,
                                                 int                   head);
