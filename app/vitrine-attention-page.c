@@ -66,6 +66,7 @@ struct _VitrineAttentionPage
   GtkWidget             parent_instance;
 
   GtkLabel             *status;
+  GtkLabel             *view_title;
   GtkWidget            *content;
   VitrineAttentionGrid *grid;
   VitrineFigureView    *view;
@@ -274,6 +275,26 @@ describe_view (VitrineAttentionPage *self)
   return text;
 }
 
+/* The shown map over the image, as an overlay figure with @title. */
+static VtFigure *
+view_figure (VitrineAttentionPage *self,
+             const char           *title)
+{
+  Forward *f = self->forward;
+  gsize plane = (gsize) f->size * f->size;
+  g_autofree double *values = g_new (double, plane);
+  gboolean side = gtk_drop_down_get_selected (self->display_dropdown) == 1;
+  VtFigure *figure;
+
+  for (gsize p = 0; p < plane; p++)
+    values[p] = self->map_image[p];
+  figure = vt_figure_new_overlay (title, f->size, f->size, f->rgb, values,
+                                  side ? 1.0 : gtk_range_get_value (self->opacity_scale));
+  /* The drop-down lists VtFigureColormap's values in its order. */
+  figure->colormap = (VtFigureColormap) gtk_drop_down_get_selected (self->colormap_dropdown);
+  return figure;
+}
+
 /* Derives the shown map from the forward pass with the settings, through
  * the engine, and shows it over the image. */
 static void
@@ -281,13 +302,9 @@ update_view (VitrineAttentionPage *self)
 {
   Forward *f = self->forward;
   int layer, head, q, patches;
-  gsize plane;
   g_autofree float *matrix = NULL;
-  g_autofree double *values = NULL;
   g_autofree char *title = NULL;
-  /* The drop-down lists VtFigureColormap's values in its order. */
   VtFigureColormap colormap = (VtFigureColormap) gtk_drop_down_get_selected (self->colormap_dropdown);
-  VtFigure *figure;
   g_autofree char *query = NULL;
   g_autofree char *query_text = NULL;
   g_autoptr(GError) error = NULL;
@@ -308,7 +325,6 @@ update_view (VitrineAttentionPage *self)
   head = vitrine_attention_grid_get_head (self->grid);
   q = self->query < 0 ? 0 : f->prefix + self->query;
   patches = f->gh * f->gw;
-  plane = (gsize) f->size * f->size;
   matrix = g_new (float, (gsize) f->tokens * f->tokens);
   switch (get_show (self))
     {
@@ -346,14 +362,12 @@ update_view (VitrineAttentionPage *self)
     }
   vt_attention_upsample (self->map, f->gh, f->gw, f->size, f->size, self->map_image);
 
-  values = g_new (double, plane);
-  for (gsize p = 0; p < plane; p++)
-    values[p] = self->map_image[p];
+  /* On screen the title is a label above the map, which ellipsizes where
+   * the figure's own title would be cut; an export draws it in the figure. */
   title = describe_view (self);
-  figure = vt_figure_new_overlay (title, f->size, f->size, f->rgb, values,
-                                  side ? 1.0 : gtk_range_get_value (self->opacity_scale));
-  figure->colormap = colormap;
-  vitrine_figure_view_set_figure (self->view, figure);
+  gtk_label_set_text (self->view_title, title);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->view_title), title);
+  vitrine_figure_view_set_figure (self->view, view_figure (self, NULL));
   query = describe_query (self);
   /* Translators: %s is the query token, "class token" or "patch (2, 3)" */
   query_text = g_strdup_printf (_("Query: %s"), query);
@@ -395,6 +409,7 @@ clear (VitrineAttentionPage *self)
   self->query = -1;
   vitrine_attention_grid_set_maps (self->grid, 0, 0, 0, 0, NULL);
   vitrine_figure_view_set_figure (self->view, NULL);
+  gtk_label_set_text (self->view_title, "");
   gtk_picture_set_paintable (self->side_picture, NULL);
   set_shown (self, FALSE);
 }
@@ -628,10 +643,13 @@ vitrine_attention_page_export_view (VitrineAttentionPage *self,
                                     const char           *base_path,
                                     GError              **error)
 {
-  VtFigure *figure = vitrine_figure_view_get_figure (self->view);
+  g_autoptr(VtFigure) figure = NULL;
+  g_autofree char *title = NULL;
 
-  if (figure == NULL)
+  if (self->forward == NULL)
     return no_image (error);
+  title = describe_view (self);
+  figure = view_figure (self, title);
   return vt_figure_export (figure, base_path, VT_FIGURE_FORMATS_ALL, error);
 }
 
@@ -886,6 +904,7 @@ vitrine_attention_page_class_init (VitrineAttentionPageClass *klass)
   g_type_ensure (VITRINE_TYPE_FIGURE_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-attention-page.ui");
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, status);
+  gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, view_title);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, content);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, sample_box);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, sample_spin);

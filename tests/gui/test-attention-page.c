@@ -345,6 +345,69 @@ test_maps (void)
   assert_shows (page, &r, expected, "layer 1 fused by the mean");
   vt_gui_step_end ();
 
+  vt_gui_step_begin (30, "the heads fused by their maximum and their minimum");
+  {
+    static const VtHeadFusion fusions[] = { VT_HEAD_FUSION_MAX, VT_HEAD_FUSION_MIN };
+    GtkDropDown *fusion = GTK_DROP_DOWN (labelled (GTK_WIDGET (page), "_Fusion"));
+
+    for (guint i = 0; i < G_N_ELEMENTS (fusions); i++)
+      {
+        gtk_drop_down_set_selected (fusion, fusions[i]);
+        vt_attention_fuse_heads (r.probs[1], r.heads, r.tokens, fusions[i], fused);
+        vt_attention_class_map (fused, r.tokens, r.prefix, expected);
+        assert_shows (page, &r, expected, vt_head_fusion_name (fusions[i]));
+      }
+    gtk_drop_down_set_selected (fusion, VT_HEAD_FUSION_MEAN);
+  }
+  vt_gui_step_end ();
+
+  vt_gui_step_begin (30, "the rollout from layer 1 with half the attentions discarded, for a patch");
+  {
+    GtkSpinButton *start = GTK_SPIN_BUTTON (labelled (GTK_WIDGET (page), "S_tart layer"));
+    GtkSpinButton *discard = GTK_SPIN_BUTTON (labelled (GTK_WIDGET (page), "_Discard ratio"));
+
+    vitrine_attention_page_set_show (page, VITRINE_ATTENTION_ROLLOUT);
+    gtk_spin_button_set_value (start, 1);
+    gtk_spin_button_set_value (discard, 0.5);
+    vitrine_attention_page_set_query (page, 6);
+    vt_rollout_options_init (&options);
+    options.start_layer = 1;
+    options.discard_ratio = 0.5;
+    g_assert_true (vt_attention_rollout (r.probs, r.depth, r.heads, r.tokens, &options, rollout, &error));
+    g_assert_no_error (error);
+    vt_attention_token_map (rollout, r.tokens, r.prefix, r.prefix + 6, expected);
+    assert_shows (page, &r, expected, "rollout from layer 1, discard 0.5, patch 6");
+    gtk_spin_button_set_value (start, 0);
+    gtk_spin_button_set_value (discard, 0);
+    gtk_widget_activate_action (GTK_WIDGET (page), "attention.class-token", NULL);
+  }
+  vt_gui_step_end ();
+
+  vt_gui_step_begin (30, "opacity, and the map beside the image");
+  {
+    GtkDropDown *display = GTK_DROP_DOWN (labelled (GTK_WIDGET (page), "Displa_y"));
+    GtkRange *opacity = GTK_RANGE (labelled (GTK_WIDGET (page), "_Opacity"));
+
+    gtk_range_set_value (opacity, 0.25);
+    g_assert_cmpfloat (vitrine_figure_view_get_figure (VITRINE_FIGURE_VIEW (view))->opacity, ==, 0.25);
+    gtk_drop_down_set_selected (display, 1);
+    /* Side by side: the map alone (opaque), the image beside it. */
+    g_assert_cmpfloat (vitrine_figure_view_get_figure (VITRINE_FIGURE_VIEW (view))->opacity, ==, 1.0);
+    g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (opacity)));
+    {
+      GtkWidget *picture = gtk_widget_get_prev_sibling (view);
+
+      g_assert_true (GTK_IS_PICTURE (picture));
+      g_assert_true (gtk_widget_get_visible (picture));
+      g_assert_nonnull (gtk_picture_get_paintable (GTK_PICTURE (picture)));
+    }
+    vt_gui_spin (300);
+    save_screenshot (GTK_WIDGET (window), "attention-side-by-side.png");
+    gtk_drop_down_set_selected (display, 0);
+    gtk_range_set_value (opacity, 0.6);
+  }
+  vt_gui_step_end ();
+
   vt_gui_step_begin (30, "the rollout, correct and vit-explain compatible");
   vitrine_attention_page_set_show (page, VITRINE_ATTENTION_ROLLOUT);
   vt_rollout_options_init (&options);
