@@ -12,6 +12,7 @@
 #include "vitrine-embedding-page.h"
 #include "vitrine-incremental-page.h"
 #include "vitrine-predict-page.h"
+#include "vitrine-attention-page.h"
 #include "vitrine-settings.h"
 #include "vitrine-workspace-view.h"
 
@@ -40,6 +41,8 @@ struct _VitrineWindow
   GtkStackPage         *model_stack_page;
   VitrinePredictPage   *predict_page;
   GtkStackPage         *predict_stack_page;
+  VitrineAttentionPage *attention_page;
+  GtkStackPage         *attention_stack_page;
   VitrineDatasetPage   *dataset_page;
   VitrineIncrementalPage *incremental_page;
   VitrineEmbeddingPage   *embedding_page;
@@ -249,6 +252,8 @@ on_dataset_opened (VitrineWindow *self,
                    const char    *path)
 {
   add_recent (self, path, RECENT_DATASET);
+  /* The Attention area shows the dataset's samples too. */
+  vitrine_attention_page_set_dataset (self->attention_page, vitrine_dataset_page_get_dataset (self->dataset_page));
   vitrine_workspace_item_set_dataset (vitrine_workspace_add (self->workspace, VT_WORKSPACE_DATASET, path),
                                       vitrine_dataset_page_get_dataset (self->dataset_page));
 }
@@ -297,6 +302,13 @@ on_load_done (GObject      *source,
 
     vitrine_predict_page_set_model (self->predict_page, predicts ? model : NULL);
     gtk_stack_page_set_visible (self->predict_stack_page, predicts);
+    /* The Attention area shows only for ViTs with a class token. */
+    {
+      gboolean attends = vitrine_attention_page_supports (model);
+
+      vitrine_attention_page_set_model (self->attention_page, attends ? model : NULL);
+      gtk_stack_page_set_visible (self->attention_stack_page, attends);
+    }
     /* Any model with a forward pass extracts features. */
     vitrine_dataset_page_set_model (self->dataset_page, model);
   }
@@ -382,6 +394,12 @@ VitrinePredictPage *
 vitrine_window_get_predict_page (VitrineWindow *self)
 {
   return self->predict_page;
+}
+
+VitrineAttentionPage *
+vitrine_window_get_attention_page (VitrineWindow *self)
+{
+  return self->attention_page;
 }
 
 VitrineDatasetPage *
@@ -1018,6 +1036,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
 
   g_type_ensure (VITRINE_TYPE_MODEL_PAGE);
   g_type_ensure (VITRINE_TYPE_PREDICT_PAGE);
+  g_type_ensure (VITRINE_TYPE_ATTENTION_PAGE);
   g_type_ensure (VITRINE_TYPE_DATASET_PAGE);
   g_type_ensure (VITRINE_TYPE_INCREMENTAL_PAGE);
   g_type_ensure (VITRINE_TYPE_EMBEDDING_PAGE);
@@ -1028,6 +1047,8 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, model_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, predict_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, predict_stack_page);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, attention_page);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, attention_stack_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, model_stack_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, dataset_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, incremental_page);

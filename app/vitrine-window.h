@@ -9,6 +9,7 @@
 #include "vitrine-embedding-page.h"
 #include "vitrine-incremental-page.h"
 #include "vitrine-predict-page.h"
+#include "vitrine-attention-page.h"
 #include "vitrine-run.h"
 #include "vitrine-runs-panel.h"
 #include "vitrine-workspace.h"
@@ -27,6 +28,7 @@ void              vitrine_window_open            (VitrineWindow      *self,
 gboolean          vitrine_window_is_loading      (VitrineWindow      *self);
 VitrineModelPage *vitrine_window_get_model_page  (VitrineWindow      *self);
 VitrinePredictPage *vitrine_window_get_predict_page (VitrineWindow    *self);
+VitrineAttentionPage *vitrine_window_get_attention_page (VitrineWindow *self);
 VitrineDatasetPage *vitrine_window_get_dataset_page (VitrineWindow    *self);
 VitrineIncrementalPage *vitrine_window_get_incremental_page (VitrineWindow *self);
 VitrineEmbeddingPage   *vitrine_window_get_embedding_page   (VitrineWindow *self);

@@ -33,6 +33,15 @@ typedef enum
   VT_FIGURE_PALETTE_SEQUENTIAL,
 } VtFigurePalette;
 
+/* How a heatmap or an overlay colours its values, 0 to the map's maximum. */
+typedef enum
+{
+  VT_FIGURE_COLORMAP_VIRIDIS,   /* dark to light, perceptually even: the default */
+  VT_FIGURE_COLORMAP_INFERNO,   /* dark to light, black through red to yellow */
+  VT_FIGURE_COLORMAP_GREY,
+  VT_FIGURE_COLORMAP_JET,       /* OpenCV's COLORMAP_JET, as vit-explain draws its maps */
+} VtFigureColormap;
+
 typedef struct
 {
   VtFigureKind  kind;
@@ -72,6 +81,8 @@ typedef struct
    * @opacity; a colour bar beside it shows that scale. */
   float        *image;
   double        opacity;
+  /* VT_FIGURE_HEATMAP and VT_FIGURE_OVERLAY: the colours of the values. */
+  VtFigureColormap colormap;
 } VtFigure;
 
 VtFigure   *vt_figure_new_histogram   (const char        *title,

@@ -206,9 +206,9 @@ draw_histogram (cairo_t             *cr,
 }
 
 /* A perceptually even dark-to-light ramp (viridis, five stops). */
-static void
-ramp_color (double  t,
-            VtRgba *out)
+void
+vt_figure_ramp_color (double  t,
+                      VtRgba *out)
 {
   static const double stops[5][3] = {
     { 0.267, 0.005, 0.329 }, { 0.231, 0.322, 0.545 }, { 0.129, 0.569, 0.549 },
@@ -222,6 +222,52 @@ ramp_color (double  t,
   out->g = stops[i][1] + (stops[i + 1][1] - stops[i][1]) * f;
   out->b = stops[i][2] + (stops[i + 1][2] - stops[i][2]) * f;
   out->a = 1.0;
+}
+
+/* Inferno, five stops, as viridis above. */
+static void
+inferno_color (double  t,
+               VtRgba *out)
+{
+  static const double stops[5][3] = {
+    { 0.001, 0.000, 0.014 }, { 0.341, 0.062, 0.429 }, { 0.735, 0.216, 0.330 },
+    { 0.988, 0.645, 0.040 }, { 0.988, 1.000, 0.645 },
+  };
+  double x = CLAMP (t, 0.0, 1.0) * 4.0;
+  int i = MIN ((int) x, 3);
+  double f = x - i;
+
+  out->r = stops[i][0] + (stops[i + 1][0] - stops[i][0]) * f;
+  out->g = stops[i][1] + (stops[i + 1][1] - stops[i][1]) * f;
+  out->b = stops[i][2] + (stops[i + 1][2] - stops[i][2]) * f;
+  out->a = 1.0;
+}
+
+void
+vt_figure_colormap_color (VtFigureColormap  colormap,
+                          double            t,
+                          VtRgba           *out)
+{
+  t = CLAMP (t, 0.0, 1.0);
+  switch (colormap)
+    {
+    case VT_FIGURE_COLORMAP_INFERNO:
+      inferno_color (t, out);
+      break;
+    case VT_FIGURE_COLORMAP_GREY:
+      *out = (VtRgba) { t, t, t, 1.0 };
+      break;
+    case VT_FIGURE_COLORMAP_JET:
+      /* OpenCV's piecewise-linear jet: dark blue, blue, cyan, yellow, red, dark red. */
+      out->r = CLAMP (1.5 - fabs (4 * t - 3), 0.0, 1.0);
+      out->g = CLAMP (1.5 - fabs (4 * t - 2), 0.0, 1.0);
+      out->b = CLAMP (1.5 - fabs (4 * t - 1), 0.0, 1.0);
+      out->a = 1.0;
+      break;
+    case VT_FIGURE_COLORMAP_VIRIDIS:
+    default:
+      vt_figure_ramp_color (t, out);
+    }
 }
 
 static void
@@ -251,7 +297,7 @@ draw_heatmap (cairo_t             *cr,
 
         if (isnan (v))
           continue;
-        ramp_color (max_value > 0 ? v / max_value : 0.0, &color);
+        vt_figure_colormap_color (figure->colormap, max_value > 0 ? v / max_value : 0.0, &color);
         set_color (cr, &color);
         cairo_rectangle (cr, left + c * cell_w, top + r * cell_h, cell_w, cell_h);
         cairo_fill (cr);
@@ -588,7 +634,7 @@ vt_figure_palette_color (VtFigurePalette palette,
                          VtRgba         *out)
 {
   if (palette == VT_FIGURE_PALETTE_SEQUENTIAL)
-    ramp_color (n > 1 ? (double) i / (n - 1) : 0.5, out);
+    vt_figure_ramp_color (n > 1 ? (double) i / (n - 1) : 0.5, out);
   else
     vt_figure_category_color (i, n, out);
 }
@@ -755,6 +801,29 @@ draw_scatter (cairo_t             *cr,
 }
 
 
+gboolean
+vt_figure_overlay_geometry (const VtFigure *figure,
+                            double          width,
+                            double          height,
+                            double         *x0,
+                            double         *y0,
+                            double         *draw_w,
+                            double         *draw_h)
+{
+  double top = figure->title ? 30 : 12, bar_w = 90;
+  double avail_w = width - 32 - bar_w, avail_h = height - top - 16;
+  double scale;
+
+  if (figure->rows == 0 || figure->cols == 0 || avail_w < 20 || avail_h < 20)
+    return FALSE;
+  scale = MIN (avail_w / figure->cols, avail_h / figure->rows);
+  *draw_w = figure->cols * scale;
+  *draw_h = figure->rows * scale;
+  *x0 = 16 + (avail_w - *draw_w) / 2;
+  *y0 = top + (avail_h - *draw_h) / 2;
+  return TRUE;
+}
+
 /* An image with a map laid over it, blended here pixel by pixel (one
  * surface, drawn with nearest-neighbour scaling, so every output pixel is
  * one map value's colour), and the map's colour scale beside it. */
@@ -765,8 +834,6 @@ draw_overlay (cairo_t             *cr,
               double               height,
               const VtFigureStyle *style)
 {
-  double top = figure->title ? 30 : 12, bar_w = 90;
-  double avail_w = width - 32 - bar_w, avail_h = height - top - 16;
   double scale, draw_w, draw_h, x0, y0, max_value = 0.0, alpha = figure->opacity;
   guint rows = figure->rows, cols = figure->cols;
   cairo_surface_t *surface;
@@ -774,13 +841,9 @@ draw_overlay (cairo_t             *cr,
   int stride;
   g_autofree char *top_label = NULL;
 
-  if (rows == 0 || cols == 0 || figure->image == NULL || avail_w < 20 || avail_h < 20)
+  if (figure->image == NULL || !vt_figure_overlay_geometry (figure, width, height, &x0, &y0, &draw_w, &draw_h))
     return;
-  scale = MIN (avail_w / cols, avail_h / rows);
-  draw_w = cols * scale;
-  draw_h = rows * scale;
-  x0 = 16 + (avail_w - draw_w) / 2;
-  y0 = top + (avail_h - draw_h) / 2;
+  scale = draw_w / cols;
   for (guint i = 0; i < rows * cols; i++)
     if (isfinite (figure->values[i]))
       max_value = MAX (max_value, figure->values[i]);
@@ -797,7 +860,7 @@ draw_overlay (cairo_t             *cr,
         double rgb[3];
         VtRgba color;
 
-        ramp_color (max_value > 0 && isfinite (v) ? v / max_value : 0.0, &color);
+        vt_figure_colormap_color (figure->colormap, max_value > 0 && isfinite (v) ? v / max_value : 0.0, &color);
         rgb[0] = (1 - alpha) * CLAMP (figure->image[p], 0.0f, 1.0f) + alpha * color.r;
         rgb[1] = (1 - alpha) * CLAMP (figure->image[(gsize) rows * cols + p], 0.0f, 1.0f) + alpha * color.g;
         rgb[2] = (1 - alpha) * CLAMP (figure->image[(gsize) 2 * rows * cols + p], 0.0f, 1.0f) + alpha * color.b;
@@ -820,7 +883,7 @@ draw_overlay (cairo_t             *cr,
     {
       VtRgba color;
 
-      ramp_color (1.0 - (c + 0.5) / 64, &color);
+      vt_figure_colormap_color (figure->colormap, 1.0 - (c + 0.5) / 64, &color);
       set_color (cr, &color);
       cairo_rectangle (cr, x0 + draw_w + 16, y0 + c * draw_h / 64, 14, draw_h / 64 + 0.5);
       cairo_fill (cr);

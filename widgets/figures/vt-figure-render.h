@@ -133,4 +133,24 @@ void      vt_figure_scatter_legend_position (const VtFigure *figure,
                                        double           *x,
                                        double           *y);
 
+/* The dark-to-light ramp (viridis) every map and heatmap is coloured by,
+ * @t in [0, 1]: widgets that draw maps of their own colour through it, so
+ * the screen and the files agree. */
+void      vt_figure_ramp_color        (double            t,
+                                       VtRgba           *out);
+/* The colour of @t in [0, 1] under @colormap (viridis is the ramp above). */
+void      vt_figure_colormap_color    (VtFigureColormap  colormap,
+                                       double            t,
+                                       VtRgba           *out);
+/* Where an overlay figure draws its image in a width × height drawing
+ * (x0, y0, draw_w, draw_h), for hit-testing a pixel of it; FALSE when the
+ * drawing is too small to hold it. */
+gboolean  vt_figure_overlay_geometry  (const VtFigure   *figure,
+                                       double            width,
+                                       double            height,
+                                       double           *x0,
+                                       double           *y0,
+                                       double           *draw_w,
+                                       double           *draw_h);
+
 G_END_DECLS
