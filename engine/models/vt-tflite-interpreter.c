@@ -1390,6 +1390,8 @@ im2col (const FastJob *job,
     }
 }
 
+static void clamp_activation (float *y, gsize n, gint32 activation);
+
 /* Output pixels [begin, end) of a CONV_2D, CONV_BLOCK_ROWS at a time. */
 static void
 gemm_conv_rows (gsize    begin,
@@ -1426,9 +1428,7 @@ gemm_conv_rows (gsize    begin,
           float *y = self->floats[op->outputs[0]] + p0 * n;
 
           vt_gemm (TRUE, rows, n, k, 1.0f, windows, k, self->floats[op->inputs[1]], k, 0.0f, b, y, n, NULL);
-          if (op->options.activation != VT_TFLITE_ACT_NONE)
-            for (gsize i = 0; i < cells; i++)
-              y[i] = float_activation (op->options.activation, y[i]);
+          clamp_activation (y, cells, op->options.activation);
           continue;
         }
       for (int k0 = 0; k0 < k; k0 += EXACT_TERMS)
@@ -1443,7 +1443,28 @@ gemm_conv_rows (gsize    begin,
     }
 }
 
-/* Output rows [begin, end) of a DEPTHWISE_CONV_2D with depth multiplier 1. */
+/* The float path's activation over @n values, the choice made once. */
+static VT_AVX2_CLONES void
+clamp_activation (float  *y,
+                  gsize   n,
+                  gint32  activation)
+{
+  float lo = activation == VT_TFLITE_ACT_RELU_N1_TO_1 ? -1.0f : 0.0f;
+  float hi = activation == VT_TFLITE_ACT_RELU6 ? 6.0f : activation == VT_TFLITE_ACT_RELU_N1_TO_1 ? 1.0f : INFINITY;
+
+  if (activation != VT_TFLITE_ACT_RELU && activation != VT_TFLITE_ACT_RELU6 &&
+      activation != VT_TFLITE_ACT_RELU_N1_TO_1)
+    return;
+  /* As float_activation: MAX (v, lo) then MIN; a NaN becomes lo there too. */
+  for (gsize i = 0; i < n; i++)
+    {
+      float v = y[i] > lo ? y[i] : lo;
+      y[i] = v < hi ? v : hi;
+    }
+}
+
+/* Output rows [begin, end) of a DEPTHWISE_CONV_2D with depth multiplier 1:
+ * a row's sums at once, tap by tap, the channels innermost. */
 static VT_AVX2_CLONES void
 depthwise_rows (gsize    begin,
                 gsize    end,
@@ -1461,11 +1482,13 @@ depthwise_rows (gsize    begin,
   const VtTfliteTensor *out = &model->tensors[op->outputs[0]];
   int h = in->shape[1], wd = in->shape[2], ch = out->shape[3], ow = out->shape[2];
   int kh = filter->shape[1], kw = filter->shape[2];
-  g_autofree gint32 *acc = job->quantized ? g_new (gint32, ch) : NULL;
-  g_autofree gint64 *acc64 = job->quantized ? g_new (gint64, ch) : NULL;
+  gsize row_cells = (gsize) ow * ch;
+  g_autofree gint32 *acc = job->quantized ? g_new (gint32, row_cells) : NULL;
+  g_autofree gint64 *acc64 = job->quantized ? g_new (gint64, row_cells) : NULL;
   g_autofree gint32 *bias_q = job->quantized ? decode_bias (bias, ch) : NULL;
   g_autofree gint32 *wq = NULL;
-  g_autofree float *accf = job->quantized ? NULL : g_new (float, ch);
+  const float *bias_f = !job->quantized && bias ? self->floats[op->inputs[2]] : NULL;
+  gint32 in_off = (gint32) in->zero_point[0];
 
   if (job->quantized)
     {
@@ -1475,64 +1498,62 @@ depthwise_rows (gsize    begin,
         wq[i] = (gint32) filter->data[i] - (gint32) filter->zero_point[0];
     }
   for (int oy = (int) begin; oy < (int) end; oy++)
-    for (int ox = 0; ox < ow; ox++)
-      {
-        int y0 = oy * o->stride_h - step->pad_h, x0 = ox * o->stride_w - step->pad_w;
-        gsize at = ((gsize) oy * ow + ox) * ch;
+    {
+      float *yf = job->quantized ? NULL : self->floats[op->outputs[0]] + (gsize) oy * row_cells;
 
-        if (job->quantized)
-          memset (acc, 0, (gsize) ch * sizeof (gint32));
-        else
-          {
-            const float *b = bias ? self->floats[op->inputs[2]] : NULL;
-            for (int c = 0; c < ch; c++)
-              accf[c] = b ? b[c] : 0.0f;
-          }
-        for (int fy = 0; fy < kh; fy++)
-          {
-            int iy = y0 + fy * o->dilation_h;
-            if (iy < 0 || iy >= h)
-              continue;
-            for (int fx = 0; fx < kw; fx++)
-              {
-                int ix = x0 + fx * o->dilation_w;
-                gsize src = ((gsize) iy * wd + ix) * ch, tap = ((gsize) fy * kw + fx) * ch;
+      if (job->quantized)
+        memset (acc, 0, row_cells * sizeof (gint32));
+      else
+        for (int ox = 0; ox < ow; ox++)
+          for (int c = 0; c < ch; c++)
+            yf[(gsize) ox * ch + c] = bias_f ? bias_f[c] : 0.0f;
+      for (int fy = 0; fy < kh; fy++)
+        {
+          int iy = oy * o->stride_h - step->pad_h + fy * o->dilation_h;
+          if (iy < 0 || iy >= h)
+            continue;
+          for (int fx = 0; fx < kw; fx++)
+            {
+              gsize tap = ((gsize) fy * kw + fx) * ch;
 
-                if (ix < 0 || ix >= wd)
-                  continue;
-                if (job->quantized)
-                  {
-                    const guint8 *x = self->values[op->inputs[0]] + src;
-                    const gint32 *w = wq + tap;
-                    gint32 in_off = (gint32) in->zero_point[0];
+              for (int ox = 0; ox < ow; ox++)
+                {
+                  int ix = ox * o->stride_w - step->pad_w + fx * o->dilation_w;
+                  gsize src = ((gsize) iy * wd + ix) * ch;
 
-                    for (int c = 0; c < ch; c++)
-                      acc[c] += ((gint32) x[c] - in_off) * w[c];
-                  }
-                else
-                  {
-                    const float *x = self->floats[op->inputs[0]] + src;
-                    const float *w = self->floats[op->inputs[1]] + tap;
+                  if (ix < 0 || ix >= wd)
+                    continue;
+                  if (job->quantized)
+                    {
+                      const guint8 *x = self->values[op->inputs[0]] + src;
+                      const gint32 *w = wq + tap;
+                      gint32 *a = acc + (gsize) ox * ch;
 
-                    for (int c = 0; c < ch; c++)
-                      accf[c] += x[c] * w[c];
-                  }
-              }
-          }
-        if (job->quantized)
-          {
-            for (int c = 0; c < ch; c++)
-              acc64[c] = acc[c];
-            requantize (acc64, bias_q, 1, ch, step, (gint32) out->zero_point[0], self->values[op->outputs[0]] + at);
-          }
-        else
-          {
-            float *y = self->floats[op->outputs[0]] + at;
+                      for (int c = 0; c < ch; c++)
+                        a[c] += ((gint32) x[c] - in_off) * w[c];
+                    }
+                  else
+                    {
+                      const float *x = self->floats[op->inputs[0]] + src;
+                      const float *w = self->floats[op->inputs[1]] + tap;
+                      float *a = yf + (gsize) ox * ch;
 
-            for (int c = 0; c < ch; c++)
-              y[c] = float_activation (o->activation, accf[c]);
-          }
-      }
+                      for (int c = 0; c < ch; c++)
+                        a[c] += x[c] * w[c];
+                    }
+                }
+            }
+        }
+      if (job->quantized)
+        {
+          for (gsize i = 0; i < row_cells; i++)
+            acc64[i] = acc[i];
+          requantize (acc64, bias_q, ow, ch, step, (gint32) out->zero_point[0],
+                      self->values[op->outputs[0]] + (gsize) oy * row_cells);
+        }
+      else
+        clamp_activation (yf, row_cells, o->activation);
+    }
 }
 
 /* reference_ops::Conv (uint8) and DepthwiseConv (uint8, rounding away from
