@@ -1234,6 +1234,10 @@ vt_tflite_interpreter_dequantize_input (VtTfliteInterpreter *self,
 /* Output pixels per product: a multiple of vt_gemm's tile, few enough
  * that the block of windows stays in the cache. */
 #define CONV_BLOCK_ROWS (8 * VT_GEMM_TILE_ROWS)
+/* A CONV_2D window of more values than this (a file may state any; the
+ * block of windows is CONV_BLOCK_ROWS of them) takes the naive kernel,
+ * which needs no such block. */
+#define GEMM_MAX_WINDOW (1 << 16)
 /* A depthwise window with more taps than this could overflow the int32
  * sums: such a filter takes the naive kernel, which sums in 64 bits. */
 #define DEPTHWISE_MAX_TAPS 33025
@@ -1574,7 +1578,8 @@ run_conv (VtTfliteInterpreter *self,
   FastJob fast = { self, step, quantized };
   Job job = { self, step };
 
-  if (op->builtin == VT_TFLITE_OP_CONV_2D)
+  if (op->builtin == VT_TFLITE_OP_CONV_2D &&
+      (gint64) filter->shape[1] * filter->shape[2] * filter->shape[3] <= GEMM_MAX_WINDOW)
     {
       if (quantized && step->centered_filter == NULL)
         {
@@ -1587,7 +1592,8 @@ run_conv (VtTfliteInterpreter *self,
         }
       vt_parallel_for_single_blas ((gsize) out->shape[1] * out->shape[2], gemm_conv_rows, &fast);
     }
-  else if (op->options.depth_multiplier == 1 && (gint64) filter->shape[1] * filter->shape[2] <= DEPTHWISE_MAX_TAPS)
+  else if (op->builtin == VT_TFLITE_OP_DEPTHWISE_CONV_2D && op->options.depth_multiplier == 1 &&
+           (gint64) filter->shape[1] * filter->shape[2] <= DEPTHWISE_MAX_TAPS)
     vt_parallel_for ((gsize) out->shape[1], depthwise_rows, &fast);
   else
     vt_parallel_for ((gsize) out->shape[1], quantized ? conv_rows_naive : float_conv_rows_naive, &job);
