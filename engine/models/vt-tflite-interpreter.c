@@ -41,6 +41,7 @@ struct _VtTfliteInterpreter
   guint8              **owned;     /* the activation buffers, allocated on the first invoke */
   gboolean             *computed;  /* per tensor: the input or an operator's output */
   float               **floats;    /* the float path, per tensor: dequantized constants, activations */
+  gboolean              naive;     /* the reference convolutions only (tests) */
 };
 
 /* ---- quantization_util.cc and gemmlowp/fixedpoint.h ------------------- */
@@ -1578,8 +1579,10 @@ run_conv (VtTfliteInterpreter *self,
   FastJob fast = { self, step, quantized };
   Job job = { self, step };
 
-  if (op->builtin == VT_TFLITE_OP_CONV_2D &&
-      (gint64) filter->shape[1] * filter->shape[2] * filter->shape[3] <= GEMM_MAX_WINDOW)
+  if (self->naive)
+    vt_parallel_for ((gsize) out->shape[1], quantized ? conv_rows_naive : float_conv_rows_naive, &job);
+  else if (op->builtin == VT_TFLITE_OP_CONV_2D &&
+           (gint64) filter->shape[1] * filter->shape[2] * filter->shape[3] <= GEMM_MAX_WINDOW)
     {
       if (quantized && step->centered_filter == NULL)
         {
@@ -1597,4 +1600,11 @@ run_conv (VtTfliteInterpreter *self,
     vt_parallel_for ((gsize) out->shape[1], depthwise_rows, &fast);
   else
     vt_parallel_for ((gsize) out->shape[1], quantized ? conv_rows_naive : float_conv_rows_naive, &job);
+}
+
+void
+vt_tflite_interpreter_set_naive (VtTfliteInterpreter *self,
+                                 gboolean             naive)
+{
+  self->naive = naive;
 }

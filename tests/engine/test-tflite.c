@@ -795,6 +795,68 @@ test_safetensors_names_it (void)
 }
 
 
+
+/* The fast convolutions (products through vt_gemm, cut where float sums
+ * stop being exact; depthwise a row at a time) against the naive reference
+ * kernels, on both Coral models and a CIFAR image: every uint8 tensor
+ * identical; every float tensor within 5e-4 (relative, or absolute below
+ * 1) of the naive path, which sums in double: float sums through up to
+ * fifty layers reach 8.7e-5 here, and the order of a product's sums
+ * depends on the CPU's kernel (the outputs' own check against numpy,
+ * /engine/tflite/float-path, stays at 1e-4). */
+static void
+test_fast_equals_naive (void)
+{
+  static const char * const models[] = { "mobilenet_v2_1.0_224_quant.tflite",
+                                         "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite" };
+  g_autofree char *parrot = vt_test_asset ("models/coral-mobilenet/parrot.jpg");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  const char *images[] = { parrot, cifar };
+
+  for (guint m = 0; m < G_N_ELEMENTS (models); m++)
+    for (guint i = 0; i < G_N_ELEMENTS (images); i++)
+      {
+        Loaded fast = { 0 }, naive = { 0 };
+        g_autofree guint8 *input = NULL;
+        g_autofree float *x = NULL;
+        g_autoptr(GError) error = NULL;
+        double worst = 0;
+        guint compared = 0;
+
+        load_model (models[m], &fast);
+        load_model (models[m], &naive);
+        vt_tflite_interpreter_set_naive (naive.interpreter, TRUE);
+        input = classify (&fast, images[i]);
+        g_free (classify (&naive, images[i]));
+        x = vt_tflite_interpreter_dequantize_input (fast.interpreter, input);
+        g_assert_true (vt_tflite_interpreter_invoke_float (fast.interpreter, x, &error));
+        g_assert_true (vt_tflite_interpreter_invoke_float (naive.interpreter, x, &error));
+        g_assert_no_error (error);
+        for (guint t = 0; t < fast.model->n_tensors; t++)
+          {
+            const guint8 *a = vt_tflite_interpreter_get_values (fast.interpreter, t);
+            const guint8 *b = vt_tflite_interpreter_get_values (naive.interpreter, t);
+            const float *fa = vt_tflite_interpreter_get_values_float (fast.interpreter, t);
+            const float *fb = vt_tflite_interpreter_get_values_float (naive.interpreter, t);
+            gsize n = fast.model->tensors[t].numel;
+
+            if (fast.model->tensors[t].data != NULL || a == NULL)
+              continue;
+            g_assert_nonnull (b);
+            g_assert_cmpmem (a, n, b, n);
+            for (gsize k = 0; k < n; k++)
+              worst = MAX (worst, fabs ((double) fa[k] - fb[k]) / MAX (1.0, fabs (fb[k])));
+            compared++;
+          }
+        g_test_message ("%s on %s: %u tensors, uint8 identical, float within %.3g", models[m], images[i], compared,
+                        worst);
+        g_assert_cmpuint (compared, >, 20);
+        g_assert_cmpfloat (worst, <, 5e-4);
+        loaded_clear (&fast);
+        loaded_clear (&naive);
+      }
+}
+
 /* ---- Predict and extract: the graph as a VtModel ---- */
 
 static JsonObject *
@@ -1142,6 +1204,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/tflite/offset-buffer", test_offset_buffer);
   g_test_add_func ("/engine/tflite/per-axis", test_per_axis);
   g_test_add_func ("/engine/tflite/safetensors-names-it", test_safetensors_names_it);
+  g_test_add_func ("/engine/tflite/fast-equals-naive", test_fast_equals_naive);
   g_test_add_func ("/engine/tflite/predict/photos", test_predict_photos);
   g_test_add_func ("/engine/tflite/predict/labels", test_predict_labels);
   g_test_add_func ("/engine/tflite/extract", test_extract);
