@@ -6,6 +6,7 @@
 #include "vt-architecture.h"
 #include "core/vt-json.h"
 #include "vt-transform.h"
+#include "vt-tflite-net.h"
 #include "io/vt-class-names.h"
 
 #include <glib/gi18n-lib.h>
@@ -737,6 +738,12 @@ vt_architecture_recognize (VtCheckpoint *checkpoint)
   JsonObject *config = vt_checkpoint_get_config (checkpoint);
 
   arch->prefix = g_strdup (n.prefix);
+  /* A graph says what names and shapes would guess, preset included. */
+  if (vt_checkpoint_get_tflite (checkpoint) != NULL)
+    {
+      vt_tflite_net_recognize (checkpoint, arch);
+      return g_steal_pointer (&arch);
+    }
   if (!recognize_cifar_resnet (&n, arch) &&
       !recognize_resnet (&n, arch) &&
       !recognize_openclip (&n, checkpoint, arch) &&

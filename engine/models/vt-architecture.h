@@ -21,6 +21,7 @@ typedef enum
   VT_ARCH_HF_CLIP,         /* Hugging Face CLIPModel / CLIPVisionModel */
   VT_ARCH_RESNET,          /* torchvision / timm ResNet */
   VT_ARCH_CIFAR_RESNET,    /* He et al.'s CIFAR ResNet, option-A shortcuts */
+  VT_ARCH_TFLITE,          /* a TensorFlow Lite graph (vt-tflite-net.h) */
 } VtArchFamily;
 
 typedef struct
@@ -65,6 +66,9 @@ typedef struct
    * image_size (resize_size = image_size / crop_pct, floored). */
   int           resize_size;
   VtResample    interpolation;
+  /* Resize the whole image to image_size × image_size instead, not keeping
+   * its aspect ratio (Coral's examples, Keras): no crop. */
+  gboolean      resize_square;
 
   /* The first value of config.json that the model cannot use (a crop_pct,
    * mean or std out of range), naming the file and JSON path; the preset

@@ -1,6 +1,7 @@
 /* vt-model.c: dispatch to a family's forward pass. */
 #include "vt-model.h"
 #include "vt-resnet.h"
+#include "vt-tflite-net.h"
 #include "vt-vit.h"
 
 #include <math.h>
@@ -11,6 +12,7 @@ struct _VtModel
   VtArchitecture *arch;
   VtResNet       *resnet;
   VtViT          *vit;
+  VtTfliteNet    *tflite;
 };
 
 /* Where a family's checkpoint says how many heads a tower has, as a user
@@ -122,6 +124,9 @@ vt_model_new (VtCheckpoint  *checkpoint,
         return NULL;
       /* Building converts weights (F16, folded BatchNorm) read from the map. */
       return vt_checkpoint_check (checkpoint, error) ? g_steal_pointer (&self) : NULL;
+    case VT_ARCH_TFLITE:
+      self->tflite = vt_tflite_net_new (checkpoint, self->arch, error);
+      return self->tflite ? g_steal_pointer (&self) : NULL;
     case VT_ARCH_UNKNOWN:
     default:
       break;
@@ -137,6 +142,7 @@ vt_model_finalize (VtModel *self)
 {
   g_clear_pointer (&self->resnet, vt_resnet_free);
   g_clear_pointer (&self->vit, vt_vit_free);
+  g_clear_pointer (&self->tflite, vt_tflite_net_free);
   g_clear_pointer (&self->arch, vt_architecture_free);
   g_clear_pointer (&self->checkpoint, vt_checkpoint_unref);
 }
@@ -237,6 +243,8 @@ vt_model_forward (VtModel      *self,
     return NULL;
   if (self->resnet)
     taps = vt_resnet_forward (self->resnet, pixels, batch, height, width, flags, error);
+  else if (self->tflite)
+    taps = vt_tflite_net_forward (self->tflite, pixels, batch, height, width, flags, error);
   else
     taps = vt_vit_forward_image (self->vit, pixels, batch, height, width, flags, error);
   return finish_pass (self, taps, error);
@@ -249,6 +257,7 @@ vt_model_check_input (VtModel  *self,
                       GError  **error)
 {
   gboolean ok = self->resnet ? vt_resnet_check_input (self->resnet, height, width, error)
+              : self->tflite ? vt_tflite_net_check_input (self->tflite, height, width, error)
                              : vt_vit_check_input (self->vit, height, width, error);
 
   if (!ok)
@@ -265,6 +274,8 @@ vt_model_forward_bytes (VtModel     *self,
 {
   if (self->resnet)
     return vt_resnet_forward_bytes (self->resnet, batch, height, width, flags);
+  if (self->tflite)
+    return vt_tflite_net_forward_bytes (self->tflite, batch);
   return vt_vit_forward_image_bytes (self->vit, batch, height, width, flags);
 }
 

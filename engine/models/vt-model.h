@@ -3,7 +3,8 @@
  * Families with a forward pass: CIFAR and torchvision/timm ResNets, timm
  * ViT/DeiT, torchvision ViT, OpenAI/OpenCLIP CLIP with a ViT or a
  * ModifiedResNet (RN50 and its kin) image tower, and Hugging Face's CLIP
- * (vision tower, and the text tower of a CLIPModel). */
+ * (vision tower, and the text tower of a CLIPModel), and TensorFlow Lite
+ * graphs in uint8 (vt-tflite-net.h). */
 #pragma once
 
 #include "models/vt-architecture.h"

@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "core/vt-parallel.h"
+#include "core/vt-simd.h"
 #include "io/vt-resize.h"
+#include "nn/vt-gemm.h"
 
 G_DEFINE_QUARK (vt-tflite-run-error-quark, vt_tflite_run_error)
 
@@ -25,6 +27,9 @@ typedef struct
   gint32   act_min, act_max;
   int      pad_h, pad_w;
   int      diff_min;              /* SOFTMAX */
+  /* CONV_2D on the uint8 path: the filter minus its zero point, as
+   * floats for vt_gemm (exact integers); made on the first invoke. */
+  float   *centered_filter;
 } Step;
 
 struct _VtTfliteInterpreter
@@ -36,6 +41,7 @@ struct _VtTfliteInterpreter
   guint8              **owned;     /* the activation buffers, allocated on the first invoke */
   gboolean             *computed;  /* per tensor: the input or an operator's output */
   float               **floats;    /* the float path, per tensor: dequantized constants, activations */
+  gboolean              naive;     /* the reference convolutions only (tests) */
 };
 
 /* ---- quantization_util.cc and gemmlowp/fixedpoint.h ------------------- */
@@ -544,6 +550,8 @@ vt_tflite_interpreter_free (VtTfliteInterpreter *self)
       g_free (self->floats[i]);
   g_free (self->floats);
   g_free (self->values);
+  for (guint i = 0; self->steps && i < self->model->n_operators; i++)
+    g_free (self->steps[i].centered_filter);
   g_free (self->steps);
   g_free (self->name);
   g_free (self);
@@ -654,9 +662,9 @@ typedef struct
 } Job;
 
 static void
-conv_rows (gsize    begin,
-           gsize    end,
-           gpointer data)
+conv_rows_naive (gsize    begin,
+                 gsize    end,
+                 gpointer data)
 {
   const Job *job = data;
   const VtTfliteModel *model = job->self->model;
@@ -738,14 +746,7 @@ conv_rows (gsize    begin,
  * then the fixed-point rescale, the output zero point and the clamp. Rows
  * of the output in parallel: each is computed alone, so the result does
  * not depend on the thread count. */
-static void
-run_conv (VtTfliteInterpreter *self,
-          const Step          *step)
-{
-  Job job = { self, step };
-
-  vt_parallel_for ((gsize) self->model->tensors[step->op->outputs[0]].shape[1], conv_rows, &job);
-}
+static void run_conv (VtTfliteInterpreter *self, const Step *step, gboolean quantized);
 
 /* reference_ops::Add (uint8): both inputs shifted left by 20 bits, each
  * rescaled to twice the larger input scale, summed, rescaled to the output. */
@@ -921,7 +922,7 @@ vt_tflite_interpreter_invoke (VtTfliteInterpreter *self,
         {
         case VT_TFLITE_OP_CONV_2D:
         case VT_TFLITE_OP_DEPTHWISE_CONV_2D:
-          run_conv (self, step);
+          run_conv (self, step, TRUE);
           break;
         case VT_TFLITE_OP_ADD:
           run_add (self, step);
@@ -1043,9 +1044,9 @@ prepare_floats (VtTfliteInterpreter  *self,
 }
 
 static void
-float_conv_rows (gsize    begin,
-                 gsize    end,
-                 gpointer data)
+float_conv_rows_naive (gsize    begin,
+                       gsize    end,
+                       gpointer data)
 {
   const Job *job = data;
   const VtTfliteModel *model = job->self->model;
@@ -1125,10 +1126,7 @@ vt_tflite_interpreter_invoke_float (VtTfliteInterpreter  *self,
         {
         case VT_TFLITE_OP_CONV_2D:
         case VT_TFLITE_OP_DEPTHWISE_CONV_2D:
-          {
-            Job job = { self, step };
-            vt_parallel_for ((gsize) out->shape[1], float_conv_rows, &job);
-          }
+          run_conv (self, step, FALSE);
           break;
         case VT_TFLITE_OP_ADD:
           {
@@ -1218,4 +1216,395 @@ vt_tflite_interpreter_dequantize_input (VtTfliteInterpreter *self,
   for (gsize i = 0; i < in->numel; i++)
     out[i] = (float) (((double) input[i] - (double) in->zero_point[0]) * in->scale[0]);
   return out;
+}
+
+/* ---- the fast convolutions ------------------------------------------------ */
+
+/* The naive kernels above (conv_rows_naive, float_conv_rows_naive) are the
+ * references; these compute the same numbers faster: a CONV_2D as a
+ * matrix product of the windows (im2col; a 1×1 convolution's windows are
+ * its input) by the filter through vt_gemm, a DEPTHWISE_CONV_2D with the
+ * channels innermost, where the compiler vectorizes them.
+ *
+ * On the uint8 path the product stays exact: every term (input - zero
+ * point) · (filter - zero point) is an integer of magnitude at most 255²,
+ * so a float sum of up to EXACT_TERMS of them (16,646,400 < 2²⁴) is exact
+ * in any order, fused multiply-adds included. The window is cut into such
+ * pieces, and the pieces are summed in 64-bit integers. */
+#define EXACT_TERMS 256
+/* Output pixels per product: a multiple of vt_gemm's tile, few enough
+ * that the block of windows stays in the cache. */
+#define CONV_BLOCK_ROWS (8 * VT_GEMM_TILE_ROWS)
+/* A CONV_2D window of more values than this (a file may state any; the
+ * block of windows is CONV_BLOCK_ROWS of them) takes the naive kernel,
+ * which needs no such block. */
+#define GEMM_MAX_WINDOW (1 << 16)
+/* A depthwise window with more taps than this could overflow the int32
+ * sums: such a filter takes the naive kernel, which sums in 64 bits. */
+#define DEPTHWISE_MAX_TAPS 33025
+
+typedef struct
+{
+  VtTfliteInterpreter  *self;
+  const Step           *step;
+  gboolean              quantized;
+} FastJob;
+
+/* The int32 bias of @n channels, or zeros. */
+static gint32 *
+decode_bias (const VtTfliteTensor *bias,
+             int                   n)
+{
+  gint32 *values = g_new (gint32, n);
+
+  for (int j = 0; j < n; j++)
+    values[j] = bias_at (bias, j);
+  return values;
+}
+
+/* @acc += @c (exact integers in float), or = where @first. */
+static VT_AVX2_CLONES void
+add_piece (gint64      *acc,
+           const float *c,
+           gsize        n,
+           gboolean     first)
+{
+  if (first)
+    for (gsize i = 0; i < n; i++)
+      acc[i] = (gint64) c[i];
+  else
+    for (gsize i = 0; i < n; i++)
+      acc[i] += (gint64) c[i];
+}
+
+/* With AVX-512 the 64-bit products and shifts of the rescale vectorize. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define REQUANTIZE_CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#else
+#define REQUANTIZE_CLONES
+#endif
+
+/* Sums (@rows, @n) plus the bias, rescaled to the output's uint8 as at the
+ * end of conv_rows_naive: multiply_by_quantized_multiplier written out
+ * with the step's constants hoisted, branch-free so that it vectorizes
+ * (the same arithmetic: the Q31 multiplier is positive, so srdhm never
+ * overflows; a right shift past 31 takes the general function). */
+static REQUANTIZE_CLONES void
+requantize (const gint64 *acc,
+            const gint32 *bias,
+            int           rows,
+            int           n,
+            const Step   *step,
+            gint32        zero_point,
+            guint8       *y)
+{
+  const gint64 multiplier = step->multiplier[0];
+  const int left = MAX (step->shift[0], 0), right = MAX (-step->shift[0], 0);
+  const gint32 mask = (gint32) (((gint64) 1 << MIN (right, 31)) - 1);
+  const gint32 lo = step->act_min, hi = step->act_max;
+
+  for (int r = 0; r < rows; r++)
+    {
+      const gint64 *row = acc + (gsize) r * n;
+      guint8 *out = y + (gsize) r * n;
+
+      if (right > 31 || multiplier <= 0)
+        {
+          for (int j = 0; j < n; j++)
+            {
+              gint32 sum = (gint32) CLAMP (row[j] + bias[j], G_MININT32, G_MAXINT32);
+              gint32 v = multiply_by_quantized_multiplier (sum, step->multiplier[0], step->shift[0]) + zero_point;
+              out[j] = (guint8) CLAMP (v, lo, hi);
+            }
+          continue;
+        }
+      for (int j = 0; j < n; j++)
+        {
+          gint64 total = row[j] + bias[j];
+          gint32 sum = (gint32) (total < G_MININT32 ? G_MININT32 : total > G_MAXINT32 ? G_MAXINT32 : total);
+          gint32 a = (gint32) ((gint64) sum * ((gint64) 1 << left));
+          gint64 ab = (gint64) a * multiplier;
+          gint64 t = ab + (ab >= 0 ? (1 << 30) : 1 - (1 << 30));
+          /* Division by 2^31 truncating toward zero, as srdhm's. */
+          gint32 high = (gint32) ((t + ((t >> 63) & 0x7fffffff)) >> 31);
+          gint32 threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+          gint32 v = (high >> right) + ((high & mask) > threshold ? 1 : 0) + zero_point;
+
+          out[j] = (guint8) (v < lo ? lo : v > hi ? hi : v);
+        }
+    }
+}
+
+/* Whether the windows of @op are its input, row for row. */
+static gboolean
+pointwise (const VtTfliteModel *model,
+           const Step          *step)
+{
+  const VtTfliteTensor *filter = &model->tensors[step->op->inputs[1]];
+  const VtTfliteOptions *o = &step->op->options;
+
+  return filter->shape[1] == 1 && filter->shape[2] == 1 && o->stride_h == 1 && o->stride_w == 1 &&
+         step->pad_h == 0 && step->pad_w == 0;
+}
+
+/* The windows of output pixels [p0, p0 + rows) as rows of (kh · kw · ic)
+ * values, in the filter's order (fy, fx, channel): on the uint8 path the
+ * input minus its zero point, positions outside the input 0 (the
+ * reference leaves them out, which is the same). */
+static VT_AVX2_CLONES void
+im2col (const FastJob *job,
+        gsize          p0,
+        int            rows,
+        float         *a)
+{
+  const VtTfliteModel *model = job->self->model;
+  const Step *step = job->step;
+  const VtTfliteOperator *op = step->op;
+  const VtTfliteOptions *o = &op->options;
+  const VtTfliteTensor *in = &model->tensors[op->inputs[0]];
+  const VtTfliteTensor *filter = &model->tensors[op->inputs[1]];
+  const VtTfliteTensor *out = &model->tensors[op->outputs[0]];
+  int h = in->shape[1], wd = in->shape[2], ic = in->shape[3];
+  int ow = out->shape[2], kh = filter->shape[1], kw = filter->shape[2];
+  gsize k = (gsize) kh * kw * ic;
+  float zero = job->quantized ? (float) in->zero_point[0] : 0.0f;
+  const guint8 *xq = job->self->values[op->inputs[0]];
+  const float *xf = job->self->floats ? job->self->floats[op->inputs[0]] : NULL;
+
+  for (int r = 0; r < rows; r++)
+    {
+      int oy = (int) ((p0 + r) / ow), ox = (int) ((p0 + r) % ow);
+      float *row = a + (gsize) r * k;
+
+      for (int fy = 0; fy < kh; fy++)
+        for (int fx = 0; fx < kw; fx++)
+          {
+            int iy = oy * o->stride_h - step->pad_h + fy * o->dilation_h;
+            int ix = ox * o->stride_w - step->pad_w + fx * o->dilation_w;
+            float *dst = row + ((gsize) fy * kw + fx) * ic;
+            gsize at = ((gsize) iy * wd + ix) * ic;
+
+            if (iy < 0 || iy >= h || ix < 0 || ix >= wd)
+              memset (dst, 0, (gsize) ic * sizeof (float));
+            else if (job->quantized)
+              for (int c = 0; c < ic; c++)
+                dst[c] = (float) xq[at + c] - zero;
+            else
+              memcpy (dst, xf + at, (gsize) ic * sizeof (float));
+          }
+    }
+}
+
+static void clamp_activation (float *y, gsize n, gint32 activation);
+
+/* Output pixels [begin, end) of a CONV_2D, CONV_BLOCK_ROWS at a time. */
+static void
+gemm_conv_rows (gsize    begin,
+                gsize    end,
+                gpointer data)
+{
+  const FastJob *job = data;
+  VtTfliteInterpreter *self = job->self;
+  const VtTfliteModel *model = self->model;
+  const Step *step = job->step;
+  const VtTfliteOperator *op = step->op;
+  const VtTfliteTensor *filter = &model->tensors[op->inputs[1]];
+  const VtTfliteTensor *bias = op->n_inputs > 2 && op->inputs[2] >= 0 ? &model->tensors[op->inputs[2]] : NULL;
+  const VtTfliteTensor *out = &model->tensors[op->outputs[0]];
+  int n = out->shape[3];
+  int k = filter->shape[1] * filter->shape[2] * filter->shape[3];
+  gboolean direct = !job->quantized && pointwise (model, step);
+  g_autofree float *a = direct ? NULL : g_new (float, (gsize) CONV_BLOCK_ROWS * k);
+  g_autofree float *c = job->quantized ? g_new (float, (gsize) CONV_BLOCK_ROWS * n) : NULL;
+  g_autofree gint64 *acc = job->quantized ? g_new (gint64, (gsize) CONV_BLOCK_ROWS * n) : NULL;
+  g_autofree gint32 *bias_q = job->quantized ? decode_bias (bias, n) : NULL;
+
+  for (gsize p0 = begin; p0 < end; p0 += CONV_BLOCK_ROWS)
+    {
+      int rows = (int) MIN ((gsize) CONV_BLOCK_ROWS, end - p0);
+      gsize cells = (gsize) rows * n;
+      const float *windows = direct ? self->floats[op->inputs[0]] + p0 * k : a;
+
+      if (!direct)
+        im2col (job, p0, rows, a);
+      if (!job->quantized)
+        {
+          const float *b = bias ? self->floats[op->inputs[2]] : NULL;
+          float *y = self->floats[op->outputs[0]] + p0 * n;
+
+          vt_gemm (TRUE, rows, n, k, 1.0f, windows, k, self->floats[op->inputs[1]], k, 0.0f, b, y, n, NULL);
+          clamp_activation (y, cells, op->options.activation);
+          continue;
+        }
+      for (int k0 = 0; k0 < k; k0 += EXACT_TERMS)
+        {
+          int piece = MIN (EXACT_TERMS, k - k0);
+
+          vt_gemm (TRUE, rows, n, piece, 1.0f, windows + k0, k, step->centered_filter + k0, k, 0.0f, NULL, c, n,
+                   NULL);
+          add_piece (acc, c, cells, k0 == 0);
+        }
+      requantize (acc, bias_q, rows, n, step, (gint32) out->zero_point[0], self->values[op->outputs[0]] + p0 * n);
+    }
+}
+
+/* The float path's activation over @n values, the choice made once. */
+static VT_AVX2_CLONES void
+clamp_activation (float  *y,
+                  gsize   n,
+                  gint32  activation)
+{
+  float lo = activation == VT_TFLITE_ACT_RELU_N1_TO_1 ? -1.0f : 0.0f;
+  float hi = activation == VT_TFLITE_ACT_RELU6 ? 6.0f : activation == VT_TFLITE_ACT_RELU_N1_TO_1 ? 1.0f : INFINITY;
+
+  if (activation != VT_TFLITE_ACT_RELU && activation != VT_TFLITE_ACT_RELU6 &&
+      activation != VT_TFLITE_ACT_RELU_N1_TO_1)
+    return;
+  /* As float_activation: MAX (v, lo) then MIN; a NaN becomes lo there too. */
+  for (gsize i = 0; i < n; i++)
+    {
+      float v = y[i] > lo ? y[i] : lo;
+      y[i] = v < hi ? v : hi;
+    }
+}
+
+/* Output rows [begin, end) of a DEPTHWISE_CONV_2D with depth multiplier 1:
+ * a row's sums at once, tap by tap, the channels innermost. */
+static VT_AVX2_CLONES void
+depthwise_rows (gsize    begin,
+                gsize    end,
+                gpointer data)
+{
+  const FastJob *job = data;
+  VtTfliteInterpreter *self = job->self;
+  const VtTfliteModel *model = self->model;
+  const Step *step = job->step;
+  const VtTfliteOperator *op = step->op;
+  const VtTfliteOptions *o = &op->options;
+  const VtTfliteTensor *in = &model->tensors[op->inputs[0]];
+  const VtTfliteTensor *filter = &model->tensors[op->inputs[1]];
+  const VtTfliteTensor *bias = op->n_inputs > 2 && op->inputs[2] >= 0 ? &model->tensors[op->inputs[2]] : NULL;
+  const VtTfliteTensor *out = &model->tensors[op->outputs[0]];
+  int h = in->shape[1], wd = in->shape[2], ch = out->shape[3], ow = out->shape[2];
+  int kh = filter->shape[1], kw = filter->shape[2];
+  gsize row_cells = (gsize) ow * ch;
+  g_autofree gint32 *acc = job->quantized ? g_new (gint32, row_cells) : NULL;
+  g_autofree gint64 *acc64 = job->quantized ? g_new (gint64, row_cells) : NULL;
+  g_autofree gint32 *bias_q = job->quantized ? decode_bias (bias, ch) : NULL;
+  g_autofree gint32 *wq = NULL;
+  const float *bias_f = !job->quantized && bias ? self->floats[op->inputs[2]] : NULL;
+  gint32 in_off = (gint32) in->zero_point[0];
+
+  if (job->quantized)
+    {
+      /* The filter minus its zero point, once per chunk. */
+      wq = g_new (gint32, (gsize) kh * kw * ch);
+      for (gsize i = 0; i < (gsize) kh * kw * ch; i++)
+        wq[i] = (gint32) filter->data[i] - (gint32) filter->zero_point[0];
+    }
+  for (int oy = (int) begin; oy < (int) end; oy++)
+    {
+      float *yf = job->quantized ? NULL : self->floats[op->outputs[0]] + (gsize) oy * row_cells;
+
+      if (job->quantized)
+        memset (acc, 0, row_cells * sizeof (gint32));
+      else
+        for (int ox = 0; ox < ow; ox++)
+          for (int c = 0; c < ch; c++)
+            yf[(gsize) ox * ch + c] = bias_f ? bias_f[c] : 0.0f;
+      for (int fy = 0; fy < kh; fy++)
+        {
+          int iy = oy * o->stride_h - step->pad_h + fy * o->dilation_h;
+          if (iy < 0 || iy >= h)
+            continue;
+          for (int fx = 0; fx < kw; fx++)
+            {
+              gsize tap = ((gsize) fy * kw + fx) * ch;
+
+              for (int ox = 0; ox < ow; ox++)
+                {
+                  int ix = ox * o->stride_w - step->pad_w + fx * o->dilation_w;
+                  gsize src = ((gsize) iy * wd + ix) * ch;
+
+                  if (ix < 0 || ix >= wd)
+                    continue;
+                  if (job->quantized)
+                    {
+                      const guint8 *x = self->values[op->inputs[0]] + src;
+                      const gint32 *w = wq + tap;
+                      gint32 *a = acc + (gsize) ox * ch;
+
+                      for (int c = 0; c < ch; c++)
+                        a[c] += ((gint32) x[c] - in_off) * w[c];
+                    }
+                  else
+                    {
+                      const float *x = self->floats[op->inputs[0]] + src;
+                      const float *w = self->floats[op->inputs[1]] + tap;
+                      float *a = yf + (gsize) ox * ch;
+
+                      for (int c = 0; c < ch; c++)
+                        a[c] += x[c] * w[c];
+                    }
+                }
+            }
+        }
+      if (job->quantized)
+        {
+          for (gsize i = 0; i < row_cells; i++)
+            acc64[i] = acc[i];
+          requantize (acc64, bias_q, ow, ch, step, (gint32) out->zero_point[0],
+                      self->values[op->outputs[0]] + (gsize) oy * row_cells);
+        }
+      else
+        clamp_activation (yf, row_cells, o->activation);
+    }
+}
+
+/* reference_ops::Conv (uint8) and DepthwiseConv (uint8, rounding away from
+ * zero), or the float path's: sums of (input - input zero point) · (filter
+ * - filter zero point) over the window, positions outside the input left
+ * out, plus the bias; then the fixed-point rescale, the output zero point
+ * and the clamp. Output rows in parallel: each is computed alone, so the
+ * result does not depend on the thread count. */
+static void
+run_conv (VtTfliteInterpreter *self,
+          const Step          *step,
+          gboolean             quantized)
+{
+  const VtTfliteModel *model = self->model;
+  const VtTfliteOperator *op = step->op;
+  const VtTfliteTensor *filter = &model->tensors[op->inputs[1]];
+  const VtTfliteTensor *out = &model->tensors[op->outputs[0]];
+  FastJob fast = { self, step, quantized };
+  Job job = { self, step };
+
+  if (self->naive)
+    vt_parallel_for ((gsize) out->shape[1], quantized ? conv_rows_naive : float_conv_rows_naive, &job);
+  else if (op->builtin == VT_TFLITE_OP_CONV_2D &&
+           (gint64) filter->shape[1] * filter->shape[2] * filter->shape[3] <= GEMM_MAX_WINDOW)
+    {
+      if (quantized && step->centered_filter == NULL)
+        {
+          /* Made once, on the first invoke; the step is the interpreter's own. */
+          float *centered = g_new (float, MAX (filter->numel, 1));
+
+          for (gsize i = 0; i < filter->numel; i++)
+            centered[i] = (float) filter->data[i] - (float) filter->zero_point[0];
+          ((Step *) step)->centered_filter = centered;
+        }
+      vt_parallel_for_single_blas ((gsize) out->shape[1] * out->shape[2], gemm_conv_rows, &fast);
+    }
+  else if (op->builtin == VT_TFLITE_OP_DEPTHWISE_CONV_2D && op->options.depth_multiplier == 1 &&
+           (gint64) filter->shape[1] * filter->shape[2] <= DEPTHWISE_MAX_TAPS)
+    vt_parallel_for ((gsize) out->shape[1], depthwise_rows, &fast);
+  else
+    vt_parallel_for ((gsize) out->shape[1], quantized ? conv_rows_naive : float_conv_rows_naive, &job);
+}
+
+void
+vt_tflite_interpreter_set_naive (VtTfliteInterpreter *self,
+                                 gboolean             naive)
+{
+  self->naive = naive;
 }

@@ -87,6 +87,12 @@ guint8              *vt_tflite_interpreter_preprocess (VtTfliteInterpreter  *sel
                                                        const VtImage        *image,
                                                        GError              **error);
 
+/* For tests: CONV_2D and DEPTHWISE_CONV_2D by the naive reference
+ * kernels (window by window, sums in 64 bits or double) instead of the
+ * products and vectorized loops, on both paths. */
+void                 vt_tflite_interpreter_set_naive  (VtTfliteInterpreter  *self,
+                                                       gboolean              naive);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtTfliteInterpreter, vt_tflite_interpreter_free)
 
 G_END_DECLS

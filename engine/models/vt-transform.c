@@ -35,6 +35,7 @@ vt_transform_init_from_architecture (VtTransform          *transform,
   transform->resize_size = arch->resize_size;
   transform->crop_size = arch->image_size;
   transform->interpolation = arch->interpolation;
+  transform->resize_square = arch->resize_square;
   memcpy (transform->mean, arch->mean, sizeof transform->mean);
   memcpy (transform->std, arch->std, sizeof transform->std);
 }
@@ -48,8 +49,10 @@ vt_transform_check_image (const VtTransform  *transform,
   gint64 w = image->width, h = image->height, size = transform->resize_size;
   gint64 rw = w, rh = h;
 
+  if (transform->resize_square)
+    rw = rh = transform->crop_size;
   /* As vt_image_resize_shorter sizes it. */
-  if (size > 0 && MIN (w, h) != size)
+  else if (size > 0 && MIN (w, h) != size)
     {
       rw = w <= h ? size : size * w / h;
       rh = w <= h ? size * h / w : size;
@@ -75,8 +78,10 @@ vt_transform_apply (const VtTransform *transform,
   g_autoptr(VtImage) cropped = NULL;
   const VtImage *source = image;
 
+  if (transform->resize_square && (image->width != transform->crop_size || image->height != transform->crop_size))
+    source = resized = vt_image_resize (image, transform->crop_size, transform->crop_size, transform->interpolation);
   /* torchvision's Resize leaves an image already at the size untouched. */
-  if (transform->resize_size > 0 && MIN (image->width, image->height) != transform->resize_size)
+  else if (!transform->resize_square && transform->resize_size > 0 && MIN (image->width, image->height) != transform->resize_size)
     source = resized = vt_image_resize_shorter (image, transform->resize_size, transform->interpolation);
   if (source->width != transform->crop_size || source->height != transform->crop_size)
     source = cropped = vt_image_center_crop (source, transform->crop_size, transform->crop_size);
@@ -87,11 +92,17 @@ char *
 vt_transform_describe (const VtTransform *t)
 {
   GString *text = g_string_new (NULL);
+  const char *filter = t->interpolation == VT_RESAMPLE_BICUBIC ? "bicubic"
+                     : t->interpolation == VT_RESAMPLE_LANCZOS ? "lanczos"
+                     : "bilinear";
 
-  if (t->resize_size > 0)
-    g_string_append_printf (text, "resize %d %s, ", t->resize_size,
-                            t->interpolation == VT_RESAMPLE_BICUBIC ? "bicubic" : "bilinear");
-  g_string_append_printf (text, "center crop %d, mean %.7g %.7g %.7g, std %.7g %.7g %.7g", t->crop_size,
+  if (t->resize_square)
+    g_string_append_printf (text, "resize %d×%d %s, ", t->crop_size, t->crop_size, filter);
+  else if (t->resize_size > 0)
+    g_string_append_printf (text, "resize %d %s, ", t->resize_size, filter);
+  if (!t->resize_square)
+    g_string_append_printf (text, "center crop %d, ", t->crop_size);
+  g_string_append_printf (text, "mean %.7g %.7g %.7g, std %.7g %.7g %.7g",
                           t->mean[0], t->mean[1], t->mean[2], t->std[0], t->std[1], t->std[2]);
   return g_string_free (text, FALSE);
 }

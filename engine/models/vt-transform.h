@@ -39,6 +39,9 @@ typedef struct
   VtResample  interpolation;
   float       mean[3];         /* 0, 0, 0 and 1, 1, 1: no normalization */
   float       std[3];
+  /* Resize the whole image to crop_size × crop_size instead, its aspect
+   * ratio not kept (Coral's examples, Keras); resize_size is not used. */
+  gboolean    resize_square;
 } VtTransform;
 
 void   vt_transform_init_from_architecture  (VtTransform           *transform,

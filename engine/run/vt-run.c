@@ -202,6 +202,9 @@ resolve_transform (VtTransform            *transform,
   vt_transform_init_from_architecture (transform, arch);
   if (spec->crop > 0)
     transform->crop_size = spec->crop;
+  /* A resize or crop_pct the spec gives is torchvision's, on the shorter side. */
+  if (spec->resize >= 0 || spec->crop_pct > 0)
+    transform->resize_square = FALSE;
   if (spec->resize >= 0)
     transform->resize_size = spec->resize;
   else if (spec->crop_pct > 0)

@@ -2,6 +2,7 @@
  * crafted files and on damaged ones. */
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/vt-json.h"
 #include "core/vt-stats.h"
@@ -9,8 +10,13 @@
 #include "io/vt-class-names.h"
 #include "io/vt-safetensors.h"
 #include "io/vt-tflite.h"
+#include "features/vt-feature-store.h"
 #include "models/vt-inspection.h"
+#include "models/vt-model.h"
+#include "models/vt-predict.h"
 #include "models/vt-tflite-interpreter.h"
+#include "run/vt-run.h"
+#include "run/vt-spec.h"
 #include "vt-test-util.h"
 
 #define V2 "models/coral-mobilenet/mobilenet_v2_1.0_224_quant.tflite"
@@ -788,6 +794,396 @@ test_safetensors_names_it (void)
   g_assert_nonnull (strstr (error->message, "is a TensorFlow Lite model, not a safetensors file"));
 }
 
+
+
+/* The fast convolutions (products through vt_gemm, cut where float sums
+ * stop being exact; depthwise a row at a time) against the naive reference
+ * kernels, on both Coral models and a CIFAR image: every uint8 tensor
+ * identical; every float tensor within 5e-4 (relative, or absolute below
+ * 1) of the naive path, which sums in double: float sums through up to
+ * fifty layers reach 8.7e-5 here, and the order of a product's sums
+ * depends on the CPU's kernel (the outputs' own check against numpy,
+ * /engine/tflite/float-path, stays at 1e-4). */
+static void
+test_fast_equals_naive (void)
+{
+  static const char * const models[] = { "mobilenet_v2_1.0_224_quant.tflite",
+                                         "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite" };
+  g_autofree char *parrot = vt_test_asset ("models/coral-mobilenet/parrot.jpg");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  const char *images[] = { parrot, cifar };
+
+  for (guint m = 0; m < G_N_ELEMENTS (models); m++)
+    for (guint i = 0; i < G_N_ELEMENTS (images); i++)
+      {
+        Loaded fast = { 0 }, naive = { 0 };
+        g_autofree guint8 *input = NULL;
+        g_autofree float *x = NULL;
+        g_autoptr(GError) error = NULL;
+        double worst = 0;
+        guint compared = 0;
+
+        load_model (models[m], &fast);
+        load_model (models[m], &naive);
+        vt_tflite_interpreter_set_naive (naive.interpreter, TRUE);
+        input = classify (&fast, images[i]);
+        g_free (classify (&naive, images[i]));
+        x = vt_tflite_interpreter_dequantize_input (fast.interpreter, input);
+        g_assert_true (vt_tflite_interpreter_invoke_float (fast.interpreter, x, &error));
+        g_assert_true (vt_tflite_interpreter_invoke_float (naive.interpreter, x, &error));
+        g_assert_no_error (error);
+        for (guint t = 0; t < fast.model->n_tensors; t++)
+          {
+            const guint8 *a = vt_tflite_interpreter_get_values (fast.interpreter, t);
+            const guint8 *b = vt_tflite_interpreter_get_values (naive.interpreter, t);
+            const float *fa = vt_tflite_interpreter_get_values_float (fast.interpreter, t);
+            const float *fb = vt_tflite_interpreter_get_values_float (naive.interpreter, t);
+            gsize n = fast.model->tensors[t].numel;
+
+            if (fast.model->tensors[t].data != NULL || a == NULL)
+              continue;
+            g_assert_nonnull (b);
+            g_assert_cmpmem (a, n, b, n);
+            for (gsize k = 0; k < n; k++)
+              worst = MAX (worst, fabs ((double) fa[k] - fb[k]) / MAX (1.0, fabs (fb[k])));
+            compared++;
+          }
+        g_test_message ("%s on %s: %u tensors, uint8 identical, float within %.3g", models[m], images[i], compared,
+                        worst);
+        g_assert_cmpuint (compared, >, 20);
+        g_assert_cmpfloat (worst, <, 5e-4);
+        loaded_clear (&fast);
+        loaded_clear (&naive);
+      }
+}
+
+/* ---- Predict and extract: the graph as a VtModel ---- */
+
+static JsonObject *
+predict_fixture (void)
+{
+  static JsonNode *root;
+
+  if (root == NULL)
+    {
+      g_autofree char *path = vt_test_fixture ("tflite/predict.json");
+      g_autoptr(GError) error = NULL;
+
+      root = vt_json_load_file (path, &error);
+      g_assert_no_error (error);
+    }
+  return json_node_get_object (root);
+}
+
+/* Runs @json (one spec) with its relative paths from @dir into @dir/out;
+ * returns that step's result from results.json. */
+static JsonNode *
+run_spec (const char *json,
+          const char *dir,
+          GError    **error)
+{
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *results = g_build_filename (out, "results.json", NULL);
+  g_autoptr(VtSpec) spec = vt_spec_new_from_data (json, dir, error);
+  g_autoptr(JsonNode) root = NULL;
+
+  if (spec == NULL || !vt_run_execute (spec, out, NULL, NULL, error))
+    return NULL;
+  root = vt_json_load_file (results, error);
+  g_assert_no_error (*error);
+  return json_node_copy (json_array_get_element (json_object_get_array_member (json_node_get_object (root), "steps"),
+                                                 0));
+}
+
+/* The predict step on the sample photos with Coral's MobileNet V2: the
+ * five classes of each are the numpy reference kernels' (ties to the lower
+ * index), named as imagenet_labels.txt names them (index 0 is
+ * "background"), with the softmax of their dequantized logits; and the
+ * same as our interpreter's logits give when it is run by hand, Coral's
+ * preprocessing and all. parrot.jpg is a macaw. */
+static void
+test_predict_photos (void)
+{
+  JsonObject *expected = predict_fixture ();
+  JsonArray *photos = json_object_get_array_member (expected, "photos");
+  g_autofree char *model_path = vt_test_asset (V2);
+  g_autofree char *labels_path = vt_test_asset ("models/coral-mobilenet/imagenet_labels.txt");
+  g_autofree char *labels_text = NULL;
+  g_auto(GStrv) labels = NULL;
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autoptr(GString) images = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(JsonNode) result = NULL;
+  JsonArray *rows;
+  gint32 logits_tensor = (gint32) json_object_get_int_member (expected, "logits_tensor");
+  double scale = json_object_get_double_member (expected, "scale");
+  gint64 zero_point = json_object_get_int_member (expected, "zero_point");
+  Loaded l = { 0 };
+  double worst = 0;
+
+  g_assert_true (g_file_get_contents (labels_path, &labels_text, NULL, NULL));
+  labels = g_strsplit (labels_text, "\n", -1);
+  g_assert_cmpstr (labels[0], ==, "background");
+  for (guint i = 0; i < json_array_get_length (photos); i++)
+    {
+      JsonObject *photo = json_array_get_object_element (photos, i);
+      g_autofree char *relative = g_build_filename ("models/coral-mobilenet",
+                                                    json_object_get_string_member (photo, "photo"), NULL);
+      g_autofree char *path = vt_test_asset (relative);
+
+      g_string_append_printf (images, "%s\"%s\"", i ? ", " : "", path);
+    }
+  json = g_strdup_printf ("{\"steps\": [{\"kind\": \"predict\", \"id\": \"predict\", \"checkpoint\": \"%s\", "
+                          "\"images\": [%s]}]}", model_path, images->str);
+  result = run_spec (json, dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (result), "architecture"), ==,
+                   "TensorFlow Lite");
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (result), "transform"), ==,
+                   "resize 224×224 lanczos, mean 0.5019608 0.5019608 0.5019608, std 0.5019608 0.5019608 0.5019608");
+  rows = json_object_get_array_member (json_node_get_object (result), "predictions");
+  g_assert_cmpuint (json_array_get_length (rows), ==, json_array_get_length (photos));
+
+  load_model ("mobilenet_v2_1.0_224_quant.tflite", &l);
+  g_assert_cmpint (l.model->tensors[logits_tensor].numel, ==, 1001);
+  for (guint i = 0; i < json_array_get_length (photos); i++)
+    {
+      JsonObject *photo = json_array_get_object_element (photos, i);
+      JsonObject *row = json_array_get_object_element (rows, i);
+      JsonArray *classes = json_object_get_array_member (row, "classes");
+      JsonArray *probabilities = json_object_get_array_member (row, "probabilities");
+      JsonArray *want_top = json_object_get_array_member (photo, "top5");
+      JsonArray *want_classes = json_object_get_array_member (photo, "classes");
+      JsonArray *want_probabilities = json_object_get_array_member (photo, "probabilities");
+      g_autofree char *relative = g_build_filename ("models/coral-mobilenet",
+                                                    json_object_get_string_member (photo, "photo"), NULL);
+      g_autofree char *path = vt_test_asset (relative);
+      g_autofree guint8 *input = classify (&l, path);
+      const guint8 *q = vt_tflite_interpreter_get_values (l.interpreter, (guint) logits_tensor);
+      g_autofree char *hex = to_hex (q, 1001);
+      float logits[1001];
+      double ours[1001];
+      guint top[5];
+
+      /* Our interpreter's logits are the reference's, bit for bit. */
+      g_assert_cmpstr (hex, ==, json_object_get_string_member (photo, "logits"));
+      for (guint c = 0; c < 1001; c++)
+        logits[c] = (float) (((double) q[c] - (double) zero_point) * scale);
+      vt_predict_softmax (logits, 1001, ours);
+      vt_predict_top (ours, 1001, 5, top);
+      g_assert_cmpuint (json_array_get_length (classes), ==, 5);
+      for (guint r = 0; r < 5; r++)
+        {
+          guint index = (guint) json_array_get_int_element (want_top, r);
+          double p = json_array_get_double_element (probabilities, r);
+
+          g_assert_cmpuint (top[r], ==, index);
+          g_assert_cmpstr (json_array_get_string_element (classes, r), ==, labels[index]);
+          g_assert_cmpstr (json_array_get_string_element (classes, r), ==,
+                           json_array_get_string_element (want_classes, r));
+          g_assert_cmpfloat (p, ==, ours[index]);
+          worst = MAX (worst, fabs (p - json_array_get_double_element (want_probabilities, r)));
+        }
+      if (i == 0)
+        g_assert_cmpstr (json_array_get_string_element (classes, 0), ==, "macaw");
+    }
+  g_test_message ("predict: 4 photos, top-5 as the reference's, probabilities within %.3g of numpy's", worst);
+  /* The logits reach the softmax as floats (every model's taps are), the
+   * reference's as float64: that rounding, no more. */
+  g_assert_cmpfloat (worst, <, 1e-7);
+  loaded_clear (&l);
+  vt_test_rm_rf (dir);
+}
+
+/* A folder with the model (a link) and a labels file of @n_lines lines. */
+static char *
+model_with_labels (const char *model,
+                   guint       n_lines)
+{
+  g_autofree char *source = vt_test_asset (model);
+  g_autofree char *base = g_path_get_basename (source);
+  char *dir = vt_test_tmpdir ();
+  g_autofree char *link = g_build_filename (dir, base, NULL);
+  g_autofree char *labels = g_build_filename (dir, "imagenet_labels.txt", NULL);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  g_assert_cmpint (symlink (source, link), ==, 0);
+  for (guint i = 0; i < n_lines; i++)
+    g_string_append_printf (text, "class number %u\n", i);
+  g_assert_true (g_file_set_contents (labels, text->str, -1, NULL));
+  return dir;
+}
+
+/* Class names come from the file beside the model, and one that does not
+ * name all 1001 outputs is refused, naming it; a feature extractor has no
+ * classes, so the same file beside it is no error. */
+static void
+test_predict_labels (void)
+{
+  g_autofree char *good = model_with_labels (V2, 1001);
+  g_autofree char *bad = model_with_labels (V2, 1000);
+  g_autofree char *extractor = model_with_labels (V1, 1000);
+  g_autofree char *good_model = g_build_filename (good, "mobilenet_v2_1.0_224_quant.tflite", NULL);
+  g_autofree char *bad_model = g_build_filename (bad, "mobilenet_v2_1.0_224_quant.tflite", NULL);
+  g_autofree char *bad_labels = g_build_filename (bad, "imagenet_labels.txt", NULL);
+  g_autofree char *v1_model = g_build_filename (extractor, "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
+                                                NULL);
+  g_autofree char *parrot = vt_test_asset ("models/coral-mobilenet/parrot.jpg");
+  g_autofree char *json = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) ckpt = NULL;
+  g_autoptr(VtModel) model = NULL;
+  g_autoptr(JsonNode) result = NULL;
+  const VtArchitecture *arch;
+
+  ckpt = vt_checkpoint_open (good_model, &error);
+  g_assert_no_error (error);
+  model = vt_model_new (ckpt, &error);
+  g_assert_no_error (error);
+  arch = vt_model_get_architecture (model);
+  g_assert_cmpint (arch->family, ==, VT_ARCH_TFLITE);
+  g_assert_cmpint (arch->num_classes, ==, 1001);
+  g_assert_cmpint (arch->num_features, ==, 1280);
+  g_assert_cmpint (arch->image_size, ==, 224);
+  g_assert_cmpstr (arch->class_names[89], ==, "class number 89");
+  g_clear_pointer (&model, vt_model_free);
+  g_clear_pointer (&ckpt, vt_checkpoint_unref);
+
+  json = g_strdup_printf ("{\"steps\": [{\"kind\": \"predict\", \"id\": \"predict\", \"checkpoint\": \"%s\", "
+                          "\"images\": [\"%s\"], \"top\": 1}]}", good_model, parrot);
+  result = run_spec (json, good, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_array_get_string_element (
+                     json_object_get_array_member (json_array_get_object_element (
+                       json_object_get_array_member (json_node_get_object (result), "predictions"), 0), "classes"), 0),
+                   ==, "class number 89");
+
+  ckpt = vt_checkpoint_open (bad_model, &error);
+  g_assert_no_error (error);
+  model = vt_model_new (ckpt, &error);
+  g_assert_null (model);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, bad_labels));
+  g_assert_nonnull (strstr (error->message, "1000 class names (one per line), but"));
+  g_assert_nonnull (strstr (error->message, "has 1001 outputs"));
+  g_clear_error (&error);
+  g_clear_pointer (&ckpt, vt_checkpoint_unref);
+
+  ckpt = vt_checkpoint_open (v1_model, &error);
+  g_assert_no_error (error);
+  model = vt_model_new (ckpt, &error);
+  g_assert_no_error (error);
+  arch = vt_model_get_architecture (model);
+  g_assert_cmpint (arch->num_classes, ==, 0);
+  g_assert_cmpint (arch->num_features, ==, 1024);
+  g_assert_null (arch->class_names);
+
+  vt_test_rm_rf (good);
+  vt_test_rm_rf (bad);
+  vt_test_rm_rf (extractor);
+}
+
+/* The extract step on a .tflite: for the embedding extractor (no SOFTMAX)
+ * the feature is its output, 1024 values, equal to the numpy reference
+ * kernels' uint8 output dequantized; for the classifier it is the 1280
+ * values the logits' 1×1 convolution takes, with the logits beside them.
+ * The images go through the preset transform of the dataset path (not
+ * Coral's own resize by hand) and must still give the reference's bits. */
+static void
+test_extract (void)
+{
+  static const char * const photos[] = { "parrot.jpg", "bird.bmp", "cat.bmp", "grace_hopper.bmp" };
+  JsonArray *expected = json_object_get_array_member (fixture (), "photos");
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *data = g_build_filename (dir, "photos", NULL);
+  g_autofree char *v1 = vt_test_asset (V1);
+  g_autofree char *v2 = vt_test_asset (V2);
+  Loaded l = { 0 };
+
+  /* An ImageFolder: one class per photo, in sorted order. */
+  for (guint i = 0; i < G_N_ELEMENTS (photos); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("class%u", i);
+      g_autofree char *folder = g_build_filename (data, name, NULL);
+      g_autofree char *relative = g_build_filename ("models/coral-mobilenet", photos[i], NULL);
+      g_autofree char *source = vt_test_asset (relative);
+      g_autofree char *link = g_build_filename (folder, photos[i], NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+      g_assert_cmpint (symlink (source, link), ==, 0);
+    }
+  load_model ("mobilenet_v2_1.0_224_quant.tflite", &l);
+  for (guint m = 0; m < 2; m++)
+    {
+      g_autofree char *json = g_strdup_printf (
+        "{\"steps\": [{\"kind\": \"extract\", \"id\": \"features\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+        "\"logits\": true, \"batch\": 3}]}", m == 0 ? v1 : v2, data);
+      g_autofree char *out = g_build_filename (dir, "out", NULL);
+      g_autofree char *store_path = g_build_filename (out, "features.safetensors", NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) result = run_spec (json, dir, &error);
+      g_autoptr(VtFeatureStore) store = NULL;
+
+      g_assert_no_error (error);
+      store = vt_feature_store_load (store_path, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (store->n_samples, ==, G_N_ELEMENTS (photos));
+      g_assert_cmpuint (store->dim, ==, m == 0 ? 1024 : 1280);
+      g_assert_true (m == 0 ? store->logits == NULL : store->logits != NULL);
+      for (guint i = 0; i < store->n_samples; i++)
+        {
+          guint photo = (guint) store->labels[i];
+          const float *row = store->features + (gsize) i * store->dim;
+
+          if (m == 0)
+            {
+              const VtTfliteTensor *t;
+              JsonObject *entry = NULL;
+              g_autofree guint8 *want = NULL;
+              gsize n;
+              g_autoptr(GMappedFile) file = NULL;
+              g_autoptr(VtTfliteModel) v1_model = NULL;
+
+              for (guint e = 0; e < json_array_get_length (expected); e++)
+                {
+                  JsonObject *o = json_array_get_object_element (expected, e);
+                  if (g_str_equal (json_object_get_string_member (o, "photo"), photos[photo]) &&
+                      g_str_has_prefix (json_object_get_string_member (o, "model"), "mobilenet_v1"))
+                    entry = o;
+                }
+              g_assert_nonnull (entry);
+              want = from_hex (json_object_get_string_member (entry, "output"), &n);
+              g_assert_cmpuint (n, ==, 1024);
+              file = g_mapped_file_new (v1, FALSE, &error);
+              g_assert_no_error (error);
+              v1_model = vt_tflite_parse ((const guint8 *) g_mapped_file_get_contents (file),
+                                          g_mapped_file_get_length (file), v1, &error);
+              g_assert_no_error (error);
+              t = &v1_model->tensors[v1_model->outputs[0]];
+              for (gsize k = 0; k < n; k++)
+                g_assert_cmpfloat (row[k], ==, (float) (((double) want[k] - (double) t->zero_point[0]) * t->scale[0]));
+            }
+          else
+            {
+              g_autofree char *relative = g_build_filename ("models/coral-mobilenet", photos[photo], NULL);
+              g_autofree char *path = vt_test_asset (relative);
+              g_autofree guint8 *input = classify (&l, path);
+              const VtTfliteTensor *pool = &l.model->tensors[169];
+              const guint8 *q = vt_tflite_interpreter_get_values (l.interpreter, 169);
+
+              g_assert_cmpuint (pool->numel, ==, 1280);
+              for (gsize k = 0; k < pool->numel; k++)
+                g_assert_cmpfloat (row[k], ==, (float) (((double) q[k] - (double) pool->zero_point[0]) * pool->scale[0]));
+            }
+        }
+      vt_test_rm_rf (out);
+    }
+  loaded_clear (&l);
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -808,5 +1204,9 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/tflite/offset-buffer", test_offset_buffer);
   g_test_add_func ("/engine/tflite/per-axis", test_per_axis);
   g_test_add_func ("/engine/tflite/safetensors-names-it", test_safetensors_names_it);
+  g_test_add_func ("/engine/tflite/fast-equals-naive", test_fast_equals_naive);
+  g_test_add_func ("/engine/tflite/predict/photos", test_predict_photos);
+  g_test_add_func ("/engine/tflite/predict/labels", test_predict_labels);
+  g_test_add_func ("/engine/tflite/extract", test_extract);
   return g_test_run ();
 }
