@@ -1,0 +1,606 @@
+/* vt-trainable-vit.c: the trainable timm VisionTransformer: patch
+ * embedding, class token (and DeiT's distillation token), position
+ * embedding at the trained grid, pre-norm blocks (LayerNorm, multi-head
+ * attention, LayerNorm, MLP with exact GELU), the final norm, token or
+ * average pooling (fc_norm) and the head(s). Every linear layer is one
+ * product over all B·T tokens, as in the inference pass; LayerNorm, GELU
+ * and attention are engine/nn's, which keep what their backward passes read. */
+#include "vt-trainable-private.h"
+#include "core/vt-parallel.h"
+#include "nn/vt-activation.h"
+#include "nn/vt-attention.h"
+#include "nn/vt-conv.h"
+#include "nn/vt-linear.h"
+#include "nn/vt-norm.h"
+#include "nn/vt-ops.h"
+
+#include <cblas.h>
+#include <string.h>
+
+typedef struct
+{
+  VtParam *w, *b;
+} Affine;
+
+typedef struct
+{
+  Affine       norm1, qkv, proj, norm2, fc1, fc2;
+  /* the layout's */
+  VtTapeNode  *x, *n1, *qkv_out, *probs, *ctx, *attn_out, *mid, *n2, *h, *act, *f2, *out;
+  float       *mean1, *rstd1, *mean2, *rstd2;   /* (B·T) */
+} Block;
+
+typedef struct
+{
+  VtTrainable *owner;
+  VtWeights   *weights;
+  int          width, patch, image, grid, n_prefix, depth, heads, mlp, n_classes;
+  float        eps;
+  gboolean     average;
+  VtParam     *patch_w, *patch_b, *cls, *dist, *pos;
+  Affine       norm_pre, norm, fc_norm, head, head_dist;
+  Block       *blocks;
+  /* the layout's */
+  int          batch, tokens;
+  VtTapeNode  *input, *conv, *patches, *pre_ln, *embed, *features, *mean_pool, *pooled;
+  VtTapeNode  *cls_features, *dist_features, *logits_cls, *logits_dist, *logits;
+  float       *stats;                              /* every LayerNorm's mean and rstd */
+  float       *pre_mean, *pre_rstd, *norm_mean, *norm_rstd, *fc_mean, *fc_rstd;
+} ViT;
+
+static void
+vit_free (gpointer data)
+{
+  ViT *self = data;
+
+  g_free (self->blocks);
+  g_free (self->stats);
+  vt_weights_free (self->weights);
+  g_free (self);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ViT, vit_free)
+
+static gboolean
+bind_affine (ViT          *self,
+             Affine       *a,
+             const char   *name,
+             VtParamKind   kind,
+             int           block,
+             int           out,
+             int           in,
+             gboolean      optional,
+             GError      **error)
+{
+  g_autofree char *w = g_strdup_printf ("%s.weight", name);
+  g_autofree char *b = g_strdup_printf ("%s.bias", name);
+  gint64 shape[2] = { out, in };
+  guint ndim = in > 0 ? 2 : 1;
+
+  if (optional)
+    return vt_trainable_bind_optional (self->owner, self->weights, w, kind, block, ndim, shape, &a->w, error) &&
+           vt_trainable_bind_optional (self->owner, self->weights, b, kind, block, 1, shape, &a->b, error);
+  return (a->w = vt_trainable_bind (self->owner, self->weights, w, kind, block, ndim, shape, error)) &&
+         (a->b = vt_trainable_bind (self->owner, self->weights, b, kind, block, 1, shape, error));
+}
+
+static gboolean
+bind (ViT                   *self,
+      const VtArchitecture  *arch,
+      GError               **error)
+{
+  VtTrainable *o = self->owner;
+  VtWeights *w = self->weights;
+  int c = self->width, t;
+
+  self->n_prefix = vt_weights_has (w, "cls_token") + vt_weights_has (w, "dist_token");
+  t = self->n_prefix + self->grid * self->grid;
+  if (!(self->patch_w = vt_trainable_bind (o, w, "patch_embed.proj.weight", VT_PARAM_OTHER, -1,
+                                           VT_SHAPE (c, 3, self->patch, self->patch), error)) ||
+      !vt_trainable_bind_optional (o, w, "patch_embed.proj.bias", VT_PARAM_OTHER, -1, VT_SHAPE (c), &self->patch_b, error) ||
+      !vt_trainable_bind_optional (o, w, "cls_token", VT_PARAM_OTHER, -1, VT_SHAPE (1, 1, c), &self->cls, error) ||
+      !vt_trainable_bind_optional (o, w, "dist_token", VT_PARAM_OTHER, -1, VT_SHAPE (1, 1, c), &self->dist, error) ||
+      !(self->pos = vt_trainable_bind (o, w, "pos_embed", VT_PARAM_OTHER, -1, VT_SHAPE (1, t, c), error)) ||
+      !bind_affine (self, &self->norm_pre, "norm_pre", VT_PARAM_NORM, -1, c, 0, TRUE, error) ||
+      !bind_affine (self, &self->norm, "norm", VT_PARAM_NORM, self->depth, c, 0, TRUE, error) ||
+      !bind_affine (self, &self->fc_norm, "fc_norm", VT_PARAM_NORM, self->depth, c, 0, TRUE, error))
+    return FALSE;
+  self->average = self->fc_norm.w != NULL || self->cls == NULL;
+  if (self->n_classes > 0 &&
+      !bind_affine (self, &self->head, "head", VT_PARAM_HEAD, self->depth, self->n_classes, c, FALSE, error))
+    return FALSE;
+  if (self->dist != NULL && self->n_classes > 0 &&
+      !bind_affine (self, &self->head_dist, "head_dist", VT_PARAM_HEAD, self->depth, self->n_classes, c, FALSE, error))
+    return FALSE;
+
+  self->blocks = g_new0 (Block, MAX (self->depth, 1));
+  for (int i = 0; i < self->depth; i++)
+    {
+      Block *b = &self->blocks[i];
+      g_autofree char *n1 = g_strdup_printf ("blocks.%d.norm1", i);
+      g_autofree char *qkv = g_strdup_printf ("blocks.%d.attn.qkv", i);
+      g_autofree char *proj = g_strdup_printf ("blocks.%d.attn.proj", i);
+      g_autofree char *n2 = g_strdup_printf ("blocks.%d.norm2", i);
+      g_autofree char *fc1 = g_strdup_printf ("blocks.%d.mlp.fc1", i);
+      g_autofree char *fc2 = g_strdup_printf ("blocks.%d.mlp.fc2", i);
+
+      if (!bind_affine (self, &b->norm1, n1, VT_PARAM_NORM, i, c, 0, FALSE, error) ||
+          !bind_affine (self, &b->qkv, qkv, VT_PARAM_OTHER, i, 3 * c, c, FALSE, error) ||
+          !bind_affine (self, &b->proj, proj, VT_PARAM_OTHER, i, c, c, FALSE, error) ||
+          !bind_affine (self, &b->norm2, n2, VT_PARAM_NORM, i, c, 0, FALSE, error) ||
+          !bind_affine (self, &b->fc1, fc1, VT_PARAM_OTHER, i, self->mlp, c, FALSE, error) ||
+          !bind_affine (self, &b->fc2, fc2, VT_PARAM_OTHER, i, c, self->mlp, FALSE, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- layout -------------------------------------------------------------- */
+
+static VtTapeNode *
+seq (VtTape     *tape,
+     const char *name,
+     int         batch,
+     int         t,
+     int         c)
+{
+  return vt_tape_node (tape, name, 3, (gint64[]) { batch, t, c });
+}
+
+static VtTapeNode *
+rows (VtTape     *tape,
+      const char *name,
+      int         batch,
+      int         c)
+{
+  return vt_tape_node (tape, name, 2, (gint64[]) { batch, c });
+}
+
+static void
+vit_layout (gpointer  data,
+            VtTape   *tape,
+            int       batch,
+            int       height,
+            int       width)
+{
+  ViT *self = data;
+  int c = self->width, np = self->grid * self->grid, t = self->n_prefix + np;
+  gsize r = (gsize) batch * t, at = 0;
+  VtTapeNode *x;
+
+  self->batch = batch;
+  self->tokens = t;
+  g_free (self->stats);
+  /* mean and rstd of ln_pre, 2 per block, the final norm: (B·T) each; fc_norm's (B) */
+  self->stats = g_new0 (float, 2 * r * (2 + 2 * (gsize) self->depth) + 2 * (gsize) batch);
+#define TAKE(n) (self->stats + (at += (n)) - (n))
+  self->pre_mean = TAKE (r);
+  self->pre_rstd = TAKE (r);
+  self->norm_mean = TAKE (r);
+  self->norm_rstd = TAKE (r);
+  self->fc_mean = TAKE ((gsize) batch);
+  self->fc_rstd = TAKE ((gsize) batch);
+
+  self->input = vt_tape_node (tape, "input", 4, (gint64[]) { batch, 3, height, width });
+  self->conv = seq (tape, "embed.conv", batch, c, np);
+  self->patches = seq (tape, "embed.patch", batch, np, c);
+  self->pre_ln = self->norm_pre.w ? seq (tape, "embed.pre_ln", batch, t, c) : NULL;
+  x = self->embed = seq (tape, "embed.tokens", batch, t, c);
+  for (int i = 0; i < self->depth; i++)
+    {
+      Block *b = &self->blocks[i];
+      g_autofree char *base = g_strdup_printf ("blocks.%d.", i);
+      g_autofree char *n1 = g_strconcat (base, "norm1", NULL);
+      g_autofree char *qkv = g_strconcat (base, "attn.qkv", NULL);
+      g_autofree char *probs = g_strconcat (base, "attn_probs", NULL);
+      g_autofree char *ctx = g_strconcat (base, "attn.ctx", NULL);
+      g_autofree char *attn_out = g_strconcat (base, "attn_out", NULL);
+      g_autofree char *mid = g_strconcat (base, "attn_residual", NULL);
+      g_autofree char *n2 = g_strconcat (base, "norm2", NULL);
+      g_autofree char *h = g_strconcat (base, "mlp.fc1", NULL);
+      g_autofree char *act = g_strconcat (base, "mlp.act", NULL);
+      g_autofree char *f2 = g_strconcat (base, "mlp.fc2", NULL);
+      g_autofree char *out = g_strconcat (base, "out", NULL);
+
+      b->x = x;
+      b->n1 = seq (tape, n1, batch, t, c);
+      b->qkv_out = seq (tape, qkv, batch, t, 3 * c);
+      b->probs = vt_tape_node (tape, probs, 4, (gint64[]) { batch, self->heads, t, t });
+      b->ctx = seq (tape, ctx, batch, t, c);
+      b->attn_out = seq (tape, attn_out, batch, t, c);
+      b->mid = seq (tape, mid, batch, t, c);
+      b->n2 = seq (tape, n2, batch, t, c);
+      b->h = seq (tape, h, batch, t, self->mlp);
+      b->act = seq (tape, act, batch, t, self->mlp);
+      b->f2 = seq (tape, f2, batch, t, c);
+      x = b->out = seq (tape, out, batch, t, c);
+      b->mean1 = TAKE (r);
+      b->rstd1 = TAKE (r);
+      b->mean2 = TAKE (r);
+      b->rstd2 = TAKE (r);
+    }
+#undef TAKE
+  self->features = seq (tape, "features", batch, t, c);
+  self->mean_pool = self->average && self->fc_norm.w ? rows (tape, "pooled.mean", batch, c) : NULL;
+  self->pooled = rows (tape, "pre_logits", batch, c);
+  self->cls_features = self->logits_cls = self->logits_dist = self->dist_features = self->logits = NULL;
+  if (self->head.w && self->dist)
+    {
+      self->cls_features = rows (tape, "features.cls", batch, c);
+      self->dist_features = rows (tape, "features.dist", batch, c);
+      self->logits_cls = rows (tape, "logits_cls", batch, self->n_classes);
+      self->logits_dist = rows (tape, "logits_dist", batch, self->n_classes);
+    }
+  if (self->head.w)
+    self->logits = rows (tape, "logits", batch, self->n_classes);
+}
+
+/* ---- forward ------------------------------------------------------------- */
+
+static const float *
+value_or_null (const VtParam *p)
+{
+  return p ? p->pub.value : NULL;
+}
+
+static float *
+grad_or_null (const VtParam *p)
+{
+  return p ? p->pub.grad : NULL;
+}
+
+static void
+patches_range (gsize    begin,
+               gsize    end,
+               gpointer data)
+{
+  const ViT *self = data;
+  int h = (int) self->input->shape[2], w = (int) self->input->shape[3];
+  gsize image = (gsize) 3 * h * w, np = (gsize) self->grid * self->grid;
+
+  for (gsize b = begin; b < end; b++)
+    vt_conv2d_forward (self->conv->value + b * self->width * np, self->input->value + b * image,
+                       self->patch_w->pub.value, value_or_null (self->patch_b), 3, h, w, self->width,
+                       self->patch, self->patch, self->patch, 0, NULL);
+}
+
+static void
+vit_forward (gpointer     data,
+             const float *pixels)
+{
+  ViT *self = data;
+  int c = self->width, t = self->tokens, np = t - self->n_prefix, batch = self->batch;
+  gsize r = (gsize) batch * t;
+  VtTapeNode *x;
+
+  memcpy (self->input->value, pixels, sizeof (float) * self->input->numel);
+  vt_parallel_for_single_blas ((gsize) batch, patches_range, self);
+
+  /* tokens: the prefix, then the patches (C, np) -> (np, C), plus the position embedding */
+  x = self->pre_ln ? self->pre_ln : self->embed;
+  for (int b = 0; b < batch; b++)
+    {
+      const float *conv = self->conv->value + (gsize) b * c * np;
+      float *patches = self->patches->value + (gsize) b * np * c;
+      float *tokens = x->value + (gsize) b * t * c;
+
+      for (int p = 0; p < np; p++)
+        for (int ch = 0; ch < c; ch++)
+          patches[(gsize) p * c + ch] = conv[(gsize) ch * np + p];
+      if (self->cls)
+        memcpy (tokens, self->cls->pub.value, sizeof (float) * c);
+      if (self->dist)
+        memcpy (tokens + c, self->dist->pub.value, sizeof (float) * c);
+      memcpy (tokens + (gsize) self->n_prefix * c, patches, sizeof (float) * np * c);
+      vt_add (tokens, self->pos->pub.value, (gsize) t * c);
+    }
+  if (self->pre_ln)
+    vt_layernorm_forward (self->embed->value, self->pre_mean, self->pre_rstd, self->pre_ln->value,
+                          self->norm_pre.w->pub.value, value_or_null (self->norm_pre.b), (int) r, c, self->eps);
+
+  for (int i = 0; i < self->depth; i++)
+    {
+      Block *b = &self->blocks[i];
+
+      vt_layernorm_forward (b->n1->value, b->mean1, b->rstd1, b->x->value, b->norm1.w->pub.value,
+                            b->norm1.b->pub.value, (int) r, c, self->eps);
+      vt_linear_forward (b->qkv_out->value, b->n1->value, b->qkv.w->pub.value, b->qkv.b->pub.value, (int) r, c, 3 * c);
+      vt_attn_forward (b->ctx->value, b->probs->value, b->qkv_out->value, batch, t, c, self->heads, FALSE);
+      vt_linear_forward (b->attn_out->value, b->ctx->value, b->proj.w->pub.value, b->proj.b->pub.value, (int) r, c, c);
+      vt_residual_forward (b->mid->value, b->x->value, b->attn_out->value, r * c);
+      vt_layernorm_forward (b->n2->value, b->mean2, b->rstd2, b->mid->value, b->norm2.w->pub.value,
+                            b->norm2.b->pub.value, (int) r, c, self->eps);
+      vt_linear_forward (b->h->value, b->n2->value, b->fc1.w->pub.value, b->fc1.b->pub.value, (int) r, c, self->mlp);
+      vt_gelu_forward (b->act->value, b->h->value, r * self->mlp);
+      vt_linear_forward (b->f2->value, b->act->value, b->fc2.w->pub.value, b->fc2.b->pub.value, (int) r, self->mlp, c);
+      vt_residual_forward (b->out->value, b->mid->value, b->f2->value, r * c);
+    }
+  x = self->depth > 0 ? self->blocks[self->depth - 1].out : self->embed;
+
+  /* the final norm over every token (Identity under average pooling) */
+  if (self->norm.w)
+    vt_layernorm_forward (self->features->value, self->norm_mean, self->norm_rstd, x->value,
+                          self->norm.w->pub.value, value_or_null (self->norm.b), (int) r, c, self->eps);
+  else
+    memcpy (self->features->value, x->value, sizeof (float) * r * c);
+
+  for (int b = 0; b < batch; b++)
+    {
+      const float *f = self->features->value + (gsize) b * t * c;
+      float *pooled = (self->mean_pool ? self->mean_pool : self->pooled)->value + (gsize) b * c;
+
+      if (self->dist)
+        for (int ch = 0; ch < c; ch++)
+          pooled[ch] = (f[ch] + f[c + ch]) / 2;
+      else if (self->average)
+        for (int ch = 0; ch < c; ch++)
+          {
+            double acc = 0.0;
+
+            for (int i = self->n_prefix; i < t; i++)
+              acc += f[(gsize) i * c + ch];
+            pooled[ch] = (float) (acc / np);
+          }
+      else
+        memcpy (pooled, f, sizeof (float) * c);
+      if (self->cls_features)
+        {
+          memcpy (self->cls_features->value + (gsize) b * c, f, sizeof (float) * c);
+          memcpy (self->dist_features->value + (gsize) b * c, f + c, sizeof (float) * c);
+        }
+    }
+  if (self->mean_pool)
+    vt_layernorm_forward (self->pooled->value, self->fc_mean, self->fc_rstd, self->mean_pool->value,
+                          self->fc_norm.w->pub.value, value_or_null (self->fc_norm.b), batch, c, self->eps);
+
+  if (self->cls_features)
+    {
+      int k = self->n_classes;
+
+      vt_linear_forward (self->logits_cls->value, self->cls_features->value, self->head.w->pub.value,
+                         self->head.b->pub.value, batch, c, k);
+      vt_linear_forward (self->logits_dist->value, self->dist_features->value, self->head_dist.w->pub.value,
+                         self->head_dist.b->pub.value, batch, c, k);
+      for (gsize i = 0; i < (gsize) batch * k; i++)
+        self->logits->value[i] = (self->logits_cls->value[i] + self->logits_dist->value[i]) / 2;
+    }
+  else if (self->logits)
+    vt_linear_forward (self->logits->value, self->pooled->value, self->head.w->pub.value, self->head.b->pub.value,
+                       batch, c, self->n_classes);
+}
+
+/* ---- backward ------------------------------------------------------------ */
+
+static gboolean
+live (const VtTapeNode *node,
+      const VtTapeNode *target)
+{
+  return node != NULL && node->order <= target->order;
+}
+
+static void
+linear_backward (const VtTapeNode *y,
+                 const VtTapeNode *x,
+                 const Affine     *a,
+                 const VtTapeNode *target)
+{
+  int in = (int) x->shape[x->ndim - 1], out = (int) y->shape[y->ndim - 1];
+
+  if (live (y, target))
+    vt_linear_backward (x->grad, grad_or_null (a->w), grad_or_null (a->b), y->grad, x->value, a->w->pub.value,
+                        (int) (y->numel / out), in, out);
+}
+
+static void
+layernorm_backward (const VtTapeNode *y,
+                    const VtTapeNode *x,
+                    const Affine     *a,
+                    const float      *mean,
+                    const float      *rstd,
+                    const VtTapeNode *target)
+{
+  int c = (int) x->shape[x->ndim - 1];
+
+  if (live (y, target))
+    vt_layernorm_backward (x->grad, grad_or_null (a->w), grad_or_null (a->b), y->grad, x->value,
+                           a->w->pub.value, mean, rstd, (int) (x->numel / c), c);
+}
+
+/* probs->grad (B, heads, T, T) += ∂ctx · vᵀ per head: the gradient that
+ * reaches the probabilities through ctx = probs · v. */
+static void
+probs_grad (const ViT   *self,
+            const Block *b)
+{
+  int t = self->tokens, c = self->width, d = c / self->heads;
+
+  for (int n = 0; n < self->batch; n++)
+    for (int h = 0; h < self->heads; h++)
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, t, t, d, 1.0f,
+                   b->ctx->grad + (gsize) n * t * c + h * d, c,
+                   b->qkv_out->value + (gsize) n * t * 3 * c + 2 * c + h * d, 3 * c, 1.0f,
+                   b->probs->grad + ((gsize) n * self->heads + h) * t * t, t);
+}
+
+static void
+block_backward (const ViT        *self,
+                const Block      *b,
+                const VtTapeNode *target)
+{
+  gsize n = b->out->numel;
+
+  if (live (b->out, target))
+    vt_residual_backward (b->mid->grad, b->f2->grad, b->out->grad, n);
+  linear_backward (b->f2, b->act, &b->fc2, target);
+  if (live (b->act, target))
+    vt_gelu_backward (b->h->grad, b->act->grad, b->h->value, b->h->numel);
+  linear_backward (b->h, b->n2, &b->fc1, target);
+  layernorm_backward (b->n2, b->mid, &b->norm2, b->mean2, b->rstd2, target);
+  if (live (b->mid, target))
+    vt_residual_backward (b->x->grad, b->attn_out->grad, b->mid->grad, n);
+  linear_backward (b->attn_out, b->ctx, &b->proj, target);
+  if (live (b->probs, target))
+    {
+      /* probs->grad holds only the target's own gradient here (zero unless
+       * it is the target): the attention's backward pass adds the path
+       * through ctx itself. The full ∂S/∂probs, for its tap, after. */
+      vt_attn_backward (b->qkv_out->grad, b->ctx->grad, b->probs->grad, b->qkv_out->value, b->probs->value,
+                        self->batch, self->tokens, self->width, self->heads);
+      probs_grad (self, b);
+    }
+  linear_backward (b->qkv_out, b->n1, &b->qkv, target);
+  layernorm_backward (b->n1, b->x, &b->norm1, b->mean1, b->rstd1, target);
+}
+
+static void
+vit_backward (gpointer          data,
+              const VtTapeNode *target,
+              gboolean          input)
+{
+  ViT *self = data;
+  int c = self->width, t = self->tokens, np = t - self->n_prefix, batch = self->batch;
+  const VtTapeNode *last = self->depth > 0 ? self->blocks[self->depth - 1].out : self->embed;
+
+  /* the heads */
+  if (self->cls_features)
+    {
+      if (live (self->logits, target))
+        for (gsize i = 0; i < self->logits->numel; i++)
+          {
+            self->logits_cls->grad[i] += self->logits->grad[i] / 2;
+            self->logits_dist->grad[i] += self->logits->grad[i] / 2;
+          }
+      linear_backward (self->logits_dist, self->dist_features, &self->head_dist, target);
+      linear_backward (self->logits_cls, self->cls_features, &self->head, target);
+    }
+  else if (self->logits)
+    linear_backward (self->logits, self->pooled, &self->head, target);
+  if (self->mean_pool)
+    layernorm_backward (self->pooled, self->mean_pool, &self->fc_norm, self->fc_mean, self->fc_rstd, target);
+
+  /* the pooling, back onto the features */
+  for (int b = 0; b < batch; b++)
+    {
+      float *df = self->features->grad + (gsize) b * t * c;
+      const float *dp = (self->mean_pool ? self->mean_pool : self->pooled)->grad + (gsize) b * c;
+
+      if (live (self->pooled, target))
+        for (int ch = 0; ch < c; ch++)
+          {
+            if (self->dist)
+              {
+                df[ch] += dp[ch] / 2;
+                df[c + ch] += dp[ch] / 2;
+              }
+            else if (self->average)
+              for (int i = self->n_prefix; i < t; i++)
+                df[(gsize) i * c + ch] += dp[ch] / np;
+            else
+              df[ch] += dp[ch];
+          }
+      if (self->cls_features && live (self->dist_features, target))
+        for (int ch = 0; ch < c; ch++)
+          {
+            df[ch] += self->cls_features->grad[(gsize) b * c + ch];
+            df[c + ch] += self->dist_features->grad[(gsize) b * c + ch];
+          }
+    }
+  if (self->norm.w)
+    layernorm_backward (self->features, last, &self->norm, self->norm_mean, self->norm_rstd, target);
+  else if (live (self->features, target))
+    vt_residual_backward (last->grad, NULL, self->features->grad, last->numel);
+
+  for (int i = self->depth - 1; i >= 0; i--)
+    block_backward (self, &self->blocks[i], target);
+  if (self->pre_ln)
+    layernorm_backward (self->embed, self->pre_ln, &self->norm_pre, self->pre_mean, self->pre_rstd, target);
+
+  /* the tokens: position embedding, prefix tokens, patches */
+  {
+    const VtTapeNode *tokens = self->pre_ln ? self->pre_ln : self->embed;
+
+    if (!live (tokens, target))
+      return;
+    for (int b = 0; b < batch; b++)
+      {
+        const float *d = tokens->grad + (gsize) b * t * c;
+        float *dpatches = self->patches->grad + (gsize) b * np * c;
+        float *dconv = self->conv->grad + (gsize) b * c * np;
+
+        if (self->pos->pub.grad)
+          vt_add (self->pos->pub.grad, d, (gsize) t * c);
+        if (self->cls && self->cls->pub.grad)
+          vt_add (self->cls->pub.grad, d, c);
+        if (self->dist && self->dist->pub.grad)
+          vt_add (self->dist->pub.grad, d + c, c);
+        vt_add (dpatches, d + (gsize) self->n_prefix * c, (gsize) np * c);
+        for (int p = 0; p < np; p++)
+          for (int ch = 0; ch < c; ch++)
+            dconv[(gsize) ch * np + p] += dpatches[(gsize) p * c + ch];
+      }
+  }
+  {
+    VtConvShape shape = { batch, 3, (int) self->input->shape[2], (int) self->input->shape[3], c,
+                          self->patch, self->patch, self->patch, 0, 1 };
+
+    vt_conv_backward (input ? self->input->grad : NULL, self->patch_w->pub.grad, grad_or_null (self->patch_b),
+                      self->conv->grad, self->input->value, self->patch_w->pub.value, &shape);
+  }
+}
+
+static gboolean
+vit_check_input (gpointer   data,
+                 int        height,
+                 int        width,
+                 GError   **error)
+{
+  ViT *self = data;
+
+  /* The resampled position embedding has no backward pass here yet. */
+  if (height != self->image || width != self->image)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
+                   "the input is %d×%d; gradients of this ViT are computed at its trained size, %d×%d",
+                   width, height, self->image, self->image);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static const VtTrainableFamily vit_family = {
+  vit_check_input, vit_layout, vit_forward, vit_backward, vit_free,
+};
+
+gpointer
+vt_trainable_vit_new (VtTrainable               *owner,
+                      VtCheckpoint              *checkpoint,
+                      const VtArchitecture      *arch,
+                      const VtTrainableFamily  **family,
+                      GError                   **error)
+{
+  g_autoptr(ViT) self = g_new0 (ViT, 1);
+
+  self->owner = owner;
+  self->weights = vt_weights_new (checkpoint, arch->prefix);
+  self->width = arch->width;
+  self->patch = arch->patch_size;
+  self->image = arch->image_size;
+  self->grid = self->patch > 0 ? self->image / self->patch : 0;
+  self->depth = arch->depth;
+  self->heads = arch->heads;
+  self->mlp = arch->mlp_width;
+  self->n_classes = arch->num_classes;
+  self->eps = 1e-6f;
+  if (self->patch <= 0 || self->grid <= 0 || self->heads <= 0 || self->width % self->heads != 0)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_SHAPE,
+                   "%s: a ViT of width %d, %d heads and %d-pixel patches at %d pixels has no backward pass",
+                   vt_checkpoint_get_path (checkpoint), self->width, self->heads, self->patch, self->image);
+      return NULL;
+    }
+  if (!bind (self, arch, error))
+    return NULL;
+  vt_trainable_set_n_blocks (owner, self->depth);
+  *family = &vit_family;
+  return g_steal_pointer (&self);
+}
