@@ -108,6 +108,22 @@ vt_tape_node (VtTape       *tape,
   return node;
 }
 
+VtTapeNode *
+vt_tape_work (VtTape *tape,
+              gsize   n)
+{
+  VtTapeNode *node = g_new0 (VtTapeNode, 1);
+
+  g_return_val_if_fail (tape->arena == NULL, NULL);
+  node->ndim = 1;
+  node->shape[0] = (gint64) n;
+  node->numel = n;
+  node->order = -1;
+  g_ptr_array_add (tape->nodes, node);
+  tape->floats += round_up (n);
+  return node;
+}
+
 void
 vt_tape_alias (VtTape     *tape,
                VtTapeNode *node,
@@ -141,6 +157,8 @@ vt_tape_allocate (VtTape *tape)
 
       node->value = tape->arena + at;
       at += round_up (node->numel);
+      if (node->name == NULL)
+        continue;
       node->grad = tape->arena + at;
       at += round_up (node->numel);
     }
@@ -180,6 +198,7 @@ vt_tape_zero_grad (VtTape *tape)
     {
       VtTapeNode *node = g_ptr_array_index (tape->nodes, i);
 
-      memset (node->grad, 0, sizeof (float) * node->numel);
+      if (node->grad != NULL)
+        memset (node->grad, 0, sizeof (float) * node->numel);
     }
 }

@@ -40,6 +40,11 @@ VtTapeNode  *vt_tape_node      (VtTape       *tape,
                                 const char   *name,
                                 guint         ndim,
                                 const gint64 *shape);
+/* @n floats of work memory that the forward pass keeps for the backward
+ * pass but that is no tap (a LayerNorm's mean and rstd, a max pool's
+ * argmax): a node without a name or a gradient, in the arena too. */
+VtTapeNode  *vt_tape_work      (VtTape       *tape,
+                                gsize         n);
 /* Another name for @node. */
 void         vt_tape_alias     (VtTape       *tape,
                                 VtTapeNode   *node,

@@ -61,7 +61,7 @@ typedef struct
   /* the layout's */
   int          batch, height, width;
   VtTapeNode  *input, *stem_out, *pooled, *logits;
-  gint32      *argmax;          /* the max pool's, (B, C, ph, pw) */
+  VtTapeNode  *argmax;          /* the max pool's, (B, C, ph, pw) gint32 */
   int          final_h, final_w;
 } ResNet;
 
@@ -120,7 +120,6 @@ resnet_free (gpointer data)
       clear_conv_bn (&self->blocks[i].downsample);
     }
   g_free (self->blocks);
-  g_free (self->argmax);
   vt_weights_free (self->weights);
   g_free (self);
 }
@@ -273,8 +272,7 @@ resnet_layout (gpointer  data,
       h = vt_pool_out_size (h, 3, 2, 1);
       w = vt_pool_out_size (w, 3, 2, 1);
       x = self->stem_out = image_node (tape, "stem.out", batch, self->stem.out, h, w);
-      g_free (self->argmax);
-      self->argmax = g_new (gint32, (gsize) batch * self->stem.out * h * w);
+      self->argmax = vt_tape_work (tape, (gsize) batch * self->stem.out * h * w);
     }
   else
     self->stem_out = self->stem.y;
@@ -416,7 +414,7 @@ forward_image (const ResNet *self,
       const VtTapeNode *act = self->stem.y;
       gsize plane = per_image (self->stem_out);
 
-      vt_maxpool_forward (self->stem_out->value + b * plane, self->argmax + b * plane,
+      vt_maxpool_forward (self->stem_out->value + b * plane, (gint32 *) self->argmax->value + b * plane,
                           act->value + b * per_image (act), self->stem.out,
                           (int) act->shape[2], (int) act->shape[3], 3, 2, 1);
     }
@@ -538,7 +536,7 @@ resnet_backward (gpointer          data,
         option_a_backward (blk);
     }
   if (!self->cifar && live (self->stem_out, target))
-    vt_maxpool_backward (self->stem.y->grad, self->stem_out->grad, self->argmax, self->batch * self->stem.out,
+    vt_maxpool_backward (self->stem.y->grad, self->stem_out->grad, (const gint32 *) self->argmax->value, self->batch * self->stem.out,
                          (int) self->stem.y->shape[2], (int) self->stem.y->shape[3],
                          (int) self->stem_out->shape[2], (int) self->stem_out->shape[3]);
   conv_bn_backward (self, &self->stem, target, input);

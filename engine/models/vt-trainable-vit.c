@@ -44,7 +44,7 @@ typedef struct
   int          batch, tokens;
   VtTapeNode  *input, *conv, *patches, *pre_ln, *embed, *features, *mean_pool, *pooled;
   VtTapeNode  *cls_features, *dist_features, *logits_cls, *logits_dist, *logits;
-  float       *stats;                              /* every LayerNorm's mean and rstd */
+  VtTapeNode  *stats;                              /* every LayerNorm's mean and rstd */
   float       *pre_mean, *pre_rstd, *norm_mean, *norm_rstd, *fc_mean, *fc_rstd;
 } ViT;
 
@@ -54,7 +54,6 @@ vit_free (gpointer data)
   ViT *self = data;
 
   g_free (self->blocks);
-  g_free (self->stats);
   vt_weights_free (self->weights);
   g_free (self);
 }
@@ -165,22 +164,13 @@ vit_layout (gpointer  data,
 {
   ViT *self = data;
   int c = self->width, np = self->grid * self->grid, t = self->n_prefix + np;
-  gsize r = (gsize) batch * t, at = 0;
+  gsize r = (gsize) batch * t;
   VtTapeNode *x;
 
   self->batch = batch;
   self->tokens = t;
-  g_free (self->stats);
   /* mean and rstd of ln_pre, 2 per block, the final norm: (B·T) each; fc_norm's (B) */
-  self->stats = g_new0 (float, 2 * r * (2 + 2 * (gsize) self->depth) + 2 * (gsize) batch);
-#define TAKE(n) (self->stats + (at += (n)) - (n))
-  self->pre_mean = TAKE (r);
-  self->pre_rstd = TAKE (r);
-  self->norm_mean = TAKE (r);
-  self->norm_rstd = TAKE (r);
-  self->fc_mean = TAKE ((gsize) batch);
-  self->fc_rstd = TAKE ((gsize) batch);
-
+  self->stats = vt_tape_work (tape, 2 * r * (2 + 2 * (gsize) self->depth) + 2 * (gsize) batch);
   self->input = vt_tape_node (tape, "input", 4, (gint64[]) { batch, 3, height, width });
   self->conv = seq (tape, "embed.conv", batch, c, np);
   self->patches = seq (tape, "embed.patch", batch, np, c);
@@ -214,12 +204,7 @@ vit_layout (gpointer  data,
       b->act = seq (tape, act, batch, t, self->mlp);
       b->f2 = seq (tape, f2, batch, t, c);
       x = b->out = seq (tape, out, batch, t, c);
-      b->mean1 = TAKE (r);
-      b->rstd1 = TAKE (r);
-      b->mean2 = TAKE (r);
-      b->rstd2 = TAKE (r);
     }
-#undef TAKE
   self->features = seq (tape, "features", batch, t, c);
   self->mean_pool = self->average && self->fc_norm.w ? rows (tape, "pooled.mean", batch, c) : NULL;
   self->pooled = rows (tape, "pre_logits", batch, c);
@@ -264,6 +249,31 @@ patches_range (gsize    begin,
                        self->patch, self->patch, self->patch, 0, NULL);
 }
 
+/* The LayerNorms' statistics, in the arena's work node. */
+static void
+assign_stats (ViT *self)
+{
+  gsize r = (gsize) self->batch * self->tokens, at = 0;
+
+#define TAKE(n) (self->stats->value + (at += (n)) - (n))
+  self->pre_mean = TAKE (r);
+  self->pre_rstd = TAKE (r);
+  self->norm_mean = TAKE (r);
+  self->norm_rstd = TAKE (r);
+  self->fc_mean = TAKE ((gsize) self->batch);
+  self->fc_rstd = TAKE ((gsize) self->batch);
+  for (int i = 0; i < self->depth; i++)
+    {
+      Block *b = &self->blocks[i];
+
+      b->mean1 = TAKE (r);
+      b->rstd1 = TAKE (r);
+      b->mean2 = TAKE (r);
+      b->rstd2 = TAKE (r);
+    }
+#undef TAKE
+}
+
 static void
 vit_forward (gpointer     data,
              const float *pixels)
@@ -273,6 +283,7 @@ vit_forward (gpointer     data,
   gsize r = (gsize) batch * t;
   VtTapeNode *x;
 
+  assign_stats (self);
   memcpy (self->input->value, pixels, sizeof (float) * self->input->numel);
   vt_parallel_for_single_blas ((gsize) batch, patches_range, self);
 

@@ -23,7 +23,8 @@ Cases:
   tv_resnet       torchvision's ResNet over its Bottleneck (expansion 1, the
                   random weights of tests/fixtures/forward/tv_resnet, written by
                   make_forward_fixtures.py), on the same 2 images
-  vit_cls         timm's ViT (class token), shared/assets/reference/timm
+  vit_cls         timm's ViT (class token), shared/assets/reference/timm; its
+                  index is the predicted class of each image (the argmax)
   deit_distilled  timm's DeiT with its distillation token, same place
 The timm models are written out in plain torch ops below (timm is not
 installed here); each one's logits are first checked against the io file
@@ -189,6 +190,8 @@ def timm_case(case, distilled, index, param_names):
     taps = {"input": x}
     logits = timm_vit(w, x, taps, distilled=distilled)
     assert torch.allclose(logits.float(), io["logits"], atol=1e-4), case + ": not timm's logits"
+    if index is None:
+        index = logits.argmax(1)          # the forward step's "index": "predicted"
     keep = ["input", "embed.tokens", "blocks.0.out", "blocks.1.norm1", "blocks.1.attn_probs", "features"]
     write(case, "shared:" + ckpt, x32, index, logits, {k: taps[k] for k in keep},
           {n: w[n] for n in param_names})
@@ -198,7 +201,7 @@ def main():
     torch.set_num_threads(1)
     cifar_resnet20()
     tv_resnet()
-    timm_case("vit_cls", False, torch.tensor([2, 7]),
+    timm_case("vit_cls", False, None,
               ["cls_token", "pos_embed", "patch_embed.proj.bias", "blocks.0.attn.qkv.weight", "blocks.1.norm1.weight",
                "blocks.1.mlp.fc2.bias", "norm.weight", "head.weight"])
     timm_case("deit_distilled", True, torch.tensor([4, 0]),
