@@ -198,7 +198,7 @@ vt_tape_zero_grad (VtTape *tape)
     {
       VtTapeNode *node = g_ptr_array_index (tape->nodes, i);
 
-      if (node->grad != NULL)
+      if (node->grad != NULL && !node->assigned)
         memset (node->grad, 0, sizeof (float) * node->numel);
     }
 }

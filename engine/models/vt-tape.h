@@ -23,6 +23,10 @@ typedef struct
   gint64   shape[4];
   gsize    numel;
   int      order;
+  /* Its backward step assigns the whole gradient instead of adding to it
+   * (one reader, which always runs when the node is live):
+   * vt_tape_zero_grad leaves it. */
+  gboolean assigned;
   float   *value;
   float   *grad;
 } VtTapeNode;
@@ -63,7 +67,7 @@ VtTapeNode  *vt_tape_lookup    (VtTape       *tape,
                                 const char   *name);
 /* The nodes' names, in forward order (aliases after the node they name). */
 GPtrArray   *vt_tape_names     (VtTape       *tape);
-/* Zeroes every gradient, before a backward pass. */
+/* Zeroes every gradient but the assigned ones, before a backward pass. */
 void         vt_tape_zero_grad (VtTape       *tape);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtTape, vt_tape_free)

@@ -14,6 +14,7 @@
 #include "nn/vt-ops.h"
 #include "nn/vt-pool.h"
 
+#include <math.h>
 #include <string.h>
 
 #define BN_EPS 1e-5f
@@ -25,6 +26,7 @@ typedef struct
   VtParam     *gamma, *beta;
   const float *mean, *var;
   float       *scale, *shift;   /* folded from the above at each forward pass */
+  float       *weight_t;        /* (in, out, k, k), flipped: the input gradient's kernel */
   int          in, out, kernel, stride, pad;
   gboolean     relu;
   /* the layout's */
@@ -97,6 +99,7 @@ bind_conv_bn (ResNet      *self,
     return FALSE;
   cb->scale = g_new (float, out);
   cb->shift = g_new (float, out);
+  cb->weight_t = g_new (float, (gsize) out * in * kernel * kernel);
   return TRUE;
 }
 
@@ -105,6 +108,7 @@ clear_conv_bn (ConvBn *cb)
 {
   g_clear_pointer (&cb->scale, g_free);
   g_clear_pointer (&cb->shift, g_free);
+  g_clear_pointer (&cb->weight_t, g_free);
 }
 
 static void
@@ -242,6 +246,7 @@ layout_conv_bn (ResNet      *self,
   cb->oh = vt_conv2d_out_size (h, cb->kernel, cb->stride, cb->pad);
   cb->ow = vt_conv2d_out_size (w, cb->kernel, cb->stride, cb->pad);
   cb->pre = image_node (tape, pre_name, self->batch, cb->out, cb->oh, cb->ow);
+  cb->pre->assigned = TRUE;   /* by bn_backward, or it is the target */
   cb->y = image_node (tape, y_name, self->batch, cb->out, cb->oh, cb->ow);
   cb->add = NULL;
 }
@@ -482,32 +487,166 @@ live (const VtTapeNode *node,
   return node->order <= target->order;
 }
 
+/* Through the ReLU (y > 0 ⇔ its input > 0), the residual and the
+ * BatchNorm, channel by channel: add->grad += dz, pre->grad = dz · scale,
+ * and the BatchNorm's parameter gradients, in one pass over dy. */
+typedef struct
+{
+  const ConvBn *cb;
+  int           batch;
+} BnJob;
+
+/* One plane: dz = dy where y > 0 (or everywhere without a ReLU), written
+ * to dpre scaled; loops without a branch, so that they vectorize. */
+static void
+plane_backward (float       *restrict dpre,
+                float       *restrict dadd,
+                const float *restrict y,
+                const float *restrict dy,
+                gsize                 hw,
+                gboolean              relu,
+                float                 scale)
+{
+  /* both loaded, then a select: a branch on y's sign mispredicts half the
+   * time, and this loop vectorizes */
+  if (relu)
+    for (gsize p = 0; p < hw; p++)
+      {
+        float d = dy[p], v = y[p];
+
+        dpre[p] = v > 0.0f ? d : 0.0f;
+      }
+  else
+    memcpy (dpre, dy, sizeof (float) * hw);
+  if (dadd)
+    for (gsize p = 0; p < hw; p++)
+      dadd[p] += dpre[p];
+}
+
+/* Σ dz and Σ dz · (pre − mean) over a plane, dz still unscaled in dpre. */
+static void
+plane_sums (const float *restrict dz,
+            const float *restrict pre,
+            gsize                 hw,
+            float                 mean,
+            double               *sum_dz,
+            double               *sum_dz_x)
+{
+  float a = 0.0f, b = 0.0f;
+
+  for (gsize p = 0; p < hw; p++)
+    {
+      a += dz[p];
+      b += dz[p] * (pre[p] - mean);
+    }
+  *sum_dz += a;
+  *sum_dz_x += b;
+}
+
+static void
+bn_backward_range (gsize    begin,
+                   gsize    end,
+                   gpointer data)
+{
+  const BnJob *job = data;
+  const ConvBn *cb = job->cb;
+  gsize hw = (gsize) cb->oh * cb->ow;
+  gboolean params = cb->gamma->pub.grad != NULL || cb->beta->pub.grad != NULL;
+
+  for (gsize ch = begin; ch < end; ch++)
+    {
+      double sum_dz = 0.0, sum_dz_xhat = 0.0;
+
+      for (int n = 0; n < job->batch; n++)
+        {
+          gsize o = ((gsize) n * cb->out + ch) * hw;
+          float *dpre = cb->pre->grad + o;
+          float scale = cb->scale[ch];
+
+          plane_backward (dpre, cb->add ? cb->add->grad + o : NULL, cb->y->value + o, cb->y->grad + o, hw,
+                          cb->relu, scale);
+          if (params)
+            plane_sums (dpre, cb->pre->value + o, hw, cb->mean[ch], &sum_dz, &sum_dz_xhat);
+          for (gsize p = 0; p < hw; p++)
+            dpre[p] *= scale;
+        }
+      if (cb->gamma->pub.grad)
+        cb->gamma->pub.grad[ch] += (float) (sum_dz_xhat / sqrt ((double) cb->var[ch] + BN_EPS));
+      if (cb->beta->pub.grad)
+        cb->beta->pub.grad[ch] += (float) sum_dz;
+    }
+}
+
+/* The input gradient of a stride-1 convolution is a convolution itself:
+ * dout with the flipped, transposed kernel and padding k − 1 − pad, run by
+ * the forward pass's kernel, image by image. */
+typedef struct
+{
+  const ConvBn *cb;
+  float        *work;   /* (B, in, h, w) */
+} InputJob;
+
+static void
+input_backward_range (gsize    begin,
+                      gsize    end,
+                      gpointer data)
+{
+  const InputJob *job = data;
+  const ConvBn *cb = job->cb;
+  gsize in_size = per_image (cb->x), out_size = per_image (cb->pre);
+
+  for (gsize b = begin; b < end; b++)
+    {
+      float *work = job->work + b * in_size;
+
+      vt_conv2d_forward (work, cb->pre->grad + b * out_size, cb->weight_t, NULL, cb->out, cb->oh, cb->ow, cb->in,
+                         cb->kernel, cb->kernel, 1, cb->kernel - 1 - cb->pad, NULL);
+      vt_add (cb->x->grad + b * in_size, work, in_size);
+    }
+}
+
+static void
+transpose_kernel (const ConvBn *cb)
+{
+  const float *w = cb->weight->pub.value;
+  int k = cb->kernel;
+
+  for (int o = 0; o < cb->out; o++)
+    for (int c = 0; c < cb->in; c++)
+      for (int i = 0; i < k; i++)
+        for (int j = 0; j < k; j++)
+          cb->weight_t[(((gsize) c * cb->out + o) * k + (k - 1 - i)) * k + (k - 1 - j)] =
+            w[(((gsize) o * cb->in + c) * k + i) * k + j];
+}
+
 static void
 conv_bn_backward (ResNet           *self,
                   const ConvBn     *cb,
                   const VtTapeNode *target,
                   gboolean          input)
 {
-  gsize n = cb->y->numel;
   VtConvShape shape = { self->batch, cb->in, cb->h, cb->w, cb->out, cb->kernel, cb->kernel, cb->stride, cb->pad, 1 };
+  gboolean din = cb->x != self->input || input;
 
   if (live (cb->y, target))
     {
-      float *dz = vt_trainable_scratch (self->owner, 0);
+      BnJob job = { cb, self->batch };
 
-      /* Through the ReLU (y > 0 ⇔ its input > 0) and the residual, then
-       * the BatchNorm. */
-      for (gsize i = 0; i < n; i++)
-        dz[i] = !cb->relu || cb->y->value[i] > 0.0f ? cb->y->grad[i] : 0.0f;
-      if (cb->add)
-        vt_residual_backward (cb->add->grad, NULL, dz, n);
-      vt_batchnorm_eval_backward (cb->pre->grad, cb->gamma->pub.grad, cb->beta->pub.grad, dz, cb->pre->value,
-                                  cb->gamma->pub.value, cb->mean, cb->var, BN_EPS, self->batch, cb->out,
-                                  cb->oh * cb->ow);
+      vt_parallel_for ((gsize) cb->out, bn_backward_range, &job);
     }
-  if (live (cb->pre, target))
-    vt_conv_backward (cb->x == self->input && !input ? NULL : cb->x->grad, cb->weight->pub.grad, NULL,
-                      cb->pre->grad, cb->x->value, cb->weight->pub.value, &shape);
+  if (!live (cb->pre, target))
+    return;
+  if (din && cb->stride == 1)
+    {
+      InputJob job = { cb, vt_trainable_scratch (self->owner, 0) };
+
+      transpose_kernel (cb);
+      vt_parallel_for_single_blas ((gsize) self->batch, input_backward_range, &job);
+      din = FALSE;
+    }
+  if (din || cb->weight->pub.grad)
+    vt_conv_backward (din ? cb->x->grad : NULL, cb->weight->pub.grad, NULL, cb->pre->grad, cb->x->value,
+                      cb->weight->pub.value, &shape);
 }
 
 static void

@@ -13,6 +13,7 @@ struct _VtTrainable
   const VtTrainableFamily  *family;
   gpointer                  state;      /* the family's */
   gboolean                  forwarded;
+  gboolean                  no_input_gradient;
   int                       batch, height, width;
 };
 
@@ -236,6 +237,13 @@ vt_trainable_zero_grad (VtTrainable *self)
     }
 }
 
+void
+vt_trainable_set_input_gradient (VtTrainable *self,
+                                 gboolean     input)
+{
+  self->no_input_gradient = !input;
+}
+
 gboolean
 vt_trainable_check_input (VtTrainable  *self,
                           int           height,
@@ -316,7 +324,7 @@ vt_trainable_backward (VtTrainable  *self,
     }
   vt_tape_zero_grad (self->tape);
   memcpy (node->grad, dtarget, sizeof (float) * node->numel);
-  self->family->backward (self->state, node, TRUE);
+  self->family->backward (self->state, node, !self->no_input_gradient);
   return TRUE;
 }
 

@@ -71,6 +71,10 @@ const VtTrainableParam  *vt_trainable_get_param    (VtTrainable  *self,
 const VtTrainableParam  *vt_trainable_lookup_param (VtTrainable  *self,
                                                     const char   *name);
 void         vt_trainable_zero_grad       (VtTrainable           *self);
+/* Whether backward passes compute the input's gradient (on by default;
+ * training needs only the parameters'). */
+void         vt_trainable_set_input_gradient (VtTrainable        *self,
+                                              gboolean            input);
 
 /* Whether it takes @height × @width images. */
 gboolean     vt_trainable_check_input     (VtTrainable           *self,
