@@ -2,9 +2,11 @@
  * embedding, class token (and DeiT's distillation token), position
  * embedding at the trained grid, pre-norm blocks (LayerNorm, multi-head
  * attention, LayerNorm, MLP with exact GELU), the final norm, token or
- * average pooling (fc_norm) and the head(s). Every linear layer is one
- * product over all B·T tokens, as in the inference pass; LayerNorm, GELU
- * and attention are engine/nn's, which keep what their backward passes read. */
+ * average pooling (fc_norm) and the head(s). The forward pass runs the
+ * inference pass's kernels in its order (every linear layer one product
+ * over all B·T tokens, attention per image and head, vt_gelu's
+ * approximation), keeping the LayerNorm statistics, the attention
+ * probabilities and every activation; the backward passes are engine/nn's. */
 #include "vt-trainable-private.h"
 #include "core/vt-parallel.h"
 #include "nn/vt-activation.h"
@@ -15,6 +17,7 @@
 #include "nn/vt-ops.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <string.h>
 
 typedef struct
@@ -249,6 +252,110 @@ patches_range (gsize    begin,
                        self->patch, self->patch, self->patch, 0, NULL);
 }
 
+/* LayerNorm as vt_layernorm (vt-ops.c) computes it, in the same order, so
+ * the values are the inference pass's, keeping mean and rstd (N) for
+ * vt_layernorm_backward. gamma and beta may not be NULL. */
+static void
+layernorm_keep (float       *y,
+                float       *mean_out,
+                float       *rstd_out,
+                const float *x,
+                const float *gamma,
+                const float *beta,
+                gsize        n,
+                int          c,
+                float        eps)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      const float *row = x + i * c;
+      float *dst = y + i * c;
+      double mean = 0.0, var = 0.0, rstd;
+
+      for (int j = 0; j < c; j++)
+        mean += row[j];
+      mean /= c;
+      for (int j = 0; j < c; j++)
+        var += (row[j] - mean) * (row[j] - mean);
+      rstd = 1.0 / sqrt (var / c + eps);
+      for (int j = 0; j < c; j++)
+        dst[j] = (float) ((row[j] - mean) * rstd) * gamma[j] + beta[j];
+      mean_out[i] = (float) mean;
+      rstd_out[i] = (float) rstd;
+    }
+}
+
+/* Rows, heads and values split over the cores, as vt_transformer_run does. */
+typedef struct
+{
+  const ViT   *self;
+  float       *y, *mean, *rstd;
+  const float *x, *gamma, *beta;
+  int          c;
+  const Block *block;
+  float       *act;
+} Work;
+
+static void
+layernorm_range (gsize    begin,
+                 gsize    end,
+                 gpointer data)
+{
+  const Work *w = data;
+
+  layernorm_keep (w->y + begin * w->c, w->mean + begin, w->rstd + begin, w->x + begin * w->c, w->gamma, w->beta,
+                  end - begin, w->c, w->self->eps);
+}
+
+static void
+layernorm (const ViT    *self,
+           VtTapeNode   *y,
+           float        *mean,
+           float        *rstd,
+           const VtTapeNode *x,
+           const Affine *a)
+{
+  int c = (int) x->shape[x->ndim - 1];
+  Work work = { self, y->value, mean, rstd, x->value, a->w->pub.value, a->b->pub.value, c, NULL, NULL };
+
+  vt_parallel_for (x->numel / c, layernorm_range, &work);
+}
+
+/* The inference pass's attention kernel, which keeps the probabilities. */
+static void
+attention_range (gsize    begin,
+                 gsize    end,
+                 gpointer data)
+{
+  const Work *w = data;
+  const ViT *self = w->self;
+  const Block *b = w->block;
+  int t = self->tokens, c = self->width, heads = self->heads;
+  g_autofree float *scores = g_new (float, (gsize) t * t);
+
+  for (gsize task = begin; task < end; task++)
+    {
+      gsize n = task / heads;
+      int head = (int) (task % heads);
+
+      vt_attention_head (b->ctx->value + n * t * c, b->probs->value + (n * heads + head) * t * t, scores,
+                         b->qkv_out->value + n * t * 3 * c, t, c, heads, head, FALSE);
+    }
+}
+
+/* GELU as the inference pass applies it (vt_gelu, in place on a copy). */
+static void
+gelu_range (gsize    begin,
+            gsize    end,
+            gpointer data)
+{
+  const Work *w = data;
+  gsize mlp = w->self->mlp;
+
+  memcpy (w->act + begin * mlp, w->x + begin * mlp, sizeof (float) * (end - begin) * mlp);
+  vt_gelu (w->act + begin * mlp, (end - begin) * mlp);
+}
+
 /* The LayerNorms' statistics, in the arena's work node. */
 static void
 assign_stats (ViT *self)
@@ -306,23 +413,23 @@ vit_forward (gpointer     data,
       vt_add (tokens, self->pos->pub.value, (gsize) t * c);
     }
   if (self->pre_ln)
-    vt_layernorm_forward (self->embed->value, self->pre_mean, self->pre_rstd, self->pre_ln->value,
-                          self->norm_pre.w->pub.value, value_or_null (self->norm_pre.b), (int) r, c, self->eps);
+    layernorm (self, self->embed, self->pre_mean, self->pre_rstd, self->pre_ln, &self->norm_pre);
 
   for (int i = 0; i < self->depth; i++)
     {
       Block *b = &self->blocks[i];
 
-      vt_layernorm_forward (b->n1->value, b->mean1, b->rstd1, b->x->value, b->norm1.w->pub.value,
-                            b->norm1.b->pub.value, (int) r, c, self->eps);
+      Work work = { self, NULL, NULL, NULL, b->h->value, NULL, NULL, c, b, b->act->value };
+
+      layernorm (self, b->n1, b->mean1, b->rstd1, b->x, &b->norm1);
       vt_linear_forward (b->qkv_out->value, b->n1->value, b->qkv.w->pub.value, b->qkv.b->pub.value, (int) r, c, 3 * c);
-      vt_attn_forward (b->ctx->value, b->probs->value, b->qkv_out->value, batch, t, c, self->heads, FALSE);
+      /* per image and head, single-threaded products (as vt_transformer_run) */
+      vt_parallel_for_single_blas ((gsize) batch * self->heads, attention_range, &work);
       vt_linear_forward (b->attn_out->value, b->ctx->value, b->proj.w->pub.value, b->proj.b->pub.value, (int) r, c, c);
       vt_residual_forward (b->mid->value, b->x->value, b->attn_out->value, r * c);
-      vt_layernorm_forward (b->n2->value, b->mean2, b->rstd2, b->mid->value, b->norm2.w->pub.value,
-                            b->norm2.b->pub.value, (int) r, c, self->eps);
+      layernorm (self, b->n2, b->mean2, b->rstd2, b->mid, &b->norm2);
       vt_linear_forward (b->h->value, b->n2->value, b->fc1.w->pub.value, b->fc1.b->pub.value, (int) r, c, self->mlp);
-      vt_gelu_forward (b->act->value, b->h->value, r * self->mlp);
+      vt_parallel_for (r, gelu_range, &work);
       vt_linear_forward (b->f2->value, b->act->value, b->fc2.w->pub.value, b->fc2.b->pub.value, (int) r, self->mlp, c);
       vt_residual_forward (b->out->value, b->mid->value, b->f2->value, r * c);
     }
@@ -330,8 +437,7 @@ vit_forward (gpointer     data,
 
   /* the final norm over every token (Identity under average pooling) */
   if (self->norm.w)
-    vt_layernorm_forward (self->features->value, self->norm_mean, self->norm_rstd, x->value,
-                          self->norm.w->pub.value, value_or_null (self->norm.b), (int) r, c, self->eps);
+    layernorm (self, self->features, self->norm_mean, self->norm_rstd, x, &self->norm);
   else
     memcpy (self->features->value, x->value, sizeof (float) * r * c);
 
@@ -361,23 +467,28 @@ vit_forward (gpointer     data,
         }
     }
   if (self->mean_pool)
-    vt_layernorm_forward (self->pooled->value, self->fc_mean, self->fc_rstd, self->mean_pool->value,
-                          self->fc_norm.w->pub.value, value_or_null (self->fc_norm.b), batch, c, self->eps);
+    layernorm (self, self->pooled, self->fc_mean, self->fc_rstd, self->mean_pool, &self->fc_norm);
 
-  if (self->cls_features)
+  /* The heads image by image, as the inference pass runs them (a product
+   * of one row rounds as a product of one row). */
+  for (int b = 0; b < batch && self->logits; b++)
     {
       int k = self->n_classes;
+      gsize at = (gsize) b * k;
 
-      vt_linear_forward (self->logits_cls->value, self->cls_features->value, self->head.w->pub.value,
-                         self->head.b->pub.value, batch, c, k);
-      vt_linear_forward (self->logits_dist->value, self->dist_features->value, self->head_dist.w->pub.value,
-                         self->head_dist.b->pub.value, batch, c, k);
-      for (gsize i = 0; i < (gsize) batch * k; i++)
-        self->logits->value[i] = (self->logits_cls->value[i] + self->logits_dist->value[i]) / 2;
+      if (self->cls_features)
+        {
+          vt_linear_forward (self->logits_cls->value + at, self->cls_features->value + (gsize) b * c,
+                             self->head.w->pub.value, self->head.b->pub.value, 1, c, k);
+          vt_linear_forward (self->logits_dist->value + at, self->dist_features->value + (gsize) b * c,
+                             self->head_dist.w->pub.value, self->head_dist.b->pub.value, 1, c, k);
+          for (int i = 0; i < k; i++)
+            self->logits->value[at + i] = (self->logits_cls->value[at + i] + self->logits_dist->value[at + i]) / 2;
+        }
+      else
+        vt_linear_forward (self->logits->value + at, self->pooled->value + (gsize) b * c, self->head.w->pub.value,
+                           self->head.b->pub.value, 1, c, k);
     }
-  else if (self->logits)
-    vt_linear_forward (self->logits->value, self->pooled->value, self->head.w->pub.value, self->head.b->pub.value,
-                       batch, c, self->n_classes);
 }
 
 /* ---- backward ------------------------------------------------------------ */

@@ -1,7 +1,7 @@
 /* test-network-grad.c: whole-network backward passes (VtTrainable).
  *
  * For the real CIFAR ResNet-20, torchvision's ResNet over Bottlenecks, timm's
- * ViT and DeiT (distilled), tests/reference/make_network_grad_fixtures.py
+ * ViT (class token, and average pooling with fc_norm) and DeiT (distilled), tests/reference/make_network_grad_fixtures.py
  * stores PyTorch's float64 autograd gradients of S = Σᵢ logits[i, indexᵢ]
  * with respect to the input, a few taps and a few parameters; ours must
  * agree to max |ours − ref| / max |ref| ≤ 1e-4, printed per tensor. The
@@ -354,10 +354,11 @@ int
 main (int    argc,
       char **argv)
 {
-  static const char *const cases[] = { "cifar_resnet20", "tv_resnet", "vit_cls", "deit_distilled" };
+  static const char *const cases[] = { "cifar_resnet20", "tv_resnet", "vit_cls", "deit_distilled", "vit_avg" };
   static const char *const from_tap[][2] = {
     { "cifar_resnet20", "layer3.2.out" }, { "cifar_resnet20", "layer2.1.out" },
     { "tv_resnet", "stem.act" }, { "vit_cls", "blocks.0.out" }, { "deit_distilled", "embed.tokens" },
+    { "vit_avg", "blocks.1.out" },
   };
 
   g_test_init (&argc, &argv, NULL);

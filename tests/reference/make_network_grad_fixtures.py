@@ -26,6 +26,7 @@ Cases:
   vit_cls         timm's ViT (class token), shared/assets/reference/timm; its
                   index is the predicted class of each image (the argmax)
   deit_distilled  timm's DeiT with its distillation token, same place
+  vit_avg         timm's ViT without a class token (global_pool='avg', fc_norm)
 The timm models are written out in plain torch ops below (timm is not
 installed here); each one's logits are first checked against the io file
 timm itself wrote.
@@ -148,11 +149,13 @@ def tv_resnet():
 
 def timm_vit(w, x, taps, heads=4, eps=1e-6, distilled=False):
     """timm's VisionTransformer / VisionTransformerDistilled (eval), plain
-    torch ops; records the taps Vitrine names. Returns logits."""
+    torch ops; records the taps Vitrine names. Returns logits. Without a
+    class token: global_pool='avg', norm is Identity and fc_norm comes
+    after the mean over the tokens."""
     c = w["pos_embed"].shape[-1]
     patches = F.conv2d(x, w["patch_embed.proj.weight"], w["patch_embed.proj.bias"], stride=8)
     patches = patches.flatten(2).transpose(1, 2)
-    prefix = [w["cls_token"].expand(x.shape[0], -1, -1)]
+    prefix = [w["cls_token"].expand(x.shape[0], -1, -1)] if "cls_token" in w else []
     if distilled:
         prefix.append(w["dist_token"].expand(x.shape[0], -1, -1))
     h = torch.cat(prefix + [patches], dim=1) + w["pos_embed"]
@@ -173,6 +176,11 @@ def timm_vit(w, x, taps, heads=4, eps=1e-6, distilled=False):
                      w[b + "mlp.fc2.weight"], w[b + "mlp.fc2.bias"])
         h = h + y
         taps[b + "out"] = h
+    if "norm.weight" not in w:
+        taps["features"] = h
+        pooled = F.layer_norm(h.mean(1), (c,), w["fc_norm.weight"], w["fc_norm.bias"], eps)
+        taps["pre_logits"] = pooled
+        return F.linear(pooled, w["head.weight"], w["head.bias"])
     features = F.layer_norm(h, (c,), w["norm.weight"], w["norm.bias"], eps)
     taps["features"] = features
     if distilled:
@@ -181,7 +189,8 @@ def timm_vit(w, x, taps, heads=4, eps=1e-6, distilled=False):
     return F.linear(features[:, 0], w["head.weight"], w["head.bias"])
 
 
-def timm_case(case, distilled, index, param_names):
+def timm_case(case, distilled, index, param_names, keep=("input", "embed.tokens", "blocks.0.out", "blocks.1.norm1",
+                                                         "blocks.1.attn_probs", "features")):
     ckpt = "reference/timm/%s.safetensors" % case
     w = {k: v.double().requires_grad_(True) for k, v in load(os.path.join(ASSETS, ckpt)).items()}
     io = load(os.path.join(ASSETS, "reference", "timm", case + ".io.safetensors"))
@@ -192,7 +201,6 @@ def timm_case(case, distilled, index, param_names):
     assert torch.allclose(logits.float(), io["logits"], atol=1e-4), case + ": not timm's logits"
     if index is None:
         index = logits.argmax(1)          # the forward step's "index": "predicted"
-    keep = ["input", "embed.tokens", "blocks.0.out", "blocks.1.norm1", "blocks.1.attn_probs", "features"]
     write(case, "shared:" + ckpt, x32, index, logits, {k: taps[k] for k in keep},
           {n: w[n] for n in param_names})
 
@@ -206,6 +214,9 @@ def main():
                "blocks.1.mlp.fc2.bias", "norm.weight", "head.weight"])
     timm_case("deit_distilled", True, torch.tensor([4, 0]),
               ["dist_token", "blocks.1.norm1.bias", "blocks.0.attn.proj.weight", "head_dist.weight", "head.bias"])
+    timm_case("vit_avg", False, torch.tensor([9, 1]),
+              ["pos_embed", "patch_embed.proj.weight", "blocks.1.mlp.fc1.weight", "fc_norm.weight", "fc_norm.bias"],
+              keep=("input", "blocks.0.attn_probs", "blocks.1.out", "features", "pre_logits"))
 
 
 if __name__ == "__main__":
