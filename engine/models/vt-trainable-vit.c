@@ -8,10 +8,12 @@
  * approximation), keeping the LayerNorm statistics, the attention
  * probabilities and every activation; the backward passes are engine/nn's. */
 #include "vt-trainable-private.h"
+#include "vt-transformer.h"
 #include "core/vt-parallel.h"
 #include "nn/vt-activation.h"
 #include "nn/vt-attention.h"
 #include "nn/vt-conv.h"
+#include "nn/vt-cosine.h"
 #include "nn/vt-linear.h"
 #include "nn/vt-norm.h"
 #include "nn/vt-ops.h"
@@ -25,6 +27,30 @@ typedef struct
   VtParam *w, *b;
 } Affine;
 
+/* Where a layout keeps what lies outside its blocks (the blocks' names are
+ * vt-transformer.h's tables), and what it calls its taps. */
+typedef struct
+{
+  const char               *patch_w, *patch_b, *cls, *dist, *pos, *norm_pre, *norm, *fc_norm;
+  gboolean                  timm_shapes;   /* cls (1, 1, C) and pos (1, T, C), else (C) and (T, C) */
+  const VtTransformerNames *blocks;
+  const char               *blocks_prefix;
+  const char               *taps;          /* "" or "visual." */
+  float                     eps;
+} Names;
+
+static const Names timm_names = {
+  "patch_embed.proj.weight", "patch_embed.proj.bias", "cls_token", "dist_token", "pos_embed", "norm_pre", "norm",
+  "fc_norm", TRUE, &vt_transformer_names_timm, "", "", 1e-6f,
+};
+
+/* OpenCLIP's VisionTransformer: ln_pre, ln_post over every token, the class
+ * token pooled, then x · proj. */
+static const Names openclip_names = {
+  "visual.conv1.weight", NULL, "visual.class_embedding", NULL, "visual.positional_embedding", "visual.ln_pre",
+  "visual.ln_post", NULL, FALSE, &vt_transformer_names_openclip, "visual.transformer.", "visual.", 1e-5f,
+};
+
 typedef struct
 {
   Affine       norm1, qkv, proj, norm2, fc1, fc2;
@@ -37,9 +63,13 @@ typedef struct
 {
   VtTrainable *owner;
   VtWeights   *weights;
-  int          width, patch, image, grid, n_prefix, depth, heads, mlp, n_classes;
+  const Names *names;
+  gboolean     clip;
+  gboolean     quick_gelu;
+  int          width, patch, image, grid, n_prefix, depth, heads, mlp, n_classes, embed_dim;
   float        eps;
   gboolean     average;
+  VtParam     *proj;                               /* CLIP: (C, E), used as x · P */
   VtParam     *patch_w, *patch_b, *cls, *dist, *pos;
   Affine       norm_pre, norm, fc_norm, head, head_dist;
   Block       *blocks;
@@ -47,6 +77,7 @@ typedef struct
   int          batch, tokens;
   VtTapeNode  *input, *conv, *patches, *pre_ln, *embed, *features, *mean_pool, *pooled;
   VtTapeNode  *cls_features, *dist_features, *logits_cls, *logits_dist, *logits;
+  VtTapeNode  *embeds, *embeds_norm, *embeds_length;  /* CLIP: (B, E), (B, E), ‖embeds‖ (B) */
   VtTapeNode  *stats;                              /* every LayerNorm's mean and rstd */
   float       *pre_mean, *pre_rstd, *norm_mean, *norm_rstd, *fc_mean, *fc_rstd;
 } ViT;
@@ -86,6 +117,25 @@ bind_affine (ViT          *self,
          (a->b = vt_trainable_bind (self->owner, self->weights, b, kind, block, 1, shape, error));
 }
 
+/* @name + ".weight" or @name + @suffix, bound as a parameter; @name may
+ * be NULL (the layout has none). */
+static gboolean
+bind_names (ViT          *self,
+            Affine       *a,
+            const char   *block,
+            const char   *name,
+            VtParamKind   kind,
+            int           index,
+            int           out,
+            int           in,
+            gboolean      optional,
+            GError      **error)
+{
+  g_autofree char *full = block ? g_strdup_printf ("%s.%s", block, name) : g_strdup (name);
+
+  return bind_affine (self, a, full, kind, index, out, in, optional, error);
+}
+
 static gboolean
 bind (ViT                   *self,
       const VtArchitecture  *arch,
@@ -93,22 +143,35 @@ bind (ViT                   *self,
 {
   VtTrainable *o = self->owner;
   VtWeights *w = self->weights;
+  const Names *n = self->names;
   int c = self->width, t;
+  gint64 cls_shape[3] = { 1, 1, c };
+  gint64 pos_shape[3] = { 1, 0, c };
 
-  self->n_prefix = vt_weights_has (w, "cls_token") + vt_weights_has (w, "dist_token");
+  self->n_prefix = vt_weights_has (w, n->cls) + (n->dist && vt_weights_has (w, n->dist));
   t = self->n_prefix + self->grid * self->grid;
-  if (!(self->patch_w = vt_trainable_bind (o, w, "patch_embed.proj.weight", VT_PARAM_OTHER, -1,
+  pos_shape[1] = t;
+  if (!(self->patch_w = vt_trainable_bind (o, w, n->patch_w, VT_PARAM_OTHER, -1,
                                            VT_SHAPE (c, 3, self->patch, self->patch), error)) ||
-      !vt_trainable_bind_optional (o, w, "patch_embed.proj.bias", VT_PARAM_OTHER, -1, VT_SHAPE (c), &self->patch_b, error) ||
-      !vt_trainable_bind_optional (o, w, "cls_token", VT_PARAM_OTHER, -1, VT_SHAPE (1, 1, c), &self->cls, error) ||
-      !vt_trainable_bind_optional (o, w, "dist_token", VT_PARAM_OTHER, -1, VT_SHAPE (1, 1, c), &self->dist, error) ||
-      !(self->pos = vt_trainable_bind (o, w, "pos_embed", VT_PARAM_OTHER, -1, VT_SHAPE (1, t, c), error)) ||
-      !bind_affine (self, &self->norm_pre, "norm_pre", VT_PARAM_NORM, -1, c, 0, TRUE, error) ||
-      !bind_affine (self, &self->norm, "norm", VT_PARAM_NORM, self->depth, c, 0, TRUE, error) ||
-      !bind_affine (self, &self->fc_norm, "fc_norm", VT_PARAM_NORM, self->depth, c, 0, TRUE, error))
+      (n->patch_b && !vt_trainable_bind_optional (o, w, n->patch_b, VT_PARAM_OTHER, -1, VT_SHAPE (c), &self->patch_b, error)) ||
+      !vt_trainable_bind_optional (o, w, n->cls, VT_PARAM_OTHER, -1, n->timm_shapes ? 3 : 1,
+                                   n->timm_shapes ? cls_shape : cls_shape + 2, &self->cls, error) ||
+      (n->dist && !vt_trainable_bind_optional (o, w, n->dist, VT_PARAM_OTHER, -1, 3, cls_shape, &self->dist, error)) ||
+      !(self->pos = vt_trainable_bind (o, w, n->pos, VT_PARAM_OTHER, -1, n->timm_shapes ? 3 : 2,
+                                       n->timm_shapes ? pos_shape : pos_shape + 1, error)) ||
+      !bind_names (self, &self->norm_pre, NULL, n->norm_pre, VT_PARAM_NORM, -1, c, 0, !self->clip, error) ||
+      !bind_names (self, &self->norm, NULL, n->norm, VT_PARAM_NORM, self->depth, c, 0, !self->clip, error) ||
+      (n->fc_norm && !bind_names (self, &self->fc_norm, NULL, n->fc_norm, VT_PARAM_NORM, self->depth, c, 0, TRUE, error)))
     return FALSE;
-  self->average = self->fc_norm.w != NULL || self->cls == NULL;
-  if (self->n_classes > 0 &&
+  if (self->clip)
+    {
+      self->embed_dim = arch->embed_dim;
+      if (!(self->proj = vt_trainable_bind (o, w, "visual.proj", VT_PARAM_HEAD, self->depth,
+                                            VT_SHAPE (c, self->embed_dim), error)))
+        return FALSE;
+    }
+  self->average = !self->clip && (self->fc_norm.w != NULL || self->cls == NULL);
+  if (!self->clip && self->n_classes > 0 &&
       !bind_affine (self, &self->head, "head", VT_PARAM_HEAD, self->depth, self->n_classes, c, FALSE, error))
     return FALSE;
   if (self->dist != NULL && self->n_classes > 0 &&
@@ -118,20 +181,27 @@ bind (ViT                   *self,
   self->blocks = g_new0 (Block, MAX (self->depth, 1));
   for (int i = 0; i < self->depth; i++)
     {
+      const VtTransformerNames *bn = n->blocks;
       Block *b = &self->blocks[i];
-      g_autofree char *n1 = g_strdup_printf ("blocks.%d.norm1", i);
-      g_autofree char *qkv = g_strdup_printf ("blocks.%d.attn.qkv", i);
-      g_autofree char *proj = g_strdup_printf ("blocks.%d.attn.proj", i);
-      g_autofree char *n2 = g_strdup_printf ("blocks.%d.norm2", i);
-      g_autofree char *fc1 = g_strdup_printf ("blocks.%d.mlp.fc1", i);
-      g_autofree char *fc2 = g_strdup_printf ("blocks.%d.mlp.fc2", i);
+      g_autofree char *relative = NULL;
+      g_autofree char *block = NULL;
+      g_autofree char *qkv_w = NULL;
+      g_autofree char *qkv_b = NULL;
 
-      if (!bind_affine (self, &b->norm1, n1, VT_PARAM_NORM, i, c, 0, FALSE, error) ||
-          !bind_affine (self, &b->qkv, qkv, VT_PARAM_OTHER, i, 3 * c, c, FALSE, error) ||
-          !bind_affine (self, &b->proj, proj, VT_PARAM_OTHER, i, c, c, FALSE, error) ||
-          !bind_affine (self, &b->norm2, n2, VT_PARAM_NORM, i, c, 0, FALSE, error) ||
-          !bind_affine (self, &b->fc1, fc1, VT_PARAM_OTHER, i, self->mlp, c, FALSE, error) ||
-          !bind_affine (self, &b->fc2, fc2, VT_PARAM_OTHER, i, c, self->mlp, FALSE, error))
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+      relative = g_strdup_printf (bn->block, i);
+#pragma GCC diagnostic pop
+      block = g_strconcat (n->blocks_prefix, relative, NULL);
+      qkv_w = g_strdup_printf ("%s.%s", block, bn->qkv_weight);
+      qkv_b = g_strdup_printf ("%s.%s", block, bn->qkv_bias);
+      if (!bind_names (self, &b->norm1, block, bn->norm1, VT_PARAM_NORM, i, c, 0, FALSE, error) ||
+          !(b->qkv.w = vt_trainable_bind (o, w, qkv_w, VT_PARAM_OTHER, i, VT_SHAPE (3 * c, c), error)) ||
+          !(b->qkv.b = vt_trainable_bind (o, w, qkv_b, VT_PARAM_OTHER, i, VT_SHAPE (3 * c), error)) ||
+          !bind_names (self, &b->proj, block, bn->proj, VT_PARAM_OTHER, i, c, c, FALSE, error) ||
+          !bind_names (self, &b->norm2, block, bn->norm2, VT_PARAM_NORM, i, c, 0, FALSE, error) ||
+          !bind_names (self, &b->fc1, block, bn->fc1, VT_PARAM_OTHER, i, self->mlp, c, FALSE, error) ||
+          !bind_names (self, &b->fc2, block, bn->fc2, VT_PARAM_OTHER, i, c, self->mlp, FALSE, error))
         return FALSE;
     }
   return TRUE;
@@ -168,6 +238,7 @@ vit_layout (gpointer  data,
   ViT *self = data;
   int c = self->width, np = self->grid * self->grid, t = self->n_prefix + np;
   gsize r = (gsize) batch * t;
+  const char *tp = self->names->taps;
   VtTapeNode *x;
 
   self->batch = batch;
@@ -175,14 +246,21 @@ vit_layout (gpointer  data,
   /* mean and rstd of ln_pre, 2 per block, the final norm: (B·T) each; fc_norm's (B) */
   self->stats = vt_tape_work (tape, 2 * r * (2 + 2 * (gsize) self->depth) + 2 * (gsize) batch);
   self->input = vt_tape_node (tape, "input", 4, (gint64[]) { batch, 3, height, width });
-  self->conv = seq (tape, "embed.conv", batch, c, np);
-  self->patches = seq (tape, "embed.patch", batch, np, c);
-  self->pre_ln = self->norm_pre.w ? seq (tape, "embed.pre_ln", batch, t, c) : NULL;
-  x = self->embed = seq (tape, "embed.tokens", batch, t, c);
+  {
+    g_autofree char *conv = g_strconcat (tp, "embed.conv", NULL);
+    g_autofree char *patch = g_strconcat (tp, "embed.patch", NULL);
+    g_autofree char *pre_ln = g_strconcat (tp, "embed.pre_ln", NULL);
+    g_autofree char *tokens = g_strconcat (tp, "embed.tokens", NULL);
+
+    self->conv = seq (tape, conv, batch, c, np);
+    self->patches = seq (tape, patch, batch, np, c);
+    self->pre_ln = self->norm_pre.w ? seq (tape, pre_ln, batch, t, c) : NULL;
+    x = self->embed = seq (tape, tokens, batch, t, c);
+  }
   for (int i = 0; i < self->depth; i++)
     {
       Block *b = &self->blocks[i];
-      g_autofree char *base = g_strdup_printf ("blocks.%d.", i);
+      g_autofree char *base = g_strdup_printf ("%sblocks.%d.", tp, i);
       g_autofree char *n1 = g_strconcat (base, "norm1", NULL);
       g_autofree char *qkv = g_strconcat (base, "attn.qkv", NULL);
       g_autofree char *probs = g_strconcat (base, "attn_probs", NULL);
@@ -208,10 +286,21 @@ vit_layout (gpointer  data,
       b->f2 = seq (tape, f2, batch, t, c);
       x = b->out = seq (tape, out, batch, t, c);
     }
+  self->cls_features = self->logits_cls = self->logits_dist = self->dist_features = self->logits = NULL;
+  if (self->clip)
+    {
+      /* as vt_vit_forward_image names them */
+      self->features = seq (tape, "visual.ln_post", batch, t, c);
+      self->pooled = rows (tape, "visual.pooled", batch, c);
+      self->embeds = rows (tape, "image_embeds", batch, self->embed_dim);
+      vt_tape_alias (tape, self->embeds, "pre_logits");
+      self->embeds_norm = rows (tape, "image_embeds_norm", batch, self->embed_dim);
+      self->embeds_length = vt_tape_work (tape, (gsize) batch);
+      return;
+    }
   self->features = seq (tape, "features", batch, t, c);
   self->mean_pool = self->average && self->fc_norm.w ? rows (tape, "pooled.mean", batch, c) : NULL;
   self->pooled = rows (tape, "pre_logits", batch, c);
-  self->cls_features = self->logits_cls = self->logits_dist = self->dist_features = self->logits = NULL;
   if (self->head.w && self->dist)
     {
       self->cls_features = rows (tape, "features.cls", batch, c);
@@ -343,7 +432,7 @@ attention_range (gsize    begin,
     }
 }
 
-/* GELU as the inference pass applies it (vt_gelu, in place on a copy). */
+/* GELU (or QuickGELU) as the inference pass applies it: in place, on a copy. */
 static void
 gelu_range (gsize    begin,
             gsize    end,
@@ -353,7 +442,10 @@ gelu_range (gsize    begin,
   gsize mlp = w->self->mlp;
 
   memcpy (w->act + begin * mlp, w->x + begin * mlp, sizeof (float) * (end - begin) * mlp);
-  vt_gelu (w->act + begin * mlp, (end - begin) * mlp);
+  if (w->self->quick_gelu)
+    vt_quick_gelu (w->act + begin * mlp, (end - begin) * mlp);
+  else
+    vt_gelu (w->act + begin * mlp, (end - begin) * mlp);
 }
 
 /* The LayerNorms' statistics, in the arena's work node. */
@@ -441,6 +533,24 @@ vit_forward (gpointer     data,
   else
     memcpy (self->features->value, x->value, sizeof (float) * r * c);
 
+  if (self->clip)
+    {
+      /* the class token, its projection, and that normalized, image by image as vt-vit.c */
+      for (int b = 0; b < batch; b++)
+        {
+          int e = self->embed_dim;
+          float *pooled = self->pooled->value + (gsize) b * c, *embeds = self->embeds->value + (gsize) b * e;
+          double length = 0.0;
+
+          memcpy (pooled, self->features->value + (gsize) b * t * c, sizeof (float) * c);
+          vt_matmul_forward (embeds, pooled, self->proj->pub.value, 1, c, e);
+          vt_l2_normalize (self->embeds_norm->value + (gsize) b * e, embeds, e);
+          for (int i = 0; i < e; i++)
+            length += (double) embeds[i] * embeds[i];
+          self->embeds_length->value[b] = (float) sqrt (length);
+        }
+      return;
+    }
   for (int b = 0; b < batch; b++)
     {
       const float *f = self->features->value + (gsize) b * t * c;
@@ -554,7 +664,9 @@ block_backward (const ViT        *self,
   if (live (b->out, target))
     vt_residual_backward (b->mid->grad, b->f2->grad, b->out->grad, n);
   linear_backward (b->f2, b->act, &b->fc2, target);
-  if (live (b->act, target))
+  if (live (b->act, target) && self->quick_gelu)
+    vt_quick_gelu_backward (b->h->grad, b->act->grad, b->h->value, b->h->numel);
+  else if (live (b->act, target))
     vt_gelu_backward (b->h->grad, b->act->grad, b->h->value, b->h->numel);
   linear_backward (b->h, b->n2, &b->fc1, target);
   layernorm_backward (b->n2, b->mid, &b->norm2, b->mean2, b->rstd2, target);
@@ -583,6 +695,27 @@ vit_backward (gpointer          data,
   int c = self->width, t = self->tokens, np = t - self->n_prefix, batch = self->batch;
   const VtTapeNode *last = self->depth > 0 ? self->blocks[self->depth - 1].out : self->embed;
 
+  /* CLIP: the normalization, the projection, the class token */
+  if (self->clip)
+    {
+      int e = self->embed_dim;
+
+      if (live (self->embeds_norm, target))
+        vt_l2norm_backward (self->embeds->grad, self->embeds_norm->grad, self->embeds_norm->value,
+                            self->embeds_length->value, batch, e);
+      if (live (self->embeds, target))
+        {
+          /* embeds = pooled · P: dpooled += dembeds · Pᵀ, dP += pooledᵀ · dembeds */
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, batch, c, e, 1.0f, self->embeds->grad, e,
+                       self->proj->pub.value, e, 1.0f, self->pooled->grad, c);
+          if (self->proj->pub.grad)
+            cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, c, e, batch, 1.0f, self->pooled->value, c,
+                         self->embeds->grad, e, 1.0f, self->proj->pub.grad, e);
+        }
+      if (live (self->pooled, target))
+        for (int b = 0; b < batch; b++)
+          vt_add (self->features->grad + (gsize) b * t * c, self->pooled->grad + (gsize) b * c, c);
+    }
   /* the heads */
   if (self->cls_features)
     {
@@ -601,7 +734,7 @@ vit_backward (gpointer          data,
     layernorm_backward (self->pooled, self->mean_pool, &self->fc_norm, self->fc_mean, self->fc_rstd, target);
 
   /* the pooling, back onto the features */
-  for (int b = 0; b < batch; b++)
+  for (int b = 0; b < batch && !self->clip; b++)
     {
       float *df = self->features->grad + (gsize) b * t * c;
       const float *dp = (self->mean_pool ? self->mean_pool : self->pooled)->grad + (gsize) b * c;
@@ -704,6 +837,9 @@ vt_trainable_vit_new (VtTrainable               *owner,
 
   self->owner = owner;
   self->weights = vt_weights_new (checkpoint, arch->prefix);
+  self->clip = arch->family == VT_ARCH_OPENCLIP;
+  self->names = self->clip ? &openclip_names : &timm_names;
+  self->quick_gelu = self->clip && arch->quick_gelu;
   self->width = arch->width;
   self->patch = arch->patch_size;
   self->image = arch->image_size;
@@ -712,7 +848,7 @@ vt_trainable_vit_new (VtTrainable               *owner,
   self->heads = arch->heads;
   self->mlp = arch->mlp_width;
   self->n_classes = arch->num_classes;
-  self->eps = 1e-6f;
+  self->eps = self->names->eps;
   if (self->patch <= 0 || self->grid <= 0 || self->heads <= 0 || self->width % self->heads != 0)
     {
       g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_SHAPE,

@@ -33,7 +33,7 @@ gboolean
 vt_trainable_supports (const VtArchitecture *arch)
 {
   return arch->family == VT_ARCH_RESNET || arch->family == VT_ARCH_CIFAR_RESNET ||
-         arch->family == VT_ARCH_TIMM_VIT;
+         arch->family == VT_ARCH_TIMM_VIT || (arch->family == VT_ARCH_OPENCLIP && arch->patch_size > 0);
 }
 
 VtTrainable *
@@ -48,12 +48,12 @@ vt_trainable_new (VtCheckpoint          *checkpoint,
   self->tape = vt_tape_new ();
   if (arch->family == VT_ARCH_RESNET || arch->family == VT_ARCH_CIFAR_RESNET)
     self->state = vt_trainable_resnet_new (self, checkpoint, arch, &self->family, error);
-  else if (arch->family == VT_ARCH_TIMM_VIT)
+  else if (arch->family == VT_ARCH_TIMM_VIT || (arch->family == VT_ARCH_OPENCLIP && arch->patch_size > 0))
     self->state = vt_trainable_vit_new (self, checkpoint, arch, &self->family, error);
   else
     g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED,
                  "%s: no backward pass for a %s yet (there is one for CIFAR and torchvision/timm "
-                 "ResNets and timm ViT/DeiT)", vt_checkpoint_get_path (checkpoint), arch->family_name);
+                 "ResNets, timm ViT/DeiT and OpenCLIP's ViT image tower)", vt_checkpoint_get_path (checkpoint), arch->family_name);
   if (self->state == NULL)
     return NULL;
   return g_steal_pointer (&self);

@@ -4,7 +4,8 @@
  *
  * Families: CIFAR ResNet (option-A shortcuts), torchvision/timm ResNet
  * (BasicBlock, Bottleneck), timm ViT/DeiT (class token, distillation
- * token, average pooling). BatchNorm runs in eval mode (the running
+ * token, average pooling), OpenCLIP's ViT image tower (its taps
+ * "visual.…", "image_embeds", "image_embeds_norm"; GELU or QuickGELU). BatchNorm runs in eval mode (the running
  * statistics), as the forward passes do, so gradients are those of the
  * model that infers.
  *
@@ -50,7 +51,8 @@ typedef struct
 } VtTrainableParam;
 
 /* NULL with VT_MODEL_ERROR_UNSUPPORTED for a family without a backward
- * pass (CLIP, torchvision ViT, Hugging Face, TensorFlow Lite). */
+ * pass (CLIP's text tower and ModifiedResNet, torchvision ViT, Hugging
+ * Face, TensorFlow Lite). */
 VtTrainable *vt_trainable_new             (VtCheckpoint          *checkpoint,
                                            const VtArchitecture  *arch,
                                            GError               **error);

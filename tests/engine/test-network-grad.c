@@ -1,8 +1,11 @@
 /* test-network-grad.c: whole-network backward passes (VtTrainable).
  *
  * For the real CIFAR ResNet-20, torchvision's ResNet over Bottlenecks, timm's
- * ViT (class token, and average pooling with fc_norm) and DeiT (distilled), tests/reference/make_network_grad_fixtures.py
+ * ViT (class token, and average pooling with fc_norm) and DeiT (distilled),
+ * OpenCLIP's ViT image tower (GELU and QuickGELU; there S is on the
+ * normalized image embedding), tests/reference/make_network_grad_fixtures.py
  * stores PyTorch's float64 autograd gradients of S = Σᵢ logits[i, indexᵢ]
+ * (or of S = Σᵢ target[i, indexᵢ] for the target the fixture names)
  * with respect to the input, a few taps and a few parameters; ours must
  * agree to max |ours − ref| / max |ref| ≤ 1e-4, printed per tensor. The
  * trainable forward pass must give the inference pass's values (≤ 1e-6,
@@ -29,7 +32,8 @@ typedef struct
   float          *input;
   int             batch, height, width;
   const VtTensor *index;
-  float          *dlogits;
+  const char     *target;    /* "logits", or the fixture's metadata "target" */
+  float          *dlogits;   /* ∂S/∂target */
 } Case;
 
 static void
@@ -87,7 +91,10 @@ case_open (const char *name)
   c->width = (int) input->shape[3];
   c->index = vt_checkpoint_lookup (c->fixture, "index");
   g_assert_nonnull (c->index);
-  classes = (int) vt_checkpoint_lookup (c->fixture, "logits")->shape[1];
+  c->target = g_hash_table_lookup (vt_checkpoint_get_metadata (c->fixture), "target");
+  if (c->target == NULL)
+    c->target = "logits";
+  classes = (int) vt_checkpoint_lookup (c->fixture, c->target)->shape[1];
   /* ∂S/∂logits: one at each image's class */
   c->dlogits = g_new0 (float, (gsize) c->batch * classes);
   for (int i = 0; i < c->batch; i++)
@@ -117,7 +124,7 @@ forward_backward (Case *c)
 
   vt_trainable_forward (c->model, c->input, c->batch, c->height, c->width, &error);
   g_assert_no_error (error);
-  vt_trainable_backward (c->model, "logits", c->dlogits, &error);
+  vt_trainable_backward (c->model, c->target, c->dlogits, &error);
   g_assert_no_error (error);
 }
 
@@ -126,15 +133,15 @@ static void
 test_against_pytorch (gconstpointer data)
 {
   g_autoptr(Case) c = case_open (data);
-  const VtTensor *logits = vt_checkpoint_lookup (c->fixture, "logits");
+  const VtTensor *logits = vt_checkpoint_lookup (c->fixture, c->target);
   g_autofree float *ref_logits = vt_tensor_dup_float (logits);
   guint n_taps = 0, n_params = 0;
   double rel;
 
   vt_trainable_set_part (c->model, VT_TRAIN_ALL, 0);
   forward_backward (c);
-  rel = relative_difference (vt_trainable_lookup_tap (c->model, "logits")->value, ref_logits, logits->numel);
-  g_test_message ("%s: logits, relative difference %.3g", (const char *) data, rel);
+  rel = relative_difference (vt_trainable_lookup_tap (c->model, c->target)->value, ref_logits, logits->numel);
+  g_test_message ("%s: %s, relative difference %.3g", (const char *) data, c->target, rel);
   g_assert_cmpfloat (rel, <=, REF_TOLERANCE);
 
   for (guint i = 0; i < vt_checkpoint_get_n_tensors (c->fixture); i++)
@@ -207,7 +214,7 @@ test_same_forward (gconstpointer data)
       compared++;
     }
   g_test_message ("%s: %u taps, largest relative difference %.3g", (const char *) data, compared, worst);
-  g_assert_nonnull (vt_taps_lookup (taps, "logits"));
+  g_assert_nonnull (vt_taps_lookup (taps, c->target));
   g_assert_cmpuint (compared, >=, 4);
   g_assert_cmpfloat (worst, <=, SAME_TOLERANCE);
 }
@@ -235,8 +242,8 @@ test_from_tap (gconstpointer data)
   rel = relative_difference (vt_trainable_lookup_tap (c->model, "input")->grad, ref, input->numel);
   g_test_message ("%s: ∂S/∂input from %s, relative difference %.3g", spec[0], spec[1], rel);
   g_assert_cmpfloat (rel, <=, REF_TOLERANCE);
-  /* nothing after the target is touched: the logits' gradient stays zero */
-  g_assert_cmpfloat (relative_difference (vt_trainable_lookup_tap (c->model, "logits")->grad,
+  /* nothing after the target is touched: the output's gradient stays zero */
+  g_assert_cmpfloat (relative_difference (vt_trainable_lookup_tap (c->model, c->target)->grad,
                                           (float[64]) { 0 }, MIN (64, c->batch * 2)), ==, 0.0);
 }
 
@@ -250,7 +257,7 @@ scalar (Case        *c,
 
   vt_trainable_forward (c->model, x, c->batch, c->height, c->width, &error);
   g_assert_no_error (error);
-  logits = vt_trainable_lookup_tap (c->model, "logits");
+  logits = vt_trainable_lookup_tap (c->model, c->target);
   for (gsize i = 0; i < logits->numel; i++)
     s += (double) c->dlogits[i] * logits->value[i];
   return s;
@@ -335,7 +342,8 @@ test_parts (void)
 static void
 test_unsupported (void)
 {
-  g_autofree char *path = vt_test_asset ("reference/openclip/clip_vit.safetensors");
+  /* torchvision's ViT: a forward pass, no backward pass yet */
+  g_autofree char *path = vt_test_fixture ("forward/tv_vit/model.safetensors");
   g_autoptr(GError) error = NULL;
   g_autoptr(VtCheckpoint) checkpoint = vt_checkpoint_open (path, &error);
   VtArchitecture *arch;
@@ -346,7 +354,7 @@ test_unsupported (void)
   model = vt_trainable_new (checkpoint, arch, &error);
   g_assert_null (model);
   g_assert_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED);
-  g_assert_nonnull (strstr (error->message, "clip_vit.safetensors"));
+  g_assert_nonnull (strstr (error->message, "tv_vit/model.safetensors"));
   vt_architecture_free (arch);
 }
 
@@ -354,11 +362,13 @@ int
 main (int    argc,
       char **argv)
 {
-  static const char *const cases[] = { "cifar_resnet20", "tv_resnet", "vit_cls", "deit_distilled", "vit_avg" };
+  static const char *const cases[] = {
+    "cifar_resnet20", "tv_resnet", "vit_cls", "deit_distilled", "vit_avg", "clip_vit", "clip_vit_quickgelu",
+  };
   static const char *const from_tap[][2] = {
     { "cifar_resnet20", "layer3.2.out" }, { "cifar_resnet20", "layer2.1.out" },
     { "tv_resnet", "stem.act" }, { "vit_cls", "blocks.0.out" }, { "deit_distilled", "embed.tokens" },
-    { "vit_avg", "blocks.1.out" },
+    { "vit_avg", "blocks.1.out" }, { "clip_vit", "visual.embed.pre_ln" },
   };
 
   g_test_init (&argc, &argv, NULL);
@@ -377,6 +387,8 @@ main (int    argc,
     }
   g_test_add_data_func ("/engine/network-grad/vit_cls/finite-differences", "vit_cls", test_finite_differences);
   g_test_add_data_func ("/engine/network-grad/deit_distilled/finite-differences", "deit_distilled",
+                        test_finite_differences);
+  g_test_add_data_func ("/engine/network-grad/clip_vit_quickgelu/finite-differences", "clip_vit_quickgelu",
                         test_finite_differences);
   g_test_add_func ("/engine/network-grad/parts", test_parts);
   g_test_add_func ("/engine/network-grad/unsupported", test_unsupported);

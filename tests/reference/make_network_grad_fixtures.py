@@ -3,15 +3,16 @@
 them, for tests/engine/test-network-grad.c and the forward step's
 "gradients" (tests/batch/test-batch.c).
 
-The scalar is S = Σ_i logits[i, index_i] over the batch, index = the
-fixture's "index" (one class per image). Every model runs in float64 from
+The scalar is S = Σ_i target[i, index_i] over the batch, index = the
+fixture's "index" (one class per image), target = "logits" unless the
+metadata's "target" says otherwise. Every model runs in float64 from
 its float32 weights and inputs (so the reference carries no float32
 rounding of its own); values are stored as float32.
 
 tests/fixtures/grad/net_<case>.safetensors holds
   input            the batch (B, 3, H, W), normalized
   index            (B) int32, the class of each image in S
-  logits           the forward logits
+  logits           the forward logits (or the target named in the metadata)
   grad.<tap>       ∂S/∂tap for "input" and a few taps (names as Vitrine's)
   grad.<param>     ∂S/∂param for a few parameters (checkpoint names)
 and its metadata names the checkpoint (relative to the repository root or
@@ -27,6 +28,11 @@ Cases:
                   index is the predicted class of each image (the argmax)
   deit_distilled  timm's DeiT with its distillation token, same place
   vit_avg         timm's ViT without a class token (global_pool='avg', fc_norm)
+  clip_vit, clip_vit_quickgelu
+                  OpenCLIP's ViT image tower (shared/assets/reference/openclip),
+                  exact GELU and QuickGELU; written out in plain torch ops and
+                  checked against OpenCLIP's image embedding first. Their scalar
+                  is on the normalized embedding: S = Σ image_embeds_norm[i, index_i]
 The timm models are written out in plain torch ops below (timm is not
 installed here); each one's logits are first checked against the io file
 timm itself wrote.
@@ -65,16 +71,17 @@ def images(mean, std):
     return torch.stack(out)
 
 
-def write(case, checkpoint, x, index, logits, taps, params):
-    """S = Σ logits[i, index_i]; taps and params: {name: float64 tensor in the graph / leaf}."""
+def write(case, checkpoint, x, index, logits, taps, params, target="logits"):
+    """S = Σ target[i, index_i]; taps and params: {name: float64 tensor in the graph / leaf}."""
     total = logits.gather(1, index.view(-1, 1).long()).sum()
     names = list(taps) + list(params)
     grads = torch.autograd.grad(total, [taps[n] for n in taps] + [params[n] for n in params])
-    tensors = {"input": x.float(), "index": index.int(), "logits": logits.detach().float()}
+    tensors = {"input": x.float(), "index": index.int(), target: logits.detach().float()}
     for name, g in zip(names, grads):
         tensors["grad." + name] = g.float()
     path = os.path.join(OUT, "net_%s.safetensors" % case)
-    safetensors_io.write(path, tensors, {"checkpoint": checkpoint, "scalar": "sum_i logits[i, index_i]",
+    safetensors_io.write(path, tensors, {"checkpoint": checkpoint, "target": target,
+                                         "scalar": "sum_i %s[i, index_i]" % target,
                                          "precision": "float64 autograd from float32 weights and inputs"})
     print("%s: %d bytes" % (path, os.path.getsize(path)))
 
@@ -205,6 +212,56 @@ def timm_case(case, distilled, index, param_names, keep=("input", "embed.tokens"
           {n: w[n] for n in param_names})
 
 
+def openclip_visual(case, index):
+    """OpenCLIP's VisionTransformer (2.32, eval): class embedding, ln_pre,
+    pre-norm resblocks (nn.MultiheadAttention's packed in_proj: q, k, v
+    rows), ln_post over every token, the class token · proj; the scalar is
+    on the normalized image embedding."""
+    ckpt = "reference/openclip/%s.safetensors" % case
+    w = {k: v.double().requires_grad_(True) for k, v in load(os.path.join(ASSETS, ckpt)).items()
+         if v.is_floating_point()}
+    io = load(os.path.join(ASSETS, "reference", "openclip", case + ".io.safetensors"))
+    quick = "quickgelu" in case
+    x32 = io["input.pixel_values"]
+    x = x32.double().requires_grad_(True)
+    taps = {"input": x}
+    c, heads, eps = w["visual.class_embedding"].shape[0], 4, 1e-5
+    patches = F.conv2d(x, w["visual.conv1.weight"], stride=8).flatten(2).transpose(1, 2)
+    h = torch.cat([w["visual.class_embedding"].view(1, 1, -1).expand(x.shape[0], -1, -1), patches], dim=1)
+    h = h + w["visual.positional_embedding"]
+    taps["visual.embed.pre_ln"] = h
+    h = F.layer_norm(h, (c,), w["visual.ln_pre.weight"], w["visual.ln_pre.bias"], eps)
+    taps["visual.embed.tokens"] = h
+    for i in range(2):
+        b = "visual.transformer.resblocks.%d." % i
+        y = F.layer_norm(h, (c,), w[b + "ln_1.weight"], w[b + "ln_1.bias"], eps)
+        taps["visual.blocks.%d.norm1" % i] = y
+        qkv = F.linear(y, w[b + "attn.in_proj_weight"], w[b + "attn.in_proj_bias"])
+        q, k, v = qkv.reshape(x.shape[0], -1, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
+        p = ((q * (c // heads) ** -0.5) @ k.transpose(-2, -1)).softmax(-1)
+        taps["visual.blocks.%d.attn_probs" % i] = p
+        a = (p @ v).transpose(1, 2).reshape(x.shape[0], -1, c)
+        h = h + F.linear(a, w[b + "attn.out_proj.weight"], w[b + "attn.out_proj.bias"])
+        y = F.linear(F.layer_norm(h, (c,), w[b + "ln_2.weight"], w[b + "ln_2.bias"], eps),
+                     w[b + "mlp.c_fc.weight"], w[b + "mlp.c_fc.bias"])
+        y = y * torch.sigmoid(1.702 * y) if quick else F.gelu(y)
+        h = h + F.linear(y, w[b + "mlp.c_proj.weight"], w[b + "mlp.c_proj.bias"])
+        taps["visual.blocks.%d.out" % i] = h
+    features = F.layer_norm(h, (c,), w["visual.ln_post.weight"], w["visual.ln_post.bias"], eps)
+    taps["visual.ln_post"] = features
+    embeds = features[:, 0] @ w["visual.proj"]
+    taps["image_embeds"] = embeds
+    embeds_norm = F.normalize(embeds, dim=-1)
+    assert torch.allclose(embeds_norm.float(), io["image_embeds_norm"], atol=1e-4), case + ": not OpenCLIP's embedding"
+    keep = ["input", "visual.embed.pre_ln", "visual.blocks.0.out", "visual.blocks.1.norm1", "visual.blocks.1.attn_probs",
+            "visual.ln_post", "image_embeds"]
+    write(case, "shared:" + ckpt, x32, index, embeds_norm, {k: taps[k] for k in keep},
+          {n: w[n] for n in ["visual.class_embedding", "visual.positional_embedding", "visual.ln_pre.weight",
+                             "visual.transformer.resblocks.0.attn.in_proj_weight",
+                             "visual.transformer.resblocks.1.mlp.c_fc.bias", "visual.ln_post.bias", "visual.proj"]},
+          target="image_embeds_norm")
+
+
 def main():
     torch.set_num_threads(1)
     cifar_resnet20()
@@ -217,6 +274,8 @@ def main():
     timm_case("vit_avg", False, torch.tensor([9, 1]),
               ["pos_embed", "patch_embed.proj.weight", "blocks.1.mlp.fc1.weight", "fc_norm.weight", "fc_norm.bias"],
               keep=("input", "blocks.0.attn_probs", "blocks.1.out", "features", "pre_logits"))
+    openclip_visual("clip_vit", torch.tensor([5, 30]))
+    openclip_visual("clip_vit_quickgelu", torch.tensor([0, 17]))
 
 
 if __name__ == "__main__":
