@@ -26,10 +26,13 @@ typedef struct
 
 typedef struct
 {
+  /* A text tower takes @height tokens (and @width 0). */
   gboolean (*check_input) (gpointer family, int height, int width, GError **error);
   /* Declares every node for this batch shape. */
   void     (*layout)      (gpointer family, VtTape *tape, int batch, int height, int width);
-  void     (*forward)     (gpointer family, const float *pixels);
+  /* @input: pixels (B, 3, H, W) floats, or a text tower's token ids (B, L)
+   * gint64, checked against the vocabulary. */
+  void     (*forward)     (gpointer family, gconstpointer input);
   /* From the gradient held by @target (every later one zero): the
    * gradients of every node up to it, the input's only if @input, and
    * every trainable parameter's (+=). */
@@ -60,6 +63,9 @@ gboolean  vt_trainable_bind_optional (VtTrainable   *self,
 /* The tape's work memory of its largest node's size, @which 0 or 1. */
 float    *vt_trainable_scratch    (VtTrainable *self,
                                    int          which);
+/* A text tower's vocabulary: vt_trainable_forward_text refuses ids outside it. */
+void      vt_trainable_set_vocabulary (VtTrainable *self,
+                                       int          vocab);
 void      vt_trainable_set_n_blocks (VtTrainable *self,
                                      int          n_blocks);
 
@@ -68,6 +74,10 @@ gpointer  vt_trainable_resnet_new (VtTrainable *self, VtCheckpoint *checkpoint,
                                    const VtArchitecture *arch, const VtTrainableFamily **family,
                                    GError **error);
 gpointer  vt_trainable_vit_new    (VtTrainable *self, VtCheckpoint *checkpoint,
+                                   const VtArchitecture *arch, const VtTrainableFamily **family,
+                                   GError **error);
+/* A CLIP checkpoint's text tower (in vt-trainable-vit.c: the same blocks). */
+gpointer  vt_trainable_text_new   (VtTrainable *self, VtCheckpoint *checkpoint,
                                    const VtArchitecture *arch, const VtTrainableFamily **family,
                                    GError **error);
 

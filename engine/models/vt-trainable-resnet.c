@@ -456,10 +456,11 @@ fold (ConvBn *cb)
 }
 
 static void
-resnet_forward (gpointer     data,
-                const float *pixels)
+resnet_forward (gpointer      data,
+                gconstpointer input)
 {
   ResNet *self = data;
+  const float *pixels = input;
 
   memcpy (self->input->value, pixels, sizeof (float) * self->input->numel);
   fold (&self->stem);

@@ -46,6 +46,13 @@ static const Names timm_names = {
 
 /* OpenCLIP's VisionTransformer: ln_pre, ln_post over every token, the class
  * token pooled, then x · proj. */
+/* OpenCLIP's text tower: token and position embeddings, causal blocks,
+ * ln_final over every token, the end-of-text token · text_projection. */
+static const Names openclip_text_names = {
+  NULL, NULL, NULL, NULL, "positional_embedding", NULL, "ln_final", NULL, FALSE, &vt_transformer_names_openclip,
+  "transformer.", "text.", 1e-5f,
+};
+
 static const Names openclip_names = {
   "visual.conv1.weight", NULL, "visual.class_embedding", NULL, "visual.positional_embedding", "visual.ln_pre",
   "visual.ln_post", NULL, FALSE, &vt_transformer_names_openclip, "visual.transformer.", "visual.", 1e-5f,
@@ -65,6 +72,9 @@ typedef struct
   VtWeights   *weights;
   const Names *names;
   gboolean     clip;
+  gboolean     text;                               /* a CLIP text tower: ids in, causal */
+  VtParam     *token_embedding;                    /* (vocab, C) */
+  int          vocab, context;
   gboolean     quick_gelu;
   int          width, patch, image, grid, n_prefix, depth, heads, mlp, n_classes, embed_dim;
   float        eps;
@@ -78,6 +88,8 @@ typedef struct
   VtTapeNode  *input, *conv, *patches, *pre_ln, *embed, *features, *mean_pool, *pooled;
   VtTapeNode  *cls_features, *dist_features, *logits_cls, *logits_dist, *logits;
   VtTapeNode  *embeds, *embeds_norm, *embeds_length;  /* CLIP: (B, E), (B, E), ‖embeds‖ (B) */
+  VtTapeNode  *ids;                                /* text: the ids (B, L) as gint64 */
+  VtTapeNode  *pool_at;                            /* CLIP: the token pooled per image (B) as gint32 */
   VtTapeNode  *stats;                              /* every LayerNorm's mean and rstd */
   float       *pre_mean, *pre_rstd, *norm_mean, *norm_rstd, *fc_mean, *fc_rstd;
 } ViT;
@@ -136,6 +148,8 @@ bind_names (ViT          *self,
   return bind_affine (self, a, full, kind, index, out, in, optional, error);
 }
 
+static gboolean bind_blocks (ViT *self, GError **error);
+
 static gboolean
 bind (ViT                   *self,
       const VtArchitecture  *arch,
@@ -178,6 +192,18 @@ bind (ViT                   *self,
       !bind_affine (self, &self->head_dist, "head_dist", VT_PARAM_HEAD, self->depth, self->n_classes, c, FALSE, error))
     return FALSE;
 
+  return bind_blocks (self, error);
+}
+
+static gboolean
+bind_blocks (ViT     *self,
+             GError **error)
+{
+  VtTrainable *o = self->owner;
+  VtWeights *w = self->weights;
+  const Names *n = self->names;
+  int c = self->width;
+
   self->blocks = g_new0 (Block, MAX (self->depth, 1));
   for (int i = 0; i < self->depth; i++)
     {
@@ -205,6 +231,26 @@ bind (ViT                   *self,
         return FALSE;
     }
   return TRUE;
+}
+
+static gboolean
+bind_text (ViT                   *self,
+           const VtArchitecture  *arch,
+           GError               **error)
+{
+  VtTrainable *o = self->owner;
+  VtWeights *w = self->weights;
+  int c = self->width;
+
+  if (!(self->token_embedding = vt_trainable_bind (o, w, "token_embedding.weight", VT_PARAM_OTHER, -1,
+                                                   VT_SHAPE (self->vocab, c), error)) ||
+      !(self->pos = vt_trainable_bind (o, w, "positional_embedding", VT_PARAM_OTHER, -1,
+                                       VT_SHAPE (self->context, c), error)) ||
+      !bind_names (self, &self->norm, NULL, "ln_final", VT_PARAM_NORM, self->depth, c, 0, FALSE, error) ||
+      !(self->proj = vt_trainable_bind (o, w, "text_projection", VT_PARAM_HEAD, self->depth,
+                                        VT_SHAPE (c, self->embed_dim), error)))
+    return FALSE;
+  return bind_blocks (self, error);
 }
 
 /* ---- layout -------------------------------------------------------------- */
@@ -236,7 +282,8 @@ vit_layout (gpointer  data,
             int       width)
 {
   ViT *self = data;
-  int c = self->width, np = self->grid * self->grid, t = self->n_prefix + np;
+  /* a text tower's tokens are its input's length */
+  int c = self->width, np = self->grid * self->grid, t = self->text ? height : self->n_prefix + np;
   gsize r = (gsize) batch * t;
   const char *tp = self->names->taps;
   VtTapeNode *x;
@@ -245,18 +292,25 @@ vit_layout (gpointer  data,
   self->tokens = t;
   /* mean and rstd of ln_pre, 2 per block, the final norm: (B·T) each; fc_norm's (B) */
   self->stats = vt_tape_work (tape, 2 * r * (2 + 2 * (gsize) self->depth) + 2 * (gsize) batch);
-  self->input = vt_tape_node (tape, "input", 4, (gint64[]) { batch, 3, height, width });
-  {
-    g_autofree char *conv = g_strconcat (tp, "embed.conv", NULL);
-    g_autofree char *patch = g_strconcat (tp, "embed.patch", NULL);
-    g_autofree char *pre_ln = g_strconcat (tp, "embed.pre_ln", NULL);
-    g_autofree char *tokens = g_strconcat (tp, "embed.tokens", NULL);
+  self->input = self->conv = self->patches = self->pre_ln = NULL;
+  if (self->text)
+    {
+      self->ids = vt_tape_work (tape, 2 * r);
+      x = self->embed = seq (tape, "text.embed.tokens", batch, t, c);
+    }
+  else
+    {
+      g_autofree char *conv = g_strconcat (tp, "embed.conv", NULL);
+      g_autofree char *patch = g_strconcat (tp, "embed.patch", NULL);
+      g_autofree char *pre_ln = g_strconcat (tp, "embed.pre_ln", NULL);
+      g_autofree char *tokens = g_strconcat (tp, "embed.tokens", NULL);
 
-    self->conv = seq (tape, conv, batch, c, np);
-    self->patches = seq (tape, patch, batch, np, c);
-    self->pre_ln = self->norm_pre.w ? seq (tape, pre_ln, batch, t, c) : NULL;
-    x = self->embed = seq (tape, tokens, batch, t, c);
-  }
+      self->input = vt_tape_node (tape, "input", 4, (gint64[]) { batch, 3, height, width });
+      self->conv = seq (tape, conv, batch, c, np);
+      self->patches = seq (tape, patch, batch, np, c);
+      self->pre_ln = self->norm_pre.w ? seq (tape, pre_ln, batch, t, c) : NULL;
+      x = self->embed = seq (tape, tokens, batch, t, c);
+    }
   for (int i = 0; i < self->depth; i++)
     {
       Block *b = &self->blocks[i];
@@ -287,6 +341,17 @@ vit_layout (gpointer  data,
       x = b->out = seq (tape, out, batch, t, c);
     }
   self->cls_features = self->logits_cls = self->logits_dist = self->dist_features = self->logits = NULL;
+  if (self->text)
+    {
+      /* as vt_vit_forward_text names them */
+      self->features = seq (tape, "text.ln_final", batch, t, c);
+      self->pooled = rows (tape, "text.pooled", batch, c);
+      self->embeds = rows (tape, "text_embeds", batch, self->embed_dim);
+      self->embeds_norm = rows (tape, "text_embeds_norm", batch, self->embed_dim);
+      self->embeds_length = vt_tape_work (tape, (gsize) batch);
+      self->pool_at = vt_tape_work (tape, (gsize) batch);
+      return;
+    }
   if (self->clip)
     {
       /* as vt_vit_forward_image names them */
@@ -296,6 +361,7 @@ vit_layout (gpointer  data,
       vt_tape_alias (tape, self->embeds, "pre_logits");
       self->embeds_norm = rows (tape, "image_embeds_norm", batch, self->embed_dim);
       self->embeds_length = vt_tape_work (tape, (gsize) batch);
+      self->pool_at = vt_tape_work (tape, (gsize) batch);
       return;
     }
   self->features = seq (tape, "features", batch, t, c);
@@ -428,7 +494,7 @@ attention_range (gsize    begin,
       int head = (int) (task % heads);
 
       vt_attention_head (b->ctx->value + n * t * c, b->probs->value + (n * heads + head) * t * t, scores,
-                         b->qkv_out->value + n * t * 3 * c, t, c, heads, head, FALSE);
+                         b->qkv_out->value + n * t * 3 * c, t, c, heads, head, self->text);
     }
 }
 
@@ -473,9 +539,37 @@ assign_stats (ViT *self)
 #undef TAKE
 }
 
+/* A text tower's tokens: token embedding plus position embedding; the
+ * pooled token is the end of text, the largest id (the first of equals). */
 static void
-vit_forward (gpointer     data,
-             const float *pixels)
+embed_text (ViT          *self,
+            const gint64 *ids)
+{
+  int c = self->width, t = self->tokens;
+  gint64 *kept = (gint64 *) self->ids->value;
+  gint32 *pool_at = (gint32 *) self->pool_at->value;
+
+  memcpy (kept, ids, sizeof (gint64) * self->batch * t);
+  for (int b = 0; b < self->batch; b++)
+    {
+      const gint64 *row = ids + (gsize) b * t;
+      float *x = self->embed->value + (gsize) b * t * c;
+      int eot = 0;
+
+      for (int i = 0; i < t; i++)
+        for (int ch = 0; ch < c; ch++)
+          x[(gsize) i * c + ch] = self->token_embedding->pub.value[(gsize) row[i] * c + ch]
+                                  + self->pos->pub.value[(gsize) i * c + ch];
+      for (int i = 1; i < t; i++)
+        if (row[i] > row[eot])
+          eot = i;
+      pool_at[b] = eot;
+    }
+}
+
+static void
+vit_forward (gpointer      data,
+             gconstpointer input)
 {
   ViT *self = data;
   int c = self->width, t = self->tokens, np = t - self->n_prefix, batch = self->batch;
@@ -483,12 +577,17 @@ vit_forward (gpointer     data,
   VtTapeNode *x;
 
   assign_stats (self);
-  memcpy (self->input->value, pixels, sizeof (float) * self->input->numel);
-  vt_parallel_for_single_blas ((gsize) batch, patches_range, self);
+  if (self->text)
+    embed_text (self, input);
+  else
+    {
+      memcpy (self->input->value, input, sizeof (float) * self->input->numel);
+      vt_parallel_for_single_blas ((gsize) batch, patches_range, self);
+    }
 
   /* tokens: the prefix, then the patches (C, np) -> (np, C), plus the position embedding */
   x = self->pre_ln ? self->pre_ln : self->embed;
-  for (int b = 0; b < batch; b++)
+  for (int b = 0; b < batch && !self->text; b++)
     {
       const float *conv = self->conv->value + (gsize) b * c * np;
       float *patches = self->patches->value + (gsize) b * np * c;
@@ -533,16 +632,18 @@ vit_forward (gpointer     data,
   else
     memcpy (self->features->value, x->value, sizeof (float) * r * c);
 
-  if (self->clip)
+  if (self->clip || self->text)
     {
-      /* the class token, its projection, and that normalized, image by image as vt-vit.c */
+      /* the class token (a text's end), its projection, and that normalized, one by one as vt-vit.c */
       for (int b = 0; b < batch; b++)
         {
           int e = self->embed_dim;
           float *pooled = self->pooled->value + (gsize) b * c, *embeds = self->embeds->value + (gsize) b * e;
           double length = 0.0;
 
-          memcpy (pooled, self->features->value + (gsize) b * t * c, sizeof (float) * c);
+          gsize token = self->text ? (gsize) ((gint32 *) self->pool_at->value)[b] : 0;
+
+          memcpy (pooled, self->features->value + ((gsize) b * t + token) * c, sizeof (float) * c);
           vt_matmul_forward (embeds, pooled, self->proj->pub.value, 1, c, e);
           vt_l2_normalize (self->embeds_norm->value + (gsize) b * e, embeds, e);
           for (int i = 0; i < e; i++)
@@ -695,8 +796,8 @@ vit_backward (gpointer          data,
   int c = self->width, t = self->tokens, np = t - self->n_prefix, batch = self->batch;
   const VtTapeNode *last = self->depth > 0 ? self->blocks[self->depth - 1].out : self->embed;
 
-  /* CLIP: the normalization, the projection, the class token */
-  if (self->clip)
+  /* CLIP: the normalization, the projection, the class token (a text's end) */
+  if (self->clip || self->text)
     {
       int e = self->embed_dim;
 
@@ -714,7 +815,11 @@ vit_backward (gpointer          data,
         }
       if (live (self->pooled, target))
         for (int b = 0; b < batch; b++)
-          vt_add (self->features->grad + (gsize) b * t * c, self->pooled->grad + (gsize) b * c, c);
+          {
+            gsize token = self->text ? (gsize) ((gint32 *) self->pool_at->value)[b] : 0;
+
+            vt_add (self->features->grad + ((gsize) b * t + token) * c, self->pooled->grad + (gsize) b * c, c);
+          }
     }
   /* the heads */
   if (self->cls_features)
@@ -734,7 +839,7 @@ vit_backward (gpointer          data,
     layernorm_backward (self->pooled, self->mean_pool, &self->fc_norm, self->fc_mean, self->fc_rstd, target);
 
   /* the pooling, back onto the features */
-  for (int b = 0; b < batch && !self->clip; b++)
+  for (int b = 0; b < batch && !self->clip && !self->text; b++)
     {
       float *df = self->features->grad + (gsize) b * t * c;
       const float *dp = (self->mean_pool ? self->mean_pool : self->pooled)->grad + (gsize) b * c;
@@ -769,6 +874,26 @@ vit_backward (gpointer          data,
     block_backward (self, &self->blocks[i], target);
   if (self->pre_ln)
     layernorm_backward (self->embed, self->pre_ln, &self->norm_pre, self->pre_mean, self->pre_rstd, target);
+
+  /* a text's tokens: the position embedding, and the rows of the token
+   * embedding that the ids picked */
+  if (self->text)
+    {
+      const gint64 *ids = (const gint64 *) self->ids->value;
+
+      if (!live (self->embed, target))
+        return;
+      for (int b = 0; b < batch; b++)
+        {
+          const float *d = self->embed->grad + (gsize) b * t * c;
+
+          if (self->pos->pub.grad)
+            vt_add (self->pos->pub.grad, d, (gsize) t * c);
+          for (int i = 0; self->token_embedding->pub.grad && i < t; i++)
+            vt_add (self->token_embedding->pub.grad + (gsize) ids[(gsize) b * t + i] * c, d + (gsize) i * c, c);
+        }
+      return;
+    }
 
   /* the tokens: position embedding, prefix tokens, patches */
   {
@@ -810,6 +935,15 @@ vit_check_input (gpointer   data,
                  GError   **error)
 {
   ViT *self = data;
+
+  if (self->text && (height <= 0 || height > self->context))
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
+                   "token sequences of length %d do not fit the context length %d", height, self->context);
+      return FALSE;
+    }
+  if (self->text)
+    return TRUE;
 
   /* The resampled position embedding has no backward pass here yet. */
   if (height != self->image || width != self->image)
@@ -859,6 +993,45 @@ vt_trainable_vit_new (VtTrainable               *owner,
   if (!bind (self, arch, error))
     return NULL;
   vt_trainable_set_n_blocks (owner, self->depth);
+  *family = &vit_family;
+  return g_steal_pointer (&self);
+}
+
+gpointer
+vt_trainable_text_new (VtTrainable               *owner,
+                       VtCheckpoint              *checkpoint,
+                       const VtArchitecture      *arch,
+                       const VtTrainableFamily  **family,
+                       GError                   **error)
+{
+  g_autoptr(ViT) self = g_new0 (ViT, 1);
+  g_autofree char *fc1 = g_strconcat (arch->prefix, "transformer.resblocks.0.mlp.c_fc.weight", NULL);
+  const VtTensor *fc1_tensor = vt_checkpoint_lookup (checkpoint, fc1);
+
+  self->owner = owner;
+  self->weights = vt_weights_new (checkpoint, arch->prefix);
+  self->text = TRUE;
+  self->names = &openclip_text_names;
+  self->quick_gelu = arch->quick_gelu;
+  self->width = arch->text_width;
+  self->depth = arch->text_depth;
+  self->heads = arch->text_heads;
+  self->mlp = fc1_tensor && fc1_tensor->ndim == 2 ? (int) fc1_tensor->shape[0] : 4 * self->width;
+  self->vocab = arch->vocab_size;
+  self->context = arch->context_length;
+  self->embed_dim = arch->embed_dim;
+  self->eps = self->names->eps;
+  if (self->heads <= 0 || self->width % self->heads != 0 || self->vocab <= 0 || self->context <= 0)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_SHAPE,
+                   "%s: a text tower of width %d, %d heads, %d tokens and a context of %d has no backward pass",
+                   vt_checkpoint_get_path (checkpoint), self->width, self->heads, self->vocab, self->context);
+      return NULL;
+    }
+  if (!bind_text (self, arch, error))
+    return NULL;
+  vt_trainable_set_n_blocks (owner, self->depth);
+  vt_trainable_set_vocabulary (owner, self->vocab);
   *family = &vit_family;
   return g_steal_pointer (&self);
 }

@@ -14,6 +14,8 @@ struct _VtTrainable
   gpointer                  state;      /* the family's */
   gboolean                  forwarded;
   gboolean                  no_input_gradient;
+  gboolean                  text;
+  int                       vocab;
   int                       batch, height, width;
 };
 
@@ -55,6 +57,29 @@ vt_trainable_new (VtCheckpoint          *checkpoint,
                  "%s: no backward pass for a %s yet (there is one for CIFAR and torchvision/timm "
                  "ResNets, timm ViT/DeiT and OpenCLIP's ViT image tower)", vt_checkpoint_get_path (checkpoint), arch->family_name);
   if (self->state == NULL)
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+VtTrainable *
+vt_trainable_new_text (VtCheckpoint          *checkpoint,
+                       const VtArchitecture  *arch,
+                       GError               **error)
+{
+  g_autoptr(VtTrainable) self = g_new0 (VtTrainable, 1);
+
+  self->params = g_ptr_array_new_with_free_func (param_free);
+  self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  self->tape = vt_tape_new ();
+  self->text = TRUE;
+  if (arch->family != VT_ARCH_OPENCLIP || arch->text_width <= 0)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED,
+                   "%s: no text tower with a backward pass (there is one for OpenCLIP's)",
+                   vt_checkpoint_get_path (checkpoint));
+      return NULL;
+    }
+  if (!(self->state = vt_trainable_text_new (self, checkpoint, arch, &self->family, error)))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -131,6 +156,13 @@ vt_trainable_scratch (VtTrainable *self,
                       int          which)
 {
   return vt_tape_scratch (self->tape, which);
+}
+
+void
+vt_trainable_set_vocabulary (VtTrainable *self,
+                             int          vocab)
+{
+  self->vocab = vocab;
 }
 
 void
@@ -259,7 +291,8 @@ layout (VtTrainable *self,
         int          height,
         int          width)
 {
-  g_autofree char *key = g_strdup_printf ("%d×3×%d×%d", batch, height, width);
+  g_autofree char *key = self->text ? g_strdup_printf ("%d×%d tokens", batch, height)
+                                    : g_strdup_printf ("%d×3×%d×%d", batch, height, width);
 
   if (vt_tape_begin (self->tape, key))
     return;
@@ -275,6 +308,11 @@ vt_trainable_forward (VtTrainable  *self,
                       int           width,
                       GError      **error)
 {
+  if (self->text)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT, "a text tower takes token ids, not images");
+      return FALSE;
+    }
   if (batch <= 0)
     {
       g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT, "a batch of %d images", batch);
@@ -288,6 +326,41 @@ vt_trainable_forward (VtTrainable  *self,
   self->batch = batch;
   self->height = height;
   self->width = width;
+  return TRUE;
+}
+
+gboolean
+vt_trainable_forward_text (VtTrainable   *self,
+                           const gint64  *ids,
+                           int            batch,
+                           int            length,
+                           GError       **error)
+{
+  if (!self->text)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT, "an image tower takes images, not token ids");
+      return FALSE;
+    }
+  if (batch <= 0)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT, "a batch of %d texts", batch);
+      return FALSE;
+    }
+  if (!self->family->check_input (self->state, length, 0, error))
+    return FALSE;
+  for (gsize i = 0; i < (gsize) batch * length; i++)
+    if (ids[i] < 0 || ids[i] >= self->vocab)
+      {
+        g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
+                     "token id %" G_GINT64_FORMAT " is outside the vocabulary of %d", ids[i], self->vocab);
+        return FALSE;
+      }
+  layout (self, batch, length, 0);
+  self->family->forward (self->state, ids);
+  self->forwarded = TRUE;
+  self->batch = batch;
+  self->height = length;
+  self->width = 0;
   return TRUE;
 }
 

@@ -56,6 +56,12 @@ typedef struct
 VtTrainable *vt_trainable_new             (VtCheckpoint          *checkpoint,
                                            const VtArchitecture  *arch,
                                            GError               **error);
+/* The text tower of an OpenCLIP checkpoint: token ids in, taps "text.…",
+ * "text_embeds", "text_embeds_norm"; the gradient with respect to the
+ * token embeddings is that of "text.embed.tokens". */
+VtTrainable *vt_trainable_new_text        (VtCheckpoint          *checkpoint,
+                                           const VtArchitecture  *arch,
+                                           GError               **error);
 void         vt_trainable_free            (VtTrainable           *self);
 gboolean     vt_trainable_supports        (const VtArchitecture  *arch);
 
@@ -90,6 +96,13 @@ gboolean     vt_trainable_forward         (VtTrainable           *self,
                                            int                    batch,
                                            int                    height,
                                            int                    width,
+                                           GError               **error);
+/* Token ids (B, L) through a text tower (vt_trainable_new_text); the ids
+ * are checked against its vocabulary and L against its context. */
+gboolean     vt_trainable_forward_text    (VtTrainable           *self,
+                                           const gint64          *ids,
+                                           int                    batch,
+                                           int                    length,
                                            GError               **error);
 /* Tap @name of the last forward pass ("logits", "pre_logits",
  * "layer3.out", "blocks.11.norm1", "input", …) or NULL: its value, and

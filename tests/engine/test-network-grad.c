@@ -2,8 +2,8 @@
  *
  * For the real CIFAR ResNet-20, torchvision's ResNet over Bottlenecks, timm's
  * ViT (class token, and average pooling with fc_norm) and DeiT (distilled),
- * OpenCLIP's ViT image tower (GELU and QuickGELU; there S is on the
- * normalized image embedding), tests/reference/make_network_grad_fixtures.py
+ * OpenCLIP's ViT image tower and text tower (GELU and QuickGELU; there S
+ * is on the normalized image or text embedding), tests/reference/make_network_grad_fixtures.py
  * stores PyTorch's float64 autograd gradients of S = Σᵢ logits[i, indexᵢ]
  * (or of S = Σᵢ target[i, indexᵢ] for the target the fixture names)
  * with respect to the input, a few taps and a few parameters; ours must
@@ -307,6 +307,122 @@ test_finite_differences (gconstpointer data)
     }
 }
 
+/* OpenCLIP's text tower: the fixture's gradients (taps and parameters),
+ * the values against the inference pass, and the token embedding's
+ * gradient, which is ∂S/∂text.embed.tokens summed into the rows the ids
+ * picked. */
+static void
+test_text_tower (gconstpointer data)
+{
+  g_autofree char *relative = g_strdup_printf ("grad/net_%s_text.safetensors", (const char *) data);
+  g_autofree char *path = vt_test_fixture (relative);
+  g_autofree char *weights = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) fixture = vt_checkpoint_open (path, &error);
+  g_autoptr(VtCheckpoint) checkpoint = NULL;
+  g_autoptr(VtTrainable) model = NULL;
+  g_autoptr(VtModel) inference = NULL;
+  g_autoptr(VtTaps) taps = NULL;
+  g_autofree float *dtarget = NULL;
+  g_autofree double *rows = NULL;
+  const VtTensor *ids, *index, *target;
+  const VtTrainableParam *embedding;
+  const VtTapeNode *tokens;
+  VtArchitecture *arch;
+  guint compared = 0;
+  int batch, length, e;
+
+  g_assert_no_error (error);
+  weights = checkpoint_path (fixture);
+  checkpoint = vt_checkpoint_open (weights, &error);
+  g_assert_no_error (error);
+  arch = vt_architecture_recognize (checkpoint);
+  model = vt_trainable_new_text (checkpoint, arch, &error);
+  vt_architecture_free (arch);
+  g_assert_no_error (error);
+  vt_trainable_set_part (model, VT_TRAIN_ALL, 0);
+
+  ids = vt_checkpoint_lookup (fixture, "input.text_ids");
+  index = vt_checkpoint_lookup (fixture, "index");
+  target = vt_checkpoint_lookup (fixture, "text_embeds_norm");
+  g_assert_cmpint (ids->dtype, ==, VT_DTYPE_I64);
+  batch = (int) ids->shape[0];
+  length = (int) ids->shape[1];
+  e = (int) target->shape[1];
+  /* an image is refused, and ids outside the vocabulary */
+  g_assert_false (vt_trainable_forward (model, (float[3 * 8 * 8]) { 0 }, 1, 8, 8, &error));
+  g_clear_error (&error);
+  g_assert_false (vt_trainable_forward_text (model, (gint64[]) { -1 }, 1, 1, &error));
+  g_assert_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT);
+  g_clear_error (&error);
+  vt_trainable_forward_text (model, (const gint64 *) ids->data, batch, length, &error);
+  g_assert_no_error (error);
+
+  /* values: the inference pass's */
+  inference = vt_model_new (checkpoint, &error);
+  g_assert_no_error (error);
+  taps = vt_model_forward_text (inference, (const gint64 *) ids->data, batch, length,
+                                VT_TAP_BLOCKS | VT_TAP_ATTENTION, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < vt_taps_get_n (taps); i++)
+    {
+      const VtTap *tap = vt_taps_get (taps, i);
+      const VtTapeNode *ours = vt_trainable_lookup_tap (model, tap->name);
+
+      if (ours == NULL)
+        continue;
+      g_assert_cmpuint (ours->numel, ==, tap->numel);
+      g_test_message ("%s text: %s, relative difference to the inference pass %.3g", (const char *) data, tap->name,
+                      relative_difference (ours->value, tap->data, tap->numel));
+      g_assert_cmpfloat (relative_difference (ours->value, tap->data, tap->numel), <=, SAME_TOLERANCE);
+      compared++;
+    }
+  g_assert_cmpuint (compared, >=, 8);
+
+  dtarget = g_new0 (float, (gsize) batch * e);
+  for (int i = 0; i < batch; i++)
+    dtarget[(gsize) i * e + ((const gint32 *) index->data)[i]] = 1.0f;
+  vt_trainable_backward (model, "text_embeds_norm", dtarget, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < vt_checkpoint_get_n_tensors (fixture); i++)
+    {
+      const VtTensor *t = vt_checkpoint_get_tensor (fixture, i);
+      const char *name = t->name + strlen ("grad.");
+      const VtTapeNode *tap;
+      const VtTrainableParam *param;
+      g_autofree float *ref = NULL;
+      double rel;
+
+      if (!g_str_has_prefix (t->name, "grad."))
+        continue;
+      ref = vt_tensor_dup_float (t);
+      tap = vt_trainable_lookup_tap (model, name);
+      param = vt_trainable_lookup_param (model, name);
+      g_assert_true (tap != NULL || param != NULL);
+      rel = relative_difference (tap ? tap->grad : param->grad, ref, t->numel);
+      g_test_message ("%s text: ∂S/∂%s, relative difference %.3g", (const char *) data, name, rel);
+      g_assert_cmpfloat (rel, <=, REF_TOLERANCE);
+    }
+
+  /* the token embedding's rows: Σ of ∂S/∂tokens over the places each id took */
+  embedding = vt_trainable_lookup_param (model, "token_embedding.weight");
+  tokens = vt_trainable_lookup_tap (model, "text.embed.tokens");
+  {
+    int c = (int) embedding->shape[1];
+    const gint64 *id = (const gint64 *) ids->data;
+    double worst = 0.0;
+
+    rows = g_new0 (double, embedding->numel);
+    for (gsize i = 0; i < (gsize) batch * length; i++)
+      for (int ch = 0; ch < c; ch++)
+        rows[(gsize) id[i] * c + ch] += tokens->grad[i * c + ch];
+    for (gsize i = 0; i < embedding->numel; i++)
+      worst = MAX (worst, fabs (embedding->grad[i] - rows[i]));
+    g_test_message ("%s text: token_embedding.weight rows, largest difference %.3g", (const char *) data, worst);
+    g_assert_cmpfloat (worst, <=, 1e-6);
+  }
+}
+
 /* Which parameters train, and that frozen ones stay in the checkpoint. */
 static void
 test_parts (void)
@@ -390,6 +506,8 @@ main (int    argc,
                         test_finite_differences);
   g_test_add_data_func ("/engine/network-grad/clip_vit_quickgelu/finite-differences", "clip_vit_quickgelu",
                         test_finite_differences);
+  g_test_add_data_func ("/engine/network-grad/clip_vit/text-tower", "clip_vit", test_text_tower);
+  g_test_add_data_func ("/engine/network-grad/clip_vit_quickgelu/text-tower", "clip_vit_quickgelu", test_text_tower);
   g_test_add_func ("/engine/network-grad/parts", test_parts);
   g_test_add_func ("/engine/network-grad/unsupported", test_unsupported);
   return g_test_run ();

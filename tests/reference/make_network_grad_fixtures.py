@@ -33,6 +33,10 @@ Cases:
                   exact GELU and QuickGELU; written out in plain torch ops and
                   checked against OpenCLIP's image embedding first. Their scalar
                   is on the normalized embedding: S = Σ image_embeds_norm[i, index_i]
+  clip_vit_text, clip_vit_quickgelu_text
+                  the same models' text towers on the shared token ids
+                  ("input.text_ids" instead of "input"): causal blocks, the
+                  end-of-text token; S = Σ text_embeds_norm[i, index_i]
 The timm models are written out in plain torch ops below (timm is not
 installed here); each one's logits are first checked against the io file
 timm itself wrote.
@@ -262,6 +266,62 @@ def openclip_visual(case, index):
           target="image_embeds_norm")
 
 
+def openclip_text(case, index):
+    """OpenCLIP's text tower (2.32, eval): token + position embedding, causal
+    pre-norm resblocks, ln_final over every token, the end-of-text token
+    (the largest id) · text_projection; the scalar on the normalized text
+    embedding. The token embedding (49,408 rows) has no stored gradient:
+    the test checks its rows against ∂S/∂text.embed.tokens."""
+    ckpt = "reference/openclip/%s.safetensors" % case
+    w = {k: v.double().requires_grad_(True) for k, v in load(os.path.join(ASSETS, ckpt)).items()
+         if v.is_floating_point()}
+    io = load(os.path.join(ASSETS, "reference", "openclip", case + ".io.safetensors"))
+    quick = "quickgelu" in case
+    ids = io["input.text_ids"].long()
+    n, length = ids.shape
+    c = w["ln_final.weight"].shape[0]
+    heads, eps = 2, 1e-5
+    taps = {}
+    h = w["token_embedding.weight"][ids] + w["positional_embedding"][:length]
+    taps["text.embed.tokens"] = h
+    mask = torch.full((length, length), float("-inf"), dtype=torch.float64).triu(1)
+    for i in range(2):
+        b = "transformer.resblocks.%d." % i
+        y = F.layer_norm(h, (c,), w[b + "ln_1.weight"], w[b + "ln_1.bias"], eps)
+        taps["text.blocks.%d.norm1" % i] = y
+        qkv = F.linear(y, w[b + "attn.in_proj_weight"], w[b + "attn.in_proj_bias"])
+        q, k, v = qkv.reshape(n, -1, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
+        p = ((q * (c // heads) ** -0.5) @ k.transpose(-2, -1) + mask).softmax(-1)
+        taps["text.blocks.%d.attn_probs" % i] = p
+        a = (p @ v).transpose(1, 2).reshape(n, -1, c)
+        h = h + F.linear(a, w[b + "attn.out_proj.weight"], w[b + "attn.out_proj.bias"])
+        y = F.linear(F.layer_norm(h, (c,), w[b + "ln_2.weight"], w[b + "ln_2.bias"], eps),
+                     w[b + "mlp.c_fc.weight"], w[b + "mlp.c_fc.bias"])
+        y = y * torch.sigmoid(1.702 * y) if quick else F.gelu(y)
+        h = h + F.linear(y, w[b + "mlp.c_proj.weight"], w[b + "mlp.c_proj.bias"])
+        taps["text.blocks.%d.out" % i] = h
+    features = F.layer_norm(h, (c,), w["ln_final.weight"], w["ln_final.bias"], eps)
+    taps["text.ln_final"] = features
+    embeds = features[torch.arange(n), ids.argmax(-1)] @ w["text_projection"]
+    taps["text_embeds"] = embeds
+    embeds_norm = F.normalize(embeds, dim=-1)
+    assert torch.allclose(embeds_norm.float(), io["text_embeds_norm"], atol=1e-4), case + ": not OpenCLIP's text embedding"
+    total = embeds_norm.gather(1, index.view(-1, 1)).sum()
+    keep = ["text.embed.tokens", "text.blocks.0.out", "text.blocks.1.norm1", "text.blocks.1.attn_probs", "text.ln_final",
+            "text_embeds"]
+    params = ["positional_embedding", "transformer.resblocks.1.attn.in_proj_weight", "transformer.resblocks.0.mlp.c_fc.bias",
+              "ln_final.weight", "text_projection"]
+    grads = torch.autograd.grad(total, [taps[k] for k in keep] + [w[k] for k in params])
+    tensors = {"input.text_ids": ids, "index": index.int(), "text_embeds_norm": embeds_norm.detach().float()}
+    for name, g in zip(keep + params, grads):
+        tensors["grad." + name] = g.float()
+    path = os.path.join(OUT, "net_%s_text.safetensors" % case)
+    safetensors_io.write(path, tensors, {"checkpoint": "shared:" + ckpt, "target": "text_embeds_norm",
+                                         "scalar": "sum_i text_embeds_norm[i, index_i]",
+                                         "precision": "float64 autograd from float32 weights"})
+    print("%s: %d bytes" % (path, os.path.getsize(path)))
+
+
 def main():
     torch.set_num_threads(1)
     cifar_resnet20()
@@ -276,6 +336,8 @@ def main():
               keep=("input", "blocks.0.attn_probs", "blocks.1.out", "features", "pre_logits"))
     openclip_visual("clip_vit", torch.tensor([5, 30]))
     openclip_visual("clip_vit_quickgelu", torch.tensor([0, 17]))
+    openclip_text("clip_vit", torch.tensor([3, 12, 31]))
+    openclip_text("clip_vit_quickgelu", torch.tensor([7, 0, 25]))
 
 
 if __name__ == "__main__":
