@@ -418,5 +418,13 @@ vt_trainable_bytes (VtTrainable *self,
   floats = (double) vt_tape_floats (tape);
   vt_tape_begin (self->tape, "");
   self->forwarded = FALSE;
+  /* and each trainable parameter's copy and gradient */
+  for (guint i = 0; i < self->params->len; i++)
+    {
+      VtParam *p = g_ptr_array_index (self->params, i);
+
+      if (p->pub.grad)
+        floats += 2.0 * p->pub.numel;
+    }
   return sizeof (float) * floats;
 }

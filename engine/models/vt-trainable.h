@@ -119,7 +119,9 @@ gboolean     vt_trainable_backward        (VtTrainable           *self,
                                            const float           *dtarget,
                                            GError               **error);
 /* The bytes a forward and backward pass on @batch images take: the
- * activations and their gradients. Forgets the last pass (call it first). */
+ * activations and their gradients, and the trainable parameters' copies
+ * and gradients. Forgets the last pass (call it first). For a text tower
+ * @height is the sequences' length and @width 0. */
 double       vt_trainable_bytes           (VtTrainable           *self,
                                            int                    batch,
                                            int                    height,

@@ -110,7 +110,7 @@ vt_step_memory_check_gradients (VtTrainable     *model,
   g_autofree char *advice = g_strdup_printf ("Put fewer images in %s.", input_path);
 
   vt_memory_estimate_init (&e);
-  vt_memory_estimate_add (&e, "the activations kept for the backward pass, and their gradients",
+  vt_memory_estimate_add (&e, "the activations kept for the backward pass, their gradients and the parameters'",
                           vt_trainable_bytes (model, (int) MIN (images->shape[0], G_MAXINT),
                                               (int) MIN (images->shape[2], G_MAXINT),
                                               (int) MIN (images->shape[3], G_MAXINT)));

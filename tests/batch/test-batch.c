@@ -1995,7 +1995,7 @@ test_memory_forward_gradients (void)
                                            ckpt, fixture);
   g_autofree char *input_phrase = g_strdup_printf ("Put fewer images in %s", fixture);
   const char * const phrases[] = { "$.steps[0].gradients: a backward pass on",
-                                   "the activations kept for the backward pass, and their gradients",
+                                   "the activations kept for the backward pass, their gradients and the parameters'",
                                    input_phrase, NULL };
 
   expect_refusal (dir, "4M", step, phrases);
