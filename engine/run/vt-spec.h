@@ -50,6 +50,16 @@ typedef struct
   VtFigureFormats   formats;
 } VtInspectStep;
 
+/* A forward step's "gradients": a backward pass from @target (a tap,
+ * "logits" by default) for S = Σᵢ target[i, indexᵢ], written as the taps
+ * "grad.<name>" for each name in @wrt (input, taps, parameters). */
+typedef struct
+{
+  char             *target;
+  GArray           *index;        /* gint64 per image; NULL: "predicted" (the argmax) */
+  char            **wrt;
+} VtForwardGradients;
+
 /* Runs a checkpoint on a batch stored in a safetensors file and writes the
  * requested taps to <id>-taps.safetensors. */
 typedef struct
@@ -60,6 +70,7 @@ typedef struct
   char             *images;       /* tensor name: (N, 3, H, W) float, preprocessed */
   char             *tokens;       /* tensor name: (N, L) integer token ids */
   guint             taps;         /* VtTapFlags */
+  VtForwardGradients *gradients;  /* NULL: none */
 } VtForwardStep;
 
 /* Changes to a model's eval transform (see vt-transform.h); what is not

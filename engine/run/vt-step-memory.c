@@ -98,6 +98,25 @@ vt_step_memory_check_forward (VtModel         *model,
   return vt_memory_check (&e, what, advice, error);
 }
 
+gboolean
+vt_step_memory_check_gradients (VtTrainable     *model,
+                                const VtTensor  *images,
+                                const char      *input_path,
+                                const char      *path,
+                                GError         **error)
+{
+  g_auto(VtMemoryEstimate) e = { 0 };
+  g_autofree char *what = g_strdup_printf ("%s.gradients: a backward pass on %s", path, input_path);
+  g_autofree char *advice = g_strdup_printf ("Put fewer images in %s.", input_path);
+
+  vt_memory_estimate_init (&e);
+  vt_memory_estimate_add (&e, "the activations kept for the backward pass, their gradients and the parameters'",
+                          vt_trainable_bytes (model, (int) MIN (images->shape[0], G_MAXINT),
+                                              (int) MIN (images->shape[2], G_MAXINT),
+                                              (int) MIN (images->shape[3], G_MAXINT)));
+  return vt_memory_check (&e, what, advice, error);
+}
+
 /* The most training samples one stage of @split holds. */
 static double
 largest_stage (VtFeatureStore    *train,

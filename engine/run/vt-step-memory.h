@@ -15,6 +15,7 @@
 #include "methods/cil/vt-cil-protocol.h"
 #include "methods/projection/vt-embedding.h"
 #include "models/vt-model.h"
+#include "models/vt-trainable.h"
 
 G_BEGIN_DECLS
 
@@ -40,6 +41,14 @@ gboolean  vt_step_memory_check_forward      (VtModel                  *model,
                                              const char               *path,
                                              GError                  **error);
 
+/* forward's "gradients": a forward pass on @images that keeps every
+ * activation, and their gradients. Call before the pass (the estimate
+ * lays the model out anew). */
+gboolean  vt_step_memory_check_gradients    (VtTrainable              *model,
+                                             const VtTensor           *images,
+                                             const char               *input_path,
+                                             const char               *path,
+                                             GError                  **error);
 /* incremental: @methods on @train and @test with the stages of @split in
  * @order. */
 gboolean  vt_step_memory_check_incremental  (VtFeatureStore           *train,

@@ -678,6 +678,169 @@ test_forward_bad_input (void)
   vt_test_rm_rf (dir);
 }
 
+/* The forward step's "gradients" on @fixture (tests/fixtures/grad/net_*.safetensors:
+ * its "input" is the batch): runs @gradients_json and compares each
+ * written grad.<name> with the fixture's grad.<ref_names[i]>, PyTorch's.
+ * Returns the step's result object (owned by *results). */
+static JsonObject *
+run_gradients_against_fixture (const char          *dir,
+                               const char          *checkpoint,
+                               const char          *fixture,
+                               const char          *gradients_json,
+                               const char * const  *names,
+                               const char * const  *ref_names,
+                               JsonNode           **results)
+{
+  g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"forward\", \"checkpoint\": \"%s\", \"input\": \"%s\","
+                                           " \"images\": \"input\", \"gradients\": %s}]}", checkpoint, fixture, gradients_json);
+  g_autofree char *spec = g_build_filename (dir, "gradients.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *taps_path = g_build_filename (out, "forward-taps.safetensors", NULL);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autoptr(VtCheckpoint) taps = NULL;
+  g_autoptr(VtCheckpoint) expected = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(Result) r = { 0 };
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  if (r.status != 0)
+    g_error ("vitrine failed: %s", r.err);
+  taps = vt_checkpoint_open (taps_path, &error);
+  g_assert_no_error (error);
+  expected = vt_checkpoint_open (fixture, &error);
+  g_assert_no_error (error);
+  /* the forward taps are still there, beside the gradients */
+  g_assert_nonnull (vt_checkpoint_lookup (taps, "logits"));
+  for (guint i = 0; names[i]; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("grad.%s", names[i]);
+      g_autofree char *ref_name = g_strdup_printf ("grad.%s", ref_names[i]);
+      const VtTensor *t = vt_checkpoint_lookup (taps, name);
+      const VtTensor *e = vt_checkpoint_lookup (expected, ref_name);
+      g_autofree float *a = NULL;
+      g_autofree float *b = NULL;
+      double diff = 0.0, scale = 0.0;
+
+      if (t == NULL)
+        g_error ("%s: no tensor %s", taps_path, name);
+      g_assert_nonnull (e);
+      g_assert_cmpuint (t->ndim, ==, e->ndim);
+      for (guint d = 0; d < t->ndim; d++)
+        g_assert_cmpint (t->shape[d], ==, e->shape[d]);
+      a = vt_tensor_dup_float (t);
+      b = vt_tensor_dup_float (e);
+      for (gsize j = 0; j < t->numel; j++)
+        {
+          diff = MAX (diff, fabs ((double) a[j] - b[j]));
+          scale = MAX (scale, fabs ((double) b[j]));
+        }
+      g_test_message ("%s: %s against PyTorch's, relative difference %.3g", fixture, name, diff / scale);
+      g_assert_cmpfloat (diff / scale, <=, 1e-4);
+    }
+  *results = load_json (results_path);
+  vt_test_rm_rf (out);
+  return json_array_get_object_element (json_object_get_array_member (json_node_get_object (*results), "steps"), 0);
+}
+
+/* "gradients" on the real ResNet-20: input, tap and parameter gradients
+ * of Σᵢ logits[i, indexᵢ] as PyTorch's autograd gives them. */
+static void
+test_forward_gradients (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *fixture = vt_test_fixture ("grad/net_cifar_resnet20.safetensors");
+  const char * const names[] = { "input", "layer2.1.out", "layer3.out", "layer1.0.conv1.weight", "linear.bias", NULL };
+  /* layer3.out is layer3.2.out, the stage's last block */
+  const char * const refs[] = { "input", "layer2.1.out", "layer3.2.out", "layer1.0.conv1.weight", "linear.bias", NULL };
+  g_autoptr(JsonNode) results = NULL;
+  JsonObject *step, *gradients;
+  JsonArray *index;
+
+  step = run_gradients_against_fixture (dir, ckpt, fixture,
+                                        "{\"target\": \"logits\", \"index\": [3, 8], \"wrt\": [\"input\", "
+                                        "\"layer2.1.out\", \"layer3.out\", \"layer1.0.conv1.weight\", \"linear.bias\"]}",
+                                        names, refs, &results);
+  gradients = json_object_get_object_member (step, "gradients");
+  g_assert_cmpstr (json_object_get_string_member (gradients, "target"), ==, "logits");
+  index = json_object_get_array_member (gradients, "index");
+  g_assert_cmpuint (json_array_get_length (index), ==, 2);
+  g_assert_cmpint (json_array_get_int_element (index, 0), ==, 3);
+  g_assert_cmpint (json_array_get_int_element (index, 1), ==, 8);
+  vt_test_rm_rf (dir);
+}
+
+/* "index": "predicted" on timm's ViT: the fixture's classes are the
+ * argmax of the logits, so the gradients are the fixture's; attention
+ * probabilities and a norm's output among them. */
+static void
+test_forward_gradients_predicted (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("reference/timm/vit_cls.safetensors");
+  g_autofree char *fixture = vt_test_fixture ("grad/net_vit_cls.safetensors");
+  const char * const names[] = { "input", "blocks.1.attn_probs", "blocks.1.norm1", "blocks.1.norm1.weight", NULL };
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) expected = vt_checkpoint_open (fixture, &error);
+  const VtTensor *want;
+  JsonArray *index;
+  JsonObject *step;
+
+  g_assert_no_error (error);
+  step = run_gradients_against_fixture (dir, ckpt, fixture,
+                                        "{\"index\": \"predicted\", \"wrt\": [\"input\", \"blocks.1.attn_probs\", "
+                                        "\"blocks.1.norm1\", \"blocks.1.norm1.weight\"]}", names, names, &results);
+  index = json_object_get_array_member (json_object_get_object_member (step, "gradients"), "index");
+  want = vt_checkpoint_lookup (expected, "index");
+  g_assert_cmpuint (json_array_get_length (index), ==, want->numel);
+  for (guint i = 0; i < want->numel; i++)
+    g_assert_cmpint (json_array_get_int_element (index, i), ==, ((const gint32 *) want->data)[i]);
+  vt_test_rm_rf (dir);
+}
+
+/* Bad "gradients": each error names its JSON path. */
+static void
+test_forward_gradients_bad_spec (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *fixture = vt_test_fixture ("grad/net_cifar_resnet20.safetensors");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  const struct { const char *gradients; int status; const char *phrase; } cases[] = {
+    { "{\"target\": \"layer9.out\", \"index\": [3, 8], \"wrt\": [\"input\"]}", 1,
+      "$.steps[0].gradients.target: no tap “layer9.out”" },
+    { "{\"index\": [3, 10], \"wrt\": [\"input\"]}", 1,
+      "$.steps[0].gradients.index[1]: 10 is out of range: “logits” has 10 values per image" },
+    { "{\"index\": [3], \"wrt\": [\"input\"]}", 1, "$.steps[0].gradients.index: 1 classes for 2 images" },
+    { "{\"index\": [3, 8], \"wrt\": [\"input\", \"layer7.weight\"]}", 1,
+      "$.steps[0].gradients.wrt[1]: “layer7.weight” is neither" },
+    { "{\"target\": \"layer2.out\", \"index\": [0, 0], \"wrt\": [\"layer3.out\"]}", 1,
+      "$.steps[0].gradients.wrt[0]: “layer3.out” comes after the target" },
+    { "{\"index\": [3, \"cat\"], \"wrt\": [\"input\"]}", 2, "$.steps[0].gradients.index[1]: expected a class" },
+    { "{\"index\": \"largest\", \"wrt\": [\"input\"]}", 2, "$.steps[0].gradients.index: expected a list" },
+    { "{\"index\": [3, 8]}", 2, "$.steps[0].gradients.wrt: name what" },
+    { "{\"index\": [3, 8], \"wrt\": [\"input\"], \"scale\": 2}", 2, "$.steps[0].gradients" },
+    { "[\"input\"]", 2, "$.steps[0].gradients: expected an object" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"forward\", \"checkpoint\": \"%s\", "
+                                               "\"input\": \"%s\", \"images\": \"input\", \"gradients\": %s}]}",
+                                               ckpt, fixture, cases[i].gradients);
+      g_auto(Result) r = { 0 };
+
+      g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+      run_vitrine (&r, "--batch", spec, NULL);
+      if (r.status != cases[i].status || strstr (r.err, cases[i].phrase) == NULL)
+        g_error ("case %u: exit %d (expected %d), stderr lacks “%s”: %s", i, r.status, cases[i].status,
+                 cases[i].phrase, r.err);
+    }
+  vt_test_rm_rf (dir);
+}
+
 /* The "evaluate" step on the demo sample: its confusion matrix is the one
  * PyTorch's predictions on the same files give. */
 static void
@@ -1820,6 +1983,26 @@ test_memory_forward (void)
   vt_test_rm_rf (dir);
 }
 
+/* The backward pass keeps every activation and its gradient: a budget
+ * that the forward pass fits in but that is refused for "gradients". */
+static void
+test_memory_forward_gradients (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *fixture = vt_test_fixture ("grad/net_cifar_resnet20.safetensors");
+  g_autofree char *step = g_strdup_printf ("\"kind\": \"forward\", \"checkpoint\": \"%s\", \"input\": \"%s\", "
+                                           "\"images\": \"input\", \"gradients\": {\"index\": [3, 8], \"wrt\": [\"input\"]}",
+                                           ckpt, fixture);
+  g_autofree char *input_phrase = g_strdup_printf ("Put fewer images in %s", fixture);
+  const char * const phrases[] = { "$.steps[0].gradients: a backward pass on",
+                                   "the activations kept for the backward pass, their gradients and the parameters'",
+                                   input_phrase, NULL };
+
+  expect_refusal (dir, "4M", step, phrases);
+  vt_test_rm_rf (dir);
+}
+
 /* A 40000×2 image is well within the decoders' pixel limit, but resizing
  * its shorter side to 4096 would make it 81,920,000×4096: refused, naming
  * the image, before the resize allocates. */
@@ -2648,6 +2831,9 @@ main (int   argc,
   g_test_add_func ("/batch/missing-tensor", test_missing_tensor);
   g_test_add_func ("/batch/forward", test_forward);
   g_test_add_func ("/batch/forward-bad-input", test_forward_bad_input);
+  g_test_add_func ("/batch/forward-gradients", test_forward_gradients);
+  g_test_add_func ("/batch/forward-gradients-predicted", test_forward_gradients_predicted);
+  g_test_add_func ("/batch/forward-gradients-bad-spec", test_forward_gradients_bad_spec);
   g_test_add_func ("/batch/evaluate-demo", test_evaluate_demo);
   g_test_add_func ("/batch/evaluate-bad-datasets", test_evaluate_bad_datasets);
   g_test_add_func ("/batch/predict", test_predict);
@@ -2663,6 +2849,7 @@ main (int   argc,
   g_test_add_func ("/batch/memory/incremental", test_memory_incremental);
   g_test_add_func ("/batch/memory/project", test_memory_project);
   g_test_add_func ("/batch/memory/forward", test_memory_forward);
+  g_test_add_func ("/batch/memory/forward-gradients", test_memory_forward_gradients);
   g_test_add_func ("/batch/memory/wide-image", test_memory_wide_image);
   g_test_add_func ("/batch/messages/empty-stores", test_empty_stores);
   g_test_add_func ("/batch/messages/incremental", test_incremental_messages);

@@ -11,6 +11,7 @@
 #include "methods/projection/vt-embedding-quality.h"
 #include "models/vt-inspection.h"
 #include "models/vt-predict.h"
+#include "models/vt-trainable.h"
 #include "report/vt-csv.h"
 
 #include "config.h"
@@ -26,9 +27,25 @@ forward_init (VtStep *step)
 }
 
 static void
+gradients_free (VtForwardGradients *g)
+{
+  if (g == NULL)
+    return;
+  g_free (g->target);
+  if (g->index)
+    g_array_unref (g->index);
+  g_strfreev (g->wrt);
+  g_free (g);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtForwardGradients, gradients_free)
+
+static void
 forward_clear (VtStep *step)
 {
   VtForwardStep *forward = (VtForwardStep *) step;
+
+  gradients_free (forward->gradients);
 
   g_free (forward->checkpoint);
   g_free (forward->input);
@@ -36,12 +53,94 @@ forward_clear (VtStep *step)
   g_free (forward->tokens);
 }
 
+static gboolean
+spec_invalid (GError     **error,
+              const char  *format,
+              ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+spec_invalid (GError     **error,
+              const char  *format,
+              ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error_literal (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, message);
+  return FALSE;
+}
+
+/* "gradients": { "target": "logits", "index": [3, 8] or "predicted",
+ * "wrt": ["input", "layer3.out", "linear.weight"] }. What needs the model
+ * (the tap and parameter names, the classes' range) is checked when the
+ * step runs. */
+static gboolean
+parse_gradients (JsonObject           *step,
+                 const char           *step_path,
+                 VtForwardGradients  **out,
+                 GError              **error)
+{
+  static const char * const keys[] = { "target", "index", "wrt", NULL };
+  JsonNode *node = json_object_get_member (step, "gradients");
+  g_autofree char *path = g_strdup_printf ("%s.gradients", step_path);
+  g_autoptr(VtForwardGradients) g = NULL;
+  JsonObject *object;
+  JsonNode *index;
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return spec_invalid (error, "%s: expected an object with “target”, “index” and “wrt”", path);
+  object = json_node_get_object (node);
+  g = g_new0 (VtForwardGradients, 1);
+  if (!vt_json_check_keys (object, path, keys, error) ||
+      !vt_json_get_string (object, path, "target", FALSE, &g->target, error) ||
+      !vt_json_get_strv (object, path, "wrt", &g->wrt, error))
+    return FALSE;
+  if (g->target == NULL)
+    g->target = g_strdup ("logits");
+  if (g->wrt == NULL || g->wrt[0] == NULL)
+    return spec_invalid (error, "%s.wrt: name what to take gradients with respect to: "
+                         "“input”, taps or parameters", path);
+  index = json_object_get_member (object, "index");
+  if (index == NULL)
+    return spec_invalid (error, "%s.index: missing (a class per image, or “predicted”)", path);
+  if (JSON_NODE_HOLDS_VALUE (index) && json_node_get_value_type (index) == G_TYPE_STRING &&
+      g_str_equal (json_node_get_string (index), "predicted"))
+    ;
+  else if (JSON_NODE_HOLDS_ARRAY (index))
+    {
+      JsonArray *array = json_node_get_array (index);
+
+      g->index = g_array_new (FALSE, FALSE, sizeof (gint64));
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          JsonNode *item = json_array_get_element (array, i);
+          gint64 k;
+
+          if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_INT64 ||
+              (k = json_node_get_int (item)) < 0)
+            return spec_invalid (error, "%s.index[%u]: expected a class, a whole number from 0", path, i);
+          g_array_append_val (g->index, k);
+        }
+      if (g->index->len == 0)
+        return spec_invalid (error, "%s.index: an empty list (give a class per image)", path);
+    }
+  else
+    return spec_invalid (error, "%s.index: expected a list of classes, one per image, or “predicted”", path);
+  *out = g_steal_pointer (&g);
+  return TRUE;
+}
+
 static VtStep *
 forward_parse (JsonObject  *object,
                const char  *path,
                GError     **error)
 {
-  static const char * const keys[] = { "kind", "id", "checkpoint", "input", "images", "tokens", "taps", NULL };
+  static const char * const keys[] = { "kind", "id", "checkpoint", "input", "images", "tokens", "taps", "gradients", NULL };
   /* Bit i of the flags is choice i: "outputs" is bit 0 and always on. */
   static const char * const taps[] = { "outputs", "blocks", "attention", NULL };
   VtForwardStep *step = (VtForwardStep *) vt_step_new (&vt_forward_step_type, NULL);
@@ -52,7 +151,8 @@ forward_parse (JsonObject  *object,
       !vt_json_get_string (object, path, "input", TRUE, &step->input, error) ||
       !vt_json_get_string (object, path, "images", FALSE, &step->images, error) ||
       !vt_json_get_string (object, path, "tokens", FALSE, &step->tokens, error) ||
-      !vt_json_get_flags (object, path, "taps", taps, &tap_flags, error))
+      !vt_json_get_flags (object, path, "taps", taps, &tap_flags, error) ||
+      !parse_gradients (object, path, &step->gradients, error))
     goto fail;
   if (step->images == NULL && step->tokens == NULL)
     {
@@ -88,6 +188,27 @@ forward_to_json (const VtStep *base,
     if (((step->taps << 1) | 1) & (1u << i))
       json_array_add_string_element (array, taps[i]);
   json_object_set_array_member (object, "taps", array);
+  if (step->gradients)
+    {
+      JsonObject *g = json_object_new ();
+      JsonArray *wrt = json_array_new ();
+
+      json_object_set_string_member (g, "target", step->gradients->target);
+      if (step->gradients->index)
+        {
+          JsonArray *index = json_array_new ();
+
+          for (guint i = 0; i < step->gradients->index->len; i++)
+            json_array_add_int_element (index, g_array_index (step->gradients->index, gint64, i));
+          json_object_set_array_member (g, "index", index);
+        }
+      else
+        json_object_set_string_member (g, "index", "predicted");
+      for (guint i = 0; step->gradients->wrt[i]; i++)
+        json_array_add_string_element (wrt, step->gradients->wrt[i]);
+      json_object_set_array_member (g, "wrt", wrt);
+      json_object_set_object_member (object, "gradients", g);
+    }
 }
 
 VtForwardStep *
@@ -157,6 +278,127 @@ collect_taps (VtTaps      *taps,
     }
 }
 
+/* Up to 40 of @model's tap names, for an error that names an unknown one. */
+static char *
+some_tap_names (VtTrainable *model)
+{
+  g_autoptr(GPtrArray) names = vt_trainable_tap_names (model);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < names->len && i < 40; i++)
+    g_string_append_printf (text, "%s“%s”", i ? ", " : "", (const char *) g_ptr_array_index (names, i));
+  if (names->len > 40)
+    g_string_append_printf (text, " and %u more", names->len - 40);
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+/* The gradients of S = Σᵢ target[i, indexᵢ] as the taps "grad.<name>";
+ * the classes used go to @result. A tap of more than two dimensions is
+ * indexed by its values per image, flattened. */
+static VtTaps *
+run_gradients (VtRunContext          *run,
+               const VtForwardGradients *g,
+               VtCheckpoint          *checkpoint,
+               VtModel               *model,
+               const VtTensor        *images,
+               const float           *pixels,
+               const char            *input_path,
+               JsonObject            *result,
+               GError               **error)
+{
+  g_autofree char *path = g_strdup_printf ("%s.gradients", run->step_path);
+  g_autoptr(VtTrainable) trainable = NULL;
+  g_autoptr(VtTaps) taps = vt_taps_new ();
+  g_autofree float *dtarget = NULL;
+  const VtTapeNode *target;
+  JsonObject *echo = json_object_new ();
+  JsonArray *classes = json_array_new ();
+  int batch = (int) images->shape[0];
+  gsize per_image;
+
+  json_object_set_string_member (echo, "target", g->target);
+  json_object_set_array_member (echo, "index", classes);
+  json_object_set_object_member (result, "gradients", echo);
+  if (!(trainable = vt_trainable_new (checkpoint, vt_model_get_architecture (model), error)))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return NULL;
+    }
+  for (guint i = 0; g->wrt[i]; i++)
+    vt_trainable_train_param (trainable, g->wrt[i]);
+  if (!vt_step_memory_check_gradients (trainable, images, input_path, run->step_path, error) ||
+      !vt_trainable_forward (trainable, pixels, batch, (int) images->shape[2], (int) images->shape[3], error))
+    return NULL;
+
+  if ((target = vt_trainable_lookup_tap (trainable, g->target)) == NULL)
+    {
+      g_autofree char *names = some_tap_names (trainable);
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.target: no tap “%s” in this model (it has %s)",
+                   path, g->target, names);
+      return NULL;
+    }
+  per_image = target->numel / (gsize) batch;
+  if (g->index && g->index->len != (guint) batch)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.index: %u classes for %d images in %s (give one per image)",
+                   path, g->index->len, batch, input_path);
+      return NULL;
+    }
+  dtarget = g_new0 (float, target->numel);
+  for (int b = 0; b < batch; b++)
+    {
+      const float *row = target->value + (gsize) b * per_image;
+      gint64 k = 0;
+
+      if (g->index)
+        {
+          k = g_array_index (g->index, gint64, b);
+          if ((guint64) k >= per_image)
+            {
+              g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                           "%s.index[%d]: %" G_GINT64_FORMAT " is out of range: “%s” has %" G_GSIZE_FORMAT
+                           " values per image", path, b, k, g->target, per_image);
+              return NULL;
+            }
+        }
+      else
+        for (gsize j = 1; j < per_image; j++)
+          if (row[j] > row[k])
+            k = (gint64) j;
+      dtarget[(gsize) b * per_image + (gsize) k] = 1.0f;
+      json_array_add_int_element (classes, k);
+    }
+  if (!vt_trainable_backward (trainable, g->target, dtarget, error))
+    return NULL;
+
+  for (guint i = 0; g->wrt[i]; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("grad.%s", g->wrt[i]);
+      const VtTrainableParam *param = vt_trainable_lookup_param (trainable, g->wrt[i]);
+      const VtTapeNode *tap = vt_trainable_lookup_tap (trainable, g->wrt[i]);
+
+      if (tap != NULL && tap->order > target->order)
+        {
+          g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                       "%s.wrt[%u]: “%s” comes after the target “%s”: its gradient would be zero", path, i,
+                       g->wrt[i], g->target);
+          return NULL;
+        }
+      if (tap != NULL)
+        memcpy (vt_taps_add (taps, name, tap->ndim, tap->shape), tap->grad, sizeof (float) * tap->numel);
+      else if (param != NULL)
+        memcpy (vt_taps_add (taps, name, param->ndim, param->shape), param->grad, sizeof (float) * param->numel);
+      else
+        {
+          g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                       "%s.wrt[%u]: “%s” is neither “input”, a tap nor a parameter of this model", path, i,
+                       g->wrt[i]);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&taps);
+}
+
 JsonNode *
 vt_run_forward (VtRunContext  *run,
                 VtStep        *base,
@@ -172,6 +414,7 @@ vt_run_forward (VtRunContext  *run,
   g_autoptr(VtModel) model = NULL;
   g_autoptr(VtTaps) image_taps = NULL;
   g_autoptr(VtTaps) text_taps = NULL;
+  g_autoptr(VtTaps) grad_taps = NULL;
   const VtTensor *images = NULL;
   const VtTensor *tokens = NULL;
   g_autoptr(GPtrArray) all = g_ptr_array_new ();
@@ -203,6 +446,16 @@ vt_run_forward (VtRunContext  *run,
       if (image_taps == NULL)
         goto fail;
       vt_run_emit (run, VT_EVENT_PROGRESS, 0.6, "images");
+      if (step->gradients &&
+          !(grad_taps = run_gradients (run, step->gradients, checkpoint, model, t, pixels, input_path, result, error)))
+        goto fail;
+    }
+  else if (step->gradients)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s.gradients: gradients are taken through the image tower: name the images with “images”",
+                   run->step_path);
+      goto fail;
     }
   if (step->tokens)
     {
@@ -225,6 +478,7 @@ vt_run_forward (VtRunContext  *run,
 
   collect_taps (image_taps, all, listing);
   collect_taps (text_taps, all, listing);
+  collect_taps (grad_taps, all, listing);
   {
     g_autofree const char **names = g_new (const char *, all->len);
     g_autofree guint *ndims = g_new (guint, all->len);

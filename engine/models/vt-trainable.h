@@ -1,0 +1,132 @@
+/* vt-trainable.h: a model whose forward pass keeps what its backward pass
+ * needs, and the backward pass: the gradient of a scalar made from its
+ * outputs with respect to the input image, any tap and any parameter.
+ *
+ * Families: CIFAR ResNet (option-A shortcuts), torchvision/timm ResNet
+ * (BasicBlock, Bottleneck), timm ViT/DeiT (class token, distillation
+ * token, average pooling), OpenCLIP's ViT image tower (its taps
+ * "visual.…", "image_embeds", "image_embeds_norm"; GELU or QuickGELU). BatchNorm runs in eval mode (the running
+ * statistics), as the forward passes do, so gradients are those of the
+ * model that infers.
+ *
+ * Why a model of its own beside vt-resnet.c and vt-vit.c, and not a
+ * backward beside each: the inference passes fold BatchNorm into the
+ * convolutions, reuse one buffer for every block and keep nothing; a
+ * trainable pass must keep every activation (in a VtTape arena sized once
+ * per batch shape) and read parameters that may change. They share the
+ * kernels (vt_conv2d_forward, vt_linear_forward, engine/nn), so the forward
+ * values agree (test-network-grad.c checks it), but not their buffers.
+ *
+ * Parameters keep their checkpoint names ("layer1.0.conv1.weight",
+ * "blocks.11.norm1.weight"). Frozen ones are read from the checkpoint's
+ * memory map; trainable ones are a value (a copy) and a gradient.
+ * Gradients accumulate over backward passes until vt_trainable_zero_grad. */
+#pragma once
+
+#include "models/vt-architecture.h"
+#include "models/vt-tape.h"
+
+G_BEGIN_DECLS
+
+typedef struct _VtTrainable VtTrainable;
+
+/* Which parameters train (vt_trainable_set_part). */
+typedef enum
+{
+  VT_TRAIN_NONE,          /* gradients for the input and taps only */
+  VT_TRAIN_HEAD,          /* the classifier (fc, head, head_dist) */
+  VT_TRAIN_LAST_BLOCKS,   /* the last N blocks, the final norm and the head */
+  VT_TRAIN_NORMS,         /* every BatchNorm / LayerNorm weight and bias */
+  VT_TRAIN_ALL,
+} VtTrainPart;
+
+typedef struct
+{
+  const char *name;
+  guint       ndim;
+  gint64      shape[4];
+  gsize       numel;
+  float      *value;      /* the checkpoint's values until it trains (then a copy) */
+  float      *grad;       /* NULL unless trainable */
+} VtTrainableParam;
+
+/* NULL with VT_MODEL_ERROR_UNSUPPORTED for a family without a backward
+ * pass (CLIP's text tower and ModifiedResNet, torchvision ViT, Hugging
+ * Face, TensorFlow Lite). */
+VtTrainable *vt_trainable_new             (VtCheckpoint          *checkpoint,
+                                           const VtArchitecture  *arch,
+                                           GError               **error);
+/* The text tower of an OpenCLIP checkpoint: token ids in, taps "text.…",
+ * "text_embeds", "text_embeds_norm"; the gradient with respect to the
+ * token embeddings is that of "text.embed.tokens". */
+VtTrainable *vt_trainable_new_text        (VtCheckpoint          *checkpoint,
+                                           const VtArchitecture  *arch,
+                                           GError               **error);
+void         vt_trainable_free            (VtTrainable           *self);
+gboolean     vt_trainable_supports        (const VtArchitecture  *arch);
+
+/* Makes exactly the parameters of @part trainable (@n_blocks for
+ * VT_TRAIN_LAST_BLOCKS), the others frozen; gradients start at zero. */
+void         vt_trainable_set_part        (VtTrainable           *self,
+                                           VtTrainPart            part,
+                                           int                    n_blocks);
+/* Makes one parameter trainable too; FALSE if there is none of that name. */
+gboolean     vt_trainable_train_param     (VtTrainable           *self,
+                                           const char            *name);
+guint                    vt_trainable_get_n_params (VtTrainable  *self);
+const VtTrainableParam  *vt_trainable_get_param    (VtTrainable  *self,
+                                                    guint         index);
+const VtTrainableParam  *vt_trainable_lookup_param (VtTrainable  *self,
+                                                    const char   *name);
+void         vt_trainable_zero_grad       (VtTrainable           *self);
+/* Whether backward passes compute the input's gradient (on by default;
+ * training needs only the parameters'). */
+void         vt_trainable_set_input_gradient (VtTrainable        *self,
+                                              gboolean            input);
+
+/* Whether it takes @height × @width images. */
+gboolean     vt_trainable_check_input     (VtTrainable           *self,
+                                           int                    height,
+                                           int                    width,
+                                           GError               **error);
+/* pixels (B, 3, H, W), normalized. Keeps every activation until the next
+ * forward pass. */
+gboolean     vt_trainable_forward         (VtTrainable           *self,
+                                           const float           *pixels,
+                                           int                    batch,
+                                           int                    height,
+                                           int                    width,
+                                           GError               **error);
+/* Token ids (B, L) through a text tower (vt_trainable_new_text); the ids
+ * are checked against its vocabulary and L against its context. */
+gboolean     vt_trainable_forward_text    (VtTrainable           *self,
+                                           const gint64          *ids,
+                                           int                    batch,
+                                           int                    length,
+                                           GError               **error);
+/* Tap @name of the last forward pass ("logits", "pre_logits",
+ * "layer3.out", "blocks.11.norm1", "input", …) or NULL: its value, and
+ * its gradient from the last backward pass (of that pass alone). */
+const VtTapeNode *vt_trainable_lookup_tap (VtTrainable           *self,
+                                           const char            *name);
+/* Every tap name, in forward order. */
+GPtrArray   *vt_trainable_tap_names       (VtTrainable           *self);
+
+/* Backward from tap @target with the gradient @dtarget (its shape): the
+ * scalar is Σ dtarget · target. Parameter gradients add to what they hold. */
+gboolean     vt_trainable_backward        (VtTrainable           *self,
+                                           const char            *target,
+                                           const float           *dtarget,
+                                           GError               **error);
+/* The bytes a forward and backward pass on @batch images take: the
+ * activations and their gradients, and the trainable parameters' copies
+ * and gradients. Forgets the last pass (call it first). For a text tower
+ * @height is the sequences' length and @width 0. */
+double       vt_trainable_bytes           (VtTrainable           *self,
+                                           int                    batch,
+                                           int                    height,
+                                           int                    width);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtTrainable, vt_trainable_free)
+
+G_END_DECLS
