@@ -40,7 +40,7 @@ struct _VitrinePredictPage
   gboolean       zero_shot;     /* a CLIP model: over the class names typed */
   GListStore    *runs;          /* the window's, where each run is listed */
   VitrineRun    *run;           /* the prediction shown or under way */
-  gboolean       busy;          /* the run's results are not shown yet */
+  gboolean       busy;          /* the run's results, picture included, are not all shown yet */
   Ranked         top[TOP_K];
   guint          n_top;
   char          *error;
@@ -129,6 +129,80 @@ add_row (VitrinePredictPage *self,
   self->top[i].probability = probability;
 }
 
+/* The picture beside the classes ---------------------------------------------*/
+
+typedef struct
+{
+  VitrineRun  *run;          /* whose results the picture goes with */
+  char        *file;
+  guint        n_images;
+} Picture;
+
+static void
+picture_free (Picture *picture)
+{
+  g_object_unref (picture->run);
+  g_free (picture->file);
+  g_free (picture);
+}
+
+static void
+decode_thread (GTask        *task,
+               gpointer      source,
+               gpointer      data,
+               GCancellable *cancellable)
+{
+  Picture *picture = data;
+  VtImage *image = vt_image_load (picture->file, NULL);
+
+  if (image != NULL)
+    g_task_return_pointer (task, image, (GDestroyNotify) vt_image_free);
+  else
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no picture");
+}
+
+static void
+on_decoded (GObject      *source,
+            GAsyncResult *result,
+            gpointer      data)
+{
+  VitrinePredictPage *self = VITRINE_PREDICT_PAGE (source);
+  Picture *picture = g_task_get_task_data (G_TASK (result));
+  g_autoptr(VtImage) image = g_task_propagate_pointer (G_TASK (result), NULL);
+  g_autofree char *base = NULL;
+  g_autofree char *text = NULL;
+
+  /* Another prediction took the page over meanwhile. */
+  if (picture->run != self->run)
+    return;
+  self->busy = FALSE;
+  if (image == NULL)
+    return;
+  base = g_path_get_basename (picture->file);
+  text = picture->n_images > 1
+    /* Translators: a reopened run of several images: the first file, its size, then how many */
+    ? g_strdup_printf (_("%s, %d×%d (the first of %u images)"), base, image->width, image->height, picture->n_images)
+    : g_strdup_printf (_("%s, %d×%d"), base, image->width, image->height);
+  gtk_label_set_text (self->status, text);
+  show_image (self, image);
+}
+
+static void
+decode_picture (VitrinePredictPage *self,
+                VitrineRun         *run,
+                const char         *file,
+                guint               n_images)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, on_decoded, NULL);
+  Picture *picture = g_new0 (Picture, 1);
+
+  picture->run = g_object_ref (run);
+  picture->file = g_strdup (file);
+  picture->n_images = n_images;
+  g_task_set_task_data (task, picture, (GDestroyNotify) picture_free);
+  g_task_run_in_thread (task, decode_thread);
+}
+
 /* The first image's top classes, as the run's predict step wrote them. */
 static gboolean
 show_results (VitrinePredictPage  *self,
@@ -138,7 +212,6 @@ show_results (VitrinePredictPage  *self,
 {
   g_autoptr(JsonNode) result = vitrine_run_load_step_result (run, "predict", error);
   g_autofree char *where = NULL;
-  g_autoptr(VtImage) image = NULL;
   g_autofree char *base = NULL;
   JsonObject *step, *first;
   JsonArray *predictions, *classes, *probabilities;
@@ -190,25 +263,14 @@ show_results (VitrinePredictPage  *self,
     }
   self->n_top = n;
 
-  /* The picture is for the eye: an image gone since leaves the classes. */
-  base = g_path_get_basename (file);
-  image = vt_image_load (file, NULL);
+  /* The picture is for the eye: decoded in a worker (a large photo takes
+   * a while), and an image gone since leaves the classes. */
   gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
-  if (image != NULL)
-    {
-      g_autofree char *text = n_images > 1
-        /* Translators: a reopened run of several images: the first file, its size, then how many */
-        ? g_strdup_printf (_("%s, %d×%d (the first of %u images)"), base, image->width, image->height, n_images)
-        : g_strdup_printf (_("%s, %d×%d"), base, image->width, image->height);
-
-      gtk_label_set_text (self->status, text);
-      show_image (self, image);
-    }
-  else
-    {
-      gtk_label_set_text (self->status, base);
-      gtk_picture_set_paintable (self->picture, NULL);
-    }
+  base = g_path_get_basename (file);
+  gtk_label_set_text (self->status, base);
+  gtk_picture_set_paintable (self->picture, NULL);
+  self->busy = TRUE;
+  decode_picture (self, run, file, n_images);
   {
     g_autofree char *text = NULL;
 
@@ -239,6 +301,7 @@ on_predicted (GObject      *source,
       vitrine_run_start_finish (run, result, NULL);
       return;
     }
+  /* Busy until the picture shows (show_results decodes it). */
   self->busy = FALSE;
   if (!vitrine_run_start_finish (run, result, &error))
     {

@@ -32,10 +32,12 @@ void      vitrine_predict_page_set_runs   (VitrinePredictPage *self,
  * the image, the top five; for CLIP the typed classes and prompt). */
 void      vitrine_predict_page_open       (VitrinePredictPage *self,
                                            GFile              *file);
+/* Whether a prediction is under way, or its picture is still decoding. */
 gboolean  vitrine_predict_page_is_busy    (VitrinePredictPage *self);
 /* Shows the predictions the finished @run's predict step wrote (its
  * results.json; the first image where it classified several), without
- * computing them again; the error is shown in the page too. */
+ * computing them again; the error is shown in the page too. The picture
+ * follows once decoded (busy until then). */
 gboolean  vitrine_predict_page_show_run   (VitrinePredictPage *self,
                                            VitrineRun         *run,
                                            GError            **error);
