@@ -393,9 +393,12 @@ setup_columns (VitrineModelPage *self)
 
 /* Public API ---------------------------------------------------------------*/
 
-void
-vitrine_model_page_take_inspection (VitrineModelPage *self,
-                                    VtInspection     *inspection)
+/* Shows @inspection, which the page then owns: only an inspect run's
+ * (vitrine_model_page_show_run), so that what it shows can be re-run and
+ * its spec saved. */
+static void
+take_inspection (VitrineModelPage *self,
+                 VtInspection     *inspection)
 {
   g_autoptr(GListStore) roots = NULL;
   GtkTreeListRowSorter *row_sorter;
@@ -553,7 +556,7 @@ vitrine_model_page_show_run (VitrineModelPage  *self,
     return FALSE;
   if (self->run != run)
     g_set_object (&self->run, run);
-  vitrine_model_page_take_inspection (self, inspection);
+  take_inspection (self, inspection);
   return TRUE;
 }
 

@@ -39,9 +39,6 @@ gboolean       vitrine_model_page_show_run        (VitrineModelPage *self,
 /* The run shown or under way, or NULL. */
 VitrineRun    *vitrine_model_page_get_run         (VitrineModelPage *self);
 
-/* Shows @inspection, which the page then owns. */
-void           vitrine_model_page_take_inspection (VitrineModelPage *self,
-                                                   VtInspection     *inspection);
 VtInspection  *vitrine_model_page_get_inspection  (VitrineModelPage *self);
 
 /* Expands the tree to the tensor named @name and selects it. */
