@@ -35,12 +35,15 @@ struct _VitrinePredictPage
   char          *vocabulary;    /* the tokenizer's file, for CLIP models */
   GtkEditable   *classes_entry;
   GtkEditable   *prompt_entry;
+  GtkDropDown   *image_dropdown;  /* which image of a run of several */
 
   VtModel       *model;
   gboolean       zero_shot;     /* a CLIP model: over the class names typed */
   GListStore    *runs;          /* the window's, where each run is listed */
   VitrineRun    *run;           /* the prediction shown or under way */
   gboolean       busy;          /* the run's results, picture included, are not all shown yet */
+  JsonNode      *results;       /* the run's predict step's entry in results.json */
+  guint          shown;         /* the index of the prediction shown */
   Ranked         top[TOP_K];
   guint          n_top;
   char          *error;
@@ -62,7 +65,7 @@ vitrine_predict_page_supports (VtModel *model)
 }
 
 static void
-clear_results (VitrinePredictPage *self)
+clear_rows (VitrinePredictPage *self)
 {
   GtkWidget *child;
 
@@ -71,6 +74,14 @@ clear_results (VitrinePredictPage *self)
   for (guint i = 0; i < self->n_top; i++)
     g_clear_pointer (&self->top[i].name, g_free);
   self->n_top = 0;
+}
+
+static void
+clear_results (VitrinePredictPage *self)
+{
+  clear_rows (self);
+  g_clear_pointer (&self->results, json_node_unref);
+  gtk_widget_set_visible (GTK_WIDGET (self->image_dropdown), FALSE);
   g_clear_pointer (&self->error, g_free);
   gtk_label_set_text (self->timing, "");
 }
@@ -134,8 +145,8 @@ add_row (VitrinePredictPage *self,
 typedef struct
 {
   VitrineRun  *run;          /* whose results the picture goes with */
+  guint        index;        /* of the prediction shown */
   char        *file;
-  guint        n_images;
 } Picture;
 
 static void
@@ -172,76 +183,69 @@ on_decoded (GObject      *source,
   g_autofree char *base = NULL;
   g_autofree char *text = NULL;
 
-  /* Another prediction took the page over meanwhile. */
-  if (picture->run != self->run)
+  /* Another prediction, or another image of the run, took the page over. */
+  if (picture->run != self->run || picture->index != self->shown)
     return;
   self->busy = FALSE;
   if (image == NULL)
     return;
   base = g_path_get_basename (picture->file);
-  text = picture->n_images > 1
-    /* Translators: a reopened run of several images: the first file, its size, then how many */
-    ? g_strdup_printf (_("%s, %d×%d (the first of %u images)"), base, image->width, image->height, picture->n_images)
-    : g_strdup_printf (_("%s, %d×%d"), base, image->width, image->height);
+  text = g_strdup_printf (_("%s, %d×%d"), base, image->width, image->height);
   gtk_label_set_text (self->status, text);
   show_image (self, image);
 }
 
-static void
-decode_picture (VitrinePredictPage *self,
-                VitrineRun         *run,
-                const char         *file,
-                guint               n_images)
+/* A file of the run's predictions: a path, or a dataset's sample name
+ * (relative to the dataset's folder, where it has one). */
+static char *
+prediction_path (JsonObject *step,
+                 const char *file)
 {
-  g_autoptr(GTask) task = g_task_new (self, NULL, on_decoded, NULL);
-  Picture *picture = g_new0 (Picture, 1);
+  const char *dataset = json_object_has_member (step, "dataset") &&
+                        json_node_get_value_type (json_object_get_member (step, "dataset")) == G_TYPE_STRING
+                        ? json_object_get_string_member (step, "dataset") : NULL;
 
-  picture->run = g_object_ref (run);
-  picture->file = g_strdup (file);
-  picture->n_images = n_images;
-  g_task_set_task_data (task, picture, (GDestroyNotify) picture_free);
-  g_task_run_in_thread (task, decode_thread);
+  if (g_path_is_absolute (file) || dataset == NULL)
+    return g_strdup (file);
+  return g_build_filename (dataset, file, NULL);
 }
 
-/* The first image's top classes, as the run's predict step wrote them. */
+/* Shows prediction @index of the run's results: its classes at once, its
+ * picture once decoded in a worker (a large photo takes a while; an image
+ * gone since leaves the classes). */
 static gboolean
-show_results (VitrinePredictPage  *self,
-              VitrineRun          *run,
-              gboolean             reopened,
-              GError             **error)
+show_prediction (VitrinePredictPage  *self,
+                 guint                index,
+                 GError             **error)
 {
-  g_autoptr(JsonNode) result = vitrine_run_load_step_result (run, "predict", error);
-  g_autofree char *where = NULL;
+  JsonObject *step = json_node_get_object (self->results);
+  JsonArray *predictions = json_object_get_array_member (step, "predictions");
+  JsonNode *node = json_array_get_element (predictions, index);
+  JsonObject *prediction = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  JsonArray *classes, *probabilities;
+  g_autoptr(GTask) task = NULL;
   g_autofree char *base = NULL;
-  JsonObject *step, *first;
-  JsonArray *predictions, *classes, *probabilities;
   const char *file;
-  guint n_images, n;
+  Picture *picture;
+  guint n;
 
-  if (result == NULL)
-    return FALSE;
-  where = g_build_filename (vitrine_run_get_results_dir (run), "results.json", NULL);
-  step = json_node_get_object (result);
-  predictions = json_object_has_member (step, "predictions") &&
-                JSON_NODE_HOLDS_ARRAY (json_object_get_member (step, "predictions"))
-                ? json_object_get_array_member (step, "predictions") : NULL;
-  n_images = predictions ? json_array_get_length (predictions) : 0;
-  first = n_images > 0 && JSON_NODE_HOLDS_OBJECT (json_array_get_element (predictions, 0))
-          ? json_array_get_object_element (predictions, 0) : NULL;
-  file = first && json_object_has_member (first, "file") &&
-         json_node_get_value_type (json_object_get_member (first, "file")) == G_TYPE_STRING
-         ? json_object_get_string_member (first, "file") : NULL;
-  classes = first && json_object_has_member (first, "classes") &&
-            JSON_NODE_HOLDS_ARRAY (json_object_get_member (first, "classes"))
-            ? json_object_get_array_member (first, "classes") : NULL;
-  probabilities = first && json_object_has_member (first, "probabilities") &&
-                  JSON_NODE_HOLDS_ARRAY (json_object_get_member (first, "probabilities"))
-                  ? json_object_get_array_member (first, "probabilities") : NULL;
+  clear_rows (self);
+  self->shown = index;
+  file = prediction && json_object_has_member (prediction, "file") &&
+         json_node_get_value_type (json_object_get_member (prediction, "file")) == G_TYPE_STRING
+         ? json_object_get_string_member (prediction, "file") : NULL;
+  classes = prediction && json_object_has_member (prediction, "classes") &&
+            JSON_NODE_HOLDS_ARRAY (json_object_get_member (prediction, "classes"))
+            ? json_object_get_array_member (prediction, "classes") : NULL;
+  probabilities = prediction && json_object_has_member (prediction, "probabilities") &&
+                  JSON_NODE_HOLDS_ARRAY (json_object_get_member (prediction, "probabilities"))
+                  ? json_object_get_array_member (prediction, "probabilities") : NULL;
   if (file == NULL || classes == NULL || probabilities == NULL ||
       json_array_get_length (classes) != json_array_get_length (probabilities))
     {
       g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS,
-                   "%s: the predict step's predictions[0] has no file, or no classes and probabilities alike", where);
+                   "%s/results.json: the predict step's predictions[%u] has no file, or no classes and "
+                   "probabilities alike", vitrine_run_get_results_dir (self->run), index);
       return FALSE;
     }
   n = MIN (TOP_K, json_array_get_length (classes));
@@ -254,23 +258,90 @@ show_results (VitrinePredictPage  *self,
           !JSON_NODE_HOLDS_VALUE (p) ||
           (json_node_get_value_type (p) != G_TYPE_DOUBLE && json_node_get_value_type (p) != G_TYPE_INT64))
         {
-          clear_results (self);
+          clear_rows (self);
           g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS,
-                       "%s: predictions[0]: class %u is not a name with a probability", where, i);
+                       "%s/results.json: predictions[%u]: class %u is not a name with a probability",
+                       vitrine_run_get_results_dir (self->run), index, i);
           return FALSE;
         }
       add_row (self, i, json_node_get_string (name), json_node_get_double (p));
+      self->n_top = i + 1;
     }
-  self->n_top = n;
 
-  /* The picture is for the eye: decoded in a worker (a large photo takes
-   * a while), and an image gone since leaves the classes. */
   gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
   base = g_path_get_basename (file);
   gtk_label_set_text (self->status, base);
   gtk_picture_set_paintable (self->picture, NULL);
   self->busy = TRUE;
-  decode_picture (self, run, file, n_images);
+  picture = g_new0 (Picture, 1);
+  picture->run = g_object_ref (self->run);
+  picture->index = index;
+  picture->file = prediction_path (step, file);
+  task = g_task_new (self, NULL, on_decoded, NULL);
+  g_task_set_task_data (task, picture, (GDestroyNotify) picture_free);
+  g_task_run_in_thread (task, decode_thread);
+  return TRUE;
+}
+
+static void
+on_image_chosen (GtkDropDown        *dropdown,
+                 GParamSpec         *pspec,
+                 VitrinePredictPage *self)
+{
+  guint index = gtk_drop_down_get_selected (dropdown);
+  g_autoptr(GError) error = NULL;
+
+  if (self->results == NULL || index == GTK_INVALID_LIST_POSITION || index == self->shown)
+    return;
+  if (!show_prediction (self, index, &error))
+    set_error (self, error->message);
+}
+
+/* The run's predictions, as its predict step wrote them: the first shown;
+ * where there are several, a list to choose the image from. */
+static gboolean
+show_results (VitrinePredictPage  *self,
+              VitrineRun          *run,
+              gboolean             reopened,
+              GError             **error)
+{
+  g_autoptr(JsonNode) result = vitrine_run_load_step_result (run, "predict", error);
+  g_autoptr(GtkStringList) files = gtk_string_list_new (NULL);
+  JsonObject *step;
+  JsonArray *predictions;
+  guint n_images;
+
+  if (result == NULL)
+    return FALSE;
+  step = json_node_get_object (result);
+  predictions = json_object_has_member (step, "predictions") &&
+                JSON_NODE_HOLDS_ARRAY (json_object_get_member (step, "predictions"))
+                ? json_object_get_array_member (step, "predictions") : NULL;
+  n_images = predictions ? json_array_get_length (predictions) : 0;
+  if (n_images == 0)
+    {
+      g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS,
+                   "%s/results.json: the predict step has no predictions", vitrine_run_get_results_dir (run));
+      return FALSE;
+    }
+  g_clear_pointer (&self->results, json_node_unref);
+  self->results = g_steal_pointer (&result);
+  for (guint i = 0; i < n_images; i++)
+    {
+      JsonNode *prediction = json_array_get_element (predictions, i);
+      JsonNode *file = JSON_NODE_HOLDS_OBJECT (prediction) ? json_object_get_member (json_node_get_object (prediction),
+                                                                                      "file") : NULL;
+
+      gtk_string_list_append (files, file != NULL && json_node_get_value_type (file) == G_TYPE_STRING
+                                     ? json_node_get_string (file) : "?");
+    }
+  /* Choosing the first image while the list fills shows nothing twice. */
+  self->shown = 0;
+  gtk_drop_down_set_model (self->image_dropdown, G_LIST_MODEL (files));
+  gtk_drop_down_set_selected (self->image_dropdown, 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->image_dropdown), n_images > 1);
+  if (!show_prediction (self, 0, error))
+    return FALSE;
   {
     g_autofree char *text = NULL;
 
@@ -428,6 +499,22 @@ VitrineRun *
 vitrine_predict_page_get_run (VitrinePredictPage *self)
 {
   return self->run;
+}
+
+guint
+vitrine_predict_page_get_n_predictions (VitrinePredictPage *self)
+{
+  return self->results != NULL
+         ? json_array_get_length (json_object_get_array_member (json_node_get_object (self->results), "predictions"))
+         : 0;
+}
+
+void
+vitrine_predict_page_choose_prediction (VitrinePredictPage *self,
+                                        guint               index)
+{
+  g_return_if_fail (index < vitrine_predict_page_get_n_predictions (self));
+  gtk_drop_down_set_selected (self->image_dropdown, index);
 }
 
 gboolean
@@ -596,6 +683,7 @@ vitrine_predict_page_finalize (GObject *object)
     g_free (self->top[i].name);
   g_free (self->error);
   g_free (self->vocabulary);
+  g_clear_pointer (&self->results, json_node_unref);
   g_clear_pointer (&self->model, vt_model_free);
   G_OBJECT_CLASS (vitrine_predict_page_parent_class)->finalize (object);
 }
@@ -617,6 +705,8 @@ vitrine_predict_page_class_init (VitrinePredictPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, zero_shot_box);
   gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, classes_entry);
   gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, prompt_entry);
+  gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, image_dropdown);
+  gtk_widget_class_bind_template_callback (widget_class, on_image_chosen);
   gtk_widget_class_install_action (widget_class, "predict.open-image", NULL, open_image_action);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "predictpage");

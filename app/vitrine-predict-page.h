@@ -35,7 +35,8 @@ void      vitrine_predict_page_open       (VitrinePredictPage *self,
 /* Whether a prediction is under way, or its picture is still decoding. */
 gboolean  vitrine_predict_page_is_busy    (VitrinePredictPage *self);
 /* Shows the predictions the finished @run's predict step wrote (its
- * results.json; the first image where it classified several), without
+ * results.json; the first image, and a list of them where it classified
+ * several), without
  * computing them again; the error is shown in the page too. The picture
  * follows once decoded (busy until then). */
 gboolean  vitrine_predict_page_show_run   (VitrinePredictPage *self,
@@ -43,6 +44,11 @@ gboolean  vitrine_predict_page_show_run   (VitrinePredictPage *self,
                                            GError            **error);
 /* The run shown or under way, or NULL. */
 VitrineRun *vitrine_predict_page_get_run  (VitrinePredictPage *self);
+/* How many images the shown run classified (0: none shown); which of
+ * them is shown, as the page's list of them chooses. */
+guint     vitrine_predict_page_get_n_predictions (VitrinePredictPage *self);
+void      vitrine_predict_page_choose_prediction (VitrinePredictPage *self,
+                                                  guint               index);
 /* Rank @i (0-based) of the last prediction: its class and probability;
  * FALSE past the end or before any prediction. */
 gboolean  vitrine_predict_page_get_top    (VitrinePredictPage *self,

@@ -255,11 +255,12 @@ assert_model_shows (VitrineWindow *window,
     g_assert_cmpuint (figure->histogram->counts[b], ==, (guint64) json_array_get_int_element (counts, b));
 }
 
-/* The Predict area shows the first row of the run's CSV: each class and
- * its probability, read back to the same double. */
+/* The Predict area shows row @line (1: the first after the header) of the
+ * run's CSV: each class and its probability, read back to the same double. */
 static void
-assert_predict_shows_csv (VitrinePredictPage *page,
-                          const char         *dir)
+assert_predict_shows_row (VitrinePredictPage *page,
+                          const char         *dir,
+                          guint               line)
 {
   g_autofree char *csv = g_build_filename (dir, "predict-predictions.csv", NULL);
   g_autofree char *text = NULL;
@@ -273,7 +274,8 @@ assert_predict_shows_csv (VitrinePredictPage *page,
   g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
   lines = g_strsplit (text, "\n", -1);
   header = g_strsplit (lines[0], ",", -1);
-  row = g_strsplit (lines[1], ",", -1);
+  g_assert_cmpuint (g_strv_length (lines), >, line);
+  row = g_strsplit (lines[line], ",", -1);
   /* CIFAR's class names and the test's paths hold no comma or quote. */
   g_assert_cmpstr (header[0], ==, "file");
   g_assert_cmpuint (g_strv_length (row), ==, g_strv_length (header));
@@ -285,6 +287,13 @@ assert_predict_shows_csv (VitrinePredictPage *page,
     }
   g_assert_false (vitrine_predict_page_get_top (page, n, &name, &p));
   g_assert_cmpuint (n, ==, 5);
+}
+
+static void
+assert_predict_shows_csv (VitrinePredictPage *page,
+                          const char         *dir)
+{
+  assert_predict_shows_row (page, dir, 1);
 }
 
 /* The demo checkpoint inspected and a CIFAR cat predicted in one window:
@@ -458,6 +467,69 @@ test_reopen (void)
   vt_test_rm_rf (tmp);
 }
 
+/* A batch run that classified two images reopens with a list of them:
+ * each, chosen, shows its own CSV row and picture. */
+static void
+test_reopen_several_images (void)
+{
+  g_autofree char *demo = demo_checkpoint ();
+  g_autofree char *cat = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autofree char *ship = vt_test_asset ("datasets/cifar10-jpg/test/ship/0001.jpg");
+  g_autofree char *tmp = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (tmp, "two", NULL);
+  g_autofree char *text = g_strdup_printf ("{\"name\": \"two images\", \"steps\": [{\"kind\": \"predict\", "
+                                           "\"checkpoint\": \"%s\", \"images\": [\"%s\", \"%s\"]}]}",
+                                           demo, cat, ship);
+  g_autofree char *spec = vt_test_write_file (tmp, "two.json", text, strlen (text));
+  const char *argv[] = { g_getenv ("VITRINE_BINARY"), "--batch", spec, "--output", out, NULL };
+  g_autoptr(GError) error = NULL;
+  VitrineWindow *window;
+  VitrinePredictPage *page;
+  const char *name;
+  double p;
+  int status = -1;
+
+  vt_gui_step_begin (120, "vitrine --batch %s", spec);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                NULL, NULL, NULL, NULL, &status, &error);
+  vt_gui_step_end ();
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+
+  window = vitrine_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  page = vitrine_window_get_predict_page (window);
+  vitrine_window_open_results (window, out);
+  g_assert_cmpstr (visible_area (window), ==, "predict");
+  g_assert_cmpstr (vitrine_run_get_name (run_at (window, 0)), ==, "two images");
+  g_assert_cmpuint (vitrine_predict_page_get_n_predictions (page), ==, 2);
+  assert_predict_shows_row (page, out, 1);
+  vt_gui_wait_until (predicted, page, 30, "the first image's picture");
+  g_assert_true (vitrine_predict_page_shows_image (page));
+
+  vitrine_predict_page_choose_prediction (page, 1);
+  assert_predict_shows_row (page, out, 2);
+  g_assert_true (vitrine_predict_page_get_top (page, 0, &name, &p));
+  g_test_message ("ship/0001.jpg: %s %.3f", name, p);
+  vt_gui_wait_until (predicted, page, 30, "the second image's picture");
+  g_assert_true (vitrine_predict_page_shows_image (page));
+  g_assert_null (vitrine_predict_page_get_error (page));
+
+  /* A prediction of one image has no list to choose from. */
+  {
+    g_autoptr(GFile) cat_file = g_file_new_for_path (cat);
+
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", demo);
+    vt_gui_wait_until (loaded, window, 60, "the demo checkpoint's inspection");
+    vitrine_window_show_area (window, "predict");
+    vitrine_predict_page_open (page, cat_file);
+    vt_gui_wait_until (predicted, page, 60, "the prediction's run");
+    g_assert_cmpuint (vitrine_predict_page_get_n_predictions (page), ==, 1);
+  }
+  close_window (window);
+  vt_test_rm_rf (tmp);
+}
+
 /* The progress bar of the Runs panel's row at @position: its text is the
  * run's message, an error's when it failed. */
 static GtkProgressBar *
@@ -545,6 +617,7 @@ main (int   argc,
   static const GuiTest tests[] = {
     { "/gui/runs-model/inspect-and-predict", test_inspect_and_predict, 240 },
     { "/gui/runs-model/reopen", test_reopen, 180 },
+    { "/gui/runs-model/reopen-several-images", test_reopen_several_images, 180 },
     { "/gui/runs-model/damaged-image", test_damaged_image, 120 },
   };
   g_autoptr(GError) error = NULL;
