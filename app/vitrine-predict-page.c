@@ -42,6 +42,10 @@ struct _VitrinePredictPage
   GListStore    *runs;          /* the window's, where each run is listed */
   VitrineRun    *run;           /* the prediction shown or under way */
   gboolean       busy;          /* the run's results, picture included, are not all shown yet */
+  guint          picture_index; /* the prediction whose picture decodes or decoded */
+  char          *picture_file;
+  gboolean       picture_done;
+  VtImage       *picture_image; /* decoded, or NULL: none (yet) */
   JsonNode      *results;       /* the run's predict step's entry in results.json */
   guint          shown;         /* the index of the prediction shown */
   Ranked         top[TOP_K];
@@ -142,17 +146,19 @@ add_row (VitrinePredictPage *self,
 
 /* The picture beside the classes ---------------------------------------------*/
 
+/* A picture decoding for the page; stale once the page's run or image
+ * changed. */
 typedef struct
 {
-  VitrineRun  *run;          /* whose results the picture goes with */
-  guint        index;        /* of the prediction shown */
+  VitrineRun  *run;
+  guint        index;        /* of the prediction it shows */
   char        *file;
 } Picture;
 
 static void
 picture_free (Picture *picture)
 {
-  g_object_unref (picture->run);
+  g_clear_object (&picture->run);
   g_free (picture->file);
   g_free (picture);
 }
@@ -172,6 +178,25 @@ decode_thread (GTask        *task,
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no picture");
 }
 
+/* Once the classes of the picture's prediction show and its decoding has
+ * ended: the picture (if it decoded) with its size, in the same frame. */
+static void
+maybe_show_picture (VitrinePredictPage *self)
+{
+  g_autofree char *base = NULL;
+  g_autofree char *text = NULL;
+
+  if (self->results == NULL || self->shown != self->picture_index || !self->picture_done)
+    return;
+  self->busy = FALSE;
+  if (self->picture_image == NULL)
+    return;
+  base = g_path_get_basename (self->picture_file);
+  text = g_strdup_printf (_("%s, %d×%d"), base, self->picture_image->width, self->picture_image->height);
+  gtk_label_set_text (self->status, text);
+  show_image (self, self->picture_image);
+}
+
 static void
 on_decoded (GObject      *source,
             GAsyncResult *result,
@@ -179,20 +204,48 @@ on_decoded (GObject      *source,
 {
   VitrinePredictPage *self = VITRINE_PREDICT_PAGE (source);
   Picture *picture = g_task_get_task_data (G_TASK (result));
-  g_autoptr(VtImage) image = g_task_propagate_pointer (G_TASK (result), NULL);
-  g_autofree char *base = NULL;
-  g_autofree char *text = NULL;
+  VtImage *image = g_task_propagate_pointer (G_TASK (result), NULL);
 
   /* Another prediction, or another image of the run, took the page over. */
-  if (picture->run != self->run || picture->index != self->shown)
-    return;
-  self->busy = FALSE;
-  if (image == NULL)
-    return;
-  base = g_path_get_basename (picture->file);
-  text = g_strdup_printf (_("%s, %d×%d"), base, image->width, image->height);
-  gtk_label_set_text (self->status, text);
-  show_image (self, image);
+  if (picture->run != self->run || picture->index != self->picture_index ||
+      g_strcmp0 (picture->file, self->picture_file) != 0 || self->picture_done)
+    {
+      vt_image_free (image);
+      return;
+    }
+  self->picture_done = TRUE;
+  self->picture_image = image;
+  maybe_show_picture (self);
+}
+
+static void
+reset_picture (VitrinePredictPage *self)
+{
+  g_clear_pointer (&self->picture_image, vt_image_free);
+  g_clear_pointer (&self->picture_file, g_free);
+  self->picture_done = FALSE;
+  self->picture_index = G_MAXUINT;
+}
+
+/* Decodes @file, the image of prediction @index of the page's run, in a
+ * worker: for a new prediction while the run runs, so that it is ready
+ * with the classes; for a reopened one when it is shown. */
+static void
+decode_picture (VitrinePredictPage *self,
+                guint               index,
+                const char         *file)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, on_decoded, NULL);
+  Picture *picture = g_new0 (Picture, 1);
+
+  reset_picture (self);
+  self->picture_index = index;
+  self->picture_file = g_strdup (file);
+  picture->run = self->run ? g_object_ref (self->run) : NULL;
+  picture->index = index;
+  picture->file = g_strdup (file);
+  g_task_set_task_data (task, picture, (GDestroyNotify) picture_free);
+  g_task_run_in_thread (task, decode_thread);
 }
 
 /* A file of the run's predictions: a path, or a dataset's sample name
@@ -223,10 +276,9 @@ show_prediction (VitrinePredictPage  *self,
   JsonNode *node = json_array_get_element (predictions, index);
   JsonObject *prediction = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
   JsonArray *classes, *probabilities;
-  g_autoptr(GTask) task = NULL;
   g_autofree char *base = NULL;
+  g_autofree char *path = NULL;
   const char *file;
-  Picture *picture;
   guint n;
 
   clear_rows (self);
@@ -273,13 +325,11 @@ show_prediction (VitrinePredictPage  *self,
   gtk_label_set_text (self->status, base);
   gtk_picture_set_paintable (self->picture, NULL);
   self->busy = TRUE;
-  picture = g_new0 (Picture, 1);
-  picture->run = g_object_ref (self->run);
-  picture->index = index;
-  picture->file = prediction_path (step, file);
-  task = g_task_new (self, NULL, on_decoded, NULL);
-  g_task_set_task_data (task, picture, (GDestroyNotify) picture_free);
-  g_task_run_in_thread (task, decode_thread);
+  path = prediction_path (step, file);
+  /* A new prediction's picture has been decoding since the click. */
+  if (self->picture_index != index || g_strcmp0 (self->picture_file, path) != 0)
+    decode_picture (self, index, path);
+  maybe_show_picture (self);
   return TRUE;
 }
 
@@ -372,7 +422,7 @@ on_predicted (GObject      *source,
       vitrine_run_start_finish (run, result, NULL);
       return;
     }
-  /* Busy until the picture shows (show_results decodes it). */
+  /* Busy until the picture shows too (show_results). */
   self->busy = FALSE;
   if (!vitrine_run_start_finish (run, result, &error))
     {
@@ -463,6 +513,8 @@ vitrine_predict_page_open (VitrinePredictPage *self,
     g_list_store_append (self->runs, self->run);
   self->busy = TRUE;
   vitrine_run_start_async (self->run, NULL, NULL, on_predicted, g_object_ref (self));
+  /* The picture decodes beside the run, to show with its classes. */
+  decode_picture (self, 0, path);
 }
 
 void
@@ -486,6 +538,7 @@ vitrine_predict_page_show_run (VitrinePredictPage  *self,
   g_set_object (&self->run, run);
   self->busy = FALSE;
   clear_results (self);
+  reset_picture (self);
   if (!show_results (self, run, TRUE, &local))
     {
       set_error (self, local->message);
@@ -581,6 +634,7 @@ vitrine_predict_page_set_model (VitrinePredictPage *self,
   g_clear_object (&self->run);
   self->busy = FALSE;
   clear_results (self);
+  reset_picture (self);
   gtk_picture_set_paintable (self->picture, NULL);
   gtk_label_set_text (self->status, _("Open or drop an image to classify it."));
   g_clear_pointer (&self->model, vt_model_free);
@@ -684,6 +738,7 @@ vitrine_predict_page_finalize (GObject *object)
   g_free (self->error);
   g_free (self->vocabulary);
   g_clear_pointer (&self->results, json_node_unref);
+  reset_picture (self);
   g_clear_pointer (&self->model, vt_model_free);
   G_OBJECT_CLASS (vitrine_predict_page_parent_class)->finalize (object);
 }
@@ -718,6 +773,7 @@ vitrine_predict_page_init (VitrinePredictPage *self)
   GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->picture_index = G_MAXUINT;
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "predict.open-image", FALSE);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
