@@ -6,10 +6,11 @@
  * loaded machine runs meanwhile).
  *
  *   xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
- *     bench-predict-click CHECKPOINT IMAGE [ROUNDS]
+ *     bench-predict-click CHECKPOINT IMAGE [ROUNDS [CLASSES]]
  *
- * e.g. data/demo/resnet20-12fca82f.safetensors and a CIFAR JPEG. A
- * benchmark, not a test. */
+ * e.g. data/demo/resnet20-12fca82f.safetensors and a CIFAR JPEG; for a
+ * CLIP checkpoint, CLASSES are the names typed ("cat, dog, ship") under
+ * the prompt "a photo of a {}.". A benchmark, not a test. */
 #include <stdlib.h>
 #include <time.h>
 
@@ -47,7 +48,7 @@ main (int argc, char *argv[])
 
   if (argc < 3)
     {
-      g_printerr ("usage: %s CHECKPOINT IMAGE [ROUNDS]\n", argv[0]);
+      g_printerr ("usage: %s CHECKPOINT IMAGE [ROUNDS [CLASSES]]\n", argv[0]);
       return 2;
     }
   gtk_init ();
@@ -70,6 +71,8 @@ main (int argc, char *argv[])
       return 1;
     }
   vitrine_window_show_area (window, "predict");
+  if (argc > 4)
+    vitrine_predict_page_set_zero_shot (page, argv[4], "a photo of a {}.");
   vt_gui_spin (500);
 
   for (guint r = 0; r < rounds; r++)
