@@ -33,7 +33,8 @@ struct _VitrineModelPage
   GtkSingleSelection *selection;
   GHashTable        *facts;          /* label -> GtkLabel showing its value */
   GListStore        *runs;           /* the window's, where each run is listed */
-  VitrineRun        *run;            /* the inspection shown or under way */
+  VitrineRun        *run;            /* the inspection under way, else the one shown */
+  VitrineRun        *shown_run;      /* the inspection shown */
 };
 
 G_DEFINE_FINAL_TYPE (VitrineModelPage, vitrine_model_page, GTK_TYPE_WIDGET)
@@ -480,12 +481,16 @@ on_inspected (GObject      *source,
   VitrineModelPage *self = g_task_get_source_object (task);
   GError *error = NULL;
 
-  if (!vitrine_run_start_finish (run, result, &error))
-    g_task_return_error (task, error);
+  if (!vitrine_run_start_finish (run, result, &error) ||
+      (run == self->run && !vitrine_model_page_show_run (self, run, &error)))
+    {
+      /* The page still shows the inspection it showed: that is its run. */
+      if (run == self->run)
+        g_set_object (&self->run, self->shown_run);
+      g_task_return_error (task, error);
+    }
   else if (run != self->run)
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "another inspection took the page over");
-  else if (!vitrine_model_page_show_run (self, run, &error))
-    g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
 }
@@ -554,8 +559,8 @@ vitrine_model_page_show_run (VitrineModelPage  *self,
   inspection = vt_inspection_new_from_json (checkpoint, result, where, error);
   if (inspection == NULL)
     return FALSE;
-  if (self->run != run)
-    g_set_object (&self->run, run);
+  g_set_object (&self->run, run);
+  g_set_object (&self->shown_run, run);
   take_inspection (self, inspection);
   return TRUE;
 }
@@ -675,6 +680,7 @@ vitrine_model_page_finalize (GObject *object)
 
   g_clear_pointer (&self->inspection, vt_inspection_free);
   g_clear_object (&self->run);
+  g_clear_object (&self->shown_run);
   g_clear_object (&self->runs);
   g_clear_object (&self->filter);
   g_clear_pointer (&self->facts, g_hash_table_unref);

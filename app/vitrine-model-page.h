@@ -36,7 +36,7 @@ gboolean       vitrine_model_page_inspect_finish  (VitrineModelPage    *self,
 gboolean       vitrine_model_page_show_run        (VitrineModelPage *self,
                                                    VitrineRun       *run,
                                                    GError          **error);
-/* The run shown or under way, or NULL. */
+/* The inspection's run under way, else the one shown, or NULL. */
 VitrineRun    *vitrine_model_page_get_run         (VitrineModelPage *self);
 
 VtInspection  *vitrine_model_page_get_inspection  (VitrineModelPage *self);

@@ -544,7 +544,23 @@ row_bar (VitrineRunsPanel *panel,
   g_assert_not_reached ();
 }
 
-/* A damaged image: its predict run fails, and the Runs panel's row and the
+static GtkMessageDialog *
+find_error_dialog (GtkWindow *parent)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+      if (GTK_IS_MESSAGE_DIALOG (w) && gtk_window_get_transient_for (w) == parent)
+        return GTK_MESSAGE_DIALOG (w);
+    }
+  return NULL;
+}
+
+/* A damaged checkpoint: its inspect run fails, named in its row and in a
+ * dialog, and the Model area keeps the inspection (and the run) it showed.
+ * A damaged image: its predict run fails, and the Runs panel's row and the
  * Predict area say what is wrong with which file; the area then predicts
  * a good image. */
 static void
@@ -554,6 +570,8 @@ test_damaged_image (void)
   g_autofree char *cat = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
   g_autofree char *dir = vt_test_tmpdir ();
   g_autofree char *damaged = vt_test_write_truncated (cat, dir, "damaged.jpg", 1, 4);
+  g_autofree char *damaged_checkpoint = vt_test_write_truncated (demo, dir, "damaged.safetensors", 1, 3);
+  GtkMessageDialog *dialog;
   g_autoptr(GFile) damaged_file = g_file_new_for_path (damaged);
   g_autoptr(GFile) cat_file = g_file_new_for_path (cat);
   VitrineWindow *window = vitrine_window_new (app);
@@ -567,17 +585,36 @@ test_damaged_image (void)
   gtk_window_present (GTK_WINDOW (window));
   gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", demo);
   vt_gui_wait_until (loaded, window, 60, "the demo checkpoint's inspection");
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", damaged_checkpoint);
+  vt_gui_wait_until (loaded, window, 60, "the damaged checkpoint's inspection");
+  g_assert_cmpint (vitrine_run_get_state (run_at (window, 1)), ==, VITRINE_RUN_FAILED);
+  g_test_message ("the row says: %s", gtk_progress_bar_get_text (row_bar (panel, 1)));
+  g_assert_true (g_str_has_prefix (gtk_progress_bar_get_text (row_bar (panel, 1)), damaged_checkpoint));
+  dialog = find_error_dialog (GTK_WINDOW (window));
+  g_assert_nonnull (dialog);
+  {
+    g_autofree char *secondary = NULL;
+
+    g_object_get (dialog, "secondary-text", &secondary, NULL);
+    g_assert_true (g_str_has_prefix (secondary, damaged_checkpoint));
+  }
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_true (vitrine_model_page_get_run (vitrine_window_get_model_page (window)) == run_at (window, 0));
+  g_assert_cmpstr (vitrine_model_page_get_fact (vitrine_window_get_model_page (window), "Tensors"), ==, "97");
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "resnet20-12fca82f.safetensors — Vitrine");
+
   vitrine_window_show_area (window, "predict");
   vitrine_predict_page_open (page, damaged_file);
   vt_gui_wait_until (predicted, page, 60, "the damaged image's run");
-  failed = run_at (window, 1);
+  failed = run_at (window, 2);
   g_assert_cmpint (vitrine_run_get_state (failed), ==, VITRINE_RUN_FAILED);
-  g_test_message ("the row says: %s", gtk_progress_bar_get_text (row_bar (panel, 1)));
-  bar = row_bar (panel, 1);
+  g_test_message ("the row says: %s", gtk_progress_bar_get_text (row_bar (panel, 2)));
+  bar = row_bar (panel, 2);
   g_assert_true (g_str_has_prefix (gtk_progress_bar_get_text (bar), damaged));
   g_assert_nonnull (strstr (gtk_progress_bar_get_text (bar), "damaged JPEG"));
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (bar), "error"));
-  g_assert_false (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, 1, "open-results")));
+  g_assert_false (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, 2, "open-results")));
   g_assert_nonnull (vitrine_predict_page_get_error (page));
   g_assert_true (g_str_has_prefix (vitrine_predict_page_get_error (page), damaged));
   g_assert_false (vitrine_predict_page_get_top (page, 0, &name, &p));
@@ -588,7 +625,7 @@ test_damaged_image (void)
   vt_gui_wait_until (predicted, page, 60, "the good image's run");
   g_assert_null (vitrine_predict_page_get_error (page));
   g_assert_true (vitrine_predict_page_get_top (page, 0, &name, &p));
-  g_assert_cmpint (vitrine_run_get_state (run_at (window, 2)), ==, VITRINE_RUN_FINISHED);
+  g_assert_cmpint (vitrine_run_get_state (run_at (window, 3)), ==, VITRINE_RUN_FINISHED);
   close_window (window);
   vt_test_rm_rf (dir);
 }
