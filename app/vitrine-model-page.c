@@ -502,11 +502,14 @@ vitrine_model_page_inspect_async (VitrineModelPage    *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
-  g_autofree char *name = g_path_get_basename (path);
-  g_autofree char *spec = build_spec (name, path);
+  g_autofree char *name = NULL;
+  g_autofree char *spec = NULL;
+  GTask *task;
 
   g_return_if_fail (VITRINE_IS_MODEL_PAGE (self));
+  task = g_task_new (self, cancellable, callback, user_data);
+  name = g_path_get_basename (path);
+  spec = build_spec (name, path);
   g_task_set_source_tag (task, vitrine_model_page_inspect_async);
   g_clear_object (&self->run);
   self->run = vitrine_run_new ("model", name, spec);
