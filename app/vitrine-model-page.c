@@ -11,6 +11,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "run/vt-spec.h"
+
 struct _VitrineModelPage
 {
   GtkWidget          parent_instance;
@@ -30,6 +32,9 @@ struct _VitrineModelPage
   GtkSortListModel  *sorted;
   GtkSingleSelection *selection;
   GHashTable        *facts;          /* label -> GtkLabel showing its value */
+  GListStore        *runs;           /* the window's, where each run is listed */
+  VitrineRun        *run;            /* the inspection under way, else the one shown */
+  VitrineRun        *shown_run;      /* the inspection shown */
 };
 
 G_DEFINE_FINAL_TYPE (VitrineModelPage, vitrine_model_page, GTK_TYPE_WIDGET)
@@ -185,7 +190,8 @@ show_tensor (VitrineModelPage  *self,
     add_fact (self, self->stats_grid, row++, _("Standard deviation"), std);
     add_fact (self, self->stats_grid, row++, _("NaN"), nan);
     add_fact (self, self->stats_grid, row++, _("Inf"), inf);
-    vitrine_figure_view_set_figure (self->histogram,
+    /* An inspection reopened from a run that kept no histograms shows none. */
+    vitrine_figure_view_set_figure (self->histogram, s->histogram.n_bins == 0 ? NULL :
                                     vt_figure_new_histogram (vitrine_tensor_node_get_path (node), &s->histogram));
   }
 }
@@ -388,9 +394,12 @@ setup_columns (VitrineModelPage *self)
 
 /* Public API ---------------------------------------------------------------*/
 
-void
-vitrine_model_page_take_inspection (VitrineModelPage *self,
-                                    VtInspection     *inspection)
+/* Shows @inspection, which the page then owns: only an inspect run's
+ * (vitrine_model_page_show_run), so that what it shows can be re-run and
+ * its spec saved. */
+static void
+take_inspection (VitrineModelPage *self,
+                 VtInspection     *inspection)
 {
   g_autoptr(GListStore) roots = NULL;
   GtkTreeListRowSorter *row_sorter;
@@ -435,6 +444,134 @@ vitrine_model_page_take_inspection (VitrineModelPage *self,
     if (node)
       vitrine_model_page_select_tensor (self, vitrine_tensor_node_get_path (node));
   }
+}
+
+/* Runs ----------------------------------------------------------------------*/
+
+void
+vitrine_model_page_set_runs (VitrineModelPage *self,
+                             GListStore       *runs)
+{
+  g_set_object (&self->runs, runs);
+}
+
+/* The spec a user would give --batch: one inspect step that keeps every
+ * tensor's histogram, so the page draws any tensor from the results. */
+static char *
+build_spec (const char *name,
+            const char *path)
+{
+  g_autoptr(VtSpec) spec = vt_spec_new (name, NULL);
+  VtInspectStep *step = vt_inspect_step_new (NULL, path);
+
+  step->tensor_histograms = TRUE;
+  /* A new spec and the kind's own id: nothing to refuse. */
+  if (!vt_spec_add_step (spec, (VtStep *) step, NULL))
+    g_return_val_if_reached (NULL);
+  return vt_spec_to_data (spec);
+}
+
+static void
+on_inspected (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  VitrineRun *run = VITRINE_RUN (source);
+  g_autoptr(GTask) task = data;
+  VitrineModelPage *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  if (!vitrine_run_start_finish (run, result, &error) ||
+      (run == self->run && !vitrine_model_page_show_run (self, run, &error)))
+    {
+      /* The page still shows the inspection it showed: that is its run. */
+      if (run == self->run)
+        g_set_object (&self->run, self->shown_run);
+      g_task_return_error (task, error);
+    }
+  else if (run != self->run)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "another inspection took the page over");
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+vitrine_model_page_inspect_async (VitrineModelPage    *self,
+                                  const char          *path,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *spec = NULL;
+  GTask *task;
+
+  g_return_if_fail (VITRINE_IS_MODEL_PAGE (self));
+  task = g_task_new (self, cancellable, callback, user_data);
+  name = g_path_get_basename (path);
+  spec = build_spec (name, path);
+  g_task_set_source_tag (task, vitrine_model_page_inspect_async);
+  g_clear_object (&self->run);
+  self->run = vitrine_run_new ("model", name, spec);
+  if (self->runs != NULL)
+    g_list_store_append (self->runs, self->run);
+  vitrine_run_start_async (self->run, NULL, cancellable, on_inspected, task);
+}
+
+gboolean
+vitrine_model_page_inspect_finish (VitrineModelPage  *self,
+                                   GAsyncResult      *result,
+                                   GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+vitrine_model_page_show_run (VitrineModelPage  *self,
+                             VitrineRun        *run,
+                             GError           **error)
+{
+  g_autoptr(JsonNode) result = vitrine_run_load_step_result (run, "inspect", error);
+  g_autofree char *where = NULL;
+  g_autoptr(VtCheckpoint) checkpoint = NULL;
+  VtInspection *inspection;
+  JsonObject *summary;
+  const char *path;
+
+  if (result == NULL)
+    return FALSE;
+  where = g_build_filename (vitrine_run_get_results_dir (run), "results.json", NULL);
+  summary = json_object_has_member (json_node_get_object (result), "summary") &&
+            JSON_NODE_HOLDS_OBJECT (json_object_get_member (json_node_get_object (result), "summary"))
+            ? json_object_get_object_member (json_node_get_object (result), "summary") : NULL;
+  path = summary != NULL && json_object_has_member (summary, "path") &&
+         json_node_get_value_type (json_object_get_member (summary, "path")) == G_TYPE_STRING
+         ? json_object_get_string_member (summary, "path") : NULL;
+  if (path == NULL)
+    {
+      g_set_error (error, VT_INSPECTION_ERROR, VT_INSPECTION_ERROR_JSON,
+                   "%s: the inspect step's summary.path is missing or not a string", where);
+      return FALSE;
+    }
+  /* The tensor table only (names, shapes, where the bytes are): the
+   * statistics are the run's. */
+  checkpoint = vt_checkpoint_open (path, error);
+  if (checkpoint == NULL)
+    return FALSE;
+  inspection = vt_inspection_new_from_json (checkpoint, result, where, error);
+  if (inspection == NULL)
+    return FALSE;
+  g_set_object (&self->run, run);
+  g_set_object (&self->shown_run, run);
+  take_inspection (self, inspection);
+  return TRUE;
+}
+
+VitrineRun *
+vitrine_model_page_get_run (VitrineModelPage *self)
+{
+  return self->run;
 }
 
 VtInspection *
@@ -545,6 +682,9 @@ vitrine_model_page_finalize (GObject *object)
   VitrineModelPage *self = VITRINE_MODEL_PAGE (object);
 
   g_clear_pointer (&self->inspection, vt_inspection_free);
+  g_clear_object (&self->run);
+  g_clear_object (&self->shown_run);
+  g_clear_object (&self->runs);
   g_clear_object (&self->filter);
   g_clear_pointer (&self->facts, g_hash_table_unref);
   g_free (self->needle);

@@ -1,18 +1,44 @@
-/* vitrine-model-page.h: the Model area: summary, tensor tree, statistics. */
+/* vitrine-model-page.h: the Model area: summary, tensor tree, statistics.
+ *
+ * The statistics and histograms are an "inspect" step's, run as a
+ * VitrineRun (listed in the Runs panel, re-runnable, its spec savable) and
+ * read back from its results.json, whether just run or reopened. */
 #pragma once
 
 #include <gtk/gtk.h>
 
 #include "models/vt-inspection.h"
+#include "vitrine-run.h"
 
 G_BEGIN_DECLS
 
 #define VITRINE_TYPE_MODEL_PAGE (vitrine_model_page_get_type ())
 G_DECLARE_FINAL_TYPE (VitrineModelPage, vitrine_model_page, VITRINE, MODEL_PAGE, GtkWidget)
 
-/* Shows @inspection, which the page then owns. */
-void           vitrine_model_page_take_inspection (VitrineModelPage *self,
-                                                   VtInspection     *inspection);
+/* Where the page lists the runs it starts (the window's; held). */
+void           vitrine_model_page_set_runs        (VitrineModelPage *self,
+                                                   GListStore       *runs);
+/* Inspects the checkpoint at @path (absolute) as a run of an "inspect"
+ * step with every tensor's histogram, listed in the runs; when it is done,
+ * shows what it wrote. Fails with G_IO_ERROR_CANCELLED when @cancellable
+ * is cancelled or another run took the page over meanwhile. */
+void           vitrine_model_page_inspect_async   (VitrineModelPage    *self,
+                                                   const char          *path,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+gboolean       vitrine_model_page_inspect_finish  (VitrineModelPage    *self,
+                                                   GAsyncResult        *result,
+                                                   GError             **error);
+/* Shows the inspection that the finished @run's inspect step wrote (its
+ * results.json, and the checkpoint it names, opened for its tensor table):
+ * nothing is computed again. */
+gboolean       vitrine_model_page_show_run        (VitrineModelPage *self,
+                                                   VitrineRun       *run,
+                                                   GError          **error);
+/* The inspection's run under way, else the one shown, or NULL. */
+VitrineRun    *vitrine_model_page_get_run         (VitrineModelPage *self);
+
 VtInspection  *vitrine_model_page_get_inspection  (VitrineModelPage *self);
 
 /* Expands the tree to the tensor named @name and selects it. */

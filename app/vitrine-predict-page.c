@@ -1,7 +1,9 @@
 /* vitrine-predict-page.c: classify one image.
  *
- * Decoding, the eval transform and the forward pass all run in a GTask
- * thread (engine code); the page only shows what comes back. */
+ * A prediction is a run of a "predict" step (VitrineRun, listed in the Runs
+ * panel): the engine decodes the image, applies the model's transform, runs
+ * it forward and ranks the classes; the page shows the top classes the run
+ * wrote to results.json, just run or reopened from its folder. */
 #include "vitrine-predict-page.h"
 #include "vitrine-file-chooser.h"
 
@@ -10,9 +12,8 @@
 
 #include "io/vt-image.h"
 #include "models/vt-predict.h"
-#include "models/vt-transform.h"
 #include "models/vt-zero-shot.h"
-#include "vitrine-data.h"
+#include "run/vt-spec.h"
 
 #define TOP_K 5
 
@@ -31,13 +32,22 @@ struct _VitrinePredictPage
   GtkWidget     *results_grid;
   GtkLabel      *timing;
   GtkWidget     *zero_shot_box;
-  char          *vocabulary;    /* the tokenizer's file */
+  char          *vocabulary;    /* the tokenizer's file, for CLIP models */
   GtkEditable   *classes_entry;
   GtkEditable   *prompt_entry;
+  GtkDropDown   *image_dropdown;  /* which image of a run of several */
 
   VtModel       *model;
-  VtTokenizer   *tokenizer;     /* for CLIP models: zero-shot over typed classes */
-  GCancellable  *cancellable;
+  gboolean       zero_shot;     /* a CLIP model: over the class names typed */
+  GListStore    *runs;          /* the window's, where each run is listed */
+  VitrineRun    *run;           /* the prediction shown or under way */
+  gboolean       busy;          /* the run's results, picture included, are not all shown yet */
+  guint          picture_index; /* the prediction whose picture decodes or decoded */
+  char          *picture_file;
+  gboolean       picture_done;
+  VtImage       *picture_image; /* decoded, or NULL: none (yet) */
+  JsonNode      *results;       /* the run's predict step's entry in results.json */
+  guint          shown;         /* the index of the prediction shown */
   Ranked         top[TOP_K];
   guint          n_top;
   char          *error;
@@ -45,147 +55,21 @@ struct _VitrinePredictPage
 
 G_DEFINE_FINAL_TYPE (VitrinePredictPage, vitrine_predict_page, GTK_TYPE_WIDGET)
 
-typedef struct
-{
-  VtModel    *model;
-  VtTokenizer *tokenizer;       /* borrowed from the page, which outlives the task */
-  char      **classes;          /* zero-shot class names, or NULL */
-  char       *prompt;
-  char       *path;
-  VtImage    *image;            /* as decoded, for display */
-  Ranked      top[TOP_K];
-  guint       n_top;
-  double      milliseconds;
-  int         input_size;
-} Job;
-
-static void
-job_free (Job *job)
-{
-  vt_model_free (job->model);
-  g_strfreev (job->classes);
-  g_free (job->prompt);
-  g_free (job->path);
-  vt_image_free (job->image);
-  for (guint i = 0; i < job->n_top; i++)
-    g_free (job->top[i].name);
-  g_free (job);
-}
-
-/* The Hugging Face vocab.json beside a checkpoint (or in its folder), when
- * merges.txt is there too; NULL otherwise. */
-static char *
-checkpoint_vocabulary (VtModel *model, char **merges)
-{
-  const char *path = vt_checkpoint_get_path (vt_model_get_checkpoint (model));
-  g_autofree char *dir = g_file_test (path, G_FILE_TEST_IS_DIR) ? g_strdup (path) : g_path_get_dirname (path);
-  g_autofree char *vocab = g_build_filename (dir, "vocab.json", NULL);
-
-  *merges = g_build_filename (dir, "merges.txt", NULL);
-  if (g_file_test (vocab, G_FILE_TEST_IS_REGULAR) && g_file_test (*merges, G_FILE_TEST_IS_REGULAR))
-    return g_steal_pointer (&vocab);
-  g_clear_pointer (merges, g_free);
-  return NULL;
-}
-
-/* The checkpoint's own vocabulary where it ships one (a Hugging Face
- * vocab.json + merges.txt), else the OpenAI vocabulary in data/clip, which
- * OpenAI and OpenCLIP checkpoints share. @source says which, for the user. */
-static VtTokenizer *
-load_clip_tokenizer (VtModel *model, char **source, GError **error)
-{
-  g_autofree char *merges = NULL;
-  g_autofree char *vocab = checkpoint_vocabulary (model, &merges);
-  g_autofree char *bundled = NULL;
-  VtTokenizer *tokenizer;
-
-  if (vocab != NULL)
-    {
-      tokenizer = vt_tokenizer_new_from_hf (vocab, merges, error);
-      if (tokenizer != NULL)
-        *source = g_steal_pointer (&vocab);
-      return tokenizer;
-    }
-  bundled = vitrine_find_data_file ("clip/bpe_simple_vocab_16e6.txt.gz");
-  if (bundled == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("The CLIP vocabulary is not installed"));
-      return NULL;
-    }
-  tokenizer = vt_tokenizer_new_from_bpe_file (bundled, error);
-  if (tokenizer != NULL)
-    *source = g_steal_pointer (&bundled);
-  return tokenizer;
-}
-
 gboolean
 vitrine_predict_page_supports (VtModel *model)
 {
-  g_autofree char *vocab = vitrine_find_data_file ("clip/bpe_simple_vocab_16e6.txt.gz");
-  g_autofree char *merges = NULL;
-  g_autofree char *own = model ? checkpoint_vocabulary (model, &merges) : NULL;
+  g_autoptr(VtTokenizer) tokenizer = NULL;
 
-  return model != NULL && (vt_model_get_architecture (model)->num_classes > 0 ||
-                           (vt_zero_shot_supported (model) && (vocab != NULL || own != NULL)));
-}
-
-/* Runs in the worker. */
-static void
-predict_thread (GTask        *task,
-                gpointer      source,
-                gpointer      data,
-                GCancellable *cancellable)
-{
-  Job *job = data;
-  const VtArchitecture *arch = vt_model_get_architecture (job->model);
-  int s = arch->image_size, k = arch->num_classes;
-  int n = job->classes ? (int) g_strv_length (job->classes) : k;
-  g_autofree float *pixels = g_new (float, (gsize) 3 * s * s);
-  g_autofree double *probs = g_new (double, MAX (n, 1));
-  g_autoptr(GError) error = NULL;
-  guint top[TOP_K];
-  VtTransform transform;
-  gint64 start;
-
-  job->image = vt_image_load (job->path, &error);
-  if (job->image == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  vt_transform_init_from_architecture (&transform, arch);
-  if (!vt_transform_check_image (&transform, job->image, job->path, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  vt_transform_apply (&transform, job->image, pixels);
-  job->input_size = s;
-  start = g_get_monotonic_time ();
-  /* The engine's forward pass, softmax and top-k: what the predict step
-   * writes for the same image. */
-  if (!vt_predict_image (job->model, job->tokenizer, (const char * const *) job->classes, job->prompt,
-                         pixels, s, probs, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  job->milliseconds = (g_get_monotonic_time () - start) / 1000.0;
-
-  job->n_top = MIN (TOP_K, (guint) n);
-  vt_predict_top (probs, (guint) n, job->n_top, top);
-  for (guint r = 0; r < job->n_top; r++)
-    {
-      job->top[r].probability = probs[top[r]];
-      job->top[r].name = job->classes ? g_strdup (job->classes[top[r]])
-                       : arch->class_names ? g_strdup (arch->class_names[top[r]])
-                       : g_strdup_printf (_("class %u"), top[r]);
-    }
-  g_task_return_boolean (task, TRUE);
+  if (model == NULL)
+    return FALSE;
+  if (vt_model_get_architecture (model)->num_classes > 0)
+    return TRUE;
+  /* A CLIP model predicts over typed names where its tokenizer loads. */
+  return vt_zero_shot_supported (model) && (tokenizer = vt_predict_load_tokenizer (model, NULL, NULL)) != NULL;
 }
 
 static void
-clear_results (VitrinePredictPage *self)
+clear_rows (VitrinePredictPage *self)
 {
   GtkWidget *child;
 
@@ -194,6 +78,14 @@ clear_results (VitrinePredictPage *self)
   for (guint i = 0; i < self->n_top; i++)
     g_clear_pointer (&self->top[i].name, g_free);
   self->n_top = 0;
+}
+
+static void
+clear_results (VitrinePredictPage *self)
+{
+  clear_rows (self);
+  g_clear_pointer (&self->results, json_node_unref);
+  gtk_widget_set_visible (GTK_WIDGET (self->image_dropdown), FALSE);
   g_clear_pointer (&self->error, g_free);
   gtk_label_set_text (self->timing, "");
 }
@@ -210,88 +102,386 @@ show_image (VitrinePredictPage *self,
 }
 
 static void
+set_error (VitrinePredictPage *self,
+           const char         *message)
+{
+  g_free (self->error);
+  self->error = g_strdup (message);
+  gtk_label_set_text (self->status, message);
+  gtk_widget_add_css_class (GTK_WIDGET (self->status), "error");
+  /* The last photo beside this error would seem to be what failed. */
+  gtk_picture_set_paintable (self->picture, NULL);
+}
+
+static void
+add_row (VitrinePredictPage *self,
+         guint               i,
+         const char         *class_name,
+         double              probability)
+{
+  GtkWidget *name = gtk_label_new (class_name);
+  GtkWidget *bar = gtk_level_bar_new_for_interval (0.0, 1.0);
+  g_autofree char *percent_text = g_strdup_printf ("%.1f%%", 100.0 * probability);
+  GtkWidget *percent = gtk_label_new (percent_text);
+
+  gtk_label_set_xalign (GTK_LABEL (name), 0.0);
+  /* Typed class names can be whole sentences; the bars keep their room. */
+  gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
+  gtk_label_set_max_width_chars (GTK_LABEL (name), 28);
+  gtk_widget_set_tooltip_text (name, class_name);
+  gtk_label_set_xalign (GTK_LABEL (percent), 1.0);
+  gtk_widget_add_css_class (percent, "numeric");
+  gtk_level_bar_set_value (GTK_LEVEL_BAR (bar), probability);
+  gtk_widget_set_hexpand (bar, TRUE);
+  gtk_widget_set_valign (bar, GTK_ALIGN_CENTER);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (bar), GTK_ACCESSIBLE_PROPERTY_LABEL, class_name, -1);
+  if (i == 0)
+    gtk_widget_add_css_class (name, "heading");
+  gtk_grid_attach (GTK_GRID (self->results_grid), name, 0, i, 1, 1);
+  gtk_grid_attach (GTK_GRID (self->results_grid), bar, 1, i, 1, 1);
+  gtk_grid_attach (GTK_GRID (self->results_grid), percent, 2, i, 1, 1);
+  self->top[i].name = g_strdup (class_name);
+  self->top[i].probability = probability;
+}
+
+/* The picture beside the classes ---------------------------------------------*/
+
+/* A picture decoding for the page; stale once the page's run or image
+ * changed. */
+typedef struct
+{
+  VitrineRun  *run;
+  guint        index;        /* of the prediction it shows */
+  char        *file;
+} Picture;
+
+static void
+picture_free (Picture *picture)
+{
+  g_clear_object (&picture->run);
+  g_free (picture->file);
+  g_free (picture);
+}
+
+static void
+decode_thread (GTask        *task,
+               gpointer      source,
+               gpointer      data,
+               GCancellable *cancellable)
+{
+  Picture *picture = data;
+  VtImage *image = vt_image_load (picture->file, NULL);
+
+  if (image != NULL)
+    g_task_return_pointer (task, image, (GDestroyNotify) vt_image_free);
+  else
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no picture");
+}
+
+/* Once the classes of the picture's prediction show and its decoding has
+ * ended: the picture (if it decoded) with its size, in the same frame. */
+static void
+maybe_show_picture (VitrinePredictPage *self)
+{
+  g_autofree char *base = NULL;
+  g_autofree char *text = NULL;
+
+  if (self->results == NULL || self->shown != self->picture_index || !self->picture_done)
+    return;
+  self->busy = FALSE;
+  if (self->picture_image == NULL)
+    return;
+  base = g_path_get_basename (self->picture_file);
+  text = g_strdup_printf (_("%s, %d×%d"), base, self->picture_image->width, self->picture_image->height);
+  gtk_label_set_text (self->status, text);
+  show_image (self, self->picture_image);
+}
+
+static void
+on_decoded (GObject      *source,
+            GAsyncResult *result,
+            gpointer      data)
+{
+  VitrinePredictPage *self = VITRINE_PREDICT_PAGE (source);
+  Picture *picture = g_task_get_task_data (G_TASK (result));
+  VtImage *image = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  /* Another prediction, or another image of the run, took the page over. */
+  if (picture->run != self->run || picture->index != self->picture_index ||
+      g_strcmp0 (picture->file, self->picture_file) != 0 || self->picture_done)
+    {
+      vt_image_free (image);
+      return;
+    }
+  self->picture_done = TRUE;
+  self->picture_image = image;
+  maybe_show_picture (self);
+}
+
+static void
+reset_picture (VitrinePredictPage *self)
+{
+  g_clear_pointer (&self->picture_image, vt_image_free);
+  g_clear_pointer (&self->picture_file, g_free);
+  self->picture_done = FALSE;
+  self->picture_index = G_MAXUINT;
+}
+
+/* Decodes @file, the image of prediction @index of the page's run, in a
+ * worker: for a new prediction while the run runs, so that it is ready
+ * with the classes; for a reopened one when it is shown. */
+static void
+decode_picture (VitrinePredictPage *self,
+                guint               index,
+                const char         *file)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, on_decoded, NULL);
+  Picture *picture = g_new0 (Picture, 1);
+
+  reset_picture (self);
+  self->picture_index = index;
+  self->picture_file = g_strdup (file);
+  picture->run = self->run ? g_object_ref (self->run) : NULL;
+  picture->index = index;
+  picture->file = g_strdup (file);
+  g_task_set_task_data (task, picture, (GDestroyNotify) picture_free);
+  g_task_run_in_thread (task, decode_thread);
+}
+
+/* A file of the run's predictions: a path, or a dataset's sample name
+ * (relative to the dataset's folder, where it has one). */
+static char *
+prediction_path (JsonObject *step,
+                 const char *file)
+{
+  const char *dataset = json_object_has_member (step, "dataset") &&
+                        json_node_get_value_type (json_object_get_member (step, "dataset")) == G_TYPE_STRING
+                        ? json_object_get_string_member (step, "dataset") : NULL;
+
+  if (g_path_is_absolute (file) || dataset == NULL)
+    return g_strdup (file);
+  return g_build_filename (dataset, file, NULL);
+}
+
+/* Shows prediction @index of the run's results: its classes at once, its
+ * picture once decoded in a worker (a large photo takes a while; an image
+ * gone since leaves the classes). */
+static gboolean
+show_prediction (VitrinePredictPage  *self,
+                 guint                index,
+                 GError             **error)
+{
+  JsonObject *step = json_node_get_object (self->results);
+  JsonArray *predictions = json_object_get_array_member (step, "predictions");
+  JsonNode *node = json_array_get_element (predictions, index);
+  JsonObject *prediction = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  JsonArray *classes, *probabilities;
+  g_autofree char *base = NULL;
+  g_autofree char *path = NULL;
+  const char *file;
+  guint n;
+
+  clear_rows (self);
+  self->shown = index;
+  file = prediction && json_object_has_member (prediction, "file") &&
+         json_node_get_value_type (json_object_get_member (prediction, "file")) == G_TYPE_STRING
+         ? json_object_get_string_member (prediction, "file") : NULL;
+  classes = prediction && json_object_has_member (prediction, "classes") &&
+            JSON_NODE_HOLDS_ARRAY (json_object_get_member (prediction, "classes"))
+            ? json_object_get_array_member (prediction, "classes") : NULL;
+  probabilities = prediction && json_object_has_member (prediction, "probabilities") &&
+                  JSON_NODE_HOLDS_ARRAY (json_object_get_member (prediction, "probabilities"))
+                  ? json_object_get_array_member (prediction, "probabilities") : NULL;
+  if (file == NULL || classes == NULL || probabilities == NULL ||
+      json_array_get_length (classes) != json_array_get_length (probabilities))
+    {
+      g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS,
+                   "%s/results.json: the predict step's predictions[%u] has no file, or no classes and "
+                   "probabilities alike", vitrine_run_get_results_dir (self->run), index);
+      return FALSE;
+    }
+  n = MIN (TOP_K, json_array_get_length (classes));
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *name = json_array_get_element (classes, i);
+      JsonNode *p = json_array_get_element (probabilities, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (name) || json_node_get_value_type (name) != G_TYPE_STRING ||
+          !JSON_NODE_HOLDS_VALUE (p) ||
+          (json_node_get_value_type (p) != G_TYPE_DOUBLE && json_node_get_value_type (p) != G_TYPE_INT64))
+        {
+          clear_rows (self);
+          g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS,
+                       "%s/results.json: predictions[%u]: class %u is not a name with a probability",
+                       vitrine_run_get_results_dir (self->run), index, i);
+          return FALSE;
+        }
+      add_row (self, i, json_node_get_string (name), json_node_get_double (p));
+      self->n_top = i + 1;
+    }
+
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
+  base = g_path_get_basename (file);
+  gtk_label_set_text (self->status, base);
+  gtk_picture_set_paintable (self->picture, NULL);
+  self->busy = TRUE;
+  path = prediction_path (step, file);
+  /* A new prediction's picture has been decoding since the click. */
+  if (self->picture_index != index || g_strcmp0 (self->picture_file, path) != 0)
+    decode_picture (self, index, path);
+  maybe_show_picture (self);
+  return TRUE;
+}
+
+static void
+on_image_chosen (GtkDropDown        *dropdown,
+                 GParamSpec         *pspec,
+                 VitrinePredictPage *self)
+{
+  guint index = gtk_drop_down_get_selected (dropdown);
+  g_autoptr(GError) error = NULL;
+
+  if (self->results == NULL || index == GTK_INVALID_LIST_POSITION || index == self->shown)
+    return;
+  if (!show_prediction (self, index, &error))
+    set_error (self, error->message);
+}
+
+/* The run's predictions, as its predict step wrote them: the first shown;
+ * where there are several, a list to choose the image from. */
+static gboolean
+show_results (VitrinePredictPage  *self,
+              VitrineRun          *run,
+              gboolean             reopened,
+              GError             **error)
+{
+  g_autoptr(JsonNode) result = vitrine_run_load_step_result (run, "predict", error);
+  g_autoptr(GtkStringList) files = gtk_string_list_new (NULL);
+  JsonObject *step;
+  JsonArray *predictions;
+  guint n_images;
+
+  if (result == NULL)
+    return FALSE;
+  step = json_node_get_object (result);
+  predictions = json_object_has_member (step, "predictions") &&
+                JSON_NODE_HOLDS_ARRAY (json_object_get_member (step, "predictions"))
+                ? json_object_get_array_member (step, "predictions") : NULL;
+  n_images = predictions ? json_array_get_length (predictions) : 0;
+  if (n_images == 0)
+    {
+      g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS,
+                   "%s/results.json: the predict step has no predictions", vitrine_run_get_results_dir (run));
+      return FALSE;
+    }
+  g_clear_pointer (&self->results, json_node_unref);
+  self->results = g_steal_pointer (&result);
+  for (guint i = 0; i < n_images; i++)
+    {
+      JsonNode *prediction = json_array_get_element (predictions, i);
+      JsonNode *file = JSON_NODE_HOLDS_OBJECT (prediction) ? json_object_get_member (json_node_get_object (prediction),
+                                                                                      "file") : NULL;
+
+      gtk_string_list_append (files, file != NULL && json_node_get_value_type (file) == G_TYPE_STRING
+                                     ? json_node_get_string (file) : "?");
+    }
+  /* Choosing the first image while the list fills shows nothing twice. */
+  self->shown = 0;
+  gtk_drop_down_set_model (self->image_dropdown, G_LIST_MODEL (files));
+  gtk_drop_down_set_selected (self->image_dropdown, 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->image_dropdown), n_images > 1);
+  if (!show_prediction (self, 0, error))
+    return FALSE;
+  {
+    g_autofree char *text = NULL;
+
+    if (reopened)
+      /* Translators: %s is the results folder the predictions were read from */
+      text = g_strdup_printf (_("Reopened from %s"), vitrine_run_get_results_dir (run));
+    else
+      /* Translators: the time of a prediction's run, from the click to its results */
+      text = g_strdup_printf (_("Classified in %.0f ms: the model opened, the image decoded and run forward"),
+                              vitrine_run_get_elapsed (run) * 1000.0);
+    gtk_label_set_text (self->timing, text);
+  }
+  return TRUE;
+}
+
+static void
 on_predicted (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  VitrinePredictPage *self = VITRINE_PREDICT_PAGE (source);
-  Job *job = g_task_get_task_data (G_TASK (result));
+  VitrineRun *run = VITRINE_RUN (source);
+  g_autoptr(VitrinePredictPage) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  /* A newer prediction, or a reopened one, took the page over meanwhile. */
+  if (run != self->run)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
-      g_clear_object (&self->cancellable);
-      self->error = g_strdup (error->message);
-      gtk_label_set_text (self->status, error->message);
-      gtk_widget_add_css_class (GTK_WIDGET (self->status), "error");
-      /* The last photo beside this error would seem to be what failed. */
-      gtk_picture_set_paintable (self->picture, NULL);
+      vitrine_run_start_finish (run, result, NULL);
       return;
     }
-  g_clear_object (&self->cancellable);
-  gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
-  {
-    g_autofree char *name = g_path_get_basename (job->path);
-    g_autofree char *text = g_strdup_printf (_("%s, %d×%d"), name, job->image->width, job->image->height);
-    gtk_label_set_text (self->status, text);
-  }
-  show_image (self, job->image);
-
-  for (guint i = 0; i < job->n_top; i++)
+  /* Busy until the picture shows too (show_results). */
+  self->busy = FALSE;
+  if (!vitrine_run_start_finish (run, result, &error))
     {
-      GtkWidget *name = gtk_label_new (job->top[i].name);
-      GtkWidget *bar = gtk_level_bar_new_for_interval (0.0, 1.0);
-      g_autofree char *percent_text = g_strdup_printf ("%.1f%%", 100.0 * job->top[i].probability);
-      GtkWidget *percent = gtk_label_new (percent_text);
-
-      gtk_label_set_xalign (GTK_LABEL (name), 0.0);
-      /* Typed class names can be whole sentences; the bars keep their room. */
-      gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
-      gtk_label_set_max_width_chars (GTK_LABEL (name), 28);
-      gtk_widget_set_tooltip_text (name, job->top[i].name);
-      gtk_label_set_xalign (GTK_LABEL (percent), 1.0);
-      gtk_widget_add_css_class (percent, "numeric");
-      gtk_level_bar_set_value (GTK_LEVEL_BAR (bar), job->top[i].probability);
-      gtk_widget_set_hexpand (bar, TRUE);
-      gtk_widget_set_valign (bar, GTK_ALIGN_CENTER);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (bar), GTK_ACCESSIBLE_PROPERTY_LABEL, job->top[i].name, -1);
-      if (i == 0)
-        gtk_widget_add_css_class (name, "heading");
-      gtk_grid_attach (GTK_GRID (self->results_grid), name, 0, i, 1, 1);
-      gtk_grid_attach (GTK_GRID (self->results_grid), bar, 1, i, 1, 1);
-      gtk_grid_attach (GTK_GRID (self->results_grid), percent, 2, i, 1, 1);
-      self->top[i].name = g_strdup (job->top[i].name);
-      self->top[i].probability = job->top[i].probability;
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        set_error (self, error->message);
+      return;
     }
-  self->n_top = job->n_top;
-  {
-    g_autofree char *timing = g_strdup_printf (_("Forward pass: %.1f ms at %d×%d"), job->milliseconds,
-                                               job->input_size, job->input_size);
-    gtk_label_set_text (self->timing, timing);
-  }
+  if (!show_results (self, run, FALSE, &error))
+    set_error (self, error->message);
+}
+
+/* The spec a user would give --batch: one predict step on @path. */
+static char *
+build_spec (VitrinePredictPage *self,
+            const char         *name,
+            const char         *path,
+            char              **classes)
+{
+  g_autoptr(VtSpec) spec = vt_spec_new (name, NULL);
+  const char * const images[] = { path, NULL };
+  VtPredictStep *step = vt_predict_step_new (NULL, vt_checkpoint_get_path (vt_model_get_checkpoint (self->model)),
+                                             images);
+
+  /* The step refuses more ranks than classes: a model of two, or three
+   * typed names, shows them all. */
+  step->top = MIN (TOP_K, classes != NULL ? g_strv_length (classes)
+                                          : (guint) vt_model_get_architecture (self->model)->num_classes);
+  if (classes != NULL)
+    {
+      step->classes = classes;
+      g_free (step->prompt);
+      step->prompt = g_strdup (gtk_editable_get_text (self->prompt_entry));
+    }
+  /* A new spec and the kind's own id: nothing to refuse. */
+  if (!vt_spec_add_step (spec, (VtStep *) step, NULL))
+    g_return_val_if_reached (NULL);
+  return vt_spec_to_data (spec);
 }
 
 void
 vitrine_predict_page_open (VitrinePredictPage *self,
                            GFile              *file)
 {
-  g_autoptr(GTask) task = NULL;
-  Job *job;
+  g_autofree char *path = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *spec = NULL;
+  char **classes = NULL;
 
   g_return_if_fail (VITRINE_IS_PREDICT_PAGE (self));
   g_return_if_fail (self->model != NULL);
 
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  if (self->run != NULL)
+    vitrine_run_cancel (self->run);
+  g_clear_object (&self->run);
+  self->busy = FALSE;
   clear_results (self);
 
-  job = g_new0 (Job, 1);
-  job->model = vt_model_ref (self->model);
-  job->path = g_file_get_path (file);
-  if (self->tokenizer != NULL)
+  path = g_file_get_path (file);
+  if (self->zero_shot)
     {
       g_auto(GStrv) parts = g_strsplit (gtk_editable_get_text (self->classes_entry), ",", -1);
       g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
@@ -299,35 +489,91 @@ vitrine_predict_page_open (VitrinePredictPage *self,
       for (guint i = 0; parts[i]; i++)
         if (*g_strstrip (parts[i]) != '\0')
           g_strv_builder_add (names, parts[i]);
-      job->classes = g_strv_builder_end (names);
-      job->prompt = g_strdup (gtk_editable_get_text (self->prompt_entry));
-      job->tokenizer = self->tokenizer;
-      if (job->classes[0] == NULL)
+      classes = g_strv_builder_end (names);
+      if (classes[0] == NULL)
         {
+          g_strfreev (classes);
           self->error = g_strdup (_("Type the class names to choose from, separated by commas."));
           gtk_label_set_text (self->status, self->error);
-          job_free (job);
           return;
         }
     }
-  if (job->path == NULL)
+  if (path == NULL)
     {
+      g_strfreev (classes);
       self->error = g_strdup (_("Only local files can be opened"));
       gtk_label_set_text (self->status, self->error);
-      job_free (job);
       return;
     }
+  name = g_path_get_basename (path);
+  spec = build_spec (self, name, path, classes);
   gtk_label_set_text (self->status, _("Classifying…"));
-  self->cancellable = g_cancellable_new ();
-  task = g_task_new (self, self->cancellable, on_predicted, NULL);
-  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
-  g_task_run_in_thread (task, predict_thread);
+  self->run = vitrine_run_new ("predict", name, spec);
+  if (self->runs != NULL)
+    g_list_store_append (self->runs, self->run);
+  self->busy = TRUE;
+  vitrine_run_start_async (self->run, NULL, NULL, on_predicted, g_object_ref (self));
+  /* The picture decodes beside the run, to show with its classes. */
+  decode_picture (self, 0, path);
+}
+
+void
+vitrine_predict_page_set_runs (VitrinePredictPage *self,
+                               GListStore         *runs)
+{
+  g_set_object (&self->runs, runs);
+}
+
+gboolean
+vitrine_predict_page_show_run (VitrinePredictPage  *self,
+                               VitrineRun          *run,
+                               GError             **error)
+{
+  GError *local = NULL;
+
+  g_return_val_if_fail (VITRINE_IS_PREDICT_PAGE (self), FALSE);
+
+  if (self->run != NULL && self->run != run)
+    vitrine_run_cancel (self->run);
+  g_set_object (&self->run, run);
+  self->busy = FALSE;
+  clear_results (self);
+  reset_picture (self);
+  if (!show_results (self, run, TRUE, &local))
+    {
+      set_error (self, local->message);
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+VitrineRun *
+vitrine_predict_page_get_run (VitrinePredictPage *self)
+{
+  return self->run;
+}
+
+guint
+vitrine_predict_page_get_n_predictions (VitrinePredictPage *self)
+{
+  return self->results != NULL
+         ? json_array_get_length (json_object_get_array_member (json_node_get_object (self->results), "predictions"))
+         : 0;
+}
+
+void
+vitrine_predict_page_choose_prediction (VitrinePredictPage *self,
+                                        guint               index)
+{
+  g_return_if_fail (index < vitrine_predict_page_get_n_predictions (self));
+  gtk_drop_down_set_selected (self->image_dropdown, index);
 }
 
 gboolean
 vitrine_predict_page_is_busy (VitrinePredictPage *self)
 {
-  return self->cancellable != NULL;
+  return self->busy;
 }
 
 gboolean
@@ -383,31 +629,36 @@ vitrine_predict_page_set_model (VitrinePredictPage *self,
 {
   g_return_if_fail (VITRINE_IS_PREDICT_PAGE (self));
 
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  if (self->run != NULL)
+    vitrine_run_cancel (self->run);
+  g_clear_object (&self->run);
+  self->busy = FALSE;
   clear_results (self);
+  reset_picture (self);
   gtk_picture_set_paintable (self->picture, NULL);
   gtk_label_set_text (self->status, _("Open or drop an image to classify it."));
   g_clear_pointer (&self->model, vt_model_free);
-  g_clear_pointer (&self->tokenizer, vt_tokenizer_free);
   if (model)
     self->model = vt_model_ref (model);
   g_clear_pointer (&self->vocabulary, g_free);
-  /* A CLIP model predicts over the class names the user types. */
+  self->zero_shot = FALSE;
+  /* A CLIP model predicts over the class names the user types; each run
+   * loads the tokenizer its step names, this only says which file. */
   if (model && vt_model_get_architecture (model)->num_classes <= 0 && vt_zero_shot_supported (model))
     {
       g_autoptr(GError) error = NULL;
+      g_autoptr(VtTokenizer) tokenizer = vt_predict_load_tokenizer (model, &self->vocabulary, &error);
 
-      self->tokenizer = load_clip_tokenizer (model, &self->vocabulary, &error);
-      if (self->tokenizer == NULL)
+      self->zero_shot = tokenizer != NULL;
+      if (tokenizer == NULL)
         {
           g_free (self->error);
           self->error = g_strdup (error->message);
           gtk_label_set_text (self->status, self->error);
         }
     }
-  gtk_widget_set_visible (self->zero_shot_box, self->tokenizer != NULL);
+  gtk_widget_set_visible (self->zero_shot_box, self->zero_shot);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "predict.open-image", self->model != NULL);
 }
 
 void
@@ -466,9 +717,11 @@ vitrine_predict_page_dispose (GObject *object)
   VitrinePredictPage *self = VITRINE_PREDICT_PAGE (object);
   GtkWidget *child;
 
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  /* A run of a page that goes has nobody to show it. */
+  if (self->run != NULL)
+    vitrine_run_cancel (self->run);
+  g_clear_object (&self->run);
+  g_clear_object (&self->runs);
   gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_PREDICT_PAGE);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
     gtk_widget_unparent (child);
@@ -483,8 +736,10 @@ vitrine_predict_page_finalize (GObject *object)
   for (guint i = 0; i < self->n_top; i++)
     g_free (self->top[i].name);
   g_free (self->error);
+  g_free (self->vocabulary);
+  g_clear_pointer (&self->results, json_node_unref);
+  reset_picture (self);
   g_clear_pointer (&self->model, vt_model_free);
-  g_clear_pointer (&self->tokenizer, vt_tokenizer_free);
   G_OBJECT_CLASS (vitrine_predict_page_parent_class)->finalize (object);
 }
 
@@ -505,6 +760,8 @@ vitrine_predict_page_class_init (VitrinePredictPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, zero_shot_box);
   gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, classes_entry);
   gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, prompt_entry);
+  gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, image_dropdown);
+  gtk_widget_class_bind_template_callback (widget_class, on_image_chosen);
   gtk_widget_class_install_action (widget_class, "predict.open-image", NULL, open_image_action);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "predictpage");
@@ -516,6 +773,8 @@ vitrine_predict_page_init (VitrinePredictPage *self)
   GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->picture_index = G_MAXUINT;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "predict.open-image", FALSE);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 }

@@ -1,10 +1,13 @@
 /* vitrine-predict-page.h: the Predict area: an image in, the top five
- * classes out, with probabilities and the forward pass's time. */
+ * classes out, with probabilities and the time the run took. Each
+ * prediction is a run of a "predict" step (VitrineRun), listed in the Runs
+ * panel; the page shows what the run wrote, just run or reopened. */
 #pragma once
 
 #include <gtk/gtk.h>
 
 #include "models/vt-model.h"
+#include "vitrine-run.h"
 
 G_BEGIN_DECLS
 
@@ -22,10 +25,30 @@ void      vitrine_predict_page_set_model  (VitrinePredictPage *self,
 void      vitrine_predict_page_set_zero_shot (VitrinePredictPage *self,
                                               const char         *classes,
                                               const char         *prompt);
-/* Decodes @file and classifies it in a worker thread. */
+/* Where the page lists the runs it starts (the window's; held). */
+void      vitrine_predict_page_set_runs   (VitrinePredictPage *self,
+                                           GListStore         *runs);
+/* Classifies @file as a run of a predict step (the model's checkpoint,
+ * the image, the top five; for CLIP the typed classes and prompt). */
 void      vitrine_predict_page_open       (VitrinePredictPage *self,
                                            GFile              *file);
+/* Whether a prediction is under way, or its picture is still decoding. */
 gboolean  vitrine_predict_page_is_busy    (VitrinePredictPage *self);
+/* Shows the predictions the finished @run's predict step wrote (its
+ * results.json; the first image, and a list of them where it classified
+ * several), without
+ * computing them again; the error is shown in the page too. The picture
+ * follows once decoded (busy until then). */
+gboolean  vitrine_predict_page_show_run   (VitrinePredictPage *self,
+                                           VitrineRun         *run,
+                                           GError            **error);
+/* The run shown or under way, or NULL. */
+VitrineRun *vitrine_predict_page_get_run  (VitrinePredictPage *self);
+/* How many images the shown run classified (0: none shown); which of
+ * them is shown, as the page's list of them chooses. */
+guint     vitrine_predict_page_get_n_predictions (VitrinePredictPage *self);
+void      vitrine_predict_page_choose_prediction (VitrinePredictPage *self,
+                                                  guint               index);
 /* Rank @i (0-based) of the last prediction: its class and probability;
  * FALSE past the end or before any prediction. */
 gboolean  vitrine_predict_page_get_top    (VitrinePredictPage *self,

@@ -527,6 +527,45 @@ vitrine_run_load_results (VitrineRun  *self,
   return vt_json_load_file (path, error);
 }
 
+JsonNode *
+vitrine_run_load_step_result (VitrineRun  *self,
+                              const char  *kind,
+                              GError     **error)
+{
+  g_autoptr(JsonNode) root = vitrine_run_load_results (self, error);
+  JsonObject *object, *spec;
+  JsonArray *spec_steps, *steps;
+
+  if (root == NULL)
+    return NULL;
+  object = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  spec = object != NULL && json_object_has_member (object, "spec") &&
+         JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "spec"))
+         ? json_object_get_object_member (object, "spec") : NULL;
+  spec_steps = spec != NULL && json_object_has_member (spec, "steps") &&
+               JSON_NODE_HOLDS_ARRAY (json_object_get_member (spec, "steps"))
+               ? json_object_get_array_member (spec, "steps") : NULL;
+  steps = object != NULL && json_object_has_member (object, "steps") &&
+          JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, "steps"))
+          ? json_object_get_array_member (object, "steps") : NULL;
+  for (guint i = 0; spec_steps != NULL && steps != NULL && i < json_array_get_length (spec_steps) &&
+                    i < json_array_get_length (steps); i++)
+    {
+      JsonNode *step = json_array_get_element (spec_steps, i);
+      JsonNode *result = json_array_get_element (steps, i);
+      JsonNode *step_kind = JSON_NODE_HOLDS_OBJECT (step) ? json_object_get_member (json_node_get_object (step), "kind")
+                                                           : NULL;
+
+      if (step_kind != NULL && JSON_NODE_HOLDS_VALUE (step_kind) &&
+          json_node_get_value_type (step_kind) == G_TYPE_STRING &&
+          g_str_equal (json_node_get_string (step_kind), kind) && JSON_NODE_HOLDS_OBJECT (result))
+        return json_node_copy (result);
+    }
+  g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS, "%s/results.json: no result of a step of kind “%s”",
+               self->results_dir, kind);
+  return NULL;
+}
+
 gboolean
 vitrine_run_save_spec (VitrineRun  *self,
                        const char  *path,

@@ -90,6 +90,12 @@ gboolean         vitrine_run_is_done          (VitrineRun           *self);
 /* The run's results.json, parsed (NULL with an error naming the file). */
 JsonNode        *vitrine_run_load_results     (VitrineRun           *self,
                                                GError              **error);
+/* The entry in results.json of the run's first step of @kind (the spec's
+ * steps and the results' are in one order), or NULL with an error naming
+ * the file: what an area reads to show a run, fresh or reopened. */
+JsonNode        *vitrine_run_load_step_result (VitrineRun           *self,
+                                               const char           *kind,
+                                               GError              **error);
 /* Writes the spec, pretty-printed, to @path atomically, as results.json
  * echoes it (with "base_dir", vt_spec_echo): the file that `vitrine
  * --batch` runs to the same results, wherever it is saved. */

@@ -2,8 +2,8 @@
  *
  * Every way to open a checkpoint (the Open button, Ctrl+O, the recent menu,
  * a drop, the command line) ends in the "win.open-file" action, so there is
- * one path to test. Loading and statistics run in a GTask thread; the worker
- * only stores its progress, and a low-priority idle shows it. */
+ * one path to test. The statistics are the Model area's inspect run
+ * (vitrine-model-page.c), whose progress events reach the bar at the top. */
 #include "vitrine-window.h"
 #include "vitrine-data.h"
 #include "vitrine-dataset-page.h"
@@ -20,16 +20,6 @@
 #include <string.h>
 
 #include "config.h"
-
-/* Progress shared between the worker and the main thread. */
-typedef struct
-{
-  GMutex         lock;
-  double         fraction;
-  char          *message;
-  gboolean       idle_pending;
-  GWeakRef       window;
-} LoadProgress;
 
 struct _VitrineWindow
 {
@@ -55,8 +45,7 @@ struct _VitrineWindow
   GtkWidget            *start_recent;      /* the start page's recent files */
   GtkListBox           *start_recent_list;
 
-  GCancellable         *load_cancellable;
-  LoadProgress         *load_progress;
+  GCancellable         *load_cancellable;   /* the inspection of the checkpoint being opened */
   GtkRecentManager     *recent_manager;
   VitrineRunsPanel     *runs_panel;
   GListStore           *runs;
@@ -74,115 +63,6 @@ G_DEFINE_FINAL_TYPE (VitrineWindow, vitrine_window, GTK_TYPE_APPLICATION_WINDOW)
  * files the file chooser adds on its own (images, stores) carry neither. */
 #define RECENT_CHECKPOINT "vitrine-checkpoint"
 #define RECENT_DATASET "vitrine-dataset"
-
-static void
-load_progress_free (LoadProgress *progress)
-{
-  g_mutex_clear (&progress->lock);
-  g_weak_ref_clear (&progress->window);
-  g_free (progress->message);
-}
-
-static LoadProgress *
-load_progress_new (VitrineWindow *window)
-{
-  LoadProgress *progress = g_atomic_rc_box_new0 (LoadProgress);
-
-  g_mutex_init (&progress->lock);
-  g_weak_ref_init (&progress->window, window);
-  return progress;
-}
-
-static void
-load_progress_unref (LoadProgress *progress)
-{
-  g_atomic_rc_box_release_full (progress, (GDestroyNotify) load_progress_free);
-}
-
-static gboolean
-show_progress_idle (gpointer data)
-{
-  LoadProgress *progress = data;
-  g_autoptr(VitrineWindow) self = g_weak_ref_get (&progress->window);
-  g_autofree char *message = NULL;
-  double fraction;
-
-  g_mutex_lock (&progress->lock);
-  fraction = progress->fraction;
-  message = g_strdup (progress->message);
-  progress->idle_pending = FALSE;
-  g_mutex_unlock (&progress->lock);
-
-  if (self != NULL && self->load_progress == progress)
-    {
-      gtk_progress_bar_set_fraction (self->progress_bar, fraction);
-      gtk_progress_bar_set_text (self->progress_bar, message);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs in the worker thread. */
-static void
-on_worker_progress (double      fraction,
-                    const char *message,
-                    gpointer    data)
-{
-  LoadProgress *progress = data;
-  gboolean schedule;
-
-  g_mutex_lock (&progress->lock);
-  progress->fraction = fraction;
-  g_free (progress->message);
-  progress->message = g_strdup (message);
-  schedule = !progress->idle_pending;
-  progress->idle_pending = TRUE;
-  g_mutex_unlock (&progress->lock);
-
-  if (schedule)
-    g_idle_add_full (G_PRIORITY_LOW, show_progress_idle,
-                     g_atomic_rc_box_acquire (progress), (GDestroyNotify) load_progress_unref);
-}
-
-/* The inspection's events: only progress comes. */
-static void
-on_worker_event (const VtEvent *event,
-                 gpointer       data)
-{
-  if (event->kind == VT_EVENT_PROGRESS)
-    on_worker_progress (event->fraction, event->message, data);
-}
-
-typedef struct
-{
-  char         *path;
-  LoadProgress *progress;
-} LoadJob;
-
-static void
-load_job_free (LoadJob *job)
-{
-  g_free (job->path);
-  load_progress_unref (job->progress);
-  g_free (job);
-}
-
-static void
-load_thread (GTask        *task,
-             gpointer      source,
-             gpointer      task_data,
-             GCancellable *cancellable)
-{
-  LoadJob *job = task_data;
-  GError *error = NULL;
-  VtInspection *inspection = vt_inspection_run (job->path, VT_STATS_DEFAULT_BINS,
-                                                &(VtEventSink) { on_worker_event, job->progress },
-                                                cancellable, &error);
-
-  if (inspection == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, inspection, (GDestroyNotify) vt_inspection_free);
-}
 
 static void
 show_error_titled (VitrineWindow *self,
@@ -258,42 +138,21 @@ on_dataset_opened (VitrineWindow *self,
                                       vitrine_dataset_page_get_dataset (self->dataset_page));
 }
 
+/* The checkpoint the Model area now shows is the window's: its title, the
+ * recent files, the workspace, and the areas that run it. */
 static void
-on_load_done (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+show_checkpoint (VitrineWindow *self)
 {
-  VitrineWindow *self = VITRINE_WINDOW (source);
-  LoadJob *job = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GError) error = NULL;
-  VtInspection *inspection = g_task_propagate_pointer (G_TASK (result), &error);
-
-  /* A newer load replaced this one: its result is stale. */
-  if (job->progress != self->load_progress)
-    {
-      g_clear_pointer (&inspection, vt_inspection_free);
-      return;
-    }
-  g_clear_object (&self->load_cancellable);
-  g_clear_pointer (&self->load_progress, load_progress_unref);
-  set_loading (self, NULL);
-
-  if (inspection == NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, job->path, error);
-      return;
-    }
+  VtInspection *inspection = vitrine_model_page_get_inspection (self->model_page);
+  const char *path = vt_checkpoint_get_path (inspection->checkpoint);
 
   {
-    g_autofree char *name = g_path_get_basename (job->path);
+    g_autofree char *name = g_path_get_basename (path);
     g_autofree char *title = g_strdup_printf ("%s — Vitrine", name);
-    g_autoptr(GFile) file = g_file_new_for_path (job->path);
-    g_autofree char *uri = g_file_get_uri (file);
 
     gtk_window_set_title (GTK_WINDOW (self), title);
-    add_recent (self, job->path, RECENT_CHECKPOINT);
-    vitrine_workspace_add (self->workspace, VT_WORKSPACE_CHECKPOINT, job->path);
+    add_recent (self, path, RECENT_CHECKPOINT);
+    vitrine_workspace_add (self->workspace, VT_WORKSPACE_CHECKPOINT, path);
   }
   /* The Predict area shows only for models Vitrine can run as classifiers. */
   {
@@ -312,7 +171,6 @@ on_load_done (GObject      *source,
     /* Any model with a forward pass extracts features. */
     vitrine_dataset_page_set_model (self->dataset_page, model);
   }
-  vitrine_model_page_take_inspection (self->model_page, inspection);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-weights", TRUE);
   gtk_stack_page_set_visible (self->model_stack_page, TRUE);
   gtk_stack_set_visible_child_name (self->main_stack, "workbench");
@@ -321,11 +179,57 @@ on_load_done (GObject      *source,
   gtk_widget_grab_focus (GTK_WIDGET (vitrine_model_page_get_column_view (self->model_page)));
 }
 
+/* Opening a checkpoint is the Model area's inspect run: the bar at the top
+ * follows its progress events. */
+static void
+on_load_event (VitrineRun    *run,
+               const VtEvent *event,
+               VitrineWindow *self)
+{
+  if (event->kind != VT_EVENT_PROGRESS || run != vitrine_model_page_get_run (self->model_page) ||
+      self->load_cancellable == NULL)
+    return;
+  gtk_progress_bar_set_fraction (self->progress_bar, event->fraction);
+  gtk_progress_bar_set_text (self->progress_bar, event->message);
+}
+
+typedef struct
+{
+  VitrineWindow *window;
+  GCancellable  *cancellable;
+  char          *path;
+} LoadJob;
+
+static void
+on_inspected (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  LoadJob *job = data;
+  VitrineWindow *self = job->window;
+  g_autoptr(GError) error = NULL;
+  gboolean shown = vitrine_model_page_inspect_finish (VITRINE_MODEL_PAGE (source), result, &error);
+
+  /* A newer load replaced this one: its result is stale. */
+  if (job->cancellable == self->load_cancellable)
+    {
+      g_clear_object (&self->load_cancellable);
+      set_loading (self, NULL);
+      if (shown)
+        show_checkpoint (self);
+      else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, job->path, error);
+    }
+  g_object_unref (job->window);
+  g_object_unref (job->cancellable);
+  g_free (job->path);
+  g_free (job);
+}
+
 void
 vitrine_window_open (VitrineWindow *self,
                      GFile         *file)
 {
-  g_autoptr(GTask) task = NULL;
   g_autofree char *path = g_file_get_path (file);
   LoadJob *job;
 
@@ -363,19 +267,16 @@ vitrine_window_open (VitrineWindow *self,
   if (self->load_cancellable)
     g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
-  g_clear_pointer (&self->load_progress, load_progress_unref);
 
   self->load_cancellable = g_cancellable_new ();
-  self->load_progress = load_progress_new (self);
   job = g_new0 (LoadJob, 1);
+  job->window = g_object_ref (self);
+  job->cancellable = g_object_ref (self->load_cancellable);
   job->path = g_strdup (path);
-  job->progress = g_atomic_rc_box_acquire (self->load_progress);
-
   set_loading (self, path);
-  task = g_task_new (self, self->load_cancellable, on_load_done, NULL);
-  g_task_set_source_tag (task, vitrine_window_open);
-  g_task_set_task_data (task, job, (GDestroyNotify) load_job_free);
-  g_task_run_in_thread (task, load_thread);
+  vitrine_model_page_inspect_async (self->model_page, path, self->load_cancellable, on_inspected, job);
+  g_signal_connect_object (vitrine_model_page_get_run (self->model_page), "event", G_CALLBACK (on_load_event), self,
+                           0);
 }
 
 gboolean
@@ -435,7 +336,7 @@ vitrine_window_get_runs (VitrineWindow *self)
 }
 
 /* The areas whose pages draw a run from its results folder. */
-static const char * const result_areas[] = { "dataset", "embedding", "incremental", NULL };
+static const char * const result_areas[] = { "model", "predict", "dataset", "embedding", "incremental", NULL };
 
 gboolean
 vitrine_window_shows_results_of (VitrineWindow *self,
@@ -458,7 +359,22 @@ vitrine_window_show_run (VitrineWindow  *self,
                    "%s: the %s area cannot show a run's results yet", vitrine_run_get_results_dir (run), area);
       return FALSE;
     }
-  if (g_str_equal (area, "dataset"))
+  if (g_str_equal (area, "model"))
+    {
+      /* That checkpoint's inspection, and the checkpoint open as if opened. */
+      if (!vitrine_model_page_show_run (self->model_page, run, error))
+        return FALSE;
+      show_checkpoint (self);
+      return TRUE;
+    }
+  if (g_str_equal (area, "predict"))
+    {
+      shown = vitrine_predict_page_show_run (self->predict_page, run, error);
+      /* Its predictions show also when no open model predicts. */
+      if (shown)
+        gtk_stack_page_set_visible (self->predict_stack_page, TRUE);
+    }
+  else if (g_str_equal (area, "dataset"))
     shown = vitrine_dataset_page_show_run (self->dataset_page, run, error);
   else if (g_str_equal (area, "embedding"))
     shown = vitrine_embedding_page_show_run (self->embedding_page, run, error);
@@ -1003,7 +919,6 @@ vitrine_window_dispose (GObject *object)
   if (self->load_cancellable)
     g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
-  g_clear_pointer (&self->load_progress, load_progress_unref);
   /* A change not yet saved is saved now, as the window goes. */
   if (self->autosave_id != 0)
     autosave_now (self, TRUE);
@@ -1119,6 +1034,8 @@ vitrine_window_init (VitrineWindow *self)
   vitrine_incremental_page_set_runs (self->incremental_page, self->runs);
   vitrine_dataset_page_set_runs (self->dataset_page, self->runs);
   vitrine_embedding_page_set_runs (self->embedding_page, self->runs);
+  vitrine_model_page_set_runs (self->model_page, self->runs);
+  vitrine_predict_page_set_runs (self->predict_page, self->runs);
   g_signal_connect_object (self->runs_panel, "open-results", G_CALLBACK (on_open_results), self, G_CONNECT_SWAPPED);
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);

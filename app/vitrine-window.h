@@ -44,7 +44,9 @@ void              vitrine_window_show_area       (VitrineWindow      *self,
 /* The Runs panel and the session's runs (VitrineRun), newest last. */
 VitrineRunsPanel *vitrine_window_get_runs_panel  (VitrineWindow      *self);
 GListModel       *vitrine_window_get_runs        (VitrineWindow      *self);
-/* Shows the results of a finished @run in its area (Open Results). */
+/* Shows the results of a finished @run in its area (Open Results): the
+ * Model area an inspection (its checkpoint then open as if opened), the
+ * Predict area predictions, the Incremental area a class-incremental run. */
 gboolean          vitrine_window_show_run        (VitrineWindow      *self,
                                                   VitrineRun         *run,
                                                   GError            **error);

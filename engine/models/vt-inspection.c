@@ -4,6 +4,8 @@
 
 #include <math.h>
 
+G_DEFINE_QUARK (vt-inspection-error-quark, vt_inspection_error)
+
 VtInspection *
 vt_inspection_run (const char      *path,
                    guint            n_bins,
@@ -216,6 +218,213 @@ vt_inspection_to_json (VtInspection *self)
   json_builder_end_array (b);
   json_builder_end_object (b);
   return json_builder_get_root (b);
+}
+
+void
+vt_inspection_add_histograms (VtInspection *self,
+                              JsonNode     *json)
+{
+  JsonArray *tensors = json_object_get_array_member (json_node_get_object (json), "tensors");
+
+  g_return_if_fail (json_array_get_length (tensors) == self->n_tensors);
+  for (guint i = 0; i < self->n_tensors; i++)
+    {
+      const VtHistogram *h = &self->stats[i].histogram;
+      JsonObject *histogram = json_object_new ();
+      JsonArray *counts = json_array_new ();
+
+      /* An empty histogram (no finite value) has no range: JSON has no NaN. */
+      if (isfinite (h->lo) && isfinite (h->hi))
+        {
+          json_object_set_double_member (histogram, "lo", h->lo);
+          json_object_set_double_member (histogram, "hi", h->hi);
+        }
+      else
+        {
+          json_object_set_null_member (histogram, "lo");
+          json_object_set_null_member (histogram, "hi");
+        }
+      for (guint b = 0; b < h->n_bins; b++)
+        json_array_add_int_element (counts, (gint64) h->counts[b]);
+      json_object_set_array_member (histogram, "counts", counts);
+      json_object_set_object_member (json_array_get_object_element (tensors, i), "histogram", histogram);
+    }
+}
+
+/* Reading back ----------------------------------------------------------------*/
+
+static gboolean
+bad_key (GError     **error,
+         const char  *where,
+         const char  *key,
+         const char  *what)
+{
+  g_set_error (error, VT_INSPECTION_ERROR, VT_INSPECTION_ERROR_JSON, "%s: %s %s", where, key, what);
+  return FALSE;
+}
+
+/* A number (json-glib reads 0.0 written as "0" back as an integer), or
+ * null for a statistic without finite values: NaN. */
+static gboolean
+get_double (JsonObject  *object,
+            const char  *key,
+            const char  *where,
+            double      *value,
+            GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, key);
+
+  if (node != NULL && JSON_NODE_HOLDS_NULL (node))
+    *value = NAN;
+  else if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+           (json_node_get_value_type (node) == G_TYPE_DOUBLE || json_node_get_value_type (node) == G_TYPE_INT64))
+    *value = json_node_get_double (node);
+  else
+    return bad_key (error, where, key, "is missing or not a number");
+  return TRUE;
+}
+
+static gboolean
+get_count (JsonObject  *object,
+           const char  *key,
+           const char  *where,
+           guint64      max,
+           guint64     *value,
+           GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, key);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
+      json_node_get_int (node) < 0 || (guint64) json_node_get_int (node) > max)
+    {
+      g_autofree char *what = g_strdup_printf ("is missing or not a count from 0 to %" G_GUINT64_FORMAT, max);
+      return bad_key (error, where, key, what);
+    }
+  *value = (guint64) json_node_get_int (node);
+  return TRUE;
+}
+
+static gboolean
+read_histogram (JsonObject     *entry,
+                const char     *where,
+                guint64         elements,
+                VtHistogram    *h,
+                GError        **error)
+{
+  JsonNode *node = json_object_get_member (entry, "histogram");
+  g_autofree char *inner = g_strdup_printf ("%s.histogram", where);
+  JsonObject *histogram;
+  JsonArray *counts;
+  guint64 total = 0;
+
+  if (node == NULL)
+    return TRUE;   /* written without histograms: none shown */
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return bad_key (error, where, "histogram", "is not an object");
+  histogram = json_node_get_object (node);
+  if (!get_double (histogram, "lo", inner, &h->lo, error) || !get_double (histogram, "hi", inner, &h->hi, error))
+    return FALSE;
+  node = json_object_get_member (histogram, "counts");
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return bad_key (error, inner, "counts", "is missing or not a list");
+  counts = json_node_get_array (node);
+  /* The step takes 2 to 4096 bins. */
+  if (json_array_get_length (counts) > 4096)
+    return bad_key (error, inner, "counts", "has more than 4096 bins");
+  h->n_bins = json_array_get_length (counts);
+  h->counts = g_new0 (guint64, MAX (h->n_bins, 1));
+  for (guint b = 0; b < h->n_bins; b++)
+    {
+      JsonNode *count = json_array_get_element (counts, b);
+
+      if (!JSON_NODE_HOLDS_VALUE (count) || json_node_get_value_type (count) != G_TYPE_INT64 ||
+          json_node_get_int (count) < 0)
+        return bad_key (error, inner, "counts", "holds something other than counts");
+      h->counts[b] = (guint64) json_node_get_int (count);
+      total += h->counts[b];
+    }
+  if (total > elements)
+    return bad_key (error, inner, "counts", "add up to more than the tensor's elements");
+  return TRUE;
+}
+
+VtInspection *
+vt_inspection_new_from_json (VtCheckpoint *checkpoint,
+                             JsonNode     *json,
+                             const char   *where,
+                             GError      **error)
+{
+  g_autoptr(VtInspection) self = g_new0 (VtInspection, 1);
+  JsonNode *tensors_node = JSON_NODE_HOLDS_OBJECT (json) ? json_object_get_member (json_node_get_object (json), "tensors")
+                                                         : NULL;
+  JsonArray *tensors;
+
+  if (tensors_node == NULL || !JSON_NODE_HOLDS_ARRAY (tensors_node))
+    {
+      bad_key (error, where, "tensors", "is missing or not a list: not an inspection");
+      return NULL;
+    }
+  tensors = json_node_get_array (tensors_node);
+  self->checkpoint = vt_checkpoint_ref (checkpoint);
+  self->n_tensors = vt_checkpoint_get_n_tensors (checkpoint);
+  if (json_array_get_length (tensors) != self->n_tensors)
+    {
+      g_set_error (error, VT_INSPECTION_ERROR, VT_INSPECTION_ERROR_MISMATCH,
+                   "%s: an inspection of %u tensors, but %s has %u: the checkpoint changed since; inspect it again",
+                   where, json_array_get_length (tensors), vt_checkpoint_get_path (checkpoint), self->n_tensors);
+      return NULL;
+    }
+  self->architecture = vt_architecture_recognize (checkpoint);
+  self->n_parameters = vt_checkpoint_count_parameters (checkpoint);
+  self->stats = g_new0 (VtTensorStats, self->n_tensors);
+  for (guint i = 0; i < self->n_tensors; i++)
+    {
+      const VtTensor *tensor = vt_checkpoint_get_tensor (checkpoint, i);
+      JsonNode *node = json_array_get_element (tensors, i);
+      g_autofree char *entry_where = g_strdup_printf ("%s: tensors[%u]", where, i);
+      VtTensorStats *s = &self->stats[i];
+      JsonObject *entry;
+      JsonNode *name;
+      guint64 elements, n_nan, n_inf;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        {
+          bad_key (error, entry_where, "the entry", "is not an object");
+          return NULL;
+        }
+      entry = json_node_get_object (node);
+      name = json_object_get_member (entry, "name");
+      if (name == NULL || !JSON_NODE_HOLDS_VALUE (name) || json_node_get_value_type (name) != G_TYPE_STRING ||
+          !g_str_equal (json_node_get_string (name), tensor->name))
+        {
+          g_set_error (error, VT_INSPECTION_ERROR, VT_INSPECTION_ERROR_MISMATCH,
+                       "%s is not “%s”, the tensor %u of %s: the checkpoint changed since; inspect it again",
+                       entry_where, tensor->name, i, vt_checkpoint_get_path (checkpoint));
+          return NULL;
+        }
+      if (!get_count (entry, "elements", entry_where, G_MAXINT64, &elements, error) ||
+          !get_count (entry, "nan", entry_where, elements, &n_nan, error) ||
+          !get_count (entry, "inf", entry_where, elements - n_nan, &n_inf, error) ||
+          !get_double (entry, "min", entry_where, &s->min, error) ||
+          !get_double (entry, "max", entry_where, &s->max, error) ||
+          !get_double (entry, "mean", entry_where, &s->mean, error) ||
+          !get_double (entry, "std", entry_where, &s->std, error) ||
+          !read_histogram (entry, entry_where, elements, &s->histogram, error))
+        return NULL;
+      if (elements != tensor->numel)
+        {
+          g_set_error (error, VT_INSPECTION_ERROR, VT_INSPECTION_ERROR_MISMATCH,
+                       "%s: “%s” has %" G_GUINT64_FORMAT " elements, in %s %" G_GSIZE_FORMAT
+                       ": the checkpoint changed since; inspect it again",
+                       entry_where, tensor->name, elements, vt_checkpoint_get_path (checkpoint), tensor->numel);
+          return NULL;
+        }
+      s->count = tensor->numel;
+      s->n_nan = n_nan;
+      s->n_inf = n_inf;
+      s->n_finite = elements - n_nan - n_inf;
+    }
+  return g_steal_pointer (&self);
 }
 
 static void

@@ -12,6 +12,15 @@
 
 G_BEGIN_DECLS
 
+#define VT_INSPECTION_ERROR (vt_inspection_error_quark ())
+GQuark vt_inspection_error_quark (void);
+
+typedef enum
+{
+  VT_INSPECTION_ERROR_JSON,      /* an inspection's JSON lacks a key, or has a bad value */
+  VT_INSPECTION_ERROR_MISMATCH,  /* the checkpoint's tensors are not the inspection's */
+} VtInspectionError;
+
 typedef struct
 {
   VtCheckpoint    *checkpoint;
@@ -39,6 +48,19 @@ int           vt_inspection_find      (VtInspection    *inspection,
 
 /* {"summary": …, "architecture": …, "tensors": [ … ]} */
 JsonNode     *vt_inspection_to_json   (VtInspection    *inspection);
+/* Adds each tensor's histogram to @json (from vt_inspection_to_json), as
+ * "histogram": {"lo", "hi", "counts"} in its entry of "tensors". */
+void          vt_inspection_add_histograms (VtInspection *inspection,
+                                            JsonNode     *json);
+/* The inspection of @checkpoint (referenced) that @json holds: what
+ * vt_inspection_to_json wrote, with or without each tensor's histogram
+ * (without: n_bins 0). Nothing is computed again. @where names the JSON
+ * (a file, a path in it) in errors; a checkpoint whose tensors are not
+ * those of the inspection (changed since, or another one) is an error. */
+VtInspection *vt_inspection_new_from_json  (VtCheckpoint *checkpoint,
+                                            JsonNode     *json,
+                                            const char   *where,
+                                            GError      **error);
 /* One row per tensor: name, dtype, shape, statistics. */
 char         *vt_inspection_to_csv    (VtInspection    *inspection);
 

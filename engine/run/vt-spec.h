@@ -47,6 +47,7 @@ typedef struct
   char             *checkpoint;   /* absolute or relative to the spec */
   char            **histograms;   /* tensor names to draw, may be empty */
   guint             bins;
+  gboolean          tensor_histograms;  /* every tensor's histogram in results.json (the Model area reads them) */
   VtFigureFormats   formats;
 } VtInspectStep;
 

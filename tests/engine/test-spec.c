@@ -64,6 +64,8 @@ static const BadSpec bad_specs[] = {
     "$.steps[0].cache: a store goes either to \"store\" or to the cache" },
   { "project-layout-every-negative", "{\"steps\": [{\"kind\": \"project\", \"store\": \"s\", \"layout_every\": -1}]}",
     VT_SPEC_ERROR_INVALID, "$.steps[0].layout_every: expected an integer from 0 to 100000" },
+  { "tensor-histograms-not-bool", STEP (", \"tensor_histograms\": 1"), VT_SPEC_ERROR_INVALID,
+    "$.steps[0].tensor_histograms: expected true or false" },
   { "not-an-object", "[1]", VT_SPEC_ERROR_INVALID, "$: expected an object" },
   { "unknown-top-key", "{\"steps\": [], \"stpes\": 1}", VT_SPEC_ERROR_INVALID, "$.stpes: unknown key" },
   { "no-steps", "{\"name\": \"x\"}", VT_SPEC_ERROR_INVALID, "$.steps: expected a non-empty list" },
@@ -209,7 +211,7 @@ test_to_json_keeps_keys (void)
   static const char json[] =
     "{\"name\": \"every key\", \"steps\": ["
     " {\"kind\": \"inspect\", \"id\": \"i\", \"checkpoint\": \"m.safetensors\", \"histograms\": [\"w\"], \"bins\": 32,"
-    "  \"formats\": [\"svg\"]},"
+    "  \"tensor_histograms\": true, \"formats\": [\"svg\"]},"
     " {\"kind\": \"forward\", \"id\": \"f\", \"checkpoint\": \"m\", \"input\": \"in.safetensors\", \"images\": \"px\","
     "  \"tokens\": \"ids\", \"taps\": [\"outputs\", \"attention\"]},"
     " {\"kind\": \"evaluate\", \"id\": \"e\", \"checkpoint\": \"m\", \"dataset\": \"d\", \"split\": \"test\","

@@ -45,7 +45,8 @@ inspect_parse (JsonObject  *object,
                const char  *path,
                GError     **error)
 {
-  static const char * const keys[] = { "kind", "id", "checkpoint", "histograms", "bins", "formats", NULL };
+  static const char * const keys[] = { "kind", "id", "checkpoint", "histograms", "bins", "tensor_histograms", "formats",
+                                       NULL };
   VtInspectStep *step = (VtInspectStep *) vt_step_new (&vt_inspect_step_type, NULL);
   guint format_flags = step->formats;
 
@@ -54,6 +55,7 @@ inspect_parse (JsonObject  *object,
       !vt_json_get_string (object, path, "checkpoint", TRUE, &step->checkpoint, error) ||
       !vt_json_get_strv (object, path, "histograms", &step->histograms, error) ||
       !vt_json_get_uint (object, path, "bins", 2, 4096, &step->bins, error) ||
+      !vt_json_get_bool (object, path, "tensor_histograms", &step->tensor_histograms, error) ||
       !vt_json_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
     {
       vt_step_free (&step->base);
@@ -74,6 +76,9 @@ inspect_to_json (const VtStep *base,
   json_object_set_string_member (object, "checkpoint", step->checkpoint);
   json_object_set_array_member (object, "histograms", vt_step_strv_to_json (step->histograms));
   json_object_set_int_member (object, "bins", step->bins);
+  /* Only when asked: specs written before the key read back unchanged. */
+  if (step->tensor_histograms)
+    json_object_set_boolean_member (object, "tensor_histograms", TRUE);
   vt_step_formats_to_json (step->formats, object);
 }
 
@@ -127,6 +132,8 @@ vt_run_inspect (VtRunContext  *run,
     }
 
   node = vt_inspection_to_json (inspection);
+  if (step->tensor_histograms)
+    vt_inspection_add_histograms (inspection, node);
   json_object_set_array_member (json_node_get_object (node), "figures", figures);
 
   /* The histograms asked for, as the report draws them (vt-report.h). */
