@@ -212,10 +212,15 @@ vitrine_workspace_save (VitrineWorkspace  *self,
 
 /* Runs -------------------------------------------------------------------*/
 
+/* The Model area's runs are what opening a checkpoint does: the workspace
+ * holds the checkpoint, and reopening it inspects it again, so recording
+ * those runs too would list every opening twice. */
 static void
 record_run (VitrineWorkspace *self,
             VitrineRun       *run)
 {
+  if (g_str_equal (vitrine_run_get_area (run), "model"))
+    return;
   if (vitrine_run_get_state (run) == VITRINE_RUN_FINISHED && vitrine_run_get_results_dir (run) != NULL)
     vitrine_workspace_add (self, VT_WORKSPACE_RUN, vitrine_run_get_results_dir (run));
 }

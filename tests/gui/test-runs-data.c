@@ -14,9 +14,12 @@
 #include <string.h>
 
 #include "vitrine-application.h"
+#include "vitrine-incremental-page.h"
+#include "vitrine-predict-page.h"
 #include "vitrine-store-item.h"
 #include "vitrine-scatter-view.h"
 #include "vitrine-window.h"
+#include "features/vt-feature-cache.h"
 #include "vt-gui-runs.h"
 #include "vt-gui-util.h"
 #include "vt-test-util.h"
@@ -47,6 +50,14 @@ is_null (gpointer pointer)
   return *(gpointer *) pointer == NULL;
 }
 
+static VitrineRun *
+run_at (VitrineWindow *window,
+        guint          i)
+{
+  g_autoptr(VitrineRun) run = g_list_model_get_item (vitrine_window_get_runs (window), i);
+  return run;   /* the window's list holds it */
+}
+
 static VitrineWindow *
 open_window (const char *checkpoint)
 {
@@ -57,6 +68,10 @@ open_window (const char *checkpoint)
     {
       gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", checkpoint);
       vt_gui_wait_until (loaded, window, 60, "the checkpoint to load");
+      /* Opening a checkpoint is an inspect run of the Model area: the
+       * first row of the Runs panel, before the runs these tests make. */
+      g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, 1);
+      g_assert_cmpstr (vitrine_run_get_area (run_at (window, 0)), ==, "model");
     }
   return window;
 }
@@ -81,13 +96,6 @@ open_dataset (VitrineWindow *window,
   vt_gui_wait_until (dataset_idle, page, 60, "the dataset to open");
 }
 
-static VitrineRun *
-run_at (VitrineWindow *window,
-        guint          i)
-{
-  g_autoptr(VitrineRun) run = g_list_model_get_item (vitrine_window_get_runs (window), i);
-  return run;   /* the window's list holds it */
-}
 
 /* The area the window shows: the areas' stack is the pages' parent. */
 static const char *
@@ -284,9 +292,9 @@ test_batch_reproduces (void)
   open_dataset (window, sample);
   extraction = extract (window);
   g_assert_cmpuint (vitrine_dataset_page_get_store (vitrine_window_get_dataset_page (window))->n_samples, ==, 200);
-  g_assert_true (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, 0, "save-spec")));
+  g_assert_true (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, 1, "save-spec")));
   projection = project (window);
-  g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, 2);
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, 3);
   {
     g_autofree char *shot = g_build_filename (g_getenv ("VITRINE_ARTIFACTS"), "runs-data-panel.png", NULL);
 
@@ -294,7 +302,7 @@ test_batch_reproduces (void)
     g_assert_true (vt_gui_save_png (GTK_WIDGET (window), shot));
     g_test_message ("screenshot: %s", shot);
   }
-  g_assert_true (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, 1, "save-spec")));
+  g_assert_true (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, 2, "save-spec")));
 
   batch_extract = vt_gui_assert_batch_reproduces (panel, extraction, tmp, NULL);
   {
@@ -413,11 +421,11 @@ test_cancel_extraction (void)
   open_dataset (window, train);
   g_assert_cmpuint (vitrine_dataset_page_get_dataset (page)->n_samples, ==, 50000);
   vitrine_dataset_page_extract (page);
-  run = run_at (window, 0);
+  run = run_at (window, 1);
   vt_gui_spin (1500);
   g_assert_true (vitrine_dataset_page_is_busy (page));
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_RUNNING);
-  cancel = vitrine_runs_panel_get_button (panel, 0, "cancel");
+  cancel = vitrine_runs_panel_get_button (panel, 1, "cancel");
   g_assert_nonnull (cancel);
   g_assert_true (gtk_widget_get_sensitive (cancel));
   start = g_get_monotonic_time ();
@@ -454,16 +462,16 @@ test_side_by_side (void)
   vitrine_window_show_area (window, "dataset");
   open_dataset (window, train);
   vitrine_dataset_page_extract (dataset_page);
-  extraction = run_at (window, 2);
+  extraction = run_at (window, 3);
   g_assert_cmpstr (vitrine_run_get_area (extraction), ==, "dataset");
   beside = project (window);
-  g_assert_true (beside == run_at (window, 3));
+  g_assert_true (beside == run_at (window, 4));
   /* 50,000 images take minutes here: the extraction is still under way. */
   g_assert_cmpint (vitrine_run_get_state (extraction), ==, VITRINE_RUN_RUNNING);
   g_assert_cmpstr (vitrine_run_get_results_dir (beside), !=, vitrine_run_get_results_dir (alone));
   vt_gui_assert_same_results (vitrine_run_get_results_dir (alone), vitrine_run_get_results_dir (beside));
 
-  g_signal_emit_by_name (vitrine_runs_panel_get_button (panel, 2, "cancel"), "clicked");
+  g_signal_emit_by_name (vitrine_runs_panel_get_button (panel, 3, "cancel"), "clicked");
   vt_gui_wait_until (run_done, extraction, 10, "the extraction beside the t-SNE to stop");
   g_assert_cmpint (vitrine_run_get_state (extraction), ==, VITRINE_RUN_CANCELLED);
   g_assert_cmpint (vitrine_run_get_state (beside), ==, VITRINE_RUN_FINISHED);
@@ -489,12 +497,98 @@ run_gui_test (gconstpointer data)
   vt_gui_step_end ();
 }
 
+static gboolean
+predicted (gpointer page)
+{
+  return !vitrine_predict_page_is_busy (page);
+}
+
+static gboolean
+incremental_done (gpointer page)
+{
+  return !vitrine_incremental_page_is_running (page);
+}
+
+/* One run of each of the five areas that run (Model's inspection of the
+ * opened checkpoint, Predict, Dataset's extraction, Embedding's t-SNE,
+ * Incremental on the numpy-checked CIL fixture stores) in one window, each
+ * listed in the Runs panel; each run's Save Spec… run by the real
+ * `vitrine --batch` gives the same results.json (times and paths aside),
+ * the same files, and the same tables and SVG figures byte for byte. */
+static void
+test_every_area (void)
+{
+  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = demo_file ("cifar10-test-sample");
+  g_autofree char *cat_path = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autoptr(GFile) cat = g_file_new_for_path (cat_path);
+  g_autofree char *train = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *test = vt_test_fixture ("cil/test.safetensors");
+  g_autofree char *tmp = vt_test_tmpdir ();
+  static const char * const methods[] = { "nmc", "simplecil", "gda", "ranpac", NULL };
+  static const char * const areas[] = { "model", "predict", "dataset", "embedding", "incremental" };
+  VitrineWindow *window = open_window (demo);
+  VitrineRunsPanel *panel = vitrine_window_get_runs_panel (window);
+  VitrinePredictPage *predict = vitrine_window_get_predict_page (window);
+  VitrineIncrementalPage *incremental = vitrine_window_get_incremental_page (window);
+  g_autoptr(GError) error = NULL;
+  guint n_svg = 0;
+
+  /* An earlier test extracted the same sample into this process's cache:
+   * clear it, so that the window extracts as the batch run (with a cache
+   * of its own) will, and results.json says "reused": false on both. */
+  {
+    g_autofree char *cache = vt_feature_cache_dir ();
+
+    g_assert_true (vt_feature_cache_clear (cache, g_get_real_time (), NULL, &error));
+    g_assert_no_error (error);
+  }
+  vitrine_window_show_area (window, "predict");
+  vitrine_predict_page_open (predict, cat);
+  vt_gui_wait_until (predicted, predict, 60, "the prediction's run");
+  g_assert_null (vitrine_predict_page_get_error (predict));
+
+  vitrine_window_show_area (window, "dataset");
+  open_dataset (window, sample);
+  extract (window);
+  project (window);
+
+  g_assert_true (vitrine_incremental_page_add_store (incremental, train, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (vitrine_incremental_page_add_store (incremental, test, TRUE, &error));
+  g_assert_no_error (error);
+  vitrine_window_show_area (window, "incremental");
+  vitrine_incremental_page_configure (incremental, "B0-Inc2", methods, 1000);
+  vitrine_incremental_page_run (incremental);
+  g_assert_true (vitrine_incremental_page_is_running (incremental));
+  vt_gui_wait_until (incremental_done, incremental, 120, "the incremental run");
+  g_assert_null (vitrine_incremental_page_get_error (incremental));
+
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, G_N_ELEMENTS (areas));
+  for (guint i = 0; i < G_N_ELEMENTS (areas); i++)
+    {
+      VitrineRun *run = run_at (window, i);
+      guint n = 0;
+
+      g_assert_cmpstr (vitrine_run_get_area (run), ==, areas[i]);
+      g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_FINISHED);
+      g_free (vt_gui_assert_batch_reproduces (panel, run, tmp, &n));
+      n_svg += n;
+    }
+  /* The t-SNE's layout and the incremental run's charts at the least. */
+  g_test_message ("%u SVG figures of five areas alike", n_svg);
+  g_assert_cmpuint (n_svg, >, 1);
+  close_window (window);
+  vt_test_rm_rf (tmp);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   static const GuiTest tests[] = {
     { "/gui/runs-data/batch-reproduces", test_batch_reproduces, 300 },
+    { "/gui/runs/every-area", test_every_area, 400 },
     { "/gui/runs-data/reopen", test_reopen, 300 },
     { "/gui/runs-data/cancel-extraction", test_cancel_extraction, 120 },
     { "/gui/runs-data/side-by-side", test_side_by_side, 300 },

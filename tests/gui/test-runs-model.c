@@ -17,6 +17,7 @@
 #include "vitrine-figure-view.h"
 #include "vitrine-window.h"
 #include "vt-gui-util.h"
+#include "vt-gui-runs.h"
 #include "vt-test-util.h"
 
 static VitrineApplication *app;
@@ -98,129 +99,6 @@ static JsonObject *
 first_step (JsonNode *results)
 {
   return json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0);
-}
-
-/* Batch reproduction -----------------------------------------------------------------*/
-
-/* results.json, times aside: "started" (and any step's "seconds") change
- * from run to run; everything else (the echoed spec, the paths, every
- * number) must not. */
-static void
-strip_times (JsonNode *node)
-{
-  if (JSON_NODE_HOLDS_OBJECT (node))
-    {
-      JsonObject *object = json_node_get_object (node);
-      g_autoptr(GList) members = json_object_get_members (object);
-
-      json_object_remove_member (object, "started");
-      json_object_remove_member (object, "seconds");
-      for (GList *l = members; l; l = l->next)
-        if (json_object_has_member (object, l->data))
-          strip_times (json_object_get_member (object, l->data));
-    }
-  else if (JSON_NODE_HOLDS_ARRAY (node))
-    for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)
-      strip_times (json_array_get_element (json_node_get_array (node), i));
-}
-
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return g_strcmp0 (*(char * const *) a, *(char * const *) b);
-}
-
-/* The files of a results folder and its figures/, sorted; run.log (times)
- * left out. */
-static GPtrArray *
-result_files (const char *dir)
-{
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  const char *sub[] = { "", "figures" };
-
-  for (guint s = 0; s < G_N_ELEMENTS (sub); s++)
-    {
-      g_autofree char *path = g_build_filename (dir, sub[s], NULL);
-      g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *full = g_build_filename (path, name, NULL);
-
-          if (g_file_test (full, G_FILE_TEST_IS_REGULAR) && !g_str_equal (name, "run.log"))
-            g_ptr_array_add (names, *sub[s] ? g_build_filename (sub[s], name, NULL) : g_strdup (name));
-        }
-    }
-  g_ptr_array_sort (names, compare_names);
-  return names;
-}
-
-/* Runs @spec (what Save Spec… wrote) with the real `vitrine --batch` and
- * asserts it gives what the window's run gave in @gui_dir: the same
- * results.json (times aside), the same files, and the tables (CSV) and SVG
- * figures byte for byte. */
-static void
-assert_batch_reproduces (const char *gui_dir,
-                         const char *spec)
-{
-  g_autofree char *tmp = vt_test_tmpdir ();
-  g_autofree char *out = g_build_filename (tmp, "batch", NULL);
-  const char *argv[] = { g_getenv ("VITRINE_BINARY"), "--batch", spec, "--output", out, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autofree char *gui_results = g_build_filename (gui_dir, "results.json", NULL);
-  g_autofree char *batch_results = g_build_filename (out, "results.json", NULL);
-  g_autoptr(JsonNode) a = NULL;
-  g_autoptr(JsonNode) b = NULL;
-  g_autoptr(GPtrArray) gui_files = NULL;
-  g_autoptr(GPtrArray) batch_files = NULL;
-  guint n_svg = 0, n_csv = 0;
-  int status = -1;
-
-  vt_gui_step_begin (120, "vitrine --batch %s", spec);
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                NULL, NULL, NULL, NULL, &status, &error);
-  vt_gui_step_end ();
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-
-  a = load_json (gui_results);
-  b = load_json (batch_results);
-  strip_times (a);
-  strip_times (b);
-  g_test_message ("comparing %s with %s", gui_dir, out);
-  g_assert_true (json_node_equal (a, b));
-
-  gui_files = result_files (gui_dir);
-  batch_files = result_files (out);
-  g_assert_cmpuint (gui_files->len, ==, batch_files->len);
-  for (guint i = 0; i < gui_files->len; i++)
-    {
-      const char *name = g_ptr_array_index (gui_files, i);
-
-      g_assert_cmpstr (name, ==, g_ptr_array_index (batch_files, i));
-      if (g_str_has_suffix (name, ".svg") || g_str_has_suffix (name, ".csv"))
-        {
-          g_autofree char *pa = g_build_filename (gui_dir, name, NULL);
-          g_autofree char *pb = g_build_filename (out, name, NULL);
-          g_autofree char *ca = NULL, *cb = NULL;
-          gsize la, lb;
-
-          g_assert_true (g_file_get_contents (pa, &ca, &la, NULL));
-          g_assert_true (g_file_get_contents (pb, &cb, &lb, NULL));
-          g_assert_cmpmem (ca, la, cb, lb);
-          if (g_str_has_suffix (name, ".svg"))
-            n_svg++;
-          else
-            n_csv++;
-        }
-    }
-  g_test_message ("%u files alike by name; %u tables and %u SVG figures byte for byte", gui_files->len, n_csv,
-                  n_svg);
-  /* Every run writes its table: a comparison of nothing proves nothing. */
-  g_assert_cmpuint (n_csv, >, 0);
-  vt_test_rm_rf (tmp);
 }
 
 /* What the areas show against what the runs wrote -----------------------------------*/
@@ -370,15 +248,7 @@ test_inspect_and_predict (void)
 
   /* Save Spec… of each: the real --batch gives the same. */
   for (guint i = 0; i < 2; i++)
-    {
-      VitrineRun *run = run_at (window, i);
-      g_autofree char *spec = g_strdup_printf ("%s/spec-%u.json", tmp, i);
-      g_autoptr(GError) error = NULL;
-
-      g_assert_true (vitrine_runs_panel_save_spec (panel, run, spec, &error));
-      g_assert_no_error (error);
-      assert_batch_reproduces (vitrine_run_get_results_dir (run), spec);
-    }
+    g_free (vt_gui_assert_batch_reproduces (panel, run_at (window, i), tmp, NULL));
   close_window (window);
   vt_test_rm_rf (tmp);
 }

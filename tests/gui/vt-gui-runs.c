@@ -1,5 +1,6 @@
 /* vt-gui-runs.c: a window's run against `vitrine --batch` of its spec. */
 #include "vt-gui-runs.h"
+#include "report/vt-csv.h"
 #include "vt-gui-util.h"
 
 #include <glib/gstdio.h>
@@ -90,20 +91,69 @@ compare_names (gconstpointer a,
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
-/* The SVG files under @dir/figures, sorted. */
+/* The files of a results folder and its figures/, sorted; run.log (times)
+ * left out. */
 static GPtrArray *
-svg_figures (const char *dir)
+result_files (const char *dir)
 {
-  g_autofree char *figures = g_build_filename (dir, "figures", NULL);
-  g_autoptr(GDir) listing = g_dir_open (figures, 0, NULL);
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
+  const char *sub[] = { "", "figures" };
 
-  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
-    if (g_str_has_suffix (name, ".svg"))
-      g_ptr_array_add (names, g_strdup (name));
+  for (guint s = 0; s < G_N_ELEMENTS (sub); s++)
+    {
+      g_autofree char *path = g_build_filename (dir, sub[s], NULL);
+      g_autoptr(GDir) listing = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+        {
+          g_autofree char *full = g_build_filename (path, name, NULL);
+
+          if (g_file_test (full, G_FILE_TEST_IS_REGULAR) && !g_str_equal (name, "run.log"))
+            g_ptr_array_add (names, *sub[s] ? g_build_filename (sub[s], name, NULL) : g_strdup (name));
+        }
+    }
   g_ptr_array_sort (names, compare_names);
   return names;
+}
+
+/* A CSV table's records, each field on a line of its own, with the
+ * "seconds" column (a time, as in results.json) left out. */
+typedef struct
+{
+  GString *text;
+  gint     seconds;   /* that column, or -1 */
+} TableText;
+
+static gboolean
+add_record (guint          row,
+            guint          n_fields,
+            char * const  *fields,
+            gpointer       data,
+            GError       **error)
+{
+  TableText *t = data;
+
+  for (guint i = 0; i < n_fields; i++)
+    {
+      if (row == 0 && g_str_equal (fields[i], "seconds"))
+        t->seconds = (gint) i;
+      if ((gint) i != t->seconds)
+        g_string_append_printf (t->text, "%s\n", fields[i]);
+    }
+  g_string_append (t->text, "--\n");
+  return TRUE;
+}
+
+static char *
+table_without_times (const char *path)
+{
+  TableText t = { g_string_new (NULL), -1 };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (vt_csv_read (path, add_record, &t, &error));
+  g_assert_no_error (error);
+  return g_string_free (t.text, FALSE);
 }
 
 guint
@@ -112,26 +162,41 @@ vt_gui_assert_same_results (const char *a,
 {
   g_autoptr(JsonNode) ra = load_results (a);
   g_autoptr(JsonNode) rb = load_results (b);
-  g_autoptr(GPtrArray) fa = svg_figures (a);
-  g_autoptr(GPtrArray) fb = svg_figures (b);
+  g_autoptr(GPtrArray) fa = result_files (a);
+  g_autoptr(GPtrArray) fb = result_files (b);
+  guint n_svg = 0, n_csv = 0;
 
   g_test_message ("comparing %s with %s", a, b);
   assert_alike (ra, rb, "$");
   g_assert_cmpuint (fa->len, ==, fb->len);
   for (guint i = 0; i < fa->len; i++)
     {
-      g_autofree char *pa = g_build_filename (a, "figures", g_ptr_array_index (fa, i), NULL);
-      g_autofree char *pb = g_build_filename (b, "figures", g_ptr_array_index (fb, i), NULL);
+      const char *name = g_ptr_array_index (fa, i);
+      g_autofree char *pa = g_build_filename (a, name, NULL);
+      g_autofree char *pb = g_build_filename (b, name, NULL);
       g_autofree char *ca = NULL, *cb = NULL;
       gsize la, lb;
 
-      g_assert_cmpstr (g_ptr_array_index (fa, i), ==, g_ptr_array_index (fb, i));
-      g_assert_true (g_file_get_contents (pa, &ca, &la, NULL));
-      g_assert_true (g_file_get_contents (pb, &cb, &lb, NULL));
-      g_assert_cmpmem (ca, la, cb, lb);
+      g_assert_cmpstr (name, ==, g_ptr_array_index (fb, i));
+      if (g_str_has_suffix (name, ".csv"))
+        {
+          g_autofree char *ta = table_without_times (pa);
+          g_autofree char *tb = table_without_times (pb);
+
+          g_assert_cmpstr (ta, ==, tb);
+          n_csv++;
+        }
+      else if (g_str_has_suffix (name, ".svg"))
+        {
+          g_assert_true (g_file_get_contents (pa, &ca, &la, NULL));
+          g_assert_true (g_file_get_contents (pb, &cb, &lb, NULL));
+          g_assert_cmpmem (ca, la, cb, lb);
+          n_svg++;
+        }
     }
-  g_test_message ("results.json alike, %u SVG figures alike", fa->len);
-  return fa->len;
+  g_test_message ("results.json alike, the same %u files, %u tables (times aside) and %u SVG figures byte for byte", fa->len,
+                  n_csv, n_svg);
+  return n_svg;
 }
 
 char *

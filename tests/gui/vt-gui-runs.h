@@ -8,8 +8,10 @@ G_BEGIN_DECLS
 
 /* Asserts that the results folders @a and @b hold the same results.json,
  * times ("started", "seconds") and paths (absolute file names, which differ
- * between runs where a step writes a file of its own) aside, and the same
- * SVG figures byte for byte. Returns the number of SVG figures compared. */
+ * between runs where a step writes a file of its own) aside, the same files
+ * (run.log aside), the same tables (CSV records, a "seconds" column aside)
+ * and the same SVG figures byte for byte.
+ * Returns the number of SVG figures compared. */
 guint   vt_gui_assert_same_results      (const char       *a,
                                          const char       *b);
 
