@@ -1,0 +1,275 @@
+/* vt-active-strategy.c: random, uncertainty (least confidence, margin,
+ * entropy), coreset and BADGE, as vt-active-strategy.h states them. */
+#include "vt-active-strategy.h"
+
+#include <math.h>
+#include <string.h>
+
+const char * const vt_active_strategy_names[] = {
+  "random", "least_confidence", "margin", "entropy", "coreset", "badge", NULL,
+};
+
+void
+vt_active_scores (VtActiveStrategy     strategy,
+                  const VtActivePool  *pool,
+                  double              *scores)
+{
+  for (guint i = 0; i < pool->n; i++)
+    {
+      const float *p = pool->probs + (gsize) i * pool->k;
+      double first = -INFINITY, second = -INFINITY, entropy = 0.0;
+
+      for (guint c = 0; c < pool->k; c++)
+        {
+          double v = p[c];
+
+          if (v > first)
+            {
+              second = first;
+              first = v;
+            }
+          else if (v > second)
+            second = v;
+          if (v > 0.0)
+            entropy -= v * log (v);
+        }
+      if (pool->k < 2)
+        second = 0.0;
+      scores[i] = strategy == VT_ACTIVE_LEAST_CONFIDENCE ? 1.0 - first
+                  : strategy == VT_ACTIVE_MARGIN ? -(first - second)
+                  : entropy;
+    }
+}
+
+/* Larger score first, then the lower index. */
+static int
+compare_scores (gconstpointer a,
+                gconstpointer b,
+                gpointer      data)
+{
+  const double *scores = data;
+  guint i = *(const guint *) a, j = *(const guint *) b;
+
+  if (scores[i] != scores[j])
+    return scores[i] > scores[j] ? -1 : 1;
+  return i < j ? -1 : i > j;
+}
+
+static guint
+select_uncertain (VtActiveStrategy     strategy,
+                  const VtActivePool  *pool,
+                  guint                n,
+                  guint               *picks)
+{
+  g_autofree double *scores = g_new (double, pool->n);
+  g_autofree guint *order = g_new (guint, pool->n);
+
+  vt_active_scores (strategy, pool, scores);
+  for (guint i = 0; i < pool->n; i++)
+    order[i] = i;
+  g_qsort_with_data (order, (gint) pool->n, sizeof (guint), compare_scores, scores);
+  memcpy (picks, order, n * sizeof (guint));
+  return n;
+}
+
+static guint
+select_random (const VtActivePool *pool,
+               guint               n,
+               VtActiveRng        *rng,
+               guint              *picks)
+{
+  g_autofree guint *perm = g_new (guint, pool->n);
+
+  for (guint i = 0; i < pool->n; i++)
+    perm[i] = i;
+  for (guint i = 0; i < n; i++)
+    {
+      guint j = i + (guint) vt_active_rng_below (rng, pool->n - i);
+      guint t = perm[i];
+
+      perm[i] = perm[j];
+      perm[j] = t;
+    }
+  memcpy (picks, perm, n * sizeof (guint));
+  return n;
+}
+
+static double
+squared_distance (const float *a,
+                  const float *b,
+                  guint        d)
+{
+  double sum = 0.0;
+
+  for (guint j = 0; j < d; j++)
+    {
+      double t = (double) a[j] - b[j];
+      sum += t * t;
+    }
+  return sum;
+}
+
+/* The first index of the largest value among those not @taken. */
+static guint
+argmax_open (const double   *values,
+             const gboolean *taken,
+             guint           n)
+{
+  guint best = G_MAXUINT;
+
+  for (guint i = 0; i < n; i++)
+    if (!taken[i] && (best == G_MAXUINT || values[i] > values[best]))
+      best = i;
+  return best;
+}
+
+static guint
+select_coreset (const VtActivePool *pool,
+                guint               n,
+                VtActiveRng        *rng,
+                guint              *picks)
+{
+  guint u = pool->n, d = pool->dim;
+  g_autofree double *nearest = g_new (double, u);
+  g_autofree gboolean *taken = g_new0 (gboolean, u);
+
+  for (guint i = 0; i < u; i++)
+    nearest[i] = INFINITY;
+  for (guint l = 0; l < pool->n_labeled; l++)
+    for (guint i = 0; i < u; i++)
+      nearest[i] = MIN (nearest[i], squared_distance (pool->features + (gsize) i * d, pool->labeled + (gsize) l * d, d));
+  for (guint t = 0; t < n; t++)
+    {
+      guint pick = t == 0 && pool->n_labeled == 0 ? (guint) vt_active_rng_below (rng, u) : argmax_open (nearest, taken, u);
+      const float *center = pool->features + (gsize) pick * d;
+
+      picks[t] = pick;
+      taken[pick] = TRUE;
+      for (guint i = 0; i < u; i++)
+        if (!taken[i])
+          nearest[i] = MIN (nearest[i], squared_distance (pool->features + (gsize) i * d, center, d));
+    }
+  return n;
+}
+
+/* ‖gᵢ − g_c‖² for gᵢ = aᵢ ⊗ xᵢ without forming g:
+ * ‖aᵢ‖²‖xᵢ‖² + ‖a_c‖²‖x_c‖² − 2 (aᵢ · a_c)(xᵢ · x_c). */
+static guint
+select_badge (const VtActivePool *pool,
+              guint               n,
+              VtActiveRng        *rng,
+              guint              *picks)
+{
+  guint u = pool->n, k = pool->k, d = pool->dim;
+  g_autofree double *a = g_new (double, (gsize) u * k);
+  g_autofree double *a2 = g_new (double, u);
+  g_autofree double *x2 = g_new (double, u);
+  g_autofree double *nearest = g_new (double, u);
+  g_autofree double *norms = g_new (double, u);
+  g_autofree gboolean *taken = g_new0 (gboolean, u);
+
+  for (guint i = 0; i < u; i++)
+    {
+      const float *p = pool->probs + (gsize) i * k;
+      const float *x = pool->features + (gsize) i * d;
+      double *ai = a + (gsize) i * k, sa = 0.0, sx = 0.0;
+      guint best = 0;
+
+      for (guint c = 1; c < k; c++)
+        if (p[c] > p[best])
+          best = c;
+      for (guint c = 0; c < k; c++)
+        {
+          ai[c] = (double) p[c] - (c == best);
+          sa += ai[c] * ai[c];
+        }
+      for (guint j = 0; j < d; j++)
+        sx += (double) x[j] * x[j];
+      a2[i] = sa;
+      x2[i] = sx;
+      norms[i] = sa * sx;
+      nearest[i] = INFINITY;
+    }
+  for (guint t = 0; t < n; t++)
+    {
+      guint pick;
+
+      if (t == 0)
+        pick = argmax_open (norms, taken, u);
+      else
+        {
+          double total = 0.0, threshold, running = 0.0;
+
+          for (guint i = 0; i < u; i++)
+            total += taken[i] ? 0.0 : nearest[i];
+          pick = G_MAXUINT;
+          if (total > 0.0)
+            {
+              threshold = vt_active_rng_uniform (rng) * total;
+              for (guint i = 0; i < u && pick == G_MAXUINT; i++)
+                {
+                  running += taken[i] ? 0.0 : nearest[i];
+                  if (running > threshold)
+                    pick = i;
+                }
+            }
+          /* Every distance 0 (duplicates), or rounding at the end: the
+           * first sample not yet taken. */
+          for (guint i = 0; i < u && pick == G_MAXUINT; i++)
+            if (!taken[i])
+              pick = i;
+        }
+      picks[t] = pick;
+      taken[pick] = TRUE;
+      {
+        const double *ac = a + (gsize) pick * k;
+        const float *xc = pool->features + (gsize) pick * d;
+
+        for (guint i = 0; i < u; i++)
+          {
+            const double *ai = a + (gsize) i * k;
+            const float *xi = pool->features + (gsize) i * d;
+            double dot_a = 0.0, dot_x = 0.0, dist;
+
+            if (taken[i])
+              continue;
+            for (guint c = 0; c < k; c++)
+              dot_a += ai[c] * ac[c];
+            for (guint j = 0; j < d; j++)
+              dot_x += (double) xi[j] * xc[j];
+            dist = MAX (0.0, a2[i] * x2[i] + a2[pick] * x2[pick] - 2.0 * dot_a * dot_x);
+            nearest[i] = MIN (nearest[i], dist);
+          }
+      }
+    }
+  return n;
+}
+
+guint
+vt_active_select (VtActiveStrategy     strategy,
+                  const VtActivePool  *pool,
+                  guint                n,
+                  VtActiveRng         *rng,
+                  guint               *picks)
+{
+  n = MIN (n, pool->n);
+  if (n == 0)
+    return 0;
+  switch (strategy)
+    {
+    case VT_ACTIVE_RANDOM:
+      return select_random (pool, n, rng, picks);
+    case VT_ACTIVE_LEAST_CONFIDENCE:
+    case VT_ACTIVE_MARGIN:
+    case VT_ACTIVE_ENTROPY:
+      return select_uncertain (strategy, pool, n, picks);
+    case VT_ACTIVE_CORESET:
+      return select_coreset (pool, n, rng, picks);
+    case VT_ACTIVE_BADGE:
+      return select_badge (pool, n, rng, picks);
+    case VT_ACTIVE_N_STRATEGIES:
+    default:
+      break;
+    }
+  g_return_val_if_reached (0);
+}
