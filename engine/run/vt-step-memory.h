@@ -15,6 +15,7 @@
 #include "methods/cil/vt-cil-protocol.h"
 #include "methods/projection/vt-embedding.h"
 #include "models/vt-model.h"
+#include "run/steps/vt-step-active.h"
 
 G_BEGIN_DECLS
 
@@ -56,6 +57,12 @@ gboolean  vt_step_memory_check_incremental  (VtFeatureStore           *train,
 gboolean  vt_step_memory_check_project      (VtFeatureStore           *store,
                                              const VtEmbeddingOptions *options,
                                              gboolean                  quality,
+                                             const char               *path,
+                                             GError                  **error);
+
+/* active: @step's loop on the pool @pool (the test store is loaded already). */
+gboolean  vt_step_memory_check_active       (VtFeatureStore           *pool,
+                                             const VtActiveStep       *step,
                                              const char               *path,
                                              GError                  **error);
 

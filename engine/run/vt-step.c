@@ -10,6 +10,7 @@ static const VtStepType * const step_types[] = {
   &vt_incremental_step_type,
   &vt_project_step_type,
   &vt_predict_step_type,
+  &vt_active_step_type,
   NULL,
 };
 
