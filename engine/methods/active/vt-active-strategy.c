@@ -1,6 +1,7 @@
 /* vt-active-strategy.c: random, uncertainty (least confidence, margin,
  * entropy), coreset and BADGE, as vt-active-strategy.h states them. */
 #include "vt-active-strategy.h"
+#include "nn/vt-ops.h"
 
 #include <math.h>
 #include <string.h>
@@ -94,19 +95,42 @@ select_random (const VtActivePool *pool,
   return n;
 }
 
-static double
-squared_distance (const float *a,
-                  const float *b,
-                  guint        d)
+/* ‖x‖² of each row of @x (n, d), in double. */
+static void
+squared_norms (const float *x,
+               guint        n,
+               guint        d,
+               double      *out)
 {
-  double sum = 0.0;
+  for (guint i = 0; i < n; i++)
+    {
+      double sum = 0.0;
+
+      for (guint j = 0; j < d; j++)
+        sum += (double) x[(gsize) i * d + j] * x[(gsize) i * d + j];
+      out[i] = sum;
+    }
+}
+
+/* ‖xᵢ − c‖² = ‖xᵢ‖² + ‖c‖² − 2 xᵢ · c for every row of the pool, the dot
+ * products in one BLAS product (float), the rest in double: a pick over a
+ * 50,000-sample pool is a matrix-vector product, not 50,000 loops. */
+static void
+distances_to (const float  *x,
+              const double *x2,
+              guint         n,
+              guint         d,
+              const float  *c,
+              float        *dots,
+              double       *out)
+{
+  double c2 = 0.0;
 
   for (guint j = 0; j < d; j++)
-    {
-      double t = (double) a[j] - b[j];
-      sum += t * t;
-    }
-  return sum;
+    c2 += (double) c[j] * c[j];
+  vt_linear_forward (dots, x, c, NULL, (int) n, (int) d, 1);
+  for (guint i = 0; i < n; i++)
+    out[i] = MAX (0.0, x2[i] + c2 - 2.0 * dots[i]);
 }
 
 /* The first index of the largest value among those not @taken. */
@@ -131,23 +155,29 @@ select_coreset (const VtActivePool *pool,
 {
   guint u = pool->n, d = pool->dim;
   g_autofree double *nearest = g_new (double, u);
+  g_autofree double *x2 = g_new (double, u);
+  g_autofree double *dist = g_new (double, u);
+  g_autofree float *dots = g_new (float, u);
   g_autofree gboolean *taken = g_new0 (gboolean, u);
 
+  squared_norms (pool->features, u, d, x2);
   for (guint i = 0; i < u; i++)
     nearest[i] = INFINITY;
   for (guint l = 0; l < pool->n_labeled; l++)
-    for (guint i = 0; i < u; i++)
-      nearest[i] = MIN (nearest[i], squared_distance (pool->features + (gsize) i * d, pool->labeled + (gsize) l * d, d));
+    {
+      distances_to (pool->features, x2, u, d, pool->labeled + (gsize) l * d, dots, dist);
+      for (guint i = 0; i < u; i++)
+        nearest[i] = MIN (nearest[i], dist[i]);
+    }
   for (guint t = 0; t < n; t++)
     {
       guint pick = t == 0 && pool->n_labeled == 0 ? (guint) vt_active_rng_below (rng, u) : argmax_open (nearest, taken, u);
-      const float *center = pool->features + (gsize) pick * d;
 
       picks[t] = pick;
       taken[pick] = TRUE;
+      distances_to (pool->features, x2, u, d, pool->features + (gsize) pick * d, dots, dist);
       for (guint i = 0; i < u; i++)
-        if (!taken[i])
-          nearest[i] = MIN (nearest[i], squared_distance (pool->features + (gsize) i * d, center, d));
+        nearest[i] = MIN (nearest[i], dist[i]);
     }
   return n;
 }
@@ -167,6 +197,7 @@ select_badge (const VtActivePool *pool,
   g_autofree double *nearest = g_new (double, u);
   g_autofree double *norms = g_new (double, u);
   g_autofree gboolean *taken = g_new0 (gboolean, u);
+  g_autofree float *dots = g_new (float, u);
 
   for (guint i = 0; i < u; i++)
     {
@@ -223,21 +254,18 @@ select_badge (const VtActivePool *pool,
       taken[pick] = TRUE;
       {
         const double *ac = a + (gsize) pick * k;
-        const float *xc = pool->features + (gsize) pick * d;
 
+        vt_linear_forward (dots, pool->features, pool->features + (gsize) pick * d, NULL, (int) u, (int) d, 1);
         for (guint i = 0; i < u; i++)
           {
             const double *ai = a + (gsize) i * k;
-            const float *xi = pool->features + (gsize) i * d;
-            double dot_a = 0.0, dot_x = 0.0, dist;
+            double dot_a = 0.0, dist;
 
             if (taken[i])
               continue;
             for (guint c = 0; c < k; c++)
               dot_a += ai[c] * ac[c];
-            for (guint j = 0; j < d; j++)
-              dot_x += (double) xi[j] * xc[j];
-            dist = MAX (0.0, a2[i] * x2[i] + a2[pick] * x2[pick] - 2.0 * dot_a * dot_x);
+            dist = MAX (0.0, a2[i] * x2[i] + a2[pick] * x2[pick] - 2.0 * dot_a * dots[i]);
             nearest[i] = MIN (nearest[i], dist);
           }
       }

@@ -16,8 +16,11 @@
  *                      the largest ‖gᵢ‖, then each next with probability
  *                      D²(gᵢ) / Σ D², drawn as the first i whose running sum
  *                      of D² exceeds uniform() · Σ D²
- * Scores are computed in double from the float inputs; equal scores go to
- * the lower index. The picks are in the order they were made (scores:
+ * Scores are computed in double from the float inputs, but for the
+ * distances of coreset and BADGE: ‖a‖² + ‖b‖² − 2 a · b with the dot
+ * products of a pick against the whole pool in one float matrix-vector
+ * product (a 50,000-sample pool is then milliseconds a pick). Equal scores
+ * go to the lower index. The picks are in the order they were made (scores:
  * best first). tests/reference/make_active_fixtures.py implements each in
  * numpy. */
 #pragma once
