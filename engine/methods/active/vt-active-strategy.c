@@ -95,6 +95,9 @@ select_random (const VtActivePool *pool,
   return n;
 }
 
+/* Labeled rows compared with the pool in one product. */
+#define LABELED_BLOCK 64
+
 /* ‖x‖² of each row of @x (n, d), in double. */
 static void
 squared_norms (const float *x,
@@ -163,11 +166,24 @@ select_coreset (const VtActivePool *pool,
   squared_norms (pool->features, u, d, x2);
   for (guint i = 0; i < u; i++)
     nearest[i] = INFINITY;
-  for (guint l = 0; l < pool->n_labeled; l++)
+  /* The labeled set LABELED_BLOCK rows at a time: one matrix product each. */
+  if (pool->n_labeled > 0)
     {
-      distances_to (pool->features, x2, u, d, pool->labeled + (gsize) l * d, dots, dist);
-      for (guint i = 0; i < u; i++)
-        nearest[i] = MIN (nearest[i], dist[i]);
+      guint block = MIN (pool->n_labeled, LABELED_BLOCK);
+      g_autofree float *block_dots = g_new (float, (gsize) u * block);
+      g_autofree double *l2 = g_new (double, block);
+
+      for (guint l0 = 0; l0 < pool->n_labeled; l0 += block)
+        {
+          guint b = MIN (block, pool->n_labeled - l0);
+          const float *rows = pool->labeled + (gsize) l0 * d;
+
+          squared_norms (rows, b, d, l2);
+          vt_linear_forward (block_dots, pool->features, rows, NULL, (int) u, (int) d, (int) b);
+          for (guint i = 0; i < u; i++)
+            for (guint l = 0; l < b; l++)
+              nearest[i] = MIN (nearest[i], MAX (0.0, x2[i] + l2[l] - 2.0 * block_dots[(gsize) i * b + l]));
+        }
     }
   for (guint t = 0; t < n; t++)
     {
