@@ -16,6 +16,8 @@
 #include "methods/active/vt-active-strategy.h"
 #include "methods/active/vt-label-journal.h"
 #include "methods/active/vt-pcb.h"
+#include "run/steps/vt-step-active.h"
+#include "run/vt-spec.h"
 #include "vt-test-util.h"
 
 static JsonObject *
@@ -555,6 +557,61 @@ test_journal_kill (void)
   vt_test_rm_rf (dir);
 }
 
+/* Every key of the active step reads back from what Save Spec writes, and
+ * the window's constructor makes a step that does too. */
+static void
+test_spec_round_trip (void)
+{
+  static const char json[] =
+    "{\"name\": \"active\", \"steps\": ["
+    " {\"kind\": \"extract\", \"id\": \"x\", \"checkpoint\": \"m\", \"dataset\": \"d\"},"
+    " {\"kind\": \"active\", \"id\": \"a\", \"store\": \"x\", \"test\": \"x\", \"learner\": \"cosine\","
+    "  \"strategies\": [\"margin\", \"badge\"], \"pcb\": true, \"pcb_fallback\": \"next_class\","
+    "  \"candidates\": 0.25, \"rounds\": 4, \"budget\": 7, \"initial\": 3, \"seeds\": [5, 9], \"epochs\": 12,"
+    "  \"batch\": 32, \"lr\": 0.05, \"momentum\": 0, \"weight_decay\": 0.001, \"cosine_scale\": 16,"
+    "  \"warm_start\": true, \"formats\": [\"svg\"]}"
+    "]}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtSpec) spec = vt_spec_new_from_data (json, "/specs", &error);
+  g_autofree char *text = NULL;
+  g_autofree char *again_text = NULL;
+  g_autoptr(VtSpec) again = NULL;
+  const VtActiveStep *step;
+
+  g_assert_no_error (error);
+  step = g_ptr_array_index (spec->steps, 1);
+  g_assert_cmpint (step->learner.kind, ==, VT_ACTIVE_LEARNER_COSINE);
+  g_assert_cmpuint (step->strategies, ==, (1u << VT_ACTIVE_MARGIN) | (1u << VT_ACTIVE_BADGE));
+  g_assert_cmpuint (step->pcb, ==, VT_ACTIVE_WITH_PCB);
+  g_assert_cmpint (step->pcb_fallback, ==, VT_PCB_NEXT_CLASS);
+  g_assert_cmpuint (step->n_seeds, ==, 2);
+  g_assert_cmpuint (step->seeds[1], ==, 9);
+  g_assert_cmpfloat (step->learner.momentum, ==, 0.0);
+  g_assert_true (step->learner.warm_start);
+  text = vt_spec_to_data (spec);
+  again = vt_spec_new_from_data (text, "/specs", &error);
+  g_assert_no_error (error);
+  again_text = vt_spec_to_data (again);
+  g_assert_cmpstr (text, ==, again_text);
+
+  {
+    g_autoptr(VtSpec) built = vt_spec_new ("built", "/specs");
+    g_autoptr(VtSpec) read = NULL;
+    g_autofree char *built_text = NULL;
+    g_autofree char *pool = vt_test_fixture ("active/pool.safetensors");
+    g_autofree char *test = vt_test_fixture ("active/test.safetensors");
+    VtActiveStep *made = vt_active_step_new ("al", pool, test);
+
+    g_assert_cmpuint (made->strategies, ==, (1u << VT_ACTIVE_N_STRATEGIES) - 1);
+    g_assert_cmpuint (made->pcb, ==, VT_ACTIVE_WITHOUT_PCB | VT_ACTIVE_WITH_PCB);
+    g_assert_true (vt_spec_add_step (built, &made->base, &error));
+    built_text = vt_spec_to_data (built);
+    read = vt_spec_new_from_data (built_text, "/specs", &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (((VtActiveStep *) g_ptr_array_index (read->steps, 0))->rounds, ==, 8);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -571,5 +628,6 @@ main (int    argc,
   g_test_add_func ("/engine/active/journal-damaged-last-line", test_journal_damaged_last_line);
   g_test_add_func ("/engine/active/journal-damaged-inside", test_journal_damaged_inside);
   g_test_add_func ("/engine/active/journal-kill", test_journal_kill);
+  g_test_add_func ("/engine/active/spec-round-trip", test_spec_round_trip);
   return g_test_run ();
 }
