@@ -281,7 +281,8 @@ vt_step_memory_check_active (VtFeatureStore      *pool,
                              GError             **error)
 {
   g_auto(VtMemoryEstimate) e = { 0 };
-  double u = pool->n_samples, k = pool->n_classes, d = pool->dim;
+  double u = step->pool_samples > 0 ? MIN (step->pool_samples, pool->n_samples) : pool->n_samples;
+  double k = pool->n_classes, d = pool->dim;
   double labeled = step->initial + (double) step->rounds * step->budget;
   g_autofree char *what = NULL;
   g_autofree char *advice = NULL;
@@ -302,6 +303,6 @@ vt_step_memory_check_active (VtFeatureStore      *pool,
   vt_memory_estimate_add (&e, "the selections and histograms",
                           (double) VT_ACTIVE_N_STRATEGIES * 2 * step->n_seeds * (step->rounds + 1) * (8 * k + 16)
                           + 16 * labeled * VT_ACTIVE_N_STRATEGIES * 2 * step->n_seeds);
-  advice = g_strdup_printf ("Extract fewer samples into %s.store.", path);
+  advice = g_strdup_printf ("Lower %s.pool_samples (now %.0f).", path, u);
   return vt_memory_check (&e, what, advice, error);
 }

@@ -1576,7 +1576,9 @@ test_active (void)
     { "\"store\": \"POOL\", \"test\": \"TEST\", \"pcb_fallback\": \"skip\"", 2, "$.steps[0].pcb_fallback" },
     { "\"store\": \"POOL\", \"test\": \"TEST\", \"budget\": 0", 2, "$.steps[0].budget" },
     { "\"store\": \"POOL\", \"test\": \"TEST\", \"budget\": 100, \"rounds\": 3", 1,
-      "$.steps[0]: initial + rounds × budget = 10 + 3 × 100 is more than the 300 samples of" },
+      "$.steps[0]: initial + rounds × budget = 10 + 3 × 100 is more than the 300 samples of the pool" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"pool_samples\": 20, \"rounds\": 2", 1,
+      "$.steps[0]: initial + rounds × budget = 10 + 2 × 10 is more than the 20 samples of the pool" },
     { "\"store\": \"POOL\", \"test\": \"TEST\", \"query\": 3", 2, "$.steps[0]" },
     { "\"store\": \"missing.safetensors\", \"test\": \"TEST\"", 2,
       "$.steps[0].store: “missing.safetensors” is neither the id of an earlier extract step" },
@@ -1654,6 +1656,30 @@ test_active (void)
   assert_file_starts_with (out, "figures/al-learning-curves.png", "\x89PNG\r\n\x1a\n", 8);
   assert_file_starts_with (out, "figures/al-smallest-class.png", "\x89PNG\r\n\x1a\n", 8);
   assert_file_starts_with (out, "figures/al-class-balance.png", "\x89PNG\r\n\x1a\n", 8);
+
+  /* pool_samples: only the store's first 100 samples are asked about. */
+  {
+    g_autofree char *small = g_strdup_printf ("{\"steps\": [{\"kind\": \"active\", \"id\": \"al\", \"store\": \"%s\", "
+                                              "\"test\": \"%s\", \"strategies\": [\"coreset\"], \"pcb\": true, "
+                                              "\"pool_samples\": 100, \"rounds\": 4, \"formats\": [\"svg\"]}]}", pool, test);
+    g_autoptr(JsonNode) small_results = NULL;
+    g_auto(Result) rs = { 0 };
+    JsonObject *entry;
+    JsonArray *selected;
+
+    g_assert_true (g_file_set_contents (spec, small, -1, NULL));
+    run_vitrine (&rs, "--batch", spec, "--output", out, NULL);
+    g_assert_cmpint (rs.status, ==, 0);
+    small_results = load_json (results_path);
+    step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (small_results), "steps"), 0);
+    g_assert_cmpint (json_object_get_int_member (step, "pool"), ==, 100);
+    entry = json_array_get_object_element (json_object_get_array_member (step, "runs"), 0);
+    selected = json_object_get_array_member (entry, "selected");
+    g_assert_cmpuint (json_array_get_length (selected), ==, 5);
+    for (guint round = 0; round < 5; round++)
+      for (guint j = 0; j < 10; j++)
+        g_assert_cmpint (json_array_get_int_element (json_array_get_array_element (selected, round), j), <, 1100);
+  }
 
   {
     const char * const replacements[] = { "POOL", pool, "TEST", test, NULL };

@@ -567,7 +567,7 @@ test_spec_round_trip (void)
     " {\"kind\": \"extract\", \"id\": \"x\", \"checkpoint\": \"m\", \"dataset\": \"d\"},"
     " {\"kind\": \"active\", \"id\": \"a\", \"store\": \"x\", \"test\": \"x\", \"learner\": \"cosine\","
     "  \"strategies\": [\"margin\", \"badge\"], \"pcb\": true, \"pcb_fallback\": \"next_class\","
-    "  \"candidates\": 0.25, \"rounds\": 4, \"budget\": 7, \"initial\": 3, \"seeds\": [5, 9], \"epochs\": 12,"
+    "  \"candidates\": 0.25, \"rounds\": 4, \"budget\": 7, \"initial\": 3, \"pool_samples\": 500, \"seeds\": [5, 9], \"epochs\": 12,"
     "  \"batch\": 32, \"lr\": 0.05, \"momentum\": 0, \"weight_decay\": 0.001, \"cosine_scale\": 16,"
     "  \"warm_start\": true, \"formats\": [\"svg\"]}"
     "]}";
@@ -585,6 +585,7 @@ test_spec_round_trip (void)
   g_assert_cmpuint (step->pcb, ==, VT_ACTIVE_WITH_PCB);
   g_assert_cmpint (step->pcb_fallback, ==, VT_PCB_NEXT_CLASS);
   g_assert_cmpuint (step->n_seeds, ==, 2);
+  g_assert_cmpuint (step->pool_samples, ==, 500);
   g_assert_cmpuint (step->seeds[1], ==, 9);
   g_assert_cmpfloat (step->learner.momentum, ==, 0.0);
   g_assert_true (step->learner.warm_start);

@@ -167,7 +167,7 @@ active_parse (JsonObject  *object,
               GError     **error)
 {
   static const char * const keys[] = { "kind", "id", "store", "test", "learner", "strategies", "pcb", "pcb_fallback",
-                                       "candidates", "rounds", "budget", "initial", "seeds", "epochs", "batch",
+                                       "candidates", "rounds", "budget", "initial", "pool_samples", "seeds", "epochs", "batch",
                                        "lr", "momentum", "weight_decay", "cosine_scale", "warm_start", "formats", NULL };
   VtActiveStep *step = (VtActiveStep *) vt_step_new (&vt_active_step_type, NULL);
   guint format_flags = step->formats;
@@ -185,6 +185,7 @@ active_parse (JsonObject  *object,
       !vt_spec_get_uint (object, path, "rounds", 1, 10000, &step->rounds, error) ||
       !vt_spec_get_uint (object, path, "budget", 1, 1000000, &step->budget, error) ||
       !vt_spec_get_uint (object, path, "initial", 1, 1000000, &step->initial, error) ||
+      !vt_spec_get_uint (object, path, "pool_samples", 0, G_MAXUINT32, &step->pool_samples, error) ||
       !parse_seeds (object, path, step, error) ||
       !vt_spec_get_uint (object, path, "epochs", 1, 100000, &step->learner.epochs, error) ||
       !vt_spec_get_uint (object, path, "batch", 0, 1000000, &step->learner.batch, error) ||
@@ -230,6 +231,7 @@ active_to_json (const VtStep *base,
   json_object_set_int_member (object, "rounds", step->rounds);
   json_object_set_int_member (object, "budget", step->budget);
   json_object_set_int_member (object, "initial", step->initial);
+  json_object_set_int_member (object, "pool_samples", step->pool_samples);
   for (guint i = 0; i < step->n_seeds; i++)
     json_array_add_int_element (seeds, step->seeds[i]);
   json_object_set_array_member (object, "seeds", seeds);
@@ -329,6 +331,14 @@ take (const VtFeatureStore *pool,
     }
 }
 
+/* The pool: the store's first pool_samples samples, or all of them. */
+static guint
+pool_size (const VtActiveStep   *step,
+           const VtFeatureStore *pool)
+{
+  return step->pool_samples > 0 ? MIN (step->pool_samples, pool->n_samples) : pool->n_samples;
+}
+
 static gboolean
 run_trial (VtRunContext         *run,
            const VtActiveStep   *step,
@@ -339,7 +349,7 @@ run_trial (VtRunContext         *run,
            double                share,
            GError              **error)
 {
-  guint n = pool->n_samples, k = pool->n_classes, d = pool->dim;
+  guint n = pool_size (step, pool), k = pool->n_classes, d = pool->dim;
   VtActiveLearnerOptions options = step->learner;
   g_autoptr(VtActiveLearner) learner = NULL;
   g_autofree gboolean *labeled = g_new0 (gboolean, n);
@@ -535,11 +545,11 @@ vt_run_active (VtRunContext  *run,
                    pool_path, pool->dim, pool->n_classes, test_path, test->dim, test->n_classes);
       return NULL;
     }
-  if ((guint64) step->initial + (guint64) step->rounds * step->budget > pool->n_samples)
+  if ((guint64) step->initial + (guint64) step->rounds * step->budget > pool_size (step, pool))
     {
       g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
-                   "%s: initial + rounds × budget = %u + %u × %u is more than the %u samples of %s", run->step_path,
-                   step->initial, step->rounds, step->budget, pool->n_samples, pool_path);
+                   "%s: initial + rounds × budget = %u + %u × %u is more than the %u samples of the pool (%s)",
+                   run->step_path, step->initial, step->rounds, step->budget, pool_size (step, pool), pool_path);
       return NULL;
     }
   if (!vt_step_memory_check_active (pool, step, run->step_path, error))
@@ -582,6 +592,7 @@ vt_run_active (VtRunContext  *run,
   json_object_set_int_member (out, "rounds", step->rounds);
   json_object_set_int_member (out, "budget", step->budget);
   json_object_set_int_member (out, "initial", step->initial);
+  json_object_set_int_member (out, "pool", pool_size (step, pool));
   classes = json_array_new ();
   for (guint c = 0; c < k; c++)
     json_array_add_string_element (classes, pool->class_names[c]);

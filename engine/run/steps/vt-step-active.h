@@ -28,6 +28,7 @@ typedef struct
   guint                   rounds;       /* after the random first round */
   guint                   budget;       /* labels per round */
   guint                   initial;      /* the random first round's size */
+  guint                   pool_samples; /* the pool is the store's first this many; 0: all */
   guint                   seeds[VT_ACTIVE_MAX_SEEDS];
   guint                   n_seeds;
   VtFigureFormats         formats;
