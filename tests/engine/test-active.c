@@ -447,6 +447,26 @@ test_journal_damaged_inside (void)
   g_assert_cmpstr (error->message, ==, where);
   g_clear_error (&error);
 
+  /* A writer killed while it wrote the header left part of it: a new journal. */
+  g_assert_true (g_file_set_contents (path, "vitrine-label-jou", -1, NULL));
+  {
+    g_autoptr(VtLabelJournal) j = vt_label_journal_open (path, &error);
+    guint n;
+
+    g_assert_no_error (error);
+    vt_label_journal_get_decisions (j, &n);
+    g_assert_cmpuint (n, ==, 0);
+    g_assert_true (vt_label_journal_append (j, 0, 3, 1, &error));
+  }
+  {
+    g_autoptr(VtLabelJournal) j = vt_label_journal_open (path, &error);
+    guint n;
+
+    g_assert_no_error (error);
+    vt_label_journal_get_decisions (j, &n);
+    g_assert_cmpuint (n, ==, 1);
+  }
+
   g_assert_true (g_file_set_contents (path, "a shopping list\n", -1, NULL));
   g_assert_null (vt_label_journal_open (path, &error));
   g_assert_error (error, VT_LABEL_JOURNAL_ERROR, VT_LABEL_JOURNAL_ERROR_INVALID);

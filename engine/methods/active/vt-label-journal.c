@@ -224,8 +224,9 @@ vt_label_journal_open (const char  *path,
                        local->message);
           return NULL;
         }
-      /* An empty file: created, killed before its header was on disk. */
-      created = length == 0;
+      /* Empty, or a part of the header: created, and killed before the
+       * header was on disk. */
+      created = length < strlen (HEADER) && memcmp (contents, HEADER, length) == 0;
       if (!created && !replay (self, contents, length, &good, error))
         return NULL;
     }
