@@ -56,6 +56,42 @@ compare_scores (gconstpointer a,
   return i < j ? -1 : i > j;
 }
 
+/* Whether sample @i ranks before sample @j: a larger score, then the lower index. */
+static inline gboolean
+ranks_before (const double *scores,
+              guint         i,
+              guint         j)
+{
+  return scores[i] > scores[j] || (scores[i] == scores[j] && i < j);
+}
+
+/* Restores the heap below @at: each entry ranks after its children, so
+ * the root is the last of the n best kept. */
+static void
+sift_down (guint        *heap,
+           guint         n,
+           guint         at,
+           const double *scores)
+{
+  for (;;)
+    {
+      guint last = at, left = 2 * at + 1, right = left + 1, t;
+
+      if (left < n && ranks_before (scores, heap[last], heap[left]))
+        last = left;
+      if (right < n && ranks_before (scores, heap[last], heap[right]))
+        last = right;
+      if (last == at)
+        return;
+      t = heap[at];
+      heap[at] = heap[last];
+      heap[last] = t;
+      at = last;
+    }
+}
+
+/* The n best of U through a heap of n (U log n, not a sort of the pool),
+ * then those n in order. */
 static guint
 select_uncertain (VtActiveStrategy     strategy,
                   const VtActivePool  *pool,
@@ -63,13 +99,19 @@ select_uncertain (VtActiveStrategy     strategy,
                   guint               *picks)
 {
   g_autofree double *scores = g_new (double, pool->n);
-  g_autofree guint *order = g_new (guint, pool->n);
 
   vt_active_scores (strategy, pool, scores);
-  for (guint i = 0; i < pool->n; i++)
-    order[i] = i;
-  g_qsort_with_data (order, (gint) pool->n, sizeof (guint), compare_scores, scores);
-  memcpy (picks, order, n * sizeof (guint));
+  for (guint i = 0; i < n; i++)
+    picks[i] = i;
+  for (guint i = n / 2; i-- > 0;)
+    sift_down (picks, n, i, scores);
+  for (guint i = n; i < pool->n; i++)
+    if (ranks_before (scores, i, picks[0]))
+      {
+        picks[0] = i;
+        sift_down (picks, n, 0, scores);
+      }
+  g_qsort_with_data (picks, (gint) n, sizeof (guint), compare_scores, scores);
   return n;
 }
 
