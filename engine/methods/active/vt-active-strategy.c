@@ -157,27 +157,6 @@ squared_norms (const float *x,
     }
 }
 
-/* ‖xᵢ − c‖² = ‖xᵢ‖² + ‖c‖² − 2 xᵢ · c for every row of the pool, the dot
- * products in one BLAS product (float), the rest in double: a pick over a
- * 50,000-sample pool is a matrix-vector product, not 50,000 loops. */
-static void
-distances_to (const float  *x,
-              const double *x2,
-              guint         n,
-              guint         d,
-              const float  *c,
-              float        *dots,
-              double       *out)
-{
-  double c2 = 0.0;
-
-  for (guint j = 0; j < d; j++)
-    c2 += (double) c[j] * c[j];
-  vt_linear_forward (dots, x, c, NULL, (int) n, (int) d, 1);
-  for (guint i = 0; i < n; i++)
-    out[i] = MAX (0.0, x2[i] + c2 - 2.0 * dots[i]);
-}
-
 /* The first index of the largest value among those not @taken. */
 static guint
 argmax_open (const double   *values,
@@ -201,7 +180,6 @@ select_coreset (const VtActivePool *pool,
   guint u = pool->n, d = pool->dim;
   g_autofree double *nearest = g_new (double, u);
   g_autofree double *x2 = g_new (double, u);
-  g_autofree double *dist = g_new (double, u);
   g_autofree float *dots = g_new (float, u);
   g_autofree gboolean *taken = g_new0 (gboolean, u);
 
@@ -227,16 +205,32 @@ select_coreset (const VtActivePool *pool,
               nearest[i] = MIN (nearest[i], MAX (0.0, x2[i] + l2[l] - 2.0 * block_dots[(gsize) i * b + l]));
         }
     }
-  for (guint t = 0; t < n; t++)
-    {
-      guint pick = t == 0 && pool->n_labeled == 0 ? (guint) vt_active_rng_below (rng, u) : argmax_open (nearest, taken, u);
+  /* Each pass updates the distances to the new centre and finds the next
+   * pick (the farthest sample not taken, the first of equals) at once. */
+  {
+    guint next = pool->n_labeled == 0 ? (guint) vt_active_rng_below (rng, u) : argmax_open (nearest, taken, u);
 
-      picks[t] = pick;
-      taken[pick] = TRUE;
-      distances_to (pool->features, x2, u, d, pool->features + (gsize) pick * d, dots, dist);
-      for (guint i = 0; i < u; i++)
-        nearest[i] = MIN (nearest[i], dist[i]);
-    }
+    for (guint t = 0; t < n; t++)
+      {
+        const float *c = pool->features + (gsize) next * d;
+        double c2 = x2[next];
+        guint pick = next;
+
+        picks[t] = pick;
+        taken[pick] = TRUE;
+        vt_linear_forward (dots, pool->features, c, NULL, (int) u, (int) d, 1);
+        next = G_MAXUINT;
+        for (guint i = 0; i < u; i++)
+          {
+            double v = MAX (0.0, x2[i] + c2 - 2.0 * dots[i]);
+
+            if (v < nearest[i])
+              nearest[i] = v;
+            if (!taken[i] && (next == G_MAXUINT || nearest[i] > nearest[next]))
+              next = i;
+          }
+      }
+  }
   return n;
 }
 
