@@ -3,6 +3,8 @@
 #include "vt-active-strategy.h"
 #include "nn/vt-ops.h"
 
+#include <cblas.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -157,6 +159,18 @@ squared_norms (const float *x,
     }
 }
 
+/* dots (n) = x (n, d) · c (d): a matrix-vector product (sgemm with one
+ * column would first copy all of x, every pick). */
+static void
+dot_with_pool (float       *dots,
+               const float *x,
+               const float *c,
+               guint        n,
+               guint        d)
+{
+  cblas_sgemv (CblasRowMajor, CblasNoTrans, (int) n, (int) d, 1.0f, x, (int) d, c, 1, 0.0f, dots, 1);
+}
+
 /* The first index of the largest value among those not @taken. */
 static guint
 argmax_open (const double   *values,
@@ -218,7 +232,7 @@ select_coreset (const VtActivePool *pool,
 
         picks[t] = pick;
         taken[pick] = TRUE;
-        vt_linear_forward (dots, pool->features, c, NULL, (int) u, (int) d, 1);
+        dot_with_pool (dots, pool->features, c, u, d);
         next = G_MAXUINT;
         for (guint i = 0; i < u; i++)
           {
@@ -307,7 +321,7 @@ select_badge (const VtActivePool *pool,
       {
         const double *ac = a + (gsize) pick * k;
 
-        vt_linear_forward (dots, pool->features, pool->features + (gsize) pick * d, NULL, (int) u, (int) d, 1);
+        dot_with_pool (dots, pool->features, pool->features + (gsize) pick * d, u, d);
         for (guint i = 0; i < u; i++)
           {
             const double *ai = a + (gsize) i * k;
