@@ -355,6 +355,86 @@ vt_report_incremental_figures (JsonObject   *result,
   return TRUE;
 }
 
+/* active: the learning curves (each strategy with and without PCB, the
+ * mean over seeds), the labeled set's smallest class per round, and the
+ * labels per class after the last round. Titles are the Labeling area's. */
+gboolean
+vt_report_active_figures (JsonObject   *result,
+                          const char   *id,
+                          const char   *where,
+                          const char   *results_dir,
+                          GPtrArray    *figures,
+                          GError      **error)
+{
+  JsonArray *curves = get_array (result, where, "curves", error);
+  g_auto(GStrv) classes = curves ? get_strv (result, where, "classes", error) : NULL;
+  g_autofree double *accuracy = NULL;
+  g_autofree double *low = NULL;
+  g_autofree double *counts = NULL;
+  g_auto(GStrv) names = NULL;
+  g_auto(GStrv) rounds = NULL;
+  guint n, r = 0, k;
+  double top = 1.0;
+
+  if (classes == NULL)
+    return FALSE;
+  n = json_array_get_length (curves);
+  k = g_strv_length (classes);
+  if (n > 0)
+    {
+      JsonArray *first = get_array (element_object (curves, 0), where, "mean_accuracy", error);
+
+      if (first == NULL)
+        return FALSE;
+      r = json_array_get_length (first);
+    }
+  accuracy = g_new (double, MAX ((gsize) n * r, 1));
+  low = g_new (double, MAX ((gsize) n * r, 1));
+  counts = g_new (double, MAX ((gsize) n * k, 1));
+  names = g_new0 (char *, n + 1);
+  rounds = g_new0 (char *, r + 1);
+  for (guint t = 0; t < r; t++)
+    rounds[t] = g_strdup_printf ("%u", t);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject *curve = element_object (curves, i);
+      g_autofree char *curve_where = g_strdup_printf ("%s: curves[%u]", where, i);
+      const char *name = get_string (curve, curve_where, "name", error);
+      const char * const members[] = { "mean_accuracy", "mean_smallest_class", "mean_final_histogram" };
+      double *into[] = { accuracy + (gsize) i * r, low + (gsize) i * r, counts + (gsize) i * k };
+      guint lengths[] = { r, r, k };
+
+      if (name == NULL)
+        return FALSE;
+      for (guint m = 0; m < G_N_ELEMENTS (members); m++)
+        {
+          JsonArray *values = get_array (curve, curve_where, members[m], error);
+
+          if (values == NULL)
+            return FALSE;
+          if (json_array_get_length (values) != lengths[m])
+            return missing (error, curve_where, members[m], "has the wrong length");
+          for (guint j = 0; j < lengths[m]; j++)
+            if (!node_number (json_array_get_element (values, j), into[m] + j))
+              return missing (error, curve_where, members[m], "holds something other than numbers");
+        }
+      names[i] = g_strdup (name);
+    }
+  (void) results_dir;
+  for (gsize i = 0; i < (gsize) n * r; i++)
+    top = MAX (top, low[i]);
+  add (figures, g_strdup_printf ("%s-learning-curves", id),
+       vt_figure_new_lines ("Test accuracy per round (mean over seeds)", "round", "accuracy", n, r, accuracy,
+                            (const char * const *) names, (const char * const *) rounds, 0.0, 1.0));
+  add (figures, g_strdup_printf ("%s-smallest-class", id),
+       vt_figure_new_lines ("Labels of the rarest class in the labeled set", "round", "labels", n, r, low,
+                            (const char * const *) names, (const char * const *) rounds, 0.0, top));
+  add (figures, g_strdup_printf ("%s-class-balance", id),
+       vt_figure_new_heatmap ("Labels per class after the last round (mean over seeds)", "class", "strategy", n, k,
+                              counts, (const char * const *) names, (const char * const *) classes));
+  return TRUE;
+}
+
 /* The layout table's x and y, the colours table's categories. */
 typedef struct
 {

@@ -316,3 +316,36 @@ vt_step_memory_check_attention (VtModel     *model,
   vt_memory_estimate_add (&e, "the maps and the input, every image's", F32 * per_image * n_images);
   return vt_memory_check (&e, what, advice, error);
 }
+
+gboolean
+vt_step_memory_check_active (VtFeatureStore      *pool,
+                             const VtActiveStep  *step,
+                             const char          *path,
+                             GError             **error)
+{
+  g_auto(VtMemoryEstimate) e = { 0 };
+  double u = step->pool_samples > 0 ? MIN (step->pool_samples, pool->n_samples) : pool->n_samples;
+  double k = pool->n_classes, d = pool->dim;
+  double labeled = step->initial + (double) step->rounds * step->budget;
+  g_autofree char *what = NULL;
+  g_autofree char *advice = NULL;
+
+  vt_memory_estimate_init (&e);
+  what = g_strdup_printf ("%s: active learning on %.0f samples of %.0f features in %.0f classes", path, u, d, k);
+  /* vt-step-active.c: the unlabeled pool's features and probabilities,
+   * the labeled features, the round's index lists; results per round. */
+  vt_memory_estimate_add (&e, "the pool's features and probabilities", F32 * u * (d + k) + F32 * labeled * d + 16 * u);
+  /* vt-active-strategy.c: scores and order (uncertainty), distances
+   * (coreset), BADGE's class part of the gradient embeddings and norms. */
+  if (step->strategies & (1u << VT_ACTIVE_BADGE))
+    vt_memory_estimate_add (&e, "BADGE's gradient embeddings", F64 * u * (k + 5));
+  else
+    vt_memory_estimate_add (&e, "the strategies' scores", (F64 + 8) * u);
+  /* vt-active-learner.c: the head, its gradient and momentum, a batch. */
+  vt_memory_estimate_add (&e, "the learner", 3 * F32 * k * d + F32 * labeled * (2 * d + 3 * k));
+  vt_memory_estimate_add (&e, "the selections and histograms",
+                          (double) VT_ACTIVE_N_STRATEGIES * 2 * step->n_seeds * (step->rounds + 1) * (8 * k + 16)
+                          + 16 * labeled * VT_ACTIVE_N_STRATEGIES * 2 * step->n_seeds);
+  advice = g_strdup_printf ("Lower %s.pool_samples (now %.0f).", path, u);
+  return vt_memory_check (&e, what, advice, error);
+}

@@ -16,6 +16,7 @@
 #include "methods/projection/vt-embedding.h"
 #include "models/vt-model.h"
 #include "models/vt-trainable.h"
+#include "run/steps/vt-step-active.h"
 
 G_BEGIN_DECLS
 
@@ -76,6 +77,11 @@ gboolean  vt_step_memory_check_attention    (VtModel                  *model,
                                              int                       height,
                                              int                       width,
                                              double                    per_image,
+                                             const char               *path,
+                                             GError                  **error);
+/* active: @step's loop on the pool @pool (the test store is loaded already). */
+gboolean  vt_step_memory_check_active       (VtFeatureStore           *pool,
+                                             const VtActiveStep       *step,
                                              const char               *path,
                                              GError                  **error);
 

@@ -1691,6 +1691,167 @@ count_lines (const char *dir, const char *name, char **first_line)
   return g_strv_length (lines);
 }
 
+/* The pool fixture's label of dataset index @id (make_active_fixtures.py:
+ * 90 each of classes 0–2, then 30 of class 3, indices from 1000). */
+static gint64
+active_pool_label (gint64 id)
+{
+  gint64 i = id - 1000;
+
+  return i < 270 ? i / 90 : 3;
+}
+
+/* active: three strategies with and without PCB, two seeds, on the small
+ * pool and test stores: per run, round and seed the ids asked (fresh
+ * ones, the first round the same random draw for every strategy), the
+ * labeled classes as the oracle's labels count them, the tables and the
+ * figures; and its spec errors. */
+static void
+test_active (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *pool = vt_test_fixture ("active/pool.safetensors");
+  g_autofree char *test = vt_test_fixture ("active/test.safetensors");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *first_line = NULL;
+  g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"active\", \"id\": \"al\", \"store\": \"%s\", "
+                                           "\"test\": \"%s\", \"strategies\": [\"random\", \"entropy\", \"badge\"], "
+                                           "\"pcb\": [false, true], \"rounds\": 3, \"budget\": 5, \"initial\": 8, "
+                                           "\"seeds\": [0, 1], \"epochs\": 20, \"formats\": [\"png\"]}]}", pool, test);
+  g_autoptr(JsonNode) results = NULL;
+  JsonObject *step;
+  JsonArray *runs, *curves;
+  g_auto(Result) r = { 0 };
+  JsonArray *first_rounds[2] = { NULL, NULL };
+  static const BadStep bad[] = {
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"strategies\": [\"entropy\", \"bald\"]", 2,
+      "$.steps[0].strategies[1]: “bald” is not one of random, least_confidence, margin, entropy, coreset, badge" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"learner\": \"coop\"", 2,
+      "$.steps[0].learner: the learner “coop” is not available yet" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"learner\": \"zero_shot\"", 2,
+      "$.steps[0].learner: the learner “zero_shot” is not available yet" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"learner\": \"svm\"", 2, "$.steps[0].learner: “svm” is not one of linear, cosine" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"pcb\": \"yes\"", 2, "$.steps[0].pcb: expected true, false or a list of them" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"pcb\": [true, 1]", 2, "$.steps[0].pcb[1]: expected true or false" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"seeds\": [1, -2]", 2, "$.steps[0].seeds[1]: expected a whole number" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"seeds\": 3", 2, "$.steps[0].seeds: expected a list of whole numbers" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"pcb_fallback\": \"skip\"", 2, "$.steps[0].pcb_fallback" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"budget\": 0", 2, "$.steps[0].budget" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"budget\": 100, \"rounds\": 3", 1,
+      "$.steps[0]: initial + rounds × budget = 10 + 3 × 100 is more than the 300 samples of the pool" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"pool_samples\": 20, \"rounds\": 2", 1,
+      "$.steps[0]: initial + rounds × budget = 10 + 2 × 10 is more than the 20 samples of the pool" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"query\": 3", 2, "$.steps[0]" },
+    { "\"store\": \"missing.safetensors\", \"test\": \"TEST\"", 2,
+      "$.steps[0].store: “missing.safetensors” is neither the id of an earlier extract step" },
+  };
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "\"event\":\"metric\",\"step\":\"al\",\"series\":\"entropy+pcb seed 1\",\"x_name\":\"round\",\"x\":3"));
+
+  results = load_json (results_path);
+  step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0);
+  runs = json_object_get_array_member (step, "runs");
+  g_assert_cmpuint (json_array_get_length (runs), ==, 3 * 2 * 2);
+  for (guint i = 0; i < json_array_get_length (runs); i++)
+    {
+      JsonObject *run = json_array_get_object_element (runs, i);
+      JsonArray *accuracy = json_object_get_array_member (run, "accuracy");
+      JsonArray *selected = json_object_get_array_member (run, "selected");
+      JsonArray *histogram = json_object_get_array_member (run, "histogram");
+      guint seed = (guint) json_object_get_int_member (run, "seed");
+      g_autoptr(GHashTable) asked = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+      gint64 counts[4] = { 0 };
+
+      g_assert_cmpuint (json_array_get_length (accuracy), ==, 4);
+      g_assert_cmpuint (json_array_get_length (selected), ==, 4);
+      for (guint round = 0; round < 4; round++)
+        {
+          JsonArray *ids = json_array_get_array_element (selected, round);
+          JsonArray *h = json_array_get_array_element (histogram, round);
+          double a = json_array_get_double_element (accuracy, round);
+
+          g_assert_cmpuint (json_array_get_length (ids), ==, round == 0 ? 8 : 5);
+          for (guint j = 0; j < json_array_get_length (ids); j++)
+            {
+              gint64 id = json_array_get_int_element (ids, j);
+
+              g_assert_cmpint (id, >=, 1000);
+              g_assert_cmpint (id, <, 1300);
+              g_assert_false (g_hash_table_contains (asked, &id));
+              g_hash_table_add (asked, g_memdup2 (&id, sizeof id));
+              counts[active_pool_label (id)]++;
+            }
+          for (guint c = 0; c < 4; c++)
+            g_assert_cmpint (json_array_get_int_element (h, c), ==, counts[c]);
+          g_assert_cmpfloat (a, >=, 0.0);
+          g_assert_cmpfloat (a, <=, 1.0);
+        }
+      /* The first round is the seed's random draw, whatever the strategy. */
+      if (first_rounds[seed] == NULL)
+        first_rounds[seed] = json_array_get_array_element (selected, 0);
+      else
+        for (guint j = 0; j < 8; j++)
+          g_assert_cmpint (json_array_get_int_element (json_array_get_array_element (selected, 0), j), ==,
+                           json_array_get_int_element (first_rounds[seed], j));
+    }
+  /* Features of well separated classes: 23 labels are enough to learn them. */
+  curves = json_object_get_array_member (step, "curves");
+  g_assert_cmpuint (json_array_get_length (curves), ==, 3 * 2);
+  for (guint i = 0; i < json_array_get_length (curves); i++)
+    {
+      JsonObject *curve = json_array_get_object_element (curves, i);
+      JsonArray *mean = json_object_get_array_member (curve, "mean_accuracy");
+
+      g_assert_cmpfloat (json_array_get_double_element (mean, 3), >, 0.8);
+    }
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (curves, 1), "name"), ==, "random+pcb");
+
+  g_assert_cmpuint (count_lines (out, "al-rounds.csv", &first_line), ==, 1 + 12 * 4);
+  g_assert_cmpstr (first_line, ==,
+                   "strategy,pcb,seed,round,labeled,accuracy,smallest_class,largest_class,ant,bee,cicada,dragonfly");
+  g_assert_cmpuint (count_lines (out, "al-selected.csv", &first_line), ==, 1 + 12 * 23);
+  g_assert_cmpstr (first_line, ==, "strategy,pcb,seed,round,sample");
+  g_assert_cmpuint (count_lines (out, "al-summary.csv", &first_line), ==, 1 + 6 * 4);
+  assert_file_starts_with (out, "figures/al-learning-curves.png", "\x89PNG\r\n\x1a\n", 8);
+  assert_file_starts_with (out, "figures/al-smallest-class.png", "\x89PNG\r\n\x1a\n", 8);
+  assert_file_starts_with (out, "figures/al-class-balance.png", "\x89PNG\r\n\x1a\n", 8);
+
+  /* pool_samples: only the store's first 100 samples are asked about. */
+  {
+    g_autofree char *small = g_strdup_printf ("{\"steps\": [{\"kind\": \"active\", \"id\": \"al\", \"store\": \"%s\", "
+                                              "\"test\": \"%s\", \"strategies\": [\"coreset\"], \"pcb\": true, "
+                                              "\"pool_samples\": 100, \"rounds\": 4, \"formats\": [\"svg\"]}]}", pool, test);
+    g_autoptr(JsonNode) small_results = NULL;
+    g_auto(Result) rs = { 0 };
+    JsonObject *entry;
+    JsonArray *selected;
+
+    g_assert_true (g_file_set_contents (spec, small, -1, NULL));
+    run_vitrine (&rs, "--batch", spec, "--output", out, NULL);
+    g_assert_cmpint (rs.status, ==, 0);
+    small_results = load_json (results_path);
+    step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (small_results), "steps"), 0);
+    g_assert_cmpint (json_object_get_int_member (step, "pool"), ==, 100);
+    entry = json_array_get_object_element (json_object_get_array_member (step, "runs"), 0);
+    selected = json_object_get_array_member (entry, "selected");
+    g_assert_cmpuint (json_array_get_length (selected), ==, 5);
+    for (guint round = 0; round < 5; round++)
+      for (guint j = 0; j < 10; j++)
+        g_assert_cmpint (json_array_get_int_element (json_array_get_array_element (selected, round), j), <, 1100);
+  }
+
+  {
+    const char * const replacements[] = { "POOL", pool, "TEST", test, NULL };
+    check_bad_steps ("active", bad, G_N_ELEMENTS (bad), spec, out, replacements);
+  }
+  vt_test_rm_rf (dir);
+}
+
 /* The t-SNE step's exports hold exactly the store's rows @stride apart: each
  * tensors.tsv line the features in "%.7g", each metadata line the class
  * name and label, each layout line the sample index, label and class. The
@@ -2862,5 +3023,6 @@ main (int   argc,
   g_test_add_func ("/batch/attention", test_attention);
   g_test_add_func ("/batch/attention-bad-input", test_attention_bad_input);
   g_test_add_func ("/batch/memory/attention", test_memory_attention);
+  g_test_add_func ("/batch/active", test_active);
   return g_test_run ();
 }
