@@ -43,9 +43,10 @@ vt_lapack_posv (int     n,
   return info;
 }
 
-/* Columns per block: a trailing update of n = 10,000 is then about 1.3
- * GFLOP, tens of milliseconds, between two looks at the cancellable. */
-#define POSV_BLOCK 256
+/* Columns per block: a trailing update of n = 10,000 is then about 0.33
+ * GFLOP, some milliseconds, between two looks at the cancellable (256
+ * overran Cancel's 200 ms on a loaded 2-core machine). */
+#define POSV_BLOCK 128
 
 /* The two triangular solves after a blocked factorization, by blocks of
  * rows of B so that a large solve looks at the cancellable between blocks:

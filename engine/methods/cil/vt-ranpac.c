@@ -61,9 +61,10 @@ ranpac_create (guint               dim,
   return &self->base;
 }
 
-/* Work between two looks at the cancellable: about 0.5 GFLOP, some
- * milliseconds, so that Cancel stops a stage of M = 10,000 at once. */
-#define CHECK_FLOPS 5e8
+/* Work between two looks at the cancellable: about 0.2 GFLOP, some
+ * milliseconds, so that Cancel stops a stage of M = 10,000 at once, on a
+ * loaded machine too. */
+#define CHECK_FLOPS 2e8
 
 static gboolean
 cancelled (RanPac  *self,
