@@ -21,6 +21,7 @@
 #include "vitrine-attention-page.h"
 #include "vitrine-figure-view.h"
 #include "vitrine-window.h"
+#include "vt-gui-program.h"
 #include "vt-gui-util.h"
 #include "vt-test-util.h"
 
@@ -691,28 +692,11 @@ test_not_an_image (void)
   close_window (window);
 }
 
-typedef struct
-{
-  const char  *path;
-  void       (*func) (void);
-  guint        seconds;
-} GuiTest;
-
-static void
-run_gui_test (gconstpointer data)
-{
-  const GuiTest *t = data;
-
-  vt_gui_step_begin (t->seconds, "%s", t->path);
-  t->func ();
-  vt_gui_step_end ();
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  static const GuiTest tests[] = {
+  static const VtGuiTest tests[] = {
     { "/gui/attention/shown-for-vits", test_shown_for_vits, 300 },
     { "/gui/attention/maps", test_maps, 180 },
     { "/gui/attention/export", test_export, 180 },
@@ -720,26 +704,6 @@ main (int   argc,
     { "/gui/attention/dataset-sample", test_dataset_sample, 120 },
     { "/gui/attention/not-an-image", test_not_an_image, 120 },
   };
-  g_autoptr(GError) error = NULL;
-  int status;
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    {
-      /* Not a skip: these tests must run. The README's test command starts Xvfb. */
-      g_printerr ("No display: run the GUI tests under xvfb-run (see README.md)\n");
-      return 1;
-    }
-  g_setenv ("XDG_DATA_HOME", g_get_tmp_dir (), FALSE);
-  vt_gui_step_begin (120, "start GTK and register the application");
-  gtk_test_init (&argc, &argv, NULL);
-  app = vitrine_application_new (G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  vt_gui_step_end ();
-
-  for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
-    g_test_add_data_func (tests[i].path, &tests[i], run_gui_test);
-  status = g_test_run ();
-  g_clear_object (&app);
-  return status;
+  return vt_gui_test_main (&argc, &argv, tests, G_N_ELEMENTS (tests), &app);
 }

@@ -15,6 +15,7 @@
 #include "vitrine-preferences.h"
 #include "vitrine-settings.h"
 #include "vitrine-window.h"
+#include "vt-gui-program.h"
 #include "vt-gui-util.h"
 #include "vt-test-util.h"
 
@@ -714,60 +715,15 @@ test_start_page (void)
   vt_gui_step_end ();
 }
 
-typedef struct
-{
-  const char *path;
-  void      (*func) (void);
-  guint       seconds;
-} GuiTest;
-
-static void
-run_gui_test (gconstpointer data)
-{
-  const GuiTest *t = data;
-
-  vt_gui_step_begin (t->seconds, "%s", t->path);
-  t->func ();
-  vt_gui_step_end ();
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  static const GuiTest tests[] = {
+  static const VtGuiTest tests[] = {
     { "/gui/preferences/threads-and-cache", test_threads_and_cache, 400 },
     { "/gui/preferences/shortcuts-window", test_shortcuts_window, 60 },
     { "/gui/preferences/start-page", test_start_page, 300 },
   };
-  g_autofree char *data_dir = NULL;
-  g_autofree char *cache_dir = NULL;
-  g_autoptr(GError) error = NULL;
-  int status;
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    {
-      /* Not a skip: these tests must run. The README's test command starts Xvfb. */
-      g_printerr ("No display: run the GUI tests under xvfb-run (see README.md)\n");
-      return 1;
-    }
-  /* Recent files and the feature cache of this test alone. */
-  data_dir = vt_test_tmpdir ();
-  g_setenv ("XDG_DATA_HOME", data_dir, TRUE);
-  cache_dir = vt_test_tmpdir ();
-  g_setenv ("XDG_CACHE_HOME", cache_dir, TRUE);
-  vt_gui_step_begin (120, "start GTK and register the application");
-  gtk_test_init (&argc, &argv, NULL);
-  app = vitrine_application_new (G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  vt_gui_step_end ();
-
-  for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
-    g_test_add_data_func (tests[i].path, &tests[i], run_gui_test);
-  status = g_test_run ();
-  g_clear_object (&app);
-  vt_test_rm_rf (cache_dir);
-  vt_test_rm_rf (data_dir);
-  return status;
+  return vt_gui_test_main (&argc, &argv, tests, G_N_ELEMENTS (tests), &app);
 }

@@ -16,6 +16,7 @@
 #include "vitrine-application.h"
 #include "vitrine-figure-view.h"
 #include "vitrine-window.h"
+#include "vt-gui-program.h"
 #include "vt-gui-util.h"
 #include "vt-gui-runs.h"
 #include "vt-test-util.h"
@@ -500,57 +501,16 @@ test_damaged_image (void)
   vt_test_rm_rf (dir);
 }
 
-typedef struct
-{
-  const char *path;
-  void      (*func) (void);
-  guint       seconds;
-} GuiTest;
-
-static void
-run_gui_test (gconstpointer data)
-{
-  const GuiTest *t = data;
-
-  vt_gui_step_begin (t->seconds, "%s", t->path);
-  t->func ();
-  vt_gui_step_end ();
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  static const GuiTest tests[] = {
+  static const VtGuiTest tests[] = {
     { "/gui/runs-model/inspect-and-predict", test_inspect_and_predict, 240 },
     { "/gui/runs-model/reopen", test_reopen, 180 },
     { "/gui/runs-model/reopen-several-images", test_reopen_several_images, 180 },
     { "/gui/runs-model/damaged-image", test_damaged_image, 120 },
   };
-  g_autoptr(GError) error = NULL;
-  g_autofree char *data_dir = NULL;
-  int status;
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    {
-      /* Not a skip: these tests must run. The README's test command starts Xvfb. */
-      g_printerr ("No display: run the GUI tests under xvfb-run (see README.md)\n");
-      return 1;
-    }
-  /* The runs' folders (~/.local/share/vitrine/runs) in a fresh place. */
-  data_dir = vt_test_tmpdir ();
-  g_setenv ("XDG_DATA_HOME", data_dir, TRUE);
-  vt_gui_step_begin (120, "start GTK and register the application");
-  gtk_test_init (&argc, &argv, NULL);
-  app = vitrine_application_new (G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  vt_gui_step_end ();
-
-  for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
-    g_test_add_data_func (tests[i].path, &tests[i], run_gui_test);
-  status = g_test_run ();
-  g_clear_object (&app);
-  vt_test_rm_rf (data_dir);
-  return status;
+  return vt_gui_test_main (&argc, &argv, tests, G_N_ELEMENTS (tests), &app);
 }

@@ -16,6 +16,7 @@
 #include "vitrine-model-page.h"
 #include "vitrine-tensor-node.h"
 #include "vitrine-window.h"
+#include "vt-gui-program.h"
 #include "vt-gui-util.h"
 #include "vt-test-util.h"
 
@@ -226,51 +227,14 @@ test_truncated (void)
   vt_test_rm_rf (dir);
 }
 
-typedef struct
-{
-  const char *path;
-  void      (*func) (void);
-  guint       seconds;
-} GuiTest;
-
-static void
-run_gui_test (gconstpointer data)
-{
-  const GuiTest *t = data;
-
-  vt_gui_step_begin (t->seconds, "%s", t->path);
-  t->func ();
-  vt_gui_step_end ();
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  static const GuiTest tests[] = {
+  static const VtGuiTest tests[] = {
     { "/gui/tflite/tree", test_tree, 120 },
     { "/gui/tflite/truncated", test_truncated, 60 },
   };
-  g_autoptr(GError) error = NULL;
-  int status;
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    {
-      /* Not a skip: these tests must run. The README's test command starts Xvfb. */
-      g_printerr ("No display: run the GUI tests under xvfb-run (see README.md)\n");
-      return 1;
-    }
-  g_setenv ("XDG_DATA_HOME", g_get_tmp_dir (), FALSE);
-  vt_gui_step_begin (120, "start GTK and register the application");
-  gtk_test_init (&argc, &argv, NULL);
-  app = vitrine_application_new (G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  vt_gui_step_end ();
-
-  for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
-    g_test_add_data_func (tests[i].path, &tests[i], run_gui_test);
-  status = g_test_run ();
-  g_clear_object (&app);
-  return status;
+  return vt_gui_test_main (&argc, &argv, tests, G_N_ELEMENTS (tests), &app);
 }

@@ -20,6 +20,7 @@
 #include "vitrine-scatter-view.h"
 #include "vitrine-tensor-node.h"
 #include "vitrine-window.h"
+#include "vt-gui-program.h"
 #include "vt-gui-util.h"
 #include "vt-test-util.h"
 
@@ -2324,28 +2325,6 @@ test_reopen_results (void)
 /* Every test runs as a step with a deadline: a hang anywhere in it, even in
  * a call that never returns, fails it with its name, well before meson's
  * timeout would kill the whole program without saying where. */
-typedef struct
-{
-  const char    *path;
-  void         (*func) (void);
-  GTestDataFunc  data_func;
-  gconstpointer  data;
-  guint          seconds;
-} GuiTest;
-
-static void
-run_gui_test (gconstpointer data)
-{
-  const GuiTest *t = data;
-
-  vt_gui_step_begin (t->seconds, "%s", t->path);
-  if (t->func)
-    t->func ();
-  else
-    t->data_func (t->data);
-  vt_gui_step_end ();
-}
-
 static void
 set_done (GObject      *source,
           GAsyncResult *result,
@@ -2427,62 +2406,35 @@ main (int   argc,
 {
   /* Generous deadlines: the whole program took 110–140 s on a loaded
    * 2-core machine. Each wait inside a test has its own. */
-  static const GuiTest tests[] = {
-    { "/gui/window/open-demo", test_open_demo, NULL, NULL, 120 },
-    { "/gui/window/open-pth", test_open_pth, NULL, NULL, 120 },
-    { "/gui/window/malformed-shows-dialog", test_malformed_shows_dialog, NULL, NULL, 120 },
-    { "/gui/window/cancel", test_cancel, NULL, NULL, 120 },
-    { "/gui/window/predict-image-filter", test_predict_image_filter, NULL, NULL, 60 },
-    { "/gui/window/predict", test_predict, NULL, NULL, 120 },
-    { "/gui/window/predict-zero-shot", NULL, test_predict_zero_shot, &clip_vit_case, 120 },
-    { "/gui/window/predict-zero-shot-resnet", NULL, test_predict_zero_shot, &clip_resnet_case, 120 },
-    { "/gui/window/predict-own-vocabulary", test_predict_own_vocabulary, NULL, NULL, 120 },
-    { "/gui/window/drop", test_drop, NULL, NULL, 120 },
-    { "/gui/window/dataset", test_dataset, NULL, NULL, 240 },
-    { "/gui/window/dataset-filter", test_dataset_filter, NULL, NULL, 180 },
-    { "/gui/window/dataset-unreadable", test_dataset_unreadable, NULL, NULL, 120 },
-    { "/gui/window/incremental", test_incremental, NULL, NULL, 240 },
-    { "/gui/window/incremental-default-stores", test_incremental_default_stores, NULL, NULL, 60 },
-    { "/gui/window/runs-panel", test_runs_panel, NULL, NULL, 300 },
-    { "/gui/window/reopen-results", test_reopen_results, NULL, NULL, 180 },
-    { "/gui/window/recent", test_recent, NULL, NULL, 120 },
-    { "/gui/window/singular-and-percent", test_singular_and_percent, NULL, NULL, 120 },
-    { "/gui/window/error-contrast", test_error_contrast, NULL, NULL, 120 },
-    { "/gui/window/embedding", test_embedding, NULL, NULL, 240 },
-    { "/gui/window/shortcuts-and-style", test_shortcuts_and_style, NULL, NULL, 120 },
-    { "/gui/figure-view/widget", test_figure_view_widget, NULL, NULL, 120 },
-    { "/gui/figure-view/lines-y-range", test_figure_lines_y_range, NULL, NULL, 60 },
-    { "/gui/figure-view/lines-coincident", test_figure_lines_coincident, NULL, NULL, 60 },
-    { "/gui/figure-view/sequential-palette", test_figure_sequential_palette, NULL, NULL, 60 },
-    { "/gui/watchdog/hung-step", test_hung_step, NULL, NULL, 120 },
+  static const VtGuiTest tests[] = {
+    { "/gui/window/open-demo", test_open_demo, 120, NULL, NULL },
+    { "/gui/window/open-pth", test_open_pth, 120, NULL, NULL },
+    { "/gui/window/malformed-shows-dialog", test_malformed_shows_dialog, 120, NULL, NULL },
+    { "/gui/window/cancel", test_cancel, 120, NULL, NULL },
+    { "/gui/window/predict-image-filter", test_predict_image_filter, 60, NULL, NULL },
+    { "/gui/window/predict", test_predict, 120, NULL, NULL },
+    { "/gui/window/predict-zero-shot", NULL, 120, test_predict_zero_shot, &clip_vit_case },
+    { "/gui/window/predict-zero-shot-resnet", NULL, 120, test_predict_zero_shot, &clip_resnet_case },
+    { "/gui/window/predict-own-vocabulary", test_predict_own_vocabulary, 120, NULL, NULL },
+    { "/gui/window/drop", test_drop, 120, NULL, NULL },
+    { "/gui/window/dataset", test_dataset, 240, NULL, NULL },
+    { "/gui/window/dataset-filter", test_dataset_filter, 180, NULL, NULL },
+    { "/gui/window/dataset-unreadable", test_dataset_unreadable, 120, NULL, NULL },
+    { "/gui/window/incremental", test_incremental, 240, NULL, NULL },
+    { "/gui/window/incremental-default-stores", test_incremental_default_stores, 60, NULL, NULL },
+    { "/gui/window/runs-panel", test_runs_panel, 300, NULL, NULL },
+    { "/gui/window/reopen-results", test_reopen_results, 180, NULL, NULL },
+    { "/gui/window/recent", test_recent, 120, NULL, NULL },
+    { "/gui/window/singular-and-percent", test_singular_and_percent, 120, NULL, NULL },
+    { "/gui/window/error-contrast", test_error_contrast, 120, NULL, NULL },
+    { "/gui/window/embedding", test_embedding, 240, NULL, NULL },
+    { "/gui/window/shortcuts-and-style", test_shortcuts_and_style, 120, NULL, NULL },
+    { "/gui/figure-view/widget", test_figure_view_widget, 120, NULL, NULL },
+    { "/gui/figure-view/lines-y-range", test_figure_lines_y_range, 60, NULL, NULL },
+    { "/gui/figure-view/lines-coincident", test_figure_lines_coincident, 60, NULL, NULL },
+    { "/gui/figure-view/sequential-palette", test_figure_sequential_palette, 60, NULL, NULL },
+    { "/gui/watchdog/hung-step", test_hung_step, 120, NULL, NULL },
   };
-  g_autoptr(GError) error = NULL;
-  g_autofree char *cache_dir = NULL;
-  int status;
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    {
-      /* Not a skip: these tests must run. The README's test command starts Xvfb. */
-      g_printerr ("No display: run the GUI tests under xvfb-run (see README.md)\n");
-      return 1;
-    }
-  g_setenv ("XDG_DATA_HOME", g_get_tmp_dir (), FALSE);
-  /* Feature stores are cached here; a fresh folder, so the first
-   * extraction is never a reuse. */
-  cache_dir = vt_test_tmpdir ();
-  g_setenv ("XDG_CACHE_HOME", cache_dir, TRUE);
-  vt_gui_step_begin (120, "start GTK and register the application");
-  gtk_test_init (&argc, &argv, NULL);
-
-  app = vitrine_application_new (G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  vt_gui_step_end ();
-
-  for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
-    g_test_add_data_func (tests[i].path, &tests[i], run_gui_test);
-  status = g_test_run ();
-  g_clear_object (&app);
-  vt_test_rm_rf (cache_dir);
-  return status;
+  return vt_gui_test_main (&argc, &argv, tests, G_N_ELEMENTS (tests), &app);
 }
