@@ -334,7 +334,7 @@ test_echoed_spec_reruns (void)
   g_assert_cmpint (g_mkdir_with_parents (elsewhere, 0755), ==, 0);
   g_assert_cmpint (symlink (ckpt, model_link), ==, 0);
   g_assert_cmpint (symlink (sample, sample_link), ==, 0);
-  vt_test_write_file (inputs, "spec.json", spec, strlen (spec));
+  g_free (vt_test_write_file (inputs, "spec.json", spec, strlen (spec)));
 
   g_assert_cmpint (batch_in (inputs, "spec.json", first), ==, 0);
   json_parser_load_from_file (parser, results, &error);
