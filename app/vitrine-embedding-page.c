@@ -697,32 +697,6 @@ on_run_event (VitrineRun           *run,
     }
 }
 
-/* The entry of @root (a results.json) for its step of @kind, or NULL. */
-static JsonObject *
-step_result (JsonNode   *root,
-             const char *kind)
-{
-  JsonObject *object = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
-  JsonNode *spec = object ? json_object_get_member (object, "spec") : NULL;
-  JsonNode *steps = object ? json_object_get_member (object, "steps") : NULL;
-  JsonNode *spec_steps = spec && JSON_NODE_HOLDS_OBJECT (spec) ? json_object_get_member (json_node_get_object (spec), "steps")
-                                                               : NULL;
-
-  if (steps == NULL || spec_steps == NULL || !JSON_NODE_HOLDS_ARRAY (steps) || !JSON_NODE_HOLDS_ARRAY (spec_steps))
-    return NULL;
-  for (guint i = 0; i < json_array_get_length (json_node_get_array (spec_steps)) &&
-                    i < json_array_get_length (json_node_get_array (steps)); i++)
-    {
-      JsonNode *given = json_array_get_element (json_node_get_array (spec_steps), i);
-      JsonNode *result = json_array_get_element (json_node_get_array (steps), i);
-
-      if (JSON_NODE_HOLDS_OBJECT (given) && JSON_NODE_HOLDS_OBJECT (result) &&
-          g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (given), "kind", NULL), kind) == 0)
-        return json_node_get_object (result);
-    }
-  return NULL;
-}
-
 /* The project step of @run's spec (the spec's own, parsed), or NULL. */
 static VtSpec *
 run_spec (VitrineRun     *run,
@@ -782,10 +756,10 @@ project_result (VitrineRun  *run,
 {
   JsonObject *result;
 
-  if (!(*root = vitrine_run_load_results (run, error)))
+  if (!(*root = vitrine_run_load_step_result (run, "project", error)))
     return NULL;
-  result = step_result (*root, "project");
-  if (result == NULL || json_object_get_string_member_with_default (result, "store", NULL) == NULL)
+  result = json_node_get_object (*root);
+  if (json_object_get_string_member_with_default (result, "store", NULL) == NULL)
     {
       g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS,
                    "%s/results.json: no step of it is a projection of a store", vitrine_run_get_results_dir (run));
