@@ -21,6 +21,7 @@
 #include "vitrine-tensor-node.h"
 #include "vitrine-window.h"
 #include "vt-gui-program.h"
+#include "vt-gui-runs.h"
 #include "vt-gui-util.h"
 #include "vt-test-util.h"
 
@@ -2006,73 +2007,13 @@ test_hung_step (void)
 
 /* Runs panel ----------------------------------------------------------------------*/
 
-/* results.json, times aside: "started" and each method's "seconds" change
- * from run to run; everything else (the echoed spec, the paths, every
- * number) must not. */
-static void
-strip_times (JsonNode *node)
-{
-  if (JSON_NODE_HOLDS_OBJECT (node))
-    {
-      JsonObject *object = json_node_get_object (node);
-      g_autoptr(GList) members = json_object_get_members (object);
-
-      json_object_remove_member (object, "started");
-      json_object_remove_member (object, "seconds");
-      for (GList *l = members; l; l = l->next)
-        if (json_object_has_member (object, l->data))
-          strip_times (json_object_get_member (object, l->data));
-    }
-  else if (JSON_NODE_HOLDS_ARRAY (node))
-    for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)
-      strip_times (json_array_get_element (json_node_get_array (node), i));
-}
-
-static JsonNode *
-results_without_times (const char *dir)
-{
-  g_autofree char *path = g_build_filename (dir, "results.json", NULL);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-  JsonNode *root;
-
-  json_parser_load_from_file (parser, path, &error);
-  g_assert_no_error (error);
-  root = json_node_copy (json_parser_get_root (parser));
-  strip_times (root);
-  return root;
-}
-
-/* Same results.json (times aside) and the same SVG figures, byte for byte. */
+/* Same results.json (times and paths aside), the same files and tables,
+ * and at least one SVG figure, byte for byte. */
 static void
 assert_same_results (const char *a,
                      const char *b)
 {
-  g_autoptr(JsonNode) ra = results_without_times (a);
-  g_autoptr(JsonNode) rb = results_without_times (b);
-  g_autofree char *figures = g_build_filename (a, "figures", NULL);
-  g_autoptr(GDir) dir = g_dir_open (figures, 0, NULL);
-  const char *name;
-  guint n_svg = 0;
-
-  g_test_message ("comparing %s with %s", a, b);
-  g_assert_true (json_node_equal (ra, rb));
-  g_assert_nonnull (dir);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".svg"))
-      {
-        g_autofree char *pa = g_build_filename (a, "figures", name, NULL);
-        g_autofree char *pb = g_build_filename (b, "figures", name, NULL);
-        g_autofree char *ca = NULL, *cb = NULL;
-        gsize la, lb;
-
-        g_assert_true (g_file_get_contents (pa, &ca, &la, NULL));
-        g_assert_true (g_file_get_contents (pb, &cb, &lb, NULL));
-        g_assert_cmpmem (ca, la, cb, lb);
-        n_svg++;
-      }
-  g_test_message ("%u SVG figures alike", n_svg);
-  g_assert_cmpuint (n_svg, >, 0);
+  g_assert_cmpuint (vt_gui_assert_same_results (a, b), >, 0);
 }
 
 /* `vitrine --batch SPEC --output OUT`, the real binary. */
