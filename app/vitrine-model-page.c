@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "io/vt-tflite.h"
 #include "run/vt-spec.h"
 
 struct _VitrineModelPage
@@ -144,6 +145,58 @@ fill_summary (VitrineModelPage *self)
     }
 }
 
+/* A TensorFlow Lite tensor's affine quantization, as facts from @row: its
+ * scale and zero point (with nine digits, a float32's exact value), or for
+ * one per channel their count and ranges. The tree's values are the
+ * dequantized ones; these say what the file stores. Returns the next row. */
+static int
+add_quantization (VitrineModelPage *self,
+                  int               row,
+                  const char       *name)
+{
+  const VtTfliteModel *model = vt_checkpoint_get_tflite (self->inspection->checkpoint);
+  const VtTfliteTensor *t = NULL;
+
+  for (guint i = 0; model && i < model->n_tensors && !t; i++)
+    if (model->tensors[i].data != NULL && g_str_equal (model->tensors[i].name, name))
+      t = &model->tensors[i];
+  if (t == NULL || t->n_quant == 0)
+    return row;
+  if (t->n_quant == 1)
+    {
+      g_autofree char *scale = g_strdup_printf ("%.9g", t->scale[0]);
+      g_autofree char *zero = g_strdup_printf ("%" G_GINT64_FORMAT, t->zero_point[0]);
+
+      add_fact (self, self->stats_grid, row++, _("Scale"), scale);
+      add_fact (self, self->stats_grid, row++, _("Zero point"), zero);
+      return row;
+    }
+  {
+    float lo = t->scale[0], hi = t->scale[0];
+    gint64 zlo = t->zero_point[0], zhi = t->zero_point[0];
+    g_autofree char *channels = NULL;
+    g_autofree char *scale = NULL;
+    g_autofree char *zero = NULL;
+
+    for (guint c = 1; c < t->n_quant; c++)
+      {
+        lo = MIN (lo, t->scale[c]);
+        hi = MAX (hi, t->scale[c]);
+        zlo = MIN (zlo, t->zero_point[c]);
+        zhi = MAX (zhi, t->zero_point[c]);
+      }
+    /* TRANSLATORS: a tensor quantized per channel: how many, along which dimension */
+    channels = g_strdup_printf (_("%u along dimension %d"), t->n_quant, t->quantized_dimension);
+    scale = g_strdup_printf ("%.9g … %.9g", lo, hi);
+    zero = zlo == zhi ? g_strdup_printf ("%" G_GINT64_FORMAT, zlo)
+                      : g_strdup_printf ("%" G_GINT64_FORMAT " … %" G_GINT64_FORMAT, zlo, zhi);
+    add_fact (self, self->stats_grid, row++, _("Quantization channels"), channels);
+    add_fact (self, self->stats_grid, row++, _("Scale"), scale);
+    add_fact (self, self->stats_grid, row++, _("Zero point"), zero);
+  }
+  return row;
+}
+
 static void
 show_tensor (VitrineModelPage  *self,
              VitrineTensorNode *node)
@@ -190,6 +243,7 @@ show_tensor (VitrineModelPage  *self,
     add_fact (self, self->stats_grid, row++, _("Standard deviation"), std);
     add_fact (self, self->stats_grid, row++, _("NaN"), nan);
     add_fact (self, self->stats_grid, row++, _("Inf"), inf);
+    row = add_quantization (self, row, vitrine_tensor_node_get_path (node));
     /* An inspection reopened from a run that kept no histograms shows none. */
     vitrine_figure_view_set_figure (self->histogram, s->histogram.n_bins == 0 ? NULL :
                                     vt_figure_new_histogram (vitrine_tensor_node_get_path (node), &s->histogram));

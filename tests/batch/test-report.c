@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "figures/vt-figure-render.h"
+#include "io/vt-checkpoint.h"
 #include "report/vt-csv.h"
 #include "report/vt-report.h"
 #include "run/vt-run.h"
@@ -392,6 +393,7 @@ typedef struct
   GPtrArray  *lines;       /* everything but progress */
   GPtrArray  *steps;       /* the step of each progress event */
   gboolean    fractions_ok;
+  GPtrArray  *values;      /* each metric event's values (a GArray of double), or NULL */
 } Recorder;
 
 static void
@@ -408,6 +410,13 @@ record_event (const VtEvent *e,
       if (e->rate > 0 && e->seconds_left >= 0)
         g_ptr_array_add (r->steps, g_strdup_printf ("rate:%s", e->step));
       return;
+    }
+  if (e->kind == VT_EVENT_METRIC && r->values)
+    {
+      GArray *values = g_array_sized_new (FALSE, FALSE, sizeof (double), e->n_values);
+
+      g_array_append_vals (values, e->values, e->n_values);
+      g_ptr_array_add (r->values, values);
     }
   g_ptr_array_add (r->lines, event_line (vt_event_kind_name (e->kind), e->step, e->name, e->path, e->series, e->x_name,
                                          e->x, e->y, e->message, r->out));
@@ -431,6 +440,55 @@ kinds_of (GPtrArray  *lines,
         g_string_append_printf (kinds, "%s%.*s", kinds->len ? " " : "", (int) (space - line), line);
     }
   return g_string_free (g_steal_pointer (&kinds), FALSE);
+}
+
+/* Runs @json, saved at @spec_path, with the real `vitrine --batch` into
+ * @batch_out: its events but progress, from the JSON lines on stderr, as
+ * event_line () writes them. */
+static GPtrArray *
+batch_event_lines (const char *json,
+                   const char *spec_path,
+                   const char *batch_out)
+{
+  GPtrArray *batch_lines = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  g_auto(GStrv) err_lines = NULL;
+  const char *argv[] = { g_getenv ("VITRINE_BINARY"), "--batch", spec_path, "--output", batch_out, NULL };
+  int status = 0;
+
+  g_assert_true (g_file_set_contents (spec_path, json, -1, NULL));
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status,
+                               &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("vitrine --batch %s failed:\n%s", spec_path, err);
+  err_lines = g_strsplit (err, "\n", -1);
+  for (guint i = 0; err_lines[i]; i++)
+    {
+      g_autoptr(JsonNode) node = NULL;
+      JsonObject *e;
+      const char *kind;
+
+      if (err_lines[i][0] != '{')
+        continue;
+      node = json_from_string (err_lines[i], &error);
+      g_assert_no_error (error);
+      e = json_node_get_object (node);
+      kind = json_object_get_string_member (e, "event");
+      if (g_str_equal (kind, "progress"))
+        continue;
+      g_ptr_array_add (batch_lines,
+                       event_line (kind, json_object_get_string_member_with_default (e, "step", NULL),
+                                   json_object_get_string_member_with_default (e, "name", NULL),
+                                   json_object_get_string_member_with_default (e, "path", NULL),
+                                   json_object_get_string_member_with_default (e, "series", NULL),
+                                   json_object_get_string_member_with_default (e, "x_name", NULL),
+                                   json_object_get_double_member_with_default (e, "x", 0),
+                                   json_object_get_double_member_with_default (e, "y", 0),
+                                   json_object_get_string_member_with_default (e, "message", NULL), batch_out));
+    }
+  return batch_lines;
 }
 
 /* One small step of every kind: the events in process (a recording sink)
@@ -473,11 +531,11 @@ test_event_streams (void)
   g_autoptr(VtSpec) spec = vt_spec_new_from_data (json, dir, &error);
   g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) progress_steps = g_ptr_array_new_with_free_func (g_free);
-  Recorder recorder = { out, lines, progress_steps, TRUE };
+  Recorder recorder = { out, lines, progress_steps, TRUE, NULL };
   VtRunOptions options = { { record_event, &recorder }, vt_figure_export_writer, NULL };
   g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
   g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GPtrArray) batch_lines = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) batch_lines = NULL;
   JsonArray *methods;
   guint metric = 0;
 
@@ -538,43 +596,158 @@ test_event_streams (void)
   g_assert_cmpuint (metric, ==, 4);
 
   /* --batch: the same events, as JSON lines on stderr. */
+  batch_lines = batch_event_lines (json, spec_path, batch_out);
+  g_assert_cmpuint (batch_lines->len, ==, lines->len);
+  for (guint i = 0; i < lines->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (batch_lines, i), ==, g_ptr_array_index (lines, i));
+  g_test_message ("events: %u in process and in --batch, step by step as expected", lines->len);
+  vt_test_rm_rf (dir);
+}
+
+/* The step kinds that came after the others, a small run of each: the
+ * forward step with "gradients", "attention" and "active". Their events in
+ * process, kind by kind and in order, are the ones --batch prints as JSON
+ * lines; the files they announce exist, and the active step's metric
+ * events carry each run's accuracy and labeled classes, round by round,
+ * as results.json holds them. */
+static void
+test_event_streams_new_kinds (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *batch_out = g_build_filename (dir, "batch", NULL);
+  g_autofree char *spec_path = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *batch = vt_test_fixture ("grad/net_cifar_resnet20.safetensors");
+  g_autofree char *vit = vt_test_asset ("reference/timm/vit_cls.safetensors");
+  g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "cifar10-test-sample", NULL);
+  g_autofree char *pool = vt_test_fixture ("active/pool.safetensors");
+  g_autofree char *test = vt_test_fixture ("active/test.safetensors");
+  g_autofree char *json = g_strdup_printf (
+    "{\"steps\": ["
+    " {\"kind\": \"forward\", \"id\": \"gradients\", \"checkpoint\": \"%s\", \"input\": \"%s\", \"images\": \"input\","
+    "  \"gradients\": {\"target\": \"logits\", \"index\": [3, 8], \"wrt\": [\"input\", \"linear.bias\"]}},"
+    " {\"kind\": \"attention\", \"checkpoint\": \"%s\", \"files\": [\"%s/cat/0000.jpg\", \"%s/dog/0001.jpg\"],"
+    "  \"heads\": [0], \"formats\": [\"svg\"]},"
+    " {\"kind\": \"active\", \"store\": \"%s\", \"test\": \"%s\", \"strategies\": [\"random\", \"entropy\"],"
+    "  \"pcb\": false, \"rounds\": 2, \"budget\": 5, \"initial\": 8, \"seeds\": [0], \"epochs\": 5,"
+    "  \"formats\": [\"svg\"]}"
+    "]}", resnet, batch, vit, sample, sample, pool, test);
+  static const struct { const char *step, *kinds; } expected[] = {
+    { "gradients", "step file" },
+    /* the maps, then per image its grid, overlay and rollout */
+    { "attention", "step file figure file figure file figure file figure file figure file figure file" },
+    /* per run (random, entropy) its three rounds */
+    { "active", "step metric metric metric metric metric metric table table table figure file figure file figure file" },
+    { "-", "file done" },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtSpec) spec = vt_spec_new_from_data (json, dir, &error);
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) progress_steps = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  Recorder recorder = { out, lines, progress_steps, TRUE, values };
+  VtRunOptions options = { { record_event, &recorder }, vt_figure_export_writer, NULL };
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GPtrArray) batch_lines = NULL;
+  JsonArray *steps, *runs;
+  guint metric = 0;
+
+  g_assert_no_error (error);
+  vt_run_execute (spec, out, &options, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < lines->len; i++)
+    g_test_message ("event %u: %s", i, (const char *) g_ptr_array_index (lines, i));
+
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *kinds = kinds_of (lines, expected[i].step);
+      g_assert_cmpstr (kinds, ==, expected[i].kinds);
+    }
+  g_assert_true (recorder.fractions_ok);
+  for (guint i = 0; i + 1 < G_N_ELEMENTS (expected); i++)
+    {
+      gboolean seen = FALSE;
+      for (guint p = 0; p < progress_steps->len && !seen; p++)
+        seen = g_str_equal (g_ptr_array_index (progress_steps, p), expected[i].step);
+      g_assert_true (seen);
+    }
+
+  /* Every file an event announces is there; each figure is followed by
+   * its SVG. */
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const char *line = g_ptr_array_index (lines, i);
+      const char *at = strstr (line, " path=");
+
+      if (at)
+        {
+          g_autofree char *file = g_build_filename (out, at + strlen (" path="), NULL);
+
+          if (!g_file_test (file, G_FILE_TEST_IS_REGULAR))
+            g_error ("%s: announced, not written", file);
+        }
+      if (g_str_has_prefix (line, "figure "))
+        {
+          const char *name = strstr (line, " name=") + strlen (" name=");
+          g_autofree char *want = g_strdup_printf ("file %.*s path=figures/%s.svg", (int) (strchr (line + 7, ' ') - line - 7),
+                                                   line + 7, name);
+
+          g_assert_cmpuint (i + 1, <, lines->len);
+          g_assert_cmpstr (g_ptr_array_index (lines, i + 1), ==, want);
+        }
+    }
+
+  /* The gradients are in the taps file the forward step announces. */
   {
-    g_autofree char *err = NULL;
-    g_auto(GStrv) err_lines = NULL;
-    const char *argv[] = { g_getenv ("VITRINE_BINARY"), "--batch", spec_path, "--output", batch_out, NULL };
-    int status = 0;
+    g_autofree char *taps_path = g_build_filename (out, "gradients-taps.safetensors", NULL);
+    g_autoptr(VtCheckpoint) taps = vt_checkpoint_open (taps_path, &error);
 
-    g_assert_true (g_file_set_contents (spec_path, json, -1, NULL));
-    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status,
-                                 &error));
     g_assert_no_error (error);
-    g_assert_true (g_spawn_check_wait_status (status, NULL));
-    err_lines = g_strsplit (err, "\n", -1);
-    for (guint i = 0; err_lines[i]; i++)
-      {
-        g_autoptr(JsonNode) node = NULL;
-        JsonObject *e;
-        const char *kind;
-
-        if (err_lines[i][0] != '{')
-          continue;
-        node = json_from_string (err_lines[i], &error);
-        g_assert_no_error (error);
-        e = json_node_get_object (node);
-        kind = json_object_get_string_member (e, "event");
-        if (g_str_equal (kind, "progress"))
-          continue;
-        g_ptr_array_add (batch_lines,
-                         event_line (kind, json_object_get_string_member_with_default (e, "step", NULL),
-                                     json_object_get_string_member_with_default (e, "name", NULL),
-                                     json_object_get_string_member_with_default (e, "path", NULL),
-                                     json_object_get_string_member_with_default (e, "series", NULL),
-                                     json_object_get_string_member_with_default (e, "x_name", NULL),
-                                     json_object_get_double_member_with_default (e, "x", 0),
-                                     json_object_get_double_member_with_default (e, "y", 0),
-                                     json_object_get_string_member_with_default (e, "message", NULL), batch_out));
-      }
+    g_assert_nonnull (vt_checkpoint_lookup (taps, "grad.input"));
+    g_assert_nonnull (vt_checkpoint_lookup (taps, "grad.linear.bias"));
   }
+
+  /* Metric events: run by run (random, then entropy), round by round, its
+   * accuracy on the test store and the classes it has labeled. */
+  json_parser_load_from_file (parser, results_path, &error);
+  g_assert_no_error (error);
+  steps = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "steps");
+  runs = json_object_get_array_member (json_array_get_object_element (steps, 2), "runs");
+  g_assert_cmpuint (json_array_get_length (runs), ==, 2);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const char *line = g_ptr_array_index (lines, i);
+      guint run = metric / 3, round = metric % 3;
+      JsonObject *entry;
+      JsonArray *histogram;
+      GArray *got;
+      g_autofree char *series = NULL;
+      g_autofree char *want = NULL;
+
+      if (!g_str_has_prefix (line, "metric "))
+        continue;
+      g_assert_cmpuint (run, <, 2);
+      entry = json_array_get_object_element (runs, run);
+      series = g_strdup_printf ("%s seed %" G_GINT64_FORMAT, json_object_get_string_member (entry, "strategy"),
+                                json_object_get_int_member (entry, "seed"));
+      want = event_line ("metric", "active", NULL, NULL, series, "round", round,
+                         json_array_get_double_element (json_object_get_array_member (entry, "accuracy"), round),
+                         NULL, out);
+      g_assert_cmpstr (line, ==, want);
+      histogram = json_array_get_array_element (json_object_get_array_member (entry, "histogram"), round);
+      got = g_ptr_array_index (values, metric);
+      g_assert_cmpuint (got->len, ==, json_array_get_length (histogram));
+      for (guint c = 0; c < got->len; c++)
+        g_assert_cmpfloat (g_array_index (got, double, c), ==, json_array_get_int_element (histogram, c));
+      metric++;
+    }
+  g_assert_cmpuint (metric, ==, 2 * 3);
+  g_assert_cmpuint (values->len, ==, metric);
+
+  /* --batch: the same events, as JSON lines on stderr. */
+  batch_lines = batch_event_lines (json, spec_path, batch_out);
   g_assert_cmpuint (batch_lines->len, ==, lines->len);
   for (guint i = 0; i < lines->len; i++)
     g_assert_cmpstr (g_ptr_array_index (batch_lines, i), ==, g_ptr_array_index (lines, i));
@@ -591,5 +764,6 @@ main (int argc, char **argv)
   g_test_add_func ("/report/saved-spec-runs-the-same", test_saved_spec_runs_the_same);
   g_test_add_func ("/report/echoed-spec-reruns", test_echoed_spec_reruns);
   g_test_add_func ("/report/event-streams", test_event_streams);
+  g_test_add_func ("/report/event-streams-new-kinds", test_event_streams_new_kinds);
   return g_test_run ();
 }

@@ -3,7 +3,9 @@
  * constant tensors, each with the quantization the file gives it;
  * selecting one shows the statistics of its dequantized values as the
  * engine computes them (and numpy does, tests/reference/
- * make_tflite_fixtures.py); a truncated .tflite is refused in a dialog
+ * make_tflite_fixtures.py), beside the scale and zero point the file
+ * stores (as tests/reference/make_tflite_quantization.py reads them, per
+ * channel too); a truncated .tflite is refused in a dialog
  * that names the file. Every test runs as a watchdog step. */
 #include <gtk/gtk.h>
 #include <string.h>
@@ -94,6 +96,32 @@ format_fact (double value)
   return g_strdup_printf ("%.6g", value);
 }
 
+/* The quantization file's entry for @tensor of @file. */
+static JsonObject *
+stored_quantization (JsonNode   *quantization,
+                     const char *file,
+                     const char *tensor)
+{
+  JsonObject *of_file = json_object_get_object_member (json_node_get_object (quantization), file);
+  JsonObject *entry = of_file ? json_object_get_object_member (of_file, tensor) : NULL;
+
+  g_assert_nonnull (entry);
+  return entry;
+}
+
+/* The float32 a "Scale" fact (or one end of its range) writes. */
+static float
+parse_scale (const char *text,
+             const char *what)
+{
+  char *end = NULL;
+  double value = g_ascii_strtod (text, &end);
+
+  if (end == text)
+    g_error ("%s: “%s” is not a number", what, text);
+  return (float) value;
+}
+
 /* The tree holds every constant tensor of the file, dequantized, and the
  * inspection it shows lists each with its scale and zero point; the
  * statistics of a selected weight and bias are the engine's and numpy's. */
@@ -104,6 +132,8 @@ test_tree (void)
   g_autofree char *fixture_path = vt_test_fixture ("tflite/outputs.json");
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) fixture = vt_json_load_file (fixture_path, &error);
+  g_autofree char *quantization_path = vt_test_fixture ("tflite/quantization.json");
+  g_autoptr(JsonNode) quantization = vt_json_load_file (quantization_path, &error);
   g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (path, &error);
   g_autoptr(GHashTable) leaves = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   const VtTfliteModel *model;
@@ -197,9 +227,78 @@ test_tree (void)
         g_assert_cmpfloat_with_epsilon (s.mean, json_object_get_double_member (want, "mean"), 1e-9);
         g_assert_cmpfloat_with_epsilon (s.std, json_object_get_double_member (want, "std"), 1e-9);
         g_test_message ("%s: min %s max %s mean %s std %s", names[n], min, max, mean, std);
+
+        /* The scale and zero point beside them are the file's, exactly. */
+        {
+          JsonObject *stored = stored_quantization (quantization, "mobilenet_v2_1.0_224_quant.tflite", names[n]);
+          float scale = (float) json_array_get_double_element (json_object_get_array_member (stored, "scale"), 0);
+          gint64 zero = json_array_get_int_element (json_object_get_array_member (stored, "zero_point"), 0);
+          g_autofree char *zero_text = g_strdup_printf ("%" G_GINT64_FORMAT, zero);
+          const char *shown = vitrine_model_page_get_fact (page, "Scale");
+
+          g_assert_nonnull (shown);
+          g_assert_cmpfloat (parse_scale (shown, names[n]), ==, scale);
+          g_assert_cmpstr (vitrine_model_page_get_fact (page, "Zero point"), ==, zero_text);
+          g_assert_null (vitrine_model_page_get_fact (page, "Quantization channels"));
+          g_test_message ("%s: scale %s zero point %s", names[n], shown, zero_text);
+        }
         vt_tensor_stats_clear (&s);
       }
   }
+  close_window (window);
+}
+
+/* A weight quantized per output channel: the page gives how many scales
+ * along which dimension, and the range of the scales and zero points the
+ * file stores. */
+static void
+test_per_axis (void)
+{
+  g_autofree char *path = vt_test_fixture ("tflite/tiny-per-axis.tflite");
+  g_autofree char *quantization_path = vt_test_fixture ("tflite/quantization.json");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) quantization = vt_json_load_file (quantization_path, &error);
+  JsonObject *stored;
+  JsonArray *scales, *zeros;
+  float lo, hi;
+  gint64 zlo, zhi;
+  g_autofree char *channels = NULL;
+  g_autofree char *zero_text = NULL;
+  const char *shown, *dots;
+  VitrineWindow *window;
+  VitrineModelPage *page;
+
+  g_assert_no_error (error);
+  stored = stored_quantization (quantization, "tiny-per-axis.tflite", "conv/weights");
+  scales = json_object_get_array_member (stored, "scale");
+  zeros = json_object_get_array_member (stored, "zero_point");
+  g_assert_cmpuint (json_array_get_length (scales), >, 1);
+  lo = hi = (float) json_array_get_double_element (scales, 0);
+  zlo = zhi = json_array_get_int_element (zeros, 0);
+  for (guint c = 1; c < json_array_get_length (scales); c++)
+    {
+      lo = MIN (lo, (float) json_array_get_double_element (scales, c));
+      hi = MAX (hi, (float) json_array_get_double_element (scales, c));
+      zlo = MIN (zlo, json_array_get_int_element (zeros, c));
+      zhi = MAX (zhi, json_array_get_int_element (zeros, c));
+    }
+  channels = g_strdup_printf ("%u along dimension %" G_GINT64_FORMAT, json_array_get_length (scales),
+                              json_object_get_int_member (stored, "quantized_dimension"));
+  zero_text = g_strdup_printf ("%" G_GINT64_FORMAT " … %" G_GINT64_FORMAT, zlo, zhi);
+
+  window = open_window (path);
+  page = vitrine_window_get_model_page (window);
+  g_assert_nonnull (vitrine_model_page_get_inspection (page));
+  g_assert_true (vitrine_model_page_select_tensor (page, "conv/weights"));
+  g_assert_cmpstr (vitrine_model_page_get_fact (page, "Quantization channels"), ==, channels);
+  g_assert_cmpstr (vitrine_model_page_get_fact (page, "Zero point"), ==, zero_text);
+  shown = vitrine_model_page_get_fact (page, "Scale");
+  g_assert_nonnull (shown);
+  dots = strstr (shown, " … ");
+  g_assert_nonnull (dots);
+  g_assert_cmpfloat (parse_scale (shown, "smallest scale"), ==, lo);
+  g_assert_cmpfloat (parse_scale (dots + strlen (" … "), "largest scale"), ==, hi);
+  g_test_message ("conv/weights: %s, scale %s, zero point %s", channels, shown, zero_text);
   close_window (window);
 }
 
@@ -233,6 +332,7 @@ main (int   argc,
 {
   static const VtGuiTest tests[] = {
     { "/gui/tflite/tree", test_tree, 120 },
+    { "/gui/tflite/per-axis", test_per_axis, 60 },
     { "/gui/tflite/truncated", test_truncated, 60 },
   };
 
