@@ -250,6 +250,40 @@ test_clip_areas (void)
   close_window (window);
 }
 
+/* At the window's own minimum size (asked for 1×1, it gets its minimum)
+ * the Embedding plot and the Incremental chart keep a usable size: the
+ * plot once got 70 px there. */
+static void
+test_minimum_size (void)
+{
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "resnet20-12fca82f.safetensors", NULL);
+  VitrineWindow *window = vitrine_window_new (app);
+  g_autofree char *shot = g_build_filename (g_getenv ("VITRINE_ARTIFACTS"), "small-minimum-embedding.png", NULL);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1, 1);
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", demo);
+  vt_gui_wait_until (loaded, window, 60, "the checkpoint to load");
+
+  vitrine_window_show_area (window, "embedding");
+  g_assert_true (vt_gui_wait_painted (GTK_WIDGET (window), 10000));
+  g_test_message ("the window at its minimum is %d×%d inside its frame",
+                  gtk_widget_get_width (GTK_WIDGET (window)), gtk_widget_get_height (GTK_WIDGET (window)));
+  g_assert_true (vt_gui_save_png (GTK_WIDGET (window), shot));
+  assert_usable (window, vitrine_embedding_page_get_scatter (vitrine_window_get_embedding_page (window)),
+                 "embedding (minimum size)", "plot", 300, 250);
+  assert_usable (window, find_widget (GTK_WIDGET (vitrine_window_get_embedding_page (window)), GTK_TYPE_BUTTON, "Run"),
+                 "embedding (minimum size)", "Run button", 40, 20);
+
+  vitrine_window_show_area (window, "incremental");
+  g_assert_true (vt_gui_wait_painted (GTK_WIDGET (window), 10000));
+  assert_usable (window, vitrine_incremental_page_get_chart (vitrine_window_get_incremental_page (window)),
+                 "incremental (minimum size)", "chart", 300, 140);
+  assert_usable (window, find_widget (GTK_WIDGET (vitrine_window_get_incremental_page (window)), GTK_TYPE_BUTTON, "Run"),
+                 "incremental (minimum size)", "Run button", 40, 20);
+  close_window (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -257,6 +291,7 @@ main (int   argc,
   static const VtGuiTest tests[] = {
     { "/gui/small-window/demo-areas", test_demo_areas, 180 },
     { "/gui/small-window/clip-areas", test_clip_areas, 180 },
+    { "/gui/small-window/minimum-size", test_minimum_size, 120 },
   };
 
   return vt_gui_test_main (&argc, &argv, tests, G_N_ELEMENTS (tests), &app);
