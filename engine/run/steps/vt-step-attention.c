@@ -497,7 +497,6 @@ vt_run_attention (VtRunContext  *run,
   g_autoptr(GHashTable) metadata = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(JsonNode) node = NULL;
   g_autofree float *pixels = NULL;
-  g_autofree float *fused = NULL;
   g_autofree float *grid = NULL;
   JsonArray *images_listing = json_array_new ();
   JsonArray *maps_listing;
