@@ -142,6 +142,7 @@ typedef struct
   guint             seed;
   guint             pad;            /* "augment": random crop after padding by so many pixels; 0: none */
   gboolean          flip;           /* "augment": random horizontal flip */
+  gboolean          shuffle;        /* a new order every epoch (default); FALSE: as stored, to compare */
   VtFigureFormats   formats;
 } VtTrainStep;
 

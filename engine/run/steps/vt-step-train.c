@@ -45,6 +45,7 @@ train_init (VtStep *base)
   step->schedule = VT_SCHEDULE_CONSTANT;
   step->step_epochs = 1;
   step->gamma = 0.1;
+  step->shuffle = TRUE;
   step->formats = VT_FIGURE_FORMATS_ALL;
 }
 
@@ -156,7 +157,7 @@ train_parse (JsonObject  *object,
   static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "test_split", "trains", "blocks", "epochs",
                                        "optimizer", "lr", "momentum", "weight_decay", "schedule", "step_epochs",
                                        "milestones", "gamma", "warmup_epochs", "label_smoothing", "seed",
-                                       "augment", "formats", NULL };
+                                       "augment", "shuffle", "formats", NULL };
   VtTrainStep *step = (VtTrainStep *) vt_step_new (&vt_train_step_type, NULL);
   guint format_flags = step->formats;
   int part = step->trains - VT_TRAIN_HEAD;
@@ -179,6 +180,7 @@ train_parse (JsonObject  *object,
       !get_number_in (object, path, "label_smoothing", 0.0, 1.0, TRUE, &step->label_smoothing, error) ||
       !vt_json_get_uint (object, path, "seed", 0, G_MAXUINT32, &step->seed, error) ||
       !parse_augment (object, path, step, error) ||
+      !vt_json_get_bool (object, path, "shuffle", &step->shuffle, error) ||
       !vt_json_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
     {
       vt_step_free (&step->base);
@@ -238,6 +240,7 @@ train_to_json (const VtStep *base,
   json_object_set_int_member (augment, "pad", step->pad);
   json_object_set_boolean_member (augment, "flip", step->flip);
   json_object_set_object_member (object, "augment", augment);
+  json_object_set_boolean_member (object, "shuffle", step->shuffle);
   vt_step_formats_to_json (step->formats, object);
 }
 
@@ -682,7 +685,7 @@ vt_run_train (VtRunContext  *run,
       JsonObject *entry;
 
       /* Fisher–Yates from the seed: the same order for the same seed. */
-      for (guint i = n - 1; i > 0; i--)
+      for (guint i = n - 1; step->shuffle && i > 0; i--)
         {
           guint j = (guint) g_rand_int_range (t.rand, 0, (gint32) (i + 1)), v = order[i];
 
