@@ -446,7 +446,7 @@ vt_report_train_figures (JsonObject   *result,
                          GError      **error)
 {
   static const char * const members[] = { "loss", "train_accuracy", "test_accuracy" };
-  static const char * const accuracy_names[] = { "train", "test" };
+  static const char * const accuracy_names[] = { "train split", "test split" };
   static const char * const loss_names[] = { "loss" };
   JsonArray *epochs = get_array (result, where, "epochs", error);
   g_autofree double *loss = NULL;

@@ -123,7 +123,7 @@ typedef struct
 typedef struct
 {
   VtStep            base;
-  VtModelInput      input;          /* split: the training split ("train") */
+  VtModelInput      input;          /* split: the training split (default train) */
   char             *test_split;     /* "test" */
   int               trains;         /* a VtTrainPart */
   guint             blocks;         /* VT_TRAIN_LAST_BLOCKS: how many */

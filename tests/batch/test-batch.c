@@ -2976,6 +2976,226 @@ test_attention_bad_input (void)
   vt_test_rm_rf (dir);
 }
 
+/* The values of one metric series in `vitrine --batch`'s event lines (stderr), in order. */
+static GArray *
+metric_values (const char *events,
+               const char *series)
+{
+  g_auto(GStrv) lines = g_strsplit (events, "\n", -1);
+  g_autofree char *wanted = g_strdup_printf ("\"series\":\"%s\"", series);
+  GArray *values = g_array_new (FALSE, FALSE, sizeof (double));
+
+  for (guint i = 0; lines[i]; i++)
+    if (strstr (lines[i], "\"event\":\"metric\"") && strstr (lines[i], wanted))
+      {
+        g_autoptr(JsonParser) parser = json_parser_new ();
+        double y;
+
+        g_assert_true (json_parser_load_from_data (parser, lines[i], -1, NULL));
+        y = json_object_get_double_member (json_node_get_object (json_parser_get_root (parser)), "y");
+        g_array_append_val (values, y);
+      }
+  return values;
+}
+
+static guint
+metric_values_len_free (GArray *values)
+{
+  guint n = values->len;
+
+  g_array_unref (values);
+  return n;
+}
+
+/* The "train" step on the head of the demo ResNet-20 (20 CIFAR-10 images,
+ * 2 epochs, augmented): the checkpoint, config, table and figures are
+ * written; the trained head differs from the source's and nothing else
+ * does; an "evaluate" step on the trained checkpoint gives the test
+ * accuracy results.json states for the last epoch. */
+static void
+test_train_head (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *trained = g_build_filename (out, "tr", "model.safetensors", NULL);
+  g_autofree char *text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"train\", \"id\": \"tr\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"epochs\": 2, "
+    "\"batch\": 8, \"lr\": 0.05, \"augment\": {\"pad\": 4, \"flip\": true}, \"formats\": [\"png\"]}, "
+    "{\"kind\": \"evaluate\", \"id\": \"ev\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"test\", "
+    "\"formats\": [\"png\"]}]}", ckpt, data, trained, data);
+  g_autoptr(GArray) losses = NULL;
+  g_autoptr(GArray) test_accuracy = NULL;
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(VtCheckpoint) before = NULL;
+  g_autoptr(VtCheckpoint) after = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_auto(Result) r = { 0 };
+  JsonArray *steps, *epochs;
+  JsonObject *train, *evaluate;
+  guint changed = 0;
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  /* 20 images in batches of 8: 3 steps an epoch, a loss and a rate each. */
+  losses = metric_values (r.err, "loss");
+  test_accuracy = metric_values (r.err, "test_accuracy");
+  g_assert_cmpuint (losses->len, ==, 6);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "lr")), ==, 6);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "train_accuracy")), ==, 2);
+  g_assert_cmpuint (test_accuracy->len, ==, 2);
+
+  results = load_json (results_path);
+  steps = json_object_get_array_member (json_node_get_object (results), "steps");
+  train = json_array_get_object_element (steps, 0);
+  evaluate = json_array_get_object_element (steps, 1);
+  epochs = json_object_get_array_member (train, "epochs");
+  g_assert_cmpuint (json_array_get_length (epochs), ==, 2);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (train, "head"), "kept"));
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (train, "batchnorm"), "eval mode"));
+  g_assert_cmpint (json_object_get_int_member (train, "trained_parameters"), ==, 64 * 10 + 10);
+  g_assert_cmpfloat (json_object_get_double_member (train, "test_accuracy"), ==,
+                     g_array_index (test_accuracy, double, 1));
+  g_assert_cmpfloat (json_object_get_double_member (evaluate, "top1"), ==,
+                     json_object_get_double_member (train, "test_accuracy"));
+  g_test_message ("train: losses %.4f to %.4f, test accuracy %.3f, and evaluate on the trained checkpoint %.3f",
+                  g_array_index (losses, double, 0), g_array_index (losses, double, 5),
+                  json_object_get_double_member (train, "test_accuracy"),
+                  json_object_get_double_member (evaluate, "top1"));
+  assert_file_starts_with (out, "tr-metrics.csv", "epoch,loss,train_accuracy,test_accuracy\n1,", 42);
+  assert_file_starts_with (out, "tr/config.json", "{", 1);
+  assert_file_starts_with (out, "figures/tr-loss.png", "\x89PNG\r\n\x1a\n", 8);
+  assert_file_starts_with (out, "figures/tr-accuracy.png", "\x89PNG\r\n\x1a\n", 8);
+
+  before = vt_checkpoint_open (ckpt, &error);
+  g_assert_no_error (error);
+  after = vt_checkpoint_open (trained, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (vt_checkpoint_get_n_tensors (after), ==, vt_checkpoint_get_n_tensors (before));
+  for (guint i = 0; i < vt_checkpoint_get_n_tensors (before); i++)
+    {
+      const VtTensor *a = vt_checkpoint_get_tensor (before, i);
+      const VtTensor *b = vt_checkpoint_lookup (after, a->name);
+
+      g_assert_nonnull (b);
+      g_assert_cmpuint (a->nbytes, ==, b->nbytes);
+      if (memcmp (a->data, b->data, a->nbytes) != 0)
+        {
+          g_assert_true (g_str_has_prefix (a->name, "module.linear."));
+          changed++;
+        }
+    }
+  g_assert_cmpuint (changed, ==, 2);
+  vt_test_rm_rf (dir);
+}
+
+/* Every step's loss of fine-tuning the whole ResNet-20 with SGD, in the
+ * stored order without augmentation, is PyTorch's (make_train_fixture.py)
+ * within 1e-3 relative. */
+static void
+test_train_reference (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *fixture = vt_test_fixture ("train/resnet20-sgd-losses.json");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autoptr(JsonNode) reference = load_json (fixture);
+  JsonObject *ref = json_node_get_object (reference);
+  JsonArray *ref_losses = json_object_get_array_member (ref, "losses");
+  g_autofree char *text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"train\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"trains\": \"all\", "
+    "\"epochs\": %d, \"batch\": %d, \"optimizer\": \"sgd\", \"lr\": %.17g, \"momentum\": %.17g, "
+    "\"weight_decay\": %.17g, \"label_smoothing\": %.17g, \"shuffle\": false, \"formats\": [\"png\"]}]}",
+    ckpt, data, (int) json_object_get_int_member (ref, "epochs"), (int) json_object_get_int_member (ref, "batch"),
+    json_object_get_double_member (ref, "lr"), json_object_get_double_member (ref, "momentum"),
+    json_object_get_double_member (ref, "weight_decay"), json_object_get_double_member (ref, "label_smoothing"));
+  g_autoptr(GArray) losses = NULL;
+  g_auto(Result) r = { 0 };
+  double worst = 0.0;
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  losses = metric_values (r.err, "loss");
+  g_assert_cmpuint (losses->len, ==, json_array_get_length (ref_losses));
+  g_assert_cmpuint (losses->len, >=, 20);
+  for (guint i = 0; i < losses->len; i++)
+    {
+      double expected = json_array_get_double_element (ref_losses, i);
+      double relative = fabs (g_array_index (losses, double, i) - expected) / fabs (expected);
+
+      g_assert_true (isfinite (relative));
+      worst = MAX (worst, relative);
+    }
+  g_test_message ("train: %u steps of SGD on the whole ResNet-20, largest relative loss difference from "
+                  "PyTorch %.2e", losses->len, worst);
+  g_assert_cmpfloat (worst, <=, 1e-3);
+  vt_test_rm_rf (dir);
+}
+
+/* A loss that overflows stops the run (exit 1) naming the step and batch,
+ * and writes no checkpoint; options out of range are spec errors (exit 2)
+ * naming the JSON path. */
+static void
+test_train_bad_input (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  static const struct { const char *keys; int status; const char *message; } cases[] = {
+    { "\"trains\": \"all\", \"lr\": 1e30, \"batch\": 8", 1,
+      "$.steps[0]: the loss became NaN at step 1 (epoch 1, batch 2 of 3); lower $.steps[0].lr (now 1e+30)" },
+    { "\"momentum\": 1.5", 2, "$.steps[0].momentum: 1.5 is not in [0, 1)" },
+    { "\"lr\": 0", 2, "$.steps[0].lr" },
+    { "\"trains\": \"everything\"", 2, "$.steps[0].trains: “everything” is not one of head, last_blocks, norms, all" },
+    { "\"augment\": {\"pad\": 100}", 2, "$.steps[0].augment.pad" },
+    { "\"augment\": {\"rotate\": 10}", 2, "rotate" },
+    { "\"schedule\": \"multistep\"", 2, "$.steps[0].milestones: the \"multistep\" schedule needs a list of epochs" },
+    { "\"milestones\": [2, 1], \"schedule\": \"multistep\"", 2, "$.steps[0].milestones[1]" },
+    { "\"warmup_epochs\": 3", 2, "$.steps[0].warmup_epochs" },
+    { "\"label_smoothing\": 1", 2, "$.steps[0].label_smoothing: 1 is not in [0, 1)" },
+    { "\"batch\": 0", 2, "$.steps[0].batch" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"train\", \"id\": \"tr\", \"checkpoint\": "
+                                               "\"%s\", \"dataset\": \"%s\", \"epochs\": 3, %s, "
+                                               "\"formats\": [\"png\"]}]}", ckpt, data, cases[i].keys);
+      g_autofree char *model = g_build_filename (out, "tr", "model.safetensors", NULL);
+      g_auto(Result) r = { 0 };
+
+      g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+      run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+      if (r.status != cases[i].status || strstr (r.err, cases[i].message) == NULL)
+        g_error ("%s: exit %d, stderr: %s", cases[i].keys, r.status, r.err);
+      g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
+      vt_test_rm_rf (out);
+    }
+  /* Fashion-MNIST's ten classes fit the head; a CIFAR-100 folder would not. */
+  {
+    g_autofree char *hundred = vt_test_fixture ("datasets/cifar100-bin");
+    g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"train\", \"checkpoint\": \"%s\", "
+                                             "\"dataset\": \"%s\", \"formats\": [\"png\"]}]}", ckpt, hundred);
+    g_auto(Result) r = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+    if (r.status == 0 || strstr (r.err, "$.steps[0].dataset: ") == NULL ||
+        strstr (r.err, "but the model's head has 10 outputs") == NULL)
+      g_error ("CIFAR-100: exit %d, stderr: %s", r.status, r.err);
+  }
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3024,5 +3244,8 @@ main (int   argc,
   g_test_add_func ("/batch/attention-bad-input", test_attention_bad_input);
   g_test_add_func ("/batch/memory/attention", test_memory_attention);
   g_test_add_func ("/batch/active", test_active);
+  g_test_add_func ("/batch/train/head", test_train_head);
+  g_test_add_func ("/batch/train/reference", test_train_reference);
+  g_test_add_func ("/batch/train/bad-input", test_train_bad_input);
   return g_test_run ();
 }
