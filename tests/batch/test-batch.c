@@ -3162,7 +3162,7 @@ test_train_bad_input (void)
     { "\"milestones\": [2, 1], \"schedule\": \"multistep\"", 2, "$.steps[0].milestones[1]" },
     { "\"warmup_epochs\": 3", 2, "$.steps[0].warmup_epochs" },
     { "\"label_smoothing\": 1", 2, "$.steps[0].label_smoothing: 1 is not in [0, 1)" },
-    { "\"batch\": 0", 2, "$.steps[0].batch" },
+    { "\"batch\": 0", 2, "$.steps[0].batch: expected an integer from 1 to 1024" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -3193,6 +3193,139 @@ test_train_bad_input (void)
         strstr (r.err, "but the model's head has 10 outputs") == NULL)
       g_error ("CIFAR-100: exit %d, stderr: %s", r.status, r.err);
   }
+  vt_test_rm_rf (dir);
+}
+
+/* Classes named c0 … c9 are not the model's CIFAR-10 classes: the head
+ * starts anew (results.json says so) and the trained checkpoint's
+ * config.json names the dataset's classes, so evaluate takes it by name. */
+static void
+test_train_new_head (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *good = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autofree char *data = g_build_filename (dir, "renamed", NULL);
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *trained = g_build_filename (out, "tr", "model.safetensors", NULL);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(JsonNode) config = NULL;
+  g_autofree char *config_path = g_build_filename (out, "tr", "config.json", NULL);
+  g_auto(Result) r = { 0 };
+  JsonArray *steps, *names;
+  gsize length;
+
+  g_assert_true (g_file_get_contents (good, &contents, &length, NULL));
+  for (guint split = 0; split < 2; split++)
+    for (guint c = 0; c < 10; c++)
+      {
+        g_autofree char *name = g_strdup_printf ("c%u", c);
+        g_autofree char *class_dir = g_build_filename (data, split ? "test" : "train", name, NULL);
+        g_autofree char *copy = g_build_filename (class_dir, "a.jpg", NULL);
+
+        g_mkdir_with_parents (class_dir, 0755);
+        g_assert_true (g_file_set_contents (copy, contents, length, NULL));
+      }
+  text = g_strdup_printf ("{\"steps\": [{\"kind\": \"train\", \"id\": \"tr\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                          "\"batch\": 5, \"formats\": [\"png\"]}, {\"kind\": \"evaluate\", \"checkpoint\": \"%s\", "
+                          "\"dataset\": \"%s\", \"split\": \"test\", \"formats\": [\"png\"]}]}", ckpt, data, trained, data);
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  results = load_json (results_path);
+  steps = json_object_get_array_member (json_node_get_object (results), "steps");
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (json_array_get_object_element (steps, 0), "head"),
+                                   "new: the dataset's classes are not the model's"));
+  g_assert_cmpfloat (json_object_get_double_member (json_array_get_object_element (steps, 1), "top1"), ==,
+                     json_object_get_double_member (json_array_get_object_element (steps, 0), "test_accuracy"));
+  config = load_json (config_path);
+  names = json_object_get_array_member (json_node_get_object (config), "label_names");
+  g_assert_cmpuint (json_array_get_length (names), ==, 10);
+  g_assert_cmpstr (json_array_get_string_element (names, 9), ==, "c9");
+  vt_test_rm_rf (dir);
+}
+
+/* Cancel (SIGINT) mid-run stops within a step, exits 1, and leaves the
+ * checkpoint of the last finished epoch, which reopens. */
+static void
+test_train_cancel (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *trained = g_build_filename (out, "tr", "model.safetensors", NULL);
+  /* 3 steps an epoch: far more epochs than the test waits for. */
+  g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"train\", \"id\": \"tr\", \"checkpoint\": \"%s\", "
+                                           "\"dataset\": \"%s\", \"epochs\": 10000, \"batch\": 8, \"formats\": [\"png\"]}]}",
+                                           ckpt, data);
+  const char *argv[] = { g_getenv ("VITRINE_BINARY"), "--batch", spec, "--output", out, NULL };
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GDataInputStream) err = NULL;
+  g_autoptr(GString) rest = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) reopened = NULL;
+  gint64 sent, ended;
+  char *line;
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  alarm (120);
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+  g_assert_no_error (error);
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
+  /* Signal once the first epoch is evaluated (and saved), mid-way through the second. */
+  while ((line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error)) != NULL)
+    {
+      gboolean second = strstr (line, "\"series\":\"loss\",\"x_name\":\"step\",\"x\":4.0") != NULL;
+
+      g_string_append_printf (rest, "%s\n", line);
+      g_free (line);
+      if (second)
+        break;
+    }
+  g_assert_no_error (error);
+  sent = g_get_monotonic_time ();
+  g_subprocess_send_signal (process, SIGINT);
+  while ((line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error)) != NULL)
+    {
+      g_string_append_printf (rest, "%s\n", line);
+      g_free (line);
+    }
+  g_subprocess_wait (process, NULL, &error);
+  ended = g_get_monotonic_time ();
+  alarm (0);
+  g_assert_no_error (error);
+  g_test_message ("train: exited %.0f ms after SIGINT", (ended - sent) / 1e3);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+  g_assert_cmpint (ended - sent, <, 5 * G_USEC_PER_SEC);
+  g_assert_nonnull (strstr (rest->str, "\"series\":\"test_accuracy\",\"x_name\":\"epoch\",\"x\":1.0"));
+  reopened = vt_checkpoint_open (trained, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (vt_checkpoint_lookup (reopened, "module.linear.weight"));
+  vt_test_rm_rf (dir);
+}
+
+/* A batch whose activations do not fit is refused before training,
+ * naming the batch key. */
+static void
+test_memory_train (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *step = g_strdup_printf ("\"kind\": \"train\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                                           "\"batch\": 1024", ckpt, data);
+  const char * const phrases[] = { "$.steps[0]: training on batches of 1024 images",
+                                   "the activations kept for the backward pass, their gradients and the parameters'",
+                                   "Lower $.steps[0].batch", NULL };
+
+  expect_refusal (dir, "64M", step, phrases);
   vt_test_rm_rf (dir);
 }
 
@@ -3247,5 +3380,8 @@ main (int   argc,
   g_test_add_func ("/batch/train/head", test_train_head);
   g_test_add_func ("/batch/train/reference", test_train_reference);
   g_test_add_func ("/batch/train/bad-input", test_train_bad_input);
+  g_test_add_func ("/batch/train/new-head", test_train_new_head);
+  g_test_add_func ("/batch/train/cancel", test_train_cancel);
+  g_test_add_func ("/batch/memory/train", test_memory_train);
   return g_test_run ();
 }

@@ -28,7 +28,6 @@ static const char * const optimizer_names[] = { "sgd", "adam", "adamw", NULL };
 static const char * const schedule_names[] = { "constant", "step", "multistep", "cosine", NULL };
 
 #define TRAIN_MAX_EPOCHS 10000
-#define TRAIN_MAX_BATCH 4096
 
 static void
 train_init (VtStep *base)
@@ -183,13 +182,6 @@ train_parse (JsonObject  *object,
       !vt_json_get_bool (object, path, "shuffle", &step->shuffle, error) ||
       !vt_json_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
     {
-      vt_step_free (&step->base);
-      return NULL;
-    }
-  if (step->input.batch < 1 || step->input.batch > TRAIN_MAX_BATCH)
-    {
-      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.batch: %u is not from 1 to %d", path,
-                   step->input.batch, TRAIN_MAX_BATCH);
       vt_step_free (&step->base);
       return NULL;
     }
