@@ -3246,6 +3246,19 @@ test_train_new_head (void)
   names = json_object_get_array_member (json_node_get_object (config), "label_names");
   g_assert_cmpuint (json_array_get_length (names), ==, 10);
   g_assert_cmpstr (json_array_get_string_element (names, 9), ==, "c9");
+  /* Without train/ and test/ the folder is one set: refused. */
+  {
+    g_autofree char *flat = g_build_filename (data, "train", NULL);
+    g_autofree char *flat_text = g_strdup_printf ("{\"steps\": [{\"kind\": \"train\", \"checkpoint\": \"%s\", "
+                                                  "\"dataset\": \"%s\", \"formats\": [\"png\"]}]}", ckpt, flat);
+    g_auto(Result) refused = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, flat_text, -1, NULL));
+    run_vitrine (&refused, "--batch", spec, "--output", out, NULL);
+    g_assert_cmpint (refused.status, !=, 0);
+    g_assert_nonnull (strstr (refused.err, "$.steps[0].dataset: "));
+    g_assert_nonnull (strstr (refused.err, "has no train and test splits"));
+  }
   vt_test_rm_rf (dir);
 }
 

@@ -594,6 +594,24 @@ vt_run_train (VtRunContext  *run,
     if (!(t.test = vt_dataset_open (t.o.dataset_path, &options, error)))
       goto fail;
   }
+  /* A folder without train/ and test/ reads as one set whatever the split
+   * (the same files, so the same fingerprint): testing on the images it
+   * trains on would report nothing about the model. */
+  {
+    g_autofree char *train_print = vt_dataset_fingerprint (t.o.dataset, run->cancellable, error);
+    g_autofree char *test_print = train_print ? vt_dataset_fingerprint (t.test, run->cancellable, error) : NULL;
+
+    if (test_print == NULL)
+      goto fail;
+    if (g_str_equal (train_print, test_print))
+      {
+        g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                     "%s.dataset: %s has no train and test splits (a folder needs train/ and test/ beside "
+                     "each other); train evaluates every epoch on a split it does not train on",
+                     run->step_path, t.o.dataset_path);
+        goto fail;
+      }
+  }
   arch = vt_model_get_architecture (t.o.model);
   /* IDX and CIFAR labels need not cover every class in each split: a
    * split fits when its classes are at most the head's outputs. */
@@ -752,7 +770,7 @@ vt_run_train (VtRunContext  *run,
   json_object_set_string_member (result, "source_checkpoint", t.o.checkpoint_path);
   json_object_set_string_member (result, "dataset", t.o.dataset_path);
   json_object_set_string_member (result, "split", train_input.split);
-  json_object_set_string_member (result, "test_split", t.test->split ? t.test->split : "");
+  json_object_set_string_member (result, "test_split", t.test->split);
   json_object_set_int_member (result, "train_images", t.o.dataset->n_samples);
   json_object_set_int_member (result, "test_images", t.test->n_samples);
   json_object_set_string_member (result, "trains", train_parts[step->trains - VT_TRAIN_HEAD]);
