@@ -435,6 +435,56 @@ vt_report_active_figures (JsonObject   *result,
   return TRUE;
 }
 
+/* train: the mean loss and the train and test accuracy per epoch, from
+ * the result's "epochs" (one object per finished epoch). */
+gboolean
+vt_report_train_figures (JsonObject   *result,
+                         const char   *id,
+                         const char   *where,
+                         const char   *results_dir,
+                         GPtrArray    *figures,
+                         GError      **error)
+{
+  static const char * const members[] = { "loss", "train_accuracy", "test_accuracy" };
+  static const char * const accuracy_names[] = { "train split", "test split" };
+  static const char * const loss_names[] = { "loss" };
+  JsonArray *epochs = get_array (result, where, "epochs", error);
+  g_autofree double *loss = NULL;
+  g_autofree double *accuracy = NULL;
+  g_auto(GStrv) labels = NULL;
+  double top = 0.0;
+  guint n;
+
+  if (epochs == NULL)
+    return FALSE;
+  n = json_array_get_length (epochs);
+  loss = g_new (double, MAX (n, 1));
+  accuracy = g_new (double, MAX (2 * (gsize) n, 1));
+  labels = g_new0 (char *, n + 1);
+  for (guint e = 0; e < n; e++)
+    {
+      JsonObject *epoch = element_object (epochs, e);
+      g_autofree char *epoch_where = g_strdup_printf ("%s: epochs[%u]", where, e);
+      double *into[] = { loss + e, accuracy + e, accuracy + n + e };
+
+      if (epoch == NULL)
+        return missing (error, where, "epochs", "holds something other than objects");
+      for (guint m = 0; m < G_N_ELEMENTS (members); m++)
+        if (!node_number (json_object_get_member (epoch, members[m]), into[m]))
+          return missing (error, epoch_where, members[m], "is not a number");
+      if (isfinite (loss[e]))
+        top = MAX (top, loss[e]);
+      labels[e] = g_strdup_printf ("%u", e + 1);
+    }
+  add (figures, g_strdup_printf ("%s-loss", id),
+       vt_figure_new_lines ("Mean training loss per epoch", "epoch", "loss", 1, n, loss, loss_names,
+                            (const char * const *) labels, 0.0, top > 0 ? top : 1.0));
+  add (figures, g_strdup_printf ("%s-accuracy", id),
+       vt_figure_new_lines ("Accuracy per epoch", "epoch", "accuracy", 2, n, accuracy, accuracy_names,
+                            (const char * const *) labels, 0.0, 1.0));
+  return TRUE;
+}
+
 /* The layout table's x and y, the colours table's categories. */
 typedef struct
 {

@@ -116,6 +116,36 @@ typedef struct
   VtFigureFormats   formats;
 } VtEvaluateStep;
 
+/* Fine-tunes a model on a dataset's train split (VtTrainable, vt-optim)
+ * and evaluates it on the test split every epoch; writes the trained
+ * checkpoint (safetensors + config.json), its metrics table and curves.
+ * BatchNorm stays in eval mode (the running statistics). */
+typedef struct
+{
+  VtStep            base;
+  VtModelInput      input;          /* split: the training split (default train) */
+  char             *test_split;     /* "test" */
+  int               trains;         /* a VtTrainPart */
+  guint             blocks;         /* VT_TRAIN_LAST_BLOCKS: how many */
+  guint             epochs;
+  int               optimizer;      /* a VtOptimizerKind */
+  double            lr;
+  double            momentum;
+  double            weight_decay;
+  int               schedule;       /* a VtScheduleKind */
+  guint             step_epochs;    /* "step": × gamma every so many epochs */
+  guint            *milestones;     /* "multistep": epochs, increasing */
+  guint             n_milestones;
+  double            gamma;
+  guint             warmup_epochs;
+  double            label_smoothing;
+  guint             seed;
+  guint             pad;            /* "augment": random crop after padding by so many pixels; 0: none */
+  gboolean          flip;           /* "augment": random horizontal flip */
+  gboolean          shuffle;        /* a new order every epoch (default); FALSE: as stored, to compare */
+  VtFigureFormats   formats;
+} VtTrainStep;
+
 /* Writes a feature store (vt-feature-store.h) of the dataset's pre-logits
  * features; an up-to-date store already at the path is reused. */
 typedef struct
@@ -247,6 +277,7 @@ void        vt_step_free          (VtStep       *step);
 VtInspectStep     *vt_inspect_step_new     (const char *id, const char *checkpoint);
 VtForwardStep     *vt_forward_step_new     (const char *id, const char *checkpoint, const char *input);
 VtEvaluateStep    *vt_evaluate_step_new    (const char *id, const char *checkpoint, const char *dataset);
+VtTrainStep       *vt_train_step_new       (const char *id, const char *checkpoint, const char *dataset);
 VtExtractStep     *vt_extract_step_new     (const char *id, const char *checkpoint, const char *dataset);
 VtIncrementalStep *vt_incremental_step_new (const char *id, const char *train, const char *test, const char *split);
 VtProjectStep     *vt_project_step_new     (const char *id, const char *store, VtEmbeddingMethod method);

@@ -117,6 +117,25 @@ vt_step_memory_check_gradients (VtTrainable     *model,
   return vt_memory_check (&e, what, advice, error);
 }
 
+gboolean
+vt_step_memory_check_train (VtTrainable  *model,
+                            guint         batch,
+                            int           size,
+                            guint         pad,
+                            const char   *path,
+                            GError      **error)
+{
+  g_auto(VtMemoryEstimate) e = { 0 };
+  g_autofree char *what = g_strdup_printf ("%s: training on batches of %u images", path, batch);
+  g_autofree char *advice = g_strdup_printf ("Lower %s.batch.", path);
+
+  vt_memory_estimate_init (&e);
+  vt_memory_estimate_add (&e, "the activations kept for the backward pass, their gradients and the parameters'",
+                          vt_trainable_bytes (model, (int) batch, size, size));
+  vt_memory_estimate_add (&e, "the decoded batch", 4.0 * batch * 3 * (size + 2.0 * pad) * (size + 2.0 * pad));
+  return vt_memory_check (&e, what, advice, error);
+}
+
 /* The most training samples one stage of @split holds. */
 static double
 largest_stage (VtFeatureStore    *train,

@@ -50,6 +50,15 @@ gboolean  vt_step_memory_check_gradients    (VtTrainable              *model,
                                              const char               *input_path,
                                              const char               *path,
                                              GError                  **error);
+/* train: a forward and backward pass on @batch images of @size × @size
+ * through @model, the batch and its padded copy for augmentation. Call
+ * before vt_trainable_set_part (the estimate lays the model out anew). */
+gboolean  vt_step_memory_check_train        (VtTrainable              *model,
+                                             guint                     batch,
+                                             int                       size,
+                                             guint                     pad,
+                                             const char               *path,
+                                             GError                  **error);
 /* incremental: @methods on @train and @test with the stages of @split in
  * @order. */
 gboolean  vt_step_memory_check_incremental  (VtFeatureStore           *train,

@@ -2976,6 +2976,372 @@ test_attention_bad_input (void)
   vt_test_rm_rf (dir);
 }
 
+/* The values of one metric series in `vitrine --batch`'s event lines (stderr), in order. */
+static GArray *
+metric_values (const char *events,
+               const char *series)
+{
+  g_auto(GStrv) lines = g_strsplit (events, "\n", -1);
+  g_autofree char *wanted = g_strdup_printf ("\"series\":\"%s\"", series);
+  GArray *values = g_array_new (FALSE, FALSE, sizeof (double));
+
+  for (guint i = 0; lines[i]; i++)
+    if (strstr (lines[i], "\"event\":\"metric\"") && strstr (lines[i], wanted))
+      {
+        g_autoptr(JsonParser) parser = json_parser_new ();
+        double y;
+
+        g_assert_true (json_parser_load_from_data (parser, lines[i], -1, NULL));
+        y = json_object_get_double_member (json_node_get_object (json_parser_get_root (parser)), "y");
+        g_array_append_val (values, y);
+      }
+  return values;
+}
+
+static guint
+metric_values_len_free (GArray *values)
+{
+  guint n = values->len;
+
+  g_array_unref (values);
+  return n;
+}
+
+/* The "train" step on the head of the demo ResNet-20 (20 CIFAR-10 images,
+ * 2 epochs, augmented): the checkpoint, config, table and figures are
+ * written; the trained head differs from the source's and nothing else
+ * does; an "evaluate" step on the trained checkpoint gives the test
+ * accuracy results.json states for the last epoch. */
+static void
+test_train_head (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *trained = g_build_filename (out, "tr", "model.safetensors", NULL);
+  g_autofree char *text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"train\", \"id\": \"tr\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"epochs\": 2, "
+    "\"batch\": 8, \"lr\": 0.05, \"augment\": {\"pad\": 4, \"flip\": true}, \"formats\": [\"png\"]}, "
+    "{\"kind\": \"evaluate\", \"id\": \"ev\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"test\", "
+    "\"formats\": [\"png\"]}]}", ckpt, data, trained, data);
+  g_autoptr(GArray) losses = NULL;
+  g_autoptr(GArray) test_accuracy = NULL;
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(VtCheckpoint) before = NULL;
+  g_autoptr(VtCheckpoint) after = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_auto(Result) r = { 0 };
+  JsonArray *steps, *epochs;
+  JsonObject *train, *evaluate;
+  guint changed = 0;
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  /* 20 images in batches of 8: 3 steps an epoch, a loss and a rate each. */
+  losses = metric_values (r.err, "loss");
+  test_accuracy = metric_values (r.err, "test_accuracy");
+  g_assert_cmpuint (losses->len, ==, 6);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "lr")), ==, 6);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "train_accuracy")), ==, 2);
+  g_assert_cmpuint (test_accuracy->len, ==, 2);
+
+  results = load_json (results_path);
+  steps = json_object_get_array_member (json_node_get_object (results), "steps");
+  train = json_array_get_object_element (steps, 0);
+  evaluate = json_array_get_object_element (steps, 1);
+  epochs = json_object_get_array_member (train, "epochs");
+  g_assert_cmpuint (json_array_get_length (epochs), ==, 2);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (train, "head"), "kept"));
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (train, "batchnorm"), "eval mode"));
+  g_assert_cmpint (json_object_get_int_member (train, "trained_parameters"), ==, 64 * 10 + 10);
+  g_assert_cmpfloat (json_object_get_double_member (train, "test_accuracy"), ==,
+                     g_array_index (test_accuracy, double, 1));
+  g_assert_cmpfloat (json_object_get_double_member (evaluate, "top1"), ==,
+                     json_object_get_double_member (train, "test_accuracy"));
+  g_test_message ("train: losses %.4f to %.4f, test accuracy %.3f, and evaluate on the trained checkpoint %.3f",
+                  g_array_index (losses, double, 0), g_array_index (losses, double, 5),
+                  json_object_get_double_member (train, "test_accuracy"),
+                  json_object_get_double_member (evaluate, "top1"));
+  assert_file_starts_with (out, "tr-metrics.csv", "epoch,loss,train_accuracy,test_accuracy\n1,", 42);
+  assert_file_starts_with (out, "tr/config.json", "{", 1);
+  assert_file_starts_with (out, "figures/tr-loss.png", "\x89PNG\r\n\x1a\n", 8);
+  assert_file_starts_with (out, "figures/tr-accuracy.png", "\x89PNG\r\n\x1a\n", 8);
+
+  before = vt_checkpoint_open (ckpt, &error);
+  g_assert_no_error (error);
+  after = vt_checkpoint_open (trained, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (vt_checkpoint_get_n_tensors (after), ==, vt_checkpoint_get_n_tensors (before));
+  for (guint i = 0; i < vt_checkpoint_get_n_tensors (before); i++)
+    {
+      const VtTensor *a = vt_checkpoint_get_tensor (before, i);
+      const VtTensor *b = vt_checkpoint_lookup (after, a->name);
+
+      g_assert_nonnull (b);
+      g_assert_cmpuint (a->nbytes, ==, b->nbytes);
+      if (memcmp (a->data, b->data, a->nbytes) != 0)
+        {
+          g_assert_true (g_str_has_prefix (a->name, "module.linear."));
+          changed++;
+        }
+    }
+  g_assert_cmpuint (changed, ==, 2);
+  vt_test_rm_rf (dir);
+}
+
+/* Every step's loss of fine-tuning the whole ResNet-20 with SGD, in the
+ * stored order without augmentation, is PyTorch's (make_train_fixture.py)
+ * within 1e-3 relative. */
+static void
+test_train_reference (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *fixture = vt_test_fixture ("train/resnet20-sgd-losses.json");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autoptr(JsonNode) reference = load_json (fixture);
+  JsonObject *ref = json_node_get_object (reference);
+  JsonArray *ref_losses = json_object_get_array_member (ref, "losses");
+  g_autofree char *text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"train\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"trains\": \"all\", "
+    "\"epochs\": %d, \"batch\": %d, \"optimizer\": \"sgd\", \"lr\": %.17g, \"momentum\": %.17g, "
+    "\"weight_decay\": %.17g, \"label_smoothing\": %.17g, \"shuffle\": false, \"formats\": [\"png\"]}]}",
+    ckpt, data, (int) json_object_get_int_member (ref, "epochs"), (int) json_object_get_int_member (ref, "batch"),
+    json_object_get_double_member (ref, "lr"), json_object_get_double_member (ref, "momentum"),
+    json_object_get_double_member (ref, "weight_decay"), json_object_get_double_member (ref, "label_smoothing"));
+  g_autoptr(GArray) losses = NULL;
+  g_auto(Result) r = { 0 };
+  double worst = 0.0;
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  losses = metric_values (r.err, "loss");
+  g_assert_cmpuint (losses->len, ==, json_array_get_length (ref_losses));
+  g_assert_cmpuint (losses->len, >=, 20);
+  for (guint i = 0; i < losses->len; i++)
+    {
+      double expected = json_array_get_double_element (ref_losses, i);
+      double relative = fabs (g_array_index (losses, double, i) - expected) / fabs (expected);
+
+      g_assert_true (isfinite (relative));
+      worst = MAX (worst, relative);
+    }
+  g_test_message ("train: %u steps of SGD on the whole ResNet-20, largest relative loss difference from "
+                  "PyTorch %.2e", losses->len, worst);
+  g_assert_cmpfloat (worst, <=, 1e-3);
+  vt_test_rm_rf (dir);
+}
+
+/* A loss that overflows stops the run (exit 1) naming the step and batch,
+ * and writes no checkpoint; options out of range are spec errors (exit 2)
+ * naming the JSON path. */
+static void
+test_train_bad_input (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  static const struct { const char *keys; int status; const char *message; } cases[] = {
+    { "\"trains\": \"all\", \"lr\": 1e30, \"batch\": 8", 1,
+      "$.steps[0]: the loss became NaN at step 1 (epoch 1, batch 2 of 3); lower $.steps[0].lr (now 1e+30)" },
+    { "\"momentum\": 1.5", 2, "$.steps[0].momentum: 1.5 is not in [0, 1)" },
+    { "\"lr\": 0", 2, "$.steps[0].lr" },
+    { "\"trains\": \"everything\"", 2, "$.steps[0].trains: “everything” is not one of head, last_blocks, norms, all" },
+    { "\"augment\": {\"pad\": 100}", 2, "$.steps[0].augment.pad" },
+    { "\"augment\": {\"rotate\": 10}", 2, "rotate" },
+    { "\"schedule\": \"multistep\"", 2, "$.steps[0].milestones: the \"multistep\" schedule needs a list of epochs" },
+    { "\"milestones\": [2, 1], \"schedule\": \"multistep\"", 2, "$.steps[0].milestones[1]" },
+    { "\"warmup_epochs\": 3", 2, "$.steps[0].warmup_epochs" },
+    { "\"label_smoothing\": 1", 2, "$.steps[0].label_smoothing: 1 is not in [0, 1)" },
+    { "\"batch\": 0", 2, "$.steps[0].batch: expected an integer from 1 to 1024" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"train\", \"id\": \"tr\", \"checkpoint\": "
+                                               "\"%s\", \"dataset\": \"%s\", \"epochs\": 3, %s, "
+                                               "\"formats\": [\"png\"]}]}", ckpt, data, cases[i].keys);
+      g_autofree char *model = g_build_filename (out, "tr", "model.safetensors", NULL);
+      g_auto(Result) r = { 0 };
+
+      g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+      run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+      if (r.status != cases[i].status || strstr (r.err, cases[i].message) == NULL)
+        g_error ("%s: exit %d, stderr: %s", cases[i].keys, r.status, r.err);
+      g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
+      vt_test_rm_rf (out);
+    }
+  /* Fashion-MNIST's ten classes fit the head; a CIFAR-100 folder would not. */
+  {
+    g_autofree char *hundred = vt_test_fixture ("datasets/cifar100-bin");
+    g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"train\", \"checkpoint\": \"%s\", "
+                                             "\"dataset\": \"%s\", \"formats\": [\"png\"]}]}", ckpt, hundred);
+    g_auto(Result) r = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+    if (r.status == 0 || strstr (r.err, "$.steps[0].dataset: ") == NULL ||
+        strstr (r.err, "but the model's head has 10 outputs") == NULL)
+      g_error ("CIFAR-100: exit %d, stderr: %s", r.status, r.err);
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* Classes named c0 … c9 are not the model's CIFAR-10 classes: the head
+ * starts anew (results.json says so) and the trained checkpoint's
+ * config.json names the dataset's classes, so evaluate takes it by name. */
+static void
+test_train_new_head (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *good = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autofree char *data = g_build_filename (dir, "renamed", NULL);
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *trained = g_build_filename (out, "tr", "model.safetensors", NULL);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(JsonNode) config = NULL;
+  g_autofree char *config_path = g_build_filename (out, "tr", "config.json", NULL);
+  g_auto(Result) r = { 0 };
+  JsonArray *steps, *names;
+  gsize length;
+
+  g_assert_true (g_file_get_contents (good, &contents, &length, NULL));
+  for (guint split = 0; split < 2; split++)
+    for (guint c = 0; c < 10; c++)
+      {
+        g_autofree char *name = g_strdup_printf ("c%u", c);
+        g_autofree char *class_dir = g_build_filename (data, split ? "test" : "train", name, NULL);
+        g_autofree char *copy = g_build_filename (class_dir, "a.jpg", NULL);
+
+        g_mkdir_with_parents (class_dir, 0755);
+        g_assert_true (g_file_set_contents (copy, contents, length, NULL));
+      }
+  text = g_strdup_printf ("{\"steps\": [{\"kind\": \"train\", \"id\": \"tr\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                          "\"batch\": 5, \"formats\": [\"png\"]}, {\"kind\": \"evaluate\", \"checkpoint\": \"%s\", "
+                          "\"dataset\": \"%s\", \"split\": \"test\", \"formats\": [\"png\"]}]}", ckpt, data, trained, data);
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  results = load_json (results_path);
+  steps = json_object_get_array_member (json_node_get_object (results), "steps");
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (json_array_get_object_element (steps, 0), "head"),
+                                   "new: the dataset's classes are not the model's"));
+  g_assert_cmpfloat (json_object_get_double_member (json_array_get_object_element (steps, 1), "top1"), ==,
+                     json_object_get_double_member (json_array_get_object_element (steps, 0), "test_accuracy"));
+  config = load_json (config_path);
+  names = json_object_get_array_member (json_node_get_object (config), "label_names");
+  g_assert_cmpuint (json_array_get_length (names), ==, 10);
+  g_assert_cmpstr (json_array_get_string_element (names, 9), ==, "c9");
+  /* Without train/ and test/ the folder is one set: refused. */
+  {
+    g_autofree char *flat = g_build_filename (data, "train", NULL);
+    g_autofree char *flat_text = g_strdup_printf ("{\"steps\": [{\"kind\": \"train\", \"checkpoint\": \"%s\", "
+                                                  "\"dataset\": \"%s\", \"formats\": [\"png\"]}]}", ckpt, flat);
+    g_auto(Result) refused = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, flat_text, -1, NULL));
+    run_vitrine (&refused, "--batch", spec, "--output", out, NULL);
+    g_assert_cmpint (refused.status, !=, 0);
+    g_assert_nonnull (strstr (refused.err, "$.steps[0].dataset: "));
+    g_assert_nonnull (strstr (refused.err, "has no train and test splits"));
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* Cancel (SIGINT) mid-run stops within a step, exits 1, and leaves the
+ * checkpoint of the last finished epoch, which reopens. */
+static void
+test_train_cancel (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *trained = g_build_filename (out, "tr", "model.safetensors", NULL);
+  /* 3 steps an epoch: far more epochs than the test waits for. */
+  g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"train\", \"id\": \"tr\", \"checkpoint\": \"%s\", "
+                                           "\"dataset\": \"%s\", \"epochs\": 10000, \"batch\": 8, \"formats\": [\"png\"]}]}",
+                                           ckpt, data);
+  const char *argv[] = { g_getenv ("VITRINE_BINARY"), "--batch", spec, "--output", out, NULL };
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GDataInputStream) err = NULL;
+  g_autoptr(GString) rest = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) reopened = NULL;
+  gint64 sent, ended;
+  char *line;
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  alarm (120);
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+  g_assert_no_error (error);
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
+  /* Signal once the first epoch is evaluated (and saved), mid-way through the second. */
+  while ((line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error)) != NULL)
+    {
+      gboolean second = strstr (line, "\"series\":\"loss\",\"x_name\":\"step\",\"x\":4.0") != NULL;
+
+      g_string_append_printf (rest, "%s\n", line);
+      g_free (line);
+      if (second)
+        break;
+    }
+  g_assert_no_error (error);
+  sent = g_get_monotonic_time ();
+  g_subprocess_send_signal (process, SIGINT);
+  while ((line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error)) != NULL)
+    {
+      g_string_append_printf (rest, "%s\n", line);
+      g_free (line);
+    }
+  g_subprocess_wait (process, NULL, &error);
+  ended = g_get_monotonic_time ();
+  alarm (0);
+  g_assert_no_error (error);
+  g_test_message ("train: exited %.0f ms after SIGINT", (ended - sent) / 1e3);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+  g_assert_cmpint (ended - sent, <, 5 * G_USEC_PER_SEC);
+  g_assert_nonnull (strstr (rest->str, "\"series\":\"test_accuracy\",\"x_name\":\"epoch\",\"x\":1.0"));
+  reopened = vt_checkpoint_open (trained, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (vt_checkpoint_lookup (reopened, "module.linear.weight"));
+  vt_test_rm_rf (dir);
+}
+
+/* A batch whose activations do not fit is refused before training,
+ * naming the batch key. */
+static void
+test_memory_train (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *step = g_strdup_printf ("\"kind\": \"train\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                                           "\"batch\": 1024", ckpt, data);
+  const char * const phrases[] = { "$.steps[0]: training on batches of 1024 images",
+                                   "the activations kept for the backward pass, their gradients and the parameters'",
+                                   "Lower $.steps[0].batch", NULL };
+
+  expect_refusal (dir, "64M", step, phrases);
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3024,5 +3390,11 @@ main (int   argc,
   g_test_add_func ("/batch/attention-bad-input", test_attention_bad_input);
   g_test_add_func ("/batch/memory/attention", test_memory_attention);
   g_test_add_func ("/batch/active", test_active);
+  g_test_add_func ("/batch/train/head", test_train_head);
+  g_test_add_func ("/batch/train/reference", test_train_reference);
+  g_test_add_func ("/batch/train/bad-input", test_train_bad_input);
+  g_test_add_func ("/batch/train/new-head", test_train_new_head);
+  g_test_add_func ("/batch/train/cancel", test_train_cancel);
+  g_test_add_func ("/batch/memory/train", test_memory_train);
   return g_test_run ();
 }
