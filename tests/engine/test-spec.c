@@ -76,7 +76,7 @@ static const BadSpec bad_specs[] = {
   { "empty-steps", "{\"steps\": []}", VT_SPEC_ERROR_INVALID, "$.steps: expected a non-empty list" },
   { "step-not-object", "{\"steps\": [3]}", VT_SPEC_ERROR_INVALID, "$.steps[0]: expected an object" },
   { "missing-kind", "{\"steps\": [{\"checkpoint\": \"m\"}]}", VT_SPEC_ERROR_INVALID, "$.steps[0].kind: missing" },
-  { "unknown-kind", "{\"steps\": [{\"kind\": \"train\"}]}", VT_SPEC_ERROR_INVALID, "$.steps[0].kind: unknown kind “train”" },
+  { "unknown-kind", "{\"steps\": [{\"kind\": \"label\"}]}", VT_SPEC_ERROR_INVALID, "$.steps[0].kind: unknown kind “label”" },
   { "forward-unknown-tap", "{\"steps\": [{\"kind\": \"forward\", \"checkpoint\": \"m\", \"input\": \"i\","
     " \"images\": \"x\", \"taps\": [\"blocks\", \"grads\"]}]}", VT_SPEC_ERROR_INVALID,
     "$.steps[0].taps[1]: “grads” is not one of outputs, blocks, attention" },
