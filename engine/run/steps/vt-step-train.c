@@ -459,7 +459,9 @@ save_checkpoint (Training    *t,
   g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
   g_autofree char *config_path = g_build_filename (dir, "config.json", NULL);
   JsonObject *source = vt_checkpoint_get_config (checkpoint);
-  g_autoptr(JsonNode) config = json_node_init_object (json_node_alloc (), json_object_new ());
+  g_autoptr(JsonObject) config_object = json_object_new ();
+  /* json_node_init_object takes a reference of its own. */
+  g_autoptr(JsonNode) config = json_node_init_object (json_node_alloc (), config_object);
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   JsonArray *names = json_array_new ();
   g_autofree char *text = NULL;
