@@ -160,3 +160,16 @@ vt_step_strv_to_json (char * const *strv)
     json_array_add_string_element (array, strv[i]);
   return array;
 }
+
+/* "T-shirt/top" and "t_shirt top" are one name; "cat" and "dog" are not. */
+char *
+vt_step_class_name_key (const char *name)
+{
+  g_autofree char *lower = g_utf8_strdown (name, -1);
+  GString *key = g_string_new (NULL);
+
+  for (const char *c = lower; *c; c++)
+    if (g_ascii_isalnum (*c) || (guchar) *c >= 0x80)
+      g_string_append_c (key, *c);
+  return g_string_free (key, FALSE);
+}

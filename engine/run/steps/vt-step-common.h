@@ -30,4 +30,8 @@ void      vt_step_formats_to_json (VtFigureFormats    formats,
 /* A list of the strings of @strv (NULL: none). */
 JsonArray *vt_step_strv_to_json   (char * const      *strv);
 
+/* A class name as evaluate and train compare them: lower case, letters and
+ * digits only ("T-shirt/top" and "t_shirt top" are one name). */
+char     *vt_step_class_name_key     (const char *name);
+
 G_END_DECLS

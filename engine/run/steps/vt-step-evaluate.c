@@ -89,19 +89,6 @@ vt_evaluate_step_new (const char *id,
   return step;
 }
 
-/* "T-shirt/top" and "t_shirt top" are one name; "cat" and "dog" are not. */
-static char *
-class_name_key (const char *name)
-{
-  g_autofree char *lower = g_utf8_strdown (name, -1);
-  GString *key = g_string_new (NULL);
-
-  for (const char *c = lower; *c; c++)
-    if (g_ascii_isalnum (*c) || (guchar) *c >= 0x80)
-      g_string_append_c (key, *c);
-  return g_string_free (key, FALSE);
-}
-
 /* Evaluation scores output c against label c: a model of other classes
  * (a CIFAR-10 model on Fashion-MNIST, ten classes each) would score as
  * chance without a word. A model that names no classes cannot be checked. */
@@ -117,8 +104,8 @@ same_classes (const VtArchitecture  *arch,
     return TRUE;
   for (guint c = 0; c < dataset->n_classes; c++)
     {
-      g_autofree char *model = class_name_key (arch->class_names[c]);
-      g_autofree char *data = class_name_key (dataset->class_names[c]);
+      g_autofree char *model = vt_step_class_name_key (arch->class_names[c]);
+      g_autofree char *data = vt_step_class_name_key (dataset->class_names[c]);
 
       if (!g_str_equal (model, data))
         {

@@ -254,19 +254,6 @@ vt_train_step_new (const char *id,
   return step;
 }
 
-/* "T-shirt/top" and "t_shirt top" are one name (as evaluate compares them). */
-static char *
-class_name_key (const char *name)
-{
-  g_autofree char *lower = g_utf8_strdown (name, -1);
-  GString *key = g_string_new (NULL);
-
-  for (const char *c = lower; *c; c++)
-    if (g_ascii_isalnum (*c) || (guchar) *c >= 0x80)
-      g_string_append_c (key, *c);
-  return g_string_free (key, FALSE);
-}
-
 static gboolean
 same_class_names (const VtArchitecture *arch,
                   char                **names,
@@ -276,8 +263,8 @@ same_class_names (const VtArchitecture *arch,
     return TRUE;
   for (guint c = 0; c < k; c++)
     {
-      g_autofree char *model = class_name_key (arch->class_names[c]);
-      g_autofree char *data = class_name_key (names[c]);
+      g_autofree char *model = vt_step_class_name_key (arch->class_names[c]);
+      g_autofree char *data = vt_step_class_name_key (names[c]);
 
       if (!g_str_equal (model, data))
         return FALSE;
