@@ -399,6 +399,7 @@ vitrine_run_area_for_kind (const char *kind)
     { "extract", "dataset" },
     { "project", "embedding" },
     { "incremental", "incremental" },
+    { "train", "train" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (areas); i++)

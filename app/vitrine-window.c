@@ -35,6 +35,8 @@ struct _VitrineWindow
   GtkStackPage         *attention_stack_page;
   VitrineDatasetPage   *dataset_page;
   VitrineIncrementalPage *incremental_page;
+  VitrineTrainPage     *train_page;
+  GtkStackPage         *train_stack_page;
   VitrineEmbeddingPage   *embedding_page;
   GtkRevealer          *progress_revealer;
   GtkProgressBar       *progress_bar;
@@ -136,6 +138,7 @@ on_dataset_opened (VitrineWindow *self,
   vitrine_attention_page_set_dataset (self->attention_page, vitrine_dataset_page_get_dataset (self->dataset_page));
   vitrine_workspace_item_set_dataset (vitrine_workspace_add (self->workspace, VT_WORKSPACE_DATASET, path),
                                       vitrine_dataset_page_get_dataset (self->dataset_page));
+  vitrine_train_page_set_dataset (self->train_page, vitrine_dataset_page_get_dataset (self->dataset_page));
 }
 
 /* The checkpoint the Model area now shows is the window's: its title, the
@@ -170,6 +173,9 @@ show_checkpoint (VitrineWindow *self)
     }
     /* Any model with a forward pass extracts features. */
     vitrine_dataset_page_set_model (self->dataset_page, model);
+    /* The Train area shows for any model; it says why one cannot train. */
+    vitrine_train_page_set_model (self->train_page, model);
+    gtk_stack_page_set_visible (self->train_stack_page, model != NULL);
   }
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-weights", TRUE);
   gtk_stack_page_set_visible (self->model_stack_page, TRUE);
@@ -315,6 +321,12 @@ vitrine_window_get_incremental_page (VitrineWindow *self)
   return self->incremental_page;
 }
 
+VitrineTrainPage *
+vitrine_window_get_train_page (VitrineWindow *self)
+{
+  return self->train_page;
+}
+
 VitrineEmbeddingPage *
 vitrine_window_get_embedding_page (VitrineWindow *self)
 {
@@ -336,7 +348,7 @@ vitrine_window_get_runs (VitrineWindow *self)
 }
 
 /* The areas whose pages draw a run from its results folder. */
-static const char * const result_areas[] = { "model", "predict", "dataset", "embedding", "incremental", NULL };
+static const char * const result_areas[] = { "model", "predict", "dataset", "embedding", "incremental", "train", NULL };
 
 gboolean
 vitrine_window_shows_results_of (VitrineWindow *self,
@@ -378,6 +390,13 @@ vitrine_window_show_run (VitrineWindow  *self,
     shown = vitrine_dataset_page_show_run (self->dataset_page, run, error);
   else if (g_str_equal (area, "embedding"))
     shown = vitrine_embedding_page_show_run (self->embedding_page, run, error);
+  else if (g_str_equal (area, "train"))
+    {
+      shown = vitrine_train_page_show_run (self->train_page, run, error);
+      /* Its curves show also when no checkpoint is open. */
+      if (shown)
+        gtk_stack_page_set_visible (self->train_stack_page, TRUE);
+    }
   else
     shown = vitrine_incremental_page_show_run (self->incremental_page, run, error);
   if (!shown)
@@ -954,6 +973,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   g_type_ensure (VITRINE_TYPE_ATTENTION_PAGE);
   g_type_ensure (VITRINE_TYPE_DATASET_PAGE);
   g_type_ensure (VITRINE_TYPE_INCREMENTAL_PAGE);
+  g_type_ensure (VITRINE_TYPE_TRAIN_PAGE);
   g_type_ensure (VITRINE_TYPE_EMBEDDING_PAGE);
   g_type_ensure (VITRINE_TYPE_RUNS_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-window.ui");
@@ -967,6 +987,8 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, model_stack_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, dataset_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, incremental_page);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, train_page);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, train_stack_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, embedding_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_revealer);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, progress_bar);
@@ -1032,6 +1054,7 @@ vitrine_window_init (VitrineWindow *self)
   vitrine_runs_panel_set_runs (self->runs_panel, self->runs);
   vitrine_runs_panel_set_openable_areas (self->runs_panel, result_areas);
   vitrine_incremental_page_set_runs (self->incremental_page, self->runs);
+  vitrine_train_page_set_runs (self->train_page, self->runs);
   vitrine_dataset_page_set_runs (self->dataset_page, self->runs);
   vitrine_embedding_page_set_runs (self->embedding_page, self->runs);
   vitrine_model_page_set_runs (self->model_page, self->runs);

@@ -1,0 +1,383 @@
+/* test-train-page.c: the Train area in the real window, in process, under
+ * Xvfb.
+ *
+ * With the demo ResNet-20 and the demo CIFAR-10 sample (1,000 training and
+ * 1,000 test JPEGs) open, a head run in batches of 100 draws its loss curve
+ * point by point while it runs; Cancel after the first epoch stops it and
+ * keeps that epoch's checkpoint; a 1-epoch run finishes with the curves the
+ * events drew, equal to its results.json; Open Trained Checkpoint opens the
+ * checkpoint it wrote; the run reopens from the Runs panel in the Train area
+ * with the report's curves; its spec, saved from the panel, runs with
+ * `vitrine --batch` to the same results. Hugging Face's CLIP cannot train
+ * yet: the area says why and Start is off. Every test runs as a watchdog
+ * step. */
+#include <gtk/gtk.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "io/vt-checkpoint.h"
+#include "vitrine-application.h"
+#include "vitrine-figure-view.h"
+#include "vitrine-train-page.h"
+#include "vitrine-window.h"
+#include "vt-gui-program.h"
+#include "vt-gui-runs.h"
+#include "vt-gui-util.h"
+#include "vt-test-util.h"
+
+/* The demo sample's 1,000 training images in batches of 100. */
+#define BATCH           100
+#define STEPS_PER_EPOCH 10
+
+static VitrineApplication *app;
+
+static gboolean
+loaded (gpointer window)
+{
+  return !vitrine_window_is_loading (window);
+}
+
+static gboolean
+dataset_idle (gpointer page)
+{
+  return !vitrine_dataset_page_is_busy (page);
+}
+
+static gboolean
+run_done (gpointer run)
+{
+  return vitrine_run_is_done (run);
+}
+
+static gboolean
+has_loss_point (gpointer page)
+{
+  return vitrine_train_page_get_n_loss_points (page) > 0;
+}
+
+static gboolean
+has_epoch (gpointer page)
+{
+  return vitrine_train_page_get_n_epochs_done (page) > 0;
+}
+
+static gboolean
+is_null (gpointer pointer)
+{
+  return *(gpointer *) pointer == NULL;
+}
+
+static char *
+demo_file (const char *name)
+{
+  return g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", name, NULL);
+}
+
+static VitrineWindow *
+open_window (const char *checkpoint)
+{
+  VitrineWindow *window = vitrine_window_new (app);
+
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", checkpoint);
+  vt_gui_wait_until (loaded, window, 60, "the checkpoint to load");
+  return window;
+}
+
+/* The demo checkpoint and sample, and the Train area shown. */
+static VitrineWindow *
+open_demo (void)
+{
+  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = demo_file ("cifar10-cil");
+  g_autoptr(GFile) file = g_file_new_for_path (sample);
+  VitrineWindow *window = open_window (demo);
+
+  vitrine_window_open_dataset (window, file);
+  vt_gui_wait_until (dataset_idle, vitrine_window_get_dataset_page (window), 60, "the dataset to open");
+  g_assert_true (vitrine_window_shows_area (window, "train"));
+  vitrine_window_show_area (window, "train");
+  g_assert_true (vitrine_train_page_can_train (vitrine_window_get_train_page (window)));
+  g_assert_null (vitrine_train_page_get_unsupported (vitrine_window_get_train_page (window)));
+  return window;
+}
+
+static void
+close_window (VitrineWindow *window)
+{
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  vt_gui_wait_until (is_null, &window, 30, "the closed window to be finalized");
+}
+
+/* The first button under @root whose label contains @label. */
+static GtkWidget *
+find_button (GtkWidget  *root,
+             const char *label)
+{
+  if (GTK_IS_BUTTON (root) && gtk_button_get_label (GTK_BUTTON (root)) != NULL &&
+      strstr (gtk_button_get_label (GTK_BUTTON (root)), label) != NULL)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static const char *
+visible_area (VitrineWindow *window)
+{
+  GtkWidget *stack = gtk_widget_get_parent (GTK_WIDGET (vitrine_window_get_train_page (window)));
+
+  g_assert_true (GTK_IS_STACK (stack));
+  return gtk_stack_get_visible_child_name (GTK_STACK (stack));
+}
+
+/* The row of @run in the window's runs. */
+static guint
+run_position (VitrineWindow *window,
+              VitrineRun    *run)
+{
+  guint position;
+
+  g_assert_true (g_list_store_find (G_LIST_STORE (vitrine_window_get_runs (window)), run, &position));
+  return position;
+}
+
+/* Starts the page's run with @epochs and returns it (the window's list holds it). */
+static VitrineRun *
+start (VitrineWindow *window,
+       guint          epochs)
+{
+  VitrineTrainPage *page = vitrine_window_get_train_page (window);
+  guint before = g_list_model_get_n_items (vitrine_window_get_runs (window));
+  VitrineRun *run;
+
+  vitrine_train_page_configure (page, epochs, BATCH, 0.01);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "train.start", NULL));
+  g_assert_null (vitrine_train_page_get_error (page));
+  run = vitrine_train_page_get_run (page);
+  g_assert_nonnull (run);
+  g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, before + 1);
+  g_assert_cmpuint (run_position (window, run), ==, before);
+  g_assert_cmpstr (vitrine_run_get_area (run), ==, "train");
+  return run;
+}
+
+/* The finite points of the figure in @view, series @series. */
+static guint
+finite_points (GtkWidget *view,
+               guint      series)
+{
+  VtFigure *figure = vitrine_figure_view_get_figure (VITRINE_FIGURE_VIEW (view));
+  guint n = 0;
+
+  g_assert_nonnull (figure);
+  g_assert_cmpuint (series, <, figure->rows);
+  for (guint p = 0; p < figure->cols; p++)
+    n += isfinite (figure->values[(gsize) series * figure->cols + p]);
+  return n;
+}
+
+static double
+figure_value (GtkWidget *view,
+              guint      series,
+              guint      point)
+{
+  VtFigure *figure = vitrine_figure_view_get_figure (VITRINE_FIGURE_VIEW (view));
+
+  g_assert_cmpuint (point, <, figure->cols);
+  return figure->values[(gsize) series * figure->cols + point];
+}
+
+/* The train step's entry in @run's results.json. */
+static JsonObject *
+train_result (VitrineRun *run,
+              JsonNode  **node)
+{
+  g_autoptr(GError) error = NULL;
+
+  *node = vitrine_run_load_step_result (run, "train", &error);
+  g_assert_no_error (error);
+  return json_node_get_object (*node);
+}
+
+/* Five epochs started; the loss curve has points while the run goes;
+ * Cancel after the first epoch ends stops it, and the checkpoint of the
+ * last finished epoch is on disk and opens. */
+static void
+test_live_and_cancel (void)
+{
+  VitrineWindow *window = open_demo ();
+  VitrineTrainPage *page = vitrine_window_get_train_page (window);
+  VitrineRun *run = start (window, 5);
+  g_autofree char *shot = g_build_filename (g_getenv ("VITRINE_ARTIFACTS"), "train-area-running.png", NULL);
+  g_autoptr(VtCheckpoint) trained = NULL;
+  g_autoptr(GError) error = NULL;
+  guint epochs, points;
+
+  vt_gui_wait_until (has_loss_point, page, 60, "the first loss point");
+  /* A point is drawn while the run is still going: the curve is live. */
+  g_assert_true (vitrine_train_page_is_running (page));
+  g_assert_cmpuint (finite_points (vitrine_train_page_get_loss_chart (page), 0), ==,
+                    vitrine_train_page_get_n_loss_points (page));
+  vt_gui_wait_until (has_epoch, page, 120, "the first epoch to end");
+  g_assert_true (vitrine_train_page_is_running (page));
+  g_assert_false (gtk_widget_get_sensitive (find_button (GTK_WIDGET (page), "Training")));
+  g_assert_false (gtk_widget_get_sensitive (find_button (GTK_WIDGET (page), "Checkpoint")));
+  g_assert_true (vt_gui_save_png (GTK_WIDGET (window), shot));
+
+  vt_gui_step_begin (30, "Cancel");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "train.cancel", NULL));
+  vt_gui_wait_until (run_done, run, 30, "the cancelled run to end");
+  vt_gui_step_end ();
+  g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_CANCELLED);
+  epochs = vitrine_train_page_get_n_epochs_done (page);
+  points = vitrine_train_page_get_n_loss_points (page);
+  g_test_message ("cancelled after %u epochs, %u loss points: %s", epochs, points,
+                  vitrine_train_page_get_status (page));
+  g_assert_cmpuint (epochs, >=, 1);
+  g_assert_cmpuint (epochs, <, 5);
+  g_assert_cmpuint (points, >=, epochs * STEPS_PER_EPOCH);
+  g_assert_cmpuint (points, <, 5 * STEPS_PER_EPOCH);
+  /* What was drawn stays: every step's loss, every finished epoch's accuracy. */
+  g_assert_cmpuint (finite_points (vitrine_train_page_get_loss_chart (page), 0), ==, points);
+  g_assert_cmpuint (finite_points (vitrine_train_page_get_accuracy_chart (page), 1), ==, epochs);
+  g_assert_nonnull (strstr (vitrine_train_page_get_status (page), "Cancelled"));
+  g_assert_null (vitrine_train_page_get_error (page));
+
+  g_assert_nonnull (vitrine_train_page_get_trained_checkpoint (page));
+  g_assert_true (g_str_has_prefix (vitrine_train_page_get_trained_checkpoint (page), vitrine_run_get_results_dir (run)));
+  trained = vt_checkpoint_open (vitrine_train_page_get_trained_checkpoint (page), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (vt_checkpoint_lookup (trained, "module.linear.weight"));
+  g_assert_true (gtk_widget_get_sensitive (find_button (GTK_WIDGET (page), "Checkpoint")));
+  g_assert_true (gtk_widget_get_sensitive (find_button (GTK_WIDGET (page), "Training")));
+  close_window (window);
+}
+
+/* A 1-epoch head run to the end: ten loss points and one accuracy each
+ * side, as its results.json says; the checkpoint reopens in the window;
+ * the run reopens from the Runs panel with its curves; batch reproduces. */
+static void
+test_full_run (void)
+{
+  VitrineWindow *window = open_demo ();
+  VitrineTrainPage *page = vitrine_window_get_train_page (window);
+  VitrineRunsPanel *panel = vitrine_window_get_runs_panel (window);
+  VitrineRun *run = start (window, 1);
+  g_autofree char *tmp = vt_test_tmpdir ();
+  g_autofree char *shot = g_build_filename (g_getenv ("VITRINE_ARTIFACTS"), "train-area.png", NULL);
+  g_autofree char *trained = NULL;
+  g_autofree char *batch_dir = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *result;
+  JsonArray *epochs;
+  double test_accuracy, train_accuracy;
+  VtInspection *inspection;
+  guint position, n_svg = 0;
+
+  vt_gui_wait_until (run_done, run, 120, "the 1-epoch run");
+  g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_FINISHED);
+  g_assert_null (vitrine_train_page_get_error (page));
+  g_assert_cmpuint (vitrine_train_page_get_n_loss_points (page), ==, STEPS_PER_EPOCH);
+  g_assert_cmpuint (vitrine_train_page_get_n_epochs_done (page), ==, 1);
+  /* Once the epoch's steps are known the curve spans exactly the run. */
+  g_assert_cmpuint (vitrine_figure_view_get_figure (VITRINE_FIGURE_VIEW (vitrine_train_page_get_loss_chart (page)))->cols,
+                    ==, STEPS_PER_EPOCH);
+  g_assert_cmpuint (finite_points (vitrine_train_page_get_loss_chart (page), 0), ==, STEPS_PER_EPOCH);
+  g_assert_true (vt_gui_save_png (GTK_WIDGET (window), shot));
+
+  /* The curves the events drew are what the run wrote. */
+  result = train_result (run, &node);
+  epochs = json_object_get_array_member (result, "epochs");
+  g_assert_cmpuint (json_array_get_length (epochs), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (result, "steps"), ==, STEPS_PER_EPOCH);
+  train_accuracy = json_object_get_double_member (json_array_get_object_element (epochs, 0), "train_accuracy");
+  test_accuracy = json_object_get_double_member (result, "test_accuracy");
+  g_assert_cmpfloat (figure_value (vitrine_train_page_get_accuracy_chart (page), 0, 0), ==, train_accuracy);
+  g_assert_cmpfloat (figure_value (vitrine_train_page_get_accuracy_chart (page), 1, 0), ==, test_accuracy);
+  g_assert_true (test_accuracy > 0.5);
+  {
+    /* The mean loss of the epoch is the mean of the drawn steps' (equal batches). */
+    double sum = 0.0;
+
+    for (guint s = 0; s < STEPS_PER_EPOCH; s++)
+      sum += figure_value (vitrine_train_page_get_loss_chart (page), 0, s);
+    g_assert_cmpfloat_with_epsilon (sum / STEPS_PER_EPOCH,
+                                    json_object_get_double_member (json_array_get_object_element (epochs, 0), "loss"),
+                                    1e-6);
+  }
+  trained = g_build_filename (vitrine_run_get_results_dir (run), json_object_get_string_member (result, "checkpoint"),
+                              NULL);
+  g_assert_cmpstr (vitrine_train_page_get_trained_checkpoint (page), ==, trained);
+  g_assert_nonnull (strstr (vitrine_train_page_get_status (page), "Done"));
+
+  /* Open Trained Checkpoint: the window's model is the trained one. */
+  vt_gui_step_begin (60, "Open Trained Checkpoint");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "train.open-checkpoint", NULL));
+  g_assert_true (vitrine_window_is_loading (window));
+  vt_gui_wait_until (loaded, window, 60, "the trained checkpoint to load");
+  vt_gui_step_end ();
+  inspection = vitrine_model_page_get_inspection (vitrine_window_get_model_page (window));
+  g_assert_cmpstr (vt_checkpoint_get_path (inspection->checkpoint), ==, trained);
+  g_assert_cmpstr (visible_area (window), ==, "model");
+
+  /* Open Results in the Runs panel: the Train area, with the report's curves. */
+  position = run_position (window, run);
+  g_assert_true (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, position, "open-results")));
+  g_signal_emit_by_name (vitrine_runs_panel_get_button (panel, position, "open-results"), "clicked");
+  g_assert_cmpstr (visible_area (window), ==, "train");
+  g_assert_true (vitrine_train_page_get_run (page) == run);
+  g_assert_cmpuint (finite_points (vitrine_train_page_get_loss_chart (page), 0), ==, 1);
+  g_assert_cmpfloat (figure_value (vitrine_train_page_get_accuracy_chart (page), 1, 0), ==, test_accuracy);
+  g_assert_cmpstr (vitrine_train_page_get_trained_checkpoint (page), ==, trained);
+
+  /* The run's spec, saved from the panel, runs with `vitrine --batch` to the same results. */
+  vt_gui_step_begin (120, "batch reproduces the train run");
+  batch_dir = vt_gui_assert_batch_reproduces (panel, run, tmp, &n_svg);
+  vt_gui_step_end ();
+  g_assert_cmpuint (n_svg, ==, 2);
+  vt_test_rm_rf (tmp);
+  close_window (window);
+}
+
+/* Hugging Face's CLIP vision tower runs forward but has no backward pass
+ * yet: the area shows and says so, and Start is off. */
+static void
+test_unsupported (void)
+{
+  g_autofree char *hf_clip = vt_test_fixture ("forward/hf_clip_vision/model.safetensors");
+  VitrineWindow *window = open_window (hf_clip);
+  VitrineTrainPage *page = vitrine_window_get_train_page (window);
+
+  g_assert_true (vitrine_window_shows_area (window, "train"));
+  g_assert_false (vitrine_train_page_can_train (page));
+  g_assert_nonnull (vitrine_train_page_get_unsupported (page));
+  g_test_message ("%s", vitrine_train_page_get_unsupported (page));
+  g_assert_nonnull (strstr (vitrine_train_page_get_unsupported (page), "cannot be trained"));
+  g_assert_false (gtk_widget_get_sensitive (find_button (GTK_WIDGET (page), "Training")));
+  /* The action is off: activating it does nothing (no run, no error). */
+  gtk_widget_activate_action (GTK_WIDGET (page), "train.start", NULL);
+  g_assert_null (vitrine_train_page_get_run (page));
+  g_assert_null (vitrine_train_page_get_error (page));
+  close_window (window);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  static const VtGuiTest tests[] = {
+    { "/gui/train-page/live-and-cancel", test_live_and_cancel, 240 },
+    { "/gui/train-page/full-run", test_full_run, 300 },
+    { "/gui/train-page/unsupported", test_unsupported, 60 },
+  };
+
+  return vt_gui_test_main (&argc, &argv, tests, G_N_ELEMENTS (tests), &app);
+}
