@@ -208,6 +208,13 @@ test_demo_areas (void)
   assert_usable (window, find_widget (page, GTK_TYPE_BUTTON, "Run"), "incremental", "Run button", 40, 20);
   assert_runs_panel_small (window, "incremental");
 
+  show_small (window, "train", "train");
+  page = GTK_WIDGET (vitrine_window_get_train_page (window));
+  assert_usable (window, vitrine_train_page_get_loss_chart (vitrine_window_get_train_page (window)), "train", "loss chart", 300, 100);
+  assert_usable (window, vitrine_train_page_get_accuracy_chart (vitrine_window_get_train_page (window)), "train", "accuracy chart", 300, 100);
+  assert_usable (window, find_widget (page, GTK_TYPE_BUTTON, "Training"), "train", "Start Training button", 40, 20);
+  assert_runs_panel_small (window, "train");
+
   show_small (window, "embedding", "embedding");
   page = GTK_WIDGET (vitrine_window_get_embedding_page (window));
   assert_usable (window, vitrine_embedding_page_get_scatter (vitrine_window_get_embedding_page (window)), "embedding", "plot", 300, 250);
