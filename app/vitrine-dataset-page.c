@@ -188,8 +188,8 @@ bind_cell (GtkSignalListItemFactory *factory,
   const char *predicted = vitrine_sample_get_predicted_name (sample);
 
   self->n_binds++;
-  /* Which sample the cell shows, for tests that read the marks. */
-  g_object_set_data (G_OBJECT (box), "vitrine-sample-index", GUINT_TO_POINTER (vitrine_sample_get_index (sample)));
+  /* Which sample the cell shows (plus one: 0 is no data), for tests that read the marks. */
+  g_object_set_data (G_OBJECT (box), "vitrine-sample-index", GUINT_TO_POINTER (vitrine_sample_get_index (sample) + 1));
   gtk_label_set_text (GTK_LABEL (label), vitrine_sample_get_class_name (sample));
   gtk_widget_remove_css_class (mark, "correct");
   gtk_widget_remove_css_class (mark, "wrong");
