@@ -469,8 +469,8 @@ update_predictions (VitrineDatasetPage *self)
       values[i] = (double) self->confusion->confusion[i];
     /* Translators: the dataset's accuracy from the extracted logits: the
      * percentage, the correct predictions, the samples */
-    text = g_strdup_printf (_("Accuracy %.1f%% (%'" G_GUINT64_FORMAT " of %'" G_GUINT64_FORMAT " correct)"),
-                            100 * vt_confusion_accuracy (self->confusion), trace, self->confusion->n);
+    text = g_strdup_printf (_("Accuracy %.1f%% (%'u of %'u correct)"),
+                            100 * vt_confusion_accuracy (self->confusion), (guint) trace, (guint) self->confusion->n);
     gtk_label_set_text (self->accuracy_label, text);
     /* Translators: title of the Dataset area's confusion matrix; %s is the accuracy line */
     title = g_strdup_printf (_("Confusion matrix — %s"), text);
