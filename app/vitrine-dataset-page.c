@@ -5,15 +5,21 @@
  * stale results are dropped. Extraction is a VitrineRun of the `extract`
  * step (see "Extraction" below). */
 #include "vitrine-dataset-page.h"
+#include "vitrine-figure-view.h"
 #include "vitrine-file-chooser.h"
 #include "vitrine-sample-list.h"
+#include "vitrine-sample-view.h"
 #include "vitrine-store-item.h"
 #include "vitrine-thumbnails.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <string.h>
 
+#include "core/vt-atomic-file.h"
+#include "features/vt-predictions.h"
 #include "io/vt-image.h"
+#include "figures/vt-figure-render.h"
 #include "run/vt-step.h"
 
 #define THUMBNAIL_SIZE 64
@@ -30,6 +36,15 @@ struct _VitrineDatasetPage
   GtkWidget          *cancel_button;
   GtkLabel           *store_status;
   GtkCheckButton     *skip_check;
+  GtkStack           *view_stack;      /* the grid, one sample, or the confusion matrix */
+  VitrineSampleView  *sample_view;
+  GtkWidget          *predictions_box;  /* the prediction filters, once there are predictions */
+  GtkLabel           *accuracy_label;
+  GtkDropDown        *predicted_dropdown;
+  GtkDropDown        *outcome_dropdown;
+  GtkDropDown        *order_dropdown;
+  VitrineFigureView  *confusion_view;
+  GtkLabel           *export_status;
 
   char               *path;
   VtDataset          *dataset;
@@ -40,6 +55,9 @@ struct _VitrineDatasetPage
   char               *store_path;
   gboolean            store_reused;
   char               *error;
+  VtPredictions      *predictions;     /* the store's, where it is of the dataset shown */
+  VtConfusion        *confusion;       /* of the store's rows, with predictions */
+  gboolean            setting_filters;  /* the page itself moves the dropdowns */
   GListStore         *stores;        /* VitrineStoreItem: every store of this session */
   GCancellable       *open_cancellable;
   VitrineRun         *run;             /* the extraction shown: running, finished or reopened */
@@ -52,7 +70,7 @@ struct _VitrineDatasetPage
 
 G_DEFINE_FINAL_TYPE (VitrineDatasetPage, vitrine_dataset_page, GTK_TYPE_WIDGET)
 
-enum { SIGNAL_OPENED, N_SIGNALS };
+enum { SIGNAL_OPENED, SIGNAL_OPEN_IN_PREDICT, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static const char *splits[] = { "train", "test" };
@@ -141,6 +159,17 @@ setup_cell (GtkSignalListItemFactory *factory,
   gtk_widget_add_css_class (label, "caption");
   gtk_box_append (GTK_BOX (box), picture);
   gtk_box_append (GTK_BOX (box), label);
+  {
+    /* The prediction and whether it is right, after extraction. */
+    GtkWidget *mark = gtk_label_new (NULL);
+
+    gtk_label_set_ellipsize (GTK_LABEL (mark), PANGO_ELLIPSIZE_END);
+    gtk_label_set_width_chars (GTK_LABEL (mark), 10);
+    gtk_label_set_max_width_chars (GTK_LABEL (mark), 10);
+    gtk_widget_add_css_class (mark, "caption");
+    gtk_widget_add_css_class (mark, "prediction-mark");
+    gtk_box_append (GTK_BOX (box), mark);
+  }
   gtk_widget_set_has_tooltip (box, TRUE);
   g_signal_connect (box, "query-tooltip", G_CALLBACK (on_cell_query_tooltip), item);
   gtk_list_item_set_child (item, box);
@@ -154,9 +183,28 @@ bind_cell (GtkSignalListItemFactory *factory,
   VitrineSample *sample = gtk_list_item_get_item (item);
   GtkWidget *box = gtk_list_item_get_child (item);
   GtkWidget *picture = gtk_widget_get_first_child (box);
+  GtkWidget *label = gtk_widget_get_next_sibling (picture);
+  GtkWidget *mark = gtk_widget_get_next_sibling (label);
+  const char *predicted = vitrine_sample_get_predicted_name (sample);
 
   self->n_binds++;
-  gtk_label_set_text (GTK_LABEL (gtk_widget_get_last_child (box)), vitrine_sample_get_class_name (sample));
+  /* Which sample the cell shows (plus one: 0 is no data), for tests that read the marks. */
+  g_object_set_data (G_OBJECT (box), "vitrine-sample-index", GUINT_TO_POINTER (vitrine_sample_get_index (sample) + 1));
+  gtk_label_set_text (GTK_LABEL (label), vitrine_sample_get_class_name (sample));
+  gtk_widget_remove_css_class (mark, "correct");
+  gtk_widget_remove_css_class (mark, "wrong");
+  if (predicted != NULL)
+    {
+      gboolean correct = vitrine_sample_is_correct (sample);
+      /* A mark that is not colour alone: ✓ or ✗, then what the model says. */
+      g_autofree char *text = g_strdup_printf ("%s %s %.0f%%", correct ? "✓" : "✗", predicted,
+                                               100 * vitrine_sample_get_confidence (sample));
+
+      gtk_label_set_text (GTK_LABEL (mark), text);
+      gtk_widget_add_css_class (mark, correct ? "correct" : "wrong");
+    }
+  else
+    gtk_label_set_text (GTK_LABEL (mark), "");
   vitrine_thumbnails_bind (self->thumbnails, GTK_PICTURE (picture), vitrine_sample_get_index (sample));
 }
 
@@ -180,6 +228,21 @@ describe_sample (VitrineDatasetPage *self,
   g_autofree char *name = vt_dataset_sample_name (self->dataset, index);
   const char *error = self->thumbnails ? vitrine_thumbnails_get_error (self->thumbnails, index) : NULL;
 
+  if (self->predictions != NULL && self->predictions->predicted[index] >= 0)
+    {
+      gint predicted = self->predictions->predicted[index];
+      gboolean correct = predicted == (gint) self->dataset->labels[index];
+      /* Translators: a thumbnail's tooltip after extraction: the file, the
+       * predicted class, its probability, and whether it is the label */
+      g_autofree char *with = g_strdup_printf (_("%s\nPredicted %s (%.1f%%): %s"), name,
+                                               self->dataset->class_names[predicted],
+                                               100 * self->predictions->confidence[index],
+                                               /* Translators: a prediction against the label */
+                                               correct ? _("correct") : _("wrong"));
+
+      g_free (name);
+      name = g_steal_pointer (&with);
+    }
   return error ? g_strdup_printf ("%s\n%s", name, error) : g_steal_pointer (&name);
 }
 
@@ -261,6 +324,30 @@ fill_class_list (VitrineDatasetPage *self)
   gtk_list_box_select_row (self->class_list, gtk_list_box_get_row_at_index (self->class_list, 0));
 }
 
+/* The grid again, as the class list and the prediction filters say. */
+static void
+apply_query (VitrineDatasetPage *self)
+{
+  GtkListBoxRow *row = gtk_list_box_get_selected_row (self->class_list);
+  guint predicted = gtk_drop_down_get_selected (self->predicted_dropdown);
+  VtSampleQuery query = {
+    row ? gtk_list_box_row_get_index (row) - 1 : -1,
+    predicted == GTK_INVALID_LIST_POSITION ? -1 : (int) predicted - 1,
+    (VtOutcome) MIN (gtk_drop_down_get_selected (self->outcome_dropdown), VT_OUTCOME_CORRECT),
+    (VtSampleOrder) MIN (gtk_drop_down_get_selected (self->order_dropdown), VT_SAMPLE_ORDER_CONFIDENCE_DOWN),
+  };
+
+  if (self->samples == NULL || self->setting_filters)
+    return;
+  /* Where the grid was in the old samples means nothing in the new ones.
+   * Scrolling would bind the old samples at the top before the new ones
+   * come (or, after, fail with a warning while the new ones are not laid
+   * out); a new model starts the grid at its top and binds once. */
+  gtk_grid_view_set_model (self->grid, NULL);
+  vitrine_sample_list_set_query (self->samples, &query);
+  show_samples (self);
+}
+
 static void
 on_class_selected (GtkListBox         *list,
                    GtkListBoxRow      *row,
@@ -268,13 +355,175 @@ on_class_selected (GtkListBox         *list,
 {
   if (row == NULL || self->samples == NULL)
     return;
-  /* Where the grid was in the old samples means nothing in the new ones.
-   * Scrolling would bind the old samples at the top before the new ones
-   * come (or, after, fail with a warning while the new ones are not laid
-   * out); a new model starts the grid at its top and binds once. */
-  gtk_grid_view_set_model (self->grid, NULL);
-  vitrine_sample_list_set_class (self->samples, gtk_list_box_row_get_index (row) - 1);
-  show_samples (self);
+  apply_query (self);
+}
+
+static void
+on_filter_changed (GtkDropDown        *dropdown,
+                   GParamSpec         *pspec,
+                   VitrineDatasetPage *self)
+{
+  apply_query (self);
+}
+
+void
+vitrine_dataset_page_filter_predictions (VitrineDatasetPage *self,
+                                         int                 predicted,
+                                         VtOutcome           outcome,
+                                         VtSampleOrder       order)
+{
+  g_return_if_fail (self->predictions != NULL && predicted < (int) self->dataset->n_classes);
+  self->setting_filters = TRUE;
+  gtk_drop_down_set_selected (self->predicted_dropdown, (guint) (predicted + 1));
+  gtk_drop_down_set_selected (self->outcome_dropdown, outcome);
+  gtk_drop_down_set_selected (self->order_dropdown, order);
+  self->setting_filters = FALSE;
+  apply_query (self);
+}
+
+/* Predictions ------------------------------------------------------------------*/
+
+/* Whether the page's store was extracted from the dataset shown (its
+ * path, split and size): only then are its rows this grid's samples. */
+static gboolean
+store_is_of_dataset (VitrineDatasetPage *self)
+{
+  g_autofree char *store_dataset = NULL;
+  g_autofree char *shown = NULL;
+  const VtFeatureSource *source = self->store ? self->store->source : NULL;
+
+  if (source == NULL || source->dataset == NULL || self->dataset == NULL)
+    return FALSE;
+  store_dataset = g_canonicalize_filename (source->dataset, NULL);
+  shown = g_canonicalize_filename (self->dataset->path, NULL);
+  return g_str_equal (store_dataset, shown) && g_strcmp0 (source->split, self->dataset->split) == 0 &&
+         source->dataset_samples == self->dataset->n_samples;
+}
+
+static void
+show_view (VitrineDatasetPage *self,
+           const char         *name)
+{
+  gtk_stack_set_visible_child_name (self->view_stack, name);
+  if (!g_str_equal (name, "sample"))
+    vitrine_sample_view_clear (self->sample_view);
+}
+
+/* The marks, the prediction filters, the accuracy and the confusion
+ * matrix from the store's logits, where the store is of the dataset shown;
+ * all gone otherwise. */
+static void
+update_predictions (VitrineDatasetPage *self)
+{
+  g_autoptr(VtPredictions) predictions = NULL;
+  g_autoptr(VtConfusion) confusion = NULL;
+  g_autoptr(GtkStringList) names = gtk_string_list_new (NULL);
+
+  if (self->samples != NULL && store_is_of_dataset (self) &&
+      (predictions = vt_predictions_new (self->store, self->dataset->n_samples, self->dataset->n_classes,
+                                         self->dataset->labels, NULL)) != NULL)
+    confusion = vt_predictions_tally (self->store, NULL);
+  if (confusion == NULL)
+    g_clear_pointer (&predictions, vt_predictions_unref);
+  if (predictions == NULL && self->predictions == NULL)
+    return;
+  g_clear_pointer (&self->predictions, vt_predictions_unref);
+  g_clear_pointer (&self->confusion, vt_confusion_free);
+  self->predictions = g_steal_pointer (&predictions);
+  self->confusion = g_steal_pointer (&confusion);
+
+  /* The filters start over: every prediction, in the dataset's order. */
+  self->setting_filters = TRUE;
+  /* Translators: the "Predicted as" filter's entry that takes every class */
+  gtk_string_list_append (names, _("Any class"));
+  for (guint c = 0; self->predictions && c < self->dataset->n_classes; c++)
+    gtk_string_list_append (names, self->dataset->class_names[c]);
+  gtk_drop_down_set_model (self->predicted_dropdown, G_LIST_MODEL (names));
+  gtk_drop_down_set_selected (self->predicted_dropdown, 0);
+  gtk_drop_down_set_selected (self->outcome_dropdown, 0);
+  gtk_drop_down_set_selected (self->order_dropdown, 0);
+  self->setting_filters = FALSE;
+  if (self->samples != NULL)
+    vitrine_sample_list_set_predictions (self->samples, self->predictions);
+  apply_query (self);
+
+  gtk_widget_set_visible (self->predictions_box, self->predictions != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.show-confusion", self->predictions != NULL);
+  if (self->confusion == NULL)
+    {
+      vitrine_figure_view_set_figure (self->confusion_view, NULL);
+      if (!g_str_equal (gtk_stack_get_visible_child_name (self->view_stack), "samples"))
+        show_view (self, "samples");
+      return;
+    }
+  {
+    guint k = self->confusion->n_classes;
+    g_autofree double *values = g_new (double, (gsize) k * k);
+    guint64 trace = 0;
+    g_autofree char *text = NULL;
+    g_autofree char *title = NULL;
+
+    for (guint c = 0; c < k; c++)
+      trace += self->confusion->confusion[(gsize) c * k + c];
+    for (gsize i = 0; i < (gsize) k * k; i++)
+      values[i] = (double) self->confusion->confusion[i];
+    /* Translators: the dataset's accuracy from the extracted logits: the
+     * percentage, the correct predictions, the samples */
+    text = g_strdup_printf (_("Accuracy %.1f%% (%'u of %'u correct)"),
+                            100 * vt_confusion_accuracy (self->confusion), (guint) trace, (guint) self->confusion->n);
+    gtk_label_set_text (self->accuracy_label, text);
+    /* Translators: title of the Dataset area's confusion matrix; %s is the accuracy line */
+    title = g_strdup_printf (_("Confusion matrix — %s"), text);
+    vitrine_figure_view_set_figure (self->confusion_view,
+                                    vt_figure_new_heatmap (title,
+                                                           /* Translators: the confusion matrix's column axis */
+                                                           _("predicted"),
+                                                           /* Translators: the confusion matrix's row axis */
+                                                           _("true"), k, k, values,
+                                                           (const char * const *) self->dataset->class_names,
+                                                           (const char * const *) self->dataset->class_names));
+  }
+}
+
+/* The sample view ----------------------------------------------------------------*/
+
+void
+vitrine_dataset_page_open_sample (VitrineDatasetPage *self,
+                                  guint               index)
+{
+  g_return_if_fail (self->dataset != NULL && index < self->dataset->n_samples);
+  show_view (self, "sample");
+  vitrine_sample_view_show (self->sample_view, self->dataset, index, self->predictions, self->model);
+  gtk_widget_grab_focus (GTK_WIDGET (self->sample_view));
+}
+
+/* Double-click or Enter on a thumbnail. */
+static void
+on_grid_activate (GtkGridView        *grid,
+                  guint               position,
+                  VitrineDatasetPage *self)
+{
+  g_autoptr(VitrineSample) sample = self->samples ? g_list_model_get_item (G_LIST_MODEL (self->samples), position)
+                                                  : NULL;
+
+  if (sample != NULL)
+    vitrine_dataset_page_open_sample (self, vitrine_sample_get_index (sample));
+}
+
+static void
+on_sample_view_close (VitrineSampleView  *view,
+                      VitrineDatasetPage *self)
+{
+  show_view (self, "samples");
+  gtk_widget_grab_focus (GTK_WIDGET (self->grid));
+}
+
+static void
+on_sample_open_in_predict (VitrineSampleView  *view,
+                           const char         *file,
+                           VitrineDatasetPage *self)
+{
+  g_signal_emit (self, signals[SIGNAL_OPEN_IN_PREDICT], 0, file);
 }
 
 void
@@ -299,8 +548,18 @@ show_dataset (VitrineDatasetPage *self,
   self->dataset = vt_dataset_ref (dataset);
   self->samples = vitrine_sample_list_new (dataset);
   self->thumbnails = vitrine_thumbnails_new (dataset, THUMBNAIL_SIZE);
+  g_clear_pointer (&self->predictions, vt_predictions_unref);
+  g_clear_pointer (&self->confusion, vt_confusion_free);
+  show_view (self, "samples");
   /* Selecting "All classes" there puts the samples in the grid. */
   fill_class_list (self);
+  /* The store's predictions, where it is of this dataset (a split again). */
+  update_predictions (self);
+  if (self->predictions == NULL)
+    {
+      gtk_widget_set_visible (self->predictions_box, FALSE);
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.show-confusion", FALSE);
+    }
 
   {
     /* Translators: a part of the dataset summary */
@@ -585,6 +844,7 @@ on_store_loaded (GObject      *source,
   self->store_path = g_strdup (job->store_path);
   self->store_reused = job->reused;
   add_to_session (self);
+  update_predictions (self);
   if (job->reused || job->reopened)
     /* Translators: samples, feature width, the cache file */
     text = g_strdup_printf (_("%'u × %u features, reused from %s"), self->store->n_samples, self->store->dim,
@@ -829,6 +1089,11 @@ vitrine_dataset_page_set_model (VitrineDatasetPage *self,
   g_clear_pointer (&self->store, vt_feature_store_unref);
   g_clear_pointer (&self->store_path, g_free);
   gtk_label_set_text (self->store_status, "");
+  /* Its marks and confusion matrix go with it; an open sample's top five
+   * were the other model's. */
+  update_predictions (self);
+  if (g_str_equal (gtk_stack_get_visible_child_name (self->view_stack), "sample"))
+    show_view (self, "samples");
   update_actions (self);
 }
 
@@ -903,6 +1168,163 @@ const char *
 vitrine_dataset_page_get_error (VitrineDatasetPage *self)
 {
   return self->error;
+}
+
+VtPredictions *
+vitrine_dataset_page_get_predictions (VitrineDatasetPage *self)
+{
+  return self->predictions;
+}
+
+const char *
+vitrine_dataset_page_get_accuracy_text (VitrineDatasetPage *self)
+{
+  return self->predictions ? gtk_label_get_text (self->accuracy_label) : NULL;
+}
+
+VtFigure *
+vitrine_dataset_page_get_confusion_figure (VitrineDatasetPage *self)
+{
+  return vitrine_figure_view_get_figure (self->confusion_view);
+}
+
+VitrineSampleView *
+vitrine_dataset_page_get_sample_view (VitrineDatasetPage *self)
+{
+  return self->sample_view;
+}
+
+const char *
+vitrine_dataset_page_get_view (VitrineDatasetPage *self)
+{
+  return gtk_stack_get_visible_child_name (self->view_stack);
+}
+
+GtkGridView *
+vitrine_dataset_page_get_grid (VitrineDatasetPage *self)
+{
+  return self->grid;
+}
+
+/* The confusion matrix's export ----------------------------------------------------*/
+
+static gboolean
+no_confusion (GError **error)
+{
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Extract features with logits first: the confusion matrix comes from them"));
+  return FALSE;
+}
+
+gboolean
+vitrine_dataset_page_export_confusion (VitrineDatasetPage  *self,
+                                       const char          *base_path,
+                                       GError             **error)
+{
+  VtFigure *figure = vitrine_figure_view_get_figure (self->confusion_view);
+
+  if (figure == NULL)
+    return no_confusion (error);
+  return vt_figure_export (figure, base_path, VT_FIGURE_FORMATS_ALL, error);
+}
+
+gboolean
+vitrine_dataset_page_export_confusion_csv (VitrineDatasetPage  *self,
+                                           const char          *path,
+                                           GError             **error)
+{
+  g_autofree char *csv = NULL;
+
+  if (self->confusion == NULL)
+    return no_confusion (error);
+  csv = vt_confusion_to_csv (self->confusion, (const char * const *) self->dataset->class_names);
+  return vt_atomic_file_write (path, csv, strlen (csv), error);
+}
+
+static void
+report_export (VitrineDatasetPage *self,
+               gboolean            ok,
+               GError             *error,
+               const char         *path)
+{
+  g_autofree char *text = NULL;
+
+  if (!ok)
+    {
+      gtk_label_set_text (self->export_status, error ? error->message : _("Only local files can be written"));
+      gtk_widget_add_css_class (GTK_WIDGET (self->export_status), "error");
+      return;
+    }
+  gtk_widget_remove_css_class (GTK_WIDGET (self->export_status), "error");
+  /* Translators: %s is the file (or the files' name without extension) written */
+  text = g_strdup_printf (_("Exported %s"), path);
+  gtk_label_set_text (self->export_status, text);
+}
+
+/* A figure's name without the extension the user may have typed: all three
+ * formats are written beside it. */
+static char *
+figure_base (GFile *file)
+{
+  g_autofree char *path = g_file_get_path (file);
+  char *dot = path ? strrchr (path, '.') : NULL;
+
+  if (dot && strchr (dot, G_DIR_SEPARATOR) == NULL &&
+      (g_str_equal (dot, ".png") || g_str_equal (dot, ".svg") || g_str_equal (dot, ".pdf")))
+    *dot = '\0';
+  return g_steal_pointer (&path);
+}
+
+static void
+confusion_file_chosen (GFile    *file,
+                       gpointer  page)
+{
+  g_autofree char *base = figure_base (file);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = base && vitrine_dataset_page_export_confusion (page, base, &error);
+
+  report_export (page, ok, error, base);
+}
+
+static void
+confusion_csv_chosen (GFile    *file,
+                      gpointer  page)
+{
+  g_autofree char *path = g_file_get_path (file);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = path && vitrine_dataset_page_export_confusion_csv (page, path, &error);
+
+  report_export (page, ok, error, path);
+}
+
+static void
+export_confusion_action (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *parameter)
+{
+  if (g_str_equal (action_name, "dataset.export-confusion"))
+    /* Translators: title of the save dialog; PNG, SVG and PDF are all written */
+    vitrine_choose_save_file (widget, _("Export Confusion Matrix as PNG, SVG and PDF"), "confusion",
+                              confusion_file_chosen, widget);
+  else
+    /* Translators: title of the save dialog */
+    vitrine_choose_save_file (widget, _("Export Confusion Matrix as CSV"), "confusion.csv",
+                              confusion_csv_chosen, widget);
+}
+
+static void
+show_view_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  VitrineDatasetPage *self = VITRINE_DATASET_PAGE (widget);
+
+  if (g_str_equal (action_name, "dataset.show-confusion"))
+    show_view (self, "confusion");
+  else
+    {
+      show_view (self, "samples");
+      gtk_widget_grab_focus (GTK_WIDGET (self->grid));
+    }
 }
 
 /* Actions and drops ------------------------------------------------------------*/
@@ -1008,6 +1430,8 @@ vitrine_dataset_page_finalize (GObject *object)
   g_clear_pointer (&self->dataset, vt_dataset_unref);
   g_clear_pointer (&self->model, vt_model_free);
   g_clear_pointer (&self->store, vt_feature_store_unref);
+  g_clear_pointer (&self->predictions, vt_predictions_unref);
+  g_clear_pointer (&self->confusion, vt_confusion_free);
   g_clear_object (&self->stores);
   G_OBJECT_CLASS (vitrine_dataset_page_parent_class)->finalize (object);
 }
@@ -1021,6 +1445,8 @@ vitrine_dataset_page_class_init (VitrineDatasetPageClass *klass)
   object_class->dispose = vitrine_dataset_page_dispose;
   object_class->finalize = vitrine_dataset_page_finalize;
 
+  g_type_ensure (VITRINE_TYPE_SAMPLE_VIEW);
+  g_type_ensure (VITRINE_TYPE_FIGURE_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-dataset-page.ui");
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, split_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, summary);
@@ -1030,16 +1456,32 @@ vitrine_dataset_page_class_init (VitrineDatasetPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, store_status);
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, skip_check);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, sample_view);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, predictions_box);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, accuracy_label);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, predicted_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, outcome_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, order_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, confusion_view);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, export_status);
   gtk_widget_class_install_action (widget_class, "dataset.open-folder", NULL, open_folder_action);
   gtk_widget_class_install_action (widget_class, "dataset.open-file", NULL, open_file_action);
   gtk_widget_class_install_action (widget_class, "dataset.extract", NULL, extract_action);
   gtk_widget_class_install_action (widget_class, "dataset.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "dataset.show-confusion", NULL, show_view_action);
+  gtk_widget_class_install_action (widget_class, "dataset.show-samples", NULL, show_view_action);
+  gtk_widget_class_install_action (widget_class, "dataset.export-confusion", NULL, export_confusion_action);
+  gtk_widget_class_install_action (widget_class, "dataset.export-confusion-csv", NULL, export_confusion_action);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "datasetpage");
 
   /* A dataset (its folder or file) was read and is shown. */
   signals[SIGNAL_OPENED] = g_signal_new ("opened", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                          NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  /* "Open in Predict" in the sample view: the sample's image file. */
+  signals[SIGNAL_OPEN_IN_PREDICT] = g_signal_new ("open-in-predict", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -1059,6 +1501,13 @@ vitrine_dataset_page_init (VitrineDatasetPage *self)
   g_signal_connect_object (gtk_scrollable_get_hadjustment (GTK_SCROLLABLE (self->grid)), "changed",
                            G_CALLBACK (on_grid_width_changed), self, 0);
   g_signal_connect (self->split_dropdown, "notify::selected", G_CALLBACK (on_split_changed), self);
+  g_signal_connect (self->grid, "activate", G_CALLBACK (on_grid_activate), self);
+  g_signal_connect (self->predicted_dropdown, "notify::selected", G_CALLBACK (on_filter_changed), self);
+  g_signal_connect (self->outcome_dropdown, "notify::selected", G_CALLBACK (on_filter_changed), self);
+  g_signal_connect (self->order_dropdown, "notify::selected", G_CALLBACK (on_filter_changed), self);
+  g_signal_connect (self->sample_view, "close", G_CALLBACK (on_sample_view_close), self);
+  g_signal_connect (self->sample_view, "open-in-predict", G_CALLBACK (on_sample_open_in_predict), self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.show-confusion", FALSE);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
   update_actions (self);

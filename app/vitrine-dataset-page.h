@@ -8,6 +8,9 @@
 #include <gtk/gtk.h>
 
 #include "features/vt-feature-store.h"
+#include "features/vt-predictions.h"
+#include "report/vt-figure.h"
+#include "vitrine-sample-view.h"
 #include "models/vt-model.h"
 #include "vitrine-run.h"
 
@@ -68,5 +71,36 @@ char            *vitrine_dataset_page_describe_sample (VitrineDatasetPage *self,
                                                        guint               index);
 /* The summary line: name, split, format, samples and classes. */
 const char      *vitrine_dataset_page_get_summary (VitrineDatasetPage *self);
+
+/* Once the store of the dataset shown has logits: each thumbnail carries
+ * its predicted class, confidence and a ✓/✗ mark, the grid filters by
+ * predicted class and outcome and sorts by confidence (with the class
+ * list's class), and the accuracy and confusion matrix are shown. */
+VtPredictions   *vitrine_dataset_page_get_predictions (VitrineDatasetPage *self);
+/* As the "Predicted as", "Show" and "Order" choices do; @predicted -1 for any. */
+void             vitrine_dataset_page_filter_predictions (VitrineDatasetPage *self,
+                                                          int                 predicted,
+                                                          VtOutcome           outcome,
+                                                          VtSampleOrder       order);
+/* The accuracy line shown, or NULL without predictions. */
+const char      *vitrine_dataset_page_get_accuracy_text (VitrineDatasetPage *self);
+/* The confusion matrix shown (counts, true × predicted), or NULL. */
+VtFigure        *vitrine_dataset_page_get_confusion_figure (VitrineDatasetPage *self);
+/* Writes it as @base_path.png, .svg and .pdf; its counts as a CSV table
+ * (as `evaluate` writes <id>-confusion.csv), atomically. */
+gboolean         vitrine_dataset_page_export_confusion (VitrineDatasetPage  *self,
+                                                        const char          *base_path,
+                                                        GError             **error);
+gboolean         vitrine_dataset_page_export_confusion_csv (VitrineDatasetPage  *self,
+                                                            const char          *path,
+                                                            GError             **error);
+/* Opens sample @index large (what double-click or Enter on its thumbnail
+ * does); "Open in Predict" there emits "open-in-predict" with its file. */
+void             vitrine_dataset_page_open_sample (VitrineDatasetPage *self,
+                                                   guint               index);
+VitrineSampleView *vitrine_dataset_page_get_sample_view (VitrineDatasetPage *self);
+/* What the area shows: "samples", "sample" or "confusion". */
+const char      *vitrine_dataset_page_get_view    (VitrineDatasetPage *self);
+GtkGridView     *vitrine_dataset_page_get_grid    (VitrineDatasetPage *self);
 
 G_END_DECLS

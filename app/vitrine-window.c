@@ -129,6 +129,17 @@ add_recent (VitrineWindow *self,
   gtk_recent_manager_add_full (self->recent_manager, uri, &data);
 }
 
+/* "Open in Predict" in the Dataset area's sample view. */
+static void
+on_open_in_predict (VitrineWindow *self,
+                    const char    *file)
+{
+  g_autoptr(GFile) image = g_file_new_for_path (file);
+
+  vitrine_window_show_area (self, "predict");
+  vitrine_predict_page_open (self->predict_page, image);
+}
+
 static void
 on_dataset_opened (VitrineWindow *self,
                    const char    *path)
@@ -1074,6 +1085,8 @@ vitrine_window_init (VitrineWindow *self)
   self->recent_manager = gtk_recent_manager_get_default ();
   g_signal_connect_swapped (self->recent_manager, "changed", G_CALLBACK (update_recent_menu), self);
   g_signal_connect_object (self->dataset_page, "opened", G_CALLBACK (on_dataset_opened), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->dataset_page, "open-in-predict", G_CALLBACK (on_open_in_predict), self,
+                           G_CONNECT_SWAPPED);
   update_recent_menu (self);
 }
 

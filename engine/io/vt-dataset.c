@@ -372,6 +372,14 @@ vt_dataset_sample_name (VtDataset *self,
   return g_strdup_printf ("%s[%u]", self->path, index);
 }
 
+const char *
+vt_dataset_sample_file (VtDataset *self,
+                        guint      index)
+{
+  g_return_val_if_fail (index < self->n_samples, NULL);
+  return self->paths != NULL ? g_ptr_array_index (self->paths, index) : NULL;
+}
+
 /* What stat says of @path. Nanosecond times, since a copy made in the same
  * second keeps the whole seconds; the inode, since `rsync -a` and most
  * editors write a new file and rename it; the change time, since

@@ -93,6 +93,10 @@ VtImage    *vt_dataset_load_image_hashed (VtDataset           *self,
 /* The image's file, or "<file>[index]" for samples stored together. */
 char       *vt_dataset_sample_name   (VtDataset               *self,
                                       guint                    index);
+/* The image file of sample @index, or NULL for samples stored together
+ * (IDX, CIFAR binary), which have no file of their own. */
+const char *vt_dataset_sample_file   (VtDataset               *self,
+                                      guint                    index);
 /* A hex SHA-256 over every file the samples, labels and class names come
  * from (present or not), with its size, nanosecond modification and change
  * times and inode, and over the labels and class names: it changes when

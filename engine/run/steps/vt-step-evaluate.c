@@ -5,6 +5,7 @@
 #include "run/vt-step-memory.h"
 #include "core/vt-dtype.h"
 #include "features/vt-feature-store.h"
+#include "features/vt-predictions.h"
 #include "io/vt-file.h"
 #include "io/vt-safetensors.h"
 #include "methods/cil/vt-cil-run.h"
@@ -129,11 +130,12 @@ vt_run_evaluate (VtRunContext  *run,
   VtEvaluateStep *step = (VtEvaluateStep *) base;
   g_auto(VtRunOpened) o = { 0 };
   g_autoptr(VtFeatureStore) store = NULL;
-  g_autofree guint64 *confusion = NULL;
-  g_autofree guint64 *per_class = NULL;
+  g_autoptr(VtConfusion) tally = NULL;
+  const guint64 *confusion, *per_class;
   const VtArchitecture *arch;
   char **class_names;
-  guint n, k, top1 = 0, top5 = 0;
+  guint n, k;
+  guint64 top1, top5;
   JsonObject *result;
   JsonNode *node;
 
@@ -157,27 +159,17 @@ vt_run_evaluate (VtRunContext  *run,
       !(store = vt_run_extract_features (run, &o, &step->input, TRUE, error)))
     return NULL;
 
-  n = store->n_samples;
-  confusion = g_new0 (guint64, (gsize) k * k);
-  per_class = g_new0 (guint64, k);
-  for (guint i = 0; i < n; i++)
+  /* The Dataset area counts its confusion matrix with the same function. */
+  if (!(tally = vt_predictions_tally (store, error)))
     {
-      const float *row = store->logits + (gsize) i * k;
-      guint label = (guint) store->labels[i], better = 0, best = 0;
-
-      /* Rank of the true class: how many outputs beat it. */
-      for (guint c = 0; c < k; c++)
-        {
-          if (row[c] > row[label])
-            better++;
-          if (row[c] > row[best])
-            best = c;
-        }
-      top1 += better == 0;
-      top5 += better < 5;
-      confusion[(gsize) label * k + best]++;
-      per_class[label]++;
+      g_prefix_error (error, "%s: ", o.dataset_path);
+      return NULL;
     }
+  n = store->n_samples;
+  confusion = tally->confusion;
+  per_class = tally->per_class;
+  top1 = tally->top1;
+  top5 = tally->top5;
 
   node = json_node_new (JSON_NODE_OBJECT);
   result = json_object_new ();
@@ -191,17 +183,11 @@ vt_run_evaluate (VtRunContext  *run,
   {
     JsonArray *classes = json_array_new (), *matrix = json_array_new (), *figures = json_array_new ();
     GString *per_class_csv = g_string_new ("class,images,correct,accuracy\n");
-    GString *confusion_csv = g_string_new ("true\\predicted");
+    g_autofree char *confusion_csv = vt_confusion_to_csv (tally, (const char * const *) class_names);
     g_autofree char *per_class_name = g_strdup_printf ("%s-per-class.csv", step->base.id);
     g_autofree char *confusion_name = g_strdup_printf ("%s-confusion.csv", step->base.id);
     gboolean ok;
 
-    for (guint c = 0; c < k; c++)
-      {
-        g_string_append_c (confusion_csv, ',');
-        vt_csv_append_field (confusion_csv, class_names[c]);
-      }
-    g_string_append_c (confusion_csv, '\n');
     for (guint c = 0; c < k; c++)
       {
         JsonObject *entry = json_object_new ();
@@ -224,19 +210,14 @@ vt_run_evaluate (VtRunContext  *run,
         vt_csv_append_field (per_class_csv, class_names[c]);
         g_string_append_printf (per_class_csv, ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%s\n",
                                 per_class[c], correct, accuracy);
-        vt_csv_append_field (confusion_csv, class_names[c]);
-        for (guint p = 0; p < k; p++)
-          g_string_append_printf (confusion_csv, ",%" G_GUINT64_FORMAT, confusion[(gsize) c * k + p]);
-        g_string_append_c (confusion_csv, '\n');
       }
     json_object_set_array_member (result, "per_class", classes);
     json_object_set_array_member (result, "confusion", matrix);
     json_object_set_array_member (result, "figures", figures);
 
     ok = vt_run_write_output (run, per_class_name, per_class_csv->str, error) &&
-         vt_run_write_output (run, confusion_name, confusion_csv->str, error);
+         vt_run_write_output (run, confusion_name, confusion_csv, error);
     g_string_free (per_class_csv, TRUE);
-    g_string_free (confusion_csv, TRUE);
     if (!ok)
       {
         json_node_unref (node);
