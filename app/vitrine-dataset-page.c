@@ -1469,6 +1469,9 @@ vitrine_dataset_page_class_init (VitrineDatasetPageClass *klass)
   gtk_widget_class_install_action (widget_class, "dataset.open-file", NULL, open_file_action);
   gtk_widget_class_install_action (widget_class, "dataset.extract", NULL, extract_action);
   gtk_widget_class_install_action (widget_class, "dataset.cancel", NULL, cancel_action);
+  /* As in the other areas that run (the shortcuts window lists them). */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "dataset.extract", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_period, GDK_CONTROL_MASK, "dataset.cancel", NULL);
   gtk_widget_class_install_action (widget_class, "dataset.show-confusion", NULL, show_view_action);
   gtk_widget_class_install_action (widget_class, "dataset.show-samples", NULL, show_view_action);
   gtk_widget_class_install_action (widget_class, "dataset.export-confusion", NULL, export_confusion_action);

@@ -1182,6 +1182,9 @@ vitrine_embedding_page_class_init (VitrineEmbeddingPageClass *klass)
   gtk_widget_class_install_action (widget_class, "embedding.add-store", NULL, add_store_action);
   gtk_widget_class_install_action (widget_class, "embedding.run", NULL, run_action);
   gtk_widget_class_install_action (widget_class, "embedding.cancel", NULL, cancel_action);
+  /* As in the other areas that run (the shortcuts window lists them). */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "embedding.run", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_period, GDK_CONTROL_MASK, "embedding.cancel", NULL);
   gtk_widget_class_install_action (widget_class, "embedding.export", NULL, export_action);
   gtk_widget_class_install_action (widget_class, "embedding.save-selection", NULL, save_selection_action);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);

@@ -992,6 +992,9 @@ vitrine_incremental_page_class_init (VitrineIncrementalPageClass *klass)
   gtk_widget_class_install_action (widget_class, "incremental.add-store", NULL, add_store_action);
   gtk_widget_class_install_action (widget_class, "incremental.run", NULL, run_action);
   gtk_widget_class_install_action (widget_class, "incremental.cancel", NULL, cancel_action);
+  /* As in the other areas that run (the shortcuts window lists them). */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "incremental.run", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_period, GDK_CONTROL_MASK, "incremental.cancel", NULL);
   gtk_widget_class_install_action (widget_class, "incremental.export", NULL, export_action);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "incrementalpage");

@@ -26,7 +26,8 @@
 /* Orders match the drop-downs in vitrine-train-page.ui. */
 static const VtTrainPart train_parts[] = { VT_TRAIN_HEAD, VT_TRAIN_LAST_BLOCKS, VT_TRAIN_NORMS, VT_TRAIN_ALL };
 static const VtOptimizerKind optimizers[] = { VT_OPTIMIZER_SGD, VT_OPTIMIZER_ADAM, VT_OPTIMIZER_ADAMW };
-static const VtScheduleKind schedules[] = { VT_SCHEDULE_CONSTANT, VT_SCHEDULE_COSINE };
+static const VtScheduleKind schedules[] = { VT_SCHEDULE_CONSTANT, VT_SCHEDULE_COSINE, VT_SCHEDULE_STEP,
+                                            VT_SCHEDULE_MULTI_STEP };
 
 struct _VitrineTrainPage
 {
@@ -42,11 +43,19 @@ struct _VitrineTrainPage
   GtkSpinButton      *lr_spin;
   GtkSpinButton      *momentum_spin;
   GtkDropDown        *schedule_dropdown;
+  GtkWidget          *decay_at_label;
+  GtkWidget          *decay_at_box;
+  GtkSpinButton      *step_epochs_spin;
+  GtkEntry           *milestones_entry;
+  GtkWidget          *decay_unit_label;
+  GtkWidget          *gamma_label;
+  GtkSpinButton      *gamma_spin;
   GtkSpinButton      *warmup_spin;
   GtkSpinButton      *decay_spin;
   GtkSpinButton      *smoothing_spin;
   GtkSpinButton      *pad_spin;
   GtkCheckButton     *flip_check;
+  GtkCheckButton     *shuffle_check;
   GtkSpinButton      *seed_spin;
   GtkLabel           *status;
   GtkProgressBar     *progress_bar;
@@ -447,6 +456,52 @@ vitrine_train_page_configure (VitrineTrainPage *self,
   gtk_spin_button_set_value (self->lr_spin, lr);
 }
 
+static VtScheduleKind
+chosen_schedule (VitrineTrainPage *self)
+{
+  return schedules[MIN (gtk_drop_down_get_selected (self->schedule_dropdown), G_N_ELEMENTS (schedules) - 1)];
+}
+
+/* The Multi-step schedule's field, "30, 60, 90": epochs from 1 to
+ * @epochs, increasing (the step's own rule, in the field's words). */
+static guint *
+parse_milestones (const char  *text,
+                  guint        epochs,
+                  guint       *n_milestones,
+                  GError     **error)
+{
+  g_auto(GStrv) parts = g_strsplit_set (text, ", ", -1);
+  g_autoptr(GArray) milestones = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  for (guint i = 0; parts[i]; i++)
+    {
+      guint64 value;
+      guint last = milestones->len ? g_array_index (milestones, guint, milestones->len - 1) : 0;
+
+      if (parts[i][0] == '\0')
+        continue;
+      if (!g_ascii_string_to_unsigned (parts[i], 10, 1, epochs, &value, NULL) || value <= last)
+        {
+          /* Translators: %s is what the user typed; %u the run's epochs */
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("Decay at: “%s” is not an epoch from 1 to %u after the one before. "
+                         "Give increasing epochs separated by commas, e.g. 30, 60."),
+                       parts[i], epochs);
+          return NULL;
+        }
+      g_array_append_vals (milestones, &(guint) { (guint) value }, 1);
+    }
+  if (milestones->len == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           _("Decay at: the Multi-step schedule needs the epochs after which the learning rate "
+                             "is multiplied by gamma, e.g. 30, 60."));
+      return NULL;
+    }
+  *n_milestones = milestones->len;
+  return (guint *) g_array_free (g_steal_pointer (&milestones), FALSE);
+}
+
 /* The spec a user would write for --batch: one train step on the open
  * checkpoint and dataset, as the fields say. */
 static char *
@@ -458,7 +513,6 @@ build_spec (VitrineTrainPage  *self,
   VtTrainStep *step = vt_train_step_new (TRAIN_STEP_ID, checkpoint_path (self->model), self->dataset->path);
   guint part = gtk_drop_down_get_selected (self->trains_dropdown);
   guint optimizer = gtk_drop_down_get_selected (self->optimizer_dropdown);
-  guint schedule = gtk_drop_down_get_selected (self->schedule_dropdown);
 
   step->input.split = g_strdup ("train");
   step->test_split = g_strdup ("test");
@@ -469,12 +523,22 @@ build_spec (VitrineTrainPage  *self,
   step->optimizer = optimizers[MIN (optimizer, G_N_ELEMENTS (optimizers) - 1)];
   step->lr = gtk_spin_button_get_value (self->lr_spin);
   step->momentum = gtk_spin_button_get_value (self->momentum_spin);
-  step->schedule = schedules[MIN (schedule, G_N_ELEMENTS (schedules) - 1)];
+  step->schedule = chosen_schedule (self);
+  step->step_epochs = (guint) gtk_spin_button_get_value_as_int (self->step_epochs_spin);
+  step->gamma = gtk_spin_button_get_value (self->gamma_spin);
+  if (step->schedule == VT_SCHEDULE_MULTI_STEP &&
+      !(step->milestones = parse_milestones (gtk_editable_get_text (GTK_EDITABLE (self->milestones_entry)),
+                                             step->epochs, &step->n_milestones, error)))
+    {
+      vt_step_free ((VtStep *) step);
+      return NULL;
+    }
   step->warmup_epochs = (guint) gtk_spin_button_get_value_as_int (self->warmup_spin);
   step->weight_decay = gtk_spin_button_get_value (self->decay_spin);
   step->label_smoothing = gtk_spin_button_get_value (self->smoothing_spin);
   step->pad = (guint) gtk_spin_button_get_value_as_int (self->pad_spin);
   step->flip = gtk_check_button_get_active (self->flip_check);
+  step->shuffle = gtk_check_button_get_active (self->shuffle_check);
   step->seed = (guint) gtk_spin_button_get_value (self->seed_spin);
   if (!vt_spec_add_step (spec, (VtStep *) step, error))
     return NULL;
@@ -565,6 +629,36 @@ on_trains_selected (VitrineTrainPage *self)
 {
   gtk_widget_set_sensitive (GTK_WIDGET (self->blocks_spin),
                             gtk_drop_down_get_selected (self->trains_dropdown) == 1);
+}
+
+/* Momentum is SGD's alone; Adam's betas are their defaults. */
+static void
+on_optimizer_selected (VitrineTrainPage *self)
+{
+  gboolean sgd = optimizers[MIN (gtk_drop_down_get_selected (self->optimizer_dropdown),
+                                 G_N_ELEMENTS (optimizers) - 1)] == VT_OPTIMIZER_SGD;
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->momentum_spin), sgd);
+}
+
+/* The step schedules' fields show with them: Step's period, Multi-step's
+ * epochs, and the gamma of both. */
+static void
+on_schedule_selected (VitrineTrainPage *self)
+{
+  VtScheduleKind schedule = chosen_schedule (self);
+  gboolean stepped = schedule == VT_SCHEDULE_STEP || schedule == VT_SCHEDULE_MULTI_STEP;
+
+  gtk_widget_set_visible (self->decay_at_label, stepped);
+  gtk_widget_set_visible (self->decay_at_box, stepped);
+  gtk_widget_set_visible (GTK_WIDGET (self->step_epochs_spin), schedule == VT_SCHEDULE_STEP);
+  gtk_widget_set_visible (self->decay_unit_label, schedule == VT_SCHEDULE_STEP);
+  gtk_widget_set_visible (GTK_WIDGET (self->milestones_entry), schedule == VT_SCHEDULE_MULTI_STEP);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (self->decay_at_label),
+                                 schedule == VT_SCHEDULE_MULTI_STEP ? GTK_WIDGET (self->milestones_entry)
+                                                                    : GTK_WIDGET (self->step_epochs_spin));
+  gtk_widget_set_visible (self->gamma_label, stepped);
+  gtk_widget_set_visible (GTK_WIDGET (self->gamma_spin), stepped);
 }
 
 /* Accessors ---------------------------------------------------------------------*/
@@ -668,11 +762,19 @@ vitrine_train_page_class_init (VitrineTrainPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, lr_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, momentum_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, schedule_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, decay_at_label);
+  gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, decay_at_box);
+  gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, step_epochs_spin);
+  gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, milestones_entry);
+  gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, decay_unit_label);
+  gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, gamma_label);
+  gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, gamma_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, warmup_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, decay_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, smoothing_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, pad_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, flip_check);
+  gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, shuffle_check);
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, seed_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, status);
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, progress_bar);
@@ -681,6 +783,9 @@ vitrine_train_page_class_init (VitrineTrainPageClass *klass)
   gtk_widget_class_install_action (widget_class, "train.start", NULL, start_action);
   gtk_widget_class_install_action (widget_class, "train.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "train.open-checkpoint", NULL, open_checkpoint_action);
+  /* As in the Incremental, Embedding and Dataset areas (the shortcuts window lists them). */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "train.start", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_period, GDK_CONTROL_MASK, "train.cancel", NULL);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "trainpage");
 }
@@ -690,6 +795,10 @@ vitrine_train_page_init (VitrineTrainPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect_swapped (self->trains_dropdown, "notify::selected", G_CALLBACK (on_trains_selected), self);
+  g_signal_connect_swapped (self->optimizer_dropdown, "notify::selected", G_CALLBACK (on_optimizer_selected), self);
+  g_signal_connect_swapped (self->schedule_dropdown, "notify::selected", G_CALLBACK (on_schedule_selected), self);
+  on_optimizer_selected (self);
+  on_schedule_selected (self);
   show_source (self);
   update_actions (self);
 }

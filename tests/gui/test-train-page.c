@@ -9,8 +9,10 @@
  * checkpoint it wrote; the run reopens from the Runs panel in the Train area
  * with the report's curves; its spec, saved from the panel, runs with
  * `vitrine --batch` to the same results. Hugging Face's CLIP cannot train
- * yet: the area says why and Start is off. Every test runs as a watchdog
- * step. */
+ * yet: the area says why and Start is off. The recipe's fields for the
+ * step schedules, shuffling and the optimizer show and go as they apply,
+ * reach the run's spec, and Ctrl+Return and Ctrl+period start and cancel.
+ * Every test runs as a watchdog step. */
 #include <gtk/gtk.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -369,6 +371,147 @@ test_unsupported (void)
   close_window (window);
 }
 
+/* The first check button under @root whose label contains @label. */
+static GtkWidget *
+find_check (GtkWidget  *root,
+            const char *label)
+{
+  if (GTK_IS_CHECK_BUTTON (root) && gtk_check_button_get_label (GTK_CHECK_BUTTON (root)) != NULL &&
+      strstr (gtk_check_button_get_label (GTK_CHECK_BUTTON (root)), label) != NULL)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_check (child, label);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* The widget that the label @text (its mnemonic included) under @root names. */
+static GtkWidget *
+labelled (GtkWidget  *root,
+          const char *text)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_LABEL (child) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (child)), text) == 0)
+        return gtk_label_get_mnemonic_widget (GTK_LABEL (child));
+      if ((found = labelled (child, text)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Runs the shortcut @page's own controllers bind to @keyval + @mods, as a
+ * key press would (GTK has no public way to synthesize the event). */
+static void
+press_shortcut (GtkWidget       *page,
+                guint            keyval,
+                GdkModifierType  mods)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (page);
+  g_autoptr(GtkShortcutTrigger) wanted = gtk_keyval_trigger_new (keyval, mods);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint s = 0; s < g_list_model_get_n_items (G_LIST_MODEL (controller)); s++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), s);
+
+          if (gtk_shortcut_trigger_equal (gtk_shortcut_get_trigger (shortcut), wanted))
+            {
+              g_assert_true (gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut), 0, page, NULL));
+              return;
+            }
+        }
+    }
+  g_assert_not_reached ();
+}
+
+/* The recipe's conditional fields, their reaching the spec, and the keys. */
+static void
+test_recipe (void)
+{
+  VitrineWindow *window = open_demo ();
+  VitrineTrainPage *page = vitrine_window_get_train_page (window);
+  GtkWidget *optimizer = labelled (GTK_WIDGET (page), "_Optimizer");
+  GtkWidget *momentum = labelled (GTK_WIDGET (page), "_Momentum");
+  GtkWidget *schedule = labelled (GTK_WIDGET (page), "_Schedule");
+  GtkWidget *gamma = labelled (GTK_WIDGET (page), "Gamma");
+  GtkWidget *shuffle = find_check (GTK_WIDGET (page), "uffle");
+  GtkWidget *decay_at;
+  g_autoptr(JsonNode) spec = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *step;
+  JsonArray *milestones;
+  VitrineRun *run;
+
+  g_assert_nonnull (optimizer);
+  g_assert_nonnull (gamma);
+  g_assert_nonnull (shuffle);
+  /* SGD's momentum is off for Adam and AdamW. */
+  g_assert_true (gtk_widget_get_sensitive (momentum));
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (optimizer), 1);
+  g_assert_false (gtk_widget_get_sensitive (momentum));
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (optimizer), 0);
+  g_assert_true (gtk_widget_get_sensitive (momentum));
+
+  /* Constant: no decay fields; Step: its period and gamma; Multi-step: its epochs and gamma. */
+  g_assert_false (gtk_widget_get_visible (gamma));
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (schedule), 2);
+  decay_at = labelled (GTK_WIDGET (page), "Deca_y at");
+  g_assert_true (GTK_IS_SPIN_BUTTON (decay_at));
+  g_assert_true (gtk_widget_get_visible (gamma) && gtk_widget_get_visible (decay_at));
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (schedule), 3);
+  decay_at = labelled (GTK_WIDGET (page), "Deca_y at");
+  g_assert_true (GTK_IS_ENTRY (decay_at));
+  g_assert_true (gtk_widget_get_visible (decay_at));
+
+  /* Epochs that do not increase are refused in the field's words, and nothing runs. */
+  vitrine_train_page_configure (page, 3, BATCH, 0.01);
+  gtk_editable_set_text (GTK_EDITABLE (decay_at), "2, 1");
+  press_shortcut (GTK_WIDGET (page), GDK_KEY_Return, GDK_CONTROL_MASK);
+  g_assert_null (vitrine_train_page_get_run (page));
+  g_assert_nonnull (vitrine_train_page_get_error (page));
+  g_test_message ("%s", vitrine_train_page_get_error (page));
+  g_assert_nonnull (strstr (vitrine_train_page_get_error (page), "Decay at"));
+  g_assert_nonnull (strstr (vitrine_train_page_get_error (page), "“1”"));
+
+  /* Ctrl+Return starts the run the fields say; Ctrl+period cancels it. */
+  gtk_editable_set_text (GTK_EDITABLE (decay_at), "1, 2");
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (gamma), 0.5);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (shuffle), FALSE);
+  press_shortcut (GTK_WIDGET (page), GDK_KEY_Return, GDK_CONTROL_MASK);
+  g_assert_null (vitrine_train_page_get_error (page));
+  run = vitrine_train_page_get_run (page);
+  g_assert_nonnull (run);
+  g_assert_true (vitrine_train_page_is_running (page));
+  spec = json_from_string (vitrine_run_get_spec (run), &error);
+  g_assert_no_error (error);
+  step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (spec), "steps"), 0);
+  g_assert_cmpstr (json_object_get_string_member (step, "schedule"), ==, "multistep");
+  milestones = json_object_get_array_member (step, "milestones");
+  g_assert_cmpuint (json_array_get_length (milestones), ==, 2);
+  g_assert_cmpint (json_array_get_int_element (milestones, 0), ==, 1);
+  g_assert_cmpint (json_array_get_int_element (milestones, 1), ==, 2);
+  g_assert_cmpfloat (json_object_get_double_member (step, "gamma"), ==, 0.5);
+  g_assert_false (json_object_get_boolean_member (step, "shuffle"));
+  vt_gui_step_begin (30, "Ctrl+period cancels");
+  press_shortcut (GTK_WIDGET (page), GDK_KEY_period, GDK_CONTROL_MASK);
+  vt_gui_wait_until (run_done, run, 30, "the cancelled run to end");
+  vt_gui_step_end ();
+  g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_CANCELLED);
+  close_window (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -377,6 +520,7 @@ main (int   argc,
     { "/gui/train-page/live-and-cancel", test_live_and_cancel, 240 },
     { "/gui/train-page/full-run", test_full_run, 300 },
     { "/gui/train-page/unsupported", test_unsupported, 60 },
+    { "/gui/train-page/recipe", test_recipe, 120 },
   };
 
   return vt_gui_test_main (&argc, &argv, tests, G_N_ELEMENTS (tests), &app);
