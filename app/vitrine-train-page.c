@@ -333,7 +333,8 @@ report_figure (JsonObject  *step,
 }
 
 /* A finished run: what its results.json says (the trained checkpoint,
- * the last test accuracy); @reopened: its curves too, the report's. */
+ * the last test accuracy); @reopened: its curves too, the report's (the
+ * loss of every step, as drawn live, and the accuracy per epoch). */
 static gboolean
 show_results (VitrineTrainPage  *self,
               VitrineRun        *run,
@@ -357,7 +358,9 @@ show_results (VitrineTrainPage  *self,
     }
   if (reopened)
     {
-      VtFigure *loss = report_figure (step, dir, "loss", error);
+      /* Runs written before the steps table have the loss per epoch only. */
+      gboolean per_step = json_object_has_member (step, "steps_table");
+      VtFigure *loss = report_figure (step, dir, per_step ? "loss-per-step" : "loss", error);
       VtFigure *accuracy = loss ? report_figure (step, dir, "accuracy", error) : NULL;
 
       if (accuracy == NULL)
@@ -366,7 +369,7 @@ show_results (VitrineTrainPage  *self,
           return FALSE;
         }
       self->n_epochs = self->epochs_done = (guint) json_object_get_int_member (step, "epochs_finished");
-      self->n_loss_points = 0;
+      self->n_loss_points = per_step ? loss->cols : 0;
       self->steps_per_epoch = 0;
       vitrine_figure_view_set_figure (self->loss_chart, loss);
       vitrine_figure_view_set_figure (self->accuracy_chart, accuracy);

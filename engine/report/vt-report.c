@@ -435,8 +435,98 @@ vt_report_active_figures (JsonObject   *result,
   return TRUE;
 }
 
+/* A train step's steps table: its "loss" column, row by row. */
+typedef struct
+{
+  const char  *path;
+  int          loss;         /* the column; -1 until the header is read */
+  GArray      *values;       /* double */
+} StepLosses;
+
+static gboolean
+read_step_loss_row (guint          row,
+                    guint          n_fields,
+                    char * const  *fields,
+                    gpointer       data,
+                    GError       **error)
+{
+  StepLosses *table = data;
+  const char *text;
+  char *end = NULL;
+  double value;
+
+  if (row == 0)
+    {
+      for (guint i = 0; i < n_fields; i++)
+        if (g_str_equal (fields[i], "loss"))
+          table->loss = (int) i;
+      if (table->loss < 0)
+        {
+          g_set_error (error, VT_REPORT_ERROR, VT_REPORT_ERROR_INVALID, "%s: no column “loss”", table->path);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if ((guint) table->loss >= n_fields)
+    {
+      g_set_error (error, VT_REPORT_ERROR, VT_REPORT_ERROR_INVALID, "%s: row %u is short", table->path, row);
+      return FALSE;
+    }
+  text = fields[table->loss];
+  value = g_ascii_strtod (text, &end);
+  if (end == text || *end != '\0')
+    {
+      g_set_error (error, VT_REPORT_ERROR, VT_REPORT_ERROR_INVALID, "%s: row %u: “%s” is not a number",
+                   table->path, row, text);
+      return FALSE;
+    }
+  g_array_append_val (table->values, value);
+  return TRUE;
+}
+
+/* The loss of every step, from the result's "steps_table" (runs written
+ * before it have none, and get no such figure). */
+static gboolean
+add_step_loss_figure (JsonObject   *result,
+                      const char   *id,
+                      const char   *where,
+                      const char   *results_dir,
+                      GPtrArray    *figures,
+                      GError      **error)
+{
+  static const char * const names[] = { "loss" };
+  const char *table = json_object_has_member (result, "steps_table")
+                      ? get_string (result, where, "steps_table", error) : NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GArray) values = g_array_new (FALSE, FALSE, sizeof (double));
+  StepLosses losses = { NULL, -1, values };
+  g_auto(GStrv) labels = NULL;
+  double top = 0.0;
+
+  if (table == NULL)
+    return !json_object_has_member (result, "steps_table");
+  path = g_build_filename (results_dir, table, NULL);
+  losses.path = path;
+  if (!vt_csv_read (path, read_step_loss_row, &losses, error))
+    return FALSE;
+  labels = g_new0 (char *, values->len + 1);
+  for (guint i = 0; i < values->len; i++)
+    {
+      double loss = g_array_index (values, double, i);
+
+      if (isfinite (loss))
+        top = MAX (top, loss);
+      labels[i] = g_strdup_printf ("%u", i + 1);
+    }
+  add (figures, g_strdup_printf ("%s-loss-per-step", id),
+       vt_figure_new_lines ("Training loss per step", "step", "loss", 1, values->len, (const double *) values->data,
+                            names, (const char * const *) labels, 0.0, top > 0 ? top : 1.0));
+  return TRUE;
+}
+
 /* train: the mean loss and the train and test accuracy per epoch, from
- * the result's "epochs" (one object per finished epoch). */
+ * the result's "epochs" (one object per finished epoch), and the loss of
+ * every step from its steps table. */
 gboolean
 vt_report_train_figures (JsonObject   *result,
                          const char   *id,
@@ -482,7 +572,7 @@ vt_report_train_figures (JsonObject   *result,
   add (figures, g_strdup_printf ("%s-accuracy", id),
        vt_figure_new_lines ("Accuracy per epoch", "epoch", "accuracy", 2, n, accuracy, accuracy_names,
                             (const char * const *) labels, 0.0, 1.0));
-  return TRUE;
+  return add_step_loss_figure (result, id, where, results_dir, figures, error);
 }
 
 /* The layout table's x and y, the colours table's categories. */

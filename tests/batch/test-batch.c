@@ -3070,6 +3070,29 @@ test_train_head (void)
   assert_file_starts_with (out, "tr/config.json", "{", 1);
   assert_file_starts_with (out, "figures/tr-loss.png", "\x89PNG\r\n\x1a\n", 8);
   assert_file_starts_with (out, "figures/tr-accuracy.png", "\x89PNG\r\n\x1a\n", 8);
+  assert_file_starts_with (out, "figures/tr-loss-per-step.png", "\x89PNG\r\n\x1a\n", 8);
+  g_assert_cmpstr (json_object_get_string_member (train, "steps_table"), ==, "tr-steps.csv");
+  {
+    /* The steps table: one row per step with the loss the event said, to the table's six digits. */
+    g_autofree char *steps_path = g_build_filename (out, "tr-steps.csv", NULL);
+    g_autofree char *steps_text = NULL;
+    g_auto(GStrv) rows = NULL;
+
+    g_assert_true (g_file_get_contents (steps_path, &steps_text, NULL, NULL));
+    rows = g_strsplit (steps_text, "\n", -1);
+    g_assert_cmpstr (rows[0], ==, "step,epoch,loss,lr");
+    g_assert_cmpuint (g_strv_length (rows), ==, 1 + 6 + 1);
+    for (guint i = 0; i < 6; i++)
+      {
+        g_auto(GStrv) fields = g_strsplit (rows[1 + i], ",", -1);
+
+        g_assert_cmpuint (g_strv_length (fields), ==, 4);
+        g_assert_cmpint (atoi (fields[0]), ==, (int) i);
+        g_assert_cmpint (atoi (fields[1]), ==, (int) (i / 3 + 1));
+        g_assert_cmpfloat_with_epsilon (g_ascii_strtod (fields[2], NULL), g_array_index (losses, double, i),
+                                        5e-6 * g_array_index (losses, double, i));
+      }
+  }
 
   before = vt_checkpoint_open (ckpt, &error);
   g_assert_no_error (error);

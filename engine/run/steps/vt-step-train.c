@@ -566,6 +566,9 @@ vt_run_train (VtRunContext  *run,
   g_autofree guint *order = NULL;
   GString *csv = g_string_new ("epoch,loss,train_accuracy,test_accuracy\n");
   g_autofree char *csv_name = g_strdup_printf ("%s-metrics.csv", step->base.id);
+  /* Every step's loss and learning rate, so a reopened run draws the curve it drew live. */
+  GString *steps_csv = g_string_new ("step,epoch,loss,lr\n");
+  g_autofree char *steps_csv_name = g_strdup_printf ("%s-steps.csv", step->base.id);
   JsonArray *epochs = json_array_new ();
   guint batch = step->input.batch, steps_per_epoch, global_step = 0, finished = 0;
   double test_accuracy = NAN;
@@ -725,6 +728,12 @@ vt_run_train (VtRunContext  *run,
           vt_optimizer_step (t.optimizer);
           emit_metric (run, "loss", "step", global_step, loss);
           emit_metric (run, "lr", "step", global_step, lr);
+          {
+            g_autofree char *l = vt_run_csv_number (loss);
+            g_autofree char *r = vt_run_csv_number (lr);
+
+            g_string_append_printf (steps_csv, "%u,%u,%s,%s\n", global_step, epoch, l, r);
+          }
           loss_sum += loss * m;
           global_step++;
           vt_run_emit (run, VT_EVENT_PROGRESS,
@@ -750,7 +759,8 @@ vt_run_train (VtRunContext  *run,
       }
       finished = epoch;
     }
-  if (!vt_run_write_output (run, csv_name, csv->str, error))
+  if (!vt_run_write_output (run, csv_name, csv->str, error) ||
+      !vt_run_write_output (run, steps_csv_name, steps_csv->str, error))
     goto fail;
 
   node = json_node_new (JSON_NODE_OBJECT);
@@ -793,14 +803,17 @@ vt_run_train (VtRunContext  *run,
     json_object_set_string_member (result, "config", config);
   }
   json_object_set_string_member (result, "metrics_table", csv_name);
+  json_object_set_string_member (result, "steps_table", steps_csv_name);
   json_object_set_array_member (result, "figures", json_array_new ());
   g_string_free (csv, TRUE);
+  g_string_free (steps_csv, TRUE);
   return node;
 
 fail:
   if (epochs)
     json_array_unref (epochs);
   g_string_free (csv, TRUE);
+  g_string_free (steps_csv, TRUE);
   return NULL;
 }
 
