@@ -20,10 +20,21 @@
 #include "core/vt-atomic-file.h"
 #include "figures/vt-figure-render.h"
 #include "methods/projection/vt-embedding.h"
+#include "methods/projection/vt-neighbors.h"
 #include "report/vt-report.h"
 #include "run/vt-step.h"
 
 #define THUMBNAIL_SIZE 96
+/* How many neighbours a click on a point lists, as the Projector's default. */
+#define N_NEIGHBOURS 10
+
+/* What made the selection: it says what the list beside the plot shows. */
+typedef enum
+{
+  SELECTED_BY_LASSO,        /* or cleared: the samples in index order */
+  SELECTED_BY_FIND,         /* the samples a search matched */
+  SELECTED_AS_NEIGHBOURS,   /* a clicked point and its nearest, by distance */
+} SelectedBy;
 
 struct _VitrineEmbeddingPage
 {
@@ -47,6 +58,7 @@ struct _VitrineEmbeddingPage
   GtkLabel           *hover_label;
   GtkLabel           *selection_label;
   GtkListView        *selection_view;
+  GtkSearchEntry     *find_entry;
 
   GListStore         *stores;
   GListModel         *datasets;      /* the workspace's (VitrineWorkspaceItem), or NULL */
@@ -62,6 +74,12 @@ struct _VitrineEmbeddingPage
   guint              *rows;               /* each point's row in the store */
   guint               n_points;
   guint               n_selected;         /* points in the lasso selection */
+  SelectedBy          selected_by;        /* of the selection being set; back to lasso after */
+  char               *find_text;          /* SELECTED_BY_FIND: what was searched */
+  guint               neighbours_of;      /* SELECTED_AS_NEIGHBOURS: the clicked point */
+  guint               neighbours[N_NEIGHBOURS];
+  double              neighbour_distances[N_NEIGHBOURS];
+  guint               n_neighbours;
   VtEmbedding        *embedding;          /* the finished run, as its results read */
   guint               n_layouts;
   char               *method_title;
@@ -408,31 +426,142 @@ vitrine_embedding_page_get_hover_text (VitrineEmbeddingPage *self)
 
 /* Selection -------------------------------------------------------------------*/
 
+/* The class name of point @point's sample. */
+static const char *
+point_class (VitrineEmbeddingPage *self,
+             guint                 point)
+{
+  gint64 label = self->store->labels[self->rows[point]];
+
+  return label >= 0 && (guint64) label < self->store->n_classes ? self->store->class_names[label] : "?";
+}
+
+static char *
+point_line (VitrineEmbeddingPage *self,
+            guint                 point)
+{
+  return g_strdup_printf ("%" G_GINT64_FORMAT "  %s", self->store->indices[self->rows[point]],
+                          point_class (self, point));
+}
+
+/* The list beside the plot: the selected samples in index order, or a
+ * clicked point and its neighbours nearest first with their distances. */
 static void
 on_selection_changed (VitrineScatterView *scatter, VitrineEmbeddingPage *self)
 {
   g_autoptr(GArray) selection = vitrine_scatter_view_get_selection (scatter);
   g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *count = NULL;
+  SelectedBy by = self->store != NULL ? self->selected_by : SELECTED_BY_LASSO;
 
-  for (guint a = 0; a < selection->len && self->store != NULL; a++)
+  self->selected_by = SELECTED_BY_LASSO;
+  if (by == SELECTED_AS_NEIGHBOURS)
     {
-      guint row = self->rows[g_array_index (selection, guint, a)];
-      gint64 label = self->store->labels[row];
-      const char *name = (guint64) label < self->store->n_classes ? self->store->class_names[label] : "?";
+      g_ptr_array_add (lines, point_line (self, self->neighbours_of));
+      for (guint a = 0; a < self->n_neighbours; a++)
+        {
+          g_autofree char *line = point_line (self, self->neighbours[a]);
 
-      g_ptr_array_add (lines, g_strdup_printf ("%" G_GINT64_FORMAT "  %s", self->store->indices[row], name));
+          /* Translators: a neighbour in the list: its sample and class, then its distance */
+          g_ptr_array_add (lines, g_strdup_printf (_("%s  (distance %.4g)"), line, sqrt (self->neighbour_distances[a])));
+        }
+      g_autofree char *index = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                                self->store->indices[self->rows[self->neighbours_of]]);
+
+      /* Translators: %u: how many neighbours; %s: the clicked sample's index */
+      count = g_strdup_printf (_("The %u nearest of sample %s in the feature space (Euclidean)"), self->n_neighbours,
+                               index);
+    }
+  else
+    {
+      for (guint a = 0; a < selection->len && self->store != NULL; a++)
+        g_ptr_array_add (lines, point_line (self, g_array_index (selection, guint, a)));
+      if (by == SELECTED_BY_FIND)
+        /* Translators: %u: how many samples; %s: the text searched for */
+        count = g_strdup_printf (g_dngettext (NULL, "%u sample matches “%s”", "%u samples match “%s”", selection->len),
+                                 selection->len, self->find_text);
+      else if (selection->len == 0)
+        count = g_strdup (_("Shift+drag around points to select them, or click one for its nearest neighbours"));
+      else
+        count = g_strdup_printf (g_dngettext (NULL, "%u sample selected", "%u samples selected", selection->len),
+                                 selection->len);
     }
   g_ptr_array_add (lines, NULL);
   gtk_string_list_splice (self->selection_strings, 0,
                           g_list_model_get_n_items (G_LIST_MODEL (self->selection_strings)),
                           (const char * const *) lines->pdata);
-  count = selection->len == 0 ? g_strdup (_("Shift+drag around points to select them"))
-                              : g_strdup_printf (g_dngettext (NULL, "%u sample selected", "%u samples selected",
-                                                              selection->len), selection->len);
   gtk_label_set_text (self->selection_label, count);
   self->n_selected = selection->len;
   update_actions (self);
+}
+
+guint
+vitrine_embedding_page_find (VitrineEmbeddingPage *self,
+                             const char           *text)
+{
+  g_autofree char *wanted = g_utf8_casefold (text, -1);
+  g_autoptr(GArray) found = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  if (self->store == NULL)
+    return 0;
+  if (wanted[0] == '\0')
+    {
+      vitrine_scatter_view_clear_selection (self->scatter);
+      return 0;
+    }
+  for (guint p = 0; p < self->n_points; p++)
+    {
+      g_autofree char *name = g_utf8_casefold (point_class (self, p), -1);
+      const char *file = self->dataset ? vt_dataset_sample_file (self->dataset,
+                                                                 (guint) self->store->indices[self->rows[p]]) : NULL;
+      g_autofree char *base = file ? g_path_get_basename (file) : NULL;
+      g_autofree char *base_folded = base ? g_utf8_casefold (base, -1) : NULL;
+
+      if (strstr (name, wanted) != NULL || (base_folded != NULL && strstr (base_folded, wanted) != NULL))
+        g_array_append_val (found, p);
+    }
+  g_free (self->find_text);
+  self->find_text = g_strdup (text);
+  self->selected_by = SELECTED_BY_FIND;
+  vitrine_scatter_view_select_points (self->scatter, (const guint *) found->data, found->len);
+  return found->len;
+}
+
+static void
+on_find_changed (GtkSearchEntry *entry, VitrineEmbeddingPage *self)
+{
+  vitrine_embedding_page_find (self, gtk_editable_get_text (GTK_EDITABLE (entry)));
+}
+
+guint
+vitrine_embedding_page_show_neighbours (VitrineEmbeddingPage *self,
+                                        guint                 point)
+{
+  g_autofree guint *selection = NULL;
+
+  if (self->store == NULL || point >= self->n_points)
+    return 0;
+  self->n_neighbours = vt_neighbors_of_row (self->store->features, self->store->dim, self->rows, self->n_points,
+                                            point, N_NEIGHBOURS, self->neighbours, self->neighbour_distances);
+  self->neighbours_of = point;
+  selection = g_new (guint, self->n_neighbours + 1);
+  selection[0] = point;
+  memcpy (selection + 1, self->neighbours, sizeof (guint) * self->n_neighbours);
+  self->selected_by = SELECTED_AS_NEIGHBOURS;
+  vitrine_scatter_view_select_points (self->scatter, selection, self->n_neighbours + 1);
+  return self->n_neighbours;
+}
+
+static void
+on_point_activated (VitrineScatterView *scatter, int point, VitrineEmbeddingPage *self)
+{
+  vitrine_embedding_page_show_neighbours (self, (guint) point);
+}
+
+GListModel *
+vitrine_embedding_page_get_selection_list (VitrineEmbeddingPage *self)
+{
+  return G_LIST_MODEL (self->selection_strings);
 }
 
 gboolean
@@ -1147,6 +1276,7 @@ vitrine_embedding_page_finalize (GObject *object)
   g_free (self->rows);
   g_free (self->method_title);
   g_free (self->error);
+  g_free (self->find_text);
   G_OBJECT_CLASS (vitrine_embedding_page_parent_class)->finalize (object);
 }
 
@@ -1178,6 +1308,7 @@ vitrine_embedding_page_class_init (VitrineEmbeddingPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, hover_picture);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, hover_label);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, selection_label);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, find_entry);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, selection_view);
   gtk_widget_class_install_action (widget_class, "embedding.add-store", NULL, add_store_action);
   gtk_widget_class_install_action (widget_class, "embedding.run", NULL, run_action);
@@ -1204,6 +1335,8 @@ vitrine_embedding_page_init (VitrineEmbeddingPage *self)
                            GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->selection_strings)))));
   g_signal_connect (self->scatter, "hover-changed", G_CALLBACK (on_hover), self);
   g_signal_connect (self->scatter, "selection-changed", G_CALLBACK (on_selection_changed), self);
+  g_signal_connect (self->scatter, "point-activated", G_CALLBACK (on_point_activated), self);
+  g_signal_connect (self->find_entry, "search-changed", G_CALLBACK (on_find_changed), self);
   g_signal_connect_swapped (self->color_dropdown, "notify::selected", G_CALLBACK (apply_colors), self);
   g_signal_connect_swapped (self->task_spin, "value-changed", G_CALLBACK (apply_colors), self);
   g_signal_connect_swapped (self->method_dropdown, "notify::selected", G_CALLBACK (on_method_changed), self);

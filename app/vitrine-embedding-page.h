@@ -3,7 +3,8 @@
  * layouts, so the
  * points move into place while it optimizes; the view stays interactive
  * (pan, zoom, hover card with the sample's thumbnail, label and prediction,
- * lasso selection listed at the side and saved as CSV). Colour by class,
+ * lasso selection listed at the side and saved as CSV, Find by class or
+ * file name, a click on a point lists its nearest neighbours). Colour by class,
  * prediction, correctness or confidence; Export writes the view (PNG, SVG,
  * PDF), the layout (CSV) and TensorBoard's projector files. */
 #pragma once
@@ -76,6 +77,17 @@ GtkWidget   *vitrine_embedding_page_get_legend_row (VitrineEmbeddingPage   *self
                                                     guint                   i);
 const char  *vitrine_embedding_page_get_status     (VitrineEmbeddingPage   *self);
 const char  *vitrine_embedding_page_get_error      (VitrineEmbeddingPage   *self);
+/* Selects the points whose class name or image file name holds @text
+ * (case folded), as the Find field does; "" clears. Returns how many. */
+guint        vitrine_embedding_page_find           (VitrineEmbeddingPage   *self,
+                                                    const char             *text);
+/* Selects point @point and its nearest neighbours in the store's feature
+ * space (Euclidean, among the points shown), listed nearest first with
+ * their distances, as a click on the point does. Returns how many. */
+guint        vitrine_embedding_page_show_neighbours (VitrineEmbeddingPage  *self,
+                                                    guint                   point);
+/* The list beside the plot (GtkStringObject lines). */
+GListModel  *vitrine_embedding_page_get_selection_list (VitrineEmbeddingPage *self);
 gboolean     vitrine_embedding_page_save_selection (VitrineEmbeddingPage   *self,
                                                     const char             *path,
                                                     GError                **error);

@@ -48,7 +48,7 @@ struct _VitrineScatterView
 
 G_DEFINE_FINAL_TYPE (VitrineScatterView, vitrine_scatter_view, GTK_TYPE_WIDGET)
 
-enum { SELECTION_CHANGED, HOVER_CHANGED, N_SIGNALS };
+enum { SELECTION_CHANGED, HOVER_CHANGED, POINT_ACTIVATED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 /* Geometry ------------------------------------------------------------------*/
@@ -292,6 +292,20 @@ vitrine_scatter_view_select_polygon (VitrineScatterView *self,
       to_screen (self, self->xy[2 * i], self->xy[2 * i + 1], &sx, &sy);
       self->selected[i] = n_vertices >= 3 && inside_polygon (vertices, n_vertices, sx, sy);
     }
+  self->selection_dirty = TRUE;
+  redraw (self);
+  g_signal_emit (self, signals[SELECTION_CHANGED], 0);
+}
+
+void
+vitrine_scatter_view_select_points (VitrineScatterView *self,
+                                    const guint        *points,
+                                    guint               n)
+{
+  memset (self->selected, 0, sizeof (float) * self->n);
+  for (guint a = 0; a < n; a++)
+    if (points[a] < self->n)
+      self->selected[points[a]] = 1;
   self->selection_dirty = TRUE;
   redraw (self);
   g_signal_emit (self, signals[SELECTION_CHANGED], 0);
@@ -656,11 +670,24 @@ on_drag_update (GtkGestureDrag *drag, double dx, double dy, VitrineScatterView *
   redraw (self);
 }
 
+/* How far a press may move and still be a click, in pixels. */
+#define CLICK_SLOP 3.0
+
 static void
 on_drag_end (GtkGestureDrag *drag, double dx, double dy, VitrineScatterView *self)
 {
   if (!self->lassoing)
-    return;
+    {
+      double x, y;
+      int point;
+
+      /* A press that did not move is a click: on a point, it activates it. */
+      if (fabs (dx) > CLICK_SLOP || fabs (dy) > CLICK_SLOP || !gtk_gesture_drag_get_start_point (drag, &x, &y))
+        return;
+      if ((point = vitrine_scatter_view_pick (self, x, y)) >= 0)
+        g_signal_emit (self, signals[POINT_ACTIVATED], 0, point);
+      return;
+    }
   vitrine_scatter_view_select_polygon (self, (const double *) self->lasso->data, self->lasso->len / 2);
   self->lassoing = FALSE;
   gtk_widget_queue_draw (GTK_WIDGET (self));
@@ -794,6 +821,9 @@ vitrine_scatter_view_class_init (VitrineScatterViewClass *klass)
   /* The selection changed (a lasso, Escape, new points). */
   signals[SELECTION_CHANGED] = g_signal_new ("selection-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                              0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* A click on point @point (a press that did not move, without Shift). */
+  signals[POINT_ACTIVATED] = g_signal_new ("point-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
   /* The pointer is over another point (or none: -1), at widget (x, y). */
   signals[HOVER_CHANGED] = g_signal_new ("hover-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                          0, NULL, NULL, NULL, G_TYPE_NONE, 3,

@@ -5,7 +5,8 @@
  * category. Drag pans, the wheel and a pinch zoom about the pointer, a
  * touchpad's two-finger scroll pans (and zooms with Ctrl),
  * Shift+drag draws a lasso that selects the points inside it, Escape
- * clears the selection. Hovering finds the nearest point. Without GL the
+ * clears the selection, a click on a point emits "point-activated".
+ * Hovering finds the nearest point. Without GL the
  * same view is drawn with Cairo. */
 #pragma once
 
@@ -73,6 +74,11 @@ void          vitrine_scatter_view_point_position   (VitrineScatterView *self,
 void          vitrine_scatter_view_select_polygon   (VitrineScatterView *self,
                                                      const double       *vertices,
                                                      guint               n_vertices);
+/* Selects exactly @points (indices; others are ignored); emits
+ * "selection-changed". */
+void          vitrine_scatter_view_select_points    (VitrineScatterView *self,
+                                                     const guint        *points,
+                                                     guint               n);
 void          vitrine_scatter_view_clear_selection  (VitrineScatterView *self);
 /* The selected points' indices, ascending. */
 GArray       *vitrine_scatter_view_get_selection    (VitrineScatterView *self);

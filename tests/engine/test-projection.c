@@ -1212,6 +1212,57 @@ test_export_streams (void)
   vt_test_rm_rf (dir);
 }
 
+/* One row's neighbours among some rows, as a click on the plot asks for
+ * them, are what vt_neighbors_exact gives that row over the same rows
+ * (gathered into a matrix of their own); duplicated rows make exact ties,
+ * which both break by position. */
+static void
+test_neighbors_of_row (void)
+{
+  guint n = 600, dim = 5, k = 7, subset = 0;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (77);
+  g_autofree float *x = g_new (float, (gsize) n * dim);
+  g_autofree guint *rows = g_new (guint, n);
+  g_autofree float *gathered = g_new (float, (gsize) n * dim);
+  g_autofree guint *indices = g_new (guint, (gsize) n * k);
+  g_autofree double *distances = g_new (double, (gsize) n * k);
+  g_autoptr(GError) error = NULL;
+
+  for (gsize a = 0; a < (gsize) n * dim; a++)
+    x[a] = (float) g_rand_double_range (rand, -1, 1);
+  for (guint i = 0; i < n; i += 10)   /* every tenth row twice */
+    memcpy (x + (gsize) (i + 1) * dim, x + (gsize) i * dim, sizeof (float) * dim);
+  /* Every other row, as a plot of part of a store shows. */
+  for (guint i = 0; i < n; i += 2)
+    {
+      rows[subset] = i;
+      memcpy (gathered + (gsize) subset * dim, x + (gsize) i * dim, sizeof (float) * dim);
+      subset++;
+    }
+  g_assert_true (vt_neighbors_exact (gathered, subset, dim, k, indices, distances, NULL, &error));
+  g_assert_no_error (error);
+  for (guint q = 0; q < subset; q++)
+    {
+      guint positions[7];
+      double sq[7];
+
+      g_assert_cmpuint (vt_neighbors_of_row (x, dim, rows, subset, q, k, positions, sq), ==, k);
+      for (guint a = 0; a < k; a++)
+        {
+          g_assert_cmpuint (positions[a], ==, indices[(gsize) q * k + a]);
+          g_assert_cmpfloat (sq[a], ==, distances[(gsize) q * k + a]);
+        }
+    }
+  /* Fewer candidates than k: all the others. */
+  {
+    guint positions[7];
+    double sq[7];
+
+    g_assert_cmpuint (vt_neighbors_of_row (x, dim, rows, 3, 1, k, positions, sq), ==, 2);
+    g_assert_cmpuint (vt_neighbors_of_row (x, dim, rows, 1, 0, k, positions, sq), ==, 0);
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1231,6 +1282,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/projection/umap-quality", test_umap_quality);
   g_test_add_func ("/projection/umap-threads", test_umap_threads);
   g_test_add_func ("/projection/neighbors-blocks", test_neighbors_blocks);
+  g_test_add_func ("/projection/neighbors-of-row", test_neighbors_of_row);
   g_test_add_func ("/projection/nn-descent", test_nn_descent);
   g_test_add_func ("/projection/categories", test_categories);
   g_test_add_func ("/projection/pca-cancel", test_pca_cancel);

@@ -13,6 +13,7 @@
 
 #include "figures/vt-figure-render.h"
 #include "methods/projection/vt-embedding.h"
+#include "methods/projection/vt-neighbors.h"
 #include "vitrine-application.h"
 #include "vitrine-figure-view.h"
 #include "vitrine-sample-list.h"
@@ -1877,6 +1878,73 @@ test_embedding (void)
     selection = vitrine_scatter_view_get_selection (scatter);
     g_assert_cmpuint (selection->len, ==, 0);
     g_assert_false (action_enabled (GTK_WIDGET (page), "embedding.save-selection"));
+  }
+
+  /* Find, as the Projector's search: a class name selects that class's
+   * points, a file name its sample; a click on a point lists its nearest
+   * neighbours in the feature space, nearest first. */
+  {
+    VtFeatureStore *store = vitrine_dataset_page_get_store (dataset_page);
+    VtDataset *dataset = vitrine_embedding_page_get_dataset (page);
+    g_autoptr(GArray) selection = NULL;
+    g_autofree char *file = NULL;
+    guint cats = 0, cat = G_MAXUINT, found, positions[10], rows[200];
+    double sq[10], previous = 0;
+    GListModel *list = vitrine_embedding_page_get_selection_list (page);
+
+    g_assert_cmpuint (store->n_samples, ==, 200);
+    for (guint c = 0; c < store->n_classes; c++)
+      if (g_str_equal (store->class_names[c], "cat"))
+        cat = c;
+    g_assert_cmpuint (cat, <, store->n_classes);
+    for (guint i = 0; i < store->n_samples; i++)
+      cats += store->labels[i] == (gint64) cat;
+    g_assert_cmpuint (vitrine_embedding_page_find (page, "CAT"), ==, cats);
+    selection = vitrine_scatter_view_get_selection (scatter);
+    g_assert_cmpuint (selection->len, ==, cats);
+    g_assert_cmpuint (g_list_model_get_n_items (list), ==, cats);
+    g_assert_true (action_enabled (GTK_WIDGET (page), "embedding.save-selection"));
+    g_clear_pointer (&selection, g_array_unref);
+
+    file = g_path_get_basename (vt_dataset_sample_file (dataset, (guint) store->indices[17]));
+    found = vitrine_embedding_page_find (page, file);
+    g_test_message ("find “%s”: %u points", file, found);
+    g_assert_cmpuint (found, >=, 1);
+    selection = vitrine_scatter_view_get_selection (scatter);
+    {
+      gboolean has_17 = FALSE;
+
+      for (guint a = 0; a < selection->len; a++)
+        has_17 |= g_array_index (selection, guint, a) == 17;
+      g_assert_true (has_17);
+    }
+    g_clear_pointer (&selection, g_array_unref);
+    g_assert_cmpuint (vitrine_embedding_page_find (page, ""), ==, 0);
+    selection = vitrine_scatter_view_get_selection (scatter);
+    g_assert_cmpuint (selection->len, ==, 0);
+    g_clear_pointer (&selection, g_array_unref);
+
+    /* A click on point 17 (a press that does not move) lists it and its ten nearest. */
+    g_signal_emit_by_name (scatter, "point-activated", 17);
+    selection = vitrine_scatter_view_get_selection (scatter);
+    g_assert_cmpuint (selection->len, ==, 11);
+    g_assert_cmpuint (g_list_model_get_n_items (list), ==, 11);
+    for (guint i = 0; i < 200; i++)
+      rows[i] = i;
+    g_assert_cmpuint (vt_neighbors_of_row (store->features, store->dim, rows, 200, 17, 10, positions, sq), ==, 10);
+    for (guint a = 0; a < 10; a++)
+      {
+        g_autoptr(GtkStringObject) line = g_list_model_get_item (list, a + 1);
+        const char *distance = strstr (gtk_string_object_get_string (line), "distance ");
+        double value;
+
+        g_assert_nonnull (distance);
+        value = g_ascii_strtod (distance + strlen ("distance "), NULL);
+        g_assert_cmpfloat_with_epsilon (value, sqrt (sq[a]), 1e-3 * sqrt (sq[a]));
+        g_assert_cmpfloat (value, >=, previous);
+        previous = value;
+      }
+    vitrine_scatter_view_clear_selection (scatter);
   }
 
   /* Confidence, ordered bins: a dark-to-light scale in the GL view's

@@ -94,6 +94,46 @@ vt_neighbors_sort_row (const float *x,
     }
 }
 
+guint
+vt_neighbors_of_row (const float *x,
+                     guint        dim,
+                     const guint *rows,
+                     guint        n_rows,
+                     guint        query,
+                     guint        k,
+                     guint       *positions,
+                     double      *sq_distances)
+{
+  const float *q = x + (gsize) rows[query] * dim;
+  guint found = 0;
+
+  g_return_val_if_fail (query < n_rows, 0);
+  k = MIN (k, n_rows - 1);
+  /* Insertion into the sorted k best; positions come in ascending order,
+   * so a tie keeps the earlier one first. */
+  for (guint j = 0; j < n_rows && k > 0; j++)
+    {
+      double d;
+      guint at;
+
+      if (j == query)
+        continue;
+      d = exact_sq_distance (q, x + (gsize) rows[j] * dim, dim);
+      if (found == k && d >= sq_distances[k - 1])
+        continue;
+      at = found < k ? found++ : k - 1;
+      while (at > 0 && sq_distances[at - 1] > d)
+        {
+          sq_distances[at] = sq_distances[at - 1];
+          positions[at] = positions[at - 1];
+          at--;
+        }
+      sq_distances[at] = d;
+      positions[at] = j;
+    }
+  return found;
+}
+
 /* Offers the block's candidates to each query's heap, in ascending order
  * of index as a single pass over all rows would. */
 static void

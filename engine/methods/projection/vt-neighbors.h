@@ -32,4 +32,20 @@ void      vt_neighbors_sort_row  (const float   *x,
                                   guint         *indices,
                                   double        *sq_distances);
 
+/* The @k nearest of one row among some: the candidates are the rows
+ * @rows[0 … n_rows − 1] of @x; @query is a position in @rows, never its own
+ * neighbour. Writes positions in @rows to @positions and their squared
+ * Euclidean distances, in float64, to @sq_distances, nearest first (ties
+ * by position): what vt_neighbors_exact gives that row when @rows is every
+ * row. Returns how many it wrote: MIN (k, n_rows − 1). For one click on a
+ * plot: O(n_rows · dim), no blocking. */
+guint     vt_neighbors_of_row    (const float   *x,
+                                  guint          dim,
+                                  const guint   *rows,
+                                  guint          n_rows,
+                                  guint          query,
+                                  guint          k,
+                                  guint         *positions,
+                                  double        *sq_distances);
+
 G_END_DECLS
