@@ -3735,6 +3735,49 @@ test_memory_attribute (void)
   vt_test_rm_rf (dir);
 }
 
+/* data/demo/attribute-demo.json as shipped: eight samples of the demo
+ * set, each explained for its predicted class by six methods, and the
+ * figure in every format. */
+static void
+test_attribute_demo (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *spec = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "attribute-demo.json", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "attribute-maps.safetensors", NULL);
+  static const char * const methods[] = { "gradcam", "gradcam++", "hirescam", "layercam", "eigencam", "scorecam" };
+  g_auto(Result) r = { 0 };
+  g_autoptr(VtCheckpoint) maps = NULL;
+  g_autoptr(GError) error = NULL;
+  const VtTensor *targets, *predicted;
+
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  maps = vt_checkpoint_open (maps_path, &error);
+  g_assert_no_error (error);
+  for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
+    {
+      const VtTensor *t = vt_checkpoint_lookup (maps, methods[m]);
+
+      g_assert_nonnull (t);
+      g_assert_cmpint (t->shape[0], ==, 8);
+      g_assert_cmpint (t->shape[1], ==, 32);
+      g_assert_cmpint (t->shape[2], ==, 32);
+    }
+  targets = vt_checkpoint_lookup (maps, "targets");
+  predicted = vt_checkpoint_lookup (maps, "predicted");
+  g_assert_cmpmem (targets->data, targets->nbytes, predicted->data, predicted->nbytes);
+  for (guint f = 0; f < 3; f++)
+    {
+      static const char * const extensions[] = { "png", "svg", "pdf" };
+      g_autofree char *name = g_strdup_printf ("attribute-maps.%s", extensions[f]);
+      g_autofree char *figure = g_build_filename (out, "figures", name, NULL);
+
+      g_assert_true (g_file_test (figure, G_FILE_TEST_IS_REGULAR));
+    }
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3793,6 +3836,7 @@ main (int   argc,
   g_test_add_func ("/batch/attribute/vit", test_attribute_vit);
   g_test_add_func ("/batch/attribute/target", test_attribute_target);
   g_test_add_func ("/batch/attribute/bad-input", test_attribute_bad_input);
+  g_test_add_func ("/batch/attribute/demo", test_attribute_demo);
   g_test_add_func ("/batch/memory/attribute", test_memory_attribute);
   return g_test_run ();
 }
