@@ -833,7 +833,8 @@ vt_report_attribute_figures (JsonObject   *result,
                                                                       error) : NULL;
 
       if (name == NULL)
-        return JSON_NODE_HOLDS_OBJECT (entry) ? FALSE : missing (error, where, "methods", "holds a method that is not an object");
+        return JSON_NODE_HOLDS_OBJECT (entry) ? FALSE
+                                              : missing (error, where, "methods", "holds a method that is not an object");
       if (!(maps[m] = attention_map (file, name, 3, error)))
         return FALSE;
       if ((guint64) maps[m]->shape[0] < n_images || maps[m]->shape[1] != h || maps[m]->shape[2] != w)
