@@ -78,7 +78,8 @@ typedef struct
   /* VT_FIGURE_OVERLAY: an RGB image (3, rows, cols), values in [0, 1],
    * under the map in values (rows, cols), coloured by the dark-to-light
    * ramp from 0 to the map's maximum and laid over the image at
-   * @opacity; a colour bar beside it shows that scale. */
+   * @opacity (NaN values leave the image uncovered); a colour bar beside
+   * it shows that scale. */
   float        *image;
   double        opacity;
   /* VT_FIGURE_HEATMAP and VT_FIGURE_OVERLAY: the colours of the values. */

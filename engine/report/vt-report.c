@@ -873,6 +873,114 @@ vt_report_attention_figures (JsonObject   *result,
   return TRUE;
 }
 
+/* attribute: one figure of the first VT_REPORT_ATTRIBUTE_IMAGES images, a
+ * row each: the image (its normalization undone by the results' mean and
+ * std), then every method's map over it, in the order of "methods", all
+ * on one colour scale (the maps are in [0, 1]); one blank pixel between
+ * tiles. Read from the step's maps file. */
+gboolean
+vt_report_attribute_figures (JsonObject   *result,
+                             const char   *id,
+                             const char   *where,
+                             const char   *results_dir,
+                             GPtrArray    *figures,
+                             GError      **error)
+{
+  const char *output = get_string (result, where, "output", error);
+  JsonArray *methods = output ? get_array (result, where, "methods", error) : NULL;
+  JsonArray *images = methods ? get_array (result, where, "images", error) : NULL;
+  g_autofree char *path = NULL;
+  g_autofree const VtTensor **maps = NULL;
+  g_autoptr(VtCheckpoint) file = NULL;
+  g_autoptr(GString) title = g_string_new (NULL);
+  g_autoptr(GString) short_title = g_string_new (NULL);
+  g_autofree float *rgb = NULL;
+  g_autofree double *values = NULL;
+  const VtTensor *pixels;
+  double mean[3], std[3];
+  guint n_methods, n_images, h, w, rows, cols;
+  gsize plane;
+
+  if (images == NULL || !get_triple (result, where, "mean", mean, error) ||
+      !get_triple (result, where, "std", std, error))
+    return FALSE;
+  path = g_build_filename (results_dir, output, NULL);
+  if (!(file = vt_checkpoint_open (path, error)) ||
+      !(pixels = attention_map (file, "input.pixel_values", 4, error)))
+    return FALSE;
+  n_methods = json_array_get_length (methods);
+  n_images = MIN (json_array_get_length (images), VT_REPORT_ATTRIBUTE_IMAGES);
+  h = pixels->shape[2];
+  w = pixels->shape[3];
+  plane = (gsize) h * w;
+  if (pixels->shape[1] != 3 || (guint64) pixels->shape[0] < n_images)
+    return missing (error, where, "output", "holds fewer images than results.json lists");
+  maps = g_new0 (const VtTensor *, MAX (n_methods, 1));
+  for (guint m = 0; m < n_methods; m++)
+    {
+      JsonNode *entry = json_array_get_element (methods, m);
+      const char *name = JSON_NODE_HOLDS_OBJECT (entry) ? get_string (json_node_get_object (entry), where, "name",
+                                                                      error) : NULL;
+
+      if (name == NULL)
+        return JSON_NODE_HOLDS_OBJECT (entry) ? FALSE
+                                              : missing (error, where, "methods", "holds a method that is not an object");
+      if (!(maps[m] = attention_map (file, name, 3, error)))
+        return FALSE;
+      if ((guint64) maps[m]->shape[0] < n_images || maps[m]->shape[1] != h || maps[m]->shape[2] != w)
+        return missing (error, where, "output", "holds a map whose size is not the input's");
+      g_string_append_printf (title, "%s%s", m ? ", " : "",
+                              json_object_has_member (json_node_get_object (entry), "title")
+                              ? json_object_get_string_member (json_node_get_object (entry), "title") : name);
+      g_string_append_printf (short_title, "%s%s", m ? ", " : "", name);
+    }
+  /* A title that fits the figure's width: the methods' names where their
+   * titles are too long. */
+  if (title->len > 64)
+    g_string_assign (title, short_title->str);
+  if (n_images == 0)
+    return TRUE;
+  /* The columns, left to right, after the layer the maps were made at. */
+  g_string_prepend (title, "image, ");
+  if (json_object_has_member (result, "layer"))
+    {
+      g_string_prepend (title, ": ");
+      g_string_prepend (title, json_object_get_string_member (result, "layer"));
+    }
+
+  rows = n_images * (h + 1) - 1;
+  cols = (n_methods + 1) * (w + 1) - 1;
+  rgb = g_new (float, (gsize) 3 * rows * cols);
+  values = g_new (double, (gsize) rows * cols);
+  /* Between tiles: white, and no map over it. */
+  for (gsize p = 0; p < (gsize) 3 * rows * cols; p++)
+    rgb[p] = 1.0f;
+  for (gsize p = 0; p < (gsize) rows * cols; p++)
+    values[p] = NAN;
+  for (guint i = 0; i < n_images; i++)
+    for (guint t = 0; t <= n_methods; t++)
+      for (guint y = 0; y < h; y++)
+        for (guint x = 0; x < w; x++)
+          {
+            gsize at = (gsize) (i * (h + 1) + y) * cols + t * (w + 1) + x, p = (gsize) y * w + x;
+
+            for (int c = 0; c < 3; c++)
+              rgb[(gsize) c * rows * cols + at] =
+                (float) (vt_dtype_read_double (pixels->dtype, pixels->data, ((gsize) i * 3 + c) * plane + p) *
+                         std[c] + mean[c]);
+            if (t > 0)
+              values[at] = vt_dtype_read_double (maps[t - 1]->dtype, maps[t - 1]->data, (gsize) i * plane + p);
+          }
+  {
+    VtFigure *figure = vt_figure_new_overlay (title->str, rows, cols, rgb, values, 0.5);
+
+    /* As pytorch-grad-cam's show_cam_on_image draws its maps. */
+    figure->colormap = VT_FIGURE_COLORMAP_JET;
+    add (figures, g_strdup_printf ("%s-maps", id), figure);
+  }
+  return TRUE;
+}
+
 GPtrArray *
 vt_report_step_figures (const char   *kind,
                         JsonObject   *step_result,

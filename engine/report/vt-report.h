@@ -57,6 +57,10 @@ gboolean    vt_report_train_figures       (JsonObject *result, const char *id, c
 #define VT_REPORT_ATTENTION_IMAGES 8
 gboolean    vt_report_attention_figures   (JsonObject *result, const char *id, const char *where,
                                            const char *results_dir, GPtrArray *figures, GError **error);
+/* The maps figure of so many images at most (the maps file holds all). */
+#define VT_REPORT_ATTRIBUTE_IMAGES 8
+gboolean    vt_report_attribute_figures   (JsonObject *result, const char *id, const char *where,
+                                           const char *results_dir, GPtrArray *figures, GError **error);
 
 /* A file-name-safe form of a tensor or class name. */
 char       *vt_report_safe_file_name (const char     *name);

@@ -337,6 +337,41 @@ vt_step_memory_check_attention (VtModel     *model,
 }
 
 gboolean
+vt_step_memory_check_attribute (VtTrainable  *model,
+                                const char   *checkpoint_path,
+                                guint         n_images,
+                                guint         batch,
+                                guint         score_batch,
+                                int           height,
+                                int           width,
+                                guint         n_methods,
+                                const char   *path,
+                                GError      **error)
+{
+  g_auto(VtMemoryEstimate) e = { 0 };
+  double plane = (double) height * width, in_model = MAX (batch, score_batch);
+  g_autofree char *what = g_strdup_printf ("%s: the attribution maps of %u images of %d×%d pixels from %s at "
+                                           "batch %u", path, n_images, height, width,
+                                           checkpoint_path, batch);
+  g_autofree char *advice = g_strdup_printf ("Lower %s.batch (now %u)%s, or ask for fewer images (%s.samples, "
+                                             "%s.files or the input's batch) or fewer methods.", path, batch,
+                                             score_batch ? " or scorecam's score_batch" : "", path, path);
+
+  vt_memory_estimate_init (&e);
+  /* vt-cam.c: a batch forward and backward (Score-CAM's masked inputs
+   * go through the same tape); the layer's activations and gradient are
+   * copied out, at most the whole batch's activations. */
+  vt_memory_estimate_add (&e, "the activations kept for the backward pass and their gradients",
+                          vt_trainable_bytes (model, (int) MIN (in_model, G_MAXINT), height, width));
+  vt_memory_estimate_add (&e, "Score-CAM's masked inputs", F32 * score_batch * 3 * plane);
+  /* vt-step-attribute.c: every map and image until the file is written,
+   * and the file's bytes, built in memory before they are written. */
+  vt_memory_estimate_add (&e, "the maps and the input, every image's, and the file's copy of them",
+                          2 * F32 * n_images * plane * (n_methods + 3.0));
+  return vt_memory_check (&e, what, advice, error);
+}
+
+gboolean
 vt_step_memory_check_active (VtFeatureStore      *pool,
                              const VtActiveStep  *step,
                              const char          *path,

@@ -88,6 +88,21 @@ gboolean  vt_step_memory_check_attention    (VtModel                  *model,
                                              double                    per_image,
                                              const char               *path,
                                              GError                  **error);
+/* attribute: @n_images of @height × @width explained in batches of @batch
+ * through @model's (from @checkpoint_path) backward pass by @n_methods methods, Score-CAM's
+ * masked inputs @score_batch at a time (0: no Score-CAM); every map and
+ * the input kept until the file is written. Call before the first forward
+ * pass (the estimate lays the model out anew). */
+gboolean  vt_step_memory_check_attribute    (VtTrainable              *model,
+                                             const char               *checkpoint_path,
+                                             guint                     n_images,
+                                             guint                     batch,
+                                             guint                     score_batch,
+                                             int                       height,
+                                             int                       width,
+                                             guint                     n_methods,
+                                             const char               *path,
+                                             GError                  **error);
 /* active: @step's loop on the pool @pool (the test store is loaded already). */
 gboolean  vt_step_memory_check_active       (VtFeatureStore           *pool,
                                              const VtActiveStep       *step,

@@ -3365,6 +3365,442 @@ test_memory_train (void)
   vt_test_rm_rf (dir);
 }
 
+/* Runs one attribute step, given as the keys after "kind", in @dir. */
+static void
+run_attribute_spec (Result      *r,
+                    const char  *dir,
+                    const char  *keys)
+{
+  g_autofree char *json = g_strdup_printf ("{\"steps\": [{\"kind\": \"attribute\", %s}]}", keys);
+  g_autofree char *spec = g_build_filename (dir, "attribute.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+
+  g_assert_true (g_file_set_contents (spec, json, -1, NULL));
+  run_vitrine (r, "--batch", spec, "--output", out, NULL);
+}
+
+/* The maps of test-cam's tolerance: 1e-4 per pixel, XGrad-CAM on ViT
+ * tokens 3e-4 (tests/engine/test-cam.c says why). */
+#define ATTRIBUTE_TOLERANCE 1e-4
+#define ATTRIBUTE_XGRADCAM_TOKEN_TOLERANCE 3e-4
+
+static const char * const all_cam_methods[] = { "gradcam", "gradcam++", "hirescam", "xgradcam", "layercam", "eigencam",
+                                                "scorecam", NULL };
+
+/* The maps file @maps_path holds, for each of @methods, PyTorch's map from
+ * the fixture attribution/cam-@fixture_name.safetensors
+ * (tests/reference/make_cam_fixture.py), and the classes each explains and
+ * predicts; returns the largest difference. */
+static double
+assert_maps_are_fixture (const char          *maps_path,
+                         const char          *fixture_name,
+                         const char * const  *methods,
+                         gboolean             tokens)
+{
+  g_autofree char *relative = g_strdup_printf ("attribution/cam-%s.safetensors", fixture_name);
+  g_autofree char *fixture_path = vt_test_fixture (relative);
+  g_autoptr(VtCheckpoint) maps = NULL;
+  g_autoptr(VtCheckpoint) fixture = NULL;
+  g_autoptr(GError) error = NULL;
+  double worst = 0;
+
+  maps = vt_checkpoint_open (maps_path, &error);
+  g_assert_no_error (error);
+  fixture = vt_checkpoint_open (fixture_path, &error);
+  g_assert_no_error (error);
+  for (guint m = 0; methods[m]; m++)
+    {
+      const VtTensor *t = vt_checkpoint_lookup (maps, methods[m]);
+      double diff;
+
+      g_assert_nonnull (t);
+      g_assert_true (t->dtype == VT_DTYPE_F32);
+      g_assert_cmpuint (t->ndim, ==, 3);
+      diff = attention_difference (maps, methods[m], fixture, methods[m]);
+      g_test_message ("attribute %s %s: largest difference from PyTorch %.3g per pixel", fixture_name, methods[m], diff);
+      g_assert_cmpfloat (diff, <=, tokens && g_str_equal (methods[m], "xgradcam") ? ATTRIBUTE_XGRADCAM_TOKEN_TOLERANCE
+                                                                                : ATTRIBUTE_TOLERANCE);
+      worst = MAX (worst, diff);
+    }
+  g_assert_cmpfloat (attention_difference (maps, "targets", fixture, "targets"), ==, 0);
+  g_assert_cmpfloat (attention_difference (maps, "predicted", fixture, "predicted"), ==, 0);
+  g_assert_true (vt_checkpoint_lookup (maps, "targets")->dtype == VT_DTYPE_I64);
+  return worst;
+}
+
+static JsonObject *
+first_step_result (JsonNode *results)
+{
+  return json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0);
+}
+
+/* The attribute step on the real CIFAR ResNet-20 at layer3, every CAM
+ * method: from the fixture's preprocessed images and from the same three
+ * CIFAR-10 test JPEGs as dataset samples (in batches of 2), the maps are
+ * PyTorch's; the maps file and results.json state each method's definition
+ * and the post-processing, and the figure is drawn. */
+static void
+test_attribute_resnet20 (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *fixture = vt_test_fixture ("attribution/cam-cifar_resnet20.safetensors");
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "cam-maps.safetensors", NULL);
+  g_autofree char *figure = g_build_filename (out, "figures", "cam-maps.png", NULL);
+
+  {
+    g_autofree char *keys = g_strdup_printf ("\"id\": \"cam\", \"checkpoint\": \"%s\", \"input\": \"%s\", "
+                                             "\"images\": \"input\", \"layer\": \"layer3\", \"target\": [3, 8, 5], "
+                                             "\"methods\": [\"gradcam\", \"gradcam++\", \"hirescam\", \"xgradcam\", "
+                                             "\"layercam\", \"eigencam\", {\"name\": \"scorecam\", \"score_batch\": 8}]",
+                                             resnet, fixture);
+    g_auto(Result) r = { 0 };
+    g_autoptr(JsonNode) results = NULL;
+    g_autoptr(VtCheckpoint) maps = NULL;
+    g_autoptr(GError) error = NULL;
+    GHashTable *metadata;
+    JsonObject *step;
+    JsonArray *methods, *images;
+    double worst;
+
+    run_attribute_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 0);
+    worst = assert_maps_are_fixture (maps_path, "cifar_resnet20", all_cam_methods, FALSE);
+    g_test_message ("attribute: ResNet-20's maps from the fixture's input are PyTorch's within %.3g", worst);
+
+    maps = vt_checkpoint_open (maps_path, &error);
+    g_assert_no_error (error);
+    metadata = vt_checkpoint_get_metadata (maps);
+    g_assert_cmpstr (g_hash_table_lookup (metadata, "layer"), ==, "layer3");
+    g_assert_cmpstr (g_hash_table_lookup (metadata, "checkpoint"), ==, resnet);
+    g_assert_nonnull (strstr (g_hash_table_lookup (metadata, "postprocessing"), "ReLU, min-max"));
+    g_assert_cmpint (vt_checkpoint_lookup (maps, "samples")->shape[0], ==, 3);
+    g_assert_cmpfloat (vt_dtype_read_double (VT_DTYPE_I64, vt_checkpoint_lookup (maps, "samples")->data, 2), ==, 2);
+
+    results = load_json (results_path);
+    step = first_step_result (results);
+    g_assert_cmpstr (json_object_get_string_member (step, "output"), ==, "cam-maps.safetensors");
+    g_assert_cmpstr (json_object_get_string_member (step, "layer"), ==, "layer3");
+    g_assert_cmpstr (json_object_get_string_member (step, "postprocessing"), ==,
+                     g_hash_table_lookup (metadata, "postprocessing"));
+    methods = json_object_get_array_member (step, "methods");
+    g_assert_cmpuint (json_array_get_length (methods), ==, 7);
+    for (guint m = 0; m < 7; m++)
+      {
+        JsonObject *entry = json_array_get_object_element (methods, m);
+        g_autofree char *key = g_strdup_printf ("%s.definition", all_cam_methods[m]);
+        const char *definition = json_object_get_string_member (entry, "definition");
+
+        g_assert_cmpstr (json_object_get_string_member (entry, "name"), ==, all_cam_methods[m]);
+        /* The formula, in results.json and the maps file alike. */
+        g_assert_nonnull (strstr (definition, "cam"));
+        g_assert_cmpstr (g_hash_table_lookup (metadata, key), ==, definition);
+        g_assert_cmpfloat (json_object_get_double_member (entry, "seconds_per_image"), >, 0);
+      }
+    images = json_object_get_array_member (step, "images");
+    g_assert_cmpuint (json_array_get_length (images), ==, 3);
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (images, 1), "target"), ==, 8);
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (images, 1), "predicted"), ==, 8);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (step, "figures")), ==, 3);
+    assert_png_size (figure, 1280, 800);
+  }
+  {
+    /* The fixture's images are test/cat/0000, ship/0003 and dog/0001. */
+    g_autofree char *keys = g_strdup_printf ("\"id\": \"cam\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                                             "\"split\": \"test\", \"samples\": [3000, 8003, 5001], \"batch\": 2, "
+                                             "\"target\": [3, 8, 5], \"methods\": [\"gradcam\", \"scorecam\"], "
+                                             "\"formats\": [\"svg\"]", resnet, cifar);
+    static const char * const methods[] = { "gradcam", "scorecam", NULL };
+    static const char * const files[] = { "test/cat/0000.jpg", "test/ship/0003.jpg", "test/dog/0001.jpg" };
+    g_auto(Result) r = { 0 };
+    g_autoptr(JsonNode) results = NULL;
+    g_autoptr(VtCheckpoint) maps = NULL;
+    g_autoptr(GError) error = NULL;
+    JsonArray *images;
+
+    run_attribute_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 0);
+    assert_maps_are_fixture (maps_path, "cifar_resnet20", methods, FALSE);
+    maps = vt_checkpoint_open (maps_path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpfloat (vt_dtype_read_double (VT_DTYPE_I64, vt_checkpoint_lookup (maps, "samples")->data, 1), ==, 8003);
+    results = load_json (results_path);
+    images = json_object_get_array_member (first_step_result (results), "images");
+    for (guint i = 0; i < 3; i++)
+      g_assert_true (g_str_has_suffix (json_object_get_string_member (json_array_get_object_element (images, i), "name"),
+                                       files[i]));
+    /* The default layer: ResNet-20's last stage. */
+    g_assert_cmpstr (json_object_get_string_member (first_step_result (results), "layer"), ==, "layer3");
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* timm's ViT fixture at a block's norm1 (the class token dropped, the
+ * patches on their grid), for the predicted classes, given and by default:
+ * PyTorch's maps. */
+static void
+test_attribute_vit (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *vit = vt_test_asset ("reference/timm/vit_cls.safetensors");
+  g_autofree char *fixture = vt_test_fixture ("attribution/cam-vit_cls.safetensors");
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "attribute-maps.safetensors", NULL);
+
+  {
+    g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"input\": \"%s\", \"images\": \"input\", "
+                                             "\"layer\": \"blocks.1.norm1\", \"target\": \"predicted\", "
+                                             "\"methods\": [\"gradcam\", \"gradcam++\", \"hirescam\", \"xgradcam\", "
+                                             "\"layercam\", \"eigencam\", \"scorecam\"], \"formats\": [\"png\"]",
+                                             vit, fixture);
+    g_auto(Result) r = { 0 };
+    double worst;
+
+    run_attribute_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 0);
+    worst = assert_maps_are_fixture (maps_path, "vit_cls", all_cam_methods, TRUE);
+    g_test_message ("attribute: the ViT's maps at blocks.1.norm1 are PyTorch's within %.3g", worst);
+  }
+  {
+    g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"input\": \"%s\", \"images\": \"input\", "
+                                             "\"methods\": [\"layercam\"], \"formats\": [\"png\"]", vit, fixture);
+    static const char * const methods[] = { "layercam", NULL };
+    g_auto(Result) r = { 0 };
+    g_autoptr(JsonNode) results = NULL;
+    JsonObject *step;
+
+    run_attribute_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 0);
+    assert_maps_are_fixture (maps_path, "vit_cls", methods, TRUE);
+    results = load_json (results_path);
+    step = first_step_result (results);
+    /* The default: the last block's norm1, first among the layers offered. */
+    g_assert_cmpstr (json_object_get_string_member (step, "layer"), ==, "blocks.1.norm1");
+    g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (step, "layers"), 0), ==,
+                     "blocks.0.norm1");
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* ResNet-20 at layer2 for a class other than the predicted one (the
+ * fixture's targets): PyTorch's maps; for the predicted class instead the
+ * maps change; one class for every image is that class for each. */
+static void
+test_attribute_target (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *fixture_path = vt_test_fixture ("attribution/cam-cifar_resnet20_layer2.safetensors");
+  g_autofree char *maps_path = g_build_filename (out, "attribute-maps.safetensors", NULL);
+  g_autofree char *given_path = g_build_filename (dir, "given.safetensors", NULL);
+  static const char * const methods[] = { "gradcam", "hirescam", "layercam", NULL };
+  g_autoptr(VtCheckpoint) fixture = NULL;
+  g_autoptr(VtCheckpoint) given = NULL;
+  g_autoptr(VtCheckpoint) predicted = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) targets = g_string_new (NULL);
+  const VtTensor *fixture_targets, *fixture_predicted;
+
+  fixture = vt_checkpoint_open (fixture_path, &error);
+  g_assert_no_error (error);
+  fixture_targets = vt_checkpoint_lookup (fixture, "targets");
+  fixture_predicted = vt_checkpoint_lookup (fixture, "predicted");
+  for (guint i = 0; i < fixture_targets->numel; i++)
+    {
+      g_string_append_printf (targets, "%s%.0f", i ? ", " : "",
+                              vt_dtype_read_double (fixture_targets->dtype, fixture_targets->data, i));
+      /* The fixture explains other classes than the model predicts. */
+      g_assert_cmpfloat (vt_dtype_read_double (fixture_targets->dtype, fixture_targets->data, i), !=,
+                         vt_dtype_read_double (fixture_predicted->dtype, fixture_predicted->data, i));
+    }
+
+  for (guint pass = 0; pass < 3; pass++)
+    {
+      g_autofree char *target = pass == 0 ? g_strdup_printf ("[%s]", targets->str)
+                                          : g_strdup (pass == 1 ? "\"predicted\"" : "4");
+      g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"input\": \"%s\", \"images\": \"input\", "
+                                               "\"layer\": \"layer2\", \"target\": %s, \"methods\": [\"gradcam\", "
+                                               "\"hirescam\", \"layercam\"], \"formats\": [\"png\"]",
+                                               resnet, fixture_path, target);
+      g_auto(Result) r = { 0 };
+
+      run_attribute_spec (&r, dir, keys);
+      g_assert_cmpint (r.status, ==, 0);
+      if (pass == 0)
+        {
+          assert_maps_are_fixture (maps_path, "cifar_resnet20_layer2", methods, FALSE);
+          g_assert_cmpint (g_rename (maps_path, given_path), ==, 0);
+        }
+      else
+        {
+          g_autoptr(VtCheckpoint) maps = vt_checkpoint_open (maps_path, &error);
+          const VtTensor *classes;
+
+          g_assert_no_error (error);
+          classes = vt_checkpoint_lookup (maps, "targets");
+          for (guint i = 0; i < classes->numel; i++)
+            g_assert_cmpfloat (vt_dtype_read_double (classes->dtype, classes->data, i), ==,
+                               pass == 1 ? vt_dtype_read_double (fixture_predicted->dtype, fixture_predicted->data, i)
+                                         : 4);
+          if (pass == 1)
+            predicted = g_steal_pointer (&maps);
+        }
+    }
+  given = vt_checkpoint_open (given_path, &error);
+  g_assert_no_error (error);
+  for (guint m = 0; methods[m]; m++)
+    {
+      double change = attention_difference (given, methods[m], predicted, methods[m]);
+
+      g_test_message ("attribute: %s changes by up to %.3g between the given and the predicted classes", methods[m],
+                      change);
+      g_assert_cmpfloat (change, >, 0.1);
+    }
+  vt_test_rm_rf (dir);
+}
+
+/* Bad keys by their JSON path; an unknown method with the known ones; an
+ * unknown layer with the model's layers; a class out of range with the
+ * class count; a family without a backward pass by its checkpoint. */
+static void
+test_attribute_bad_input (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *tv_vit = vt_test_fixture ("forward/tv_vit/model.safetensors");
+  g_autofree char *tv_input = vt_test_fixture ("forward/tv_vit.io.safetensors");
+  g_autofree char *fixture = vt_test_fixture ("attribution/cam-cifar_resnet20.safetensors");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
+  static const struct
+  {
+    const char  *keys;     /* after "checkpoint" (ResNet-20); @INPUT@: the fixture's images, @DATA@: CIFAR-10 */
+    int          status;
+    const char  *message;
+  } cases[] = {
+    { "@INPUT@, \"methods\": [\"gradcam\", \"foo\"]", 2,
+      "$.steps[0].methods[1]: unknown method “foo”; known: gradcam, gradcam++, hirescam, xgradcam, layercam, "
+      "eigencam, scorecam" },
+    { "@INPUT@, \"methods\": [{\"name\": \"ig\"}]", 2, "$.steps[0].methods[0]: unknown method “ig”; known: gradcam" },
+    { "@INPUT@, \"methods\": [\"gradcam\", {\"name\": \"gradcam\"}]", 2,
+      "$.steps[0].methods[1]: “gradcam” is listed already (at methods[0])" },
+    { "@INPUT@, \"methods\": [{\"name\": \"gradcam\", \"score_batch\": 4}]", 2,
+      "$.steps[0].methods[0].score_batch: only scorecam takes this" },
+    { "@INPUT@, \"methods\": [{\"name\": \"scorecam\", \"score_batch\": 0}]", 2, "$.steps[0].methods[0].score_batch" },
+    { "@INPUT@, \"methods\": [{\"name\": \"scorecam\", \"steps\": 4}]", 2, "$.steps[0].methods[0].steps" },
+    { "@INPUT@, \"methods\": [7]", 2, "$.steps[0].methods[0]: expected a method's name" },
+    { "@INPUT@", 2, "$.steps[0].methods: expected a list of methods" },
+    { "@INPUT@, \"methods\": []", 2, "$.steps[0].methods: expected a list of methods" },
+    { "@INPUT@, \"methods\": [\"gradcam\"], \"layer\": \"layer9\"", 1,
+      "$.steps[0].layer: no layer “layer9” in @CKPT@ that a map can be made at; it has: layer1, layer2, layer3, conv1" },
+    { "@INPUT@, \"methods\": [\"gradcam\"], \"layer\": \"linear\"", 1, "$.steps[0].layer: no layer “linear”" },
+    { "@INPUT@, \"methods\": [\"gradcam\"], \"target\": [3, 10, 5]", 1,
+      "$.steps[0].target[1]: class 10 is out of range: the model has 10 classes (0 to 9)" },
+    { "@INPUT@, \"methods\": [\"gradcam\"], \"target\": 12", 1,
+      "$.steps[0].target: class 12 is out of range: the model has 10 classes (0 to 9)" },
+    { "@INPUT@, \"methods\": [\"gradcam\"], \"target\": [3, 8]", 1,
+      "$.steps[0].target: 2 classes for 3 images (give one per image" },
+    { "@INPUT@, \"methods\": [\"gradcam\"], \"target\": [3, -1, 5]", 2, "$.steps[0].target[1]: expected a class index" },
+    { "@INPUT@, \"methods\": [\"gradcam\"], \"target\": \"true\"", 2, "$.steps[0].target: expected “predicted”" },
+    { "\"methods\": [\"gradcam\"]", 2, "$.steps[0]: give the images one way" },
+    { "@INPUT@, \"methods\": [\"gradcam\"], \"transform\": {\"crop\": 32}", 2, "$.steps[0].transform: the images in" },
+    { "@INPUT@, \"methods\": [\"gradcam\"], \"samples\": [0]", 2, "$.steps[0].samples: this is of a dataset" },
+    { "\"dataset\": \"@DATA@\", \"split\": \"test\", \"samples\": [10000], \"methods\": [\"gradcam\"]", 1,
+      "$.steps[0].samples[0]: sample 10000 does not exist" },
+    { "\"dataset\": \"@DATA@\", \"methods\": [\"gradcam\"], \"skip_unreadable\": true", 2,
+      "$.steps[0].skip_unreadable: the attribute step explains every image" },
+    { "@TVVIT@, \"methods\": [\"gradcam\"]", 1, "no backward pass for a torchvision ViT" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GString) rest = g_string_new (cases[i].keys);
+      g_autoptr(GString) message = g_string_new (cases[i].message);
+      g_autofree char *input = g_strdup_printf ("\"input\": \"%s\", \"images\": \"input\"", fixture);
+      g_autofree char *tv = g_strdup_printf ("\"input\": \"%s\", \"images\": \"input.pixel_values\"", tv_input);
+      g_autofree char *keys = NULL;
+      gboolean untrainable = strstr (cases[i].keys, "@TVVIT@") != NULL;
+      g_auto(Result) r = { 0 };
+
+      g_string_replace (rest, "@INPUT@", input, 0);
+      g_string_replace (rest, "@TVVIT@", tv, 0);
+      g_string_replace (rest, "@DATA@", cifar, 0);
+      g_string_replace (message, "@CKPT@", resnet, 0);
+      keys = g_strdup_printf ("\"checkpoint\": \"%s\", %s", untrainable ? tv_vit : resnet, rest->str);
+      run_attribute_spec (&r, dir, keys);
+      if (r.status != cases[i].status || strstr (r.err, message->str) == NULL)
+        g_error ("case %u: status %d, expected %d with “%s”; stderr: %s", i, r.status, cases[i].status,
+                 message->str, r.err);
+      if (untrainable)
+        g_assert_nonnull (strstr (r.err, tv_vit));
+    }
+  vt_test_rm_rf (dir);
+}
+
+static void
+test_memory_attribute (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *step = g_strdup_printf ("\"kind\": \"attribute\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                                           "\"split\": \"test\", \"methods\": [\"gradcam\", \"hirescam\", "
+                                           "\"scorecam\"]", resnet, cifar);
+  const char * const phrases[] = { "$.steps[0]: the attribution maps of 10000 images of 32×32 pixels",
+                                   "the maps and the input, every image's", "Lower $.steps[0].batch (now 16)",
+                                   "$.steps[0].samples", NULL };
+
+  expect_refusal (dir, "100M", step, phrases);
+  vt_test_rm_rf (dir);
+}
+
+/* data/demo/attribute-demo.json as shipped: eight samples of the demo
+ * set, each explained for its predicted class by six methods, and the
+ * figure in every format. */
+static void
+test_attribute_demo (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *spec = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "attribute-demo.json", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "attribute-maps.safetensors", NULL);
+  static const char * const methods[] = { "gradcam", "gradcam++", "hirescam", "layercam", "eigencam", "scorecam" };
+  g_auto(Result) r = { 0 };
+  g_autoptr(VtCheckpoint) maps = NULL;
+  g_autoptr(GError) error = NULL;
+  const VtTensor *targets, *predicted;
+
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  maps = vt_checkpoint_open (maps_path, &error);
+  g_assert_no_error (error);
+  for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
+    {
+      const VtTensor *t = vt_checkpoint_lookup (maps, methods[m]);
+
+      g_assert_nonnull (t);
+      g_assert_cmpint (t->shape[0], ==, 8);
+      g_assert_cmpint (t->shape[1], ==, 32);
+      g_assert_cmpint (t->shape[2], ==, 32);
+    }
+  targets = vt_checkpoint_lookup (maps, "targets");
+  predicted = vt_checkpoint_lookup (maps, "predicted");
+  g_assert_cmpmem (targets->data, targets->nbytes, predicted->data, predicted->nbytes);
+  for (guint f = 0; f < 3; f++)
+    {
+      static const char * const extensions[] = { "png", "svg", "pdf" };
+      g_autofree char *name = g_strdup_printf ("attribute-maps.%s", extensions[f]);
+      g_autofree char *figure = g_build_filename (out, "figures", name, NULL);
+
+      g_assert_true (g_file_test (figure, G_FILE_TEST_IS_REGULAR));
+    }
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3419,5 +3855,11 @@ main (int   argc,
   g_test_add_func ("/batch/train/new-head", test_train_new_head);
   g_test_add_func ("/batch/train/cancel", test_train_cancel);
   g_test_add_func ("/batch/memory/train", test_memory_train);
+  g_test_add_func ("/batch/attribute/resnet20", test_attribute_resnet20);
+  g_test_add_func ("/batch/attribute/vit", test_attribute_vit);
+  g_test_add_func ("/batch/attribute/target", test_attribute_target);
+  g_test_add_func ("/batch/attribute/bad-input", test_attribute_bad_input);
+  g_test_add_func ("/batch/attribute/demo", test_attribute_demo);
+  g_test_add_func ("/batch/memory/attribute", test_memory_attribute);
   return g_test_run ();
 }

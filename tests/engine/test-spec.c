@@ -6,6 +6,7 @@
 
 #include "run/vt-spec.h"
 #include "run/vt-step.h"
+#include "run/steps/vt-step-attribute.h"
 #include "vt-test-util.h"
 
 static void
@@ -330,6 +331,70 @@ test_constructors (void)
   g_assert_nonnull (strstr (error->message, "$.steps[8].id: “extract”"));
 }
 
+/* The attribute step: every key, none at its default, written back as
+ * read (a method with options as an object, one without as its name); the
+ * window's constructor gives what a spec with the defaults gives. */
+static void
+test_attribute_keys (void)
+{
+  static const char * const keys[] = { "kind", "id", "checkpoint", "dataset", "split", "samples", "methods", "layer",
+                                       "target", "batch", "formats", NULL };
+  static const char json[] =
+    "{\"steps\": ["
+    " {\"kind\": \"attribute\", \"id\": \"a\", \"checkpoint\": \"m\", \"dataset\": \"d\", \"split\": \"test\","
+    "  \"samples\": [4, 2], \"methods\": [\"hirescam\", {\"name\": \"scorecam\", \"score_batch\": 3}],"
+    "  \"layer\": \"layer2\", \"target\": [1, 7], \"batch\": 5, \"formats\": [\"pdf\"]},"
+    " {\"kind\": \"attribute\", \"id\": \"b\", \"checkpoint\": \"m\", \"input\": \"x.safetensors\","
+    "  \"images\": \"px\", \"methods\": [\"eigencam\"], \"target\": 3}"
+    "]}";
+  static const char * const files[] = { "a.jpg", NULL };
+  static const char * const methods[] = { "gradcam", "layercam", NULL };
+  static const char * const unknown[] = { "gradcam", "ig", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtSpec) spec = vt_spec_new_from_data (json, "/specs", &error);
+  g_autoptr(JsonNode) given = json_from_string (json, NULL);
+  g_autoptr(JsonNode) written = NULL;
+  g_autoptr(VtSpec) built = vt_spec_new ("built", "/specs");
+  g_autoptr(VtSpec) read = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  JsonArray *given_steps, *written_steps;
+
+  g_assert_no_error (error);
+  written = vt_spec_to_json (spec);
+  given_steps = json_object_get_array_member (json_node_get_object (given), "steps");
+  written_steps = json_object_get_array_member (json_node_get_object (written), "steps");
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *want = json_array_get_object_element (given_steps, i);
+      JsonObject *got = json_array_get_object_element (written_steps, i);
+      g_autoptr(GList) members = json_object_get_members (want);
+
+      for (GList *m = members; m; m = m->next)
+        {
+          JsonNode *value = json_object_get_member (got, m->data);
+
+          if (value == NULL || !json_node_equal (json_object_get_member (want, m->data), value))
+            g_error ("$.steps[%u].%s: not written as given", i, (const char *) m->data);
+        }
+    }
+  for (guint k = 0; keys[k]; k++)
+    g_assert_true (json_object_has_member (json_array_get_object_element (given_steps, 0), keys[k]));
+  /* Preprocessed images take no transform; no step takes skip_unreadable. */
+  g_assert_false (json_object_has_member (json_array_get_object_element (written_steps, 1), "transform"));
+  g_assert_false (json_object_has_member (json_array_get_object_element (written_steps, 0), "skip_unreadable"));
+
+  read = vt_spec_new_from_data ("{\"name\": \"built\", \"steps\": [{\"kind\": \"attribute\", \"checkpoint\": \"m\","
+                                " \"files\": [\"a.jpg\"], \"methods\": [\"gradcam\", \"layercam\"]}]}", "/specs", &error);
+  g_assert_no_error (error);
+  g_assert_true (vt_spec_add_step (built, (VtStep *) vt_attribute_step_new (NULL, "m", files, methods), &error));
+  g_assert_no_error (error);
+  a = vt_spec_to_data (built);
+  b = vt_spec_to_data (read);
+  g_assert_cmpstr (a, ==, b);
+  g_assert_null (vt_attribute_step_new (NULL, "m", files, unknown));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -338,6 +403,7 @@ main (int   argc,
   g_test_add_func ("/engine/spec/valid", test_valid);
   g_test_add_func ("/engine/spec/to-json-keeps-keys", test_to_json_keeps_keys);
   g_test_add_func ("/engine/spec/constructors", test_constructors);
+  g_test_add_func ("/engine/spec/attribute-keys", test_attribute_keys);
   for (guint i = 0; i < G_N_ELEMENTS (bad_specs); i++)
     {
       g_autofree char *name = g_strdup_printf ("/engine/spec/%s", bad_specs[i].name);

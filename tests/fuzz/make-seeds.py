@@ -68,6 +68,11 @@ write(spec, "forward.json", json.dumps({"steps": [{
     "kind": "evaluate", "id": "e", "checkpoint": "m.safetensors", "dataset": "d", "split": "test",
     "transform": {"resize": 256, "crop": 224, "crop_pct": 0.875, "interpolation": "bicubic",
                   "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}}]}, indent=1).encode())
+write(spec, "attribute.json", json.dumps({"steps": [{
+    "kind": "attribute", "checkpoint": "m.safetensors", "dataset": "d", "split": "test", "samples": [0, 3],
+    "methods": ["gradcam", {"name": "scorecam", "score_batch": 8}], "layer": "layer3", "target": [1, 2]}, {
+    "kind": "attribute", "id": "a", "checkpoint": "m.safetensors", "input": "in.safetensors",
+    "images": "images", "methods": ["hirescam"], "target": "predicted"}]}, indent=1).encode())
 
 # config.json recognition: "model@@SPLIT@@config.json[@@SPLIT@@labels.txt]",
 # the fixtures' configs beside the model they came with.

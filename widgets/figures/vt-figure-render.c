@@ -834,7 +834,7 @@ draw_overlay (cairo_t             *cr,
               double               height,
               const VtFigureStyle *style)
 {
-  double scale, draw_w, draw_h, x0, y0, max_value = 0.0, alpha = figure->opacity;
+  double scale, draw_w, draw_h, x0, y0, max_value = 0.0;
   guint rows = figure->rows, cols = figure->cols;
   cairo_surface_t *surface;
   unsigned char *data;
@@ -857,6 +857,8 @@ draw_overlay (cairo_t             *cr,
       {
         gsize p = (gsize) y * cols + x;
         double v = figure->values[p];
+        /* A NaN leaves the image uncovered (a tile of the image alone). */
+        double alpha = isfinite (v) ? figure->opacity : 0.0;
         double rgb[3];
         VtRgba color;
 

@@ -52,42 +52,6 @@ invalid (GError     **error,
   return FALSE;
 }
 
-/* A list of non-negative integers at @key (a layer or sample index each). */
-static gboolean
-get_indices (JsonArray   *array,
-             const char  *path,
-             const char  *key,
-             const char  *what,
-             guint      **out,
-             guint       *n_out,
-             GError     **error)
-{
-  guint n = json_array_get_length (array);
-  g_autofree guint *values = g_new (guint, MAX (n, 1));
-
-  if (n == 0)
-    {
-      g_autofree char *message = g_strdup_printf ("expected at least one %s", what);
-      return invalid (error, path, key, message);
-    }
-  for (guint i = 0; i < n; i++)
-    {
-      JsonNode *node = json_array_get_element (array, i);
-
-      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
-          json_node_get_int (node) < 0 || json_node_get_int (node) > G_MAXINT32)
-        {
-          g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
-                       "%s.%s[%u]: expected a %s (an integer from 0)", path, key, i, what);
-          return FALSE;
-        }
-      values[i] = (guint) json_node_get_int (node);
-    }
-  *out = g_steal_pointer (&values);
-  *n_out = n;
-  return TRUE;
-}
-
 /* "rollout": true, false, or { "fusion", "discard_ratio", "start_layer" }. */
 static gboolean
 parse_rollout (JsonObject       *object,
@@ -240,8 +204,8 @@ attention_parse (JsonObject  *object,
           invalid (error, path, "samples", "expected a list of sample indices");
           goto fail;
         }
-      if (!get_indices (json_node_get_array (samples), path, "samples", "sample index", &step->samples,
-                        &step->n_samples, error))
+      if (!vt_step_get_indices (json_node_get_array (samples), path, "samples", "sample index", &step->samples,
+                                &step->n_samples, error))
         goto fail;
     }
   if (heads != NULL)
@@ -251,8 +215,8 @@ attention_parse (JsonObject  *object,
       else if (JSON_NODE_HOLDS_ARRAY (heads))
         {
           step->all_heads = FALSE;
-          if (!get_indices (json_node_get_array (heads), path, "heads", "layer index", &step->head_layers,
-                            &step->n_head_layers, error))
+          if (!vt_step_get_indices (json_node_get_array (heads), path, "heads", "layer index", &step->head_layers,
+                                    &step->n_head_layers, error))
             goto fail;
           /* Each layer's maps are one tensor of the output, named after it. */
           for (guint i = 1; i < step->n_head_layers; i++)
@@ -429,31 +393,6 @@ upsample_nearest (const float *grid,
       out[(gsize) y * w + x] = grid[(gsize) MIN (y * gh / h, gh - 1) * gw + MIN (x * gw / w, gw - 1)];
 }
 
-/* The input tensor @name of @file: (N, 3, H, W). */
-static const VtTensor *
-pixel_tensor (VtCheckpoint  *file,
-              const char    *name,
-              GError       **error)
-{
-  const VtTensor *t = vt_checkpoint_lookup (file, name);
-
-  if (t == NULL)
-    {
-      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: no tensor “%s”", vt_checkpoint_get_path (file),
-                   name);
-      return NULL;
-    }
-  if (t->ndim != 4 || t->shape[1] != 3 || t->numel == 0 || t->shape[2] > 4096 || t->shape[3] > 4096)
-    {
-      g_autofree char *shape = vt_tensor_format_shape (t);
-      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
-                   "%s: tensor “%s” has shape %s; expected (N, 3, H, W) preprocessed images, H and W at most 4096",
-                   vt_checkpoint_get_path (file), name, shape);
-      return NULL;
-    }
-  return t;
-}
-
 /* FALSE, naming the JSON path and the layer count, when @layer is not one
  * of the model's @depth layers. */
 static gboolean
@@ -564,7 +503,7 @@ vt_run_attention (VtRunContext  *run,
     {
       input_path = vt_spec_resolve_path (run->spec, step->input_file);
       if (!(input = vt_checkpoint_open (input_path, error)) ||
-          !(pixel_input = pixel_tensor (input, step->images, error)))
+          !(pixel_input = vt_step_image_tensor (input, step->images, error)))
         return NULL;
       n_images = pixel_input->shape[0];
       height = pixel_input->shape[2];

@@ -2,6 +2,7 @@
  * predict. */
 #include "vt-step-common.h"
 #include "models/vt-transform.h"
+#include "run/vt-run.h"
 
 const char * const vt_step_format_names[] = { "png", "svg", "pdf", NULL };
 
@@ -172,4 +173,63 @@ vt_step_class_name_key (const char *name)
     if (g_ascii_isalnum (*c) || (guchar) *c >= 0x80)
       g_string_append_c (key, *c);
   return g_string_free (key, FALSE);
+}
+
+gboolean
+vt_step_get_indices (JsonArray   *array,
+                     const char  *path,
+                     const char  *key,
+                     const char  *what,
+                     guint      **out,
+                     guint       *n_out,
+                     GError     **error)
+{
+  guint n = json_array_get_length (array);
+  g_autofree guint *values = g_new (guint, MAX (n, 1));
+
+  if (n == 0)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.%s: expected at least one %s", path, key, what);
+      return FALSE;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
+          json_node_get_int (node) < 0 || json_node_get_int (node) > G_MAXINT32)
+        {
+          g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                       "%s.%s[%u]: expected a %s (an integer from 0)", path, key, i, what);
+          return FALSE;
+        }
+      values[i] = (guint) json_node_get_int (node);
+    }
+  *out = g_steal_pointer (&values);
+  *n_out = n;
+  return TRUE;
+}
+
+const VtTensor *
+vt_step_image_tensor (VtCheckpoint  *file,
+                      const char    *name,
+                      GError       **error)
+{
+  const VtTensor *t = vt_checkpoint_lookup (file, name);
+
+  if (t == NULL)
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: no tensor “%s”", vt_checkpoint_get_path (file),
+                   name);
+      return NULL;
+    }
+  if (t->ndim != 4 || t->shape[1] != 3 || t->numel == 0 || t->shape[2] > 4096 || t->shape[3] > 4096)
+    {
+      g_autofree char *shape = vt_tensor_format_shape (t);
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
+                   "%s: tensor “%s” has shape %s; expected (N, 3, H, W) preprocessed images, H and W at most 4096",
+                   vt_checkpoint_get_path (file), name, shape);
+      return NULL;
+    }
+  return t;
 }

@@ -4,6 +4,7 @@
 
 #include "run/vt-step.h"
 #include "core/vt-json-reader.h"
+#include "io/vt-checkpoint.h"
 
 G_BEGIN_DECLS
 
@@ -33,5 +34,21 @@ JsonArray *vt_step_strv_to_json   (char * const      *strv);
 /* A class name as evaluate and train compare them: lower case, letters and
  * digits only ("T-shirt/top" and "t_shirt top" are one name). */
 char     *vt_step_class_name_key     (const char *name);
+
+/* @array at @path.@key: a non-empty list of integers from 0 (a layer or
+ * sample index each, @what in messages) into @out (g_free) and @n_out. */
+gboolean  vt_step_get_indices     (JsonArray         *array,
+                                   const char        *path,
+                                   const char        *key,
+                                   const char        *what,
+                                   guint            **out,
+                                   guint             *n_out,
+                                   GError           **error);
+
+/* The tensor @name of @file, preprocessed images (N, 3, H, W) with H and W
+ * at most 4096; NULL with an error naming the file otherwise. */
+const VtTensor *vt_step_image_tensor (VtCheckpoint    *file,
+                                      const char      *name,
+                                      GError         **error);
 
 G_END_DECLS

@@ -1,0 +1,963 @@
+/* vt-step-attribute.c: the "attribute" step kind: its keys, defaults, JSON
+ * and constructor; and its executor, vt_run_attribute, which explains a
+ * classifier's decision for each image with attribution maps, batch by
+ * batch, through the whole-network backward pass (vt-trainable.h).
+ *
+ * Methods are found in a table of families: a family names its methods,
+ * reads their options, states each one's formula and post-processing, and
+ * computes its maps for a batch. The CAM family (vt-cam.h) is the one row
+ * today; another family (gradients, Integrated Gradients, rollout) is
+ * another row and its adapter below. */
+#include "vt-step-attribute.h"
+#include "vt-step-common.h"
+#include "run/vt-run-steps.h"
+#include "run/vt-step-memory.h"
+#include "core/vt-dtype.h"
+#include "io/vt-image.h"
+#include "io/vt-safetensors.h"
+#include "methods/attribution/vt-cam.h"
+#include "models/vt-trainable.h"
+#include "report/vt-report.h"
+
+#include "config.h"
+
+#include <string.h>
+
+/* A batch of images as every family's computation takes it. */
+typedef struct
+{
+  VtTrainable   *model;
+  const char    *layer;         /* the tap the maps are made at, for families that use one */
+  int            patch_size;    /* a ViT's; 0 for a convolutional network */
+  const float   *pixels;        /* (batch, 3, height, width), normalized */
+  int            batch;
+  int            height;
+  int            width;
+  const gint64  *targets;       /* (batch), or NULL: the predicted classes */
+  gint64        *targets_out;   /* (batch): the classes explained */
+  gint64        *predicted_out; /* (batch): the argmax of the logits */
+  GCancellable  *cancellable;
+} AttributeBatch;
+
+struct _VtAttributeFamily
+{
+  const char   *name;                    /* "CAM", in messages */
+  int           n_methods;
+  const char *(*method_name)    (int method);
+  const char *(*method_title)   (int method);
+  const char *(*method_formula) (int method);
+  const char   *postprocessing;          /* in words, for the maps file and results.json */
+  gboolean      uses_layer;              /* whether "layer" means something to it */
+  /* The options of entry @entry (an object, at JSON path @path) of
+   * "methods" into @m, whose family and method are set already, and the
+   * defaults into @m when @entry is NULL (a bare name). */
+  gboolean    (*parse_options)  (JsonObject         *entry,
+                                 const char         *path,
+                                 VtAttributeMethod  *m,
+                                 GError            **error);
+  /* The options of @m that are not the defaults, into @entry; FALSE when
+   * all are (the method is then written as its bare name). */
+  gboolean    (*options_to_json) (const VtAttributeMethod *m,
+                                  JsonObject              *entry);
+  /* maps[i] (batch, height, width) and seconds[i] (the batch's, as if
+   * method i ran alone) for methods[i], i < n, all of this family. */
+  gboolean    (*compute)        (const AttributeBatch             *batch,
+                                 const VtAttributeMethod * const  *methods,
+                                 guint                             n,
+                                 float * const                    *maps,
+                                 double                           *seconds,
+                                 GError                          **error);
+};
+
+/* --- The CAM family (vt-cam.h) ------------------------------------------- */
+
+static const char *
+cam_name (int method)
+{
+  return vt_cam_method_name (method);
+}
+
+static const char *
+cam_title (int method)
+{
+  return vt_cam_method_title (method);
+}
+
+static const char *
+cam_formula (int method)
+{
+  return vt_cam_method_formula (method);
+}
+
+static gboolean
+cam_parse_options (JsonObject         *entry,
+                   const char         *path,
+                   VtAttributeMethod  *m,
+                   GError            **error)
+{
+  static const char * const score_keys[] = { "name", "score_batch", NULL };
+  static const char * const keys[] = { "name", NULL };
+
+  m->score_batch = VT_ATTRIBUTE_SCORE_BATCH;
+  if (entry == NULL)
+    return TRUE;
+  if (m->method != VT_CAM_SCORECAM && json_object_has_member (entry, "score_batch"))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.score_batch: only scorecam takes this (it is "
+                   "how many masked inputs go through the model at once)", path);
+      return FALSE;
+    }
+  return vt_json_check_keys (entry, path, m->method == VT_CAM_SCORECAM ? score_keys : keys, error) &&
+         vt_json_get_uint (entry, path, "score_batch", 1, 1024, &m->score_batch, error);
+}
+
+static gboolean
+cam_options_to_json (const VtAttributeMethod *m,
+                     JsonObject              *entry)
+{
+  if (m->method != VT_CAM_SCORECAM || m->score_batch == VT_ATTRIBUTE_SCORE_BATCH)
+    return FALSE;
+  json_object_set_int_member (entry, "score_batch", m->score_batch);
+  return TRUE;
+}
+
+static gboolean
+cam_compute (const AttributeBatch             *b,
+             const VtAttributeMethod * const  *methods,
+             guint                             n,
+             float * const                    *maps,
+             double                           *seconds,
+             GError                          **error)
+{
+  VtCamMethod cams[VT_CAM_N_METHODS];
+  guint score_batch = VT_ATTRIBUTE_SCORE_BATCH;
+
+  g_return_val_if_fail (n <= VT_CAM_N_METHODS, FALSE);
+  for (guint i = 0; i < n; i++)
+    {
+      cams[i] = methods[i]->method;
+      if (cams[i] == VT_CAM_SCORECAM)
+        score_batch = methods[i]->score_batch;
+    }
+  return vt_cam_compute (b->model, b->layer, b->patch_size, b->pixels, b->batch, b->height, b->width, b->targets,
+                         cams, (int) n, (int) score_batch, b->targets_out, b->predicted_out, maps, seconds,
+                         b->cancellable, error);
+}
+
+static const VtAttributeFamily cam_family = {
+  .name = "CAM",
+  .n_methods = VT_CAM_N_METHODS,
+  .method_name = cam_name,
+  .method_title = cam_title,
+  .method_formula = cam_formula,
+  .postprocessing = VT_CAM_POSTPROCESSING,
+  .uses_layer = TRUE,
+  .parse_options = cam_parse_options,
+  .options_to_json = cam_options_to_json,
+  .compute = cam_compute,
+};
+
+/* Every family the step knows, in the order "known:" lists their methods. */
+static const VtAttributeFamily * const families[] = {
+  &cam_family,
+  NULL,
+};
+
+/* --- The step's keys -------------------------------------------------- */
+
+const char *
+vt_attribute_method_name (const VtAttributeMethod *method)
+{
+  return method->family->method_name (method->method);
+}
+
+/* The family and number of the method named @name; FALSE if none has it. */
+static gboolean
+lookup_method (const char         *name,
+               VtAttributeMethod  *m)
+{
+  for (guint f = 0; families[f]; f++)
+    for (int i = 0; i < families[f]->n_methods; i++)
+      if (g_str_equal (families[f]->method_name (i), name))
+        {
+          m->family = families[f];
+          m->method = i;
+          return TRUE;
+        }
+  return FALSE;
+}
+
+/* "gradcam, gradcam++, …": every method of every family. */
+static char *
+known_methods (void)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint f = 0; families[f]; f++)
+    for (int i = 0; i < families[f]->n_methods; i++)
+      g_string_append_printf (text, "%s%s", text->len ? ", " : "", families[f]->method_name (i));
+  return g_string_free (text, FALSE);
+}
+
+static void
+attribute_init (VtStep *base)
+{
+  VtAttributeStep *step = (VtAttributeStep *) base;
+
+  vt_model_input_init (&step->input);
+  /* Each image keeps every activation and its gradient: a smaller batch
+   * than extraction's. */
+  step->input.batch = 16;
+  step->formats = VT_FIGURE_FORMATS_ALL;
+}
+
+static void
+attribute_clear (VtStep *base)
+{
+  VtAttributeStep *step = (VtAttributeStep *) base;
+
+  vt_model_input_clear (&step->input);
+  g_free (step->input_file);
+  g_free (step->images);
+  g_strfreev (step->files);
+  g_free (step->samples);
+  g_free (step->methods);
+  g_free (step->layer);
+  g_free (step->targets);
+}
+
+static gboolean
+invalid (GError     **error,
+         const char  *path,
+         const char  *key,
+         const char  *message)
+{
+  g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.%s: %s", path, key, message);
+  return FALSE;
+}
+
+/* "methods": a non-empty list, each a name or {"name": …, options}. */
+static gboolean
+parse_methods (JsonObject       *object,
+               const char       *path,
+               VtAttributeStep  *step,
+               GError          **error)
+{
+  JsonNode *node = json_object_get_member (object, "methods");
+  JsonArray *array;
+  guint n;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (json_node_get_array (node)) == 0)
+    {
+      g_autofree char *known = known_methods ();
+      g_autofree char *message = g_strdup_printf ("expected a list of methods (names, or objects with a “name”); "
+                                                  "known: %s", known);
+      return invalid (error, path, "methods", message);
+    }
+  array = json_node_get_array (node);
+  n = json_array_get_length (array);
+  step->methods = g_new0 (VtAttributeMethod, n);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      g_autofree char *where = g_strdup_printf ("%s.methods[%u]", path, i);
+      JsonObject *entry = JSON_NODE_HOLDS_OBJECT (element) ? json_node_get_object (element) : NULL;
+      VtAttributeMethod *m = &step->methods[i];
+      const char *name = NULL;
+
+      if (entry != NULL && json_object_has_member (entry, "name") &&
+          JSON_NODE_HOLDS_VALUE (json_object_get_member (entry, "name")) &&
+          json_node_get_value_type (json_object_get_member (entry, "name")) == G_TYPE_STRING)
+        name = json_object_get_string_member (entry, "name");
+      else if (JSON_NODE_HOLDS_VALUE (element) && json_node_get_value_type (element) == G_TYPE_STRING)
+        name = json_node_get_string (element);
+      if (name == NULL)
+        {
+          g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s: expected a method's name, or an object "
+                       "with its “name” and options", where);
+          return FALSE;
+        }
+      if (!lookup_method (name, m))
+        {
+          g_autofree char *known = known_methods ();
+          g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s: unknown method “%s”; known: %s", where,
+                       name, known);
+          return FALSE;
+        }
+      /* Each method's maps are one tensor of the output, named after it. */
+      for (guint j = 0; j < i; j++)
+        if (step->methods[j].family == m->family && step->methods[j].method == m->method)
+          {
+            g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s: “%s” is listed already (at methods[%u])",
+                         where, name, j);
+            return FALSE;
+          }
+      if (!m->family->parse_options (entry, where, m, error))
+        return FALSE;
+      step->n_methods = i + 1;
+    }
+  return TRUE;
+}
+
+/* A class index: an integer from 0 (the model's range is checked when it
+ * is open). */
+static gboolean
+get_class (JsonNode  *node,
+           gint64    *out)
+{
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
+      json_node_get_int (node) < 0)
+    return FALSE;
+  *out = json_node_get_int (node);
+  return TRUE;
+}
+
+/* "target": "predicted", one class for every image, or a class per image. */
+static gboolean
+parse_target (JsonObject       *object,
+              const char       *path,
+              VtAttributeStep  *step,
+              GError          **error)
+{
+  static const char message[] = "expected “predicted”, a class index (an integer from 0) for every image, or a "
+                                "list of one class per image";
+  JsonNode *node = json_object_get_member (object, "target");
+  gint64 k;
+
+  if (node == NULL)
+    return TRUE;
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    return g_str_equal (json_node_get_string (node), "predicted") || invalid (error, path, "target", message);
+  if (get_class (node, &k))
+    {
+      step->targets = g_new (gint64, 1);
+      step->targets[0] = k;
+      step->n_targets = 1;
+      step->target_all = TRUE;
+      return TRUE;
+    }
+  if (!JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (json_node_get_array (node)) == 0)
+    return invalid (error, path, "target", message);
+  step->n_targets = json_array_get_length (json_node_get_array (node));
+  step->targets = g_new (gint64, step->n_targets);
+  for (guint i = 0; i < step->n_targets; i++)
+    if (!get_class (json_array_get_element (json_node_get_array (node), i), &step->targets[i]))
+      {
+        g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.target[%u]: expected a class index (an "
+                     "integer from 0)", path, i);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static VtStep *
+attribute_parse (JsonObject  *object,
+                 const char  *path,
+                 GError     **error)
+{
+  static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "input", "images", "files", "samples",
+                                       "methods", "layer", "target", "formats", NULL };
+  VtAttributeStep *step = (VtAttributeStep *) vt_step_new (&vt_attribute_step_type, NULL);
+  JsonNode *samples = json_object_get_member (object, "samples");
+  guint format_flags = step->formats;
+  guint sources;
+
+  if (!vt_json_check_keys (object, path, keys, error) ||
+      !vt_model_input_parse (object, path, FALSE, &step->input, error) ||
+      !vt_json_get_string (object, path, "input", FALSE, &step->input_file, error) ||
+      !vt_json_get_string (object, path, "images", FALSE, &step->images, error) ||
+      !vt_json_get_strv (object, path, "files", &step->files, error) ||
+      !parse_methods (object, path, step, error) ||
+      !vt_json_get_string (object, path, "layer", FALSE, &step->layer, error) ||
+      !parse_target (object, path, step, error) ||
+      !vt_json_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
+    goto fail;
+  step->formats = format_flags;
+
+  sources = (step->input_file != NULL) + (step->files != NULL) + (step->input.dataset != NULL);
+  if (sources != 1)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s: give the images one way: “input” with “images” (a safetensors file of preprocessed "
+                   "images), “files” (image files) or “dataset”", path);
+      goto fail;
+    }
+  if ((step->input_file != NULL) != (step->images != NULL))
+    {
+      invalid (error, path, step->images ? "images" : "input",
+               step->images ? "“images” names a tensor of the safetensors file in “input”: give that file too"
+                            : "name the (N, 3, H, W) tensor of preprocessed images in “images”");
+      goto fail;
+    }
+  if (step->files != NULL && step->files[0] == NULL)
+    {
+      invalid (error, path, "files", "expected at least one image file");
+      goto fail;
+    }
+  if (step->input.dataset == NULL && (step->input.split != NULL || samples != NULL))
+    {
+      invalid (error, path, samples ? "samples" : "split", "this is of a dataset: give “dataset” too");
+      goto fail;
+    }
+  /* Every image is explained, so none may be skipped. */
+  if (json_object_has_member (object, "skip_unreadable"))
+    {
+      invalid (error, path, "skip_unreadable", "the attribute step explains every image it is given: leave this out");
+      goto fail;
+    }
+  if (step->input_file != NULL && json_object_has_member (object, "transform"))
+    {
+      invalid (error, path, "transform", "the images in “input” are already preprocessed; a transform is for "
+               "“files” or a “dataset”");
+      goto fail;
+    }
+  if (samples != NULL)
+    {
+      if (!JSON_NODE_HOLDS_ARRAY (samples))
+        {
+          invalid (error, path, "samples", "expected a list of sample indices");
+          goto fail;
+        }
+      if (!vt_step_get_indices (json_node_get_array (samples), path, "samples", "sample index", &step->samples,
+                                &step->n_samples, error))
+        goto fail;
+    }
+  return &step->base;
+
+fail:
+  vt_step_free (&step->base);
+  return NULL;
+}
+
+static JsonArray *
+int_array (const gint64 *values,
+           guint         n)
+{
+  JsonArray *array = json_array_new ();
+
+  for (guint i = 0; i < n; i++)
+    json_array_add_int_element (array, values[i]);
+  return array;
+}
+
+static void
+attribute_to_json (const VtStep *base,
+                   JsonObject   *object)
+{
+  const VtAttributeStep *step = (const VtAttributeStep *) base;
+  JsonArray *methods = json_array_new ();
+
+  vt_model_input_to_json (&step->input, object);
+  /* Refused here (see attribute_parse). */
+  json_object_remove_member (object, "skip_unreadable");
+  if (step->input_file)
+    {
+      /* A transform is refused beside preprocessed images. */
+      json_object_remove_member (object, "transform");
+      json_object_set_string_member (object, "input", step->input_file);
+      json_object_set_string_member (object, "images", step->images);
+    }
+  if (step->files)
+    json_object_set_array_member (object, "files", vt_step_strv_to_json (step->files));
+  if (step->samples)
+    {
+      JsonArray *samples = json_array_new ();
+
+      for (guint i = 0; i < step->n_samples; i++)
+        json_array_add_int_element (samples, step->samples[i]);
+      json_object_set_array_member (object, "samples", samples);
+    }
+  for (guint i = 0; i < step->n_methods; i++)
+    {
+      const VtAttributeMethod *m = &step->methods[i];
+      JsonObject *entry = json_object_new ();
+
+      json_object_set_string_member (entry, "name", vt_attribute_method_name (m));
+      if (m->family->options_to_json (m, entry))
+        json_array_add_object_element (methods, entry);
+      else
+        {
+          json_array_add_string_element (methods, vt_attribute_method_name (m));
+          json_object_unref (entry);
+        }
+    }
+  json_object_set_array_member (object, "methods", methods);
+  if (step->layer)
+    json_object_set_string_member (object, "layer", step->layer);
+  if (step->target_all)
+    json_object_set_int_member (object, "target", step->targets[0]);
+  else if (step->targets)
+    json_object_set_array_member (object, "target", int_array (step->targets, step->n_targets));
+  else
+    json_object_set_string_member (object, "target", "predicted");
+  vt_step_formats_to_json (step->formats, object);
+}
+
+static VtFigureFormats
+attribute_formats (const VtStep *step)
+{
+  return ((const VtAttributeStep *) step)->formats;
+}
+
+VtAttributeStep *
+vt_attribute_step_new (const char         *id,
+                       const char         *checkpoint,
+                       const char * const *files,
+                       const char * const *methods)
+{
+  VtAttributeStep *step;
+  guint n = methods ? g_strv_length ((char **) methods) : 0;
+
+  g_return_val_if_fail (n > 0, NULL);
+  step = (VtAttributeStep *) vt_step_new (&vt_attribute_step_type, id);
+  step->input.checkpoint = g_strdup (checkpoint);
+  step->files = files ? g_strdupv ((char **) files) : NULL;
+  step->methods = g_new0 (VtAttributeMethod, n);
+  for (guint i = 0; i < n; i++)
+    if (!lookup_method (methods[i], &step->methods[i]) ||
+        !step->methods[i].family->parse_options (NULL, NULL, &step->methods[i], NULL))
+      {
+        vt_step_free (&step->base);
+        return NULL;
+      }
+  step->n_methods = n;
+  return step;
+}
+
+/* --- The run ----------------------------------------------------------- */
+
+/* Up to 40 layer names, for an error that names an unknown layer. */
+static char *
+list_names (GPtrArray *names)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < names->len && i < 40; i++)
+    g_string_append_printf (text, "%s%s", i ? ", " : "", (const char *) g_ptr_array_index (names, i));
+  if (names->len > 40)
+    g_string_append_printf (text, " and %u more", names->len - 40);
+  return g_string_free (text, FALSE);
+}
+
+/* Whether @layer is one of @names, as a stage ("layer3") or its tap
+ * ("layer3.out"). */
+static gboolean
+layer_offered (GPtrArray  *names,
+               const char *layer)
+{
+  g_autofree char *stage = g_str_has_suffix (layer, ".out") ? g_strndup (layer, strlen (layer) - 4) : NULL;
+
+  for (guint i = 0; i < names->len; i++)
+    if (g_str_equal (g_ptr_array_index (names, i), layer) ||
+        (stage && g_str_equal (g_ptr_array_index (names, i), stage)))
+      return TRUE;
+  return FALSE;
+}
+
+/* Where the images come from, and the one being read. */
+typedef struct
+{
+  VtRunContext          *run;
+  const VtAttributeStep *step;
+  VtRunOpened           *o;
+  const VtTensor        *input;     /* "input"'s (N, 3, H, W), or NULL */
+  int                    height;
+  int                    width;
+} Images;
+
+/* Image @i, normalized, into @pixels (3, H, W); its name in @name. */
+static gboolean
+load_image (Images   *s,
+            guint     i,
+            float    *pixels,
+            char    **name,
+            GError  **error)
+{
+  if (s->input)
+    {
+      gsize n = (gsize) 3 * s->height * s->width;
+
+      for (gsize k = 0; k < n; k++)
+        pixels[k] = (float) vt_dtype_read_double (s->input->dtype, s->input->data, (gsize) i * n + k);
+      *name = g_strdup_printf ("%s[%u]", s->step->images, i);
+      return TRUE;
+    }
+  else
+    {
+      g_autoptr(VtImage) image = NULL;
+      guint sample = s->step->samples ? s->step->samples[i] : i;
+
+      *name = s->o->dataset ? vt_dataset_sample_name (s->o->dataset, sample)
+                            : vt_spec_resolve_path (s->run->spec, s->step->files[i]);
+      image = s->o->dataset ? vt_dataset_load_image (s->o->dataset, sample, error) : vt_image_load (*name, error);
+      if (image == NULL || !vt_transform_check_image (&s->o->transform, image, *name, error))
+        return FALSE;
+      vt_transform_apply (&s->o->transform, image, pixels);
+      return TRUE;
+    }
+}
+
+/* FALSE, naming the JSON path, when a target class is not one of the
+ * model's @classes or the list does not give one per image. */
+static gboolean
+check_targets (const VtAttributeStep  *step,
+               const char             *path,
+               guint                   n_images,
+               int                     classes,
+               GError                **error)
+{
+  if (step->targets == NULL)
+    return TRUE;
+  if (!step->target_all && step->n_targets != n_images)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.target: %u classes for %u images (give one per "
+                   "image, or one integer for every image)", path, step->n_targets, n_images);
+      return FALSE;
+    }
+  for (guint i = 0; i < step->n_targets; i++)
+    if (step->targets[i] >= classes)
+      {
+        g_autofree char *where = step->target_all ? g_strdup_printf ("%s.target", path)
+                                                  : g_strdup_printf ("%s.target[%u]", path, i);
+        g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s: class %" G_GINT64_FORMAT " is out of range: "
+                     "the model has %d classes (0 to %d)", where, step->targets[i], classes, classes - 1);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static VtTensor
+tensor_view (const char   *name,
+             VtDType       dtype,
+             guint         ndim,
+             const gint64 *shape,
+             const void   *data)
+{
+  VtTensor t = { (char *) name, dtype, ndim, { 0 }, 1, 0, data };
+
+  for (guint d = 0; d < ndim; d++)
+    {
+      t.shape[d] = shape[d];
+      t.numel *= (gsize) shape[d];
+    }
+  t.nbytes = t.numel * vt_dtype_size (dtype);
+  return t;
+}
+
+JsonNode *
+vt_run_attribute (VtRunContext  *run,
+                  VtStep        *base,
+                  GError       **error)
+{
+  VtAttributeStep *step = (VtAttributeStep *) base;
+  g_auto(VtRunOpened) o = { 0 };
+  g_autoptr(VtCheckpoint) input = NULL;
+  g_autoptr(VtTrainable) model = NULL;
+  g_autoptr(GPtrArray) layers = NULL;
+  g_autoptr(GHashTable) metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *input_path = NULL;
+  g_autofree char *default_layer = NULL;
+  g_autofree char *output_name = g_strdup_printf ("%s-maps.safetensors", step->base.id);
+  g_autofree char *output_path = g_build_filename (run->output_dir, output_name, NULL);
+  g_autofree float *pixels = NULL;
+  g_autoptr(GPtrArray) maps = g_ptr_array_new_with_free_func (g_free);   /* (N, H, W) per method */
+  g_autofree double *seconds = NULL;
+  g_autofree double *batch_seconds = NULL;
+  g_autofree gint64 *samples = NULL;
+  g_autofree gint64 *targets = NULL;
+  g_autofree gint64 *predicted = NULL;
+  g_autofree gint64 *batch_targets = NULL;
+  g_autofree const VtAttributeMethod **chosen = NULL;
+  g_autofree float **chosen_maps = NULL;
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  JsonObject *result = json_object_new ();
+  const VtArchitecture *arch;
+  const char *layer = NULL;
+  gboolean uses_layer = FALSE;
+  Images source = { run, step, &o, NULL, 0, 0 };
+  guint n_images, batch_size, score_batch = 0;
+  gsize plane, image_floats;
+  int classes;
+
+  json_node_take_object (node, result);
+  if (!vt_run_open_model_input (run, &step->input, &o, error))
+    return NULL;
+  arch = vt_model_get_architecture (o.model);
+  if (!(model = vt_trainable_new (o.checkpoint, arch, error)))
+    {
+      g_prefix_error (error, "%s: attribution maps need the model's backward pass: ", run->step_path);
+      return NULL;
+    }
+  classes = arch->num_classes;
+  if (classes <= 0)
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: this %s has no classifier head; attribution "
+                   "maps explain a class", o.checkpoint_path, arch->family_name);
+      return NULL;
+    }
+
+  /* The images: how many, and their size. */
+  if (step->input_file)
+    {
+      input_path = vt_spec_resolve_path (run->spec, step->input_file);
+      if (!(input = vt_checkpoint_open (input_path, error)) ||
+          !(source.input = vt_step_image_tensor (input, step->images, error)))
+        return NULL;
+      n_images = source.input->shape[0];
+      source.height = source.input->shape[2];
+      source.width = source.input->shape[3];
+    }
+  else
+    {
+      source.height = source.width = o.transform.crop_size;
+      n_images = step->files ? g_strv_length (step->files)
+                             : step->samples ? step->n_samples : o.dataset->n_samples;
+      for (guint i = 0; i < step->n_samples; i++)
+        if (step->samples[i] >= o.dataset->n_samples)
+          {
+            g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
+                         "%s.samples[%u]: sample %u does not exist: %s%s%s has %u samples (0 to %u)",
+                         run->step_path, i, step->samples[i], o.dataset_path,
+                         o.dataset->split ? ", split " : "", o.dataset->split ? o.dataset->split : "",
+                         o.dataset->n_samples, o.dataset->n_samples - 1);
+            return NULL;
+          }
+    }
+  if (n_images == 0)
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: no images to explain",
+                   o.dataset_path ? o.dataset_path : input_path ? input_path : run->step_path);
+      return NULL;
+    }
+  if (!vt_trainable_check_input (model, source.height, source.width, error))
+    {
+      g_prefix_error (error, "%s: ", input_path ? input_path : o.checkpoint_path);
+      return NULL;
+    }
+  if (!check_targets (step, run->step_path, n_images, classes, error))
+    return NULL;
+
+  for (guint m = 0; m < step->n_methods; m++)
+    {
+      uses_layer |= step->methods[m].family->uses_layer;
+      if (step->methods[m].family == &cam_family && step->methods[m].method == VT_CAM_SCORECAM)
+        score_batch = step->methods[m].score_batch;
+    }
+  batch_size = MIN (step->input.batch, n_images);
+  if (!vt_step_memory_check_attribute (model, o.checkpoint_path, n_images, batch_size, score_batch, source.height,
+                                       source.width, step->n_methods, run->step_path, error))
+    return NULL;
+
+  plane = (gsize) source.height * source.width;
+  image_floats = 3 * plane;
+  pixels = g_new (float, image_floats * n_images);
+  for (guint m = 0; m < step->n_methods; m++)
+    g_ptr_array_add (maps, g_new (float, plane * n_images));
+  seconds = g_new0 (double, step->n_methods);
+  batch_seconds = g_new0 (double, step->n_methods);
+  samples = g_new (gint64, n_images);
+  targets = g_new (gint64, n_images);
+  predicted = g_new (gint64, n_images);
+  batch_targets = g_new (gint64, batch_size);
+  chosen = g_new (const VtAttributeMethod *, step->n_methods);
+  chosen_maps = g_new (float *, step->n_methods);
+
+  for (guint first = 0; first < n_images; first += batch_size)
+    {
+      guint count = MIN (batch_size, n_images - first);
+      AttributeBatch b = { model, NULL, arch->patch_size, pixels + first * image_floats, (int) count, source.height,
+                           source.width, NULL, targets + first, predicted + first, run->cancellable };
+
+      for (guint i = first; i < first + count; i++)
+        {
+          char *name = NULL;
+          gboolean loaded = load_image (&source, i, pixels + i * image_floats, &name, error);
+
+          g_ptr_array_add (names, name);
+          samples[i] = step->samples ? step->samples[i] : i;
+          if (!loaded)
+            return NULL;
+        }
+      /* The layers the model offers, from a pass on the first image; the
+       * spec's layer checked, or the default taken. */
+      if (uses_layer && layers == NULL)
+        {
+          if (!vt_trainable_forward (model, pixels, 1, source.height, source.width, error))
+            return NULL;
+          layers = vt_cam_layer_names (model, arch->patch_size, source.height, source.width, &default_layer);
+          layer = step->layer ? step->layer : default_layer;
+          if (layer == NULL || !layer_offered (layers, layer))
+            {
+              g_autofree char *offered = list_names (layers);
+
+              g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, layer ? "%s.layer: no layer “%s” in %s "
+                           "that a map can be made at; it has: %s" : "%s.layer: %s%s has no layer a map can be made "
+                           "at%s", run->step_path, layer ? layer : "", o.checkpoint_path, offered);
+              return NULL;
+            }
+        }
+      b.layer = layer;
+      if (step->targets)
+        {
+          for (guint i = 0; i < count; i++)
+            batch_targets[i] = step->target_all ? step->targets[0] : step->targets[first + i];
+          b.targets = batch_targets;
+        }
+      /* Each family runs on the batch with its own methods. */
+      for (guint f = 0; families[f]; f++)
+        {
+          guint n = 0;
+
+          for (guint m = 0; m < step->n_methods; m++)
+            if (step->methods[m].family == families[f])
+              {
+                chosen[n] = &step->methods[m];
+                chosen_maps[n++] = (float *) g_ptr_array_index (maps, m) + first * plane;
+              }
+          if (n == 0)
+            continue;
+          if (!families[f]->compute (&b, chosen, n, chosen_maps, batch_seconds, error))
+            {
+              g_prefix_error (error, "%s: %s: ", run->step_path, (const char *) g_ptr_array_index (names, first));
+              return NULL;
+            }
+          for (guint m = 0, k = 0; m < step->n_methods; m++)
+            if (step->methods[m].family == families[f])
+              seconds[m] += batch_seconds[k++];
+        }
+      vt_run_emit (run, VT_EVENT_PROGRESS, (double) (first + count) / n_images,
+                   g_ptr_array_index (names, first + count - 1));
+    }
+
+  /* The maps file: one (N, H, W) map per method, the images and classes. */
+  {
+    guint n = step->n_methods + 4, k = 0;
+    g_autofree VtTensor *tensors = g_new (VtTensor, n);
+    g_autofree const VtTensor **pointers = g_new (const VtTensor *, n);
+    gint64 map_shape[3] = { n_images, source.height, source.width };
+    gint64 pixel_shape[4] = { n_images, 3, source.height, source.width };
+    gint64 count_shape[1] = { n_images };
+
+    for (guint m = 0; m < step->n_methods; m++)
+      {
+        const VtAttributeMethod *method = &step->methods[m];
+
+        tensors[k++] = tensor_view (vt_attribute_method_name (method), VT_DTYPE_F32, 3, map_shape,
+                                     g_ptr_array_index (maps, m));
+        g_hash_table_insert (metadata, g_strdup_printf ("%s.definition", vt_attribute_method_name (method)),
+                             (gpointer) method->family->method_formula (method->method));
+      }
+    tensors[k++] = tensor_view ("input.pixel_values", VT_DTYPE_F32, 4, pixel_shape, pixels);
+    tensors[k++] = tensor_view ("samples", VT_DTYPE_I64, 1, count_shape, samples);
+    tensors[k++] = tensor_view ("targets", VT_DTYPE_I64, 1, count_shape, targets);
+    tensors[k++] = tensor_view ("predicted", VT_DTYPE_I64, 1, count_shape, predicted);
+    for (guint i = 0; i < n; i++)
+      pointers[i] = &tensors[i];
+    g_hash_table_insert (metadata, g_strdup ("producer"), "vitrine " PACKAGE_VERSION);
+    g_hash_table_insert (metadata, g_strdup ("checkpoint"), o.checkpoint_path);
+    if (layer)
+      g_hash_table_insert (metadata, g_strdup ("layer"), (gpointer) layer);
+    /* One family today: its post-processing is every map's. */
+    g_hash_table_insert (metadata, g_strdup ("postprocessing"), (gpointer) step->methods[0].family->postprocessing);
+    if (!vt_safetensors_write (output_path, n, pointers, metadata, error))
+      return NULL;
+  }
+  vt_run_emit (run, VT_EVENT_FILE, 1.0, output_name);
+
+  json_object_set_string_member (result, "checkpoint", o.checkpoint_path);
+  json_object_set_string_member (result, "architecture", arch->family_name);
+  if (input_path)
+    json_object_set_string_member (result, "input", input_path);
+  else
+    {
+      g_autofree char *transform = vt_transform_describe (&o.transform);
+
+      json_object_set_string_member (result, "transform", transform);
+      if (o.dataset)
+        {
+          json_object_set_string_member (result, "dataset", o.dataset_path);
+          if (o.dataset->split)
+            json_object_set_string_member (result, "split", o.dataset->split);
+        }
+    }
+  json_object_set_string_member (result, "output", output_name);
+  if (layer)
+    {
+      json_object_set_string_member (result, "layer", layer);
+      JsonArray *offered = json_array_new ();
+
+      for (guint i = 0; i < layers->len; i++)
+        json_array_add_string_element (offered, g_ptr_array_index (layers, i));
+      json_object_set_array_member (result, "layers", offered);
+    }
+  json_object_set_string_member (result, "postprocessing", step->methods[0].family->postprocessing);
+  {
+    /* What undoes the normalization, for the figure: the transform's, or
+     * for preprocessed images the model's preset. */
+    const float *mean = input_path ? arch->mean : o.transform.mean;
+    const float *std = input_path ? arch->std : o.transform.std;
+    JsonArray *mean_array = json_array_new (), *std_array = json_array_new ();
+
+    for (int c = 0; c < 3; c++)
+      {
+        vt_run_add_number (mean_array, mean[c]);
+        vt_run_add_number (std_array, std[c]);
+      }
+    json_object_set_array_member (result, "mean", mean_array);
+    json_object_set_array_member (result, "std", std_array);
+  }
+  {
+    JsonArray *size = json_array_new ();
+
+    json_array_add_int_element (size, source.height);
+    json_array_add_int_element (size, source.width);
+    json_object_set_array_member (result, "size", size);
+  }
+  {
+    JsonArray *listing = json_array_new ();
+
+    for (guint m = 0; m < step->n_methods; m++)
+      {
+        const VtAttributeMethod *method = &step->methods[m];
+        JsonObject *entry = json_object_new ();
+
+        json_object_set_string_member (entry, "name", vt_attribute_method_name (method));
+        json_object_set_string_member (entry, "title", method->family->method_title (method->method));
+        json_object_set_string_member (entry, "family", method->family->name);
+        json_object_set_string_member (entry, "definition", method->family->method_formula (method->method));
+        vt_run_set_number (entry, "seconds_per_image", seconds[m] / n_images);
+        json_array_add_object_element (listing, entry);
+      }
+    json_object_set_array_member (result, "methods", listing);
+  }
+  {
+    JsonArray *listing = json_array_new ();
+
+    for (guint i = 0; i < n_images; i++)
+      {
+        JsonObject *entry = json_object_new ();
+
+        json_object_set_string_member (entry, "name", g_ptr_array_index (names, i));
+        json_object_set_int_member (entry, "sample", samples[i]);
+        json_object_set_int_member (entry, "target", targets[i]);
+        json_object_set_int_member (entry, "predicted", predicted[i]);
+        json_array_add_object_element (listing, entry);
+      }
+    json_object_set_array_member (result, "images", listing);
+  }
+  json_object_set_array_member (result, "figures", json_array_new ());
+  return g_steal_pointer (&node);
+}
+
+const VtStepType vt_attribute_step_type = {
+  .name = "attribute",
+  .size = sizeof (VtAttributeStep),
+  .init = attribute_init,
+  .parse = attribute_parse,
+  .clear = attribute_clear,
+  .to_json = attribute_to_json,
+  .execute = vt_run_attribute,
+  .formats = attribute_formats,
+  .figures = vt_report_attribute_figures,
+};
