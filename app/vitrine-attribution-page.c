@@ -525,6 +525,9 @@ start_job (VitrineAttributionPage *self,
   self->computing = compute;
   self->cancellable = g_cancellable_new ();
   task = g_task_new (self, self->cancellable, on_job_done, NULL);
+  /* What the worker returns, not whether Cancel came: a computation that
+   * had finished when Cancel came shows its maps. */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
   g_task_run_in_thread (task, compute_thread);
   update_actions (self);

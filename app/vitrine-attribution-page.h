@@ -39,7 +39,8 @@ void        vitrine_attribution_page_compute       (VitrineAttributionPage *self
 void        vitrine_attribution_page_cancel        (VitrineAttributionPage *self);
 /* Whether a worker (the layers, or a computation) is under way. */
 gboolean    vitrine_attribution_page_is_busy       (VitrineAttributionPage *self);
-/* Whether the last computation was cancelled. */
+/* Whether the last computation stopped at Cancel (one that had finished
+ * by then shows its maps). */
 gboolean    vitrine_attribution_page_was_cancelled (VitrineAttributionPage *self);
 /* The error of the last attempt (naming the file), or NULL. */
 const char *vitrine_attribution_page_get_error     (VitrineAttributionPage *self);

@@ -335,14 +335,23 @@ test_cancel (void)
   int h, w;
 
   /* Score-CAM alone: the only place the computation looks at Cancel is
-   * between its batches of masked inputs. */
-  vitrine_attribution_page_open (page, file);
-  g_assert_true (vitrine_attribution_page_is_busy (page));
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "attribution.cancel", NULL));
-  vt_gui_wait_until (page_idle, page, 10, "the cancelled Score-CAM to stop");
+   * between its batches of masked inputs, so a computation that reports
+   * it was cancelled stopped there. One that finished before Cancel came
+   * (the main thread held up for the whole computation) shows its map;
+   * three tries make that harmless. */
+  for (guint attempt = 0; attempt < 3 && !vitrine_attribution_page_was_cancelled (page); attempt++)
+    {
+      vitrine_attribution_page_open (page, file);
+      g_assert_true (vitrine_attribution_page_is_busy (page));
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "attribution.cancel", NULL));
+      vt_gui_wait_until (page_idle, page, 10, "the cancelled Score-CAM to stop");
+      g_assert_null (vitrine_attribution_page_get_error (page));
+      g_test_message ("try %u: %s", attempt + 1,
+                      vitrine_attribution_page_was_cancelled (page) ? "stopped" : "had finished");
+      g_assert_cmpint (vitrine_attribution_page_get_map (page, "scorecam", &h, &w) == NULL, ==,
+                       vitrine_attribution_page_was_cancelled (page));
+    }
   g_assert_true (vitrine_attribution_page_was_cancelled (page));
-  g_assert_null (vitrine_attribution_page_get_error (page));
-  g_assert_null (vitrine_attribution_page_get_map (page, "scorecam", &h, &w));
   g_assert_null (vitrine_figure_view_get_figure (VITRINE_FIGURE_VIEW (vitrine_attribution_page_get_view (page))));
 
   /* Compute, uncancelled, then shows the map. */
