@@ -5,7 +5,8 @@
  * chosen show as a row of maps, each equal to vt_cam_compute's on the same
  * pixels, and a new target or layer computes the engine's maps for it;
  * Cancel stops a Score-CAM computation; Export writes the figures and a
- * safetensors file holding the maps; a file that is not an image is an
+ * safetensors file holding the maps; a sample of the Dataset area's
+ * dataset is explained by its index; a file that is not an image is an
  * error that names it. Every test runs as a watchdog step. */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
@@ -14,6 +15,7 @@
 
 #include "figures/vt-figure-render.h"
 #include "io/vt-checkpoint.h"
+#include "io/vt-dataset.h"
 #include "io/vt-image.h"
 #include "methods/attribution/vt-cam.h"
 #include "models/vt-trainable.h"
@@ -240,6 +242,20 @@ test_shown (void)
           g_assert_null (vitrine_attribution_page_get_error (page));
           g_assert_nonnull (vitrine_attribution_page_get_layer (page));
         }
+      if (cases[i].shown && strstr (cases[i].path, "vit") != NULL)
+        {
+          /* A ViT's tokens laid back on the patch grid, at its last block. */
+          static const char * const one[] = { "gradcam", NULL };
+          g_autofree char *image = cifar_image ();
+          VitrineAttributionPage *page = prepare_page (window, one);
+          Reference r = { 0 };
+
+          g_assert_cmpstr (vitrine_attribution_page_get_layer (page), ==, "blocks.1.norm1");
+          reference_load (&r, path, image);
+          open_image (page, image);
+          assert_shows (page, &r, one, "blocks.1.norm1", -1);
+          reference_clear (&r);
+        }
       close_window (window);
       vt_gui_step_end ();
     }
@@ -454,6 +470,43 @@ test_export (void)
   vt_test_rm_rf (dir);
 }
 
+static gboolean
+dataset_idle (gpointer page)
+{
+  return !vitrine_dataset_page_is_busy (page);
+}
+
+/* A sample of the dataset open in the Dataset area, picked by its index. */
+static void
+test_dataset_sample (void)
+{
+  static const char * const one[] = { "gradcam++", NULL };
+  g_autofree char *checkpoint = resnet20 ();
+  g_autofree char *folder = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "cifar10-test-sample",
+                                              NULL);
+  g_autoptr(GFile) folder_file = g_file_new_for_path (folder);
+  VitrineWindow *window = open_window (checkpoint);
+  VitrineAttributionPage *page = prepare_page (window, one);
+  g_autofree char *name = NULL;
+  VtDataset *dataset;
+  Reference r = { 0 };
+
+  vitrine_window_open_dataset (window, folder_file);
+  vt_gui_wait_until (dataset_idle, vitrine_window_get_dataset_page (window), 60, "the dataset to open");
+  dataset = vitrine_dataset_page_get_dataset (vitrine_window_get_dataset_page (window));
+  g_assert_nonnull (dataset);
+  g_assert_cmpuint (dataset->n_samples, >, 7);
+  vitrine_window_show_area (window, "attribution");
+  vitrine_attribution_page_open_sample (page, 7);
+  vt_gui_wait_until (page_idle, page, 60, "the maps of sample 7");
+  g_assert_null (vitrine_attribution_page_get_error (page));
+  name = vt_dataset_sample_name (dataset, 7);
+  reference_load (&r, checkpoint, name);
+  assert_shows (page, &r, one, "layer3", -1);
+  close_window (window);
+  reference_clear (&r);
+}
+
 static void
 test_not_an_image (void)
 {
@@ -494,6 +547,7 @@ main (int   argc,
     { "/gui/attribution/maps", test_maps, 300 },
     { "/gui/attribution/cancel", test_cancel, 180 },
     { "/gui/attribution/export", test_export, 180 },
+    { "/gui/attribution/dataset-sample", test_dataset_sample, 120 },
     { "/gui/attribution/not-an-image", test_not_an_image, 120 },
   };
 
