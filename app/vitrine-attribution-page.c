@@ -352,6 +352,8 @@ update_view (VitrineAttributionPage *self)
   gtk_label_set_text (self->prediction_label, prediction);
   gtk_label_set_text (self->note_label, note);
   vitrine_figure_view_set_figure (self->view, row_figure (self, NULL, FALSE));
+  /* The figure has no title on screen (the label above says it): name it. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->view), GTK_ACCESSIBLE_PROPERTY_LABEL, prediction, -1);
 }
 
 /* Settings and state ----------------------------------------------------------------*/
@@ -1035,6 +1037,8 @@ vitrine_attribution_page_dispose (GObject *object)
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  /* A job still running finds its page gone: stale, it touches nothing. */
+  self->serial++;
   gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_ATTRIBUTION_PAGE);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
     gtk_widget_unparent (child);
@@ -1099,10 +1103,13 @@ vitrine_attribution_page_init (VitrineAttributionPage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->choices = g_array_new (FALSE, FALSE, sizeof (Choice));
   add_method_checks (self);
-  /* Type to find a class among a thousand. */
+  /* Type to find a class among a thousand, or a layer among a ViT-L's. */
   gtk_drop_down_set_expression (self->target_dropdown,
                                 gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string"));
   gtk_drop_down_set_enable_search (self->target_dropdown, TRUE);
+  gtk_drop_down_set_expression (self->layer_dropdown,
+                                gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string"));
+  gtk_drop_down_set_enable_search (self->layer_dropdown, TRUE);
   fill_targets (self);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
