@@ -136,7 +136,7 @@ run_forward (VtModel   *model,
              GError   **error)
 {
   const VtArchitecture *arch = vt_model_get_architecture (model);
-  VtTransform transform, plain;
+  VtTransform transform;
   const char *tap_prefix = "";
   gsize plane;
 
@@ -150,15 +150,8 @@ run_forward (VtModel   *model,
   plane = (gsize) f->size * f->size;
   f->pixels = g_new (float, 3 * plane);
   vt_transform_apply (&transform, f->image, f->pixels);
-  /* The same crop unnormalized (mean 0, std 1): the image under the map. */
-  plain = transform;
-  for (int c = 0; c < 3; c++)
-    {
-      plain.mean[c] = 0;
-      plain.std[c] = 1;
-    }
   f->rgb = g_new (float, 3 * plane);
-  vt_transform_apply (&plain, f->image, f->rgb);
+  vt_transform_apply_unnormalized (&transform, f->image, f->rgb);
 
   f->taps = vt_model_forward (model, f->pixels, 1, f->size, f->size, VT_TAP_ATTENTION, error);
   if (f->taps == NULL)
@@ -754,24 +747,10 @@ report_export (VitrineAttentionPage *self,
   gtk_label_set_text (self->status, text);
 }
 
-/* A figure's name without the extension the user may have typed: all three
- * formats are written beside it. */
-static char *
-figure_base (GFile *file)
-{
-  g_autofree char *path = g_file_get_path (file);
-  char *dot = path ? strrchr (path, '.') : NULL;
-
-  if (dot && strchr (dot, G_DIR_SEPARATOR) == NULL &&
-      (g_str_equal (dot, ".png") || g_str_equal (dot, ".svg") || g_str_equal (dot, ".pdf")))
-    *dot = '\0';
-  return g_steal_pointer (&path);
-}
-
 static void
 view_file_chosen (GFile *file, gpointer page)
 {
-  g_autofree char *base = figure_base (file);
+  g_autofree char *base = vitrine_figure_base_path (file);
   g_autoptr(GError) error = NULL;
   gboolean ok = base && vitrine_attention_page_export_view (page, base, &error);
 
@@ -781,7 +760,7 @@ view_file_chosen (GFile *file, gpointer page)
 static void
 grid_file_chosen (GFile *file, gpointer page)
 {
-  g_autofree char *base = figure_base (file);
+  g_autofree char *base = vitrine_figure_base_path (file);
   g_autoptr(GError) error = NULL;
   gboolean ok = base && vitrine_attention_page_export_grid (page, base, &error);
 

@@ -1260,25 +1260,11 @@ report_export (VitrineDatasetPage *self,
   gtk_label_set_text (self->export_status, text);
 }
 
-/* A figure's name without the extension the user may have typed: all three
- * formats are written beside it. */
-static char *
-figure_base (GFile *file)
-{
-  g_autofree char *path = g_file_get_path (file);
-  char *dot = path ? strrchr (path, '.') : NULL;
-
-  if (dot && strchr (dot, G_DIR_SEPARATOR) == NULL &&
-      (g_str_equal (dot, ".png") || g_str_equal (dot, ".svg") || g_str_equal (dot, ".pdf")))
-    *dot = '\0';
-  return g_steal_pointer (&path);
-}
-
 static void
 confusion_file_chosen (GFile    *file,
                        gpointer  page)
 {
-  g_autofree char *base = figure_base (file);
+  g_autofree char *base = vitrine_figure_base_path (file);
   g_autoptr(GError) error = NULL;
   gboolean ok = base && vitrine_dataset_page_export_confusion (page, base, &error);
 

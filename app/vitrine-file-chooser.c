@@ -2,6 +2,7 @@
 #include "vitrine-file-chooser.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 typedef struct
 {
@@ -78,4 +79,16 @@ vitrine_choose_save_file (GtkWidget          *widget,
                           gpointer            user_data)
 {
   choose (widget, title, GTK_FILE_CHOOSER_ACTION_SAVE, NULL, _("_Save"), suggested_name, chosen, user_data);
+}
+
+char *
+vitrine_figure_base_path (GFile *file)
+{
+  g_autofree char *path = g_file_get_path (file);
+  char *dot = path ? strrchr (path, '.') : NULL;
+
+  if (dot && strchr (dot, G_DIR_SEPARATOR) == NULL &&
+      (g_str_equal (dot, ".png") || g_str_equal (dot, ".svg") || g_str_equal (dot, ".pdf")))
+    *dot = '\0';
+  return g_steal_pointer (&path);
 }

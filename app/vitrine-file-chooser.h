@@ -29,4 +29,9 @@ void  vitrine_choose_save_file (GtkWidget          *widget,
                                 VitrineFileChosen   chosen,
                                 gpointer            user_data);
 
+/* A figure's path without the extension the user may have typed (.png,
+ * .svg, .pdf): all three formats are written beside it. NULL for a file
+ * that is not local. */
+char *vitrine_figure_base_path (GFile *file);
+
 G_END_DECLS

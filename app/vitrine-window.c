@@ -13,6 +13,7 @@
 #include "vitrine-incremental-page.h"
 #include "vitrine-predict-page.h"
 #include "vitrine-attention-page.h"
+#include "vitrine-attribution-page.h"
 #include "vitrine-settings.h"
 #include "vitrine-workspace-view.h"
 
@@ -33,6 +34,8 @@ struct _VitrineWindow
   GtkStackPage         *predict_stack_page;
   VitrineAttentionPage *attention_page;
   GtkStackPage         *attention_stack_page;
+  VitrineAttributionPage *attribution_page;
+  GtkStackPage         *attribution_stack_page;
   VitrineDatasetPage   *dataset_page;
   VitrineIncrementalPage *incremental_page;
   VitrineTrainPage     *train_page;
@@ -147,6 +150,7 @@ on_dataset_opened (VitrineWindow *self,
   add_recent (self, path, RECENT_DATASET);
   /* The Attention area shows the dataset's samples too. */
   vitrine_attention_page_set_dataset (self->attention_page, vitrine_dataset_page_get_dataset (self->dataset_page));
+  vitrine_attribution_page_set_dataset (self->attribution_page, vitrine_dataset_page_get_dataset (self->dataset_page));
   vitrine_workspace_item_set_dataset (vitrine_workspace_add (self->workspace, VT_WORKSPACE_DATASET, path),
                                       vitrine_dataset_page_get_dataset (self->dataset_page));
   vitrine_train_page_set_dataset (self->train_page, vitrine_dataset_page_get_dataset (self->dataset_page));
@@ -181,6 +185,13 @@ show_checkpoint (VitrineWindow *self)
 
       vitrine_attention_page_set_model (self->attention_page, attends ? model : NULL);
       gtk_stack_page_set_visible (self->attention_stack_page, attends);
+    }
+    /* The Attribution area shows for classifiers with a backward pass. */
+    {
+      gboolean attributes = vitrine_attribution_page_supports (model);
+
+      vitrine_attribution_page_set_model (self->attribution_page, attributes ? model : NULL);
+      gtk_stack_page_set_visible (self->attribution_stack_page, attributes);
     }
     /* Any model with a forward pass extracts features. */
     vitrine_dataset_page_set_model (self->dataset_page, model);
@@ -318,6 +329,12 @@ VitrineAttentionPage *
 vitrine_window_get_attention_page (VitrineWindow *self)
 {
   return self->attention_page;
+}
+
+VitrineAttributionPage *
+vitrine_window_get_attribution_page (VitrineWindow *self)
+{
+  return self->attribution_page;
 }
 
 VitrineDatasetPage *
@@ -982,6 +999,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   g_type_ensure (VITRINE_TYPE_MODEL_PAGE);
   g_type_ensure (VITRINE_TYPE_PREDICT_PAGE);
   g_type_ensure (VITRINE_TYPE_ATTENTION_PAGE);
+  g_type_ensure (VITRINE_TYPE_ATTRIBUTION_PAGE);
   g_type_ensure (VITRINE_TYPE_DATASET_PAGE);
   g_type_ensure (VITRINE_TYPE_INCREMENTAL_PAGE);
   g_type_ensure (VITRINE_TYPE_TRAIN_PAGE);
@@ -995,6 +1013,8 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, predict_stack_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, attention_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, attention_stack_page);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, attribution_page);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, attribution_stack_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, model_stack_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, dataset_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, incremental_page);

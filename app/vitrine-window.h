@@ -11,6 +11,7 @@
 #include "vitrine-train-page.h"
 #include "vitrine-predict-page.h"
 #include "vitrine-attention-page.h"
+#include "vitrine-attribution-page.h"
 #include "vitrine-run.h"
 #include "vitrine-runs-panel.h"
 #include "vitrine-workspace.h"
@@ -30,6 +31,7 @@ gboolean          vitrine_window_is_loading      (VitrineWindow      *self);
 VitrineModelPage *vitrine_window_get_model_page  (VitrineWindow      *self);
 VitrinePredictPage *vitrine_window_get_predict_page (VitrineWindow    *self);
 VitrineAttentionPage *vitrine_window_get_attention_page (VitrineWindow *self);
+VitrineAttributionPage *vitrine_window_get_attribution_page (VitrineWindow *self);
 VitrineDatasetPage *vitrine_window_get_dataset_page (VitrineWindow    *self);
 VitrineIncrementalPage *vitrine_window_get_incremental_page (VitrineWindow *self);
 VitrineTrainPage       *vitrine_window_get_train_page       (VitrineWindow *self);

@@ -22,12 +22,27 @@ typedef struct
   guint64        nbytes;
 } Storage;
 
+/* A safetensors file: its header's length (8 bytes, little-endian), then
+ * the header's JSON object. A header of 640 to 1,407 bytes whose length
+ * ends in 0x80 starts as a pickle's PROTO 2–5 does, so this decides. */
+static gboolean
+is_safetensors (const guint8 *data,
+                gsize         size)
+{
+  guint64 length;
+
+  if (size < 9 || data[8] != '{')
+    return FALSE;
+  memcpy (&length, data, 8);
+  return GUINT64_FROM_LE (length) <= size - 8;
+}
+
 gboolean
 vt_pth_detect (const guint8 *data,
                gsize         size)
 {
   return (size >= 4 && memcmp (data, "PK\x03\x04", 4) == 0) ||
-         (size >= 2 && data[0] == 0x80 && data[1] >= 2 && data[1] <= 5);
+         (size >= 2 && data[0] == 0x80 && data[1] >= 2 && data[1] <= 5 && !is_safetensors (data, size));
 }
 
 static VtPickle *

@@ -88,6 +88,21 @@ vt_transform_apply (const VtTransform *transform,
   vt_image_to_tensor (source, transform->mean, transform->std, out);
 }
 
+void
+vt_transform_apply_unnormalized (const VtTransform *transform,
+                                 const VtImage     *image,
+                                 float             *out)
+{
+  VtTransform plain = *transform;
+
+  for (int c = 0; c < 3; c++)
+    {
+      plain.mean[c] = 0;
+      plain.std[c] = 1;
+    }
+  vt_transform_apply (&plain, image, out);
+}
+
 char *
 vt_transform_describe (const VtTransform *t)
 {

@@ -67,6 +67,11 @@ gboolean vt_transform_resize_for_crop_pct   (int                    crop,
 void     vt_transform_apply                   (const VtTransform     *transform,
                                              const VtImage         *image,
                                              float                 *out);
+/* The same crop, not normalized: out (3, crop_size, crop_size) in [0, 1],
+ * the image a map is drawn over. */
+void     vt_transform_apply_unnormalized      (const VtTransform     *transform,
+                                             const VtImage         *image,
+                                             float                 *out);
 /* One line that identifies the transform, for metadata and cache keys:
  * "resize 256 bilinear, center crop 224, mean 0.485 0.456 0.406, std …". */
 char  *vt_transform_describe                (const VtTransform     *transform);

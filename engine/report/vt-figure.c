@@ -105,6 +105,36 @@ vt_figure_new_overlay (const char   *title,
   return figure;
 }
 
+VtFigure *
+vt_figure_new_overlay_row (const char         *title,
+                           const char         *note,
+                           guint               n_maps,
+                           guint               rows,
+                           guint               cols,
+                           const float        *image,
+                           const double       *maps,
+                           const char * const *captions,
+                           double              scale_min,
+                           double              scale_max,
+                           double              opacity)
+{
+  VtFigure *figure = g_new0 (VtFigure, 1);
+
+  figure->kind = VT_FIGURE_OVERLAY_ROW;
+  figure->title = g_strdup (title);
+  figure->x_label = g_strdup (note);
+  figure->rows = rows;
+  figure->cols = cols;
+  figure->image = g_memdup2 (image, sizeof (float) * 3 * rows * cols);
+  figure->opacity = CLAMP (opacity, 0.0, 1.0);
+  figure->n_maps = n_maps;
+  figure->values = g_memdup2 (maps, sizeof (double) * n_maps * rows * cols);
+  figure->col_labels = g_strdupv ((char **) captions);
+  figure->y_min = scale_min;
+  figure->y_max = scale_max;
+  return figure;
+}
+
 void
 vt_figure_free (VtFigure *figure)
 {

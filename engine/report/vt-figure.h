@@ -13,6 +13,7 @@ typedef enum
   VT_FIGURE_LINES,
   VT_FIGURE_SCATTER,
   VT_FIGURE_OVERLAY,
+  VT_FIGURE_OVERLAY_ROW,
 } VtFigureKind;
 
 typedef enum
@@ -82,6 +83,11 @@ typedef struct
    * it shows that scale. */
   float        *image;
   double        opacity;
+  /* VT_FIGURE_OVERLAY_ROW: n_maps maps (n_maps, rows, cols) in values, each
+   * over the same image and captioned by col_labels[i], side by side on
+   * one colour scale, from y_min to y_max, with one colour bar; x_label is
+   * a note under the row. */
+  guint         n_maps;
   /* VT_FIGURE_HEATMAP and VT_FIGURE_OVERLAY: the colours of the values. */
   VtFigureColormap colormap;
 } VtFigure;
@@ -123,6 +129,19 @@ VtFigure   *vt_figure_new_overlay     (const char        *title,
                                        guint              cols,
                                        const float       *image,
                                        const double      *map,
+                                       double             opacity);
+/* Copies everything; @image (3, rows, cols), @maps (n_maps, rows, cols),
+ * one caption per map; every map coloured from @scale_min to @scale_max. */
+VtFigure   *vt_figure_new_overlay_row (const char        *title,
+                                       const char        *note,
+                                       guint              n_maps,
+                                       guint              rows,
+                                       guint              cols,
+                                       const float       *image,
+                                       const double      *maps,
+                                       const char * const *captions,
+                                       double             scale_min,
+                                       double             scale_max,
                                        double             opacity);
 void        vt_figure_free            (VtFigure          *figure);
 

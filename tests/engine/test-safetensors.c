@@ -140,6 +140,30 @@ test_bad_case (gconstpointer data)
   vt_test_rm_rf (dir);
 }
 
+/* A header of 0x280 bytes: its length's first bytes, 0x80 0x02, are also
+ * how a pickle (protocol 2) starts, and such a file once opened as one. */
+static void
+test_pickle_like_length (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  const char *tensor = ",\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+  g_autoptr(GString) header = g_string_new ("{\"__metadata__\":{\"pad\":\"");
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) ckpt = NULL;
+
+  while (header->len + strlen ("\"}") + strlen (tensor) < 0x280)
+    g_string_append_c (header, 'x');
+  g_string_append (header, "\"}");
+  g_string_append (header, tensor);
+  g_assert_cmpuint (header->len, ==, 0x280);
+  path = vt_test_write_safetensors (dir, "pickle-like.safetensors", header->str, 4);
+  ckpt = vt_checkpoint_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (vt_checkpoint_lookup (ckpt, "t"));
+  vt_test_rm_rf (dir);
+}
+
 static void
 write_raw (const char   *path,
            const guint8 *bytes,
@@ -549,6 +573,7 @@ main (int   argc,
   g_test_add_func ("/engine/safetensors/real-file", test_real_file);
   g_test_add_func ("/engine/safetensors/half-precision", test_half_precision);
   g_test_add_func ("/engine/safetensors/header-length", test_header_length);
+  g_test_add_func ("/engine/safetensors/pickle-like-length", test_pickle_like_length);
   g_test_add_func ("/engine/safetensors/truncated-real-file", test_truncated_real_file);
   g_test_add_func ("/engine/safetensors/missing-file", test_missing_file);
   g_test_add_func ("/engine/safetensors/other-formats", test_other_formats);

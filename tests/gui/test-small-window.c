@@ -193,6 +193,12 @@ test_demo_areas (void)
   assert_usable (window, find_widget (page, GTK_TYPE_PICTURE, NULL), "predict", "picture", 200, 200);
   assert_runs_panel_small (window, "predict");
 
+  show_small (window, "attribution", "attribution");
+  page = GTK_WIDGET (vitrine_window_get_attribution_page (window));
+  assert_usable (window, vitrine_attribution_page_get_view (vitrine_window_get_attribution_page (window)), "attribution", "row of maps", 300, 200);
+  assert_usable (window, find_widget (page, GTK_TYPE_BUTTON, "Compute"), "attribution", "Compute button", 40, 20);
+  assert_runs_panel_small (window, "attribution");
+
   show_small (window, "dataset", "dataset");
   page = GTK_WIDGET (vitrine_window_get_dataset_page (window));
   assert_usable (window, find_widget (page, GTK_TYPE_GRID_VIEW, NULL), "dataset", "thumbnail grid", 300, 200);

@@ -79,6 +79,9 @@ draw_text (cairo_t             *cr,
     pango_font_description_set_weight (font, PANGO_WEIGHT_BOLD);
   pango_layout_set_font_description (layout, font);
   pango_layout_set_text (layout, text, -1);
+  /* The lines of a centred text centred on each other too. */
+  if (halign == ALIGN_CENTER)
+    pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
   pango_layout_get_pixel_size (layout, &w, &h);
   set_color (cr, &style->foreground);
   cairo_move_to (cr, x - (halign == ALIGN_CENTER ? w / 2.0 : halign == ALIGN_END ? w : 0),
@@ -824,29 +827,25 @@ vt_figure_overlay_geometry (const VtFigure *figure,
   return TRUE;
 }
 
-/* An image with a map laid over it, blended here pixel by pixel (one
- * surface, drawn with nearest-neighbour scaling, so every output pixel is
- * one map value's colour), and the map's colour scale beside it. */
+/* @map (rows, cols) blended over the figure's image pixel by pixel, its
+ * values coloured from @lo to @hi, drawn at (x0, y0) with @scale and
+ * nearest-neighbour filtering, so every output pixel is one map value's
+ * colour. */
 static void
-draw_overlay (cairo_t             *cr,
-              const VtFigure      *figure,
-              double               width,
-              double               height,
-              const VtFigureStyle *style)
+paint_blended_map (cairo_t        *cr,
+                   const VtFigure *figure,
+                   const double   *map,
+                   double          lo,
+                   double          hi,
+                   double          x0,
+                   double          y0,
+                   double          scale)
 {
-  double scale, draw_w, draw_h, x0, y0, max_value = 0.0;
   guint rows = figure->rows, cols = figure->cols;
+  double alpha = figure->opacity;
   cairo_surface_t *surface;
   unsigned char *data;
   int stride;
-  g_autofree char *top_label = NULL;
-
-  if (figure->image == NULL || !vt_figure_overlay_geometry (figure, width, height, &x0, &y0, &draw_w, &draw_h))
-    return;
-  scale = draw_w / cols;
-  for (guint i = 0; i < rows * cols; i++)
-    if (isfinite (figure->values[i]))
-      max_value = MAX (max_value, figure->values[i]);
 
   surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, cols, rows);
   cairo_surface_flush (surface);
@@ -856,16 +855,17 @@ draw_overlay (cairo_t             *cr,
     for (guint x = 0; x < cols; x++)
       {
         gsize p = (gsize) y * cols + x;
-        double v = figure->values[p];
+        double v = map[p];
         /* A NaN leaves the image uncovered (a tile of the image alone). */
-        double alpha = isfinite (v) ? figure->opacity : 0.0;
+        double a = isfinite (v) ? alpha : 0.0;
         double rgb[3];
         VtRgba color;
 
-        vt_figure_colormap_color (figure->colormap, max_value > 0 && isfinite (v) ? v / max_value : 0.0, &color);
-        rgb[0] = (1 - alpha) * CLAMP (figure->image[p], 0.0f, 1.0f) + alpha * color.r;
-        rgb[1] = (1 - alpha) * CLAMP (figure->image[(gsize) rows * cols + p], 0.0f, 1.0f) + alpha * color.g;
-        rgb[2] = (1 - alpha) * CLAMP (figure->image[(gsize) 2 * rows * cols + p], 0.0f, 1.0f) + alpha * color.b;
+        vt_figure_colormap_color (figure->colormap, hi > lo && isfinite (v) ? CLAMP ((v - lo) / (hi - lo), 0.0, 1.0)
+                                                                            : 0.0, &color);
+        rgb[0] = (1 - a) * CLAMP (figure->image[p], 0.0f, 1.0f) + a * color.r;
+        rgb[1] = (1 - a) * CLAMP (figure->image[(gsize) rows * cols + p], 0.0f, 1.0f) + a * color.g;
+        rgb[2] = (1 - a) * CLAMP (figure->image[(gsize) 2 * rows * cols + p], 0.0f, 1.0f) + a * color.b;
         *(guint32 *) (data + (gsize) y * stride + 4 * x) =
           ((guint32) lround (255 * rgb[0]) << 16) | ((guint32) lround (255 * rgb[1]) << 8) | (guint32) lround (255 * rgb[2]);
       }
@@ -879,22 +879,115 @@ draw_overlay (cairo_t             *cr,
   cairo_fill (cr);
   cairo_restore (cr);
   cairo_surface_destroy (surface);
+}
 
-  /* The scale: the map's maximum at the top, 0 at the bottom. */
+/* The colour scale at (x, y), @h high: @hi at the top, @lo at the bottom. */
+static void
+draw_color_scale (cairo_t             *cr,
+                  const VtFigure      *figure,
+                  const VtFigureStyle *style,
+                  double               x,
+                  double               y,
+                  double               h,
+                  double               lo,
+                  double               hi)
+{
+  g_autofree char *top_label = g_strdup_printf ("%.3g", hi);
+  g_autofree char *bottom_label = g_strdup_printf ("%.3g", lo);
+
   for (int c = 0; c < 64; c++)
     {
       VtRgba color;
 
       vt_figure_colormap_color (figure->colormap, 1.0 - (c + 0.5) / 64, &color);
       set_color (cr, &color);
-      cairo_rectangle (cr, x0 + draw_w + 16, y0 + c * draw_h / 64, 14, draw_h / 64 + 0.5);
+      cairo_rectangle (cr, x, y + c * h / 64, 14, h / 64 + 0.5);
       cairo_fill (cr);
     }
-  top_label = g_strdup_printf ("%.3g", max_value);
-  draw_text (cr, style, top_label, x0 + draw_w + 36, y0, ALIGN_START, ALIGN_START, FALSE);
-  draw_text (cr, style, "0", x0 + draw_w + 36, y0 + draw_h, ALIGN_START, ALIGN_END, FALSE);
+  draw_text (cr, style, top_label, x + 20, y, ALIGN_START, ALIGN_START, FALSE);
+  draw_text (cr, style, bottom_label, x + 20, y + h, ALIGN_START, ALIGN_END, FALSE);
+}
+
+/* An image with a map laid over it, and the map's colour scale (0 to its
+ * maximum) beside it. */
+static void
+draw_overlay (cairo_t             *cr,
+              const VtFigure      *figure,
+              double               width,
+              double               height,
+              const VtFigureStyle *style)
+{
+  double draw_w, draw_h, x0, y0, max_value = 0.0;
+
+  if (figure->image == NULL || !vt_figure_overlay_geometry (figure, width, height, &x0, &y0, &draw_w, &draw_h))
+    return;
+  for (guint i = 0; i < figure->rows * figure->cols; i++)
+    if (isfinite (figure->values[i]))
+      max_value = MAX (max_value, figure->values[i]);
+  paint_blended_map (cr, figure, figure->values, 0.0, max_value, x0, y0, draw_w / figure->cols);
+  draw_color_scale (cr, figure, style, x0 + draw_w + 16, y0, draw_h, 0.0, max_value);
   if (figure->title)
     draw_text (cr, style, figure->title, width / 2, 6, ALIGN_CENTER, ALIGN_START, TRUE);
+}
+
+/* Maps side by side over the same image, each captioned above (a caption
+ * may hold two lines), on one colour scale drawn once at the right; the
+ * note under the row. */
+static void
+draw_overlay_row (cairo_t             *cr,
+                  const VtFigure      *figure,
+                  double               width,
+                  double               height,
+                  const VtFigureStyle *style)
+{
+  double top = (figure->title ? 30 : 8) + 34, bottom = 8, gap = 10, bar_w = 60;
+  double avail_w = width - 16 - bar_w, avail_h;
+  double panel_w, scale, draw_w, draw_h, y0;
+  guint n = figure->n_maps;
+  gsize plane = (gsize) figure->rows * figure->cols;
+  g_autoptr(PangoFontDescription) font = pango_font_description_from_string (style->font);
+  g_autoptr(PangoLayout) note = NULL;
+  int note_w = 0, note_h = 0;
+
+  if (figure->image == NULL || n == 0 || figure->rows == 0 || figure->cols == 0)
+    return;
+  /* The note wraps to the figure's width, under the row. */
+  if (figure->x_label)
+    {
+      note = pango_cairo_create_layout (cr);
+      pango_layout_set_font_description (note, font);
+      pango_layout_set_width (note, (int) ((width - 16) * PANGO_SCALE));
+      pango_layout_set_wrap (note, PANGO_WRAP_WORD);
+      pango_layout_set_alignment (note, PANGO_ALIGN_CENTER);
+      pango_layout_set_text (note, figure->x_label, -1);
+      pango_layout_get_pixel_size (note, &note_w, &note_h);
+      bottom += note_h + 4;
+    }
+  avail_h = height - top - bottom;
+  panel_w = (avail_w - gap * (n - 1)) / n;
+  if (panel_w < 8 || avail_h < 8)
+    return;
+  scale = MIN (panel_w / figure->cols, avail_h / figure->rows);
+  draw_w = figure->cols * scale;
+  draw_h = figure->rows * scale;
+  y0 = top + (avail_h - draw_h) / 2;
+  for (guint i = 0; i < n; i++)
+    {
+      double x0 = 8 + i * (panel_w + gap) + (panel_w - draw_w) / 2;
+
+      paint_blended_map (cr, figure, figure->values + i * plane, figure->y_min, figure->y_max, x0, y0, scale);
+      if (figure->col_labels && i < g_strv_length (figure->col_labels))
+        draw_text (cr, style, figure->col_labels[i], x0 + draw_w / 2, y0 - 4, ALIGN_CENTER, ALIGN_END, FALSE);
+    }
+  draw_color_scale (cr, figure, style, 8 + avail_w + 8, y0, draw_h, figure->y_min, figure->y_max);
+  if (figure->title)
+    draw_text (cr, style, figure->title, width / 2, 6, ALIGN_CENTER, ALIGN_START, TRUE);
+  if (note)
+    {
+      set_color (cr, &style->foreground);
+      cairo_move_to (cr, 8, y0 + draw_h + 8);
+      pango_cairo_show_layout (cr, note);
+    }
 }
 
 void
@@ -926,6 +1019,9 @@ vt_figure_draw (cairo_t             *cr,
       break;
     case VT_FIGURE_OVERLAY:
       draw_overlay (cr, figure, width, height, style);
+      break;
+    case VT_FIGURE_OVERLAY_ROW:
+      draw_overlay_row (cr, figure, width, height, style);
       break;
     default:
       g_warn_if_reached ();
