@@ -1,0 +1,452 @@
+/* test-labeling-page.c: the Labeling area in the real window, in process,
+ * under Xvfb, on the active-learning fixtures (tests/fixtures/active: a
+ * 300-sample pool and a 100-sample test store, 4 classes) paired with a
+ * small image folder written here, so that the samples have pictures and
+ * files to export.
+ *
+ * Digit keys label the sample shown and the journal on disk has each line
+ * before the queue moves; the bar chart's counts follow; BackSpace brings
+ * the previous sample back and its label is gone from the journal's
+ * replay; space skips; the second round's guesses come from a trained head
+ * and `a` accepts them; the accuracy per round is measured on the test
+ * store; Left/Right look back and forth; the labels export as a CSV list
+ * the dataset reader opens, and as JSON. Reopening the store in a new
+ * window resumes its labels and rounds, and a damaged last journal line is
+ * a message, not an error. The kill test runs this program as a labeling
+ * child that answers the queue nonstop and reports every decision once the
+ * page has returned from it; SIGKILLed at random moments, each reopened
+ * journal holds every reported decision exactly once. */
+#include <cairo.h>
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "io/vt-dataset.h"
+#include "methods/active/vt-label-journal.h"
+#include "vitrine-application.h"
+#include "vitrine-labeling-page.h"
+#include "vitrine-store-item.h"
+#include "vitrine-window.h"
+#include "vt-gui-program.h"
+#include "vt-gui-util.h"
+#include "vt-test-util.h"
+
+#define N_CLASSES 4
+static const char * const class_names[] = { "ant", "bee", "cicada", "dragonfly", NULL };
+
+static VitrineApplication *app;
+
+static gboolean
+page_idle (gpointer page)
+{
+  return !vitrine_labeling_page_is_busy (page);
+}
+
+static gboolean
+has_pictures (gpointer page)
+{
+  return vitrine_labeling_page_has_pictures (page);
+}
+
+static gboolean
+is_null (gpointer pointer)
+{
+  return *(gpointer *) pointer == NULL;
+}
+
+/* root/{train,test}/<class>/NNN.png: @n_train and @n_test tiny pictures,
+ * the classes in turn, as an image folder lists them (sorted). */
+static void
+write_split (const char *root,
+             const char *split,
+             guint       n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      guint c = i % N_CLASSES;
+      g_autofree char *dir = g_build_filename (root, split, class_names[c], NULL);
+      g_autofree char *name = g_strdup_printf ("%03u.png", i);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 8, 8);
+      cairo_t *cr = cairo_create (surface);
+
+      g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+      cairo_set_source_rgb (cr, (i % 7) / 7.0, c / 4.0, (i % 3) / 3.0);
+      cairo_paint (cr);
+      cairo_destroy (cr);
+      g_assert_cmpint (cairo_surface_write_to_png (surface, path), ==, CAIRO_STATUS_SUCCESS);
+      cairo_surface_destroy (surface);
+    }
+}
+
+/* A store item for the fixture @name, as if extracted from @root's @split. */
+static VitrineStoreItem *
+store_item (const char *name,
+            const char *item_path,
+            const char *root,
+            const char *split)
+{
+  g_autofree char *rel = g_strdup_printf ("active/%s.safetensors", name);
+  g_autofree char *path = vt_test_fixture (rel);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtFeatureStore) store = vt_feature_store_load (path, &error);
+
+  g_assert_no_error (error);
+  /* The fixture's samples are 1000–1299 of a dataset that does not exist;
+   * here they are the image folder's. */
+  for (guint i = 0; i < store->n_samples; i++)
+    store->indices[i] = i;
+  store->source = g_new0 (VtFeatureSource, 1);
+  store->source->checkpoint = g_strdup ("model.safetensors");
+  store->source->checkpoint_sha256 = g_strdup ("aa");
+  store->source->config_sha256 = g_strdup ("");
+  store->source->dataset = g_strdup (root);
+  store->source->split = g_strdup (split);
+  store->source->dataset_samples = store->n_samples;
+  store->source->transform = g_strdup ("none");
+  return vitrine_store_item_new (item_path, store);
+}
+
+typedef struct
+{
+  char                 *tmp;
+  char                 *root;
+  char                 *pool_path;   /* the item's path: the journal's key */
+  VitrineWindow        *window;
+  VitrineLabelingPage  *page;
+} Fixture;
+
+static void
+open_area (Fixture *f)
+{
+  GListStore *stores;
+  g_autoptr(VitrineStoreItem) pool = NULL;
+  g_autoptr(VitrineStoreItem) test = NULL;
+  g_autofree char *test_path = g_build_filename (f->tmp, "test-store.safetensors", NULL);
+
+  f->window = vitrine_window_new (app);
+  gtk_window_present (GTK_WINDOW (f->window));
+  f->page = vitrine_window_get_labeling_page (f->window);
+  vitrine_window_show_area (f->window, "labeling");
+  g_assert_true (vitrine_window_shows_area (f->window, "labeling"));
+  stores = vitrine_dataset_page_get_stores (vitrine_window_get_dataset_page (f->window));
+  pool = store_item ("pool", f->pool_path, f->root, "train");
+  test = store_item ("test", test_path, f->root, "test");
+  g_list_store_append (stores, pool);
+  g_list_store_append (stores, test);
+  g_assert_cmpstr (vitrine_labeling_page_get_journal_path (f->page), !=, NULL);
+}
+
+static void
+close_area (Fixture *f)
+{
+  g_object_add_weak_pointer (G_OBJECT (f->window), (gpointer *) &f->window);
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  vt_gui_wait_until (is_null, &f->window, 30, "the closed window to be finalized");
+  f->page = NULL;
+}
+
+static void
+fixture_init (Fixture *f)
+{
+  f->tmp = vt_test_tmpdir ();
+  f->root = g_build_filename (f->tmp, "insects", NULL);
+  write_split (f->root, "train", 300);
+  write_split (f->root, "test", 100);
+  f->pool_path = g_build_filename (f->tmp, "pool-store.safetensors", NULL);
+}
+
+static void
+fixture_clear (Fixture *f)
+{
+  vt_test_rm_rf (f->tmp);
+  g_free (f->tmp);
+  g_free (f->root);
+  g_free (f->pool_path);
+}
+
+static GtkEventController *
+key_controller (GtkWidget *widget)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_EVENT_CONTROLLER_KEY (controller))
+        return controller;   /* the widget keeps it */
+    }
+  g_assert_not_reached ();
+}
+
+static void
+press (VitrineLabelingPage *page,
+       guint                keyval,
+       GdkModifierType      state)
+{
+  gboolean handled = FALSE;
+
+  g_signal_emit_by_name (key_controller (GTK_WIDGET (page)), "key-pressed", keyval, 0, state, &handled);
+  g_assert_true (handled);
+}
+
+static void
+start_round (VitrineLabelingPage *page)
+{
+  gtk_widget_activate_action (GTK_WIDGET (page), "labeling.start-round", NULL);
+  g_assert_true (vitrine_labeling_page_is_busy (page));
+  vt_gui_wait_until (page_idle, page, 60, "the round to be ranked");
+}
+
+/* The journal's event lines (its header left out). */
+static char **
+journal_lines (VitrineLabelingPage *page)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  char **lines;
+  guint n;
+
+  g_file_get_contents (vitrine_labeling_page_get_journal_path (page), &text, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (text, "vitrine-label-journal 1\n"));
+  lines = g_strsplit (text + strlen ("vitrine-label-journal 1\n"), "\n", -1);
+  n = g_strv_length (lines);
+  g_assert_cmpuint (n, >, 0);
+  g_assert_cmpstr (lines[n - 1], ==, "");
+  g_clear_pointer (&lines[n - 1], g_free);
+  return lines;
+}
+
+/* What a fresh reader of the journal replays for @sample: a label, skip, or none (-2). */
+static gint64
+replayed (VitrineLabelingPage *page,
+          gint64               sample)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtLabelJournal) journal = vt_label_journal_open (vitrine_labeling_page_get_journal_path (page), &error);
+  const VtLabelDecision *d;
+  guint n;
+
+  g_assert_no_error (error);
+  d = vt_label_journal_get_decisions (journal, &n);
+  for (guint i = 0; i < n; i++)
+    if (d[i].sample == sample)
+      return d[i].label;
+  return -2;
+}
+
+static void
+test_keys (void)
+{
+  Fixture f = { 0 };
+  gint64 samples[6];
+  g_auto(GStrv) lines = NULL;
+  const double *accuracies;
+  guint n_accuracies;
+
+  fixture_init (&f);
+  open_area (&f);
+  vitrine_labeling_page_configure (f.page, VT_ACTIVE_LEARNER_LINEAR, VT_ACTIVE_ENTROPY, TRUE, 6);
+  start_round (f.page);
+  g_assert_cmpuint (vitrine_labeling_page_get_queue_length (f.page), ==, 6);
+  g_assert_cmpuint (vitrine_labeling_page_get_position (f.page), ==, 0);
+  /* Nothing labeled yet: a random first round, no guess. */
+  g_assert_cmpint (vitrine_labeling_page_get_guess (f.page), ==, -1);
+  g_assert_true (vt_gui_wait_painted (vitrine_labeling_page_get_bar_chart (f.page), 10000));
+
+  /* 1, 2, 3, 4: the first four classes; each is a journal line before the queue moves. */
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *want = NULL;
+
+      samples[i] = vitrine_labeling_page_get_sample (f.page);
+      g_assert_cmpint (samples[i], >=, 0);
+      g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, i), ==, 0);
+      press (f.page, GDK_KEY_1 + i, 0);
+      g_assert_cmpuint (vitrine_labeling_page_get_position (f.page), ==, i + 1);
+      g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, i), ==, 1);
+      lines = journal_lines (f.page);
+      g_assert_cmpuint (g_strv_length (lines), ==, i + 1);
+      want = g_strdup_printf ("0\t%" G_GINT64_FORMAT "\t%u", samples[i], i);
+      g_assert_cmpstr (lines[i], ==, want);
+      g_clear_pointer (&lines, g_strfreev);
+    }
+  /* Shift+1 names class 11, which this store does not have: nothing happens. */
+  press (f.page, GDK_KEY_1, GDK_SHIFT_MASK);
+  g_assert_cmpuint (vitrine_labeling_page_get_position (f.page), ==, 4);
+
+  /* BackSpace: the fourth sample is back and its label gone from the replay. */
+  press (f.page, GDK_KEY_BackSpace, 0);
+  g_assert_cmpuint (vitrine_labeling_page_get_position (f.page), ==, 3);
+  g_assert_cmpint (vitrine_labeling_page_get_sample (f.page), ==, samples[3]);
+  g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, 3), ==, 0);
+  g_assert_cmpint (replayed (f.page, samples[3]), ==, -2);
+  g_assert_cmpint (replayed (f.page, samples[2]), ==, 2);
+  /* Undo goes as deep as the session: the third one too. */
+  press (f.page, GDK_KEY_BackSpace, 0);
+  g_assert_cmpint (vitrine_labeling_page_get_sample (f.page), ==, samples[2]);
+  g_assert_cmpint (replayed (f.page, samples[2]), ==, -2);
+  g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, 2), ==, 0);
+  press (f.page, GDK_KEY_3, 0);
+  g_assert_cmpint (replayed (f.page, samples[2]), ==, 2);
+
+  /* Space skips; Left looks back, Right forth. */
+  press (f.page, GDK_KEY_space, 0);
+  g_assert_cmpint (replayed (f.page, samples[3]), ==, VT_LABEL_SKIP);
+  press (f.page, GDK_KEY_Left, 0);
+  g_assert_cmpint (vitrine_labeling_page_get_sample (f.page), ==, samples[3]);
+  press (f.page, GDK_KEY_Right, 0);
+  g_assert_cmpuint (vitrine_labeling_page_get_position (f.page), ==, 4);
+  samples[4] = vitrine_labeling_page_get_sample (f.page);
+  press (f.page, GDK_KEY_2, 0);
+  samples[5] = vitrine_labeling_page_get_sample (f.page);
+  press (f.page, GDK_KEY_0, 0);   /* the tenth class: not in this store */
+  g_assert_cmpint (vitrine_labeling_page_get_sample (f.page), ==, samples[5]);
+  press (f.page, GDK_KEY_4, 0);
+  g_assert_cmpuint (vitrine_labeling_page_get_position (f.page), ==, 6);
+  g_assert_cmpint (vitrine_labeling_page_get_sample (f.page), ==, -1);
+  g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, 0), ==, 1);
+  g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, 1), ==, 2);
+  g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, 2), ==, 1);
+  g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, 3), ==, 1);
+
+  /* Round 2: a head trained on five labels guesses; `a` accepts. */
+  start_round (f.page);
+  g_assert_cmpuint (vitrine_labeling_page_get_rounds (f.page), ==, 2);
+  g_assert_cmpuint (vitrine_labeling_page_get_queue_length (f.page), ==, 12);
+  g_assert_cmpuint (vitrine_labeling_page_get_position (f.page), ==, 6);
+  /* None of the new queue was decided before. */
+  for (guint i = 0; i < 6; i++)
+    {
+      g_assert_cmpint (replayed (f.page, vitrine_labeling_page_get_sample (f.page)), ==, -2);
+      press (f.page, GDK_KEY_Right, 0);
+    }
+  for (guint i = 0; i < 6; i++)
+    press (f.page, GDK_KEY_Left, 0);
+  g_assert_cmpuint (vitrine_labeling_page_get_position (f.page), ==, 6);
+  {
+    gint64 sample = vitrine_labeling_page_get_sample (f.page);
+    gint guess = vitrine_labeling_page_get_guess (f.page);
+    guint before;
+
+    g_assert_cmpint (guess, >=, 0);
+    g_assert_cmpint (guess, <, N_CLASSES);
+    before = vitrine_labeling_page_get_class_count (f.page, guess);
+    press (f.page, GDK_KEY_a, 0);
+    g_assert_cmpint (replayed (f.page, sample), ==, guess);
+    g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, guess), ==, before + 1);
+    lines = journal_lines (f.page);
+    {
+      g_autofree char *want = g_strdup_printf ("1\t%" G_GINT64_FORMAT "\t%d", sample, guess);
+      g_assert_cmpstr (lines[g_strv_length (lines) - 1], ==, want);
+    }
+  }
+  /* The first round had no head; the second's was measured on the test store. */
+  accuracies = vitrine_labeling_page_get_accuracies (f.page, &n_accuracies);
+  g_assert_cmpuint (n_accuracies, ==, 2);
+  g_assert_true (isnan (accuracies[0]));
+  g_assert_true (accuracies[1] >= 0.0 && accuracies[1] <= 1.0);
+  g_test_message ("accuracy after round 1 (5 labels): %.3f", accuracies[1]);
+
+  /* Export: a CSV list the dataset reader opens, and JSON. */
+  {
+    g_autofree char *csv = g_build_filename (f.tmp, "labels.csv", NULL);
+    g_autofree char *json = g_build_filename (f.tmp, "labels.json", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VtDataset) list = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    VtDatasetOptions options = { 0 };
+
+    vt_gui_wait_until (has_pictures, f.page, 30, "the store's dataset to be read");
+    g_assert_true (vitrine_labeling_page_export (f.page, csv, &error));
+    g_assert_no_error (error);
+    list = vt_dataset_open (csv, &options, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (list->n_samples, ==, 6);   /* 5 + 1 labeled, the skipped one left out */
+    for (guint c = 0; c < list->n_classes; c++)
+      g_assert_true (g_strv_contains (class_names, list->class_names[c]));
+    g_assert_true (vitrine_labeling_page_export (f.page, json, &error));
+    g_assert_no_error (error);
+    json_parser_load_from_file (parser, json, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (json_parser_get_root (parser))), ==, 6);
+  }
+  close_area (&f);
+  fixture_clear (&f);
+}
+
+/* Reopening resumes; a damaged last line is a message. */
+static void
+test_resume (void)
+{
+  Fixture f = { 0 };
+  guint counts[N_CLASSES];
+  g_autofree char *journal = NULL;
+
+  fixture_init (&f);
+  open_area (&f);
+  vitrine_labeling_page_configure (f.page, VT_ACTIVE_LEARNER_COSINE, VT_ACTIVE_MARGIN, FALSE, 5);
+  start_round (f.page);
+  press (f.page, GDK_KEY_1, 0);
+  press (f.page, GDK_KEY_2, 0);
+  press (f.page, GDK_KEY_space, 0);
+  press (f.page, GDK_KEY_2, 0);
+  for (guint c = 0; c < N_CLASSES; c++)
+    counts[c] = vitrine_labeling_page_get_class_count (f.page, c);
+  journal = g_strdup (vitrine_labeling_page_get_journal_path (f.page));
+  close_area (&f);
+
+  open_area (&f);
+  g_assert_cmpstr (vitrine_labeling_page_get_journal_path (f.page), ==, journal);
+  g_test_message ("%s", vitrine_labeling_page_get_status (f.page));
+  g_assert_nonnull (strstr (vitrine_labeling_page_get_status (f.page), "Resumed: 3 labeled, 1 skipped, 1 round."));
+  g_assert_cmpuint (vitrine_labeling_page_get_rounds (f.page), ==, 1);
+  for (guint c = 0; c < N_CLASSES; c++)
+    g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, c), ==, counts[c]);
+  /* The next round asks about none of the decided samples. */
+  start_round (f.page);
+  for (guint i = 0; i < vitrine_labeling_page_get_queue_length (f.page); i++)
+    {
+      g_assert_cmpint (replayed (f.page, vitrine_labeling_page_get_sample (f.page)), ==, -2);
+      press (f.page, GDK_KEY_Right, 0);
+    }
+  close_area (&f);
+
+  /* A process killed mid-write leaves a short last line. */
+  {
+    FILE *file = fopen (journal, "a");
+
+    g_assert_nonnull (file);
+    fputs ("1\t17", file);
+    fclose (file);
+  }
+  open_area (&f);
+  g_test_message ("%s", vitrine_labeling_page_get_status (f.page));
+  g_assert_nonnull (strstr (vitrine_labeling_page_get_status (f.page), "damaged"));
+  /* The journal still works: a round on what stands. */
+  vitrine_labeling_page_configure (f.page, VT_ACTIVE_LEARNER_LINEAR, VT_ACTIVE_BADGE, TRUE, 5);
+  start_round (f.page);
+  g_assert_cmpuint (vitrine_labeling_page_get_queue_length (f.page), ==, 5);
+  for (guint c = 0; c < N_CLASSES; c++)
+    g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, c), ==, counts[c]);
+  close_area (&f);
+  fixture_clear (&f);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  static const VtGuiTest tests[] = {
+    { "/gui/labeling/keys", test_keys, 180 },
+    { "/gui/labeling/resume", test_resume, 180 },
+  };
+
+  return vt_gui_test_main (&argc, &argv, tests, G_N_ELEMENTS (tests), &app);
+}
