@@ -439,6 +439,196 @@ test_resume (void)
   fixture_clear (&f);
 }
 
+/* The kill test ------------------------------------------------------------------*/
+
+#define CHILD_BUDGET 20
+#define KILLS        6
+
+/* This program run with --labeling-child TMP: the area on the fixture in
+ * TMP (written by the parent), answering the queue as fast as a person
+ * with a fast hand, and printing each decision once the page has returned
+ * from it ("label S L", "skip S", "undo S"); rounds follow one another. It
+ * stops on its own after a minute, in case no one kills it. */
+static int
+labeling_child (int    argc,
+                char **argv)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GRand) rand = g_rand_new ();
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  guint undoable = 0;
+  gboolean ready = FALSE;
+
+  g_assert_cmpint (argc, ==, 3);
+  gtk_init ();
+  app = vitrine_application_new (G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  f.tmp = g_strdup (argv[2]);
+  f.root = g_build_filename (f.tmp, "insects", NULL);
+  f.pool_path = g_build_filename (f.tmp, "pool-store.safetensors", NULL);
+  open_area (&f);
+  vitrine_labeling_page_configure (f.page, VT_ACTIVE_LEARNER_LINEAR, VT_ACTIVE_MARGIN, TRUE, CHILD_BUDGET);
+  printf ("journal %s\n", vitrine_labeling_page_get_journal_path (f.page));
+  fflush (stdout);
+  while (g_get_monotonic_time () < deadline)
+    {
+      gint64 sample;
+      guint r;
+
+      if (vitrine_labeling_page_get_sample (f.page) < 0)
+        {
+          gtk_widget_activate_action (GTK_WIDGET (f.page), "labeling.start-round", NULL);
+          while (vitrine_labeling_page_is_busy (f.page))
+            g_main_context_iteration (NULL, TRUE);
+          if (vitrine_labeling_page_get_sample (f.page) < 0)
+            {
+              printf ("exhausted\n");
+              fflush (stdout);
+              g_usleep (G_USEC_PER_SEC);
+              continue;
+            }
+        }
+      if (!ready)
+        {
+          printf ("ready\n");
+          fflush (stdout);
+          ready = TRUE;
+        }
+      sample = vitrine_labeling_page_get_sample (f.page);
+      r = g_rand_int_range (rand, 0, 10);
+      if (r == 0 && undoable > 0)
+        {
+          press (f.page, GDK_KEY_BackSpace, 0);
+          printf ("undo %" G_GINT64_FORMAT "\n", vitrine_labeling_page_get_sample (f.page));
+          undoable--;
+        }
+      else if (r == 1)
+        {
+          press (f.page, GDK_KEY_space, 0);
+          printf ("skip %" G_GINT64_FORMAT "\n", sample);
+          undoable++;
+        }
+      else
+        {
+          guint label = g_rand_int_range (rand, 0, N_CLASSES);
+
+          press (f.page, GDK_KEY_1 + label, 0);
+          printf ("label %" G_GINT64_FORMAT " %u\n", sample, label);
+          undoable++;
+        }
+      fflush (stdout);
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (2000);
+    }
+  return 0;
+}
+
+/* The child, killed at random moments again and again: after each kill
+ * the journal holds every decision the child reported (its last one in
+ * flight may be there or not), no sample twice; the next child resumes
+ * from it. */
+static void
+test_kill (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GHashTable) expected = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  guint reported = 0;
+
+  g_assert_nonnull (self_exe);
+  fixture_init (&f);
+  for (guint kill_no = 0; kill_no < KILLS; kill_no++)
+    {
+      g_autoptr(GError) error = NULL;
+      const char *argv[] = { self_exe, "--labeling-child", f.tmp, NULL };
+      g_autoptr(GSubprocess) child = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+      g_autoptr(GDataInputStream) out = NULL;
+      g_autofree char *journal_path = NULL;
+      g_autoptr(VtLabelJournal) journal = NULL;
+      g_autoptr(GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
+      const VtLabelDecision *d;
+      guint n, delay_ms = g_test_rand_int_range (100, 1500), events = 0, mismatches = 0;
+      char *line;
+
+      g_assert_no_error (error);
+      out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
+      vt_gui_step_begin (60, "labeling child %u: start and first round", kill_no + 1);
+      while ((line = g_data_input_stream_read_line (out, NULL, NULL, &error)) != NULL)
+        {
+          gboolean is_ready = g_str_equal (line, "ready") || g_str_equal (line, "exhausted");
+
+          if (g_str_has_prefix (line, "journal "))
+            journal_path = g_strdup (line + strlen ("journal "));
+          g_free (line);
+          if (is_ready)
+            break;
+        }
+      g_assert_no_error (error);
+      g_assert_nonnull (journal_path);
+      vt_gui_step_end ();
+      g_usleep (delay_ms * 1000);
+      g_subprocess_send_signal (child, SIGKILL);
+      g_subprocess_wait (child, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_subprocess_get_if_signaled (child));
+      g_assert_cmpint (g_subprocess_get_term_sig (child), ==, SIGKILL);
+
+      /* What it reported, whole lines only. */
+      while ((line = g_data_input_stream_read_line (out, NULL, NULL, &error)) != NULL)
+        {
+          g_auto(GStrv) w = g_strsplit (line, " ", -1);
+          gint64 sample = w[0] && w[1] ? g_ascii_strtoll (w[1], NULL, 10) : -1;
+
+          g_free (line);
+          if (g_str_equal (w[0], "label") || g_str_equal (w[0], "skip"))
+            g_hash_table_insert (expected, g_memdup2 (&sample, sizeof sample),
+                                 g_memdup2 (&(gint64) { g_str_equal (w[0], "skip") ? VT_LABEL_SKIP
+                                                        : g_ascii_strtoll (w[2], NULL, 10) }, sizeof (gint64)));
+          else if (g_str_equal (w[0], "undo"))
+            g_hash_table_remove (expected, &sample);
+          else
+            continue;
+          events++;
+        }
+      /* A line cut short by the kill is not a whole line: it counts as in flight. */
+      reported += events;
+
+      journal = vt_label_journal_open (journal_path, &error);
+      g_assert_no_error (error);
+      d = vt_label_journal_get_decisions (journal, &n);
+      for (guint i = 0; i < n; i++)
+        {
+          gint64 *want = g_hash_table_lookup (expected, &d[i].sample);
+
+          g_assert_false (g_hash_table_contains (seen, &d[i].sample));   /* none twice */
+          g_hash_table_add (seen, (gpointer) &d[i].sample);
+          mismatches += want == NULL || *want != d[i].label;
+        }
+      {
+        GHashTableIter iter;
+        gpointer key;
+
+        g_hash_table_iter_init (&iter, expected);
+        while (g_hash_table_iter_next (&iter, &key, NULL))
+          mismatches += !g_hash_table_contains (seen, key);
+      }
+      g_test_message ("kill %u after %u ms: reported %u, standing in the journal %u%s%s", kill_no + 1,
+                      delay_ms, events, n, mismatches ? ", 1 in flight" : "",
+                      vt_label_journal_get_damage (journal) ? ", a damaged last line cut off" : "");
+      /* Only the decision in flight when the kill came may differ. */
+      g_assert_cmpuint (mismatches, <=, 1);
+      /* The journal is what the next child resumes from. */
+      g_hash_table_remove_all (expected);
+      for (guint i = 0; i < n; i++)
+        g_hash_table_insert (expected, g_memdup2 (&d[i].sample, sizeof (gint64)), g_memdup2 (&d[i].label, sizeof (gint64)));
+    }
+  g_assert_cmpuint (reported, >, 0);
+  fixture_clear (&f);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -446,7 +636,11 @@ main (int   argc,
   static const VtGuiTest tests[] = {
     { "/gui/labeling/keys", test_keys, 180 },
     { "/gui/labeling/resume", test_resume, 180 },
+    { "/gui/labeling/kill", test_kill, 300 },
   };
+
+  if (argc > 1 && g_str_equal (argv[1], "--labeling-child"))
+    return labeling_child (argc, argv);
 
   return vt_gui_test_main (&argc, &argv, tests, G_N_ELEMENTS (tests), &app);
 }
