@@ -347,6 +347,14 @@ test_keys (void)
       g_assert_cmpstr (lines[g_strv_length (lines) - 1], ==, want);
     }
   }
+  /* The area mid-session, as a test artifact. */
+  {
+    g_autofree char *shot = g_build_filename (g_getenv ("VITRINE_ARTIFACTS"), "labeling-area.png", NULL);
+
+    vt_gui_wait_until (has_pictures, f.page, 30, "the store's dataset to be read");
+    vt_gui_spin (300);
+    g_assert_true (vt_gui_save_png (GTK_WIDGET (f.window), shot));
+  }
   /* The first round had no head; the second's was measured on the test store. */
   accuracies = vitrine_labeling_page_get_accuracies (f.page, &n_accuracies);
   g_assert_cmpuint (n_accuracies, ==, 2);
