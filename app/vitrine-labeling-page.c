@@ -1101,6 +1101,44 @@ vitrine_labeling_page_class_init (VitrineLabelingPageClass *klass)
   gtk_widget_class_set_css_name (widget_class, "labelingpage");
 }
 
+/* The store drop-down's button shows the store's label ellipsized, so a
+ * long one does not widen the settings; its list shows labels whole. */
+static void
+setup_store_label (GtkSignalListItemFactory *factory,
+                   GtkListItem              *list_item,
+                   gpointer                  ellipsize)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  if (ellipsize)
+    {
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
+      gtk_label_set_width_chars (GTK_LABEL (label), 18);
+    }
+  gtk_list_item_set_child (list_item, label);
+}
+
+static void
+bind_store_label (GtkSignalListItemFactory *factory,
+                  GtkListItem              *list_item,
+                  gpointer                  data)
+{
+  VitrineStoreItem *item = gtk_list_item_get_item (list_item);
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (list_item)), vitrine_store_item_get_label (item));
+}
+
+static GtkListItemFactory *
+store_label_factory (gboolean ellipsize)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_store_label), GINT_TO_POINTER (ellipsize));
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_store_label), NULL);
+  return factory;
+}
+
 static void
 vitrine_labeling_page_init (VitrineLabelingPage *self)
 {
@@ -1113,6 +1151,13 @@ vitrine_labeling_page_init (VitrineLabelingPage *self)
   self->accuracies = g_array_new (FALSE, FALSE, sizeof (double));
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_drop_down_set_expression (self->store_dropdown, label);
+  {
+    g_autoptr(GtkListItemFactory) button = store_label_factory (TRUE);
+    g_autoptr(GtkListItemFactory) list = store_label_factory (FALSE);
+
+    gtk_drop_down_set_factory (self->store_dropdown, button);
+    gtk_drop_down_set_list_factory (self->store_dropdown, list);
+  }
   gtk_drawing_area_set_draw_func (self->bar_chart, draw_bars, self, NULL);
   gtk_flow_box_set_filter_func (self->class_box, class_matches, self, NULL);
   g_signal_connect_swapped (self->class_search, "search-changed", G_CALLBACK (on_search_changed), self);
