@@ -1023,6 +1023,12 @@ vitrine_labeling_page_get_bar_chart (VitrineLabelingPage *self)
 }
 
 GtkWidget *
+vitrine_labeling_page_get_class_search (VitrineLabelingPage *self)
+{
+  return GTK_WIDGET (self->class_search);
+}
+
+GtkWidget *
 vitrine_labeling_page_get_accuracy_chart (VitrineLabelingPage *self)
 {
   return GTK_WIDGET (self->accuracy_chart);

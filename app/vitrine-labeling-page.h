@@ -72,6 +72,8 @@ gboolean     vitrine_labeling_page_export         (VitrineLabelingPage *self,
 /* The line under the queue: what was resumed, a damaged journal line, an error. */
 const char  *vitrine_labeling_page_get_status     (VitrineLabelingPage *self);
 GtkWidget   *vitrine_labeling_page_get_bar_chart  (VitrineLabelingPage *self);
+/* The class search: Enter labels the sample as the first class that matches. */
+GtkWidget   *vitrine_labeling_page_get_class_search (VitrineLabelingPage *self);
 GtkWidget   *vitrine_labeling_page_get_accuracy_chart (VitrineLabelingPage *self);
 
 G_END_DECLS

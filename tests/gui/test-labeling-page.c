@@ -169,6 +169,23 @@ fixture_clear (Fixture *f)
   g_free (f->pool_path);
 }
 
+/* The first widget of @type under @root. */
+static GtkWidget *
+find_child (GtkWidget *root,
+            GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_child (child, type);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
 static GtkEventController *
 key_controller (GtkWidget *widget)
 {
@@ -347,6 +364,28 @@ test_keys (void)
       g_assert_cmpstr (lines[g_strv_length (lines) - 1], ==, want);
     }
   }
+  /* The class search: Enter labels the sample as the first class that matches. */
+  {
+    GtkWidget *search = vitrine_labeling_page_get_class_search (f.page);
+    gint64 sample = vitrine_labeling_page_get_sample (f.page);
+    guint position = vitrine_labeling_page_get_position (f.page);
+
+    gtk_editable_set_text (GTK_EDITABLE (search), "CIC");
+    g_signal_emit_by_name (search, "activate");
+    g_assert_cmpint (replayed (f.page, sample), ==, 2);
+    g_assert_cmpuint (vitrine_labeling_page_get_position (f.page), ==, position + 1);
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (search)), ==, "");
+  }
+  /* h shows the keys. */
+  {
+    GtkWidget *keys = find_child (GTK_WIDGET (f.page), GTK_TYPE_MENU_BUTTON);
+    GtkWidget *help = GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (keys)));
+
+    g_assert_false (gtk_widget_get_visible (help));
+    press (f.page, GDK_KEY_h, 0);
+    g_assert_true (gtk_widget_get_visible (help));
+    gtk_popover_popdown (GTK_POPOVER (help));
+  }
   /* The area mid-session, as a test artifact. */
   {
     g_autofree char *shot = g_build_filename (g_getenv ("VITRINE_ARTIFACTS"), "labeling-area.png", NULL);
@@ -376,14 +415,39 @@ test_keys (void)
     g_assert_no_error (error);
     list = vt_dataset_open (csv, &options, &error);
     g_assert_no_error (error);
-    g_assert_cmpuint (list->n_samples, ==, 6);   /* 5 + 1 labeled, the skipped one left out */
+    g_assert_cmpuint (list->n_samples, ==, 7);   /* 5 + 2 labeled, the skipped one left out */
     for (guint c = 0; c < list->n_classes; c++)
       g_assert_true (g_strv_contains (class_names, list->class_names[c]));
+    /* Row by row: the sample's own file and the label the journal holds. */
+    {
+      VtDatasetOptions train = { "train", FALSE, NULL };
+      g_autoptr(VtDataset) folder = vt_dataset_open (f.root, &train, &error);
+      g_autoptr(VtLabelJournal) journal = vt_label_journal_open (vitrine_labeling_page_get_journal_path (f.page), &error);
+      g_autofree char *text = NULL;
+      g_auto(GStrv) rows = NULL;
+      const VtLabelDecision *d;
+      guint n, row = 1;
+
+      g_assert_no_error (error);
+      g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+      rows = g_strsplit (text, "\n", -1);
+      g_assert_cmpstr (rows[0], ==, "path,label");
+      d = vt_label_journal_get_decisions (journal, &n);
+      for (guint i = 0; i < n; i++)
+        if (d[i].label != VT_LABEL_SKIP)
+          {
+            g_autofree char *file = g_canonicalize_filename (vt_dataset_sample_file (folder, d[i].sample), NULL);
+            g_autofree char *want = g_strdup_printf ("%s,%s", file, class_names[d[i].label]);
+
+            g_assert_cmpstr (rows[row++], ==, want);
+          }
+      g_assert_cmpstr (rows[row], ==, "");
+    }
     g_assert_true (vitrine_labeling_page_export (f.page, json, &error));
     g_assert_no_error (error);
     json_parser_load_from_file (parser, json, &error);
     g_assert_no_error (error);
-    g_assert_cmpuint (json_array_get_length (json_node_get_array (json_parser_get_root (parser))), ==, 6);
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (json_parser_get_root (parser))), ==, 7);
   }
   close_area (&f);
   fixture_clear (&f);
