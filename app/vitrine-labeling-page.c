@@ -504,17 +504,9 @@ build_class_buttons (VitrineLabelingPage *self)
 static void
 open_dataset_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-  VtFeatureSource *from = data;
-  VtDatasetOptions options = { from->split, FALSE, cancellable };
   GError *error = NULL;
-  VtDataset *dataset = vt_dataset_open (from->dataset, &options, &error);
+  VtDataset *dataset = vitrine_store_open_dataset (data, cancellable, &error);
 
-  if (dataset != NULL && dataset->n_samples != from->dataset_samples)
-    {
-      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s has changed since the features were extracted"),
-                   from->dataset);
-      g_clear_pointer (&dataset, vt_dataset_unref);
-    }
   if (dataset == NULL)
     g_task_return_error (task, error);
   else
