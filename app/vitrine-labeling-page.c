@@ -112,8 +112,9 @@ update_actions (VitrineLabelingPage *self)
 
   if (self->journal)
     vt_label_journal_get_decisions (self->journal, &n);
+  /* A head needs two classes to tell apart. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "labeling.start-round",
-                                 !busy && self->store != NULL && self->journal != NULL);
+                                 !busy && self->store != NULL && self->store->n_classes >= 2 && self->journal != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "labeling.export-csv", self->dataset != NULL && n > 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "labeling.export-json", self->dataset != NULL && n > 0);
 }
@@ -652,7 +653,15 @@ choose_store (VitrineLabelingPage *self)
       else
         self->journal = vt_label_journal_open (self->journal_path, &error);
     }
-  if (error != NULL)
+  if (item != NULL && vitrine_store_item_get_store (item) == NULL)
+    {
+      /* Translators: %s is a feature store's file */
+      g_autofree char *text = g_strdup_printf (_("%s cannot be read: %s"), vitrine_store_item_get_path (item),
+                                               vitrine_store_item_get_reason (item) ? vitrine_store_item_get_reason (item)
+                                                                                    : _("the file is missing"));
+      set_status (self, text, TRUE);
+    }
+  else if (error != NULL)
     set_status (self, error->message, TRUE);
   else if (self->journal != NULL)
     {
@@ -844,7 +853,7 @@ vitrine_labeling_page_start_round (VitrineLabelingPage *self)
   const VtLabelDecision *decisions;
   guint n;
 
-  if (vitrine_labeling_page_is_busy (self) || self->store == NULL || self->journal == NULL)
+  if (vitrine_labeling_page_is_busy (self) || self->store == NULL || self->store->n_classes < 2 || self->journal == NULL)
     return;
   decisions = vt_label_journal_get_decisions (self->journal, &n);
   job = g_new0 (RoundJob, 1);
