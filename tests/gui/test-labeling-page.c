@@ -384,6 +384,9 @@ test_keys (void)
     g_assert_false (gtk_widget_get_visible (help));
     press (f.page, GDK_KEY_h, 0);
     g_assert_true (gtk_widget_get_visible (help));
+    /* One key a line. */
+    g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (gtk_popover_get_child (GTK_POPOVER (help)))),
+                              "classes\nShift+1"));
     gtk_popover_popdown (GTK_POPOVER (help));
   }
   /* The area mid-session, as a test artifact. */
