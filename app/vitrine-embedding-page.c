@@ -307,16 +307,9 @@ static void
 open_dataset_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   VtFeatureStore *store = data;
-  VtDatasetOptions options = { store->source->split, FALSE, cancellable };
   GError *error = NULL;
-  VtDataset *dataset = vt_dataset_open (store->source->dataset, &options, &error);
+  VtDataset *dataset = vitrine_store_open_dataset (store->source, cancellable, &error);
 
-  if (dataset != NULL && dataset->n_samples != store->source->dataset_samples)
-    {
-      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s has changed since the features were extracted"),
-                   store->source->dataset);
-      g_clear_pointer (&dataset, vt_dataset_unref);
-    }
   if (dataset == NULL)
     g_task_return_error (task, error);
   else

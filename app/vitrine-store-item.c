@@ -195,6 +195,23 @@ vitrine_store_item_is_test_of (VitrineStoreItem *test,
          g_strcmp0 (test->split, "test") == 0 && g_strcmp0 (train->split, "train") == 0;
 }
 
+VtDataset *
+vitrine_store_open_dataset (const VtFeatureSource *source,
+                            GCancellable          *cancellable,
+                            GError               **error)
+{
+  VtDatasetOptions options = { source->split, FALSE, cancellable };
+  VtDataset *dataset = vt_dataset_open (source->dataset, &options, error);
+
+  if (dataset != NULL && dataset->n_samples != source->dataset_samples)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s has changed since the features were extracted"),
+                   source->dataset);
+      g_clear_pointer (&dataset, vt_dataset_unref);
+    }
+  return dataset;
+}
+
 int
 vitrine_store_list_find (GListModel *stores,
                          const char *path)

@@ -42,6 +42,13 @@ const char       *vitrine_store_item_get_split (VitrineStoreItem *self);
 gboolean          vitrine_store_item_is_test_of (VitrineStoreItem *test,
                                                  VitrineStoreItem *train);
 
+/* The dataset @source says the store was extracted from, read again (its
+ * split); NULL with @error when it cannot be read or no longer has the
+ * samples it had. Reads a listing: call it off the main thread. */
+VtDataset        *vitrine_store_open_dataset   (const VtFeatureSource *source,
+                                                GCancellable          *cancellable,
+                                                GError               **error);
+
 /* The item of @stores (of VitrineStoreItem) for the file at @path, or -1. */
 int               vitrine_store_list_find      (GListModel       *stores,
                                                 const char       *path);

@@ -11,6 +11,7 @@
 #include "io/vt-checkpoint-export.h"
 #include "vitrine-embedding-page.h"
 #include "vitrine-incremental-page.h"
+#include "vitrine-labeling-page.h"
 #include "vitrine-predict-page.h"
 #include "vitrine-attention-page.h"
 #include "vitrine-attribution-page.h"
@@ -38,6 +39,7 @@ struct _VitrineWindow
   GtkStackPage         *attribution_stack_page;
   VitrineDatasetPage   *dataset_page;
   VitrineIncrementalPage *incremental_page;
+  VitrineLabelingPage    *labeling_page;
   VitrineTrainPage     *train_page;
   GtkStackPage         *train_stack_page;
   VitrineEmbeddingPage   *embedding_page;
@@ -347,6 +349,12 @@ VitrineIncrementalPage *
 vitrine_window_get_incremental_page (VitrineWindow *self)
 {
   return self->incremental_page;
+}
+
+VitrineLabelingPage *
+vitrine_window_get_labeling_page (VitrineWindow *self)
+{
+  return self->labeling_page;
 }
 
 VitrineTrainPage *
@@ -1002,6 +1010,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   g_type_ensure (VITRINE_TYPE_ATTRIBUTION_PAGE);
   g_type_ensure (VITRINE_TYPE_DATASET_PAGE);
   g_type_ensure (VITRINE_TYPE_INCREMENTAL_PAGE);
+  g_type_ensure (VITRINE_TYPE_LABELING_PAGE);
   g_type_ensure (VITRINE_TYPE_TRAIN_PAGE);
   g_type_ensure (VITRINE_TYPE_EMBEDDING_PAGE);
   g_type_ensure (VITRINE_TYPE_RUNS_PANEL);
@@ -1018,6 +1027,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, model_stack_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, dataset_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, incremental_page);
+  gtk_widget_class_bind_template_child (widget_class, VitrineWindow, labeling_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, train_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, train_stack_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineWindow, embedding_page);
@@ -1072,6 +1082,9 @@ vitrine_window_init (VitrineWindow *self)
 
     vitrine_dataset_page_set_stores (self->dataset_page, stores);
     vitrine_incremental_page_set_stores (self->incremental_page, stores);
+    vitrine_labeling_page_set_stores (self->labeling_page, stores);
+    vitrine_labeling_page_set_datasets (self->labeling_page,
+                                        G_LIST_MODEL (vitrine_workspace_get_list (self->workspace, VT_WORKSPACE_DATASET)));
     vitrine_embedding_page_set_stores (self->embedding_page, stores);
     vitrine_embedding_page_set_datasets (self->embedding_page,
                                          G_LIST_MODEL (vitrine_workspace_get_list (self->workspace, VT_WORKSPACE_DATASET)));

@@ -8,6 +8,7 @@
 #include "vitrine-dataset-page.h"
 #include "vitrine-embedding-page.h"
 #include "vitrine-incremental-page.h"
+#include "vitrine-labeling-page.h"
 #include "vitrine-train-page.h"
 #include "vitrine-predict-page.h"
 #include "vitrine-attention-page.h"
@@ -34,6 +35,7 @@ VitrineAttentionPage *vitrine_window_get_attention_page (VitrineWindow *self);
 VitrineAttributionPage *vitrine_window_get_attribution_page (VitrineWindow *self);
 VitrineDatasetPage *vitrine_window_get_dataset_page (VitrineWindow    *self);
 VitrineIncrementalPage *vitrine_window_get_incremental_page (VitrineWindow *self);
+VitrineLabelingPage    *vitrine_window_get_labeling_page    (VitrineWindow *self);
 VitrineTrainPage       *vitrine_window_get_train_page       (VitrineWindow *self);
 VitrineEmbeddingPage   *vitrine_window_get_embedding_page   (VitrineWindow *self);
 /* Shows the Dataset area and opens @file (a folder or file) in it. */

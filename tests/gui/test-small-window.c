@@ -214,6 +214,14 @@ test_demo_areas (void)
   assert_usable (window, find_widget (page, GTK_TYPE_BUTTON, "Run"), "incremental", "Run button", 40, 20);
   assert_runs_panel_small (window, "incremental");
 
+  show_small (window, "labeling", "labeling");
+  page = GTK_WIDGET (vitrine_window_get_labeling_page (window));
+  assert_usable (window, find_widget (page, GTK_TYPE_PICTURE, NULL), "labeling", "sample picture", 150, 150);
+  assert_usable (window, vitrine_labeling_page_get_bar_chart (vitrine_window_get_labeling_page (window)), "labeling", "bar chart", 150, 100);
+  assert_usable (window, vitrine_labeling_page_get_accuracy_chart (vitrine_window_get_labeling_page (window)), "labeling", "accuracy chart", 150, 100);
+  assert_usable (window, find_widget (page, GTK_TYPE_BUTTON, "Round"), "labeling", "Start Round button", 40, 20);
+  assert_runs_panel_small (window, "labeling");
+
   show_small (window, "train", "train");
   page = GTK_WIDGET (vitrine_window_get_train_page (window));
   assert_usable (window, vitrine_train_page_get_loss_chart (vitrine_window_get_train_page (window)), "train", "loss chart", 300, 100);

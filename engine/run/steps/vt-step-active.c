@@ -6,6 +6,7 @@
 #include "run/vt-run-steps.h"
 #include "run/vt-step-memory.h"
 #include "features/vt-feature-store.h"
+#include "methods/active/vt-active-round.h"
 #include "report/vt-csv.h"
 #include "report/vt-report.h"
 
@@ -300,18 +301,6 @@ trial_clear (Trial *trial,
   g_free (trial->selected);
 }
 
-static guint
-argmax (const float *p,
-        guint        k)
-{
-  guint best = 0;
-
-  for (guint c = 1; c < k; c++)
-    if (p[c] > p[best])
-      best = c;
-  return best;
-}
-
 /* Labels @rows of @pool: marks them, counts their classes, keeps their ids. */
 static void
 take (const VtFeatureStore *pool,
@@ -358,7 +347,6 @@ run_trial (VtRunContext         *run,
   g_autoptr(GArray) shortfalls = g_array_new (FALSE, FALSE, sizeof (VtPcbShortfall));
   g_autofree guint *picks = g_new (guint, MAX (n, 1));
   g_autofree guint *rows = g_new (guint, MAX (n, 1));
-  g_autofree guint *unlabeled = g_new (guint, MAX (n, 1));
   g_autofree double *counts = g_new0 (double, k);
   VtActiveRng rng;
   VtActivePool everything = { .n = n, .k = k, .dim = d };
@@ -382,57 +370,30 @@ run_trial (VtRunContext         *run,
         got = vt_active_select (VT_ACTIVE_RANDOM, &everything, step->initial, &rng, picks);
       else
         {
-          guint u = 0;
-          g_autofree float *features = NULL;
-          g_autofree float *probs = NULL;
-          g_autofree float *known = NULL;
-          VtActivePool p;
+          VtActiveChoice choice = { .strategy = trial->strategy, .pcb = trial->pcb,
+                                    .pcb_fallback = step->pcb_fallback, .candidates = step->candidates };
+          guint before = shortfalls->len;
 
-          for (guint i = 0; i < n; i++)
-            if (!labeled[i])
-              unlabeled[u++] = i;
-          features = vt_feature_store_gather (pool, unlabeled, u);
-          probs = g_new (float, (gsize) u * k);
-          vt_active_learner_probs (learner, features, u, probs);
-          known = vt_feature_store_gather (pool, (const guint *) (gpointer) labeled_rows->data, labeled_rows->len);
-          p = (VtActivePool) { .n = u, .k = k, .dim = d, .probs = probs, .features = features,
-                               .labeled = known, .n_labeled = labeled_rows->len };
-          if (!trial->pcb)
-            got = vt_active_select (trial->strategy, &p, step->budget, &rng, picks);
-          else
+          got = vt_active_round_select (pool, n, labeled, (const guint *) (gpointer) labeled_rows->data,
+                                        labeled_rows->len, learner, &choice, counts, step->budget, &rng, picks,
+                                        NULL, shortfalls);
+          for (guint s = before; s < shortfalls->len; s++)
             {
-              guint n_candidates = MAX (step->budget, (guint) floor (step->candidates * u));
-              g_autofree guint *candidates = g_new (guint, MAX (n_candidates, 1));
-              g_autofree guint *predicted = g_new (guint, MAX (u, 1));
-              guint before = shortfalls->len;
+              const VtPcbShortfall *sf = &g_array_index (shortfalls, VtPcbShortfall, s);
+              g_autofree char *message = NULL;
 
-              n_candidates = vt_active_select (trial->strategy, &p, n_candidates, &rng, candidates);
-              for (guint i = 0; i < u; i++)
-                predicted[i] = argmax (probs + (gsize) i * k, k);
-              got = vt_pcb_select (candidates, n_candidates, predicted, counts, k, step->budget, step->pcb_fallback,
-                                   &rng, picks, shortfalls);
-              /* PCB counted predicted classes; the oracle's answers count. */
-              memcpy (counts, trial->histogram + (gsize) (r - 1) * k, k * sizeof (double));
-              for (guint s = before; s < shortfalls->len; s++)
-                {
-                  const VtPcbShortfall *sf = &g_array_index (shortfalls, VtPcbShortfall, s);
-                  g_autofree char *message = NULL;
-
-                  if (sf->taken_from == G_MAXUINT)
-                    message = g_strdup_printf ("%s seed %u round %u pick %u: PCB found no candidate predicted as "
-                                               "“%s”; took a random candidate", trial->name, trial->seed, r,
-                                               sf->pick + 1, pool->class_names[sf->klass]);
-                  else
-                    message = g_strdup_printf ("%s seed %u round %u pick %u: PCB found no candidate predicted as "
-                                               "“%s”; took one predicted as “%s”", trial->name, trial->seed, r,
-                                               sf->pick + 1, pool->class_names[sf->klass],
-                                               pool->class_names[sf->taken_from]);
-                  g_string_append_printf (run->log, "- %s %s\n", run->step_id, message);
-                  vt_run_emit (run, VT_EVENT_PROGRESS, done, message);
-                }
+              if (sf->taken_from == G_MAXUINT)
+                message = g_strdup_printf ("%s seed %u round %u pick %u: PCB found no candidate predicted as "
+                                           "“%s”; took a random candidate", trial->name, trial->seed, r,
+                                           sf->pick + 1, pool->class_names[sf->klass]);
+              else
+                message = g_strdup_printf ("%s seed %u round %u pick %u: PCB found no candidate predicted as "
+                                           "“%s”; took one predicted as “%s”", trial->name, trial->seed, r,
+                                           sf->pick + 1, pool->class_names[sf->klass],
+                                           pool->class_names[sf->taken_from]);
+              g_string_append_printf (run->log, "- %s %s\n", run->step_id, message);
+              vt_run_emit (run, VT_EVENT_PROGRESS, done, message);
             }
-          for (guint i = 0; i < got; i++)
-            picks[i] = unlabeled[picks[i]];
         }
       memcpy (rows, picks, got * sizeof (guint));
       take (pool, rows, got, labeled, labeled_rows, counts, trial->selected[r]);
