@@ -13,6 +13,7 @@ static const VtStepType * const step_types[] = {
   &vt_attention_step_type,
   &vt_active_step_type,
   &vt_train_step_type,
+  &vt_glyphs_step_type,
   NULL,
 };
 
