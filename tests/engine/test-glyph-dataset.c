@@ -1,7 +1,8 @@
 /* test-glyph-dataset.c: the glyph dataset generator (vt-glyph-dataset.h)
  * on Fashion-MNIST (Debian's dataset-fashion-mnist) and the CIFAR-10 JPEGs
  * of ../shared: each mask against its glyph re-derived from the IDX file
- * and the placement recorded, each image against its background, the same
+ * and the placement recorded, each image against its background, the whole
+ * dataset against tests/reference/make_glyph_fixture.py's, the same
  * bytes from the same seed, the spurious agreement, the reader's masks,
  * bad options and inputs, and Cancel. */
 #include <glib/gstdio.h>
@@ -335,6 +336,97 @@ count_differing_files (const char *a,
     }
   g_test_message ("%u files, %u differ", files_a->len, differing);
   return differing;
+}
+
+static char *
+sha256_hex (const guint8 *data,
+            gsize         length)
+{
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, length);
+}
+
+/* The same dataset made by tests/reference/make_glyph_fixture.py with
+ * numpy's RandomState and Pillow from the header's statement alone: every
+ * placement equal, every image's and mask's pixels equal (SHA-256 of the
+ * raw bytes). Resized backgrounds, glyphs shrunk and enlarged, spurious. */
+static void
+test_reference (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *output = g_build_filename (dir, "glyphs", NULL);
+  g_autofree char *fixture = vt_test_fixture ("glyphs/expected.json");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtGlyphDatasetSummary) summary = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  JsonObject *root, *o;
+  JsonArray *images;
+  VtGlyphDatasetOptions options;
+  VtDataset *splits[2];
+
+  json_parser_load_from_file (parser, fixture, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  o = json_object_get_object_member (root, "options");
+  images = json_object_get_array_member (root, "images");
+  options_for (&options, (guint) json_object_get_int_member (o, "train_images"),
+               (guint) json_object_get_int_member (o, "test_images"), (guint32) json_object_get_int_member (o, "seed"));
+  options.size = (guint) json_object_get_int_member (o, "size");
+  options.glyph_min = (guint) json_object_get_int_member (o, "glyph_min");
+  options.glyph_max = (guint) json_object_get_int_member (o, "glyph_max");
+  options.spurious = json_object_get_boolean_member (o, "spurious");
+  options.agreement = json_object_get_double_member (o, "agreement");
+  options.threshold = (guint) json_object_get_int_member (o, "threshold");
+  g_assert_cmpstr (json_object_get_string_member (o, "color"), ==, "random");
+
+  summary = generate_ok (&options, output);
+  rows = read_placements (output);
+  g_assert_cmpuint (rows->len, ==, json_array_get_length (images));
+  splits[0] = open_split (output, "train");
+  splits[1] = open_split (output, "test");
+  for (guint i = 0; i < rows->len; i++)
+    {
+      char **row = g_ptr_array_index (rows, i);
+      JsonObject *want = json_array_get_object_element (images, i);
+      JsonArray *color = json_object_get_array_member (want, "color");
+      VtDataset *dataset = splits[g_str_equal (row[SPLIT], "test")];
+      guint index;
+      g_autoptr(VtImage) image = NULL;
+      g_autofree guint8 *mask = NULL;
+      g_autofree char *image_hash = NULL;
+      g_autofree char *mask_hash = NULL;
+      int width, height;
+
+      g_assert_cmpstr (row[SPLIT], ==, json_object_get_string_member (want, "split"));
+      g_assert_cmpstr (row[FILE_], ==, json_object_get_string_member (want, "file"));
+      g_assert_cmpint (field (row, LABEL), ==, json_object_get_int_member (want, "label"));
+      g_assert_cmpint (field (row, GLYPH), ==, json_object_get_int_member (want, "glyph"));
+      g_assert_cmpint (field (row, BACKGROUND), ==, json_object_get_int_member (want, "background"));
+      g_assert_cmpint (field (row, BACKGROUND_CLASS), ==, json_object_get_int_member (want, "background_class"));
+      g_assert_cmpint (field (row, X), ==, json_object_get_int_member (want, "x"));
+      g_assert_cmpint (field (row, Y), ==, json_object_get_int_member (want, "y"));
+      g_assert_cmpint (field (row, SIDE), ==, json_object_get_int_member (want, "side"));
+      for (guint c = 0; c < 3; c++)
+        g_assert_cmpint (field (row, R + c), ==, json_array_get_int_element (color, c));
+      g_assert_cmpint (field (row, MASK_PIXELS), ==, json_object_get_int_member (want, "mask_pixels"));
+
+      index = sample_of (dataset, output, row[FILE_]);
+      image = vt_dataset_load_image (dataset, index, &error);
+      g_assert_no_error (error);
+      mask = vt_dataset_read_mask (dataset, index, &width, &height, &error);
+      g_assert_no_error (error);
+      image_hash = sha256_hex (image->rgb, (gsize) image->width * image->height * 3);
+      mask_hash = sha256_hex (mask, (gsize) width * height);
+      if (!g_str_equal (image_hash, json_object_get_string_member (want, "image_sha256")))
+        g_error ("%s: the pixels differ from the reference's", row[FILE_]);
+      if (!g_str_equal (mask_hash, json_object_get_string_member (want, "mask_sha256")))
+        g_error ("%s: the mask differs from the reference's", row[FILE_]);
+    }
+  g_test_message ("%u images equal to the reference's, pixel for pixel", rows->len);
+  vt_dataset_unref (splits[0]);
+  vt_dataset_unref (splits[1]);
+  vt_glyph_dataset_options_clear (&options);
+  vt_test_rm_rf (dir);
 }
 
 static void
@@ -741,6 +833,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/engine/glyph-dataset/masks", test_masks);
+  g_test_add_func ("/engine/glyph-dataset/reference", test_reference);
   g_test_add_func ("/engine/glyph-dataset/same-seed", test_same_seed);
   g_test_add_func ("/engine/glyph-dataset/spurious", test_spurious);
   g_test_add_func ("/engine/glyph-dataset/reader", test_reader);
