@@ -256,12 +256,12 @@ open_inputs (Generation  *g,
       return FALSE;
     }
   g->n_classes = g->glyphs[0]->n_classes;
-  if (o->spurious && g->backgrounds[0]->n_classes < g->n_classes)
+  if (o->spurious && g->backgrounds[0]->n_classes < MAX (g->n_classes, 2))
     {
       g_set_error (error, VT_GLYPH_DATASET_ERROR, VT_GLYPH_DATASET_ERROR_INPUT,
-                   "%sspurious: the backgrounds (%s) have %u classes, fewer than the glyphs' %u, so the "
-                   "background cannot agree with every label", g->prefix, o->backgrounds,
-                   g->backgrounds[0]->n_classes, g->n_classes);
+                   "%sspurious: the backgrounds (%s) have %u classes, fewer than the glyphs' %u (and two), "
+                   "so the background cannot agree with every label and differ from it", g->prefix,
+                   o->backgrounds, g->backgrounds[0]->n_classes, g->n_classes);
       return FALSE;
     }
   return TRUE;

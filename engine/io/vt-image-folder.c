@@ -111,10 +111,13 @@ vt_dataset_read_image_folder (VtDataset     *self,
   self->n_samples = labels->len;
   self->labels = (guint *) g_array_free (g_steal_pointer (&labels), FALSE);
   self->image_root = g_strdup (root);
+  /* "root/train/" is "root/train": its parent is root. */
+  for (gsize n = strlen (self->image_root); n > 1 && G_IS_DIR_SEPARATOR (self->image_root[n - 1]); n--)
+    self->image_root[n - 1] = '\0';
   {
     /* root/<split> has its masks in root/masks/<split>. */
-    g_autofree char *parent = g_path_get_dirname (root);
-    g_autofree char *split = g_path_get_basename (root);
+    g_autofree char *parent = g_path_get_dirname (self->image_root);
+    g_autofree char *split = g_path_get_basename (self->image_root);
     g_autofree char *masks = g_build_filename (parent, "masks", split, NULL);
 
     if (g_file_test (masks, G_FILE_TEST_IS_DIR))
@@ -135,6 +138,7 @@ vt_dataset_mask_path (VtDataset *self,
 {
   const char *image;
   g_autofree char *relative = NULL;
+  g_autofree char *named = NULL;
   char *dot;
 
   g_return_val_if_fail (index < self->n_samples, NULL);
@@ -142,11 +146,15 @@ vt_dataset_mask_path (VtDataset *self,
     return NULL;
   /* Every path is image_root/<class>/<file> (vt_dataset_read_image_folder). */
   image = g_ptr_array_index (self->paths, index);
-  relative = g_strdup (image + strlen (self->image_root));
+  image += strlen (self->image_root);
+  while (G_IS_DIR_SEPARATOR (*image))
+    image++;
+  relative = g_strdup (image);
   dot = strrchr (relative, '.');
   if (dot != NULL && strchr (dot, G_DIR_SEPARATOR) == NULL)
     *dot = '\0';
-  return g_strconcat (self->mask_root, relative, ".png", NULL);
+  named = g_strconcat (relative, ".png", NULL);
+  return g_build_filename (self->mask_root, named, NULL);
 }
 
 guint8 *

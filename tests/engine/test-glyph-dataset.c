@@ -597,9 +597,14 @@ test_reader (void)
         g_assert_cmpuint (mask[p], <=, 1);
     }
   {
+    g_autofree char *slashed = g_strconcat (train_folder, "/", NULL);
+    g_autoptr(VtDataset) trailing = open_split (slashed, NULL);
     g_autofree char *direct_path = vt_dataset_mask_path (direct, 3);
     g_autofree char *split_path = vt_dataset_mask_path (train, 3);
+    g_autofree char *trailing_path = vt_dataset_mask_path (trailing, 3);
+
     g_assert_cmpstr (direct_path, ==, split_path);
+    g_assert_cmpstr (trailing_path, ==, split_path);
   }
 
   /* An 8-bit grey mask reads as well: white is 1. */
@@ -734,6 +739,30 @@ test_bad_input (void)
   generate_fails (&options, output, VT_GLYPH_DATASET_ERROR_OPTION,
                   "$.steps[2].test_images: 9 images cannot hold one of each of the glyphs' 10 classes");
   options.n_test = 10;
+  /* Spurious on backgrounds of one class: no background can disagree. */
+  {
+    g_autofree char *cats = g_build_filename (dir, "cats", NULL);
+    g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                                "cifar10-test-sample", "cat", NULL);
+
+    for (guint s = 0; s < 2; s++)
+      {
+        g_autofree char *split = g_build_filename (cats, s ? "test" : "train", NULL);
+        g_autofree char *link = g_build_filename (split, "cat", NULL);
+
+        g_assert_cmpint (g_mkdir_with_parents (split, 0755), ==, 0);
+        g_assert_cmpint (symlink (sample, link), ==, 0);
+      }
+    g_free (options.backgrounds);
+    options.backgrounds = g_strdup (cats);
+    options.spurious = TRUE;
+    generate_fails (&options, output, VT_GLYPH_DATASET_ERROR_INPUT, "$.steps[2].spurious: the backgrounds");
+    generate_fails (&options, output, VT_GLYPH_DATASET_ERROR_INPUT, "have 1 classes, fewer than the glyphs' 10");
+    options.spurious = FALSE;
+    g_free (options.backgrounds);
+    options.backgrounds = g_strdup (cifar);
+    vt_test_rm_rf (cats);
+  }
   g_assert_false (g_file_test (output, G_FILE_TEST_EXISTS));
 
   /* A folder of the user's is never replaced; an earlier generation is. */
