@@ -153,7 +153,8 @@ free_by_class (GArray **by_class,
 }
 
 /* A class name as a folder name: letters, digits, "-", "_" and "." kept,
- * anything else (the "/" of "T-shirt/top", spaces) an "_". */
+ * anything else (the "/" of "T-shirt/top", spaces) an "_"; an "_" before
+ * a name that would be hidden (".x", which the reader skips) or empty. */
 static char *
 folder_name (const char *name)
 {
@@ -161,7 +162,7 @@ folder_name (const char *name)
 
   for (const char *p = name; *p; p++)
     g_string_append_c (out, g_ascii_isalnum (*p) || *p == '-' || *p == '_' || *p == '.' ? *p : '_');
-  if (out->len == 0 || g_str_equal (out->str, ".") || g_str_equal (out->str, ".."))
+  if (out->len == 0 || out->str[0] == '.')
     g_string_prepend_c (out, '_');
   return g_string_free (out, FALSE);
 }

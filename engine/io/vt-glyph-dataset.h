@@ -14,19 +14,20 @@
  *                           the agreement of background and label measured
  *
  * <class> is the glyph dataset's class name made a file name ("T-shirt/top"
- * is "T-shirt_top"); NNNNN numbers the images of a split in the order
+ * is "T-shirt_top": characters other than letters, digits, "-", "_" and "."
+ * become "_"); NNNNN numbers the images of a split in the order
  * drawn. Labels are the folders' sorted order, as the reader gives them.
  *
- * Image i of a split has the glyph class i mod K (K the glyph classes), so
- * every class has n/K images, rounded. Its draws come from numpy's legacy
+ * Image i of a split has label i mod K (K the glyph classes, labels in
+ * the folders' order), so every class has n/K images, rounded. Its draws come from numpy's legacy
  * stream (vt-random.h) seeded with @seed, the training images' first, then
  * the test images', each image in this order: the glyph (uniform among its
  * class's in the glyph split), its side s (uniform in [glyph_min,
  * glyph_max]), x and y (uniform in [0, size − s]), the colour (three values
  * in [0, 255] when random), then the background. With @spurious, first of
  * all round(agreement · n_train) training images are chosen (a permutation)
- * whose background has the glyph's label (background class k for glyph
- * class k, both in their datasets' order); the others draw a background
+ * whose background has the glyph's label (background class k, in the
+ * background dataset's order, for label k); the others draw a background
  * class among the rest; the background is then uniform within its class.
  * Otherwise, and always for the test split, the background is uniform over
  * the background split, whatever its class.
@@ -40,7 +41,9 @@
  *
  * The whole tree is written into OUTPUT.vitrine-partial-XXXXXX beside
  * OUTPUT and renamed into place at the end, so a killed or cancelled
- * generation leaves no half dataset at OUTPUT. An existing OUTPUT is
+ * generation leaves no half dataset at OUTPUT. A cancelled or failed one
+ * removes its temporary folder; a killed process leaves it beside OUTPUT
+ * (nothing sweeps those yet). An existing OUTPUT is
  * replaced only if it is an empty folder or a dataset generated here (it
  * holds glyphs.json). */
 #pragma once

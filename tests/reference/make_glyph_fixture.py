@@ -68,7 +68,7 @@ def image_folder(root):
 
 def folder_name(name):
     out = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_." else "_" for ch in name)
-    return "_" + out if out in ("", ".", "..") else out
+    return "_" + out if out == "" or out.startswith(".") else out
 
 
 def generate(o):
