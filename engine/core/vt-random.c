@@ -80,9 +80,9 @@ vt_random_gauss (VtRandom *random)
 }
 
 /* An integer in [0, max], by drawing under the smallest all-ones mask. */
-static guint32
-interval (VtRandom *random,
-          guint32   max)
+guint32
+vt_random_interval (VtRandom *random,
+                    guint32   max)
 {
   guint32 mask = max, value;
 
@@ -108,7 +108,7 @@ vt_random_permutation (VtRandom *random,
   /* Fisher–Yates from the end, as RandomState.shuffle does. */
   for (guint i = n; i-- > 1;)
     {
-      guint j = interval (random, i);
+      guint j = vt_random_interval (random, i);
       guint t = out[i];
 
       out[i] = out[j];

@@ -23,6 +23,9 @@ typedef struct
 void     vt_random_init         (VtRandom  *random,
                                  guint32    seed);
 guint32  vt_random_next_uint32  (VtRandom  *random);
+/* In [0, @max], by masked rejection: RandomState.randint(0, max + 1). */
+guint32  vt_random_interval     (VtRandom  *random,
+                                 guint32    max);
 /* In [0, 1), 53 random bits: RandomState.random_sample(). */
 double   vt_random_double       (VtRandom  *random);
 /* RandomState.standard_normal(). */

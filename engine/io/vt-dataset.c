@@ -329,6 +329,8 @@ vt_dataset_unref (VtDataset *self)
   g_clear_pointer (&self->paths, g_ptr_array_unref);
   g_free (self->pixels);
   g_clear_pointer (&self->sources, g_ptr_array_unref);
+  g_free (self->image_root);
+  g_free (self->mask_root);
   g_free (self);
 }
 

@@ -35,6 +35,7 @@ typedef enum
   VT_DATASET_ERROR_EMPTY,     /* no class folders, or a class folder without images */
   VT_DATASET_ERROR_FORMAT,    /* a file that is not what its name says (bad magic, counts, sizes) */
   VT_DATASET_ERROR_SPLIT,     /* the split is missing, or needed and not given */
+  VT_DATASET_ERROR_MASK,      /* a sample's mask is missing or not a grey image */
 } VtDatasetError;
 
 typedef struct
@@ -69,6 +70,8 @@ struct _VtDataset
   int              height;
   GPtrArray       *sources;    /* the files read at open (class-name files too,
                                 * present or not), for the fingerprint */
+  char            *image_root; /* an image folder's root/<split> (or root), or NULL */
+  char            *mask_root;  /* its masks/ tree, where there is one, or NULL */
 };
 
 VtDataset  *vt_dataset_open          (const char              *path,
@@ -113,6 +116,25 @@ char       *vt_dataset_fingerprint   (VtDataset               *self,
 char       *vt_dataset_content_hash  (VtDataset               *self,
                                       const guint8            *sample_sha256,
                                       GCancellable            *cancellable,
+                                      GError                 **error);
+
+/* Whether the samples have masks: an image folder opened at root (with a
+ * split) or at root/<split>, beside which root/masks/<split> exists. */
+gboolean    vt_dataset_has_masks     (VtDataset               *self);
+/* The mask file of sample @index: its image's path below root/<split>,
+ * below root/masks/<split>, the extension replaced by .png (a JPEG's mask
+ * must not be lossy). NULL when the dataset has no masks. */
+char       *vt_dataset_mask_path     (VtDataset               *self,
+                                      guint                    index);
+/* Sample @index's mask at the mask file's own size (no transform applies;
+ * the generator writes it at its image's size): (H, W) bytes, 1 where its
+ * grey value is at least 128, else 0. A VT_DATASET_ERROR_MASK error naming
+ * the file when it is missing, does not decode, or is not grey, or when
+ * the dataset has no masks. Thread-safe. */
+guint8     *vt_dataset_read_mask     (VtDataset               *self,
+                                      guint                    index,
+                                      int                     *width,
+                                      int                     *height,
                                       GError                 **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtDataset, vt_dataset_unref)

@@ -69,5 +69,6 @@ JsonNode *vt_run_attention    (VtRunContext *run, VtStep *step, GError **error);
 JsonNode *vt_run_attribute    (VtRunContext *run, VtStep *step, GError **error);
 JsonNode *vt_run_active       (VtRunContext *run, VtStep *step, GError **error);
 JsonNode *vt_run_train        (VtRunContext *run, VtStep *step, GError **error);
+JsonNode *vt_run_glyphs       (VtRunContext *run, VtStep *step, GError **error);
 
 G_END_DECLS

@@ -372,6 +372,25 @@ vt_step_memory_check_attribute (VtTrainable  *model,
 }
 
 gboolean
+vt_step_memory_check_glyphs (const VtGlyphDatasetOptions  *options,
+                             const char                   *path,
+                             GError                      **error)
+{
+  g_auto(VtMemoryEstimate) e = { 0 };
+  g_autofree char *what = g_strdup_printf ("%s: generating %u + %u glyph images of %u×%u pixels", path,
+                                           options->n_train, options->n_test, options->size, options->size);
+  g_autofree char *advice = g_strdup_printf ("Lower %s.train_images (now %u), %s.test_images (now %u) or "
+                                             "%s.size (now %u).", path, options->n_train, path, options->n_test,
+                                             path, options->size);
+
+  vt_memory_estimate_init (&e);
+  /* vt-glyph-dataset.c: the placements and the images being rendered. */
+  vt_memory_estimate_add (&e, "the placements and the images being rendered",
+                          vt_glyph_dataset_bytes (options, (int) threads ()));
+  return vt_memory_check (&e, what, advice, error);
+}
+
+gboolean
 vt_step_memory_check_active (VtFeatureStore      *pool,
                              const VtActiveStep  *step,
                              const char          *path,

@@ -11,6 +11,7 @@
 
 #include "core/vt-tensor.h"
 #include "features/vt-feature-store.h"
+#include "io/vt-glyph-dataset.h"
 #include "methods/cil/vt-cil-method.h"
 #include "methods/cil/vt-cil-protocol.h"
 #include "methods/projection/vt-embedding.h"
@@ -101,6 +102,11 @@ gboolean  vt_step_memory_check_attribute    (VtTrainable              *model,
                                              int                       height,
                                              int                       width,
                                              guint                     n_methods,
+                                             const char               *path,
+                                             GError                  **error);
+/* glyphs: generating the dataset of @options (its inputs aside, which the
+ * dataset readers bound). */
+gboolean  vt_step_memory_check_glyphs       (const VtGlyphDatasetOptions *options,
                                              const char               *path,
                                              GError                  **error);
 /* active: @step's loop on the pool @pool (the test store is loaded already). */

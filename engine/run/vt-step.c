@@ -14,6 +14,7 @@ static const VtStepType * const step_types[] = {
   &vt_attribute_step_type,
   &vt_active_step_type,
   &vt_train_step_type,
+  &vt_glyphs_step_type,
   NULL,
 };
 

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 
 #include "core/vt-blas.h"
 #include "io/vt-checkpoint.h"
+#include "io/vt-dataset.h"
 #include "io/vt-safetensors.h"
 #include "report/vt-report.h"
 #include "run/vt-run.h"
@@ -3365,6 +3367,143 @@ test_memory_train (void)
   vt_test_rm_rf (dir);
 }
 
+/* The "glyphs" step: a spurious glyph dataset on the CIFAR-10 JPEGs, in
+ * the run's folder by default; results.json's counts, histograms and
+ * agreement are those of the files it wrote (placements.csv), the reader
+ * opens it with its masks, and a "train" step in the same spec fine-tunes
+ * ResNet-20's head on it. */
+static void
+test_glyphs (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *backgrounds = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *dataset = g_build_filename (out, "gl", NULL);
+  g_autofree char *placements = g_build_filename (dataset, "placements.csv", NULL);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"glyphs\", \"id\": \"gl\", \"backgrounds\": \"%s\", \"train_images\": 200, "
+    "\"test_images\": 100, \"spurious\": true, \"agreement\": 0.8, \"seed\": 4, \"glyph_min\": 20, \"color\": [255, 255, 0]}, "
+    "{\"kind\": \"train\", \"id\": \"tr\", \"checkpoint\": \"%s\", \"dataset\": \"out/gl\", \"batch\": 50, "
+    "\"formats\": [\"png\"]}]}", backgrounds, ckpt);
+  g_autoptr(JsonNode) results = NULL;
+  g_autofree char *csv = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_auto(Result) r = { 0 };
+  guint counts[2][10] = { { 0 } }, agree[2] = { 0 }, n[2] = { 0 };
+  JsonObject *glyphs, *splits;
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "\"message\":\"rendering train images (0 of 300)\""));
+
+  g_assert_true (g_file_get_contents (placements, &csv, NULL, NULL));
+  lines = g_strsplit (g_strchomp (csv), "\n", -1);
+  for (guint i = 1; lines[i]; i++)
+    {
+      g_auto(GStrv) f = g_strsplit (lines[i], ",", -1);
+      guint s = g_str_equal (f[0], "test"), label = atoi (f[2]);
+
+      n[s]++;
+      counts[s][label]++;
+      agree[s] += (guint) atoi (f[5]) == label;
+      g_assert_cmpstr (f[9], ==, "255");
+      g_assert_cmpstr (f[11], ==, "0");
+    }
+  g_assert_cmpuint (n[0], ==, 200);
+  g_assert_cmpuint (n[1], ==, 100);
+
+  results = load_json (results_path);
+  glyphs = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0);
+  g_assert_cmpstr (json_object_get_string_member (glyphs, "id"), ==, "gl");
+  g_assert_cmpstr (json_object_get_string_member (glyphs, "dataset"), ==, dataset);
+  g_assert_cmpstr (json_object_get_string_member (glyphs, "placements"), ==, placements);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (glyphs, "classes")), ==, 10);
+  splits = json_object_get_object_member (glyphs, "splits");
+  for (guint s = 0; s < 2; s++)
+    {
+      JsonObject *split = json_object_get_object_member (splits, s ? "test" : "train");
+      JsonArray *histogram = json_object_get_array_member (split, "class_counts");
+
+      g_assert_cmpint (json_object_get_int_member (split, "images"), ==, n[s]);
+      for (guint c = 0; c < 10; c++)
+        g_assert_cmpint (json_array_get_int_element (histogram, c), ==, counts[s][c]);
+      g_assert_cmpfloat (json_object_get_double_member (split, "agreement"), ==, (double) agree[s] / n[s]);
+      g_test_message ("%s: agreement %.3f, mean mask area %.3f", s ? "test" : "train",
+                      json_object_get_double_member (split, "agreement"),
+                      json_object_get_double_member (split, "mask_area"));
+    }
+  /* round(0.8 · 200) training images agree; the test split's backgrounds are random. */
+  g_assert_cmpuint (agree[0], ==, 160);
+  g_assert_cmpuint (agree[1], <, 30);
+
+  {
+    VtDatasetOptions options = { "test", FALSE, NULL };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VtDataset) read = vt_dataset_open (dataset, &options, &error);
+    g_autofree guint8 *mask = NULL;
+    int width, height;
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (read->n_samples, ==, 100);
+    g_assert_true (vt_dataset_has_masks (read));
+    mask = vt_dataset_read_mask (read, 99, &width, &height, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (width * height, ==, 32 * 32);
+  }
+  {
+    JsonObject *train = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results),
+                                                                                       "steps"), 1);
+    g_assert_cmpstr (json_object_get_string_member (train, "id"), ==, "tr");
+    g_test_message ("ResNet-20's head on the glyphs, one epoch: test accuracy %.3f",
+                    json_object_get_double_member (train, "test_accuracy"));
+  }
+  vt_test_rm_rf (dir);
+}
+
+static void
+test_glyphs_bad_input (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *backgrounds = vt_test_asset ("datasets/cifar10-jpg");
+  static const BadStep bad[] = {
+    { "\"glyph_max\": 20", 2, "$.steps[0].backgrounds" },
+    { "\"backgrounds\": \"BG\", \"glyph_max\": 40", 2, "$.steps[0].glyph_max: 40 is larger than the images (size 32)" },
+    { "\"backgrounds\": \"BG\", \"size\": 4", 2, "$.steps[0].size" },
+    { "\"backgrounds\": \"BG\", \"agreement\": 2", 2, "$.steps[0].agreement" },
+    { "\"backgrounds\": \"BG\", \"color\": \"red\"", 2, "$.steps[0].color: expected “random” or [r, g, b]" },
+    { "\"backgrounds\": \"BG\", \"color\": [1.5, 2, 3]", 2, "$.steps[0].color[0]: 1.5 is not an integer" },
+    { "\"backgrounds\": \"BG\", \"colour\": \"random\"", 2, "$.steps[0].colour: unknown key" },
+    { "\"backgrounds\": \"BG\", \"glyphs\": \"/nonexistent/fashion\"", 1,
+      "$.steps[0].glyphs: /nonexistent/fashion: no such file or folder" },
+    { "\"backgrounds\": \"/nonexistent/cifar\"", 1, "$.steps[0].backgrounds: /nonexistent/cifar: no such file" },
+    { "\"backgrounds\": \"BG\", \"train_images\": 5", 1, "$.steps[0].train_images: 5 images cannot hold" },
+  };
+  const char * const replacements[] = { "BG", backgrounds, NULL };
+
+  check_bad_steps ("glyphs", bad, G_N_ELEMENTS (bad), spec, out, replacements);
+  vt_test_rm_rf (dir);
+}
+
+static void
+test_memory_glyphs (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *backgrounds = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *step = g_strdup_printf ("\"kind\": \"glyphs\", \"backgrounds\": \"%s\", \"train_images\": 10000000",
+                                           backgrounds);
+  const char * const phrases[] = { "$.steps[0]: generating 10000000 + 1000 glyph images of 32×32 pixels would need about",
+                                   "Lower $.steps[0].train_images (now 10000000)", NULL };
+
+  expect_refusal (dir, "100M", step, phrases);
+  vt_test_rm_rf (dir);
+}
+
 /* Runs one attribute step, given as the keys after "kind", in @dir. */
 static void
 run_attribute_spec (Result      *r,
@@ -3861,5 +4000,8 @@ main (int   argc,
   g_test_add_func ("/batch/attribute/bad-input", test_attribute_bad_input);
   g_test_add_func ("/batch/attribute/demo", test_attribute_demo);
   g_test_add_func ("/batch/memory/attribute", test_memory_attribute);
+  g_test_add_func ("/batch/glyphs", test_glyphs);
+  g_test_add_func ("/batch/glyphs-bad-input", test_glyphs_bad_input);
+  g_test_add_func ("/batch/memory/glyphs", test_memory_glyphs);
   return g_test_run ();
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "run/steps/vt-step-glyphs.h"
 #include "run/vt-spec.h"
 #include "run/vt-step.h"
 #include "run/steps/vt-step-attribute.h"
@@ -234,7 +235,10 @@ test_to_json_keeps_keys (void)
     " {\"kind\": \"predict\", \"id\": \"q\", \"checkpoint\": \"m\", \"images\": [\"a.jpg\", \"b,c.png\"], \"top\": 3,"
     "  \"classes\": [\"cat\", \"dog\"], \"prompt\": \"a {} here\", \"batch\": 2},"
     " {\"kind\": \"predict\", \"id\": \"r\", \"checkpoint\": \"m\", \"dataset\": \"d\", \"split\": \"train\","
-    "  \"classes\": \"names.txt\"}"
+    "  \"classes\": \"names.txt\"},"
+    " {\"kind\": \"glyphs\", \"id\": \"g\", \"glyphs\": \"idx\", \"backgrounds\": \"bg\", \"output\": \"out\","
+    "  \"size\": 48, \"glyph_min\": 12, \"glyph_max\": 40, \"train_images\": 700, \"test_images\": 70, \"seed\": 17,"
+    "  \"spurious\": true, \"agreement\": 0.75, \"threshold\": 10, \"color\": [1, 2, 3]}"
     "]}";
   g_autoptr(GError) error = NULL;
   g_autoptr(VtSpec) spec = vt_spec_new_from_data (json, "/specs", &error);
@@ -302,7 +306,8 @@ test_constructors (void)
     " {\"kind\": \"extract\", \"checkpoint\": \"m\", \"dataset\": \"d\"},"
     " {\"kind\": \"incremental\", \"train\": \"extract\", \"test\": \"extract-2\", \"split\": \"B0-Inc10\"},"
     " {\"kind\": \"project\", \"store\": \"extract\", \"method\": \"pca\"},"
-    " {\"kind\": \"predict\", \"checkpoint\": \"m\", \"images\": [\"a.jpg\"]}]}", "/specs", &error);
+    " {\"kind\": \"predict\", \"checkpoint\": \"m\", \"images\": [\"a.jpg\"]},"
+    " {\"kind\": \"glyphs\", \"backgrounds\": \"bg\"}]}", "/specs", &error);
   static const char * const images[] = { "a.jpg", NULL };
   VtForwardStep *forward = vt_forward_step_new (NULL, "m", "i");
   g_autofree char *a = NULL;
@@ -319,6 +324,7 @@ test_constructors (void)
                                    &error));
   g_assert_true (vt_spec_add_step (built, (VtStep *) vt_project_step_new (NULL, "extract", VT_EMBEDDING_PCA), &error));
   g_assert_true (vt_spec_add_step (built, (VtStep *) vt_predict_step_new (NULL, "m", images), &error));
+  g_assert_true (vt_spec_add_step (built, (VtStep *) vt_glyphs_step_new (NULL, "bg"), &error));
   g_assert_no_error (error);
   a = vt_spec_to_data (built);
   b = vt_spec_to_data (read);
@@ -328,7 +334,7 @@ test_constructors (void)
   /* A taken id is refused, naming it. */
   g_assert_false (vt_spec_add_step (built, (VtStep *) vt_inspect_step_new ("extract", "m"), &error));
   g_assert_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID);
-  g_assert_nonnull (strstr (error->message, "$.steps[8].id: “extract”"));
+  g_assert_nonnull (strstr (error->message, "$.steps[9].id: “extract”"));
 }
 
 /* The attribute step: every key, none at its default, written back as
