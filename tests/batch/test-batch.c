@@ -3384,7 +3384,7 @@ test_glyphs (void)
   g_autofree char *placements = g_build_filename (dataset, "placements.csv", NULL);
   g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
   g_autofree char *text = g_strdup_printf (
-    "{\"steps\": [{\"kind\": \"glyphs\", \"id\": \"gl\", \"backgrounds\": \"%s\", \"train_images\": 200, "
+    "{\"steps\": [{\"kind\": \"glyph_dataset\", \"id\": \"gl\", \"backgrounds\": \"%s\", \"train_images\": 200, "
     "\"test_images\": 100, \"spurious\": true, \"agreement\": 0.8, \"seed\": 4, \"glyph_min\": 20, \"color\": [255, 255, 0]}, "
     "{\"kind\": \"train\", \"id\": \"tr\", \"checkpoint\": \"%s\", \"dataset\": \"out/gl\", \"batch\": 50, "
     "\"formats\": [\"png\"]}]}", backgrounds, ckpt);
@@ -3486,7 +3486,7 @@ test_glyphs_bad_input (void)
   };
   const char * const replacements[] = { "BG", backgrounds, NULL };
 
-  check_bad_steps ("glyphs", bad, G_N_ELEMENTS (bad), spec, out, replacements);
+  check_bad_steps ("glyph_dataset", bad, G_N_ELEMENTS (bad), spec, out, replacements);
   vt_test_rm_rf (dir);
 }
 
@@ -3495,7 +3495,7 @@ test_memory_glyphs (void)
 {
   g_autofree char *dir = vt_test_tmpdir ();
   g_autofree char *backgrounds = vt_test_asset ("datasets/cifar10-jpg");
-  g_autofree char *step = g_strdup_printf ("\"kind\": \"glyphs\", \"backgrounds\": \"%s\", \"train_images\": 10000000",
+  g_autofree char *step = g_strdup_printf ("\"kind\": \"glyph_dataset\", \"backgrounds\": \"%s\", \"train_images\": 10000000",
                                            backgrounds);
   const char * const phrases[] = { "$.steps[0]: generating 10000000 + 1000 glyph images of 32×32 pixels would need about",
                                    "Lower $.steps[0].train_images (now 10000000)", NULL };

@@ -236,7 +236,7 @@ test_to_json_keeps_keys (void)
     "  \"classes\": [\"cat\", \"dog\"], \"prompt\": \"a {} here\", \"batch\": 2},"
     " {\"kind\": \"predict\", \"id\": \"r\", \"checkpoint\": \"m\", \"dataset\": \"d\", \"split\": \"train\","
     "  \"classes\": \"names.txt\"},"
-    " {\"kind\": \"glyphs\", \"id\": \"g\", \"glyphs\": \"idx\", \"backgrounds\": \"bg\", \"output\": \"out\","
+    " {\"kind\": \"glyph_dataset\", \"id\": \"g\", \"glyphs\": \"idx\", \"backgrounds\": \"bg\", \"output\": \"out\","
     "  \"size\": 48, \"glyph_min\": 12, \"glyph_max\": 40, \"train_images\": 700, \"test_images\": 70, \"seed\": 17,"
     "  \"spurious\": true, \"agreement\": 0.75, \"threshold\": 10, \"color\": [1, 2, 3]}"
     "]}";
@@ -307,7 +307,7 @@ test_constructors (void)
     " {\"kind\": \"incremental\", \"train\": \"extract\", \"test\": \"extract-2\", \"split\": \"B0-Inc10\"},"
     " {\"kind\": \"project\", \"store\": \"extract\", \"method\": \"pca\"},"
     " {\"kind\": \"predict\", \"checkpoint\": \"m\", \"images\": [\"a.jpg\"]},"
-    " {\"kind\": \"glyphs\", \"backgrounds\": \"bg\"}]}", "/specs", &error);
+    " {\"kind\": \"glyph_dataset\", \"backgrounds\": \"bg\"}]}", "/specs", &error);
   static const char * const images[] = { "a.jpg", NULL };
   VtForwardStep *forward = vt_forward_step_new (NULL, "m", "i");
   g_autofree char *a = NULL;

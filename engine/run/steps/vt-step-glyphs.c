@@ -1,4 +1,4 @@
-/* vt-step-glyphs.c: the "glyphs" step kind: its keys, defaults, JSON and
+/* vt-step-glyphs.c: the "glyph_dataset" step kind: its keys, defaults, JSON and
  * constructor; and its executor, vt_run_glyphs, which generates a glyph
  * dataset with exact masks (vt-glyph-dataset.h) and records its counts,
  * class histograms and the background agreement measured. */
@@ -192,7 +192,7 @@ glyphs_formats (const VtStep *step)
 }
 
 const VtStepType vt_glyphs_step_type = {
-  .name = "glyphs",
+  .name = "glyph_dataset",
   .size = sizeof (VtGlyphsStep),
   .init = glyphs_init,
   .parse = glyphs_parse,
