@@ -944,11 +944,12 @@ vt_gradient_attribute (VtTrainable                        *model,
 {
   g_autoptr(GTimer) timer = g_timer_new ();
   gsize plane = (gsize) height * width;
-  Runner runner = { model, height, width, options->max_batch, 3 * plane, cancellable };
+  Runner runner = { model, height, width, 0, 3 * plane, cancellable };
   gboolean ok = FALSE;
   int classes;
 
   g_return_val_if_fail (model != NULL && options != NULL && batch >= 0, FALSE);
+  runner.chunk = options->max_batch;
   if (seconds)
     *seconds = 0;
   if (gaps)
