@@ -7,7 +7,6 @@
 #include "vt-gradient-attribution.h"
 #include "vt-attention-maps.h"
 
-#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -17,16 +16,18 @@ G_DEFINE_QUARK (vt-gradient-attribution-error-quark, vt_gradient_attribution_err
 #define AUTO_BATCH_BYTES (1024.0 * 1024.0 * 1024.0)
 #define AUTO_BATCH_MAX 64
 
+/* The titles are the methods' names in the literature, untranslated, as
+ * vt-cam.c's are. */
 static const struct
 {
   const char *name;
   const char *title;
 } methods[VT_GRADIENT_ATTRIBUTION_N_METHODS] = {
-  [VT_GRADIENT_ATTRIBUTION_GRADIENT] = { "gradient", N_("Gradient") },
-  [VT_GRADIENT_ATTRIBUTION_GRADIENT_X_INPUT] = { "gradient_x_input", N_("Gradient × Input") },
-  [VT_GRADIENT_ATTRIBUTION_SMOOTHGRAD] = { "smoothgrad", N_("SmoothGrad") },
-  [VT_GRADIENT_ATTRIBUTION_IG] = { "ig", N_("Integrated Gradients") },
-  [VT_GRADIENT_ATTRIBUTION_GRADIENT_ROLLOUT] = { "gradient_rollout", N_("Gradient Rollout") },
+  [VT_GRADIENT_ATTRIBUTION_GRADIENT] = { "gradient", "Gradient" },
+  [VT_GRADIENT_ATTRIBUTION_GRADIENT_X_INPUT] = { "gradient_x_input", "Gradient × Input" },
+  [VT_GRADIENT_ATTRIBUTION_SMOOTHGRAD] = { "smoothgrad", "SmoothGrad" },
+  [VT_GRADIENT_ATTRIBUTION_IG] = { "ig", "Integrated Gradients" },
+  [VT_GRADIENT_ATTRIBUTION_GRADIENT_ROLLOUT] = { "gradient_rollout", "Gradient Rollout" },
 };
 
 static const char *const rules[VT_IG_N_RULES] = {
@@ -71,7 +72,7 @@ const char *
 vt_gradient_attribution_method_title (VtGradientAttributionMethod method)
 {
   g_return_val_if_fail (method < VT_GRADIENT_ATTRIBUTION_N_METHODS, NULL);
-  return _(methods[method].title);
+  return methods[method].title;
 }
 
 /* The index of @name in @names (@n of them), or an error listing them. */

@@ -114,7 +114,7 @@ void        vt_gradient_attribution_options_init  (VtGradientAttributionOptions 
 /* "gradient", "gradient_x_input", "smoothgrad", "ig", "gradient_rollout":
  * the names in a spec, a maps file and results.json. */
 const char *vt_gradient_attribution_method_name   (VtGradientAttributionMethod  method);
-/* "Gradient", "Gradient × Input", …, translated: for figures and the window. */
+/* "Gradient", "Gradient × Input", …: for figures. */
 const char *vt_gradient_attribution_method_title  (VtGradientAttributionMethod  method);
 /* FALSE for an unknown name, with an error (if @error) naming it and the
  * known ones. */
