@@ -2,13 +2,13 @@
  * vt-gradient-attribution.h over CIFAR-10 test JPEGs, timed (the Vitrine
  * side of gradient-attribution.sh).
  *
- *   bench-gradient-attribution CHECKPOINT CIFAR10_JPG_DIR N REPEATS
+ *   bench-gradient-attribution CHECKPOINT CIFAR10_JPG_DIR N REPEATS [MAX_BATCH]
  *
  * Image i is test/<class i mod 10>/<i / 10, 4 digits>.jpg (classes in
  * CIFAR-10's order), normalized with the checkpoint's preset, as
  * gradient_attribution_torch.py reads them. Each method runs over the N
- * images in one call (targets: the predicted classes, chunks chosen by the
- * engine), REPEATS times after a warm-up; prints the median milliseconds
+ * images in one call (targets: the predicted classes; images per forward
+ * pass: MAX_BATCH, by default 0, the engine's choice), REPEATS times after a warm-up; prints the median milliseconds
  * per image of each as JSON. Threads: OPENBLAS_NUM_THREADS. A benchmark,
  * not a test. */
 #include <stdio.h>
@@ -60,9 +60,9 @@ main (int   argc,
   int n, repeats, side = 32;
 
   vt_blas_choose_kernels (argv);
-  if (argc != 5)
+  if (argc != 5 && argc != 6)
     {
-      fprintf (stderr, "usage: bench-gradient-attribution CHECKPOINT CIFAR10_JPG_DIR N REPEATS\n");
+      fprintf (stderr, "usage: bench-gradient-attribution CHECKPOINT CIFAR10_JPG_DIR N REPEATS [MAX_BATCH]\n");
       return 2;
     }
   n = atoi (argv[3]);
@@ -75,6 +75,7 @@ main (int   argc,
   vt_gradient_attribution_options_init (&options);
   memcpy (options.mean, arch->mean, sizeof options.mean);
   memcpy (options.std, arch->std, sizeof options.std);
+  options.max_batch = argc == 6 ? MAX (atoi (argv[5]), 0) : 0;
   pixels = g_new (float, (gsize) n * 3 * side * side);
   for (int i = 0; i < n; i++)
     {
