@@ -52,6 +52,7 @@ typedef struct
   const Choice **choices;        /* (n_maps) */
   float         *maps;           /* (n_maps, size, size) */
   double        *seconds;        /* (n_maps) */
+  double        *gaps;           /* (n_maps): the completeness gap, NaN but for IG */
   gint64         target;
   gint64         predicted;
 } Result;
@@ -70,6 +71,7 @@ result_free (Result *r)
   g_free (r->choices);
   g_free (r->maps);
   g_free (r->seconds);
+  g_free (r->gaps);
   g_free (r);
 }
 
@@ -195,27 +197,38 @@ compute_maps (Job           *job,
   r->layer = g_strdup (job->layer ? job->layer : r->default_layer);
   r->maps = g_new0 (float, MAX (r->n_maps, 1) * plane);
   r->seconds = g_new0 (double, MAX (r->n_maps, 1));
+  r->gaps = g_new (double, MAX (r->n_maps, 1));
   for (guint f = 0; f < n_families; f++)
     {
       const VtAttributionFamily *family = &families[f];
+      gint64 target = job->target;
       VtAttributionInput input = {
-        .model = model, .layer = r->layer, .patch_size = arch->patch_size, .pixels = pixels,
-        .height = r->size, .width = r->size, .target = job->target,
+        .model = model, .layer = r->layer, .patch_size = arch->patch_size, .pixels = pixels, .batch = 1,
+        .height = r->size, .width = r->size, .targets = job->target >= 0 ? &target : NULL,
+        .mean = transform.mean, .std = transform.std,
       };
+      VtAttributionOptions defaults;
       g_autofree int *methods = g_new (int, r->n_maps + 1);
+      g_autofree const VtAttributionOptions **options = g_new (const VtAttributionOptions *, r->n_maps + 1);
       g_autofree float **maps = g_new (float *, r->n_maps + 1);
+      g_autofree double **gaps = g_new (double *, r->n_maps + 1);
       g_autofree double *seconds = g_new (double, r->n_maps + 1);
       int n = 0;
 
+      /* The area offers each method with its defaults (the batch step takes options). */
+      vt_attribution_options_init (&defaults);
       for (guint m = 0; m < r->n_maps; m++)
         if (r->choices[m]->family == family)
           {
             methods[n] = r->choices[m]->method;
+            options[n] = &defaults;
+            gaps[n] = r->gaps + m;
             maps[n++] = r->maps + m * plane;
           }
       if (n == 0)
         continue;
-      if (!family->compute (&input, methods, n, maps, seconds, &r->target, &r->predicted, cancellable, error))
+      if (!family->compute (&input, methods, options, n, maps, seconds, gaps, &r->target, &r->predicted,
+                            cancellable, error))
         goto named;
       n = 0;
       for (guint m = 0; m < r->n_maps; m++)
@@ -315,9 +328,15 @@ row_figure (VitrineAttributionPage *self,
   for (guint m = 0; m < r->n_maps; m++)
     {
       is_signed |= r->choices[m]->family->is_signed;
-      /* Translators: a map's caption: the method's title, and the seconds it took */
-      g_ptr_array_add (captions, g_strdup_printf (_("%s\n%.3f s"), r->choices[m]->family->method_title (r->choices[m]->method),
-                                                  r->seconds[m]));
+      const char *method = r->choices[m]->family->method_title (r->choices[m]->method);
+
+      if (isfinite (r->gaps[m]))
+        /* Translators: a map's caption: the method's title, the seconds it took, and its completeness gap
+         * (the sum of the attributions minus the change of the class's logit from the baseline) */
+        g_ptr_array_add (captions, g_strdup_printf (_("%s\n%.3f s, gap %.2g"), method, r->seconds[m], r->gaps[m]));
+      else
+        /* Translators: a map's caption: the method's title, and the seconds it took */
+        g_ptr_array_add (captions, g_strdup_printf (_("%s\n%.3f s"), method, r->seconds[m]));
     }
   g_ptr_array_add (captions, NULL);
   for (gsize i = 0; i < r->n_maps * plane; i++)
@@ -662,6 +681,18 @@ vitrine_attribution_page_set_model (VitrineAttributionPage *self,
   gtk_string_list_splice (self->layer_list, 0, g_list_model_get_n_items (G_LIST_MODEL (self->layer_list)), NULL);
   self->filling = FALSE;
   fill_targets (self);
+  /* Gradient rollout reads a ViT's attention: off for other models. */
+  for (guint c = 0; c < self->choices->len; c++)
+    {
+      Choice *choice = &g_array_index (self->choices, Choice, c);
+      gboolean attends = self->model != NULL && vt_model_get_architecture (self->model)->patch_size > 0;
+
+      if (!g_str_equal (choice->family->method_name (choice->method), "gradient_rollout"))
+        continue;
+      gtk_widget_set_sensitive (GTK_WIDGET (choice->check), attends);
+      if (!attends)
+        gtk_check_button_set_active (choice->check, FALSE);
+    }
   update_view (self);
   set_status (self, "", FALSE);
   if (self->model)
@@ -842,6 +873,7 @@ vitrine_attribution_page_export_maps (VitrineAttributionPage *self,
   Result *r = self->result;
   g_autoptr(GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) tensor_view_free);
   g_autoptr(GHashTable) metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) definitions = g_ptr_array_new_with_free_func (g_free);
   gint64 map_shape[] = { 1, 0, 0 }, one[] = { 1 };
 
   if (no_maps (self, error))
@@ -854,8 +886,12 @@ vitrine_attribution_page_export_maps (VitrineAttributionPage *self,
 
       g_ptr_array_add (tensors, tensor_view (name, VT_DTYPE_F32, 3, map_shape, sizeof (float),
                                              r->maps + (gsize) m * r->size * r->size));
+      VtAttributionOptions defaults;
+
+      vt_attribution_options_init (&defaults);
+      g_ptr_array_add (definitions, choice->family->method_definition (choice->method, &defaults));
       g_hash_table_insert (metadata, g_strconcat (name, ".definition", NULL),
-                           (gpointer) choice->family->method_formula (choice->method));
+                           g_ptr_array_index (definitions, definitions->len - 1));
     }
   g_ptr_array_add (tensors, tensor_view ("samples", VT_DTYPE_I64, 1, one, sizeof (gint64), &r->sample));
   g_ptr_array_add (tensors, tensor_view ("targets", VT_DTYPE_I64, 1, one, sizeof (gint64), &r->target));
@@ -1014,11 +1050,18 @@ add_method_checks (VitrineAttributionPage *self)
           Choice choice = { &families[f], m, NULL };
           const char *name = families[f].method_name (m);
 
+          VtAttributionOptions defaults;
+          g_autofree char *definition = NULL;
+
+          vt_attribution_options_init (&defaults);
+          definition = families[f].method_definition (m, &defaults);
           choice.check = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (families[f].method_title (m)));
-          gtk_widget_set_tooltip_text (GTK_WIDGET (choice.check), families[f].method_formula (m));
+          gtk_widget_set_tooltip_text (GTK_WIDGET (choice.check), definition);
           gtk_widget_set_name (GTK_WIDGET (choice.check), name);
-          /* Score-CAM runs the model once per channel: chosen by hand. */
-          gtk_check_button_set_active (choice.check, !g_str_equal (name, "scorecam"));
+          /* The CAMs to start with; Score-CAM runs the model once per
+           * channel, and the gradient methods are chosen by hand. */
+          gtk_check_button_set_active (choice.check, g_str_equal (families[f].name, "cam") &&
+                                                     !g_str_equal (name, "scorecam"));
           g_signal_connect_swapped (choice.check, "toggled", G_CALLBACK (update_actions), self);
           gtk_box_append (self->methods_box, GTK_WIDGET (choice.check));
           g_array_append_val (self->choices, choice);

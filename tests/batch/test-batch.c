@@ -3615,7 +3615,7 @@ test_attribute_resnet20 (void)
     metadata = vt_checkpoint_get_metadata (maps);
     g_assert_cmpstr (g_hash_table_lookup (metadata, "layer"), ==, "layer3");
     g_assert_cmpstr (g_hash_table_lookup (metadata, "checkpoint"), ==, resnet);
-    g_assert_nonnull (strstr (g_hash_table_lookup (metadata, "postprocessing"), "ReLU, min-max"));
+    g_assert_nonnull (strstr (g_hash_table_lookup (metadata, "postprocessing"), "cam: Every map: ReLU"));
     g_assert_cmpint (vt_checkpoint_lookup (maps, "samples")->shape[0], ==, 3);
     g_assert_cmpfloat (vt_dtype_read_double (VT_DTYPE_I64, vt_checkpoint_lookup (maps, "samples")->data, 2), ==, 2);
 
@@ -3680,6 +3680,120 @@ test_attribute_resnet20 (void)
 /* timm's ViT fixture at a block's norm1 (the class token dropped, the
  * patches on their grid), for the predicted classes, given and by default:
  * PyTorch's maps. */
+/* The largest |a − b| over @n values, over the largest |b|; with @l2,
+ * ‖a − b‖ / ‖b‖ instead. */
+static double
+relative_difference (const float *a,
+                     const float *b,
+                     gsize        n,
+                     gboolean     l2)
+{
+  double worst = 0, top = 0, sq = 0, sq_ref = 0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      double d = (double) a[i] - b[i];
+
+      worst = MAX (worst, fabs (d));
+      top = MAX (top, fabs ((double) b[i]));
+      sq += d * d;
+      sq_ref += (double) b[i] * b[i];
+    }
+  if (l2)
+    return sq_ref > 0 ? sqrt (sq / sq_ref) : sqrt (sq);
+  return top > 0 ? worst / top : worst;
+}
+
+/* The gradient family through the step beside a CAM, on the real
+ * ResNet-20 and the gradient fixture's images: each map is PyTorch's
+ * (tests/reference/make_gradient_attribution_fixture.py) within
+ * test-gradient-attribution's bounds (1e-4 of the largest |map| for the
+ * gradients; 1e-3 for SmoothGrad, and 1e-3 relative L2 for IG, where
+ * float32 ReLU flips at the noisy and path inputs set the limit), IG's completeness gap per image
+ * is the reference's, options reach the definition, and the post-
+ * processing names both families. */
+static void
+test_attribute_gradient (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *fixture_path = vt_test_fixture ("attribution/grad-cifar_resnet20.safetensors");
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "grad-maps.safetensors", NULL);
+  g_autofree char *keys = g_strdup_printf ("\"id\": \"grad\", \"checkpoint\": \"%s\", \"input\": \"%s\", "
+                                           "\"images\": \"input\", \"target\": [3, 8, 5], \"methods\": "
+                                           "[\"gradcam\", \"gradient\", \"gradient_x_input\", \"smoothgrad\", "
+                                           "{\"name\": \"ig\", \"steps\": 50, \"baseline\": \"zeros\"}]",
+                                           resnet, fixture_path);
+  static const struct { const char *method, *reference; double bound; gboolean l2; } checks[] = {
+    { "gradient", "gradient", 1e-4, FALSE },
+    { "gradient_x_input", "gradient_x_input", 1e-4, FALSE },
+    { "smoothgrad", "smoothgrad", 1e-3, FALSE },
+    { "ig", "ig.gausslegendre.zeros.50", 1e-3, TRUE },
+  };
+  g_auto(Result) r = { 0 };
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(VtCheckpoint) maps = NULL;
+  g_autoptr(VtCheckpoint) fixture = NULL;
+  g_autoptr(GError) error = NULL;
+  const VtTensor *gap, *difference;
+  JsonObject *step;
+  JsonArray *images, *methods;
+  const char *postprocessing;
+
+  run_attribute_spec (&r, dir, keys);
+  g_assert_cmpint (r.status, ==, 0);
+  maps = vt_checkpoint_open (maps_path, &error);
+  g_assert_no_error (error);
+  fixture = vt_checkpoint_open (fixture_path, &error);
+  g_assert_no_error (error);
+  for (guint c = 0; c < G_N_ELEMENTS (checks); c++)
+    {
+      const VtTensor *ours = vt_checkpoint_lookup (maps, checks[c].method);
+      const VtTensor *reference = vt_checkpoint_lookup (fixture, checks[c].reference);
+      double d;
+
+      g_assert_nonnull (ours);
+      g_assert_nonnull (reference);
+      g_assert_cmpint (ours->numel, ==, reference->numel);
+      d = relative_difference ((const float *) ours->data, (const float *) reference->data, ours->numel,
+                               checks[c].l2);
+      g_test_message ("attribute %s: %.3g %s from PyTorch's", checks[c].method, d,
+                      checks[c].l2 ? "relative L2" : "of the largest |map|");
+      g_assert_cmpfloat (d, <=, checks[c].bound);
+    }
+
+  results = load_json (results_path);
+  step = first_step_result (results);
+  postprocessing = json_object_get_string_member (step, "postprocessing");
+  g_assert_nonnull (strstr (postprocessing, "cam: "));
+  g_assert_nonnull (strstr (postprocessing, "gradient: "));
+  methods = json_object_get_array_member (step, "methods");
+  g_assert_cmpuint (json_array_get_length (methods), ==, 5);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (methods, 4), "family"), ==,
+                   "gradient");
+  g_assert_nonnull (strstr (json_object_get_string_member (json_array_get_object_element (methods, 4), "definition"),
+                            "50 steps"));
+  g_assert_true (json_object_has_member (json_array_get_object_element (methods, 4), "mean_abs_completeness_gap"));
+  g_assert_false (json_object_has_member (json_array_get_object_element (methods, 0), "mean_abs_completeness_gap"));
+  gap = vt_checkpoint_lookup (fixture, "ig.gausslegendre.zeros.50.gap");
+  difference = vt_checkpoint_lookup (fixture, "ig.gausslegendre.zeros.50.difference");
+  images = json_object_get_array_member (step, "images");
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonObject *image = json_array_get_object_element (images, i);
+      double ours = json_object_get_double_member (image, "ig.completeness_gap");
+      double reference = ((const double *) gap->data)[i];
+      double scale = MAX (fabs (reference), fabs (((const double *) difference->data)[i]));
+
+      g_test_message ("image %u: IG's gap %.6g, PyTorch's %.6g", i, ours, reference);
+      g_assert_cmpfloat (fabs (ours - reference), <=, 3e-4 * scale);
+      g_assert_false (json_object_has_member (image, "gradcam.completeness_gap"));
+    }
+  vt_test_rm_rf (dir);
+}
+
 static void
 test_attribute_vit (void)
 {
@@ -3823,8 +3937,14 @@ test_attribute_bad_input (void)
   } cases[] = {
     { "@INPUT@, \"methods\": [\"gradcam\", \"foo\"]", 2,
       "$.steps[0].methods[1]: unknown method “foo”; known: gradcam, gradcam++, hirescam, xgradcam, layercam, "
-      "eigencam, scorecam" },
-    { "@INPUT@, \"methods\": [{\"name\": \"ig\"}]", 2, "$.steps[0].methods[0]: unknown method “ig”; known: gradcam" },
+      "eigencam, scorecam, gradient, gradient_x_input, smoothgrad, ig, gradient_rollout" },
+    { "@INPUT@, \"methods\": [{\"name\": \"saliency\"}]", 2,
+      "$.steps[0].methods[0]: unknown method “saliency”; known: gradcam" },
+    { "@INPUT@, \"methods\": [{\"name\": \"ig\", \"steps\": 0}]", 2, "$.steps[0].methods[0].steps" },
+    { "@INPUT@, \"methods\": [{\"name\": \"ig\", \"baseline\": \"grey\"}]", 2, "$.steps[0].methods[0].baseline" },
+    { "@INPUT@, \"methods\": [{\"name\": \"ig\", \"rule\": \"riemann_trapezoid\", \"steps\": 1}]", 2,
+      "$.steps[0].methods[0].steps: the trapezoid rule needs at least 2 steps" },
+    { "@INPUT@, \"methods\": [{\"name\": \"gradient\", \"steps\": 5}]", 2, "$.steps[0].methods[0]" },
     { "@INPUT@, \"methods\": [\"gradcam\", {\"name\": \"gradcam\"}]", 2,
       "$.steps[0].methods[1]: “gradcam” is listed already (at methods[0])" },
     { "@INPUT@, \"methods\": [{\"name\": \"gradcam\", \"score_batch\": 4}]", 2,
@@ -3996,6 +4116,7 @@ main (int   argc,
   g_test_add_func ("/batch/memory/train", test_memory_train);
   g_test_add_func ("/batch/attribute/resnet20", test_attribute_resnet20);
   g_test_add_func ("/batch/attribute/vit", test_attribute_vit);
+  g_test_add_func ("/batch/attribute/gradient", test_attribute_gradient);
   g_test_add_func ("/batch/attribute/target", test_attribute_target);
   g_test_add_func ("/batch/attribute/bad-input", test_attribute_bad_input);
   g_test_add_func ("/batch/attribute/demo", test_attribute_demo);

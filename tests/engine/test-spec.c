@@ -351,11 +351,13 @@ test_attribute_keys (void)
     "  \"samples\": [4, 2], \"methods\": [\"hirescam\", {\"name\": \"scorecam\", \"score_batch\": 3}],"
     "  \"layer\": \"layer2\", \"target\": [1, 7], \"batch\": 5, \"formats\": [\"pdf\"]},"
     " {\"kind\": \"attribute\", \"id\": \"b\", \"checkpoint\": \"m\", \"input\": \"x.safetensors\","
-    "  \"images\": \"px\", \"methods\": [\"eigencam\"], \"target\": 3}"
+    "  \"images\": \"px\", \"methods\": [\"eigencam\", {\"name\": \"ig\", \"rule\": \"riemann_trapezoid\","
+    "  \"steps\": 20, \"baseline\": \"blur\", \"blur_sigma\": 2.5, \"seed\": 3},"
+    "  {\"name\": \"smoothgrad\", \"samples\": 8, \"noise_level\": 0.25}, \"gradient_rollout\"], \"target\": 3}"
     "]}";
   static const char * const files[] = { "a.jpg", NULL };
   static const char * const methods[] = { "gradcam", "layercam", NULL };
-  static const char * const unknown[] = { "gradcam", "ig", NULL };
+  static const char * const unknown[] = { "gradcam", "saliency", NULL };
   g_autoptr(GError) error = NULL;
   g_autoptr(VtSpec) spec = vt_spec_new_from_data (json, "/specs", &error);
   g_autoptr(JsonNode) given = json_from_string (json, NULL);

@@ -18,6 +18,7 @@
 #include "io/vt-dataset.h"
 #include "io/vt-image.h"
 #include "methods/attribution/vt-cam.h"
+#include "methods/attribution/vt-gradient-attribution.h"
 #include "models/vt-trainable.h"
 #include "models/vt-transform.h"
 #include "vitrine-application.h"
@@ -339,6 +340,96 @@ test_maps (void)
   reference_clear (&r);
 }
 
+/* The widget named @name under @root (a method's check button is named
+ * after the method). */
+static GtkWidget *
+find_named (GtkWidget  *root,
+            const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_named (child, name);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* The gradient family beside the CAMs: gradient × input and Integrated
+ * Gradients (the defaults: 50 Gauss–Legendre steps from the zeros
+ * baseline) show the engine's maps, signed, on one scale symmetric about
+ * 0, and IG's caption carries its completeness gap; gradient rollout is
+ * off for a ResNet. */
+static void
+test_gradients (void)
+{
+  static const char * const cams[] = { "gradcam", NULL };
+  static const char * const gradients[] = { "gradient_x_input", "ig", NULL };
+  g_autofree char *checkpoint = resnet20 ();
+  g_autofree char *image = cifar_image ();
+  VitrineWindow *window = open_window (checkpoint);
+  VitrineAttributionPage *page = prepare_page (window, cams);
+  VtFigure *figure;
+  Reference r = { 0 };
+  gsize plane;
+  gboolean negative = FALSE;
+
+  g_assert_false (gtk_widget_get_sensitive (find_named (GTK_WIDGET (page), "gradient_rollout")));
+  for (guint m = 0; gradients[m]; m++)
+    g_assert_true (vitrine_attribution_page_set_method (page, gradients[m], TRUE));
+  reference_load (&r, checkpoint, image);
+  plane = (gsize) r.size * r.size;
+  vt_gui_step_begin (90, "gradient × input and IG beside Grad-CAM");
+  open_image (page, image);
+  figure = vitrine_figure_view_get_figure (VITRINE_FIGURE_VIEW (vitrine_attribution_page_get_view (page)));
+  g_assert_cmpuint (figure->n_maps, ==, 3);
+  for (guint m = 0; gradients[m]; m++)
+    {
+      VtGradientAttributionMethod method;
+      VtGradientAttributionOptions options;
+      g_autofree float *expected = g_new (float, plane);
+      g_autoptr(GError) error = NULL;
+      gint64 target, predicted;
+      double gap, largest = 0, top = 0;
+      int h, w;
+      const float *shown;
+
+      g_assert_true (vt_gradient_attribution_method_from_name (gradients[m], &method, NULL));
+      vt_gradient_attribution_options_init (&options);
+      memcpy (options.mean, r.arch->mean, sizeof options.mean);
+      memcpy (options.std, r.arch->std, sizeof options.std);
+      g_assert_true (vt_gradient_attribute (r.model, method, &options, r.pixels, 1, r.size, r.size, NULL, expected,
+                                            &target, &predicted, &gap, NULL, NULL, &error));
+      g_assert_no_error (error);
+      shown = vitrine_attribution_page_get_map (page, gradients[m], &h, &w);
+      g_assert_nonnull (shown);
+      for (gsize p = 0; p < plane; p++)
+        {
+          largest = MAX (largest, fabs ((double) shown[p] - expected[p]));
+          top = MAX (top, fabs ((double) expected[p]));
+          negative |= shown[p] < 0;
+        }
+      g_test_message ("%s: largest difference to vt_gradient_attribute %g (largest |map| %g)", gradients[m],
+                      largest, top);
+      g_assert_cmpfloat (largest, <=, MAP_TOLERANCE * top);
+      if (method == VT_GRADIENT_ATTRIBUTION_IG)
+        {
+          g_autofree char *caption = g_strdup_printf ("gap %.2g", gap);
+
+          g_assert_nonnull (strstr (figure->col_labels[2], caption));
+        }
+    }
+  /* Signed maps: the scale is symmetric about 0. */
+  g_assert_true (negative);
+  g_assert_cmpfloat (figure->y_min, ==, -figure->y_max);
+  vt_gui_step_end ();
+  close_window (window);
+  reference_clear (&r);
+}
+
 static void
 test_cancel (void)
 {
@@ -545,6 +636,7 @@ main (int   argc,
   static const VtGuiTest tests[] = {
     { "/gui/attribution/shown", test_shown, 300 },
     { "/gui/attribution/maps", test_maps, 300 },
+    { "/gui/attribution/gradients", test_gradients, 180 },
     { "/gui/attribution/cancel", test_cancel, 180 },
     { "/gui/attribution/export", test_export, 180 },
     { "/gui/attribution/dataset-sample", test_dataset_sample, 120 },

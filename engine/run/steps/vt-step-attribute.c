@@ -15,80 +15,19 @@
 #include "core/vt-dtype.h"
 #include "io/vt-image.h"
 #include "io/vt-safetensors.h"
+#include "methods/attribution/vt-attribution-family.h"
 #include "methods/attribution/vt-cam.h"
 #include "models/vt-trainable.h"
 #include "report/vt-report.h"
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
-/* A batch of images as every family's computation takes it. */
-typedef struct
-{
-  VtTrainable   *model;
-  const char    *layer;         /* the tap the maps are made at, for families that use one */
-  int            patch_size;    /* a ViT's; 0 for a convolutional network */
-  const float   *pixels;        /* (batch, 3, height, width), normalized */
-  int            batch;
-  int            height;
-  int            width;
-  const gint64  *targets;       /* (batch), or NULL: the predicted classes */
-  gint64        *targets_out;   /* (batch): the classes explained */
-  gint64        *predicted_out; /* (batch): the argmax of the logits */
-  GCancellable  *cancellable;
-} AttributeBatch;
+/* --- Each family's options in a spec ----------------------------------- */
 
-struct _VtAttributeFamily
-{
-  const char   *name;                    /* "CAM", in messages */
-  int           n_methods;
-  const char *(*method_name)    (int method);
-  const char *(*method_title)   (int method);
-  const char *(*method_formula) (int method);
-  const char   *postprocessing;          /* in words, for the maps file and results.json */
-  gboolean      uses_layer;              /* whether "layer" means something to it */
-  /* The options of entry @entry (an object, at JSON path @path) of
-   * "methods" into @m, whose family and method are set already, and the
-   * defaults into @m when @entry is NULL (a bare name). */
-  gboolean    (*parse_options)  (JsonObject         *entry,
-                                 const char         *path,
-                                 VtAttributeMethod  *m,
-                                 GError            **error);
-  /* The options of @m that are not the defaults, into @entry; FALSE when
-   * all are (the method is then written as its bare name). */
-  gboolean    (*options_to_json) (const VtAttributeMethod *m,
-                                  JsonObject              *entry);
-  /* maps[i] (batch, height, width) and seconds[i] (the batch's, as if
-   * method i ran alone) for methods[i], i < n, all of this family. */
-  gboolean    (*compute)        (const AttributeBatch             *batch,
-                                 const VtAttributeMethod * const  *methods,
-                                 guint                             n,
-                                 float * const                    *maps,
-                                 double                           *seconds,
-                                 GError                          **error);
-};
-
-/* --- The CAM family (vt-cam.h) ------------------------------------------- */
-
-static const char *
-cam_name (int method)
-{
-  return vt_cam_method_name (method);
-}
-
-static const char *
-cam_title (int method)
-{
-  return vt_cam_method_title (method);
-}
-
-static const char *
-cam_formula (int method)
-{
-  return vt_cam_method_formula (method);
-}
-
+/* cam: scorecam's "score_batch". */
 static gboolean
 cam_parse_options (JsonObject         *entry,
                    const char         *path,
@@ -98,9 +37,6 @@ cam_parse_options (JsonObject         *entry,
   static const char * const score_keys[] = { "name", "score_batch", NULL };
   static const char * const keys[] = { "name", NULL };
 
-  m->score_batch = VT_ATTRIBUTE_SCORE_BATCH;
-  if (entry == NULL)
-    return TRUE;
   if (m->method != VT_CAM_SCORECAM && json_object_has_member (entry, "score_batch"))
     {
       g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.score_batch: only scorecam takes this (it is "
@@ -108,60 +44,127 @@ cam_parse_options (JsonObject         *entry,
       return FALSE;
     }
   return vt_json_check_keys (entry, path, m->method == VT_CAM_SCORECAM ? score_keys : keys, error) &&
-         vt_json_get_uint (entry, path, "score_batch", 1, 1024, &m->score_batch, error);
+         vt_json_get_uint (entry, path, "score_batch", 1, 1024, &m->options.score_batch, error);
 }
 
-static gboolean
+static void
 cam_options_to_json (const VtAttributeMethod *m,
                      JsonObject              *entry)
 {
-  if (m->method != VT_CAM_SCORECAM || m->score_batch == VT_ATTRIBUTE_SCORE_BATCH)
-    return FALSE;
-  json_object_set_int_member (entry, "score_batch", m->score_batch);
+  if (m->method == VT_CAM_SCORECAM && m->options.score_batch != VT_ATTRIBUTION_SCORE_BATCH)
+    json_object_set_int_member (entry, "score_batch", m->options.score_batch);
+}
+
+/* gradient: SmoothGrad's "samples", "noise_level" and "seed"; IG's "rule",
+ * "steps", "baseline", "blur_sigma" and "seed" (the noise baseline's). */
+static gboolean
+gradient_parse_options (JsonObject         *entry,
+                        const char         *path,
+                        VtAttributeMethod  *m,
+                        GError            **error)
+{
+  static const char * const plain_keys[] = { "name", NULL };
+  static const char * const smooth_keys[] = { "name", "samples", "noise_level", "seed", NULL };
+  static const char * const ig_keys[] = { "name", "rule", "steps", "baseline", "blur_sigma", "seed", NULL };
+  static const char * const rules[] = { "gausslegendre", "riemann_trapezoid", NULL };
+  static const char * const baselines[] = { "zeros", "black", "blur", "noise", NULL };
+  VtGradientAttributionOptions *o = &m->options.gradient;
+  guint samples = (guint) o->samples, steps = (guint) o->steps, seed = o->seed;
+  int rule = o->rule, baseline = o->baseline;
+
+  switch ((VtGradientAttributionMethod) m->method)
+    {
+    case VT_GRADIENT_ATTRIBUTION_SMOOTHGRAD:
+      if (!vt_json_check_keys (entry, path, smooth_keys, error) ||
+          !vt_json_get_uint (entry, path, "samples", 1, 1000, &samples, error) ||
+          !vt_json_get_number (entry, path, "noise_level", 0.0, 10.0, &o->noise_level, error) ||
+          !vt_json_get_uint (entry, path, "seed", 0, G_MAXUINT32, &seed, error))
+        return FALSE;
+      break;
+    case VT_GRADIENT_ATTRIBUTION_IG:
+      if (!vt_json_check_keys (entry, path, ig_keys, error) ||
+          !vt_json_get_choice (entry, path, "rule", rules, &rule, error) ||
+          !vt_json_get_uint (entry, path, "steps", 1, 1000, &steps, error) ||
+          !vt_json_get_choice (entry, path, "baseline", baselines, &baseline, error) ||
+          !vt_json_get_number (entry, path, "blur_sigma", 0.01, 100.0, &o->blur_sigma, error) ||
+          !vt_json_get_uint (entry, path, "seed", 0, G_MAXUINT32, &seed, error))
+        return FALSE;
+      if (rule == VT_IG_RULE_RIEMANN_TRAPEZOID && steps < 2)
+        {
+          g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.steps: the trapezoid rule needs at least "
+                       "2 steps (it has both ends)", path);
+          return FALSE;
+        }
+      break;
+    default:
+      if (!vt_json_check_keys (entry, path, plain_keys, error))
+        return FALSE;
+    }
+  o->samples = (int) samples;
+  o->steps = (int) steps;
+  o->seed = seed;
+  o->rule = rule;
+  o->baseline = baseline;
   return TRUE;
 }
 
-static gboolean
-cam_compute (const AttributeBatch             *b,
-             const VtAttributeMethod * const  *methods,
-             guint                             n,
-             float * const                    *maps,
-             double                           *seconds,
-             GError                          **error)
+static void
+gradient_options_to_json (const VtAttributeMethod *m,
+                          JsonObject              *entry)
 {
-  VtCamMethod cams[VT_CAM_N_METHODS];
-  guint score_batch = VT_ATTRIBUTE_SCORE_BATCH;
+  VtAttributionOptions defaults;
+  const VtGradientAttributionOptions *o = &m->options.gradient, *d = &defaults.gradient;
 
-  g_return_val_if_fail (n <= VT_CAM_N_METHODS, FALSE);
-  for (guint i = 0; i < n; i++)
+  vt_attribution_options_init (&defaults);
+  if (m->method == VT_GRADIENT_ATTRIBUTION_SMOOTHGRAD)
     {
-      cams[i] = methods[i]->method;
-      if (cams[i] == VT_CAM_SCORECAM)
-        score_batch = methods[i]->score_batch;
+      if (o->samples != d->samples)
+        json_object_set_int_member (entry, "samples", o->samples);
+      if (o->noise_level != d->noise_level)
+        json_object_set_double_member (entry, "noise_level", o->noise_level);
     }
-  return vt_cam_compute (b->model, b->layer, b->patch_size, b->pixels, b->batch, b->height, b->width, b->targets,
-                         cams, (int) n, (int) score_batch, b->targets_out, b->predicted_out, maps, seconds,
-                         b->cancellable, error);
+  if (m->method == VT_GRADIENT_ATTRIBUTION_IG)
+    {
+      if (o->rule != d->rule)
+        json_object_set_string_member (entry, "rule", vt_ig_rule_name (o->rule));
+      if (o->steps != d->steps)
+        json_object_set_int_member (entry, "steps", o->steps);
+      if (o->baseline != d->baseline)
+        json_object_set_string_member (entry, "baseline", vt_ig_baseline_name (o->baseline));
+      if (o->blur_sigma != d->blur_sigma)
+        json_object_set_double_member (entry, "blur_sigma", o->blur_sigma);
+    }
+  if ((m->method == VT_GRADIENT_ATTRIBUTION_SMOOTHGRAD || m->method == VT_GRADIENT_ATTRIBUTION_IG) &&
+      o->seed != d->seed)
+    json_object_set_int_member (entry, "seed", o->seed);
 }
 
-static const VtAttributeFamily cam_family = {
-  .name = "CAM",
-  .n_methods = VT_CAM_N_METHODS,
-  .method_name = cam_name,
-  .method_title = cam_title,
-  .method_formula = cam_formula,
-  .postprocessing = VT_CAM_POSTPROCESSING,
-  .uses_layer = TRUE,
-  .parse_options = cam_parse_options,
-  .options_to_json = cam_options_to_json,
-  .compute = cam_compute,
-};
+/* Entry @entry (an object at JSON path @path; NULL: a bare name) of
+ * "methods" into @m, whose family and method are set: the defaults, then
+ * what the entry sets. */
+static gboolean
+parse_options (JsonObject         *entry,
+               const char         *path,
+               VtAttributeMethod  *m,
+               GError            **error)
+{
+  vt_attribution_options_init (&m->options);
+  if (entry == NULL)
+    return TRUE;
+  return g_str_equal (m->family->name, "cam") ? cam_parse_options (entry, path, m, error)
+                                              : gradient_parse_options (entry, path, m, error);
+}
 
-/* Every family the step knows, in the order "known:" lists their methods. */
-static const VtAttributeFamily * const families[] = {
-  &cam_family,
-  NULL,
-};
+/* The options of @m that are not the defaults, into @entry. */
+static void
+options_to_json (const VtAttributeMethod *m,
+                 JsonObject              *entry)
+{
+  if (g_str_equal (m->family->name, "cam"))
+    cam_options_to_json (m, entry);
+  else
+    gradient_options_to_json (m, entry);
+}
 
 /* --- The step's keys -------------------------------------------------- */
 
@@ -171,32 +174,17 @@ vt_attribute_method_name (const VtAttributeMethod *method)
   return method->family->method_name (method->method);
 }
 
-/* The family and number of the method named @name; FALSE if none has it. */
 static gboolean
 lookup_method (const char         *name,
                VtAttributeMethod  *m)
 {
-  for (guint f = 0; families[f]; f++)
-    for (int i = 0; i < families[f]->n_methods; i++)
-      if (g_str_equal (families[f]->method_name (i), name))
-        {
-          m->family = families[f];
-          m->method = i;
-          return TRUE;
-        }
-  return FALSE;
+  return vt_attribution_lookup_method (name, &m->family, &m->method);
 }
 
-/* "gradcam, gradcam++, …": every method of every family. */
 static char *
 known_methods (void)
 {
-  GString *text = g_string_new (NULL);
-
-  for (guint f = 0; families[f]; f++)
-    for (int i = 0; i < families[f]->n_methods; i++)
-      g_string_append_printf (text, "%s%s", text->len ? ", " : "", families[f]->method_name (i));
-  return g_string_free (text, FALSE);
+  return vt_attribution_known_methods ();
 }
 
 static void
@@ -292,7 +280,7 @@ parse_methods (JsonObject       *object,
                          where, name, j);
             return FALSE;
           }
-      if (!m->family->parse_options (entry, where, m, error))
+      if (!parse_options (entry, where, m, error))
         return FALSE;
       step->n_methods = i + 1;
     }
@@ -473,7 +461,8 @@ attribute_to_json (const VtStep *base,
       JsonObject *entry = json_object_new ();
 
       json_object_set_string_member (entry, "name", vt_attribute_method_name (m));
-      if (m->family->options_to_json (m, entry))
+      options_to_json (m, entry);
+      if (json_object_get_size (entry) > 1)
         json_array_add_object_element (methods, entry);
       else
         {
@@ -515,7 +504,7 @@ vt_attribute_step_new (const char         *id,
   step->methods = g_new0 (VtAttributeMethod, n);
   for (guint i = 0; i < n; i++)
     if (!lookup_method (methods[i], &step->methods[i]) ||
-        !step->methods[i].family->parse_options (NULL, NULL, &step->methods[i], NULL))
+        !parse_options (NULL, NULL, &step->methods[i], NULL))
       {
         vt_step_free (&step->base);
         return NULL;
@@ -668,8 +657,15 @@ vt_run_attribute (VtRunContext  *run,
   g_autofree gint64 *targets = NULL;
   g_autofree gint64 *predicted = NULL;
   g_autofree gint64 *batch_targets = NULL;
-  g_autofree const VtAttributeMethod **chosen = NULL;
+  g_autofree int *chosen = NULL;
+  g_autofree const VtAttributionOptions **chosen_options = NULL;
   g_autofree float **chosen_maps = NULL;
+  g_autofree double **chosen_gaps = NULL;
+  g_autoptr(GPtrArray) gaps = g_ptr_array_new_with_free_func (g_free);   /* (N) per method */
+  g_autoptr(GPtrArray) definitions = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *postprocessing = NULL;
+  guint n_families;
+  const VtAttributionFamily *families = vt_attribution_families (&n_families);
   g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   JsonObject *result = json_object_new ();
   const VtArchitecture *arch;
@@ -741,8 +737,8 @@ vt_run_attribute (VtRunContext  *run,
   for (guint m = 0; m < step->n_methods; m++)
     {
       uses_layer |= step->methods[m].family->uses_layer;
-      if (step->methods[m].family == &cam_family && step->methods[m].method == VT_CAM_SCORECAM)
-        score_batch = step->methods[m].score_batch;
+      if (g_str_equal (step->methods[m].family->name, "cam") && step->methods[m].method == VT_CAM_SCORECAM)
+        score_batch = step->methods[m].options.score_batch;
     }
   batch_size = MIN (step->input.batch, n_images);
   if (!vt_step_memory_check_attribute (model, o.checkpoint_path, n_images, batch_size, score_batch, source.height,
@@ -753,21 +749,45 @@ vt_run_attribute (VtRunContext  *run,
   image_floats = 3 * plane;
   pixels = g_new (float, image_floats * n_images);
   for (guint m = 0; m < step->n_methods; m++)
-    g_ptr_array_add (maps, g_new (float, plane * n_images));
+    {
+      g_ptr_array_add (maps, g_new (float, plane * n_images));
+      g_ptr_array_add (gaps, g_new (double, n_images));
+      g_ptr_array_add (definitions, step->methods[m].family->method_definition (step->methods[m].method,
+                                                                                &step->methods[m].options));
+    }
+  {
+    /* Each family's post-processing, for the families asked for. */
+    GString *text = g_string_new (NULL);
+
+    for (guint f = 0; f < n_families; f++)
+      for (guint m = 0; m < step->n_methods; m++)
+        if (step->methods[m].family == &families[f])
+          {
+            g_string_append_printf (text, "%s%s: %s", text->len ? " | " : "", families[f].name,
+                                    families[f].postprocessing);
+            break;
+          }
+    postprocessing = g_string_free (text, FALSE);
+  }
   seconds = g_new0 (double, step->n_methods);
   batch_seconds = g_new0 (double, step->n_methods);
   samples = g_new (gint64, n_images);
   targets = g_new (gint64, n_images);
   predicted = g_new (gint64, n_images);
   batch_targets = g_new (gint64, batch_size);
-  chosen = g_new (const VtAttributeMethod *, step->n_methods);
+  chosen = g_new (int, step->n_methods);
+  chosen_options = g_new (const VtAttributionOptions *, step->n_methods);
   chosen_maps = g_new (float *, step->n_methods);
+  chosen_gaps = g_new (double *, step->n_methods);
 
   for (guint first = 0; first < n_images; first += batch_size)
     {
       guint count = MIN (batch_size, n_images - first);
-      AttributeBatch b = { model, NULL, arch->patch_size, pixels + first * image_floats, (int) count, source.height,
-                           source.width, NULL, targets + first, predicted + first, run->cancellable };
+      /* What undoes the normalization: the transform's, or for
+       * preprocessed images the model's preset. */
+      VtAttributionInput b = { model, NULL, arch->patch_size, pixels + first * image_floats, (int) count,
+                               source.height, source.width, NULL, input_path ? arch->mean : o.transform.mean,
+                               input_path ? arch->std : o.transform.std };
 
       for (guint i = first; i < first + count; i++)
         {
@@ -805,25 +825,28 @@ vt_run_attribute (VtRunContext  *run,
           b.targets = batch_targets;
         }
       /* Each family runs on the batch with its own methods. */
-      for (guint f = 0; families[f]; f++)
+      for (guint f = 0; f < n_families; f++)
         {
-          guint n = 0;
+          int n = 0;
 
           for (guint m = 0; m < step->n_methods; m++)
-            if (step->methods[m].family == families[f])
+            if (step->methods[m].family == &families[f])
               {
-                chosen[n] = &step->methods[m];
+                chosen[n] = step->methods[m].method;
+                chosen_options[n] = &step->methods[m].options;
+                chosen_gaps[n] = (double *) g_ptr_array_index (gaps, m) + first;
                 chosen_maps[n++] = (float *) g_ptr_array_index (maps, m) + first * plane;
               }
           if (n == 0)
             continue;
-          if (!families[f]->compute (&b, chosen, n, chosen_maps, batch_seconds, error))
+          if (!families[f].compute (&b, chosen, chosen_options, n, chosen_maps, batch_seconds, chosen_gaps,
+                                    targets + first, predicted + first, run->cancellable, error))
             {
               g_prefix_error (error, "%s: %s: ", run->step_path, (const char *) g_ptr_array_index (names, first));
               return NULL;
             }
           for (guint m = 0, k = 0; m < step->n_methods; m++)
-            if (step->methods[m].family == families[f])
+            if (step->methods[m].family == &families[f])
               seconds[m] += batch_seconds[k++];
         }
       vt_run_emit (run, VT_EVENT_PROGRESS, (double) (first + count) / n_images,
@@ -846,7 +869,7 @@ vt_run_attribute (VtRunContext  *run,
         tensors[k++] = tensor_view (vt_attribute_method_name (method), VT_DTYPE_F32, 3, map_shape,
                                      g_ptr_array_index (maps, m));
         g_hash_table_insert (metadata, g_strdup_printf ("%s.definition", vt_attribute_method_name (method)),
-                             (gpointer) method->family->method_formula (method->method));
+                             g_ptr_array_index (definitions, m));
       }
     tensors[k++] = tensor_view ("input.pixel_values", VT_DTYPE_F32, 4, pixel_shape, pixels);
     tensors[k++] = tensor_view ("samples", VT_DTYPE_I64, 1, count_shape, samples);
@@ -858,8 +881,7 @@ vt_run_attribute (VtRunContext  *run,
     g_hash_table_insert (metadata, g_strdup ("checkpoint"), o.checkpoint_path);
     if (layer)
       g_hash_table_insert (metadata, g_strdup ("layer"), (gpointer) layer);
-    /* One family today: its post-processing is every map's. */
-    g_hash_table_insert (metadata, g_strdup ("postprocessing"), (gpointer) step->methods[0].family->postprocessing);
+    g_hash_table_insert (metadata, g_strdup ("postprocessing"), postprocessing);
     if (!vt_safetensors_write (output_path, n, pointers, metadata, error))
       return NULL;
   }
@@ -891,7 +913,7 @@ vt_run_attribute (VtRunContext  *run,
         json_array_add_string_element (offered, g_ptr_array_index (layers, i));
       json_object_set_array_member (result, "layers", offered);
     }
-  json_object_set_string_member (result, "postprocessing", step->methods[0].family->postprocessing);
+  json_object_set_string_member (result, "postprocessing", postprocessing);
   {
     /* What undoes the normalization, for the figure: the transform's, or
      * for preprocessed images the model's preset. */
@@ -925,8 +947,21 @@ vt_run_attribute (VtRunContext  *run,
         json_object_set_string_member (entry, "name", vt_attribute_method_name (method));
         json_object_set_string_member (entry, "title", method->family->method_title (method->method));
         json_object_set_string_member (entry, "family", method->family->name);
-        json_object_set_string_member (entry, "definition", method->family->method_formula (method->method));
+        const double *gap = g_ptr_array_index (gaps, m);
+        double sum = 0.0;
+        guint finite = 0;
+
+        json_object_set_string_member (entry, "definition", g_ptr_array_index (definitions, m));
         vt_run_set_number (entry, "seconds_per_image", seconds[m] / n_images);
+        for (guint i = 0; i < n_images; i++)
+          if (isfinite (gap[i]))
+            {
+              sum += fabs (gap[i]);
+              finite++;
+            }
+        /* Integrated Gradients: Σ attributions − (F(x) − F(x')), always reported. */
+        if (finite > 0)
+          vt_run_set_number (entry, "mean_abs_completeness_gap", sum / finite);
         json_array_add_object_element (listing, entry);
       }
     json_object_set_array_member (result, "methods", listing);
@@ -942,6 +977,18 @@ vt_run_attribute (VtRunContext  *run,
         json_object_set_int_member (entry, "sample", samples[i]);
         json_object_set_int_member (entry, "target", targets[i]);
         json_object_set_int_member (entry, "predicted", predicted[i]);
+        for (guint m = 0; m < step->n_methods; m++)
+          {
+            double gap = ((const double *) g_ptr_array_index (gaps, m))[i];
+
+            if (isfinite (gap))
+              {
+                g_autofree char *key = g_strdup_printf ("%s.completeness_gap",
+                                                        vt_attribute_method_name (&step->methods[m]));
+
+                vt_run_set_number (entry, key, gap);
+              }
+          }
         json_array_add_object_element (listing, entry);
       }
     json_object_set_array_member (result, "images", listing);

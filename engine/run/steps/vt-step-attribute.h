@@ -3,26 +3,22 @@
  * images with attribution maps: one map per image per method, at the
  * input's size, written to <id>-maps.safetensors.
  *
- * Methods come in families (the CAM family of vt-cam.h today), each a row
- * of the step's table of families (vt-step-attribute.c): its method names,
- * their options, formulas and the computation for a batch. */
+ * Methods come in families (vt-attribution-family.h: the CAM family and
+ * the gradient family), listed and computed as the Attribution area does;
+ * the step reads each method's options from the spec. */
 #pragma once
 
+#include "methods/attribution/vt-attribution-family.h"
 #include "run/vt-step.h"
 
 G_BEGIN_DECLS
 
-/* Score-CAM's masked inputs per forward pass, by default. */
-#define VT_ATTRIBUTE_SCORE_BATCH 16
-
-typedef struct _VtAttributeFamily VtAttributeFamily;
-
 /* One entry of "methods": a name or {"name": …, options}. */
 typedef struct
 {
-  const VtAttributeFamily *family;
-  int                      method;       /* the family's own number for it (a VtCamMethod) */
-  guint                    score_batch;  /* scorecam: masked inputs per forward pass */
+  const VtAttributionFamily *family;
+  int                        method;    /* the family's own number for it (a VtCamMethod, …) */
+  VtAttributionOptions       options;
 } VtAttributeMethod;
 
 typedef struct
