@@ -267,8 +267,12 @@ class_name (VitrineAttributionPage *self,
 
   if (arch->class_names != NULL && k < g_strv_length (arch->class_names))
     return g_strdup (arch->class_names[k]);
-  /* Translators: a class without a name, by its index */
-  return g_strdup_printf (_("class %" G_GINT64_FORMAT), k);
+  {
+    g_autofree char *index = g_strdup_printf ("%" G_GINT64_FORMAT, k);
+
+    /* Translators: a class without a name, by its index */
+    return g_strdup_printf (_("class %s"), index);
+  }
 }
 
 /* What the maps explain, in words: the prediction and the target. */

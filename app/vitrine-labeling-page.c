@@ -257,9 +257,10 @@ show_position (VitrineLabelingPage *self)
     }
   else
     {
-      /* Translators: %ld is a sample's index; the store names no dataset that could be read */
-      g_autofree char *text = g_strdup_printf (_("Sample %" G_GINT64_FORMAT " (no picture: the store's dataset "
-                                                 "is not available)"), e->sample);
+      g_autofree char *index = g_strdup_printf ("%" G_GINT64_FORMAT, e->sample);
+      /* Translators: %s is a sample's index; the store names no dataset that could be read */
+      g_autofree char *text = g_strdup_printf (_("Sample %s (no picture: the store's dataset is not available)"),
+                                               index);
       gtk_label_set_text (self->sample_label, text);
     }
   if (e->guess >= 0)
