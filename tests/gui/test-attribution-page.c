@@ -425,6 +425,8 @@ test_gradients (void)
   /* Signed maps: the scale is symmetric about 0. */
   g_assert_true (negative);
   g_assert_cmpfloat (figure->y_min, ==, -figure->y_max);
+  g_assert_true (vt_gui_wait_painted (vitrine_attribution_page_get_view (page), 10000));
+  save_screenshot (GTK_WIDGET (window), "attribution-area-gradients.png");
   vt_gui_step_end ();
   close_window (window);
   reference_clear (&r);
