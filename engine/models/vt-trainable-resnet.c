@@ -723,10 +723,7 @@ plane_backward (float       *restrict dpre,
       dadd[p] += dpre[p];
 }
 
-/* Σ dz and Σ dz · (pre − mean) over a plane, dz still unscaled in dpre;
- * in eight lanes, which need not wait on each other's additions. */
-#define LANES 8
-
+/* Σ dz and Σ dz · (pre − mean) over a plane, dz still unscaled in dpre. */
 static void
 plane_sums (const float *restrict dz,
             const float *restrict pre,
@@ -735,25 +732,15 @@ plane_sums (const float *restrict dz,
             double               *sum_dz,
             double               *sum_dz_x)
 {
-  float a[LANES] = { 0 }, b[LANES] = { 0 };
-  gsize p = 0;
+  float a = 0.0f, b = 0.0f;
 
-  for (; p + LANES <= hw; p += LANES)
-    for (int l = 0; l < LANES; l++)
-      {
-        a[l] += dz[p + l];
-        b[l] += dz[p + l] * (pre[p + l] - mean);
-      }
-  for (; p < hw; p++)
+  for (gsize p = 0; p < hw; p++)
     {
-      a[0] += dz[p];
-      b[0] += dz[p] * (pre[p] - mean);
+      a += dz[p];
+      b += dz[p] * (pre[p] - mean);
     }
-  for (int l = 0; l < LANES; l++)
-    {
-      *sum_dz += a[l];
-      *sum_dz_x += b[l];
-    }
+  *sum_dz += a;
+  *sum_dz_x += b;
 }
 
 /* Training mode's dpre from dz (in place): with x̂ = (pre − mean) · rstd
@@ -783,7 +770,7 @@ bn_backward_range (gsize    begin,
 
   for (gsize ch = begin; ch < end; ch++)
     {
-      double sum_dz = 0.0, sum_dz_x = 0.0, m = (double) job->batch * hw, rstd;
+      double sum_dz = 0.0, sum_dz_x = 0.0, m = (double) job->batch * hw;
       float mean = job->training ? cb->batch_mean[ch] : cb->mean[ch], scale = cb->scale[ch];
 
       for (int n = 0; n < job->batch; n++)
@@ -799,17 +786,23 @@ bn_backward_range (gsize    begin,
             for (gsize p = 0; p < hw; p++)
               dpre[p] *= scale;
         }
-      rstd = job->training ? cb->batch_rstd[ch] : 1.0 / sqrt ((double) cb->var[ch] + BN_EPS);
-      /* the batch's mean and variance depend on every pre: a second pass */
-      for (int n = 0; job->training && n < job->batch; n++)
+      if (job->training)
         {
-          gsize o = ((gsize) n * cb->out + ch) * hw;
+          double rstd = cb->batch_rstd[ch];
 
-          plane_train_backward (cb->pre->grad + o, cb->pre->value + o, hw, mean, scale, (float) (sum_dz / m),
-                                (float) (sum_dz_x * rstd * rstd / m));
+          /* the batch's mean and variance depend on every pre: a second pass */
+          for (int n = 0; n < job->batch; n++)
+            {
+              gsize o = ((gsize) n * cb->out + ch) * hw;
+
+              plane_train_backward (cb->pre->grad + o, cb->pre->value + o, hw, mean, scale, (float) (sum_dz / m),
+                                    (float) (sum_dz_x * rstd * rstd / m));
+            }
+          if (cb->gamma->pub.grad)
+            cb->gamma->pub.grad[ch] += (float) (sum_dz_x * rstd);
         }
-      if (cb->gamma->pub.grad)
-        cb->gamma->pub.grad[ch] += (float) (sum_dz_x * rstd);
+      else if (cb->gamma->pub.grad)
+        cb->gamma->pub.grad[ch] += (float) (sum_dz_x / sqrt ((double) cb->var[ch] + BN_EPS));
       if (cb->beta->pub.grad)
         cb->beta->pub.grad[ch] += (float) sum_dz;
     }
