@@ -152,14 +152,8 @@ resnet_free (gpointer data)
 {
   ResNet *self = data;
 
-  /* a block that failed to bind has some of its convolutions bound */
-  clear_conv_bn (self, &self->stem);
-  for (int i = 0; self->blocks && i < self->n_blocks; i++)
-    {
-      for (int c = 0; c < self->blocks[i].n_convs; c++)
-        clear_conv_bn (self, &self->blocks[i].conv[c]);
-      clear_conv_bn (self, &self->blocks[i].downsample);
-    }
+  /* blocks that did not bind are zeros, which clear as they are */
+  for_each_conv_bn (self, clear_conv_bn);
   g_free (self->blocks);
   vt_weights_free (self->weights);
   g_free (self);
