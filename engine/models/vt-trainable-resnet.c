@@ -8,9 +8,8 @@
  *
  * In eval mode each image runs through the whole network on its own core.
  * In training mode BatchNorm's statistics are the batch's, so the pass
- * goes layer by layer: every image's convolution, then each channel's
- * statistics (vt_batchnorm_train_statistics) folded into the same scale
- * and shift, then every image's epilogue. */
+ * goes convolution by convolution, all images each time, with a wait for
+ * the statistics between (forward_training). */
 #include "vt-trainable-private.h"
 #include "core/vt-parallel.h"
 #include "nn/vt-activation.h"
@@ -77,6 +76,13 @@ typedef struct
   VtTapeNode  *argmax;          /* the max pool's, (B, C, ph, pw) gint32 */
   int          final_h, final_w;
   gboolean     batchnorm_training;
+  /* training mode's order: the convolutions, each with the block whose
+   * option-A shortcut is due before it (or NULL) */
+  ConvBn     **plan;
+  const Block **plan_option_a;
+  int          n_plan;
+  double      *moments;         /* (B, C, 2) of the convolution in flight: Σ d, Σ d², d = pre − running mean */
+  gsize        moments_size;
 } ResNet;
 
 /* Every convolution with its BatchNorm, in forward order. */
@@ -154,6 +160,9 @@ resnet_free (gpointer data)
 
   /* blocks that did not bind are zeros, which clear as they are */
   for_each_conv_bn (self, clear_conv_bn);
+  g_free (self->plan);
+  g_free (self->plan_option_a);
+  g_free (self->moments);
   g_free (self->blocks);
   vt_weights_free (self->weights);
   g_free (self);
@@ -296,6 +305,17 @@ resnet_layout (gpointer  data,
   self->batch = batch;
   self->height = height;
   self->width = width;
+  {
+    gsize widest = 0;
+
+    for (int k = 0; k < self->n_plan; k++)
+      widest = MAX (widest, (gsize) self->plan[k]->out);
+    if ((gsize) batch * widest * 2 > self->moments_size)
+      {
+        self->moments_size = (gsize) batch * widest * 2;
+        self->moments = g_renew (double, self->moments, self->moments_size);
+      }
+  }
   self->input = image_node (tape, "input", batch, 3, height, width);
   layout_conv_bn (self, tape, &self->stem, self->input, height, width, "conv1",
                   self->cifar ? "stem.out" : "stem.act");
@@ -551,63 +571,119 @@ for_each_image (const ResNet  *self,
   vt_parallel_for_single_blas ((gsize) self->batch, image_job_range, &job);
 }
 
+/* Training mode runs in phases, one per convolution k of the plan: every
+ * image finishes convolution k − 1 (its epilogue, then the max pool after
+ * the stem), then starts k (its option-A shortcut if due, the convolution,
+ * and each channel's Σ d and Σ d² over its plane while it is in cache);
+ * between phases the batch's statistics are reduced from those sums. So
+ * each activation is made and used while its image's planes are hot, as
+ * in eval mode, with one wait per convolution. */
 typedef struct
 {
-  ConvBn *cb;
-  int     batch;
-} StatsJob;
+  ResNet *self;
+  int     k;
+} Phase;
 
-/* The batch's statistics of each channel, folded into scale and shift as
- * vt_batchnorm_fold folds the running ones: scale = γ · rstd, shift =
- * β − mean · scale; the running statistics move towards them. */
 static void
-batch_statistics_range (gsize    begin,
-                        gsize    end,
-                        gpointer data)
+training_phase (gconstpointer data,
+                int           b)
 {
-  const StatsJob *job = data;
-  ConvBn *cb = job->cb;
-  int hw = cb->oh * cb->ow;
+  const Phase *phase = data;
+  ResNet *self = phase->self;
+  const ConvBn *cb;
+  gsize hw;
 
-  for (gsize ch = begin; ch < end; ch++)
+  if (phase->k > 0)
     {
-      vt_batchnorm_train_statistics (cb->batch_mean, cb->batch_rstd, cb->running_mean, cb->running_var,
-                                     cb->pre->value, BN_EPS, BN_MOMENTUM, job->batch, cb->out, hw, (int) ch);
-      cb->scale[ch] = cb->gamma->pub.value[ch] * cb->batch_rstd[ch];
-      cb->shift[ch] = cb->beta->pub.value[ch] - cb->batch_mean[ch] * cb->scale[ch];
+      bn_epilogue (self->plan[phase->k - 1], b);
+      if (phase->k == 1 && !self->cifar)
+        stem_pool_forward (self, b);
+    }
+  if (phase->k == self->n_plan)
+    {
+      head_pool_forward (self, b);
+      return;
+    }
+  cb = self->plan[phase->k];
+  if (self->plan_option_a[phase->k])
+    option_a_forward (self->plan_option_a[phase->k], b);
+  conv_forward (cb, b);
+  hw = (gsize) cb->oh * cb->ow;
+  for (int ch = 0; ch < cb->out; ch++)
+    {
+      double *at = self->moments + ((gsize) b * cb->out + ch) * 2;
+
+      at[0] = at[1] = 0.0;
+      vt_batchnorm_plane_moments (cb->pre->value + ((gsize) b * cb->out + ch) * hw, hw, cb->mean[ch], &at[0],
+                                  &at[1]);
     }
 }
 
+/* The batch's statistics of each channel from the images' sums, folded
+ * into scale and shift as vt_batchnorm_fold folds the running ones: scale
+ * = γ · rstd, shift = β − mean · scale; the running statistics move. */
 static void
-conv_bn_forward_training (ResNet *self,
-                          ConvBn *cb)
+reduce_statistics (ResNet *self,
+                   ConvBn *cb)
 {
-  StatsJob job = { cb, self->batch };
+  double m = (double) self->batch * cb->oh * cb->ow;
 
-  for_each_image (self, conv_forward, cb);
-  vt_parallel_for ((gsize) cb->out, batch_statistics_range, &job);
+  for (int ch = 0; ch < cb->out; ch++)
+    {
+      double sum = 0.0, sq = 0.0;
+
+      for (int b = 0; b < self->batch; b++)
+        {
+          const double *at = self->moments + ((gsize) b * cb->out + ch) * 2;
+
+          sum += at[0];
+          sq += at[1];
+        }
+      /* the shift is the running mean as it was before this update */
+      vt_batchnorm_finish_statistics (cb->batch_mean, cb->batch_rstd, cb->running_mean, cb->running_var,
+                                      cb->mean[ch], sum, sq, m, BN_EPS, BN_MOMENTUM, ch);
+      cb->scale[ch] = cb->gamma->pub.value[ch] * cb->batch_rstd[ch];
+      cb->shift[ch] = cb->beta->pub.value[ch] - cb->batch_mean[ch] * cb->scale[ch];
+    }
   cb->batches_tracked++;
-  for_each_image (self, bn_epilogue, cb);
 }
 
 static void
 forward_training (ResNet *self)
 {
-  conv_bn_forward_training (self, &self->stem);
-  if (!self->cifar)
-    for_each_image (self, stem_pool_forward, self);
-  for (int i = 0; i < self->n_blocks; i++)
+  for (int k = 0; k <= self->n_plan; k++)
     {
-      Block *blk = &self->blocks[i];
+      Phase phase = { self, k };
 
-      if (blk->has_downsample)
-        conv_bn_forward_training (self, &blk->downsample);
-      else if (blk->option_a)
-        for_each_image (self, option_a_forward, blk);
-      for (int c = 0; c < blk->n_convs; c++)
-        conv_bn_forward_training (self, &blk->conv[c]);
+      for_each_image (self, training_phase, &phase);
+      if (k < self->n_plan)
+        reduce_statistics (self, self->plan[k]);
     }
-  for_each_image (self, head_pool_forward, self);
+}
+
+static void
+add_to_plan (ResNet *self,
+             ConvBn *cb)
+{
+  self->plan[self->n_plan++] = cb;
+}
+
+/* The plan: for_each_conv_bn's order; an option-A block's shortcut is due
+ * before its first convolution (its input is the block's). */
+static void
+make_plan (ResNet *self)
+{
+  int n = 1;
+
+  for (int i = 0; i < self->n_blocks; i++)
+    n += self->blocks[i].n_convs + (self->blocks[i].has_downsample ? 1 : 0);
+  self->plan = g_new0 (ConvBn *, n);
+  self->plan_option_a = g_new0 (const Block *, n);
+  for_each_conv_bn (self, add_to_plan);
+  for (int k = 0; k < self->n_plan; k++)
+    for (int i = 0; i < self->n_blocks; i++)
+      if (self->blocks[i].option_a && self->plan[k] == &self->blocks[i].conv[0])
+        self->plan_option_a[k] = &self->blocks[i];
 }
 
 /* Training mode's running statistics: copies of the checkpoint's (or of
@@ -963,6 +1039,7 @@ vt_trainable_resnet_new (VtTrainable               *owner,
           return NULL;
       }
   }
+  make_plan (self);
   vt_trainable_set_n_blocks (owner, self->n_blocks);
   *family = &resnet_family;
   return g_steal_pointer (&self);

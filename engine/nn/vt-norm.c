@@ -69,17 +69,16 @@ vt_batchnorm_eval_backward (float       *dx,
     }
 }
 
-/* Σ (v − shift) and Σ (v − shift)² over @hw values, in double, in
- * eight lanes: one running sum would wait on each addition's latency, and
- * GCC may vectorize independent lanes without reordering any sum. */
+/* In eight lanes: one running sum would wait on each addition's latency,
+ * and GCC may vectorize independent lanes without reordering any sum. */
 #define LANES 8
 
-static void
-plane_moments (const float *v,
-               gsize        hw,
-               double       shift,
-               double      *sum,
-               double      *sq)
+void
+vt_batchnorm_plane_moments (const float *x,
+                            gsize        hw,
+                            double       shift,
+                            double      *sum,
+                            double      *sq)
 {
   double s[LANES] = { 0 }, q[LANES] = { 0 };
   gsize p = 0;
@@ -87,14 +86,14 @@ plane_moments (const float *v,
   for (; p + LANES <= hw; p += LANES)
     for (int l = 0; l < LANES; l++)
       {
-        double d = v[p + l] - shift;
+        double d = x[p + l] - shift;
 
         s[l] += d;
         q[l] += d * d;
       }
   for (; p < hw; p++)
     {
-      double d = v[p] - shift;
+      double d = x[p] - shift;
 
       s[0] += d;
       q[0] += d * d;
@@ -104,6 +103,32 @@ plane_moments (const float *v,
       *sum += s[l];
       *sq += q[l];
     }
+}
+
+void
+vt_batchnorm_finish_statistics (float  *save_mean,
+                                float  *save_rstd,
+                                float  *running_mean,
+                                float  *running_var,
+                                double  shift,
+                                double  sum,
+                                double  sq,
+                                double  m,
+                                float   eps,
+                                float   momentum,
+                                int     ch)
+{
+  double mean = shift + sum / m;
+  /* Σ (x − mean)² = Σ (x − shift)² − (Σ (x − shift))² / M */
+  double centred = MAX (sq - sum * sum / m, 0.0), var = centred / m;
+
+  save_mean[ch] = (float) mean;
+  save_rstd[ch] = (float) (1.0 / sqrt (var + eps));
+  if (running_mean != NULL)
+    running_mean[ch] = (float) ((1.0 - momentum) * running_mean[ch] + momentum * mean);
+  if (running_var != NULL)
+    running_var[ch] = (float) ((1.0 - momentum) * running_var[ch]
+                               + momentum * (m > 1 ? centred / (m - 1) : var));
 }
 
 void
@@ -119,25 +144,18 @@ vt_batchnorm_train_statistics (float       *save_mean,
                                int          hw,
                                int          ch)
 {
-  double m = (double) n * hw, sum = 0.0, sq = 0.0, unused = 0.0, mean, var;
+  double m = (double) n * hw, sum = 0.0, sq = 0.0, unused = 0.0, mean;
 
   for (int i = 0; i < n; i++)
-    plane_moments (x + ((gsize) i * c + ch) * hw, hw, 0.0, &sum, &unused);
+    vt_batchnorm_plane_moments (x + ((gsize) i * c + ch) * hw, hw, 0.0, &sum, &unused);
   mean = sum / m;
-  /* two passes: the variance of values far from zero stays exact; the
-   * second pass's Σ (v − mean), zero but for rounding, corrects it */
+  /* two passes, the second about the mean: the variance of values far
+   * from zero stays exact */
   sum = 0.0;
   for (int i = 0; i < n; i++)
-    plane_moments (x + ((gsize) i * c + ch) * hw, hw, mean, &sum, &sq);
-  sq = MAX (sq - sum * sum / m, 0.0);
-  var = sq / m;
-  save_mean[ch] = (float) mean;
-  save_rstd[ch] = (float) (1.0 / sqrt (var + eps));
-  if (running_mean != NULL)
-    running_mean[ch] = (float) ((1.0 - momentum) * running_mean[ch] + momentum * mean);
-  if (running_var != NULL)
-    running_var[ch] = (float) ((1.0 - momentum) * running_var[ch]
-                               + momentum * (m > 1 ? sq / (m - 1) : var));
+    vt_batchnorm_plane_moments (x + ((gsize) i * c + ch) * hw, hw, mean, &sum, &sq);
+  vt_batchnorm_finish_statistics (save_mean, save_rstd, running_mean, running_var, mean, sum, sq, m, eps,
+                                  momentum, ch);
 }
 
 void
