@@ -38,6 +38,8 @@ typedef struct
    * every trainable parameter's (+=). */
   void     (*backward)    (gpointer family, const VtTapeNode *target, gboolean input);
   void     (*free)        (gpointer family);
+  /* BatchNorm in training mode or not; NULL for a family without BatchNorm. */
+  void     (*set_batchnorm_training) (gpointer family, gboolean training);
 } VtTrainableFamily;
 
 /* Binds the parameter @name (in the checkpoint, after the architecture's
@@ -60,6 +62,14 @@ gboolean  vt_trainable_bind_optional (VtTrainable   *self,
                                       const gint64  *shape,
                                       VtParam      **out,
                                       GError       **error);
+/* Makes @data (@dtype, @shape; the family's, living as long as it) what
+ * vt_trainable_lookup_buffer gives for @name. */
+void      vt_trainable_add_buffer (VtTrainable   *self,
+                                   const char    *name,
+                                   VtDType        dtype,
+                                   guint          ndim,
+                                   const gint64  *shape,
+                                   gconstpointer  data);
 /* The tape's work memory of its largest node's size, @which 0 or 1. */
 float    *vt_trainable_scratch    (VtTrainable *self,
                                    int          which);

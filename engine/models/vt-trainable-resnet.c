@@ -1,10 +1,15 @@
 /* vt-trainable-resnet.c: the trainable ResNets, CIFAR (option-A
  * shortcuts) and torchvision/timm (BasicBlock, Bottleneck; 7×7 stem and
- * max pool). Every convolution is followed by BatchNorm in eval mode, and
- * runs as the inference pass runs it (vt_conv2d_forward on one image, then
- * the BatchNorm's scale and shift, the residual and the ReLU in that
- * order), so the values are the same; the pre-BatchNorm output is kept for
- * the backward pass, which runs on the whole batch (vt_conv_backward). */
+ * max pool). Every convolution is followed by BatchNorm, and runs as the
+ * inference pass runs it (vt_conv2d_forward on one image, then the
+ * BatchNorm's scale and shift, the residual and the ReLU in that order),
+ * so the values are the same; the pre-BatchNorm output is kept for the
+ * backward pass, which runs on the whole batch (vt_conv_backward).
+ *
+ * In eval mode each image runs through the whole network on its own core.
+ * In training mode BatchNorm's statistics are the batch's, so the pass
+ * goes convolution by convolution, all images each time, with a wait for
+ * the statistics between (forward_training). */
 #include "vt-trainable-private.h"
 #include "core/vt-parallel.h"
 #include "nn/vt-activation.h"
@@ -18,14 +23,19 @@
 #include <string.h>
 
 #define BN_EPS 1e-5f
+#define BN_MOMENTUM 0.1f   /* PyTorch's default */
 
 /* A convolution without bias, BatchNorm, an optional residual, an optional ReLU. */
 typedef struct
 {
   VtParam     *weight;    /* (out, in, k, k) */
   VtParam     *gamma, *beta;
-  const float *mean, *var;
-  float       *scale, *shift;   /* folded from the above at each forward pass */
+  const float *mean, *var;      /* the running statistics: the checkpoint's, or running_* once trained */
+  float       *scale, *shift;   /* folded from the above (or the batch's) at each forward pass */
+  char        *bn;              /* the BatchNorm's name ("layer1.0.bn1") */
+  float       *batch_mean, *batch_rstd;      /* training mode: this batch's, for the backward pass */
+  float       *running_mean, *running_var;   /* copies that training mode updates, or NULL */
+  gint64       batches_tracked;              /* num_batches_tracked */
   float       *weight_t;        /* (in, out, k, k), flipped: the input gradient's kernel */
   int          in, out, kernel, stride, pad;
   gboolean     relu;
@@ -65,7 +75,30 @@ typedef struct
   VtTapeNode  *input, *stem_out, *pooled, *logits;
   VtTapeNode  *argmax;          /* the max pool's, (B, C, ph, pw) gint32 */
   int          final_h, final_w;
+  gboolean     batchnorm_training;
+  /* training mode's order: the convolutions, each with the block whose
+   * option-A shortcut is due before it (or NULL) */
+  ConvBn     **plan;
+  const Block **plan_option_a;
+  int          n_plan;
+  double      *moments;         /* (B, C, 2) of the convolution in flight: Σ d, Σ d², d = pre − running mean */
+  gsize        moments_size;
 } ResNet;
+
+/* Every convolution with its BatchNorm, in forward order. */
+static void
+for_each_conv_bn (ResNet  *self,
+                  void   (*func) (ResNet *self, ConvBn *cb))
+{
+  func (self, &self->stem);
+  for (int i = 0; self->blocks && i < self->n_blocks; i++)
+    {
+      if (self->blocks[i].has_downsample)
+        func (self, &self->blocks[i].downsample);
+      for (int c = 0; c < self->blocks[i].n_convs; c++)
+        func (self, &self->blocks[i].conv[c]);
+    }
+}
 
 static gboolean
 bind_conv_bn (ResNet      *self,
@@ -99,15 +132,24 @@ bind_conv_bn (ResNet      *self,
     return FALSE;
   cb->scale = g_new (float, out);
   cb->shift = g_new (float, out);
+  cb->batch_mean = g_new (float, out);
+  cb->batch_rstd = g_new (float, out);
+  cb->bn = g_strdup (bn);
   cb->weight_t = g_new (float, (gsize) out * in * kernel * kernel);
   return TRUE;
 }
 
 static void
-clear_conv_bn (ConvBn *cb)
+clear_conv_bn (ResNet *self,
+               ConvBn *cb)
 {
   g_clear_pointer (&cb->scale, g_free);
   g_clear_pointer (&cb->shift, g_free);
+  g_clear_pointer (&cb->batch_mean, g_free);
+  g_clear_pointer (&cb->batch_rstd, g_free);
+  g_clear_pointer (&cb->running_mean, g_free);
+  g_clear_pointer (&cb->running_var, g_free);
+  g_clear_pointer (&cb->bn, g_free);
   g_clear_pointer (&cb->weight_t, g_free);
 }
 
@@ -116,13 +158,11 @@ resnet_free (gpointer data)
 {
   ResNet *self = data;
 
-  clear_conv_bn (&self->stem);
-  for (int i = 0; self->blocks && i < self->n_blocks; i++)
-    {
-      for (int c = 0; c < self->blocks[i].n_convs; c++)
-        clear_conv_bn (&self->blocks[i].conv[c]);
-      clear_conv_bn (&self->blocks[i].downsample);
-    }
+  /* blocks that did not bind are zeros, which clear as they are */
+  for_each_conv_bn (self, clear_conv_bn);
+  g_free (self->plan);
+  g_free (self->plan_option_a);
+  g_free (self->moments);
   g_free (self->blocks);
   vt_weights_free (self->weights);
   g_free (self);
@@ -265,6 +305,17 @@ resnet_layout (gpointer  data,
   self->batch = batch;
   self->height = height;
   self->width = width;
+  {
+    gsize widest = 0;
+
+    for (int k = 0; k < self->n_plan; k++)
+      widest = MAX (widest, (gsize) self->plan[k]->out);
+    if ((gsize) batch * widest * 2 > self->moments_size)
+      {
+        self->moments_size = (gsize) batch * widest * 2;
+        self->moments = g_renew (double, self->moments, self->moments_size);
+      }
+  }
   self->input = image_node (tape, "input", batch, 3, height, width);
   layout_conv_bn (self, tape, &self->stem, self->input, height, width, "conv1",
                   self->cifar ? "stem.out" : "stem.act");
@@ -343,20 +394,30 @@ per_image (const VtTapeNode *node)
   return node->numel / (gsize) node->shape[0];
 }
 
-/* Image @b through @cb: the convolution as the inference pass runs it, then
- * its epilogue's operations in the epilogue's order (vt-gemm.c). */
+/* Image @b through @cb's convolution, as the inference pass runs it. */
 static void
-conv_bn_forward (const ConvBn *cb,
-                 int           b)
+conv_forward (gconstpointer data,
+              int           b)
 {
-  const float *x = cb->x->value + b * per_image (cb->x);
-  float *pre = cb->pre->value + b * per_image (cb->pre);
+  const ConvBn *cb = data;
+
+  vt_conv2d_forward (cb->pre->value + b * per_image (cb->pre), cb->x->value + b * per_image (cb->x),
+                     cb->weight->pub.value, NULL, cb->in, cb->h, cb->w, cb->out,
+                     cb->kernel, cb->kernel, cb->stride, cb->pad, NULL);
+}
+
+/* Image @b through @cb's epilogue: the BatchNorm's scale and shift, the
+ * residual, the ReLU, in the inference epilogue's order (vt-gemm.c). */
+static void
+bn_epilogue (gconstpointer data,
+             int           b)
+{
+  const ConvBn *cb = data;
+  const float *pre = cb->pre->value + b * per_image (cb->pre);
   float *y = cb->y->value + b * per_image (cb->y);
   const float *add = cb->add ? cb->add->value + b * per_image (cb->add) : NULL;
   gsize p = (gsize) cb->oh * cb->ow;
 
-  vt_conv2d_forward (pre, x, cb->weight->pub.value, NULL, cb->in, cb->h, cb->w, cb->out,
-                     cb->kernel, cb->kernel, cb->stride, cb->pad, NULL);
   for (int k = 0; k < cb->out; k++)
     for (gsize i = 0; i < p; i++)
       {
@@ -372,11 +433,20 @@ conv_bn_forward (const ConvBn *cb,
       }
 }
 
+static void
+conv_bn_forward (const ConvBn *cb,
+                 int           b)
+{
+  conv_forward (cb, b);
+  bn_epilogue (cb, b);
+}
+
 /* The option-A shortcut: every second pixel, channels zero-padded. */
 static void
-option_a_forward (const Block *blk,
-                  int          b)
+option_a_forward (gconstpointer data,
+                  int           b)
 {
+  const Block *blk = data;
   const VtTapeNode *in = blk->input, *out = blk->shortcut;
   int c = (int) in->shape[1], h = (int) in->shape[2], w = (int) in->shape[3];
   int oh = (int) out->shape[2], ow = (int) out->shape[3];
@@ -410,19 +480,36 @@ option_a_backward (const Block *blk)
 }
 
 static void
+stem_pool_forward (gconstpointer data,
+                   int           b)
+{
+  const ResNet *self = data;
+  const VtTapeNode *act = self->stem.y;
+  gsize plane = per_image (self->stem_out);
+
+  vt_maxpool_forward (self->stem_out->value + b * plane, (gint32 *) self->argmax->value + b * plane,
+                      act->value + b * per_image (act), self->stem.out,
+                      (int) act->shape[2], (int) act->shape[3], 3, 2, 1);
+}
+
+static void
+head_pool_forward (gconstpointer data,
+                   int           b)
+{
+  const ResNet *self = data;
+  const VtTapeNode *last = self->blocks[self->n_blocks - 1].output;
+
+  vt_global_avgpool (self->pooled->value + (gsize) b * self->n_features, last->value + b * per_image (last),
+                     self->n_features, self->final_h * self->final_w);
+}
+
+static void
 forward_image (const ResNet *self,
                int           b)
 {
   conv_bn_forward (&self->stem, b);
   if (!self->cifar)
-    {
-      const VtTapeNode *act = self->stem.y;
-      gsize plane = per_image (self->stem_out);
-
-      vt_maxpool_forward (self->stem_out->value + b * plane, (gint32 *) self->argmax->value + b * plane,
-                          act->value + b * per_image (act), self->stem.out,
-                          (int) act->shape[2], (int) act->shape[3], 3, 2, 1);
-    }
+    stem_pool_forward (self, b);
   for (int i = 0; i < self->n_blocks; i++)
     {
       const Block *blk = &self->blocks[i];
@@ -434,9 +521,7 @@ forward_image (const ResNet *self,
       for (int c = 0; c < blk->n_convs; c++)
         conv_bn_forward (&blk->conv[c], b);
     }
-  vt_global_avgpool (self->pooled->value + (gsize) b * self->n_features,
-                     self->blocks[self->n_blocks - 1].output->value + b * per_image (self->blocks[self->n_blocks - 1].output),
-                     self->n_features, self->final_h * self->final_w);
+  head_pool_forward (self, b);
 }
 
 static void
@@ -449,10 +534,194 @@ images_range (gsize    begin,
 }
 
 static void
-fold (ConvBn *cb)
+fold (ResNet *self,
+      ConvBn *cb)
 {
   vt_batchnorm_fold (cb->scale, cb->shift, cb->gamma->pub.value, cb->beta->pub.value, cb->mean, cb->var,
                      BN_EPS, cb->out);
+}
+
+/* ---- forward in training mode: layer by layer ----------------------------- */
+
+typedef struct
+{
+  void        (*func) (gconstpointer what, int b);
+  gconstpointer what;
+} ImageJob;
+
+static void
+image_job_range (gsize    begin,
+                 gsize    end,
+                 gpointer data)
+{
+  const ImageJob *job = data;
+
+  for (gsize b = begin; b < end; b++)
+    job->func (job->what, (int) b);
+}
+
+/* @func (@what, b) for every image b, spread over the cores. */
+static void
+for_each_image (const ResNet  *self,
+                void         (*func) (gconstpointer what, int b),
+                gconstpointer  what)
+{
+  ImageJob job = { func, what };
+
+  vt_parallel_for_single_blas ((gsize) self->batch, image_job_range, &job);
+}
+
+/* Training mode runs in phases, one per convolution k of the plan: every
+ * image finishes convolution k − 1 (its epilogue, then the max pool after
+ * the stem), then starts k (its option-A shortcut if due, the convolution,
+ * and each channel's Σ d and Σ d² over its plane while it is in cache);
+ * between phases the batch's statistics are reduced from those sums. So
+ * each activation is made and used while its image's planes are hot, as
+ * in eval mode, with one wait per convolution. */
+typedef struct
+{
+  ResNet *self;
+  int     k;
+} Phase;
+
+static void
+training_phase (gconstpointer data,
+                int           b)
+{
+  const Phase *phase = data;
+  ResNet *self = phase->self;
+  const ConvBn *cb;
+  gsize hw;
+
+  if (phase->k > 0)
+    {
+      bn_epilogue (self->plan[phase->k - 1], b);
+      if (phase->k == 1 && !self->cifar)
+        stem_pool_forward (self, b);
+    }
+  if (phase->k == self->n_plan)
+    {
+      head_pool_forward (self, b);
+      return;
+    }
+  cb = self->plan[phase->k];
+  if (self->plan_option_a[phase->k])
+    option_a_forward (self->plan_option_a[phase->k], b);
+  conv_forward (cb, b);
+  hw = (gsize) cb->oh * cb->ow;
+  for (int ch = 0; ch < cb->out; ch++)
+    {
+      double *at = self->moments + ((gsize) b * cb->out + ch) * 2;
+
+      at[0] = at[1] = 0.0;
+      vt_batchnorm_plane_moments (cb->pre->value + ((gsize) b * cb->out + ch) * hw, hw, cb->mean[ch], &at[0],
+                                  &at[1]);
+    }
+}
+
+/* The batch's statistics of each channel from the images' sums, folded
+ * into scale and shift as vt_batchnorm_fold folds the running ones: scale
+ * = γ · rstd, shift = β − mean · scale; the running statistics move. */
+static void
+reduce_statistics (ResNet *self,
+                   ConvBn *cb)
+{
+  double m = (double) self->batch * cb->oh * cb->ow;
+
+  for (int ch = 0; ch < cb->out; ch++)
+    {
+      double sum = 0.0, sq = 0.0;
+
+      for (int b = 0; b < self->batch; b++)
+        {
+          const double *at = self->moments + ((gsize) b * cb->out + ch) * 2;
+
+          sum += at[0];
+          sq += at[1];
+        }
+      /* the shift is the running mean as it was before this update */
+      vt_batchnorm_finish_statistics (cb->batch_mean, cb->batch_rstd, cb->running_mean, cb->running_var,
+                                      cb->mean[ch], sum, sq, m, BN_EPS, BN_MOMENTUM, ch);
+      cb->scale[ch] = cb->gamma->pub.value[ch] * cb->batch_rstd[ch];
+      cb->shift[ch] = cb->beta->pub.value[ch] - cb->batch_mean[ch] * cb->scale[ch];
+    }
+  cb->batches_tracked++;
+}
+
+static void
+forward_training (ResNet *self)
+{
+  for (int k = 0; k <= self->n_plan; k++)
+    {
+      Phase phase = { self, k };
+
+      for_each_image (self, training_phase, &phase);
+      if (k < self->n_plan)
+        reduce_statistics (self, self->plan[k]);
+    }
+}
+
+static void
+add_to_plan (ResNet *self,
+             ConvBn *cb)
+{
+  self->plan[self->n_plan++] = cb;
+}
+
+/* The plan: for_each_conv_bn's order; an option-A block's shortcut is due
+ * before its first convolution (its input is the block's). */
+static void
+make_plan (ResNet *self)
+{
+  int n = 1;
+
+  for (int i = 0; i < self->n_blocks; i++)
+    n += self->blocks[i].n_convs + (self->blocks[i].has_downsample ? 1 : 0);
+  self->plan = g_new0 (ConvBn *, n);
+  self->plan_option_a = g_new0 (const Block *, n);
+  for_each_conv_bn (self, add_to_plan);
+  for (int k = 0; k < self->n_plan; k++)
+    for (int i = 0; i < self->n_blocks; i++)
+      if (self->blocks[i].option_a && self->plan[k] == &self->blocks[i].conv[0])
+        self->plan_option_a[k] = &self->blocks[i];
+}
+
+/* Training mode's running statistics: copies of the checkpoint's (or of
+ * what an earlier training mode left), which vt_trainable_lookup_buffer
+ * shows as the checkpoint's tensors would be. */
+static void
+own_running_statistics (ResNet *self,
+                        ConvBn *cb)
+{
+  g_autofree char *mean = g_strdup_printf ("%s.running_mean", cb->bn);
+  g_autofree char *var = g_strdup_printf ("%s.running_var", cb->bn);
+  g_autofree char *tracked = g_strdup_printf ("%s.num_batches_tracked", cb->bn);
+  const VtTensor *stored = vt_weights_lookup (self->weights, tracked);
+
+  if (cb->running_mean != NULL)
+    return;
+  cb->mean = cb->running_mean = g_memdup2 (cb->mean, sizeof (float) * cb->out);
+  cb->var = cb->running_var = g_memdup2 (cb->var, sizeof (float) * cb->out);
+  vt_trainable_add_buffer (self->owner, mean, VT_DTYPE_F32, VT_SHAPE (cb->out), cb->running_mean);
+  vt_trainable_add_buffer (self->owner, var, VT_DTYPE_F32, VT_SHAPE (cb->out), cb->running_var);
+  /* PyTorch's counter, where the checkpoint has one: a scalar integer */
+  if (stored != NULL && stored->numel == 1 && stored->dtype == VT_DTYPE_I64)
+    {
+      cb->batches_tracked = (gint64) vt_dtype_read_double (stored->dtype, stored->data, 0);
+      vt_trainable_add_buffer (self->owner, tracked, VT_DTYPE_I64, stored->ndim, stored->shape,
+                               &cb->batches_tracked);
+    }
+}
+
+static void
+resnet_set_batchnorm_training (gpointer data,
+                               gboolean training)
+{
+  ResNet *self = data;
+
+  if (training)
+    for_each_conv_bn (self, own_running_statistics);
+  self->batchnorm_training = training;
 }
 
 static void
@@ -463,17 +732,15 @@ resnet_forward (gpointer      data,
   const float *pixels = input;
 
   memcpy (self->input->value, pixels, sizeof (float) * self->input->numel);
-  fold (&self->stem);
-  for (int i = 0; i < self->n_blocks; i++)
+  if (self->batchnorm_training)
+    forward_training (self);
+  else
     {
-      for (int c = 0; c < self->blocks[i].n_convs; c++)
-        fold (&self->blocks[i].conv[c]);
-      if (self->blocks[i].has_downsample)
-        fold (&self->blocks[i].downsample);
+      for_each_conv_bn (self, fold);
+      /* The images spread over the cores, each with single-threaded BLAS,
+       * as the inference pass does. */
+      vt_parallel_for_single_blas ((gsize) self->batch, images_range, self);
     }
-  /* The images spread over the cores, each with single-threaded BLAS, as
-   * the inference pass does. */
-  vt_parallel_for_single_blas ((gsize) self->batch, images_range, self);
   if (self->logits)
     vt_linear_forward (self->logits->value, self->pooled->value, self->fc_w->pub.value, self->fc_b->pub.value,
                        self->batch, self->n_features, self->n_classes);
@@ -489,12 +756,14 @@ live (const VtTapeNode *node,
 }
 
 /* Through the ReLU (y > 0 ⇔ its input > 0), the residual and the
- * BatchNorm, channel by channel: add->grad += dz, pre->grad = dz · scale,
- * and the BatchNorm's parameter gradients, in one pass over dy. */
+ * BatchNorm, channel by channel: add->grad += dz, pre->grad = dz · scale
+ * (eval mode) or vt_batchnorm_train_backward's formula (training mode),
+ * and the BatchNorm's parameter gradients. */
 typedef struct
 {
   const ConvBn *cb;
   int           batch;
+  gboolean      training;
 } BnJob;
 
 /* One plane: dz = dy where y > 0 (or everywhere without a ReLU), written
@@ -544,6 +813,21 @@ plane_sums (const float *restrict dz,
   *sum_dz_x += b;
 }
 
+/* Training mode's dpre from dz (in place): with x̂ = (pre − mean) · rstd
+ * and M = B·H·W, dpre = scale · (dz − Σ dz / M − x̂ · Σ dz · x̂ / M). */
+static void
+plane_train_backward (float       *restrict dz,
+                      const float *restrict pre,
+                      gsize                 hw,
+                      float                 mean,
+                      float                 scale,
+                      float                 shift_dz,
+                      float                 slope)
+{
+  for (gsize p = 0; p < hw; p++)
+    dz[p] = scale * (dz[p] - shift_dz - (pre[p] - mean) * slope);
+}
+
 static void
 bn_backward_range (gsize    begin,
                    gsize    end,
@@ -556,23 +840,39 @@ bn_backward_range (gsize    begin,
 
   for (gsize ch = begin; ch < end; ch++)
     {
-      double sum_dz = 0.0, sum_dz_xhat = 0.0;
+      double sum_dz = 0.0, sum_dz_x = 0.0, m = (double) job->batch * hw;
+      float mean = job->training ? cb->batch_mean[ch] : cb->mean[ch], scale = cb->scale[ch];
 
       for (int n = 0; n < job->batch; n++)
         {
           gsize o = ((gsize) n * cb->out + ch) * hw;
           float *dpre = cb->pre->grad + o;
-          float scale = cb->scale[ch];
 
           plane_backward (dpre, cb->add ? cb->add->grad + o : NULL, cb->y->value + o, cb->y->grad + o, hw,
                           cb->relu, scale);
-          if (params)
-            plane_sums (dpre, cb->pre->value + o, hw, cb->mean[ch], &sum_dz, &sum_dz_xhat);
-          for (gsize p = 0; p < hw; p++)
-            dpre[p] *= scale;
+          if (params || job->training)
+            plane_sums (dpre, cb->pre->value + o, hw, mean, &sum_dz, &sum_dz_x);
+          if (!job->training)
+            for (gsize p = 0; p < hw; p++)
+              dpre[p] *= scale;
         }
-      if (cb->gamma->pub.grad)
-        cb->gamma->pub.grad[ch] += (float) (sum_dz_xhat / sqrt ((double) cb->var[ch] + BN_EPS));
+      if (job->training)
+        {
+          double rstd = cb->batch_rstd[ch];
+
+          /* the batch's mean and variance depend on every pre: a second pass */
+          for (int n = 0; n < job->batch; n++)
+            {
+              gsize o = ((gsize) n * cb->out + ch) * hw;
+
+              plane_train_backward (cb->pre->grad + o, cb->pre->value + o, hw, mean, scale, (float) (sum_dz / m),
+                                    (float) (sum_dz_x * rstd * rstd / m));
+            }
+          if (cb->gamma->pub.grad)
+            cb->gamma->pub.grad[ch] += (float) (sum_dz_x * rstd);
+        }
+      else if (cb->gamma->pub.grad)
+        cb->gamma->pub.grad[ch] += (float) (sum_dz_x / sqrt ((double) cb->var[ch] + BN_EPS));
       if (cb->beta->pub.grad)
         cb->beta->pub.grad[ch] += (float) sum_dz;
     }
@@ -631,7 +931,7 @@ conv_bn_backward (ResNet           *self,
 
   if (live (cb->y, target))
     {
-      BnJob job = { cb, self->batch };
+      BnJob job = { cb, self->batch, self->batchnorm_training };
 
       vt_parallel_for ((gsize) cb->out, bn_backward_range, &job);
     }
@@ -698,7 +998,7 @@ resnet_check_input (gpointer   data,
 }
 
 static const VtTrainableFamily resnet_family = {
-  resnet_check_input, resnet_layout, resnet_forward, resnet_backward, resnet_free,
+  resnet_check_input, resnet_layout, resnet_forward, resnet_backward, resnet_free, resnet_set_batchnorm_training,
 };
 
 gpointer
@@ -739,6 +1039,7 @@ vt_trainable_resnet_new (VtTrainable               *owner,
           return NULL;
       }
   }
+  make_plan (self);
   vt_trainable_set_n_blocks (owner, self->n_blocks);
   *family = &resnet_family;
   return g_steal_pointer (&self);

@@ -12,6 +12,8 @@ struct _VtTrainable
   VtTape                   *tape;
   const VtTrainableFamily  *family;
   gpointer                  state;      /* the family's */
+  GHashTable               *buffers;    /* name -> VtTensor over the family's data, owned */
+  gboolean                  batchnorm_training;
   gboolean                  forwarded;
   gboolean                  no_input_gradient;
   gboolean                  text;
@@ -31,6 +33,28 @@ param_free (gpointer data)
   g_free (p);
 }
 
+static void
+buffer_free (gpointer data)
+{
+  VtTensor *t = data;
+
+  g_free (t->name);
+  g_free (t);
+}
+
+/* The parts both constructors share. */
+static VtTrainable *
+trainable_alloc (void)
+{
+  VtTrainable *self = g_new0 (VtTrainable, 1);
+
+  self->params = g_ptr_array_new_with_free_func (param_free);
+  self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  self->buffers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, buffer_free);
+  self->tape = vt_tape_new ();
+  return self;
+}
+
 gboolean
 vt_trainable_supports (const VtArchitecture *arch)
 {
@@ -43,11 +67,8 @@ vt_trainable_new (VtCheckpoint          *checkpoint,
                   const VtArchitecture  *arch,
                   GError               **error)
 {
-  g_autoptr(VtTrainable) self = g_new0 (VtTrainable, 1);
+  g_autoptr(VtTrainable) self = trainable_alloc ();
 
-  self->params = g_ptr_array_new_with_free_func (param_free);
-  self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
-  self->tape = vt_tape_new ();
   if (arch->family == VT_ARCH_RESNET || arch->family == VT_ARCH_CIFAR_RESNET)
     self->state = vt_trainable_resnet_new (self, checkpoint, arch, &self->family, error);
   else if (arch->family == VT_ARCH_TIMM_VIT || (arch->family == VT_ARCH_OPENCLIP && arch->patch_size > 0))
@@ -66,11 +87,8 @@ vt_trainable_new_text (VtCheckpoint          *checkpoint,
                        const VtArchitecture  *arch,
                        GError               **error)
 {
-  g_autoptr(VtTrainable) self = g_new0 (VtTrainable, 1);
+  g_autoptr(VtTrainable) self = trainable_alloc ();
 
-  self->params = g_ptr_array_new_with_free_func (param_free);
-  self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
-  self->tape = vt_tape_new ();
   self->text = TRUE;
   if (arch->family != VT_ARCH_OPENCLIP || arch->text_width <= 0)
     {
@@ -92,6 +110,7 @@ vt_trainable_free (VtTrainable *self)
   if (self->family && self->state)
     self->family->free (self->state);
   vt_tape_free (self->tape);
+  g_hash_table_unref (self->buffers);
   g_hash_table_unref (self->by_name);
   g_ptr_array_unref (self->params);
   g_free (self);
@@ -149,6 +168,58 @@ vt_trainable_bind_optional (VtTrainable   *self,
     return TRUE;
   *out = vt_trainable_bind (self, weights, name, kind, block, ndim, shape, error);
   return *out != NULL;
+}
+
+void
+vt_trainable_add_buffer (VtTrainable   *self,
+                         const char    *name,
+                         VtDType        dtype,
+                         guint          ndim,
+                         const gint64  *shape,
+                         gconstpointer  data)
+{
+  VtTensor *t = g_new0 (VtTensor, 1);
+
+  t->name = g_strdup (name);
+  t->dtype = dtype;
+  t->ndim = ndim;
+  t->numel = 1;
+  for (guint d = 0; d < ndim; d++)
+    {
+      t->shape[d] = shape[d];
+      t->numel *= (gsize) shape[d];
+    }
+  t->nbytes = t->numel * vt_dtype_size (dtype);
+  t->data = data;
+  g_hash_table_replace (self->buffers, t->name, t);
+}
+
+const VtTensor *
+vt_trainable_lookup_buffer (VtTrainable *self,
+                            const char  *name)
+{
+  return g_hash_table_lookup (self->buffers, name);
+}
+
+void
+vt_trainable_set_batchnorm_training (VtTrainable *self,
+                                     gboolean     training)
+{
+  self->batchnorm_training = training;
+  if (self->family->set_batchnorm_training)
+    self->family->set_batchnorm_training (self->state, training);
+}
+
+gboolean
+vt_trainable_get_batchnorm_training (VtTrainable *self)
+{
+  return self->batchnorm_training;
+}
+
+gboolean
+vt_trainable_has_batchnorm (VtTrainable *self)
+{
+  return self->family->set_batchnorm_training != NULL;
 }
 
 float *

@@ -6,8 +6,9 @@
  * (BasicBlock, Bottleneck), timm ViT/DeiT (class token, distillation
  * token, average pooling), OpenCLIP's ViT image tower (its taps
  * "visual.…", "image_embeds", "image_embeds_norm"; GELU or QuickGELU). BatchNorm runs in eval mode (the running
- * statistics), as the forward passes do, so gradients are those of the
- * model that infers.
+ * statistics) by default, as the forward passes do, so gradients are those
+ * of the model that infers; vt_trainable_set_batchnorm_training switches
+ * the ResNets to training mode (batch statistics), as PyTorch's train().
  *
  * Why a model of its own beside vt-resnet.c and vt-vit.c, and not a
  * backward beside each: the inference passes fold BatchNorm into the
@@ -83,6 +84,27 @@ void         vt_trainable_zero_grad       (VtTrainable           *self);
  * training needs only the parameters'). */
 void         vt_trainable_set_input_gradient (VtTrainable        *self,
                                               gboolean            input);
+
+/* BatchNorm in training mode (@training TRUE), as PyTorch's BatchNorm2d in
+ * train(): forward passes normalize with the batch's statistics (mean and
+ * biased variance per channel over B·H·W), backward passes go through
+ * them, and each forward pass moves the running statistics towards the
+ * batch's (momentum 0.1, the variance unbiased) and adds one to
+ * num_batches_tracked. In eval mode (FALSE, the default) the running
+ * statistics normalize and stay as they are: after training, the updated
+ * ones. A model without BatchNorm (vt_trainable_has_batchnorm FALSE: the
+ * ViTs) is the same in both modes. */
+void         vt_trainable_set_batchnorm_training (VtTrainable    *self,
+                                                  gboolean        training);
+gboolean     vt_trainable_get_batchnorm_training (VtTrainable    *self);
+gboolean     vt_trainable_has_batchnorm   (VtTrainable           *self);
+/* What training mode changed besides the parameters: BatchNorm's
+ * running_mean and running_var (float32) and num_batches_tracked (int64),
+ * by checkpoint name without the prefix ("layer1.0.bn1.running_mean"),
+ * viewing the live values; NULL for another name, or before training mode
+ * first ran (they are the checkpoint's then). */
+const VtTensor *vt_trainable_lookup_buffer (VtTrainable          *self,
+                                            const char           *name);
 
 /* Whether it takes @height × @width images. */
 gboolean     vt_trainable_check_input     (VtTrainable           *self,

@@ -47,8 +47,15 @@ gboolean
 vt_weights_has (VtWeights  *self,
                 const char *name)
 {
+  return vt_weights_lookup (self, name) != NULL;
+}
+
+const VtTensor *
+vt_weights_lookup (VtWeights  *self,
+                   const char *name)
+{
   g_autofree char *full = g_strconcat (self->prefix, name, NULL);
-  return vt_checkpoint_lookup (self->checkpoint, full) != NULL;
+  return vt_checkpoint_lookup (self->checkpoint, full);
 }
 
 static char *

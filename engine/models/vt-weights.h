@@ -35,6 +35,9 @@ const float *vt_weights_get        (VtWeights     *weights,
 /* Whether @prefix + @name exists. */
 gboolean     vt_weights_has        (VtWeights     *weights,
                                     const char    *name);
+/* The tensor @prefix + @name as stored (any dtype), or NULL. */
+const VtTensor *vt_weights_lookup  (VtWeights     *weights,
+                                    const char    *name);
 /* Memory owned by the weights, freed with them (folded BatchNorm, packed
  * projections). */
 float       *vt_weights_alloc      (VtWeights     *weights,

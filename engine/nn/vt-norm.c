@@ -69,6 +69,95 @@ vt_batchnorm_eval_backward (float       *dx,
     }
 }
 
+/* In eight lanes: one running sum would wait on each addition's latency,
+ * and GCC may vectorize independent lanes without reordering any sum. */
+#define LANES 8
+
+void
+vt_batchnorm_plane_moments (const float *x,
+                            gsize        hw,
+                            double       shift,
+                            double      *sum,
+                            double      *sq)
+{
+  double s[LANES] = { 0 }, q[LANES] = { 0 };
+  gsize p = 0;
+
+  for (; p + LANES <= hw; p += LANES)
+    for (int l = 0; l < LANES; l++)
+      {
+        double d = x[p + l] - shift;
+
+        s[l] += d;
+        q[l] += d * d;
+      }
+  for (; p < hw; p++)
+    {
+      double d = x[p] - shift;
+
+      s[0] += d;
+      q[0] += d * d;
+    }
+  for (int l = 0; l < LANES; l++)
+    {
+      *sum += s[l];
+      *sq += q[l];
+    }
+}
+
+void
+vt_batchnorm_finish_statistics (float  *save_mean,
+                                float  *save_rstd,
+                                float  *running_mean,
+                                float  *running_var,
+                                double  shift,
+                                double  sum,
+                                double  sq,
+                                double  m,
+                                float   eps,
+                                float   momentum,
+                                int     ch)
+{
+  double mean = shift + sum / m;
+  /* Σ (x − mean)² = Σ (x − shift)² − (Σ (x − shift))² / M */
+  double centred = MAX (sq - sum * sum / m, 0.0), var = centred / m;
+
+  save_mean[ch] = (float) mean;
+  save_rstd[ch] = (float) (1.0 / sqrt (var + eps));
+  if (running_mean != NULL)
+    running_mean[ch] = (float) ((1.0 - momentum) * running_mean[ch] + momentum * mean);
+  if (running_var != NULL)
+    running_var[ch] = (float) ((1.0 - momentum) * running_var[ch]
+                               + momentum * (m > 1 ? centred / (m - 1) : var));
+}
+
+void
+vt_batchnorm_train_statistics (float       *save_mean,
+                               float       *save_rstd,
+                               float       *running_mean,
+                               float       *running_var,
+                               const float *x,
+                               float        eps,
+                               float        momentum,
+                               int          n,
+                               int          c,
+                               int          hw,
+                               int          ch)
+{
+  double m = (double) n * hw, sum = 0.0, sq = 0.0, unused = 0.0, mean;
+
+  for (int i = 0; i < n; i++)
+    vt_batchnorm_plane_moments (x + ((gsize) i * c + ch) * hw, hw, 0.0, &sum, &unused);
+  mean = sum / m;
+  /* two passes, the second about the mean: the variance of values far
+   * from zero stays exact */
+  sum = 0.0;
+  for (int i = 0; i < n; i++)
+    vt_batchnorm_plane_moments (x + ((gsize) i * c + ch) * hw, hw, mean, &sum, &sq);
+  vt_batchnorm_finish_statistics (save_mean, save_rstd, running_mean, running_var, mean, sum, sq, m, eps,
+                                  momentum, ch);
+}
+
 void
 vt_batchnorm_train_forward (float       *y,
                             float       *save_mean,
@@ -84,45 +173,21 @@ vt_batchnorm_train_forward (float       *y,
                             int          c,
                             int          hw)
 {
-  double m = (double) n * hw;
-
   for (int ch = 0; ch < c; ch++)
     {
-      double sum = 0.0, sq = 0.0, mean, var, rstd;
+      double mean, rstd, g = gamma != NULL ? gamma[ch] : 1.0, b = beta != NULL ? beta[ch] : 0.0;
 
-      for (int i = 0; i < n; i++)
-        {
-          const float *v = x + ((gsize) i * c + ch) * hw;
-
-          for (int p = 0; p < hw; p++)
-            sum += v[p];
-        }
-      mean = sum / m;
-      /* two passes: the variance of values far from zero stays exact */
-      for (int i = 0; i < n; i++)
-        {
-          const float *v = x + ((gsize) i * c + ch) * hw;
-
-          for (int p = 0; p < hw; p++)
-            sq += (v[p] - mean) * (v[p] - mean);
-        }
-      var = sq / m;
-      rstd = 1.0 / sqrt (var + eps);
+      vt_batchnorm_train_statistics (save_mean, save_rstd, running_mean, running_var, x, eps, momentum,
+                                     n, c, hw, ch);
+      mean = save_mean[ch];
+      rstd = save_rstd[ch];
       for (int i = 0; i < n; i++)
         {
           gsize o = ((gsize) i * c + ch) * hw;
-          double g = gamma != NULL ? gamma[ch] : 1.0, b = beta != NULL ? beta[ch] : 0.0;
 
           for (int p = 0; p < hw; p++)
             y[o + p] = (float) ((x[o + p] - mean) * rstd * g + b);
         }
-      save_mean[ch] = (float) mean;
-      save_rstd[ch] = (float) rstd;
-      if (running_mean != NULL)
-        running_mean[ch] = (float) ((1.0 - momentum) * running_mean[ch] + momentum * mean);
-      if (running_var != NULL)
-        running_var[ch] = (float) ((1.0 - momentum) * running_var[ch]
-                                   + momentum * (m > 1 ? sq / (m - 1) : var));
     }
 }
 

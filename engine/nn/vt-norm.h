@@ -30,6 +30,25 @@ void vt_batchnorm_train_forward (float *y, float *save_mean, float *save_rstd,
 void vt_batchnorm_train_backward (float *dx, float *dgamma, float *dbeta, const float *dy,
                                   const float *x, const float *gamma, const float *save_mean,
                                   const float *save_rstd, int n, int c, int hw);
+/* The forward pass's statistics of channel @ch alone: save_mean[ch],
+ * save_rstd[ch] and the running update of running_mean[ch] and
+ * running_var[ch], for callers that apply the normalization themselves
+ * (the trainable ResNets fold it into their convolutions' epilogue) and
+ * share the channels among threads. */
+void vt_batchnorm_train_statistics (float *save_mean, float *save_rstd,
+                                    float *running_mean, float *running_var,
+                                    const float *x, float eps, float momentum,
+                                    int n, int c, int hw, int ch);
+/* Its parts, for a caller that sums plane by plane as it computes them
+ * (one pass, about a @shift near the mean: the trainable ResNets take the
+ * running mean): Σ (x − shift) and Σ (x − shift)² over @hw values, in
+ * double, added to *sum and *sq; then, from the sums over M = N·HW
+ * values, what vt_batchnorm_train_statistics gives. */
+void vt_batchnorm_plane_moments    (const float *x, gsize hw, double shift, double *sum, double *sq);
+void vt_batchnorm_finish_statistics (float *save_mean, float *save_rstd,
+                                     float *running_mean, float *running_var,
+                                     double shift, double sum, double sq, double m,
+                                     float eps, float momentum, int ch);
 
 /* LayerNorm over the last dimension, x (N, C) -> y (N, C); keeps mean (N)
  * and rstd (N) for the backward pass. gamma and beta (C) may be NULL (no

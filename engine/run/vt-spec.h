@@ -119,7 +119,9 @@ typedef struct
 /* Fine-tunes a model on a dataset's train split (VtTrainable, vt-optim)
  * and evaluates it on the test split every epoch; writes the trained
  * checkpoint (safetensors + config.json), its metrics table and curves.
- * BatchNorm stays in eval mode (the running statistics). */
+ * BatchNorm trains in eval mode (the running statistics, kept) unless
+ * "batchnorm" is "train" (the batch's statistics; the running ones updated
+ * and saved); evaluation is always in eval mode. */
 typedef struct
 {
   VtStep            base;
@@ -143,6 +145,7 @@ typedef struct
   guint             pad;            /* "augment": random crop after padding by so many pixels; 0: none */
   gboolean          flip;           /* "augment": random horizontal flip */
   gboolean          shuffle;        /* a new order every epoch (default); FALSE: as stored, to compare */
+  gboolean          batchnorm_training;   /* "batchnorm": "train"; FALSE: "eval" */
   VtFigureFormats   formats;
 } VtTrainStep;
 

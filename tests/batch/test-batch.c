@@ -3118,6 +3118,129 @@ test_train_head (void)
   vt_test_rm_rf (dir);
 }
 
+/* The number of tensors whose bytes differ between @a and @b, and of those
+ * the ones named *.running_mean or *.running_var. */
+static guint
+count_changed (VtCheckpoint *a,
+               VtCheckpoint *b,
+               guint        *running)
+{
+  guint changed = 0;
+
+  *running = 0;
+  g_assert_cmpuint (vt_checkpoint_get_n_tensors (a), ==, vt_checkpoint_get_n_tensors (b));
+  for (guint i = 0; i < vt_checkpoint_get_n_tensors (a); i++)
+    {
+      const VtTensor *x = vt_checkpoint_get_tensor (a, i);
+      const VtTensor *y = vt_checkpoint_lookup (b, x->name);
+
+      g_assert_nonnull (y);
+      g_assert_cmpuint (x->nbytes, ==, y->nbytes);
+      if (memcmp (x->data, y->data, x->nbytes) == 0)
+        continue;
+      changed++;
+      if (g_str_has_suffix (x->name, ".running_mean") || g_str_has_suffix (x->name, ".running_var"))
+        (*running)++;
+    }
+  return changed;
+}
+
+/* "batchnorm": one epoch of the head of ResNet-20 with "eval" keeps every
+ * running statistic of the source checkpoint; with "train" all 19
+ * BatchNorms' running_mean and running_var move (the head trains in both);
+ * results.json says which. A ViT has no BatchNorm: "train" runs and says
+ * it changed nothing. A mode that is neither is a spec error. */
+static void
+test_train_batchnorm (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"train\", \"id\": \"eval\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+    "\"batch\": 8, \"batchnorm\": \"eval\", \"formats\": [\"png\"]}, "
+    "{\"kind\": \"train\", \"id\": \"train\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+    "\"batch\": 8, \"batchnorm\": \"train\", \"formats\": [\"png\"]}]}", ckpt, data, ckpt, data);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *eval_path = g_build_filename (out, "eval", "model.safetensors", NULL);
+  g_autofree char *train_path = g_build_filename (out, "train", "model.safetensors", NULL);
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(VtCheckpoint) source = NULL;
+  g_autoptr(VtCheckpoint) eval = NULL;
+  g_autoptr(VtCheckpoint) train = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(Result) r = { 0 };
+  JsonArray *steps;
+  guint changed, running;
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  if (r.status != 0)
+    g_error ("exit %d, stderr: %s", r.status, r.err);
+  results = load_json (results_path);
+  steps = json_object_get_array_member (json_node_get_object (results), "steps");
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (json_array_get_object_element (steps, 0),
+                                                                  "batchnorm"), "eval mode"));
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (json_array_get_object_element (steps, 1),
+                                                                  "batchnorm"), "train mode"));
+  /* the spec's echo names the mode, so the run reruns as it ran */
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (json_object_get_array_member (
+                     json_object_get_object_member (json_node_get_object (results), "spec"), "steps"), 1),
+                   "batchnorm"), ==, "train");
+  source = vt_checkpoint_open (ckpt, &error);
+  g_assert_no_error (error);
+  eval = vt_checkpoint_open (eval_path, &error);
+  g_assert_no_error (error);
+  train = vt_checkpoint_open (train_path, &error);
+  g_assert_no_error (error);
+  changed = count_changed (source, eval, &running);
+  g_assert_cmpuint (running, ==, 0);
+  g_assert_cmpuint (changed, ==, 2);          /* linear.weight and linear.bias */
+  changed = count_changed (source, train, &running);
+  g_test_message ("batchnorm train: %u tensors changed, %u of them running statistics", changed, running);
+  g_assert_cmpuint (running, ==, 2 * 19);
+  g_assert_cmpuint (changed, ==, 2 + 2 * 19);
+  vt_test_rm_rf (out);
+
+  /* a ViT (5 classes: a folder of c0 … c4) takes "train" as nothing to change */
+  {
+    g_autofree char *vit = vt_test_fixture ("arch/timm-vit/model.safetensors");
+    g_autofree char *image = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+    g_autofree char *folder = g_build_filename (dir, "five", NULL);
+    g_autofree char *contents = NULL;
+    g_autofree char *vit_text = NULL;
+    g_autoptr(JsonNode) vit_results = NULL;
+    g_auto(Result) v = { 0 };
+    gsize length;
+
+    g_assert_true (g_file_get_contents (image, &contents, &length, NULL));
+    for (guint split = 0; split < 2; split++)
+      for (guint c = 0; c < 5; c++)
+        {
+          g_autofree char *name = g_strdup_printf ("c%u", c);
+          g_autofree char *class_dir = g_build_filename (folder, split ? "test" : "train", name, NULL);
+          g_autofree char *copy = g_build_filename (class_dir, "a.jpg", NULL);
+
+          g_mkdir_with_parents (class_dir, 0755);
+          g_assert_true (g_file_set_contents (copy, contents, length, NULL));
+        }
+    vit_text = g_strdup_printf ("{\"steps\": [{\"kind\": \"train\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                                "\"batchnorm\": \"train\", \"formats\": [\"png\"]}]}", vit, folder);
+    g_assert_true (g_file_set_contents (spec, vit_text, -1, NULL));
+    run_vitrine (&v, "--batch", spec, "--output", out, NULL);
+    if (v.status != 0)
+      g_error ("ViT: exit %d, stderr: %s", v.status, v.err);
+    vit_results = load_json (results_path);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (json_object_get_array_member (
+                       json_node_get_object (vit_results), "steps"), 0), "batchnorm"), ==,
+                     "none: the model has no BatchNorm, so \"train\" changed nothing");
+    vt_test_rm_rf (out);
+  }
+  vt_test_rm_rf (dir);
+}
+
 /* Every step's loss of fine-tuning the whole ResNet-20 with SGD, in the
  * stored order without augmentation, is PyTorch's (make_train_fixture.py)
  * within 1e-3 relative. */
@@ -3188,6 +3311,7 @@ test_train_bad_input (void)
     { "\"warmup_epochs\": 3", 2, "$.steps[0].warmup_epochs" },
     { "\"label_smoothing\": 1", 2, "$.steps[0].label_smoothing: 1 is not in [0, 1)" },
     { "\"batch\": 0", 2, "$.steps[0].batch: expected an integer from 1 to 1024" },
+    { "\"batchnorm\": \"training\"", 2, "$.steps[0].batchnorm: “training” is not one of eval, train" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -4110,6 +4234,7 @@ main (int   argc,
   g_test_add_func ("/batch/active", test_active);
   g_test_add_func ("/batch/train/head", test_train_head);
   g_test_add_func ("/batch/train/reference", test_train_reference);
+  g_test_add_func ("/batch/train/batchnorm", test_train_batchnorm);
   g_test_add_func ("/batch/train/bad-input", test_train_bad_input);
   g_test_add_func ("/batch/train/new-head", test_train_new_head);
   g_test_add_func ("/batch/train/cancel", test_train_cancel);

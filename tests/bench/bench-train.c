@@ -1,8 +1,10 @@
 /* bench-train.c: one forward and backward pass of a whole network, timed
  * (the Vitrine side of train.sh).
  *
- *   bench-train CHECKPOINT BATCH SIZE
+ *   bench-train CHECKPOINT BATCH SIZE [eval|train]
  *
+ * BatchNorm in eval mode, or with "train" in training mode (batch
+ * statistics, running statistics updated: PyTorch's model.train()).
  * Every parameter trains (VT_TRAIN_ALL), the input's gradient is not
  * taken; the scalar is softmax cross-entropy on random labels. Runs
  * forward, loss, backward on random normalized pixels until two seconds
@@ -46,9 +48,9 @@ main (int   argc,
   double ms;
 
   vt_blas_choose_kernels (argv);
-  if (argc != 4)
+  if ((argc != 4 && argc != 5) || (argc == 5 && strcmp (argv[4], "eval") != 0 && strcmp (argv[4], "train") != 0))
     {
-      fprintf (stderr, "usage: bench-train CHECKPOINT BATCH SIZE\n");
+      fprintf (stderr, "usage: bench-train CHECKPOINT BATCH SIZE [eval|train]\n");
       return 2;
     }
   batch = atoi (argv[2]);
@@ -63,6 +65,7 @@ main (int   argc,
     goto fail;
   vt_trainable_set_part (model, VT_TRAIN_ALL, 0);
   vt_trainable_set_input_gradient (model, FALSE);
+  vt_trainable_set_batchnorm_training (model, argc == 5 && strcmp (argv[4], "train") == 0);
 
   pixels = g_new (float, (gsize) batch * 3 * size * size);
   for (gsize i = 0; i < (gsize) batch * 3 * size * size; i++)

@@ -3,7 +3,9 @@
 # Vitrine against Debian's PyTorch 1.13, in one run on this machine, on 1
 # and 2 threads: milliseconds per step, images per second, and torch's
 # time over ours (above 1: we are faster). Every parameter gets its
-# gradient; BatchNorm in eval mode on both sides; no optimizer step yet.
+# gradient; BatchNorm in eval mode on both sides (row "bn eval"), then in
+# training mode on both sides (row "bn train": batch statistics and the
+# running-statistics update, PyTorch's model.train()); no optimizer step yet.
 #
 # Each side runs three times, alternating, and keeps its fastest median:
 # the machine is shared and its speed moves from minute to minute. On one
@@ -25,18 +27,21 @@ faster() {
 }
 
 lscpu | sed -n 's/^Model name: *//p'
-printf '%-22s %7s %11s %11s %10s %10s %7s\n' model threads "vitrine ms" "torch ms" "vitrine/s" "torch/s" ratio
-for threads in 1 2; do
-  pin=""; [ "$threads" -eq 1 ] && pin="taskset -c $cpu"
-  ours=""; theirs=""
-  for _ in 1 2 3; do
-    ours=$(faster "$ours" "$(OPENBLAS_NUM_THREADS=$threads $pin "$bench" "$ckpt" $batch $size)")
-    theirs=$(faster "$theirs" "$(THREADS=$threads OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=1 $pin /usr/bin/python3 "$here/train_torch.py" $batch $size)")
-  done
-  /usr/bin/python3 - "resnet20-b$batch-${size}px" "$threads" "$ours" "$theirs" <<'PY'
+printf '%-22s %-9s %7s %11s %11s %10s %10s %7s\n' model batchnorm threads "vitrine ms" "torch ms" "vitrine/s" \
+  "torch/s" ratio
+for mode in eval train; do
+  for threads in 1 2; do
+    pin=""; [ "$threads" -eq 1 ] && pin="taskset -c $cpu"
+    ours=""; theirs=""
+    for _ in 1 2 3; do
+      ours=$(faster "$ours" "$(OPENBLAS_NUM_THREADS=$threads $pin "$bench" "$ckpt" $batch $size $mode)")
+      theirs=$(faster "$theirs" "$(THREADS=$threads OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=1 $pin /usr/bin/python3 "$here/train_torch.py" $batch $size $mode)")
+    done
+    /usr/bin/python3 - "resnet20-b$batch-${size}px" "bn $mode" "$threads" "$ours" "$theirs" <<'PY'
 import json, sys
-what, threads, ours, theirs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
-print(f"{what:<22} {threads:>7} {ours['ms']:11.1f} {theirs['ms']:11.1f} {ours['images_per_s']:10.1f} "
+what, mode, threads, ours, theirs = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), json.loads(sys.argv[5])
+print(f"{what:<22} {mode:<9} {threads:>7} {ours['ms']:11.1f} {theirs['ms']:11.1f} {ours['images_per_s']:10.1f} "
       f"{theirs['images_per_s']:10.1f} {theirs['ms'] / ours['ms']:7.2f}")
 PY
+  done
 done

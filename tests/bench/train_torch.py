@@ -2,10 +2,11 @@
 """The PyTorch side of tests/bench/train.sh: one forward and backward pass
 of the CIFAR ResNet-20 (make_cifar_fixture.py's model, the real weights).
 
-  train_torch.py BATCH SIZE
+  train_torch.py BATCH SIZE [eval|train]
 
-BatchNorm in eval mode (the running statistics), as Vitrine's gradients
-take it; every parameter trains, the input needs no gradient; the scalar
+BatchNorm in eval mode (the running statistics), or with "train" in
+model.train() mode (batch statistics, running statistics updated), as
+bench-train takes the same word; every parameter trains, the input needs no gradient; the scalar
 is F.cross_entropy on random labels. Times forward, loss and backward
 (gradients zeroed with set_to_none), as many steps as fit in two seconds
 after a warm-up, and prints the median milliseconds and images per second
@@ -29,6 +30,8 @@ def main():
     torch.manual_seed(3)
     batch, size = int(sys.argv[1]), int(sys.argv[2])
     model = make_cifar_fixture.load(20)
+    if len(sys.argv) > 3 and sys.argv[3] == "train":
+        model.train()
     x = torch.rand(batch, 3, size, size) * 4 - 2
     labels = torch.randint(0, 10, (batch,))
 

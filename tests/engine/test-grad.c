@@ -155,19 +155,28 @@ rel_diff (const float *a,
 
 static double worst_ref, worst_fd, worst_naive;
 
-/* Ours against the fixture's @name (grad.x, out.y, …). */
+/* Ours against the fixture's @name (grad.x, out.y, …), to @tolerance. */
 static void
-check_ref (Fixture     *f,
-           const char  *name,
-           const float *ours)
+check_ref_within (Fixture     *f,
+                  const char  *name,
+                  const float *ours,
+                  double       tolerance)
 {
   gsize n = numel (f, name);
   double d = rel_diff (ours, get (f, name), n);
 
   g_test_message ("%s %s vs PyTorch: %.3g", f->name, name, d);
   worst_ref = MAX (worst_ref, d);
-  if (!(d <= REF_TOLERANCE))
-    g_error ("%s: %s differs from PyTorch by %.3g (tolerance %.0e)", f->name, name, d, REF_TOLERANCE);
+  if (!(d <= tolerance))
+    g_error ("%s: %s differs from PyTorch by %.3g (tolerance %.0e)", f->name, name, d, tolerance);
+}
+
+static void
+check_ref (Fixture     *f,
+           const char  *name,
+           const float *ours)
+{
+  check_ref_within (f, name, ours, REF_TOLERANCE);
 }
 
 static void
@@ -460,8 +469,9 @@ check_batchnorm (const char *name,
 
       vt_batchnorm_train_forward (y, save_mean, save_rstd, running_mean, running_var, c.x, c.gamma,
                                   c.beta, c.eps, (float) meta (f, "momentum"), n, ch, hw);
-      check_ref (f, "running_mean", running_mean);
-      check_ref (f, "running_var", running_var);
+      /* the running statistics are a plain average: float rounding only */
+      check_ref_within (f, "running_mean", running_mean, 1e-5);
+      check_ref_within (f, "running_var", running_var, 1e-5);
       check_ref (f, "out.y", y);
       vt_batchnorm_train_backward (dx, dg, dbeta, c.dy, c.x, c.gamma, save_mean, save_rstd, n, ch, hw);
     }

@@ -11,13 +11,18 @@
  * trainable forward pass must give the inference pass's values (≤ 1e-6,
  * printed), a backward pass from an inner tap must carry its gradient on to
  * the input, and central finite differences of S along random directions
- * (summed in double) must match the input gradient. */
+ * (summed in double) must match the input gradient.
+ *
+ * With BatchNorm in training mode (the *_bn_train fixtures: 8 images, S the
+ * mean cross-entropy), the loss, the gradients and the running statistics
+ * after the pass must be PyTorch's train() mode's. */
 #include <math.h>
 #include <string.h>
 
 #include "io/vt-checkpoint.h"
 #include "models/vt-model.h"
 #include "models/vt-trainable.h"
+#include "nn/vt-loss.h"
 #include "vt-test-util.h"
 
 #define REF_TOLERANCE 1e-4
@@ -423,6 +428,121 @@ test_text_tower (gconstpointer data)
   }
 }
 
+/* BatchNorm in training mode against PyTorch's train(): the loss, the
+ * logits, every stored gradient, and each BatchNorm's running statistics
+ * (and counter) after the one forward pass; then eval mode normalizes
+ * with those updated statistics and changes them no more. */
+static void
+test_batchnorm_training (gconstpointer data)
+{
+  g_autoptr(Case) c = case_open (data);
+  g_autoptr(GError) error = NULL;
+  const VtTensor *logits_ref = vt_checkpoint_lookup (c->fixture, "logits");
+  int k = (int) logits_ref->shape[1];
+  g_autofree float *probs = g_new (float, (gsize) c->batch * k);
+  g_autofree float *dlogits = g_new0 (float, (gsize) c->batch * k);
+  g_autofree gint32 *target = g_new (gint32, c->batch);
+  g_autofree float *ref = NULL;
+  g_autofree float *before_eval = NULL;
+  g_autofree float *eval_logits = NULL;
+  const VtTapeNode *logits;
+  guint n_grads = 0, n_running = 0, n_counters = 0;
+  double loss, loss_ref, rel, worst_running = 0.0;
+
+  g_assert_true (vt_trainable_has_batchnorm (c->model));
+  g_assert_null (vt_trainable_lookup_buffer (c->model, "bn1.running_mean"));
+  vt_trainable_forward (c->model, c->input, c->batch, c->height, c->width, &error);
+  g_assert_no_error (error);
+  eval_logits = g_memdup2 (vt_trainable_lookup_tap (c->model, "logits")->value,
+                           sizeof (float) * vt_trainable_lookup_tap (c->model, "logits")->numel);
+  vt_trainable_set_part (c->model, VT_TRAIN_ALL, 0);
+  vt_trainable_set_batchnorm_training (c->model, TRUE);
+  g_assert_true (vt_trainable_get_batchnorm_training (c->model));
+  vt_trainable_forward (c->model, c->input, c->batch, c->height, c->width, &error);
+  g_assert_no_error (error);
+  logits = vt_trainable_lookup_tap (c->model, "logits");
+  ref = vt_tensor_dup_float (logits_ref);
+  rel = relative_difference (logits->value, ref, logits->numel);
+  g_test_message ("%s: logits, relative difference %.3g", (const char *) data, rel);
+  g_assert_cmpfloat (rel, <=, REF_TOLERANCE);
+  for (int i = 0; i < c->batch; i++)
+    target[i] = (gint32) vt_dtype_read_double (c->index->dtype, c->index->data, i);
+  loss = vt_cross_entropy_forward (probs, logits->value, target, NULL, c->batch, k, 0.0f, -100, &error);
+  g_assert_no_error (error);
+  {
+    const VtTensor *t = vt_checkpoint_lookup (c->fixture, "loss");
+
+    loss_ref = vt_dtype_read_double (t->dtype, t->data, 0);
+  }
+  g_test_message ("%s: loss %.7g, PyTorch's %.7g, relative difference %.3g", (const char *) data, loss, loss_ref,
+                  fabs (loss - loss_ref) / fabs (loss_ref));
+  g_assert_cmpfloat (fabs (loss - loss_ref), <=, REF_TOLERANCE * fabs (loss_ref));
+  vt_cross_entropy_backward (dlogits, probs, target, NULL, c->batch, k, 0.0f, -100, 1.0f);
+  vt_trainable_backward (c->model, "logits", dlogits, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < vt_checkpoint_get_n_tensors (c->fixture); i++)
+    {
+      const VtTensor *t = vt_checkpoint_get_tensor (c->fixture, i);
+      g_autofree float *expected = NULL;
+
+      if (g_str_has_prefix (t->name, "grad."))
+        {
+          const char *name = t->name + strlen ("grad.");
+          const VtTapeNode *tap = vt_trainable_lookup_tap (c->model, name);
+          const VtTrainableParam *param = vt_trainable_lookup_param (c->model, name);
+
+          g_assert_true (tap != NULL || (param != NULL && param->grad != NULL));
+          expected = vt_tensor_dup_float (t);
+          rel = relative_difference (tap ? tap->grad : param->grad, expected, t->numel);
+          g_test_message ("%s: ∂loss/∂%s, relative difference %.3g", (const char *) data, name, rel);
+          g_assert_cmpfloat (rel, <=, REF_TOLERANCE);
+          n_grads++;
+        }
+      else if (g_str_has_prefix (t->name, "running."))
+        {
+          const VtTensor *ours = vt_trainable_lookup_buffer (c->model, t->name + strlen ("running."));
+
+          if (ours == NULL)
+            g_error ("%s: no buffer %s", (const char *) data, t->name + strlen ("running."));
+          g_assert_cmpuint (ours->numel, ==, t->numel);
+          if (g_str_has_suffix (t->name, ".num_batches_tracked"))
+            {
+              g_assert_cmpint (ours->dtype, ==, VT_DTYPE_I64);
+              g_assert_cmpfloat (vt_dtype_read_double (ours->dtype, ours->data, 0), ==,
+                                 vt_dtype_read_double (t->dtype, t->data, 0));
+              n_counters++;
+              continue;
+            }
+          g_assert_cmpint (ours->dtype, ==, VT_DTYPE_F32);
+          expected = vt_tensor_dup_float (t);
+          rel = relative_difference ((const float *) ours->data, expected, t->numel);
+          worst_running = MAX (worst_running, rel);
+          /* a running average: float rounding only */
+          g_assert_cmpfloat (rel, <=, 1e-5);
+          n_running++;
+        }
+    }
+  g_test_message ("%s: %u gradients, %u running statistics (largest relative difference %.3g), %u counters",
+                  (const char *) data, n_grads, n_running, worst_running, n_counters);
+  g_assert_cmpuint (n_grads, >=, 6);
+  g_assert_cmpuint (n_running, >=, 2 * 16);   /* every BatchNorm: 19 in ResNet-20, 16 in tv_resnet */
+
+  /* eval mode: the updated running statistics, which it leaves as they are */
+  vt_trainable_set_batchnorm_training (c->model, FALSE);
+  before_eval = g_memdup2 (vt_trainable_lookup_buffer (c->model, "bn1.running_var")->data, sizeof (float) * 16);
+  vt_trainable_forward (c->model, c->input, c->batch, c->height, c->width, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (before_eval, sizeof (float) * 16, vt_trainable_lookup_buffer (c->model, "bn1.running_var")->data,
+                   sizeof (float) * 16);
+  /* the parameters are the same as before training mode: only the running statistics moved */
+  rel = relative_difference (vt_trainable_lookup_tap (c->model, "logits")->value, eval_logits,
+                             vt_trainable_lookup_tap (c->model, "logits")->numel);
+  g_test_message ("%s: eval-mode logits after the pass against before it, relative difference %.3g",
+                  (const char *) data, rel);
+  g_assert_cmpfloat (rel, >, 1e-4);
+}
+
 /* Which parameters train, and that frozen ones stay in the checkpoint. */
 static void
 test_parts (void)
@@ -508,6 +628,10 @@ main (int    argc,
                         test_finite_differences);
   g_test_add_data_func ("/engine/network-grad/clip_vit/text-tower", "clip_vit", test_text_tower);
   g_test_add_data_func ("/engine/network-grad/clip_vit_quickgelu/text-tower", "clip_vit_quickgelu", test_text_tower);
+  g_test_add_data_func ("/engine/network-grad/cifar_resnet20_bn_train/pytorch", "cifar_resnet20_bn_train",
+                        test_batchnorm_training);
+  g_test_add_data_func ("/engine/network-grad/tv_resnet_bn_train/pytorch", "tv_resnet_bn_train",
+                        test_batchnorm_training);
   g_test_add_func ("/engine/network-grad/parts", test_parts);
   g_test_add_func ("/engine/network-grad/unsupported", test_unsupported);
   return g_test_run ();

@@ -37,6 +37,17 @@ Cases:
                   the same models' text towers on the shared token ids
                   ("input.text_ids" instead of "input"): causal blocks, the
                   end-of-text token; S = Σ text_embeds_norm[i, index_i]
+  cifar_resnet20_bn_train
+                  the real CIFAR ResNet-20 with every BatchNorm2d in train()
+                  mode (batch statistics; momentum 0.1) on 8 CIFAR-10 test
+                  JPEGs, one of each of 8 classes; its scalar is the mean
+                  cross-entropy against the images' classes ("index"), stored
+                  as "loss", and it also holds the running statistics after
+                  that one forward pass, "running.<bn>.running_mean",
+                  "running.<bn>.running_var" (and "running.<bn>.num_batches_tracked",
+                  int64, where the checkpoint has the counter), for every BatchNorm
+  tv_resnet_bn_train
+                  tv_resnet the same way (torchvision's modules in train())
 The timm models are written out in plain torch ops below (timm is not
 installed here); each one's logits are first checked against the io file
 timm itself wrote.
@@ -126,6 +137,121 @@ def cifar_resnet20():
     logits = F.linear(h.mean((2, 3)), w["linear.weight"], w["linear.bias"])
     index = torch.tensor([3, 8])          # the images' true classes (cat, ship)
     write("cifar_resnet20", "shared:" + ckpt, x32, index, logits, taps, params)
+
+
+BN_TRAIN_IMAGES = ["test/%s/0000.jpg" % c for c in
+                   ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse"]]
+
+
+def write_bn_train(case, checkpoint, x32, x, index, logits, taps, params, batchnorms, counters):
+    """S = mean cross-entropy of logits against index; the running statistics
+    of every nn.BatchNorm2d in @batchnorms ({name: module}) after the pass,
+    and num_batches_tracked if @counters (the checkpoint has them)."""
+    loss = F.cross_entropy(logits, index)
+    names = list(taps) + list(params)
+    grads = torch.autograd.grad(loss, [taps[n] for n in taps] + [params[n] for n in params])
+    tensors = {"input": x32.float(), "index": index.int(), "logits": logits.detach().float(),
+               "loss": loss.detach().float().view(1)}
+    for name, g in zip(names, grads):
+        tensors["grad." + name] = g.float()
+    for name, m in batchnorms.items():
+        tensors["running.%s.running_mean" % name] = m.running_mean.float()
+        tensors["running.%s.running_var" % name] = m.running_var.float()
+        if counters:
+            tensors["running.%s.num_batches_tracked" % name] = m.num_batches_tracked.view(1)
+    path = os.path.join(OUT, "net_%s.safetensors" % case)
+    safetensors_io.write(path, tensors, {"checkpoint": checkpoint, "target": "logits", "batchnorm": "train",
+                                         "scalar": "mean cross-entropy of logits against index",
+                                         "precision": "float64 autograd from float32 weights and inputs"})
+    print("%s: %d bytes, loss %.6f" % (path, os.path.getsize(path), loss.item()))
+
+
+def cifar_resnet20_bn_train():
+    """The CIFAR ResNet-20 in plain ops, each BatchNorm an nn.BatchNorm2d in
+    train() loaded with the checkpoint's running statistics and counter."""
+    ckpt = "models/cifar-resnet/resnet20-12fca82f.safetensors"
+    stored = {k[len("module."):]: v for k, v in load(os.path.join(ASSETS, ckpt)).items()}
+    w = {k: v.double() for k, v in stored.items() if v.is_floating_point()}
+    batchnorms = {}
+
+    def bn(h, name):
+        if name not in batchnorms:
+            m = torch.nn.BatchNorm2d(w[name + ".weight"].shape[0]).double().train()
+            # this checkpoint has no num_batches_tracked: the module's own 0
+            m.load_state_dict({k: stored[name + "." + k] for k in m.state_dict() if name + "." + k in stored},
+                              strict=False)
+            m.weight = torch.nn.Parameter(w[name + ".weight"])
+            m.bias = torch.nn.Parameter(w[name + ".bias"])
+            batchnorms[name] = m
+        return batchnorms[name](h)
+
+    saved = IMAGES[:]
+    IMAGES[:] = BN_TRAIN_IMAGES
+    x32 = images([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+    IMAGES[:] = saved
+    x = x32.double().requires_grad_(True)
+    conv_params = {n: w[n].requires_grad_(True) for n in
+                   ["conv1.weight", "layer1.0.conv1.weight", "layer2.0.conv2.weight", "linear.weight", "linear.bias"]}
+    taps = {"input": x}
+    h = F.relu(bn(F.conv2d(x, w["conv1.weight"], padding=1), "bn1"))
+    taps["stem.out"] = h
+    in_planes = 16
+    for s, planes in enumerate([16, 32, 64]):
+        for i in range(3):
+            b = "layer%d.%d." % (s + 1, i)
+            stride = 2 if (s > 0 and i == 0) else 1
+            out = F.relu(bn(F.conv2d(h, w[b + "conv1.weight"], stride=stride, padding=1), b + "bn1"))
+            out = bn(F.conv2d(out, w[b + "conv2.weight"], padding=1), b + "bn2")
+            if stride != 1 or in_planes != planes:
+                pad = planes // 4
+                shortcut = F.pad(h[:, :, ::2, ::2], (0, 0, 0, 0, pad, pad), "constant", 0)
+            else:
+                shortcut = h
+            h = F.relu(out + shortcut)
+            in_planes = planes
+            taps["layer%d.%d.out" % (s + 1, i)] = h
+    # fewer taps than cifar_resnet20: 8 images' would pass 1 MB
+    taps = {k: taps[k] for k in ["input", "layer3.0.out", "layer3.2.out"]}
+    logits = F.linear(h.mean((2, 3)), w["linear.weight"], w["linear.bias"])
+    params = dict(conv_params)
+    for name in ["bn1", "layer1.0.bn1", "layer3.2.bn2"]:
+        params[name + ".weight"] = batchnorms[name].weight
+        params[name + ".bias"] = batchnorms[name].bias
+    index = torch.arange(8)               # the images' true classes
+    write_bn_train("cifar_resnet20_bn_train", "shared:" + ckpt, x32, x, index, logits, taps, params, batchnorms,
+                   counters=False)
+
+
+def tv_resnet_bn_train():
+    from torchvision.models.resnet import Bottleneck, ResNet
+
+    class NarrowBottleneck(Bottleneck):
+        expansion = 1
+
+    ckpt = "tests/fixtures/forward/tv_resnet/model.safetensors"
+    model = ResNet(NarrowBottleneck, [1, 1, 1, 1], width_per_group=8, num_classes=7)
+    model.load_state_dict(load(os.path.join(ROOT, ckpt)))
+    model = model.double().train()
+    saved = IMAGES[:]
+    IMAGES[:] = BN_TRAIN_IMAGES
+    x32 = images([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+    IMAGES[:] = saved
+    x = x32.double().requires_grad_(True)
+    taps = {"input": x}
+    act = model.relu(model.bn1(model.conv1(x)))
+    taps["stem.act"] = act
+    y = model.maxpool(act)
+    for i in range(1, 5):
+        y = getattr(model, "layer%d" % i)(y)
+        taps["layer%d.out" % i] = y
+    logits = model.fc(torch.flatten(model.avgpool(y), 1))
+    taps = {k: taps[k] for k in ["input", "layer1.out", "layer3.out", "layer4.out"]}
+    p = dict(model.named_parameters())
+    params = {n: p[n] for n in ["conv1.weight", "bn1.bias", "layer1.0.bn2.weight", "layer3.0.conv2.weight",
+                                "layer4.0.downsample.1.weight", "fc.bias"]}
+    batchnorms = {n: m for n, m in model.named_modules() if isinstance(m, torch.nn.BatchNorm2d)}
+    write_bn_train("tv_resnet_bn_train", ckpt, x32, x, torch.tensor([1, 5, 0, 6, 2, 3, 4, 1]), logits, taps, params,
+                   batchnorms, counters=True)
 
 
 def tv_resnet():
@@ -326,6 +452,8 @@ def main():
     torch.set_num_threads(1)
     cifar_resnet20()
     tv_resnet()
+    cifar_resnet20_bn_train()
+    tv_resnet_bn_train()
     timm_case("vit_cls", False, None,
               ["cls_token", "pos_embed", "patch_embed.proj.bias", "blocks.0.attn.qkv.weight", "blocks.1.norm1.weight",
                "blocks.1.mlp.fc2.bias", "norm.weight", "head.weight"])

@@ -4,8 +4,11 @@
  * (vt-trainable.h) and an optimizer (vt-optim.h), evaluated on the test
  * split after every epoch.
  *
- * BatchNorm stays in eval mode (the running statistics, as VtTrainable
- * runs it): training-mode BatchNorm is a later option. */
+ * BatchNorm trains in eval mode by default (the running statistics, as
+ * the model infers), or with "batchnorm": "train" in training mode, as
+ * PyTorch's model.train(): the batch's statistics, the running ones
+ * updated every step and saved with the checkpoint. The test split is
+ * always evaluated in eval mode, as model.eval() would. */
 #include "vt-step-common.h"
 #include "run/vt-run-steps.h"
 #include "run/vt-step-memory.h"
@@ -26,6 +29,8 @@ static const char * const train_parts[] = { "head", "last_blocks", "norms", "all
 static const char * const optimizer_names[] = { "sgd", "adam", "adamw", NULL };
 /* Order matches VtScheduleKind. */
 static const char * const schedule_names[] = { "constant", "step", "multistep", "cosine", NULL };
+/* Index 1: VtTrainStep.batchnorm_training. */
+static const char * const batchnorm_modes[] = { "eval", "train", NULL };
 
 #define TRAIN_MAX_EPOCHS 10000
 
@@ -156,10 +161,11 @@ train_parse (JsonObject  *object,
   static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "test_split", "trains", "blocks", "epochs",
                                        "optimizer", "lr", "momentum", "weight_decay", "schedule", "step_epochs",
                                        "milestones", "gamma", "warmup_epochs", "label_smoothing", "seed",
-                                       "augment", "shuffle", "formats", NULL };
+                                       "augment", "shuffle", "batchnorm", "formats", NULL };
   VtTrainStep *step = (VtTrainStep *) vt_step_new (&vt_train_step_type, NULL);
   guint format_flags = step->formats;
   int part = step->trains - VT_TRAIN_HEAD;
+  int batchnorm = step->batchnorm_training;
 
   if (!vt_json_check_keys (object, path, keys, error) ||
       !vt_model_input_parse (object, path, TRUE, &step->input, error) ||
@@ -180,6 +186,7 @@ train_parse (JsonObject  *object,
       !vt_json_get_uint (object, path, "seed", 0, G_MAXUINT32, &step->seed, error) ||
       !parse_augment (object, path, step, error) ||
       !vt_json_get_bool (object, path, "shuffle", &step->shuffle, error) ||
+      !vt_json_get_choice (object, path, "batchnorm", batchnorm_modes, &batchnorm, error) ||
       !vt_json_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
     {
       vt_step_free (&step->base);
@@ -193,6 +200,7 @@ train_parse (JsonObject  *object,
       return NULL;
     }
   step->trains = VT_TRAIN_HEAD + part;
+  step->batchnorm_training = batchnorm == 1;
   step->formats = format_flags;
   return &step->base;
 }
@@ -233,6 +241,7 @@ train_to_json (const VtStep *base,
   json_object_set_boolean_member (augment, "flip", step->flip);
   json_object_set_object_member (object, "augment", augment);
   json_object_set_boolean_member (object, "shuffle", step->shuffle);
+  json_object_set_string_member (object, "batchnorm", batchnorm_modes[step->batchnorm_training]);
   vt_step_formats_to_json (step->formats, object);
 }
 
@@ -413,6 +422,9 @@ evaluate_test (Training  *t,
   guint batch = t->step->input.batch, n = t->test->n_samples, correct = 0;
   g_autofree guint *indices = g_new (guint, batch);
 
+  /* model.eval(): the running statistics, which this leaves as they are;
+   * the next epoch sets the training mode again */
+  vt_trainable_set_batchnorm_training (t->net, FALSE);
   for (guint start = 0; start < n; start += batch)
     {
       guint m = MIN (batch, n - start);
@@ -470,6 +482,7 @@ save_checkpoint (Training    *t,
       const char *name = prefix && g_str_has_prefix (tensor->name, prefix) ? tensor->name + strlen (prefix)
                                                                           : tensor->name;
       const VtTrainableParam *param = vt_trainable_lookup_param (t->net, name);
+      const VtTensor *buffer = vt_trainable_lookup_buffer (t->net, name);
 
       copies[i] = *tensor;
       /* Trained parameters are float32 copies; the others stay as stored. */
@@ -478,6 +491,13 @@ save_checkpoint (Training    *t,
           copies[i].dtype = VT_DTYPE_F32;
           copies[i].nbytes = sizeof (float) * param->numel;
           copies[i].data = (const guint8 *) param->value;
+        }
+      /* and so are BatchNorm's running statistics that training mode moved */
+      else if (buffer && buffer->numel == tensor->numel)
+        {
+          copies[i].dtype = buffer->dtype;
+          copies[i].nbytes = buffer->nbytes;
+          copies[i].data = buffer->data;
         }
       tensors[i] = &copies[i];
     }
@@ -686,6 +706,7 @@ vt_run_train (VtRunContext  *run,
       double loss_sum = 0.0, train_accuracy;
       JsonObject *entry;
 
+      vt_trainable_set_batchnorm_training (t.net, step->batchnorm_training);
       /* Fisher–Yates from the seed: the same order for the same seed. */
       for (guint i = n - 1; step->shuffle && i > 0; i--)
         {
@@ -789,7 +810,15 @@ vt_run_train (VtRunContext  *run,
     }
   else
     json_object_set_string_member (result, "head", "kept: the dataset's classes are the model's");
-  json_object_set_string_member (result, "batchnorm", "eval mode: the running statistics, not updated");
+  if (!vt_trainable_has_batchnorm (t.net))
+    json_object_set_string_member (result, "batchnorm", step->batchnorm_training
+                                   ? "none: the model has no BatchNorm, so \"train\" changed nothing"
+                                   : "none: the model has no BatchNorm");
+  else if (step->batchnorm_training)
+    json_object_set_string_member (result, "batchnorm", "train mode: the batch's statistics; the running "
+                                   "statistics updated every step (momentum 0.1) and saved");
+  else
+    json_object_set_string_member (result, "batchnorm", "eval mode: the running statistics, not updated");
   json_object_set_int_member (result, "steps", global_step);
   json_object_set_int_member (result, "epochs_finished", finished);
   json_object_set_array_member (result, "epochs", epochs);
