@@ -56,6 +56,7 @@ struct _VitrineTrainPage
   GtkSpinButton      *pad_spin;
   GtkCheckButton     *flip_check;
   GtkCheckButton     *shuffle_check;
+  GtkCheckButton     *batchnorm_check;
   GtkSpinButton      *seed_spin;
   GtkLabel           *status;
   GtkProgressBar     *progress_bar;
@@ -542,6 +543,7 @@ build_spec (VitrineTrainPage  *self,
   step->pad = (guint) gtk_spin_button_get_value_as_int (self->pad_spin);
   step->flip = gtk_check_button_get_active (self->flip_check);
   step->shuffle = gtk_check_button_get_active (self->shuffle_check);
+  step->batchnorm_training = gtk_check_button_get_active (self->batchnorm_check);
   step->seed = (guint) gtk_spin_button_get_value (self->seed_spin);
   if (!vt_spec_add_step (spec, (VtStep *) step, error))
     return NULL;
@@ -778,6 +780,7 @@ vitrine_train_page_class_init (VitrineTrainPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, pad_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, flip_check);
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, shuffle_check);
+  gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, batchnorm_check);
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, seed_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, status);
   gtk_widget_class_bind_template_child (widget_class, VitrineTrainPage, progress_bar);

@@ -496,6 +496,7 @@ test_recipe (void)
   gtk_editable_set_text (GTK_EDITABLE (decay_at), "1, 2");
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (gamma), 0.5);
   gtk_check_button_set_active (GTK_CHECK_BUTTON (shuffle), FALSE);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (find_check (GTK_WIDGET (page), "raining mode")), TRUE);
   press_shortcut (GTK_WIDGET (page), GDK_KEY_Return, GDK_CONTROL_MASK);
   g_assert_null (vitrine_train_page_get_error (page));
   run = vitrine_train_page_get_run (page);
@@ -511,6 +512,7 @@ test_recipe (void)
   g_assert_cmpint (json_array_get_int_element (milestones, 1), ==, 2);
   g_assert_cmpfloat (json_object_get_double_member (step, "gamma"), ==, 0.5);
   g_assert_false (json_object_get_boolean_member (step, "shuffle"));
+  g_assert_cmpstr (json_object_get_string_member (step, "batchnorm"), ==, "train");
   vt_gui_step_begin (30, "Ctrl+period cancels");
   press_shortcut (GTK_WIDGET (page), GDK_KEY_period, GDK_CONTROL_MASK);
   vt_gui_wait_until (run_done, run, 30, "the cancelled run to end");
