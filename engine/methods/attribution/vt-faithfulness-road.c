@@ -3,6 +3,9 @@
 #include "vt-map-rank.h"
 #include "vt-road-imputation.h"
 
+#include "core/vt-parallel.h"
+#include "core/vt-random.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -44,6 +47,33 @@ typedef enum
   MEASURE_ACCURACY,
   MEASURE_CONFIDENCE_CHANGE,
 } Measure;
+
+/* One batch of imputations, run in parallel: image first + b of @pixels
+ * with removed[b] and gauss[b] into imputed[b]. */
+typedef struct
+{
+  const float  *pixels;
+  int           first, height, width;
+  const double *noise;
+  guint8       *removed;    /* (batch, H·W) */
+  double       *gauss;      /* (batch, 3·H·W), NULL without noise */
+  float        *imputed;    /* (batch, 3, H, W) */
+  GError      **errors;     /* (batch) */
+} BatchWork;
+
+static void
+impute_range (gsize    begin,
+              gsize    end,
+              gpointer data)
+{
+  BatchWork *work = data;
+  gsize plane = (gsize) work->height * work->width;
+
+  for (gsize b = begin; b < end; b++)
+    vt_road_impute (work->pixels + (work->first + b) * 3 * plane, work->removed + b * plane, work->height,
+                    work->width, work->noise, work->gauss ? work->gauss + b * 3 * plane : NULL,
+                    work->imputed + b * 3 * plane, &work->errors[b]);
+}
 
 static char *
 definition (Measure              measure,
@@ -93,8 +123,8 @@ road_run (Measure               measure,
   g_autofree guint *order_of = NULL;
   g_autofree gint64 *wanted = g_new (gint64, n_images);
   g_autofree double *before = g_new0 (double, n_images);
-  g_autofree float *imputed = NULL;
-  g_autofree guint8 *removed = g_new (guint8, plane);
+  BatchWork batch_work = { 0 };
+  gboolean failed = FALSE;
   g_autofree gint64 *predicted = g_new (gint64, batch);
   g_autofree double *after = g_new (double, batch);
   VtRandom random;
@@ -152,29 +182,64 @@ road_run (Measure               measure,
     }
 
   vt_random_init (&random, options->seed);
-  imputed = g_new (float, batch * image);
-  for (int j = 0; j < n_points; j++)
-    for (int first = 0; first < n_images; first += batch)
+  batch_work.pixels = pixels;
+  batch_work.height = height;
+  batch_work.width = width;
+  batch_work.noise = options->noise;
+  batch_work.removed = g_new (guint8, batch * plane);
+  batch_work.gauss = noisy ? g_new (double, batch * image) : NULL;
+  batch_work.imputed = g_new (float, batch * image);
+  batch_work.errors = g_new0 (GError *, batch);
+  for (int j = 0; !failed && j < n_points; j++)
+    for (int first = 0; !failed && first < n_images; first += batch)
       {
         int n = MIN (batch, n_images - first);
 
+        if (g_cancellable_set_error_if_cancelled (cancellable, error))
+          {
+            failed = TRUE;
+            break;
+          }
+        /* The noise is drawn in order, image by image; the systems are
+         * then solved in parallel. */
         for (int b = 0; b < n; b++)
           {
-            int i = first + b;
+            guint8 *removed = batch_work.removed + b * plane;
+            gsize count = 0;
 
-            if (g_cancellable_set_error_if_cancelled (cancellable, error))
-              return NULL;
-            vt_road_removed (order, order_of + (gsize) i * plane, plane, options->percentages[j], removed);
-            if (!vt_road_impute (pixels + (gsize) i * image, removed, height, width, options->noise,
-                                 noisy ? &random : NULL, imputed + b * image, error))
-              return NULL;
+            vt_road_removed (order, order_of + (gsize) (first + b) * plane, plane, options->percentages[j], removed);
+            for (gsize p = 0; noisy && p < plane; p++)
+              count += removed[p];
+            for (gsize i = 0; noisy && i < 3 * count; i++)
+              batch_work.gauss[b * image + i] = vt_random_gauss (&random);
           }
-        if (!vt_classifier_score (classifier, imputed, n, height, width, wanted + first, after, predicted, error))
-          return NULL;
+        batch_work.first = first;
+        vt_parallel_for (n, impute_range, &batch_work);
+        for (int b = 0; b < n; b++)
+          if (batch_work.errors[b])
+            {
+              if (!failed)
+                g_propagate_error (error, g_steal_pointer (&batch_work.errors[b]));
+              g_clear_error (&batch_work.errors[b]);
+              failed = TRUE;
+            }
+        if (failed ||
+            !vt_classifier_score (classifier, batch_work.imputed, n, height, width, wanted + first, after, predicted,
+                                  error))
+          {
+            failed = TRUE;
+            break;
+          }
         for (int b = 0; b < n; b++)
           curve->values[(gsize) (first + b) * n_points + j] =
             measure == MEASURE_ACCURACY ? (predicted[b] == wanted[first + b]) : after[b] - before[first + b];
       }
+  g_free (batch_work.removed);
+  g_free (batch_work.gauss);
+  g_free (batch_work.imputed);
+  g_free (batch_work.errors);
+  if (failed)
+    return NULL;
   vt_faithfulness_curve_finish (curve, FALSE);
   return g_steal_pointer (&curve);
 }

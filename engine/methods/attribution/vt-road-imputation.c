@@ -106,7 +106,7 @@ vt_road_impute (const float   *image,
                 int            height,
                 int            width,
                 const double  *noise,
-                VtRandom      *random,
+                const double  *gauss,
                 float         *out,
                 GError       **error)
 {
@@ -178,16 +178,9 @@ vt_road_impute (const float   *image,
         g_free (m.weights);
         return FALSE;
       }
-  /* The noise is drawn after the solve, in numpy's (3, n) order. */
   for (int c = 0; c < 3; c++)
     for (gsize i = 0; i < n; i++)
-      {
-        double value = x[c * n + i];
-
-        if (random)
-          value += noise[c] * vt_random_gauss (random);
-        out[c * plane + pixel[i]] = (float) value;
-      }
+      out[c * plane + pixel[i]] = (float) (x[c * n + i] + (gauss ? noise[c] * gauss[c * n + i] : 0));
   g_free (m.diagonal);
   g_free (m.columns);
   g_free (m.weights);

@@ -19,28 +19,28 @@
  * std_c. The system is linear and each row's weights sum to s_i, so
  * imputing normalized pixels is normalizing imputed ones.
  *
- * The noise is numpy's legacy stream (vt-random.h): channel by channel,
- * the removed pixels in row-major order, as
- * RandomState.standard_normal((3, n_removed)). */
+ * The noise comes in as standard normal draws, channel by channel and the
+ * removed pixels in row-major order, as numpy's
+ * RandomState.standard_normal((3, n_removed)) gives them (vt-random.h
+ * draws the same stream), so that images can be imputed in parallel from
+ * draws made in order. */
 #pragma once
 
 #include <glib.h>
 
-#include "core/vt-random.h"
-
 G_BEGIN_DECLS
 
 /* image (3, H, W), removed (H, W) (non-zero: removed) -> out (3, H, W):
- * kept pixels copied, removed ones imputed. @noise (3) is σ per channel;
- * with @random NULL no noise is drawn (and @noise may be NULL). FALSE with
- * an error if every pixel is removed (nothing to impute from) or the
- * solver does not converge. */
+ * kept pixels copied, removed ones imputed, plus noise[c] · gauss[c, i]
+ * for the i-th removed pixel; with @gauss (3, n_removed) NULL, no noise
+ * (and @noise may be NULL). FALSE with an error if every pixel is removed
+ * (nothing to impute from) or the solver does not converge. */
 gboolean  vt_road_impute  (const float   *image,
                            const guint8  *removed,
                            int            height,
                            int            width,
                            const double  *noise,
-                           VtRandom      *random,
+                           const double  *gauss,
                            float         *out,
                            GError       **error);
 
