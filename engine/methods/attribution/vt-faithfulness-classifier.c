@@ -17,9 +17,10 @@ vt_classifier_new (VtClassifierFunc func,
                    gpointer         user_data,
                    GDestroyNotify   destroy)
 {
-  VtClassifier *self = g_new0 (VtClassifier, 1);
+  VtClassifier *self;
 
   g_return_val_if_fail (func != NULL, NULL);
+  self = g_new0 (VtClassifier, 1);
   self->func = func;
   self->user_data = user_data;
   self->destroy = destroy;
@@ -126,8 +127,6 @@ trainable_logits (gpointer      user_data,
 VtClassifier *
 vt_classifier_new_for_trainable (VtTrainable *model)
 {
-  /* A forward pass needs no input gradient kept. */
-  vt_trainable_set_input_gradient (model, FALSE);
   return vt_classifier_new (trainable_logits, model, NULL);
 }
 

@@ -122,12 +122,12 @@ definition (VtFaithfulnessGame           game,
                             ? "zeros (0 in normalized space)"
                             : "blur (RISE gkern: 11 x 11, sigma 5, zero padding)";
 
-  return g_strdup_printf ("%s (RISE): pixels ranked by the map, largest first, ties by index; %s in %d steps "
-                          "of %" G_GSIZE_FORMAT "/%d pixels, %s the substrate %s; score: softmax probability of "
+  return g_strdup_printf ("%s (RISE): pixels ranked by the map, largest first, ties by index; %s in %d equal "
+                          "steps over %" G_GSIZE_FORMAT " pixels, %s the substrate %s; score: softmax probability of "
                           "the %s class, %d points; AUC: trapezoid rule over [0, 1]",
                           vt_faithfulness_game_name (game),
                           game == VT_FAITHFULNESS_DELETION ? "deleted" : "inserted", options->steps, plane,
-                          options->steps, game == VT_FAITHFULNESS_DELETION ? "set to" : "taken from", substrate,
+                          game == VT_FAITHFULNESS_DELETION ? "set to" : "taken from", substrate,
                           given_targets ? "target" : "predicted", options->steps + 1);
 }
 
