@@ -4,14 +4,18 @@
 # imputation) on CIFAR-10 test JPEGs with ResNet-20, Vitrine against the
 # straightforward PyTorch/numpy/scipy implementation (faithfulness_torch.py:
 # RISE's single_run per image, ROAD's NoisyLinearImputer with spsolve per
-# image and percentage), on 2 threads each, in one run on this machine.
+# image and percentage), in one run on this machine: Vitrine on 2 threads,
+# PyTorch on 1 (TORCH_THREADS), because its batch-1 forward passes on 2
+# threads ran 50 times slower than on 1 on this shared machine (3 ms against
+# 160 ms for ResNet-20 at a load average of 5: OpenMP's threads wait on each
+# other), which would flatter us.
 # The maps are Grad-CAM at layer3, computed once in PyTorch and scored by
 # both sides. Prints seconds per image of each side and torch's over ours
 # (above 1: we are faster), then both sides' results on the same images
 # (the ROAD noise is the same numpy stream on both sides, so the accuracy
 # curves agree unless a class flips on a rounding difference).
 #
-# The PyTorch side is slow (about 1 s per image): it runs on the first
+# The PyTorch side is slower (0.3 s per image here): it runs on the first
 # TORCH_IMAGES (100) images, Vitrine on all IMAGES (1000) and, for the
 # comparison of results, on those TORCH_IMAGES too.
 #
@@ -29,7 +33,8 @@ trap 'rm -rf "$work"' EXIT
 ours=$(OPENBLAS_NUM_THREADS=2 "$build/tests/bench/bench-faithfulness" "$checkpoint" "$work/inputs.safetensors" 64)
 ours_same=$(OPENBLAS_NUM_THREADS=2 "$build/tests/bench/bench-faithfulness" "$checkpoint" "$work/inputs.safetensors" 64 \
             "$torch_images")
-theirs=$(THREADS=2 OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 /usr/bin/python3 "$here/faithfulness_torch.py" run \
+torch_threads=${TORCH_THREADS:-1}
+theirs=$(THREADS=$torch_threads OMP_NUM_THREADS=$torch_threads OPENBLAS_NUM_THREADS=$torch_threads /usr/bin/python3 "$here/faithfulness_torch.py" run \
          "$work/inputs.safetensors" "$torch_images")
 /usr/bin/python3 - "$ours" "$ours_same" "$theirs" <<'PY'
 import json, sys

@@ -16,7 +16,7 @@
       0.01 / std_c on normalized pixels, numpy's RandomState(0) drawn as
       Vitrine draws it. Prints seconds and the results as JSON.
 
-Threads: torch.set_num_threads(THREADS from the environment, 2).
+Threads: torch.set_num_threads(THREADS from the environment, 1).
 """
 import json
 import os
@@ -147,7 +147,7 @@ def road(model, images, maps, labels, order_name):
 
 
 def run(path, n):
-    torch.set_num_threads(int(os.environ.get("THREADS", "2")))
+    torch.set_num_threads(int(os.environ.get("THREADS", "1")))
     model = load(20)
     tensors, _ = safetensors_io.read(path)
     images = torch.from_numpy(tensors["images"][:n].astype(np.float32))
