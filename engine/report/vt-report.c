@@ -1014,8 +1014,8 @@ vt_report_faithfulness_figures (JsonObject   *result,
       if (results == NULL)
         return metric ? FALSE : missing (error, where, "metrics", "holds a metric that is not an object");
       n = json_array_get_length (results);
-      first_x = n > 0 && element_object (results, 0) ? json_object_get_array_member (element_object (results, 0), "x")
-                                                      : NULL;
+      first_x = n > 0 && element_object (results, 0) && json_object_has_member (element_object (results, 0), "x")
+                ? json_object_get_array_member (element_object (results, 0), "x") : NULL;
       /* Scores without a curve (pixel AP, the pointing game): no figure. */
       if (first_x == NULL)
         continue;
