@@ -663,24 +663,6 @@ vt_attribute_check_targets (const gint64  *targets,
   return TRUE;
 }
 
-static VtTensor
-tensor_view (const char   *name,
-             VtDType       dtype,
-             guint         ndim,
-             const gint64 *shape,
-             const void   *data)
-{
-  VtTensor t = { (char *) name, dtype, ndim, { 0 }, 1, 0, data };
-
-  for (guint d = 0; d < ndim; d++)
-    {
-      t.shape[d] = shape[d];
-      t.numel *= (gsize) shape[d];
-    }
-  t.nbytes = t.numel * vt_dtype_size (dtype);
-  return t;
-}
-
 gboolean
 vt_attribute_compute_batch (const VtAttributionInput  *input,
                             const VtAttributeMethod   *methods,
@@ -796,16 +778,9 @@ vt_run_attribute (VtRunContext  *run,
       source.height = source.width = o.transform.crop_size;
       n_images = step->files ? g_strv_length (step->files)
                              : step->samples ? step->n_samples : o.dataset->n_samples;
-      for (guint i = 0; i < step->n_samples; i++)
-        if (step->samples[i] >= o.dataset->n_samples)
-          {
-            g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
-                         "%s.samples[%u]: sample %u does not exist: %s%s%s has %u samples (0 to %u)",
-                         run->step_path, i, step->samples[i], o.dataset_path,
-                         o.dataset->split ? ", split " : "", o.dataset->split ? o.dataset->split : "",
-                         o.dataset->n_samples, o.dataset->n_samples - 1);
-            return NULL;
-          }
+      if (o.dataset && !vt_step_check_samples (step->samples, step->n_samples, o.dataset, o.dataset_path,
+                                               run->step_path, error))
+        return NULL;
     }
   if (n_images == 0)
     {
@@ -929,15 +904,15 @@ vt_run_attribute (VtRunContext  *run,
       {
         const VtAttributeMethod *method = &step->methods[m];
 
-        tensors[k++] = tensor_view (vt_attribute_method_name (method), VT_DTYPE_F32, 3, map_shape,
+        tensors[k++] = vt_step_tensor_view (vt_attribute_method_name (method), VT_DTYPE_F32, 3, map_shape,
                                      g_ptr_array_index (maps, m));
         g_hash_table_insert (metadata, g_strdup_printf ("%s.definition", vt_attribute_method_name (method)),
                              g_ptr_array_index (definitions, m));
       }
-    tensors[k++] = tensor_view ("input.pixel_values", VT_DTYPE_F32, 4, pixel_shape, pixels);
-    tensors[k++] = tensor_view ("samples", VT_DTYPE_I64, 1, count_shape, samples);
-    tensors[k++] = tensor_view ("targets", VT_DTYPE_I64, 1, count_shape, targets);
-    tensors[k++] = tensor_view ("predicted", VT_DTYPE_I64, 1, count_shape, predicted);
+    tensors[k++] = vt_step_tensor_view ("input.pixel_values", VT_DTYPE_F32, 4, pixel_shape, pixels);
+    tensors[k++] = vt_step_tensor_view ("samples", VT_DTYPE_I64, 1, count_shape, samples);
+    tensors[k++] = vt_step_tensor_view ("targets", VT_DTYPE_I64, 1, count_shape, targets);
+    tensors[k++] = vt_step_tensor_view ("predicted", VT_DTYPE_I64, 1, count_shape, predicted);
     for (guint i = 0; i < n; i++)
       pointers[i] = &tensors[i];
     g_hash_table_insert (metadata, g_strdup ("producer"), "vitrine " PACKAGE_VERSION);
