@@ -981,6 +981,88 @@ vt_report_attribute_figures (JsonObject   *result,
   return TRUE;
 }
 
+/* faithfulness: for each metric that has a curve (deletion, insertion,
+ * ROAD per order, the IoU curve), one series per method of its mean curve,
+ * titled with what the metric measured (its full definition is beside it
+ * in results.json). */
+gboolean
+vt_report_faithfulness_figures (JsonObject   *result,
+                                const char   *id,
+                                const char   *where,
+                                const char   *results_dir,
+                                GPtrArray    *figures,
+                                GError      **error)
+{
+  JsonArray *metrics = get_array (result, where, "metrics", error);
+
+  if (metrics == NULL)
+    return FALSE;
+  for (guint k = 0; k < json_array_get_length (metrics); k++)
+    {
+      JsonObject *metric = element_object (metrics, k);
+      g_autofree char *metric_where = g_strdup_printf ("%s: metrics[%u]", where, k);
+      const char *label = metric ? get_string (metric, metric_where, "label", error) : NULL;
+      const char *title = label ? get_string (metric, metric_where, "title", error) : NULL;
+      JsonArray *results = title ? get_array (metric, metric_where, "results", error) : NULL;
+      g_autofree double *values = NULL;
+      g_auto(GStrv) methods = NULL;
+      g_auto(GStrv) x_labels = NULL;
+      g_autofree char *name = NULL;
+      JsonArray *first_x;
+      guint n, points;
+
+      if (results == NULL)
+        return metric ? FALSE : missing (error, where, "metrics", "holds a metric that is not an object");
+      n = json_array_get_length (results);
+      first_x = n > 0 && element_object (results, 0) && json_object_has_member (element_object (results, 0), "x")
+                ? json_object_get_array_member (element_object (results, 0), "x") : NULL;
+      /* Scores without a curve (pixel AP, the pointing game): no figure. */
+      if (first_x == NULL)
+        continue;
+      points = json_array_get_length (first_x);
+      values = g_new (double, MAX ((gsize) n * points, 1));
+      methods = g_new0 (char *, n + 1);
+      x_labels = g_new0 (char *, points + 1);
+      for (guint p = 0; p < points; p++)
+        {
+          double x;
+
+          if (!node_number (json_array_get_element (first_x, p), &x))
+            return missing (error, metric_where, "x", "holds something other than numbers");
+          /* About nine labels, so that they do not overlap. */
+          x_labels[p] = p % ((points + 8) / 9) == 0 ? g_strdup_printf ("%.3g", x) : g_strdup ("");
+        }
+      for (guint m = 0; m < n; m++)
+        {
+          JsonObject *entry = element_object (results, m);
+          g_autofree char *result_where = g_strdup_printf ("%s: results[%u]", metric_where, m);
+          const char *method = entry ? get_string (entry, result_where, "method", error) : NULL;
+          JsonArray *y = method ? get_array (entry, result_where, "y", error) : NULL;
+
+          if (y == NULL)
+            return entry ? FALSE : missing (error, metric_where, "results", "holds a result that is not an object");
+          if (json_array_get_length (y) != points)
+            return missing (error, result_where, "y", "has not one value per point of x");
+          for (guint p = 0; p < points; p++)
+            if (!node_number (json_array_get_element (y, p), values + (gsize) m * points + p))
+              return missing (error, result_where, "y", "holds something other than numbers");
+          methods[m] = g_strdup (method);
+        }
+      name = g_strdup_printf ("%s-%s", id, label);
+      g_strdelimit (name, "_", '-');
+      /* The confidence change is a difference of probabilities. */
+      add (figures, g_steal_pointer (&name),
+           vt_figure_new_lines (title, g_str_has_prefix (label, "iou") ? "top pixels (%)"
+                                : g_str_has_prefix (label, "road") ? "pixels removed (%)" : "fraction of pixels",
+                                g_str_has_prefix (label, "road_confidence") ? "confidence change"
+                                : g_str_has_prefix (label, "road") ? "accuracy"
+                                : g_str_has_prefix (label, "iou") ? "IoU" : "probability",
+                                n, points, values, (const char * const *) methods, (const char * const *) x_labels,
+                                g_str_has_prefix (label, "road_confidence") ? -1.0 : 0.0, 1.0));
+    }
+  return TRUE;
+}
+
 GPtrArray *
 vt_report_step_figures (const char   *kind,
                         JsonObject   *step_result,

@@ -61,6 +61,8 @@ gboolean    vt_report_attention_figures   (JsonObject *result, const char *id, c
 #define VT_REPORT_ATTRIBUTE_IMAGES 8
 gboolean    vt_report_attribute_figures   (JsonObject *result, const char *id, const char *where,
                                            const char *results_dir, GPtrArray *figures, GError **error);
+gboolean    vt_report_faithfulness_figures (JsonObject *result, const char *id, const char *where,
+                                            const char *results_dir, GPtrArray *figures, GError **error);
 
 /* A file-name-safe form of a tensor or class name. */
 char       *vt_report_safe_file_name (const char     *name);

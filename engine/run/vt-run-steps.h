@@ -67,6 +67,7 @@ JsonNode *vt_run_project      (VtRunContext *run, VtStep *step, GError **error);
 JsonNode *vt_run_predict      (VtRunContext *run, VtStep *step, GError **error);
 JsonNode *vt_run_attention    (VtRunContext *run, VtStep *step, GError **error);
 JsonNode *vt_run_attribute    (VtRunContext *run, VtStep *step, GError **error);
+JsonNode *vt_run_faithfulness (VtRunContext *run, VtStep *step, GError **error);
 JsonNode *vt_run_active       (VtRunContext *run, VtStep *step, GError **error);
 JsonNode *vt_run_train        (VtRunContext *run, VtStep *step, GError **error);
 JsonNode *vt_run_glyphs       (VtRunContext *run, VtStep *step, GError **error);

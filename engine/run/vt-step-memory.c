@@ -372,6 +372,46 @@ vt_step_memory_check_attribute (VtTrainable  *model,
 }
 
 gboolean
+vt_step_memory_check_faithfulness (VtTrainable  *model,
+                                   const char   *checkpoint_path,
+                                   guint         n_images,
+                                   guint         batch,
+                                   guint         score_batch,
+                                   int           height,
+                                   int           width,
+                                   guint         n_methods,
+                                   gboolean      masks,
+                                   const char   *path,
+                                   GError      **error)
+{
+  g_auto(VtMemoryEstimate) e = { 0 };
+  double plane = (double) height * width, in_model = MAX (batch, score_batch);
+  /* vt-faithfulness.c and vt-faithfulness-road.c: the perturbed images of
+   * a classifier call (VtFaithfulnessOptions' batch_size, VtRoadOptions'),
+   * their substrate or ranking, and the logits. */
+  double metric_batch = 64;
+  g_autofree char *what = g_strdup_printf ("%s: the faithfulness of the attribution maps of %u images of %d×%d "
+                                           "pixels from %s at batch %u", path, n_images, height, width,
+                                           checkpoint_path, batch);
+  g_autofree char *advice = g_strdup_printf ("Lower %s.batch (now %u)%s, or ask for fewer images (%s.samples) or "
+                                             "fewer methods.", path, batch,
+                                             score_batch ? " or scorecam's score_batch" : "", path);
+
+  vt_memory_estimate_init (&e);
+  vt_memory_estimate_add (&e, "the activations kept for the backward pass and their gradients",
+                          vt_trainable_bytes (model, (int) MIN (MAX (in_model, metric_batch), G_MAXINT), height,
+                                              width));
+  vt_memory_estimate_add (&e, "Score-CAM's masked inputs", F32 * score_batch * 3 * plane);
+  /* vt-step-faithfulness.c: every image, map and mask until the metrics
+   * are done, and the maps file's copy of them. */
+  vt_memory_estimate_add (&e, "the maps, the images and their masks, every image's, and the file's copy of them",
+                          2 * F32 * n_images * plane * (n_methods + 3.0 + (masks ? 1.0 : 0.0)));
+  vt_memory_estimate_add (&e, "the perturbed images of a batch and their substrate",
+                          3 * F32 * metric_batch * 3 * plane);
+  return vt_memory_check (&e, what, advice, error);
+}
+
+gboolean
 vt_step_memory_check_glyphs (const VtGlyphDatasetOptions  *options,
                              const char                   *path,
                              GError                      **error)

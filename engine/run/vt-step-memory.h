@@ -104,6 +104,20 @@ gboolean  vt_step_memory_check_attribute    (VtTrainable              *model,
                                              guint                     n_methods,
                                              const char               *path,
                                              GError                  **error);
+/* faithfulness: the attribute step's maps of @n_images (every image and
+ * map kept, and @masks for the localization metrics), then the metrics,
+ * which go through the model a batch of perturbed images at a time. */
+gboolean  vt_step_memory_check_faithfulness (VtTrainable              *model,
+                                             const char               *checkpoint_path,
+                                             guint                     n_images,
+                                             guint                     batch,
+                                             guint                     score_batch,
+                                             int                       height,
+                                             int                       width,
+                                             guint                     n_methods,
+                                             gboolean                  masks,
+                                             const char               *path,
+                                             GError                  **error);
 /* glyphs: generating the dataset of @options (its inputs aside, which the
  * dataset readers bound). */
 gboolean  vt_step_memory_check_glyphs       (const VtGlyphDatasetOptions *options,

@@ -12,6 +12,7 @@ static const VtStepType * const step_types[] = {
   &vt_predict_step_type,
   &vt_attention_step_type,
   &vt_attribute_step_type,
+  &vt_faithfulness_step_type,
   &vt_active_step_type,
   &vt_train_step_type,
   &vt_glyphs_step_type,

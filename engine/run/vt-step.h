@@ -68,6 +68,7 @@ extern const VtStepType vt_project_step_type;
 extern const VtStepType vt_predict_step_type;
 extern const VtStepType vt_attention_step_type;
 extern const VtStepType vt_attribute_step_type;
+extern const VtStepType vt_faithfulness_step_type;
 extern const VtStepType vt_active_step_type;
 extern const VtStepType vt_train_step_type;
 extern const VtStepType vt_glyphs_step_type;

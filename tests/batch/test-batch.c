@@ -15,6 +15,10 @@
 #include "io/vt-checkpoint.h"
 #include "io/vt-dataset.h"
 #include "io/vt-safetensors.h"
+#include "methods/attribution/vt-faithfulness.h"
+#include "methods/attribution/vt-faithfulness-localization.h"
+#include "methods/attribution/vt-faithfulness-road.h"
+#include "models/vt-model.h"
 #include "report/vt-report.h"
 #include "run/vt-run.h"
 #include "vt-test-util.h"
@@ -4141,6 +4145,434 @@ test_memory_attribute (void)
   vt_test_rm_rf (dir);
 }
 
+/* --- The faithfulness step ---------------------------------------------- */
+
+/* A number of results.json: null is NaN (vt_run_add_number). */
+static double
+json_number (JsonNode *node)
+{
+  return JSON_NODE_HOLDS_NULL (node) ? NAN : json_node_get_double (node);
+}
+
+/* Whether @a and @b agree within @tolerance, NaN with NaN. */
+static gboolean
+same_number (double a,
+             double b,
+             double tolerance)
+{
+  return (isnan (a) && isnan (b)) || fabs (a - b) <= tolerance;
+}
+
+/* The entry of metric @label for @method in the faithfulness step's
+ * @result, with the metric's object in @metric. */
+static JsonObject *
+faithfulness_entry (JsonObject  *result,
+                    const char  *label,
+                    const char  *method,
+                    JsonObject **metric)
+{
+  JsonArray *metrics = json_object_get_array_member (result, "metrics");
+
+  for (guint k = 0; k < json_array_get_length (metrics); k++)
+    {
+      JsonObject *m = json_array_get_object_element (metrics, k);
+      JsonArray *results = json_object_get_array_member (m, "results");
+
+      if (!g_str_equal (json_object_get_string_member (m, "label"), label))
+        continue;
+      for (guint i = 0; i < json_array_get_length (results); i++)
+        if (g_str_equal (json_object_get_string_member (json_array_get_object_element (results, i), "method"), method))
+          {
+            *metric = m;
+            return json_array_get_object_element (results, i);
+          }
+    }
+  g_error ("results.json has no %s of %s", label, method);
+}
+
+/* The step's @label of @method equals what the engine gives on the same
+ * maps: per image, the mean, the curve, and the definition. Returns the
+ * largest difference. */
+static double
+assert_curve_is (JsonObject                *result,
+                 const char                *label,
+                 const char                *method,
+                 const VtFaithfulnessCurve *want)
+{
+  JsonObject *metric = NULL;
+  JsonObject *entry = faithfulness_entry (result, label, method, &metric);
+  JsonArray *values = json_object_get_array_member (entry, "values");
+  JsonArray *x = json_object_get_array_member (entry, "x");
+  JsonArray *y = json_object_get_array_member (entry, "y");
+  double worst = fabs (json_object_get_double_member (entry, "mean") - want->mean_summary);
+
+  g_assert_nonnull (want);
+  g_assert_cmpstr (json_object_get_string_member (metric, "definition"), ==, want->definition);
+  g_assert_cmpuint (json_array_get_length (values), ==, want->n_images);
+  g_assert_cmpuint (json_array_get_length (y), ==, want->n_points);
+  for (int i = 0; i < want->n_images; i++)
+    {
+      double v = json_number (json_array_get_element (values, i));
+
+      g_assert_true (same_number (v, want->summary[i], 1e-6));
+      if (!isnan (v))
+        worst = MAX (worst, fabs (v - want->summary[i]));
+    }
+  for (int k = 0; k < want->n_points; k++)
+    {
+      g_assert_cmpfloat (fabs (json_array_get_double_element (x, k) - want->x[k]), <=, 1e-12);
+      worst = MAX (worst, fabs (json_array_get_double_element (y, k) - want->mean[k]));
+    }
+  g_assert_cmpfloat (worst, <=, 1e-6);
+  return worst;
+}
+
+static double
+assert_scores_are (JsonObject                 *result,
+                   const char                 *label,
+                   const char                 *method,
+                   const VtFaithfulnessScores *want)
+{
+  JsonObject *metric = NULL;
+  JsonObject *entry = faithfulness_entry (result, label, method, &metric);
+  double mean = json_object_get_double_member (entry, "mean"), worst = fabs (mean - want->mean);
+
+  g_assert_nonnull (want);
+  g_assert_cmpstr (json_object_get_string_member (metric, "definition"), ==, want->definition);
+  g_assert_cmpfloat (mean, >=, 0.0);
+  g_assert_cmpfloat (mean, <=, 1.0);
+  if (want->values)
+    {
+      JsonArray *values = json_object_get_array_member (entry, "values");
+
+      g_assert_cmpuint (json_array_get_length (values), ==, want->n_images);
+      for (int i = 0; i < want->n_images; i++)
+        {
+          double v = json_number (json_array_get_element (values, i));
+
+          g_assert_true (same_number (v, want->values[i], 1e-6));
+          g_assert_true (isnan (v) || (v >= 0.0 && v <= 1.0));
+        }
+    }
+  g_assert_cmpfloat (worst, <=, 1e-6);
+  return worst;
+}
+
+/* A tensor of the maps file as floats or integers. */
+static float *
+maps_floats (VtCheckpoint *maps,
+             const char   *name)
+{
+  const VtTensor *t = vt_checkpoint_lookup (maps, name);
+
+  g_assert_nonnull (t);
+  return vt_tensor_dup_float (t);
+}
+
+static gint64 *
+maps_integers (VtCheckpoint *maps,
+               const char   *name)
+{
+  const VtTensor *t = vt_checkpoint_lookup (maps, name);
+
+  g_assert_nonnull (t);
+  g_assert_true (t->dtype == VT_DTYPE_I64);
+  return g_memdup2 (t->data, t->nbytes);
+}
+
+/* Runs a spec @text (its steps) in @dir. */
+static void
+run_faithfulness_spec (Result      *r,
+                       const char  *dir,
+                       const char  *text)
+{
+  g_autofree char *spec = g_build_filename (dir, "faithfulness.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (r, "--batch", spec, "--output", out, NULL);
+}
+
+/* The faithfulness step on the real ResNet-20 and 12 CIFAR-10 test JPEGs,
+ * Grad-CAM and the gradient, in batches of 6: its maps are the attribute
+ * step's, bit for bit; deletion, insertion (16 steps, zeros), ROAD (both
+ * orders, at 10, 50 and 90 %) and ROAD's confidence change (MoRF at 20 and
+ * 50 %, seed 5) are what the engine's functions give on those maps run
+ * directly; the tables and the four curve figures are written. 12 images
+ * (not more) keep it near 40 s under the sanitizers. */
+static void
+test_faithfulness_resnet20 (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "f-maps.safetensors", NULL);
+  g_autofree char *attribute_path = g_build_filename (out, "a-maps.safetensors", NULL);
+  g_autofree char *metrics_path = g_build_filename (out, "f-metrics.csv", NULL);
+  g_autofree char *curves_path = g_build_filename (out, "f-curves.csv", NULL);
+  static const char samples[] = "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]";
+  g_autofree char *text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"faithfulness\", \"id\": \"f\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+    "\"split\": \"test\", \"samples\": %s, \"batch\": 6, \"methods\": [\"gradcam\", \"gradient\"], "
+    "\"metrics\": [\"deletion\", {\"name\": \"insertion\", \"steps\": 16, \"substrate\": \"zeros\"}, "
+    "{\"name\": \"road\", \"percentages\": [10, 50, 90]}, "
+    "{\"name\": \"road_confidence_change\", \"order\": \"morf\", \"percentages\": [20, 50], \"seed\": 5}], "
+    "\"formats\": [\"png\"]}, "
+    "{\"kind\": \"attribute\", \"id\": \"a\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"test\", "
+    "\"samples\": %s, \"methods\": [\"gradcam\", \"gradient\"], \"formats\": [\"png\"]}]}",
+    resnet, cifar, samples, resnet, cifar, samples);
+  static const char * const methods[] = { "gradcam", "gradient" };
+  static const char * const figures[] = { "f-deletion", "f-insertion", "f-road-morf", "f-road-lerf" };
+  static const double road_percentages[] = { 20, 50 };
+  static const double road_accuracy_percentages[] = { 10, 50, 90 };
+  g_auto(Result) r = { 0 };
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(VtCheckpoint) maps = NULL;
+  g_autoptr(VtCheckpoint) checkpoint = NULL;
+  g_autoptr(VtModel) model = NULL;
+  g_autoptr(VtClassifier) classifier = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *pixels = NULL;
+  g_autofree gint64 *targets = NULL;
+  g_autofree gint64 *labels = NULL;
+  g_autofree char *metrics_csv = NULL;
+  g_autofree char *curves_csv = NULL;
+  JsonObject *step;
+  double worst = 0;
+
+  run_faithfulness_spec (&r, dir, text);
+  if (r.status != 0)
+    g_error ("status %d: %s", r.status, r.err);
+  g_assert_nonnull (strstr (r.err, "\"event\":\"progress\",\"step\":\"f\""));
+  for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
+    {
+      g_autoptr(VtCheckpoint) a = vt_checkpoint_open (attribute_path, &error);
+      g_autoptr(VtCheckpoint) f = vt_checkpoint_open (maps_path, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpfloat (attention_difference (f, methods[m], a, methods[m]), ==, 0);
+      g_assert_cmpfloat (attention_difference (f, "targets", a, "targets"), ==, 0);
+    }
+
+  results = load_json (results_path);
+  step = first_step_result (results);
+  g_assert_cmpint (json_object_get_int_member (step, "images"), ==, 12);
+  maps = vt_checkpoint_open (maps_path, &error);
+  g_assert_no_error (error);
+  checkpoint = vt_checkpoint_open (resnet, &error);
+  g_assert_no_error (error);
+  model = vt_model_new (checkpoint, &error);
+  g_assert_no_error (error);
+  classifier = vt_classifier_new_for_model (model);
+  pixels = maps_floats (maps, "input.pixel_values");
+  targets = maps_integers (maps, "targets");
+  labels = maps_integers (maps, "labels");
+  g_assert_true (g_file_get_contents (metrics_path, &metrics_csv, NULL, NULL));
+  g_assert_true (g_file_get_contents (curves_path, &curves_csv, NULL, NULL));
+  g_assert_true (g_str_has_prefix (metrics_csv, "method,metric,value\n"));
+  g_assert_true (g_str_has_prefix (curves_csv, "method,metric,x,y\n"));
+  for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
+    {
+      g_autofree float *map = maps_floats (maps, methods[m]);
+      VtFaithfulnessOptions game;
+      VtRoadOptions road;
+      g_autoptr(VtFaithfulnessCurve) deletion = NULL;
+      g_autoptr(VtFaithfulnessCurve) insertion = NULL;
+      g_autoptr(VtFaithfulnessCurve) morf = NULL;
+      g_autoptr(VtFaithfulnessCurve) lerf = NULL;
+      g_autoptr(VtFaithfulnessCurve) change = NULL;
+      g_autofree char *row = NULL;
+
+      vt_faithfulness_options_init (&game);
+      deletion = vt_faithfulness_run (VT_FAITHFULNESS_DELETION, classifier, pixels, map, 12, 32, 32, targets, &game,
+                                      NULL, &error);
+      g_assert_no_error (error);
+      game.steps = 16;
+      insertion = vt_faithfulness_run (VT_FAITHFULNESS_INSERTION, classifier, pixels, map, 12, 32, 32, targets,
+                                       &game, NULL, &error);
+      g_assert_no_error (error);
+      vt_road_options_init (&road);
+      road.percentages = road_accuracy_percentages;
+      road.n_percentages = 3;
+      morf = vt_road_accuracy (VT_ROAD_MORF, classifier, pixels, map, 12, 32, 32, labels, &road, NULL, &error);
+      g_assert_no_error (error);
+      lerf = vt_road_accuracy (VT_ROAD_LERF, classifier, pixels, map, 12, 32, 32, labels, &road, NULL, &error);
+      g_assert_no_error (error);
+      road.percentages = road_percentages;
+      road.n_percentages = 2;
+      road.seed = 5;
+      change = vt_road_confidence_change (VT_ROAD_MORF, classifier, pixels, map, 12, 32, 32, targets, &road, NULL,
+                                          &error);
+      g_assert_no_error (error);
+      worst = MAX (worst, assert_curve_is (step, "deletion", methods[m], deletion));
+      worst = MAX (worst, assert_curve_is (step, "insertion", methods[m], insertion));
+      worst = MAX (worst, assert_curve_is (step, "road_morf", methods[m], morf));
+      worst = MAX (worst, assert_curve_is (step, "road_lerf", methods[m], lerf));
+      worst = MAX (worst, assert_curve_is (step, "road_confidence_change_morf", methods[m], change));
+      g_assert_cmpint (change->n_points, ==, 2);
+      g_assert_cmpint (insertion->n_points, ==, 17);
+      row = g_strdup_printf ("\n%s,deletion,", methods[m]);
+      g_assert_nonnull (strstr (metrics_csv, row));
+    }
+  g_test_message ("faithfulness: the step's numbers are the engine's within %.3g", worst);
+  for (guint i = 0; i < G_N_ELEMENTS (figures); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s.png", figures[i]);
+      g_autofree char *path = g_build_filename (out, "figures", name, NULL);
+
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    }
+  vt_test_rm_rf (dir);
+}
+
+/* A glyph dataset made in the same spec (40 test images with masks): the
+ * localization metrics through the step are the engine's on the same maps
+ * and the dataset's masks, and in [0, 1]. */
+static void
+test_faithfulness_localization (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *glyphs = g_build_filename (out, "gl", NULL);
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *backgrounds = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "loc-maps.safetensors", NULL);
+  g_autofree char *text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"glyph_dataset\", \"id\": \"gl\", \"backgrounds\": \"%s\", \"train_images\": 20, "
+    "\"test_images\": 40, \"seed\": 3}, "
+    "{\"kind\": \"faithfulness\", \"id\": \"loc\", \"checkpoint\": \"%s\", \"dataset\": \"out/gl\", "
+    "\"split\": \"test\", \"methods\": [\"gradcam\", \"gradcam++\"], \"metrics\": [\"pixel_ap\", \"comet_ap\", "
+    "{\"name\": \"pointing_game\", \"tolerance\": 2}, \"iou_curve\"], \"formats\": [\"png\"]}]}",
+    backgrounds, resnet);
+  static const char * const methods[] = { "gradcam", "gradcam++" };
+  VtDatasetOptions options = { "test", FALSE, NULL };
+  g_auto(Result) r = { 0 };
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(VtCheckpoint) maps = NULL;
+  g_autoptr(VtDataset) dataset = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *masks = g_new (float, 40 * 32 * 32);
+  g_autofree gint64 *samples = NULL;
+  g_autofree char *figure = g_build_filename (out, "figures", "loc-iou-curve.png", NULL);
+  JsonObject *step;
+
+  run_faithfulness_spec (&r, dir, text);
+  if (r.status != 0)
+    g_error ("status %d: %s", r.status, r.err);
+  results = load_json (results_path);
+  step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 1);
+  g_assert_cmpint (json_object_get_int_member (step, "images"), ==, 40);
+  maps = vt_checkpoint_open (maps_path, &error);
+  g_assert_no_error (error);
+  samples = maps_integers (maps, "samples");
+  dataset = vt_dataset_open (glyphs, &options, &error);
+  g_assert_no_error (error);
+  g_assert_true (vt_dataset_has_masks (dataset));
+  for (guint i = 0; i < 40; i++)
+    {
+      int w = 0, h = 0;
+      g_autofree guint8 *mask = vt_dataset_read_mask (dataset, (guint) samples[i], &w, &h, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (w, ==, 32);
+      g_assert_cmpint (h, ==, 32);
+      for (int k = 0; k < 32 * 32; k++)
+        masks[i * 32 * 32 + k] = mask[k] ? 1.0f : 0.0f;
+    }
+  for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
+    {
+      g_autofree float *map = maps_floats (maps, methods[m]);
+      g_autoptr(VtFaithfulnessScores) ap = vt_localization_pixel_ap (map, masks, 40, 32, 32, &error);
+      g_autoptr(VtFaithfulnessScores) comet = vt_localization_comet_ap (map, masks, 40, 32, 32, &error);
+      g_autoptr(VtFaithfulnessScores) pointing = vt_localization_pointing_game (map, masks, 40, 32, 32, 2, &error);
+      g_autoptr(VtFaithfulnessCurve) iou = vt_localization_iou_curve (map, masks, 40, 32, 32, &error);
+      JsonObject *metric = NULL;
+      JsonArray *y;
+
+      g_assert_no_error (error);
+      assert_scores_are (step, "pixel_ap", methods[m], ap);
+      assert_scores_are (step, "comet_ap", methods[m], comet);
+      assert_scores_are (step, "pointing_game", methods[m], pointing);
+      assert_curve_is (step, "iou_curve", methods[m], iou);
+      y = json_object_get_array_member (faithfulness_entry (step, "iou_curve", methods[m], &metric), "y");
+      for (guint k = 0; k < json_array_get_length (y); k++)
+        {
+          g_assert_cmpfloat (json_array_get_double_element (y, k), >=, 0.0);
+          g_assert_cmpfloat (json_array_get_double_element (y, k), <=, 1.0);
+        }
+      g_test_message ("faithfulness on glyphs, %s: pixel AP %.3f, COMET's AP %.3f, pointing game %.3f, IoU %.3f",
+                      methods[m], ap->mean, comet->mean, pointing->mean, iou->mean_summary);
+    }
+  g_assert_true (g_file_test (figure, G_FILE_TEST_IS_REGULAR));
+  vt_test_rm_rf (dir);
+}
+
+/* Bad metrics, and a localization metric on a dataset without masks. */
+static void
+test_faithfulness_bad_input (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *input = g_strdup_printf ("\"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"test\", "
+                                            "\"samples\": [0, 1], \"methods\": [\"gradcam\"]", resnet, cifar);
+  static const BadStep bad[] = {
+    { "@IN@, \"metrics\": [\"deletion\", \"faithful\"]", 2,
+      "$.steps[0].metrics[1]: unknown metric “faithful”; known: deletion, insertion, road, road_confidence_change, "
+      "pixel_ap, comet_ap, pointing_game, iou_curve" },
+    { "@IN@", 2, "$.steps[0].metrics: expected a list of metrics" },
+    { "@IN@, \"metrics\": []", 2, "$.steps[0].metrics: expected a list of metrics" },
+    { "@IN@, \"metrics\": [3]", 2, "$.steps[0].metrics[0]: expected a metric's name" },
+    { "@IN@, \"metrics\": [\"road\", {\"name\": \"road\"}]", 2,
+      "$.steps[0].metrics[1]: “road” is listed already (at metrics[0])" },
+    { "@IN@, \"metrics\": [{\"name\": \"deletion\", \"steps\": 0}]", 2, "$.steps[0].metrics[0].steps" },
+    { "@IN@, \"metrics\": [{\"name\": \"deletion\", \"steps\": 5000}]", 1, "$.steps[0].metrics[0] (deletion)" },
+    { "@IN@, \"metrics\": [{\"name\": \"insertion\", \"substrate\": \"grey\"}]", 2, "$.steps[0].metrics[0].substrate" },
+    { "@IN@, \"metrics\": [{\"name\": \"deletion\", \"order\": \"morf\"}]", 2, "$.steps[0].metrics[0].order" },
+    { "@IN@, \"metrics\": [{\"name\": \"road\", \"percentages\": [10, 100]}]", 2,
+      "$.steps[0].metrics[0].percentages[1]: expected a percentage from 0 to below 100" },
+    { "@IN@, \"metrics\": [{\"name\": \"road\", \"percentages\": [\"ten\"]}]", 2,
+      "$.steps[0].metrics[0].percentages[0]" },
+    { "@IN@, \"metrics\": [{\"name\": \"road\", \"percentages\": []}]", 2,
+      "$.steps[0].metrics[0].percentages: expected a list of percentages" },
+    { "@IN@, \"metrics\": [{\"name\": \"road\", \"order\": \"up\"}]", 2, "$.steps[0].metrics[0].order" },
+    { "@IN@, \"metrics\": [\"deletion\", \"pointing_game\"]", 1,
+      "$.steps[0].metrics[1]: pointing_game needs ground-truth masks, and " },
+    { "@IN@, \"metrics\": [\"pixel_ap\"]", 1, "cifar10-jpg, split test has none (a glyph_dataset step makes" },
+    { "@IN@, \"metrics\": [\"deletion\"], \"skip_unreadable\": true", 2, "$.steps[0].skip_unreadable" },
+    { "\"checkpoint\": \"@CKPT@\", \"methods\": [\"gradcam\"], \"metrics\": [\"deletion\"]", 2, "$.steps[0]" },
+    { "\"checkpoint\": \"@CKPT@\", \"dataset\": \"@DATA@\", \"methods\": [\"gradcam\", \"foo\"], "
+      "\"metrics\": [\"deletion\"]", 2,
+      "$.steps[0].methods[1]: unknown method “foo”; known: gradcam" },
+  };
+  const char * const replacements[] = { "@IN@", input, "@DATA@", cifar, "@CKPT@", resnet, NULL };
+
+  check_bad_steps ("faithfulness", bad, G_N_ELEMENTS (bad), spec, out, replacements);
+  vt_test_rm_rf (dir);
+}
+
+static void
+test_memory_faithfulness (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *step = g_strdup_printf ("\"kind\": \"faithfulness\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+                                           "\"split\": \"test\", \"methods\": [\"gradcam\", \"hirescam\", "
+                                           "\"gradient\"], \"metrics\": [\"deletion\"]", resnet, cifar);
+  const char * const phrases[] = { "$.steps[0]: the faithfulness of the attribution maps of 10000 images of 32×32",
+                                   "the maps, the images and their masks, every image's",
+                                   "Lower $.steps[0].batch (now 16)", "$.steps[0].samples", NULL };
+
+  expect_refusal (dir, "100M", step, phrases);
+  vt_test_rm_rf (dir);
+}
+
 /* data/demo/attribute-demo.json as shipped: eight samples of the demo
  * set, each explained for its predicted class by six methods, and the
  * figure in every format. */
@@ -4246,6 +4678,10 @@ main (int   argc,
   g_test_add_func ("/batch/attribute/bad-input", test_attribute_bad_input);
   g_test_add_func ("/batch/attribute/demo", test_attribute_demo);
   g_test_add_func ("/batch/memory/attribute", test_memory_attribute);
+  g_test_add_func ("/batch/faithfulness/resnet20", test_faithfulness_resnet20);
+  g_test_add_func ("/batch/faithfulness/localization", test_faithfulness_localization);
+  g_test_add_func ("/batch/faithfulness/bad-input", test_faithfulness_bad_input);
+  g_test_add_func ("/batch/memory/faithfulness", test_memory_faithfulness);
   g_test_add_func ("/batch/glyphs", test_glyphs);
   g_test_add_func ("/batch/glyphs-bad-input", test_glyphs_bad_input);
   g_test_add_func ("/batch/memory/glyphs", test_memory_glyphs);

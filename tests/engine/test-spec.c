@@ -403,6 +403,71 @@ test_attribute_keys (void)
   g_assert_null (vt_attribute_step_new (NULL, "m", files, unknown));
 }
 
+/* The faithfulness step: every key, none at its default, written back as
+ * read (a metric with options as an object, one without as its name). */
+static void
+test_faithfulness_keys (void)
+{
+  static const char * const keys[] = { "kind", "id", "checkpoint", "dataset", "split", "samples", "methods", "layer",
+                                       "target", "metrics", "batch", "transform", "formats", NULL };
+  static const char json[] =
+    "{\"steps\": ["
+    " {\"kind\": \"faithfulness\", \"id\": \"f\", \"checkpoint\": \"m\", \"dataset\": \"d\", \"split\": \"test\","
+    "  \"samples\": [4, 2], \"methods\": [\"gradcam\", {\"name\": \"ig\", \"steps\": 20}], \"layer\": \"layer2\","
+    "  \"target\": [1, 7], \"batch\": 5, \"transform\": {\"resize\": 40, \"crop\": 32},"
+    "  \"metrics\": [{\"name\": \"deletion\", \"steps\": 16, \"substrate\": \"blur\"},"
+    "  {\"name\": \"insertion\", \"steps\": 8, \"substrate\": \"zeros\"},"
+    "  {\"name\": \"road\", \"percentages\": [20, 50.5], \"order\": \"lerf\", \"seed\": 4},"
+    "  {\"name\": \"road_confidence_change\", \"order\": \"morf\"}, \"pixel_ap\", \"comet_ap\","
+    "  {\"name\": \"pointing_game\", \"tolerance\": 3}, \"iou_curve\"], \"formats\": [\"svg\"]},"
+    " {\"kind\": \"faithfulness\", \"id\": \"g\", \"checkpoint\": \"m\", \"dataset\": \"d\","
+    "  \"methods\": [\"gradient\"], \"target\": 3, \"metrics\": [\"road\"]}"
+    "]}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtSpec) spec = vt_spec_new_from_data (json, "/specs", &error);
+  g_autoptr(JsonNode) given = json_from_string (json, NULL);
+  g_autoptr(JsonNode) written = NULL;
+  g_autoptr(VtSpec) again = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  JsonArray *given_steps, *written_steps;
+
+  g_assert_no_error (error);
+  written = vt_spec_to_json (spec);
+  given_steps = json_object_get_array_member (json_node_get_object (given), "steps");
+  written_steps = json_object_get_array_member (json_node_get_object (written), "steps");
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *want = json_array_get_object_element (given_steps, i);
+      JsonObject *got = json_array_get_object_element (written_steps, i);
+      g_autoptr(GList) members = json_object_get_members (want);
+
+      for (GList *m = members; m; m = m->next)
+        {
+          JsonNode *value = json_object_get_member (got, m->data);
+
+          /* A transform is written out in full (every field), so the
+           * round trip below checks it. */
+          if (g_str_equal (m->data, "transform"))
+            {
+              g_assert_nonnull (value);
+              g_assert_cmpint (json_object_get_int_member (json_node_get_object (value), "resize"), ==, 40);
+              g_assert_cmpint (json_object_get_int_member (json_node_get_object (value), "crop"), ==, 32);
+            }
+          else if (value == NULL || !json_node_equal (json_object_get_member (want, m->data), value))
+            g_error ("$.steps[%u].%s: not written as given", i, (const char *) m->data);
+        }
+    }
+  for (guint k = 0; keys[k]; k++)
+    g_assert_true (json_object_has_member (json_array_get_object_element (given_steps, 0), keys[k]));
+  /* What is written reads back to the same spec. */
+  a = vt_spec_to_data (spec);
+  again = vt_spec_new_from_data (a, "/specs", &error);
+  g_assert_no_error (error);
+  b = vt_spec_to_data (again);
+  g_assert_cmpstr (a, ==, b);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -412,6 +477,7 @@ main (int   argc,
   g_test_add_func ("/engine/spec/to-json-keeps-keys", test_to_json_keeps_keys);
   g_test_add_func ("/engine/spec/constructors", test_constructors);
   g_test_add_func ("/engine/spec/attribute-keys", test_attribute_keys);
+  g_test_add_func ("/engine/spec/faithfulness-keys", test_faithfulness_keys);
   for (guint i = 0; i < G_N_ELEMENTS (bad_specs); i++)
     {
       g_autofree char *name = g_strdup_printf ("/engine/spec/%s", bad_specs[i].name);

@@ -73,6 +73,12 @@ write(spec, "attribute.json", json.dumps({"steps": [{
     "methods": ["gradcam", {"name": "scorecam", "score_batch": 8}], "layer": "layer3", "target": [1, 2]}, {
     "kind": "attribute", "id": "a", "checkpoint": "m.safetensors", "input": "in.safetensors",
     "images": "images", "methods": ["hirescam"], "target": "predicted"}]}, indent=1).encode())
+write(spec, "faithfulness.json", json.dumps({"steps": [{
+    "kind": "faithfulness", "checkpoint": "m.safetensors", "dataset": "d", "split": "test", "samples": [0, 3],
+    "methods": ["gradcam", "gradient"], "layer": "layer3", "target": "predicted",
+    "metrics": ["deletion", {"name": "insertion", "steps": 16, "substrate": "zeros"},
+                {"name": "road", "percentages": [10, 50], "order": "morf"}, "road_confidence_change",
+                "pixel_ap", "comet_ap", {"name": "pointing_game", "tolerance": 4}, "iou_curve"]}]}, indent=1).encode())
 
 # config.json recognition: "model@@SPLIT@@config.json[@@SPLIT@@labels.txt]",
 # the fixtures' configs beside the model they came with.

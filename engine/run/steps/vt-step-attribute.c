@@ -224,12 +224,12 @@ invalid (GError     **error,
   return FALSE;
 }
 
-/* "methods": a non-empty list, each a name or {"name": …, options}. */
-static gboolean
-parse_methods (JsonObject       *object,
-               const char       *path,
-               VtAttributeStep  *step,
-               GError          **error)
+gboolean
+vt_attribute_parse_methods (JsonObject          *object,
+                            const char          *path,
+                            VtAttributeMethod  **methods,
+                            guint               *n_methods,
+                            GError             **error)
 {
   JsonNode *node = json_object_get_member (object, "methods");
   JsonArray *array;
@@ -244,13 +244,13 @@ parse_methods (JsonObject       *object,
     }
   array = json_node_get_array (node);
   n = json_array_get_length (array);
-  step->methods = g_new0 (VtAttributeMethod, n);
+  *methods = g_new0 (VtAttributeMethod, n);
   for (guint i = 0; i < n; i++)
     {
       JsonNode *element = json_array_get_element (array, i);
       g_autofree char *where = g_strdup_printf ("%s.methods[%u]", path, i);
       JsonObject *entry = JSON_NODE_HOLDS_OBJECT (element) ? json_node_get_object (element) : NULL;
-      VtAttributeMethod *m = &step->methods[i];
+      VtAttributeMethod *m = &(*methods)[i];
       const char *name = NULL;
 
       if (entry != NULL && json_object_has_member (entry, "name") &&
@@ -274,7 +274,7 @@ parse_methods (JsonObject       *object,
         }
       /* Each method's maps are one tensor of the output, named after it. */
       for (guint j = 0; j < i; j++)
-        if (step->methods[j].family == m->family && step->methods[j].method == m->method)
+        if ((*methods)[j].family == m->family && (*methods)[j].method == m->method)
           {
             g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s: “%s” is listed already (at methods[%u])",
                          where, name, j);
@@ -282,7 +282,7 @@ parse_methods (JsonObject       *object,
           }
       if (!parse_options (entry, where, m, error))
         return FALSE;
-      step->n_methods = i + 1;
+      *n_methods = i + 1;
     }
   return TRUE;
 }
@@ -300,12 +300,13 @@ get_class (JsonNode  *node,
   return TRUE;
 }
 
-/* "target": "predicted", one class for every image, or a class per image. */
-static gboolean
-parse_target (JsonObject       *object,
-              const char       *path,
-              VtAttributeStep  *step,
-              GError          **error)
+gboolean
+vt_attribute_parse_target (JsonObject  *object,
+                           const char  *path,
+                           gint64     **targets,
+                           guint       *n_targets,
+                           gboolean    *target_all,
+                           GError     **error)
 {
   static const char message[] = "expected “predicted”, a class index (an integer from 0) for every image, or a "
                                 "list of one class per image";
@@ -318,18 +319,18 @@ parse_target (JsonObject       *object,
     return g_str_equal (json_node_get_string (node), "predicted") || invalid (error, path, "target", message);
   if (get_class (node, &k))
     {
-      step->targets = g_new (gint64, 1);
-      step->targets[0] = k;
-      step->n_targets = 1;
-      step->target_all = TRUE;
+      (*targets) = g_new (gint64, 1);
+      (*targets)[0] = k;
+      *n_targets = 1;
+      *target_all = TRUE;
       return TRUE;
     }
   if (!JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (json_node_get_array (node)) == 0)
     return invalid (error, path, "target", message);
-  step->n_targets = json_array_get_length (json_node_get_array (node));
-  step->targets = g_new (gint64, step->n_targets);
-  for (guint i = 0; i < step->n_targets; i++)
-    if (!get_class (json_array_get_element (json_node_get_array (node), i), &step->targets[i]))
+  *n_targets = json_array_get_length (json_node_get_array (node));
+  (*targets) = g_new (gint64, *n_targets);
+  for (guint i = 0; i < *n_targets; i++)
+    if (!get_class (json_array_get_element (json_node_get_array (node), i), &(*targets)[i]))
       {
         g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.target[%u]: expected a class index (an "
                      "integer from 0)", path, i);
@@ -355,9 +356,9 @@ attribute_parse (JsonObject  *object,
       !vt_json_get_string (object, path, "input", FALSE, &step->input_file, error) ||
       !vt_json_get_string (object, path, "images", FALSE, &step->images, error) ||
       !vt_json_get_strv (object, path, "files", &step->files, error) ||
-      !parse_methods (object, path, step, error) ||
+      !vt_attribute_parse_methods (object, path, &step->methods, &step->n_methods, error) ||
       !vt_json_get_string (object, path, "layer", FALSE, &step->layer, error) ||
-      !parse_target (object, path, step, error) ||
+      !vt_attribute_parse_target (object, path, &step->targets, &step->n_targets, &step->target_all, error) ||
       !vt_json_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
     goto fail;
   step->formats = format_flags;
@@ -428,12 +429,48 @@ int_array (const gint64 *values,
   return array;
 }
 
+void
+vt_attribute_methods_to_json (const VtAttributeMethod *methods,
+                              guint                    n_methods,
+                              const char              *layer,
+                              const gint64            *targets,
+                              guint                    n_targets,
+                              gboolean                 target_all,
+                              JsonObject              *object)
+{
+  JsonArray *array = json_array_new ();
+
+  for (guint i = 0; i < n_methods; i++)
+    {
+      const VtAttributeMethod *m = &methods[i];
+      JsonObject *entry = json_object_new ();
+
+      json_object_set_string_member (entry, "name", vt_attribute_method_name (m));
+      options_to_json (m, entry);
+      if (json_object_get_size (entry) > 1)
+        json_array_add_object_element (array, entry);
+      else
+        {
+          json_array_add_string_element (array, vt_attribute_method_name (m));
+          json_object_unref (entry);
+        }
+    }
+  json_object_set_array_member (object, "methods", array);
+  if (layer)
+    json_object_set_string_member (object, "layer", layer);
+  if (target_all)
+    json_object_set_int_member (object, "target", targets[0]);
+  else if (targets)
+    json_object_set_array_member (object, "target", int_array (targets, n_targets));
+  else
+    json_object_set_string_member (object, "target", "predicted");
+}
+
 static void
 attribute_to_json (const VtStep *base,
                    JsonObject   *object)
 {
   const VtAttributeStep *step = (const VtAttributeStep *) base;
-  JsonArray *methods = json_array_new ();
 
   vt_model_input_to_json (&step->input, object);
   /* Refused here (see attribute_parse). */
@@ -455,30 +492,8 @@ attribute_to_json (const VtStep *base,
         json_array_add_int_element (samples, step->samples[i]);
       json_object_set_array_member (object, "samples", samples);
     }
-  for (guint i = 0; i < step->n_methods; i++)
-    {
-      const VtAttributeMethod *m = &step->methods[i];
-      JsonObject *entry = json_object_new ();
-
-      json_object_set_string_member (entry, "name", vt_attribute_method_name (m));
-      options_to_json (m, entry);
-      if (json_object_get_size (entry) > 1)
-        json_array_add_object_element (methods, entry);
-      else
-        {
-          json_array_add_string_element (methods, vt_attribute_method_name (m));
-          json_object_unref (entry);
-        }
-    }
-  json_object_set_array_member (object, "methods", methods);
-  if (step->layer)
-    json_object_set_string_member (object, "layer", step->layer);
-  if (step->target_all)
-    json_object_set_int_member (object, "target", step->targets[0]);
-  else if (step->targets)
-    json_object_set_array_member (object, "target", int_array (step->targets, step->n_targets));
-  else
-    json_object_set_string_member (object, "target", "predicted");
+  vt_attribute_methods_to_json (step->methods, step->n_methods, step->layer, step->targets, step->n_targets,
+                                step->target_all, object);
   vt_step_formats_to_json (step->formats, object);
 }
 
@@ -543,6 +558,37 @@ layer_offered (GPtrArray  *names,
   return FALSE;
 }
 
+GPtrArray *
+vt_attribute_resolve_layer (VtTrainable  *model,
+                            int           patch_size,
+                            const float  *pixels,
+                            int           height,
+                            int           width,
+                            const char   *spec_layer,
+                            const char   *step_path,
+                            const char   *checkpoint_path,
+                            char        **default_layer,
+                            const char  **layer,
+                            GError      **error)
+{
+  g_autoptr(GPtrArray) layers = NULL;
+
+  if (!vt_trainable_forward (model, pixels, 1, height, width, error))
+    return NULL;
+  layers = vt_cam_layer_names (model, patch_size, height, width, default_layer);
+  *layer = spec_layer ? spec_layer : *default_layer;
+  if (*layer == NULL || !layer_offered (layers, *layer))
+    {
+      g_autofree char *offered = list_names (layers);
+
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, *layer ? "%s.layer: no layer “%s” in %s "
+                   "that a map can be made at; it has: %s" : "%s.layer: %s%s has no layer a map can be made "
+                   "at%s", step_path, *layer ? *layer : "", checkpoint_path, offered);
+      return NULL;
+    }
+  return g_steal_pointer (&layers);
+}
+
 /* Where the images come from, and the one being read. */
 typedef struct
 {
@@ -588,49 +634,77 @@ load_image (Images   *s,
 
 /* FALSE, naming the JSON path, when a target class is not one of the
  * model's @classes or the list does not give one per image. */
-static gboolean
-check_targets (const VtAttributeStep  *step,
-               const char             *path,
-               guint                   n_images,
-               int                     classes,
-               GError                **error)
+gboolean
+vt_attribute_check_targets (const gint64  *targets,
+                            guint          n_targets,
+                            gboolean       target_all,
+                            const char    *path,
+                            guint          n_images,
+                            int            classes,
+                            GError       **error)
 {
-  if (step->targets == NULL)
+  if (targets == NULL)
     return TRUE;
-  if (!step->target_all && step->n_targets != n_images)
+  if (!target_all && n_targets != n_images)
     {
       g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.target: %u classes for %u images (give one per "
-                   "image, or one integer for every image)", path, step->n_targets, n_images);
+                   "image, or one integer for every image)", path, n_targets, n_images);
       return FALSE;
     }
-  for (guint i = 0; i < step->n_targets; i++)
-    if (step->targets[i] >= classes)
+  for (guint i = 0; i < n_targets; i++)
+    if (targets[i] >= classes)
       {
-        g_autofree char *where = step->target_all ? g_strdup_printf ("%s.target", path)
+        g_autofree char *where = target_all ? g_strdup_printf ("%s.target", path)
                                                   : g_strdup_printf ("%s.target[%u]", path, i);
         g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s: class %" G_GINT64_FORMAT " is out of range: "
-                     "the model has %d classes (0 to %d)", where, step->targets[i], classes, classes - 1);
+                     "the model has %d classes (0 to %d)", where, targets[i], classes, classes - 1);
         return FALSE;
       }
   return TRUE;
 }
 
-static VtTensor
-tensor_view (const char   *name,
-             VtDType       dtype,
-             guint         ndim,
-             const gint64 *shape,
-             const void   *data)
+gboolean
+vt_attribute_compute_batch (const VtAttributionInput  *input,
+                            const VtAttributeMethod   *methods,
+                            guint                      n_methods,
+                            float                    **maps,
+                            double                   **gaps,
+                            double                    *seconds,
+                            gint64                    *targets,
+                            gint64                    *predicted,
+                            GCancellable              *cancellable,
+                            GError                   **error)
 {
-  VtTensor t = { (char *) name, dtype, ndim, { 0 }, 1, 0, data };
+  guint n_families;
+  const VtAttributionFamily *families = vt_attribution_families (&n_families);
+  g_autofree int *chosen = g_new (int, n_methods);
+  g_autofree const VtAttributionOptions **chosen_options = g_new (const VtAttributionOptions *, n_methods);
+  g_autofree float **chosen_maps = g_new (float *, n_methods);
+  g_autofree double **chosen_gaps = g_new (double *, n_methods);
+  g_autofree double *batch_seconds = g_new0 (double, n_methods);
 
-  for (guint d = 0; d < ndim; d++)
+  for (guint f = 0; f < n_families; f++)
     {
-      t.shape[d] = shape[d];
-      t.numel *= (gsize) shape[d];
+      int n = 0;
+
+      for (guint m = 0; m < n_methods; m++)
+        if (methods[m].family == &families[f])
+          {
+            chosen[n] = methods[m].method;
+            chosen_options[n] = &methods[m].options;
+            chosen_gaps[n] = gaps ? gaps[m] : NULL;
+            chosen_maps[n++] = maps[m];
+          }
+      if (n == 0)
+        continue;
+      if (!families[f].compute (input, chosen, chosen_options, n, chosen_maps, batch_seconds, chosen_gaps,
+                                targets, predicted, cancellable, error))
+        return FALSE;
+      for (guint m = 0, k = 0; m < n_methods; m++)
+        if (methods[m].family == &families[f])
+          seconds[m] += batch_seconds[k++];
     }
-  t.nbytes = t.numel * vt_dtype_size (dtype);
-  return t;
+  return TRUE;
 }
 
 JsonNode *
@@ -652,15 +726,10 @@ vt_run_attribute (VtRunContext  *run,
   g_autofree float *pixels = NULL;
   g_autoptr(GPtrArray) maps = g_ptr_array_new_with_free_func (g_free);   /* (N, H, W) per method */
   g_autofree double *seconds = NULL;
-  g_autofree double *batch_seconds = NULL;
   g_autofree gint64 *samples = NULL;
   g_autofree gint64 *targets = NULL;
   g_autofree gint64 *predicted = NULL;
   g_autofree gint64 *batch_targets = NULL;
-  g_autofree int *chosen = NULL;
-  g_autofree const VtAttributionOptions **chosen_options = NULL;
-  g_autofree float **chosen_maps = NULL;
-  g_autofree double **chosen_gaps = NULL;
   g_autoptr(GPtrArray) gaps = g_ptr_array_new_with_free_func (g_free);   /* (N) per method */
   g_autoptr(GPtrArray) definitions = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *postprocessing = NULL;
@@ -709,16 +778,9 @@ vt_run_attribute (VtRunContext  *run,
       source.height = source.width = o.transform.crop_size;
       n_images = step->files ? g_strv_length (step->files)
                              : step->samples ? step->n_samples : o.dataset->n_samples;
-      for (guint i = 0; i < step->n_samples; i++)
-        if (step->samples[i] >= o.dataset->n_samples)
-          {
-            g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
-                         "%s.samples[%u]: sample %u does not exist: %s%s%s has %u samples (0 to %u)",
-                         run->step_path, i, step->samples[i], o.dataset_path,
-                         o.dataset->split ? ", split " : "", o.dataset->split ? o.dataset->split : "",
-                         o.dataset->n_samples, o.dataset->n_samples - 1);
-            return NULL;
-          }
+      if (o.dataset && !vt_step_check_samples (step->samples, step->n_samples, o.dataset, o.dataset_path,
+                                               run->step_path, error))
+        return NULL;
     }
   if (n_images == 0)
     {
@@ -731,7 +793,8 @@ vt_run_attribute (VtRunContext  *run,
       g_prefix_error (error, "%s: ", input_path ? input_path : o.checkpoint_path);
       return NULL;
     }
-  if (!check_targets (step, run->step_path, n_images, classes, error))
+  if (!vt_attribute_check_targets (step->targets, step->n_targets, step->target_all, run->step_path, n_images,
+                                   classes, error))
     return NULL;
 
   for (guint m = 0; m < step->n_methods; m++)
@@ -770,15 +833,10 @@ vt_run_attribute (VtRunContext  *run,
     postprocessing = g_string_free (text, FALSE);
   }
   seconds = g_new0 (double, step->n_methods);
-  batch_seconds = g_new0 (double, step->n_methods);
   samples = g_new (gint64, n_images);
   targets = g_new (gint64, n_images);
   predicted = g_new (gint64, n_images);
   batch_targets = g_new (gint64, batch_size);
-  chosen = g_new (int, step->n_methods);
-  chosen_options = g_new (const VtAttributionOptions *, step->n_methods);
-  chosen_maps = g_new (float *, step->n_methods);
-  chosen_gaps = g_new (double *, step->n_methods);
 
   for (guint first = 0; first < n_images; first += batch_size)
     {
@@ -801,22 +859,11 @@ vt_run_attribute (VtRunContext  *run,
         }
       /* The layers the model offers, from a pass on the first image; the
        * spec's layer checked, or the default taken. */
-      if (uses_layer && layers == NULL)
-        {
-          if (!vt_trainable_forward (model, pixels, 1, source.height, source.width, error))
-            return NULL;
-          layers = vt_cam_layer_names (model, arch->patch_size, source.height, source.width, &default_layer);
-          layer = step->layer ? step->layer : default_layer;
-          if (layer == NULL || !layer_offered (layers, layer))
-            {
-              g_autofree char *offered = list_names (layers);
-
-              g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, layer ? "%s.layer: no layer “%s” in %s "
-                           "that a map can be made at; it has: %s" : "%s.layer: %s%s has no layer a map can be made "
-                           "at%s", run->step_path, layer ? layer : "", o.checkpoint_path, offered);
-              return NULL;
-            }
-        }
+      if (uses_layer && layers == NULL &&
+          !(layers = vt_attribute_resolve_layer (model, arch->patch_size, pixels, source.height, source.width,
+                                                 step->layer, run->step_path, o.checkpoint_path, &default_layer,
+                                                 &layer, error)))
+        return NULL;
       b.layer = layer;
       if (step->targets)
         {
@@ -824,31 +871,22 @@ vt_run_attribute (VtRunContext  *run,
             batch_targets[i] = step->target_all ? step->targets[0] : step->targets[first + i];
           b.targets = batch_targets;
         }
-      /* Each family runs on the batch with its own methods. */
-      for (guint f = 0; f < n_families; f++)
-        {
-          int n = 0;
+      {
+        g_autofree float **batch_maps = g_new (float *, step->n_methods);
+        g_autofree double **batch_gaps = g_new (double *, step->n_methods);
 
-          for (guint m = 0; m < step->n_methods; m++)
-            if (step->methods[m].family == &families[f])
-              {
-                chosen[n] = step->methods[m].method;
-                chosen_options[n] = &step->methods[m].options;
-                chosen_gaps[n] = (double *) g_ptr_array_index (gaps, m) + first;
-                chosen_maps[n++] = (float *) g_ptr_array_index (maps, m) + first * plane;
-              }
-          if (n == 0)
-            continue;
-          if (!families[f].compute (&b, chosen, chosen_options, n, chosen_maps, batch_seconds, chosen_gaps,
-                                    targets + first, predicted + first, run->cancellable, error))
-            {
-              g_prefix_error (error, "%s: %s: ", run->step_path, (const char *) g_ptr_array_index (names, first));
-              return NULL;
-            }
-          for (guint m = 0, k = 0; m < step->n_methods; m++)
-            if (step->methods[m].family == &families[f])
-              seconds[m] += batch_seconds[k++];
-        }
+        for (guint m = 0; m < step->n_methods; m++)
+          {
+            batch_maps[m] = (float *) g_ptr_array_index (maps, m) + first * plane;
+            batch_gaps[m] = (double *) g_ptr_array_index (gaps, m) + first;
+          }
+        if (!vt_attribute_compute_batch (&b, step->methods, step->n_methods, batch_maps, batch_gaps, seconds,
+                                         targets + first, predicted + first, run->cancellable, error))
+          {
+            g_prefix_error (error, "%s: %s: ", run->step_path, (const char *) g_ptr_array_index (names, first));
+            return NULL;
+          }
+      }
       vt_run_emit (run, VT_EVENT_PROGRESS, (double) (first + count) / n_images,
                    g_ptr_array_index (names, first + count - 1));
     }
@@ -866,15 +904,15 @@ vt_run_attribute (VtRunContext  *run,
       {
         const VtAttributeMethod *method = &step->methods[m];
 
-        tensors[k++] = tensor_view (vt_attribute_method_name (method), VT_DTYPE_F32, 3, map_shape,
+        tensors[k++] = vt_step_tensor_view (vt_attribute_method_name (method), VT_DTYPE_F32, 3, map_shape,
                                      g_ptr_array_index (maps, m));
         g_hash_table_insert (metadata, g_strdup_printf ("%s.definition", vt_attribute_method_name (method)),
                              g_ptr_array_index (definitions, m));
       }
-    tensors[k++] = tensor_view ("input.pixel_values", VT_DTYPE_F32, 4, pixel_shape, pixels);
-    tensors[k++] = tensor_view ("samples", VT_DTYPE_I64, 1, count_shape, samples);
-    tensors[k++] = tensor_view ("targets", VT_DTYPE_I64, 1, count_shape, targets);
-    tensors[k++] = tensor_view ("predicted", VT_DTYPE_I64, 1, count_shape, predicted);
+    tensors[k++] = vt_step_tensor_view ("input.pixel_values", VT_DTYPE_F32, 4, pixel_shape, pixels);
+    tensors[k++] = vt_step_tensor_view ("samples", VT_DTYPE_I64, 1, count_shape, samples);
+    tensors[k++] = vt_step_tensor_view ("targets", VT_DTYPE_I64, 1, count_shape, targets);
+    tensors[k++] = vt_step_tensor_view ("predicted", VT_DTYPE_I64, 1, count_shape, predicted);
     for (guint i = 0; i < n; i++)
       pointers[i] = &tensors[i];
     g_hash_table_insert (metadata, g_strdup ("producer"), "vitrine " PACKAGE_VERSION);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "methods/attribution/vt-attribution-family.h"
+#include "core/vt-json-reader.h"
 #include "run/vt-step.h"
 
 G_BEGIN_DECLS
@@ -50,5 +51,66 @@ VtAttributeStep *vt_attribute_step_new    (const char         *id,
                                            const char         *checkpoint,
                                            const char * const *files,
                                            const char * const *methods);
+
+/* What the faithfulness step shares with this one, so that "methods",
+ * "layer" and "target" mean the same in both. */
+
+/* "methods": a non-empty list, each a name or {"name": …, options}. */
+gboolean   vt_attribute_parse_methods   (JsonObject               *object,
+                                         const char               *path,
+                                         VtAttributeMethod       **methods,
+                                         guint                    *n_methods,
+                                         GError                  **error);
+/* "target": "predicted", one class for every image, or a class per image. */
+gboolean   vt_attribute_parse_target    (JsonObject               *object,
+                                         const char               *path,
+                                         gint64                  **targets,
+                                         guint                    *n_targets,
+                                         gboolean                 *target_all,
+                                         GError                  **error);
+/* "methods", "layer" (when not NULL) and "target" into @object. */
+void       vt_attribute_methods_to_json (const VtAttributeMethod  *methods,
+                                         guint                     n_methods,
+                                         const char               *layer,
+                                         const gint64             *targets,
+                                         guint                     n_targets,
+                                         gboolean                  target_all,
+                                         JsonObject               *object);
+/* FALSE, naming the JSON path, when a target class is not one of the
+ * model's @classes or the list does not give one per image. */
+gboolean   vt_attribute_check_targets   (const gint64             *targets,
+                                         guint                     n_targets,
+                                         gboolean                  target_all,
+                                         const char               *path,
+                                         guint                     n_images,
+                                         int                       classes,
+                                         GError                  **error);
+/* The layers @model offers a map at (from a pass on the first image of
+ * @pixels), and in *@layer the spec's @spec_layer or the default (held by
+ * *@default_layer); NULL with an error naming the layers otherwise. */
+GPtrArray *vt_attribute_resolve_layer   (VtTrainable              *model,
+                                         int                       patch_size,
+                                         const float              *pixels,
+                                         int                       height,
+                                         int                       width,
+                                         const char               *spec_layer,
+                                         const char               *step_path,
+                                         const char               *checkpoint_path,
+                                         char                    **default_layer,
+                                         const char              **layer,
+                                         GError                  **error);
+/* Every family's maps of @input's batch: maps[m] (batch, H, W) and, where
+ * @gaps is not NULL, gaps[m] (batch) for @methods[m]; adds each method's
+ * seconds to seconds[m]. */
+gboolean   vt_attribute_compute_batch   (const VtAttributionInput *input,
+                                         const VtAttributeMethod  *methods,
+                                         guint                     n_methods,
+                                         float                   **maps,
+                                         double                  **gaps,
+                                         double                   *seconds,
+                                         gint64                   *targets,
+                                         gint64                   *predicted,
+                                         GCancellable             *cancellable,
+                                         GError                  **error);
 
 G_END_DECLS

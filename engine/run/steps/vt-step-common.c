@@ -1,6 +1,7 @@
 /* vt-step-common.c: the model-input keys, shared by evaluate, extract and
  * predict. */
 #include "vt-step-common.h"
+#include "core/vt-dtype.h"
 #include "models/vt-transform.h"
 #include "run/vt-run.h"
 
@@ -231,5 +232,43 @@ vt_step_image_tensor (VtCheckpoint  *file,
                    vt_checkpoint_get_path (file), name, shape);
       return NULL;
     }
+  return t;
+}
+
+gboolean
+vt_step_check_samples (const guint  *samples,
+                       guint         n_samples,
+                       VtDataset    *dataset,
+                       const char   *dataset_path,
+                       const char   *step_path,
+                       GError      **error)
+{
+  for (guint i = 0; i < n_samples; i++)
+    if (samples[i] >= dataset->n_samples)
+      {
+        g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
+                     "%s.samples[%u]: sample %u does not exist: %s%s%s has %u samples (0 to %u)",
+                     step_path, i, samples[i], dataset_path, dataset->split ? ", split " : "",
+                     dataset->split ? dataset->split : "", dataset->n_samples, dataset->n_samples - 1);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+VtTensor
+vt_step_tensor_view (const char   *name,
+                     VtDType       dtype,
+                     guint         ndim,
+                     const gint64 *shape,
+                     const void   *data)
+{
+  VtTensor t = { (char *) name, dtype, ndim, { 0 }, 1, 0, data };
+
+  for (guint d = 0; d < ndim; d++)
+    {
+      t.shape[d] = shape[d];
+      t.numel *= (gsize) shape[d];
+    }
+  t.nbytes = t.numel * vt_dtype_size (dtype);
   return t;
 }

@@ -5,6 +5,7 @@
 #include "run/vt-step.h"
 #include "core/vt-json-reader.h"
 #include "io/vt-checkpoint.h"
+#include "io/vt-dataset.h"
 
 G_BEGIN_DECLS
 
@@ -50,5 +51,21 @@ gboolean  vt_step_get_indices     (JsonArray         *array,
 const VtTensor *vt_step_image_tensor (VtCheckpoint    *file,
                                       const char      *name,
                                       GError         **error);
+
+/* FALSE with an error naming @step_path.samples[i] when a sample index is
+ * not one of @dataset's (read from @dataset_path). */
+gboolean  vt_step_check_samples   (const guint       *samples,
+                                   guint              n_samples,
+                                   VtDataset         *dataset,
+                                   const char        *dataset_path,
+                                   const char        *step_path,
+                                   GError           **error);
+
+/* A tensor that points at @data (not copied), for vt_safetensors_write. */
+VtTensor  vt_step_tensor_view     (const char        *name,
+                                   VtDType            dtype,
+                                   guint              ndim,
+                                   const gint64      *shape,
+                                   const void        *data);
 
 G_END_DECLS

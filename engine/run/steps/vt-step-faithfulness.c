@@ -1,0 +1,934 @@
+/* vt-step-faithfulness.c: the "faithfulness" step kind: its keys, defaults
+ * and JSON; and its executor, vt_run_faithfulness, which measures how
+ * faithful attribution maps are over a dataset or a selection of it.
+ *
+ * The maps are computed batch by batch exactly as the attribute step
+ * computes them (its "methods", "layer" and "target", vt-step-attribute.h),
+ * kept with the images, and written to <id>-maps.safetensors; then each
+ * metric (vt-faithfulness.h, vt-faithfulness-road.h,
+ * vt-faithfulness-localization.h) runs once per method over every image,
+ * batched inside the engine. Each number goes out with the engine's
+ * definition string for it. */
+#include "vt-step-attribute.h"
+#include "vt-step-common.h"
+#include "run/vt-run-steps.h"
+#include "run/vt-step-memory.h"
+#include "core/vt-dtype.h"
+#include "io/vt-image.h"
+#include "io/vt-safetensors.h"
+#include "methods/attribution/vt-cam.h"
+#include "methods/attribution/vt-faithfulness.h"
+#include "methods/attribution/vt-faithfulness-localization.h"
+#include "methods/attribution/vt-faithfulness-road.h"
+#include "report/vt-csv.h"
+#include "report/vt-report.h"
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+/* --- The metrics and their options ------------------------------------ */
+
+typedef enum
+{
+  METRIC_DELETION,
+  METRIC_INSERTION,
+  METRIC_ROAD,                    /* vt_road_accuracy */
+  METRIC_ROAD_CONFIDENCE_CHANGE,  /* vt_road_confidence_change */
+  METRIC_PIXEL_AP,
+  METRIC_COMET_AP,
+  METRIC_POINTING_GAME,
+  METRIC_IOU_CURVE,
+} MetricKind;
+
+/* Order matches MetricKind. */
+static const char * const metric_names[] = { "deletion", "insertion", "road", "road_confidence_change", "pixel_ap",
+                                             "comet_ap", "pointing_game", "iou_curve", NULL };
+
+#define ROAD_MORF (1u << VT_ROAD_MORF)
+#define ROAD_LERF (1u << VT_ROAD_LERF)
+
+typedef struct
+{
+  MetricKind               kind;
+  int                      steps;          /* deletion, insertion */
+  VtFaithfulnessSubstrate  substrate;
+  double                  *percentages;    /* road: NULL for the engine's 10 … 90 */
+  guint                    n_percentages;
+  guint                    orders;         /* road: ROAD_MORF | ROAD_LERF */
+  guint                    seed;           /* road: the noise's numpy seed */
+  guint                    tolerance;      /* pointing_game, pixels */
+} FaithfulnessMetric;
+
+typedef struct
+{
+  VtStep              base;
+  VtModelInput        input;        /* checkpoint; dataset, split, transform, batch */
+  guint              *samples;      /* dataset indices; NULL: every sample */
+  guint               n_samples;
+  VtAttributeMethod  *methods;
+  guint               n_methods;
+  char               *layer;
+  gint64             *targets;
+  guint               n_targets;
+  gboolean            target_all;
+  FaithfulnessMetric *metrics;
+  guint               n_metrics;
+  VtFigureFormats     formats;
+} VtFaithfulnessStep;
+
+static gboolean
+is_road (MetricKind kind)
+{
+  return kind == METRIC_ROAD || kind == METRIC_ROAD_CONFIDENCE_CHANGE;
+}
+
+static gboolean
+needs_masks (MetricKind kind)
+{
+  return kind >= METRIC_PIXEL_AP;
+}
+
+/* RISE's pairing: deletion to zeros, insertion from the blurred image. */
+static void
+metric_defaults (FaithfulnessMetric *m)
+{
+  VtFaithfulnessOptions options;
+
+  vt_faithfulness_options_init (&options);
+  m->steps = options.steps;
+  m->substrate = m->kind == METRIC_INSERTION ? VT_FAITHFULNESS_SUBSTRATE_BLUR : VT_FAITHFULNESS_SUBSTRATE_ZEROS;
+  m->orders = ROAD_MORF | ROAD_LERF;
+  m->tolerance = VT_POINTING_GAME_TOLERANCE;
+}
+
+static gboolean
+invalid (GError     **error,
+         const char  *path,
+         const char  *message)
+{
+  g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s: %s", path, message);
+  return FALSE;
+}
+
+/* "percentages": a non-empty list of numbers, each in [0, 100). */
+static gboolean
+parse_percentages (JsonObject          *entry,
+                   const char          *path,
+                   FaithfulnessMetric  *m,
+                   GError             **error)
+{
+  JsonNode *node = json_object_get_member (entry, "percentages");
+  g_autofree char *where = g_strdup_printf ("%s.percentages", path);
+  JsonArray *array;
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (json_node_get_array (node)) == 0)
+    return invalid (error, where, "expected a list of percentages of the pixels removed, each from 0 to below 100");
+  array = json_node_get_array (node);
+  m->n_percentages = json_array_get_length (array);
+  m->percentages = g_new (double, m->n_percentages);
+  for (guint i = 0; i < m->n_percentages; i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      GType type = JSON_NODE_HOLDS_VALUE (element) ? json_node_get_value_type (element) : G_TYPE_NONE;
+      double p = type == G_TYPE_INT64 || type == G_TYPE_DOUBLE ? json_node_get_double (element) : NAN;
+
+      if (!(p >= 0.0 && p < 100.0))
+        {
+          g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s[%u]: expected a percentage from 0 to below "
+                       "100 (at 100 nothing is left to impute from)", where, i);
+          return FALSE;
+        }
+      m->percentages[i] = p;
+    }
+  return TRUE;
+}
+
+/* One entry of "metrics" (an object at @path, or NULL: a bare name) into
+ * @m, whose kind is set. */
+static gboolean
+parse_metric_options (JsonObject          *entry,
+                      const char          *path,
+                      FaithfulnessMetric  *m,
+                      GError             **error)
+{
+  static const char * const game_keys[] = { "name", "steps", "substrate", NULL };
+  static const char * const road_keys[] = { "name", "percentages", "order", "seed", NULL };
+  static const char * const pointing_keys[] = { "name", "tolerance", NULL };
+  static const char * const plain_keys[] = { "name", NULL };
+  static const char * const substrates[] = { "zeros", "blur", NULL };
+  static const char * const orders[] = { "morf", "lerf", "both", NULL };
+  guint steps;
+  int substrate, order = 2;
+
+  metric_defaults (m);
+  steps = (guint) m->steps;
+  substrate = m->substrate;
+  if (entry == NULL)
+    return TRUE;
+  switch (m->kind)
+    {
+    case METRIC_DELETION:
+    case METRIC_INSERTION:
+      if (!vt_json_check_keys (entry, path, game_keys, error) ||
+          !vt_json_get_uint (entry, path, "steps", 1, 1u << 24, &steps, error) ||
+          !vt_json_get_choice (entry, path, "substrate", substrates, &substrate, error))
+        return FALSE;
+      m->steps = (int) steps;
+      m->substrate = substrate;
+      return TRUE;
+    case METRIC_ROAD:
+    case METRIC_ROAD_CONFIDENCE_CHANGE:
+      if (!vt_json_check_keys (entry, path, road_keys, error) ||
+          !parse_percentages (entry, path, m, error) ||
+          !vt_json_get_choice (entry, path, "order", orders, &order, error) ||
+          !vt_json_get_uint (entry, path, "seed", 0, G_MAXUINT32, &m->seed, error))
+        return FALSE;
+      m->orders = order == 0 ? ROAD_MORF : order == 1 ? ROAD_LERF : ROAD_MORF | ROAD_LERF;
+      return TRUE;
+    case METRIC_POINTING_GAME:
+      return vt_json_check_keys (entry, path, pointing_keys, error) &&
+             vt_json_get_uint (entry, path, "tolerance", 0, 4096, &m->tolerance, error);
+    default:
+      return vt_json_check_keys (entry, path, plain_keys, error);
+    }
+}
+
+static char *
+known_metrics (void)
+{
+  return g_strjoinv (", ", (char **) metric_names);
+}
+
+/* "metrics": a non-empty list, each a name or {"name": …, options}. */
+static gboolean
+parse_metrics (JsonObject          *object,
+               const char          *path,
+               VtFaithfulnessStep  *step,
+               GError             **error)
+{
+  JsonNode *node = json_object_get_member (object, "metrics");
+  g_autofree char *known = known_metrics ();
+  JsonArray *array;
+  guint n;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (json_node_get_array (node)) == 0)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.metrics: expected a list of metrics (names, "
+                   "or objects with a “name” and options); known: %s", path, known);
+      return FALSE;
+    }
+  array = json_node_get_array (node);
+  n = json_array_get_length (array);
+  step->metrics = g_new0 (FaithfulnessMetric, n);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      g_autofree char *where = g_strdup_printf ("%s.metrics[%u]", path, i);
+      JsonObject *entry = JSON_NODE_HOLDS_OBJECT (element) ? json_node_get_object (element) : NULL;
+      FaithfulnessMetric *m = &step->metrics[i];
+      JsonNode *name_node = entry ? json_object_get_member (entry, "name") : element;
+      const char *name = NULL;
+      int kind = -1;
+
+      if (name_node && JSON_NODE_HOLDS_VALUE (name_node) && json_node_get_value_type (name_node) == G_TYPE_STRING)
+        name = json_node_get_string (name_node);
+      if (name == NULL)
+        return invalid (error, where, "expected a metric's name, or an object with its “name” and options");
+      for (int k = 0; metric_names[k]; k++)
+        if (g_str_equal (metric_names[k], name))
+          kind = k;
+      if (kind < 0)
+        {
+          g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s: unknown metric “%s”; known: %s", where,
+                       name, known);
+          return FALSE;
+        }
+      /* Each metric's results are one entry per method, named after it. */
+      for (guint j = 0; j < i; j++)
+        if ((int) step->metrics[j].kind == kind)
+          {
+            g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s: “%s” is listed already (at metrics[%u])",
+                         where, name, j);
+            return FALSE;
+          }
+      m->kind = kind;
+      step->n_metrics = i + 1;
+      if (!parse_metric_options (entry, where, m, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The options of @m that are not the defaults, into @entry. */
+static void
+metric_options_to_json (const FaithfulnessMetric *m,
+                        JsonObject               *entry)
+{
+  FaithfulnessMetric d = { .kind = m->kind };
+
+  metric_defaults (&d);
+  if (m->kind == METRIC_DELETION || m->kind == METRIC_INSERTION)
+    {
+      if (m->steps != d.steps)
+        json_object_set_int_member (entry, "steps", m->steps);
+      if (m->substrate != d.substrate)
+        json_object_set_string_member (entry, "substrate", vt_faithfulness_substrate_name (m->substrate));
+    }
+  if (is_road (m->kind))
+    {
+      if (m->percentages)
+        {
+          JsonArray *array = json_array_new ();
+
+          for (guint i = 0; i < m->n_percentages; i++)
+            vt_run_add_number (array, m->percentages[i]);
+          json_object_set_array_member (entry, "percentages", array);
+        }
+      if (m->orders != d.orders)
+        json_object_set_string_member (entry, "order", vt_road_order_name (m->orders == ROAD_MORF ? VT_ROAD_MORF
+                                                                                                  : VT_ROAD_LERF));
+      if (m->seed != d.seed)
+        json_object_set_int_member (entry, "seed", m->seed);
+    }
+  if (m->kind == METRIC_POINTING_GAME && m->tolerance != d.tolerance)
+    json_object_set_int_member (entry, "tolerance", m->tolerance);
+}
+
+/* --- The step's keys -------------------------------------------------- */
+
+static void
+faithfulness_init (VtStep *base)
+{
+  VtFaithfulnessStep *step = (VtFaithfulnessStep *) base;
+
+  vt_model_input_init (&step->input);
+  /* As the attribute step: each image keeps every activation and its
+   * gradient. */
+  step->input.batch = 16;
+  step->formats = VT_FIGURE_FORMATS_ALL;
+}
+
+static void
+faithfulness_clear (VtStep *base)
+{
+  VtFaithfulnessStep *step = (VtFaithfulnessStep *) base;
+
+  vt_model_input_clear (&step->input);
+  g_free (step->samples);
+  g_free (step->methods);
+  g_free (step->layer);
+  g_free (step->targets);
+  for (guint i = 0; i < step->n_metrics; i++)
+    g_free (step->metrics[i].percentages);
+  g_free (step->metrics);
+}
+
+static VtStep *
+faithfulness_parse (JsonObject  *object,
+                    const char  *path,
+                    GError     **error)
+{
+  static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "samples", "methods", "layer", "target",
+                                       "metrics", "formats", NULL };
+  VtFaithfulnessStep *step = (VtFaithfulnessStep *) vt_step_new (&vt_faithfulness_step_type, NULL);
+  JsonNode *samples = json_object_get_member (object, "samples");
+  guint format_flags = step->formats;
+
+  if (!vt_json_check_keys (object, path, keys, error) ||
+      !vt_model_input_parse (object, path, TRUE, &step->input, error) ||
+      !vt_attribute_parse_methods (object, path, &step->methods, &step->n_methods, error) ||
+      !vt_json_get_string (object, path, "layer", FALSE, &step->layer, error) ||
+      !vt_attribute_parse_target (object, path, &step->targets, &step->n_targets, &step->target_all, error) ||
+      !parse_metrics (object, path, step, error) ||
+      !vt_json_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
+    goto fail;
+  step->formats = format_flags;
+  /* Every image is measured, so none may be skipped. */
+  if (json_object_has_member (object, "skip_unreadable"))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.skip_unreadable: the faithfulness step measures "
+                   "every image it is given: leave this out", path);
+      goto fail;
+    }
+  if (samples != NULL)
+    {
+      if (!JSON_NODE_HOLDS_ARRAY (samples))
+        {
+          g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.samples: expected a list of sample indices",
+                       path);
+          goto fail;
+        }
+      if (!vt_step_get_indices (json_node_get_array (samples), path, "samples", "sample index", &step->samples,
+                                &step->n_samples, error))
+        goto fail;
+    }
+  return &step->base;
+
+fail:
+  vt_step_free (&step->base);
+  return NULL;
+}
+
+static void
+faithfulness_to_json (const VtStep *base,
+                      JsonObject   *object)
+{
+  const VtFaithfulnessStep *step = (const VtFaithfulnessStep *) base;
+  JsonArray *metrics = json_array_new ();
+
+  vt_model_input_to_json (&step->input, object);
+  /* Refused here (see faithfulness_parse). */
+  json_object_remove_member (object, "skip_unreadable");
+  if (step->samples)
+    {
+      JsonArray *samples = json_array_new ();
+
+      for (guint i = 0; i < step->n_samples; i++)
+        json_array_add_int_element (samples, step->samples[i]);
+      json_object_set_array_member (object, "samples", samples);
+    }
+  vt_attribute_methods_to_json (step->methods, step->n_methods, step->layer, step->targets, step->n_targets,
+                                step->target_all, object);
+  for (guint i = 0; i < step->n_metrics; i++)
+    {
+      JsonObject *entry = json_object_new ();
+
+      json_object_set_string_member (entry, "name", metric_names[step->metrics[i].kind]);
+      metric_options_to_json (&step->metrics[i], entry);
+      if (json_object_get_size (entry) > 1)
+        json_array_add_object_element (metrics, entry);
+      else
+        {
+          json_array_add_string_element (metrics, metric_names[step->metrics[i].kind]);
+          json_object_unref (entry);
+        }
+    }
+  json_object_set_array_member (object, "metrics", metrics);
+  vt_step_formats_to_json (step->formats, object);
+}
+
+static VtFigureFormats
+faithfulness_formats (const VtStep *step)
+{
+  return ((const VtFaithfulnessStep *) step)->formats;
+}
+
+/* --- The run ----------------------------------------------------------- */
+
+/* Every sample's mask (N, H, W) as 0 or 1, at the images' size. */
+static float *
+read_masks (VtRunOpened  *o,
+            const gint64 *samples,
+            guint         n_images,
+            int           height,
+            int           width,
+            GError      **error)
+{
+  gsize plane = (gsize) height * width;
+  g_autofree float *masks = g_new (float, plane * n_images);
+
+  for (guint i = 0; i < n_images; i++)
+    {
+      int w = 0, h = 0;
+      g_autofree guint8 *mask = vt_dataset_read_mask (o->dataset, (guint) samples[i], &w, &h, error);
+
+      if (mask == NULL)
+        return NULL;
+      if (w != width || h != height)
+        {
+          g_autofree char *file = vt_dataset_mask_path (o->dataset, (guint) samples[i]);
+
+          g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: the mask is %d×%d pixels, the transformed "
+                       "image %d×%d: the localization metrics compare them pixel for pixel", file, w, h, width,
+                       height);
+          return NULL;
+        }
+      for (gsize k = 0; k < plane; k++)
+        masks[i * plane + k] = mask[k] ? 1.0f : 0.0f;
+    }
+  return g_steal_pointer (&masks);
+}
+
+/* What one metric gives for one method and order: a curve or scores. */
+typedef struct
+{
+  VtFaithfulnessCurve  *curve;
+  VtFaithfulnessScores *scores;
+} Measured;
+
+/* Metric @m of the maps @maps (N, H, W) of the images @pixels. */
+static gboolean
+measure (const FaithfulnessMetric *m,
+         VtRoadOrder               order,
+         VtClassifier             *classifier,
+         const float              *pixels,
+         const float              *maps,
+         const float              *masks,
+         guint                     n_images,
+         int                       height,
+         int                       width,
+         const gint64             *targets,
+         const gint64             *labels,
+         GCancellable             *cancellable,
+         Measured                 *out,
+         GError                  **error)
+{
+  int n = (int) n_images;
+
+  switch (m->kind)
+    {
+    case METRIC_DELETION:
+    case METRIC_INSERTION:
+      {
+        VtFaithfulnessOptions options;
+
+        vt_faithfulness_options_init (&options);
+        options.steps = m->steps;
+        options.substrate = m->substrate;
+        out->curve = vt_faithfulness_run (m->kind == METRIC_DELETION ? VT_FAITHFULNESS_DELETION
+                                                                     : VT_FAITHFULNESS_INSERTION,
+                                          classifier, pixels, maps, n, height, width, targets, &options,
+                                          cancellable, error);
+        break;
+      }
+    case METRIC_ROAD:
+    case METRIC_ROAD_CONFIDENCE_CHANGE:
+      {
+        VtRoadOptions options;
+
+        vt_road_options_init (&options);
+        if (m->percentages)
+          {
+            options.percentages = m->percentages;
+            options.n_percentages = (int) m->n_percentages;
+          }
+        options.seed = m->seed;
+        out->curve = m->kind == METRIC_ROAD
+          ? vt_road_accuracy (order, classifier, pixels, maps, n, height, width, labels, &options, cancellable,
+                              error)
+          : vt_road_confidence_change (order, classifier, pixels, maps, n, height, width, targets, &options,
+                                       cancellable, error);
+        break;
+      }
+    case METRIC_PIXEL_AP:
+      out->scores = vt_localization_pixel_ap (maps, masks, n, height, width, error);
+      break;
+    case METRIC_COMET_AP:
+      out->scores = vt_localization_comet_ap (maps, masks, n, height, width, error);
+      break;
+    case METRIC_POINTING_GAME:
+      out->scores = vt_localization_pointing_game (maps, masks, n, height, width, (int) m->tolerance, error);
+      break;
+    case METRIC_IOU_CURVE:
+      out->curve = vt_localization_iou_curve (maps, masks, n, height, width, error);
+      break;
+    }
+  return out->curve != NULL || out->scores != NULL;
+}
+
+/* The name of a metric's results: "deletion", "road_morf". */
+static char *
+metric_label (const FaithfulnessMetric *m,
+              VtRoadOrder               order)
+{
+  return is_road (m->kind) ? g_strdup_printf ("%s_%s", metric_names[m->kind], vt_road_order_name (order))
+                           : g_strdup (metric_names[m->kind]);
+}
+
+/* A figure's title, short enough to fit: what the definition says first. */
+static char *
+metric_title (const FaithfulnessMetric *m,
+              VtRoadOrder               order,
+              guint                     n_images)
+{
+  const char *order_name = order == VT_ROAD_MORF ? "most relevant first" : "least relevant first";
+
+  switch (m->kind)
+    {
+    case METRIC_DELETION:
+    case METRIC_INSERTION:
+      return g_strdup_printf ("%s, substrate %s, %d steps: mean of %u images",
+                              m->kind == METRIC_DELETION ? "Deletion" : "Insertion",
+                              vt_faithfulness_substrate_name (m->substrate), m->steps, n_images);
+    case METRIC_ROAD:
+      return g_strdup_printf ("ROAD accuracy, %s: %u images", order_name, n_images);
+    case METRIC_ROAD_CONFIDENCE_CHANGE:
+      return g_strdup_printf ("ROAD confidence change, %s: mean of %u images", order_name, n_images);
+    case METRIC_IOU_CURVE:
+      return g_strdup_printf ("IoU of the top pixels with the mask: mean of %u images", n_images);
+    default:
+      return g_strdup (metric_names[m->kind]);
+    }
+}
+
+static JsonArray *
+number_array (const double *values,
+              int           n)
+{
+  JsonArray *array = json_array_new ();
+
+  for (int i = 0; i < n; i++)
+    vt_run_add_number (array, values[i]);
+  return array;
+}
+
+/* One method's entry of a metric in results.json, and its rows of the
+ * tables. */
+static JsonObject *
+measured_to_json (const Measured *r,
+                  const char     *method,
+                  const char     *label,
+                  GString        *metrics_csv,
+                  GString        *curves_csv)
+{
+  JsonObject *entry = json_object_new ();
+  g_autofree char *value = vt_run_csv_number (r->curve ? r->curve->mean_summary : r->scores->mean);
+  const char *row[3] = { method, label, value };
+
+  json_object_set_string_member (entry, "method", method);
+  if (r->curve)
+    {
+      const VtFaithfulnessCurve *c = r->curve;
+
+      vt_run_set_number (entry, "mean", c->mean_summary);
+      json_object_set_int_member (entry, "images_counted", c->n_counted);
+      json_object_set_array_member (entry, "values", number_array (c->summary, c->n_images));
+      json_object_set_array_member (entry, "x", number_array (c->x, c->n_points));
+      json_object_set_array_member (entry, "y", number_array (c->mean, c->n_points));
+      for (int k = 0; k < c->n_points; k++)
+        {
+          g_autofree char *x = vt_run_csv_number (c->x[k]);
+          g_autofree char *y = vt_run_csv_number (c->mean[k]);
+          const char *point[4] = { method, label, x, y };
+
+          vt_csv_append_row (curves_csv, 4, point);
+        }
+    }
+  else
+    {
+      const VtFaithfulnessScores *s = r->scores;
+
+      vt_run_set_number (entry, "mean", s->mean);
+      json_object_set_int_member (entry, "images_counted", s->n_counted);
+      if (s->values)
+        json_object_set_array_member (entry, "values", number_array (s->values, s->n_images));
+    }
+  vt_csv_append_row (metrics_csv, 3, row);
+  return entry;
+}
+
+JsonNode *
+vt_run_faithfulness (VtRunContext  *run,
+                     VtStep        *base,
+                     GError       **error)
+{
+  VtFaithfulnessStep *step = (VtFaithfulnessStep *) base;
+  g_auto(VtRunOpened) o = { 0 };
+  g_autoptr(VtTrainable) model = NULL;
+  g_autoptr(VtClassifier) classifier = NULL;
+  g_autoptr(GPtrArray) layers = NULL;
+  g_autoptr(GPtrArray) maps = g_ptr_array_new_with_free_func (g_free);   /* (N, H, W) per method */
+  g_autoptr(GPtrArray) definitions = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *default_layer = NULL;
+  g_autofree char *maps_name = g_strdup_printf ("%s-maps.safetensors", base->id);
+  g_autofree char *maps_path = g_build_filename (run->output_dir, maps_name, NULL);
+  g_autofree char *metrics_name = g_strdup_printf ("%s-metrics.csv", base->id);
+  g_autofree char *curves_name = g_strdup_printf ("%s-curves.csv", base->id);
+  g_autofree float *pixels = NULL;
+  g_autofree float *masks = NULL;
+  g_autofree gint64 *samples = NULL;
+  g_autofree gint64 *targets = NULL;
+  g_autofree gint64 *predicted = NULL;
+  g_autofree gint64 *labels = NULL;
+  g_autofree gint64 *batch_targets = NULL;
+  g_autofree double *seconds = NULL;
+  g_autofree float **batch_maps = NULL;
+  g_autoptr(GString) metrics_csv = g_string_new ("method,metric,value\n");
+  g_autoptr(GString) curves_csv = g_string_new ("method,metric,x,y\n");
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  JsonObject *result = json_object_new ();
+  JsonArray *metric_list;
+  const VtArchitecture *arch;
+  const char *layer = NULL;
+  gboolean uses_layer = FALSE, any_masks = FALSE;
+  guint n_images, batch_size, score_batch = 0, n_runs = 0, done = 0;
+  int height, width, classes;
+  gsize plane, image_floats;
+
+  json_node_take_object (node, result);
+  if (!vt_run_open_model_input (run, &step->input, &o, error))
+    return NULL;
+  arch = vt_model_get_architecture (o.model);
+  if (!(model = vt_trainable_new (o.checkpoint, arch, error)))
+    {
+      g_prefix_error (error, "%s: attribution maps need the model's backward pass: ", run->step_path);
+      return NULL;
+    }
+  classes = arch->num_classes;
+  if (classes <= 0)
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: this %s has no classifier head; faithfulness "
+                   "measures the maps of a class", o.checkpoint_path, arch->family_name);
+      return NULL;
+    }
+  for (guint k = 0; k < step->n_metrics; k++)
+    any_masks |= needs_masks (step->metrics[k].kind);
+  if (any_masks && !vt_dataset_has_masks (o.dataset))
+    {
+      for (guint k = 0; k < step->n_metrics; k++)
+        if (needs_masks (step->metrics[k].kind))
+          {
+            g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s.metrics[%u]: %s needs ground-truth masks, "
+                         "and %s%s%s has none (a glyph_dataset step makes a dataset with masks/<split>/)",
+                         run->step_path, k, metric_names[step->metrics[k].kind], o.dataset_path,
+                         o.dataset->split ? ", split " : "", o.dataset->split ? o.dataset->split : "");
+            return NULL;
+          }
+    }
+
+  height = width = o.transform.crop_size;
+  n_images = step->samples ? step->n_samples : o.dataset->n_samples;
+  if (!vt_step_check_samples (step->samples, step->n_samples, o.dataset, o.dataset_path, run->step_path, error))
+    return NULL;
+  if (n_images == 0)
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: no images to measure", o.dataset_path);
+      return NULL;
+    }
+  if (!vt_trainable_check_input (model, height, width, error))
+    {
+      g_prefix_error (error, "%s: ", o.checkpoint_path);
+      return NULL;
+    }
+  if (!vt_attribute_check_targets (step->targets, step->n_targets, step->target_all, run->step_path, n_images,
+                                   classes, error))
+    return NULL;
+  for (guint m = 0; m < step->n_methods; m++)
+    {
+      uses_layer |= step->methods[m].family->uses_layer;
+      if (g_str_equal (step->methods[m].family->name, "cam") && step->methods[m].method == VT_CAM_SCORECAM)
+        score_batch = step->methods[m].options.score_batch;
+    }
+  batch_size = MIN (step->input.batch, n_images);
+  if (!vt_step_memory_check_faithfulness (model, o.checkpoint_path, n_images, batch_size, score_batch, height,
+                                          width, step->n_methods, any_masks, run->step_path, error))
+    return NULL;
+
+  plane = (gsize) height * width;
+  image_floats = 3 * plane;
+  pixels = g_new (float, image_floats * n_images);
+  samples = g_new (gint64, n_images);
+  targets = g_new (gint64, n_images);
+  predicted = g_new (gint64, n_images);
+  labels = g_new (gint64, n_images);
+  batch_targets = g_new (gint64, batch_size);
+  seconds = g_new0 (double, step->n_methods);
+  batch_maps = g_new (float *, step->n_methods);
+  for (guint m = 0; m < step->n_methods; m++)
+    {
+      g_ptr_array_add (maps, g_new (float, plane * n_images));
+      g_ptr_array_add (definitions, step->methods[m].family->method_definition (step->methods[m].method,
+                                                                                &step->methods[m].options));
+    }
+  for (guint i = 0; i < n_images; i++)
+    {
+      samples[i] = step->samples ? step->samples[i] : i;
+      labels[i] = o.dataset->labels[samples[i]];
+    }
+  for (guint k = 0; k < step->n_metrics; k++)
+    n_runs += step->n_methods * (is_road (step->metrics[k].kind) ? __builtin_popcount (step->metrics[k].orders) : 1);
+
+  /* The maps, batch by batch, as the attribute step makes them. */
+  for (guint first = 0; first < n_images; first += batch_size)
+    {
+      guint count = MIN (batch_size, n_images - first);
+      VtAttributionInput b = { model, NULL, arch->patch_size, pixels + first * image_floats, (int) count, height,
+                               width, NULL, o.transform.mean, o.transform.std };
+      g_autofree char *last_name = NULL;
+
+      if (g_cancellable_set_error_if_cancelled (run->cancellable, error))
+        return NULL;
+      for (guint i = first; i < first + count; i++)
+        {
+          g_autoptr(VtImage) image = NULL;
+          g_autofree char *name = vt_dataset_sample_name (o.dataset, (guint) samples[i]);
+
+          image = vt_dataset_load_image (o.dataset, (guint) samples[i], error);
+          if (image == NULL || !vt_transform_check_image (&o.transform, image, name, error))
+            return NULL;
+          vt_transform_apply (&o.transform, image, pixels + i * image_floats);
+          if (i + 1 == first + count)
+            last_name = g_steal_pointer (&name);
+        }
+      if (uses_layer && layers == NULL &&
+          !(layers = vt_attribute_resolve_layer (model, arch->patch_size, pixels, height, width, step->layer,
+                                                 run->step_path, o.checkpoint_path, &default_layer, &layer, error)))
+        return NULL;
+      b.layer = layer;
+      if (step->targets)
+        {
+          for (guint i = 0; i < count; i++)
+            batch_targets[i] = step->target_all ? step->targets[0] : step->targets[first + i];
+          b.targets = batch_targets;
+        }
+      for (guint m = 0; m < step->n_methods; m++)
+        batch_maps[m] = (float *) g_ptr_array_index (maps, m) + first * plane;
+      if (!vt_attribute_compute_batch (&b, step->methods, step->n_methods, batch_maps, NULL, seconds,
+                                       targets + first, predicted + first, run->cancellable, error))
+        {
+          g_prefix_error (error, "%s: sample %" G_GINT64_FORMAT ": ", run->step_path, samples[first]);
+          return NULL;
+        }
+      /* Half the progress bar for the maps, half for the metrics. */
+      vt_run_emit (run, VT_EVENT_PROGRESS, 0.5 * (first + count) / n_images, last_name);
+    }
+  if (any_masks && !(masks = read_masks (&o, samples, n_images, height, width, error)))
+    return NULL;
+
+  /* The maps file, as the attribute step writes it (the figures and a
+   * rerun of a metric read it). */
+  {
+    guint n = step->n_methods + 5, k = 0;
+    g_autofree VtTensor *tensors = g_new (VtTensor, n);
+    g_autofree const VtTensor **pointers = g_new (const VtTensor *, n);
+    gint64 map_shape[3] = { n_images, height, width };
+    gint64 pixel_shape[4] = { n_images, 3, height, width };
+    gint64 count_shape[1] = { n_images };
+
+    for (guint m = 0; m < step->n_methods; m++)
+      {
+        const char *name = vt_attribute_method_name (&step->methods[m]);
+
+        tensors[k++] = vt_step_tensor_view (name, VT_DTYPE_F32, 3, map_shape, g_ptr_array_index (maps, m));
+        g_hash_table_insert (metadata, g_strdup_printf ("%s.definition", name), g_ptr_array_index (definitions, m));
+      }
+    tensors[k++] = vt_step_tensor_view ("input.pixel_values", VT_DTYPE_F32, 4, pixel_shape, pixels);
+    tensors[k++] = vt_step_tensor_view ("samples", VT_DTYPE_I64, 1, count_shape, samples);
+    tensors[k++] = vt_step_tensor_view ("targets", VT_DTYPE_I64, 1, count_shape, targets);
+    tensors[k++] = vt_step_tensor_view ("predicted", VT_DTYPE_I64, 1, count_shape, predicted);
+    tensors[k++] = vt_step_tensor_view ("labels", VT_DTYPE_I64, 1, count_shape, labels);
+    for (guint i = 0; i < n; i++)
+      pointers[i] = &tensors[i];
+    g_hash_table_insert (metadata, g_strdup ("producer"), "vitrine " PACKAGE_VERSION);
+    g_hash_table_insert (metadata, g_strdup ("checkpoint"), o.checkpoint_path);
+    if (layer)
+      g_hash_table_insert (metadata, g_strdup ("layer"), (gpointer) layer);
+    if (!vt_safetensors_write (maps_path, n, pointers, metadata, error))
+      return NULL;
+  }
+  vt_run_emit (run, VT_EVENT_FILE, 0.5, maps_name);
+
+  /* Each metric, for each method (and ROAD's orders), over every image. */
+  classifier = vt_classifier_new_for_model (o.model);
+  metric_list = json_array_new ();
+  json_object_set_array_member (result, "metrics", metric_list);
+  for (guint k = 0; k < step->n_metrics; k++)
+    {
+      const FaithfulnessMetric *metric = &step->metrics[k];
+
+      for (int order = VT_ROAD_MORF; order <= VT_ROAD_LERF; order++)
+        {
+          g_autofree char *label = metric_label (metric, order);
+          g_autofree char *where = g_strdup_printf ("%s.metrics[%u] (%s)", run->step_path, k, label);
+          g_autofree char *title = metric_title (metric, order, n_images);
+          JsonObject *entry;
+          JsonArray *results;
+
+          if (is_road (metric->kind) ? !(metric->orders & (1u << order)) : order != VT_ROAD_MORF)
+            continue;
+          entry = json_object_new ();
+          results = json_array_new ();
+          json_object_set_string_member (entry, "name", metric_names[metric->kind]);
+          json_object_set_string_member (entry, "label", label);
+          json_object_set_string_member (entry, "title", title);
+          if (is_road (metric->kind))
+            json_object_set_string_member (entry, "order", vt_road_order_name (order));
+          json_object_set_array_member (entry, "results", results);
+          json_array_add_object_element (metric_list, entry);
+          for (guint m = 0; m < step->n_methods; m++)
+            {
+              const char *method = vt_attribute_method_name (&step->methods[m]);
+              Measured r = { NULL, NULL };
+              gboolean ok;
+
+              if (g_cancellable_set_error_if_cancelled (run->cancellable, error))
+                return NULL;
+              ok = measure (metric, order, classifier, pixels, g_ptr_array_index (maps, m), masks, n_images, height,
+                            width, targets, labels, run->cancellable, &r, error);
+              if (!ok)
+                {
+                  g_prefix_error (error, "%s, method %s: ", where, method);
+                  return NULL;
+                }
+              /* The definition is the metric's, the same for every method. */
+              if (!json_object_has_member (entry, "definition"))
+                json_object_set_string_member (entry, "definition", r.curve ? r.curve->definition
+                                                                            : r.scores->definition);
+              json_array_add_object_element (results, measured_to_json (&r, method, label, metrics_csv, curves_csv));
+              vt_faithfulness_curve_free (r.curve);
+              vt_faithfulness_scores_free (r.scores);
+              {
+                g_autofree char *message = g_strdup_printf ("%s of %s", label, method);
+
+                vt_run_emit (run, VT_EVENT_PROGRESS, 0.5 + 0.5 * ++done / n_runs, message);
+              }
+            }
+        }
+    }
+  if (!vt_run_write_output (run, metrics_name, metrics_csv->str, error) ||
+      !vt_run_write_output (run, curves_name, curves_csv->str, error))
+    return NULL;
+
+  json_object_set_string_member (result, "checkpoint", o.checkpoint_path);
+  json_object_set_string_member (result, "architecture", arch->family_name);
+  json_object_set_string_member (result, "dataset", o.dataset_path);
+  if (o.dataset->split)
+    json_object_set_string_member (result, "split", o.dataset->split);
+  {
+    g_autofree char *transform = vt_transform_describe (&o.transform);
+
+    json_object_set_string_member (result, "transform", transform);
+  }
+  json_object_set_int_member (result, "images", n_images);
+  if (layer)
+    json_object_set_string_member (result, "layer", layer);
+  json_object_set_string_member (result, "maps", maps_name);
+  json_object_set_string_member (result, "metrics_table", metrics_name);
+  json_object_set_string_member (result, "curves_table", curves_name);
+  {
+    JsonArray *listing = json_array_new ();
+
+    for (guint m = 0; m < step->n_methods; m++)
+      {
+        const VtAttributeMethod *method = &step->methods[m];
+        JsonObject *entry = json_object_new ();
+
+        json_object_set_string_member (entry, "name", vt_attribute_method_name (method));
+        json_object_set_string_member (entry, "title", method->family->method_title (method->method));
+        json_object_set_string_member (entry, "family", method->family->name);
+        json_object_set_string_member (entry, "definition", g_ptr_array_index (definitions, m));
+        vt_run_set_number (entry, "seconds_per_image", seconds[m] / n_images);
+        json_array_add_object_element (listing, entry);
+      }
+    json_object_set_array_member (result, "methods", listing);
+  }
+  json_object_set_array_member (result, "figures", json_array_new ());
+  return g_steal_pointer (&node);
+}
+
+const VtStepType vt_faithfulness_step_type = {
+  .name = "faithfulness",
+  .size = sizeof (VtFaithfulnessStep),
+  .init = faithfulness_init,
+  .parse = faithfulness_parse,
+  .clear = faithfulness_clear,
+  .to_json = faithfulness_to_json,
+  .execute = vt_run_faithfulness,
+  .formats = faithfulness_formats,
+  .figures = vt_report_faithfulness_figures,
+};
