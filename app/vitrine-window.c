@@ -54,6 +54,7 @@ struct _VitrineWindow
 
   GCancellable         *load_cancellable;   /* the inspection of the checkpoint being opened */
   GtkRecentManager     *recent_manager;
+  GPtrArray            *recent_pending;    /* PendingRecent: added, not yet seen in the list */
   VitrineRunsPanel     *runs_panel;
   GListStore           *runs;
 
@@ -116,10 +117,77 @@ set_loading (VitrineWindow *self,
 
 /* Recent files ---------------------------------------------------------------*/
 
+/* GtkRecentManager saves its list in an idle and reloads it when the file
+ * changes: an item added between its own save and that reload is dropped
+ * (seen with two files opened in quick succession). So each item added is
+ * kept here for a while, and added again whenever a change of the list
+ * (a reload among them) shows it lost. */
+typedef struct
+{
+  char       *path;
+  const char *group;
+  guint       tries;
+  gint64      added;   /* g_get_monotonic_time */
+} PendingRecent;
+
+#define RECENT_TRIES 5
+/* Longer than GtkRecentManager's save and the file monitor's report. */
+#define RECENT_SETTLE_US (5 * G_USEC_PER_SEC)
+
+static void
+pending_recent_free (PendingRecent *pending)
+{
+  g_free (pending->path);
+  g_free (pending);
+}
+
+static void add_recent_item (VitrineWindow *self, const char *path, const char *group);
+
 static void
 add_recent (VitrineWindow *self,
             const char    *path,
             const char    *group)
+{
+  PendingRecent *pending = g_new0 (PendingRecent, 1);
+
+  pending->path = g_strdup (path);
+  pending->group = group;
+  pending->added = g_get_monotonic_time ();
+  g_ptr_array_add (self->recent_pending, pending);
+  add_recent_item (self, path, group);
+}
+
+/* On every change of the list: what it holds now is no longer pending;
+ * what it lost is added again (a few times at most). */
+static void
+readd_lost_recent (VitrineWindow *self)
+{
+  for (guint i = 0; i < self->recent_pending->len;)
+    {
+      PendingRecent *pending = g_ptr_array_index (self->recent_pending, i);
+      g_autoptr(GFile) file = g_file_new_for_path (pending->path);
+      g_autofree char *uri = g_file_get_uri (file);
+
+      gboolean held = gtk_recent_manager_has_item (self->recent_manager, uri);
+
+      if ((held && g_get_monotonic_time () - pending->added > RECENT_SETTLE_US) || pending->tries >= RECENT_TRIES)
+        {
+          g_ptr_array_remove_index (self->recent_pending, i);
+          continue;
+        }
+      if (!held)
+        {
+          pending->tries++;
+          add_recent_item (self, pending->path, pending->group);
+        }
+      i++;
+    }
+}
+
+static void
+add_recent_item (VitrineWindow *self,
+                 const char    *path,
+                 const char    *group)
 {
   g_autoptr(GFile) file = g_file_new_for_path (path);
   g_autofree char *uri = g_file_get_uri (file);
@@ -912,7 +980,10 @@ compare_recent (gconstpointer a,
 static void
 update_recent_menu (VitrineWindow *self)
 {
-  GList *items = gtk_recent_manager_get_items (self->recent_manager);
+  GList *items;
+
+  readd_lost_recent (self);
+  items = gtk_recent_manager_get_items (self->recent_manager);
   const char *app_name = g_get_application_name ();
   guint shown = 0;
 
@@ -982,6 +1053,7 @@ vitrine_window_dispose (GObject *object)
   if (self->recent_manager)
     g_signal_handlers_disconnect_by_data (self->recent_manager, self);
   self->recent_manager = NULL;
+  g_clear_pointer (&self->recent_pending, g_ptr_array_unref);
   g_clear_object (&self->recent_menu);
   /* Runs of a window that closes have nobody to show them to. */
   for (guint i = 0; self->runs && i < g_list_model_get_n_items (G_LIST_MODEL (self->runs)); i++)
@@ -1116,6 +1188,7 @@ vitrine_window_init (VitrineWindow *self)
     g_menu_append_submenu (G_MENU (first), _("Open _Recent"), G_MENU_MODEL (self->recent_menu));
   }
   self->recent_manager = gtk_recent_manager_get_default ();
+  self->recent_pending = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_recent_free);
   g_signal_connect_swapped (self->recent_manager, "changed", G_CALLBACK (update_recent_menu), self);
   g_signal_connect_object (self->dataset_page, "opened", G_CALLBACK (on_dataset_opened), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->dataset_page, "open-in-predict", G_CALLBACK (on_open_in_predict), self,
