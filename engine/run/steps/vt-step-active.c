@@ -45,16 +45,6 @@ active_clear (VtStep *base)
   g_free (step->test);
 }
 
-static gboolean
-invalid (GError     **error,
-         const char  *path,
-         const char  *key,
-         const char  *message)
-{
-  g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.%s: %s", path, key, message);
-  return FALSE;
-}
-
 /* "pcb": true, false, or a list of them. */
 static gboolean
 parse_pcb (JsonObject   *object,
@@ -80,15 +70,15 @@ parse_pcb (JsonObject   *object,
           if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_BOOLEAN)
             {
               g_autofree char *key = g_strdup_printf ("pcb[%u]", i);
-              return invalid (error, path, key, "expected true or false");
+              return vt_step_invalid_key (error, path, key, "expected true or false");
             }
           flags |= json_node_get_boolean (item) ? VT_ACTIVE_WITH_PCB : VT_ACTIVE_WITHOUT_PCB;
         }
       if (flags == 0)
-        return invalid (error, path, "pcb", "expected at least one of true, false");
+        return vt_step_invalid_key (error, path, "pcb", "expected at least one of true, false");
     }
   else
-    return invalid (error, path, "pcb", "expected true, false or a list of them");
+    return vt_step_invalid_key (error, path, "pcb", "expected true, false or a list of them");
   step->pcb = flags;
   return TRUE;
 }
@@ -107,13 +97,13 @@ parse_seeds (JsonObject   *object,
   if (node == NULL)
     return TRUE;
   if (!JSON_NODE_HOLDS_ARRAY (node))
-    return invalid (error, path, "seeds", "expected a list of whole numbers");
+    return vt_step_invalid_key (error, path, "seeds", "expected a list of whole numbers");
   array = json_node_get_array (node);
   n = json_array_get_length (array);
   if (n == 0 || n > VT_ACTIVE_MAX_SEEDS)
     {
       g_autofree char *message = g_strdup_printf ("expected from 1 to %u seeds, not %u", VT_ACTIVE_MAX_SEEDS, n);
-      return invalid (error, path, "seeds", message);
+      return vt_step_invalid_key (error, path, "seeds", message);
     }
   for (guint i = 0; i < n; i++)
     {
@@ -125,7 +115,7 @@ parse_seeds (JsonObject   *object,
       if (v < 0 || v > G_MAXUINT32 || v != floor (v))
         {
           g_autofree char *key = g_strdup_printf ("seeds[%u]", i);
-          return invalid (error, path, key, "expected a whole number from 0 to 4294967295");
+          return vt_step_invalid_key (error, path, key, "expected a whole number from 0 to 4294967295");
         }
       step->seeds[i] = (guint) v;
     }
@@ -154,11 +144,11 @@ parse_learner (JsonObject   *object,
   if (g_strv_contains (later_learners, name))
     {
       g_autofree char *message = g_strdup_printf ("the learner “%s” is not available yet: use linear or cosine", name);
-      return invalid (error, path, "learner", message);
+      return vt_step_invalid_key (error, path, "learner", message);
     }
   {
     g_autofree char *message = g_strdup_printf ("“%s” is not one of linear, cosine", name);
-    return invalid (error, path, "learner", message);
+    return vt_step_invalid_key (error, path, "learner", message);
   }
 }
 

@@ -42,16 +42,6 @@ attention_clear (VtStep *base)
   g_free (step->head_layers);
 }
 
-static gboolean
-invalid (GError     **error,
-         const char  *path,
-         const char  *key,
-         const char  *message)
-{
-  g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.%s: %s", path, key, message);
-  return FALSE;
-}
-
 /* "rollout": true, false, or { "fusion", "discard_ratio", "start_layer" }. */
 static gboolean
 parse_rollout (JsonObject       *object,
@@ -77,8 +67,8 @@ parse_rollout (JsonObject       *object,
       return TRUE;
     }
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return invalid (error, path, "rollout", "expected true, false or an object of “fusion”, “discard_ratio” "
-                    "and “start_layer”");
+    return vt_step_invalid_key (error, path, "rollout", "expected true, false or an object of “fusion”, “discard_ratio” "
+                                "and “start_layer”");
   options = json_node_get_object (node);
   if (!vt_json_check_keys (options, where, keys, error) ||
       !vt_json_get_choice (options, where, "fusion", fusions, &fusion, error) ||
@@ -91,8 +81,8 @@ parse_rollout (JsonObject       *object,
       if (!JSON_NODE_HOLDS_VALUE (ratio) || (json_node_get_value_type (ratio) != G_TYPE_DOUBLE &&
                                              json_node_get_value_type (ratio) != G_TYPE_INT64) ||
           !(json_node_get_double (ratio) >= 0 && json_node_get_double (ratio) < 1))
-        return invalid (error, where, "discard_ratio", "expected a number from 0 to below 1 (the share of the "
-                        "lowest attentions dropped)");
+        return vt_step_invalid_key (error, where, "discard_ratio", "expected a number from 0 to below 1 (the share of the "
+                                    "lowest attentions dropped)");
       step->rollout_options.discard_ratio = json_node_get_double (ratio);
     }
   step->rollout = TRUE;
@@ -122,7 +112,7 @@ parse_mass_mask (JsonObject       *object,
       return TRUE;
     }
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return invalid (error, path, "mass_mask", "expected true, false or an object of “share” and “layer”");
+    return vt_step_invalid_key (error, path, "mass_mask", "expected true, false or an object of “share” and “layer”");
   options = json_node_get_object (node);
   if (!vt_json_check_keys (options, where, keys, error) ||
       !vt_json_get_number (options, where, "share", 0.0, 1.0, &step->mass_share, error) ||
@@ -145,7 +135,6 @@ attention_parse (JsonObject  *object,
   JsonNode *heads = json_object_get_member (object, "heads");
   JsonNode *samples = json_object_get_member (object, "samples");
   guint format_flags = step->formats;
-  guint sources;
 
   if (!vt_json_check_keys (object, path, keys, error) ||
       !vt_model_input_parse (object, path, FALSE, &step->input, error) ||
@@ -159,49 +148,21 @@ attention_parse (JsonObject  *object,
     goto fail;
   step->formats = format_flags;
 
-  sources = (step->input_file != NULL) + (step->files != NULL) + (step->input.dataset != NULL);
-  if (sources != 1)
-    {
-      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
-                   "%s: give the images one way: “input” with “images” (a safetensors file of preprocessed "
-                   "images), “files” (image files) or “dataset”", path);
-      goto fail;
-    }
-  if ((step->input_file != NULL) != (step->images != NULL))
-    {
-      invalid (error, path, step->images ? "images" : "input",
-               step->images ? "“images” names a tensor of the safetensors file in “input”: give that file too"
-                            : "name the (N, 3, H, W) tensor of preprocessed images in “images”");
-      goto fail;
-    }
-  if (step->files != NULL && step->files[0] == NULL)
-    {
-      invalid (error, path, "files", "expected at least one image file");
-      goto fail;
-    }
-  if (step->input.dataset == NULL && (step->input.split != NULL || samples != NULL))
-    {
-      invalid (error, path, samples ? "samples" : "split", "this is of a dataset: give “dataset” too");
-      goto fail;
-    }
+  if (!vt_step_check_image_source (object, path, step->input_file, step->images, step->files, &step->input, samples,
+                                   error))
+    goto fail;
   /* Images go through the model one at a time, and each is needed. */
   if (json_object_has_member (object, "batch") || json_object_has_member (object, "skip_unreadable"))
     {
-      invalid (error, path, json_object_has_member (object, "batch") ? "batch" : "skip_unreadable",
-               "the attention step takes its images one at a time, and every one: leave this out");
-      goto fail;
-    }
-  if (step->input_file != NULL && json_object_has_member (object, "transform"))
-    {
-      invalid (error, path, "transform", "the images in “input” are already preprocessed; a transform is for "
-               "“files” or a “dataset”");
+      vt_step_invalid_key (error, path, json_object_has_member (object, "batch") ? "batch" : "skip_unreadable",
+                           "the attention step takes its images one at a time, and every one: leave this out");
       goto fail;
     }
   if (samples != NULL)
     {
       if (!JSON_NODE_HOLDS_ARRAY (samples))
         {
-          invalid (error, path, "samples", "expected a list of sample indices");
+          vt_step_invalid_key (error, path, "samples", "expected a list of sample indices");
           goto fail;
         }
       if (!vt_step_get_indices (json_node_get_array (samples), path, "samples", "sample index", &step->samples,
@@ -230,13 +191,13 @@ attention_parse (JsonObject  *object,
         }
       else
         {
-          invalid (error, path, "heads", "expected true (every layer), false, or a list of layer indices");
+          vt_step_invalid_key (error, path, "heads", "expected true (every layer), false, or a list of layer indices");
           goto fail;
         }
     }
   if (step->compat && !step->rollout)
     {
-      invalid (error, path, "compat", "vit-explain's compatible map is a rollout: leave “rollout” on");
+      vt_step_invalid_key (error, path, "compat", "vit-explain's compatible map is a rollout: leave “rollout” on");
       goto fail;
     }
   if (!step->all_heads && step->n_head_layers == 0 && !step->rollout && !step->mass_mask)

@@ -214,16 +214,6 @@ attribute_clear (VtStep *base)
   g_free (step->targets);
 }
 
-static gboolean
-invalid (GError     **error,
-         const char  *path,
-         const char  *key,
-         const char  *message)
-{
-  g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.%s: %s", path, key, message);
-  return FALSE;
-}
-
 gboolean
 vt_attribute_parse_methods (JsonObject          *object,
                             const char          *path,
@@ -240,7 +230,7 @@ vt_attribute_parse_methods (JsonObject          *object,
       g_autofree char *known = known_methods ();
       g_autofree char *message = g_strdup_printf ("expected a list of methods (names, or objects with a “name”); "
                                                   "known: %s", known);
-      return invalid (error, path, "methods", message);
+      return vt_step_invalid_key (error, path, "methods", message);
     }
   array = json_node_get_array (node);
   n = json_array_get_length (array);
@@ -316,7 +306,7 @@ vt_attribute_parse_target (JsonObject  *object,
   if (node == NULL)
     return TRUE;
   if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-    return g_str_equal (json_node_get_string (node), "predicted") || invalid (error, path, "target", message);
+    return g_str_equal (json_node_get_string (node), "predicted") || vt_step_invalid_key (error, path, "target", message);
   if (get_class (node, &k))
     {
       (*targets) = g_new (gint64, 1);
@@ -326,7 +316,7 @@ vt_attribute_parse_target (JsonObject  *object,
       return TRUE;
     }
   if (!JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (json_node_get_array (node)) == 0)
-    return invalid (error, path, "target", message);
+    return vt_step_invalid_key (error, path, "target", message);
   *n_targets = json_array_get_length (json_node_get_array (node));
   (*targets) = g_new (gint64, *n_targets);
   for (guint i = 0; i < *n_targets; i++)
@@ -349,7 +339,6 @@ attribute_parse (JsonObject  *object,
   VtAttributeStep *step = (VtAttributeStep *) vt_step_new (&vt_attribute_step_type, NULL);
   JsonNode *samples = json_object_get_member (object, "samples");
   guint format_flags = step->formats;
-  guint sources;
 
   if (!vt_json_check_keys (object, path, keys, error) ||
       !vt_model_input_parse (object, path, FALSE, &step->input, error) ||
@@ -363,48 +352,20 @@ attribute_parse (JsonObject  *object,
     goto fail;
   step->formats = format_flags;
 
-  sources = (step->input_file != NULL) + (step->files != NULL) + (step->input.dataset != NULL);
-  if (sources != 1)
-    {
-      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
-                   "%s: give the images one way: “input” with “images” (a safetensors file of preprocessed "
-                   "images), “files” (image files) or “dataset”", path);
-      goto fail;
-    }
-  if ((step->input_file != NULL) != (step->images != NULL))
-    {
-      invalid (error, path, step->images ? "images" : "input",
-               step->images ? "“images” names a tensor of the safetensors file in “input”: give that file too"
-                            : "name the (N, 3, H, W) tensor of preprocessed images in “images”");
-      goto fail;
-    }
-  if (step->files != NULL && step->files[0] == NULL)
-    {
-      invalid (error, path, "files", "expected at least one image file");
-      goto fail;
-    }
-  if (step->input.dataset == NULL && (step->input.split != NULL || samples != NULL))
-    {
-      invalid (error, path, samples ? "samples" : "split", "this is of a dataset: give “dataset” too");
-      goto fail;
-    }
+  if (!vt_step_check_image_source (object, path, step->input_file, step->images, step->files, &step->input, samples,
+                                   error))
+    goto fail;
   /* Every image is explained, so none may be skipped. */
   if (json_object_has_member (object, "skip_unreadable"))
     {
-      invalid (error, path, "skip_unreadable", "the attribute step explains every image it is given: leave this out");
-      goto fail;
-    }
-  if (step->input_file != NULL && json_object_has_member (object, "transform"))
-    {
-      invalid (error, path, "transform", "the images in “input” are already preprocessed; a transform is for "
-               "“files” or a “dataset”");
+      vt_step_invalid_key (error, path, "skip_unreadable", "the attribute step explains every image it is given: leave this out");
       goto fail;
     }
   if (samples != NULL)
     {
       if (!JSON_NODE_HOLDS_ARRAY (samples))
         {
-          invalid (error, path, "samples", "expected a list of sample indices");
+          vt_step_invalid_key (error, path, "samples", "expected a list of sample indices");
           goto fail;
         }
       if (!vt_step_get_indices (json_node_get_array (samples), path, "samples", "sample index", &step->samples,

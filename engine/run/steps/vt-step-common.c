@@ -272,3 +272,46 @@ vt_step_tensor_view (const char   *name,
   t.nbytes = t.numel * vt_dtype_size (dtype);
   return t;
 }
+
+gboolean
+vt_step_invalid_key (GError     **error,
+                     const char  *path,
+                     const char  *key,
+                     const char  *message)
+{
+  g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.%s: %s", path, key, message);
+  return FALSE;
+}
+
+gboolean
+vt_step_check_image_source (JsonObject         *object,
+                            const char         *path,
+                            const char         *input_file,
+                            const char         *images,
+                            char * const       *files,
+                            const VtModelInput *input,
+                            JsonNode           *samples,
+                            GError            **error)
+{
+  int sources = (input_file != NULL) + (files != NULL) + (input->dataset != NULL);
+
+  if (sources != 1)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                   "%s: give the images one way: “input” with “images” (a safetensors file of preprocessed "
+                   "images), “files” (image files) or “dataset”", path);
+      return FALSE;
+    }
+  if ((input_file != NULL) != (images != NULL))
+    return vt_step_invalid_key (error, path, images ? "images" : "input",
+                                images ? "“images” names a tensor of the safetensors file in “input”: give that file too"
+                              : "name the (N, 3, H, W) tensor of preprocessed images in “images”");
+  if (files != NULL && files[0] == NULL)
+    return vt_step_invalid_key (error, path, "files", "expected at least one image file");
+  if (input->dataset == NULL && (input->split != NULL || samples != NULL))
+    return vt_step_invalid_key (error, path, samples ? "samples" : "split", "this is of a dataset: give “dataset” too");
+  if (input_file != NULL && json_object_has_member (object, "transform"))
+    return vt_step_invalid_key (error, path, "transform", "the images in “input” are already preprocessed; a transform is "
+                       "for “files” or a “dataset”");
+  return TRUE;
+}

@@ -38,6 +38,26 @@ char     *vt_step_class_name_key     (const char *name);
 
 /* @array at @path.@key: a non-empty list of integers from 0 (a layer or
  * sample index each, @what in messages) into @out (g_free) and @n_out. */
+/* Sets a spec error "@path.@key: @message" and returns FALSE. */
+gboolean  vt_step_invalid_key     (GError          **error,
+                                   const char       *path,
+                                   const char       *key,
+                                   const char       *message);
+
+/* The images of a step that takes them as `attention` and `attribute` do:
+ * exactly one of "input" with "images" (a safetensors file of
+ * preprocessed images), "files" (at least one) or "dataset" (whose
+ * "split" and "samples" need it), and a "transform" only for files or a
+ * dataset; each refusal names the key at @path. @samples: the "samples"
+ * member, or NULL. */
+gboolean  vt_step_check_image_source (JsonObject       *object,
+                                      const char       *path,
+                                      const char       *input_file,
+                                      const char       *images,
+                                      char * const     *files,
+                                      const VtModelInput *input,
+                                      JsonNode         *samples,
+                                      GError          **error);
 gboolean  vt_step_get_indices     (JsonArray         *array,
                                    const char        *path,
                                    const char        *key,
