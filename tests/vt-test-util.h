@@ -57,7 +57,9 @@ typedef gboolean (*VtTestTask) (gpointer       data,
 
 /* Runs @task on this thread, cancels it from another one @delay_ms after
  * it started, and asserts that it returned G_IO_ERROR_CANCELLED within
- * VT_TEST_CANCEL_BOUND_US of the cancel. @task's input must be big enough
+ * VT_TEST_CANCEL_BOUND_US of the cancel (times VITRINE_DEADLINE_SCALE,
+ * which only the sanitizer setup sets: its build runs two to three times
+ * slower, so the product's bound is the unsanitized run's). @task's input must be big enough
  * that it would run for seconds: one that ran to the end fails. Returns
  * the microseconds from the cancel to the return. */
 gint64    vt_test_assert_cancels    (const char *what,
