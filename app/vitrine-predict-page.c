@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <string.h>
 
 #include "io/vt-image.h"
 #include "models/vt-predict.h"
@@ -36,6 +37,11 @@ struct _VitrinePredictPage
   GtkEditable   *classes_entry;
   GtkEditable   *prompt_entry;
   GtkDropDown   *image_dropdown;  /* which image of a run of several */
+  GtkWidget     *model_input_box;
+  GtkPicture    *model_input;
+  GtkLabel      *model_input_caption;
+  GtkLabel      *model_input_warning;
+  VtImage       *model_input_image; /* the crop the step wrote, or NULL */
 
   VtModel       *model;
   gboolean       zero_shot;     /* a CLIP model: over the class names typed */
@@ -81,24 +87,49 @@ clear_rows (VitrinePredictPage *self)
 }
 
 static void
+clear_model_input (VitrinePredictPage *self)
+{
+  g_clear_pointer (&self->model_input_image, vt_image_free);
+  gtk_picture_set_paintable (self->model_input, NULL);
+  gtk_widget_set_visible (self->model_input_box, FALSE);
+}
+
+static void
 clear_results (VitrinePredictPage *self)
 {
   clear_rows (self);
+  clear_model_input (self);
   g_clear_pointer (&self->results, json_node_unref);
   gtk_widget_set_visible (GTK_WIDGET (self->image_dropdown), FALSE);
   g_clear_pointer (&self->error, g_free);
   gtk_label_set_text (self->timing, "");
 }
 
+/* @image in @picture, each pixel drawn as @zoom × @zoom (a 32×32 crop
+ * stays sharp; GtkPicture would blur it). */
+static void
+show_image_in (GtkPicture    *picture,
+               const VtImage *image,
+               int            zoom)
+{
+  int w = image->width * zoom, h = image->height * zoom;
+  guint8 *rgb = g_malloc ((gsize) w * h * 3);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      memcpy (rgb + ((gsize) y * w + x) * 3, image->rgb + ((gsize) (y / zoom) * image->width + x / zoom) * 3, 3);
+  bytes = g_bytes_new_take (rgb, (gsize) w * h * 3);
+  texture = gdk_memory_texture_new (w, h, GDK_MEMORY_R8G8B8, bytes, (gsize) w * 3);
+  gtk_picture_set_paintable (picture, GDK_PAINTABLE (texture));
+}
+
 static void
 show_image (VitrinePredictPage *self,
             const VtImage      *image)
 {
-  g_autoptr(GBytes) bytes = g_bytes_new (image->rgb, (gsize) image->width * image->height * 3);
-  g_autoptr(GdkTexture) texture = gdk_memory_texture_new (image->width, image->height, GDK_MEMORY_R8G8B8,
-                                                          bytes, (gsize) image->width * 3);
-
-  gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (texture));
+  show_image_in (self->picture, image, 1);
 }
 
 static void
@@ -263,6 +294,72 @@ prediction_path (JsonObject *step,
   return g_build_filename (dataset, file, NULL);
 }
 
+static const char *
+string_member (JsonObject *object,
+               const char *key)
+{
+  JsonNode *node = json_object_get_member (object, key);
+
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+         ? json_node_get_string (node) : NULL;
+}
+
+/* The crop the step wrote for @prediction (its "input", a PNG in the run's
+ * folder), with how it was made and a warning when the photo is far from
+ * what the model takes: most of it cut off, or its scale changed a lot. */
+static void
+show_model_input (VitrinePredictPage *self,
+                  JsonObject         *step,
+                  JsonObject         *prediction)
+{
+  const char *input = string_member (prediction, "input");
+  const char *transform = string_member (step, "transform");
+  g_autofree char *path = NULL;
+  g_autofree char *caption = NULL;
+  g_autoptr(GString) warning = g_string_new (NULL);
+  double kept, scale;
+  int width, height, size;
+
+  clear_model_input (self);
+  if (input == NULL || transform == NULL || !json_object_has_member (prediction, "kept") ||
+      !json_object_has_member (prediction, "scale"))
+    return;
+  path = g_build_filename (vitrine_run_get_results_dir (self->run), input, NULL);
+  /* A crop of at most the transform's 4096 pixels a side, a PNG written by the
+   * step: small enough to decode here. */
+  if ((self->model_input_image = vt_image_load (path, NULL)) == NULL)
+    return;
+  size = self->model_input_image->width;
+  width = (int) json_object_get_int_member (prediction, "width");
+  height = (int) json_object_get_int_member (prediction, "height");
+  kept = json_object_get_double_member (prediction, "kept");
+  scale = json_object_get_double_member (prediction, "scale");
+  show_image_in (self->model_input, self->model_input_image, MAX (1, 128 / MAX (size, 1)));
+  /* Translators: the crop a model was given: its size, the photo's size and the transform, e.g. "center crop 32, mean …" */
+  caption = g_strdup_printf (_("%d×%d pixels, made from the %d×%d image by: %s"), size, self->model_input_image->height,
+                             width, height, transform);
+  gtk_label_set_text (self->model_input_caption, caption);
+  if (kept < 0.5)
+    /* Translators: %.1f is a percentage of the image's area, followed by a percent sign */
+    g_string_append_printf (warning, _("The model saw only %.1f%% of this image: the rest was cropped away."),
+                            100.0 * kept);
+  if (scale < 1.0 / 8.0 || scale > 4.0)
+    {
+      if (warning->len > 0)
+        g_string_append_c (warning, '\n');
+      if (scale < 1.0)
+        /* Translators: %.0f is a factor, e.g. "30 times" */
+        g_string_append_printf (warning, _("The model saw this image %.0f times smaller than it is: its fine detail is lost."),
+                                1.0 / scale);
+      else
+        g_string_append_printf (warning, _("The model saw this image enlarged %.0f times: it is far smaller than what the model takes."),
+                                scale);
+    }
+  gtk_label_set_text (self->model_input_warning, warning->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->model_input_warning), warning->len > 0);
+  gtk_widget_set_visible (self->model_input_box, TRUE);
+}
+
 /* Shows prediction @index of the run's results: its classes at once, its
  * picture once decoded in a worker (a large photo takes a while; an image
  * gone since leaves the classes). */
@@ -320,6 +417,7 @@ show_prediction (VitrinePredictPage  *self,
       self->n_top = i + 1;
     }
 
+  show_model_input (self, step, prediction);
   gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
   base = g_path_get_basename (file);
   gtk_label_set_text (self->status, base);
@@ -448,6 +546,8 @@ build_spec (VitrinePredictPage *self,
 
   /* The step refuses more ranks than classes: a model of two, or three
    * typed names, shows them all. */
+  /* The crop the model saw, shown beside the photo. */
+  step->inputs = TRUE;
   step->top = MIN (TOP_K, classes != NULL ? g_strv_length (classes)
                                           : (guint) vt_model_get_architecture (self->model)->num_classes);
   if (classes != NULL)
@@ -617,6 +717,19 @@ vitrine_predict_page_image_filter_new (void)
   return filter;
 }
 
+const VtImage *
+vitrine_predict_page_get_model_input (VitrinePredictPage *self)
+{
+  return self->model_input_image;
+}
+
+const char *
+vitrine_predict_page_get_input_warning (VitrinePredictPage *self)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (self->model_input_warning))
+         ? gtk_label_get_text (self->model_input_warning) : NULL;
+}
+
 const char *
 vitrine_predict_page_get_error (VitrinePredictPage *self)
 {
@@ -739,6 +852,7 @@ vitrine_predict_page_finalize (GObject *object)
   g_free (self->vocabulary);
   g_clear_pointer (&self->results, json_node_unref);
   reset_picture (self);
+  g_clear_pointer (&self->model_input_image, vt_image_free);
   g_clear_pointer (&self->model, vt_model_free);
   G_OBJECT_CLASS (vitrine_predict_page_parent_class)->finalize (object);
 }
@@ -761,6 +875,10 @@ vitrine_predict_page_class_init (VitrinePredictPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, classes_entry);
   gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, prompt_entry);
   gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, image_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, model_input_box);
+  gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, model_input);
+  gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, model_input_caption);
+  gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, model_input_warning);
   gtk_widget_class_bind_template_callback (widget_class, on_image_chosen);
   gtk_widget_class_install_action (widget_class, "predict.open-image", NULL, open_image_action);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);

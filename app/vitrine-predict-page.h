@@ -6,6 +6,7 @@
 
 #include <gtk/gtk.h>
 
+#include "io/vt-image.h"
 #include "models/vt-model.h"
 #include "vitrine-run.h"
 
@@ -61,6 +62,11 @@ gboolean  vitrine_predict_page_shows_image (VitrinePredictPage *self);
 GtkFileFilter *vitrine_predict_page_image_filter_new (void);
 /* The error of the last attempt, or NULL. */
 const char *vitrine_predict_page_get_error (VitrinePredictPage *self);
+/* The crop the model saw for the prediction shown (the step's "input"
+ * PNG), or NULL; and the warning shown beside it, or NULL: most of the
+ * photo cropped away, or its scale changed more than 8× down or 4× up. */
+const VtImage *vitrine_predict_page_get_model_input  (VitrinePredictPage *self);
+const char    *vitrine_predict_page_get_input_warning (VitrinePredictPage *self);
 /* The file the zero-shot tokenizer came from: the checkpoint's vocab.json,
  * or the bundled OpenAI vocabulary; NULL for a classifier. */
 const char *vitrine_predict_page_get_vocabulary (VitrinePredictPage *self);

@@ -40,6 +40,28 @@ vt_transform_init_from_architecture (VtTransform          *transform,
   memcpy (transform->std, arch->std, sizeof transform->std);
 }
 
+/* The size an image of @w × @h has after the transform's resize, before
+ * its crop: as vt_image_resize_shorter and vt_image_resize size it. */
+static void
+resized_size (const VtTransform *transform,
+              gint64             w,
+              gint64             h,
+              gint64            *rw,
+              gint64            *rh)
+{
+  gint64 size = transform->resize_size;
+
+  *rw = w;
+  *rh = h;
+  if (transform->resize_square)
+    *rw = *rh = transform->crop_size;
+  else if (size > 0 && MIN (w, h) != size)
+    {
+      *rw = w <= h ? size : size * w / h;
+      *rh = w <= h ? size * h / w : size;
+    }
+}
+
 gboolean
 vt_transform_check_image (const VtTransform  *transform,
                           const VtImage      *image,
@@ -47,16 +69,9 @@ vt_transform_check_image (const VtTransform  *transform,
                           GError            **error)
 {
   gint64 w = image->width, h = image->height, size = transform->resize_size;
-  gint64 rw = w, rh = h;
+  gint64 rw, rh;
 
-  if (transform->resize_square)
-    rw = rh = transform->crop_size;
-  /* As vt_image_resize_shorter sizes it. */
-  else if (size > 0 && MIN (w, h) != size)
-    {
-      rw = w <= h ? size : size * w / h;
-      rh = w <= h ? size * h / w : size;
-    }
+  resized_size (transform, w, h, &rw, &rh);
   if (rw * rh > VT_IMAGE_MAX_PIXELS)
     {
       g_set_error (error, VT_IMAGE_ERROR, VT_IMAGE_ERROR_CORRUPT,
@@ -67,6 +82,22 @@ vt_transform_check_image (const VtTransform  *transform,
       return FALSE;
     }
   return TRUE;
+}
+
+void
+vt_transform_coverage (const VtTransform *transform,
+                       int                width,
+                       int                height,
+                       double            *kept,
+                       double            *scale)
+{
+  gint64 rw, rh;
+  double c = transform->crop_size;
+
+  resized_size (transform, width, height, &rw, &rh);
+  /* A crop larger than the resized image pads it: everything is kept. */
+  *kept = MIN (c, (double) rw) * MIN (c, (double) rh) / ((double) rw * (double) rh);
+  *scale = MIN ((double) rw / width, (double) rh / height);
 }
 
 void

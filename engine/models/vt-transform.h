@@ -53,6 +53,16 @@ gboolean vt_transform_check_image           (const VtTransform     *transform,
                                              const VtImage         *image,
                                              const char            *name,
                                              GError               **error);
+/* What the transform makes of an image of @width × @height: *kept, the
+ * share of the (resized) image inside the crop, 1 when nothing is cut
+ * off; *scale, the resized image's pixels per original pixel along its
+ * more shrunk side (0.1: ten times smaller, 1: not resized). The Predict
+ * area warns with them when a photo is far from what the model takes. */
+void     vt_transform_coverage              (const VtTransform     *transform,
+                                             int                    width,
+                                             int                    height,
+                                             double                *kept,
+                                             double                *scale);
 /* *resize = floor(crop / crop_pct), as timm computes it, when crop_pct is
  * in (0, 1] and the result at most VT_TRANSFORM_MAX_SIZE; else FALSE with
  * an error that names @where (a file and JSON path) and the usable range.

@@ -206,6 +206,7 @@ typedef struct
   char            **classes;        /* CLIP: class names, or NULL */
   char             *classes_file;   /* CLIP: a file of names, one per line, or NULL */
   char             *prompt;         /* CLIP: "{}" is the class name; VT_DEFAULT_PROMPT */
+  gboolean          inputs;         /* write each image's crop as the model saw it, a PNG */
 } VtPredictStep;
 
 /* A ViT's attention maps (vt-attention-maps.h) for a few images: each

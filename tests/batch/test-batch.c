@@ -19,6 +19,7 @@
 #include "methods/attribution/vt-faithfulness-localization.h"
 #include "methods/attribution/vt-faithfulness-road.h"
 #include "models/vt-model.h"
+#include "models/vt-transform.h"
 #include "report/vt-report.h"
 #include "run/vt-run.h"
 #include "vt-test-util.h"
@@ -1045,6 +1046,83 @@ test_predict (void)
   vt_test_rm_rf (dir);
 }
 
+/* "inputs": each image's crop as the model saw it, <id>-input-<i>.png:
+ * the un-normalized transform of the image rounded to 8 bits (within one
+ * level of vt_transform_apply_unnormalized's, which test-datasets checks
+ * against torchvision), and each row's size, share kept and scale, here
+ * worked out by hand from the parrot's 512×929: ResNet-20's preset resizes
+ * the shorter side to 32 (the longer to 58, as torchvision's int() rounds
+ * it) and keeps the center 32×32; "resize": 64 makes it 64×116; "resize":
+ * 0 does not resize, and the crop keeps 0.2% of the photo. */
+static void
+test_predict_inputs (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *cat = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autofree char *parrot = vt_test_asset ("models/coral-mobilenet/parrot.jpg");
+  static const struct
+  {
+    const char  *transform;   /* the step's "transform", or "" */
+    int          resize;      /* its shorter side, 0: none */
+    double       kept[2];     /* cat, parrot */
+    double       scale[2];
+  } cases[] = {
+    { "", 32, { 1.0, 32.0 / 58.0 }, { 1.0, 58.0 / 929.0 } },
+    { ", \"transform\": {\"resize\": 64}", 64, { 0.25, 32.0 * 32.0 / (64.0 * 116.0) }, { 2.0, 116.0 / 929.0 } },
+    { ", \"transform\": {\"resize\": 0}", 0, { 1.0, 32.0 * 32.0 / (512.0 * 929.0) }, { 1.0, 1.0 } },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"images\": [\"%s\", \"%s\"], "
+                                               "\"inputs\": true%s", ckpt, cat, parrot, cases[c].transform);
+      g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+      g_autoptr(JsonNode) results = NULL;
+      g_autoptr(VtCheckpoint) checkpoint = vt_checkpoint_open (ckpt, NULL);
+      g_autoptr(VtModel) model = vt_model_new (checkpoint, NULL);
+      g_auto(Result) r = { 0 };
+      JsonArray *rows;
+      VtTransform transform;
+
+      g_assert_nonnull (model);
+      vt_transform_init_from_architecture (&transform, vt_model_get_architecture (model));
+      transform.resize_size = cases[c].resize;
+      run_predict_spec (&r, dir, keys);
+      g_assert_cmpint (r.status, ==, 0);
+      results = load_json (results_path);
+      rows = json_object_get_array_member (json_array_get_object_element (
+                 json_object_get_array_member (json_node_get_object (results), "steps"), 0), "predictions");
+      for (guint i = 0; i < 2; i++)
+        {
+          JsonObject *row = json_array_get_object_element (rows, i);
+          g_autofree char *name = g_strdup_printf ("predict-input-%u.png", i);
+          g_autofree char *png_path = g_build_filename (out, name, NULL);
+          g_autoptr(VtImage) image = vt_image_load (i == 0 ? cat : parrot, NULL);
+          g_autoptr(VtImage) png = vt_image_load (png_path, NULL);
+          g_autofree float *want = g_new (float, 3 * 32 * 32);
+          int worst = 0;
+
+          g_assert_cmpstr (json_object_get_string_member (row, "input"), ==, name);
+          g_assert_cmpint (json_object_get_int_member (row, "width"), ==, image->width);
+          g_assert_cmpint (json_object_get_int_member (row, "height"), ==, image->height);
+          g_assert_cmpfloat_with_epsilon (json_object_get_double_member (row, "kept"), cases[c].kept[i], 1e-12);
+          g_assert_cmpfloat_with_epsilon (json_object_get_double_member (row, "scale"), cases[c].scale[i], 1e-12);
+          g_assert_nonnull (png);
+          g_assert_cmpint (png->width, ==, 32);
+          g_assert_cmpint (png->height, ==, 32);
+          vt_transform_apply_unnormalized (&transform, image, want);
+          for (int p = 0; p < 32 * 32; p++)
+            for (int ch = 0; ch < 3; ch++)
+              worst = MAX (worst, abs ((int) png->rgb[3 * p + ch] - (int) lround (want[ch * 32 * 32 + p] * 255.0)));
+          g_test_message ("%s, case %u: the crop's PNG within %d of the transform's", name, c, worst);
+          g_assert_cmpint (worst, <=, 1);
+        }
+    }
+  vt_test_rm_rf (dir);
+}
+
 /* Bad keys name their JSON path; an image that cannot be read is named. */
 static void
 test_predict_bad_input (void)
@@ -1064,6 +1142,7 @@ test_predict_bad_input (void)
     { "\"images\": [\"@IMAGE@\"], \"top\": 0", 2, "$.steps[0].top: expected an integer" },
     { "\"images\": [\"@IMAGE@\"], \"top\": 11", 1, "$.steps[0].top: 11 is more than the 10 classes" },
     { "\"images\": [\"@IMAGE@\"], \"topk\": 3", 2, "$.steps[0]" },
+    { "\"images\": [\"@IMAGE@\"], \"inputs\": 1", 2, "$.steps[0].inputs: expected true or false" },
     { "\"images\": \"@IMAGE@\"", 2, "$.steps[0].images: expected a list of strings" },
     { "\"images\": [], \"top\": 1", 2, "$.steps[0].images: expected at least one image file" },
     { "\"images\": [\"@IMAGE@\"], \"dataset\": \"x\"", 2, "$.steps[0]: give “images”" },
@@ -4639,6 +4718,7 @@ main (int   argc,
   g_test_add_func ("/batch/evaluate-bad-datasets", test_evaluate_bad_datasets);
   g_test_add_func ("/batch/predict", test_predict);
   g_test_add_func ("/batch/predict-bad-input", test_predict_bad_input);
+  g_test_add_func ("/batch/predict/inputs", test_predict_inputs);
   g_test_add_func ("/batch/csv-class-names", test_csv_class_names);
   g_test_add_func ("/batch/evaluate-other-classes", test_evaluate_other_classes);
   g_test_add_func ("/batch/store-references", test_store_references);

@@ -8,6 +8,7 @@
 #include <gtk/gtk.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "vitrine-window.h"
 #include "vt-gui-program.h"
 #include "vt-gui-runs.h"
+#include "models/vt-transform.h"
 #include "vt-gui-util.h"
 #include "vt-test-util.h"
 
@@ -261,6 +263,30 @@ test_predict_image_filter (void)
     }
 }
 
+/* The page shows the crop of @path that ResNet-20 was given: its eval
+ * transform's (shorter side to 32, center crop 32), un-normalized, to within the PNG's 8-bit rounding. */
+static void
+assert_model_input (VitrinePredictPage *page,
+                    const char         *checkpoint_path,
+                    const char         *path)
+{
+  const VtImage *shown = vitrine_predict_page_get_model_input (page);
+  g_autoptr(VtImage) image = vt_image_load (path, NULL);
+  g_autofree float *want = g_new (float, 3 * 32 * 32);
+  g_autoptr(VtCheckpoint) checkpoint = vt_checkpoint_open (checkpoint_path, NULL);
+  g_autoptr(VtModel) model = vt_model_new (checkpoint, NULL);
+  VtTransform transform;
+
+  g_assert_nonnull (shown);
+  vt_transform_init_from_architecture (&transform, vt_model_get_architecture (model));
+  g_assert_cmpint (shown->width, ==, 32);
+  g_assert_cmpint (shown->height, ==, 32);
+  vt_transform_apply_unnormalized (&transform, image, want);
+  for (int p = 0; p < 32 * 32; p++)
+    for (int c = 0; c < 3; c++)
+      g_assert_cmpint (abs ((int) shown->rgb[3 * p + c] - (int) lround (want[c * 32 * 32 + p] * 255.0)), <=, 1);
+}
+
 static void
 test_predict (void)
 {
@@ -290,12 +316,20 @@ test_predict (void)
   g_assert_cmpfloat (total, >, 0.5);
   g_assert_cmpfloat (total, <=, 1.0 + 1e-9);
   g_assert_false (vitrine_predict_page_get_top (page, 5, &name, &p));
+  /* A CIFAR image is what ResNet-20 takes: shown as it was, no warning. */
+  assert_model_input (page, demo, cat_path);
+  g_assert_null (vitrine_predict_page_get_input_warning (page));
 
   vitrine_predict_page_open (page, parrot);
   vt_gui_wait_until (predicted, page, 30, "the prediction");
   g_assert_null (vitrine_predict_page_get_error (page));
   g_assert_true (vitrine_predict_page_get_top (page, 0, &name, &p));
   g_test_message ("parrot.jpg (512×929, resized and cropped to 32×32): %s %.3f", name, p);
+  /* LIT's habit: the crop the model saw, and a warning that the photo was
+   * shrunk 16 times (929 pixels tall to 58, then cropped to 32). */
+  assert_model_input (page, demo, parrot_path);
+  g_assert_nonnull (vitrine_predict_page_get_input_warning (page));
+  g_assert_nonnull (strstr (vitrine_predict_page_get_input_warning (page), "16 times smaller"));
   vt_gui_spin (300);
   save_screenshot (GTK_WIDGET (window), "window-predict.png");
 

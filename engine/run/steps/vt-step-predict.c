@@ -6,6 +6,7 @@
 #include "core/vt-dtype.h"
 #include "features/vt-feature-store.h"
 #include "io/vt-file.h"
+#include "io/vt-png-writer.h"
 #include "io/vt-safetensors.h"
 #include "methods/cil/vt-cil-run.h"
 #include "methods/projection/vt-embedding-quality.h"
@@ -47,7 +48,8 @@ predict_parse (JsonObject  *object,
                const char  *path,
                GError     **error)
 {
-  static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "images", "top", "classes", "prompt", NULL };
+  static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "images", "top", "classes", "prompt", "inputs",
+                                       NULL };
   VtPredictStep *step = (VtPredictStep *) vt_step_new (&vt_predict_step_type, NULL);
   JsonNode *classes = json_object_get_member (object, "classes");
 
@@ -56,7 +58,8 @@ predict_parse (JsonObject  *object,
       !vt_json_get_strv (object, path, "images", &step->images, error) ||
       /* The number of classes is the model's: checked when it is open. */
       !vt_json_get_uint (object, path, "top", 1, 100000, &step->top, error) ||
-      !vt_json_get_string (object, path, "prompt", FALSE, &step->prompt, error))
+      !vt_json_get_string (object, path, "prompt", FALSE, &step->prompt, error) ||
+      !vt_json_get_bool (object, path, "inputs", &step->inputs, error))
     goto fail;
   if ((step->images == NULL) == (step->input.dataset == NULL))
     {
@@ -123,6 +126,8 @@ predict_to_json (const VtStep *base,
   /* A prompt is refused without classes. */
   if ((step->classes || step->classes_file) && step->prompt)
     json_object_set_string_member (object, "prompt", step->prompt);
+  if (step->inputs)
+    json_object_set_boolean_member (object, "inputs", TRUE);
 }
 
 VtPredictStep *
@@ -187,6 +192,39 @@ predict_class_names (VtRunContext           *run,
       names[c] = arch->class_names ? g_strdup (arch->class_names[c]) : g_strdup_printf ("class %d", c);
     return names;
   }
+}
+
+/* Writes <id>-input-<i>.png: the model's input for image @i with its
+ * normalization undone, the crop exactly as the model saw it (rounded to
+ * 8 bits), and names it in @row's "input". */
+static gboolean
+write_input (VtRunContext       *run,
+             const VtTransform  *transform,
+             const float        *pixels,
+             guint               i,
+             JsonObject         *row,
+             GError            **error)
+{
+  int size = transform->crop_size;
+  gsize plane = (gsize) size * size;
+  g_autofree guint8 *rgb = g_new (guint8, 3 * plane);
+  g_autofree char *name = g_strdup_printf ("%s-input-%u.png", run->step_id, i);
+  g_autofree char *path = g_build_filename (run->output_dir, name, NULL);
+  g_autoptr(GBytes) png = NULL;
+
+  for (gsize p = 0; p < plane; p++)
+    for (int c = 0; c < 3; c++)
+      {
+        double v = (pixels[c * plane + p] * transform->std[c] + transform->mean[c]) * 255.0;
+
+        rgb[3 * p + c] = (guint8) CLAMP (lround (v), 0, 255);
+      }
+  if (!(png = vt_png_encode (rgb, size, size, VT_PNG_RGB, name, error)) ||
+      !vt_run_write_file (path, g_bytes_get_data (png, NULL), (gssize) g_bytes_get_size (png), error))
+    return FALSE;
+  vt_run_emit (run, VT_EVENT_FILE, 1.0, name);
+  json_object_set_string_member (row, "input", name);
+  return TRUE;
 }
 
 JsonNode *
@@ -285,20 +323,39 @@ vt_run_predict (VtRunContext  *run,
           return NULL;
         }
       vt_transform_apply (&o.transform, image, pixels);
+      row = json_object_new ();
+      if (step->inputs && !write_input (run, &o.transform, pixels, i, row, error))
+        {
+          json_object_unref (row);
+          json_array_unref (predictions);
+          json_array_unref (skipped_first);
+          return NULL;
+        }
       if (!vt_predict_image (o.model, tokenizer, zero_shot ? (const char * const *) classes : NULL, step->prompt,
                              pixels, size, probabilities, error))
         {
           g_prefix_error (error, "%s: ", file);
+          json_object_unref (row);
           json_array_unref (predictions);
           json_array_unref (skipped_first);
           return NULL;
         }
       vt_predict_top (probabilities, n_classes, k, top);
 
-      row = json_object_new ();
       row_classes = json_array_new ();
       row_probabilities = json_array_new ();
       json_object_set_string_member (row, "file", file);
+      {
+        double kept, scale;
+
+        /* How far the photo is from what the model takes (the Predict area
+         * warns on a small share kept or a large change of scale). */
+        vt_transform_coverage (&o.transform, image->width, image->height, &kept, &scale);
+        json_object_set_int_member (row, "width", image->width);
+        json_object_set_int_member (row, "height", image->height);
+        json_object_set_double_member (row, "kept", kept);
+        json_object_set_double_member (row, "scale", scale);
+      }
       vt_csv_append_field (csv, file);
       for (guint r = 0; r < k; r++)
         {
