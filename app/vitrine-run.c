@@ -389,6 +389,24 @@ vitrine_run_new_again (VitrineRun *run)
 }
 
 const char *
+vitrine_run_area_title (const char *area)
+{
+  if (g_strcmp0 (area, "model") == 0)
+    return _("Model");
+  if (g_strcmp0 (area, "predict") == 0)
+    return _("Predict");
+  if (g_strcmp0 (area, "dataset") == 0)
+    return _("Dataset");
+  if (g_strcmp0 (area, "embedding") == 0)
+    return _("Embedding");
+  if (g_strcmp0 (area, "incremental") == 0)
+    return _("Incremental");
+  if (g_strcmp0 (area, "train") == 0)
+    return _("Train");
+  return area;
+}
+
+const char *
 vitrine_run_area_for_kind (const char *kind)
 {
   static const struct { const char *kind, *area; } areas[] = {

@@ -103,6 +103,8 @@ gboolean         vitrine_run_save_spec        (VitrineRun           *self,
                                                const char           *path,
                                                GError              **error);
 
+/* An area's name as the window shows it ("Train" for "train"). */
+const char      *vitrine_run_area_title       (const char           *area);
 /* The area of the window whose work a spec's first step is. */
 const char      *vitrine_run_area_for_kind    (const char           *kind);
 

@@ -6,6 +6,7 @@
  * times of the runs still going. */
 #include "vitrine-runs-panel.h"
 #include "vitrine-file-chooser.h"
+#include "vitrine-run-comparison.h"
 
 #include <glib/gi18n.h>
 
@@ -21,6 +22,7 @@ struct _VitrineRunsPanel
   VitrineRun     *saving;
   GStrv           openable;      /* the run whose Save Spec… chooser is open */
   guint           tick;
+  VitrineRunComparison *comparison;  /* its window while open (a weak pointer) */
 };
 
 G_DEFINE_FINAL_TYPE (VitrineRunsPanel, vitrine_runs_panel, GTK_TYPE_WIDGET)
@@ -53,22 +55,6 @@ row_free (Row *row)
 {
   g_object_unref (row->run);
   g_free (row);
-}
-
-static const char *
-area_title (const char *area)
-{
-  if (g_strcmp0 (area, "model") == 0)
-    return _("Model");
-  if (g_strcmp0 (area, "predict") == 0)
-    return _("Predict");
-  if (g_strcmp0 (area, "dataset") == 0)
-    return _("Dataset");
-  if (g_strcmp0 (area, "embedding") == 0)
-    return _("Embedding");
-  if (g_strcmp0 (area, "incremental") == 0)
-    return _("Incremental");
-  return area;
 }
 
 static char *
@@ -243,7 +229,7 @@ create_row (gpointer item,
   gtk_widget_set_margin_start (box, 6);
   gtk_widget_set_margin_end (box, 6);
 
-  row->area = GTK_LABEL (gtk_label_new (area_title (vitrine_run_get_area (run))));
+  row->area = GTK_LABEL (gtk_label_new (vitrine_run_area_title (vitrine_run_get_area (run))));
   gtk_widget_add_css_class (GTK_WIDGET (row->area), "dim-label");
   gtk_label_set_width_chars (row->area, 11);
   gtk_label_set_xalign (row->area, 0.0);
@@ -372,6 +358,34 @@ vitrine_runs_panel_get_elapsed_text (VitrineRunsPanel *self,
   return row != NULL ? gtk_label_get_text (row->elapsed) : NULL;
 }
 
+VitrineRunComparison *
+vitrine_runs_panel_compare (VitrineRunsPanel *self)
+{
+  guint n = self->runs ? g_list_model_get_n_items (G_LIST_MODEL (self->runs)) : 0;
+  const char *area = NULL;
+
+  /* The area of the last run that finished: what was just run is what
+   * one compares. */
+  for (guint i = n; i-- > 0 && area == NULL;)
+    {
+      g_autoptr(VitrineRun) run = g_list_model_get_item (G_LIST_MODEL (self->runs), i);
+
+      if (vitrine_run_is_done (run))
+        area = vitrine_run_get_area (run);
+    }
+  if (self->comparison == NULL)
+    {
+      GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+      self->comparison = vitrine_run_comparison_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, self->runs, area);
+      g_object_add_weak_pointer (G_OBJECT (self->comparison), (gpointer *) &self->comparison);
+    }
+  else if (area != NULL)
+    vitrine_run_comparison_set_area (self->comparison, area);
+  gtk_window_present (GTK_WINDOW (self->comparison));
+  return self->comparison;
+}
+
 /* GObject ----------------------------------------------------------------------------*/
 
 static void
@@ -380,6 +394,8 @@ vitrine_runs_panel_dispose (GObject *object)
   VitrineRunsPanel *self = VITRINE_RUNS_PANEL (object);
 
   g_clear_handle_id (&self->tick, g_source_remove);
+  if (self->comparison)
+    gtk_window_destroy (GTK_WINDOW (self->comparison));
   g_clear_pointer (&self->box, gtk_widget_unparent);
   g_clear_object (&self->runs);
   g_clear_object (&self->saving);

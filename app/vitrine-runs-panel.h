@@ -10,6 +10,7 @@
 #include <gtk/gtk.h>
 
 #include "vitrine-run.h"
+#include "vitrine-run-comparison.h"
 
 G_BEGIN_DECLS
 
@@ -34,6 +35,9 @@ GtkWidget  *vitrine_runs_panel_get_button      (VitrineRunsPanel *self,
 /* The elapsed-time label of the row at @position; for tests. */
 const char *vitrine_runs_panel_get_elapsed_text (VitrineRunsPanel *self,
                                                  guint             position);
+/* Compare Runs… (the main menu's win.compare-runs): opens (or raises) the window with the finished runs of
+ * the area of the last one side by side. */
+VitrineRunComparison *vitrine_runs_panel_compare (VitrineRunsPanel *self);
 /* What Save Spec… does with the file the user chose. */
 gboolean    vitrine_runs_panel_save_spec       (VitrineRunsPanel *self,
                                                 VitrineRun       *run,

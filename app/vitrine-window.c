@@ -798,6 +798,14 @@ export_weights_chosen (GFile    *file,
 }
 
 static void
+compare_runs_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  vitrine_runs_panel_compare (VITRINE_WINDOW (widget)->runs_panel);
+}
+
+static void
 export_weights_action (GtkWidget  *widget,
                        const char *action_name,
                        GVariant   *parameter)
@@ -1117,6 +1125,7 @@ vitrine_window_class_init (VitrineWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
   gtk_widget_class_install_action (widget_class, "win.open-dataset", NULL, open_dataset_action);
   gtk_widget_class_install_action (widget_class, "win.export-weights", NULL, export_weights_action);
+  gtk_widget_class_install_action (widget_class, "win.compare-runs", NULL, compare_runs_action);
   gtk_widget_class_install_action (widget_class, "win.open-dataset-file", "s", open_dataset_file_action);
   gtk_widget_class_install_action (widget_class, "win.open-demo", NULL, open_demo_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK,

@@ -11,6 +11,7 @@
 #include "io/vt-checkpoint.h"
 #include "report/vt-csv.h"
 #include "report/vt-report.h"
+#include "report/vt-run-comparison.h"
 #include "run/vt-run.h"
 #include "vt-test-util.h"
 
@@ -755,6 +756,144 @@ test_event_streams_new_kinds (void)
   vt_test_rm_rf (dir);
 }
 
+typedef struct
+{
+  GPtrArray  *rows;       /* VtRunComparisonRow */
+  guint       n_runs;
+  guint       n_read;
+} CsvCheck;
+
+/* Each CSV record is the row of the same index: key, kind, values. */
+static gboolean
+check_comparison_record (guint row, guint n_fields, char * const *fields, gpointer data, GError **error)
+{
+  CsvCheck *c = data;
+  VtRunComparisonRow *r;
+
+  g_assert_cmpuint (n_fields, ==, 2 + c->n_runs);
+  c->n_read++;
+  if (row == 0)
+    {
+      g_assert_cmpstr (fields[0], ==, "key");
+      g_assert_cmpstr (fields[2], ==, "plain");
+      g_assert_cmpstr (fields[3], ==, "resized, \"40\"");
+      return TRUE;
+    }
+  r = g_ptr_array_index (c->rows, row - 1);
+  g_assert_cmpstr (fields[0], ==, r->key);
+  g_assert_cmpstr (fields[1], ==, r->setting ? "setting" : "result");
+  for (guint i = 0; i < c->n_runs; i++)
+    g_assert_cmpstr (fields[2 + i], ==, r->values[i] ? r->values[i] : "");
+  return TRUE;
+}
+
+static const VtRunComparisonRow *
+find_row (GPtrArray  *rows,
+          const char *key,
+          gboolean    setting)
+{
+  for (guint i = 0; i < rows->len; i++)
+    {
+      VtRunComparisonRow *row = g_ptr_array_index (rows, i);
+
+      if (g_str_equal (row->key, key) && row->setting == setting)
+        return row;
+    }
+  g_error ("no %s row %s in the comparison", setting ? "setting" : "result", key);
+}
+
+/* Two evaluate runs of ResNet-20 on the demo sample, the second with the
+ * images resized to 40 before the crop: the comparison lists the spec's
+ * keys as settings and the step's numbers as results, each value as its
+ * results.json has it; only what differs is marked (the resize, the
+ * accuracy if it moved; not the checkpoint or the image count), lists of
+ * objects (per class, confusion) are left out, and the CSV reads back to
+ * the same rows. */
+static void
+test_run_comparison (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "cifar10-test-sample",
+                                              NULL);
+  g_autofree char *ckpt = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  JsonNode *results[2];
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autofree char *csv = NULL;
+  g_autofree char *csv_path = g_build_filename (dir, "runs.csv", NULL);
+  const char * const names[] = { "plain", "resized, \"40\"" };
+  const VtRunComparisonRow *row;
+  CsvCheck check = { NULL, 2, 0 };
+  g_autoptr(GError) error = NULL;
+
+  for (guint r = 0; r < 2; r++)
+    {
+      g_autofree char *json = g_strdup_printf ("{\"steps\": [{\"kind\": \"evaluate\", \"checkpoint\": \"%s\", "
+                                               "\"dataset\": \"%s\"%s}]}", ckpt, sample,
+                                               r == 1 ? ", \"transform\": {\"resize\": 40}" : "");
+      g_autofree char *spec = g_strdup_printf ("%s/spec-%u.json", dir, r);
+      g_autofree char *out = g_strdup_printf ("%s/out-%u", dir, r);
+      g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+      g_autofree char *text = NULL;
+
+      g_assert_true (g_file_set_contents (spec, json, -1, NULL));
+      g_assert_cmpint (batch_in (dir, spec, out), ==, 0);
+      g_assert_true (g_file_get_contents (results_path, &text, NULL, NULL));
+      results[r] = json_from_string (text, &error);
+      g_assert_no_error (error);
+    }
+  rows = vt_run_comparison_new (results, 2);
+
+  row = find_row (rows, "evaluate.checkpoint", TRUE);
+  g_assert_false (row->differs);
+  g_assert_cmpstr (row->values[0], ==, ckpt);
+  row = find_row (rows, "evaluate.transform.resize", TRUE);
+  g_assert_true (row->differs);
+  g_assert_null (row->values[0]);
+  g_assert_cmpstr (row->values[1], ==, "40");
+  row = find_row (rows, "evaluate.images", FALSE);
+  g_assert_false (row->differs);
+  g_assert_cmpstr (row->values[0], ==, "200");
+  for (guint r = 0; r < 2; r++)
+    {
+      JsonObject *step = json_array_get_object_element (
+        json_object_get_array_member (json_node_get_object (results[r]), "steps"), 0);
+      char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+      row = find_row (rows, "evaluate.top1", FALSE);
+      g_assert_cmpstr (row->values[r], ==,
+                       g_ascii_dtostr (number, sizeof number, json_object_get_double_member (step, "top1")));
+      g_assert_cmpint (row->differs, ==, json_object_get_double_member (step, "top1") !=
+                       json_object_get_double_member (json_array_get_object_element (
+                         json_object_get_array_member (json_node_get_object (results[1 - r]), "steps"), 0), "top1"));
+      row = find_row (rows, "evaluate.transform", FALSE);
+      g_assert_cmpstr (row->values[r], ==, json_object_get_string_member (step, "transform"));
+      g_assert_true (row->differs);
+    }
+  /* Settings come first; lists of objects are not rows. */
+  g_assert_true (((VtRunComparisonRow *) g_ptr_array_index (rows, 0))->setting);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      VtRunComparisonRow *r = g_ptr_array_index (rows, i);
+
+      g_assert_cmpstr (r->key, !=, "evaluate.per_class");
+      g_assert_cmpstr (r->key, !=, "evaluate.confusion");
+      if (i > 0 && r->setting)
+        g_assert_true (((VtRunComparisonRow *) g_ptr_array_index (rows, i - 1))->setting);
+    }
+
+  csv = vt_run_comparison_to_csv (rows, names, 2, FALSE);
+  g_assert_true (g_file_set_contents (csv_path, csv, -1, NULL));
+  check.rows = rows;
+  g_assert_true (vt_csv_read (csv_path, check_comparison_record, &check, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (check.n_read, ==, rows->len + 1);
+  g_test_message ("%u rows compared, CSV read back", rows->len);
+  for (guint r = 0; r < 2; r++)
+    json_node_unref (results[r]);
+  vt_test_rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -765,5 +904,6 @@ main (int argc, char **argv)
   g_test_add_func ("/report/echoed-spec-reruns", test_echoed_spec_reruns);
   g_test_add_func ("/report/event-streams", test_event_streams);
   g_test_add_func ("/report/event-streams-new-kinds", test_event_streams_new_kinds);
+  g_test_add_func ("/report/run-comparison", test_run_comparison);
   return g_test_run ();
 }

@@ -501,6 +501,90 @@ test_damaged_image (void)
   vt_test_rm_rf (dir);
 }
 
+/* W&B's habit: Compare Runs… puts the finished runs of the last run's
+ * area side by side. Two predictions (a cat, then the parrot) are its two
+ * columns, with the rows vt_run_comparison_new makes of their results.json
+ * (the images a setting that differs); the Model area has the one
+ * inspection; Only differences and Export CSV… write the rows that
+ * differ, as vt_run_comparison_to_csv does. */
+static void
+test_compare (void)
+{
+  VitrineWindow *window = inspect_and_predict ();
+  VitrineRunsPanel *panel = vitrine_window_get_runs_panel (window);
+  VitrinePredictPage *page = vitrine_window_get_predict_page (window);
+  g_autofree char *parrot_path = vt_test_asset ("models/coral-mobilenet/parrot.jpg");
+  g_autoptr(GFile) parrot = g_file_new_for_path (parrot_path);
+  g_autofree char *tmp = vt_test_tmpdir ();
+  g_autofree char *csv_path = g_build_filename (tmp, "runs.csv", NULL);
+  g_autofree char *written = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(GPtrArray) want = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  JsonNode *results[2];
+  VitrineRunComparison *comparison;
+  GPtrArray *rows;
+  gboolean images_differ = FALSE;
+  g_autoptr(GError) error = NULL;
+
+  vitrine_predict_page_open (page, parrot);
+  vt_gui_wait_until (predicted, page, 60, "the parrot's prediction");
+  g_assert_cmpint (vitrine_run_get_state (run_at (window, 2)), ==, VITRINE_RUN_FINISHED);
+
+  /* The main menu's item. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.compare-runs", NULL);
+  comparison = vitrine_runs_panel_compare (panel);
+  g_assert_cmpuint (vitrine_run_comparison_get_n_runs (comparison), ==, 2);
+  for (guint r = 0; r < 2; r++)
+    {
+      results[r] = vitrine_run_load_results (run_at (window, 1 + r), &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (names, g_path_get_basename (vitrine_run_get_results_dir (run_at (window, 1 + r))));
+    }
+  want = vt_run_comparison_new (results, 2);
+  rows = vitrine_run_comparison_get_rows (comparison);
+  g_assert_cmpuint (rows->len, ==, want->len);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      VtRunComparisonRow *a = g_ptr_array_index (rows, i), *b = g_ptr_array_index (want, i);
+
+      g_assert_cmpstr (a->key, ==, b->key);
+      g_assert_cmpint (a->differs, ==, b->differs);
+      for (guint r = 0; r < 2; r++)
+        g_assert_cmpstr (a->values[r], ==, b->values[r]);
+      if (g_str_equal (a->key, "predict.images") && a->setting)
+        {
+          images_differ = a->differs;
+          g_assert_true (g_str_has_suffix (a->values[0], "cat/0000.jpg"));
+          g_assert_true (g_str_has_suffix (a->values[1], "parrot.jpg"));
+        }
+    }
+  g_assert_true (images_differ);
+  vt_gui_spin (300);
+  g_assert_true (vt_gui_save_png (GTK_WIDGET (comparison),
+                                  g_build_filename (g_getenv ("VITRINE_ARTIFACTS"), "runs-compare.png", NULL)));
+
+  vitrine_run_comparison_set_area (comparison, "model");
+  g_assert_cmpuint (vitrine_run_comparison_get_n_runs (comparison), ==, 1);
+  vitrine_run_comparison_set_area (comparison, "predict");
+  rows = vitrine_run_comparison_get_rows (comparison);
+  vitrine_run_comparison_set_only_differences (comparison, TRUE);
+  g_assert_true (vitrine_run_comparison_export (comparison, csv_path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (csv_path, &written, NULL, NULL));
+  expected = vt_run_comparison_to_csv (want, (const char * const *) names->pdata, 2, TRUE);
+  g_assert_cmpstr (written, ==, expected);
+  g_test_message ("%u rows, the CSV of those that differ:\n%s", want->len, written);
+  /* Only the view changed, not the rows. */
+  g_assert_true (vitrine_run_comparison_get_rows (comparison) == rows);
+  /* Opening it again raises the same window. */
+  g_assert_true (vitrine_runs_panel_compare (panel) == comparison);
+  for (guint r = 0; r < 2; r++)
+    json_node_unref (results[r]);
+  close_window (window);
+  vt_test_rm_rf (tmp);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -510,6 +594,7 @@ main (int   argc,
     { "/gui/runs-model/reopen", test_reopen, 180 },
     { "/gui/runs-model/reopen-several-images", test_reopen_several_images, 180 },
     { "/gui/runs-model/damaged-image", test_damaged_image, 120 },
+    { "/gui/runs-model/compare", test_compare, 180 },
   };
 
   return vt_gui_test_main (&argc, &argv, tests, G_N_ELEMENTS (tests), &app);
