@@ -6,12 +6,14 @@
 #include "vitrine-model-page.h"
 #include "vitrine-tensor-node.h"
 #include "vitrine-figure-view.h"
+#include "vitrine-file-chooser.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
 #include "io/vt-tflite.h"
+#include "figures/vt-figure-render.h"
 #include "run/vt-spec.h"
 
 struct _VitrineModelPage
@@ -25,6 +27,15 @@ struct _VitrineModelPage
   GtkLabel          *tensor_title;
   GtkWidget         *stats_grid;
   VitrineFigureView *histogram;
+  GtkLabel          *values_title;
+  GtkWidget         *slice_box;
+  GtkWidget         *values_grid;
+  GtkWidget         *histogram_bar;
+  GtkCheckButton    *log_scale;
+  const VtTensor    *values_tensor;   /* the tensor whose values show, or NULL */
+  gint64             leading[VT_TENSOR_MAX_DIMS];  /* its slice */
+  GtkLabel          *export_status;   /* what the last histogram export said */
+  GtkStack          *details_stack;
 
   VtInspection      *inspection;
   GtkCustomFilter   *filter;
@@ -197,6 +208,256 @@ add_quantization (VitrineModelPage *self,
   return row;
 }
 
+/* Values (Netron's habit) ------------------------------------------------*/
+
+#define VALUES_MAX_ROWS 12
+#define VALUES_MAX_COLS 8
+
+static char *
+slice_text (const VtTensor *t,
+            const gint64   *leading)
+{
+  g_autoptr(GString) text = g_string_new ("[");
+
+  for (guint d = 0; d < t->ndim; d++)
+    {
+      if (d + 2 < t->ndim)
+        g_string_append_printf (text, "%s%" G_GINT64_FORMAT, d ? ", " : "", leading[d]);
+      else
+        g_string_append_printf (text, "%s:", d ? ", " : "");
+    }
+  g_string_append_c (text, ']');
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+/* The values table of the slice chosen, first rows and columns, with their
+ * indices; the title says which slice and how much of it shows. */
+static void
+fill_values (VitrineModelPage *self)
+{
+  const VtTensor *t = self->values_tensor;
+  double values[VALUES_MAX_ROWS * VALUES_MAX_COLS];
+  gint64 rows, cols, shown_rows, shown_cols;
+  g_autofree char *slice = NULL;
+  g_autofree char *title = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (self->values_grid)) != NULL)
+    gtk_grid_remove (GTK_GRID (self->values_grid), child);
+  if (t == NULL)
+    return;
+  vt_tensor_read_slice (t, self->leading, VALUES_MAX_ROWS, VALUES_MAX_COLS, values, &rows, &cols);
+  /* The weights are read from the file's map: a file cut short meanwhile
+   * reads as zeros, which must not show as its values. */
+  if (!vt_checkpoint_check (self->inspection->checkpoint, &error))
+    {
+      gtk_label_set_text (self->values_title, error->message);
+      return;
+    }
+  shown_rows = MIN (rows, VALUES_MAX_ROWS);
+  shown_cols = MIN (cols, VALUES_MAX_COLS);
+  slice = t->ndim >= 2 ? slice_text (t, self->leading) : NULL;
+  if (slice && (shown_rows < rows || shown_cols < cols))
+    {
+      g_autofree char *shown = g_strdup_printf ("%" G_GINT64_FORMAT " × %" G_GINT64_FORMAT, shown_rows, shown_cols);
+      g_autofree char *whole = g_strdup_printf ("%" G_GINT64_FORMAT " × %" G_GINT64_FORMAT, rows, cols);
+
+      /* Translators: the heading of a tensor's values table: its slice, e.g. "[5, 2, :, :]", then "12 × 8" of "64 × 64" */
+      title = g_strdup_printf (_("Values %s, the first %s of %s"), slice, shown, whole);
+    }
+  else if (slice)
+    title = g_strdup_printf (_("Values %s"), slice);
+  else if (shown_rows < rows)
+    {
+      g_autofree char *shown = g_strdup_printf ("%" G_GINT64_FORMAT, shown_rows * shown_cols);
+      g_autofree char *whole = g_strdup_printf ("%" G_GSIZE_FORMAT, t->numel);
+
+      /* Translators: the heading of a 1-D tensor's values table: "the first 96 of 256" */
+      title = g_strdup_printf (_("Values, the first %s of %s"), shown, whole);
+    }
+  else
+    title = g_strdup (_("Values"));
+  gtk_label_set_text (self->values_title, title);
+
+  for (gint64 c = 0; c < shown_cols && t->ndim >= 2; c++)
+    {
+      g_autofree char *index = g_strdup_printf ("%" G_GINT64_FORMAT, c);
+      GtkWidget *label = gtk_label_new (index);
+
+      gtk_widget_add_css_class (label, "dim-label");
+      gtk_label_set_xalign (GTK_LABEL (label), 1.0);
+      gtk_grid_attach (GTK_GRID (self->values_grid), label, 1 + (int) c, 0, 1, 1);
+    }
+  for (gint64 r = 0; r < shown_rows; r++)
+    {
+      /* A 1-D tensor's rows start at multiples of the row length. */
+      g_autofree char *index = g_strdup_printf ("%" G_GINT64_FORMAT, t->ndim >= 2 ? r : r * cols);
+      GtkWidget *label = gtk_label_new (index);
+
+      gtk_widget_add_css_class (label, "dim-label");
+      gtk_label_set_xalign (GTK_LABEL (label), 1.0);
+      gtk_grid_attach (GTK_GRID (self->values_grid), label, 0, 1 + (int) r, 1, 1);
+      for (gint64 c = 0; c < shown_cols; c++)
+        {
+          double v = values[r * shown_cols + c];
+          g_autofree char *text = isnan (v) && (gsize) (r * cols + c) >= t->numel ? g_strdup ("")
+                                                                                  : g_strdup_printf ("%.6g", v);
+          GtkWidget *cell = gtk_label_new (text);
+
+          gtk_widget_add_css_class (cell, "numeric");
+          gtk_label_set_xalign (GTK_LABEL (cell), 1.0);
+          gtk_label_set_selectable (GTK_LABEL (cell), TRUE);
+          gtk_grid_attach (GTK_GRID (self->values_grid), cell, 1 + (int) c, 1 + (int) r, 1, 1);
+        }
+    }
+}
+
+static void
+on_slice_changed (GtkSpinButton    *spin,
+                  VitrineModelPage *self)
+{
+  guint d = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (spin), "vitrine-dimension"));
+
+  self->leading[d] = gtk_spin_button_get_value_as_int (spin);
+  fill_values (self);
+}
+
+/* The values of tensor @index of the checkpoint, from its first slice: a
+ * spin button per leading dimension chooses another. */
+static void
+show_values (VitrineModelPage *self,
+             int               index)
+{
+  const VtTensor *t = index >= 0 && self->inspection
+                      ? vt_checkpoint_get_tensor (self->inspection->checkpoint, (guint) index) : NULL;
+  GtkWidget *child;
+
+  self->values_tensor = NULL;
+  while ((child = gtk_widget_get_first_child (self->slice_box)) != NULL)
+    gtk_box_remove (GTK_BOX (self->slice_box), child);
+  memset (self->leading, 0, sizeof self->leading);
+  /* What is not stored in the file (a TFLite model's constants are) has no values to read here. */
+  if (t == NULL || t->data == NULL || t->numel == 0)
+    {
+      gtk_widget_set_visible (gtk_stack_get_child_by_name (self->details_stack, "values"), FALSE);
+      fill_values (self);
+      return;
+    }
+  self->values_tensor = t;
+  for (guint d = 0; d + 2 < t->ndim; d++)
+    {
+      GtkWidget *spin = gtk_spin_button_new_with_range (0, (double) (t->shape[d] - 1), 1);
+      /* Translators: accessible name of the spin button choosing the index of a tensor's dimension %u */
+      g_autofree char *name = g_strdup_printf (_("Index in dimension %u"), d);
+
+      gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
+      g_object_set_data (G_OBJECT (spin), "vitrine-dimension", GUINT_TO_POINTER (d));
+      g_signal_connect (spin, "value-changed", G_CALLBACK (on_slice_changed), self);
+      gtk_box_append (GTK_BOX (self->slice_box), spin);
+    }
+  gtk_widget_set_visible (gtk_stack_get_child_by_name (self->details_stack, "values"), TRUE);
+  fill_values (self);
+}
+
+static void
+on_log_scale_toggled (GtkCheckButton   *check,
+                      VitrineModelPage *self)
+{
+  VtFigure *figure = vitrine_figure_view_get_figure (self->histogram);
+
+  if (figure == NULL)
+    return;
+  figure->log_y = gtk_check_button_get_active (check);
+  g_free (figure->y_label);
+  figure->y_label = g_strdup (figure->log_y ? "count (log scale)" : "count");
+  vitrine_figure_view_changed (self->histogram);
+}
+
+static void
+histogram_file_chosen (GFile    *file,
+                       gpointer  data)
+{
+  VitrineModelPage *self = data;
+  g_autofree char *base = vitrine_figure_base_path (file);
+  g_autoptr(GError) error = NULL;
+
+  g_autofree char *text = NULL;
+
+  if (base != NULL && vitrine_model_page_export_histogram (self, base, &error))
+    /* Translators: %s is the files' name without extension: PNG, SVG and PDF were written */
+    text = g_strdup_printf (_("Exported %s"), base);
+  else
+    text = g_strdup (error ? error->message : _("Only local files can be written"));
+  gtk_label_set_text (self->export_status, text);
+}
+
+static void
+export_histogram_action (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *parameter)
+{
+  /* Translators: title of the save dialog; PNG, SVG and PDF are all written */
+  vitrine_choose_save_file (widget, _("Export Histogram as PNG, SVG and PDF"), "histogram", histogram_file_chosen,
+                            widget);
+}
+
+gboolean
+vitrine_model_page_export_histogram (VitrineModelPage  *self,
+                                     const char        *base_path,
+                                     GError           **error)
+{
+  VtFigure *figure = vitrine_figure_view_get_figure (self->histogram);
+
+  g_return_val_if_fail (figure != NULL, FALSE);
+  return vt_figure_export (figure, base_path, VT_FIGURE_FORMAT_PNG | VT_FIGURE_FORMAT_SVG | VT_FIGURE_FORMAT_PDF,
+                           error);
+}
+
+void
+vitrine_model_page_show_details (VitrineModelPage *self,
+                                 const char       *tab)
+{
+  gtk_stack_set_visible_child_name (self->details_stack, tab);
+}
+
+void
+vitrine_model_page_set_log_scale (VitrineModelPage *self,
+                                  gboolean          log_scale)
+{
+  gtk_check_button_set_active (self->log_scale, log_scale);
+}
+
+void
+vitrine_model_page_set_slice (VitrineModelPage *self,
+                              guint             dimension,
+                              gint64            index)
+{
+  GtkWidget *spin = gtk_widget_get_first_child (self->slice_box);
+
+  for (guint d = 0; spin != NULL && d < dimension; d++)
+    spin = gtk_widget_get_next_sibling (spin);
+  g_return_if_fail (spin != NULL);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), (double) index);
+}
+
+const char *
+vitrine_model_page_get_value_text (VitrineModelPage *self,
+                                   guint             row,
+                                   guint             col)
+{
+  GtkWidget *cell = gtk_grid_get_child_at (GTK_GRID (self->values_grid), 1 + (int) col, 1 + (int) row);
+
+  return cell != NULL ? gtk_label_get_text (GTK_LABEL (cell)) : NULL;
+}
+
+const char *
+vitrine_model_page_get_values_title (VitrineModelPage *self)
+{
+  return gtk_widget_get_visible (gtk_stack_get_child_by_name (self->details_stack, "values"))
+         ? gtk_label_get_text (self->values_title) : NULL;
+}
+
 static void
 show_tensor (VitrineModelPage  *self,
              VitrineTensorNode *node)
@@ -205,10 +466,12 @@ show_tensor (VitrineModelPage  *self,
   int row = 0;
 
   clear_grid (self, self->stats_grid);
+  show_values (self, index);
   if (node == NULL)
     {
       gtk_label_set_text (self->tensor_title, "");
       vitrine_figure_view_set_figure (self->histogram, NULL);
+      gtk_widget_set_visible (self->histogram_bar, FALSE);
       return;
     }
 
@@ -221,6 +484,7 @@ show_tensor (VitrineModelPage  *self,
       add_fact (self, self->stats_grid, row++, _("Elements"), elements);
       add_fact (self, self->stats_grid, row++, _("Bytes"), bytes);
       vitrine_figure_view_set_figure (self->histogram, NULL);
+      gtk_widget_set_visible (self->histogram_bar, FALSE);
       return;
     }
 
@@ -247,6 +511,9 @@ show_tensor (VitrineModelPage  *self,
     /* An inspection reopened from a run that kept no histograms shows none. */
     vitrine_figure_view_set_figure (self->histogram, s->histogram.n_bins == 0 ? NULL :
                                     vt_figure_new_histogram (vitrine_tensor_node_get_path (node), &s->histogram));
+    gtk_widget_set_visible (self->histogram_bar, s->histogram.n_bins > 0);
+    /* The scale chosen stays as the user moves through the tensors. */
+    on_log_scale_toggled (self->log_scale, self);
   }
 }
 
@@ -464,6 +731,8 @@ take_inspection (VitrineModelPage *self,
   g_clear_object (&self->selection);
   g_clear_object (&self->sorted);
   g_clear_object (&self->tree);
+  /* The values table reads the old checkpoint's tensors. */
+  show_values (self, -1);
   g_clear_pointer (&self->inspection, vt_inspection_free);
   self->inspection = inspection;
   if (inspection == NULL)
@@ -763,6 +1032,15 @@ vitrine_model_page_class_init (VitrineModelPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, tensor_title);
   gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, stats_grid);
   gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, histogram);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, values_title);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, slice_box);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, values_grid);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, histogram_bar);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, log_scale);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, export_status);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, details_stack);
+  gtk_widget_class_bind_template_callback (widget_class, on_log_scale_toggled);
+  gtk_widget_class_install_action (widget_class, "model.export-histogram", NULL, export_histogram_action);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "modelpage");

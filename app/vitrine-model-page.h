@@ -50,6 +50,26 @@ GListModel    *vitrine_model_page_get_rows        (VitrineModelPage *self);
 void           vitrine_model_page_set_search      (VitrineModelPage *self,
                                                    const char       *text);
 GtkWidget     *vitrine_model_page_get_histogram   (VitrineModelPage *self);
+/* The selected tensor's values table (Netron's habit): the spin button of
+ * leading @dimension set to @index; a cell's text (row and column of the
+ * slice shown); the table's heading, NULL when no values show. */
+void           vitrine_model_page_set_slice       (VitrineModelPage *self,
+                                                   guint             dimension,
+                                                   gint64            index);
+const char    *vitrine_model_page_get_value_text  (VitrineModelPage *self,
+                                                   guint             row,
+                                                   guint             col);
+const char    *vitrine_model_page_get_values_title (VitrineModelPage *self);
+/* Shows the "statistics" or the "values" tab of the tensor details. */
+void           vitrine_model_page_show_details    (VitrineModelPage *self,
+                                                   const char       *tab);
+/* The Log-scale counts switch under the histogram. */
+void           vitrine_model_page_set_log_scale   (VitrineModelPage *self,
+                                                   gboolean          log_scale);
+/* Export Histogram…: the histogram shown as @base_path.png, .svg and .pdf. */
+gboolean       vitrine_model_page_export_histogram (VitrineModelPage *self,
+                                                    const char       *base_path,
+                                                    GError          **error);
 GtkColumnView *vitrine_model_page_get_column_view (VitrineModelPage *self);
 /* The value shown for a summary or statistics row, e.g. "Parameters". */
 const char    *vitrine_model_page_get_fact        (VitrineModelPage *self,

@@ -27,6 +27,21 @@ char    *vt_tensor_format_shape   (const VtTensor *tensor);
 /* A newly allocated float32 copy of the tensor's values, whatever its dtype. */
 float   *vt_tensor_dup_float      (const VtTensor *tensor);
 
+/* A table of the tensor's values, as Netron shows them: the slice over its
+ * last two dimensions at the indices @leading gives for the others
+ * (ndim − 2 of them, each within its dimension); a 1-D tensor laid out in
+ * rows of @max_cols; a scalar as one value. *rows and *cols are the
+ * slice's whole size; @out receives its first MIN (*rows, @max_rows) ×
+ * MIN (*cols, @max_cols) values, row-major with that many columns, read
+ * exactly (vt_dtype_read_double). */
+void     vt_tensor_read_slice     (const VtTensor *tensor,
+                                   const gint64   *leading,
+                                   guint           max_rows,
+                                   guint           max_cols,
+                                   double         *out,
+                                   gint64         *rows,
+                                   gint64         *cols);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtTensor, vt_tensor_free)
 
 G_END_DECLS

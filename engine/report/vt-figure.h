@@ -50,6 +50,9 @@ typedef struct
   char         *x_label;
   char         *y_label;
   VtHistogram  *histogram;     /* VT_FIGURE_HISTOGRAM */
+  /* VT_FIGURE_HISTOGRAM: bar heights log10 (1 + count), so that the few
+   * outlying values of a weight tensor show beside its bulk. */
+  gboolean      log_y;
 
   /* VT_FIGURE_HEATMAP: values (rows, cols), row-major, with labels; NaN
    * cells are left empty.

@@ -564,6 +564,56 @@ test_not_regular (void)
   vt_test_rm_rf (dir);
 }
 
+/* The Model area's values table: a 4-D convolution weight sliced at
+ * [5, 2, :, :] is the 3×3 block at that offset of the row-major values, a
+ * 1-D bias wraps in rows of 8 (the last row short, NaN past the end), and
+ * a cut-off table keeps the first rows and columns. */
+static void
+test_read_slice (void)
+{
+  g_autofree char *path = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) ckpt = vt_checkpoint_open (path, &error);
+  const VtTensor *conv, *bias;
+  g_autofree float *conv_values = NULL;
+  g_autofree float *bias_values = NULL;
+  const gint64 leading[] = { 5, 2 };
+  double out[64];
+  gint64 rows, cols;
+
+  g_assert_no_error (error);
+  conv = vt_checkpoint_lookup (ckpt, "module.conv1.weight");
+  bias = vt_checkpoint_lookup (ckpt, "module.bn1.bias");
+  g_assert_nonnull (conv);
+  g_assert_nonnull (bias);
+  g_assert_cmpuint (conv->ndim, ==, 4);
+  conv_values = vt_tensor_dup_float (conv);
+  vt_tensor_read_slice (conv, leading, 16, 8, out, &rows, &cols);
+  g_assert_cmpint (rows, ==, 3);
+  g_assert_cmpint (cols, ==, 3);
+  for (int r = 0; r < 3; r++)
+    for (int c = 0; c < 3; c++)
+      g_assert_cmpfloat (out[r * 3 + c], ==, conv_values[((5 * 3 + 2) * 3 + r) * 3 + c]);
+  /* At most 2 rows and 2 columns of it. */
+  vt_tensor_read_slice (conv, leading, 2, 2, out, &rows, &cols);
+  g_assert_cmpint (rows, ==, 3);
+  for (int r = 0; r < 2; r++)
+    for (int c = 0; c < 2; c++)
+      g_assert_cmpfloat (out[r * 2 + c], ==, conv_values[((5 * 3 + 2) * 3 + r) * 3 + c]);
+
+  g_assert_cmpuint (bias->ndim, ==, 1);
+  g_assert_cmpint (bias->shape[0], ==, 16);
+  bias_values = vt_tensor_dup_float (bias);
+  vt_tensor_read_slice (bias, NULL, 16, 5, out, &rows, &cols);
+  g_assert_cmpint (rows, ==, 4);
+  g_assert_cmpint (cols, ==, 5);
+  for (int i = 0; i < 20; i++)
+    if (i < 16)
+      g_assert_cmpfloat (out[i], ==, bias_values[i]);
+    else
+      g_assert_true (isnan (out[i]));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -571,6 +621,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/engine/safetensors/real-file", test_real_file);
+  g_test_add_func ("/engine/tensor/read-slice", test_read_slice);
   g_test_add_func ("/engine/safetensors/half-precision", test_half_precision);
   g_test_add_func ("/engine/safetensors/header-length", test_header_length);
   g_test_add_func ("/engine/safetensors/pickle-like-length", test_pickle_like_length);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "figures/vt-figure-render.h"
+#include "io/vt-checkpoint.h"
 #include "methods/projection/vt-embedding.h"
 #include "methods/projection/vt-neighbors.h"
 #include "vitrine-application.h"
@@ -108,6 +109,75 @@ save_screenshot (GtkWidget  *widget,
   g_test_message ("screenshot: %s", path);
 }
 
+/* Netron's habits in the Model area: a weight's values as a table of one
+ * slice (the spin buttons choose [5, 2, :, :] of conv1's [16, 3, 3, 3]),
+ * each cell the checkpoint's value; a 1-D tensor's values wrap in rows of
+ * 8; the histogram's counts on a log scale, and its export as PNG, SVG and
+ * PDF. */
+static void
+assert_values_and_histogram (VitrineModelPage *page,
+                             const char       *checkpoint_path)
+{
+  g_autoptr(VtCheckpoint) checkpoint = vt_checkpoint_open (checkpoint_path, NULL);
+  const VtTensor *conv = vt_checkpoint_lookup (checkpoint, "module.conv1.weight");
+  const VtTensor *bias = vt_checkpoint_lookup (checkpoint, "module.bn1.bias");
+  g_autofree float *conv_values = vt_tensor_dup_float (conv);
+  g_autofree float *bias_values = vt_tensor_dup_float (bias);
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *base = g_build_filename (dir, "histogram", NULL);
+  VitrineFigureView *histogram = VITRINE_FIGURE_VIEW (vitrine_model_page_get_histogram (page));
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (vitrine_model_page_select_tensor (page, "module.conv1.weight"));
+  g_assert_cmpstr (vitrine_model_page_get_values_title (page), ==, "Values [0, 0, :, :]");
+  vitrine_model_page_set_slice (page, 0, 5);
+  vitrine_model_page_set_slice (page, 1, 2);
+  g_assert_cmpstr (vitrine_model_page_get_values_title (page), ==, "Values [5, 2, :, :]");
+  vitrine_model_page_show_details (page, "values");
+  vt_gui_spin (300);
+  save_screenshot (GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (page))), "window-tensor-slice.png");
+  vitrine_model_page_show_details (page, "statistics");
+  for (guint r = 0; r < 3; r++)
+    for (guint c = 0; c < 3; c++)
+      {
+        g_autofree char *want = g_strdup_printf ("%.6g", conv_values[((5 * 3 + 2) * 3 + r) * 3 + c]);
+
+        g_assert_cmpstr (vitrine_model_page_get_value_text (page, r, c), ==, want);
+      }
+  g_assert_null (vitrine_model_page_get_value_text (page, 3, 0));
+
+  g_assert_true (vitrine_model_page_select_tensor (page, "module.bn1.bias"));
+  for (guint i = 0; i < 16; i++)
+    {
+      g_autofree char *want = g_strdup_printf ("%.6g", bias_values[i]);
+
+      g_assert_cmpstr (vitrine_model_page_get_value_text (page, i / 8, i % 8), ==, want);
+    }
+
+  g_assert_false (vitrine_figure_view_get_figure (histogram)->log_y);
+  /* What Export Histogram… does with the file chosen: */
+  g_assert_true (vitrine_model_page_export_histogram (page, base, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    {
+      static const char * const suffixes[] = { ".png", ".svg", ".pdf" };
+      g_autofree char *path = g_strconcat (base, suffixes[i], NULL);
+
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    }
+  g_assert_true (vitrine_model_page_select_tensor (page, "module.conv1.weight"));
+  vitrine_model_page_set_log_scale (page, TRUE);
+  g_assert_true (vitrine_figure_view_get_figure (histogram)->log_y);
+  /* It stays as another tensor is chosen. */
+  g_assert_true (vitrine_model_page_select_tensor (page, "module.linear.weight"));
+  g_assert_true (vitrine_figure_view_get_figure (histogram)->log_y);
+  g_assert_cmpstr (vitrine_figure_view_get_figure (histogram)->y_label, ==, "count (log scale)");
+  vt_gui_spin (300);
+  save_screenshot (GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (page))), "window-tensor-values.png");
+  vitrine_model_page_set_log_scale (page, FALSE);
+  vt_test_rm_rf (dir);
+}
+
 static void
 test_open_demo (void)
 {
@@ -154,6 +224,8 @@ test_open_demo (void)
 
   vt_gui_spin (300);
   save_screenshot (GTK_WIDGET (window), "window-resnet20.png");
+
+  assert_values_and_histogram (page, demo);
 
   /* Search keeps the modules leading to matches, expanded. */
   vitrine_model_page_set_search (page, "running_var");

@@ -156,6 +156,40 @@ draw_y_grid (cairo_t             *cr,
     }
 }
 
+/* A histogram bar's height in the units of its y axis. */
+static double
+bar_height (const VtFigure *figure,
+            guint64         count)
+{
+  return figure->log_y ? log10 (1.0 + (double) count) : (double) count;
+}
+
+/* The grid of a log-scale histogram: lines at counts 1, 10, 100, … up to
+ * @max_count, labelled with the counts. */
+static void
+draw_log_y_grid (cairo_t             *cr,
+                 const VtFigureStyle *style,
+                 double               left,
+                 double               top,
+                 double               plot_w,
+                 double               plot_h,
+                 guint64              max_count,
+                 double               y_max)
+{
+  cairo_set_line_width (cr, 1.0);
+  for (double count = 1; count <= MAX ((double) max_count, 1.0); count *= 10)
+    {
+      double y = top + plot_h - log10 (1.0 + count) / y_max * plot_h;
+      g_autofree char *label = g_strdup_printf ("%.0f", count);
+
+      set_color (cr, &style->grid);
+      cairo_move_to (cr, left, round (y) + 0.5);
+      cairo_line_to (cr, left + plot_w, round (y) + 0.5);
+      cairo_stroke (cr);
+      draw_text (cr, style, label, left - 6, y, ALIGN_END, ALIGN_CENTER, FALSE);
+    }
+}
+
 static void
 draw_histogram (cairo_t             *cr,
                 const VtFigure      *figure,
@@ -167,13 +201,16 @@ draw_histogram (cairo_t             *cr,
   double left = 56, right = 16, top = figure->title ? 30 : 12, bottom = 40;
   double plot_w = width - left - right, plot_h = height - top - bottom;
   guint64 max_count = vt_histogram_max_count (h);
-  double y_max = max_count > 0 ? max_count * 1.05 : 1.0;
+  double y_max = max_count > 0 ? bar_height (figure, max_count) * 1.05 : 1.0;
   double xt[16];
   guint nx;
 
   if (plot_w < 20 || plot_h < 20)
     return;
-  draw_y_grid (cr, style, left, top, plot_w, plot_h, 0, y_max);
+  if (figure->log_y)
+    draw_log_y_grid (cr, style, left, top, plot_w, plot_h, max_count, y_max);
+  else
+    draw_y_grid (cr, style, left, top, plot_w, plot_h, 0, y_max);
 
   /* Bars. */
   set_color (cr, &style->accent);
@@ -181,7 +218,7 @@ draw_histogram (cairo_t             *cr,
     {
       double x0 = left + plot_w * i / h->n_bins;
       double x1 = left + plot_w * (i + 1) / h->n_bins;
-      double bar = h->counts[i] / y_max * plot_h;
+      double bar = bar_height (figure, h->counts[i]) / y_max * plot_h;
 
       if (h->counts[i] == 0)
         continue;
