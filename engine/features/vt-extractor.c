@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* Images per forward pass: see the loop over a batch. */
-#define FORWARD_CHUNK 16
+#define FORWARD_CHUNK 8
 
 typedef struct
 {
@@ -259,7 +259,9 @@ extract_features (VtModel                 *model,
       /* The batch goes through the model FORWARD_CHUNK images at a time,
        * with Cancel looked at between them: a forward pass cannot be
        * stopped, and a whole batch of 64 took more than the 200 ms Cancel
-       * may take, on one core beside another run. An image's features do
+       * may take, on one core beside another run; 16 images took 215 ms
+       * beside a t-SNE on 2 cores that five other builds shared. An
+       * image's features do
        * not depend on the rest of its batch; its logits come from one
        * product over the chunk's rows, and can differ in the last bits
        * from a longer product's. */
