@@ -242,6 +242,9 @@ append_color_bar (VitrineEmbeddingPage *self,
   gtk_box_append (self->legend_box, label);
 }
 
+static void on_legend_pressed (GtkGestureClick *click, int n_press, double x, double y,
+                               VitrineEmbeddingPage *self);
+
 /* Colours the points shown, and writes the legend. */
 static void
 apply_colors (VitrineEmbeddingPage *self)
@@ -276,11 +279,68 @@ apply_colors (VitrineEmbeddingPage *self)
                                                  (int) (rgba.r * 255), (int) (rgba.g * 255), (int) (rgba.b * 255),
                                                  escaped);
       GtkWidget *label = gtk_label_new (NULL);
+      GtkGesture *click = gtk_gesture_click_new ();
 
       gtk_label_set_markup (GTK_LABEL (label), markup);
       gtk_label_set_xalign (GTK_LABEL (label), 0);
+      /* Translators: tooltip of a class in the Embedding area's legend */
+      gtk_widget_set_tooltip_text (label, _("Click to hide or show this class; double-click to show it alone"));
+      /* Stored + 1: category 0 is not NULL. */
+      g_object_set_data (G_OBJECT (label), "vitrine-category", GUINT_TO_POINTER (c + 1));
+      g_signal_connect (click, "pressed", G_CALLBACK (on_legend_pressed), self);
+      gtk_widget_add_controller (label, GTK_EVENT_CONTROLLER (click));
       gtk_box_append (self->legend_box, label);
     }
+}
+
+/* A legend row looks dimmed while its class is hidden. */
+static void
+update_legend_rows (VitrineEmbeddingPage *self)
+{
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->legend_box)); row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    {
+      guint category = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (row), "vitrine-category"));
+
+      if (category > 0)
+        gtk_widget_set_opacity (row, vitrine_scatter_view_is_category_hidden (self->scatter, category - 1) ? 0.4 : 1.0);
+    }
+}
+
+void
+vitrine_embedding_page_toggle_class (VitrineEmbeddingPage *self,
+                                     guint                 category)
+{
+  vitrine_scatter_view_set_category_hidden (self->scatter, category,
+                                            !vitrine_scatter_view_is_category_hidden (self->scatter, category));
+  update_legend_rows (self);
+}
+
+void
+vitrine_embedding_page_isolate_class (VitrineEmbeddingPage *self,
+                                      guint                 category)
+{
+  for (guint c = 0; c < vitrine_scatter_view_get_n_categories (self->scatter); c++)
+    vitrine_scatter_view_set_category_hidden (self->scatter, c, c != category);
+  update_legend_rows (self);
+}
+
+static void
+on_legend_pressed (GtkGestureClick      *click,
+                   int                   n_press,
+                   double                x,
+                   double                y,
+                   VitrineEmbeddingPage *self)
+{
+  GtkWidget *row = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (click));
+  guint category = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (row), "vitrine-category")) - 1;
+
+  /* The first press of a double-click toggled the class: isolating it
+   * shows it alone either way. */
+  if (n_press == 2)
+    vitrine_embedding_page_isolate_class (self, category);
+  else if (n_press == 1)
+    vitrine_embedding_page_toggle_class (self, category);
 }
 
 GtkWidget *

@@ -72,6 +72,12 @@ void         vitrine_embedding_page_set_color      (VitrineEmbeddingPage   *self
                                                     guint                   color);
 /* The hover card's text, or NULL while it is hidden. */
 const char  *vitrine_embedding_page_get_hover_text (VitrineEmbeddingPage   *self);
+/* The TensorBoard Projector's "isolate": a click on a class in the legend
+ * hides or shows its points, a double-click shows that class alone. */
+void         vitrine_embedding_page_toggle_class   (VitrineEmbeddingPage   *self,
+                                                    guint                   category);
+void         vitrine_embedding_page_isolate_class  (VitrineEmbeddingPage   *self,
+                                                    guint                   category);
 /* Row @i of the legend beside the plot (a GtkLabel), or NULL. */
 GtkWidget   *vitrine_embedding_page_get_legend_row (VitrineEmbeddingPage   *self,
                                                     guint                   i);

@@ -23,6 +23,7 @@ struct _VitrineScatterView
   float      *categories;      /* n, as floats for the vertex attribute */
   float      *selected;        /* n: 1 when selected */
   guint       n_categories;
+  gboolean   *hidden;          /* n_categories: a category hidden from the plot */
   double      point_size;
   double      opacity;
 
@@ -52,6 +53,14 @@ enum { SELECTION_CHANGED, HOVER_CHANGED, POINT_ACTIVATED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 /* Geometry ------------------------------------------------------------------*/
+
+/* Point @i is drawn: its category is not hidden. */
+static gboolean
+point_shown (VitrineScatterView *self,
+             guint               i)
+{
+  return !self->hidden[(guint) self->categories[i]];
+}
 
 static void
 to_screen (VitrineScatterView *self, double x, double y, double *sx, double *sy)
@@ -159,6 +168,8 @@ vitrine_scatter_view_pick (VitrineScatterView *self,
     {
       double sx, sy;
 
+      if (!point_shown (self, i))
+        continue;
       to_screen (self, self->xy[2 * i], self->xy[2 * i + 1], &sx, &sy);
       double d = (sx - x) * (sx - x) + (sy - y) * (sy - y);
       if (d <= best)
@@ -211,11 +222,50 @@ vitrine_scatter_view_set_categories (VitrineScatterView *self,
                                      const guint        *categories,
                                      guint               n_categories)
 {
+  /* Another colouring: every category shows again. */
+  g_free (self->hidden);
+  self->hidden = g_new0 (gboolean, MAX (n_categories, 1));
   self->n_categories = MAX (n_categories, 1);
   for (guint i = 0; i < self->n; i++)
     self->categories[i] = MIN (categories[i], self->n_categories - 1);
   self->categories_dirty = self->palette_dirty = TRUE;
   redraw (self);
+}
+
+void
+vitrine_scatter_view_set_category_hidden (VitrineScatterView *self,
+                                          guint               category,
+                                          gboolean            hidden)
+{
+  g_return_if_fail (category < self->n_categories);
+
+  self->hidden[category] = hidden;
+  /* A hidden point is neither hovered nor kept selected. */
+  if (self->hover >= 0 && !point_shown (self, (guint) self->hover))
+    self->hover = -1;
+  for (guint i = 0; i < self->n; i++)
+    if (self->selected[i] > 0.5f && !point_shown (self, i))
+      {
+        self->selected[i] = 0;
+        self->selection_dirty = TRUE;
+      }
+  self->palette_dirty = TRUE;
+  redraw (self);
+  if (self->selection_dirty)
+    g_signal_emit (self, signals[SELECTION_CHANGED], 0);
+}
+
+guint
+vitrine_scatter_view_get_n_categories (VitrineScatterView *self)
+{
+  return self->n_categories;
+}
+
+gboolean
+vitrine_scatter_view_is_category_hidden (VitrineScatterView *self,
+                                         guint               category)
+{
+  return category < self->n_categories && self->hidden[category];
 }
 
 void
@@ -290,7 +340,7 @@ vitrine_scatter_view_select_polygon (VitrineScatterView *self,
       double sx, sy;
 
       to_screen (self, self->xy[2 * i], self->xy[2 * i + 1], &sx, &sy);
-      self->selected[i] = n_vertices >= 3 && inside_polygon (vertices, n_vertices, sx, sy);
+      self->selected[i] = n_vertices >= 3 && point_shown (self, i) && inside_polygon (vertices, n_vertices, sx, sy);
     }
   self->selection_dirty = TRUE;
   redraw (self);
@@ -461,7 +511,9 @@ upload (VitrineScatterView *self)
         {
           VtRgba rgba;
           vitrine_scatter_view_get_category_color (self, c, &rgba);
-          colors[4 * c] = rgba.r, colors[4 * c + 1] = rgba.g, colors[4 * c + 2] = rgba.b, colors[4 * c + 3] = 1;
+          /* Alpha 0 tells the shaders the category is hidden. */
+          colors[4 * c] = rgba.r, colors[4 * c + 1] = rgba.g, colors[4 * c + 2] = rgba.b;
+          colors[4 * c + 3] = self->hidden[c] ? 0 : 1;
         }
       glBindTexture (GL_TEXTURE_2D, self->palette);
       glTexImage2D (GL_TEXTURE_2D, 0, GL_RGBA32F, self->n_categories, 1, 0, GL_RGBA, GL_FLOAT, colors);
@@ -547,7 +599,7 @@ vitrine_scatter_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           VtRgba c;
 
           to_screen (self, self->xy[2 * i], self->xy[2 * i + 1], &sx, &sy);
-          if (sx < -8 || sy < -8 || sx > width + 8 || sy > height + 8)
+          if (sx < -8 || sy < -8 || sx > width + 8 || sy > height + 8 || !point_shown (self, i))
             continue;
           vitrine_scatter_view_get_category_color (self, (guint) self->categories[i], &c);
           cairo_set_source_rgba (cr, c.r, c.g, c.b, self->opacity);
@@ -800,6 +852,7 @@ vitrine_scatter_view_finalize (GObject *object)
   g_free (self->xy);
   g_free (self->categories);
   g_free (self->selected);
+  g_free (self->hidden);
   g_array_unref (self->lasso);
   G_OBJECT_CLASS (vitrine_scatter_view_parent_class)->finalize (object);
 }

@@ -35,6 +35,15 @@ void          vitrine_scatter_view_update_positions (VitrineScatterView *self,
 void          vitrine_scatter_view_set_categories   (VitrineScatterView *self,
                                                      const guint        *categories,
                                                      guint               n_categories);
+/* Hides or shows every point of @category (the Projector's "isolate"):
+ * a hidden point is not drawn, picked, hovered or selected. New
+ * categories (set_categories) show them all again. */
+void          vitrine_scatter_view_set_category_hidden (VitrineScatterView *self,
+                                                     guint               category,
+                                                     gboolean            hidden);
+gboolean      vitrine_scatter_view_is_category_hidden (VitrineScatterView *self,
+                                                     guint               category);
+guint         vitrine_scatter_view_get_n_categories (VitrineScatterView *self);
 /* Categorical colours (the default) or a sequential scale for ordered
  * bins; the palette texture and the Cairo fallback both follow it. */
 void          vitrine_scatter_view_set_palette      (VitrineScatterView *self,

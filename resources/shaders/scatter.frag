@@ -11,7 +11,7 @@ void main ()
 {
   vec2 offset = gl_PointCoord * 2.0 - 1.0;
   float r = dot (offset, offset);
-  if (r > 1.0)
+  if (r > 1.0 || color.a == 0.0)
     discard;
   if (ring > 0.5 && r > 0.45)
     fragment = vec4 (0.1, 0.1, 0.1, 1.0);

@@ -21,4 +21,10 @@ void main ()
   gl_PointSize = selected > 0.5 ? point_size + 3.0 : point_size;
   color = texelFetch (palette, ivec2 (int (category), 0), 0);
   ring = selected;
+  // Alpha 0: a hidden category, drawn nowhere.
+  if (color.a == 0.0)
+    {
+      gl_Position = vec4 (2.0, 2.0, 2.0, 1.0);
+      gl_PointSize = 0.0;
+    }
 }

@@ -2051,6 +2051,40 @@ test_embedding (void)
         previous = value;
       }
     vitrine_scatter_view_clear_selection (scatter);
+
+    /* The Projector's "isolate": a double-click on cat in the legend shows
+     * the cats alone; every other point can no longer be picked (nor
+     * hovered or clicked), each cat still can; a click on cat hides it
+     * too, a second shows it again. */
+    vitrine_embedding_page_isolate_class (page, cat);
+    for (guint c = 0; c < store->n_classes; c++)
+      g_assert_cmpint (vitrine_scatter_view_is_category_hidden (scatter, c), ==, c != cat);
+    vt_gui_spin (200);
+    save_screenshot (GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (page))), "embedding-isolated.png");
+    for (int shown = 1; shown >= 0; shown--)
+      {
+        for (guint i = 0; i < store->n_samples; i++)
+          {
+            double x, y;
+            int picked;
+
+            vitrine_scatter_view_point_position (scatter, i, &x, &y);
+            picked = vitrine_scatter_view_pick (scatter, x, y);
+            if (picked >= 0)
+              g_assert_cmpint (store->labels[picked], ==, (gint64) cat);
+            else
+              g_assert_true (!shown || store->labels[i] != (gint64) cat);
+            if (!shown)
+              g_assert_cmpint (picked, ==, -1);
+          }
+        if (shown)
+          vitrine_embedding_page_toggle_class (page, cat);
+      }
+    vitrine_embedding_page_toggle_class (page, cat);
+    g_assert_false (vitrine_scatter_view_is_category_hidden (scatter, cat));
+    g_assert_true (vitrine_scatter_view_is_category_hidden (scatter, (cat + 1) % store->n_classes));
+    for (guint c = 0; c < store->n_classes; c++)
+      vitrine_scatter_view_set_category_hidden (scatter, c, FALSE);
   }
 
   /* Confidence, ordered bins: a dark-to-light scale in the GL view's
