@@ -296,6 +296,9 @@ vt_randomization_result_free (VtRandomizationResult *result)
   g_strfreev (result->layers);
   g_free (result->spearman);
   g_free (result->spearman_abs);
+  for (int i = 0; result->maps && i < result->n_steps * result->n_methods; i++)
+    g_free (result->maps[i]);
+  g_free (result->maps);
   g_free (result);
 }
 
@@ -332,6 +335,8 @@ run (VtTrainable                  *model,
   result->spearman_abs = g_new (double, per_method * n_methods);
   for (int m = 0; m < n_methods; m++)
     g_ptr_array_add (maps, g_new (float, plane * n_images));
+  if (options->keep_maps)
+    result->maps = g_new0 (float *, (gsize) result->n_steps * n_methods);
 
   for (int s = 0; s < result->n_steps; s++)
     {
@@ -353,6 +358,8 @@ run (VtTrainable                  *model,
             result->spearman[at] = vt_randomization_spearman (before, after, plane, FALSE);
             result->spearman_abs[at] = vt_randomization_spearman (before, after, plane, TRUE);
           }
+      for (int m = 0; result->maps && m < n_methods; m++)
+        result->maps[s * n_methods + m] = g_memdup2 (g_ptr_array_index (maps, m), sizeof (float) * plane * n_images);
     }
   return g_steal_pointer (&result);
 }

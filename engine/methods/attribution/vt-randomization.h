@@ -56,6 +56,9 @@ typedef struct
   /* The layers to randomize (names of vt_randomization_layers), taken top
    * first whatever their order here; NULL: every layer. */
   const char * const    *layers;
+  /* Whether the result keeps every step's maps (n_steps × n_methods × N
+   * maps: for a few images, to look at or to check). */
+  gboolean               keep_maps;
 } VtRandomizationOptions;
 
 void         vt_randomization_options_init (VtRandomizationOptions *options);
@@ -103,6 +106,9 @@ typedef struct
    * step s against its map on the trained model; of absolute values. */
   double               *spearman;
   double               *spearman_abs;
+  /* With keep_maps, (n_steps × n_methods): maps[s · n_methods + m] (N, H,
+   * W), method m's maps after step s; else NULL. */
+  float               **maps;
 } VtRandomizationResult;
 
 /* @original[m] (N, H, W): method m's maps on the trained model. Checks

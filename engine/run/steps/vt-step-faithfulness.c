@@ -63,6 +63,7 @@ typedef struct
   guint                    seed;           /* road: the noise's numpy seed; randomization: the weights' */
   VtRandomizationOrder     randomization;  /* randomization: cascading or independent */
   char                   **layers;         /* randomization: NULL for every layer */
+  gboolean                 keep_maps;      /* randomization: write every step's maps */
   guint                    tolerance;      /* pointing_game, pixels */
 } FaithfulnessMetric;
 
@@ -175,7 +176,7 @@ parse_metric_options (JsonObject          *entry,
   static const char * const game_keys[] = { "name", "steps", "substrate", NULL };
   static const char * const road_keys[] = { "name", "percentages", "order", "seed", NULL };
   static const char * const pointing_keys[] = { "name", "tolerance", NULL };
-  static const char * const randomization_keys[] = { "name", "order", "seed", "layers", NULL };
+  static const char * const randomization_keys[] = { "name", "order", "seed", "layers", "maps", NULL };
   static const char * const randomization_orders[] = { "cascading", "independent", NULL };
   static const char * const plain_keys[] = { "name", NULL };
   static const char * const substrates[] = { "zeros", "blur", NULL };
@@ -213,7 +214,8 @@ parse_metric_options (JsonObject          *entry,
       if (!vt_json_check_keys (entry, path, randomization_keys, error) ||
           !vt_json_get_choice (entry, path, "order", randomization_orders, &order, error) ||
           !vt_json_get_uint (entry, path, "seed", 0, G_MAXUINT32, &m->seed, error) ||
-          !vt_json_get_strv (entry, path, "layers", &m->layers, error))
+          !vt_json_get_strv (entry, path, "layers", &m->layers, error) ||
+          !vt_json_get_bool (entry, path, "maps", &m->keep_maps, error))
         return FALSE;
       m->randomization = order;
       if (m->layers && m->layers[0] == NULL)
@@ -343,6 +345,8 @@ metric_options_to_json (const FaithfulnessMetric *m,
             json_array_add_string_element (array, m->layers[i]);
           json_object_set_array_member (entry, "layers", array);
         }
+      if (m->keep_maps)
+        json_object_set_boolean_member (entry, "maps", TRUE);
     }
   if (m->kind == METRIC_POINTING_GAME && m->tolerance != d.tolerance)
     json_object_set_int_member (entry, "tolerance", m->tolerance);
@@ -737,6 +741,48 @@ randomization_maps (VtTrainable   *model,
   return TRUE;
 }
 
+/* <id>-randomization-maps.safetensors: "<method>.<s>" (N, H, W), method's
+ * maps after step s (1 …; the trained model's are <id>-maps.safetensors). */
+static gboolean
+write_randomized_maps (VtRunContext                *run,
+                       const VtFaithfulnessStep    *step,
+                       const FaithfulnessMetric    *metric,
+                       const VtRandomizationResult *result,
+                       guint                        n_images,
+                       int                          height,
+                       int                          width,
+                       double                       fraction,
+                       GError                     **error)
+{
+  g_autofree char *name = g_strdup_printf ("%s-randomization-maps.safetensors", step->base.id);
+  g_autofree char *path = g_build_filename (run->output_dir, name, NULL);
+  guint n = (guint) result->n_steps * step->n_methods;
+  g_autofree VtTensor *tensors = g_new (VtTensor, n);
+  g_autofree const VtTensor **pointers = g_new (const VtTensor *, n);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) metadata = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  gint64 shape[3] = { n_images, height, width };
+
+  for (int s = 0; s < result->n_steps; s++)
+    for (guint m = 0; m < step->n_methods; m++)
+      {
+        guint i = (guint) s * step->n_methods + m;
+        char *tensor = g_strdup_printf ("%s.%d", vt_attribute_method_name (&step->methods[m]), s + 1);
+
+        g_ptr_array_add (names, tensor);
+        tensors[i] = vt_step_tensor_view (tensor, VT_DTYPE_F32, 3, shape, result->maps[i]);
+        pointers[i] = &tensors[i];
+      }
+  g_hash_table_insert (metadata, "producer", g_strdup ("vitrine " PACKAGE_VERSION));
+  g_hash_table_insert (metadata, "order", g_strdup (vt_randomization_order_name (result->order)));
+  g_hash_table_insert (metadata, "seed", g_strdup_printf ("%u", metric->seed));
+  g_hash_table_insert (metadata, "layers", g_strjoinv (",", result->layers));
+  if (!vt_safetensors_write (path, n, pointers, metadata, error))
+    return FALSE;
+  vt_run_emit (run, VT_EVENT_FILE, fraction, name);
+  return TRUE;
+}
+
 /* The randomization check of metric @k over the run's maps, and its rows
  * of the per-image table. */
 static VtRandomizationResult *
@@ -767,6 +813,7 @@ randomize (VtRunContext             *run,
   options.order = metric->randomization;
   options.seed = metric->seed;
   options.layers = (const char * const *) metric->layers;
+  options.keep_maps = metric->keep_maps;
   result = vt_randomization_run (model, &options, (const float * const *) maps->pdata, (int) step->n_methods,
                                  (int) n_images, input->height, input->width, randomization_maps, &data,
                                  run->cancellable, error);
@@ -791,6 +838,12 @@ randomize (VtRunContext             *run,
 
           vt_csv_append_row (csv, 6, row);
         }
+  if (result->maps && !write_randomized_maps (run, step, metric, result, n_images, input->height, input->width,
+                                              fraction + span, error))
+    {
+      vt_randomization_result_free (result);
+      return NULL;
+    }
   return result;
 }
 
@@ -1073,6 +1126,12 @@ vt_run_faithfulness (VtRunContext  *run,
                 json_array_add_string_element (names, randomized->layers[s]);
               json_object_set_array_member (entry, "layers", names);
               json_object_set_string_member (entry, "table", randomization_name);
+              if (metric->keep_maps)
+                {
+                  g_autofree char *file = g_strdup_printf ("%s-randomization-maps.safetensors", base->id);
+
+                  json_object_set_string_member (entry, "maps", file);
+                }
             }
           json_object_set_array_member (entry, "results", results);
           json_array_add_object_element (metric_list, entry);
