@@ -4698,6 +4698,103 @@ test_faithfulness_randomization (void)
   vt_test_rm_rf (dir);
 }
 
+/* A faithfulness run that Cancel stops: a spec and its results folder. */
+typedef struct
+{
+  const char *spec;
+  const char *out;
+} FaithfulnessRun;
+
+static gboolean
+faithfulness_task (gpointer       data,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  const FaithfulnessRun *run = data;
+  g_autoptr(VtSpec) spec = vt_spec_load (run->spec, error);
+
+  g_assert_nonnull (spec);
+  return vt_run_execute (spec, run->out, NULL, cancellable, error);
+}
+
+/* "[0, stride, 2 stride, …]": @n sample indices. */
+static GString *
+sample_list (guint n,
+             guint stride)
+{
+  GString *list = g_string_new ("[");
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (list, "%s%u", i ? ", " : "", i * stride);
+  g_string_append (list, "]");
+  return list;
+}
+
+/* Cancel reaches inside a faithfulness step's metrics: CIFAR-10 test JPEGs
+ * whose maps take under a second, then a deletion of 1,024 steps over 32
+ * of them (some 15 s) or the randomization check of all 11 layers of
+ * ResNet-20 over 128 (some 9 s), cancelled 2.5 s after the start (times
+ * the deadline scale: the sanitized build is as much slower in every
+ * phase). Deletion checks before each classifier call, on up to 64 images
+ * (here 32); the randomization check between passes of 16 images. It
+ * stops within the bound, and leaves the maps file it had finished and
+ * nothing half-done: no results.json, no table, no figure. */
+static void
+test_faithfulness_cancel (void)
+{
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
+  static const char * const metrics[] = { "{\"name\": \"deletion\", \"steps\": 1024}",
+                                          "{\"name\": \"randomization\", \"maps\": true}" };
+  static const char * const what[] = { "a deletion of 1,024 steps over 32 images",
+                                       "the randomization check of ResNet-20 over 128 images" };
+  static const guint n_images[] = { 32, 128 };
+
+  for (guint k = 0; k < G_N_ELEMENTS (metrics); k++)
+    {
+      g_autoptr(GString) samples = sample_list (n_images[k], 10000 / n_images[k]);
+      g_autofree char *dir = vt_test_tmpdir ();
+      g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+      g_autofree char *out = g_build_filename (dir, "out", NULL);
+      g_autofree char *text = g_strdup_printf (
+        "{\"steps\": [{\"kind\": \"faithfulness\", \"id\": \"f\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+        "\"split\": \"test\", \"samples\": %s, \"methods\": [\"gradcam\"], \"metrics\": [%s], "
+        "\"formats\": [\"png\"]}]}", resnet, cifar, samples->str, metrics[k]);
+      FaithfulnessRun run = { spec, out };
+      g_autoptr(GDir) listing = NULL;
+      g_autoptr(GError) error = NULL;
+      const char *name;
+
+      g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+      vt_test_assert_cancels (what[k], faithfulness_task, &run, (guint) (2500 * vt_test_deadline_scale ()));
+      /* The maps were done: the cancel came inside the metric. */
+      listing = g_dir_open (out, 0, &error);
+      g_assert_no_error (error);
+      while ((name = g_dir_read_name (listing)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (out, name, NULL);
+          g_autoptr(GDir) figures = NULL;
+
+          g_test_message ("%s: left %s", what[k], name);
+          /* the run's folder for figures, made at its start, stays empty */
+          if (g_str_equal (name, "figures"))
+            {
+              figures = g_dir_open (path, 0, &error);
+              g_assert_no_error (error);
+              g_assert_null (g_dir_read_name (figures));
+            }
+          else if (!g_str_equal (name, "f-maps.safetensors") && !g_str_equal (name, "run.log"))
+            g_error ("%s: the cancelled run left %s", what[k], name);
+        }
+      {
+        g_autofree char *maps = g_build_filename (out, "f-maps.safetensors", NULL);
+
+        g_assert_true (g_file_test (maps, G_FILE_TEST_IS_REGULAR));
+      }
+      vt_test_rm_rf (dir);
+    }
+}
+
 /* A glyph dataset made in the same spec (40 test images with masks): the
  * localization metrics through the step are the engine's on the same maps
  * and the dataset's masks, and in [0, 1]. */
@@ -4964,6 +5061,7 @@ main (int   argc,
   g_test_add_func ("/batch/faithfulness/localization", test_faithfulness_localization);
   g_test_add_func ("/batch/faithfulness/bad-input", test_faithfulness_bad_input);
   g_test_add_func ("/batch/faithfulness/randomization", test_faithfulness_randomization);
+  g_test_add_func ("/batch/faithfulness/cancel", test_faithfulness_cancel);
   g_test_add_func ("/batch/memory/faithfulness", test_memory_faithfulness);
   g_test_add_func ("/batch/glyphs", test_glyphs);
   g_test_add_func ("/batch/glyphs-bad-input", test_glyphs_bad_input);
