@@ -316,7 +316,6 @@ run (VtTrainable                  *model,
 {
   g_autoptr(VtRandomizationResult) result = g_new0 (VtRandomizationResult, 1);
   g_autoptr(GPtrArray) maps = g_ptr_array_new_with_free_func (g_free);
-  g_auto(GStrv) all = vt_randomization_layers (model);
   gsize per_method;
 
   result->order = options->order;
