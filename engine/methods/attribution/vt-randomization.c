@@ -437,8 +437,8 @@ vt_randomization_definition (const VtRandomizationResult *result,
 {
   g_autofree char *layers = g_strjoinv (", ", result->layers);
 
-  return g_strdup_printf ("model randomization (Adebayo et al. 2018), %s: after step s %s, the maps recomputed for "
-                          "the classes explained on the trained model; Spearman's rank correlation (ties averaged, "
+  return g_strdup_printf ("model randomization (Adebayo et al. 2018), %s: step s %s, then the maps are recomputed "
+                          "for the classes explained on the trained model; Spearman's rank correlation (ties averaged, "
                           "as scipy.stats.spearmanr) of %s with the trained model's, per image; a constant map is "
                           "NaN and left out of the means; an image's value is its mean over the steps. Layers, top "
                           "first: %s. Re-initialization as PyTorch's defaults (conv and linear: kaiming_uniform_ "
@@ -446,7 +446,7 @@ vt_randomization_definition (const VtRandomizationResult *result,
                           "BatchNorm's running statistics kept), numpy RandomState seed %u + the layer's position "
                           "(head 0)",
                           vt_randomization_order_name (result->order),
-                          result->order == VT_RANDOMIZATION_CASCADING ? "re-initializes layers 1 … s"
+                          result->order == VT_RANDOMIZATION_CASCADING ? "re-initializes the first s layers (listed at the end)"
                                                                        : "re-initializes layer s alone",
                           absolute ? "the maps' absolute values" : "the maps", layers, seed);
 }
