@@ -982,8 +982,8 @@ vt_report_attribute_figures (JsonObject   *result,
 }
 
 /* faithfulness: for each metric that has a curve (deletion, insertion,
- * ROAD per order, the IoU curve, the randomization check's ρ over the
- * layers randomized), one series per method of its mean curve,
+ * ROAD per order, the IoU curve, the randomization check's ρ and SSIM
+ * over the layers randomized), one series per method of its mean curve,
  * titled with what the metric measured (its full definition is beside it
  * in results.json). */
 gboolean
@@ -1061,6 +1061,7 @@ vt_report_faithfulness_figures (JsonObject   *result,
                                 g_str_has_prefix (label, "road_confidence") ? "confidence change"
                                 : g_str_has_prefix (label, "road") ? "accuracy"
                                 : g_str_has_prefix (label, "iou") ? "IoU"
+                                : g_str_has_suffix (label, "ssim") ? "SSIM"
                                 : randomization ? "Spearman's rank correlation" : "probability",
                                 n, points, values, (const char * const *) methods, (const char * const *) x_labels,
                                 g_str_has_prefix (label, "road_confidence") || randomization ? -1.0 : 0.0, 1.0));

@@ -4541,9 +4541,11 @@ test_faithfulness_randomization (void)
     resnet, cifar, resnet, cifar);
   static const char * const methods[] = { "gradcam", "gradient" };
   static const char * const cases[] = { "cascading", "independent" };
-  static const char * const labels[] = { "randomization", "randomization_abs" };
-  static const char * const figures[] = { "rc-randomization", "rc-randomization-abs", "ri-randomization",
-                                          "ri-randomization-abs" };
+  /* in the order of VtRandomizationMeasure */
+  static const char * const labels[] = { "randomization", "randomization_abs", "randomization_ssim" };
+  static const char * const measures[] = { "rho", "rho_abs", "ssim" };
+  static const char * const figures[] = { "rc-randomization", "rc-randomization-abs", "rc-randomization-ssim",
+                                          "ri-randomization", "ri-randomization-abs", "ri-randomization-ssim" };
   g_auto(Result) r = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(VtCheckpoint) fixture = vt_checkpoint_open (fixture_path, &error);
@@ -4565,6 +4567,7 @@ test_faithfulness_randomization (void)
     gsize plane = 32 * 32, n = a->numel / plane;
     const double *rho = fixture_doubles (fixture, "pairs.rho", n);
     const double *rho_abs = fixture_doubles (fixture, "pairs.rho_abs", n);
+    const double *ssim = fixture_doubles (fixture, "pairs.ssim", n);
 
     for (gsize i = 0; i < n; i++)
       {
@@ -4572,8 +4575,10 @@ test_faithfulness_randomization (void)
 
         worst_same = MAX (worst_same, fabs (vt_randomization_spearman (x, y, plane, FALSE) - rho[i]));
         worst_same = MAX (worst_same, fabs (vt_randomization_spearman (x, y, plane, TRUE) - rho_abs[i]));
+        worst_same = MAX (worst_same, fabs (vt_randomization_ssim (x, y, 32, 32) - ssim[i]));
       }
-    g_test_message ("randomization: Spearman on the same maps within %.3g of scipy's", worst_same);
+    g_test_message ("randomization: Spearman and SSIM on the same maps within %.3g of scipy's and "
+                    "scikit-image's formula", worst_same);
     g_assert_cmpfloat (worst_same, <=, 1e-6);
   }
 
@@ -4606,11 +4611,12 @@ test_faithfulness_randomization (void)
             JsonArray *names = json_object_get_array_member (metric, "layers");
             JsonArray *per_step = json_object_get_array_member (entry, "steps");
             JsonArray *y = json_object_get_array_member (entry, "y");
-            g_autofree char *name = g_strdup_printf ("%s.%s.%s", cases[c], methods[m], v ? "rho_abs" : "rho");
+            g_autofree char *name = g_strdup_printf ("%s.%s.%s", cases[c], methods[m], measures[v]);
             const double *want = fixture_doubles (fixture, name, n_steps * 4);
 
             g_assert_cmpstr (json_object_get_string_member (metric, "order"), ==, cases[c]);
-            g_assert_nonnull (strstr (json_object_get_string_member (metric, "definition"), "Spearman"));
+            g_assert_nonnull (strstr (json_object_get_string_member (metric, "definition"),
+                                      v == VT_RANDOMIZATION_SSIM ? "SSIM" : "Spearman"));
             g_assert_cmpuint (json_array_get_length (names), ==, n_steps);
             g_assert_cmpuint (json_array_get_length (per_step), ==, n_steps);
             for (guint s = 0; s < n_steps; s++)
@@ -4634,7 +4640,10 @@ test_faithfulness_randomization (void)
                         g_autofree char *after_name = g_strdup_printf ("%s.%u", methods[m], s + 1);
                         g_autofree float *before = maps_floats (maps, methods[m]);
                         g_autofree float *after = maps_floats (randomized, after_name);
-                        double own = vt_randomization_spearman (before + b * 1024, after + b * 1024, 1024, v == 1);
+                        double own = v == VT_RANDOMIZATION_SSIM
+                          ? vt_randomization_ssim (before + b * 1024, after + b * 1024, 32, 32)
+                          : vt_randomization_spearman (before + b * 1024, after + b * 1024, 1024,
+                                                       v == VT_RANDOMIZATION_SPEARMAN_ABS);
 
                         g_assert_true (same_number (got, own, 1e-12));
                         if (!isnan (own))
@@ -4675,7 +4684,8 @@ test_faithfulness_randomization (void)
   }
   /* PyTorch's own float32 pass moves the correlations by up to the
    * fixture's float32_deviation; ours are float32 maps too. */
-  g_test_message ("randomization: the step's rho within %.3g of scipy's on PyTorch's float64 maps (PyTorch float32: "
+  g_test_message ("randomization: the step's rho and SSIM within %.3g of scipy's and scikit-image's formula on "
+                  "PyTorch's float64 maps (PyTorch float32: "
                   "%s for Grad-CAM, %s for the gradient)", worst,
                   (const char *) g_hash_table_lookup (vt_checkpoint_get_metadata (fixture), "float32_deviation.gradcam"),
                   (const char *) g_hash_table_lookup (vt_checkpoint_get_metadata (fixture),
@@ -4683,7 +4693,7 @@ test_faithfulness_randomization (void)
   g_assert_cmpfloat (worst, <=, 2e-3);
 
   g_assert_true (g_file_get_contents (table_path, &table, NULL, NULL));
-  g_assert_true (g_str_has_prefix (table, "method,step,layer,sample,spearman,spearman_abs\n"));
+  g_assert_true (g_str_has_prefix (table, "method,step,layer,sample,spearman,spearman_abs,ssim\n"));
   rows = g_strsplit (table, "\n", -1);
   /* a row per method, step and image, and the header; the last line ends */
   g_assert_cmpuint (g_strv_length (rows), ==, 2 * 11 * 4 + 2);

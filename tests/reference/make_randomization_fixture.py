@@ -25,18 +25,23 @@ the trained model: Grad-CAM at layer3.out as pytorch-grad-cam does it
 (make_cam_fixture.cam), and the gradient summed over the colour channels
 (the gradient method); each map rounded to float32, as Vitrine stores it.
 Then scipy.stats.spearmanr of each image's randomized map against its
-trained map, and of their absolute values.
+trained map, and of their absolute values; and SSIM as scikit-image's
+structural_similarity computes it with its defaults (scikit-image is not
+packaged for Debian 12, so its code is written out below on
+scipy.ndimage.uniform_filter: data_range 1, win_size 7, K1 0.01, K2 0.03,
+the sample covariance, the mean of the map cropped by 3 on each side) of
+the two maps each min-max scaled to [0, 1].
 
 tests/fixtures/attribution/randomization-resnet20.safetensors holds
   input                (4, 3, 32, 32) the normalized images
   targets              (4) I64, the classes explained (predicted)
-  <case>.<method>.rho, <case>.<method>.rho_abs
+  <case>.<method>.rho, <case>.<method>.rho_abs, <case>.<method>.ssim
                        (steps, 4) for case cascading (all 11 layers) and
                        independent (layers head, layer2.1, stem)
   pairs.a, pairs.b     (6, 32, 32): map pairs (trained, randomized) of the
                        cascading case (Grad-CAM's and the gradient's, which
                        is signed), for Spearman on the SAME maps
-  pairs.rho, pairs.rho_abs  (6) scipy's values on them
+  pairs.rho, pairs.rho_abs, pairs.ssim  (6) scipy's values on them
   reinit.linear.weight, reinit.layer3.2.conv1.weight
                        the re-initialized values of two parameters (seed 3)
 with metadata "seed", "layers.cascading", "layers.independent".
@@ -48,6 +53,7 @@ import os
 import sys
 
 import numpy as np
+import scipy.ndimage
 import scipy.stats
 import torch
 
@@ -118,11 +124,46 @@ def spearman(a, b):
     return float("nan") if rho is None else float(rho)
 
 
+def structural_similarity(im1, im2, data_range=1.0, win_size=7, K1=0.01, K2=0.03):
+    """skimage.metrics.structural_similarity (0.19) for 2-D float images,
+    gaussian_weights False, use_sample_covariance True."""
+    im1, im2 = im1.astype(np.float64), im2.astype(np.float64)
+    ndim = im1.ndim
+    NP = win_size ** ndim
+    cov_norm = NP / (NP - 1)
+    ux = scipy.ndimage.uniform_filter(im1, size=win_size)
+    uy = scipy.ndimage.uniform_filter(im2, size=win_size)
+    uxx = scipy.ndimage.uniform_filter(im1 * im1, size=win_size)
+    uyy = scipy.ndimage.uniform_filter(im2 * im2, size=win_size)
+    uxy = scipy.ndimage.uniform_filter(im1 * im2, size=win_size)
+    vx = cov_norm * (uxx - ux * ux)
+    vy = cov_norm * (uyy - uy * uy)
+    vxy = cov_norm * (uxy - ux * uy)
+    C1 = (K1 * data_range) ** 2
+    C2 = (K2 * data_range) ** 2
+    A1, A2, B1, B2 = 2 * ux * uy + C1, 2 * vxy + C2, ux ** 2 + uy ** 2 + C1, vx + vy + C2
+    S = (A1 * A2) / (B1 * B2)
+    pad = (win_size - 1) // 2
+    return float(S[pad:-pad, pad:-pad].mean())
+
+
+def min_max(x):
+    x = x.astype(np.float64)
+    lo, hi = x.min(), x.max()
+    return None if not hi > lo else (x - lo) / (hi - lo)
+
+
+def ssim(a, b):
+    a, b = min_max(a), min_max(b)
+    return float("nan") if a is None or b is None else structural_similarity(a, b)
+
+
 def correlations(original, randomized):
-    """(rho, rho_abs) per image."""
+    """(rho, rho_abs, ssim) per image."""
     rho = [spearman(o, r) for o, r in zip(original, randomized)]
     rho_abs = [spearman(np.abs(o), np.abs(r)) for o, r in zip(original, randomized)]
-    return rho, rho_abs
+    similarity = [ssim(o, r) for o, r in zip(original, randomized)]
+    return rho, rho_abs, similarity
 
 
 def main():
@@ -136,12 +177,13 @@ def main():
     original, _ = maps_of(trained, x32, targets)
     original32, _ = maps_of(trained, x32, targets, torch.float32)
     tensors = {"input": x32.float(), "targets": targets.long()}
-    pairs_a, pairs_b, pairs_rho, pairs_rho_abs = [], [], [], []
+    pairs_a, pairs_b, pairs_rho, pairs_rho_abs, pairs_ssim = [], [], [], [], []
 
     deviation = {m: 0.0 for m in METHODS}
     for case, layers in (("cascading", LAYERS), ("independent", INDEPENDENT)):
         rho = {m: [] for m in METHODS}
         rho_abs = {m: [] for m in METHODS}
+        similarity = {m: [] for m in METHODS}
         w = dict(trained)
         for s, layer in enumerate(layers):
             if case == "independent":
@@ -157,11 +199,13 @@ def main():
             # for Vitrine's float32 maps.
             randomized32, _ = maps_of(w, x32, targets, torch.float32)
             for m in METHODS:
-                r, ra = correlations(original[m], randomized[m])
-                r32, ra32 = correlations(original32[m], randomized32[m])
+                r, ra, ss = correlations(original[m], randomized[m])
+                r32, ra32, ss32 = correlations(original32[m], randomized32[m])
                 rho[m].append(r)
                 rho_abs[m].append(ra)
-                deviation[m] = max(deviation[m], float(np.nanmax(np.abs(np.array(r + ra) - np.array(r32 + ra32)))))
+                similarity[m].append(ss)
+                deviation[m] = max(deviation[m], float(np.nanmax(np.abs(np.array(r + ra + ss) -
+                                                                        np.array(r32 + ra32 + ss32)))))
             for step, image, method in PAIRS:
                 if case == "cascading" and step == s:
                     a, b = original[method][image], randomized[method][image]
@@ -169,14 +213,18 @@ def main():
                     pairs_b.append(b)
                     pairs_rho.append(spearman(a, b))
                     pairs_rho_abs.append(spearman(np.abs(a), np.abs(b)))
+                    pairs_ssim.append(ssim(a, b))
         for m in METHODS:
             tensors["%s.%s.rho" % (case, m)] = torch.tensor(rho[m], dtype=torch.float64)
             tensors["%s.%s.rho_abs" % (case, m)] = torch.tensor(rho_abs[m], dtype=torch.float64)
-            print("%s %s: mean rho per step %s" % (case, m, np.round(np.nanmean(rho[m], axis=1), 4).tolist()))
+            tensors["%s.%s.ssim" % (case, m)] = torch.tensor(similarity[m], dtype=torch.float64)
+            print("%s %s: mean rho per step %s, SSIM %s" % (case, m, np.round(np.nanmean(rho[m], axis=1), 4).tolist(),
+                                                          np.round(np.nanmean(similarity[m], axis=1), 4).tolist()))
     tensors["pairs.a"] = torch.from_numpy(np.stack(pairs_a))
     tensors["pairs.b"] = torch.from_numpy(np.stack(pairs_b))
     tensors["pairs.rho"] = torch.tensor(pairs_rho, dtype=torch.float64)
     tensors["pairs.rho_abs"] = torch.tensor(pairs_rho_abs, dtype=torch.float64)
+    tensors["pairs.ssim"] = torch.tensor(pairs_ssim, dtype=torch.float64)
     print("PyTorch float32 against float64: largest change of a correlation %s" % deviation)
     safetensors_io.write(OUT, tensors, {
         "float32_deviation.gradcam": "%.3g" % deviation["gradcam"],

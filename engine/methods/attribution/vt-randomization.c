@@ -259,6 +259,79 @@ vt_randomization_spearman (const float *a,
   return sab / sqrt (saa * sbb);
 }
 
+/* --- SSIM -------------------------------------------------------------- */
+
+#define SSIM_WINDOW 7
+
+/* x (n) min–max scaled to [0, 1] in double; FALSE if it is constant. */
+static gboolean
+scaled (const float *x,
+        gsize        n,
+        double      *out)
+{
+  float lo = x[0], hi = x[0];
+
+  for (gsize i = 1; i < n; i++)
+    {
+      lo = MIN (lo, x[i]);
+      hi = MAX (hi, x[i]);
+    }
+  if (!(hi > lo))
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    out[i] = ((double) x[i] - lo) / ((double) hi - lo);
+  return TRUE;
+}
+
+double
+vt_randomization_ssim (const float *a,
+                       const float *b,
+                       int          height,
+                       int          width)
+{
+  const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;  /* (K · data_range)², data_range 1 */
+  const double np = SSIM_WINDOW * SSIM_WINDOW, cov_norm = np / (np - 1);
+  const int pad = SSIM_WINDOW / 2;
+  gsize n = (gsize) height * width;
+  g_autofree double *x = g_new (double, MAX (n, 1));
+  g_autofree double *y = g_new (double, MAX (n, 1));
+  double total = 0;
+  int counted = 0;
+
+  if (height < SSIM_WINDOW || width < SSIM_WINDOW || !scaled (a, n, x) || !scaled (b, n, y))
+    return NAN;
+  /* Only the pixels whose window lies inside the map count, so no border
+   * rule enters (scikit-image filters with mode "reflect", then crops). */
+  for (int i = pad; i < height - pad; i++)
+    for (int j = pad; j < width - pad; j++)
+      {
+        double ux = 0, uy = 0, uxx = 0, uyy = 0, uxy = 0, vx, vy, vxy;
+
+        for (int di = -pad; di <= pad; di++)
+          for (int dj = -pad; dj <= pad; dj++)
+            {
+              gsize k = (gsize) (i + di) * width + (j + dj);
+
+              ux += x[k];
+              uy += y[k];
+              uxx += x[k] * x[k];
+              uyy += y[k] * y[k];
+              uxy += x[k] * y[k];
+            }
+        ux /= np;
+        uy /= np;
+        uxx /= np;
+        uyy /= np;
+        uxy /= np;
+        vx = cov_norm * (uxx - ux * ux);
+        vy = cov_norm * (uyy - uy * uy);
+        vxy = cov_norm * (uxy - ux * uy);
+        total += (2 * ux * uy + c1) * (2 * vxy + c2) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+        counted++;
+      }
+  return total / counted;
+}
+
 /* --- The check --------------------------------------------------------- */
 
 /* The layers options->layers names, top first, or every one. */
@@ -294,8 +367,8 @@ vt_randomization_result_free (VtRandomizationResult *result)
   if (result == NULL)
     return;
   g_strfreev (result->layers);
-  g_free (result->spearman);
-  g_free (result->spearman_abs);
+  for (int k = 0; k < VT_RANDOMIZATION_N_MEASURES; k++)
+    g_free (result->measures[k]);
   for (int i = 0; result->maps && i < result->n_steps * result->n_methods; i++)
     g_free (result->maps[i]);
   g_free (result->maps);
@@ -308,7 +381,8 @@ run (VtTrainable                  *model,
      const float * const          *original,
      int                           n_methods,
      int                           n_images,
-     gsize                         plane,
+     int                           height,
+     int                           width,
      VtRandomizationMaps           compute,
      gpointer                      user_data,
      GCancellable                 *cancellable,
@@ -316,7 +390,7 @@ run (VtTrainable                  *model,
 {
   g_autoptr(VtRandomizationResult) result = g_new0 (VtRandomizationResult, 1);
   g_autoptr(GPtrArray) maps = g_ptr_array_new_with_free_func (g_free);
-  gsize per_method;
+  gsize plane = (gsize) height * width, per_method;
 
   result->order = options->order;
   if (!(result->layers = chosen_layers (model, options, error)))
@@ -330,8 +404,8 @@ run (VtTrainable                  *model,
       return NULL;
     }
   per_method = (gsize) result->n_steps * n_images;
-  result->spearman = g_new (double, per_method * n_methods);
-  result->spearman_abs = g_new (double, per_method * n_methods);
+  for (int k = 0; k < VT_RANDOMIZATION_N_MEASURES; k++)
+    result->measures[k] = g_new (double, per_method * n_methods);
   for (int m = 0; m < n_methods; m++)
     g_ptr_array_add (maps, g_new (float, plane * n_images));
   if (options->keep_maps)
@@ -354,8 +428,10 @@ run (VtTrainable                  *model,
             const float *after = (const float *) g_ptr_array_index (maps, m) + (gsize) b * plane;
             gsize at = ((gsize) m * result->n_steps + s) * n_images + b;
 
-            result->spearman[at] = vt_randomization_spearman (before, after, plane, FALSE);
-            result->spearman_abs[at] = vt_randomization_spearman (before, after, plane, TRUE);
+            result->measures[VT_RANDOMIZATION_SPEARMAN][at] = vt_randomization_spearman (before, after, plane, FALSE);
+            result->measures[VT_RANDOMIZATION_SPEARMAN_ABS][at] = vt_randomization_spearman (before, after, plane,
+                                                                                           TRUE);
+            result->measures[VT_RANDOMIZATION_SSIM][at] = vt_randomization_ssim (before, after, height, width);
           }
       for (int m = 0; result->maps && m < n_methods; m++)
         result->maps[s * n_methods + m] = g_memdup2 (g_ptr_array_index (maps, m), sizeof (float) * plane * n_images);
@@ -379,8 +455,8 @@ vt_randomization_run (VtTrainable                  *model,
   VtRandomizationResult *result;
 
   g_return_val_if_fail (n_methods > 0 && n_images > 0, NULL);
-  result = run (model, options, original, n_methods, n_images, (gsize) height * width, compute, user_data,
-                cancellable, error);
+  result = run (model, options, original, n_methods, n_images, height, width, compute, user_data, cancellable,
+                error);
   vt_randomization_restore (model);
   return result;
 }
@@ -388,11 +464,11 @@ vt_randomization_run (VtTrainable                  *model,
 VtFaithfulnessCurve *
 vt_randomization_curve (const VtRandomizationResult *result,
                         int                          method,
-                        gboolean                     absolute,
+                        VtRandomizationMeasure       measure,
                         char                        *definition)
 {
   int n_steps = result->n_steps, n_images = result->n_images;
-  const double *rho = (absolute ? result->spearman_abs : result->spearman) + (gsize) method * n_steps * n_images;
+  const double *rho = result->measures[measure] + (gsize) method * n_steps * n_images;
   VtFaithfulnessCurve *curve = vt_faithfulness_curve_new (n_images, n_steps, definition);
   g_autofree int *counted = g_new0 (int, n_steps);
 
@@ -433,13 +509,18 @@ vt_randomization_curve (const VtRandomizationResult *result,
 char *
 vt_randomization_definition (const VtRandomizationResult *result,
                              guint32                      seed,
-                             gboolean                     absolute)
+                             VtRandomizationMeasure       measure)
 {
   g_autofree char *layers = g_strjoinv (", ", result->layers);
+  const char *what = measure == VT_RANDOMIZATION_SSIM
+    ? "SSIM (scikit-image's structural_similarity: data_range 1, 7×7 uniform window, K1 0.01, K2 0.03, sample "
+      "covariance, mean over the pixels 3 or more from the border) of the maps min–max scaled to [0, 1]"
+    : measure == VT_RANDOMIZATION_SPEARMAN_ABS
+    ? "Spearman's rank correlation (ties averaged, as scipy.stats.spearmanr) of the maps' absolute values"
+    : "Spearman's rank correlation (ties averaged, as scipy.stats.spearmanr) of the maps";
 
   return g_strdup_printf ("model randomization (Adebayo et al. 2018), %s: step s %s, then the maps are recomputed "
-                          "for the classes explained on the trained model; Spearman's rank correlation (ties averaged, "
-                          "as scipy.stats.spearmanr) of %s with the trained model's, per image; a constant map is "
+                          "for the classes explained on the trained model; %s, with the trained model's, per image; a constant map is "
                           "NaN and left out of the means; an image's value is its mean over the steps. Layers, top "
                           "first: %s. Re-initialization as PyTorch's defaults (conv and linear: kaiming_uniform_ "
                           "a=√5 and bias U(±1/√fan_in); norms: scale 1, shift 0; other parameters N(0, 0.02²); "
@@ -448,5 +529,5 @@ vt_randomization_definition (const VtRandomizationResult *result,
                           vt_randomization_order_name (result->order),
                           result->order == VT_RANDOMIZATION_CASCADING ? "re-initializes the first s layers (listed at the end)"
                                                                        : "re-initializes layer s alone",
-                          absolute ? "the maps' absolute values" : "the maps", layers, seed);
+                          what, layers, seed);
 }

@@ -14,8 +14,12 @@
  * explained on the trained model) and compared with the trained model's
  * maps, image by image: Spearman's rank correlation of the two maps (ranks
  * with ties averaged, scipy.stats.spearmanr), and the same of their
- * absolute values, as the paper reports both. A constant map has no ranks
- * to correlate: NaN.
+ * absolute values, as the paper reports both; and, as its figures do, the
+ * structural similarity (SSIM) of the two maps, each min–max scaled to [0,
+ * 1], as scikit-image's structural_similarity computes it with its
+ * defaults (data_range 1, a 7 × 7 uniform window, K1 0.01, K2 0.03, the
+ * sample covariance, the mean over the pixels 3 or more from the border).
+ * A constant map has no ranks to correlate nor range to scale: NaN.
  *
  * Re-initialization is PyTorch's default for each layer type (torch.nn's
  * reset_parameters): a convolution's or linear layer's weight
@@ -87,6 +91,23 @@ double       vt_randomization_spearman     (const float            *a,
                                             gsize                   n,
                                             gboolean                absolute);
 
+/* SSIM of a (H, W) and b (H, W), each min–max scaled to [0, 1] first, as
+ * the header says; NaN if either is constant or smaller than 7 × 7. */
+double       vt_randomization_ssim         (const float            *a,
+                                            const float            *b,
+                                            int                     height,
+                                            int                     width);
+
+/* What is compared: Spearman's ρ of the maps, of their absolute values,
+ * their SSIM. */
+typedef enum
+{
+  VT_RANDOMIZATION_SPEARMAN,
+  VT_RANDOMIZATION_SPEARMAN_ABS,
+  VT_RANDOMIZATION_SSIM,
+  VT_RANDOMIZATION_N_MEASURES,
+} VtRandomizationMeasure;
+
 /* Computes maps[m] (N, H, W) of every method m for the images, with
  * @model as it is now. */
 typedef gboolean (*VtRandomizationMaps) (VtTrainable   *model,
@@ -102,10 +123,10 @@ typedef struct
   char                **layers;        /* (n_steps): the layer re-initialized at each step */
   int                   n_methods;
   int                   n_images;
-  /* (n_methods, n_steps, n_images): ρ of method m's map of an image after
-   * step s against its map on the trained model; of absolute values. */
-  double               *spearman;
-  double               *spearman_abs;
+  /* (n_methods, n_steps, n_images) per VtRandomizationMeasure: ρ of
+   * method m's map of an image after step s against its map on the
+   * trained model; of absolute values; SSIM. */
+  double               *measures[VT_RANDOMIZATION_N_MEASURES];
   /* With keep_maps, (n_steps × n_methods): maps[s · n_methods + m] (N, H,
    * W), method m's maps after step s; else NULL. */
   float               **maps;
@@ -127,17 +148,17 @@ VtRandomizationResult *vt_randomization_run  (VtTrainable                  *mode
                                               GError                      **error);
 void         vt_randomization_result_free  (VtRandomizationResult  *result);
 
-/* Method @method's correlations as a curve over the steps (x = 1 …
- * n_steps; values per image; the summary of an image is its mean over the
- * steps), with @definition (taken). */
+/* Method @method's @measure as a curve over the steps (x = 1 … n_steps;
+ * values per image; the summary of an image is its mean over the steps),
+ * with @definition (taken). */
 VtFaithfulnessCurve *vt_randomization_curve (const VtRandomizationResult *result,
                                              int                          method,
-                                             gboolean                     absolute,
+                                             VtRandomizationMeasure       measure,
                                              char                        *definition);
-/* What the numbers measure, in one line (g_free). */
+/* What the numbers of @measure are, in one line (g_free). */
 char        *vt_randomization_definition   (const VtRandomizationResult *result,
                                             guint32                      seed,
-                                            gboolean                     absolute);
+                                            VtRandomizationMeasure       measure);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtRandomizationResult, vt_randomization_result_free)
 

@@ -97,15 +97,18 @@ needs_masks (MetricKind kind)
 }
 
 /* The results a metric gives per method: ROAD's chosen orders (variant =
- * VtRoadOrder), the randomization check's ρ of the maps and of their
- * absolute values (variants 0 and 1), one for the others. */
+ * VtRoadOrder), the randomization check's ρ of the maps, of their absolute
+ * values and their SSIM (variant = VtRandomizationMeasure), one for the
+ * others. */
+#define N_VARIANTS 3
+
 static gboolean
 has_variant (const FaithfulnessMetric *m,
              int                       variant)
 {
   if (is_road (m->kind))
     return (m->orders & (1u << variant)) != 0;
-  return variant == 0 || m->kind == METRIC_RANDOMIZATION;
+  return variant == 0 || (m->kind == METRIC_RANDOMIZATION && variant < VT_RANDOMIZATION_N_MEASURES);
 }
 
 /* RISE's pairing: deletion to zeros, insertion from the blurred image. */
@@ -593,10 +596,12 @@ measure (const FaithfulnessMetric *m,
  * "randomization_abs". */
 static char *
 metric_label (const FaithfulnessMetric *m,
-              VtRoadOrder               order)
+              int                       order)
 {
+  static const char * const randomization_labels[] = { "randomization", "randomization_abs", "randomization_ssim" };
+
   if (m->kind == METRIC_RANDOMIZATION)
-    return g_strdup (order == 0 ? "randomization" : "randomization_abs");
+    return g_strdup (randomization_labels[order]);
   return is_road (m->kind) ? g_strdup_printf ("%s_%s", metric_names[m->kind], vt_road_order_name (order))
                            : g_strdup (metric_names[m->kind]);
 }
@@ -604,10 +609,10 @@ metric_label (const FaithfulnessMetric *m,
 /* A figure's title, short enough to fit: what the definition says first. */
 static char *
 metric_title (const FaithfulnessMetric *m,
-              VtRoadOrder               order,
+              int                       order,
               guint                     n_images)
 {
-  const char *order_name = order == VT_ROAD_MORF ? "most relevant first" : "least relevant first";
+  const char *order_name = order == (int) VT_ROAD_MORF ? "most relevant first" : "least relevant first";
 
   switch (m->kind)
     {
@@ -623,9 +628,11 @@ metric_title (const FaithfulnessMetric *m,
     case METRIC_IOU_CURVE:
       return g_strdup_printf ("IoU of the top pixels with the mask: mean of %u images", n_images);
     case METRIC_RANDOMIZATION:
-      return g_strdup_printf ("Model randomization, %s: Spearman's ρ of the %s, mean of %u images",
-                              vt_randomization_order_name (m->randomization), order == 0 ? "maps" : "|maps|",
-                              n_images);
+      return g_strdup_printf ("Model randomization, %s: %s, mean of %u images",
+                              vt_randomization_order_name (m->randomization),
+                              order == (int) VT_RANDOMIZATION_SSIM ? "SSIM of the maps"
+                              : order == (int) VT_RANDOMIZATION_SPEARMAN_ABS ? "Spearman's ρ of the |maps|"
+                              : "Spearman's ρ of the maps", n_images);
     default:
       return g_strdup (metric_names[m->kind]);
     }
@@ -831,12 +838,13 @@ randomize (VtRunContext             *run,
           gsize at = ((gsize) m * result->n_steps + s) * n_images + b;
           g_autofree char *number = g_strdup_printf ("%d", s + 1);
           g_autofree char *sample = g_strdup_printf ("%" G_GINT64_FORMAT, samples[b]);
-          g_autofree char *rho = vt_run_csv_number (result->spearman[at]);
-          g_autofree char *rho_abs = vt_run_csv_number (result->spearman_abs[at]);
-          const char *row[6] = { vt_attribute_method_name (&step->methods[m]), number, result->layers[s], sample, rho,
-                                 rho_abs };
+          g_autofree char *rho = vt_run_csv_number (result->measures[VT_RANDOMIZATION_SPEARMAN][at]);
+          g_autofree char *rho_abs = vt_run_csv_number (result->measures[VT_RANDOMIZATION_SPEARMAN_ABS][at]);
+          g_autofree char *ssim = vt_run_csv_number (result->measures[VT_RANDOMIZATION_SSIM][at]);
+          const char *row[7] = { vt_attribute_method_name (&step->methods[m]), number, result->layers[s], sample, rho,
+                                 rho_abs, ssim };
 
-          vt_csv_append_row (csv, 6, row);
+          vt_csv_append_row (csv, 7, row);
         }
   if (result->maps && !write_randomized_maps (run, step, metric, result, n_images, input->height, input->width,
                                               fraction + span, error))
@@ -848,14 +856,14 @@ randomize (VtRunContext             *run,
 }
 
 /* The randomization check's numbers of method @method per step: "steps",
- * one object per step with its layer, ρ per image and their mean. */
+ * one object per step with its layer, the value per image and their mean. */
 static void
 add_randomization_steps (JsonObject                  *entry,
                          const VtRandomizationResult *result,
                          int                          method,
-                         gboolean                     absolute)
+                         VtRandomizationMeasure       measure)
 {
-  g_autoptr(VtFaithfulnessCurve) curve = vt_randomization_curve (result, method, absolute, NULL);
+  g_autoptr(VtFaithfulnessCurve) curve = vt_randomization_curve (result, method, measure, NULL);
   JsonArray *steps = json_array_new ();
 
   for (int s = 0; s < result->n_steps; s++)
@@ -892,7 +900,7 @@ vt_run_faithfulness (VtRunContext  *run,
   g_autofree char *metrics_name = g_strdup_printf ("%s-metrics.csv", base->id);
   g_autofree char *curves_name = g_strdup_printf ("%s-curves.csv", base->id);
   g_autofree char *randomization_name = g_strdup_printf ("%s-randomization.csv", base->id);
-  g_autoptr(GString) randomization_csv = g_string_new ("method,step,layer,sample,spearman,spearman_abs\n");
+  g_autoptr(GString) randomization_csv = g_string_new ("method,step,layer,sample,spearman,spearman_abs,ssim\n");
   g_autoptr(VtRandomizationResult) randomized = NULL;
   VtAttributionInput maps_input = { 0 };
   g_autofree float *pixels = NULL;
@@ -997,7 +1005,7 @@ vt_run_faithfulness (VtRunContext  *run,
       labels[i] = o.dataset->labels[samples[i]];
     }
   for (guint k = 0; k < step->n_metrics; k++)
-    for (int variant = 0; variant < 2; variant++)
+    for (int variant = 0; variant < N_VARIANTS; variant++)
       n_runs += has_variant (&step->metrics[k], variant) ? step->n_methods : 0;
 
   /* The maps, batch by batch, as the attribute step makes them. */
@@ -1091,7 +1099,7 @@ vt_run_faithfulness (VtRunContext  *run,
     {
       const FaithfulnessMetric *metric = &step->metrics[k];
 
-      for (int order = VT_ROAD_MORF; order <= VT_ROAD_LERF; order++)
+      for (int order = 0; order < N_VARIANTS; order++)
         {
           g_autofree char *label = metric_label (metric, order);
           g_autofree char *where = g_strdup_printf ("%s.metrics[%u] (%s)", run->step_path, k, label);
@@ -1103,12 +1111,12 @@ vt_run_faithfulness (VtRunContext  *run,
             continue;
           if (metric->kind == METRIC_RANDOMIZATION && randomized == NULL &&
               !(randomized = randomize (run, step, metric, k, model, &maps_input, maps, targets, samples, n_images,
-                                        batch_size, 0.5 + 0.5 * done / n_runs, 0.5 * 2 * step->n_methods / n_runs,
+                                        batch_size, 0.5 + 0.5 * done / n_runs, 0.5 * VT_RANDOMIZATION_N_MEASURES * step->n_methods / n_runs,
                                         randomization_csv, error)))
             return NULL;
           /* Its progress went out step by step. */
           if (metric->kind == METRIC_RANDOMIZATION && order == 0)
-            done += 2 * step->n_methods;
+            done += VT_RANDOMIZATION_N_MEASURES * step->n_methods;
           entry = json_object_new ();
           results = json_array_new ();
           json_object_set_string_member (entry, "name", metric_names[metric->kind]);
@@ -1145,9 +1153,8 @@ vt_run_faithfulness (VtRunContext  *run,
                 return NULL;
               if (metric->kind == METRIC_RANDOMIZATION)
                 {
-                  r.curve = vt_randomization_curve (randomized, (int) m, order == 1,
-                                                    vt_randomization_definition (randomized, metric->seed,
-                                                                                 order == 1));
+                  r.curve = vt_randomization_curve (randomized, (int) m, order,
+                                                    vt_randomization_definition (randomized, metric->seed, order));
                   ok = TRUE;
                 }
               else
@@ -1167,8 +1174,7 @@ vt_run_faithfulness (VtRunContext  *run,
               vt_faithfulness_curve_free (r.curve);
               vt_faithfulness_scores_free (r.scores);
               if (metric->kind == METRIC_RANDOMIZATION)
-                add_randomization_steps (json_array_get_object_element (results, m), randomized, (int) m,
-                                         order == 1);
+                add_randomization_steps (json_array_get_object_element (results, m), randomized, (int) m, order);
               else
                 {
                   g_autofree char *message = g_strdup_printf ("%s of %s", label, method);
