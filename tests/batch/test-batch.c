@@ -4514,10 +4514,11 @@ check_randomization_weights (const char   *resnet,
  * on the real ResNet-20 and 4 CIFAR-10 test JPEGs, Grad-CAM and the
  * gradient, cascading over all 11 layers and independent over three
  * (given out of order): Spearman's ρ per step and image, of the maps and
- * of their absolute values, equal to scipy.stats.spearmanr on PyTorch's
- * maps of the same re-initialized weights
- * (tests/reference/make_randomization_fixture.py); and Spearman on the
- * SAME maps, the fixture's, equal to scipy's. */
+ * of their absolute values, and SSIM, against scipy.stats.spearmanr and
+ * scikit-image's formula on PyTorch's maps of the same re-initialized
+ * weights (tests/reference/make_randomization_fixture.py), and equal to
+ * those of the maps the step wrote; and Spearman and SSIM on the SAME
+ * maps, the fixture's, equal to the reference's. */
 static void
 test_faithfulness_randomization (void)
 {
