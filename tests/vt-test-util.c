@@ -157,9 +157,8 @@ cancel_later (gpointer data)
   return NULL;
 }
 
-/* VITRINE_DEADLINE_SCALE (the sanitizer setup's), or 1. */
-static double
-cancel_bound_scale (void)
+double
+vt_test_deadline_scale (void)
 {
   const char *text = g_getenv ("VITRINE_DEADLINE_SCALE");
   double scale = text ? g_ascii_strtod (text, NULL) : 1.0;
@@ -189,9 +188,9 @@ vt_test_assert_cancels (const char *what,
     g_error ("%s ran to its end (%.0f ms) instead of stopping at the cancel after %u ms", what,
              (returned - started) / 1e3, delay_ms);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  if (latency >= VT_TEST_CANCEL_BOUND_US * cancel_bound_scale ())
+  if (latency >= VT_TEST_CANCEL_BOUND_US * vt_test_deadline_scale ())
     g_error ("%s took %.1f ms to stop after the cancel; at most %.0f ms", what, latency / 1e3,
-             VT_TEST_CANCEL_BOUND_US * cancel_bound_scale () / 1000);
+             VT_TEST_CANCEL_BOUND_US * vt_test_deadline_scale () / 1000);
   return latency;
 }
 

@@ -55,6 +55,11 @@ typedef gboolean (*VtTestTask) (gpointer       data,
  * apart even on a loaded two-core machine. */
 #define VT_TEST_CANCEL_BOUND_US (200 * 1000)
 
+/* VITRINE_DEADLINE_SCALE (the sanitizer setup's), or 1: how much slower
+ * than the product this build runs, for a delay that must fall in the
+ * same phase of a task. */
+double    vt_test_deadline_scale    (void);
+
 /* Runs @task on this thread, cancels it from another one @delay_ms after
  * it started, and asserts that it returned G_IO_ERROR_CANCELLED within
  * VT_TEST_CANCEL_BOUND_US of the cancel (times VITRINE_DEADLINE_SCALE,

@@ -319,6 +319,28 @@ vt_trainable_get_param (VtTrainable *self,
   return &((VtParam *) g_ptr_array_index (self->params, index))->pub;
 }
 
+int
+vt_trainable_get_n_blocks (VtTrainable *self)
+{
+  return self->n_blocks;
+}
+
+int
+vt_trainable_get_param_block (VtTrainable *self,
+                              guint        index)
+{
+  g_return_val_if_fail (index < self->params->len, -1);
+  return ((VtParam *) g_ptr_array_index (self->params, index))->block;
+}
+
+gboolean
+vt_trainable_param_is_norm (VtTrainable *self,
+                            guint        index)
+{
+  g_return_val_if_fail (index < self->params->len, FALSE);
+  return ((VtParam *) g_ptr_array_index (self->params, index))->kind == VT_PARAM_NORM;
+}
+
 const VtTrainableParam *
 vt_trainable_lookup_param (VtTrainable *self,
                            const char  *name)

@@ -79,6 +79,17 @@ const VtTrainableParam  *vt_trainable_get_param    (VtTrainable  *self,
                                                     guint         index);
 const VtTrainableParam  *vt_trainable_lookup_param (VtTrainable  *self,
                                                     const char   *name);
+/* Where parameter @index sits, for a method that walks the model block by
+ * block (vt-randomization.h): its block, 0 … vt_trainable_get_n_blocks − 1
+ * (a ResNet's BasicBlock or Bottleneck "layer3.2", a ViT's "blocks.11"),
+ * −1 for the stem before the first, vt_trainable_get_n_blocks for the
+ * head and the final norm after the last; and whether it is a norm's scale
+ * or shift (BatchNorm, LayerNorm). */
+int          vt_trainable_get_n_blocks    (VtTrainable           *self);
+int          vt_trainable_get_param_block (VtTrainable           *self,
+                                           guint                  index);
+gboolean     vt_trainable_param_is_norm   (VtTrainable           *self,
+                                           guint                  index);
 void         vt_trainable_zero_grad       (VtTrainable           *self);
 /* Whether backward passes compute the input's gradient (on by default;
  * training needs only the parameters'). */

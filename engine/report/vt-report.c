@@ -982,7 +982,8 @@ vt_report_attribute_figures (JsonObject   *result,
 }
 
 /* faithfulness: for each metric that has a curve (deletion, insertion,
- * ROAD per order, the IoU curve), one series per method of its mean curve,
+ * ROAD per order, the IoU curve, the randomization check's ρ and SSIM
+ * over the layers randomized), one series per method of its mean curve,
  * titled with what the metric measured (its full definition is beside it
  * in results.json). */
 gboolean
@@ -1009,6 +1010,7 @@ vt_report_faithfulness_figures (JsonObject   *result,
       g_auto(GStrv) x_labels = NULL;
       g_autofree char *name = NULL;
       JsonArray *first_x;
+      gboolean randomization;
       guint n, points;
 
       if (results == NULL)
@@ -1051,14 +1053,18 @@ vt_report_faithfulness_figures (JsonObject   *result,
       name = g_strdup_printf ("%s-%s", id, label);
       g_strdelimit (name, "_", '-');
       /* The confidence change is a difference of probabilities. */
+      randomization = g_str_has_prefix (label, "randomization");
       add (figures, g_steal_pointer (&name),
            vt_figure_new_lines (title, g_str_has_prefix (label, "iou") ? "top pixels (%)"
-                                : g_str_has_prefix (label, "road") ? "pixels removed (%)" : "fraction of pixels",
+                                : g_str_has_prefix (label, "road") ? "pixels removed (%)"
+                                : randomization ? "layers randomized, from the top" : "fraction of pixels",
                                 g_str_has_prefix (label, "road_confidence") ? "confidence change"
                                 : g_str_has_prefix (label, "road") ? "accuracy"
-                                : g_str_has_prefix (label, "iou") ? "IoU" : "probability",
+                                : g_str_has_prefix (label, "iou") ? "IoU"
+                                : g_str_has_suffix (label, "ssim") ? "SSIM"
+                                : randomization ? "Spearman's rank correlation" : "probability",
                                 n, points, values, (const char * const *) methods, (const char * const *) x_labels,
-                                g_str_has_prefix (label, "road_confidence") ? -1.0 : 0.0, 1.0));
+                                g_str_has_prefix (label, "road_confidence") || randomization ? -1.0 : 0.0, 1.0));
     }
   return TRUE;
 }

@@ -18,6 +18,7 @@
 #include "methods/attribution/vt-faithfulness.h"
 #include "methods/attribution/vt-faithfulness-localization.h"
 #include "methods/attribution/vt-faithfulness-road.h"
+#include "methods/attribution/vt-randomization.h"
 #include "models/vt-model.h"
 #include "models/vt-transform.h"
 #include "report/vt-report.h"
@@ -4506,6 +4507,384 @@ test_faithfulness_resnet20 (void)
   vt_test_rm_rf (dir);
 }
 
+/* A float64 tensor of a fixture (not narrowed to float). */
+static const double *
+fixture_doubles (VtCheckpoint *fixture,
+                 const char   *name,
+                 gsize         numel)
+{
+  const VtTensor *t = vt_checkpoint_lookup (fixture, name);
+
+  g_assert_nonnull (t);
+  g_assert_true (t->dtype == VT_DTYPE_F64);
+  g_assert_cmpuint (t->numel, ==, numel);
+  return (const double *) t->data;
+}
+
+/* The engine's re-initialization draws the weights numpy draws
+ * (tests/reference/make_randomization_fixture.py), into copies: the
+ * checkpoint's memory is never written, and restoring gives it back. */
+static void
+check_randomization_weights (const char   *resnet,
+                             VtCheckpoint *fixture)
+{
+  static const char * const names[] = { "linear.weight", "layer3.2.conv1.weight" };
+  static const char * const layers[] = { "head", "layer3.2" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) checkpoint = vt_checkpoint_open (resnet, &error);
+  g_autoptr(VtModel) model = NULL;
+  g_autoptr(VtTrainable) trainable = NULL;
+  g_auto(GStrv) all = NULL;
+  g_autoptr(GPtrArray) before = g_ptr_array_new_with_free_func (g_free);
+  g_autofree const float **stored = NULL;
+  guint n;
+
+  g_assert_no_error (error);
+  model = vt_model_new (checkpoint, &error);
+  g_assert_no_error (error);
+  trainable = vt_trainable_new (checkpoint, vt_model_get_architecture (model), &error);
+  g_assert_no_error (error);
+  all = vt_randomization_layers (trainable);
+  {
+    g_autofree char *joined = g_strjoinv (",", all);
+
+    g_assert_cmpstr (joined, ==, g_hash_table_lookup (vt_checkpoint_get_metadata (fixture), "layers.cascading"));
+  }
+  n = vt_trainable_get_n_params (trainable);
+  stored = g_new (const float *, n);
+  for (guint i = 0; i < n; i++)
+    {
+      const VtTrainableParam *p = vt_trainable_get_param (trainable, i);
+
+      stored[i] = p->value;
+      g_ptr_array_add (before, g_memdup2 (p->value, sizeof (float) * p->numel));
+    }
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+    {
+      g_autofree char *want_name = g_strdup_printf ("reinit.%s", names[k]);
+      const VtTensor *want = vt_checkpoint_lookup (fixture, want_name);
+      const VtTrainableParam *p;
+
+      g_assert_true (vt_randomization_reinit (trainable, layers[k], 3, &error));
+      g_assert_no_error (error);
+      p = vt_trainable_lookup_param (trainable, names[k]);
+      g_assert_nonnull (want);
+      g_assert_cmpuint (want->numel, ==, p->numel);
+      /* bit for bit: the same draws, the same arithmetic */
+      g_assert_cmpmem (p->value, sizeof (float) * p->numel, want->data, want->nbytes);
+    }
+  g_assert_false (vt_randomization_reinit (trainable, "layer9.9", 3, &error));
+  g_assert_error (error, VT_FAITHFULNESS_ERROR, VT_FAITHFULNESS_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "head, layer3.2, layer3.1"));
+  g_clear_error (&error);
+  for (guint i = 0; i < n; i++)
+    {
+      const VtTrainableParam *p = vt_trainable_get_param (trainable, i);
+
+      /* the memory map as it was, whatever the copies hold */
+      g_assert_cmpmem (stored[i], sizeof (float) * p->numel, g_ptr_array_index (before, i), sizeof (float) * p->numel);
+    }
+  vt_randomization_restore (trainable);
+  for (guint i = 0; i < n; i++)
+    g_assert_true (vt_trainable_get_param (trainable, i)->value == stored[i]);
+}
+
+/* The model randomization check (the faithfulness step's "randomization")
+ * on the real ResNet-20 and 4 CIFAR-10 test JPEGs, Grad-CAM and the
+ * gradient, cascading over all 11 layers and independent over three
+ * (given out of order): Spearman's ρ per step and image, of the maps and
+ * of their absolute values, and SSIM, against scipy.stats.spearmanr and
+ * scikit-image's formula on PyTorch's maps of the same re-initialized
+ * weights (tests/reference/make_randomization_fixture.py), and equal to
+ * those of the maps the step wrote; and Spearman and SSIM on the SAME
+ * maps, the fixture's, equal to the reference's. */
+static void
+test_faithfulness_randomization (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *fixture_path = vt_test_fixture ("attribution/randomization-resnet20.safetensors");
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "rc-maps.safetensors", NULL);
+  g_autofree char *table_path = g_build_filename (out, "rc-randomization.csv", NULL);
+  g_autofree char *randomized_path = g_build_filename (out, "rc-randomization-maps.safetensors", NULL);
+  g_autofree char *text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"faithfulness\", \"id\": \"rc\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+    "\"split\": \"test\", \"samples\": [0, 1, 2, 3], \"batch\": 3, \"methods\": [\"gradcam\", \"gradient\"], "
+    "\"metrics\": [{\"name\": \"randomization\", \"seed\": 3, \"maps\": true}], \"formats\": [\"png\"]}, "
+    "{\"kind\": \"faithfulness\", \"id\": \"ri\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+    "\"split\": \"test\", \"samples\": [0, 1, 2, 3], \"methods\": [\"gradcam\", \"gradient\"], "
+    "\"metrics\": [{\"name\": \"randomization\", \"order\": \"independent\", \"seed\": 3, "
+    "\"layers\": [\"stem\", \"head\", \"layer2.1\"]}], \"formats\": [\"png\"]}]}",
+    resnet, cifar, resnet, cifar);
+  static const char * const methods[] = { "gradcam", "gradient" };
+  static const char * const cases[] = { "cascading", "independent" };
+  /* in the order of VtRandomizationMeasure */
+  static const char * const labels[] = { "randomization", "randomization_abs", "randomization_ssim" };
+  static const char * const measures[] = { "rho", "rho_abs", "ssim" };
+  static const char * const figures[] = { "rc-randomization", "rc-randomization-abs", "rc-randomization-ssim",
+                                          "ri-randomization", "ri-randomization-abs", "ri-randomization-ssim" };
+  g_auto(Result) r = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) fixture = vt_checkpoint_open (fixture_path, &error);
+  g_autoptr(VtCheckpoint) maps = NULL;
+  g_autoptr(VtCheckpoint) randomized = NULL;
+  g_autoptr(JsonNode) results = NULL;
+  g_autofree char *table = NULL;
+  g_auto(GStrv) rows = NULL;
+  JsonArray *steps;
+  double worst = 0, worst_same = 0, worst_own = 0, worst_map = 0;
+
+  g_assert_no_error (error);
+  check_randomization_weights (resnet, fixture);
+
+  /* Spearman on the same maps: the engine's against scipy's. */
+  {
+    const VtTensor *a = vt_checkpoint_lookup (fixture, "pairs.a");
+    const VtTensor *b = vt_checkpoint_lookup (fixture, "pairs.b");
+    gsize plane = 32 * 32, n = a->numel / plane;
+    const double *rho = fixture_doubles (fixture, "pairs.rho", n);
+    const double *rho_abs = fixture_doubles (fixture, "pairs.rho_abs", n);
+    const double *ssim = fixture_doubles (fixture, "pairs.ssim", n);
+
+    for (gsize i = 0; i < n; i++)
+      {
+        const float *x = (const float *) a->data + i * plane, *y = (const float *) b->data + i * plane;
+
+        worst_same = MAX (worst_same, fabs (vt_randomization_spearman (x, y, plane, FALSE) - rho[i]));
+        worst_same = MAX (worst_same, fabs (vt_randomization_spearman (x, y, plane, TRUE) - rho_abs[i]));
+        worst_same = MAX (worst_same, fabs (vt_randomization_ssim (x, y, 32, 32) - ssim[i]));
+      }
+    g_test_message ("randomization: Spearman and SSIM on the same maps within %.3g of scipy's and "
+                    "scikit-image's formula", worst_same);
+    g_assert_cmpfloat (worst_same, <=, 1e-6);
+  }
+
+  run_faithfulness_spec (&r, dir, text);
+  if (r.status != 0)
+    g_error ("status %d: %s", r.status, r.err);
+  g_assert_nonnull (strstr (r.err, "randomization: 11 of 11 layers"));
+  maps = vt_checkpoint_open (maps_path, &error);
+  g_assert_no_error (error);
+  randomized = vt_checkpoint_open (randomized_path, &error);
+  g_assert_no_error (error);
+  /* the same images, the same classes explained */
+  g_assert_cmpfloat (attention_difference (maps, "input.pixel_values", fixture, "input"), <=, 1e-6);
+  g_assert_cmpfloat (attention_difference (maps, "targets", fixture, "targets"), ==, 0);
+
+  results = load_json (results_path);
+  steps = json_object_get_array_member (json_node_get_object (results), "steps");
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      JsonObject *step = json_array_get_object_element (steps, c);
+      g_autofree char *key = g_strdup_printf ("layers.%s", cases[c]);
+      g_auto(GStrv) layers = g_strsplit (g_hash_table_lookup (vt_checkpoint_get_metadata (fixture), key), ",", -1);
+      guint n_steps = g_strv_length (layers);
+
+      for (guint v = 0; v < G_N_ELEMENTS (labels); v++)
+        for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
+          {
+            JsonObject *metric = NULL;
+            JsonObject *entry = faithfulness_entry (step, labels[v], methods[m], &metric);
+            JsonArray *names = json_object_get_array_member (metric, "layers");
+            JsonArray *per_step = json_object_get_array_member (entry, "steps");
+            JsonArray *y = json_object_get_array_member (entry, "y");
+            g_autofree char *name = g_strdup_printf ("%s.%s.%s", cases[c], methods[m], measures[v]);
+            const double *want = fixture_doubles (fixture, name, n_steps * 4);
+
+            g_assert_cmpstr (json_object_get_string_member (metric, "order"), ==, cases[c]);
+            g_assert_nonnull (strstr (json_object_get_string_member (metric, "definition"),
+                                      v == VT_RANDOMIZATION_SSIM ? "SSIM" : "Spearman"));
+            g_assert_cmpuint (json_array_get_length (names), ==, n_steps);
+            g_assert_cmpuint (json_array_get_length (per_step), ==, n_steps);
+            for (guint s = 0; s < n_steps; s++)
+              {
+                JsonObject *one = json_array_get_object_element (per_step, s);
+                JsonArray *values = json_object_get_array_member (one, "values");
+                double mean = 0;
+
+                g_assert_cmpstr (json_array_get_string_element (names, s), ==, layers[s]);
+                g_assert_cmpstr (json_object_get_string_member (one, "layer"), ==, layers[s]);
+                for (guint b = 0; b < 4; b++)
+                  {
+                    double got = json_number (json_array_get_element (values, b));
+
+                    g_assert_true (same_number (got, want[s * 4 + b], 1.0));
+                    if (!isnan (got))
+                      worst = MAX (worst, fabs (got - want[s * 4 + b]));
+                    /* the cascading step's numbers are those of the maps it wrote */
+                    if (c == 0)
+                      {
+                        g_autofree char *after_name = g_strdup_printf ("%s.%u", methods[m], s + 1);
+                        g_autofree float *before = maps_floats (maps, methods[m]);
+                        g_autofree float *after = maps_floats (randomized, after_name);
+                        double own = v == VT_RANDOMIZATION_SSIM
+                          ? vt_randomization_ssim (before + b * 1024, after + b * 1024, 32, 32)
+                          : vt_randomization_spearman (before + b * 1024, after + b * 1024, 1024,
+                                                       v == VT_RANDOMIZATION_SPEARMAN_ABS);
+
+                        g_assert_true (same_number (got, own, 1e-12));
+                        if (!isnan (own))
+                          worst_own = MAX (worst_own, fabs (got - own));
+                      }
+                    mean += want[s * 4 + b] / 4;
+                  }
+                g_assert_cmpfloat (fabs (json_array_get_double_element (y, s) - mean), <=, 1e-6 + worst);
+              }
+          }
+    }
+  g_assert_cmpfloat (worst_own, <=, 1e-12);
+  /* The randomized maps against PyTorch's float64 ones (the fixture's
+   * pairs: cascading step, image, method). */
+  {
+    static const struct { guint step, image; const char *method; } pairs[] = {
+      { 0, 0, "gradcam" }, { 0, 3, "gradient" }, { 5, 1, "gradcam" }, { 5, 2, "gradient" }, { 10, 0, "gradient" },
+      { 10, 3, "gradcam" },
+    };
+    g_autofree float *want = maps_floats (fixture, "pairs.b");
+
+    for (guint i = 0; i < G_N_ELEMENTS (pairs); i++)
+      {
+        g_autofree char *name = g_strdup_printf ("%s.%u", pairs[i].method, pairs[i].step + 1);
+        g_autofree float *got = maps_floats (randomized, name);
+        const float *x = got + pairs[i].image * 1024, *y = want + i * 1024;
+        double diff = 0, norm = 0;
+
+        for (guint k = 0; k < 1024; k++)
+          {
+            diff += ((double) x[k] - y[k]) * ((double) x[k] - y[k]);
+            norm += (double) y[k] * y[k];
+          }
+        worst_map = MAX (worst_map, sqrt (diff / norm));
+      }
+    g_test_message ("randomization: the randomized maps within %.3g relative L2 of PyTorch's (float64)", worst_map);
+    g_assert_cmpfloat (worst_map, <=, 1e-3);
+  }
+  /* PyTorch's own float32 pass moves the correlations by up to the
+   * fixture's float32_deviation; ours are float32 maps too. */
+  g_test_message ("randomization: the step's rho and SSIM within %.3g of scipy's and scikit-image's formula on "
+                  "PyTorch's float64 maps (PyTorch float32: "
+                  "%s for Grad-CAM, %s for the gradient)", worst,
+                  (const char *) g_hash_table_lookup (vt_checkpoint_get_metadata (fixture), "float32_deviation.gradcam"),
+                  (const char *) g_hash_table_lookup (vt_checkpoint_get_metadata (fixture),
+                                                      "float32_deviation.gradient"));
+  g_assert_cmpfloat (worst, <=, 2e-3);
+
+  g_assert_true (g_file_get_contents (table_path, &table, NULL, NULL));
+  g_assert_true (g_str_has_prefix (table, "method,step,layer,sample,spearman,spearman_abs,ssim\n"));
+  rows = g_strsplit (table, "\n", -1);
+  /* a row per method, step and image, and the header; the last line ends */
+  g_assert_cmpuint (g_strv_length (rows), ==, 2 * 11 * 4 + 2);
+  for (guint i = 0; i < G_N_ELEMENTS (figures); i++)
+    {
+      g_autofree char *file = g_strdup_printf ("%s.png", figures[i]);
+      g_autofree char *path = g_build_filename (out, "figures", file, NULL);
+
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    }
+
+  vt_test_rm_rf (dir);
+}
+
+/* A faithfulness run that Cancel stops: a spec and its results folder. */
+typedef struct
+{
+  const char *spec;
+  const char *out;
+} FaithfulnessRun;
+
+static gboolean
+faithfulness_task (gpointer       data,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  const FaithfulnessRun *run = data;
+  g_autoptr(VtSpec) spec = vt_spec_load (run->spec, error);
+
+  g_assert_nonnull (spec);
+  return vt_run_execute (spec, run->out, NULL, cancellable, error);
+}
+
+/* "[0, stride, 2 stride, …]": @n sample indices. */
+static GString *
+sample_list (guint n,
+             guint stride)
+{
+  GString *list = g_string_new ("[");
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (list, "%s%u", i ? ", " : "", i * stride);
+  g_string_append (list, "]");
+  return list;
+}
+
+/* Cancel reaches inside a faithfulness step's metrics: CIFAR-10 test JPEGs
+ * whose maps take under a second, then a deletion of 1,024 steps over 32
+ * of them (some 15 s) or the randomization check of all 11 layers of
+ * ResNet-20 over 128 (some 9 s), cancelled 2.5 s after the start (times
+ * the deadline scale: the sanitized build is as much slower in every
+ * phase). Deletion checks before each classifier call, on up to 64 images
+ * (here 32); the randomization check between passes of 16 images. It
+ * stops within the bound, and leaves the maps file it had finished and
+ * nothing half-done: no results.json, no table, no figure. */
+static void
+test_faithfulness_cancel (void)
+{
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
+  static const char * const metrics[] = { "{\"name\": \"deletion\", \"steps\": 1024}",
+                                          "{\"name\": \"randomization\", \"maps\": true}" };
+  static const char * const what[] = { "a deletion of 1,024 steps over 32 images",
+                                       "the randomization check of ResNet-20 over 128 images" };
+  static const guint n_images[] = { 32, 128 };
+
+  for (guint k = 0; k < G_N_ELEMENTS (metrics); k++)
+    {
+      g_autoptr(GString) samples = sample_list (n_images[k], 10000 / n_images[k]);
+      g_autofree char *dir = vt_test_tmpdir ();
+      g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+      g_autofree char *out = g_build_filename (dir, "out", NULL);
+      g_autofree char *text = g_strdup_printf (
+        "{\"steps\": [{\"kind\": \"faithfulness\", \"id\": \"f\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+        "\"split\": \"test\", \"samples\": %s, \"methods\": [\"gradcam\"], \"metrics\": [%s], "
+        "\"formats\": [\"png\"]}]}", resnet, cifar, samples->str, metrics[k]);
+      FaithfulnessRun run = { spec, out };
+      g_autoptr(GDir) listing = NULL;
+      g_autoptr(GError) error = NULL;
+      const char *name;
+
+      g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+      vt_test_assert_cancels (what[k], faithfulness_task, &run, (guint) (2500 * vt_test_deadline_scale ()));
+      /* The maps were done: the cancel came inside the metric. */
+      listing = g_dir_open (out, 0, &error);
+      g_assert_no_error (error);
+      while ((name = g_dir_read_name (listing)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (out, name, NULL);
+          g_autoptr(GDir) figures = NULL;
+
+          g_test_message ("%s: left %s", what[k], name);
+          /* the run's folder for figures, made at its start, stays empty */
+          if (g_str_equal (name, "figures"))
+            {
+              figures = g_dir_open (path, 0, &error);
+              g_assert_no_error (error);
+              g_assert_null (g_dir_read_name (figures));
+            }
+          else if (!g_str_equal (name, "f-maps.safetensors") && !g_str_equal (name, "run.log"))
+            g_error ("%s: the cancelled run left %s", what[k], name);
+        }
+      {
+        g_autofree char *maps = g_build_filename (out, "f-maps.safetensors", NULL);
+
+        g_assert_true (g_file_test (maps, G_FILE_TEST_IS_REGULAR));
+      }
+      vt_test_rm_rf (dir);
+    }
+}
+
 /* A glyph dataset made in the same spec (40 test images with masks): the
  * localization metrics through the step are the engine's on the same maps
  * and the dataset's masks, and in [0, 1]. */
@@ -4603,7 +4982,18 @@ test_faithfulness_bad_input (void)
   static const BadStep bad[] = {
     { "@IN@, \"metrics\": [\"deletion\", \"faithful\"]", 2,
       "$.steps[0].metrics[1]: unknown metric “faithful”; known: deletion, insertion, road, road_confidence_change, "
-      "pixel_ap, comet_ap, pointing_game, iou_curve" },
+      "randomization, pixel_ap, comet_ap, pointing_game, iou_curve" },
+    { "@IN@, \"metrics\": [{\"name\": \"randomization\", \"order\": \"sideways\"}]", 2,
+      "$.steps[0].metrics[0].order" },
+    { "@IN@, \"metrics\": [{\"name\": \"randomization\", \"layers\": []}]", 2,
+      "$.steps[0].metrics[0].layers: expected a list of the layers to randomize" },
+    { "@IN@, \"metrics\": [{\"name\": \"randomization\", \"layers\": [3]}]", 2,
+      "$.steps[0].metrics[0].layers[0]: expected a string" },
+    { "@IN@, \"metrics\": [{\"name\": \"randomization\", \"maps\": \"yes\"}]", 2, "$.steps[0].metrics[0].maps" },
+    { "@IN@, \"metrics\": [{\"name\": \"randomization\", \"steps\": 4}]", 2, "$.steps[0].metrics[0]" },
+    { "@IN@, \"metrics\": [\"deletion\", {\"name\": \"randomization\", \"layers\": [\"head\", \"layer9.9\"]}]", 1,
+      "$.steps[0].metrics[1].layers[1]: no layer “layer9.9” to randomize; the model's layers, top first: head, "
+      "layer3.2" },
     { "@IN@", 2, "$.steps[0].metrics: expected a list of metrics" },
     { "@IN@, \"metrics\": []", 2, "$.steps[0].metrics: expected a list of metrics" },
     { "@IN@, \"metrics\": [3]", 2, "$.steps[0].metrics[0]: expected a metric's name" },
@@ -4761,6 +5151,8 @@ main (int   argc,
   g_test_add_func ("/batch/faithfulness/resnet20", test_faithfulness_resnet20);
   g_test_add_func ("/batch/faithfulness/localization", test_faithfulness_localization);
   g_test_add_func ("/batch/faithfulness/bad-input", test_faithfulness_bad_input);
+  g_test_add_func ("/batch/faithfulness/randomization", test_faithfulness_randomization);
+  g_test_add_func ("/batch/faithfulness/cancel", test_faithfulness_cancel);
   g_test_add_func ("/batch/memory/faithfulness", test_memory_faithfulness);
   g_test_add_func ("/batch/glyphs", test_glyphs);
   g_test_add_func ("/batch/glyphs-bad-input", test_glyphs_bad_input);

@@ -419,7 +419,9 @@ test_faithfulness_keys (void)
     "  {\"name\": \"insertion\", \"steps\": 8, \"substrate\": \"zeros\"},"
     "  {\"name\": \"road\", \"percentages\": [20, 50.5], \"order\": \"lerf\", \"seed\": 4},"
     "  {\"name\": \"road_confidence_change\", \"order\": \"morf\"}, \"pixel_ap\", \"comet_ap\","
-    "  {\"name\": \"pointing_game\", \"tolerance\": 3}, \"iou_curve\"], \"formats\": [\"svg\"]},"
+    "  {\"name\": \"pointing_game\", \"tolerance\": 3}, \"iou_curve\","
+    "  {\"name\": \"randomization\", \"order\": \"independent\", \"seed\": 5, \"layers\": [\"head\", \"layer3.2\"],"
+    "   \"maps\": true}], \"formats\": [\"svg\"]},"
     " {\"kind\": \"faithfulness\", \"id\": \"g\", \"checkpoint\": \"m\", \"dataset\": \"d\","
     "  \"methods\": [\"gradient\"], \"target\": 3, \"metrics\": [\"road\"]}"
     "]}";

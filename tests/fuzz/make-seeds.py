@@ -78,7 +78,9 @@ write(spec, "faithfulness.json", json.dumps({"steps": [{
     "methods": ["gradcam", "gradient"], "layer": "layer3", "target": "predicted",
     "metrics": ["deletion", {"name": "insertion", "steps": 16, "substrate": "zeros"},
                 {"name": "road", "percentages": [10, 50], "order": "morf"}, "road_confidence_change",
-                "pixel_ap", "comet_ap", {"name": "pointing_game", "tolerance": 4}, "iou_curve"]}]}, indent=1).encode())
+                "pixel_ap", "comet_ap", {"name": "pointing_game", "tolerance": 4}, "iou_curve",
+                {"name": "randomization", "order": "cascading", "seed": 2, "layers": ["head", "stem"]}]}]},
+                                          indent=1).encode())
 
 # config.json recognition: "model@@SPLIT@@config.json[@@SPLIT@@labels.txt]",
 # the fixtures' configs beside the model they came with.

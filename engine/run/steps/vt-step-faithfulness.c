@@ -20,6 +20,7 @@
 #include "methods/attribution/vt-faithfulness.h"
 #include "methods/attribution/vt-faithfulness-localization.h"
 #include "methods/attribution/vt-faithfulness-road.h"
+#include "methods/attribution/vt-randomization.h"
 #include "report/vt-csv.h"
 #include "report/vt-report.h"
 
@@ -36,14 +37,16 @@ typedef enum
   METRIC_INSERTION,
   METRIC_ROAD,                    /* vt_road_accuracy */
   METRIC_ROAD_CONFIDENCE_CHANGE,  /* vt_road_confidence_change */
-  METRIC_PIXEL_AP,
+  METRIC_RANDOMIZATION,           /* vt_randomization_run */
+  METRIC_PIXEL_AP,                /* and the ones after it need masks */
   METRIC_COMET_AP,
   METRIC_POINTING_GAME,
   METRIC_IOU_CURVE,
 } MetricKind;
 
 /* Order matches MetricKind. */
-static const char * const metric_names[] = { "deletion", "insertion", "road", "road_confidence_change", "pixel_ap",
+static const char * const metric_names[] = { "deletion", "insertion", "road", "road_confidence_change",
+                                             "randomization", "pixel_ap",
                                              "comet_ap", "pointing_game", "iou_curve", NULL };
 
 #define ROAD_MORF (1u << VT_ROAD_MORF)
@@ -57,7 +60,10 @@ typedef struct
   double                  *percentages;    /* road: NULL for the engine's 10 … 90 */
   guint                    n_percentages;
   guint                    orders;         /* road: ROAD_MORF | ROAD_LERF */
-  guint                    seed;           /* road: the noise's numpy seed */
+  guint                    seed;           /* road: the noise's numpy seed; randomization: the weights' */
+  VtRandomizationOrder     randomization;  /* randomization: cascading or independent */
+  char                   **layers;         /* randomization: NULL for every layer */
+  gboolean                 keep_maps;      /* randomization: write every step's maps */
   guint                    tolerance;      /* pointing_game, pixels */
 } FaithfulnessMetric;
 
@@ -88,6 +94,21 @@ static gboolean
 needs_masks (MetricKind kind)
 {
   return kind >= METRIC_PIXEL_AP;
+}
+
+/* The results a metric gives per method: ROAD's chosen orders (variant =
+ * VtRoadOrder), the randomization check's ρ of the maps, of their absolute
+ * values and their SSIM (variant = VtRandomizationMeasure), one for the
+ * others. */
+#define N_VARIANTS 3
+
+static gboolean
+has_variant (const FaithfulnessMetric *m,
+             int                       variant)
+{
+  if (is_road (m->kind))
+    return (m->orders & (1u << variant)) != 0;
+  return variant == 0 || (m->kind == METRIC_RANDOMIZATION && variant < VT_RANDOMIZATION_N_MEASURES);
 }
 
 /* RISE's pairing: deletion to zeros, insertion from the blurred image. */
@@ -158,6 +179,8 @@ parse_metric_options (JsonObject          *entry,
   static const char * const game_keys[] = { "name", "steps", "substrate", NULL };
   static const char * const road_keys[] = { "name", "percentages", "order", "seed", NULL };
   static const char * const pointing_keys[] = { "name", "tolerance", NULL };
+  static const char * const randomization_keys[] = { "name", "order", "seed", "layers", "maps", NULL };
+  static const char * const randomization_orders[] = { "cascading", "independent", NULL };
   static const char * const plain_keys[] = { "name", NULL };
   static const char * const substrates[] = { "zeros", "blur", NULL };
   static const char * const orders[] = { "morf", "lerf", "both", NULL };
@@ -188,6 +211,23 @@ parse_metric_options (JsonObject          *entry,
           !vt_json_get_uint (entry, path, "seed", 0, G_MAXUINT32, &m->seed, error))
         return FALSE;
       m->orders = order == 0 ? ROAD_MORF : order == 1 ? ROAD_LERF : ROAD_MORF | ROAD_LERF;
+      return TRUE;
+    case METRIC_RANDOMIZATION:
+      order = m->randomization;
+      if (!vt_json_check_keys (entry, path, randomization_keys, error) ||
+          !vt_json_get_choice (entry, path, "order", randomization_orders, &order, error) ||
+          !vt_json_get_uint (entry, path, "seed", 0, G_MAXUINT32, &m->seed, error) ||
+          !vt_json_get_strv (entry, path, "layers", &m->layers, error) ||
+          !vt_json_get_bool (entry, path, "maps", &m->keep_maps, error))
+        return FALSE;
+      m->randomization = order;
+      if (m->layers && m->layers[0] == NULL)
+        {
+          g_autofree char *where = g_strdup_printf ("%s.layers", path);
+
+          return invalid (error, where, "expected a list of the layers to randomize (“head”, block names such "
+                          "as “layer3.2”, “stem”), or no key for every layer");
+        }
       return TRUE;
     case METRIC_POINTING_GAME:
       return vt_json_check_keys (entry, path, pointing_keys, error) &&
@@ -294,6 +334,23 @@ metric_options_to_json (const FaithfulnessMetric *m,
       if (m->seed != d.seed)
         json_object_set_int_member (entry, "seed", m->seed);
     }
+  if (m->kind == METRIC_RANDOMIZATION)
+    {
+      if (m->randomization != d.randomization)
+        json_object_set_string_member (entry, "order", vt_randomization_order_name (m->randomization));
+      if (m->seed != d.seed)
+        json_object_set_int_member (entry, "seed", m->seed);
+      if (m->layers)
+        {
+          JsonArray *array = json_array_new ();
+
+          for (guint i = 0; m->layers[i]; i++)
+            json_array_add_string_element (array, m->layers[i]);
+          json_object_set_array_member (entry, "layers", array);
+        }
+      if (m->keep_maps)
+        json_object_set_boolean_member (entry, "maps", TRUE);
+    }
   if (m->kind == METRIC_POINTING_GAME && m->tolerance != d.tolerance)
     json_object_set_int_member (entry, "tolerance", m->tolerance);
 }
@@ -323,7 +380,10 @@ faithfulness_clear (VtStep *base)
   g_free (step->layer);
   g_free (step->targets);
   for (guint i = 0; i < step->n_metrics; i++)
-    g_free (step->metrics[i].percentages);
+    {
+      g_free (step->metrics[i].percentages);
+      g_strfreev (step->metrics[i].layers);
+    }
   g_free (step->metrics);
 }
 
@@ -514,6 +574,8 @@ measure (const FaithfulnessMetric *m,
                                        cancellable, error);
         break;
       }
+    case METRIC_RANDOMIZATION:
+      g_assert_not_reached ();  /* its maps are the run's, not one method's (randomize below) */
     case METRIC_PIXEL_AP:
       out->scores = vt_localization_pixel_ap (maps, masks, n, height, width, error);
       break;
@@ -530,11 +592,16 @@ measure (const FaithfulnessMetric *m,
   return out->curve != NULL || out->scores != NULL;
 }
 
-/* The name of a metric's results: "deletion", "road_morf". */
+/* The name of a metric's results: "deletion", "road_morf",
+ * "randomization_abs". */
 static char *
 metric_label (const FaithfulnessMetric *m,
-              VtRoadOrder               order)
+              int                       order)
 {
+  static const char * const randomization_labels[] = { "randomization", "randomization_abs", "randomization_ssim" };
+
+  if (m->kind == METRIC_RANDOMIZATION)
+    return g_strdup (randomization_labels[order]);
   return is_road (m->kind) ? g_strdup_printf ("%s_%s", metric_names[m->kind], vt_road_order_name (order))
                            : g_strdup (metric_names[m->kind]);
 }
@@ -542,10 +609,10 @@ metric_label (const FaithfulnessMetric *m,
 /* A figure's title, short enough to fit: what the definition says first. */
 static char *
 metric_title (const FaithfulnessMetric *m,
-              VtRoadOrder               order,
+              int                       order,
               guint                     n_images)
 {
-  const char *order_name = order == VT_ROAD_MORF ? "most relevant first" : "least relevant first";
+  const char *order_name = order == (int) VT_ROAD_MORF ? "most relevant first" : "least relevant first";
 
   switch (m->kind)
     {
@@ -560,6 +627,12 @@ metric_title (const FaithfulnessMetric *m,
       return g_strdup_printf ("ROAD confidence change, %s: mean of %u images", order_name, n_images);
     case METRIC_IOU_CURVE:
       return g_strdup_printf ("IoU of the top pixels with the mask: mean of %u images", n_images);
+    case METRIC_RANDOMIZATION:
+      return g_strdup_printf ("Model randomization, %s: %s, mean of %u images",
+                              vt_randomization_order_name (m->randomization),
+                              order == (int) VT_RANDOMIZATION_SSIM ? "SSIM of the maps"
+                              : order == (int) VT_RANDOMIZATION_SPEARMAN_ABS ? "Spearman's ρ of the |maps|"
+                              : "Spearman's ρ of the maps", n_images);
     default:
       return g_strdup (metric_names[m->kind]);
     }
@@ -621,6 +694,193 @@ measured_to_json (const Measured *r,
   return entry;
 }
 
+/* What the randomization check's maps need: the run's batches, the
+ * classes explained on the trained model, and its progress. */
+typedef struct
+{
+  VtRunContext             *run;
+  const VtFaithfulnessStep *step;
+  const VtAttributionInput *input;     /* the trained model's first batch: model, layer, pixels, sizes */
+  const gint64             *targets;   /* (N): the classes explained on the trained model */
+  guint                     n_images;
+  guint                     batch_size;
+  gsize                     plane;
+  int                       n_steps;
+  int                       done_steps;
+  double                    fraction;  /* the progress bar before the check */
+  double                    span;      /* and the part of it the check takes */
+} RandomizationMaps;
+
+/* VtRandomizationMaps: every method's maps of every image, batch by batch,
+ * as the maps of the trained model were made. */
+static gboolean
+randomization_maps (VtTrainable   *model,
+                    float * const *maps,
+                    gpointer       user_data,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  RandomizationMaps *r = user_data;
+  const VtFaithfulnessStep *step = r->step;
+  g_autofree double *seconds = g_new0 (double, step->n_methods);
+  g_autofree float **batch_maps = g_new (float *, step->n_methods);
+  g_autofree gint64 *explained = g_new (gint64, r->batch_size);
+  g_autofree gint64 *predicted = g_new (gint64, r->batch_size);
+  g_autofree char *message = NULL;
+
+  for (guint first = 0; first < r->n_images; first += r->batch_size)
+    {
+      VtAttributionInput b = *r->input;
+
+      b.model = model;
+      b.pixels = r->input->pixels + first * 3 * r->plane;
+      b.batch = (int) MIN (r->batch_size, r->n_images - first);
+      b.targets = r->targets + first;
+      for (guint m = 0; m < step->n_methods; m++)
+        batch_maps[m] = maps[m] + first * r->plane;
+      if (!vt_attribute_compute_batch (&b, step->methods, step->n_methods, batch_maps, NULL, seconds, explained,
+                                       predicted, cancellable, error))
+        return FALSE;
+    }
+  r->done_steps++;
+  message = g_strdup_printf ("randomization: %d of %d layers", r->done_steps, r->n_steps);
+  vt_run_emit (r->run, VT_EVENT_PROGRESS, r->fraction + r->span * r->done_steps / r->n_steps, message);
+  return TRUE;
+}
+
+/* <id>-randomization-maps.safetensors: "<method>.<s>" (N, H, W), method's
+ * maps after step s (1 …; the trained model's are <id>-maps.safetensors). */
+static gboolean
+write_randomized_maps (VtRunContext                *run,
+                       const VtFaithfulnessStep    *step,
+                       const FaithfulnessMetric    *metric,
+                       const VtRandomizationResult *result,
+                       guint                        n_images,
+                       int                          height,
+                       int                          width,
+                       double                       fraction,
+                       GError                     **error)
+{
+  g_autofree char *name = g_strdup_printf ("%s-randomization-maps.safetensors", step->base.id);
+  g_autofree char *path = g_build_filename (run->output_dir, name, NULL);
+  guint n = (guint) result->n_steps * step->n_methods;
+  g_autofree VtTensor *tensors = g_new (VtTensor, n);
+  g_autofree const VtTensor **pointers = g_new (const VtTensor *, n);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) metadata = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  gint64 shape[3] = { n_images, height, width };
+
+  for (int s = 0; s < result->n_steps; s++)
+    for (guint m = 0; m < step->n_methods; m++)
+      {
+        guint i = (guint) s * step->n_methods + m;
+        char *tensor = g_strdup_printf ("%s.%d", vt_attribute_method_name (&step->methods[m]), s + 1);
+
+        g_ptr_array_add (names, tensor);
+        tensors[i] = vt_step_tensor_view (tensor, VT_DTYPE_F32, 3, shape, result->maps[i]);
+        pointers[i] = &tensors[i];
+      }
+  g_hash_table_insert (metadata, "producer", g_strdup ("vitrine " PACKAGE_VERSION));
+  g_hash_table_insert (metadata, "order", g_strdup (vt_randomization_order_name (result->order)));
+  g_hash_table_insert (metadata, "seed", g_strdup_printf ("%u", metric->seed));
+  g_hash_table_insert (metadata, "layers", g_strjoinv (",", result->layers));
+  if (!vt_safetensors_write (path, n, pointers, metadata, error))
+    return FALSE;
+  vt_run_emit (run, VT_EVENT_FILE, fraction, name);
+  return TRUE;
+}
+
+/* The randomization check of metric @k over the run's maps, and its rows
+ * of the per-image table. */
+static VtRandomizationResult *
+randomize (VtRunContext             *run,
+           const VtFaithfulnessStep *step,
+           const FaithfulnessMetric *metric,
+           guint                     k,
+           VtTrainable              *model,
+           const VtAttributionInput *input,
+           GPtrArray                *maps,
+           const gint64             *targets,
+           const gint64             *samples,
+           guint                     n_images,
+           guint                     batch_size,
+           double                    fraction,
+           double                    span,
+           GString                  *csv,
+           GError                  **error)
+{
+  g_auto(GStrv) all = vt_randomization_layers (model);
+  RandomizationMaps data = { run, step, input, targets, n_images, batch_size, (gsize) input->height * input->width,
+                             metric->layers ? (int) g_strv_length (metric->layers) : (int) g_strv_length (all),
+                             0, fraction, span };
+  VtRandomizationOptions options;
+  VtRandomizationResult *result;
+
+  vt_randomization_options_init (&options);
+  options.order = metric->randomization;
+  options.seed = metric->seed;
+  options.layers = (const char * const *) metric->layers;
+  options.keep_maps = metric->keep_maps;
+  result = vt_randomization_run (model, &options, (const float * const *) maps->pdata, (int) step->n_methods,
+                                 (int) n_images, input->height, input->width, randomization_maps, &data,
+                                 run->cancellable, error);
+  if (result == NULL)
+    {
+      if (!g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (error, "%s.metrics[%u]%s", run->step_path, k,
+                        g_str_has_prefix ((*error)->message, "layers") ? "." : ": ");
+      return NULL;
+    }
+  for (guint m = 0; m < step->n_methods; m++)
+    for (int s = 0; s < result->n_steps; s++)
+      for (guint b = 0; b < n_images; b++)
+        {
+          gsize at = ((gsize) m * result->n_steps + s) * n_images + b;
+          g_autofree char *number = g_strdup_printf ("%d", s + 1);
+          g_autofree char *sample = g_strdup_printf ("%" G_GINT64_FORMAT, samples[b]);
+          g_autofree char *rho = vt_run_csv_number (result->measures[VT_RANDOMIZATION_SPEARMAN][at]);
+          g_autofree char *rho_abs = vt_run_csv_number (result->measures[VT_RANDOMIZATION_SPEARMAN_ABS][at]);
+          g_autofree char *ssim = vt_run_csv_number (result->measures[VT_RANDOMIZATION_SSIM][at]);
+          const char *row[7] = { vt_attribute_method_name (&step->methods[m]), number, result->layers[s], sample, rho,
+                                 rho_abs, ssim };
+
+          vt_csv_append_row (csv, 7, row);
+        }
+  if (result->maps && !write_randomized_maps (run, step, metric, result, n_images, input->height, input->width,
+                                              fraction + span, error))
+    {
+      vt_randomization_result_free (result);
+      return NULL;
+    }
+  return result;
+}
+
+/* The randomization check's numbers of method @method per step: "steps",
+ * one object per step with its layer, the value per image and their mean. */
+static void
+add_randomization_steps (JsonObject                  *entry,
+                         const VtRandomizationResult *result,
+                         int                          method,
+                         VtRandomizationMeasure       measure)
+{
+  g_autoptr(VtFaithfulnessCurve) curve = vt_randomization_curve (result, method, measure, NULL);
+  JsonArray *steps = json_array_new ();
+
+  for (int s = 0; s < result->n_steps; s++)
+    {
+      JsonObject *one = json_object_new ();
+      JsonArray *values = json_array_new ();
+
+      json_object_set_string_member (one, "layer", result->layers[s]);
+      vt_run_set_number (one, "mean", curve->mean[s]);
+      for (int b = 0; b < result->n_images; b++)
+        vt_run_add_number (values, curve->values[(gsize) b * result->n_steps + s]);
+      json_object_set_array_member (one, "values", values);
+      json_array_add_object_element (steps, one);
+    }
+  json_object_set_array_member (entry, "steps", steps);
+}
+
 JsonNode *
 vt_run_faithfulness (VtRunContext  *run,
                      VtStep        *base,
@@ -639,6 +899,10 @@ vt_run_faithfulness (VtRunContext  *run,
   g_autofree char *maps_path = g_build_filename (run->output_dir, maps_name, NULL);
   g_autofree char *metrics_name = g_strdup_printf ("%s-metrics.csv", base->id);
   g_autofree char *curves_name = g_strdup_printf ("%s-curves.csv", base->id);
+  g_autofree char *randomization_name = g_strdup_printf ("%s-randomization.csv", base->id);
+  g_autoptr(GString) randomization_csv = g_string_new ("method,step,layer,sample,spearman,spearman_abs,ssim\n");
+  g_autoptr(VtRandomizationResult) randomized = NULL;
+  VtAttributionInput maps_input = { 0 };
   g_autofree float *pixels = NULL;
   g_autofree float *masks = NULL;
   g_autofree gint64 *samples = NULL;
@@ -741,7 +1005,8 @@ vt_run_faithfulness (VtRunContext  *run,
       labels[i] = o.dataset->labels[samples[i]];
     }
   for (guint k = 0; k < step->n_metrics; k++)
-    n_runs += step->n_methods * (is_road (step->metrics[k].kind) ? __builtin_popcount (step->metrics[k].orders) : 1);
+    for (int variant = 0; variant < N_VARIANTS; variant++)
+      n_runs += has_variant (&step->metrics[k], variant) ? step->n_methods : 0;
 
   /* The maps, batch by batch, as the attribute step makes them. */
   for (guint first = 0; first < n_images; first += batch_size)
@@ -789,6 +1054,9 @@ vt_run_faithfulness (VtRunContext  *run,
     }
   if (any_masks && !(masks = read_masks (&o, samples, n_images, height, width, error)))
     return NULL;
+  /* The randomization check's batches are these. */
+  maps_input = (VtAttributionInput) { model, layer, arch->patch_size, pixels, 0, height, width, NULL,
+                                      o.transform.mean, o.transform.std };
 
   /* The maps file, as the attribute step writes it (the figures and a
    * rerun of a metric read it). */
@@ -831,7 +1099,7 @@ vt_run_faithfulness (VtRunContext  *run,
     {
       const FaithfulnessMetric *metric = &step->metrics[k];
 
-      for (int order = VT_ROAD_MORF; order <= VT_ROAD_LERF; order++)
+      for (int order = 0; order < N_VARIANTS; order++)
         {
           g_autofree char *label = metric_label (metric, order);
           g_autofree char *where = g_strdup_printf ("%s.metrics[%u] (%s)", run->step_path, k, label);
@@ -839,8 +1107,16 @@ vt_run_faithfulness (VtRunContext  *run,
           JsonObject *entry;
           JsonArray *results;
 
-          if (is_road (metric->kind) ? !(metric->orders & (1u << order)) : order != VT_ROAD_MORF)
+          if (!has_variant (metric, order))
             continue;
+          if (metric->kind == METRIC_RANDOMIZATION && randomized == NULL &&
+              !(randomized = randomize (run, step, metric, k, model, &maps_input, maps, targets, samples, n_images,
+                                        batch_size, 0.5 + 0.5 * done / n_runs, 0.5 * VT_RANDOMIZATION_N_MEASURES * step->n_methods / n_runs,
+                                        randomization_csv, error)))
+            return NULL;
+          /* Its progress went out step by step. */
+          if (metric->kind == METRIC_RANDOMIZATION && order == 0)
+            done += VT_RANDOMIZATION_N_MEASURES * step->n_methods;
           entry = json_object_new ();
           results = json_array_new ();
           json_object_set_string_member (entry, "name", metric_names[metric->kind]);
@@ -848,6 +1124,23 @@ vt_run_faithfulness (VtRunContext  *run,
           json_object_set_string_member (entry, "title", title);
           if (is_road (metric->kind))
             json_object_set_string_member (entry, "order", vt_road_order_name (order));
+          if (metric->kind == METRIC_RANDOMIZATION)
+            {
+              JsonArray *names = json_array_new ();
+
+              json_object_set_string_member (entry, "order", vt_randomization_order_name (metric->randomization));
+              json_object_set_int_member (entry, "seed", metric->seed);
+              for (int s = 0; s < randomized->n_steps; s++)
+                json_array_add_string_element (names, randomized->layers[s]);
+              json_object_set_array_member (entry, "layers", names);
+              json_object_set_string_member (entry, "table", randomization_name);
+              if (metric->keep_maps)
+                {
+                  g_autofree char *file = g_strdup_printf ("%s-randomization-maps.safetensors", base->id);
+
+                  json_object_set_string_member (entry, "maps", file);
+                }
+            }
           json_object_set_array_member (entry, "results", results);
           json_array_add_object_element (metric_list, entry);
           for (guint m = 0; m < step->n_methods; m++)
@@ -858,8 +1151,15 @@ vt_run_faithfulness (VtRunContext  *run,
 
               if (g_cancellable_set_error_if_cancelled (run->cancellable, error))
                 return NULL;
-              ok = measure (metric, order, classifier, pixels, g_ptr_array_index (maps, m), masks, n_images, height,
-                            width, targets, labels, run->cancellable, &r, error);
+              if (metric->kind == METRIC_RANDOMIZATION)
+                {
+                  r.curve = vt_randomization_curve (randomized, (int) m, order,
+                                                    vt_randomization_definition (randomized, metric->seed, order));
+                  ok = TRUE;
+                }
+              else
+                ok = measure (metric, order, classifier, pixels, g_ptr_array_index (maps, m), masks, n_images,
+                              height, width, targets, labels, run->cancellable, &r, error);
               if (!ok)
                 {
                   g_prefix_error (error, "%s, method %s: ", where, method);
@@ -867,21 +1167,26 @@ vt_run_faithfulness (VtRunContext  *run,
                 }
               /* The definition is the metric's, the same for every method. */
               if (!json_object_has_member (entry, "definition"))
-                json_object_set_string_member (entry, "definition", r.curve ? r.curve->definition
-                                                                            : r.scores->definition);
+                json_object_set_string_member (entry, "definition",
+                                               r.curve ? r.curve->definition
+                                                       : r.scores ? r.scores->definition : NULL);
               json_array_add_object_element (results, measured_to_json (&r, method, label, metrics_csv, curves_csv));
               vt_faithfulness_curve_free (r.curve);
               vt_faithfulness_scores_free (r.scores);
-              {
-                g_autofree char *message = g_strdup_printf ("%s of %s", label, method);
+              if (metric->kind == METRIC_RANDOMIZATION)
+                add_randomization_steps (json_array_get_object_element (results, m), randomized, (int) m, order);
+              else
+                {
+                  g_autofree char *message = g_strdup_printf ("%s of %s", label, method);
 
-                vt_run_emit (run, VT_EVENT_PROGRESS, 0.5 + 0.5 * ++done / n_runs, message);
-              }
+                  vt_run_emit (run, VT_EVENT_PROGRESS, 0.5 + 0.5 * ++done / n_runs, message);
+                }
             }
         }
     }
   if (!vt_run_write_output (run, metrics_name, metrics_csv->str, error) ||
-      !vt_run_write_output (run, curves_name, curves_csv->str, error))
+      !vt_run_write_output (run, curves_name, curves_csv->str, error) ||
+      (randomized && !vt_run_write_output (run, randomization_name, randomization_csv->str, error)))
     return NULL;
 
   json_object_set_string_member (result, "checkpoint", o.checkpoint_path);
