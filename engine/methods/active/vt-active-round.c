@@ -199,7 +199,16 @@ vt_active_round_run (const VtFeatureStore        *pool,
 
   if (labeled_rows->len > 0)
     {
-      learner = vt_active_learner_new (&options->learner, pool->dim, k);
+      if (!VT_ACTIVE_LEARNER_IS_CLIP (options->learner.kind))
+        learner = vt_active_learner_new (&options->learner, pool->dim, k);
+      else if (options->clip == NULL)
+        {
+          g_set_error (error, VT_ACTIVE_ERROR, VT_ACTIVE_ERROR_INVALID,
+                       "the zero_shot and coop learners need the pool's CLIP checkpoint");
+          return NULL;
+        }
+      else if (!(learner = vt_active_learner_new_clip (&options->learner, options->clip, error)))
+        return NULL;
       if (!vt_active_learner_train (learner, pool->features, (const guint *) (gpointer) labeled_rows->data,
                                     (const gint32 *) (gpointer) labels->data, labeled_rows->len, error))
         return NULL;

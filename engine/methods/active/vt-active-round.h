@@ -52,6 +52,7 @@ typedef struct
   VtActiveLearnerOptions  learner;   /* seeds the head; the round's picks draw from seed + round */
   VtActiveChoice          choice;
   guint                   budget;    /* samples in the queue */
+  VtActiveClip           *clip;      /* the pool's CLIP checkpoint (borrowed): the zero_shot and coop learners need it */
 } VtActiveRoundOptions;
 
 #define VT_ACTIVE_ROUND_TOP 5
