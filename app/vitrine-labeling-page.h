@@ -1,7 +1,8 @@
 /* vitrine-labeling-page.h: the Labeling area: a person answers an active
  * learner's questions about a feature store's samples.
  *
- * Choose the store (the workspace's), the learner (linear or cosine head),
+ * Choose the store (the workspace's), the learner (linear or cosine head;
+ * for a store a CLIP image tower extracted also zero-shot and CoOp),
  * the strategy, PCB and the budget; Start Round retrains the head on the
  * labels so far and ranks the undecided samples into a queue
  * (vt_active_round_run, in a worker). The queue shows each sample large
@@ -54,6 +55,10 @@ guint        vitrine_labeling_page_get_position   (VitrineLabelingPage *self);
  * (a class, or -1 when no head was trained yet). */
 gint64       vitrine_labeling_page_get_sample     (VitrineLabelingPage *self);
 gint         vitrine_labeling_page_get_guess      (VitrineLabelingPage *self);
+/* The learner chosen; how many the drop-down lists (2, or 4 for a store a
+ * CLIP image tower extracted: zero_shot and coop too). */
+VtActiveLearnerKind vitrine_labeling_page_get_learner  (VitrineLabelingPage *self);
+guint        vitrine_labeling_page_get_n_learners (VitrineLabelingPage *self);
 /* The bar chart's labels of class @klass; the rounds the journal has. */
 guint        vitrine_labeling_page_get_class_count (VitrineLabelingPage *self,
                                                     guint                klass);
