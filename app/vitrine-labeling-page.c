@@ -72,6 +72,7 @@ struct _VitrineLabelingPage
   GtkDropDown        *learner_dropdown;
   GtkDropDown        *strategy_dropdown;
   GtkSwitch          *pcb_switch;
+  GtkSwitch          *warm_start_switch;
   GtkSpinButton      *budget_spin;
   GtkLabel           *status;
   GtkWidget          *queue_box;
@@ -106,6 +107,7 @@ struct _VitrineLabelingPage
   GArray             *accuracies;    /* double, by round */
   guint               rounds;        /* rounds begun: the next one's number */
   gboolean            clip_store;    /* the store's checkpoint is a CLIP one: the CLIP learners are listed */
+  VtActiveLearner    *learner;       /* warm start: the last round's head, trained again next round; or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (VitrineLabelingPage, vitrine_labeling_page, GTK_TYPE_WIDGET)
@@ -606,6 +608,7 @@ close_store (VitrineLabelingPage *self)
 {
   g_cancellable_cancel (self->round_cancellable);
   g_clear_object (&self->round_cancellable);
+  g_clear_pointer (&self->learner, vt_active_learner_free);
   g_clear_object (&self->item);
   g_clear_pointer (&self->store, vt_feature_store_unref);
   g_clear_pointer (&self->test, vt_feature_store_unref);
@@ -816,6 +819,7 @@ round_job_free (RoundJob *job)
   g_clear_pointer (&job->test, vt_feature_store_unref);
   g_free (job->decisions);
   g_free (job->pool_path);
+  vt_active_learner_free (job->options.reuse);
   g_free (job);
 }
 
@@ -836,8 +840,10 @@ round_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
       return;
     }
   job->options.clip = clip;
+  /* the round takes the head to reuse over */
   round = vt_active_round_run (job->pool, job->test, &job->options, job->decisions, job->n_decisions, job->round,
                                cancellable, &error);
+  job->options.reuse = NULL;
   job->options.clip = NULL;
   if (round == NULL)
     g_task_return_error (task, error);
@@ -860,6 +866,11 @@ round_done (GObject *source, GAsyncResult *result, gpointer data)
       set_status (self, error->message, TRUE);
       update_actions (self);
       return;
+    }
+  if (((RoundJob *) g_task_get_task_data (G_TASK (result)))->options.learner.warm_start)
+    {
+      g_clear_pointer (&self->learner, vt_active_learner_free);
+      self->learner = g_steal_pointer (&round->learner);
     }
   self->position = self->queue->len;
   for (guint i = 0; i < round->n; i++)
@@ -915,6 +926,12 @@ vitrine_labeling_page_start_round (VitrineLabelingPage *self)
   job->test = self->test ? vt_feature_store_ref (self->test) : NULL;
   vt_active_learner_options_init (&job->options.learner);
   vt_active_learner_options_defaults (&job->options.learner, vitrine_labeling_page_get_learner (self));
+  job->options.learner.warm_start = gtk_switch_get_active (self->warm_start_switch);
+  /* warm start trains the last round's head again, if it is of the learner chosen */
+  if (!job->options.learner.warm_start ||
+      (self->learner && vt_active_learner_get_kind (self->learner) != job->options.learner.kind))
+    g_clear_pointer (&self->learner, vt_active_learner_free);
+  job->options.reuse = g_steal_pointer (&self->learner);
   job->options.choice.strategy = strategies[MIN (gtk_drop_down_get_selected (self->strategy_dropdown),
                                                  G_N_ELEMENTS (strategies) - 1)];
   job->options.choice.pcb = gtk_switch_get_active (self->pcb_switch);
@@ -1039,6 +1056,21 @@ vitrine_labeling_page_get_class_count (VitrineLabelingPage *self,
   return count;
 }
 
+void
+vitrine_labeling_page_set_warm_start (VitrineLabelingPage *self,
+                                      gboolean             warm_start)
+{
+  gtk_switch_set_active (self->warm_start_switch, warm_start);
+}
+
+const float *
+vitrine_labeling_page_get_head (VitrineLabelingPage *self,
+                                guint               *n)
+{
+  *n = self->learner ? self->store->n_classes * vt_active_learner_get_dim (self->learner) : 0;
+  return self->learner ? vt_active_learner_weight (self->learner) : NULL;
+}
+
 VtActiveLearnerKind
 vitrine_labeling_page_get_learner (VitrineLabelingPage *self)
 {
@@ -1152,6 +1184,7 @@ vitrine_labeling_page_class_init (VitrineLabelingPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, settings_box);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, store_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, learner_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, warm_start_switch);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, strategy_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, pcb_switch);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, budget_spin);

@@ -55,6 +55,14 @@ guint        vitrine_labeling_page_get_position   (VitrineLabelingPage *self);
  * (a class, or -1 when no head was trained yet). */
 gint64       vitrine_labeling_page_get_sample     (VitrineLabelingPage *self);
 gint         vitrine_labeling_page_get_guess      (VitrineLabelingPage *self);
+/* The warm-start switch: each round's head trains on from the last
+ * round's instead of from scratch. The head the page keeps for it (its
+ * weights, @n floats), or NULL when it keeps none (warm start off, no round
+ * trained yet). */
+void         vitrine_labeling_page_set_warm_start (VitrineLabelingPage *self,
+                                                   gboolean             warm_start);
+const float *vitrine_labeling_page_get_head       (VitrineLabelingPage *self,
+                                                   guint               *n);
 /* The learner chosen; how many the drop-down lists (2, or 4 for a store a
  * CLIP image tower extracted: zero_shot and coop too). */
 VtActiveLearnerKind vitrine_labeling_page_get_learner  (VitrineLabelingPage *self);

@@ -28,6 +28,7 @@
 #include "io/vt-checkpoint.h"
 #include "io/vt-dataset.h"
 #include "models/vt-zero-shot.h"
+#include "methods/active/vt-active-learner.h"
 #include "methods/active/vt-label-journal.h"
 #include "vitrine-application.h"
 #include "vitrine-labeling-page.h"
@@ -835,6 +836,91 @@ test_clip_learners (void)
   fixture_clear (&f);
 }
 
+/* The warm-start switch: on, the page keeps each round's head and the next
+ * round trains it on from its weights: round 2's head is a linear head
+ * trained on the first four labels, round 3's that same head trained again
+ * on all eight (the engine's own learner with warm_start, replayed here on
+ * the journal's decisions, gives the same weights to the bit), which is
+ * not the head trained on the eight from scratch. Off, the page keeps
+ * none. */
+static void
+test_warm_start (void)
+{
+  Fixture f = { 0 };
+  g_autofree char *pool_path = vt_test_fixture ("active/pool.safetensors");
+  g_autoptr(VtFeatureStore) pool = NULL;
+  g_autoptr(VtActiveLearner) warm = NULL;
+  g_autoptr(VtActiveLearner) cold = NULL;
+  g_autoptr(VtLabelJournal) journal = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *round2 = NULL;
+  g_autofree float *round3 = NULL;
+  const VtLabelDecision *d;
+  const float *head;
+  VtActiveLearnerOptions options;
+  guint n, n_decisions, rows[8];
+  gint32 labels[8];
+  double cold_difference = 0.0;
+
+  fixture_init (&f);
+  open_area (&f);
+  vitrine_labeling_page_configure (f.page, VT_ACTIVE_LEARNER_LINEAR, VT_ACTIVE_RANDOM, FALSE, 4);
+  vitrine_labeling_page_set_warm_start (f.page, TRUE);
+  g_assert_null (vitrine_labeling_page_get_head (f.page, &n));
+  start_round (f.page);
+  g_assert_null (vitrine_labeling_page_get_head (f.page, &n));
+  for (guint i = 0; i < 4; i++)
+    press (f.page, GDK_KEY_1 + i, 0);
+  start_round (f.page);
+  head = vitrine_labeling_page_get_head (f.page, &n);
+  g_assert_nonnull (head);
+  round2 = g_memdup2 (head, n * sizeof (float));
+  for (guint i = 0; i < 4; i++)
+    press (f.page, GDK_KEY_4 - i, 0);
+  start_round (f.page);
+  head = vitrine_labeling_page_get_head (f.page, &n);
+  g_assert_nonnull (head);
+  round3 = g_memdup2 (head, n * sizeof (float));
+
+  pool = vt_feature_store_load (pool_path, &error);
+  g_assert_no_error (error);
+  journal = vt_label_journal_open (vitrine_labeling_page_get_journal_path (f.page), &error);
+  g_assert_no_error (error);
+  d = vt_label_journal_get_decisions (journal, &n_decisions);
+  g_assert_cmpuint (n_decisions, ==, 8);
+  for (guint i = 0; i < 8; i++)
+    {
+      rows[i] = (guint) d[i].sample;   /* the test's store rows are the samples */
+      labels[i] = (gint32) d[i].label;
+    }
+  vt_active_learner_options_init (&options);
+  vt_active_learner_options_defaults (&options, VT_ACTIVE_LEARNER_LINEAR);
+  options.warm_start = TRUE;
+  warm = vt_active_learner_new (&options, pool->dim, pool->n_classes);
+  g_assert_cmpuint (n, ==, pool->dim * pool->n_classes);
+  g_assert_true (vt_active_learner_train (warm, pool->features, rows, labels, 4, &error));
+  g_assert_cmpmem (vt_active_learner_weight (warm), n * sizeof (float), round2, n * sizeof (float));
+  g_assert_true (vt_active_learner_train (warm, pool->features, rows, labels, 8, &error));
+  g_assert_cmpmem (vt_active_learner_weight (warm), n * sizeof (float), round3, n * sizeof (float));
+  options.warm_start = FALSE;
+  cold = vt_active_learner_new (&options, pool->dim, pool->n_classes);
+  g_assert_true (vt_active_learner_train (cold, pool->features, rows, labels, 8, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    cold_difference = MAX (cold_difference, fabs (vt_active_learner_weight (cold)[i] - round3[i]));
+  g_test_message ("warm start: round 3's head differs from one trained from scratch by up to %.3g", cold_difference);
+  g_assert_cmpfloat (cold_difference, >, 1e-3);
+
+  /* off: no head kept */
+  vitrine_labeling_page_set_warm_start (f.page, FALSE);
+  while (vitrine_labeling_page_get_position (f.page) < vitrine_labeling_page_get_queue_length (f.page))
+    press (f.page, GDK_KEY_space, 0);
+  start_round (f.page);
+  g_assert_null (vitrine_labeling_page_get_head (f.page, &n));
+  close_area (&f);
+  fixture_clear (&f);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -843,6 +929,7 @@ main (int   argc,
     { "/gui/labeling/keys", test_keys, 180 },
     { "/gui/labeling/resume", test_resume, 180 },
     { "/gui/labeling/clip-learners", test_clip_learners, 180 },
+    { "/gui/labeling/warm-start", test_warm_start, 180 },
     { "/gui/labeling/kill", test_kill, 300 },
   };
 

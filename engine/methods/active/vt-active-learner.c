@@ -149,6 +149,18 @@ vt_active_learner_free (VtActiveLearner *self)
   g_free (self);
 }
 
+VtActiveLearnerKind
+vt_active_learner_get_kind (VtActiveLearner *self)
+{
+  return self->options.kind;
+}
+
+guint
+vt_active_learner_get_dim (VtActiveLearner *self)
+{
+  return self->dim;
+}
+
 const float *
 vt_active_learner_weight (VtActiveLearner *self)
 {

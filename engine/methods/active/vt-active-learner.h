@@ -74,8 +74,8 @@ VtActiveLearner *vt_active_learner_new      (const VtActiveLearnerOptions *optio
                                              guint                         dim,
                                              guint                         n_classes);
 /* A zero_shot or coop learner (options->kind) over @clip's store: @clip's
- * class names, its embedding size, its logit scale; @clip must outlive
- * the learner. NULL with @error when the text tower cannot embed the
+ * class names, its embedding size, its logit scale (the learner keeps
+ * what it needs: @clip may go before it). NULL with @error when the text tower cannot embed the
  * prompts (coop: no backward pass for it, or prompts longer than its
  * context). */
 VtActiveLearner *vt_active_learner_new_clip (const VtActiveLearnerOptions *options,
@@ -102,6 +102,8 @@ double           vt_active_learner_accuracy (VtActiveLearner *self,
                                              const float     *features,
                                              const gint64    *labels,
                                              guint            n);
+VtActiveLearnerKind vt_active_learner_get_kind (VtActiveLearner *self);
+guint            vt_active_learner_get_dim  (VtActiveLearner *self);
 /* W (K, dim) and b (K; zeros for the cosine head), the learner's own
  * (the CLIP learners': the normalized text embeddings). */
 const float     *vt_active_learner_weight   (VtActiveLearner *self);
