@@ -1872,8 +1872,9 @@ test_active (void)
  * learn, so its test accuracy is the same every round, and equal to that of
  * the head of the prompts' text embeddings computed here with the engine's
  * own zero-shot (vt_zero_shot_class_embeddings) over the test store; coop's
- * changes as labels come. A store from a checkpoint without a text tower,
- * and prompts too long for the context, are errors that say so. */
+ * last round is the engine's coop learner's on the labels asked. A store
+ * from a checkpoint without a text tower, prompts too long for the context
+ * and a test store from another CLIP checkpoint are errors that say so. */
 static void
 test_active_clip (void)
 {
@@ -2063,6 +2064,23 @@ test_active_clip (void)
     run_vitrine (&rb, "--batch", spec, "--output", out, NULL);
     g_assert_cmpint (rb.status, ==, 1);
     g_assert_nonnull (strstr (rb.err, "with 16 context vectors, more than the text tower's context of 16"));
+  }
+  {
+    /* a test store from another CLIP checkpoint (same sizes, other weights) */
+    g_autofree char *other = vt_test_asset ("reference/openclip/clip_vit_quickgelu.safetensors");
+    g_autofree char *bad = g_strdup_printf (
+      "{\"steps\": ["
+      " {\"kind\": \"extract\", \"id\": \"pool\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"test\"},"
+      " {\"kind\": \"extract\", \"id\": \"other\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"test\"},"
+      " {\"kind\": \"active\", \"store\": \"pool\", \"test\": \"other\", \"learner\": \"zero_shot\","
+      "  \"rounds\": 1, \"budget\": 2, \"initial\": 2}]}", clip, data, other, data);
+    g_auto(Result) rb = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, bad, -1, NULL));
+    run_vitrine (&rb, "--batch", spec, "--output", out, NULL);
+    g_assert_cmpint (rb.status, ==, 1);
+    g_assert_nonnull (strstr (rb.err, "other.safetensors was not extracted by"));
+    g_assert_nonnull (strstr (rb.err, "clip_vit.safetensors, the pool's checkpoint"));
   }
   vt_test_rm_rf (dir);
 }
