@@ -73,6 +73,7 @@ struct _VitrineLabelingPage
   GtkDropDown        *strategy_dropdown;
   GtkSwitch          *pcb_switch;
   GtkSwitch          *warm_start_switch;
+  GtkSpinButton      *n_ctx_spin;
   GtkSpinButton      *budget_spin;
   GtkLabel           *status;
   GtkWidget          *queue_box;
@@ -652,6 +653,14 @@ show_opened (VitrineLabelingPage *self)
   set_status (self, text ? text : self->opened, FALSE);
 }
 
+/* CoOp's context vectors are a setting of CoOp alone. */
+static void
+on_learner_changed (VitrineLabelingPage *self)
+{
+  gtk_widget_set_sensitive (GTK_WIDGET (self->n_ctx_spin),
+                            vitrine_labeling_page_get_learner (self) == VT_ACTIVE_LEARNER_COOP);
+}
+
 /* Lists the learners the store allows, keeping the chosen one where it
  * still is listed. Reading the store's checkpoint header here is quick: it
  * is mapped, not hashed (the round's worker checks its bytes). */
@@ -668,6 +677,7 @@ update_learners (VitrineLabelingPage *self)
     gtk_string_list_append (list, _(learners[i].label));
   gtk_drop_down_set_model (self->learner_dropdown, G_LIST_MODEL (list));
   gtk_drop_down_set_selected (self->learner_dropdown, selected < n ? selected : 0);
+  on_learner_changed (self);
 }
 
 static void
@@ -927,6 +937,7 @@ vitrine_labeling_page_start_round (VitrineLabelingPage *self)
   vt_active_learner_options_init (&job->options.learner);
   vt_active_learner_options_defaults (&job->options.learner, vitrine_labeling_page_get_learner (self));
   job->options.learner.warm_start = gtk_switch_get_active (self->warm_start_switch);
+  job->options.learner.n_ctx = (guint) gtk_spin_button_get_value_as_int (self->n_ctx_spin);
   /* warm start trains the last round's head again, if it is of the learner chosen */
   if (!job->options.learner.warm_start ||
       (self->learner && vt_active_learner_get_kind (self->learner) != job->options.learner.kind))
@@ -1054,6 +1065,19 @@ vitrine_labeling_page_get_class_count (VitrineLabelingPage *self,
   for (guint i = 0; i < n; i++)
     count += d[i].label == (gint64) klass;
   return count;
+}
+
+void
+vitrine_labeling_page_set_context_vectors (VitrineLabelingPage *self,
+                                           guint                n_ctx)
+{
+  gtk_spin_button_set_value (self->n_ctx_spin, n_ctx);
+}
+
+gboolean
+vitrine_labeling_page_context_vectors_apply (VitrineLabelingPage *self)
+{
+  return gtk_widget_get_sensitive (GTK_WIDGET (self->n_ctx_spin));
 }
 
 void
@@ -1185,6 +1209,7 @@ vitrine_labeling_page_class_init (VitrineLabelingPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, store_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, learner_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, warm_start_switch);
+  gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, n_ctx_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, strategy_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, pcb_switch);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, budget_spin);
@@ -1259,6 +1284,7 @@ vitrine_labeling_page_init (VitrineLabelingPage *self)
   self->accuracies = g_array_new (FALSE, FALSE, sizeof (double));
   gtk_widget_init_template (GTK_WIDGET (self));
   update_learners (self);
+  g_signal_connect_swapped (self->learner_dropdown, "notify::selected", G_CALLBACK (on_learner_changed), self);
   gtk_drop_down_set_expression (self->store_dropdown, label);
   {
     g_autoptr(GtkListItemFactory) button = store_label_factory (TRUE);

@@ -55,6 +55,11 @@ guint        vitrine_labeling_page_get_position   (VitrineLabelingPage *self);
  * (a class, or -1 when no head was trained yet). */
 gint64       vitrine_labeling_page_get_sample     (VitrineLabelingPage *self);
 gint         vitrine_labeling_page_get_guess      (VitrineLabelingPage *self);
+/* CoOp's context vectors (16 by default); whether the setting applies (the
+ * learner is CoOp). */
+void         vitrine_labeling_page_set_context_vectors   (VitrineLabelingPage *self,
+                                                          guint                n_ctx);
+gboolean     vitrine_labeling_page_context_vectors_apply (VitrineLabelingPage *self);
 /* The warm-start switch: each round's head trains on from the last
  * round's instead of from scratch. The head the page keeps for it (its
  * weights, @n floats), or NULL when it keeps none (warm start off, no round

@@ -754,8 +754,10 @@ write_clip_store (const char *path,
  * only there: two learners for the fixture's stores, four for the CLIP
  * store. On it, zero-shot's guesses in the second round are the classes
  * of the engine's zero-shot head ("a photo of a {class}." through the
- * fixture's text tower) for each sample; back on a plain store the
- * choice falls back to the linear head. */
+ * fixture's text tower) for each sample, and CoOp's (4 context vectors,
+ * set in the area) in the third round those of the engine's coop learner
+ * trained on the same labels; back on a plain store the choice falls back
+ * to the linear head. */
 static void
 test_clip_learners (void)
 {
@@ -820,6 +822,58 @@ test_clip_learners (void)
       press (f.page, GDK_KEY_space, 0);
     }
   g_assert_cmpuint (checked, ==, 4);
+  g_assert_false (vitrine_labeling_page_context_vectors_apply (f.page));
+
+  /* coop, 4 context vectors (the fixture's context is 16 tokens): the third
+   * round's guesses are those of the engine's coop learner trained on the
+   * four labels */
+  vitrine_labeling_page_configure (f.page, VT_ACTIVE_LEARNER_COOP, VT_ACTIVE_RANDOM, FALSE, 4);
+  g_assert_true (vitrine_labeling_page_context_vectors_apply (f.page));
+  vitrine_labeling_page_set_context_vectors (f.page, 4);
+  start_round (f.page);
+  g_assert_cmpuint (vitrine_labeling_page_get_queue_length (f.page), ==, 12);
+  {
+    g_autoptr(VtActiveClip) clip_model = vt_active_clip_open (store, clip_path, NULL, &error);
+    g_autoptr(VtLabelJournal) journal = NULL;
+    g_autoptr(VtActiveLearner) coop = NULL;
+    const VtLabelDecision *d;
+    VtActiveLearnerOptions options;
+    guint n_decisions, n_labeled = 0, rows[8];
+    gint32 labels[8];
+
+    g_assert_no_error (error);
+    journal = vt_label_journal_open (vitrine_labeling_page_get_journal_path (f.page), &error);
+    g_assert_no_error (error);
+    d = vt_label_journal_get_decisions (journal, &n_decisions);
+    for (guint i = 0; i < n_decisions; i++)
+      if (d[i].label != VT_LABEL_SKIP)
+        {
+          rows[n_labeled] = (guint) d[i].sample;   /* the store's rows are its samples */
+          labels[n_labeled++] = (gint32) d[i].label;
+        }
+    g_assert_cmpuint (n_labeled, ==, 4);
+    vt_active_learner_options_init (&options);
+    vt_active_learner_options_defaults (&options, VT_ACTIVE_LEARNER_COOP);
+    options.n_ctx = 4;
+    coop = vt_active_learner_new_clip (&options, clip_model, &error);
+    g_assert_no_error (error);
+    g_assert_true (vt_active_learner_train (coop, store->features, rows, labels, n_labeled, &error));
+    g_assert_no_error (error);
+    for (checked = 0; vitrine_labeling_page_get_position (f.page) < 12; checked++)
+      {
+        gint64 sample = vitrine_labeling_page_get_sample (f.page);
+        float probs[N_CLASSES];
+        gint guess = 0;
+
+        vt_active_learner_probs (coop, store->features + (gsize) sample * 32, 1, probs);
+        for (guint c = 1; c < N_CLASSES; c++)
+          if (probs[c] > probs[guess])
+            guess = (gint) c;
+        g_assert_cmpint (vitrine_labeling_page_get_guess (f.page), ==, guess);
+        press (f.page, GDK_KEY_space, 0);
+      }
+    g_assert_cmpuint (checked, ==, 4);
+  }
 
   /* the fixture's pool (no checkpoint recorded): no CLIP learners, the linear head */
   vitrine_labeling_page_configure (f.page, VT_ACTIVE_LEARNER_COOP, VT_ACTIVE_RANDOM, FALSE, 4);
