@@ -81,15 +81,14 @@ initialize (VtActiveLearner *self)
   memset (self->b, 0, self->k * sizeof (float));
 }
 
-VtActiveLearner *
-vt_active_learner_new (const VtActiveLearnerOptions *options,
-                       guint                         dim,
-                       guint                         n_classes)
+/* The head's arrays, at its seeded start. */
+static VtActiveLearner *
+learner_alloc (const VtActiveLearnerOptions *options,
+               guint                         dim,
+               guint                         n_classes)
 {
-  VtActiveLearner *self;
+  VtActiveLearner *self = g_new0 (VtActiveLearner, 1);
 
-  g_return_val_if_fail (dim > 0 && n_classes > 0, NULL);
-  self = g_new0 (VtActiveLearner, 1);
   self->options = *options;
   self->dim = dim;
   self->k = n_classes;
@@ -103,6 +102,17 @@ vt_active_learner_new (const VtActiveLearnerOptions *options,
 }
 
 VtActiveLearner *
+vt_active_learner_new (const VtActiveLearnerOptions *options,
+                       guint                         dim,
+                       guint                         n_classes)
+{
+  g_return_val_if_fail (dim > 0 && n_classes > 0, NULL);
+  /* the CLIP learners need their checkpoint: vt_active_learner_new_clip */
+  g_return_val_if_fail (!VT_ACTIVE_LEARNER_IS_CLIP (options->kind), NULL);
+  return learner_alloc (options, dim, n_classes);
+}
+
+VtActiveLearner *
 vt_active_learner_new_clip (const VtActiveLearnerOptions *options,
                             VtActiveClip                 *clip,
                             GError                      **error)
@@ -112,7 +122,7 @@ vt_active_learner_new_clip (const VtActiveLearnerOptions *options,
   gboolean ok;
 
   g_return_val_if_fail (VT_ACTIVE_LEARNER_IS_CLIP (options->kind), NULL);
-  self = vt_active_learner_new (options, clip->dim, g_strv_length (clip->class_names));
+  self = learner_alloc (options, clip->dim, g_strv_length (clip->class_names));
   self->scale = vt_model_get_logit_scale (clip->model);
   if (options->kind == VT_ACTIVE_LEARNER_ZERO_SHOT)
     ok = vt_zero_shot_class_embeddings (clip->model, clip->tokenizer, names, VT_DEFAULT_PROMPT, self->w, error);

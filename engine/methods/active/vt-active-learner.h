@@ -70,6 +70,7 @@ void vt_active_learner_options_defaults (VtActiveLearnerOptions *options,
 
 typedef struct _VtActiveLearner VtActiveLearner;
 
+/* A linear or cosine head (options->kind) of @dim features and @n_classes. */
 VtActiveLearner *vt_active_learner_new      (const VtActiveLearnerOptions *options,
                                              guint                         dim,
                                              guint                         n_classes);
