@@ -30,8 +30,25 @@
 /* Classes the digit keys reach: 1–9, 0, then the same with Shift. */
 #define KEYED_CLASSES 20
 
-/* Orders match the drop-downs in vitrine-labeling-page.ui. */
-static const VtActiveLearnerKind learners[] = { VT_ACTIVE_LEARNER_LINEAR, VT_ACTIVE_LEARNER_COSINE };
+/* The learner drop-down's entries; the CLIP learners are listed only for a
+ * store a CLIP image tower extracted (the first N_HEAD_LEARNERS always). */
+static const struct
+{
+  VtActiveLearnerKind  kind;
+  const char          *label;
+} learners[] = {
+  /* Translators: a linear classifier on the features */
+  { VT_ACTIVE_LEARNER_LINEAR, N_("Linear head") },
+  /* Translators: a classifier on the cosine of features and class weights */
+  { VT_ACTIVE_LEARNER_COSINE, N_("Cosine head") },
+  /* Translators: CLIP's zero-shot classifier from the class names, which labels do not train */
+  { VT_ACTIVE_LEARNER_ZERO_SHOT, N_("Zero-shot (CLIP text tower)") },
+  /* Translators: CoOp, prompt learning on CLIP's text tower; keep "CoOp" */
+  { VT_ACTIVE_LEARNER_COOP, N_("CoOp prompts (CLIP text tower)") },
+};
+#define N_HEAD_LEARNERS 2
+
+/* The order matches the strategy drop-down in vitrine-labeling-page.ui. */
 static const VtActiveStrategy strategies[] = { VT_ACTIVE_RANDOM, VT_ACTIVE_LEAST_CONFIDENCE, VT_ACTIVE_MARGIN,
                                                VT_ACTIVE_ENTROPY, VT_ACTIVE_CORESET, VT_ACTIVE_BADGE };
 
@@ -55,6 +72,8 @@ struct _VitrineLabelingPage
   GtkDropDown        *learner_dropdown;
   GtkDropDown        *strategy_dropdown;
   GtkSwitch          *pcb_switch;
+  GtkSwitch          *warm_start_switch;
+  GtkSpinButton      *n_ctx_spin;
   GtkSpinButton      *budget_spin;
   GtkLabel           *status;
   GtkWidget          *queue_box;
@@ -88,6 +107,8 @@ struct _VitrineLabelingPage
   GArray             *undo;          /* gint64: the samples decided this session, latest last */
   GArray             *accuracies;    /* double, by round */
   guint               rounds;        /* rounds begun: the next one's number */
+  gboolean            clip_store;    /* the store's checkpoint is a CLIP one: the CLIP learners are listed */
+  VtActiveLearner    *learner;       /* warm start: the last round's head, trained again next round; or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (VitrineLabelingPage, vitrine_labeling_page, GTK_TYPE_WIDGET)
@@ -588,6 +609,7 @@ close_store (VitrineLabelingPage *self)
 {
   g_cancellable_cancel (self->round_cancellable);
   g_clear_object (&self->round_cancellable);
+  g_clear_pointer (&self->learner, vt_active_learner_free);
   g_clear_object (&self->item);
   g_clear_pointer (&self->store, vt_feature_store_unref);
   g_clear_pointer (&self->test, vt_feature_store_unref);
@@ -629,6 +651,33 @@ show_opened (VitrineLabelingPage *self)
     text = g_strdup_printf ("%s%s%s", self->opened ? self->opened : "", self->opened && *self->opened ? " " : "",
                             _("No test split of this store is listed: accuracy is not measured."));
   set_status (self, text ? text : self->opened, FALSE);
+}
+
+/* CoOp's context vectors are a setting of CoOp alone. */
+static void
+on_learner_changed (VitrineLabelingPage *self)
+{
+  gtk_widget_set_sensitive (GTK_WIDGET (self->n_ctx_spin),
+                            vitrine_labeling_page_get_learner (self) == VT_ACTIVE_LEARNER_COOP);
+}
+
+/* Lists the learners the store allows, keeping the chosen one where it
+ * still is listed. Reading the store's checkpoint header here is quick: it
+ * is mapped, not hashed (the round's worker checks its bytes). */
+static void
+update_learners (VitrineLabelingPage *self)
+{
+  guint selected = gtk_drop_down_get_selected (self->learner_dropdown);
+  guint n;
+  g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
+
+  self->clip_store = self->store != NULL && vt_active_clip_store_is_clip (self->store);
+  n = self->clip_store ? G_N_ELEMENTS (learners) : N_HEAD_LEARNERS;
+  for (guint i = 0; i < n; i++)
+    gtk_string_list_append (list, _(learners[i].label));
+  gtk_drop_down_set_model (self->learner_dropdown, G_LIST_MODEL (list));
+  gtk_drop_down_set_selected (self->learner_dropdown, selected < n ? selected : 0);
+  on_learner_changed (self);
 }
 
 static void
@@ -692,6 +741,7 @@ choose_store (VitrineLabelingPage *self)
   else
     set_status (self, NULL, FALSE);
   build_class_buttons (self);
+  update_learners (self);
   open_dataset (self);
   update_accuracy_chart (self);
   update_counts (self);
@@ -747,8 +797,10 @@ vitrine_labeling_page_configure (VitrineLabelingPage *self,
                                  gboolean             pcb,
                                  guint                budget)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (learners); i++)
-    if (learners[i] == learner)
+  guint listed = g_list_model_get_n_items (gtk_drop_down_get_model (self->learner_dropdown));
+
+  for (guint i = 0; i < listed; i++)
+    if (learners[i].kind == learner)
       gtk_drop_down_set_selected (self->learner_dropdown, i);
   for (guint i = 0; i < G_N_ELEMENTS (strategies); i++)
     if (strategies[i] == strategy)
@@ -767,6 +819,7 @@ typedef struct
   VtLabelDecision       *decisions;
   guint                  n_decisions;
   guint                  round;
+  char                  *pool_path;   /* names the store in messages */
 } RoundJob;
 
 static void
@@ -775,6 +828,8 @@ round_job_free (RoundJob *job)
   vt_feature_store_unref (job->pool);
   g_clear_pointer (&job->test, vt_feature_store_unref);
   g_free (job->decisions);
+  g_free (job->pool_path);
+  vt_active_learner_free (job->options.reuse);
   g_free (job);
 }
 
@@ -783,9 +838,23 @@ round_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
 {
   RoundJob *job = data;
   GError *error = NULL;
-  VtActiveRound *round = vt_active_round_run (job->pool, job->test, &job->options, job->decisions, job->n_decisions,
-                                              job->round, cancellable, &error);
+  g_autoptr(VtActiveClip) clip = NULL;
+  VtActiveRound *round = NULL;
 
+  /* the CLIP learners: the store's checkpoint, its bytes checked here, off the main thread */
+  if (VT_ACTIVE_LEARNER_IS_CLIP (job->options.learner.kind) &&
+      (!(clip = vt_active_clip_open (job->pool, job->pool_path, cancellable, &error)) ||
+       (job->test && !vt_active_clip_check (clip, job->test, _("the test split's store"), &error))))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  job->options.clip = clip;
+  /* the round takes the head to reuse over */
+  round = vt_active_round_run (job->pool, job->test, &job->options, job->decisions, job->n_decisions, job->round,
+                               cancellable, &error);
+  job->options.reuse = NULL;
+  job->options.clip = NULL;
   if (round == NULL)
     g_task_return_error (task, error);
   else
@@ -807,6 +876,11 @@ round_done (GObject *source, GAsyncResult *result, gpointer data)
       set_status (self, error->message, TRUE);
       update_actions (self);
       return;
+    }
+  if (((RoundJob *) g_task_get_task_data (G_TASK (result)))->options.learner.warm_start)
+    {
+      g_clear_pointer (&self->learner, vt_active_learner_free);
+      self->learner = g_steal_pointer (&round->learner);
     }
   self->position = self->queue->len;
   for (guint i = 0; i < round->n; i++)
@@ -861,8 +935,14 @@ vitrine_labeling_page_start_round (VitrineLabelingPage *self)
   job->pool = vt_feature_store_ref (self->store);
   job->test = self->test ? vt_feature_store_ref (self->test) : NULL;
   vt_active_learner_options_init (&job->options.learner);
-  job->options.learner.kind = learners[MIN (gtk_drop_down_get_selected (self->learner_dropdown),
-                                            G_N_ELEMENTS (learners) - 1)];
+  vt_active_learner_options_defaults (&job->options.learner, vitrine_labeling_page_get_learner (self));
+  job->options.learner.warm_start = gtk_switch_get_active (self->warm_start_switch);
+  job->options.learner.n_ctx = (guint) gtk_spin_button_get_value_as_int (self->n_ctx_spin);
+  /* warm start trains the last round's head again, if it is of the learner chosen */
+  if (!job->options.learner.warm_start ||
+      (self->learner && vt_active_learner_get_kind (self->learner) != job->options.learner.kind))
+    g_clear_pointer (&self->learner, vt_active_learner_free);
+  job->options.reuse = g_steal_pointer (&self->learner);
   job->options.choice.strategy = strategies[MIN (gtk_drop_down_get_selected (self->strategy_dropdown),
                                                  G_N_ELEMENTS (strategies) - 1)];
   job->options.choice.pcb = gtk_switch_get_active (self->pcb_switch);
@@ -872,6 +952,7 @@ vitrine_labeling_page_start_round (VitrineLabelingPage *self)
   job->decisions = g_memdup2 (decisions, (gsize) MAX (n, 1) * sizeof (VtLabelDecision));
   job->n_decisions = n;
   job->round = self->rounds;
+  job->pool_path = g_strdup (vitrine_store_item_get_path (self->item));
   self->round_cancellable = g_cancellable_new ();
   /* Translators: %u is the round's number */
   {
@@ -986,6 +1067,48 @@ vitrine_labeling_page_get_class_count (VitrineLabelingPage *self,
   return count;
 }
 
+void
+vitrine_labeling_page_set_context_vectors (VitrineLabelingPage *self,
+                                           guint                n_ctx)
+{
+  gtk_spin_button_set_value (self->n_ctx_spin, n_ctx);
+}
+
+gboolean
+vitrine_labeling_page_context_vectors_apply (VitrineLabelingPage *self)
+{
+  return gtk_widget_get_sensitive (GTK_WIDGET (self->n_ctx_spin));
+}
+
+void
+vitrine_labeling_page_set_warm_start (VitrineLabelingPage *self,
+                                      gboolean             warm_start)
+{
+  gtk_switch_set_active (self->warm_start_switch, warm_start);
+}
+
+const float *
+vitrine_labeling_page_get_head (VitrineLabelingPage *self,
+                                guint               *n)
+{
+  *n = self->learner ? self->store->n_classes * vt_active_learner_get_dim (self->learner) : 0;
+  return self->learner ? vt_active_learner_weight (self->learner) : NULL;
+}
+
+VtActiveLearnerKind
+vitrine_labeling_page_get_learner (VitrineLabelingPage *self)
+{
+  guint listed = g_list_model_get_n_items (gtk_drop_down_get_model (self->learner_dropdown));
+
+  return learners[MIN (gtk_drop_down_get_selected (self->learner_dropdown), MAX (listed, 1) - 1)].kind;
+}
+
+guint
+vitrine_labeling_page_get_n_learners (VitrineLabelingPage *self)
+{
+  return g_list_model_get_n_items (gtk_drop_down_get_model (self->learner_dropdown));
+}
+
 guint
 vitrine_labeling_page_get_rounds (VitrineLabelingPage *self)
 {
@@ -1085,6 +1208,8 @@ vitrine_labeling_page_class_init (VitrineLabelingPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, settings_box);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, store_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, learner_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, warm_start_switch);
+  gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, n_ctx_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, strategy_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, pcb_switch);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, budget_spin);
@@ -1158,6 +1283,8 @@ vitrine_labeling_page_init (VitrineLabelingPage *self)
   self->undo = g_array_new (FALSE, FALSE, sizeof (gint64));
   self->accuracies = g_array_new (FALSE, FALSE, sizeof (double));
   gtk_widget_init_template (GTK_WIDGET (self));
+  update_learners (self);
+  g_signal_connect_swapped (self->learner_dropdown, "notify::selected", G_CALLBACK (on_learner_changed), self);
   gtk_drop_down_set_expression (self->store_dropdown, label);
   {
     g_autoptr(GtkListItemFactory) button = store_label_factory (TRUE);

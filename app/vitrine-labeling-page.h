@@ -1,7 +1,8 @@
 /* vitrine-labeling-page.h: the Labeling area: a person answers an active
  * learner's questions about a feature store's samples.
  *
- * Choose the store (the workspace's), the learner (linear or cosine head),
+ * Choose the store (the workspace's), the learner (linear or cosine head;
+ * for a store a CLIP image tower extracted also zero-shot and CoOp),
  * the strategy, PCB and the budget; Start Round retrains the head on the
  * labels so far and ranks the undecided samples into a queue
  * (vt_active_round_run, in a worker). The queue shows each sample large
@@ -54,6 +55,23 @@ guint        vitrine_labeling_page_get_position   (VitrineLabelingPage *self);
  * (a class, or -1 when no head was trained yet). */
 gint64       vitrine_labeling_page_get_sample     (VitrineLabelingPage *self);
 gint         vitrine_labeling_page_get_guess      (VitrineLabelingPage *self);
+/* CoOp's context vectors (16 by default); whether the setting applies (the
+ * learner is CoOp). */
+void         vitrine_labeling_page_set_context_vectors   (VitrineLabelingPage *self,
+                                                          guint                n_ctx);
+gboolean     vitrine_labeling_page_context_vectors_apply (VitrineLabelingPage *self);
+/* The warm-start switch: each round's head trains on from the last
+ * round's instead of from scratch. The head the page keeps for it (its
+ * weights, @n floats), or NULL when it keeps none (warm start off, no round
+ * trained yet). */
+void         vitrine_labeling_page_set_warm_start (VitrineLabelingPage *self,
+                                                   gboolean             warm_start);
+const float *vitrine_labeling_page_get_head       (VitrineLabelingPage *self,
+                                                   guint               *n);
+/* The learner chosen; how many the drop-down lists (2, or 4 for a store a
+ * CLIP image tower extracted: zero_shot and coop too). */
+VtActiveLearnerKind vitrine_labeling_page_get_learner  (VitrineLabelingPage *self);
+guint        vitrine_labeling_page_get_n_learners (VitrineLabelingPage *self);
 /* The bar chart's labels of class @klass; the rounds the journal has. */
 guint        vitrine_labeling_page_get_class_count (VitrineLabelingPage *self,
                                                     guint                klass);

@@ -24,14 +24,23 @@ typedef struct
   int               block;    /* the block it belongs to, -1 before the first, n_blocks after the last */
 } VtParam;
 
+/* What a text tower reads: token ids (B, L), and the token embeddings
+ * (B, L, C) to use instead of the rows the ids pick, or NULL. The ids
+ * still say where each text ends (its largest id). */
+typedef struct
+{
+  const gint64 *ids;
+  const float  *embeddings;
+} VtTextInput;
+
 typedef struct
 {
   /* A text tower takes @height tokens (and @width 0). */
   gboolean (*check_input) (gpointer family, int height, int width, GError **error);
   /* Declares every node for this batch shape. */
   void     (*layout)      (gpointer family, VtTape *tape, int batch, int height, int width);
-  /* @input: pixels (B, 3, H, W) floats, or a text tower's token ids (B, L)
-   * gint64, checked against the vocabulary. */
+  /* @input: pixels (B, 3, H, W) floats, or a text tower's VtTextInput,
+   * its ids checked against the vocabulary. */
   void     (*forward)     (gpointer family, gconstpointer input);
   /* From the gradient held by @target (every later one zero): the
    * gradients of every node up to it, the input's only if @input, and

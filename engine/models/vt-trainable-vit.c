@@ -89,6 +89,7 @@ typedef struct
   VtTapeNode  *cls_features, *dist_features, *logits_cls, *logits_dist, *logits;
   VtTapeNode  *embeds, *embeds_norm, *embeds_length;  /* CLIP: (B, E), (B, E), ‖embeds‖ (B) */
   VtTapeNode  *ids;                                /* text: the ids (B, L) as gint64 */
+  gboolean     embedded;                           /* text: the last pass read given token embeddings */
   VtTapeNode  *pool_at;                            /* CLIP: the token pooled per image (B) as gint32 */
   VtTapeNode  *stats;                              /* every LayerNorm's mean and rstd */
   float       *pre_mean, *pre_rstd, *norm_mean, *norm_rstd, *fc_mean, *fc_rstd;
@@ -539,27 +540,33 @@ assign_stats (ViT *self)
 #undef TAKE
 }
 
-/* A text tower's tokens: token embedding plus position embedding; the
- * pooled token is the end of text, the largest id (the first of equals). */
+/* A text tower's tokens: token embedding (the given ones, or the rows the
+ * ids pick) plus position embedding; the pooled token is the end of text,
+ * the largest id (the first of equals). */
 static void
-embed_text (ViT          *self,
-            const gint64 *ids)
+embed_text (ViT               *self,
+            const VtTextInput *input)
 {
   int c = self->width, t = self->tokens;
   gint64 *kept = (gint64 *) self->ids->value;
   gint32 *pool_at = (gint32 *) self->pool_at->value;
 
-  memcpy (kept, ids, sizeof (gint64) * self->batch * t);
+  memcpy (kept, input->ids, sizeof (gint64) * self->batch * t);
+  self->embedded = input->embeddings != NULL;
   for (int b = 0; b < self->batch; b++)
     {
-      const gint64 *row = ids + (gsize) b * t;
+      const gint64 *row = input->ids + (gsize) b * t;
       float *x = self->embed->value + (gsize) b * t * c;
       int eot = 0;
 
       for (int i = 0; i < t; i++)
-        for (int ch = 0; ch < c; ch++)
-          x[(gsize) i * c + ch] = self->token_embedding->pub.value[(gsize) row[i] * c + ch]
-                                  + self->pos->pub.value[(gsize) i * c + ch];
+        {
+          const float *token = input->embeddings ? input->embeddings + ((gsize) b * t + i) * c
+                                                 : self->token_embedding->pub.value + (gsize) row[i] * c;
+
+          for (int ch = 0; ch < c; ch++)
+            x[(gsize) i * c + ch] = token[ch] + self->pos->pub.value[(gsize) i * c + ch];
+        }
       for (int i = 1; i < t; i++)
         if (row[i] > row[eot])
           eot = i;
@@ -876,7 +883,8 @@ vit_backward (gpointer          data,
     layernorm_backward (self->embed, self->pre_ln, &self->norm_pre, self->pre_mean, self->pre_rstd, target);
 
   /* a text's tokens: the position embedding, and the rows of the token
-   * embedding that the ids picked */
+   * embedding that the ids picked (none when the embeddings were given:
+   * their gradient is text.embed.tokens') */
   if (self->text)
     {
       const gint64 *ids = (const gint64 *) self->ids->value;
@@ -889,7 +897,7 @@ vit_backward (gpointer          data,
 
           if (self->pos->pub.grad)
             vt_add (self->pos->pub.grad, d, (gsize) t * c);
-          for (int i = 0; self->token_embedding->pub.grad && i < t; i++)
+          for (int i = 0; self->token_embedding->pub.grad && !self->embedded && i < t; i++)
             vt_add (self->token_embedding->pub.grad + (gsize) ids[(gsize) b * t + i] * c, d + (gsize) i * c, c);
         }
       return;

@@ -422,13 +422,16 @@ vt_trainable_forward (VtTrainable  *self,
   return TRUE;
 }
 
-gboolean
-vt_trainable_forward_text (VtTrainable   *self,
-                           const gint64  *ids,
-                           int            batch,
-                           int            length,
-                           GError       **error)
+static gboolean
+forward_text (VtTrainable   *self,
+              const gint64  *ids,
+              const float   *embeddings,
+              int            batch,
+              int            length,
+              GError       **error)
 {
+  VtTextInput input = { ids, embeddings };
+
   if (!self->text)
     {
       g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT, "an image tower takes images, not token ids");
@@ -449,12 +452,34 @@ vt_trainable_forward_text (VtTrainable   *self,
         return FALSE;
       }
   layout (self, batch, length, 0);
-  self->family->forward (self->state, ids);
+  self->family->forward (self->state, &input);
   self->forwarded = TRUE;
   self->batch = batch;
   self->height = length;
   self->width = 0;
   return TRUE;
+}
+
+gboolean
+vt_trainable_forward_text (VtTrainable   *self,
+                           const gint64  *ids,
+                           int            batch,
+                           int            length,
+                           GError       **error)
+{
+  return forward_text (self, ids, NULL, batch, length, error);
+}
+
+gboolean
+vt_trainable_forward_text_embedded (VtTrainable   *self,
+                                    const gint64  *ids,
+                                    const float   *embeddings,
+                                    int            batch,
+                                    int            length,
+                                    GError       **error)
+{
+  g_return_val_if_fail (embeddings != NULL, FALSE);
+  return forward_text (self, ids, embeddings, batch, length, error);
 }
 
 const VtTapeNode *

@@ -137,6 +137,17 @@ gboolean     vt_trainable_forward_text    (VtTrainable           *self,
                                            int                    batch,
                                            int                    length,
                                            GError               **error);
+/* The same with the token embeddings given, @embeddings (B, L, C), in
+ * place of the rows the ids pick (prompt learning: learned context
+ * vectors among fixed tokens); the ids still say where each text ends.
+ * The gradient with respect to @embeddings is that of "text.embed.tokens";
+ * the token embedding's own gets nothing from such a pass. */
+gboolean     vt_trainable_forward_text_embedded (VtTrainable     *self,
+                                                 const gint64    *ids,
+                                                 const float     *embeddings,
+                                                 int              batch,
+                                                 int              length,
+                                                 GError         **error);
 /* Tap @name of the last forward pass ("logits", "pre_logits",
  * "layer3.out", "blocks.11.norm1", "input", …) or NULL: its value, and
  * its gradient from the last backward pass (of that pass alone). */

@@ -14,6 +14,16 @@ G_BEGIN_DECLS
 /* Whether @model has both CLIP towers and a logit scale. */
 gboolean  vt_zero_shot_supported   (VtModel             *model);
 
+/* The text embeddings (n, embed_dim), normalized, of the prompts of the n
+ * @classes (NULL-terminated; "{}" in @prompt is where a name goes): the
+ * head of a zero-shot classifier over image embeddings. */
+gboolean  vt_zero_shot_class_embeddings (VtModel             *model,
+                                         VtTokenizer         *tokenizer,
+                                         const char * const  *classes,
+                                         const char          *prompt,
+                                         float               *embeddings,
+                                         GError             **error);
+
 /* pixels (3, S, S), preprocessed; @classes NULL-terminated; @prompt holds
  * "{}" where a class name goes. Writes one probability per class. */
 gboolean  vt_zero_shot_classify    (VtModel             *model,

@@ -12,15 +12,18 @@
 #include <utime.h>
 
 #include "core/vt-blas.h"
+#include "features/vt-feature-store.h"
 #include "io/vt-checkpoint.h"
 #include "io/vt-dataset.h"
 #include "io/vt-safetensors.h"
+#include "methods/active/vt-active-learner.h"
 #include "methods/attribution/vt-faithfulness.h"
 #include "methods/attribution/vt-faithfulness-localization.h"
 #include "methods/attribution/vt-faithfulness-road.h"
 #include "methods/attribution/vt-randomization.h"
 #include "models/vt-model.h"
 #include "models/vt-transform.h"
+#include "models/vt-zero-shot.h"
 #include "report/vt-report.h"
 #include "run/vt-run.h"
 #include "vt-test-util.h"
@@ -1814,11 +1817,14 @@ test_active (void)
   static const BadStep bad[] = {
     { "\"store\": \"POOL\", \"test\": \"TEST\", \"strategies\": [\"entropy\", \"bald\"]", 2,
       "$.steps[0].strategies[1]: “bald” is not one of random, least_confidence, margin, entropy, coreset, badge" },
-    { "\"store\": \"POOL\", \"test\": \"TEST\", \"learner\": \"coop\"", 2,
-      "$.steps[0].learner: the learner “coop” is not available yet" },
-    { "\"store\": \"POOL\", \"test\": \"TEST\", \"learner\": \"zero_shot\"", 2,
-      "$.steps[0].learner: the learner “zero_shot” is not available yet" },
-    { "\"store\": \"POOL\", \"test\": \"TEST\", \"learner\": \"svm\"", 2, "$.steps[0].learner: “svm” is not one of linear, cosine" },
+    /* the fixture's stores say no checkpoint made them */
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"learner\": \"coop\"", 1,
+      "does not say which checkpoint made it: the zero_shot and coop learners need the CLIP checkpoint" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"learner\": \"zero_shot\"", 1,
+      "does not say which checkpoint made it: the zero_shot and coop learners need the CLIP checkpoint" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"learner\": \"svm\"", 2,
+      "$.steps[0].learner: “svm” is not one of linear, cosine, zero_shot, coop" },
+    { "\"store\": \"POOL\", \"test\": \"TEST\", \"n_ctx\": 0", 2, "$.steps[0].n_ctx" },
     { "\"store\": \"POOL\", \"test\": \"TEST\", \"pcb\": \"yes\"", 2, "$.steps[0].pcb: expected true, false or a list of them" },
     { "\"store\": \"POOL\", \"test\": \"TEST\", \"pcb\": [true, 1]", 2, "$.steps[0].pcb[1]: expected true or false" },
     { "\"store\": \"POOL\", \"test\": \"TEST\", \"seeds\": [1, -2]", 2, "$.steps[0].seeds[1]: expected a whole number" },
@@ -1934,6 +1940,227 @@ test_active (void)
   {
     const char * const replacements[] = { "POOL", pool, "TEST", test, NULL };
     check_bad_steps ("active", bad, G_N_ELEMENTS (bad), spec, out, replacements);
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* active with the CLIP learners, on features of the OpenCLIP fixture's image
+ * tower that an extract step of the same spec makes from the CIFAR-10
+ * binary fixture's test split (30 images, 10 classes; the pool and the
+ * test store, since its train split has 5 classes): coop with 4 shared context
+ * vectors and zero_shot, two rounds each. The zero-shot head does not
+ * learn, so its test accuracy is the same every round, and equal to that of
+ * the head of the prompts' text embeddings computed here with the engine's
+ * own zero-shot (vt_zero_shot_class_embeddings) over the test store; coop's
+ * last round is the engine's coop learner's on the labels asked. A store
+ * from a checkpoint without a text tower, prompts too long for the context
+ * and a test store from another CLIP checkpoint are errors that say so. */
+static void
+test_active_clip (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *clip = vt_test_asset ("reference/openclip/clip_vit.safetensors");
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *vocab = vt_test_asset ("tokenizers/clip/bpe_simple_vocab_16e6.txt.gz");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *test_store = g_build_filename (out, "test.safetensors", NULL);
+  g_autofree char *text = g_strdup_printf (
+    "{\"steps\": ["
+    " {\"kind\": \"extract\", \"id\": \"test\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"test\"},"
+    " {\"kind\": \"active\", \"id\": \"coop\", \"store\": \"test\", \"test\": \"test\", \"learner\": \"coop\","
+    "  \"n_ctx\": 4, \"epochs\": 10, \"batch\": 4, \"lr\": 0.05, \"strategies\": [\"entropy\"], \"pcb\": [false, true],"
+    "  \"rounds\": 2, \"budget\": 3, \"initial\": 4, \"formats\": [\"svg\"]},"
+    " {\"kind\": \"active\", \"id\": \"zs\", \"store\": \"test\", \"test\": \"test\", \"learner\": \"zero_shot\","
+    "  \"strategies\": [\"margin\"], \"pcb\": true, \"rounds\": 2, \"budget\": 3, \"initial\": 4, \"formats\": [\"svg\"]}"
+    "]}", clip, data);
+  g_autoptr(JsonNode) results = NULL;
+  g_auto(Result) r = { 0 };
+  JsonArray *steps;
+  JsonObject *coop, *zs;
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  results = load_json (results_path);
+  steps = json_object_get_array_member (json_node_get_object (results), "steps");
+  coop = json_array_get_object_element (steps, 1);
+  zs = json_array_get_object_element (steps, 2);
+  g_assert_cmpstr (json_object_get_string_member (coop, "learner"), ==, "coop");
+  g_assert_cmpstr (json_object_get_string_member (zs, "learner"), ==, "zero_shot");
+
+  /* coop: two runs (with and without PCB) of 3 rounds, 4 + 3 + 3 asked */
+  {
+    JsonArray *runs = json_object_get_array_member (coop, "runs");
+
+    g_assert_cmpuint (json_array_get_length (runs), ==, 2);
+    for (guint i = 0; i < 2; i++)
+      {
+        JsonObject *run = json_array_get_object_element (runs, i);
+        JsonArray *accuracy = json_object_get_array_member (run, "accuracy");
+        JsonArray *selected = json_object_get_array_member (run, "selected");
+        g_autoptr(GHashTable) asked = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+
+        g_assert_cmpuint (json_array_get_length (accuracy), ==, 3);
+        for (guint round = 0; round < 3; round++)
+          {
+            JsonArray *ids = json_array_get_array_element (selected, round);
+            double a = json_array_get_double_element (accuracy, round);
+
+            g_assert_cmpuint (json_array_get_length (ids), ==, round == 0 ? 4 : 3);
+            for (guint j = 0; j < json_array_get_length (ids); j++)
+              {
+                gint64 id = json_array_get_int_element (ids, j);
+
+                g_assert_false (g_hash_table_contains (asked, &id));
+                g_hash_table_add (asked, g_memdup2 (&id, sizeof id));
+              }
+            g_assert_cmpfloat (a, >=, 0.0);
+            g_assert_cmpfloat (a, <=, 1.0);
+          }
+      }
+  }
+
+  /* coop's last accuracy is that of the engine's coop learner trained
+   * directly on the labels the step asked for, in the order it asked;
+   * and that training moved the head away from the starting prompts' */
+  {
+    JsonObject *run = json_array_get_object_element (json_object_get_array_member (coop, "runs"), 0);
+    JsonArray *selected = json_object_get_array_member (run, "selected");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VtFeatureStore) store = vt_feature_store_load (test_store, &error);
+    g_autoptr(VtActiveClip) clip_model = NULL;
+    g_autoptr(VtActiveLearner) learner = NULL;
+    g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (guint));
+    g_autoptr(GArray) labels = g_array_new (FALSE, FALSE, sizeof (gint32));
+    g_autofree float *start = NULL;
+    VtActiveLearnerOptions options;
+    double moved = 0.0;
+
+    g_assert_no_error (error);
+    g_assert_false (json_object_get_boolean_member (run, "pcb"));
+    clip_model = vt_active_clip_open (store, test_store, NULL, &error);
+    g_assert_no_error (error);
+    vt_active_learner_options_init (&options);
+    vt_active_learner_options_defaults (&options, VT_ACTIVE_LEARNER_COOP);
+    options.n_ctx = 4;
+    options.epochs = 10;
+    options.batch = 4;
+    options.lr = 0.05;
+    options.seed = (guint64) json_object_get_int_member (run, "seed");
+    learner = vt_active_learner_new_clip (&options, clip_model, &error);
+    g_assert_no_error (error);
+    start = g_memdup2 (vt_active_learner_weight (learner), sizeof (float) * store->n_classes * store->dim);
+    for (guint round = 0; round < json_array_get_length (selected); round++)
+      {
+        JsonArray *ids = json_array_get_array_element (selected, round);
+
+        for (guint j = 0; j < json_array_get_length (ids); j++)
+          for (guint i = 0; i < store->n_samples; i++)
+            if (store->indices[i] == json_array_get_int_element (ids, j))
+              {
+                gint32 label = (gint32) store->labels[i];
+
+                g_array_append_val (rows, i);
+                g_array_append_val (labels, label);
+              }
+      }
+    g_assert_cmpuint (rows->len, ==, 10);
+    g_assert_true (vt_active_learner_train (learner, store->features, (const guint *) (gpointer) rows->data,
+                                            (const gint32 *) (gpointer) labels->data, rows->len, &error));
+    g_assert_no_error (error);
+    for (gsize i = 0; i < (gsize) store->n_classes * store->dim; i++)
+      moved = MAX (moved, fabs (vt_active_learner_weight (learner)[i] - start[i]));
+    g_test_message ("coop: the head moved by up to %.3g", moved);
+    g_assert_cmpfloat (moved, >, 1e-4);
+    g_assert_cmpfloat (vt_active_learner_accuracy (learner, store->features, store->labels, store->n_samples), ==,
+                       json_array_get_double_element (json_object_get_array_member (run, "accuracy"), 2));
+  }
+
+  /* zero_shot: the same accuracy each round, the engine's zero-shot head's */
+  {
+    JsonArray *accuracy = json_object_get_array_member (json_array_get_object_element (
+                            json_object_get_array_member (zs, "runs"), 0), "accuracy");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VtCheckpoint) checkpoint = vt_checkpoint_open (clip, &error);
+    g_autoptr(VtModel) model = vt_model_new (checkpoint, &error);
+    g_autoptr(VtTokenizer) tokenizer = vt_tokenizer_new_from_bpe_file (vocab, &error);
+    g_autoptr(VtFeatureStore) store = vt_feature_store_load (test_store, &error);
+    g_autofree float *head = NULL;
+    guint correct = 0;
+
+    g_assert_no_error (error);
+    head = g_new (float, (gsize) store->n_classes * store->dim);
+    g_assert_true (vt_zero_shot_class_embeddings (model, tokenizer, (const char * const *) store->class_names,
+                                                  VT_DEFAULT_PROMPT, head, &error));
+    g_assert_no_error (error);
+    for (guint i = 0; i < store->n_samples; i++)
+      {
+        const float *x = store->features + (gsize) i * store->dim;
+        double best = -INFINITY;
+        gint64 guess = -1;
+
+        for (guint c = 0; c < store->n_classes; c++)
+          {
+            double dot = 0.0;
+
+            for (guint d = 0; d < store->dim; d++)
+              dot += (double) x[d] * head[(gsize) c * store->dim + d];
+            if (dot > best)
+              best = dot, guess = c;
+          }
+        correct += guess == store->labels[i];
+      }
+    g_test_message ("zero-shot accuracy %u / %u", correct, store->n_samples);
+    for (guint round = 0; round < 3; round++)
+      g_assert_cmpfloat (json_array_get_double_element (accuracy, round), ==, (double) correct / store->n_samples);
+  }
+
+  /* a ResNet's features; prompts longer than the context */
+  {
+    g_autofree char *bad = g_strdup_printf (
+      "{\"steps\": ["
+      " {\"kind\": \"extract\", \"id\": \"train\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"train\"},"
+      " {\"kind\": \"active\", \"store\": \"train\", \"test\": \"train\", \"learner\": \"zero_shot\","
+      "  \"rounds\": 1, \"budget\": 2, \"initial\": 2}]}", resnet, data);
+    g_auto(Result) rb = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, bad, -1, NULL));
+    run_vitrine (&rb, "--batch", spec, "--output", out, NULL);
+    g_assert_cmpint (rb.status, ==, 1);
+    g_assert_nonnull (strstr (rb.err, "which is no CLIP checkpoint with a text tower and a logit scale"));
+  }
+  {
+    g_autofree char *bad = g_strdup_printf (
+      "{\"steps\": ["
+      " {\"kind\": \"extract\", \"id\": \"train\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"train\"},"
+      " {\"kind\": \"active\", \"store\": \"train\", \"test\": \"train\", \"learner\": \"coop\","
+      "  \"rounds\": 1, \"budget\": 2, \"initial\": 2}]}", clip, data);
+    g_auto(Result) rb = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, bad, -1, NULL));
+    run_vitrine (&rb, "--batch", spec, "--output", out, NULL);
+    g_assert_cmpint (rb.status, ==, 1);
+    g_assert_nonnull (strstr (rb.err, "with 16 context vectors, more than the text tower's context of 16"));
+  }
+  {
+    /* a test store from another CLIP checkpoint (same sizes, other weights) */
+    g_autofree char *other = vt_test_asset ("reference/openclip/clip_vit_quickgelu.safetensors");
+    g_autofree char *bad = g_strdup_printf (
+      "{\"steps\": ["
+      " {\"kind\": \"extract\", \"id\": \"pool\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"test\"},"
+      " {\"kind\": \"extract\", \"id\": \"other\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"test\"},"
+      " {\"kind\": \"active\", \"store\": \"pool\", \"test\": \"other\", \"learner\": \"zero_shot\","
+      "  \"rounds\": 1, \"budget\": 2, \"initial\": 2}]}", clip, data, other, data);
+    g_auto(Result) rb = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, bad, -1, NULL));
+    run_vitrine (&rb, "--batch", spec, "--output", out, NULL);
+    g_assert_cmpint (rb.status, ==, 1);
+    g_assert_nonnull (strstr (rb.err, "other.safetensors was not extracted by"));
+    g_assert_nonnull (strstr (rb.err, "clip_vit.safetensors, the pool's checkpoint"));
   }
   vt_test_rm_rf (dir);
 }
@@ -5134,6 +5361,7 @@ main (int   argc,
   g_test_add_func ("/batch/attention-bad-input", test_attention_bad_input);
   g_test_add_func ("/batch/memory/attention", test_memory_attention);
   g_test_add_func ("/batch/active", test_active);
+  g_test_add_func ("/batch/active/clip", test_active_clip);
   g_test_add_func ("/batch/train/head", test_train_head);
   g_test_add_func ("/batch/train/reference", test_train_reference);
   g_test_add_func ("/batch/train/batchnorm", test_train_batchnorm);

@@ -25,7 +25,10 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "io/vt-checkpoint.h"
 #include "io/vt-dataset.h"
+#include "models/vt-zero-shot.h"
+#include "methods/active/vt-active-learner.h"
 #include "methods/active/vt-label-journal.h"
 #include "vitrine-application.h"
 #include "vitrine-labeling-page.h"
@@ -704,6 +707,274 @@ test_kill (void)
   fixture_clear (&f);
 }
 
+/* A store of @n samples of 32 features (seeded noise; the OpenCLIP
+ * fixture's embedding size) that says the OpenCLIP fixture made it from
+ * @root's train split: what the CLIP learners need. Saved to @path. */
+static void
+write_clip_store (const char *path,
+                  const char *root,
+                  guint       n)
+{
+  g_autofree char *clip = vt_test_asset ("reference/openclip/clip_vit.safetensors");
+  g_autoptr(VtCheckpoint) checkpoint = NULL;
+  g_autoptr(VtFeatureStore) store = vt_feature_store_new (n, 32, 0);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (21);
+  g_autoptr(GError) error = NULL;
+
+  checkpoint = vt_checkpoint_open (clip, &error);
+  g_assert_no_error (error);
+  store->n_samples = n;
+  for (gsize i = 0; i < (gsize) n * 32; i++)
+    store->features[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+  for (guint i = 0; i < n; i++)
+    {
+      store->labels[i] = i % N_CLASSES;
+      store->indices[i] = i;
+    }
+  store->n_classes = N_CLASSES;
+  store->class_names = g_new0 (char *, N_CLASSES + 1);
+  for (guint c = 0; c < N_CLASSES; c++)
+    store->class_names[c] = g_strdup (class_names[c]);
+  store->source = g_new0 (VtFeatureSource, 1);
+  store->source->checkpoint = g_strdup (clip);
+  store->source->checkpoint_sha256 = vt_checkpoint_sha256 (checkpoint, NULL, &error);
+  g_assert_no_error (error);
+  store->source->config_sha256 = g_strdup ("");
+  store->source->dataset = g_strdup (root);
+  store->source->split = g_strdup ("train");
+  store->source->dataset_fingerprint = g_strdup ("test");
+  store->source->dataset_content = g_strdup ("test");
+  store->source->dataset_samples = 300;
+  store->source->transform = g_strdup ("none");
+  g_assert_true (vt_feature_store_save (store, path, &error));
+  g_assert_no_error (error);
+}
+
+/* The CLIP learners are listed for a store a CLIP image tower made, and
+ * only there: two learners for the fixture's stores, four for the CLIP
+ * store. On it, zero-shot's guesses in the second round are the classes
+ * of the engine's zero-shot head ("a photo of a {class}." through the
+ * fixture's text tower) for each sample, and CoOp's (4 context vectors,
+ * set in the area) in the third round those of the engine's coop learner
+ * trained on the same labels; back on a plain store the choice falls back
+ * to the linear head. */
+static void
+test_clip_learners (void)
+{
+  Fixture f = { 0 };
+  g_autofree char *clip_path = NULL;
+  g_autofree char *clip = vt_test_asset ("reference/openclip/clip_vit.safetensors");
+  g_autofree char *vocab = vt_test_asset ("tokenizers/clip/bpe_simple_vocab_16e6.txt.gz");
+  g_autoptr(VtCheckpoint) checkpoint = NULL;
+  g_autoptr(VtModel) model = NULL;
+  g_autoptr(VtTokenizer) tokenizer = NULL;
+  g_autoptr(VtFeatureStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  float head[N_CLASSES * 32];
+  guint checked = 0;
+
+  fixture_init (&f);
+  open_area (&f);
+  g_assert_cmpuint (vitrine_labeling_page_get_n_learners (f.page), ==, 2);
+
+  clip_path = g_build_filename (f.tmp, "clip-store.safetensors", NULL);
+  write_clip_store (clip_path, f.root, 40);
+  vitrine_labeling_page_add_store (f.page, clip_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (vitrine_labeling_page_get_n_learners (f.page), ==, 4);
+  vitrine_labeling_page_configure (f.page, VT_ACTIVE_LEARNER_ZERO_SHOT, VT_ACTIVE_RANDOM, FALSE, 4);
+  g_assert_cmpint (vitrine_labeling_page_get_learner (f.page), ==, VT_ACTIVE_LEARNER_ZERO_SHOT);
+  start_round (f.page);
+  g_assert_cmpint (vitrine_labeling_page_get_guess (f.page), ==, -1);
+  for (guint i = 0; i < 4; i++)
+    press (f.page, GDK_KEY_1 + i, 0);
+  start_round (f.page);
+  g_assert_cmpuint (vitrine_labeling_page_get_queue_length (f.page), ==, 8);
+
+  checkpoint = vt_checkpoint_open (clip, &error);
+  g_assert_no_error (error);
+  model = vt_model_new (checkpoint, &error);
+  g_assert_no_error (error);
+  tokenizer = vt_tokenizer_new_from_bpe_file (vocab, &error);
+  g_assert_no_error (error);
+  g_assert_true (vt_zero_shot_class_embeddings (model, tokenizer, class_names, VT_DEFAULT_PROMPT, head, &error));
+  g_assert_no_error (error);
+  store = vt_feature_store_load (clip_path, &error);
+  g_assert_no_error (error);
+  while (vitrine_labeling_page_get_position (f.page) < 8)
+    {
+      gint64 sample = vitrine_labeling_page_get_sample (f.page);
+      const float *x = store->features + (gsize) sample * 32;
+      double best = -INFINITY;
+      gint guess = -1;
+
+      for (guint c = 0; c < N_CLASSES; c++)
+        {
+          double dot = 0.0;
+
+          for (guint d = 0; d < 32; d++)
+            dot += (double) x[d] * head[c * 32 + d];
+          if (dot > best)
+            best = dot, guess = (gint) c;
+        }
+      g_assert_cmpint (vitrine_labeling_page_get_guess (f.page), ==, guess);
+      checked++;
+      press (f.page, GDK_KEY_space, 0);
+    }
+  g_assert_cmpuint (checked, ==, 4);
+  g_assert_false (vitrine_labeling_page_context_vectors_apply (f.page));
+
+  /* coop, 4 context vectors (the fixture's context is 16 tokens): the third
+   * round's guesses are those of the engine's coop learner trained on the
+   * four labels */
+  vitrine_labeling_page_configure (f.page, VT_ACTIVE_LEARNER_COOP, VT_ACTIVE_RANDOM, FALSE, 4);
+  g_assert_true (vitrine_labeling_page_context_vectors_apply (f.page));
+  vitrine_labeling_page_set_context_vectors (f.page, 4);
+  start_round (f.page);
+  g_assert_cmpuint (vitrine_labeling_page_get_queue_length (f.page), ==, 12);
+  {
+    g_autoptr(VtActiveClip) clip_model = vt_active_clip_open (store, clip_path, NULL, &error);
+    g_autoptr(VtLabelJournal) journal = NULL;
+    g_autoptr(VtActiveLearner) coop = NULL;
+    const VtLabelDecision *d;
+    VtActiveLearnerOptions options;
+    guint n_decisions, n_labeled = 0, rows[8];
+    gint32 labels[8];
+
+    g_assert_no_error (error);
+    journal = vt_label_journal_open (vitrine_labeling_page_get_journal_path (f.page), &error);
+    g_assert_no_error (error);
+    d = vt_label_journal_get_decisions (journal, &n_decisions);
+    for (guint i = 0; i < n_decisions; i++)
+      if (d[i].label != VT_LABEL_SKIP)
+        {
+          rows[n_labeled] = (guint) d[i].sample;   /* the store's rows are its samples */
+          labels[n_labeled++] = (gint32) d[i].label;
+        }
+    g_assert_cmpuint (n_labeled, ==, 4);
+    vt_active_learner_options_init (&options);
+    vt_active_learner_options_defaults (&options, VT_ACTIVE_LEARNER_COOP);
+    options.n_ctx = 4;
+    coop = vt_active_learner_new_clip (&options, clip_model, &error);
+    g_assert_no_error (error);
+    g_assert_true (vt_active_learner_train (coop, store->features, rows, labels, n_labeled, &error));
+    g_assert_no_error (error);
+    for (checked = 0; vitrine_labeling_page_get_position (f.page) < 12; checked++)
+      {
+        gint64 sample = vitrine_labeling_page_get_sample (f.page);
+        float probs[N_CLASSES];
+        gint guess = 0;
+
+        vt_active_learner_probs (coop, store->features + (gsize) sample * 32, 1, probs);
+        for (guint c = 1; c < N_CLASSES; c++)
+          if (probs[c] > probs[guess])
+            guess = (gint) c;
+        g_assert_cmpint (vitrine_labeling_page_get_guess (f.page), ==, guess);
+        press (f.page, GDK_KEY_space, 0);
+      }
+    g_assert_cmpuint (checked, ==, 4);
+  }
+
+  /* the fixture's pool (no checkpoint recorded): no CLIP learners, the linear head */
+  vitrine_labeling_page_configure (f.page, VT_ACTIVE_LEARNER_COOP, VT_ACTIVE_RANDOM, FALSE, 4);
+  g_assert_cmpint (vitrine_labeling_page_get_learner (f.page), ==, VT_ACTIVE_LEARNER_COOP);
+  {
+    g_autofree char *plain = vt_test_fixture ("active/pool.safetensors");
+
+    vitrine_labeling_page_add_store (f.page, plain, &error);
+    g_assert_no_error (error);
+  }
+  g_assert_cmpuint (vitrine_labeling_page_get_n_learners (f.page), ==, 2);
+  g_assert_cmpint (vitrine_labeling_page_get_learner (f.page), ==, VT_ACTIVE_LEARNER_LINEAR);
+  close_area (&f);
+  fixture_clear (&f);
+}
+
+/* The warm-start switch: on, the page keeps each round's head and the next
+ * round trains it on from its weights: round 2's head is a linear head
+ * trained on the first four labels, round 3's that same head trained again
+ * on all eight (the engine's own learner with warm_start, replayed here on
+ * the journal's decisions, gives the same weights to the bit), which is
+ * not the head trained on the eight from scratch. Off, the page keeps
+ * none. */
+static void
+test_warm_start (void)
+{
+  Fixture f = { 0 };
+  g_autofree char *pool_path = vt_test_fixture ("active/pool.safetensors");
+  g_autoptr(VtFeatureStore) pool = NULL;
+  g_autoptr(VtActiveLearner) warm = NULL;
+  g_autoptr(VtActiveLearner) cold = NULL;
+  g_autoptr(VtLabelJournal) journal = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *round2 = NULL;
+  g_autofree float *round3 = NULL;
+  const VtLabelDecision *d;
+  const float *head;
+  VtActiveLearnerOptions options;
+  guint n, n_decisions, rows[8];
+  gint32 labels[8];
+  double cold_difference = 0.0;
+
+  fixture_init (&f);
+  open_area (&f);
+  vitrine_labeling_page_configure (f.page, VT_ACTIVE_LEARNER_LINEAR, VT_ACTIVE_RANDOM, FALSE, 4);
+  vitrine_labeling_page_set_warm_start (f.page, TRUE);
+  g_assert_null (vitrine_labeling_page_get_head (f.page, &n));
+  start_round (f.page);
+  g_assert_null (vitrine_labeling_page_get_head (f.page, &n));
+  for (guint i = 0; i < 4; i++)
+    press (f.page, GDK_KEY_1 + i, 0);
+  start_round (f.page);
+  head = vitrine_labeling_page_get_head (f.page, &n);
+  g_assert_nonnull (head);
+  round2 = g_memdup2 (head, n * sizeof (float));
+  for (guint i = 0; i < 4; i++)
+    press (f.page, GDK_KEY_4 - i, 0);
+  start_round (f.page);
+  head = vitrine_labeling_page_get_head (f.page, &n);
+  g_assert_nonnull (head);
+  round3 = g_memdup2 (head, n * sizeof (float));
+
+  pool = vt_feature_store_load (pool_path, &error);
+  g_assert_no_error (error);
+  journal = vt_label_journal_open (vitrine_labeling_page_get_journal_path (f.page), &error);
+  g_assert_no_error (error);
+  d = vt_label_journal_get_decisions (journal, &n_decisions);
+  g_assert_cmpuint (n_decisions, ==, 8);
+  for (guint i = 0; i < 8; i++)
+    {
+      rows[i] = (guint) d[i].sample;   /* the test's store rows are the samples */
+      labels[i] = (gint32) d[i].label;
+    }
+  vt_active_learner_options_init (&options);
+  vt_active_learner_options_defaults (&options, VT_ACTIVE_LEARNER_LINEAR);
+  options.warm_start = TRUE;
+  warm = vt_active_learner_new (&options, pool->dim, pool->n_classes);
+  g_assert_cmpuint (n, ==, pool->dim * pool->n_classes);
+  g_assert_true (vt_active_learner_train (warm, pool->features, rows, labels, 4, &error));
+  g_assert_cmpmem (vt_active_learner_weight (warm), n * sizeof (float), round2, n * sizeof (float));
+  g_assert_true (vt_active_learner_train (warm, pool->features, rows, labels, 8, &error));
+  g_assert_cmpmem (vt_active_learner_weight (warm), n * sizeof (float), round3, n * sizeof (float));
+  options.warm_start = FALSE;
+  cold = vt_active_learner_new (&options, pool->dim, pool->n_classes);
+  g_assert_true (vt_active_learner_train (cold, pool->features, rows, labels, 8, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    cold_difference = MAX (cold_difference, fabs (vt_active_learner_weight (cold)[i] - round3[i]));
+  g_test_message ("warm start: round 3's head differs from one trained from scratch by up to %.3g", cold_difference);
+  g_assert_cmpfloat (cold_difference, >, 1e-3);
+
+  /* off: no head kept */
+  vitrine_labeling_page_set_warm_start (f.page, FALSE);
+  while (vitrine_labeling_page_get_position (f.page) < vitrine_labeling_page_get_queue_length (f.page))
+    press (f.page, GDK_KEY_space, 0);
+  start_round (f.page);
+  g_assert_null (vitrine_labeling_page_get_head (f.page, &n));
+  close_area (&f);
+  fixture_clear (&f);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -711,6 +982,8 @@ main (int   argc,
   static const VtGuiTest tests[] = {
     { "/gui/labeling/keys", test_keys, 180 },
     { "/gui/labeling/resume", test_resume, 180 },
+    { "/gui/labeling/clip-learners", test_clip_learners, 180 },
+    { "/gui/labeling/warm-start", test_warm_start, 180 },
     { "/gui/labeling/kill", test_kill, 300 },
   };
 

@@ -1,6 +1,10 @@
-/* vt-active-learner.c: the linear and cosine heads and their training. */
+/* vt-active-learner.c: the linear and cosine heads and their training,
+ * and the CLIP learners, which are cosine heads with rows from the text
+ * tower. */
 #include "vt-active-learner.h"
 #include "vt-active-rng.h"
+#include "vt-coop.h"
+#include "models/vt-zero-shot.h"
 #include "nn/vt-cosine.h"
 #include "nn/vt-linear.h"
 #include "nn/vt-loss.h"
@@ -22,6 +26,8 @@ struct _VtActiveLearner
   float  *w, *b;        /* (K, dim), (K) */
   float  *dw, *db;
   gboolean trained;
+  float   scale;        /* the cosine logits' */
+  VtCoop *coop;         /* the coop learner's prompts */
 };
 
 void
@@ -34,6 +40,33 @@ vt_active_learner_options_init (VtActiveLearnerOptions *options)
   options->momentum = 0.9;
   options->weight_decay = 5e-4;
   options->epochs = 100;
+  options->n_ctx = 16;
+}
+
+void
+vt_active_learner_options_defaults (VtActiveLearnerOptions *options,
+                                    VtActiveLearnerKind     kind)
+{
+  VtActiveLearnerOptions defaults;
+
+  vt_active_learner_options_init (&defaults);
+  if (kind == VT_ACTIVE_LEARNER_COOP)
+    {
+      VtCoopOptions coop;
+
+      vt_coop_options_init (&coop);
+      defaults.lr = coop.lr;
+      defaults.momentum = coop.momentum;
+      defaults.weight_decay = coop.weight_decay;
+      defaults.epochs = coop.epochs;
+      defaults.batch = coop.batch;
+    }
+  options->kind = kind;
+  options->lr = defaults.lr;
+  options->momentum = defaults.momentum;
+  options->weight_decay = defaults.weight_decay;
+  options->epochs = defaults.epochs;
+  options->batch = defaults.batch;
 }
 
 static void
@@ -48,15 +81,14 @@ initialize (VtActiveLearner *self)
   memset (self->b, 0, self->k * sizeof (float));
 }
 
-VtActiveLearner *
-vt_active_learner_new (const VtActiveLearnerOptions *options,
-                       guint                         dim,
-                       guint                         n_classes)
+/* The head's arrays, at its seeded start. */
+static VtActiveLearner *
+learner_alloc (const VtActiveLearnerOptions *options,
+               guint                         dim,
+               guint                         n_classes)
 {
-  VtActiveLearner *self;
+  VtActiveLearner *self = g_new0 (VtActiveLearner, 1);
 
-  g_return_val_if_fail (dim > 0 && n_classes > 0, NULL);
-  self = g_new0 (VtActiveLearner, 1);
   self->options = *options;
   self->dim = dim;
   self->k = n_classes;
@@ -64,8 +96,54 @@ vt_active_learner_new (const VtActiveLearnerOptions *options,
   self->dw = g_new (float, (gsize) n_classes * dim);
   self->b = g_new0 (float, n_classes);
   self->db = g_new0 (float, n_classes);
+  self->scale = (float) options->cosine_scale;
   initialize (self);
   return self;
+}
+
+VtActiveLearner *
+vt_active_learner_new (const VtActiveLearnerOptions *options,
+                       guint                         dim,
+                       guint                         n_classes)
+{
+  g_return_val_if_fail (dim > 0 && n_classes > 0, NULL);
+  /* the CLIP learners need their checkpoint: vt_active_learner_new_clip */
+  g_return_val_if_fail (!VT_ACTIVE_LEARNER_IS_CLIP (options->kind), NULL);
+  return learner_alloc (options, dim, n_classes);
+}
+
+VtActiveLearner *
+vt_active_learner_new_clip (const VtActiveLearnerOptions *options,
+                            VtActiveClip                 *clip,
+                            GError                      **error)
+{
+  g_autoptr(VtActiveLearner) self = NULL;
+  const char * const *names = (const char * const *) clip->class_names;
+  gboolean ok;
+
+  g_return_val_if_fail (VT_ACTIVE_LEARNER_IS_CLIP (options->kind), NULL);
+  self = learner_alloc (options, clip->dim, g_strv_length (clip->class_names));
+  self->scale = vt_model_get_logit_scale (clip->model);
+  if (options->kind == VT_ACTIVE_LEARNER_ZERO_SHOT)
+    ok = vt_zero_shot_class_embeddings (clip->model, clip->tokenizer, names, VT_DEFAULT_PROMPT, self->w, error);
+  else
+    {
+      VtCoopOptions coop;
+
+      vt_coop_options_init (&coop);
+      coop.n_ctx = options->n_ctx;
+      coop.csc = options->csc;
+      coop.lr = options->lr;
+      coop.momentum = options->momentum;
+      coop.weight_decay = options->weight_decay;
+      coop.epochs = options->epochs;
+      coop.batch = options->batch;
+      coop.seed = options->seed;
+      /* before any label, the head of the starting prompts */
+      ok = (self->coop = vt_coop_new (clip->model, clip->tokenizer, names, &coop, error)) != NULL &&
+           vt_coop_class_embeddings (self->coop, self->w, error);
+    }
+  return ok ? g_steal_pointer (&self) : NULL;
 }
 
 void
@@ -77,7 +155,20 @@ vt_active_learner_free (VtActiveLearner *self)
   g_free (self->dw);
   g_free (self->b);
   g_free (self->db);
+  vt_coop_free (self->coop);
   g_free (self);
+}
+
+VtActiveLearnerKind
+vt_active_learner_get_kind (VtActiveLearner *self)
+{
+  return self->options.kind;
+}
+
+guint
+vt_active_learner_get_dim (VtActiveLearner *self)
+{
+  return self->dim;
 }
 
 const float *
@@ -126,7 +217,7 @@ forward (VtActiveLearner *self,
     vt_linear_forward (logits, x, self->w, self->b, (int) n, (int) self->dim, (int) self->k);
   else
     vt_cosine_logits_forward (logits, batch->x_hat, batch->x_norm, batch->w_hat, batch->w_norm, x, self->w,
-                              (float) self->options.cosine_scale, (int) n, (int) self->k, (int) self->dim);
+                              self->scale, (int) n, (int) self->k, (int) self->dim);
 }
 
 gboolean
@@ -160,6 +251,18 @@ vt_active_learner_train (VtActiveLearner *self,
                      "label %d of sample row %u is outside the %u classes", labels[i], rows[i], self->k);
         return FALSE;
       }
+  /* zero_shot does not learn; coop learns its prompts, and its head is
+   * their text embeddings */
+  if (o->kind == VT_ACTIVE_LEARNER_ZERO_SHOT)
+    return TRUE;
+  if (o->kind == VT_ACTIVE_LEARNER_COOP)
+    {
+      if (!o->warm_start || !self->trained)
+        vt_coop_reset (self->coop);
+      self->trained = vt_coop_train (self->coop, features, rows, labels, n, NULL, error) &&
+                      vt_coop_class_embeddings (self->coop, self->w, error);
+      return self->trained;
+    }
   if (!o->warm_start || !self->trained)
     initialize (self);
   if (!(optimizer = vt_optimizer_new (&settings, &schedule, error)))
@@ -177,7 +280,7 @@ vt_active_learner_train (VtActiveLearner *self,
   batch.probs = g_new (float, (gsize) b * self->k);
   batch.dlogits = g_new (float, (gsize) b * self->k);
   batch.target = g_new (gint32, b);
-  if (o->kind == VT_ACTIVE_LEARNER_COSINE)
+  if (o->kind != VT_ACTIVE_LEARNER_LINEAR)
     {
       batch.x_hat = g_new (float, (gsize) b * self->dim);
       batch.x_norm = g_new (float, b);
@@ -220,7 +323,7 @@ vt_active_learner_train (VtActiveLearner *self,
                                 (int) self->k);
           else
             vt_cosine_logits_backward (NULL, self->dw, NULL, batch.dlogits, batch.x_hat, batch.x_norm, batch.w_hat,
-                                       batch.w_norm, (float) o->cosine_scale, (int) m, (int) self->k, (int) self->dim);
+                                       batch.w_norm, self->scale, (int) m, (int) self->k, (int) self->dim);
           vt_optimizer_step (optimizer);
         }
     }
@@ -240,7 +343,7 @@ vt_active_learner_probs (VtActiveLearner *self,
 
   if (n == 0)
     return;
-  if (self->options.kind == VT_ACTIVE_LEARNER_COSINE)
+  if (self->options.kind != VT_ACTIVE_LEARNER_LINEAR)
     {
       batch.x_hat = g_new (float, (gsize) block * self->dim);
       batch.x_norm = g_new (float, block);

@@ -9,10 +9,18 @@
  * vt_active_rng_shuffle of the labeled rows from a stream seeded with
  * seed + 1 at each training. The same seed, labels and thread count give
  * the same weights (tests/reference/make_active_fixtures.py trains the same
- * recipe in PyTorch). */
+ * recipe in PyTorch).
+ *
+ * With a store's CLIP checkpoint (vt-active-clip.h) two more: zero_shot,
+ * the cosine head whose rows are the text embeddings of "a photo of a
+ * {class}." (vt-zero-shot.h) at CLIP's logit scale, which labels do not
+ * change; and coop, the same head over CoOp's learned prompts (vt-coop.h),
+ * whose context vectors the labels train through the frozen text tower. */
 #pragma once
 
 #include <glib.h>
+
+#include "vt-active-clip.h"
 
 G_BEGIN_DECLS
 
@@ -29,7 +37,12 @@ typedef enum
 {
   VT_ACTIVE_LEARNER_LINEAR,
   VT_ACTIVE_LEARNER_COSINE,
+  VT_ACTIVE_LEARNER_ZERO_SHOT,   /* needs a VtActiveClip */
+  VT_ACTIVE_LEARNER_COOP,        /* needs a VtActiveClip */
 } VtActiveLearnerKind;
+
+/* Whether @kind is one of the CLIP learners (vt_active_learner_new_clip). */
+#define VT_ACTIVE_LEARNER_IS_CLIP(kind) ((kind) == VT_ACTIVE_LEARNER_ZERO_SHOT || (kind) == VT_ACTIVE_LEARNER_COOP)
 
 typedef struct
 {
@@ -40,19 +53,35 @@ typedef struct
   double    weight_decay;
   guint     epochs;
   guint     batch;          /* 0: full batch */
-  gboolean  warm_start;     /* TRUE: a new training starts from the last weights */
+  gboolean  warm_start;     /* TRUE: a new training starts from the last weights (coop: context) */
   guint64   seed;
+  guint     n_ctx;          /* coop: context vectors */
+  gboolean  csc;            /* coop: one set per class */
 } VtActiveLearnerOptions;
 
 /* lr 0.1, momentum 0.9, weight decay 5e-4, 100 epochs, full batch, from
- * scratch, scale 10, seed 0. */
+ * scratch, scale 10, seed 0; coop's 16 shared context vectors. */
 void vt_active_learner_options_init (VtActiveLearnerOptions *options);
+/* Sets the training settings to @kind's own defaults: coop's are CoOp's
+ * (vt_coop_options_init: lr 0.002, batch 32, 50 epochs, momentum 0.9,
+ * weight decay 5e-4), the others' those above. */
+void vt_active_learner_options_defaults (VtActiveLearnerOptions *options,
+                                         VtActiveLearnerKind     kind);
 
 typedef struct _VtActiveLearner VtActiveLearner;
 
+/* A linear or cosine head (options->kind) of @dim features and @n_classes. */
 VtActiveLearner *vt_active_learner_new      (const VtActiveLearnerOptions *options,
                                              guint                         dim,
                                              guint                         n_classes);
+/* A zero_shot or coop learner (options->kind) over @clip's store: @clip's
+ * class names, its embedding size, its logit scale (the learner keeps
+ * what it needs: @clip may go before it). NULL with @error when the text tower cannot embed the
+ * prompts (coop: no backward pass for it, or prompts longer than its
+ * context). */
+VtActiveLearner *vt_active_learner_new_clip (const VtActiveLearnerOptions *options,
+                                             VtActiveClip                 *clip,
+                                             GError                      **error);
 void             vt_active_learner_free     (VtActiveLearner *self);
 
 /* Trains on rows @rows[0..n) of @features (rows of dim floats) with
@@ -74,7 +103,10 @@ double           vt_active_learner_accuracy (VtActiveLearner *self,
                                              const float     *features,
                                              const gint64    *labels,
                                              guint            n);
-/* W (K, dim) and b (K; zeros for the cosine head), the learner's own. */
+VtActiveLearnerKind vt_active_learner_get_kind (VtActiveLearner *self);
+guint            vt_active_learner_get_dim  (VtActiveLearner *self);
+/* W (K, dim) and b (K; zeros for the cosine head), the learner's own
+ * (the CLIP learners': the normalized text embeddings). */
 const float     *vt_active_learner_weight   (VtActiveLearner *self);
 const float     *vt_active_learner_bias     (VtActiveLearner *self);
 

@@ -98,6 +98,7 @@ vt_active_round_free (VtActiveRound *self)
   g_free (self->top);
   if (self->shortfalls)
     g_array_unref (self->shortfalls);
+  vt_active_learner_free (self->learner);
   g_free (self);
 }
 
@@ -141,11 +142,13 @@ vt_active_round_run (const VtFeatureStore        *pool,
   g_autoptr(GArray) labeled_rows = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(GArray) labels = g_array_new (FALSE, FALSE, sizeof (gint32));
   g_autofree double *counts = g_new0 (double, k);
-  g_autoptr(VtActiveLearner) learner = NULL;
+  g_autoptr(VtActiveLearner) learner = options->reuse;
   g_autoptr(VtActiveRound) self = NULL;
   VtActiveRng rng;
 
   g_return_val_if_fail (pool != NULL && options != NULL && options->budget > 0, NULL);
+  g_return_val_if_fail (learner == NULL || (vt_active_learner_get_dim (learner) == pool->dim &&
+                                            vt_active_learner_get_kind (learner) == options->learner.kind), NULL);
 
   if (test != NULL && (test->dim != pool->dim || test->n_classes != k))
     {
@@ -199,7 +202,18 @@ vt_active_round_run (const VtFeatureStore        *pool,
 
   if (labeled_rows->len > 0)
     {
-      learner = vt_active_learner_new (&options->learner, pool->dim, k);
+      if (learner != NULL)
+        ;
+      else if (!VT_ACTIVE_LEARNER_IS_CLIP (options->learner.kind))
+        learner = vt_active_learner_new (&options->learner, pool->dim, k);
+      else if (options->clip == NULL)
+        {
+          g_set_error (error, VT_ACTIVE_ERROR, VT_ACTIVE_ERROR_INVALID,
+                       "the zero_shot and coop learners need the pool's CLIP checkpoint");
+          return NULL;
+        }
+      else if (!(learner = vt_active_learner_new_clip (&options->learner, options->clip, error)))
+        return NULL;
       if (!vt_active_learner_train (learner, pool->features, (const guint *) (gpointer) labeled_rows->data,
                                     (const gint32 *) (gpointer) labels->data, labeled_rows->len, error))
         return NULL;
@@ -224,5 +238,6 @@ vt_active_round_run (const VtFeatureStore        *pool,
       self->guess[i] = learner ? (gint32) argmax (p, k) : -1;
       top_classes (p, k, self->n_top, self->top + (gsize) i * self->n_top);
     }
+  self->learner = g_steal_pointer (&learner);
   return g_steal_pointer (&self);
 }

@@ -52,6 +52,11 @@ typedef struct
   VtActiveLearnerOptions  learner;   /* seeds the head; the round's picks draw from seed + round */
   VtActiveChoice          choice;
   guint                   budget;    /* samples in the queue */
+  VtActiveClip           *clip;      /* the pool's CLIP checkpoint (borrowed): the zero_shot and coop learners need it */
+  /* The last round's learner (VtActiveRound.learner) to train again, or
+   * NULL for a new one: with learner.warm_start its training starts from
+   * its weights. The round takes it over (frees it on error). */
+  VtActiveLearner        *reuse;
 } VtActiveRoundOptions;
 
 #define VT_ACTIVE_ROUND_TOP 5
@@ -71,6 +76,7 @@ typedef struct
   guint    n_labeled;    /* labels the head was trained on */
   double   accuracy;     /* on the test store; NaN without labels or without a test store */
   GArray  *shortfalls;   /* VtPcbShortfall */
+  VtActiveLearner *learner;   /* the head trained (or the one reused), NULL without labels; owned */
 } VtActiveRound;
 
 /* Runs round @round on @pool given the standing @decisions (the journal's:

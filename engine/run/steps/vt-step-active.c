@@ -13,10 +13,8 @@
 #include <math.h>
 #include <string.h>
 
-/* Order matches VtActiveLearnerKind; the others are named so that a spec
- * that asks for them hears why not. */
-static const char * const learner_names[] = { "linear", "cosine", NULL };
-static const char * const later_learners[] = { "zero_shot", "coop", NULL };
+/* Order matches VtActiveLearnerKind. */
+static const char * const learner_names[] = { "linear", "cosine", "zero_shot", "coop", NULL };
 
 static void
 active_init (VtStep *base)
@@ -138,16 +136,12 @@ parse_learner (JsonObject   *object,
   for (guint i = 0; learner_names[i]; i++)
     if (g_str_equal (name, learner_names[i]))
       {
-        step->learner.kind = (VtActiveLearnerKind) i;
+        /* coop trains with CoOp's own settings unless the spec says otherwise */
+        vt_active_learner_options_defaults (&step->learner, (VtActiveLearnerKind) i);
         return TRUE;
       }
-  if (g_strv_contains (later_learners, name))
-    {
-      g_autofree char *message = g_strdup_printf ("the learner “%s” is not available yet: use linear or cosine", name);
-      return vt_step_invalid_key (error, path, "learner", message);
-    }
   {
-    g_autofree char *message = g_strdup_printf ("“%s” is not one of linear, cosine", name);
+    g_autofree char *message = g_strdup_printf ("“%s” is not one of linear, cosine, zero_shot, coop", name);
     return vt_step_invalid_key (error, path, "learner", message);
   }
 }
@@ -159,7 +153,8 @@ active_parse (JsonObject  *object,
 {
   static const char * const keys[] = { "kind", "id", "store", "test", "learner", "strategies", "pcb", "pcb_fallback",
                                        "candidates", "rounds", "budget", "initial", "pool_samples", "seeds", "epochs", "batch",
-                                       "lr", "momentum", "weight_decay", "cosine_scale", "warm_start", "formats", NULL };
+                                       "lr", "momentum", "weight_decay", "cosine_scale", "warm_start", "n_ctx", "csc",
+                                       "formats", NULL };
   VtActiveStep *step = (VtActiveStep *) vt_step_new (&vt_active_step_type, NULL);
   guint format_flags = step->formats;
   int fallback = step->pcb_fallback;
@@ -186,6 +181,8 @@ active_parse (JsonObject  *object,
       !vt_json_get_number (object, path, "weight_decay", -1e-300, 1.0, &weight_decay, error) ||
       !vt_json_get_number (object, path, "cosine_scale", 0.0, 1000.0, &step->learner.cosine_scale, error) ||
       !vt_json_get_bool (object, path, "warm_start", &step->learner.warm_start, error) ||
+      !vt_json_get_uint (object, path, "n_ctx", 1, 1000, &step->learner.n_ctx, error) ||
+      !vt_json_get_bool (object, path, "csc", &step->learner.csc, error) ||
       !vt_json_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
     {
       vt_step_free (&step->base);
@@ -233,6 +230,8 @@ active_to_json (const VtStep *base,
   json_object_set_double_member (object, "weight_decay", step->learner.weight_decay);
   json_object_set_double_member (object, "cosine_scale", step->learner.cosine_scale);
   json_object_set_boolean_member (object, "warm_start", step->learner.warm_start);
+  json_object_set_int_member (object, "n_ctx", step->learner.n_ctx);
+  json_object_set_boolean_member (object, "csc", step->learner.csc);
   vt_step_formats_to_json (step->formats, object);
 }
 
@@ -323,6 +322,7 @@ run_trial (VtRunContext         *run,
            const VtActiveStep   *step,
            const VtFeatureStore *pool,
            const VtFeatureStore *test,
+           VtActiveClip         *clip,
            Trial                *trial,
            double                done,
            double                share,
@@ -343,7 +343,10 @@ run_trial (VtRunContext         *run,
   guint got;
 
   options.seed = trial->seed;
-  learner = vt_active_learner_new (&options, d, k);
+  if (clip == NULL)
+    learner = vt_active_learner_new (&options, d, k);
+  else if (!(learner = vt_active_learner_new_clip (&options, clip, error)))
+    return FALSE;
   vt_active_rng_init (&rng, trial->seed);
   trial->accuracy = g_new (double, step->rounds + 1);
   trial->histogram = g_new0 (double, (gsize) (step->rounds + 1) * k);
@@ -474,6 +477,7 @@ vt_run_active (VtRunContext  *run,
   g_autofree char *test_path = vt_run_resolve_store (run, step->test);
   g_autoptr(VtFeatureStore) pool = NULL;
   g_autoptr(VtFeatureStore) test = NULL;
+  g_autoptr(VtActiveClip) clip = NULL;
   g_autofree char *rounds_name = g_strdup_printf ("%s-rounds.csv", base->id);
   g_autofree char *selected_name = g_strdup_printf ("%s-selected.csv", base->id);
   g_autofree char *summary_name = g_strdup_printf ("%s-summary.csv", base->id);
@@ -505,6 +509,14 @@ vt_run_active (VtRunContext  *run,
     }
   if (!vt_step_memory_check_active (pool, step, run->step_path, error))
     return NULL;
+  /* the CLIP learners: the pool's checkpoint, which must have made the test store too */
+  if (VT_ACTIVE_LEARNER_IS_CLIP (step->learner.kind) &&
+      (!(clip = vt_active_clip_open (pool, pool_path, run->cancellable, error)) ||
+       !vt_active_clip_check (clip, test, test_path, error)))
+    {
+      g_prefix_error (error, "%s: ", run->step_path);
+      return NULL;
+    }
   k = pool->n_classes;
 
   for (guint s = 0; s < VT_ACTIVE_N_STRATEGIES; s++)
@@ -519,7 +531,7 @@ vt_run_active (VtRunContext  *run,
           }
   n_trials = trials->len;
   for (guint t = 0; t < n_trials && ok; t++)
-    ok = run_trial (run, step, pool, test, &g_array_index (trials, Trial, t), (double) t / n_trials,
+    ok = run_trial (run, step, pool, test, clip, &g_array_index (trials, Trial, t), (double) t / n_trials,
                     1.0 / n_trials, error);
   if (!ok)
     goto out;
