@@ -18,7 +18,9 @@
 #include "methods/attribution/vt-faithfulness.h"
 #include "methods/attribution/vt-faithfulness-localization.h"
 #include "methods/attribution/vt-faithfulness-road.h"
+#include "methods/comet/vt-comet-selector.h"
 #include "models/vt-model.h"
+#include "models/vt-trainable.h"
 #include "report/vt-report.h"
 #include "run/vt-run.h"
 #include "vt-test-util.h"
@@ -3495,6 +3497,282 @@ test_memory_train (void)
   vt_test_rm_rf (dir);
 }
 
+/* The "comet" step on ResNet-20 as the detector (20 CIFAR-10 training
+ * images, 2 epochs of 3 steps, a ResNet-8 predictor and a selector of
+ * width 8): every file is written and reopens, and what results.json
+ * states is what the files give: the maps are σ(S(x)) of the saved
+ * selector on the saved images, the test accuracies those of the saved
+ * predictor on x ⊙ m and of the detector on x ⊙ (1 − m), and each epoch's
+ * mean L1 the mean of its steps' events. */
+static char *
+comet_spec (const char *ckpt,
+            const char *data,
+            const char *more)
+{
+  return g_strdup_printf ("{\"steps\": [{\"kind\": \"comet\", \"id\": \"cm\", \"detector\": \"%s\", \"dataset\": "
+                          "\"%s\", \"epochs\": 2, \"batch\": 8, \"seed\": 5%s%s, \"formats\": [\"png\"]}]}",
+                          ckpt, data, more ? ", " : "", more ? more : "");
+}
+
+static guint
+count_hits (VtTrainable  *net,
+            const float  *pixels,
+            const gint64 *labels,
+            int           n,
+            int           size)
+{
+  g_autoptr(GError) error = NULL;
+  const VtTapeNode *logits;
+  guint hits = 0;
+
+  g_assert_true (vt_trainable_forward (net, pixels, n, size, size, &error));
+  g_assert_no_error (error);
+  logits = vt_trainable_lookup_tap (net, "logits");
+  for (int i = 0; i < n; i++)
+    {
+      const float *row = logits->value + (gsize) i * logits->shape[1];
+      int best = 0;
+
+      for (int c = 1; c < logits->shape[1]; c++)
+        if (row[c] > row[best])
+          best = c;
+      hits += best == labels[i];
+    }
+  return hits;
+}
+
+static void
+test_comet_run (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *text = comet_spec (ckpt, data, "\"predictor_depth\": 8, \"selector_width\": 8, "
+                                      "\"warmup_epochs\": 1, \"milestones\": [2]");
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *selector_path = g_build_filename (out, "cm-selector.safetensors", NULL);
+  g_autofree char *predictor_path = g_build_filename (out, "cm-predictor.safetensors", NULL);
+  g_autofree char *initial_path = g_build_filename (out, "cm-predictor-initial.safetensors", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "cm-maps.safetensors", NULL);
+  g_autoptr(GArray) l1 = NULL;
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(VtCometSelector) selector = NULL;
+  g_autoptr(VtCheckpoint) maps = NULL;
+  g_autoptr(VtCheckpoint) predictor_checkpoint = NULL;
+  g_autoptr(VtCheckpoint) initial = NULL;
+  g_autoptr(VtCheckpoint) detector_checkpoint = NULL;
+  g_autoptr(VtArchitecture) predictor_arch = NULL;
+  g_autoptr(VtArchitecture) detector_arch = NULL;
+  g_autoptr(VtTrainable) predictor = NULL;
+  g_autoptr(VtTrainable) detector = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *masked_in = NULL;
+  g_autofree float *masked_out = NULL;
+  g_autofree gint64 *labels = NULL;
+  g_auto(Result) r = { 0 };
+  const VtTensor *mask, *pixels, *targets;
+  JsonObject *comet;
+  JsonArray *epochs;
+  double largest = 0.0;
+  int n, size;
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  if (r.status != 0)
+    g_error ("exit %d: %s", r.status, r.err);
+  /* 20 images in batches of 8: 3 steps an epoch */
+  l1 = metric_values (r.err, "l1");
+  g_assert_cmpuint (l1->len, ==, 6);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "l2")), ==, 6);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "hinge")), ==, 6);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "area")), ==, 6);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "detector_accuracy")), ==, 6);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "test_detector_accuracy")), ==, 2);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "test_predictor_accuracy")), ==, 2);
+  g_assert_nonnull (strstr (r.err, "\"event\":\"tensor\""));
+
+  results = load_json (results_path);
+  comet = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0);
+  epochs = json_object_get_array_member (comet, "epochs");
+  g_assert_cmpuint (json_array_get_length (epochs), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (comet, "epochs_finished"), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (comet, "predictor_architecture"), ==, "resnet8");
+  for (guint e = 0; e < 2; e++)
+    {
+      double mean = (8 * g_array_index (l1, double, 3 * e) + 8 * g_array_index (l1, double, 3 * e + 1) +
+                     4 * g_array_index (l1, double, 3 * e + 2)) / 20;
+      double stated = json_object_get_double_member (json_array_get_object_element (epochs, e), "l1");
+
+      g_assert_cmpfloat (fabs (mean - stated), <, 1e-5 * fabs (stated) + 1e-5);
+    }
+
+  /* the selector reopens, and its masks of the stored images are the maps */
+  selector = vt_comet_selector_open (selector_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (vt_comet_selector_get_width (selector), ==, 8);
+  maps = vt_checkpoint_open (maps_path, &error);
+  g_assert_no_error (error);
+  mask = vt_checkpoint_lookup (maps, "comet");
+  pixels = vt_checkpoint_lookup (maps, "input.pixel_values");
+  targets = vt_checkpoint_lookup (maps, "targets");
+  g_assert_nonnull (mask);
+  g_assert_nonnull (pixels);
+  g_assert_nonnull (targets);
+  g_assert_nonnull (vt_checkpoint_lookup (maps, "predicted"));
+  g_assert_nonnull (g_hash_table_lookup (vt_checkpoint_get_metadata (maps), "comet.definition"));
+  n = (int) mask->shape[0];
+  size = (int) mask->shape[1];
+  g_assert_cmpint (n, ==, json_object_get_int_member (comet, "test_images"));
+  g_assert_cmpint (pixels->shape[0], ==, n);
+  {
+    const float *logits = vt_comet_selector_forward (selector, (const float *) pixels->data, n, size, size);
+    const float *stored = (const float *) mask->data;
+    double area = 0.0;
+
+    for (gsize i = 0; i < mask->numel; i++)
+      {
+        double m = 1.0 / (1.0 + exp (-(double) logits[i]));
+
+        largest = MAX (largest, fabs (m - stored[i]));
+        area += stored[i];
+      }
+    g_test_message ("maps against the reopened selector: largest difference %.3g", largest);
+    g_assert_cmpfloat (largest, <, 1e-6);
+    g_assert_cmpfloat (fabs (area / mask->numel - json_object_get_double_member (comet, "test_area")), <, 1e-5);
+  }
+
+  /* the saved predictor on x ⊙ m and the detector on x ⊙ (1 − m) score what results.json says */
+  masked_in = g_new (float, pixels->numel);
+  masked_out = g_new (float, pixels->numel);
+  labels = g_new (gint64, n);
+  for (int i = 0; i < n; i++)
+    {
+      gsize plane = (gsize) size * size;
+
+      labels[i] = (gint64) vt_dtype_read_double (targets->dtype, targets->data, i);
+      for (int c = 0; c < 3; c++)
+        for (gsize p = 0; p < plane; p++)
+          {
+            gsize at = ((gsize) i * 3 + c) * plane + p;
+            float m = ((const float *) mask->data)[(gsize) i * plane + p];
+
+            masked_in[at] = ((const float *) pixels->data)[at] * m;
+            masked_out[at] = ((const float *) pixels->data)[at] * (1.0f - m);
+          }
+    }
+  predictor_checkpoint = vt_checkpoint_open (predictor_path, &error);
+  g_assert_no_error (error);
+  predictor_arch = vt_architecture_recognize (predictor_checkpoint);
+  g_assert_cmpint (predictor_arch->depth, ==, 8);
+  predictor = vt_trainable_new (predictor_checkpoint, predictor_arch, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat ((double) count_hits (predictor, masked_in, labels, n, size) / n, ==,
+                     json_object_get_double_member (comet, "test_predictor_accuracy"));
+  detector_checkpoint = vt_checkpoint_open (ckpt, &error);
+  g_assert_no_error (error);
+  detector_arch = vt_architecture_recognize (detector_checkpoint);
+  detector = vt_trainable_new (detector_checkpoint, detector_arch, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat ((double) count_hits (detector, masked_out, labels, n, size) / n, ==,
+                     json_object_get_double_member (comet, "test_detector_accuracy"));
+  /* and the predictor trained: its weights are not the initial ones */
+  initial = vt_checkpoint_open (initial_path, &error);
+  g_assert_no_error (error);
+  {
+    const VtTensor *a = vt_checkpoint_lookup (initial, "linear.weight");
+    const VtTensor *b = vt_checkpoint_lookup (predictor_checkpoint, "linear.weight");
+
+    g_assert_cmpuint (a->nbytes, ==, b->nbytes);
+    g_assert_true (memcmp (a->data, b->data, a->nbytes) != 0);
+  }
+  assert_file_starts_with (out, "cm-epochs.csv", "epoch,l1,l2,hinge,area,loss,", 28);
+  assert_file_starts_with (out, "cm-steps.csv", "step,epoch,l1,l2,hinge,area,loss,lr\n0,1,", 40);
+  assert_file_starts_with (out, "figures/cm-losses.png", "\x89PNG\r\n\x1a\n", 8);
+  assert_file_starts_with (out, "figures/cm-test.png", "\x89PNG\r\n\x1a\n", 8);
+  vt_test_rm_rf (dir);
+}
+
+/* Specs the step refuses, each naming its key; and a dataset whose
+ * classes the detector's head does not have. */
+static void
+test_comet_bad_input (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  static const struct { const char *keys; int status; const char *message; } cases[] = {
+    { "\"tau\": 1.5", 2, "$.steps[0].tau: 1.5 is not in [0, 1]" },
+    { "\"a\": -1", 2, "$.steps[0].a: -1 is not in [0, 1e+06]" },
+    { "\"predictor_depth\": 21", 2, "$.steps[0].predictor_depth: a CIFAR ResNet has 6n + 2 layers" },
+    { "\"selector_width\": 0", 2, "$.steps[0].selector_width" },
+    { "\"detector_batchnorm\": \"training\"", 2, "$.steps[0].detector_batchnorm: “training” is not one of eval, train" },
+    { "\"checkpoint\": \"x\"", 2, "checkpoint" },
+    { "\"warmup_epochs\": 2", 2, "$.steps[0].warmup_epochs" },
+    { "\"milestones\": [3]", 2, "$.steps[0].milestones[0]: not an epoch from 1 to 2" },
+    { "\"lr\": 1e30, \"predictor_depth\": 8", 1, "$.steps[0]: epoch 1, batch 2 of 3: COMET's loss became" },
+    { "\"transform\": {\"resize\": 30, \"crop\": 30}", 1,
+      "$.steps[0].transform: images of 30 × 30 pixels: COMET's selector halves them twice" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = comet_spec (ckpt, data, cases[i].keys);
+      g_autofree char *selector = g_build_filename (out, "cm-selector.safetensors", NULL);
+      g_auto(Result) r = { 0 };
+
+      g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+      run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+      if (r.status != cases[i].status || strstr (r.err, cases[i].message) == NULL)
+        g_error ("%s: exit %d, stderr: %s", cases[i].keys, r.status, r.err);
+      g_assert_false (g_file_test (selector, G_FILE_TEST_EXISTS));
+      vt_test_rm_rf (out);
+    }
+  /* no detector at all */
+  {
+    g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"comet\", \"dataset\": \"%s\"}]}", data);
+    g_auto(Result) r = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+    if (r.status != 2 || strstr (r.err, "$.steps[0].detector") == NULL)
+      g_error ("no detector: exit %d, stderr: %s", r.status, r.err);
+  }
+  /* CIFAR-100's classes are not ResNet-20's ten */
+  {
+    g_autofree char *hundred = vt_test_fixture ("datasets/cifar100-bin");
+    g_autofree char *text = comet_spec (ckpt, hundred, "\"predictor_depth\": 8");
+    g_auto(Result) r = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+    if (r.status == 0 || strstr (r.err, "$.steps[0].dataset: ") == NULL ||
+        strstr (r.err, "but the detector's head has 10 outputs") == NULL)
+      g_error ("CIFAR-100: exit %d, stderr: %s", r.status, r.err);
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* A batch whose activations do not fit is refused before training. */
+static void
+test_memory_comet (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *step = g_strdup_printf ("\"kind\": \"comet\", \"detector\": \"%s\", \"dataset\": \"%s\", "
+                                           "\"batch\": 1024", ckpt, data);
+  const char * const phrases[] = { "$.steps[0]: COMET on batches of 1024 images",
+                                   "the predictor's activations, their gradients and its parameters'",
+                                   "Lower $.steps[0].batch", NULL };
+
+  expect_refusal (dir, "64M", step, phrases);
+  vt_test_rm_rf (dir);
+}
+
 /* The "glyphs" step: a spurious glyph dataset on the CIFAR-10 JPEGs, in
  * the run's folder by default; results.json's counts, histograms and
  * agreement are those of the files it wrote (placements.csv), the reader
@@ -4682,6 +4960,9 @@ main (int   argc,
   g_test_add_func ("/batch/faithfulness/localization", test_faithfulness_localization);
   g_test_add_func ("/batch/faithfulness/bad-input", test_faithfulness_bad_input);
   g_test_add_func ("/batch/memory/faithfulness", test_memory_faithfulness);
+  g_test_add_func ("/batch/comet/run", test_comet_run);
+  g_test_add_func ("/batch/comet/bad-input", test_comet_bad_input);
+  g_test_add_func ("/batch/memory/comet", test_memory_comet);
   g_test_add_func ("/batch/glyphs", test_glyphs);
   g_test_add_func ("/batch/glyphs-bad-input", test_glyphs_bad_input);
   g_test_add_func ("/batch/memory/glyphs", test_memory_glyphs);

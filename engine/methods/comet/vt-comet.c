@@ -231,12 +231,21 @@ vt_comet_compute (VtComet        *self,
                    "; COMET needs both to have the dataset's %d", logits_p->shape[1], logits_d->shape[1], k);
       return FALSE;
     }
-  losses->l1 = vt_cross_entropy_forward (self->probs_p, logits_p->value, targets, NULL, batch, k, 0.0f, -100, error);
-  if (isnan (losses->l1))
-    return FALSE;
-  losses->l2 = vt_cross_entropy_forward (self->probs_d, logits_d->value, targets, NULL, batch, k, 0.0f, -100, error);
-  if (isnan (losses->l2))
-    return FALSE;
+  /* NaN with an error for a label outside the heads; NaN logits give a
+   * NaN loss without one, which vt_comet_train_step refuses */
+  {
+    GError *local = NULL;
+
+    losses->l1 = vt_cross_entropy_forward (self->probs_p, logits_p->value, targets, NULL, batch, k, 0.0f, -100, &local);
+    if (local == NULL)
+      losses->l2 = vt_cross_entropy_forward (self->probs_d, logits_d->value, targets, NULL, batch, k, 0.0f, -100,
+                                             &local);
+    if (local)
+      {
+        g_propagate_error (error, local);
+        return FALSE;
+      }
+  }
   losses->predictor_correct = count_correct (logits_p->value, targets, batch, self->k);
   losses->detector_correct = count_correct (logits_d->value, targets, batch, self->k);
   for (int b = 0; b < batch; b++)
