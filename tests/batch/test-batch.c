@@ -3756,6 +3756,81 @@ test_comet_bad_input (void)
   vt_test_rm_rf (dir);
 }
 
+/* Cancel during the second epoch: the run stops within seconds, and the
+ * first epoch's files are there and reopen. */
+static void
+test_comet_cancel (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *selector_path = g_build_filename (out, "cm-selector.safetensors", NULL);
+  g_autofree char *predictor_path = g_build_filename (out, "cm-predictor.safetensors", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "cm-maps.safetensors", NULL);
+  g_autofree char *csv_path = g_build_filename (out, "cm-epochs.csv", NULL);
+  /* 3 steps an epoch: far more epochs than the test waits for. */
+  g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"comet\", \"id\": \"cm\", \"detector\": \"%s\", "
+                                           "\"dataset\": \"%s\", \"epochs\": 10000, \"batch\": 8, "
+                                           "\"predictor_depth\": 8, \"formats\": [\"png\"]}]}", ckpt, data);
+  const char *argv[] = { g_getenv ("VITRINE_BINARY"), "--batch", spec, "--output", out, NULL };
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GDataInputStream) err = NULL;
+  g_autoptr(GString) rest = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCometSelector) selector = NULL;
+  g_autoptr(VtCheckpoint) predictor = NULL;
+  g_autoptr(VtCheckpoint) maps = NULL;
+  g_autofree char *csv = NULL;
+  gint64 sent, ended;
+  char *line;
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  alarm (120);
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+  g_assert_no_error (error);
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
+  /* Signal mid-way through the second epoch, the first one saved. */
+  while ((line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error)) != NULL)
+    {
+      gboolean second = strstr (line, "\"series\":\"l1\",\"x_name\":\"step\",\"x\":4.0") != NULL;
+
+      g_string_append_printf (rest, "%s\n", line);
+      g_free (line);
+      if (second)
+        break;
+    }
+  g_assert_no_error (error);
+  sent = g_get_monotonic_time ();
+  g_subprocess_send_signal (process, SIGINT);
+  while ((line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error)) != NULL)
+    {
+      g_string_append_printf (rest, "%s\n", line);
+      g_free (line);
+    }
+  g_subprocess_wait (process, NULL, &error);
+  ended = g_get_monotonic_time ();
+  alarm (0);
+  g_assert_no_error (error);
+  g_test_message ("comet: exited %.0f ms after SIGINT", (ended - sent) / 1e3);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+  g_assert_cmpint (ended - sent, <, 5 * G_USEC_PER_SEC);
+  g_assert_nonnull (strstr (rest->str, "\"series\":\"test_area\",\"x_name\":\"epoch\",\"x\":1.0"));
+  selector = vt_comet_selector_open (selector_path, &error);
+  g_assert_no_error (error);
+  predictor = vt_checkpoint_open (predictor_path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (vt_checkpoint_lookup (predictor, "linear.weight"));
+  maps = vt_checkpoint_open (maps_path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (vt_checkpoint_lookup (maps, "comet"));
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_assert_nonnull (strstr (csv, "\n1,"));
+  vt_test_rm_rf (dir);
+}
+
 /* A batch whose activations do not fit is refused before training. */
 static void
 test_memory_comet (void)
@@ -4962,6 +5037,7 @@ main (int   argc,
   g_test_add_func ("/batch/memory/faithfulness", test_memory_faithfulness);
   g_test_add_func ("/batch/comet/run", test_comet_run);
   g_test_add_func ("/batch/comet/bad-input", test_comet_bad_input);
+  g_test_add_func ("/batch/comet/cancel", test_comet_cancel);
   g_test_add_func ("/batch/memory/comet", test_memory_comet);
   g_test_add_func ("/batch/glyphs", test_glyphs);
   g_test_add_func ("/batch/glyphs-bad-input", test_glyphs_bad_input);
