@@ -224,6 +224,13 @@ vt_comet_compute (VtComet        *self,
     return FALSE;
   logits_p = vt_trainable_lookup_tap (self->predictor, "logits");
   logits_d = vt_trainable_lookup_tap (self->detector, "logits");
+  if (logits_p == NULL || logits_d == NULL)
+    {
+      g_set_error (error, VT_COMET_ERROR, VT_COMET_ERROR_INPUT,
+                   "the %s has no classifier head (no logits): COMET needs two classifiers",
+                   logits_p == NULL ? "predictor" : "detector");
+      return FALSE;
+    }
   if (logits_p->shape[1] != k || logits_d->shape[1] != k)
     {
       g_set_error (error, VT_COMET_ERROR, VT_COMET_ERROR_INPUT,
