@@ -553,9 +553,10 @@ vt_run_comet (VtRunContext  *run,
               g_string_append_c (steps_csv, '\n');
             }
             global_step++;
-            /* nine tenths of the bar for training, the rest for the test split's masks */
+            /* nine tenths of each epoch's share of the bar for training,
+             * the rest for the test split's masks */
             vt_run_emit (run, VT_EVENT_PROGRESS,
-                         0.9 * global_step / ((double) steps_per_epoch * step->epochs), NULL);
+                         (epoch - 1 + 0.9 * (b + 1) / steps_per_epoch) / step->epochs, NULL);
           }
         if (!evaluate_test (&t, &test_predictor, &test_detector, &clean, &test_area, error) ||
             !vt_comet_selector_save (t.selector, selector_path, error) ||
