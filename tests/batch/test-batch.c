@@ -4780,6 +4780,124 @@ test_faithfulness_resnet20 (void)
   vt_test_rm_rf (dir);
 }
 
+/* COMET's masks ranked beside Grad-CAM: a comet step, then a
+ * faithfulness step whose "extra_maps" names it, on 4 of its 12 test
+ * images out of order. The faithfulness step measures exactly the comet
+ * step's masks of those images, its deletion curve of them is the
+ * engine's, and a map of a sample the file lacks, a file that is not
+ * there and a file of another split are errors naming the key. */
+static void
+test_comet_faithfulness (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *comet_maps_path = g_build_filename (out, "cm-maps.safetensors", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "f-maps.safetensors", NULL);
+  static const gint64 chosen[] = { 7, 2, 11, 5 };
+  static const struct { const char *samples, *extra, *split, *message; } bad[] = {
+    { "[3, 20]", "\"cm\"", "test", "$.steps[1].extra_maps[0]: " },
+    { "[3]", "\"cm\", \"nowhere.safetensors\"", "test", "$.steps[1].extra_maps[1]: " },
+    { "[3]", "\"cm\"", "train", "$.steps[1].extra_maps[0]: " },
+  };
+  static const char * const bad_phrases[] = { "has no map of sample 20 (it holds 12 samples)", "nowhere.safetensors",
+                                              "holds maps of" };
+  g_auto(Result) r = { 0 };
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(VtCheckpoint) maps = NULL;
+  g_autoptr(VtCheckpoint) comet_maps = NULL;
+  g_autoptr(VtCheckpoint) checkpoint = NULL;
+  g_autoptr(VtModel) model = NULL;
+  g_autoptr(VtClassifier) classifier = NULL;
+  g_autoptr(VtFaithfulnessCurve) deletion = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *pixels = NULL;
+  g_autofree float *map = NULL;
+  g_autofree float *comet_map = NULL;
+  g_autofree gint64 *targets = NULL;
+  g_autofree gint64 *samples = NULL;
+  VtFaithfulnessOptions game;
+  JsonObject *step;
+  JsonArray *methods;
+  gboolean listed = FALSE;
+  char *text;
+
+  text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"comet\", \"id\": \"cm\", \"detector\": \"%s\", \"dataset\": \"%s\", \"epochs\": 1, "
+    "\"batch\": 8, \"predictor_depth\": 8, \"selector_width\": 8, \"test_limit\": 12, \"formats\": [\"png\"]}, "
+    "{\"kind\": \"faithfulness\", \"id\": \"f\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"test\", "
+    "\"samples\": [7, 2, 11, 5], \"methods\": [\"gradcam\"], \"extra_maps\": [\"cm\"], \"metrics\": [\"deletion\"], "
+    "\"formats\": [\"png\"]}]}", ckpt, data, ckpt, data);
+  run_faithfulness_spec (&r, dir, text);
+  g_free (text);
+  if (r.status != 0)
+    g_error ("status %d: %s", r.status, r.err);
+  results = load_json (results_path);
+  step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 1);
+  methods = json_object_get_array_member (step, "methods");
+  for (guint m = 0; m < json_array_get_length (methods); m++)
+    {
+      JsonObject *entry = json_array_get_object_element (methods, m);
+
+      if (g_str_equal (json_object_get_string_member (entry, "name"), "comet"))
+        {
+          listed = TRUE;
+          g_assert_cmpstr (json_object_get_string_member (entry, "family"), ==, "file");
+          g_assert_true (g_str_has_suffix (json_object_get_string_member (entry, "source"), "cm-maps.safetensors"));
+        }
+    }
+  g_assert_true (listed);
+
+  /* the measured maps are the comet step's, image for image */
+  maps = vt_checkpoint_open (maps_path, &error);
+  g_assert_no_error (error);
+  comet_maps = vt_checkpoint_open (comet_maps_path, &error);
+  g_assert_no_error (error);
+  map = maps_floats (maps, "comet");
+  comet_map = maps_floats (comet_maps, "comet");
+  samples = maps_integers (maps, "samples");
+  for (guint i = 0; i < G_N_ELEMENTS (chosen); i++)
+    {
+      g_assert_cmpint (samples[i], ==, chosen[i]);
+      g_assert_cmpmem (map + i * 32 * 32, sizeof (float) * 32 * 32, comet_map + chosen[i] * 32 * 32,
+                       sizeof (float) * 32 * 32);
+    }
+
+  /* and its deletion curve is the engine's on them */
+  checkpoint = vt_checkpoint_open (ckpt, &error);
+  g_assert_no_error (error);
+  model = vt_model_new (checkpoint, &error);
+  g_assert_no_error (error);
+  classifier = vt_classifier_new_for_model (model);
+  pixels = maps_floats (maps, "input.pixel_values");
+  targets = maps_integers (maps, "targets");
+  vt_faithfulness_options_init (&game);
+  deletion = vt_faithfulness_run (VT_FAITHFULNESS_DELETION, classifier, pixels, map, 4, 32, 32, targets, &game, NULL,
+                                  &error);
+  g_assert_no_error (error);
+  g_test_message ("comet beside gradcam: deletion differs from the engine's by %.3g",
+                  assert_curve_is (step, "deletion", "comet", deletion));
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_auto(Result) b = { 0 };
+
+      text = g_strdup_printf (
+        "{\"steps\": [{\"kind\": \"comet\", \"id\": \"cm\", \"detector\": \"%s\", \"dataset\": \"%s\", \"epochs\": 1, "
+        "\"batch\": 8, \"predictor_depth\": 8, \"selector_width\": 8, \"test_limit\": 12, \"formats\": [\"png\"]}, "
+        "{\"kind\": \"faithfulness\", \"id\": \"f\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"%s\", "
+        "\"samples\": %s, \"methods\": [\"gradcam\"], \"extra_maps\": [%s], \"metrics\": [\"deletion\"], "
+        "\"formats\": [\"png\"]}]}", ckpt, data, ckpt, data, bad[i].split, bad[i].samples, bad[i].extra);
+      run_faithfulness_spec (&b, dir, text);
+      g_free (text);
+      if (b.status != 1 || strstr (b.err, bad[i].message) == NULL || strstr (b.err, bad_phrases[i]) == NULL)
+        g_error ("%s: exit %d, stderr: %s", bad[i].extra, b.status, b.err);
+    }
+  vt_test_rm_rf (dir);
+}
+
 /* A glyph dataset made in the same spec (40 test images with masks): the
  * localization metrics through the step are the engine's on the same maps
  * and the dataset's masks, and in [0, 1]. */
@@ -5038,6 +5156,7 @@ main (int   argc,
   g_test_add_func ("/batch/comet/run", test_comet_run);
   g_test_add_func ("/batch/comet/bad-input", test_comet_bad_input);
   g_test_add_func ("/batch/comet/cancel", test_comet_cancel);
+  g_test_add_func ("/batch/comet/faithfulness", test_comet_faithfulness);
   g_test_add_func ("/batch/memory/comet", test_memory_comet);
   g_test_add_func ("/batch/glyphs", test_glyphs);
   g_test_add_func ("/batch/glyphs-bad-input", test_glyphs_bad_input);

@@ -409,10 +409,11 @@ static void
 test_faithfulness_keys (void)
 {
   static const char * const keys[] = { "kind", "id", "checkpoint", "dataset", "split", "samples", "methods", "layer",
-                                       "target", "metrics", "batch", "transform", "formats", NULL };
+                                       "target", "metrics", "batch", "transform", "extra_maps", "formats", NULL };
   static const char json[] =
     "{\"steps\": ["
     " {\"kind\": \"faithfulness\", \"id\": \"f\", \"checkpoint\": \"m\", \"dataset\": \"d\", \"split\": \"test\","
+    "  \"extra_maps\": [\"cm\", \"other-maps.safetensors\"],"
     "  \"samples\": [4, 2], \"methods\": [\"gradcam\", {\"name\": \"ig\", \"steps\": 20}], \"layer\": \"layer2\","
     "  \"target\": [1, 7], \"batch\": 5, \"transform\": {\"resize\": 40, \"crop\": 32},"
     "  \"metrics\": [{\"name\": \"deletion\", \"steps\": 16, \"substrate\": \"blur\"},"

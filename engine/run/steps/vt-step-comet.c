@@ -351,6 +351,10 @@ write_maps (Comet       *t,
     pointers[i] = &tensors[i];
   g_hash_table_insert (metadata, "producer", "vitrine " PACKAGE_VERSION);
   g_hash_table_insert (metadata, "checkpoint", t->o.checkpoint_path);
+  /* what the faithfulness step's "extra_maps" checks its own images against */
+  g_hash_table_insert (metadata, "dataset", t->o.dataset_path);
+  if (t->test->split)
+    g_hash_table_insert (metadata, "split", t->test->split);
   g_hash_table_insert (metadata, "comet.definition",
                        "COMET's mask m = sigmoid(S(x)) of a selector trained against this detector "
                        "(Zood123/COMET); what it keeps, P classifies; what it leaves out, D must fail on");
