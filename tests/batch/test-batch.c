@@ -5044,6 +5044,32 @@ test_memory_faithfulness (void)
   vt_test_rm_rf (dir);
 }
 
+/* data/demo/comet-demo.json as shipped: two epochs of COMET on the demo
+ * set, then its masks ranked beside Grad-CAM and HiResCAM by deletion and
+ * ROAD, every method in every metric's table. */
+static void
+test_comet_demo (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *spec = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "comet-demo.json", NULL);
+  g_autofree char *metrics_path = g_build_filename (out, "faithfulness-metrics.csv", NULL);
+  static const char * const rows[] = { "\ngradcam,deletion,", "\ncomet,deletion,", "\nhirescam,road_morf,",
+                                       "\ncomet,road_morf,", "\ncomet,road_lerf," };
+  g_autofree char *metrics = NULL;
+  g_auto(Result) r = { 0 };
+
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  if (r.status != 0)
+    g_error ("exit %d: %s", r.status, r.err);
+  g_assert_true (g_file_get_contents (metrics_path, &metrics, NULL, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    g_assert_nonnull (strstr (metrics, rows[i]));
+  assert_file_starts_with (out, "comet-epochs.csv", "epoch,l1,", 9);
+  assert_file_starts_with (out, "figures/comet-losses.svg", "<?xml", 5);
+  vt_test_rm_rf (dir);
+}
+
 /* data/demo/attribute-demo.json as shipped: eight samples of the demo
  * set, each explained for its predicted class by six methods, and the
  * figure in every format. */
@@ -5157,6 +5183,7 @@ main (int   argc,
   g_test_add_func ("/batch/comet/bad-input", test_comet_bad_input);
   g_test_add_func ("/batch/comet/cancel", test_comet_cancel);
   g_test_add_func ("/batch/comet/faithfulness", test_comet_faithfulness);
+  g_test_add_func ("/batch/comet/demo", test_comet_demo);
   g_test_add_func ("/batch/memory/comet", test_memory_comet);
   g_test_add_func ("/batch/glyphs", test_glyphs);
   g_test_add_func ("/batch/glyphs-bad-input", test_glyphs_bad_input);
