@@ -4981,6 +4981,72 @@ test_faithfulness_localization (void)
   vt_test_rm_rf (dir);
 }
 
+/* COMET on a glyph dataset made in the same spec (40 training and 12 test
+ * images), its masks judged against the exact glyph masks by the
+ * faithfulness step through "extra_maps": pixel AP and COMET's AP of the
+ * comet step's masks are what the engine gives on them. */
+static void
+test_comet_glyphs (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *glyphs = g_build_filename (out, "gl", NULL);
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *backgrounds = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "cm-maps.safetensors", NULL);
+  g_autofree char *text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"glyph_dataset\", \"id\": \"gl\", \"backgrounds\": \"%s\", \"train_images\": 40, "
+    "\"test_images\": 12, \"seed\": 3}, "
+    "{\"kind\": \"comet\", \"id\": \"cm\", \"detector\": \"%s\", \"dataset\": \"out/gl\", \"epochs\": 1, "
+    "\"batch\": 20, \"predictor_depth\": 8, \"selector_width\": 8, \"formats\": [\"png\"]}, "
+    "{\"kind\": \"faithfulness\", \"id\": \"loc\", \"checkpoint\": \"%s\", \"dataset\": \"out/gl\", "
+    "\"split\": \"test\", \"methods\": [\"gradcam\"], \"extra_maps\": [\"cm\"], "
+    "\"metrics\": [\"pixel_ap\", \"comet_ap\"], \"formats\": [\"png\"]}]}", backgrounds, resnet, resnet);
+  VtDatasetOptions options = { "test", FALSE, NULL };
+  g_auto(Result) r = { 0 };
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(VtCheckpoint) maps = NULL;
+  g_autoptr(VtDataset) dataset = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtFaithfulnessScores) ap = NULL;
+  g_autoptr(VtFaithfulnessScores) comet_ap = NULL;
+  g_autofree float *masks = g_new (float, 12 * 32 * 32);
+  g_autofree float *map = NULL;
+  JsonObject *step;
+
+  run_faithfulness_spec (&r, dir, text);
+  if (r.status != 0)
+    g_error ("status %d: %s", r.status, r.err);
+  results = load_json (results_path);
+  step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 2);
+  maps = vt_checkpoint_open (maps_path, &error);
+  g_assert_no_error (error);
+  dataset = vt_dataset_open (glyphs, &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (dataset->n_samples, ==, 12);
+  for (guint i = 0; i < 12; i++)
+    {
+      int w = 0, h = 0;
+      g_autofree guint8 *mask = vt_dataset_read_mask (dataset, i, &w, &h, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (w * h, ==, 32 * 32);
+      for (int k = 0; k < 32 * 32; k++)
+        masks[i * 32 * 32 + k] = mask[k] ? 1.0f : 0.0f;
+    }
+  map = maps_floats (maps, "comet");
+  ap = vt_localization_pixel_ap (map, masks, 12, 32, 32, &error);
+  g_assert_no_error (error);
+  comet_ap = vt_localization_comet_ap (map, masks, 12, 32, 32, &error);
+  g_assert_no_error (error);
+  assert_scores_are (step, "pixel_ap", "comet", ap);
+  assert_scores_are (step, "comet_ap", "comet", comet_ap);
+  g_test_message ("COMET after one epoch on 40 glyph images: pixel AP %.3f, COMET's AP %.3f", ap->mean,
+                  comet_ap->mean);
+  vt_test_rm_rf (dir);
+}
+
 /* Bad metrics, and a localization metric on a dataset without masks. */
 static void
 test_faithfulness_bad_input (void)
@@ -5184,6 +5250,7 @@ main (int   argc,
   g_test_add_func ("/batch/comet/cancel", test_comet_cancel);
   g_test_add_func ("/batch/comet/faithfulness", test_comet_faithfulness);
   g_test_add_func ("/batch/comet/demo", test_comet_demo);
+  g_test_add_func ("/batch/comet/glyphs", test_comet_glyphs);
   g_test_add_func ("/batch/memory/comet", test_memory_comet);
   g_test_add_func ("/batch/glyphs", test_glyphs);
   g_test_add_func ("/batch/glyphs-bad-input", test_glyphs_bad_input);
