@@ -10,9 +10,11 @@
  *   area_i = the mean of m_i over its pixels
  *   L    = L1 + a · max(L1 − L2 + g, 0) + b · (1/B) Σ_i max(area_i − τ, 0)
  * P is updated with the gradient of L1 alone, S with that of L, which
- * reaches S through P's and D's input gradients; D never changes. One
- * optimizer (AdamW by default) holds S's and P's parameters, as
- * torch.optim.AdamW over both parameter lists does. P trains with
+ * reaches S through P's and D's input gradients; D never changes (the
+ * official train.py's "2p" branch: loss1.backward() for P, then P frozen
+ * and loss.backward() for S). One optimizer (AdamW by default) holds S's
+ * and P's parameters: the same updates as the official code's two AdamWs
+ * of the same settings, since AdamW works element by element. P trains with
  * BatchNorm in training mode; D keeps the mode the caller gave it (eval,
  * the default; the official code's detector ran in training mode). */
 #pragma once

@@ -46,7 +46,7 @@ comet_init (VtStep *base)
   step->tau = loss.tau;
   step->lr = 5e-4;
   step->weight_decay = 0.03;
-  step->gamma = 0.1;
+  step->gamma = 0.2;   /* the official code's MultiStepLR */
   step->seed = 0;
   step->shuffle = TRUE;
   step->predictor_depth = 20;
@@ -411,6 +411,11 @@ open_networks (Comet        *t,
   vt_trainable_set_batchnorm_training (t->detector, step->detector_batchnorm_training);
 
   schedule.warmup = (int) (step->warmup_epochs * steps_per_epoch);
+  /* The official code's WarmUpLR starts at 1/W of the rate (W the warm-up
+   * steps) and rises linearly; LinearLR's form from the same start is
+   * within 1/W of the rate of it at every step. */
+  if (schedule.warmup > 0)
+    schedule.warmup_start = 1.0 / schedule.warmup;
   schedule.n_milestones = (int) step->n_milestones;
   for (guint i = 0; i < step->n_milestones; i++)
     schedule.milestones[i] = (int) (step->milestones[i] * steps_per_epoch) - schedule.warmup;
