@@ -575,6 +575,61 @@ vt_report_train_figures (JsonObject   *result,
   return add_step_loss_figure (result, id, where, results_dir, figures, error);
 }
 
+/* COMET's curves per epoch: the losses (L1, L2, the hinge), and the test
+ * split's accuracies with the mean mask area. */
+gboolean
+vt_report_comet_figures (JsonObject   *result,
+                         const char   *id,
+                         const char   *where,
+                         const char   *results_dir,
+                         GPtrArray    *figures,
+                         GError      **error)
+{
+  static const char * const members[] = { "l1", "l2", "hinge", "test_predictor_accuracy",
+                                          "test_detector_accuracy", "test_area" };
+  static const char * const loss_names[] = { "L1 (predictor)", "L2 (detector)", "hinge" };
+  static const char * const test_names[] = { "predictor, kept", "detector, left out", "mask area" };
+  JsonArray *epochs = get_array (result, where, "epochs", error);
+  g_autofree double *losses = NULL;
+  g_autofree double *test = NULL;
+  g_auto(GStrv) labels = NULL;
+  double top = 0.0;
+  guint n;
+
+  if (epochs == NULL)
+    return FALSE;
+  n = json_array_get_length (epochs);
+  losses = g_new (double, MAX (3 * (gsize) n, 1));
+  test = g_new (double, MAX (3 * (gsize) n, 1));
+  labels = g_new0 (char *, n + 1);
+  for (guint e = 0; e < n; e++)
+    {
+      JsonObject *epoch = element_object (epochs, e);
+      g_autofree char *epoch_where = g_strdup_printf ("%s: epochs[%u]", where, e);
+
+      if (epoch == NULL)
+        return missing (error, where, "epochs", "holds something other than objects");
+      for (guint m = 0; m < G_N_ELEMENTS (members); m++)
+        {
+          double *into = m < 3 ? losses + (gsize) m * n + e : test + (gsize) (m - 3) * n + e;
+
+          if (!node_number (json_object_get_member (epoch, members[m]), into))
+            return missing (error, epoch_where, members[m], "is not a number");
+          if (m < 3 && isfinite (*into))
+            top = MAX (top, *into);
+        }
+      labels[e] = g_strdup_printf ("%u", e + 1);
+    }
+  (void) results_dir;
+  add (figures, g_strdup_printf ("%s-losses", id),
+       vt_figure_new_lines ("COMET's losses per epoch (training split means)", "epoch", "loss", 3, n, losses,
+                            loss_names, (const char * const *) labels, 0.0, top > 0 ? top : 1.0));
+  add (figures, g_strdup_printf ("%s-test", id),
+       vt_figure_new_lines ("COMET on the test split per epoch", "epoch", "accuracy, area", 3, n, test, test_names,
+                            (const char * const *) labels, 0.0, 1.0));
+  return TRUE;
+}
+
 /* The layout table's x and y, the colours table's categories. */
 typedef struct
 {

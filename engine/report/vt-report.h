@@ -53,6 +53,8 @@ gboolean    vt_report_project_figures     (JsonObject *result, const char *id, c
                                            const char *results_dir, GPtrArray *figures, GError **error);
 gboolean    vt_report_train_figures       (JsonObject *result, const char *id, const char *where,
                                            const char *results_dir, GPtrArray *figures, GError **error);
+gboolean    vt_report_comet_figures       (JsonObject *result, const char *id, const char *where,
+                                           const char *results_dir, GPtrArray *figures, GError **error);
 /* The grid and rollout figures of so many images at most (the maps file holds all). */
 #define VT_REPORT_ATTENTION_IMAGES 8
 gboolean    vt_report_attention_figures   (JsonObject *result, const char *id, const char *where,

@@ -70,6 +70,7 @@ JsonNode *vt_run_attribute    (VtRunContext *run, VtStep *step, GError **error);
 JsonNode *vt_run_faithfulness (VtRunContext *run, VtStep *step, GError **error);
 JsonNode *vt_run_active       (VtRunContext *run, VtStep *step, GError **error);
 JsonNode *vt_run_train        (VtRunContext *run, VtStep *step, GError **error);
+JsonNode *vt_run_comet        (VtRunContext *run, VtStep *step, GError **error);
 JsonNode *vt_run_glyphs       (VtRunContext *run, VtStep *step, GError **error);
 
 G_END_DECLS

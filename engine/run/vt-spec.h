@@ -149,6 +149,34 @@ typedef struct
   VtFigureFormats   formats;
 } VtTrainStep;
 
+/* COMET (engine/methods/comet/vt-comet.h): a selector and a predictor
+ * trained against a frozen detector (input.checkpoint, the "detector"
+ * key) on the dataset's training split; after every epoch the masks of
+ * the test split, both networks as checkpoints, the epochs table and the
+ * curves, so that a cancelled run keeps its last finished epoch. */
+typedef struct
+{
+  VtStep            base;
+  VtModelInput      input;          /* checkpoint: the detector; split: the training split (default train) */
+  char             *test_split;     /* "test" */
+  guint             train_limit;    /* train on the split's first so many images; 0: all */
+  guint             test_limit;     /* masks of the test split's first so many; 0: all */
+  guint             epochs;
+  double            a, g, b, tau;   /* the loss's weights (vt-comet.h) */
+  double            lr;
+  double            weight_decay;
+  guint            *milestones;     /* the multistep schedule's epochs; NULL: constant after the warm-up */
+  guint             n_milestones;
+  double            gamma;
+  guint             warmup_epochs;
+  guint             seed;
+  gboolean          shuffle;
+  guint             predictor_depth;   /* a CIFAR ResNet of 6n + 2 layers, 20 */
+  guint             selector_width;    /* 16 */
+  gboolean          detector_batchnorm_training;   /* "detector_batchnorm": "train", as the official code */
+  VtFigureFormats   formats;
+} VtCometStep;
+
 /* Writes a feature store (vt-feature-store.h) of the dataset's pre-logits
  * features; an up-to-date store already at the path is reused. */
 typedef struct
@@ -282,6 +310,7 @@ VtInspectStep     *vt_inspect_step_new     (const char *id, const char *checkpoi
 VtForwardStep     *vt_forward_step_new     (const char *id, const char *checkpoint, const char *input);
 VtEvaluateStep    *vt_evaluate_step_new    (const char *id, const char *checkpoint, const char *dataset);
 VtTrainStep       *vt_train_step_new       (const char *id, const char *checkpoint, const char *dataset);
+VtCometStep       *vt_comet_step_new       (const char *id, const char *detector, const char *dataset);
 VtExtractStep     *vt_extract_step_new     (const char *id, const char *checkpoint, const char *dataset);
 VtIncrementalStep *vt_incremental_step_new (const char *id, const char *train, const char *test, const char *split);
 VtProjectStep     *vt_project_step_new     (const char *id, const char *store, VtEmbeddingMethod method);

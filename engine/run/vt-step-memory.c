@@ -6,6 +6,7 @@
 #include "core/vt-memory.h"
 #include "core/vt-parallel.h"
 #include "features/vt-extractor.h"
+#include "methods/comet/vt-comet-selector.h"
 #include "methods/projection/vt-tsne.h"
 #include "methods/projection/vt-umap.h"
 
@@ -133,6 +134,34 @@ vt_step_memory_check_train (VtTrainable  *model,
   vt_memory_estimate_add (&e, "the activations kept for the backward pass, their gradients and the parameters'",
                           vt_trainable_bytes (model, (int) batch, size, size));
   vt_memory_estimate_add (&e, "the decoded batch", 4.0 * batch * 3 * (size + 2.0 * pad) * (size + 2.0 * pad));
+  return vt_memory_check (&e, what, advice, error);
+}
+
+gboolean
+vt_step_memory_check_comet (VtTrainable  *detector,
+                            VtTrainable  *predictor,
+                            int           selector_width,
+                            guint         batch,
+                            int           size,
+                            guint         n_test,
+                            const char   *path,
+                            GError      **error)
+{
+  g_auto(VtMemoryEstimate) e = { 0 };
+  g_autofree char *what = g_strdup_printf ("%s: COMET on batches of %u images", path, batch);
+  g_autofree char *advice = g_strdup_printf ("Lower %s.batch or %s.test_limit.", path, path);
+  double image = 4.0 * 3 * size * size;
+
+  vt_memory_estimate_init (&e);
+  vt_memory_estimate_add (&e, "the detector's activations and their gradients",
+                          vt_trainable_bytes (detector, (int) batch, size, size));
+  vt_memory_estimate_add (&e, "the predictor's activations, their gradients and its parameters'",
+                          vt_trainable_bytes (predictor, (int) batch, size, size));
+  vt_memory_estimate_add (&e, "the selector's activations and their gradients",
+                          vt_comet_selector_bytes (selector_width, (int) batch, size, size));
+  vt_memory_estimate_add (&e, "the batch, its masks and its masked-in and masked-out copies",
+                          batch * (3 * image + 3 * image / 3));
+  vt_memory_estimate_add (&e, "the test images and their masks, for the maps file", n_test * (image + image / 3));
   return vt_memory_check (&e, what, advice, error);
 }
 

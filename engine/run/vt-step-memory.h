@@ -60,6 +60,19 @@ gboolean  vt_step_memory_check_train        (VtTrainable              *model,
                                              guint                     pad,
                                              const char               *path,
                                              GError                  **error);
+/* comet: a forward and backward pass on @batch images of @size × @size
+ * through @detector, @predictor and a selector of @selector_width, the
+ * masked copies, and the @n_test test images with their masks kept for
+ * the maps file. Call before vt_trainable_set_part (the estimate lays the
+ * models out anew). */
+gboolean  vt_step_memory_check_comet        (VtTrainable              *detector,
+                                             VtTrainable              *predictor,
+                                             int                       selector_width,
+                                             guint                     batch,
+                                             int                       size,
+                                             guint                     n_test,
+                                             const char               *path,
+                                             GError                  **error);
 /* incremental: @methods on @train and @test with the stages of @split in
  * @order. */
 gboolean  vt_step_memory_check_incremental  (VtFeatureStore           *train,

@@ -15,6 +15,7 @@ static const VtStepType * const step_types[] = {
   &vt_faithfulness_step_type,
   &vt_active_step_type,
   &vt_train_step_type,
+  &vt_comet_step_type,
   &vt_glyphs_step_type,
   NULL,
 };

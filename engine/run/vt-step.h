@@ -71,6 +71,7 @@ extern const VtStepType vt_attribute_step_type;
 extern const VtStepType vt_faithfulness_step_type;
 extern const VtStepType vt_active_step_type;
 extern const VtStepType vt_train_step_type;
+extern const VtStepType vt_comet_step_type;
 extern const VtStepType vt_glyphs_step_type;
 
 G_END_DECLS

@@ -21,7 +21,9 @@
 #include "methods/attribution/vt-faithfulness-localization.h"
 #include "methods/attribution/vt-faithfulness-road.h"
 #include "methods/attribution/vt-randomization.h"
+#include "methods/comet/vt-comet-selector.h"
 #include "models/vt-model.h"
+#include "models/vt-trainable.h"
 #include "models/vt-transform.h"
 #include "models/vt-zero-shot.h"
 #include "report/vt-report.h"
@@ -3802,6 +3804,357 @@ test_memory_train (void)
   vt_test_rm_rf (dir);
 }
 
+/* The "comet" step on ResNet-20 as the detector (20 CIFAR-10 training
+ * images, 2 epochs of 3 steps, a ResNet-8 predictor and a selector of
+ * width 8): every file is written and reopens, and what results.json
+ * states is what the files give: the maps are σ(S(x)) of the saved
+ * selector on the saved images, the test accuracies those of the saved
+ * predictor on x ⊙ m and of the detector on x ⊙ (1 − m), and each epoch's
+ * mean L1 the mean of its steps' events. */
+static char *
+comet_spec (const char *ckpt,
+            const char *data,
+            const char *more)
+{
+  return g_strdup_printf ("{\"steps\": [{\"kind\": \"comet\", \"id\": \"cm\", \"detector\": \"%s\", \"dataset\": "
+                          "\"%s\", \"epochs\": 2, \"batch\": 8, \"seed\": 5%s%s, \"formats\": [\"png\"]}]}",
+                          ckpt, data, more ? ", " : "", more ? more : "");
+}
+
+static guint
+count_hits (VtTrainable  *net,
+            const float  *pixels,
+            const gint64 *labels,
+            int           n,
+            int           size)
+{
+  g_autoptr(GError) error = NULL;
+  const VtTapeNode *logits;
+  guint hits = 0;
+
+  g_assert_true (vt_trainable_forward (net, pixels, n, size, size, &error));
+  g_assert_no_error (error);
+  logits = vt_trainable_lookup_tap (net, "logits");
+  for (int i = 0; i < n; i++)
+    {
+      const float *row = logits->value + (gsize) i * logits->shape[1];
+      int best = 0;
+
+      for (int c = 1; c < logits->shape[1]; c++)
+        if (row[c] > row[best])
+          best = c;
+      hits += best == labels[i];
+    }
+  return hits;
+}
+
+static void
+test_comet_run (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *text = comet_spec (ckpt, data, "\"predictor_depth\": 8, \"selector_width\": 8, "
+                                      "\"warmup_epochs\": 1, \"milestones\": [2]");
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *selector_path = g_build_filename (out, "cm-selector.safetensors", NULL);
+  g_autofree char *predictor_path = g_build_filename (out, "cm-predictor.safetensors", NULL);
+  g_autofree char *initial_path = g_build_filename (out, "cm-predictor-initial.safetensors", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "cm-maps.safetensors", NULL);
+  g_autoptr(GArray) l1 = NULL;
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(VtCometSelector) selector = NULL;
+  g_autoptr(VtCheckpoint) maps = NULL;
+  g_autoptr(VtCheckpoint) predictor_checkpoint = NULL;
+  g_autoptr(VtCheckpoint) initial = NULL;
+  g_autoptr(VtCheckpoint) detector_checkpoint = NULL;
+  g_autoptr(VtArchitecture) predictor_arch = NULL;
+  g_autoptr(VtArchitecture) detector_arch = NULL;
+  g_autoptr(VtTrainable) predictor = NULL;
+  g_autoptr(VtTrainable) detector = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *masked_in = NULL;
+  g_autofree float *masked_out = NULL;
+  g_autofree gint64 *labels = NULL;
+  g_auto(Result) r = { 0 };
+  const VtTensor *mask, *pixels, *targets;
+  JsonObject *comet;
+  JsonArray *epochs;
+  double largest = 0.0;
+  int n, size;
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  if (r.status != 0)
+    g_error ("exit %d: %s", r.status, r.err);
+  /* 20 images in batches of 8: 3 steps an epoch */
+  l1 = metric_values (r.err, "l1");
+  g_assert_cmpuint (l1->len, ==, 6);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "l2")), ==, 6);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "hinge")), ==, 6);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "area")), ==, 6);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "detector_accuracy")), ==, 6);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "test_detector_accuracy")), ==, 2);
+  g_assert_cmpuint (metric_values_len_free (metric_values (r.err, "test_predictor_accuracy")), ==, 2);
+  g_assert_nonnull (strstr (r.err, "\"event\":\"tensor\""));
+
+  results = load_json (results_path);
+  comet = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0);
+  epochs = json_object_get_array_member (comet, "epochs");
+  g_assert_cmpuint (json_array_get_length (epochs), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (comet, "epochs_finished"), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (comet, "predictor_architecture"), ==, "resnet8");
+  for (guint e = 0; e < 2; e++)
+    {
+      double mean = (8 * g_array_index (l1, double, 3 * e) + 8 * g_array_index (l1, double, 3 * e + 1) +
+                     4 * g_array_index (l1, double, 3 * e + 2)) / 20;
+      double stated = json_object_get_double_member (json_array_get_object_element (epochs, e), "l1");
+
+      g_assert_cmpfloat (fabs (mean - stated), <, 1e-5 * fabs (stated) + 1e-5);
+    }
+
+  /* the selector reopens, and its masks of the stored images are the maps */
+  selector = vt_comet_selector_open (selector_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (vt_comet_selector_get_width (selector), ==, 8);
+  maps = vt_checkpoint_open (maps_path, &error);
+  g_assert_no_error (error);
+  mask = vt_checkpoint_lookup (maps, "comet");
+  pixels = vt_checkpoint_lookup (maps, "input.pixel_values");
+  targets = vt_checkpoint_lookup (maps, "targets");
+  g_assert_nonnull (mask);
+  g_assert_nonnull (pixels);
+  g_assert_nonnull (targets);
+  g_assert_nonnull (vt_checkpoint_lookup (maps, "predicted"));
+  g_assert_nonnull (g_hash_table_lookup (vt_checkpoint_get_metadata (maps), "comet.definition"));
+  n = (int) mask->shape[0];
+  size = (int) mask->shape[1];
+  g_assert_cmpint (n, ==, json_object_get_int_member (comet, "test_images"));
+  g_assert_cmpint (pixels->shape[0], ==, n);
+  {
+    const float *logits = vt_comet_selector_forward (selector, (const float *) pixels->data, n, size, size);
+    const float *stored = (const float *) mask->data;
+    double area = 0.0;
+
+    for (gsize i = 0; i < mask->numel; i++)
+      {
+        double m = 1.0 / (1.0 + exp (-(double) logits[i]));
+
+        largest = MAX (largest, fabs (m - stored[i]));
+        area += stored[i];
+      }
+    g_test_message ("maps against the reopened selector: largest difference %.3g", largest);
+    g_assert_cmpfloat (largest, <, 1e-6);
+    g_assert_cmpfloat (fabs (area / mask->numel - json_object_get_double_member (comet, "test_area")), <, 1e-5);
+  }
+
+  /* the saved predictor on x ⊙ m and the detector on x ⊙ (1 − m) score what results.json says */
+  masked_in = g_new (float, pixels->numel);
+  masked_out = g_new (float, pixels->numel);
+  labels = g_new (gint64, n);
+  for (int i = 0; i < n; i++)
+    {
+      gsize plane = (gsize) size * size;
+
+      labels[i] = (gint64) vt_dtype_read_double (targets->dtype, targets->data, i);
+      for (int c = 0; c < 3; c++)
+        for (gsize p = 0; p < plane; p++)
+          {
+            gsize at = ((gsize) i * 3 + c) * plane + p;
+            float m = ((const float *) mask->data)[(gsize) i * plane + p];
+
+            masked_in[at] = ((const float *) pixels->data)[at] * m;
+            masked_out[at] = ((const float *) pixels->data)[at] * (1.0f - m);
+          }
+    }
+  predictor_checkpoint = vt_checkpoint_open (predictor_path, &error);
+  g_assert_no_error (error);
+  predictor_arch = vt_architecture_recognize (predictor_checkpoint);
+  g_assert_cmpint (predictor_arch->depth, ==, 8);
+  predictor = vt_trainable_new (predictor_checkpoint, predictor_arch, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat ((double) count_hits (predictor, masked_in, labels, n, size) / n, ==,
+                     json_object_get_double_member (comet, "test_predictor_accuracy"));
+  detector_checkpoint = vt_checkpoint_open (ckpt, &error);
+  g_assert_no_error (error);
+  detector_arch = vt_architecture_recognize (detector_checkpoint);
+  detector = vt_trainable_new (detector_checkpoint, detector_arch, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat ((double) count_hits (detector, masked_out, labels, n, size) / n, ==,
+                     json_object_get_double_member (comet, "test_detector_accuracy"));
+  /* and the predictor trained: its weights are not the initial ones */
+  initial = vt_checkpoint_open (initial_path, &error);
+  g_assert_no_error (error);
+  {
+    const VtTensor *a = vt_checkpoint_lookup (initial, "linear.weight");
+    const VtTensor *b = vt_checkpoint_lookup (predictor_checkpoint, "linear.weight");
+
+    g_assert_cmpuint (a->nbytes, ==, b->nbytes);
+    g_assert_true (memcmp (a->data, b->data, a->nbytes) != 0);
+  }
+  assert_file_starts_with (out, "cm-epochs.csv", "epoch,l1,l2,hinge,area,loss,", 28);
+  assert_file_starts_with (out, "cm-steps.csv", "step,epoch,l1,l2,hinge,area,loss,lr\n0,1,", 40);
+  assert_file_starts_with (out, "figures/cm-losses.png", "\x89PNG\r\n\x1a\n", 8);
+  assert_file_starts_with (out, "figures/cm-test.png", "\x89PNG\r\n\x1a\n", 8);
+  vt_test_rm_rf (dir);
+}
+
+/* Specs the step refuses, each naming its key; and a dataset whose
+ * classes the detector's head does not have. */
+static void
+test_comet_bad_input (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  static const struct { const char *keys; int status; const char *message; } cases[] = {
+    { "\"tau\": 1.5", 2, "$.steps[0].tau: 1.5 is not in [0, 1]" },
+    { "\"a\": -1", 2, "$.steps[0].a: -1 is not in [0, 1e+06]" },
+    { "\"predictor_depth\": 21", 2, "$.steps[0].predictor_depth: a CIFAR ResNet has 6n + 2 layers" },
+    { "\"selector_width\": 0", 2, "$.steps[0].selector_width" },
+    { "\"detector_batchnorm\": \"training\"", 2, "$.steps[0].detector_batchnorm: “training” is not one of eval, train" },
+    { "\"checkpoint\": \"x\"", 2, "checkpoint" },
+    { "\"warmup_epochs\": 2", 2, "$.steps[0].warmup_epochs" },
+    { "\"milestones\": [3]", 2, "$.steps[0].milestones[0]: not an epoch from 1 to 2" },
+    { "\"lr\": 1e30, \"predictor_depth\": 8", 1, "$.steps[0]: epoch 1, batch 2 of 3: COMET's loss became" },
+    { "\"transform\": {\"resize\": 30, \"crop\": 30}", 1,
+      "$.steps[0].transform: images of 30 × 30 pixels: COMET's selector halves them twice" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = comet_spec (ckpt, data, cases[i].keys);
+      g_autofree char *selector = g_build_filename (out, "cm-selector.safetensors", NULL);
+      g_auto(Result) r = { 0 };
+
+      g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+      run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+      if (r.status != cases[i].status || strstr (r.err, cases[i].message) == NULL)
+        g_error ("%s: exit %d, stderr: %s", cases[i].keys, r.status, r.err);
+      g_assert_false (g_file_test (selector, G_FILE_TEST_EXISTS));
+      vt_test_rm_rf (out);
+    }
+  /* no detector at all */
+  {
+    g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"comet\", \"dataset\": \"%s\"}]}", data);
+    g_auto(Result) r = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+    if (r.status != 2 || strstr (r.err, "$.steps[0].detector") == NULL)
+      g_error ("no detector: exit %d, stderr: %s", r.status, r.err);
+  }
+  /* CIFAR-100's classes are not ResNet-20's ten */
+  {
+    g_autofree char *hundred = vt_test_fixture ("datasets/cifar100-bin");
+    g_autofree char *text = comet_spec (ckpt, hundred, "\"predictor_depth\": 8");
+    g_auto(Result) r = { 0 };
+
+    g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+    run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+    if (r.status == 0 || strstr (r.err, "$.steps[0].dataset: ") == NULL ||
+        strstr (r.err, "but the detector's head has 10 outputs") == NULL)
+      g_error ("CIFAR-100: exit %d, stderr: %s", r.status, r.err);
+  }
+  vt_test_rm_rf (dir);
+}
+
+/* Cancel during the second epoch: the run stops within seconds, and the
+ * first epoch's files are there and reopen. */
+static void
+test_comet_cancel (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *selector_path = g_build_filename (out, "cm-selector.safetensors", NULL);
+  g_autofree char *predictor_path = g_build_filename (out, "cm-predictor.safetensors", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "cm-maps.safetensors", NULL);
+  g_autofree char *csv_path = g_build_filename (out, "cm-epochs.csv", NULL);
+  /* 3 steps an epoch: far more epochs than the test waits for. */
+  g_autofree char *text = g_strdup_printf ("{\"steps\": [{\"kind\": \"comet\", \"id\": \"cm\", \"detector\": \"%s\", "
+                                           "\"dataset\": \"%s\", \"epochs\": 10000, \"batch\": 8, "
+                                           "\"predictor_depth\": 8, \"formats\": [\"png\"]}]}", ckpt, data);
+  const char *argv[] = { g_getenv ("VITRINE_BINARY"), "--batch", spec, "--output", out, NULL };
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GDataInputStream) err = NULL;
+  g_autoptr(GString) rest = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCometSelector) selector = NULL;
+  g_autoptr(VtCheckpoint) predictor = NULL;
+  g_autoptr(VtCheckpoint) maps = NULL;
+  g_autofree char *csv = NULL;
+  gint64 sent, ended;
+  char *line;
+
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  alarm (120);
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+  g_assert_no_error (error);
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
+  /* Signal mid-way through the second epoch, the first one saved. */
+  while ((line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error)) != NULL)
+    {
+      gboolean second = strstr (line, "\"series\":\"l1\",\"x_name\":\"step\",\"x\":4.0") != NULL;
+
+      g_string_append_printf (rest, "%s\n", line);
+      g_free (line);
+      if (second)
+        break;
+    }
+  g_assert_no_error (error);
+  sent = g_get_monotonic_time ();
+  g_subprocess_send_signal (process, SIGINT);
+  while ((line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error)) != NULL)
+    {
+      g_string_append_printf (rest, "%s\n", line);
+      g_free (line);
+    }
+  g_subprocess_wait (process, NULL, &error);
+  ended = g_get_monotonic_time ();
+  alarm (0);
+  g_assert_no_error (error);
+  g_test_message ("comet: exited %.0f ms after SIGINT", (ended - sent) / 1e3);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+  g_assert_cmpint (ended - sent, <, 5 * G_USEC_PER_SEC);
+  g_assert_nonnull (strstr (rest->str, "\"series\":\"test_area\",\"x_name\":\"epoch\",\"x\":1.0"));
+  selector = vt_comet_selector_open (selector_path, &error);
+  g_assert_no_error (error);
+  predictor = vt_checkpoint_open (predictor_path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (vt_checkpoint_lookup (predictor, "linear.weight"));
+  maps = vt_checkpoint_open (maps_path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (vt_checkpoint_lookup (maps, "comet"));
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_assert_nonnull (strstr (csv, "\n1,"));
+  vt_test_rm_rf (dir);
+}
+
+/* A batch whose activations do not fit is refused before training. */
+static void
+test_memory_comet (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *step = g_strdup_printf ("\"kind\": \"comet\", \"detector\": \"%s\", \"dataset\": \"%s\", "
+                                           "\"batch\": 1024", ckpt, data);
+  const char * const phrases[] = { "$.steps[0]: COMET on batches of 1024 images",
+                                   "the predictor's activations, their gradients and its parameters'",
+                                   "Lower $.steps[0].batch", NULL };
+
+  expect_refusal (dir, "64M", step, phrases);
+  vt_test_rm_rf (dir);
+}
+
 /* The "glyphs" step: a spurious glyph dataset on the CIFAR-10 JPEGs, in
  * the run's folder by default; results.json's counts, histograms and
  * agreement are those of the files it wrote (placements.csv), the reader
@@ -5112,6 +5465,124 @@ test_faithfulness_cancel (void)
     }
 }
 
+/* COMET's masks ranked beside Grad-CAM: a comet step, then a
+ * faithfulness step whose "extra_maps" names it, on 4 of its 12 test
+ * images out of order. The faithfulness step measures exactly the comet
+ * step's masks of those images, its deletion curve of them is the
+ * engine's, and a map of a sample the file lacks, a file that is not
+ * there and a file of another split are errors naming the key. */
+static void
+test_comet_faithfulness (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *data = vt_test_fixture ("datasets/cifar10-bin");
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *comet_maps_path = g_build_filename (out, "cm-maps.safetensors", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "f-maps.safetensors", NULL);
+  static const gint64 chosen[] = { 7, 2, 11, 5 };
+  static const struct { const char *samples, *extra, *split, *message; } bad[] = {
+    { "[3, 20]", "\"cm\"", "test", "$.steps[1].extra_maps[0]: " },
+    { "[3]", "\"cm\", \"nowhere.safetensors\"", "test", "$.steps[1].extra_maps[1]: " },
+    { "[3]", "\"cm\"", "train", "$.steps[1].extra_maps[0]: " },
+  };
+  static const char * const bad_phrases[] = { "has no map of sample 20 (it holds 12 samples)", "nowhere.safetensors",
+                                              "holds maps of" };
+  g_auto(Result) r = { 0 };
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(VtCheckpoint) maps = NULL;
+  g_autoptr(VtCheckpoint) comet_maps = NULL;
+  g_autoptr(VtCheckpoint) checkpoint = NULL;
+  g_autoptr(VtModel) model = NULL;
+  g_autoptr(VtClassifier) classifier = NULL;
+  g_autoptr(VtFaithfulnessCurve) deletion = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *pixels = NULL;
+  g_autofree float *map = NULL;
+  g_autofree float *comet_map = NULL;
+  g_autofree gint64 *targets = NULL;
+  g_autofree gint64 *samples = NULL;
+  VtFaithfulnessOptions game;
+  JsonObject *step;
+  JsonArray *methods;
+  gboolean listed = FALSE;
+  char *text;
+
+  text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"comet\", \"id\": \"cm\", \"detector\": \"%s\", \"dataset\": \"%s\", \"epochs\": 1, "
+    "\"batch\": 8, \"predictor_depth\": 8, \"selector_width\": 8, \"test_limit\": 12, \"formats\": [\"png\"]}, "
+    "{\"kind\": \"faithfulness\", \"id\": \"f\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"test\", "
+    "\"samples\": [7, 2, 11, 5], \"methods\": [\"gradcam\"], \"extra_maps\": [\"cm\"], \"metrics\": [\"deletion\"], "
+    "\"formats\": [\"png\"]}]}", ckpt, data, ckpt, data);
+  run_faithfulness_spec (&r, dir, text);
+  g_free (text);
+  if (r.status != 0)
+    g_error ("status %d: %s", r.status, r.err);
+  results = load_json (results_path);
+  step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 1);
+  methods = json_object_get_array_member (step, "methods");
+  for (guint m = 0; m < json_array_get_length (methods); m++)
+    {
+      JsonObject *entry = json_array_get_object_element (methods, m);
+
+      if (g_str_equal (json_object_get_string_member (entry, "name"), "comet"))
+        {
+          listed = TRUE;
+          g_assert_cmpstr (json_object_get_string_member (entry, "family"), ==, "file");
+          g_assert_true (g_str_has_suffix (json_object_get_string_member (entry, "source"), "cm-maps.safetensors"));
+        }
+    }
+  g_assert_true (listed);
+
+  /* the measured maps are the comet step's, image for image */
+  maps = vt_checkpoint_open (maps_path, &error);
+  g_assert_no_error (error);
+  comet_maps = vt_checkpoint_open (comet_maps_path, &error);
+  g_assert_no_error (error);
+  map = maps_floats (maps, "comet");
+  comet_map = maps_floats (comet_maps, "comet");
+  samples = maps_integers (maps, "samples");
+  for (guint i = 0; i < G_N_ELEMENTS (chosen); i++)
+    {
+      g_assert_cmpint (samples[i], ==, chosen[i]);
+      g_assert_cmpmem (map + i * 32 * 32, sizeof (float) * 32 * 32, comet_map + chosen[i] * 32 * 32,
+                       sizeof (float) * 32 * 32);
+    }
+
+  /* and its deletion curve is the engine's on them */
+  checkpoint = vt_checkpoint_open (ckpt, &error);
+  g_assert_no_error (error);
+  model = vt_model_new (checkpoint, &error);
+  g_assert_no_error (error);
+  classifier = vt_classifier_new_for_model (model);
+  pixels = maps_floats (maps, "input.pixel_values");
+  targets = maps_integers (maps, "targets");
+  vt_faithfulness_options_init (&game);
+  deletion = vt_faithfulness_run (VT_FAITHFULNESS_DELETION, classifier, pixels, map, 4, 32, 32, targets, &game, NULL,
+                                  &error);
+  g_assert_no_error (error);
+  g_test_message ("comet beside gradcam: deletion differs from the engine's by %.3g",
+                  assert_curve_is (step, "deletion", "comet", deletion));
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_auto(Result) b = { 0 };
+
+      text = g_strdup_printf (
+        "{\"steps\": [{\"kind\": \"comet\", \"id\": \"cm\", \"detector\": \"%s\", \"dataset\": \"%s\", \"epochs\": 1, "
+        "\"batch\": 8, \"predictor_depth\": 8, \"selector_width\": 8, \"test_limit\": 12, \"formats\": [\"png\"]}, "
+        "{\"kind\": \"faithfulness\", \"id\": \"f\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", \"split\": \"%s\", "
+        "\"samples\": %s, \"methods\": [\"gradcam\"], \"extra_maps\": [%s], \"metrics\": [\"deletion\"], "
+        "\"formats\": [\"png\"]}]}", ckpt, data, ckpt, data, bad[i].split, bad[i].samples, bad[i].extra);
+      run_faithfulness_spec (&b, dir, text);
+      g_free (text);
+      if (b.status != 1 || strstr (b.err, bad[i].message) == NULL || strstr (b.err, bad_phrases[i]) == NULL)
+        g_error ("%s: exit %d, stderr: %s", bad[i].extra, b.status, b.err);
+    }
+  vt_test_rm_rf (dir);
+}
+
 /* A glyph dataset made in the same spec (40 test images with masks): the
  * localization metrics through the step are the engine's on the same maps
  * and the dataset's masks, and in [0, 1]. */
@@ -5195,6 +5666,72 @@ test_faithfulness_localization (void)
   vt_test_rm_rf (dir);
 }
 
+/* COMET on a glyph dataset made in the same spec (40 training and 12 test
+ * images), its masks judged against the exact glyph masks by the
+ * faithfulness step through "extra_maps": pixel AP and COMET's AP of the
+ * comet step's masks are what the engine gives on them. */
+static void
+test_comet_glyphs (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *glyphs = g_build_filename (out, "gl", NULL);
+  g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *backgrounds = vt_test_asset ("datasets/cifar10-jpg");
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "cm-maps.safetensors", NULL);
+  g_autofree char *text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"glyph_dataset\", \"id\": \"gl\", \"backgrounds\": \"%s\", \"train_images\": 40, "
+    "\"test_images\": 12, \"seed\": 3}, "
+    "{\"kind\": \"comet\", \"id\": \"cm\", \"detector\": \"%s\", \"dataset\": \"out/gl\", \"epochs\": 1, "
+    "\"batch\": 20, \"predictor_depth\": 8, \"selector_width\": 8, \"formats\": [\"png\"]}, "
+    "{\"kind\": \"faithfulness\", \"id\": \"loc\", \"checkpoint\": \"%s\", \"dataset\": \"out/gl\", "
+    "\"split\": \"test\", \"methods\": [\"gradcam\"], \"extra_maps\": [\"cm\"], "
+    "\"metrics\": [\"pixel_ap\", \"comet_ap\"], \"formats\": [\"png\"]}]}", backgrounds, resnet, resnet);
+  VtDatasetOptions options = { "test", FALSE, NULL };
+  g_auto(Result) r = { 0 };
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(VtCheckpoint) maps = NULL;
+  g_autoptr(VtDataset) dataset = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtFaithfulnessScores) ap = NULL;
+  g_autoptr(VtFaithfulnessScores) comet_ap = NULL;
+  g_autofree float *masks = g_new (float, 12 * 32 * 32);
+  g_autofree float *map = NULL;
+  JsonObject *step;
+
+  run_faithfulness_spec (&r, dir, text);
+  if (r.status != 0)
+    g_error ("status %d: %s", r.status, r.err);
+  results = load_json (results_path);
+  step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 2);
+  maps = vt_checkpoint_open (maps_path, &error);
+  g_assert_no_error (error);
+  dataset = vt_dataset_open (glyphs, &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (dataset->n_samples, ==, 12);
+  for (guint i = 0; i < 12; i++)
+    {
+      int w = 0, h = 0;
+      g_autofree guint8 *mask = vt_dataset_read_mask (dataset, i, &w, &h, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (w * h, ==, 32 * 32);
+      for (int k = 0; k < 32 * 32; k++)
+        masks[i * 32 * 32 + k] = mask[k] ? 1.0f : 0.0f;
+    }
+  map = maps_floats (maps, "comet");
+  ap = vt_localization_pixel_ap (map, masks, 12, 32, 32, &error);
+  g_assert_no_error (error);
+  comet_ap = vt_localization_comet_ap (map, masks, 12, 32, 32, &error);
+  g_assert_no_error (error);
+  assert_scores_are (step, "pixel_ap", "comet", ap);
+  assert_scores_are (step, "comet_ap", "comet", comet_ap);
+  g_test_message ("COMET after one epoch on 40 glyph images: pixel AP %.3f, COMET's AP %.3f", ap->mean,
+                  comet_ap->mean);
+  vt_test_rm_rf (dir);
+}
+
 /* Bad metrics, and a localization metric on a dataset without masks. */
 static void
 test_faithfulness_bad_input (void)
@@ -5266,6 +5803,32 @@ test_memory_faithfulness (void)
                                    "Lower $.steps[0].batch (now 16)", "$.steps[0].samples", NULL };
 
   expect_refusal (dir, "100M", step, phrases);
+  vt_test_rm_rf (dir);
+}
+
+/* data/demo/comet-demo.json as shipped: two epochs of COMET on the demo
+ * set, then its masks ranked beside Grad-CAM and HiResCAM by deletion and
+ * ROAD, every method in every metric's table. */
+static void
+test_comet_demo (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *spec = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "comet-demo.json", NULL);
+  g_autofree char *metrics_path = g_build_filename (out, "faithfulness-metrics.csv", NULL);
+  static const char * const rows[] = { "\ngradcam,deletion,", "\ncomet,deletion,", "\nhirescam,road_morf,",
+                                       "\ncomet,road_morf,", "\ncomet,road_lerf," };
+  g_autofree char *metrics = NULL;
+  g_auto(Result) r = { 0 };
+
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  if (r.status != 0)
+    g_error ("exit %d: %s", r.status, r.err);
+  g_assert_true (g_file_get_contents (metrics_path, &metrics, NULL, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    g_assert_nonnull (strstr (metrics, rows[i]));
+  assert_file_starts_with (out, "comet-epochs.csv", "epoch,l1,", 9);
+  assert_file_starts_with (out, "figures/comet-losses.svg", "<?xml", 5);
   vt_test_rm_rf (dir);
 }
 
@@ -5382,6 +5945,13 @@ main (int   argc,
   g_test_add_func ("/batch/faithfulness/randomization", test_faithfulness_randomization);
   g_test_add_func ("/batch/faithfulness/cancel", test_faithfulness_cancel);
   g_test_add_func ("/batch/memory/faithfulness", test_memory_faithfulness);
+  g_test_add_func ("/batch/comet/run", test_comet_run);
+  g_test_add_func ("/batch/comet/bad-input", test_comet_bad_input);
+  g_test_add_func ("/batch/comet/cancel", test_comet_cancel);
+  g_test_add_func ("/batch/comet/faithfulness", test_comet_faithfulness);
+  g_test_add_func ("/batch/comet/demo", test_comet_demo);
+  g_test_add_func ("/batch/comet/glyphs", test_comet_glyphs);
+  g_test_add_func ("/batch/memory/comet", test_memory_comet);
   g_test_add_func ("/batch/glyphs", test_glyphs);
   g_test_add_func ("/batch/glyphs-bad-input", test_glyphs_bad_input);
   g_test_add_func ("/batch/memory/glyphs", test_memory_glyphs);

@@ -409,10 +409,11 @@ static void
 test_faithfulness_keys (void)
 {
   static const char * const keys[] = { "kind", "id", "checkpoint", "dataset", "split", "samples", "methods", "layer",
-                                       "target", "metrics", "batch", "transform", "formats", NULL };
+                                       "target", "metrics", "batch", "transform", "extra_maps", "formats", NULL };
   static const char json[] =
     "{\"steps\": ["
     " {\"kind\": \"faithfulness\", \"id\": \"f\", \"checkpoint\": \"m\", \"dataset\": \"d\", \"split\": \"test\","
+    "  \"extra_maps\": [\"cm\", \"other-maps.safetensors\"],"
     "  \"samples\": [4, 2], \"methods\": [\"gradcam\", {\"name\": \"ig\", \"steps\": 20}], \"layer\": \"layer2\","
     "  \"target\": [1, 7], \"batch\": 5, \"transform\": {\"resize\": 40, \"crop\": 32},"
     "  \"metrics\": [{\"name\": \"deletion\", \"steps\": 16, \"substrate\": \"blur\"},"
@@ -470,6 +471,52 @@ test_faithfulness_keys (void)
   g_assert_cmpstr (a, ==, b);
 }
 
+/* Every key of the comet step is written back as read (the detector
+ * standing where the other steps have "checkpoint"), and what is written
+ * reads back to the same spec. */
+static void
+test_comet_keys (void)
+{
+  static const char * const keys[] = { "kind", "id", "detector", "dataset", "split", "coarse_labels", "batch",
+                                       "test_split", "train_limit", "test_limit", "epochs", "a", "g", "b", "tau",
+                                       "lr", "weight_decay", "milestones", "gamma", "warmup_epochs", "seed",
+                                       "shuffle", "predictor_depth", "selector_width", "detector_batchnorm",
+                                       "formats", NULL };
+  static const char json[] =
+    "{\"steps\": [{\"kind\": \"comet\", \"id\": \"c\", \"detector\": \"m\", \"dataset\": \"d\", \"split\": \"train\","
+    " \"coarse_labels\": false, \"batch\": 16, \"test_split\": \"test\", \"train_limit\": 100, \"test_limit\": 50,"
+    " \"epochs\": 4, \"a\": 3.5, \"g\": 1.5, \"b\": 50.5, \"tau\": 0.55, \"lr\": 0.001, \"weight_decay\": 0.05,"
+    " \"milestones\": [2, 3], \"gamma\": 0.5, \"warmup_epochs\": 1, \"seed\": 9, \"shuffle\": false,"
+    " \"predictor_depth\": 14, \"selector_width\": 12, \"detector_batchnorm\": \"train\", \"formats\": [\"svg\"]}]}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtSpec) spec = vt_spec_new_from_data (json, "/specs", &error);
+  g_autoptr(JsonNode) given = json_from_string (json, NULL);
+  g_autoptr(JsonNode) written = NULL;
+  g_autoptr(VtSpec) again = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  JsonObject *want, *got;
+
+  g_assert_no_error (error);
+  written = vt_spec_to_json (spec);
+  want = json_array_get_object_element (json_object_get_array_member (json_node_get_object (given), "steps"), 0);
+  got = json_array_get_object_element (json_object_get_array_member (json_node_get_object (written), "steps"), 0);
+  for (guint k = 0; keys[k]; k++)
+    {
+      JsonNode *value = json_object_get_member (got, keys[k]);
+
+      g_assert_true (json_object_has_member (want, keys[k]));
+      if (value == NULL || !json_node_equal (json_object_get_member (want, keys[k]), value))
+        g_error ("$.steps[0].%s: not written as given", keys[k]);
+    }
+  g_assert_false (json_object_has_member (got, "checkpoint"));
+  a = vt_spec_to_data (spec);
+  again = vt_spec_new_from_data (a, "/specs", &error);
+  g_assert_no_error (error);
+  b = vt_spec_to_data (again);
+  g_assert_cmpstr (a, ==, b);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -480,6 +527,7 @@ main (int   argc,
   g_test_add_func ("/engine/spec/constructors", test_constructors);
   g_test_add_func ("/engine/spec/attribute-keys", test_attribute_keys);
   g_test_add_func ("/engine/spec/faithfulness-keys", test_faithfulness_keys);
+  g_test_add_func ("/engine/spec/comet-keys", test_comet_keys);
   for (guint i = 0; i < G_N_ELEMENTS (bad_specs); i++)
     {
       g_autofree char *name = g_strdup_printf ("/engine/spec/%s", bad_specs[i].name);

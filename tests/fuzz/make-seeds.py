@@ -81,6 +81,10 @@ write(spec, "faithfulness.json", json.dumps({"steps": [{
                 "pixel_ap", "comet_ap", {"name": "pointing_game", "tolerance": 4}, "iou_curve",
                 {"name": "randomization", "order": "cascading", "seed": 2, "layers": ["head", "stem"]}]}]},
                                           indent=1).encode())
+write(spec, "comet.json", json.dumps({"steps": [{
+    "kind": "comet", "detector": "m.safetensors", "dataset": "d", "epochs": 3, "batch": 16, "a": 4, "g": 2,
+    "b": 100, "tau": 0.6, "milestones": [2], "warmup_epochs": 1, "predictor_depth": 8, "selector_width": 8,
+    "detector_batchnorm": "train", "train_limit": 40, "test_limit": 10}]}, indent=1).encode())
 
 # config.json recognition: "model@@SPLIT@@config.json[@@SPLIT@@labels.txt]",
 # the fixtures' configs beside the model they came with.

@@ -3,6 +3,7 @@
 #include "vt-step-common.h"
 #include "core/vt-dtype.h"
 #include "models/vt-transform.h"
+#include "nn/vt-optim.h"
 #include "run/vt-run.h"
 
 const char * const vt_step_format_names[] = { "png", "svg", "pdf", NULL };
@@ -313,5 +314,74 @@ vt_step_check_image_source (JsonObject         *object,
   if (input_file != NULL && json_object_has_member (object, "transform"))
     return vt_step_invalid_key (error, path, "transform", "the images in “input” are already preprocessed; a transform is "
                        "for “files” or a “dataset”");
+  return TRUE;
+}
+
+/* A number in [@min, @max] (@max_open: [@min, @max)). */
+gboolean
+vt_step_get_number_in (JsonObject  *object,
+                       const char  *path,
+                       const char  *key,
+                       double       min,
+                       double       max,
+                       gboolean     max_open,
+                       double      *out,
+                       GError     **error)
+{
+  double value = *out;
+
+  if (!vt_json_get_number (object, path, key, -G_MAXDOUBLE, G_MAXDOUBLE, &value, error))
+    return FALSE;
+  if (value < min || value > max || (max_open && value == max))
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.%s: %g is not in [%g, %g%s", path, key, value,
+                   min, max, max_open ? ")" : "]");
+      return FALSE;
+    }
+  *out = value;
+  return TRUE;
+}
+
+/* "milestones": epochs, increasing, each within the run. */
+gboolean
+vt_step_parse_milestones (JsonObject   *object,
+                          const char   *path,
+                          guint         epochs,
+                          guint       **milestones,
+                          guint        *n_milestones,
+                          GError      **error)
+{
+  JsonNode *node = json_object_get_member (object, "milestones");
+  JsonArray *array;
+  guint n;
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node) || (n = json_array_get_length (json_node_get_array (node))) == 0 ||
+      n > VT_SCHEDULE_MAX_MILESTONES)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.milestones: not a list of 1 to %d epochs",
+                   path, VT_SCHEDULE_MAX_MILESTONES);
+      return FALSE;
+    }
+  array = json_node_get_array (node);
+  g_free (*milestones);
+  *milestones = g_new0 (guint, n);
+  *n_milestones = n;
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *item = json_array_get_element (array, i);
+      gint64 value = -1;
+
+      if (JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_INT64)
+        value = json_node_get_int (item);
+      if (value < 1 || value > epochs || (i > 0 && value <= (*milestones)[i - 1]))
+        {
+          g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
+                       "%s.milestones[%u]: not an epoch from 1 to %u after the one before", path, i, epochs);
+          return FALSE;
+        }
+      (*milestones)[i] = (guint) value;
+    }
   return TRUE;
 }

@@ -88,4 +88,24 @@ VtTensor  vt_step_tensor_view     (const char        *name,
                                    const gint64      *shape,
                                    const void        *data);
 
+/* @path.@key: a number in [@min, @max] (@max_open: [@min, @max)), or
+ * left as *out when absent. */
+gboolean  vt_step_get_number_in   (JsonObject        *object,
+                                   const char        *path,
+                                   const char        *key,
+                                   double             min,
+                                   double             max,
+                                   gboolean           max_open,
+                                   double            *out,
+                                   GError           **error);
+/* "milestones": 1 to VT_SCHEDULE_MAX_MILESTONES epochs, increasing, each
+ * from 1 to @epochs, into @milestones (g_free) and @n_milestones; both
+ * left as they are when absent. */
+gboolean  vt_step_parse_milestones (JsonObject       *object,
+                                    const char       *path,
+                                    guint             epochs,
+                                    guint           **milestones,
+                                    guint            *n_milestones,
+                                    GError          **error);
+
 G_END_DECLS

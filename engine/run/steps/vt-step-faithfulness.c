@@ -81,6 +81,8 @@ typedef struct
   gboolean            target_all;
   FaithfulnessMetric *metrics;
   guint               n_metrics;
+  char              **extra_maps;   /* maps files, or ids of earlier steps that wrote <id>-maps.safetensors
+                                     * (a comet step's): their maps measured beside the methods' */
   VtFigureFormats     formats;
 } VtFaithfulnessStep;
 
@@ -385,6 +387,7 @@ faithfulness_clear (VtStep *base)
       g_strfreev (step->metrics[i].layers);
     }
   g_free (step->metrics);
+  g_strfreev (step->extra_maps);
 }
 
 static VtStep *
@@ -393,7 +396,7 @@ faithfulness_parse (JsonObject  *object,
                     GError     **error)
 {
   static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "samples", "methods", "layer", "target",
-                                       "metrics", "formats", NULL };
+                                       "metrics", "extra_maps", "formats", NULL };
   VtFaithfulnessStep *step = (VtFaithfulnessStep *) vt_step_new (&vt_faithfulness_step_type, NULL);
   JsonNode *samples = json_object_get_member (object, "samples");
   guint format_flags = step->formats;
@@ -404,6 +407,7 @@ faithfulness_parse (JsonObject  *object,
       !vt_json_get_string (object, path, "layer", FALSE, &step->layer, error) ||
       !vt_attribute_parse_target (object, path, &step->targets, &step->n_targets, &step->target_all, error) ||
       !parse_metrics (object, path, step, error) ||
+      !vt_json_get_strv (object, path, "extra_maps", &step->extra_maps, error) ||
       !vt_json_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
     goto fail;
   step->formats = format_flags;
@@ -468,6 +472,8 @@ faithfulness_to_json (const VtStep *base,
         }
     }
   json_object_set_array_member (object, "metrics", metrics);
+  if (step->extra_maps)
+    json_object_set_array_member (object, "extra_maps", vt_step_strv_to_json (step->extra_maps));
   vt_step_formats_to_json (step->formats, object);
 }
 
@@ -881,6 +887,140 @@ add_randomization_steps (JsonObject                  *entry,
   json_object_set_array_member (entry, "steps", steps);
 }
 
+/* Where "extra_maps" entry @name is: the maps file of an earlier step of
+ * this run with that id, else a path against the spec's folder. */
+static char *
+extra_maps_path (VtRunContext *run,
+                 const char   *name)
+{
+  for (guint i = 0; i < run->spec->steps->len; i++)
+    {
+      const VtStep *other = g_ptr_array_index (run->spec->steps, i);
+
+      if (other->id && g_str_equal (other->id, name) && g_strcmp0 (other->id, run->step_id) != 0)
+        {
+          g_autofree char *file = g_strdup_printf ("%s-maps.safetensors", name);
+
+          return g_build_filename (run->output_dir, file, NULL);
+        }
+    }
+  return vt_spec_resolve_path (run->spec, name);
+}
+
+/* The maps of the "extra_maps" files: every F32 (N, H, W) tensor with a
+ * "<name>.definition" in the file's metadata, taken for the step's
+ * @samples (by the file's "samples"), appended to @maps with its name,
+ * definition and file. A file made on another dataset or split (its
+ * "dataset" and "split" metadata, where it has them), a map of another
+ * size, a sample it lacks and a name the step's methods have are errors. */
+static gboolean
+load_extra_maps (VtRunContext        *run,
+                 VtFaithfulnessStep  *step,
+                 const VtRunOpened   *o,
+                 const gint64        *samples,
+                 guint                n_images,
+                 int                  height,
+                 int                  width,
+                 GPtrArray           *maps,
+                 GPtrArray           *names,
+                 GPtrArray           *definitions,
+                 GPtrArray           *sources,
+                 GError             **error)
+{
+  gsize plane = (gsize) height * width;
+
+  for (guint e = 0; step->extra_maps && step->extra_maps[e]; e++)
+    {
+      g_autofree char *path = extra_maps_path (run, step->extra_maps[e]);
+      g_autofree char *where = g_strdup_printf ("%s.extra_maps[%u]", run->step_path, e);
+      g_autoptr(VtCheckpoint) file = vt_checkpoint_open (path, error);
+      const VtTensor *file_samples;
+      GHashTable *metadata;
+      const char *dataset, *split;
+      guint found = 0;
+
+      if (file == NULL)
+        {
+          g_prefix_error (error, "%s: ", where);
+          return FALSE;
+        }
+      metadata = vt_checkpoint_get_metadata (file);
+      dataset = metadata ? g_hash_table_lookup (metadata, "dataset") : NULL;
+      split = metadata ? g_hash_table_lookup (metadata, "split") : NULL;
+      if ((dataset && g_strcmp0 (dataset, o->dataset_path) != 0) ||
+          (split && g_strcmp0 (split, o->dataset->split) != 0))
+        {
+          g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: %s holds maps of %s%s%s, this step measures "
+                       "%s%s%s", where, path, dataset ? dataset : "its dataset", split ? ", split " : "",
+                       split ? split : "", o->dataset_path, o->dataset->split ? ", split " : "",
+                       o->dataset->split ? o->dataset->split : "");
+          return FALSE;
+        }
+      file_samples = vt_checkpoint_lookup (file, "samples");
+      if (file_samples == NULL || file_samples->ndim != 1 || file_samples->dtype != VT_DTYPE_I64)
+        {
+          g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: %s has no I64 \"samples\": not a maps file "
+                       "(an attribute, faithfulness or comet step writes one)", where, path);
+          return FALSE;
+        }
+      for (guint t = 0; t < vt_checkpoint_get_n_tensors (file); t++)
+        {
+          const VtTensor *map = vt_checkpoint_get_tensor (file, t);
+          g_autofree char *definition_key = g_strdup_printf ("%s.definition", map->name);
+          const char *definition = metadata ? g_hash_table_lookup (metadata, definition_key) : NULL;
+          float *taken;
+
+          if (definition == NULL || map->dtype != VT_DTYPE_F32 || map->ndim != 3)
+            continue;
+          if (map->shape[0] != file_samples->shape[0] || map->shape[1] != height || map->shape[2] != width)
+            {
+              g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
+                           "%s: %s's map %s is %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT " for %" G_GINT64_FORMAT
+                           " images; this step's images are %d × %d", where, path, map->name, map->shape[1],
+                           map->shape[2], file_samples->shape[0], height, width);
+              return FALSE;
+            }
+          for (guint m = 0; m < names->len; m++)
+            if (g_str_equal (g_ptr_array_index (names, m), map->name))
+              {
+                g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: %s's map %s has the name of a map "
+                             "this step measures already", where, path, map->name);
+                return FALSE;
+              }
+          taken = g_new (float, plane * n_images);
+          for (guint i = 0; i < n_images; i++)
+            {
+              const gint64 *in_file = (const gint64 *) file_samples->data;
+              gint64 j = 0;
+
+              while (j < file_samples->shape[0] && in_file[j] != samples[i])
+                j++;
+              if (j == file_samples->shape[0])
+                {
+                  g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: %s has no map of sample %" G_GINT64_FORMAT
+                               " (it holds %" G_GINT64_FORMAT " samples)", where, path, samples[i],
+                               file_samples->shape[0]);
+                  g_free (taken);
+                  return FALSE;
+                }
+              memcpy (taken + i * plane, map->data + (gsize) j * plane * sizeof (float), sizeof (float) * plane);
+            }
+          g_ptr_array_add (maps, taken);
+          g_ptr_array_add (names, g_strdup (map->name));
+          g_ptr_array_add (definitions, g_strdup (definition));
+          g_ptr_array_add (sources, g_strdup (path));
+          found++;
+        }
+      if (found == 0)
+        {
+          g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: %s holds no maps (F32 (N, H, W) tensors with "
+                       "a definition in its metadata)", where, path);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 JsonNode *
 vt_run_faithfulness (VtRunContext  *run,
                      VtStep        *base,
@@ -893,6 +1033,8 @@ vt_run_faithfulness (VtRunContext  *run,
   g_autoptr(GPtrArray) layers = NULL;
   g_autoptr(GPtrArray) maps = g_ptr_array_new_with_free_func (g_free);   /* (N, H, W) per method */
   g_autoptr(GPtrArray) definitions = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);     /* per map: its method's name */
+  g_autoptr(GPtrArray) sources = g_ptr_array_new_with_free_func (g_free);   /* per extra map: its file */
   g_autoptr(GHashTable) metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *default_layer = NULL;
   g_autofree char *maps_name = g_strdup_printf ("%s-maps.safetensors", base->id);
@@ -998,15 +1140,21 @@ vt_run_faithfulness (VtRunContext  *run,
       g_ptr_array_add (maps, g_new (float, plane * n_images));
       g_ptr_array_add (definitions, step->methods[m].family->method_definition (step->methods[m].method,
                                                                                 &step->methods[m].options));
+      g_ptr_array_add (names, g_strdup (vt_attribute_method_name (&step->methods[m])));
     }
   for (guint i = 0; i < n_images; i++)
     {
       samples[i] = step->samples ? step->samples[i] : i;
       labels[i] = o.dataset->labels[samples[i]];
     }
+  if (!load_extra_maps (run, step, &o, samples, n_images, height, width, maps, names, definitions, sources, error))
+    return NULL;
   for (guint k = 0; k < step->n_metrics; k++)
     for (int variant = 0; variant < N_VARIANTS; variant++)
-      n_runs += has_variant (&step->metrics[k], variant) ? step->n_methods : 0;
+      /* The randomization check recomputes the methods' maps; those of a
+       * file (extra_maps) it cannot. */
+      n_runs += has_variant (&step->metrics[k], variant)
+                ? (step->metrics[k].kind == METRIC_RANDOMIZATION ? step->n_methods : maps->len) : 0;
 
   /* The maps, batch by batch, as the attribute step makes them. */
   for (guint first = 0; first < n_images; first += batch_size)
@@ -1061,16 +1209,16 @@ vt_run_faithfulness (VtRunContext  *run,
   /* The maps file, as the attribute step writes it (the figures and a
    * rerun of a metric read it). */
   {
-    guint n = step->n_methods + 5, k = 0;
+    guint n = maps->len + 5, k = 0;
     g_autofree VtTensor *tensors = g_new (VtTensor, n);
     g_autofree const VtTensor **pointers = g_new (const VtTensor *, n);
     gint64 map_shape[3] = { n_images, height, width };
     gint64 pixel_shape[4] = { n_images, 3, height, width };
     gint64 count_shape[1] = { n_images };
 
-    for (guint m = 0; m < step->n_methods; m++)
+    for (guint m = 0; m < maps->len; m++)
       {
-        const char *name = vt_attribute_method_name (&step->methods[m]);
+        const char *name = g_ptr_array_index (names, m);
 
         tensors[k++] = vt_step_tensor_view (name, VT_DTYPE_F32, 3, map_shape, g_ptr_array_index (maps, m));
         g_hash_table_insert (metadata, g_strdup_printf ("%s.definition", name), g_ptr_array_index (definitions, m));
@@ -1126,13 +1274,13 @@ vt_run_faithfulness (VtRunContext  *run,
             json_object_set_string_member (entry, "order", vt_road_order_name (order));
           if (metric->kind == METRIC_RANDOMIZATION)
             {
-              JsonArray *names = json_array_new ();
+              JsonArray *layer_names = json_array_new ();
 
               json_object_set_string_member (entry, "order", vt_randomization_order_name (metric->randomization));
               json_object_set_int_member (entry, "seed", metric->seed);
               for (int s = 0; s < randomized->n_steps; s++)
-                json_array_add_string_element (names, randomized->layers[s]);
-              json_object_set_array_member (entry, "layers", names);
+                json_array_add_string_element (layer_names, randomized->layers[s]);
+              json_object_set_array_member (entry, "layers", layer_names);
               json_object_set_string_member (entry, "table", randomization_name);
               if (metric->keep_maps)
                 {
@@ -1143,14 +1291,16 @@ vt_run_faithfulness (VtRunContext  *run,
             }
           json_object_set_array_member (entry, "results", results);
           json_array_add_object_element (metric_list, entry);
-          for (guint m = 0; m < step->n_methods; m++)
+          for (guint m = 0; m < maps->len; m++)
             {
-              const char *method = vt_attribute_method_name (&step->methods[m]);
+              const char *method = g_ptr_array_index (names, m);
               Measured r = { NULL, NULL };
               gboolean ok;
 
               if (g_cancellable_set_error_if_cancelled (run->cancellable, error))
                 return NULL;
+              if (metric->kind == METRIC_RANDOMIZATION && m >= step->n_methods)
+                continue;
               if (metric->kind == METRIC_RANDOMIZATION)
                 {
                   r.curve = vt_randomization_curve (randomized, (int) m, order,
@@ -1218,6 +1368,17 @@ vt_run_faithfulness (VtRunContext  *run,
         json_object_set_string_member (entry, "family", method->family->name);
         json_object_set_string_member (entry, "definition", g_ptr_array_index (definitions, m));
         vt_run_set_number (entry, "seconds_per_image", seconds[m] / n_images);
+        json_array_add_object_element (listing, entry);
+      }
+    for (guint m = step->n_methods; m < maps->len; m++)
+      {
+        JsonObject *entry = json_object_new ();
+
+        json_object_set_string_member (entry, "name", g_ptr_array_index (names, m));
+        json_object_set_string_member (entry, "title", g_ptr_array_index (names, m));
+        json_object_set_string_member (entry, "family", "file");
+        json_object_set_string_member (entry, "definition", g_ptr_array_index (definitions, m));
+        json_object_set_string_member (entry, "source", g_ptr_array_index (sources, m - step->n_methods));
         json_array_add_object_element (listing, entry);
       }
     json_object_set_array_member (result, "methods", listing);

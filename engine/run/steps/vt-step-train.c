@@ -63,31 +63,6 @@ train_clear (VtStep *base)
   g_free (step->milestones);
 }
 
-/* A number in [@min, @max] (@max_open: [@min, @max)). */
-static gboolean
-get_number_in (JsonObject  *object,
-               const char  *path,
-               const char  *key,
-               double       min,
-               double       max,
-               gboolean     max_open,
-               double      *out,
-               GError     **error)
-{
-  double value = *out;
-
-  if (!vt_json_get_number (object, path, key, -G_MAXDOUBLE, G_MAXDOUBLE, &value, error))
-    return FALSE;
-  if (value < min || value > max || (max_open && value == max))
-    {
-      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.%s: %g is not in [%g, %g%s", path, key, value,
-                   min, max, max_open ? ")" : "]");
-      return FALSE;
-    }
-  *out = value;
-  return TRUE;
-}
-
 static gboolean
 parse_augment (JsonObject   *object,
                const char   *path,
@@ -112,47 +87,6 @@ parse_augment (JsonObject   *object,
          vt_json_get_bool (augment, where, "flip", &step->flip, error);
 }
 
-/* "milestones": epochs, increasing, each within the run. */
-static gboolean
-parse_milestones (JsonObject   *object,
-                  const char   *path,
-                  VtTrainStep  *step,
-                  GError      **error)
-{
-  JsonNode *node = json_object_get_member (object, "milestones");
-  JsonArray *array;
-  guint n;
-
-  if (node == NULL)
-    return TRUE;
-  if (!JSON_NODE_HOLDS_ARRAY (node) || (n = json_array_get_length (json_node_get_array (node))) == 0 ||
-      n > VT_SCHEDULE_MAX_MILESTONES)
-    {
-      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.milestones: not a list of 1 to %d epochs",
-                   path, VT_SCHEDULE_MAX_MILESTONES);
-      return FALSE;
-    }
-  array = json_node_get_array (node);
-  step->milestones = g_new0 (guint, n);
-  step->n_milestones = n;
-  for (guint i = 0; i < n; i++)
-    {
-      JsonNode *item = json_array_get_element (array, i);
-      gint64 value = -1;
-
-      if (JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_INT64)
-        value = json_node_get_int (item);
-      if (value < 1 || value > step->epochs || (i > 0 && value <= step->milestones[i - 1]))
-        {
-          g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID,
-                       "%s.milestones[%u]: not an epoch from 1 to %u after the one before", path, i, step->epochs);
-          return FALSE;
-        }
-      step->milestones[i] = (guint) value;
-    }
-  return TRUE;
-}
-
 static VtStep *
 train_parse (JsonObject  *object,
              const char  *path,
@@ -175,14 +109,14 @@ train_parse (JsonObject  *object,
       !vt_json_get_uint (object, path, "epochs", 1, TRAIN_MAX_EPOCHS, &step->epochs, error) ||
       !vt_json_get_choice (object, path, "optimizer", optimizer_names, &step->optimizer, error) ||
       !vt_json_get_number (object, path, "lr", 0.0, 1e30, &step->lr, error) ||
-      !get_number_in (object, path, "momentum", 0.0, 1.0, TRUE, &step->momentum, error) ||
-      !get_number_in (object, path, "weight_decay", 0.0, 1.0, FALSE, &step->weight_decay, error) ||
+      !vt_step_get_number_in (object, path, "momentum", 0.0, 1.0, TRUE, &step->momentum, error) ||
+      !vt_step_get_number_in (object, path, "weight_decay", 0.0, 1.0, FALSE, &step->weight_decay, error) ||
       !vt_json_get_choice (object, path, "schedule", schedule_names, &step->schedule, error) ||
       !vt_json_get_uint (object, path, "step_epochs", 1, TRAIN_MAX_EPOCHS, &step->step_epochs, error) ||
-      !parse_milestones (object, path, step, error) ||
+      !vt_step_parse_milestones (object, path, step->epochs, &step->milestones, &step->n_milestones, error) ||
       !vt_json_get_number (object, path, "gamma", 0.0, 1.0, &step->gamma, error) ||
       !vt_json_get_uint (object, path, "warmup_epochs", 0, step->epochs - 1, &step->warmup_epochs, error) ||
-      !get_number_in (object, path, "label_smoothing", 0.0, 1.0, TRUE, &step->label_smoothing, error) ||
+      !vt_step_get_number_in (object, path, "label_smoothing", 0.0, 1.0, TRUE, &step->label_smoothing, error) ||
       !vt_json_get_uint (object, path, "seed", 0, G_MAXUINT32, &step->seed, error) ||
       !parse_augment (object, path, step, error) ||
       !vt_json_get_bool (object, path, "shuffle", &step->shuffle, error) ||
