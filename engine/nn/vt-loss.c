@@ -154,3 +154,24 @@ vt_mse_backward (float       *da,
         db[i] -= g;
     }
 }
+
+guint
+vt_count_correct (const float  *logits,
+                  const gint32 *target,
+                  guint         n,
+                  guint         k)
+{
+  guint correct = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const float *row = logits + (gsize) i * k;
+      guint best = 0;
+
+      for (guint c = 1; c < k; c++)
+        if (row[c] > row[best])
+          best = c;
+      correct += best == (guint) target[i];
+    }
+  return correct;
+}

@@ -31,6 +31,11 @@ void   vt_cross_entropy_backward (float *dlogits, const float *probs, const gint
                                   const float *weight, int n, int k, float smoothing,
                                   gint32 ignore_index, float dloss);
 
+/* How many of the @n rows of logits (N, K) have their largest value (the
+ * first of ties) at the row's target: the top-1 hits a training loop
+ * reports beside its loss. */
+guint  vt_count_correct          (const float *logits, const gint32 *target, guint n, guint k);
+
 /* Binary cross-entropy on logits z (N) against targets t (N) in [0, 1], as
  * F.binary_cross_entropy_with_logits (the mean): from the logits, so that
  * it stays finite where σ(z) rounds to 0 or 1.

@@ -132,27 +132,6 @@ ensure_buffers (VtComet *self,
   self->dlogits_d = g_new (float, (gsize) batch * self->k);
 }
 
-static guint
-count_correct (const float  *logits,
-               const gint32 *targets,
-               int           n,
-               guint         k)
-{
-  guint correct = 0;
-
-  for (int i = 0; i < n; i++)
-    {
-      const float *row = logits + (gsize) i * k;
-      guint best = 0;
-
-      for (guint c = 1; c < k; c++)
-        if (row[c] > row[best])
-          best = c;
-      correct += best == (guint) targets[i];
-    }
-  return correct;
-}
-
 /* m = σ(S(x)), and the masked-in and masked-out images. */
 static void
 mask_images (VtComet     *self,
@@ -253,8 +232,8 @@ vt_comet_compute (VtComet        *self,
         return FALSE;
       }
   }
-  losses->predictor_correct = count_correct (logits_p->value, targets, batch, self->k);
-  losses->detector_correct = count_correct (logits_d->value, targets, batch, self->k);
+  losses->predictor_correct = vt_count_correct (logits_p->value, targets, batch, self->k);
+  losses->detector_correct = vt_count_correct (logits_d->value, targets, batch, self->k);
   for (int b = 0; b < batch; b++)
     {
       double sum = 0.0;
@@ -366,14 +345,14 @@ vt_comet_evaluate (VtComet        *self,
       vt_trainable_set_batchnorm_training (self->predictor, FALSE);
       if (!vt_trainable_forward (self->predictor, self->masked_in, batch, height, width, error))
         return FALSE;
-      *predictor_correct += count_correct (vt_trainable_lookup_tap (self->predictor, "logits")->value, targets,
+      *predictor_correct += vt_count_correct (vt_trainable_lookup_tap (self->predictor, "logits")->value, targets,
                                            batch, self->k);
     }
   if (detector_correct)
     {
       if (!vt_trainable_forward (self->detector, self->masked_out, batch, height, width, error))
         return FALSE;
-      *detector_correct += count_correct (vt_trainable_lookup_tap (self->detector, "logits")->value, targets,
+      *detector_correct += vt_count_correct (vt_trainable_lookup_tap (self->detector, "logits")->value, targets,
                                           batch, self->k);
     }
   return TRUE;

@@ -326,27 +326,6 @@ load_batch (Training      *t,
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Training, training_clear)
 
-static guint
-count_correct (const float  *logits,
-               const gint32 *targets,
-               guint         n,
-               guint         k)
-{
-  guint correct = 0;
-
-  for (guint i = 0; i < n; i++)
-    {
-      const float *row = logits + (gsize) i * k;
-      guint best = 0;
-
-      for (guint c = 1; c < k; c++)
-        if (row[c] > row[best])
-          best = c;
-      correct += best == (guint) targets[i];
-    }
-  return correct;
-}
-
 /* Top-1 accuracy on the test split, in batches; FALSE when cancelled. */
 static gboolean
 evaluate_test (Training  *t,
@@ -370,7 +349,7 @@ evaluate_test (Training  *t,
       if (!load_batch (t, t->test, indices, m, FALSE, error) ||
           !vt_trainable_forward (t->net, t->pixels, (int) m, t->size, t->size, error))
         return FALSE;
-      correct += count_correct (vt_trainable_lookup_tap (t->net, "logits")->value, t->targets, m, t->k);
+      correct += vt_count_correct (vt_trainable_lookup_tap (t->net, "logits")->value, t->targets, m, t->k);
     }
   *accuracy = n > 0 ? (double) correct / n : NAN;
   return TRUE;
@@ -672,7 +651,7 @@ vt_run_train (VtRunContext  *run,
                            steps_per_epoch, run->step_path, step->lr);
               goto fail;
             }
-          correct += count_correct (logits->value, t.targets, m, t.k);
+          correct += vt_count_correct (logits->value, t.targets, m, t.k);
           memset (t.dlogits, 0, sizeof (float) * m * t.k);
           vt_cross_entropy_backward (t.dlogits, t.probs, t.targets, NULL, (int) m, (int) t.k,
                                      (float) step->label_smoothing, -100, 1.0f);
