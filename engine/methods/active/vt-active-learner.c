@@ -221,6 +221,28 @@ forward (VtActiveLearner *self,
 }
 
 gboolean
+vt_active_check_labels (const guint  *rows,
+                        const gint32 *labels,
+                        guint         n,
+                        guint         k,
+                        GError      **error)
+{
+  if (n == 0)
+    {
+      g_set_error (error, VT_ACTIVE_ERROR, VT_ACTIVE_ERROR_INVALID, "no labeled samples to train on");
+      return FALSE;
+    }
+  for (guint i = 0; i < n; i++)
+    if (labels[i] < 0 || (guint) labels[i] >= k)
+      {
+        g_set_error (error, VT_ACTIVE_ERROR, VT_ACTIVE_ERROR_INVALID,
+                     "label %d of sample row %u is outside the %u classes", labels[i], rows[i], k);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+gboolean
 vt_active_learner_train (VtActiveLearner *self,
                          const float     *features,
                          const guint     *rows,
@@ -239,18 +261,8 @@ vt_active_learner_train (VtActiveLearner *self,
   gboolean ok = TRUE;
   int group;
 
-  if (n == 0)
-    {
-      g_set_error (error, VT_ACTIVE_ERROR, VT_ACTIVE_ERROR_INVALID, "no labeled samples to train on");
-      return FALSE;
-    }
-  for (guint i = 0; i < n; i++)
-    if (labels[i] < 0 || (guint) labels[i] >= self->k)
-      {
-        g_set_error (error, VT_ACTIVE_ERROR, VT_ACTIVE_ERROR_INVALID,
-                     "label %d of sample row %u is outside the %u classes", labels[i], rows[i], self->k);
-        return FALSE;
-      }
+  if (!vt_active_check_labels (rows, labels, n, self->k, error))
+    return FALSE;
   /* zero_shot does not learn; coop learns its prompts, and its head is
    * their text embeddings */
   if (o->kind == VT_ACTIVE_LEARNER_ZERO_SHOT)

@@ -87,6 +87,14 @@ void             vt_active_learner_free     (VtActiveLearner *self);
 /* Trains on rows @rows[0..n) of @features (rows of dim floats) with
  * classes @labels[0..n) in [0, n_classes). FALSE with @error when a label
  * is out of range or the loss diverges. */
+/* FALSE, with an error, when there is nothing to train on or a label is
+ * not one of the @k classes (naming the sample row): what every learner
+ * checks before it trains. */
+gboolean         vt_active_check_labels     (const guint     *rows,
+                                             const gint32    *labels,
+                                             guint            n,
+                                             guint            k,
+                                             GError         **error);
 gboolean         vt_active_learner_train    (VtActiveLearner *self,
                                              const float     *features,
                                              const guint     *rows,

@@ -282,18 +282,8 @@ vt_coop_train (VtCoop        *self,
   VtActiveRng rng;
   int group;
 
-  if (n == 0)
-    {
-      g_set_error (error, VT_ACTIVE_ERROR, VT_ACTIVE_ERROR_INVALID, "no labeled samples to train on");
-      return FALSE;
-    }
-  for (guint i = 0; i < n; i++)
-    if (labels[i] < 0 || (guint) labels[i] >= self->k)
-      {
-        g_set_error (error, VT_ACTIVE_ERROR, VT_ACTIVE_ERROR_INVALID,
-                     "label %d of sample row %u is outside the %u classes", labels[i], rows[i], self->k);
-        return FALSE;
-      }
+  if (!vt_active_check_labels (rows, labels, n, self->k, error))
+    return FALSE;
   schedule.total = (int) (o->epochs * ((n + b - 1) / b));
   if (!(optimizer = vt_optimizer_new (&settings, &schedule, error)))
     return FALSE;
