@@ -171,6 +171,16 @@ double       vt_trainable_bytes           (VtTrainable           *self,
                                            int                    height,
                                            int                    width);
 
+/* Writes @checkpoint's tensors to @path (atomic), each trainable
+ * parameter of @net replaced by its value and each BatchNorm statistic
+ * that training mode moved by the moved one; @prefix ("module." or NULL)
+ * is what the tensor names carry before the parameters' names. */
+gboolean    vt_trainable_save              (VtTrainable           *net,
+                                            VtCheckpoint          *checkpoint,
+                                            const char            *prefix,
+                                            const char            *path,
+                                            GError               **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtTrainable, vt_trainable_free)
 
 G_END_DECLS

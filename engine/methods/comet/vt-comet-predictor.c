@@ -142,39 +142,3 @@ vt_comet_predictor_write_initial (const char  *path,
   return ok;
 }
 
-gboolean
-vt_comet_save_trainable (VtTrainable   *net,
-                         VtCheckpoint  *checkpoint,
-                         const char    *prefix,
-                         const char    *path,
-                         GError       **error)
-{
-  guint n = vt_checkpoint_get_n_tensors (checkpoint);
-  g_autofree VtTensor *copies = g_new0 (VtTensor, MAX (n, 1));
-  g_autofree const VtTensor **tensors = g_new0 (const VtTensor *, MAX (n, 1));
-
-  for (guint i = 0; i < n; i++)
-    {
-      const VtTensor *tensor = vt_checkpoint_get_tensor (checkpoint, i);
-      const char *name = prefix && g_str_has_prefix (tensor->name, prefix) ? tensor->name + strlen (prefix)
-                                                                          : tensor->name;
-      const VtTrainableParam *param = vt_trainable_lookup_param (net, name);
-      const VtTensor *buffer = vt_trainable_lookup_buffer (net, name);
-
-      copies[i] = *tensor;
-      if (param && param->grad && param->numel == tensor->numel)
-        {
-          copies[i].dtype = VT_DTYPE_F32;
-          copies[i].nbytes = sizeof (float) * param->numel;
-          copies[i].data = (const guint8 *) param->value;
-        }
-      else if (buffer && buffer->numel == tensor->numel)
-        {
-          copies[i].dtype = buffer->dtype;
-          copies[i].nbytes = buffer->nbytes;
-          copies[i].data = buffer->data;
-        }
-      tensors[i] = &copies[i];
-    }
-  return vt_safetensors_write (path, n, tensors, vt_checkpoint_get_metadata (checkpoint), error);
-}

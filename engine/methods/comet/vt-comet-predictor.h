@@ -24,14 +24,4 @@ gboolean vt_comet_predictor_write_initial (const char  *path,
                                            guint32      seed,
                                            GError     **error);
 
-/* Writes @checkpoint's tensors to @path (atomic), each trainable
- * parameter of @net replaced by its value and each BatchNorm statistic
- * that training mode moved by the moved one; @prefix ("module." or NULL)
- * is what the tensor names carry before the parameters' names. */
-gboolean vt_comet_save_trainable          (VtTrainable   *net,
-                                           VtCheckpoint  *checkpoint,
-                                           const char    *prefix,
-                                           const char    *path,
-                                           GError       **error);
-
 G_END_DECLS

@@ -569,7 +569,7 @@ vt_run_comet (VtRunContext  *run,
           }
         if (!evaluate_test (&t, &test_predictor, &test_detector, &clean, &test_area, error) ||
             !vt_comet_selector_save (t.selector, selector_path, error) ||
-            !vt_comet_save_trainable (t.predictor, t.predictor_checkpoint, NULL, predictor_path, error) ||
+            !vt_trainable_save (t.predictor, t.predictor_checkpoint, NULL, predictor_path, error) ||
             !write_maps (&t, maps_path, error))
           {
             g_rand_free (rand);

@@ -365,9 +365,6 @@ save_checkpoint (Training    *t,
                  GError     **error)
 {
   VtCheckpoint *checkpoint = t->o.checkpoint;
-  guint n = vt_checkpoint_get_n_tensors (checkpoint);
-  g_autofree VtTensor *copies = g_new0 (VtTensor, MAX (n, 1));
-  g_autofree const VtTensor **tensors = g_new0 (const VtTensor *, MAX (n, 1));
   g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
   g_autofree char *config_path = g_build_filename (dir, "config.json", NULL);
   JsonObject *source = vt_checkpoint_get_config (checkpoint);
@@ -387,34 +384,8 @@ save_checkpoint (Training    *t,
       json_array_unref (names);
       return FALSE;
     }
-  for (guint i = 0; i < n; i++)
-    {
-      const VtTensor *tensor = vt_checkpoint_get_tensor (checkpoint, i);
-      const char *prefix = vt_model_get_architecture (t->o.model)->prefix;
-      /* Parameters are named without the checkpoint's prefix ("module."). */
-      const char *name = prefix && g_str_has_prefix (tensor->name, prefix) ? tensor->name + strlen (prefix)
-                                                                          : tensor->name;
-      const VtTrainableParam *param = vt_trainable_lookup_param (t->net, name);
-      const VtTensor *buffer = vt_trainable_lookup_buffer (t->net, name);
-
-      copies[i] = *tensor;
-      /* Trained parameters are float32 copies; the others stay as stored. */
-      if (param && param->grad && param->numel == tensor->numel)
-        {
-          copies[i].dtype = VT_DTYPE_F32;
-          copies[i].nbytes = sizeof (float) * param->numel;
-          copies[i].data = (const guint8 *) param->value;
-        }
-      /* and so are BatchNorm's running statistics that training mode moved */
-      else if (buffer && buffer->numel == tensor->numel)
-        {
-          copies[i].dtype = buffer->dtype;
-          copies[i].nbytes = buffer->nbytes;
-          copies[i].data = buffer->data;
-        }
-      tensors[i] = &copies[i];
-    }
-  if (!vt_safetensors_write (path, n, tensors, vt_checkpoint_get_metadata (checkpoint), error))
+  /* Parameters are named without the checkpoint's prefix ("module."). */
+  if (!vt_trainable_save (t->net, checkpoint, vt_model_get_architecture (t->o.model)->prefix, path, error))
     {
       json_array_unref (names);
       return FALSE;
