@@ -15,7 +15,10 @@ row_free (gpointer data)
   VtRunComparisonRow *row = data;
 
   g_free (row->key);
-  g_strfreev (row->values);
+  /* Not g_strfreev: a run without the key leaves a NULL before the end. */
+  for (guint r = 0; r < row->n_runs; r++)
+    g_free (row->values[r]);
+  g_free (row->values);
   g_free (row);
 }
 
@@ -75,7 +78,8 @@ set_value (Table      *table,
       row = g_new0 (VtRunComparisonRow, 1);
       row->key = g_strdup (key);
       row->setting = setting;
-      row->values = g_new0 (char *, table->n_runs + 1);
+      row->values = g_new0 (char *, table->n_runs);
+      row->n_runs = table->n_runs;
       g_ptr_array_add (table->rows, row);
       g_hash_table_insert (table->by_key, g_steal_pointer (&full), row);
     }

@@ -19,7 +19,8 @@ typedef struct
 {
   char       *key;        /* "evaluate.top1" */
   gboolean    setting;    /* from the spec; else a result */
-  char      **values;     /* one per run; NULL where the run has no such key */
+  char      **values;     /* n_runs of them; NULL where the run has no such key */
+  guint       n_runs;
   gboolean    differs;    /* not every run has the same value */
 } VtRunComparisonRow;
 
