@@ -203,7 +203,7 @@ resize_step_chart (VitrineCometPage *self,
     figure = vt_figure_new_lines (_("COMET's losses per step"), _("step"), _("loss"), 3, cols, values, loss_names,
                                   (const char * const *) labels, 0.0, top);
   else
-    figure = vt_figure_new_lines (_("Mask area and accuracies per step"), _("step"), _("area, accuracy"), 3, cols,
+    figure = vt_figure_new_lines (_("Area and accuracies per step"), _("step"), _("area, accuracy"), 3, cols,
                                   values, rate_names, (const char * const *) labels, 0.0, 1.0);
   vitrine_figure_view_set_figure (view, figure);
 }
@@ -801,6 +801,8 @@ vitrine_comet_page_init (VitrineCometPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   set_step_defaults (self);
+  /* Empty axes say what a run will draw. */
+  reset_curves (self, spin_uint (self->epochs_spin));
   show_source (self);
   update_actions (self);
 }
