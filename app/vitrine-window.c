@@ -496,8 +496,13 @@ vitrine_window_show_run (VitrineWindow  *self,
   else if (g_str_equal (area, "embedding"))
     shown = vitrine_embedding_page_show_run (self->embedding_page, run, error);
   else if (g_str_equal (area, "attribution"))
-    /* A comet run: its curves and masks on the area's COMET page. */
-    shown = vitrine_attribution_page_show_run (self->attribution_page, run, error);
+    {
+      /* A comet run: its curves and masks on the area's COMET page, shown
+       * also when no checkpoint is open. */
+      shown = vitrine_attribution_page_show_run (self->attribution_page, run, error);
+      if (shown)
+        gtk_stack_page_set_visible (self->attribution_stack_page, TRUE);
+    }
   else if (g_str_equal (area, "train"))
     {
       shown = vitrine_train_page_show_run (self->train_page, run, error);

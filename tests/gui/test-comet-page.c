@@ -10,7 +10,7 @@
  * state them; the masks are redrawn every epoch and at the end are the
  * first test images' masks of the maps file it wrote; the run reopens from
  * the Runs panel in the Attribution area, with the report's curves and the
- * same masks; its spec, saved from the panel, runs with `vitrine --batch`
+ * same masks, and its folder in a window with no checkpoint open; its spec, saved from the panel, runs with `vitrine --batch`
  * to the same results. Cancel after the first epoch of a long run stops it
  * within a bound, keeps that epoch's maps file (the masks drawn last) and
  * writes no results.json. Every test runs as a watchdog step. */
@@ -323,6 +323,21 @@ test_full_run (void)
                            json_object_get_double_member (epoch, loss_members[m]));
     }
   assert_masks_are_file (page, maps);
+
+  /* Its folder reopens in a window with no checkpoint open: the area shows for it. */
+  {
+    VitrineWindow *bare = vitrine_window_new (app);
+    VitrineCometPage *bare_page = comet_page (bare);
+
+    gtk_window_present (GTK_WINDOW (bare));
+    g_assert_false (vitrine_window_shows_area (bare, "attribution"));
+    vitrine_window_open_results (bare, vitrine_run_get_results_dir (run));
+    g_assert_true (vitrine_window_shows_area (bare, "attribution"));
+    g_assert_nonnull (vitrine_comet_page_get_run (bare_page));
+    g_assert_null (vitrine_comet_page_get_error (bare_page));
+    assert_masks_are_file (bare_page, maps);
+    close_window (bare);
+  }
 
   /* The run's spec, saved from the panel, runs with `vitrine --batch` to the same results. */
   vt_gui_step_begin (180, "batch reproduces the COMET run");
