@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include "vitrine-attribution-page.h"
+#include "vitrine-comet-page.h"
 #include "vitrine-figure-view.h"
 #include "vitrine-file-chooser.h"
 #include "vitrine-predict-page.h"
@@ -81,6 +82,8 @@ struct _VitrineAttributionPage
 {
   GtkWidget          parent_instance;
 
+  GtkStack          *pages;         /* "maps", and "comet" (VitrineCometPage) */
+  VitrineCometPage  *comet_page;
   GtkLabel          *status;
   GtkWidget         *sample_box;
   GtkSpinButton     *sample_spin;
@@ -638,6 +641,7 @@ vitrine_attribution_page_set_dataset (VitrineAttributionPage *self,
       gtk_spin_button_set_range (self->sample_spin, 0, dataset->n_samples - 1);
     }
   gtk_widget_set_visible (self->sample_box, self->dataset != NULL);
+  vitrine_comet_page_set_dataset (self->comet_page, dataset);
 }
 
 /* "Predicted" and the model's classes into the target drop-down. */
@@ -681,6 +685,8 @@ vitrine_attribution_page_set_model (VitrineAttributionPage *self,
   g_clear_pointer (&self->model, vt_model_free);
   if (model)
     self->model = vt_model_ref (model);
+  /* The model explained is COMET's detector. */
+  vitrine_comet_page_set_model (self->comet_page, model);
   self->filling = TRUE;
   gtk_string_list_splice (self->layer_list, 0, g_list_model_get_n_items (G_LIST_MODEL (self->layer_list)), NULL);
   self->filling = FALSE;
@@ -1117,7 +1123,10 @@ vitrine_attribution_page_class_init (VitrineAttributionPageClass *klass)
   object_class->finalize = vitrine_attribution_page_finalize;
 
   g_type_ensure (VITRINE_TYPE_FIGURE_VIEW);
+  g_type_ensure (VITRINE_TYPE_COMET_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-attribution-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, VitrineAttributionPage, pages);
+  gtk_widget_class_bind_template_child (widget_class, VitrineAttributionPage, comet_page);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttributionPage, status);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttributionPage, sample_box);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttributionPage, sample_spin);
@@ -1165,4 +1174,37 @@ vitrine_attribution_page_init (VitrineAttributionPage *self)
   g_signal_connect_swapped (self->colormap_dropdown, "notify::selected", G_CALLBACK (update_view), self);
   g_signal_connect_swapped (self->opacity_scale, "value-changed", G_CALLBACK (update_view), self);
   update_actions (self);
+}
+
+/* COMET -------------------------------------------------------------------------*/
+
+void
+vitrine_attribution_page_set_runs (VitrineAttributionPage *self,
+                                   GListStore             *runs)
+{
+  vitrine_comet_page_set_runs (self->comet_page, runs);
+}
+
+gboolean
+vitrine_attribution_page_show_run (VitrineAttributionPage  *self,
+                                   VitrineRun              *run,
+                                   GError                 **error)
+{
+  if (!vitrine_comet_page_show_run (self->comet_page, run, error))
+    return FALSE;
+  gtk_stack_set_visible_child_name (self->pages, "comet");
+  return TRUE;
+}
+
+VitrineCometPage *
+vitrine_attribution_page_get_comet_page (VitrineAttributionPage *self)
+{
+  return self->comet_page;
+}
+
+void
+vitrine_attribution_page_show_comet (VitrineAttributionPage *self,
+                                     gboolean                comet)
+{
+  gtk_stack_set_visible_child_name (self->pages, comet ? "comet" : "maps");
 }

@@ -10,6 +10,8 @@
 
 #include "io/vt-dataset.h"
 #include "models/vt-model.h"
+#include "vitrine-comet-page.h"
+#include "vitrine-run.h"
 
 G_BEGIN_DECLS
 
@@ -84,5 +86,20 @@ gboolean    vitrine_attribution_page_export_row    (VitrineAttributionPage *self
 gboolean    vitrine_attribution_page_export_maps   (VitrineAttributionPage *self,
                                                     const char             *path,
                                                     GError                **error);
+
+/* COMET, the area's second page (vitrine-comet-page.h): the model and the
+ * dataset above are its detector and data. Where it lists its runs (the
+ * window's runs; held). */
+void        vitrine_attribution_page_set_runs      (VitrineAttributionPage *self,
+                                                    GListStore             *runs);
+/* Shows @run, a finished comet run, on the COMET page, which it brings
+ * to the front. */
+gboolean    vitrine_attribution_page_show_run      (VitrineAttributionPage *self,
+                                                    VitrineRun             *run,
+                                                    GError                **error);
+VitrineCometPage *vitrine_attribution_page_get_comet_page (VitrineAttributionPage *self);
+/* Brings the COMET page (TRUE) or the maps (FALSE) to the front. */
+void        vitrine_attribution_page_show_comet    (VitrineAttributionPage *self,
+                                                    gboolean                comet);
 
 G_END_DECLS

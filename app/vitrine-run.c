@@ -403,6 +403,8 @@ vitrine_run_area_title (const char *area)
     return _("Incremental");
   if (g_strcmp0 (area, "train") == 0)
     return _("Train");
+  if (g_strcmp0 (area, "attribution") == 0)
+    return _("Attribution");
   return area;
 }
 
@@ -418,6 +420,7 @@ vitrine_run_area_for_kind (const char *kind)
     { "project", "embedding" },
     { "incremental", "incremental" },
     { "train", "train" },
+    { "comet", "attribution" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (areas); i++)

@@ -452,7 +452,8 @@ vitrine_window_get_runs (VitrineWindow *self)
 }
 
 /* The areas whose pages draw a run from its results folder. */
-static const char * const result_areas[] = { "model", "predict", "dataset", "embedding", "incremental", "train", NULL };
+static const char * const result_areas[] = { "model", "predict", "dataset", "embedding", "incremental", "train",
+                                               "attribution", NULL };
 
 gboolean
 vitrine_window_shows_results_of (VitrineWindow *self,
@@ -494,6 +495,14 @@ vitrine_window_show_run (VitrineWindow  *self,
     shown = vitrine_dataset_page_show_run (self->dataset_page, run, error);
   else if (g_str_equal (area, "embedding"))
     shown = vitrine_embedding_page_show_run (self->embedding_page, run, error);
+  else if (g_str_equal (area, "attribution"))
+    {
+      /* A comet run: its curves and masks on the area's COMET page, shown
+       * also when no checkpoint is open. */
+      shown = vitrine_attribution_page_show_run (self->attribution_page, run, error);
+      if (shown)
+        gtk_stack_page_set_visible (self->attribution_stack_page, TRUE);
+    }
   else if (g_str_equal (area, "train"))
     {
       shown = vitrine_train_page_show_run (self->train_page, run, error);
@@ -1180,6 +1189,7 @@ vitrine_window_init (VitrineWindow *self)
   vitrine_runs_panel_set_openable_areas (self->runs_panel, result_areas);
   vitrine_incremental_page_set_runs (self->incremental_page, self->runs);
   vitrine_train_page_set_runs (self->train_page, self->runs);
+  vitrine_attribution_page_set_runs (self->attribution_page, self->runs);
   vitrine_dataset_page_set_runs (self->dataset_page, self->runs);
   vitrine_embedding_page_set_runs (self->embedding_page, self->runs);
   vitrine_model_page_set_runs (self->model_page, self->runs);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "vitrine-application.h"
+#include "vitrine-attribution-page.h"
 #include "vitrine-window.h"
 #include "vt-gui-program.h"
 #include "vt-gui-util.h"
@@ -198,6 +199,19 @@ test_demo_areas (void)
   assert_usable (window, vitrine_attribution_page_get_view (vitrine_window_get_attribution_page (window)), "attribution", "row of maps", 300, 200);
   assert_usable (window, find_widget (page, GTK_TYPE_BUTTON, "Compute"), "attribution", "Compute button", 40, 20);
   assert_runs_panel_small (window, "attribution");
+
+  /* The area's COMET page: its charts, the masks and Start in view. */
+  vitrine_attribution_page_show_comet (vitrine_window_get_attribution_page (window), TRUE);
+  show_small (window, "attribution", "comet");
+  {
+    VitrineCometPage *comet = vitrine_attribution_page_get_comet_page (vitrine_window_get_attribution_page (window));
+
+    assert_usable (window, vitrine_comet_page_get_loss_chart (comet), "comet", "loss chart", 200, 150);
+    assert_usable (window, vitrine_comet_page_get_masks_view (comet), "comet", "masks", 200, 150);
+    assert_usable (window, find_widget (GTK_WIDGET (comet), GTK_TYPE_BUTTON, "COMET"), "comet", "Start button", 40, 20);
+  }
+  assert_runs_panel_small (window, "attribution");
+  vitrine_attribution_page_show_comet (vitrine_window_get_attribution_page (window), FALSE);
 
   show_small (window, "dataset", "dataset");
   page = GTK_WIDGET (vitrine_window_get_dataset_page (window));
