@@ -11,6 +11,7 @@
 #include "models/vt-model.h"
 #include "report/vt-figure.h"
 #include "vitrine-attention-grid.h"
+#include "vitrine-text-attention.h"
 
 G_BEGIN_DECLS
 
@@ -47,6 +48,11 @@ gboolean    vitrine_attention_page_is_busy      (VitrineAttentionPage *self);
 const char *vitrine_attention_page_get_error    (VitrineAttentionPage *self);
 
 VitrineAttentionGrid *vitrine_attention_page_get_grid (VitrineAttentionPage *self);
+/* The Text mode (shown for a CLIP checkpoint), and the choice between it
+ * and the image's: "image" or "text". */
+VitrineTextAttention *vitrine_attention_page_get_text (VitrineAttentionPage *self);
+void        vitrine_attention_page_set_mode     (VitrineAttentionPage *self,
+                                                 const char           *mode);
 /* The enlarged map: an overlay figure (the map at the image's size). */
 GtkWidget  *vitrine_attention_page_get_view     (VitrineAttentionPage *self);
 
