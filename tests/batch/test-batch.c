@@ -3377,6 +3377,15 @@ test_attention_text (void)
     g_assert_cmpint (r.status, ==, 2);
     g_assert_nonnull (strstr (r.err, "$.steps[0].prompt: expected some text"));
   }
+  {
+    /* The images' options with a prompt alone would do nothing. */
+    g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"prompt\": \"a cat\", \"heads\": [0]", clip);
+    g_auto(Result) r = { 0 };
+
+    run_attention_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "$.steps[0].heads: this is of the images' maps"));
+  }
   vt_test_rm_rf (dir);
 }
 

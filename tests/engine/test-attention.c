@@ -357,7 +357,10 @@ test_spec_round_trip (void)
     "  \"compat\": true, \"formats\": [\"png\"]},"
     " {\"kind\": \"attention\", \"id\": \"b\", \"checkpoint\": \"m\", \"dataset\": \"d\","
     "  \"split\": \"test\", \"samples\": [7, 1], \"rollout\": false, \"mass_mask\": true},"
-    " {\"kind\": \"attention\", \"id\": \"c\", \"checkpoint\": \"m\", \"files\": [\"a.jpg\"]}]}";
+    " {\"kind\": \"attention\", \"id\": \"c\", \"checkpoint\": \"m\", \"files\": [\"a.jpg\"]},"
+    " {\"kind\": \"attention\", \"id\": \"d\", \"checkpoint\": \"m\", \"prompt\": \"a photo of a cat.\"},"
+    " {\"kind\": \"attention\", \"id\": \"e\", \"checkpoint\": \"m\", \"files\": [\"a.jpg\"], \"prompt\": \"a dog\","
+    "  \"heads\": [1]}]}";
   g_autoptr(GError) error = NULL;
   g_autoptr(VtSpec) spec = vt_spec_new_from_data (text, "/specs", &error);
   g_autoptr(VtSpec) again = NULL;
@@ -378,6 +381,9 @@ test_spec_round_trip (void)
   g_assert_cmpfloat (a->rollout_options.discard_ratio, ==, 0.9);
   g_assert_cmpint (a->rollout_options.start_layer, ==, 2);
   g_assert_cmpint (a->mass_layer, ==, 1);
+  g_assert_null (a->prompt);
+  g_assert_cmpstr (((const VtAttentionStep *) g_ptr_array_index (spec->steps, 3))->prompt, ==, "a photo of a cat.");
+  g_assert_cmpstr (((const VtAttentionStep *) g_ptr_array_index (spec->steps, 4))->prompt, ==, "a dog");
   g_assert_true (a->compat);
   data = vt_spec_to_data (spec);
   again = vt_spec_new_from_data (data, "/specs", &error);

@@ -174,10 +174,22 @@ attention_parse (JsonObject  *object,
       vt_step_invalid_key (error, path, "prompt", "expected some text for the text tower to read");
       goto fail;
     }
-  /* A prompt alone is a whole step: the text tower needs no image. */
-  if (!(step->prompt != NULL && !has_image_source (step, samples)) &&
-      !vt_step_check_image_source (object, path, step->input_file, step->images, step->files, &step->input, samples,
-                                   error))
+  /* A prompt alone is a whole step: the text tower needs no image. The
+   * images' options would then do nothing, so they are refused. */
+  if (step->prompt != NULL && !has_image_source (step, samples))
+    {
+      static const char * const image_keys[] = { "heads", "rollout", "mass_mask", "compat", "transform", NULL };
+
+      for (guint i = 0; image_keys[i]; i++)
+        if (json_object_has_member (object, image_keys[i]))
+          {
+            vt_step_invalid_key (error, path, image_keys[i], "this is of the images' maps, and the step has a prompt "
+                                 "alone: give images (“input”, “files” or “dataset”) or leave it out");
+            goto fail;
+          }
+    }
+  else if (!vt_step_check_image_source (object, path, step->input_file, step->images, step->files, &step->input,
+                                        samples, error))
     goto fail;
   /* Images go through the model one at a time, and each is needed. */
   if (json_object_has_member (object, "batch") || json_object_has_member (object, "skip_unreadable"))
@@ -262,6 +274,15 @@ attention_to_json (const VtStep *base,
   /* Refused here (see attention_parse). */
   json_object_remove_member (object, "batch");
   json_object_remove_member (object, "skip_unreadable");
+  if (step->prompt)
+    json_object_set_string_member (object, "prompt", step->prompt);
+  /* A prompt alone: the images' options are refused (see attention_parse). */
+  if (step->prompt && !has_image_source (step, NULL))
+    {
+      json_object_remove_member (object, "transform");
+      vt_step_formats_to_json (step->formats, object);
+      return;
+    }
   if (step->input_file)
     {
       /* A transform is refused beside preprocessed images. */
@@ -298,8 +319,6 @@ attention_to_json (const VtStep *base,
       json_object_set_object_member (object, "mass_mask", mask);
     }
   json_object_set_boolean_member (object, "compat", step->compat);
-  if (step->prompt)
-    json_object_set_string_member (object, "prompt", step->prompt);
   vt_step_formats_to_json (step->formats, object);
 }
 
@@ -437,7 +456,6 @@ add_image_maps (VtRunContext     *run,
   int depth, heads, height, width, gh, gw, patches, tokens = 0, prefix = 0, mass_layer;
   guint n_images;
   double per_image = 0;
-
 
   json_object_set_array_member (result, "images", images_listing);
   arch = vt_model_get_architecture (o->model);
