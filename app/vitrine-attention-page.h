@@ -2,7 +2,8 @@
  * looks in one image. A layer × head grid of the class token's attention,
  * one map enlarged over the image (a head, the heads fused, or the
  * attention rollout), for the class token or any patch as the query, with
- * DINO's mass mask; exported as figures and as safetensors. */
+ * DINO's mass mask; exported as figures and as safetensors. For a CLIP
+ * checkpoint a Text mode (vitrine-text-attention.h) sits beside it. */
 #pragma once
 
 #include <gtk/gtk.h>
