@@ -29,7 +29,7 @@ typedef struct
 /* Whether @model has a CLIP text tower to look into. */
 gboolean          vt_text_attention_supported (VtModel          *model);
 
-/* FALSE-like NULL with an error when the model has no text tower or the
+/* NULL with an error when the model has no text tower or the
  * prompt is empty of text. A prompt longer than the context is cut there,
  * its end token last, as the tokenizer cuts it. */
 VtTextAttention  *vt_text_attention_compute   (VtModel          *model,
