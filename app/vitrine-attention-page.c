@@ -14,6 +14,7 @@
 #include "vitrine-file-chooser.h"
 #include "vitrine-figure-view.h"
 #include "vitrine-predict-page.h"
+#include "vitrine-text-attention.h"
 #include "figures/vt-figure-render.h"
 
 #include <glib/gi18n.h>
@@ -85,6 +86,10 @@ struct _VitrineAttentionPage
 
   GtkWidget            *sample_box;
   GtkSpinButton        *sample_spin;
+
+  GtkWidget            *mode_switcher;
+  GtkStack             *mode_stack;
+  VitrineTextAttention *text_attention;
 
   VtModel              *model;
   VtDataset            *dataset;     /* the Dataset area's, for its samples */
@@ -541,6 +546,15 @@ vitrine_attention_page_set_model (VitrineAttentionPage *self,
     self->model = vt_model_ref (model);
   gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
   gtk_label_set_text (self->status, _("Open or drop an image to see where the model attends."));
+  /* A CLIP checkpoint's text tower gets its Text mode. */
+  {
+    gboolean text = vitrine_text_attention_supports (model);
+
+    vitrine_text_attention_set_model (self->text_attention, text ? model : NULL);
+    gtk_widget_set_visible (self->mode_switcher, text);
+    if (!text)
+      gtk_stack_set_visible_child_name (self->mode_stack, "image");
+  }
 }
 
 gboolean
@@ -559,6 +573,19 @@ VitrineAttentionGrid *
 vitrine_attention_page_get_grid (VitrineAttentionPage *self)
 {
   return self->grid;
+}
+
+VitrineTextAttention *
+vitrine_attention_page_get_text (VitrineAttentionPage *self)
+{
+  return self->text_attention;
+}
+
+void
+vitrine_attention_page_set_mode (VitrineAttentionPage *self,
+                                 const char           *mode)
+{
+  gtk_stack_set_visible_child_name (self->mode_stack, mode);
 }
 
 GtkWidget *
@@ -881,12 +908,16 @@ vitrine_attention_page_class_init (VitrineAttentionPageClass *klass)
 
   g_type_ensure (VITRINE_TYPE_ATTENTION_GRID);
   g_type_ensure (VITRINE_TYPE_FIGURE_VIEW);
+  g_type_ensure (VITRINE_TYPE_TEXT_ATTENTION);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-attention-page.ui");
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, status);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, view_title);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, content);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, sample_box);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, sample_spin);
+  gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, mode_switcher);
+  gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, mode_stack);
+  gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, text_attention);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, grid);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, view);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttentionPage, side_picture);

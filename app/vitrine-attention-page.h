@@ -2,7 +2,8 @@
  * looks in one image. A layer × head grid of the class token's attention,
  * one map enlarged over the image (a head, the heads fused, or the
  * attention rollout), for the class token or any patch as the query, with
- * DINO's mass mask; exported as figures and as safetensors. */
+ * DINO's mass mask; exported as figures and as safetensors. For a CLIP
+ * checkpoint a Text mode (vitrine-text-attention.h) sits beside it. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -11,6 +12,7 @@
 #include "models/vt-model.h"
 #include "report/vt-figure.h"
 #include "vitrine-attention-grid.h"
+#include "vitrine-text-attention.h"
 
 G_BEGIN_DECLS
 
@@ -47,6 +49,11 @@ gboolean    vitrine_attention_page_is_busy      (VitrineAttentionPage *self);
 const char *vitrine_attention_page_get_error    (VitrineAttentionPage *self);
 
 VitrineAttentionGrid *vitrine_attention_page_get_grid (VitrineAttentionPage *self);
+/* The Text mode (shown for a CLIP checkpoint), and the choice between it
+ * and the image's: "image" or "text". */
+VitrineTextAttention *vitrine_attention_page_get_text (VitrineAttentionPage *self);
+void        vitrine_attention_page_set_mode     (VitrineAttentionPage *self,
+                                                 const char           *mode);
 /* The enlarged map: an overlay figure (the map at the image's size). */
 GtkWidget  *vitrine_attention_page_get_view     (VitrineAttentionPage *self);
 

@@ -19,6 +19,7 @@ struct _VtTokenizer
   GHashTable  *encoder;          /* token string -> id */
   GHashTable  *ranks;            /* "first second" -> merge rank */
   GHashTable  *cache;            /* word -> GArray of ids */
+  GHashTable  *decoder;          /* id -> token string, made on the first label asked for */
   GMutex       cache_lock;       /* workers may tokenize at once */
   gint64       sot;
   gint64       eot;
@@ -34,6 +35,7 @@ vt_tokenizer_free (VtTokenizer *self)
   g_clear_pointer (&self->encoder, g_hash_table_unref);
   g_clear_pointer (&self->ranks, g_hash_table_unref);
   g_clear_pointer (&self->cache, g_hash_table_unref);
+  g_clear_pointer (&self->decoder, g_hash_table_unref);
   g_mutex_clear (&self->cache_lock);
   g_free (self);
 }
@@ -526,4 +528,63 @@ vt_tokenizer_tokenize (VtTokenizer *self,
     out[n++] = self->eot;
   else
     out[context_length - 1] = self->eot;
+}
+
+/* The byte a printable vocabulary character stands for, or -1. */
+static int
+byte_of_char (VtTokenizer *self,
+              const char  *utf8,
+              int          length)
+{
+  for (int b = 0; b < 256; b++)
+    if ((int) strlen (self->byte_char[b]) == length && memcmp (self->byte_char[b], utf8, length) == 0)
+      return b;
+  return -1;
+}
+
+char *
+vt_tokenizer_token_label (VtTokenizer *self,
+                          gint64       id)
+{
+  const char *token;
+  gsize length;
+  gboolean word_end;
+  g_autoptr(GString) bytes = NULL;
+
+  if (id < 0 || id > G_MAXINT)
+    return NULL;
+  g_mutex_lock (&self->cache_lock);
+  if (self->decoder == NULL)
+    {
+      GHashTableIter iter;
+      gpointer key, value;
+
+      self->decoder = g_hash_table_new (g_direct_hash, g_direct_equal);
+      g_hash_table_iter_init (&iter, self->encoder);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        g_hash_table_insert (self->decoder, value, key);
+    }
+  token = g_hash_table_lookup (self->decoder, GINT_TO_POINTER ((int) id));
+  g_mutex_unlock (&self->cache_lock);
+
+  if (token == NULL)
+    return NULL;
+  if (id == self->sot || id == self->eot)
+    return g_strdup (token);
+  bytes = g_string_new (NULL);
+  length = strlen (token);
+  word_end = g_str_has_suffix (token, "</w>");
+  if (word_end)
+    length -= strlen ("</w>");
+  /* Each character of the token stands for one byte (GPT-2's mapping). */
+  for (const char *p = token; p < token + length; p = g_utf8_next_char (p))
+    {
+      int b = byte_of_char (self, p, (int) (g_utf8_next_char (p) - p));
+
+      if (b >= 0)
+        g_string_append_c (bytes, (char) b);
+    }
+  if (!word_end)
+    g_string_append (bytes, "\302\267");   /* U+00B7 MIDDLE DOT */
+  return g_utf8_make_valid (bytes->str, -1);
 }

@@ -45,6 +45,14 @@ void         vt_tokenizer_tokenize          (VtTokenizer  *self,
                                              int           context_length,
                                              gint64       *out);
 
+/* How token @id reads on an axis: its bytes as text (a byte sequence that
+ * is not UTF-8 gets U+FFFD), "</w>" (the end of a word) dropped and a piece
+ * that goes on into the next token marked with a trailing "·"; the start
+ * and end tokens as <|startoftext|> and <|endoftext|>. NULL for an id
+ * outside the vocabulary. */
+char        *vt_tokenizer_token_label       (VtTokenizer  *self,
+                                             gint64        id);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtTokenizer, vt_tokenizer_free)
 
 G_END_DECLS

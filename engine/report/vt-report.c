@@ -796,6 +796,54 @@ attention_map (VtCheckpoint  *maps,
   return t;
 }
 
+/* A prompt's attention in a CLIP text tower: per layer, the heads' mean as
+ * a token × token heatmap, the tokens' labels on both axes (queries down,
+ * keys across), the causal upper triangle left blank. */
+static gboolean
+text_attention_figures (JsonObject    *result,
+                        const char    *id,
+                        const char    *where,
+                        VtCheckpoint  *maps,
+                        GPtrArray     *figures,
+                        GError       **error)
+{
+  JsonNode *node = json_object_get_member (result, "text");
+  JsonObject *text = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  g_autofree char *text_where = g_strdup_printf ("%s: text", where);
+  const char *prompt = get_string (text, text_where, "prompt", error);
+  g_auto(GStrv) tokens = prompt ? get_strv (text, text_where, "tokens", error) : NULL;
+  guint t;
+  gint64 layers;
+
+  if (tokens == NULL)
+    return FALSE;
+  t = g_strv_length (tokens);
+  layers = json_object_get_int_member_with_default (text, "layers", 0);
+  if (layers <= 0)
+    return missing (error, text_where, "layers", "is not a number of layers");
+  for (gint64 l = 0; l < layers; l++)
+    {
+      g_autofree char *name = g_strdup_printf ("text.blocks.%" G_GINT64_FORMAT ".mean", l);
+      const VtTensor *m = attention_map (maps, name, 3, error);
+      g_autofree double *values = NULL;
+      g_autofree char *title = NULL;
+
+      if (m == NULL)
+        return FALSE;
+      if (m->shape[1] != t || m->shape[2] != t)
+        return missing (error, text_where, "tokens", "does not match the maps' size");
+      values = g_new (double, (gsize) t * t);
+      for (guint q = 0; q < t; q++)
+        for (guint k = 0; k < t; k++)
+          values[(gsize) q * t + k] = k > q ? NAN : vt_dtype_read_double (m->dtype, m->data, (gsize) q * t + k);
+      title = g_strdup_printf ("Text attention, layer %" G_GINT64_FORMAT " (heads' mean): %s", l, prompt);
+      add (figures, g_strdup_printf ("%s-text-layer-%" G_GINT64_FORMAT, id, l),
+           vt_figure_new_heatmap (title, "key token", "query token", t, t, values,
+                                  (const char * const *) tokens, (const char * const *) tokens));
+    }
+  return TRUE;
+}
+
 /* attention: for each of the first VT_REPORT_ATTENTION_IMAGES images, the
  * grid of every listed layer's heads (the class token's map of each, one
  * tile per layer and head, a blank row and column between tiles), the
@@ -811,18 +859,27 @@ vt_report_attention_figures (JsonObject   *result,
                              GError      **error)
 {
   const char *output = get_string (result, where, "output", error);
-  JsonArray *layers = output ? get_array (result, where, "head_layers", error) : NULL;
-  JsonArray *images = layers ? get_array (result, where, "images", error) : NULL;
+  JsonArray *layers = NULL;
+  JsonArray *images = NULL;
   g_autofree char *path = NULL;
   g_autoptr(VtCheckpoint) maps = NULL;
   const VtTensor *rollout = NULL, *overlay = NULL, *pixels = NULL;
   double mean[3], std[3];
   guint n_layers, n_images;
 
-  if (images == NULL)
+  if (output == NULL)
     return FALSE;
   path = g_build_filename (results_dir, output, NULL);
   if (!(maps = vt_checkpoint_open (path, error)))
+    return FALSE;
+  if (json_object_has_member (result, "text") &&
+      !text_attention_figures (result, id, where, maps, figures, error))
+    return FALSE;
+  /* A prompt alone has no images. */
+  if (json_object_has_member (result, "text") && !json_object_has_member (result, "images"))
+    return TRUE;
+  if (!(layers = get_array (result, where, "head_layers", error)) ||
+      !(images = get_array (result, where, "images", error)))
     return FALSE;
   n_layers = json_array_get_length (layers);
   n_images = MIN (json_array_get_length (images), VT_REPORT_ATTENTION_IMAGES);

@@ -243,11 +243,14 @@ typedef struct
  * grid and at the image's size to <id>-attention.safetensors. The images
  * come one of three ways: preprocessed in a safetensors file ("input",
  * "images"), as image files ("files"), or from a dataset ("dataset",
- * "split", "samples"). */
+ * "split", "samples"). With a CLIP checkpoint, "prompt" adds the text
+ * tower's token × token attention of that prompt (vt-text-attention.h);
+ * then the images may be left out. */
 typedef struct
 {
   VtStep            base;
   VtModelInput      input;            /* checkpoint; dataset, split, transform */
+  char             *prompt;           /* "prompt": text for a CLIP text tower, or NULL */
   char             *input_file;       /* "input": a safetensors file, or NULL */
   char             *images;           /* "images": its (N, 3, H, W) tensor */
   char            **files;            /* "files": image files, or NULL */

@@ -12,6 +12,7 @@
 #include <utime.h>
 
 #include "core/vt-blas.h"
+#include "core/vt-json.h"
 #include "features/vt-feature-store.h"
 #include "io/vt-checkpoint.h"
 #include "io/vt-dataset.h"
@@ -3226,6 +3227,168 @@ test_attention (void)
   vt_test_rm_rf (dir);
 }
 
+/* A prompt for the OpenCLIP fixture's text tower: alone, the step writes
+ * every layer's heads and fusions, equal to PyTorch's
+ * (tests/reference/make_text_attention_fixture.py), the tokens' labels in
+ * results.json and the file's metadata, and one token × token figure per
+ * layer with the labels on both axes and the upper triangle empty; beside
+ * image files, the image maps as well. A prompt for a model without a text
+ * tower, or a blank one, is refused at its JSON path. */
+static void
+test_attention_text (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *clip = vt_test_asset ("reference/openclip/clip_vit.safetensors");
+  g_autofree char *vit = vt_test_asset ("reference/timm/vit_cls.safetensors");
+  g_autofree char *cat = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+  g_autofree char *fixture_path = vt_test_fixture ("attention/text.safetensors");
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *maps_path = g_build_filename (out, "words-attention.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) fixture = vt_checkpoint_open (fixture_path, &error);
+  g_autoptr(JsonNode) want_labels = NULL;
+  JsonArray *labels;
+  guint t;
+
+  g_assert_no_error (error);
+  want_labels = vt_json_parse (g_hash_table_lookup (vt_checkpoint_get_metadata (fixture), "labels.cat"), -1,
+                               fixture_path, &error);
+  g_assert_no_error (error);
+  labels = json_node_get_array (want_labels);
+  t = json_array_get_length (labels);
+  {
+    g_autofree char *keys = g_strdup_printf ("\"id\": \"words\", \"checkpoint\": \"%s\", "
+                                             "\"prompt\": \"a photo of a cat.\"", clip);
+    g_auto(Result) r = { 0 };
+    g_autoptr(JsonNode) results = NULL;
+    g_autoptr(VtCheckpoint) maps = NULL;
+    g_autoptr(GPtrArray) figures = NULL;
+    g_autoptr(JsonNode) stored_labels = NULL;
+    JsonObject *step, *text;
+    JsonArray *tokens;
+    double worst = 0;
+
+    run_attention_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 0);
+    results = load_json (results_path);
+    step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0);
+    g_assert_false (json_object_has_member (step, "images"));
+    text = json_object_get_object_member (step, "text");
+    g_assert_cmpstr (json_object_get_string_member (text, "prompt"), ==, "a photo of a cat.");
+    g_assert_cmpint (json_object_get_int_member (text, "layers"), ==, 2);
+    g_assert_cmpint (json_object_get_int_member (text, "heads"), ==, 2);
+    tokens = json_object_get_array_member (text, "tokens");
+    g_assert_cmpuint (json_array_get_length (tokens), ==, t);
+    for (guint i = 0; i < t; i++)
+      g_assert_cmpstr (json_array_get_string_element (tokens, i), ==, json_array_get_string_element (labels, i));
+    /* Every layer's heads and the three fusions, nothing else. */
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (step, "maps")), ==, 2 * 4);
+
+    maps = vt_checkpoint_open (maps_path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (vt_checkpoint_get_n_tensors (maps), ==, 2 * 4);
+    stored_labels = vt_json_parse (g_hash_table_lookup (vt_checkpoint_get_metadata (maps), "text.tokens"), -1,
+                                   maps_path, &error);
+    g_assert_no_error (error);
+    g_assert_true (json_node_equal (stored_labels, want_labels));
+    for (int l = 0; l < 2; l++)
+      {
+        static const char * const parts[] = { "heads", "mean", "max", "min" };
+
+        for (guint p = 0; p < G_N_ELEMENTS (parts); p++)
+          {
+            g_autofree char *name = g_strdup_printf ("text.blocks.%d.%s", l, parts[p]);
+            g_autofree char *want = g_strdup_printf ("cat.text.blocks.%d.%s", l, parts[p]);
+            const VtTensor *m = vt_checkpoint_lookup (maps, name);
+
+            g_assert_nonnull (m);
+            g_assert_cmpint (m->shape[0], ==, 1);
+            g_assert_cmpint (m->shape[m->ndim - 1], ==, t);
+            worst = MAX (worst, attention_difference (maps, name, fixture, want));
+          }
+      }
+    g_test_message ("attention: the text tower's maps are PyTorch's within %.3g", worst);
+    g_assert_cmpfloat (worst, <=, 1e-5);
+
+    for (int l = 0; l < 2; l++)
+      for (guint f = 0; f < 3; f++)
+        {
+          static const char * const formats[] = { "png", "svg", "pdf" };
+          g_autofree char *name = g_strdup_printf ("words-text-layer-%d.%s", l, formats[f]);
+          g_autofree char *figure = g_build_filename (out, "figures", name, NULL);
+
+          g_assert_true (g_file_test (figure, G_FILE_TEST_IS_REGULAR));
+        }
+    figures = vt_report_step_figures ("attention", step, out, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (figures->len, ==, 2);
+    {
+      const VtFigure *figure = ((VtReportFigure *) g_ptr_array_index (figures, 1))->figure;
+      g_autofree float *mean = vt_tensor_dup_float (vt_checkpoint_lookup (maps, "text.blocks.1.mean"));
+
+      g_assert_cmpstr (((VtReportFigure *) g_ptr_array_index (figures, 1))->name, ==, "words-text-layer-1");
+      g_assert_cmpint (figure->kind, ==, VT_FIGURE_HEATMAP);
+      g_assert_cmpuint (figure->rows, ==, t);
+      g_assert_cmpuint (figure->cols, ==, t);
+      for (guint i = 0; i < t; i++)
+        {
+          g_assert_cmpstr (figure->row_labels[i], ==, json_array_get_string_element (labels, i));
+          g_assert_cmpstr (figure->col_labels[i], ==, json_array_get_string_element (labels, i));
+        }
+      for (guint q = 0; q < t; q++)
+        for (guint k = 0; k < t; k++)
+          if (k > q)
+            g_assert_true (isnan (figure->values[q * t + k]));
+          else
+            g_assert_cmpfloat (figure->values[q * t + k], ==, mean[q * t + k]);
+    }
+  }
+  {
+    g_autofree char *keys = g_strdup_printf ("\"id\": \"words\", \"checkpoint\": \"%s\", \"files\": [\"%s\"], "
+                                             "\"heads\": [1], \"rollout\": false, \"prompt\": \"a photo of a cat.\"",
+                                             clip, cat);
+    g_auto(Result) r = { 0 };
+    g_autoptr(VtCheckpoint) maps = NULL;
+
+    run_attention_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 0);
+    maps = vt_checkpoint_open (maps_path, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (vt_checkpoint_lookup (maps, "blocks.1.heads"));
+    g_assert_nonnull (vt_checkpoint_lookup (maps, "text.blocks.1.heads"));
+    g_assert_cmpfloat (attention_difference (maps, "text.blocks.1.heads", fixture, "cat.text.blocks.1.heads"), <=, 1e-5);
+  }
+  {
+    g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"prompt\": \"a cat\"", vit);
+    g_auto(Result) r = { 0 };
+
+    run_attention_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "$.steps[0].prompt: "));
+    g_assert_nonnull (strstr (r.err, vit));
+    g_assert_nonnull (strstr (r.err, "has no text tower"));
+  }
+  {
+    g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"prompt\": \"  \"", clip);
+    g_auto(Result) r = { 0 };
+
+    run_attention_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "$.steps[0].prompt: expected some text"));
+  }
+  {
+    /* The images' options with a prompt alone would do nothing. */
+    g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"prompt\": \"a cat\", \"heads\": [0]", clip);
+    g_auto(Result) r = { 0 };
+
+    run_attention_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "$.steps[0].heads: this is of the images' maps"));
+  }
+  vt_test_rm_rf (dir);
+}
+
 /* A layer that does not exist is named by its JSON path with the layer
  * count; a model without attention, by its checkpoint; bad keys by their
  * path; an unreadable image by its file. */
@@ -5922,6 +6085,7 @@ main (int   argc,
   g_test_add_func ("/batch/figure-cancel", test_figure_cancel);
   g_test_add_func ("/batch/attention", test_attention);
   g_test_add_func ("/batch/attention-bad-input", test_attention_bad_input);
+  g_test_add_func ("/batch/attention-text", test_attention_text);
   g_test_add_func ("/batch/memory/attention", test_memory_attention);
   g_test_add_func ("/batch/active", test_active);
   g_test_add_func ("/batch/active/clip", test_active_clip);

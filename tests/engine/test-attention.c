@@ -8,12 +8,20 @@
  * token maps, DINO's mass masks and an upsampled map. From the same
  * probabilities, ours must agree within 1e-5; the largest difference is
  * printed per fixture. Our own forward pass's probabilities are checked
- * against the fixture's (timm's) too. */
+ * against the fixture's (timm's) too.
+ *
+ * The CLIP text tower's token × token attention of two prompts, every
+ * layer's heads and their fusions, comes from
+ * make_text_attention_fixture.py (OpenCLIP's text tower in torch, over the
+ * full context, cut to the prompt's tokens); the labels come from its own
+ * decoding of the same ids. */
 #include <math.h>
 #include <string.h>
 
 #include "io/vt-safetensors.h"
 #include "methods/attribution/vt-attention-maps.h"
+#include "methods/attribution/vt-text-attention.h"
+#include "core/vt-json.h"
 #include "models/vt-model.h"
 #include "run/vt-spec.h"
 #include "vt-test-util.h"
@@ -349,7 +357,10 @@ test_spec_round_trip (void)
     "  \"compat\": true, \"formats\": [\"png\"]},"
     " {\"kind\": \"attention\", \"id\": \"b\", \"checkpoint\": \"m\", \"dataset\": \"d\","
     "  \"split\": \"test\", \"samples\": [7, 1], \"rollout\": false, \"mass_mask\": true},"
-    " {\"kind\": \"attention\", \"id\": \"c\", \"checkpoint\": \"m\", \"files\": [\"a.jpg\"]}]}";
+    " {\"kind\": \"attention\", \"id\": \"c\", \"checkpoint\": \"m\", \"files\": [\"a.jpg\"]},"
+    " {\"kind\": \"attention\", \"id\": \"d\", \"checkpoint\": \"m\", \"prompt\": \"a photo of a cat.\"},"
+    " {\"kind\": \"attention\", \"id\": \"e\", \"checkpoint\": \"m\", \"files\": [\"a.jpg\"], \"prompt\": \"a dog\","
+    "  \"heads\": [1]}]}";
   g_autoptr(GError) error = NULL;
   g_autoptr(VtSpec) spec = vt_spec_new_from_data (text, "/specs", &error);
   g_autoptr(VtSpec) again = NULL;
@@ -370,6 +381,9 @@ test_spec_round_trip (void)
   g_assert_cmpfloat (a->rollout_options.discard_ratio, ==, 0.9);
   g_assert_cmpint (a->rollout_options.start_layer, ==, 2);
   g_assert_cmpint (a->mass_layer, ==, 1);
+  g_assert_null (a->prompt);
+  g_assert_cmpstr (((const VtAttentionStep *) g_ptr_array_index (spec->steps, 3))->prompt, ==, "a photo of a cat.");
+  g_assert_cmpstr (((const VtAttentionStep *) g_ptr_array_index (spec->steps, 4))->prompt, ==, "a dog");
   g_assert_true (a->compat);
   data = vt_spec_to_data (spec);
   again = vt_spec_new_from_data (data, "/specs", &error);
@@ -387,6 +401,116 @@ test_spec_round_trip (void)
   g_assert_cmpstr (built_data, ==, read_data);
 }
 
+/* The OpenCLIP fixture's text tower on each of the script's prompts: ids,
+ * labels, every layer's heads and fusions within the tolerance, and nothing
+ * above the diagonal (causal attention). */
+static void
+test_text (void)
+{
+  g_autofree char *path = vt_test_fixture ("attention/text.safetensors");
+  g_autofree char *model_path = vt_test_asset ("reference/openclip/clip_vit.safetensors");
+  g_autofree char *vocab = vt_test_asset ("tokenizers/clip/bpe_simple_vocab_16e6.txt.gz");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) io = vt_checkpoint_open (path, &error);
+  g_autoptr(VtCheckpoint) weights = NULL;
+  g_autoptr(VtModel) model = NULL;
+  g_autoptr(VtTokenizer) tokenizer = NULL;
+  g_autoptr(JsonNode) prompts = NULL;
+  g_autoptr(GList) names = NULL;
+  static const VtHeadFusion fusions[] = { VT_HEAD_FUSION_MEAN, VT_HEAD_FUSION_MAX, VT_HEAD_FUSION_MIN };
+  Check check = { "text", io, 0, 0 };
+
+  g_assert_no_error (error);
+  weights = vt_checkpoint_open (model_path, &error);
+  g_assert_no_error (error);
+  model = vt_model_new (weights, &error);
+  g_assert_no_error (error);
+  tokenizer = vt_tokenizer_new_from_bpe_file (vocab, &error);
+  g_assert_no_error (error);
+  g_assert_true (vt_text_attention_supported (model));
+  prompts = vt_json_parse (g_hash_table_lookup (vt_checkpoint_get_metadata (io), "prompts"), -1, path, &error);
+  g_assert_no_error (error);
+  names = json_object_get_members (json_node_get_object (prompts));
+  g_assert_cmpuint (g_list_length (names), ==, 2);
+
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      const char *name = l->data;
+      const char *prompt = json_object_get_string_member (json_node_get_object (prompts), name);
+      g_autoptr(VtTextAttention) text = vt_text_attention_compute (model, tokenizer, prompt, &error);
+      g_autofree char *ids_name = g_strdup_printf ("%s.ids", name);
+      g_autofree char *labels_key = g_strdup_printf ("labels.%s", name);
+      g_autofree float *ids = stored (io, ids_name, "text");
+      g_autoptr(JsonNode) labels = NULL;
+      JsonArray *want_labels;
+      int t;
+
+      g_assert_no_error (error);
+      t = text->tokens;
+      g_assert_cmpint (vt_checkpoint_lookup (io, ids_name)->shape[1], ==, t);
+      for (int i = 0; i < t; i++)
+        g_assert_cmpfloat (text->ids[i], ==, ids[i]);
+      labels = vt_json_parse (g_hash_table_lookup (vt_checkpoint_get_metadata (io), labels_key), -1, path, &error);
+      g_assert_no_error (error);
+      want_labels = json_node_get_array (labels);
+      g_assert_cmpuint (g_strv_length (text->labels), ==, t);
+      for (int i = 0; i < t; i++)
+        g_assert_cmpstr (text->labels[i], ==, json_array_get_string_element (want_labels, i));
+
+      g_assert_cmpint (text->layers, ==, vt_model_get_architecture (model)->text_depth);
+      for (int layer = 0; layer < text->layers; layer++)
+        {
+          const float *heads = vt_text_attention_layer (text, layer);
+          g_autofree char *heads_name = g_strdup_printf ("%s.text.blocks.%d.heads", name, layer);
+          g_autofree float *fused = g_new (float, (gsize) t * t);
+
+          expect (&check, heads_name, 0, heads, (gsize) text->heads * t * t);
+          for (int h = 0; h < text->heads; h++)
+            for (int q = 0; q < t; q++)
+              for (int k = q + 1; k < t; k++)
+                g_assert_cmpfloat (heads[((gsize) h * t + q) * t + k], ==, 0.0f);
+          for (guint f = 0; f < G_N_ELEMENTS (fusions); f++)
+            {
+              g_autofree char *fused_name = g_strdup_printf ("%s.text.blocks.%d.%s", name, layer,
+                                                             vt_head_fusion_name (fusions[f]));
+
+              vt_attention_fuse_heads (heads, text->heads, t, fusions[f], fused);
+              expect (&check, fused_name, 0, fused, (gsize) t * t);
+            }
+        }
+    }
+  g_assert_cmpuint (check.compared, ==, 2 * 2 * 4);
+  g_print ("# text: largest difference %.3g over %u tensors\n", check.worst, check.compared);
+}
+
+/* A checkpoint with no text tower is refused, naming it; so is a prompt with
+ * nothing to tokenize. */
+static void
+test_text_refused (void)
+{
+  g_autofree char *vit_path = vt_test_asset ("reference/timm/vit_cls.safetensors");
+  g_autofree char *clip_path = vt_test_asset ("reference/openclip/clip_vit.safetensors");
+  g_autofree char *vocab = vt_test_asset ("tokenizers/clip/bpe_simple_vocab_16e6.txt.gz");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) vit_weights = vt_checkpoint_open (vit_path, &error);
+  g_autoptr(VtCheckpoint) clip_weights = vt_checkpoint_open (clip_path, &error);
+  g_autoptr(VtModel) vit = vt_model_new (vit_weights, &error);
+  g_autoptr(VtModel) clip = vt_model_new (clip_weights, &error);
+  g_autoptr(VtTokenizer) tokenizer = vt_tokenizer_new_from_bpe_file (vocab, &error);
+  VtTextAttention *none;
+
+  g_assert_no_error (error);
+  g_assert_false (vt_text_attention_supported (vit));
+  none = vt_text_attention_compute (vit, tokenizer, "a cat", &error);
+  g_assert_null (none);
+  g_assert_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "vit_cls.safetensors"));
+  g_clear_error (&error);
+  none = vt_text_attention_compute (clip, tokenizer, "   ", &error);
+  g_assert_null (none);
+  g_assert_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -400,5 +524,7 @@ main (int   argc,
   g_test_add_func ("/engine/attention/class-token-kept", test_class_token_kept);
   g_test_add_func ("/engine/attention/bad-options", test_bad_options);
   g_test_add_func ("/engine/attention/spec-round-trip", test_spec_round_trip);
+  g_test_add_func ("/engine/attention/text", test_text);
+  g_test_add_func ("/engine/attention/text-refused", test_text_refused);
   return g_test_run ();
 }

@@ -5,8 +5,13 @@
  * map the engine's vt_attention_* functions give on a forward pass of the
  * same image; the arrow keys move through layers and heads; Export writes
  * the figures and the maps; a file that is not an image is an error that
- * names it. Every test runs as a watchdog step. */
+ * names it. For a CLIP checkpoint, the Text mode shows a prompt's token ×
+ * token attention equal to the engine's (vt-text-attention.h), with the
+ * tokens on both axes and the causal upper triangle empty, and changing the
+ * layer, the head or the fusion changes it to the engine's matrix for
+ * those. Every test runs as a watchdog step. */
 #include <glib/gstdio.h>
+#include <math.h>
 #include <gtk/gtk.h>
 #include <string.h>
 
@@ -15,6 +20,7 @@
 #include "io/vt-dataset.h"
 #include "io/vt-image.h"
 #include "methods/attribution/vt-attention-maps.h"
+#include "methods/attribution/vt-text-attention.h"
 #include "models/vt-model.h"
 #include "models/vt-transform.h"
 #include "vitrine-application.h"
@@ -692,6 +698,155 @@ test_not_an_image (void)
   close_window (window);
 }
 
+static gboolean
+text_idle (gpointer text)
+{
+  return !vitrine_text_attention_is_busy (text);
+}
+
+/* The Text mode shows @expected (T × T) exactly, drawn as a heatmap with
+ * the engine's token labels on both axes and nothing above the diagonal;
+ * returns how many entries differ from @before (NULL: none compared). */
+static int
+assert_text_shows (VitrineTextAttention  *text,
+                   const VtTextAttention *r,
+                   const float           *expected,
+                   const float           *before,
+                   const char            *what)
+{
+  int t;
+  const char * const *labels;
+  const float *matrix = vitrine_text_attention_get_matrix (text, &t, &labels);
+  VtFigure *figure = vitrine_figure_view_get_figure (VITRINE_FIGURE_VIEW (vitrine_text_attention_get_view (text)));
+  double largest = 0;
+  int differ = 0;
+
+  g_assert_nonnull (matrix);
+  g_assert_cmpint (t, ==, r->tokens);
+  for (int i = 0; i < t; i++)
+    g_assert_cmpstr (labels[i], ==, r->labels[i]);
+  for (int p = 0; p < t * t; p++)
+    {
+      largest = MAX (largest, fabs (matrix[p] - expected[p]));
+      differ += before != NULL && matrix[p] != before[p];
+    }
+  g_test_message ("%s: largest difference to the engine's matrix %g", what, largest);
+  g_assert_cmpfloat (largest, ==, 0.0);
+  g_assert_nonnull (figure);
+  g_assert_cmpint (figure->kind, ==, VT_FIGURE_HEATMAP);
+  g_assert_cmpuint (figure->rows, ==, (guint) t);
+  g_assert_cmpuint (figure->cols, ==, (guint) t);
+  for (int i = 0; i < t; i++)
+    {
+      g_assert_cmpstr (figure->row_labels[i], ==, r->labels[i]);
+      g_assert_cmpstr (figure->col_labels[i], ==, r->labels[i]);
+    }
+  for (int q = 0; q < t; q++)
+    for (int k = 0; k < t; k++)
+      if (k > q)
+        g_assert_true (isnan (figure->values[q * t + k]));
+      else
+        g_assert_cmpfloat (figure->values[q * t + k], ==, (double) expected[q * t + k]);
+  return differ;
+}
+
+static void
+test_text (void)
+{
+  g_autofree char *checkpoint = vt_test_asset ("reference/openclip/clip_vit.safetensors");
+  g_autofree char *vocab = vt_test_asset ("tokenizers/clip/bpe_simple_vocab_16e6.txt.gz");
+  g_autofree char *vit = vt_test_asset ("reference/timm/vit_cls.safetensors");
+  static const char prompt[] = "an axolotl in vitrines";
+  VitrineWindow *window = open_window (checkpoint);
+  VitrineAttentionPage *page = vitrine_window_get_attention_page (window);
+  VitrineTextAttention *text = vitrine_attention_page_get_text (page);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) weights = vt_checkpoint_open (checkpoint, &error);
+  g_autoptr(VtModel) model = NULL;
+  g_autoptr(VtTokenizer) tokenizer = NULL;
+  g_autoptr(VtTextAttention) r = NULL;
+  g_autofree float *expected = NULL;
+  g_autofree float *before = NULL;
+  gsize plane;
+  int t;
+
+  g_assert_no_error (error);
+  model = vt_model_new (weights, &error);
+  g_assert_no_error (error);
+  tokenizer = vt_tokenizer_new_from_bpe_file (vocab, &error);
+  g_assert_no_error (error);
+  r = vt_text_attention_compute (model, tokenizer, prompt, &error);
+  g_assert_no_error (error);
+  t = r->tokens;
+  plane = (gsize) t * t;
+  expected = g_new (float, plane);
+  before = g_new (float, plane);
+
+  vt_gui_step_begin (60, "the Text mode of a CLIP checkpoint, on “%s”", prompt);
+  g_assert_true (vitrine_window_shows_area (window, "attention"));
+  vitrine_window_show_area (window, "attention");
+  vitrine_attention_page_set_mode (page, "text");
+  vitrine_text_attention_run (text, prompt);
+  vt_gui_wait_until (text_idle, text, 60, "the text tower with attention kept");
+  g_assert_null (vitrine_text_attention_get_error (text));
+  memcpy (expected, vt_text_attention_layer (r, 0), sizeof (float) * plane);
+  assert_text_shows (text, r, expected, NULL, "layer 0, head 0");
+  memcpy (before, expected, sizeof (float) * plane);
+  vt_gui_step_end ();
+
+  vt_gui_step_begin (30, "layer 1, then its head 1");
+  vitrine_text_attention_set_layer (text, 1);
+  memcpy (expected, vt_text_attention_layer (r, 1), sizeof (float) * plane);
+  g_assert_cmpint (assert_text_shows (text, r, expected, before, "layer 1, head 0"), >, 0);
+  memcpy (before, expected, sizeof (float) * plane);
+  vitrine_text_attention_set_head (text, 1);
+  memcpy (expected, vt_text_attention_layer (r, 1) + plane, sizeof (float) * plane);
+  g_assert_cmpint (assert_text_shows (text, r, expected, before, "layer 1, head 1"), >, 0);
+  memcpy (before, expected, sizeof (float) * plane);
+  vt_gui_step_end ();
+
+  vt_gui_step_begin (30, "layer 1's heads fused by their mean, maximum and minimum");
+  for (int f = VITRINE_TEXT_ATTENTION_MEAN; f <= VITRINE_TEXT_ATTENTION_MIN; f++)
+    {
+      g_autofree char *what = g_strdup_printf ("layer 1, fused by %s",
+                                               vt_head_fusion_name ((VtHeadFusion) (f - VITRINE_TEXT_ATTENTION_MEAN)));
+
+      vitrine_text_attention_set_show (text, f);
+      vt_attention_fuse_heads (vt_text_attention_layer (r, 1), r->heads, t,
+                               (VtHeadFusion) (f - VITRINE_TEXT_ATTENTION_MEAN), expected);
+      g_assert_cmpint (assert_text_shows (text, r, expected, before, what), >, 0);
+      memcpy (before, expected, sizeof (float) * plane);
+    }
+  vt_gui_step_end ();
+
+  vt_gui_step_begin (30, "screenshot of the Text mode");
+  g_assert_true (vt_gui_wait_painted (vitrine_text_attention_get_view (text), 10000));
+  save_screenshot (GTK_WIDGET (window), "attention-text.png");
+  vt_gui_step_end ();
+
+  vt_gui_step_begin (60, "a blank prompt, then a model without a text tower");
+  vitrine_text_attention_run (text, "   ");
+  vt_gui_wait_until (text_idle, text, 60, "the refused prompt");
+  g_assert_nonnull (vitrine_text_attention_get_error (text));
+  g_assert_null (vitrine_text_attention_get_matrix (text, &t, &(const char * const *) { NULL }));
+  /* The same window opens a ViT: the Text mode's switcher hides, and the
+   * image mode is shown again. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", vit);
+  vt_gui_wait_until (loaded, window, 60, "the ViT to load");
+  g_assert_false (vitrine_text_attention_supports (NULL));
+  {
+    GtkWidget *stack = gtk_widget_get_parent (GTK_WIDGET (vitrine_attention_page_get_text (page)));
+
+    while (stack != NULL && !GTK_IS_STACK (stack))
+      stack = gtk_widget_get_parent (stack);
+    g_assert_nonnull (stack);
+    g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (stack)), ==, "image");
+    g_assert_false (gtk_widget_get_visible (gtk_widget_get_prev_sibling (stack)));
+  }
+  close_window (window);
+  vt_gui_step_end ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -703,6 +858,7 @@ main (int   argc,
     { "/gui/attention/colormaps", test_colormaps, 60 },
     { "/gui/attention/dataset-sample", test_dataset_sample, 120 },
     { "/gui/attention/not-an-image", test_not_an_image, 120 },
+    { "/gui/attention/text", test_text, 240 },
   };
 
   return vt_gui_test_main (&argc, &argv, tests, G_N_ELEMENTS (tests), &app);

@@ -248,8 +248,13 @@ test_full_run (void)
   g_assert_nonnull (strstr (vitrine_comet_page_get_status (page), "Done"));
   g_assert_cmpuint (vitrine_comet_page_get_n_steps (page), ==, EPOCHS * STEPS_PER_EPOCH);
   g_assert_cmpuint (vitrine_comet_page_get_n_epochs_done (page), ==, EPOCHS);
-  /* Masks drawn after each epoch, then once from the maps file. */
-  g_assert_cmpuint (vitrine_comet_page_get_n_mask_draws (page), ==, EPOCHS + 1);
+  /* Masks drawn after the epochs, then once from the maps file. A run's
+   * tensor events coalesce (vitrine-run.c: only the newest of a name
+   * waits for the main loop), so two epochs that end within one frame, as
+   * these tiny ones can on a loaded machine, draw once: at least one live
+   * draw, at most one an epoch. */
+  g_assert_cmpuint (vitrine_comet_page_get_n_mask_draws (page), >=, 2);
+  g_assert_cmpuint (vitrine_comet_page_get_n_mask_draws (page), <=, EPOCHS + 1);
   /* Once an epoch's steps are known the per-step curves span the run, a point a step in each series. */
   for (guint s = 0; s < 3; s++)
     {
@@ -375,7 +380,8 @@ test_cancel (void)
   g_test_message ("cancelled after %u epochs: %s", epochs, vitrine_comet_page_get_status (page));
   g_assert_cmpuint (epochs, >=, 1);
   g_assert_cmpuint (epochs, <, 50);
-  g_assert_cmpuint (vitrine_comet_page_get_n_mask_draws (page), ==, epochs);
+  /* At most a draw an epoch (tensor events coalesce, see above). */
+  g_assert_cmpuint (vitrine_comet_page_get_n_mask_draws (page), <=, epochs);
   g_assert_cmpuint (finite_points (vitrine_comet_page_get_epoch_chart (page), 0), ==, epochs);
   g_assert_nonnull (strstr (vitrine_comet_page_get_status (page), "Cancelled"));
   g_assert_null (vitrine_comet_page_get_error (page));

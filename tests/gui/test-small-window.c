@@ -170,6 +170,12 @@ assert_runs_panel_small (VitrineWindow *window,
     g_error ("%s: the Runs panel is %d px tall, more than a third of the window", area, height);
 }
 
+static gboolean
+text_idle (gpointer text)
+{
+  return !vitrine_text_attention_is_busy (text);
+}
+
 static void
 test_demo_areas (void)
 {
@@ -281,6 +287,23 @@ test_clip_areas (void)
   assert_usable (window, GTK_WIDGET (vitrine_attention_page_get_grid (vitrine_window_get_attention_page (window))), "attention", "token grid", 200, 50);
   assert_usable (window, vitrine_attention_page_get_view (vitrine_window_get_attention_page (window)), "attention", "attention view", 320, 300);
   assert_runs_panel_small (window, "attention");
+
+  /* The Text mode: a prompt's token × token heatmap. */
+  {
+    VitrineAttentionPage *attention = vitrine_window_get_attention_page (window);
+    VitrineTextAttention *text = vitrine_attention_page_get_text (attention);
+
+    vitrine_attention_page_set_mode (attention, "text");
+    vitrine_text_attention_run (text, "a photo of a cat.");
+    vt_gui_wait_until (text_idle, text, 60, "the text tower");
+    g_assert_null (vitrine_text_attention_get_error (text));
+    show_small (window, "attention", "attention-text");
+    assert_usable (window, vitrine_text_attention_get_view (text), "attention (text)", "token heatmap", 320, 240);
+    assert_usable (window, find_widget (GTK_WIDGET (text), GTK_TYPE_ENTRY, NULL), "attention (text)", "prompt entry", 100, 20);
+    assert_usable (window, find_widget (GTK_WIDGET (text), GTK_TYPE_BUTTON, "Attention"), "attention (text)", "Show Attention button",
+                   40, 20);
+    assert_runs_panel_small (window, "attention (text)");
+  }
 
   close_window (window);
 }

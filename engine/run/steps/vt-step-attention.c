@@ -8,6 +8,8 @@
 #include "io/vt-image.h"
 #include "io/vt-safetensors.h"
 #include "methods/attribution/vt-attention-maps.h"
+#include "methods/attribution/vt-text-attention.h"
+#include "models/vt-predict.h"
 #include "report/vt-report.h"
 
 #include "config.h"
@@ -40,6 +42,7 @@ attention_clear (VtStep *base)
   g_strfreev (step->files);
   g_free (step->samples);
   g_free (step->head_layers);
+  g_free (step->prompt);
 }
 
 /* "rollout": true, false, or { "fusion", "discard_ratio", "start_layer" }. */
@@ -124,13 +127,30 @@ parse_mass_mask (JsonObject       *object,
   return TRUE;
 }
 
+static gboolean
+is_blank (const char *text)
+{
+  for (; *text; text++)
+    if (!g_ascii_isspace (*text))
+      return FALSE;
+  return TRUE;
+}
+
+/* Whether any key of the image sources is given. */
+static gboolean
+has_image_source (const VtAttentionStep *step,
+                  JsonNode              *samples)
+{
+  return step->input_file || step->images || step->files || step->input.dataset || step->input.split || samples;
+}
+
 static VtStep *
 attention_parse (JsonObject  *object,
                  const char  *path,
                  GError     **error)
 {
   static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "input", "images", "files", "samples",
-                                       "heads", "rollout", "mass_mask", "compat", "formats", NULL };
+                                       "heads", "rollout", "mass_mask", "compat", "prompt", "formats", NULL };
   VtAttentionStep *step = (VtAttentionStep *) vt_step_new (&vt_attention_step_type, NULL);
   JsonNode *heads = json_object_get_member (object, "heads");
   JsonNode *samples = json_object_get_member (object, "samples");
@@ -144,12 +164,32 @@ attention_parse (JsonObject  *object,
       !parse_rollout (object, path, step, error) ||
       !parse_mass_mask (object, path, step, error) ||
       !vt_json_get_bool (object, path, "compat", &step->compat, error) ||
+      !vt_json_get_string (object, path, "prompt", FALSE, &step->prompt, error) ||
       !vt_json_get_flags (object, path, "formats", vt_step_format_names, &format_flags, error))
     goto fail;
   step->formats = format_flags;
 
-  if (!vt_step_check_image_source (object, path, step->input_file, step->images, step->files, &step->input, samples,
-                                   error))
+  if (step->prompt != NULL && is_blank (step->prompt))
+    {
+      vt_step_invalid_key (error, path, "prompt", "expected some text for the text tower to read");
+      goto fail;
+    }
+  /* A prompt alone is a whole step: the text tower needs no image. The
+   * images' options would then do nothing, so they are refused. */
+  if (step->prompt != NULL && !has_image_source (step, samples))
+    {
+      static const char * const image_keys[] = { "heads", "rollout", "mass_mask", "compat", "transform", NULL };
+
+      for (guint i = 0; image_keys[i]; i++)
+        if (json_object_has_member (object, image_keys[i]))
+          {
+            vt_step_invalid_key (error, path, image_keys[i], "this is of the images' maps, and the step has a prompt "
+                                 "alone: give images (“input”, “files” or “dataset”) or leave it out");
+            goto fail;
+          }
+    }
+  else if (!vt_step_check_image_source (object, path, step->input_file, step->images, step->files, &step->input,
+                                        samples, error))
     goto fail;
   /* Images go through the model one at a time, and each is needed. */
   if (json_object_has_member (object, "batch") || json_object_has_member (object, "skip_unreadable"))
@@ -234,6 +274,15 @@ attention_to_json (const VtStep *base,
   /* Refused here (see attention_parse). */
   json_object_remove_member (object, "batch");
   json_object_remove_member (object, "skip_unreadable");
+  if (step->prompt)
+    json_object_set_string_member (object, "prompt", step->prompt);
+  /* A prompt alone: the images' options are refused (see attention_parse). */
+  if (step->prompt && !has_image_source (step, NULL))
+    {
+      json_object_remove_member (object, "transform");
+      vt_step_formats_to_json (step->formats, object);
+      return;
+    }
   if (step->input_file)
     {
       /* A transform is refused beside preprocessed images. */
@@ -380,27 +429,24 @@ add_shape (JsonObject   *entry,
   json_object_set_array_member (entry, "shape", shape);
 }
 
-JsonNode *
-vt_run_attention (VtRunContext  *run,
-                  VtStep        *base,
-                  GError       **error)
+/* The maps of the step's images: every listed layer's heads, the rollout,
+ * the mass mask, at the patch grid and at the image's size, added to
+ * @outputs; what they are, to @result. */
+static gboolean
+add_image_maps (VtRunContext     *run,
+                VtAttentionStep  *step,
+                VtRunOpened      *o,
+                GPtrArray        *outputs,
+                JsonObject       *result,
+                GError          **error)
 {
-  VtAttentionStep *step = (VtAttentionStep *) base;
-  g_auto(VtRunOpened) o = { 0 };
   g_autoptr(VtCheckpoint) input = NULL;
   const VtTensor *pixel_input = NULL;
   g_autofree char *input_path = NULL;
-  g_autofree char *output_name = g_strdup_printf ("%s-attention.safetensors", step->base.id);
-  g_autofree char *output_path = g_build_filename (run->output_dir, output_name, NULL);
-  g_autoptr(GPtrArray) outputs = g_ptr_array_new_with_free_func ((GDestroyNotify) output_free);
   g_autoptr(GArray) layers = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr(GHashTable) metadata = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(JsonNode) node = NULL;
   g_autofree float *pixels = NULL;
   g_autofree float *grid = NULL;
   JsonArray *images_listing = json_array_new ();
-  JsonArray *maps_listing;
-  JsonObject *result;
   const VtArchitecture *arch;
   const char *tap_prefix = "";
   Output *pixel_out, *rollout_out = NULL, *rollout_image = NULL, *compat_out = NULL, *compat_image = NULL;
@@ -411,22 +457,16 @@ vt_run_attention (VtRunContext  *run,
   guint n_images;
   double per_image = 0;
 
-  node = json_node_new (JSON_NODE_OBJECT);
-  result = json_object_new ();
-  json_node_take_object (node, result);
   json_object_set_array_member (result, "images", images_listing);
-
-  if (!vt_run_open_model_input (run, &step->input, &o, error))
-    return NULL;
-  arch = vt_model_get_architecture (o.model);
+  arch = vt_model_get_architecture (o->model);
   /* A ViT: patches and attention blocks. A ResNet has neither (CLIP's
    * ModifiedResNet pools by attention once, over no patches). */
   if (arch->patch_size <= 0 || arch->depth <= 0 || arch->heads <= 0)
     {
       g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
                    "%s: this %s has no attention layers to map; the attention step takes a Vision Transformer "
-                   "(timm ViT or DeiT, torchvision ViT, a CLIP ViT)", o.checkpoint_path, arch->family_name);
-      return NULL;
+                   "(timm ViT or DeiT, torchvision ViT, a CLIP ViT)", o->checkpoint_path, arch->family_name);
+      return FALSE;
     }
   depth = arch->depth;
   heads = arch->heads;
@@ -440,7 +480,7 @@ vt_run_attention (VtRunContext  *run,
       g_autofree char *path = g_strdup_printf ("%s.heads[%u]", run->step_path, i);
 
       if (!check_layer (step->head_layers[i], depth, path, error))
-        return NULL;
+        return FALSE;
       g_array_append_val (layers, step->head_layers[i]);
     }
   if (step->rollout)
@@ -448,7 +488,7 @@ vt_run_attention (VtRunContext  *run,
       g_autofree char *path = g_strdup_printf ("%s.rollout.start_layer", run->step_path);
 
       if (!check_layer ((guint) step->rollout_options.start_layer, depth, path, error))
-        return NULL;
+        return FALSE;
     }
   mass_layer = step->mass_layer >= 0 ? step->mass_layer : depth - 1;
   if (step->mass_mask)
@@ -456,7 +496,7 @@ vt_run_attention (VtRunContext  *run,
       g_autofree char *path = g_strdup_printf ("%s.mass_mask.layer", run->step_path);
 
       if (!check_layer ((guint) mass_layer, depth, path, error))
-        return NULL;
+        return FALSE;
     }
 
   /* The images: how many, and their size. */
@@ -465,37 +505,37 @@ vt_run_attention (VtRunContext  *run,
       input_path = vt_spec_resolve_path (run->spec, step->input_file);
       if (!(input = vt_checkpoint_open (input_path, error)) ||
           !(pixel_input = vt_step_image_tensor (input, step->images, error)))
-        return NULL;
+        return FALSE;
       n_images = pixel_input->shape[0];
       height = pixel_input->shape[2];
       width = pixel_input->shape[3];
-      if (!vt_model_check_input (o.model, height, width, error))
+      if (!vt_model_check_input (o->model, height, width, error))
         {
           g_prefix_error (error, "%s: “%s”: ", input_path, step->images);
-          return NULL;
+          return FALSE;
         }
     }
   else
     {
-      height = width = o.transform.crop_size;
+      height = width = o->transform.crop_size;
       n_images = step->files ? g_strv_length (step->files)
-                             : step->samples ? step->n_samples : o.dataset->n_samples;
+                             : step->samples ? step->n_samples : o->dataset->n_samples;
       for (guint i = 0; i < step->n_samples; i++)
-        if (step->samples[i] >= o.dataset->n_samples)
+        if (step->samples[i] >= o->dataset->n_samples)
           {
             g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
                          "%s.samples[%u]: sample %u does not exist: %s%s%s has %u samples (0 to %u)",
-                         run->step_path, i, step->samples[i], o.dataset_path,
-                         o.dataset->split ? ", split " : "", o.dataset->split ? o.dataset->split : "",
-                         o.dataset->n_samples, o.dataset->n_samples - 1);
-            return NULL;
+                         run->step_path, i, step->samples[i], o->dataset_path,
+                         o->dataset->split ? ", split " : "", o->dataset->split ? o->dataset->split : "",
+                         o->dataset->n_samples, o->dataset->n_samples - 1);
+            return FALSE;
           }
     }
   if (n_images == 0)
     {
-      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: no images to map", o.dataset_path ? o.dataset_path
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: no images to map", o->dataset_path ? o->dataset_path
                    : input_path ? input_path : run->step_path);
-      return NULL;
+      return FALSE;
     }
   gh = height / arch->patch_size;
   gw = width / arch->patch_size;
@@ -508,8 +548,8 @@ vt_run_attention (VtRunContext  *run,
     per_image = 3.0 * height * width + layers->len * (double) heads * plane;
     per_image += step->rollout ? plane * (step->compat ? 2 : 1) : 0;
     per_image += step->mass_mask ? heads * plane : 0;
-    if (!vt_step_memory_check_attention (o.model, n_images, height, width, per_image, run->step_path, error))
-      return NULL;
+    if (!vt_step_memory_check_attention (o->model, n_images, height, width, per_image, run->step_path, error))
+      return FALSE;
   }
 
   pixel_out = add_output (outputs, g_strdup ("input.pixel_values"), n_images, 3, height, width);
@@ -548,7 +588,7 @@ vt_run_attention (VtRunContext  *run,
       g_autofree char *name = NULL;
 
       if (g_cancellable_set_error_if_cancelled (run->cancellable, error))
-        return NULL;
+        return FALSE;
       if (pixel_input)
         {
           gsize n = (gsize) 3 * height * width;
@@ -562,20 +602,20 @@ vt_run_attention (VtRunContext  *run,
           g_autoptr(VtImage) image = NULL;
           guint sample = step->samples ? step->samples[i] : i;
 
-          name = o.dataset ? vt_dataset_sample_name (o.dataset, sample) : vt_spec_resolve_path (run->spec, step->files[i]);
-          image = o.dataset ? vt_dataset_load_image (o.dataset, sample, error) : vt_image_load (name, error);
-          if (image == NULL || !vt_transform_check_image (&o.transform, image, name, error))
-            return NULL;
-          vt_transform_apply (&o.transform, image, pixels);
+          name = o->dataset ? vt_dataset_sample_name (o->dataset, sample) : vt_spec_resolve_path (run->spec, step->files[i]);
+          image = o->dataset ? vt_dataset_load_image (o->dataset, sample, error) : vt_image_load (name, error);
+          if (image == NULL || !vt_transform_check_image (&o->transform, image, name, error))
+            return FALSE;
+          vt_transform_apply (&o->transform, image, pixels);
         }
       json_array_add_string_element (images_listing, name);
       memcpy (pixel_out->data + i * pixel_out->per_image, pixels, sizeof (float) * pixel_out->per_image);
 
-      taps = vt_model_forward (o.model, pixels, 1, height, width, VT_TAP_ATTENTION, error);
+      taps = vt_model_forward (o->model, pixels, 1, height, width, VT_TAP_ATTENTION, error);
       if (taps == NULL)
         {
           g_prefix_error (error, "%s: ", name);
-          return NULL;
+          return FALSE;
         }
       if (i == 0 && vt_taps_lookup (taps, "blocks.0.attn_probs") == NULL)
         tap_prefix = "visual.";
@@ -588,8 +628,8 @@ vt_run_attention (VtRunContext  *run,
               tap->shape[2] < patches)
             {
               g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: the forward pass gave no attention "
-                           "probabilities for layer %d of %d heads", o.checkpoint_path, l, heads);
-              return NULL;
+                           "probabilities for layer %d of %d heads", o->checkpoint_path, l, heads);
+              return FALSE;
             }
           probs[l] = tap->data;
           tokens = tap->shape[2];
@@ -599,8 +639,8 @@ vt_run_attention (VtRunContext  *run,
         {
           g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT,
                        "%s: the model pools its patches by average and has no class token, whose attention "
-                       "the maps show", o.checkpoint_path);
-          return NULL;
+                       "the maps show", o->checkpoint_path);
+          return FALSE;
         }
 
       for (guint k = 0; k < layers->len; k++)
@@ -628,7 +668,7 @@ vt_run_attention (VtRunContext  *run,
 
               options.compat = pass == 1;
               if (!vt_attention_rollout (probs, depth, heads, tokens, &options, matrix, error))
-                return NULL;
+                return FALSE;
               vt_attention_class_map (matrix, tokens, prefix, map);
               if (pass == 1)
                 {
@@ -655,51 +695,25 @@ vt_run_attention (VtRunContext  *run,
           }
       vt_run_emit (run, VT_EVENT_PROGRESS, (double) (i + 1) / n_images, name);
     }
-
-  {
-    g_autofree const char **names = g_new (const char *, outputs->len);
-    g_autofree guint *ndims = g_new (guint, outputs->len);
-    g_autofree const gint64 **shapes = g_new (const gint64 *, outputs->len);
-    g_autofree const float **data = g_new (const float *, outputs->len);
-
-    for (guint k = 0; k < outputs->len; k++)
-      {
-        const Output *out = g_ptr_array_index (outputs, k);
-
-        names[k] = out->name;
-        ndims[k] = out->ndim;
-        shapes[k] = out->shape;
-        data[k] = out->data;
-      }
-    g_hash_table_insert (metadata, "producer", "vitrine " PACKAGE_VERSION);
-    g_hash_table_insert (metadata, "checkpoint", o.checkpoint_path);
-    if (!vt_safetensors_write_f32 (output_path, outputs->len, names, ndims, shapes, data, metadata, error))
-      return NULL;
-  }
-  vt_run_emit (run, VT_EVENT_FILE, 1.0, output_name);
-
-  json_object_set_string_member (result, "checkpoint", o.checkpoint_path);
-  json_object_set_string_member (result, "architecture", arch->family_name);
   if (input_path)
     json_object_set_string_member (result, "input", input_path);
   else
     {
-      g_autofree char *transform = vt_transform_describe (&o.transform);
+      g_autofree char *transform = vt_transform_describe (&o->transform);
 
       json_object_set_string_member (result, "transform", transform);
-      if (o.dataset)
+      if (o->dataset)
         {
-          json_object_set_string_member (result, "dataset", o.dataset_path);
-          if (o.dataset->split)
-            json_object_set_string_member (result, "split", o.dataset->split);
+          json_object_set_string_member (result, "dataset", o->dataset_path);
+          if (o->dataset->split)
+            json_object_set_string_member (result, "split", o->dataset->split);
         }
     }
-  json_object_set_string_member (result, "output", output_name);
   {
     /* What undoes the normalization, for the overlay figure: the
      * transform's, or for preprocessed images the model's preset. */
-    const float *mean = input_path ? arch->mean : o.transform.mean;
-    const float *std = input_path ? arch->std : o.transform.std;
+    const float *mean = input_path ? arch->mean : o->transform.mean;
+    const float *std = input_path ? arch->std : o->transform.std;
     JsonArray *mean_array = json_array_new (), *std_array = json_array_new ();
 
     for (int c = 0; c < 3; c++)
@@ -735,6 +749,130 @@ vt_run_attention (VtRunContext  *run,
       json_object_set_int_member (mask, "layer", mass_layer);
       json_object_set_object_member (result, "mass_mask", mask);
     }
+  return TRUE;
+}
+
+/* The prompt's token × token attention in the text tower, a batch of one:
+ * every layer's heads (1, heads, T, T) and their mean, maximum and minimum
+ * (1, T, T), all layers (a text tower's maps are small); the tokens'
+ * labels to the metadata and, with the ids, to @result. */
+static gboolean
+add_text_maps (VtRunContext     *run,
+               VtAttentionStep  *step,
+               VtRunOpened      *o,
+               GPtrArray        *outputs,
+               GHashTable       *metadata,
+               JsonObject       *result,
+               GError          **error)
+{
+  static const VtHeadFusion fusions[] = { VT_HEAD_FUSION_MEAN, VT_HEAD_FUSION_MAX, VT_HEAD_FUSION_MIN };
+  g_autoptr(VtTokenizer) tokenizer = NULL;
+  g_autoptr(VtTextAttention) text = NULL;
+  g_autoptr(JsonNode) labels_node = NULL;
+  JsonObject *listing;
+  JsonArray *labels, *ids;
+  int t;
+
+  if (!vt_text_attention_supported (o->model))
+    {
+      g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s.prompt: %s: this %s has no text tower; a prompt "
+                   "takes a CLIP checkpoint (OpenAI, OpenCLIP or a Hugging Face CLIPModel)", run->step_path,
+                   o->checkpoint_path, vt_model_get_architecture (o->model)->family_name);
+      return FALSE;
+    }
+  if (!(tokenizer = vt_predict_load_tokenizer (o->model, NULL, error)) ||
+      !(text = vt_text_attention_compute (o->model, tokenizer, step->prompt, error)))
+    {
+      g_prefix_error (error, "%s.prompt: ", run->step_path);
+      return FALSE;
+    }
+  t = text->tokens;
+  for (int l = 0; l < text->layers; l++)
+    {
+      const float *heads = vt_text_attention_layer (text, l);
+      Output *out = add_output (outputs, g_strdup_printf ("text.blocks.%d.heads", l), 1, text->heads, t, t);
+
+      memcpy (out->data, heads, sizeof (float) * out->per_image);
+      for (guint f = 0; f < G_N_ELEMENTS (fusions); f++)
+        {
+          out = add_output (outputs, g_strdup_printf ("text.blocks.%d.%s", l, vt_head_fusion_name (fusions[f])),
+                            1, 0, t, t);
+          vt_attention_fuse_heads (heads, text->heads, t, fusions[f], out->data);
+        }
+    }
+
+  listing = json_object_new ();
+  labels = json_array_new ();
+  ids = json_array_new ();
+  for (int i = 0; i < t; i++)
+    {
+      json_array_add_string_element (labels, text->labels[i]);
+      json_array_add_int_element (ids, text->ids[i]);
+    }
+  labels_node = json_node_init_array (json_node_alloc (), labels);
+  g_hash_table_insert (metadata, "text.prompt", g_strdup (step->prompt));
+  g_hash_table_insert (metadata, "text.tokens", json_to_string (labels_node, FALSE));
+  json_object_set_string_member (listing, "prompt", step->prompt);
+  json_object_set_array_member (listing, "tokens", labels);
+  json_object_set_array_member (listing, "ids", ids);
+  json_object_set_int_member (listing, "layers", text->layers);
+  json_object_set_int_member (listing, "heads", text->heads);
+  json_object_set_object_member (result, "text", listing);
+  return TRUE;
+}
+
+JsonNode *
+vt_run_attention (VtRunContext  *run,
+                  VtStep        *base,
+                  GError       **error)
+{
+  VtAttentionStep *step = (VtAttentionStep *) base;
+  g_auto(VtRunOpened) o = { 0 };
+  g_autofree char *output_name = g_strdup_printf ("%s-attention.safetensors", step->base.id);
+  g_autofree char *output_path = g_build_filename (run->output_dir, output_name, NULL);
+  g_autoptr(GPtrArray) outputs = g_ptr_array_new_with_free_func ((GDestroyNotify) output_free);
+  g_autoptr(GHashTable) metadata = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  g_autoptr(JsonNode) node = NULL;
+  JsonArray *maps_listing;
+  JsonObject *result;
+
+  node = json_node_new (JSON_NODE_OBJECT);
+  result = json_object_new ();
+  json_node_take_object (node, result);
+
+  if (!vt_run_open_model_input (run, &step->input, &o, error))
+    return NULL;
+  if (step->prompt != NULL && !add_text_maps (run, step, &o, outputs, metadata, result, error))
+    return NULL;
+  if ((step->prompt == NULL || has_image_source (step, NULL)) &&
+      !add_image_maps (run, step, &o, outputs, result, error))
+    return NULL;
+
+  {
+    g_autofree const char **names = g_new (const char *, outputs->len);
+    g_autofree guint *ndims = g_new (guint, outputs->len);
+    g_autofree const gint64 **shapes = g_new (const gint64 *, outputs->len);
+    g_autofree const float **data = g_new (const float *, outputs->len);
+
+    for (guint k = 0; k < outputs->len; k++)
+      {
+        const Output *out = g_ptr_array_index (outputs, k);
+
+        names[k] = out->name;
+        ndims[k] = out->ndim;
+        shapes[k] = out->shape;
+        data[k] = out->data;
+      }
+    g_hash_table_insert (metadata, "producer", g_strdup ("vitrine " PACKAGE_VERSION));
+    g_hash_table_insert (metadata, "checkpoint", g_strdup (o.checkpoint_path));
+    if (!vt_safetensors_write_f32 (output_path, outputs->len, names, ndims, shapes, data, metadata, error))
+      return NULL;
+  }
+  vt_run_emit (run, VT_EVENT_FILE, 1.0, output_name);
+
+  json_object_set_string_member (result, "checkpoint", o.checkpoint_path);
+  json_object_set_string_member (result, "architecture", vt_model_get_architecture (o.model)->family_name);
+  json_object_set_string_member (result, "output", output_name);
   maps_listing = json_array_new ();
   for (guint k = 0; k < outputs->len; k++)
     {

@@ -1,0 +1,47 @@
+/* vt-text-attention.h: a CLIP text tower's token × token attention of one
+ * prompt, every layer's and head's, with the tokens' labels.
+ *
+ * The prompt is tokenized as the model's zero-shot prompts are and run
+ * through the text tower cut to its own tokens (the start token, the
+ * words' tokens, the end token): under causal attention no token sees a
+ * later one, so the cut changes nothing (tests/reference/
+ * make_text_attention_fixture.py cuts the full context's attention and
+ * test-attention finds ours equal). Row q of a matrix is where token q
+ * attends; everything above the diagonal is 0. Heads are fused with
+ * vt_attention_fuse_heads (vt-attention-maps.h). */
+#pragma once
+
+#include "models/vt-model.h"
+#include "models/vt-tokenizer.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  int      layers;
+  int      heads;
+  int      tokens;    /* T */
+  gint64  *ids;       /* (T) */
+  char   **labels;    /* T labels (vt_tokenizer_token_label), NULL-terminated */
+  float   *probs;     /* (layers, heads, T, T) */
+} VtTextAttention;
+
+/* Whether @model has a CLIP text tower to look into. */
+gboolean          vt_text_attention_supported (VtModel          *model);
+
+/* NULL with an error when the model has no text tower or the
+ * prompt is empty of text. A prompt longer than the context is cut there,
+ * its end token last, as the tokenizer cuts it. */
+VtTextAttention  *vt_text_attention_compute   (VtModel          *model,
+                                               VtTokenizer      *tokenizer,
+                                               const char       *prompt,
+                                               GError          **error);
+void              vt_text_attention_free      (VtTextAttention  *self);
+
+/* Layer @layer's heads (heads, T, T). */
+const float      *vt_text_attention_layer     (const VtTextAttention *self,
+                                               int                    layer);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtTextAttention, vt_text_attention_free)
+
+G_END_DECLS
