@@ -9,7 +9,8 @@
  * with the head's guess, its confidence and top five; keys answer: 1–9 and
  * 0 the first ten classes (Shift: the next ten), a accepts the guess, space
  * skips, BackSpace undoes (as far back as the session goes), Left/Right
- * look back and forth, h shows the keys. Every decision is in the store's
+ * look back and forth, h shows the keys; all but the digits are
+ * remappable (vitrine-labeling-keys.h, read live from the settings). Every decision is in the store's
  * journal (vt-label-journal.h, fsync'd) before the queue moves on; the
  * journal is under $XDG_DATA_HOME/vitrine/labels/, named by a hash of the
  * store's path, and choosing the store again resumes from it. Beside the
@@ -27,6 +28,10 @@ G_BEGIN_DECLS
 #define VITRINE_TYPE_LABELING_PAGE (vitrine_labeling_page_get_type ())
 G_DECLARE_FINAL_TYPE (VitrineLabelingPage, vitrine_labeling_page, VITRINE, LABELING_PAGE, GtkWidget)
 
+/* The settings whose labeling-key-* keys the queue answers to, read
+ * again whenever they change; NULL: the defaults. */
+void         vitrine_labeling_page_set_settings   (VitrineLabelingPage *self,
+                                                   GSettings           *settings);
 /* The stores to choose from (VitrineStoreItem), shared with the other areas. */
 void         vitrine_labeling_page_set_stores     (VitrineLabelingPage *self,
                                                    GListStore          *stores);
