@@ -228,6 +228,7 @@ test_open_demo (void)
   assert_values_and_histogram (page, demo);
 
   /* Search keeps the modules leading to matches, expanded. */
+  g_assert_true (vitrine_model_page_select_tensor (page, "module.linear.weight"));
   vitrine_model_page_set_search (page, "running_var");
   {
     guint leaves = 0;
@@ -254,8 +255,29 @@ test_open_demo (void)
   vt_gui_spin (100);
   save_screenshot (GTK_WIDGET (window), "window-search.png");
   vitrine_model_page_set_search (page, "");
-  /* Clearing the search folds the tree back to its six modules. */
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 6);
+  /* Clearing the search folds the tree back to its six modules, but for
+   * the way to the tensor selected before it (issue 23), which is still
+   * selected with its statistics: linear and its weight and bias. */
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 8);
+  {
+    VitrineTensorNode *kept = selected_node (page);   /* the row's */
+
+    g_assert_cmpstr (vitrine_tensor_node_get_path (kept), ==, "module.linear.weight");
+  }
+  g_assert_cmpstr (vitrine_model_page_get_fact (page, "Shape"), ==, "[10, 64]");
+  g_assert_cmpuint (histogram_total (page), ==, 640);
+  /* A tensor picked among the matches is the one kept. */
+  vitrine_model_page_set_search (page, "conv1");
+  g_assert_true (vitrine_model_page_select_tensor (page, "module.conv1.weight"));
+  vitrine_model_page_set_search (page, "");
+  {
+    VitrineTensorNode *kept = selected_node (page);
+
+    g_assert_cmpstr (vitrine_tensor_node_get_path (kept), ==, "module.conv1.weight");
+  }
+  g_assert_cmpstr (vitrine_model_page_get_fact (page, "Shape"), ==, "[16, 3, 3, 3]");
+  /* Folded again: the six modules, conv1 open on its weight (7 rows). */
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 7);
 
   /* Sorting by bytes, largest first, puts layer3 on top. */
   {
