@@ -1295,6 +1295,50 @@ test_recent (void)
   vt_test_rm_rf (dir);
 }
 
+/* The widget under @widget whose action is @action, or NULL. */
+static GtkWidget *
+find_actionable (GtkWidget  *widget,
+                 const char *action)
+{
+  if (GTK_IS_ACTIONABLE (widget) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_actionable (child, action);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* A key press as @widget's own shortcuts take it (the bindings its class
+ * adds): TRUE when one of them matched and its action ran. */
+static gboolean
+press_binding (GtkWidget       *widget,
+               guint            keyval,
+               GdkModifierType  mods)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  g_autoptr(GtkShortcutTrigger) key = gtk_keyval_trigger_new (keyval, mods);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint s = 0; s < g_list_model_get_n_items (G_LIST_MODEL (controller)); s++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), s);
+
+          if (gtk_shortcut_trigger_equal (gtk_shortcut_get_trigger (shortcut), key))
+            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut), 0, widget,
+                                                 gtk_shortcut_get_arguments (shortcut));
+        }
+    }
+  return FALSE;
+}
+
 static GtkWidget *
 find_widget (GtkWidget *widget,
              GType      type)
@@ -1558,15 +1602,33 @@ test_dataset (void)
   g_autofree char *cifar_bin = vt_test_fixture ("datasets/cifar10-bin");
   g_autofree char *cifar_jpg = vt_test_asset ("datasets/cifar10-jpg");
   g_autofree char *empty = vt_test_tmpdir ();
-  VitrineWindow *window = open_window (demo);
-  VitrineDatasetPage *page = vitrine_window_get_dataset_page (window);
+  VitrineWindow *window;
+  VitrineDatasetPage *page;
+  GtkWidget *extract;
   VtFeatureStore *store;
   const char *store_path;
   gboolean reused;
   gint64 start;
 
+  /* A disabled Extract says why (issue 23, item 15). */
+  window = open_window (NULL);
+  extract = find_actionable (GTK_WIDGET (vitrine_window_get_dataset_page (window)), "dataset.extract");
+  g_assert_nonnull (extract);
+  g_assert_false (gtk_widget_is_sensitive (extract));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (extract), ==,
+                   "Open a checkpoint and a dataset to extract the model’s features of it");
+  close_window (window);
+  window = open_window (demo);
+  page = vitrine_window_get_dataset_page (window);
+  extract = find_actionable (GTK_WIDGET (page), "dataset.extract");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (extract), ==, "Open a dataset to extract the model’s features of it");
+  /* Escape cancels nothing while nothing runs: it is left to others. */
+  g_assert_false (press_binding (GTK_WIDGET (page), GDK_KEY_Escape, 0));
+
   g_assert_true (vitrine_window_shows_area (window, "dataset"));
   open_dataset (window, cifar_bin);
+  g_assert_true (gtk_widget_is_sensitive (extract));
+  g_assert_null (gtk_widget_get_tooltip_text (extract));
   g_assert_null (vitrine_dataset_page_get_error (page));
   g_assert_cmpstr (vitrine_dataset_page_get_dataset (page)->split, ==, "test");
   g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 30);
@@ -1622,8 +1684,11 @@ test_dataset (void)
   vt_gui_spin (1500);
   g_assert_true (vitrine_dataset_page_is_busy (page));
   save_screenshot (GTK_WIDGET (window), "window-dataset-extracting.png");
+  g_assert_false (gtk_widget_is_sensitive (extract));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (extract), "Escape stops the extraction"));
+  /* Escape cancels, as Cancel does (issue 23, item 15). */
   start = g_get_monotonic_time ();
-  gtk_widget_activate_action (GTK_WIDGET (page), "dataset.cancel", NULL);
+  g_assert_true (press_binding (GTK_WIDGET (page), GDK_KEY_Escape, 0));
   vt_gui_wait_until (dataset_idle, page, 10, "the cancelled extraction to stop");
   g_test_message ("extraction stopped %.0f ms after Cancel", (g_get_monotonic_time () - start) / 1e3);
   g_assert_null (vitrine_dataset_page_get_error (page));
