@@ -8,6 +8,7 @@
  * are the labeling-key-* keys (vitrine-labeling-keys.h): an entry per
  * action stores what parses as an accelerator, and the queue reads it. */
 #include "vitrine-preferences.h"
+#include "vitrine-accessible.h"
 #include "core/vt-parallel.h"
 #include "features/vt-feature-cache.h"
 
@@ -353,6 +354,7 @@ vitrine_preferences_new (GtkWindow  *parent,
       g_signal_connect_swapped (self->cache_monitor, "changed", G_CALLBACK (on_cache_changed), self);
   }
   vitrine_preferences_update_cache (self);
+  vitrine_accessible_fix_mnemonics (GTK_WIDGET (self));
   return self;
 }
 

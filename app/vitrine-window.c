@@ -11,6 +11,7 @@
 #include "io/vt-checkpoint-export.h"
 #include "vitrine-embedding-page.h"
 #include "vitrine-incremental-page.h"
+#include "vitrine-accessible.h"
 #include "vitrine-labeling-keys.h"
 #include "vitrine-labeling-page.h"
 #include "vitrine-predict-page.h"
@@ -1217,5 +1218,7 @@ vitrine_window_new (VitrineApplication *application)
    * it, after init: the queue's remappable keys are shown from here. */
   if (overlay)
     vitrine_labeling_keys_bind_overlay (overlay, self->settings);
+  /* Every area is built by now: their buttons' names lose the mnemonics. */
+  vitrine_accessible_fix_mnemonics (GTK_WIDGET (self));
   return self;
 }

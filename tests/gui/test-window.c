@@ -1159,6 +1159,33 @@ open_dataset (VitrineWindow *window,
   vt_gui_wait_until (dataset_idle, page, 60, "the dataset to open");
 }
 
+/* Issue 23: a button's accessible name is its label as shown ("Extract
+ * Features", not "_Extract Features Extract Features"), also after the
+ * label changes; a drop-down's own button, which takes the focus, is named
+ * by the drop-down's label. test-atspi.py checks the names on the bus. */
+static GtkWidget *find_actionable (GtkWidget *widget, const char *action);
+static GtkWidget *find_widget (GtkWidget *widget, GType type);
+
+static void
+test_accessible_names (void)
+{
+  VitrineWindow *window = open_window (NULL);
+  VitrineDatasetPage *page = vitrine_window_get_dataset_page (window);
+  GtkWidget *extract = find_actionable (GTK_WIDGET (page), "dataset.extract");
+  GtkWidget *dropdown = find_widget (GTK_WIDGET (vitrine_window_get_labeling_page (window)), GTK_TYPE_DROP_DOWN);
+  GtkWidget *inner = dropdown ? find_widget (dropdown, GTK_TYPE_TOGGLE_BUTTON) : NULL;
+
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (extract)), ==, "_Extract Features");
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (extract), GTK_ACCESSIBLE_PROPERTY_LABEL, "Extract Features");
+  g_assert_false (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (extract), GTK_ACCESSIBLE_RELATION_LABELLED_BY));
+  gtk_button_set_label (GTK_BUTTON (extract), "E_xtract __Again");
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (extract), GTK_ACCESSIBLE_PROPERTY_LABEL, "Extract _Again");
+  g_assert_false (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (extract), GTK_ACCESSIBLE_RELATION_LABELLED_BY));
+  g_assert_nonnull (inner);
+  g_assert_true (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (inner), GTK_ACCESSIBLE_RELATION_LABELLED_BY));
+  close_window (window);
+}
+
 /* One class, one sample: the summary says so in the singular, and a
  * probability in Predict is written 85.7%, as English writes it. */
 static void
@@ -2662,6 +2689,7 @@ main (int   argc,
     { "/gui/window/reopen-results", test_reopen_results, 180, NULL, NULL },
     { "/gui/window/recent", test_recent, 120, NULL, NULL },
     { "/gui/window/singular-and-percent", test_singular_and_percent, 120, NULL, NULL },
+    { "/gui/window/accessible-names", test_accessible_names, 60, NULL, NULL },
     { "/gui/window/error-contrast", test_error_contrast, 120, NULL, NULL },
     { "/gui/window/embedding", test_embedding, 240, NULL, NULL },
     { "/gui/window/shortcuts-and-style", test_shortcuts_and_style, 120, NULL, NULL },
