@@ -237,7 +237,7 @@ update_counts (VitrineLabelingPage *self)
   guint labeled = self->journal ? vt_label_journal_count_labeled (self->journal) : 0;
   guint skipped = self->journal ? vt_label_journal_count_skipped (self->journal) : 0;
   /* Translators: rounds begun, samples labeled and skipped */
-  g_autofree char *text = g_strdup_printf (_("Rounds: %u · labeled: %u · skipped: %u"), self->rounds, labeled, skipped);
+  g_autofree char *text = g_strdup_printf (_("Rounds: %'u · labeled: %'u · skipped: %'u"), self->rounds, labeled, skipped);
 
   gtk_label_set_text (self->rounds_label, text);
   gtk_widget_queue_draw (GTK_WIDGET (self->bar_chart));
@@ -259,8 +259,10 @@ show_position (VitrineLabelingPage *self)
   if (e == NULL)
     {
       position = self->queue->len > 0
-                 /* Translators: %u is how many samples the session asked about */
-                 ? g_strdup_printf (_("Queue done (%u samples): start the next round."), self->queue->len)
+                 /* Translators: %'u is how many samples the session asked about */
+                 ? g_strdup_printf (g_dngettext (NULL, "Queue done (%'u sample): start the next round.",
+                                                 "Queue done (%'u samples): start the next round.", self->queue->len),
+                                    self->queue->len)
                  : g_strdup (self->store ? _("Start a round to fill the queue.") : _("Choose a feature store."));
       gtk_label_set_text (self->position_label, position);
       gtk_label_set_text (self->sample_label, "");
@@ -270,7 +272,7 @@ show_position (VitrineLabelingPage *self)
       return;
     }
   /* Translators: the sample shown, of how many; then its round */
-  position = g_strdup_printf (_("Sample %u of %u (round %u)"), self->position + 1, self->queue->len, e->round + 1);
+  position = g_strdup_printf (_("Sample %'u of %'u (round %'u)"), self->position + 1, self->queue->len, e->round + 1);
   gtk_label_set_text (self->position_label, position);
   if (self->dataset && e->sample < self->dataset->n_samples)
     {
@@ -769,8 +771,8 @@ choose_store (VitrineLabelingPage *self)
       self->rounds = n > 0 ? vt_label_journal_get_round (self->journal) + 1 : 0;
       if (n > 0)
         /* Translators: what reopening a store's labels brought back */
-        g_string_append_printf (text, ngettext ("Resumed: %u labeled, %u skipped, %u round.",
-                                                "Resumed: %u labeled, %u skipped, %u rounds.", self->rounds),
+        g_string_append_printf (text, ngettext ("Resumed: %'u labeled, %'u skipped, %'u round.",
+                                                "Resumed: %'u labeled, %'u skipped, %'u rounds.", self->rounds),
                                 vt_label_journal_count_labeled (self->journal),
                                 vt_label_journal_count_skipped (self->journal), self->rounds);
       if (damage != NULL)
@@ -1078,6 +1080,13 @@ guint
 vitrine_labeling_page_get_queue_length (VitrineLabelingPage *self)
 {
   return self->queue->len;
+}
+
+const char *
+vitrine_labeling_page_get_position_text (VitrineLabelingPage *self)
+{
+  g_return_val_if_fail (VITRINE_IS_LABELING_PAGE (self), NULL);
+  return gtk_label_get_text (self->position_label);
 }
 
 guint

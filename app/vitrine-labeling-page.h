@@ -56,6 +56,8 @@ gboolean     vitrine_labeling_page_is_busy        (VitrineLabelingPage *self);
  * the position of the one shown (the length when the queue is done). */
 guint        vitrine_labeling_page_get_queue_length (VitrineLabelingPage *self);
 guint        vitrine_labeling_page_get_position   (VitrineLabelingPage *self);
+/* The line above the sample: which one of how many, or that the queue is done. */
+const char  *vitrine_labeling_page_get_position_text (VitrineLabelingPage *self);
 /* The sample shown (its dataset index), or -1; the head's guess for it
  * (a class, or -1 when no head was trained yet). */
 gint64       vitrine_labeling_page_get_sample     (VitrineLabelingPage *self);

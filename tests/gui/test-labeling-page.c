@@ -351,6 +351,7 @@ test_keys (void)
   g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, 1), ==, 2);
   g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, 2), ==, 1);
   g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, 3), ==, 1);
+  g_assert_cmpstr (vitrine_labeling_page_get_position_text (f.page), ==, "Queue done (6 samples): start the next round.");
 
   /* Round 2: a head trained on five labels guesses; `a` accepts. */
   start_round (f.page);
@@ -511,7 +512,7 @@ test_remap_keys (void)
   g_assert_nonnull (settings);
   fixture_init (&f);
   open_area (&f);
-  vitrine_labeling_page_configure (f.page, VT_ACTIVE_LEARNER_LINEAR, VT_ACTIVE_ENTROPY, TRUE, 6);
+  vitrine_labeling_page_configure (f.page, VT_ACTIVE_LEARNER_LINEAR, VT_ACTIVE_ENTROPY, TRUE, 1);
   start_round (f.page);
   row = find_shortcut (GTK_WIDGET (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (f.window))),
                        "labeling-skip");
@@ -542,6 +543,8 @@ test_remap_keys (void)
   press (f.page, GDK_KEY_k, 0);
   g_assert_cmpuint (vitrine_labeling_page_get_position (f.page), ==, 1);
   g_assert_cmpint (replayed (f.page, sample), ==, VT_LABEL_SKIP);
+  /* A queue of one sample says so in the singular (issue 23, item 15). */
+  g_assert_cmpstr (vitrine_labeling_page_get_position_text (f.page), ==, "Queue done (1 sample): start the next round.");
   /* the other keys stay as they were: BackSpace undoes the skip */
   press (f.page, GDK_KEY_BackSpace, 0);
   g_assert_cmpint (replayed (f.page, sample), ==, -2);
