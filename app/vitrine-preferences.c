@@ -263,6 +263,7 @@ on_clear_cache_clicked (VitrinePreferences *self)
   gtk_widget_add_css_class (clear, "destructive-action");
   gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_clear_confirmed), self, 0);
+  vitrine_accessible_fix_mnemonics (dialog);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

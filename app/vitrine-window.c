@@ -85,6 +85,7 @@ show_error_titled (VitrineWindow *self,
 
   gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", error->message);
   g_signal_connect (dialog, "response", G_CALLBACK (gtk_window_destroy), NULL);
+  vitrine_accessible_fix_mnemonics (dialog);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
