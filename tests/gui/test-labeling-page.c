@@ -510,6 +510,13 @@ test_remap_keys (void)
   gint64 sample;
 
   g_assert_nonnull (settings);
+  /* The table's fallbacks (for a run without the schema) are the schema's defaults. */
+  for (guint a = 0; a < VITRINE_LABELING_N_ACTIONS; a++)
+    {
+      g_autoptr(GVariant) fallback = g_settings_get_default_value (settings, vitrine_labeling_action_setting (a));
+
+      g_assert_cmpstr (g_variant_get_string (fallback, NULL), ==, vitrine_labeling_action_default (a));
+    }
   fixture_init (&f);
   open_area (&f);
   vitrine_labeling_page_configure (f.page, VT_ACTIVE_LEARNER_LINEAR, VT_ACTIVE_ENTROPY, TRUE, 1);
