@@ -34,6 +34,7 @@ struct _VitrineDatasetPage
   GtkGridView        *grid;
   GtkProgressBar     *progress_bar;
   GtkWidget          *cancel_button;
+  GtkWidget          *extract_button;
   GtkLabel           *store_status;
   GtkCheckButton     *skip_check;
   GtkStack           *view_stack;      /* the grid, one sample, or the confusion matrix */
@@ -98,6 +99,28 @@ clear_error (VitrineDatasetPage *self)
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->store_status), NULL);
 }
 
+/* Why Extract Features is off, for its tooltip; NULL when it is on. */
+static const char *
+extract_unavailable (VitrineDatasetPage *self)
+{
+  if (self->extracting)
+    /* Translators: tooltip of the disabled Extract Features button */
+    return _("Features are being extracted; Cancel or Escape stops the extraction");
+  if (self->open_cancellable != NULL)
+    /* Translators: tooltip of the disabled Extract Features button */
+    return _("The dataset is still being read");
+  if (self->model == NULL && self->dataset == NULL)
+    /* Translators: tooltip of the disabled Extract Features button */
+    return _("Open a checkpoint and a dataset to extract the model’s features of it");
+  if (self->model == NULL)
+    /* Translators: tooltip of the disabled Extract Features button */
+    return _("Open a checkpoint to extract its features of this dataset");
+  if (self->dataset == NULL)
+    /* Translators: tooltip of the disabled Extract Features button */
+    return _("Open a dataset to extract the model’s features of it");
+  return NULL;
+}
+
 static void
 update_actions (VitrineDatasetPage *self)
 {
@@ -110,6 +133,7 @@ update_actions (VitrineDatasetPage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.extract",
                                  self->dataset != NULL && self->model != NULL && !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.cancel", busy);
+  gtk_widget_set_tooltip_text (self->extract_button, extract_unavailable (self));
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), extracting);
   gtk_widget_set_visible (self->cancel_button, busy);
 }
@@ -1440,6 +1464,7 @@ vitrine_dataset_page_class_init (VitrineDatasetPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, grid);
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, extract_button);
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, store_status);
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, skip_check);
   gtk_widget_class_bind_template_child (widget_class, VitrineDatasetPage, view_stack);
@@ -1458,6 +1483,9 @@ vitrine_dataset_page_class_init (VitrineDatasetPageClass *klass)
   /* As in the other areas that run (the shortcuts window lists them). */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "dataset.extract", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_period, GDK_CONTROL_MASK, "dataset.cancel", NULL);
+  /* Escape too, as in a dialog's progress; while nothing runs the action
+   * is off and Escape goes on to whoever else takes it. */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "dataset.cancel", NULL);
   gtk_widget_class_install_action (widget_class, "dataset.show-confusion", NULL, show_view_action);
   gtk_widget_class_install_action (widget_class, "dataset.show-samples", NULL, show_view_action);
   gtk_widget_class_install_action (widget_class, "dataset.export-confusion", NULL, export_confusion_action);

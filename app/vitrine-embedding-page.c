@@ -531,12 +531,12 @@ on_selection_changed (VitrineScatterView *scatter, VitrineEmbeddingPage *self)
         g_ptr_array_add (lines, point_line (self, g_array_index (selection, guint, a)));
       if (by == SELECTED_BY_FIND)
         /* Translators: %u: how many samples; %s: the text searched for */
-        count = g_strdup_printf (g_dngettext (NULL, "%u sample matches “%s”", "%u samples match “%s”", selection->len),
+        count = g_strdup_printf (g_dngettext (NULL, "%'u sample matches “%s”", "%'u samples match “%s”", selection->len),
                                  selection->len, self->find_text);
       else if (selection->len == 0)
         count = g_strdup (_("Shift+drag around points to select them, or click one for its nearest neighbours"));
       else
-        count = g_strdup_printf (g_dngettext (NULL, "%u sample selected", "%u samples selected", selection->len),
+        count = g_strdup_printf (g_dngettext (NULL, "%'u sample selected", "%'u samples selected", selection->len),
                                  selection->len);
     }
   g_ptr_array_add (lines, NULL);
@@ -640,7 +640,7 @@ selection_file_chosen (GFile *file, gpointer data)
     set_status (self, error ? error->message : _("Only local files can be written"), TRUE);
   else
     {
-      g_autofree char *message = g_strdup_printf (g_dngettext (NULL, "Saved %u sample to %s", "Saved %u samples to %s",
+      g_autofree char *message = g_strdup_printf (g_dngettext (NULL, "Saved %'u sample to %s", "Saved %'u samples to %s",
                                                                self->n_selected), self->n_selected, path);
       set_status (self, message, FALSE);
     }
@@ -1004,14 +1004,14 @@ show_results (VitrineEmbeddingPage  *self,
 
   if (embedding->method == VT_EMBEDDING_PCA)
     /* Translators: PCA's summary; the numbers are the two components' shares of the variance */
-    text = g_strdup_printf (_("PCA of %u samples in %.2f s; the axes explain %.1f%% and %.1f%% of the variance"),
+    text = g_strdup_printf (_("PCA of %'u samples in %.2f s; the axes explain %.1f%% and %.1f%% of the variance"),
                             embedding->n, embedding->seconds, 100 * embedding->explained_variance_ratio[0],
                             100 * embedding->explained_variance_ratio[1]);
   else if (embedding->method == VT_EMBEDDING_UMAP)
-    text = g_strdup_printf (_("UMAP of %u samples in %.1f s: %u epochs"), embedding->n, embedding->seconds,
+    text = g_strdup_printf (_("UMAP of %'u samples in %.1f s: %'u epochs"), embedding->n, embedding->seconds,
                             embedding->iterations);
   else
-    text = g_strdup_printf (_("t-SNE of %u samples in %.1f s: %u iterations, KL divergence %.3f"), embedding->n,
+    text = g_strdup_printf (_("t-SNE of %'u samples in %.1f s: %'u iterations, KL divergence %.3f"), embedding->n,
                             embedding->seconds, embedding->iterations, embedding->kl_divergence);
   set_status (self, text, FALSE);
   update_actions (self);

@@ -9,6 +9,7 @@
  * decisions it was given. Skipped samples are not asked again. */
 #include "vitrine-labeling-page.h"
 #include "vitrine-figure-view.h"
+#include "vitrine-labeling-keys.h"
 #include "vitrine-file-chooser.h"
 #include "vitrine-store-item.h"
 #include "vitrine-thumbnails.h"
@@ -86,6 +87,7 @@ struct _VitrineLabelingPage
   GtkSearchEntry     *class_search;
   GtkFlowBox         *class_box;
   GtkPopover         *help_popover;
+  GtkLabel           *help_label;
   GtkDrawingArea     *bar_chart;
   GtkLabel           *rounds_label;
   VitrineFigureView  *accuracy_chart;
@@ -109,6 +111,8 @@ struct _VitrineLabelingPage
   guint               rounds;        /* rounds begun: the next one's number */
   gboolean            clip_store;    /* the store's checkpoint is a CLIP one: the CLIP learners are listed */
   VtActiveLearner    *learner;       /* warm start: the last round's head, trained again next round; or NULL */
+  GSettings          *settings;      /* the remapped keys; NULL: the defaults */
+  VitrineLabelingKey  keys[VITRINE_LABELING_N_ACTIONS];
 };
 
 G_DEFINE_FINAL_TYPE (VitrineLabelingPage, vitrine_labeling_page, GTK_TYPE_WIDGET)
@@ -233,7 +237,7 @@ update_counts (VitrineLabelingPage *self)
   guint labeled = self->journal ? vt_label_journal_count_labeled (self->journal) : 0;
   guint skipped = self->journal ? vt_label_journal_count_skipped (self->journal) : 0;
   /* Translators: rounds begun, samples labeled and skipped */
-  g_autofree char *text = g_strdup_printf (_("Rounds: %u · labeled: %u · skipped: %u"), self->rounds, labeled, skipped);
+  g_autofree char *text = g_strdup_printf (_("Rounds: %'u · labeled: %'u · skipped: %'u"), self->rounds, labeled, skipped);
 
   gtk_label_set_text (self->rounds_label, text);
   gtk_widget_queue_draw (GTK_WIDGET (self->bar_chart));
@@ -255,8 +259,10 @@ show_position (VitrineLabelingPage *self)
   if (e == NULL)
     {
       position = self->queue->len > 0
-                 /* Translators: %u is how many samples the session asked about */
-                 ? g_strdup_printf (_("Queue done (%u samples): start the next round."), self->queue->len)
+                 /* Translators: %'u is how many samples the session asked about */
+                 ? g_strdup_printf (g_dngettext (NULL, "Queue done (%'u sample): start the next round.",
+                                                 "Queue done (%'u samples): start the next round.", self->queue->len),
+                                    self->queue->len)
                  : g_strdup (self->store ? _("Start a round to fill the queue.") : _("Choose a feature store."));
       gtk_label_set_text (self->position_label, position);
       gtk_label_set_text (self->sample_label, "");
@@ -266,7 +272,7 @@ show_position (VitrineLabelingPage *self)
       return;
     }
   /* Translators: the sample shown, of how many; then its round */
-  position = g_strdup_printf (_("Sample %u of %u (round %u)"), self->position + 1, self->queue->len, e->round + 1);
+  position = g_strdup_printf (_("Sample %'u of %'u (round %'u)"), self->position + 1, self->queue->len, e->round + 1);
   gtk_label_set_text (self->position_label, position);
   if (self->dataset && e->sample < self->dataset->n_samples)
     {
@@ -419,6 +425,31 @@ on_key_pressed (GtkEventControllerKey *controller,
   if (focus != NULL && (GTK_IS_EDITABLE (focus) || gtk_widget_is_ancestor (focus, self->settings_box) ||
                         gtk_widget_is_ancestor (focus, GTK_WIDGET (self->class_search))))
     return FALSE;
+  /* The remappable keys first: a key the user chose wins over a digit. */
+  switch (vitrine_labeling_keys_match (self->keys, keyval, state))
+    {
+    case VITRINE_LABELING_ACCEPT:
+      if (self->position < self->queue->len && g_array_index (self->queue, QueueEntry, self->position).guess >= 0)
+        decide (self, g_array_index (self->queue, QueueEntry, self->position).guess);
+      return TRUE;
+    case VITRINE_LABELING_SKIP:
+      decide (self, VT_LABEL_SKIP);
+      return TRUE;
+    case VITRINE_LABELING_UNDO:
+      undo (self);
+      return TRUE;
+    case VITRINE_LABELING_PREVIOUS:
+      move (self, -1);
+      return TRUE;
+    case VITRINE_LABELING_NEXT:
+      move (self, 1);
+      return TRUE;
+    case VITRINE_LABELING_HELP:
+      gtk_popover_popup (self->help_popover);
+      return TRUE;
+    default:
+      break;
+    }
   if (state & (GDK_CONTROL_MASK | GDK_ALT_MASK))
     return FALSE;
   if ((klass = digit_class (keyval, keycode, state, GTK_WIDGET (self))) >= 0)
@@ -427,30 +458,47 @@ on_key_pressed (GtkEventControllerKey *controller,
         decide (self, klass);
       return TRUE;
     }
-  switch (keyval)
+  return FALSE;
+}
+
+/* The keys as they are now, and the help popover that lists them. */
+static void
+read_keys (VitrineLabelingPage *self)
+{
+  g_autoptr(GString) help = g_string_new (NULL);
+
+  vitrine_labeling_keys_read (self->settings, self->keys);
+  /* Translators: the digit keys of the labeling queue; the remappable keys follow, one a line */
+  g_string_append (help, _("1 … 9, 0: the first ten classes\nShift+1 … Shift+0: the next ten"));
+  for (guint a = 0; a < VITRINE_LABELING_N_ACTIONS; a++)
     {
-    case GDK_KEY_a:
-      if (self->position < self->queue->len && g_array_index (self->queue, QueueEntry, self->position).guess >= 0)
-        decide (self, g_array_index (self->queue, QueueEntry, self->position).guess);
-      return TRUE;
-    case GDK_KEY_space:
-      decide (self, VT_LABEL_SKIP);
-      return TRUE;
-    case GDK_KEY_BackSpace:
-      undo (self);
-      return TRUE;
-    case GDK_KEY_Left:
-      move (self, -1);
-      return TRUE;
-    case GDK_KEY_Right:
-      move (self, 1);
-      return TRUE;
-    case GDK_KEY_h:
-      gtk_popover_popup (self->help_popover);
-      return TRUE;
-    default:
-      return FALSE;
+      g_autofree char *key = gtk_accelerator_get_label (self->keys[a].keyval, self->keys[a].mods);
+
+      g_string_append_printf (help, "\n%s: %s", key, vitrine_labeling_action_title (a));
     }
+  gtk_label_set_text (self->help_label, help->str);
+}
+
+static void
+on_settings_changed (VitrineLabelingPage *self,
+                     const char          *key)
+{
+  if (g_str_has_prefix (key, "labeling-key-"))
+    read_keys (self);
+}
+
+void
+vitrine_labeling_page_set_settings (VitrineLabelingPage *self,
+                                    GSettings           *settings)
+{
+  g_return_if_fail (VITRINE_IS_LABELING_PAGE (self));
+
+  if (self->settings)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_set_object (&self->settings, settings);
+  if (settings)
+    g_signal_connect_swapped (settings, "changed", G_CALLBACK (on_settings_changed), self);
+  read_keys (self);
 }
 
 /* Classes: buttons and search ---------------------------------------------------*/
@@ -723,8 +771,8 @@ choose_store (VitrineLabelingPage *self)
       self->rounds = n > 0 ? vt_label_journal_get_round (self->journal) + 1 : 0;
       if (n > 0)
         /* Translators: what reopening a store's labels brought back */
-        g_string_append_printf (text, ngettext ("Resumed: %u labeled, %u skipped, %u round.",
-                                                "Resumed: %u labeled, %u skipped, %u rounds.", self->rounds),
+        g_string_append_printf (text, ngettext ("Resumed: %'u labeled, %'u skipped, %'u round.",
+                                                "Resumed: %'u labeled, %'u skipped, %'u rounds.", self->rounds),
                                 vt_label_journal_count_labeled (self->journal),
                                 vt_label_journal_count_skipped (self->journal), self->rounds);
       if (damage != NULL)
@@ -1034,6 +1082,13 @@ vitrine_labeling_page_get_queue_length (VitrineLabelingPage *self)
   return self->queue->len;
 }
 
+const char *
+vitrine_labeling_page_get_position_text (VitrineLabelingPage *self)
+{
+  g_return_val_if_fail (VITRINE_IS_LABELING_PAGE (self), NULL);
+  return gtk_label_get_text (self->position_label);
+}
+
 guint
 vitrine_labeling_page_get_position (VitrineLabelingPage *self)
 {
@@ -1180,6 +1235,9 @@ vitrine_labeling_page_dispose (GObject *object)
     gtk_widget_unparent (child);
   g_clear_object (&self->stores);
   g_clear_object (&self->datasets);
+  if (self->settings)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_clear_object (&self->settings);
   G_OBJECT_CLASS (vitrine_labeling_page_parent_class)->dispose (object);
 }
 
@@ -1224,6 +1282,7 @@ vitrine_labeling_page_class_init (VitrineLabelingPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, class_search);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, class_box);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, help_popover);
+  gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, help_label);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, bar_chart);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, rounds_label);
   gtk_widget_class_bind_template_child (widget_class, VitrineLabelingPage, accuracy_chart);
@@ -1304,5 +1363,6 @@ vitrine_labeling_page_init (VitrineLabelingPage *self)
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
   g_signal_connect (keys, "key-pressed", G_CALLBACK (on_key_pressed), self);
   gtk_widget_add_controller (GTK_WIDGET (self), keys);
+  read_keys (self);
   vitrine_labeling_page_set_stores (self, stores);
 }

@@ -9,7 +9,8 @@
  * with the head's guess, its confidence and top five; keys answer: 1–9 and
  * 0 the first ten classes (Shift: the next ten), a accepts the guess, space
  * skips, BackSpace undoes (as far back as the session goes), Left/Right
- * look back and forth, h shows the keys. Every decision is in the store's
+ * look back and forth, h shows the keys; all but the digits are
+ * remappable (vitrine-labeling-keys.h, read live from the settings). Every decision is in the store's
  * journal (vt-label-journal.h, fsync'd) before the queue moves on; the
  * journal is under $XDG_DATA_HOME/vitrine/labels/, named by a hash of the
  * store's path, and choosing the store again resumes from it. Beside the
@@ -27,6 +28,10 @@ G_BEGIN_DECLS
 #define VITRINE_TYPE_LABELING_PAGE (vitrine_labeling_page_get_type ())
 G_DECLARE_FINAL_TYPE (VitrineLabelingPage, vitrine_labeling_page, VITRINE, LABELING_PAGE, GtkWidget)
 
+/* The settings whose labeling-key-* keys the queue answers to, read
+ * again whenever they change; NULL: the defaults. */
+void         vitrine_labeling_page_set_settings   (VitrineLabelingPage *self,
+                                                   GSettings           *settings);
 /* The stores to choose from (VitrineStoreItem), shared with the other areas. */
 void         vitrine_labeling_page_set_stores     (VitrineLabelingPage *self,
                                                    GListStore          *stores);
@@ -51,6 +56,8 @@ gboolean     vitrine_labeling_page_is_busy        (VitrineLabelingPage *self);
  * the position of the one shown (the length when the queue is done). */
 guint        vitrine_labeling_page_get_queue_length (VitrineLabelingPage *self);
 guint        vitrine_labeling_page_get_position   (VitrineLabelingPage *self);
+/* The line above the sample: which one of how many, or that the queue is done. */
+const char  *vitrine_labeling_page_get_position_text (VitrineLabelingPage *self);
 /* The sample shown (its dataset index), or -1; the head's guess for it
  * (a class, or -1 when no head was trained yet). */
 gint64       vitrine_labeling_page_get_sample     (VitrineLabelingPage *self);

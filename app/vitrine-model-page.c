@@ -40,6 +40,7 @@ struct _VitrineModelPage
   VtInspection      *inspection;
   GtkCustomFilter   *filter;
   char              *needle;         /* case-folded search text, or NULL */
+  char              *before_search;  /* the tensor selected when the search began, or NULL */
   GtkTreeListModel  *tree;
   GtkSortListModel  *sorted;
   GtkSingleSelection *selection;
@@ -568,16 +569,35 @@ set_all_expanded (VitrineModelPage *self,
     }
 }
 
+/* The selected tensor's path, or NULL (none, or a module). */
+static char *
+selected_tensor (VitrineModelPage *self)
+{
+  GtkTreeListRow *row = self->selection ? gtk_single_selection_get_selected_item (self->selection) : NULL;
+  g_autoptr(VitrineTensorNode) node = row ? gtk_tree_list_row_get_item (row) : NULL;
+
+  return node && vitrine_tensor_node_get_index (node) >= 0 ? g_strdup (vitrine_tensor_node_get_path (node)) : NULL;
+}
+
+/* Clearing the search folds the tree back but keeps a tensor in view and
+ * its statistics shown: the one picked among the matches, else the one
+ * selected when the search began. */
 static void
 on_search_changed (GtkSearchEntry   *entry,
                    VitrineModelPage *self)
 {
   const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
   gboolean was_searching = self->needle != NULL;
+  g_autofree char *shown = selected_tensor (self);
 
   g_clear_pointer (&self->needle, g_free);
   if (text && *text)
     self->needle = g_utf8_casefold (text, -1);
+  if (!was_searching && self->needle != NULL)
+    {
+      g_free (self->before_search);
+      self->before_search = g_strdup (shown);
+    }
   gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
   if (self->tree == NULL)
     return;
@@ -587,7 +607,14 @@ on_search_changed (GtkSearchEntry   *entry,
   if (self->needle != NULL)
     set_all_expanded (self, TRUE);
   else if (was_searching)
-    set_all_expanded (self, FALSE);
+    {
+      g_autofree char *keep = shown ? g_steal_pointer (&shown) : g_steal_pointer (&self->before_search);
+
+      set_all_expanded (self, FALSE);
+      if (keep)
+        vitrine_model_page_select_tensor (self, keep);
+      g_clear_pointer (&self->before_search, g_free);
+    }
 }
 
 /* Columns --------------------------------------------------------------------*/
@@ -1011,6 +1038,7 @@ vitrine_model_page_finalize (GObject *object)
   g_clear_object (&self->filter);
   g_clear_pointer (&self->facts, g_hash_table_unref);
   g_free (self->needle);
+  g_free (self->before_search);
   G_OBJECT_CLASS (vitrine_model_page_parent_class)->finalize (object);
 }
 

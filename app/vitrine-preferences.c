@@ -4,8 +4,11 @@
  * started with); the application applies it to the engine whenever it
  * changes, so this window only edits the key. What the cache holds and
  * clearing it are the engine's (vt-feature-cache), which counts and
- * removes only the files Vitrine wrote there. */
+ * removes only the files Vitrine wrote there. The Labeling queue's keys
+ * are the labeling-key-* keys (vitrine-labeling-keys.h): an entry per
+ * action stores what parses as an accelerator, and the queue reads it. */
 #include "vitrine-preferences.h"
+#include "vitrine-accessible.h"
 #include "core/vt-parallel.h"
 #include "features/vt-feature-cache.h"
 
@@ -24,6 +27,7 @@ struct _VitrinePreferences
   GtkLabel        *cache_size;
   GtkLabel        *cache_error;
   GtkButton       *clear_cache_button;
+  GtkEntry        *key_entries[VITRINE_LABELING_N_ACTIONS];
 
   GSettings       *settings;      /* NULL without the schema */
   char            *cache_dir;
@@ -81,6 +85,82 @@ on_threads_changed (VitrinePreferences *self)
   if (self->updating || gtk_check_button_get_active (self->default_threads_button))
     return;
   store_threads (self, gtk_spin_button_get_value_as_int (self->threads_button));
+}
+
+/* Labeling keys --------------------------------------------------------------*/
+
+static void
+show_keys (VitrinePreferences *self)
+{
+  self->updating = TRUE;
+  for (guint a = 0; a < VITRINE_LABELING_N_ACTIONS; a++)
+    {
+      g_autofree char *stored = self->settings ? g_settings_get_string (self->settings,
+                                                                        vitrine_labeling_action_setting (a))
+                                               : g_strdup (vitrine_labeling_action_default (a));
+
+      if (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (self->key_entries[a])), stored) != 0)
+        gtk_editable_set_text (GTK_EDITABLE (self->key_entries[a]), stored);
+      gtk_widget_remove_css_class (GTK_WIDGET (self->key_entries[a]), "error");
+    }
+  self->updating = FALSE;
+}
+
+/* What parses is stored at once; what does not is marked and kept out of
+ * the settings, so the queue goes on with the last good key. */
+static void
+on_key_entry_changed (GtkEditable        *entry,
+                      VitrinePreferences *self)
+{
+  guint action = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (entry), "action"));
+  const char *text = gtk_editable_get_text (entry);
+  VitrineLabelingKey key;
+
+  if (self->updating)
+    return;
+  if (!vitrine_labeling_key_parse (text, &key))
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (entry), "error");
+      return;
+    }
+  gtk_widget_remove_css_class (GTK_WIDGET (entry), "error");
+  if (self->settings)
+    g_settings_set_string (self->settings, vitrine_labeling_action_setting (action), text);
+}
+
+static void
+on_settings_changed (VitrinePreferences *self,
+                     const char         *key)
+{
+  if (g_str_equal (key, "threads"))
+    show_threads (self);
+  else if (g_str_has_prefix (key, "labeling-key-"))
+    show_keys (self);
+}
+
+/* In the template's grid, the window's child, found rather than bound:
+ * bound as a template child, disposing the template met a widget already
+ * gone (a gtk_widget_unparent critical, GTK 4.8). */
+static void
+add_key_rows (VitrinePreferences *self)
+{
+  GtkGrid *grid = GTK_GRID (gtk_window_get_child (GTK_WINDOW (self)));
+
+  for (guint a = 0; a < VITRINE_LABELING_N_ACTIONS; a++)
+    {
+      GtkWidget *label = gtk_label_new (vitrine_labeling_action_title (a));
+      GtkWidget *entry = gtk_entry_new ();
+
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_widget_set_halign (entry, GTK_ALIGN_START);
+      gtk_editable_set_width_chars (GTK_EDITABLE (entry), 16);
+      gtk_accessible_update_relation (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_RELATION_LABELLED_BY, label, NULL, -1);
+      g_object_set_data (G_OBJECT (entry), "action", GUINT_TO_POINTER (a));
+      g_signal_connect (entry, "changed", G_CALLBACK (on_key_entry_changed), self);
+      gtk_grid_attach (grid, label, 0, 11 + (int) a, 1, 1);
+      gtk_grid_attach (grid, entry, 1, 11 + (int) a, 1, 1);
+      self->key_entries[a] = GTK_ENTRY (entry);
+    }
 }
 
 /* The cache ------------------------------------------------------------------*/
@@ -183,6 +263,7 @@ on_clear_cache_clicked (VitrinePreferences *self)
   gtk_widget_add_css_class (clear, "destructive-action");
   gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_clear_confirmed), self, 0);
+  vitrine_accessible_fix_mnemonics (dialog);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -243,6 +324,7 @@ vitrine_preferences_init (VitrinePreferences *self)
   g_signal_connect_swapped (self->default_threads_button, "toggled", G_CALLBACK (on_default_threads_toggled), self);
   g_signal_connect_swapped (self->threads_button, "value-changed", G_CALLBACK (on_threads_changed), self);
   g_signal_connect_swapped (self->clear_cache_button, "clicked", G_CALLBACK (on_clear_cache_clicked), self);
+  add_key_rows (self);
 }
 
 VitrinePreferences *
@@ -256,8 +338,12 @@ vitrine_preferences_new (GtkWindow  *parent,
   self->settings = settings ? g_object_ref (settings) : NULL;
   self->cache_dir = g_strdup (cache_dir);
   if (self->settings)
-    g_signal_connect_swapped (self->settings, "changed::threads", G_CALLBACK (show_threads), self);
+    g_signal_connect_swapped (self->settings, "changed", G_CALLBACK (on_settings_changed), self);
   show_threads (self);
+  show_keys (self);
+  /* Without the schema there is nowhere to keep a key. */
+  for (guint a = 0; a < VITRINE_LABELING_N_ACTIONS; a++)
+    gtk_widget_set_sensitive (GTK_WIDGET (self->key_entries[a]), self->settings != NULL);
   gtk_label_set_text (self->cache_location, cache_dir);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->cache_location), cache_dir);
   {
@@ -269,6 +355,7 @@ vitrine_preferences_new (GtkWindow  *parent,
       g_signal_connect_swapped (self->cache_monitor, "changed", G_CALLBACK (on_cache_changed), self);
   }
   vitrine_preferences_update_cache (self);
+  vitrine_accessible_fix_mnemonics (GTK_WIDGET (self));
   return self;
 }
 
@@ -282,6 +369,14 @@ GtkSpinButton *
 vitrine_preferences_get_threads_button (VitrinePreferences *self)
 {
   return self->threads_button;
+}
+
+GtkEditable *
+vitrine_preferences_get_labeling_key_entry (VitrinePreferences   *self,
+                                            VitrineLabelingAction action)
+{
+  g_return_val_if_fail (action < VITRINE_LABELING_N_ACTIONS, NULL);
+  return GTK_EDITABLE (self->key_entries[action]);
 }
 
 GtkButton *

@@ -1,10 +1,13 @@
 /* vitrine-preferences.h: the Preferences window (main menu, Ctrl+comma):
  * the engine's thread count, kept in the GSettings key "threads" and
  * applied by the application; the feature-store cache's folder, what it
- * holds, and Clear Cache, which asks first. */
+ * holds, and Clear Cache, which asks first; the Labeling queue's keys
+ * (labeling-key-*), an entry per action. */
 #pragma once
 
 #include <gtk/gtk.h>
+
+#include "vitrine-labeling-keys.h"
 
 G_BEGIN_DECLS
 
@@ -25,6 +28,8 @@ void            vitrine_preferences_update_cache           (VitrinePreferences *
 GtkCheckButton *vitrine_preferences_get_default_threads_button (VitrinePreferences *self);
 GtkSpinButton  *vitrine_preferences_get_threads_button     (VitrinePreferences *self);
 GtkButton      *vitrine_preferences_get_clear_cache_button (VitrinePreferences *self);
+GtkEditable    *vitrine_preferences_get_labeling_key_entry (VitrinePreferences   *self,
+                                                            VitrineLabelingAction action);
 const char     *vitrine_preferences_get_cache_location     (VitrinePreferences *self);
 const char     *vitrine_preferences_get_cache_size         (VitrinePreferences *self);
 

@@ -5,6 +5,7 @@
  * leaves no handler behind), and one timer a second refreshes the elapsed
  * times of the runs still going. */
 #include "vitrine-runs-panel.h"
+#include "vitrine-accessible.h"
 #include "vitrine-file-chooser.h"
 #include "vitrine-run-comparison.h"
 
@@ -171,6 +172,7 @@ spec_chosen (GFile    *file,
 
       gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", error->message);
       g_signal_connect (dialog, "response", G_CALLBACK (gtk_window_destroy), NULL);
+      vitrine_accessible_fix_mnemonics (dialog);
       gtk_window_present (GTK_WINDOW (dialog));
     }
 }

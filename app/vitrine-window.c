@@ -11,6 +11,8 @@
 #include "io/vt-checkpoint-export.h"
 #include "vitrine-embedding-page.h"
 #include "vitrine-incremental-page.h"
+#include "vitrine-accessible.h"
+#include "vitrine-labeling-keys.h"
 #include "vitrine-labeling-page.h"
 #include "vitrine-predict-page.h"
 #include "vitrine-attention-page.h"
@@ -83,6 +85,7 @@ show_error_titled (VitrineWindow *self,
 
   gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", error->message);
   g_signal_connect (dialog, "response", G_CALLBACK (gtk_window_destroy), NULL);
+  vitrine_accessible_fix_mnemonics (dialog);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -1173,6 +1176,7 @@ vitrine_window_init (VitrineWindow *self)
     vitrine_dataset_page_set_stores (self->dataset_page, stores);
     vitrine_incremental_page_set_stores (self->incremental_page, stores);
     vitrine_labeling_page_set_stores (self->labeling_page, stores);
+    vitrine_labeling_page_set_settings (self->labeling_page, self->settings);
     vitrine_labeling_page_set_datasets (self->labeling_page,
                                         G_LIST_MODEL (vitrine_workspace_get_list (self->workspace, VT_WORKSPACE_DATASET)));
     vitrine_embedding_page_set_stores (self->embedding_page, stores);
@@ -1218,5 +1222,14 @@ vitrine_window_init (VitrineWindow *self)
 VitrineWindow *
 vitrine_window_new (VitrineApplication *application)
 {
-  return g_object_new (VITRINE_TYPE_WINDOW, "application", application, NULL);
+  VitrineWindow *self = g_object_new (VITRINE_TYPE_WINDOW, "application", application, NULL);
+  GtkShortcutsWindow *overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (self));
+
+  /* The application gives the window its shortcuts window as it joins
+   * it, after init: the queue's remappable keys are shown from here. */
+  if (overlay)
+    vitrine_labeling_keys_bind_overlay (overlay, self->settings);
+  /* Every area is built by now: their buttons' names lose the mnemonics. */
+  vitrine_accessible_fix_mnemonics (GTK_WIDGET (self));
+  return self;
 }

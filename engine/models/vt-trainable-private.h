@@ -49,6 +49,9 @@ typedef struct
   void     (*free)        (gpointer family);
   /* BatchNorm in training mode or not; NULL for a family without BatchNorm. */
   void     (*set_batchnorm_training) (gpointer family, gboolean training);
+  /* Whether the batch shape just laid out can run in the present mode, or
+   * FALSE with an error; NULL for a family where every shape can. */
+  gboolean (*check_layout) (gpointer family, GError **error);
 } VtTrainableFamily;
 
 /* Binds the parameter @name (in the checkpoint, after the architecture's

@@ -997,8 +997,53 @@ resnet_check_input (gpointer   data,
   return TRUE;
 }
 
+/* PyTorch refuses a BatchNorm in training mode that would see one value
+ * per channel ("Expected more than 1 value per channel when training"):
+ * its unbiased variance would divide by zero. A batch of one image over a
+ * 1×1 map is such a case (a torchvision ResNet's layer4 at 32×32); one
+ * image over a larger map is not. */
+static gboolean
+one_value_per_channel (const ResNet  *self,
+                       const ConvBn  *cb,
+                       GError       **error)
+{
+  if ((gsize) self->batch * cb->oh * cb->ow > 1)
+    return FALSE;
+  g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT,
+               "%s: BatchNorm in training mode needs more than 1 value per channel, but a batch of %d image "
+               "over its %d×%d map gives it 1; use a batch of at least 2 images (or BatchNorm in eval mode)",
+               cb->bn, self->batch, cb->ow, cb->oh);
+  return TRUE;
+}
+
+/* The BatchNorms in PyTorch's order (a block's convolutions, then its
+ * downsample), so the one named is the one PyTorch would stop at. */
+static gboolean
+resnet_check_layout (gpointer   data,
+                     GError   **error)
+{
+  ResNet *self = data;
+
+  if (!self->batchnorm_training)
+    return TRUE;
+  if (one_value_per_channel (self, &self->stem, error))
+    return FALSE;
+  for (int i = 0; i < self->n_blocks; i++)
+    {
+      const Block *b = &self->blocks[i];
+
+      for (int c = 0; c < b->n_convs; c++)
+        if (one_value_per_channel (self, &b->conv[c], error))
+          return FALSE;
+      if (b->has_downsample && one_value_per_channel (self, &b->downsample, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static const VtTrainableFamily resnet_family = {
   resnet_check_input, resnet_layout, resnet_forward, resnet_backward, resnet_free, resnet_set_batchnorm_training,
+  resnet_check_layout,
 };
 
 gpointer

@@ -415,6 +415,8 @@ vt_trainable_forward (VtTrainable  *self,
   if (!vt_trainable_check_input (self, height, width, error))
     return FALSE;
   layout (self, batch, height, width);
+  if (self->family->check_layout && !self->family->check_layout (self->state, error))
+    return FALSE;
   self->family->forward (self->state, pixels);
   self->forwarded = TRUE;
   self->batch = batch;

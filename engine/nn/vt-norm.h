@@ -22,7 +22,9 @@ void vt_batchnorm_eval_backward (float *dx, float *dgamma, float *dbeta, const f
  * over N·HW (variance biased), and keeps save_mean (C) and save_rstd (C)
  * for the backward pass. When running_mean and running_var are not NULL
  * they move towards the batch's, as PyTorch does: r = (1 − momentum) r +
- * momentum · batch, the variance unbiased (× M / (M − 1), M = N·HW). */
+ * momentum · batch, the variance unbiased (× M / (M − 1), M = N·HW).
+ * M must be above 1: callers refuse M = 1 first, as PyTorch does
+ * (vt-trainable-resnet.c's resnet_check_layout). */
 void vt_batchnorm_train_forward (float *y, float *save_mean, float *save_rstd,
                                  float *running_mean, float *running_var,
                                  const float *x, const float *gamma, const float *beta,

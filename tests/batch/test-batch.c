@@ -3818,6 +3818,50 @@ test_train_bad_input (void)
         strstr (r.err, "but the model's head has 10 outputs") == NULL)
       g_error ("CIFAR-100: exit %d, stderr: %s", r.status, r.err);
   }
+  /* BatchNorm in training mode refuses one value per channel, as PyTorch
+   * does ("Expected more than 1 value per channel when training"): one
+   * image at 32×32 leaves the torchvision ResNet's layer4 a 1×1 map; at
+   * 64×64 (2×2), PyTorch and the step train on one image. */
+  {
+    g_autofree char *tv = vt_test_fixture ("forward/tv_resnet/model.safetensors");
+    g_autofree char *image = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
+    g_autofree char *folder = g_build_filename (dir, "five", NULL);
+    g_autofree char *contents = NULL;
+    gsize length;
+
+    g_assert_true (g_file_get_contents (image, &contents, &length, NULL));
+    for (guint split = 0; split < 2; split++)
+      for (guint c = 0; c < 5; c++)
+        {
+          g_autofree char *name = g_strdup_printf ("c%u", c);
+          g_autofree char *class_dir = g_build_filename (folder, split ? "test" : "train", name, NULL);
+          g_autofree char *copy = g_build_filename (class_dir, "a.jpg", NULL);
+
+          g_mkdir_with_parents (class_dir, 0755);
+          g_assert_true (g_file_set_contents (copy, contents, length, NULL));
+        }
+    for (int size = 32; size <= 64; size += 32)
+      {
+        g_autofree char *text = g_strdup_printf (
+          "{\"steps\": [{\"kind\": \"train\", \"id\": \"tr\", \"checkpoint\": \"%s\", \"dataset\": \"%s\", "
+          "\"batch\": 1, \"batchnorm\": \"train\", \"transform\": {\"resize\": %d, \"crop\": %d}, "
+          "\"formats\": [\"png\"]}]}", tv, folder, size, size);
+        g_autofree char *model = g_build_filename (out, "tr", "model.safetensors", NULL);
+        g_auto(Result) r = { 0 };
+
+        g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+        run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+        if (size == 32 &&
+            (r.status != 1 || strstr (r.err, "$.steps[0].batch: epoch 1, batch 1 of 5, of size 1: layer4.0.bn2: ") == NULL ||
+             strstr (r.err, ": BatchNorm in training mode needs more than 1 value per channel, but a batch of 1 "
+                            "image over its 1×1 map gives it 1; use a batch of at least 2 images") == NULL))
+          g_error ("one image at 32×32: exit %d, stderr: %s", r.status, r.err);
+        if (size == 64 && r.status != 0)
+          g_error ("one image at 64×64: exit %d, stderr: %s", r.status, r.err);
+        g_assert_true (g_file_test (model, G_FILE_TEST_EXISTS) == (size == 64));
+        vt_test_rm_rf (out);
+      }
+  }
   vt_test_rm_rf (dir);
 }
 

@@ -308,6 +308,15 @@ def main():
         tap(model is not None, "the summary names the model resnet20")
         screenshot("atspi-opened.png")
 
+        # Issue 23: no name keeps a mnemonic's underscore (GTK 4.8 said
+        # "_Run Run"), and no control is named by its type, as a drop-down's
+        # button was ("GtkToggleButton", "GtkDropDown"), in any area.
+        controls = find_all(app, lambda n: role(n) in ("push button", "toggle button", "check box", "radio button",
+                                                       "combo box", "entry", "spin button"))
+        leaks = sorted({f"{role(n)}: {n.name}" for n in controls if "_" in n.name or n.name.startswith("Gtk")})
+        tap(len(controls) > 50 and not leaks,
+            f"{len(controls)} controls, none named with a mnemonic's underscore or a type name {leaks[:10]}")
+
         entry = find(app, lambda n: role(n) in ("entry", "text") and showing(n)
                      and "Search" in (n.name + n.description + "GtkSearchEntry"))
         tap(entry is not None, "the tensor search field is there")

@@ -12,7 +12,9 @@
  * store; Left/Right look back and forth; the labels export as a CSV list
  * the dataset reader opens, and as JSON. Reopening the store in a new
  * window resumes its labels and rounds, and a damaged last journal line is
- * a message, not an error. The kill test runs this program as a labeling
+ * a message, not an error. A key remapped in the Preferences answers at
+ * once in its action's place, the old one no longer does, and the
+ * shortcuts window shows the new one. The kill test runs this program as a labeling
  * child that answers the queue nonstop and reports every decision once the
  * page has returned from it; SIGKILLed at random moments, each reopened
  * journal holds every reported decision exactly once. */
@@ -32,6 +34,8 @@
 #include "methods/active/vt-label-journal.h"
 #include "vitrine-application.h"
 #include "vitrine-labeling-page.h"
+#include "vitrine-preferences.h"
+#include "vitrine-settings.h"
 #include "vitrine-store-item.h"
 #include "vitrine-window.h"
 #include "vt-gui-program.h"
@@ -215,6 +219,18 @@ press (VitrineLabelingPage *page,
   g_assert_true (handled);
 }
 
+/* Whether the queue took the key. */
+static gboolean
+handles (VitrineLabelingPage *page,
+         guint                keyval,
+         GdkModifierType      state)
+{
+  gboolean handled = FALSE;
+
+  g_signal_emit_by_name (key_controller (GTK_WIDGET (page)), "key-pressed", keyval, 0, state, &handled);
+  return handled;
+}
+
 static void
 start_round (VitrineLabelingPage *page)
 {
@@ -335,6 +351,7 @@ test_keys (void)
   g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, 1), ==, 2);
   g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, 2), ==, 1);
   g_assert_cmpuint (vitrine_labeling_page_get_class_count (f.page, 3), ==, 1);
+  g_assert_cmpstr (vitrine_labeling_page_get_position_text (f.page), ==, "Queue done (6 samples): start the next round.");
 
   /* Round 2: a head trained on five labels guesses; `a` accepts. */
   start_round (f.page);
@@ -460,6 +477,97 @@ test_keys (void)
 }
 
 /* Reopening resumes; a damaged last line is a message. */
+/* The shortcuts window's row of @id (resources/gtk/help-overlay.ui). */
+static GtkWidget *
+find_shortcut (GtkWidget  *root,
+               const char *id)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (root) && g_strcmp0 (gtk_buildable_get_buildable_id (GTK_BUILDABLE (root)), id) == 0)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_shortcut (child, id);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* Skip remapped from space to k in the Preferences: k skips, space no
+ * longer does, and the shortcuts window says k. What is not a key is
+ * marked in the entry and not stored. */
+static void
+test_remap_keys (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GSettings) settings = vitrine_settings_new ();
+  g_autofree char *stored = NULL;
+  g_autofree char *accelerator = NULL;
+  VitrinePreferences *preferences;
+  GtkEditable *entry;
+  GtkWidget *row;
+  gint64 sample;
+
+  g_assert_nonnull (settings);
+  /* The table's fallbacks (for a run without the schema) are the schema's defaults. */
+  for (guint a = 0; a < VITRINE_LABELING_N_ACTIONS; a++)
+    {
+      g_autoptr(GVariant) fallback = g_settings_get_default_value (settings, vitrine_labeling_action_setting (a));
+
+      g_assert_cmpstr (g_variant_get_string (fallback, NULL), ==, vitrine_labeling_action_default (a));
+    }
+  fixture_init (&f);
+  open_area (&f);
+  vitrine_labeling_page_configure (f.page, VT_ACTIVE_LEARNER_LINEAR, VT_ACTIVE_ENTROPY, TRUE, 1);
+  start_round (f.page);
+  row = find_shortcut (GTK_WIDGET (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (f.window))),
+                       "labeling-skip");
+  g_assert_nonnull (row);
+  g_object_get (row, "accelerator", &accelerator, NULL);
+  g_assert_cmpstr (accelerator, ==, "space");
+  g_clear_pointer (&accelerator, g_free);
+
+  preferences = vitrine_preferences_new (GTK_WINDOW (f.window), settings, f.tmp);
+  gtk_window_present (GTK_WINDOW (preferences));
+  entry = vitrine_preferences_get_labeling_key_entry (preferences, VITRINE_LABELING_SKIP);
+  g_assert_cmpstr (gtk_editable_get_text (entry), ==, "space");
+  gtk_editable_set_text (entry, "<Nonsense>k");
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (entry), "error"));
+  stored = g_settings_get_string (settings, "labeling-key-skip");
+  g_assert_cmpstr (stored, ==, "space");
+  g_clear_pointer (&stored, g_free);
+  gtk_editable_set_text (entry, "k");
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (entry), "error"));
+  stored = g_settings_get_string (settings, "labeling-key-skip");
+  g_assert_cmpstr (stored, ==, "k");
+
+  sample = vitrine_labeling_page_get_sample (f.page);
+  g_assert_cmpint (sample, >=, 0);
+  g_assert_false (handles (f.page, GDK_KEY_space, 0));
+  g_assert_cmpuint (vitrine_labeling_page_get_position (f.page), ==, 0);
+  g_assert_cmpint (replayed (f.page, sample), ==, -2);
+  press (f.page, GDK_KEY_k, 0);
+  g_assert_cmpuint (vitrine_labeling_page_get_position (f.page), ==, 1);
+  g_assert_cmpint (replayed (f.page, sample), ==, VT_LABEL_SKIP);
+  /* A queue of one sample says so in the singular (issue 23, item 15). */
+  g_assert_cmpstr (vitrine_labeling_page_get_position_text (f.page), ==, "Queue done (1 sample): start the next round.");
+  /* the other keys stay as they were: BackSpace undoes the skip */
+  press (f.page, GDK_KEY_BackSpace, 0);
+  g_assert_cmpint (replayed (f.page, sample), ==, -2);
+  g_object_get (row, "accelerator", &accelerator, NULL);
+  g_assert_cmpstr (accelerator, ==, "k");
+
+  g_settings_reset (settings, "labeling-key-skip");
+  g_assert_true (handles (f.page, GDK_KEY_space, 0));
+  g_assert_cmpint (replayed (f.page, sample), ==, VT_LABEL_SKIP);
+  g_object_add_weak_pointer (G_OBJECT (preferences), (gpointer *) &preferences);
+  gtk_window_destroy (GTK_WINDOW (preferences));
+  vt_gui_wait_until (is_null, &preferences, 30, "the Preferences to be finalized");
+  close_area (&f);
+  fixture_clear (&f);
+}
+
 static void
 test_resume (void)
 {
@@ -981,6 +1089,7 @@ main (int   argc,
 {
   static const VtGuiTest tests[] = {
     { "/gui/labeling/keys", test_keys, 180 },
+    { "/gui/labeling/remap-keys", test_remap_keys, 180 },
     { "/gui/labeling/resume", test_resume, 180 },
     { "/gui/labeling/clip-learners", test_clip_learners, 180 },
     { "/gui/labeling/warm-start", test_warm_start, 180 },

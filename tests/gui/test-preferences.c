@@ -176,6 +176,13 @@ clear_cache (VitrinePreferences *preferences,
   question = find_dialog (GTK_WINDOW (preferences));
   g_assert_nonnull (question);
   g_assert_true (gtk_window_get_modal (GTK_WINDOW (question)));
+  /* Its buttons are named as shown, not "C_lear Cache Clear Cache" (issue 23). */
+  {
+    GtkWidget *clear = gtk_dialog_get_widget_for_response (question, GTK_RESPONSE_ACCEPT);
+
+    gtk_test_accessible_assert_property (GTK_ACCESSIBLE (clear), GTK_ACCESSIBLE_PROPERTY_LABEL, "Clear Cache");
+    g_assert_false (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (clear), GTK_ACCESSIBLE_RELATION_LABELLED_BY));
+  }
   gtk_dialog_response (question, response);
   g_assert_null (find_dialog (GTK_WINDOW (preferences)));
 }

@@ -228,6 +228,7 @@ test_open_demo (void)
   assert_values_and_histogram (page, demo);
 
   /* Search keeps the modules leading to matches, expanded. */
+  g_assert_true (vitrine_model_page_select_tensor (page, "module.linear.weight"));
   vitrine_model_page_set_search (page, "running_var");
   {
     guint leaves = 0;
@@ -254,8 +255,29 @@ test_open_demo (void)
   vt_gui_spin (100);
   save_screenshot (GTK_WIDGET (window), "window-search.png");
   vitrine_model_page_set_search (page, "");
-  /* Clearing the search folds the tree back to its six modules. */
-  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 6);
+  /* Clearing the search folds the tree back to its six modules, but for
+   * the way to the tensor selected before it (issue 23), which is still
+   * selected with its statistics: linear and its weight and bias. */
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 8);
+  {
+    VitrineTensorNode *kept = selected_node (page);   /* the row's */
+
+    g_assert_cmpstr (vitrine_tensor_node_get_path (kept), ==, "module.linear.weight");
+  }
+  g_assert_cmpstr (vitrine_model_page_get_fact (page, "Shape"), ==, "[10, 64]");
+  g_assert_cmpuint (histogram_total (page), ==, 640);
+  /* A tensor picked among the matches is the one kept. */
+  vitrine_model_page_set_search (page, "conv1");
+  g_assert_true (vitrine_model_page_select_tensor (page, "module.conv1.weight"));
+  vitrine_model_page_set_search (page, "");
+  {
+    VitrineTensorNode *kept = selected_node (page);
+
+    g_assert_cmpstr (vitrine_tensor_node_get_path (kept), ==, "module.conv1.weight");
+  }
+  g_assert_cmpstr (vitrine_model_page_get_fact (page, "Shape"), ==, "[16, 3, 3, 3]");
+  /* Folded again: the six modules, conv1 open on its weight (7 rows). */
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 7);
 
   /* Sorting by bytes, largest first, puts layer3 on top. */
   {
@@ -1137,6 +1159,33 @@ open_dataset (VitrineWindow *window,
   vt_gui_wait_until (dataset_idle, page, 60, "the dataset to open");
 }
 
+/* Issue 23: a button's accessible name is its label as shown ("Extract
+ * Features", not "_Extract Features Extract Features"), also after the
+ * label changes; a drop-down's own button, which takes the focus, is named
+ * by the drop-down's label. test-atspi.py checks the names on the bus. */
+static GtkWidget *find_actionable (GtkWidget *widget, const char *action);
+static GtkWidget *find_widget (GtkWidget *widget, GType type);
+
+static void
+test_accessible_names (void)
+{
+  VitrineWindow *window = open_window (NULL);
+  VitrineDatasetPage *page = vitrine_window_get_dataset_page (window);
+  GtkWidget *extract = find_actionable (GTK_WIDGET (page), "dataset.extract");
+  GtkWidget *dropdown = find_widget (GTK_WIDGET (vitrine_window_get_labeling_page (window)), GTK_TYPE_DROP_DOWN);
+  GtkWidget *inner = dropdown ? find_widget (dropdown, GTK_TYPE_TOGGLE_BUTTON) : NULL;
+
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (extract)), ==, "_Extract Features");
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (extract), GTK_ACCESSIBLE_PROPERTY_LABEL, "Extract Features");
+  g_assert_false (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (extract), GTK_ACCESSIBLE_RELATION_LABELLED_BY));
+  gtk_button_set_label (GTK_BUTTON (extract), "E_xtract __Again");
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (extract), GTK_ACCESSIBLE_PROPERTY_LABEL, "Extract _Again");
+  g_assert_false (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (extract), GTK_ACCESSIBLE_RELATION_LABELLED_BY));
+  g_assert_nonnull (inner);
+  g_assert_true (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (inner), GTK_ACCESSIBLE_RELATION_LABELLED_BY));
+  close_window (window);
+}
+
 /* One class, one sample: the summary says so in the singular, and a
  * probability in Predict is written 85.7%, as English writes it. */
 static void
@@ -1271,6 +1320,50 @@ test_recent (void)
   g_assert_cmpint (recent_item (window, "parrot.jpg"), <, 0);
   close_window (window);
   vt_test_rm_rf (dir);
+}
+
+/* The widget under @widget whose action is @action, or NULL. */
+static GtkWidget *
+find_actionable (GtkWidget  *widget,
+                 const char *action)
+{
+  if (GTK_IS_ACTIONABLE (widget) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_actionable (child, action);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* A key press as @widget's own shortcuts take it (the bindings its class
+ * adds): TRUE when one of them matched and its action ran. */
+static gboolean
+press_binding (GtkWidget       *widget,
+               guint            keyval,
+               GdkModifierType  mods)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  g_autoptr(GtkShortcutTrigger) key = gtk_keyval_trigger_new (keyval, mods);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint s = 0; s < g_list_model_get_n_items (G_LIST_MODEL (controller)); s++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), s);
+
+          if (gtk_shortcut_trigger_equal (gtk_shortcut_get_trigger (shortcut), key))
+            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut), 0, widget,
+                                                 gtk_shortcut_get_arguments (shortcut));
+        }
+    }
+  return FALSE;
 }
 
 static GtkWidget *
@@ -1536,15 +1629,33 @@ test_dataset (void)
   g_autofree char *cifar_bin = vt_test_fixture ("datasets/cifar10-bin");
   g_autofree char *cifar_jpg = vt_test_asset ("datasets/cifar10-jpg");
   g_autofree char *empty = vt_test_tmpdir ();
-  VitrineWindow *window = open_window (demo);
-  VitrineDatasetPage *page = vitrine_window_get_dataset_page (window);
+  VitrineWindow *window;
+  VitrineDatasetPage *page;
+  GtkWidget *extract;
   VtFeatureStore *store;
   const char *store_path;
   gboolean reused;
   gint64 start;
 
+  /* A disabled Extract says why (issue 23, item 15). */
+  window = open_window (NULL);
+  extract = find_actionable (GTK_WIDGET (vitrine_window_get_dataset_page (window)), "dataset.extract");
+  g_assert_nonnull (extract);
+  g_assert_false (gtk_widget_is_sensitive (extract));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (extract), ==,
+                   "Open a checkpoint and a dataset to extract the model’s features of it");
+  close_window (window);
+  window = open_window (demo);
+  page = vitrine_window_get_dataset_page (window);
+  extract = find_actionable (GTK_WIDGET (page), "dataset.extract");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (extract), ==, "Open a dataset to extract the model’s features of it");
+  /* Escape cancels nothing while nothing runs: it is left to others. */
+  g_assert_false (press_binding (GTK_WIDGET (page), GDK_KEY_Escape, 0));
+
   g_assert_true (vitrine_window_shows_area (window, "dataset"));
   open_dataset (window, cifar_bin);
+  g_assert_true (gtk_widget_is_sensitive (extract));
+  g_assert_null (gtk_widget_get_tooltip_text (extract));
   g_assert_null (vitrine_dataset_page_get_error (page));
   g_assert_cmpstr (vitrine_dataset_page_get_dataset (page)->split, ==, "test");
   g_assert_cmpuint (g_list_model_get_n_items (vitrine_dataset_page_get_samples (page)), ==, 30);
@@ -1600,8 +1711,11 @@ test_dataset (void)
   vt_gui_spin (1500);
   g_assert_true (vitrine_dataset_page_is_busy (page));
   save_screenshot (GTK_WIDGET (window), "window-dataset-extracting.png");
+  g_assert_false (gtk_widget_is_sensitive (extract));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (extract), "Escape stops the extraction"));
+  /* Escape cancels, as Cancel does (issue 23, item 15). */
   start = g_get_monotonic_time ();
-  gtk_widget_activate_action (GTK_WIDGET (page), "dataset.cancel", NULL);
+  g_assert_true (press_binding (GTK_WIDGET (page), GDK_KEY_Escape, 0));
   vt_gui_wait_until (dataset_idle, page, 10, "the cancelled extraction to stop");
   g_test_message ("extraction stopped %.0f ms after Cancel", (g_get_monotonic_time () - start) / 1e3);
   g_assert_null (vitrine_dataset_page_get_error (page));
@@ -2575,6 +2689,7 @@ main (int   argc,
     { "/gui/window/reopen-results", test_reopen_results, 180, NULL, NULL },
     { "/gui/window/recent", test_recent, 120, NULL, NULL },
     { "/gui/window/singular-and-percent", test_singular_and_percent, 120, NULL, NULL },
+    { "/gui/window/accessible-names", test_accessible_names, 60, NULL, NULL },
     { "/gui/window/error-contrast", test_error_contrast, 120, NULL, NULL },
     { "/gui/window/embedding", test_embedding, 240, NULL, NULL },
     { "/gui/window/shortcuts-and-style", test_shortcuts_and_style, 120, NULL, NULL },

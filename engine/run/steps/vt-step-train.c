@@ -607,9 +607,16 @@ vt_run_train (VtRunContext  *run,
 
           /* The last finished epoch's checkpoint is on disk already. */
           if (g_cancellable_set_error_if_cancelled (run->cancellable, error) ||
-              !load_batch (&t, t.o.dataset, order + start, m, TRUE, error) ||
-              !vt_trainable_forward (t.net, t.pixels, (int) m, t.size, t.size, error))
+              !load_batch (&t, t.o.dataset, order + start, m, TRUE, error))
             goto fail;
+          /* The one batch shape the model may refuse: a last batch of one
+           * image, with BatchNorm in training mode. */
+          if (!vt_trainable_forward (t.net, t.pixels, (int) m, t.size, t.size, error))
+            {
+              g_prefix_error (error, "%s.batch: epoch %u, batch %u of %u, of size %u: ", run->step_path,
+                              epoch, b + 1, steps_per_epoch, m);
+              goto fail;
+            }
           logits = vt_trainable_lookup_tap (t.net, "logits");
           loss = vt_cross_entropy_forward (t.probs, logits->value, t.targets, NULL, (int) m, (int) t.k,
                                            (float) step->label_smoothing, -100, error);
