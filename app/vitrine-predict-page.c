@@ -279,21 +279,7 @@ decode_picture (VitrinePredictPage *self,
   g_task_run_in_thread (task, decode_thread);
 }
 
-/* A file of the run's predictions: a path, or a dataset's sample name
- * (relative to the dataset's folder, where it has one). */
-static char *
-prediction_path (JsonObject *step,
-                 const char *file)
-{
-  const char *dataset = json_object_has_member (step, "dataset") &&
-                        json_node_get_value_type (json_object_get_member (step, "dataset")) == G_TYPE_STRING
-                        ? json_object_get_string_member (step, "dataset") : NULL;
-
-  if (g_path_is_absolute (file) || dataset == NULL)
-    return g_strdup (file);
-  return g_build_filename (dataset, file, NULL);
-}
-
+/* @object's member @key where it is a string, else NULL. */
 static const char *
 string_member (JsonObject *object,
                const char *key)
@@ -302,6 +288,19 @@ string_member (JsonObject *object,
 
   return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
          ? json_node_get_string (node) : NULL;
+}
+
+/* A file of the run's predictions: a path, or a dataset's sample name
+ * (relative to the dataset's folder, where it has one). */
+static char *
+prediction_path (JsonObject *step,
+                 const char *file)
+{
+  const char *dataset = string_member (step, "dataset");
+
+  if (g_path_is_absolute (file) || dataset == NULL)
+    return g_strdup (file);
+  return g_build_filename (dataset, file, NULL);
 }
 
 /* The crop the step wrote for @prediction (its "input", a PNG in the run's
@@ -380,9 +379,7 @@ show_prediction (VitrinePredictPage  *self,
 
   clear_rows (self);
   self->shown = index;
-  file = prediction && json_object_has_member (prediction, "file") &&
-         json_node_get_value_type (json_object_get_member (prediction, "file")) == G_TYPE_STRING
-         ? json_object_get_string_member (prediction, "file") : NULL;
+  file = prediction ? string_member (prediction, "file") : NULL;
   classes = prediction && json_object_has_member (prediction, "classes") &&
             JSON_NODE_HOLDS_ARRAY (json_object_get_member (prediction, "classes"))
             ? json_object_get_array_member (prediction, "classes") : NULL;
