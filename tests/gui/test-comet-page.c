@@ -62,10 +62,12 @@ run_done (gpointer run)
   return vitrine_run_is_done (run);
 }
 
+/* An epoch has ended and its masks are drawn: the step emits the masks
+ * after the epoch's numbers, and the window may take them in two frames. */
 static gboolean
 has_epoch (gpointer page)
 {
-  return vitrine_comet_page_get_n_epochs_done (page) > 0;
+  return vitrine_comet_page_get_n_epochs_done (page) > 0 && vitrine_comet_page_get_n_mask_draws (page) > 0;
 }
 
 static gboolean
