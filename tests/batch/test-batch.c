@@ -5808,7 +5808,7 @@ test_faithfulness_localization (void)
     "\"test_images\": 40, \"seed\": 3}, "
     "{\"kind\": \"faithfulness\", \"id\": \"loc\", \"checkpoint\": \"%s\", \"dataset\": \"out/gl\", "
     "\"split\": \"test\", \"methods\": [\"gradcam\", \"gradcam++\"], \"metrics\": [\"pixel_ap\", \"comet_ap\", "
-    "{\"name\": \"pointing_game\", \"tolerance\": 2}, \"iou_curve\"], \"formats\": [\"png\"]}]}",
+    "{\"name\": \"pointing_game\", \"tolerance\": 2}, \"iou_curve\", \"mask_mass\"], \"formats\": [\"png\"]}]}",
     backgrounds, resnet);
   static const char * const methods[] = { "gradcam", "gradcam++" };
   VtDatasetOptions options = { "test", FALSE, NULL };
@@ -5852,6 +5852,7 @@ test_faithfulness_localization (void)
       g_autoptr(VtFaithfulnessScores) comet = vt_localization_comet_ap (map, masks, 40, 32, 32, &error);
       g_autoptr(VtFaithfulnessScores) pointing = vt_localization_pointing_game (map, masks, 40, 32, 32, 2, &error);
       g_autoptr(VtFaithfulnessCurve) iou = vt_localization_iou_curve (map, masks, 40, 32, 32, &error);
+      g_autoptr(VtFaithfulnessScores) mass = vt_localization_mask_mass (map, masks, 40, 32, 32, &error);
       JsonObject *metric = NULL;
       JsonArray *y;
 
@@ -5860,14 +5861,16 @@ test_faithfulness_localization (void)
       assert_scores_are (step, "comet_ap", methods[m], comet);
       assert_scores_are (step, "pointing_game", methods[m], pointing);
       assert_curve_is (step, "iou_curve", methods[m], iou);
+      assert_scores_are (step, "mask_mass", methods[m], mass);
       y = json_object_get_array_member (faithfulness_entry (step, "iou_curve", methods[m], &metric), "y");
       for (guint k = 0; k < json_array_get_length (y); k++)
         {
           g_assert_cmpfloat (json_array_get_double_element (y, k), >=, 0.0);
           g_assert_cmpfloat (json_array_get_double_element (y, k), <=, 1.0);
         }
-      g_test_message ("faithfulness on glyphs, %s: pixel AP %.3f, COMET's AP %.3f, pointing game %.3f, IoU %.3f",
-                      methods[m], ap->mean, comet->mean, pointing->mean, iou->mean_summary);
+      g_test_message ("faithfulness on glyphs, %s: pixel AP %.3f, COMET's AP %.3f, pointing game %.3f, IoU %.3f, "
+                      "mask mass %.3f", methods[m], ap->mean, comet->mean, pointing->mean, iou->mean_summary,
+                      mass->mean);
     }
   g_assert_true (g_file_test (figure, G_FILE_TEST_IS_REGULAR));
   vt_test_rm_rf (dir);
@@ -5953,7 +5956,7 @@ test_faithfulness_bad_input (void)
   static const BadStep bad[] = {
     { "@IN@, \"metrics\": [\"deletion\", \"faithful\"]", 2,
       "$.steps[0].metrics[1]: unknown metric “faithful”; known: deletion, insertion, road, road_confidence_change, "
-      "randomization, pixel_ap, comet_ap, pointing_game, iou_curve" },
+      "randomization, pixel_ap, comet_ap, pointing_game, iou_curve, mask_mass" },
     { "@IN@, \"metrics\": [{\"name\": \"randomization\", \"order\": \"sideways\"}]", 2,
       "$.steps[0].metrics[0].order" },
     { "@IN@, \"metrics\": [{\"name\": \"randomization\", \"layers\": []}]", 2,

@@ -423,6 +423,7 @@ test_localization (void)
   g_autoptr(VtFaithfulnessScores) ap = NULL;
   g_autoptr(VtFaithfulnessScores) comet = NULL;
   g_autoptr(VtFaithfulnessScores) pointing = NULL;
+  g_autoptr(VtFaithfulnessScores) mass = NULL;
   g_autoptr(VtFaithfulnessCurve) iou = NULL;
   const VtTensor *ap_ref = tensor (f, "pixel_ap");
   double mean = 0;
@@ -452,6 +453,12 @@ test_localization (void)
   g_assert_no_error (error);
   compare (f, "pointing", pointing->values, f->n);
   g_test_message ("pixel AP %.4f, COMET's %.4f, pointing game %.3g", ap->mean, comet->mean, pointing->mean);
+
+  mass = vt_localization_mask_mass (f->maps, f->masks, f->n, f->height, f->width, &error);
+  g_assert_no_error (error);
+  compare (f, "mask_mass", mass->values, f->n);
+  g_assert_cmpint (mass->n_counted, ==, f->n - 1);
+  g_assert_true (mass->mean > 0 && mass->mean < 1);
 
   iou = vt_localization_iou_curve (f->maps, f->masks, f->n, f->height, f->width, &error);
   g_assert_no_error (error);
@@ -539,6 +546,7 @@ test_errors (void)
   ASSERT_INVALID (vt_localization_comet_ap (empty, f->masks, f->n, f->height, f->width, &error));
   ASSERT_INVALID (vt_localization_pointing_game (f->maps, empty, f->n, f->height, f->width, 15, &error));
   ASSERT_INVALID (vt_localization_pointing_game (f->maps, f->masks, f->n, f->height, f->width, -1, &error));
+  ASSERT_INVALID (vt_localization_mask_mass (f->maps, empty, f->n, f->height, f->width, &error));
   ASSERT_INVALID (vt_localization_iou_curve (f->maps, empty, f->n, f->height, f->width, &error));
 }
 

@@ -33,6 +33,8 @@ callback hands them back):
   pointing  TorchRay's PointingGame.evaluate at np.argmax of the map.
   IoU curve top int(HW k / 100) pixels (stable order) against the mask,
             k = 5 .. 95.
+  mask mass Score-CAM's energy-based pointing game: the share of the
+            map's positive part on the mask, per image.
 
 tests/fixtures/attribution/faithfulness-metrics.safetensors holds the
 inputs (images, maps, masks, labels, targets, classifier.weight,
@@ -319,6 +321,11 @@ def main():
     for b in counted:
         iou[b] = iou_curve(maps[b], masks[b])
     tensors["iou"] = iou
+    mass = np.full(N, np.nan)
+    for b in counted:
+        positive = np.maximum(maps[b].astype(np.float64), 0)
+        mass[b] = (positive * masks[b]).sum() / positive.sum()
+    tensors["mask_mass"] = mass
 
     torch_tensors = {name: torch.from_numpy(np.ascontiguousarray(value)) for name, value in tensors.items()}
     metadata = {"steps": str(STEPS), "odd_steps": str(ODD_STEPS), "percentages": json.dumps(PERCENTAGES),

@@ -204,6 +204,48 @@ vt_localization_comet_ap (const float  *maps,
 }
 
 VtFaithfulnessScores *
+vt_localization_mask_mass (const float  *maps,
+                           const float  *masks,
+                           int           n_images,
+                           int           height,
+                           int           width,
+                           GError      **error)
+{
+  const char *metric = "mask mass";
+  gsize plane = (gsize) height * width;
+  g_autofree gsize *positives = g_new (gsize, MAX (n_images, 1));
+  g_autoptr(VtFaithfulnessScores) scores = NULL;
+
+  if (!check_inputs (metric, maps, masks, n_images, plane, positives, error) ||
+      !check_some_mask (metric, positives, n_images, error))
+    return NULL;
+  scores = vt_faithfulness_scores_new (n_images, TRUE, g_strdup (
+    "mask mass (Score-CAM's energy-based pointing game): the share of the map's positive mass on the mask, "
+    "sum of max(map, 0) * mask over sum of max(map, 0); mean over the images with a non-empty mask and some "
+    "positive mass"));
+  for (int b = 0; b < n_images; b++)
+    {
+      const float *map = maps + (gsize) b * plane;
+      const float *mask = masks + (gsize) b * plane;
+      double inside = 0, total = 0;
+
+      if (positives[b] == 0)
+        continue;
+      for (gsize p = 0; p < plane; p++)
+        {
+          double mass = MAX (map[p], 0.0f);
+
+          total += mass;
+          inside += mass * mask[p];
+        }
+      if (total > 0)
+        scores->values[b] = inside / total;
+    }
+  finish_mean (scores);
+  return g_steal_pointer (&scores);
+}
+
+VtFaithfulnessScores *
 vt_localization_pointing_game (const float  *maps,
                                const float  *masks,
                                int           n_images,

@@ -26,7 +26,14 @@
  *   IoU curve         for k = 5, 10, … 95: the IoU of the top floor(H·W·k /
  *                     100) pixels (vt-map-rank.h: ties by index) with the
  *                     mask; summary: the trapezoid rule over k, divided by
- *                     its range */
+ *                     its range
+ *   mask mass         the share of a map's positive mass that lies on the
+ *                     mask, Σ max(s, 0)·mask / Σ max(s, 0) (Score-CAM's
+ *                     "energy-based pointing game", Wang et al. 2020); the
+ *                     mean over images. A map with no positive mass has no
+ *                     share (NaN, not counted). On a dataset whose
+ *                     background agrees with the label, it says how much of
+ *                     a method's attention the object gets, not the cue. */
 #pragma once
 
 #include <glib.h>
@@ -56,6 +63,12 @@ VtFaithfulnessScores *vt_localization_pointing_game (const float  *maps,
                                                      int           height,
                                                      int           width,
                                                      int           tolerance,
+                                                     GError      **error);
+VtFaithfulnessScores *vt_localization_mask_mass     (const float  *maps,
+                                                     const float  *masks,
+                                                     int           n_images,
+                                                     int           height,
+                                                     int           width,
                                                      GError      **error);
 VtFaithfulnessCurve  *vt_localization_iou_curve     (const float  *maps,
                                                      const float  *masks,

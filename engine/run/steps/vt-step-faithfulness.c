@@ -42,12 +42,13 @@ typedef enum
   METRIC_COMET_AP,
   METRIC_POINTING_GAME,
   METRIC_IOU_CURVE,
+  METRIC_MASK_MASS,
 } MetricKind;
 
 /* Order matches MetricKind. */
 static const char * const metric_names[] = { "deletion", "insertion", "road", "road_confidence_change",
                                              "randomization", "pixel_ap",
-                                             "comet_ap", "pointing_game", "iou_curve", NULL };
+                                             "comet_ap", "pointing_game", "iou_curve", "mask_mass", NULL };
 
 #define ROAD_MORF (1u << VT_ROAD_MORF)
 #define ROAD_LERF (1u << VT_ROAD_LERF)
@@ -593,6 +594,9 @@ measure (const FaithfulnessMetric *m,
       break;
     case METRIC_IOU_CURVE:
       out->curve = vt_localization_iou_curve (maps, masks, n, height, width, error);
+      break;
+    case METRIC_MASK_MASS:
+      out->scores = vt_localization_mask_mass (maps, masks, n, height, width, error);
       break;
     }
   return out->curve != NULL || out->scores != NULL;
