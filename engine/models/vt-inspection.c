@@ -1,10 +1,25 @@
 /* vt-inspection.c: statistics of every tensor, and their JSON/CSV forms. */
 #include "vt-inspection.h"
+#include "models/vt-model.h"
 #include "report/vt-csv.h"
 
 #include <math.h>
 
 G_DEFINE_QUARK (vt-inspection-error-quark, vt_inspection_error)
+
+/* The layer list, or why there is none: a model without a forward pass is
+ * still inspected. */
+static void
+list_layers (VtInspection *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtModel) model = vt_model_new (self->checkpoint, &error);
+
+  if (model != NULL)
+    self->layers = vt_layer_list_new (model, 0, 0, &error);
+  if (self->layers == NULL)
+    self->layers_unavailable = g_strdup (error->message);
+}
 
 VtInspection *
 vt_inspection_run (const char      *path,
@@ -39,8 +54,11 @@ vt_inspection_run (const char      *path,
       vt_event_emit_progress (events, total_bytes ? (double) done_bytes / total_bytes : 1.0, tensor->name, 0, -1);
     }
   /* Statistics of a file cut short while they were computed are of zeros. */
-  if (!vt_checkpoint_check (self->checkpoint, error))
+  if (!vt_checkpoint_check (self->checkpoint, error) ||
+      g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
+  vt_event_emit_progress (events, 1.0, "Layers", 0, -1);
+  list_layers (self);
   return g_steal_pointer (&self);
 }
 
@@ -53,6 +71,8 @@ vt_inspection_free (VtInspection *self)
     vt_tensor_stats_clear (&self->stats[i]);
   g_free (self->stats);
   g_clear_pointer (&self->architecture, vt_architecture_free);
+  g_clear_pointer (&self->layers, vt_layer_list_free);
+  g_free (self->layers_unavailable);
   g_clear_pointer (&self->checkpoint, vt_checkpoint_unref);
   g_free (self);
 }
@@ -216,6 +236,16 @@ vt_inspection_to_json (VtInspection *self)
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+  if (self->layers)
+    {
+      json_builder_set_member_name (b, "layers");
+      json_builder_add_value (b, vt_layer_list_to_json (self->layers));
+    }
+  else if (self->layers_unavailable)
+    {
+      json_builder_set_member_name (b, "layers_unavailable");
+      json_builder_add_string_value (b, self->layers_unavailable);
+    }
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
@@ -348,6 +378,31 @@ read_histogram (JsonObject     *entry,
   return TRUE;
 }
 
+/* "layers" or "layers_unavailable"; an inspection written before either
+ * existed has neither, and shows none. */
+static gboolean
+read_layers (VtInspection  *self,
+             JsonObject    *object,
+             const char    *where,
+             GError       **error)
+{
+  JsonNode *unavailable = json_object_get_member (object, "layers_unavailable");
+  g_autofree char *inner = g_strdup_printf ("%s: layers", where);
+
+  if (json_object_has_member (object, "layers"))
+    {
+      self->layers = vt_layer_list_new_from_json (json_object_get_member (object, "layers"), inner, error);
+      return self->layers != NULL;
+    }
+  if (unavailable != NULL)
+    {
+      if (!JSON_NODE_HOLDS_VALUE (unavailable) || json_node_get_value_type (unavailable) != G_TYPE_STRING)
+        return bad_key (error, where, "layers_unavailable", "is not a string");
+      self->layers_unavailable = g_strdup (json_node_get_string (unavailable));
+    }
+  return TRUE;
+}
+
 VtInspection *
 vt_inspection_new_from_json (VtCheckpoint *checkpoint,
                              JsonNode     *json,
@@ -424,7 +479,7 @@ vt_inspection_new_from_json (VtCheckpoint *checkpoint,
       s->n_inf = n_inf;
       s->n_finite = elements - n_nan - n_inf;
     }
-  return g_steal_pointer (&self);
+  return read_layers (self, json_node_get_object (json), where, error) ? g_steal_pointer (&self) : NULL;
 }
 
 static void

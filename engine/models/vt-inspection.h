@@ -9,6 +9,7 @@
 #include "core/vt-stats.h"
 #include "io/vt-checkpoint.h"
 #include "models/vt-architecture.h"
+#include "models/vt-layer-list.h"
 
 G_BEGIN_DECLS
 
@@ -28,10 +29,13 @@ typedef struct
   VtTensorStats   *stats;          /* one per tensor, in checkpoint order */
   guint            n_tensors;
   guint64          n_parameters;
+  VtLayerList     *layers;         /* what the model computes (vt-layer-list.h), or NULL: */
+  char            *layers_unavailable;  /* why not (no forward pass for it), or NULL */
 } VtInspection;
 
 /* Opens @path and computes every tensor's statistics with @n_bins histogram
- * bins, with VT_EVENT_PROGRESS to @events (may be NULL; fraction of the
+ * bins, and where the model has a forward pass its layer list (one pass of
+ * one image of zeros), with VT_EVENT_PROGRESS to @events (may be NULL; fraction of the
  * bytes read, message the tensor's name). Cancellable between tensors;
  * G_IO_ERROR_CANCELLED when cancelled. */
 VtInspection *vt_inspection_run       (const char      *path,
@@ -46,7 +50,8 @@ void          vt_inspection_free      (VtInspection    *inspection);
 int           vt_inspection_find      (VtInspection    *inspection,
                                        const char      *name);
 
-/* {"summary": …, "architecture": …, "tensors": [ … ]} */
+/* {"summary": …, "architecture": …, "tensors": [ … ], "layers": [ … ] or
+ * "layers_unavailable": "why"} */
 JsonNode     *vt_inspection_to_json   (VtInspection    *inspection);
 /* Adds each tensor's histogram to @json (from vt_inspection_to_json), as
  * "histogram": {"lo", "hi", "counts"} in its entry of "tensors". */

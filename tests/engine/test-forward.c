@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "io/vt-safetensors.h"
+#include "models/vt-layer-list.h"
 #include "models/vt-model.h"
 #include "vt-test-util.h"
 
@@ -102,10 +103,67 @@ compare_clip_logits (VtCheckpoint *io,
   return worst;
 }
 
+/* The index of tensor @name in @io, in the order the reference wrote it:
+ * the order PyTorch's hooks saw the outputs in. */
+static int
+io_index (VtCheckpoint *io,
+          const char   *name)
+{
+  for (guint i = 0; i < vt_checkpoint_get_n_tensors (io); i++)
+    if (g_str_equal (vt_checkpoint_get_tensor (io, i)->name, name))
+      return (int) i;
+  return -1;
+}
+
+/* The layer list at the reference's input size names the outputs PyTorch
+ * computed, each with PyTorch's shape (less the batch), and @in_order, in
+ * PyTorch's order (our reference scripts write the tensors as the hooks
+ * saw them; the upstream fixtures were written by the safetensors library,
+ * which sorts them by name). Layers the reference did not hook are passed
+ * over. */
+static void
+check_layer_list (VtModel        *model,
+                  VtCheckpoint   *io,
+                  const VtTensor *pixels,
+                  const char     *fixture,
+                  gboolean        in_order)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtLayerList) list = vt_layer_list_new (model, (int) pixels->shape[2], (int) pixels->shape[3], &error);
+  int last = -1;
+  guint matched = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (list->layers[0].name, ==, "input");
+  g_assert_cmpuint (list->layers[0].ndim, ==, 3);
+  g_assert_true (memcmp (list->layers[0].shape, pixels->shape + 1, sizeof (gint64) * 3) == 0);
+  for (guint i = 1; i < list->n_layers; i++)
+    {
+      const VtLayer *layer = &list->layers[i];
+      int index = io_index (io, layer->name);
+      const VtTensor *ref;
+
+      if (index < 0)
+        continue;
+      ref = vt_checkpoint_get_tensor (io, (guint) index);
+      if (in_order && index <= last)
+        g_error ("%s: the layer list has %s after %s, PyTorch computed it before", fixture, layer->name,
+                 vt_checkpoint_get_tensor (io, (guint) last)->name);
+      last = index;
+      g_assert_cmpuint (layer->ndim + 1, ==, ref->ndim);
+      g_assert_true (memcmp (layer->shape, ref->shape + 1, sizeof (gint64) * layer->ndim) == 0);
+      matched++;
+    }
+  g_test_message ("%s: %u layers listed, %u of them with PyTorch's shapes%s", fixture, list->n_layers - 1,
+                  matched, in_order ? " and in its order" : "");
+  g_assert_cmpuint (matched, >=, 3);
+}
+
 static void
 run_fixture (const char *weights_path,
              const char *io_path,
-             const char *name)
+             const char *name,
+             gboolean    in_order)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VtCheckpoint) weights = vt_checkpoint_open (weights_path, &error);
@@ -150,6 +208,7 @@ run_fixture (const char *weights_path,
     }
   g_test_message ("%s: %u tensors compared, largest absolute difference %.3g", name, n_compared, worst);
   g_assert_cmpuint (n_compared, >=, 4);
+  check_layer_list (model, io, pixels, name, in_order);
 }
 
 static void
@@ -161,7 +220,7 @@ test_upstream_fixture (gconstpointer data)
   g_autofree char *weights_path = vt_test_asset (w);
   g_autofree char *io_path = vt_test_asset (io);
 
-  run_fixture (weights_path, io_path, name);
+  run_fixture (weights_path, io_path, name, FALSE);
 }
 
 /* He et al.'s CIFAR ResNet-20, real weights, block by block. */
@@ -171,7 +230,7 @@ test_cifar_resnet20 (void)
   g_autofree char *weights_path = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
   g_autofree char *io_path = vt_test_fixture ("forward/cifar_resnet20.io.safetensors");
 
-  run_fixture (weights_path, io_path, "cifar_resnet20");
+  run_fixture (weights_path, io_path, "cifar_resnet20", TRUE);
 }
 
 /* Our own fixtures (tests/reference/make_forward_fixtures.py): torchvision's
@@ -185,7 +244,7 @@ test_own_fixture (gconstpointer data)
   g_autofree char *weights_path = vt_test_fixture (w);
   g_autofree char *io_path = vt_test_fixture (io);
 
-  run_fixture (weights_path, io_path, name);
+  run_fixture (weights_path, io_path, name, TRUE);
 }
 
 /* timm's vit_cls at 48×48 and 24×24: position embeddings resampled. */
@@ -197,7 +256,7 @@ test_resized_vit (gconstpointer data)
   g_autofree char *io = g_strdup_printf ("forward/%s.io.safetensors", name);
   g_autofree char *io_path = vt_test_fixture (io);
 
-  run_fixture (weights_path, io_path, name);
+  run_fixture (weights_path, io_path, name, TRUE);
 }
 
 /* Writes the tensors of @source to @path, with @drop left out, @reshape
