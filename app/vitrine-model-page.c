@@ -36,6 +36,9 @@ struct _VitrineModelPage
   gint64             leading[VT_TENSOR_MAX_DIMS];  /* its slice */
   GtkLabel          *export_status;   /* what the last histogram export said */
   GtkStack          *details_stack;
+  GtkStack          *model_stack;     /* Tensors | Layers */
+  GtkLabel          *layers_note;
+  GtkWidget         *layers_grid;
 
   VtInspection      *inspection;
   GtkCustomFilter   *filter;
@@ -154,6 +157,63 @@ fill_summary (VitrineModelPage *self)
     {
       const VtArchParam *p = g_ptr_array_index (rows, i);
       add_fact (self, self->architecture_grid, row++, _(p->label), p->translatable ? _(p->value) : p->value);
+    }
+}
+
+/* Layers (Netron's layer list) ----------------------------------------------*/
+
+static GtkWidget *
+layer_cell (const char *text,
+            gboolean    heading,
+            gboolean    numeric)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), numeric ? 1.0 : 0.0);
+  if (heading)
+    gtk_widget_add_css_class (label, "heading");
+  return label;
+}
+
+/* What the model computes, in order, with each output's shape for one
+ * image: the inspection's layer list, or why there is none. */
+static void
+fill_layers (VitrineModelPage *self)
+{
+  const VtLayerList *list = self->inspection->layers;
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (self->layers_grid)) != NULL)
+    gtk_grid_remove (GTK_GRID (self->layers_grid), child);
+  if (list == NULL)
+    {
+      /* Translators: %s: why the model has no layer list, e.g. that it has no forward pass */
+      g_autofree char *text = g_strdup_printf (_("No layer list: %s"),
+                                               self->inspection->layers_unavailable
+                                               ? self->inspection->layers_unavailable
+                                               : _("this inspection was made before layers were listed; inspect the "
+                                                   "checkpoint again"));
+      gtk_label_set_text (self->layers_note, text);
+      return;
+    }
+  gtk_label_set_text (self->layers_note, _("What the model computes, in order, from one forward pass of one image; "
+                                           "the shapes are one image's output (a forward step's taps)."));
+  gtk_grid_attach (GTK_GRID (self->layers_grid), layer_cell (_("Layer"), TRUE, FALSE), 0, 0, 1, 1);
+  gtk_grid_attach (GTK_GRID (self->layers_grid), layer_cell (_("Output shape"), TRUE, FALSE), 1, 0, 1, 1);
+  gtk_grid_attach (GTK_GRID (self->layers_grid), layer_cell (_("Values"), TRUE, TRUE), 2, 0, 1, 1);
+  for (guint i = 0; i < list->n_layers; i++)
+    {
+      const VtLayer *layer = &list->layers[i];
+      g_autofree char *shape = vt_layer_format_shape (layer);
+      gint64 values = 1;
+      g_autofree char *count = NULL;
+
+      for (guint d = 0; d < layer->ndim; d++)
+        values *= layer->shape[d];
+      count = g_strdup_printf ("%'" G_GINT64_FORMAT, values);
+      gtk_grid_attach (GTK_GRID (self->layers_grid), layer_cell (layer->name, FALSE, FALSE), 0, 1 + (int) i, 1, 1);
+      gtk_grid_attach (GTK_GRID (self->layers_grid), layer_cell (shape, FALSE, FALSE), 1, 1 + (int) i, 1, 1);
+      gtk_grid_attach (GTK_GRID (self->layers_grid), layer_cell (count, FALSE, TRUE), 2, 1 + (int) i, 1, 1);
     }
 }
 
@@ -450,6 +510,29 @@ vitrine_model_page_get_value_text (VitrineModelPage *self,
   GtkWidget *cell = gtk_grid_get_child_at (GTK_GRID (self->values_grid), 1 + (int) col, 1 + (int) row);
 
   return cell != NULL ? gtk_label_get_text (GTK_LABEL (cell)) : NULL;
+}
+
+void
+vitrine_model_page_show_tab (VitrineModelPage *self,
+                             const char       *tab)
+{
+  gtk_stack_set_visible_child_name (self->model_stack, tab);
+}
+
+const char *
+vitrine_model_page_get_layer_text (VitrineModelPage *self,
+                                   guint             row,
+                                   guint             col)
+{
+  GtkWidget *cell = gtk_grid_get_child_at (GTK_GRID (self->layers_grid), (int) col, 1 + (int) row);
+
+  return cell != NULL ? gtk_label_get_text (GTK_LABEL (cell)) : NULL;
+}
+
+const char *
+vitrine_model_page_get_layers_note (VitrineModelPage *self)
+{
+  return gtk_label_get_text (self->layers_note);
 }
 
 const char *
@@ -779,6 +862,7 @@ take_inspection (VitrineModelPage *self,
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
 
   fill_summary (self);
+  fill_layers (self);
   show_tensor (self, NULL);
 
   /* Open on the first tensor, so the statistics and histogram show at once. */
@@ -1055,6 +1139,9 @@ vitrine_model_page_class_init (VitrineModelPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-model-page.ui");
   gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, summary_grid);
   gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, architecture_grid);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, model_stack);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, layers_note);
+  gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, layers_grid);
   gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, column_view);
   gtk_widget_class_bind_template_child (widget_class, VitrineModelPage, tensor_title);

@@ -60,6 +60,16 @@ const char    *vitrine_model_page_get_value_text  (VitrineModelPage *self,
                                                    guint             row,
                                                    guint             col);
 const char    *vitrine_model_page_get_values_title (VitrineModelPage *self);
+/* Shows the "tensors" or the "layers" tab (Netron's layer list). */
+void           vitrine_model_page_show_tab        (VitrineModelPage *self,
+                                                   const char       *tab);
+/* The layer list's cell (@col 0: the name, 1: the output shape, 2: the
+ * values per image) of layer @row, or NULL past the end; the note above it
+ * (what it is, or why there is none). */
+const char    *vitrine_model_page_get_layer_text  (VitrineModelPage *self,
+                                                   guint             row,
+                                                   guint             col);
+const char    *vitrine_model_page_get_layers_note (VitrineModelPage *self);
 /* Shows the "statistics" or the "values" tab of the tensor details. */
 void           vitrine_model_page_show_details    (VitrineModelPage *self,
                                                    const char       *tab);

@@ -23,6 +23,8 @@
 #include "methods/attribution/vt-faithfulness-road.h"
 #include "methods/attribution/vt-randomization.h"
 #include "methods/comet/vt-comet-selector.h"
+#include "models/vt-inspection.h"
+#include "models/vt-layer-list.h"
 #include "models/vt-model.h"
 #include "models/vt-trainable.h"
 #include "models/vt-transform.h"
@@ -232,6 +234,42 @@ test_inspect_demo (void)
   /* The spec is echoed. */
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (json_node_get_object (results), "spec"), "name"),
                    ==, "Inspect the demo ResNet-20");
+
+  /* The layer list: the engine's, and it reads back as an inspection's. */
+  {
+    g_autofree char *demo = g_build_filename (source, "data", "demo", "resnet20-12fca82f.safetensors", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VtCheckpoint) checkpoint = vt_checkpoint_open (demo, &error);
+    g_autoptr(VtModel) model = NULL;
+    g_autoptr(VtLayerList) want = NULL;
+    g_autoptr(VtInspection) reopened = NULL;
+    g_autoptr(JsonNode) written = NULL;
+    g_autofree char *text = NULL;
+
+    g_assert_no_error (error);
+    model = vt_model_new (checkpoint, &error);
+    g_assert_no_error (error);
+    want = vt_layer_list_new (model, 0, 0, &error);
+    g_assert_no_error (error);
+    written = vt_layer_list_to_json (want);
+    g_assert_true (json_node_equal (json_object_get_member (step, "layers"), written));
+    g_assert_false (json_object_has_member (step, "layers_unavailable"));
+    reopened = vt_inspection_new_from_json (checkpoint, json_array_get_element (json_object_get_array_member (
+                                              json_node_get_object (results), "steps"), 0), results_path, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (reopened->layers);
+    g_assert_cmpuint (reopened->layers->n_layers, ==, want->n_layers);
+    for (guint i = 0; i < want->n_layers; i++)
+      {
+        g_assert_cmpstr (reopened->layers->layers[i].name, ==, want->layers[i].name);
+        g_assert_cmpuint (reopened->layers->layers[i].ndim, ==, want->layers[i].ndim);
+        g_assert_true (memcmp (reopened->layers->layers[i].shape, want->layers[i].shape,
+                               sizeof (gint64) * want->layers[i].ndim) == 0);
+      }
+    text = vt_layer_format_shape (&want->layers[want->n_layers - 1]);
+    g_assert_cmpstr (want->layers[want->n_layers - 1].name, ==, "logits");
+    g_assert_cmpstr (text, ==, "[10]");
+  }
 
   /* Every tensor's statistics agree with numpy's. */
   expected = load_json (expected_path);

@@ -15,6 +15,7 @@
 #include "figures/vt-figure-render.h"
 #include "io/vt-checkpoint.h"
 #include "methods/projection/vt-embedding.h"
+#include "models/vt-layer-list.h"
 #include "methods/projection/vt-neighbors.h"
 #include "vitrine-application.h"
 #include "vitrine-figure-view.h"
@@ -290,6 +291,36 @@ test_open_demo (void)
     top = row_node (rows, 0);
     g_assert_cmpstr (vitrine_tensor_node_get_name (top), ==, "layer3");
     gtk_column_view_sort_by_column (view, NULL, GTK_SORT_ASCENDING);
+  }
+
+  /* The Layers tab (Netron's layer list) shows the engine's list for the
+   * checkpoint, row by row (test-forward checks the list against PyTorch). */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VtCheckpoint) checkpoint = vt_checkpoint_open (demo, &error);
+    g_autoptr(VtModel) model = NULL;
+    g_autoptr(VtLayerList) list = NULL;
+
+    g_assert_no_error (error);
+    model = vt_model_new (checkpoint, &error);
+    g_assert_no_error (error);
+    list = vt_layer_list_new (model, 0, 0, &error);
+    g_assert_no_error (error);
+    vitrine_model_page_show_tab (page, "layers");
+    for (guint i = 0; i < list->n_layers; i++)
+      {
+        g_autofree char *shape = vt_layer_format_shape (&list->layers[i]);
+
+        g_assert_cmpstr (vitrine_model_page_get_layer_text (page, i, 0), ==, list->layers[i].name);
+        g_assert_cmpstr (vitrine_model_page_get_layer_text (page, i, 1), ==, shape);
+      }
+    g_assert_null (vitrine_model_page_get_layer_text (page, list->n_layers, 0));
+    g_assert_cmpstr (vitrine_model_page_get_layer_text (page, 0, 0), ==, "input");
+    g_assert_cmpstr (vitrine_model_page_get_layer_text (page, 0, 1), ==, "[3, 32, 32]");
+    g_assert_cmpstr (vitrine_model_page_get_layer_text (page, list->n_layers - 1, 0), ==, "logits");
+    vt_gui_spin (100);
+    save_screenshot (GTK_WIDGET (window), "model-layers.png");
+    vitrine_model_page_show_tab (page, "tensors");
   }
 
   /* Selecting a tensor lends its node to the statistics and nothing more:
