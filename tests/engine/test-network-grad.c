@@ -605,7 +605,7 @@ main (int    argc,
 {
   static const char *const cases[] = {
     "cifar_resnet20", "tv_resnet", "vit_cls", "deit_distilled", "vit_avg", "clip_vit", "clip_vit_quickgelu",
-    "tv_vit", "hf_clip",
+    "tv_vit", "hf_clip", "hf_clip_gelu",
   };
   static const char *const from_tap[][2] = {
     { "cifar_resnet20", "layer3.2.out" }, { "cifar_resnet20", "layer2.1.out" },
@@ -635,6 +635,8 @@ main (int    argc,
                         test_finite_differences);
   g_test_add_data_func ("/engine/network-grad/tv_vit/finite-differences", "tv_vit", test_finite_differences);
   g_test_add_data_func ("/engine/network-grad/hf_clip/finite-differences", "hf_clip", test_finite_differences);
+  g_test_add_data_func ("/engine/network-grad/hf_clip_gelu/finite-differences", "hf_clip_gelu",
+                        test_finite_differences);
   g_test_add_data_func ("/engine/network-grad/clip_vit/text-tower", "clip_vit", test_text_tower);
   g_test_add_data_func ("/engine/network-grad/hf_clip/text-tower", "hf_clip", test_text_tower);
   g_test_add_data_func ("/engine/network-grad/clip_vit_quickgelu/text-tower", "clip_vit_quickgelu", test_text_tower);

@@ -60,6 +60,8 @@ Cases:
                   written out in plain torch ops (transformers is not
                   installed here) and checked against the forward fixture's
                   embedding first; S = Σ image_embeds_norm[i, index_i]
+  hf_clip_gelu    a CLIPVisionModelWithProjection whose config says "gelu",
+                  random weights written here (tests/fixtures/grad/hf_clip_gelu)
   hf_clip_text    the same checkpoint's text tower on the forward fixture's
                   ids: causal blocks, final_layer_norm, pooled at the largest
                   id (HF's rule for eos_token_id 2), text_projection;
@@ -524,10 +526,10 @@ def tv_vit():
 HF_CLIP = "tests/fixtures/forward/hf_clip_full"
 
 
-def hf_layer(w, b, h, heads, taps, tap, causal=False):
+def hf_layer(w, b, h, heads, taps, tap, causal=False, act="quick_gelu"):
     """One CLIPEncoderLayer (transformers' modeling_clip, eval): q scaled
     before the product, HF's causal mask (the most negative float above
-    the diagonal), quick_gelu as the fixture's config says."""
+    the diagonal), the config's hidden_act (quick_gelu, or gelu: erf)."""
     n, t, c = h.shape
     d, eps = c // heads, 1e-5
     y = F.layer_norm(h, (c,), w[b + "layer_norm1.weight"], w[b + "layer_norm1.bias"], eps)
@@ -545,10 +547,30 @@ def hf_layer(w, b, h, heads, taps, tap, causal=False):
     h = h + F.linear(a, w[b + "self_attn.out_proj.weight"], w[b + "self_attn.out_proj.bias"])
     y = F.linear(F.layer_norm(h, (c,), w[b + "layer_norm2.weight"], w[b + "layer_norm2.bias"], eps),
                  w[b + "mlp.fc1.weight"], w[b + "mlp.fc1.bias"])
-    y = y * torch.sigmoid(1.702 * y)
+    y = y * torch.sigmoid(1.702 * y) if act == "quick_gelu" else F.gelu(y)
     h = h + F.linear(y, w[b + "mlp.fc2.weight"], w[b + "mlp.fc2.bias"])
     taps[tap + "out"] = h
     return h
+
+
+def hf_vision(w, x, taps, depth, heads, act):
+    """CLIPVisionModel(WithProjection)'s forward in plain ops, recording
+    Vitrine's taps; returns the normalized image embedding."""
+    vm = "vision_model."
+    c = w[vm + "embeddings.class_embedding"].shape[0]
+    patches = F.conv2d(x, w[vm + "embeddings.patch_embedding.weight"], stride=8).flatten(2).transpose(1, 2)
+    h = torch.cat([w[vm + "embeddings.class_embedding"].view(1, 1, -1).expand(x.shape[0], -1, -1), patches], dim=1)
+    h = h + w[vm + "embeddings.position_embedding.weight"]
+    taps["embed.pre_ln"] = h
+    h = F.layer_norm(h, (c,), w[vm + "pre_layrnorm.weight"], w[vm + "pre_layrnorm.bias"], 1e-5)
+    taps["embed.tokens"] = h
+    for i in range(depth):
+        h = hf_layer(w, vm + "encoder.layers.%d." % i, h, heads, taps, "blocks.%d." % i, act=act)
+    pooled = F.layer_norm(h[:, 0], (c,), w[vm + "post_layernorm.weight"], w[vm + "post_layernorm.bias"], 1e-5)
+    taps["pooled"] = pooled
+    embeds = F.linear(pooled, w["visual_projection.weight"])
+    taps["image_embeds"] = embeds
+    return F.normalize(embeds, dim=-1)
 
 
 def hf_clip():
@@ -562,20 +584,7 @@ def hf_clip():
     x = x32.double().requires_grad_(True)
     taps = {"input": x}
     vm = "vision_model."
-    c = w[vm + "embeddings.class_embedding"].shape[0]
-    patches = F.conv2d(x, w[vm + "embeddings.patch_embedding.weight"], stride=8).flatten(2).transpose(1, 2)
-    h = torch.cat([w[vm + "embeddings.class_embedding"].view(1, 1, -1).expand(x.shape[0], -1, -1), patches], dim=1)
-    h = h + w[vm + "embeddings.position_embedding.weight"]
-    taps["embed.pre_ln"] = h
-    h = F.layer_norm(h, (c,), w[vm + "pre_layrnorm.weight"], w[vm + "pre_layrnorm.bias"], 1e-5)
-    taps["embed.tokens"] = h
-    for i in range(2):
-        h = hf_layer(w, vm + "encoder.layers.%d." % i, h, 4, taps, "blocks.%d." % i)
-    pooled = F.layer_norm(h[:, 0], (c,), w[vm + "post_layernorm.weight"], w[vm + "post_layernorm.bias"], 1e-5)
-    taps["pooled"] = pooled
-    embeds = F.linear(pooled, w["visual_projection.weight"])
-    taps["image_embeds"] = embeds
-    embeds_norm = F.normalize(embeds, dim=-1)
+    embeds_norm = hf_vision(w, x, taps, 2, 4, "quick_gelu")
     assert torch.allclose(embeds_norm.float(), io["image_embeds_norm"], atol=1e-5), "hf_clip: not the fixture's embedding"
     keep = ["input", "embed.pre_ln", "embed.tokens", "blocks.0.out", "blocks.1.norm1", "blocks.1.attn_probs", "pooled",
             "image_embeds"]
@@ -588,6 +597,60 @@ def hf_clip():
     # gradient is 0 and only rounding is left to compare)
     write("hf_clip", ckpt, x32, torch.tensor([3, 19]), embeds_norm, {k: taps[k] for k in keep},
           {n: w[n] for n in params}, target="image_embeds_norm")
+
+
+def hf_clip_gelu():
+    """A CLIPVisionModelWithProjection whose config says hidden_act "gelu"
+    (exact, erf), written here: random weights (width 32, 2 heads, 2
+    layers, MLP 64, projection 8) in tests/fixtures/grad/hf_clip_gelu with
+    its config.json, on the 2 images at 32×32 with CLIP's normalization."""
+    folder = os.path.join(OUT, "hf_clip_gelu")
+    c, heads, depth, mlp, e, patch, image = 32, 2, 2, 64, 8, 8, 32
+    g = torch.Generator().manual_seed(21)
+    vm = "vision_model."
+    shapes = {vm + "embeddings.class_embedding": (c,), vm + "embeddings.patch_embedding.weight": (c, 3, patch, patch),
+              vm + "embeddings.position_embedding.weight": ((image // patch) ** 2 + 1, c),
+              vm + "pre_layrnorm.weight": (c,), vm + "pre_layrnorm.bias": (c,),
+              vm + "post_layernorm.weight": (c,), vm + "post_layernorm.bias": (c,), "visual_projection.weight": (e, c)}
+    for i in range(depth):
+        b = vm + "encoder.layers.%d." % i
+        for part in ["q_proj", "k_proj", "v_proj", "out_proj"]:
+            shapes[b + "self_attn.%s.weight" % part] = (c, c)
+            shapes[b + "self_attn.%s.bias" % part] = (c,)
+        for norm in ["layer_norm1", "layer_norm2"]:
+            shapes[b + norm + ".weight"] = (c,)
+            shapes[b + norm + ".bias"] = (c,)
+        shapes.update({b + "mlp.fc1.weight": (mlp, c), b + "mlp.fc1.bias": (mlp,), b + "mlp.fc2.weight": (c, mlp),
+                       b + "mlp.fc2.bias": (c,)})
+    stored = {}
+    for name, shape in shapes.items():
+        if "norm" in name and name.endswith(".weight"):
+            stored[name] = 1 + 0.1 * torch.randn(shape, generator=g)
+        elif name.endswith(".bias"):
+            stored[name] = 0.1 * torch.randn(shape, generator=g)
+        elif len(shape) == 1 or "embedding" in name:
+            stored[name] = 0.5 * torch.randn(shape, generator=g)
+        else:
+            fan_in = shape[1] * (shape[2] * shape[3] if len(shape) == 4 else 1)
+            stored[name] = torch.randn(shape, generator=g) / fan_in ** 0.5
+    os.makedirs(folder, exist_ok=True)
+    safetensors_io.write(os.path.join(folder, "model.safetensors"), stored, {"format": "pt", "fixture": "hf_clip_gelu"})
+    config = {"architectures": ["CLIPVisionModelWithProjection"], "model_type": "clip_vision_model",
+              "hidden_size": c, "num_attention_heads": heads, "num_hidden_layers": depth, "intermediate_size": mlp,
+              "patch_size": patch, "image_size": image, "projection_dim": e, "hidden_act": "gelu",
+              "layer_norm_eps": 1e-5}
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=1)
+    w = {k: v.double().requires_grad_(True) for k, v in stored.items()}
+    x32 = images([0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711])
+    x = x32.double().requires_grad_(True)
+    taps = {"input": x}
+    embeds_norm = hf_vision(w, x, taps, depth, heads, "gelu")
+    keep = ["input", "embed.tokens", "blocks.0.out", "blocks.1.norm1", "blocks.1.attn_probs", "pooled"]
+    params = [vm + "embeddings.patch_embedding.weight", vm + "encoder.layers.0.self_attn.v_proj.weight",
+              vm + "encoder.layers.1.mlp.fc1.weight", vm + "encoder.layers.1.mlp.fc2.bias", "visual_projection.weight"]
+    write("hf_clip_gelu", "tests/fixtures/grad/hf_clip_gelu/model.safetensors", x32, torch.tensor([6, 1]),
+          embeds_norm, {k: taps[k] for k in keep}, {n: w[n] for n in params}, target="image_embeds_norm")
 
 
 def hf_clip_text():
@@ -648,6 +711,7 @@ def main():
     openclip_text("clip_vit_quickgelu", torch.tensor([7, 0, 25]))
     tv_vit()
     hf_clip()
+    hf_clip_gelu()
     hf_clip_text()
 
 
