@@ -1207,7 +1207,7 @@ vt_trainable_text_new (VtTrainable               *owner,
   if (!bind_text (self, arch, error))
     return NULL;
   vt_trainable_set_n_blocks (owner, self->depth);
-  vt_trainable_set_vocabulary (owner, self->vocab);
+  vt_trainable_set_token_embedding (owner, self->token_embedding);
   *family = &vit_family;
   return g_steal_pointer (&self);
 }

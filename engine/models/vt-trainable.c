@@ -19,6 +19,7 @@ struct _VtTrainable
   gboolean                  no_input_gradient;
   gboolean                  text;
   int                       vocab;
+  VtParam                  *token_embedding;   /* a text tower's, or NULL */
   int                       batch, height, width;
 };
 
@@ -240,10 +241,17 @@ vt_trainable_scratch (VtTrainable *self,
 }
 
 void
-vt_trainable_set_vocabulary (VtTrainable *self,
-                             int          vocab)
+vt_trainable_set_token_embedding (VtTrainable *self,
+                                  VtParam     *embedding)
 {
-  self->vocab = vocab;
+  self->token_embedding = embedding;
+  self->vocab = (int) embedding->pub.shape[0];
+}
+
+const VtTrainableParam *
+vt_trainable_get_token_embedding (VtTrainable *self)
+{
+  return self->token_embedding ? &self->token_embedding->pub : NULL;
 }
 
 void

@@ -67,6 +67,10 @@ VtTrainable *vt_trainable_new_text        (VtCheckpoint          *checkpoint,
                                            const VtArchitecture  *arch,
                                            GError               **error);
 void         vt_trainable_free            (VtTrainable           *self);
+/* A text tower's token embedding (vocab, C), whatever the layout calls it
+ * ("token_embedding.weight", "text_model.embeddings.token_embedding.weight");
+ * NULL for an image model. */
+const VtTrainableParam *vt_trainable_get_token_embedding (VtTrainable *self);
 gboolean     vt_trainable_supports        (const VtArchitecture  *arch);
 
 /* Makes exactly the parameters of @part trainable (@n_blocks for

@@ -315,9 +315,9 @@ test_finite_differences (gconstpointer data)
 
 /* A CLIP text tower (OpenCLIP's, Hugging Face's): the fixture's gradients
  * (taps and parameters), the values against the inference pass, and the
- * token embedding's gradient (the parameter the fixture's metadata names,
- * OpenCLIP's name if none), which is ∂S/∂text.embed.tokens summed into
- * the rows the ids picked. */
+ * token embedding's gradient (vt_trainable_get_token_embedding: the
+ * parameter the fixture's metadata names, OpenCLIP's name if none), which
+ * is ∂S/∂text.embed.tokens summed into the rows the ids picked. */
 static void
 test_text_tower (gconstpointer data)
 {
@@ -414,8 +414,9 @@ test_text_tower (gconstpointer data)
 
   /* the token embedding's rows: Σ of ∂S/∂tokens over the places each id took */
   embedding_name = g_hash_table_lookup (vt_checkpoint_get_metadata (fixture), "token_embedding");
-  embedding = vt_trainable_lookup_param (model, embedding_name ? embedding_name : "token_embedding.weight");
+  embedding = vt_trainable_get_token_embedding (model);
   g_assert_nonnull (embedding);
+  g_assert_cmpstr (embedding->name, ==, embedding_name ? embedding_name : "token_embedding.weight");
   tokens = vt_trainable_lookup_tap (model, "text.embed.tokens");
   {
     int c = (int) embedding->shape[1];
