@@ -549,6 +549,31 @@ test_batchnorm_training (gconstpointer data)
   g_assert_cmpfloat (rel, >, 1e-4);
 }
 
+/* Hugging Face's separate q, k, v: with only one of a block's three
+ * trainable, the packed product's gradient still reaches it (and only it),
+ * equal to the fixture's. */
+static void
+test_one_projection (void)
+{
+  g_autoptr(Case) c = case_open ("hf_clip");
+  const char *name = "vision_model.encoder.layers.1.self_attn.v_proj.weight";
+  g_autofree char *grad_name = g_strdup_printf ("grad.%s", name);
+  g_autofree float *ref = vt_tensor_dup_float (vt_checkpoint_lookup (c->fixture, grad_name));
+  const VtTrainableParam *v, *q;
+  double rel;
+
+  vt_trainable_set_part (c->model, VT_TRAIN_NONE, 0);
+  g_assert_true (vt_trainable_train_param (c->model, name));
+  v = vt_trainable_lookup_param (c->model, name);
+  q = vt_trainable_lookup_param (c->model, "vision_model.encoder.layers.1.self_attn.q_proj.weight");
+  g_assert_null (q->grad);
+  forward_backward (c);
+  rel = relative_difference (v->grad, ref, v->numel);
+  g_test_message ("hf_clip: ∂S/∂%s trained alone, relative difference %.3g", name, rel);
+  g_assert_cmpfloat (rel, <=, REF_TOLERANCE);
+  g_assert_null (q->grad);
+}
+
 /* Which parameters train, and that frozen ones stay in the checkpoint. */
 static void
 test_parts (void)
@@ -646,6 +671,7 @@ main (int    argc,
   g_test_add_data_func ("/engine/network-grad/tv_resnet_bn_train/pytorch", "tv_resnet_bn_train",
                         test_batchnorm_training);
   g_test_add_func ("/engine/network-grad/parts", test_parts);
+  g_test_add_func ("/engine/network-grad/hf_clip/one-projection", test_one_projection);
   g_test_add_func ("/engine/network-grad/unsupported", test_unsupported);
   return g_test_run ();
 }
