@@ -119,7 +119,7 @@ typedef struct
   VtTrainable *owner;
   VtWeights   *weights;
   const Names *names;
-  gboolean     clip;
+  gboolean     clip;                               /* a CLIP image tower (OpenCLIP, HF): a projection, no head */
   gboolean     text;                               /* a CLIP text tower: ids in, causal */
   VtParam     *token_embedding;                    /* (vocab, C) */
   int          vocab, context;
