@@ -127,8 +127,8 @@ show_source (VitrineTrainPage *self)
     {
       /* Translators: %s is a model family such as "CLIP ModifiedResNet" */
       g_autofree char *why = g_strdup_printf (_("A %s cannot be trained yet: the engine has backward passes for "
-                                                "CIFAR and torchvision/timm ResNets, timm ViT/DeiT and OpenCLIP's "
-                                                "ViT image tower."),
+                                                "CIFAR and torchvision/timm ResNets, timm and torchvision ViTs, and "
+                                                "the ViT image towers of OpenCLIP and Hugging Face CLIP."),
                                               vt_model_get_architecture (self->model)->family_name);
       gtk_label_set_text (self->unsupported_label, why);
       gtk_widget_set_visible (GTK_WIDGET (self->unsupported_label), TRUE);

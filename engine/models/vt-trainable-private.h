@@ -85,9 +85,10 @@ void      vt_trainable_add_buffer (VtTrainable   *self,
 /* The tape's work memory of its largest node's size, @which 0 or 1. */
 float    *vt_trainable_scratch    (VtTrainable *self,
                                    int          which);
-/* A text tower's vocabulary: vt_trainable_forward_text refuses ids outside it. */
-void      vt_trainable_set_vocabulary (VtTrainable *self,
-                                       int          vocab);
+/* A text tower's token embedding (vocab, C): its rows are the
+ * vocabulary, and vt_trainable_forward_text refuses ids outside it. */
+void      vt_trainable_set_token_embedding (VtTrainable *self,
+                                            VtParam     *embedding);
 void      vt_trainable_set_n_blocks (VtTrainable *self,
                                      int          n_blocks);
 

@@ -6,7 +6,10 @@
  * inference pass's kernels in its order (every linear layer one product
  * over all B·T tokens, attention per image and head, vt_gelu's
  * approximation), keeping the LayerNorm statistics, the attention
- * probabilities and every activation; the backward passes are engine/nn's. */
+ * probabilities and every activation; the backward passes are engine/nn's.
+ * The same code runs torchvision's ViT, OpenCLIP's and Hugging Face's CLIP
+ * image towers and their text towers (causal, ids in): only the names
+ * (a Names table) and a few conventions differ. */
 #include "vt-trainable-private.h"
 #include "vt-transformer.h"
 #include "core/vt-parallel.h"
@@ -35,32 +38,77 @@ typedef struct
   gboolean                  timm_shapes;   /* cls (1, 1, C) and pos (1, T, C), else (C) and (T, C) */
   const VtTransformerNames *blocks;
   const char               *blocks_prefix;
-  const char               *taps;          /* "" or "visual." */
+  const char               *taps;          /* "", "visual." or "text." */
   float                     eps;
+  const char               *head;          /* the classifier (.weight, .bias), or NULL */
+  const char               *proj;          /* CLIP's projection into the joint space, or NULL */
+  gboolean                  proj_linear;   /* proj is (E, C) used as x · Pᵀ (Hugging Face), else (C, E) as x · P */
+  const char               *features;      /* the final norm over every token, as a tap */
+  const char               *pooled;        /* the pooled token (CLIP) or the head's input, as a tap */
+  const char               *token_embedding;  /* a text tower's (vocab, C) */
 } Names;
 
 static const Names timm_names = {
-  "patch_embed.proj.weight", "patch_embed.proj.bias", "cls_token", "dist_token", "pos_embed", "norm_pre", "norm",
-  "fc_norm", TRUE, &vt_transformer_names_timm, "", "", 1e-6f,
+  .patch_w = "patch_embed.proj.weight", .patch_b = "patch_embed.proj.bias", .cls = "cls_token",
+  .dist = "dist_token", .pos = "pos_embed", .norm_pre = "norm_pre", .norm = "norm", .fc_norm = "fc_norm",
+  .timm_shapes = TRUE, .blocks = &vt_transformer_names_timm, .blocks_prefix = "", .taps = "", .eps = 1e-6f,
+  .head = "head", .features = "features", .pooled = "pre_logits",
+};
+
+/* torchvision's VisionTransformer: timm's class-token ViT under other
+ * names (encoder.ln the final norm, heads.head the classifier). */
+static const Names torchvision_names = {
+  .patch_w = "conv_proj.weight", .patch_b = "conv_proj.bias", .cls = "class_token", .pos = "encoder.pos_embedding",
+  .norm = "encoder.ln", .timm_shapes = TRUE, .blocks = &vt_transformer_names_torchvision,
+  .blocks_prefix = "encoder.layers.", .taps = "", .eps = 1e-6f, .head = "heads.head", .features = "features",
+  .pooled = "pre_logits",
 };
 
 /* OpenCLIP's VisionTransformer: ln_pre, ln_post over every token, the class
  * token pooled, then x · proj. */
+static const Names openclip_names = {
+  .patch_w = "visual.conv1.weight", .cls = "visual.class_embedding", .pos = "visual.positional_embedding",
+  .norm_pre = "visual.ln_pre", .norm = "visual.ln_post", .blocks = &vt_transformer_names_openclip,
+  .blocks_prefix = "visual.transformer.", .taps = "visual.", .eps = 1e-5f, .proj = "visual.proj",
+  .features = "visual.ln_post", .pooled = "visual.pooled",
+};
+
+/* Hugging Face's CLIPVisionModel(WithProjection) / CLIPModel image tower:
+ * OpenCLIP's under other names, with separate q, k, v projections and
+ * the projection stored as a Linear's weight. HF's post_layernorm reads
+ * the class token only; here it runs over every token (each row alone,
+ * so the class token's values are the same) to keep OpenCLIP's path, and
+ * the other rows get no gradient. Taps as vt_vit_forward_image names them. */
+static const Names hf_names = {
+  .patch_w = "vision_model.embeddings.patch_embedding.weight", .cls = "vision_model.embeddings.class_embedding",
+  .pos = "vision_model.embeddings.position_embedding.weight", .norm_pre = "vision_model.pre_layrnorm",
+  .norm = "vision_model.post_layernorm", .blocks = &vt_transformer_names_hf,
+  .blocks_prefix = "vision_model.encoder.", .taps = "", .eps = 1e-5f, .proj = "visual_projection.weight",
+  .proj_linear = TRUE, .features = "post_layernorm", .pooled = "pooled",
+};
+
 /* OpenCLIP's text tower: token and position embeddings, causal blocks,
  * ln_final over every token, the end-of-text token · text_projection. */
 static const Names openclip_text_names = {
-  NULL, NULL, NULL, NULL, "positional_embedding", NULL, "ln_final", NULL, FALSE, &vt_transformer_names_openclip,
-  "transformer.", "text.", 1e-5f,
+  .token_embedding = "token_embedding.weight", .pos = "positional_embedding", .norm = "ln_final",
+  .blocks = &vt_transformer_names_openclip, .blocks_prefix = "transformer.", .taps = "text.", .eps = 1e-5f,
+  .proj = "text_projection", .features = "text.ln_final", .pooled = "text.pooled",
 };
 
-static const Names openclip_names = {
-  "visual.conv1.weight", NULL, "visual.class_embedding", NULL, "visual.positional_embedding", "visual.ln_pre",
-  "visual.ln_post", NULL, FALSE, &vt_transformer_names_openclip, "visual.transformer.", "visual.", 1e-5f,
+/* Hugging Face CLIPModel's text tower: the same under HF's names; the end
+ * token is the largest id, as for configs with eos_token_id 2 (OpenAI's
+ * conversions) and as vt_vit_forward_text pools. */
+static const Names hf_text_names = {
+  .token_embedding = "text_model.embeddings.token_embedding.weight",
+  .pos = "text_model.embeddings.position_embedding.weight", .norm = "text_model.final_layer_norm",
+  .blocks = &vt_transformer_names_hf, .blocks_prefix = "text_model.encoder.", .taps = "text.", .eps = 1e-5f,
+  .proj = "text_projection.weight", .proj_linear = TRUE, .features = "text.ln_final", .pooled = "text.pooled",
 };
 
 typedef struct
 {
   Affine       norm1, qkv, proj, norm2, fc1, fc2;
+  Affine       q, k, v;                         /* separate projections (Hugging Face), qkv their packing */
   /* the layout's */
   VtTapeNode  *x, *n1, *qkv_out, *probs, *ctx, *attn_out, *mid, *n2, *h, *act, *f2, *out;
   float       *mean1, *rstd1, *mean2, *rstd2;   /* (B·T) */
@@ -71,7 +119,7 @@ typedef struct
   VtTrainable *owner;
   VtWeights   *weights;
   const Names *names;
-  gboolean     clip;
+  gboolean     clip;                               /* a CLIP image tower (OpenCLIP, HF): a projection, no head */
   gboolean     text;                               /* a CLIP text tower: ids in, causal */
   VtParam     *token_embedding;                    /* (vocab, C) */
   int          vocab, context;
@@ -79,7 +127,14 @@ typedef struct
   int          width, patch, image, grid, n_prefix, depth, heads, mlp, n_classes, embed_dim;
   float        eps;
   gboolean     average;
-  VtParam     *proj;                               /* CLIP: (C, E), used as x · P */
+  VtParam     *proj;                               /* CLIP: (C, E) used as x · P, or (E, C) as x · Pᵀ */
+  /* Separate q, k, v projections (Hugging Face) packed, as the inference
+   * pass packs them, into one (3C, C) weight and (3C) bias that every
+   * block's qkv points at: filled from the block's q, k, v before its
+   * forward and backward pass, the packed gradient then added into
+   * theirs. Not parameters of their own (the checkpoint has none). */
+  VtParam      packed_w, packed_b;
+  float       *packed_dw, *packed_db;
   VtParam     *patch_w, *patch_b, *cls, *dist, *pos;
   Affine       norm_pre, norm, fc_norm, head, head_dist;
   Block       *blocks;
@@ -101,6 +156,10 @@ vit_free (gpointer data)
   ViT *self = data;
 
   g_free (self->blocks);
+  g_free (self->packed_w.pub.value);
+  g_free (self->packed_b.pub.value);
+  g_free (self->packed_dw);
+  g_free (self->packed_db);
   vt_weights_free (self->weights);
   g_free (self);
 }
@@ -151,6 +210,37 @@ bind_names (ViT          *self,
 
 static gboolean bind_blocks (ViT *self, GError **error);
 
+/* CLIP's projection into the joint space, (C, E) or a Linear's (E, C). */
+static gboolean
+bind_projection (ViT     *self,
+                 GError **error)
+{
+  int c = self->width, e = self->embed_dim;
+  gint64 shape[2] = { c, e };
+
+  if (self->names->proj_linear)
+    {
+      shape[0] = e;
+      shape[1] = c;
+    }
+  self->proj = vt_trainable_bind (self->owner, self->weights, self->names->proj, VT_PARAM_HEAD, self->depth, 2, shape,
+                                  error);
+  return self->proj != NULL;
+}
+
+/* Room for the packed q, k, v of one block (separate projections only). */
+static void
+alloc_packed (ViT *self)
+{
+  int c = self->width;
+
+  self->packed_w.pub.name = "qkv (packed)";
+  self->packed_w.pub.value = g_new (float, (gsize) 3 * c * c);
+  self->packed_b.pub.value = g_new (float, (gsize) 3 * c);
+  self->packed_dw = g_new (float, (gsize) 3 * c * c);
+  self->packed_db = g_new (float, (gsize) 3 * c);
+}
+
 static gboolean
 bind (ViT                   *self,
       const VtArchitecture  *arch,
@@ -174,20 +264,16 @@ bind (ViT                   *self,
       (n->dist && !vt_trainable_bind_optional (o, w, n->dist, VT_PARAM_OTHER, -1, 3, cls_shape, &self->dist, error)) ||
       !(self->pos = vt_trainable_bind (o, w, n->pos, VT_PARAM_OTHER, -1, n->timm_shapes ? 3 : 2,
                                        n->timm_shapes ? pos_shape : pos_shape + 1, error)) ||
-      !bind_names (self, &self->norm_pre, NULL, n->norm_pre, VT_PARAM_NORM, -1, c, 0, !self->clip, error) ||
+      (n->norm_pre && !bind_names (self, &self->norm_pre, NULL, n->norm_pre, VT_PARAM_NORM, -1, c, 0, !self->clip, error)) ||
       !bind_names (self, &self->norm, NULL, n->norm, VT_PARAM_NORM, self->depth, c, 0, !self->clip, error) ||
       (n->fc_norm && !bind_names (self, &self->fc_norm, NULL, n->fc_norm, VT_PARAM_NORM, self->depth, c, 0, TRUE, error)))
     return FALSE;
-  if (self->clip)
-    {
-      self->embed_dim = arch->embed_dim;
-      if (!(self->proj = vt_trainable_bind (o, w, "visual.proj", VT_PARAM_HEAD, self->depth,
-                                            VT_SHAPE (c, self->embed_dim), error)))
-        return FALSE;
-    }
+  self->embed_dim = arch->embed_dim;
+  if (self->clip && !bind_projection (self, error))
+    return FALSE;
   self->average = !self->clip && (self->fc_norm.w != NULL || self->cls == NULL);
   if (!self->clip && self->n_classes > 0 &&
-      !bind_affine (self, &self->head, "head", VT_PARAM_HEAD, self->depth, self->n_classes, c, FALSE, error))
+      !bind_affine (self, &self->head, n->head, VT_PARAM_HEAD, self->depth, self->n_classes, c, FALSE, error))
     return FALSE;
   if (self->dist != NULL && self->n_classes > 0 &&
       !bind_affine (self, &self->head_dist, "head_dist", VT_PARAM_HEAD, self->depth, self->n_classes, c, FALSE, error))
@@ -220,12 +306,28 @@ bind_blocks (ViT     *self,
       relative = g_strdup_printf (bn->block, i);
 #pragma GCC diagnostic pop
       block = g_strconcat (n->blocks_prefix, relative, NULL);
-      qkv_w = g_strdup_printf ("%s.%s", block, bn->qkv_weight);
-      qkv_b = g_strdup_printf ("%s.%s", block, bn->qkv_bias);
-      if (!bind_names (self, &b->norm1, block, bn->norm1, VT_PARAM_NORM, i, c, 0, FALSE, error) ||
-          !(b->qkv.w = vt_trainable_bind (o, w, qkv_w, VT_PARAM_OTHER, i, VT_SHAPE (3 * c, c), error)) ||
-          !(b->qkv.b = vt_trainable_bind (o, w, qkv_b, VT_PARAM_OTHER, i, VT_SHAPE (3 * c), error)) ||
-          !bind_names (self, &b->proj, block, bn->proj, VT_PARAM_OTHER, i, c, c, FALSE, error) ||
+      if (!bind_names (self, &b->norm1, block, bn->norm1, VT_PARAM_NORM, i, c, 0, FALSE, error))
+        return FALSE;
+      if (bn->qkv_weight == NULL)
+        {
+          if (!bind_names (self, &b->q, block, bn->q, VT_PARAM_OTHER, i, c, c, FALSE, error) ||
+              !bind_names (self, &b->k, block, bn->k, VT_PARAM_OTHER, i, c, c, FALSE, error) ||
+              !bind_names (self, &b->v, block, bn->v, VT_PARAM_OTHER, i, c, c, FALSE, error))
+            return FALSE;
+          if (self->packed_w.pub.value == NULL)
+            alloc_packed (self);
+          b->qkv.w = &self->packed_w;
+          b->qkv.b = &self->packed_b;
+        }
+      else
+        {
+          qkv_w = g_strdup_printf ("%s.%s", block, bn->qkv_weight);
+          qkv_b = g_strdup_printf ("%s.%s", block, bn->qkv_bias);
+          if (!(b->qkv.w = vt_trainable_bind (o, w, qkv_w, VT_PARAM_OTHER, i, VT_SHAPE (3 * c, c), error)) ||
+              !(b->qkv.b = vt_trainable_bind (o, w, qkv_b, VT_PARAM_OTHER, i, VT_SHAPE (3 * c), error)))
+            return FALSE;
+        }
+      if (!bind_names (self, &b->proj, block, bn->proj, VT_PARAM_OTHER, i, c, c, FALSE, error) ||
           !bind_names (self, &b->norm2, block, bn->norm2, VT_PARAM_NORM, i, c, 0, FALSE, error) ||
           !bind_names (self, &b->fc1, block, bn->fc1, VT_PARAM_OTHER, i, self->mlp, c, FALSE, error) ||
           !bind_names (self, &b->fc2, block, bn->fc2, VT_PARAM_OTHER, i, c, self->mlp, FALSE, error))
@@ -241,15 +343,14 @@ bind_text (ViT                   *self,
 {
   VtTrainable *o = self->owner;
   VtWeights *w = self->weights;
+  const Names *n = self->names;
   int c = self->width;
 
-  if (!(self->token_embedding = vt_trainable_bind (o, w, "token_embedding.weight", VT_PARAM_OTHER, -1,
+  if (!(self->token_embedding = vt_trainable_bind (o, w, n->token_embedding, VT_PARAM_OTHER, -1,
                                                    VT_SHAPE (self->vocab, c), error)) ||
-      !(self->pos = vt_trainable_bind (o, w, "positional_embedding", VT_PARAM_OTHER, -1,
-                                       VT_SHAPE (self->context, c), error)) ||
-      !bind_names (self, &self->norm, NULL, "ln_final", VT_PARAM_NORM, self->depth, c, 0, FALSE, error) ||
-      !(self->proj = vt_trainable_bind (o, w, "text_projection", VT_PARAM_HEAD, self->depth,
-                                        VT_SHAPE (c, self->embed_dim), error)))
+      !(self->pos = vt_trainable_bind (o, w, n->pos, VT_PARAM_OTHER, -1, VT_SHAPE (self->context, c), error)) ||
+      !bind_names (self, &self->norm, NULL, n->norm, VT_PARAM_NORM, self->depth, c, 0, FALSE, error) ||
+      !bind_projection (self, error))
     return FALSE;
   return bind_blocks (self, error);
 }
@@ -345,8 +446,8 @@ vit_layout (gpointer  data,
   if (self->text)
     {
       /* as vt_vit_forward_text names them */
-      self->features = seq (tape, "text.ln_final", batch, t, c);
-      self->pooled = rows (tape, "text.pooled", batch, c);
+      self->features = seq (tape, self->names->features, batch, t, c);
+      self->pooled = rows (tape, self->names->pooled, batch, c);
       self->embeds = rows (tape, "text_embeds", batch, self->embed_dim);
       self->embeds_norm = rows (tape, "text_embeds_norm", batch, self->embed_dim);
       self->embeds_length = vt_tape_work (tape, (gsize) batch);
@@ -356,8 +457,8 @@ vit_layout (gpointer  data,
   if (self->clip)
     {
       /* as vt_vit_forward_image names them */
-      self->features = seq (tape, "visual.ln_post", batch, t, c);
-      self->pooled = rows (tape, "visual.pooled", batch, c);
+      self->features = seq (tape, self->names->features, batch, t, c);
+      self->pooled = rows (tape, self->names->pooled, batch, c);
       self->embeds = rows (tape, "image_embeds", batch, self->embed_dim);
       vt_tape_alias (tape, self->embeds, "pre_logits");
       self->embeds_norm = rows (tape, "image_embeds_norm", batch, self->embed_dim);
@@ -365,9 +466,9 @@ vit_layout (gpointer  data,
       self->pool_at = vt_tape_work (tape, (gsize) batch);
       return;
     }
-  self->features = seq (tape, "features", batch, t, c);
+  self->features = seq (tape, self->names->features, batch, t, c);
   self->mean_pool = self->average && self->fc_norm.w ? rows (tape, "pooled.mean", batch, c) : NULL;
-  self->pooled = rows (tape, "pre_logits", batch, c);
+  self->pooled = rows (tape, self->names->pooled, batch, c);
   if (self->head.w && self->dist)
     {
       self->cls_features = rows (tape, "features.cls", batch, c);
@@ -515,6 +616,45 @@ gelu_range (gsize    begin,
     vt_gelu (w->act + begin * mlp, (end - begin) * mlp);
 }
 
+/* Block @b's separate q, k, v into the packed qkv (their present values,
+ * which training may have changed), and the packed gradient zeroed where
+ * any of them trains. */
+static void
+pack_qkv (ViT         *self,
+          const Block *b)
+{
+  const Affine *parts[3] = { &b->q, &b->k, &b->v };
+  gsize c = self->width;
+  gboolean w_trains = FALSE, b_trains = FALSE;
+
+  for (int i = 0; i < 3; i++)
+    {
+      memcpy (self->packed_w.pub.value + i * c * c, parts[i]->w->pub.value, sizeof (float) * c * c);
+      memcpy (self->packed_b.pub.value + i * c, parts[i]->b->pub.value, sizeof (float) * c);
+      w_trains |= parts[i]->w->pub.grad != NULL;
+      b_trains |= parts[i]->b->pub.grad != NULL;
+    }
+  self->packed_w.pub.grad = w_trains ? memset (self->packed_dw, 0, sizeof (float) * 3 * c * c) : NULL;
+  self->packed_b.pub.grad = b_trains ? memset (self->packed_db, 0, sizeof (float) * 3 * c) : NULL;
+}
+
+/* The packed gradient of pack_qkv's block added into its q, k, v (+=). */
+static void
+unpack_qkv_grad (ViT         *self,
+                 const Block *b)
+{
+  const Affine *parts[3] = { &b->q, &b->k, &b->v };
+  gsize c = self->width;
+
+  for (int i = 0; i < 3; i++)
+    {
+      if (parts[i]->w->pub.grad && self->packed_w.pub.grad)
+        vt_add (parts[i]->w->pub.grad, self->packed_w.pub.grad + i * c * c, c * c);
+      if (parts[i]->b->pub.grad && self->packed_b.pub.grad)
+        vt_add (parts[i]->b->pub.grad, self->packed_b.pub.grad + i * c, c);
+    }
+}
+
 /* The LayerNorms' statistics, in the arena's work node. */
 static void
 assign_stats (ViT *self)
@@ -620,6 +760,8 @@ vit_forward (gpointer      data,
       Work work = { self, NULL, NULL, NULL, b->h->value, NULL, NULL, c, b, b->act->value };
 
       layernorm (self, b->n1, b->mean1, b->rstd1, b->x, &b->norm1);
+      if (b->q.w)
+        pack_qkv (self, b);
       vt_linear_forward (b->qkv_out->value, b->n1->value, b->qkv.w->pub.value, b->qkv.b->pub.value, (int) r, c, 3 * c);
       /* per image and head, single-threaded products (as vt_transformer_run) */
       vt_parallel_for_single_blas ((gsize) batch * self->heads, attention_range, &work);
@@ -651,7 +793,10 @@ vit_forward (gpointer      data,
           gsize token = self->text ? (gsize) ((gint32 *) self->pool_at->value)[b] : 0;
 
           memcpy (pooled, self->features->value + ((gsize) b * t + token) * c, sizeof (float) * c);
-          vt_matmul_forward (embeds, pooled, self->proj->pub.value, 1, c, e);
+          if (self->names->proj_linear)
+            vt_linear_forward (embeds, pooled, self->proj->pub.value, NULL, 1, c, e);
+          else
+            vt_matmul_forward (embeds, pooled, self->proj->pub.value, 1, c, e);
           vt_l2_normalize (self->embeds_norm->value + (gsize) b * e, embeds, e);
           for (int i = 0; i < e; i++)
             length += (double) embeds[i] * embeds[i];
@@ -763,7 +908,7 @@ probs_grad (const ViT   *self,
 }
 
 static void
-block_backward (const ViT        *self,
+block_backward (ViT              *self,
                 const Block      *b,
                 const VtTapeNode *target)
 {
@@ -790,7 +935,14 @@ block_backward (const ViT        *self,
                         self->batch, self->tokens, self->width, self->heads);
       probs_grad (self, b);
     }
-  linear_backward (b->qkv_out, b->n1, &b->qkv, target);
+  if (b->q.w && live (b->qkv_out, target))
+    {
+      pack_qkv (self, b);
+      linear_backward (b->qkv_out, b->n1, &b->qkv, target);
+      unpack_qkv_grad (self, b);
+    }
+  else
+    linear_backward (b->qkv_out, b->n1, &b->qkv, target);
   layernorm_backward (b->n1, b->x, &b->norm1, b->mean1, b->rstd1, target);
 }
 
@@ -811,7 +963,11 @@ vit_backward (gpointer          data,
       if (live (self->embeds_norm, target))
         vt_l2norm_backward (self->embeds->grad, self->embeds_norm->grad, self->embeds_norm->value,
                             self->embeds_length->value, batch, e);
-      if (live (self->embeds, target))
+      if (live (self->embeds, target) && self->names->proj_linear)
+        /* embeds = pooled · Pᵀ, P (E, C): a Linear without bias */
+        vt_linear_backward (self->pooled->grad, self->proj->pub.grad, NULL, self->embeds->grad, self->pooled->value,
+                            self->proj->pub.value, batch, c, e);
+      else if (live (self->embeds, target))
         {
           /* embeds = pooled · P: dpooled += dembeds · Pᵀ, dP += pooledᵀ · dembeds */
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, batch, c, e, 1.0f, self->embeds->grad, e,
@@ -979,8 +1135,11 @@ vt_trainable_vit_new (VtTrainable               *owner,
 
   self->owner = owner;
   self->weights = vt_weights_new (checkpoint, arch->prefix);
-  self->clip = arch->family == VT_ARCH_OPENCLIP;
-  self->names = self->clip ? &openclip_names : &timm_names;
+  self->names = arch->family == VT_ARCH_OPENCLIP ? &openclip_names
+              : arch->family == VT_ARCH_HF_CLIP ? &hf_names
+              : arch->family == VT_ARCH_TORCHVISION_VIT ? &torchvision_names
+              : &timm_names;
+  self->clip = self->names->proj != NULL;
   self->quick_gelu = self->clip && arch->quick_gelu;
   self->width = arch->width;
   self->patch = arch->patch_size;
@@ -1013,13 +1172,22 @@ vt_trainable_text_new (VtTrainable               *owner,
                        GError                   **error)
 {
   g_autoptr(ViT) self = g_new0 (ViT, 1);
-  g_autofree char *fc1 = g_strconcat (arch->prefix, "transformer.resblocks.0.mlp.c_fc.weight", NULL);
-  const VtTensor *fc1_tensor = vt_checkpoint_lookup (checkpoint, fc1);
+  const Names *names = arch->family == VT_ARCH_HF_CLIP ? &hf_text_names : &openclip_text_names;
+  g_autofree char *first = NULL;
+  g_autofree char *fc1 = NULL;
+  const VtTensor *fc1_tensor;
 
+  /* the first block's fc1 gives the MLP width */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  first = g_strdup_printf (names->blocks->block, 0);
+#pragma GCC diagnostic pop
+  fc1 = g_strdup_printf ("%s%s%s.%s.weight", arch->prefix, names->blocks_prefix, first, names->blocks->fc1);
+  fc1_tensor = vt_checkpoint_lookup (checkpoint, fc1);
   self->owner = owner;
   self->weights = vt_weights_new (checkpoint, arch->prefix);
   self->text = TRUE;
-  self->names = &openclip_text_names;
+  self->names = names;
   self->quick_gelu = arch->quick_gelu;
   self->width = arch->text_width;
   self->depth = arch->text_depth;
@@ -1039,7 +1207,7 @@ vt_trainable_text_new (VtTrainable               *owner,
   if (!bind_text (self, arch, error))
     return NULL;
   vt_trainable_set_n_blocks (owner, self->depth);
-  vt_trainable_set_vocabulary (owner, self->vocab);
+  vt_trainable_set_token_embedding (owner, self->token_embedding);
   *family = &vit_family;
   return g_steal_pointer (&self);
 }

@@ -19,6 +19,7 @@ struct _VtTrainable
   gboolean                  no_input_gradient;
   gboolean                  text;
   int                       vocab;
+  VtParam                  *token_embedding;   /* a text tower's, or NULL */
   int                       batch, height, width;
 };
 
@@ -56,11 +57,19 @@ trainable_alloc (void)
   return self;
 }
 
+/* The families vt-trainable-vit.c runs (a CLIP image tower that is a ViT,
+ * not a ModifiedResNet). */
+static gboolean
+is_vit (const VtArchitecture *arch)
+{
+  return arch->family == VT_ARCH_TIMM_VIT || arch->family == VT_ARCH_TORCHVISION_VIT ||
+         ((arch->family == VT_ARCH_OPENCLIP || arch->family == VT_ARCH_HF_CLIP) && arch->patch_size > 0);
+}
+
 gboolean
 vt_trainable_supports (const VtArchitecture *arch)
 {
-  return arch->family == VT_ARCH_RESNET || arch->family == VT_ARCH_CIFAR_RESNET ||
-         arch->family == VT_ARCH_TIMM_VIT || (arch->family == VT_ARCH_OPENCLIP && arch->patch_size > 0);
+  return arch->family == VT_ARCH_RESNET || arch->family == VT_ARCH_CIFAR_RESNET || is_vit (arch);
 }
 
 VtTrainable *
@@ -72,12 +81,13 @@ vt_trainable_new (VtCheckpoint          *checkpoint,
 
   if (arch->family == VT_ARCH_RESNET || arch->family == VT_ARCH_CIFAR_RESNET)
     self->state = vt_trainable_resnet_new (self, checkpoint, arch, &self->family, error);
-  else if (arch->family == VT_ARCH_TIMM_VIT || (arch->family == VT_ARCH_OPENCLIP && arch->patch_size > 0))
+  else if (is_vit (arch))
     self->state = vt_trainable_vit_new (self, checkpoint, arch, &self->family, error);
   else
     g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED,
                  "%s: no backward pass for a %s yet (there is one for CIFAR and torchvision/timm "
-                 "ResNets, timm ViT/DeiT and OpenCLIP's ViT image tower)", vt_checkpoint_get_path (checkpoint), arch->family_name);
+                 "ResNets, timm and torchvision ViTs, and OpenCLIP's and Hugging Face's CLIP ViT image towers)",
+                 vt_checkpoint_get_path (checkpoint), arch->family_name);
   if (self->state == NULL)
     return NULL;
   return g_steal_pointer (&self);
@@ -91,10 +101,10 @@ vt_trainable_new_text (VtCheckpoint          *checkpoint,
   g_autoptr(VtTrainable) self = trainable_alloc ();
 
   self->text = TRUE;
-  if (arch->family != VT_ARCH_OPENCLIP || arch->text_width <= 0)
+  if ((arch->family != VT_ARCH_OPENCLIP && arch->family != VT_ARCH_HF_CLIP) || arch->text_width <= 0)
     {
       g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED,
-                   "%s: no text tower with a backward pass (there is one for OpenCLIP's)",
+                   "%s: no text tower with a backward pass (there is one for OpenCLIP's and Hugging Face's CLIP)",
                    vt_checkpoint_get_path (checkpoint));
       return NULL;
     }
@@ -231,10 +241,17 @@ vt_trainable_scratch (VtTrainable *self,
 }
 
 void
-vt_trainable_set_vocabulary (VtTrainable *self,
-                             int          vocab)
+vt_trainable_set_token_embedding (VtTrainable *self,
+                                  VtParam     *embedding)
 {
-  self->vocab = vocab;
+  self->token_embedding = embedding;
+  self->vocab = (int) embedding->pub.shape[0];
+}
+
+const VtTrainableParam *
+vt_trainable_get_token_embedding (VtTrainable *self)
+{
+  return self->token_embedding ? &self->token_embedding->pub : NULL;
 }
 
 void

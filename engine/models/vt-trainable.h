@@ -4,8 +4,10 @@
  *
  * Families: CIFAR ResNet (option-A shortcuts), torchvision/timm ResNet
  * (BasicBlock, Bottleneck), timm ViT/DeiT (class token, distillation
- * token, average pooling), OpenCLIP's ViT image tower (its taps
- * "visual.…", "image_embeds", "image_embeds_norm"; GELU or QuickGELU). BatchNorm runs in eval mode (the running
+ * token, average pooling), torchvision's ViT, OpenCLIP's ViT image tower
+ * (its taps "visual.…", "image_embeds", "image_embeds_norm"; GELU or
+ * QuickGELU) and Hugging Face CLIP's (taps "blocks.…", "pooled",
+ * "image_embeds", "image_embeds_norm"). BatchNorm runs in eval mode (the running
  * statistics) by default, as the forward passes do, so gradients are those
  * of the model that infers; vt_trainable_set_batchnorm_training switches
  * the ResNets to training mode (batch statistics), as PyTorch's train().
@@ -52,18 +54,23 @@ typedef struct
 } VtTrainableParam;
 
 /* NULL with VT_MODEL_ERROR_UNSUPPORTED for a family without a backward
- * pass (CLIP's text tower and ModifiedResNet, torchvision ViT, Hugging
- * Face, TensorFlow Lite). */
+ * pass (a CLIP text tower: vt_trainable_new_text; ModifiedResNet,
+ * TensorFlow Lite). */
 VtTrainable *vt_trainable_new             (VtCheckpoint          *checkpoint,
                                            const VtArchitecture  *arch,
                                            GError               **error);
-/* The text tower of an OpenCLIP checkpoint: token ids in, taps "text.…",
- * "text_embeds", "text_embeds_norm"; the gradient with respect to the
- * token embeddings is that of "text.embed.tokens". */
+/* The text tower of an OpenCLIP or Hugging Face CLIPModel checkpoint:
+ * token ids in, taps "text.…", "text_embeds", "text_embeds_norm", pooled
+ * at the largest id; the gradient with respect to the token embeddings is
+ * that of "text.embed.tokens". */
 VtTrainable *vt_trainable_new_text        (VtCheckpoint          *checkpoint,
                                            const VtArchitecture  *arch,
                                            GError               **error);
 void         vt_trainable_free            (VtTrainable           *self);
+/* A text tower's token embedding (vocab, C), whatever the layout calls it
+ * ("token_embedding.weight", "text_model.embeddings.token_embedding.weight");
+ * NULL for an image model. */
+const VtTrainableParam *vt_trainable_get_token_embedding (VtTrainable *self);
 gboolean     vt_trainable_supports        (const VtArchitecture  *arch);
 
 /* Makes exactly the parameters of @part trainable (@n_blocks for

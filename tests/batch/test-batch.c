@@ -4958,8 +4958,9 @@ test_attribute_bad_input (void)
 {
   g_autofree char *dir = vt_test_tmpdir ();
   g_autofree char *resnet = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
-  g_autofree char *tv_vit = vt_test_fixture ("forward/tv_vit/model.safetensors");
-  g_autofree char *tv_input = vt_test_fixture ("forward/tv_vit.io.safetensors");
+  /* OpenCLIP's ModifiedResNet: a forward pass, no backward pass yet */
+  g_autofree char *rn = vt_test_fixture ("forward/openclip_rn/model.safetensors");
+  g_autofree char *rn_input = vt_test_fixture ("forward/openclip_rn.io.safetensors");
   g_autofree char *fixture = vt_test_fixture ("attribution/cam-cifar_resnet20.safetensors");
   g_autofree char *cifar = vt_test_asset ("datasets/cifar10-jpg");
   static const struct
@@ -5005,7 +5006,7 @@ test_attribute_bad_input (void)
       "$.steps[0].samples[0]: sample 10000 does not exist" },
     { "\"dataset\": \"@DATA@\", \"methods\": [\"gradcam\"], \"skip_unreadable\": true", 2,
       "$.steps[0].skip_unreadable: the attribute step explains every image" },
-    { "@TVVIT@, \"methods\": [\"gradcam\"]", 1, "no backward pass for a torchvision ViT" },
+    { "@RN@, \"methods\": [\"gradcam\"]", 1, "no backward pass for a OpenAI / OpenCLIP CLIP (ModifiedResNet)" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -5013,22 +5014,22 @@ test_attribute_bad_input (void)
       g_autoptr(GString) rest = g_string_new (cases[i].keys);
       g_autoptr(GString) message = g_string_new (cases[i].message);
       g_autofree char *input = g_strdup_printf ("\"input\": \"%s\", \"images\": \"input\"", fixture);
-      g_autofree char *tv = g_strdup_printf ("\"input\": \"%s\", \"images\": \"input.pixel_values\"", tv_input);
+      g_autofree char *rn_images = g_strdup_printf ("\"input\": \"%s\", \"images\": \"input.pixel_values\"", rn_input);
       g_autofree char *keys = NULL;
-      gboolean untrainable = strstr (cases[i].keys, "@TVVIT@") != NULL;
+      gboolean untrainable = strstr (cases[i].keys, "@RN@") != NULL;
       g_auto(Result) r = { 0 };
 
       g_string_replace (rest, "@INPUT@", input, 0);
-      g_string_replace (rest, "@TVVIT@", tv, 0);
+      g_string_replace (rest, "@RN@", rn_images, 0);
       g_string_replace (rest, "@DATA@", cifar, 0);
       g_string_replace (message, "@CKPT@", resnet, 0);
-      keys = g_strdup_printf ("\"checkpoint\": \"%s\", %s", untrainable ? tv_vit : resnet, rest->str);
+      keys = g_strdup_printf ("\"checkpoint\": \"%s\", %s", untrainable ? rn : resnet, rest->str);
       run_attribute_spec (&r, dir, keys);
       if (r.status != cases[i].status || strstr (r.err, message->str) == NULL)
         g_error ("case %u: status %d, expected %d with “%s”; stderr: %s", i, r.status, cases[i].status,
                  message->str, r.err);
       if (untrainable)
-        g_assert_nonnull (strstr (r.err, tv_vit));
+        g_assert_nonnull (strstr (r.err, rn));
     }
   vt_test_rm_rf (dir);
 }

@@ -1,7 +1,8 @@
 /* test-coop.c: CoOp prompt learning (engine/methods/active/vt-coop.c) on
- * the OpenCLIP fixture's text tower against PyTorch
- * (tests/reference/make_coop_fixture.py), shared and class-specific
- * context: the prompts' token ids after the cut, the seeded start of the
+ * the OpenCLIP fixture's text tower, and on the same weights in Hugging
+ * Face CLIPModel's layout (tests/fixtures/coop/hf_clip, the "hf_" cases),
+ * against PyTorch (tests/reference/make_coop_fixture.py), shared and
+ * class-specific context: the prompts' token ids after the cut, the seeded start of the
  * context, the loss and its gradient with respect to the context (max
  * |ours − ref| / max |ref| ≤ 1e-4), and ten SGD steps on a cosine schedule
  * (each loss within 1e-4, the context after them within 1e-4 relative).
@@ -35,7 +36,10 @@ fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
   g_autofree char *path = vt_test_fixture ("coop/coop.safetensors");
-  g_autofree char *model_path = vt_test_asset ("reference/openclip/clip_vit.safetensors");
+  /* the "hf_" cases run on the Hugging Face layout's copy */
+  g_autofree char *model_path = data && g_str_has_prefix (data, "hf_")
+                                  ? vt_test_fixture ("coop/hf_clip/model.safetensors")
+                                  : vt_test_asset ("reference/openclip/clip_vit.safetensors");
   g_autofree char *vocab = vt_test_asset ("tokenizers/clip/bpe_simple_vocab_16e6.txt.gz");
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
@@ -131,7 +135,7 @@ test_case (Fixture       *f,
            gconstpointer  data)
 {
   const char *name = data;
-  gboolean csc = g_str_equal (name, "csc");
+  gboolean csc = g_str_has_suffix (name, "csc");
   g_autoptr(VtCoop) coop = coop_for (f, name, csc);
   g_autofree char *ids_key = g_strdup_printf ("%s.ids", name);
   g_autofree char *context_key = g_strdup_printf ("%s.context", name);
@@ -242,6 +246,8 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/engine/coop/shared", Fixture, "shared", fixture_setup, test_case, fixture_teardown);
   g_test_add ("/engine/coop/csc", Fixture, "csc", fixture_setup, test_case, fixture_teardown);
+  g_test_add ("/engine/coop/hf/shared", Fixture, "hf_shared", fixture_setup, test_case, fixture_teardown);
+  g_test_add ("/engine/coop/hf/csc", Fixture, "hf_csc", fixture_setup, test_case, fixture_teardown);
   g_test_add ("/engine/coop/errors", Fixture, NULL, fixture_setup, test_errors, fixture_teardown);
   return g_test_run ();
 }

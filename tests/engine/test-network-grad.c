@@ -2,8 +2,9 @@
  *
  * For the real CIFAR ResNet-20, torchvision's ResNet over Bottlenecks, timm's
  * ViT (class token, and average pooling with fc_norm) and DeiT (distilled),
- * OpenCLIP's ViT image tower and text tower (GELU and QuickGELU; there S
- * is on the normalized image or text embedding), tests/reference/make_network_grad_fixtures.py
+ * torchvision's ViT, OpenCLIP's ViT image tower and text tower (GELU and
+ * QuickGELU) and Hugging Face CLIPModel's two towers (there S is on the
+ * normalized image or text embedding), tests/reference/make_network_grad_fixtures.py
  * stores PyTorch's float64 autograd gradients of S = Σᵢ logits[i, indexᵢ]
  * (or of S = Σᵢ target[i, indexᵢ] for the target the fixture names)
  * with respect to the input, a few taps and a few parameters; ours must
@@ -312,10 +313,11 @@ test_finite_differences (gconstpointer data)
     }
 }
 
-/* OpenCLIP's text tower: the fixture's gradients (taps and parameters),
- * the values against the inference pass, and the token embedding's
- * gradient, which is ∂S/∂text.embed.tokens summed into the rows the ids
- * picked. */
+/* A CLIP text tower (OpenCLIP's, Hugging Face's): the fixture's gradients
+ * (taps and parameters), the values against the inference pass, and the
+ * token embedding's gradient (vt_trainable_get_token_embedding: the
+ * parameter the fixture's metadata names, OpenCLIP's name if none), which
+ * is ∂S/∂text.embed.tokens summed into the rows the ids picked. */
 static void
 test_text_tower (gconstpointer data)
 {
@@ -333,6 +335,7 @@ test_text_tower (gconstpointer data)
   const VtTensor *ids, *index, *target;
   const VtTrainableParam *embedding;
   const VtTapeNode *tokens;
+  const char *embedding_name;
   VtArchitecture *arch;
   guint compared = 0;
   int batch, length, e;
@@ -410,7 +413,10 @@ test_text_tower (gconstpointer data)
     }
 
   /* the token embedding's rows: Σ of ∂S/∂tokens over the places each id took */
-  embedding = vt_trainable_lookup_param (model, "token_embedding.weight");
+  embedding_name = g_hash_table_lookup (vt_checkpoint_get_metadata (fixture), "token_embedding");
+  embedding = vt_trainable_get_token_embedding (model);
+  g_assert_nonnull (embedding);
+  g_assert_cmpstr (embedding->name, ==, embedding_name ? embedding_name : "token_embedding.weight");
   tokens = vt_trainable_lookup_tap (model, "text.embed.tokens");
   {
     int c = (int) embedding->shape[1];
@@ -543,6 +549,31 @@ test_batchnorm_training (gconstpointer data)
   g_assert_cmpfloat (rel, >, 1e-4);
 }
 
+/* Hugging Face's separate q, k, v: with only one of a block's three
+ * trainable, the packed product's gradient still reaches it (and only it),
+ * equal to the fixture's. */
+static void
+test_one_projection (void)
+{
+  g_autoptr(Case) c = case_open ("hf_clip");
+  const char *name = "vision_model.encoder.layers.1.self_attn.v_proj.weight";
+  g_autofree char *grad_name = g_strdup_printf ("grad.%s", name);
+  g_autofree float *ref = vt_tensor_dup_float (vt_checkpoint_lookup (c->fixture, grad_name));
+  const VtTrainableParam *v, *q;
+  double rel;
+
+  vt_trainable_set_part (c->model, VT_TRAIN_NONE, 0);
+  g_assert_true (vt_trainable_train_param (c->model, name));
+  v = vt_trainable_lookup_param (c->model, name);
+  q = vt_trainable_lookup_param (c->model, "vision_model.encoder.layers.1.self_attn.q_proj.weight");
+  g_assert_null (q->grad);
+  forward_backward (c);
+  rel = relative_difference (v->grad, ref, v->numel);
+  g_test_message ("hf_clip: ∂S/∂%s trained alone, relative difference %.3g", name, rel);
+  g_assert_cmpfloat (rel, <=, REF_TOLERANCE);
+  g_assert_null (q->grad);
+}
+
 /* Which parameters train, and that frozen ones stay in the checkpoint. */
 static void
 test_parts (void)
@@ -578,8 +609,8 @@ test_parts (void)
 static void
 test_unsupported (void)
 {
-  /* torchvision's ViT: a forward pass, no backward pass yet */
-  g_autofree char *path = vt_test_fixture ("forward/tv_vit/model.safetensors");
+  /* OpenCLIP's ModifiedResNet image tower: a forward pass, no backward pass yet */
+  g_autofree char *path = vt_test_fixture ("forward/openclip_rn/model.safetensors");
   g_autoptr(GError) error = NULL;
   g_autoptr(VtCheckpoint) checkpoint = vt_checkpoint_open (path, &error);
   VtArchitecture *arch;
@@ -590,7 +621,7 @@ test_unsupported (void)
   model = vt_trainable_new (checkpoint, arch, &error);
   g_assert_null (model);
   g_assert_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_UNSUPPORTED);
-  g_assert_nonnull (strstr (error->message, "tv_vit/model.safetensors"));
+  g_assert_nonnull (strstr (error->message, "openclip_rn/model.safetensors"));
   vt_architecture_free (arch);
 }
 
@@ -600,11 +631,13 @@ main (int    argc,
 {
   static const char *const cases[] = {
     "cifar_resnet20", "tv_resnet", "vit_cls", "deit_distilled", "vit_avg", "clip_vit", "clip_vit_quickgelu",
+    "tv_vit", "hf_clip", "hf_clip_gelu",
   };
   static const char *const from_tap[][2] = {
     { "cifar_resnet20", "layer3.2.out" }, { "cifar_resnet20", "layer2.1.out" },
     { "tv_resnet", "stem.act" }, { "vit_cls", "blocks.0.out" }, { "deit_distilled", "embed.tokens" },
-    { "vit_avg", "blocks.1.out" }, { "clip_vit", "visual.embed.pre_ln" },
+    { "vit_avg", "blocks.1.out" }, { "clip_vit", "visual.embed.pre_ln" }, { "tv_vit", "blocks.0.out" },
+    { "hf_clip", "embed.tokens" },
   };
 
   g_test_init (&argc, &argv, NULL);
@@ -626,13 +659,19 @@ main (int    argc,
                         test_finite_differences);
   g_test_add_data_func ("/engine/network-grad/clip_vit_quickgelu/finite-differences", "clip_vit_quickgelu",
                         test_finite_differences);
+  g_test_add_data_func ("/engine/network-grad/tv_vit/finite-differences", "tv_vit", test_finite_differences);
+  g_test_add_data_func ("/engine/network-grad/hf_clip/finite-differences", "hf_clip", test_finite_differences);
+  g_test_add_data_func ("/engine/network-grad/hf_clip_gelu/finite-differences", "hf_clip_gelu",
+                        test_finite_differences);
   g_test_add_data_func ("/engine/network-grad/clip_vit/text-tower", "clip_vit", test_text_tower);
+  g_test_add_data_func ("/engine/network-grad/hf_clip/text-tower", "hf_clip", test_text_tower);
   g_test_add_data_func ("/engine/network-grad/clip_vit_quickgelu/text-tower", "clip_vit_quickgelu", test_text_tower);
   g_test_add_data_func ("/engine/network-grad/cifar_resnet20_bn_train/pytorch", "cifar_resnet20_bn_train",
                         test_batchnorm_training);
   g_test_add_data_func ("/engine/network-grad/tv_resnet_bn_train/pytorch", "tv_resnet_bn_train",
                         test_batchnorm_training);
   g_test_add_func ("/engine/network-grad/parts", test_parts);
+  g_test_add_func ("/engine/network-grad/hf_clip/one-projection", test_one_projection);
   g_test_add_func ("/engine/network-grad/unsupported", test_unsupported);
   return g_test_run ();
 }

@@ -356,13 +356,13 @@ test_full_run (void)
   close_window (window);
 }
 
-/* Hugging Face's CLIP vision tower runs forward but has no backward pass
- * yet: the area shows and says so, and Start is off. */
+/* OpenCLIP's ModifiedResNet image tower runs forward but has no backward
+ * pass yet: the area shows and says so, and Start is off. */
 static void
 test_unsupported (void)
 {
-  g_autofree char *hf_clip = vt_test_fixture ("forward/hf_clip_vision/model.safetensors");
-  VitrineWindow *window = open_window (hf_clip);
+  g_autofree char *modified_resnet = vt_test_fixture ("forward/openclip_rn/model.safetensors");
+  VitrineWindow *window = open_window (modified_resnet);
   VitrineTrainPage *page = vitrine_window_get_train_page (window);
 
   g_assert_true (vitrine_window_shows_area (window, "train"));

@@ -68,7 +68,7 @@ LABELS = [0, 1, 2, 3, 4, 1]
 N_CTX = 4
 LR, MOMENTUM, WEIGHT_DECAY = 0.2, 0.9, 5e-4
 BATCH, EPOCHS = 3, 5
-SEED = {"shared": 7, "csc": 11}
+SEED = {"shared": 7, "csc": 11, "hf_shared": 7, "hf_csc": 11}
 
 
 def load():
@@ -98,6 +98,99 @@ def text_features(w, embeddings, ids):
     return features[torch.arange(n), ids.argmax(-1)] @ w["text_projection"]
 
 
+HF = "hf_clip"
+HF_TOKENS = "text_model.embeddings.token_embedding.weight"
+
+
+def hf_checkpoint(w):
+    """The fixture's text tower in Hugging Face CLIPModel's layout (in_proj
+    split into q_proj, k_proj, v_proj; text_projection stored as a Linear's
+    (E, W) weight; the same float32 values), beside a small random vision
+    tower (CoOp never runs it; CLIPModel has one), with its config.json in
+    tests/fixtures/coop/hf_clip. Returns the HF tensors in float64."""
+    hf = {HF_TOKENS: w["token_embedding.weight"],
+          "text_model.embeddings.position_embedding.weight": w["positional_embedding"],
+          "text_model.final_layer_norm.weight": w["ln_final.weight"],
+          "text_model.final_layer_norm.bias": w["ln_final.bias"],
+          "text_projection.weight": w["text_projection"].t().contiguous(), "logit_scale": w["logit_scale"]}
+    c = w["ln_final.weight"].shape[0]
+    for i in range(2):
+        o, b = "transformer.resblocks.%d." % i, "text_model.encoder.layers.%d." % i
+        for j, part in enumerate(["q_proj", "k_proj", "v_proj"]):
+            hf[b + "self_attn.%s.weight" % part] = w[o + "attn.in_proj_weight"][j * c:(j + 1) * c].contiguous()
+            hf[b + "self_attn.%s.bias" % part] = w[o + "attn.in_proj_bias"][j * c:(j + 1) * c].contiguous()
+        for ours, theirs in [("self_attn.out_proj", "attn.out_proj"), ("layer_norm1", "ln_1"), ("layer_norm2", "ln_2"),
+                             ("mlp.fc1", "mlp.c_fc"), ("mlp.fc2", "mlp.c_proj")]:
+            hf[b + ours + ".weight"] = w[o + theirs + ".weight"]
+            hf[b + ours + ".bias"] = w[o + theirs + ".bias"]
+    g = torch.Generator().manual_seed(5)
+    width, patch, image, e = 8, 8, 16, w["text_projection"].shape[1]
+    vm = "vision_model."
+    vision = {vm + "embeddings.class_embedding": (width,), vm + "embeddings.patch_embedding.weight": (width, 3, patch, patch),
+              vm + "embeddings.position_embedding.weight": ((image // patch) ** 2 + 1, width),
+              vm + "pre_layrnorm.weight": (width,), vm + "pre_layrnorm.bias": (width,),
+              vm + "post_layernorm.weight": (width,), vm + "post_layernorm.bias": (width,),
+              "visual_projection.weight": (e, width)}
+    b = vm + "encoder.layers.0."
+    for part in ["q_proj", "k_proj", "v_proj", "out_proj"]:
+        vision[b + "self_attn.%s.weight" % part] = (width, width)
+        vision[b + "self_attn.%s.bias" % part] = (width,)
+    vision.update({b + "layer_norm1.weight": (width,), b + "layer_norm1.bias": (width,),
+                   b + "layer_norm2.weight": (width,), b + "layer_norm2.bias": (width,),
+                   b + "mlp.fc1.weight": (2 * width, width), b + "mlp.fc1.bias": (2 * width,),
+                   b + "mlp.fc2.weight": (width, 2 * width), b + "mlp.fc2.bias": (width,)})
+    for name, shape in vision.items():
+        hf[name] = 0.1 * torch.randn(shape, generator=g).double()
+    folder = os.path.join(OUT, HF)
+    os.makedirs(folder, exist_ok=True)
+    safetensors_io.write(os.path.join(folder, "model.safetensors"), {k: v.float() for k, v in hf.items()},
+                         {"format": "pt", "fixture": "coop " + HF, "converted_from": CKPT})
+    config = {"architectures": ["CLIPModel"], "model_type": "clip", "projection_dim": e,
+              "vision_config": {"hidden_size": width, "num_attention_heads": 2, "num_hidden_layers": 1,
+                                "intermediate_size": 2 * width, "patch_size": patch, "image_size": image,
+                                "hidden_act": "gelu"},
+              "text_config": {"hidden_size": c, "num_attention_heads": 2, "num_hidden_layers": 2,
+                              "intermediate_size": 4 * c, "vocab_size": w["token_embedding.weight"].shape[0],
+                              "max_position_embeddings": w["positional_embedding"].shape[0], "hidden_act": "gelu",
+                              "eos_token_id": 2}}
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=1)
+    return hf
+
+
+def hf_text_features(w, embeddings, ids):
+    """Hugging Face's CLIPTextTransformer (transformers' modeling_clip, eval)
+    from token embeddings (K, L, C): separate q, k, v with q scaled before
+    the product, the most negative float above the diagonal, exact GELU as
+    the config says, final_layer_norm, the largest id (eos_token_id 2's
+    rule), text_projection as a Linear."""
+    n, length = ids.shape
+    c = w["text_model.final_layer_norm.weight"].shape[0]
+    heads, eps = 2, 1e-5
+    d = c // heads
+    h = embeddings + w["text_model.embeddings.position_embedding.weight"][:length]
+    mask = torch.full((length, length), torch.finfo(torch.float64).min, dtype=torch.float64).triu(1)
+    for i in range(2):
+        b = "text_model.encoder.layers.%d." % i
+        y = F.layer_norm(h, (c,), w[b + "layer_norm1.weight"], w[b + "layer_norm1.bias"], eps)
+        q = F.linear(y, w[b + "self_attn.q_proj.weight"], w[b + "self_attn.q_proj.bias"]) * d ** -0.5
+        k = F.linear(y, w[b + "self_attn.k_proj.weight"], w[b + "self_attn.k_proj.bias"])
+        v = F.linear(y, w[b + "self_attn.v_proj.weight"], w[b + "self_attn.v_proj.bias"])
+        q, k, v = (z.view(n, length, heads, d).transpose(1, 2) for z in (q, k, v))
+        p = (q @ k.transpose(-2, -1) + mask).softmax(-1)
+        a = (p @ v).transpose(1, 2).reshape(n, length, c)
+        h = h + F.linear(a, w[b + "self_attn.out_proj.weight"], w[b + "self_attn.out_proj.bias"])
+        y = F.linear(F.layer_norm(h, (c,), w[b + "layer_norm2.weight"], w[b + "layer_norm2.bias"], eps),
+                     w[b + "mlp.fc1.weight"], w[b + "mlp.fc1.bias"])
+        h = h + F.linear(F.gelu(y), w[b + "mlp.fc2.weight"], w[b + "mlp.fc2.bias"])
+    features = F.layer_norm(h, (c,), w["text_model.final_layer_norm.weight"], w["text_model.final_layer_norm.bias"], eps)
+    return F.linear(features[torch.arange(n), ids.argmax(-1)], w["text_projection.weight"])
+
+
+# each layout's text tower and token embedding's name
+LAYOUTS = {"openclip": (text_features, "token_embedding.weight"), "hf": (hf_text_features, HF_TOKENS)}
+
+
 def start_context(shape, seed):
     rng = SplitMix64(seed)
     values = []
@@ -117,12 +210,13 @@ def prompts(w, tok, context_length):
     return full, length
 
 
-def loss_of(w, context, csc, ids, features, labels):
+def loss_of(w, layout, context, csc, ids, features, labels):
+    tower, tokens = LAYOUTS[layout]
     k, length = ids.shape
-    embeddings = w["token_embedding.weight"][ids].clone()
+    embeddings = w[tokens][ids].clone()
     ctx = context if csc else context.unsqueeze(0).expand(k, -1, -1)
     embeddings = torch.cat([embeddings[:, :1], ctx, embeddings[:, 1 + N_CTX:]], dim=1)
-    text = F.normalize(text_features(w, embeddings, ids), dim=-1)
+    text = F.normalize(tower(w, embeddings, ids), dim=-1)
     logits = w["logit_scale"].exp() * F.normalize(features, dim=-1) @ text.t()
     return F.cross_entropy(logits, labels)
 
@@ -133,8 +227,9 @@ def shuffle(rng, values):
         values[i], values[j] = values[j], values[i]
 
 
-def case(name, csc, w, full, length, features, labels, out):
+def case(name, csc, w, full, length, features, labels, out, layout="openclip"):
     ids = full[:, :length]
+    tower, tokens = LAYOUTS[layout]
     k = len(CLASSES)
     shape = (k, N_CTX, 4) if csc else (N_CTX, 4)
     seed = SEED[name]
@@ -142,13 +237,13 @@ def case(name, csc, w, full, length, features, labels, out):
 
     # the cut is exact: the full context's features are the same
     with torch.no_grad():
-        emb = w["token_embedding.weight"][full]
-        cut = w["token_embedding.weight"][ids]
-        assert torch.allclose(text_features(w, emb, full), text_features(w, cut, ids), atol=1e-12), "cut not exact"
+        emb = w[tokens][full]
+        cut = w[tokens][ids]
+        assert torch.allclose(tower(w, emb, full), tower(w, cut, ids), atol=1e-12), "cut not exact"
 
     out[name + ".ids"] = ids
     out[name + ".context"] = context.detach().float()
-    loss = loss_of(w, context, csc, ids, features, labels)
+    loss = loss_of(w, layout, context, csc, ids, features, labels)
     (grad,) = torch.autograd.grad(loss, [context])
     out[name + ".loss"] = loss.detach().float().reshape(1)
     out[name + ".grad"] = grad.float()
@@ -165,7 +260,7 @@ def case(name, csc, w, full, length, features, labels, out):
             for group in optimizer.param_groups:
                 group["lr"] = LR * (1 + math.cos(math.pi * step / total)) / 2
             optimizer.zero_grad()
-            loss = loss_of(w, context, csc, ids, features[rows], labels[rows])
+            loss = loss_of(w, layout, context, csc, ids, features[rows], labels[rows])
             loss.backward()
             losses.append(loss.item())
             optimizer.step()
@@ -187,6 +282,14 @@ def main():
     out = {"features": features.float(), "labels": labels.int()}
     case("shared", False, w, full, length, features, labels, out)
     case("csc", True, w, full, length, features, labels, out)
+    # the same weights in Hugging Face's layout, through HF's text tower
+    hf = hf_checkpoint(w)
+    with torch.no_grad():
+        emb = w["token_embedding.weight"][full]
+        assert torch.allclose(hf_text_features(hf, emb, full), text_features(w, emb, full), atol=1e-12), \
+            "the HF layout is not the same tower"
+    case("hf_shared", False, hf, full, length, features, labels, out, layout="hf")
+    case("hf_csc", True, hf, full, length, features, labels, out, layout="hf")
     path = os.path.join(OUT, "coop.safetensors")
     safetensors_io.write(path, out, {"checkpoint": "shared:" + CKPT, "classes": json.dumps(CLASSES),
                                      "n_ctx": str(N_CTX), "seeds": json.dumps(SEED),

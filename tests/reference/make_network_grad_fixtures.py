@@ -48,12 +48,31 @@ Cases:
                   int64, where the checkpoint has the counter), for every BatchNorm
   tv_resnet_bn_train
                   tv_resnet the same way (torchvision's modules in train())
+  tv_vit          torchvision's VisionTransformer (the random weights of
+                  tests/fixtures/forward/tv_vit, 6 layers), run by torchvision's
+                  own modules but for the attention, written out to keep its
+                  probabilities in the graph and checked against the module;
+                  on the forward fixture's 2 images
+  hf_clip         Hugging Face's CLIPModel image tower (the random weights of
+                  tests/fixtures/forward/hf_clip_full: pre_layrnorm, separate
+                  q, k, v projections, QuickGELU as its config says,
+                  post_layernorm on the class token, visual_projection),
+                  written out in plain torch ops (transformers is not
+                  installed here) and checked against the forward fixture's
+                  embedding first; S = Σ image_embeds_norm[i, index_i]
+  hf_clip_gelu    a CLIPVisionModelWithProjection whose config says "gelu",
+                  random weights written here (tests/fixtures/grad/hf_clip_gelu)
+  hf_clip_text    the same checkpoint's text tower on the forward fixture's
+                  ids: causal blocks, final_layer_norm, pooled at the largest
+                  id (HF's rule for eos_token_id 2), text_projection;
+                  S = Σ text_embeds_norm[i, index_i]
 The timm models are written out in plain torch ops below (timm is not
 installed here); each one's logits are first checked against the io file
 timm itself wrote.
 
 Run: /usr/bin/python3 tests/reference/make_network_grad_fixtures.py
 """
+import json
 import os
 import sys
 
@@ -448,6 +467,230 @@ def openclip_text(case, index):
     print("%s: %d bytes" % (path, os.path.getsize(path)))
 
 
+def mha(attn, y):
+    """nn.MultiheadAttention (batch_first) in plain ops, so that its
+    probabilities are in the graph (the module returns a view of them that
+    its output does not use); checked against the module's own output."""
+    n, t, c = y.shape
+    heads = attn.num_heads
+    q, k, v = F.linear(y, attn.in_proj_weight, attn.in_proj_bias).reshape(n, t, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
+    p = ((q * (c // heads) ** -0.5) @ k.transpose(-2, -1)).softmax(-1)
+    a = F.linear((p @ v).transpose(1, 2).reshape(n, t, c), attn.out_proj.weight, attn.out_proj.bias)
+    with torch.no_grad():
+        assert torch.allclose(a, attn(y, y, y, need_weights=False)[0], atol=1e-10), "not nn.MultiheadAttention's output"
+    return a, p
+
+
+def tv_vit():
+    from torchvision.models.vision_transformer import VisionTransformer
+
+    ckpt = "tests/fixtures/forward/tv_vit/model.safetensors"
+    model = VisionTransformer(image_size=32, patch_size=8, num_layers=6, num_heads=2, hidden_dim=128, mlp_dim=192,
+                              num_classes=10)
+    model.load_state_dict(load(os.path.join(ROOT, ckpt)))
+    model = model.double().eval()
+    io = load(os.path.join(ROOT, "tests", "fixtures", "forward", "tv_vit.io.safetensors"))
+    x32 = io["input.pixel_values"]
+    x = x32.double().requires_grad_(True)
+    taps = {"input": x}
+    h = torch.cat([model.class_token.expand(x.shape[0], -1, -1), model._process_input(x)], dim=1)
+    h = h + model.encoder.pos_embedding
+    taps["embed.tokens"] = h
+    for i, layer in enumerate(model.encoder.layers):
+        y = layer.ln_1(h)
+        taps["blocks.%d.norm1" % i] = y
+        a, p = mha(layer.self_attention, y)
+        taps["blocks.%d.attn_probs" % i] = p
+        h = h + a
+        h = h + layer.mlp(layer.ln_2(h))
+        taps["blocks.%d.out" % i] = h
+    features = model.encoder.ln(h)
+    taps["features"] = features
+    taps["pre_logits"] = features[:, 0]
+    logits = model.heads(taps["pre_logits"])
+    with torch.no_grad():
+        assert torch.allclose(logits, model(x), atol=1e-10), "tv_vit: not torchvision's own forward"
+        assert torch.allclose(logits.float(), io["logits"], atol=1e-4), "tv_vit: not the forward fixture's logits"
+    keep = ["input", "embed.tokens", "blocks.0.out", "blocks.3.norm1", "blocks.5.attn_probs", "features",
+            "pre_logits"]
+    p = dict(model.named_parameters())
+    # the larger weights' gradients (conv_proj, in_proj: 0.3 MB) left out; the same kernels' are in other cases
+    params = ["class_token", "encoder.pos_embedding", "conv_proj.bias",
+              "encoder.layers.encoder_layer_0.self_attention.in_proj_bias",
+              "encoder.layers.encoder_layer_1.self_attention.out_proj.weight",
+              "encoder.layers.encoder_layer_2.mlp.0.bias", "encoder.layers.encoder_layer_5.ln_2.weight",
+              "encoder.ln.bias", "heads.head.weight"]
+    write("tv_vit", ckpt, x32, torch.tensor([2, 7]), logits, {k: taps[k] for k in keep}, {n: p[n] for n in params})
+
+
+HF_CLIP = "tests/fixtures/forward/hf_clip_full"
+
+
+def hf_layer(w, b, h, heads, taps, tap, causal=False, act="quick_gelu"):
+    """One CLIPEncoderLayer (transformers' modeling_clip, eval): q scaled
+    before the product, HF's causal mask (the most negative float above
+    the diagonal), the config's hidden_act (quick_gelu, or gelu: erf)."""
+    n, t, c = h.shape
+    d, eps = c // heads, 1e-5
+    y = F.layer_norm(h, (c,), w[b + "layer_norm1.weight"], w[b + "layer_norm1.bias"], eps)
+    taps[tap + "norm1"] = y
+    q = (F.linear(y, w[b + "self_attn.q_proj.weight"], w[b + "self_attn.q_proj.bias"]) * d ** -0.5)
+    k = F.linear(y, w[b + "self_attn.k_proj.weight"], w[b + "self_attn.k_proj.bias"])
+    v = F.linear(y, w[b + "self_attn.v_proj.weight"], w[b + "self_attn.v_proj.bias"])
+    q, k, v = (z.view(n, t, heads, d).transpose(1, 2) for z in (q, k, v))
+    scores = q @ k.transpose(-1, -2)
+    if causal:
+        scores = scores + torch.full((t, t), torch.finfo(scores.dtype).min, dtype=scores.dtype).triu(1)
+    p = scores.softmax(-1)
+    taps[tap + "attn_probs"] = p
+    a = (p @ v).transpose(1, 2).reshape(n, t, c)
+    h = h + F.linear(a, w[b + "self_attn.out_proj.weight"], w[b + "self_attn.out_proj.bias"])
+    y = F.linear(F.layer_norm(h, (c,), w[b + "layer_norm2.weight"], w[b + "layer_norm2.bias"], eps),
+                 w[b + "mlp.fc1.weight"], w[b + "mlp.fc1.bias"])
+    y = y * torch.sigmoid(1.702 * y) if act == "quick_gelu" else F.gelu(y)
+    h = h + F.linear(y, w[b + "mlp.fc2.weight"], w[b + "mlp.fc2.bias"])
+    taps[tap + "out"] = h
+    return h
+
+
+def hf_vision(w, x, taps, depth, heads, act):
+    """CLIPVisionModel(WithProjection)'s forward in plain ops, recording
+    Vitrine's taps; returns the normalized image embedding."""
+    vm = "vision_model."
+    c = w[vm + "embeddings.class_embedding"].shape[0]
+    patches = F.conv2d(x, w[vm + "embeddings.patch_embedding.weight"], stride=8).flatten(2).transpose(1, 2)
+    h = torch.cat([w[vm + "embeddings.class_embedding"].view(1, 1, -1).expand(x.shape[0], -1, -1), patches], dim=1)
+    h = h + w[vm + "embeddings.position_embedding.weight"]
+    taps["embed.pre_ln"] = h
+    h = F.layer_norm(h, (c,), w[vm + "pre_layrnorm.weight"], w[vm + "pre_layrnorm.bias"], 1e-5)
+    taps["embed.tokens"] = h
+    for i in range(depth):
+        h = hf_layer(w, vm + "encoder.layers.%d." % i, h, heads, taps, "blocks.%d." % i, act=act)
+    pooled = F.layer_norm(h[:, 0], (c,), w[vm + "post_layernorm.weight"], w[vm + "post_layernorm.bias"], 1e-5)
+    taps["pooled"] = pooled
+    embeds = F.linear(pooled, w["visual_projection.weight"])
+    taps["image_embeds"] = embeds
+    return F.normalize(embeds, dim=-1)
+
+
+def hf_clip():
+    ckpt = HF_CLIP + "/model.safetensors"
+    with open(os.path.join(ROOT, HF_CLIP, "config.json")) as f:
+        config = json.load(f)
+    assert config["vision_config"]["hidden_act"] == "quick_gelu"
+    w = {k: v.double().requires_grad_(True) for k, v in load(os.path.join(ROOT, ckpt)).items()}
+    io = load(os.path.join(ROOT, "tests", "fixtures", "forward", "hf_clip_full.io.safetensors"))
+    x32 = io["input.pixel_values"]
+    x = x32.double().requires_grad_(True)
+    taps = {"input": x}
+    vm = "vision_model."
+    embeds_norm = hf_vision(w, x, taps, 2, 4, "quick_gelu")
+    assert torch.allclose(embeds_norm.float(), io["image_embeds_norm"], atol=1e-5), "hf_clip: not the fixture's embedding"
+    keep = ["input", "embed.pre_ln", "embed.tokens", "blocks.0.out", "blocks.1.norm1", "blocks.1.attn_probs", "pooled",
+            "image_embeds"]
+    params = [vm + "embeddings.class_embedding", vm + "embeddings.position_embedding.weight",
+              vm + "embeddings.patch_embedding.weight", vm + "pre_layrnorm.weight",
+              vm + "encoder.layers.0.self_attn.q_proj.weight", vm + "encoder.layers.0.self_attn.k_proj.weight",
+              vm + "encoder.layers.1.self_attn.v_proj.weight", vm + "encoder.layers.1.self_attn.q_proj.bias",
+              vm + "encoder.layers.1.mlp.fc1.bias", vm + "post_layernorm.bias", "visual_projection.weight"]
+    # (not k_proj.bias: a shift of every key moves a query's scores alike, which softmax ignores, so its
+    # gradient is 0 and only rounding is left to compare)
+    write("hf_clip", ckpt, x32, torch.tensor([3, 19]), embeds_norm, {k: taps[k] for k in keep},
+          {n: w[n] for n in params}, target="image_embeds_norm")
+
+
+def hf_clip_gelu():
+    """A CLIPVisionModelWithProjection whose config says hidden_act "gelu"
+    (exact, erf), written here: random weights (width 32, 2 heads, 2
+    layers, MLP 64, projection 8) in tests/fixtures/grad/hf_clip_gelu with
+    its config.json, on the 2 images at 32×32 with CLIP's normalization."""
+    folder = os.path.join(OUT, "hf_clip_gelu")
+    c, heads, depth, mlp, e, patch, image = 32, 2, 2, 64, 8, 8, 32
+    g = torch.Generator().manual_seed(21)
+    vm = "vision_model."
+    shapes = {vm + "embeddings.class_embedding": (c,), vm + "embeddings.patch_embedding.weight": (c, 3, patch, patch),
+              vm + "embeddings.position_embedding.weight": ((image // patch) ** 2 + 1, c),
+              vm + "pre_layrnorm.weight": (c,), vm + "pre_layrnorm.bias": (c,),
+              vm + "post_layernorm.weight": (c,), vm + "post_layernorm.bias": (c,), "visual_projection.weight": (e, c)}
+    for i in range(depth):
+        b = vm + "encoder.layers.%d." % i
+        for part in ["q_proj", "k_proj", "v_proj", "out_proj"]:
+            shapes[b + "self_attn.%s.weight" % part] = (c, c)
+            shapes[b + "self_attn.%s.bias" % part] = (c,)
+        for norm in ["layer_norm1", "layer_norm2"]:
+            shapes[b + norm + ".weight"] = (c,)
+            shapes[b + norm + ".bias"] = (c,)
+        shapes.update({b + "mlp.fc1.weight": (mlp, c), b + "mlp.fc1.bias": (mlp,), b + "mlp.fc2.weight": (c, mlp),
+                       b + "mlp.fc2.bias": (c,)})
+    stored = {}
+    for name, shape in shapes.items():
+        if "norm" in name and name.endswith(".weight"):
+            stored[name] = 1 + 0.1 * torch.randn(shape, generator=g)
+        elif name.endswith(".bias"):
+            stored[name] = 0.1 * torch.randn(shape, generator=g)
+        elif len(shape) == 1 or "embedding" in name:
+            stored[name] = 0.5 * torch.randn(shape, generator=g)
+        else:
+            fan_in = shape[1] * (shape[2] * shape[3] if len(shape) == 4 else 1)
+            stored[name] = torch.randn(shape, generator=g) / fan_in ** 0.5
+    os.makedirs(folder, exist_ok=True)
+    safetensors_io.write(os.path.join(folder, "model.safetensors"), stored, {"format": "pt", "fixture": "hf_clip_gelu"})
+    config = {"architectures": ["CLIPVisionModelWithProjection"], "model_type": "clip_vision_model",
+              "hidden_size": c, "num_attention_heads": heads, "num_hidden_layers": depth, "intermediate_size": mlp,
+              "patch_size": patch, "image_size": image, "projection_dim": e, "hidden_act": "gelu",
+              "layer_norm_eps": 1e-5}
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=1)
+    w = {k: v.double().requires_grad_(True) for k, v in stored.items()}
+    x32 = images([0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711])
+    x = x32.double().requires_grad_(True)
+    taps = {"input": x}
+    embeds_norm = hf_vision(w, x, taps, depth, heads, "gelu")
+    keep = ["input", "embed.tokens", "blocks.0.out", "blocks.1.norm1", "blocks.1.attn_probs", "pooled"]
+    params = [vm + "embeddings.patch_embedding.weight", vm + "encoder.layers.0.self_attn.v_proj.weight",
+              vm + "encoder.layers.1.mlp.fc1.weight", vm + "encoder.layers.1.mlp.fc2.bias", "visual_projection.weight"]
+    write("hf_clip_gelu", "tests/fixtures/grad/hf_clip_gelu/model.safetensors", x32, torch.tensor([6, 1]),
+          embeds_norm, {k: taps[k] for k in keep}, {n: w[n] for n in params}, target="image_embeds_norm")
+
+
+def hf_clip_text():
+    ckpt = HF_CLIP + "/model.safetensors"
+    w = {k: v.double().requires_grad_(True) for k, v in load(os.path.join(ROOT, ckpt)).items()}
+    io = load(os.path.join(ROOT, "tests", "fixtures", "forward", "hf_clip_full.io.safetensors"))
+    ids = io["input.text_ids"].long()
+    n, length = ids.shape
+    tm = "text_model."
+    c = w[tm + "final_layer_norm.weight"].shape[0]
+    taps = {}
+    h = w[tm + "embeddings.token_embedding.weight"][ids] + w[tm + "embeddings.position_embedding.weight"][:length]
+    taps["text.embed.tokens"] = h
+    for i in range(2):
+        h = hf_layer(w, tm + "encoder.layers.%d." % i, h, 2, taps, "text.blocks.%d." % i, causal=True)
+    features = F.layer_norm(h, (c,), w[tm + "final_layer_norm.weight"], w[tm + "final_layer_norm.bias"], 1e-5)
+    taps["text.ln_final"] = features
+    embeds = F.linear(features[torch.arange(n), ids.argmax(-1)], w["text_projection.weight"])
+    taps["text_embeds"] = embeds
+    embeds_norm = F.normalize(embeds, dim=-1)
+    assert torch.allclose(embeds_norm.float(), io["text_embeds_norm"], atol=1e-5), "hf_clip: not the fixture's text embedding"
+    index = torch.tensor([5, 0, 22])
+    total = embeds_norm.gather(1, index.view(-1, 1)).sum()
+    keep = ["text.embed.tokens", "text.blocks.0.out", "text.blocks.1.norm1", "text.blocks.1.attn_probs",
+            "text.ln_final", "text_embeds"]
+    params = [tm + "embeddings.position_embedding.weight", tm + "encoder.layers.0.self_attn.q_proj.weight",
+              tm + "encoder.layers.1.self_attn.v_proj.bias", tm + "encoder.layers.0.mlp.fc2.weight",
+              tm + "final_layer_norm.weight", "text_projection.weight"]
+    grads = torch.autograd.grad(total, [taps[k] for k in keep] + [w[k] for k in params])
+    tensors = {"input.text_ids": ids, "index": index.int(), "text_embeds_norm": embeds_norm.detach().float()}
+    for name, g in zip(keep + params, grads):
+        tensors["grad." + name] = g.float()
+    path = os.path.join(OUT, "net_hf_clip_text.safetensors")
+    safetensors_io.write(path, tensors, {"checkpoint": ckpt, "target": "text_embeds_norm",
+                                         "token_embedding": tm + "embeddings.token_embedding.weight",
+                                         "scalar": "sum_i text_embeds_norm[i, index_i]",
+                                         "precision": "float64 autograd from float32 weights"})
+    print("%s: %d bytes" % (path, os.path.getsize(path)))
+
+
 def main():
     torch.set_num_threads(1)
     cifar_resnet20()
@@ -466,6 +709,10 @@ def main():
     openclip_visual("clip_vit_quickgelu", torch.tensor([0, 17]))
     openclip_text("clip_vit", torch.tensor([3, 12, 31]))
     openclip_text("clip_vit_quickgelu", torch.tensor([7, 0, 25]))
+    tv_vit()
+    hf_clip()
+    hf_clip_gelu()
+    hf_clip_text()
 
 
 if __name__ == "__main__":

@@ -189,7 +189,7 @@ vt_coop_new (VtModel              *model,
   if (!tokenize_prompts (self, tokenizer, class_names, arch->context_length, error))
     return NULL;
 
-  token_embedding = vt_trainable_lookup_param (self->text, "token_embedding.weight");
+  token_embedding = vt_trainable_get_token_embedding (self->text);
   self->embeddings = g_new (float, (gsize) self->k * self->length * self->width);
   for (gsize i = 0; i < (gsize) self->k * self->length; i++)
     memcpy (self->embeddings + i * self->width, token_embedding->value + (gsize) self->ids[i] * self->width,

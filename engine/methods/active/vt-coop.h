@@ -45,8 +45,8 @@ typedef struct _VtCoop VtCoop;
 
 /* The prompts of @class_names (NULL-terminated; "_" reads as a space) on
  * @model's text tower, tokenized by @tokenizer. NULL with @error when the
- * model has no OpenCLIP text tower with a backward pass, or a prompt does
- * not fit its context. */
+ * model has no CLIP text tower with a backward pass (OpenCLIP's, Hugging
+ * Face's), or a prompt does not fit its context. */
 VtCoop       *vt_coop_new           (VtModel              *model,
                                      VtTokenizer          *tokenizer,
                                      const char * const   *class_names,

@@ -416,7 +416,7 @@ reset_head (Training     *t,
             const char  **head_name,
             GError      **error)
 {
-  static const char * const heads[] = { "fc", "head", "linear", NULL };
+  static const char * const heads[] = { "fc", "head", "linear", "heads.head", NULL };
 
   for (guint h = 0; heads[h]; h++)
     {
@@ -438,7 +438,7 @@ reset_head (Training     *t,
       return TRUE;
     }
   g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "%s.trains: the dataset's classes are not the model's, "
-               "so the head must be new and train; found no trainable head (fc, head)", t->run->step_path);
+               "so the head must be new and train; found no trainable head (fc, head, linear, heads.head)", t->run->step_path);
   return FALSE;
 }
 
