@@ -2318,6 +2318,76 @@ test_project (void)
   vt_test_rm_rf (dir);
 }
 
+/* "dimensions": 3 (PCA only) writes a third column, z, holding sklearn's
+ * third component (tests/reference/make_projection_fixture.py, on the same
+ * every-10th sample); the figure and the report still read x and y. */
+static void
+test_project_three_components (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *store = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *fixture_path = vt_test_fixture ("projection/small.safetensors");
+  g_autofree char *expected_path = vt_test_fixture ("projection/expected.json");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *layout_path = g_build_filename (out, "pca3-layout.csv", NULL);
+  g_autofree char *text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"project\", \"id\": \"pca3\", \"store\": \"%s\", \"method\": \"pca\","
+    " \"dimensions\": 3, \"samples\": 200, \"formats\": [\"svg\"]}]}", store);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) fixture = vt_checkpoint_open (fixture_path, &error);
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(JsonNode) expected = NULL;
+  g_autofree char *layout = NULL;
+  g_autofree char *header = NULL;
+  g_auto(Result) r = { 0 };
+  double worst = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  results = load_json (results_path);
+  expected = load_json (expected_path);
+  JsonObject *pca = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results),
+                                                                                 "steps"), 0);
+  JsonArray *ratio = json_object_get_array_member (pca, "explained_variance_ratio");
+  JsonArray *want_ratio = json_object_get_array_member (json_node_get_object (expected),
+                                                        "explained_variance_ratio_3");
+
+  g_assert_cmpint (json_object_get_int_member (pca, "dimensions"), ==, 3);
+  g_assert_cmpuint (json_array_get_length (ratio), ==, 3);
+  for (guint c = 0; c < 3; c++)
+    g_assert_cmpfloat_with_epsilon (json_array_get_double_element (ratio, c),
+                                    json_array_get_double_element (want_ratio, c), 1e-6);
+  g_assert_cmpuint (count_lines (out, "pca3-layout.csv", &header), ==, 201);
+  g_assert_cmpstr (header, ==, "sample,label,class,x,y,z");
+  assert_file_starts_with (out, "figures/pca3-layout.svg", "<?xml", 5);
+
+  {
+    const VtTensor *want = vt_checkpoint_lookup (fixture, "pca3_layout");
+    g_autofree float *want_layout = vt_tensor_dup_float (want);
+    g_auto(GStrv) lines = NULL;
+
+    g_assert_true (g_file_get_contents (layout_path, &layout, NULL, NULL));
+    lines = g_strsplit (layout, "\n", -1);
+    g_assert_cmpuint (want->numel, ==, 600);
+    for (guint i = 0; i < 200; i++)
+      {
+        g_auto(GStrv) fields = g_strsplit (lines[i + 1], ",", -1);
+        guint n_fields = g_strv_length (fields);
+
+        g_assert_cmpuint (n_fields, ==, 6);
+        for (guint c = 0; c < 3; c++)
+          worst = MAX (worst, fabs (g_ascii_strtod (fields[3 + c], NULL) - want_layout[3 * i + c]));
+      }
+  }
+  g_test_message ("3-D PCA layout.csv: max |ours - sklearn| = %.2e", worst);
+  g_assert_cmpfloat (worst, <, 1e-4);
+  vt_test_rm_rf (dir);
+}
+
 static void
 test_command_line (void)
 {
@@ -6112,6 +6182,7 @@ main (int   argc,
   g_test_add_func ("/batch/extract", test_extract);
   g_test_add_func ("/batch/incremental", test_incremental);
   g_test_add_func ("/batch/project", test_project);
+  g_test_add_func ("/batch/project/three-components", test_project_three_components);
   g_test_add_func ("/batch/command-line", test_command_line);
   g_test_add_func ("/batch/memory/extract", test_memory_extract);
   g_test_add_func ("/batch/memory/incremental", test_memory_incremental);
