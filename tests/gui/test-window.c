@@ -2550,6 +2550,70 @@ test_embedding_legend (void)
   close_window (window);
 }
 
+/* LIT's domain warning in Predict: the demo image PyTorch's ResNet-20 is
+ * least sure of (its maximum softmax probability, from
+ * tests/reference/make_predict_fixture.py, is below 0.5) gets the warning
+ * with that probability; the one it is surest of does not. */
+static void
+test_predict_domain_warning (void)
+{
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  g_autofree char *fixture_path = vt_test_fixture ("forward/cifar10-predict-msp.json");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  VitrineWindow *window = open_window (demo);
+  VitrinePredictPage *page = vitrine_window_get_predict_page (window);
+  JsonObject *fixture;
+  JsonArray *images, *msp;
+  guint least = 0, most = 0;
+
+  g_assert_true (json_parser_load_from_file (parser, fixture_path, NULL));
+  fixture = json_node_get_object (json_parser_get_root (parser));
+  images = json_object_get_array_member (fixture, "images");
+  msp = json_object_get_array_member (fixture, "max_probability");
+  for (guint i = 0; i < json_array_get_length (msp); i++)
+    {
+      if (json_array_get_double_element (msp, i) < json_array_get_double_element (msp, least))
+        least = i;
+      if (json_array_get_double_element (msp, i) > json_array_get_double_element (msp, most))
+        most = i;
+    }
+  g_assert_cmpfloat (json_array_get_double_element (msp, least), <, 0.5);
+  vitrine_window_show_area (window, "predict");
+  for (guint c = 0; c < 2; c++)
+    {
+      guint index = c == 0 ? least : most;
+      g_autofree char *path = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                                "cifar10-test-sample",
+                                                json_array_get_string_element (images, index), NULL);
+      const char *name;
+      double p;
+      g_autoptr(GFile) file = g_file_new_for_path (path);
+
+      vitrine_predict_page_open (page, file);
+      vt_gui_wait_until (predicted, page, 30, "the prediction");
+      g_assert_null (vitrine_predict_page_get_error (page));
+      g_assert_true (vitrine_predict_page_get_top (page, 0, &name, &p));
+      g_test_message ("%s: %s %.4f (PyTorch %.4f); warning: %s", json_array_get_string_element (images, index), name,
+                      p, json_array_get_double_element (msp, index),
+                      vitrine_predict_page_get_domain_warning (page) ? vitrine_predict_page_get_domain_warning (page)
+                                                                      : "none");
+      g_assert_cmpfloat (fabs (p - json_array_get_double_element (msp, index)), <, 1e-5);
+      if (c == 0)
+        {
+          g_autofree char *percent = g_strdup_printf ("has %.0f%%, below 50%%", 100 * p);
+
+          g_assert_nonnull (vitrine_predict_page_get_domain_warning (page));
+          g_assert_nonnull (strstr (vitrine_predict_page_get_domain_warning (page), percent));
+          vt_gui_spin (300);
+          save_screenshot (GTK_WIDGET (window), "window-predict-domain-warning.png");
+        }
+      else
+        g_assert_null (vitrine_predict_page_get_domain_warning (page));
+    }
+  close_window (window);
+}
+
 /* A step that hangs ends the test at its deadline, named: in a
  * subprocess, a step of 1 s blocks for good (a main loop with nothing to
  * do, as a wait for a signal that never comes). */
@@ -2926,6 +2990,7 @@ main (int   argc,
     { "/gui/window/cancel", test_cancel, 120, NULL, NULL },
     { "/gui/window/predict-image-filter", test_predict_image_filter, 60, NULL, NULL },
     { "/gui/window/predict", test_predict, 120, NULL, NULL },
+    { "/gui/window/predict-domain-warning", test_predict_domain_warning, 120, NULL, NULL },
     { "/gui/window/predict-zero-shot", NULL, 120, test_predict_zero_shot, &clip_vit_case },
     { "/gui/window/predict-zero-shot-resnet", NULL, 120, test_predict_zero_shot, &clip_resnet_case },
     { "/gui/window/predict-own-vocabulary", test_predict_own_vocabulary, 120, NULL, NULL },
