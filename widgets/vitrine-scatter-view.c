@@ -361,8 +361,12 @@ vitrine_scatter_view_orbit (VitrineScatterView *self,
   multiply_left (self->rotation, turn_yaw);
   multiply_left (self->rotation, turn_pitch);
   project_points (self);
+  /* The point under the pointer has moved away from it. */
   if (self->hover >= 0)
-    self->hover = -1;
+    {
+      self->hover = -1;
+      g_signal_emit (self, signals[HOVER_CHANGED], 0, -1, 0.0, 0.0);
+    }
   redraw (self);
 }
 
