@@ -227,7 +227,7 @@ vitrine_scatter_view_pick (VitrineScatterView *self,
                            double              x,
                            double              y)
 {
-  double best = self->point_size / 2 + PICK_SLACK;
+  double limit = self->point_size / 2 + PICK_SLACK, best = limit;
   int found = -1;
 
   /* On the drawn (in 3-D: rotated) positions, in screen space. */
@@ -240,6 +240,8 @@ vitrine_scatter_view_pick (VitrineScatterView *self,
         continue;
       to_screen (self, self->xy[2 * i], self->xy[2 * i + 1], &sx, &sy);
       double d = hypot (sx - x, sy - y);
+      if (d > limit)
+        continue;
       if (self->xyz == NULL || found < 0)
         better = d <= best;
       else
