@@ -2356,7 +2356,7 @@ test_embedding_3d (void)
   const double dx = 60, dy = -35;
   double origin[3], x_min, y_min, x_max, y_max, scale, front[2], rotation[9];
   double best_depth = -INFINITY, z_spread = 0;
-  int width = gtk_widget_get_width (GTK_WIDGET (scatter)), height = gtk_widget_get_height (GTK_WIDGET (scatter));
+  int width, height;
   guint n = 0;
   const float *layout;
   int point = -1;
@@ -2382,7 +2382,10 @@ test_embedding_3d (void)
   g_assert_cmpfloat (z_spread, >, 0.1);
 
   /* From the front, a point is drawn at its first two components, about
-   * the centre of the points' bounding box. */
+   * the centre of the points' bounding box. The size as laid out now. */
+  vt_gui_spin (200);
+  width = gtk_widget_get_width (GTK_WIDGET (scatter));
+  height = gtk_widget_get_height (GTK_WIDGET (scatter));
   vitrine_scatter_view_get_origin (scatter, origin);
   vitrine_scatter_view_get_visible (scatter, &x_min, &y_min, &x_max, &y_max);
   scale = width / (x_max - x_min);
