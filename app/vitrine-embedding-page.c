@@ -43,6 +43,8 @@ struct _VitrineEmbeddingPage
   GtkDropDown        *store_dropdown;
   GtkDropDown        *method_dropdown;
   GtkDropDown        *color_dropdown;
+  GtkDropDown        *dims_dropdown;      /* PCA: 2-D or 3-D */
+  GtkWidget          *legend_scroller;    /* the legend's frame over the plot */
   GtkSpinButton      *perplexity_spin;
   GtkSpinButton      *iterations_spin;
   GtkSpinButton      *neighbors_spin;
@@ -84,6 +86,7 @@ struct _VitrineEmbeddingPage
   guint               n_layouts;
   char               *method_title;
   char               *error;
+  gboolean            showing_run;        /* the fields are being set to a run's settings */
 
   GCancellable       *dataset_cancellable;
   VtDataset          *dataset;
@@ -256,6 +259,7 @@ apply_colors (VitrineEmbeddingPage *self)
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->legend_box))) != NULL)
     gtk_box_remove (self->legend_box, child);
+  gtk_widget_set_visible (self->legend_scroller, self->store != NULL);
   if (self->store == NULL)
     return;
   if (!vt_embedding_color_available (self->store, gtk_drop_down_get_selected (self->color_dropdown)))
@@ -320,8 +324,13 @@ void
 vitrine_embedding_page_isolate_class (VitrineEmbeddingPage *self,
                                       guint                 category)
 {
-  for (guint c = 0; c < vitrine_scatter_view_get_n_categories (self->scatter); c++)
-    vitrine_scatter_view_set_category_hidden (self->scatter, c, c != category);
+  guint n_categories = vitrine_scatter_view_get_n_categories (self->scatter);
+  g_autofree gboolean *hidden = g_new (gboolean, n_categories);
+
+  /* One pass over the points, not one per class. */
+  for (guint c = 0; c < n_categories; c++)
+    hidden[c] = c != category;
+  vitrine_scatter_view_set_hidden_categories (self->scatter, hidden, n_categories);
   update_legend_rows (self);
 }
 
@@ -697,14 +706,27 @@ export_job_new (VitrineEmbeddingPage *self,
   g_autofree guint *categories = NULL;
   g_autofree float *visible = g_new (float, 2 * (gsize) MAX (self->n_points, 1));
   g_autofree guint *visible_categories = g_new (guint, MAX (self->n_points, 1));
-  const float *points = self->figure->points;
+  g_autofree guint *order = NULL;
+  gboolean as_drawn = vitrine_scatter_view_get_n_points (self->scatter) == self->n_points;
+  /* As drawn: in 3-D, under the rotation the view has now. */
+  const float *points = as_drawn ? vitrine_scatter_view_get_positions (self->scatter) : self->figure->points;
   guint n_visible = 0;
 
   categories = current_categories (self, &n_names, &names);
+  /* In 3-D far to near, so that nearer points cover farther ones as in the view. */
+  if (as_drawn)
+    order = vitrine_scatter_view_get_draw_order (self->scatter);
+  else
+    {
+      order = g_new (guint, MAX (self->n_points, 1));
+      for (guint i = 0; i < self->n_points; i++)
+        order[i] = i;
+    }
   /* The figure shows what the view shows: the points inside it. */
   vitrine_scatter_view_get_visible (self->scatter, &x_min, &y_min, &x_max, &y_max);
-  for (guint i = 0; i < self->n_points; i++)
+  for (guint a = 0; a < self->n_points; a++)
     {
+      guint i = order[a];
       const float *p = points + 2 * (gsize) i;
 
       if (p[0] < x_min || p[0] > x_max || p[1] < y_min || p[1] > y_max)
@@ -844,15 +866,19 @@ export_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 
 /* Shows a layout of the run's points (the first one sets them up). */
 static void
-show_layout (VitrineEmbeddingPage *self, const float *layout)
+show_layout (VitrineEmbeddingPage *self, const float *layout, guint dims)
 {
-  if (vitrine_scatter_view_get_n_points (self->scatter) != self->n_points || self->n_layouts == 0)
+  if (vitrine_scatter_view_get_n_points (self->scatter) != self->n_points || self->n_layouts == 0 ||
+      vitrine_scatter_view_get_dims (self->scatter) != dims)
     {
       guint n_names = 0;
       g_auto(GStrv) names = NULL;
       g_autofree guint *categories = current_categories (self, &n_names, &names);
 
-      vitrine_scatter_view_set_points (self->scatter, layout, self->n_points, categories, n_names);
+      if (dims == 3)
+        vitrine_scatter_view_set_points_3d (self->scatter, layout, self->n_points, categories, n_names);
+      else
+        vitrine_scatter_view_set_points (self->scatter, layout, self->n_points, categories, n_names);
     }
   else
     vitrine_scatter_view_update_positions (self->scatter, layout);
@@ -874,7 +900,7 @@ on_run_event (VitrineRun           *run,
     {
       g_autofree char *text = g_strdup_printf (_("%s: iteration %u of %u"), self->method_title, (guint) event->x,
                                                (guint) event->y);
-      show_layout (self, event->data);
+      show_layout (self, event->data, 2);
       set_status (self, text, FALSE);
     }
 }
@@ -984,8 +1010,29 @@ show_results (VitrineEmbeddingPage  *self,
   embedding->store = vt_feature_store_ref (self->store);
   embedding->n = self->n_points;
   embedding->rows = g_memdup2 (self->rows, sizeof (guint) * self->n_points);
-  embedding->dims = 2;
-  embedding->layout = g_memdup2 (self->figure->points, sizeof (float) * 2 * self->n_points);
+  embedding->dims = json_object_get_int_member_with_default (result, "dimensions", 2) == 3 ? 3 : 2;
+  if (embedding->dims == 3)
+    {
+      /* The figure holds x and y; the third column is in the layout table. */
+      g_autofree char *table = g_build_filename (self->run_dir, json_object_get_string_member_with_default (
+                                                   result, "layout_table", ""), NULL);
+      guint n = 0;
+
+      embedding->layout = vt_embedding_read_layout (table, 3, &n, error);
+      if (embedding->layout != NULL && n != self->n_points)
+        {
+          g_set_error (error, VITRINE_RUN_ERROR, VITRINE_RUN_ERROR_RESULTS, "%s: %u rows for the %u points of the run",
+                       table, n, self->n_points);
+          g_clear_pointer (&embedding->layout, g_free);
+        }
+      if (embedding->layout == NULL)
+        {
+          vt_embedding_free (embedding);
+          return FALSE;
+        }
+    }
+  else
+    embedding->layout = g_memdup2 (self->figure->points, sizeof (float) * 2 * self->n_points);
   embedding->method = step->options.method;
   embedding->seconds = json_object_get_double_member_with_default (result, "seconds", 0);
   embedding->iterations = json_object_get_int_member_with_default (result, step->options.method == VT_EMBEDDING_UMAP
@@ -1000,9 +1047,14 @@ show_results (VitrineEmbeddingPage  *self,
     }
   g_clear_pointer (&self->embedding, vt_embedding_free);
   self->embedding = embedding;
-  show_layout (self, embedding->layout);
+  show_layout (self, embedding->layout, embedding->dims);
 
-  if (embedding->method == VT_EMBEDDING_PCA)
+  if (embedding->method == VT_EMBEDDING_PCA && embedding->dims == 3)
+    /* Translators: 3-D PCA's summary; the numbers are the three components' shares of the variance */
+    text = g_strdup_printf (_("PCA of %'u samples in %.2f s; the axes explain %.1f%%, %.1f%% and %.1f%% of the variance. Drag to turn it"),
+                            embedding->n, embedding->seconds, 100 * embedding->explained_variance_ratio[0],
+                            100 * embedding->explained_variance_ratio[1], 100 * embedding->explained_variance_ratio[2]);
+  else if (embedding->method == VT_EMBEDDING_PCA)
     /* Translators: PCA's summary; the numbers are the two components' shares of the variance */
     text = g_strdup_printf (_("PCA of %'u samples in %.2f s; the axes explain %.1f%% and %.1f%% of the variance"),
                             embedding->n, embedding->seconds, 100 * embedding->explained_variance_ratio[0],
@@ -1102,6 +1154,7 @@ vitrine_embedding_page_run (VitrineEmbeddingPage *self)
   /* The spec `vitrine --batch` runs to the same layout and figure. */
   store_path = g_canonicalize_filename (vitrine_store_item_get_path (item), NULL);
   step = vt_project_step_new (NULL, store_path, method);
+  step->options.dims = method == VT_EMBEDDING_PCA && gtk_drop_down_get_selected (self->dims_dropdown) == 1 ? 3 : 2;
   step->options.umap.n_neighbors = gtk_spin_button_get_value_as_int (self->neighbors_spin);
   step->options.max_samples = gtk_spin_button_get_value_as_int (self->samples_spin);
   step->options.tsne.perplexity = gtk_spin_button_get_value (self->perplexity_spin);
@@ -1189,8 +1242,11 @@ vitrine_embedding_page_show_run (VitrineEmbeddingPage  *self,
   vitrine_embedding_page_cancel (self);
   gtk_drop_down_set_selected (self->store_dropdown, position);
   g_clear_pointer (&self->error, g_free);
-  /* The view coloured as the run's figure is. */
+  /* The view coloured as the run's figure is, in its dimensions. */
   gtk_drop_down_set_selected (self->color_dropdown, step->color);
+  self->showing_run = TRUE;
+  gtk_drop_down_set_selected (self->dims_dropdown, step->options.dims == 3 ? 1 : 0);
+  self->showing_run = FALSE;
   gtk_spin_button_set_value (self->task_spin, step->task_classes > 0 ? step->task_classes
                              : vt_embedding_default_task_classes (vitrine_store_item_get_store (item)->n_classes));
   g_set_object (&self->run, run);
@@ -1278,6 +1334,28 @@ on_method_changed (VitrineEmbeddingPage *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->perplexity_spin), method == VITRINE_EMBEDDING_TSNE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->iterations_spin), method == VITRINE_EMBEDDING_TSNE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->neighbors_spin), method == VITRINE_EMBEDDING_UMAP);
+  /* t-SNE and UMAP lay out in 2-D only. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->dims_dropdown), method == VITRINE_EMBEDDING_PCA);
+}
+
+/* The 2-D/3-D switch acts at once on a PCA shown (PCA takes a moment): it
+ * runs PCA again in the other dimensions, as the Projector switches. */
+static void
+on_dims_changed (VitrineEmbeddingPage *self)
+{
+  if (self->showing_run || self->running || self->cancellable != NULL || self->embedding == NULL ||
+      self->embedding->method != VT_EMBEDDING_PCA ||
+      gtk_drop_down_get_selected (self->method_dropdown) != VITRINE_EMBEDDING_PCA)
+    return;
+  vitrine_embedding_page_run (self);
+}
+
+void
+vitrine_embedding_page_set_dimensions (VitrineEmbeddingPage *self,
+                                       guint                 dims)
+{
+  g_return_if_fail (dims == 2 || dims == 3);
+  gtk_drop_down_set_selected (self->dims_dropdown, dims == 3 ? 1 : 0);
 }
 
 static void
@@ -1347,6 +1425,8 @@ vitrine_embedding_page_class_init (VitrineEmbeddingPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, store_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, method_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, color_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, dims_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, legend_scroller);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, perplexity_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, iterations_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineEmbeddingPage, neighbors_spin);
@@ -1393,6 +1473,7 @@ vitrine_embedding_page_init (VitrineEmbeddingPage *self)
   g_signal_connect_swapped (self->color_dropdown, "notify::selected", G_CALLBACK (apply_colors), self);
   g_signal_connect_swapped (self->task_spin, "value-changed", G_CALLBACK (apply_colors), self);
   g_signal_connect_swapped (self->method_dropdown, "notify::selected", G_CALLBACK (on_method_changed), self);
+  g_signal_connect_swapped (self->dims_dropdown, "notify::selected", G_CALLBACK (on_dims_changed), self);
   g_signal_connect (self->size_scale, "value-changed", G_CALLBACK (on_point_size), self);
   g_signal_connect (self->opacity_scale, "value-changed", G_CALLBACK (on_opacity), self);
   on_selection_changed (self->scatter, self);

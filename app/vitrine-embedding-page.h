@@ -42,6 +42,10 @@ void         vitrine_embedding_page_configure      (VitrineEmbeddingPage   *self
                                                     VitrineEmbeddingMethod  method,
                                                     double                  perplexity,
                                                     guint                   max_samples);
+/* The 2-D/3-D switch (PCA only; t-SNE and UMAP stay 2-D): 2 or 3
+ * components. With a PCA shown, switching runs it again at once. */
+void         vitrine_embedding_page_set_dimensions (VitrineEmbeddingPage   *self,
+                                                    guint                   dims);
 /* Starts the batch mode's `project` step on the chosen store as a
  * VitrineRun, listed in the Runs panel. */
 void         vitrine_embedding_page_run            (VitrineEmbeddingPage   *self);
@@ -59,8 +63,9 @@ void         vitrine_embedding_page_cancel         (VitrineEmbeddingPage   *self
 gboolean     vitrine_embedding_page_is_running     (VitrineEmbeddingPage   *self);
 /* Layouts shown so far in this run (streamed and final). */
 guint        vitrine_embedding_page_get_n_layouts  (VitrineEmbeddingPage   *self);
-/* The layout of the finished run shown ((n, 2), as its results folder
- * holds it), its point count in @n_points; NULL before one. */
+/* The layout of the finished run shown ((n, 2), or (n, 3) for a 3-D PCA,
+ * as its results folder holds it), its point count in @n_points; NULL
+ * before one. */
 const float *vitrine_embedding_page_get_layout     (VitrineEmbeddingPage   *self,
                                                     guint                  *n_points);
 /* Whether the dataset behind the store is open (thumbnails, paths). */

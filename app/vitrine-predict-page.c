@@ -41,6 +41,7 @@ struct _VitrinePredictPage
   GtkPicture    *model_input;
   GtkLabel      *model_input_caption;
   GtkLabel      *model_input_warning;
+  GtkLabel      *domain_warning;
   VtImage       *model_input_image; /* the crop the step wrote, or NULL */
 
   VtModel       *model;
@@ -99,6 +100,7 @@ clear_results (VitrinePredictPage *self)
 {
   clear_rows (self);
   clear_model_input (self);
+  gtk_widget_set_visible (GTK_WIDGET (self->domain_warning), FALSE);
   g_clear_pointer (&self->results, json_node_unref);
   gtk_widget_set_visible (GTK_WIDGET (self->image_dropdown), FALSE);
   g_clear_pointer (&self->error, g_free);
@@ -359,6 +361,30 @@ show_model_input (VitrinePredictPage *self,
   gtk_widget_set_visible (self->model_input_box, TRUE);
 }
 
+/* LIT's domain warning, from the step's flag: the model gives no class even
+ * @outside_threshold of its probability (Hendrycks & Gimpel's maximum
+ * softmax probability), so the image is likely none of its classes. */
+static void
+show_domain_warning (VitrinePredictPage *self,
+                     JsonObject         *step,
+                     JsonObject         *prediction)
+{
+  g_autofree char *text = NULL;
+
+  if (!json_object_get_boolean_member_with_default (prediction, "outside_classes", FALSE))
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->domain_warning), FALSE);
+      return;
+    }
+  /* Translators: the first %.0f is the most likely class's probability, the second the threshold, each followed by a percent sign */
+  text = g_strdup_printf (_("The model is unsure of every class: the most likely has %.0f%%, below %.0f%%. This image may be outside the classes it was trained on."),
+                          100 * json_object_get_double_member_with_default (prediction, "max_probability", 0),
+                          100 * json_object_get_double_member_with_default (step, "outside_threshold",
+                                                                            VT_PREDICT_OUTSIDE_THRESHOLD));
+  gtk_label_set_text (self->domain_warning, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->domain_warning), TRUE);
+}
+
 /* Shows prediction @index of the run's results: its classes at once, its
  * picture once decoded in a worker (a large photo takes a while; an image
  * gone since leaves the classes). */
@@ -415,6 +441,7 @@ show_prediction (VitrinePredictPage  *self,
     }
 
   show_model_input (self, step, prediction);
+  show_domain_warning (self, step, prediction);
   gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
   base = g_path_get_basename (file);
   gtk_label_set_text (self->status, base);
@@ -721,6 +748,12 @@ vitrine_predict_page_get_model_input (VitrinePredictPage *self)
 }
 
 const char *
+vitrine_predict_page_get_domain_warning (VitrinePredictPage *self)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (self->domain_warning)) ? gtk_label_get_text (self->domain_warning) : NULL;
+}
+
+const char *
 vitrine_predict_page_get_input_warning (VitrinePredictPage *self)
 {
   return gtk_widget_get_visible (GTK_WIDGET (self->model_input_warning))
@@ -876,6 +909,7 @@ vitrine_predict_page_class_init (VitrinePredictPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, model_input);
   gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, model_input_caption);
   gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, model_input_warning);
+  gtk_widget_class_bind_template_child (widget_class, VitrinePredictPage, domain_warning);
   gtk_widget_class_bind_template_callback (widget_class, on_image_chosen);
   gtk_widget_class_install_action (widget_class, "predict.open-image", NULL, open_image_action);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);

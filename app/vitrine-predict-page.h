@@ -67,6 +67,10 @@ const char *vitrine_predict_page_get_error (VitrinePredictPage *self);
  * photo cropped away, or its scale changed more than 8× down or 4× up. */
 const VtImage *vitrine_predict_page_get_model_input  (VitrinePredictPage *self);
 const char    *vitrine_predict_page_get_input_warning (VitrinePredictPage *self);
+/* LIT's domain warning shown for the prediction, or NULL: the step flagged
+ * the image outside the model's classes (its maximum softmax probability
+ * below the step's outside_threshold). */
+const char    *vitrine_predict_page_get_domain_warning (VitrinePredictPage *self);
 /* The file the zero-shot tokenizer came from: the checkpoint's vocab.json,
  * or the bundled OpenAI vocabulary; NULL for a classifier. */
 const char *vitrine_predict_page_get_vocabulary (VitrinePredictPage *self);

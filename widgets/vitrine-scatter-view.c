@@ -10,6 +10,12 @@
 #define SHADER_PATH "/io/github/vitrine/Vitrine/shaders/"
 /* Screen distance within which hovering picks a point, beyond its radius. */
 #define PICK_SLACK 3.0
+/* In 3-D, points this close on screen (pixels) are told apart by depth:
+ * the one in front, drawn over the other, is picked. */
+#define PICK_TIE 0.5
+/* How much of the way to the background the farthest point's colour goes
+ * (the depth cue; the nearest keeps its own colour). */
+#define FOG 0.6
 
 struct _VitrineScatterView
 {
@@ -19,7 +25,13 @@ struct _VitrineScatterView
   gboolean    gl_ok;
 
   guint       n;
-  float      *xy;              /* (n, 2) data coordinates */
+  float      *xy;              /* (n, 2) data coordinates as drawn: in 3-D, after the rotation */
+  float      *xyz;             /* (n, 3) the 3-D points, or NULL for a 2-D layout */
+  float      *depth;           /* n: towards the viewer after the rotation (0 in 2-D) */
+  double      rotation[9];     /* row-major; drawn = origin + R (p − origin) */
+  double      drag_rotation[9];/* the rotation when an orbit began */
+  double      origin[3];       /* the centre of the 3-D points' bounding box */
+  double      radius;          /* the farthest 3-D point from the origin */
   float      *categories;      /* n, as floats for the vertex attribute */
   float      *selected;        /* n: 1 when selected */
   guint       n_categories;
@@ -31,6 +43,7 @@ struct _VitrineScatterView
   gboolean    user_moved;                  /* stop following new layouts */
   double      drag_start_x, drag_start_y;  /* the centre when a pan began */
   gboolean    lassoing;
+  gboolean    orbiting;                    /* a 3-D drag turns the points */
   GArray     *lasso;                       /* doubles: x, y, x, y, … in widget coordinates */
   double      pointer_x, pointer_y;
   double      zoom_scale;                  /* the pinch gesture's last scale */
@@ -38,8 +51,8 @@ struct _VitrineScatterView
   VtFigurePalette colors;                  /* how categories map to colours */
 
   /* GL state, valid while realized with gl_ok. */
-  GLuint      program, vao, buffers[3], palette;
-  GLint       u_center, u_scale, u_viewport, u_point_size, u_opacity, u_palette;
+  GLuint      program, vao, buffers[4], palette;
+  GLint       u_center, u_scale, u_viewport, u_point_size, u_opacity, u_palette, u_depth_range, u_background;
   gboolean    positions_dirty, categories_dirty, selection_dirty, palette_dirty;
 
   gboolean    measure;
@@ -60,6 +73,53 @@ point_shown (VitrineScatterView *self,
              guint               i)
 {
   return !self->hidden[(guint) self->categories[i]];
+}
+
+/* The drawn positions and depths of the 3-D points under the rotation. */
+static void
+project_points (VitrineScatterView *self)
+{
+  const double *r = self->rotation;
+
+  if (self->xyz == NULL)
+    return;
+  for (guint i = 0; i < self->n; i++)
+    {
+      double p[3] = { self->xyz[3 * i] - self->origin[0], self->xyz[3 * i + 1] - self->origin[1],
+                      self->xyz[3 * i + 2] - self->origin[2] };
+
+      self->xy[2 * i] = self->origin[0] + r[0] * p[0] + r[1] * p[1] + r[2] * p[2];
+      self->xy[2 * i + 1] = self->origin[1] + r[3] * p[0] + r[4] * p[1] + r[5] * p[2];
+      self->depth[i] = r[6] * p[0] + r[7] * p[1] + r[8] * p[2];
+    }
+  self->positions_dirty = TRUE;
+}
+
+/* The rotation's centre and reach: fitting to the sphere they span keeps
+ * every rotation of the points in view. */
+static void
+measure_3d (VitrineScatterView *self)
+{
+  float lo[3] = { INFINITY, INFINITY, INFINITY }, hi[3] = { -INFINITY, -INFINITY, -INFINITY };
+  double radius2 = 0;
+
+  for (guint i = 0; i < self->n; i++)
+    for (guint c = 0; c < 3; c++)
+      {
+        lo[c] = MIN (lo[c], self->xyz[3 * i + c]);
+        hi[c] = MAX (hi[c], self->xyz[3 * i + c]);
+      }
+  for (guint c = 0; c < 3; c++)
+    self->origin[c] = self->n > 0 ? (lo[c] + hi[c]) / 2.0 : 0;
+  for (guint i = 0; i < self->n; i++)
+    {
+      double d2 = 0;
+
+      for (guint c = 0; c < 3; c++)
+        d2 += (self->xyz[3 * i + c] - self->origin[c]) * (self->xyz[3 * i + c] - self->origin[c]);
+      radius2 = MAX (radius2, d2);
+    }
+  self->radius = sqrt (radius2);
 }
 
 static void
@@ -100,6 +160,12 @@ vitrine_scatter_view_fit (VitrineScatterView *self)
     }
   if (self->n == 0)
     x_min = y_min = -1, x_max = y_max = 1;
+  /* In 3-D the sphere around the rotation's centre, whatever the rotation. */
+  if (self->xyz != NULL && self->n > 0)
+    {
+      x_min = self->origin[0] - self->radius, x_max = self->origin[0] + self->radius;
+      y_min = self->origin[1] - self->radius, y_max = self->origin[1] + self->radius;
+    }
   self->center_x = (x_min + x_max) / 2;
   self->center_y = (y_min + y_max) / 2;
   self->scale = 0.92 * MIN (width / MAX (x_max - x_min, 1e-9), height / MAX (y_max - y_min, 1e-9));
@@ -161,20 +227,28 @@ vitrine_scatter_view_pick (VitrineScatterView *self,
                            double              x,
                            double              y)
 {
-  double best = pow (self->point_size / 2 + PICK_SLACK, 2);
+  double limit = self->point_size / 2 + PICK_SLACK, best = limit;
   int found = -1;
 
+  /* On the drawn (in 3-D: rotated) positions, in screen space. */
   for (guint i = 0; i < self->n; i++)
     {
       double sx, sy;
+      gboolean better;
 
       if (!point_shown (self, i))
         continue;
       to_screen (self, self->xy[2 * i], self->xy[2 * i + 1], &sx, &sy);
-      double d = (sx - x) * (sx - x) + (sy - y) * (sy - y);
-      if (d <= best)
+      double d = hypot (sx - x, sy - y);
+      if (d > limit)
+        continue;
+      if (self->xyz == NULL || found < 0)
+        better = d <= best;
+      else
+        better = d < best - PICK_TIE || (d <= best + PICK_TIE && self->depth[i] > self->depth[found]);
+      if (better)
         {
-          best = d;
+          best = MIN (d, best);
           found = (int) i;
         }
     }
@@ -183,20 +257,31 @@ vitrine_scatter_view_pick (VitrineScatterView *self,
 
 /* Points and selection ------------------------------------------------------*/
 
-void
-vitrine_scatter_view_set_points (VitrineScatterView *self,
-                                 const float        *xy,
-                                 guint               n,
-                                 const guint        *categories,
-                                 guint               n_categories)
+static void
+set_points (VitrineScatterView *self,
+            const float        *coordinates,
+            guint               dims,
+            guint               n,
+            const guint        *categories,
+            guint               n_categories)
 {
-  g_return_if_fail (VITRINE_IS_SCATTER_VIEW (self));
-
   self->n = n;
   self->xy = g_renew (float, self->xy, 2 * (gsize) n);
+  self->depth = g_renew (float, self->depth, MAX (n, 1));
   self->categories = g_renew (float, self->categories, n);
   self->selected = g_renew (float, self->selected, n);
-  memcpy (self->xy, xy, sizeof (float) * 2 * n);
+  memset (self->depth, 0, sizeof (float) * n);
+  g_clear_pointer (&self->xyz, g_free);
+  /* New points are seen from the front: PC1 across, PC2 up. */
+  vitrine_scatter_view_reset_rotation (self);
+  if (dims == 3)
+    {
+      self->xyz = g_memdup2 (coordinates, sizeof (float) * 3 * n);
+      measure_3d (self);
+      project_points (self);
+    }
+  else
+    memcpy (self->xy, coordinates, sizeof (float) * 2 * n);
   memset (self->selected, 0, sizeof (float) * n);
   self->hover = -1;
   self->selection_dirty = TRUE;
@@ -207,10 +292,122 @@ vitrine_scatter_view_set_points (VitrineScatterView *self,
 }
 
 void
+vitrine_scatter_view_set_points (VitrineScatterView *self,
+                                 const float        *xy,
+                                 guint               n,
+                                 const guint        *categories,
+                                 guint               n_categories)
+{
+  g_return_if_fail (VITRINE_IS_SCATTER_VIEW (self));
+  set_points (self, xy, 2, n, categories, n_categories);
+}
+
+void
+vitrine_scatter_view_set_points_3d (VitrineScatterView *self,
+                                    const float        *xyz,
+                                    guint               n,
+                                    const guint        *categories,
+                                    guint               n_categories)
+{
+  g_return_if_fail (VITRINE_IS_SCATTER_VIEW (self));
+  set_points (self, xyz, 3, n, categories, n_categories);
+}
+
+guint
+vitrine_scatter_view_get_dims (VitrineScatterView *self)
+{
+  return self->xyz != NULL ? 3 : 2;
+}
+
+const float *
+vitrine_scatter_view_get_positions (VitrineScatterView *self)
+{
+  return self->xy;
+}
+
+const float *
+vitrine_scatter_view_get_depths (VitrineScatterView *self)
+{
+  return self->depth;
+}
+
+/* Rotation ------------------------------------------------------------------*/
+
+/* @a ← @b · @a, 3 × 3 row-major. */
+static void
+multiply_left (double *a, const double *b)
+{
+  double out[9];
+
+  for (int r = 0; r < 3; r++)
+    for (int c = 0; c < 3; c++)
+      out[3 * r + c] = b[3 * r] * a[c] + b[3 * r + 1] * a[3 + c] + b[3 * r + 2] * a[6 + c];
+  memcpy (a, out, sizeof out);
+}
+
+void
+vitrine_scatter_view_orbit (VitrineScatterView *self,
+                            double              dx,
+                            double              dy)
+{
+  double yaw = dx * VITRINE_SCATTER_VIEW_ORBIT_RADIANS_PER_PIXEL;
+  double pitch = dy * VITRINE_SCATTER_VIEW_ORBIT_RADIANS_PER_PIXEL;
+  /* About the screen's vertical axis: a drag to the right brings the front
+   * (depth > 0) to the right. About its horizontal axis: a drag down
+   * brings the front down (data y points up). */
+  const double turn_yaw[9] = { cos (yaw), 0, sin (yaw), 0, 1, 0, -sin (yaw), 0, cos (yaw) };
+  const double turn_pitch[9] = { 1, 0, 0, 0, cos (pitch), -sin (pitch), 0, sin (pitch), cos (pitch) };
+
+  if (self->xyz == NULL)
+    return;
+  multiply_left (self->rotation, turn_yaw);
+  multiply_left (self->rotation, turn_pitch);
+  project_points (self);
+  /* The point under the pointer has moved away from it. */
+  if (self->hover >= 0)
+    {
+      self->hover = -1;
+      g_signal_emit (self, signals[HOVER_CHANGED], 0, -1, 0.0, 0.0);
+    }
+  redraw (self);
+}
+
+void
+vitrine_scatter_view_reset_rotation (VitrineScatterView *self)
+{
+  static const double identity[9] = { 1, 0, 0, 0, 1, 0, 0, 0, 1 };
+
+  memcpy (self->rotation, identity, sizeof identity);
+  project_points (self);
+  redraw (self);
+}
+
+void
+vitrine_scatter_view_get_rotation (VitrineScatterView *self,
+                                   double              rotation[9])
+{
+  memcpy (rotation, self->rotation, sizeof self->rotation);
+}
+
+void
+vitrine_scatter_view_get_origin (VitrineScatterView *self,
+                                 double              origin[3])
+{
+  memcpy (origin, self->origin, sizeof self->origin);
+}
+
+void
 vitrine_scatter_view_update_positions (VitrineScatterView *self,
                                        const float        *xy)
 {
-  memcpy (self->xy, xy, sizeof (float) * 2 * self->n);
+  if (self->xyz != NULL)
+    {
+      memcpy (self->xyz, xy, sizeof (float) * 3 * self->n);
+      measure_3d (self);
+      project_points (self);
+    }
+  else
+    memcpy (self->xy, xy, sizeof (float) * 2 * self->n);
   self->positions_dirty = TRUE;
   if (!self->user_moved)
     vitrine_scatter_view_fit (self);
@@ -232,14 +429,10 @@ vitrine_scatter_view_set_categories (VitrineScatterView *self,
   redraw (self);
 }
 
-void
-vitrine_scatter_view_set_category_hidden (VitrineScatterView *self,
-                                          guint               category,
-                                          gboolean            hidden)
+/* After the hidden categories changed: one pass over the points. */
+static void
+hidden_changed (VitrineScatterView *self)
 {
-  g_return_if_fail (category < self->n_categories);
-
-  self->hidden[category] = hidden;
   /* A hidden point is neither hovered nor kept selected. */
   if (self->hover >= 0 && !point_shown (self, (guint) self->hover))
     self->hover = -1;
@@ -253,6 +446,29 @@ vitrine_scatter_view_set_category_hidden (VitrineScatterView *self,
   redraw (self);
   if (self->selection_dirty)
     g_signal_emit (self, signals[SELECTION_CHANGED], 0);
+}
+
+void
+vitrine_scatter_view_set_category_hidden (VitrineScatterView *self,
+                                          guint               category,
+                                          gboolean            hidden)
+{
+  g_return_if_fail (category < self->n_categories);
+
+  self->hidden[category] = hidden;
+  hidden_changed (self);
+}
+
+void
+vitrine_scatter_view_set_hidden_categories (VitrineScatterView *self,
+                                            const gboolean     *hidden,
+                                            guint               n_categories)
+{
+  g_return_if_fail (n_categories == self->n_categories);
+
+  for (guint c = 0; c < n_categories; c++)
+    self->hidden[c] = hidden[c] != FALSE;
+  hidden_changed (self);
 }
 
 guint
@@ -439,11 +655,13 @@ build_program (VitrineScatterView *self, GError **error)
   self->u_point_size = glGetUniformLocation (self->program, "point_size");
   self->u_opacity = glGetUniformLocation (self->program, "opacity");
   self->u_palette = glGetUniformLocation (self->program, "palette");
+  self->u_depth_range = glGetUniformLocation (self->program, "depth_range");
+  self->u_background = glGetUniformLocation (self->program, "background");
 
   glGenVertexArrays (1, &self->vao);
   glBindVertexArray (self->vao);
-  glGenBuffers (3, self->buffers);
-  for (int b = 0; b < 3; b++)
+  glGenBuffers (4, self->buffers);
+  for (int b = 0; b < 4; b++)
     {
       glBindBuffer (GL_ARRAY_BUFFER, self->buffers[b]);
       glEnableVertexAttribArray (b);
@@ -482,7 +700,7 @@ on_area_unrealize (GtkGLArea *area, VitrineScatterView *self)
   gtk_gl_area_make_current (area);
   if (self->gl_ok && gtk_gl_area_get_error (area) == NULL)
     {
-      glDeleteBuffers (3, self->buffers);
+      glDeleteBuffers (4, self->buffers);
       glDeleteVertexArrays (1, &self->vao);
       glDeleteTextures (1, &self->palette);
       glDeleteProgram (self->program);
@@ -493,10 +711,12 @@ on_area_unrealize (GtkGLArea *area, VitrineScatterView *self)
 static void
 upload (VitrineScatterView *self)
 {
-  const float *data[3] = { self->xy, self->categories, self->selected };
-  gboolean *dirty[3] = { &self->positions_dirty, &self->categories_dirty, &self->selection_dirty };
+  /* The depths change with the positions (a rotation moves both). */
+  const float *data[4] = { self->xy, self->categories, self->selected, self->depth };
+  gboolean positions_dirty = self->positions_dirty;
+  gboolean *dirty[4] = { &self->positions_dirty, &self->categories_dirty, &self->selection_dirty, &positions_dirty };
 
-  for (int b = 0; b < 3; b++)
+  for (int b = 0; b < 4; b++)
     if (*dirty[b])
       {
         glBindBuffer (GL_ARRAY_BUFFER, self->buffers[b]);
@@ -547,10 +767,19 @@ on_area_render (GtkGLArea *area, GdkGLContext *context, VitrineScatterView *self
   if (!self->gl_ok)
     return FALSE;
   glClearColor (background, background, background, 1);
-  glClear (GL_COLOR_BUFFER_BIT);
+  glClearDepth (1.0);
+  glClear (GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
   if (self->n == 0)
     return TRUE;
   upload (self);
+  /* In 3-D a nearer point hides a farther one wherever it is drawn. */
+  if (self->xyz != NULL)
+    {
+      glEnable (GL_DEPTH_TEST);
+      glDepthFunc (GL_LEQUAL);
+    }
+  else
+    glDisable (GL_DEPTH_TEST);
   glEnable (GL_PROGRAM_POINT_SIZE);
   glEnable (GL_BLEND);
   /* GTK composites premultiplied: keep the destination's alpha at 1. */
@@ -561,6 +790,8 @@ on_area_render (GtkGLArea *area, GdkGLContext *context, VitrineScatterView *self
   glUniform2f (self->u_viewport, width, height);
   glUniform1f (self->u_point_size, self->point_size * factor);
   glUniform1f (self->u_opacity, self->opacity);
+  glUniform1f (self->u_depth_range, self->xyz != NULL ? MAX (self->radius, 1e-9) : 0);
+  glUniform3f (self->u_background, background, background, background);
   glActiveTexture (GL_TEXTURE0);
   glBindTexture (GL_TEXTURE_2D, self->palette);
   glUniform1i (self->u_palette, 0);
@@ -568,6 +799,7 @@ on_area_render (GtkGLArea *area, GdkGLContext *context, VitrineScatterView *self
   glDrawArrays (GL_POINTS, 0, self->n);
   glBindVertexArray (0);
   glUseProgram (0);
+  glDisable (GL_DEPTH_TEST);
   if (self->measure)
     {
       glFinish ();
@@ -575,6 +807,46 @@ on_area_render (GtkGLArea *area, GdkGLContext *context, VitrineScatterView *self
     }
   self->n_frames++;
   return TRUE;
+}
+
+static const float *sort_depths;
+
+static int
+compare_depth (const void *a, const void *b)
+{
+  guint ia = *(const guint *) a, ib = *(const guint *) b;
+  float da = sort_depths[ia], db = sort_depths[ib];
+
+  /* Equal depths keep the index order, so the result is the same on every
+   * qsort. */
+  if (da != db)
+    return da < db ? -1 : 1;
+  return ia < ib ? -1 : ia > ib;
+}
+
+/* The order the Cairo fallback draws in: by index in 2-D, far to near in
+ * 3-D, so that nearer points cover farther ones as the GL depth test does.
+ * Main thread only (the comparison reads one static). */
+static guint *
+draw_order (VitrineScatterView *self)
+{
+  guint *order = g_new (guint, MAX (self->n, 1));
+
+  for (guint i = 0; i < self->n; i++)
+    order[i] = i;
+  if (self->xyz != NULL)
+    {
+      sort_depths = self->depth;
+      qsort (order, self->n, sizeof (guint), compare_depth);
+      sort_depths = NULL;
+    }
+  return order;
+}
+
+guint *
+vitrine_scatter_view_get_draw_order (VitrineScatterView *self)
+{
+  return draw_order (self);
 }
 
 /* Drawing over the points: the Cairo fallback, the hovered point, the lasso. */
@@ -591,18 +863,24 @@ vitrine_scatter_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (!self->gl_ok)
     {
       double background = is_dark (widget) ? 0.14 : 0.99;
+      g_autofree guint *order = draw_order (self);
+
       cairo_set_source_rgb (cr, background, background, background);
       cairo_paint (cr);
-      for (guint i = 0; i < self->n; i++)
+      for (guint a = 0; a < self->n; a++)
         {
-          double sx, sy;
+          guint i = order[a];
+          double sx, sy, fog;
           VtRgba c;
 
           to_screen (self, self->xy[2 * i], self->xy[2 * i + 1], &sx, &sy);
           if (sx < -8 || sy < -8 || sx > width + 8 || sy > height + 8 || !point_shown (self, i))
             continue;
           vitrine_scatter_view_get_category_color (self, (guint) self->categories[i], &c);
-          cairo_set_source_rgba (cr, c.r, c.g, c.b, self->opacity);
+          /* The shader's depth cue. */
+          fog = self->xyz != NULL ? FOG * (self->radius - self->depth[i]) / (2 * MAX (self->radius, 1e-9)) : 0;
+          cairo_set_source_rgba (cr, c.r + (background - c.r) * fog, c.g + (background - c.g) * fog,
+                                 c.b + (background - c.b) * fog, self->opacity);
           cairo_arc (cr, sx, sy, self->point_size / 2, 0, 2 * G_PI);
           cairo_fill (cr);
           if (self->selected[i] > 0.5f)
@@ -690,6 +968,9 @@ on_drag_begin (GtkGestureDrag *drag, double x, double y, VitrineScatterView *sel
 
   gtk_widget_grab_focus (GTK_WIDGET (self));
   self->lassoing = (state & GDK_SHIFT_MASK) != 0;
+  /* In 3-D a drag turns the points (Ctrl+drag pans), as in the Projector. */
+  self->orbiting = !self->lassoing && self->xyz != NULL && !(state & GDK_CONTROL_MASK);
+  memcpy (self->drag_rotation, self->rotation, sizeof self->rotation);
   self->drag_start_x = self->center_x;
   self->drag_start_y = self->center_y;
   g_array_set_size (self->lasso, 0);
@@ -700,6 +981,9 @@ on_drag_begin (GtkGestureDrag *drag, double x, double y, VitrineScatterView *sel
       set_hover (self, -1, 0, 0);
     }
 }
+
+/* How far a press may move and still be a click, in pixels. */
+#define CLICK_SLOP 3.0
 
 static void
 on_drag_update (GtkGestureDrag *drag, double dx, double dy, VitrineScatterView *self)
@@ -716,14 +1000,25 @@ on_drag_update (GtkGestureDrag *drag, double dx, double dy, VitrineScatterView *
       gtk_widget_queue_draw (GTK_WIDGET (self));
       return;
     }
+  if (self->orbiting)
+    {
+      /* From the rotation the drag began with; a press that has not moved
+       * past the click slop stays a click. */
+      memcpy (self->rotation, self->drag_rotation, sizeof self->rotation);
+      if (fabs (dx) > CLICK_SLOP || fabs (dy) > CLICK_SLOP)
+        vitrine_scatter_view_orbit (self, dx, dy);
+      else
+        {
+          project_points (self);
+          redraw (self);
+        }
+      return;
+    }
   self->center_x = self->drag_start_x - dx / self->scale;
   self->center_y = self->drag_start_y + dy / self->scale;
   self->user_moved = TRUE;
   redraw (self);
 }
-
-/* How far a press may move and still be a click, in pixels. */
-#define CLICK_SLOP 3.0
 
 static void
 on_drag_end (GtkGestureDrag *drag, double dx, double dy, VitrineScatterView *self)
@@ -772,6 +1067,8 @@ on_key (GtkEventControllerKey *key, guint keyval, guint keycode, GdkModifierType
       vitrine_scatter_view_clear_selection (self);
       return TRUE;
     case GDK_KEY_Home:
+      /* In 3-D also back to the front view. */
+      vitrine_scatter_view_reset_rotation (self);
       vitrine_scatter_view_fit (self);
       return TRUE;
     case GDK_KEY_plus:
@@ -850,6 +1147,8 @@ vitrine_scatter_view_finalize (GObject *object)
   VitrineScatterView *self = VITRINE_SCATTER_VIEW (object);
 
   g_free (self->xy);
+  g_free (self->xyz);
+  g_free (self->depth);
   g_free (self->categories);
   g_free (self->selected);
   g_free (self->hidden);
@@ -898,10 +1197,12 @@ vitrine_scatter_view_init (VitrineScatterView *self)
   self->hover = -1;
   self->gl_ok = FALSE;
   self->lasso = g_array_new (FALSE, FALSE, sizeof (double));
+  vitrine_scatter_view_reset_rotation (self);
 
   self->area = gtk_gl_area_new ();
   gtk_gl_area_set_required_version (GTK_GL_AREA (self->area), 3, 3);
-  gtk_gl_area_set_has_depth_buffer (GTK_GL_AREA (self->area), FALSE);
+  /* For 3-D layouts: nearer points hide farther ones. */
+  gtk_gl_area_set_has_depth_buffer (GTK_GL_AREA (self->area), TRUE);
   gtk_widget_set_parent (self->area, GTK_WIDGET (self));
   g_signal_connect (self->area, "realize", G_CALLBACK (on_area_realize), self);
   g_signal_connect (self->area, "unrealize", G_CALLBACK (on_area_unrealize), self);

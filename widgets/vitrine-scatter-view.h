@@ -1,4 +1,4 @@
-/* vitrine-scatter-view.h: many points in 2-D, drawn by OpenGL.
+/* vitrine-scatter-view.h: many points in 2-D or 3-D, drawn by OpenGL.
  *
  * All points go to the GPU as one vertex buffer and are drawn by one
  * glDrawArrays (GL 3.3 core), coloured through a palette texture by their
@@ -7,7 +7,14 @@
  * Shift+drag draws a lasso that selects the points inside it, Escape
  * clears the selection, a click on a point emits "point-activated".
  * Hovering finds the nearest point. Without GL the
- * same view is drawn with Cairo. */
+ * same view is drawn with Cairo.
+ *
+ * 3-D points (a 3-component PCA) are drawn under a rotation about the
+ * centre of their bounding box, orthographically: a drag turns them
+ * (Ctrl+drag pans, Home goes back to the front view and fits), nearer
+ * points hide farther ones (the GL depth test; the fallback draws far to
+ * near) and fade less towards the background. Picking, hovering, the lasso
+ * and everything else work on the drawn positions, in screen space. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -15,6 +22,9 @@
 #include "figures/vt-figure-render.h"
 
 G_BEGIN_DECLS
+
+/* How far a drag of one pixel turns 3-D points. */
+#define VITRINE_SCATTER_VIEW_ORBIT_RADIANS_PER_PIXEL 0.01
 
 #define VITRINE_TYPE_SCATTER_VIEW (vitrine_scatter_view_get_type ())
 G_DECLARE_FINAL_TYPE (VitrineScatterView, vitrine_scatter_view, VITRINE, SCATTER_VIEW, GtkWidget)
@@ -28,8 +38,39 @@ void          vitrine_scatter_view_set_points       (VitrineScatterView *self,
                                                      guint               n,
                                                      const guint        *categories,
                                                      guint               n_categories);
-/* New positions for the same points (an optimizer's next layout). The view
- * follows them until the user pans or zooms. */
+/* @n (x, y, z) triples, drawn from the front (x across, y up) until
+ * turned; the view fits the sphere that holds them in any rotation. */
+void          vitrine_scatter_view_set_points_3d    (VitrineScatterView *self,
+                                                     const float        *xyz,
+                                                     guint               n,
+                                                     const guint        *categories,
+                                                     guint               n_categories);
+/* 2, or 3 after set_points_3d. */
+guint         vitrine_scatter_view_get_dims         (VitrineScatterView *self);
+/* The points as drawn, (n, 2) in data units (in 3-D: x and y after the
+ * rotation), and their depths (n, towards the viewer; 0 in 2-D). */
+const float  *vitrine_scatter_view_get_positions    (VitrineScatterView *self);
+const float  *vitrine_scatter_view_get_depths       (VitrineScatterView *self);
+/* The points' indices in the order they are drawn (newly allocated): by
+ * index in 2-D, far to near in 3-D. An export draws in this order. */
+guint        *vitrine_scatter_view_get_draw_order   (VitrineScatterView *self);
+/* Turns 3-D points as a drag of (@dx, @dy) pixels does: by
+ * dx · ORBIT_RADIANS_PER_PIXEL about the screen's vertical axis, then
+ * dy · ORBIT_RADIANS_PER_PIXEL about its horizontal one (R ← Rx · Ry · R).
+ * Keeps the zoom. Nothing in 2-D. */
+void          vitrine_scatter_view_orbit            (VitrineScatterView *self,
+                                                     double              dx,
+                                                     double              dy);
+void          vitrine_scatter_view_reset_rotation   (VitrineScatterView *self);
+/* R, row-major: a point p is drawn at origin + R (p − origin), its first
+ * two rows giving x and y, the third its depth. */
+void          vitrine_scatter_view_get_rotation     (VitrineScatterView *self,
+                                                     double              rotation[9]);
+/* The rotation's centre: the middle of the 3-D points' bounding box. */
+void          vitrine_scatter_view_get_origin       (VitrineScatterView *self,
+                                                     double              origin[3]);
+/* New positions for the same points (an optimizer's next layout; (n, 3)
+ * for 3-D points). The view follows them until the user pans or zooms. */
 void          vitrine_scatter_view_update_positions (VitrineScatterView *self,
                                                      const float        *xy);
 void          vitrine_scatter_view_set_categories   (VitrineScatterView *self,
@@ -41,6 +82,12 @@ void          vitrine_scatter_view_set_categories   (VitrineScatterView *self,
 void          vitrine_scatter_view_set_category_hidden (VitrineScatterView *self,
                                                      guint               category,
                                                      gboolean            hidden);
+/* Hides the categories where @hidden holds TRUE and shows the others, in
+ * one pass over the points (isolating a class). @n_categories must be
+ * get_n_categories'. */
+void          vitrine_scatter_view_set_hidden_categories (VitrineScatterView *self,
+                                                     const gboolean     *hidden,
+                                                     guint               n_categories);
 gboolean      vitrine_scatter_view_is_category_hidden (VitrineScatterView *self,
                                                      guint               category);
 guint         vitrine_scatter_view_get_n_categories (VitrineScatterView *self);

@@ -225,6 +225,11 @@ typedef struct
  * probabilities, for a list of image files or a dataset's samples. A CLIP
  * model (no classifier head) classifies over "classes" (names, or a file
  * of names one per line) put into "prompt". */
+/* The predict step's default "outside_threshold": below this maximum
+ * softmax probability (Hendrycks & Gimpel's out-of-distribution baseline)
+ * an image is flagged as likely outside the model's classes. */
+#define VT_PREDICT_OUTSIDE_THRESHOLD 0.5
+
 typedef struct
 {
   VtStep            base;
@@ -235,6 +240,8 @@ typedef struct
   char             *classes_file;   /* CLIP: a file of names, one per line, or NULL */
   char             *prompt;         /* CLIP: "{}" is the class name; VT_DEFAULT_PROMPT */
   gboolean          inputs;         /* write each image's crop as the model saw it, a PNG */
+  double            outside_threshold; /* a maximum softmax probability below it flags the
+                                        * image outside the model's classes; 0.5 */
 } VtPredictStep;
 
 /* A ViT's attention maps (vt-attention-maps.h) for a few images: each

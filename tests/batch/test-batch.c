@@ -1091,6 +1091,92 @@ test_predict (void)
   vt_test_rm_rf (dir);
 }
 
+/* LIT's domain warning: each row's "max_probability" is PyTorch's largest
+ * softmax probability of the image (tests/reference/make_predict_fixture.py
+ * over the whole demo sample) and "outside_classes" says whether it is
+ * below "outside_threshold" (Hendrycks & Gimpel's baseline; 0.5 by
+ * default): the sample holds images on both sides. A higher threshold
+ * flags more; one outside 0 to 1 is a spec error naming the key. */
+static void
+test_predict_outside_classes (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *ckpt = vt_test_asset ("models/cifar-resnet/resnet20-12fca82f.safetensors");
+  g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", "cifar10-test-sample", NULL);
+  g_autofree char *fixture_path = vt_test_fixture ("forward/cifar10-predict-msp.json");
+  g_autoptr(JsonNode) fixture = load_json (fixture_path);
+  JsonArray *images = json_object_get_array_member (json_node_get_object (fixture), "images");
+  JsonArray *want = json_object_get_array_member (json_node_get_object (fixture), "max_probability");
+  guint flagged[2] = { 0, 0 };
+
+  for (guint t = 0; t < 2; t++)
+    {
+      /* The default, then a stricter one. */
+      double threshold = t == 0 ? 0.5 : 0.9;
+      g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"dataset\": \"%s\", \"top\": 2%s", ckpt,
+                                               sample, t == 0 ? "" : ", \"outside_threshold\": 0.9");
+      g_autoptr(JsonNode) results = NULL;
+      g_auto(Result) r = { 0 };
+      JsonObject *step;
+      JsonArray *rows;
+      guint confident = 0, matched = 0;
+      double worst = 0;
+
+      run_predict_spec (&r, dir, keys);
+      g_assert_cmpint (r.status, ==, 0);
+      results = load_json (results_path);
+      step = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results), "steps"), 0);
+      g_assert_cmpfloat (json_object_get_double_member (step, "outside_threshold"), ==, threshold);
+      rows = json_object_get_array_member (step, "predictions");
+      g_assert_cmpuint (json_array_get_length (rows), ==, json_array_get_length (images));
+      for (guint i = 0; i < json_array_get_length (rows); i++)
+        {
+          JsonObject *row = json_array_get_object_element (rows, i);
+          const char *file = json_object_get_string_member (row, "file");
+          double msp = json_object_get_double_member (row, "max_probability");
+          gboolean outside = json_object_get_boolean_member (row, "outside_classes");
+
+          g_assert_cmpfloat (msp, ==, json_array_get_double_element (json_object_get_array_member (row,
+                                                                                                   "probabilities"), 0));
+          g_assert_cmpint (outside, ==, msp < threshold);
+          flagged[t] += outside;
+          confident += !outside;
+          for (guint j = 0; j < json_array_get_length (images); j++)
+            {
+              g_autofree char *suffix = g_strconcat ("/", json_array_get_string_element (images, j), NULL);
+              double torch_msp = json_array_get_double_element (want, j);
+
+              if (!g_str_has_suffix (file, suffix))
+                continue;
+              matched++;
+              worst = MAX (worst, fabs (msp - torch_msp));
+              /* PyTorch's flag too, unless it sits on the threshold. */
+              if (fabs (torch_msp - threshold) > 1e-5)
+                g_assert_cmpint (outside, ==, torch_msp < threshold);
+            }
+        }
+      g_test_message ("threshold %.1f: %u of %u images outside the classes; max |ours − PyTorch| = %.2e", threshold,
+                      flagged[t], json_array_get_length (rows), worst);
+      g_assert_cmpuint (matched, ==, json_array_get_length (images));
+      g_assert_cmpfloat (worst, <=, 1e-5);
+      g_assert_cmpuint (flagged[t], >, 0);
+      g_assert_cmpuint (confident, >, 0);
+    }
+  g_assert_cmpuint (flagged[1], >, flagged[0]);
+  {
+    g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"dataset\": \"%s\", \"outside_threshold\": 2",
+                                             ckpt, sample);
+    g_auto(Result) r = { 0 };
+
+    run_predict_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "$.steps[0].outside_threshold"));
+  }
+  vt_test_rm_rf (dir);
+}
+
 /* "inputs": each image's crop as the model saw it, <id>-input-<i>.png:
  * the un-normalized transform of the image rounded to 8 bits (within one
  * level of vt_transform_apply_unnormalized's, which test-datasets checks
@@ -2353,6 +2439,76 @@ test_project (void)
     const char * const replacements[] = { "STORE", store, NULL };
     check_bad_steps ("project", bad, G_N_ELEMENTS (bad), spec, out, replacements);
   }
+  vt_test_rm_rf (dir);
+}
+
+/* "dimensions": 3 (PCA only) writes a third column, z, holding sklearn's
+ * third component (tests/reference/make_projection_fixture.py, on the same
+ * every-10th sample); the figure and the report still read x and y. */
+static void
+test_project_three_components (void)
+{
+  g_autofree char *dir = vt_test_tmpdir ();
+  g_autofree char *store = vt_test_fixture ("cil/train.safetensors");
+  g_autofree char *fixture_path = vt_test_fixture ("projection/small.safetensors");
+  g_autofree char *expected_path = vt_test_fixture ("projection/expected.json");
+  g_autofree char *spec = g_build_filename (dir, "spec.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *results_path = g_build_filename (out, "results.json", NULL);
+  g_autofree char *layout_path = g_build_filename (out, "pca3-layout.csv", NULL);
+  g_autofree char *text = g_strdup_printf (
+    "{\"steps\": [{\"kind\": \"project\", \"id\": \"pca3\", \"store\": \"%s\", \"method\": \"pca\","
+    " \"dimensions\": 3, \"samples\": 200, \"formats\": [\"svg\"]}]}", store);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtCheckpoint) fixture = vt_checkpoint_open (fixture_path, &error);
+  g_autoptr(JsonNode) results = NULL;
+  g_autoptr(JsonNode) expected = NULL;
+  g_autofree char *layout = NULL;
+  g_autofree char *header = NULL;
+  g_auto(Result) r = { 0 };
+  double worst = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (spec, text, -1, NULL));
+  run_vitrine (&r, "--batch", spec, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  results = load_json (results_path);
+  expected = load_json (expected_path);
+  JsonObject *pca = json_array_get_object_element (json_object_get_array_member (json_node_get_object (results),
+                                                                                 "steps"), 0);
+  JsonArray *ratio = json_object_get_array_member (pca, "explained_variance_ratio");
+  JsonArray *want_ratio = json_object_get_array_member (json_node_get_object (expected),
+                                                        "explained_variance_ratio_3");
+
+  g_assert_cmpint (json_object_get_int_member (pca, "dimensions"), ==, 3);
+  g_assert_cmpuint (json_array_get_length (ratio), ==, 3);
+  for (guint c = 0; c < 3; c++)
+    g_assert_cmpfloat_with_epsilon (json_array_get_double_element (ratio, c),
+                                    json_array_get_double_element (want_ratio, c), 1e-6);
+  g_assert_cmpuint (count_lines (out, "pca3-layout.csv", &header), ==, 201);
+  g_assert_cmpstr (header, ==, "sample,label,class,x,y,z");
+  assert_file_starts_with (out, "figures/pca3-layout.svg", "<?xml", 5);
+
+  {
+    const VtTensor *want = vt_checkpoint_lookup (fixture, "pca3_layout");
+    g_autofree float *want_layout = vt_tensor_dup_float (want);
+    g_auto(GStrv) lines = NULL;
+
+    g_assert_true (g_file_get_contents (layout_path, &layout, NULL, NULL));
+    lines = g_strsplit (layout, "\n", -1);
+    g_assert_cmpuint (want->numel, ==, 600);
+    for (guint i = 0; i < 200; i++)
+      {
+        g_auto(GStrv) fields = g_strsplit (lines[i + 1], ",", -1);
+        guint n_fields = g_strv_length (fields);
+
+        g_assert_cmpuint (n_fields, ==, 6);
+        for (guint c = 0; c < 3; c++)
+          worst = MAX (worst, fabs (g_ascii_strtod (fields[3 + c], NULL) - want_layout[3 * i + c]));
+      }
+  }
+  g_test_message ("3-D PCA layout.csv: max |ours - sklearn| = %.2e", worst);
+  g_assert_cmpfloat (worst, <, 1e-4);
   vt_test_rm_rf (dir);
 }
 
@@ -6148,12 +6304,14 @@ main (int   argc,
   g_test_add_func ("/batch/predict", test_predict);
   g_test_add_func ("/batch/predict-bad-input", test_predict_bad_input);
   g_test_add_func ("/batch/predict/inputs", test_predict_inputs);
+  g_test_add_func ("/batch/predict/outside-classes", test_predict_outside_classes);
   g_test_add_func ("/batch/csv-class-names", test_csv_class_names);
   g_test_add_func ("/batch/evaluate-other-classes", test_evaluate_other_classes);
   g_test_add_func ("/batch/store-references", test_store_references);
   g_test_add_func ("/batch/extract", test_extract);
   g_test_add_func ("/batch/incremental", test_incremental);
   g_test_add_func ("/batch/project", test_project);
+  g_test_add_func ("/batch/project/three-components", test_project_three_components);
   g_test_add_func ("/batch/command-line", test_command_line);
   g_test_add_func ("/batch/memory/extract", test_memory_extract);
   g_test_add_func ("/batch/memory/incremental", test_memory_incremental);

@@ -115,6 +115,48 @@ test_pca (void)
   g_assert_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_OPTIONS);
 }
 
+/* Three components, as the Embedding area's 3-D view and a project step's
+ * "dimensions": 3 ask for: the third is sklearn's too, sign included. */
+static void
+test_pca_three (void)
+{
+  guint n = small_n ();
+  g_autofree float *x = fixture_tensor ("features", TRUE, NULL);
+  g_autofree double *components = fixture_tensor ("pca3_components", FALSE, NULL);
+  g_autofree float *want_layout = fixture_tensor ("pca3_layout", TRUE, NULL);
+  JsonArray *variance = json_object_get_array_member (expected (), "explained_variance_3");
+  JsonArray *ratio = json_object_get_array_member (expected (), "explained_variance_ratio_3");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VtPca) pca = vt_pca_fit (x, n, 64, 3, NULL, &error);
+  g_autofree float *layout = g_new (float, 3 * n);
+  double worst = 0, worst_third = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (pca->n_components, ==, 3);
+  for (guint c = 0; c < 3; c++)
+    {
+      g_assert_cmpfloat_with_epsilon (pca->explained_variance[c],
+                                      json_array_get_double_element (variance, c), 1e-5);
+      g_assert_cmpfloat_with_epsilon (pca->explained_variance_ratio[c],
+                                      json_array_get_double_element (ratio, c), 1e-6);
+      for (guint j = 0; j < 64; j++)
+        worst = MAX (worst, fabs (pca->components[c * 64 + j] - components[c * 64 + j]));
+    }
+  g_test_message ("PCA (3) components: max |ours - sklearn| = %.2e", worst);
+  g_assert_cmpfloat (worst, <, 1e-5);
+
+  vt_pca_transform (pca, x, n, layout);
+  worst = 0;
+  for (guint a = 0; a < 3 * n; a++)
+    {
+      worst = MAX (worst, fabs (layout[a] - want_layout[a]));
+      if (a % 3 == 2)
+        worst_third = MAX (worst_third, fabs (layout[a] - want_layout[a]));
+    }
+  g_test_message ("PCA (3) layout: max |ours - sklearn| = %.2e (third column %.2e)", worst, worst_third);
+  g_assert_cmpfloat (worst, <, 1e-4);
+}
+
 /* max |a − b| / max |b| */
 static double
 relative_difference (const double *a, const double *b, gsize n)
@@ -1268,6 +1310,7 @@ main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/projection/pca", test_pca);
+  g_test_add_func ("/projection/pca-three", test_pca_three);
   g_test_add_func ("/projection/affinities", test_affinities);
   g_test_add_func ("/projection/gradients", test_gradients);
   g_test_add_func ("/projection/symmetrize", test_symmetrize);

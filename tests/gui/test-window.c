@@ -2331,6 +2331,323 @@ test_embedding (void)
   vt_test_rm_rf (out);
 }
 
+/* The demo sample's features, extracted in the Dataset area and shown in
+ * the Embedding area; the window, for close_window. */
+static VitrineWindow *
+open_embedding (VitrineEmbeddingPage **page)
+{
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  g_autofree char *sample = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                              "cifar10-test-sample", NULL);
+  VitrineWindow *window = open_window (demo);
+  VitrineDatasetPage *dataset_page = vitrine_window_get_dataset_page (window);
+
+  open_dataset (window, sample);
+  vitrine_dataset_page_extract (dataset_page);
+  vt_gui_wait_until (dataset_idle, dataset_page, 60, "the extraction");
+  vitrine_window_show_area (window, "embedding");
+  vt_gui_spin (200);
+  *page = vitrine_window_get_embedding_page (window);
+  return window;
+}
+
+/* Where a drag of (dx, dy) pixels from the front view puts the 3-D point
+ * @p: R = Rx(dy·k) · Ry(dx·k), as the Projector's orbit turns (a drag to
+ * the right brings the front to the right, one down brings it down). */
+static void
+rotate_as_dragged (const float *p, const double origin[3], double dx, double dy, double out[3])
+{
+  double yaw = dx * VITRINE_SCATTER_VIEW_ORBIT_RADIANS_PER_PIXEL;
+  double pitch = dy * VITRINE_SCATTER_VIEW_ORBIT_RADIANS_PER_PIXEL;
+  double q[3] = { p[0] - origin[0], p[1] - origin[1], p[2] - origin[2] };
+  /* Ry(yaw): x' = cos x + sin z, z' = −sin x + cos z. */
+  double a[3] = { cos (yaw) * q[0] + sin (yaw) * q[2], q[1], -sin (yaw) * q[0] + cos (yaw) * q[2] };
+
+  /* Rx(pitch): y' = cos y − sin z, z' = sin y + cos z. */
+  out[0] = origin[0] + a[0];
+  out[1] = origin[1] + cos (pitch) * a[1] - sin (pitch) * a[2];
+  out[2] = sin (pitch) * a[1] + cos (pitch) * a[2];
+}
+
+/* The TensorBoard Projector's 3-D PCA: the switch runs PCA in three
+ * components, the view draws them from the front (PC1 across, PC2 up), a
+ * drag turns them, and a point lands where the rotation says, is picked,
+ * hovered, clicked and lassoed there; Export draws the view as turned. */
+static void
+test_embedding_3d (void)
+{
+  VitrineEmbeddingPage *page = NULL;
+  VitrineWindow *window = open_embedding (&page);
+  VitrineScatterView *scatter = VITRINE_SCATTER_VIEW (vitrine_embedding_page_get_scatter (page));
+  g_autofree char *out = vt_test_tmpdir ();
+  g_autofree char *front_dir = g_build_filename (out, "front", NULL);
+  g_autofree char *turned_dir = g_build_filename (out, "turned", NULL);
+  g_autoptr(GError) error = NULL;
+  const double dx = 60, dy = -35;
+  double origin[3], x_min, y_min, x_max, y_max, scale, front[2], rotation[9];
+  double best_depth = -INFINITY, z_spread = 0;
+  int width, height;
+  guint n = 0;
+  const float *layout;
+  int point = -1;
+
+  vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_PCA, 30, 50000);
+  vitrine_embedding_page_run (page);
+  vt_gui_wait_until (embedding_finished, page, 30, "2-D PCA");
+  g_assert_cmpuint (vitrine_scatter_view_get_dims (scatter), ==, 2);
+  /* The switch acts at once on the PCA shown: a run in three components. */
+  vitrine_embedding_page_set_dimensions (page, 3);
+  g_assert_true (vitrine_embedding_page_is_running (page));
+  vt_gui_wait_until (embedding_finished, page, 30, "3-D PCA");
+  g_assert_null (vitrine_embedding_page_get_error (page));
+  g_test_message ("status: %s", vitrine_embedding_page_get_status (page));
+  g_assert_nonnull (strstr (vitrine_embedding_page_get_status (page), "Drag to turn it"));
+  g_assert_cmpuint (vitrine_scatter_view_get_dims (scatter), ==, 3);
+  g_assert_true (vitrine_scatter_view_is_gl (scatter));
+  layout = vitrine_embedding_page_get_layout (page, &n);
+  g_assert_cmpuint (n, ==, 200);
+  g_assert_cmpuint (vitrine_scatter_view_get_n_points (scatter), ==, 200);
+  for (guint i = 0; i < n; i++)
+    z_spread = MAX (z_spread, fabs (layout[3 * i + 2]));
+  g_assert_cmpfloat (z_spread, >, 0.1);
+
+  /* From the front, a point is drawn at its first two components, about
+   * the centre of the points' bounding box. The size as laid out now. */
+  vt_gui_spin (200);
+  width = gtk_widget_get_width (GTK_WIDGET (scatter));
+  height = gtk_widget_get_height (GTK_WIDGET (scatter));
+  vitrine_scatter_view_get_origin (scatter, origin);
+  vitrine_scatter_view_get_visible (scatter, &x_min, &y_min, &x_max, &y_max);
+  scale = width / (x_max - x_min);
+  for (guint i = 0; i < n; i++)
+    {
+      double turned[3];
+
+      /* The point in front of all others after the drag: nothing can be
+       * drawn over it there. */
+      rotate_as_dragged (layout + 3 * i, origin, dx, dy, turned);
+      if (turned[2] > best_depth)
+        best_depth = turned[2], point = (int) i;
+    }
+  vitrine_scatter_view_point_position (scatter, point, &front[0], &front[1]);
+  g_assert_cmpfloat (fabs (front[0] - (width / 2.0 + (layout[3 * point] - origin[0]) * scale)), <, 1e-3);
+  g_assert_cmpfloat (fabs (front[1] - (height / 2.0 - (layout[3 * point + 1] - origin[1]) * scale)), <, 1e-3);
+  g_assert_cmpint (g_mkdir (front_dir, 0755), ==, 0);
+  g_assert_true (vitrine_embedding_page_export (page, front_dir, &error));
+  g_assert_no_error (error);
+
+  /* The drag: the point moves as the rotation predicts, the zoom kept. */
+  vitrine_scatter_view_orbit (scatter, dx, dy);
+  vitrine_scatter_view_get_rotation (scatter, rotation);
+  g_assert_cmpfloat (fabs (rotation[0] - cos (dx * VITRINE_SCATTER_VIEW_ORBIT_RADIANS_PER_PIXEL)), <, 1e-12);
+  {
+    double turned[3], x, y, want_x, want_y, x0, y0, x1, y1, moved;
+
+    rotate_as_dragged (layout + 3 * point, origin, dx, dy, turned);
+    want_x = front[0] + (turned[0] - layout[3 * point]) * scale;
+    want_y = front[1] - (turned[1] - layout[3 * point + 1]) * scale;
+    vitrine_scatter_view_point_position (scatter, point, &x, &y);
+    moved = hypot (x - front[0], y - front[1]);
+    g_test_message ("point %d moved %.1f px; off the prediction by (%.2e, %.2e) px", point, moved,
+                    x - want_x, y - want_y);
+    g_assert_cmpfloat (moved, >, 5);
+    g_assert_cmpfloat (fabs (x - want_x), <, 1e-2);
+    g_assert_cmpfloat (fabs (y - want_y), <, 1e-2);
+    vitrine_scatter_view_get_visible (scatter, &x0, &y0, &x1, &y1);
+    g_assert_cmpfloat_with_epsilon (x1 - x0, x_max - x_min, 1e-9 * (x_max - x_min));
+
+    /* Picked, hovered and clicked at its new place. */
+    g_assert_cmpint (vitrine_scatter_view_pick (scatter, want_x, want_y), ==, point);
+    vt_gui_wait_until (embedding_has_dataset, page, 30, "the dataset behind the store");
+    g_signal_emit_by_name (scatter, "hover-changed", point, want_x, want_y);
+    g_assert_nonnull (vitrine_embedding_page_get_hover_text (page));
+    g_assert_nonnull (strstr (vitrine_embedding_page_get_hover_text (page), "predicted"));
+    g_signal_emit_by_name (scatter, "point-activated", point);
+    {
+      g_autoptr(GArray) selection = vitrine_scatter_view_get_selection (scatter);
+
+      /* It and its ten nearest in the feature space. */
+      g_assert_cmpuint (selection->len, ==, 11);
+    }
+    g_signal_emit_by_name (scatter, "hover-changed", -1, 0.0, 0.0);
+    vitrine_scatter_view_clear_selection (scatter);
+
+    /* A lasso around its new place selects it. */
+    {
+      double box[] = { want_x - 2, want_y - 2, want_x + 2, want_y - 2, want_x + 2, want_y + 2, want_x - 2, want_y + 2 };
+      g_autoptr(GArray) selection = NULL;
+      gboolean found = FALSE;
+
+      vitrine_scatter_view_select_polygon (scatter, box, 4);
+      selection = vitrine_scatter_view_get_selection (scatter);
+      for (guint a = 0; a < selection->len; a++)
+        found = found || g_array_index (selection, guint, a) == (guint) point;
+      g_assert_true (found);
+      vitrine_scatter_view_clear_selection (scatter);
+    }
+  }
+  vt_gui_spin (300);
+  save_screenshot (GTK_WIDGET (window), "window-embedding-3d.png");
+
+  /* Export draws the view as it is now: turned, the figure differs. */
+  {
+    g_autofree char *front_svg = g_build_filename (front_dir, "pca.svg", NULL);
+    g_autofree char *turned_svg = g_build_filename (turned_dir, "pca.svg", NULL);
+    g_autofree char *a = NULL, *b = NULL;
+
+    g_assert_cmpint (g_mkdir (turned_dir, 0755), ==, 0);
+    g_assert_true (vitrine_embedding_page_export (page, turned_dir, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (front_svg, &a, NULL, NULL));
+    g_assert_true (g_file_get_contents (turned_svg, &b, NULL, NULL));
+    g_assert_cmpstr (a, !=, b);
+  }
+
+  /* Back to 2-D: the switch runs PCA in two components again. */
+  vitrine_embedding_page_set_dimensions (page, 2);
+  vt_gui_wait_until (embedding_finished, page, 30, "2-D PCA again");
+  g_assert_cmpuint (vitrine_scatter_view_get_dims (scatter), ==, 2);
+  close_window (window);
+  vt_test_rm_rf (out);
+}
+
+/* The legend over the plot's corner, as in the Projector: inside the
+ * plot (taking no side space), and its rows still hide, show and isolate
+ * classes when clicked. */
+static void
+test_embedding_legend (void)
+{
+  VitrineEmbeddingPage *page = NULL;
+  VitrineWindow *window = open_embedding (&page);
+  VitrineScatterView *scatter = VITRINE_SCATTER_VIEW (vitrine_embedding_page_get_scatter (page));
+  GtkWidget *overlay = gtk_widget_get_parent (GTK_WIDGET (scatter));
+  GtkWidget *row;
+  graphene_rect_t bounds;
+  GtkGesture *click = NULL;
+  guint n_categories;
+  int width, height;
+
+  vitrine_embedding_page_configure (page, VITRINE_EMBEDDING_PCA, 30, 50000);
+  vitrine_embedding_page_run (page);
+  vt_gui_wait_until (embedding_finished, page, 30, "PCA");
+  vt_gui_spin (300);
+  width = gtk_widget_get_width (GTK_WIDGET (scatter));
+  height = gtk_widget_get_height (GTK_WIDGET (scatter));
+  n_categories = vitrine_scatter_view_get_n_categories (scatter);
+  g_assert_cmpuint (n_categories, ==, 10);
+  row = vitrine_embedding_page_get_legend_row (page, 3);
+  g_assert_true (GTK_IS_LABEL (row));
+  g_assert_true (gtk_widget_is_ancestor (row, overlay));
+  g_assert_true (gtk_widget_get_mapped (row));
+  /* Over the plot, in its upper right corner, see-through. */
+  g_assert_true (gtk_widget_compute_bounds (row, GTK_WIDGET (scatter), &bounds));
+  g_test_message ("legend row 3 at (%.0f, %.0f) %.0f × %.0f in a %d × %d plot", bounds.origin.x, bounds.origin.y,
+                  bounds.size.width, bounds.size.height, width, height);
+  g_assert_cmpfloat (bounds.origin.x, >=, width / 2.0);
+  g_assert_cmpfloat (bounds.origin.x + bounds.size.width, <=, width);
+  g_assert_cmpfloat (bounds.origin.y, >=, 0);
+  g_assert_cmpfloat (bounds.origin.y + bounds.size.height, <=, height / 2.0);
+  g_assert_true (gtk_widget_has_css_class (gtk_widget_get_ancestor (row, GTK_TYPE_SCROLLED_WINDOW), "plot-legend"));
+  save_screenshot (GTK_WIDGET (window), "window-embedding-legend.png");
+
+  /* Clicks on the row, through its own gesture: one hides class 3, a
+   * second shows it, a double-click isolates it. */
+  {
+    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (row);
+
+    for (guint a = 0; a < g_list_model_get_n_items (controllers) && click == NULL; a++)
+      {
+        g_autoptr(GObject) controller = g_list_model_get_item (controllers, a);
+
+        if (GTK_IS_GESTURE_CLICK (controller))
+          click = GTK_GESTURE (controller);
+      }
+  }
+  g_assert_nonnull (click);
+  g_signal_emit_by_name (click, "pressed", 1, 1.0, 1.0);
+  g_assert_true (vitrine_scatter_view_is_category_hidden (scatter, 3));
+  g_assert_cmpfloat (gtk_widget_get_opacity (row), <, 1.0);
+  g_signal_emit_by_name (click, "pressed", 1, 1.0, 1.0);
+  g_assert_false (vitrine_scatter_view_is_category_hidden (scatter, 3));
+  g_signal_emit_by_name (click, "pressed", 2, 1.0, 1.0);
+  for (guint c = 0; c < n_categories; c++)
+    g_assert_cmpint (vitrine_scatter_view_is_category_hidden (scatter, c), ==, c != 3);
+  /* The bulk setter: every class shown again in one call. */
+  {
+    g_autofree gboolean *none = g_new0 (gboolean, n_categories);
+
+    vitrine_scatter_view_set_hidden_categories (scatter, none, n_categories);
+    for (guint c = 0; c < n_categories; c++)
+      g_assert_false (vitrine_scatter_view_is_category_hidden (scatter, c));
+  }
+  close_window (window);
+}
+
+/* LIT's domain warning in Predict: the demo image PyTorch's ResNet-20 is
+ * least sure of (its maximum softmax probability, from
+ * tests/reference/make_predict_fixture.py, is below 0.5) gets the warning
+ * with that probability; the one it is surest of does not. */
+static void
+test_predict_domain_warning (void)
+{
+  g_autofree char *demo = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                            "resnet20-12fca82f.safetensors", NULL);
+  g_autofree char *fixture_path = vt_test_fixture ("forward/cifar10-predict-msp.json");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  VitrineWindow *window = open_window (demo);
+  VitrinePredictPage *page = vitrine_window_get_predict_page (window);
+  JsonObject *fixture;
+  JsonArray *images, *msp;
+  guint least = 0, most = 0;
+
+  g_assert_true (json_parser_load_from_file (parser, fixture_path, NULL));
+  fixture = json_node_get_object (json_parser_get_root (parser));
+  images = json_object_get_array_member (fixture, "images");
+  msp = json_object_get_array_member (fixture, "max_probability");
+  for (guint i = 0; i < json_array_get_length (msp); i++)
+    {
+      if (json_array_get_double_element (msp, i) < json_array_get_double_element (msp, least))
+        least = i;
+      if (json_array_get_double_element (msp, i) > json_array_get_double_element (msp, most))
+        most = i;
+    }
+  g_assert_cmpfloat (json_array_get_double_element (msp, least), <, 0.5);
+  vitrine_window_show_area (window, "predict");
+  for (guint c = 0; c < 2; c++)
+    {
+      guint index = c == 0 ? least : most;
+      g_autofree char *path = g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo",
+                                                "cifar10-test-sample",
+                                                json_array_get_string_element (images, index), NULL);
+      const char *name;
+      double p;
+      g_autoptr(GFile) file = g_file_new_for_path (path);
+
+      vitrine_predict_page_open (page, file);
+      vt_gui_wait_until (predicted, page, 30, "the prediction");
+      g_assert_null (vitrine_predict_page_get_error (page));
+      g_assert_true (vitrine_predict_page_get_top (page, 0, &name, &p));
+      g_test_message ("%s: %s %.4f (PyTorch %.4f); warning: %s", json_array_get_string_element (images, index), name,
+                      p, json_array_get_double_element (msp, index),
+                      vitrine_predict_page_get_domain_warning (page) ? vitrine_predict_page_get_domain_warning (page)
+                                                                      : "none");
+      g_assert_cmpfloat (fabs (p - json_array_get_double_element (msp, index)), <, 1e-5);
+      if (c == 0)
+        {
+          g_autofree char *percent = g_strdup_printf ("has %.0f%%, below 50%%", 100 * p);
+
+          g_assert_nonnull (vitrine_predict_page_get_domain_warning (page));
+          g_assert_nonnull (strstr (vitrine_predict_page_get_domain_warning (page), percent));
+          vt_gui_spin (300);
+          save_screenshot (GTK_WIDGET (window), "window-predict-domain-warning.png");
+        }
+      else
+        g_assert_null (vitrine_predict_page_get_domain_warning (page));
+    }
+  close_window (window);
+}
+
 /* A step that hangs ends the test at its deadline, named: in a
  * subprocess, a step of 1 s blocks for good (a main loop with nothing to
  * do, as a wait for a signal that never comes). */
@@ -2707,6 +3024,7 @@ main (int   argc,
     { "/gui/window/cancel", test_cancel, 120, NULL, NULL },
     { "/gui/window/predict-image-filter", test_predict_image_filter, 60, NULL, NULL },
     { "/gui/window/predict", test_predict, 120, NULL, NULL },
+    { "/gui/window/predict-domain-warning", test_predict_domain_warning, 120, NULL, NULL },
     { "/gui/window/predict-zero-shot", NULL, 120, test_predict_zero_shot, &clip_vit_case },
     { "/gui/window/predict-zero-shot-resnet", NULL, 120, test_predict_zero_shot, &clip_resnet_case },
     { "/gui/window/predict-own-vocabulary", test_predict_own_vocabulary, 120, NULL, NULL },
@@ -2723,6 +3041,8 @@ main (int   argc,
     { "/gui/window/accessible-names", test_accessible_names, 60, NULL, NULL },
     { "/gui/window/error-contrast", test_error_contrast, 120, NULL, NULL },
     { "/gui/window/embedding", test_embedding, 240, NULL, NULL },
+    { "/gui/window/embedding-3d", test_embedding_3d, 180, NULL, NULL },
+    { "/gui/window/embedding-legend", test_embedding_legend, 180, NULL, NULL },
     { "/gui/window/shortcuts-and-style", test_shortcuts_and_style, 120, NULL, NULL },
     { "/gui/figure-view/widget", test_figure_view_widget, 120, NULL, NULL },
     { "/gui/figure-view/lines-y-range", test_figure_lines_y_range, 60, NULL, NULL },

@@ -9,6 +9,9 @@ torch.softmax of the float logits, taken in double as Vitrine does.
 Writes tests/fixtures/forward/cifar10-predict-top5.json:
   {"images": [paths relative to data/demo/cifar10-test-sample],
    "classes": [[top-5 names per image]], "probabilities": [[top-5 per image]]}
+and tests/fixtures/forward/cifar10-predict-msp.json, for the predict step's
+"outside_classes" flag (Hendrycks & Gimpel's maximum softmax probability):
+  {"images": [every image of the sample], "max_probability": [per image]}
 
 Run: /usr/bin/python3 tests/reference/make_predict_fixture.py   (seconds)
 """
@@ -40,6 +43,19 @@ def main():
     }
     with open(os.path.join(cifar.OUT, "cifar10-predict-top5.json"), "w") as f:
         json.dump(result, f, indent=1)
+        f.write("\n")
+
+    everything = sorted(os.path.relpath(os.path.join(root, name), SAMPLE)
+                        for root, _, names in os.walk(SAMPLE) for name in names if name.endswith(".jpg"))
+    batch = torch.stack([cifar.pixels(os.path.join(SAMPLE, p)) for p in everything])
+    with torch.inference_mode():
+        msp = torch.softmax(model(batch).double(), dim=1).max(dim=1).values.tolist()
+    # The test needs images on both sides of the default threshold 0.5.
+    assert min(msp) < 0.5 <= max(msp), (min(msp), max(msp))
+    print("max softmax probability: %d of %d images below 0.5 (lowest %.4f)"
+          % (sum(p < 0.5 for p in msp), len(msp), min(msp)))
+    with open(os.path.join(cifar.OUT, "cifar10-predict-msp.json"), "w") as f:
+        json.dump({"images": everything, "max_probability": msp}, f, indent=1)
         f.write("\n")
 
 

@@ -9,6 +9,8 @@ wrote (tests/fixtures/cil/train.safetensors: 200 training images per class,
 On "small":
   pca            PCA(n_components=2, svd_solver="full"): components, explained
                  variance and ratio, the transformed layout
+  pca3           the same with n_components=3 (the Embedding area's 3-D view
+                 and the project step's "dimensions": 3)
   p_exact        _joint_probabilities (all pairs, perplexity 30), condensed
   p_nn           _joint_probabilities_nn over NearestNeighbors(k = 91), as a
                  dense (n, n) matrix
@@ -116,6 +118,10 @@ def main():
     pca_layout = pca.transform(x).astype(np.float32)
     expected["explained_variance"] = pca.explained_variance_.tolist()
     expected["explained_variance_ratio"] = pca.explained_variance_ratio_.tolist()
+    pca3 = PCA(n_components=3, svd_solver="full").fit(x)
+    pca3_layout = pca3.transform(x).astype(np.float32)
+    expected["explained_variance_3"] = pca3.explained_variance_.tolist()
+    expected["explained_variance_ratio_3"] = pca3.explained_variance_ratio_.tolist()
 
     p_exact = _joint_probabilities(squareform(pdist(x, "sqeuclidean")), 30.0, 0)
 
@@ -149,6 +155,8 @@ def main():
         "labels": torch.from_numpy(y),
         "pca_components": torch.from_numpy(pca.components_.astype(np.float64)),
         "pca_layout": torch.from_numpy(pca_layout),
+        "pca3_components": torch.from_numpy(pca3.components_.astype(np.float64)),
+        "pca3_layout": torch.from_numpy(pca3_layout),
         "p_exact": torch.from_numpy(squareform(p_exact)),
         "p_nn": torch.from_numpy(p_nn.toarray().astype(np.float32)),
         "layout": torch.from_numpy(layout),

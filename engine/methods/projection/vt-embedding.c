@@ -273,6 +273,83 @@ vt_embedding_write_csv (const VtEmbedding *embedding,
   return vt_file_writer_commit (out, error);
 }
 
+/* Reading a layout back: the columns x, y[, z] found by the header. */
+typedef struct
+{
+  const char *path;
+  guint       dims;
+  int         columns[3];
+  GArray     *layout;     /* float */
+} LayoutReader;
+
+static gboolean
+read_layout_row (guint          row,
+                 guint          n_fields,
+                 char * const  *fields,
+                 gpointer       data,
+                 GError       **error)
+{
+  static const char * const names[] = { "x", "y", "z" };
+  LayoutReader *reader = data;
+
+  if (row == 0)
+    {
+      for (guint c = 0; c < reader->dims; c++)
+        {
+          reader->columns[c] = -1;
+          for (guint i = 0; i < n_fields; i++)
+            if (g_str_equal (fields[i], names[c]))
+              reader->columns[c] = (int) i;
+          if (reader->columns[c] < 0)
+            {
+              g_set_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_INPUT,
+                           "%s: no column “%s” for a layout in %u dimensions", reader->path, names[c], reader->dims);
+              return FALSE;
+            }
+        }
+      return TRUE;
+    }
+  for (guint c = 0; c < reader->dims; c++)
+    {
+      const char *text;
+      char *end = NULL;
+      float value;
+
+      if ((guint) reader->columns[c] >= n_fields)
+        {
+          g_set_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_INPUT, "%s: row %u is short", reader->path, row);
+          return FALSE;
+        }
+      text = fields[reader->columns[c]];
+      value = g_ascii_strtod (text, &end);
+      if (end == text || *end != '\0' || !isfinite (value))
+        {
+          g_set_error (error, VT_PROJECTION_ERROR, VT_PROJECTION_ERROR_INPUT,
+                       "%s: row %u, column %s: “%s” is not a finite number", reader->path, row, names[c], text);
+          return FALSE;
+        }
+      g_array_append_val (reader->layout, value);
+    }
+  return TRUE;
+}
+
+float *
+vt_embedding_read_layout (const char  *path,
+                          guint        dims,
+                          guint       *n,
+                          GError     **error)
+{
+  g_autoptr(GArray) layout = g_array_new (FALSE, FALSE, sizeof (float));
+  LayoutReader reader = { path, dims, { -1, -1, -1 }, layout };
+
+  g_return_val_if_fail (dims == 2 || dims == 3, NULL);
+  *n = 0;
+  if (!vt_csv_read (path, read_layout_row, &reader, error))
+    return NULL;
+  *n = layout->len / dims;
+  return (float *) g_array_free (g_steal_pointer (&layout), FALSE);
+}
+
 /* Tabs and newlines would break the TSV; they become spaces. */
 static void
 append_tsv_field (VtFileWriter *out, const char *text)

@@ -97,6 +97,14 @@ gboolean      vt_embedding_write_csv      (const VtEmbedding         *embedding,
                                            const char                *path,
                                            GCancellable              *cancellable,
                                            GError                   **error);
+/* The layout columns (x, y, and z for @dims 3) of a CSV that
+ * vt_embedding_write_csv wrote, as (n, dims) floats; its row count in @n.
+ * Fails, naming the file and row, on a missing column or a field that is
+ * not a finite number. */
+float        *vt_embedding_read_layout    (const char                *path,
+                                           guint                      dims,
+                                           guint                     *n,
+                                           GError                   **error);
 /* The points' features, tab-separated, and their metadata with a header
  * (class, label, and prediction when known): what TensorBoard's projector
  * opens. */

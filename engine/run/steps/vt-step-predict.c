@@ -29,6 +29,7 @@ predict_init (VtStep *base)
 
   vt_model_input_init (&step->input);
   step->top = 5;
+  step->outside_threshold = VT_PREDICT_OUTSIDE_THRESHOLD;
 }
 
 static void
@@ -49,7 +50,7 @@ predict_parse (JsonObject  *object,
                GError     **error)
 {
   static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "images", "top", "classes", "prompt", "inputs",
-                                       NULL };
+                                       "outside_threshold", NULL };
   VtPredictStep *step = (VtPredictStep *) vt_step_new (&vt_predict_step_type, NULL);
   JsonNode *classes = json_object_get_member (object, "classes");
 
@@ -59,7 +60,8 @@ predict_parse (JsonObject  *object,
       /* The number of classes is the model's: checked when it is open. */
       !vt_json_get_uint (object, path, "top", 1, 100000, &step->top, error) ||
       !vt_json_get_string (object, path, "prompt", FALSE, &step->prompt, error) ||
-      !vt_json_get_bool (object, path, "inputs", &step->inputs, error))
+      !vt_json_get_bool (object, path, "inputs", &step->inputs, error) ||
+      !vt_json_get_number (object, path, "outside_threshold", 0.0, 1.0, &step->outside_threshold, error))
     goto fail;
   if ((step->images == NULL) == (step->input.dataset == NULL))
     {
@@ -128,6 +130,8 @@ predict_to_json (const VtStep *base,
     json_object_set_string_member (object, "prompt", step->prompt);
   if (step->inputs)
     json_object_set_boolean_member (object, "inputs", TRUE);
+  if (step->outside_threshold != VT_PREDICT_OUTSIDE_THRESHOLD)
+    json_object_set_double_member (object, "outside_threshold", step->outside_threshold);
 }
 
 VtPredictStep *
@@ -371,6 +375,11 @@ vt_run_predict (VtRunContext  *run,
       g_string_append_c (csv, '\n');
       json_object_set_array_member (row, "classes", row_classes);
       json_object_set_array_member (row, "probabilities", row_probabilities);
+      /* Hendrycks & Gimpel's baseline (ICLR 2017): an image whose largest
+       * softmax probability is low is likely outside the classes the model
+       * knows, the sign LIT shows beside a prediction. */
+      json_object_set_double_member (row, "max_probability", probabilities[top[0]]);
+      json_object_set_boolean_member (row, "outside_classes", probabilities[top[0]] < step->outside_threshold);
       json_array_add_object_element (predictions, row);
       vt_run_emit (run, VT_EVENT_PROGRESS, (double) (i + 1) / n_images, file);
     }
@@ -391,6 +400,7 @@ vt_run_predict (VtRunContext  *run,
   if (zero_shot)
     json_object_set_string_member (result, "prompt", step->prompt);
   json_object_set_int_member (result, "top", k);
+  json_object_set_double_member (result, "outside_threshold", step->outside_threshold);
   json_object_set_int_member (result, "images", json_array_get_length (predictions));
   json_object_set_int_member (result, "skipped_samples", skipped);
   json_object_set_array_member (result, "skipped_first", skipped_first);
