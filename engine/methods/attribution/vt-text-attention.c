@@ -27,6 +27,24 @@ vt_text_attention_layer (const VtTextAttention *self,
   return self->probs + (gsize) layer * self->heads * self->tokens * self->tokens;
 }
 
+gboolean
+vt_text_attention_rollout (const VtTextAttention *self,
+                           VtHeadFusion           fusion,
+                           int                    start_layer,
+                           float                 *out,
+                           GError               **error)
+{
+  g_autofree const float **layers = g_new (const float *, self->layers);
+  VtRolloutOptions options;
+
+  vt_rollout_options_init (&options);
+  options.fusion = fusion;
+  options.start_layer = start_layer;
+  for (int l = 0; l < self->layers; l++)
+    layers[l] = vt_text_attention_layer (self, l);
+  return vt_attention_rollout (layers, self->layers, self->heads, self->tokens, &options, out, error);
+}
+
 VtTextAttention *
 vt_text_attention_compute (VtModel      *model,
                            VtTokenizer  *tokenizer,

@@ -11,6 +11,7 @@
  * vt_attention_fuse_heads (vt-attention-maps.h). */
 #pragma once
 
+#include "methods/attribution/vt-attention-maps.h"
 #include "models/vt-model.h"
 #include "models/vt-tokenizer.h"
 
@@ -41,6 +42,20 @@ void              vt_text_attention_free      (VtTextAttention  *self);
 /* Layer @layer's heads (heads, T, T). */
 const float      *vt_text_attention_layer     (const VtTextAttention *self,
                                                int                    layer);
+
+/* Attention rollout over the prompt's layers from @start_layer up, into
+ * out (T, T): each layer's heads fused by @fusion, the identity added, each
+ * row divided by its sum, R = A' · R (vt_attention_rollout, with nothing
+ * discarded: its discarding spares token 0, the class token of an image,
+ * which here is only the start token). The product of causal matrices is
+ * causal, so out stays 0 above the diagonal; its last row, the end
+ * token's, is what the prompt's embedding (pooled there) draws on. FALSE
+ * with an error naming the layer count when @start_layer does not exist. */
+gboolean          vt_text_attention_rollout   (const VtTextAttention *self,
+                                               VtHeadFusion           fusion,
+                                               int                    start_layer,
+                                               float                 *out,
+                                               GError               **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtTextAttention, vt_text_attention_free)
 
