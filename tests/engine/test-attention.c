@@ -359,7 +359,8 @@ test_spec_round_trip (void)
     " {\"kind\": \"attention\", \"id\": \"b\", \"checkpoint\": \"m\", \"dataset\": \"d\","
     "  \"split\": \"test\", \"samples\": [7, 1], \"rollout\": false, \"mass_mask\": true},"
     " {\"kind\": \"attention\", \"id\": \"c\", \"checkpoint\": \"m\", \"files\": [\"a.jpg\"]},"
-    " {\"kind\": \"attention\", \"id\": \"d\", \"checkpoint\": \"m\", \"prompt\": \"a photo of a cat.\"},"
+    " {\"kind\": \"attention\", \"id\": \"d\", \"checkpoint\": \"m\", \"prompt\": \"a photo of a cat.\","
+    "  \"text_rollout\": {\"fusion\": \"min\", \"start_layer\": 1}},"
     " {\"kind\": \"attention\", \"id\": \"e\", \"checkpoint\": \"m\", \"files\": [\"a.jpg\"], \"prompt\": \"a dog\","
     "  \"heads\": [1]}]}";
   g_autoptr(GError) error = NULL;
@@ -371,7 +372,7 @@ test_spec_round_trip (void)
   g_autofree char *built_data = NULL;
   g_autofree char *read_data = NULL;
   g_autoptr(VtSpec) one = NULL;
-  const VtAttentionStep *a;
+  const VtAttentionStep *a, *d, *e;
   const char *files[] = { "a.jpg", NULL };
 
   g_assert_no_error (error);
@@ -385,6 +386,15 @@ test_spec_round_trip (void)
   g_assert_null (a->prompt);
   g_assert_cmpstr (((const VtAttentionStep *) g_ptr_array_index (spec->steps, 3))->prompt, ==, "a photo of a cat.");
   g_assert_cmpstr (((const VtAttentionStep *) g_ptr_array_index (spec->steps, 4))->prompt, ==, "a dog");
+  d = g_ptr_array_index (spec->steps, 3);
+  g_assert_true (d->text_rollout);
+  g_assert_cmpint (d->text_rollout_options.fusion, ==, VT_HEAD_FUSION_MIN);
+  g_assert_cmpint (d->text_rollout_options.start_layer, ==, 1);
+  /* On by default beside a prompt, mean from the first layer. */
+  e = g_ptr_array_index (spec->steps, 4);
+  g_assert_true (e->text_rollout);
+  g_assert_cmpint (e->text_rollout_options.fusion, ==, VT_HEAD_FUSION_MEAN);
+  g_assert_cmpint (e->text_rollout_options.start_layer, ==, 0);
   g_assert_true (a->compat);
   data = vt_spec_to_data (spec);
   again = vt_spec_new_from_data (data, "/specs", &error);
