@@ -2,20 +2,24 @@
  *
  * The tokenizer (read once, its vocabulary is large) and the text tower run
  * in a GTask thread; the page keeps every layer's attention of the prompt
- * and derives the shown matrix on the main thread when the layer, head or
- * fusion changes, through vt_attention_fuse_heads. */
+ * and derives the shown matrix on the main thread when the layer, head,
+ * fusion or start layer changes, through vt_attention_fuse_heads and
+ * vt_text_attention_rollout (a few tokens' products: no thread needed). */
 #include "config.h"
 
 #include "vitrine-text-attention.h"
 #include "vitrine-figure-view.h"
+#include "vitrine-file-chooser.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
+#include "io/vt-safetensors.h"
 #include "methods/attribution/vt-attention-maps.h"
 #include "methods/attribution/vt-text-attention.h"
 #include "models/vt-predict.h"
+#include "figures/vt-figure-render.h"
 
 struct _VitrineTextAttention
 {
@@ -26,6 +30,7 @@ struct _VitrineTextAttention
   GtkWidget          *settings;
   GtkSpinButton      *layer_spin;
   GtkSpinButton      *head_spin;
+  GtkSpinButton      *start_spin;
   GtkDropDown        *show_dropdown;
   VitrineFigureView  *view;
 
@@ -34,6 +39,7 @@ struct _VitrineTextAttention
   GCancellable       *cancellable;
   VtTextAttention    *text;
   float              *matrix;      /* (T, T): what the view shows */
+  char               *title;       /* what it is */
   char               *error;
 };
 
@@ -93,46 +99,82 @@ get_show (VitrineTextAttention *self)
   return (VitrineTextAttentionShow) gtk_drop_down_get_selected (self->show_dropdown);
 }
 
+/* The fusion of a fused or rolled-out view: the drop-down lists
+ * VtHeadFusion's values in its order after "Head", then again for the
+ * rollout. */
+static VtHeadFusion
+show_fusion (VitrineTextAttentionShow show)
+{
+  return (VtHeadFusion) ((show - VITRINE_TEXT_ATTENTION_MEAN) % 3);
+}
+
+static gboolean
+show_rollout (VitrineTextAttentionShow show)
+{
+  return show >= VITRINE_TEXT_ATTENTION_ROLLOUT_MEAN;
+}
+
+static VtFigure *
+view_figure (VitrineTextAttention *self)
+{
+  int t = self->text->tokens;
+  g_autofree double *values = g_new (double, (gsize) t * t);
+
+  /* Causal: nothing above the diagonal, drawn empty rather than as 0. */
+  for (int q = 0; q < t; q++)
+    for (int k = 0; k < t; k++)
+      values[(gsize) q * t + k] = k > q ? NAN : self->matrix[(gsize) q * t + k];
+  /* Translators: the heatmap's axes: the tokens attended to (across) and attending (down) */
+  return vt_figure_new_heatmap (self->title, _("key token"), _("query token"), t, t, values,
+                                (const char * const *) self->text->labels, (const char * const *) self->text->labels);
+}
+
 static void
 update_view (VitrineTextAttention *self)
 {
   VtTextAttention *text = self->text;
-  int layer, head, t;
+  VitrineTextAttentionShow show = get_show (self);
+  g_autoptr(GError) error = NULL;
+  int layer, head, start, t;
   const float *heads;
-  g_autofree double *values = NULL;
-  g_autofree char *title = NULL;
-  VtFigure *figure;
 
-  gtk_widget_set_sensitive (GTK_WIDGET (self->head_spin), get_show (self) == VITRINE_TEXT_ATTENTION_HEAD);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->head_spin), show == VITRINE_TEXT_ATTENTION_HEAD);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->layer_spin), !show_rollout (show));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->start_spin), show_rollout (show));
   if (text == NULL)
     return;
   layer = gtk_spin_button_get_value_as_int (self->layer_spin);
   head = gtk_spin_button_get_value_as_int (self->head_spin);
+  start = gtk_spin_button_get_value_as_int (self->start_spin);
   t = text->tokens;
   heads = vt_text_attention_layer (text, layer);
-  if (get_show (self) == VITRINE_TEXT_ATTENTION_HEAD)
-    memcpy (self->matrix, heads + (gsize) head * t * t, sizeof (float) * t * t);
+  g_clear_pointer (&self->title, g_free);
+  if (show == VITRINE_TEXT_ATTENTION_HEAD)
+    {
+      memcpy (self->matrix, heads + (gsize) head * t * t, sizeof (float) * t * t);
+      /* Translators: title of a prompt's token × token attention: layer, head */
+      self->title = g_strdup_printf (_("Text attention, layer %d, head %d"), layer, head);
+    }
+  else if (!show_rollout (show))
+    {
+      vt_attention_fuse_heads (heads, text->heads, t, show_fusion (show), self->matrix);
+      /* Translators: title of a prompt's token × token attention: layer, the fusion (mean, max, min) */
+      self->title = g_strdup_printf (_("Text attention, layer %d, heads fused by %s"), layer,
+                                     vt_head_fusion_name (show_fusion (show)));
+    }
   else
-    /* The drop-down lists VtHeadFusion's values in its order after "Head". */
-    vt_attention_fuse_heads (heads, text->heads, t, (VtHeadFusion) (get_show (self) - VITRINE_TEXT_ATTENTION_MEAN),
-                             self->matrix);
-
-  /* Causal: nothing above the diagonal, drawn empty rather than as 0. */
-  values = g_new (double, (gsize) t * t);
-  for (int q = 0; q < t; q++)
-    for (int k = 0; k < t; k++)
-      values[(gsize) q * t + k] = k > q ? NAN : self->matrix[(gsize) q * t + k];
-  if (get_show (self) == VITRINE_TEXT_ATTENTION_HEAD)
-    /* Translators: title of a prompt's token × token attention: layer, head */
-    title = g_strdup_printf (_("Text attention, layer %d, head %d"), layer, head);
-  else
-    /* Translators: title of a prompt's token × token attention: layer, the fusion (mean, max, min) */
-    title = g_strdup_printf (_("Text attention, layer %d, heads fused by %s"), layer,
-                             vt_head_fusion_name ((VtHeadFusion) (get_show (self) - VITRINE_TEXT_ATTENTION_MEAN)));
-  /* Translators: the heatmap's axes: the tokens attended to (across) and attending (down) */
-  figure = vt_figure_new_heatmap (title, _("key token"), _("query token"), t, t, values,
-                                  (const char * const *) text->labels, (const char * const *) text->labels);
-  vitrine_figure_view_set_figure (self->view, figure);
+    {
+      /* The start spin's range is the layers, so this does not fail. */
+      if (!vt_text_attention_rollout (text, show_fusion (show), start, self->matrix, &error))
+        {
+          gtk_label_set_text (self->status, error->message);
+          return;
+        }
+      /* Translators: title of a prompt's attention rollout: the fusion (mean, max, min), the start layer */
+      self->title = g_strdup_printf (_("Text attention rollout, heads fused by %s, from layer %d"),
+                                     vt_head_fusion_name (show_fusion (show)), start);
+    }
+  vitrine_figure_view_set_figure (self->view, view_figure (self));
 }
 
 static void
@@ -140,9 +182,12 @@ clear (VitrineTextAttention *self)
 {
   g_clear_pointer (&self->text, vt_text_attention_free);
   g_clear_pointer (&self->matrix, g_free);
+  g_clear_pointer (&self->title, g_free);
   g_clear_pointer (&self->error, g_free);
   vitrine_figure_view_set_figure (self->view, NULL);
   gtk_widget_set_sensitive (self->settings, FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "text-attention.export-view", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "text-attention.export-maps", FALSE);
 }
 
 static void
@@ -180,7 +225,12 @@ on_run_done (GObject      *source,
   gtk_label_set_text (self->status, text);
   gtk_spin_button_set_range (self->layer_spin, 0, self->text->layers - 1);
   gtk_spin_button_set_range (self->head_spin, 0, self->text->heads - 1);
+  gtk_spin_button_set_range (self->start_spin, 0, self->text->layers - 1);
   gtk_widget_set_sensitive (self->settings, TRUE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "text-attention.export-view", TRUE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "text-attention.export-maps", TRUE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "text-attention.export-view", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "text-attention.export-maps", FALSE);
   update_view (self);
 }
 
@@ -264,6 +314,143 @@ vitrine_text_attention_set_show (VitrineTextAttention     *self,
   gtk_drop_down_set_selected (self->show_dropdown, show);
 }
 
+void
+vitrine_text_attention_set_start_layer (VitrineTextAttention *self,
+                                        int                   layer)
+{
+  gtk_spin_button_set_value (self->start_spin, layer);
+}
+
+/* Export ----------------------------------------------------------------------*/
+
+static gboolean
+no_prompt (GError **error)
+{
+  /* Translators: Export in the Attention area's Text mode before any prompt ran */
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Show a prompt's attention first"));
+  return FALSE;
+}
+
+gboolean
+vitrine_text_attention_export_view (VitrineTextAttention *self,
+                                    const char           *base_path,
+                                    GError              **error)
+{
+  g_autoptr(VtFigure) figure = NULL;
+
+  if (self->text == NULL)
+    return no_prompt (error);
+  figure = view_figure (self);
+  return vt_figure_export (figure, base_path, VT_FIGURE_FORMATS_ALL, error);
+}
+
+gboolean
+vitrine_text_attention_export_maps (VitrineTextAttention *self,
+                                    const char           *path,
+                                    GError              **error)
+{
+  VtTextAttention *text = self->text;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) metadata = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(JsonArray) labels = json_array_new ();
+  g_autoptr(JsonNode) labels_node = NULL;
+  g_autofree char *tokens = NULL;
+  g_autofree guint *ndims = NULL;
+  g_autofree gint64 *shapes = NULL;
+  g_autofree const gint64 **shape_of = NULL;
+  g_autofree const float **data = NULL;
+  int t, n;
+
+  if (text == NULL)
+    return no_prompt (error);
+  t = text->tokens;
+  n = text->layers + 1;
+  ndims = g_new (guint, n);
+  shapes = g_new0 (gint64, (gsize) n * 4);
+  shape_of = g_new (const gint64 *, n);
+  data = g_new (const float *, n);
+  for (int l = 0; l < n; l++)
+    {
+      gint64 *shape = shapes + (gsize) l * 4;
+      gboolean view = l == text->layers;
+
+      g_ptr_array_add (names, view ? g_strdup ("view") : g_strdup_printf ("text.blocks.%d.heads", l));
+      ndims[l] = view ? 3 : 4;
+      shape[0] = 1;
+      shape[1] = view ? t : text->heads;
+      shape[2] = t;
+      shape[3] = t;
+      shape_of[l] = shape;
+      data[l] = view ? self->matrix : vt_text_attention_layer (text, l);
+    }
+  for (int i = 0; i < t; i++)
+    json_array_add_string_element (labels, text->labels[i]);
+  labels_node = json_node_init_array (json_node_alloc (), labels);
+  tokens = json_to_string (labels_node, FALSE);
+  g_hash_table_insert (metadata, "producer", "vitrine " PACKAGE_VERSION);
+  g_hash_table_insert (metadata, "checkpoint", (gpointer) vt_checkpoint_get_path (vt_model_get_checkpoint (self->model)));
+  g_hash_table_insert (metadata, "text.prompt", (gpointer) gtk_editable_get_text (GTK_EDITABLE (self->prompt_entry)));
+  g_hash_table_insert (metadata, "text.tokens", tokens);
+  g_hash_table_insert (metadata, "view", self->title);
+  return vt_safetensors_write_f32 (path, n, (const char * const *) names->pdata, ndims, shape_of, data, metadata,
+                                   error);
+}
+
+static void
+report_export (VitrineTextAttention *self,
+               gboolean              ok,
+               GError               *error,
+               const char           *path)
+{
+  g_autofree char *text = NULL;
+
+  if (!ok)
+    {
+      gtk_label_set_text (self->status, error->message);
+      gtk_widget_add_css_class (GTK_WIDGET (self->status), "error");
+      return;
+    }
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
+  /* Translators: %s is the file (or the files' name without extension) written */
+  text = g_strdup_printf (_("Exported %s"), path);
+  gtk_label_set_text (self->status, text);
+}
+
+static void
+view_file_chosen (GFile    *file,
+                  gpointer  widget)
+{
+  g_autofree char *base = vitrine_figure_base_path (file);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = base && vitrine_text_attention_export_view (widget, base, &error);
+
+  report_export (widget, ok, error, base);
+}
+
+static void
+maps_file_chosen (GFile    *file,
+                  gpointer  widget)
+{
+  g_autofree char *path = g_file_get_path (file);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = path && vitrine_text_attention_export_maps (widget, path, &error);
+
+  report_export (widget, ok, error, path);
+}
+
+static void
+export_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  if (g_str_equal (action_name, "text-attention.export-view"))
+    vitrine_choose_save_file (widget, _("Export View as PNG, SVG and PDF"), "text-attention-view", view_file_chosen,
+                              widget);
+  else
+    vitrine_choose_save_file (widget, _("Export Maps as Safetensors"), "text-attention.safetensors", maps_file_chosen,
+                              widget);
+}
+
 const float *
 vitrine_text_attention_get_matrix (VitrineTextAttention  *self,
                                    int                   *tokens,
@@ -323,6 +510,7 @@ vitrine_text_attention_finalize (GObject *object)
 
   vt_text_attention_free (self->text);
   g_free (self->matrix);
+  g_free (self->title);
   g_free (self->error);
   g_clear_pointer (&self->model, vt_model_free);
   g_clear_pointer (&self->tokenizer, vt_tokenizer_free);
@@ -345,9 +533,12 @@ vitrine_text_attention_class_init (VitrineTextAttentionClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitrineTextAttention, settings);
   gtk_widget_class_bind_template_child (widget_class, VitrineTextAttention, layer_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineTextAttention, head_spin);
+  gtk_widget_class_bind_template_child (widget_class, VitrineTextAttention, start_spin);
   gtk_widget_class_bind_template_child (widget_class, VitrineTextAttention, show_dropdown);
   gtk_widget_class_bind_template_child (widget_class, VitrineTextAttention, view);
   gtk_widget_class_install_action (widget_class, "text-attention.run", NULL, run_action);
+  gtk_widget_class_install_action (widget_class, "text-attention.export-view", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "text-attention.export-maps", NULL, export_action);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "textattention");
 }
@@ -360,6 +551,9 @@ vitrine_text_attention_init (VitrineTextAttention *self)
   /* Every setting redraws the view from the kept attention. */
   g_signal_connect_swapped (self->layer_spin, "value-changed", G_CALLBACK (update_view), self);
   g_signal_connect_swapped (self->head_spin, "value-changed", G_CALLBACK (update_view), self);
+  g_signal_connect_swapped (self->start_spin, "value-changed", G_CALLBACK (update_view), self);
   g_signal_connect_swapped (self->show_dropdown, "notify::selected", G_CALLBACK (update_view), self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "text-attention.export-view", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "text-attention.export-maps", FALSE);
   update_view (self);
 }
