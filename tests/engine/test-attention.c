@@ -421,12 +421,15 @@ typedef struct
   const char  *asset;       /* the model under ../shared/assets, or NULL */
   const char  *model;       /* the model under tests/fixtures */
   const char  *hf_vocab;    /* a vocab.json + merges.txt folder under tests/fixtures, or NULL */
+  gboolean     own_config;  /* the model's weights under the config.json the fixture holds */
 } TextCase;
 
 static const TextCase text_cases[] = {
-  { "text", "reference/openclip/clip_vit.safetensors", NULL, NULL },
-  { "text-hf-full", NULL, "forward/hf_clip_full", "attention/hf-vocab" },
-  { "text-hf-arch", NULL, "arch/hf-clip", "attention/hf-vocab" },
+  { "text", "reference/openclip/clip_vit.safetensors", NULL, NULL, FALSE },
+  { "text-hf-full", NULL, "forward/hf_clip_full", "attention/hf-vocab", FALSE },
+  { "text-hf-arch", NULL, "arch/hf-clip", "attention/hf-vocab", FALSE },
+  /* The text tower's activation is gelu, the vision tower's quick_gelu. */
+  { "text-hf-gelu", NULL, "forward/hf_clip_full", "attention/hf-vocab", TRUE },
 };
 
 /* The script's ROLLOUTS, in its order; a start layer the model does not
@@ -469,6 +472,7 @@ test_text (gconstpointer data)
   g_autofree char *file = g_strdup_printf ("attention/%s.safetensors", c->fixture);
   g_autofree char *path = vt_test_fixture (file);
   g_autofree char *model_path = c->asset ? vt_test_asset (c->asset) : vt_test_fixture (c->model);
+  g_autofree char *config_dir = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(VtCheckpoint) io = vt_checkpoint_open (path, &error);
   g_autoptr(VtCheckpoint) weights = NULL;
@@ -481,6 +485,16 @@ test_text (gconstpointer data)
   guint expected = 0;
 
   g_assert_no_error (error);
+  if (c->own_config)
+    {
+      g_autofree char *weights_file = g_build_filename (model_path, "model.safetensors", NULL);
+      g_autofree char *config = g_build_filename ((config_dir = vt_test_tmpdir ()), "config.json", NULL);
+
+      g_assert_true (g_file_set_contents (config, g_hash_table_lookup (vt_checkpoint_get_metadata (io), "config"), -1,
+                                          NULL));
+      g_free (model_path);
+      model_path = vt_test_copy (weights_file, config_dir, "model.safetensors");
+    }
   weights = vt_checkpoint_open (model_path, &error);
   g_assert_no_error (error);
   model = vt_model_new (weights, &error);
@@ -570,6 +584,12 @@ test_text (gconstpointer data)
     }
   g_assert_cmpuint (check.compared, ==, expected);
   g_print ("# %s: largest difference %.3g over %u tensors\n", c->fixture, check.worst, check.compared);
+  if (config_dir != NULL)
+    {
+      g_clear_pointer (&model, vt_model_free);
+      g_clear_pointer (&weights, vt_checkpoint_unref);
+      vt_test_rm_rf (config_dir);
+    }
 }
 
 /* A checkpoint with no text tower is refused, naming it; so is a prompt with
@@ -616,6 +636,7 @@ main (int   argc,
   g_test_add_data_func ("/engine/attention/text", &text_cases[0], test_text);
   g_test_add_data_func ("/engine/attention/text-hf-full", &text_cases[1], test_text);
   g_test_add_data_func ("/engine/attention/text-hf-arch", &text_cases[2], test_text);
+  g_test_add_data_func ("/engine/attention/text-hf-gelu", &text_cases[3], test_text);
   g_test_add_func ("/engine/attention/text-refused", test_text_refused);
   return g_test_run ();
 }

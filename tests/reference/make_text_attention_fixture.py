@@ -35,6 +35,11 @@ The same for two Hugging Face CLIPModel fixtures, each its own file:
   text-hf-arch.safetensors  tests/fixtures/arch/hf-clip (sharded; 1 layer, 2
                             heads, 16 positions, 500 tokens; no hidden_act, so
                             transformers' default quick_gelu)
+  text-hf-gelu.safetensors  hf_clip_full's weights with text_config.hidden_act
+                            "gelu" (the vision tower's stays quick_gelu): the
+                            config is in the metadata ("config"), so that a
+                            text tower taking the vision tower's activation
+                            fails (layer 1's attention moves by ~1e-2)
 Their text tower is written out from transformers' modeling_clip.py (not
 packaged for Debian 12) in plain torch ops, eager attention, float64: token
 plus position embedding; per layer layer_norm1, separate q/k/v projections
@@ -56,7 +61,7 @@ vocabulary). The second prompt is longer than hf_clip_full's 12 positions,
 so it is cut there with the end token last.
 
 Writes tests/fixtures/attention/text.safetensors, text-hf-full.safetensors,
-text-hf-arch.safetensors and hf-vocab/. Run:
+text-hf-arch.safetensors, text-hf-gelu.safetensors and hf-vocab/. Run:
   /usr/bin/python3 tests/reference/make_text_attention_fixture.py
 (needs python3-regex for the tokenizer: apt-get install python3-regex)
 """
@@ -82,7 +87,11 @@ CONTEXT, HEADS, LAYERS = 16, 2, 2
 # (fusion, start layer) of the rollouts, in the order test-attention.c lists them.
 ROLLOUTS = [("mean", 0), ("max", 1), ("min", 0)]
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
-HF_MODELS = {"text-hf-full": "forward/hf_clip_full", "text-hf-arch": "arch/hf-clip"}
+# Each fixture: the model folder, and what its text_config is given on top
+# of the folder's config.json (test-attention writes that config beside a
+# copy of the weights).
+HF_MODELS = {"text-hf-full": ("forward/hf_clip_full", {}), "text-hf-arch": ("arch/hf-clip", {}),
+             "text-hf-gelu": ("forward/hf_clip_full", {"hidden_act": "gelu"})}
 HF_PROMPTS = {"cat": "a photo of a cat", "dogs": "two dogs in a photo of a cat"}
 # Words the small vocabulary merges whole; other words stay letters.
 HF_MERGES = ["c a", "ca t</w>", "p h", "ph o", "pho t", "phot o</w>", "o f</w>", "d o", "do g</w>", "i n</w>"]
@@ -230,7 +239,7 @@ def hf_fixtures(byte_decoder):
     tok.decoder = {v: k for k, v in tok.encoder.items()}
 
     # the re-implementation against make_forward_fixtures.py's CLIPModel
-    w, config = hf_load(HF_MODELS["text-hf-full"])
+    w, config = hf_load(HF_MODELS["text-hf-full"][0])
     io, _ = safetensors_io.read(os.path.join(FIXTURES, "forward", "hf_clip_full.io.safetensors"))
     probs, pooled = hf_text(w, config, torch.from_numpy(io["input.text_ids"].copy()))
     worst = max(float((p - torch.from_numpy(io["text.blocks.%d.attn_probs" % i].copy())).abs().max())
@@ -239,10 +248,12 @@ def hf_fixtures(byte_decoder):
     assert worst < 1e-5, "the HF text tower differs from make_forward_fixtures.py's by %g" % worst
     print("against hf_clip_full.io.safetensors: %.2g" % worst)
 
-    for fixture, model in HF_MODELS.items():
+    for fixture, (model, text_config) in HF_MODELS.items():
         w, config = hf_load(model)
+        config["text_config"].update(text_config)
         context = config["text_config"]["max_position_embeddings"]
         out, meta = {}, {"checkpoint": "fixtures:" + model, "vocabulary": "fixtures:attention/hf-vocab",
+                         "config": json.dumps(config),
                          "prompts": json.dumps(HF_PROMPTS),
                          "precision": "float64 from float32 weights, stored as float32"}
         for name, prompt in HF_PROMPTS.items():
