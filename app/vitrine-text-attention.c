@@ -1,15 +1,18 @@
 /* vitrine-text-attention.c: the Attention area's Text mode.
  *
- * The tokenizer (read once, its vocabulary is large) and the text tower run
- * in a GTask thread; the page keeps every layer's attention of the prompt
- * and derives the shown matrix on the main thread when the layer, head,
- * fusion or start layer changes, through vt_attention_fuse_heads and
- * vt_text_attention_rollout (a few tokens' products: no thread needed). */
+ * Show Attention runs the batch mode's `attention` step with the prompt as
+ * a run of the Runs panel (vitrine-run.h); when it is done, or when a
+ * finished run is reopened, the page reads every layer's attention back
+ * from the run's maps file and derives the shown matrix on the main thread
+ * when the layer, head, fusion or start layer changes, through
+ * vt_attention_fuse_heads and vt_text_attention_rollout (a few tokens'
+ * products: no thread needed). */
 #include "config.h"
 
 #include "vitrine-text-attention.h"
 #include "vitrine-figure-view.h"
 #include "vitrine-file-chooser.h"
+#include "vitrine-run.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -18,7 +21,7 @@
 #include "io/vt-safetensors.h"
 #include "methods/attribution/vt-attention-maps.h"
 #include "methods/attribution/vt-text-attention.h"
-#include "models/vt-predict.h"
+#include "run/vt-spec.h"
 #include "figures/vt-figure-render.h"
 
 struct _VitrineTextAttention
@@ -35,8 +38,10 @@ struct _VitrineTextAttention
   VitrineFigureView  *view;
 
   VtModel            *model;
-  VtTokenizer        *tokenizer;   /* read on the first run, then kept */
-  GCancellable       *cancellable;
+  GListStore         *runs;        /* the window's, where each run is listed */
+  VitrineRun         *run;         /* the run shown: running, finished or reopened */
+  gboolean            running;
+  char               *checkpoint;  /* the shown run's */
   VtTextAttention    *text;
   float              *matrix;      /* (T, T): what the view shows */
   char               *title;       /* what it is */
@@ -51,45 +56,8 @@ vitrine_text_attention_supports (VtModel *model)
   return vt_text_attention_supported (model);
 }
 
-/* The worker ------------------------------------------------------------------*/
-
-typedef struct
-{
-  VtModel          *model;
-  /* The page's, lent for the run (so that the page cannot free it while
-   * the thread reads it), or one read here; given back when done. */
-  VtTokenizer      *tokenizer;
-  char             *prompt;
-  VtTextAttention  *text;
-} Job;
-
-static void
-job_free (Job *job)
-{
-  vt_model_free (job->model);
-  vt_tokenizer_free (job->tokenizer);
-  g_free (job->prompt);
-  vt_text_attention_free (job->text);
-  g_free (job);
-}
-
-static void
-run_thread (GTask        *task,
-            gpointer      source,
-            gpointer      data,
-            GCancellable *cancellable)
-{
-  Job *job = data;
-  g_autoptr(GError) error = NULL;
-
-  if (job->tokenizer == NULL)
-    job->tokenizer = vt_predict_load_tokenizer (job->model, NULL, &error);
-  if (job->tokenizer == NULL ||
-      !(job->text = vt_text_attention_compute (job->model, job->tokenizer, job->prompt, &error)))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
+/* The step's id in the spec a run is made of. */
+#define TEXT_STEP_ID "text"
 
 /* The view --------------------------------------------------------------------*/
 
@@ -191,75 +159,167 @@ clear (VitrineTextAttention *self)
 }
 
 static void
-on_run_done (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
+set_error (VitrineTextAttention *self,
+           const char           *message)
 {
-  VitrineTextAttention *self = VITRINE_TEXT_ATTENTION (source);
-  Job *job = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
+  g_free (self->error);
+  self->error = g_strdup (message);
+  gtk_label_set_text (self->status, message);
+  gtk_widget_add_css_class (GTK_WIDGET (self->status), "error");
+}
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+/* Reads the prompt's attention back from @run's results folder. */
+static gboolean
+show_results (VitrineTextAttention  *self,
+              VitrineRun            *run,
+              GError               **error)
+{
+  g_autoptr(JsonNode) node = vitrine_run_load_step_result (run, "attention", error);
+  g_autofree char *where = NULL;
+  g_autofree char *maps_path = NULL;
+  g_autofree char *status = NULL;
+  g_autoptr(VtCheckpoint) maps = NULL;
+  JsonObject *result, *text = NULL;
+  const char *output = NULL;
+
+  if (node == NULL)
+    return FALSE;
+  where = g_build_filename (vitrine_run_get_results_dir (run), "results.json", NULL);
+  result = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  if (result != NULL && JSON_NODE_HOLDS_OBJECT (json_object_get_member (result, "text")))
+    text = json_object_get_object_member (result, "text");
+  if (text != NULL)
+    output = json_object_get_string_member_with_default (result, "output", NULL);
+  if (output == NULL)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
-      g_clear_object (&self->cancellable);
-      if (self->tokenizer == NULL)
-        self->tokenizer = g_steal_pointer (&job->tokenizer);
-      self->error = g_strdup (error->message);
-      gtk_label_set_text (self->status, error->message);
-      gtk_widget_add_css_class (GTK_WIDGET (self->status), "error");
-      return;
+      /* Translators: %s is a run's results.json */
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("%s: the run holds no prompt's attention"), where);
+      return FALSE;
     }
-  g_clear_object (&self->cancellable);
+  maps_path = g_build_filename (vitrine_run_get_results_dir (run), output, NULL);
+  if (!(maps = vt_checkpoint_open (maps_path, error)) ||
+      !(self->text = vt_text_attention_new_from_maps (maps, text, where, error)))
+    return FALSE;
+
   gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
-  /* The tokenizer is kept for the next prompt. */
-  if (self->tokenizer == NULL)
-    self->tokenizer = g_steal_pointer (&job->tokenizer);
-  self->text = g_steal_pointer (&job->text);
+  g_free (self->checkpoint);
+  self->checkpoint = g_strdup (json_object_get_string_member_with_default (result, "checkpoint", ""));
+  gtk_editable_set_text (GTK_EDITABLE (self->prompt_entry), json_object_get_string_member_with_default (text, "prompt", ""));
   self->matrix = g_new0 (float, (gsize) self->text->tokens * self->text->tokens);
   /* Translators: the prompt's token count, and the text tower's layers and heads */
-  text = g_strdup_printf (_("%d tokens: %d layers of %d heads"), self->text->tokens, self->text->layers,
-                          self->text->heads);
-  gtk_label_set_text (self->status, text);
+  status = g_strdup_printf (_("%d tokens: %d layers of %d heads"), self->text->tokens, self->text->layers,
+                            self->text->heads);
+  gtk_label_set_text (self->status, status);
   gtk_spin_button_set_range (self->layer_spin, 0, self->text->layers - 1);
   gtk_spin_button_set_range (self->head_spin, 0, self->text->heads - 1);
   gtk_spin_button_set_range (self->start_spin, 0, self->text->layers - 1);
   gtk_widget_set_sensitive (self->settings, TRUE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "text-attention.export-view", TRUE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "text-attention.export-maps", TRUE);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "text-attention.export-view", FALSE);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "text-attention.export-maps", FALSE);
   update_view (self);
+  return TRUE;
+}
+
+static void
+on_run_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  VitrineRun *run = VITRINE_RUN (source);
+  g_autoptr(VitrineTextAttention) self = data;
+  g_autoptr(GError) error = NULL;
+
+  /* Another run, a reopened one or another model took the mode over. */
+  if (run != self->run)
+    {
+      vitrine_run_start_finish (run, result, NULL);
+      return;
+    }
+  self->running = FALSE;
+  if (!vitrine_run_start_finish (run, result, &error) || !show_results (self, run, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        set_error (self, error->message);
+      else
+        /* Translators: the text tower's run was cancelled (in the Runs panel) */
+        gtk_label_set_text (self->status, _("Cancelled"));
+    }
+}
+
+/* Forgets the run shown (it goes on in the Runs panel) and its maps. */
+static void
+forget_run (VitrineTextAttention *self)
+{
+  g_clear_object (&self->run);
+  self->running = FALSE;
+  clear (self);
 }
 
 void
 vitrine_text_attention_run (VitrineTextAttention *self,
                             const char           *prompt)
 {
-  g_autoptr(GTask) task = NULL;
-  Job *job;
+  g_autoptr(VtSpec) spec = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *json = NULL;
+  VtAttentionStep *step;
 
   g_return_if_fail (VITRINE_IS_TEXT_ATTENTION (self));
   g_return_if_fail (self->model != NULL);
 
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  clear (self);
-  job = g_new0 (Job, 1);
-  job->model = vt_model_ref (self->model);
-  job->tokenizer = g_steal_pointer (&self->tokenizer);
-  job->prompt = g_strdup (prompt);
+  forget_run (self);
   /* The entry shows the prompt whose attention is shown. */
   if (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (self->prompt_entry)), prompt) != 0)
     gtk_editable_set_text (GTK_EDITABLE (self->prompt_entry), prompt);
+  /* Translators: a run's name in the Runs panel; %s is the prompt */
+  name = g_strdup_printf (_("Text attention of “%s”"), prompt);
+  spec = vt_spec_new (name, NULL);
+  step = vt_attention_step_new (TEXT_STEP_ID, vt_checkpoint_get_path (vt_model_get_checkpoint (self->model)), NULL);
+  step->prompt = g_strdup (prompt);
+  if (!vt_spec_add_step (spec, (VtStep *) step, &error))
+    {
+      set_error (self, error->message);
+      return;
+    }
+  json = vt_spec_to_data (spec);
+  self->run = vitrine_run_new ("attention", name, json);
+  if (self->runs != NULL)
+    g_list_store_append (self->runs, self->run);
+  self->running = TRUE;
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
   gtk_label_set_text (self->status, _("Running the text tower…"));
-  self->cancellable = g_cancellable_new ();
-  task = g_task_new (self, self->cancellable, on_run_done, NULL);
-  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
-  g_task_run_in_thread (task, run_thread);
+  vitrine_run_start_async (self->run, NULL, NULL, on_run_done, g_object_ref (self));
+}
+
+void
+vitrine_text_attention_set_runs (VitrineTextAttention *self,
+                                 GListStore           *runs)
+{
+  g_set_object (&self->runs, runs);
+}
+
+gboolean
+vitrine_text_attention_show_run (VitrineTextAttention  *self,
+                                 VitrineRun            *run,
+                                 GError               **error)
+{
+  g_return_val_if_fail (VITRINE_IS_TEXT_ATTENTION (self), FALSE);
+
+  forget_run (self);
+  if (!show_results (self, run, error))
+    {
+      clear (self);
+      return FALSE;
+    }
+  self->run = g_object_ref (run);
+  return TRUE;
+}
+
+VitrineRun *
+vitrine_text_attention_get_run (VitrineTextAttention *self)
+{
+  return self->run;
 }
 
 void
@@ -268,13 +328,8 @@ vitrine_text_attention_set_model (VitrineTextAttention *self,
 {
   g_return_if_fail (VITRINE_IS_TEXT_ATTENTION (self));
 
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  clear (self);
+  forget_run (self);
   g_clear_pointer (&self->model, vt_model_free);
-  /* A Hugging Face checkpoint may bring its own vocabulary. */
-  g_clear_pointer (&self->tokenizer, vt_tokenizer_free);
   if (model)
     self->model = vt_model_ref (model);
   gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
@@ -284,7 +339,7 @@ vitrine_text_attention_set_model (VitrineTextAttention *self,
 gboolean
 vitrine_text_attention_is_busy (VitrineTextAttention *self)
 {
-  return self->cancellable != NULL;
+  return self->running;
 }
 
 const char *
@@ -388,7 +443,7 @@ vitrine_text_attention_export_maps (VitrineTextAttention *self,
   labels_node = json_node_init_array (json_node_alloc (), labels);
   tokens = json_to_string (labels_node, FALSE);
   g_hash_table_insert (metadata, "producer", "vitrine " PACKAGE_VERSION);
-  g_hash_table_insert (metadata, "checkpoint", (gpointer) vt_checkpoint_get_path (vt_model_get_checkpoint (self->model)));
+  g_hash_table_insert (metadata, "checkpoint", self->checkpoint);
   g_hash_table_insert (metadata, "text.prompt", (gpointer) gtk_editable_get_text (GTK_EDITABLE (self->prompt_entry)));
   g_hash_table_insert (metadata, "text.tokens", tokens);
   g_hash_table_insert (metadata, "view", self->title);
@@ -494,9 +549,8 @@ vitrine_text_attention_dispose (GObject *object)
   VitrineTextAttention *self = VITRINE_TEXT_ATTENTION (object);
   GtkWidget *child;
 
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  g_clear_object (&self->run);
+  g_clear_object (&self->runs);
   gtk_widget_dispose_template (GTK_WIDGET (self), VITRINE_TYPE_TEXT_ATTENTION);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
     gtk_widget_unparent (child);
@@ -512,8 +566,8 @@ vitrine_text_attention_finalize (GObject *object)
   g_free (self->matrix);
   g_free (self->title);
   g_free (self->error);
+  g_free (self->checkpoint);
   g_clear_pointer (&self->model, vt_model_free);
-  g_clear_pointer (&self->tokenizer, vt_tokenizer_free);
   G_OBJECT_CLASS (vitrine_text_attention_parent_class)->finalize (object);
 }
 

@@ -8,6 +8,7 @@
 
 #include <gtk/gtk.h>
 
+#include "vitrine-run.h"
 #include "models/vt-model.h"
 
 G_BEGIN_DECLS
@@ -33,11 +34,21 @@ gboolean     vitrine_text_attention_supports   (VtModel              *model);
 /* The model (referenced), or NULL; forgets the shown prompt. */
 void         vitrine_text_attention_set_model  (VitrineTextAttention *self,
                                                 VtModel              *model);
-/* Tokenizes @prompt (shown in the prompt entry) and runs the text tower in
- * a worker thread. */
+/* Runs the `attention` step on @prompt (shown in the prompt entry) as a run
+ * listed in the runs given to vitrine_text_attention_set_runs. */
 void         vitrine_text_attention_run        (VitrineTextAttention *self,
                                                 const char           *prompt);
 gboolean     vitrine_text_attention_is_busy    (VitrineTextAttention *self);
+/* Where each run is listed (the window's runs; held). */
+void         vitrine_text_attention_set_runs   (VitrineTextAttention *self,
+                                                GListStore           *runs);
+/* Shows the prompt's attention of @run, a finished `attention` run with a
+ * prompt (one read back from its folder too). */
+gboolean     vitrine_text_attention_show_run   (VitrineTextAttention *self,
+                                                VitrineRun           *run,
+                                                GError              **error);
+/* The run shown (running, finished or reopened), or NULL. */
+VitrineRun  *vitrine_text_attention_get_run    (VitrineTextAttention *self);
 /* The error of the last run, or NULL. */
 const char  *vitrine_text_attention_get_error  (VitrineTextAttention *self);
 

@@ -767,6 +767,7 @@ test_text (void)
   g_autoptr(VtTextAttention) r = NULL;
   g_autofree float *expected = NULL;
   g_autofree float *before = NULL;
+  g_autoptr(VitrineRun) reopened = NULL;
   gsize plane;
   int t;
 
@@ -895,6 +896,38 @@ test_text (void)
   }
   vt_gui_step_end ();
 
+  vt_gui_step_begin (60, "the run in the Runs panel, reopened from its folder");
+  {
+    VitrineRun *run = vitrine_text_attention_get_run (text);
+    GListModel *runs = vitrine_window_get_runs (window);
+    gboolean listed = FALSE;
+
+    g_assert_nonnull (run);
+    g_assert_cmpstr (vitrine_run_get_area (run), ==, "attention");
+    g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_FINISHED);
+    for (guint i = 0; i < g_list_model_get_n_items (runs); i++)
+      {
+        g_autoptr(VitrineRun) listed_run = g_list_model_get_item (runs, i);
+        listed |= listed_run == run;
+      }
+    g_assert_true (listed);
+    reopened = vitrine_run_new_from_results (vitrine_run_get_results_dir (run), &error);
+    g_assert_no_error (error);
+    g_assert_true (vitrine_window_show_run (window, reopened, &error));
+    g_assert_no_error (error);
+    g_assert_true (vitrine_text_attention_get_run (text) == reopened);
+    /* The view as it was (the rollout of maxima from layer 1), then another. */
+    assert_text_shows (text, r, expected, NULL, "the reopened run's rollout");
+    vitrine_text_attention_set_show (text, VITRINE_TEXT_ATTENTION_HEAD);
+    vitrine_text_attention_set_layer (text, 0);
+    vitrine_text_attention_set_head (text, 1);
+    memcpy (expected, vt_text_attention_layer (r, 0) + plane, sizeof (float) * plane);
+    g_assert_cmpint (assert_text_shows (text, r, expected, before, "the reopened run's layer 0, head 1"), >, 0);
+    vitrine_text_attention_set_show (text, VITRINE_TEXT_ATTENTION_ROLLOUT_MAX);
+    vitrine_text_attention_set_start_layer (text, 1);
+  }
+  vt_gui_step_end ();
+
   vt_gui_step_begin (30, "screenshot of the Text mode");
   g_assert_true (vt_gui_wait_painted (vitrine_text_attention_get_view (text), 10000));
   save_screenshot (GTK_WIDGET (window), "attention-text.png");
@@ -918,6 +951,13 @@ test_text (void)
     g_assert_nonnull (stack);
     g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (stack)), ==, "image");
     g_assert_false (gtk_widget_get_visible (gtk_widget_get_prev_sibling (stack)));
+    /* Open Results of the text run shows it in the Text mode all the same. */
+    g_assert_true (vitrine_window_show_run (window, reopened, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (stack)), ==, "text");
+    g_assert_true (gtk_widget_get_visible (gtk_widget_get_prev_sibling (stack)));
+    g_assert_nonnull (vitrine_text_attention_get_matrix (text, &t, &(const char * const *) { NULL }));
+    g_assert_cmpint (t, ==, r->tokens);
   }
   close_window (window);
   vt_gui_step_end ();

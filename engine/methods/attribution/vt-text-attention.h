@@ -12,6 +12,9 @@
 #pragma once
 
 #include "methods/attribution/vt-attention-maps.h"
+#include <json-glib/json-glib.h>
+
+#include "io/vt-checkpoint.h"
 #include "models/vt-model.h"
 #include "models/vt-tokenizer.h"
 
@@ -37,6 +40,15 @@ VtTextAttention  *vt_text_attention_compute   (VtModel          *model,
                                                VtTokenizer      *tokenizer,
                                                const char       *prompt,
                                                GError          **error);
+/* The attention an `attention` step wrote for its prompt, read back: the
+ * labels, ids, layers and heads from @text (its results' "text" object)
+ * and every layer's text.blocks.N.heads (1, heads, T, T) from @maps. NULL
+ * with an error naming @where or the maps file when a member is missing or
+ * a tensor is not of that shape. */
+VtTextAttention  *vt_text_attention_new_from_maps (VtCheckpoint     *maps,
+                                                   JsonObject       *text,
+                                                   const char       *where,
+                                                   GError          **error);
 void              vt_text_attention_free      (VtTextAttention  *self);
 
 /* Layer @layer's heads (heads, T, T). */
