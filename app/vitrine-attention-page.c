@@ -582,6 +582,26 @@ vitrine_attention_page_get_text (VitrineAttentionPage *self)
 }
 
 void
+vitrine_attention_page_set_runs (VitrineAttentionPage *self,
+                                 GListStore           *runs)
+{
+  vitrine_text_attention_set_runs (self->text_attention, runs);
+}
+
+gboolean
+vitrine_attention_page_show_run (VitrineAttentionPage  *self,
+                                 VitrineRun            *run,
+                                 GError               **error)
+{
+  /* Only the Text mode runs as a run; its maps show whatever is open. */
+  if (!vitrine_text_attention_show_run (self->text_attention, run, error))
+    return FALSE;
+  gtk_widget_set_visible (self->mode_switcher, TRUE);
+  gtk_stack_set_visible_child_name (self->mode_stack, "text");
+  return TRUE;
+}
+
+void
 vitrine_attention_page_set_mode (VitrineAttentionPage *self,
                                  const char           *mode)
 {

@@ -52,6 +52,13 @@ VitrineAttentionGrid *vitrine_attention_page_get_grid (VitrineAttentionPage *sel
 /* The Text mode (shown for a CLIP checkpoint), and the choice between it
  * and the image's: "image" or "text". */
 VitrineTextAttention *vitrine_attention_page_get_text (VitrineAttentionPage *self);
+/* Where the Text mode lists each run it starts (the window's runs). */
+void        vitrine_attention_page_set_runs     (VitrineAttentionPage *self,
+                                                 GListStore           *runs);
+/* Shows a finished `attention` run with a prompt in the Text mode. */
+gboolean    vitrine_attention_page_show_run     (VitrineAttentionPage *self,
+                                                 VitrineRun           *run,
+                                                 GError              **error);
 void        vitrine_attention_page_set_mode     (VitrineAttentionPage *self,
                                                  const char           *mode);
 /* The enlarged map: an overlay figure (the map at the image's size). */

@@ -405,6 +405,8 @@ vitrine_run_area_title (const char *area)
     return _("Train");
   if (g_strcmp0 (area, "attribution") == 0)
     return _("Attribution");
+  if (g_strcmp0 (area, "attention") == 0)
+    return _("Attention");
   return area;
 }
 
@@ -421,6 +423,7 @@ vitrine_run_area_for_kind (const char *kind)
     { "incremental", "incremental" },
     { "train", "train" },
     { "comet", "attribution" },
+    { "attention", "attention" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (areas); i++)

@@ -456,7 +456,7 @@ vitrine_window_get_runs (VitrineWindow *self)
 
 /* The areas whose pages draw a run from its results folder. */
 static const char * const result_areas[] = { "model", "predict", "dataset", "embedding", "incremental", "train",
-                                               "attribution", NULL };
+                                               "attribution", "attention", NULL };
 
 gboolean
 vitrine_window_shows_results_of (VitrineWindow *self,
@@ -505,6 +505,13 @@ vitrine_window_show_run (VitrineWindow  *self,
       shown = vitrine_attribution_page_show_run (self->attribution_page, run, error);
       if (shown)
         gtk_stack_page_set_visible (self->attribution_stack_page, TRUE);
+    }
+  else if (g_str_equal (area, "attention"))
+    {
+      /* A prompt's text attention, shown also when no CLIP checkpoint is open. */
+      shown = vitrine_attention_page_show_run (self->attention_page, run, error);
+      if (shown)
+        gtk_stack_page_set_visible (self->attention_stack_page, TRUE);
     }
   else if (g_str_equal (area, "train"))
     {
@@ -1194,6 +1201,7 @@ vitrine_window_init (VitrineWindow *self)
   vitrine_incremental_page_set_runs (self->incremental_page, self->runs);
   vitrine_train_page_set_runs (self->train_page, self->runs);
   vitrine_attribution_page_set_runs (self->attribution_page, self->runs);
+  vitrine_attention_page_set_runs (self->attention_page, self->runs);
   vitrine_dataset_page_set_runs (self->dataset_page, self->runs);
   vitrine_embedding_page_set_runs (self->embedding_page, self->runs);
   vitrine_model_page_set_runs (self->model_page, self->runs);

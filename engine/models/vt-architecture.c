@@ -338,6 +338,7 @@ recognize_openclip (const Names    *n,
   arch->quick_gelu = bool_member (model_cfg, "quick_gelu") >= 0 ? bool_member (model_cfg, "quick_gelu")
                    : bool_member (meta_cfg, "quick_gelu") >= 0 ? bool_member (meta_cfg, "quick_gelu")
                    : TRUE;
+  arch->text_quick_gelu = arch->quick_gelu;
   if (vit)
     {
       const VtTensor *conv1 = get (n, "visual.conv1.weight");
@@ -456,6 +457,8 @@ recognize_hf_clip (const Names    *n,
       arch->text_width = dim (token, 1);
       arch->context_length = dim (get (n, "text_model.embeddings.position_embedding.weight"), 0);
       arch->text_depth = count_indexed (n, "text_model.encoder.layers.%d.self_attn.q_proj.weight");
+      /* Each tower's own config names its activation. */
+      arch->text_quick_gelu = g_strcmp0 (string_member (text_cfg, "hidden_act"), "gelu") != 0;
       arch->text_heads = int_member (text_cfg, "num_attention_heads") ? int_member (text_cfg, "num_attention_heads")
                         : arch->text_width / 64;
       if (tproj)

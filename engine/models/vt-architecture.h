@@ -50,6 +50,7 @@ typedef struct
   /* CLIP only */
   int           embed_dim;      /* joint image-text space */
   int           text_depth;
+  gboolean      text_quick_gelu;   /* the text tower's activation: Hugging Face configures it apart */
   int           text_width;
   int           text_heads;
   int           context_length;

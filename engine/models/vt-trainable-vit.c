@@ -1188,7 +1188,7 @@ vt_trainable_text_new (VtTrainable               *owner,
   self->weights = vt_weights_new (checkpoint, arch->prefix);
   self->text = TRUE;
   self->names = names;
-  self->quick_gelu = arch->quick_gelu;
+  self->quick_gelu = arch->text_quick_gelu;
   self->width = arch->text_width;
   self->depth = arch->text_depth;
   self->heads = arch->text_heads;

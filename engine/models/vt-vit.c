@@ -187,7 +187,7 @@ bind_text_tower (VtViT                 *self,
   self->context = arch->context_length;
   self->text_width = tw;
   self->text.eps = 1e-5f;
-  self->text.quick_gelu = arch->quick_gelu;
+  self->text.quick_gelu = arch->text_quick_gelu;
   self->text.causal = TRUE;
   read_logit_scale (self, checkpoint, arch);
 

@@ -796,9 +796,40 @@ attention_map (VtCheckpoint  *maps,
   return t;
 }
 
+/* A token × token map @name (1, T, T) of @maps as a heatmap with @tokens on
+ * both axes (queries down, keys across), the causal upper triangle left
+ * blank; NULL with an error when it is missing or of another size. */
+static VtFigure *
+token_matrix_figure (VtCheckpoint  *maps,
+                     const char    *name,
+                     char         **tokens,
+                     const char    *where,
+                     const char    *title,
+                     GError       **error)
+{
+  const VtTensor *m = attention_map (maps, name, 3, error);
+  guint t = g_strv_length (tokens);
+  g_autofree double *values = NULL;
+
+  if (m == NULL)
+    return NULL;
+  if (m->shape[1] != t || m->shape[2] != t)
+    {
+      missing (error, where, "tokens", "does not match the maps' size");
+      return NULL;
+    }
+  values = g_new (double, (gsize) t * t);
+  for (guint q = 0; q < t; q++)
+    for (guint k = 0; k < t; k++)
+      values[(gsize) q * t + k] = k > q ? NAN : vt_dtype_read_double (m->dtype, m->data, (gsize) q * t + k);
+  return vt_figure_new_heatmap (title, "key token", "query token", t, t, values,
+                                (const char * const *) tokens, (const char * const *) tokens);
+}
+
 /* A prompt's attention in a CLIP text tower: per layer, the heads' mean as
- * a token × token heatmap, the tokens' labels on both axes (queries down,
- * keys across), the causal upper triangle left blank. */
+ * a token × token heatmap, and the rollout over the layers where the step
+ * made one (its last row, the end token's, is what the prompt's embedding
+ * draws on). */
 static gboolean
 text_attention_figures (JsonObject    *result,
                         const char    *id,
@@ -812,34 +843,39 @@ text_attention_figures (JsonObject    *result,
   g_autofree char *text_where = g_strdup_printf ("%s: text", where);
   const char *prompt = get_string (text, text_where, "prompt", error);
   g_auto(GStrv) tokens = prompt ? get_strv (text, text_where, "tokens", error) : NULL;
-  guint t;
+  JsonNode *rollout_node;
   gint64 layers;
 
   if (tokens == NULL)
     return FALSE;
-  t = g_strv_length (tokens);
   layers = json_object_get_int_member_with_default (text, "layers", 0);
   if (layers <= 0)
     return missing (error, text_where, "layers", "is not a number of layers");
   for (gint64 l = 0; l < layers; l++)
     {
       g_autofree char *name = g_strdup_printf ("text.blocks.%" G_GINT64_FORMAT ".mean", l);
-      const VtTensor *m = attention_map (maps, name, 3, error);
-      g_autofree double *values = NULL;
-      g_autofree char *title = NULL;
+      g_autofree char *title = g_strdup_printf ("Text attention, layer %" G_GINT64_FORMAT " (heads' mean): %s", l,
+                                                prompt);
+      VtFigure *figure = token_matrix_figure (maps, name, tokens, text_where, title, error);
 
-      if (m == NULL)
+      if (figure == NULL)
         return FALSE;
-      if (m->shape[1] != t || m->shape[2] != t)
-        return missing (error, text_where, "tokens", "does not match the maps' size");
-      values = g_new (double, (gsize) t * t);
-      for (guint q = 0; q < t; q++)
-        for (guint k = 0; k < t; k++)
-          values[(gsize) q * t + k] = k > q ? NAN : vt_dtype_read_double (m->dtype, m->data, (gsize) q * t + k);
-      title = g_strdup_printf ("Text attention, layer %" G_GINT64_FORMAT " (heads' mean): %s", l, prompt);
-      add (figures, g_strdup_printf ("%s-text-layer-%" G_GINT64_FORMAT, id, l),
-           vt_figure_new_heatmap (title, "key token", "query token", t, t, values,
-                                  (const char * const *) tokens, (const char * const *) tokens));
+      add (figures, g_strdup_printf ("%s-text-layer-%" G_GINT64_FORMAT, id, l), figure);
+    }
+  rollout_node = json_object_get_member (text, "rollout");
+  if (rollout_node != NULL && JSON_NODE_HOLDS_OBJECT (rollout_node))
+    {
+      JsonObject *rollout = json_node_get_object (rollout_node);
+      g_autofree char *title = g_strdup_printf ("Text attention rollout (%s from layer %" G_GINT64_FORMAT
+                                                "; the last row feeds the embedding): %s",
+                                                json_object_get_string_member_with_default (rollout, "fusion", "mean"),
+                                                json_object_get_int_member_with_default (rollout, "start_layer", 0),
+                                                prompt);
+      VtFigure *figure = token_matrix_figure (maps, "text.rollout", tokens, text_where, title, error);
+
+      if (figure == NULL)
+        return FALSE;
+      add (figures, g_strdup_printf ("%s-text-rollout", id), figure);
     }
   return TRUE;
 }

@@ -258,6 +258,8 @@ typedef struct
   VtStep            base;
   VtModelInput      input;            /* checkpoint; dataset, split, transform */
   char             *prompt;           /* "prompt": text for a CLIP text tower, or NULL */
+  gboolean          text_rollout;     /* "text_rollout": the prompt's rollout, on by default */
+  VtRolloutOptions  text_rollout_options;  /* fusion, start_layer; no discarding, no compat */
   char             *input_file;       /* "input": a safetensors file, or NULL */
   char             *images;           /* "images": its (N, 3, H, W) tensor */
   char            **files;            /* "files": image files, or NULL */

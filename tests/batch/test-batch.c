@@ -3422,12 +3422,15 @@ test_attention (void)
 }
 
 /* A prompt for the OpenCLIP fixture's text tower: alone, the step writes
- * every layer's heads and fusions, equal to PyTorch's
- * (tests/reference/make_text_attention_fixture.py), the tokens' labels in
- * results.json and the file's metadata, and one token × token figure per
- * layer with the labels on both axes and the upper triangle empty; beside
- * image files, the image maps as well. A prompt for a model without a text
- * tower, or a blank one, is refused at its JSON path. */
+ * every layer's heads and fusions and the rollout over the layers, equal to
+ * PyTorch's (tests/reference/make_text_attention_fixture.py), the tokens'
+ * labels in results.json and the file's metadata, and one token × token
+ * figure per layer and one of the rollout, with the labels on both axes and
+ * the upper triangle empty; beside image files, the image maps as well; a
+ * Hugging Face CLIPModel folder with its own vocabulary gives its
+ * reference's maps. A prompt for a model without a text tower, or a blank
+ * one, a rollout start layer the text tower lacks and a text rollout
+ * without a prompt are refused at their JSON path. */
 static void
 test_attention_text (void)
 {
@@ -3476,12 +3479,14 @@ test_attention_text (void)
     g_assert_cmpuint (json_array_get_length (tokens), ==, t);
     for (guint i = 0; i < t; i++)
       g_assert_cmpstr (json_array_get_string_element (tokens, i), ==, json_array_get_string_element (labels, i));
-    /* Every layer's heads and the three fusions, nothing else. */
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (step, "maps")), ==, 2 * 4);
+    /* Every layer's heads and the three fusions, and the rollout, nothing else. */
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (step, "maps")), ==, 2 * 4 + 1);
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (text, "rollout"), "fusion"), ==,
+                     "mean");
 
     maps = vt_checkpoint_open (maps_path, &error);
     g_assert_no_error (error);
-    g_assert_cmpuint (vt_checkpoint_get_n_tensors (maps), ==, 2 * 4);
+    g_assert_cmpuint (vt_checkpoint_get_n_tensors (maps), ==, 2 * 4 + 1);
     stored_labels = vt_json_parse (g_hash_table_lookup (vt_checkpoint_get_metadata (maps), "text.tokens"), -1,
                                    maps_path, &error);
     g_assert_no_error (error);
@@ -3502,6 +3507,7 @@ test_attention_text (void)
             worst = MAX (worst, attention_difference (maps, name, fixture, want));
           }
       }
+    worst = MAX (worst, attention_difference (maps, "text.rollout", fixture, "cat.text.rollout.mean.start0"));
     g_test_message ("attention: the text tower's maps are PyTorch's within %.3g", worst);
     g_assert_cmpfloat (worst, <=, 1e-5);
 
@@ -3514,9 +3520,30 @@ test_attention_text (void)
 
           g_assert_true (g_file_test (figure, G_FILE_TEST_IS_REGULAR));
         }
+    for (guint f = 0; f < 3; f++)
+      {
+        static const char * const formats[] = { "png", "svg", "pdf" };
+        g_autofree char *name = g_strdup_printf ("words-text-rollout.%s", formats[f]);
+        g_autofree char *figure = g_build_filename (out, "figures", name, NULL);
+
+        g_assert_true (g_file_test (figure, G_FILE_TEST_IS_REGULAR));
+      }
     figures = vt_report_step_figures ("attention", step, out, &error);
     g_assert_no_error (error);
-    g_assert_cmpuint (figures->len, ==, 2);
+    g_assert_cmpuint (figures->len, ==, 3);
+    {
+      const VtFigure *figure = ((VtReportFigure *) g_ptr_array_index (figures, 2))->figure;
+      g_autofree float *rollout = vt_tensor_dup_float (vt_checkpoint_lookup (maps, "text.rollout"));
+
+      g_assert_cmpstr (((VtReportFigure *) g_ptr_array_index (figures, 2))->name, ==, "words-text-rollout");
+      g_assert_cmpuint (figure->rows, ==, t);
+      for (guint q = 0; q < t; q++)
+        for (guint k = 0; k < t; k++)
+          if (k > q)
+            g_assert_true (isnan (figure->values[q * t + k]));
+          else
+            g_assert_cmpfloat (figure->values[q * t + k], ==, rollout[q * t + k]);
+    }
     {
       const VtFigure *figure = ((VtReportFigure *) g_ptr_array_index (figures, 1))->figure;
       g_autofree float *mean = vt_tensor_dup_float (vt_checkpoint_lookup (maps, "text.blocks.1.mean"));
@@ -3552,6 +3579,72 @@ test_attention_text (void)
     g_assert_nonnull (vt_checkpoint_lookup (maps, "blocks.1.heads"));
     g_assert_nonnull (vt_checkpoint_lookup (maps, "text.blocks.1.heads"));
     g_assert_cmpfloat (attention_difference (maps, "text.blocks.1.heads", fixture, "cat.text.blocks.1.heads"), <=, 1e-5);
+  }
+  {
+    g_autofree char *keys = g_strdup_printf ("\"id\": \"words\", \"checkpoint\": \"%s\", \"prompt\": \"a photo of a "
+                                             "cat.\", \"text_rollout\": {\"fusion\": \"max\", \"start_layer\": 1}",
+                                             clip);
+    g_auto(Result) r = { 0 };
+    g_autoptr(VtCheckpoint) maps = NULL;
+
+    run_attention_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 0);
+    maps = vt_checkpoint_open (maps_path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpfloat (attention_difference (maps, "text.rollout", fixture, "cat.text.rollout.max.start1"), <=, 1e-5);
+  }
+  {
+    /* A Hugging Face CLIPModel folder with the reference's vocabulary beside it. */
+    g_autofree char *model_dir = g_build_filename (dir, "hf", NULL);
+    g_autofree char *hf = vt_test_fixture ("forward/hf_clip_full");
+    g_autofree char *vocab = vt_test_fixture ("attention/hf-vocab");
+    g_autofree char *hf_fixture_path = vt_test_fixture ("attention/text-hf-full.safetensors");
+    g_autoptr(VtCheckpoint) hf_fixture = vt_checkpoint_open (hf_fixture_path, &error);
+    g_autofree char *keys = NULL;
+    g_auto(Result) r = { 0 };
+    g_autoptr(VtCheckpoint) maps = NULL;
+    double worst;
+    static const char * const files[][2] = {
+      { "hf", "model.safetensors" }, { "hf", "config.json" }, { "vocab", "vocab.json" }, { "vocab", "merges.txt" },
+    };
+
+    g_assert_no_error (error);
+    g_assert_cmpint (g_mkdir_with_parents (model_dir, 0700), ==, 0);
+    for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+      {
+        g_autofree char *source = g_build_filename (strcmp (files[i][0], "hf") == 0 ? hf : vocab, files[i][1], NULL);
+        g_free (vt_test_copy (source, model_dir, files[i][1]));
+      }
+    keys = g_strdup_printf ("\"id\": \"words\", \"checkpoint\": \"%s/model.safetensors\", \"prompt\": "
+                            "\"two dogs in a photo of a cat\"", model_dir);
+    run_attention_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 0);
+    maps = vt_checkpoint_open (maps_path, &error);
+    g_assert_no_error (error);
+    worst = attention_difference (maps, "text.blocks.1.heads", hf_fixture, "dogs.text.blocks.1.heads");
+    worst = MAX (worst, attention_difference (maps, "text.rollout", hf_fixture, "dogs.text.rollout.mean.start0"));
+    g_test_message ("attention: a Hugging Face CLIPModel's text maps are PyTorch's within %.3g", worst);
+    g_assert_cmpfloat (worst, <=, 1e-5);
+  }
+  {
+    g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"prompt\": \"a cat\", "
+                                             "\"text_rollout\": {\"start_layer\": 2}", clip);
+    g_auto(Result) r = { 0 };
+
+    run_attention_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "$.steps[0].text_rollout.start_layer: layer 2 does not exist: the text tower "
+                                     "has 2 layers (0 to 1)"));
+  }
+  {
+    g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"files\": [\"%s\"], \"text_rollout\": true",
+                                             vit, cat);
+    g_auto(Result) r = { 0 };
+
+    run_attention_spec (&r, dir, keys);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "$.steps[0].text_rollout: "));
+    g_assert_nonnull (strstr (r.err, "give “prompt”"));
   }
   {
     g_autofree char *keys = g_strdup_printf ("\"checkpoint\": \"%s\", \"prompt\": \"a cat\"", vit);

@@ -12,9 +12,10 @@
  *
  * The CLIP text tower's token × token attention of two prompts, every
  * layer's heads and their fusions, comes from
- * make_text_attention_fixture.py (OpenCLIP's text tower in torch, over the
- * full context, cut to the prompt's tokens); the labels come from its own
- * decoding of the same ids. */
+ * make_text_attention_fixture.py (OpenCLIP's text tower, and two Hugging
+ * Face CLIPModel fixtures' in HF's layout, in torch, over the full context,
+ * cut to the prompt's tokens), with the rollout over the layers; the labels
+ * come from its own decoding of the same ids. */
 #include <math.h>
 #include <string.h>
 
@@ -358,7 +359,8 @@ test_spec_round_trip (void)
     " {\"kind\": \"attention\", \"id\": \"b\", \"checkpoint\": \"m\", \"dataset\": \"d\","
     "  \"split\": \"test\", \"samples\": [7, 1], \"rollout\": false, \"mass_mask\": true},"
     " {\"kind\": \"attention\", \"id\": \"c\", \"checkpoint\": \"m\", \"files\": [\"a.jpg\"]},"
-    " {\"kind\": \"attention\", \"id\": \"d\", \"checkpoint\": \"m\", \"prompt\": \"a photo of a cat.\"},"
+    " {\"kind\": \"attention\", \"id\": \"d\", \"checkpoint\": \"m\", \"prompt\": \"a photo of a cat.\","
+    "  \"text_rollout\": {\"fusion\": \"min\", \"start_layer\": 1}},"
     " {\"kind\": \"attention\", \"id\": \"e\", \"checkpoint\": \"m\", \"files\": [\"a.jpg\"], \"prompt\": \"a dog\","
     "  \"heads\": [1]}]}";
   g_autoptr(GError) error = NULL;
@@ -370,7 +372,7 @@ test_spec_round_trip (void)
   g_autofree char *built_data = NULL;
   g_autofree char *read_data = NULL;
   g_autoptr(VtSpec) one = NULL;
-  const VtAttentionStep *a;
+  const VtAttentionStep *a, *d, *e;
   const char *files[] = { "a.jpg", NULL };
 
   g_assert_no_error (error);
@@ -384,6 +386,15 @@ test_spec_round_trip (void)
   g_assert_null (a->prompt);
   g_assert_cmpstr (((const VtAttentionStep *) g_ptr_array_index (spec->steps, 3))->prompt, ==, "a photo of a cat.");
   g_assert_cmpstr (((const VtAttentionStep *) g_ptr_array_index (spec->steps, 4))->prompt, ==, "a dog");
+  d = g_ptr_array_index (spec->steps, 3);
+  g_assert_true (d->text_rollout);
+  g_assert_cmpint (d->text_rollout_options.fusion, ==, VT_HEAD_FUSION_MIN);
+  g_assert_cmpint (d->text_rollout_options.start_layer, ==, 1);
+  /* On by default beside a prompt, mean from the first layer. */
+  e = g_ptr_array_index (spec->steps, 4);
+  g_assert_true (e->text_rollout);
+  g_assert_cmpint (e->text_rollout_options.fusion, ==, VT_HEAD_FUSION_MEAN);
+  g_assert_cmpint (e->text_rollout_options.start_layer, ==, 0);
   g_assert_true (a->compat);
   data = vt_spec_to_data (spec);
   again = vt_spec_new_from_data (data, "/specs", &error);
@@ -401,31 +412,92 @@ test_spec_round_trip (void)
   g_assert_cmpstr (built_data, ==, read_data);
 }
 
-/* The OpenCLIP fixture's text tower on each of the script's prompts: ids,
- * labels, every layer's heads and fusions within the tolerance, and nothing
+/* A text fixture of make_text_attention_fixture.py: its file, the model
+ * (a shared asset or a fixture of our own) and its vocabulary (OpenAI's
+ * BPE file, or the script's small Hugging Face pair in a fixture folder). */
+typedef struct
+{
+  const char  *fixture;
+  const char  *asset;       /* the model under ../shared/assets, or NULL */
+  const char  *model;       /* the model under tests/fixtures */
+  const char  *hf_vocab;    /* a vocab.json + merges.txt folder under tests/fixtures, or NULL */
+  gboolean     own_config;  /* the model's weights under the config.json the fixture holds */
+} TextCase;
+
+static const TextCase text_cases[] = {
+  { "text", "reference/openclip/clip_vit.safetensors", NULL, NULL, FALSE },
+  { "text-hf-full", NULL, "forward/hf_clip_full", "attention/hf-vocab", FALSE },
+  { "text-hf-arch", NULL, "arch/hf-clip", "attention/hf-vocab", FALSE },
+  /* The text tower's activation is gelu, the vision tower's quick_gelu. */
+  { "text-hf-gelu", NULL, "forward/hf_clip_full", "attention/hf-vocab", TRUE },
+};
+
+/* The script's ROLLOUTS, in its order; a start layer the model does not
+ * have is left out there and here. */
+static const struct { VtHeadFusion fusion; int start_layer; } text_rollouts[] = {
+  { VT_HEAD_FUSION_MEAN, 0 },
+  { VT_HEAD_FUSION_MAX, 1 },
+  { VT_HEAD_FUSION_MIN, 0 },
+};
+
+static VtTokenizer *
+text_case_tokenizer (const TextCase *c)
+{
+  g_autoptr(GError) error = NULL;
+  VtTokenizer *tokenizer;
+
+  if (c->hf_vocab == NULL)
+    {
+      g_autofree char *vocab = vt_test_asset ("tokenizers/clip/bpe_simple_vocab_16e6.txt.gz");
+      tokenizer = vt_tokenizer_new_from_bpe_file (vocab, &error);
+    }
+  else
+    {
+      g_autofree char *dir = vt_test_fixture (c->hf_vocab);
+      g_autofree char *vocab = g_build_filename (dir, "vocab.json", NULL);
+      g_autofree char *merges = g_build_filename (dir, "merges.txt", NULL);
+      tokenizer = vt_tokenizer_new_from_hf (vocab, merges, &error);
+    }
+  g_assert_no_error (error);
+  return tokenizer;
+}
+
+/* A text tower on each of the script's prompts: ids, labels, every layer's
+ * heads and fusions and the rollouts within the tolerance, and nothing
  * above the diagonal (causal attention). */
 static void
-test_text (void)
+test_text (gconstpointer data)
 {
-  g_autofree char *path = vt_test_fixture ("attention/text.safetensors");
-  g_autofree char *model_path = vt_test_asset ("reference/openclip/clip_vit.safetensors");
-  g_autofree char *vocab = vt_test_asset ("tokenizers/clip/bpe_simple_vocab_16e6.txt.gz");
+  const TextCase *c = data;
+  g_autofree char *file = g_strdup_printf ("attention/%s.safetensors", c->fixture);
+  g_autofree char *path = vt_test_fixture (file);
+  g_autofree char *model_path = c->asset ? vt_test_asset (c->asset) : vt_test_fixture (c->model);
+  g_autofree char *config_dir = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(VtCheckpoint) io = vt_checkpoint_open (path, &error);
   g_autoptr(VtCheckpoint) weights = NULL;
   g_autoptr(VtModel) model = NULL;
-  g_autoptr(VtTokenizer) tokenizer = NULL;
+  g_autoptr(VtTokenizer) tokenizer = text_case_tokenizer (c);
   g_autoptr(JsonNode) prompts = NULL;
   g_autoptr(GList) names = NULL;
   static const VtHeadFusion fusions[] = { VT_HEAD_FUSION_MEAN, VT_HEAD_FUSION_MAX, VT_HEAD_FUSION_MIN };
-  Check check = { "text", io, 0, 0 };
+  Check check = { c->fixture, io, 0, 0 };
+  guint expected = 0;
 
   g_assert_no_error (error);
+  if (c->own_config)
+    {
+      g_autofree char *weights_file = g_build_filename (model_path, "model.safetensors", NULL);
+      g_autofree char *config = g_build_filename ((config_dir = vt_test_tmpdir ()), "config.json", NULL);
+
+      g_assert_true (g_file_set_contents (config, g_hash_table_lookup (vt_checkpoint_get_metadata (io), "config"), -1,
+                                          NULL));
+      g_free (model_path);
+      model_path = vt_test_copy (weights_file, config_dir, "model.safetensors");
+    }
   weights = vt_checkpoint_open (model_path, &error);
   g_assert_no_error (error);
   model = vt_model_new (weights, &error);
-  g_assert_no_error (error);
-  tokenizer = vt_tokenizer_new_from_bpe_file (vocab, &error);
   g_assert_no_error (error);
   g_assert_true (vt_text_attention_supported (model));
   prompts = vt_json_parse (g_hash_table_lookup (vt_checkpoint_get_metadata (io), "prompts"), -1, path, &error);
@@ -440,7 +512,8 @@ test_text (void)
       g_autoptr(VtTextAttention) text = vt_text_attention_compute (model, tokenizer, prompt, &error);
       g_autofree char *ids_name = g_strdup_printf ("%s.ids", name);
       g_autofree char *labels_key = g_strdup_printf ("labels.%s", name);
-      g_autofree float *ids = stored (io, ids_name, "text");
+      g_autofree float *ids = stored (io, ids_name, c->fixture);
+      g_autofree float *rolled = NULL;
       g_autoptr(JsonNode) labels = NULL;
       JsonArray *want_labels;
       int t;
@@ -458,6 +531,7 @@ test_text (void)
         g_assert_cmpstr (text->labels[i], ==, json_array_get_string_element (want_labels, i));
 
       g_assert_cmpint (text->layers, ==, vt_model_get_architecture (model)->text_depth);
+      g_assert_cmpint (text->heads, ==, vt_model_get_architecture (model)->text_heads);
       for (int layer = 0; layer < text->layers; layer++)
         {
           const float *heads = vt_text_attention_layer (text, layer);
@@ -477,10 +551,45 @@ test_text (void)
               vt_attention_fuse_heads (heads, text->heads, t, fusions[f], fused);
               expect (&check, fused_name, 0, fused, (gsize) t * t);
             }
+          expected += 4;
+        }
+
+      rolled = g_new (float, (gsize) t * t);
+      for (guint r = 0; r < G_N_ELEMENTS (text_rollouts); r++)
+        {
+          g_autofree char *rollout_name = g_strdup_printf ("%s.text.rollout.%s.start%d", name,
+                                                           vt_head_fusion_name (text_rollouts[r].fusion),
+                                                           text_rollouts[r].start_layer);
+          gboolean ok = vt_text_attention_rollout (text, text_rollouts[r].fusion, text_rollouts[r].start_layer,
+                                                   rolled, &error);
+
+          if (text_rollouts[r].start_layer >= text->layers)
+            {
+              /* Refused, naming the layer count; the script wrote none. */
+              g_assert_false (ok);
+              g_assert_error (error, VT_ATTENTION_ERROR, VT_ATTENTION_ERROR_INVALID);
+              g_assert_nonnull (strstr (error->message, "layers"));
+              g_assert_null (vt_checkpoint_lookup (io, rollout_name));
+              g_clear_error (&error);
+              continue;
+            }
+          g_assert_true (ok);
+          g_assert_no_error (error);
+          expect (&check, rollout_name, 0, rolled, (gsize) t * t);
+          for (int q = 0; q < t; q++)
+            for (int k = q + 1; k < t; k++)
+              g_assert_cmpfloat (rolled[(gsize) q * t + k], ==, 0.0f);
+          expected++;
         }
     }
-  g_assert_cmpuint (check.compared, ==, 2 * 2 * 4);
-  g_print ("# text: largest difference %.3g over %u tensors\n", check.worst, check.compared);
+  g_assert_cmpuint (check.compared, ==, expected);
+  g_print ("# %s: largest difference %.3g over %u tensors\n", c->fixture, check.worst, check.compared);
+  if (config_dir != NULL)
+    {
+      g_clear_pointer (&model, vt_model_free);
+      g_clear_pointer (&weights, vt_checkpoint_unref);
+      vt_test_rm_rf (config_dir);
+    }
 }
 
 /* A checkpoint with no text tower is refused, naming it; so is a prompt with
@@ -524,7 +633,10 @@ main (int   argc,
   g_test_add_func ("/engine/attention/class-token-kept", test_class_token_kept);
   g_test_add_func ("/engine/attention/bad-options", test_bad_options);
   g_test_add_func ("/engine/attention/spec-round-trip", test_spec_round_trip);
-  g_test_add_func ("/engine/attention/text", test_text);
+  g_test_add_data_func ("/engine/attention/text", &text_cases[0], test_text);
+  g_test_add_data_func ("/engine/attention/text-hf-full", &text_cases[1], test_text);
+  g_test_add_data_func ("/engine/attention/text-hf-arch", &text_cases[2], test_text);
+  g_test_add_data_func ("/engine/attention/text-hf-gelu", &text_cases[3], test_text);
   g_test_add_func ("/engine/attention/text-refused", test_text_refused);
   return g_test_run ();
 }

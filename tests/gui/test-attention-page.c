@@ -767,6 +767,7 @@ test_text (void)
   g_autoptr(VtTextAttention) r = NULL;
   g_autofree float *expected = NULL;
   g_autofree float *before = NULL;
+  g_autoptr(VitrineRun) reopened = NULL;
   gsize plane;
   int t;
 
@@ -819,6 +820,114 @@ test_text (void)
     }
   vt_gui_step_end ();
 
+  vt_gui_step_begin (30, "the rollout of the heads' means from layer 0, then of their maxima from layer 1");
+  {
+    g_autofree char *fixture_path = vt_test_fixture ("attention/text.safetensors");
+    g_autoptr(VtCheckpoint) fixture = vt_checkpoint_open (fixture_path, &error);
+    static const struct { VitrineTextAttentionShow show; VtHeadFusion fusion; int start; const char *name; } rollouts[] = {
+      { VITRINE_TEXT_ATTENTION_ROLLOUT_MEAN, VT_HEAD_FUSION_MEAN, 0, "axolotl.text.rollout.mean.start0" },
+      { VITRINE_TEXT_ATTENTION_ROLLOUT_MAX, VT_HEAD_FUSION_MAX, 1, "axolotl.text.rollout.max.start1" },
+    };
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < G_N_ELEMENTS (rollouts); i++)
+      {
+        const VtTensor *want = vt_checkpoint_lookup (fixture, rollouts[i].name);
+        g_autofree float *torch = vt_tensor_dup_float (want);
+        double worst = 0;
+
+        vitrine_text_attention_set_show (text, rollouts[i].show);
+        vitrine_text_attention_set_start_layer (text, rollouts[i].start);
+        g_assert_true (vt_text_attention_rollout (r, rollouts[i].fusion, rollouts[i].start, expected, &error));
+        g_assert_no_error (error);
+        g_assert_cmpint (assert_text_shows (text, r, expected, before, rollouts[i].name), >, 0);
+        memcpy (before, expected, sizeof (float) * plane);
+        /* The script's float64 rollout of the same prompt. */
+        g_assert_cmpuint (want->numel, ==, plane);
+        for (gsize p = 0; p < plane; p++)
+          worst = MAX (worst, fabs ((double) expected[p] - torch[p]));
+        g_test_message ("%s: within %.3g of PyTorch's", rollouts[i].name, worst);
+        g_assert_cmpfloat (worst, <=, 1e-5);
+      }
+  }
+  vt_gui_step_end ();
+
+  vt_gui_step_begin (30, "Export of the view and of the maps");
+  {
+    g_autofree char *dir = vt_test_tmpdir ();
+    g_autofree char *base = g_build_filename (dir, "text-view", NULL);
+    g_autofree char *maps_path = g_build_filename (dir, "text.safetensors", NULL);
+    g_autoptr(VtCheckpoint) maps = NULL;
+    const char * const *labels;
+    const float *shown = vitrine_text_attention_get_matrix (text, &t, &labels);
+    const VtTensor *view;
+    static const char * const suffixes[][2] = { { ".png", "\x89PNG" }, { ".svg", "<?xml" }, { ".pdf", "%PDF" } };
+
+    g_assert_true (vitrine_text_attention_export_view (text, base, &error));
+    g_assert_no_error (error);
+    for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+      {
+        g_autofree char *file = g_strconcat (base, suffixes[i][0], NULL);
+        g_assert_true (has_prefix_bytes (file, suffixes[i][1], strlen (suffixes[i][1])));
+      }
+    g_assert_true (vitrine_text_attention_export_maps (text, maps_path, &error));
+    g_assert_no_error (error);
+    maps = vt_checkpoint_open (maps_path, &error);
+    g_assert_no_error (error);
+    view = vt_checkpoint_lookup (maps, "view");
+    g_assert_nonnull (view);
+    g_assert_cmpuint (view->ndim, ==, 3);
+    g_assert_cmpint (view->shape[1], ==, t);
+    g_assert_cmpint (view->shape[2], ==, t);
+    g_assert_true (memcmp (view->data, shown, sizeof (float) * plane) == 0);
+    g_assert_true (memcmp (view->data, expected, sizeof (float) * plane) == 0);
+    for (int l = 0; l < r->layers; l++)
+      {
+        g_autofree char *name = g_strdup_printf ("text.blocks.%d.heads", l);
+        const VtTensor *heads = vt_checkpoint_lookup (maps, name);
+
+        g_assert_nonnull (heads);
+        g_assert_cmpint (heads->shape[1], ==, r->heads);
+        g_assert_true (memcmp (heads->data, vt_text_attention_layer (r, l), sizeof (float) * r->heads * plane) == 0);
+      }
+    g_assert_cmpstr (g_hash_table_lookup (vt_checkpoint_get_metadata (maps), "text.prompt"), ==, prompt);
+    g_clear_pointer (&maps, vt_checkpoint_unref);
+    vt_test_rm_rf (dir);
+  }
+  vt_gui_step_end ();
+
+  vt_gui_step_begin (60, "the run in the Runs panel, reopened from its folder");
+  {
+    VitrineRun *run = vitrine_text_attention_get_run (text);
+    GListModel *runs = vitrine_window_get_runs (window);
+    gboolean listed = FALSE;
+
+    g_assert_nonnull (run);
+    g_assert_cmpstr (vitrine_run_get_area (run), ==, "attention");
+    g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_FINISHED);
+    for (guint i = 0; i < g_list_model_get_n_items (runs); i++)
+      {
+        g_autoptr(VitrineRun) listed_run = g_list_model_get_item (runs, i);
+        listed |= listed_run == run;
+      }
+    g_assert_true (listed);
+    reopened = vitrine_run_new_from_results (vitrine_run_get_results_dir (run), &error);
+    g_assert_no_error (error);
+    g_assert_true (vitrine_window_show_run (window, reopened, &error));
+    g_assert_no_error (error);
+    g_assert_true (vitrine_text_attention_get_run (text) == reopened);
+    /* The view as it was (the rollout of maxima from layer 1), then another. */
+    assert_text_shows (text, r, expected, NULL, "the reopened run's rollout");
+    vitrine_text_attention_set_show (text, VITRINE_TEXT_ATTENTION_HEAD);
+    vitrine_text_attention_set_layer (text, 0);
+    vitrine_text_attention_set_head (text, 1);
+    memcpy (expected, vt_text_attention_layer (r, 0) + plane, sizeof (float) * plane);
+    g_assert_cmpint (assert_text_shows (text, r, expected, before, "the reopened run's layer 0, head 1"), >, 0);
+    vitrine_text_attention_set_show (text, VITRINE_TEXT_ATTENTION_ROLLOUT_MAX);
+    vitrine_text_attention_set_start_layer (text, 1);
+  }
+  vt_gui_step_end ();
+
   vt_gui_step_begin (30, "screenshot of the Text mode");
   g_assert_true (vt_gui_wait_painted (vitrine_text_attention_get_view (text), 10000));
   save_screenshot (GTK_WIDGET (window), "attention-text.png");
@@ -842,6 +951,13 @@ test_text (void)
     g_assert_nonnull (stack);
     g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (stack)), ==, "image");
     g_assert_false (gtk_widget_get_visible (gtk_widget_get_prev_sibling (stack)));
+    /* Open Results of the text run shows it in the Text mode all the same. */
+    g_assert_true (vitrine_window_show_run (window, reopened, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (stack)), ==, "text");
+    g_assert_true (gtk_widget_get_visible (gtk_widget_get_prev_sibling (stack)));
+    g_assert_nonnull (vitrine_text_attention_get_matrix (text, &t, &(const char * const *) { NULL }));
+    g_assert_cmpint (t, ==, r->tokens);
   }
   close_window (window);
   vt_gui_step_end ();

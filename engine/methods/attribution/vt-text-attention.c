@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "core/vt-dtype.h"
+
 gboolean
 vt_text_attention_supported (VtModel *model)
 {
@@ -25,6 +27,86 @@ vt_text_attention_layer (const VtTextAttention *self,
                          int                    layer)
 {
   return self->probs + (gsize) layer * self->heads * self->tokens * self->tokens;
+}
+
+VtTextAttention *
+vt_text_attention_new_from_maps (VtCheckpoint  *maps,
+                                 JsonObject    *text,
+                                 const char    *where,
+                                 GError       **error)
+{
+  g_autoptr(VtTextAttention) self = g_new0 (VtTextAttention, 1);
+  JsonNode *tokens = text ? json_object_get_member (text, "tokens") : NULL;
+  JsonNode *ids = text ? json_object_get_member (text, "ids") : NULL;
+  guint t;
+
+  if (tokens == NULL || !JSON_NODE_HOLDS_ARRAY (tokens) || ids == NULL || !JSON_NODE_HOLDS_ARRAY (ids) ||
+      (t = json_array_get_length (json_node_get_array (tokens))) < 1 ||
+      json_array_get_length (json_node_get_array (ids)) != t)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT, "%s: no list of “tokens” with their “ids”", where);
+      return NULL;
+    }
+  self->tokens = (int) t;
+  self->layers = (int) json_object_get_int_member_with_default (text, "layers", 0);
+  self->heads = (int) json_object_get_int_member_with_default (text, "heads", 0);
+  if (self->layers < 1 || self->heads < 1)
+    {
+      g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT, "%s: no number of “layers” and “heads”", where);
+      return NULL;
+    }
+  self->ids = g_new (gint64, t);
+  self->labels = g_new0 (char *, t + 1);
+  for (guint i = 0; i < t; i++)
+    {
+      JsonNode *label = json_array_get_element (json_node_get_array (tokens), i);
+      JsonNode *id = json_array_get_element (json_node_get_array (ids), i);
+
+      if (!JSON_NODE_HOLDS_VALUE (label) || json_node_get_value_type (label) != G_TYPE_STRING ||
+          !JSON_NODE_HOLDS_VALUE (id) || json_node_get_value_type (id) != G_TYPE_INT64)
+        {
+          g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT, "%s: token %u is not a label with an id", where, i);
+          return NULL;
+        }
+      self->labels[i] = g_strdup (json_node_get_string (label));
+      self->ids[i] = json_node_get_int (id);
+    }
+  self->probs = g_new (float, (gsize) self->layers * self->heads * t * t);
+  for (int l = 0; l < self->layers; l++)
+    {
+      g_autofree char *name = g_strdup_printf ("text.blocks.%d.heads", l);
+      const VtTensor *m = vt_checkpoint_lookup (maps, name);
+      gsize size = (gsize) self->heads * t * t;
+
+      if (m == NULL || m->ndim != 4 || m->shape[0] != 1 || m->shape[1] != self->heads || m->shape[2] != t ||
+          m->shape[3] != t || !vt_dtype_is_float (m->dtype))
+        {
+          g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_INPUT, "%s: no %s of shape (1, %d, %u, %u)",
+                       vt_checkpoint_get_path (maps), name, self->heads, t, t);
+          return NULL;
+        }
+      for (gsize i = 0; i < size; i++)
+        self->probs[(gsize) l * size + i] = (float) vt_dtype_read_double (m->dtype, m->data, i);
+    }
+  return g_steal_pointer (&self);
+}
+
+gboolean
+vt_text_attention_rollout (const VtTextAttention *self,
+                           VtHeadFusion           fusion,
+                           int                    start_layer,
+                           float                 *out,
+                           GError               **error)
+{
+  g_autofree const float **layers = g_new (const float *, self->layers);
+  VtRolloutOptions options;
+
+  vt_rollout_options_init (&options);
+  options.fusion = fusion;
+  options.start_layer = start_layer;
+  for (int l = 0; l < self->layers; l++)
+    layers[l] = vt_text_attention_layer (self, l);
+  return vt_attention_rollout (layers, self->layers, self->heads, self->tokens, &options, out, error);
 }
 
 VtTextAttention *

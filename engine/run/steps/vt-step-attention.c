@@ -26,6 +26,8 @@ attention_init (VtStep *base)
   step->all_heads = TRUE;
   step->rollout = TRUE;
   vt_rollout_options_init (&step->rollout_options);
+  step->text_rollout = TRUE;
+  vt_rollout_options_init (&step->text_rollout_options);
   step->mass_share = 0.6;
   step->mass_layer = -1;
   step->formats = VT_FIGURE_FORMATS_ALL;
@@ -45,18 +47,25 @@ attention_clear (VtStep *base)
   g_free (step->prompt);
 }
 
-/* "rollout": true, false, or { "fusion", "discard_ratio", "start_layer" }. */
+/* @key ("rollout" or "text_rollout"): true, false, or { "fusion",
+ * "discard_ratio" (only where @discard), "start_layer" }, into @on and
+ * @options. */
 static gboolean
-parse_rollout (JsonObject       *object,
-               const char       *path,
-               VtAttentionStep  *step,
-               GError          **error)
+parse_rollout (JsonObject        *object,
+               const char        *path,
+               const char        *key,
+               gboolean           discard,
+               gboolean          *on,
+               VtRolloutOptions  *options_out,
+               GError           **error)
 {
-  static const char * const keys[] = { "fusion", "discard_ratio", "start_layer", NULL };
+  static const char * const image_keys[] = { "fusion", "discard_ratio", "start_layer", NULL };
+  /* The text's rollout discards nothing (see vt_text_attention_rollout). */
+  static const char * const text_keys[] = { "fusion", "start_layer", NULL };
   /* Order matches VtHeadFusion. */
   static const char * const fusions[] = { "mean", "max", "min", NULL };
-  JsonNode *node = json_object_get_member (object, "rollout");
-  g_autofree char *where = g_strdup_printf ("%s.rollout", path);
+  JsonNode *node = json_object_get_member (object, key);
+  g_autofree char *where = g_strdup_printf ("%s.%s", path, key);
   JsonObject *options;
   JsonNode *ratio;
   int fusion = VT_HEAD_FUSION_MEAN;
@@ -66,14 +75,15 @@ parse_rollout (JsonObject       *object,
     return TRUE;
   if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_BOOLEAN)
     {
-      step->rollout = json_node_get_boolean (node);
+      *on = json_node_get_boolean (node);
       return TRUE;
     }
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return vt_step_invalid_key (error, path, "rollout", "expected true, false or an object of “fusion”, “discard_ratio” "
-                                "and “start_layer”");
+    return vt_step_invalid_key (error, path, key, discard ? "expected true, false or an object of “fusion”, "
+                                "“discard_ratio” and “start_layer”"
+                                : "expected true, false or an object of “fusion” and “start_layer”");
   options = json_node_get_object (node);
-  if (!vt_json_check_keys (options, where, keys, error) ||
+  if (!vt_json_check_keys (options, where, discard ? image_keys : text_keys, error) ||
       !vt_json_get_choice (options, where, "fusion", fusions, &fusion, error) ||
       /* Checked against the model's layers when it is open. */
       !vt_json_get_uint (options, where, "start_layer", 0, G_MAXINT32, &start, error))
@@ -86,11 +96,11 @@ parse_rollout (JsonObject       *object,
           !(json_node_get_double (ratio) >= 0 && json_node_get_double (ratio) < 1))
         return vt_step_invalid_key (error, where, "discard_ratio", "expected a number from 0 to below 1 (the share of the "
                                     "lowest attentions dropped)");
-      step->rollout_options.discard_ratio = json_node_get_double (ratio);
+      options_out->discard_ratio = json_node_get_double (ratio);
     }
-  step->rollout = TRUE;
-  step->rollout_options.fusion = fusion;
-  step->rollout_options.start_layer = (int) start;
+  *on = TRUE;
+  options_out->fusion = fusion;
+  options_out->start_layer = (int) start;
   return TRUE;
 }
 
@@ -150,7 +160,7 @@ attention_parse (JsonObject  *object,
                  GError     **error)
 {
   static const char * const keys[] = { "kind", "id", MODEL_INPUT_KEYS, "input", "images", "files", "samples",
-                                       "heads", "rollout", "mass_mask", "compat", "prompt", "formats", NULL };
+                                       "heads", "rollout", "mass_mask", "compat", "prompt", "text_rollout", "formats", NULL };
   VtAttentionStep *step = (VtAttentionStep *) vt_step_new (&vt_attention_step_type, NULL);
   JsonNode *heads = json_object_get_member (object, "heads");
   JsonNode *samples = json_object_get_member (object, "samples");
@@ -161,7 +171,9 @@ attention_parse (JsonObject  *object,
       !vt_json_get_string (object, path, "input", FALSE, &step->input_file, error) ||
       !vt_json_get_string (object, path, "images", FALSE, &step->images, error) ||
       !vt_json_get_strv (object, path, "files", &step->files, error) ||
-      !parse_rollout (object, path, step, error) ||
+      !parse_rollout (object, path, "rollout", TRUE, &step->rollout, &step->rollout_options, error) ||
+      !parse_rollout (object, path, "text_rollout", FALSE, &step->text_rollout, &step->text_rollout_options,
+                      error) ||
       !parse_mass_mask (object, path, step, error) ||
       !vt_json_get_bool (object, path, "compat", &step->compat, error) ||
       !vt_json_get_string (object, path, "prompt", FALSE, &step->prompt, error) ||
@@ -169,6 +181,12 @@ attention_parse (JsonObject  *object,
     goto fail;
   step->formats = format_flags;
 
+  if (step->prompt == NULL && json_object_has_member (object, "text_rollout"))
+    {
+      vt_step_invalid_key (error, path, "text_rollout", "this is the rollout of a prompt's text maps: give “prompt” "
+                           "or leave it out");
+      goto fail;
+    }
   if (step->prompt != NULL && is_blank (step->prompt))
     {
       vt_step_invalid_key (error, path, "prompt", "expected some text for the text tower to read");
@@ -275,7 +293,19 @@ attention_to_json (const VtStep *base,
   json_object_remove_member (object, "batch");
   json_object_remove_member (object, "skip_unreadable");
   if (step->prompt)
-    json_object_set_string_member (object, "prompt", step->prompt);
+    {
+      json_object_set_string_member (object, "prompt", step->prompt);
+      if (step->text_rollout)
+        {
+          JsonObject *rollout = json_object_new ();
+
+          json_object_set_string_member (rollout, "fusion", vt_head_fusion_name (step->text_rollout_options.fusion));
+          json_object_set_int_member (rollout, "start_layer", step->text_rollout_options.start_layer);
+          json_object_set_object_member (object, "text_rollout", rollout);
+        }
+      else
+        json_object_set_boolean_member (object, "text_rollout", FALSE);
+    }
   /* A prompt alone: the images' options are refused (see attention_parse). */
   if (step->prompt && !has_image_source (step, NULL))
     {
@@ -754,8 +784,9 @@ add_image_maps (VtRunContext     *run,
 
 /* The prompt's token × token attention in the text tower, a batch of one:
  * every layer's heads (1, heads, T, T) and their mean, maximum and minimum
- * (1, T, T), all layers (a text tower's maps are small); the tokens'
- * labels to the metadata and, with the ids, to @result. */
+ * (1, T, T), all layers (a text tower's maps are small), and the rollout
+ * over them (1, T, T); the tokens' labels to the metadata and, with the
+ * ids, to @result. */
 static gboolean
 add_text_maps (VtRunContext     *run,
                VtAttentionStep  *step,
@@ -800,6 +831,25 @@ add_text_maps (VtRunContext     *run,
           vt_attention_fuse_heads (heads, text->heads, t, fusions[f], out->data);
         }
     }
+  if (step->text_rollout)
+    {
+      Output *out = add_output (outputs, g_strdup ("text.rollout"), 1, 0, t, t);
+      g_autofree char *where = g_strdup_printf ("%s.text_rollout.start_layer", run->step_path);
+
+      if (step->text_rollout_options.start_layer >= text->layers)
+        {
+          g_set_error (error, VT_RUN_ERROR, VT_RUN_ERROR_INPUT, "%s: layer %d does not exist: the text tower has %d "
+                       "layers (0 to %d)", where, step->text_rollout_options.start_layer, text->layers,
+                       text->layers - 1);
+          return FALSE;
+        }
+      if (!vt_text_attention_rollout (text, step->text_rollout_options.fusion, step->text_rollout_options.start_layer,
+                                      out->data, error))
+        {
+          g_prefix_error (error, "%s: ", where);
+          return FALSE;
+        }
+    }
 
   listing = json_object_new ();
   labels = json_array_new ();
@@ -817,6 +867,14 @@ add_text_maps (VtRunContext     *run,
   json_object_set_array_member (listing, "ids", ids);
   json_object_set_int_member (listing, "layers", text->layers);
   json_object_set_int_member (listing, "heads", text->heads);
+  if (step->text_rollout)
+    {
+      JsonObject *rollout = json_object_new ();
+
+      json_object_set_string_member (rollout, "fusion", vt_head_fusion_name (step->text_rollout_options.fusion));
+      json_object_set_int_member (rollout, "start_layer", step->text_rollout_options.start_layer);
+      json_object_set_object_member (listing, "rollout", rollout);
+    }
   json_object_set_object_member (result, "text", listing);
   return TRUE;
 }
