@@ -421,6 +421,7 @@ vitrine_run_area_for_kind (const char *kind)
     { "incremental", "incremental" },
     { "train", "train" },
     { "comet", "attribution" },
+    { "faithfulness", "attribution" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (areas); i++)
