@@ -47,15 +47,13 @@ spec ig '"kind": "attribute", "methods": [{"name": "ig", "steps": 50}], "batch":
 spec deletion_insertion '"kind": "faithfulness", "methods": ["gradcam"], "metrics": [{"name": "deletion", "steps": 32}, {"name": "insertion", "steps": 32}]'
 spec road '"kind": "faithfulness", "methods": ["gradcam"], "metrics": ["road"]'
 
-# ours NAME: {"wall": s, "result": the step's entry} of `vitrine --batch` on spec NAME.
+# ours NAME: the seconds of `vitrine --batch` on spec NAME, start to end
+# (its results stay in $work/NAME-out).
 ours() {
   start=$(date +%s.%N)
   OPENBLAS_NUM_THREADS=2 "$build/app/vitrine" --batch "$work/$1.json" --output "$work/$1-out" 2>/dev/null
   end=$(date +%s.%N)
-  /usr/bin/python3 -c "
-import json, sys
-r = json.load(open('$work/$1-out/results.json'))
-print(json.dumps({'wall': $end - $start, 'result': r['steps'][0]}))"
+  echo "$end - $start" | bc
 }
 gradcam=$(ours gradcam)
 ig=$(ours ig)
@@ -67,10 +65,13 @@ export THREADS=$torch_threads OMP_NUM_THREADS=$torch_threads OPENBLAS_NUM_THREAD
 maps_torch=$(/usr/bin/python3 "$here/gradient_attribution_torch.py" "$dataset" "$torch_images" 1 gradcam,ig_gausslegendre_50)
 metrics_torch=$(/usr/bin/python3 "$here/faithfulness_torch.py" run "$work/inputs.safetensors" "$torch_images")
 
-/usr/bin/python3 - "$images" "$torch_images" "$gradcam" "$ig" "$deletion_insertion" "$road" "$maps_torch" "$metrics_torch" <<'PY'
+/usr/bin/python3 - "$images" "$torch_images" "$work" "$gradcam" "$ig" "$deletion_insertion" "$road" "$maps_torch" \
+  "$metrics_torch" <<'PY'
 import json, sys
-n, tn = int(sys.argv[1]), int(sys.argv[2])
-gradcam, ig, di, road, maps_t, metrics_t = (json.loads(a) for a in sys.argv[3:9])
+n, tn, work = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+gradcam, ig, di, road = ({"wall": float(a), "result": json.load(open(f"{work}/{name}-out/results.json"))["steps"][0]}
+                         for a, name in zip(sys.argv[4:8], ("gradcam", "ig", "deletion_insertion", "road")))
+maps_t, metrics_t = (json.loads(a) for a in sys.argv[8:10])
 rows = [("Grad-CAM", gradcam["wall"], maps_t["gradcam_ms"] / 1000),
         ("IG, 50 steps", ig["wall"], maps_t["ig_gausslegendre_50_ms"] / 1000),
         ("deletion + insertion, 32", di["wall"] - gradcam["wall"], metrics_t["deletion_insertion_s"] / metrics_t["n"]),
