@@ -32,16 +32,13 @@
 /* The charts, in the .ui's order: the step's result labels, and what each
  * plots. */
 static const struct { const char *label, *title, *x_label, *y_label; } charts[VITRINE_FAITHFULNESS_N_CHARTS] = {
-  /* Translators: chart titles of the metrics panel; the lower curve is the better one for deletion and ROAD most
-   * relevant first, the higher one for insertion and ROAD least relevant first */
-  { "deletion", N_("Deletion (zeros): the class's probability as the most relevant pixels go; lower is better"),
-    N_("fraction of pixels"), N_("probability") },
-  { "insertion", N_("Insertion (blur): the class's probability as the most relevant pixels come back; higher is "
-                    "better"), N_("fraction of pixels"), N_("probability") },
-  { "road_morf", N_("ROAD, most relevant first: accuracy with the pixels imputed; lower is better"),
-    N_("pixels removed (%)"), N_("accuracy") },
-  { "road_lerf", N_("ROAD, least relevant first: accuracy with the pixels imputed; higher is better"),
-    N_("pixels removed (%)"), N_("accuracy") },
+  /* Translators: chart titles of the metrics panel (short: four charts share the page); deletion: the class's
+   * probability as the most relevant pixels go; insertion: as they come back; ROAD: the accuracy with the pixels
+   * removed and imputed */
+  { "deletion", N_("Deletion (zeros), lower is better"), N_("fraction of pixels"), N_("probability") },
+  { "insertion", N_("Insertion (blur), higher is better"), N_("fraction of pixels"), N_("probability") },
+  { "road_morf", N_("ROAD MoRF, lower is better"), N_("pixels removed (%)"), N_("accuracy") },
+  { "road_lerf", N_("ROAD LeRF, higher is better"), N_("pixels removed (%)"), N_("accuracy") },
 };
 
 /* A method's mean curve of one metric, as the step measured it. */
@@ -230,8 +227,8 @@ draw_chart (VitrineFaithfulnessPanel *self,
   values = g_new (double, (gsize) n * first->n_points);
   x_labels = g_new0 (char *, first->n_points + 1);
   for (guint p = 0; p < first->n_points; p++)
-    /* About nine labels, as the run's own figures have them. */
-    x_labels[p] = p % ((first->n_points + 8) / 9) == 0 ? g_strdup_printf ("%.3g", first->x[p]) : g_strdup ("");
+    /* About five labels: four charts share the page. */
+    x_labels[p] = p % ((first->n_points + 4) / 5) == 0 ? g_strdup_printf ("%.3g", first->x[p]) : g_strdup ("");
   for (guint m = 0; m < n; m++)
     {
       const Curve *c = find_curve (self, charts[k].label, self->run_methods[m]);
@@ -253,6 +250,9 @@ cell (const char *text,
   GtkWidget *label = gtk_label_new (text);
 
   gtk_label_set_xalign (GTK_LABEL (label), heading ? 0.0f : 1.0f);
+  /* Headings wrap, so that five columns fit beside the settings. */
+  gtk_label_set_wrap (GTK_LABEL (label), heading);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 12);
   gtk_label_set_selectable (GTK_LABEL (label), !heading);
   if (heading)
     gtk_widget_add_css_class (label, "heading");
@@ -267,7 +267,7 @@ draw_table (VitrineFaithfulnessPanel *self)
 {
   /* Translators: column headings of the metrics panel's table of means */
   static const char * const headings[VITRINE_FAITHFULNESS_N_CHARTS] = {
-    N_("Deletion AUC"), N_("Insertion AUC"), N_("ROAD MoRF, mean accuracy"), N_("ROAD LeRF, mean accuracy") };
+    N_("Deletion AUC"), N_("Insertion AUC"), N_("ROAD MoRF, mean"), N_("ROAD LeRF, mean") };
   GtkWidget *child;
   guint column = 1;
 
