@@ -12,6 +12,7 @@
 
 #include "vitrine-attribution-page.h"
 #include "vitrine-comet-page.h"
+#include "vitrine-faithfulness-panel.h"
 #include "vitrine-figure-view.h"
 #include "vitrine-file-chooser.h"
 #include "vitrine-predict-page.h"
@@ -84,6 +85,7 @@ struct _VitrineAttributionPage
 
   GtkStack          *pages;         /* "maps", and "comet" (VitrineCometPage) */
   VitrineCometPage  *comet_page;
+  VitrineFaithfulnessPanel *faithfulness_panel;
   GtkLabel          *status;
   GtkWidget         *sample_box;
   GtkSpinButton     *sample_spin;
@@ -295,21 +297,66 @@ describe_prediction (VitrineAttributionPage *self)
                           predicted, 100 * r->probabilities[r->predicted]);
 }
 
-/* The post-processing of the families shown, one line each. */
+/* Each family's colour scale, into lo[m] and hi[m] for every map m of it:
+ * an unsigned family (the CAMs, in [0, 1] after their min–max) from 0 to
+ * its largest value, a signed one symmetric about 0, ±its largest |value|.
+ * A scale per family, not one for the row: beside IG's ±max the CAMs
+ * would otherwise sit faint in the upper half of one symmetric scale, and
+ * their colours would change with what is beside them. */
+static void
+family_scales (const Result *r,
+               double       *lo,
+               double       *hi)
+{
+  gsize plane = (gsize) r->size * r->size;
+
+  for (guint m = 0; m < r->n_maps; m++)
+    {
+      const VtAttributionFamily *family = r->choices[m]->family;
+      double top = 0;
+
+      for (guint k = 0; k < r->n_maps; k++)
+        if (r->choices[k]->family == family)
+          for (gsize i = 0; i < plane; i++)
+            {
+              double v = r->maps[k * plane + i];
+
+              if (isfinite (v))
+                top = MAX (top, family->is_signed ? fabs (v) : v);
+            }
+      lo[m] = family->is_signed ? -top : 0.0;
+      hi[m] = top;
+    }
+}
+
+/* The post-processing of the families shown, one line each, with the
+ * family's colour scale. */
 static char *
 describe_postprocessing (VitrineAttributionPage *self)
 {
   GString *text = g_string_new (NULL);
   guint n_families;
   const VtAttributionFamily *families = vt_attribution_families (&n_families);
+  const Result *r = self->result;
+  g_autofree double *lo = g_new (double, MAX (r->n_maps, 1));
+  g_autofree double *hi = g_new (double, MAX (r->n_maps, 1));
 
+  family_scales (r, lo, hi);
   for (guint f = 0; f < n_families; f++)
-    for (guint m = 0; m < self->result->n_maps; m++)
-      if (self->result->choices[m]->family == &families[f])
+    for (guint m = 0; m < r->n_maps; m++)
+      if (r->choices[m]->family == &families[f])
         {
           if (text->len)
             g_string_append_c (text, '\n');
           g_string_append (text, _(families[f].postprocessing));
+          g_string_append_c (text, ' ');
+          if (families[f].is_signed)
+            /* Translators: the colour scale of a family of signed maps; %.3g: the largest |value| of its maps */
+            g_string_append_printf (text, _("Colours: this family's own scale, −%.3g to +%.3g, symmetric about 0."),
+                                    hi[m], hi[m]);
+          else
+            /* Translators: the colour scale of a family of maps ≥ 0; %.3g: the largest value of its maps */
+            g_string_append_printf (text, _("Colours: this family's own scale, 0 to %.3g."), hi[m]);
           break;
         }
   return g_string_free (text, FALSE);
@@ -328,13 +375,12 @@ row_figure (VitrineAttributionPage *self,
   g_autofree double *values = g_new (double, r->n_maps * plane);
   g_autoptr(GPtrArray) captions = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *note = describe_postprocessing (self);
-  gboolean is_signed = FALSE;
-  double hi = 0;
+  g_autofree double *lo = g_new (double, MAX (r->n_maps, 1));
+  g_autofree double *hi = g_new (double, MAX (r->n_maps, 1));
   VtFigure *figure;
 
   for (guint m = 0; m < r->n_maps; m++)
     {
-      is_signed |= r->choices[m]->family->is_signed;
       const char *method = r->choices[m]->family->method_title (r->choices[m]->method);
 
       if (isfinite (r->gaps[m]))
@@ -347,14 +393,12 @@ row_figure (VitrineAttributionPage *self,
     }
   g_ptr_array_add (captions, NULL);
   for (gsize i = 0; i < r->n_maps * plane; i++)
-    {
-      values[i] = r->maps[i];
-      if (isfinite (values[i]))
-        hi = MAX (hi, is_signed ? fabs (values[i]) : values[i]);
-    }
+    values[i] = r->maps[i];
+  family_scales (r, lo, hi);
   figure = vt_figure_new_overlay_row (title, with_note ? note : NULL, r->n_maps, r->size, r->size, r->rgb, values,
-                                      (const char * const *) captions->pdata, is_signed ? -hi : 0.0, hi,
+                                      (const char * const *) captions->pdata, lo[0], hi[0],
                                       gtk_range_get_value (self->opacity_scale));
+  vt_figure_set_map_scales (figure, lo, hi);
   /* The drop-down lists VtFigureColormap's values in its order. */
   figure->colormap = (VtFigureColormap) gtk_drop_down_get_selected (self->colormap_dropdown);
   return figure;
@@ -394,6 +438,26 @@ n_chosen (VitrineAttributionPage *self)
   return n;
 }
 
+static const char *chosen_layer (VitrineAttributionPage *self);
+
+/* The metrics panel measures the methods ticked here, at the layer chosen. */
+static void
+tell_panel (VitrineAttributionPage *self)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+
+  for (guint i = 0; i < self->choices->len; i++)
+    {
+      const Choice *choice = &g_array_index (self->choices, Choice, i);
+
+      if (gtk_check_button_get_active (choice->check))
+        g_ptr_array_add (names, (gpointer) choice->family->method_name (choice->method));
+    }
+  g_ptr_array_add (names, NULL);
+  vitrine_faithfulness_panel_set_methods (self->faithfulness_panel, (const char * const *) names->pdata,
+                                          chosen_layer (self));
+}
+
 static void
 update_actions (VitrineAttributionPage *self)
 {
@@ -405,6 +469,7 @@ update_actions (VitrineAttributionPage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "attribution.export-row", shown);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "attribution.export-maps", shown);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "attribution.open-image", self->model != NULL);
+  tell_panel (self);
 }
 
 static void
@@ -642,6 +707,7 @@ vitrine_attribution_page_set_dataset (VitrineAttributionPage *self,
     }
   gtk_widget_set_visible (self->sample_box, self->dataset != NULL);
   vitrine_comet_page_set_dataset (self->comet_page, dataset);
+  vitrine_faithfulness_panel_set_dataset (self->faithfulness_panel, dataset);
 }
 
 /* "Predicted" and the model's classes into the target drop-down. */
@@ -687,6 +753,7 @@ vitrine_attribution_page_set_model (VitrineAttributionPage *self,
     self->model = vt_model_ref (model);
   /* The model explained is COMET's detector. */
   vitrine_comet_page_set_model (self->comet_page, model);
+  vitrine_faithfulness_panel_set_model (self->faithfulness_panel, model);
   self->filling = TRUE;
   gtk_string_list_splice (self->layer_list, 0, g_list_model_get_n_items (G_LIST_MODEL (self->layer_list)), NULL);
   self->filling = FALSE;
@@ -1037,6 +1104,7 @@ on_drop (GtkDropTarget          *target,
 static void
 on_setting_changed (VitrineAttributionPage *self)
 {
+  tell_panel (self);
   if (!self->filling && (self->result != NULL || self->computing))
     vitrine_attribution_page_compute (self);
 }
@@ -1124,9 +1192,11 @@ vitrine_attribution_page_class_init (VitrineAttributionPageClass *klass)
 
   g_type_ensure (VITRINE_TYPE_FIGURE_VIEW);
   g_type_ensure (VITRINE_TYPE_COMET_PAGE);
+  g_type_ensure (VITRINE_TYPE_FAITHFULNESS_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/vitrine/Vitrine/vitrine-attribution-page.ui");
   gtk_widget_class_bind_template_child (widget_class, VitrineAttributionPage, pages);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttributionPage, comet_page);
+  gtk_widget_class_bind_template_child (widget_class, VitrineAttributionPage, faithfulness_panel);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttributionPage, status);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttributionPage, sample_box);
   gtk_widget_class_bind_template_child (widget_class, VitrineAttributionPage, sample_spin);
@@ -1183,6 +1253,23 @@ vitrine_attribution_page_set_runs (VitrineAttributionPage *self,
                                    GListStore             *runs)
 {
   vitrine_comet_page_set_runs (self->comet_page, runs);
+  vitrine_faithfulness_panel_set_runs (self->faithfulness_panel, runs);
+}
+
+/* The kind of @run's first step, from its spec ("comet", "faithfulness"). */
+static char *
+first_step_kind (VitrineRun *run)
+{
+  g_autoptr(JsonNode) spec = run && vitrine_run_get_spec (run) ? json_from_string (vitrine_run_get_spec (run), NULL)
+                                                               : NULL;
+  JsonObject *object = spec && JSON_NODE_HOLDS_OBJECT (spec) ? json_node_get_object (spec) : NULL;
+  JsonArray *steps = object && json_object_has_member (object, "steps") &&
+                     JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, "steps"))
+                     ? json_object_get_array_member (object, "steps") : NULL;
+  JsonObject *first = steps && json_array_get_length (steps) > 0 ? json_array_get_object_element (steps, 0) : NULL;
+
+  return first && json_object_has_member (first, "kind") ? g_strdup (json_object_get_string_member (first, "kind"))
+                                                         : NULL;
 }
 
 gboolean
@@ -1190,10 +1277,31 @@ vitrine_attribution_page_show_run (VitrineAttributionPage  *self,
                                    VitrineRun              *run,
                                    GError                 **error)
 {
+  g_autofree char *kind = first_step_kind (run);
+
+  if (g_strcmp0 (kind, "faithfulness") == 0)
+    {
+      if (!vitrine_faithfulness_panel_show_run (self->faithfulness_panel, run, error))
+        return FALSE;
+      gtk_stack_set_visible_child_name (self->pages, "metrics");
+      return TRUE;
+    }
   if (!vitrine_comet_page_show_run (self->comet_page, run, error))
     return FALSE;
   gtk_stack_set_visible_child_name (self->pages, "comet");
   return TRUE;
+}
+
+VitrineFaithfulnessPanel *
+vitrine_attribution_page_get_faithfulness_panel (VitrineAttributionPage *self)
+{
+  return self->faithfulness_panel;
+}
+
+void
+vitrine_attribution_page_show_metrics (VitrineAttributionPage *self)
+{
+  gtk_stack_set_visible_child_name (self->pages, "metrics");
 }
 
 VitrineCometPage *

@@ -11,6 +11,7 @@
 #include "io/vt-dataset.h"
 #include "models/vt-model.h"
 #include "vitrine-comet-page.h"
+#include "vitrine-faithfulness-panel.h"
 #include "vitrine-run.h"
 
 G_BEGIN_DECLS
@@ -92,8 +93,8 @@ gboolean    vitrine_attribution_page_export_maps   (VitrineAttributionPage *self
  * window's runs; held). */
 void        vitrine_attribution_page_set_runs      (VitrineAttributionPage *self,
                                                     GListStore             *runs);
-/* Shows @run, a finished comet run, on the COMET page, which it brings
- * to the front. */
+/* Shows @run, a finished comet run on the COMET page or a faithfulness
+ * run on the Metrics page, which it brings to the front. */
 gboolean    vitrine_attribution_page_show_run      (VitrineAttributionPage *self,
                                                     VitrineRun             *run,
                                                     GError                **error);
@@ -101,5 +102,10 @@ VitrineCometPage *vitrine_attribution_page_get_comet_page (VitrineAttributionPag
 /* Brings the COMET page (TRUE) or the maps (FALSE) to the front. */
 void        vitrine_attribution_page_show_comet    (VitrineAttributionPage *self,
                                                     gboolean                comet);
+/* The Metrics page (vitrine-faithfulness-panel.h): the methods ticked on
+ * the Maps page measured on the dataset above; and bringing it to the
+ * front. */
+VitrineFaithfulnessPanel *vitrine_attribution_page_get_faithfulness_panel (VitrineAttributionPage *self);
+void        vitrine_attribution_page_show_metrics  (VitrineAttributionPage *self);
 
 G_END_DECLS

@@ -424,6 +424,7 @@ vitrine_run_area_for_kind (const char *kind)
     { "train", "train" },
     { "comet", "attribution" },
     { "attention", "attention" },
+    { "faithfulness", "attribution" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (areas); i++)

@@ -136,10 +136,24 @@ vt_figure_new_overlay_row (const char         *title,
 }
 
 void
+vt_figure_set_map_scales (VtFigure     *figure,
+                          const double *map_min,
+                          const double *map_max)
+{
+  g_return_if_fail (figure->kind == VT_FIGURE_OVERLAY_ROW);
+  g_free (figure->map_min);
+  g_free (figure->map_max);
+  figure->map_min = g_memdup2 (map_min, sizeof (double) * figure->n_maps);
+  figure->map_max = g_memdup2 (map_max, sizeof (double) * figure->n_maps);
+}
+
+void
 vt_figure_free (VtFigure *figure)
 {
   if (figure == NULL)
     return;
+  g_free (figure->map_min);
+  g_free (figure->map_max);
   g_free (figure->image);
   g_free (figure->points);
   g_free (figure->categories);

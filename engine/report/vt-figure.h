@@ -91,6 +91,12 @@ typedef struct
    * one colour scale, from y_min to y_max, with one colour bar; x_label is
    * a note under the row. */
   guint         n_maps;
+  /* VT_FIGURE_OVERLAY_ROW: each map's own scale (n_maps each), or NULL:
+   * every map from y_min to y_max. The maps of one scale share a colour
+   * bar, so that a family of maps (the CAMs in [0, 1], signed gradient
+   * maps about 0) keeps its colours whatever is beside it. */
+  double       *map_min;
+  double       *map_max;
   /* VT_FIGURE_HEATMAP and VT_FIGURE_OVERLAY: the colours of the values. */
   VtFigureColormap colormap;
 } VtFigure;
@@ -146,6 +152,10 @@ VtFigure   *vt_figure_new_overlay_row (const char        *title,
                                        double             scale_min,
                                        double             scale_max,
                                        double             opacity);
+/* An overlay row's per-map scales (copied; n_maps each). */
+void        vt_figure_set_map_scales  (VtFigure          *figure,
+                                       const double      *map_min,
+                                       const double      *map_max);
 void        vt_figure_free            (VtFigure          *figure);
 
 const char *vt_figure_format_extension (VtFigureFormats   format);

@@ -5453,7 +5453,8 @@ run_faithfulness_spec (Result      *r,
  * step's, bit for bit; deletion, insertion (16 steps, zeros), ROAD (both
  * orders, at 10, 50 and 90 %) and ROAD's confidence change (MoRF at 20 and
  * 50 %, seed 5) are what the engine's functions give on those maps run
- * directly; the tables and the four curve figures are written. 12 images
+ * directly; a curve event per method and curve carries its mean; the
+ * tables and the four curve figures are written. 12 images
  * (not more) keep it near 40 s under the sanitizers. */
 static void
 test_faithfulness_resnet20 (void)
@@ -5572,6 +5573,40 @@ test_faithfulness_resnet20 (void)
       g_assert_nonnull (strstr (metrics_csv, row));
     }
   g_test_message ("faithfulness: the step's numbers are the engine's within %.3g", worst);
+  /* A curve event per method and curve metric, as each is measured
+   * ("deletion/gradcam", x the method's index), its y the mean results.json
+   * states. */
+  {
+    static const char * const curves[] = { "deletion", "insertion", "road_morf", "road_lerf",
+                                            "road_confidence_change_morf" };
+    g_auto(GStrv) lines = g_strsplit (r.err, "\n", -1);
+    guint n_curves = 0;
+
+    for (guint i = 0; lines[i]; i++)
+      {
+        g_autoptr(JsonNode) line = json_from_string (lines[i], NULL);
+        JsonObject *event = line && JSON_NODE_HOLDS_OBJECT (line) ? json_node_get_object (line) : NULL;
+
+        if (event == NULL || g_strcmp0 (json_object_get_string_member_with_default (event, "event", ""), "metric") ||
+            g_strcmp0 (json_object_get_string_member_with_default (event, "x_name", ""), "method"))
+          continue;
+        for (guint c = 0; c < G_N_ELEMENTS (curves); c++)
+          for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
+            {
+              g_autofree char *series = g_strdup_printf ("%s/%s", curves[c], methods[m]);
+              JsonObject *metric;
+
+              if (!g_str_equal (json_object_get_string_member (event, "series"), series))
+                continue;
+              n_curves++;
+              g_assert_cmpfloat (json_object_get_double_member (event, "x"), ==, m);
+              g_assert_cmpfloat (json_object_get_double_member (event, "y"), ==,
+                                 json_object_get_double_member (faithfulness_entry (step, curves[c], methods[m], &metric),
+                                                                "mean"));
+            }
+      }
+    g_assert_cmpuint (n_curves, ==, G_N_ELEMENTS (curves) * G_N_ELEMENTS (methods));
+  }
   for (guint i = 0; i < G_N_ELEMENTS (figures); i++)
     {
       g_autofree char *name = g_strdup_printf ("%s.png", figures[i]);

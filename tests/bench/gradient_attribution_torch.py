@@ -6,7 +6,12 @@ its 50 points on the path), on the real CIFAR ResNet-20 in float32
 (make_cifar_fixture.py's model), with the formulas of
 tests/reference/make_gradient_attribution_fixture.py.
 
-  gradient_attribution_torch.py CIFAR10_JPG_DIR N REPEATS
+  gradient_attribution_torch.py CIFAR10_JPG_DIR N REPEATS [METHODS]
+
+METHODS (comma-separated, default all but gradcam) picks among gradient,
+gradient_x_input, smoothgrad_25, ig_gausslegendre_50 and gradcam
+(Grad-CAM at layer3 with pytorch-grad-cam's post-processing, one forward
+and backward per image, as tests/bench/attribution.sh times it).
 
 Image i is test/<class i mod 10>/<i / 10, 4 digits>.jpg, as
 bench-gradient-attribution reads them; the targets are the predicted
@@ -59,6 +64,18 @@ def integrated_gradients(model, x, target, steps=50):
     return ((x - baseline) * (weights * g).sum(0)).sum(0)
 
 
+def gradcam(model, x, target):
+    taps = {}
+    # The parameters are frozen (main): the graph to layer3 hangs on x.
+    logits = model(x[None].clone().requires_grad_(True), taps)
+    act = taps["layer3.out"]
+    (g,) = torch.autograd.grad(logits[0, target], [act])
+    cam = torch.relu((g.mean((2, 3), keepdim=True) * act).sum(1, keepdim=True))
+    cam = torch.nn.functional.interpolate(cam, size=x.shape[1:], mode="bilinear", align_corners=False)[0, 0]
+    cam = cam - cam.min()
+    return cam / (cam.max() + 1e-7)
+
+
 def main():
     torch.set_num_threads(int(os.environ.get("THREADS", "1")))
     root, n, repeats = sys.argv[1], int(sys.argv[2]), max(int(sys.argv[3]), 1)
@@ -73,7 +90,10 @@ def main():
     methods = {"gradient": lambda x, t: gradient(model, x, t),
                "gradient_x_input": lambda x, t: gradient_x_input(model, x, t),
                "smoothgrad_25": lambda x, t: smoothgrad(model, x, t, rs),
-               "ig_gausslegendre_50": lambda x, t: integrated_gradients(model, x, t)}
+               "ig_gausslegendre_50": lambda x, t: integrated_gradients(model, x, t),
+               "gradcam": lambda x, t: gradcam(model, x, t)}
+    chosen = sys.argv[4].split(",") if len(sys.argv) > 4 else [k for k in methods if k != "gradcam"]
+    methods = {k: methods[k] for k in chosen}
     out = {}
     for key, method in methods.items():
         times = []

@@ -360,8 +360,8 @@ find_named (GtkWidget  *root,
 
 /* The gradient family beside the CAMs: gradient × input and Integrated
  * Gradients (the defaults: 50 Gauss–Legendre steps from the zeros
- * baseline) show the engine's maps, signed, on one scale symmetric about
- * 0, and IG's caption carries its completeness gap; gradient rollout is
+ * baseline) show the engine's maps, signed, on their family's scale
+ * symmetric about 0, and IG's caption carries its completeness gap; gradient rollout is
  * off for a ResNet. */
 static void
 test_gradients (void)
@@ -422,9 +422,16 @@ test_gradients (void)
           g_assert_nonnull (strstr (figure->col_labels[2], caption));
         }
     }
-  /* Signed maps: the scale is symmetric about 0. */
+  /* Signed maps: their family's scale is symmetric about 0; Grad-CAM's,
+   * the CAM family's, runs from 0. */
   g_assert_true (negative);
-  g_assert_cmpfloat (figure->y_min, ==, -figure->y_max);
+  g_assert_nonnull (figure->map_min);
+  g_assert_cmpfloat (figure->map_min[0], ==, 0.0);
+  for (guint m = 1; m < 3; m++)
+    {
+      g_assert_cmpfloat (figure->map_min[m], ==, -figure->map_max[m]);
+      g_assert_cmpfloat (figure->map_max[m], ==, figure->map_max[1]);
+    }
   g_assert_true (vt_gui_wait_painted (vitrine_attribution_page_get_view (page), 10000));
   save_screenshot (GTK_WIDGET (window), "attribution-area-gradients.png");
   vt_gui_step_end ();

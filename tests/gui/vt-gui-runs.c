@@ -7,11 +7,12 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-/* Members that say when, not what. */
+/* Members that say when or how long, not what (a faithfulness step's
+ * "seconds_per_image" of each method). */
 static gboolean
 is_time (const char *name)
 {
-  return g_str_equal (name, "started") || g_str_equal (name, "seconds");
+  return g_str_equal (name, "started") || g_str_equal (name, "seconds") || g_str_equal (name, "seconds_per_image");
 }
 
 static gboolean

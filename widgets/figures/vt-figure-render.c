@@ -967,9 +967,20 @@ draw_overlay (cairo_t             *cr,
     draw_text (cr, style, figure->title, width / 2, 6, ALIGN_CENTER, ALIGN_START, TRUE);
 }
 
+/* Map @i's scale in an overlay row: its own, or the row's. */
+static void
+map_scale (const VtFigure *figure,
+           guint           i,
+           double         *lo,
+           double         *hi)
+{
+  *lo = figure->map_min ? figure->map_min[i] : figure->y_min;
+  *hi = figure->map_max ? figure->map_max[i] : figure->y_max;
+}
+
 /* Maps side by side over the same image, each captioned above (a caption
- * may hold two lines), on one colour scale drawn once at the right; the
- * note under the row. */
+ * may hold two lines), each scale's colour bar drawn once at the right, in
+ * the order of the maps; the note under the row. */
 static void
 draw_overlay_row (cairo_t             *cr,
                   const VtFigure      *figure,
@@ -978,9 +989,11 @@ draw_overlay_row (cairo_t             *cr,
                   const VtFigureStyle *style)
 {
   double top = (figure->title ? 30 : 8) + 34, bottom = 8, gap = 10, bar_w = 60;
-  double avail_w = width - 16 - bar_w, avail_h;
+  double avail_w, avail_h;
   double panel_w, scale, draw_w, draw_h, y0;
-  guint n = figure->n_maps;
+  guint n = figure->n_maps, n_scales = 0;
+  g_autofree double *scale_lo = g_new (double, MAX (n, 1));
+  g_autofree double *scale_hi = g_new (double, MAX (n, 1));
   gsize plane = (gsize) figure->rows * figure->cols;
   g_autoptr(PangoFontDescription) font = pango_font_description_from_string (style->font);
   g_autoptr(PangoLayout) note = NULL;
@@ -988,6 +1001,21 @@ draw_overlay_row (cairo_t             *cr,
 
   if (figure->image == NULL || n == 0 || figure->rows == 0 || figure->cols == 0)
     return;
+  for (guint i = 0; i < n; i++)
+    {
+      double lo, hi;
+      guint s = 0;
+
+      map_scale (figure, i, &lo, &hi);
+      while (s < n_scales && !(scale_lo[s] == lo && scale_hi[s] == hi))
+        s++;
+      if (s == n_scales)
+        {
+          scale_lo[n_scales] = lo;
+          scale_hi[n_scales++] = hi;
+        }
+    }
+  avail_w = width - 16 - bar_w * n_scales;
   /* The note wraps to the figure's width, under the row. */
   if (figure->x_label)
     {
@@ -1010,13 +1038,15 @@ draw_overlay_row (cairo_t             *cr,
   y0 = top + (avail_h - draw_h) / 2;
   for (guint i = 0; i < n; i++)
     {
-      double x0 = 8 + i * (panel_w + gap) + (panel_w - draw_w) / 2;
+      double x0 = 8 + i * (panel_w + gap) + (panel_w - draw_w) / 2, lo, hi;
 
-      paint_blended_map (cr, figure, figure->values + i * plane, figure->y_min, figure->y_max, x0, y0, scale);
+      map_scale (figure, i, &lo, &hi);
+      paint_blended_map (cr, figure, figure->values + i * plane, lo, hi, x0, y0, scale);
       if (figure->col_labels && i < g_strv_length (figure->col_labels))
         draw_text (cr, style, figure->col_labels[i], x0 + draw_w / 2, y0 - 4, ALIGN_CENTER, ALIGN_END, FALSE);
     }
-  draw_color_scale (cr, figure, style, 8 + avail_w + 8, y0, draw_h, figure->y_min, figure->y_max);
+  for (guint s = 0; s < n_scales; s++)
+    draw_color_scale (cr, figure, style, 8 + avail_w + 8 + s * bar_w, y0, draw_h, scale_lo[s], scale_hi[s]);
   if (figure->title)
     draw_text (cr, style, figure->title, width / 2, 6, ALIGN_CENTER, ALIGN_START, TRUE);
   if (note)

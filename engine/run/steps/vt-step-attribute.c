@@ -477,16 +477,37 @@ vt_attribute_step_new (const char         *id,
   step = (VtAttributeStep *) vt_step_new (&vt_attribute_step_type, id);
   step->input.checkpoint = g_strdup (checkpoint);
   step->files = files ? g_strdupv ((char **) files) : NULL;
-  step->methods = g_new0 (VtAttributeMethod, n);
-  for (guint i = 0; i < n; i++)
-    if (!lookup_method (methods[i], &step->methods[i]) ||
-        !parse_options (NULL, NULL, &step->methods[i], NULL))
-      {
-        vt_step_free (&step->base);
-        return NULL;
-      }
-  step->n_methods = n;
+  if (!vt_attribute_methods_from_names (methods, &step->methods, &step->n_methods, NULL))
+    {
+      vt_step_free (&step->base);
+      return NULL;
+    }
   return step;
+}
+
+gboolean
+vt_attribute_methods_from_names (const char * const  *names,
+                                 VtAttributeMethod  **methods,
+                                 guint               *n_methods,
+                                 GError             **error)
+{
+  guint n = names ? g_strv_length ((char **) names) : 0;
+  g_autofree VtAttributeMethod *out = g_new0 (VtAttributeMethod, MAX (n, 1));
+
+  if (n == 0)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "methods: choose at least one method");
+      return FALSE;
+    }
+  for (guint i = 0; i < n; i++)
+    if (!lookup_method (names[i], &out[i]) || !parse_options (NULL, NULL, &out[i], NULL))
+      {
+        g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "methods[%u]: unknown method “%s”", i, names[i]);
+        return FALSE;
+      }
+  *methods = g_steal_pointer (&out);
+  *n_methods = n;
+  return TRUE;
 }
 
 /* --- The run ----------------------------------------------------------- */

@@ -52,6 +52,14 @@ VtAttributeStep *vt_attribute_step_new    (const char         *id,
                                            const char * const *files,
                                            const char * const *methods);
 
+/* @names ("gradcam", …), NULL-terminated and non-empty, each with its
+ * default options, into @methods (g_free) and @n_methods; FALSE with an
+ * error naming the first unknown one. */
+gboolean         vt_attribute_methods_from_names (const char * const  *names,
+                                                  VtAttributeMethod  **methods,
+                                                  guint               *n_methods,
+                                                  GError             **error);
+
 /* What the faithfulness step shares with this one, so that "methods",
  * "layer" and "target" mean the same in both. */
 

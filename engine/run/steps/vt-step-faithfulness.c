@@ -9,6 +9,7 @@
  * vt-faithfulness-localization.h) runs once per method over every image,
  * batched inside the engine. Each number goes out with the engine's
  * definition string for it. */
+#include "vt-step-faithfulness.h"
 #include "vt-step-attribute.h"
 #include "vt-step-common.h"
 #include "run/vt-run-steps.h"
@@ -704,6 +705,28 @@ measured_to_json (const Measured *r,
   return entry;
 }
 
+/* A method's curve of a metric, as soon as it is measured, so that a
+ * window draws it while the next one runs: a metric event of series
+ * "<label>/<method>" ("deletion/gradcam"), x the map's index among the
+ * step's, y the mean of the per-image summaries, and values the mean
+ * curve's x then its y (2 · points), as results.json states them. */
+static void
+emit_curve (VtRunContext              *run,
+            const char                *label,
+            const char                *method,
+            guint                      index,
+            const VtFaithfulnessCurve *curve)
+{
+  g_autofree char *series = g_strdup_printf ("%s/%s", label, method);
+  g_autofree double *points = g_new (double, 2 * (gsize) curve->n_points);
+  VtEvent event = { .kind = VT_EVENT_METRIC, .series = series, .x_name = "method", .x = index,
+                    .y = curve->mean_summary, .values = points, .n_values = 2 * (guint) curve->n_points };
+
+  memcpy (points, curve->x, sizeof (double) * curve->n_points);
+  memcpy (points + curve->n_points, curve->mean, sizeof (double) * curve->n_points);
+  vt_run_dispatch (run, &event);
+}
+
 /* What the randomization check's maps need: the run's batches, the
  * classes explained on the trained model, and its progress. */
 typedef struct
@@ -1325,6 +1348,8 @@ vt_run_faithfulness (VtRunContext  *run,
                                                r.curve ? r.curve->definition
                                                        : r.scores ? r.scores->definition : NULL);
               json_array_add_object_element (results, measured_to_json (&r, method, label, metrics_csv, curves_csv));
+              if (r.curve)
+                emit_curve (run, label, method, m, r.curve);
               vt_faithfulness_curve_free (r.curve);
               vt_faithfulness_scores_free (r.scores);
               if (metric->kind == METRIC_RANDOMIZATION)
@@ -1389,6 +1414,93 @@ vt_run_faithfulness (VtRunContext  *run,
   }
   json_object_set_array_member (result, "figures", json_array_new ());
   return g_steal_pointer (&node);
+}
+
+/* --- The constructor -------------------------------------------------- */
+
+VtStep *
+vt_faithfulness_step_new (const char         *id,
+                          const char         *checkpoint,
+                          const char         *dataset,
+                          const char         *split,
+                          const char * const *methods,
+                          const char * const *metrics,
+                          GError            **error)
+{
+  VtFaithfulnessStep *step = (VtFaithfulnessStep *) vt_step_new (&vt_faithfulness_step_type, id);
+  guint n = metrics ? g_strv_length ((char **) metrics) : 0;
+
+  step->input.checkpoint = g_strdup (checkpoint);
+  step->input.dataset = g_strdup (dataset);
+  step->input.split = g_strdup (split);
+  if (!vt_attribute_methods_from_names (methods, &step->methods, &step->n_methods, error))
+    goto fail;
+  if (n == 0)
+    {
+      g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "metrics: choose at least one metric");
+      goto fail;
+    }
+  step->metrics = g_new0 (FaithfulnessMetric, n);
+  for (guint i = 0; i < n; i++)
+    {
+      int kind = -1;
+
+      for (int k = 0; metric_names[k]; k++)
+        if (g_str_equal (metric_names[k], metrics[i]))
+          kind = k;
+      if (kind < 0)
+        {
+          g_autofree char *known = known_metrics ();
+
+          g_set_error (error, VT_SPEC_ERROR, VT_SPEC_ERROR_INVALID, "metrics[%u]: unknown metric “%s”; known: %s", i,
+                       metrics[i], known);
+          goto fail;
+        }
+      step->metrics[i].kind = kind;
+      step->n_metrics = i + 1;
+      metric_defaults (&step->metrics[i]);
+    }
+  return &step->base;
+
+fail:
+  vt_step_free (&step->base);
+  return NULL;
+}
+
+void
+vt_faithfulness_step_set_samples (VtStep      *base,
+                                  const guint *samples,
+                                  guint        n)
+{
+  VtFaithfulnessStep *step = (VtFaithfulnessStep *) base;
+
+  g_return_if_fail (base->type == &vt_faithfulness_step_type);
+  g_clear_pointer (&step->samples, g_free);
+  step->samples = n ? g_memdup2 (samples, sizeof (guint) * n) : NULL;
+  step->n_samples = n;
+}
+
+void
+vt_faithfulness_step_set_layer (VtStep     *base,
+                                const char *layer)
+{
+  VtFaithfulnessStep *step = (VtFaithfulnessStep *) base;
+
+  g_return_if_fail (base->type == &vt_faithfulness_step_type);
+  g_free (step->layer);
+  step->layer = g_strdup (layer);
+}
+
+void
+vt_faithfulness_step_set_steps (VtStep *base,
+                                guint   steps)
+{
+  VtFaithfulnessStep *step = (VtFaithfulnessStep *) base;
+
+  g_return_if_fail (base->type == &vt_faithfulness_step_type);
+  for (guint i = 0; i < step->n_metrics; i++)
+    if (step->metrics[i].kind == METRIC_DELETION || step->metrics[i].kind == METRIC_INSERTION)
+      step->metrics[i].steps = (int) steps;
 }
 
 const VtStepType vt_faithfulness_step_type = {
