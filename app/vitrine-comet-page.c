@@ -498,17 +498,15 @@ on_run_done (GObject      *source,
   g_autoptr(VitrineCometPage) self = data;
   g_autoptr(GError) error = NULL;
 
-  /* Another run, or a reopened one, took the page over meanwhile. */
-  if (run != self->run)
+  switch (vitrine_run_finish_for_page (run, self->run, result, &error))
     {
-      vitrine_run_start_finish (run, result, NULL);
+    case VITRINE_RUN_ENDED_ELSEWHERE:
       return;
-    }
-  if (!vitrine_run_start_finish (run, result, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        set_error (self, error->message);
-      else if (self->epochs_done > 0)
+    case VITRINE_RUN_ENDED_FAILED:
+      set_error (self, error->message);
+      break;
+    case VITRINE_RUN_ENDED_CANCELLED:
+      if (self->epochs_done > 0)
         {
           /* Translators: %u: the last finished epoch */
           g_autofree char *text = g_strdup_printf (_("Cancelled. The masks and networks of epoch %u are kept."),
@@ -517,12 +515,13 @@ on_run_done (GObject      *source,
         }
       else
         gtk_label_set_text (self->status, _("Cancelled before the first epoch ended: no masks were written."));
-      update_actions (self);
-      return;
+      break;
+    case VITRINE_RUN_ENDED_DONE:
+      /* The curves grew from the run's events; the rest comes from its files. */
+      if (!show_results (self, run, FALSE, &error))
+        set_error (self, error->message);
+      break;
     }
-  /* The curves grew from the run's events; the rest comes from its files. */
-  if (!show_results (self, run, FALSE, &error))
-    set_error (self, error->message);
   update_actions (self);
 }
 

@@ -605,23 +605,17 @@ on_run_done (GObject      *source,
   g_autoptr(VitrineIncrementalPage) self = data;
   g_autoptr(GError) error = NULL;
 
-  /* Another run, or Open Results, took the page over meanwhile. */
-  if (run != self->run)
-    {
-      vitrine_run_start_finish (run, result, NULL);
-      return;
-    }
+  VitrineRunEnd end = vitrine_run_finish_for_page (run, self->run, result, &error);
+
+  if (end == VITRINE_RUN_ENDED_ELSEWHERE)
+    return;
   update_actions (self);
-  if (!vitrine_run_start_finish (run, result, &error))
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        gtk_label_set_text (self->status, _("Run cancelled."));
-      else
-        set_error (self, error->message);
-      return;
-    }
+  if (end == VITRINE_RUN_ENDED_CANCELLED)
+    gtk_label_set_text (self->status, _("Run cancelled."));
+  else if (end == VITRINE_RUN_ENDED_FAILED)
+    set_error (self, error->message);
   /* The chart grew from the run's events; the tables come from its file. */
-  if (!show_results (self, run, FALSE, &error))
+  else if (!show_results (self, run, FALSE, &error))
     set_error (self, error->message);
 }
 
