@@ -28,6 +28,7 @@
 #include "vt-gui-program.h"
 #include "vt-gui-runs.h"
 #include "vt-gui-util.h"
+#include "vt-gui-window.h"
 #include "vt-test-util.h"
 
 /* The tiny run: 32 training images in batches of 8. */
@@ -44,36 +45,12 @@
 
 static VitrineApplication *app;
 
-static gboolean
-loaded (gpointer window)
-{
-  return !vitrine_window_is_loading (window);
-}
-
-static gboolean
-dataset_idle (gpointer page)
-{
-  return !vitrine_dataset_page_is_busy (page);
-}
-
-static gboolean
-run_done (gpointer run)
-{
-  return vitrine_run_is_done (run);
-}
-
 /* An epoch has ended and its masks are drawn: the step emits the masks
  * after the epoch's numbers, and the window may take them in two frames. */
 static gboolean
 has_epoch (gpointer page)
 {
   return vitrine_comet_page_get_n_epochs_done (page) > 0 && vitrine_comet_page_get_n_mask_draws (page) > 0;
-}
-
-static gboolean
-is_null (gpointer pointer)
-{
-  return *(gpointer *) pointer == NULL;
 }
 
 static char *
@@ -93,9 +70,9 @@ open_demo (void)
 
   gtk_window_present (GTK_WINDOW (window));
   gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", demo);
-  vt_gui_wait_until (loaded, window, 60, "the checkpoint to load");
+  vt_gui_wait_until (vt_gui_window_loaded, window, 60, "the checkpoint to load");
   vitrine_window_open_dataset (window, file);
-  vt_gui_wait_until (dataset_idle, vitrine_window_get_dataset_page (window), 60, "the dataset to open");
+  vt_gui_wait_until (vt_gui_dataset_idle, vitrine_window_get_dataset_page (window), 60, "the dataset to open");
   g_assert_true (vitrine_window_shows_area (window, "attribution"));
   vitrine_window_show_area (window, "attribution");
   vitrine_attribution_page_show_comet (vitrine_window_get_attribution_page (window), TRUE);
@@ -106,14 +83,6 @@ static VitrineCometPage *
 comet_page (VitrineWindow *window)
 {
   return vitrine_attribution_page_get_comet_page (vitrine_window_get_attribution_page (window));
-}
-
-static void
-close_window (VitrineWindow *window)
-{
-  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
-  gtk_window_destroy (GTK_WINDOW (window));
-  vt_gui_wait_until (is_null, &window, 30, "the closed window to be finalized");
 }
 
 /* The row of @run in the window's runs. */
@@ -243,7 +212,7 @@ test_full_run (void)
   JsonArray *epochs;
   guint n_svg = 0;
 
-  vt_gui_wait_until (run_done, run, 180, "the 2-epoch COMET run");
+  vt_gui_wait_until (vt_gui_run_done, run, 180, "the 2-epoch COMET run");
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_FINISHED);
   g_assert_null (vitrine_comet_page_get_error (page));
   g_test_message ("%s", vitrine_comet_page_get_status (page));
@@ -343,7 +312,7 @@ test_full_run (void)
     g_assert_nonnull (vitrine_comet_page_get_run (bare_page));
     g_assert_null (vitrine_comet_page_get_error (bare_page));
     assert_masks_are_file (bare_page, maps);
-    close_window (bare);
+    vt_gui_close_window (GTK_WINDOW (bare));
   }
 
   /* The run's spec, saved from the panel, runs with `vitrine --batch` to the same results. */
@@ -353,7 +322,7 @@ test_full_run (void)
   /* The step's two figures, <id>-losses and <id>-test. */
   g_assert_cmpuint (n_svg, ==, 2);
   vt_test_rm_rf (tmp);
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 /* Cancel after the first epoch of a long run: it stops within the bound,
@@ -375,7 +344,7 @@ test_cancel (void)
   g_assert_cmpuint (vitrine_comet_page_get_n_mask_draws (page), >=, 1);
   cancelled = g_get_monotonic_time ();
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "comet.cancel", NULL));
-  vt_gui_wait_until (run_done, run, CANCEL_BOUND_S, "the cancelled COMET run to end");
+  vt_gui_wait_until (vt_gui_run_done, run, CANCEL_BOUND_S, "the cancelled COMET run to end");
   g_test_message ("stopped %.0f ms after Cancel", (g_get_monotonic_time () - cancelled) / 1e3);
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_CANCELLED);
   epochs = vitrine_comet_page_get_n_epochs_done (page);
@@ -391,7 +360,7 @@ test_cancel (void)
   assert_masks_are_file (page, maps);
   none = g_build_filename (vitrine_run_get_results_dir (run), "results.json", NULL);
   g_assert_false (g_file_test (none, G_FILE_TEST_EXISTS));
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 int

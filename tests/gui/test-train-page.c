@@ -26,6 +26,7 @@
 #include "vt-gui-program.h"
 #include "vt-gui-runs.h"
 #include "vt-gui-util.h"
+#include "vt-gui-window.h"
 #include "vt-test-util.h"
 
 /* The demo sample's 1,000 training images in batches of 100. */
@@ -33,24 +34,6 @@
 #define STEPS_PER_EPOCH 10
 
 static VitrineApplication *app;
-
-static gboolean
-loaded (gpointer window)
-{
-  return !vitrine_window_is_loading (window);
-}
-
-static gboolean
-dataset_idle (gpointer page)
-{
-  return !vitrine_dataset_page_is_busy (page);
-}
-
-static gboolean
-run_done (gpointer run)
-{
-  return vitrine_run_is_done (run);
-}
 
 static gboolean
 has_loss_point (gpointer page)
@@ -62,12 +45,6 @@ static gboolean
 has_epoch (gpointer page)
 {
   return vitrine_train_page_get_n_epochs_done (page) > 0;
-}
-
-static gboolean
-is_null (gpointer pointer)
-{
-  return *(gpointer *) pointer == NULL;
 }
 
 static char *
@@ -83,7 +60,7 @@ open_window (const char *checkpoint)
 
   gtk_window_present (GTK_WINDOW (window));
   gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", checkpoint);
-  vt_gui_wait_until (loaded, window, 60, "the checkpoint to load");
+  vt_gui_wait_until (vt_gui_window_loaded, window, 60, "the checkpoint to load");
   return window;
 }
 
@@ -97,20 +74,12 @@ open_demo (void)
   VitrineWindow *window = open_window (demo);
 
   vitrine_window_open_dataset (window, file);
-  vt_gui_wait_until (dataset_idle, vitrine_window_get_dataset_page (window), 60, "the dataset to open");
+  vt_gui_wait_until (vt_gui_dataset_idle, vitrine_window_get_dataset_page (window), 60, "the dataset to open");
   g_assert_true (vitrine_window_shows_area (window, "train"));
   vitrine_window_show_area (window, "train");
   g_assert_true (vitrine_train_page_can_train (vitrine_window_get_train_page (window)));
   g_assert_null (vitrine_train_page_get_unsupported (vitrine_window_get_train_page (window)));
   return window;
-}
-
-static void
-close_window (VitrineWindow *window)
-{
-  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
-  gtk_window_destroy (GTK_WINDOW (window));
-  vt_gui_wait_until (is_null, &window, 30, "the closed window to be finalized");
 }
 
 /* The first button under @root whose label contains @label. */
@@ -236,7 +205,7 @@ test_live_and_cancel (void)
 
   vt_gui_step_begin (30, "Cancel");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "train.cancel", NULL));
-  vt_gui_wait_until (run_done, run, 30, "the cancelled run to end");
+  vt_gui_wait_until (vt_gui_run_done, run, 30, "the cancelled run to end");
   vt_gui_step_end ();
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_CANCELLED);
   epochs = vitrine_train_page_get_n_epochs_done (page);
@@ -260,7 +229,7 @@ test_live_and_cancel (void)
   g_assert_nonnull (vt_checkpoint_lookup (trained, "module.linear.weight"));
   g_assert_true (gtk_widget_get_sensitive (find_button (GTK_WIDGET (page), "Checkpoint")));
   g_assert_true (gtk_widget_get_sensitive (find_button (GTK_WIDGET (page), "Training")));
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 /* A 1-epoch head run to the end: ten loss points and one accuracy each
@@ -284,7 +253,7 @@ test_full_run (void)
   VtInspection *inspection;
   guint position, n_svg = 0;
 
-  vt_gui_wait_until (run_done, run, 120, "the 1-epoch run");
+  vt_gui_wait_until (vt_gui_run_done, run, 120, "the 1-epoch run");
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_FINISHED);
   g_assert_null (vitrine_train_page_get_error (page));
   g_assert_cmpuint (vitrine_train_page_get_n_loss_points (page), ==, STEPS_PER_EPOCH);
@@ -326,7 +295,7 @@ test_full_run (void)
   vt_gui_step_begin (60, "Open Trained Checkpoint");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "train.open-checkpoint", NULL));
   g_assert_true (vitrine_window_is_loading (window));
-  vt_gui_wait_until (loaded, window, 60, "the trained checkpoint to load");
+  vt_gui_wait_until (vt_gui_window_loaded, window, 60, "the trained checkpoint to load");
   vt_gui_step_end ();
   inspection = vitrine_model_page_get_inspection (vitrine_window_get_model_page (window));
   g_assert_cmpstr (vt_checkpoint_get_path (inspection->checkpoint), ==, trained);
@@ -353,7 +322,7 @@ test_full_run (void)
   vt_gui_step_end ();
   g_assert_cmpuint (n_svg, ==, 3);
   vt_test_rm_rf (tmp);
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 /* OpenCLIP's ModifiedResNet image tower runs forward but has no backward
@@ -375,7 +344,7 @@ test_unsupported (void)
   gtk_widget_activate_action (GTK_WIDGET (page), "train.start", NULL);
   g_assert_null (vitrine_train_page_get_run (page));
   g_assert_null (vitrine_train_page_get_error (page));
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 /* The first check button under @root whose label contains @label. */
@@ -515,10 +484,10 @@ test_recipe (void)
   g_assert_cmpstr (json_object_get_string_member (step, "batchnorm"), ==, "train");
   vt_gui_step_begin (30, "Ctrl+period cancels");
   press_shortcut (GTK_WIDGET (page), GDK_KEY_period, GDK_CONTROL_MASK);
-  vt_gui_wait_until (run_done, run, 30, "the cancelled run to end");
+  vt_gui_wait_until (vt_gui_run_done, run, 30, "the cancelled run to end");
   vt_gui_step_end ();
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_CANCELLED);
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 int

@@ -7,6 +7,12 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+gboolean
+vt_gui_run_done (gpointer run)
+{
+  return vitrine_run_is_done (run);
+}
+
 /* Members that say when, not what. */
 static gboolean
 is_time (const char *name)

@@ -6,6 +6,9 @@
 
 G_BEGIN_DECLS
 
+/* For vt_gui_wait_until: @run (a VitrineRun) has ended, however. */
+gboolean vt_gui_run_done                (gpointer          run);
+
 /* Asserts that the results folders @a and @b hold the same results.json,
  * times ("started", "seconds") and paths (absolute file names, which differ
  * between runs where a step writes a file of its own) aside, the same files
