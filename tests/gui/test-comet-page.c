@@ -53,26 +53,15 @@ has_epoch (gpointer page)
   return vitrine_comet_page_get_n_epochs_done (page) > 0 && vitrine_comet_page_get_n_mask_draws (page) > 0;
 }
 
-static char *
-demo_file (const char *name)
-{
-  return g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", name, NULL);
-}
-
 /* The demo checkpoint and sample, and the Attribution area's COMET page shown. */
 static VitrineWindow *
 open_demo (void)
 {
-  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
-  g_autofree char *sample = demo_file ("cifar10-test-sample");
-  g_autoptr(GFile) file = g_file_new_for_path (sample);
-  VitrineWindow *window = vitrine_window_new (app);
+  g_autofree char *demo = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = vt_gui_demo_file ("cifar10-test-sample");
+  VitrineWindow *window = vt_gui_open_window (app, demo);
 
-  gtk_window_present (GTK_WINDOW (window));
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", demo);
-  vt_gui_wait_until (vt_gui_window_loaded, window, 60, "the checkpoint to load");
-  vitrine_window_open_dataset (window, file);
-  vt_gui_wait_until (vt_gui_dataset_idle, vitrine_window_get_dataset_page (window), 60, "the dataset to open");
+  vt_gui_open_dataset (window, sample);
   g_assert_true (vitrine_window_shows_area (window, "attribution"));
   vitrine_window_show_area (window, "attribution");
   vitrine_attribution_page_show_comet (vitrine_window_get_attribution_page (window), TRUE);

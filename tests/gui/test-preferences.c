@@ -33,12 +33,6 @@ save_screenshot (GtkWidget  *widget,
   g_test_message ("screenshot: %s", path);
 }
 
-static char *
-demo_path (const char *name)
-{
-  return g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", name, NULL);
-}
-
 /* The areas' stack, and the stack of the start page and the workbench. */
 static GtkStack *
 areas_stack (VitrineWindow *window)
@@ -214,8 +208,8 @@ test_threads_and_cache (void)
 {
   g_autoptr(GSettings) settings = vitrine_settings_new ();
   g_autofree char *cache_dir = vt_feature_cache_dir ();
-  g_autofree char *checkpoint = demo_path ("resnet20-12fca82f.safetensors");
-  g_autofree char *images = demo_path ("cifar10-test-sample");
+  g_autofree char *checkpoint = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *images = vt_gui_demo_file ("cifar10-test-sample");
   g_autofree char *outside = vt_test_tmpdir ();
   g_autofree char *kept = NULL, *link = NULL, *notes = NULL, *store = NULL, *expected = NULL, *contents = NULL;
   VitrinePreferences *preferences;
@@ -225,16 +219,9 @@ test_threads_and_cache (void)
 
   g_assert_nonnull (settings);
   vt_gui_step_begin (120, "open the demo checkpoint and its images");
-  window = vitrine_window_new (app);
-  gtk_window_present (GTK_WINDOW (window));
+  window = vt_gui_open_window (app, checkpoint);
   page = vitrine_window_get_dataset_page (window);
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", checkpoint);
-  vt_gui_wait_until (vt_gui_window_loaded, window, 60, "the checkpoint to load");
-  {
-    g_autoptr(GFile) file = g_file_new_for_path (images);
-    vitrine_window_open_dataset (window, file);
-  }
-  vt_gui_wait_until (vt_gui_dataset_idle, page, 60, "the dataset to open");
+  vt_gui_open_dataset (window, images);
   vt_gui_step_end ();
 
   vt_gui_step_begin (30, "Preferences: an empty cache, the default thread count");
@@ -639,8 +626,8 @@ start_page (guint rows)
 static void
 test_start_page (void)
 {
-  g_autofree char *checkpoint = demo_path ("resnet20-12fca82f.safetensors");
-  g_autofree char *images = demo_path ("cifar10-test-sample");
+  g_autofree char *checkpoint = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *images = vt_gui_demo_file ("cifar10-test-sample");
   g_autofree char *texts = NULL;
   VitrineWindow *window;
   GtkWidget *demo;

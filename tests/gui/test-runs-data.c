@@ -39,13 +39,10 @@ run_at (VitrineWindow *window,
 static VitrineWindow *
 open_window (const char *checkpoint)
 {
-  VitrineWindow *window = vitrine_window_new (app);
+  VitrineWindow *window = vt_gui_open_window (app, checkpoint);
 
-  gtk_window_present (GTK_WINDOW (window));
   if (checkpoint)
     {
-      gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", checkpoint);
-      vt_gui_wait_until (vt_gui_window_loaded, window, 60, "the checkpoint to load");
       /* Opening a checkpoint is an inspect run of the Model area: the
        * first row of the Runs panel, before the runs these tests make. */
       g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, 1);
@@ -75,12 +72,6 @@ visible_area (VitrineWindow *window)
 
   g_assert_true (GTK_IS_STACK (stack));
   return gtk_stack_get_visible_child_name (GTK_STACK (stack));
-}
-
-static char *
-demo_file (const char *name)
-{
-  return g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", name, NULL);
 }
 
 /* The entry of @dir's results.json for its only step. */
@@ -249,8 +240,8 @@ project (VitrineWindow *window)
 static void
 test_batch_reproduces (void)
 {
-  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
-  g_autofree char *sample = demo_file ("cifar10-test-sample");
+  g_autofree char *demo = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = vt_gui_demo_file ("cifar10-test-sample");
   g_autofree char *tmp = vt_test_tmpdir ();
   VitrineWindow *window = open_window (demo);
   VitrineRunsPanel *panel = vitrine_window_get_runs_panel (window);
@@ -311,8 +302,8 @@ test_batch_reproduces (void)
 static void
 test_reopen (void)
 {
-  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
-  g_autofree char *sample = demo_file ("cifar10-test-sample");
+  g_autofree char *demo = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = vt_gui_demo_file ("cifar10-test-sample");
   VitrineWindow *window = open_window (demo);
   g_autofree char *extract_dir = NULL;
   g_autofree char *project_dir = NULL;
@@ -378,7 +369,7 @@ test_reopen (void)
 static void
 test_cancel_extraction (void)
 {
-  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *demo = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
   g_autofree char *train = vt_test_asset ("datasets/cifar10-jpg/train");
   VitrineWindow *window = open_window (demo);
   VitrineDatasetPage *page = vitrine_window_get_dataset_page (window);
@@ -417,8 +408,8 @@ test_cancel_extraction (void)
 static void
 test_side_by_side (void)
 {
-  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
-  g_autofree char *sample = demo_file ("cifar10-test-sample");
+  g_autofree char *demo = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = vt_gui_demo_file ("cifar10-test-sample");
   g_autofree char *train = vt_test_asset ("datasets/cifar10-jpg/train");
   VitrineWindow *window = open_window (demo);
   VitrineDatasetPage *dataset_page = vitrine_window_get_dataset_page (window);
@@ -471,8 +462,8 @@ incremental_done (gpointer page)
 static void
 test_every_area (void)
 {
-  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
-  g_autofree char *sample = demo_file ("cifar10-test-sample");
+  g_autofree char *demo = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = vt_gui_demo_file ("cifar10-test-sample");
   g_autofree char *cat_path = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
   g_autoptr(GFile) cat = g_file_new_for_path (cat_path);
   g_autofree char *train = vt_test_fixture ("cil/train.safetensors");

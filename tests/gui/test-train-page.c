@@ -47,34 +47,15 @@ has_epoch (gpointer page)
   return vitrine_train_page_get_n_epochs_done (page) > 0;
 }
 
-static char *
-demo_file (const char *name)
-{
-  return g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", name, NULL);
-}
-
-static VitrineWindow *
-open_window (const char *checkpoint)
-{
-  VitrineWindow *window = vitrine_window_new (app);
-
-  gtk_window_present (GTK_WINDOW (window));
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", checkpoint);
-  vt_gui_wait_until (vt_gui_window_loaded, window, 60, "the checkpoint to load");
-  return window;
-}
-
 /* The demo checkpoint and sample, and the Train area shown. */
 static VitrineWindow *
 open_demo (void)
 {
-  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
-  g_autofree char *sample = demo_file ("cifar10-cil");
-  g_autoptr(GFile) file = g_file_new_for_path (sample);
-  VitrineWindow *window = open_window (demo);
+  g_autofree char *demo = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = vt_gui_demo_file ("cifar10-cil");
+  VitrineWindow *window = vt_gui_open_window (app, demo);
 
-  vitrine_window_open_dataset (window, file);
-  vt_gui_wait_until (vt_gui_dataset_idle, vitrine_window_get_dataset_page (window), 60, "the dataset to open");
+  vt_gui_open_dataset (window, sample);
   g_assert_true (vitrine_window_shows_area (window, "train"));
   vitrine_window_show_area (window, "train");
   g_assert_true (vitrine_train_page_can_train (vitrine_window_get_train_page (window)));
@@ -331,7 +312,7 @@ static void
 test_unsupported (void)
 {
   g_autofree char *modified_resnet = vt_test_fixture ("forward/openclip_rn/model.safetensors");
-  VitrineWindow *window = open_window (modified_resnet);
+  VitrineWindow *window = vt_gui_open_window (app, modified_resnet);
   VitrineTrainPage *page = vitrine_window_get_train_page (window);
 
   g_assert_true (vitrine_window_shows_area (window, "train"));
