@@ -74,17 +74,6 @@ comet_page (VitrineWindow *window)
   return vitrine_attribution_page_get_comet_page (vitrine_window_get_attribution_page (window));
 }
 
-/* The row of @run in the window's runs. */
-static guint
-run_position (VitrineWindow *window,
-              VitrineRun    *run)
-{
-  guint position;
-
-  g_assert_true (g_list_store_find (G_LIST_STORE (vitrine_window_get_runs (window)), run, &position));
-  return position;
-}
-
 /* Starts the page's run and returns it (the window's list holds it). */
 static VitrineRun *
 start (VitrineWindow *window,
@@ -101,7 +90,7 @@ start (VitrineWindow *window,
   run = vitrine_comet_page_get_run (page);
   g_assert_nonnull (run);
   g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, before + 1);
-  g_assert_cmpuint (run_position (window, run), ==, before);
+  g_assert_cmpuint (vt_gui_run_position (window, run), ==, before);
   g_assert_cmpstr (vitrine_run_get_area (run), ==, "attribution");
   return run;
 }
@@ -269,7 +258,7 @@ test_full_run (void)
   /* Open Results in the Runs panel: the COMET page, the report's curves per epoch and the same masks. */
   vitrine_attribution_page_show_comet (vitrine_window_get_attribution_page (window), FALSE);
   vitrine_window_show_area (window, "model");
-  open_results = vitrine_runs_panel_get_button (panel, run_position (window, run), "open-results");
+  open_results = vitrine_runs_panel_get_button (panel, vt_gui_run_position (window, run), "open-results");
   g_assert_true (gtk_widget_get_sensitive (open_results));
   g_signal_emit_by_name (open_results, "clicked");
   g_assert_true (vitrine_window_shows_area (window, "attribution"));

@@ -90,17 +90,6 @@ visible_area (VitrineWindow *window)
   return gtk_stack_get_visible_child_name (GTK_STACK (stack));
 }
 
-/* The row of @run in the window's runs. */
-static guint
-run_position (VitrineWindow *window,
-              VitrineRun    *run)
-{
-  guint position;
-
-  g_assert_true (g_list_store_find (G_LIST_STORE (vitrine_window_get_runs (window)), run, &position));
-  return position;
-}
-
 /* Starts the page's run with @epochs and returns it (the window's list holds it). */
 static VitrineRun *
 start (VitrineWindow *window,
@@ -116,7 +105,7 @@ start (VitrineWindow *window,
   run = vitrine_train_page_get_run (page);
   g_assert_nonnull (run);
   g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, before + 1);
-  g_assert_cmpuint (run_position (window, run), ==, before);
+  g_assert_cmpuint (vt_gui_run_position (window, run), ==, before);
   g_assert_cmpstr (vitrine_run_get_area (run), ==, "train");
   return run;
 }
@@ -283,7 +272,7 @@ test_full_run (void)
   g_assert_cmpstr (visible_area (window), ==, "model");
 
   /* Open Results in the Runs panel: the Train area, with the report's curves. */
-  position = run_position (window, run);
+  position = vt_gui_run_position (window, run);
   g_assert_true (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, position, "open-results")));
   g_signal_emit_by_name (vitrine_runs_panel_get_button (panel, position, "open-results"), "clicked");
   g_assert_cmpstr (visible_area (window), ==, "train");

@@ -13,6 +13,16 @@ vt_gui_run_done (gpointer run)
   return vitrine_run_is_done (run);
 }
 
+guint
+vt_gui_run_position (VitrineWindow *window,
+                     VitrineRun    *run)
+{
+  guint position;
+
+  g_assert_true (g_list_store_find (G_LIST_STORE (vitrine_window_get_runs (window)), run, &position));
+  return position;
+}
+
 /* Members that say when, not what. */
 static gboolean
 is_time (const char *name)
