@@ -156,18 +156,6 @@ assert_masks_are_file (VitrineCometPage *page,
     g_assert_cmpfloat (figure->values[i], ==, values[i]);
 }
 
-/* The comet step's entry in @run's results.json. */
-static JsonObject *
-comet_result (VitrineRun *run,
-              JsonNode  **node)
-{
-  g_autoptr(GError) error = NULL;
-
-  *node = vitrine_run_load_step_result (run, "comet", &error);
-  g_assert_no_error (error);
-  return json_node_get_object (*node);
-}
-
 /* Two epochs to the end: every step's and epoch's points, equal to what
  * the run wrote; the final masks are the maps file's; Open Results shows
  * it again; batch reproduces it. */
@@ -217,7 +205,7 @@ test_full_run (void)
   /* The points the events drew are what the run wrote: the test split's
    * per epoch exactly, each epoch's mean losses the mean of its steps'
    * (equal batches), the area and accuracies within [0, 1]. */
-  result = comet_result (run, &node);
+  result = vt_gui_step_result (run, "comet", &node);
   epochs = json_object_get_array_member (result, "epochs");
   g_assert_cmpuint (json_array_get_length (epochs), ==, EPOCHS);
   g_assert_cmpint (json_object_get_int_member (result, "steps"), ==, EPOCHS * STEPS_PER_EPOCH);

@@ -136,18 +136,6 @@ figure_value (GtkWidget *view,
   return figure->values[(gsize) series * figure->cols + point];
 }
 
-/* The train step's entry in @run's results.json. */
-static JsonObject *
-train_result (VitrineRun *run,
-              JsonNode  **node)
-{
-  g_autoptr(GError) error = NULL;
-
-  *node = vitrine_run_load_step_result (run, "train", &error);
-  g_assert_no_error (error);
-  return json_node_get_object (*node);
-}
-
 /* Five epochs started; the loss curve has points while the run goes;
  * Cancel after the first epoch ends stops it, and the checkpoint of the
  * last finished epoch is on disk and opens. */
@@ -237,7 +225,7 @@ test_full_run (void)
     live_loss[s] = figure_value (vitrine_train_page_get_loss_chart (page), 0, s);
 
   /* The curves the events drew are what the run wrote. */
-  result = train_result (run, &node);
+  result = vt_gui_step_result (run, "train", &node);
   epochs = json_object_get_array_member (result, "epochs");
   g_assert_cmpuint (json_array_get_length (epochs), ==, 1);
   g_assert_cmpint (json_object_get_int_member (result, "steps"), ==, STEPS_PER_EPOCH);

@@ -23,6 +23,18 @@ vt_gui_run_position (VitrineWindow *window,
   return position;
 }
 
+JsonObject *
+vt_gui_step_result (VitrineRun  *run,
+                    const char  *kind,
+                    JsonNode   **node)
+{
+  g_autoptr(GError) error = NULL;
+
+  *node = vitrine_run_load_step_result (run, kind, &error);
+  g_assert_no_error (error);
+  return json_node_get_object (*node);
+}
+
 /* Members that say when, not what. */
 static gboolean
 is_time (const char *name)
