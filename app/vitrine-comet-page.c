@@ -14,6 +14,7 @@
  * longer shows are dropped. */
 #include "vitrine-comet-page.h"
 #include "vitrine-figure-view.h"
+#include "vitrine-status.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -75,23 +76,6 @@ struct _VitrineCometPage
 };
 
 G_DEFINE_FINAL_TYPE (VitrineCometPage, vitrine_comet_page, GTK_TYPE_WIDGET)
-
-static void
-set_error (VitrineCometPage *self,
-           const char       *message)
-{
-  g_free (self->error);
-  self->error = g_strdup (message);
-  gtk_label_set_text (self->status, message);
-  gtk_widget_add_css_class (GTK_WIDGET (self->status), "error");
-}
-
-static void
-clear_error (VitrineCometPage *self)
-{
-  g_clear_pointer (&self->error, g_free);
-  gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
-}
 
 static void
 update_actions (VitrineCometPage *self)
@@ -470,7 +454,7 @@ vitrine_comet_page_show_run (VitrineCometPage  *self,
 {
   g_autoptr(VitrineRun) previous = g_steal_pointer (&self->run);
 
-  clear_error (self);
+  vitrine_status_clear_error (self->status, &self->error);
   self->run = g_object_ref (run);
   if (!show_results (self, run, TRUE, error))
     {
@@ -498,17 +482,15 @@ on_run_done (GObject      *source,
   g_autoptr(VitrineCometPage) self = data;
   g_autoptr(GError) error = NULL;
 
-  /* Another run, or a reopened one, took the page over meanwhile. */
-  if (run != self->run)
+  switch (vitrine_run_finish_for_page (run, self->run, result, &error))
     {
-      vitrine_run_start_finish (run, result, NULL);
+    case VITRINE_RUN_ENDED_ELSEWHERE:
       return;
-    }
-  if (!vitrine_run_start_finish (run, result, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        set_error (self, error->message);
-      else if (self->epochs_done > 0)
+    case VITRINE_RUN_ENDED_FAILED:
+      vitrine_status_show_error (self->status, &self->error, error->message);
+      break;
+    case VITRINE_RUN_ENDED_CANCELLED:
+      if (self->epochs_done > 0)
         {
           /* Translators: %u: the last finished epoch */
           g_autofree char *text = g_strdup_printf (_("Cancelled. The masks and networks of epoch %u are kept."),
@@ -517,12 +499,13 @@ on_run_done (GObject      *source,
         }
       else
         gtk_label_set_text (self->status, _("Cancelled before the first epoch ended: no masks were written."));
-      update_actions (self);
-      return;
+      break;
+    case VITRINE_RUN_ENDED_DONE:
+      /* The curves grew from the run's events; the rest comes from its files. */
+      if (!show_results (self, run, FALSE, &error))
+        vitrine_status_show_error (self->status, &self->error, error->message);
+      break;
     }
-  /* The curves grew from the run's events; the rest comes from its files. */
-  if (!show_results (self, run, FALSE, &error))
-    set_error (self, error->message);
   update_actions (self);
 }
 
@@ -588,16 +571,18 @@ vitrine_comet_page_start (VitrineCometPage *self)
   g_autofree char *name = NULL;
 
   g_return_if_fail (!vitrine_comet_page_is_running (self));
-  clear_error (self);
+  vitrine_status_clear_error (self->status, &self->error);
   if (self->model == NULL || self->dataset == NULL)
     {
-      set_error (self, _("Open a classifier checkpoint (the detector) and a dataset."));
+      vitrine_status_show_error (self->status, &self->error,
+                                 _("Open a classifier checkpoint (the detector) and a dataset."));
       return;
     }
   /* The predictor is a CIFAR ResNet of 6n + 2 layers: the step's own rule, in the field's words. */
   if (spin_uint (self->predictor_depth_spin) % 6 != 2)
     {
-      set_error (self, _("Predictor depth: a CIFAR ResNet has 6n + 2 layers (8, 14, 20, 32, …)."));
+      vitrine_status_show_error (self->status, &self->error,
+                                 _("Predictor depth: a CIFAR ResNet has 6n + 2 layers (8, 14, 20, 32, …)."));
       return;
     }
   model = g_path_get_basename (checkpoint_path (self->model));
@@ -606,7 +591,7 @@ vitrine_comet_page_start (VitrineCometPage *self)
   name = g_strdup_printf (_("COMET of %s on %s"), model, data);
   if (!(json = build_spec (self, name, &error)))
     {
-      set_error (self, error->message);
+      vitrine_status_show_error (self->status, &self->error, error->message);
       return;
     }
   g_clear_object (&self->run);

@@ -8,6 +8,7 @@
  * longer shows are dropped. */
 #include "vitrine-incremental-page.h"
 #include "vitrine-figure-view.h"
+#include "vitrine-status.h"
 #include "vitrine-file-chooser.h"
 #include "vitrine-store-item.h"
 
@@ -60,16 +61,6 @@ struct _VitrineIncrementalPage
 };
 
 G_DEFINE_FINAL_TYPE (VitrineIncrementalPage, vitrine_incremental_page, GTK_TYPE_WIDGET)
-
-static void
-set_error (VitrineIncrementalPage *self,
-           const char             *message)
-{
-  g_free (self->error);
-  self->error = g_strdup (message);
-  gtk_label_set_text (self->status, message);
-  gtk_widget_add_css_class (GTK_WIDGET (self->status), "error");
-}
 
 static void
 update_actions (VitrineIncrementalPage *self)
@@ -238,7 +229,8 @@ store_chosen (GFile    *file,
   gboolean as_test = g_list_model_get_n_items (G_LIST_MODEL (self->stores)) % 2 == 1;
 
   if (path == NULL || !vitrine_incremental_page_add_store (self, path, as_test, &error))
-    set_error (self, error ? error->message : _("Only local files can be opened"));
+    vitrine_status_show_error (self->status, &self->error,
+                               error ? error->message : _("Only local files can be opened"));
 }
 
 static void
@@ -309,7 +301,7 @@ report_figure (VitrineIncrementalPage *self,
   figures = vt_report_step_figures ("incremental", step, self->run_dir, &error);
   if (figures == NULL)
     {
-      set_error (self, error->message);
+      vitrine_status_show_error (self->status, &self->error, error->message);
       return NULL;
     }
   name = g_strdup_printf ("%s-%s", id, suffix);
@@ -605,24 +597,18 @@ on_run_done (GObject      *source,
   g_autoptr(VitrineIncrementalPage) self = data;
   g_autoptr(GError) error = NULL;
 
-  /* Another run, or Open Results, took the page over meanwhile. */
-  if (run != self->run)
-    {
-      vitrine_run_start_finish (run, result, NULL);
-      return;
-    }
+  VitrineRunEnd end = vitrine_run_finish_for_page (run, self->run, result, &error);
+
+  if (end == VITRINE_RUN_ENDED_ELSEWHERE)
+    return;
   update_actions (self);
-  if (!vitrine_run_start_finish (run, result, &error))
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        gtk_label_set_text (self->status, _("Run cancelled."));
-      else
-        set_error (self, error->message);
-      return;
-    }
+  if (end == VITRINE_RUN_ENDED_CANCELLED)
+    gtk_label_set_text (self->status, _("Run cancelled."));
+  else if (end == VITRINE_RUN_ENDED_FAILED)
+    vitrine_status_show_error (self->status, &self->error, error->message);
   /* The chart grew from the run's events; the tables come from its file. */
-  if (!show_results (self, run, FALSE, &error))
-    set_error (self, error->message);
+  else if (!show_results (self, run, FALSE, &error))
+    vitrine_status_show_error (self->status, &self->error, error->message);
 }
 
 void
@@ -639,8 +625,7 @@ vitrine_incremental_page_show_run (VitrineIncrementalPage  *self,
 {
   g_autoptr(VitrineRun) previous = g_steal_pointer (&self->run);
 
-  g_clear_pointer (&self->error, g_free);
-  gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
+  vitrine_status_clear_error (self->status, &self->error);
   self->run = g_object_ref (run);
   if (!show_results (self, run, TRUE, error))
     {
@@ -727,18 +712,17 @@ vitrine_incremental_page_run (VitrineIncrementalPage *self)
   guint k;
 
   g_return_if_fail (!vitrine_incremental_page_is_running (self));
-  g_clear_pointer (&self->error, g_free);
-  gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
+  vitrine_status_clear_error (self->status, &self->error);
   if (train == NULL || test == NULL)
     {
-      set_error (self, _("Choose a training and a test feature store."));
+      vitrine_status_show_error (self->status, &self->error, _("Choose a training and a test feature store."));
       return;
     }
   if (!vt_cil_split_parse (split_text, &split, &error) ||
       (k = store_classes (self->train_dropdown, &error)) == 0 ||
       !vt_cil_split_stages (&split, k, &ends, &error))
     {
-      set_error (self, error->message);
+      vitrine_status_show_error (self->status, &self->error, error->message);
       return;
     }
   for (guint i = 0; i < self->n_method_checks; i++)
@@ -746,7 +730,7 @@ vitrine_incremental_page_run (VitrineIncrementalPage *self)
       g_ptr_array_add (titles, (gpointer) vt_cil_methods ()[i]->title);
   if (titles->len == 0)
     {
-      set_error (self, _("Tick at least one method."));
+      vitrine_status_show_error (self->status, &self->error, _("Tick at least one method."));
       return;
     }
   g_ptr_array_add (titles, NULL);
@@ -756,7 +740,7 @@ vitrine_incremental_page_run (VitrineIncrementalPage *self)
   name = g_strdup_printf (_("%s on %s"), split_text, train_name);
   if (!(json = build_spec (self, name, train, test, split_text, &error)))
     {
-      set_error (self, error->message);
+      vitrine_status_show_error (self->status, &self->error, error->message);
       return;
     }
   g_clear_object (&self->run);
@@ -865,7 +849,8 @@ export_chosen (GFile    *folder,
   g_autoptr(GError) error = NULL;
 
   if (path == NULL || !vitrine_incremental_page_export (self, path, &error))
-    set_error (self, error ? error->message : _("Only local folders can be written"));
+    vitrine_status_show_error (self->status, &self->error,
+                               error ? error->message : _("Only local folders can be written"));
   else
     {
       /* Translators: %s is a folder */

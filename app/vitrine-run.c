@@ -365,6 +365,28 @@ vitrine_run_start_finish (VitrineRun    *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+VitrineRunEnd
+vitrine_run_finish_for_page (VitrineRun    *self,
+                             VitrineRun    *shown,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  /* The page no longer shows this run: what it ended with is not the page's to say. */
+  if (self != shown)
+    {
+      vitrine_run_start_finish (self, result, NULL);
+      return VITRINE_RUN_ENDED_ELSEWHERE;
+    }
+  if (vitrine_run_start_finish (self, result, &local_error))
+    return VITRINE_RUN_ENDED_DONE;
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return VITRINE_RUN_ENDED_CANCELLED;
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return VITRINE_RUN_ENDED_FAILED;
+}
+
 void
 vitrine_run_cancel (VitrineRun *self)
 {

@@ -70,6 +70,22 @@ void             vitrine_run_start_async      (VitrineRun           *self,
 gboolean         vitrine_run_start_finish     (VitrineRun           *self,
                                                GAsyncResult         *result,
                                                GError              **error);
+/* How a run that a page started ended, as that page hears it. */
+typedef enum
+{
+  VITRINE_RUN_ENDED_ELSEWHERE, /* the page shows another run now: nothing to show */
+  VITRINE_RUN_ENDED_DONE,
+  VITRINE_RUN_ENDED_CANCELLED,
+  VITRINE_RUN_ENDED_FAILED,    /* the error says why */
+} VitrineRunEnd;
+
+/* vitrine_run_start_finish for the page whose callback @result reaches,
+ * which shows @shown now (another run, or a reopened one, may have taken
+ * it over meanwhile): the error is set only for VITRINE_RUN_ENDED_FAILED. */
+VitrineRunEnd    vitrine_run_finish_for_page  (VitrineRun           *self,
+                                               VitrineRun           *shown,
+                                               GAsyncResult         *result,
+                                               GError              **error);
 void             vitrine_run_cancel           (VitrineRun           *self);
 
 VitrineRunState  vitrine_run_get_state        (VitrineRun           *self);

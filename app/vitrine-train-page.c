@@ -10,6 +10,7 @@
  * per-step loss). Events of a run the page no longer shows are dropped. */
 #include "vitrine-train-page.h"
 #include "vitrine-figure-view.h"
+#include "vitrine-status.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -76,23 +77,6 @@ struct _VitrineTrainPage
 };
 
 G_DEFINE_FINAL_TYPE (VitrineTrainPage, vitrine_train_page, GTK_TYPE_WIDGET)
-
-static void
-set_error (VitrineTrainPage *self,
-           const char       *message)
-{
-  g_free (self->error);
-  self->error = g_strdup (message);
-  gtk_label_set_text (self->status, message);
-  gtk_widget_add_css_class (GTK_WIDGET (self->status), "error");
-}
-
-static void
-clear_error (VitrineTrainPage *self)
-{
-  g_clear_pointer (&self->error, g_free);
-  gtk_widget_remove_css_class (GTK_WIDGET (self->status), "error");
-}
 
 static void
 update_actions (VitrineTrainPage *self)
@@ -393,7 +377,7 @@ vitrine_train_page_show_run (VitrineTrainPage  *self,
 {
   g_autoptr(VitrineRun) previous = g_steal_pointer (&self->run);
 
-  clear_error (self);
+  vitrine_status_clear_error (self->status, &self->error);
   self->run = g_object_ref (run);
   if (!show_results (self, run, TRUE, error))
     {
@@ -421,17 +405,15 @@ on_run_done (GObject      *source,
   g_autoptr(VitrineTrainPage) self = data;
   g_autoptr(GError) error = NULL;
 
-  /* Another run, or a reopened one, took the page over meanwhile. */
-  if (run != self->run)
+  switch (vitrine_run_finish_for_page (run, self->run, result, &error))
     {
-      vitrine_run_start_finish (run, result, NULL);
+    case VITRINE_RUN_ENDED_ELSEWHERE:
       return;
-    }
-  if (!vitrine_run_start_finish (run, result, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        set_error (self, error->message);
-      else if (self->epochs_done > 0)
+    case VITRINE_RUN_ENDED_FAILED:
+      vitrine_status_show_error (self->status, &self->error, error->message);
+      break;
+    case VITRINE_RUN_ENDED_CANCELLED:
+      if (self->epochs_done > 0)
         {
           /* Translators: %u: the last finished epoch */
           g_autofree char *text = g_strdup_printf (_("Cancelled. The checkpoint of epoch %u is kept."),
@@ -440,12 +422,13 @@ on_run_done (GObject      *source,
         }
       else
         gtk_label_set_text (self->status, _("Cancelled before the first epoch ended: no checkpoint was written."));
-      update_actions (self);
-      return;
+      break;
+    case VITRINE_RUN_ENDED_DONE:
+      /* The curves grew from the run's events; the rest comes from its file. */
+      if (!show_results (self, run, FALSE, &error))
+        vitrine_status_show_error (self->status, &self->error, error->message);
+      break;
     }
-  /* The curves grew from the run's events; the rest comes from its file. */
-  if (!show_results (self, run, FALSE, &error))
-    set_error (self, error->message);
   update_actions (self);
 }
 
@@ -561,16 +544,18 @@ vitrine_train_page_start (VitrineTrainPage *self)
   guint epochs = (guint) gtk_spin_button_get_value_as_int (self->epochs_spin);
 
   g_return_if_fail (!vitrine_train_page_is_running (self));
-  clear_error (self);
+  vitrine_status_clear_error (self->status, &self->error);
   if (!vitrine_train_page_can_train (self) || self->dataset == NULL)
     {
-      set_error (self, _("Open a checkpoint that can be trained and a dataset with train and test splits."));
+      vitrine_status_show_error (self->status, &self->error,
+                                 _("Open a checkpoint that can be trained and a dataset with train and test splits."));
       return;
     }
   /* The step's own bound, said here in the fields' words. */
   if ((guint) gtk_spin_button_get_value_as_int (self->warmup_spin) >= epochs)
     {
-      set_error (self, _("The warm-up must be shorter than the run: fewer warm-up epochs than epochs."));
+      vitrine_status_show_error (self->status, &self->error,
+                                 _("The warm-up must be shorter than the run: fewer warm-up epochs than epochs."));
       return;
     }
   model = g_path_get_basename (checkpoint_path (self->model));
@@ -579,7 +564,7 @@ vitrine_train_page_start (VitrineTrainPage *self)
   name = g_strdup_printf (_("%s on %s"), model, data);
   if (!(json = build_spec (self, name, &error)))
     {
-      set_error (self, error->message);
+      vitrine_status_show_error (self->status, &self->error, error->message);
       return;
     }
   g_clear_object (&self->run);

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <sys/resource.h>
 #include <string.h>
 
@@ -220,4 +221,19 @@ vt_test_unlimit_memory (void)
   g_assert_cmpint (getrlimit (RLIMIT_AS, &limit), ==, 0);
   limit.rlim_cur = limit.rlim_max;
   g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+}
+
+double
+vt_test_relative_difference (const float *ours,
+                             const float *ref,
+                             gsize        n)
+{
+  double diff = 0.0, scale = 0.0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      diff = MAX (diff, fabs ((double) ours[i] - ref[i]));
+      scale = MAX (scale, fabs ((double) ref[i]));
+    }
+  return scale > 0.0 ? diff / scale : diff;
 }

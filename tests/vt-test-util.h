@@ -1,4 +1,5 @@
-/* vt-test-util.h: where tests find their inputs, and crafted files. */
+/* vt-test-util.h: where tests find their inputs, crafted files, and how far
+ * a result is from its reference. */
 #pragma once
 
 #include <gio/gio.h>
@@ -43,6 +44,13 @@ char     *vt_test_write_file        (const char *dir,
  * 80,000 levels overflowed json-glib's recursive parser. */
 char     *vt_test_nested_json       (guint       depth);
 
+
+/* The largest |ours − ref| over @n values, over the largest |ref| (the
+ * difference itself where @ref is all zeros): how far a result is from
+ * PyTorch's, whatever the values' scale. */
+double    vt_test_relative_difference (const float *ours,
+                                       const float *ref,
+                                       gsize        n);
 
 /* A long task that Cancel must stop: returns FALSE with @error set when
  * cancelled, TRUE when it ran to the end. */

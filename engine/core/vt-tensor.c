@@ -3,6 +3,31 @@
 
 #include <math.h>
 
+VtTensor *
+vt_tensor_new (const char    *name,
+               VtDType        dtype,
+               guint          ndim,
+               const gint64  *shape,
+               gconstpointer  data)
+{
+  VtTensor *t;
+
+  g_return_val_if_fail (ndim <= VT_TENSOR_MAX_DIMS, NULL);
+  t = g_new0 (VtTensor, 1);
+  t->name = g_strdup (name);
+  t->dtype = dtype;
+  t->ndim = ndim;
+  t->numel = 1;
+  for (guint d = 0; d < ndim; d++)
+    {
+      t->shape[d] = shape[d];
+      t->numel *= (gsize) shape[d];
+    }
+  t->nbytes = t->numel * vt_dtype_size (dtype);
+  t->data = data;
+  return t;
+}
+
 void
 vt_tensor_free (VtTensor *tensor)
 {

@@ -19,6 +19,13 @@ typedef struct
   const guint8  *data;
 } VtTensor;
 
+/* A view named @name of @dtype and @shape over @data (may be NULL, to be
+ * set by the caller), its numel and nbytes counted from the shape. */
+VtTensor *vt_tensor_new           (const char     *name,
+                                   VtDType         dtype,
+                                   guint           ndim,
+                                   const gint64   *shape,
+                                   gconstpointer   data);
 void     vt_tensor_free           (VtTensor       *tensor);
 
 /* "[16, 3, 3, 3]"; "[]" for a scalar. */

@@ -189,19 +189,8 @@ vt_trainable_add_buffer (VtTrainable   *self,
                          const gint64  *shape,
                          gconstpointer  data)
 {
-  VtTensor *t = g_new0 (VtTensor, 1);
+  VtTensor *t = vt_tensor_new (name, dtype, ndim, shape, data);
 
-  t->name = g_strdup (name);
-  t->dtype = dtype;
-  t->ndim = ndim;
-  t->numel = 1;
-  for (guint d = 0; d < ndim; d++)
-    {
-      t->shape[d] = shape[d];
-      t->numel *= (gsize) shape[d];
-    }
-  t->nbytes = t->numel * vt_dtype_size (dtype);
-  t->data = data;
   g_hash_table_replace (self->buffers, t->name, t);
 }
 

@@ -22,18 +22,10 @@
 #include "methods/comet/vt-comet.h"
 #include "methods/comet/vt-comet-predictor.h"
 #include "models/vt-architecture.h"
+#include "vt-bench-util.h"
 
 #define SIZE 32
 #define CIFAR_TRAIN 50000
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
 
 int
 main (int   argc,
@@ -109,8 +101,7 @@ main (int   argc,
       else
         g_array_append_val (times, ms);
     }
-  g_array_sort (times, compare_doubles);
-  ms = g_array_index (times, double, times->len / 2);
+  ms = vt_bench_median (times);
   printf ("{\"ms\": %.3f, \"epoch_s\": %.1f}\n", ms, ms / 1000.0 * ((CIFAR_TRAIN + batch - 1) / batch));
   g_unlink (predictor_path);
   g_rmdir (dir);

@@ -14,6 +14,7 @@
 #include "core/vt-blas.h"
 #include "nn/vt-conv.h"
 #include "nn/vt-linear.h"
+#include "vt-bench-util.h"
 
 static float *
 random_floats (GRand *rng,
@@ -24,15 +25,6 @@ random_floats (GRand *rng,
   for (gsize i = 0; i < n; i++)
     x[i] = (float) g_rand_double_range (rng, -1.0, 1.0);
   return x;
-}
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
 }
 
 typedef void (*Pass) (gpointer data);
@@ -55,8 +47,7 @@ time_ms (Pass     pass,
       ms = (g_get_monotonic_time () - t0) / 1000.0;
       g_array_append_val (times, ms);
     }
-  g_array_sort (times, compare_doubles);
-  return g_array_index (times, double, times->len / 2);
+  return vt_bench_median (times);
 }
 
 typedef struct

@@ -20,18 +20,10 @@
 #include "io/vt-image.h"
 #include "methods/attribution/vt-gradient-attribution.h"
 #include "models/vt-trainable.h"
+#include "vt-bench-util.h"
 
 static const char *const classes[] = { "airplane", "automobile", "bird", "cat", "deer",
                                        "dog", "frog", "horse", "ship", "truck" };
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
 
 int
 main (int   argc,
@@ -111,9 +103,8 @@ main (int   argc,
           if (k > 0)   /* the first is a warm-up */
             g_array_append_val (times, seconds);
         }
-      g_array_sort (times, compare_doubles);
       g_string_append_printf (json, "%s\"%s_ms\": %.4f", r ? ", " : "", runs[r].key,
-                              1000 * g_array_index (times, double, times->len / 2) / n);
+                              1000 * vt_bench_median (times) / n);
     }
   g_string_append (json, "}");
   puts (json->str);

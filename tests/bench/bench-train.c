@@ -19,15 +19,7 @@
 #include "io/vt-checkpoint.h"
 #include "models/vt-trainable.h"
 #include "nn/vt-loss.h"
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
+#include "vt-bench-util.h"
 
 int
 main (int   argc,
@@ -96,8 +88,7 @@ main (int   argc,
       else
         g_array_append_val (times, ms);
     }
-  g_array_sort (times, compare_doubles);
-  ms = g_array_index (times, double, times->len / 2);
+  ms = vt_bench_median (times);
   printf ("{\"ms\": %.3f, \"images_per_s\": %.1f}\n", ms, batch * 1000.0 / ms);
   return 0;
 

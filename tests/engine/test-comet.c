@@ -128,21 +128,6 @@ case_free (Case *c)
 }
 
 static double
-relative_difference (const float *ours,
-                     const float *ref,
-                     gsize        n)
-{
-  double diff = 0.0, scale = 0.0;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      diff = MAX (diff, fabs ((double) ours[i] - ref[i]));
-      scale = MAX (scale, fabs ((double) ref[i]));
-    }
-  return scale > 0.0 ? diff / scale : diff;
-}
-
-static double
 compare_gradient (VtCheckpoint *gradients,
                   const char   *name,
                   const float  *ours,
@@ -155,7 +140,7 @@ compare_gradient (VtCheckpoint *gradients,
   g_assert_nonnull (ref);
   g_assert_cmpuint (ref->numel, ==, numel);
   values = vt_tensor_dup_float (ref);
-  rel = relative_difference (ours, values, numel);
+  rel = vt_test_relative_difference (ours, values, numel);
   g_test_message ("∂/∂%s: relative difference %.3g", name, rel);
   g_assert_cmpfloat (rel, <=, STEP_TOLERANCE);
   return rel;

@@ -108,21 +108,6 @@ case_open (const char *name)
   return c;
 }
 
-static double
-relative_difference (const float *ours,
-                     const float *ref,
-                     gsize        n)
-{
-  double diff = 0.0, scale = 0.0;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      diff = MAX (diff, fabs ((double) ours[i] - ref[i]));
-      scale = MAX (scale, fabs ((double) ref[i]));
-    }
-  return scale > 0.0 ? diff / scale : diff;
-}
-
 static void
 forward_backward (Case *c)
 {
@@ -146,7 +131,7 @@ test_against_pytorch (gconstpointer data)
 
   vt_trainable_set_part (c->model, VT_TRAIN_ALL, 0);
   forward_backward (c);
-  rel = relative_difference (vt_trainable_lookup_tap (c->model, c->target)->value, ref_logits, logits->numel);
+  rel = vt_test_relative_difference (vt_trainable_lookup_tap (c->model, c->target)->value, ref_logits, logits->numel);
   g_test_message ("%s: %s, relative difference %.3g", (const char *) data, c->target, rel);
   g_assert_cmpfloat (rel, <=, REF_TOLERANCE);
 
@@ -180,7 +165,7 @@ test_against_pytorch (gconstpointer data)
           n_params++;
         }
       g_assert_cmpuint (numel, ==, t->numel);
-      rel = relative_difference (ours, ref, numel);
+      rel = vt_test_relative_difference (ours, ref, numel);
       g_test_message ("%s: ∂S/∂%s, relative difference %.3g", (const char *) data, name, rel);
       g_assert_cmpfloat (rel, <=, REF_TOLERANCE);
     }
@@ -214,7 +199,7 @@ test_same_forward (gconstpointer data)
       if (ours == NULL)
         continue;
       g_assert_cmpuint (ours->numel, ==, tap->numel);
-      rel = relative_difference (ours->value, tap->data, tap->numel);
+      rel = vt_test_relative_difference (ours->value, tap->data, tap->numel);
       g_test_message ("%s: %s, relative difference to the inference pass %.3g", (const char *) data, tap->name, rel);
       worst = MAX (worst, rel);
       compared++;
@@ -245,11 +230,11 @@ test_from_tap (gconstpointer data)
   g_assert_no_error (error);
   vt_trainable_backward (c->model, spec[1], dtap, &error);
   g_assert_no_error (error);
-  rel = relative_difference (vt_trainable_lookup_tap (c->model, "input")->grad, ref, input->numel);
+  rel = vt_test_relative_difference (vt_trainable_lookup_tap (c->model, "input")->grad, ref, input->numel);
   g_test_message ("%s: ∂S/∂input from %s, relative difference %.3g", spec[0], spec[1], rel);
   g_assert_cmpfloat (rel, <=, REF_TOLERANCE);
   /* nothing after the target is touched: the output's gradient stays zero */
-  g_assert_cmpfloat (relative_difference (vt_trainable_lookup_tap (c->model, c->target)->grad,
+  g_assert_cmpfloat (vt_test_relative_difference (vt_trainable_lookup_tap (c->model, c->target)->grad,
                                           (float[64]) { 0 }, MIN (64, c->batch * 2)), ==, 0.0);
 }
 
@@ -381,8 +366,8 @@ test_text_tower (gconstpointer data)
         continue;
       g_assert_cmpuint (ours->numel, ==, tap->numel);
       g_test_message ("%s text: %s, relative difference to the inference pass %.3g", (const char *) data, tap->name,
-                      relative_difference (ours->value, tap->data, tap->numel));
-      g_assert_cmpfloat (relative_difference (ours->value, tap->data, tap->numel), <=, SAME_TOLERANCE);
+                      vt_test_relative_difference (ours->value, tap->data, tap->numel));
+      g_assert_cmpfloat (vt_test_relative_difference (ours->value, tap->data, tap->numel), <=, SAME_TOLERANCE);
       compared++;
     }
   g_assert_cmpuint (compared, >=, 8);
@@ -407,7 +392,7 @@ test_text_tower (gconstpointer data)
       tap = vt_trainable_lookup_tap (model, name);
       param = vt_trainable_lookup_param (model, name);
       g_assert_true (tap != NULL || param != NULL);
-      rel = relative_difference (tap ? tap->grad : param->grad, ref, t->numel);
+      rel = vt_test_relative_difference (tap ? tap->grad : param->grad, ref, t->numel);
       g_test_message ("%s text: ∂S/∂%s, relative difference %.3g", (const char *) data, name, rel);
       g_assert_cmpfloat (rel, <=, REF_TOLERANCE);
     }
@@ -468,7 +453,7 @@ test_batchnorm_training (gconstpointer data)
   g_assert_no_error (error);
   logits = vt_trainable_lookup_tap (c->model, "logits");
   ref = vt_tensor_dup_float (logits_ref);
-  rel = relative_difference (logits->value, ref, logits->numel);
+  rel = vt_test_relative_difference (logits->value, ref, logits->numel);
   g_test_message ("%s: logits, relative difference %.3g", (const char *) data, rel);
   g_assert_cmpfloat (rel, <=, REF_TOLERANCE);
   for (int i = 0; i < c->batch; i++)
@@ -500,7 +485,7 @@ test_batchnorm_training (gconstpointer data)
 
           g_assert_true (tap != NULL || (param != NULL && param->grad != NULL));
           expected = vt_tensor_dup_float (t);
-          rel = relative_difference (tap ? tap->grad : param->grad, expected, t->numel);
+          rel = vt_test_relative_difference (tap ? tap->grad : param->grad, expected, t->numel);
           g_test_message ("%s: ∂loss/∂%s, relative difference %.3g", (const char *) data, name, rel);
           g_assert_cmpfloat (rel, <=, REF_TOLERANCE);
           n_grads++;
@@ -522,7 +507,7 @@ test_batchnorm_training (gconstpointer data)
             }
           g_assert_cmpint (ours->dtype, ==, VT_DTYPE_F32);
           expected = vt_tensor_dup_float (t);
-          rel = relative_difference ((const float *) ours->data, expected, t->numel);
+          rel = vt_test_relative_difference ((const float *) ours->data, expected, t->numel);
           worst_running = MAX (worst_running, rel);
           /* a running average: float rounding only */
           g_assert_cmpfloat (rel, <=, 1e-5);
@@ -542,7 +527,7 @@ test_batchnorm_training (gconstpointer data)
   g_assert_cmpmem (before_eval, sizeof (float) * 16, vt_trainable_lookup_buffer (c->model, "bn1.running_var")->data,
                    sizeof (float) * 16);
   /* the parameters are the same as before training mode: only the running statistics moved */
-  rel = relative_difference (vt_trainable_lookup_tap (c->model, "logits")->value, eval_logits,
+  rel = vt_test_relative_difference (vt_trainable_lookup_tap (c->model, "logits")->value, eval_logits,
                              vt_trainable_lookup_tap (c->model, "logits")->numel);
   g_test_message ("%s: eval-mode logits after the pass against before it, relative difference %.3g",
                   (const char *) data, rel);
@@ -568,7 +553,7 @@ test_one_projection (void)
   q = vt_trainable_lookup_param (c->model, "vision_model.encoder.layers.1.self_attn.q_proj.weight");
   g_assert_null (q->grad);
   forward_backward (c);
-  rel = relative_difference (v->grad, ref, v->numel);
+  rel = vt_test_relative_difference (v->grad, ref, v->numel);
   g_test_message ("hf_clip: ∂S/∂%s trained alone, relative difference %.3g", name, rel);
   g_assert_cmpfloat (rel, <=, REF_TOLERANCE);
   g_assert_null (q->grad);

@@ -28,6 +28,7 @@
 #include "vt-gui-program.h"
 #include "vt-gui-runs.h"
 #include "vt-gui-util.h"
+#include "vt-gui-window.h"
 #include "vt-test-util.h"
 
 /* The tiny run: 32 training images in batches of 8. */
@@ -44,24 +45,6 @@
 
 static VitrineApplication *app;
 
-static gboolean
-loaded (gpointer window)
-{
-  return !vitrine_window_is_loading (window);
-}
-
-static gboolean
-dataset_idle (gpointer page)
-{
-  return !vitrine_dataset_page_is_busy (page);
-}
-
-static gboolean
-run_done (gpointer run)
-{
-  return vitrine_run_is_done (run);
-}
-
 /* An epoch has ended and its masks are drawn: the step emits the masks
  * after the epoch's numbers, and the window may take them in two frames. */
 static gboolean
@@ -70,32 +53,15 @@ has_epoch (gpointer page)
   return vitrine_comet_page_get_n_epochs_done (page) > 0 && vitrine_comet_page_get_n_mask_draws (page) > 0;
 }
 
-static gboolean
-is_null (gpointer pointer)
-{
-  return *(gpointer *) pointer == NULL;
-}
-
-static char *
-demo_file (const char *name)
-{
-  return g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", name, NULL);
-}
-
 /* The demo checkpoint and sample, and the Attribution area's COMET page shown. */
 static VitrineWindow *
 open_demo (void)
 {
-  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
-  g_autofree char *sample = demo_file ("cifar10-test-sample");
-  g_autoptr(GFile) file = g_file_new_for_path (sample);
-  VitrineWindow *window = vitrine_window_new (app);
+  g_autofree char *demo = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = vt_gui_demo_file ("cifar10-test-sample");
+  VitrineWindow *window = vt_gui_open_window (app, demo);
 
-  gtk_window_present (GTK_WINDOW (window));
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", demo);
-  vt_gui_wait_until (loaded, window, 60, "the checkpoint to load");
-  vitrine_window_open_dataset (window, file);
-  vt_gui_wait_until (dataset_idle, vitrine_window_get_dataset_page (window), 60, "the dataset to open");
+  vt_gui_open_dataset (window, sample);
   g_assert_true (vitrine_window_shows_area (window, "attribution"));
   vitrine_window_show_area (window, "attribution");
   vitrine_attribution_page_show_comet (vitrine_window_get_attribution_page (window), TRUE);
@@ -106,25 +72,6 @@ static VitrineCometPage *
 comet_page (VitrineWindow *window)
 {
   return vitrine_attribution_page_get_comet_page (vitrine_window_get_attribution_page (window));
-}
-
-static void
-close_window (VitrineWindow *window)
-{
-  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
-  gtk_window_destroy (GTK_WINDOW (window));
-  vt_gui_wait_until (is_null, &window, 30, "the closed window to be finalized");
-}
-
-/* The row of @run in the window's runs. */
-static guint
-run_position (VitrineWindow *window,
-              VitrineRun    *run)
-{
-  guint position;
-
-  g_assert_true (g_list_store_find (G_LIST_STORE (vitrine_window_get_runs (window)), run, &position));
-  return position;
 }
 
 /* Starts the page's run and returns it (the window's list holds it). */
@@ -143,7 +90,7 @@ start (VitrineWindow *window,
   run = vitrine_comet_page_get_run (page);
   g_assert_nonnull (run);
   g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, before + 1);
-  g_assert_cmpuint (run_position (window, run), ==, before);
+  g_assert_cmpuint (vt_gui_run_position (window, run), ==, before);
   g_assert_cmpstr (vitrine_run_get_area (run), ==, "attribution");
   return run;
 }
@@ -209,18 +156,6 @@ assert_masks_are_file (VitrineCometPage *page,
     g_assert_cmpfloat (figure->values[i], ==, values[i]);
 }
 
-/* The comet step's entry in @run's results.json. */
-static JsonObject *
-comet_result (VitrineRun *run,
-              JsonNode  **node)
-{
-  g_autoptr(GError) error = NULL;
-
-  *node = vitrine_run_load_step_result (run, "comet", &error);
-  g_assert_no_error (error);
-  return json_node_get_object (*node);
-}
-
 /* Two epochs to the end: every step's and epoch's points, equal to what
  * the run wrote; the final masks are the maps file's; Open Results shows
  * it again; batch reproduces it. */
@@ -243,7 +178,7 @@ test_full_run (void)
   JsonArray *epochs;
   guint n_svg = 0;
 
-  vt_gui_wait_until (run_done, run, 180, "the 2-epoch COMET run");
+  vt_gui_wait_until (vt_gui_run_done, run, 180, "the 2-epoch COMET run");
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_FINISHED);
   g_assert_null (vitrine_comet_page_get_error (page));
   g_test_message ("%s", vitrine_comet_page_get_status (page));
@@ -270,7 +205,7 @@ test_full_run (void)
   /* The points the events drew are what the run wrote: the test split's
    * per epoch exactly, each epoch's mean losses the mean of its steps'
    * (equal batches), the area and accuracies within [0, 1]. */
-  result = comet_result (run, &node);
+  result = vt_gui_step_result (run, "comet", &node);
   epochs = json_object_get_array_member (result, "epochs");
   g_assert_cmpuint (json_array_get_length (epochs), ==, EPOCHS);
   g_assert_cmpint (json_object_get_int_member (result, "steps"), ==, EPOCHS * STEPS_PER_EPOCH);
@@ -311,7 +246,7 @@ test_full_run (void)
   /* Open Results in the Runs panel: the COMET page, the report's curves per epoch and the same masks. */
   vitrine_attribution_page_show_comet (vitrine_window_get_attribution_page (window), FALSE);
   vitrine_window_show_area (window, "model");
-  open_results = vitrine_runs_panel_get_button (panel, run_position (window, run), "open-results");
+  open_results = vitrine_runs_panel_get_button (panel, vt_gui_run_position (window, run), "open-results");
   g_assert_true (gtk_widget_get_sensitive (open_results));
   g_signal_emit_by_name (open_results, "clicked");
   g_assert_true (vitrine_window_shows_area (window, "attribution"));
@@ -343,7 +278,7 @@ test_full_run (void)
     g_assert_nonnull (vitrine_comet_page_get_run (bare_page));
     g_assert_null (vitrine_comet_page_get_error (bare_page));
     assert_masks_are_file (bare_page, maps);
-    close_window (bare);
+    vt_gui_close_window (GTK_WINDOW (bare));
   }
 
   /* The run's spec, saved from the panel, runs with `vitrine --batch` to the same results. */
@@ -353,7 +288,7 @@ test_full_run (void)
   /* The step's two figures, <id>-losses and <id>-test. */
   g_assert_cmpuint (n_svg, ==, 2);
   vt_test_rm_rf (tmp);
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 /* Cancel after the first epoch of a long run: it stops within the bound,
@@ -375,7 +310,7 @@ test_cancel (void)
   g_assert_cmpuint (vitrine_comet_page_get_n_mask_draws (page), >=, 1);
   cancelled = g_get_monotonic_time ();
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "comet.cancel", NULL));
-  vt_gui_wait_until (run_done, run, CANCEL_BOUND_S, "the cancelled COMET run to end");
+  vt_gui_wait_until (vt_gui_run_done, run, CANCEL_BOUND_S, "the cancelled COMET run to end");
   g_test_message ("stopped %.0f ms after Cancel", (g_get_monotonic_time () - cancelled) / 1e3);
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_CANCELLED);
   epochs = vitrine_comet_page_get_n_epochs_done (page);
@@ -391,7 +326,7 @@ test_cancel (void)
   assert_masks_are_file (page, maps);
   none = g_build_filename (vitrine_run_get_results_dir (run), "results.json", NULL);
   g_assert_false (g_file_test (none, G_FILE_TEST_EXISTS));
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 int

@@ -17,35 +17,10 @@
 #include "vitrine-window.h"
 #include "vt-gui-program.h"
 #include "vt-gui-util.h"
+#include "vt-gui-window.h"
 #include "vt-test-util.h"
 
 static VitrineApplication *app;
-
-static gboolean
-loaded (gpointer window)
-{
-  return !vitrine_window_is_loading (window);
-}
-
-static gboolean
-dataset_idle (gpointer page)
-{
-  return !vitrine_dataset_page_is_busy (page);
-}
-
-static gboolean
-is_null (gpointer pointer)
-{
-  return *(gpointer *) pointer == NULL;
-}
-
-static void
-close_window (GtkWindow *window)
-{
-  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
-  gtk_window_destroy (window);
-  vt_gui_wait_until (is_null, &window, 30, "the closed window to be finalized");
-}
 
 /* Kept as test artifacts, for the README's screenshots. */
 static void
@@ -56,12 +31,6 @@ save_screenshot (GtkWidget  *widget,
 
   g_assert_true (vt_gui_save_png (widget, path));
   g_test_message ("screenshot: %s", path);
-}
-
-static char *
-demo_path (const char *name)
-{
-  return g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", name, NULL);
 }
 
 /* The areas' stack, and the stack of the start page and the workbench. */
@@ -201,9 +170,9 @@ set_threads (VitrinePreferences *preferences,
 static void
 extract (VitrineDatasetPage *page)
 {
-  g_assert_true (dataset_idle (page));
+  g_assert_true (vt_gui_dataset_idle (page));
   vitrine_dataset_page_extract (page);
-  vt_gui_wait_until (dataset_idle, page, 120, "the extraction");
+  vt_gui_wait_until (vt_gui_dataset_idle, page, 120, "the extraction");
   g_assert_null (vitrine_dataset_page_get_error (page));
   g_assert_nonnull (vitrine_dataset_page_get_store (page));
 }
@@ -239,8 +208,8 @@ test_threads_and_cache (void)
 {
   g_autoptr(GSettings) settings = vitrine_settings_new ();
   g_autofree char *cache_dir = vt_feature_cache_dir ();
-  g_autofree char *checkpoint = demo_path ("resnet20-12fca82f.safetensors");
-  g_autofree char *images = demo_path ("cifar10-test-sample");
+  g_autofree char *checkpoint = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *images = vt_gui_demo_file ("cifar10-test-sample");
   g_autofree char *outside = vt_test_tmpdir ();
   g_autofree char *kept = NULL, *link = NULL, *notes = NULL, *store = NULL, *expected = NULL, *contents = NULL;
   VitrinePreferences *preferences;
@@ -250,16 +219,9 @@ test_threads_and_cache (void)
 
   g_assert_nonnull (settings);
   vt_gui_step_begin (120, "open the demo checkpoint and its images");
-  window = vitrine_window_new (app);
-  gtk_window_present (GTK_WINDOW (window));
+  window = vt_gui_open_window (app, checkpoint);
   page = vitrine_window_get_dataset_page (window);
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", checkpoint);
-  vt_gui_wait_until (loaded, window, 60, "the checkpoint to load");
-  {
-    g_autoptr(GFile) file = g_file_new_for_path (images);
-    vitrine_window_open_dataset (window, file);
-  }
-  vt_gui_wait_until (dataset_idle, page, 60, "the dataset to open");
+  vt_gui_open_dataset (window, images);
   vt_gui_step_end ();
 
   vt_gui_step_begin (30, "Preferences: an empty cache, the default thread count");
@@ -337,8 +299,8 @@ test_threads_and_cache (void)
   g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (vitrine_preferences_get_threads_button (preferences))));
   vt_gui_step_end ();
 
-  close_window (GTK_WINDOW (preferences));
-  close_window (GTK_WINDOW (window));
+  vt_gui_close_window (GTK_WINDOW (preferences));
+  vt_gui_close_window (GTK_WINDOW (window));
   g_unlink (link);
   g_unlink (notes);
   vt_test_rm_rf (outside);
@@ -583,8 +545,8 @@ test_shortcuts_window (void)
   g_test_message ("%u shortcuts set, %u listed", g_hash_table_size (required), g_hash_table_size (listed));
   g_assert_cmpstr (missing->str, ==, "");
 
-  close_window (GTK_WINDOW (preferences));
-  close_window (GTK_WINDOW (window));
+  vt_gui_close_window (GTK_WINDOW (preferences));
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 /* Start page -----------------------------------------------------------------*/
@@ -664,8 +626,8 @@ start_page (guint rows)
 static void
 test_start_page (void)
 {
-  g_autofree char *checkpoint = demo_path ("resnet20-12fca82f.safetensors");
-  g_autofree char *images = demo_path ("cifar10-test-sample");
+  g_autofree char *checkpoint = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *images = vt_gui_demo_file ("cifar10-test-sample");
   g_autofree char *texts = NULL;
   VitrineWindow *window;
   GtkWidget *demo;
@@ -683,13 +645,13 @@ test_start_page (void)
   g_assert_nonnull (demo);
   g_assert_true (gtk_widget_is_visible (demo));
   g_signal_emit_by_name (demo, "clicked");
-  vt_gui_wait_until (loaded, window, 60, "the demo checkpoint to load");
-  vt_gui_wait_until (dataset_idle, vitrine_window_get_dataset_page (window), 60, "the demo images to open");
+  vt_gui_wait_until (vt_gui_window_loaded, window, 60, "the demo checkpoint to load");
+  vt_gui_wait_until (vt_gui_dataset_idle, vitrine_window_get_dataset_page (window), 60, "the demo images to open");
   g_assert_cmpstr (shown_area (window), ==, "model");
   g_assert_cmpstr (vitrine_model_page_get_fact (vitrine_window_get_model_page (window), "Model"), ==, "resnet20");
   g_assert_nonnull (vitrine_dataset_page_get_dataset (vitrine_window_get_dataset_page (window)));
   g_assert_cmpuint (vitrine_dataset_page_get_dataset (vitrine_window_get_dataset_page (window))->n_samples, ==, 200);
-  close_window (GTK_WINDOW (window));
+  vt_gui_close_window (GTK_WINDOW (window));
   vt_gui_step_end ();
 
   vt_gui_step_begin (120, "a recent checkpoint opens in the Model area");
@@ -700,11 +662,11 @@ test_start_page (void)
   g_assert_cmpstr (gtk_widget_get_tooltip_text (GTK_WIDGET (row)), ==, checkpoint);
   g_clear_pointer (&texts, g_free);
   gtk_widget_activate (GTK_WIDGET (row));
-  vt_gui_wait_until (loaded, window, 60, "the recent checkpoint to load");
+  vt_gui_wait_until (vt_gui_window_loaded, window, 60, "the recent checkpoint to load");
   g_assert_cmpstr (shown_area (window), ==, "model");
   g_assert_true (g_str_has_prefix (gtk_window_get_title (GTK_WINDOW (window)), "resnet20-12fca82f.safetensors"));
   g_assert_null (vitrine_dataset_page_get_dataset (vitrine_window_get_dataset_page (window)));
-  close_window (GTK_WINDOW (window));
+  vt_gui_close_window (GTK_WINDOW (window));
   vt_gui_step_end ();
 
   vt_gui_step_begin (120, "a recent dataset opens in the Dataset area");
@@ -713,12 +675,12 @@ test_start_page (void)
   g_assert_cmpstr (texts, ==, "cifar10-test-sample | Dataset");
   g_assert_cmpstr (gtk_widget_get_tooltip_text (GTK_WIDGET (row)), ==, images);
   gtk_widget_activate (GTK_WIDGET (row));
-  vt_gui_wait_until (dataset_idle, vitrine_window_get_dataset_page (window), 60, "the recent dataset to open");
+  vt_gui_wait_until (vt_gui_dataset_idle, vitrine_window_get_dataset_page (window), 60, "the recent dataset to open");
   g_assert_cmpstr (shown_area (window), ==, "dataset");
   g_assert_nonnull (vitrine_dataset_page_get_dataset (vitrine_window_get_dataset_page (window)));
   g_assert_cmpuint (vitrine_dataset_page_get_dataset (vitrine_window_get_dataset_page (window))->n_samples, ==, 200);
   g_assert_false (vitrine_window_shows_area (window, "model"));
-  close_window (GTK_WINDOW (window));
+  vt_gui_close_window (GTK_WINDOW (window));
   vt_gui_step_end ();
 }
 

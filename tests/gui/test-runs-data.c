@@ -23,33 +23,10 @@
 #include "vt-gui-runs.h"
 #include "vt-gui-program.h"
 #include "vt-gui-util.h"
+#include "vt-gui-window.h"
 #include "vt-test-util.h"
 
 static VitrineApplication *app;
-
-static gboolean
-loaded (gpointer window)
-{
-  return !vitrine_window_is_loading (window);
-}
-
-static gboolean
-dataset_idle (gpointer page)
-{
-  return !vitrine_dataset_page_is_busy (page);
-}
-
-static gboolean
-run_done (gpointer run)
-{
-  return vitrine_run_is_done (run);
-}
-
-static gboolean
-is_null (gpointer pointer)
-{
-  return *(gpointer *) pointer == NULL;
-}
 
 static VitrineRun *
 run_at (VitrineWindow *window,
@@ -62,27 +39,16 @@ run_at (VitrineWindow *window,
 static VitrineWindow *
 open_window (const char *checkpoint)
 {
-  VitrineWindow *window = vitrine_window_new (app);
+  VitrineWindow *window = vt_gui_open_window (app, checkpoint);
 
-  gtk_window_present (GTK_WINDOW (window));
   if (checkpoint)
     {
-      gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", checkpoint);
-      vt_gui_wait_until (loaded, window, 60, "the checkpoint to load");
       /* Opening a checkpoint is an inspect run of the Model area: the
        * first row of the Runs panel, before the runs these tests make. */
       g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, 1);
       g_assert_cmpstr (vitrine_run_get_area (run_at (window, 0)), ==, "model");
     }
   return window;
-}
-
-static void
-close_window (VitrineWindow *window)
-{
-  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
-  gtk_window_destroy (GTK_WINDOW (window));
-  vt_gui_wait_until (is_null, &window, 30, "the closed window to be finalized");
 }
 
 static void
@@ -94,7 +60,7 @@ open_dataset (VitrineWindow *window,
 
   vitrine_window_open_dataset (window, file);
   g_assert_true (vitrine_dataset_page_is_busy (page));
-  vt_gui_wait_until (dataset_idle, page, 60, "the dataset to open");
+  vt_gui_wait_until (vt_gui_dataset_idle, page, 60, "the dataset to open");
 }
 
 
@@ -106,12 +72,6 @@ visible_area (VitrineWindow *window)
 
   g_assert_true (GTK_IS_STACK (stack));
   return gtk_stack_get_visible_child_name (GTK_STACK (stack));
-}
-
-static char *
-demo_file (const char *name)
-{
-  return g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", name, NULL);
 }
 
 /* The entry of @dir's results.json for its only step. */
@@ -203,7 +163,7 @@ extract (VitrineWindow *window)
   g_assert_true (vitrine_dataset_page_get_run (page) == run);
   g_assert_cmpstr (vitrine_run_get_area (run), ==, "dataset");
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_RUNNING);
-  vt_gui_wait_until (dataset_idle, page, 120, "the extraction run");
+  vt_gui_wait_until (vt_gui_dataset_idle, page, 120, "the extraction run");
   g_assert_null (vitrine_dataset_page_get_error (page));
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_FINISHED);
   g_assert_nonnull (vitrine_dataset_page_get_store (page));
@@ -257,7 +217,7 @@ project (VitrineWindow *window)
   g_assert_cmpstr (vitrine_run_get_area (run), ==, "embedding");
   /* Before the first event: they come on the main loop. */
   handler = g_signal_connect (run, "event", G_CALLBACK (on_layout_event), &seen);
-  vt_gui_wait_until (run_done, run, 120, "the t-SNE run");
+  vt_gui_wait_until (vt_gui_run_done, run, 120, "the t-SNE run");
   g_signal_handler_disconnect (run, handler);
   g_assert_null (vitrine_embedding_page_get_error (page));
   g_assert_false (vitrine_embedding_page_is_running (page));
@@ -280,8 +240,8 @@ project (VitrineWindow *window)
 static void
 test_batch_reproduces (void)
 {
-  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
-  g_autofree char *sample = demo_file ("cifar10-test-sample");
+  g_autofree char *demo = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = vt_gui_demo_file ("cifar10-test-sample");
   g_autofree char *tmp = vt_test_tmpdir ();
   VitrineWindow *window = open_window (demo);
   VitrineRunsPanel *panel = vitrine_window_get_runs_panel (window);
@@ -318,12 +278,12 @@ test_batch_reproduces (void)
   }
   batch_project = vt_gui_assert_batch_reproduces (panel, projection, tmp, &n_svg);
   g_assert_cmpuint (n_svg, ==, 1);
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 
   /* What --batch wrote reopens too: its own store, and the layout. */
   window = open_window (NULL);
   vitrine_window_open_results (window, batch_extract);
-  vt_gui_wait_until (dataset_idle, vitrine_window_get_dataset_page (window), 60, "the batch's store");
+  vt_gui_wait_until (vt_gui_dataset_idle, vitrine_window_get_dataset_page (window), 60, "the batch's store");
   g_assert_null (vitrine_dataset_page_get_error (vitrine_window_get_dataset_page (window)));
   g_assert_cmpuint (vitrine_dataset_page_get_store (vitrine_window_get_dataset_page (window))->n_samples, ==, 200);
   g_assert_true (g_str_has_prefix (vitrine_dataset_page_get_store_path (vitrine_window_get_dataset_page (window), NULL),
@@ -331,7 +291,7 @@ test_batch_reproduces (void)
   vitrine_window_open_results (window, batch_project);
   g_assert_null (vitrine_embedding_page_get_error (vitrine_window_get_embedding_page (window)));
   assert_shows_layout (vitrine_window_get_embedding_page (window), batch_project);
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
   vt_test_rm_rf (tmp);
 }
 
@@ -342,8 +302,8 @@ test_batch_reproduces (void)
 static void
 test_reopen (void)
 {
-  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
-  g_autofree char *sample = demo_file ("cifar10-test-sample");
+  g_autofree char *demo = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = vt_gui_demo_file ("cifar10-test-sample");
   VitrineWindow *window = open_window (demo);
   g_autofree char *extract_dir = NULL;
   g_autofree char *project_dir = NULL;
@@ -354,7 +314,7 @@ test_reopen (void)
   open_dataset (window, sample);
   extract_dir = g_strdup (vitrine_run_get_results_dir (extract (window)));
   project_dir = g_strdup (vitrine_run_get_results_dir (project (window)));
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 
   /* A window with nothing open: the extraction's folder. */
   window = open_window (NULL);
@@ -366,7 +326,7 @@ test_reopen (void)
   g_assert_cmpstr (vitrine_run_get_area (run), ==, "dataset");
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_FINISHED);
   g_assert_cmpstr (visible_area (window), ==, "dataset");
-  vt_gui_wait_until (dataset_idle, dataset_page, 60, "the reopened store and dataset");
+  vt_gui_wait_until (vt_gui_dataset_idle, dataset_page, 60, "the reopened store and dataset");
   g_assert_null (vitrine_dataset_page_get_error (dataset_page));
   g_assert_true (vitrine_dataset_page_get_run (dataset_page) == run);
   {
@@ -398,7 +358,7 @@ test_reopen (void)
   assert_shows_layout (embedding_page, project_dir);
   vt_gui_spin (200);
   g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, 2);
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
   vt_test_rm_rf (extract_dir);
   vt_test_rm_rf (project_dir);
 }
@@ -409,7 +369,7 @@ test_reopen (void)
 static void
 test_cancel_extraction (void)
 {
-  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *demo = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
   g_autofree char *train = vt_test_asset ("datasets/cifar10-jpg/train");
   VitrineWindow *window = open_window (demo);
   VitrineDatasetPage *page = vitrine_window_get_dataset_page (window);
@@ -431,15 +391,15 @@ test_cancel_extraction (void)
   g_assert_true (gtk_widget_get_sensitive (cancel));
   start = g_get_monotonic_time ();
   g_signal_emit_by_name (cancel, "clicked");
-  vt_gui_wait_until (dataset_idle, page, 10, "the cancelled extraction to stop");
+  vt_gui_wait_until (vt_gui_dataset_idle, page, 10, "the cancelled extraction to stop");
   g_test_message ("extraction stopped %.0f ms after Cancel", (g_get_monotonic_time () - start) / 1e3);
-  vt_gui_wait_until (run_done, run, 10, "the cancelled run to end");
+  vt_gui_wait_until (vt_gui_run_done, run, 10, "the cancelled run to end");
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_CANCELLED);
   none = g_build_filename (vitrine_run_get_results_dir (run), "results.json", NULL);
   g_assert_false (g_file_test (none, G_FILE_TEST_EXISTS));
   g_assert_null (vitrine_dataset_page_get_error (page));
   g_assert_null (vitrine_dataset_page_get_store (page));
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 /* Runs side by side: a t-SNE while an extraction of the 50,000 CIFAR-10
@@ -448,8 +408,8 @@ test_cancel_extraction (void)
 static void
 test_side_by_side (void)
 {
-  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
-  g_autofree char *sample = demo_file ("cifar10-test-sample");
+  g_autofree char *demo = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = vt_gui_demo_file ("cifar10-test-sample");
   g_autofree char *train = vt_test_asset ("datasets/cifar10-jpg/train");
   VitrineWindow *window = open_window (demo);
   VitrineDatasetPage *dataset_page = vitrine_window_get_dataset_page (window);
@@ -473,12 +433,12 @@ test_side_by_side (void)
   vt_gui_assert_same_results (vitrine_run_get_results_dir (alone), vitrine_run_get_results_dir (beside));
 
   g_signal_emit_by_name (vitrine_runs_panel_get_button (panel, 3, "cancel"), "clicked");
-  vt_gui_wait_until (run_done, extraction, 10, "the extraction beside the t-SNE to stop");
+  vt_gui_wait_until (vt_gui_run_done, extraction, 10, "the extraction beside the t-SNE to stop");
   g_assert_cmpint (vitrine_run_get_state (extraction), ==, VITRINE_RUN_CANCELLED);
   g_assert_cmpint (vitrine_run_get_state (beside), ==, VITRINE_RUN_FINISHED);
-  vt_gui_wait_until (dataset_idle, dataset_page, 10, "the Dataset area after the cancelled run");
+  vt_gui_wait_until (vt_gui_dataset_idle, dataset_page, 10, "the Dataset area after the cancelled run");
   g_assert_null (vitrine_dataset_page_get_error (dataset_page));
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 static gboolean
@@ -502,8 +462,8 @@ incremental_done (gpointer page)
 static void
 test_every_area (void)
 {
-  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
-  g_autofree char *sample = demo_file ("cifar10-test-sample");
+  g_autofree char *demo = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = vt_gui_demo_file ("cifar10-test-sample");
   g_autofree char *cat_path = vt_test_asset ("datasets/cifar10-jpg/test/cat/0000.jpg");
   g_autoptr(GFile) cat = g_file_new_for_path (cat_path);
   g_autofree char *train = vt_test_fixture ("cil/train.safetensors");
@@ -562,7 +522,7 @@ test_every_area (void)
   /* The t-SNE's layout and the incremental run's charts at the least. */
   g_test_message ("%u SVG figures of five areas alike", n_svg);
   g_assert_cmpuint (n_svg, >, 1);
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
   vt_test_rm_rf (tmp);
 }
 

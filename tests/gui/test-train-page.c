@@ -26,6 +26,7 @@
 #include "vt-gui-program.h"
 #include "vt-gui-runs.h"
 #include "vt-gui-util.h"
+#include "vt-gui-window.h"
 #include "vt-test-util.h"
 
 /* The demo sample's 1,000 training images in batches of 100. */
@@ -33,24 +34,6 @@
 #define STEPS_PER_EPOCH 10
 
 static VitrineApplication *app;
-
-static gboolean
-loaded (gpointer window)
-{
-  return !vitrine_window_is_loading (window);
-}
-
-static gboolean
-dataset_idle (gpointer page)
-{
-  return !vitrine_dataset_page_is_busy (page);
-}
-
-static gboolean
-run_done (gpointer run)
-{
-  return vitrine_run_is_done (run);
-}
 
 static gboolean
 has_loss_point (gpointer page)
@@ -64,53 +47,20 @@ has_epoch (gpointer page)
   return vitrine_train_page_get_n_epochs_done (page) > 0;
 }
 
-static gboolean
-is_null (gpointer pointer)
-{
-  return *(gpointer *) pointer == NULL;
-}
-
-static char *
-demo_file (const char *name)
-{
-  return g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", name, NULL);
-}
-
-static VitrineWindow *
-open_window (const char *checkpoint)
-{
-  VitrineWindow *window = vitrine_window_new (app);
-
-  gtk_window_present (GTK_WINDOW (window));
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", checkpoint);
-  vt_gui_wait_until (loaded, window, 60, "the checkpoint to load");
-  return window;
-}
-
 /* The demo checkpoint and sample, and the Train area shown. */
 static VitrineWindow *
 open_demo (void)
 {
-  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
-  g_autofree char *sample = demo_file ("cifar10-cil");
-  g_autoptr(GFile) file = g_file_new_for_path (sample);
-  VitrineWindow *window = open_window (demo);
+  g_autofree char *demo = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = vt_gui_demo_file ("cifar10-cil");
+  VitrineWindow *window = vt_gui_open_window (app, demo);
 
-  vitrine_window_open_dataset (window, file);
-  vt_gui_wait_until (dataset_idle, vitrine_window_get_dataset_page (window), 60, "the dataset to open");
+  vt_gui_open_dataset (window, sample);
   g_assert_true (vitrine_window_shows_area (window, "train"));
   vitrine_window_show_area (window, "train");
   g_assert_true (vitrine_train_page_can_train (vitrine_window_get_train_page (window)));
   g_assert_null (vitrine_train_page_get_unsupported (vitrine_window_get_train_page (window)));
   return window;
-}
-
-static void
-close_window (VitrineWindow *window)
-{
-  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
-  gtk_window_destroy (GTK_WINDOW (window));
-  vt_gui_wait_until (is_null, &window, 30, "the closed window to be finalized");
 }
 
 /* The first button under @root whose label contains @label. */
@@ -140,17 +90,6 @@ visible_area (VitrineWindow *window)
   return gtk_stack_get_visible_child_name (GTK_STACK (stack));
 }
 
-/* The row of @run in the window's runs. */
-static guint
-run_position (VitrineWindow *window,
-              VitrineRun    *run)
-{
-  guint position;
-
-  g_assert_true (g_list_store_find (G_LIST_STORE (vitrine_window_get_runs (window)), run, &position));
-  return position;
-}
-
 /* Starts the page's run with @epochs and returns it (the window's list holds it). */
 static VitrineRun *
 start (VitrineWindow *window,
@@ -166,7 +105,7 @@ start (VitrineWindow *window,
   run = vitrine_train_page_get_run (page);
   g_assert_nonnull (run);
   g_assert_cmpuint (g_list_model_get_n_items (vitrine_window_get_runs (window)), ==, before + 1);
-  g_assert_cmpuint (run_position (window, run), ==, before);
+  g_assert_cmpuint (vt_gui_run_position (window, run), ==, before);
   g_assert_cmpstr (vitrine_run_get_area (run), ==, "train");
   return run;
 }
@@ -197,18 +136,6 @@ figure_value (GtkWidget *view,
   return figure->values[(gsize) series * figure->cols + point];
 }
 
-/* The train step's entry in @run's results.json. */
-static JsonObject *
-train_result (VitrineRun *run,
-              JsonNode  **node)
-{
-  g_autoptr(GError) error = NULL;
-
-  *node = vitrine_run_load_step_result (run, "train", &error);
-  g_assert_no_error (error);
-  return json_node_get_object (*node);
-}
-
 /* Five epochs started; the loss curve has points while the run goes;
  * Cancel after the first epoch ends stops it, and the checkpoint of the
  * last finished epoch is on disk and opens. */
@@ -236,7 +163,7 @@ test_live_and_cancel (void)
 
   vt_gui_step_begin (30, "Cancel");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "train.cancel", NULL));
-  vt_gui_wait_until (run_done, run, 30, "the cancelled run to end");
+  vt_gui_wait_until (vt_gui_run_done, run, 30, "the cancelled run to end");
   vt_gui_step_end ();
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_CANCELLED);
   epochs = vitrine_train_page_get_n_epochs_done (page);
@@ -260,7 +187,7 @@ test_live_and_cancel (void)
   g_assert_nonnull (vt_checkpoint_lookup (trained, "module.linear.weight"));
   g_assert_true (gtk_widget_get_sensitive (find_button (GTK_WIDGET (page), "Checkpoint")));
   g_assert_true (gtk_widget_get_sensitive (find_button (GTK_WIDGET (page), "Training")));
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 /* A 1-epoch head run to the end: ten loss points and one accuracy each
@@ -284,7 +211,7 @@ test_full_run (void)
   VtInspection *inspection;
   guint position, n_svg = 0;
 
-  vt_gui_wait_until (run_done, run, 120, "the 1-epoch run");
+  vt_gui_wait_until (vt_gui_run_done, run, 120, "the 1-epoch run");
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_FINISHED);
   g_assert_null (vitrine_train_page_get_error (page));
   g_assert_cmpuint (vitrine_train_page_get_n_loss_points (page), ==, STEPS_PER_EPOCH);
@@ -298,7 +225,7 @@ test_full_run (void)
     live_loss[s] = figure_value (vitrine_train_page_get_loss_chart (page), 0, s);
 
   /* The curves the events drew are what the run wrote. */
-  result = train_result (run, &node);
+  result = vt_gui_step_result (run, "train", &node);
   epochs = json_object_get_array_member (result, "epochs");
   g_assert_cmpuint (json_array_get_length (epochs), ==, 1);
   g_assert_cmpint (json_object_get_int_member (result, "steps"), ==, STEPS_PER_EPOCH);
@@ -326,14 +253,14 @@ test_full_run (void)
   vt_gui_step_begin (60, "Open Trained Checkpoint");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "train.open-checkpoint", NULL));
   g_assert_true (vitrine_window_is_loading (window));
-  vt_gui_wait_until (loaded, window, 60, "the trained checkpoint to load");
+  vt_gui_wait_until (vt_gui_window_loaded, window, 60, "the trained checkpoint to load");
   vt_gui_step_end ();
   inspection = vitrine_model_page_get_inspection (vitrine_window_get_model_page (window));
   g_assert_cmpstr (vt_checkpoint_get_path (inspection->checkpoint), ==, trained);
   g_assert_cmpstr (visible_area (window), ==, "model");
 
   /* Open Results in the Runs panel: the Train area, with the report's curves. */
-  position = run_position (window, run);
+  position = vt_gui_run_position (window, run);
   g_assert_true (gtk_widget_get_sensitive (vitrine_runs_panel_get_button (panel, position, "open-results")));
   g_signal_emit_by_name (vitrine_runs_panel_get_button (panel, position, "open-results"), "clicked");
   g_assert_cmpstr (visible_area (window), ==, "train");
@@ -353,7 +280,7 @@ test_full_run (void)
   vt_gui_step_end ();
   g_assert_cmpuint (n_svg, ==, 3);
   vt_test_rm_rf (tmp);
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 /* OpenCLIP's ModifiedResNet image tower runs forward but has no backward
@@ -362,7 +289,7 @@ static void
 test_unsupported (void)
 {
   g_autofree char *modified_resnet = vt_test_fixture ("forward/openclip_rn/model.safetensors");
-  VitrineWindow *window = open_window (modified_resnet);
+  VitrineWindow *window = vt_gui_open_window (app, modified_resnet);
   VitrineTrainPage *page = vitrine_window_get_train_page (window);
 
   g_assert_true (vitrine_window_shows_area (window, "train"));
@@ -375,7 +302,7 @@ test_unsupported (void)
   gtk_widget_activate_action (GTK_WIDGET (page), "train.start", NULL);
   g_assert_null (vitrine_train_page_get_run (page));
   g_assert_null (vitrine_train_page_get_error (page));
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 /* The first check button under @root whose label contains @label. */
@@ -515,10 +442,10 @@ test_recipe (void)
   g_assert_cmpstr (json_object_get_string_member (step, "batchnorm"), ==, "train");
   vt_gui_step_begin (30, "Ctrl+period cancels");
   press_shortcut (GTK_WIDGET (page), GDK_KEY_period, GDK_CONTROL_MASK);
-  vt_gui_wait_until (run_done, run, 30, "the cancelled run to end");
+  vt_gui_wait_until (vt_gui_run_done, run, 30, "the cancelled run to end");
   vt_gui_step_end ();
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_CANCELLED);
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 int

@@ -7,6 +7,34 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+gboolean
+vt_gui_run_done (gpointer run)
+{
+  return vitrine_run_is_done (run);
+}
+
+guint
+vt_gui_run_position (VitrineWindow *window,
+                     VitrineRun    *run)
+{
+  guint position;
+
+  g_assert_true (g_list_store_find (G_LIST_STORE (vitrine_window_get_runs (window)), run, &position));
+  return position;
+}
+
+JsonObject *
+vt_gui_step_result (VitrineRun  *run,
+                    const char  *kind,
+                    JsonNode   **node)
+{
+  g_autoptr(GError) error = NULL;
+
+  *node = vitrine_run_load_step_result (run, kind, &error);
+  g_assert_no_error (error);
+  return json_node_get_object (*node);
+}
+
 /* Members that say when or how long, not what (a faithfulness step's
  * "seconds_per_image" of each method). */
 static gboolean

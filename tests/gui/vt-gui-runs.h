@@ -1,10 +1,23 @@
-/* vt-gui-runs.h: what the GUI tests of runs share: a run of the window
- * against the same spec run by the real `vitrine --batch`. */
+/* vt-gui-runs.h: what the GUI tests of runs share: when a run has ended,
+ * a step's entry in its results.json, its row in the window, and a run of
+ * the window against the same spec run by the real `vitrine --batch`. */
 #pragma once
 
 #include "vitrine-runs-panel.h"
+#include "vitrine-window.h"
 
 G_BEGIN_DECLS
+
+/* For vt_gui_wait_until: @run (a VitrineRun) has ended, however. */
+gboolean vt_gui_run_done                (gpointer          run);
+/* The entry of @run's first step of @kind in its results.json (asserted
+ * to load), its node in *@node for the caller to free. */
+JsonObject *vt_gui_step_result          (VitrineRun       *run,
+                                         const char       *kind,
+                                         JsonNode        **node);
+/* The row of @run in @window's runs (asserted to be there). */
+guint    vt_gui_run_position            (VitrineWindow    *window,
+                                         VitrineRun       *run);
 
 /* Asserts that the results folders @a and @b hold the same results.json,
  * times ("started", "seconds") and paths (absolute file names, which differ

@@ -1,5 +1,5 @@
-/* vt-gui-util.c: spinning the main loop, steps with deadlines, and window
- * screenshots. */
+/* vt-gui-util.c: spinning the main loop, steps with deadlines, window
+ * screenshots, and closing a window. */
 #include "vt-gui-util.h"
 
 #include <stdio.h>
@@ -218,4 +218,18 @@ vt_gui_save_png (GtkWidget  *widget,
     return FALSE;
   g_mkdir_with_parents (dir, 0755);
   return gdk_texture_save_to_png (texture, path);
+}
+
+static gboolean
+is_null (gpointer pointer)
+{
+  return *(gpointer *) pointer == NULL;
+}
+
+void
+vt_gui_close_window (GtkWindow *window)
+{
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_destroy (window);
+  vt_gui_wait_until (is_null, &window, 30, "the closed window to be finalized");
 }

@@ -36,5 +36,8 @@ void      vt_gui_wait_until  (gboolean  (*done) (gpointer),
                               gpointer    data,
                               guint       seconds,
                               const char *what);
+/* Destroys @window and waits (a step) until it is finalized: a reference a
+ * test or the window's widgets keep would hang the test, not pass it. */
+void      vt_gui_close_window (GtkWindow *window);
 
 G_END_DECLS

@@ -22,18 +22,8 @@ add_tensor (Builder     *b,
             guint        ndim,
             const gint64 *shape)
 {
-  VtTensor *t = g_new0 (VtTensor, 1);
+  VtTensor *t = vt_tensor_new (name, dtype, ndim, shape, NULL);
 
-  t->name = g_strdup (name);
-  t->dtype = dtype;
-  t->ndim = ndim;
-  t->numel = 1;
-  for (guint d = 0; d < ndim; d++)
-    {
-      t->shape[d] = shape[d];
-      t->numel *= (gsize) shape[d];
-    }
-  t->nbytes = t->numel * (dtype == VT_DTYPE_I64 ? sizeof (gint64) : sizeof (float));
   t->data = g_malloc0 (MAX (t->nbytes, 1));
   g_ptr_array_add (b->tensors, t);
   return t;

@@ -151,14 +151,7 @@ comet_to_json (const VtStep *base,
   json_object_set_double_member (object, "tau", step->tau);
   json_object_set_double_member (object, "lr", step->lr);
   json_object_set_double_member (object, "weight_decay", step->weight_decay);
-  if (step->milestones)
-    {
-      JsonArray *milestones = json_array_new ();
-
-      for (guint i = 0; i < step->n_milestones; i++)
-        json_array_add_int_element (milestones, step->milestones[i]);
-      json_object_set_array_member (object, "milestones", milestones);
-    }
+  vt_step_milestones_to_json (step->milestones, step->n_milestones, object);
   json_object_set_double_member (object, "gamma", step->gamma);
   json_object_set_int_member (object, "warmup_epochs", step->warmup_epochs);
   json_object_set_int_member (object, "seed", step->seed);
@@ -416,9 +409,7 @@ open_networks (Comet        *t,
    * within 1/W of the rate of it at every step. */
   if (schedule.warmup > 0)
     schedule.warmup_start = 1.0 / schedule.warmup;
-  schedule.n_milestones = (int) step->n_milestones;
-  for (guint i = 0; i < step->n_milestones; i++)
-    schedule.milestones[i] = (int) (step->milestones[i] * steps_per_epoch) - schedule.warmup;
+  vt_step_schedule_milestones (&schedule, step->milestones, step->n_milestones, steps_per_epoch);
   t->comet = vt_comet_new (t->selector, t->predictor, t->detector, t->k, &loss, &settings, &schedule, step->lr,
                            step->weight_decay, error);
   if (t->comet == NULL)

@@ -385,3 +385,29 @@ vt_step_parse_milestones (JsonObject   *object,
     }
   return TRUE;
 }
+
+void
+vt_step_milestones_to_json (const guint *milestones,
+                            guint        n_milestones,
+                            JsonObject  *object)
+{
+  JsonArray *array;
+
+  if (milestones == NULL)
+    return;
+  array = json_array_new ();
+  for (guint i = 0; i < n_milestones; i++)
+    json_array_add_int_element (array, milestones[i]);
+  json_object_set_array_member (object, "milestones", array);
+}
+
+void
+vt_step_schedule_milestones (VtSchedule  *schedule,
+                             const guint *milestones,
+                             guint        n_milestones,
+                             guint        steps_per_epoch)
+{
+  schedule->n_milestones = (int) n_milestones;
+  for (guint i = 0; i < n_milestones; i++)
+    schedule->milestones[i] = (int) (milestones[i] * steps_per_epoch) - schedule->warmup;
+}

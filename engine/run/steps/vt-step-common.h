@@ -6,6 +6,7 @@
 #include "core/vt-json-reader.h"
 #include "io/vt-checkpoint.h"
 #include "io/vt-dataset.h"
+#include "nn/vt-optim.h"
 
 G_BEGIN_DECLS
 
@@ -107,5 +108,15 @@ gboolean  vt_step_parse_milestones (JsonObject       *object,
                                     guint           **milestones,
                                     guint            *n_milestones,
                                     GError          **error);
+/* "milestones" as vt_step_parse_milestones reads it; nothing when NULL. */
+void      vt_step_milestones_to_json (const guint    *milestones,
+                                      guint           n_milestones,
+                                      JsonObject     *object);
+/* @schedule's milestones in steps, from ones in epochs: the schedule counts
+ * them after the warm-up, so @schedule's warmup must be set first. */
+void      vt_step_schedule_milestones (VtSchedule    *schedule,
+                                       const guint   *milestones,
+                                       guint          n_milestones,
+                                       guint          steps_per_epoch);
 
 G_END_DECLS

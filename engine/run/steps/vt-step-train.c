@@ -159,14 +159,7 @@ train_to_json (const VtStep *base,
   json_object_set_string_member (object, "schedule", schedule_names[step->schedule]);
   if (step->schedule == VT_SCHEDULE_STEP)
     json_object_set_int_member (object, "step_epochs", step->step_epochs);
-  if (step->milestones)
-    {
-      JsonArray *milestones = json_array_new ();
-
-      for (guint i = 0; i < step->n_milestones; i++)
-        json_array_add_int_element (milestones, step->milestones[i]);
-      json_object_set_array_member (object, "milestones", milestones);
-    }
+  vt_step_milestones_to_json (step->milestones, step->n_milestones, object);
   json_object_set_double_member (object, "gamma", step->gamma);
   json_object_set_int_member (object, "warmup_epochs", step->warmup_epochs);
   json_object_set_double_member (object, "label_smoothing", step->label_smoothing);
@@ -552,9 +545,7 @@ vt_run_train (VtRunContext  *run,
   schedule.warmup = (int) (step->warmup_epochs * steps_per_epoch);
   schedule.step_size = (int) (step->step_epochs * steps_per_epoch);
   schedule.total = (int) (step->epochs * steps_per_epoch);
-  schedule.n_milestones = (int) step->n_milestones;
-  for (guint i = 0; i < step->n_milestones; i++)
-    schedule.milestones[i] = (int) (step->milestones[i] * steps_per_epoch) - schedule.warmup;
+  vt_step_schedule_milestones (&schedule, step->milestones, step->n_milestones, steps_per_epoch);
   if (!(t.optimizer = vt_optimizer_new (&settings, &schedule, error)))
     {
       g_prefix_error (error, "%s: ", run->step_path);
