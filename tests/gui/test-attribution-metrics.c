@@ -29,6 +29,7 @@
 #include "vt-gui-program.h"
 #include "vt-gui-runs.h"
 #include "vt-gui-util.h"
+#include "vt-gui-window.h"
 #include "vt-test-util.h"
 
 /* The methods measured, in the row's order (the CAMs before the gradients). */
@@ -42,39 +43,9 @@ static const char * const labels[] = { "deletion", "insertion", "road_morf", "ro
 static VitrineApplication *app;
 
 static gboolean
-loaded (gpointer window)
-{
-  return !vitrine_window_is_loading (window);
-}
-
-static gboolean
-dataset_idle (gpointer page)
-{
-  return !vitrine_dataset_page_is_busy (page);
-}
-
-static gboolean
 page_idle (gpointer page)
 {
   return !vitrine_attribution_page_is_busy (page);
-}
-
-static gboolean
-run_done (gpointer run)
-{
-  return vitrine_run_is_done (run);
-}
-
-static gboolean
-is_null (gpointer pointer)
-{
-  return *(gpointer *) pointer == NULL;
-}
-
-static char *
-demo_file (const char *name)
-{
-  return g_build_filename (g_getenv ("VITRINE_SOURCE_DIR"), "data", "demo", name, NULL);
 }
 
 /* The demo checkpoint and sample open, the Attribution area shown with
@@ -82,17 +53,12 @@ demo_file (const char *name)
 static VitrineWindow *
 open_demo (const char * const *chosen)
 {
-  g_autofree char *demo = demo_file ("resnet20-12fca82f.safetensors");
-  g_autofree char *sample = demo_file ("cifar10-test-sample");
-  g_autoptr(GFile) file = g_file_new_for_path (sample);
-  VitrineWindow *window = vitrine_window_new (app);
+  g_autofree char *demo = vt_gui_demo_file ("resnet20-12fca82f.safetensors");
+  g_autofree char *sample = vt_gui_demo_file ("cifar10-test-sample");
+  VitrineWindow *window = vt_gui_open_window (app, demo);
   VitrineAttributionPage *page = vitrine_window_get_attribution_page (window);
 
-  gtk_window_present (GTK_WINDOW (window));
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.open-file", "s", demo);
-  vt_gui_wait_until (loaded, window, 60, "the checkpoint to load");
-  vitrine_window_open_dataset (window, file);
-  vt_gui_wait_until (dataset_idle, vitrine_window_get_dataset_page (window), 60, "the dataset to open");
+  vt_gui_open_dataset (window, sample);
   g_assert_true (vitrine_window_shows_area (window, "attribution"));
   vitrine_window_show_area (window, "attribution");
   vt_gui_wait_until (page_idle, page, 60, "the model's layers to be listed");
@@ -103,28 +69,10 @@ open_demo (const char * const *chosen)
   return window;
 }
 
-static void
-close_window (VitrineWindow *window)
-{
-  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
-  gtk_window_destroy (GTK_WINDOW (window));
-  vt_gui_wait_until (is_null, &window, 30, "the closed window to be finalized");
-}
-
 static VitrineFaithfulnessPanel *
 panel_of (VitrineWindow *window)
 {
   return vitrine_attribution_page_get_faithfulness_panel (vitrine_window_get_attribution_page (window));
-}
-
-static guint
-run_position (VitrineWindow *window,
-              VitrineRun    *run)
-{
-  guint position;
-
-  g_assert_true (g_list_store_find (G_LIST_STORE (vitrine_window_get_runs (window)), run, &position));
-  return position;
 }
 
 /* What the test sees of a run's curve events, after the panel has drawn
@@ -162,7 +110,7 @@ start (VitrineWindow *window,
   g_assert_null (vitrine_faithfulness_panel_get_error (panel));
   run = vitrine_faithfulness_panel_get_run (panel);
   g_assert_nonnull (run);
-  g_assert_cmpuint (run_position (window, run), ==, before);
+  g_assert_cmpuint (vt_gui_run_position (window, run), ==, before);
   g_assert_cmpstr (vitrine_run_get_area (run), ==, "attribution");
   live->panel = panel;
   g_signal_connect (run, "event", G_CALLBACK (on_event), live);
@@ -283,7 +231,7 @@ test_run (void)
   vitrine_faithfulness_panel_configure (panel, 6, 8, TRUE, TRUE, TRUE);
   vt_gui_step_begin (180, "a metric run over 6 images");
   run = start (window, &live);
-  vt_gui_wait_until (run_done, run, 170, "the metric run to end");
+  vt_gui_wait_until (vt_gui_run_done, run, 170, "the metric run to end");
   vt_gui_step_end ();
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_FINISHED);
   g_assert_null (vitrine_faithfulness_panel_get_error (panel));
@@ -318,7 +266,7 @@ test_run (void)
 
   /* Open Results reopens the curves on the Metrics page. */
   vitrine_window_show_area (window, "model");
-  open_results = vitrine_runs_panel_get_button (runs_panel, run_position (window, run), "open-results");
+  open_results = vitrine_runs_panel_get_button (runs_panel, vt_gui_run_position (window, run), "open-results");
   g_assert_true (gtk_widget_get_sensitive (open_results));
   g_signal_emit_by_name (open_results, "clicked");
   g_assert_true (vitrine_window_shows_area (window, "attribution"));
@@ -336,7 +284,7 @@ test_run (void)
     g_assert_true (vitrine_window_shows_area (bare, "attribution"));
     g_assert_null (vitrine_faithfulness_panel_get_error (panel_of (bare)));
     assert_curves_are_results (panel_of (bare), run);
-    close_window (bare);
+    vt_gui_close_window (GTK_WINDOW (bare));
   }
 
   vt_gui_step_begin (180, "batch reproduces the metric run");
@@ -345,7 +293,7 @@ test_run (void)
   /* The step's curve figures: deletion, insertion, ROAD's two orders. */
   g_assert_cmpuint (n_svg, ==, 4);
   vt_test_rm_rf (tmp);
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 static gboolean
@@ -372,7 +320,7 @@ test_cancel (void)
   g_assert_true (vitrine_faithfulness_panel_is_running (panel));
   cancelled = g_get_monotonic_time ();
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (panel), "faithfulness.cancel", NULL));
-  vt_gui_wait_until (run_done, run, CANCEL_BOUND_S, "the cancelled metric run to end");
+  vt_gui_wait_until (vt_gui_run_done, run, CANCEL_BOUND_S, "the cancelled metric run to end");
   g_test_message ("stopped %.0f ms after Cancel, %u curves drawn", (g_get_monotonic_time () - cancelled) / 1e3,
                   vitrine_faithfulness_panel_get_n_curves (panel));
   g_assert_cmpint (vitrine_run_get_state (run), ==, VITRINE_RUN_CANCELLED);
@@ -381,7 +329,7 @@ test_cancel (void)
   g_assert_null (vitrine_faithfulness_panel_get_error (panel));
   none = g_build_filename (vitrine_run_get_results_dir (run), "results.json", NULL);
   g_assert_false (g_file_test (none, G_FILE_TEST_EXISTS));
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 /* Grad-CAM alone, then with IG beside it: its values and its colour
@@ -394,7 +342,7 @@ test_family_scales (void)
   VitrineWindow *window = open_demo (cam);
   VitrineAttributionPage *page = vitrine_window_get_attribution_page (window);
   GtkWidget *view = vitrine_attribution_page_get_view (page);
-  g_autofree char *image = demo_file ("cifar10-test-sample/airplane/0000.jpg");
+  g_autofree char *image = vt_gui_demo_file ("cifar10-test-sample/airplane/0000.jpg");
   g_autoptr(GFile) file = g_file_new_for_path (image);
   g_autofree double *alone = NULL;
   gsize plane;
@@ -434,7 +382,7 @@ test_family_scales (void)
   /* Two scales, two colour bars: the row is drawn. */
   g_assert_true (vt_gui_wait_painted (view, 10000));
   vt_gui_step_end ();
-  close_window (window);
+  vt_gui_close_window (GTK_WINDOW (window));
 }
 
 int
