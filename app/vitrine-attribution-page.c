@@ -911,44 +911,13 @@ vitrine_attribution_page_export_row (VitrineAttributionPage *self,
   return vt_figure_export (figure, base_path, VT_FIGURE_FORMATS_ALL, error);
 }
 
-static VtTensor *
-tensor_view (const char    *name,
-             VtDType        dtype,
-             guint          ndim,
-             const gint64  *shape,
-             gsize          element_size,
-             gconstpointer  data)
-{
-  VtTensor *t = g_new0 (VtTensor, 1);
-
-  t->name = g_strdup (name);
-  t->dtype = dtype;
-  t->ndim = ndim;
-  t->numel = 1;
-  for (guint d = 0; d < ndim; d++)
-    {
-      t->shape[d] = shape[d];
-      t->numel *= shape[d];
-    }
-  t->nbytes = t->numel * element_size;
-  t->data = data;
-  return t;
-}
-
-static void
-tensor_view_free (VtTensor *t)
-{
-  g_free (t->name);
-  g_free (t);
-}
-
 gboolean
 vitrine_attribution_page_export_maps (VitrineAttributionPage *self,
                                       const char             *path,
                                       GError                **error)
 {
   Result *r = self->result;
-  g_autoptr(GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) tensor_view_free);
+  g_autoptr(GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) vt_tensor_free);
   g_autoptr(GHashTable) metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) definitions = g_ptr_array_new_with_free_func (g_free);
   gint64 map_shape[] = { 1, 0, 0 }, one[] = { 1 };
@@ -961,8 +930,8 @@ vitrine_attribution_page_export_maps (VitrineAttributionPage *self,
       const Choice *choice = r->choices[m];
       const char *name = choice->family->method_name (choice->method);
 
-      g_ptr_array_add (tensors, tensor_view (name, VT_DTYPE_F32, 3, map_shape, sizeof (float),
-                                             r->maps + (gsize) m * r->size * r->size));
+      g_ptr_array_add (tensors, vt_tensor_new (name, VT_DTYPE_F32, 3, map_shape,
+                                               r->maps + (gsize) m * r->size * r->size));
       VtAttributionOptions defaults;
 
       vt_attribution_options_init (&defaults);
@@ -970,8 +939,8 @@ vitrine_attribution_page_export_maps (VitrineAttributionPage *self,
       g_hash_table_insert (metadata, g_strconcat (name, ".definition", NULL),
                            g_ptr_array_index (definitions, definitions->len - 1));
     }
-  g_ptr_array_add (tensors, tensor_view ("samples", VT_DTYPE_I64, 1, one, sizeof (gint64), &r->sample));
-  g_ptr_array_add (tensors, tensor_view ("targets", VT_DTYPE_I64, 1, one, sizeof (gint64), &r->target));
+  g_ptr_array_add (tensors, vt_tensor_new ("samples", VT_DTYPE_I64, 1, one, &r->sample));
+  g_ptr_array_add (tensors, vt_tensor_new ("targets", VT_DTYPE_I64, 1, one, &r->target));
   g_hash_table_insert (metadata, g_strdup ("producer"), "vitrine " PACKAGE_VERSION);
   g_hash_table_insert (metadata, g_strdup ("checkpoint"),
                        (gpointer) vt_checkpoint_get_path (vt_model_get_checkpoint (self->model)));
