@@ -204,7 +204,7 @@ fill_layers (VitrineModelPage *self)
   for (guint i = 0; i < list->n_layers; i++)
     {
       const VtLayer *layer = &list->layers[i];
-      g_autofree char *shape = vt_layer_format_shape (layer);
+      g_autofree char *shape = vt_format_shape (layer->ndim, layer->shape);
       gint64 values = 1;
       g_autofree char *count = NULL;
 

@@ -38,14 +38,26 @@ vt_tensor_free (VtTensor *tensor)
 }
 
 char *
+vt_format_shape (guint         ndim,
+                 const gint64 *shape)
+{
+  GString *s = g_string_new ("[");
+
+  for (guint i = 0; i < ndim; i++)
+    {
+      if (shape[i] < 0)
+        g_string_append_printf (s, "%s*", i ? ", " : "");
+      else
+        g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
+    }
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
+char *
 vt_tensor_format_shape (const VtTensor *tensor)
 {
-  g_autoptr(GString) s = g_string_new ("[");
-
-  for (guint i = 0; i < tensor->ndim; i++)
-    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", tensor->shape[i]);
-  g_string_append_c (s, ']');
-  return g_string_free (g_steal_pointer (&s), FALSE);
+  return vt_format_shape (tensor->ndim, tensor->shape);
 }
 
 float *

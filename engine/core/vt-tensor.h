@@ -28,7 +28,10 @@ VtTensor *vt_tensor_new           (const char     *name,
                                    gconstpointer   data);
 void     vt_tensor_free           (VtTensor       *tensor);
 
-/* "[16, 3, 3, 3]"; "[]" for a scalar. */
+/* "[16, 3, 3, 3]"; "[]" for a scalar; a negative size (a shape pattern's
+ * "any") as "*". */
+char    *vt_format_shape          (guint           ndim,
+                                   const gint64   *shape);
 char    *vt_tensor_format_shape   (const VtTensor *tensor);
 
 /* A newly allocated float32 copy of the tensor's values, whatever its dtype. */

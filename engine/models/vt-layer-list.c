@@ -161,14 +161,3 @@ vt_layer_list_new_from_json (JsonNode    *node,
     }
   return g_steal_pointer (&list);
 }
-
-char *
-vt_layer_format_shape (const VtLayer *layer)
-{
-  GString *text = g_string_new ("[");
-
-  for (guint d = 0; d < layer->ndim; d++)
-    g_string_append_printf (text, "%s%" G_GINT64_FORMAT, d ? ", " : "", layer->shape[d]);
-  g_string_append_c (text, ']');
-  return g_string_free (text, FALSE);
-}

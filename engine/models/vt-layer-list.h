@@ -38,8 +38,6 @@ JsonNode    *vt_layer_list_to_json        (const VtLayerList *list);
 VtLayerList *vt_layer_list_new_from_json  (JsonNode      *node,
                                            const char    *where,
                                            GError       **error);
-/* "[64, 8, 8]", as vt_tensor_format_shape writes a tensor's */
-char        *vt_layer_format_shape        (const VtLayer *layer);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VtLayerList, vt_layer_list_free)
 

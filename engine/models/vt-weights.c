@@ -58,23 +58,6 @@ vt_weights_lookup (VtWeights  *self,
   return vt_checkpoint_lookup (self->checkpoint, full);
 }
 
-static char *
-format_shape (guint         ndim,
-              const gint64 *shape)
-{
-  GString *s = g_string_new ("[");
-
-  for (guint i = 0; i < ndim; i++)
-    {
-      if (shape[i] < 0)
-        g_string_append_printf (s, "%s*", i ? ", " : "");
-      else
-        g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
-    }
-  g_string_append_c (s, ']');
-  return g_string_free (s, FALSE);
-}
-
 const float *
 vt_weights_get (VtWeights     *self,
                 const char    *name,
@@ -97,7 +80,7 @@ vt_weights_get (VtWeights     *self,
     match = shape[i] < 0 || shape[i] == tensor->shape[i];
   if (!match || !vt_dtype_is_float (tensor->dtype))
     {
-      g_autofree char *expected = format_shape (ndim, shape);
+      g_autofree char *expected = vt_format_shape (ndim, shape);
       g_autofree char *found = vt_tensor_format_shape (tensor);
       g_set_error (error, VT_MODEL_ERROR, VT_MODEL_ERROR_SHAPE,
                    "%s: tensor “%s” has shape %s of %s, expected %s of a float type",

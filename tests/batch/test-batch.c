@@ -266,7 +266,8 @@ test_inspect_demo (void)
         g_assert_true (memcmp (reopened->layers->layers[i].shape, want->layers[i].shape,
                                sizeof (gint64) * want->layers[i].ndim) == 0);
       }
-    text = vt_layer_format_shape (&want->layers[want->n_layers - 1]);
+    text = vt_format_shape (want->layers[want->n_layers - 1].ndim,
+                            want->layers[want->n_layers - 1].shape);
     g_assert_cmpstr (want->layers[want->n_layers - 1].name, ==, "logits");
     g_assert_cmpstr (text, ==, "[10]");
   }

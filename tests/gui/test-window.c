@@ -309,7 +309,7 @@ test_open_demo (void)
     vitrine_model_page_show_tab (page, "layers");
     for (guint i = 0; i < list->n_layers; i++)
       {
-        g_autofree char *shape = vt_layer_format_shape (&list->layers[i]);
+        g_autofree char *shape = vt_format_shape (list->layers[i].ndim, list->layers[i].shape);
 
         g_assert_cmpstr (vitrine_model_page_get_layer_text (page, i, 0), ==, list->layers[i].name);
         g_assert_cmpstr (vitrine_model_page_get_layer_text (page, i, 1), ==, shape);
